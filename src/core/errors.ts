@@ -1,0 +1,102 @@
+/**
+ * The one error catalogue. Every error that crosses a boundary (HTTP, CLI, store) is a
+ * NimbusError carrying one of these codes; the HTTP layer renders it as an RFC 7807
+ * problem. docs/errors.md lists the same codes, and a test keeps the two in step.
+ */
+export interface ErrorSpec {
+  readonly status: number;
+  readonly title: string;
+  /** Whether repeating the same request later may succeed. */
+  readonly retryable: boolean;
+}
+
+export const ERRORS = {
+  NIMBUS_ERR_BAD_REQUEST: { status: 400, title: 'The request is malformed', retryable: false },
+  NIMBUS_ERR_VALIDATION: { status: 400, title: 'A field has an invalid value', retryable: false },
+  NIMBUS_ERR_BUILD_FAILED: { status: 400, title: 'The function code did not compile or bundle', retryable: false },
+  NIMBUS_ERR_INVALID_FUNCTION: { status: 400, title: 'The function module is not a valid Nimbus function', retryable: false },
+  NIMBUS_ERR_UNAUTHORIZED: { status: 401, title: 'A valid bearer token is required', retryable: false },
+  NIMBUS_ERR_NOT_FOUND: { status: 404, title: 'No such route', retryable: false },
+  NIMBUS_ERR_FUNCTION_NOT_FOUND: { status: 404, title: 'No such function', retryable: false },
+  NIMBUS_ERR_VERSION_NOT_FOUND: { status: 404, title: 'No such function version', retryable: false },
+  NIMBUS_ERR_INVOCATION_NOT_FOUND: { status: 404, title: 'No such invocation', retryable: false },
+  NIMBUS_ERR_METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed on this route', retryable: false },
+  NIMBUS_ERR_CONFLICT: { status: 409, title: 'The resource changed concurrently', retryable: true },
+  NIMBUS_ERR_PAYLOAD_TOO_LARGE: { status: 413, title: 'The payload exceeds the limit', retryable: false },
+  NIMBUS_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported content type', retryable: false },
+  NIMBUS_ERR_THROTTLED: { status: 429, title: 'Every instance is busy and the wait queue is full', retryable: true },
+  NIMBUS_ERR_FUNCTION_ERROR: { status: 500, title: 'The function threw an error', retryable: false },
+  NIMBUS_ERR_FUNCTION_INIT: { status: 500, title: 'The function failed while initialising', retryable: true },
+  NIMBUS_ERR_BAD_RESPONSE: { status: 502, title: 'The function returned something that is not a response', retryable: false },
+  NIMBUS_ERR_MEMORY_LIMIT: { status: 502, title: 'The function exceeded its memory limit', retryable: true },
+  NIMBUS_ERR_INSTANCE_CRASHED: { status: 502, title: 'The function instance stopped unexpectedly', retryable: true },
+  NIMBUS_ERR_SHUTTING_DOWN: { status: 503, title: 'The platform is shutting down', retryable: true },
+  NIMBUS_ERR_TIMEOUT: { status: 504, title: 'The function exceeded its timeout', retryable: true },
+  NIMBUS_ERR_CPU_LIMIT: { status: 504, title: 'The function exceeded its CPU-time limit', retryable: true },
+  NIMBUS_ERR_QUEUE_TIMEOUT: { status: 503, title: 'No instance became free before the deadline', retryable: true },
+  NIMBUS_ERR_UPSTREAM: { status: 502, title: 'An outbound request from the function failed', retryable: true },
+  NIMBUS_ERR_INTERNAL: { status: 500, title: 'An internal error occurred', retryable: true },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export interface ErrorOptions {
+  /** Extra members for the problem document (e.g. `errors`, `retryAfter`). */
+  readonly extra?: Record<string, unknown>;
+  readonly cause?: unknown;
+  /** Seconds; sent as Retry-After with 429/503. */
+  readonly retryAfterSeconds?: number;
+}
+
+export class NimbusError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly retryable: boolean;
+  readonly extra: Record<string, unknown>;
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(code: ErrorCode, detail: string, options: ErrorOptions = {}) {
+    super(detail, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'NimbusError';
+    this.code = code;
+    this.status = ERRORS[code].status;
+    this.retryable = ERRORS[code].retryable;
+    this.extra = options.extra ?? {};
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+}
+
+export function isNimbusError(value: unknown): value is NimbusError {
+  return value instanceof NimbusError;
+}
+
+/** RFC 7807 problem document. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: ErrorCode;
+  retryable: boolean;
+  instance?: string;
+  [extra: string]: unknown;
+}
+
+export const PROBLEM_TYPE_BASE = 'https://nimbus.dev/errors/';
+
+export function toProblem(error: unknown, instance?: string): Problem {
+  const err = isNimbusError(error)
+    ? error
+    : new NimbusError('NIMBUS_ERR_INTERNAL', 'An unexpected error occurred; the platform log has the details');
+  const problem: Problem = {
+    ...err.extra,
+    type: PROBLEM_TYPE_BASE + err.code.slice('NIMBUS_ERR_'.length).toLowerCase().replaceAll('_', '-'),
+    title: ERRORS[err.code].title,
+    status: err.status,
+    detail: err.message,
+    code: err.code,
+    retryable: err.retryable,
+  };
+  if (instance !== undefined) problem.instance = instance;
+  return problem;
+}

@@ -1,0 +1,102 @@
+/** Domain types shared by every part. Plain data only: no behaviour, no imports of ours. */
+
+export type RuntimeKind = 'isolate';
+
+/** Per-function settings, fixed in each version (a change makes a new version). */
+export interface FunctionConfig {
+  /** Memory limit of one instance, in MB; also what usage is billed at. */
+  readonly memoryMb: number;
+  /** Wall-clock limit of one invocation, in ms. */
+  readonly timeoutMs: number;
+  /** CPU-time limit of one invocation, in ms. */
+  readonly cpuLimitMs: number;
+  /** Variables visible to the function as `env` (fetch) and `context.env` (handler). */
+  readonly env: Readonly<Record<string, string>>;
+  /** Hard limit of invocations one instance serves at once. */
+  readonly concurrency: number;
+  /** Soft per-instance concurrency the scaler aims for (≤ concurrency). */
+  readonly targetConcurrency: number;
+  /** Instances kept warm even when idle. */
+  readonly minInstances: number;
+  /** Instances never exceeded. */
+  readonly maxInstances: number;
+  /** An instance idle this long is retired (scale to zero when minInstances is 0). */
+  readonly idleTimeoutMs: number;
+  readonly runtime: RuntimeKind;
+}
+
+/** Which entry points a module exports, learnt once at deploy time. */
+export interface ModuleExports {
+  readonly fetch: boolean;
+  readonly handler: boolean;
+}
+
+export interface FunctionVersion {
+  readonly functionName: string;
+  readonly version: number;
+  /** sha256 of the bundle and the config: identical deploys share it. */
+  readonly hash: string;
+  /** sha256 of the bundled code alone. */
+  readonly codeHash: string;
+  readonly codeBytes: number;
+  readonly config: FunctionConfig;
+  readonly exports: ModuleExports;
+  readonly createdAt: number;
+}
+
+export interface FunctionInfo {
+  readonly name: string;
+  readonly currentVersion: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export type TriggerKind = 'http' | 'api' | 'async' | 'cron' | 'event' | 'workflow';
+
+export type InvocationStatus =
+  | 'success'
+  | 'error'
+  | 'timeout'
+  | 'cpu_limit'
+  | 'memory_limit'
+  | 'crashed'
+  | 'throttled';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface LogLine {
+  /** Epoch ms. */
+  readonly t: number;
+  readonly level: LogLevel;
+  readonly msg: string;
+}
+
+/** Exactly one per invocation; logs, metrics and usage all derive from these. */
+export interface InvocationRecord {
+  readonly id: string;
+  readonly functionName: string;
+  readonly version: number;
+  readonly trigger: TriggerKind;
+  /** What fired it: the HTTP route, an async id, a cron trigger… */
+  readonly triggerSource: string;
+  /** Epoch ms at which the platform accepted the invocation. */
+  readonly startedAt: number;
+  readonly durationMs: number;
+  /** Execution time rounded up to the next whole ms. */
+  readonly billedMs: number;
+  readonly memoryMb: number;
+  readonly status: InvocationStatus;
+  /** HTTP status returned to the caller, where there was one. */
+  readonly statusCode: number | null;
+  readonly errorCode: string | null;
+  readonly errorName: string | null;
+  readonly errorMessage: string | null;
+  readonly coldStart: boolean;
+  readonly initMs: number;
+  readonly instanceId: string | null;
+  readonly requestBytes: number;
+  readonly responseBytes: number;
+  readonly attempt: number;
+  readonly logs: readonly LogLine[];
+  readonly logsTruncated: boolean;
+}

@@ -1,0 +1,167 @@
+/**
+ * Deploy-time bundling with esbuild: one self-contained script per version, so that
+ * starting an instance is only compile-and-run. The output is an IIFE that assigns
+ * the module's exports to `globalThis.__nimbus_module` (the isolate runtime reads it).
+ */
+import { build, type BuildFailure, type BuildOptions, type BuildResult, type Message, type Plugin } from 'esbuild';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, posix, resolve } from 'node:path';
+import { NimbusError } from '../core/errors.ts';
+
+export const MODULE_GLOBAL = '__nimbus_module';
+
+export interface BuildOutput {
+  readonly code: string;
+  readonly warnings: readonly string[];
+}
+
+export interface BuildErrorDetail {
+  readonly file: string | null;
+  readonly line: number | null;
+  readonly column: number | null;
+  readonly text: string;
+  readonly lineText: string | null;
+}
+
+const COMMON: BuildOptions = {
+  bundle: true,
+  write: false,
+  format: 'iife',
+  globalName: MODULE_GLOBAL,
+  platform: 'neutral',
+  target: 'es2022',
+  mainFields: ['module', 'main'],
+  conditions: ['workerd', 'worker', 'browser', 'import', 'default'],
+  logLevel: 'silent',
+  legalComments: 'none',
+  charset: 'utf8',
+};
+
+function output(result: BuildResult): BuildOutput {
+  const file = result.outputFiles?.[0];
+  if (file === undefined) throw new NimbusError('NIMBUS_ERR_BUILD_FAILED', 'esbuild produced no output');
+  return { code: file.text, warnings: result.warnings.map(formatMessage) };
+}
+
+/** Bundles a file, or a directory with an entry, resolving npm packages from its node_modules. */
+export async function bundlePath(path: string): Promise<BuildOutput> {
+  const entry = resolveEntry(path);
+  try {
+    const result = await build({ ...COMMON, entryPoints: [entry], absWorkingDir: dirname(entry) });
+    return output(result);
+  } catch (error) {
+    throw buildError(error);
+  }
+}
+
+/**
+ * Bundles source sent over the API: `files` maps relative paths to contents. Only
+ * relative imports resolve; npm packages need a local bundle (the CLI makes one).
+ */
+export async function bundleSource(files: Readonly<Record<string, string>>, entry: string): Promise<BuildOutput> {
+  const normalized = new Map<string, string>();
+  for (const [name, contents] of Object.entries(files)) normalized.set(posix.normalize('/' + name), contents);
+  const entryPath = posix.normalize('/' + entry);
+  if (!normalized.has(entryPath)) {
+    throw new NimbusError('NIMBUS_ERR_VALIDATION', `entry "${entry}" is not among the files sent`, {
+      extra: { field: 'entry' },
+    });
+  }
+  const virtualFiles: Plugin = {
+    name: 'nimbus-virtual-files',
+    setup(b) {
+      b.onResolve({ filter: /.*/ }, (args) => {
+        if (args.kind === 'entry-point') return { path: entryPath, namespace: 'src' };
+        if (!args.path.startsWith('.') && !args.path.startsWith('/')) {
+          return {
+            errors: [
+              {
+                text: `cannot resolve "${args.path}": packages are bundled by the CLI (nimbus deploy) from your node_modules, not by the server`,
+              },
+            ],
+          };
+        }
+        const base = posix.dirname(args.importer);
+        const target = posix.normalize(posix.join(base, args.path));
+        for (const candidate of [target, ...['.ts', '.js', '.mjs', '.tsx', '.jsx', '/index.ts', '/index.js'].map((e) => target + e)]) {
+          if (normalized.has(candidate)) return { path: candidate, namespace: 'src' };
+        }
+        return { errors: [{ text: `cannot resolve "${args.path}" from ${args.importer}` }] };
+      });
+      b.onLoad({ filter: /.*/, namespace: 'src' }, (args) => ({
+        contents: normalized.get(args.path) ?? '',
+        loader: loaderFor(args.path),
+      }));
+    },
+  };
+  try {
+    const result = await build({ ...COMMON, entryPoints: [entryPath], plugins: [virtualFiles] });
+    return output(result);
+  } catch (error) {
+    throw buildError(error);
+  }
+}
+
+function loaderFor(path: string): 'ts' | 'tsx' | 'js' | 'jsx' | 'json' {
+  if (path.endsWith('.ts') || path.endsWith('.mts') || path.endsWith('.cts')) return 'ts';
+  if (path.endsWith('.tsx')) return 'tsx';
+  if (path.endsWith('.jsx')) return 'jsx';
+  if (path.endsWith('.json')) return 'json';
+  return 'js';
+}
+
+const ENTRY_CANDIDATES = ['index.ts', 'index.mts', 'index.js', 'index.mjs', 'src/index.ts', 'src/index.js'];
+
+/** A file is its own entry; a directory's is package.json's module/main, else index.*. */
+export function resolveEntry(path: string): string {
+  const abs = resolve(path);
+  if (!existsSync(abs)) {
+    throw new NimbusError('NIMBUS_ERR_VALIDATION', `no file or directory at ${abs}`, { extra: { field: 'path' } });
+  }
+  if (statSync(abs).isFile()) return abs;
+  const pkgPath = join(abs, 'package.json');
+  if (existsSync(pkgPath)) {
+    let pkg: { module?: unknown; main?: unknown };
+    try {
+      pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { module?: unknown; main?: unknown };
+    } catch (error) {
+      throw new NimbusError('NIMBUS_ERR_BUILD_FAILED', `${pkgPath} is not valid JSON: ${(error as Error).message}`);
+    }
+    for (const field of [pkg.module, pkg.main]) {
+      if (typeof field === 'string' && existsSync(join(abs, field))) return join(abs, field);
+    }
+  }
+  for (const candidate of ENTRY_CANDIDATES) {
+    if (existsSync(join(abs, candidate))) return join(abs, candidate);
+  }
+  throw new NimbusError(
+    'NIMBUS_ERR_VALIDATION',
+    `no entry in ${abs}: add index.ts (or index.js), or set "main" in its package.json`,
+    { extra: { field: 'path' } },
+  );
+}
+
+function formatMessage(m: Message): string {
+  const where = m.location ? `${m.location.file}:${m.location.line}:${m.location.column + 1}: ` : '';
+  return where + m.text;
+}
+
+function isBuildFailure(error: unknown): error is BuildFailure {
+  return typeof error === 'object' && error !== null && Array.isArray((error as BuildFailure).errors);
+}
+
+function buildError(error: unknown): NimbusError {
+  if (!isBuildFailure(error)) {
+    return new NimbusError('NIMBUS_ERR_BUILD_FAILED', `bundling failed: ${(error as Error)?.message ?? String(error)}`);
+  }
+  const errors: BuildErrorDetail[] = error.errors.map((m) => ({
+    file: m.location?.file.replace(/^src:\/?/, '') ?? null,
+    line: m.location?.line ?? null,
+    column: m.location ? m.location.column + 1 : null,
+    text: m.text,
+    lineText: m.location?.lineText ?? null,
+  }));
+  const first = error.errors[0];
+  const detail = first ? formatMessage(first) : 'bundling failed';
+  return new NimbusError('NIMBUS_ERR_BUILD_FAILED', detail, { extra: { errors } });
+}

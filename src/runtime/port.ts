@@ -1,0 +1,101 @@
+/**
+ * The Runtime port: start an instance of a function version and call it. One
+ * implementation per folder (isolate/ now; node/ and app/ later). Nothing outside
+ * server/ imports an implementation.
+ */
+import type { FunctionConfig, LogLevel, ModuleExports } from '../core/types.ts';
+
+/** A buffered HTTP request as the function will see it. */
+export interface HttpRequestData {
+  readonly method: string;
+  /** Absolute URL, e.g. http://127.0.0.1:8080/fn/hello/world?x=1 */
+  readonly url: string;
+  /** In arrival order; repeated names allowed. */
+  readonly headers: ReadonlyArray<readonly [string, string]>;
+  /** null when there is no body. */
+  readonly body: Uint8Array | null;
+}
+
+export interface HttpResponseData {
+  readonly status: number;
+  readonly statusText: string;
+  readonly headers: ReadonlyArray<readonly [string, string]>;
+  readonly body: Uint8Array;
+}
+
+/** Facts about one invocation that the function's `context`/`ctx` exposes. */
+export interface InvocationMeta {
+  readonly invocationId: string;
+  readonly functionName: string;
+  readonly version: number;
+  /** Epoch ms by which the invocation must finish. */
+  readonly deadline: number;
+  readonly attempt: number;
+  readonly memoryMb: number;
+}
+
+export type InstanceCall =
+  | { readonly mode: 'fetch'; readonly request: HttpRequestData; readonly meta: InvocationMeta }
+  | { readonly mode: 'handler'; readonly event: unknown; readonly meta: InvocationMeta };
+
+export type InstanceResult =
+  | { readonly mode: 'fetch'; readonly response: HttpResponseData }
+  | { readonly mode: 'handler'; readonly value: unknown };
+
+/** Receives console output as it happens, so nothing is lost if the instance dies. */
+export type LogSink = (invocationId: string, level: LogLevel, message: string) => void;
+
+/** An outbound fetch made by a function, carried out by the host. */
+export type OutboundFetch = (request: HttpRequestData, invocationId: string) => Promise<HttpResponseData>;
+
+export interface InstanceSpec {
+  readonly instanceId: string;
+  readonly functionName: string;
+  readonly version: number;
+  /** The bundled module: an IIFE script that assigns its exports to `globalThis.__nimbus_module`. */
+  readonly code: string;
+  readonly config: FunctionConfig;
+  readonly onLog: LogSink;
+  readonly fetch: OutboundFetch;
+}
+
+export type InstanceDeath = 'disposed' | 'memory_limit' | 'timeout' | 'cpu_limit' | 'crashed';
+
+export interface InstanceStats {
+  /** Heap bytes in use by the instance, where the runtime can tell. */
+  readonly heapUsedBytes: number;
+  /** CPU time the instance has used since it started, in ms. */
+  readonly cpuMs: number;
+}
+
+export interface Instance {
+  readonly id: string;
+  /** Time the instance took to start (create, compile, run top level), in ms. */
+  readonly initMs: number;
+  /**
+   * Runs one invocation. Rejects with a NimbusError: NIMBUS_ERR_FUNCTION_ERROR (the
+   * function threw; `extra` has errorName/errorMessage/stack), NIMBUS_ERR_TIMEOUT,
+   * NIMBUS_ERR_CPU_LIMIT, NIMBUS_ERR_MEMORY_LIMIT, NIMBUS_ERR_INSTANCE_CRASHED or
+   * NIMBUS_ERR_BAD_RESPONSE. After any of the last four the instance is dead.
+   */
+  invoke(call: InstanceCall): Promise<InstanceResult>;
+  /** Why the instance died, or null while it is alive. */
+  deathReason(): InstanceDeath | null;
+  stats(): InstanceStats;
+  /** Frees the instance at once; in-flight calls reject with INSTANCE_CRASHED. */
+  dispose(): void;
+}
+
+export interface Runtime {
+  readonly kind: string;
+  /**
+   * Deploy-time check: compiles and runs the module's top level in a throwaway
+   * instance and reports its exports. Rejects with NIMBUS_ERR_INVALID_FUNCTION or
+   * NIMBUS_ERR_FUNCTION_INIT (with the error's name, message and line).
+   */
+  inspect(code: string, config: FunctionConfig): Promise<ModuleExports>;
+  /** Starts an instance; rejects with NIMBUS_ERR_FUNCTION_INIT if the top level throws. */
+  start(spec: InstanceSpec): Promise<Instance>;
+  /** Releases shared resources (spare isolates, timers). */
+  close(): Promise<void>;
+}
