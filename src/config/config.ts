@@ -1,0 +1,154 @@
+/**
+ * Platform configuration: read once from flags and environment (flags win), validated,
+ * frozen. Every field is declared in FIELDS with its flag, variable, default and doc;
+ * docs/configuration.md lists the same fields (a test keeps them in step).
+ */
+import { isAbsolute, resolve } from 'node:path';
+import { NimbusError } from '../core/errors.ts';
+
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly deployExamples: boolean;
+  readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  readonly payloadLimitBytes: number;
+  readonly apiBodyLimitBytes: number;
+  readonly logLimitBytes: number;
+  readonly queueLimit: number;
+  readonly maxTotalInstances: number;
+  readonly memoryBudgetMb: number;
+  readonly recordFlushMs: number;
+  readonly drainTimeoutMs: number;
+  readonly defaultMemoryMb: number;
+  readonly defaultTimeoutMs: number;
+  readonly defaultIdleTimeoutMs: number;
+}
+
+type Parser<T> = (raw: string, key: string) => T;
+
+interface Field<K extends keyof Config> {
+  readonly key: K;
+  readonly flag: string;
+  readonly env: string;
+  readonly default: Config[K] | ((partial: Partial<Config>) => Config[K]);
+  readonly parse: Parser<Config[K]>;
+  readonly doc: string;
+}
+
+function invalid(key: string, raw: string, why: string): NimbusError {
+  return new NimbusError('NIMBUS_ERR_VALIDATION', `config ${key}: ${JSON.stringify(raw)} ${why}`, {
+    extra: { field: key, value: raw },
+  });
+}
+
+const integer =
+  (min: number, max: number): Parser<number> =>
+  (raw, key) => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) throw invalid(key, raw, `is not a whole number from ${min} to ${max}`);
+    return n;
+  };
+
+/** Accepts `1500`, `1500ms`, `10s`, `5m`, `1h`. */
+export function parseDuration(raw: string, key = 'duration'): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(raw.trim());
+  if (!m) throw invalid(key, raw, 'is not a duration (e.g. 500ms, 10s, 5m, 1h)');
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h'];
+  return Math.round(Number(m[1]) * unit);
+}
+
+/** Accepts `1048576`, `512kb`, `6mb`, `1gb`. */
+export function parseBytes(raw: string, key = 'size'): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i.exec(raw.trim());
+  if (!m) throw invalid(key, raw, 'is not a size (e.g. 512kb, 6mb)');
+  const unit = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[(m[2] ?? 'b').toLowerCase() as 'b'];
+  return Math.round(Number(m[1]) * unit);
+}
+
+const boolean: Parser<boolean> = (raw, key) => {
+  if (['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw.toLowerCase())) return false;
+  throw invalid(key, raw, 'is not true/false');
+};
+
+const durationIn =
+  (min: number, max: number): Parser<number> =>
+  (raw, key) => {
+    const ms = parseDuration(raw, key);
+    if (ms < min || ms > max) throw invalid(key, raw, `is outside ${min}ms..${max}ms`);
+    return ms;
+  };
+
+const bytesIn =
+  (min: number, max: number): Parser<number> =>
+  (raw, key) => {
+    const n = parseBytes(raw, key);
+    if (n < min || n > max) throw invalid(key, raw, `is outside ${min}..${max} bytes`);
+    return n;
+  };
+
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+
+export const FIELDS: readonly Field<keyof Config>[] = [
+  { key: 'host', flag: '--host', env: 'NIMBUS_HOST', default: '127.0.0.1', parse: (r) => r, doc: 'Address the gateway binds to. Use 0.0.0.0 to accept remote clients.' },
+  { key: 'port', flag: '--port', env: 'NIMBUS_PORT', default: 8080, parse: integer(0, 65535), doc: 'TCP port of the gateway (0 picks a free one).' },
+  { key: 'dataDir', flag: '--data', env: 'NIMBUS_DATA', default: '.nimbus', parse: (r) => r, doc: 'Data directory: the SQLite store and the API token. Relative paths resolve from the working directory.' },
+  { key: 'deployExamples', flag: '--examples', env: 'NIMBUS_EXAMPLES', default: true, parse: boolean, doc: 'Deploy the functions in examples/ on start (`--no-examples` to skip).' },
+  { key: 'logLevel', flag: '--log-level', env: 'NIMBUS_LOG_LEVEL', default: 'info', parse: (r, k) => { if (!(LOG_LEVELS as readonly string[]).includes(r)) throw invalid(k, r, `is not one of ${LOG_LEVELS.join(', ')}`); return r as Config['logLevel']; }, doc: 'Level of the platform\'s own log (JSON lines on stderr).' },
+  { key: 'payloadLimitBytes', flag: '--payload-limit', env: 'NIMBUS_PAYLOAD_LIMIT', default: 6 * 1024 * 1024, parse: bytesIn(1024, 1024 ** 3), doc: 'Largest request or response body of a synchronous invocation.' },
+  { key: 'apiBodyLimitBytes', flag: '--api-body-limit', env: 'NIMBUS_API_BODY_LIMIT', default: 16 * 1024 * 1024, parse: bytesIn(1024, 1024 ** 3), doc: 'Largest body the control API accepts (deploys carry code).' },
+  { key: 'logLimitBytes', flag: '--log-limit', env: 'NIMBUS_LOG_LIMIT', default: 64 * 1024, parse: bytesIn(256, 16 * 1024 * 1024), doc: 'Console output kept per invocation; past it a truncation marker is recorded.' },
+  { key: 'queueLimit', flag: '--queue-limit', env: 'NIMBUS_QUEUE_LIMIT', default: 100, parse: integer(0, 100_000), doc: 'Requests that may wait per function when every instance is busy; past it callers get 429.' },
+  { key: 'maxTotalInstances', flag: '--max-instances', env: 'NIMBUS_MAX_INSTANCES', default: 1000, parse: integer(1, 1_000_000), doc: 'Platform-wide cap on live instances.' },
+  { key: 'memoryBudgetMb', flag: '--memory-budget', env: 'NIMBUS_MEMORY_BUDGET_MB', default: 16_384, parse: integer(64, 16_777_216), doc: 'Platform-wide cap on the sum of live instances\' memory limits, in MB.' },
+  { key: 'recordFlushMs', flag: '--record-flush', env: 'NIMBUS_RECORD_FLUSH', default: 200, parse: durationIn(1, 60_000), doc: 'How often buffered invocation records are written to the store.' },
+  { key: 'drainTimeoutMs', flag: '--drain-timeout', env: 'NIMBUS_DRAIN_TIMEOUT', default: 30_000, parse: durationIn(0, 3_600_000), doc: 'On shutdown, how long in-flight invocations may finish before instances are stopped.' },
+  { key: 'defaultMemoryMb', flag: '--default-memory', env: 'NIMBUS_DEFAULT_MEMORY_MB', default: 128, parse: integer(8, 16_384), doc: 'Memory of a function deployed without `--memory`.' },
+  { key: 'defaultTimeoutMs', flag: '--default-timeout', env: 'NIMBUS_DEFAULT_TIMEOUT', default: 30_000, parse: durationIn(1, 900_000), doc: 'Timeout of a function deployed without `--timeout`.' },
+  { key: 'defaultIdleTimeoutMs', flag: '--default-idle', env: 'NIMBUS_DEFAULT_IDLE', default: 60_000, parse: durationIn(0, 86_400_000), doc: 'How long an idle instance is kept before it is retired (scale to zero).' },
+];
+
+/**
+ * Reads `argv` flags (`--port 9000`, `--port=9000`, `--no-examples`) and `env`
+ * variables; unknown flags are an error so typos do not pass silently.
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>, argv: readonly string[], cwd: string): Config {
+  const flags = parseFlags(argv);
+  const out: Record<string, unknown> = {};
+  for (const field of FIELDS) {
+    const raw = flags.get(field.flag) ?? env[field.env];
+    out[field.key] = raw === undefined ? field.default : field.parse(raw, field.key);
+  }
+  const dataDir = out.dataDir as string;
+  out.dataDir = isAbsolute(dataDir) ? dataDir : resolve(cwd, dataDir);
+  return Object.freeze(out) as unknown as Config;
+}
+
+function parseFlags(argv: readonly string[]): Map<string, string> {
+  const known = new Set(FIELDS.map((f) => f.flag));
+  const flags = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('--')) throw invalid('argv', arg, 'is not a flag; flags look like --port 8080');
+    const eq = arg.indexOf('=');
+    let name = eq === -1 ? arg : arg.slice(0, eq);
+    let value: string | undefined = eq === -1 ? undefined : arg.slice(eq + 1);
+    if (name.startsWith('--no-') && value === undefined && known.has('--' + name.slice(5))) {
+      name = '--' + name.slice(5);
+      value = 'false';
+    }
+    if (!known.has(name)) {
+      throw invalid('argv', arg, `is not a known flag; known: ${[...known].join(' ')}`);
+    }
+    if (value === undefined) {
+      const next = argv[i + 1];
+      const field = FIELDS.find((f) => f.flag === name);
+      if (field?.parse === boolean && (next === undefined || next.startsWith('--'))) value = 'true';
+      else if (next === undefined) throw invalid(name.slice(2), '', 'needs a value');
+      else value = argv[++i];
+    }
+    flags.set(name, value);
+  }
+  return flags;
+}

@@ -1,0 +1,162 @@
+/**
+ * The contract every Store implementation must pass. An implementation's test file
+ * calls storeContract('name', open) — see sqlite/sqlite-store.test.ts.
+ */
+import { describe, it, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import type { FunctionConfig, InvocationRecord } from '../core/types.ts';
+import type { DeployInput, Store } from './ports.ts';
+
+export const SAMPLE_CONFIG: FunctionConfig = {
+  memoryMb: 128,
+  timeoutMs: 10_000,
+  cpuLimitMs: 10_000,
+  env: { GREETING: 'hi' },
+  concurrency: 8,
+  targetConcurrency: 6,
+  minInstances: 0,
+  maxInstances: 10,
+  idleTimeoutMs: 60_000,
+  runtime: 'isolate',
+};
+
+export function deployInput(name: string, code: string, now = 1_000, config = SAMPLE_CONFIG): DeployInput {
+  return {
+    name,
+    hash: `h:${code}:${JSON.stringify(config)}`,
+    codeHash: `c:${code}`,
+    code,
+    config,
+    exports: { fetch: true, handler: false },
+    now,
+  };
+}
+
+export function sampleRecord(id: string, overrides: Partial<InvocationRecord> = {}): InvocationRecord {
+  return {
+    id,
+    functionName: 'hello',
+    version: 1,
+    trigger: 'http',
+    triggerSource: 'GET /fn/hello/',
+    startedAt: 1_000,
+    durationMs: 1.5,
+    billedMs: 2,
+    memoryMb: 128,
+    status: 'success',
+    statusCode: 200,
+    errorCode: null,
+    errorName: null,
+    errorMessage: null,
+    coldStart: false,
+    initMs: 0,
+    instanceId: 'i1',
+    requestBytes: 0,
+    responseBytes: 5,
+    attempt: 1,
+    logs: [{ t: 1_000, level: 'info', msg: 'hi' }],
+    logsTruncated: false,
+    ...overrides,
+  };
+}
+
+export function storeContract(name: string, open: () => Promise<Store>): void {
+  describe(`Store contract: ${name}`, () => {
+    let store: Store;
+    beforeEach(async () => {
+      store = await open();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    it('first deploy creates version 1 and makes it current', async () => {
+      const out = await store.functions.deploy(deployInput('hello', 'A'));
+      assert.equal(out.created, true);
+      assert.equal(out.version.version, 1);
+      assert.equal(out.version.codeBytes, 1);
+      assert.deepEqual(out.version.config, SAMPLE_CONFIG);
+      assert.deepEqual(out.version.exports, { fetch: true, handler: false });
+      const info = await store.functions.get('hello');
+      assert.equal(info?.currentVersion, 1);
+      assert.equal(await store.functions.getCode('c:A'), 'A');
+    });
+
+    it('redeploying the current hash is a no-op; new code makes the next version', async () => {
+      await store.functions.deploy(deployInput('hello', 'A', 1_000));
+      const same = await store.functions.deploy(deployInput('hello', 'A', 2_000));
+      assert.equal(same.created, false);
+      assert.equal(same.version.version, 1);
+      const next = await store.functions.deploy(deployInput('hello', 'B', 3_000));
+      assert.equal(next.created, true);
+      assert.equal(next.version.version, 2);
+      const info = await store.functions.get('hello');
+      assert.equal(info?.currentVersion, 2);
+      assert.equal(info?.createdAt, 1_000);
+      assert.equal(info?.updatedAt, 3_000);
+      assert.deepEqual((await store.functions.listVersions('hello')).map((v) => v.version), [2, 1]);
+      // Going back to old code is a change too: a new version, never a silent rewind.
+      const back = await store.functions.deploy(deployInput('hello', 'A', 4_000));
+      assert.equal(back.version.version, 3);
+    });
+
+    it('concurrent deploys of one function get consecutive, distinct versions', async () => {
+      const outs = await Promise.all(['A', 'B', 'C', 'D', 'E'].map((c) => store.functions.deploy(deployInput('f', c))));
+      assert.deepEqual(outs.map((o) => o.version.version).sort(), [1, 2, 3, 4, 5]);
+      assert.equal((await store.functions.listVersions('f')).length, 5);
+    });
+
+    it('lists functions by name and finds nothing for unknown names', async () => {
+      await store.functions.deploy(deployInput('b', 'X'));
+      await store.functions.deploy(deployInput('a', 'Y'));
+      assert.deepEqual((await store.functions.list()).map((f) => f.name), ['a', 'b']);
+      assert.equal(await store.functions.get('nope'), null);
+      assert.equal(await store.functions.getVersion('a', 9), null);
+      assert.equal(await store.functions.getCode('nope'), null);
+    });
+
+    it('delete removes the function and its versions, keeping code other functions share', async () => {
+      await store.functions.deploy(deployInput('one', 'shared'));
+      await store.functions.deploy(deployInput('two', 'shared'));
+      await store.functions.deploy(deployInput('two', 'own'));
+      assert.equal(await store.functions.delete('two'), true);
+      assert.equal(await store.functions.get('two'), null);
+      assert.deepEqual(await store.functions.listVersions('two'), []);
+      assert.equal(await store.functions.getCode('c:shared'), 'shared');
+      assert.equal(await store.functions.getCode('c:own'), null);
+      assert.equal(await store.functions.delete('two'), false);
+      // A deleted name starts again at version 1.
+      assert.equal((await store.functions.deploy(deployInput('two', 'again'))).version.version, 1);
+    });
+
+    it('stores invocation records whole and ignores a repeated id', async () => {
+      const record = sampleRecord('01a', { errorName: 'TypeError', logsTruncated: true, coldStart: true, initMs: 2.5 });
+      await store.invocations.insertMany([record]);
+      await store.invocations.insertMany([{ ...record, status: 'error' }]);
+      assert.deepEqual(await store.invocations.get('01a'), record);
+      assert.equal(await store.invocations.get('zzz'), null);
+    });
+
+    it('lists invocations newest first with filters and pagination', async () => {
+      await store.invocations.insertMany([
+        sampleRecord('01', { startedAt: 1 }),
+        sampleRecord('02', { functionName: 'other', startedAt: 2 }),
+        sampleRecord('03', { status: 'error', startedAt: 3 }),
+        sampleRecord('04', { startedAt: 4 }),
+      ]);
+      const ids = (rs: InvocationRecord[]) => rs.map((r) => r.id);
+      assert.deepEqual(ids(await store.invocations.list({ limit: 10 })), ['04', '03', '02', '01']);
+      assert.deepEqual(ids(await store.invocations.list({ functionName: 'hello', limit: 2 })), ['04', '03']);
+      assert.deepEqual(ids(await store.invocations.list({ functionName: 'hello', before: '03', limit: 2 })), ['01']);
+      assert.deepEqual(ids(await store.invocations.list({ status: 'error', limit: 10 })), ['03']);
+      assert.deepEqual(ids(await store.invocations.list({ since: 3, limit: 10 })), ['04', '03']);
+    });
+
+    it('prune deletes by age and keeps at most the newest N', async () => {
+      await store.invocations.insertMany(['01', '02', '03', '04', '05'].map((id, i) => sampleRecord(id, { startedAt: i })));
+      assert.equal(await store.invocations.prune(1, 100), 1);
+      assert.equal(await store.invocations.prune(0, 2), 2);
+      assert.deepEqual((await store.invocations.list({ limit: 10 })).map((r) => r.id), ['05', '04']);
+    });
+  });
+}

@@ -1,0 +1,64 @@
+/**
+ * The Store port. Async so that a networked implementation (Postgres) fits the same
+ * shape; the embedded SQLite one resolves at once. contract.ts is the suite every
+ * implementation must pass.
+ */
+import type { FunctionConfig, FunctionInfo, FunctionVersion, InvocationRecord, InvocationStatus, ModuleExports } from '../core/types.ts';
+
+export interface DeployInput {
+  readonly name: string;
+  readonly hash: string;
+  readonly codeHash: string;
+  readonly code: string;
+  readonly config: FunctionConfig;
+  readonly exports: ModuleExports;
+  readonly now: number;
+}
+
+export interface DeployOutcome {
+  readonly version: FunctionVersion;
+  /** false when the deploy matched the current version and nothing was written. */
+  readonly created: boolean;
+}
+
+export interface FunctionRepo {
+  /**
+   * Atomically creates the next version and makes it current — unless `hash` equals
+   * the current version's, in which case nothing changes. Safe under concurrent deploys.
+   */
+  deploy(input: DeployInput): Promise<DeployOutcome>;
+  get(name: string): Promise<FunctionInfo | null>;
+  list(): Promise<FunctionInfo[]>;
+  getVersion(name: string, version: number): Promise<FunctionVersion | null>;
+  /** Newest first. */
+  listVersions(name: string): Promise<FunctionVersion[]>;
+  getCode(codeHash: string): Promise<string | null>;
+  /** Removes the function, its versions, and code no other version uses. */
+  delete(name: string): Promise<boolean>;
+}
+
+export interface InvocationQuery {
+  readonly functionName?: string;
+  readonly status?: InvocationStatus;
+  /** Only records with an id sorting before this one (ids sort by time): pagination. */
+  readonly before?: string;
+  /** Only records started at or after this epoch ms. */
+  readonly since?: number;
+  readonly limit: number;
+}
+
+export interface InvocationRepo {
+  /** Writes a batch in one transaction; a record whose id exists is ignored. */
+  insertMany(records: readonly InvocationRecord[]): Promise<void>;
+  get(id: string): Promise<InvocationRecord | null>;
+  /** Newest first. */
+  list(query: InvocationQuery): Promise<InvocationRecord[]>;
+  /** Deletes records started before `olderThan` and all but the newest `keep`; returns how many went. */
+  prune(olderThan: number, keep: number): Promise<number>;
+}
+
+export interface Store {
+  readonly functions: FunctionRepo;
+  readonly invocations: InvocationRepo;
+  close(): Promise<void>;
+}

@@ -1,0 +1,55 @@
+/**
+ * Schema changes, applied in order; PRAGMA user_version records how many have run.
+ * Append only: never edit a migration that has shipped.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE functions (
+    name TEXT PRIMARY KEY,
+    current_version INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE code (
+    hash TEXT PRIMARY KEY,
+    body TEXT NOT NULL,
+    bytes INTEGER NOT NULL
+  );
+  CREATE TABLE versions (
+    function_name TEXT NOT NULL REFERENCES functions(name) ON DELETE CASCADE,
+    version INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    code_hash TEXT NOT NULL REFERENCES code(hash),
+    config TEXT NOT NULL,
+    exports TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (function_name, version)
+  );
+  CREATE TABLE invocations (
+    id TEXT PRIMARY KEY,
+    function_name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    trigger TEXT NOT NULL,
+    trigger_source TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    duration_ms REAL NOT NULL,
+    billed_ms INTEGER NOT NULL,
+    memory_mb INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    status_code INTEGER,
+    error_code TEXT,
+    error_name TEXT,
+    error_message TEXT,
+    cold_start INTEGER NOT NULL,
+    init_ms REAL NOT NULL,
+    instance_id TEXT,
+    request_bytes INTEGER NOT NULL,
+    response_bytes INTEGER NOT NULL,
+    attempt INTEGER NOT NULL,
+    logs TEXT NOT NULL,
+    logs_truncated INTEGER NOT NULL
+  );
+  CREATE INDEX invocations_by_function ON invocations(function_name, id);
+  CREATE INDEX invocations_by_start ON invocations(started_at);
+  `,
+];

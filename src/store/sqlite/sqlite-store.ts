@@ -1,0 +1,222 @@
+/**
+ * The embedded Store: one SQLite file in the data directory (better-sqlite3, WAL).
+ * Statements are prepared once at open; deploys run in IMMEDIATE transactions so
+ * concurrent deploys of one function serialise into consecutive versions.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { NimbusError } from '../../core/errors.ts';
+import type { FunctionInfo, FunctionVersion, InvocationRecord } from '../../core/types.ts';
+import type { DeployInput, DeployOutcome, FunctionRepo, InvocationQuery, InvocationRepo, Store } from '../ports.ts';
+import { MIGRATIONS } from './migrations.ts';
+
+type Row = Record<string, unknown>;
+
+export function openSqliteStore(path: string): Store {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  let db: Database.Database;
+  try {
+    db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    migrate(db);
+  } catch (error) {
+    throw new NimbusError('NIMBUS_ERR_INTERNAL', `cannot open the store at ${path}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  return {
+    functions: functionRepo(db),
+    invocations: invocationRepo(db),
+    async close() {
+      if (db.open) db.close();
+    },
+  };
+}
+
+function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new Error(`the store is at schema ${current}, newer than this Nimbus (${MIGRATIONS.length}); upgrade Nimbus`);
+  }
+  for (let i = current; i < MIGRATIONS.length; i++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[i]);
+      db.pragma(`user_version = ${i + 1}`);
+    })();
+  }
+}
+
+function toInfo(row: Row): FunctionInfo {
+  return {
+    name: row.name as string,
+    currentVersion: row.current_version as number,
+    createdAt: row.created_at as number,
+    updatedAt: row.updated_at as number,
+  };
+}
+
+function toVersion(row: Row): FunctionVersion {
+  return {
+    functionName: row.function_name as string,
+    version: row.version as number,
+    hash: row.hash as string,
+    codeHash: row.code_hash as string,
+    codeBytes: row.bytes as number,
+    config: JSON.parse(row.config as string),
+    exports: JSON.parse(row.exports as string),
+    createdAt: row.created_at as number,
+  };
+}
+
+function functionRepo(db: Database.Database): FunctionRepo {
+  const VERSION_COLUMNS = 'v.function_name, v.version, v.hash, v.code_hash, v.config, v.exports, v.created_at, c.bytes';
+  const getFn = db.prepare('SELECT * FROM functions WHERE name = ?');
+  const listFns = db.prepare('SELECT * FROM functions ORDER BY name');
+  const getVer = db.prepare(
+    `SELECT ${VERSION_COLUMNS} FROM versions v JOIN code c ON c.hash = v.code_hash WHERE v.function_name = ? AND v.version = ?`,
+  );
+  const listVers = db.prepare(
+    `SELECT ${VERSION_COLUMNS} FROM versions v JOIN code c ON c.hash = v.code_hash WHERE v.function_name = ? ORDER BY v.version DESC`,
+  );
+  const currentHash = db.prepare(
+    'SELECT v.hash, f.current_version FROM functions f JOIN versions v ON v.function_name = f.name AND v.version = f.current_version WHERE f.name = ?',
+  );
+  const maxVersion = db.prepare('SELECT MAX(version) AS v FROM versions WHERE function_name = ?');
+  const insertCode = db.prepare('INSERT OR IGNORE INTO code (hash, body, bytes) VALUES (?, ?, ?)');
+  const insertFn = db.prepare(
+    'INSERT INTO functions (name, current_version, created_at, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET current_version = excluded.current_version, updated_at = excluded.updated_at',
+  );
+  const insertVer = db.prepare(
+    'INSERT INTO versions (function_name, version, hash, code_hash, config, exports, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  );
+  const getCode = db.prepare('SELECT body FROM code WHERE hash = ?');
+  const deleteFn = db.prepare('DELETE FROM functions WHERE name = ?');
+  const deleteVersions = db.prepare('DELETE FROM versions WHERE function_name = ?');
+  const deleteOrphanCode = db.prepare('DELETE FROM code WHERE hash NOT IN (SELECT code_hash FROM versions)');
+
+  const deployTx = db.transaction((input: DeployInput): DeployOutcome => {
+    const current = currentHash.get(input.name) as { hash: string; current_version: number } | undefined;
+    if (current && current.hash === input.hash) {
+      return { version: toVersion(getVer.get(input.name, current.current_version) as Row), created: false };
+    }
+    const next = (((maxVersion.get(input.name) as { v: number | null }).v ?? 0) as number) + 1;
+    insertCode.run(input.codeHash, input.code, Buffer.byteLength(input.code));
+    insertFn.run(input.name, next, input.now, input.now);
+    insertVer.run(input.name, next, input.hash, input.codeHash, JSON.stringify(input.config), JSON.stringify(input.exports), input.now);
+    return { version: toVersion(getVer.get(input.name, next) as Row), created: true };
+  });
+
+  const deleteTx = db.transaction((name: string): boolean => {
+    deleteVersions.run(name);
+    const changed = deleteFn.run(name).changes > 0;
+    deleteOrphanCode.run();
+    return changed;
+  });
+
+  return {
+    async deploy(input) {
+      return deployTx.immediate(input);
+    },
+    async get(name) {
+      const row = getFn.get(name) as Row | undefined;
+      return row ? toInfo(row) : null;
+    },
+    async list() {
+      return (listFns.all() as Row[]).map(toInfo);
+    },
+    async getVersion(name, version) {
+      const row = getVer.get(name, version) as Row | undefined;
+      return row ? toVersion(row) : null;
+    },
+    async listVersions(name) {
+      return (listVers.all(name) as Row[]).map(toVersion);
+    },
+    async getCode(hash) {
+      const row = getCode.get(hash) as { body: string } | undefined;
+      return row ? row.body : null;
+    },
+    async delete(name) {
+      return deleteTx.immediate(name);
+    },
+  };
+}
+
+function toRecord(row: Row): InvocationRecord {
+  return {
+    id: row.id as string,
+    functionName: row.function_name as string,
+    version: row.version as number,
+    trigger: row.trigger as InvocationRecord['trigger'],
+    triggerSource: row.trigger_source as string,
+    startedAt: row.started_at as number,
+    durationMs: row.duration_ms as number,
+    billedMs: row.billed_ms as number,
+    memoryMb: row.memory_mb as number,
+    status: row.status as InvocationRecord['status'],
+    statusCode: (row.status_code as number | null) ?? null,
+    errorCode: (row.error_code as string | null) ?? null,
+    errorName: (row.error_name as string | null) ?? null,
+    errorMessage: (row.error_message as string | null) ?? null,
+    coldStart: row.cold_start === 1,
+    initMs: row.init_ms as number,
+    instanceId: (row.instance_id as string | null) ?? null,
+    requestBytes: row.request_bytes as number,
+    responseBytes: row.response_bytes as number,
+    attempt: row.attempt as number,
+    logs: JSON.parse(row.logs as string),
+    logsTruncated: row.logs_truncated === 1,
+  };
+}
+
+function invocationRepo(db: Database.Database): InvocationRepo {
+  const insert = db.prepare(`INSERT OR IGNORE INTO invocations (
+    id, function_name, version, trigger, trigger_source, started_at, duration_ms, billed_ms, memory_mb, status,
+    status_code, error_code, error_name, error_message, cold_start, init_ms, instance_id, request_bytes,
+    response_bytes, attempt, logs, logs_truncated
+  ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  const getOne = db.prepare('SELECT * FROM invocations WHERE id = ?');
+  const insertAll = db.transaction((records: readonly InvocationRecord[]) => {
+    for (const r of records) {
+      insert.run(
+        r.id, r.functionName, r.version, r.trigger, r.triggerSource, r.startedAt, r.durationMs, r.billedMs,
+        r.memoryMb, r.status, r.statusCode, r.errorCode, r.errorName, r.errorMessage, r.coldStart ? 1 : 0,
+        r.initMs, r.instanceId, r.requestBytes, r.responseBytes, r.attempt, JSON.stringify(r.logs),
+        r.logsTruncated ? 1 : 0,
+      );
+    }
+  });
+  const pruneOld = db.prepare('DELETE FROM invocations WHERE started_at < ?');
+  const pruneExcess = db.prepare(
+    'DELETE FROM invocations WHERE id IN (SELECT id FROM invocations ORDER BY id DESC LIMIT -1 OFFSET ?)',
+  );
+  const listCache = new Map<string, Database.Statement>();
+
+  return {
+    async insertMany(records) {
+      if (records.length > 0) insertAll(records);
+    },
+    async get(id) {
+      const row = getOne.get(id) as Row | undefined;
+      return row ? toRecord(row) : null;
+    },
+    async list(q: InvocationQuery) {
+      const where: string[] = [];
+      const args: unknown[] = [];
+      if (q.functionName !== undefined) (where.push('function_name = ?'), args.push(q.functionName));
+      if (q.status !== undefined) (where.push('status = ?'), args.push(q.status));
+      if (q.before !== undefined) (where.push('id < ?'), args.push(q.before));
+      if (q.since !== undefined) (where.push('started_at >= ?'), args.push(q.since));
+      const sql = `SELECT * FROM invocations ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`;
+      let stmt = listCache.get(sql);
+      if (!stmt) listCache.set(sql, (stmt = db.prepare(sql)));
+      return (stmt.all(...args, q.limit) as Row[]).map(toRecord);
+    },
+    async prune(olderThan, keep) {
+      return db.transaction(() => pruneOld.run(olderThan).changes + pruneExcess.run(keep).changes)();
+    },
+  };
+}
