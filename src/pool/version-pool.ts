@@ -1,0 +1,298 @@
+/**
+ * The live instances of one function version: who is busy, who waits, who starts.
+ *
+ * A request takes the least-loaded ready instance below the hard per-instance limit.
+ * When none has room it waits in a bounded FIFO queue, and the pool starts only as
+ * many instances as the demand needs at the target concurrency (a burst of 200 at a
+ * target of 10 starts 20, not 200). A request arriving while an instance starts waits
+ * for it. Past the queue limit callers get NIMBUS_ERR_THROTTLED.
+ */
+import type { Clock, TimerHandle } from '../core/clock.ts';
+import { NimbusError } from '../core/errors.ts';
+import type { FunctionVersion } from '../core/types.ts';
+import type { Instance, InstanceSpec, Runtime } from '../runtime/port.ts';
+import type { Capacity } from './capacity.ts';
+import { idleToRetire } from './idle.ts';
+
+export interface Lease {
+  readonly instance: Instance;
+  /** True when this request waited for its instance to start. */
+  readonly cold: boolean;
+  /** The instance's start time when cold, else 0. */
+  readonly initMs: number;
+  /** Gives the slot back; call exactly once, after the invocation settled. */
+  release(): void;
+}
+
+export interface PoolEvents {
+  instanceStarted?(pool: VersionPool, instance: Instance): void;
+  instanceStopped?(pool: VersionPool, instanceId: string, reason: string): void;
+  throttled?(pool: VersionPool): void;
+}
+
+export interface PoolDeps {
+  readonly clock: Clock;
+  readonly runtime: Runtime;
+  readonly capacity: Capacity;
+  readonly queueLimit: number;
+  readonly newInstanceId: () => string;
+  readonly instanceSpec: (version: FunctionVersion, instanceId: string) => InstanceSpec;
+  readonly events?: PoolEvents;
+}
+
+interface Slot {
+  readonly instance: Instance;
+  inFlight: number;
+  lastUsedAt: number;
+  served: number;
+  retiring: boolean;
+}
+
+interface Waiter {
+  resolve(lease: Lease): void;
+  reject(error: unknown): void;
+  timer: TimerHandle;
+}
+
+export interface InstanceView {
+  readonly id: string;
+  readonly inFlight: number;
+  readonly served: number;
+  readonly lastUsedAt: number;
+  readonly initMs: number;
+  readonly heapUsedBytes: number;
+}
+
+export interface PoolStats {
+  readonly functionName: string;
+  readonly version: number;
+  readonly ready: number;
+  readonly starting: number;
+  readonly inFlight: number;
+  readonly queued: number;
+  readonly instances: readonly InstanceView[];
+}
+
+export class VersionPool {
+  private readonly slots: Slot[] = [];
+  private readonly waiters: Waiter[] = [];
+  private starting = 0;
+  private inFlight = 0;
+  private closed = false;
+  private lastStartError: unknown = null;
+  private drainedListeners: Array<() => void> = [];
+
+  constructor(
+    readonly version: FunctionVersion,
+    private readonly deps: PoolDeps,
+  ) {}
+
+  get config() {
+    return this.version.config;
+  }
+
+  /** Resolves with a lease on an instance, or rejects (throttled, timed out, closed, init failed). */
+  acquire(deadline: number): Promise<Lease> {
+    if (this.closed) {
+      return Promise.reject(new NimbusError('NIMBUS_ERR_SHUTTING_DOWN', `version ${this.version.version} of ${this.version.functionName} is retiring`));
+    }
+    const slot = this.pick();
+    if (slot) return Promise.resolve(this.lease(slot, false));
+    if (this.waiters.length >= this.deps.queueLimit) {
+      this.deps.events?.throttled?.(this);
+      return Promise.reject(
+        new NimbusError(
+          'NIMBUS_ERR_THROTTLED',
+          `${this.version.functionName}: all ${this.slots.length} instance(s) are busy and ${this.waiters.length} request(s) already wait; retry shortly or raise --max`,
+          { retryAfterSeconds: 1, extra: { queued: this.waiters.length, instances: this.slots.length } },
+        ),
+      );
+    }
+    return new Promise<Lease>((resolve, reject) => {
+      const waiter: Waiter = {
+        resolve,
+        reject,
+        timer: this.deps.clock.setTimer(Math.max(0, deadline - this.deps.clock.now()), () => {
+          const at = this.waiters.indexOf(waiter);
+          if (at === -1) return;
+          this.waiters.splice(at, 1);
+          reject(
+            new NimbusError('NIMBUS_ERR_QUEUE_TIMEOUT', `${this.version.functionName}: no instance became free before the deadline`, {
+              retryAfterSeconds: 1,
+            }),
+          );
+        }),
+      };
+      this.waiters.push(waiter);
+      this.scaleForDemand();
+    });
+  }
+
+  /** Starts instances until `count` are live or starting (bounded by max and the caps). */
+  ensureInstances(count: number): void {
+    const wanted = Math.min(count, this.config.maxInstances);
+    while (!this.closed && this.slots.length + this.starting < wanted) {
+      if (!this.deps.capacity.tryReserve(this.config.memoryMb)) break;
+      this.startOne();
+    }
+  }
+
+  /** Retires idle instances older than the idle timeout, keeping min instances. */
+  tick(now: number): void {
+    if (this.closed) return;
+    const ids = idleToRetire(
+      this.slots.filter((s) => !s.retiring).map((s) => ({ id: s.instance.id, inFlight: s.inFlight, lastUsedAt: s.lastUsedAt })),
+      now,
+      this.config.idleTimeoutMs,
+      this.config.minInstances,
+    );
+    for (const id of ids) this.retire(id, 'idle');
+    this.ensureInstances(this.config.minInstances);
+  }
+
+  /** Stops an instance once it has nothing in flight. */
+  retire(instanceId: string, reason: string): void {
+    const slot = this.slots.find((s) => s.instance.id === instanceId);
+    if (!slot) return;
+    slot.retiring = true;
+    if (slot.inFlight === 0) this.remove(slot, reason);
+  }
+
+  /** Refuses new work, fails waiters, waits up to `timeoutMs` for in-flight work, then stops every instance. */
+  async close(timeoutMs: number): Promise<void> {
+    this.closed = true;
+    for (const w of this.waiters.splice(0)) {
+      w.timer.cancel();
+      w.reject(new NimbusError('NIMBUS_ERR_SHUTTING_DOWN', `${this.version.functionName} is shutting down`, { retryAfterSeconds: 1 }));
+    }
+    if (this.inFlight > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = this.deps.clock.setTimer(timeoutMs, resolve, true);
+        this.drainedListeners.push(() => {
+          timer.cancel();
+          resolve();
+        });
+      });
+    }
+    for (const slot of [...this.slots]) this.remove(slot, 'shutdown');
+  }
+
+  isIdle(): boolean {
+    return this.inFlight === 0 && this.waiters.length === 0 && this.starting === 0;
+  }
+
+  stats(): PoolStats {
+    return {
+      functionName: this.version.functionName,
+      version: this.version.version,
+      ready: this.slots.length,
+      starting: this.starting,
+      inFlight: this.inFlight,
+      queued: this.waiters.length,
+      instances: this.slots.map((s) => ({
+        id: s.instance.id,
+        inFlight: s.inFlight,
+        served: s.served,
+        lastUsedAt: s.lastUsedAt,
+        initMs: s.instance.initMs,
+        heapUsedBytes: s.instance.stats().heapUsedBytes,
+      })),
+    };
+  }
+
+  private pick(): Slot | undefined {
+    let best: Slot | undefined;
+    const limit = this.config.concurrency;
+    for (const slot of this.slots) {
+      if (slot.retiring || slot.inFlight >= limit) continue;
+      if (best === undefined || slot.inFlight < best.inFlight) best = slot;
+    }
+    return best;
+  }
+
+  private lease(slot: Slot, cold: boolean): Lease {
+    slot.inFlight++;
+    slot.served++;
+    this.inFlight++;
+    let released = false;
+    return {
+      instance: slot.instance,
+      cold,
+      initMs: cold ? slot.instance.initMs : 0,
+      release: () => {
+        if (released) return;
+        released = true;
+        slot.inFlight--;
+        this.inFlight--;
+        slot.lastUsedAt = this.deps.clock.now();
+        if (slot.instance.deathReason() !== null) this.remove(slot, slot.instance.deathReason() ?? 'dead');
+        else if (slot.retiring && slot.inFlight === 0) this.remove(slot, 'retired');
+        if (this.inFlight === 0) for (const fn of this.drainedListeners.splice(0)) fn();
+        this.serveWaiters(undefined);
+      },
+    };
+  }
+
+  /** Starts what the queue needs: ceil(demand / target) instances in all. */
+  private scaleForDemand(): void {
+    const demand = this.inFlight + this.waiters.length;
+    this.ensureInstances(Math.ceil(demand / Math.max(1, this.config.targetConcurrency)));
+  }
+
+  private startOne(): void {
+    this.starting++;
+    const id = this.deps.newInstanceId();
+    this.deps.runtime.start(this.deps.instanceSpec(this.version, id)).then(
+      (instance) => {
+        this.starting--;
+        if (this.closed) {
+          instance.dispose();
+          this.deps.capacity.release(this.config.memoryMb);
+          return;
+        }
+        const slot: Slot = { instance, inFlight: 0, lastUsedAt: this.deps.clock.now(), served: 0, retiring: false };
+        this.slots.push(slot);
+        this.lastStartError = null;
+        this.deps.events?.instanceStarted?.(this, instance);
+        this.serveWaiters(slot);
+      },
+      (error: unknown) => {
+        this.starting--;
+        this.deps.capacity.release(this.config.memoryMb);
+        this.lastStartError = error;
+        // With nothing else coming, the waiters would only time out: tell them why now.
+        if (this.starting === 0 && this.slots.length === 0) {
+          for (const w of this.waiters.splice(0)) {
+            w.timer.cancel();
+            w.reject(error);
+          }
+        }
+      },
+    );
+  }
+
+  private serveWaiters(fresh: Slot | undefined): void {
+    while (this.waiters.length > 0) {
+      const slot = fresh && fresh.inFlight < this.config.concurrency ? fresh : this.pick();
+      if (!slot) break;
+      const waiter = this.waiters.shift() as Waiter;
+      waiter.timer.cancel();
+      waiter.resolve(this.lease(slot, slot === fresh));
+    }
+    if (this.waiters.length > 0) this.scaleForDemand();
+  }
+
+  private remove(slot: Slot, reason: string): void {
+    const at = this.slots.indexOf(slot);
+    if (at === -1) return;
+    this.slots.splice(at, 1);
+    slot.instance.dispose();
+    this.deps.capacity.release(this.config.memoryMb);
+    this.deps.events?.instanceStopped?.(this, slot.instance.id, reason);
+  }
+
+  /** The error of the last failed start, for diagnostics. */
+  startError(): unknown {
+    return this.lastStartError;
+  }
+}
