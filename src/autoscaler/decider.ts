@@ -1,0 +1,197 @@
+/**
+ * The scaling decision, KPA style: pure, time passed in, result a value. The decision is
+ * also the state: pass the previous one back in to carry panic mode across calls.
+ *
+ * Steps, in order (each one that changes the count is named in `reason`, the last one
+ * in `boundBy`):
+ *  1. desiredStable = ⌈stable average / target⌉, desiredPanic = ⌈panic average / target⌉.
+ *  2. Panic when desiredPanic / max(ready, 1) ≥ panicThreshold; it lasts until a full
+ *     stable window has passed since that last held. In panic: max(desiredPanic,
+ *     desiredStable), never below what exists or was asked for before (panic-hold).
+ *     Otherwise: desiredStable.
+ *  3. Idle: nothing in flight or queued for scaleToZeroAfterMs → demand is 0. Before that,
+ *     a last instance is kept (idle-grace).
+ *  4. From zero with requests waiting: max(activationScale, ⌈now / target⌉) at once
+ *     (activation; exempt from the up-rate limit).
+ *  5. Never fewer than the requests present now can fit at the hard limit (backlog).
+ *  6. Rate limits: ≤ ⌈max(ready, 1) × maxScaleUpRate⌉ (never below what exists),
+ *     ≥ ⌊ready / maxScaleDownRate⌋.
+ *  7. Clamp to [minInstances, maxInstances].
+ */
+import type { ScalingSettings } from './settings.ts';
+import type { WindowSnapshot } from './window.ts';
+
+export type ScaleMode = 'stable' | 'panic';
+
+/** What set the final count; 'none' when it is the plain stable/panic demand. */
+export type ScaleBound =
+  | 'none'
+  | 'panic-hold'
+  | 'idle-grace'
+  | 'activation'
+  | 'backlog'
+  | 'rate-up'
+  | 'rate-down'
+  | 'min'
+  | 'max';
+
+export interface ScaleStats extends WindowSnapshot {
+  /** Instances able to serve now. */
+  readonly ready: number;
+  /** Instances being started (cold start in progress); not those draining. */
+  readonly starting: number;
+}
+
+export interface ScaleDecision {
+  /** When it was decided (the `now` passed in). */
+  readonly at: number;
+  /** Instances wanted: ready + starting should become this. */
+  readonly desired: number;
+  /** ready + starting when decided. */
+  readonly current: number;
+  readonly ready: number;
+  readonly starting: number;
+  readonly mode: ScaleMode;
+  readonly boundBy: ScaleBound;
+  /** Every step that shaped `desired`, for `nimbus info` and the logs. */
+  readonly reason: string;
+  readonly stableConcurrency: number;
+  readonly panicConcurrency: number;
+  readonly currentConcurrency: number;
+  readonly desiredStable: number;
+  readonly desiredPanic: number;
+  /** ms since anything was in flight or queued; null if nothing ever was. */
+  readonly idleForMs: number | null;
+  /** When this panic began; null in stable mode. */
+  readonly panicSince: number | null;
+  /** Last time the panic condition held (carried while in panic); null in stable mode. */
+  readonly lastPanicAt: number | null;
+  /** Panic ends at this time unless the condition holds again; null in stable mode. */
+  readonly panicUntil: number | null;
+}
+
+const EPS = 1e-9;
+
+/** Instances needed to carry `load` at `per` each (tolerant of float noise). */
+export function instancesFor(load: number, per: number): number {
+  return load > 0 ? Math.max(0, Math.ceil(load / per - EPS)) : 0;
+}
+
+export function decide(
+  settings: ScalingSettings,
+  stats: ScaleStats,
+  now: number,
+  previous?: ScaleDecision,
+): ScaleDecision {
+  const s = settings;
+  const target = s.targetConcurrency;
+  const ready = Math.max(0, Math.floor(stats.ready));
+  const starting = Math.max(0, Math.floor(stats.starting));
+  const current = ready + starting;
+  const base = Math.max(ready, 1);
+  const demandNow = Math.max(0, stats.currentConcurrency);
+  const desiredStable = instancesFor(stats.stableConcurrency, target);
+  const desiredPanic = instancesFor(stats.panicConcurrency, target);
+  const idleForMs = demandNow > 0 ? 0 : stats.lastActiveAt === null ? null : Math.max(0, now - stats.lastActiveAt);
+  const idleEnough = idleForMs === null || idleForMs >= s.scaleToZeroAfterMs;
+
+  // Panic: enter when the burst needs ≥ threshold × ready; stay a stable window after.
+  const wasPanic = previous?.mode === 'panic' && previous.lastPanicAt !== null;
+  const panicNow = desiredPanic > 0 && desiredPanic / base >= s.panicThreshold;
+  const lastPanicAt = panicNow ? now : wasPanic ? previous!.lastPanicAt : null;
+  const inPanic = lastPanicAt !== null && (panicNow || now < lastPanicAt + s.stableWindowMs);
+
+  const why: string[] = [];
+  let bound: ScaleBound = 'none';
+  let want = 0;
+  const set = (n: number, b: ScaleBound, text: string) => {
+    want = n;
+    bound = b;
+    why.push(text);
+  };
+
+  if (inPanic) {
+    want = Math.max(desiredPanic, desiredStable);
+    const burst = `${num(stats.panicConcurrency)} over the last ${dur(s.panicWindowMs)} / target ${num(target)} → ${desiredPanic}`;
+    why.push(
+      panicNow
+        ? `panic: ${burst}, ≥ ${num(s.panicThreshold)}× the ${ready} ready` +
+            (desiredStable > desiredPanic ? `; stable average needs more (${desiredStable})` : '')
+        : `panic held until ${dur(lastPanicAt! + s.stableWindowMs - now)} from now (a stable window after the last burst): ${burst}` +
+            (desiredStable > desiredPanic ? `; stable average needs ${desiredStable}` : ''),
+    );
+    const hold = Math.max(current, wasPanic ? previous!.desired : 0);
+    if (hold > want) set(hold, 'panic-hold', `panic never scales down: holding ${hold}`);
+  } else {
+    want = desiredStable;
+    why.push(`stable: ${num(stats.stableConcurrency)} average over ${dur(s.stableWindowMs)} / target ${num(target)} → ${desiredStable}`);
+    if (wasPanic) why.push(`panic ended: no burst for ${dur(now - previous!.lastPanicAt!)}`);
+    if (want > 0 && demandNow === 0 && idleEnough) {
+      set(0, 'none', `idle ${idleForMs === null ? 'since start' : 'for ' + dur(idleForMs)} (≥ ${dur(s.scaleToZeroAfterMs)}): no demand → 0`);
+    }
+  }
+
+  if (want === 0 && current > 0 && !idleEnough && s.minInstances === 0) {
+    set(1, 'idle-grace', `last request ${dur(idleForMs!)} ago: 1 kept until idle for ${dur(s.scaleToZeroAfterMs)}`);
+  }
+
+  const activating = current === 0 && demandNow > 0;
+  if (activating) {
+    const act = Math.max(s.activationScale, instancesFor(demandNow, target));
+    if (act > want) {
+      set(act, 'activation', `from zero: ${num(demandNow)} waiting / target ${num(target)}` +
+        (act === s.activationScale && s.activationScale > 1 ? ` (activationScale ${s.activationScale})` : '') + ` → ${act} at once`);
+    }
+  }
+
+  const backlog = instancesFor(demandNow, s.concurrencyLimit);
+  if (backlog > want) {
+    set(backlog, 'backlog', `${num(demandNow)} in flight or queued now need ${backlog} at the hard limit ${s.concurrencyLimit}`);
+  }
+
+  if (!activating) {
+    const upCap = Math.max(current, Math.ceil(base * s.maxScaleUpRate - EPS));
+    if (want > upCap) {
+      set(upCap, 'rate-up', `rate-up: at most ${num(s.maxScaleUpRate)}× ${base} ready per decision → ${upCap}`);
+    }
+  }
+  const downFloor = Math.floor(ready / s.maxScaleDownRate + EPS);
+  if (want < downFloor) {
+    set(downFloor, 'rate-down', `rate-down: ${ready} ready shrink to no less than ${ready}/${num(s.maxScaleDownRate)} per decision → ${downFloor}`);
+  }
+
+  if (want > s.maxInstances) set(s.maxInstances, 'max', `capped at maxInstances ${s.maxInstances}`);
+  if (want < s.minInstances) set(s.minInstances, 'min', `raised to minInstances ${s.minInstances}`);
+
+  const desired = want;
+  return {
+    at: now,
+    desired,
+    current,
+    ready,
+    starting,
+    mode: inPanic ? 'panic' : 'stable',
+    boundBy: bound,
+    reason: `${desired} (have ${ready} ready + ${starting} starting): ${why.join('; ')}`,
+    stableConcurrency: stats.stableConcurrency,
+    panicConcurrency: stats.panicConcurrency,
+    currentConcurrency: demandNow,
+    desiredStable,
+    desiredPanic,
+    idleForMs,
+    panicSince: inPanic ? (wasPanic ? previous!.panicSince : now) : null,
+    lastPanicAt: inPanic ? lastPanicAt : null,
+    panicUntil: inPanic ? lastPanicAt! + s.stableWindowMs : null,
+  };
+}
+
+function num(n: number): string {
+  return String(Math.round(n * 100) / 100);
+}
+
+function dur(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 120_000) return `${Math.round(ms / 100) / 10}s`;
+  if (ms < 7_200_000) return `${Math.round(ms / 6_000) / 10}m`;
+  return `${Math.round(ms / 360_000) / 10}h`;
+}
