@@ -1,0 +1,51 @@
+/**
+ * Interleaved load rounds: warm every target up, then for each round run the load against
+ * target A, B, C, … in turn, so drift on a shared machine hits every target alike.
+ */
+import { load, type LoadRequest } from './load.ts';
+import type { Memory } from './proc.ts';
+import type { Recorder, TargetInfo } from './results.ts';
+import type { Settings } from './scenario.ts';
+
+export interface LoadTarget {
+  readonly info: TargetInfo;
+  readonly baseUrl: string;
+  readonly requests: readonly LoadRequest[];
+  readonly memory?: () => Memory;
+}
+
+export interface RoundOptions {
+  readonly connections: number;
+  /** Metric ids get this prefix (for scenarios that run more than one load shape). */
+  readonly prefix?: string;
+  /** Label suffix, e.g. " (100 functions)". */
+  readonly suffix?: string;
+}
+
+export function declareLoadMetrics(rec: Recorder, prefix = '', suffix = ''): void {
+  rec.metric({ id: `${prefix}throughput`, label: `Throughput${suffix}`, unit: 'req/s', better: 'higher', kind: 'rate' });
+  rec.metric({ id: `${prefix}latency`, label: `Latency${suffix}`, unit: 'ms', better: 'lower', kind: 'latency' });
+  rec.metric({ id: `${prefix}rss`, label: `Server memory (RSS after each round)${suffix}`, unit: 'MB', better: 'lower', kind: 'size' });
+}
+
+export async function interleavedLoad(s: Settings, rec: Recorder, targets: readonly LoadTarget[], o: RoundOptions): Promise<void> {
+  const prefix = o.prefix ?? '';
+  declareLoadMetrics(rec, prefix, o.suffix ?? '');
+  for (const t of targets) {
+    s.log(`  warm-up ${t.info.id} (${s.warmupSec}s, ${o.connections} connections)`);
+    await load({ url: t.baseUrl, connections: o.connections, durationSec: s.warmupSec, requests: t.requests });
+  }
+  for (let round = 1; round <= s.rounds; round++) {
+    for (const t of targets) {
+      const r = await load({ url: t.baseUrl, connections: o.connections, durationSec: s.durationSec, requests: t.requests });
+      const failed = r.non2xx + r.errors;
+      rec.round(`${prefix}throughput`, t.info.id, r.rps);
+      rec.latencyRound(`${prefix}latency`, t.info.id, r.hist, failed);
+      if (failed > 0) rec.failure(`${prefix}throughput`, t.info.id, failed);
+      if (t.memory) rec.round(`${prefix}rss`, t.info.id, t.memory().rssKb / 1024);
+      s.log(
+        `  round ${round}/${s.rounds} ${t.info.id.padEnd(10)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.hist.percentileMs(50).toFixed(2)} ms  p99 ${r.hist.percentileMs(99).toFixed(2)} ms${failed ? `  FAILED ${failed} (${JSON.stringify(r.statusCodes)})` : ''}`,
+      );
+    }
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Nimbus driven as a user would: `node bin/nimbus.mjs up` in a child process with a
+ * fresh data directory, functions deployed through PUT /api/v1/functions/<name>, called
+ * at /fn/<name>/. Nothing here imports src/: the platform is a black box behind HTTP.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HOST } from '../lib/guard.ts';
+import { request, type Reply } from '../lib/http.ts';
+import { freePort, memoryOf, start } from '../lib/proc.ts';
+import { NIMBUS, type HttpTarget } from './types.ts';
+
+const root = new URL('../../', import.meta.url).pathname;
+const bin = join(root, 'bin/nimbus.mjs');
+
+/** Why Nimbus cannot be started from this tree yet, or null when it can. */
+export function nimbusMissing(): string | null {
+  if (!existsSync(bin)) return 'bin/nimbus.mjs does not exist yet (the platform is still being built)';
+  if (!existsSync(join(root, 'src/server'))) return 'src/server/ does not exist yet';
+  return null;
+}
+
+export interface FunctionSettings {
+  readonly memoryMb?: number;
+  readonly timeoutMs?: number;
+  readonly concurrency?: number;
+  readonly targetConcurrency?: number;
+  readonly minInstances?: number;
+  readonly maxInstances?: number;
+  readonly idleTimeoutMs?: number;
+}
+
+export interface NimbusTarget extends HttpTarget {
+  readonly token: string;
+  readonly dataDir: string;
+  /** Deploys `source` as index.ts of function `name`; resolves with the reply (throws unless 2xx). */
+  deploy(name: string, source: string, config?: FunctionSettings): Promise<Reply>;
+  /** A control-plane call with the token; does not throw on non-2xx. */
+  api(method: string, path: string, body?: unknown): Promise<Reply>;
+  /** The route templates of GET /api/v1/openapi.json, or [] when there is none. */
+  routes(): Promise<string[]>;
+}
+
+export interface NimbusOptions {
+  /** Extra arguments after `up …` (e.g. a flag that turns observability off). */
+  readonly extraArgs?: readonly string[];
+  readonly env?: Record<string, string>;
+}
+
+export async function startNimbus(opts: NimbusOptions = {}): Promise<NimbusTarget> {
+  const missing = nimbusMissing();
+  if (missing) throw new Error(`bench: cannot start Nimbus: ${missing}`);
+  const dataDir = mkdtempSync(join(tmpdir(), 'nimbus-bench-data-'));
+  const port = await freePort();
+  const p = start({
+    cmd: process.execPath,
+    args: [bin, 'up', '--port', String(port), '--host', HOST, '--data', dataDir, '--no-examples', ...(opts.extraArgs ?? [])],
+    cwd: root,
+    env: { ...process.env, ...opts.env },
+  });
+  const cleanup = async () => {
+    await p.stop(10000);
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    await p.waitForLine(/ready/i, 60000);
+    const readyAt = performance.now();
+    const token = readFileSync(join(dataDir, 'token'), 'utf8').trim();
+    const baseUrl = `http://${HOST}:${port}`;
+    const auth = { authorization: `Bearer ${token}` };
+    const api = (method: string, path: string, body?: unknown) =>
+      request(baseUrl + path, {
+        method,
+        headers: body === undefined ? auth : { ...auth, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        timeoutMs: 120000,
+      });
+    return {
+      info: NIMBUS,
+      baseUrl,
+      pid: p.pid,
+      startMs: readyAt - p.spawnedAt,
+      token,
+      dataDir,
+      fnPath: (name, rest = '') => `/fn/${name}/${rest}`,
+      memory: () => memoryOf(p.pid),
+      stop: cleanup,
+      api,
+      async deploy(name, source, config) {
+        const body = { source: { files: { 'index.ts': source }, entry: 'index.ts' }, ...(config ? { config } : {}) };
+        const r = await api('PUT', `/api/v1/functions/${encodeURIComponent(name)}`, body);
+        if (r.status < 200 || r.status >= 300) {
+          throw new Error(`bench: deploying ${name} to Nimbus failed: HTTP ${r.status} ${r.body.slice(0, 500)}`);
+        }
+        return r;
+      },
+      async routes() {
+        const r = await api('GET', '/api/v1/openapi.json');
+        if (r.status !== 200) return [];
+        try {
+          return Object.keys((JSON.parse(r.body) as { paths?: Record<string, unknown> }).paths ?? {});
+        } catch {
+          return [];
+        }
+      },
+    };
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
+}

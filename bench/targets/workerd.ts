@@ -1,0 +1,111 @@
+/**
+ * Cloudflare's workerd from the npm package (the binary ships inside it). We write a
+ * capnp text config with one service per worker and start the binary directly (not via
+ * npx, so the process measured is workerd alone). With several workers, a router worker
+ * dispatches /fn/<name>/ to them through service bindings, as a dispatch namespace would.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HOST } from '../lib/guard.ts';
+import { waitFor } from '../lib/http.ts';
+import { freePort, memoryOf, start } from '../lib/proc.ts';
+import { WORKERD, type HttpTarget } from './types.ts';
+
+const require = createRequire(import.meta.url);
+/** Absolute path of the workerd executable inside node_modules. */
+export const workerdBin: string = (require('workerd') as { default: string }).default;
+export const workerdVersion: string = (require('workerd/package.json') as { version: string }).version;
+const COMPAT_DATE = '2025-01-01';
+
+export interface WorkerSpec {
+  readonly name: string;
+  /** An ES module exporting `default { fetch }`. */
+  readonly source: string;
+}
+
+const ROUTER = `export default {
+  async fetch(request, env) {
+    const name = new URL(request.url).pathname.split('/')[2];
+    const svc = env['w_' + name];
+    if (!svc) return new Response('no such function', { status: 404 });
+    return svc.fetch(request);
+  },
+};
+`;
+
+/** capnp constant and service name for a worker: camelCase, no underscores. */
+const ident = (name: string) => {
+  if (!/^[a-z0-9-]+$/.test(name)) throw new Error(`bench: bad worker name ${name}`);
+  return 'w' + name.split('-').map((p) => p.charAt(0).toUpperCase() + p.slice(1)).join('');
+};
+
+/** The capnp config text; module files are embedded by relative path. */
+export function workerdConfig(workers: readonly WorkerSpec[], port: number): string {
+  const routed = workers.length > 1;
+  const services = workers.map((w) => `    (name = "${ident(w.name)}", worker = .${ident(w.name)}),`);
+  const defs = workers.map(
+    (w) => `const ${ident(w.name)} :Workerd.Worker = (
+  modules = [ (name = "${w.name}.js", esModule = embed "${w.name}.js") ],
+  compatibilityDate = "${COMPAT_DATE}",
+);`,
+  );
+  if (routed) {
+    services.push(`    (name = "router", worker = .router),`);
+    const bindings = workers.map((w) => `    (name = "w_${w.name}", service = "${ident(w.name)}"),`).join('\n');
+    defs.push(`const router :Workerd.Worker = (
+  modules = [ (name = "router.js", esModule = embed "router.js") ],
+  compatibilityDate = "${COMPAT_DATE}",
+  bindings = [
+${bindings}
+  ],
+);`);
+  }
+  const entry = routed ? 'router' : ident(workers[0].name);
+  return `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [
+${services.join('\n')}
+  ],
+  sockets = [ ( name = "http", address = "${HOST}:${port}", http = (), service = "${entry}" ) ],
+);
+${defs.join('\n')}
+`;
+}
+
+export interface WorkerdOptions {
+  readonly workers: readonly WorkerSpec[];
+  /** Path polled to decide the process is up (default: the first worker). */
+  readonly probePath?: string;
+}
+
+export async function startWorkerd(opts: WorkerdOptions): Promise<HttpTarget> {
+  if (opts.workers.length === 0) throw new Error('bench: workerd needs at least one worker');
+  const dir = mkdtempSync(join(tmpdir(), 'nimbus-bench-workerd-'));
+  const port = await freePort();
+  for (const w of opts.workers) writeFileSync(join(dir, `${w.name}.js`), w.source);
+  if (opts.workers.length > 1) writeFileSync(join(dir, 'router.js'), ROUTER);
+  writeFileSync(join(dir, 'config.capnp'), workerdConfig(opts.workers, port));
+  const p = start({ cmd: workerdBin, args: ['serve', join(dir, 'config.capnp')], cwd: dir });
+  const baseUrl = `http://${HOST}:${port}`;
+  const cleanup = async () => {
+    await p.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const first = await Promise.race([waitFor(baseUrl + (opts.probePath ?? `/fn/${opts.workers[0].name}/`), 30000), p.died()]);
+    return {
+      info: { ...WORKERD, label: `workerd ${workerdVersion}` },
+      baseUrl,
+      pid: p.pid,
+      startMs: first.doneAt - p.spawnedAt,
+      fnPath: (name, rest = '') => `/fn/${name}/${rest}`,
+      memory: () => memoryOf(p.pid),
+      stop: cleanup,
+    };
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
+}
