@@ -138,6 +138,8 @@ test('invalid rates say what is wrong', () => {
   rejects(() => parseSchedule('rate(5 weeks)'), 'schedule', /unknown rate unit "weeks"/);
   rejects(() => parseSchedule('rate(5minutes)'), 'schedule', /malformed rate/);
   rejects(() => parseSchedule('rate 5 minutes'), 'schedule', /malformed rate/);
+  rejects(() => parseSchedule('rate(5 minutes)', { timezone: 'Nowhere/Land' }), 'timezone', /unknown time zone/);
+  assert.equal(parseSchedule('rate(5 minutes)', { timezone: 'Europe/Berlin' }).kind, 'rate', 'a valid zone is ignored');
 });
 
 test('rate ticks are anchored at creation: createdAt + k × interval, k ≥ 1', () => {

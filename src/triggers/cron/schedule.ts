@@ -103,7 +103,11 @@ export function parseSchedule(input: unknown, options: ParseScheduleOptions = {}
     throw invalid(field, 'must be a cron expression such as "*/5 * * * *" or a rate such as "rate(5 minutes)"', input);
   }
   const text = input.trim();
-  if (/^rate\b/i.test(text)) return parseRate(text, field);
+  if (/^rate\b/i.test(text)) {
+    // A rate has no time zone; one given is still checked so that a typo is reported.
+    if (options.timezone != null) validateTimezone(options.timezone, timezoneField);
+    return parseRate(text, field);
+  }
 
   let expression = text;
   let zone = options.timezone ?? null;
