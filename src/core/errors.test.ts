@@ -42,3 +42,9 @@ test('extras cannot overwrite the standard members', () => {
   assert.equal(problem.status, 400);
   assert.equal(problem.code, 'NIMBUS_ERR_VALIDATION');
 });
+
+test('a stack in extra never reaches the client', () => {
+  const problem = toProblem(new NimbusError('NIMBUS_ERR_FUNCTION_ERROR', 'x', { extra: { errorName: 'E', stack: 'at /secret' } }));
+  assert.equal(problem.errorName, 'E');
+  assert.equal('stack' in problem, false);
+});

@@ -89,7 +89,7 @@ export function toProblem(error: unknown, instance?: string): Problem {
     ? error
     : new NimbusError('NIMBUS_ERR_INTERNAL', 'An unexpected error occurred; the platform log has the details');
   const problem: Problem = {
-    ...err.extra,
+    ...publicExtras(err.extra),
     type: PROBLEM_TYPE_BASE + err.code.slice('NIMBUS_ERR_'.length).toLowerCase().replaceAll('_', '-'),
     title: ERRORS[err.code].title,
     status: err.status,
@@ -99,4 +99,13 @@ export function toProblem(error: unknown, instance?: string): Problem {
   };
   if (instance !== undefined) problem.instance = instance;
   return problem;
+}
+
+/** Members of `extra` that stay inside the platform (records, logs) and never reach a client. */
+const PRIVATE_EXTRAS = new Set(['stack', 'cause']);
+
+function publicExtras(extra: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(extra)) if (!PRIVATE_EXTRAS.has(k)) out[k] = v;
+  return out;
 }

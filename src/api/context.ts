@@ -1,0 +1,21 @@
+/** What the API handlers need from the platform; wired in server/. */
+import type { Clock } from '../core/clock.ts';
+import type { Deployer } from '../deploy/deployer.ts';
+import type { Catalog } from '../dispatch/catalog.ts';
+import type { Dispatcher } from '../dispatch/dispatcher.ts';
+import type { Recorder } from '../observe/recorder.ts';
+import type { PoolRegistry } from '../pool/registry.ts';
+import type { Store } from '../store/ports.ts';
+
+export interface ApiDeps {
+  readonly clock: Clock;
+  readonly store: Store;
+  readonly catalog: Catalog;
+  readonly deployer: Deployer;
+  readonly dispatcher: Dispatcher;
+  readonly pools: PoolRegistry;
+  readonly recorder: Recorder;
+  readonly payloadLimitBytes: number;
+  /** Base URL clients reach the gateway at, e.g. http://127.0.0.1:8080 */
+  readonly publicUrl: () => string;
+}

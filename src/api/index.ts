@@ -1,0 +1,87 @@
+/** The control API's HTTP handler: auth, routing, JSON in and out, problems for errors. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { NimbusError } from '../core/errors.ts';
+import { readBody } from '../gateway/body.ts';
+import { sendProblem } from '../gateway/problem.ts';
+import { bearerGuard } from './auth.ts';
+import type { ApiDeps } from './context.ts';
+import { functionRoutes } from './functions.ts';
+import { invocationRoutes } from './invocations.ts';
+import { OPENAPI } from './openapi.ts';
+import { Router, type ApiRequest, type RouteDef } from './router.ts';
+
+export interface ApiOptions {
+  readonly token: string;
+  readonly apiBodyLimitBytes: number;
+  /** Extra routes contributed by other parts (triggers, workflows, usage…). */
+  readonly extraRoutes?: readonly RouteDef[];
+}
+
+export function apiRoutes(deps: ApiDeps, extra: readonly RouteDef[] = []): RouteDef[] {
+  return [
+    {
+      method: 'GET',
+      path: '/api/v1/openapi.json',
+      operationId: 'getOpenApi',
+      public: true,
+      handler: async () => ({ status: 200, body: OPENAPI }),
+    },
+    ...functionRoutes(deps),
+    ...invocationRoutes(deps),
+    ...extra,
+  ];
+}
+
+export function createApi(deps: ApiDeps, options: ApiOptions) {
+  const router = new Router(apiRoutes(deps, options.extraRoutes));
+  const authorize = bearerGuard(options.token);
+
+  return async function handleApi(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const rawUrl = req.url ?? '/';
+    const q = rawUrl.indexOf('?');
+    const path = q === -1 ? rawUrl : rawUrl.slice(0, q);
+    try {
+      const { route, params } = router.match(req.method ?? 'GET', path);
+      if (!route.public) authorize(req.headers);
+      const apiReq: ApiRequest = {
+        method: req.method ?? 'GET',
+        path,
+        params,
+        query: new URLSearchParams(q === -1 ? '' : rawUrl.slice(q + 1)),
+        headers: req.headers,
+        raw: req,
+        json: async () => {
+          const type = req.headers['content-type'] ?? '';
+          if (type !== '' && !/^application\/([\w.+-]+\+)?json\b/i.test(type)) {
+            req.resume();
+            throw new NimbusError('NIMBUS_ERR_UNSUPPORTED_MEDIA_TYPE', `send JSON (Content-Type: application/json), not ${type}`);
+          }
+          const limit = route.operationId === 'invokeFunction' ? deps.payloadLimitBytes : options.apiBodyLimitBytes;
+          const body = await readBody(req, limit);
+          if (body === null || body.length === 0) return null;
+          try {
+            return JSON.parse(body.toString('utf8'));
+          } catch (error) {
+            throw new NimbusError('NIMBUS_ERR_BAD_REQUEST', `the body is not valid JSON: ${(error as Error).message}`);
+          }
+        },
+      };
+      const out = await route.handler(apiReq, res);
+      if ('streamed' in out) return;
+      if ('problem' in out) {
+        sendProblem(res, out.problem, path, out.headers, out.members);
+        return;
+      }
+      if (out.body === undefined) {
+        res.writeHead(out.status, out.headers);
+        res.end();
+        return;
+      }
+      const text = JSON.stringify(out.body);
+      res.writeHead(out.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...out.headers });
+      res.end(text);
+    } catch (error) {
+      sendProblem(res, error, path);
+    }
+  };
+}

@@ -1,0 +1,147 @@
+/**
+ * The OpenAPI 3.1 document served at /api/v1/openapi.json. Component schemas come
+ * from schemas.ts (the same ones requests are validated with); a test checks that
+ * every route is documented, every documented operation is routed, and that real
+ * responses match the documented schemas.
+ */
+import { SCHEMAS } from './schemas.ts';
+
+const problem = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+});
+const json = (description: string, ref: string) => ({
+  description,
+  content: { 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } },
+});
+const nameParam = { name: 'name', in: 'path', required: true, schema: { type: 'string' }, description: 'Function name.' };
+const common = { '401': problem('Missing or wrong bearer token (NIMBUS_ERR_UNAUTHORIZED).') };
+
+export const OPENAPI = {
+  openapi: '3.1.0',
+  info: {
+    title: 'Nimbus control API',
+    version: '1',
+    description:
+      'Deploy and manage functions, invoke them, and read their invocation records. Errors are RFC 7807 problems with stable NIMBUS_ERR_* codes (docs/errors.md). Authenticate with `Authorization: Bearer <token>`; `nimbus token` prints it.',
+  },
+  servers: [{ url: '/' }],
+  security: [{ bearer: [] }],
+  paths: {
+    '/api/v1/openapi.json': {
+      get: {
+        operationId: 'getOpenApi',
+        summary: 'This document.',
+        security: [],
+        responses: { '200': { description: 'The OpenAPI document.', content: { 'application/json': { schema: { type: 'object' } } } } },
+      },
+    },
+    '/api/v1/functions': {
+      get: {
+        operationId: 'listFunctions',
+        summary: 'List functions with their current configuration and live instance count.',
+        responses: {
+          '200': {
+            description: 'The functions, by name.',
+            content: {
+              'application/json': {
+                schema: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: { $ref: '#/components/schemas/FunctionSummary' } } } },
+              },
+            },
+          },
+          ...common,
+        },
+      },
+    },
+    '/api/v1/functions/{name}': {
+      put: {
+        operationId: 'deployFunction',
+        summary: 'Deploy a function: creates a new immutable version, or does nothing if code and config are identical to the current version.',
+        parameters: [nameParam],
+        requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/DeployRequest' } } } },
+        responses: {
+          '201': json('A new version was created and is current.', 'DeployResult'),
+          '200': json('Identical to the current version; nothing changed.', 'DeployResult'),
+          '400': problem('Invalid body or config (NIMBUS_ERR_VALIDATION), compile error (NIMBUS_ERR_BUILD_FAILED, with file/line), or no fetch/handler export (NIMBUS_ERR_INVALID_FUNCTION).'),
+          '413': problem('Body or bundle too large.'),
+          ...common,
+        },
+      },
+      get: {
+        operationId: 'getFunction',
+        summary: 'Describe a function: current version, all versions, live pools and instances.',
+        parameters: [nameParam],
+        responses: { '200': json('The function.', 'FunctionDetail'), '404': problem('No such function.'), ...common },
+      },
+      delete: {
+        operationId: 'deleteFunction',
+        summary: 'Delete a function and all its versions; in-flight invocations finish first.',
+        parameters: [nameParam],
+        responses: { '204': { description: 'Deleted.' }, '404': problem('No such function.'), ...common },
+      },
+    },
+    '/api/v1/functions/{name}/versions': {
+      get: {
+        operationId: 'listFunctionVersions',
+        summary: 'List the versions of a function, newest first.',
+        parameters: [nameParam],
+        responses: {
+          '200': {
+            description: 'Versions.',
+            content: {
+              'application/json': {
+                schema: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: { $ref: '#/components/schemas/FunctionVersion' } } } },
+              },
+            },
+          },
+          '404': problem('No such function.'),
+          ...common,
+        },
+      },
+    },
+    '/api/v1/functions/{name}/invoke': {
+      post: {
+        operationId: 'invokeFunction',
+        summary: "Invoke a function synchronously with a JSON event; the body of the answer is the function's result.",
+        parameters: [nameParam],
+        requestBody: { required: true, content: { 'application/json': { schema: {} } } },
+        responses: {
+          '200': { description: "The function's result as JSON. Header x-nimbus-invocation-id names the record.", content: { 'application/json': { schema: {} } } },
+          '404': problem('No such function.'),
+          '413': problem('Event larger than the payload limit.'),
+          '429': problem('Throttled; retry after Retry-After seconds.'),
+          '500': problem('The function threw (errorName, errorMessage, invocationId).'),
+          '502': problem('The instance ran out of memory or crashed.'),
+          '504': problem('The function timed out or exceeded its CPU limit.'),
+          ...common,
+        },
+      },
+    },
+    '/api/v1/invocations': {
+      get: {
+        operationId: 'listInvocations',
+        summary: 'List invocation records, newest first.',
+        parameters: [
+          { name: 'function', in: 'query', schema: { type: 'string' }, description: 'Only this function.' },
+          { name: 'status', in: 'query', schema: { type: 'string' }, description: 'Only this status.' },
+          { name: 'since', in: 'query', schema: { type: 'integer' }, description: 'Only records started at or after this epoch ms.' },
+          { name: 'before', in: 'query', schema: { type: 'string' }, description: 'Pagination cursor: the `next` of the previous page.' },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 50 } },
+        ],
+        responses: { '200': json('A page of records.', 'InvocationList'), '400': problem('Invalid filter.'), ...common },
+      },
+    },
+    '/api/v1/invocations/{id}': {
+      get: {
+        operationId: 'getInvocation',
+        summary: 'One invocation record, with its logs.',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { '200': json('The record.', 'InvocationRecord'), '404': problem('No such invocation.'), ...common },
+      },
+    },
+  },
+  components: {
+    securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'The token in <data dir>/token.' } },
+    schemas: SCHEMAS,
+  },
+} as const;

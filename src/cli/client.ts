@@ -1,0 +1,66 @@
+/**
+ * The CLI's way to the platform: the REST API only. Finds the URL and the token
+ * (flags, then NIMBUS_URL/NIMBUS_TOKEN, then the local data directory's token file).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export interface ClientOptions {
+  readonly url: string;
+  readonly token: string | null;
+  readonly tokenSource: string;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly problem: Record<string, unknown>,
+  ) {
+    super(String(problem.detail ?? problem.title ?? `HTTP ${status}`));
+  }
+}
+
+export class ConnectError extends Error {}
+
+export function resolveClient(flags: { url?: string; token?: string; data?: string }, env: NodeJS.ProcessEnv, cwd: string): ClientOptions {
+  const url = (flags.url ?? env.NIMBUS_URL ?? `http://127.0.0.1:${env.NIMBUS_PORT ?? 8080}`).replace(/\/+$/, '');
+  if (flags.token) return { url, token: flags.token, tokenSource: '--token' };
+  if (env.NIMBUS_TOKEN) return { url, token: env.NIMBUS_TOKEN, tokenSource: 'NIMBUS_TOKEN' };
+  const dataDir = resolve(cwd, flags.data ?? env.NIMBUS_DATA ?? '.nimbus');
+  const file = join(dataDir, 'token');
+  if (existsSync(file)) return { url, token: readFileSync(file, 'utf8').trim(), tokenSource: file };
+  return { url, token: null, tokenSource: file };
+}
+
+export interface Answer {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: unknown;
+}
+
+export async function call(client: ClientOptions, method: string, path: string, body?: unknown): Promise<Answer> {
+  const headers: Record<string, string> = {};
+  if (client.token) headers.authorization = `Bearer ${client.token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  let res: Response;
+  try {
+    res = await fetch(client.url + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch (error) {
+    const code = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+    throw new ConnectError(
+      `cannot reach Nimbus at ${client.url} (${code}). Start it with \`npm start\` (or \`nimbus up\`), or point NIMBUS_URL at it.`,
+    );
+  }
+  const text = await res.text();
+  const type = res.headers.get('content-type') ?? '';
+  let parsed: unknown = text;
+  if (/json/.test(type) && text !== '') parsed = JSON.parse(text);
+  if (!res.ok) {
+    const problem = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : { detail: text };
+    if (res.status === 401 && client.token === null) {
+      problem.detail = `${String(problem.detail)} (no token found: looked for ${client.tokenSource}; pass --data DIR, --token or NIMBUS_TOKEN)`;
+    }
+    throw new ApiError(res.status, problem);
+  }
+  return { status: res.status, headers: res.headers, body: parsed };
+}

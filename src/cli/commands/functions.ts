@@ -1,0 +1,70 @@
+/** `nimbus ls`, `nimbus info <name>`, `nimbus rm <name>`. */
+import { has, onlyFlags, UsageError, type ParsedArgs } from '../args.ts';
+import { call, type ClientOptions } from '../client.ts';
+import { bytes, ms, print, printJson, table, time } from '../format.ts';
+
+interface Summary {
+  name: string;
+  currentVersion: number;
+  updatedAt: number;
+  instances: number;
+  config?: { memoryMb: number; timeoutMs: number };
+}
+
+export async function ls(client: ClientOptions, args: ParsedArgs): Promise<number> {
+  onlyFlags(args, ['json']);
+  const { items } = (await call(client, 'GET', '/api/v1/functions')).body as { items: Summary[] };
+  if (has(args, 'json')) return (printJson(items), 0);
+  if (items.length === 0) return (print('no functions yet: nimbus deploy <name> <file.ts>'), 0);
+  print(
+    table(
+      ['NAME', 'VERSION', 'MEMORY', 'TIMEOUT', 'INSTANCES', 'UPDATED'],
+      items.map((f) => [f.name, f.currentVersion, `${f.config?.memoryMb ?? '?'} MB`, ms(f.config?.timeoutMs ?? 0), f.instances, time(f.updatedAt)]),
+    ),
+  );
+  return 0;
+}
+
+interface Detail {
+  name: string;
+  url: string;
+  currentVersion: number;
+  current: { version: number; codeBytes: number; hash: string; createdAt: number; exports: { fetch: boolean; handler: boolean }; config: Record<string, unknown> };
+  versions: Array<{ version: number; codeBytes: number; createdAt: number; hash: string }>;
+  pools: Array<{ version: number; ready: number; starting: number; inFlight: number; queued: number; instances: Array<{ id: string; inFlight: number; served: number; initMs: number; heapUsedBytes: number }> }>;
+}
+
+export async function info(client: ClientOptions, args: ParsedArgs): Promise<number> {
+  onlyFlags(args, ['json']);
+  const [name] = args.positionals;
+  if (!name) throw new UsageError('usage: nimbus info <name>');
+  const d = (await call(client, 'GET', `/api/v1/functions/${encodeURIComponent(name)}`)).body as Detail;
+  if (has(args, 'json')) return (printJson(d), 0);
+  const c = d.current.config as Record<string, number | Record<string, string>>;
+  const exportsList = [d.current.exports.fetch && 'fetch', d.current.exports.handler && 'handler'].filter(Boolean).join(' + ');
+  print(`${d.name}  version ${d.currentVersion}  ${d.url}`);
+  print(`  exports   ${exportsList}`);
+  print(`  code      ${bytes(d.current.codeBytes)}  sha256 ${d.current.hash.slice(0, 12)}`);
+  print(`  limits    ${c.memoryMb} MB memory, ${ms(c.timeoutMs as number)} timeout, ${ms(c.cpuLimitMs as number)} CPU`);
+  print(`  scaling   ${c.concurrency}/instance (target ${c.targetConcurrency}), min ${c.minInstances}, max ${c.maxInstances}, idle ${ms(c.idleTimeoutMs as number)}`);
+  const envKeys = Object.keys(c.env as Record<string, string>);
+  print(`  env       ${envKeys.length ? envKeys.join(', ') : '(none)'}`);
+  const live = d.pools.reduce((n, p) => n + p.ready, 0);
+  print(`  instances ${live} ready, ${d.pools.reduce((n, p) => n + p.starting, 0)} starting, ${d.pools.reduce((n, p) => n + p.inFlight, 0)} in flight, ${d.pools.reduce((n, p) => n + p.queued, 0)} queued`);
+  for (const p of d.pools) {
+    for (const i of p.instances) print(`    v${p.version} ${i.id}  in flight ${i.inFlight}  served ${i.served}  init ${ms(i.initMs)}  heap ${bytes(i.heapUsedBytes)}`);
+  }
+  print('');
+  print(table(['VERSION', 'SIZE', 'SHA256', 'CREATED'], d.versions.map((v) => [v.version, bytes(v.codeBytes), v.hash.slice(0, 12), time(v.createdAt)])));
+  return 0;
+}
+
+export async function rm(client: ClientOptions, args: ParsedArgs): Promise<number> {
+  onlyFlags(args, ['json']);
+  const [name] = args.positionals;
+  if (!name) throw new UsageError('usage: nimbus rm <name>');
+  await call(client, 'DELETE', `/api/v1/functions/${encodeURIComponent(name)}`);
+  if (has(args, 'json')) printJson({ deleted: name });
+  else print(`✓ deleted ${name}`);
+  return 0;
+}

@@ -1,0 +1,42 @@
+/** `nimbus up`: run the platform in the foreground until SIGINT/SIGTERM. */
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../../config/config.ts';
+import { systemClock } from '../../core/clock.ts';
+import { startPlatform } from '../../server/platform.ts';
+import { defaultRuntime } from '../../server/runtime-choice.ts';
+
+const EXAMPLES = fileURLToPath(new URL('../../../examples', import.meta.url));
+
+export async function up(argv: readonly string[]): Promise<number> {
+  const config = loadConfig(process.env, argv, process.cwd());
+  const platform = await startPlatform({
+    config,
+    clock: systemClock,
+    runtime: defaultRuntime,
+    examplesDir: EXAMPLES,
+  });
+  const list = await fetch(`${platform.url}/api/v1/functions`, { headers: { authorization: `Bearer ${platform.token}` } });
+  const { items } = (await list.json()) as { items: Array<{ name: string }> };
+  const lines = [
+    '',
+    `  Nimbus ready on ${platform.url}`,
+    `  data:   ${config.dataDir}  (API token in ${config.dataDir}/token; \`npx nimbus token\` prints it)`,
+    `  API:    ${platform.url}/api/v1   OpenAPI: ${platform.url}/api/v1/openapi.json`,
+    items.length > 0 ? `  functions:` : '  no functions yet: npx nimbus deploy hello ./examples/hello.ts',
+    ...items.map((f) => `    ${platform.url}/fn/${f.name}/`),
+    '',
+    `  try:  curl ${platform.url}/fn/hello/world   ·   npx nimbus ls   ·   npx nimbus invocations hello`,
+    '  stop: Ctrl-C (in-flight requests finish first)',
+    '',
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      process.stdout.write(`\n  ${signal}: draining in-flight work, then stopping…\n`);
+      platform.stop().then(resolve, resolve);
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  return 0;
+}

@@ -1,0 +1,35 @@
+/** Human output: aligned tables, sizes, durations, times. */
+export function table(headers: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number>>): string {
+  const cells = [headers, ...rows.map((r) => r.map(String))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  return cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ')).join('\n');
+}
+
+export function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+}
+
+export function ms(n: number): string {
+  if (n < 1) return `${n.toFixed(2)} ms`;
+  if (n < 1000) return `${n.toFixed(n < 10 ? 1 : 0)} ms`;
+  return `${(n / 1000).toFixed(n < 10_000 ? 2 : 1)} s`;
+}
+
+export function time(epochMs: number): string {
+  return new Date(epochMs).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+}
+
+export function print(text: string): void {
+  process.stdout.write(text.endsWith('\n') ? text : text + '\n');
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+/** Progress goes to stderr so that stdout stays clean for --json and pipes. */
+export function progress(text: string): void {
+  process.stderr.write(text + '\n');
+}

@@ -1,0 +1,101 @@
+/**
+ * `nimbus`: the command line. Exit codes: 0 ok, 1 the platform or function said no,
+ * 2 usage error, 3 the platform cannot be reached.
+ */
+import { readFileSync } from 'node:fs';
+import { isNimbusError } from '../core/errors.ts';
+import { flag, has, parseArgs, UsageError, type ParsedArgs } from './args.ts';
+import { ApiError, ConnectError, resolveClient, type ClientOptions } from './client.ts';
+import { deploy } from './commands/deploy.ts';
+import { info, ls, rm } from './commands/functions.ts';
+import { invocations, show } from './commands/invocations.ts';
+import { invoke } from './commands/invoke.ts';
+import { up } from './commands/up.ts';
+
+const HELP = `nimbus — serverless functions on your machine
+
+  nimbus up [--port 8080] [--host 127.0.0.1] [--data .nimbus]   start the platform (npm start)
+  nimbus deploy <name> <file-or-dir> [--memory 128] [--timeout 10s] [--cpu 5s]
+                [--env K=V]… [--concurrency 10] [--target 7] [--min 0] [--max 100] [--idle 60s]
+  nimbus invoke <name> [--data '{"k":"v"}' | --data @event.json]
+  nimbus ls                        list functions
+  nimbus info <name>               versions, limits, live instances
+  nimbus invocations [name]        recent invocation records [--limit 20] [--status error]
+  nimbus show <invocation-id>      one record with its logs
+  nimbus rm <name>                 delete a function
+  nimbus token                     print the API token (for curl)
+
+  Every read command takes --json. Connection: --url / NIMBUS_URL (default http://127.0.0.1:8080),
+  token: --token / NIMBUS_TOKEN, else <data dir>/token (--data / NIMBUS_DATA, default ./.nimbus).
+`;
+
+const BOOLEANS = new Set(['json', 'help']);
+const CONNECTION_FLAGS = ['url', 'token', 'data'];
+
+type Command = (client: ClientOptions, args: ParsedArgs) => Promise<number>;
+const COMMANDS: Record<string, Command> = { deploy, invoke, ls, info, rm, invocations, show };
+
+function withoutConnectionFlags(args: ParsedArgs): ParsedArgs {
+  const flags = new Map(args.flags);
+  for (const f of CONNECTION_FLAGS) flags.delete(f);
+  return { positionals: args.positionals, flags };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(HELP);
+    return command === undefined ? 2 : 0;
+  }
+  if (command === '--version' || command === 'version') {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    process.stdout.write(`nimbus ${pkg.version}\n`);
+    return 0;
+  }
+  if (command === 'up') return up(rest);
+  const args = parseArgs(rest, BOOLEANS);
+  if (has(args, 'help')) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const client = resolveClient({ url: flag(args, 'url'), token: flag(args, 'token'), data: flag(args, 'data') }, process.env, process.cwd());
+  if (command === 'token') {
+    if (!client.token) throw new UsageError(`no token found at ${client.tokenSource}; start the platform once (npm start) or pass --data DIR`);
+    process.stdout.write(client.token + '\n');
+    return 0;
+  }
+  const run = COMMANDS[command];
+  if (!run) throw new UsageError(`unknown command "${command}"; \`nimbus help\` lists the commands`);
+  return run(client, withoutConnectionFlags(args));
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof UsageError) {
+      process.stderr.write(`nimbus: ${error.message}\n`);
+      process.exitCode = 2;
+    } else if (error instanceof ConnectError) {
+      process.stderr.write(`nimbus: ${error.message}\n`);
+      process.exitCode = 3;
+    } else if (error instanceof ApiError) {
+      const p = error.problem;
+      process.stderr.write(`nimbus: ${error.message}${p.code ? ` [${String(p.code)}]` : ''}\n`);
+      for (const e of (p.errors as Array<{ file?: string; line?: number; column?: number; text: string; lineText?: string }> | undefined) ?? []) {
+        process.stderr.write(`  ${e.file ?? ''}${e.line ? `:${e.line}:${e.column}` : ''}: ${e.text}\n${e.lineText ? `    ${e.lineText}\n` : ''}`);
+      }
+      process.exitCode = 1;
+    } else if (isNimbusError(error)) {
+      process.stderr.write(`nimbus: ${error.message}\n`);
+      for (const e of (error.extra.errors as Array<{ file?: string; line?: number; column?: number; text: string; lineText?: string }> | undefined) ?? []) {
+        process.stderr.write(`  ${e.file ?? ''}${e.line ? `:${e.line}:${e.column}` : ''}: ${e.text}\n${e.lineText ? `    ${e.lineText}\n` : ''}`);
+      }
+      process.exitCode = error.status >= 500 ? 1 : 2;
+    } else {
+      process.stderr.write(`nimbus: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

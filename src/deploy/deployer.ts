@@ -1,0 +1,102 @@
+/**
+ * The deploy pipeline: bundle → hash → (unchanged? stop) → inspect in a throwaway
+ * instance → store a new immutable version → make it current → retire old pools.
+ */
+import { createHash } from 'node:crypto';
+import type { Clock } from '../core/clock.ts';
+import { NimbusError } from '../core/errors.ts';
+import type { FunctionVersion } from '../core/types.ts';
+import type { Catalog } from '../dispatch/catalog.ts';
+import type { PoolRegistry } from '../pool/registry.ts';
+import type { Runtime } from '../runtime/port.ts';
+import type { Store } from '../store/ports.ts';
+import { bundlePath, bundleSource, type BuildOutput } from './bundle.ts';
+import { canonicalConfig, resolveConfig, validateName, type PlatformDefaults } from './function-config.ts';
+
+export type DeploySource =
+  | { readonly kind: 'files'; readonly files: Readonly<Record<string, string>>; readonly entry: string }
+  | { readonly kind: 'path'; readonly path: string }
+  /** Already bundled by the CLI into the IIFE format of bundle.ts. */
+  | { readonly kind: 'bundle'; readonly code: string };
+
+export interface DeployRequest {
+  readonly name: string;
+  readonly source: DeploySource;
+  readonly config?: unknown;
+}
+
+export interface DeployResult {
+  readonly version: FunctionVersion;
+  readonly created: boolean;
+  readonly warnings: readonly string[];
+}
+
+export interface DeployerDeps {
+  readonly clock: Clock;
+  readonly store: Store;
+  readonly runtime: Runtime;
+  readonly catalog: Catalog;
+  readonly pools: PoolRegistry;
+  readonly defaults: PlatformDefaults;
+  readonly maxCodeBytes: number;
+}
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+export class Deployer {
+  constructor(private readonly deps: DeployerDeps) {}
+
+  async deploy(req: DeployRequest): Promise<DeployResult> {
+    const name = validateName(req.name);
+    const built = await this.build(req.source);
+    const bytes = Buffer.byteLength(built.code);
+    if (bytes > this.deps.maxCodeBytes) {
+      throw new NimbusError('NIMBUS_ERR_PAYLOAD_TOO_LARGE', `the bundle of ${name} is ${bytes} bytes; the limit is ${this.deps.maxCodeBytes}`, {
+        extra: { limit: this.deps.maxCodeBytes },
+      });
+    }
+    const previous = await this.deps.catalog.resolve(name);
+    const config = resolveConfig(req.config, previous?.version.config ?? null, this.deps.defaults);
+    const codeHash = sha256(built.code);
+    const hash = sha256(codeHash + '\n' + canonicalConfig(config));
+    if (previous && previous.version.hash === hash) {
+      return { version: previous.version, created: false, warnings: built.warnings };
+    }
+    const exports = await this.deps.runtime.inspect(built.code, config);
+    if (!exports.fetch && !exports.handler) {
+      throw new NimbusError(
+        'NIMBUS_ERR_INVALID_FUNCTION',
+        `${name} exports neither a default object with fetch(request, env, ctx) nor handler(event, context); export one of them`,
+      );
+    }
+    const outcome = await this.deps.store.functions.deploy({ name, hash, codeHash, code: built.code, config, exports, now: this.deps.clock.now() });
+    const current = this.deps.catalog.peek(name);
+    // Concurrent deploys may finish out of order; the highest version is current.
+    if (!current || current.version.version <= outcome.version.version) {
+      this.deps.catalog.install(outcome.version, built.code);
+      this.deps.pools.retireOtherVersions(name, outcome.version.version);
+      this.deps.pools.warm(outcome.version);
+    }
+    return { version: outcome.version, created: outcome.created, warnings: built.warnings };
+  }
+
+  async remove(name: string): Promise<boolean> {
+    const removed = await this.deps.store.functions.delete(name);
+    this.deps.catalog.forget(name);
+    await this.deps.pools.removeFunction(name);
+    return removed;
+  }
+
+  private async build(source: DeploySource): Promise<BuildOutput> {
+    switch (source.kind) {
+      case 'files':
+        return bundleSource(source.files, source.entry);
+      case 'path':
+        return bundlePath(source.path);
+      case 'bundle':
+        return { code: source.code, warnings: [] };
+    }
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * A function's settings: defaults, validation with errors that name the field, and the
+ * merge rule for redeploys (unspecified fields keep the previous version's values, as
+ * Lambda's update-function-code does).
+ */
+import { NimbusError } from '../core/errors.ts';
+import type { FunctionConfig } from '../core/types.ts';
+
+export interface PlatformDefaults {
+  readonly memoryMb: number;
+  readonly timeoutMs: number;
+  readonly idleTimeoutMs: number;
+}
+
+export const DEFAULT_CONCURRENCY = 10;
+export const DEFAULT_MAX_INSTANCES = 100;
+const ENV_LIMIT_BYTES = 4096;
+
+export const FUNCTION_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+export function validateName(name: unknown): string {
+  if (typeof name !== 'string' || !FUNCTION_NAME.test(name)) {
+    throw new NimbusError(
+      'NIMBUS_ERR_VALIDATION',
+      `function name ${JSON.stringify(name)} is invalid: use 1-64 letters, digits, "-" or "_", starting with a letter or digit`,
+      { extra: { field: 'name' } },
+    );
+  }
+  return name;
+}
+
+function bad(field: string, value: unknown, why: string): NimbusError {
+  return new NimbusError('NIMBUS_ERR_VALIDATION', `${field} ${JSON.stringify(value)} ${why}`, { extra: { field, value } });
+}
+
+function int(input: Record<string, unknown>, field: keyof FunctionConfig, min: number, max: number): number | undefined {
+  const v = input[field];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw bad(field, v, `must be a whole number from ${min} to ${max}`);
+  return v;
+}
+
+const KNOWN = new Set<string>([
+  'memoryMb', 'timeoutMs', 'cpuLimitMs', 'env', 'concurrency', 'targetConcurrency', 'minInstances', 'maxInstances', 'idleTimeoutMs', 'runtime',
+]);
+
+/** Validates what a deploy asked for and fills the rest from the previous version or the defaults. */
+export function resolveConfig(input: unknown, previous: FunctionConfig | null, defaults: PlatformDefaults): FunctionConfig {
+  if (input === undefined || input === null) input = {};
+  if (typeof input !== 'object' || Array.isArray(input)) throw bad('config', input, 'must be an object');
+  const given = input as Record<string, unknown>;
+  for (const key of Object.keys(given)) {
+    if (!KNOWN.has(key)) throw bad(`config.${key}`, given[key], `is not a setting; known: ${[...KNOWN].join(', ')}`);
+  }
+  if (given.runtime !== undefined && given.runtime !== 'isolate') throw bad('runtime', given.runtime, 'is not supported; use "isolate"');
+
+  const memoryMb = int(given, 'memoryMb', 16, 8192) ?? previous?.memoryMb ?? defaults.memoryMb;
+  const timeoutMs = int(given, 'timeoutMs', 1, 900_000) ?? previous?.timeoutMs ?? defaults.timeoutMs;
+  // CPU time follows the timeout unless set: a changed timeout should not leave an old CPU cap behind.
+  const cpuGiven = int(given, 'cpuLimitMs', 1, 900_000);
+  const cpuLimitMs = cpuGiven ?? (given.timeoutMs === undefined ? (previous?.cpuLimitMs ?? timeoutMs) : timeoutMs);
+  const concurrency = int(given, 'concurrency', 1, 1000) ?? previous?.concurrency ?? DEFAULT_CONCURRENCY;
+  const targetGiven = int(given, 'targetConcurrency', 1, 1000);
+  const targetConcurrency =
+    targetGiven ??
+    (given.concurrency === undefined && previous ? previous.targetConcurrency : Math.max(1, Math.ceil(concurrency * 0.7)));
+  const maxInstances = int(given, 'maxInstances', 1, 10_000) ?? previous?.maxInstances ?? DEFAULT_MAX_INSTANCES;
+  const minInstances = int(given, 'minInstances', 0, 10_000) ?? previous?.minInstances ?? 0;
+  const idleTimeoutMs = int(given, 'idleTimeoutMs', 0, 86_400_000) ?? previous?.idleTimeoutMs ?? defaults.idleTimeoutMs;
+  const env = given.env === undefined ? (previous?.env ?? {}) : validateEnv(given.env);
+
+  if (cpuLimitMs > timeoutMs) throw bad('cpuLimitMs', cpuLimitMs, `cannot exceed timeoutMs (${timeoutMs})`);
+  if (targetConcurrency > concurrency) throw bad('targetConcurrency', targetConcurrency, `cannot exceed concurrency (${concurrency})`);
+  if (minInstances > maxInstances) throw bad('minInstances', minInstances, `cannot exceed maxInstances (${maxInstances})`);
+
+  return Object.freeze({
+    memoryMb,
+    timeoutMs,
+    cpuLimitMs,
+    env: Object.freeze({ ...env }),
+    concurrency,
+    targetConcurrency,
+    minInstances,
+    maxInstances,
+    idleTimeoutMs,
+    runtime: 'isolate',
+  });
+}
+
+function validateEnv(env: unknown): Record<string, string> {
+  if (typeof env !== 'object' || env === null || Array.isArray(env)) throw bad('env', env, 'must be an object of strings');
+  let bytes = 0;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw bad(`env.${k}`, k, 'is not a valid variable name (letters, digits, _; not starting with a digit)');
+    if (typeof v !== 'string') throw bad(`env.${k}`, v, 'must be a string');
+    bytes += k.length + v.length;
+    out[k] = v;
+  }
+  if (bytes > ENV_LIMIT_BYTES) throw bad('env', `${bytes} bytes`, `exceeds the ${ENV_LIMIT_BYTES}-byte limit`);
+  return out;
+}
+
+/** The same config always serialises the same way, so equal deploys hash equally. */
+export function canonicalConfig(config: FunctionConfig): string {
+  const byKey = ([a]: [string, unknown], [b]: [string, unknown]) => (a < b ? -1 : a > b ? 1 : 0);
+  const sorted = Object.fromEntries(
+    Object.entries({ ...config, env: Object.fromEntries(Object.entries(config.env).sort(byKey)) }).sort(byKey),
+  );
+  return JSON.stringify(sorted);
+}

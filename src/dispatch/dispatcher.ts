@@ -1,0 +1,168 @@
+/**
+ * invoke(): the one entry every trigger uses (HTTP, the API, and later the async
+ * queue, cron, events and workflows). It resolves the current version, leases an
+ * instance, calls the right export, and emits exactly one record.
+ */
+import type { Clock } from '../core/clock.ts';
+import { NimbusError, isNimbusError, type ErrorCode } from '../core/errors.ts';
+import { newId } from '../core/ids.ts';
+import type { InvocationRecord, InvocationStatus, ModuleExports, TriggerKind } from '../core/types.ts';
+import type { LogCollector } from '../observe/log-collector.ts';
+import type { Recorder } from '../observe/recorder.ts';
+import type { PoolRegistry } from '../pool/registry.ts';
+import type { Lease } from '../pool/version-pool.ts';
+import type { HttpRequestData, HttpResponseData, InstanceCall, InvocationMeta } from '../runtime/port.ts';
+import type { Catalog } from './catalog.ts';
+import { eventToRequest, fromHandlerResult, responseToValue, toApiGatewayV2Event } from './http-event.ts';
+
+export type InvokeInput =
+  | { readonly kind: 'http'; readonly request: HttpRequestData; readonly sourceIp: string }
+  | { readonly kind: 'event'; readonly event: unknown };
+
+export interface InvokeRequest {
+  readonly functionName: string;
+  readonly trigger: TriggerKind;
+  readonly triggerSource: string;
+  readonly input: InvokeInput;
+  /** Given by retrying triggers so every attempt shares one id. */
+  readonly invocationId?: string;
+  readonly attempt?: number;
+  readonly requestBytes?: number;
+}
+
+export type InvokeOutcome =
+  | { readonly ok: true; readonly invocationId: string; readonly record: InvocationRecord; readonly http?: HttpResponseData; readonly value?: unknown }
+  | { readonly ok: false; readonly invocationId: string; readonly record: InvocationRecord | null; readonly error: NimbusError };
+
+export interface DispatcherDeps {
+  readonly clock: Clock;
+  readonly catalog: Catalog;
+  readonly pools: PoolRegistry;
+  readonly logs: LogCollector;
+  readonly recorder: Recorder;
+}
+
+const STATUS_BY_CODE: Partial<Record<ErrorCode, InvocationStatus>> = {
+  NIMBUS_ERR_TIMEOUT: 'timeout',
+  NIMBUS_ERR_CPU_LIMIT: 'cpu_limit',
+  NIMBUS_ERR_MEMORY_LIMIT: 'memory_limit',
+  NIMBUS_ERR_INSTANCE_CRASHED: 'crashed',
+  NIMBUS_ERR_THROTTLED: 'throttled',
+  NIMBUS_ERR_QUEUE_TIMEOUT: 'throttled',
+};
+
+export class Dispatcher {
+  private accepting = true;
+  constructor(private readonly deps: DispatcherDeps) {}
+
+  stopAccepting(): void {
+    this.accepting = false;
+  }
+
+  async invoke(req: InvokeRequest): Promise<InvokeOutcome> {
+    const { clock, catalog, pools, logs, recorder } = this.deps;
+    const startedAt = clock.now();
+    const t0 = clock.monotonic();
+    const invocationId = req.invocationId ?? newId(startedAt);
+    if (!this.accepting) {
+      return { ok: false, invocationId, record: null, error: new NimbusError('NIMBUS_ERR_SHUTTING_DOWN', 'the platform is shutting down', { retryAfterSeconds: 1 }) };
+    }
+    const deployed = catalog.peek(req.functionName) ?? (await catalog.resolve(req.functionName));
+    if (!deployed) {
+      return {
+        ok: false,
+        invocationId,
+        record: null,
+        error: new NimbusError('NIMBUS_ERR_FUNCTION_NOT_FOUND', `function "${req.functionName}" does not exist; \`nimbus ls\` lists the deployed ones`),
+      };
+    }
+    const { version } = deployed;
+    const config = version.config;
+    const deadline = startedAt + config.timeoutMs;
+    const meta: InvocationMeta = {
+      invocationId,
+      functionName: version.functionName,
+      version: version.version,
+      deadline,
+      attempt: req.attempt ?? 1,
+      memoryMb: config.memoryMb,
+    };
+
+    logs.open(invocationId, version.functionName);
+    let lease: Lease | null = null;
+    let execMs = 0;
+    let outcome: { http?: HttpResponseData; value?: unknown } | null = null;
+    let failure: NimbusError | null = null;
+    try {
+      lease = await pools.poolFor(version).acquire(deadline);
+      const call = this.callFor(req, meta, version.exports);
+      const execStart = clock.monotonic();
+      const result = await lease.instance.invoke(call);
+      execMs = clock.monotonic() - execStart;
+      outcome = this.outputFor(req, result);
+    } catch (error) {
+      failure = isNimbusError(error)
+        ? error
+        : new NimbusError('NIMBUS_ERR_INTERNAL', `invocation failed inside the platform: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+      if (lease && execMs === 0) execMs = clock.monotonic() - t0;
+    } finally {
+      lease?.release();
+    }
+
+    const collected = logs.close(invocationId);
+    const responseBytes = outcome?.http ? outcome.http.body.byteLength : 0;
+    const record: InvocationRecord = {
+      id: invocationId,
+      functionName: version.functionName,
+      version: version.version,
+      trigger: req.trigger,
+      triggerSource: req.triggerSource,
+      startedAt,
+      durationMs: round3(clock.monotonic() - t0),
+      // What the function ran for, init included when it paid for a cold start.
+      billedMs: lease ? Math.max(1, Math.ceil(execMs + (lease.cold ? lease.initMs : 0))) : 0,
+      memoryMb: config.memoryMb,
+      status: failure ? (STATUS_BY_CODE[failure.code] ?? 'error') : 'success',
+      statusCode: failure ? failure.status : (outcome?.http?.status ?? null),
+      errorCode: failure?.code ?? null,
+      errorName: failure ? ((failure.extra.errorName as string | undefined) ?? failure.code) : null,
+      errorMessage: failure ? ((failure.extra.errorMessage as string | undefined) ?? failure.message) : null,
+      coldStart: lease?.cold ?? false,
+      initMs: round3(lease?.initMs ?? 0),
+      instanceId: lease?.instance.id ?? null,
+      requestBytes: req.requestBytes ?? (req.input.kind === 'http' ? (req.input.request.body?.byteLength ?? 0) : 0),
+      responseBytes,
+      attempt: meta.attempt,
+      logs: collected.logs,
+      logsTruncated: collected.truncated,
+    };
+    recorder.push(record);
+    if (failure) return { ok: false, invocationId, record, error: failure };
+    return { ok: true, invocationId, record, ...outcome };
+  }
+
+  private callFor(req: InvokeRequest, meta: InvocationMeta, exports: ModuleExports): InstanceCall {
+    const input = req.input;
+    if (input.kind === 'http') {
+      if (exports.fetch) return { mode: 'fetch', request: input.request, meta };
+      return {
+        mode: 'handler',
+        event: toApiGatewayV2Event(input.request, { requestId: meta.invocationId, now: this.deps.clock.now(), sourceIp: input.sourceIp }),
+        meta,
+      };
+    }
+    if (exports.handler) return { mode: 'handler', event: input.event, meta };
+    return { mode: 'fetch', request: eventToRequest(input.event, req.functionName, 'localhost'), meta };
+  }
+
+  private outputFor(req: InvokeRequest, result: Awaited<ReturnType<Lease['instance']['invoke']>>): { http?: HttpResponseData; value?: unknown } {
+    if (req.input.kind === 'http') {
+      return { http: result.mode === 'fetch' ? result.response : fromHandlerResult(result.value) };
+    }
+    return { value: result.mode === 'handler' ? result.value : responseToValue(result.response) };
+  }
+}
+
+function round3(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}

@@ -1,0 +1,141 @@
+/**
+ * Converting between the two halves of the function contract: an HTTP request for a
+ * handler-only module becomes an API Gateway v2 (payload format 2.0) event and its
+ * result a response; an event for a fetch-only module becomes a JSON POST and its
+ * response a value.
+ */
+import { NimbusError } from '../core/errors.ts';
+import type { HttpRequestData, HttpResponseData } from '../runtime/port.ts';
+
+const TEXT_TYPES = /^(text\/|application\/(json|[\w.+-]+\+json|xml|[\w.+-]+\+xml|javascript|x-www-form-urlencoded|graphql))/i;
+
+export function isTextContentType(contentType: string | undefined): boolean {
+  return contentType === undefined || contentType === '' || TEXT_TYPES.test(contentType);
+}
+
+export interface EventContext {
+  readonly requestId: string;
+  readonly now: number;
+  readonly sourceIp: string;
+}
+
+/** The API Gateway HTTP API (v2) event for a request; header names lower-cased, repeats joined by commas. */
+export function toApiGatewayV2Event(req: HttpRequestData, ctx: EventContext): Record<string, unknown> {
+  const url = new URL(req.url);
+  const headers: Record<string, string> = {};
+  const cookies: string[] = [];
+  for (const [rawName, value] of req.headers) {
+    const name = rawName.toLowerCase();
+    if (name === 'cookie') {
+      cookies.push(...value.split(/;\s*/).filter(Boolean));
+      continue;
+    }
+    headers[name] = name in headers ? `${headers[name]},${value}` : value;
+  }
+  const query: Record<string, string> = {};
+  for (const [k, v] of url.searchParams) query[k] = k in query ? `${query[k]},${v}` : v;
+  const binary = req.body !== null && !isTextContentType(headers['content-type']);
+  const event: Record<string, unknown> = {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers,
+    requestContext: {
+      accountId: 'nimbus',
+      apiId: 'nimbus',
+      domainName: url.host,
+      domainPrefix: url.hostname.split('.')[0],
+      http: {
+        method: req.method,
+        path: url.pathname,
+        protocol: 'HTTP/1.1',
+        sourceIp: ctx.sourceIp,
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: ctx.requestId,
+      routeKey: '$default',
+      stage: '$default',
+      time: new Date(ctx.now).toISOString(),
+      timeEpoch: ctx.now,
+    },
+    isBase64Encoded: binary,
+  };
+  if (cookies.length > 0) event.cookies = cookies;
+  if (Object.keys(query).length > 0) event.queryStringParameters = query;
+  if (req.body !== null) event.body = Buffer.from(req.body).toString(binary ? 'base64' : 'utf8');
+  return event;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * A handler's result as an HTTP response, as API Gateway v2 does it: an object with a
+ * numeric statusCode is a response description; anything else is a 200 JSON body.
+ */
+export function fromHandlerResult(value: unknown): HttpResponseData {
+  if (value !== null && typeof value === 'object' && typeof (value as { statusCode?: unknown }).statusCode === 'number') {
+    const r = value as {
+      statusCode: number;
+      headers?: Record<string, unknown>;
+      multiValueHeaders?: Record<string, unknown[]>;
+      cookies?: unknown[];
+      body?: unknown;
+      isBase64Encoded?: boolean;
+    };
+    if (!Number.isInteger(r.statusCode) || r.statusCode < 200 || r.statusCode > 599) {
+      throw new NimbusError('NIMBUS_ERR_BAD_RESPONSE', `handler returned statusCode ${r.statusCode}; use 200-599`);
+    }
+    const headers: Array<[string, string]> = [];
+    for (const [k, v] of Object.entries(r.headers ?? {})) if (v !== undefined && v !== null) headers.push([k, String(v)]);
+    for (const [k, vs] of Object.entries(r.multiValueHeaders ?? {})) for (const v of vs ?? []) headers.push([k, String(v)]);
+    for (const c of r.cookies ?? []) headers.push(['set-cookie', String(c)]);
+    let body: Uint8Array;
+    if (r.body === undefined || r.body === null) body = new Uint8Array(0);
+    else if (typeof r.body === 'string') body = r.isBase64Encoded ? Buffer.from(r.body, 'base64') : encoder.encode(r.body);
+    else {
+      body = encoder.encode(JSON.stringify(r.body));
+      if (!headers.some(([k]) => k.toLowerCase() === 'content-type')) headers.push(['content-type', 'application/json']);
+    }
+    return { status: r.statusCode, statusText: '', headers, body };
+  }
+  const json = value === undefined ? '' : JSON.stringify(value);
+  return {
+    status: 200,
+    statusText: 'OK',
+    headers: [['content-type', 'application/json']],
+    body: encoder.encode(json ?? ''),
+  };
+}
+
+/** An event for a fetch-only module: a JSON POST to the function's root. */
+export function eventToRequest(event: unknown, functionName: string, host: string): HttpRequestData {
+  return {
+    method: 'POST',
+    url: `http://${host}/`,
+    headers: [
+      ['content-type', 'application/json'],
+      ['x-nimbus-function', functionName],
+    ],
+    body: encoder.encode(JSON.stringify(event ?? null)),
+  };
+}
+
+/** A fetch response as an event result: JSON parsed, text as a string; 4xx/5xx are errors. */
+export function responseToValue(res: HttpResponseData): unknown {
+  const type = res.headers.find(([k]) => k.toLowerCase() === 'content-type')?.[1] ?? '';
+  const text = new TextDecoder().decode(res.body);
+  if (res.status >= 400) {
+    throw new NimbusError('NIMBUS_ERR_FUNCTION_ERROR', `the function answered HTTP ${res.status}: ${text.slice(0, 200)}`, {
+      extra: { errorName: `Http${res.status}`, errorMessage: text.slice(0, 1000) },
+    });
+  }
+  if (/json/i.test(type)) {
+    try {
+      return text === '' ? null : JSON.parse(text);
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}

@@ -1,0 +1,27 @@
+/** Writes RFC 7807 problems; the only way errors leave over HTTP. */
+import type { ServerResponse } from 'node:http';
+import { toProblem, isNimbusError } from '../core/errors.ts';
+
+export function sendProblem(
+  res: ServerResponse,
+  error: unknown,
+  instance: string,
+  extraHeaders: Record<string, string> = {},
+  extraMembers: Record<string, unknown> = {},
+): void {
+  const problem = { ...toProblem(error, instance), ...extraMembers };
+  const body = JSON.stringify(problem);
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/problem+json',
+    'content-length': Buffer.byteLength(body),
+    ...extraHeaders,
+  };
+  if (isNimbusError(error) && error.retryAfterSeconds !== undefined) headers['retry-after'] = String(error.retryAfterSeconds);
+  if (isNimbusError(error) && Array.isArray(error.extra.allow)) headers.allow = (error.extra.allow as string[]).join(', ');
+  res.writeHead(problem.status, headers);
+  res.end(body);
+}

@@ -1,0 +1,91 @@
+/**
+ * Invocation records leave the hot path here: pushed into memory, written to the
+ * store in one transaction per batch every flush interval. Reads of a record that is
+ * not flushed yet are answered from the buffer. Listeners (metrics, usage) see every
+ * record as it is pushed.
+ */
+import type { Clock, TimerHandle } from '../core/clock.ts';
+import type { InvocationRecord } from '../core/types.ts';
+import type { InvocationRepo } from '../store/ports.ts';
+
+export type RecordListener = (record: InvocationRecord) => void;
+
+/** A store outage must not grow memory without bound. */
+const MAX_BUFFERED = 100_000;
+
+export class Recorder {
+  private buffer: InvocationRecord[] = [];
+  private byId = new Map<string, InvocationRecord>();
+  private timer: TimerHandle | null = null;
+  private flushing: Promise<void> | null = null;
+  private readonly listeners = new Set<RecordListener>();
+  dropped = 0;
+
+  constructor(
+    private readonly repo: InvocationRepo,
+    private readonly clock: Clock,
+    private readonly flushMs: number,
+    private readonly onError: (error: unknown, batchSize: number) => void,
+  ) {}
+
+  push(record: InvocationRecord): void {
+    if (this.buffer.length >= MAX_BUFFERED) {
+      this.dropped++;
+    } else {
+      this.buffer.push(record);
+      this.byId.set(record.id, record);
+    }
+    for (const l of this.listeners) l(record);
+    this.timer ??= this.clock.setTimer(this.flushMs, () => {
+      this.timer = null;
+      void this.flush();
+    });
+  }
+
+  get(id: string): InvocationRecord | undefined {
+    return this.byId.get(id);
+  }
+
+  /** Records not yet in the store, oldest first. */
+  pending(): readonly InvocationRecord[] {
+    return this.buffer;
+  }
+
+  subscribe(listener: RecordListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Writes everything buffered; concurrent calls share one write. */
+  async flush(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    if (this.buffer.length === 0) return;
+    const batch = this.buffer;
+    this.buffer = [];
+    this.flushing = this.repo.insertMany(batch).then(
+      () => {
+        for (const r of batch) if (this.byId.get(r.id) === r) this.byId.delete(r.id);
+      },
+      (error: unknown) => {
+        this.onError(error, batch.length);
+        // Keep them for the next flush rather than lose them.
+        this.buffer = batch.concat(this.buffer).slice(0, MAX_BUFFERED);
+        this.timer ??= this.clock.setTimer(this.flushMs * 5, () => {
+          this.timer = null;
+          void this.flush();
+        });
+      },
+    );
+    try {
+      await this.flushing;
+    } finally {
+      this.flushing = null;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.timer?.cancel();
+    this.timer = null;
+    await this.flush();
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * The host side of a function's outbound `fetch`: the runtime hands over a buffered
+ * request, the host performs it with Node's fetch and hands back a buffered
+ * response, bounded in size and time.
+ */
+import type { Clock } from '../core/clock.ts';
+import { NimbusError } from '../core/errors.ts';
+import type { HttpRequestData, HttpResponseData, OutboundFetch } from './port.ts';
+
+export interface EgressOptions {
+  readonly clock: Clock;
+  readonly payloadLimitBytes: number;
+  /** Upper bound of one outbound request; the function's own timeout usually ends it first. */
+  readonly timeoutMs?: number;
+}
+
+const FORBIDDEN_REQUEST_HEADERS = new Set(['host', 'connection', 'content-length', 'transfer-encoding', 'keep-alive', 'upgrade']);
+
+export function createOutboundFetch(options: EgressOptions): OutboundFetch {
+  const timeoutMs = options.timeoutMs ?? 900_000;
+  return async (request: HttpRequestData): Promise<HttpResponseData> => {
+    let url: URL;
+    try {
+      url = new URL(request.url);
+    } catch {
+      throw new NimbusError('NIMBUS_ERR_UPSTREAM', `fetch: invalid URL ${request.url}`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new NimbusError('NIMBUS_ERR_UPSTREAM', `fetch: only http and https URLs are supported, not ${url.protocol}`);
+    }
+    const headers = new Headers();
+    for (const [k, v] of request.headers) if (!FORBIDDEN_REQUEST_HEADERS.has(k.toLowerCase())) headers.append(k, v);
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method: request.method,
+        headers,
+        body: request.body && request.method !== 'GET' && request.method !== 'HEAD' ? request.body : undefined,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      throw new NimbusError('NIMBUS_ERR_UPSTREAM', `fetch ${url.origin} failed: ${cause?.code ?? cause?.message ?? (error as Error).message}`);
+    }
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    if (res.body) {
+      for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+        size += chunk.byteLength;
+        if (size > options.payloadLimitBytes) {
+          throw new NimbusError('NIMBUS_ERR_UPSTREAM', `fetch ${url.origin}: the response exceeds ${options.payloadLimitBytes} bytes`);
+        }
+        chunks.push(chunk);
+      }
+    }
+    const body = new Uint8Array(size);
+    let at = 0;
+    for (const c of chunks) {
+      body.set(c, at);
+      at += c.byteLength;
+    }
+    const outHeaders: Array<[string, string]> = [];
+    res.headers.forEach((v, k) => outHeaders.push([k, v]));
+    return { status: res.status, statusText: res.statusText, headers: outHeaders, body };
+  };
+}

@@ -1,0 +1,142 @@
+/**
+ * The composition root: builds every part from the config, wires them, starts the
+ * gateway, and knows how to drain and stop. The only place that picks concrete
+ * implementations (SQLite store, isolate runtime).
+ */
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { createApi } from '../api/index.ts';
+import type { Config } from '../config/config.ts';
+import type { Clock } from '../core/clock.ts';
+import { newId } from '../core/ids.ts';
+import { Deployer } from '../deploy/deployer.ts';
+import { Catalog } from '../dispatch/catalog.ts';
+import { Dispatcher } from '../dispatch/dispatcher.ts';
+import { createFunctionRoute } from '../gateway/function-route.ts';
+import { createGateway } from '../gateway/server.ts';
+import { LogCollector } from '../observe/log-collector.ts';
+import { Recorder } from '../observe/recorder.ts';
+import { Capacity } from '../pool/capacity.ts';
+import { PoolRegistry } from '../pool/registry.ts';
+import { createOutboundFetch } from '../runtime/egress.ts';
+import type { Runtime } from '../runtime/port.ts';
+import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
+import { deployExamples } from './examples.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { ensureToken } from './token.ts';
+
+export interface PlatformOptions {
+  readonly config: Config;
+  readonly clock: Clock;
+  readonly runtime: (clock: Clock) => Runtime | Promise<Runtime>;
+  readonly examplesDir?: string;
+  readonly logger?: Logger;
+}
+
+export interface Platform {
+  readonly url: string;
+  readonly port: number;
+  readonly token: string;
+  readonly deployer: Deployer;
+  readonly logger: Logger;
+  /** Drains in-flight work (bounded by drainTimeoutMs), flushes records, closes everything. */
+  stop(): Promise<void>;
+}
+
+export async function startPlatform(options: PlatformOptions): Promise<Platform> {
+  const { config, clock } = options;
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const token = ensureToken(config.dataDir);
+  const store = openSqliteStore(join(config.dataDir, 'nimbus.db'));
+  const runtime = await options.runtime(clock);
+  const logs = new LogCollector(config.logLimitBytes, clock);
+  const recorder = new Recorder(store.invocations, clock, config.recordFlushMs, (error, n) =>
+    logger.error({ err: error, records: n }, 'writing invocation records failed; will retry'),
+  );
+  const catalog = new Catalog(store.functions);
+  const outboundFetch = createOutboundFetch({ clock, payloadLimitBytes: config.payloadLimitBytes });
+  const pools = new PoolRegistry(
+    {
+      clock,
+      runtime,
+      capacity: new Capacity(config.maxTotalInstances, config.memoryBudgetMb),
+      queueLimit: config.queueLimit,
+      newInstanceId: () => newId(clock.now()),
+      instanceSpec: (version, instanceId) => ({
+        instanceId,
+        functionName: version.functionName,
+        version: version.version,
+        code: catalog.codeFor(version),
+        config: version.config,
+        onLog: (invocationId, level, message) => logs.append(invocationId, level, message),
+        fetch: outboundFetch,
+      }),
+      events: {
+        instanceStarted: (pool, instance) =>
+          logger.debug({ fn: pool.version.functionName, version: pool.version.version, instance: instance.id, initMs: instance.initMs }, 'instance started'),
+        instanceStopped: (pool, instanceId, reason) =>
+          logger.debug({ fn: pool.version.functionName, version: pool.version.version, instance: instanceId, reason }, 'instance stopped'),
+      },
+    },
+    clock,
+    1000,
+    config.drainTimeoutMs,
+  );
+  const dispatcher = new Dispatcher({ clock, catalog, pools, logs, recorder });
+  const deployer = new Deployer({
+    clock,
+    store,
+    runtime,
+    catalog,
+    pools,
+    defaults: { memoryMb: config.defaultMemoryMb, timeoutMs: config.defaultTimeoutMs, idleTimeoutMs: config.defaultIdleTimeoutMs },
+    maxCodeBytes: config.apiBodyLimitBytes,
+  });
+
+  let url = '';
+  const api = createApi(
+    { clock, store, catalog, deployer, dispatcher, pools, recorder, payloadLimitBytes: config.payloadLimitBytes, publicUrl: () => url },
+    { token, apiBodyLimitBytes: config.apiBodyLimitBytes },
+  );
+  const server = createGateway({
+    functions: createFunctionRoute({ dispatcher, payloadLimitBytes: config.payloadLimitBytes, defaultHost: `${config.host}:${config.port}` }),
+    api,
+    onError: (error, req) => logger.error({ err: error, url: req.url, method: req.method }, 'request failed'),
+  });
+  server.listen(config.port, config.host);
+  await once(server, 'listening');
+  const port = (server.address() as AddressInfo).port;
+  url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  logger.info({ url, dataDir: config.dataDir }, 'nimbus listening');
+
+  if (config.deployExamples && options.examplesDir) {
+    await deployExamples(deployer, options.examplesDir, logger);
+  }
+
+  let stopping: Promise<void> | null = null;
+  return {
+    url,
+    port,
+    token,
+    deployer,
+    logger,
+    stop() {
+      stopping ??= (async () => {
+        logger.info({ drainTimeoutMs: config.drainTimeoutMs }, 'draining');
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        dispatcher.stopAccepting();
+        await pools.closeAll(config.drainTimeoutMs);
+        server.closeAllConnections();
+        await closed;
+        await recorder.stop();
+        await runtime.close();
+        await store.close();
+        logger.info('stopped');
+        logger.flush();
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,8 @@
+/** The runtime the platform runs functions in. Concrete adapters are picked here only. */
+import type { Clock } from '../core/clock.ts';
+import { createIsolateRuntime } from '../runtime/isolate/index.ts';
+import type { Runtime } from '../runtime/port.ts';
+
+export function defaultRuntime(clock: Clock): Runtime {
+  return createIsolateRuntime({ clock });
+}

@@ -1,0 +1,123 @@
+/**
+ * Starts the real platform as a child process (`nimbus up`) on a free port with a
+ * fresh data directory, and runs the real CLI against it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const BIN = join(ROOT, 'bin/nimbus.mjs');
+
+export interface RunningPlatform {
+  readonly url: string;
+  readonly token: string;
+  readonly dataDir: string;
+  readonly proc: ChildProcess;
+  output(): string;
+  /** SIGTERM and wait for exit; returns the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL, no drain. */
+  kill(): Promise<void>;
+  /** Authorised fetch against the API. */
+  api(path: string, init?: RequestInit): Promise<Response>;
+  /** Deploys TypeScript/JS source through the API; throws with the problem on failure. */
+  deploy(name: string, code: string, config?: Record<string, unknown>): Promise<Record<string, unknown>>;
+  cleanup(): void;
+}
+
+export async function startPlatform(options: { args?: string[]; dataDir?: string; env?: Record<string, string> } = {}): Promise<RunningPlatform> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'nimbus-e2e-'));
+  const proc = spawn(process.execPath, [BIN, 'up', '--port', '0', '--data', dataDir, '--no-examples', '--log-level', 'warn', ...(options.args ?? [])], {
+    cwd: ROOT,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`platform did not start in 60s:\n${out}`)), 60_000);
+    const check = () => {
+      const m = /Nimbus ready on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    };
+    proc.stdout?.on('data', check);
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`platform exited with ${code} before it was ready:\n${out}`));
+    });
+  });
+  const token = readFileSync(join(dataDir, 'token'), 'utf8').trim();
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  const platform: RunningPlatform = {
+    url,
+    token,
+    dataDir,
+    proc,
+    output: () => out,
+    async stop() {
+      proc.kill('SIGTERM');
+      return exited;
+    },
+    async kill() {
+      proc.kill('SIGKILL');
+      await exited;
+    },
+    api(path, init = {}) {
+      return fetch(url + path, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(init.headers ?? {}) } });
+    },
+    async deploy(name, code, config) {
+      const res = await platform.api(`/api/v1/functions/${name}`, {
+        method: 'PUT',
+        body: JSON.stringify({ source: { files: { 'index.ts': code }, entry: 'index.ts' }, ...(config ? { config } : {}) }),
+      });
+      const body = (await res.json()) as Record<string, unknown>;
+      if (!res.ok) throw Object.assign(new Error(`deploy ${name} failed: ${JSON.stringify(body)}`), { problem: body, status: res.status });
+      return body;
+    },
+    cleanup() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return platform;
+}
+
+export interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `nimbus <args>` against a platform, the way a user's shell would. */
+export function cli(platform: { url: string; dataDir: string } | null, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const proc = spawn(process.execPath, [BIN, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...(platform ? { NIMBUS_URL: platform.url, NIMBUS_DATA: platform.dataDir } : {}), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    proc.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Polls `fn` until it returns a truthy value or `ms` pass. */
+export async function eventually<T>(fn: () => Promise<T | undefined | null | false>, ms = 5000, stepMs = 50): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`condition not met within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
