@@ -91,8 +91,9 @@ describe('VersionPool', () => {
     assert.equal(pool.stats().queued, 1);
     first[0].release();
     await settle();
-    assert.equal(third?.instance.id, first[0].instance.id);
-    assert.equal(third?.cold, false);
+    const served = third as Lease | undefined;
+    assert.equal(served?.instance.id, first[0].instance.id);
+    assert.equal(served?.cold, false);
   });
 
   it('throttles with Retry-After once the queue is full', async () => {
