@@ -1,6 +1,7 @@
 /** One-off HTTP requests with timing, and a bounded wait for a server to answer. */
 import http from 'node:http';
-import { assertLocal } from './guard.ts';
+import { connect } from 'node:net';
+import { HOST, assertLocal } from './guard.ts';
 import { sleep } from './proc.ts';
 
 /** Reused connections for control-plane calls and measured single requests. */
@@ -65,12 +66,12 @@ export function request(url: string, opts: RequestOptions = {}): Promise<Reply> 
  * Polls `url` on fresh connections until it answers 2xx, every `everyMs`, for at most
  * `timeoutMs`. Connection refusals are expected while the server boots. Returns the reply.
  */
-export async function waitFor(url: string, timeoutMs: number, everyMs = 1): Promise<Reply> {
+export async function waitFor(url: string, timeoutMs: number, everyMs = 1, opts: RequestOptions = {}): Promise<Reply> {
   const deadline = performance.now() + timeoutMs;
   let last = 'no attempt';
   while (performance.now() < deadline) {
     try {
-      const r = await request(url, { agent: false, timeoutMs: Math.max(100, deadline - performance.now()) });
+      const r = await request(url, { ...opts, agent: false, timeoutMs: Math.max(100, deadline - performance.now()) });
       if (r.status >= 200 && r.status < 300) return r;
       last = `HTTP ${r.status}: ${r.body.slice(0, 200)}`;
     } catch (e) {
@@ -79,4 +80,24 @@ export async function waitFor(url: string, timeoutMs: number, everyMs = 1): Prom
     await sleep(everyMs);
   }
   throw new Error(`bench: ${url} did not answer 2xx within ${timeoutMs} ms (last: ${last})`);
+}
+
+/**
+ * Resolves once 127.0.0.1:port accepts a TCP connection (polled every 1 ms, bounded); no
+ * HTTP request is sent, so nothing behind the port is warmed. Returns performance.now().
+ */
+export async function portOpen(port: number, timeoutMs: number): Promise<number> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const sock = connect({ host: HOST, port }, () => {
+        sock.destroy();
+        resolve(true);
+      });
+      sock.on('error', () => resolve(false));
+    });
+    if (ok) return performance.now();
+    await sleep(1);
+  }
+  throw new Error(`bench: port ${port} did not open within ${timeoutMs} ms`);
 }

@@ -57,11 +57,29 @@ export interface Started {
   stop(graceMs?: number): Promise<void>;
 }
 
+/**
+ * The environment every target process gets: ours, minus NODE_EXTRA_CA_CERTS. Loading a
+ * CA bundle costs ~75 ms of every Node start on the reference machine and belongs to no
+ * platform under test (no benchmark makes a TLS connection).
+ */
+export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  delete env.NODE_EXTRA_CA_CERTS;
+  return env;
+}
+
 export interface StartOptions {
   readonly cmd: string;
   readonly args: readonly string[];
   readonly cwd?: string;
   readonly env?: NodeJS.ProcessEnv;
+}
+
+/** The most telling line of a crashed process's output: its last line naming an error. */
+export function errorLine(output: string): string {
+  const lines = output.split('\n').map((l) => l.trim()).filter(Boolean);
+  const err = [...lines].reverse().find((l) => /error|exception|cannot|failed/i.test(l) && !/^at /.test(l));
+  return (err ?? lines[lines.length - 1] ?? '(no output)').slice(0, 300);
 }
 
 export function start(opts: StartOptions): Started {
@@ -71,7 +89,7 @@ export function start(opts: StartOptions): Started {
   const spawnedAt = performance.now();
   const child = spawn(opts.cmd, [...opts.args], {
     cwd: opts.cwd,
-    env: opts.env ?? process.env,
+    env: opts.env ?? childEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   if (child.pid === undefined) throw new Error(`bench: could not start ${opts.cmd}`);
@@ -106,7 +124,7 @@ export function start(opts: StartOptions): Started {
     waitForLine(re, timeoutMs) {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
-          reject(new Error(`bench: ${opts.cmd} printed no line matching ${re} within ${timeoutMs} ms; output:\n${buf.slice(-2000)}`));
+          reject(new Error(`bench: ${opts.cmd} printed no line matching ${re} within ${timeoutMs} ms (last output: ${errorLine(buf)})\n${buf.slice(-2000)}`));
         }, timeoutMs);
         const done = (l: string) => {
           clearTimeout(timer);
@@ -115,13 +133,13 @@ export function start(opts: StartOptions): Started {
         lineWaiters.push({ re, resolve: done });
         void exited.then(() => {
           clearTimeout(timer);
-          reject(new Error(`bench: ${opts.cmd} exited (code ${child.exitCode}) before printing ${re}; output:\n${buf.slice(-2000)}`));
+          reject(new Error(`bench: ${opts.cmd} exited (code ${child.exitCode}) before printing ${re}: ${errorLine(buf)}\n${buf.slice(-2000)}`));
         });
       });
     },
     died() {
       const p = exited.then(() => {
-        throw new Error(`bench: ${opts.cmd} exited (code ${child.exitCode}, signal ${child.signalCode}); output:\n${buf.slice(-2000)}`);
+        throw new Error(`bench: ${opts.cmd} exited (code ${child.exitCode}, signal ${child.signalCode}): ${errorLine(buf)}\n${buf.slice(-2000)}`);
       });
       p.catch(() => undefined); // callers race it; an unobserved rejection is not an error
       return p;

@@ -53,7 +53,7 @@ function orderedTargets(r: ScenarioResult, m: Metric): string[] {
 
 function metricTable(r: ScenarioResult): string[] {
   const out = [
-    `| metric | target | median | p99 | spread over rounds | n | ratio to ${label(r, r.baseline)} |`,
+    `| metric | target | median | p99 | range (rounds or samples) | n | ratio to ${label(r, r.baseline)} |`,
     '|---|---|---:|---:|---:|---:|---:|',
   ];
   for (const m of r.metrics) {

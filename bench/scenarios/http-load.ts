@@ -24,7 +24,7 @@ export async function runHttpLoad(s: Settings, rec: Recorder, spec: HttpLoadSpec
   const started: Array<HttpTarget | null> = [];
   try {
     started.push(await attempt(s, rec, RAW, what, () => startRaw(spec.raw)));
-    started.push(await attempt(s, rec, WORKERD, what, () => startWorkerd({ workers: [{ name: spec.fn, source: spec.source }] })));
+    started.push(await attempt(s, rec, WORKERD, what, () => startWorkerd({ workers: [{ name: spec.fn, source: spec.source }], probe: { path: `/fn/${spec.fn}/`, ...spec.request } })));
     started.push(await nimbusWith(s, rec, what, { [spec.fn]: spec.source }));
     const running = await sameAnswers(
       s,

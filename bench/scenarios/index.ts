@@ -1,7 +1,9 @@
 /** Every scenario, in the order `npm run bench` runs them and RESULTS.md lists them. */
 import type { Scenario } from '../lib/scenario.ts';
+import { burstFromZero } from './burst.ts';
+import { coldStart } from './cold-start.ts';
 import { cpuBound } from './cpu-bound.ts';
 import { jsonEcho } from './json-echo.ts';
 import { warmHello } from './warm-hello.ts';
 
-export const scenarios: readonly Scenario[] = [warmHello, jsonEcho, cpuBound];
+export const scenarios: readonly Scenario[] = [warmHello, jsonEcho, cpuBound, coldStart, burstFromZero];

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HOST } from '../lib/guard.ts';
 import { request, type Reply } from '../lib/http.ts';
-import { freePort, memoryOf, start } from '../lib/proc.ts';
+import { childEnv, freePort, memoryOf, start } from '../lib/proc.ts';
 import { NIMBUS, type HttpTarget } from './types.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -57,7 +57,7 @@ export async function startNimbus(opts: NimbusOptions = {}): Promise<NimbusTarge
     cmd: process.execPath,
     args: [bin, 'up', '--port', String(port), '--host', HOST, '--data', dataDir, '--no-examples', ...(opts.extraArgs ?? [])],
     cwd: root,
-    env: { ...process.env, ...opts.env },
+    env: childEnv(opts.env),
   });
   const cleanup = async () => {
     await p.stop(10000);

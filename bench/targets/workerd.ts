@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HOST } from '../lib/guard.ts';
-import { waitFor } from '../lib/http.ts';
+import { portOpen, waitFor } from '../lib/http.ts';
 import { freePort, memoryOf, start } from '../lib/proc.ts';
 import { WORKERD, type HttpTarget } from './types.ts';
 
@@ -76,8 +76,10 @@ ${defs.join('\n')}
 
 export interface WorkerdOptions {
   readonly workers: readonly WorkerSpec[];
-  /** Path polled to decide the process is up (default: the first worker). */
-  readonly probePath?: string;
+  /** Request polled to decide the process is up (default: GET of the first worker). */
+  readonly probe?: { readonly path: string; readonly method?: 'GET' | 'POST'; readonly body?: string };
+  /** 'http' (default): up at the probe's first 2xx; 'port': up once the port accepts (no request sent). */
+  readonly readiness?: 'http' | 'port';
 }
 
 export async function startWorkerd(opts: WorkerdOptions): Promise<HttpTarget> {
@@ -94,12 +96,23 @@ export async function startWorkerd(opts: WorkerdOptions): Promise<HttpTarget> {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const first = await Promise.race([waitFor(baseUrl + (opts.probePath ?? `/fn/${opts.workers[0].name}/`), 30000), p.died()]);
+    const upAt =
+      opts.readiness === 'port'
+        ? await Promise.race([portOpen(port, 30000), p.died()])
+        : (
+            await Promise.race([
+              waitFor(baseUrl + (opts.probe?.path ?? `/fn/${opts.workers[0].name}/`), 30000, 1, {
+                method: opts.probe?.method ?? 'GET',
+                ...(opts.probe?.body !== undefined ? { body: opts.probe.body, headers: { 'content-type': 'application/json' } } : {}),
+              }),
+              p.died(),
+            ])
+          ).doneAt;
     return {
       info: { ...WORKERD, label: `workerd ${workerdVersion}` },
       baseUrl,
       pid: p.pid,
-      startMs: first.doneAt - p.spawnedAt,
+      startMs: upAt - p.spawnedAt,
       fnPath: (name, rest = '') => `/fn/${name}/${rest}`,
       memory: () => memoryOf(p.pid),
       stop: cleanup,
