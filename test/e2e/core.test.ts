@@ -1,0 +1,172 @@
+/**
+ * The new user's path, end to end through the real server and the real CLI:
+ * deploy, call over HTTP, invoke, list, describe, records, remove.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cli, eventually, ROOT, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
+
+describe('core platform, end to end', () => {
+  let p: RunningPlatform;
+  before(async () => {
+    p = await startPlatform();
+  });
+  after(async () => {
+    await p.stop();
+    p.cleanup();
+  });
+
+  it('deploys a TypeScript file with the CLI and serves it over HTTP', async () => {
+    const out = await cli(p, ['deploy', 'hello', join(ROOT, 'examples/hello.ts'), '--memory', '128', '--timeout', '10s']);
+    assert.equal(out.code, 0, out.stderr);
+    assert.match(out.stdout, /deployed hello version 1 \(128 MB, timeout 10s/);
+    assert.match(out.stderr, /bundling/);
+    const res = await fetch(`${p.url}/fn/hello/world`);
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), 'Hello, world!\n');
+    assert.match(res.headers.get('x-nimbus-invocation-id') ?? '', /^[0-9a-z]{26}$/);
+  });
+
+  it('redeploying identical code is a no-op; changed code or config makes the next version', async () => {
+    const same = await cli(p, ['deploy', 'hello', join(ROOT, 'examples/hello.ts'), '--json']);
+    assert.equal(same.code, 0, same.stderr);
+    const sameBody = JSON.parse(same.stdout);
+    assert.equal(sameBody.created, false);
+    assert.equal(sameBody.version.version, 1);
+    const changed = await cli(p, ['deploy', 'hello', join(ROOT, 'examples/hello.ts'), '--env', 'GREETING=Howdy', '--json']);
+    assert.equal(JSON.parse(changed.stdout).version.version, 2);
+    assert.equal(await (await fetch(`${p.url}/fn/hello/Ada`)).text(), 'Howdy, Ada!\n');
+    // Settings not given on a redeploy keep the current version's values.
+    assert.equal(JSON.parse(changed.stdout).version.config.timeoutMs, 10_000);
+  });
+
+  it('invokes a Lambda-style handler with a JSON event, and over HTTP with an API Gateway v2 event', async () => {
+    assert.equal((await cli(p, ['deploy', 'json-api', join(ROOT, 'examples/json-api.ts')])).code, 0);
+    const out = await cli(p, ['invoke', 'json-api', '--data', '{"name":"Ada"}', '--json']);
+    assert.equal(out.code, 0, out.stderr);
+    const body = JSON.parse(out.stdout);
+    assert.equal(body.result.greeting, 'Hello, Ada!');
+    assert.match(body.invocationId, /^[0-9a-z]{26}$/);
+    const res = await fetch(`${p.url}/fn/json-api/greet`, { method: 'POST', body: JSON.stringify({ name: 'Grace' }), headers: { 'content-type': 'application/json' } });
+    assert.equal(res.status, 200);
+    assert.equal(((await res.json()) as { greeting: string }).greeting, 'Hello, Grace!');
+  });
+
+  it('runs an unmodified Hono app deployed from a directory', async () => {
+    const out = await cli(p, ['deploy', 'hono-app', join(ROOT, 'examples/hono-app')]);
+    assert.equal(out.code, 0, out.stderr);
+    const user = await fetch(`${p.url}/fn/hono-app/users/2`);
+    assert.equal(user.status, 200);
+    assert.deepEqual(await user.json(), { id: '2', name: 'Grace Hopper' });
+    assert.equal((await fetch(`${p.url}/fn/hono-app/users/99`)).status, 404);
+    const created = await fetch(`${p.url}/fn/hono-app/users`, { method: 'POST', body: '{"name":"Edsger"}', headers: { 'content-type': 'application/json' } });
+    assert.equal(created.status, 201);
+  });
+
+  it('passes method, query, headers and binary bodies through untouched', async () => {
+    await p.deploy(
+      'echo',
+      `export default { async fetch(req: Request) {
+        const body = new Uint8Array(await req.arrayBuffer());
+        const url = new URL(req.url);
+        return new Response(body, { status: 201, headers: { 'x-method': req.method, 'x-path': url.pathname, 'x-q': url.searchParams.get('q') ?? '', 'x-h': req.headers.get('x-custom') ?? '', 'content-type': 'application/octet-stream' } });
+      } }`,
+    );
+    const bytes = new Uint8Array(256 * 1024);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7) % 256;
+    const res = await fetch(`${p.url}/fn/echo/a/b?q=1%202`, { method: 'PUT', body: bytes, headers: { 'x-custom': 'yes' } });
+    assert.equal(res.status, 201);
+    assert.equal(res.headers.get('x-method'), 'PUT');
+    assert.equal(res.headers.get('x-path'), '/a/b');
+    assert.equal(res.headers.get('x-q'), '1 2');
+    assert.equal(res.headers.get('x-h'), 'yes');
+    assert.deepEqual(new Uint8Array(await res.arrayBuffer()), bytes);
+  });
+
+  it('lists, describes and records, with --json for scripts', async () => {
+    const ls = await cli(p, ['ls', '--json']);
+    assert.equal(ls.code, 0, ls.stderr);
+    const names = (JSON.parse(ls.stdout) as Array<{ name: string }>).map((f) => f.name);
+    assert.deepEqual(names, ['echo', 'hello', 'hono-app', 'json-api']);
+    const human = await cli(p, ['ls']);
+    assert.match(human.stdout, /NAME\s+VERSION/);
+
+    const info = await cli(p, ['info', 'hello', '--json']);
+    const detail = JSON.parse(info.stdout);
+    assert.equal(detail.currentVersion, 2);
+    assert.equal(detail.versions.length, 2);
+    assert.deepEqual(detail.current.exports, { fetch: true, handler: false });
+
+    const res = await fetch(`${p.url}/fn/hello/records`);
+    const id = res.headers.get('x-nimbus-invocation-id') ?? '';
+    const record = await eventually(async () => {
+      const r = await p.api(`/api/v1/invocations/${id}`);
+      return r.ok ? ((await r.json()) as Record<string, unknown>) : null;
+    });
+    assert.equal(record.functionName, 'hello');
+    assert.equal(record.version, 2);
+    assert.equal(record.trigger, 'http');
+    assert.equal(record.status, 'success');
+    assert.equal(record.statusCode, 200);
+    assert.ok((record.billedMs as number) >= 1);
+    assert.deepEqual((record.logs as Array<{ msg: string }>).map((l) => l.msg), ['greeting records']);
+
+    const list = await cli(p, ['invocations', 'hello', '--json']);
+    const items = JSON.parse(list.stdout) as Array<{ id: string; coldStart: boolean }>;
+    assert.equal(items[0].id, id);
+    // The first call after a deploy started an instance: it says so.
+    assert.ok(items.some((r) => r.coldStart));
+    const show = await cli(p, ['show', id]);
+    assert.match(show.stdout, /greeting records/);
+  });
+
+  it('removes a function; calling it afterwards is a 404 problem', async () => {
+    const rm = await cli(p, ['rm', 'echo']);
+    assert.equal(rm.code, 0, rm.stderr);
+    const res = await fetch(`${p.url}/fn/echo/`);
+    assert.equal(res.status, 404);
+    assert.equal(res.headers.get('content-type'), 'application/problem+json');
+    assert.equal(((await res.json()) as { code: string }).code, 'NIMBUS_ERR_FUNCTION_NOT_FOUND');
+    const again = await cli(p, ['rm', 'echo']);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /does not exist/);
+  });
+
+  it('a syntax error rejects the deploy with the compiler message, file and line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nimbus-bad-'));
+    writeFileSync(join(dir, 'index.ts'), 'export default {\n  fetch() { return new Response("x") \n  }}}\n');
+    const out = await cli(p, ['deploy', 'broken', dir]);
+    assert.notEqual(out.code, 0);
+    assert.match(out.stderr, /index\.ts:3:\d+/);
+    // The server-side bundler says the same over the API.
+    const res = await p.api('/api/v1/functions/broken', {
+      method: 'PUT',
+      body: JSON.stringify({ source: { files: { 'index.ts': 'export default {\n fetch( {\n}' }, entry: 'index.ts' } }),
+    });
+    assert.equal(res.status, 400);
+    const problem = (await res.json()) as { code: string; errors: Array<{ file: string; line: number; text: string }> };
+    assert.equal(problem.code, 'NIMBUS_ERR_BUILD_FAILED');
+    assert.equal(problem.errors[0].file, 'index.ts');
+    assert.equal(typeof problem.errors[0].line, 'number');
+    assert.equal((await p.api('/api/v1/functions/broken')).status, 404);
+  });
+
+  it('a module without fetch or handler is refused', async () => {
+    await assert.rejects(p.deploy('empty', 'export const x = 1;'), (e: { problem: { code: string } }) => e.problem.code === 'NIMBUS_ERR_INVALID_FUNCTION');
+  });
+
+  it('concurrent deploys of one function get distinct consecutive versions', async () => {
+    const outs = await Promise.all([1, 2, 3, 4, 5].map((n) => p.deploy('racer', `export default { fetch() { return new Response('${n}') } }`)));
+    const versions = outs.map((o) => (o.version as { version: number }).version).sort();
+    assert.deepEqual(versions, [1, 2, 3, 4, 5]);
+    const info = (await (await p.api('/api/v1/functions/racer')).json()) as { currentVersion: number };
+    assert.equal(info.currentVersion, 5);
+    // The highest version serves.
+    const served = await (await fetch(`${p.url}/fn/racer/`)).text();
+    const v5 = outs.findIndex((o) => (o.version as { version: number }).version === 5);
+    assert.equal(served, String(v5 + 1));
+  });
+});
