@@ -4,6 +4,9 @@
  * implementation must pass.
  */
 import type { FunctionConfig, FunctionInfo, FunctionVersion, InvocationRecord, InvocationStatus, ModuleExports } from '../core/types.ts';
+import type { AsyncPolicyRepo, QueueRepo, TopicRepo, TriggerRepo } from './queue-ports.ts';
+
+export type * from './queue-ports.ts';
 
 export interface DeployInput {
   readonly name: string;
@@ -60,5 +63,10 @@ export interface InvocationRepo {
 export interface Store {
   readonly functions: FunctionRepo;
   readonly invocations: InvocationRepo;
+  /** Async invocations and their dead letters (queue-ports.ts, queue-contract.ts). */
+  readonly queue: QueueRepo;
+  readonly triggers: TriggerRepo;
+  readonly topics: TopicRepo;
+  readonly asyncPolicies: AsyncPolicyRepo;
   close(): Promise<void>;
 }

@@ -52,4 +52,55 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX invocations_by_function ON invocations(function_name, id);
   CREATE INDEX invocations_by_start ON invocations(started_at);
   `,
+  // 2: async queue with dead letters, timer/event triggers, topics, async policies.
+  `
+  CREATE TABLE queue (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    target TEXT NOT NULL,
+    trigger TEXT NOT NULL,
+    source TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    idempotency_key TEXT,
+    state TEXT NOT NULL,
+    accepted_at INTEGER NOT NULL,
+    enqueued_at INTEGER NOT NULL,
+    due_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL,
+    throttles INTEGER NOT NULL,
+    last_error TEXT,
+    dead_reason TEXT,
+    finished_at INTEGER,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX queue_ready ON queue(target, due_at) WHERE state IN ('queued', 'running');
+  CREATE INDEX queue_by_state ON queue(state, target, id);
+  CREATE INDEX queue_by_target ON queue(target, id);
+  CREATE UNIQUE INDEX queue_idempotency ON queue(target, idempotency_key) WHERE idempotency_key IS NOT NULL;
+  CREATE TABLE triggers (
+    id TEXT PRIMARY KEY,
+    function_name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    schedule TEXT,
+    timezone TEXT,
+    missed TEXT,
+    topic TEXT,
+    filter TEXT,
+    input TEXT,
+    created_at INTEGER NOT NULL,
+    last_fired_at INTEGER
+  );
+  CREATE INDEX triggers_by_function ON triggers(function_name);
+  CREATE INDEX triggers_by_topic ON triggers(topic) WHERE topic IS NOT NULL;
+  CREATE TABLE topics (
+    name TEXT PRIMARY KEY,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE async_policies (
+    function_name TEXT PRIMARY KEY,
+    policy TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  `,
 ];

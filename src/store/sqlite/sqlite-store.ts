@@ -10,6 +10,8 @@ import { NimbusError } from '../../core/errors.ts';
 import type { FunctionInfo, FunctionVersion, InvocationRecord } from '../../core/types.ts';
 import type { DeployInput, DeployOutcome, FunctionRepo, InvocationQuery, InvocationRepo, Store } from '../ports.ts';
 import { MIGRATIONS } from './migrations.ts';
+import { queueRepo } from './queue-store.ts';
+import { asyncPolicyRepo, topicRepo, triggerRepo } from './trigger-store.ts';
 
 type Row = Record<string, unknown>;
 
@@ -31,6 +33,10 @@ export function openSqliteStore(path: string): Store {
   return {
     functions: functionRepo(db),
     invocations: invocationRepo(db),
+    queue: queueRepo(db),
+    triggers: triggerRepo(db),
+    topics: topicRepo(db),
+    asyncPolicies: asyncPolicyRepo(db),
     async close() {
       if (db.open) db.close();
     },

@@ -1,0 +1,192 @@
+/**
+ * The contract of the async ports (queue, triggers, topics, policies) every Store
+ * implementation must pass; see sqlite/queue-store.test.ts.
+ */
+import { describe, it, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Store } from './ports.ts';
+import type { EnqueueInput, TriggerInput } from './queue-ports.ts';
+
+const DAY = 86_400_000;
+
+export function item(id: string, overrides: Partial<EnqueueInput> = {}): EnqueueInput {
+  return { id, kind: 'invoke', target: 'fn', trigger: 'async', source: 'test', payload: JSON.stringify({ id }), ...overrides };
+}
+
+export function timer(id: string, overrides: Partial<TriggerInput> = {}): TriggerInput {
+  return { id, functionName: 'fn', kind: 'timer', origin: 'api', schedule: '*/5 * * * *', timezone: null, missed: 'skip', createdAt: 1_000, ...overrides };
+}
+
+export function queueContract(name: string, open: () => Promise<Store>): void {
+  describe(`Queue contract: ${name}`, () => {
+    let store: Store;
+    beforeEach(async () => {
+      store = await open();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    it('enqueues, claims due items oldest first with a lease, and completes them', async () => {
+      const q = store.queue;
+      const out = await q.enqueue([item('a', { dueAt: 200 }), item('b', { dueAt: 100 }), item('c', { dueAt: 5_000 })], 100, DAY);
+      assert.deepEqual(out, [{ id: 'a', created: true }, { id: 'b', created: true }, { id: 'c', created: true }]);
+      assert.deepEqual(await q.dueTargets(300), [{ kind: 'invoke', target: 'fn', count: 2 }]);
+      assert.equal(await q.nextDueAt(), 100);
+      const claimed = await q.claim('fn', 10, 300, 1_000);
+      assert.deepEqual(claimed.map((i) => [i.id, i.state, i.attempts, i.dueAt]), [['b', 'running', 1, 1_300], ['a', 'running', 1, 1_300]]);
+      assert.deepEqual(await q.claim('fn', 10, 300, 1_000), [], 'leased items are not claimed twice');
+      assert.equal(await q.complete('b', 1, 400), true);
+      const b = await q.get('b');
+      assert.equal(b?.state, 'succeeded');
+      assert.equal(b?.finishedAt, 400);
+      assert.equal(b?.enqueuedAt, 100);
+      assert.deepEqual(JSON.parse(b!.payload), { id: 'b' });
+      assert.deepEqual(await q.counts(), { queued: 1, running: 1, succeeded: 1, dead: 0 });
+      assert.deepEqual(await q.counts('other'), { queued: 0, running: 0, succeeded: 0, dead: 0 });
+    });
+
+    it('an expired lease makes the item claimable again with the next attempt; the stale attempt is fenced out', async () => {
+      const q = store.queue;
+      await q.enqueue([item('a')], 0, DAY);
+      const [first] = await q.claim('fn', 1, 0, 1_000);
+      assert.equal(first.attempts, 1);
+      assert.deepEqual(await q.dueTargets(999), []);
+      assert.equal((await q.dueTargets(1_000)).length, 1);
+      const [second] = await q.claim('fn', 1, 1_000, 1_000);
+      assert.equal(second.attempts, 2);
+      assert.equal(await q.complete('a', 1, 1_100), false, 'attempt 1 lost its lease');
+      assert.equal(await q.complete('a', 2, 1_100), true);
+    });
+
+    it('recover() makes every running item due at once (the previous process died)', async () => {
+      const q = store.queue;
+      await q.enqueue([item('a'), item('b')], 0, DAY);
+      await q.claim('fn', 2, 0, 60_000);
+      assert.equal(await q.recover(10), 2);
+      const again = await q.claim('fn', 5, 10, 60_000);
+      assert.deepEqual(again.map((i) => i.attempts), [2, 2]);
+    });
+
+    it('retry and release put the item back; release does not count the attempt but counts the throttle', async () => {
+      const q = store.queue;
+      await q.enqueue([item('a')], 0, DAY);
+      await q.claim('fn', 1, 0, 1_000);
+      assert.equal(await q.retry('a', 1, 500, { code: 'NIMBUS_ERR_FUNCTION_ERROR', message: 'boom' }, 10), true);
+      let a = await q.get('a');
+      assert.deepEqual([a?.state, a?.dueAt, a?.attempts, a?.lastError?.message], ['queued', 500, 1, 'boom']);
+      assert.deepEqual(await q.claim('fn', 1, 499, 1_000), []);
+      await q.claim('fn', 1, 500, 1_000);
+      assert.equal(await q.release('a', 2, 900, 600, true), true);
+      a = await q.get('a');
+      assert.deepEqual([a?.state, a?.dueAt, a?.attempts, a?.throttles], ['queued', 900, 1, 1]);
+      await q.claim('fn', 1, 900, 1_000);
+      assert.equal(await q.release('a', 2, 900, 900, false), true);
+      assert.equal((await q.get('a'))?.throttles, 1);
+    });
+
+    it('idempotency keys return the first id while live, per target, and not after the TTL', async () => {
+      const q = store.queue;
+      const [first] = await q.enqueue([item('a', { idempotencyKey: 'k' })], 0, DAY);
+      const [again] = await q.enqueue([item('b', { idempotencyKey: 'k' })], 10, DAY);
+      assert.deepEqual(again, { id: 'a', created: false });
+      assert.equal(first.created, true);
+      const [other] = await q.enqueue([item('c', { idempotencyKey: 'k', target: 'other' })], 10, DAY);
+      assert.deepEqual(other, { id: 'c', created: true });
+      const [late] = await q.enqueue([item('d', { idempotencyKey: 'k' })], DAY, DAY);
+      assert.deepEqual(late, { id: 'd', created: true });
+      const [repeat] = await q.enqueue([item('d')], DAY + 1, DAY);
+      assert.deepEqual(repeat, { id: 'd', created: false }, 'the same id is never queued twice');
+    });
+
+    it('dead letters keep reason and error; redrive starts afresh; purge deletes', async () => {
+      const q = store.queue;
+      await q.enqueue([item('a'), item('b', { target: 'g' })], 0, DAY);
+      await q.claim('fn', 1, 0, 1_000);
+      await q.claim('g', 1, 0, 1_000);
+      assert.equal(await q.deadLetter('a', 1, 'max-attempts', { code: 'X', message: 'bad' }, 50), true);
+      assert.equal(await q.deadLetter('b', 1, 'max-age', null, 50), true);
+      const a = await q.get('a');
+      assert.deepEqual([a?.state, a?.deadReason, a?.lastError?.code, a?.finishedAt], ['dead', 'max-attempts', 'X', 50]);
+      assert.deepEqual((await q.list({ state: 'dead', limit: 10 })).map((i) => i.id), ['b', 'a']);
+      assert.deepEqual((await q.list({ state: 'dead', target: 'g', limit: 10 })).map((i) => i.id), ['b']);
+      assert.equal(await q.redrive('a', 1_000), true);
+      assert.equal(await q.redrive('a', 1_000), false, 'only dead items are redriven');
+      const r = await q.get('a');
+      assert.deepEqual([r?.state, r?.attempts, r?.throttles, r?.enqueuedAt, r?.dueAt, r?.acceptedAt, r?.deadReason], ['queued', 0, 0, 1_000, 1_000, 0, null]);
+      assert.equal(await q.redriveAll('fn', 1_000), 0);
+      assert.equal(await q.redriveAll(undefined, 1_000), 1);
+      await q.claim('g', 1, 1_000, 10);
+      await q.deadLetter('b', 1, 'max-age', null, 1_001);
+      assert.equal(await q.purge('a'), false, 'a queued item is not purged');
+      assert.equal(await q.purge('b'), true);
+      assert.equal(await q.get('b'), null);
+    });
+
+    it('follow-ups are enqueued with the completion or dead-lettering, not without it', async () => {
+      const q = store.queue;
+      await q.enqueue([item('a'), item('b')], 0, DAY);
+      await q.claim('fn', 2, 0, 1_000);
+      await q.complete('a', 1, 10, [item('a-done', { target: 'audit' })]);
+      assert.equal(await q.complete('a', 1, 10, [item('a-twice', { target: 'audit' })]), false);
+      await q.deadLetter('b', 1, 'non-retryable', null, 10, [item('b-failed', { target: 'audit' })]);
+      assert.deepEqual((await q.list({ target: 'audit', limit: 10 })).map((i) => i.id).sort(), ['a-done', 'b-failed']);
+    });
+
+    it('prune drops succeeded items finished before a time, never dead ones', async () => {
+      const q = store.queue;
+      await q.enqueue([item('a'), item('b')], 0, DAY);
+      await q.claim('fn', 2, 0, 1_000);
+      await q.complete('a', 1, 10);
+      await q.deadLetter('b', 1, 'max-age', null, 10);
+      assert.equal(await q.prune(100), 1);
+      assert.equal(await q.get('a'), null);
+      assert.equal((await q.get('b'))?.state, 'dead');
+    });
+
+    it('triggers: create, list with filters, lastFiredAt never moves back, delete', async () => {
+      const t = store.triggers;
+      const created = await t.create(timer('t1', { input: { hello: 1 } }));
+      assert.deepEqual(created, { ...timer('t1'), input: { hello: 1 }, topic: null, filter: null, lastFiredAt: null });
+      await t.create(timer('t2', { functionName: 'g', kind: 'event', schedule: null, missed: null, topic: 'orders', filter: { type: { exact: 'x' } } }));
+      assert.deepEqual((await t.list()).map((r) => r.id), ['t1', 't2']);
+      assert.deepEqual((await t.list({ topic: 'orders' })).map((r) => r.id), ['t2']);
+      assert.deepEqual((await t.list({ kind: 'timer', functionName: 'fn' })).map((r) => r.id), ['t1']);
+      assert.deepEqual((await t.get('t2'))?.filter, { type: { exact: 'x' } });
+      await t.setLastFiredAt('t1', 5_000);
+      await t.setLastFiredAt('t1', 4_000);
+      assert.equal((await t.get('t1'))?.lastFiredAt, 5_000);
+      assert.equal(await t.delete('t1'), true);
+      assert.equal(await t.delete('t1'), false);
+      assert.equal(await t.deleteForFunction('g'), 1);
+      assert.deepEqual(await t.list(), []);
+    });
+
+    it('replaceDeclared keeps unchanged declarations (and their lastFiredAt), drops the rest, leaves API ones', async () => {
+      const t = store.triggers;
+      await t.create(timer('api1'));
+      await t.replaceDeclared('fn', [timer('d1', { origin: 'deploy' }), timer('d2', { origin: 'deploy', schedule: '@hourly' })]);
+      await t.setLastFiredAt('d1', 9_000);
+      const next = await t.replaceDeclared('fn', [timer('d3', { origin: 'deploy' }), timer('d4', { origin: 'deploy', schedule: '@daily' })]);
+      assert.deepEqual(next.map((r) => r.id), ['d1', 'd4']);
+      assert.equal(next[0].lastFiredAt, 9_000);
+      assert.deepEqual((await t.list()).map((r) => r.id).sort(), ['api1', 'd1', 'd4']);
+      await t.replaceDeclared('fn', []);
+      assert.deepEqual((await t.list()).map((r) => r.id), ['api1']);
+    });
+
+    it('topics and async policies', async () => {
+      assert.equal(await store.topics.create('orders', 5), true);
+      assert.equal(await store.topics.create('orders', 6), false);
+      assert.deepEqual(await store.topics.get('orders'), { name: 'orders', createdAt: 5 });
+      assert.deepEqual(await store.topics.list(), [{ name: 'orders', createdAt: 5 }]);
+      assert.equal(await store.topics.delete('orders'), true);
+      assert.equal(await store.topics.get('orders'), null);
+      assert.equal(await store.asyncPolicies.get('fn'), null);
+      await store.asyncPolicies.put('fn', { maxAttempts: 5 }, 10);
+      await store.asyncPolicies.put('fn', { maxAttempts: 7 }, 20);
+      assert.deepEqual(await store.asyncPolicies.get('fn'), { functionName: 'fn', policy: { maxAttempts: 7 }, updatedAt: 20 });
+      assert.equal(await store.asyncPolicies.delete('fn'), true);
+    });
+  });
+}

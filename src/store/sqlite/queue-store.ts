@@ -1,0 +1,190 @@
+/**
+ * The durable async queue on SQLite. Every state change is one short transaction with
+ * prepared statements; WAL with synchronous=NORMAL survives a kill -9 of the process
+ * (only an OS crash or power loss may lose the last commits).
+ */
+import type Database from 'better-sqlite3';
+import type {
+  DueTarget,
+  EnqueueInput,
+  EnqueueOutcome,
+  QueueCounts,
+  QueueError,
+  QueueItem,
+  QueueQuery,
+  QueueRepo,
+  QueueState,
+} from '../queue-ports.ts';
+
+type Row = Record<string, unknown>;
+
+function toItem(row: Row): QueueItem {
+  return {
+    id: row.id as string,
+    kind: row.kind as QueueItem['kind'],
+    target: row.target as string,
+    trigger: row.trigger as QueueItem['trigger'],
+    source: row.source as string,
+    payload: row.payload as string,
+    idempotencyKey: (row.idempotency_key as string | null) ?? null,
+    state: row.state as QueueState,
+    acceptedAt: row.accepted_at as number,
+    enqueuedAt: row.enqueued_at as number,
+    dueAt: row.due_at as number,
+    attempts: row.attempts as number,
+    throttles: row.throttles as number,
+    lastError: row.last_error === null ? null : (JSON.parse(row.last_error as string) as QueueError),
+    deadReason: (row.dead_reason as string | null) ?? null,
+    finishedAt: (row.finished_at as number | null) ?? null,
+    updatedAt: row.updated_at as number,
+  };
+}
+
+const READY = `state IN ('queued', 'running')`;
+
+export function queueRepo(db: Database.Database): QueueRepo {
+  const byKey = db.prepare('SELECT id, accepted_at FROM queue WHERE target = ? AND idempotency_key = ?');
+  const forgetKey = db.prepare('UPDATE queue SET idempotency_key = NULL WHERE id = ?');
+  const insert = db.prepare(`INSERT INTO queue (id, kind, target, trigger, source, payload, idempotency_key, state,
+    accepted_at, enqueued_at, due_at, attempts, throttles, last_error, dead_reason, finished_at, updated_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, 0, 0, NULL, NULL, NULL, ?)`);
+  const dueTargets = db.prepare(`SELECT kind, target, COUNT(*) AS n FROM queue WHERE ${READY} AND due_at <= ? GROUP BY kind, target`);
+  const nextDue = db.prepare(`SELECT MIN(due_at) AS t FROM queue WHERE ${READY}`);
+  const pick = db.prepare(`SELECT id FROM queue WHERE target = ? AND ${READY} AND due_at <= ? ORDER BY due_at, id LIMIT ?`);
+  const take = db.prepare(
+    `UPDATE queue SET state = 'running', attempts = attempts + 1, due_at = ?, updated_at = ? WHERE id = ? AND ${READY} RETURNING *`,
+  );
+  const done = db.prepare(
+    `UPDATE queue SET state = 'succeeded', due_at = ?, finished_at = ?, updated_at = ? WHERE id = ? AND state = 'running' AND attempts = ?`,
+  );
+  const again = db.prepare(
+    `UPDATE queue SET state = 'queued', due_at = ?, last_error = ?, updated_at = ? WHERE id = ? AND state = 'running' AND attempts = ?`,
+  );
+  const putBack = db.prepare(
+    `UPDATE queue SET state = 'queued', due_at = ?, attempts = attempts - 1, throttles = throttles + ?, updated_at = ?
+     WHERE id = ? AND state = 'running' AND attempts = ?`,
+  );
+  const dead = db.prepare(
+    `UPDATE queue SET state = 'dead', dead_reason = ?, last_error = COALESCE(?, last_error), due_at = ?, finished_at = ?, updated_at = ?
+     WHERE id = ? AND state = 'running' AND attempts = ?`,
+  );
+  const recover = db.prepare(`UPDATE queue SET state = 'queued', due_at = ?, updated_at = ? WHERE state = 'running'`);
+  const getOne = db.prepare('SELECT * FROM queue WHERE id = ?');
+  const countAll = db.prepare('SELECT state, COUNT(*) AS n FROM queue GROUP BY state');
+  const countTarget = db.prepare('SELECT state, COUNT(*) AS n FROM queue WHERE target = ? GROUP BY state');
+  const redriveSql = `UPDATE queue SET state = 'queued', enqueued_at = ?, due_at = ?, attempts = 0, throttles = 0,
+    dead_reason = NULL, finished_at = NULL, updated_at = ? WHERE state = 'dead'`;
+  const redriveOne = db.prepare(`${redriveSql} AND id = ?`);
+  const redriveEvery = db.prepare(redriveSql);
+  const redriveTarget = db.prepare(`${redriveSql} AND target = ?`);
+  const purge = db.prepare(`DELETE FROM queue WHERE id = ? AND state = 'dead'`);
+  const prune = db.prepare(`DELETE FROM queue WHERE state = 'succeeded' AND finished_at < ?`);
+  const listCache = new Map<string, Database.Statement>();
+
+  const enqueueTx = db.transaction((inputs: readonly EnqueueInput[], now: number, ttl: number): EnqueueOutcome[] => {
+    const out: EnqueueOutcome[] = [];
+    for (const input of inputs) {
+      const key = input.idempotencyKey ?? null;
+      if (key !== null) {
+        const hit = byKey.get(input.target, key) as { id: string; accepted_at: number } | undefined;
+        if (hit && now - hit.accepted_at < ttl) {
+          out.push({ id: hit.id, created: false });
+          continue;
+        }
+        if (hit) forgetKey.run(hit.id);
+      }
+      const existing = getOne.get(input.id) as Row | undefined;
+      if (existing) {
+        // The same id twice (a retried internal enqueue): already there.
+        out.push({ id: input.id, created: false });
+        continue;
+      }
+      insert.run(input.id, input.kind, input.target, input.trigger, input.source, input.payload, key, now, now, input.dueAt ?? now, now);
+      out.push({ id: input.id, created: true });
+    }
+    return out;
+  });
+
+  const claimTx = db.transaction((target: string, limit: number, now: number, leaseMs: number): QueueItem[] => {
+    const ids = pick.all(target, now, limit) as Array<{ id: string }>;
+    const out: QueueItem[] = [];
+    for (const { id } of ids) {
+      const row = take.get(now + leaseMs, now, id) as Row | undefined;
+      if (row) out.push(toItem(row));
+    }
+    return out;
+  });
+
+  const finishTx = db.transaction((apply: () => boolean, followUps: readonly EnqueueInput[] | undefined, now: number): boolean => {
+    if (!apply()) return false;
+    if (followUps && followUps.length > 0) enqueueTx(followUps, now, Number.POSITIVE_INFINITY);
+    return true;
+  });
+
+  const errorText = (e: QueueError | null) => (e === null ? null : JSON.stringify({ code: e.code, message: e.message.slice(0, 4096) }));
+
+  return {
+    async enqueue(inputs, now, ttl) {
+      if (inputs.length === 0) return [];
+      return enqueueTx.immediate(inputs, now, ttl);
+    },
+    async dueTargets(now) {
+      return (dueTargets.all(now) as Row[]).map((r): DueTarget => ({ kind: r.kind as DueTarget['kind'], target: r.target as string, count: r.n as number }));
+    },
+    async nextDueAt() {
+      return ((nextDue.get() as { t: number | null }).t ?? null) as number | null;
+    },
+    async claim(target, limit, now, leaseMs) {
+      if (limit <= 0) return [];
+      return claimTx.immediate(target, limit, now, leaseMs);
+    },
+    async complete(id, attempt, now, followUps) {
+      return finishTx.immediate(() => done.run(now, now, now, id, attempt).changes > 0, followUps, now);
+    },
+    async retry(id, attempt, at, error, now) {
+      return again.run(at, errorText(error), now, id, attempt).changes > 0;
+    },
+    async release(id, attempt, at, now, throttled) {
+      return putBack.run(at, throttled ? 1 : 0, now, id, attempt).changes > 0;
+    },
+    async deadLetter(id, attempt, reason, error, now, followUps) {
+      return finishTx.immediate(() => dead.run(reason, errorText(error), now, now, now, id, attempt).changes > 0, followUps, now);
+    },
+    async recover(now) {
+      return recover.run(now, now).changes;
+    },
+    async get(id) {
+      const row = getOne.get(id) as Row | undefined;
+      return row ? toItem(row) : null;
+    },
+    async list(q: QueueQuery) {
+      const where: string[] = [];
+      const args: unknown[] = [];
+      if (q.target !== undefined) (where.push('target = ?'), args.push(q.target));
+      if (q.state !== undefined) (where.push('state = ?'), args.push(q.state));
+      if (q.before !== undefined) (where.push('id < ?'), args.push(q.before));
+      const sql = `SELECT * FROM queue ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`;
+      let stmt = listCache.get(sql);
+      if (!stmt) listCache.set(sql, (stmt = db.prepare(sql)));
+      return (stmt.all(...args, q.limit) as Row[]).map(toItem);
+    },
+    async counts(target) {
+      const rows = (target === undefined ? countAll.all() : countTarget.all(target)) as Array<{ state: QueueState; n: number }>;
+      const counts: Record<QueueState, number> = { queued: 0, running: 0, succeeded: 0, dead: 0 };
+      for (const r of rows) counts[r.state] = r.n;
+      return counts as QueueCounts;
+    },
+    async redrive(id, now) {
+      return redriveOne.run(now, now, now, id).changes > 0;
+    },
+    async redriveAll(target, now) {
+      return target === undefined ? redriveEvery.run(now, now, now).changes : redriveTarget.run(now, now, now, target).changes;
+    },
+    async purge(id) {
+      return purge.run(id).changes > 0;
+    },
+    async prune(olderThan) {
+      return prune.run(olderThan).changes;
+    },
+  };
+}

@@ -1,0 +1,154 @@
+/** Timer/event triggers, topics and per-function async policies on SQLite. */
+import type Database from 'better-sqlite3';
+import type {
+  AsyncPolicyRepo,
+  TopicRecord,
+  TopicRepo,
+  TriggerInput,
+  TriggerQuery,
+  TriggerRecord,
+  TriggerRepo,
+} from '../queue-ports.ts';
+
+type Row = Record<string, unknown>;
+
+function toTrigger(row: Row): TriggerRecord {
+  return {
+    id: row.id as string,
+    functionName: row.function_name as string,
+    kind: row.kind as TriggerRecord['kind'],
+    origin: row.origin as TriggerRecord['origin'],
+    schedule: (row.schedule as string | null) ?? null,
+    timezone: (row.timezone as string | null) ?? null,
+    missed: (row.missed as TriggerRecord['missed']) ?? null,
+    topic: (row.topic as string | null) ?? null,
+    filter: row.filter === null ? null : JSON.parse(row.filter as string),
+    input: row.input === null ? null : JSON.parse(row.input as string),
+    createdAt: row.created_at as number,
+    lastFiredAt: (row.last_fired_at as number | null) ?? null,
+  };
+}
+
+/** Two declarations are the same trigger when everything but id and times is equal. */
+function sameDeclaration(a: TriggerRecord, b: TriggerInput): boolean {
+  return (
+    a.kind === b.kind &&
+    a.schedule === (b.schedule ?? null) &&
+    a.timezone === (b.timezone ?? null) &&
+    a.missed === (b.missed ?? null) &&
+    a.topic === (b.topic ?? null) &&
+    JSON.stringify(a.filter) === JSON.stringify(b.filter ?? null) &&
+    JSON.stringify(a.input) === JSON.stringify(b.input ?? null)
+  );
+}
+
+export function triggerRepo(db: Database.Database): TriggerRepo {
+  const insert = db.prepare(`INSERT INTO triggers (id, function_name, kind, origin, schedule, timezone, missed, topic, filter, input, created_at, last_fired_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`);
+  const getOne = db.prepare('SELECT * FROM triggers WHERE id = ?');
+  const del = db.prepare('DELETE FROM triggers WHERE id = ?');
+  const delFn = db.prepare('DELETE FROM triggers WHERE function_name = ?');
+  const delFnOrigin = db.prepare('DELETE FROM triggers WHERE function_name = ? AND origin = ?');
+  const declared = db.prepare(`SELECT * FROM triggers WHERE function_name = ? AND origin = 'deploy' ORDER BY created_at, id`);
+  const fired = db.prepare('UPDATE triggers SET last_fired_at = ? WHERE id = ? AND (last_fired_at IS NULL OR last_fired_at < ?)');
+  const listCache = new Map<string, Database.Statement>();
+
+  const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
+  const create = (t: TriggerInput): TriggerRecord => {
+    insert.run(t.id, t.functionName, t.kind, t.origin, t.schedule ?? null, t.timezone ?? null, t.missed ?? null, t.topic ?? null, json(t.filter), json(t.input), t.createdAt);
+    return toTrigger(getOne.get(t.id) as Row);
+  };
+
+  const replaceTx = db.transaction((functionName: string, inputs: readonly TriggerInput[]): TriggerRecord[] => {
+    const old = (declared.all(functionName) as Row[]).map(toTrigger);
+    const keep = new Set<string>();
+    const out: TriggerRecord[] = [];
+    for (const input of inputs) {
+      const same = old.find((o) => !keep.has(o.id) && sameDeclaration(o, input));
+      if (same) {
+        keep.add(same.id);
+        out.push(same);
+      } else {
+        out.push(create(input));
+      }
+    }
+    for (const o of old) if (!keep.has(o.id)) del.run(o.id);
+    return out;
+  });
+
+  return {
+    async create(input) {
+      return create(input);
+    },
+    async get(id) {
+      const row = getOne.get(id) as Row | undefined;
+      return row ? toTrigger(row) : null;
+    },
+    async list(q: TriggerQuery = {}) {
+      const where: string[] = [];
+      const args: unknown[] = [];
+      if (q.functionName !== undefined) (where.push('function_name = ?'), args.push(q.functionName));
+      if (q.kind !== undefined) (where.push('kind = ?'), args.push(q.kind));
+      if (q.topic !== undefined) (where.push('topic = ?'), args.push(q.topic));
+      const sql = `SELECT * FROM triggers ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY created_at, id`;
+      let stmt = listCache.get(sql);
+      if (!stmt) listCache.set(sql, (stmt = db.prepare(sql)));
+      return (stmt.all(...args) as Row[]).map(toTrigger);
+    },
+    async delete(id) {
+      return del.run(id).changes > 0;
+    },
+    async deleteForFunction(functionName, origin) {
+      return origin === undefined ? delFn.run(functionName).changes : delFnOrigin.run(functionName, origin).changes;
+    },
+    async replaceDeclared(functionName, inputs) {
+      return replaceTx.immediate(functionName, inputs);
+    },
+    async setLastFiredAt(id, at) {
+      fired.run(at, id, at);
+    },
+  };
+}
+
+export function topicRepo(db: Database.Database): TopicRepo {
+  const insert = db.prepare('INSERT OR IGNORE INTO topics (name, created_at) VALUES (?, ?)');
+  const getOne = db.prepare('SELECT * FROM topics WHERE name = ?');
+  const list = db.prepare('SELECT * FROM topics ORDER BY name');
+  const del = db.prepare('DELETE FROM topics WHERE name = ?');
+  const toTopic = (r: Row): TopicRecord => ({ name: r.name as string, createdAt: r.created_at as number });
+  return {
+    async create(name, now) {
+      return insert.run(name, now).changes > 0;
+    },
+    async get(name) {
+      const row = getOne.get(name) as Row | undefined;
+      return row ? toTopic(row) : null;
+    },
+    async list() {
+      return (list.all() as Row[]).map(toTopic);
+    },
+    async delete(name) {
+      return del.run(name).changes > 0;
+    },
+  };
+}
+
+export function asyncPolicyRepo(db: Database.Database): AsyncPolicyRepo {
+  const getOne = db.prepare('SELECT * FROM async_policies WHERE function_name = ?');
+  const put = db.prepare(
+    'INSERT INTO async_policies (function_name, policy, updated_at) VALUES (?, ?, ?) ON CONFLICT(function_name) DO UPDATE SET policy = excluded.policy, updated_at = excluded.updated_at',
+  );
+  const del = db.prepare('DELETE FROM async_policies WHERE function_name = ?');
+  return {
+    async get(functionName) {
+      const row = getOne.get(functionName) as Row | undefined;
+      return row ? { functionName, policy: JSON.parse(row.policy as string), updatedAt: row.updated_at as number } : null;
+    },
+    async put(functionName, policy, now) {
+      put.run(functionName, JSON.stringify(policy), now);
+    },
+    async delete(functionName) {
+      return del.run(functionName).changes > 0;
+    },
+  };
+}
