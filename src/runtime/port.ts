@@ -38,9 +38,18 @@ export type InstanceCall =
   | { readonly mode: 'fetch'; readonly request: HttpRequestData; readonly meta: InvocationMeta }
   | { readonly mode: 'handler'; readonly event: unknown; readonly meta: InvocationMeta };
 
-export type InstanceResult =
+export type InstanceResult = (
   | { readonly mode: 'fetch'; readonly response: HttpResponseData }
-  | { readonly mode: 'handler'; readonly value: unknown };
+  | { readonly mode: 'handler'; readonly value: unknown }
+) & {
+  /**
+   * Present when the function left work running after its result (`ctx.waitUntil`):
+   * settles (never rejects) once that work has finished or has been stopped at the
+   * invocation's deadline. Until then the invocation still occupies its slot on the
+   * instance (and may still log); a pool should count it as in flight.
+   */
+  readonly background?: Promise<void>;
+};
 
 /** Receives console output as it happens, so nothing is lost if the instance dies. */
 export type LogSink = (invocationId: string, level: LogLevel, message: string) => void;
@@ -76,7 +85,12 @@ export interface Instance {
    * Runs one invocation. Rejects with a NimbusError: NIMBUS_ERR_FUNCTION_ERROR (the
    * function threw; `extra` has errorName/errorMessage/stack), NIMBUS_ERR_TIMEOUT,
    * NIMBUS_ERR_CPU_LIMIT, NIMBUS_ERR_MEMORY_LIMIT, NIMBUS_ERR_INSTANCE_CRASHED or
-   * NIMBUS_ERR_BAD_RESPONSE. After any of the last four the instance is dead.
+   * NIMBUS_ERR_BAD_RESPONSE. After TIMEOUT, CPU_LIMIT, MEMORY_LIMIT or INSTANCE_CRASHED
+   * the instance is dead (deathReason() says why); after FUNCTION_ERROR and BAD_RESPONSE it
+   * serves on. Rejected without running anything (the instance serves on):
+   * NIMBUS_ERR_INVALID_FUNCTION (the module lacks the export the mode needs),
+   * NIMBUS_ERR_TIMEOUT (meta.deadline had already passed), NIMBUS_ERR_PAYLOAD_TOO_LARGE,
+   * NIMBUS_ERR_BAD_REQUEST (an event that cannot be copied). deathReason() is the truth.
    */
   invoke(call: InstanceCall): Promise<InstanceResult>;
   /** Why the instance died, or null while it is alive. */

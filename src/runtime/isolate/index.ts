@@ -1,0 +1,163 @@
+/**
+ * The isolate runtime: every instance is its own V8 isolate (isolated-vm) inside the
+ * platform process. Needs `node --no-node-snapshot`.
+ *
+ *   const runtime = createIsolateRuntime({ clock: systemClock });
+ *   const instance = await runtime.start(spec);
+ *   const result = await instance.invoke({ mode: 'fetch', request, meta });
+ */
+import type ivm from 'isolated-vm';
+import type { Clock } from '../../core/clock.ts';
+import { NimbusError } from '../../core/errors.ts';
+import type { FunctionConfig, ModuleExports } from '../../core/types.ts';
+import type { Instance, InstanceSpec, Runtime } from '../port.ts';
+import { IsolateInstance, type CodeCache, type InstanceContext } from './instance.ts';
+import { discard, prepare } from './prepare.ts';
+import { shimCode } from './shim-source.ts';
+import { SparePool } from './spares.ts';
+import { Watchdog } from './watchdog.ts';
+
+export interface IsolateRuntimeOptions {
+  readonly clock: Clock;
+  /** Prepared isolates (context + shim) kept ready per memory size. Default 2; 0 disables. */
+  readonly spares?: number;
+  /** Memory sizes (MB) to prepare spares for right away. Default [128]. */
+  readonly prewarmMemoryMb?: readonly number[];
+  /** Distinct memory sizes that keep spares (most recently used win). Default 4. */
+  readonly spareSizes?: number;
+  /** How often the CPU watchdog samples busy isolates, in ms. Default 10. */
+  readonly cpuSampleMs?: number;
+  /** Limit for running a module's top level, in ms. Default 10 000. */
+  readonly initTimeoutMs?: number;
+  /** Largest request body, response body or handler result (as JSON), in bytes. Default 6 MB. */
+  readonly maxPayloadBytes?: number;
+  /** Timers one instance may have pending. Default 10 000. */
+  readonly maxTimers?: number;
+  /** Bundles whose V8 code cache is kept in memory. Default 128. */
+  readonly codeCacheEntries?: number;
+  /** Where the runtime reports its own trouble. Default: console.error. */
+  readonly onError?: (message: string, error?: unknown) => void;
+}
+
+export const DEFAULTS = {
+  spares: 2,
+  prewarmMemoryMb: [128] as readonly number[],
+  spareSizes: 4,
+  cpuSampleMs: 10,
+  initTimeoutMs: 10_000,
+  maxPayloadBytes: 6 * 1024 * 1024,
+  maxTimers: 10_000,
+  codeCacheEntries: 128,
+} as const;
+
+/** V8 code cache per bundle text (LRU by insertion order). */
+function codeCache(max: number): CodeCache {
+  const map = new Map<string, ivm.ExternalCopy<ArrayBuffer>>();
+  return {
+    get(code) {
+      const hit = map.get(code);
+      if (hit !== undefined) {
+        map.delete(code);
+        map.set(code, hit);
+      }
+      return hit;
+    },
+    set(code, data) {
+      map.set(code, data);
+      while (map.size > max) {
+        const oldest = map.keys().next().value as string;
+        map.get(oldest)?.release();
+        map.delete(oldest);
+      }
+    },
+    delete(code) {
+      map.get(code)?.release();
+      map.delete(code);
+    },
+  };
+}
+
+export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & {
+  /** Spares ready for a memory size (for tests and metrics). */
+  sparesReady(memoryMb: number): number;
+  /** Live instances this runtime started. */
+  liveInstances(): number;
+} {
+  const clock = options.clock;
+  const onError = options.onError ?? ((message: string, error?: unknown) => console.error(`[nimbus isolate] ${message}`, error ?? ''));
+  const live = new Set<IsolateInstance>();
+  const watchdog = new Watchdog(clock, options.cpuSampleMs ?? DEFAULTS.cpuSampleMs);
+  const cx: InstanceContext = {
+    clock,
+    watchdog,
+    maxPayloadBytes: options.maxPayloadBytes ?? DEFAULTS.maxPayloadBytes,
+    maxTimers: options.maxTimers ?? DEFAULTS.maxTimers,
+    initTimeoutMs: options.initTimeoutMs ?? DEFAULTS.initTimeoutMs,
+    codeCache: codeCache(options.codeCacheEntries ?? DEFAULTS.codeCacheEntries),
+    onError,
+    onGone: (instance) => live.delete(instance),
+  };
+  const spares = new SparePool({
+    clock,
+    perSize: options.spares ?? DEFAULTS.spares,
+    prewarmMb: options.prewarmMemoryMb ?? DEFAULTS.prewarmMemoryMb,
+    maxSizes: options.spareSizes ?? DEFAULTS.spareSizes,
+    onError: (error) => onError('could not prepare a spare isolate', error),
+  });
+  // start bundling the shim now, so the first start does not pay for it
+  shimCode().catch((error: unknown) => onError('could not bundle the isolate shim', error));
+  let closed = false;
+
+  async function start(spec: InstanceSpec): Promise<IsolateInstance> {
+    if (closed) throw new NimbusError('NIMBUS_ERR_SHUTTING_DOWN', 'the isolate runtime is closed');
+    const startedAt = clock.monotonic();
+    let prepared = spares.take(spec.config.memoryMb);
+    if (prepared === undefined) {
+      try {
+        prepared = await prepare(spec.config.memoryMb);
+      } catch (error) {
+        throw new NimbusError('NIMBUS_ERR_INTERNAL', `could not create an isolate: ${(error as Error)?.message ?? error}`, { cause: error });
+      }
+    }
+    if (closed) {
+      discard(prepared);
+      throw new NimbusError('NIMBUS_ERR_SHUTTING_DOWN', 'the isolate runtime is closed');
+    }
+    const instance = new IsolateInstance(prepared, spec, cx);
+    live.add(instance);
+    try {
+      await instance.init(startedAt);
+    } catch (error) {
+      instance.dispose();
+      throw error;
+    }
+    return instance;
+  }
+
+  return {
+    kind: 'isolate',
+    start: (spec) => start(spec) as Promise<Instance>,
+    async inspect(code: string, config: FunctionConfig): Promise<ModuleExports> {
+      const instance = await start({
+        instanceId: 'inspect',
+        functionName: 'inspect',
+        version: 0,
+        code,
+        config,
+        onLog: () => undefined,
+        fetch: () => Promise.reject(new NimbusError('NIMBUS_ERR_UPSTREAM', 'no outbound requests while inspecting')),
+      });
+      const exports = instance.exports;
+      instance.dispose();
+      return exports;
+    },
+    async close() {
+      closed = true;
+      spares.close();
+      watchdog.close();
+      for (const instance of [...live]) instance.dispose();
+    },
+    sparesReady: (memoryMb) => spares.ready(memoryMb),
+    liveInstances: () => live.size,
+  };
+}

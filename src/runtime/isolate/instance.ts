@@ -1,0 +1,632 @@
+/**
+ * One function instance = one isolate. Invocations are sent with applyIgnored (the host
+ * never waits on the isolate's thread); results, logs, timers and host calls come back on
+ * the shim's `send` channel. Limits: a deadline timer per invocation (dispose on expiry),
+ * the shared CPU watchdog, and V8's heap limit (noticed when the isolate goes away).
+ */
+import type ivm from 'isolated-vm';
+import { createHash, createHmac } from 'node:crypto';
+import type { Clock, TimerHandle } from '../../core/clock.ts';
+import { NimbusError } from '../../core/errors.ts';
+import type { LogLevel, ModuleExports } from '../../core/types.ts';
+import type {
+  HttpRequestData,
+  Instance,
+  InstanceCall,
+  InstanceDeath,
+  InstanceResult,
+  InstanceSpec,
+  InstanceStats,
+  InvocationMeta,
+} from '../port.ts';
+import { discard, type Prepared } from './prepare.ts';
+import {
+  IN_FETCH,
+  IN_HANDLER,
+  IN_REPLY,
+  IN_SETUP,
+  IN_TIMER,
+  LEVELS,
+  OP_DIGEST,
+  OP_FETCH,
+  OP_HMAC,
+  OUT_BG_DONE,
+  OUT_CALL,
+  OUT_DONE,
+  OUT_LOG,
+  OUT_TIMER_CLEAR,
+  OUT_TIMER_SET,
+  R_BAD,
+  R_ERROR,
+  R_INVALID,
+  R_RESPONSE,
+  R_VALUE,
+  SAB_CURRENT,
+} from './protocol.ts';
+import type { Watchdog, Watched } from './watchdog.ts';
+import { bodyBytes, exactArrayBuffer, joinHeaders, locate, splitHeaders } from './wire.ts';
+
+export interface InstanceContext {
+  readonly clock: Clock;
+  readonly watchdog: Watchdog;
+  readonly maxPayloadBytes: number;
+  readonly maxTimers: number;
+  readonly initTimeoutMs: number;
+  readonly codeCache: CodeCache;
+  readonly onError: (message: string, error?: unknown) => void;
+  readonly onGone: (instance: IsolateInstance) => void;
+}
+
+export interface CodeCache {
+  get(code: string): ivm.ExternalCopy<ArrayBuffer> | undefined;
+  set(code: string, data: ivm.ExternalCopy<ArrayBuffer>): void;
+  delete(code: string): void;
+}
+
+interface Pending {
+  readonly seq: number;
+  readonly meta: InvocationMeta;
+  readonly resolve: (r: InstanceResult) => void;
+  readonly reject: (e: NimbusError) => void;
+  readonly deadline: TimerHandle;
+  phase: 'running' | 'background';
+  cpuMs: number;
+  endBackground: (() => void) | null;
+}
+
+interface HostTimer {
+  readonly seq: number;
+  readonly handle: TimerHandle;
+}
+
+const HASHES = new Set(['sha1', 'sha256', 'sha384', 'sha512']);
+const MAX_SEQ = 2 ** 31 - 1;
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export class IsolateInstance implements Instance, Watched {
+  readonly id: string;
+  #initMs = 0;
+  #exports: ModuleExports = { fetch: false, handler: false };
+  readonly #p: Prepared;
+  readonly #spec: InstanceSpec;
+  readonly #cx: InstanceContext;
+  readonly #inflight = new Map<number, Pending>();
+  readonly #timers = new Map<number, HostTimer>();
+  #seq = 0;
+  #death: InstanceDeath | null = null;
+  #catastrophic = false;
+  #watched = false;
+  #lastCpuMs = 0;
+  #unownedCpuMs = 0;
+  #heapBytes = 0;
+  #heapRefreshing = false;
+  #lastKnownCpuMs = 0;
+  #timerWarned = false;
+
+  constructor(prepared: Prepared, spec: InstanceSpec, cx: InstanceContext) {
+    this.id = spec.instanceId;
+    this.#p = prepared;
+    this.#spec = spec;
+    this.#cx = cx;
+    prepared.port.onMessage = (kind, a, b, c, d, e, f, g) => this.#onMessage(kind, a, b, c, d, e, f, g);
+    prepared.port.onCatastrophic = (msg) => {
+      this.#catastrophic = true;
+      cx.onError(`isolate of ${spec.functionName}@${spec.version} hit a catastrophic V8 error: ${msg}`);
+      this.#kill('crashed');
+    };
+    void prepared.gone.then(() => {
+      if (this.#death === null) this.#kill(this.#catastrophic ? 'crashed' : 'memory_limit');
+    });
+  }
+
+  get initMs(): number {
+    return this.#initMs;
+  }
+
+  get exports(): ModuleExports {
+    return this.#exports;
+  }
+
+  /** Compiles and runs the bundle, then asks the shim what it exports. */
+  async init(startedAt: number): Promise<void> {
+    const { isolate, context, recv } = this.#p;
+    const spec = this.#spec;
+    const filename = `${spec.functionName}.js`;
+    const cached = this.#cx.codeCache.get(spec.code);
+    let script: ivm.Script;
+    try {
+      script = await isolate.compileScript(spec.code, {
+        filename,
+        ...(cached ? { cachedData: cached } : { produceCachedData: true }),
+      });
+    } catch (error) {
+      throw this.#initError(error, filename);
+    }
+    const produced = script as typeof script & { cachedData?: ivm.ExternalCopy<ArrayBuffer>; cachedDataRejected?: boolean };
+    if (cached === undefined && produced.cachedData) this.#cx.codeCache.set(spec.code, produced.cachedData);
+    else if (cached !== undefined && produced.cachedDataRejected) this.#cx.codeCache.delete(spec.code);
+    try {
+      await script.run(context, { timeout: this.#cx.initTimeoutMs });
+    } catch (error) {
+      throw this.#initError(error, filename);
+    } finally {
+      script.release();
+    }
+    let res: unknown;
+    try {
+      res = await recv.apply(undefined, [IN_SETUP, { ...spec.config.env }, this.#cx.maxPayloadBytes], {
+        arguments: { copy: true },
+        result: { copy: true },
+      });
+    } catch (error) {
+      throw this.#initError(error, filename);
+    }
+    if (typeof res === 'string') throw new NimbusError('NIMBUS_ERR_INVALID_FUNCTION', res);
+    const [fetch, handler] = res as [boolean, boolean];
+    if (!fetch && !handler) {
+      throw new NimbusError(
+        'NIMBUS_ERR_INVALID_FUNCTION',
+        'the module exports neither `default` with a fetch method nor a `handler` function: add `export default { fetch(request, env, ctx) {…} }` or `export async function handler(event, context) {…}`',
+      );
+    }
+    this.#exports = { fetch, handler };
+    this.#initMs = this.#cx.clock.monotonic() - startedAt;
+    this.#refreshHeap();
+  }
+
+  #initError(error: unknown, filename: string): NimbusError {
+    if (this.#death === 'memory_limit') {
+      return new NimbusError(
+        'NIMBUS_ERR_FUNCTION_INIT',
+        `the module ran out of memory (${this.#spec.config.memoryMb} MB) while initialising: raise memoryMb or do less at the top level`,
+        { extra: { errorName: 'MemoryLimit', errorMessage: 'memory limit exceeded', line: null, column: null } },
+      );
+    }
+    const e = error as { name?: unknown; message?: unknown; stack?: unknown };
+    const msg = String(e?.message ?? error);
+    if (msg === 'Script execution timed out.') {
+      return new NimbusError(
+        'NIMBUS_ERR_FUNCTION_INIT',
+        `the module's top level did not finish within ${this.#cx.initTimeoutMs} ms: move slow work into the handler`,
+        { extra: { errorName: 'InitTimeout', errorMessage: msg, line: null, column: null } },
+      );
+    }
+    const stack = typeof e?.stack === 'string' ? e.stack : '';
+    const errorName = typeof e?.name === 'string' ? e.name : 'Error';
+    const errorMessage = msg.replace(/ \[[^\]]*:\d+:\d+\]$/, '');
+    const { line, column } = locate(msg + '\n' + stack, filename);
+    const where = line === null ? '' : ` at line ${line}${column === null ? '' : `:${column}`}`;
+    return new NimbusError('NIMBUS_ERR_FUNCTION_INIT', `the module threw while initialising${where}: ${errorName}: ${errorMessage}`, {
+      extra: { errorName, errorMessage, line, column, stack },
+    });
+  }
+
+  invoke(call: InstanceCall): Promise<InstanceResult> {
+    if (this.#death !== null) return Promise.reject(this.#deadError());
+    const meta = call.meta;
+    if (call.mode === 'fetch' ? !this.#exports.fetch : !this.#exports.handler) {
+      return Promise.reject(
+        new NimbusError(
+          'NIMBUS_ERR_INVALID_FUNCTION',
+          call.mode === 'fetch'
+            ? `${meta.functionName} has no default export with a fetch method: export default { fetch(request, env, ctx) {…} }`
+            : `${meta.functionName} exports no handler function: export async function handler(event, context) {…}`,
+        ),
+      );
+    }
+    const remaining = meta.deadline - this.#cx.clock.now();
+    if (remaining <= 0) {
+      return Promise.reject(new NimbusError('NIMBUS_ERR_TIMEOUT', 'the deadline had passed before the invocation started'));
+    }
+    let args: unknown[];
+    this.#seq = this.#seq >= MAX_SEQ ? 1 : this.#seq + 1;
+    const seq = this.#seq;
+    if (call.mode === 'fetch') {
+      const r = call.request;
+      if (r.body !== null && r.body.byteLength > this.#cx.maxPayloadBytes) {
+        return Promise.reject(
+          new NimbusError('NIMBUS_ERR_PAYLOAD_TOO_LARGE', `the request body has ${r.body.byteLength} bytes; the limit is ${this.#cx.maxPayloadBytes}`),
+        );
+      }
+      args = [
+        IN_FETCH,
+        seq,
+        meta.invocationId,
+        remaining,
+        meta.attempt,
+        meta.functionName,
+        meta.version,
+        r.method,
+        r.url,
+        joinHeaders(r.headers),
+        r.body === null ? null : exactArrayBuffer(r.body),
+      ];
+    } else {
+      args = [IN_HANDLER, seq, meta.invocationId, remaining, meta.attempt, meta.functionName, meta.version, meta.memoryMb, call.event];
+    }
+    return new Promise<InstanceResult>((resolve, reject) => {
+      const pending: Pending = {
+        seq,
+        meta,
+        resolve,
+        reject,
+        // ref'd: an invocation in flight keeps the process alive until it ends or times out
+        deadline: this.#cx.clock.setTimer(remaining, () => this.#onDeadline(seq), true),
+        phase: 'running',
+        cpuMs: 0,
+        endBackground: null,
+      };
+      this.#inflight.set(seq, pending);
+      try {
+        this.#p.recv.applyIgnored(undefined, args, { arguments: { copy: true } });
+      } catch (error) {
+        this.#inflight.delete(seq);
+        pending.deadline.cancel();
+        if (this.#p.isolate.isDisposed) {
+          this.#kill(this.#catastrophic ? 'crashed' : 'memory_limit');
+          reject(this.#deadError());
+        } else {
+          reject(new NimbusError('NIMBUS_ERR_BAD_REQUEST', `the event cannot be passed to the function: ${message(error)}`));
+        }
+        return;
+      }
+      this.#activate();
+    });
+  }
+
+  deathReason(): InstanceDeath | null {
+    return this.#death;
+  }
+
+  stats(): InstanceStats {
+    this.#refreshHeap();
+    return { heapUsedBytes: this.#heapBytes, cpuMs: this.#cpuNow() };
+  }
+
+  dispose(): void {
+    this.#kill('disposed');
+  }
+
+  // ------------------------------------------------------------------ CPU
+
+  #cpuNow(): number {
+    if (this.#death !== null) return this.#lastKnownCpuMs;
+    try {
+      this.#lastKnownCpuMs = Number(this.#p.isolate.cpuTime) / 1e6;
+    } catch {
+      /* disposed under us */
+    }
+    return this.#lastKnownCpuMs;
+  }
+
+  #activate(): void {
+    if (this.#watched || this.#death !== null) return;
+    this.#watched = true;
+    this.#lastCpuMs = this.#cpuNow();
+    this.#cx.watchdog.watch(this);
+  }
+
+  sampleCpu(): boolean {
+    if (this.#death !== null) {
+      this.#watched = false;
+      return false;
+    }
+    const now = this.#cpuNow();
+    const delta = now - this.#lastCpuMs;
+    this.#lastCpuMs = now;
+    const limit = this.#spec.config.cpuLimitMs;
+    if (delta > 0) {
+      const p = this.#inflight.get(Atomics.load(this.#p.current, SAB_CURRENT));
+      if (p !== undefined) {
+        p.cpuMs += delta;
+        if (p.cpuMs > limit) {
+          this.#kill('cpu_limit', p.seq);
+          return false;
+        }
+      } else {
+        // code no live invocation owns (module-level timers, late callbacks)
+        this.#unownedCpuMs += delta;
+        if (this.#unownedCpuMs > limit) {
+          this.#cx.onError(`${this.#spec.functionName}@${this.#spec.version}: code outside any invocation used over ${limit} ms of CPU; instance stopped`);
+          this.#kill('cpu_limit');
+          return false;
+        }
+      }
+      return true;
+    }
+    if (this.#inflight.size === 0) {
+      this.#unownedCpuMs = 0;
+      this.#watched = false;
+      return false;
+    }
+    return true;
+  }
+
+  #refreshHeap(): void {
+    if (this.#heapRefreshing || this.#death !== null) return;
+    this.#heapRefreshing = true;
+    this.#p.isolate.getHeapStatistics().then(
+      (h) => {
+        this.#heapRefreshing = false;
+        this.#heapBytes = h.used_heap_size + h.externally_allocated_size;
+      },
+      () => {
+        this.#heapRefreshing = false;
+      },
+    );
+  }
+
+  // ------------------------------------------------------------------ messages from the shim
+
+  #onMessage(kind: number, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown, g: unknown): void {
+    if (this.#death !== null) return;
+    switch (kind) {
+      case OUT_LOG:
+        this.#log(String(a ?? ''), typeof b === 'number' ? (LEVELS[b] ?? 'info') : 'info', String(c ?? ''));
+        return;
+      case OUT_DONE:
+        this.#done(a, b, c, d, e, f, g);
+        return;
+      case OUT_BG_DONE:
+        this.#backgroundDone(a);
+        return;
+      case OUT_TIMER_SET:
+        this.#timerSet(a, b, c);
+        return;
+      case OUT_TIMER_CLEAR:
+        this.#timerClear(a);
+        return;
+      case OUT_CALL:
+        this.#call(a, b, c, d, e, f, g);
+        return;
+    }
+  }
+
+  #log(invocationId: string, level: LogLevel, text: string): void {
+    try {
+      this.#spec.onLog(invocationId, level, text);
+    } catch (error) {
+      this.#cx.onError('onLog threw', error);
+    }
+  }
+
+  #done(seqIn: unknown, kind: unknown, background: unknown, a: unknown, b: unknown, c: unknown, d: unknown): void {
+    const seq = Number(seqIn);
+    const p = this.#inflight.get(seq);
+    if (p === undefined || p.phase !== 'running') return;
+    let result: InstanceResult | null = null;
+    let error: NimbusError | null = null;
+    switch (kind) {
+      case R_RESPONSE: {
+        const status = Number(a);
+        const body = bodyBytes(d);
+        if (!Number.isInteger(status) || status < 200 || status > 599) {
+          error = new NimbusError('NIMBUS_ERR_BAD_RESPONSE', `the response status ${String(a)} is not in 200–599`);
+        } else if (body.byteLength > this.#cx.maxPayloadBytes) {
+          error = new NimbusError(
+            'NIMBUS_ERR_BAD_RESPONSE',
+            `the response body has ${body.byteLength} bytes; the limit is ${this.#cx.maxPayloadBytes}`,
+          );
+        } else {
+          result = { mode: 'fetch', response: { status, statusText: String(b ?? ''), headers: splitHeaders(c), body } };
+        }
+        break;
+      }
+      case R_VALUE:
+        try {
+          result = { mode: 'handler', value: JSON.parse(String(a)) as unknown };
+        } catch {
+          error = new NimbusError('NIMBUS_ERR_BAD_RESPONSE', 'the handler result could not be read');
+        }
+        break;
+      case R_ERROR: {
+        const errorName = String(a ?? 'Error');
+        const errorMessage = String(b ?? '');
+        error = new NimbusError('NIMBUS_ERR_FUNCTION_ERROR', `${errorName}: ${errorMessage}`, {
+          extra: { errorName, errorMessage, stack: String(c ?? '') },
+        });
+        break;
+      }
+      case R_INVALID:
+        error = new NimbusError('NIMBUS_ERR_INVALID_FUNCTION', String(a ?? 'the module cannot serve this call'));
+        break;
+      default:
+        error = new NimbusError('NIMBUS_ERR_BAD_RESPONSE', String(kind === R_BAD ? a : 'the function returned an unusable result'));
+    }
+    if (background === true) {
+      p.phase = 'background';
+      const done = new Promise<void>((resolve) => {
+        p.endBackground = resolve;
+      });
+      if (result !== null) result = { ...result, background: done };
+    } else this.#finish(seq);
+    if (result !== null) p.resolve(result);
+    else p.reject(error as NimbusError);
+  }
+
+  #backgroundDone(seqIn: unknown): void {
+    const seq = Number(seqIn);
+    const p = this.#inflight.get(seq);
+    if (p === undefined || p.phase !== 'background') return;
+    this.#finish(seq);
+    p.endBackground?.();
+  }
+
+  #finish(seq: number): void {
+    const p = this.#inflight.get(seq);
+    if (p === undefined) return;
+    p.deadline.cancel();
+    this.#inflight.delete(seq);
+    for (const [id, t] of this.#timers) {
+      if (t.seq === seq) {
+        t.handle.cancel();
+        this.#timers.delete(id);
+      }
+    }
+  }
+
+  #owns(seq: number): boolean {
+    return seq === 0 || this.#inflight.has(seq);
+  }
+
+  #timerSet(seqIn: unknown, idIn: unknown, msIn: unknown): void {
+    const seq = Number(seqIn);
+    const id = Number(idIn);
+    const ms = Math.max(0, Math.min(2 ** 31 - 1, Number(msIn) || 0));
+    if (!Number.isInteger(id) || !this.#owns(seq)) return;
+    const old = this.#timers.get(id);
+    if (old !== undefined) old.handle.cancel();
+    else if (this.#timers.size >= this.#cx.maxTimers) {
+      if (!this.#timerWarned) {
+        this.#timerWarned = true;
+        this.#log(this.#inflight.get(seq)?.meta.invocationId ?? '', 'error', `too many pending timers (limit ${this.#cx.maxTimers}); new ones are ignored`);
+      }
+      return;
+    }
+    const handle = this.#cx.clock.setTimer(ms, () => {
+      if (this.#timers.get(id)?.handle !== handle) return;
+      this.#timers.delete(id);
+      this.#deliver([IN_TIMER, id]);
+    });
+    this.#timers.set(id, { seq, handle });
+  }
+
+  #timerClear(idIn: unknown): void {
+    const id = Number(idIn);
+    const t = this.#timers.get(id);
+    if (t === undefined) return;
+    t.handle.cancel();
+    this.#timers.delete(id);
+  }
+
+  #call(seqIn: unknown, idIn: unknown, op: unknown, a: unknown, b: unknown, c: unknown, d: unknown): void {
+    const seq = Number(seqIn);
+    const id = Number(idIn);
+    if (!this.#owns(seq)) return;
+    const invocationId = this.#inflight.get(seq)?.meta.invocationId ?? '';
+    const reply = (ok: boolean, value: unknown) => {
+      if (this.#death === null && this.#owns(seq)) this.#deliver([IN_REPLY, id, ok, value]);
+    };
+    try {
+      switch (op) {
+        case OP_FETCH: {
+          const request: HttpRequestData = {
+            method: String(a),
+            url: String(b),
+            headers: splitHeaders(c),
+            body: d instanceof ArrayBuffer ? new Uint8Array(d) : null,
+          };
+          Promise.resolve()
+            .then(() => this.#spec.fetch(request, invocationId))
+            .then(
+              (res) =>
+                reply(true, [res.status, res.statusText, joinHeaders(res.headers), exactArrayBuffer(res.body), request.url]),
+              (error: unknown) => reply(false, message(error)),
+            );
+          return;
+        }
+        case OP_DIGEST: {
+          const alg = String(a);
+          if (!HASHES.has(alg) || !(b instanceof ArrayBuffer)) throw new Error('bad digest call');
+          reply(true, exactArrayBuffer(createHash(alg).update(new Uint8Array(b)).digest()));
+          return;
+        }
+        case OP_HMAC: {
+          const alg = String(a);
+          if (!HASHES.has(alg) || !(b instanceof ArrayBuffer) || !(c instanceof ArrayBuffer)) throw new Error('bad hmac call');
+          reply(true, exactArrayBuffer(createHmac(alg, new Uint8Array(b)).update(new Uint8Array(c)).digest()));
+          return;
+        }
+        default:
+          reply(false, 'unknown host operation');
+      }
+    } catch (error) {
+      reply(false, message(error));
+    }
+  }
+
+  #deliver(args: unknown[]): void {
+    if (this.#death !== null) return;
+    try {
+      this.#p.recv.applyIgnored(undefined, args, { arguments: { copy: true } });
+    } catch (error) {
+      if (this.#p.isolate.isDisposed) this.#kill(this.#catastrophic ? 'crashed' : 'memory_limit');
+      else this.#cx.onError('could not deliver a message to an isolate', error);
+      return;
+    }
+    this.#activate();
+  }
+
+  // ------------------------------------------------------------------ death
+
+  #onDeadline(seq: number): void {
+    const p = this.#inflight.get(seq);
+    if (p === undefined || this.#death !== null) return;
+    if (p.phase === 'background') {
+      this.#log(p.meta.invocationId, 'error', 'waitUntil work was still running at the deadline; the instance was stopped');
+    }
+    this.#kill('timeout', seq);
+  }
+
+  #deadError(): NimbusError {
+    return new NimbusError('NIMBUS_ERR_INSTANCE_CRASHED', `the instance is gone (${this.#death}); retry on a new one`, {
+      extra: { death: this.#death },
+    });
+  }
+
+  #errorFor(reason: InstanceDeath, p: Pending): NimbusError {
+    const cfg = this.#spec.config;
+    switch (reason) {
+      case 'timeout':
+        return new NimbusError('NIMBUS_ERR_TIMEOUT', `the function did not finish within its timeout (${cfg.timeoutMs} ms)`, {
+          extra: { timeoutMs: cfg.timeoutMs },
+        });
+      case 'cpu_limit':
+        return new NimbusError(
+          'NIMBUS_ERR_CPU_LIMIT',
+          `the function used more than its CPU limit (${cfg.cpuLimitMs} ms; this invocation used ${Math.round(p.cpuMs)} ms)`,
+          { extra: { cpuLimitMs: cfg.cpuLimitMs } },
+        );
+      case 'memory_limit':
+        return new NimbusError('NIMBUS_ERR_MEMORY_LIMIT', `the function exceeded its memory limit (${cfg.memoryMb} MB): raise memoryMb or use less`, {
+          extra: { memoryMb: cfg.memoryMb },
+        });
+      default:
+        return new NimbusError('NIMBUS_ERR_INSTANCE_CRASHED', `the instance stopped (${reason}); retry`, { extra: { death: reason } });
+    }
+  }
+
+  #kill(reason: InstanceDeath, culprit?: number): void {
+    if (this.#death !== null) return;
+    this.#cpuNow();
+    this.#death = reason;
+    discard(this.#p);
+    for (const t of this.#timers.values()) t.handle.cancel();
+    this.#timers.clear();
+    let blamed = culprit;
+    if (reason === 'memory_limit' && blamed === undefined) {
+      const current = Atomics.load(this.#p.current, SAB_CURRENT);
+      if (this.#inflight.get(current)?.phase === 'running') blamed = current;
+    }
+    for (const p of this.#inflight.values()) {
+      p.deadline.cancel();
+      if (p.phase === 'running') {
+        const own = blamed === undefined ? reason === 'memory_limit' : p.seq === blamed;
+        p.reject(
+          own
+            ? this.#errorFor(reason, p)
+            : new NimbusError('NIMBUS_ERR_INSTANCE_CRASHED', `the instance stopped (${reason}) while this invocation was running; retry`, {
+                extra: { death: reason },
+              }),
+        );
+      } else p.endBackground?.();
+    }
+    this.#inflight.clear();
+    this.#cx.watchdog.unwatch(this);
+    this.#watched = false;
+    this.#cx.onGone(this);
+  }
+}

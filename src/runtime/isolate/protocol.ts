@@ -1,0 +1,53 @@
+/**
+ * The wire between the host and the shim inside an isolate. Both sides import these
+ * numbers (the shim is bundled with esbuild, so they are inlined there).
+ *
+ * host → isolate: `recv(kind, ...args)`, delivered with `applyIgnored` (never blocks the host).
+ * isolate → host: `send(kind, ...args)`, an `ignored` ivm Callback: one FIFO channel, so a
+ * log line sent before a result always reaches the host before it.
+ * isolate → host, synchronous: `random(n)` only (a few KB of entropy at a time).
+ */
+
+// host → isolate
+export const IN_SETUP = 0; // (env, maxPayloadBytes) → [hasFetch, hasHandler] | reason text
+export const IN_FETCH = 1; // (seq, invocationId, remainingMs, attempt, functionName, version, method, url, headers, body)
+export const IN_HANDLER = 2; // (seq, invocationId, remainingMs, attempt, functionName, version, memoryMb, event)
+export const IN_TIMER = 3; // (timerId)
+export const IN_REPLY = 4; // (callId, ok, value)
+
+// isolate → host
+export const OUT_LOG = 1; // (invocationId, level, text)
+export const OUT_DONE = 2; // (seq, result kind, hasBackground, ...payload)
+export const OUT_BG_DONE = 3; // (seq)
+export const OUT_TIMER_SET = 4; // (seq, timerId, ms)
+export const OUT_TIMER_CLEAR = 5; // (timerId)
+export const OUT_CALL = 6; // (seq, callId, op, ...args)
+
+// result kinds of OUT_DONE
+export const R_RESPONSE = 1; // status, statusText, headers (joined), body (string | ArrayBuffer)
+export const R_VALUE = 2; // JSON text
+export const R_ERROR = 3; // name, message, stack
+export const R_BAD = 4; // detail
+export const R_INVALID = 5; // detail
+
+// OUT_CALL operations
+export const OP_FETCH = 1; // method, url, headers (joined), body (ArrayBuffer | null)
+export const OP_DIGEST = 2; // algorithm, data (ArrayBuffer)
+export const OP_HMAC = 3; // hash, key (ArrayBuffer), data (ArrayBuffer) → ArrayBuffer
+
+// log levels as numbers on the wire
+export const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export const L_DEBUG = 0;
+export const L_INFO = 1;
+export const L_WARN = 2;
+export const L_ERROR = 3;
+
+/**
+ * Headers travel as one string: name, value, name, value… joined by "\n". HTTP forbids
+ * CR and LF in names and values, so the separator cannot occur inside one.
+ */
+export const HEADER_SEP = '\n';
+
+/** Slot in the shared Int32Array: the seq of the invocation whose code runs now (0: none). */
+export const SAB_CURRENT = 0;
+export const SAB_LENGTH = 2;

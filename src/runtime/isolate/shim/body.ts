@@ -1,0 +1,373 @@
+/**
+ * Request and Response. Bodies are buffered (string | bytes | Blob | FormData |
+ * ReadableStream), binary-safe, and converted only when read. Requests that come from
+ * the host keep their URL as a string and their headers in wire form until used.
+ */
+import { AbortController, AbortSignal } from './abort.ts';
+import { Blob, FormData, decodeMultipart, encodeMultipart } from './blob.ts';
+import { exactBuffer, toBytes, utf8Decode, utf8Encode } from './encoding.ts';
+import { Headers, type HeadersInit } from './headers.ts';
+import { ReadableStream, readAll } from './streams.ts';
+import { URL, URLSearchParams, parseForm } from './url.ts';
+
+/** Largest body read or sent (the host passes its limit at setup). */
+export let MAX_BODY = 6 * 1024 * 1024;
+export function setMaxBody(bytes: number): void {
+  if (Number.isFinite(bytes) && bytes > 0) MAX_BODY = bytes;
+}
+
+export type BodyValue = null | string | Uint8Array | Blob | FormData | ReadableStream;
+export type BodyInit = string | ArrayBuffer | ArrayBufferView | Blob | URLSearchParams | FormData | ReadableStream | null;
+
+let boundaryCounter = 0;
+
+/** Normalises a BodyInit; returns the stored body and the content type it implies. */
+export function extractBody(init: unknown): { body: BodyValue; type: string | null } {
+  if (init === null || init === undefined) return { body: null, type: null };
+  if (typeof init === 'string') return { body: init, type: 'text/plain;charset=UTF-8' };
+  if (init instanceof ArrayBuffer || ArrayBuffer.isView(init)) return { body: toBytes(init).slice(), type: null };
+  if (init instanceof Blob) return { body: init, type: init.type || null };
+  if (init instanceof URLSearchParams) return { body: init.toString(), type: 'application/x-www-form-urlencoded;charset=UTF-8' };
+  if (init instanceof FormData) {
+    const boundary = `----NimbusFormBoundary${Date.now().toString(16)}${(boundaryCounter++).toString(16)}`;
+    return { body: encodeMultipart(init, boundary), type: `multipart/form-data; boundary=${boundary}` };
+  }
+  if (init instanceof ReadableStream) return { body: init, type: null };
+  return { body: String(init), type: 'text/plain;charset=UTF-8' };
+}
+
+abstract class Body {
+  _body: BodyValue = null;
+  _used = false;
+  _stream: ReadableStream | null = null;
+  abstract get headers(): Headers;
+
+  get body(): ReadableStream | null {
+    if (this._body === null) return null;
+    if (this._stream === null) {
+      const b = this._body;
+      if (b instanceof ReadableStream) this._stream = b;
+      else {
+        // reading the stream uses the body up; text()/json() after that fail, as they should
+        const self = this;
+        this._stream = new ReadableStream({
+          async pull(c) {
+            self._used = true;
+            const bytes = await bytesOf(b);
+            if (bytes.length > 0) c.enqueue(bytes);
+            c.close();
+          },
+        });
+      }
+    }
+    return this._stream;
+  }
+  get bodyUsed(): boolean {
+    return this._used || (this._stream !== null && this._stream.locked);
+  }
+
+  _take(): BodyValue {
+    if (this.bodyUsed) throw new TypeError('Body is unusable: Body has already been read');
+    this._used = true;
+    return this._body;
+  }
+
+  async arrayBuffer(): Promise<ArrayBuffer> {
+    return exactBuffer(await bytesOf(this._take()));
+  }
+  async bytes(): Promise<Uint8Array> {
+    return bytesOf(this._take());
+  }
+  async text(): Promise<string> {
+    const b = this._take();
+    return typeof b === 'string' ? b : utf8Decode(await bytesOf(b)).text;
+  }
+  async json(): Promise<unknown> {
+    return JSON.parse(await this.text());
+  }
+  async blob(): Promise<Blob> {
+    const b = this._take();
+    if (b instanceof Blob) return b;
+    return new Blob([await bytesOf(b)], { type: this.headers.get('content-type') ?? '' });
+  }
+  async formData(): Promise<FormData> {
+    const type = this.headers.get('content-type') ?? '';
+    if (/^application\/x-www-form-urlencoded/i.test(type)) {
+      const form = new FormData();
+      for (const [n, v] of parseForm(await this.text())) form.append(n, v);
+      return form;
+    }
+    const m = /^multipart\/form-data;.*\bboundary=(?:"([^"]+)"|([^;]+))/i.exec(type);
+    if (m) {
+      const b = this._take();
+      if (b instanceof FormData) return b;
+      return decodeMultipart(await bytesOf(b), (m[1] ?? m[2]).trim());
+    }
+    throw new TypeError(`Could not parse content as FormData (content-type "${type}")`);
+  }
+}
+
+export async function bytesOf(b: BodyValue): Promise<Uint8Array> {
+  if (b === null) return new Uint8Array(0);
+  if (typeof b === 'string') return utf8Encode(b);
+  if (b instanceof Uint8Array) return b;
+  if (b instanceof Blob) return Blob._bytes(b);
+  if (b instanceof ReadableStream) return readAll(b, MAX_BODY);
+  throw new TypeError('unreadable body');
+}
+
+function cloneBody(src: Body): BodyValue {
+  if (src.bodyUsed) throw new TypeError('Body has already been used: cannot clone');
+  const b = src._body;
+  if (b instanceof ReadableStream) throw new TypeError('Cloning a streamed body is not supported in Nimbus yet');
+  if (b instanceof Uint8Array) return b.slice();
+  return b;
+}
+
+const METHODS = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT']);
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+function normalizeMethod(m: unknown): string {
+  const s = String(m);
+  if (!TOKEN.test(s)) throw new TypeError(`'${s}' is not a valid HTTP method`);
+  const upper = s.toUpperCase();
+  if (upper === 'CONNECT' || upper === 'TRACE' || upper === 'TRACK') throw new TypeError(`'${s}' HTTP method is unsupported`);
+  return METHODS.has(upper) ? upper : s;
+}
+
+export interface RequestInit {
+  method?: string;
+  headers?: HeadersInit;
+  body?: BodyInit;
+  signal?: AbortSignal | null;
+  redirect?: string;
+  [key: string]: unknown;
+}
+
+export class Request extends Body {
+  #method = 'GET';
+  #url = '';
+  #headers: Headers | null = null;
+  #wire = '';
+  #signal: AbortSignal | null = null;
+  #redirect = 'follow';
+
+  constructor(input: unknown, init?: RequestInit) {
+    super();
+    if (input === INCOMING) return;
+    let inherited: Request | null = null;
+    if (input instanceof Request) {
+      inherited = input;
+      this.#method = input.method;
+      this.#url = input.url;
+      this.#redirect = input.redirect;
+      this.#signal = input.#signal;
+    } else {
+      this.#url = new URL(String(input)).href;
+    }
+    if (init !== undefined && init !== null) {
+      if (init.method !== undefined) this.#method = normalizeMethod(init.method);
+      if (init.redirect !== undefined) this.#redirect = String(init.redirect);
+      if (init.signal !== undefined) this.#signal = init.signal;
+    }
+    this.#headers = new Headers(init?.headers !== undefined ? init.headers : inherited?.headers);
+    if (init?.body !== undefined && init.body !== null) {
+      if (this.#method === 'GET' || this.#method === 'HEAD') throw new TypeError('Request with GET/HEAD method cannot have body.');
+      const { body, type } = extractBody(init.body);
+      this._body = body;
+      if (type !== null && !this.#headers.has('content-type')) this.#headers.set('content-type', type);
+    } else if (inherited !== null) {
+      this._body = inherited._take();
+    }
+  }
+
+  /** internal: a request as it arrived at the gateway */
+  static _incoming(method: string, url: string, wire: string, body: ArrayBuffer | null): Request {
+    const r = new Request(INCOMING);
+    r.#method = method;
+    r.#url = url;
+    r.#wire = wire;
+    if (body !== null) r._body = new Uint8Array(body);
+    return r;
+  }
+
+  get method(): string {
+    return this.#method;
+  }
+  get url(): string {
+    return this.#url;
+  }
+  get headers(): Headers {
+    if (this.#headers === null) this.#headers = Headers._fromWire(this.#wire);
+    return this.#headers;
+  }
+  get signal(): AbortSignal {
+    if (this.#signal === null) this.#signal = new AbortController().signal;
+    return this.#signal;
+  }
+  get redirect(): string {
+    return this.#redirect;
+  }
+  get cache(): string {
+    return 'default';
+  }
+  get credentials(): string {
+    return 'same-origin';
+  }
+  get mode(): string {
+    return 'cors';
+  }
+  get destination(): string {
+    return '';
+  }
+  get referrer(): string {
+    return 'about:client';
+  }
+  get referrerPolicy(): string {
+    return '';
+  }
+  get integrity(): string {
+    return '';
+  }
+  get keepalive(): boolean {
+    return false;
+  }
+  clone(): Request {
+    const r = new Request(INCOMING);
+    r.#method = this.#method;
+    r.#url = this.#url;
+    r.#headers = new Headers(this.headers);
+    r.#signal = this.#signal;
+    r.#redirect = this.#redirect;
+    r._body = cloneBody(this);
+    return r;
+  }
+  /** internal: wire headers without materialising them */
+  _wireHeaders(): string {
+    return this.#headers === null ? this.#wire : this.#headers._toWire();
+  }
+  get [Symbol.toStringTag](): string {
+    return 'Request';
+  }
+}
+
+const INCOMING = Symbol('incoming');
+const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+export interface ResponseInit {
+  status?: number;
+  statusText?: string;
+  headers?: HeadersInit;
+}
+
+export class Response extends Body {
+  #status = 200;
+  #statusText = '';
+  #headers: Headers | null = null;
+  #wire = '';
+  #type = 'default';
+  #url = '';
+
+  constructor(body?: BodyInit, init?: ResponseInit) {
+    super();
+    if ((body as unknown) === INCOMING) return;
+    if (init !== undefined && init !== null) {
+      if (init.status !== undefined) {
+        const s = Number(init.status);
+        if (!Number.isInteger(s) || s < 200 || s > 599) {
+          throw new RangeError(`Failed to construct 'Response': The status provided (${init.status}) is outside the range [200, 599].`);
+        }
+        this.#status = s;
+      }
+      if (init.statusText !== undefined) this.#statusText = String(init.statusText);
+      if (init.headers !== undefined) this.#headers = new Headers(init.headers);
+    }
+    if (body !== undefined && body !== null) {
+      if (NULL_BODY.has(this.#status)) throw new TypeError('Response with null body status cannot have body');
+      const { body: b, type } = extractBody(body);
+      this._body = b;
+      if (type !== null) {
+        const h = this.headers;
+        if (!h.has('content-type')) h.set('content-type', type);
+      }
+    }
+  }
+
+  /** internal: a response from an outbound fetch */
+  static _incoming(status: number, statusText: string, wire: string, body: ArrayBuffer | null, url: string): Response {
+    const r = new Response(INCOMING as unknown as BodyInit);
+    r.#status = status;
+    r.#statusText = statusText;
+    r.#wire = wire;
+    r.#url = url;
+    r.#type = 'basic';
+    if (body !== null) r._body = new Uint8Array(body);
+    return r;
+  }
+
+  static json(data: unknown, init: ResponseInit = {}): Response {
+    const text = JSON.stringify(data);
+    if (text === undefined) throw new TypeError('Value is not JSON serializable');
+    const r = new Response(text, init);
+    r.headers.set('content-type', 'application/json');
+    if (init?.headers !== undefined) {
+      const given = new Headers(init.headers).get('content-type');
+      if (given !== null) r.headers.set('content-type', given);
+    }
+    return r;
+  }
+  static redirect(url: string | URL, status = 302): Response {
+    if (!REDIRECTS.has(status)) throw new RangeError(`Failed to execute 'redirect' on 'Response': Invalid status code ${status}`);
+    const r = new Response(null, { status, headers: { location: new URL(String(url)).href } });
+    r.headers._freeze();
+    return r;
+  }
+  static error(): Response {
+    const r = new Response(null, {});
+    r.#status = 0;
+    r.#type = 'error';
+    r.headers._freeze();
+    return r;
+  }
+
+  get status(): number {
+    return this.#status;
+  }
+  get statusText(): string {
+    return this.#statusText;
+  }
+  get ok(): boolean {
+    return this.#status >= 200 && this.#status <= 299;
+  }
+  get headers(): Headers {
+    if (this.#headers === null) this.#headers = Headers._fromWire(this.#wire);
+    return this.#headers;
+  }
+  get type(): string {
+    return this.#type;
+  }
+  get url(): string {
+    return this.#url;
+  }
+  get redirected(): boolean {
+    return false;
+  }
+  clone(): Response {
+    const r = new Response(INCOMING as unknown as BodyInit);
+    r.#status = this.#status;
+    r.#statusText = this.#statusText;
+    r.#headers = new Headers(this.headers);
+    r.#type = this.#type;
+    r.#url = this.#url;
+    r._body = cloneBody(this);
+    return r;
+  }
+  /** internal: wire headers without materialising them */
+  _wireHeaders(): string {
+    return this.#headers === null ? this.#wire : this.#headers._toWire();
+  }
+  get [Symbol.toStringTag](): string {
+    return 'Response';
+  }
+}

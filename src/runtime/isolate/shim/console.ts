@@ -1,0 +1,68 @@
+/**
+ * console: every call goes to the host at once (OUT_LOG), tagged with the invocation
+ * whose code is running, so lines survive a timeout or a crash of the instance.
+ */
+import { L_DEBUG, L_ERROR, L_INFO, L_WARN, OUT_LOG } from '../protocol.ts';
+import { send } from './bridge.ts';
+import { format, inspect } from './inspect.ts';
+import { currentInvocation } from './state.ts';
+
+const MAX_LINE = 16 * 1024;
+
+function emit(level: number, text: string): void {
+  const line = text.length > MAX_LINE ? text.slice(0, MAX_LINE) + `… [${text.length - MAX_LINE} more characters]` : text;
+  send(OUT_LOG, currentInvocation().id, level, line);
+}
+
+const counts = new Map<string, number>();
+const timers = new Map<string, number>();
+let indent = '';
+
+function out(level: number, args: unknown[]): void {
+  const text = format(args);
+  emit(level, indent ? indent + text.replace(/\n/g, '\n' + indent) : text);
+}
+
+export const console = {
+  log: (...args: unknown[]) => out(L_INFO, args),
+  info: (...args: unknown[]) => out(L_INFO, args),
+  debug: (...args: unknown[]) => out(L_DEBUG, args),
+  trace: (...args: unknown[]) => {
+    const stack = (new Error().stack ?? '').split('\n').slice(2).join('\n');
+    out(L_DEBUG, ['Trace' + (args.length ? ': ' + format(args) : '') + '\n' + stack]);
+  },
+  warn: (...args: unknown[]) => out(L_WARN, args),
+  error: (...args: unknown[]) => out(L_ERROR, args),
+  dir: (value: unknown) => emit(L_INFO, inspect(value)),
+  table: (value: unknown) => emit(L_INFO, inspect(value)),
+  assert: (condition: unknown, ...args: unknown[]) => {
+    if (!condition) out(L_ERROR, ['Assertion failed' + (args.length ? ':' : ''), ...args]);
+  },
+  count: (label = 'default') => {
+    const n = (counts.get(label) ?? 0) + 1;
+    counts.set(label, n);
+    emit(L_INFO, `${label}: ${n}`);
+  },
+  countReset: (label = 'default') => void counts.delete(label),
+  time: (label = 'default') => void timers.set(label, Date.now()),
+  timeLog: (label = 'default', ...args: unknown[]) => {
+    const t = timers.get(label);
+    if (t !== undefined) out(L_INFO, [`${label}: ${Date.now() - t}ms`, ...args]);
+  },
+  timeEnd: (label = 'default') => {
+    const t = timers.get(label);
+    timers.delete(label);
+    if (t !== undefined) emit(L_INFO, `${label}: ${Date.now() - t}ms`);
+  },
+  group: (...args: unknown[]) => {
+    if (args.length) out(L_INFO, args);
+    indent += '  ';
+  },
+  groupCollapsed: (...args: unknown[]) => {
+    if (args.length) out(L_INFO, args);
+    indent += '  ';
+  },
+  groupEnd: () => {
+    indent = indent.slice(2);
+  },
+};

@@ -1,0 +1,281 @@
+/**
+ * Runs invocations: builds the Request / context, calls the module, and sends back
+ * exactly one OUT_DONE per invocation, then OUT_BG_DONE when its waitUntil work settles.
+ */
+import { OUT_BG_DONE, OUT_DONE, R_BAD, R_ERROR, R_INVALID, R_RESPONSE, R_VALUE } from '../protocol.ts';
+import { MAX_BODY, Request, Response, setMaxBody } from './body.ts';
+import { Blob } from './blob.ts';
+import { send } from './bridge.ts';
+import { dropCallsOf } from './calls.ts';
+import { exactBuffer } from './encoding.ts';
+import { inspect } from './inspect.ts';
+import { enter, NO_INVOCATION, type Invocation } from './state.ts';
+import { readAll, ReadableStream } from './streams.ts';
+import { dropTimersOf } from './timers.ts';
+import { console } from './console.ts';
+
+type Fn = (...args: unknown[]) => unknown;
+interface ModuleShape {
+  default?: { fetch?: Fn } | null;
+  handler?: Fn;
+  fetch?: Fn;
+}
+
+let fetchTarget: { fetch: Fn } | null = null;
+let handlerFn: Fn | null = null;
+let env: Readonly<Record<string, string>> = Object.freeze({});
+
+/** IN_SETUP: after the module ran. Returns [hasFetch, hasHandler] or a reason. */
+export function setup(envIn: Record<string, string>, maxBody: number): [boolean, boolean] | string {
+  setMaxBody(maxBody);
+  const copy: Record<string, string> = {};
+  for (const k of Object.keys(envIn ?? {})) copy[k] = String(envIn[k]);
+  env = Object.freeze(copy);
+  const mod = (globalThis as unknown as { __nimbus_module?: ModuleShape }).__nimbus_module;
+  if (mod === undefined || mod === null || (typeof mod !== 'object' && typeof mod !== 'function')) {
+    return 'the bundle did not define __nimbus_module: deploy code bundled by Nimbus (an IIFE with globalName __nimbus_module)';
+  }
+  const def = mod.default;
+  if (def !== undefined && def !== null && typeof def.fetch === 'function') fetchTarget = def as { fetch: Fn };
+  else if (typeof mod.fetch === 'function') fetchTarget = mod as { fetch: Fn }; // CommonJS: module.exports = app
+  if (typeof mod.handler === 'function') handlerFn = mod.handler;
+  enter(NO_INVOCATION);
+  return [fetchTarget !== null, handlerFn !== null];
+}
+
+function newInvocation(seq: number, id: string, remainingMs: number): Invocation {
+  return { seq, id, deadlineAt: Date.now() + remainingMs, waits: new Set(), responded: false, finished: false };
+}
+
+function waitUntilOf(inv: Invocation): (p: unknown) => void {
+  return (p: unknown) => {
+    if (inv.finished) return;
+    const tracked: Promise<unknown> = Promise.resolve(p).then(undefined, (error) => {
+      enter(inv);
+      console.error('waitUntil: a promise rejected:', error);
+    });
+    inv.waits.add(tracked);
+    tracked.then(() => inv.waits.delete(tracked));
+  };
+}
+
+function remaining(inv: Invocation): () => number {
+  return () => Math.max(0, inv.deadlineAt - Date.now());
+}
+
+export function errorName(e: unknown): string {
+  if (typeof e !== 'object' || e === null) return 'Error';
+  try {
+    const err = e as { name?: unknown };
+    const ctor = (e as { constructor?: unknown }).constructor as ({ name?: unknown; prototype?: object } & (() => void)) | undefined;
+    const own = typeof err.name === 'string' && err.name !== '' ? err.name : 'Error';
+    if (Object.prototype.hasOwnProperty.call(e, 'name')) return own;
+    if (typeof ctor !== 'function' || typeof ctor.name !== 'string' || ctor.name === '') return own;
+    // a class that names itself on its prototype (TypeError, or MyErr.prototype.name = …)
+    if (ctor.prototype !== undefined && Object.prototype.hasOwnProperty.call(ctor.prototype, 'name')) return own;
+    return ctor.name;
+  } catch {
+    return 'Error';
+  }
+}
+
+function fail(inv: Invocation, e: unknown): void {
+  let message: string;
+  let stack = '';
+  try {
+    if (typeof e === 'object' && e !== null && 'message' in e) message = String((e as Error).message);
+    else message = typeof e === 'string' ? e : inspect(e);
+    if (typeof e === 'object' && e !== null && typeof (e as Error).stack === 'string') stack = (e as Error).stack as string;
+  } catch {
+    message = 'an error that could not be described';
+  }
+  respond(inv, R_ERROR, errorName(e), message, stack);
+}
+
+function bad(inv: Invocation, detail: string): void {
+  respond(inv, R_BAD, detail);
+}
+
+function respond(inv: Invocation, kind: number, a?: unknown, b?: unknown, c?: unknown, d?: unknown): void {
+  if (inv.responded) return;
+  inv.responded = true;
+  const background = inv.waits.size > 0;
+  send(OUT_DONE, inv.seq, kind, background, a, b, c, d);
+  if (background) void drain(inv);
+  else finish(inv);
+}
+
+async function drain(inv: Invocation): Promise<void> {
+  while (inv.waits.size > 0) await Promise.all([...inv.waits]);
+  enter(inv);
+  send(OUT_BG_DONE, inv.seq);
+  finish(inv);
+}
+
+function finish(inv: Invocation): void {
+  inv.finished = true;
+  dropTimersOf(inv);
+  dropCallsOf(inv);
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return 'undefined';
+  if (v === null) return 'null';
+  const s = inspect(v, 0);
+  return s.length > 80 ? s.slice(0, 80) + '…' : s;
+}
+
+function sendResponse(inv: Invocation, r: unknown): void {
+  if (!(r instanceof Response)) {
+    bad(inv, `fetch must return a Response (or a promise of one), it returned ${describe(r)}`);
+    return;
+  }
+  if (r.type === 'error') {
+    bad(inv, 'fetch returned Response.error()');
+    return;
+  }
+  if (r.bodyUsed) {
+    bad(inv, 'the body of the returned Response has already been read');
+    return;
+  }
+  const body = r._body;
+  const head = (b: string | ArrayBuffer) => respond(inv, R_RESPONSE, r.status, r.statusText, r._wireHeaders(), b);
+  if (body === null) head('');
+  else if (typeof body === 'string') head(body);
+  else if (body instanceof Uint8Array) {
+    if (body.length > MAX_BODY) bad(inv, `the response body has ${body.length} bytes; the limit is ${MAX_BODY}`);
+    else head(exactBuffer(body));
+  } else if (body instanceof Blob) {
+    const bytes = Blob._bytes(body);
+    if (bytes.length > MAX_BODY) bad(inv, `the response body has ${bytes.length} bytes; the limit is ${MAX_BODY}`);
+    else head(exactBuffer(bytes.slice()));
+  } else if (body instanceof ReadableStream) {
+    readAll(body, MAX_BODY).then(
+      (bytes) => {
+        enter(inv);
+        head(exactBuffer(bytes));
+      },
+      (e) => {
+        enter(inv);
+        if (e instanceof RangeError) bad(inv, `the response body stream: ${e.message}`);
+        else fail(inv, e);
+      },
+    );
+  } else bad(inv, 'the response body has an unsupported type');
+}
+
+function sendValue(inv: Invocation, v: unknown): void {
+  if (typeof v === 'function' || typeof v === 'symbol') {
+    bad(inv, `handler must return JSON-like data, it returned ${describe(v)}`);
+    return;
+  }
+  let json: string | undefined;
+  try {
+    json = v === undefined ? 'null' : JSON.stringify(v);
+  } catch (e) {
+    bad(inv, `handler returned a value that is not JSON-like data: ${(e as Error)?.message ?? e}`);
+    return;
+  }
+  if (json === undefined) json = 'null';
+  if (json.length > MAX_BODY) {
+    bad(inv, `the handler result has ${json.length} characters as JSON; the limit is ${MAX_BODY}`);
+    return;
+  }
+  respond(inv, R_VALUE, json);
+}
+
+function settle(inv: Invocation, out: unknown, ok: (inv: Invocation, v: unknown) => void): void {
+  if (out !== null && typeof out === 'object' && typeof (out as { then?: unknown }).then === 'function') {
+    Promise.resolve(out).then(
+      (v) => {
+        enter(inv);
+        ok(inv, v);
+      },
+      (e) => {
+        enter(inv);
+        fail(inv, e);
+      },
+    );
+  } else ok(inv, out);
+}
+
+export function onFetch(
+  seq: number,
+  id: string,
+  remainingMs: number,
+  _attempt: number,
+  functionName: string,
+  version: number,
+  method: string,
+  url: string,
+  wire: string,
+  body: ArrayBuffer | null,
+): void {
+  const inv = newInvocation(seq, id, remainingMs);
+  enter(inv);
+  if (fetchTarget === null) {
+    respond(inv, R_INVALID, 'the module has no default export with a fetch method');
+    return;
+  }
+  let out: unknown;
+  try {
+    const ctx = Object.freeze({
+      waitUntil: waitUntilOf(inv),
+      passThroughOnException: () => undefined,
+      invocationId: id,
+      functionName,
+      version,
+      getRemainingTimeInMillis: remaining(inv),
+    });
+    out = fetchTarget.fetch(Request._incoming(method, url, wire, body), env, ctx);
+  } catch (e) {
+    fail(inv, e);
+    return;
+  }
+  settle(inv, out, sendResponse);
+}
+
+export function onHandler(
+  seq: number,
+  id: string,
+  remainingMs: number,
+  attempt: number,
+  functionName: string,
+  version: number,
+  memoryMb: number,
+  event: unknown,
+): void {
+  const inv = newInvocation(seq, id, remainingMs);
+  enter(inv);
+  if (handlerFn === null) {
+    respond(inv, R_INVALID, 'the module does not export a handler function');
+    return;
+  }
+  const fn = handlerFn;
+  let out: unknown;
+  try {
+    const context = {
+      invocationId: id,
+      awsRequestId: id,
+      functionName,
+      functionVersion: String(version),
+      memoryLimitInMB: String(memoryMb),
+      attempt,
+      env,
+      getRemainingTimeInMillis: remaining(inv),
+      waitUntil: waitUntilOf(inv),
+      callbackWaitsForEmptyEventLoop: false,
+    };
+    if (fn.length >= 3) {
+      // Lambda's callback style: handler(event, context, callback)
+      out = new Promise((resolve, reject) => {
+        const r = fn(event, context, (err: unknown, value: unknown) => (err ? reject(err) : resolve(value)));
+        if (r !== null && typeof r === 'object' && typeof (r as { then?: unknown }).then === 'function') (r as Promise<unknown>).then(resolve, reject);
+      });
+    } else out = fn(event, context);
+  } catch (e) {
+    fail(inv, e);
+    return;
+  }
+  settle(inv, out, sendValue);
+}

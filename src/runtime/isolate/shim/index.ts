@@ -1,0 +1,119 @@
+/**
+ * The shim's entry: installs the Web APIs on the isolate's global object and yields
+ * `recv`, the one function the host calls. Bundled once per process by shim-source.ts;
+ * the bundle's completion value is `recv`.
+ */
+import { IN_FETCH, IN_HANDLER, IN_REPLY, IN_SETUP, IN_TIMER } from '../protocol.ts';
+import { AbortController, AbortSignal } from './abort.ts';
+import { Blob, File, FormData } from './blob.ts';
+import { Request, Response } from './body.ts';
+import { onReply } from './calls.ts';
+import { structuredClone } from './clone.ts';
+import { console } from './console.ts';
+import { CryptoKey, crypto } from './crypto.ts';
+import { onFetch, onHandler, setup } from './dispatch.ts';
+import { TextDecoder, TextEncoder, atob, btoa } from './encoding.ts';
+import { DOMException, Event, EventTarget } from './events.ts';
+import { fetch } from './fetch.ts';
+import { Headers } from './headers.ts';
+import { ReadableStream, ReadableStreamDefaultController, ReadableStreamDefaultReader } from './streams.ts';
+import { clearInterval, clearTimeout, fireTimer, queueMicrotask, setInterval, setTimeout } from './timers.ts';
+import { URL, URLSearchParams } from './url.ts';
+
+const g = globalThis as unknown as Record<string, unknown>;
+
+// WebAssembly memory is allocated outside the isolate's heap limit: not offered.
+delete g.WebAssembly;
+
+let timeOrigin = Date.now();
+const performance = {
+  now: () => Date.now() - timeOrigin,
+  get timeOrigin() {
+    return timeOrigin;
+  },
+  toJSON: () => ({ timeOrigin }),
+};
+
+const globals: Record<string, unknown> = {
+  console,
+  TextEncoder,
+  TextDecoder,
+  atob,
+  btoa,
+  URL,
+  URLSearchParams,
+  Headers,
+  Request,
+  Response,
+  Blob,
+  File,
+  FormData,
+  ReadableStream,
+  ReadableStreamDefaultReader,
+  ReadableStreamDefaultController,
+  AbortController,
+  AbortSignal,
+  Event,
+  EventTarget,
+  DOMException,
+  setTimeout,
+  clearTimeout,
+  setInterval,
+  clearInterval,
+  queueMicrotask,
+  structuredClone,
+  crypto,
+  CryptoKey,
+  fetch,
+  performance,
+  navigator: Object.freeze({ userAgent: 'Nimbus', language: 'en-US', hardwareConcurrency: 1 }),
+  self: globalThis,
+};
+for (const name of Object.keys(globals)) {
+  Object.defineProperty(g, name, { value: globals[name], writable: true, configurable: true, enumerable: false });
+}
+
+export function recv(
+  kind: number,
+  a?: unknown,
+  b?: unknown,
+  c?: unknown,
+  d?: unknown,
+  e?: unknown,
+  f?: unknown,
+  h?: unknown,
+  i?: unknown,
+  j?: unknown,
+  k?: unknown,
+): unknown {
+  switch (kind) {
+    case IN_FETCH:
+      onFetch(
+        a as number,
+        b as string,
+        c as number,
+        d as number,
+        e as string,
+        f as number,
+        h as string,
+        i as string,
+        j as string,
+        k as ArrayBuffer | null,
+      );
+      return undefined;
+    case IN_HANDLER:
+      onHandler(a as number, b as string, c as number, d as number, e as string, f as number, h as number, i);
+      return undefined;
+    case IN_TIMER:
+      fireTimer(a as number);
+      return undefined;
+    case IN_REPLY:
+      onReply(a as number, Boolean(b), c);
+      return undefined;
+    case IN_SETUP:
+      timeOrigin = Date.now();
+      return setup(a as Record<string, string>, b as number);
+    default:
+      return undefined;
+  }
+}

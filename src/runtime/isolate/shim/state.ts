@@ -1,0 +1,37 @@
+/** Which invocation the code running now belongs to (best effort with several in flight). */
+import { markCurrent } from './bridge.ts';
+
+export interface Invocation {
+  readonly seq: number;
+  readonly id: string;
+  /** Date.now() value at which the deadline falls, as seen inside the isolate. */
+  readonly deadlineAt: number;
+  /** Promises passed to waitUntil, pending. */
+  readonly waits: Set<Promise<unknown>>;
+  /** Result sent to the host. */
+  responded: boolean;
+  /** Result sent and background settled: timers and calls of it are dropped. */
+  finished: boolean;
+}
+
+/** Stands for module initialisation and for code no invocation owns. */
+export const NO_INVOCATION: Invocation = {
+  seq: 0,
+  id: '',
+  deadlineAt: Infinity,
+  waits: new Set(),
+  responded: false,
+  finished: false,
+};
+
+let current: Invocation = NO_INVOCATION;
+
+export function currentInvocation(): Invocation {
+  return current;
+}
+
+/** Called at every entry from the host (invoke, timer, reply). */
+export function enter(inv: Invocation): void {
+  current = inv;
+  markCurrent(inv.seq);
+}

@@ -1,0 +1,106 @@
+/**
+ * Spare isolates, already prepared (context + shim), per memory size. A cold start takes
+ * one and only compiles and runs the function's bundle. Refilling happens one isolate at
+ * a time on a zero-delay timer, so it never sits on the path of the start that took one.
+ */
+import type { Clock, TimerHandle } from '../../core/clock.ts';
+import { discard, isolateMemoryMb, prepare, type Prepared } from './prepare.ts';
+
+export interface SparePoolOptions {
+  readonly clock: Clock;
+  /** Spares kept per memory size. 0 disables the pool. */
+  readonly perSize: number;
+  /** Memory sizes prepared at once; other sizes get spares after their first use. */
+  readonly prewarmMb: readonly number[];
+  /** At most this many distinct memory sizes keep spares (the most recently used). */
+  readonly maxSizes: number;
+  readonly onError: (error: unknown) => void;
+}
+
+export class SparePool {
+  readonly #opts: SparePoolOptions;
+  readonly #spares = new Map<number, Prepared[]>();
+  /** sizes wanted, least recently used first */
+  readonly #sizes: number[] = [];
+  #timer: TimerHandle | null = null;
+  #filling = false;
+  #closed = false;
+
+  constructor(options: SparePoolOptions) {
+    this.#opts = options;
+    for (const mb of options.prewarmMb) this.#want(isolateMemoryMb(mb));
+    this.#schedule();
+  }
+
+  /** A prepared isolate for this memory size, if one is ready. */
+  take(memoryMb: number): Prepared | undefined {
+    const size = isolateMemoryMb(memoryMb);
+    if (this.#opts.perSize <= 0 || this.#closed) return undefined;
+    this.#want(size);
+    const spare = this.#spares.get(size)?.pop();
+    this.#schedule();
+    return spare;
+  }
+
+  /** How many are ready now, for one size (tests, metrics). */
+  ready(memoryMb: number): number {
+    return this.#spares.get(isolateMemoryMb(memoryMb))?.length ?? 0;
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#timer?.cancel();
+    this.#timer = null;
+    for (const list of this.#spares.values()) for (const p of list) discard(p);
+    this.#spares.clear();
+  }
+
+  #want(size: number): void {
+    const i = this.#sizes.indexOf(size);
+    if (i >= 0) this.#sizes.splice(i, 1);
+    this.#sizes.push(size);
+    while (this.#sizes.length > Math.max(1, this.#opts.maxSizes)) {
+      const dropped = this.#sizes.shift() as number;
+      for (const p of this.#spares.get(dropped) ?? []) discard(p);
+      this.#spares.delete(dropped);
+    }
+  }
+
+  #missing(): number | undefined {
+    for (let i = this.#sizes.length - 1; i >= 0; i--) {
+      const size = this.#sizes[i];
+      if ((this.#spares.get(size)?.length ?? 0) < this.#opts.perSize) return size;
+    }
+    return undefined;
+  }
+
+  #schedule(): void {
+    if (this.#closed || this.#filling || this.#timer !== null || this.#opts.perSize <= 0) return;
+    if (this.#missing() === undefined) return;
+    this.#timer = this.#opts.clock.setTimer(0, () => {
+      this.#timer = null;
+      void this.#fillOne();
+    });
+  }
+
+  async #fillOne(): Promise<void> {
+    const size = this.#missing();
+    if (size === undefined || this.#closed) return;
+    this.#filling = true;
+    try {
+      const p = await prepare(size);
+      if (this.#closed || !this.#sizes.includes(size)) discard(p);
+      else {
+        const list = this.#spares.get(size) ?? [];
+        list.push(p);
+        this.#spares.set(size, list);
+      }
+    } catch (error) {
+      this.#opts.onError(error);
+      this.#filling = false;
+      return; // do not spin on a persistent failure; the next take() retries
+    }
+    this.#filling = false;
+    this.#schedule();
+  }
+}

@@ -1,0 +1,42 @@
+/** Host-side conversions between port data and the shim's wire forms. */
+import { HEADER_SEP } from './protocol.ts';
+
+export function joinHeaders(headers: ReadonlyArray<readonly [string, string]>): string {
+  let out = '';
+  for (let i = 0; i < headers.length; i++) {
+    const [n, v] = headers[i];
+    out += (i === 0 ? '' : HEADER_SEP) + n + HEADER_SEP + v;
+  }
+  return out;
+}
+
+export function splitHeaders(wire: unknown): Array<[string, string]> {
+  if (typeof wire !== 'string' || wire === '') return [];
+  const parts = wire.split(HEADER_SEP);
+  const out: Array<[string, string]> = [];
+  for (let i = 0; i + 1 < parts.length; i += 2) out.push([parts[i], parts[i + 1]]);
+  return out;
+}
+
+/** An ArrayBuffer holding exactly these bytes (Node's Buffers are often views into a pool). */
+export function exactArrayBuffer(bytes: Uint8Array): ArrayBuffer {
+  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) {
+    return bytes.buffer;
+  }
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  return copy.buffer;
+}
+
+export function bodyBytes(body: unknown): Uint8Array {
+  if (typeof body === 'string') return Buffer.from(body, 'utf8');
+  if (body instanceof ArrayBuffer) return new Uint8Array(body);
+  return new Uint8Array(0);
+}
+
+/** Line and column of the first stack frame in `filename`, or of a "[file:line:col]" syntax error. */
+export function locate(stackOrMessage: string, filename: string): { line: number | null; column: number | null } {
+  const esc = filename.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const m = new RegExp(`${esc}:(\\d+):(\\d+)`).exec(stackOrMessage);
+  return m ? { line: Number(m[1]), column: Number(m[2]) } : { line: null, column: null };
+}
