@@ -95,7 +95,7 @@ function charts(r: ScenarioResult, dir: string): string[] {
     const f = `${r.scenario}-${m.id}-distribution.svg`;
     writeFileSync(
       join(dir, f),
-      lineChart(`${r.title}: ${m.label} distribution`, series, { xLabel: 'percentile', yLabel: m.unit, xScale: 'percentile' }),
+      lineChart(`${m.label}: distribution`, series, { xLabel: 'percentile', yLabel: m.unit, xScale: 'percentile', subtitle: r.title }),
     );
     files.push(f);
   }
@@ -103,7 +103,7 @@ function charts(r: ScenarioResult, dir: string): string[] {
     const series = Object.entries(tl.series).map(([t, points]) => ({ target: t, label: label(r, t), points }));
     if (series.length === 0) continue;
     const f = `${r.scenario}-${tl.id}.svg`;
-    writeFileSync(join(dir, f), lineChart(`${r.title}: ${tl.label}`, series, { xLabel: tl.xUnit, yLabel: tl.yUnit, xScale: 'linear', step: true }));
+    writeFileSync(join(dir, f), lineChart(tl.label, series, { xLabel: tl.xUnit, yLabel: tl.yUnit, xScale: 'linear', step: true, subtitle: r.title }));
     files.push(f);
   }
   return files;

@@ -12,6 +12,8 @@ export interface LoadTarget {
   readonly baseUrl: string;
   readonly requests: readonly LoadRequest[];
   readonly memory?: () => Memory;
+  /** Record into metrics with this id prefix / label suffix instead of the run's own. */
+  readonly group?: { readonly prefix: string; readonly suffix: string };
 }
 
 export interface RoundOptions {
@@ -29,14 +31,15 @@ export function declareLoadMetrics(rec: Recorder, prefix = '', suffix = ''): voi
 }
 
 export async function interleavedLoad(s: Settings, rec: Recorder, targets: readonly LoadTarget[], o: RoundOptions): Promise<void> {
-  const prefix = o.prefix ?? '';
-  declareLoadMetrics(rec, prefix, o.suffix ?? '');
+  declareLoadMetrics(rec, o.prefix ?? '', o.suffix ?? '');
+  for (const t of targets) if (t.group) declareLoadMetrics(rec, t.group.prefix, t.group.suffix);
   for (const t of targets) {
-    s.log(`  warm-up ${t.info.id} (${s.warmupSec}s, ${o.connections} connections)`);
+    s.log(`  warm-up ${t.info.id}${t.group ? ` [${t.group.prefix.replace(/-$/, "")}]` : ""} (${s.warmupSec}s, ${o.connections} connections)`);
     await load({ url: t.baseUrl, connections: o.connections, durationSec: s.warmupSec, requests: t.requests });
   }
   for (let round = 1; round <= s.rounds; round++) {
     for (const t of targets) {
+      const prefix = t.group?.prefix ?? o.prefix ?? '';
       const r = await load({ url: t.baseUrl, connections: o.connections, durationSec: s.durationSec, requests: t.requests });
       const failed = r.non2xx + r.errors;
       rec.round(`${prefix}throughput`, t.info.id, r.rps);
@@ -44,7 +47,7 @@ export async function interleavedLoad(s: Settings, rec: Recorder, targets: reado
       if (failed > 0) rec.failure(`${prefix}throughput`, t.info.id, failed);
       if (t.memory) rec.round(`${prefix}rss`, t.info.id, t.memory().rssKb / 1024);
       s.log(
-        `  round ${round}/${s.rounds} ${t.info.id.padEnd(10)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.hist.percentileMs(50).toFixed(2)} ms  p99 ${r.hist.percentileMs(99).toFixed(2)} ms${failed ? `  FAILED ${failed} (${JSON.stringify(r.statusCodes)})` : ''}`,
+        `  round ${round}/${s.rounds} ${(t.info.id + (t.group ? ` [${t.group.prefix.replace(/-$/, "")}]` : "")).padEnd(16)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.hist.percentileMs(50).toFixed(2)} ms  p99 ${r.hist.percentileMs(99).toFixed(2)} ms${failed ? `  FAILED ${failed} (${JSON.stringify(r.statusCodes)})` : ''}`,
       );
     }
   }

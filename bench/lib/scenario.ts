@@ -16,6 +16,8 @@ export interface Settings {
 export interface ScenarioOutput {
   readonly targets: TargetInfo[];
   readonly settings: Record<string, string | number | boolean>;
+  /** Target id that ratios are computed against (default: raw-node). */
+  readonly baseline?: string;
 }
 
 export interface Scenario {

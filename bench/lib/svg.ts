@@ -126,6 +126,7 @@ export interface LineOptions {
   /** 'percentile': x is a percentile 0–100 drawn on a log(1/(1-p)) scale. */
   readonly xScale: 'linear' | 'percentile';
   readonly step?: boolean;
+  readonly subtitle?: string;
 }
 
 const PCT_TICKS = [0, 50, 90, 99, 99.9, 99.99];
@@ -136,7 +137,7 @@ export function lineChart(title: string, series: readonly Series[], o: LineOptio
   const height = 380;
   const left = 70;
   const right = 170;
-  const top = 44;
+  const top = 52;
   const bottom = 50;
   const plotW = width - left - right;
   const plotH = height - top - bottom;
@@ -178,6 +179,7 @@ export function lineChart(title: string, series: readonly Series[], o: LineOptio
     parts.push(`<rect x="${left + plotW + 14}" y="${ly - 8}" width="14" height="4" fill="${c}"/>`);
     parts.push(`<text x="${left + plotW + 34}" y="${ly}" font-size="12" ${FONT}>${esc(s.label)}</text>`);
   });
+  if (o.subtitle) parts.push(`<text x="16" y="38" font-size="11" fill="#6b7280" ${FONT}>${esc(o.subtitle)}</text>`);
   return svgDoc(width, height, title, parts);
 }
 

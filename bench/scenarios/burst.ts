@@ -18,9 +18,15 @@ import { BENCH_CONFIG, attempt, nimbusWith } from './common.ts';
 
 const BURST = 200;
 
-function record(rec: Recorder, target: string, o: BurstOutcome, extraMs = 0): void {
+type FailureKinds = Record<string, Record<string, number>>;
+
+function record(rec: Recorder, target: string, o: BurstOutcome, failureKinds: FailureKinds): void {
   for (const ms of o.okMs) rec.sample('latency', target, ms);
-  rec.round('makespan', target, o.makespanMs + extraMs);
+  rec.round('makespan', target, o.makespanMs);
+  for (const [k, v] of Object.entries(o.failures)) {
+    const kinds = (failureKinds[target] ??= {});
+    kinds[k] = (kinds[k] ?? 0) + v;
+  }
   const failed = Object.values(o.failures).reduce((a, b) => a + b, 0);
   rec.round('failed', target, failed);
   if (failed > 0) rec.failure('latency', target, failed);
@@ -47,11 +53,12 @@ async function processRound(
   info: { id: string },
   startIt: () => Promise<HttpTarget>,
   completions: Record<string, Array<[number, number]>>,
+  failureKinds: FailureKinds,
 ): Promise<void> {
   const t = await startIt();
   try {
     const o = await burst(t.baseUrl + t.fnPath('hello'), BURST);
-    record(rec, info.id, o);
+    record(rec, info.id, o, failureKinds);
     completions[info.id] = completionSteps(o.okMs);
   } finally {
     await t.stop();
@@ -72,17 +79,18 @@ export const burstFromZero: Scenario = {
     rec.metric({ id: 'failed', label: 'Failed requests per burst', unit: 'requests', better: 'lower', kind: 'count' });
     rec.metric({ id: 'instances', label: 'Nimbus instances at the end of the burst', unit: 'instances', better: 'lower', kind: 'count' });
     const completions: Record<string, Array<[number, number]>> = {};
+    const failureKinds: FailureKinds = {};
     const instances: Record<string, Array<[number, number]>> = {};
     const ran = new Set<string>();
     const nimbus = await nimbusWith(s, rec, 'all figures', {});
     try {
       for (let round = 1; round <= s.rounds; round++) {
         const raw = await attempt(s, rec, RAW, 'all figures', () =>
-          processRound(s, rec, RAW, () => startRaw({ readiness: 'port' }), completions),
+          processRound(s, rec, RAW, () => startRaw({ readiness: 'port' }), completions, failureKinds),
         );
         if (raw !== null) ran.add(RAW.id);
         const wd = await attempt(s, rec, WORKERD, 'all figures', () =>
-          processRound(s, rec, WORKERD, () => startWorkerd({ workers: [{ name: 'hello', source: helloSource() }], readiness: 'port' }), completions),
+          processRound(s, rec, WORKERD, () => startWorkerd({ workers: [{ name: 'hello', source: helloSource() }], readiness: 'port' }), completions, failureKinds),
         );
         if (wd !== null) ran.add(WORKERD.id);
         if (nimbus) {
@@ -94,7 +102,7 @@ export const burstFromZero: Scenario = {
           const o = await burst(nimbus.baseUrl + nimbus.fnPath(name), BURST);
           stop.done = true;
           const pts = await sampler;
-          record(rec, NIMBUS.id, o);
+          record(rec, NIMBUS.id, o, failureKinds);
           rec.round('instances', NIMBUS.id, pts[pts.length - 1][1]);
           completions[NIMBUS.id] = completionSteps(o.okMs);
           instances[NIMBUS.id] = pts;
@@ -108,6 +116,10 @@ export const burstFromZero: Scenario = {
     rec.timelines.push({ id: 'completions', label: 'responses completed over time (last round)', xUnit: 'ms since firing', yUnit: 'responses', series: completions });
     if (Object.keys(instances).length > 0) {
       rec.timelines.push({ id: 'instances', label: 'Nimbus live instances during the burst (last round)', xUnit: 'ms since firing', yUnit: 'instances', series: instances });
+    }
+    for (const [target, kinds] of Object.entries(failureKinds)) {
+      const list = Object.entries(kinds).map(([k, v]) => `${k} ×${v}`).join(', ');
+      rec.note(`${target}: failed burst requests over all rounds: ${list}.`);
     }
     rec.note('raw node and workerd serve the burst from one already-started process: their figures exclude process start (see cold-start for that cost).');
     return { targets: [RAW, WORKERD, NIMBUS].filter((t) => ran.has(t.id)), settings: { burst: BURST, nimbusConfig: JSON.stringify(BENCH_CONFIG) } };

@@ -4,6 +4,8 @@ import { burstFromZero } from './burst.ts';
 import { coldStart } from './cold-start.ts';
 import { cpuBound } from './cpu-bound.ts';
 import { jsonEcho } from './json-echo.ts';
+import { manyFunctions } from './many-functions.ts';
 import { warmHello } from './warm-hello.ts';
+import { workflow } from './workflow.ts';
 
-export const scenarios: readonly Scenario[] = [warmHello, jsonEcho, cpuBound, coldStart, burstFromZero];
+export const scenarios: readonly Scenario[] = [warmHello, jsonEcho, cpuBound, coldStart, burstFromZero, manyFunctions, workflow];

@@ -42,8 +42,7 @@ const ident = (name: string) => {
 };
 
 /** The capnp config text; module files are embedded by relative path. */
-export function workerdConfig(workers: readonly WorkerSpec[], port: number): string {
-  const routed = workers.length > 1;
+export function workerdConfig(workers: readonly WorkerSpec[], port: number, routed = workers.length > 1): string {
   const services = workers.map((w) => `    (name = "${ident(w.name)}", worker = .${ident(w.name)}),`);
   const defs = workers.map(
     (w) => `const ${ident(w.name)} :Workerd.Worker = (
@@ -76,6 +75,8 @@ ${defs.join('\n')}
 
 export interface WorkerdOptions {
   readonly workers: readonly WorkerSpec[];
+  /** Put the router in front even of a single worker (default: only for several). */
+  readonly router?: boolean;
   /** Request polled to decide the process is up (default: GET of the first worker). */
   readonly probe?: { readonly path: string; readonly method?: 'GET' | 'POST'; readonly body?: string };
   /** 'http' (default): up at the probe's first 2xx; 'port': up once the port accepts (no request sent). */
@@ -87,8 +88,9 @@ export async function startWorkerd(opts: WorkerdOptions): Promise<HttpTarget> {
   const dir = mkdtempSync(join(tmpdir(), 'nimbus-bench-workerd-'));
   const port = await freePort();
   for (const w of opts.workers) writeFileSync(join(dir, `${w.name}.js`), w.source);
-  if (opts.workers.length > 1) writeFileSync(join(dir, 'router.js'), ROUTER);
-  writeFileSync(join(dir, 'config.capnp'), workerdConfig(opts.workers, port));
+  const routed = opts.router ?? opts.workers.length > 1;
+  if (routed) writeFileSync(join(dir, 'router.js'), ROUTER);
+  writeFileSync(join(dir, 'config.capnp'), workerdConfig(opts.workers, port, routed));
   const p = start({ cmd: workerdBin, args: ['serve', join(dir, 'config.capnp')], cwd: dir });
   const baseUrl = `http://${HOST}:${port}`;
   const cleanup = async () => {
