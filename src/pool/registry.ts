@@ -1,7 +1,8 @@
 /**
  * All pools, one per live function version. Pools are made on first use; when a
  * function gets a new current version the old pools drain and close; a ticker retires
- * idle instances and keeps min instances warm.
+ * idle instances and keeps min instances warm — or, when PoolDeps has a scaler, hands
+ * every pool to it on each tick instead (one policy: the autoscaler's).
  */
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { FunctionVersion } from '../core/types.ts';
@@ -34,6 +35,7 @@ export class PoolRegistry {
     for (const [key, pool] of this.pools) {
       if (pool.version.functionName === functionName && pool.version.version !== currentVersion) {
         this.pools.delete(key);
+        this.deps.scaler?.forget(pool);
         void pool.close(this.drainTimeoutMs);
       }
     }
@@ -45,9 +47,11 @@ export class PoolRegistry {
     for (const [key, pool] of this.pools) {
       if (pool.version.functionName === functionName) {
         this.pools.delete(key);
+        this.deps.scaler?.forget(pool);
         closing.push(pool.close(this.drainTimeoutMs));
       }
     }
+    this.deps.scaler?.functionRemoved?.(functionName);
     await Promise.all(closing);
   }
 
@@ -59,9 +63,29 @@ export class PoolRegistry {
     return this.all().filter((p) => p.version.functionName === functionName).map((p) => p.stats());
   }
 
+  /** The live pool of this version, if there is one (no pool is made). */
+  peek(version: Pick<FunctionVersion, 'functionName' | 'version'>): VersionPool | undefined {
+    return this.pools.get(`${version.functionName}@${version.version}`);
+  }
+
   /** Starts min instances of a version now rather than on its first request. */
   warm(version: FunctionVersion): void {
-    if (version.config.minInstances > 0) this.poolFor(version).ensureInstances(version.config.minInstances);
+    if (version.config.minInstances <= 0) return;
+    const pool = this.poolFor(version);
+    if (this.deps.scaler) this.deps.scaler.tick(pool, this.clock.now());
+    else pool.ensureInstances(version.config.minInstances);
+  }
+
+  /**
+   * The same version got new live settings (`nimbus scale`): its pool takes them at once
+   * and is resized now rather than at the next tick. Warms a version without a pool.
+   */
+  reconfigure(version: FunctionVersion): void {
+    const pool = this.peek(version);
+    if (!pool) return this.warm(version);
+    pool.reconfigure(version);
+    if (this.deps.scaler) this.deps.scaler.tick(pool, this.clock.now());
+    else pool.tick(this.clock.now());
   }
 
   async closeAll(timeoutMs: number): Promise<void> {
@@ -69,6 +93,7 @@ export class PoolRegistry {
     this.ticker = null;
     const pools = [...this.pools.values()];
     this.pools.clear();
+    for (const p of pools) this.deps.scaler?.forget(p);
     await Promise.all(pools.map((p) => p.close(timeoutMs)));
   }
 
@@ -78,9 +103,13 @@ export class PoolRegistry {
       this.ticker = null;
       const now = this.clock.now();
       for (const [key, pool] of this.pools) {
-        pool.tick(now);
+        if (this.deps.scaler) this.deps.scaler.tick(pool, now);
+        else pool.tick(now);
         // A pool with nothing left and no minimum is forgotten: idle costs nothing.
-        if (pool.isIdle() && pool.stats().ready === 0 && pool.config.minInstances === 0) this.pools.delete(key);
+        if (pool.isIdle() && pool.stats().ready === 0 && pool.config.minInstances === 0) {
+          this.pools.delete(key);
+          this.deps.scaler?.forget(pool);
+        }
       }
       if (this.pools.size > 0) this.armTicker();
     });

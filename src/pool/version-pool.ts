@@ -13,6 +13,7 @@ import type { FunctionVersion } from '../core/types.ts';
 import type { Instance, InstanceSpec, Runtime } from '../runtime/port.ts';
 import type { Capacity } from './capacity.ts';
 import { idleToRetire } from './idle.ts';
+import type { PoolScaler, ScaleView } from './scaler.ts';
 
 export interface Lease {
   readonly instance: Instance;
@@ -38,6 +39,8 @@ export interface PoolDeps {
   readonly newInstanceId: () => string;
   readonly instanceSpec: (version: FunctionVersion, instanceId: string) => InstanceSpec;
   readonly events?: PoolEvents;
+  /** When set, the scaler decides how many instances run (see scaler.ts). */
+  readonly scaler?: PoolScaler;
 }
 
 interface Slot {
@@ -81,14 +84,33 @@ export class VersionPool {
   private closed = false;
   private lastStartError: unknown = null;
   private drainedListeners: Array<() => void> = [];
+  private current: FunctionVersion;
 
   constructor(
-    readonly version: FunctionVersion,
+    version: FunctionVersion,
     private readonly deps: PoolDeps,
-  ) {}
+  ) {
+    this.current = version;
+  }
+
+  get version(): FunctionVersion {
+    return this.current;
+  }
 
   get config() {
-    return this.version.config;
+    return this.current.config;
+  }
+
+  /**
+   * Live settings changed (same version and code, e.g. `nimbus scale`): the new limits
+   * apply from now on. A raised hard limit lets waiting requests in at once.
+   */
+  reconfigure(version: FunctionVersion): void {
+    if (version.functionName !== this.current.functionName || version.version !== this.current.version) {
+      throw new Error(`reconfigure: ${version.functionName}@${version.version} is not this pool's version`);
+    }
+    this.current = version;
+    this.serveWaiters(undefined);
   }
 
   /** Resolves with a lease on an instance, or rejects (throttled, timed out, closed, init failed). */
@@ -116,6 +138,7 @@ export class VersionPool {
           const at = this.waiters.indexOf(waiter);
           if (at === -1) return;
           this.waiters.splice(at, 1);
+          this.changed();
           reject(
             new NimbusError('NIMBUS_ERR_QUEUE_TIMEOUT', `${this.version.functionName}: no instance became free before the deadline`, {
               retryAfterSeconds: 1,
@@ -124,6 +147,7 @@ export class VersionPool {
         }),
       };
       this.waiters.push(waiter);
+      this.changed();
       this.scaleForDemand();
     });
   }
@@ -131,7 +155,8 @@ export class VersionPool {
   /** Starts instances until `count` are live or starting (bounded by max and the caps). */
   ensureInstances(count: number): void {
     const wanted = Math.min(count, this.config.maxInstances);
-    while (!this.closed && this.slots.length + this.starting < wanted) {
+    // Draining instances do not serve new work but still count against the maximum.
+    while (!this.closed && this.activeCount() + this.starting < wanted && this.slots.length + this.starting < this.config.maxInstances) {
       if (!this.deps.capacity.tryReserve(this.config.memoryMb)) break;
       this.startOne();
     }
@@ -165,6 +190,7 @@ export class VersionPool {
       w.timer.cancel();
       w.reject(new NimbusError('NIMBUS_ERR_SHUTTING_DOWN', `${this.version.functionName} is shutting down`, { retryAfterSeconds: 1 }));
     }
+    this.changed();
     if (this.inFlight > 0) {
       await new Promise<void>((resolve) => {
         const timer = this.deps.clock.setTimer(timeoutMs, resolve, true);
@@ -200,6 +226,31 @@ export class VersionPool {
     };
   }
 
+  /** Counts and the active instances, for a scaler. */
+  scaleView(): ScaleView {
+    const instances: Array<{ id: string; inFlight: number; lastUsedAt: number }> = [];
+    for (const s of this.slots) if (!s.retiring) instances.push({ id: s.instance.id, inFlight: s.inFlight, lastUsedAt: s.lastUsedAt });
+    return {
+      active: instances.length,
+      starting: this.starting,
+      draining: this.slots.length - instances.length,
+      inFlight: this.inFlight,
+      queued: this.waiters.length,
+      instances,
+    };
+  }
+
+  private activeCount(): number {
+    let n = 0;
+    for (const s of this.slots) if (!s.retiring) n++;
+    return n;
+  }
+
+  /** Tells the scaler the new in-flight + queued level. */
+  private changed(): void {
+    this.deps.scaler?.observe(this, this.deps.clock.now(), this.inFlight + this.waiters.length);
+  }
+
   private pick(): Slot | undefined {
     let best: Slot | undefined;
     const limit = this.config.concurrency;
@@ -214,6 +265,7 @@ export class VersionPool {
     slot.inFlight++;
     slot.served++;
     this.inFlight++;
+    this.changed();
     let released = false;
     return {
       instance: slot.instance,
@@ -224,6 +276,7 @@ export class VersionPool {
         released = true;
         slot.inFlight--;
         this.inFlight--;
+        this.changed();
         slot.lastUsedAt = this.deps.clock.now();
         if (slot.instance.deathReason() !== null) this.remove(slot, slot.instance.deathReason() ?? 'dead');
         else if (slot.retiring && slot.inFlight === 0) this.remove(slot, 'retired');
@@ -235,6 +288,10 @@ export class VersionPool {
 
   /** Starts what the queue needs: ceil(demand / target) instances in all. */
   private scaleForDemand(): void {
+    if (this.deps.scaler) {
+      this.deps.scaler.demand(this);
+      return;
+    }
     const demand = this.inFlight + this.waiters.length;
     this.ensureInstances(Math.ceil(demand / Math.max(1, this.config.targetConcurrency)));
   }
@@ -266,6 +323,7 @@ export class VersionPool {
             w.timer.cancel();
             w.reject(error);
           }
+          this.changed();
         }
       },
     );
@@ -277,6 +335,7 @@ export class VersionPool {
       if (!slot) break;
       const waiter = this.waiters.shift() as Waiter;
       waiter.timer.cancel();
+      // The lease reports the level; taking the waiter off first keeps it unchanged.
       waiter.resolve(this.lease(slot, slot === fresh));
     }
     if (this.waiters.length > 0) this.scaleForDemand();
