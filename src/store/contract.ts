@@ -129,6 +129,29 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       assert.equal((await store.functions.deploy(deployInput('two', 'again'))).version.version, 1);
     });
 
+    it('keeps a live scale override per function; a new version or delete clears it', async () => {
+      assert.equal(await store.functions.setScale('nope', { maxInstances: 3 }, 1), false);
+      await store.functions.deploy(deployInput('s', 'A'));
+      assert.equal(await store.functions.getScale('s'), null);
+      assert.equal(await store.functions.setScale('s', { maxInstances: 3, minInstances: 1 }, 2), true);
+      assert.deepEqual(await store.functions.getScale('s'), { maxInstances: 3, minInstances: 1 });
+      await store.functions.setScale('s', { targetConcurrency: 4 }, 3);
+      assert.deepEqual(await store.functions.getScale('s'), { targetConcurrency: 4 }, 'replaced, not merged');
+      // An identical deploy creates nothing and keeps the override…
+      assert.equal((await store.functions.deploy(deployInput('s', 'A'))).created, false);
+      assert.deepEqual(await store.functions.getScale('s'), { targetConcurrency: 4 });
+      // …a new version carries the settings itself and clears it.
+      await store.functions.deploy(deployInput('s', 'B'));
+      assert.equal(await store.functions.getScale('s'), null);
+      await store.functions.setScale('s', { maxInstances: 2 }, 4);
+      await store.functions.setScale('s', {}, 5);
+      assert.equal(await store.functions.getScale('s'), null, '{} clears');
+      await store.functions.setScale('s', { maxInstances: 2 }, 6);
+      await store.functions.delete('s');
+      await store.functions.deploy(deployInput('s', 'C'));
+      assert.equal(await store.functions.getScale('s'), null, 'a deleted function leaves no override behind');
+    });
+
     it('stores invocation records whole and ignores a repeated id', async () => {
       const record = sampleRecord('01a', { errorName: 'TypeError', logsTruncated: true, coldStart: true, initMs: 2.5 });
       await store.invocations.insertMany([record]);

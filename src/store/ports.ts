@@ -24,10 +24,18 @@ export interface DeployOutcome {
   readonly created: boolean;
 }
 
+/**
+ * Scaling settings changed live (`nimbus scale`, PATCH …/scale) without a new version:
+ * applied on top of the current version's config. Fields left out keep the version's.
+ */
+export type ScaleOverride = Partial<Pick<FunctionConfig, 'concurrency' | 'targetConcurrency' | 'minInstances' | 'maxInstances' | 'idleTimeoutMs'>>;
+
 export interface FunctionRepo {
   /**
    * Atomically creates the next version and makes it current — unless `hash` equals
    * the current version's, in which case nothing changes. Safe under concurrent deploys.
+   * Creating a version clears the scale override: the deployer starts the new config
+   * from the effective one, so the live settings are carried into the version.
    */
   deploy(input: DeployInput): Promise<DeployOutcome>;
   get(name: string): Promise<FunctionInfo | null>;
@@ -36,8 +44,12 @@ export interface FunctionRepo {
   /** Newest first. */
   listVersions(name: string): Promise<FunctionVersion[]>;
   getCode(codeHash: string): Promise<string | null>;
-  /** Removes the function, its versions, and code no other version uses. */
+  /** Removes the function, its versions, its scale override, and code no other version uses. */
   delete(name: string): Promise<boolean>;
+  /** The function's live scale override; null when there is none. */
+  getScale(name: string): Promise<ScaleOverride | null>;
+  /** Replaces the override (null or {} clears it). false when the function does not exist. */
+  setScale(name: string, override: ScaleOverride | null, now: number): Promise<boolean>;
 }
 
 export interface InvocationQuery {

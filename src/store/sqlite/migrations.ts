@@ -103,4 +103,12 @@ export const MIGRATIONS: readonly string[] = [
     updated_at INTEGER NOT NULL
   );
   `,
+  // 3: live scale settings (nimbus scale), on top of the current version's config.
+  `
+  CREATE TABLE scale_overrides (
+    function_name TEXT PRIMARY KEY REFERENCES functions(name) ON DELETE CASCADE,
+    settings TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  `,
 ];

@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { NimbusError } from '../../core/errors.ts';
 import type { FunctionInfo, FunctionVersion, InvocationRecord } from '../../core/types.ts';
-import type { DeployInput, DeployOutcome, FunctionRepo, InvocationQuery, InvocationRepo, Store } from '../ports.ts';
+import type { DeployInput, DeployOutcome, FunctionRepo, InvocationQuery, InvocationRepo, ScaleOverride, Store } from '../ports.ts';
 import { MIGRATIONS } from './migrations.ts';
 import { queueRepo } from './queue-store.ts';
 import { asyncPolicyRepo, topicRepo, triggerRepo } from './trigger-store.ts';
@@ -103,6 +103,11 @@ function functionRepo(db: Database.Database): FunctionRepo {
   const deleteFn = db.prepare('DELETE FROM functions WHERE name = ?');
   const deleteVersions = db.prepare('DELETE FROM versions WHERE function_name = ?');
   const deleteOrphanCode = db.prepare('DELETE FROM code WHERE hash NOT IN (SELECT code_hash FROM versions)');
+  const getScale = db.prepare('SELECT settings FROM scale_overrides WHERE function_name = ?');
+  const putScale = db.prepare(
+    'INSERT INTO scale_overrides (function_name, settings, updated_at) VALUES (?, ?, ?) ON CONFLICT(function_name) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at',
+  );
+  const deleteScale = db.prepare('DELETE FROM scale_overrides WHERE function_name = ?');
 
   const deployTx = db.transaction((input: DeployInput): DeployOutcome => {
     const current = currentHash.get(input.name) as { hash: string; current_version: number } | undefined;
@@ -113,10 +118,12 @@ function functionRepo(db: Database.Database): FunctionRepo {
     insertCode.run(input.codeHash, input.code, Buffer.byteLength(input.code));
     insertFn.run(input.name, next, input.now, input.now);
     insertVer.run(input.name, next, input.hash, input.codeHash, JSON.stringify(input.config), JSON.stringify(input.exports), input.now);
+    deleteScale.run(input.name);
     return { version: toVersion(getVer.get(input.name, next) as Row), created: true };
   });
 
   const deleteTx = db.transaction((name: string): boolean => {
+    deleteScale.run(name);
     deleteVersions.run(name);
     const changed = deleteFn.run(name).changes > 0;
     deleteOrphanCode.run();
@@ -147,6 +154,16 @@ function functionRepo(db: Database.Database): FunctionRepo {
     },
     async delete(name) {
       return deleteTx.immediate(name);
+    },
+    async getScale(name) {
+      const row = getScale.get(name) as { settings: string } | undefined;
+      return row ? (JSON.parse(row.settings) as ScaleOverride) : null;
+    },
+    async setScale(name, override, now) {
+      if (!getFn.get(name)) return false;
+      if (override === null || Object.keys(override).length === 0) deleteScale.run(name);
+      else putScale.run(name, JSON.stringify(override), now);
+      return true;
     },
   };
 }
