@@ -1,0 +1,49 @@
+/** Limits the interpreter enforces, with Step Functions' values as defaults. */
+import { StatesError, StatesErrors } from './errors.ts';
+import { jsonBytes } from './json.ts';
+import type { Json } from './types.ts';
+
+export interface AslLimits {
+  /** Largest state input/output, task payload or result, in UTF-8 bytes (SFN: 256 KiB). */
+  readonly maxPayloadBytes: number;
+  /** Largest value one Assign may store, in bytes (SFN: 256 KiB). */
+  readonly maxAssignBytes: number;
+  /** History events per execution before it fails with States.Runtime (SFN: 25 000). */
+  readonly maxHistoryEvents: number;
+  /** Depth of Parallel/Map nesting in a definition. */
+  readonly maxNestingDepth: number;
+  /** Size of the definition text, in bytes (SFN: 1 MiB). */
+  readonly maxDefinitionBytes: number;
+  /** Items a Map state may process (inline Map). */
+  readonly maxMapItems: number;
+}
+
+export const DEFAULT_LIMITS: AslLimits = Object.freeze({
+  maxPayloadBytes: 256 * 1024,
+  maxAssignBytes: 256 * 1024,
+  maxHistoryEvents: 25_000,
+  maxNestingDepth: 10,
+  maxDefinitionBytes: 1024 * 1024,
+  maxMapItems: 40_000,
+});
+
+export function resolveLimits(partial: Partial<AslLimits> | undefined): AslLimits {
+  const limits = { ...DEFAULT_LIMITS, ...(partial ?? {}) };
+  for (const [key, value] of Object.entries(limits)) {
+    if (!Number.isInteger(value) || value <= 0) {
+      throw new TypeError(`limits.${key} must be a positive integer, got ${String(value)}`);
+    }
+  }
+  return Object.freeze(limits);
+}
+
+/** Raises States.DataLimitExceeded when `value` is larger than `max` bytes. */
+export function checkSize(value: Json, max: number, what: string): void {
+  const bytes = jsonBytes(value);
+  if (bytes > max) {
+    throw new StatesError(
+      StatesErrors.DataLimitExceeded,
+      `The ${what} has ${bytes} bytes, more than the limit of ${max} bytes`,
+    );
+  }
+}
