@@ -1,14 +1,29 @@
 /**
  * Which version of each function is current, and its code: read from the store once
  * and then served from memory, so the hot path does no I/O. Deploys and deletes
- * invalidate the entry.
+ * invalidate the entry. The version served carries the effective config: the stored
+ * one with the function's live scale override (`nimbus scale`) on top.
  */
 import type { FunctionVersion } from '../core/types.ts';
-import type { FunctionRepo } from '../store/ports.ts';
+import type { FunctionRepo, ScaleOverride } from '../store/ports.ts';
 
 export interface Deployed {
+  /** The current version with its effective config (scale override applied). */
   readonly version: FunctionVersion;
   readonly code: string;
+  /** The version as stored, without the override. */
+  readonly stored?: FunctionVersion;
+  readonly scale?: ScaleOverride | null;
+}
+
+/**
+ * The version with `override` on top of its config. Its hash is marked so that no deploy
+ * counts as identical to it: a deploy then always reaches the store, which clears the override.
+ */
+export function withScale(version: FunctionVersion, override: ScaleOverride | null | undefined): FunctionVersion {
+  if (!override || Object.keys(override).length === 0) return version;
+  const defined = Object.fromEntries(Object.entries(override).filter(([, v]) => v !== undefined && v !== null));
+  return Object.freeze({ ...version, hash: `${version.hash}+scale`, config: Object.freeze({ ...version.config, ...defined }) });
 }
 
 export class Catalog {
@@ -44,7 +59,17 @@ export class Catalog {
   /** Installs a version as current (after a deploy) without another read. */
   install(version: FunctionVersion, code: string): void {
     this.code.set(version.codeHash, code);
-    this.current.set(version.functionName, { version, code });
+    this.current.set(version.functionName, { version, code, stored: version, scale: null });
+  }
+
+  /** Puts a new live scale override on the current version; returns the new entry (null: no such function). */
+  async applyScale(name: string, override: ScaleOverride | null): Promise<Deployed | null> {
+    const entry = await this.resolve(name);
+    if (!entry) return null;
+    const stored = entry.stored ?? entry.version;
+    const next: Deployed = { version: withScale(stored, override), code: entry.code, stored, scale: override };
+    if (this.current.get(name) === entry) this.current.set(name, next);
+    return next;
   }
 
   forget(name: string): void {
@@ -63,7 +88,8 @@ export class Catalog {
     if (!version) return null;
     const code = await this.functions.getCode(version.codeHash);
     if (code === null) return null;
-    const deployed = { version, code };
+    const scale = await this.functions.getScale(name);
+    const deployed: Deployed = { version: withScale(version, scale), code, stored: version, scale };
     this.code.set(version.codeHash, code);
     this.current.set(name, deployed);
     return deployed;

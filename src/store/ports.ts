@@ -34,8 +34,8 @@ export interface FunctionRepo {
   /**
    * Atomically creates the next version and makes it current — unless `hash` equals
    * the current version's, in which case nothing changes. Safe under concurrent deploys.
-   * Creating a version clears the scale override: the deployer starts the new config
-   * from the effective one, so the live settings are carried into the version.
+   * Every deploy (new version or not) clears the scale override: the deployer starts the
+   * config from the effective one, so live settings not given again carry into the version.
    */
   deploy(input: DeployInput): Promise<DeployOutcome>;
   get(name: string): Promise<FunctionInfo | null>;

@@ -111,6 +111,7 @@ function functionRepo(db: Database.Database): FunctionRepo {
 
   const deployTx = db.transaction((input: DeployInput): DeployOutcome => {
     const current = currentHash.get(input.name) as { hash: string; current_version: number } | undefined;
+    deleteScale.run(input.name);
     if (current && current.hash === input.hash) {
       return { version: toVersion(getVer.get(input.name, current.current_version) as Row), created: false };
     }
@@ -118,7 +119,6 @@ function functionRepo(db: Database.Database): FunctionRepo {
     insertCode.run(input.codeHash, input.code, Buffer.byteLength(input.code));
     insertFn.run(input.name, next, input.now, input.now);
     insertVer.run(input.name, next, input.hash, input.codeHash, JSON.stringify(input.config), JSON.stringify(input.exports), input.now);
-    deleteScale.run(input.name);
     return { version: toVersion(getVer.get(input.name, next) as Row), created: true };
   });
 
