@@ -113,7 +113,10 @@ function headline(r: ScenarioResult | undefined): string[] {
   const m = r?.metrics[0];
   if (!r || !m) return ['', '', '', '', ''];
   const cell = (t: string) => (m.values[t] ? fmt(m.values[t].median) : 'not measured yet');
-  return [`${m.label} (${m.unit})`, cell(SUBJECT), cell('raw-node'), cell('workerd'), m.values[SUBJECT] ? ratio(m, SUBJECT, r.baseline) : '—'];
+  // The Nimbus column: plain `nimbus`, else the first Nimbus variant (e.g. observability on).
+  const subject = m.values[SUBJECT] ? SUBJECT : (Object.keys(m.values).find((k) => k.startsWith(SUBJECT)) ?? SUBJECT);
+  const base = r.baseline === 'raw-node' ? '' : ` (vs ${label(r, r.baseline)})`;
+  return [`${m.label} (${m.unit})`, cell(subject), cell('raw-node'), cell('workerd'), m.values[subject] ? ratio(m, subject, r.baseline) + base : '—'];
 }
 
 export function render(input: RenderInput): string {

@@ -2,7 +2,7 @@
  * Interleaved load rounds: warm every target up, then for each round run the load against
  * target A, B, C, … in turn, so drift on a shared machine hits every target alike.
  */
-import { load, type LoadRequest } from './load.ts';
+import { load, type LoadRequest, type LoadResult } from './load.ts';
 import type { Memory } from './proc.ts';
 import type { Recorder, TargetInfo } from './results.ts';
 import type { Settings } from './scenario.ts';
@@ -14,6 +14,9 @@ export interface LoadTarget {
   readonly memory?: () => Memory;
   /** Record into metrics with this id prefix / label suffix instead of the run's own. */
   readonly group?: { readonly prefix: string; readonly suffix: string };
+  /** Runs just before / just after each measured round of this target (not for warm-up). */
+  readonly before?: (round: number) => Promise<void>;
+  readonly after?: (round: number, result: LoadResult, startedAt: number) => Promise<void>;
 }
 
 export interface RoundOptions {
@@ -40,6 +43,8 @@ export async function interleavedLoad(s: Settings, rec: Recorder, targets: reado
   for (let round = 1; round <= s.rounds; round++) {
     for (const t of targets) {
       const prefix = t.group?.prefix ?? o.prefix ?? '';
+      await t.before?.(round);
+      const startedAt = performance.now();
       const r = await load({ url: t.baseUrl, connections: o.connections, durationSec: s.durationSec, requests: t.requests });
       const failed = r.non2xx + r.errors;
       rec.round(`${prefix}throughput`, t.info.id, r.rps);
@@ -49,6 +54,7 @@ export async function interleavedLoad(s: Settings, rec: Recorder, targets: reado
       s.log(
         `  round ${round}/${s.rounds} ${(t.info.id + (t.group ? ` [${t.group.prefix.replace(/-$/, "")}]` : "")).padEnd(16)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.hist.percentileMs(50).toFixed(2)} ms  p99 ${r.hist.percentileMs(99).toFixed(2)} ms${failed ? `  FAILED ${failed} (${JSON.stringify(r.statusCodes)})` : ''}`,
       );
+      await t.after?.(round, r, startedAt);
     }
   }
 }

@@ -1,11 +1,13 @@
 /** Every scenario, in the order `npm run bench` runs them and RESULTS.md lists them. */
 import type { Scenario } from '../lib/scenario.ts';
+import { asyncThroughput } from './async-throughput.ts';
 import { burstFromZero } from './burst.ts';
 import { coldStart } from './cold-start.ts';
 import { cpuBound } from './cpu-bound.ts';
 import { jsonEcho } from './json-echo.ts';
 import { manyFunctions } from './many-functions.ts';
+import { observability } from './observability.ts';
 import { warmHello } from './warm-hello.ts';
 import { workflow } from './workflow.ts';
 
-export const scenarios: readonly Scenario[] = [warmHello, jsonEcho, cpuBound, coldStart, burstFromZero, manyFunctions, workflow];
+export const scenarios: readonly Scenario[] = [warmHello, jsonEcho, cpuBound, coldStart, burstFromZero, manyFunctions, asyncThroughput, workflow, observability];
