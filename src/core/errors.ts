@@ -20,6 +20,8 @@ export const ERRORS = {
   NIMBUS_ERR_FUNCTION_NOT_FOUND: { status: 404, title: 'No such function', retryable: false },
   NIMBUS_ERR_VERSION_NOT_FOUND: { status: 404, title: 'No such function version', retryable: false },
   NIMBUS_ERR_INVOCATION_NOT_FOUND: { status: 404, title: 'No such invocation', retryable: false },
+  NIMBUS_ERR_TOPIC_NOT_FOUND: { status: 404, title: 'No such topic', retryable: false },
+  NIMBUS_ERR_TRIGGER_NOT_FOUND: { status: 404, title: 'No such trigger', retryable: false },
   NIMBUS_ERR_METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed on this route', retryable: false },
   NIMBUS_ERR_CONFLICT: { status: 409, title: 'The resource changed concurrently', retryable: true },
   NIMBUS_ERR_PAYLOAD_TOO_LARGE: { status: 413, title: 'The payload exceeds the limit', retryable: false },

@@ -1,0 +1,364 @@
+/**
+ * The async queue consumer: claims due items within each function's capacity, invokes
+ * them through the dispatcher (same id every attempt, attempt number counted), and acts
+ * on the policy's decision: done (+ onSuccess), retry with backoff, put back on a
+ * throttle (no attempt counted), or dead-letter (+ onFailure). Destinations are enqueued
+ * in the same transaction as the outcome; webhooks are queue items of their own, so they
+ * are retried and survive restarts like everything else.
+ *
+ * Woken on every enqueue and completion, and by a timer at the next due time (Clock).
+ * At start it recovers items a previous process left running (they run again: at least
+ * once). The decisions are policy.ts's pure functions; this file only acts on them.
+ */
+import type { Clock, TimerHandle } from '../../core/clock.ts';
+import type { NimbusError } from '../../core/errors.ts';
+import { newId } from '../../core/ids.ts';
+import { toJson, toStructured, type CloudEvent } from '../../triggers/events/cloudevents.ts';
+import type { EnqueueInput, QueueError, QueueItem, QueueRepo } from '../../store/queue-ports.ts';
+import { WEBHOOK_TARGET } from '../../store/queue-ports.ts';
+import type { InvokeOutcome, InvokeRequest } from '../dispatcher.ts';
+import { slotsToClaim, type CapacityLimits } from './capacity.ts';
+import { destinationEvent, type Condition } from './destination-event.ts';
+import { decideAfterAttempt, decideAfterThrottle, decideBeforeAttempt, validateAsyncPolicy, type AsyncPolicy, type Destination } from './policy.ts';
+
+export interface FunctionLimits extends CapacityLimits {
+  readonly timeoutMs: number;
+}
+
+/** Webhook deliveries: a fixed policy. */
+export const WEBHOOK_POLICY: AsyncPolicy = validateAsyncPolicy({ maxAttempts: 6, initialDelayMs: 1_000, maxDelayMs: 60_000, maxEventAgeMs: 86_400_000 });
+export const WEBHOOK_TIMEOUT_MS = 10_000;
+
+export interface WebhookRequest {
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+export interface ConsumerDeps {
+  readonly clock: Clock;
+  readonly queue: QueueRepo;
+  readonly invoke: (req: InvokeRequest) => Promise<InvokeOutcome>;
+  /** The function's capacity and timeout, or null when it does not exist. */
+  readonly limits: (functionName: string) => Promise<FunctionLimits | null>;
+  /** What the function runs (and waits for) right now, from every trigger. */
+  readonly inFlight: (functionName: string) => number;
+  readonly policy: (functionName: string) => Promise<AsyncPolicy>;
+  /** Deliveries of events to a topic's subscriptions (empty when the topic is gone). */
+  readonly topicDeliveries: (topic: string, events: readonly CloudEvent[]) => Promise<EnqueueInput[]>;
+  /** POSTs a webhook; resolves with the HTTP status, rejects on a network error. */
+  readonly webhook: (request: WebhookRequest, timeoutMs: number) => Promise<number>;
+  readonly random?: () => number;
+  readonly onError?: (error: unknown, what: string) => void;
+  /** Observes each attempt as it starts (benchmarks, metrics). */
+  readonly onStart?: (item: QueueItem, now: number) => void;
+}
+
+export interface ConsumerOptions {
+  /** Items running at once across all functions. */
+  readonly maxConcurrent: number;
+  /** Items claimed per function per pass. */
+  readonly batchMax: number;
+  /** Webhook deliveries at once. */
+  readonly webhookConcurrency: number;
+  /** Lease = the function's timeout + this. */
+  readonly leaseMarginMs: number;
+  /** Longest sleep between passes (a safety net; enqueues wake the consumer at once). */
+  readonly pollMs: number;
+  /** Re-check interval while due items wait for capacity held by other triggers. */
+  readonly blockedPollMs: number;
+  /** Idempotency keys are remembered this long. */
+  readonly idempotencyTtlMs: number;
+}
+
+export const DEFAULT_CONSUMER_OPTIONS: ConsumerOptions = {
+  maxConcurrent: 1000,
+  batchMax: 256,
+  webhookConcurrency: 16,
+  leaseMarginMs: 60_000,
+  pollMs: 5_000,
+  blockedPollMs: 100,
+  idempotencyTtlMs: 86_400_000,
+};
+
+const THROTTLES = new Set(['NIMBUS_ERR_THROTTLED', 'NIMBUS_ERR_QUEUE_TIMEOUT']);
+
+export class AsyncConsumer {
+  private readonly options: ConsumerOptions;
+  private readonly random: () => number;
+  private readonly running = new Map<string, number>();
+  private total = 0;
+  private timer: TimerHandle | null = null;
+  private timerAt = Infinity;
+  private pumping = false;
+  private again = false;
+  private started = false;
+  private stopped = false;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly deps: ConsumerDeps,
+    options: Partial<ConsumerOptions> = {},
+  ) {
+    this.options = { ...DEFAULT_CONSUMER_OPTIONS, ...options };
+    this.random = deps.random ?? Math.random;
+  }
+
+  /** Recovers what a previous process left running, then starts consuming. */
+  async start(): Promise<number> {
+    const recovered = await this.deps.queue.recover(this.deps.clock.now());
+    this.started = true;
+    this.wake();
+    return recovered;
+  }
+
+  /** Something was enqueued or finished: run a pass soon. */
+  wake(): void {
+    if (!this.started || this.stopped) return;
+    this.arm(0);
+  }
+
+  /** Items this consumer is running now. */
+  active(): number {
+    return this.total;
+  }
+
+  /** Stops claiming; resolves when running items finish or `timeoutMs` passes (their leases cover the rest). */
+  async stop(timeoutMs: number): Promise<void> {
+    this.stopped = true;
+    this.timer?.cancel();
+    this.timer = null;
+    if (this.total === 0) return;
+    await new Promise<void>((resolve) => {
+      const t = this.deps.clock.setTimer(timeoutMs, resolve, true);
+      this.idleWaiters.push(() => {
+        t.cancel();
+        resolve();
+      });
+    });
+  }
+
+  /** One pass: claim what capacity allows, start it. Exposed for tests. */
+  async pump(): Promise<void> {
+    if (this.pumping) {
+      this.again = true;
+      return;
+    }
+    this.pumping = true;
+    try {
+      do {
+        this.again = false;
+        await this.pass();
+      } while (this.again && !this.stopped);
+    } catch (error) {
+      this.deps.onError?.(error, 'claiming async work');
+    } finally {
+      this.pumping = false;
+    }
+    if (!this.stopped) await this.schedule();
+  }
+
+  private async pass(): Promise<void> {
+    const { queue, clock } = this.deps;
+    const now = clock.now();
+    for (const due of await queue.dueTargets(now)) {
+      if (this.stopped) return;
+      const free = Math.min(this.options.maxConcurrent - this.total, this.options.batchMax, due.count);
+      if (free <= 0) return;
+      const mine = this.running.get(due.target) ?? 0;
+      let slots: number;
+      let leaseMs: number;
+      if (due.kind === 'webhook') {
+        slots = Math.min(free, this.options.webhookConcurrency - mine);
+        leaseMs = WEBHOOK_TIMEOUT_MS + this.options.leaseMarginMs;
+      } else {
+        const limits = await this.deps.limits(due.target);
+        if (limits === null) {
+          // Gone: claim so that each is dead-lettered (function not found), not left forever.
+          slots = free;
+          leaseMs = this.options.leaseMarginMs;
+        } else {
+          const others = Math.max(0, this.deps.inFlight(due.target) - mine);
+          slots = slotsToClaim(limits, others + mine, free);
+          leaseMs = limits.timeoutMs + this.options.leaseMarginMs;
+        }
+      }
+      if (slots <= 0) continue;
+      const items = await queue.claim(due.target, slots, clock.now(), leaseMs);
+      for (const item of items) void this.run(item);
+    }
+  }
+
+  private async schedule(): Promise<void> {
+    const now = this.deps.clock.now();
+    let next: number | null;
+    try {
+      next = await this.deps.queue.nextDueAt();
+    } catch (error) {
+      this.deps.onError?.(error, 'reading the queue');
+      next = null;
+    }
+    let delay = this.options.pollMs;
+    if (next !== null) delay = next <= now ? this.options.blockedPollMs : Math.min(delay, next - now);
+    this.arm(delay);
+  }
+
+  private arm(delayMs: number): void {
+    if (this.stopped) return;
+    const at = this.deps.clock.now() + delayMs;
+    if (this.timer && this.timerAt <= at) return;
+    this.timer?.cancel();
+    this.timerAt = at;
+    this.timer = this.deps.clock.setTimer(delayMs, () => {
+      this.timer = null;
+      this.timerAt = Infinity;
+      void this.pump();
+    });
+  }
+
+  private async run(item: QueueItem): Promise<void> {
+    this.running.set(item.target, (this.running.get(item.target) ?? 0) + 1);
+    this.total++;
+    try {
+      if (item.kind === 'webhook') await this.runWebhook(item);
+      else await this.runInvoke(item);
+    } catch (error) {
+      // A store error: the lease runs out and the item is delivered again.
+      this.deps.onError?.(error, `finishing async item ${item.id}`);
+    } finally {
+      const n = (this.running.get(item.target) ?? 1) - 1;
+      if (n === 0) this.running.delete(item.target);
+      else this.running.set(item.target, n);
+      this.total--;
+      if (this.total === 0) for (const fn of this.idleWaiters.splice(0)) fn();
+      this.wake();
+    }
+  }
+
+  private async runInvoke(item: QueueItem): Promise<void> {
+    const { clock, queue } = this.deps;
+    const policy = await this.deps.policy(item.target);
+    const state = { enqueuedAt: item.enqueuedAt, attempts: item.attempts, throttles: item.throttles };
+    const event = parse(item.payload);
+    const before = decideBeforeAttempt(policy, state, clock.now());
+    if (before.kind === 'dead-letter') {
+      await this.deadLetter(item, 'max-age', item.lastError, before.destination, event);
+      return;
+    }
+    this.deps.onStart?.(item, clock.now());
+    const outcome = await this.deps.invoke({
+      functionName: item.target,
+      trigger: item.trigger,
+      triggerSource: item.source,
+      invocationId: item.id,
+      attempt: item.attempts,
+      input: { kind: 'event', event },
+      requestBytes: Buffer.byteLength(item.payload),
+    });
+    const now = clock.now();
+    if (outcome.ok) {
+      const decision = decideAfterAttempt(policy, state, { ok: true }, now, this.random);
+      const destination = decision.kind === 'done' ? decision.destination : null;
+      const followUps = destination ? await this.destinationInputs(destination, item, 'success', null, event, outcome.value ?? null) : [];
+      await queue.complete(item.id, item.attempts, now, followUps);
+      return;
+    }
+    const error = outcome.error;
+    if (THROTTLES.has(error.code)) {
+      const d = decideAfterThrottle(policy, state, now, this.random, (error.retryAfterSeconds ?? 0) * 1000);
+      await queue.release(item.id, item.attempts, d.at, now, true);
+      return;
+    }
+    if (error.code === 'NIMBUS_ERR_SHUTTING_DOWN') {
+      await queue.release(item.id, item.attempts, now, now, false);
+      return;
+    }
+    const failure = queueError(error);
+    const d = decideAfterAttempt(policy, state, { ok: false, errorCode: error.code }, now, this.random);
+    if (d.kind === 'retry') await queue.retry(item.id, item.attempts, d.at, failure, now);
+    else if (d.kind === 'dead-letter') await this.deadLetter(item, d.reason, failure, d.destination, event);
+  }
+
+  private async deadLetter(item: QueueItem, reason: string, error: QueueError | null, destination: Destination | null, event: unknown): Promise<void> {
+    const now = this.deps.clock.now();
+    const followUps = destination ? await this.destinationInputs(destination, item, 'failure', reason, event, error) : [];
+    await this.deps.queue.deadLetter(item.id, item.attempts, reason, error, now, followUps);
+  }
+
+  private async destinationInputs(
+    destination: Destination,
+    item: QueueItem,
+    condition: Condition,
+    reason: string | null,
+    request: unknown,
+    response: unknown,
+  ): Promise<EnqueueInput[]> {
+    const now = this.deps.clock.now();
+    const ce = destinationEvent({ invocationId: item.id, functionName: item.target, condition, reason, attempts: item.attempts, request, response, now });
+    // Keyed by the item and its age origin: one delivery per outcome, a redrive gets its own.
+    const idempotencyKey = `dest:${item.id}:${item.enqueuedAt}:${condition}`;
+    const source = `destination:${item.target}:${condition}`;
+    try {
+      switch (destination.kind) {
+        case 'function':
+          return [{ id: newId(now), kind: 'invoke', target: destination.name, trigger: 'async', source, payload: JSON.stringify(toJson(ce)), idempotencyKey }];
+        case 'topic':
+          return await this.deps.topicDeliveries(destination.name, [ce]);
+        case 'webhook': {
+          const { headers, body } = toStructured(ce);
+          const payload = JSON.stringify({ url: destination.url, headers, body } satisfies WebhookRequest);
+          return [{ id: newId(now), kind: 'webhook', target: WEBHOOK_TARGET, trigger: 'async', source, payload, idempotencyKey }];
+        }
+      }
+    } catch (error) {
+      this.deps.onError?.(error, `${condition} destination of ${item.id}`);
+      return [];
+    }
+  }
+
+  private async runWebhook(item: QueueItem): Promise<void> {
+    const { clock, queue } = this.deps;
+    const state = { enqueuedAt: item.enqueuedAt, attempts: item.attempts, throttles: item.throttles };
+    const before = decideBeforeAttempt(WEBHOOK_POLICY, state, clock.now());
+    if (before.kind === 'dead-letter') {
+      await queue.deadLetter(item.id, item.attempts, 'max-age', item.lastError, clock.now());
+      return;
+    }
+    const request = parse(item.payload) as WebhookRequest;
+    this.deps.onStart?.(item, clock.now());
+    let failure: QueueError | null = null;
+    let retryable = true;
+    try {
+      const status = await this.deps.webhook(request, WEBHOOK_TIMEOUT_MS);
+      if (status < 200 || status > 299) {
+        failure = { code: `HTTP_${status}`, message: `${request.url} answered ${status}` };
+        // A client error other than timeout/too-many is the receiver saying no: retrying will not help.
+        retryable = !(status >= 400 && status < 500 && status !== 408 && status !== 429);
+      }
+    } catch (error) {
+      failure = { code: 'NIMBUS_ERR_UPSTREAM', message: `${request.url}: ${(error as Error)?.message ?? String(error)}` };
+    }
+    const now = clock.now();
+    if (failure === null) {
+      await queue.complete(item.id, item.attempts, now);
+      return;
+    }
+    const d = decideAfterAttempt(WEBHOOK_POLICY, state, { ok: false, errorCode: failure.code, retryable }, now, this.random);
+    if (d.kind === 'retry') await queue.retry(item.id, item.attempts, d.at, failure, now);
+    else if (d.kind === 'dead-letter') await queue.deadLetter(item.id, item.attempts, d.reason, failure, now);
+  }
+}
+
+function parse(payload: string): unknown {
+  try {
+    return JSON.parse(payload);
+  } catch {
+    return payload;
+  }
+}
+
+function queueError(error: NimbusError): QueueError {
+  const name = error.extra.errorName as string | undefined;
+  const message = (error.extra.errorMessage as string | undefined) ?? error.message;
+  return { code: error.code, message: name ? `${name}: ${message}` : message };
+}

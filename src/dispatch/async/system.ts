@@ -1,0 +1,152 @@
+/**
+ * The asynchronous side of the platform, wired from ports: the queue consumer, the cron
+ * runner, the event bus, policies and trigger management, plus submit() used by the API.
+ * server/platform.ts builds one and hands it the concrete store and dispatcher.
+ */
+import type { Clock } from '../../core/clock.ts';
+import { NimbusError } from '../../core/errors.ts';
+import { newId } from '../../core/ids.ts';
+import type { Store } from '../../store/ports.ts';
+import type { QueueTrigger } from '../../store/queue-ports.ts';
+import { CronRunner } from '../../triggers/cron/runner.ts';
+import { EventBus } from '../../triggers/events/bus.ts';
+import { TriggerService } from '../../triggers/service.ts';
+import type { Catalog } from '../catalog.ts';
+import type { InvokeOutcome, InvokeRequest } from '../dispatcher.ts';
+import { AsyncConsumer, type ConsumerDeps, type ConsumerOptions, type WebhookRequest } from './consumer.ts';
+import { DEFAULT_IDEMPOTENCY_TTL_MS } from './idempotency.ts';
+import { PolicyBook } from './policies.ts';
+
+export interface AsyncSystemDeps {
+  readonly clock: Clock;
+  readonly store: Store;
+  readonly catalog: Catalog;
+  readonly invoke: (req: InvokeRequest) => Promise<InvokeOutcome>;
+  /** In-flight plus waiting invocations of a function, from the pools. */
+  readonly inFlight: (functionName: string) => number;
+  readonly webhook?: ConsumerDeps['webhook'];
+  readonly onError?: (error: unknown, what: string) => void;
+  readonly onStart?: ConsumerDeps['onStart'];
+  readonly random?: () => number;
+  readonly consumer?: Partial<ConsumerOptions>;
+  readonly idempotencyTtlMs?: number;
+  /** How long succeeded items (their status) are kept; default 24 h. */
+  readonly retentionMs?: number;
+}
+
+export interface SubmitOptions {
+  readonly idempotencyKey?: string | null;
+  readonly trigger?: QueueTrigger;
+  readonly source?: string;
+}
+
+/** POSTs with Node's fetch, bounded in time; no redirects followed. */
+export async function fetchWebhook(request: WebhookRequest, timeoutMs: number): Promise<number> {
+  const res = await fetch(request.url, {
+    method: 'POST',
+    headers: request.headers,
+    body: request.body,
+    redirect: 'manual',
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  await res.arrayBuffer().catch(() => undefined);
+  return res.status;
+}
+
+export class AsyncSystem {
+  readonly consumer: AsyncConsumer;
+  readonly cron: CronRunner;
+  readonly bus: EventBus;
+  readonly policies: PolicyBook;
+  readonly triggers: TriggerService;
+  readonly idempotencyTtlMs: number;
+  private pruneTimer: { cancel(): void } | null = null;
+
+  constructor(private readonly deps: AsyncSystemDeps) {
+    const { clock, store } = deps;
+    this.idempotencyTtlMs = deps.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
+    this.policies = new PolicyBook(store.asyncPolicies);
+    const wake = () => this.consumer.wake();
+    this.bus = new EventBus({ clock, topics: store.topics, triggers: store.triggers, queue: store.queue, idempotencyTtlMs: this.idempotencyTtlMs, onEnqueued: wake });
+    this.consumer = new AsyncConsumer(
+      {
+        clock,
+        queue: store.queue,
+        invoke: deps.invoke,
+        limits: async (name) => {
+          const d = deps.catalog.peek(name) ?? (await deps.catalog.resolve(name));
+          if (!d) return null;
+          const c = d.version.config;
+          return { maxInstances: c.maxInstances, concurrency: c.concurrency, timeoutMs: c.timeoutMs };
+        },
+        inFlight: deps.inFlight,
+        policy: (name) => this.policies.get(name),
+        topicDeliveries: (topic, events) => this.bus.deliveries(topic, events),
+        webhook: deps.webhook ?? fetchWebhook,
+        random: deps.random,
+        onError: deps.onError,
+        onStart: deps.onStart,
+      },
+      { idempotencyTtlMs: this.idempotencyTtlMs, ...deps.consumer },
+    );
+    this.cron = new CronRunner({ clock, triggers: store.triggers, queue: store.queue, idempotencyTtlMs: this.idempotencyTtlMs, onEnqueued: wake, onError: deps.onError });
+    this.triggers = new TriggerService({ clock, functions: store.functions, triggers: store.triggers, topics: store.topics, cron: this.cron });
+  }
+
+  /** Recovers and starts consuming, then starts the timers. Returns how many items were recovered. */
+  async start(): Promise<number> {
+    const recovered = await this.consumer.start();
+    await this.cron.start();
+    this.schedulePrune();
+    return recovered;
+  }
+
+  /** Stops timers and claiming; waits up to `timeoutMs` for running items. */
+  async stop(timeoutMs: number): Promise<void> {
+    this.pruneTimer?.cancel();
+    this.cron.stop();
+    await this.consumer.stop(timeoutMs);
+  }
+
+  /** Persists an async invocation (the 202 comes after this resolves). */
+  async submit(functionName: string, event: unknown, options: SubmitOptions = {}): Promise<{ id: string; created: boolean }> {
+    const { clock, catalog, store } = this.deps;
+    const deployed = catalog.peek(functionName) ?? (await catalog.resolve(functionName));
+    if (!deployed) {
+      throw new NimbusError('NIMBUS_ERR_FUNCTION_NOT_FOUND', `function "${functionName}" does not exist; \`nimbus ls\` lists the deployed ones`);
+    }
+    const now = clock.now();
+    const [outcome] = await store.queue.enqueue(
+      [
+        {
+          id: newId(now),
+          kind: 'invoke',
+          target: functionName,
+          trigger: options.trigger ?? 'async',
+          source: options.source ?? 'POST /api/v1/functions/{name}/invoke',
+          payload: JSON.stringify(event ?? null),
+          idempotencyKey: options.idempotencyKey ?? null,
+        },
+      ],
+      now,
+      this.idempotencyTtlMs,
+    );
+    if (outcome.created) this.consumer.wake();
+    return outcome;
+  }
+
+  /** A function was deleted: its triggers and policy go (queued items dead-letter as not found). */
+  async forgetFunction(functionName: string): Promise<void> {
+    await this.triggers.removeForFunction(functionName);
+    await this.policies.delete(functionName);
+  }
+
+  private schedulePrune(): void {
+    const retention = this.deps.retentionMs ?? this.idempotencyTtlMs;
+    const every = Math.min(3_600_000, Math.max(60_000, Math.floor(retention / 4)));
+    this.pruneTimer = this.deps.clock.setTimer(every, () => {
+      this.deps.store.queue.prune(this.deps.clock.now() - retention).catch((e) => this.deps.onError?.(e, 'pruning the queue'));
+      this.schedulePrune();
+    });
+  }
+}

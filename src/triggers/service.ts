@@ -1,0 +1,86 @@
+/**
+ * Trigger management used by the API and by deploys: checks the function exists
+ * (a trigger or subscription for a missing function is refused), creates the topic of a
+ * subscription if needed, stores, and tells the cron runner.
+ */
+import type { Clock } from '../core/clock.ts';
+import { NimbusError } from '../core/errors.ts';
+import { newId } from '../core/ids.ts';
+import type { FunctionRepo } from '../store/ports.ts';
+import type { TopicRepo, TriggerInput, TriggerOrigin, TriggerRecord, TriggerRepo } from '../store/queue-ports.ts';
+import type { CronRunner } from './cron/runner.ts';
+import { validateTrigger, type TriggerDefinition } from './definition.ts';
+
+export interface TriggerServiceDeps {
+  readonly clock: Clock;
+  readonly functions: FunctionRepo;
+  readonly triggers: TriggerRepo;
+  readonly topics: TopicRepo;
+  readonly cron: CronRunner;
+}
+
+export function triggerNotFound(id: string): NimbusError {
+  return new NimbusError('NIMBUS_ERR_TRIGGER_NOT_FOUND', `no trigger ${id}; \`nimbus triggers ls\` lists them`);
+}
+
+export class TriggerService {
+  constructor(private readonly deps: TriggerServiceDeps) {}
+
+  private async mustHaveFunction(name: string): Promise<void> {
+    if (!(await this.deps.functions.get(name))) {
+      throw new NimbusError('NIMBUS_ERR_FUNCTION_NOT_FOUND', `function "${name}" does not exist; deploy it before adding triggers to it`, {
+        extra: { field: 'function' },
+      });
+    }
+  }
+
+  private input(functionName: string, def: TriggerDefinition, origin: TriggerOrigin): TriggerInput {
+    const now = this.deps.clock.now();
+    const common = { id: newId(now), functionName, origin, createdAt: now };
+    return def.kind === 'timer'
+      ? { ...common, kind: 'timer', schedule: def.schedule, timezone: def.timezone, missed: def.missed, input: def.input }
+      : { ...common, kind: 'event', topic: def.topic, filter: def.filter };
+  }
+
+  private async ensureTopics(defs: readonly TriggerDefinition[]): Promise<void> {
+    for (const d of defs) if (d.kind === 'event') await this.deps.topics.create(d.topic, this.deps.clock.now());
+  }
+
+  /** Validates and creates one trigger (API). */
+  async create(functionName: string, body: unknown): Promise<TriggerRecord> {
+    const def = validateTrigger(body);
+    await this.mustHaveFunction(functionName);
+    await this.ensureTopics([def]);
+    const record = await this.deps.triggers.create(this.input(functionName, def, 'api'));
+    if (record.kind === 'timer') await this.deps.cron.reload();
+    return record;
+  }
+
+  async remove(id: string): Promise<void> {
+    const existing = await this.deps.triggers.get(id);
+    if (!existing || !(await this.deps.triggers.delete(id))) throw triggerNotFound(id);
+    if (existing.kind === 'timer') await this.deps.cron.reload();
+  }
+
+  /** Validates a deploy's `triggers` list without storing anything (before the deploy). */
+  validateDeclared(list: unknown): TriggerDefinition[] {
+    if (!Array.isArray(list)) throw new NimbusError('NIMBUS_ERR_VALIDATION', 'triggers: must be an array of triggers', { extra: { field: 'triggers' } });
+    if (list.length > 100) throw new NimbusError('NIMBUS_ERR_VALIDATION', 'triggers: at most 100 per function', { extra: { field: 'triggers' } });
+    return list.map((t, i) => validateTrigger(t, `triggers[${i}]`));
+  }
+
+  /** Replaces the function's deploy-declared triggers (API-created ones stay). */
+  async applyDeclared(functionName: string, defs: readonly TriggerDefinition[]): Promise<TriggerRecord[]> {
+    await this.ensureTopics(defs);
+    const records = await this.deps.triggers.replaceDeclared(functionName, defs.map((d) => this.input(functionName, d, 'deploy')));
+    await this.deps.cron.reload();
+    return records;
+  }
+
+  /** The function was deleted: its triggers go with it. */
+  async removeForFunction(functionName: string): Promise<number> {
+    const n = await this.deps.triggers.deleteForFunction(functionName);
+    if (n > 0) await this.deps.cron.reload();
+    return n;
+  }
+}
