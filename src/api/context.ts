@@ -1,4 +1,5 @@
 /** What the API handlers need from the platform; wired in server/. */
+import type { Autoscaler } from '../autoscaler/actuator.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Deployer } from '../deploy/deployer.ts';
 import type { Catalog } from '../dispatch/catalog.ts';
@@ -15,6 +16,8 @@ export interface ApiDeps {
   readonly dispatcher: Dispatcher;
   readonly pools: PoolRegistry;
   readonly recorder: Recorder;
+  /** Decisions and settings for /functions/{name}/scale; absent when the platform runs without one. */
+  readonly autoscaler?: Autoscaler;
   readonly payloadLimitBytes: number;
   /** Base URL clients reach the gateway at, e.g. http://127.0.0.1:8080 */
   readonly publicUrl: () => string;

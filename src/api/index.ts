@@ -8,6 +8,7 @@ import type { ApiDeps } from './context.ts';
 import { functionRoutes } from './functions.ts';
 import { invocationRoutes } from './invocations.ts';
 import { OPENAPI } from './openapi.ts';
+import { scaleRoutes } from './scale.ts';
 import { Router, type ApiRequest, type RouteDef } from './router.ts';
 
 export interface ApiOptions {
@@ -27,6 +28,7 @@ export function apiRoutes(deps: ApiDeps, extra: readonly RouteDef[] = []): Route
       handler: async () => ({ status: 200, body: OPENAPI }),
     },
     ...functionRoutes(deps),
+    ...scaleRoutes(deps),
     ...invocationRoutes(deps),
     ...extra,
   ];

@@ -99,6 +99,26 @@ export const OPENAPI = {
         },
       },
     },
+    '/api/v1/functions/{name}/scale': {
+      get: {
+        operationId: 'getFunctionScale',
+        summary: 'Scaling now: current, desired and ready instances, in flight, queued, and the last decisions with why (stable vs panic, which bound set the count).',
+        parameters: [nameParam],
+        responses: { '200': json('The scale status.', 'ScaleStatus'), '404': problem('No such function.'), ...common },
+      },
+      patch: {
+        operationId: 'updateFunctionScale',
+        summary: 'Change min/max instances, target and hard concurrency, or the idle period live, without a new version. Applied to the running pool at once; the next deploy keeps them.',
+        parameters: [nameParam],
+        requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/ScaleRequest' } } } },
+        responses: {
+          '200': json('The scale status after the change.', 'ScaleStatus'),
+          '400': problem('Invalid settings, e.g. targetConcurrency above concurrency or minInstances above maxInstances (NIMBUS_ERR_VALIDATION, names the field).'),
+          '404': problem('No such function.'),
+          ...common,
+        },
+      },
+    },
     '/api/v1/functions/{name}/invoke': {
       post: {
         operationId: 'invokeFunction',

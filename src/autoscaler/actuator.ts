@@ -11,7 +11,7 @@
  */
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { FunctionConfig } from '../core/types.ts';
-import type { Capacity } from '../pool/capacity.ts';
+import type { Capacity, CapacityUsage } from '../pool/capacity.ts';
 import type { PoolScaler, ScaleView } from '../pool/scaler.ts';
 import type { VersionPool } from '../pool/version-pool.ts';
 import { decide, type ScaleDecision } from './decider.ts';
@@ -181,6 +181,11 @@ export class Autoscaler implements PoolScaler {
   /** The latest decision and the last ones that changed something, newest first. */
   decisionsFor(functionName: string): { latest: ScaleEvent | null; recent: ScaleEvent[] } {
     return { latest: this.latest.get(functionName) ?? null, recent: [...(this.history.get(functionName) ?? [])].reverse() };
+  }
+
+  /** Platform-wide instances and memory in use against their caps; null without a Capacity. */
+  capacityUsage(): CapacityUsage | null {
+    return this.options.capacity?.usage() ?? null;
   }
 
   /** The settings the decider uses for a pool (platform caps applied), or null if none valid. */

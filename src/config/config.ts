@@ -23,6 +23,8 @@ export interface Config {
   readonly defaultMemoryMb: number;
   readonly defaultTimeoutMs: number;
   readonly defaultIdleTimeoutMs: number;
+  readonly scaleStableWindowMs: number;
+  readonly scalePanicWindowMs: number;
 }
 
 type Parser<T> = (raw: string, key: string) => T;
@@ -107,6 +109,8 @@ export const FIELDS: readonly Field<keyof Config>[] = [
   { key: 'defaultMemoryMb', flag: '--default-memory', env: 'NIMBUS_DEFAULT_MEMORY_MB', default: 128, parse: integer(8, 16_384), doc: 'Memory of a function deployed without `--memory`.' },
   { key: 'defaultTimeoutMs', flag: '--default-timeout', env: 'NIMBUS_DEFAULT_TIMEOUT', default: 30_000, parse: durationIn(1, 900_000), doc: 'Timeout of a function deployed without `--timeout`.' },
   { key: 'defaultIdleTimeoutMs', flag: '--default-idle', env: 'NIMBUS_DEFAULT_IDLE', default: 60_000, parse: durationIn(0, 86_400_000), doc: 'How long an idle instance is kept before it is retired (scale to zero).' },
+  { key: 'scaleStableWindowMs', flag: '--scale-window', env: 'NIMBUS_SCALE_WINDOW', default: 60_000, parse: durationIn(1000, 3_600_000), doc: 'Autoscaler stable window: demand is averaged over it, and panic mode lasts this long after its last trigger.' },
+  { key: 'scalePanicWindowMs', flag: '--scale-panic-window', env: 'NIMBUS_SCALE_PANIC_WINDOW', default: 6_000, parse: durationIn(100, 3_600_000), doc: 'Autoscaler panic window: bursts are detected over it (must not exceed the stable window).' },
 ];
 
 /**

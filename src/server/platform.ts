@@ -7,6 +7,8 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createApi } from '../api/index.ts';
+import { Autoscaler } from '../autoscaler/actuator.ts';
+import { DEFAULT_TICK_MS } from '../autoscaler/settings.ts';
 import type { Config } from '../config/config.ts';
 import type { Clock } from '../core/clock.ts';
 import { newId } from '../core/ids.ts';
@@ -56,11 +58,27 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   );
   const catalog = new Catalog(store.functions);
   const outboundFetch = createOutboundFetch({ clock, payloadLimitBytes: config.payloadLimitBytes });
+  const capacity = new Capacity(config.maxTotalInstances, config.memoryBudgetMb);
+  const autoscaler = new Autoscaler({
+    clock,
+    capacity,
+    platform: {
+      maxTotalInstances: config.maxTotalInstances,
+      stableWindowMs: config.scaleStableWindowMs,
+      panicWindowMs: config.scalePanicWindowMs,
+    },
+    onEvent: (e) =>
+      logger.debug(
+        { fn: e.functionName, version: e.version, desired: e.desired, current: e.current, mode: e.mode, boundBy: e.boundBy, limitedBy: e.limitedBy, trigger: e.trigger },
+        e.reason,
+      ),
+  });
   const pools = new PoolRegistry(
     {
       clock,
       runtime,
-      capacity: new Capacity(config.maxTotalInstances, config.memoryBudgetMb),
+      capacity,
+      scaler: autoscaler,
       queueLimit: config.queueLimit,
       newInstanceId: () => newId(clock.now()),
       instanceSpec: (version, instanceId) => ({
@@ -80,7 +98,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       },
     },
     clock,
-    1000,
+    DEFAULT_TICK_MS,
     config.drainTimeoutMs,
   );
   const dispatcher = new Dispatcher({ clock, catalog, pools, logs, recorder });
@@ -96,7 +114,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
 
   let url = '';
   const api = createApi(
-    { clock, store, catalog, deployer, dispatcher, pools, recorder, payloadLimitBytes: config.payloadLimitBytes, publicUrl: () => url },
+    { clock, store, catalog, deployer, dispatcher, pools, recorder, autoscaler, payloadLimitBytes: config.payloadLimitBytes, publicUrl: () => url },
     { token, apiBodyLimitBytes: config.apiBodyLimitBytes },
   );
   const server = createGateway({
