@@ -138,7 +138,7 @@ export const SCHEMAS = {
     properties: {
       at: { type: 'integer', description: 'Epoch ms.' },
       version: { type: 'integer' },
-      trigger: { type: 'string', enum: ['tick', 'demand', 'settings'], description: 'The periodic tick, requests queueing, or a settings change.' },
+      trigger: { type: 'string', enum: ['tick', 'demand', 'deploy', 'settings'], description: 'The periodic tick, requests queueing, a deploy (min instances), or a live settings change.' },
       desired: { type: 'integer', description: 'Instances wanted (ready + starting).' },
       current: { type: 'integer', description: 'ready + starting when decided.' },
       ready: { type: 'integer' },

@@ -192,6 +192,7 @@ describe('Autoscaler (actuator) with a fake runtime', () => {
     const pool2 = registry.peek(v2)!;
     const { latest } = scaler.decisionsFor('f');
     assert.equal(latest?.boundBy, 'min');
+    assert.equal(latest?.trigger, 'deploy');
     await ticks(5);
     assert.equal(pool2.scaleView().active, 2);
   });
@@ -242,12 +243,13 @@ describe('Autoscaler (actuator) with a fake runtime', () => {
   });
 
   it('live settings: a raised min starts instances at once', async () => {
-    const { registry, pool, version, runtime, acquireMany } = setup();
+    const { registry, pool, version, runtime, acquireMany, scaler } = setup();
     const leases = await acquireMany(1);
     leases[0].release();
     registry.reconfigure({ ...version, config: { ...version.config, minInstances: 3 } });
     await settle();
     assert.equal(runtime.live().length, 3);
+    assert.equal(scaler.decisionsFor('f').latest?.trigger, 'settings');
     assert.equal(pool.scaleView().active, 3);
   });
 

@@ -18,7 +18,7 @@ import { decide, type ScaleDecision } from './decider.ts';
 import { SCALING_DEFAULTS, settingsFromConfig, validateSettings, type PlatformScaling, type ScalingSettings } from './settings.ts';
 import { windowFor, type ConcurrencyWindow } from './window.ts';
 
-export type DecisionTrigger = 'tick' | 'demand' | 'settings';
+export type DecisionTrigger = 'tick' | 'demand' | 'deploy' | 'settings';
 
 /** What a platform-wide cap did to an apply: fewer started than decided. */
 export type CapacityLimit = 'platform-instances' | 'memory-budget' | null;
@@ -115,8 +115,8 @@ export class Autoscaler implements PoolScaler {
     else s.timer = this.options.clock.setTimer(wait, run);
   }
 
-  tick(pool: VersionPool, now: number): void {
-    this.reconcile(pool, 'tick', now);
+  tick(pool: VersionPool, now: number, why: 'tick' | 'deploy' | 'settings' = 'tick'): void {
+    this.reconcile(pool, why, now);
   }
 
   forget(pool: VersionPool): void {

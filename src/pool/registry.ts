@@ -72,7 +72,7 @@ export class PoolRegistry {
   warm(version: FunctionVersion): void {
     if (version.config.minInstances <= 0) return;
     const pool = this.poolFor(version);
-    if (this.deps.scaler) this.deps.scaler.tick(pool, this.clock.now());
+    if (this.deps.scaler) this.deps.scaler.tick(pool, this.clock.now(), 'deploy');
     else pool.ensureInstances(version.config.minInstances);
   }
 
@@ -84,7 +84,7 @@ export class PoolRegistry {
     const pool = this.peek(version);
     if (!pool) return this.warm(version);
     pool.reconfigure(version);
-    if (this.deps.scaler) this.deps.scaler.tick(pool, this.clock.now());
+    if (this.deps.scaler) this.deps.scaler.tick(pool, this.clock.now(), 'settings');
     else pool.tick(this.clock.now());
   }
 

@@ -11,8 +11,8 @@ export interface PoolScaler {
   observe(pool: VersionPool, now: number, level: number): void;
   /** Requests wait for an instance: size the pool soon. The pool starts none by itself. */
   demand(pool: VersionPool): void;
-  /** Periodic (the registry's tick) and after a settings change: decide and apply. */
-  tick(pool: VersionPool, now: number): void;
+  /** Periodic (the registry's tick), after a deploy and after a settings change: decide and apply. */
+  tick(pool: VersionPool, now: number, why?: 'tick' | 'deploy' | 'settings'): void;
   /** The pool was closed or dropped by the registry. */
   forget(pool: VersionPool): void;
   /** The function was deleted. */
