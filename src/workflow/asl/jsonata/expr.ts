@@ -133,9 +133,8 @@ function bindings(env: JsonataEnv): Record<string, unknown> {
     });
     return applyIntrinsic(name, jsonArgs, env.random);
   };
+  // Variables shadow the helper functions (a variable may be called `range`); `$states` wins over all.
   return {
-    ...env.vars,
-    states: env.states,
     now: (picture?: string, timezone?: string) =>
       picture === undefined && timezone === undefined
         ? new Date(env.now).toISOString()
@@ -150,6 +149,8 @@ function bindings(env: JsonataEnv): Record<string, unknown> {
       if (typeof text !== 'string') throw new Error('$parse expects a string');
       return JSON.parse(text) as unknown;
     },
+    ...env.vars,
+    states: env.states,
   };
 }
 
