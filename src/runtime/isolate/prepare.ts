@@ -32,6 +32,42 @@ export interface Prepared {
 const MAX_RANDOM = 65536;
 let shimCache: ivm.ExternalCopy<ArrayBuffer> | undefined;
 
+/*
+ * isolated-vm runs a callback from an isolate on the main thread outside any Node
+ * callback scope, and drains Node's microtasks there too. Node natives that call back into
+ * JS from such a spot (e.g. reading a Blob) abort the process on an async-id assertion,
+ * and process.nextTick work would wait. So callbacks only enqueue; one setImmediate per
+ * batch delivers the messages, in order, from a proper Node callback scope. (setImmediate
+ * here is about escaping ivm's context, not about time: the Clock is not involved.)
+ */
+type Queued = [Port, number, unknown, unknown, unknown, unknown, unknown, unknown, unknown];
+let queue: Queued[] = [];
+let flushing = false;
+
+function flush(): void {
+  flushing = false;
+  const batch = queue;
+  queue = [];
+  for (const [port, kind, a, b, c, d, e, f, g] of batch) {
+    try {
+      port.onMessage?.(kind, a, b, c, d, e, f, g);
+    } catch (error) {
+      // a handler bug must not drop the rest of the batch
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
+  }
+}
+
+function enqueue(item: Queued): void {
+  queue.push(item);
+  if (!flushing) {
+    flushing = true;
+    setImmediate(flush);
+  }
+}
+
 export function isolateMemoryMb(memoryMb: number): number {
   return Math.max(8, Math.ceil(memoryMb));
 }
@@ -41,7 +77,7 @@ export async function prepare(memoryMb: number): Promise<Prepared> {
   const port: Port = { onMessage: null, onCatastrophic: null };
   const isolate = new ivm.Isolate({
     memoryLimit: isolateMemoryMb(memoryMb),
-    onCatastrophicError: (message) => port.onCatastrophic?.(message),
+    onCatastrophicError: (message) => setImmediate(() => port.onCatastrophic?.(message)),
   });
   try {
     const context = await isolate.createContext();
@@ -51,7 +87,7 @@ export async function prepare(memoryMb: number): Promise<Prepared> {
       '__nb_send',
       new ivm.Callback(
         (kind: number, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown, g: unknown) =>
-          port.onMessage?.(kind, a, b, c, d, e, f, g),
+          enqueue([port, kind, a, b, c, d, e, f, g]),
         { ignored: true },
       ),
     );
