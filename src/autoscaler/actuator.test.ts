@@ -37,7 +37,7 @@ function versionOf(config: Partial<FunctionConfig>, v = 1): FunctionVersion {
   };
 }
 
-function setup(config: Partial<FunctionConfig> = {}, opts: { capacity?: Capacity; queueLimit?: number; stableWindowMs?: number; panicWindowMs?: number } = {}) {
+function setup(config: Partial<FunctionConfig> = {}, opts: { capacity?: Capacity; queueLimit?: number; stableWindowMs?: number; panicWindowMs?: number; tickMs?: number } = {}) {
   const clock = new FakeClock(0);
   const runtime = new FakeRuntime();
   const capacity = opts.capacity ?? new Capacity(1000, 1_000_000);
@@ -70,7 +70,7 @@ function setup(config: Partial<FunctionConfig> = {}, opts: { capacity?: Capacity
       scaler,
     },
     clock,
-    TICK,
+    opts.tickMs ?? TICK,
   );
   const version = versionOf(config);
   const pool = registry.poolFor(version);
@@ -251,6 +251,19 @@ describe('Autoscaler (actuator) with a fake runtime', () => {
     assert.equal(runtime.live().length, 3);
     assert.equal(scaler.decisionsFor('f').latest?.trigger, 'settings');
     assert.equal(pool.scaleView().active, 3);
+  });
+
+  it('queue build-up only adds instances: a demand decision never retires', async () => {
+    const { acquireMany, pool, scaler, clock, live } = setup({ idleTimeoutMs: 60_000 }, { tickMs: 1e9 });
+    for (const l of await acquireMany(40)) l.release();
+    assert.equal(live(), 4);
+    clock.advance(11_000); // outside the 10 s window: the averages say 0, idle-grace and rate-down say 2
+    scaler.demand(pool);
+    await settle();
+    assert.equal(live(), 4);
+    assert.ok(!scaler.decisionsFor('f').recent.some((e) => e.trigger === 'demand' && e.retired > 0));
+    scaler.tick(pool, clock.now());
+    assert.equal(live(), 2, 'the tick does shrink');
   });
 
   it('keeps only decisions that changed something, newest first, bounded', async () => {

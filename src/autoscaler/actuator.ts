@@ -149,6 +149,8 @@ export class Autoscaler implements PoolScaler {
       now,
       s.previous,
     );
+    // Queue build-up only ever adds instances; shrinking waits for the tick.
+    if (trigger === 'demand' && decision.desired <= view.active + view.starting) return null;
     const before = s.previous;
     s.previous = decision;
     const applied = this.apply(pool, view, decision);

@@ -10,6 +10,7 @@ import { deploy } from './commands/deploy.ts';
 import { info, ls, rm } from './commands/functions.ts';
 import { invocations, show } from './commands/invocations.ts';
 import { invoke } from './commands/invoke.ts';
+import { scale } from './commands/scale.ts';
 import { up } from './commands/up.ts';
 
 const HELP = `nimbus — serverless functions on your machine
@@ -19,7 +20,9 @@ const HELP = `nimbus — serverless functions on your machine
                 [--env K=V]… [--concurrency 10] [--target 7] [--min 0] [--max 100] [--idle 60s]
   nimbus invoke <name> [--data '{"k":"v"}' | --data @event.json]
   nimbus ls                        list functions
-  nimbus info <name>               versions, limits, live instances
+  nimbus info <name>               versions, limits, scaling, live instances, last decisions
+  nimbus scale <name> [--min N] [--max N] [--target N] [--concurrency N] [--idle 30s] [--reset]
+                                   change scaling live (no new version); no flags: show it
   nimbus invocations [name]        recent invocation records [--limit 20] [--status error]
   nimbus show <invocation-id>      one record with its logs
   nimbus rm <name>                 delete a function
@@ -29,11 +32,11 @@ const HELP = `nimbus — serverless functions on your machine
   token: --token / NIMBUS_TOKEN, else <data dir>/token (--data / NIMBUS_DATA, default ./.nimbus).
 `;
 
-const BOOLEANS = new Set(['json', 'help']);
+const BOOLEANS = new Set(['json', 'help', 'reset']);
 const CONNECTION_FLAGS = ['url', 'token', 'data'];
 
 type Command = (client: ClientOptions, args: ParsedArgs) => Promise<number>;
-const COMMANDS: Record<string, Command> = { deploy, invoke, ls, info, rm, invocations, show };
+const COMMANDS: Record<string, Command> = { deploy, invoke, ls, info, rm, invocations, show, scale };
 
 function withoutConnectionFlags(args: ParsedArgs): ParsedArgs {
   const flags = new Map(args.flags);

@@ -69,10 +69,10 @@ export class PoolRegistry {
   }
 
   /** Starts min instances of a version now rather than on its first request. */
-  warm(version: FunctionVersion): void {
+  warm(version: FunctionVersion, why: 'deploy' | 'settings' = 'deploy'): void {
     if (version.config.minInstances <= 0) return;
     const pool = this.poolFor(version);
-    if (this.deps.scaler) this.deps.scaler.tick(pool, this.clock.now(), 'deploy');
+    if (this.deps.scaler) this.deps.scaler.tick(pool, this.clock.now(), why);
     else pool.ensureInstances(version.config.minInstances);
   }
 
@@ -82,7 +82,7 @@ export class PoolRegistry {
    */
   reconfigure(version: FunctionVersion): void {
     const pool = this.peek(version);
-    if (!pool) return this.warm(version);
+    if (!pool) return this.warm(version, 'settings');
     pool.reconfigure(version);
     if (this.deps.scaler) this.deps.scaler.tick(pool, this.clock.now(), 'settings');
     else pool.tick(this.clock.now());

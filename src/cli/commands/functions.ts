@@ -2,6 +2,7 @@
 import { has, onlyFlags, UsageError, type ParsedArgs } from '../args.ts';
 import { call, type ClientOptions } from '../client.ts';
 import { bytes, ms, print, printJson, table, time } from '../format.ts';
+import { scaleLines, type ScaleStatusView } from './scale.ts';
 
 interface Summary {
   name: string;
@@ -39,18 +40,17 @@ export async function info(client: ClientOptions, args: ParsedArgs): Promise<num
   const [name] = args.positionals;
   if (!name) throw new UsageError('usage: nimbus info <name>');
   const d = (await call(client, 'GET', `/api/v1/functions/${encodeURIComponent(name)}`)).body as Detail;
-  if (has(args, 'json')) return (printJson(d), 0);
+  const scale = (await call(client, 'GET', `/api/v1/functions/${encodeURIComponent(name)}/scale`)).body as ScaleStatusView;
+  if (has(args, 'json')) return (printJson({ ...d, scale }), 0);
   const c = d.current.config as Record<string, number | Record<string, string>>;
   const exportsList = [d.current.exports.fetch && 'fetch', d.current.exports.handler && 'handler'].filter(Boolean).join(' + ');
   print(`${d.name}  version ${d.currentVersion}  ${d.url}`);
   print(`  exports   ${exportsList}`);
   print(`  code      ${bytes(d.current.codeBytes)}  sha256 ${d.current.hash.slice(0, 12)}`);
   print(`  limits    ${c.memoryMb} MB memory, ${ms(c.timeoutMs as number)} timeout, ${ms(c.cpuLimitMs as number)} CPU`);
-  print(`  scaling   ${c.concurrency}/instance (target ${c.targetConcurrency}), min ${c.minInstances}, max ${c.maxInstances}, idle ${ms(c.idleTimeoutMs as number)}`);
   const envKeys = Object.keys(c.env as Record<string, string>);
   print(`  env       ${envKeys.length ? envKeys.join(', ') : '(none)'}`);
-  const live = d.pools.reduce((n, p) => n + p.ready, 0);
-  print(`  instances ${live} ready, ${d.pools.reduce((n, p) => n + p.starting, 0)} starting, ${d.pools.reduce((n, p) => n + p.inFlight, 0)} in flight, ${d.pools.reduce((n, p) => n + p.queued, 0)} queued`);
+  for (const line of scaleLines(scale)) print(line);
   for (const p of d.pools) {
     for (const i of p.instances) print(`    v${p.version} ${i.id}  in flight ${i.inFlight}  served ${i.served}  init ${ms(i.initMs)}  heap ${bytes(i.heapUsedBytes)}`);
   }
