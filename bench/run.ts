@@ -83,7 +83,8 @@ if (!values.render) {
           machine,
           settings: { rounds: settings.rounds, durationSec: settings.durationSec, warmupSec: settings.warmupSec, ...out.settings },
           targets: out.targets,
-          baseline: 'raw-node',
+          baseline: out.baseline ?? 'raw-node',
+          ...(out.headline ? { headline: out.headline } : {}),
         }),
       );
       console.log(`   wrote ${file}`);

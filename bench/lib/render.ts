@@ -110,13 +110,17 @@ function charts(r: ScenarioResult, dir: string): string[] {
 }
 
 function headline(r: ScenarioResult | undefined): string[] {
-  const m = r?.metrics[0];
-  if (!r || !m) return ['', '', '', '', ''];
-  const cell = (t: string) => (m.values[t] ? fmt(m.values[t].median) : 'not measured yet');
+  const m = r?.metrics.find((x) => x.id === r.headline) ?? r?.metrics[0];
+  if (!r || !m) return ['', '', '', ''];
   // The Nimbus column: plain `nimbus`, else the first Nimbus variant (e.g. observability on).
   const subject = m.values[SUBJECT] ? SUBJECT : (Object.keys(m.values).find((k) => k.startsWith(SUBJECT)) ?? SUBJECT);
-  const base = r.baseline === 'raw-node' ? '' : ` (vs ${label(r, r.baseline)})`;
-  return [`${m.label} (${m.unit})`, cell(subject), cell('raw-node'), cell('workerd'), m.values[subject] ? ratio(m, subject, r.baseline) + base : '—'];
+  const peers = orderedTargets(r, m)
+    .filter((t) => t !== subject)
+    .map((t) => `${label(r, t)} ${fmt(m.values[t].median)}`)
+    .join(' · ');
+  const nimbus = m.values[subject] ? fmt(m.values[subject].median) : 'not measured yet';
+  const ratioCell = m.values[subject] && m.values[r.baseline] ? `${ratio(m, subject, r.baseline)} of ${label(r, r.baseline)}` : '—';
+  return [`${m.label} (${m.unit}, ${m.better} is better)`, nimbus, peers || '—', ratioCell];
 }
 
 export function render(input: RenderInput): string {
@@ -139,11 +143,18 @@ export function render(input: RenderInput): string {
       '',
     );
   }
-  md.push('## Summary', '', '| scenario | headline metric | Nimbus | raw node:http | workerd | Nimbus / baseline |', '|---|---|---:|---:|---:|---:|');
+  md.push(
+    '## Summary',
+    '',
+    'Medians. The ratio is Nimbus ÷ the scenario\'s baseline (for throughput, above 1 means Nimbus is faster; for time and memory, below 1 means it is faster or smaller).',
+    '',
+    '| scenario | headline metric | Nimbus | peers | Nimbus ÷ baseline |',
+    '|---|---|---:|---|---:|',
+  );
   for (const sc of input.scenarios) {
     const r = byId.get(sc.id);
-    const [metric, n, raw, wd, ratioCell] = headline(r);
-    md.push(r ? `| [${sc.title}](#${sc.id}) | ${metric} | ${n} | ${raw} | ${wd} | ${ratioCell} |` : `| ${sc.title} | not measured yet: no result file (scenario not run) | | | | |`);
+    const [metric, n, peers, ratioCell] = headline(r);
+    md.push(r ? `| [${sc.title}](#${sc.id}) | ${metric} | ${n} | ${peers} | ${ratioCell} |` : `| ${sc.title} | not measured yet: no result file (scenario not run) | | | |`);
   }
   md.push('');
   for (const sc of input.scenarios) {

@@ -63,6 +63,8 @@ export interface ScenarioResult {
   readonly targets: TargetInfo[];
   /** Ratios are reported as <target> / <baseline>. */
   readonly baseline: string;
+  /** The metric the summary table shows (default: the first). */
+  readonly headline?: string;
   readonly metrics: Metric[];
   readonly timelines: Timeline[];
   readonly notMeasured: Array<{ target: string; what: string; why: string }>;
@@ -124,6 +126,14 @@ export class Recorder {
 
   skip(target: string, what: string, why: string): void {
     if (!this.notMeasured.some((n) => n.target === target && n.what === what)) this.notMeasured.push({ target, what, why });
+  }
+
+  /** A metric computed round by round from another one (e.g. transitions = executions × states). */
+  derive(fromId: string, spec: MetricSpec, fn: (v: number) => number): void {
+    const from = this.get(fromId);
+    this.metric(spec);
+    const to = this.get(spec.id);
+    for (const [t, rounds] of from.rounds) to.rounds.set(t, rounds.map(fn));
   }
 
   note(text: string): void {

@@ -18,6 +18,8 @@ export interface ScenarioOutput {
   readonly settings: Record<string, string | number | boolean>;
   /** Target id that ratios are computed against (default: raw-node). */
   readonly baseline?: string;
+  /** Metric id shown in the summary table (default: the first recorded). */
+  readonly headline?: string;
 }
 
 export interface Scenario {

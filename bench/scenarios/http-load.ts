@@ -7,7 +7,7 @@ import { interleavedLoad } from '../lib/rounds.ts';
 import type { Recorder } from '../lib/results.ts';
 import type { ScenarioOutput, Settings } from '../lib/scenario.ts';
 import { startRaw, type RawOptions } from '../targets/raw-node.ts';
-import { RAW, WORKERD, type HttpTarget } from '../targets/types.ts';
+import { RAW, RAW_CLUSTER, WORKERD, type HttpTarget } from '../targets/types.ts';
 import { startWorkerd } from '../targets/workerd.ts';
 import { BENCH_CONFIG, attempt, nimbusWith, sameAnswers, stopAll } from './common.ts';
 
@@ -17,6 +17,8 @@ export interface HttpLoadSpec {
   readonly raw?: RawOptions;
   readonly connections: number;
   readonly request: Omit<LoadRequest, 'path'>;
+  /** Also measure raw node with this many processes (node:cluster). */
+  readonly rawProcesses?: number;
 }
 
 export async function runHttpLoad(s: Settings, rec: Recorder, spec: HttpLoadSpec): Promise<ScenarioOutput> {
@@ -24,6 +26,9 @@ export async function runHttpLoad(s: Settings, rec: Recorder, spec: HttpLoadSpec
   const started: Array<HttpTarget | null> = [];
   try {
     started.push(await attempt(s, rec, RAW, what, () => startRaw(spec.raw)));
+    if (spec.rawProcesses && spec.rawProcesses > 1) {
+      started.push(await attempt(s, rec, RAW_CLUSTER, what, () => startRaw({ ...spec.raw, processes: spec.rawProcesses })));
+    }
     started.push(await attempt(s, rec, WORKERD, what, () => startWorkerd({ workers: [{ name: spec.fn, source: spec.source }], probe: { path: `/fn/${spec.fn}/`, ...spec.request } })));
     started.push(await nimbusWith(s, rec, what, { [spec.fn]: spec.source }));
     const running = await sameAnswers(

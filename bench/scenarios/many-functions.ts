@@ -113,6 +113,7 @@ export const manyFunctions: Scenario = {
       return {
         targets: [...new Map(loadTargets.map((t) => [t.info.id, t.info])).values()],
         settings: { deployed: N, warm: W, connections: 50, nimbusConfig: JSON.stringify(BENCH_CONFIG) },
+        headline: 'many-throughput',
       };
     } finally {
       await stopAll(started);

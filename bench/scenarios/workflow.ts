@@ -113,10 +113,13 @@ export const workflow: Scenario = {
       }
       const checked = await sameOutputs(s, rec, loadTargets);
       await interleavedLoad(s, rec, checked, { connections: CONNECTIONS });
+      rec.derive('pass-throughput', { id: 'pass-transitions', label: `State transitions per second (${PASS_STATES} Pass states)`, unit: 'transitions/s', better: 'higher', kind: 'rate' }, (v) => v * PASS_STATES);
+      rec.derive('task-throughput', { id: 'task-transitions', label: `State transitions per second (${TASK_STATES} Task states)`, unit: 'transitions/s', better: 'higher', kind: 'rate' }, (v) => v * TASK_STATES);
       return {
         targets: [...new Map(checked.map((t) => [t.info.id, t.info])).values()],
         settings: { connections: CONNECTIONS, passStates: PASS_STATES, taskStates: TASK_STATES },
         baseline: SFN.id,
+        headline: 'task-transitions',
       };
     } finally {
       await stopAll(started);

@@ -6,7 +6,7 @@ import type { HttpTarget } from './types.ts';
 
 export const SFN: TargetInfo = {
   id: 'aws-local-stepfunctions',
-  label: 'aws-local-stepfunctions 3.0.0',
+  label: 'aws-local-stepfunctions',
   description:
     'The Amazon States Language interpreter from npm, in one Node process, Task states answered by an in-process handler; ' +
     'no journal, no persistence, no isolation.',

@@ -19,6 +19,11 @@ export const RAW: TargetInfo = {
   label: 'raw node:http',
   description: 'The physical limit: a bare node:http server doing the same work in-process (no isolate, no platform).',
 };
+export const RAW_CLUSTER: TargetInfo = {
+  id: 'raw-node-cluster',
+  label: 'raw node:http, one process per core',
+  description: 'The same bare server, one process per core behind node:cluster: the limit of the machine rather than of one thread.',
+};
 export const WORKERD: TargetInfo = {
   id: 'workerd',
   label: 'workerd',

@@ -111,7 +111,7 @@ export async function startWorkerd(opts: WorkerdOptions): Promise<HttpTarget> {
             ])
           ).doneAt;
     return {
-      info: { ...WORKERD, label: `workerd ${workerdVersion}` },
+      info: WORKERD,
       baseUrl,
       pid: p.pid,
       startMs: upAt - p.spawnedAt,
