@@ -11,6 +11,8 @@ import { NIMBUS, RAW, WORKERD, type HttpTarget } from '../targets/types.ts';
 import { startWorkerd } from '../targets/workerd.ts';
 import { BENCH_CONFIG, attempt, nimbusWith, stopAll } from './common.ts';
 
+/** Long enough that the warm functions stay warm through every round. */
+const KEEP_WARM_MS = 30 * 60 * 1000;
 const names = (n: number) => Array.from({ length: n }, (_, i) => `f${i}`);
 
 /** GETs each function once and checks it answers with its own name. */
@@ -71,7 +73,7 @@ export const manyFunctions: Scenario = {
           const t0 = performance.now();
           for (const name of names(N)) {
             const d0 = performance.now();
-            await nb.deploy(name, namedSource(name), BENCH_CONFIG);
+            await nb.deploy(name, namedSource(name), { ...BENCH_CONFIG, idleTimeoutMs: KEEP_WARM_MS });
             rec.sample('deploy', NIMBUS.id, performance.now() - d0);
           }
           const kbDeployed = nb.memory().rssKb;
@@ -112,7 +114,7 @@ export const manyFunctions: Scenario = {
       rec.note('raw node has no per-function memory worth measuring: a route is one closure in a Map.');
       return {
         targets: [...new Map(loadTargets.map((t) => [t.info.id, t.info])).values()],
-        settings: { deployed: N, warm: W, connections: 50, nimbusConfig: JSON.stringify(BENCH_CONFIG) },
+        settings: { deployed: N, warm: W, connections: 50, nimbusConfig: JSON.stringify({ ...BENCH_CONFIG, idleTimeoutMs: KEEP_WARM_MS }) },
         headline: 'many-throughput',
       };
     } finally {
