@@ -4,6 +4,7 @@ import type { Clock } from '../core/clock.ts';
 import type { Deployer } from '../deploy/deployer.ts';
 import type { Catalog } from '../dispatch/catalog.ts';
 import type { Dispatcher } from '../dispatch/dispatcher.ts';
+import type { AsyncSystem } from '../dispatch/async/system.ts';
 import type { Recorder } from '../observe/recorder.ts';
 import type { PoolRegistry } from '../pool/registry.ts';
 import type { Store } from '../store/ports.ts';
@@ -18,6 +19,8 @@ export interface ApiDeps {
   readonly recorder: Recorder;
   /** Decisions and settings for /functions/{name}/scale; absent when the platform runs without one. */
   readonly autoscaler?: Autoscaler;
+  /** Async invocation, triggers, events and dead letters; their routes answer 500 without it. */
+  readonly asyncSystem?: AsyncSystem;
   readonly payloadLimitBytes: number;
   /** Base URL clients reach the gateway at, e.g. http://127.0.0.1:8080 */
   readonly publicUrl: () => string;

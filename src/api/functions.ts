@@ -5,10 +5,14 @@ import { problemExtras } from '../gateway/function-route.ts';
 import type { ApiDeps } from './context.ts';
 import type { RouteDef } from './router.ts';
 import { assertValid } from './schemas.ts';
+import { prepareDeployExtras, submitAsync, wantsAsync } from './async.ts';
 
 interface DeployBody {
   source: { files: Record<string, string>; entry: string } | { bundle: string };
   config?: Record<string, unknown>;
+  /** Async policy and declared triggers (docs/triggers.md), kept next to the code. */
+  async?: unknown;
+  triggers?: unknown;
 }
 
 async function mustExist(deps: ApiDeps, name: string) {
@@ -46,7 +50,9 @@ export function functionRoutes(deps: ApiDeps): RouteDef[] {
           'bundle' in body.source
             ? { kind: 'bundle', code: body.source.bundle }
             : { kind: 'files', files: body.source.files, entry: body.source.entry };
+        const applyExtras = prepareDeployExtras(deps, body);
         const result = await deps.deployer.deploy({ name: req.params.name, source, config: body.config });
+        await applyExtras(req.params.name);
         return {
           status: result.created ? 201 : 200,
           body: { name: req.params.name, version: result.version, created: result.created, warnings: result.warnings, url: urlOf(req.params.name) },
@@ -82,6 +88,7 @@ export function functionRoutes(deps: ApiDeps): RouteDef[] {
       operationId: 'deleteFunction',
       handler: async (req) => {
         if (!(await deps.deployer.remove(req.params.name))) await mustExist(deps, req.params.name);
+        await deps.asyncSystem?.forgetFunction(req.params.name);
         return { status: 204 };
       },
     },
@@ -90,6 +97,7 @@ export function functionRoutes(deps: ApiDeps): RouteDef[] {
       path: '/api/v1/functions/{name}/invoke',
       operationId: 'invokeFunction',
       handler: async (req) => {
+        if (wantsAsync(req)) return submitAsync(deps, req);
         const event = await req.json();
         const outcome = await deps.dispatcher.invoke({
           functionName: req.params.name,

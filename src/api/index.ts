@@ -5,11 +5,15 @@ import { readBody } from '../gateway/body.ts';
 import { sendProblem } from '../gateway/problem.ts';
 import { bearerGuard } from './auth.ts';
 import type { ApiDeps } from './context.ts';
+import { asyncRoutes } from './async.ts';
+import { dlqRoutes } from './dlq.ts';
+import { eventRoutes } from './events.ts';
 import { functionRoutes } from './functions.ts';
 import { invocationRoutes } from './invocations.ts';
 import { OPENAPI } from './openapi.ts';
 import { scaleRoutes } from './scale.ts';
 import { Router, type ApiRequest, type RouteDef } from './router.ts';
+import { triggerRoutes } from './triggers.ts';
 
 export interface ApiOptions {
   readonly token: string;
@@ -30,6 +34,10 @@ export function apiRoutes(deps: ApiDeps, extra: readonly RouteDef[] = []): Route
     ...functionRoutes(deps),
     ...scaleRoutes(deps),
     ...invocationRoutes(deps),
+    ...asyncRoutes(deps),
+    ...dlqRoutes(deps),
+    ...eventRoutes(deps),
+    ...triggerRoutes(deps),
     ...extra,
   ];
 }

@@ -4,6 +4,7 @@
  * every route is documented, every documented operation is routed, and that real
  * responses match the documented schemas.
  */
+import { ASYNC_PATHS } from './async-openapi.ts';
 import { SCHEMAS } from './schemas.ts';
 
 const problem = (description: string) => ({
@@ -122,11 +123,17 @@ export const OPENAPI = {
     '/api/v1/functions/{name}/invoke': {
       post: {
         operationId: 'invokeFunction',
-        summary: "Invoke a function synchronously with a JSON event; the body of the answer is the function's result.",
-        parameters: [nameParam],
+        summary:
+          "Invoke a function with a JSON event. Synchronous by default (the body of the answer is the function's result); with `Prefer: respond-async` the event is persisted and answered 202 at once (optional `Idempotency-Key`).",
+        parameters: [
+          nameParam,
+          { name: 'Prefer', in: 'header', schema: { type: 'string' }, description: '`respond-async` queues the invocation (202).' },
+          { name: 'Idempotency-Key', in: 'header', schema: { type: 'string' }, description: 'With respond-async: a repeat within 24 h returns the first id.' },
+        ],
         requestBody: { required: true, content: { 'application/json': { schema: {} } } },
         responses: {
           '200': { description: "The function's result as JSON. Header x-nimbus-invocation-id names the record.", content: { 'application/json': { schema: {} } } },
+          '202': json('Queued (Prefer: respond-async); Location is the status URL.', 'AsyncAccepted'),
           '404': problem('No such function.'),
           '413': problem('Event larger than the payload limit.'),
           '429': problem('Throttled; retry after Retry-After seconds.'),
@@ -159,6 +166,7 @@ export const OPENAPI = {
         responses: { '200': json('The record.', 'InvocationRecord'), '404': problem('No such invocation.'), ...common },
       },
     },
+    ...ASYNC_PATHS,
   },
   components: {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'The token in <data dir>/token.' } },

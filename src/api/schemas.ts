@@ -4,6 +4,7 @@
  */
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { NimbusError } from '../core/errors.ts';
+import { ASYNC_SCHEMAS } from './async-openapi.ts';
 
 const functionConfig = {
   type: 'object',
@@ -51,6 +52,8 @@ export const SCHEMAS = {
         ],
       },
       config: { $ref: '#/components/schemas/FunctionConfig' },
+      async: { anyOf: [{ $ref: '#/components/schemas/AsyncPolicyInput' }, { type: 'null' }], description: 'Async policy (docs/triggers.md); null resets it. Absent: unchanged.' },
+      triggers: { type: 'array', items: { $ref: '#/components/schemas/TriggerInput' }, description: 'Declared triggers; replace those of the previous deploy. Absent: unchanged.' },
     },
   },
   FunctionVersion: {
@@ -239,6 +242,7 @@ export const SCHEMAS = {
       instance: { type: 'string' },
     },
   },
+  ...ASYNC_SCHEMAS,
 } as const;
 
 export type SchemaName = keyof typeof SCHEMAS;

@@ -15,6 +15,8 @@ import { newId } from '../core/ids.ts';
 import { Deployer } from '../deploy/deployer.ts';
 import { Catalog } from '../dispatch/catalog.ts';
 import { Dispatcher } from '../dispatch/dispatcher.ts';
+import { AsyncSystem } from '../dispatch/async/system.ts';
+import { publishEnv } from '../triggers/events/publish-token.ts';
 import { createFunctionRoute } from '../gateway/function-route.ts';
 import { createGateway } from '../gateway/server.ts';
 import { LogCollector } from '../observe/log-collector.ts';
@@ -86,7 +88,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         functionName: version.functionName,
         version: version.version,
         code: catalog.codeFor(version),
-        config: version.config,
+        // Functions publish events with their outbound fetch: URL and a publish-only token in env.
+        config: { ...version.config, env: { ...version.config.env, ...publishEnv(token, `${url}/api/v1/events`, version.functionName) } },
         onLog: (invocationId, level, message) => logs.append(invocationId, level, message),
         fetch: outboundFetch,
       }),
@@ -113,8 +116,17 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   });
 
   let url = '';
+  const asyncSystem = new AsyncSystem({
+    clock,
+    store,
+    catalog,
+    invoke: (req) => dispatcher.invoke(req),
+    inFlight: (name) => pools.statsFor(name).reduce((n, p) => n + p.inFlight + p.queued, 0),
+    publishSecret: token,
+    onError: (error, what) => logger.error({ err: error }, what),
+  });
   const api = createApi(
-    { clock, store, catalog, deployer, dispatcher, pools, recorder, autoscaler, payloadLimitBytes: config.payloadLimitBytes, publicUrl: () => url },
+    { clock, store, catalog, deployer, dispatcher, pools, recorder, autoscaler, asyncSystem, payloadLimitBytes: config.payloadLimitBytes, publicUrl: () => url },
     { token, apiBodyLimitBytes: config.apiBodyLimitBytes },
   );
   const server = createGateway({
@@ -127,6 +139,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const port = (server.address() as AddressInfo).port;
   url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   logger.info({ url, dataDir: config.dataDir }, 'nimbus listening');
+  const recovered = await asyncSystem.start();
+  if (recovered > 0) logger.info({ recovered }, 'async invocations left running by the previous process are queued again');
 
   if (config.deployExamples && options.examplesDir) {
     await deployExamples(deployer, options.examplesDir, logger);
@@ -144,8 +158,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         logger.info({ drainTimeoutMs: config.drainTimeoutMs }, 'draining');
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
+        const asyncDrained = asyncSystem.stop(config.drainTimeoutMs);
         dispatcher.stopAccepting();
         await pools.closeAll(config.drainTimeoutMs);
+        await asyncDrained;
         server.closeAllConnections();
         await closed;
         await recorder.stop();

@@ -32,6 +32,8 @@ export interface AsyncSystemDeps {
   readonly idempotencyTtlMs?: number;
   /** How long succeeded items (their status) are kept; default 24 h. */
   readonly retentionMs?: number;
+  /** Secret that function publish tokens derive from (the platform token); publishing by token is off without it. */
+  readonly publishSecret?: string;
 }
 
 export interface SubmitOptions {
@@ -60,11 +62,13 @@ export class AsyncSystem {
   readonly policies: PolicyBook;
   readonly triggers: TriggerService;
   readonly idempotencyTtlMs: number;
+  readonly publishSecret: string | undefined;
   private pruneTimer: { cancel(): void } | null = null;
 
   constructor(private readonly deps: AsyncSystemDeps) {
     const { clock, store } = deps;
     this.idempotencyTtlMs = deps.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
+    this.publishSecret = deps.publishSecret;
     this.policies = new PolicyBook(store.asyncPolicies);
     const wake = () => this.consumer.wake();
     this.bus = new EventBus({ clock, topics: store.topics, triggers: store.triggers, queue: store.queue, idempotencyTtlMs: this.idempotencyTtlMs, onEnqueued: wake });

@@ -1,0 +1,76 @@
+/** /api/v1/triggers: timer triggers (cron, rate) and event subscriptions of functions. */
+import { NimbusError } from '../core/errors.ts';
+import { triggerNotFound } from '../triggers/service.ts';
+import { triggerView } from '../triggers/definition.ts';
+import { systemOf } from './async.ts';
+import type { ApiDeps } from './context.ts';
+import type { RouteDef } from './router.ts';
+
+function nextCount(raw: string | null): number {
+  if (raw === null) return 3;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 1000) {
+    throw new NimbusError('NIMBUS_ERR_VALIDATION', `next ${JSON.stringify(raw)} must be a whole number from 1 to 1000`, { extra: { field: 'next' } });
+  }
+  return n;
+}
+
+export function triggerRoutes(deps: ApiDeps): RouteDef[] {
+  return [
+    {
+      method: 'GET',
+      path: '/api/v1/triggers',
+      operationId: 'listTriggers',
+      handler: async (req) => {
+        const kind = req.query.get('kind');
+        if (kind !== null && kind !== 'timer' && kind !== 'event') {
+          throw new NimbusError('NIMBUS_ERR_VALIDATION', `kind ${JSON.stringify(kind)} must be "timer" or "event"`, { extra: { field: 'kind' } });
+        }
+        const count = nextCount(req.query.get('next'));
+        const list = await deps.store.triggers.list({
+          functionName: req.query.get('function') ?? undefined,
+          kind: kind ?? undefined,
+          topic: req.query.get('topic') ?? undefined,
+        });
+        const now = deps.clock.now();
+        return { status: 200, body: { items: list.map((t) => triggerView(t, now, count)) } };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/v1/triggers',
+      operationId: 'createTrigger',
+      handler: async (req) => {
+        const body = await req.json();
+        if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+          throw new NimbusError('NIMBUS_ERR_VALIDATION', 'send a trigger such as {"function": "report", "schedule": "0 9 * * MON-FRI"}', { extra: { field: '(body)' } });
+        }
+        const fn = (body as { function?: unknown }).function;
+        if (typeof fn !== 'string' || fn === '') {
+          throw new NimbusError('NIMBUS_ERR_VALIDATION', 'function: name the function the trigger invokes', { extra: { field: 'function' } });
+        }
+        const record = await systemOf(deps).triggers.create(fn, body);
+        return { status: 201, body: triggerView(record, deps.clock.now()), headers: { location: `/api/v1/triggers/${record.id}` } };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/triggers/{id}',
+      operationId: 'getTrigger',
+      handler: async (req) => {
+        const record = await deps.store.triggers.get(req.params.id);
+        if (!record) throw triggerNotFound(req.params.id);
+        return { status: 200, body: triggerView(record, deps.clock.now(), nextCount(req.query.get('next'))) };
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/api/v1/triggers/{id}',
+      operationId: 'deleteTrigger',
+      handler: async (req) => {
+        await systemOf(deps).triggers.remove(req.params.id);
+        return { status: 204 };
+      },
+    },
+  ];
+}
