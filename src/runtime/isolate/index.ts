@@ -25,6 +25,8 @@ export interface IsolateRuntimeOptions {
   readonly prewarmMemoryMb?: readonly number[];
   /** Distinct memory sizes that keep spares (most recently used win). Default 4. */
   readonly spareSizes?: number;
+  /** Delay between taking a spare and preparing its replacement, in ms. Default 5. */
+  readonly spareRefillDelayMs?: number;
   /** How often the CPU watchdog samples busy isolates, in ms. Default 10. */
   readonly cpuSampleMs?: number;
   /** Limit for running a module's top level, in ms. Default 10 000. */
@@ -43,6 +45,7 @@ export const DEFAULTS = {
   spares: 2,
   prewarmMemoryMb: [128] as readonly number[],
   spareSizes: 4,
+  spareRefillDelayMs: 5,
   cpuSampleMs: 10,
   initTimeoutMs: 10_000,
   maxPayloadBytes: 6 * 1024 * 1024,
@@ -102,6 +105,7 @@ export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & 
     perSize: options.spares ?? DEFAULTS.spares,
     prewarmMb: options.prewarmMemoryMb ?? DEFAULTS.prewarmMemoryMb,
     maxSizes: options.spareSizes ?? DEFAULTS.spareSizes,
+    refillDelayMs: options.spareRefillDelayMs ?? DEFAULTS.spareRefillDelayMs,
     onError: (error) => onError('could not prepare a spare isolate', error),
   });
   // start bundling the shim now, so the first start does not pay for it

@@ -5,7 +5,7 @@
  */
 import ivm from 'isolated-vm';
 import { randomFillSync } from 'node:crypto';
-import { SAB_LENGTH } from './protocol.ts';
+import { IN_WARM, SAB_LENGTH } from './protocol.ts';
 import { SHIM_FILENAME, shimCode } from './shim-source.ts';
 
 export type MessageHandler = (kind: number, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown, g: unknown) => void;
@@ -72,7 +72,11 @@ export function isolateMemoryMb(memoryMb: number): number {
   return Math.max(8, Math.ceil(memoryMb));
 }
 
-export async function prepare(memoryMb: number): Promise<Prepared> {
+/**
+ * `warm`: also run the shim's dispatch paths once (V8 compiles lazily), which is worth it
+ * for spares made ahead of time and would only move the cost for an inline start.
+ */
+export async function prepare(memoryMb: number, warm = false): Promise<Prepared> {
   const code = await shimCode();
   const port: Port = { onMessage: null, onCatastrophic: null };
   const isolate = new ivm.Isolate({
@@ -108,6 +112,7 @@ export async function prepare(memoryMb: number): Promise<Prepared> {
     if (shimCache === undefined && produced) shimCache = produced;
     const recv = (await script.run(context, { reference: true })) as ivm.Reference<(...args: unknown[]) => unknown>;
     script.release();
+    if (warm) await recv.apply(undefined, [IN_WARM]);
     const gone = context.eval('new Promise(() => {})', { promise: true }).then(
       () => undefined,
       () => undefined,

@@ -1,7 +1,7 @@
 /**
  * Spare isolates, already prepared (context + shim), per memory size. A cold start takes
  * one and only compiles and runs the function's bundle. Refilling happens one isolate at
- * a time on a zero-delay timer, so it never sits on the path of the start that took one.
+ * a time, a little after a take, so it does not sit on the path of the start that took one.
  */
 import type { Clock, TimerHandle } from '../../core/clock.ts';
 import { discard, isolateMemoryMb, prepare, type Prepared } from './prepare.ts';
@@ -14,6 +14,12 @@ export interface SparePoolOptions {
   readonly prewarmMb: readonly number[];
   /** At most this many distinct memory sizes keep spares (the most recently used). */
   readonly maxSizes: number;
+  /**
+   * Wait this long after a spare is taken before making a new one: creating an isolate
+   * holds the main thread for about a millisecond, which should not land inside the
+   * cold start that just took the spare.
+   */
+  readonly refillDelayMs: number;
   readonly onError: (error: unknown) => void;
 }
 
@@ -77,7 +83,7 @@ export class SparePool {
   #schedule(): void {
     if (this.#closed || this.#filling || this.#timer !== null || this.#opts.perSize <= 0) return;
     if (this.#missing() === undefined) return;
-    this.#timer = this.#opts.clock.setTimer(0, () => {
+    this.#timer = this.#opts.clock.setTimer(this.#opts.refillDelayMs, () => {
       this.#timer = null;
       void this.#fillOne();
     });
@@ -88,7 +94,7 @@ export class SparePool {
     if (size === undefined || this.#closed) return;
     this.#filling = true;
     try {
-      const p = await prepare(size);
+      const p = await prepare(size, true);
       if (this.#closed || !this.#sizes.includes(size)) discard(p);
       else {
         const list = this.#spares.get(size) ?? [];

@@ -3,7 +3,7 @@
  * `recv`, the one function the host calls. Bundled once per process by shim-source.ts;
  * the bundle's completion value is `recv`.
  */
-import { IN_FETCH, IN_HANDLER, IN_REPLY, IN_SETUP, IN_TIMER } from '../protocol.ts';
+import { IN_FETCH, IN_HANDLER, IN_REPLY, IN_SETUP, IN_TIMER, IN_WARM } from '../protocol.ts';
 import { AbortController, AbortSignal } from './abort.ts';
 import { Blob, File, FormData } from './blob.ts';
 import { Request, Response } from './body.ts';
@@ -11,7 +11,7 @@ import { onReply } from './calls.ts';
 import { structuredClone } from './clone.ts';
 import { console } from './console.ts';
 import { CryptoKey, crypto } from './crypto.ts';
-import { onFetch, onHandler, setup } from './dispatch.ts';
+import { onFetch, onHandler, setup, warm } from './dispatch.ts';
 import { TextDecoder, TextEncoder, atob, btoa } from './encoding.ts';
 import { DOMException, Event, EventTarget } from './events.ts';
 import { fetch } from './fetch.ts';
@@ -109,6 +109,9 @@ export function recv(
       return undefined;
     case IN_REPLY:
       onReply(a as number, Boolean(b), c);
+      return undefined;
+    case IN_WARM:
+      warm();
       return undefined;
     case IN_SETUP:
       timeOrigin = Date.now();
