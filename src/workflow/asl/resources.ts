@@ -18,10 +18,12 @@ export type ResourceSpec =
   | { readonly kind: 'http-invoke' };
 
 const NAME = '[A-Za-z0-9_.-]+';
-const LAMBDA_ARN = new RegExp(`^arn:aws[a-z-]*:lambda:[^:]*:[^:]*:function:(${NAME})(?::(${NAME}))?$`);
-const SHORT = new RegExp(`^fn:(${NAME})(?::(${NAME}))?$`);
-const PARTIAL_ARN = new RegExp(`^(?:[^:]*:)?function:(${NAME})(?::(${NAME}))?$`);
-const PLAIN = new RegExp(`^(${NAME})(?::(${NAME}))?$`);
+/** A version, an alias, or $LATEST. */
+const QUALIFIER = '\\$LATEST|[A-Za-z0-9_.-]+';
+const LAMBDA_ARN = new RegExp(`^arn:aws[a-z-]*:lambda:[^:]*:[^:]*:function:(${NAME})(?::(${QUALIFIER}))?$`);
+const SHORT = new RegExp(`^fn:(${NAME})(?::(${QUALIFIER}))?$`);
+const PARTIAL_ARN = new RegExp(`^(?:[^:]*:)?function:(${NAME})(?::(${QUALIFIER}))?$`);
+const PLAIN = new RegExp(`^(${NAME})(?::(${QUALIFIER}))?$`);
 const HTTP_METHODS = new Set(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS']);
 
 export const SUPPORTED_RESOURCES = [
