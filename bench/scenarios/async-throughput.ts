@@ -23,10 +23,16 @@ const BODY = JSON.stringify({ order: 42, items: [1, 2, 3] });
  * records the drain time and the end-to-end rate (accepted / time from first submit to
  * last completion).
  */
-function drainHook(s: Settings, rec: Recorder, target: string, completed: () => Promise<number>) {
+function drainHook(s: Settings, rec: Recorder, target: string, completed: () => Promise<number>, pending: () => Promise<number>) {
   let base = 0;
   return {
+    // Start each round with an empty backlog (the warm-up's or the previous round's).
     before: async () => {
+      const t0 = performance.now();
+      while ((await pending()) > 0) {
+        if (performance.now() - t0 > DRAIN_TIMEOUT_MS) throw new Error(`${target}: backlog not empty ${DRAIN_TIMEOUT_MS / 1000} s before a round`);
+        await sleep(10);
+      }
       base = await completed();
     },
     after: async (round: number, r: { ok: number }, startedAt: number) => {
@@ -35,7 +41,7 @@ function drainHook(s: Settings, rec: Recorder, target: string, completed: () => 
       while (performance.now() - loadEnd < DRAIN_TIMEOUT_MS) {
         done = (await completed()) - base;
         if (done >= r.ok) break;
-        await sleep(5);
+        await sleep(10);
       }
       if (done < r.ok) {
         rec.skip(target, `drain, round ${round}`, `${r.ok - done} of ${r.ok} accepted invocations had not run ${DRAIN_TIMEOUT_MS / 1000} s after the last submit`);
@@ -66,13 +72,18 @@ export const asyncThroughput: Scenario = {
       const raw = await attempt(s, rec, RAW, 'all figures', () => startRaw());
       started.push(raw);
       if (raw) {
-        const completed = async () => (JSON.parse((await request(`${raw.baseUrl}/async-stats`)).body) as { completed: number }).completed;
+        const stats = async () => JSON.parse((await request(`${raw.baseUrl}/async-stats`)).body) as { accepted: number; completed: number };
+        const completed = async () => (await stats()).completed;
+        const pending = async () => {
+          const st = await stats();
+          return st.accepted - st.completed;
+        };
         targets.push({
           info: raw.info,
           baseUrl: raw.baseUrl,
           requests: [{ path: '/async/step', method: 'POST', body: BODY }],
           memory: () => raw.memory(),
-          ...drainHook(s, rec, RAW.id, completed),
+          ...drainHook(s, rec, RAW.id, completed, pending),
         });
       }
       const nb = await nimbusWith(s, rec, 'all figures', { step: stepSource() });
@@ -85,7 +96,7 @@ export const asyncThroughput: Scenario = {
             baseUrl: nb.baseUrl,
             requests: [{ path: api.submitPath('step'), method: 'POST', body: BODY, headers: api.headers }],
             memory: () => nb.memory(),
-            ...drainHook(s, rec, NIMBUS.id, () => api.completed('step')),
+            ...drainHook(s, rec, NIMBUS.id, () => api.completed('step'), () => api.pending('step')),
           });
         }
       }

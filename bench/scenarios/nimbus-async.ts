@@ -1,7 +1,9 @@
 /**
- * How the async scenario drives Nimbus: a submit route answered 202, and a count of
- * completed async invocations of a function. Discovered from GET /api/v1/openapi.json;
- * until both exist this throws and the scenario reports Nimbus as not measured.
+ * How the async scenario drives Nimbus: submits are POST /api/v1/functions/{name}/invoke
+ * with `Prefer: respond-async` (answered 202 once persisted); completions are read from
+ * the queue counts of GET /api/v1/async?function=<name> (succeeded + dead). Both are
+ * checked against GET /api/v1/openapi.json first, so an older or newer API is reported
+ * as "not measured" with the reason rather than mis-measured.
  */
 import type { NimbusTarget } from '../targets/nimbus.ts';
 
@@ -11,11 +13,46 @@ export interface NimbusAsyncApi {
   readonly headers: Record<string, string>;
   /** How many async invocations of `fn` have finished (any outcome) so far. */
   completed(fn: string): Promise<number>;
+  /** How many are queued or running. */
+  pending(fn: string): Promise<number>;
 }
+
+const SUBMIT = '/api/v1/functions/{name}/invoke';
+const STATUS = '/api/v1/async';
 
 export async function nimbusAsync(n: NimbusTarget): Promise<NimbusAsyncApi> {
   const routes = await n.routes();
-  const submit = routes.find((r) => /async/i.test(r) && r.includes('{name}'));
-  if (!submit) throw new Error('Nimbus serves no async submit route yet (none with "async" in GET /api/v1/openapi.json)');
-  throw new Error(`Nimbus has an async route (${submit}) but no way for the bench to count completed async invocations yet`);
+  for (const r of [SUBMIT, STATUS]) {
+    if (!routes.includes(r)) throw new Error(`Nimbus's OpenAPI document has no ${r} (async submit and status are needed)`);
+  }
+  const counts = async (fn: string) => {
+    const r = await n.api('GET', `${STATUS}?function=${encodeURIComponent(fn)}&limit=1`);
+    if (r.status !== 200) throw new Error(`GET ${STATUS} answered ${r.status}: ${r.body.slice(0, 200)}`);
+    const c = (JSON.parse(r.body) as { counts?: Record<string, number> }).counts;
+    if (!c || typeof c.succeeded !== 'number') throw new Error(`GET ${STATUS} has no counts.succeeded`);
+    return c;
+  };
+  const completed = async (fn: string) => {
+    const c = await counts(fn);
+    return c.succeeded + (c.dead ?? 0);
+  };
+  const api: NimbusAsyncApi = {
+    submitPath: (fn) => SUBMIT.replace('{name}', encodeURIComponent(fn)),
+    headers: { authorization: `Bearer ${n.token}`, prefer: 'respond-async' },
+    completed,
+    pending: async (fn) => {
+      const c = await counts(fn);
+      return (c.queued ?? 0) + (c.running ?? 0);
+    },
+  };
+  // One real submit, to fail early (and clearly) if async is not wired in this build.
+  const before = await completed('step');
+  const r = await n.api('POST', api.submitPath('step'), { probe: true }, { prefer: 'respond-async' });
+  if (r.status !== 202) throw new Error(`an async submit answered ${r.status}, not 202: ${r.body.slice(0, 200)}`);
+  const deadline = performance.now() + 30000;
+  while ((await completed('step')) <= before) {
+    if (performance.now() > deadline) throw new Error('an accepted async invocation had not run after 30 s');
+    await new Promise((res) => setTimeout(res, 20));
+  }
+  return api;
 }

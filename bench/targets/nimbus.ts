@@ -37,7 +37,7 @@ export interface NimbusTarget extends HttpTarget {
   /** Deploys `source` as index.ts of function `name`; resolves with the reply (throws unless 2xx). */
   deploy(name: string, source: string, config?: FunctionSettings): Promise<Reply>;
   /** A control-plane call with the token; does not throw on non-2xx. */
-  api(method: string, path: string, body?: unknown): Promise<Reply>;
+  api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Reply>;
   /** The route templates of GET /api/v1/openapi.json, or [] when there is none. */
   routes(): Promise<string[]>;
 }
@@ -69,10 +69,10 @@ export async function startNimbus(opts: NimbusOptions = {}): Promise<NimbusTarge
     const token = readFileSync(join(dataDir, 'token'), 'utf8').trim();
     const baseUrl = `http://${HOST}:${port}`;
     const auth = { authorization: `Bearer ${token}` };
-    const api = (method: string, path: string, body?: unknown) =>
+    const api = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
       request(baseUrl + path, {
         method,
-        headers: body === undefined ? auth : { ...auth, 'content-type': 'application/json' },
+        headers: body === undefined ? { ...auth, ...headers } : { ...auth, 'content-type': 'application/json', ...headers },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         timeoutMs: 120000,
       });
