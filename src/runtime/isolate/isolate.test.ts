@@ -294,6 +294,18 @@ describe('isolate runtime', () => {
       h.instance.dispose();
     });
 
+    it('caps a runaway logger per invocation with one warning line', async () => {
+      const h = await startWith(runtime, await bundle(`export async function handler(n: number) { for (let i = 0; i < n; i++) console.log(i); return n; }`));
+      await h.instance.invoke(eventCall('flood', 10_005));
+      assert.equal(h.logs.length, 10_001);
+      assert.equal(h.logs[9_999].message, '9999');
+      assert.equal(h.logs[10_000].level, 'warn');
+      assert.match(h.logs[10_000].message, /log limit reached/);
+      await h.instance.invoke(eventCall('next', 2));
+      assert.deepEqual(h.logs.slice(10_001).map((l) => [l.invocationId, l.message]), [['next', '0'], ['next', '1']]);
+      h.instance.dispose();
+    });
+
     it('logs from timers and waitUntil work are attributed to their invocation, even when interleaved', async () => {
       const h = await startWith(
         runtime,

@@ -8,10 +8,22 @@ import { format, inspect } from './inspect.ts';
 import { currentInvocation } from './state.ts';
 
 const MAX_LINE = 16 * 1024;
+/** Per invocation (and for everything outside one): a runaway logger must not flood the host. */
+const MAX_LINES = 10_000;
+const MAX_CHARS = 4 * 1024 * 1024;
 
 function emit(level: number, text: string): void {
+  const inv = currentInvocation();
+  if (inv.logLines > MAX_LINES) return;
   const line = text.length > MAX_LINE ? text.slice(0, MAX_LINE) + `… [${text.length - MAX_LINE} more characters]` : text;
-  send(OUT_LOG, currentInvocation().id, level, line);
+  inv.logLines++;
+  inv.logChars += line.length;
+  if (inv.logLines > MAX_LINES || inv.logChars > MAX_CHARS) {
+    inv.logLines = MAX_LINES + 1;
+    send(OUT_LOG, inv.id, L_WARN, `[nimbus] log limit reached (${MAX_LINES} lines or ${MAX_CHARS} characters): further console output of this invocation is dropped`);
+    return;
+  }
+  send(OUT_LOG, inv.id, level, line);
 }
 
 const counts = new Map<string, number>();

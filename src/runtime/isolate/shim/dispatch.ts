@@ -44,7 +44,7 @@ export function setup(envIn: Record<string, string>, maxBody: number): [boolean,
 }
 
 function newInvocation(seq: number, id: string, remainingMs: number): Invocation {
-  return { seq, id, deadlineAt: Date.now() + remainingMs, waits: new Set(), responded: false, finished: false };
+  return { seq, id, deadlineAt: Date.now() + remainingMs, waits: new Set(), responded: false, finished: false, logLines: 0, logChars: 0 };
 }
 
 function waitUntilOf(inv: Invocation): (p: unknown) => void {

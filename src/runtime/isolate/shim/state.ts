@@ -12,6 +12,9 @@ export interface Invocation {
   responded: boolean;
   /** Result sent and background settled: timers and calls of it are dropped. */
   finished: boolean;
+  /** Console lines and characters sent so far (the shim caps both). */
+  logLines: number;
+  logChars: number;
 }
 
 /** Stands for module initialisation and for code no invocation owns. */
@@ -22,6 +25,8 @@ export const NO_INVOCATION: Invocation = {
   waits: new Set(),
   responded: false,
   finished: false,
+  logLines: 0,
+  logChars: 0,
 };
 
 let current: Invocation = NO_INVOCATION;
