@@ -210,3 +210,26 @@ export function memoryOf(pid: number): Memory {
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Each process of the tree with a short name and its RSS, e.g. for "where does the memory go". */
+export function memoryBreakdown(pid: number): Array<{ pid: number; name: string; rssKb: number }> {
+  return processTree(pid).map((p) => {
+    let name = '?';
+    try {
+      const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      const exe = (argv[0] ?? '?').split('/').pop()!;
+      const script = argv.slice(1).find((a) => !a.startsWith('-') && /[/.]/.test(a) && a !== 'tsx');
+      name = script ? `${exe} ${script.replace(/^.*\/(bin|src|bench)\//, '$1/')}` : exe;
+    } catch {
+      /* exited */
+    }
+    return { pid: p, name, rssKb: statusField(p, 'VmRSS') };
+  });
+}
+
+export function describeMemory(pid: number): string {
+  return memoryBreakdown(pid)
+    .filter((m) => Number.isFinite(m.rssKb))
+    .map((m) => `${m.name} ${(m.rssKb / 1024).toFixed(0)} MB`)
+    .join(', ');
+}

@@ -4,6 +4,7 @@
  */
 import type { LoadRequest } from '../lib/load.ts';
 import { interleavedLoad } from '../lib/rounds.ts';
+import { describeMemory } from '../lib/proc.ts';
 import type { Recorder } from '../lib/results.ts';
 import type { ScenarioOutput, Settings } from '../lib/scenario.ts';
 import { startRaw, type RawOptions } from '../targets/raw-node.ts';
@@ -49,6 +50,10 @@ export async function runHttpLoad(s: Settings, rec: Recorder, spec: HttpLoadSpec
       })),
       { connections: spec.connections },
     );
+    for (const t of running) {
+      const parts = describeMemory(t.pid);
+      if (parts.includes(',')) rec.note(`${t.info.label}: memory is the sum over its processes, after the last round: ${parts}.`);
+    }
     return {
       targets: running.map((t) => t.info),
       settings: {
