@@ -168,6 +168,7 @@ function readName(text: string, start: number, fail: (why: string) => never): { 
       i += 2;
       continue;
     }
+    if (text[i] === ']') fail('unexpected "]"');
     name += text[i];
     i++;
   }
