@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { FakeClock } from '../../../core/clock.ts';
 import { isNimbusError } from '../../../core/errors.ts';
 import { apply, outstandingCommands, parseStateMachine, redrive, seededRandom, start } from '../index.ts';
 import { runToCompletion } from '../testing/driver.ts';
@@ -395,4 +396,14 @@ test('the driver gives the same result whether snapshots are copied or updated i
   const b = await runToCompletion(def, [1, 2, 3, 4], make(), { latencyMs: 10, copySnapshots: true });
   assert.deepEqual([a.status, a.output, a.elapsedMs, a.history], [b.status, b.output, b.elapsedMs, b.history]);
   assert.equal(a.status, 'SUCCEEDED');
+});
+
+test('the driver can follow a FakeClock', async () => {
+  const clock = new FakeClock(T0);
+  const seen: number[] = [];
+  clock.setTimer(1500, () => seen.push(clock.now()));
+  const r = await runToCompletion({ StartAt: 'W', States: { W: { Type: 'Wait', Seconds: 3, End: true } } }, {}, {}, { clock });
+  assert.equal(r.elapsedMs, 3000);
+  assert.equal(clock.now(), T0 + 3000);
+  assert.deepEqual(seen, [T0 + 1500]);
 });

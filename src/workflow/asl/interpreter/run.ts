@@ -346,8 +346,4 @@ export class Run {
     this.abortThread(this.root());
     this.endExecution(status, null, error);
   }
-
-  fail(error: string, cause: string): StatesError {
-    return new StatesError(error, cause);
-  }
 }

@@ -129,8 +129,3 @@ export function evaluateTemplate(
       return evaluateIntrinsic(node.call, env);
   }
 }
-
-/** True when evaluation cannot depend on anything (pure literal). */
-export function isStatic(node: TemplateNode): node is { k: 'lit'; v: Json } {
-  return node.k === 'lit';
-}

@@ -10,6 +10,7 @@
  * are looked up as "name:qualifier", then "name"; HTTP targets as "METHOD url", then "http".
  * Every task takes `latencyMs` of virtual time (default 0); timers fire when due.
  */
+import type { FakeClock } from '../../../core/clock.ts';
 import { apply, start } from '../interpreter/api.ts';
 import { toJson } from '../json.ts';
 import type { StateMachine } from '../model.ts';
@@ -40,6 +41,8 @@ export interface RunOptions {
   readonly name?: string;
   /** Virtual start time, epoch ms (default 2023-11-14T22:13:20Z, FakeClock's default). */
   readonly startTime?: number;
+  /** A FakeClock to follow: the run starts at its time and advances it as virtual time passes. */
+  readonly clock?: FakeClock;
   /** Seed of the per-step random sources (default "nimbus"). */
   readonly seed?: string | number;
   /** Virtual time each task takes, in ms (default 0). */
@@ -108,7 +111,7 @@ export async function runToCompletion(
     typeof machineOrDefinition === 'object' && machineOrDefinition !== null && 'scopes' in machineOrDefinition
       ? (machineOrDefinition as StateMachine)
       : parseStateMachine(machineOrDefinition as string | object);
-  const startTime = options.startTime ?? 1_700_000_000_000;
+  const startTime = options.clock?.now() ?? options.startTime ?? 1_700_000_000_000;
   const seed = options.seed ?? 'nimbus';
   const maxSteps = options.maxSteps ?? 200_000;
   const latency = options.latencyMs ?? 0;
@@ -184,7 +187,10 @@ export async function runToCompletion(
       if (q.at < b.at || (q.at === b.at && q.seq < b.seq)) best = i;
     }
     const next = queue.splice(best, 1)[0];
-    now = Math.max(now, next.at);
+    if (next.at > now) {
+      options.clock?.advance(next.at - now);
+      now = next.at;
+    }
     step = await apply(machine, snapshot, next.event, now, seededRandom(`${seed}:${steps}`), { inPlace: options.copySnapshots !== true });
     steps++;
     options.onStep?.(step, next.event);
