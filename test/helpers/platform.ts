@@ -30,7 +30,9 @@ export interface RunningPlatform {
 
 export async function startPlatform(options: { args?: string[]; dataDir?: string; env?: Record<string, string> } = {}): Promise<RunningPlatform> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'nimbus-e2e-'));
-  const proc = spawn(process.execPath, [BIN, 'up', '--port', '0', '--data', dataDir, '--no-examples', '--log-level', 'warn', ...(options.args ?? [])], {
+  // --no-node-snapshot here makes bin/nimbus.mjs run the server in this very process (no
+  // re-exec), so kill() really kill -9s the platform rather than only its wrapper.
+  const proc = spawn(process.execPath, ['--no-node-snapshot', BIN, 'up', '--port', '0', '--data', dataDir, '--no-examples', '--log-level', 'warn', ...(options.args ?? [])], {
     cwd: ROOT,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,145 @@
+/**
+ * Crash safety of async invocation: a burst of async submits, kill -9 of the platform
+ * while thousands are queued and in flight, restart on the same data directory, and
+ * proof — counted by invocation id at a sink outside the platform — that every accepted
+ * (202) invocation completed at least once, re-runs carrying the same id and a higher
+ * attempt number.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { eventually, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
+
+const TOTAL = 2_000;
+const CLIENTS = 32;
+
+const WORKER = `
+async function tell(url, body) {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (!res.ok) throw new Error('sink said ' + res.status);
+}
+export async function handler(event, context) {
+  const me = { seq: event.seq, id: context.invocationId, attempt: context.attempt };
+  await tell(context.env.SINK, { ...me, phase: 'start' });
+  await new Promise((r) => setTimeout(r, 20 + Math.floor(Math.random() * 30)));
+  await tell(context.env.SINK, { ...me, phase: 'done' });
+  return { seq: event.seq };
+}
+`;
+
+interface Seen {
+  seq: number;
+  /** Attempt numbers that started, and that finished. */
+  started: number[];
+  done: number[];
+}
+
+test('kill -9 during a burst of async invocations loses none; every one completes after restart', { timeout: 120_000 }, async () => {
+  const seen = new Map<string, Seen>();
+  const sink = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      const { seq, id, attempt, phase } = JSON.parse(body) as { seq: number; id: string; attempt: number; phase: 'start' | 'done' };
+      const s = seen.get(id) ?? { seq, started: [], done: [] };
+      (phase === 'start' ? s.started : s.done).push(attempt);
+      seen.set(id, s);
+      res.writeHead(200).end('ok');
+    });
+  });
+  sink.listen(0, '127.0.0.1');
+  await new Promise((r) => sink.once('listening', r));
+  const sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/`;
+
+  let platform: RunningPlatform = await startPlatform();
+  const dataDir = platform.dataDir;
+  const second: RunningPlatform[] = [];
+  try {
+    await platform.deploy('work', WORKER, { env: { SINK: sinkUrl }, maxInstances: 2, concurrency: 8, timeoutMs: 10_000 });
+
+    const accepted = new Map<number, string>(); // seq → invocation id (only 202s count)
+    let next = 0;
+    let killed = false;
+    const submit = async (p: RunningPlatform, seq: number): Promise<boolean> => {
+      try {
+        const res = await p.api('/api/v1/functions/work/invoke', {
+          method: 'POST',
+          headers: { prefer: 'respond-async', 'idempotency-key': `seq-${seq}` },
+          body: JSON.stringify({ seq }),
+        });
+        if (res.status !== 202) return false;
+        accepted.set(seq, ((await res.json()) as { invocationId: string }).invocationId);
+        return true;
+      } catch {
+        return false; // the platform died under us: not accepted
+      }
+    };
+    const burst = async (p: RunningPlatform, stopWhen: () => boolean) => {
+      await Promise.all(
+        Array.from({ length: CLIENTS }, async () => {
+          while (!stopWhen() && next < TOTAL) {
+            if (!(await submit(p, next++))) return; // the platform died: the rest is submitted after the restart
+          }
+        }),
+      );
+    };
+
+    // Kill once about 1 500 are accepted, while a few hundred have completed.
+    const killer = (async () => {
+      await eventually(async () => accepted.size >= 1_500, 60_000, 5);
+      killed = true;
+      await platform.kill();
+    })();
+    await burst(platform, () => killed);
+    await killer;
+    const acceptedAtKill = accepted.size;
+    const completedAtKill = [...seen.values()].filter((s) => s.done.length > 0).length;
+    const inFlightAtKill = [...seen.entries()].filter(([, s]) => s.done.length === 0).map(([id]) => id);
+    assert.ok(acceptedAtKill - completedAtKill >= 300, `the kill should catch a backlog (accepted ${acceptedAtKill}, completed ${completedAtKill})`);
+    assert.ok(inFlightAtKill.length > 0, 'the kill should catch invocations in flight');
+
+    // Restart on the same data directory and submit the rest (idempotency keys make resubmits safe).
+    platform = await startPlatform({ dataDir });
+    second.push(platform);
+    const missing = Array.from({ length: TOTAL }, (_, i) => i).filter((seq) => !accepted.has(seq));
+    await Promise.all(
+      Array.from({ length: CLIENTS }, async () => {
+        for (let seq = missing.shift(); seq !== undefined; seq = missing.shift()) assert.ok(await submit(platform, seq), `resubmit ${seq}`);
+      }),
+    );
+    assert.equal(accepted.size, TOTAL);
+
+    const ids = new Set(accepted.values());
+    const completed = (id: string) => (seen.get(id)?.done.length ?? 0) > 0;
+    await eventually(async () => [...ids].every(completed), 90_000, 200).catch(() => {
+      const lost = [...ids].filter((id) => !completed(id));
+      assert.fail(`${lost.length} accepted invocations never completed, e.g. ${lost.slice(0, 3).join(', ')}`);
+    });
+    // Counted by id at the sink: every accepted one at least once, with its own seq.
+    for (const [seq, id] of accepted) assert.equal(seen.get(id)!.seq, seq);
+    // What the kill interrupted ran again: same id, a higher attempt number.
+    for (const id of inFlightAtKill) {
+      const s = seen.get(id)!;
+      assert.ok(s.done.some((a) => a >= 2), `interrupted ${id} finished with attempt ≥ 2 (started ${s.started}, done ${s.done})`);
+    }
+    const reruns = [...seen.values()].filter((s) => s.started.length > 1);
+    // And the platform agrees: all succeeded, nothing dead, nothing left.
+    const status = await eventually(async () => {
+      const body = (await (await platform.api('/api/v1/async?function=work&limit=1')).json()) as { counts: Record<string, number> };
+      return body.counts.queued + body.counts.running === 0 ? body.counts : null;
+    }, 30_000);
+    assert.equal(status.dead, 0);
+    assert.ok(status.succeeded >= TOTAL, `succeeded ${status.succeeded}`);
+    process.stderr.write(
+      `async-crash: accepted ${acceptedAtKill} before kill -9 (${completedAtKill} completed, ${inFlightAtKill.length} in flight), ${reruns.length} started twice, all ${TOTAL} completed\n`,
+    );
+  } finally {
+    platform.cleanup();
+    for (const p of second) p.cleanup();
+    sink.closeAllConnections();
+    sink.close();
+    const { rmSync } = await import('node:fs');
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
