@@ -38,10 +38,11 @@ export interface Answer {
   readonly body: unknown;
 }
 
-export async function call(client: ClientOptions, method: string, path: string, body?: unknown): Promise<Answer> {
+export async function call(client: ClientOptions, method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<Answer> {
   const headers: Record<string, string> = {};
   if (client.token) headers.authorization = `Bearer ${client.token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
+  Object.assign(headers, extraHeaders);
   let res: Response;
   try {
     res = await fetch(client.url + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -58,7 +59,7 @@ export async function call(client: ClientOptions, method: string, path: string, 
   if (!res.ok) {
     const problem = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : { detail: text };
     if (res.status === 401 && client.token === null) {
-      problem.detail = `${String(problem.detail)} (no token found: looked for ${client.tokenSource}; pass --data DIR, --token or NIMBUS_TOKEN)`;
+      problem.detail = `${String(problem.detail)} (no token found: looked for ${client.tokenSource}; pass --data-dir DIR, --token or NIMBUS_TOKEN)`;
     }
     throw new ApiError(res.status, problem);
   }

@@ -65,7 +65,11 @@ export async function startPlatform(options: { args?: string[]; dataDir?: string
     output: () => out,
     async stop() {
       proc.kill('SIGTERM');
-      return exited;
+      // A platform that does not exit after its drain is a bug the test should see, not a hung suite.
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 45_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
     },
     async kill() {
       proc.kill('SIGKILL');
