@@ -3,6 +3,7 @@ import { parseBytes, parseDuration } from '../../config/config.ts';
 import { bundlePath } from '../../deploy/bundle.ts';
 import { flag, has, onlyFlags, UsageError, type ParsedArgs } from '../args.ts';
 import { call, type ClientOptions } from '../client.ts';
+import { readDeclaration } from './triggers.ts';
 import { bytes, print, printJson, progress } from '../format.ts';
 
 export const DEPLOY_FLAGS = ['memory', 'timeout', 'cpu', 'env', 'concurrency', 'target', 'min', 'max', 'idle', 'json'];
@@ -54,7 +55,7 @@ export async function deploy(client: ClientOptions, args: ParsedArgs): Promise<n
   const built = await bundlePath(path);
   for (const w of built.warnings) progress(`  warning: ${w}`);
   if (!json) progress(`• bundled ${bytes(Buffer.byteLength(built.code))} in ${Math.round(performance.now() - t0)} ms; uploading to ${client.url}…`);
-  const answer = await call(client, 'PUT', `/api/v1/functions/${encodeURIComponent(name)}`, { source: { bundle: built.code }, config });
+  const answer = await call(client, 'PUT', `/api/v1/functions/${encodeURIComponent(name)}`, { source: { bundle: built.code }, config, ...readDeclaration(path) });
   const result = answer.body as { version: { version: number; config: Record<string, unknown> }; created: boolean; url: string };
   if (json) {
     printJson(result);

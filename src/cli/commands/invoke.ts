@@ -15,10 +15,29 @@ function readEvent(args: ParsedArgs): unknown {
   }
 }
 
+/** `--async`: queued and answered 202 at once; the id is what `nimbus async show` takes. */
+async function invokeAsync(client: ClientOptions, args: ParsedArgs, name: string): Promise<number> {
+  const headers: Record<string, string> = { prefer: 'respond-async' };
+  const key = flag(args, 'key');
+  if (key !== undefined) headers['idempotency-key'] = key;
+  const answer = await call(client, 'POST', `/api/v1/functions/${encodeURIComponent(name)}/invoke`, readEvent(args), headers);
+  const body = answer.body as { invocationId: string; created: boolean };
+  if (has(args, 'json')) printJson(body);
+  else {
+    print(body.invocationId);
+    process.stderr.write(
+      `(${body.created ? 'queued' : 'already queued under this key'}; \`nimbus async show ${body.invocationId}\` shows its status)\n`,
+    );
+  }
+  return 0;
+}
+
 export async function invoke(client: ClientOptions, args: ParsedArgs): Promise<number> {
-  onlyFlags(args, ['data', 'json']);
+  onlyFlags(args, ['data', 'json', 'async', 'key']);
   const [name] = args.positionals;
-  if (!name) throw new UsageError(`usage: nimbus invoke <name> [--data '{"key":"value"}' | --data @event.json]`);
+  if (!name) throw new UsageError(`usage: nimbus invoke <name> [--data '{"key":"value"}' | --data @event.json] [--async [--key K]]`);
+  if (has(args, 'async')) return invokeAsync(client, args, name);
+  if (has(args, 'key')) throw new UsageError('--key (an Idempotency-Key) goes with --async');
   try {
     const answer = await call(client, 'POST', `/api/v1/functions/${encodeURIComponent(name)}/invoke`, readEvent(args));
     const id = answer.headers.get('x-nimbus-invocation-id');

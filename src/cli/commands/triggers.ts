@@ -1,0 +1,148 @@
+/**
+ * `nimbus triggers ls|add|rm` (timers with their next fire times, and event
+ * subscriptions), `nimbus subscriptions [topic]`, and the deploy declaration file: a
+ * function declares its async policy and triggers next to its code in `nimbus.json`
+ * (in its folder) or `<file>.nimbus.json` (beside a single file).
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
+import { flag, has, onlyFlags, UsageError, type ParsedArgs } from '../args.ts';
+import { call, type ClientOptions } from '../client.ts';
+import { print, printJson, table } from '../format.ts';
+
+interface TriggerView {
+  id: string;
+  function: string;
+  kind: 'timer' | 'event';
+  origin: string;
+  schedule?: string;
+  timezone?: string | null;
+  missed?: string;
+  next?: string[];
+  lastFiredAt?: string | null;
+  topic?: string;
+  filter?: Record<string, { exact?: string; prefix?: string }>;
+}
+
+function describeFilter(filter: TriggerView['filter']): string {
+  const parts = Object.entries(filter ?? {}).map(([k, m]) => (m.exact !== undefined ? `${k}=${m.exact}` : `${k}^=${m.prefix}`));
+  return parts.length === 0 ? 'all events' : parts.join(' ');
+}
+
+function triggerTable(items: TriggerView[]): string {
+  return table(
+    ['ID', 'FUNCTION', 'KIND', 'SCHEDULE / TOPIC', 'TZ / FILTER', 'MISSED', 'NEXT', 'FROM'],
+    items.map((t) =>
+      t.kind === 'timer'
+        ? [t.id, t.function, 'timer', t.schedule ?? '', t.timezone ?? (t.schedule?.startsWith('rate') ? '' : 'UTC'), t.missed ?? '', (t.next ?? []).join(', '), t.origin]
+        : [t.id, t.function, 'event', t.topic ?? '', describeFilter(t.filter), '', '', t.origin],
+    ),
+  );
+}
+
+const USAGE = `usage:
+  nimbus triggers ls [function] [--kind timer|event] [--next 3]
+  nimbus triggers add <function> --schedule '<cron or rate(...)>' [--tz Europe/Berlin] [--missed skip|run-once] [--input JSON]
+  nimbus triggers add <function> --topic <topic> [--type T | --type-prefix P] [--source S | --source-prefix P] [--subject S | --subject-prefix P]
+  nimbus triggers rm <id>`;
+
+function triggerBody(fn: string, args: ParsedArgs): Record<string, unknown> {
+  const schedule = flag(args, 'schedule');
+  const topic = flag(args, 'topic');
+  if ((schedule === undefined) === (topic === undefined)) throw new UsageError('give --schedule (a timer) or --topic (a subscription)\n' + USAGE);
+  if (schedule !== undefined) {
+    const body: Record<string, unknown> = { function: fn, schedule };
+    const tz = flag(args, 'tz');
+    if (tz !== undefined) body.timezone = tz;
+    const missed = flag(args, 'missed');
+    if (missed !== undefined) body.missed = missed;
+    const input = flag(args, 'input');
+    if (input !== undefined) {
+      try {
+        body.input = JSON.parse(input);
+      } catch (e) {
+        throw new UsageError(`--input is not valid JSON (${(e as Error).message})`);
+      }
+    }
+    return body;
+  }
+  const filter: Record<string, unknown> = {};
+  for (const attr of ['type', 'source', 'subject']) {
+    const exact = flag(args, attr);
+    const prefix = flag(args, `${attr}-prefix`);
+    if (exact !== undefined && prefix !== undefined) throw new UsageError(`give --${attr} or --${attr}-prefix, not both`);
+    if (exact !== undefined) filter[attr] = { exact };
+    if (prefix !== undefined) filter[attr] = { prefix };
+  }
+  return { function: fn, topic, filter };
+}
+
+export async function triggers(client: ClientOptions, args: ParsedArgs): Promise<number> {
+  const [sub, arg] = args.positionals;
+  switch (sub) {
+    case 'ls':
+    case undefined: {
+      onlyFlags(args, ['kind', 'next', 'json']);
+      const q = new URLSearchParams();
+      if (arg) q.set('function', arg);
+      const kind = flag(args, 'kind');
+      if (kind) q.set('kind', kind);
+      q.set('next', flag(args, 'next') ?? '3');
+      const { items } = (await call(client, 'GET', `/api/v1/triggers?${q}`)).body as { items: TriggerView[] };
+      if (has(args, 'json')) return (printJson(items), 0);
+      print(items.length === 0 ? 'no triggers' : triggerTable(items));
+      return 0;
+    }
+    case 'add': {
+      onlyFlags(args, ['schedule', 'tz', 'missed', 'input', 'topic', 'type', 'type-prefix', 'source', 'source-prefix', 'subject', 'subject-prefix', 'json']);
+      if (!arg) throw new UsageError(USAGE);
+      const t = (await call(client, 'POST', '/api/v1/triggers', triggerBody(arg, args))).body as TriggerView;
+      if (has(args, 'json')) return (printJson(t), 0);
+      print(t.kind === 'timer' ? `✓ timer ${t.id} on ${t.function}: ${t.schedule}; next ${(t.next ?? []).join(', ')}` : `✓ ${t.function} subscribed to ${t.topic} (${describeFilter(t.filter)}) as ${t.id}`);
+      return 0;
+    }
+    case 'rm': {
+      onlyFlags(args, []);
+      if (!arg) throw new UsageError(USAGE);
+      await call(client, 'DELETE', `/api/v1/triggers/${encodeURIComponent(arg)}`);
+      print(`✓ removed trigger ${arg}`);
+      return 0;
+    }
+    default:
+      throw new UsageError(USAGE);
+  }
+}
+
+export async function subscriptions(client: ClientOptions, args: ParsedArgs): Promise<number> {
+  onlyFlags(args, ['json']);
+  const [topic] = args.positionals;
+  const q = new URLSearchParams({ kind: 'event' });
+  if (topic) q.set('topic', topic);
+  const { items } = (await call(client, 'GET', `/api/v1/triggers?${q}`)).body as { items: TriggerView[] };
+  if (has(args, 'json')) return (printJson(items), 0);
+  print(items.length === 0 ? 'no subscriptions' : triggerTable(items));
+  return 0;
+}
+
+/**
+ * The declaration beside a function's code, if any: `<dir>/nimbus.json` for a folder,
+ * `<name>.nimbus.json` for a file. `{ "async": {…policy}, "triggers": [ … ] }`.
+ */
+export function readDeclaration(path: string): { async?: unknown; triggers?: unknown } {
+  const isDir = existsSync(path) && statSync(path).isDirectory();
+  const file = isDir ? join(path, 'nimbus.json') : join(dirname(path), `${basename(path, extname(path))}.nimbus.json`);
+  if (!existsSync(file)) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`${file} is not valid JSON: ${(e as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageError(`${file} must be an object with "async" and/or "triggers"`);
+  const out: { async?: unknown; triggers?: unknown } = {};
+  for (const [k, v] of Object.entries(parsed)) {
+    if (k === 'async' || k === 'triggers') out[k] = v;
+    else if (k !== '$schema') throw new UsageError(`${file}: unknown key "${k}"; it may have "async" and "triggers"`);
+  }
+  return out;
+}
