@@ -161,6 +161,18 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       assert.equal(await store.invocations.get('zzz'), null);
     });
 
+    it('a later attempt of the same id replaces its record; an earlier one does not', async () => {
+      const first = sampleRecord('01b', { trigger: 'async', status: 'error', attempt: 1, startedAt: 1_000 });
+      const second = sampleRecord('01b', { trigger: 'async', status: 'success', attempt: 2, startedAt: 2_000 });
+      await store.invocations.insertMany([first]);
+      await store.invocations.insertMany([second]);
+      await store.invocations.insertMany([first]);
+      assert.deepEqual(await store.invocations.get('01b'), second);
+      const rerun = sampleRecord('01b', { trigger: 'async', status: 'success', attempt: 2, startedAt: 3_000 });
+      await store.invocations.insertMany([rerun]);
+      assert.equal((await store.invocations.get('01b'))?.startedAt, 3_000);
+    });
+
     it('lists invocations newest first with filters and pagination', async () => {
       await store.invocations.insertMany([
         sampleRecord('01', { startedAt: 1 }),

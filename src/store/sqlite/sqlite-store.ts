@@ -196,11 +196,16 @@ function toRecord(row: Row): InvocationRecord {
 }
 
 function invocationRepo(db: Database.Database): InvocationRepo {
-  const insert = db.prepare(`INSERT OR IGNORE INTO invocations (
+  // Async attempts share one id: a later attempt (or a later run of the same attempt, after a
+  // throttle) replaces the record, so it shows how the invocation ended; a plain repeat is ignored.
+  const insert = db.prepare(`INSERT INTO invocations (
     id, function_name, version, trigger, trigger_source, started_at, duration_ms, billed_ms, memory_mb, status,
     status_code, error_code, error_name, error_message, cold_start, init_ms, instance_id, request_bytes,
     response_bytes, attempt, logs, logs_truncated
-  ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT(id) DO UPDATE SET function_name = excluded.function_name, version = excluded.version, trigger = excluded.trigger, trigger_source = excluded.trigger_source, started_at = excluded.started_at, duration_ms = excluded.duration_ms, billed_ms = excluded.billed_ms, memory_mb = excluded.memory_mb, status = excluded.status, status_code = excluded.status_code, error_code = excluded.error_code, error_name = excluded.error_name, error_message = excluded.error_message, cold_start = excluded.cold_start, init_ms = excluded.init_ms, instance_id = excluded.instance_id, request_bytes = excluded.request_bytes, response_bytes = excluded.response_bytes, attempt = excluded.attempt, logs = excluded.logs, logs_truncated = excluded.logs_truncated
+  WHERE excluded.attempt > invocations.attempt
+     OR (excluded.attempt = invocations.attempt AND excluded.started_at > invocations.started_at)`);
   const getOne = db.prepare('SELECT * FROM invocations WHERE id = ?');
   const insertAll = db.transaction((records: readonly InvocationRecord[]) => {
     for (const r of records) {
