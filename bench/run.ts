@@ -49,7 +49,7 @@ function num(v: string | undefined, def: number, name: string, lo: number, hi: n
 const quick = values.quick ?? false;
 const settings: Settings = {
   rounds: Math.round(num(values.rounds, quick ? 2 : 5, 'rounds', 1, 100)),
-  durationSec: num(values.duration, quick ? 1 : 3, 'duration', 0.2, 600),
+  durationSec: num(values.duration, quick ? 1 : 2.5, 'duration', 0.2, 600),
   warmupSec: num(values.warmup, quick ? 0.5 : 1, 'warmup', 0, 600),
   quick,
   log: (m) => console.log(m),
