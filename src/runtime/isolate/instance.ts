@@ -261,7 +261,9 @@ export class IsolateInstance implements Instance, Watched {
       };
       this.#inflight.set(seq, pending);
       try {
-        this.#p.recv.applyIgnored(undefined, args, { arguments: { copy: true } });
+        // primitives pass as they are; only a body or an event needs the (slower) copy
+        if (args[args.length - 1] === null) this.#p.recv.applyIgnored(undefined, args as ivm.Transferable[]);
+        else this.#p.recv.applyIgnored(undefined, args, { arguments: { copy: true } });
       } catch (error) {
         this.#inflight.delete(seq);
         pending.deadline.cancel();
@@ -321,13 +323,15 @@ export class IsolateInstance implements Instance, Watched {
     if (delta > 0) {
       const p = this.#inflight.get(Atomics.load(this.#p.current, SAB_CURRENT));
       if (p !== undefined) {
+        this.#unownedCpuMs = 0;
         p.cpuMs += delta;
         if (p.cpuMs > limit) {
           this.#kill('cpu_limit', p.seq);
           return false;
         }
       } else {
-        // code no live invocation owns (module-level timers, late callbacks)
+        // Code no live invocation owns (module-level timers): bounded per uninterrupted
+        // run, so a light periodic timer lives on while a runaway loop is stopped.
         this.#unownedCpuMs += delta;
         if (this.#unownedCpuMs > limit) {
           this.#cx.onError(`${this.#spec.functionName}@${this.#spec.version}: code outside any invocation used over ${limit} ms of CPU; instance stopped`);
@@ -337,8 +341,8 @@ export class IsolateInstance implements Instance, Watched {
       }
       return true;
     }
+    this.#unownedCpuMs = 0;
     if (this.#inflight.size === 0) {
-      this.#unownedCpuMs = 0;
       this.#watched = false;
       return false;
     }
@@ -489,7 +493,7 @@ export class IsolateInstance implements Instance, Watched {
     const handle = this.#cx.clock.setTimer(ms, () => {
       if (this.#timers.get(id)?.handle !== handle) return;
       this.#timers.delete(id);
-      this.#deliver([IN_TIMER, id]);
+      this.#deliver([IN_TIMER, id], false);
     });
     this.#timers.set(id, { seq, handle });
   }
@@ -548,10 +552,11 @@ export class IsolateInstance implements Instance, Watched {
     }
   }
 
-  #deliver(args: unknown[]): void {
+  #deliver(args: unknown[], copy = true): void {
     if (this.#death !== null) return;
     try {
-      this.#p.recv.applyIgnored(undefined, args, { arguments: { copy: true } });
+      if (copy) this.#p.recv.applyIgnored(undefined, args, { arguments: { copy: true } });
+      else this.#p.recv.applyIgnored(undefined, args as ivm.Transferable[]);
     } catch (error) {
       if (this.#p.isolate.isDisposed) this.#kill(this.#catastrophic ? 'crashed' : 'memory_limit');
       else this.#cx.onError('could not deliver a message to an isolate', error);

@@ -214,6 +214,17 @@ describe('isolate runtime', () => {
       assert.equal(h.instance.deathReason(), 'cpu_limit');
     });
 
+    it('a runaway loop outside any invocation (a module-level timer) is stopped by the CPU watchdog', async () => {
+      const h = await startWith(
+        runtime,
+        await bundle(`setTimeout(() => { console.log('runaway'); for (;;) {} }, 0);\nexport const handler = async () => 'alive';`),
+        { cpuLimitMs: 50 },
+      );
+      while (h.instance.deathReason() === null) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(h.instance.deathReason(), 'cpu_limit');
+      assert.deepEqual(h.logs, [{ invocationId: '', level: 'info', message: 'runaway' }]);
+    });
+
     it('a top level that never finishes is FUNCTION_INIT', async () => {
       const rt = createIsolateRuntime({ clock: systemClock, spares: 0, initTimeoutMs: 100, onError: quiet });
       try {
@@ -362,9 +373,15 @@ describe('isolate runtime', () => {
       const rt = createIsolateRuntime({ clock: systemClock, spares: 1, prewarmMemoryMb: [48], onError: quiet });
       try {
         while (rt.sparesReady(48) < 1) await new Promise((r) => setTimeout(r, 5));
-        const h = await startWith(rt, await bundle(`export const handler = async () => 'warm';`), { memoryMb: 48 });
+        const code = await bundle(`setTimeout(() => console.log('top-level timer'), 0);\nexport const handler = async () => 'warm';`);
+        const h = await startWith(rt, code, { memoryMb: 48 });
         assert.equal(rt.sparesReady(48), 0, 'the start took the spare');
         while (rt.sparesReady(48) < 1) await new Promise((r) => setTimeout(r, 5));
+        // a module started on a refilled spare: its top level runs as no invocation
+        const again = await startWith(rt, code, { memoryMb: 48 });
+        for (let i = 0; i < 200 && again.logs.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+        assert.deepEqual(again.logs, [{ invocationId: '', level: 'info', message: 'top-level timer' }]);
+        again.instance.dispose();
         assert.equal(handlerValue(await h.instance.invoke(eventCall('sp', null))), 'warm');
         assert.equal(rt.liveInstances(), 1);
         await rt.close();

@@ -112,7 +112,7 @@ export async function prepare(memoryMb: number, warm = false): Promise<Prepared>
     if (shimCache === undefined && produced) shimCache = produced;
     const recv = (await script.run(context, { reference: true })) as ivm.Reference<(...args: unknown[]) => unknown>;
     script.release();
-    if (warm) await recv.apply(undefined, [IN_WARM]);
+    if (warm) await recv.apply(undefined, [IN_WARM], { result: { promise: true } });
     const gone = context.eval('new Promise(() => {})', { promise: true }).then(
       () => undefined,
       () => undefined,

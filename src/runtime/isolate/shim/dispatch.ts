@@ -210,12 +210,12 @@ export function onFetch(
   url: string,
   wire: string,
   body: ArrayBuffer | null,
-): void {
+): Invocation {
   const inv = newInvocation(seq, id, remainingMs);
   enter(inv);
   if (fetchTarget === null) {
     respond(inv, R_INVALID, 'the module has no default export with a fetch method');
-    return;
+    return inv;
   }
   let out: unknown;
   try {
@@ -230,9 +230,10 @@ export function onFetch(
     out = fetchTarget.fetch(Request._incoming(method, url, wire, body), env, ctx);
   } catch (e) {
     fail(inv, e);
-    return;
+    return inv;
   }
   settle(inv, out, sendResponse);
+  return inv;
 }
 
 export function onHandler(
@@ -244,12 +245,12 @@ export function onHandler(
   version: number,
   memoryMb: number,
   event: unknown,
-): void {
+): Invocation {
   const inv = newInvocation(seq, id, remainingMs);
   enter(inv);
   if (handlerFn === null) {
     respond(inv, R_INVALID, 'the module does not export a handler function');
-    return;
+    return inv;
   }
   const fn = handlerFn;
   let out: unknown;
@@ -275,17 +276,19 @@ export function onHandler(
     } else out = fn(event, context);
   } catch (e) {
     fail(inv, e);
-    return;
+    return inv;
   }
   settle(inv, out, sendValue);
+  return inv;
 }
 
 /**
  * IN_WARM: V8 compiles functions lazily, on first call. A spare isolate runs one fake
  * fetch and one fake handler call through the real paths, so a cold start's first request
  * does not pay for compiling the shim. Results go to the host as seq 0, which it ignores.
+ * Resolves once both fake calls have answered and the shim's state is as before.
  */
-export function warm(): void {
+export async function warm(): Promise<void> {
   const savedFetch = fetchTarget;
   const savedHandler = handlerFn;
   fetchTarget = {
@@ -298,9 +301,12 @@ export function warm(): void {
   };
   handlerFn = async (event: unknown) => ({ event });
   try {
-    onFetch(0, '', 1_000, 1, '', 0, 'GET', 'http://localhost/warm?x=1', 'host\nlocalhost\naccept\n*/*', null);
-    onHandler(0, '', 1_000, 1, '', 0, 128, { warm: true });
+    const calls = [
+      onFetch(0, '', 1_000, 1, '', 0, 'GET', 'http://localhost/warm?x=1', 'host\nlocalhost\naccept\n*/*', null),
+      onHandler(0, '', 1_000, 1, '', 0, 128, { warm: true }),
+    ];
     Response.json({ warm: true });
+    for (let i = 0; i < 100 && calls.some((inv) => !inv.finished); i++) await null;
   } finally {
     fetchTarget = savedFetch;
     handlerFn = savedHandler;

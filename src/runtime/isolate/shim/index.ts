@@ -111,8 +111,7 @@ export function recv(
       onReply(a as number, Boolean(b), c);
       return undefined;
     case IN_WARM:
-      warm();
-      return undefined;
+      return warm();
     case IN_SETUP:
       timeOrigin = Date.now();
       return setup(a as Record<string, string>, b as number);
