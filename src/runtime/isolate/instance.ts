@@ -81,6 +81,8 @@ interface HostTimer {
 
 const HASHES = new Set(['sha1', 'sha256', 'sha384', 'sha512']);
 const MAX_SEQ = 2 ** 31 - 1;
+/** setTimeout's ceiling (about 24.8 days); Node fires at once past it. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -254,7 +256,7 @@ export class IsolateInstance implements Instance, Watched {
         resolve,
         reject,
         // ref'd: an invocation in flight keeps the process alive until it ends or times out
-        deadline: this.#cx.clock.setTimer(remaining, () => this.#onDeadline(seq), true),
+        deadline: this.#cx.clock.setTimer(Math.min(remaining, MAX_TIMER_MS), () => this.#onDeadline(seq), true),
         phase: 'running',
         cpuMs: 0,
         endBackground: null,
@@ -479,7 +481,7 @@ export class IsolateInstance implements Instance, Watched {
   #timerSet(seqIn: unknown, idIn: unknown, msIn: unknown): void {
     const seq = Number(seqIn);
     const id = Number(idIn);
-    const ms = Math.max(0, Math.min(2 ** 31 - 1, Number(msIn) || 0));
+    const ms = Math.max(0, Math.min(MAX_TIMER_MS, Number(msIn) || 0));
     if (!Number.isInteger(id) || !this.#owns(seq)) return;
     const old = this.#timers.get(id);
     if (old !== undefined) old.handle.cancel();

@@ -280,7 +280,11 @@ export class Response extends Body {
         }
         this.#status = s;
       }
-      if (init.statusText !== undefined) this.#statusText = String(init.statusText);
+      if (init.statusText !== undefined) {
+        const t = String(init.statusText);
+        if (!/^[\t\x20-\x7e\x80-\xff]*$/.test(t)) throw new TypeError(`Failed to construct 'Response': Invalid statusText`);
+        this.#statusText = t;
+      }
       if (init.headers !== undefined) this.#headers = new Headers(init.headers);
     }
     if (body !== undefined && body !== null) {
