@@ -225,6 +225,22 @@ describe('isolate runtime', () => {
       assert.deepEqual(h.logs, [{ invocationId: '', level: 'info', message: 'runaway' }]);
     });
 
+    it('garbage is collected, not mistaken for the memory limit', async () => {
+      const h = await startWith(
+        runtime,
+        await bundle(`
+          export async function handler() {
+            let n = 0;
+            for (let i = 0; i < 200_000; i++) { const o = { s: 'x' + i, a: [i, i + 1] }; n += o.a.length; }
+            return n;
+          }`),
+        { memoryMb: 16 },
+      );
+      for (let i = 0; i < 6; i++) assert.equal(handlerValue(await h.instance.invoke(eventCall(`gc${i}`, null))), 400_000);
+      assert.equal(h.instance.deathReason(), null);
+      h.instance.dispose();
+    });
+
     it('a top level that never finishes is FUNCTION_INIT', async () => {
       const rt = createIsolateRuntime({ clock: systemClock, spares: 0, initTimeoutMs: 100, onError: quiet });
       try {

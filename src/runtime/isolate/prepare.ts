@@ -5,7 +5,7 @@
  */
 import ivm from 'isolated-vm';
 import { randomFillSync } from 'node:crypto';
-import { IN_WARM, SAB_LENGTH } from './protocol.ts';
+import { IN_CANARY, IN_WARM, SAB_LENGTH } from './protocol.ts';
 import { SHIM_FILENAME, shimCode } from './shim-source.ts';
 
 export type MessageHandler = (kind: number, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown, g: unknown) => void;
@@ -113,7 +113,10 @@ export async function prepare(memoryMb: number, warm = false): Promise<Prepared>
     const recv = (await script.run(context, { reference: true })) as ivm.Reference<(...args: unknown[]) => unknown>;
     script.release();
     if (warm) await recv.apply(undefined, [IN_WARM], { result: { promise: true } });
-    const gone = context.eval('new Promise(() => {})', { promise: true }).then(
+    // A promise the shim holds and never settles: ivm rejects it only when the isolate is
+    // disposed (by us, or by V8 at the memory limit). It must be held inside the isolate,
+    // or a GC collects it and ivm reports it abandoned while the isolate lives on.
+    const gone = recv.apply(undefined, [IN_CANARY], { result: { promise: true } }).then(
       () => undefined,
       () => undefined,
     );

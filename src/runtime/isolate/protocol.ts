@@ -14,6 +14,7 @@ export const IN_FETCH = 1; // (seq, invocationId, remainingMs, attempt, function
 export const IN_HANDLER = 2; // (seq, invocationId, remainingMs, attempt, functionName, version, memoryMb, event)
 export const IN_TIMER = 3; // (timerId)
 export const IN_REPLY = 4; // (callId, ok, value)
+export const IN_CANARY = 6; // () → a promise the shim keeps and never settles: it rejects only when the isolate is gone
 export const IN_WARM = 5; // () — runs the dispatch paths once so V8 compiles them before a real call
 
 // isolate → host

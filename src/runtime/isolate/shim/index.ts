@@ -3,7 +3,7 @@
  * `recv`, the one function the host calls. Bundled once per process by shim-source.ts;
  * the bundle's completion value is `recv`.
  */
-import { IN_FETCH, IN_HANDLER, IN_REPLY, IN_SETUP, IN_TIMER, IN_WARM } from '../protocol.ts';
+import { IN_CANARY, IN_FETCH, IN_HANDLER, IN_REPLY, IN_SETUP, IN_TIMER, IN_WARM } from '../protocol.ts';
 import { AbortController, AbortSignal } from './abort.ts';
 import { Blob, File, FormData } from './blob.ts';
 import { Request, Response } from './body.ts';
@@ -73,6 +73,9 @@ for (const name of Object.keys(globals)) {
   Object.defineProperty(g, name, { value: globals[name], writable: true, configurable: true, enumerable: false });
 }
 
+/** Held here so GC never collects them (ivm would then report them abandoned). */
+const canaries: Array<Promise<never>> = [];
+
 export function recv(
   kind: number,
   a?: unknown,
@@ -112,6 +115,11 @@ export function recv(
       return undefined;
     case IN_WARM:
       return warm();
+    case IN_CANARY: {
+      const p = new Promise<never>(() => undefined);
+      canaries.push(p);
+      return p;
+    }
     case IN_SETUP:
       timeOrigin = Date.now();
       return setup(a as Record<string, string>, b as number);
