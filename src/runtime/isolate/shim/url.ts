@@ -230,6 +230,53 @@ function punycode(label: string): string {
   return out;
 }
 
+/** RFC 3492 decoding; null when `input` is not valid punycode. */
+function punydecode(input: string): number[] | null {
+  const out: number[] = [];
+  const dash = input.lastIndexOf('-');
+  for (let j = 0; j < Math.max(0, dash); j++) {
+    const c = input.charCodeAt(j);
+    if (c >= 0x80) return null;
+    out.push(c);
+  }
+  let n = 128;
+  let bias = 72;
+  let i = 0;
+  for (let idx = dash > 0 ? dash + 1 : 0; idx < input.length; ) {
+    const old = i;
+    let w = 1;
+    for (let k = 36; ; k += 36) {
+      if (idx >= input.length) return null;
+      const c = input.charCodeAt(idx++);
+      const digit = c - 48 < 10 ? c - 22 : c - 65 < 26 ? c - 65 : c - 97 < 26 ? c - 97 : 36;
+      if (digit >= 36) return null;
+      i += digit * w;
+      const t = k <= bias ? 1 : k >= bias + 26 ? 26 : k - bias;
+      if (digit < t) break;
+      w *= 36 - t;
+      if (i > 0x10ffff * 64) return null;
+    }
+    const len = out.length + 1;
+    let delta = old === 0 ? Math.floor((i - old) / 700) : (i - old) >> 1;
+    delta += Math.floor(delta / len);
+    let k = 0;
+    for (; delta > 455; k += 36) delta = Math.floor(delta / 35);
+    bias = Math.floor(k + (36 * delta) / (delta + 38));
+    n += Math.floor(i / len);
+    i %= len;
+    if (n > 0x10ffff) return null;
+    out.splice(i++, 0, n);
+  }
+  return out;
+}
+
+/** An "xn--" label must decode to something that needed encoding. */
+function validAceLabel(label: string): boolean {
+  if (!label.startsWith('xn--')) return true;
+  const cps = punydecode(label.slice(4));
+  return cps !== null && cps.some((c) => c >= 0x80);
+}
+
 const FORBIDDEN_HOST = /[\0\t\n\r #/:<>?@[\\\]^|]/;
 const FORBIDDEN_DOMAIN = /[\0-\x1f\t\n\r #%/:<>?@[\\\]^|\x7f]/;
 
@@ -244,14 +291,16 @@ function parseHost(raw: string, special: boolean, input: string): string {
   }
   let domain = percentDecode(raw).toLowerCase();
   if (/[^\x00-\x7f]/.test(domain)) {
+    // UTS 46 maps roughly as NFKC + case folding (full width letters, ligatures...)
     domain = domain
-      .normalize('NFC')
+      .normalize('NFKC')
+      .toLowerCase()
       .replace(/[\u3002\uff0e\uff61]/g, '.')
       .split('.')
       .map((l) => (/[^\x00-\x7f]/.test(l) ? 'xn--' + punycode(l) : l))
       .join('.');
   }
-  if (domain === '' || FORBIDDEN_DOMAIN.test(domain)) throw invalid(input);
+  if (domain === '' || FORBIDDEN_DOMAIN.test(domain) || !domain.split('.').every(validAceLabel)) throw invalid(input);
   return endsInNumber(domain) ? parseIPv4(domain, input) : domain;
 }
 
@@ -271,11 +320,15 @@ interface Record_ {
 const SINGLE_DOT = /^(\.|%2e)$/i;
 const DOUBLE_DOT = /^(\.|%2e)(\.|%2e)$/i;
 
-function parsePath(raw: string, special: boolean, into: string[]): string[] {
+const DRIVE = /^[A-Za-z][:|]$/;
+
+function parsePath(raw: string, special: boolean, into: string[], file = false): string[] {
   const segments = raw.split(special ? /[/\\]/ : '/');
   const path = into.slice();
   for (let i = 0; i < segments.length; i++) {
-    const seg = segments[i];
+    let seg = segments[i];
+    // file:///C|/x is file:///C:/x
+    if (file && path.length === 0 && DRIVE.test(seg)) seg = seg[0] + ':';
     const last = i === segments.length - 1;
     if (DOUBLE_DOT.test(seg)) {
       if (path.length > 0 && !(path.length === 1 && /^[A-Za-z]:$/.test(path[0]))) path.pop();
@@ -314,6 +367,12 @@ function parseAuthority(r: Record_, rest: string, input: string): string {
   const m = special ? /[/\\?#]/.exec(rest) : /[/?#]/.exec(rest);
   const end = m ? m.index : rest.length;
   let auth = rest.slice(0, end);
+  if (r.protocol === 'file:') {
+    // file URLs have a host only: no credentials, no port
+    r.host = auth === '' ? '' : parseHost(auth, true, input);
+    if (r.host === 'localhost') r.host = '';
+    return rest.slice(end);
+  }
   const at = auth.lastIndexOf('@');
   if (at >= 0) {
     const info = auth.slice(0, at);
@@ -336,7 +395,7 @@ function parseAuthority(r: Record_, rest: string, input: string): string {
     }
   }
   if (hostRaw === '') {
-    if (special && r.protocol !== 'file:') throw invalid(input);
+    if (special || at >= 0 || portMatch !== null) throw invalid(input);
     r.host = '';
   } else {
     r.host = parseHost(hostRaw, special, input);
@@ -354,7 +413,7 @@ function parseURL(input: string, base?: Record_): Record_ {
     const special = isSpecial(protocol);
     const r: Record_ = { protocol, username: '', password: '', host: null, port: '', path: [], query: null, fragment: null };
     if (special) {
-      if (base && base.protocol === protocol && protocol !== 'file:' && !/^[/\\]/.test(rest)) {
+      if (base && base.protocol === protocol && !/^[/\\]{2}/.test(rest)) {
         return relative(rest, base, input);
       }
       if (protocol === 'file:') {
@@ -362,7 +421,7 @@ function parseURL(input: string, base?: Record_): Record_ {
         else r.host = '';
       } else rest = parseAuthority(r, rest.replace(/^[/\\]*/, ''), input);
       const { before, query, fragment } = splitTail(rest);
-      r.path = parsePath(before.replace(/^[/\\]/, ''), true, []);
+      r.path = parsePath(before.replace(/^[/\\]/, ''), true, [], protocol === 'file:');
       return finishTail(r, query, fragment);
     }
     if (rest.startsWith('//')) rest = parseAuthority(r, rest.slice(2), input);
@@ -396,21 +455,27 @@ function relative(s: string, base: Record_, input: string): Record_ {
   const dslash = special ? /^[/\\]{2}/ : /^\/\//;
   if (dslash.test(s)) {
     r.username = r.password = r.port = '';
-    const rest = parseAuthority(r, s.slice(2), input);
+    const rest = parseAuthority(r, special && r.protocol !== 'file:' ? s.replace(/^[/\\]+/, '') : s.slice(2), input);
     const { before, query, fragment } = splitTail(rest);
     r.path = before === '' && !special ? [] : parsePath(before.replace(slash, ''), special, []);
     return finishTail(r, query, fragment);
   }
   const { before, query, fragment } = splitTail(s);
-  if (slash.test(before)) {
-    r.path = parsePath(before.slice(1), special, []);
+  const file = base.protocol === 'file:';
+  if (slash.test(before) || (file && /^[A-Za-z][:|]([/\\?#]|$)/.test(before))) {
+    r.path = parsePath(slash.test(before) ? before.slice(1) : before, special, [], file);
+    // file:///C:/x + "/y" stays on drive C:
+    const drive = (base.path as string[])[0];
+    if (file && slash.test(before) && drive !== undefined && /^[A-Za-z]:$/.test(drive) && !/^[A-Za-z]:$/.test(r.path[0] ?? '')) {
+      r.path = [drive, ...r.path];
+    }
     return finishTail(r, query, fragment);
   }
   if (before === '') {
     return finishTail(r, query === null ? base.query : query, fragment);
   }
   const dir = (r.path as string[]).slice(0, -1);
-  r.path = parsePath(before, special, dir);
+  r.path = parsePath(before, special, dir, file);
   return finishTail(r, query, fragment);
 }
 
