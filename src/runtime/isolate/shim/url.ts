@@ -558,7 +558,7 @@ export class URLSearchParams {
         for (const k of Object.keys(init as object)) this.#list.push([toUSV(k), toUSV((init as Record<string, unknown>)[k])]);
       }
     } else {
-      const s = String(init);
+      const s = toUSV(init);
       this.#list = parseForm(s.startsWith('?') ? s.slice(1) : s);
     }
   }
