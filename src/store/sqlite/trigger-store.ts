@@ -49,7 +49,7 @@ export function triggerRepo(db: Database.Database): TriggerRepo {
   const del = db.prepare('DELETE FROM triggers WHERE id = ?');
   const delFn = db.prepare('DELETE FROM triggers WHERE function_name = ?');
   const delFnOrigin = db.prepare('DELETE FROM triggers WHERE function_name = ? AND origin = ?');
-  const declared = db.prepare(`SELECT * FROM triggers WHERE function_name = ? AND origin = 'deploy' ORDER BY created_at, id`);
+  const declared = db.prepare(`SELECT * FROM triggers WHERE function_name = ? AND origin = 'deploy' ORDER BY created_at, rowid`);
   const fired = db.prepare('UPDATE triggers SET last_fired_at = ? WHERE id = ? AND (last_fired_at IS NULL OR last_fired_at < ?)');
   const listCache = new Map<string, Database.Statement>();
 
@@ -90,7 +90,7 @@ export function triggerRepo(db: Database.Database): TriggerRepo {
       if (q.functionName !== undefined) (where.push('function_name = ?'), args.push(q.functionName));
       if (q.kind !== undefined) (where.push('kind = ?'), args.push(q.kind));
       if (q.topic !== undefined) (where.push('topic = ?'), args.push(q.topic));
-      const sql = `SELECT * FROM triggers ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY created_at, id`;
+      const sql = `SELECT * FROM triggers ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY created_at, rowid`;
       let stmt = listCache.get(sql);
       if (!stmt) listCache.set(sql, (stmt = db.prepare(sql)));
       return (stmt.all(...args) as Row[]).map(toTrigger);
