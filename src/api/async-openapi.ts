@@ -2,16 +2,7 @@
  * OpenAPI paths and component schemas of the async, dead-letter, trigger and event
  * routes; spread into openapi.ts and schemas.ts so the document stays one.
  */
-const problem = (description: string) => ({
-  description,
-  content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
-});
-const json = (description: string, ref: string) => ({
-  description,
-  content: { 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } },
-});
-const common = { '401': problem('Missing or wrong bearer token (NIMBUS_ERR_UNAUTHORIZED).') };
-const nameParam = { name: 'name', in: 'path', required: true, schema: { type: 'string' }, description: 'Function name.' };
+import { common, json, nameParam, problem } from './openapi-parts.ts';
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'Invocation id.' };
 const topicParam = { name: 'topic', in: 'path', required: true, schema: { type: 'string' }, description: 'Topic name.' };
 const limitParam = { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 50 } };

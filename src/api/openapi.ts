@@ -4,19 +4,9 @@
  * every route is documented, every documented operation is routed, and that real
  * responses match the documented schemas.
  */
+import { common, json, nameParam, problem } from './openapi-parts.ts';
 import { ASYNC_PATHS } from './async-openapi.ts';
 import { SCHEMAS } from './schemas.ts';
-
-const problem = (description: string) => ({
-  description,
-  content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
-});
-const json = (description: string, ref: string) => ({
-  description,
-  content: { 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } },
-});
-const nameParam = { name: 'name', in: 'path', required: true, schema: { type: 'string' }, description: 'Function name.' };
-const common = { '401': problem('Missing or wrong bearer token (NIMBUS_ERR_UNAUTHORIZED).') };
 
 export const OPENAPI = {
   openapi: '3.1.0',
