@@ -29,7 +29,8 @@ if (only.length === 0) {
 const files = only.length > 0 ? only : [...testFiles('src'), ...testFiles('test')];
 const run = spawnSync(
   process.execPath,
-  ['--no-node-snapshot', '--import', 'tsx', '--test', '--test-concurrency=2', ...files],
+  // A hung test fails after 3 minutes instead of holding CI until its limit.
+  ['--no-node-snapshot', '--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=180000', ...files],
   { stdio: 'inherit', cwd: root },
 );
 process.exit(run.status ?? 1);
