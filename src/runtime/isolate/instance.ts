@@ -180,11 +180,19 @@ export class IsolateInstance implements Instance, Watched {
   }
 
   #initError(error: unknown, filename: string): NimbusError {
-    if (this.#death === 'memory_limit') {
+    const text = String((error as { message?: unknown })?.message ?? error);
+    if (this.#death === 'memory_limit' || /due to memory limit/.test(text)) {
       return new NimbusError(
         'NIMBUS_ERR_FUNCTION_INIT',
         `the module ran out of memory (${this.#spec.config.memoryMb} MB) while initialising: raise memoryMb or do less at the top level`,
         { extra: { errorName: 'MemoryLimit', errorMessage: 'memory limit exceeded', line: null, column: null } },
+      );
+    }
+    if (this.#death === 'cpu_limit') {
+      return new NimbusError(
+        'NIMBUS_ERR_FUNCTION_INIT',
+        `the module (or a timer it set) used more than its CPU limit (${this.#spec.config.cpuLimitMs} ms) while starting`,
+        { extra: { errorName: 'CpuLimit', errorMessage: 'CPU limit exceeded', line: null, column: null } },
       );
     }
     const e = error as { name?: unknown; message?: unknown; stack?: unknown };

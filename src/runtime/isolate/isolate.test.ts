@@ -217,9 +217,13 @@ describe('isolate runtime', () => {
     it('a runaway loop outside any invocation (a module-level timer) is stopped by the CPU watchdog', async () => {
       const h = await startWith(
         runtime,
-        await bundle(`setTimeout(() => { console.log('runaway'); for (;;) {} }, 0);\nexport const handler = async () => 'alive';`),
+        await bundle(`
+          let armed = false;
+          setInterval(() => { if (armed) { console.log('runaway'); for (;;) {} } }, 5);
+          export const handler = async () => { armed = true; return 'armed'; };`),
         { cpuLimitMs: 50 },
       );
+      assert.equal(handlerValue(await h.instance.invoke(eventCall('arm', null))), 'armed');
       while (h.instance.deathReason() === null) await new Promise((r) => setTimeout(r, 10));
       assert.equal(h.instance.deathReason(), 'cpu_limit');
       assert.deepEqual(h.logs, [{ invocationId: '', level: 'info', message: 'runaway' }]);
@@ -239,6 +243,14 @@ describe('isolate runtime', () => {
       for (let i = 0; i < 6; i++) assert.equal(handlerValue(await h.instance.invoke(eventCall(`gc${i}`, null))), 400_000);
       assert.equal(h.instance.deathReason(), null);
       h.instance.dispose();
+    });
+
+    it('a top level that runs out of memory is FUNCTION_INIT saying so', async () => {
+      const extra = await rejectsWith(
+        startWith(runtime, await bundle(`const hog: number[][] = [];\nfor (;;) hog.push(new Array(100_000).fill(1));\nexport const handler = () => 1;`), { memoryMb: 16 }),
+        'NIMBUS_ERR_FUNCTION_INIT',
+      );
+      assert.equal(extra.errorName, 'MemoryLimit');
     });
 
     it('a top level that never finishes is FUNCTION_INIT', async () => {
