@@ -1,0 +1,191 @@
+/**
+ * Workflows on SQLite: state machines and versions, executions, the step journal, history
+ * and durable timers. appendStep() is one IMMEDIATE transaction fenced by the step seq,
+ * so a step is either wholly journalled or not at all, and a stale writer changes nothing.
+ */
+import type Database from 'better-sqlite3';
+import type {
+  DueTimer,
+  ExecutionQuery,
+  ExecutionRow,
+  ExecStatus,
+  JournalStep,
+  MachineDeployInput,
+  StartInput,
+  StateMachineInfo,
+  StateMachineVersion,
+  StepInput,
+  WorkflowRepo,
+} from '../workflow-ports.ts';
+
+type Row = Record<string, unknown>;
+
+function toMachine(row: Row): StateMachineInfo {
+  return { name: row.name as string, currentVersion: row.current_version as number, createdAt: row.created_at as number, updatedAt: row.updated_at as number };
+}
+
+function toVersion(row: Row): StateMachineVersion {
+  return { name: row.name as string, version: row.version as number, hash: row.hash as string, definition: row.definition as string, createdAt: row.created_at as number };
+}
+
+function toExecution(row: Row): ExecutionRow {
+  return {
+    id: row.id as string,
+    name: row.name as string,
+    machine: row.machine as string,
+    version: row.version as number,
+    status: row.status as ExecStatus,
+    input: row.input as string,
+    output: (row.output as string | null) ?? null,
+    error: (row.error as string | null) ?? null,
+    cause: (row.cause as string | null) ?? null,
+    startedAt: row.started_at as number,
+    stoppedAt: (row.stopped_at as number | null) ?? null,
+    seq: row.seq as number,
+    snapshot: row.snapshot as string,
+    transitions: row.transitions as number,
+    historyCount: row.history_count as number,
+    redriveCount: row.redrive_count as number,
+    source: row.source as string,
+    updatedAt: row.updated_at as number,
+  };
+}
+
+export function workflowRepo(db: Database.Database): WorkflowRepo {
+  const getMachine = db.prepare('SELECT * FROM state_machines WHERE name = ?');
+  const listMachines = db.prepare('SELECT * FROM state_machines ORDER BY name');
+  const getVersion = db.prepare('SELECT * FROM state_machine_versions WHERE name = ? AND version = ?');
+  const listVersions = db.prepare('SELECT * FROM state_machine_versions WHERE name = ? ORDER BY version DESC');
+  const currentHash = db.prepare(
+    'SELECT v.hash, m.current_version FROM state_machines m JOIN state_machine_versions v ON v.name = m.name AND v.version = m.current_version WHERE m.name = ?',
+  );
+  const maxVersion = db.prepare('SELECT MAX(version) AS v FROM state_machine_versions WHERE name = ?');
+  const upsertMachine = db.prepare(
+    'INSERT INTO state_machines (name, current_version, created_at, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET current_version = excluded.current_version, updated_at = excluded.updated_at',
+  );
+  const insertVersion = db.prepare('INSERT INTO state_machine_versions (name, version, hash, definition, created_at) VALUES (?, ?, ?, ?, ?)');
+
+  const insertExecution = db.prepare(`INSERT OR IGNORE INTO executions (id, name, machine, version, status, input, output, error, cause,
+    started_at, stopped_at, seq, snapshot, transitions, history_count, redrive_count, source, updated_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)`);
+  const advance = db.prepare(`UPDATE executions SET status = ?, output = ?, error = ?, cause = ?, stopped_at = ?, seq = seq + 1,
+    snapshot = ?, transitions = transitions + ?, history_count = history_count + ?, redrive_count = ?, updated_at = ?
+    WHERE id = ? AND seq = ?`);
+  const insertStep = db.prepare('INSERT INTO execution_steps (execution_id, seq, event, commands, at) VALUES (?, ?, ?, ?, ?)');
+  const insertHistory = db.prepare('INSERT OR REPLACE INTO execution_history (execution_id, event_id, event) VALUES (?, ?, ?)');
+  const insertTimer = db.prepare('INSERT OR REPLACE INTO workflow_timers (execution_id, timer_id, fire_at) VALUES (?, ?, ?)');
+  const deleteTimer = db.prepare('DELETE FROM workflow_timers WHERE execution_id = ? AND timer_id = ?');
+  const deleteTimers = db.prepare('DELETE FROM workflow_timers WHERE execution_id = ?');
+  const getExecution = db.prepare('SELECT * FROM executions WHERE id = ?');
+  const byName = db.prepare('SELECT * FROM executions WHERE machine = ? AND name = ?');
+  const running = db.prepare(`SELECT id FROM executions WHERE status = 'RUNNING' ORDER BY id`);
+  const history = db.prepare('SELECT event FROM execution_history WHERE execution_id = ? AND event_id > ? ORDER BY event_id LIMIT ?');
+  const steps = db.prepare('SELECT seq, event, commands, at FROM execution_steps WHERE execution_id = ? ORDER BY seq');
+  const due = db.prepare('SELECT execution_id, timer_id, fire_at FROM workflow_timers WHERE fire_at <= ? ORDER BY fire_at LIMIT ?');
+  const nextTimer = db.prepare('SELECT MIN(fire_at) AS t FROM workflow_timers');
+  const listCache = new Map<string, Database.Statement>();
+
+  const deployTx = db.transaction((input: MachineDeployInput) => {
+    const current = currentHash.get(input.name) as { hash: string; current_version: number } | undefined;
+    if (current && current.hash === input.hash) {
+      return { version: toVersion(getVersion.get(input.name, current.current_version) as Row), created: false };
+    }
+    const next = ((maxVersion.get(input.name) as { v: number | null }).v ?? 0) + 1;
+    upsertMachine.run(input.name, next, input.now, input.now);
+    insertVersion.run(input.name, next, input.hash, input.definition, input.now);
+    return { version: toVersion(getVersion.get(input.name, next) as Row), created: true };
+  });
+
+  /** The parts of a step every journal write shares: step row, history, timers. */
+  const writeStep = (input: Omit<StepInput, 'expectedSeq'>, seq: number) => {
+    insertStep.run(input.executionId, seq, input.event, input.commands, input.now);
+    for (const h of input.history) insertHistory.run(input.executionId, h.id, h.json);
+    if (input.status !== 'RUNNING') deleteTimers.run(input.executionId);
+    else {
+      for (const id of input.timersCancelled) deleteTimer.run(input.executionId, id);
+      for (const t of input.timersStarted) insertTimer.run(input.executionId, t.timerId, t.fireAt);
+    }
+  };
+
+  const startTx = db.transaction((input: StartInput): boolean => {
+    if (byName.get(input.machine, input.name)) return false;
+    const changed = insertExecution.run(
+      input.executionId, input.name, input.machine, input.version, input.status, input.input, input.output, input.error, input.cause,
+      input.now, input.status === 'RUNNING' ? null : input.now, input.snapshot, input.transitions, input.history.length, input.redriveCount,
+      input.source, input.now,
+    ).changes;
+    if (changed === 0) return false;
+    writeStep(input, 0);
+    return true;
+  });
+
+  const appendTx = db.transaction((input: StepInput): boolean => {
+    const changed = advance.run(
+      input.status, input.output, input.error, input.cause, input.status === 'RUNNING' ? null : input.now, input.snapshot,
+      input.transitions, input.history.length, input.redriveCount, input.now, input.executionId, input.expectedSeq,
+    ).changes;
+    if (changed === 0) return false;
+    writeStep(input, input.expectedSeq + 1);
+    return true;
+  });
+
+  return {
+    async deployMachine(input) {
+      return deployTx.immediate(input);
+    },
+    async getMachine(name) {
+      const row = getMachine.get(name) as Row | undefined;
+      return row ? toMachine(row) : null;
+    },
+    async listMachines() {
+      return (listMachines.all() as Row[]).map(toMachine);
+    },
+    async getMachineVersion(name, version) {
+      const row = getVersion.get(name, version) as Row | undefined;
+      return row ? toVersion(row) : null;
+    },
+    async listMachineVersions(name) {
+      return (listVersions.all(name) as Row[]).map(toVersion);
+    },
+    async startExecution(input) {
+      return startTx.immediate(input);
+    },
+    async appendStep(input) {
+      return appendTx.immediate(input);
+    },
+    async getExecution(id) {
+      const row = getExecution.get(id) as Row | undefined;
+      return row ? toExecution(row) : null;
+    },
+    async findExecutionByName(machine, name) {
+      const row = byName.get(machine, name) as Row | undefined;
+      return row ? toExecution(row) : null;
+    },
+    async listExecutions(q: ExecutionQuery) {
+      const where: string[] = [];
+      const args: unknown[] = [];
+      if (q.machine !== undefined) (where.push('machine = ?'), args.push(q.machine));
+      if (q.status !== undefined) (where.push('status = ?'), args.push(q.status));
+      if (q.before !== undefined) (where.push('id < ?'), args.push(q.before));
+      const sql = `SELECT * FROM executions ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`;
+      let stmt = listCache.get(sql);
+      if (!stmt) listCache.set(sql, (stmt = db.prepare(sql)));
+      return (stmt.all(...args, q.limit) as Row[]).map(toExecution);
+    },
+    async runningExecutions() {
+      return (running.all() as Array<{ id: string }>).map((r) => r.id);
+    },
+    async history(executionId, afterId, limit) {
+      return (history.all(executionId, afterId, limit) as Array<{ event: string }>).map((r) => r.event);
+    },
+    async steps(executionId) {
+      return (steps.all(executionId) as Row[]).map((r): JournalStep => ({ seq: r.seq as number, event: r.event as string, commands: r.commands as string, at: r.at as number }));
+    },
+    async dueTimers(now, limit) {
+      return (due.all(now, limit) as Row[]).map((r): DueTimer => ({ executionId: r.execution_id as string, timerId: r.timer_id as string, fireAt: r.fire_at as number }));
+    },
+    async nextTimerAt() {
+      return ((nextTimer.get() as { t: number | null }).t ?? null) as number | null;
+    },
+  };
+}

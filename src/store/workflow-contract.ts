@@ -1,0 +1,134 @@
+/**
+ * The contract of the workflow port every Store implementation must pass; see
+ * sqlite/workflow-store.test.ts.
+ */
+import { describe, it, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Store } from './ports.ts';
+import type { StartInput, StepInput } from './workflow-ports.ts';
+
+export function startInput(id: string, overrides: Partial<StartInput> = {}): StartInput {
+  return {
+    executionId: id,
+    name: id,
+    machine: 'm',
+    version: 1,
+    input: '{"a":1}',
+    source: 'test',
+    event: '{"type":"Start"}',
+    commands: '[]',
+    snapshot: '{"seq":0}',
+    history: [{ id: 1, json: '{"id":1,"type":"ExecutionStarted"}' }],
+    status: 'RUNNING',
+    output: null,
+    error: null,
+    cause: null,
+    transitions: 1,
+    redriveCount: 0,
+    timersStarted: [],
+    timersCancelled: [],
+    now: 1_000,
+    ...overrides,
+  };
+}
+
+export function stepInput(id: string, expectedSeq: number, overrides: Partial<StepInput> = {}): StepInput {
+  return {
+    executionId: id,
+    expectedSeq,
+    event: '{"type":"TimerFired","timerId":"t1"}',
+    commands: '[]',
+    snapshot: `{"seq":${expectedSeq + 1}}`,
+    history: [],
+    status: 'RUNNING',
+    output: null,
+    error: null,
+    cause: null,
+    transitions: 1,
+    redriveCount: 0,
+    timersStarted: [],
+    timersCancelled: [],
+    now: 2_000,
+    ...overrides,
+  };
+}
+
+export function workflowContract(name: string, open: () => Promise<Store>): void {
+  describe(`Workflow contract: ${name}`, () => {
+    let store: Store;
+    beforeEach(async () => {
+      store = await open();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    it('deploys immutable versions; the same definition again creates nothing', async () => {
+      const w = store.workflows;
+      const a = await w.deployMachine({ name: 'm', hash: 'h1', definition: '{"A":1}', now: 10 });
+      assert.deepEqual([a.created, a.version.version], [true, 1]);
+      const same = await w.deployMachine({ name: 'm', hash: 'h1', definition: '{"A":1}', now: 11 });
+      assert.deepEqual([same.created, same.version.version], [false, 1]);
+      const b = await w.deployMachine({ name: 'm', hash: 'h2', definition: '{"B":1}', now: 12 });
+      assert.deepEqual([b.created, b.version.version], [true, 2]);
+      assert.equal((await w.getMachine('m'))?.currentVersion, 2);
+      assert.equal((await w.getMachineVersion('m', 1))?.definition, '{"A":1}');
+      assert.deepEqual((await w.listMachineVersions('m')).map((v) => v.version), [2, 1]);
+      assert.deepEqual((await w.listMachines()).map((m) => m.name), ['m']);
+      assert.equal(await w.getMachine('other'), null);
+    });
+
+    it('starts an execution once per id and per (machine, name), with its step 0, history and timers', async () => {
+      const w = store.workflows;
+      assert.equal(await w.startExecution(startInput('e1', { timersStarted: [{ timerId: 't1', fireAt: 5_000 }] })), true);
+      assert.equal(await w.startExecution(startInput('e1')), false);
+      assert.equal(await w.startExecution(startInput('e2', { name: 'e1' })), false, 'same name in the same machine');
+      const e = await w.getExecution('e1');
+      assert.deepEqual([e?.status, e?.seq, e?.historyCount, e?.version, e?.input], ['RUNNING', 0, 1, 1, '{"a":1}']);
+      assert.equal((await w.findExecutionByName('m', 'e1'))?.id, 'e1');
+      assert.deepEqual(await w.history('e1', 0, 10), ['{"id":1,"type":"ExecutionStarted"}']);
+      assert.deepEqual((await w.steps('e1')).map((s) => s.seq), [0]);
+      assert.deepEqual(await w.dueTimers(4_999, 10), []);
+      assert.deepEqual(await w.dueTimers(5_000, 10), [{ executionId: 'e1', timerId: 't1', fireAt: 5_000 }]);
+      assert.equal(await w.nextTimerAt(), 5_000);
+      assert.deepEqual(await w.runningExecutions(), ['e1']);
+    });
+
+    it('appends steps fenced by seq: a stale writer changes nothing', async () => {
+      const w = store.workflows;
+      await w.startExecution(startInput('e1', { timersStarted: [{ timerId: 't1', fireAt: 5_000 }] }));
+      const step = stepInput('e1', 0, {
+        history: [{ id: 2, json: '{"id":2}' }, { id: 3, json: '{"id":3}' }],
+        timersCancelled: ['t1'],
+        timersStarted: [{ timerId: 't2', fireAt: 9_000 }],
+      });
+      assert.equal(await w.appendStep(step), true);
+      assert.equal(await w.appendStep(step), false, 'seq 0 is stale now');
+      const e = await w.getExecution('e1');
+      assert.deepEqual([e?.seq, e?.snapshot, e?.historyCount, e?.transitions], [1, '{"seq":1}', 3, 2]);
+      assert.deepEqual(await w.history('e1', 1, 10), ['{"id":2}', '{"id":3}']);
+      assert.deepEqual(await w.history('e1', 0, 2), ['{"id":1,"type":"ExecutionStarted"}', '{"id":2}']);
+      assert.deepEqual((await w.dueTimers(10_000, 10)).map((t) => t.timerId), ['t2']);
+      assert.deepEqual((await w.steps('e1')).map((s) => [s.seq, s.at]), [[0, 1_000], [1, 2_000]]);
+    });
+
+    it('an ended execution keeps its output, leaves the running set and drops its timers', async () => {
+      const w = store.workflows;
+      await w.startExecution(startInput('e1', { timersStarted: [{ timerId: 't1', fireAt: 5_000 }] }));
+      await w.startExecution(startInput('e2', { machine: 'n' }));
+      await w.appendStep(stepInput('e1', 0, { status: 'SUCCEEDED', output: '{"ok":true}', now: 3_000 }));
+      const e = await w.getExecution('e1');
+      assert.deepEqual([e?.status, e?.output, e?.stoppedAt], ['SUCCEEDED', '{"ok":true}', 3_000]);
+      assert.equal(await w.nextTimerAt(), null);
+      assert.deepEqual(await w.runningExecutions(), ['e2']);
+      assert.deepEqual((await w.listExecutions({ limit: 10 })).map((x) => x.id), ['e2', 'e1']);
+      assert.deepEqual((await w.listExecutions({ machine: 'm', limit: 10 })).map((x) => x.id), ['e1']);
+      assert.deepEqual((await w.listExecutions({ status: 'RUNNING', limit: 10 })).map((x) => x.id), ['e2']);
+      assert.deepEqual((await w.listExecutions({ before: 'e2', limit: 10 })).map((x) => x.id), ['e1']);
+      // A redrive step makes it RUNNING again.
+      assert.equal(await w.appendStep(stepInput('e1', 1, { status: 'RUNNING', redriveCount: 1 })), true);
+      const again = await w.getExecution('e1');
+      assert.deepEqual([again?.status, again?.stoppedAt, again?.redriveCount], ['RUNNING', null, 1]);
+    });
+  });
+}
