@@ -99,4 +99,17 @@ export interface InvocationRecord {
   readonly attempt: number;
   readonly logs: readonly LogLine[];
   readonly logsTruncated: boolean;
+  /**
+   * CPU time attributed to this invocation, in ms: the instance's CPU between samples,
+   * shared equally among the invocations in flight on it (docs/observability.md).
+   */
+  readonly cpuMs: number;
+  /** Highest heap of the instance seen while this invocation ran, in bytes (0: not sampled). */
+  readonly peakMemoryBytes: number;
+  /** This invocation's share of the time its instance was busy, in ms (sums to instance busy time). */
+  readonly occupancyMs: number;
+  /** W3C trace context: the trace, this invocation's span, and the caller's span (null at a root). */
+  readonly traceId: string | null;
+  readonly spanId: string | null;
+  readonly parentSpanId: string | null;
 }

@@ -9,6 +9,7 @@ import { newId } from '../core/ids.ts';
 import type { InvocationRecord, InvocationStatus, ModuleExports, TriggerKind } from '../core/types.ts';
 import type { LogCollector } from '../observe/log-collector.ts';
 import type { Recorder } from '../observe/recorder.ts';
+import type { DispatchObserver } from '../observe/observer.ts';
 import type { PoolRegistry } from '../pool/registry.ts';
 import type { Lease } from '../pool/version-pool.ts';
 import type { HttpRequestData, HttpResponseData, InstanceCall, InvocationMeta } from '../runtime/port.ts';
@@ -28,6 +29,8 @@ export interface InvokeRequest {
   readonly invocationId?: string;
   readonly attempt?: number;
   readonly requestBytes?: number;
+  /** W3C trace context of the caller (async and workflow children); HTTP reads the header. */
+  readonly traceparent?: string;
 }
 
 export type InvokeOutcome =
@@ -40,6 +43,8 @@ export interface DispatcherDeps {
   readonly pools: PoolRegistry;
   readonly logs: LogCollector;
   readonly recorder: Recorder;
+  /** Trace span and CPU/memory/occupancy figures; absent with observability off. */
+  readonly observer?: DispatchObserver;
 }
 
 const STATUS_BY_CODE: Partial<Record<ErrorCode, InvocationStatus>> = {
@@ -88,16 +93,21 @@ export class Dispatcher {
       memoryMb: config.memoryMb,
     };
 
+    const observer = this.deps.observer;
+    const trace = observer?.open(invocationId, req);
     logs.open(invocationId, version.functionName);
     let lease: Lease | null = null;
     let execMs = 0;
     let outcome: { http?: HttpResponseData; value?: unknown } | null = null;
     let failure: NimbusError | null = null;
+    let figures: { cpuMs: number; peakMemoryBytes: number; occupancyMs: number } | undefined;
     try {
       lease = await pools.poolFor(version).acquire(deadline);
       const call = this.callFor(req, meta, version.exports);
       const execStart = clock.monotonic();
-      const result = await lease.instance.invoke(call);
+      const pending = lease.instance.invoke(call);
+      observer?.begin(invocationId, lease.instance);
+      const result = await pending;
       execMs = clock.monotonic() - execStart;
       outcome = this.outputFor(req, result);
     } catch (error) {
@@ -106,6 +116,7 @@ export class Dispatcher {
         : new NimbusError('NIMBUS_ERR_INTERNAL', `invocation failed inside the platform: ${(error as Error)?.message ?? String(error)}`, { cause: error });
       if (lease && execMs === 0) execMs = clock.monotonic() - t0;
     } finally {
+      figures = observer?.end(invocationId, lease?.instance ?? null);
       lease?.release();
     }
 
@@ -135,6 +146,12 @@ export class Dispatcher {
       attempt: meta.attempt,
       logs: collected.logs,
       logsTruncated: collected.truncated,
+      cpuMs: figures?.cpuMs ?? 0,
+      peakMemoryBytes: figures?.peakMemoryBytes ?? 0,
+      occupancyMs: figures?.occupancyMs ?? 0,
+      traceId: trace?.traceId ?? null,
+      spanId: trace?.spanId ?? null,
+      parentSpanId: trace?.parentSpanId ?? null,
     };
     recorder.push(record);
     if (failure) return { ok: false, invocationId, record, error: failure };

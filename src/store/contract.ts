@@ -56,6 +56,12 @@ export function sampleRecord(id: string, overrides: Partial<InvocationRecord> = 
     attempt: 1,
     logs: [{ t: 1_000, level: 'info', msg: 'hi' }],
     logsTruncated: false,
+    cpuMs: 0.8,
+    peakMemoryBytes: 2_000_000,
+    occupancyMs: 1.5,
+    traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+    spanId: '00f067aa0ba902b7',
+    parentSpanId: null,
     ...overrides,
   };
 }
@@ -171,6 +177,52 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       const rerun = sampleRecord('01b', { trigger: 'async', status: 'success', attempt: 2, startedAt: 3_000 });
       await store.invocations.insertMany([rerun]);
       assert.equal((await store.invocations.get('01b'))?.startedAt, 3_000);
+    });
+
+    it('usage per function-hour is the sum of the records written, a replaced record counted once', async () => {
+      const H = 3_600_000;
+      await store.invocations.insertMany([
+        sampleRecord('u1', { startedAt: H + 10, billedMs: 100, memoryMb: 1024, cpuMs: 40, occupancyMs: 100, coldStart: true }),
+        sampleRecord('u2', { startedAt: H + 20, billedMs: 50, memoryMb: 512, status: 'error', cpuMs: 10, occupancyMs: 25 }),
+        sampleRecord('u3', { startedAt: 2 * H + 5, billedMs: 0, status: 'throttled', cpuMs: 0, occupancyMs: 0 }),
+        sampleRecord('u4', { functionName: 'other', startedAt: H + 30, billedMs: 7 }),
+      ]);
+      // A repeat is ignored; a later attempt replaces (and moves hours): counted once, where it ended.
+      await store.invocations.insertMany([sampleRecord('u1', { startedAt: H + 10, billedMs: 999 })]);
+      await store.invocations.insertMany([sampleRecord('u2', { startedAt: 2 * H + 1, attempt: 2, billedMs: 20, memoryMb: 512, cpuMs: 5, occupancyMs: 20 })]);
+      const rows = await store.usage.list({ functionName: 'hello' });
+      assert.deepEqual(rows.map((r) => [r.hour, r.requests, r.errors, r.throttles, r.coldStarts, r.billedMs]), [
+        [H, 1, 0, 0, 1, 100],
+        [2 * H, 1, 0, 1, 0, 20],
+      ]);
+      assert.ok(Math.abs(rows[0].gbSeconds - 0.1) < 1e-9);
+      assert.ok(Math.abs(rows[1].gbSeconds - 0.01) < 1e-9);
+      assert.ok(Math.abs(rows[0].occupancyGbSeconds - 0.1) < 1e-9);
+      assert.equal(rows[0].cpuMs, 40);
+      assert.equal(rows[1].cpuMs, 5);
+      assert.deepEqual((await store.usage.list({ since: 2 * H })).map((r) => r.functionName), ['hello']);
+      assert.deepEqual((await store.usage.list({ until: 2 * H })).map((r) => r.functionName), ['hello', 'other']);
+      // Pruning records keeps the usage they added.
+      await store.invocations.prune(10 * H, 0);
+      assert.equal((await store.usage.list({})).reduce((n, r) => n + r.billedMs, 0), 127);
+    });
+
+    it('keeps alert rules by name and alert events newest first', async () => {
+      await store.alerts.putRule({ name: 'errors', rule: { metric: 'error_rate', threshold: 0.1 }, origin: 'api', createdAt: 1 });
+      await store.alerts.putRule({ name: 'cfg', rule: { metric: 'dlq_size', threshold: 1 }, origin: 'config', createdAt: 2 });
+      await store.alerts.putRule({ name: 'errors', rule: { metric: 'error_rate', threshold: 0.2 }, origin: 'api', createdAt: 3 });
+      assert.deepEqual((await store.alerts.listRules()).map((r) => r.name), ['cfg', 'errors']);
+      assert.deepEqual((await store.alerts.getRule('errors'))?.rule, { metric: 'error_rate', threshold: 0.2 });
+      assert.equal(await store.alerts.deleteRulesOf('config'), 1);
+      assert.equal(await store.alerts.deleteRule('errors'), true);
+      assert.equal(await store.alerts.deleteRule('errors'), false);
+      await store.alerts.addEvent({ id: 'e1', rule: 'errors', kind: 'firing', at: 10, value: 0.5, detail: 'x', delivered: false });
+      await store.alerts.addEvent({ id: 'e2', rule: 'errors', kind: 'resolved', at: 20, value: 0, detail: 'y', delivered: false });
+      await store.alerts.addEvent({ id: 'e3', rule: 'other', kind: 'firing', at: 30, value: null, detail: 'z', delivered: false });
+      await store.alerts.markDelivered('e1');
+      const events = await store.alerts.listEvents({ rule: 'errors', limit: 10 });
+      assert.deepEqual(events.map((e) => [e.id, e.kind, e.delivered]), [['e2', 'resolved', false], ['e1', 'firing', true]]);
+      assert.equal((await store.alerts.listEvents({ limit: 2 })).length, 2);
     });
 
     it('lists invocations newest first with filters and pagination', async () => {

@@ -4,9 +4,13 @@
  * implementation must pass.
  */
 import type { FunctionConfig, FunctionInfo, FunctionVersion, InvocationRecord, InvocationStatus, ModuleExports } from '../core/types.ts';
+import type { AlertRepo, UsageRepo } from './observe-ports.ts';
 import type { AsyncPolicyRepo, QueueRepo, TopicRepo, TriggerRepo } from './queue-ports.ts';
+import type { WorkflowRepo } from './workflow-ports.ts';
 
 export type * from './queue-ports.ts';
+export type * from './workflow-ports.ts';
+export type * from './observe-ports.ts';
 
 export interface DeployInput {
   readonly name: string;
@@ -63,7 +67,11 @@ export interface InvocationQuery {
 }
 
 export interface InvocationRepo {
-  /** Writes a batch in one transaction; a record whose id exists is ignored. */
+  /**
+   * Writes a batch in one transaction; a record whose id exists is ignored unless it is a
+   * later attempt (then it replaces the old one). Usage per function-hour is updated in the
+   * same transaction by exactly what changed, so usage is the sum of the records written.
+   */
   insertMany(records: readonly InvocationRecord[]): Promise<void>;
   get(id: string): Promise<InvocationRecord | null>;
   /** Newest first. */
@@ -80,5 +88,10 @@ export interface Store {
   readonly triggers: TriggerRepo;
   readonly topics: TopicRepo;
   readonly asyncPolicies: AsyncPolicyRepo;
+  /** Usage per function-hour (observe-ports.ts). */
+  readonly usage: UsageRepo;
+  readonly alerts: AlertRepo;
+  /** State machines, executions, their journal and timers (workflow-ports.ts, workflow-contract.ts). */
+  readonly workflows: WorkflowRepo;
   close(): Promise<void>;
 }

@@ -111,4 +111,44 @@ export const MIGRATIONS: readonly string[] = [
     updated_at INTEGER NOT NULL
   );
   `,
+  // 4 (observability): more record fields, usage per function-hour, trace context of queued work, alerts.
+  `
+  ALTER TABLE invocations ADD COLUMN cpu_ms REAL NOT NULL DEFAULT 0;
+  ALTER TABLE invocations ADD COLUMN peak_memory_bytes INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE invocations ADD COLUMN occupancy_ms REAL NOT NULL DEFAULT 0;
+  ALTER TABLE invocations ADD COLUMN trace_id TEXT;
+  ALTER TABLE invocations ADD COLUMN span_id TEXT;
+  ALTER TABLE invocations ADD COLUMN parent_span_id TEXT;
+  CREATE TABLE usage (
+    function_name TEXT NOT NULL,
+    hour INTEGER NOT NULL,
+    requests INTEGER NOT NULL,
+    errors INTEGER NOT NULL,
+    throttles INTEGER NOT NULL,
+    cold_starts INTEGER NOT NULL,
+    billed_ms INTEGER NOT NULL,
+    gb_seconds REAL NOT NULL,
+    cpu_ms REAL NOT NULL,
+    occupancy_gb_seconds REAL NOT NULL,
+    PRIMARY KEY (function_name, hour)
+  );
+  CREATE INDEX usage_by_hour ON usage(hour);
+  ALTER TABLE queue ADD COLUMN traceparent TEXT;
+  CREATE TABLE alert_rules (
+    name TEXT PRIMARY KEY,
+    rule TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE alert_events (
+    id TEXT PRIMARY KEY,
+    rule TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    value REAL,
+    detail TEXT NOT NULL,
+    delivered INTEGER NOT NULL
+  );
+  CREATE INDEX alert_events_by_rule ON alert_events(rule, id);
+  `,
 ];

@@ -1,0 +1,67 @@
+/**
+ * What the dispatcher asks of observability around one invocation: a trace span (kept
+ * while it runs, so its outbound fetch and the async work it submits carry
+ * `traceparent`), and its CPU, memory and occupancy figures (attribution.ts).
+ */
+import type { HttpRequestData, Instance, OutboundFetch } from '../runtime/port.ts';
+import { InstanceMeter, NO_FIGURES, type InvocationFigures } from './attribution.ts';
+import { formatTraceparent, hexIds, startSpan, type TraceContext } from './trace.ts';
+
+export interface TraceSource {
+  readonly traceparent?: string;
+  readonly input: { readonly kind: 'http'; readonly request: HttpRequestData } | { readonly kind: 'event' };
+}
+
+export interface DispatchObserver {
+  open(invocationId: string, req: TraceSource): TraceContext;
+  begin(invocationId: string, instance: Instance): void;
+  end(invocationId: string, instance: Instance | null): InvocationFigures;
+}
+
+export class InvocationObserver implements DispatchObserver {
+  readonly meter: InstanceMeter;
+  private readonly live = new Map<string, string>();
+  private readonly ids = hexIds();
+
+  constructor(monotonic: () => number) {
+    this.meter = new InstanceMeter(monotonic);
+  }
+
+  open(invocationId: string, req: TraceSource): TraceContext {
+    let incoming = req.traceparent;
+    if (incoming === undefined && req.input.kind === 'http') {
+      for (const [k, v] of req.input.request.headers) {
+        if (k.length === 11 && k.toLowerCase() === 'traceparent') {
+          incoming = v;
+          break;
+        }
+      }
+    }
+    const ctx = startSpan(incoming, this.ids);
+    this.live.set(invocationId, formatTraceparent(ctx));
+    return ctx;
+  }
+
+  begin(invocationId: string, instance: Instance): void {
+    this.meter.begin(invocationId, instance);
+  }
+
+  end(invocationId: string, instance: Instance | null): InvocationFigures {
+    this.live.delete(invocationId);
+    return instance ? this.meter.end(invocationId, instance) : NO_FIGURES;
+  }
+
+  /** The traceparent a running invocation's outbound calls carry (its own span as parent). */
+  traceparentOf(invocationId: string): string | undefined {
+    return this.live.get(invocationId);
+  }
+
+  /** Wraps the host's outbound fetch: adds `traceparent` unless the function set one. */
+  wrapFetch(fetch: OutboundFetch): OutboundFetch {
+    return (request, invocationId) => {
+      const tp = this.live.get(invocationId);
+      if (tp === undefined || request.headers.some(([k]) => k.toLowerCase() === 'traceparent')) return fetch(request, invocationId);
+      return fetch({ ...request, headers: [...request.headers, ['traceparent', tp]] }, invocationId);
+    };
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * W3C Trace Context (https://www.w3.org/TR/trace-context/): parse and make `traceparent`
+ * values. Every invocation gets a span; it joins the caller's trace when one came in
+ * (HTTP header, async submit, workflow), else starts a trace of its own.
+ */
+import { randomFillSync } from 'node:crypto';
+
+export interface TraceContext {
+  readonly traceId: string;
+  readonly spanId: string;
+  /** The caller's span; null at the root of a trace. */
+  readonly parentSpanId: string | null;
+  /** Trace flags from the caller (01 = sampled). */
+  readonly flags: string;
+}
+
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(?:-.*)?$/;
+
+/** The caller's trace id, span and flags, or null when the header is absent or invalid. */
+export function parseTraceparent(value: string | null | undefined): { traceId: string; parentId: string; flags: string } | null {
+  if (!value) return null;
+  const m = TRACEPARENT.exec(value.trim().toLowerCase());
+  if (!m) return null;
+  const [, version, traceId, parentId, flags] = m;
+  // Version ff is invalid; a future version may append fields (allowed by the regex only then).
+  if (version === 'ff' || (version === '00' && value.trim().length !== 55)) return null;
+  if (/^0+$/.test(traceId) || /^0+$/.test(parentId)) return null;
+  return { traceId, parentId, flags };
+}
+
+export function formatTraceparent(ctx: Pick<TraceContext, 'traceId' | 'spanId' | 'flags'>): string {
+  return `00-${ctx.traceId}-${ctx.spanId}-${ctx.flags}`;
+}
+
+/** Random hex ids from a pooled buffer (no syscall per id). */
+export function hexIds(random: (buf: Uint8Array) => void = (b) => void randomFillSync(b)) {
+  const pool = new Uint8Array(4096);
+  let at = pool.length;
+  const take = (bytes: number): string => {
+    if (at + bytes > pool.length) {
+      random(pool);
+      at = 0;
+    }
+    let s = '';
+    for (let i = 0; i < bytes; i++) s += HEX[pool[at + i]];
+    at += bytes;
+    return /^0+$/.test(s) ? take(bytes) : s;
+  };
+  return { traceId: () => take(16), spanId: () => take(8) };
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** The invocation's context: a child span of `incoming` when valid, else a new trace. */
+export function startSpan(incoming: string | null | undefined, ids: ReturnType<typeof hexIds>): TraceContext {
+  const parent = parseTraceparent(incoming);
+  if (parent) return { traceId: parent.traceId, spanId: ids.spanId(), parentSpanId: parent.parentId, flags: parent.flags };
+  return { traceId: ids.traceId(), spanId: ids.spanId(), parentSpanId: null, flags: '01' };
+}

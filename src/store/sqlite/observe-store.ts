@@ -1,0 +1,151 @@
+/**
+ * SQLite side of observability: usage per function-hour (kept by the invocation insert,
+ * see usageWriter) and alert rules and events.
+ */
+import type Database from 'better-sqlite3';
+import { addUsage, hourOf, usageOf, ZERO_USAGE, type UsageAmounts, type UsageSource } from '../../core/usage.ts';
+import type { AlertEventRecord, AlertRepo, AlertRuleRecord, UsageQuery, UsageRepo, UsageRow } from '../observe-ports.ts';
+
+type Row = Record<string, unknown>;
+
+/**
+ * Used inside the transaction that writes records: `before(id)` reads what the stored
+ * record contributed, `after(...)` adds the difference a write made; `apply()` upserts
+ * the summed deltas (one row per function-hour of the batch).
+ */
+export function usageWriter(db: Database.Database) {
+  const old = db.prepare('SELECT function_name, started_at, status, cold_start, billed_ms, memory_mb, cpu_ms, occupancy_ms FROM invocations WHERE id = ?');
+  const upsert = db.prepare(`INSERT INTO usage (function_name, hour, requests, errors, throttles, cold_starts, billed_ms, gb_seconds, cpu_ms, occupancy_gb_seconds)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT(function_name, hour) DO UPDATE SET requests = requests + excluded.requests, errors = errors + excluded.errors,
+      throttles = throttles + excluded.throttles, cold_starts = cold_starts + excluded.cold_starts, billed_ms = billed_ms + excluded.billed_ms,
+      gb_seconds = gb_seconds + excluded.gb_seconds, cpu_ms = cpu_ms + excluded.cpu_ms, occupancy_gb_seconds = occupancy_gb_seconds + excluded.occupancy_gb_seconds`);
+  return {
+    /** Starts a batch: returns the per-batch accumulator. */
+    batch() {
+      const deltas = new Map<string, { fn: string; hour: number; u: UsageAmounts }>();
+      const add = (fn: string, startedAt: number, u: UsageAmounts, sign: number) => {
+        const hour = hourOf(startedAt);
+        const key = `${hour}\u0000${fn}`;
+        const d = deltas.get(key);
+        if (d) d.u = addUsage(d.u, u, sign);
+        else deltas.set(key, { fn, hour, u: addUsage(ZERO_USAGE, u, sign) });
+      };
+      return {
+        before(id: string): Row | undefined {
+          return old.get(id) as Row | undefined;
+        },
+        /** A write changed the row: take out what the old one counted, add the new one. */
+        changed(previous: Row | undefined, r: UsageSource & { functionName: string; startedAt: number }) {
+          if (previous) add(previous.function_name as string, previous.started_at as number, usageOf(fromRow(previous)), -1);
+          add(r.functionName, r.startedAt, usageOf(r), 1);
+        },
+        apply() {
+          for (const { fn, hour, u } of deltas.values()) {
+            upsert.run(fn, hour, u.requests, u.errors, u.throttles, u.coldStarts, u.billedMs, u.gbSeconds, u.cpuMs, u.occupancyGbSeconds);
+          }
+        },
+      };
+    },
+  };
+}
+
+function fromRow(row: Row): UsageSource {
+  return {
+    status: row.status as UsageSource['status'],
+    coldStart: row.cold_start === 1,
+    billedMs: row.billed_ms as number,
+    memoryMb: row.memory_mb as number,
+    cpuMs: row.cpu_ms as number,
+    occupancyMs: row.occupancy_ms as number,
+  };
+}
+
+function toUsage(row: Row): UsageRow {
+  return {
+    functionName: row.function_name as string,
+    hour: row.hour as number,
+    requests: row.requests as number,
+    errors: row.errors as number,
+    throttles: row.throttles as number,
+    coldStarts: row.cold_starts as number,
+    billedMs: row.billed_ms as number,
+    gbSeconds: row.gb_seconds as number,
+    cpuMs: row.cpu_ms as number,
+    occupancyGbSeconds: row.occupancy_gb_seconds as number,
+  };
+}
+
+export function usageRepo(db: Database.Database): UsageRepo {
+  const cache = new Map<string, Database.Statement>();
+  return {
+    async list(q: UsageQuery) {
+      const where: string[] = [];
+      const args: unknown[] = [];
+      if (q.functionName !== undefined) (where.push('function_name = ?'), args.push(q.functionName));
+      if (q.since !== undefined) (where.push('hour >= ?'), args.push(hourOf(q.since)));
+      if (q.until !== undefined) (where.push('hour < ?'), args.push(q.until));
+      const sql = `SELECT * FROM usage ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY hour, function_name`;
+      let stmt = cache.get(sql);
+      if (!stmt) cache.set(sql, (stmt = db.prepare(sql)));
+      return (stmt.all(...args) as Row[]).map(toUsage);
+    },
+  };
+}
+
+function toRule(row: Row): AlertRuleRecord {
+  return { name: row.name as string, rule: JSON.parse(row.rule as string), origin: row.origin as AlertRuleRecord['origin'], createdAt: row.created_at as number };
+}
+
+function toEvent(row: Row): AlertEventRecord {
+  return {
+    id: row.id as string,
+    rule: row.rule as string,
+    kind: row.kind as AlertEventRecord['kind'],
+    at: row.at as number,
+    value: (row.value as number | null) ?? null,
+    detail: row.detail as string,
+    delivered: row.delivered === 1,
+  };
+}
+
+export function alertRepo(db: Database.Database): AlertRepo {
+  const put = db.prepare(
+    'INSERT INTO alert_rules (name, rule, origin, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET rule = excluded.rule, origin = excluded.origin',
+  );
+  const get = db.prepare('SELECT * FROM alert_rules WHERE name = ?');
+  const list = db.prepare('SELECT * FROM alert_rules ORDER BY name');
+  const del = db.prepare('DELETE FROM alert_rules WHERE name = ?');
+  const delOrigin = db.prepare('DELETE FROM alert_rules WHERE origin = ?');
+  const addEvent = db.prepare('INSERT INTO alert_events (id, rule, kind, at, value, detail, delivered) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const delivered = db.prepare('UPDATE alert_events SET delivered = 1 WHERE id = ?');
+  const events = db.prepare('SELECT * FROM alert_events ORDER BY id DESC LIMIT ?');
+  const eventsOf = db.prepare('SELECT * FROM alert_events WHERE rule = ? ORDER BY id DESC LIMIT ?');
+  return {
+    async putRule(r) {
+      put.run(r.name, JSON.stringify(r.rule), r.origin, r.createdAt);
+    },
+    async getRule(name) {
+      const row = get.get(name) as Row | undefined;
+      return row ? toRule(row) : null;
+    },
+    async listRules() {
+      return (list.all() as Row[]).map(toRule);
+    },
+    async deleteRule(name) {
+      return del.run(name).changes > 0;
+    },
+    async deleteRulesOf(origin) {
+      return delOrigin.run(origin).changes;
+    },
+    async addEvent(e) {
+      addEvent.run(e.id, e.rule, e.kind, e.at, e.value, e.detail, e.delivered ? 1 : 0);
+    },
+    async markDelivered(id) {
+      delivered.run(id);
+    },
+    async listEvents(q) {
+      return ((q.rule === undefined ? events.all(q.limit) : eventsOf.all(q.rule, q.limit)) as Row[]).map(toEvent);
+    },
+  };
+}
