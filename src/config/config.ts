@@ -25,6 +25,13 @@ export interface Config {
   readonly defaultIdleTimeoutMs: number;
   readonly scaleStableWindowMs: number;
   readonly scalePanicWindowMs: number;
+  readonly observability: boolean;
+  readonly recordRetentionMs: number;
+  readonly recordRetentionCount: number;
+  readonly prices: string;
+  readonly alertRules: string;
+  readonly alertWebhook: string;
+  readonly alertIntervalMs: number;
 }
 
 type Parser<T> = (raw: string, key: string) => T;
@@ -52,11 +59,11 @@ const integer =
     return n;
   };
 
-/** Accepts `1500`, `1500ms`, `10s`, `5m`, `1h`. */
+/** Accepts `1500`, `1500ms`, `10s`, `5m`, `1h`, `7d`. */
 export function parseDuration(raw: string, key = 'duration'): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(raw.trim());
-  if (!m) throw invalid(key, raw, 'is not a duration (e.g. 500ms, 10s, 5m, 1h)');
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h'];
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(raw.trim());
+  if (!m) throw invalid(key, raw, 'is not a duration (e.g. 500ms, 10s, 5m, 1h, 7d)');
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h' | 'd'];
   return Math.round(Number(m[1]) * unit);
 }
 
@@ -111,6 +118,13 @@ export const FIELDS: readonly Field<keyof Config>[] = [
   { key: 'defaultIdleTimeoutMs', flag: '--default-idle', env: 'NIMBUS_DEFAULT_IDLE', default: 60_000, parse: durationIn(0, 86_400_000), doc: 'How long an idle instance is kept before it is retired (scale to zero).' },
   { key: 'scaleStableWindowMs', flag: '--scale-window', env: 'NIMBUS_SCALE_WINDOW', default: 60_000, parse: durationIn(1000, 3_600_000), doc: 'Autoscaler stable window: demand is averaged over it, and panic mode lasts this long after its last trigger.' },
   { key: 'scalePanicWindowMs', flag: '--scale-panic-window', env: 'NIMBUS_SCALE_PANIC_WINDOW', default: 6_000, parse: durationIn(100, 3_600_000), doc: 'Autoscaler panic window: bursts are detected over it (must not exceed the stable window).' },
+  { key: 'observability', flag: '--observability', env: 'NIMBUS_OBSERVABILITY', default: true, parse: boolean, doc: 'Invocation records, function logs, metrics, usage and alerts (docs/observability.md). `--no-observability` turns them all off (the benchmark of their cost does).' },
+  { key: 'recordRetentionMs', flag: '--record-retention', env: 'NIMBUS_RECORD_RETENTION', default: 7 * 86_400_000, parse: durationIn(60_000, 3650 * 86_400_000), doc: 'Invocation records (and their logs) older than this are deleted. Usage is kept.' },
+  { key: 'recordRetentionCount', flag: '--record-keep', env: 'NIMBUS_RECORD_KEEP', default: 1_000_000, parse: integer(1, 1_000_000_000), doc: 'At most this many invocation records are kept (the newest).' },
+  { key: 'prices', flag: '--prices', env: 'NIMBUS_PRICES', default: '', parse: (r) => r, doc: 'Price sheet: a JSON or YAML file, or inline JSON (docs/observability.md). Empty: public-cloud-like default prices with a monthly free tier.' },
+  { key: 'alertRules', flag: '--alerts', env: 'NIMBUS_ALERTS', default: '', parse: (r) => r, doc: 'Alert rules: a JSON or YAML file (a list of rules, docs/observability.md), loaded on each start next to those made by API or CLI.' },
+  { key: 'alertWebhook', flag: '--alert-webhook', env: 'NIMBUS_ALERT_WEBHOOK', default: '', parse: (r, k) => { if (r !== '' && !/^https?:\/\//.test(r)) throw invalid(k, r, 'is not an http(s) URL'); return r; }, doc: 'URL that alert firing and resolving are POSTed to (JSON, retried with backoff). Empty: alerts are only recorded.' },
+  { key: 'alertIntervalMs', flag: '--alert-interval', env: 'NIMBUS_ALERT_INTERVAL', default: 15_000, parse: durationIn(100, 3_600_000), doc: 'How often alert rules are evaluated.' },
 ];
 
 /**
