@@ -40,6 +40,19 @@ export interface NimbusTarget extends HttpTarget {
   api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Reply>;
   /** The route templates of GET /api/v1/openapi.json, or [] when there is none. */
   routes(): Promise<string[]>;
+  /** GET /api/v1/openapi.json parsed, or null. */
+  openapi(): Promise<OpenApiDoc | null>;
+}
+
+export interface OpenApiDoc {
+  readonly paths?: Record<string, Record<string, { requestBody?: { content?: Record<string, { schema?: SchemaObject }> }; responses?: Record<string, { content?: Record<string, { schema?: SchemaObject }> }> }>>;
+  readonly components?: { readonly schemas?: Record<string, SchemaObject> };
+}
+export interface SchemaObject {
+  readonly $ref?: string;
+  readonly type?: string;
+  readonly properties?: Record<string, SchemaObject>;
+  readonly required?: readonly string[];
 }
 
 export interface NimbusOptions {
@@ -76,6 +89,15 @@ export async function startNimbus(opts: NimbusOptions = {}): Promise<NimbusTarge
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         timeoutMs: 120000,
       });
+    const openapi = async (): Promise<OpenApiDoc | null> => {
+      const r = await api('GET', '/api/v1/openapi.json');
+      if (r.status !== 200) return null;
+      try {
+        return JSON.parse(r.body) as OpenApiDoc;
+      } catch {
+        return null;
+      }
+    };
     return {
       info: NIMBUS,
       baseUrl,
@@ -95,14 +117,9 @@ export async function startNimbus(opts: NimbusOptions = {}): Promise<NimbusTarge
         }
         return r;
       },
+      openapi,
       async routes() {
-        const r = await api('GET', '/api/v1/openapi.json');
-        if (r.status !== 200) return [];
-        try {
-          return Object.keys((JSON.parse(r.body) as { paths?: Record<string, unknown> }).paths ?? {});
-        } catch {
-          return [];
-        }
+        return Object.keys((await openapi())?.paths ?? {});
       },
     };
   } catch (e) {
