@@ -151,4 +151,66 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX alert_events_by_rule ON alert_events(rule, id);
   `,
+  // 5: workflows — state machines and immutable versions, executions (latest snapshot),
+  // the journal of steps, ASL history events, durable timers.
+  `
+  CREATE TABLE state_machines (
+    name TEXT PRIMARY KEY,
+    current_version INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE state_machine_versions (
+    name TEXT NOT NULL REFERENCES state_machines(name) ON DELETE CASCADE,
+    version INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    definition TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (name, version)
+  );
+  CREATE TABLE executions (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    machine TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    input TEXT NOT NULL,
+    output TEXT,
+    error TEXT,
+    cause TEXT,
+    started_at INTEGER NOT NULL,
+    stopped_at INTEGER,
+    seq INTEGER NOT NULL,
+    snapshot TEXT NOT NULL,
+    transitions INTEGER NOT NULL,
+    history_count INTEGER NOT NULL,
+    redrive_count INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE UNIQUE INDEX executions_by_name ON executions(machine, name);
+  CREATE INDEX executions_by_machine ON executions(machine, id);
+  CREATE INDEX executions_by_status ON executions(status, id);
+  CREATE TABLE execution_steps (
+    execution_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    event TEXT NOT NULL,
+    commands TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    PRIMARY KEY (execution_id, seq)
+  ) WITHOUT ROWID;
+  CREATE TABLE execution_history (
+    execution_id TEXT NOT NULL,
+    event_id INTEGER NOT NULL,
+    event TEXT NOT NULL,
+    PRIMARY KEY (execution_id, event_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE workflow_timers (
+    execution_id TEXT NOT NULL,
+    timer_id TEXT NOT NULL,
+    fire_at INTEGER NOT NULL,
+    PRIMARY KEY (execution_id, timer_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX workflow_timers_due ON workflow_timers(fire_at);
+  `,
 ];

@@ -1,0 +1,151 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { systemClock } from '../../core/clock.ts';
+import { NimbusError } from '../../core/errors.ts';
+import type { InvokeOutcome, InvokeRequest } from '../../dispatch/dispatcher.ts';
+import { openSqliteStore } from '../../store/sqlite/sqlite-store.ts';
+import type { Store } from '../../store/ports.ts';
+import { WorkflowEngine } from './engine.ts';
+import { taskInvocationId } from './task-runner.ts';
+
+type Fn = (event: unknown, req: InvokeRequest) => Promise<unknown> | unknown;
+
+function engineWith(store: Store, fns: Record<string, Fn>, calls: InvokeRequest[] = []): WorkflowEngine {
+  const invoke = async (req: InvokeRequest): Promise<InvokeOutcome> => {
+    calls.push(req);
+    const fn = fns[req.functionName];
+    const id = req.invocationId!;
+    if (!fn) return { ok: false, invocationId: id, record: null, error: new NimbusError('NIMBUS_ERR_FUNCTION_NOT_FOUND', 'no such function') };
+    try {
+      const value = await fn(req.input.kind === 'event' ? req.input.event : null, req);
+      return { ok: true, invocationId: id, record: { version: 1 } as never, value };
+    } catch (e) {
+      const err = e as Error;
+      return { ok: false, invocationId: id, record: null, error: new NimbusError('NIMBUS_ERR_FUNCTION_ERROR', err.message, { extra: { errorName: err.name, errorMessage: err.message } }) };
+    }
+  };
+  return new WorkflowEngine({ clock: systemClock, repo: store.workflows, invoke, onError: (e, what) => process.stderr.write(`${what}: ${String(e)}\n`) });
+}
+
+const chain = {
+  StartAt: 'A',
+  States: {
+    A: { Type: 'Task', Resource: 'fn:add', Next: 'W' },
+    W: { Type: 'Wait', Seconds: 1, Next: 'B' },
+    B: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: 'add', 'Payload.$': '$' }, OutputPath: '$.Payload', End: true },
+  },
+};
+const add: Fn = (e) => ({ n: (e as { n: number }).n + 1 });
+
+async function until(engine: WorkflowEngine, id: string, ms = 5_000) {
+  const t0 = Date.now();
+  for (;;) {
+    const row = await engine.describe(id);
+    if (row.status !== 'RUNNING') return row;
+    if (Date.now() - t0 > ms) throw new Error(`still running after ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+test('runs tasks and waits, journals every step, and invokes with trigger workflow and a key-derived id', async () => {
+  const store = openSqliteStore(':memory:');
+  const calls: InvokeRequest[] = [];
+  const engine = engineWith(store, { add }, calls);
+  await engine.recover();
+  assert.equal((await engine.deploy('c', chain)).version.version, 1);
+  assert.equal((await engine.deploy('c', JSON.stringify(chain))).created, false, 'same definition, same version');
+  const { execution } = await engine.start('c', { n: 1 });
+  const row = await until(engine, execution.id);
+  assert.equal(row.status, 'SUCCEEDED');
+  assert.deepEqual(JSON.parse(row.output!), { n: 3 });
+  assert.deepEqual(calls.map((c) => [c.trigger, c.triggerSource]), [['workflow', execution.id], ['workflow', execution.id]]);
+  assert.equal(calls[0].invocationId, taskInvocationId(`${execution.id}:A#1:attempt-0`, row.startedAt));
+  const history = (await engine.history(execution.id, 0, 1000)) as Array<{ type: string }>;
+  assert.equal(history[0].type, 'ExecutionStarted');
+  assert.equal(history.at(-1)!.type, 'ExecutionSucceeded');
+  assert.ok(history.some((h) => h.type === 'WaitStateExited'));
+  assert.equal((await store.workflows.steps(execution.id)).length, 4, 'start, task A, timer, task B');
+  assert.equal(await store.workflows.nextTimerAt(), null);
+  await engine.close(100);
+  await store.close();
+});
+
+test('a restarted engine resumes from the snapshot and re-issues the in-flight task with the same invocation id', async () => {
+  const store = openSqliteStore(':memory:');
+  const first: InvokeRequest[] = [];
+  const hung = engineWith(store, { add: () => new Promise(() => {}) }, first);
+  await hung.recover();
+  await hung.deploy('c', chain);
+  const { execution } = await hung.start('c', { n: 1 });
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(first.length, 1);
+  await hung.close(10); // the "crash": this engine never reports
+
+  const second: InvokeRequest[] = [];
+  const engine = engineWith(store, { add }, second);
+  assert.equal(await engine.recover(), 1);
+  const row = await until(engine, execution.id);
+  assert.deepEqual([row.status, JSON.parse(row.output!)], ['SUCCEEDED', { n: 3 }]);
+  assert.equal(second[0].invocationId, first[0].invocationId, 'the re-issued step is recognisable');
+  assert.equal(second.length, 2, 'A again (it never completed), then B');
+  await engine.close(100);
+  await store.close();
+});
+
+test('function errors carry their name to Retry/Catch; a failed execution can be redriven; stop aborts', async () => {
+  const store = openSqliteStore(':memory:');
+  let broken = true;
+  const engine = engineWith(store, {
+    check: (e) => {
+      if (broken) throw Object.assign(new Error('bad input'), { name: 'ValidationError' });
+      return e;
+    },
+  });
+  await engine.recover();
+  await engine.deploy('v', {
+    StartAt: 'T',
+    States: {
+      T: { Type: 'Task', Resource: 'fn:check', Catch: [{ ErrorEquals: ['ValidationError'], ResultPath: '$.err', Next: 'Bad' }], End: true },
+      Bad: { Type: 'Fail', Error: 'Invalid', Cause: 'caught' },
+    },
+  });
+  await engine.deploy('plain', { StartAt: 'T', States: { T: { Type: 'Task', Resource: 'fn:check', End: true } } });
+  const caught = await until(engine, (await engine.start('v', {})).execution.id);
+  assert.deepEqual([caught.status, caught.error], ['FAILED', 'Invalid']);
+  const failed = await until(engine, (await engine.start('plain', { x: 1 })).execution.id);
+  assert.deepEqual([failed.status, failed.error, failed.cause], ['FAILED', 'ValidationError', 'bad input']);
+  broken = false;
+  await engine.redrive(failed.id);
+  const redriven = await until(engine, failed.id);
+  assert.deepEqual([redriven.status, JSON.parse(redriven.output!), redriven.redriveCount], ['SUCCEEDED', { x: 1 }, 1]);
+  await assert.rejects(engine.redrive(failed.id), /only a failed/);
+
+  await engine.deploy('slow', { StartAt: 'W', States: { W: { Type: 'Wait', Seconds: 3600, End: true } } });
+  const { execution } = await engine.start('slow', {});
+  const stopped = await engine.stop(execution.id, 'Cancelled', 'by the test');
+  assert.deepEqual([stopped.status, stopped.error], ['ABORTED', 'Cancelled']);
+  assert.equal(await store.workflows.nextTimerAt(), null, 'its timer went');
+  await engine.close(100);
+  await store.close();
+});
+
+test('validation names the state and field; limits are enforced; named starts are idempotent', async () => {
+  const store = openSqliteStore(':memory:');
+  const engine = engineWith(store, { add });
+  await engine.recover();
+  await assert.rejects(
+    engine.deploy('bad', { StartAt: 'A', States: { A: { Type: 'Task', Resource: 'fn:add', Next: 'Nowhere' } } }),
+    (e: NimbusError) => e.code === 'NIMBUS_ERR_VALIDATION' && JSON.stringify(e.extra.errors).includes('"state":"A"'),
+  );
+  await engine.deploy('p', 'StartAt: A\nStates:\n  A:\n    Type: Pass\n    End: true\n');
+  await assert.rejects(engine.start('p', { big: 'x'.repeat(300_000) }), (e: NimbusError) => e.code === 'NIMBUS_ERR_PAYLOAD_TOO_LARGE');
+  await assert.rejects(engine.start('nope', {}), (e: NimbusError) => e.code === 'NIMBUS_ERR_WORKFLOW_NOT_FOUND');
+  const a = await engine.start('p', { k: 1 }, { name: 'once' });
+  const b = await engine.start('p', { k: 1 }, { name: 'once' });
+  assert.deepEqual([a.created, b.created, b.execution.id], [true, false, a.execution.id]);
+  await assert.rejects(engine.start('p', { k: 2 }, { name: 'once' }), (e: NimbusError) => e.code === 'NIMBUS_ERR_CONFLICT');
+  const run = await engine.run('p', { k: 3 }, 1_000);
+  assert.deepEqual(run.end, { status: 'SUCCEEDED', output: { k: 3 }, error: null, cause: null });
+  await engine.close(100);
+  await store.close();
+});

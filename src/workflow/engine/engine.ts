@@ -1,0 +1,427 @@
+/**
+ * The durable workflow engine: drives the pure ASL interpreter (../asl) and keeps its
+ * contract (docs/workflows.md). Per execution, events are handled one at a time; each
+ * step — {event, snapshot, history, commands} plus the timers it starts and cancels — is
+ * journalled in one store transaction BEFORE its commands are carried out. At start,
+ * every RUNNING execution is loaded from its last snapshot and its outstanding commands
+ * are issued again (same task ids, same idempotency keys, same timer fire times).
+ * Time comes from the Clock; randomness is seeded per step (`<id>:<seq>`), so a step
+ * computed again is the same step.
+ */
+import { createHash } from 'node:crypto';
+import type { Clock } from '../../core/clock.ts';
+import { NimbusError } from '../../core/errors.ts';
+import { newId } from '../../core/ids.ts';
+import type { InvokeOutcome, InvokeRequest } from '../../dispatch/dispatcher.ts';
+import type { DueTimer, ExecutionQuery, ExecutionRow, StateMachineVersion, WorkflowRepo } from '../../store/workflow-ports.ts';
+import {
+  apply,
+  outstandingCommands,
+  parseStateMachine,
+  redrive,
+  seededRandom,
+  start,
+  type AslEvent,
+  type AslLimits,
+  type Command,
+  type InvokeTaskCommand,
+  type Snapshot,
+  type StateMachine,
+  type Step,
+} from '../asl/index.ts';
+import { TaskRunner } from './task-runner.ts';
+import { TimerScheduler } from './timers.ts';
+
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$/;
+
+export interface EngineDeps {
+  readonly clock: Clock;
+  readonly repo: WorkflowRepo;
+  readonly invoke: (req: InvokeRequest) => Promise<InvokeOutcome>;
+  readonly fetch?: typeof fetch;
+  readonly limits?: Partial<AslLimits>;
+  readonly onError?: (error: unknown, what: string) => void;
+}
+
+export interface StartOptions {
+  /** Execution name, unique per workflow; a repeat with the same input returns the first execution. */
+  readonly name?: string;
+  /** Pin to this version instead of the current one. */
+  readonly version?: number;
+  /** What started it (api, cli, trigger…), informational. */
+  readonly source?: string;
+}
+
+export interface ExecutionEnd {
+  readonly status: ExecutionRow['status'];
+  readonly output: unknown;
+  readonly error: string | null;
+  readonly cause: string | null;
+}
+
+interface Live {
+  readonly id: string;
+  readonly machine: StateMachine;
+  snapshot: Snapshot;
+  seq: number;
+  tail: Promise<void>;
+  readonly waiters: Array<(end: ExecutionEnd) => void>;
+}
+
+type StepEvent = AslEvent | { readonly type: 'Start' } | { readonly type: 'Redrive' };
+
+function notFound(id: string): NimbusError {
+  return new NimbusError('NIMBUS_ERR_EXECUTION_NOT_FOUND', `no workflow execution ${id}; \`nimbus wf ls --executions\` lists them`);
+}
+
+export class WorkflowEngine {
+  private readonly live = new Map<string, Live>();
+  private readonly machines = new Map<string, StateMachine>();
+  private readonly tasks: TaskRunner;
+  private readonly timers: TimerScheduler;
+  private readonly inFlight = new Set<Promise<void>>();
+  private closed = false;
+
+  constructor(private readonly deps: EngineDeps) {
+    this.tasks = new TaskRunner({ clock: deps.clock, invoke: deps.invoke, fetch: deps.fetch });
+    this.timers = new TimerScheduler(deps.clock, deps.repo, (t) => this.fireTimer(t), (e) => this.report(e, 'workflow timers'));
+  }
+
+  // ---- definitions ----------------------------------------------------------------------
+
+  /** Validates and stores a definition (JSON or YAML text, or an object); a new version unless identical. */
+  async deploy(name: string, source: unknown): Promise<{ version: StateMachineVersion; created: boolean }> {
+    if (!NAME_PATTERN.test(name)) {
+      throw new NimbusError('NIMBUS_ERR_VALIDATION', `workflow name ${JSON.stringify(name)} must be 1-80 letters, digits, "-" or "_", starting with a letter or digit`, {
+        extra: { field: 'name' },
+      });
+    }
+    if (typeof source !== 'string' && (typeof source !== 'object' || source === null || Array.isArray(source))) {
+      throw new NimbusError('NIMBUS_ERR_VALIDATION', 'definition: must be the ASL definition as an object, or its JSON or YAML text', { extra: { field: 'definition' } });
+    }
+    const machine = parseStateMachine(source as string, { limits: this.deps.limits });
+    const definition = JSON.stringify(machine.definition);
+    const hash = createHash('sha256').update(definition).digest('hex');
+    return this.deps.repo.deployMachine({ name, hash, definition, now: this.deps.clock.now() });
+  }
+
+  private async machineFor(name: string, version: number): Promise<StateMachine> {
+    const key = `${name}@${version}`;
+    let m = this.machines.get(key);
+    if (m) return m;
+    const v = await this.deps.repo.getMachineVersion(name, version);
+    if (!v) throw new NimbusError('NIMBUS_ERR_WORKFLOW_NOT_FOUND', `workflow ${name} has no version ${version}; \`nimbus wf describe ${name}\` lists them`);
+    m = parseStateMachine(v.definition, { limits: this.deps.limits });
+    this.machines.set(key, m);
+    return m;
+  }
+
+  // ---- executions -----------------------------------------------------------------------
+
+  /** Starts an execution; resolves once step 0 is journalled. `created` is false for a repeat by name. */
+  async start(workflow: string, input: unknown, options: StartOptions = {}): Promise<{ execution: ExecutionRow; created: boolean }> {
+    const r = await this.begin(workflow, input, options, false);
+    return { execution: r.execution, created: r.created };
+  }
+
+  /** Starts an execution and waits (up to `timeoutMs`) for its end; `end` is null when it is still running. */
+  async run(workflow: string, input: unknown, timeoutMs: number, options: StartOptions = {}): Promise<{ execution: ExecutionRow; end: ExecutionEnd | null }> {
+    const r = await this.begin(workflow, input, options, true);
+    if (r.end === null) return { execution: r.execution, end: null };
+    let timer: { cancel(): void } | null = null;
+    const end = await Promise.race([
+      r.end,
+      new Promise<null>((resolve) => (timer = this.deps.clock.setTimer(timeoutMs, () => resolve(null)))),
+    ]);
+    (timer as { cancel(): void } | null)?.cancel();
+    return { execution: r.execution, end };
+  }
+
+  private async begin(
+    workflow: string,
+    input: unknown,
+    options: StartOptions,
+    wait: boolean,
+  ): Promise<{ execution: ExecutionRow; created: boolean; end: Promise<ExecutionEnd> | null }> {
+    this.assertOpen();
+    const { repo, clock } = this.deps;
+    const info = await repo.getMachine(workflow);
+    if (!info) throw new NimbusError('NIMBUS_ERR_WORKFLOW_NOT_FOUND', `no workflow ${workflow}; deploy it with \`nimbus wf deploy ${workflow} <file>\``);
+    const version = options.version ?? info.currentVersion;
+    const machine = await this.machineFor(workflow, version);
+    if (options.name !== undefined && !NAME_PATTERN.test(options.name)) {
+      throw new NimbusError('NIMBUS_ERR_VALIDATION', `execution name ${JSON.stringify(options.name)} must be 1-80 letters, digits, "-" or "_"`, { extra: { field: 'name' } });
+    }
+    const inputText = JSON.stringify(input ?? {});
+    if (options.name !== undefined) {
+      const existing = await repo.findExecutionByName(workflow, options.name);
+      if (existing) return this.repeat(existing, inputText, wait);
+    }
+    const now = clock.now();
+    const id = newId(now);
+    const step = await start(
+      machine,
+      input ?? {},
+      { executionId: id, name: options.name ?? id, stateMachineId: `${workflow}:${version}`, stateMachineName: workflow },
+      now,
+      seededRandom(`${id}:0`),
+    );
+    const live: Live = { id, machine, snapshot: step.snapshot, seq: 0, tail: Promise.resolve(), waiters: [] };
+    const end = wait ? this.waiter(live) : null;
+    const created = await repo.startExecution({
+      executionId: id,
+      name: options.name ?? id,
+      machine: workflow,
+      version,
+      input: inputText,
+      source: options.source ?? 'api',
+      ...this.journalParts({ type: 'Start' }, step, now),
+    });
+    if (!created) {
+      const existing = options.name !== undefined ? await repo.findExecutionByName(workflow, options.name) : null;
+      if (existing) return this.repeat(existing, inputText, wait);
+      throw new NimbusError('NIMBUS_ERR_CONFLICT', 'the execution could not be recorded; try again');
+    }
+    if (step.snapshot.status === 'RUNNING') this.live.set(id, live);
+    this.perform(live, step.commands);
+    const execution = (await repo.getExecution(id)) as ExecutionRow;
+    return { execution, created: true, end };
+  }
+
+  private async repeat(existing: ExecutionRow, inputText: string, wait: boolean) {
+    if (existing.input !== inputText) {
+      throw new NimbusError('NIMBUS_ERR_CONFLICT', `an execution named ${existing.name} already exists with another input; choose another name`, {
+        extra: { executionId: existing.id },
+      });
+    }
+    let end: Promise<ExecutionEnd> | null = null;
+    if (wait) {
+      const live = this.live.get(existing.id);
+      end = live ? this.waiter(live) : Promise.resolve(endOf(existing));
+    }
+    return { execution: existing, created: false, end };
+  }
+
+  private waiter(live: Live): Promise<ExecutionEnd> {
+    return new Promise<ExecutionEnd>((resolve) => live.waiters.push(resolve));
+  }
+
+  async describe(id: string): Promise<ExecutionRow> {
+    const row = await this.deps.repo.getExecution(id);
+    if (!row) throw notFound(id);
+    return row;
+  }
+
+  /** What a running execution waits for: its outstanding tasks and timers. */
+  pending(row: ExecutionRow): Command[] {
+    if (row.status !== 'RUNNING') return [];
+    const live = this.live.get(row.id);
+    return outstandingCommands(live ? live.snapshot : (JSON.parse(row.snapshot) as Snapshot));
+  }
+
+  list(query: ExecutionQuery): Promise<ExecutionRow[]> {
+    return this.deps.repo.listExecutions(query);
+  }
+
+  async history(id: string, afterId: number, limit: number): Promise<unknown[]> {
+    await this.describe(id);
+    return (await this.deps.repo.history(id, afterId, limit)).map((h) => JSON.parse(h));
+  }
+
+  /** Stops a running execution (ExecutionAborted); resolves with the execution after the step. */
+  async stop(id: string, error?: string, cause?: string): Promise<ExecutionRow> {
+    const row = await this.describe(id);
+    const live = this.live.get(id);
+    if (row.status !== 'RUNNING' || !live) {
+      throw new NimbusError('NIMBUS_ERR_CONFLICT', `execution ${id} is ${row.status}; only a running execution can be stopped`);
+    }
+    await this.deliver(id, { type: 'StopRequested', ...(error !== undefined ? { error } : {}), ...(cause !== undefined ? { cause } : {}) });
+    return this.describe(id);
+  }
+
+  /** Redrives a FAILED, TIMED_OUT or ABORTED execution from the state(s) that failed. */
+  async redrive(id: string): Promise<ExecutionRow> {
+    this.assertOpen();
+    const row = await this.describe(id);
+    if (row.status === 'RUNNING' || row.status === 'SUCCEEDED' || this.live.has(id)) {
+      throw new NimbusError('NIMBUS_ERR_CONFLICT', `execution ${id} is ${row.status}; only a failed, timed-out or aborted one can be redriven`);
+    }
+    const machine = await this.machineFor(row.machine, row.version);
+    const live: Live = { id, machine, snapshot: JSON.parse(row.snapshot) as Snapshot, seq: row.seq, tail: Promise.resolve(), waiters: [] };
+    this.live.set(id, live);
+    const done = this.enqueue(live, async () => {
+      const now = this.deps.clock.now();
+      const step = await redrive(machine, live.snapshot, now, seededRandom(`${id}:${live.seq + 1}`));
+      await this.journal(live, { type: 'Redrive' }, step, now);
+    });
+    await done;
+    if (live.snapshot.status !== 'RUNNING' && this.live.get(id) === live) this.live.delete(id);
+    return this.describe(id);
+  }
+
+  // ---- lifecycle ------------------------------------------------------------------------
+
+  /** Resumes every RUNNING execution from its last snapshot; returns how many. */
+  async recover(): Promise<number> {
+    const ids = await this.deps.repo.runningExecutions();
+    let n = 0;
+    for (const id of ids) {
+      try {
+        const row = await this.deps.repo.getExecution(id);
+        if (!row || row.status !== 'RUNNING' || this.live.has(id)) continue;
+        const machine = await this.machineFor(row.machine, row.version);
+        const live: Live = { id, machine, snapshot: JSON.parse(row.snapshot) as Snapshot, seq: row.seq, tail: Promise.resolve(), waiters: [] };
+        this.live.set(id, live);
+        // Timers are in the store already (the scheduler fires them); tasks are issued again.
+        this.perform(live, outstandingCommands(live.snapshot).filter((c) => c.type === 'InvokeTask'));
+        n++;
+      } catch (error) {
+        this.report(error, `resuming workflow execution ${id}`);
+      }
+    }
+    this.timers.start();
+    return n;
+  }
+
+  /** Stops the timers and waits (bounded) for task results in flight to be journalled. */
+  async close(timeoutMs: number): Promise<void> {
+    this.timers.stop();
+    let timer: { cancel(): void } | null = null;
+    await Promise.race([
+      Promise.allSettled([...this.inFlight]),
+      new Promise<void>((resolve) => (timer = this.deps.clock.setTimer(timeoutMs, resolve, true))),
+    ]);
+    (timer as { cancel(): void } | null)?.cancel();
+    this.closed = true;
+  }
+
+  /** Executions this process is driving right now. */
+  get running(): number {
+    return this.live.size;
+  }
+
+  // ---- the loop -------------------------------------------------------------------------
+
+  private assertOpen(): void {
+    if (this.closed) throw new NimbusError('NIMBUS_ERR_SHUTTING_DOWN', 'the platform is shutting down', { retryAfterSeconds: 1 });
+  }
+
+  private enqueue(live: Live, fn: () => Promise<void>): Promise<void> {
+    const next = live.tail.then(fn);
+    live.tail = next.catch((error) => this.report(error, `workflow execution ${live.id}`));
+    return next;
+  }
+
+  /** Feeds an event to an execution (serialized per execution). */
+  deliver(id: string, event: AslEvent): Promise<void> {
+    const live = this.live.get(id);
+    if (!live || this.closed) return Promise.resolve();
+    return this.enqueue(live, async () => {
+      if (live.snapshot.status !== 'RUNNING' || this.closed) return;
+      const now = this.deps.clock.now();
+      const step = await apply(live.machine, live.snapshot, event, now, seededRandom(`${live.id}:${live.seq + 1}`));
+      // An event the interpreter ignored (late, duplicate) changes nothing; a stale timer row still goes.
+      if (step.history.length === 0 && step.commands.length === 0 && event.type !== 'TimerFired') return;
+      await this.journal(live, event, step, now);
+    });
+  }
+
+  private journalParts(event: StepEvent, step: Step, now: number) {
+    const snap = step.snapshot;
+    const timersStarted: Array<{ timerId: string; fireAt: number }> = [];
+    const timersCancelled: string[] = event.type === 'TimerFired' ? [event.timerId] : [];
+    for (const c of step.commands) {
+      if (c.type === 'StartTimer') timersStarted.push({ timerId: c.timerId, fireAt: c.fireAt });
+      else if (c.type === 'CancelTimer') timersCancelled.push(c.timerId);
+    }
+    return {
+      event: JSON.stringify(event),
+      commands: JSON.stringify(step.commands),
+      snapshot: JSON.stringify(snap),
+      history: step.history.map((h) => ({ id: h.id, json: JSON.stringify(h) })),
+      status: snap.status,
+      output: snap.status === 'SUCCEEDED' ? JSON.stringify(snap.output ?? null) : null,
+      error: snap.status === 'RUNNING' || snap.status === 'SUCCEEDED' ? null : (snap.error ?? null),
+      cause: snap.status === 'RUNNING' || snap.status === 'SUCCEEDED' ? null : (snap.cause ?? null),
+      transitions: step.transitions,
+      redriveCount: snap.execution.redriveCount,
+      timersStarted,
+      timersCancelled,
+      now,
+    };
+  }
+
+  /** Journal first, then act. */
+  private async journal(live: Live, event: StepEvent, step: Step, now: number): Promise<void> {
+    const ok = await this.deps.repo.appendStep({ executionId: live.id, expectedSeq: live.seq, ...this.journalParts(event, step, now) });
+    if (!ok) {
+      // Someone else journalled this execution (should not happen in one process): follow the store.
+      const row = await this.deps.repo.getExecution(live.id);
+      if (row) {
+        live.snapshot = JSON.parse(row.snapshot) as Snapshot;
+        live.seq = row.seq;
+      }
+      throw new NimbusError('NIMBUS_ERR_CONFLICT', `execution ${live.id} was journalled concurrently; the step was dropped`);
+    }
+    live.snapshot = step.snapshot;
+    live.seq += 1;
+    this.perform(live, step.commands);
+  }
+
+  private perform(live: Live, commands: readonly Command[]): void {
+    for (const c of commands) {
+      switch (c.type) {
+        case 'InvokeTask':
+          this.runTask(live, c);
+          break;
+        case 'StartTimer':
+          this.timers.armAt(c.fireAt);
+          break;
+        case 'ExecutionSucceeded':
+        case 'ExecutionFailed':
+        case 'ExecutionTimedOut':
+        case 'ExecutionAborted': {
+          if (this.live.get(live.id) === live) this.live.delete(live.id);
+          const snap = live.snapshot;
+          const end: ExecutionEnd = {
+            status: snap.status,
+            output: snap.status === 'SUCCEEDED' ? (snap.output ?? null) : null,
+            error: snap.error ?? null,
+            cause: snap.cause ?? null,
+          };
+          for (const w of live.waiters.splice(0)) w(end);
+          break;
+        }
+        default:
+          break; // CancelTimer: the row went with the step; CancelTask: a late result is ignored.
+      }
+    }
+  }
+
+  private runTask(live: Live, cmd: InvokeTaskCommand): void {
+    if (cmd.callback) {
+      this.report(new Error(`task ${cmd.statePath}: .waitForTaskToken callbacks are not supported by this engine yet`), `workflow execution ${live.id}`);
+      return;
+    }
+    const p = (async () => {
+      const event = await this.tasks.run(live.id, live.snapshot.execution.startTime, cmd);
+      if (event) await this.deliver(live.id, event);
+    })()
+      .catch((error) => this.report(error, `task ${cmd.idempotencyKey}`))
+      .finally(() => this.inFlight.delete(p));
+    this.inFlight.add(p);
+  }
+
+  private async fireTimer(t: DueTimer): Promise<void> {
+    if (!this.live.has(t.executionId)) return;
+    await this.deliver(t.executionId, { type: 'TimerFired', timerId: t.timerId });
+  }
+
+  private report(error: unknown, what: string): void {
+    this.deps.onError?.(error, what);
+  }
+}
+
+export function endOf(row: ExecutionRow): ExecutionEnd {
+  return { status: row.status, output: row.output === null ? null : JSON.parse(row.output), error: row.error, cause: row.cause };
+}
