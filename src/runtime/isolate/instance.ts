@@ -19,7 +19,7 @@ import type {
   InstanceStats,
   InvocationMeta,
 } from '../port.ts';
-import { discard, type Prepared } from './prepare.ts';
+import { delivered, discard, type Prepared } from './prepare.ts';
 import {
   IN_FETCH,
   IN_HANDLER,
@@ -150,8 +150,17 @@ export class IsolateInstance implements Instance, Watched {
     const produced = script as typeof script & { cachedData?: ivm.ExternalCopy<ArrayBuffer>; cachedDataRejected?: boolean };
     if (cached === undefined && produced.cachedData) this.#cx.codeCache.set(spec.code, produced.cachedData);
     else if (cached !== undefined && produced.cachedDataRejected) this.#cx.codeCache.delete(spec.code);
+    // Run the top level and set up right behind it: both tasks are queued together, so the
+    // isolate's thread does them in one wake-up. If the top level fails, setup's answer
+    // (no module) is ignored and the top level's error is reported.
+    const ran = script.run(context, { timeout: this.#cx.initTimeoutMs });
+    const setup = recv.apply(undefined, [IN_SETUP, { ...spec.config.env }, this.#cx.maxPayloadBytes], {
+      arguments: { copy: true },
+      result: { copy: true },
+    });
+    setup.catch(() => undefined);
     try {
-      await script.run(context, { timeout: this.#cx.initTimeoutMs });
+      await ran;
     } catch (error) {
       throw this.#initError(error, filename);
     } finally {
@@ -159,13 +168,12 @@ export class IsolateInstance implements Instance, Watched {
     }
     let res: unknown;
     try {
-      res = await recv.apply(undefined, [IN_SETUP, { ...spec.config.env }, this.#cx.maxPayloadBytes], {
-        arguments: { copy: true },
-        result: { copy: true },
-      });
+      res = await setup;
     } catch (error) {
       throw this.#initError(error, filename);
     }
+    // console output of the top level reaches onLog before start() resolves
+    await delivered();
     if (typeof res === 'string') throw new NimbusError('NIMBUS_ERR_INVALID_FUNCTION', res);
     const [fetch, handler] = res as [boolean, boolean];
     if (!fetch && !handler) {

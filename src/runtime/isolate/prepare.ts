@@ -44,10 +44,23 @@ type Queued = [Port, number, unknown, unknown, unknown, unknown, unknown, unknow
 let queue: Queued[] = [];
 let flushing = false;
 
+let waiters: Array<() => void> = [];
+
+/** Resolves once every message already received from any isolate has been handled. */
+export function delivered(): Promise<void> {
+  if (!flushing) return Promise.resolve();
+  return new Promise((resolve) => waiters.push(resolve));
+}
+
 function flush(): void {
   flushing = false;
   const batch = queue;
   queue = [];
+  const done = waiters;
+  waiters = [];
+  queueMicrotask(() => {
+    for (const resolve of done) resolve();
+  });
   for (const [port, kind, a, b, c, d, e, f, g] of batch) {
     try {
       port.onMessage?.(kind, a, b, c, d, e, f, g);
