@@ -415,6 +415,18 @@ export function runtimeContract(name: string, make: () => Runtime | Promise<Runt
         assert.equal(c.instance.deathReason(), 'cpu_limit');
       });
 
+      it('onDeath, when given, hears of a death by a limit (not of dispose)', async () => {
+        const deaths: string[] = [];
+        const code = await bundle(`export async function handler() { for (;;) {} }`);
+        const base = { functionName: 'fn', version: 3, code, onLog: () => undefined, fetch: () => Promise.reject(new Error('none')) };
+        const dying = await runtime.start({ ...base, instanceId: 'od-1', config: { ...baseConfig, cpuLimitMs: 60_000 }, onDeath: (r) => deaths.push(`1:${r}`) });
+        const disposed = await runtime.start({ ...base, instanceId: 'od-2', config: baseConfig, onDeath: (r) => deaths.push(`2:${r}`) });
+        await rejectsWith(dying.invoke(eventCall('od', null, 100)), 'NIMBUS_ERR_TIMEOUT');
+        disposed.dispose();
+        await new Promise((r) => setTimeout(r, 10));
+        assert.deepEqual(deaths, ['1:timeout']);
+      });
+
       it('memory: a memory bomb is MEMORY_LIMIT, the instance dies, other calls on it are INSTANCE_CRASHED', async () => {
         const c = await startWith(
           runtime,

@@ -66,6 +66,12 @@ export interface InstanceSpec {
   readonly config: FunctionConfig;
   readonly onLog: LogSink;
   readonly fetch: OutboundFetch;
+  /**
+   * Optional: called once when the instance dies on its own (a limit, a crash), also
+   * between invocations (e.g. a module-level timer past the CPU limit), so a pool can drop
+   * it at once instead of at its next call. Not called for dispose().
+   */
+  readonly onDeath?: (reason: InstanceDeath) => void;
 }
 
 export type InstanceDeath = 'disposed' | 'memory_limit' | 'timeout' | 'cpu_limit' | 'crashed';

@@ -651,5 +651,15 @@ export class IsolateInstance implements Instance, Watched {
     this.#cx.watchdog.unwatch(this);
     this.#watched = false;
     this.#cx.onGone(this);
+    if (reason !== 'disposed' && this.#spec.onDeath !== undefined) {
+      const onDeath = this.#spec.onDeath;
+      queueMicrotask(() => {
+        try {
+          onDeath(reason);
+        } catch (error) {
+          this.#cx.onError('onDeath threw', error);
+        }
+      });
+    }
   }
 }
