@@ -8,6 +8,7 @@ import type { AsyncSystem } from '../dispatch/async/system.ts';
 import type { Recorder } from '../observe/recorder.ts';
 import type { PoolRegistry } from '../pool/registry.ts';
 import type { Store } from '../store/ports.ts';
+import type { WorkflowEngine } from '../workflow/engine/engine.ts';
 
 export interface ApiDeps {
   readonly clock: Clock;
@@ -21,6 +22,8 @@ export interface ApiDeps {
   readonly autoscaler?: Autoscaler;
   /** Async invocation, triggers, events and dead letters; their routes answer 500 without it. */
   readonly asyncSystem?: AsyncSystem;
+  /** Workflows (state machines and executions); their routes answer 500 without it. */
+  readonly workflows?: WorkflowEngine;
   readonly payloadLimitBytes: number;
   /** Base URL clients reach the gateway at, e.g. http://127.0.0.1:8080 */
   readonly publicUrl: () => string;

@@ -14,6 +14,7 @@ import { OPENAPI } from './openapi.ts';
 import { scaleRoutes } from './scale.ts';
 import { Router, type ApiRequest, type RouteDef } from './router.ts';
 import { triggerRoutes } from './triggers.ts';
+import { workflowRoutes } from './workflows.ts';
 
 export interface ApiOptions {
   readonly token: string;
@@ -38,6 +39,7 @@ export function apiRoutes(deps: ApiDeps, extra: readonly RouteDef[] = []): Route
     ...dlqRoutes(deps),
     ...eventRoutes(deps),
     ...triggerRoutes(deps),
+    ...workflowRoutes(deps),
     ...extra,
   ];
 }

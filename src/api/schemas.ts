@@ -5,6 +5,7 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { NimbusError } from '../core/errors.ts';
 import { ASYNC_SCHEMAS } from './async-openapi.ts';
+import { WORKFLOW_SCHEMAS } from './workflows-openapi.ts';
 
 const functionConfig = {
   type: 'object',
@@ -243,6 +244,7 @@ export const SCHEMAS = {
     },
   },
   ...ASYNC_SCHEMAS,
+  ...WORKFLOW_SCHEMAS,
 } as const;
 
 export type SchemaName = keyof typeof SCHEMAS;

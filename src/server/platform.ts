@@ -16,6 +16,7 @@ import { Deployer } from '../deploy/deployer.ts';
 import { Catalog } from '../dispatch/catalog.ts';
 import { Dispatcher } from '../dispatch/dispatcher.ts';
 import { AsyncSystem } from '../dispatch/async/system.ts';
+import { WorkflowEngine } from '../workflow/engine/engine.ts';
 import { publishEnv } from '../triggers/events/publish-token.ts';
 import { createFunctionRoute } from '../gateway/function-route.ts';
 import { createGateway } from '../gateway/server.ts';
@@ -125,8 +126,14 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     publishSecret: token,
     onError: (error, what) => logger.error({ err: error }, what),
   });
+  const workflows = new WorkflowEngine({
+    clock,
+    repo: store.workflows,
+    invoke: (req) => dispatcher.invoke(req),
+    onError: (error, what) => logger.error({ err: error }, what),
+  });
   const api = createApi(
-    { clock, store, catalog, deployer, dispatcher, pools, recorder, autoscaler, asyncSystem, payloadLimitBytes: config.payloadLimitBytes, publicUrl: () => url },
+    { clock, store, catalog, deployer, dispatcher, pools, recorder, autoscaler, asyncSystem, workflows, payloadLimitBytes: config.payloadLimitBytes, publicUrl: () => url },
     { token, apiBodyLimitBytes: config.apiBodyLimitBytes },
   );
   const server = createGateway({
@@ -141,6 +148,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   logger.info({ url, dataDir: config.dataDir }, 'nimbus listening');
   const recovered = await asyncSystem.start();
   if (recovered > 0) logger.info({ recovered }, 'async invocations left running by the previous process are queued again');
+  const resumed = await workflows.recover();
+  if (resumed > 0) logger.info({ resumed }, 'workflow executions left running by the previous process resume');
 
   if (config.deployExamples && options.examplesDir) {
     await deployExamples(deployer, options.examplesDir, logger);
@@ -159,9 +168,11 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         const asyncDrained = asyncSystem.stop(config.drainTimeoutMs);
+        const workflowsDrained = workflows.close(config.drainTimeoutMs);
         dispatcher.stopAccepting();
         await pools.closeAll(config.drainTimeoutMs);
         await asyncDrained;
+        await workflowsDrained;
         server.closeAllConnections();
         await closed;
         await recorder.stop();
