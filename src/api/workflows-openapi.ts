@@ -184,7 +184,7 @@ export const WORKFLOW_PATHS = {
         '404': notFound,
         '409': problem('An execution with this name exists with another input.'),
         '413': problem('Input larger than the payload limit.'),
-        '500': problem('The execution ended FAILED, TIMED_OUT or ABORTED (NIMBUS_ERR_EXECUTION_FAILED, with executionId, status, error, cause).'),
+        '500': problem('The execution ended FAILED, TIMED_OUT or ABORTED (NIMBUS_ERR_EXECUTION_FAILED, with executionId, executionStatus, error, errorCause).'),
         ...common,
       },
     },

@@ -134,7 +134,7 @@ export function workflowRoutes(deps: ApiDeps): RouteDef[] {
         if (end.status !== 'SUCCEEDED') {
           return {
             problem: new NimbusError('NIMBUS_ERR_EXECUTION_FAILED', `execution ${execution.id} ended ${end.status}: ${end.error ?? ''}${end.cause ? ` (${end.cause})` : ''}`, {
-              extra: { executionId: execution.id, status: end.status, error: end.error, cause: end.cause },
+              extra: { executionId: execution.id, executionStatus: end.status, error: end.error, errorCause: end.cause },
             }),
             headers,
           };

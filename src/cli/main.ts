@@ -15,6 +15,7 @@ import { invocations, show } from './commands/invocations.ts';
 import { invoke } from './commands/invoke.ts';
 import { scale } from './commands/scale.ts';
 import { up } from './commands/up.ts';
+import { wf } from './commands/workflows.ts';
 
 const HELP = `nimbus — serverless functions on your machine
 
@@ -38,13 +39,16 @@ const HELP = `nimbus — serverless functions on your machine
   nimbus triggers add <name> --topic orders [--type T] [--source-prefix P] [--subject S]…
   nimbus topics [ls] | topics create <topic> | topics rm <topic>      subscriptions [topic]
   nimbus events publish <topic> --type T --source S [--subject S] [--data JSON|@file]
+  nimbus wf deploy <name> <file.json|yaml> | wf start <name> [--input JSON|@file] [--name N] [--wait]
+  nimbus wf ls [workflow] [--executions] [--status S] | wf describe <id|workflow> | wf history <id>
+  nimbus wf stop <id> [--error E] [--cause C] | wf redrive <id>     workflows (Amazon States Language)
   nimbus token                     print the API token (for curl)
 
   Every read command takes --json. Connection: --url / NIMBUS_URL (default http://127.0.0.1:8080),
   token: --token / NIMBUS_TOKEN, else <data dir>/token (--data-dir / NIMBUS_DATA, default ./.nimbus).
 `;
 
-const BOOLEANS = new Set(['json', 'help', 'reset', 'async', 'all']);
+const BOOLEANS = new Set(['json', 'help', 'reset', 'async', 'all', 'wait', 'executions']);
 // `--data` is the event of `nimbus invoke` (as the issue's tour has it), so the data directory
 // (where the token lives) is `--data-dir` for client commands; `nimbus token --data DIR` also works.
 const CONNECTION_FLAGS = ['url', 'token', 'data-dir'];
@@ -65,6 +69,7 @@ const COMMANDS: Record<string, Command> = {
   topics,
   subscriptions,
   events,
+  wf,
 };
 
 function withoutConnectionFlags(args: ParsedArgs): ParsedArgs {

@@ -1,0 +1,128 @@
+/** Workflows end to end through the real server: API and CLI (deploy, start, run, ls, describe, history, stop, redrive). */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cli, eventually, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
+
+const DOUBLE = `export async function handler(e) { if (e.fail) { const err = new Error('asked to fail'); err.name = 'AskedToFail'; throw err; } return { n: e.n * 2 }; }`;
+
+const YAML = `
+Comment: double twice
+StartAt: One
+States:
+  One:
+    Type: Task
+    Resource: fn:double
+    Next: Two
+  Two:
+    Type: Task
+    Resource: arn:aws:states:::lambda:invoke
+    Parameters:
+      FunctionName: double
+      Payload.$: $
+    OutputPath: $.Payload
+    End: true
+`;
+
+describe('workflows over the API and the CLI', () => {
+  let p: RunningPlatform;
+  let dir: string;
+  before(async () => {
+    p = await startPlatform();
+    dir = mkdtempSync(join(tmpdir(), 'nimbus-wf-cli-'));
+    await p.deploy('double', DOUBLE);
+  });
+  after(async () => {
+    await p.stop();
+    p.cleanup();
+  });
+
+  it('deploys from YAML with the CLI, runs synchronously, lists, describes, and shows ASL history', async () => {
+    writeFileSync(join(dir, 'twice.yaml'), YAML);
+    const dep = await cli(p, ['wf', 'deploy', 'twice', join(dir, 'twice.yaml')]);
+    assert.equal(dep.code, 0, dep.stderr);
+    assert.match(dep.stdout, /deployed twice version 1/);
+    const again = await cli(p, ['wf', 'deploy', 'twice', join(dir, 'twice.yaml')]);
+    assert.match(again.stdout, /unchanged \(version 1\)/);
+
+    const run = await p.api('/api/v1/workflows/twice/run', { method: 'POST', body: JSON.stringify({ input: { n: 3 } }) });
+    assert.equal(run.status, 200);
+    const result = (await run.json()) as { executionId: string; output: unknown };
+    assert.deepEqual(result.output, { n: 12 });
+
+    const started = await cli(p, ['wf', 'start', 'twice', '--input', '{"n":5}', '--json']);
+    assert.equal(started.code, 0, started.stderr);
+    const id = (JSON.parse(started.stdout) as { executionId: string }).executionId;
+    const done = await eventually(async () => {
+      const d = await cli(p, ['wf', 'describe', id, '--json']);
+      const e = JSON.parse(d.stdout) as { status: string; output: unknown; version: number };
+      return e.status === 'SUCCEEDED' ? e : null;
+    });
+    assert.deepEqual([done.output, done.version], [{ n: 20 }, 1]);
+
+    const ls = await cli(p, ['wf', 'ls']);
+    assert.match(ls.stdout, /twice\s+1/);
+    const execs = await cli(p, ['wf', 'ls', 'twice', '--status', 'succeeded', '--json']);
+    assert.deepEqual(new Set((JSON.parse(execs.stdout) as Array<{ executionId: string }>).map((e) => e.executionId)), new Set([id, result.executionId]));
+
+    const history = await cli(p, ['wf', 'history', id, '--json']);
+    const types = (JSON.parse(history.stdout) as Array<{ type: string }>).map((e) => e.type);
+    assert.deepEqual(types.filter((t) => t.startsWith('Task') || t.startsWith('Execution')), [
+      'ExecutionStarted', 'TaskStateEntered', 'TaskScheduled', 'TaskSucceeded', 'TaskStateExited',
+      'TaskStateEntered', 'TaskScheduled', 'TaskSucceeded', 'TaskStateExited', 'ExecutionSucceeded',
+    ]);
+    // Task invocations are recorded with trigger "workflow", sourced by the execution.
+    const records = (await (await p.api('/api/v1/invocations?function=double&limit=50')).json()) as { items: Array<{ trigger: string; triggerSource: string }> };
+    assert.equal(records.items.filter((r) => r.trigger === 'workflow' && r.triggerSource === id).length, 2);
+  });
+
+  it('rejects an invalid definition naming state and field; pins executions to their version', async () => {
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify({ StartAt: 'A', States: { A: { Type: 'Task', Resource: 'fn:double', Next: 'Missing' } } }));
+    const bad = await cli(p, ['wf', 'deploy', 'bad', join(dir, 'bad.json')]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /state A, Next: .*Missing/);
+    const res = await p.api('/api/v1/workflows/bad', { method: 'PUT', body: JSON.stringify({ definition: { StartAt: 'A', States: { A: { Type: 'Wait', End: true } } } }) });
+    assert.equal(res.status, 400);
+    const problem = (await res.json()) as { code: string; errors: Array<{ state: string; field: string }> };
+    assert.equal(problem.code, 'NIMBUS_ERR_VALIDATION');
+    assert.equal(problem.errors[0].state, 'A');
+
+    const v1 = { StartAt: 'W', States: { W: { Type: 'Wait', Seconds: 1, Next: 'P' }, P: { Type: 'Pass', Result: 'v1', End: true } } };
+    await p.api('/api/v1/workflows/pinned', { method: 'PUT', body: JSON.stringify({ definition: v1 }) });
+    const e1 = (await (await p.api('/api/v1/workflows/pinned/executions', { method: 'POST', body: '{}' })).json()) as { executionId: string };
+    const v2 = { StartAt: 'P', States: { P: { Type: 'Pass', Result: 'v2', End: true } } };
+    const dep2 = (await (await p.api('/api/v1/workflows/pinned', { method: 'PUT', body: JSON.stringify({ definition: v2 }) })).json()) as { version: number };
+    assert.equal(dep2.version, 2);
+    const end = await eventually(async () => {
+      const e = (await (await p.api(`/api/v1/executions/${e1.executionId}`)).json()) as { status: string; output: unknown; version: number };
+      return e.status === 'SUCCEEDED' ? e : null;
+    }, 10_000);
+    assert.deepEqual([end.version, end.output], [1, 'v1'], 'the execution ran the version it started with');
+  });
+
+  it('a failed execution is redriven from the failed state; a running one is stopped', async () => {
+    const runRes = await p.api('/api/v1/workflows/twice/run', { method: 'POST', body: JSON.stringify({ input: { n: 1, fail: true } }) });
+    assert.equal(runRes.status, 500);
+    const failed = (await runRes.json()) as { code: string; executionId: string; error: string; errorCause: string };
+    assert.deepEqual([failed.code, failed.error, failed.errorCause], ['NIMBUS_ERR_EXECUTION_FAILED', 'AskedToFail', 'asked to fail']);
+    const redrive = await cli(p, ['wf', 'redrive', failed.executionId]);
+    assert.equal(redrive.code, 0, redrive.stderr);
+    const after = (await (await p.api(`/api/v1/executions/${failed.executionId}`)).json()) as { status: string; redriveCount: number };
+    assert.deepEqual([after.status, after.redriveCount], ['FAILED', 1], 'the same input fails again, but it was redriven');
+    const hist = (await (await p.api(`/api/v1/executions/${failed.executionId}/history`)).json()) as { events: Array<{ type: string }> };
+    assert.ok(hist.events.some((e) => e.type === 'ExecutionRedriven'));
+
+    await p.api('/api/v1/workflows/sleepy', { method: 'PUT', body: JSON.stringify({ definition: { StartAt: 'W', States: { W: { Type: 'Wait', Seconds: 600, End: true } } } }) });
+    const s = (await (await p.api('/api/v1/workflows/sleepy/executions', { method: 'POST', body: JSON.stringify({ name: 'nap' }) })).json()) as { executionId: string; waitingFor: Array<{ kind: string }> };
+    assert.equal(s.waitingFor[0].kind, 'timer');
+    const stop = await cli(p, ['wf', 'stop', s.executionId, '--error', 'Bored']);
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.match(stop.stdout, /ABORTED/);
+    const again = await p.api('/api/v1/workflows/sleepy/executions', { method: 'POST', body: JSON.stringify({ name: 'nap' }) });
+    assert.equal(again.status, 200, 'same name and input: the first execution');
+    const missing = await cli(p, ['wf', 'describe', 'no-such-thing']);
+    assert.equal(missing.code, 1);
+  });
+});
