@@ -9,6 +9,8 @@ import type { Recorder } from '../observe/recorder.ts';
 import type { PoolRegistry } from '../pool/registry.ts';
 import type { Store } from '../store/ports.ts';
 import type { WorkflowEngine } from '../workflow/engine/engine.ts';
+import type { LogCollector } from '../observe/log-collector.ts';
+import type { Observability } from '../observe/observability.ts';
 
 export interface ApiDeps {
   readonly clock: Clock;
@@ -24,6 +26,10 @@ export interface ApiDeps {
   readonly asyncSystem?: AsyncSystem;
   /** Workflows (state machines and executions); their routes answer 500 without it. */
   readonly workflows?: WorkflowEngine;
+  /** Function console output as it is written (live log streams). */
+  readonly logs: LogCollector;
+  /** Metrics, usage, top, alerts; absent with observability off. */
+  readonly observability?: Observability;
   readonly payloadLimitBytes: number;
   /** Base URL clients reach the gateway at, e.g. http://127.0.0.1:8080 */
   readonly publicUrl: () => string;

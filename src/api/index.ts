@@ -15,6 +15,7 @@ import { scaleRoutes } from './scale.ts';
 import { Router, type ApiRequest, type RouteDef } from './router.ts';
 import { triggerRoutes } from './triggers.ts';
 import { workflowRoutes } from './workflows.ts';
+import { observeRoutes } from './observe.ts';
 
 export interface ApiOptions {
   readonly token: string;
@@ -40,6 +41,7 @@ export function apiRoutes(deps: ApiDeps, extra: readonly RouteDef[] = []): Route
     ...eventRoutes(deps),
     ...triggerRoutes(deps),
     ...workflowRoutes(deps),
+    ...observeRoutes(deps),
     ...extra,
   ];
 }

@@ -6,6 +6,7 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import { NimbusError } from '../core/errors.ts';
 import { ASYNC_SCHEMAS } from './async-openapi.ts';
 import { WORKFLOW_SCHEMAS } from './workflows-openapi.ts';
+import { OBSERVE_SCHEMAS } from './observe-openapi.ts';
 
 const functionConfig = {
   type: 'object',
@@ -220,6 +221,12 @@ export const SCHEMAS = {
       attempt: { type: 'integer' },
       logs: { type: 'array', items: { $ref: '#/components/schemas/LogLine' } },
       logsTruncated: { type: 'boolean' },
+      cpuMs: { type: 'number', description: 'CPU time (ms): the instance\'s CPU between samples shared among the invocations in flight on it.' },
+      peakMemoryBytes: { type: 'integer', description: 'Highest heap of the instance seen while this invocation ran (0: not sampled).' },
+      occupancyMs: { type: 'number', description: 'This invocation\'s share of its instance\'s busy time.' },
+      traceId: { type: ['string', 'null'], description: 'W3C trace id (32 hex).' },
+      spanId: { type: ['string', 'null'], description: 'This invocation\'s span (16 hex).' },
+      parentSpanId: { type: ['string', 'null'], description: 'The caller\'s span from its traceparent; null at a trace root.' },
     },
   },
   InvocationList: {
@@ -245,6 +252,7 @@ export const SCHEMAS = {
   },
   ...ASYNC_SCHEMAS,
   ...WORKFLOW_SCHEMAS,
+  ...OBSERVE_SCHEMAS,
 } as const;
 
 export type SchemaName = keyof typeof SCHEMAS;

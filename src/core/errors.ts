@@ -26,6 +26,7 @@ export const ERRORS = {
   NIMBUS_ERR_EXECUTION_NOT_FOUND: { status: 404, title: 'No such workflow execution', retryable: false },
   NIMBUS_ERR_METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed on this route', retryable: false },
   NIMBUS_ERR_CONFLICT: { status: 409, title: 'The resource changed concurrently', retryable: true },
+  NIMBUS_ERR_OBSERVABILITY_OFF: { status: 409, title: 'Observability is switched off on this platform', retryable: false },
   NIMBUS_ERR_PAYLOAD_TOO_LARGE: { status: 413, title: 'The payload exceeds the limit', retryable: false },
   NIMBUS_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported content type', retryable: false },
   NIMBUS_ERR_THROTTLED: { status: 429, title: 'Every instance is busy and the wait queue is full', retryable: true },

@@ -20,8 +20,6 @@ import { WorkflowEngine } from '../workflow/engine/engine.ts';
 import { publishEnv } from '../triggers/events/publish-token.ts';
 import { createFunctionRoute } from '../gateway/function-route.ts';
 import { createGateway } from '../gateway/server.ts';
-import { LogCollector } from '../observe/log-collector.ts';
-import { Recorder } from '../observe/recorder.ts';
 import { Capacity } from '../pool/capacity.ts';
 import { PoolRegistry } from '../pool/registry.ts';
 import { createOutboundFetch } from '../runtime/egress.ts';
@@ -30,6 +28,7 @@ import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
 import { deployExamples } from './examples.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { ensureToken } from './token.ts';
+import { buildObservability, metricsHandler, observabilityParts } from './observability.ts';
 
 export interface PlatformOptions {
   readonly config: Config;
@@ -55,10 +54,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const token = ensureToken(config.dataDir);
   const store = openSqliteStore(join(config.dataDir, 'nimbus.db'));
   const runtime = await options.runtime(clock);
-  const logs = new LogCollector(config.logLimitBytes, clock);
-  const recorder = new Recorder(store.invocations, clock, config.recordFlushMs, (error, n) =>
-    logger.error({ err: error, records: n }, 'writing invocation records failed; will retry'),
-  );
+  const observe = observabilityParts(config, clock, store, logger);
+  const { logs, recorder } = observe;
   const catalog = new Catalog(store.functions);
   const outboundFetch = createOutboundFetch({ clock, payloadLimitBytes: config.payloadLimitBytes });
   const capacity = new Capacity(config.maxTotalInstances, config.memoryBudgetMb);
@@ -92,7 +89,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         // Functions publish events with their outbound fetch: URL and a publish-only token in env.
         config: { ...version.config, env: { ...version.config.env, ...publishEnv(token, `${url}/api/v1/events`, version.functionName) } },
         onLog: (invocationId, level, message) => logs.append(invocationId, level, message),
-        fetch: outboundFetch,
+        fetch: observe.observer ? observe.observer.wrapFetch(outboundFetch) : outboundFetch,
       }),
       events: {
         instanceStarted: (pool, instance) =>
@@ -105,7 +102,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     DEFAULT_TICK_MS,
     config.drainTimeoutMs,
   );
-  const dispatcher = new Dispatcher({ clock, catalog, pools, logs, recorder });
+  const dispatcher = new Dispatcher({ clock, catalog, pools, logs, recorder, observer: observe.observer });
+  const observability = buildObservability(config, observe, { clock, store, pools, logger });
   const deployer = new Deployer({
     clock,
     store,
@@ -133,12 +131,13 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     onError: (error, what) => logger.error({ err: error }, what),
   });
   const api = createApi(
-    { clock, store, catalog, deployer, dispatcher, pools, recorder, autoscaler, asyncSystem, workflows, payloadLimitBytes: config.payloadLimitBytes, publicUrl: () => url },
+    { clock, store, catalog, deployer, dispatcher, pools, recorder, autoscaler, asyncSystem, workflows, logs, observability, payloadLimitBytes: config.payloadLimitBytes, publicUrl: () => url },
     { token, apiBodyLimitBytes: config.apiBodyLimitBytes },
   );
   const server = createGateway({
     functions: createFunctionRoute({ dispatcher, payloadLimitBytes: config.payloadLimitBytes, defaultHost: `${config.host}:${config.port}` }),
     api,
+    extra: [{ prefix: '/metrics', handler: metricsHandler(observability) }],
     onError: (error, req) => logger.error({ err: error, url: req.url, method: req.method }, 'request failed'),
   });
   server.listen(config.port, config.host);
@@ -146,6 +145,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const port = (server.address() as AddressInfo).port;
   url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   logger.info({ url, dataDir: config.dataDir }, 'nimbus listening');
+  await observability?.start();
   const recovered = await asyncSystem.start();
   if (recovered > 0) logger.info({ recovered }, 'async invocations left running by the previous process are queued again');
   const resumed = await workflows.recover();
@@ -175,6 +175,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         await workflowsDrained;
         server.closeAllConnections();
         await closed;
+        observability?.stop();
         await recorder.stop();
         await runtime.close();
         await store.close();

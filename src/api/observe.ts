@@ -1,0 +1,218 @@
+/**
+ * Observability routes: logs (JSON, or live over Server-Sent Events), usage and cost,
+ * the live per-function table behind `nimbus top`, and alert rules and events.
+ */
+import type { ServerResponse } from 'node:http';
+import { parseDuration } from '../config/config.ts';
+import { NimbusError } from '../core/errors.ts';
+import type { InvocationRecord, LogLevel } from '../core/types.ts';
+import { entry, isLogLevel, linesOf, matcher, type LogEntry, type LogFilter } from '../observe/log-query.ts';
+import type { UsageGrouping } from '../observe/usage-report.ts';
+import { usageCsv } from '../observe/usage-report.ts';
+import type { ApiDeps } from './context.ts';
+import type { ApiRequest, RouteDef } from './router.ts';
+
+function validation(field: string, detail: string): NimbusError {
+  return new NimbusError('NIMBUS_ERR_VALIDATION', detail, { extra: { field } });
+}
+
+/** `since` as epoch ms, or an age like 15m / 7d (from now). */
+export function sinceOf(raw: string | null, now: number, field = 'since'): number | undefined {
+  if (raw === null || raw === '') return undefined;
+  if (/^\d{12,}$/.test(raw)) return Number(raw);
+  const iso = /^\d{4}-\d\d-\d\d/.test(raw) ? Date.parse(raw) : NaN;
+  if (Number.isFinite(iso)) return iso;
+  try {
+    return now - parseDuration(raw, field);
+  } catch {
+    throw validation(field, `${field} ${JSON.stringify(raw)} is not an age (15m, 7d), an ISO date or epoch ms`);
+  }
+}
+
+function intParam(raw: string | null, field: string, dflt: number, min: number, max: number): number {
+  if (raw === null) return dflt;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw validation(field, `${field} ${JSON.stringify(raw)} must be a whole number from ${min} to ${max}`);
+  return n;
+}
+
+function obs(deps: ApiDeps) {
+  if (!deps.observability) throw new NimbusError('NIMBUS_ERR_OBSERVABILITY_OFF', 'observability is switched off on this platform (started with --no-observability); restart it without that flag');
+  return deps.observability;
+}
+
+function logFilter(req: ApiRequest, now: number): LogFilter {
+  const level = req.query.get('level');
+  if (level !== null && !isLogLevel(level)) throw validation('level', `level ${JSON.stringify(level)} is not one of debug, info, warn, error`);
+  return {
+    functionName: req.query.get('function') ?? undefined,
+    since: sinceOf(req.query.get('since'), now),
+    level: (level ?? undefined) as LogLevel | undefined,
+    grep: req.query.get('grep') ?? undefined,
+    invocationId: req.query.get('invocation') ?? undefined,
+  };
+}
+
+async function history(deps: ApiDeps, f: LogFilter, limit: number): Promise<{ lines: LogEntry[]; ids: Set<string> }> {
+  let records: InvocationRecord[];
+  if (f.invocationId !== undefined) {
+    const r = deps.recorder.get(f.invocationId) ?? (await deps.store.invocations.get(f.invocationId));
+    records = r ? [r] : [];
+  } else {
+    const stored = await deps.store.invocations.list({ functionName: f.functionName, since: f.since, limit: Math.min(5000, limit) });
+    const pending = deps.recorder.pending().filter((r) => (f.functionName === undefined || r.functionName === f.functionName) && (f.since === undefined || r.startedAt >= f.since));
+    const seen = new Map<string, InvocationRecord>();
+    for (const r of [...stored, ...pending]) seen.set(r.id, r);
+    records = [...seen.values()];
+  }
+  return { lines: linesOf(records, f, limit), ids: new Set(records.map((r) => r.id)) };
+}
+
+function stream(deps: ApiDeps, req: ApiRequest, res: ServerResponse, f: LogFilter, limit: number): Promise<{ streamed: true }> {
+  const match = matcher(f);
+  const buffered: LogEntry[] = [];
+  let replayed: Set<string> | null = null;
+  const write = (e: LogEntry) => res.write(`event: log\ndata: ${JSON.stringify(e)}\n\n`);
+  // Subscribe before reading history so nothing falls between the two.
+  const unsubscribe = deps.logs.subscribe((fn, id, line) => {
+    if (!match(fn, id, line)) return;
+    const e = entry(fn, id, line);
+    if (replayed === null) buffered.push(e);
+    else write(e);
+  });
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+  res.write(': nimbus logs\n\n');
+  let ping: { cancel(): void } | null = null;
+  const beat = () => {
+    ping = deps.clock.setTimer(15_000, () => {
+      res.write(': ping\n\n');
+      beat();
+    });
+  };
+  return new Promise((resolve) => {
+    const end = () => {
+      unsubscribe();
+      ping?.cancel();
+      resolve({ streamed: true });
+    };
+    req.raw.on('close', end);
+    res.on('close', end);
+    history(deps, f, limit).then(
+      ({ lines, ids }) => {
+        for (const e of lines) write(e);
+        // Lines of invocations already replayed from their record are not repeated.
+        for (const e of buffered) if (!ids.has(e.invocationId)) write(e);
+        buffered.length = 0;
+        replayed = ids;
+        res.write(`event: ready\ndata: {}\n\n`);
+        beat();
+      },
+      (error: unknown) => {
+        res.write(`event: error\ndata: ${JSON.stringify({ detail: (error as Error).message })}\n\n`);
+        res.end();
+      },
+    );
+  });
+}
+
+const GROUPINGS = new Set<UsageGrouping>(['function', 'day', 'hour', 'function-day']);
+
+export function observeRoutes(deps: ApiDeps): RouteDef[] {
+  return [
+    {
+      method: 'GET',
+      path: '/api/v1/logs',
+      operationId: 'listLogs',
+      handler: async (req, res) => {
+        const now = deps.clock.now();
+        const f = logFilter(req, now);
+        const limit = intParam(req.query.get('limit'), 'limit', 200, 1, 10_000);
+        const follow = req.query.get('follow');
+        if (follow === 'true' || follow === '1' || /text\/event-stream/.test(String(req.headers.accept ?? ''))) {
+          obs(deps);
+          return stream(deps, req, res, f, limit);
+        }
+        const { lines } = await history(deps, f, limit);
+        return { status: 200, body: { items: lines } };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/usage',
+      operationId: 'getUsage',
+      handler: async (req, res) => {
+        const o = obs(deps);
+        const now = deps.clock.now();
+        const since = sinceOf(req.query.get('since') ?? '7d', now) as number;
+        const until = sinceOf(req.query.get('until'), now, 'until') ?? now + 3_600_000;
+        const by = (req.query.get('by') ?? 'function') as UsageGrouping;
+        if (!GROUPINGS.has(by)) throw validation('by', `by ${JSON.stringify(by)} is not one of ${[...GROUPINGS].join(', ')}`);
+        const report = await o.usage({ since, until, by, functionName: req.query.get('function') ?? undefined });
+        if (req.query.get('format') === 'csv' || /text\/csv/.test(String(req.headers.accept ?? ''))) {
+          const csv = usageCsv(report);
+          res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-length': Buffer.byteLength(csv) });
+          res.end(csv);
+          return { streamed: true };
+        }
+        return { status: 200, body: report };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/top',
+      operationId: 'getTop',
+      handler: async (req) => {
+        const o = obs(deps);
+        const raw = req.query.get('window') ?? '10s';
+        let windowMs: number;
+        try {
+          windowMs = parseDuration(raw, 'window');
+        } catch {
+          throw validation('window', `window ${JSON.stringify(raw)} is not a duration (10s, 1m)`);
+        }
+        if (windowMs < 1000 || windowMs > 3_600_000) throw validation('window', 'window must be from 1s to 1h');
+        return { status: 200, body: { at: deps.clock.now(), windowMs, items: o.top(windowMs) } };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/alerts',
+      operationId: 'listAlerts',
+      handler: async () => {
+        const o = obs(deps);
+        const events = await deps.store.alerts.listEvents({ limit: 20 });
+        return { status: 200, body: { items: o.alerts.list(), events } };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/alerts/events',
+      operationId: 'listAlertEvents',
+      handler: async (req) => {
+        obs(deps);
+        const limit = intParam(req.query.get('limit'), 'limit', 50, 1, 1000);
+        const items = await deps.store.alerts.listEvents({ rule: req.query.get('rule') ?? undefined, limit });
+        return { status: 200, body: { items } };
+      },
+    },
+    {
+      method: 'PUT',
+      path: '/api/v1/alerts/{name}',
+      operationId: 'putAlert',
+      handler: async (req) => {
+        const o = obs(deps);
+        const view = await o.alerts.put(await req.json(), req.params.name);
+        return { status: 200, body: view };
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/api/v1/alerts/{name}',
+      operationId: 'deleteAlert',
+      handler: async (req) => {
+        await obs(deps).alerts.remove(req.params.name);
+        return { status: 204 };
+      },
+    },
+  ];
+}
