@@ -14,6 +14,7 @@ import { info, ls, rm } from './commands/functions.ts';
 import { invocations, show } from './commands/invocations.ts';
 import { invoke } from './commands/invoke.ts';
 import { scale } from './commands/scale.ts';
+import { alerts, logs, top, usage } from './commands/observe.ts';
 import { up } from './commands/up.ts';
 import { wf } from './commands/workflows.ts';
 
@@ -42,13 +43,22 @@ const HELP = `nimbus — serverless functions on your machine
   nimbus wf deploy <name> <file.json|yaml> | wf start <name> [--input JSON|@file] [--name N] [--wait]
   nimbus wf ls [workflow] [--executions] [--status S] | wf describe <id|workflow> | wf history <id>
   nimbus wf stop <id> [--error E] [--cause C] | wf redrive <id>     workflows (Amazon States Language)
+  nimbus logs [name] [--follow] [--since 15m] [--level warn] [--grep text] [--invocation id]
+                                   function logs (live with --follow, over Server-Sent Events)
+  nimbus top [--window 10s]        live per-function table: rps, p50/p99, errors, instances, cold starts
+  nimbus usage [--since 7d] [--by function|day|hour|function-day] [--function f] [--csv]
+                                   requests, GB-seconds, CPU, instance occupancy and cost
+  nimbus alerts [ls] | alerts events [--rule R] | alerts rm <name>
+  nimbus alerts set <name> --metric error_rate|p99_duration_ms|throttles|dlq_size|cost_per_day
+                --threshold N [--function f] [--window 5m] [--op '>'] [--for 1m]
+  Prometheus metrics: GET /metrics on the platform's port.
   nimbus token                     print the API token (for curl)
 
   Every read command takes --json. Connection: --url / NIMBUS_URL (default http://127.0.0.1:8080),
   token: --token / NIMBUS_TOKEN, else <data dir>/token (--data-dir / NIMBUS_DATA, default ./.nimbus).
 `;
 
-const BOOLEANS = new Set(['json', 'help', 'reset', 'async', 'all', 'wait', 'executions']);
+const BOOLEANS = new Set(['json', 'help', 'reset', 'async', 'all', 'wait', 'executions', 'follow', 'once', 'csv']);
 // `--data` is the event of `nimbus invoke` (as the issue's tour has it), so the data directory
 // (where the token lives) is `--data-dir` for client commands; `nimbus token --data DIR` also works.
 const CONNECTION_FLAGS = ['url', 'token', 'data-dir'];
@@ -69,6 +79,10 @@ const COMMANDS: Record<string, Command> = {
   topics,
   subscriptions,
   events,
+  logs,
+  top,
+  usage,
+  alerts,
   wf,
 };
 
