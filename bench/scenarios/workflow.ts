@@ -16,7 +16,7 @@ import { attempt, nimbusWith, stopAll } from './common.ts';
 import { nimbusWorkflows } from './nimbus-workflows.ts';
 import { stepSource } from '../lib/functions.ts';
 
-const PASS_STATES = 20;
+const PASS_STATES = 1000; // issue 6: "a 1,000-state Pass chain"
 const TASK_STATES = 10;
 const CONNECTIONS = 10;
 
