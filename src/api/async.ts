@@ -75,7 +75,8 @@ export async function submitAsync(deps: ApiDeps, req: ApiRequest): Promise<ApiRe
   const keyHeader = req.headers['idempotency-key'];
   const key = parseIdempotencyKey(Array.isArray(keyHeader) ? keyHeader[0] : keyHeader);
   const event = await req.json();
-  const { id, created } = await system.submit(req.params.name, event, { idempotencyKey: key });
+  const tp = req.headers.traceparent;
+  const { id, created } = await system.submit(req.params.name, event, { idempotencyKey: key, ...(typeof tp === 'string' ? { traceparent: tp } : {}) });
   return {
     status: 202,
     body: { invocationId: id, created, status: `/api/v1/async/${id}` },

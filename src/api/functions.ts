@@ -105,6 +105,7 @@ export function functionRoutes(deps: ApiDeps): RouteDef[] {
           triggerSource: 'POST /api/v1/functions/{name}/invoke',
           input: { kind: 'event', event },
           requestBytes: Number(req.headers['content-length'] ?? 0),
+          ...(typeof req.headers.traceparent === 'string' ? { traceparent: req.headers.traceparent } : {}),
         });
         const headers = { 'x-nimbus-invocation-id': outcome.invocationId };
         if (!outcome.ok) return { problem: outcome.error, headers, members: problemExtras(outcome.error, outcome.invocationId) };

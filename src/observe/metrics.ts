@@ -34,51 +34,45 @@ export class Metrics {
     this.cold = new Counter({ name: 'nimbus_cold_starts_total', help: 'Invocations that waited for an instance to start.', labelNames: ['function'], registers });
     this.throttles = new Counter({ name: 'nimbus_throttles_total', help: 'Invocations refused because every instance was busy and the queue full (or its wait ran out).', labelNames: ['function'], registers });
     this.billed = new Counter({ name: 'nimbus_billed_gb_seconds_total', help: 'Configured memory (GB) x billed duration (s).', labelNames: ['function'], registers });
-    const instances = new Gauge({ name: 'nimbus_instances', help: 'Live instances by state (starting, busy, idle).', labelNames: ['function', 'state'], registers });
-    const inFlight = new Gauge({ name: 'nimbus_in_flight', help: 'Invocations running now.', labelNames: ['function'], registers });
-    const queued = new Gauge({ name: 'nimbus_queue_depth', help: 'Requests waiting for a free instance.', labelNames: ['function'], registers });
-    const asyncQueue = new Gauge({ name: 'nimbus_async_queue_size', help: 'Async invocations waiting or running.', labelNames: ['function', 'state'], registers });
-    const dlq = new Gauge({ name: 'nimbus_dlq_size', help: 'Dead letters (async invocations that exhausted their attempts).', labelNames: ['function'], registers });
-    // Gauges are set from the sources when scraped.
-    const collectPools = () => {
-      instances.reset();
-      inFlight.reset();
-      queued.reset();
-      for (const p of source.pools()) {
-        instances.set({ function: p.functionName, state: 'starting' }, p.starting);
-        instances.set({ function: p.functionName, state: 'busy' }, p.busy);
-        instances.set({ function: p.functionName, state: 'idle' }, p.idle);
-        inFlight.set({ function: p.functionName }, p.inFlight);
-        queued.set({ function: p.functionName }, p.queued);
-      }
-    };
+    const inFlight = new Gauge({ name: 'nimbus_in_flight', help: 'Invocations running now.', labelNames: ['function'], registers: [] });
+    const queued = new Gauge({ name: 'nimbus_queue_depth', help: 'Requests waiting for a free instance.', labelNames: ['function'], registers: [] });
+    const dlq = new Gauge({ name: 'nimbus_dlq_size', help: 'Dead letters (async invocations that exhausted their attempts).', labelNames: ['function'], registers: [] });
+    // Gauges are set from the sources when scraped: the first of each group collects for the rest.
     new Gauge({
-      name: 'nimbus_functions_active',
-      help: 'Functions with a live pool.',
+      name: 'nimbus_instances',
+      help: 'Live instances by state (starting, busy, idle).',
+      labelNames: ['function', 'state'],
       registers,
       collect() {
-        collectPools();
-        this.set(source.pools().length);
+        this.reset();
+        inFlight.reset();
+        queued.reset();
+        for (const p of source.pools()) {
+          this.set({ function: p.functionName, state: 'starting' }, p.starting);
+          this.set({ function: p.functionName, state: 'busy' }, p.busy);
+          this.set({ function: p.functionName, state: 'idle' }, p.idle);
+          inFlight.set({ function: p.functionName }, p.inFlight);
+          queued.set({ function: p.functionName }, p.queued);
+        }
       },
     });
+    this.registry.registerMetric(inFlight);
+    this.registry.registerMetric(queued);
     new Gauge({
-      name: 'nimbus_async_queue_total',
-      help: 'Async invocations waiting or running, all functions.',
+      name: 'nimbus_async_queue_size',
+      help: 'Async invocations waiting (queued) or running.',
+      labelNames: ['function', 'state'],
       registers,
       async collect() {
-        asyncQueue.reset();
+        this.reset();
         dlq.reset();
-        let total = 0;
         for (const c of await source.asyncCounts()) {
           if (c.state === 'dead') dlq.set({ function: c.functionName }, c.count);
-          else if (c.state === 'queued' || c.state === 'running') {
-            asyncQueue.set({ function: c.functionName, state: c.state }, c.count);
-            total += c.count;
-          }
+          else if (c.state === 'queued' || c.state === 'running') this.set({ function: c.functionName, state: c.state }, c.count);
         }
-        this.set(total);
       },
     });
+    this.registry.registerMetric(dlq);
   }
 
   /** A Recorder listener: one record in. */

@@ -7,9 +7,9 @@ import type { InvocationRecord } from '../core/types.ts';
 
 export const SLOT_MS = 5_000;
 const SLOTS = 720; // one hour
-const BINS = 128;
+const BINS = 256;
 const MIN_MS = 0.05;
-const GROWTH = 1.16; // bins up to 0.05 * 1.16^127 ≈ 7.5e6 ms
+const GROWTH = 1.08; // bins up to 0.05 * 1.08^255 ≈ 1.6e7 ms
 const LOG_GROWTH = Math.log(GROWTH);
 
 export interface Slot {
@@ -38,9 +38,9 @@ function bin(ms: number): number {
   return Math.min(BINS - 1, Math.ceil(Math.log(ms / MIN_MS) / LOG_GROWTH));
 }
 
-/** The upper edge of a bin: a percentile is reported at most 16 % high, never low. */
+/** The middle of a bin (geometric): a percentile is reported within ±4 %. */
 function edge(b: number): number {
-  return MIN_MS * GROWTH ** b;
+  return b === 0 ? MIN_MS : MIN_MS * GROWTH ** (b - 0.5);
 }
 
 class Series {

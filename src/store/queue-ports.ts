@@ -41,6 +41,8 @@ export interface EnqueueInput {
   readonly idempotencyKey?: string | null;
   /** Epoch ms at which it may first run; defaults to now. */
   readonly dueAt?: number;
+  /** W3C trace context of the submitter, handed to the invocation (observability). */
+  readonly traceparent?: string | null;
 }
 
 export const WEBHOOK_TARGET = '#webhook';
@@ -69,6 +71,8 @@ export interface QueueItem {
   readonly deadReason: string | null;
   readonly finishedAt: number | null;
   readonly updatedAt: number;
+  /** W3C trace context of the submitter; present only when one was given. */
+  readonly traceparent?: string;
 }
 
 export interface EnqueueOutcome {

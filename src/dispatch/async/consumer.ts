@@ -254,6 +254,7 @@ export class AsyncConsumer {
       attempt: item.attempts,
       input: { kind: 'event', event },
       requestBytes: Buffer.byteLength(item.payload),
+      ...(item.traceparent ? { traceparent: item.traceparent } : {}),
     });
     const now = clock.now();
     if (outcome.ok) {

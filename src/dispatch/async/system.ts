@@ -40,6 +40,8 @@ export interface SubmitOptions {
   readonly idempotencyKey?: string | null;
   readonly trigger?: QueueTrigger;
   readonly source?: string;
+  /** W3C trace context of the submitter (the invocation joins its trace). */
+  readonly traceparent?: string;
 }
 
 /** POSTs with Node's fetch, bounded in time; no redirects followed. */
@@ -130,6 +132,7 @@ export class AsyncSystem {
           source: options.source ?? 'POST /api/v1/functions/{name}/invoke',
           payload: JSON.stringify(event ?? null),
           idempotencyKey: options.idempotencyKey ?? null,
+          traceparent: options.traceparent ?? null,
         },
       ],
       now,

@@ -37,6 +37,7 @@ function toItem(row: Row): QueueItem {
     deadReason: (row.dead_reason as string | null) ?? null,
     finishedAt: (row.finished_at as number | null) ?? null,
     updatedAt: row.updated_at as number,
+    ...(typeof row.traceparent === 'string' ? { traceparent: row.traceparent } : {}),
   };
 }
 
@@ -46,8 +47,8 @@ export function queueRepo(db: Database.Database): QueueRepo {
   const byKey = db.prepare('SELECT id, accepted_at FROM queue WHERE target = ? AND idempotency_key = ?');
   const forgetKey = db.prepare('UPDATE queue SET idempotency_key = NULL WHERE id = ?');
   const insert = db.prepare(`INSERT INTO queue (id, kind, target, trigger, source, payload, idempotency_key, state,
-    accepted_at, enqueued_at, due_at, attempts, throttles, last_error, dead_reason, finished_at, updated_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, 0, 0, NULL, NULL, NULL, ?)`);
+    accepted_at, enqueued_at, due_at, attempts, throttles, last_error, dead_reason, finished_at, updated_at, traceparent)
+    VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, 0, 0, NULL, NULL, NULL, ?, ?)`);
   const dueTargets = db.prepare(`SELECT kind, target, COUNT(*) AS n FROM queue WHERE ${READY} AND due_at <= ? GROUP BY kind, target`);
   const nextDue = db.prepare(`SELECT MIN(due_at) AS t FROM queue WHERE ${READY}`);
   const pick = db.prepare(`SELECT id FROM queue WHERE target = ? AND ${READY} AND due_at <= ? ORDER BY due_at, id LIMIT ?`);
@@ -99,7 +100,7 @@ export function queueRepo(db: Database.Database): QueueRepo {
         out.push({ id: input.id, created: false });
         continue;
       }
-      insert.run(input.id, input.kind, input.target, input.trigger, input.source, input.payload, key, now, now, input.dueAt ?? now, now);
+      insert.run(input.id, input.kind, input.target, input.trigger, input.source, input.payload, key, now, now, input.dueAt ?? now, now, input.traceparent ?? null);
       out.push({ id: input.id, created: true });
     }
     return out;
