@@ -323,7 +323,8 @@ describe('isolate runtime', () => {
       await h.instance.invoke(eventCall('fmt', null));
       const msgs = h.logs.map((l) => l.message);
       assert.equal(msgs[0], 'Ann is 42 years');
-      assert.equal(msgs[1], "{ nested: { deep: { deeper: [Object] } }, list: [ 1, 'two', null, undefined ] }");
+      // One plain object is a structured log line: JSON (docs/observability.md).
+      assert.equal(msgs[1], '{"nested":{"deep":{"deeper":{"deepest":1}}},"list":[1,"two",null,null]}');
       assert.match(msgs[2], /^RangeError: out of range\n\s+at /);
       assert.equal(h.logs[2].level, 'error');
       assert.equal(msgs[3], "Map(1) { 'k' => 1 } Set(1) { 's' } [ 1, [ 2, [ 3 ] ] ] 10n Symbol(sym) [Function (anonymous)]");

@@ -30,7 +30,27 @@ const counts = new Map<string, number>();
 const timers = new Map<string, number>();
 let indent = '';
 
+/**
+ * A single plain object is logged as one JSON line (structured logging), so the host and
+ * `nimbus logs --json` can hand it on parsed; anything else is formatted as Node does.
+ */
+function structured(args: unknown[]): string | null {
+  if (args.length !== 1) return null;
+  const v = args[0];
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return null;
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return null;
+  try {
+    const s = JSON.stringify(v);
+    return typeof s === 'string' && s.length <= MAX_LINE ? s : null;
+  } catch {
+    return null; // cycles, BigInt: formatted instead
+  }
+}
+
 function out(level: number, args: unknown[]): void {
+  const json = structured(args);
+  if (json !== null) return emit(level, json);
   const text = format(args);
   emit(level, indent ? indent + text.replace(/\n/g, '\n' + indent) : text);
 }
