@@ -135,11 +135,14 @@ export function render(input: RenderInput): string {
       'How to run and how to read these numbers: [bench/README.md](' + relative(mdDir, new URL('../README.md', import.meta.url).pathname) + ')._',
     '',
   );
-  const machines = new Map(input.results.map((r) => [JSON.stringify({ ...r.machine, loadAvg1m: 0, dirty: false }), r.machine]));
+  // The machine once (scenarios record their own commit and load below); more lines only
+  // if results from different machines or package versions are mixed.
+  const machines = new Map(input.results.map((r) => [JSON.stringify({ ...r.machine, loadAvg1m: 0, dirty: false, commit: '' }), r.machine]));
   for (const m of machines.values()) {
     md.push(
       `**Machine:** ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, ${m.os}; Node ${m.node} (V8 ${m.v8}); ` +
-        `commit \`${m.commit}\`; autocannon ${m.packages.autocannon}, workerd ${m.packages.workerd}, aws-local-stepfunctions ${m.packages['aws-local-stepfunctions']}.`,
+        `autocannon ${m.packages.autocannon}, workerd ${m.packages.workerd}, aws-local-stepfunctions ${m.packages['aws-local-stepfunctions']}. ` +
+        'Each scenario below names the commit it ran on and the load average when it started.',
       '',
     );
   }
