@@ -1,7 +1,7 @@
 /**
  * Workflow transitions: the same Amazon States Language definitions run to completion
  * on Nimbus's workflow engine and on aws-local-stepfunctions, driven over HTTP with the
- * same load. Two shapes: 20 Pass states (pure engine transitions) and 10 Task states
+ * same load. Two shapes: a 1,000-state Pass chain (pure engine transitions) and 10 Task states
  * (each a function call to the step handler).
  */
 import { interleavedLoad, type LoadTarget } from '../lib/rounds.ts';
