@@ -5,12 +5,10 @@
  * the shared CPU watchdog, and V8's heap limit (noticed when the isolate goes away).
  */
 import type ivm from 'isolated-vm';
-import { createHash, createHmac } from 'node:crypto';
 import type { Clock, TimerHandle } from '../../core/clock.ts';
 import { NimbusError } from '../../core/errors.ts';
 import type { LogLevel, ModuleExports } from '../../core/types.ts';
 import type {
-  HttpRequestData,
   Instance,
   InstanceCall,
   InstanceDeath,
@@ -19,6 +17,8 @@ import type {
   InstanceStats,
   InvocationMeta,
 } from '../port.ts';
+import { hostCall, message } from './host-ops.ts';
+import { deadError, initError, limitError } from './instance-errors.ts';
 import { delivered, discard, type Prepared } from './prepare.ts';
 import {
   IN_FETCH,
@@ -27,9 +27,6 @@ import {
   IN_SETUP,
   IN_TIMER,
   LEVELS,
-  OP_DIGEST,
-  OP_FETCH,
-  OP_HMAC,
   OUT_BG_DONE,
   OUT_CALL,
   OUT_DONE,
@@ -44,7 +41,7 @@ import {
   SAB_CURRENT,
 } from './protocol.ts';
 import type { Watchdog, Watched } from './watchdog.ts';
-import { bodyBytes, exactArrayBuffer, joinHeaders, locate, splitHeaders } from './wire.ts';
+import { bodyBytes, exactArrayBuffer, joinHeaders, splitHeaders } from './wire.ts';
 
 export interface InstanceContext {
   readonly clock: Clock;
@@ -79,14 +76,9 @@ interface HostTimer {
   readonly handle: TimerHandle;
 }
 
-const HASHES = new Set(['sha1', 'sha256', 'sha384', 'sha512']);
 const MAX_SEQ = 2 ** 31 - 1;
 /** setTimeout's ceiling (about 24.8 days); Node fires at once past it. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 export class IsolateInstance implements Instance, Watched {
   readonly id: string;
@@ -188,38 +180,7 @@ export class IsolateInstance implements Instance, Watched {
   }
 
   #initError(error: unknown, filename: string): NimbusError {
-    const text = String((error as { message?: unknown })?.message ?? error);
-    if (this.#death === 'memory_limit' || /due to memory limit/.test(text)) {
-      return new NimbusError(
-        'NIMBUS_ERR_FUNCTION_INIT',
-        `the module ran out of memory (${this.#spec.config.memoryMb} MB) while initialising: raise memoryMb or do less at the top level`,
-        { extra: { errorName: 'MemoryLimit', errorMessage: 'memory limit exceeded', line: null, column: null } },
-      );
-    }
-    if (this.#death === 'cpu_limit') {
-      return new NimbusError(
-        'NIMBUS_ERR_FUNCTION_INIT',
-        `the module (or a timer it set) used more than its CPU limit (${this.#spec.config.cpuLimitMs} ms) while starting`,
-        { extra: { errorName: 'CpuLimit', errorMessage: 'CPU limit exceeded', line: null, column: null } },
-      );
-    }
-    const e = error as { name?: unknown; message?: unknown; stack?: unknown };
-    const msg = String(e?.message ?? error);
-    if (msg === 'Script execution timed out.') {
-      return new NimbusError(
-        'NIMBUS_ERR_FUNCTION_INIT',
-        `the module's top level did not finish within ${this.#cx.initTimeoutMs} ms: move slow work into the handler`,
-        { extra: { errorName: 'InitTimeout', errorMessage: msg, line: null, column: null } },
-      );
-    }
-    const stack = typeof e?.stack === 'string' ? e.stack : '';
-    const errorName = typeof e?.name === 'string' ? e.name : 'Error';
-    const errorMessage = msg.replace(/ \[[^\]]*:\d+:\d+\]$/, '');
-    const { line, column } = locate(msg + '\n' + stack, filename);
-    const where = line === null ? '' : ` at line ${line}${column === null ? '' : `:${column}`}`;
-    return new NimbusError('NIMBUS_ERR_FUNCTION_INIT', `the module threw while initialising${where}: ${errorName}: ${errorMessage}`, {
-      extra: { errorName, errorMessage, line, column, stack },
-    });
+    return initError(error, filename, this.#death, this.#spec.config, this.#cx.initTimeoutMs);
   }
 
   invoke(call: InstanceCall): Promise<InstanceResult> {
@@ -532,42 +493,10 @@ export class IsolateInstance implements Instance, Watched {
     const reply = (ok: boolean, value: unknown) => {
       if (this.#death === null && this.#owns(seq)) this.#deliver([IN_REPLY, id, ok, value]);
     };
-    try {
-      switch (op) {
-        case OP_FETCH: {
-          const request: HttpRequestData = {
-            method: String(a),
-            url: String(b),
-            headers: splitHeaders(c),
-            body: d instanceof ArrayBuffer ? new Uint8Array(d) : null,
-          };
-          Promise.resolve()
-            .then(() => this.#spec.fetch(request, invocationId))
-            .then(
-              (res) =>
-                reply(true, [res.status, res.statusText, joinHeaders(res.headers), exactArrayBuffer(res.body), request.url]),
-              (error: unknown) => reply(false, message(error)),
-            );
-          return;
-        }
-        case OP_DIGEST: {
-          const alg = String(a);
-          if (!HASHES.has(alg) || !(b instanceof ArrayBuffer)) throw new Error('bad digest call');
-          reply(true, exactArrayBuffer(createHash(alg).update(new Uint8Array(b)).digest()));
-          return;
-        }
-        case OP_HMAC: {
-          const alg = String(a);
-          if (!HASHES.has(alg) || !(b instanceof ArrayBuffer) || !(c instanceof ArrayBuffer)) throw new Error('bad hmac call');
-          reply(true, exactArrayBuffer(createHmac(alg, new Uint8Array(b)).update(new Uint8Array(c)).digest()));
-          return;
-        }
-        default:
-          reply(false, 'unknown host operation');
-      }
-    } catch (error) {
-      reply(false, message(error));
-    }
+    hostCall(op, a, b, c, d, this.#spec.fetch, invocationId).then(
+      (value) => reply(true, value),
+      (error: unknown) => reply(false, message(error)),
+    );
   }
 
   #deliver(args: unknown[], copy = true): void {
@@ -595,31 +524,11 @@ export class IsolateInstance implements Instance, Watched {
   }
 
   #deadError(): NimbusError {
-    return new NimbusError('NIMBUS_ERR_INSTANCE_CRASHED', `the instance is gone (${this.#death}); retry on a new one`, {
-      extra: { death: this.#death },
-    });
+    return deadError(this.#death);
   }
 
   #errorFor(reason: InstanceDeath, p: Pending): NimbusError {
-    const cfg = this.#spec.config;
-    switch (reason) {
-      case 'timeout':
-        return new NimbusError('NIMBUS_ERR_TIMEOUT', `the function did not finish within its timeout (${cfg.timeoutMs} ms)`, {
-          extra: { timeoutMs: cfg.timeoutMs },
-        });
-      case 'cpu_limit':
-        return new NimbusError(
-          'NIMBUS_ERR_CPU_LIMIT',
-          `the function used more than its CPU limit (${cfg.cpuLimitMs} ms; this invocation used ${Math.round(p.cpuMs)} ms)`,
-          { extra: { cpuLimitMs: cfg.cpuLimitMs } },
-        );
-      case 'memory_limit':
-        return new NimbusError('NIMBUS_ERR_MEMORY_LIMIT', `the function exceeded its memory limit (${cfg.memoryMb} MB): raise memoryMb or use less`, {
-          extra: { memoryMb: cfg.memoryMb },
-        });
-      default:
-        return new NimbusError('NIMBUS_ERR_INSTANCE_CRASHED', `the instance stopped (${reason}); retry`, { extra: { death: reason } });
-    }
+    return limitError(reason, this.#spec.config, p.cpuMs);
   }
 
   #kill(reason: InstanceDeath, culprit?: number): void {

@@ -1,0 +1,51 @@
+/**
+ * Work the shim asks the host for (OUT_CALL): outbound fetch through spec.fetch, and the
+ * digests / HMACs behind crypto.subtle. Arguments come from the isolate, so every one is
+ * checked before use.
+ */
+import { createHash, createHmac } from 'node:crypto';
+import type { HttpRequestData, OutboundFetch } from '../port.ts';
+import { OP_DIGEST, OP_FETCH, OP_HMAC } from './protocol.ts';
+import { exactArrayBuffer, joinHeaders, splitHeaders } from './wire.ts';
+
+const HASHES = new Set(['sha1', 'sha256', 'sha384', 'sha512']);
+
+export function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The value to reply with; rejects with a message for the isolate. */
+export async function hostCall(
+  op: unknown,
+  a: unknown,
+  b: unknown,
+  c: unknown,
+  d: unknown,
+  fetch: OutboundFetch,
+  invocationId: string,
+): Promise<unknown> {
+  switch (op) {
+    case OP_FETCH: {
+      const request: HttpRequestData = {
+        method: String(a),
+        url: String(b),
+        headers: splitHeaders(c),
+        body: d instanceof ArrayBuffer ? new Uint8Array(d) : null,
+      };
+      const res = await fetch(request, invocationId);
+      return [res.status, res.statusText, joinHeaders(res.headers), exactArrayBuffer(res.body), request.url];
+    }
+    case OP_DIGEST: {
+      const alg = String(a);
+      if (!HASHES.has(alg) || !(b instanceof ArrayBuffer)) throw new Error('bad digest call');
+      return exactArrayBuffer(createHash(alg).update(new Uint8Array(b)).digest());
+    }
+    case OP_HMAC: {
+      const alg = String(a);
+      if (!HASHES.has(alg) || !(b instanceof ArrayBuffer) || !(c instanceof ArrayBuffer)) throw new Error('bad hmac call');
+      return exactArrayBuffer(createHmac(alg, new Uint8Array(b)).update(new Uint8Array(c)).digest());
+    }
+    default:
+      throw new Error('unknown host operation');
+  }
+}

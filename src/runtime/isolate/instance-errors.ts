@@ -1,0 +1,75 @@
+/** The NimbusErrors an isolate instance rejects with, in one place. */
+import { NimbusError } from '../../core/errors.ts';
+import type { FunctionConfig } from '../../core/types.ts';
+import type { InstanceDeath } from '../port.ts';
+import { locate } from './wire.ts';
+
+/** For a call on an instance that is gone. */
+export function deadError(death: InstanceDeath | null): NimbusError {
+  return new NimbusError('NIMBUS_ERR_INSTANCE_CRASHED', `the instance is gone (${death}); retry on a new one`, {
+    extra: { death },
+  });
+}
+
+/** For the invocation that hit a limit (or all of them, when the instance crashed). */
+export function limitError(reason: InstanceDeath, cfg: FunctionConfig, cpuMs: number): NimbusError {
+  switch (reason) {
+    case 'timeout':
+      return new NimbusError('NIMBUS_ERR_TIMEOUT', `the function did not finish within its timeout (${cfg.timeoutMs} ms)`, {
+        extra: { timeoutMs: cfg.timeoutMs },
+      });
+    case 'cpu_limit':
+      return new NimbusError(
+        'NIMBUS_ERR_CPU_LIMIT',
+        `the function used more than its CPU limit (${cfg.cpuLimitMs} ms; this invocation used ${Math.round(cpuMs)} ms)`,
+        { extra: { cpuLimitMs: cfg.cpuLimitMs } },
+      );
+    case 'memory_limit':
+      return new NimbusError('NIMBUS_ERR_MEMORY_LIMIT', `the function exceeded its memory limit (${cfg.memoryMb} MB): raise memoryMb or use less`, {
+        extra: { memoryMb: cfg.memoryMb },
+      });
+    default:
+      return new NimbusError('NIMBUS_ERR_INSTANCE_CRASHED', `the instance stopped (${reason}); retry`, { extra: { death: reason } });
+  }
+}
+
+/** For start() when the module's top level failed: names the error and its line. */
+export function initError(
+  error: unknown,
+  filename: string,
+  death: InstanceDeath | null,
+  cfg: FunctionConfig,
+  initTimeoutMs: number,
+): NimbusError {
+  const text = String((error as { message?: unknown })?.message ?? error);
+  if (death === 'memory_limit' || /due to memory limit/.test(text)) {
+    return new NimbusError(
+      'NIMBUS_ERR_FUNCTION_INIT',
+      `the module ran out of memory (${cfg.memoryMb} MB) while initialising: raise memoryMb or do less at the top level`,
+      { extra: { errorName: 'MemoryLimit', errorMessage: 'memory limit exceeded', line: null, column: null } },
+    );
+  }
+  if (death === 'cpu_limit') {
+    return new NimbusError(
+      'NIMBUS_ERR_FUNCTION_INIT',
+      `the module (or a timer it set) used more than its CPU limit (${cfg.cpuLimitMs} ms) while starting`,
+      { extra: { errorName: 'CpuLimit', errorMessage: 'CPU limit exceeded', line: null, column: null } },
+    );
+  }
+  const e = error as { name?: unknown; message?: unknown; stack?: unknown };
+  if (text === 'Script execution timed out.') {
+    return new NimbusError(
+      'NIMBUS_ERR_FUNCTION_INIT',
+      `the module's top level did not finish within ${initTimeoutMs} ms: move slow work into the handler`,
+      { extra: { errorName: 'InitTimeout', errorMessage: text, line: null, column: null } },
+    );
+  }
+  const stack = typeof e?.stack === 'string' ? e.stack : '';
+  const errorName = typeof e?.name === 'string' ? e.name : 'Error';
+  const errorMessage = text.replace(/ \[[^\]]*:\d+:\d+\]$/, '');
+  const { line, column } = locate(text + '\n' + stack, filename);
+  const where = line === null ? '' : ` at line ${line}${column === null ? '' : `:${column}`}`;
+  return new NimbusError('NIMBUS_ERR_FUNCTION_INIT', `the module threw while initialising${where}: ${errorName}: ${errorMessage}`, {
+    extra: { errorName, errorMessage, line, column, stack },
+  });
+}
