@@ -1,12 +1,13 @@
 /**
  * Per-invocation CPU, memory and occupancy when one instance serves many requests at
- * once. The runtime only tells an instance's totals (Instance.stats(): CPU since start,
- * heap in use), so the instance is sampled whenever one of its invocations begins or ends
- * (and on tick()): the CPU and wall time between two samples are shared equally among the
- * invocations in flight on it then. Shares sum to the instance's busy time and busy CPU,
- * and with one invocation at a time they are exact. Peak memory is the highest heap
- * reading of the instance while the invocation ran (concurrent work included; heap
- * readings are refreshed asynchronously, so a short spike between samples can be missed).
+ * once. The runtime only tells an instance's totals (CPU since start, heap in use), so the
+ * instance is sampled whenever one of its invocations begins or ends (and on tick()): the
+ * CPU and wall time between two samples are shared equally among the invocations in
+ * flight on it then. Shares sum to the instance's busy time and busy CPU, and with one
+ * invocation at a time they are exact. Peak memory is the highest heap reading of the
+ * instance while the invocation ran (concurrent work included). Heap readings cost a
+ * round trip to the isolate, so they are taken at most every HEAP_EVERY_MS per instance
+ * (and by tick()); a spike shorter than that can be missed.
  */
 import type { Instance } from '../runtime/port.ts';
 
@@ -26,36 +27,45 @@ interface Tracked {
   readonly instance: Instance;
   lastAt: number;
   lastCpu: number;
+  heap: number;
+  heapAt: number;
   readonly open: Map<string, Share>;
 }
 
 export const NO_FIGURES: InvocationFigures = { cpuMs: 0, peakMemoryBytes: 0, occupancyMs: 0 };
+export const HEAP_EVERY_MS = 20;
 
 export class InstanceMeter {
   private readonly tracked = new Map<string, Tracked>();
+  /** Heap readings of instances gone idle, so a busy-idle-busy instance is not re-read each time. */
+  private readonly lastHeap = new Map<string, { heap: number; at: number }>();
 
   /** `monotonic` in ms (Clock.monotonic). */
   constructor(private readonly monotonic: () => number) {}
 
   begin(invocationId: string, instance: Instance): void {
-    const t = this.sample(instance);
-    t.open.set(invocationId, { cpuMs: 0, occupancyMs: 0, peak: this.heap });
+    const t = this.sample(instance, false);
+    t.open.set(invocationId, { cpuMs: 0, occupancyMs: 0, peak: t.heap });
   }
 
   end(invocationId: string, instance: Instance): InvocationFigures {
     const t = this.tracked.get(instance.id);
     if (!t?.open.has(invocationId)) return NO_FIGURES;
-    this.sample(instance);
+    this.sample(instance, false);
     const share = t.open.get(invocationId) as Share;
     t.open.delete(invocationId);
     // Idle instances are not followed: CPU spent outside any invocation belongs to none.
-    if (t.open.size === 0) this.tracked.delete(instance.id);
+    if (t.open.size === 0) {
+      this.tracked.delete(instance.id);
+      if (this.lastHeap.size > 10_000) this.lastHeap.clear();
+      this.lastHeap.set(instance.id, { heap: t.heap, at: t.heapAt });
+    }
     return { cpuMs: round3(share.cpuMs), peakMemoryBytes: share.peak, occupancyMs: round3(share.occupancyMs) };
   }
 
-  /** Samples every busy instance (so long invocations see their peak). */
+  /** Samples every busy instance, heap included (so long invocations see their peak). */
   tick(): void {
-    for (const t of this.tracked.values()) this.sample(t.instance);
+    for (const t of this.tracked.values()) this.sample(t.instance, true);
   }
 
   /** Instances with invocations in flight. */
@@ -63,35 +73,43 @@ export class InstanceMeter {
     return this.tracked.size;
   }
 
-  private heap = 0;
-
-  private sample(instance: Instance): Tracked {
+  private sample(instance: Instance, forceHeap: boolean): Tracked {
     const now = this.monotonic();
-    let stats: { heapUsedBytes: number; cpuMs: number };
-    try {
-      stats = instance.stats();
-    } catch {
-      stats = { heapUsedBytes: 0, cpuMs: 0 };
-    }
-    this.heap = stats.heapUsedBytes;
     let t = this.tracked.get(instance.id);
     if (!t) {
-      t = { instance, lastAt: now, lastCpu: stats.cpuMs, open: new Map() };
+      const last = this.lastHeap.get(instance.id);
+      t = { instance, lastAt: now, lastCpu: 0, heap: last?.heap ?? 0, heapAt: last?.at ?? -Infinity, open: new Map() };
       this.tracked.set(instance.id, t);
-      return t;
+    }
+    let cpu: number;
+    try {
+      if (forceHeap || now - t.heapAt >= HEAP_EVERY_MS) {
+        // stats() answers the last heap reading and starts a new one (asynchronously).
+        const s = instance.stats();
+        cpu = s.cpuMs;
+        t.heap = s.heapUsedBytes;
+        t.heapAt = now;
+      } else {
+        cpu = instance.cpuMs ? instance.cpuMs() : instance.stats().cpuMs;
+      }
+    } catch {
+      cpu = t.lastCpu;
     }
     const n = t.open.size;
-    if (n > 0) {
-      const wall = Math.max(0, now - t.lastAt) / n;
-      const cpu = Math.max(0, stats.cpuMs - t.lastCpu) / n;
-      for (const s of t.open.values()) {
-        s.occupancyMs += wall;
-        s.cpuMs += cpu;
-        if (stats.heapUsedBytes > s.peak) s.peak = stats.heapUsedBytes;
-      }
+    if (n === 0) {
+      t.lastAt = now;
+      t.lastCpu = cpu;
+      return t;
+    }
+    const wall = Math.max(0, now - t.lastAt) / n;
+    const dcpu = Math.max(0, cpu - t.lastCpu) / n;
+    for (const s of t.open.values()) {
+      s.occupancyMs += wall;
+      s.cpuMs += dcpu;
+      if (t.heap > s.peak) s.peak = t.heap;
     }
     t.lastAt = now;
-    t.lastCpu = Math.max(t.lastCpu, stats.cpuMs);
+    t.lastCpu = Math.max(t.lastCpu, cpu);
     return t;
   }
 }

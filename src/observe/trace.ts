@@ -32,24 +32,23 @@ export function formatTraceparent(ctx: Pick<TraceContext, 'traceId' | 'spanId' |
   return `00-${ctx.traceId}-${ctx.spanId}-${ctx.flags}`;
 }
 
-/** Random hex ids from a pooled buffer (no syscall per id). */
+/**
+ * Trace and span ids, cheap enough for every invocation: a random per-process prefix and
+ * a counter (unique within the process, and across processes with overwhelming odds).
+ */
 export function hexIds(random: (buf: Uint8Array) => void = (b) => void randomFillSync(b)) {
-  const pool = new Uint8Array(4096);
-  let at = pool.length;
-  const take = (bytes: number): string => {
-    if (at + bytes > pool.length) {
-      random(pool);
-      at = 0;
-    }
-    let s = '';
-    for (let i = 0; i < bytes; i++) s += HEX[pool[at + i]];
-    at += bytes;
-    return /^0+$/.test(s) ? take(bytes) : s;
+  const seed = new Uint8Array(12);
+  random(seed);
+  const hex = (bytes: Uint8Array) => Array.from(bytes, (x) => x.toString(16).padStart(2, '0')).join('');
+  const tracePrefix = hex(seed); // 24 hex
+  const spanPrefix = tracePrefix.slice(0, 8); // 8 hex
+  let n = (seed[0] << 16) | (seed[1] << 8) | seed[2];
+  const next = () => {
+    n = (n + 1) >>> 0;
+    return n.toString(16).padStart(8, '0');
   };
-  return { traceId: () => take(16), spanId: () => take(8) };
+  return { traceId: () => tracePrefix + next(), spanId: () => spanPrefix + next() };
 }
-
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 /** The invocation's context: a child span of `incoming` when valid, else a new trace. */
 export function startSpan(incoming: string | null | undefined, ids: ReturnType<typeof hexIds>): TraceContext {

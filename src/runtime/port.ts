@@ -102,6 +102,11 @@ export interface Instance {
   /** Why the instance died, or null while it is alive. */
   deathReason(): InstanceDeath | null;
   stats(): InstanceStats;
+  /**
+   * CPU time used since start, in ms: cheap and synchronous (no heap statistics), for
+   * per-invocation accounting on the hot path. Optional; stats().cpuMs otherwise.
+   */
+  cpuMs?(): number;
   /** Frees the instance at once; in-flight calls reject with INSTANCE_CRASHED. */
   dispose(): void;
 }

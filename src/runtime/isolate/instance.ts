@@ -262,6 +262,10 @@ export class IsolateInstance implements Instance, Watched {
     return this.#death;
   }
 
+  cpuMs(): number {
+    return this.#cpuNow();
+  }
+
   stats(): InstanceStats {
     this.#refreshHeap();
     return { heapUsedBytes: this.#heapBytes, cpuMs: this.#cpuNow() };

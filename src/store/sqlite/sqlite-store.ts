@@ -217,20 +217,30 @@ function invocationRepo(db: Database.Database): InvocationRepo {
   ON CONFLICT(id) DO UPDATE SET function_name = excluded.function_name, version = excluded.version, trigger = excluded.trigger, trigger_source = excluded.trigger_source, started_at = excluded.started_at, duration_ms = excluded.duration_ms, billed_ms = excluded.billed_ms, memory_mb = excluded.memory_mb, status = excluded.status, status_code = excluded.status_code, error_code = excluded.error_code, error_name = excluded.error_name, error_message = excluded.error_message, cold_start = excluded.cold_start, init_ms = excluded.init_ms, instance_id = excluded.instance_id, request_bytes = excluded.request_bytes, response_bytes = excluded.response_bytes, attempt = excluded.attempt, logs = excluded.logs, logs_truncated = excluded.logs_truncated, cpu_ms = excluded.cpu_ms, peak_memory_bytes = excluded.peak_memory_bytes, occupancy_ms = excluded.occupancy_ms, trace_id = excluded.trace_id, span_id = excluded.span_id, parent_span_id = excluded.parent_span_id
   WHERE excluded.attempt > invocations.attempt
      OR (excluded.attempt = invocations.attempt AND excluded.started_at > invocations.started_at)`);
+  // The common case (a new id) is one statement: insert, nothing to take out of usage.
+  const insertNew = db.prepare(`INSERT INTO invocations (
+    id, function_name, version, trigger, trigger_source, started_at, duration_ms, billed_ms, memory_mb, status,
+    status_code, error_code, error_name, error_message, cold_start, init_ms, instance_id, request_bytes,
+    response_bytes, attempt, logs, logs_truncated, cpu_ms, peak_memory_bytes, occupancy_ms, trace_id, span_id, parent_span_id
+  ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`);
   const getOne = db.prepare('SELECT * FROM invocations WHERE id = ?');
   const usage = usageWriter(db);
   const insertAll = db.transaction((records: readonly InvocationRecord[]) => {
     const batch = usage.batch();
     for (const r of records) {
-      const previous = batch.before(r.id);
-      const { changes } = insert.run(
+      const args = [
         r.id, r.functionName, r.version, r.trigger, r.triggerSource, r.startedAt, r.durationMs, r.billedMs,
         r.memoryMb, r.status, r.statusCode, r.errorCode, r.errorName, r.errorMessage, r.coldStart ? 1 : 0,
         r.initMs, r.instanceId, r.requestBytes, r.responseBytes, r.attempt, JSON.stringify(r.logs),
         r.logsTruncated ? 1 : 0, r.cpuMs, r.peakMemoryBytes, r.occupancyMs, r.traceId, r.spanId, r.parentSpanId,
-      );
-      // Usage moves by exactly what the write changed: nothing for an ignored repeat.
-      if (changes > 0) batch.changed(previous, r);
+      ];
+      if (insertNew.run(...args).changes > 0) {
+        batch.changed(undefined, r);
+        continue;
+      }
+      // The id exists: a later attempt replaces it (usage moves by the difference), a repeat is ignored.
+      const previous = batch.before(r.id);
+      if (insert.run(...args).changes > 0) batch.changed(previous, r);
     }
     batch.apply();
   });
