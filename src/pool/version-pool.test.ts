@@ -107,6 +107,24 @@ describe('VersionPool', () => {
     });
   });
 
+  it('a burst at a cold function waits for the instances it starts instead of being throttled', async () => {
+    const { pool, runtime, clock } = setup({ concurrency: 10, targetConcurrency: 10, maxInstances: 50 }, { queueLimit: 100 });
+    const outcomes = await Promise.allSettled(Array.from({ length: 200 }, () => pool.acquire(clock.now() + 1000)));
+    assert.equal(outcomes.filter((o) => o.status === 'rejected').length, 0);
+    assert.equal(runtime.started.length, 20);
+  });
+
+  it('the queue limit still bounds what waits beyond what max instances can take', async () => {
+    const { pool, clock } = setup({ concurrency: 10, targetConcurrency: 10, maxInstances: 2 }, { queueLimit: 100 });
+    const codes: string[] = [];
+    for (let i = 0; i < 200; i++) pool.acquire(clock.now() + 1000).catch((e: NimbusError) => codes.push(e.code));
+    await settle();
+    // 2 instances x 10 take 20; 100 more may wait; the other 80 are turned away (the 100 wait on).
+    assert.equal(codes.length, 80);
+    assert.ok(codes.every((c) => c === 'NIMBUS_ERR_THROTTLED'));
+    assert.equal(pool.stats().queued, 100);
+  });
+
   it('a waiting request gives up at its deadline', async () => {
     const { pool, clock } = setup({ concurrency: 1, targetConcurrency: 1, maxInstances: 1 });
     await pool.acquire(clock.now() + 1000);

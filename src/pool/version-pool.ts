@@ -120,7 +120,7 @@ export class VersionPool {
     }
     const slot = this.pick();
     if (slot) return Promise.resolve(this.lease(slot, false));
-    if (this.waiters.length >= this.deps.queueLimit) {
+    if (this.waiters.length >= this.deps.queueLimit + this.absorbable()) {
       this.deps.events?.throttled?.(this);
       return Promise.reject(
         new NimbusError(
@@ -150,6 +150,20 @@ export class VersionPool {
       this.changed();
       this.scaleForDemand();
     });
+  }
+
+  /**
+   * Waiting requests that instances still to come will take: the ones starting, and the
+   * ones max instances and the platform caps still allow. The queue limit bounds only
+   * what waits beyond them, so a burst at a cold function is absorbed by the instances it
+   * starts instead of being throttled while they boot.
+   */
+  private absorbable(): number {
+    const byMax = this.config.maxInstances - this.slots.length - this.starting;
+    const usage = this.deps.capacity.usage();
+    const byPlatform = Math.min(usage.maxInstances - usage.instances, Math.floor((usage.memoryBudgetMb - usage.memoryMb) / this.config.memoryMb));
+    const startable = Math.max(0, Math.min(byMax, byPlatform));
+    return (this.starting + startable) * this.config.concurrency;
   }
 
   /** Starts instances until `count` are live or starting (bounded by max and the caps). */
