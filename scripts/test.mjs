@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: type-check the whole tree, then run every *.test.ts under src/ and test/
+// `npm test`: type-check the whole tree, then run every *.test.ts under src/, test/ and bench/lib/
 // with node:test. Node 20's test runner takes no globs, so the files are listed here.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -26,7 +26,7 @@ if (only.length === 0) {
     process.exit(tsc.status ?? 1);
   }
 }
-const files = only.length > 0 ? only : [...testFiles('src'), ...testFiles('test')];
+const files = only.length > 0 ? only : [...testFiles('src'), ...testFiles('test'), ...testFiles('bench/lib')];
 const run = spawnSync(
   process.execPath,
   // A hung test fails after 3 minutes instead of holding CI until its limit.
