@@ -1,7 +1,7 @@
 /**
  * Autoscaling end to end against the real server (`nimbus up`, loopback only): a step
  * load from idle to 40 concurrent clients on a function that holds each request ~100 ms
- * at target 10, a live `nimbus scale --max 3` under load, then back to min and, after
+ * at target 10, a live `nimbus scale --max 2` under load, then back to min and, after
  * `nimbus scale --min 0`, to zero once the idle period has passed. Windows are shortened
  * (--scale-window 10s, --scale-panic-window 1s, idle 2 s) so the test takes ~30 s.
  */
@@ -79,7 +79,9 @@ describe('autoscaling end to end', () => {
     const phase1End = Date.now() - t0;
 
     // Live: lower max under load, without a new version.
-    const scaled = await cli(p, ['scale', FN, '--max', '3']);
+    // Max 2, well under the ~4 the load asks for: on a slow machine the clients' own overhead can
+    // bring the measured demand down to 3, and the live max must still be the bound that holds.
+    const scaled = await cli(p, ['scale', FN, '--max', '2']);
     assert.equal(scaled.code, 0, scaled.stderr);
     assert.match(scaled.stdout, /scaling changed live \(no new version\)/);
     const maxChangedAt = Date.now() - t0;
@@ -142,13 +144,13 @@ describe('autoscaling end to end', () => {
     const plateau = phase1.map((s) => s.ready).sort((a, b) => a - b)[Math.floor(phase1.length / 2)];
     assert.ok(plateau >= 3 && plateau <= 5, `median ready on the plateau is ${plateau}, not 4±1`);
     assert.ok(peak1 <= 6, `peak ${peak1} above max 6`);
-    // After the live change: never above 3 once the busy surplus has drained.
+    // After the live change: never above 2 once the busy surplus has drained.
     assert.ok(phase2.length > 5);
-    assert.ok(peak2 <= 3, `peak ${peak2} above the live max 3`);
+    assert.ok(peak2 <= 2, `peak ${peak2} above the live max 2`);
     assert.ok(maxQueued <= 100, 'the queue stayed within its limit');
     // Live settings are an override on version 1, not a new version.
-    assert.equal(final.settings.maxInstances, 3);
-    assert.deepEqual(final.override, { maxInstances: 3, minInstances: 0 });
+    assert.equal(final.settings.maxInstances, 2);
+    assert.deepEqual(final.override, { maxInstances: 2, minInstances: 0 });
     const versions = (await (await p.api(`/api/v1/functions/${FN}/versions`)).json()) as { items: unknown[] };
     assert.equal(versions.items.length, 1);
     // The decisions say why: the step from idle panicked or hit the backlog floor; the way down is rate-limited.
