@@ -5,7 +5,7 @@ import type { FunctionConfig, FunctionVersion } from '../core/types.ts';
 import { Capacity } from '../pool/capacity.ts';
 import { PoolRegistry } from '../pool/registry.ts';
 import type { Lease, VersionPool } from '../pool/version-pool.ts';
-import { FakeRuntime } from '../runtime/testing/fake-runtime.ts';
+import { FakeRuntime, fakeInstanceSpec } from '../runtime/testing/fake-runtime.ts';
 import { Autoscaler, pickToRetire, type ScaleEvent } from './actuator.ts';
 
 const BASE: FunctionConfig = {
@@ -56,17 +56,7 @@ function setup(config: Partial<FunctionConfig> = {}, opts: { capacity?: Capacity
       capacity,
       queueLimit: opts.queueLimit ?? 1000,
       newInstanceId: () => `i${++n}`,
-      instanceSpec: (v, instanceId) => ({
-        instanceId,
-        functionName: v.functionName,
-        version: v.version,
-        code: '',
-        config: v.config,
-        onLog: () => {},
-        fetch: async () => {
-          throw new Error('no network');
-        },
-      }),
+      instanceSpec: fakeInstanceSpec,
       scaler,
     },
     clock,

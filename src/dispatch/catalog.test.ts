@@ -4,7 +4,7 @@ import { FakeClock } from '../core/clock.ts';
 import { Deployer } from '../deploy/deployer.ts';
 import { Capacity } from '../pool/capacity.ts';
 import { PoolRegistry } from '../pool/registry.ts';
-import { FakeRuntime } from '../runtime/testing/fake-runtime.ts';
+import { FakeRuntime, fakeInstanceSpec } from '../runtime/testing/fake-runtime.ts';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
 import { Catalog } from './catalog.ts';
 
@@ -20,7 +20,7 @@ function setup() {
       capacity: new Capacity(100, 100_000),
       queueLimit: 10,
       newInstanceId: () => 'i',
-      instanceSpec: (v, instanceId) => ({ instanceId, functionName: v.functionName, version: v.version, code: '', config: v.config, onLog: () => {}, fetch: async () => { throw new Error('no'); } }),
+      instanceSpec: fakeInstanceSpec,
     },
     clock,
   );

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { FakeClock } from '../core/clock.ts';
 import { NimbusError } from '../core/errors.ts';
 import type { FunctionConfig, FunctionVersion } from '../core/types.ts';
-import { FakeRuntime } from '../runtime/testing/fake-runtime.ts';
+import { FakeRuntime, fakeInstanceSpec } from '../runtime/testing/fake-runtime.ts';
 import { Capacity } from './capacity.ts';
 import { VersionPool, type Lease } from './version-pool.ts';
 
@@ -41,17 +41,7 @@ function setup(config: Partial<FunctionConfig> = {}, opts: { queueLimit?: number
     capacity,
     queueLimit: opts.queueLimit ?? 1000,
     newInstanceId: () => `i${++n}`,
-    instanceSpec: (v, instanceId) => ({
-      instanceId,
-      functionName: v.functionName,
-      version: v.version,
-      code: '',
-      config: v.config,
-      onLog: () => {},
-      fetch: async () => {
-        throw new Error('no network');
-      },
-    }),
+    instanceSpec: fakeInstanceSpec,
   });
   return { clock, runtime, pool, capacity };
 }

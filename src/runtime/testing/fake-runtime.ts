@@ -3,7 +3,7 @@
  * start after a controllable delay and answer with whatever the test scripts.
  */
 import { NimbusError } from '../../core/errors.ts';
-import type { FunctionConfig, ModuleExports } from '../../core/types.ts';
+import type { FunctionConfig, FunctionVersion, ModuleExports } from '../../core/types.ts';
 import type { Instance, InstanceCall, InstanceDeath, InstanceResult, InstanceSpec, Runtime } from '../port.ts';
 
 export interface FakeBehaviour {
@@ -74,4 +74,19 @@ export class FakeRuntime implements Runtime {
   }
 
   async close(): Promise<void> {}
+}
+
+/** An InstanceSpec for pools under test: no code, no logs, no network. */
+export function fakeInstanceSpec(version: FunctionVersion, instanceId: string): InstanceSpec {
+  return {
+    instanceId,
+    functionName: version.functionName,
+    version: version.version,
+    code: '',
+    config: version.config,
+    onLog: () => {},
+    fetch: async () => {
+      throw new Error('no network in tests');
+    },
+  };
 }
