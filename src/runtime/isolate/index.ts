@@ -7,7 +7,7 @@
  *   const result = await instance.invoke({ mode: 'fetch', request, meta });
  */
 import type ivm from 'isolated-vm';
-import type { Clock } from '../../core/clock.ts';
+import type { Clock, TimerHandle } from '../../core/clock.ts';
 import { NimbusError } from '../../core/errors.ts';
 import type { FunctionConfig, ModuleExports } from '../../core/types.ts';
 import type { Instance, InstanceSpec, Runtime } from '../port.ts';
@@ -157,9 +157,18 @@ export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & 
     },
     async close() {
       closed = true;
-      spares.close();
       watchdog.close();
-      for (const instance of [...live]) instance.dispose();
+      const instances = [...live];
+      for (const instance of instances) instance.dispose();
+      // wait (boundedly) until isolated-vm has settled what was pending on those isolates
+      let bound: TimerHandle | undefined;
+      await Promise.race([
+        Promise.all([spares.close(), ...instances.map((i) => i.settled())]),
+        new Promise<void>((resolve) => {
+          bound = clock.setTimer(1_000, resolve);
+        }),
+      ]);
+      bound?.cancel();
     },
     sparesReady: (memoryMb) => spares.ready(memoryMb),
     liveInstances: () => live.size,

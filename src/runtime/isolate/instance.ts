@@ -97,6 +97,7 @@ export class IsolateInstance implements Instance, Watched {
   #unownedCpuMs = 0;
   #heapBytes = 0;
   #heapRefreshing = false;
+  #heapPending: Promise<void> | null = null;
   #lastKnownCpuMs = 0;
   #timerWarned = false;
 
@@ -275,6 +276,15 @@ export class IsolateInstance implements Instance, Watched {
     this.#kill('disposed');
   }
 
+  /**
+   * Resolves once the isolate is gone and isolated-vm has settled what the host still had
+   * pending on it. Awaited by runtime.close(): those settlements must not be left for
+   * process teardown (isolated-vm asserts if it meets them there).
+   */
+  settled(): Promise<void> {
+    return Promise.all([this.#p.gone, this.#heapPending ?? Promise.resolve()]).then(() => undefined);
+  }
+
   // ------------------------------------------------------------------ CPU
 
   #cpuNow(): number {
@@ -335,7 +345,7 @@ export class IsolateInstance implements Instance, Watched {
   #refreshHeap(): void {
     if (this.#heapRefreshing || this.#death !== null) return;
     this.#heapRefreshing = true;
-    this.#p.isolate.getHeapStatistics().then(
+    this.#heapPending = this.#p.isolate.getHeapStatistics().then(
       (h) => {
         this.#heapRefreshing = false;
         this.#heapBytes = h.used_heap_size + h.externally_allocated_size;

@@ -30,6 +30,8 @@ export class SparePool {
   readonly #sizes: number[] = [];
   #timer: TimerHandle | null = null;
   #filling = false;
+  /** The fill in progress, if any (close() waits for it). */
+  #fill: Promise<void> | null = null;
   #closed = false;
 
   constructor(options: SparePoolOptions) {
@@ -53,12 +55,21 @@ export class SparePool {
     return this.#spares.get(isolateMemoryMb(memoryMb))?.length ?? 0;
   }
 
-  close(): void {
+  /** Disposes the spares; resolves once isolated-vm has settled everything they had pending. */
+  close(): Promise<void> {
     this.#closed = true;
     this.#timer?.cancel();
     this.#timer = null;
-    for (const list of this.#spares.values()) for (const p of list) discard(p);
+    const gone: Array<Promise<void>> = [];
+    for (const list of this.#spares.values()) {
+      for (const p of list) {
+        discard(p);
+        gone.push(p.gone);
+      }
+    }
     this.#spares.clear();
+    if (this.#fill !== null) gone.push(this.#fill);
+    return Promise.all(gone).then(() => undefined);
   }
 
   #want(size: number): void {
@@ -85,7 +96,9 @@ export class SparePool {
     if (this.#missing() === undefined) return;
     this.#timer = this.#opts.clock.setTimer(this.#opts.refillDelayMs, () => {
       this.#timer = null;
-      void this.#fillOne();
+      this.#fill = this.#fillOne().finally(() => {
+        this.#fill = null;
+      });
     });
   }
 
@@ -95,8 +108,10 @@ export class SparePool {
     this.#filling = true;
     try {
       const p = await prepare(size, true);
-      if (this.#closed || !this.#sizes.includes(size)) discard(p);
-      else {
+      if (this.#closed || !this.#sizes.includes(size)) {
+        discard(p);
+        await p.gone;
+      } else {
         const list = this.#spares.get(size) ?? [];
         list.push(p);
         this.#spares.set(size, list);
