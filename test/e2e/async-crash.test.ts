@@ -7,9 +7,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { eventually, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
+import { startSink } from '../helpers/sink.ts';
 
 const TOTAL = 2_000;
 const CLIENTS = 32;
@@ -37,20 +36,13 @@ interface Seen {
 
 test('kill -9 during a burst of async invocations loses none; every one completes after restart', { timeout: 120_000 }, async () => {
   const seen = new Map<string, Seen>();
-  const sink = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d: Buffer) => (body += d.toString()));
-    req.on('end', () => {
-      const { seq, id, attempt, phase } = JSON.parse(body) as { seq: number; id: string; attempt: number; phase: 'start' | 'done' };
-      const s = seen.get(id) ?? { seq, started: [], done: [] };
-      (phase === 'start' ? s.started : s.done).push(attempt);
-      seen.set(id, s);
-      res.writeHead(200).end('ok');
-    });
+  const sink = await startSink((report) => {
+    const { seq, id, attempt, phase } = report as { seq: number; id: string; attempt: number; phase: 'start' | 'done' };
+    const s = seen.get(id) ?? { seq, started: [], done: [] };
+    (phase === 'start' ? s.started : s.done).push(attempt);
+    seen.set(id, s);
   });
-  sink.listen(0, '127.0.0.1');
-  await new Promise((r) => sink.once('listening', r));
-  const sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/`;
+  const sinkUrl = sink.url;
 
   let platform: RunningPlatform = await startPlatform();
   const dataDir = platform.dataDir;
@@ -137,7 +129,6 @@ test('kill -9 during a burst of async invocations loses none; every one complete
   } finally {
     platform.cleanup();
     for (const p of second) p.cleanup();
-    sink.closeAllConnections();
     sink.close();
     const { rmSync } = await import('node:fs');
     rmSync(dataDir, { recursive: true, force: true });

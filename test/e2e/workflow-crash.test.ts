@@ -9,9 +9,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { eventually, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
+import { startSink } from '../helpers/sink.ts';
 
 const WORK = `
 async function tell(url, body) {
@@ -79,20 +78,13 @@ interface Seen {
 test('kill -9 while executions stand in Task, Wait, Map and Parallel: all finish right after restart, no completed step runs again', { timeout: 90_000 }, async () => {
   const seen = new Map<string, Seen>();
   let phase = 0; // 0 before the kill, 1 after
-  const sink = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d: Buffer) => (body += d.toString()));
-    req.on('end', () => {
-      const { id, phase: p } = JSON.parse(body) as { id: string; phase: 'start' | 'done' };
-      const s = seen.get(id) ?? { starts: [], dones: [] };
-      (p === 'start' ? s.starts : s.dones).push(phase);
-      seen.set(id, s);
-      res.writeHead(200).end('ok');
-    });
+  const sink = await startSink((report) => {
+    const { id, phase: p } = report as { id: string; phase: 'start' | 'done' };
+    const s = seen.get(id) ?? { starts: [], dones: [] };
+    (p === 'start' ? s.starts : s.dones).push(phase);
+    seen.set(id, s);
   });
-  sink.listen(0, '127.0.0.1');
-  await new Promise((r) => sink.once('listening', r));
-  const sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/`;
+  const sinkUrl = sink.url;
 
   let platform: RunningPlatform = await startPlatform();
   const dataDir = platform.dataDir;
@@ -174,7 +166,6 @@ test('kill -9 while executions stand in Task, Wait, Map and Parallel: all finish
   } finally {
     platform.cleanup();
     second?.cleanup();
-    sink.closeAllConnections();
     sink.close();
     const { rmSync } = await import('node:fs');
     rmSync(dataDir, { recursive: true, force: true });
