@@ -1,7 +1,7 @@
-/** /api/v1/triggers: timer triggers (cron, rate) and event subscriptions of functions. */
+/** /api/v1/triggers: timer triggers (cron, rate) and event subscriptions of functions and workflows. */
 import { NimbusError } from '../core/errors.ts';
 import { triggerNotFound } from '../triggers/service.ts';
-import { triggerView } from '../triggers/definition.ts';
+import { targetOf, triggerView } from '../triggers/definition.ts';
 import { systemOf } from './async.ts';
 import type { ApiDeps } from './context.ts';
 import type { RouteDef } from './router.ts';
@@ -29,6 +29,7 @@ export function triggerRoutes(deps: ApiDeps): RouteDef[] {
         const count = nextCount(req.query.get('next'));
         const list = await deps.store.triggers.list({
           functionName: req.query.get('function') ?? undefined,
+          workflow: req.query.get('workflow') ?? undefined,
           kind: kind ?? undefined,
           topic: req.query.get('topic') ?? undefined,
         });
@@ -43,13 +44,9 @@ export function triggerRoutes(deps: ApiDeps): RouteDef[] {
       handler: async (req) => {
         const body = await req.json();
         if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-          throw new NimbusError('NIMBUS_ERR_VALIDATION', 'send a trigger such as {"function": "report", "schedule": "0 9 * * MON-FRI"}', { extra: { field: '(body)' } });
+          throw new NimbusError('NIMBUS_ERR_VALIDATION', 'send a trigger such as {"function": "report", "schedule": "0 9 * * MON-FRI"} or {"workflow": "orders", "topic": "orders"}', { extra: { field: '(body)' } });
         }
-        const fn = (body as { function?: unknown }).function;
-        if (typeof fn !== 'string' || fn === '') {
-          throw new NimbusError('NIMBUS_ERR_VALIDATION', 'function: name the function the trigger invokes', { extra: { field: 'function' } });
-        }
-        const record = await systemOf(deps).triggers.create(fn, body);
+        const record = await systemOf(deps).triggers.create(targetOf(body as Record<string, unknown>), body);
         return { status: 201, body: triggerView(record, deps.clock.now()), headers: { location: `/api/v1/triggers/${record.id}` } };
       },
     },

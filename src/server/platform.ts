@@ -122,6 +122,11 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     invoke: (req) => dispatcher.invoke(req),
     inFlight: (name) => pools.statsFor(name).reduce((n, p) => n + p.inFlight + p.queued, 0),
     publishSecret: token,
+    // Triggers that target a workflow start an execution, named so that a redelivery repeats nothing.
+    startWorkflow: async (r) => {
+      const { execution, created } = await workflows.start(r.workflow, r.input, { name: r.name, source: r.source });
+      return { executionId: execution.id, created };
+    },
     onError: (error, what) => logger.error({ err: error }, what),
   });
   const workflows = new WorkflowEngine({

@@ -147,7 +147,7 @@ export function queueContract(name: string, open: () => Promise<Store>): void {
     it('triggers: create, list with filters, lastFiredAt never moves back, delete', async () => {
       const t = store.triggers;
       const created = await t.create(timer('t1', { input: { hello: 1 } }));
-      assert.deepEqual(created, { ...timer('t1'), input: { hello: 1 }, topic: null, filter: null, lastFiredAt: null });
+      assert.deepEqual(created, { ...timer('t1'), input: { hello: 1 }, workflow: null, topic: null, filter: null, lastFiredAt: null });
       await t.create(timer('t2', { functionName: 'g', kind: 'event', schedule: null, missed: null, topic: 'orders', filter: { type: { exact: 'x' } } }));
       assert.deepEqual((await t.list()).map((r) => r.id), ['t1', 't2']);
       assert.deepEqual((await t.list({ topic: 'orders' })).map((r) => r.id), ['t2']);
@@ -160,6 +160,37 @@ export function queueContract(name: string, open: () => Promise<Store>): void {
       assert.equal(await t.delete('t1'), false);
       assert.equal(await t.deleteForFunction('g'), 1);
       assert.deepEqual(await t.list(), []);
+    });
+
+    it('triggers may target a workflow: stored, listed by workflow, untouched by function deletes', async () => {
+      const t = store.triggers;
+      await t.create(timer('w1', { functionName: '', workflow: 'orders' }));
+      await t.create(timer('f1'));
+      assert.equal((await t.get('w1'))?.workflow, 'orders');
+      assert.equal((await t.get('f1'))?.workflow, null);
+      assert.deepEqual((await t.list({ workflow: 'orders' })).map((r) => r.id), ['w1']);
+      assert.deepEqual((await t.list({ functionName: 'fn' })).map((r) => r.id), ['f1']);
+      assert.equal(await t.deleteForFunction('fn'), 1);
+      assert.deepEqual((await t.list()).map((r) => r.id), ['w1']);
+    });
+
+    it('start-workflow items: claimed by their target, deduped by key, fenced like any item', async () => {
+      const q = store.queue;
+      const item = { kind: 'start-workflow' as const, target: 'workflow:orders', trigger: 'cron' as const, source: 'timer:t1', payload: '{"a":1}', idempotencyKey: 'timer:t1:60000' };
+      const [a] = await q.enqueue([{ id: 'w-a', ...item }], 1_000, 60_000);
+      const [b] = await q.enqueue([{ id: 'w-b', ...item }], 1_001, 60_000);
+      assert.deepEqual([a, b], [{ id: 'w-a', created: true }, { id: 'w-a', created: false }]);
+      // A function of the same name is another target.
+      await q.enqueue([{ id: 'f-a', kind: 'invoke', target: 'orders', trigger: 'cron', source: 's', payload: '{}', idempotencyKey: 'timer:t1:60000' }], 1_002, 60_000);
+      assert.deepEqual((await q.dueTargets(2_000)).map((d) => `${d.kind} ${d.target} ${d.count}`).sort(), ['invoke orders 1', 'start-workflow workflow:orders 1']);
+      const [claimed] = await q.claim('workflow:orders', 10, 2_000, 5_000);
+      assert.deepEqual([claimed.id, claimed.kind, claimed.attempts], ['w-a', 'start-workflow', 1]);
+      // The lease runs out: claimed again (attempt 2); the first attempt can no longer finish it.
+      const [again] = await q.claim('workflow:orders', 10, 7_001, 5_000);
+      assert.equal(again.attempts, 2);
+      assert.equal(await q.complete('w-a', 1, 7_002), false);
+      assert.equal(await q.complete('w-a', 2, 7_003), true);
+      assert.equal((await q.get('w-a'))?.state, 'succeeded');
     });
 
     it('replaceDeclared keeps unchanged declarations (and their lastFiredAt), drops the rest, leaves API ones', async () => {

@@ -17,8 +17,12 @@
  */
 
 export type QueueState = 'queued' | 'running' | 'succeeded' | 'dead';
-/** `invoke` runs a function; `webhook` POSTs to a URL (a destination). */
-export type QueueKind = 'invoke' | 'webhook';
+/**
+ * `invoke` runs a function; `webhook` POSTs to a URL (a destination); `start-workflow`
+ * starts an execution of a workflow (a trigger that targets one), named after the item's
+ * idempotency key so that a redelivery finds the execution it already started.
+ */
+export type QueueKind = 'invoke' | 'webhook' | 'start-workflow';
 /** The record trigger the invocation reports. */
 export type QueueTrigger = 'async' | 'cron' | 'event';
 
@@ -30,12 +34,12 @@ export interface QueueError {
 export interface EnqueueInput {
   readonly id: string;
   readonly kind: QueueKind;
-  /** Function name for `invoke`; WEBHOOK_TARGET for `webhook`. */
+  /** Function name for `invoke`; WEBHOOK_TARGET for `webhook`; workflowTarget(name) for `start-workflow`. */
   readonly target: string;
   readonly trigger: QueueTrigger;
   /** What submitted it (shown in records and status): a route, a trigger id, a topic. */
   readonly source: string;
-  /** JSON text: the event for `invoke`, {url, headers, body} for `webhook`. */
+  /** JSON text: the event for `invoke` (the execution input for `start-workflow`), {url, headers, body} for `webhook`. */
   readonly payload: string;
   /** A repeat enqueue with the same (target, key), while live, returns the first id. */
   readonly idempotencyKey?: string | null;
@@ -46,6 +50,11 @@ export interface EnqueueInput {
 }
 
 export const WEBHOOK_TARGET = '#webhook';
+/** Queue target of `start-workflow` items: never a function name (those have no colon). */
+export const WORKFLOW_TARGET_PREFIX = 'workflow:';
+export function workflowTarget(workflow: string): string {
+  return WORKFLOW_TARGET_PREFIX + workflow;
+}
 
 export interface QueueItem {
   readonly id: string;
@@ -136,7 +145,10 @@ export type TriggerOrigin = 'api' | 'deploy';
 
 export interface TriggerInput {
   readonly id: string;
+  /** The function it invokes; '' when it targets a workflow. */
   readonly functionName: string;
+  /** The workflow it starts an execution of; null (or absent) when it targets a function. */
+  readonly workflow?: string | null;
   readonly kind: TriggerKind;
   readonly origin: TriggerOrigin;
   /** kind timer: the schedule text and zone as given, and the missed-tick policy. */
@@ -158,8 +170,14 @@ export interface TriggerRecord extends Required<Omit<TriggerInput, 'filter' | 'i
   readonly lastFiredAt: number | null;
 }
 
+/** What a fired trigger enqueues: an invocation of its function or a start of its workflow. */
+export function triggerQueueTarget(t: Pick<TriggerRecord, 'functionName' | 'workflow'>): { kind: QueueKind; target: string; name: string } {
+  return t.workflow ? { kind: 'start-workflow', target: workflowTarget(t.workflow), name: t.workflow } : { kind: 'invoke', target: t.functionName, name: t.functionName };
+}
+
 export interface TriggerQuery {
   readonly functionName?: string;
+  readonly workflow?: string;
   readonly kind?: TriggerKind;
   readonly topic?: string;
 }

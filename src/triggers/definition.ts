@@ -6,6 +6,8 @@
  *   event   { "topic": "orders", "filter": { "type": "com.example.created", "subject": { "prefix": "eu-" } } }
  *
  * `kind` may be given; otherwise `schedule` makes a timer and `topic` an event trigger.
+ * The target is a function (`"function": "report"`) or a workflow (`"workflow": "orders"`),
+ * exactly one of them (a deploy declaration names neither: its function is the target).
  */
 import { NimbusError } from '../core/errors.ts';
 import { RESOURCE_NAME } from '../dispatch/async/destination.ts';
@@ -27,8 +29,26 @@ function invalid(field: string, detail: string, value: unknown): NimbusError {
   return new NimbusError('NIMBUS_ERR_VALIDATION', `${field}: ${detail}`, { extra: { field, value } });
 }
 
-const TIMER_KEYS = ['kind', 'function', 'schedule', 'timezone', 'missed', 'input'];
-const EVENT_KEYS = ['kind', 'function', 'topic', 'filter'];
+const TIMER_KEYS = ['kind', 'function', 'workflow', 'schedule', 'timezone', 'missed', 'input'];
+const EVENT_KEYS = ['kind', 'function', 'workflow', 'topic', 'filter'];
+
+/** What a trigger starts: an async invocation of a function, or an execution of a workflow. */
+export type TriggerTarget = { readonly function: string } | { readonly workflow: string };
+
+/** The target named by an API body: exactly one of `function` and `workflow`. */
+export function targetOf(body: Record<string, unknown>): TriggerTarget {
+  const fn = body.function;
+  const wf = body.workflow;
+  if (fn !== undefined && wf !== undefined) {
+    throw invalid('workflow', 'give "function" or "workflow", not both: a trigger has one target', wf);
+  }
+  if (wf !== undefined) {
+    if (typeof wf !== 'string' || wf === '') throw invalid('workflow', 'name the workflow the trigger starts', wf);
+    return { workflow: wf };
+  }
+  if (typeof fn !== 'string' || fn === '') throw invalid('function', 'name the function the trigger invokes (or give "workflow" to start a workflow)', fn);
+  return { function: fn };
+}
 
 export function validateTopicName(name: unknown, field = 'topic'): string {
   if (typeof name !== 'string' || !RESOURCE_NAME.test(name)) {
@@ -72,7 +92,8 @@ export function validateTrigger(input: unknown, prefix = ''): TriggerDefinition 
 
 /** A stored trigger as the API shows it, with its next fire times (timers). */
 export function triggerView(record: TriggerRecord, now: number, count = 3): Record<string, unknown> {
-  const base: Record<string, unknown> = { id: record.id, function: record.functionName, kind: record.kind, origin: record.origin, createdAt: record.createdAt };
+  const target = record.workflow ? { workflow: record.workflow } : { function: record.functionName };
+  const base: Record<string, unknown> = { id: record.id, ...target, target, kind: record.kind, origin: record.origin, createdAt: record.createdAt };
   if (record.kind === 'event') return { ...base, topic: record.topic, filter: record.filter ?? {} };
   let next: string[] = [];
   try {

@@ -1,6 +1,6 @@
 /**
- * Trigger management used by the API and by deploys: checks the function exists
- * (a trigger or subscription for a missing function is refused), creates the topic of a
+ * Trigger management used by the API and by deploys: checks the target exists (a trigger
+ * or subscription for a missing function or workflow is refused), creates the topic of a
  * subscription if needed, stores, and tells the cron runner.
  */
 import type { Clock } from '../core/clock.ts';
@@ -9,7 +9,7 @@ import { newId } from '../core/ids.ts';
 import type { FunctionRepo } from '../store/ports.ts';
 import type { TopicRepo, TriggerInput, TriggerOrigin, TriggerRecord, TriggerRepo } from '../store/queue-ports.ts';
 import type { CronRunner } from './cron/runner.ts';
-import { validateTrigger, type TriggerDefinition } from './definition.ts';
+import { validateTrigger, type TriggerDefinition, type TriggerTarget } from './definition.ts';
 
 export interface TriggerServiceDeps {
   readonly clock: Clock;
@@ -17,6 +17,8 @@ export interface TriggerServiceDeps {
   readonly triggers: TriggerRepo;
   readonly topics: TopicRepo;
   readonly cron: CronRunner;
+  /** Whether a workflow of this name is deployed (triggers may start workflows). */
+  readonly workflowExists?: (name: string) => Promise<boolean>;
 }
 
 export function triggerNotFound(id: string): NimbusError {
@@ -34,9 +36,19 @@ export class TriggerService {
     }
   }
 
-  private input(functionName: string, def: TriggerDefinition, origin: TriggerOrigin): TriggerInput {
+  private async mustHaveWorkflow(name: string): Promise<void> {
+    if (!this.deps.workflowExists || !(await this.deps.workflowExists(name))) {
+      throw new NimbusError('NIMBUS_ERR_WORKFLOW_NOT_FOUND', `workflow "${name}" does not exist; deploy it (\`nimbus wf deploy ${name} <file>\`) before adding triggers to it`, {
+        extra: { field: 'workflow' },
+      });
+    }
+  }
+
+  private input(target: string | TriggerTarget, def: TriggerDefinition, origin: TriggerOrigin): TriggerInput {
     const now = this.deps.clock.now();
-    const common = { id: newId(now), functionName, origin, createdAt: now };
+    const t: TriggerTarget = typeof target === 'string' ? { function: target } : target;
+    const to = 'workflow' in t ? { functionName: '', workflow: t.workflow } : { functionName: t.function, workflow: null };
+    const common = { id: newId(now), ...to, origin, createdAt: now };
     return def.kind === 'timer'
       ? { ...common, kind: 'timer', schedule: def.schedule, timezone: def.timezone, missed: def.missed, input: def.input }
       : { ...common, kind: 'event', topic: def.topic, filter: def.filter };
@@ -46,12 +58,14 @@ export class TriggerService {
     for (const d of defs) if (d.kind === 'event') await this.deps.topics.create(d.topic, this.deps.clock.now());
   }
 
-  /** Validates and creates one trigger (API). */
-  async create(functionName: string, body: unknown): Promise<TriggerRecord> {
+  /** Validates and creates one trigger (API) for a function (a name) or a workflow. */
+  async create(target: string | TriggerTarget, body: unknown): Promise<TriggerRecord> {
     const def = validateTrigger(body);
-    await this.mustHaveFunction(functionName);
+    const t: TriggerTarget = typeof target === 'string' ? { function: target } : target;
+    if ('workflow' in t) await this.mustHaveWorkflow(t.workflow);
+    else await this.mustHaveFunction(t.function);
     await this.ensureTopics([def]);
-    const record = await this.deps.triggers.create(this.input(functionName, def, 'api'));
+    const record = await this.deps.triggers.create(this.input(t, def, 'api'));
     if (record.kind === 'timer') await this.deps.cron.reload();
     return record;
   }
@@ -66,7 +80,14 @@ export class TriggerService {
   validateDeclared(list: unknown): TriggerDefinition[] {
     if (!Array.isArray(list)) throw new NimbusError('NIMBUS_ERR_VALIDATION', 'triggers: must be an array of triggers', { extra: { field: 'triggers' } });
     if (list.length > 100) throw new NimbusError('NIMBUS_ERR_VALIDATION', 'triggers: at most 100 per function', { extra: { field: 'triggers' } });
-    return list.map((t, i) => validateTrigger(t, `triggers[${i}]`));
+    return list.map((t, i) => {
+      if (typeof t === 'object' && t !== null && 'workflow' in t) {
+        throw new NimbusError('NIMBUS_ERR_VALIDATION', `triggers[${i}].workflow: a function's declared triggers invoke that function; start a workflow from a trigger with \`nimbus triggers add --workflow <name>\` (POST /api/v1/triggers)`, {
+          extra: { field: `triggers[${i}].workflow` },
+        });
+      }
+      return validateTrigger(t, `triggers[${i}]`);
+    });
   }
 
   /** Replaces the function's deploy-declared triggers (API-created ones stay). */

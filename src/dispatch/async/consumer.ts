@@ -10,12 +10,13 @@
  * At start it recovers items a previous process left running (they run again: at least
  * once). The decisions are policy.ts's pure functions; this file only acts on them.
  */
+import { createHash } from 'node:crypto';
 import type { Clock, TimerHandle } from '../../core/clock.ts';
 import type { NimbusError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import { toJson, toStructured, type CloudEvent } from '../../triggers/events/cloudevents.ts';
 import type { EnqueueInput, QueueError, QueueItem, QueueRepo } from '../../store/queue-ports.ts';
-import { WEBHOOK_TARGET } from '../../store/queue-ports.ts';
+import { WEBHOOK_TARGET, WORKFLOW_TARGET_PREFIX } from '../../store/queue-ports.ts';
 import type { InvokeOutcome, InvokeRequest } from '../dispatcher.ts';
 import { slotsToClaim, type CapacityLimits } from './capacity.ts';
 import { destinationEvent, type Condition } from './destination-event.ts';
@@ -28,6 +29,33 @@ export interface FunctionLimits extends CapacityLimits {
 /** Webhook deliveries: a fixed policy. */
 export const WEBHOOK_POLICY: AsyncPolicy = validateAsyncPolicy({ maxAttempts: 6, initialDelayMs: 1_000, maxDelayMs: 60_000, maxEventAgeMs: 86_400_000 });
 export const WEBHOOK_TIMEOUT_MS = 10_000;
+
+/** Workflow starts (a trigger targeting a workflow): a fixed policy. */
+export const WORKFLOW_START_POLICY: AsyncPolicy = validateAsyncPolicy({ maxAttempts: 10, initialDelayMs: 1_000, maxDelayMs: 60_000, maxEventAgeMs: 86_400_000 });
+/** Errors a workflow start cannot get past by trying again. */
+const WORKFLOW_START_FINAL = new Set(['NIMBUS_ERR_WORKFLOW_NOT_FOUND', 'NIMBUS_ERR_VALIDATION', 'NIMBUS_ERR_CONFLICT', 'NIMBUS_ERR_BAD_REQUEST']);
+
+export interface WorkflowStartRequest {
+  readonly workflow: string;
+  readonly input: unknown;
+  /** Execution name, derived from the item's idempotency key: the same on every delivery. */
+  readonly name: string;
+  /** What started it, e.g. `timer:<trigger id>` (shown as the execution's source). */
+  readonly source: string;
+}
+
+/**
+ * The execution name of a `start-workflow` item: from its idempotency key (the tick or
+ * the event), else its id, so that a redelivery (crash, lease expiry, redrive) starts
+ * nothing new — the engine answers a repeat by name with the first execution.
+ * `timer:<trigger>:<tick ms>` reads `timer-<trigger>-<tick ms>`; anything else is hashed.
+ */
+export function workflowExecutionName(item: Pick<QueueItem, 'id' | 'idempotencyKey' | 'trigger'>): string {
+  const key = item.idempotencyKey ?? item.id;
+  const tick = /^timer:([0-9a-z]{1,40}):(\d{1,16})$/.exec(key);
+  if (tick) return `timer-${tick[1]}-${tick[2]}`;
+  return `${item.trigger}-${createHash('sha256').update(key).digest('hex').slice(0, 48)}`;
+}
 
 export interface WebhookRequest {
   readonly url: string;
@@ -48,6 +76,11 @@ export interface ConsumerDeps {
   readonly topicDeliveries: (topic: string, events: readonly CloudEvent[]) => Promise<EnqueueInput[]>;
   /** POSTs a webhook; resolves with the HTTP status, rejects on a network error. */
   readonly webhook: (request: WebhookRequest, timeoutMs: number) => Promise<number>;
+  /**
+   * Starts a workflow execution (the engine's start, idempotent by name); rejects with a
+   * NimbusError. Absent: `start-workflow` items are dead-lettered (no engine).
+   */
+  readonly startWorkflow?: (request: WorkflowStartRequest) => Promise<{ executionId: string; created: boolean }>;
   readonly random?: () => number;
   readonly onError?: (error: unknown, what: string) => void;
   /** Observes each attempt as it starts (benchmarks, metrics). */
@@ -171,6 +204,10 @@ export class AsyncConsumer {
       if (due.kind === 'webhook') {
         slots = Math.min(free, this.options.webhookConcurrency - mine);
         leaseMs = WEBHOOK_TIMEOUT_MS + this.options.leaseMarginMs;
+      } else if (due.kind === 'start-workflow') {
+        // A start is one journal write; the execution then runs on the engine, not here.
+        slots = free;
+        leaseMs = this.options.leaseMarginMs;
       } else {
         const limits = await this.deps.limits(due.target);
         if (limits === null) {
@@ -221,6 +258,7 @@ export class AsyncConsumer {
     this.total++;
     try {
       if (item.kind === 'webhook') await this.runWebhook(item);
+      else if (item.kind === 'start-workflow') await this.runStartWorkflow(item);
       else await this.runInvoke(item);
     } catch (error) {
       // A store error: the lease runs out and the item is delivered again.
@@ -315,6 +353,39 @@ export class AsyncConsumer {
       this.deps.onError?.(error, `${condition} destination of ${item.id}`);
       return [];
     }
+  }
+
+  private async runStartWorkflow(item: QueueItem): Promise<void> {
+    const { clock, queue } = this.deps;
+    const state = { enqueuedAt: item.enqueuedAt, attempts: item.attempts, throttles: item.throttles };
+    const before = decideBeforeAttempt(WORKFLOW_START_POLICY, state, clock.now());
+    if (before.kind === 'dead-letter') {
+      await queue.deadLetter(item.id, item.attempts, 'max-age', item.lastError, clock.now());
+      return;
+    }
+    const workflow = item.target.startsWith(WORKFLOW_TARGET_PREFIX) ? item.target.slice(WORKFLOW_TARGET_PREFIX.length) : item.target;
+    let failure: QueueError | null = null;
+    let retryable = true;
+    try {
+      if (!this.deps.startWorkflow) throw Object.assign(new Error('this platform has no workflow engine'), { code: 'NIMBUS_ERR_WORKFLOW_NOT_FOUND' });
+      await this.deps.startWorkflow({ workflow, input: parse(item.payload), name: workflowExecutionName(item), source: item.source });
+    } catch (error) {
+      const code = (error as { code?: unknown })?.code;
+      if (code === 'NIMBUS_ERR_SHUTTING_DOWN') {
+        await queue.release(item.id, item.attempts, clock.now(), clock.now(), false);
+        return;
+      }
+      failure = { code: typeof code === 'string' ? code : 'NIMBUS_ERR_INTERNAL', message: (error as Error)?.message ?? String(error) };
+      retryable = !WORKFLOW_START_FINAL.has(failure.code);
+    }
+    const now = clock.now();
+    if (failure === null) {
+      await queue.complete(item.id, item.attempts, now);
+      return;
+    }
+    const d = decideAfterAttempt(WORKFLOW_START_POLICY, state, { ok: false, errorCode: failure.code, retryable }, now, this.random);
+    if (d.kind === 'retry') await queue.retry(item.id, item.attempts, d.at, failure, now);
+    else if (d.kind === 'dead-letter') await queue.deadLetter(item.id, item.attempts, d.reason, failure, now);
   }
 
   private async runWebhook(item: QueueItem): Promise<void> {

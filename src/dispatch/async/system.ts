@@ -25,6 +25,8 @@ export interface AsyncSystemDeps {
   /** In-flight plus waiting invocations of a function, from the pools. */
   readonly inFlight: (functionName: string) => number;
   readonly webhook?: ConsumerDeps['webhook'];
+  /** Starts workflow executions for triggers that target a workflow (the engine's start). */
+  readonly startWorkflow?: ConsumerDeps['startWorkflow'];
   readonly onError?: (error: unknown, what: string) => void;
   readonly onStart?: ConsumerDeps['onStart'];
   readonly random?: () => number;
@@ -89,6 +91,7 @@ export class AsyncSystem {
         policy: (name) => this.policies.get(name),
         topicDeliveries: (topic, events) => this.bus.deliveries(topic, events),
         webhook: deps.webhook ?? fetchWebhook,
+        startWorkflow: deps.startWorkflow,
         random: deps.random,
         onError: deps.onError,
         onStart: deps.onStart,
@@ -96,7 +99,14 @@ export class AsyncSystem {
       { idempotencyTtlMs: this.idempotencyTtlMs, ...deps.consumer },
     );
     this.cron = new CronRunner({ clock, triggers: store.triggers, queue: store.queue, idempotencyTtlMs: this.idempotencyTtlMs, onEnqueued: wake, onError: deps.onError });
-    this.triggers = new TriggerService({ clock, functions: store.functions, triggers: store.triggers, topics: store.topics, cron: this.cron });
+    this.triggers = new TriggerService({
+      clock,
+      functions: store.functions,
+      triggers: store.triggers,
+      topics: store.topics,
+      cron: this.cron,
+      workflowExists: async (name) => (await store.workflows.getMachine(name)) !== null,
+    });
   }
 
   /** Recovers and starts consuming, then starts the timers. Returns how many items were recovered. */

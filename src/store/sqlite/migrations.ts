@@ -213,4 +213,9 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX workflow_timers_due ON workflow_timers(fire_at);
   `,
+  // 6: a trigger may target a workflow instead of a function (function_name is then '').
+  `
+  ALTER TABLE triggers ADD COLUMN workflow TEXT;
+  CREATE INDEX triggers_by_workflow ON triggers(workflow) WHERE workflow IS NOT NULL;
+  `,
 ];

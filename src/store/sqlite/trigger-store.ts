@@ -16,6 +16,7 @@ function toTrigger(row: Row): TriggerRecord {
   return {
     id: row.id as string,
     functionName: row.function_name as string,
+    workflow: (row.workflow as string | null) ?? null,
     kind: row.kind as TriggerRecord['kind'],
     origin: row.origin as TriggerRecord['origin'],
     schedule: (row.schedule as string | null) ?? null,
@@ -33,6 +34,7 @@ function toTrigger(row: Row): TriggerRecord {
 function sameDeclaration(a: TriggerRecord, b: TriggerInput): boolean {
   return (
     a.kind === b.kind &&
+    a.workflow === (b.workflow ?? null) &&
     a.schedule === (b.schedule ?? null) &&
     a.timezone === (b.timezone ?? null) &&
     a.missed === (b.missed ?? null) &&
@@ -43,8 +45,8 @@ function sameDeclaration(a: TriggerRecord, b: TriggerInput): boolean {
 }
 
 export function triggerRepo(db: Database.Database): TriggerRepo {
-  const insert = db.prepare(`INSERT INTO triggers (id, function_name, kind, origin, schedule, timezone, missed, topic, filter, input, created_at, last_fired_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`);
+  const insert = db.prepare(`INSERT INTO triggers (id, function_name, workflow, kind, origin, schedule, timezone, missed, topic, filter, input, created_at, last_fired_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`);
   const getOne = db.prepare('SELECT * FROM triggers WHERE id = ?');
   const del = db.prepare('DELETE FROM triggers WHERE id = ?');
   const delFn = db.prepare('DELETE FROM triggers WHERE function_name = ?');
@@ -55,7 +57,7 @@ export function triggerRepo(db: Database.Database): TriggerRepo {
 
   const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
   const create = (t: TriggerInput): TriggerRecord => {
-    insert.run(t.id, t.functionName, t.kind, t.origin, t.schedule ?? null, t.timezone ?? null, t.missed ?? null, t.topic ?? null, json(t.filter), json(t.input), t.createdAt);
+    insert.run(t.id, t.functionName, t.workflow ?? null, t.kind, t.origin, t.schedule ?? null, t.timezone ?? null, t.missed ?? null, t.topic ?? null, json(t.filter), json(t.input), t.createdAt);
     return toTrigger(getOne.get(t.id) as Row);
   };
 
@@ -88,6 +90,7 @@ export function triggerRepo(db: Database.Database): TriggerRepo {
       const where: string[] = [];
       const args: unknown[] = [];
       if (q.functionName !== undefined) (where.push('function_name = ?'), args.push(q.functionName));
+      if (q.workflow !== undefined) (where.push('workflow = ?'), args.push(q.workflow));
       if (q.kind !== undefined) (where.push('kind = ?'), args.push(q.kind));
       if (q.topic !== undefined) (where.push('topic = ?'), args.push(q.topic));
       const sql = `SELECT * FROM triggers ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY created_at, rowid`;

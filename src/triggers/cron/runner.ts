@@ -6,7 +6,7 @@
  */
 import type { Clock, TimerHandle } from '../../core/clock.ts';
 import { newId } from '../../core/ids.ts';
-import type { EnqueueInput, QueueRepo, TriggerRecord, TriggerRepo } from '../../store/queue-ports.ts';
+import { triggerQueueTarget, type EnqueueInput, type QueueRepo, type TriggerRecord, type TriggerRepo } from '../../store/queue-ports.ts';
 import { DEFAULT_GRACE_MS, dueTicks, nextWakeAt, parseSchedule, type MissedPolicy, type Schedule } from './schedule.ts';
 
 export interface CronRunnerDeps {
@@ -29,14 +29,14 @@ interface Armed {
 
 export const TIMER_EVENT_TYPE = 'dev.nimbus.timer.tick';
 
-/** The event a function receives for one tick: a CloudEvent in the JSON format. */
+/** The event a function (or a workflow, as its execution input) receives for one tick: a CloudEvent in the JSON format. */
 export function tickEvent(trigger: TriggerRecord, tick: number): Record<string, unknown> {
   return {
     specversion: '1.0',
     id: `${trigger.id}:${tick}`,
     source: `/nimbus/triggers/${trigger.id}`,
     type: TIMER_EVENT_TYPE,
-    subject: trigger.functionName,
+    subject: triggerQueueTarget(trigger).name,
     time: new Date(tick).toISOString(),
     datacontenttype: 'application/json',
     data: { schedule: trigger.schedule, timezone: trigger.timezone, scheduledTime: new Date(tick).toISOString(), input: trigger.input ?? null },
@@ -114,10 +114,11 @@ export class CronRunner {
       const now = clock.now();
       const ticks = dueTicks(a.schedule, a.lastFiredAt, a.trigger.createdAt, now, (a.trigger.missed ?? 'skip') as MissedPolicy, this.deps.graceMs ?? DEFAULT_GRACE_MS);
       if (ticks.length === 0) continue;
+      const { kind, target } = triggerQueueTarget(a.trigger);
       const inputs: EnqueueInput[] = ticks.map((tick) => ({
         id: newId(now),
-        kind: 'invoke',
-        target: a.trigger.functionName,
+        kind,
+        target,
         trigger: 'cron',
         source: `timer:${a.trigger.id}`,
         payload: JSON.stringify(tickEvent(a.trigger, tick)),

@@ -1,13 +1,14 @@
 /**
- * Topics to functions: an event published to a topic becomes one async invocation per
- * matching subscription (an `event` trigger), enqueued durably in one transaction. The
+ * Topics to functions and workflows: an event published to a topic becomes one async
+ * invocation (or one workflow start) per matching subscription (an `event` trigger),
+ * enqueued durably in one transaction. The
  * idempotency key is the subscription plus the CloudEvent's source and id (which
  * CloudEvents defines as unique), so publishing the same event twice delivers it once.
  */
 import type { Clock } from '../../core/clock.ts';
 import { NimbusError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
-import type { EnqueueInput, QueueRepo, TopicRepo, TriggerRepo } from '../../store/queue-ports.ts';
+import { triggerQueueTarget, type EnqueueInput, type QueueRepo, type TopicRepo, type TriggerRepo } from '../../store/queue-ports.ts';
 import { toJson, type CloudEvent } from './cloudevents.ts';
 import { matchesFilter, type EventFilter } from './filter.ts';
 
@@ -48,10 +49,11 @@ export class EventBus {
       const payload = JSON.stringify(toJson(event));
       for (const sub of subscriptions) {
         if (!matchesFilter((sub.filter ?? {}) as EventFilter, event)) continue;
+        const { kind, target } = triggerQueueTarget(sub);
         out.push({
           id: newId(now),
-          kind: 'invoke',
-          target: sub.functionName,
+          kind,
+          target,
           trigger: 'event',
           source: `event:${topic}:${sub.id}`,
           payload,
