@@ -77,6 +77,11 @@ interface HostTimer {
 }
 
 const MAX_SEQ = 2 ** 31 - 1;
+
+/** Fields packed into one "\n"-joined string must not contain the separator. */
+function oneLine(s: string): string {
+  return s.includes('\n') ? s.replace(/[\r\n]/g, '') : s;
+}
 /** setTimeout's ceiling (about 24.8 days); Node fires at once past it. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -211,19 +216,8 @@ export class IsolateInstance implements Instance, Watched {
           new NimbusError('NIMBUS_ERR_PAYLOAD_TOO_LARGE', `the request body has ${r.body.byteLength} bytes; the limit is ${this.#cx.maxPayloadBytes}`),
         );
       }
-      args = [
-        IN_FETCH,
-        seq,
-        meta.invocationId,
-        remaining,
-        meta.attempt,
-        meta.functionName,
-        meta.version,
-        r.method,
-        r.url,
-        joinHeaders(r.headers),
-        r.body === null ? null : exactArrayBuffer(r.body),
-      ];
+      const text = `${oneLine(meta.invocationId)}\n${oneLine(meta.functionName)}\n${oneLine(r.method)}\n${oneLine(r.url)}\n${joinHeaders(r.headers)}`;
+      args = [IN_FETCH, seq, remaining, meta.attempt, meta.version, text, r.body === null ? null : exactArrayBuffer(r.body)];
     } else {
       args = [IN_HANDLER, seq, meta.invocationId, remaining, meta.attempt, meta.functionName, meta.version, meta.memoryMb, call.event];
     }
@@ -398,17 +392,20 @@ export class IsolateInstance implements Instance, Watched {
     let error: NimbusError | null = null;
     switch (kind) {
       case R_RESPONSE: {
-        const status = Number(a);
-        const body = bodyBytes(d);
-        if (!Number.isInteger(status) || status < 200 || status > 599) {
-          error = new NimbusError('NIMBUS_ERR_BAD_RESPONSE', `the response status ${String(a)} is not in 200–599`);
+        const head = String(a);
+        const i1 = head.indexOf('\n');
+        const i2 = head.indexOf('\n', i1 + 1);
+        const status = Number(head.slice(0, i1));
+        const body = bodyBytes(b);
+        if (i1 < 0 || i2 < 0 || !Number.isInteger(status) || status < 200 || status > 599) {
+          error = new NimbusError('NIMBUS_ERR_BAD_RESPONSE', `the response status ${head.slice(0, i1)} is not in 200–599`);
         } else if (body.byteLength > this.#cx.maxPayloadBytes) {
           error = new NimbusError(
             'NIMBUS_ERR_BAD_RESPONSE',
             `the response body has ${body.byteLength} bytes; the limit is ${this.#cx.maxPayloadBytes}`,
           );
         } else {
-          result = { mode: 'fetch', response: { status, statusText: String(b ?? ''), headers: splitHeaders(c), body } };
+          result = { mode: 'fetch', response: { status, statusText: head.slice(i1 + 1, i2), headers: splitHeaders(head.slice(i2 + 1)), body } };
         }
         break;
       }

@@ -10,7 +10,12 @@
 
 // host → isolate
 export const IN_SETUP = 0; // (env, maxPayloadBytes) → [hasFetch, hasHandler] | reason text
-export const IN_FETCH = 1; // (seq, invocationId, remainingMs, attempt, functionName, version, method, url, headers, body)
+/**
+ * IN_FETCH: (seq, remainingMs, attempt, version, text, body) where text is invocationId,
+ * functionName, method, url and then the headers' wire form, joined by "\n". Few arguments
+ * on purpose: each one costs the host an allocation in isolated-vm.
+ */
+export const IN_FETCH = 1;
 export const IN_HANDLER = 2; // (seq, invocationId, remainingMs, attempt, functionName, version, memoryMb, event)
 export const IN_TIMER = 3; // (timerId)
 export const IN_REPLY = 4; // (callId, ok, value)
@@ -26,7 +31,7 @@ export const OUT_TIMER_CLEAR = 5; // (timerId)
 export const OUT_CALL = 6; // (seq, callId, op, ...args)
 
 // result kinds of OUT_DONE
-export const R_RESPONSE = 1; // status, statusText, headers (joined), body (string | ArrayBuffer)
+export const R_RESPONSE = 1; // head (status, statusText, then the headers' wire form, joined by "\n"), body (string | ArrayBuffer)
 export const R_VALUE = 2; // JSON text
 export const R_ERROR = 3; // name, message, stack
 export const R_BAD = 4; // detail

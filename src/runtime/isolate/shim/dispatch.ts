@@ -139,7 +139,7 @@ function sendResponse(inv: Invocation, r: unknown): void {
     return;
   }
   const body = r._body;
-  const head = (b: string | ArrayBuffer) => respond(inv, R_RESPONSE, r.status, r.statusText, r._wireHeaders(), b);
+  const head = (b: string | ArrayBuffer) => respond(inv, R_RESPONSE, `${r.status}\n${r.statusText}\n${r._wireHeaders()}`, b);
   if (body === null) head('');
   else if (typeof body === 'string') head(body);
   else if (body instanceof Uint8Array) {

@@ -90,20 +90,26 @@ export function recv(
   k?: unknown,
 ): unknown {
   switch (kind) {
-    case IN_FETCH:
+    case IN_FETCH: {
+      const text = e as string;
+      const i1 = text.indexOf('\n');
+      const i2 = text.indexOf('\n', i1 + 1);
+      const i3 = text.indexOf('\n', i2 + 1);
+      const i4 = text.indexOf('\n', i3 + 1);
       onFetch(
         a as number,
-        b as string,
+        text.slice(0, i1),
+        b as number,
         c as number,
+        text.slice(i1 + 1, i2),
         d as number,
-        e as string,
-        f as number,
-        h as string,
-        i as string,
-        j as string,
-        k as ArrayBuffer | null,
+        text.slice(i2 + 1, i3),
+        text.slice(i3 + 1, i4),
+        text.slice(i4 + 1),
+        f as ArrayBuffer | null,
       );
       return undefined;
+    }
     case IN_HANDLER:
       onHandler(a as number, b as string, c as number, d as number, e as string, f as number, h as number, i);
       return undefined;
