@@ -53,7 +53,7 @@ export const ASYNC_SCHEMAS = {
     properties: {
       id: { type: 'string' },
       function: { type: ['string', 'null'] },
-      kind: { type: 'string', enum: ['invoke', 'webhook'] },
+      kind: { type: 'string', enum: ['invoke', 'webhook', 'start-workflow'] },
       trigger: { type: 'string', enum: ['async', 'cron', 'event'] },
       source: { type: 'string' },
       state: { type: 'string', enum: ['queued', 'running', 'succeeded', 'dead'] },
@@ -85,10 +85,12 @@ export const ASYNC_SCHEMAS = {
   RedriveResult: { type: 'object', required: ['redriven'], properties: { redriven: { type: 'integer' } } },
   Trigger: {
     type: 'object',
-    required: ['id', 'function', 'kind', 'origin', 'createdAt'],
+    required: ['id', 'target', 'kind', 'origin', 'createdAt'],
     properties: {
       id: { type: 'string' },
-      function: { type: 'string' },
+      function: { type: 'string', description: 'The function it invokes (absent when it starts a workflow).' },
+      workflow: { type: 'string', description: 'The workflow it starts an execution of (absent when it invokes a function).' },
+      target: { $ref: '#/components/schemas/TriggerTarget' },
       kind: { type: 'string', enum: ['timer', 'event'] },
       origin: { type: 'string', enum: ['api', 'deploy'], description: 'deploy: declared in the deploy body and replaced by the next deploy that declares triggers.' },
       createdAt: { type: 'integer' },
@@ -102,11 +104,23 @@ export const ASYNC_SCHEMAS = {
       filter: { type: 'object' },
     },
   },
+  TriggerTarget: {
+    description: 'What the trigger starts: an async invocation of a function, or an execution of a workflow (current version).',
+    oneOf: [
+      { type: 'object', required: ['function'], properties: { function: { type: 'string' } }, additionalProperties: false },
+      { type: 'object', required: ['workflow'], properties: { workflow: { type: 'string' } }, additionalProperties: false },
+    ],
+  },
   TriggerInput: {
     type: 'object',
-    description: 'A timer ({schedule, timezone?, missed?, input?}) or an event subscription ({topic, filter?}).',
+    description:
+      'A timer ({schedule, timezone?, missed?, input?}) or an event subscription ({topic, filter?}), with its target: "function" or "workflow" (exactly one, POST /api/v1/triggers only).',
     properties: {
       function: { type: 'string', description: 'The function to invoke (POST /api/v1/triggers only).' },
+      workflow: {
+        type: 'string',
+        description: 'The workflow to start instead (POST /api/v1/triggers only): each tick or event starts one execution with the tick event or the CloudEvent as input.',
+      },
       kind: { type: 'string', enum: ['timer', 'event'] },
       schedule: { type: 'string', description: 'Cron (5 or 6 fields, seconds first), @nickname, TZ=… prefix, or rate(N unit).' },
       timezone: { type: 'string' },
@@ -224,6 +238,7 @@ export const ASYNC_PATHS = {
       summary: 'Timer triggers (with next fire times) and event subscriptions.',
       parameters: [
         fnQuery,
+        { name: 'workflow', in: 'query', schema: { type: 'string' }, description: 'Only the triggers that start this workflow.' },
         { name: 'kind', in: 'query', schema: { type: 'string', enum: ['timer', 'event'] } },
         { name: 'topic', in: 'query', schema: { type: 'string' } },
         { name: 'next', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 3 }, description: 'How many next fire times.' },
@@ -232,12 +247,12 @@ export const ASYNC_PATHS = {
     },
     post: {
       operationId: 'createTrigger',
-      summary: 'Add a timer (cron or rate) or an event subscription to a function.',
+      summary: 'Add a timer (cron or rate) or an event subscription to a function or a workflow.',
       requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/TriggerInput' } } } },
       responses: {
         '201': json('Created.', 'Trigger'),
         '400': problem('Invalid schedule, time zone or filter (NIMBUS_ERR_VALIDATION, field names it).'),
-        '404': problem('The function does not exist (NIMBUS_ERR_FUNCTION_NOT_FOUND).'),
+        '404': problem('The function (NIMBUS_ERR_FUNCTION_NOT_FOUND) or workflow (NIMBUS_ERR_WORKFLOW_NOT_FOUND) does not exist.'),
         ...common,
       },
     },

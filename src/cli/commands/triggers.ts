@@ -12,7 +12,9 @@ import { print, printJson, table } from '../format.ts';
 
 interface TriggerView {
   id: string;
-  function: string;
+  /** Absent when the trigger starts a workflow. */
+  function?: string;
+  workflow?: string;
   kind: 'timer' | 'event';
   origin: string;
   schedule?: string;
@@ -29,29 +31,35 @@ function describeFilter(filter: TriggerView['filter']): string {
   return parts.length === 0 ? 'all events' : parts.join(' ');
 }
 
+/** The target as `ls` shows it: a function's name, or `workflow:<name>`. */
+function targetText(t: TriggerView): string {
+  return t.workflow !== undefined ? `workflow:${t.workflow}` : (t.function ?? '');
+}
+
 function triggerTable(items: TriggerView[]): string {
   return table(
-    ['ID', 'FUNCTION', 'KIND', 'SCHEDULE / TOPIC', 'TZ / FILTER', 'MISSED', 'NEXT', 'FROM'],
+    ['ID', 'TARGET', 'KIND', 'SCHEDULE / TOPIC', 'TZ / FILTER', 'MISSED', 'NEXT', 'FROM'],
     items.map((t) =>
       t.kind === 'timer'
-        ? [t.id, t.function, 'timer', t.schedule ?? '', t.timezone ?? (t.schedule?.startsWith('rate') ? '' : 'UTC'), t.missed ?? '', (t.next ?? []).join(', '), t.origin]
-        : [t.id, t.function, 'event', t.topic ?? '', describeFilter(t.filter), '', '', t.origin],
+        ? [t.id, targetText(t), 'timer', t.schedule ?? '', t.timezone ?? (t.schedule?.startsWith('rate') ? '' : 'UTC'), t.missed ?? '', (t.next ?? []).join(', '), t.origin]
+        : [t.id, targetText(t), 'event', t.topic ?? '', describeFilter(t.filter), '', '', t.origin],
     ),
   );
 }
 
 const USAGE = `usage:
-  nimbus triggers ls [function] [--kind timer|event] [--next 3]
+  nimbus triggers ls [function] [--workflow W] [--kind timer|event] [--next 3]
   nimbus triggers add <function> --schedule '<cron or rate(...)>' [--tz Europe/Berlin] [--missed skip|run-once] [--input JSON]
   nimbus triggers add <function> --topic <topic> [--type T | --type-prefix P] [--source S | --source-prefix P] [--subject S | --subject-prefix P]
+  nimbus triggers add --workflow <workflow> --schedule … | --topic …     (same options: starts an execution per tick / event)
   nimbus triggers rm <id>`;
 
-function triggerBody(fn: string, args: ParsedArgs): Record<string, unknown> {
+function triggerBody(target: { function: string } | { workflow: string }, args: ParsedArgs): Record<string, unknown> {
   const schedule = flag(args, 'schedule');
   const topic = flag(args, 'topic');
   if ((schedule === undefined) === (topic === undefined)) throw new UsageError('give --schedule (a timer) or --topic (a subscription)\n' + USAGE);
   if (schedule !== undefined) {
-    const body: Record<string, unknown> = { function: fn, schedule };
+    const body: Record<string, unknown> = { ...target, schedule };
     const tz = flag(args, 'tz');
     if (tz !== undefined) body.timezone = tz;
     const missed = flag(args, 'missed');
@@ -74,7 +82,7 @@ function triggerBody(fn: string, args: ParsedArgs): Record<string, unknown> {
     if (exact !== undefined) filter[attr] = { exact };
     if (prefix !== undefined) filter[attr] = { prefix };
   }
-  return { function: fn, topic, filter };
+  return { ...target, topic, filter };
 }
 
 export async function triggers(client: ClientOptions, args: ParsedArgs): Promise<number> {
@@ -82,9 +90,11 @@ export async function triggers(client: ClientOptions, args: ParsedArgs): Promise
   switch (sub) {
     case 'ls':
     case undefined: {
-      onlyFlags(args, ['kind', 'next', 'json']);
+      onlyFlags(args, ['kind', 'next', 'workflow', 'json']);
       const q = new URLSearchParams();
       if (arg) q.set('function', arg);
+      const wf = flag(args, 'workflow');
+      if (wf) q.set('workflow', wf);
       const kind = flag(args, 'kind');
       if (kind) q.set('kind', kind);
       q.set('next', flag(args, 'next') ?? '3');
@@ -94,11 +104,15 @@ export async function triggers(client: ClientOptions, args: ParsedArgs): Promise
       return 0;
     }
     case 'add': {
-      onlyFlags(args, ['schedule', 'tz', 'missed', 'input', 'topic', 'type', 'type-prefix', 'source', 'source-prefix', 'subject', 'subject-prefix', 'json']);
-      if (!arg) throw new UsageError(USAGE);
-      const t = (await call(client, 'POST', '/api/v1/triggers', triggerBody(arg, args))).body as TriggerView;
+      onlyFlags(args, ['workflow', 'schedule', 'tz', 'missed', 'input', 'topic', 'type', 'type-prefix', 'source', 'source-prefix', 'subject', 'subject-prefix', 'json']);
+      const workflow = flag(args, 'workflow');
+      if (workflow !== undefined && arg) throw new UsageError('give a function or --workflow <name>, not both: a trigger has one target\n' + USAGE);
+      if (workflow === undefined && !arg) throw new UsageError(USAGE);
+      const target = workflow !== undefined ? { workflow } : { function: arg };
+      const t = (await call(client, 'POST', '/api/v1/triggers', triggerBody(target, args))).body as TriggerView;
       if (has(args, 'json')) return (printJson(t), 0);
-      print(t.kind === 'timer' ? `✓ timer ${t.id} on ${t.function}: ${t.schedule}; next ${(t.next ?? []).join(', ')}` : `✓ ${t.function} subscribed to ${t.topic} (${describeFilter(t.filter)}) as ${t.id}`);
+      const who = t.workflow !== undefined ? `workflow ${t.workflow}` : t.function;
+      print(t.kind === 'timer' ? `✓ timer ${t.id} on ${who}: ${t.schedule}; next ${(t.next ?? []).join(', ')}` : `✓ ${who} subscribed to ${t.topic} (${describeFilter(t.filter)}) as ${t.id}`);
       return 0;
     }
     case 'rm': {
