@@ -38,6 +38,7 @@ const HELP = `nimbus — serverless functions on your machine
   nimbus triggers ls [name] | triggers rm <id>    timers (with next fire times) and subscriptions
   nimbus triggers add <name> --schedule '*/5 * * * *' [--tz Europe/Berlin] [--missed skip|run-once]
   nimbus triggers add <name> --topic orders [--type T] [--source-prefix P] [--subject S]…
+  nimbus triggers add --workflow <wf> --schedule … | --topic …   start a workflow execution per tick / event
   nimbus topics [ls] | topics create <topic> | topics rm <topic>      subscriptions [topic]
   nimbus events publish <topic> --type T --source S [--subject S] [--data JSON|@file]
   nimbus wf deploy <name> <file.json|yaml> | wf start <name> [--input JSON|@file] [--name N] [--wait]
