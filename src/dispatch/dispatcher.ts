@@ -101,6 +101,8 @@ export class Dispatcher {
     let outcome: { http?: HttpResponseData; value?: unknown } | null = null;
     let failure: NimbusError | null = null;
     let figures: { cpuMs: number; peakMemoryBytes: number; occupancyMs: number } | undefined;
+    // waitUntil work still running after the result keeps the slot busy until it settles.
+    let background: Promise<void> | undefined;
     try {
       lease = await pools.poolFor(version).acquire(deadline);
       const call = this.callFor(req, meta, version.exports);
@@ -108,6 +110,7 @@ export class Dispatcher {
       const pending = lease.instance.invoke(call);
       observer?.begin(invocationId, lease.instance);
       const result = await pending;
+      background = result.background;
       execMs = clock.monotonic() - execStart;
       outcome = this.outputFor(req, result);
     } catch (error) {
@@ -117,7 +120,10 @@ export class Dispatcher {
       if (lease && execMs === 0) execMs = clock.monotonic() - t0;
     } finally {
       figures = observer?.end(invocationId, lease?.instance ?? null);
-      lease?.release();
+      if (lease && background) {
+        const held = lease;
+        void background.finally(() => held.release());
+      } else lease?.release();
     }
 
     const collected = logs.close(invocationId);

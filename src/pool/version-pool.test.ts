@@ -137,6 +137,15 @@ describe('VersionPool', () => {
     assert.notEqual(next.instance.id, lease.instance.id);
   });
 
+  it('an instance that dies between calls leaves the pool at once', async () => {
+    const { pool, runtime, clock, capacity } = setup();
+    (await pool.acquire(clock.now() + 1000)).release();
+    assert.equal(pool.stats().ready, 1);
+    runtime.started[0].kill('cpu_limit');
+    assert.equal(pool.stats().ready, 0);
+    assert.equal(capacity.usage().instances, 0);
+  });
+
   it('retires instances idle past the idle timeout, keeping min instances', async () => {
     const { pool, clock } = setup({ concurrency: 1, targetConcurrency: 1, idleTimeoutMs: 10_000, minInstances: 1 });
     const leases = await Promise.all([pool.acquire(clock.now() + 1000), pool.acquire(clock.now() + 1000), pool.acquire(clock.now() + 1000)]);

@@ -10,7 +10,7 @@
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import { NimbusError } from '../core/errors.ts';
 import type { FunctionVersion } from '../core/types.ts';
-import type { Instance, InstanceSpec, Runtime } from '../runtime/port.ts';
+import type { Instance, InstanceDeath, InstanceSpec, Runtime } from '../runtime/port.ts';
 import type { Capacity } from './capacity.ts';
 import { idleToRetire } from './idle.ts';
 import type { PoolScaler, ScaleView } from './scaler.ts';
@@ -313,7 +313,11 @@ export class VersionPool {
   private startOne(): void {
     this.starting++;
     const id = this.deps.newInstanceId();
-    this.deps.runtime.start(this.deps.instanceSpec(this.version, id)).then(
+    const spec = this.deps.instanceSpec(this.version, id);
+    // An instance that dies between calls (a module-level timer past its CPU limit) leaves
+    // at once rather than failing the next request sent to it.
+    const withDeath = { ...spec, onDeath: (reason: InstanceDeath) => (spec.onDeath?.(reason), this.onInstanceDeath(id)) };
+    this.deps.runtime.start(withDeath).then(
       (instance) => {
         this.starting--;
         if (this.closed) {
@@ -341,6 +345,15 @@ export class VersionPool {
         }
       },
     );
+  }
+
+  private onInstanceDeath(instanceId: string): void {
+    const slot = this.slots.find((s) => s.instance.id === instanceId);
+    if (slot && slot.inFlight === 0) {
+      this.remove(slot, slot.instance.deathReason() ?? 'dead');
+      this.serveWaiters(undefined);
+    }
+    // With calls in flight, their release removes the slot (its death reason is set).
   }
 
   private serveWaiters(fresh: Slot | undefined): void {

@@ -86,11 +86,27 @@ describe('core platform, end to end', () => {
     assert.deepEqual(new Uint8Array(await res.arrayBuffer()), bytes);
   });
 
+  it('waitUntil work keeps its slot busy after the response is sent', async () => {
+    await p.deploy(
+      'bg',
+      `export default { fetch(req: Request, env: unknown, ctx: { waitUntil(p: Promise<unknown>): void }) {
+        ctx.waitUntil(new Promise((r) => setTimeout(r, 1500)));
+        return new Response('answered');
+      } }`,
+      { concurrency: 1, targetConcurrency: 1, maxInstances: 1 },
+    );
+    assert.equal(await (await fetch(`${p.url}/fn/bg/`)).text(), 'answered');
+    const inFlight = async () =>
+      ((await (await p.api('/api/v1/functions/bg')).json()) as { pools: Array<{ inFlight: number }> }).pools.reduce((n, x) => n + x.inFlight, 0);
+    assert.equal(await inFlight(), 1);
+    await eventually(async () => (await inFlight()) === 0, 5000);
+  });
+
   it('lists, describes and records, with --json for scripts', async () => {
     const ls = await cli(p, ['ls', '--json']);
     assert.equal(ls.code, 0, ls.stderr);
     const names = (JSON.parse(ls.stdout) as Array<{ name: string }>).map((f) => f.name);
-    assert.deepEqual(names, ['echo', 'hello', 'hono-app', 'json-api']);
+    assert.deepEqual(names, ['bg', 'echo', 'hello', 'hono-app', 'json-api']);
     const human = await cli(p, ['ls']);
     assert.match(human.stdout, /NAME\s+VERSION/);
 

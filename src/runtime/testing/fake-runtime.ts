@@ -35,8 +35,11 @@ export class FakeInstance implements Instance {
       : { mode: 'fetch', response: { status: 200, statusText: 'OK', headers: [], body: new TextEncoder().encode('ok') } };
   }
 
+  /** Dies as an instance does between calls: the runtime tells its owner through onDeath. */
   kill(reason: InstanceDeath): void {
+    if (this.death !== null) return;
     this.death = reason;
+    this.spec.onDeath?.(reason);
   }
 
   deathReason(): InstanceDeath | null {
