@@ -53,6 +53,7 @@ export const ASYNC_SCHEMAS = {
     properties: {
       id: { type: 'string' },
       function: { type: ['string', 'null'] },
+      workflow: { type: 'string', description: 'start-workflow items: the workflow whose execution it starts.' },
       kind: { type: 'string', enum: ['invoke', 'webhook', 'start-workflow'] },
       trigger: { type: 'string', enum: ['async', 'cron', 'event'] },
       source: { type: 'string' },

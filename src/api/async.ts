@@ -7,7 +7,7 @@ import { NimbusError } from '../core/errors.ts';
 import { parseIdempotencyKey } from '../dispatch/async/idempotency.ts';
 import { validateAsyncPolicy } from '../dispatch/async/policy.ts';
 import type { AsyncSystem } from '../dispatch/async/system.ts';
-import type { QueueItem, QueueState } from '../store/queue-ports.ts';
+import { WORKFLOW_TARGET_PREFIX, type QueueItem, type QueueState } from '../store/queue-ports.ts';
 import type { TriggerDefinition } from '../triggers/definition.ts';
 import type { ApiDeps } from './context.ts';
 import type { ApiRequest, ApiResponse, RouteDef } from './router.ts';
@@ -39,6 +39,7 @@ export function itemView(item: QueueItem, withPayload = false): Record<string, u
   const view: Record<string, unknown> = {
     id: item.id,
     function: item.kind === 'invoke' ? item.target : null,
+    ...(item.kind === 'start-workflow' ? { workflow: item.target.slice(WORKFLOW_TARGET_PREFIX.length) } : {}),
     kind: item.kind,
     trigger: item.trigger,
     source: item.source,

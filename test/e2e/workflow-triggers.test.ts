@@ -78,6 +78,10 @@ describe('triggers that start workflows', () => {
     assert.equal(done.input.id, 'o-42');
     assert.equal(done.source, `event:orders:${sub.id}`);
     assert.equal((await executions('on-order')).length, 1);
+    // It went through the durable queue as a start-workflow item, shown with its workflow.
+    const items = ((await (await p.api('/api/v1/async?limit=100')).json()) as { items: Array<{ kind: string; workflow?: string; state: string; source: string }> }).items;
+    const item = items.find((i) => i.kind === 'start-workflow' && i.workflow === 'on-order');
+    assert.deepEqual([item?.state, item?.source], ['succeeded', `event:orders:${sub.id}`]);
   });
 
   it('a trigger or subscription for a missing workflow is refused (404 NIMBUS_ERR_WORKFLOW_NOT_FOUND), over the API and the CLI', async () => {

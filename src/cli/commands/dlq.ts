@@ -9,6 +9,7 @@ import { print, printJson, table, time } from '../format.ts';
 export interface ItemView {
   id: string;
   function: string | null;
+  workflow?: string;
   kind: string;
   trigger: string;
   source: string;
@@ -31,7 +32,7 @@ function itemTable(items: ItemView[]): string {
     ['ID', 'FUNCTION', 'TRIGGER', 'STATE', 'ATTEMPTS', 'ACCEPTED', 'NEXT / FINISHED', 'REASON / LAST ERROR'],
     items.map((i) => [
       i.id,
-      i.function ?? `(${i.kind})`,
+      i.function ?? (i.workflow !== undefined ? `workflow:${i.workflow}` : `(${i.kind})`),
       i.trigger,
       i.state,
       i.throttles > 0 ? `${i.attempts} (+${i.throttles} throttled)` : i.attempts,
