@@ -30,6 +30,8 @@ export class Catalog {
   private readonly current = new Map<string, Deployed>();
   private readonly code = new Map<string, string>();
   private readonly loading = new Map<string, Promise<Deployed | null>>();
+  /** Versions asked for by number (workflow Task qualifiers); immutable, so cached for good. */
+  private readonly pinned = new Map<string, Deployed>();
 
   constructor(private readonly functions: FunctionRepo) {}
 
@@ -47,6 +49,23 @@ export class Catalog {
       this.loading.set(name, pending);
     }
     return pending;
+  }
+
+  /** A given version, as stored (a live scale override applies to the current version only). */
+  async resolveVersion(name: string, version: number): Promise<Deployed | null> {
+    const current = await this.resolve(name);
+    if (current && current.version.version === version) return current;
+    const key = `${name}@${version}`;
+    const hit = this.pinned.get(key);
+    if (hit) return hit;
+    const stored = await this.functions.getVersion(name, version);
+    if (!stored) return null;
+    const code = await this.functions.getCode(stored.codeHash);
+    if (code === null) return null;
+    const deployed: Deployed = { version: stored, code, stored, scale: null };
+    this.code.set(stored.codeHash, code);
+    this.pinned.set(key, deployed);
+    return deployed;
   }
 
   /** Code of a version already resolved (pools only exist for resolved versions). */
@@ -75,6 +94,7 @@ export class Catalog {
   forget(name: string): void {
     const entry = this.current.get(name);
     this.current.delete(name);
+    for (const key of [...this.pinned.keys()]) if (key.startsWith(name + '@')) this.pinned.delete(key);
     if (entry && ![...this.current.values()].some((d) => d.version.codeHash === entry.version.codeHash)) {
       // Old pools still running this code keep their own reference through their specs.
       this.code.delete(entry.version.codeHash);

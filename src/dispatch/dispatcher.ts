@@ -29,6 +29,8 @@ export interface InvokeRequest {
   readonly invocationId?: string;
   readonly attempt?: number;
   readonly requestBytes?: number;
+  /** Run this version instead of the current one (a workflow Task's qualifier). */
+  readonly version?: number;
   /** W3C trace context of the caller (async and workflow children); HTTP reads the header. */
   readonly traceparent?: string;
 }
@@ -72,7 +74,18 @@ export class Dispatcher {
     if (!this.accepting) {
       return { ok: false, invocationId, record: null, error: new NimbusError('NIMBUS_ERR_SHUTTING_DOWN', 'the platform is shutting down', { retryAfterSeconds: 1 }) };
     }
-    const deployed = catalog.peek(req.functionName) ?? (await catalog.resolve(req.functionName));
+    const deployed =
+      req.version === undefined
+        ? (catalog.peek(req.functionName) ?? (await catalog.resolve(req.functionName)))
+        : await catalog.resolveVersion(req.functionName, req.version);
+    if (!deployed && req.version !== undefined && (await catalog.resolve(req.functionName))) {
+      return {
+        ok: false,
+        invocationId,
+        record: null,
+        error: new NimbusError('NIMBUS_ERR_VERSION_NOT_FOUND', `function "${req.functionName}" has no version ${req.version}; \`nimbus info ${req.functionName}\` lists them`),
+      };
+    }
     if (!deployed) {
       return {
         ok: false,

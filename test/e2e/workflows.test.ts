@@ -125,4 +125,26 @@ describe('workflows over the API and the CLI', () => {
     const missing = await cli(p, ['wf', 'describe', 'no-such-thing']);
     assert.equal(missing.code, 1);
   });
+  it('a Task qualifier runs that version of the function; an alias is refused by name', async () => {
+    await p.deploy('ver', `export async function handler() { return 'one' }`);
+    await p.deploy('ver', `export async function handler() { return 'two' }`);
+    const definition = {
+      StartAt: 'Pinned',
+      States: {
+        Pinned: { Type: 'Task', Resource: 'fn:ver:1', ResultPath: '$.pinned', Next: 'Current' },
+        Current: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:123456789012:function:ver', ResultPath: '$.current', Next: 'Latest' },
+        Latest: { Type: 'Task', Resource: 'fn:ver:$LATEST', ResultPath: '$.latest', End: true },
+      },
+    };
+    await p.api('/api/v1/workflows/qualified', { method: 'PUT', body: JSON.stringify({ definition }) });
+    const run = await p.api('/api/v1/workflows/qualified/run', { method: 'POST', body: JSON.stringify({ input: {} }) });
+    assert.equal(run.status, 200);
+    assert.deepEqual(((await run.json()) as { output: unknown }).output, { pinned: 'one', current: 'two', latest: 'two' });
+
+    const alias = { StartAt: 'A', States: { A: { Type: 'Task', Resource: 'fn:ver:prod', End: true } } };
+    await p.api('/api/v1/workflows/aliased', { method: 'PUT', body: JSON.stringify({ definition: alias }) });
+    const failed = await p.api('/api/v1/workflows/aliased/run', { method: 'POST', body: JSON.stringify({ input: {} }) });
+    const body = JSON.stringify(await failed.json());
+    assert.match(body, /no aliases/);
+  });
 });

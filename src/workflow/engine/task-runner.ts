@@ -52,6 +52,7 @@ export function errorNameFor(error: NimbusError): string {
     case 'NIMBUS_ERR_TIMEOUT':
       return 'States.Timeout';
     case 'NIMBUS_ERR_FUNCTION_NOT_FOUND':
+    case 'NIMBUS_ERR_VERSION_NOT_FOUND':
       return 'Lambda.ResourceNotFoundException';
     case 'NIMBUS_ERR_THROTTLED':
     case 'NIMBUS_ERR_QUEUE_TIMEOUT':
@@ -85,10 +86,20 @@ export class TaskRunner {
     if (cmd.target.kind !== 'function') return null;
     const { clock, invoke } = this.deps;
     const invocationId = taskInvocationId(cmd.idempotencyKey, executionStartMs);
+    const pinned = versionOf(cmd.target.qualifier);
+    if (pinned === 'unsupported') {
+      return {
+        type: 'TaskFailed',
+        taskId: cmd.taskId,
+        error: 'States.TaskFailed',
+        cause: `qualifier "${cmd.target.qualifier}" of ${cmd.target.name}: Nimbus has no aliases; use a version number or $LATEST`,
+      };
+    }
     const started = clock.now();
     for (let n = 0; ; n++) {
       const out = await invoke({
         functionName: cmd.target.name,
+        ...(pinned === undefined ? {} : { version: pinned }),
         trigger: 'workflow',
         triggerSource: executionId,
         invocationId,
@@ -142,4 +153,10 @@ export class TaskRunner {
       return { type: 'TaskFailed', taskId: cmd.taskId, error: 'States.Http.Socket', cause: `${method} ${t.url} failed: ${(error as Error).message}` };
     }
   }
+}
+
+/** A Task qualifier as a version: a number pins it, none or $LATEST means the current version. */
+export function versionOf(qualifier: string | undefined): number | undefined | 'unsupported' {
+  if (qualifier === undefined || qualifier === '$LATEST') return undefined;
+  return /^[1-9]\d*$/.test(qualifier) ? Number(qualifier) : 'unsupported';
 }
