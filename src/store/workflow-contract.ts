@@ -130,5 +130,28 @@ export function workflowContract(name: string, open: () => Promise<Store>): void
       const again = await w.getExecution('e1');
       assert.deepEqual([again?.status, again?.stoppedAt, again?.redriveCount], ['RUNNING', null, 1]);
     });
+
+    it('keeps callback task tokens written with their step; a journalled result completes them', async () => {
+      const w = store.workflows;
+      await w.startExecution(startInput('e1', { taskTokens: [{ taskId: 't1', token: 'tok-1.secret' }] }));
+      const t = await w.getTaskToken('tok-1.secret');
+      assert.deepEqual(t, { token: 'tok-1.secret', executionId: 'e1', taskId: 't1', createdAt: 1_000, invokedAt: null, completedAt: null });
+      assert.deepEqual(await w.taskTokenOf('e1', 't1'), t);
+      assert.equal(await w.getTaskToken('tok-1'), null, 'only the whole token finds it');
+      assert.equal(await w.taskTokenOf('e1', 't9'), null);
+      await w.markTaskInvoked('tok-1.secret', 1_500);
+      await w.markTaskInvoked('tok-1.secret', 1_600);
+      assert.equal((await w.getTaskToken('tok-1.secret'))?.invokedAt, 1_500, 'the first return counts');
+      // A stale step writes nothing, not even its tokens.
+      assert.equal(await w.appendStep(stepInput('e1', 5, { taskTokens: [{ taskId: 't2', token: 'tok-2' }], tasksCompleted: ['t1'] })), false);
+      assert.equal(await w.getTaskToken('tok-2'), null);
+      assert.equal((await w.getTaskToken('tok-1.secret'))?.completedAt, null);
+      assert.equal(await w.appendStep(stepInput('e1', 0, { taskTokens: [{ taskId: 't2', token: 'tok-2' }], tasksCompleted: ['t1'], now: 3_000 })), true);
+      assert.equal((await w.getTaskToken('tok-1.secret'))?.completedAt, 3_000);
+      assert.deepEqual([(await w.getTaskToken('tok-2'))?.taskId, (await w.getTaskToken('tok-2'))?.completedAt], ['t2', null]);
+      // Completing again keeps the first time.
+      await w.appendStep(stepInput('e1', 1, { tasksCompleted: ['t1'], now: 4_000 }));
+      assert.equal((await w.getTaskToken('tok-1.secret'))?.completedAt, 3_000);
+    });
   });
 }

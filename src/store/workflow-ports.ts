@@ -83,6 +83,10 @@ export interface StepInput {
   readonly redriveCount: number;
   readonly timersStarted: readonly TimerChange[];
   readonly timersCancelled: readonly string[];
+  /** Tokens of callback tasks this step issued (persisted with the step, so they survive a restart). */
+  readonly taskTokens?: ReadonlyArray<{ readonly taskId: string; readonly token: string }>;
+  /** Tasks whose result this step journalled: their tokens (if any) become completed. */
+  readonly tasksCompleted?: readonly string[];
   readonly now: number;
 }
 
@@ -115,6 +119,18 @@ export interface DueTimer {
   readonly fireAt: number;
 }
 
+/** A callback task's token and the task it completes. */
+export interface TaskTokenRow {
+  readonly token: string;
+  readonly executionId: string;
+  readonly taskId: string;
+  readonly createdAt: number;
+  /** When the function the task invoked returned (so a restart does not invoke it again). */
+  readonly invokedAt: number | null;
+  /** When the task's result (success or failure) was journalled. */
+  readonly completedAt: number | null;
+}
+
 export interface WorkflowRepo {
   /** Creates the next version and makes it current, unless `hash` equals the current one's. */
   deployMachine(input: MachineDeployInput): Promise<{ version: StateMachineVersion; created: boolean }>;
@@ -142,4 +158,10 @@ export interface WorkflowRepo {
   dueTimers(now: number, limit: number): Promise<DueTimer[]>;
   /** Earliest fire time of any timer, or null. */
   nextTimerAt(): Promise<number | null>;
+  /** A callback task by its token, or null. */
+  getTaskToken(token: string): Promise<TaskTokenRow | null>;
+  /** The token of a callback task by (execution, task), or null. */
+  taskTokenOf(executionId: string, taskId: string): Promise<TaskTokenRow | null>;
+  /** Records that the task's function invocation returned. */
+  markTaskInvoked(token: string, now: number): Promise<void>;
 }

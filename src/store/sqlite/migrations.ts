@@ -218,4 +218,17 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE triggers ADD COLUMN workflow TEXT;
   CREATE INDEX triggers_by_workflow ON triggers(workflow) WHERE workflow IS NOT NULL;
   `,
+  // 7: callback (.waitForTaskToken) task tokens: token → (execution, task), written with the
+  // step that issued the task; completed_at when its result was journalled.
+  `
+  CREATE TABLE task_tokens (
+    token TEXT PRIMARY KEY,
+    execution_id TEXT NOT NULL,
+    task_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    invoked_at INTEGER,
+    completed_at INTEGER
+  ) WITHOUT ROWID;
+  CREATE UNIQUE INDEX task_tokens_by_task ON task_tokens(execution_id, task_id);
+  `,
 ];

@@ -15,6 +15,7 @@ import type {
   StateMachineInfo,
   StateMachineVersion,
   StepInput,
+  TaskTokenRow,
   WorkflowRepo,
 } from '../workflow-ports.ts';
 
@@ -83,6 +84,19 @@ export function workflowRepo(db: Database.Database): WorkflowRepo {
   const steps = db.prepare('SELECT seq, event, commands, at FROM execution_steps WHERE execution_id = ? ORDER BY seq');
   const due = db.prepare('SELECT execution_id, timer_id, fire_at FROM workflow_timers WHERE fire_at <= ? ORDER BY fire_at LIMIT ?');
   const nextTimer = db.prepare('SELECT MIN(fire_at) AS t FROM workflow_timers');
+  const insertToken = db.prepare('INSERT OR IGNORE INTO task_tokens (token, execution_id, task_id, created_at) VALUES (?, ?, ?, ?)');
+  const completeToken = db.prepare('UPDATE task_tokens SET completed_at = ? WHERE execution_id = ? AND task_id = ? AND completed_at IS NULL');
+  const getToken = db.prepare('SELECT * FROM task_tokens WHERE token = ?');
+  const tokenOf = db.prepare('SELECT * FROM task_tokens WHERE execution_id = ? AND task_id = ?');
+  const invokedToken = db.prepare('UPDATE task_tokens SET invoked_at = ? WHERE token = ? AND invoked_at IS NULL');
+  const toToken = (r: Row): TaskTokenRow => ({
+    token: r.token as string,
+    executionId: r.execution_id as string,
+    taskId: r.task_id as string,
+    createdAt: r.created_at as number,
+    invokedAt: (r.invoked_at as number | null) ?? null,
+    completedAt: (r.completed_at as number | null) ?? null,
+  });
   const listCache = new Map<string, Database.Statement>();
 
   const deployTx = db.transaction((input: MachineDeployInput) => {
@@ -100,6 +114,8 @@ export function workflowRepo(db: Database.Database): WorkflowRepo {
   const writeStep = (input: Omit<StepInput, 'expectedSeq'>, seq: number) => {
     insertStep.run(input.executionId, seq, input.event, input.commands, input.now);
     for (const h of input.history) insertHistory.run(input.executionId, h.id, h.json);
+    for (const id of input.tasksCompleted ?? []) completeToken.run(input.now, input.executionId, id);
+    for (const t of input.taskTokens ?? []) insertToken.run(t.token, input.executionId, t.taskId, input.now);
     if (input.status !== 'RUNNING') deleteTimers.run(input.executionId);
     else {
       for (const id of input.timersCancelled) deleteTimer.run(input.executionId, id);
@@ -186,6 +202,17 @@ export function workflowRepo(db: Database.Database): WorkflowRepo {
     },
     async nextTimerAt() {
       return ((nextTimer.get() as { t: number | null }).t ?? null) as number | null;
+    },
+    async getTaskToken(token) {
+      const row = getToken.get(token) as Row | undefined;
+      return row ? toToken(row) : null;
+    },
+    async taskTokenOf(executionId, taskId) {
+      const row = tokenOf.get(executionId, taskId) as Row | undefined;
+      return row ? toToken(row) : null;
+    },
+    async markTaskInvoked(token, now) {
+      invokedToken.run(now, token);
     },
   };
 }
