@@ -117,7 +117,8 @@ export class Dispatcher {
     // waitUntil work still running after the result keeps the slot busy until it settles.
     let background: Promise<void> | undefined;
     try {
-      lease = await pools.poolFor(version).acquire(deadline);
+      const pool = pools.poolFor(version);
+      lease = pool.tryAcquire() ?? (await pool.acquire(deadline));
       const call = this.callFor(req, meta, version.exports);
       const execStart = clock.monotonic();
       const pending = lease.instance.invoke(call);
@@ -174,6 +175,7 @@ export class Dispatcher {
     };
     recorder.push(record);
     if (failure) return { ok: false, invocationId, record, error: failure };
+    if (outcome?.http !== undefined) return { ok: true, invocationId, record, http: outcome.http };
     return { ok: true, invocationId, record, ...outcome };
   }
 

@@ -8,6 +8,11 @@ import { NimbusError } from '../core/errors.ts';
 
 const NO_BODY = new Set(['GET', 'HEAD']);
 
+/** True when the request carries no body at all (a GET or HEAD without length or chunking): no need to wait for one. */
+export function isBodiless(req: IncomingMessage): boolean {
+  return NO_BODY.has(req.method ?? 'GET') && req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined;
+}
+
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit) {

@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NimbusError } from '../core/errors.ts';
 import type { Dispatcher } from '../dispatch/dispatcher.ts';
 import type { HttpRequestData } from '../runtime/port.ts';
-import { readBody } from './body.ts';
+import { isBodiless, readBody } from './body.ts';
 import { sendProblem } from './problem.ts';
 
 /** Headers about the client↔gateway connection, not meant for the function or the client. */
@@ -55,12 +55,16 @@ export function createFunctionRoute(deps: FunctionRouteDeps) {
       sendProblem(res, new NimbusError('NIMBUS_ERR_FUNCTION_NOT_FOUND', 'no function named in the path; call /fn/<name>/<path>'), url);
       return;
     }
-    let body: Buffer | null;
-    try {
-      body = await readBody(req, deps.payloadLimitBytes);
-    } catch (error) {
-      sendProblem(res, error, url);
-      return;
+    let body: Buffer | null = null;
+    // The common bodiless GET goes on at once, without a turn through a promise.
+    if (isBodiless(req)) req.resume();
+    else {
+      try {
+        body = await readBody(req, deps.payloadLimitBytes);
+      } catch (error) {
+        sendProblem(res, error, url);
+        return;
+      }
     }
     const headers: Array<[string, string]> = [];
     const raw = req.rawHeaders;
@@ -103,11 +107,11 @@ export function createFunctionRoute(deps: FunctionRouteDeps) {
       );
       return;
     }
-    const out: Array<[string, string]> = [];
-    for (const [k, v] of response.headers) if (!HOP_BY_HOP.has(k.toLowerCase())) out.push([k, v]);
-    out.push(['x-nimbus-invocation-id', outcome.invocationId]);
-    out.push(['content-length', String(response.body.byteLength)]);
-    res.writeHead(response.status, response.statusText || undefined, out.flat());
+    // Flat [name, value, name, value, …] as writeHead takes it.
+    const out: string[] = [];
+    for (const [k, v] of response.headers) if (!HOP_BY_HOP.has(k.toLowerCase())) out.push(k, v);
+    out.push('x-nimbus-invocation-id', outcome.invocationId, 'content-length', String(response.body.byteLength));
+    res.writeHead(response.status, response.statusText || undefined, out);
     res.end(req.method === 'HEAD' ? undefined : response.body);
   };
 }

@@ -20,7 +20,8 @@ export interface DispatchObserver {
 
 export class InvocationObserver implements DispatchObserver {
   readonly meter: InstanceMeter;
-  private readonly live = new Map<string, string>();
+  /** Spans of running invocations; their traceparent is formatted only when asked for. */
+  private readonly live = new Map<string, TraceContext>();
   private readonly ids = hexIds();
 
   constructor(monotonic: () => number) {
@@ -38,7 +39,7 @@ export class InvocationObserver implements DispatchObserver {
       }
     }
     const ctx = startSpan(incoming, this.ids);
-    this.live.set(invocationId, formatTraceparent(ctx));
+    this.live.set(invocationId, ctx);
     return ctx;
   }
 
@@ -53,13 +54,14 @@ export class InvocationObserver implements DispatchObserver {
 
   /** The traceparent a running invocation's outbound calls carry (its own span as parent). */
   traceparentOf(invocationId: string): string | undefined {
-    return this.live.get(invocationId);
+    const ctx = this.live.get(invocationId);
+    return ctx === undefined ? undefined : formatTraceparent(ctx);
   }
 
   /** Wraps the host's outbound fetch: adds `traceparent` unless the function set one. */
   wrapFetch(fetch: OutboundFetch): OutboundFetch {
     return (request, invocationId) => {
-      const tp = this.live.get(invocationId);
+      const tp = this.traceparentOf(invocationId);
       if (tp === undefined || request.headers.some(([k]) => k.toLowerCase() === 'traceparent')) return fetch(request, invocationId);
       return fetch({ ...request, headers: [...request.headers, ['traceparent', tp]] }, invocationId);
     };

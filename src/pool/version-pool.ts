@@ -113,6 +113,13 @@ export class VersionPool {
     this.serveWaiters(undefined);
   }
 
+  /** A lease at once when a ready instance has room (the warm path, no promise), else null: then acquire(). */
+  tryAcquire(): Lease | null {
+    if (this.closed) return null;
+    const slot = this.pick();
+    return slot ? this.lease(slot, false) : null;
+  }
+
   /** Resolves with a lease on an instance, or rejects (throttled, timed out, closed, init failed). */
   acquire(deadline: number): Promise<Lease> {
     if (this.closed) {

@@ -3,10 +3,11 @@
  * see usageWriter) and alert rules and events.
  */
 import type Database from 'better-sqlite3';
-import { addUsage, hourOf, usageOf, ZERO_USAGE, type UsageAmounts, type UsageSource } from '../../core/usage.ts';
+import { hourOf, usageOf, ZERO_USAGE, type UsageAmounts, type UsageSource } from '../../core/usage.ts';
 import type { AlertEventRecord, AlertRepo, AlertRuleRecord, UsageQuery, UsageRepo, UsageRow } from '../observe-ports.ts';
 
 type Row = Record<string, unknown>;
+type MutableUsage = { -readonly [K in keyof UsageAmounts]: UsageAmounts[K] };
 
 /**
  * Used inside the transaction that writes records: `before(id)` reads what the stored
@@ -23,13 +24,22 @@ export function usageWriter(db: Database.Database) {
   return {
     /** Starts a batch: returns the per-batch accumulator. */
     batch() {
-      const deltas = new Map<string, { fn: string; hour: number; u: UsageAmounts }>();
+      // Summed in place: one mutable total per function-hour, no object per record.
+      const deltas = new Map<string, { fn: string; hour: number; u: MutableUsage }>();
       const add = (fn: string, startedAt: number, u: UsageAmounts, sign: number) => {
         const hour = hourOf(startedAt);
         const key = `${hour}\u0000${fn}`;
-        const d = deltas.get(key);
-        if (d) d.u = addUsage(d.u, u, sign);
-        else deltas.set(key, { fn, hour, u: addUsage(ZERO_USAGE, u, sign) });
+        let d = deltas.get(key);
+        if (!d) deltas.set(key, (d = { fn, hour, u: { ...ZERO_USAGE } }));
+        const t = d.u;
+        t.requests += sign * u.requests;
+        t.errors += sign * u.errors;
+        t.throttles += sign * u.throttles;
+        t.coldStarts += sign * u.coldStarts;
+        t.billedMs += sign * u.billedMs;
+        t.gbSeconds += sign * u.gbSeconds;
+        t.cpuMs += sign * u.cpuMs;
+        t.occupancyGbSeconds += sign * u.occupancyGbSeconds;
       };
       return {
         before(id: string): Row | undefined {

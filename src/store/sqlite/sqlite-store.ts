@@ -231,7 +231,7 @@ function invocationRepo(db: Database.Database): InvocationRepo {
       const args = [
         r.id, r.functionName, r.version, r.trigger, r.triggerSource, r.startedAt, r.durationMs, r.billedMs,
         r.memoryMb, r.status, r.statusCode, r.errorCode, r.errorName, r.errorMessage, r.coldStart ? 1 : 0,
-        r.initMs, r.instanceId, r.requestBytes, r.responseBytes, r.attempt, JSON.stringify(r.logs),
+        r.initMs, r.instanceId, r.requestBytes, r.responseBytes, r.attempt, r.logs.length === 0 ? '[]' : JSON.stringify(r.logs),
         r.logsTruncated ? 1 : 0, r.cpuMs, r.peakMemoryBytes, r.occupancyMs, r.traceId, r.spanId, r.parentSpanId,
       ];
       if (insertNew.run(...args).changes > 0) {
