@@ -8,12 +8,12 @@
  * Time comes from the Clock; randomness is seeded per step (`<id>:<seq>`), so a step
  * computed again is the same step.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../../core/clock.ts';
 import { NimbusError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import type { InvokeOutcome, InvokeRequest } from '../../dispatch/dispatcher.ts';
-import type { DueTimer, ExecutionQuery, ExecutionRow, StateMachineVersion, WorkflowRepo } from '../../store/workflow-ports.ts';
+import type { DueTimer, ExecutionQuery, ExecutionRow, StateMachineVersion, TaskTokenRow, WorkflowRepo } from '../../store/workflow-ports.ts';
 import {
   apply,
   outstandingCommands,
@@ -25,6 +25,7 @@ import {
   type AslLimits,
   type Command,
   type InvokeTaskCommand,
+  type Json,
   type Snapshot,
   type StateMachine,
   type Step,
@@ -41,7 +42,15 @@ export interface EngineDeps {
   readonly fetch?: typeof fetch;
   readonly limits?: Partial<AslLimits>;
   readonly onError?: (error: unknown, what: string) => void;
+  /** Secret bytes of callback task tokens (default crypto.randomBytes). */
+  readonly randomBytes?: (n: number) => Buffer;
 }
+
+/** What the callback API reports for a `.waitForTaskToken` task (SendTaskSuccess/Failure/Heartbeat). */
+export type TaskCallback =
+  | { readonly type: 'success'; readonly output: Json }
+  | { readonly type: 'failure'; readonly error?: string; readonly cause?: string }
+  | { readonly type: 'heartbeat' };
 
 export interface StartOptions {
   /** Execution name, unique per workflow; a repeat with the same input returns the first execution. */
@@ -69,6 +78,34 @@ interface Live {
 }
 
 type StepEvent = AslEvent | { readonly type: 'Start' } | { readonly type: 'Redrive' };
+
+function tokenNotFound(): NimbusError {
+  return new NimbusError('NIMBUS_ERR_TASK_TOKEN_NOT_FOUND', 'no callback task has this task token; send the whole token the task received ($$.Task.Token)');
+}
+
+function tokenCompleted(t: TaskTokenRow): NimbusError {
+  return new NimbusError('NIMBUS_ERR_TASK_ALREADY_COMPLETED', `the task already has its result; \`nimbus wf history ${t.executionId}\` shows it`, {
+    extra: { executionId: t.executionId },
+  });
+}
+
+function tokenExpired(t: TaskTokenRow, why: string): NimbusError {
+  return new NimbusError('NIMBUS_ERR_TASK_TOKEN_EXPIRED', `the task no longer waits for this token: ${why}; \`nimbus wf history ${t.executionId}\` shows why`, {
+    extra: { executionId: t.executionId },
+  });
+}
+
+/** The interpreter's task token replaced by the platform's (which has a secret part) wherever it appears. */
+function withToken(value: Json, from: string, to: string): Json {
+  if (typeof value === 'string') return value.includes(from) ? value.split(from).join(to) : value;
+  if (Array.isArray(value)) return value.map((v) => withToken(v, from, to));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, Json> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = withToken(v, from, to);
+    return out;
+  }
+  return value;
+}
 
 function notFound(id: string): NimbusError {
   return new NimbusError('NIMBUS_ERR_EXECUTION_NOT_FOUND', `no workflow execution ${id}; \`nimbus wf ls --executions\` lists them`);
@@ -330,10 +367,17 @@ export class WorkflowEngine {
     const snap = step.snapshot;
     const timersStarted: Array<{ timerId: string; fireAt: number }> = [];
     const timersCancelled: string[] = event.type === 'TimerFired' ? [event.timerId] : [];
+    const taskTokens: Array<{ taskId: string; token: string }> = [];
     for (const c of step.commands) {
       if (c.type === 'StartTimer') timersStarted.push({ timerId: c.timerId, fireAt: c.fireAt });
       else if (c.type === 'CancelTimer') timersCancelled.push(c.timerId);
+      else if (c.type === 'InvokeTask' && c.callback && c.taskToken !== null) {
+        // The interpreter's token is derived from seeded randomness (replayable, so guessable
+        // from the execution id); the platform's adds 192 random bits and is the credential.
+        taskTokens.push({ taskId: c.taskId, token: `${c.taskToken}.${(this.deps.randomBytes ?? randomBytes)(24).toString('base64url')}` });
+      }
     }
+    const tasksCompleted = event.type === 'TaskSucceeded' || event.type === 'TaskFailed' ? [event.taskId] : [];
     return {
       event: JSON.stringify(event),
       commands: JSON.stringify(step.commands),
@@ -347,6 +391,8 @@ export class WorkflowEngine {
       redriveCount: snap.execution.redriveCount,
       timersStarted,
       timersCancelled,
+      taskTokens,
+      tasksCompleted,
       now,
     };
   }
@@ -399,17 +445,85 @@ export class WorkflowEngine {
   }
 
   private runTask(live: Live, cmd: InvokeTaskCommand): void {
-    if (cmd.callback) {
-      this.report(new Error(`task ${cmd.statePath}: .waitForTaskToken callbacks are not supported by this engine yet`), `workflow execution ${live.id}`);
-      return;
-    }
     const p = (async () => {
+      if (cmd.callback) return this.runCallbackTask(live, cmd);
       const event = await this.tasks.run(live.id, live.snapshot.execution.startTime, cmd);
       if (event) await this.deliver(live.id, event);
     })()
       .catch((error) => this.report(error, `task ${cmd.idempotencyKey}`))
       .finally(() => this.inFlight.delete(p));
     this.inFlight.add(p);
+  }
+
+  /**
+   * A `.waitForTaskToken` task: the function gets the payload with the platform's token in
+   * place of `$$.Task.Token`; its return value is not the result (the callback API brings
+   * it), but a throw fails the task. Once the function has returned, a restart does not
+   * invoke it again: the task just keeps waiting for its token.
+   */
+  private async runCallbackTask(live: Live, cmd: InvokeTaskCommand): Promise<void> {
+    const row = await this.deps.repo.taskTokenOf(live.id, cmd.taskId);
+    if (!row || cmd.taskToken === null) {
+      await this.deliver(live.id, { type: 'TaskFailed', taskId: cmd.taskId, error: 'States.Runtime', cause: 'the task token of this callback task was not recorded' });
+      return;
+    }
+    if (row.invokedAt !== null || row.completedAt !== null) return;
+    const event = await this.tasks.run(live.id, live.snapshot.execution.startTime, { ...cmd, payload: withToken(cmd.payload, cmd.taskToken, row.token) });
+    if (event === null) return;
+    if (event.type === 'TaskFailed') await this.deliver(live.id, event);
+    else await this.deps.repo.markTaskInvoked(row.token, this.deps.clock.now());
+  }
+
+  /** The platform's token of each outstanding callback task of a running execution (taskId → token). */
+  async callbackTokens(row: ExecutionRow): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const c of this.pending(row)) {
+      if (c.type !== 'InvokeTask' || !c.callback) continue;
+      const t = await this.deps.repo.taskTokenOf(row.id, c.taskId);
+      if (t) out.set(c.taskId, t.token);
+    }
+    return out;
+  }
+
+  /**
+   * SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat: finds the task by its token and
+   * feeds the event through the execution's serialized, journal-first path. Throws
+   * NIMBUS_ERR_TASK_TOKEN_NOT_FOUND, _TASK_ALREADY_COMPLETED or _TASK_TOKEN_EXPIRED.
+   */
+  async completeTask(token: string, callback: TaskCallback): Promise<{ executionId: string; taskId: string }> {
+    this.assertOpen();
+    const t = await this.deps.repo.getTaskToken(token);
+    if (!t) throw tokenNotFound();
+    if (t.completedAt !== null) throw tokenCompleted(t);
+    const live = this.live.get(t.executionId);
+    if (!live) {
+      const row = await this.deps.repo.getExecution(t.executionId);
+      throw tokenExpired(t, `execution ${t.executionId} is ${row?.status ?? 'gone'}`);
+    }
+    let refusal: NimbusError | null = null;
+    await this.enqueue(live, async () => {
+      if (this.closed) {
+        refusal = new NimbusError('NIMBUS_ERR_SHUTTING_DOWN', 'the platform is shutting down; send it again after the restart', { retryAfterSeconds: 1 });
+        return;
+      }
+      if (live.snapshot.status !== 'RUNNING' || !live.snapshot.pending[t.taskId]) {
+        const again = await this.deps.repo.getTaskToken(token);
+        refusal = again?.completedAt != null ? tokenCompleted(t) : tokenExpired(t, live.snapshot.status !== 'RUNNING' ? `execution ${t.executionId} is ${live.snapshot.status}` : 'it timed out or was cancelled');
+        return;
+      }
+      const event: AslEvent =
+        callback.type === 'success'
+          ? { type: 'TaskSucceeded', taskId: t.taskId, output: callback.output }
+          : callback.type === 'failure'
+            ? { type: 'TaskFailed', taskId: t.taskId, error: callback.error ?? '', ...(callback.cause !== undefined ? { cause: callback.cause } : {}) }
+            : { type: 'TaskHeartbeat', taskId: t.taskId };
+      const now = this.deps.clock.now();
+      const step = await apply(live.machine, live.snapshot, event, now, seededRandom(`${live.id}:${live.seq + 1}`));
+      if (step.history.length === 0 && step.commands.length === 0) return; // a heartbeat without HeartbeatSeconds
+      await this.journal(live, event, step, now);
+    });
+    if (refusal) throw refusal;
+    return { executionId: t.executionId, taskId: t.taskId };
   }
 
   private async fireTimer(t: DueTimer): Promise<void> {
