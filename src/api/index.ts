@@ -14,7 +14,7 @@ import { OPENAPI } from './openapi.ts';
 import { scaleRoutes } from './scale.ts';
 import { Router, type ApiRequest, type RouteDef } from './router.ts';
 import { triggerRoutes } from './triggers.ts';
-import { workflowRoutes } from './workflows.ts';
+import { taskCallbackRoutes, workflowRoutes } from './workflows.ts';
 import { observeRoutes } from './observe.ts';
 
 export interface ApiOptions {
@@ -41,6 +41,7 @@ export function apiRoutes(deps: ApiDeps, extra: readonly RouteDef[] = []): Route
     ...eventRoutes(deps),
     ...triggerRoutes(deps),
     ...workflowRoutes(deps),
+    ...taskCallbackRoutes(deps),
     ...observeRoutes(deps),
     ...extra,
   ];

@@ -10,6 +10,13 @@ const limitParam = { name: 'limit', in: 'query', schema: { type: 'integer', mini
 const nullableInt = { type: ['integer', 'null'] };
 const nullableString = { type: ['string', 'null'] };
 const body = (ref: string, required = true) => ({ required, content: { 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } } });
+const tokenParam = { name: 'token', in: 'path', required: true, schema: { type: 'string' }, description: 'The task token ($$.Task.Token as the task received it).' };
+const taskResponses = (ok: string) => ({
+  '200': json(ok, 'TaskCallbackResult'),
+  '404': problem('No task has this token (NIMBUS_ERR_TASK_TOKEN_NOT_FOUND).'),
+  '409': problem('The task already has its result (NIMBUS_ERR_TASK_ALREADY_COMPLETED).'),
+  '410': problem('The task timed out, was cancelled or its execution ended (NIMBUS_ERR_TASK_TOKEN_EXPIRED).'),
+});
 const notFound = problem('No such workflow (NIMBUS_ERR_WORKFLOW_NOT_FOUND) or version.');
 const noExecution = problem('No such execution (NIMBUS_ERR_EXECUTION_NOT_FOUND).');
 
@@ -67,6 +74,20 @@ export const WORKFLOW_SCHEMAS = {
       timeoutSeconds: { type: 'integer', minimum: 1, maximum: 3600, description: 'POST …/run only: how long to wait for the end (default 60); then 202.' },
     },
   },
+  TaskSuccessRequest: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { output: { description: 'The task\u2019s result (any JSON; null when absent).' } },
+  },
+  TaskFailureRequest: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      error: { type: 'string', maxLength: 256, description: 'Error name for Retry/Catch (empty: States.TaskFailed).' },
+      cause: { type: 'string', maxLength: 32768 },
+    },
+  },
+  TaskCallbackResult: { type: 'object', required: ['executionId'], properties: { executionId: { type: 'string' } } },
   ExecutionStopRequest: {
     type: 'object',
     additionalProperties: false,
@@ -93,8 +114,20 @@ export const WORKFLOW_SCHEMAS = {
       source: { type: 'string' },
       waitingFor: {
         type: 'array',
-        description: 'RUNNING executions: outstanding tasks (state path, idempotency key) and timers.',
-        items: { type: 'object', properties: { kind: { type: 'string' }, statePath: { type: 'string' }, idempotencyKey: { type: 'string' }, attempt: { type: 'integer' }, purpose: { type: 'string' }, fireAt: { type: 'integer' } } },
+        description: 'RUNNING executions: outstanding tasks (state path, idempotency key; for callback tasks, in GET /executions/{id}, the task token) and timers.',
+        items: {
+          type: 'object',
+          properties: {
+            kind: { type: 'string' },
+            statePath: { type: 'string' },
+            idempotencyKey: { type: 'string' },
+            attempt: { type: 'integer' },
+            callback: { type: 'boolean' },
+            taskToken: nullableString,
+            purpose: { type: 'string' },
+            fireAt: { type: 'integer' },
+          },
+        },
       },
     },
   },
@@ -225,6 +258,35 @@ export const WORKFLOW_PATHS = {
       parameters: [idParam],
       requestBody: body('ExecutionStopRequest', false),
       responses: { '200': json('The stopped execution.', 'Execution'), '404': noExecution, '409': problem('Not running (NIMBUS_ERR_CONFLICT).'), ...common },
+    },
+  },
+  '/api/v1/tasks/{token}/success': {
+    post: {
+      operationId: 'sendTaskSuccess',
+      summary: 'Complete a callback (.waitForTaskToken) task with its result (SendTaskSuccess). The task token is the credential: no bearer token needed.',
+      security: [],
+      parameters: [tokenParam],
+      requestBody: body('TaskSuccessRequest', false),
+      responses: taskResponses('The task succeeded; the execution continues.'),
+    },
+  },
+  '/api/v1/tasks/{token}/failure': {
+    post: {
+      operationId: 'sendTaskFailure',
+      summary: 'Fail a callback task with an error and cause, for its Retry/Catch (SendTaskFailure). The task token is the credential.',
+      security: [],
+      parameters: [tokenParam],
+      requestBody: body('TaskFailureRequest', false),
+      responses: taskResponses('The task failed; the execution continues with Retry/Catch.'),
+    },
+  },
+  '/api/v1/tasks/{token}/heartbeat': {
+    post: {
+      operationId: 'sendTaskHeartbeat',
+      summary: 'Report that a callback task is still working: restarts its HeartbeatSeconds clock (SendTaskHeartbeat). The task token is the credential.',
+      security: [],
+      parameters: [tokenParam],
+      responses: taskResponses('Recorded.'),
     },
   },
   '/api/v1/executions/{id}/redrive': {

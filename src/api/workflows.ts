@@ -21,8 +21,8 @@ function engineOf(deps: ApiDeps): WorkflowEngine {
 
 const parse = (text: string | null): unknown => (text === null ? null : JSON.parse(text));
 
-/** How the API shows an execution. */
-export function executionView(row: ExecutionRow, engine?: WorkflowEngine): Record<string, unknown> {
+/** How the API shows an execution; `tokens` (taskId → task token) adds callback tasks' tokens to `waitingFor`. */
+export function executionView(row: ExecutionRow, engine?: WorkflowEngine, tokens?: ReadonlyMap<string, string>): Record<string, unknown> {
   const view: Record<string, unknown> = {
     executionId: row.id,
     name: row.name,
@@ -43,7 +43,13 @@ export function executionView(row: ExecutionRow, engine?: WorkflowEngine): Recor
   if (engine && row.status === 'RUNNING') {
     view.waitingFor = engine.pending(row).map((c) =>
       c.type === 'InvokeTask'
-        ? { kind: 'task', statePath: c.statePath, idempotencyKey: c.idempotencyKey, attempt: c.attempt }
+        ? {
+            kind: 'task',
+            statePath: c.statePath,
+            idempotencyKey: c.idempotencyKey,
+            attempt: c.attempt,
+            ...(c.callback ? { callback: true, taskToken: tokens?.get(c.taskId) ?? null } : {}),
+          }
         : c.type === 'StartTimer'
           ? { kind: 'timer', purpose: c.purpose, fireAt: c.fireAt }
           : { kind: c.type },
@@ -163,7 +169,8 @@ export function workflowRoutes(deps: ApiDeps): RouteDef[] {
       operationId: 'getExecution',
       handler: async (req) => {
         const engine = engineOf(deps);
-        return { status: 200, body: executionView(await engine.describe(req.params.id), engine) };
+        const row = await engine.describe(req.params.id);
+        return { status: 200, body: executionView(row, engine, await engine.callbackTokens(row)) };
       },
     },
     {
@@ -196,6 +203,49 @@ export function workflowRoutes(deps: ApiDeps): RouteDef[] {
       handler: async (req) => {
         const engine = engineOf(deps);
         return { status: 200, body: executionView(await engine.redrive(req.params.id), engine) };
+      },
+    },
+  ];
+}
+
+/**
+ * The callback API of `.waitForTaskToken` tasks (Step Functions' SendTaskSuccess, SendTaskFailure,
+ * SendTaskHeartbeat). Public routes: the task token in the path is the credential — 192 random
+ * bits issued to this one task, good only for completing it — so a function can call back with
+ * its ordinary fetch and no platform token. An Authorization header is not needed and not checked.
+ */
+export function taskCallbackRoutes(deps: ApiDeps): RouteDef[] {
+  return [
+    {
+      method: 'POST',
+      path: '/api/v1/tasks/{token}/success',
+      operationId: 'sendTaskSuccess',
+      public: true,
+      handler: async (req) => {
+        const b = assertValid<{ output?: unknown }>('TaskSuccessRequest', await body(req));
+        const r = await engineOf(deps).completeTask(req.params.token, { type: 'success', output: (b.output ?? null) as never });
+        return { status: 200, body: { executionId: r.executionId } };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/v1/tasks/{token}/failure',
+      operationId: 'sendTaskFailure',
+      public: true,
+      handler: async (req) => {
+        const b = assertValid<{ error?: string; cause?: string }>('TaskFailureRequest', await body(req));
+        const r = await engineOf(deps).completeTask(req.params.token, { type: 'failure', error: b.error, cause: b.cause });
+        return { status: 200, body: { executionId: r.executionId } };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/v1/tasks/{token}/heartbeat',
+      operationId: 'sendTaskHeartbeat',
+      public: true,
+      handler: async (req) => {
+        const r = await engineOf(deps).completeTask(req.params.token, { type: 'heartbeat' });
+        return { status: 200, body: { executionId: r.executionId } };
       },
     },
   ];
