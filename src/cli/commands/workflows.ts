@@ -1,17 +1,19 @@
 /**
  * `nimbus wf deploy|start|ls|describe|history|stop|redrive`: workflows (ASL state machines)
- * and their executions. Reads take --json.
+ * and their executions; `wf task-success|task-failure|task-heartbeat` (wf-tasks.ts). Reads take --json.
  */
 import { readFileSync } from 'node:fs';
 import { flag, has, onlyFlags, UsageError, type ParsedArgs } from '../args.ts';
 import { ApiError, call, type ClientOptions } from '../client.ts';
 import { print, printJson, table, time } from '../format.ts';
+import { TASK_USAGE, wfTask } from './wf-tasks.ts';
 
 const USAGE = `usage: nimbus wf deploy <name> <definition.json|.yaml>
        nimbus wf start <name> [--input JSON|@file] [--name N] [--version V] [--wait]
        nimbus wf ls [workflow] [--executions] [--status RUNNING|SUCCEEDED|FAILED|TIMED_OUT|ABORTED] [--limit N]
        nimbus wf describe <execution-id|workflow> | wf history <execution-id>
-       nimbus wf stop <execution-id> [--error E] [--cause C] | wf redrive <execution-id>`;
+       nimbus wf stop <execution-id> [--error E] [--cause C] | wf redrive <execution-id>
+${TASK_USAGE}`;
 
 interface ExecutionView {
   executionId: string;
@@ -28,7 +30,7 @@ interface ExecutionView {
   transitions: number;
   historyEvents: number;
   redriveCount: number;
-  waitingFor?: Array<{ kind: string; statePath?: string; idempotencyKey?: string; purpose?: string; fireAt?: number }>;
+  waitingFor?: Array<{ kind: string; statePath?: string; idempotencyKey?: string; taskToken?: string | null; purpose?: string; fireAt?: number }>;
 }
 
 const enc = encodeURIComponent;
@@ -54,7 +56,11 @@ function describeExecution(e: ExecutionView): string {
   if (e.status === 'SUCCEEDED') lines.push(`  output       ${JSON.stringify(e.output)}`);
   if (e.error !== null || e.cause !== null) lines.push(`  error        ${e.error ?? ''}${e.cause ? ` — ${e.cause}` : ''}`);
   for (const w of e.waitingFor ?? []) {
-    lines.push(w.kind === 'task' ? `  waiting for  task ${w.statePath} (key ${w.idempotencyKey})` : `  waiting for  ${w.purpose ?? w.kind} timer at ${w.fireAt ? time(w.fireAt) : '?'}`);
+    lines.push(
+      w.kind === 'task'
+        ? `  waiting for  task ${w.statePath} (key ${w.idempotencyKey})${w.taskToken ? `\n               task token ${w.taskToken}` : ''}`
+        : `  waiting for  ${w.purpose ?? w.kind} timer at ${w.fireAt ? time(w.fireAt) : '?'}`,
+    );
   }
   return lines.join('\n');
 }
@@ -187,6 +193,10 @@ export async function wf(client: ClientOptions, args: ParsedArgs): Promise<numbe
       print(`${e.executionId}  ${e.status} (redrive ${e.redriveCount})`);
       return 0;
     }
+    case 'task-success':
+    case 'task-failure':
+    case 'task-heartbeat':
+      return wfTask(client, sub, args);
     default:
       throw new UsageError(USAGE);
   }
