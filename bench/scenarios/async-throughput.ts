@@ -23,7 +23,14 @@ const BODY = JSON.stringify({ order: 42, items: [1, 2, 3] });
  * records the drain time and the end-to-end rate (accepted / time from first submit to
  * last completion).
  */
-function drainHook(s: Settings, rec: Recorder, target: string, completed: () => Promise<number>, pending: () => Promise<number>) {
+function drainHook(
+  s: Settings,
+  rec: Recorder,
+  target: string,
+  completed: () => Promise<number>,
+  pending: () => Promise<number>,
+  onDrained?: () => Promise<void>,
+) {
   let base = 0;
   return {
     // Start each round with an empty backlog (the warm-up's or the previous round's).
@@ -51,6 +58,7 @@ function drainHook(s: Settings, rec: Recorder, target: string, completed: () => 
       rec.round('drain-after', target, end - loadEnd);
       rec.round('end-to-end', target, r.ok / ((end - startedAt) / 1000));
       s.log(`    drained ${r.ok} in ${(end - loadEnd).toFixed(0)} ms after the last submit`);
+      await onDrained?.();
     },
   };
 }
@@ -62,10 +70,13 @@ export const asyncThroughput: Scenario = {
     `Asynchronous invocations of the step handler (a ${BODY.length}-byte JSON event) submitted by autocannon with ` +
     `${CONNECTIONS} connections: accepted per second (202 answers) and submit latency; then, with submits stopped, the time ` +
     'until every accepted invocation has run, and the end-to-end rate (accepted ÷ time from the first submit to the last ' +
-    'completion). raw node keeps the queue in memory (nothing survives a crash); Nimbus persists every submit first.',
+    'completion), and for Nimbus the enqueue-to-start delay of each invocation (queue item enqueuedAt to its first ' +
+    "attempt's record startedAt, ms resolution). raw node keeps the queue in memory (nothing survives a crash); Nimbus " +
+    'persists every submit first.',
   async run(s, rec) {
     rec.metric({ id: 'end-to-end', label: 'Invocations run per second, end to end', unit: 'inv/s', better: 'higher', kind: 'rate' });
     rec.metric({ id: 'drain-after', label: 'Backlog drain after the last submit', unit: 'ms', better: 'lower', kind: 'time' });
+    rec.metric({ id: 'enqueue-to-start', label: 'Enqueue to start, per invocation (newest 1,000 of each round)', unit: 'ms', better: 'lower', kind: 'latency' });
     const started: Array<HttpTarget | null> = [];
     const targets: LoadTarget[] = [];
     try {
@@ -96,7 +107,9 @@ export const asyncThroughput: Scenario = {
             baseUrl: nb.baseUrl,
             requests: [{ path: api.submitPath('step'), method: 'POST', body: BODY, headers: api.headers }],
             memory: () => nb.memory(),
-            ...drainHook(s, rec, NIMBUS.id, () => api.completed('step'), () => api.pending('step')),
+            ...drainHook(s, rec, NIMBUS.id, () => api.completed('step'), () => api.pending('step'), async () => {
+              for (const ms of await api.startDelays('step', 1000)) rec.sample('enqueue-to-start', NIMBUS.id, ms);
+            }),
           });
         }
       }

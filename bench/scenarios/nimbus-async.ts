@@ -15,6 +15,11 @@ export interface NimbusAsyncApi {
   completed(fn: string): Promise<number>;
   /** How many are queued or running. */
   pending(fn: string): Promise<number>;
+  /**
+   * Enqueue-to-start delays (ms) of the newest finished async invocations of `fn`: the
+   * queue item's enqueuedAt against its first attempt's record startedAt (same id).
+   */
+  startDelays(fn: string, limit: number): Promise<number[]>;
 }
 
 const SUBMIT = '/api/v1/functions/{name}/invoke';
@@ -43,6 +48,20 @@ export async function nimbusAsync(n: NimbusTarget): Promise<NimbusAsyncApi> {
     pending: async (fn) => {
       const c = await counts(fn);
       return (c.queued ?? 0) + (c.running ?? 0);
+    },
+    startDelays: async (fn, limit) => {
+      const q = `function=${encodeURIComponent(fn)}&limit=${limit}`;
+      const items = (JSON.parse((await n.api('GET', `${STATUS}?${q}`)).body) as { items: Array<{ id: string; enqueuedAt: number }> }).items;
+      const records = (JSON.parse((await n.api('GET', `/api/v1/invocations?${q}`)).body) as {
+        items: Array<{ id: string; startedAt: number; attempt: number; trigger: string }>;
+      }).items;
+      const startedAt = new Map(records.filter((r) => r.trigger === 'async' && r.attempt === 1).map((r) => [r.id, r.startedAt]));
+      const delays: number[] = [];
+      for (const item of items) {
+        const at = startedAt.get(item.id);
+        if (at !== undefined) delays.push(Math.max(0, at - item.enqueuedAt));
+      }
+      return delays;
     },
   };
   // One real submit, to fail early (and clearly) if async is not wired in this build.
