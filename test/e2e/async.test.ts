@@ -16,16 +16,11 @@ type Doc = {
 
 const ECHO = `export async function handler(event, context) { return { event, attempt: context.attempt, id: context.invocationId }; }`;
 const FLAKY = `export async function handler(event, context) { if (context.env.FAIL === '1') throw new Error('flaky says no'); return { ok: true }; }`;
-// Publishes a CloudEvent from inside the function: its env carries the events URL and a publish-only token.
+// Publishes a CloudEvent from inside the function through its env binding (sugar over a fetch
+// to env.NIMBUS_EVENTS_URL with the publish-only env.NIMBUS_EVENTS_TOKEN).
 const CHAIN = `
 export async function handler(event, context) {
-  const res = await fetch(context.env.NIMBUS_EVENTS_URL + '/orders', {
-    method: 'POST',
-    headers: { authorization: 'Bearer ' + context.env.NIMBUS_EVENTS_TOKEN, 'content-type': 'application/cloudevents+json' },
-    body: JSON.stringify({ specversion: '1.0', id: context.invocationId, source: '/chain', type: 'com.shop.chained', data: { from: event } }),
-  });
-  if (res.status !== 202) throw new Error('publish failed: ' + res.status + ' ' + (await res.text()));
-  return await res.json();
+  return context.env.EVENTS.publish('orders', { id: context.invocationId, source: '/chain', type: 'com.shop.chained', data: { from: event } });
 }`;
 
 describe('async invocation, triggers and events (real server)', () => {

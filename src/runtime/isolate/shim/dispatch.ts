@@ -23,14 +23,14 @@ interface ModuleShape {
 
 let fetchTarget: { fetch: Fn } | null = null;
 let handlerFn: Fn | null = null;
-let env: Readonly<Record<string, string>> = Object.freeze({});
+let env: Readonly<Record<string, unknown>> = Object.freeze({});
 
 /** IN_SETUP: after the module ran. Returns [hasFetch, hasHandler] or a reason. */
 export function setup(envIn: Record<string, string>, maxBody: number): [boolean, boolean] | string {
   setMaxBody(maxBody);
   const copy: Record<string, string> = {};
   for (const k of Object.keys(envIn ?? {})) copy[k] = String(envIn[k]);
-  env = Object.freeze(copy);
+  env = Object.freeze(withBindings(copy));
   const mod = (globalThis as unknown as { __nimbus_module?: ModuleShape }).__nimbus_module;
   if (mod === undefined || mod === null || (typeof mod !== 'object' && typeof mod !== 'function')) {
     return 'the bundle did not define __nimbus_module: deploy code bundled by Nimbus (an IIFE with globalName __nimbus_module)';
@@ -41,6 +41,40 @@ export function setup(envIn: Record<string, string>, maxBody: number): [boolean,
   if (typeof mod.handler === 'function') handlerFn = mod.handler;
   enter(NO_INVOCATION);
   return [fetchTarget !== null, handlerFn !== null];
+}
+
+interface EventInit {
+  type: string;
+  source: string;
+  id?: string;
+  subject?: string;
+  data?: unknown;
+  [attribute: string]: unknown;
+}
+
+/**
+ * `env.EVENTS.publish(topic, event)`: publishes a CloudEvent to a topic, the way functions
+ * chain. It is sugar over the outbound fetch to NIMBUS_EVENTS_URL with the function's
+ * publish-only NIMBUS_EVENTS_TOKEN (both in env); it resolves with the platform's 202 answer.
+ */
+function withBindings(vars: Record<string, string>): Record<string, unknown> {
+  const url = vars.NIMBUS_EVENTS_URL;
+  const token = vars.NIMBUS_EVENTS_TOKEN;
+  if (!url || !token) return vars;
+  const publish = async (topic: string, event: EventInit): Promise<unknown> => {
+    if (typeof topic !== 'string' || topic === '') throw new TypeError('EVENTS.publish(topic, event): topic must be a non-empty string');
+    if (event === null || typeof event !== 'object') throw new TypeError('EVENTS.publish(topic, event): event must be an object with type and source');
+    const cloudEvent = { specversion: '1.0', id: event.id ?? crypto.randomUUID(), ...event };
+    const res = await fetch(`${url}/${encodeURIComponent(topic)}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/cloudevents+json' },
+      body: JSON.stringify(cloudEvent),
+    });
+    const text = await res.text();
+    if (res.status !== 202) throw new Error(`EVENTS.publish(${JSON.stringify(topic)}): the platform answered ${res.status}: ${text.slice(0, 300)}`);
+    return text === '' ? null : JSON.parse(text);
+  };
+  return { ...vars, EVENTS: Object.freeze({ publish }) };
 }
 
 function newInvocation(seq: number, id: string, remainingMs: number): Invocation {
