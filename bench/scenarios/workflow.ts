@@ -123,6 +123,8 @@ export const workflow: Scenario = {
       const checked = await sameOutputs(s, rec, loadTargets, unwrap);
       await interleavedLoad(s, rec, checked, { connections: CONNECTIONS });
       rec.derive('pass-throughput', { id: 'pass-transitions', label: `State transitions per second (${PASS_STATES} Pass states)`, unit: 'transitions/s', better: 'higher', kind: 'rate' }, (v) => v * PASS_STATES);
+      rec.derive('pass-latency', { id: 'pass-per-transition', label: `Latency per transition (${PASS_STATES} Pass states: execution p50 ÷ states)`, unit: 'ms', better: 'lower', kind: 'time' }, (v) => v / PASS_STATES);
+      rec.derive('task-latency', { id: 'task-per-transition', label: `Latency per transition (${TASK_STATES} Task states: execution p50 ÷ states)`, unit: 'ms', better: 'lower', kind: 'time' }, (v) => v / TASK_STATES);
       rec.derive('task-throughput', { id: 'task-transitions', label: `State transitions per second (${TASK_STATES} Task states)`, unit: 'transitions/s', better: 'higher', kind: 'rate' }, (v) => v * TASK_STATES);
       return {
         targets: [...new Map(checked.map((t) => [t.info.id, t.info])).values()],
