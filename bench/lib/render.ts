@@ -116,7 +116,8 @@ function headline(r: ScenarioResult | undefined): string[] {
   const subject = m.values[SUBJECT] ? SUBJECT : (Object.keys(m.values).find((k) => k.startsWith(SUBJECT)) ?? SUBJECT);
   const peers = orderedTargets(r, m)
     .filter((t) => t !== subject)
-    .map((t) => `${label(r, t)} ${fmt(m.values[t].median)}`)
+    // Each peer also says what Nimbus is as a ratio of it (e.g. of workerd, not only of the baseline).
+    .map((t) => `${label(r, t)} ${fmt(m.values[t].median)}${m.values[subject] && t !== r.baseline ? ` (Nimbus ${ratio(m, subject, t)})` : ''}`)
     .join(' · ');
   const nimbus = m.values[subject] ? fmt(m.values[subject].median) : 'not measured yet';
   const ratioCell = m.values[subject] && m.values[r.baseline] ? `${ratio(m, subject, r.baseline)} of ${label(r, r.baseline)}` : '—';
