@@ -78,6 +78,8 @@ export const burstFromZero: Scenario = {
     rec.metric({ id: 'makespan', label: 'Time to answer the whole burst', unit: 'ms', better: 'lower', kind: 'time' });
     rec.metric({ id: 'failed', label: 'Failed requests per burst', unit: 'requests', better: 'lower', kind: 'count' });
     rec.metric({ id: 'instances', label: 'Nimbus instances at the end of the burst', unit: 'instances', better: 'lower', kind: 'count' });
+    rec.metric({ id: 'instances-started', label: 'Nimbus instances started by the burst (distinct instances in its records)', unit: 'instances', better: 'lower', kind: 'count' });
+    rec.metric({ id: 'cold-starts', label: 'Nimbus requests that waited for a cold start (records with coldStart)', unit: 'requests', better: 'lower', kind: 'count' });
     const completions: Record<string, Array<[number, number]>> = {};
     const failureKinds: FailureKinds = {};
     const instances: Record<string, Array<[number, number]>> = {};
@@ -104,6 +106,11 @@ export const burstFromZero: Scenario = {
           const pts = await sampler;
           record(rec, NIMBUS.id, o, failureKinds);
           rec.round('instances', NIMBUS.id, pts[pts.length - 1][1]);
+          // The burst's own records: how many instances served it and how many requests paid a cold start.
+          const answer = await nimbus.api('GET', `/api/v1/invocations?function=${encodeURIComponent(name)}&limit=1000`);
+          const records = (JSON.parse(answer.body) as { items: Array<{ coldStart: boolean; instanceId: string | null }> }).items;
+          rec.round('instances-started', NIMBUS.id, new Set(records.map((r) => r.instanceId).filter(Boolean)).size);
+          rec.round('cold-starts', NIMBUS.id, records.filter((r) => r.coldStart).length);
           completions[NIMBUS.id] = completionSteps(o.okMs);
           instances[NIMBUS.id] = pts;
           ran.add(NIMBUS.id);
