@@ -6,6 +6,7 @@
  */
 import type ivm from 'isolated-vm';
 import type { Clock, TimerHandle } from '../../core/clock.ts';
+import type { Deadline, Deadlines } from '../../core/deadlines.ts';
 import { NimbusError } from '../../core/errors.ts';
 import type { LogLevel, ModuleExports } from '../../core/types.ts';
 import type {
@@ -46,6 +47,8 @@ import { bodyBytes, exactArrayBuffer, joinHeaders, splitHeaders } from './wire.t
 export interface InstanceContext {
   readonly clock: Clock;
   readonly watchdog: Watchdog;
+  /** Invocation deadlines, shared by every instance of the runtime (one timer for all). */
+  readonly deadlines: Deadlines;
   readonly maxPayloadBytes: number;
   readonly maxTimers: number;
   readonly initTimeoutMs: number;
@@ -65,7 +68,7 @@ interface Pending {
   readonly meta: InvocationMeta;
   readonly resolve: (r: InstanceResult) => void;
   readonly reject: (e: NimbusError) => void;
-  readonly deadline: TimerHandle;
+  readonly deadline: Deadline;
   phase: 'running' | 'background';
   cpuMs: number;
   endBackground: (() => void) | null;
@@ -227,8 +230,8 @@ export class IsolateInstance implements Instance, Watched {
         meta,
         resolve,
         reject,
-        // ref'd: an invocation in flight keeps the process alive until it ends or times out
-        deadline: this.#cx.clock.setTimer(Math.min(remaining, MAX_TIMER_MS), () => this.#onDeadline(seq), true),
+        // an invocation in flight keeps the process alive until it ends or times out
+        deadline: this.#cx.deadlines.at(meta.deadline, () => this.#onDeadline(seq)),
         phase: 'running',
         cpuMs: 0,
         endBackground: null,
