@@ -16,6 +16,7 @@ import { discard, prepare } from './prepare.ts';
 import { shimCode } from './shim-source.ts';
 import { SparePool } from './spares.ts';
 import { Watchdog } from './watchdog.ts';
+import { Deadlines } from '../../core/deadlines.ts';
 
 export interface IsolateRuntimeOptions {
   readonly clock: Clock;
@@ -90,9 +91,11 @@ export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & 
   const onError = options.onError ?? ((message: string, error?: unknown) => console.error(`[nimbus isolate] ${message}`, error ?? ''));
   const live = new Set<IsolateInstance>();
   const watchdog = new Watchdog(clock, options.cpuSampleMs ?? DEFAULTS.cpuSampleMs);
+  const deadlines = new Deadlines(clock, (error) => onError('an invocation deadline handler threw', error));
   const cx: InstanceContext = {
     clock,
     watchdog,
+    deadlines,
     maxPayloadBytes: options.maxPayloadBytes ?? DEFAULTS.maxPayloadBytes,
     maxTimers: options.maxTimers ?? DEFAULTS.maxTimers,
     initTimeoutMs: options.initTimeoutMs ?? DEFAULTS.initTimeoutMs,
@@ -112,10 +115,11 @@ export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & 
   shimCode().catch((error: unknown) => onError('could not bundle the isolate shim', error));
   let closed = false;
 
-  async function start(spec: InstanceSpec): Promise<IsolateInstance> {
+  /** `useSpare: false` leaves the spares to the requests that wait for a cold start. */
+  async function start(spec: InstanceSpec, useSpare = true): Promise<IsolateInstance> {
     if (closed) throw new NimbusError('NIMBUS_ERR_SHUTTING_DOWN', 'the isolate runtime is closed');
     const startedAt = clock.monotonic();
-    let prepared = spares.take(spec.config.memoryMb);
+    let prepared = useSpare ? spares.take(spec.config.memoryMb) : undefined;
     if (prepared === undefined) {
       try {
         prepared = await prepare(spec.config.memoryMb);
@@ -142,6 +146,8 @@ export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & 
     kind: 'isolate',
     start: (spec) => start(spec) as Promise<Instance>,
     async inspect(code: string, config: FunctionConfig): Promise<ModuleExports> {
+      // A deploy's check builds its own isolate: taking a spare would leave the first
+      // request after the deploy (the one a user waits for) to build one instead.
       const instance = await start({
         instanceId: 'inspect',
         functionName: 'inspect',
@@ -150,7 +156,7 @@ export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & 
         config,
         onLog: () => undefined,
         fetch: () => Promise.reject(new NimbusError('NIMBUS_ERR_UPSTREAM', 'no outbound requests while inspecting')),
-      });
+      }, false);
       const exports = instance.exports;
       instance.dispose();
       return exports;
@@ -160,6 +166,7 @@ export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & 
       watchdog.close();
       const instances = [...live];
       for (const instance of instances) instance.dispose();
+      deadlines.close();
       // wait (boundedly) until isolated-vm has settled what was pending on those isolates
       let bound: TimerHandle | undefined;
       await Promise.race([

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { FakeClock, systemClock } from '../../core/clock.ts';
 import { bundlePath } from '../../deploy/bundle.ts';
 import {
+  baseConfig,
   bundle,
   eventCall,
   fetchResponse,
@@ -403,6 +404,8 @@ describe('isolate runtime', () => {
       try {
         while (rt.sparesReady(48) < 1) await new Promise((r) => setTimeout(r, 5));
         const code = await bundle(`setTimeout(() => console.log('top-level timer'), 0);\nexport const handler = async () => 'warm';`);
+        assert.deepEqual(await rt.inspect(code, { ...baseConfig, memoryMb: 48 }), { fetch: false, handler: true });
+        assert.equal(rt.sparesReady(48), 1, "a deploy's check leaves the spare to the first request");
         const h = await startWith(rt, code, { memoryMb: 48 });
         assert.equal(rt.sparesReady(48), 0, 'the start took the spare');
         while (rt.sparesReady(48) < 1) await new Promise((r) => setTimeout(r, 5));
