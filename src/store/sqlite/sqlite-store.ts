@@ -10,8 +10,10 @@ import { NimbusError } from '../../core/errors.ts';
 import type { FunctionInfo, FunctionVersion, InvocationRecord } from '../../core/types.ts';
 import type { DeployInput, DeployOutcome, FunctionRepo, InvocationQuery, InvocationRepo, ScaleOverride, Store } from '../ports.ts';
 import { MIGRATIONS } from './migrations.ts';
-import { alertRepo, usageRepo, usageWriter } from './observe-store.ts';
+import { alertRepo, usageRepo } from './observe-store.ts';
 import { queueRepo } from './queue-store.ts';
+import { recordRow, recordWriter } from './record-rows.ts';
+import { RecordWriterThread } from './record-writer-thread.ts';
 import { asyncPolicyRepo, topicRepo, triggerRepo } from './trigger-store.ts';
 import { workflowRepo } from './workflow-store.ts';
 
@@ -32,9 +34,11 @@ export function openSqliteStore(path: string): Store {
       cause: error,
     });
   }
+  // A file can be shared with a writer thread; an in-memory database cannot.
+  const thread = path === ':memory:' ? null : new RecordWriterThread(path);
   return {
     functions: functionRepo(db),
-    invocations: invocationRepo(db),
+    invocations: invocationRepo(db, thread),
     queue: queueRepo(db),
     triggers: triggerRepo(db),
     topics: topicRepo(db),
@@ -43,6 +47,7 @@ export function openSqliteStore(path: string): Store {
     usage: usageRepo(db),
     alerts: alertRepo(db),
     async close() {
+      await thread?.close();
       if (db.open) db.close();
     },
   };
@@ -206,44 +211,9 @@ function toRecord(row: Row): InvocationRecord {
   };
 }
 
-function invocationRepo(db: Database.Database): InvocationRepo {
-  // Async attempts share one id: a later attempt (or a later run of the same attempt, after a
-  // throttle) replaces the record, so it shows how the invocation ended; a plain repeat is ignored.
-  const insert = db.prepare(`INSERT INTO invocations (
-    id, function_name, version, trigger, trigger_source, started_at, duration_ms, billed_ms, memory_mb, status,
-    status_code, error_code, error_name, error_message, cold_start, init_ms, instance_id, request_bytes,
-    response_bytes, attempt, logs, logs_truncated, cpu_ms, peak_memory_bytes, occupancy_ms, trace_id, span_id, parent_span_id
-  ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-  ON CONFLICT(id) DO UPDATE SET function_name = excluded.function_name, version = excluded.version, trigger = excluded.trigger, trigger_source = excluded.trigger_source, started_at = excluded.started_at, duration_ms = excluded.duration_ms, billed_ms = excluded.billed_ms, memory_mb = excluded.memory_mb, status = excluded.status, status_code = excluded.status_code, error_code = excluded.error_code, error_name = excluded.error_name, error_message = excluded.error_message, cold_start = excluded.cold_start, init_ms = excluded.init_ms, instance_id = excluded.instance_id, request_bytes = excluded.request_bytes, response_bytes = excluded.response_bytes, attempt = excluded.attempt, logs = excluded.logs, logs_truncated = excluded.logs_truncated, cpu_ms = excluded.cpu_ms, peak_memory_bytes = excluded.peak_memory_bytes, occupancy_ms = excluded.occupancy_ms, trace_id = excluded.trace_id, span_id = excluded.span_id, parent_span_id = excluded.parent_span_id
-  WHERE excluded.attempt > invocations.attempt
-     OR (excluded.attempt = invocations.attempt AND excluded.started_at > invocations.started_at)`);
-  // The common case (a new id) is one statement: insert, nothing to take out of usage.
-  const insertNew = db.prepare(`INSERT INTO invocations (
-    id, function_name, version, trigger, trigger_source, started_at, duration_ms, billed_ms, memory_mb, status,
-    status_code, error_code, error_name, error_message, cold_start, init_ms, instance_id, request_bytes,
-    response_bytes, attempt, logs, logs_truncated, cpu_ms, peak_memory_bytes, occupancy_ms, trace_id, span_id, parent_span_id
-  ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`);
+function invocationRepo(db: Database.Database, thread: RecordWriterThread | null): InvocationRepo {
+  const write = recordWriter(db);
   const getOne = db.prepare('SELECT * FROM invocations WHERE id = ?');
-  const usage = usageWriter(db);
-  const insertAll = db.transaction((records: readonly InvocationRecord[]) => {
-    const batch = usage.batch();
-    for (const r of records) {
-      const args = [
-        r.id, r.functionName, r.version, r.trigger, r.triggerSource, r.startedAt, r.durationMs, r.billedMs,
-        r.memoryMb, r.status, r.statusCode, r.errorCode, r.errorName, r.errorMessage, r.coldStart ? 1 : 0,
-        r.initMs, r.instanceId, r.requestBytes, r.responseBytes, r.attempt, r.logs.length === 0 ? '[]' : JSON.stringify(r.logs),
-        r.logsTruncated ? 1 : 0, r.cpuMs, r.peakMemoryBytes, r.occupancyMs, r.traceId, r.spanId, r.parentSpanId,
-      ];
-      if (insertNew.run(...args).changes > 0) {
-        batch.changed(undefined, r);
-        continue;
-      }
-      // The id exists: a later attempt replaces it (usage moves by the difference), a repeat is ignored.
-      const previous = batch.before(r.id);
-      if (insert.run(...args).changes > 0) batch.changed(previous, r);
-    }
-    batch.apply();
-  });
   const pruneOld = db.prepare('DELETE FROM invocations WHERE started_at < ?');
   const pruneExcess = db.prepare(
     'DELETE FROM invocations WHERE id IN (SELECT id FROM invocations ORDER BY id DESC LIMIT -1 OFFSET ?)',
@@ -252,7 +222,19 @@ function invocationRepo(db: Database.Database): InvocationRepo {
 
   return {
     async insertMany(records) {
-      if (records.length > 0) insertAll(records);
+      if (records.length === 0) return;
+      const rows = records.map(recordRow);
+      if (thread !== null && thread.broken === null) {
+        try {
+          await thread.write(rows);
+          return;
+        } catch (error) {
+          // A write the thread refused is reported; one it never finished (it died) is
+          // written here: a row it did commit is recognised by id and not counted twice.
+          if (thread.broken === null) throw error;
+        }
+      }
+      write(rows);
     },
     async get(id) {
       const row = getOne.get(id) as Row | undefined;

@@ -1,0 +1,78 @@
+/**
+ * Invocation records as SQLite rows, and the one transaction that writes a batch of them
+ * with the usage they add. Shared by the store's own connection and the record writer
+ * thread (record-writer-thread.ts), so both write exactly the same way.
+ */
+import type Database from 'better-sqlite3';
+import type { InvocationRecord } from '../../core/types.ts';
+import type { UsageSource } from '../../core/usage.ts';
+import { usageWriter } from './observe-store.ts';
+
+/** One record's column values, in COLUMNS order: plain values, cheap to post to a thread. */
+export type RecordRow = readonly unknown[];
+
+const COLUMNS = [
+  'id', 'function_name', 'version', 'trigger', 'trigger_source', 'started_at', 'duration_ms', 'billed_ms', 'memory_mb', 'status',
+  'status_code', 'error_code', 'error_name', 'error_message', 'cold_start', 'init_ms', 'instance_id', 'request_bytes',
+  'response_bytes', 'attempt', 'logs', 'logs_truncated', 'cpu_ms', 'peak_memory_bytes', 'occupancy_ms', 'trace_id', 'span_id', 'parent_span_id',
+] as const;
+
+const at = (name: (typeof COLUMNS)[number]) => COLUMNS.indexOf(name);
+const ID = at('id');
+const FUNCTION = at('function_name');
+const STARTED = at('started_at');
+const BILLED = at('billed_ms');
+const MEMORY = at('memory_mb');
+const STATUS = at('status');
+const COLD = at('cold_start');
+const CPU = at('cpu_ms');
+const OCCUPANCY = at('occupancy_ms');
+
+export function recordRow(r: InvocationRecord): RecordRow {
+  return [
+    r.id, r.functionName, r.version, r.trigger, r.triggerSource, r.startedAt, r.durationMs, r.billedMs,
+    r.memoryMb, r.status, r.statusCode, r.errorCode, r.errorName, r.errorMessage, r.coldStart ? 1 : 0,
+    r.initMs, r.instanceId, r.requestBytes, r.responseBytes, r.attempt, r.logs.length === 0 ? '[]' : JSON.stringify(r.logs),
+    r.logsTruncated ? 1 : 0, r.cpuMs, r.peakMemoryBytes, r.occupancyMs, r.traceId, r.spanId, r.parentSpanId,
+  ];
+}
+
+function usageSource(row: RecordRow): UsageSource & { functionName: string; startedAt: number } {
+  return {
+    functionName: row[FUNCTION] as string,
+    startedAt: row[STARTED] as number,
+    status: row[STATUS] as UsageSource['status'],
+    coldStart: row[COLD] === 1,
+    billedMs: row[BILLED] as number,
+    memoryMb: row[MEMORY] as number,
+    cpuMs: row[CPU] as number,
+    occupancyMs: row[OCCUPANCY] as number,
+  };
+}
+
+/** Prepares the statements once; the returned function writes one batch in one transaction. */
+export function recordWriter(db: Database.Database): (rows: readonly RecordRow[]) => void {
+  const names = COLUMNS.join(', ');
+  const params = COLUMNS.map(() => '?').join(', ');
+  // The common case (a new id) is one statement: insert, nothing to take out of usage.
+  const insertNew = db.prepare(`INSERT INTO invocations (${names}) VALUES (${params}) ON CONFLICT(id) DO NOTHING`);
+  // Async attempts share one id: a later attempt (or a later run of the same attempt, after a
+  // throttle) replaces the record, so it shows how the invocation ended; a plain repeat is ignored.
+  const replace = db.prepare(`INSERT INTO invocations (${names}) VALUES (${params})
+    ON CONFLICT(id) DO UPDATE SET ${COLUMNS.filter((c) => c !== 'id').map((c) => `${c} = excluded.${c}`).join(', ')}
+    WHERE excluded.attempt > invocations.attempt
+       OR (excluded.attempt = invocations.attempt AND excluded.started_at > invocations.started_at)`);
+  const usage = usageWriter(db);
+  return db.transaction((rows: readonly RecordRow[]) => {
+    const batch = usage.batch();
+    for (const row of rows) {
+      if (insertNew.run(...row).changes > 0) {
+        batch.changed(undefined, usageSource(row));
+        continue;
+      }
+      const previous = batch.before(row[ID] as string);
+      if (replace.run(...row).changes > 0) batch.changed(previous, usageSource(row));
+    }
+    batch.apply();
+  });
+}

@@ -1,0 +1,98 @@
+/**
+ * Invocation records are written on a thread of their own. At full load their inserts
+ * were the largest single cost of observability on the main thread (~10 % of it; see
+ * bench/README.md, "Hot path"), and the main thread is what bounds throughput. The thread
+ * has its own connection to the store's file: with WAL the main connection's readers never
+ * wait for it, and a main-thread write waits at most for one chunk of a batch.
+ *
+ * If the thread cannot start or dies, `broken` is set and the store writes on its own
+ * connection again (record-rows.ts is shared, so the rows are the same either way).
+ */
+import { Worker } from 'node:worker_threads';
+import type { RecordRow } from './record-rows.ts';
+import type { WriteReply, WriteRequest } from './record-writer-worker.ts';
+
+interface Waiting {
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+}
+
+export class RecordWriterThread {
+  readonly #worker: Worker;
+  readonly #waiting = new Map<number, Waiting>();
+  readonly #exited: Promise<void>;
+  readonly #outstanding = new Set<Promise<void>>();
+  #seq = 0;
+  #broken: Error | null = null;
+  #closing = false;
+
+  constructor(path: string) {
+    // A worker does not inherit `--import tsx`: it registers tsx itself, then loads the TS entry.
+    const tsx = import.meta.resolve('tsx/esm/api');
+    const entry = new URL('./record-writer-worker.ts', import.meta.url).href;
+    const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+    this.#worker = new Worker(boot, { eval: true, workerData: { path } });
+    this.#worker.unref();
+    this.#worker.on('message', (m: WriteReply) => this.#reply(m));
+    this.#worker.on('error', (error) => this.#fail(error));
+    this.#exited = new Promise((resolve) => {
+      this.#worker.on('exit', (code) => {
+        if (!this.#closing) this.#fail(new Error(`the record writer thread exited (code ${code})`));
+        resolve();
+      });
+    });
+  }
+
+  /** Why the thread is unusable, or null while it works. */
+  get broken(): Error | null {
+    return this.#broken;
+  }
+
+  /** Resolves once the rows are committed. */
+  write(rows: readonly RecordRow[]): Promise<void> {
+    if (this.#broken !== null) return Promise.reject(this.#broken);
+    const seq = ++this.#seq;
+    const written = new Promise<void>((resolve, reject) => {
+      this.#waiting.set(seq, { resolve, reject });
+      // ref'd while a write is outstanding: a shutdown that awaits it must not see the loop end
+      this.#worker.ref();
+      const request: WriteRequest = { seq, rows };
+      this.#worker.postMessage(request);
+    });
+    this.#outstanding.add(written);
+    const forget = () => void this.#outstanding.delete(written);
+    written.then(forget, forget);
+    return written;
+  }
+
+  /** Lets outstanding writes finish, then ends the thread. */
+  async close(): Promise<void> {
+    if (!this.#closing) {
+      this.#closing = true;
+      await Promise.allSettled([...this.#outstanding]);
+      await this.#worker.terminate();
+    }
+    await this.#exited;
+  }
+
+  #reply(m: WriteReply): void {
+    const w = this.#waiting.get(m.seq);
+    if (w === undefined) return;
+    this.#forget(m.seq);
+    if (m.error === undefined) w.resolve();
+    else w.reject(new Error(m.error));
+  }
+
+  #fail(error: Error): void {
+    this.#broken ??= error;
+    for (const [seq, w] of [...this.#waiting]) {
+      this.#forget(seq);
+      w.reject(this.#broken);
+    }
+  }
+
+  #forget(seq: number): void {
+    this.#waiting.delete(seq);
+    if (this.#waiting.size === 0) this.#worker.unref();
+  }
+}
