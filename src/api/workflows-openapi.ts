@@ -9,6 +9,12 @@ const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'strin
 const limitParam = { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 50 } };
 const nullableInt = { type: ['integer', 'null'] };
 const nullableString = { type: ['string', 'null'] };
+const traceparentHeader = {
+  name: 'traceparent',
+  in: 'header',
+  schema: { type: 'string' },
+  description: "W3C Trace Context: the execution joins the caller's trace; its tasks' invocations are children of the execution's span.",
+};
 const body = (ref: string, required = true) => ({ required, content: { 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } } });
 const tokenParam = { name: 'token', in: 'path', required: true, schema: { type: 'string' }, description: 'The task token ($$.Task.Token as the task received it).' };
 const taskResponses = (ok: string) => ({
@@ -112,6 +118,7 @@ export const WORKFLOW_SCHEMAS = {
       historyEvents: { type: 'integer' },
       redriveCount: { type: 'integer' },
       source: { type: 'string' },
+      traceId: { ...nullableString, description: "W3C trace id: the caller's (from its traceparent) or one started with the execution. Every task's invocation record carries it, as a child of the execution's span." },
       waitingFor: {
         type: 'array',
         description: 'RUNNING executions: outstanding tasks (state path, idempotency key; for callback tasks, in GET /executions/{id}, the task token) and timers.',
@@ -191,7 +198,7 @@ export const WORKFLOW_PATHS = {
     post: {
       operationId: 'startExecution',
       summary: 'Start an execution (pinned to the current version, or `version`). Answers once the start is journalled.',
-      parameters: [wfParam],
+      parameters: [wfParam, traceparentHeader],
       requestBody: body('ExecutionStartRequest', false),
       responses: {
         '201': json('Started; Location is the execution.', 'Execution'),
@@ -208,7 +215,7 @@ export const WORKFLOW_PATHS = {
     post: {
       operationId: 'runExecution',
       summary: 'Start an execution and wait for its end (like StartSyncExecution). The execution is durable like any other: if the wait times out it keeps running (202).',
-      parameters: [wfParam],
+      parameters: [wfParam, traceparentHeader],
       requestBody: body('ExecutionStartRequest', false),
       responses: {
         '200': json('Succeeded; `output` is the execution output. Header x-nimbus-execution-id.', 'ExecutionResult'),

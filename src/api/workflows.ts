@@ -5,7 +5,8 @@
  */
 import { NimbusError } from '../core/errors.ts';
 import type { ExecStatus, ExecutionRow } from '../store/workflow-ports.ts';
-import type { WorkflowEngine } from '../workflow/engine/engine.ts';
+import { parseTraceparent } from '../observe/trace.ts';
+import type { StartOptions, WorkflowEngine } from '../workflow/engine/engine.ts';
 import { limitOf } from './async.ts';
 import type { ApiDeps } from './context.ts';
 import type { ApiRequest, RouteDef } from './router.ts';
@@ -39,6 +40,7 @@ export function executionView(row: ExecutionRow, engine?: WorkflowEngine, tokens
     historyEvents: row.historyCount,
     redriveCount: row.redriveCount,
     source: row.source,
+    traceId: parseTraceparent(row.traceparent)?.traceId ?? null,
   };
   if (engine && row.status === 'RUNNING') {
     view.waitingFor = engine.pending(row).map((c) =>
@@ -122,7 +124,7 @@ export function workflowRoutes(deps: ApiDeps): RouteDef[] {
       handler: async (req) => {
         const engine = engineOf(deps);
         const b = assertValid<StartBody>('ExecutionStartRequest', await body(req));
-        const { execution, created } = await engine.start(req.params.name, b.input ?? {}, { name: b.name, version: b.version, source: sourceOf(req) });
+        const { execution, created } = await engine.start(req.params.name, b.input ?? {}, startOptions(req, b));
         return { status: created ? 201 : 200, body: executionView(execution, engine), headers: { location: `/api/v1/executions/${execution.id}` } };
       },
     },
@@ -134,7 +136,7 @@ export function workflowRoutes(deps: ApiDeps): RouteDef[] {
         const engine = engineOf(deps);
         const b = assertValid<StartBody>('ExecutionStartRequest', await body(req));
         const timeoutMs = (b.timeoutSeconds ?? DEFAULT_RUN_TIMEOUT_S) * 1000;
-        const { execution, end } = await engine.run(req.params.name, b.input ?? {}, timeoutMs, { name: b.name, version: b.version, source: sourceOf(req) });
+        const { execution, end } = await engine.run(req.params.name, b.input ?? {}, timeoutMs, startOptions(req, b));
         const headers = { 'x-nimbus-execution-id': execution.id, location: `/api/v1/executions/${execution.id}` };
         if (end === null) return { status: 202, body: executionView(await engine.describe(execution.id), engine), headers };
         if (end.status !== 'SUCCEEDED') {
@@ -249,6 +251,11 @@ export function taskCallbackRoutes(deps: ApiDeps): RouteDef[] {
       },
     },
   ];
+}
+
+function startOptions(req: ApiRequest, b: StartBody): StartOptions {
+  const tp = req.headers.traceparent;
+  return { name: b.name, version: b.version, source: sourceOf(req), ...(typeof tp === 'string' ? { traceparent: tp } : {}) };
 }
 
 function sourceOf(req: ApiRequest): string {

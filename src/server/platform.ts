@@ -124,7 +124,11 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     publishSecret: token,
     // Triggers that target a workflow start an execution, named so that a redelivery repeats nothing.
     startWorkflow: async (r) => {
-      const { execution, created } = await workflows.start(r.workflow, r.input, { name: r.name, source: r.source });
+      const { execution, created } = await workflows.start(r.workflow, r.input, {
+        name: r.name,
+        source: r.source,
+        ...(r.traceparent === undefined ? {} : { traceparent: r.traceparent }),
+      });
       return { executionId: execution.id, created };
     },
     onError: (error, what) => logger.error({ err: error }, what),

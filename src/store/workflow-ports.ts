@@ -56,6 +56,8 @@ export interface ExecutionRow {
   /** What started it: api, cli, trigger… (informational). */
   readonly source: string;
   readonly updatedAt: number;
+  /** W3C traceparent naming the execution's own span; its tasks' invocations are children of it. */
+  readonly traceparent: string | null;
 }
 
 export interface TimerChange {
@@ -96,6 +98,7 @@ export interface StartInput extends Omit<StepInput, 'expectedSeq'> {
   readonly version: number;
   readonly input: string;
   readonly source: string;
+  readonly traceparent?: string | null;
 }
 
 export interface JournalStep {

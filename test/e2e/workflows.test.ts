@@ -147,4 +147,35 @@ describe('workflows over the API and the CLI', () => {
     const body = JSON.stringify(await failed.json());
     assert.match(body, /no aliases/);
   });
+
+  it("an execution joins the caller's trace; each task's invocation is a child of the execution's span", async () => {
+    await p.api('/api/v1/workflows/traced', { method: 'PUT', body: JSON.stringify({ definition: { StartAt: 'D', States: { D: { Type: 'Task', Resource: 'fn:double', End: true } } } }) });
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const callerSpan = '00f067aa0ba902b7';
+    const run = await p.api('/api/v1/workflows/traced/run', {
+      method: 'POST',
+      headers: { traceparent: `00-${traceId}-${callerSpan}-01` },
+      body: JSON.stringify({ input: { n: 1 } }),
+    });
+    assert.equal(run.status, 200);
+    const { executionId } = (await run.json()) as { executionId: string };
+    const execution = (await (await p.api(`/api/v1/executions/${executionId}`)).json()) as { traceId: string | null };
+    assert.equal(execution.traceId, traceId);
+    const record = await eventually(async () => {
+      const r = (await (await p.api('/api/v1/invocations?function=double&limit=50')).json()) as {
+        items: Array<{ triggerSource: string; traceId: string | null; parentSpanId: string | null }>;
+      };
+      return r.items.find((i) => i.triggerSource === executionId) ?? null;
+    });
+    assert.equal(record.traceId, traceId);
+    assert.match(record.parentSpanId ?? '', /^[0-9a-f]{16}$/);
+    assert.notEqual(record.parentSpanId, callerSpan, "the task's parent is the execution's own span, not the caller's");
+
+    // without a traceparent the execution starts a trace of its own, shared by its tasks
+    const plain = await p.api('/api/v1/workflows/traced/run', { method: 'POST', body: JSON.stringify({ input: { n: 2 } }) });
+    const own = (await plain.json()) as { executionId: string };
+    const ownTrace = ((await (await p.api(`/api/v1/executions/${own.executionId}`)).json()) as { traceId: string | null }).traceId;
+    assert.match(ownTrace ?? '', /^[0-9a-f]{32}$/);
+    assert.notEqual(ownTrace, traceId);
+  });
 });

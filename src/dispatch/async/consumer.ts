@@ -42,6 +42,8 @@ export interface WorkflowStartRequest {
   readonly name: string;
   /** What started it, e.g. `timer:<trigger id>` (shown as the execution's source). */
   readonly source: string;
+  /** The trace the item was submitted in, if any. */
+  readonly traceparent?: string;
 }
 
 /**
@@ -368,7 +370,13 @@ export class AsyncConsumer {
     let retryable = true;
     try {
       if (!this.deps.startWorkflow) throw Object.assign(new Error('this platform has no workflow engine'), { code: 'NIMBUS_ERR_WORKFLOW_NOT_FOUND' });
-      await this.deps.startWorkflow({ workflow, input: parse(item.payload), name: workflowExecutionName(item), source: item.source });
+      await this.deps.startWorkflow({
+        workflow,
+        input: parse(item.payload),
+        name: workflowExecutionName(item),
+        source: item.source,
+        ...(item.traceparent ? { traceparent: item.traceparent } : {}),
+      });
     } catch (error) {
       const code = (error as { code?: unknown })?.code;
       if (code === 'NIMBUS_ERR_SHUTTING_DOWN') {

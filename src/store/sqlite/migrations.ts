@@ -231,4 +231,8 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE UNIQUE INDEX task_tokens_by_task ON task_tokens(execution_id, task_id);
   `,
+  // 8: an execution's trace context, so its tasks' invocations join the caller's trace.
+  `
+  ALTER TABLE executions ADD COLUMN traceparent TEXT;
+  `,
 ];

@@ -49,6 +49,7 @@ function toExecution(row: Row): ExecutionRow {
     redriveCount: row.redrive_count as number,
     source: row.source as string,
     updatedAt: row.updated_at as number,
+    traceparent: (row.traceparent as string | null) ?? null,
   };
 }
 
@@ -67,8 +68,8 @@ export function workflowRepo(db: Database.Database): WorkflowRepo {
   const insertVersion = db.prepare('INSERT INTO state_machine_versions (name, version, hash, definition, created_at) VALUES (?, ?, ?, ?, ?)');
 
   const insertExecution = db.prepare(`INSERT OR IGNORE INTO executions (id, name, machine, version, status, input, output, error, cause,
-    started_at, stopped_at, seq, snapshot, transitions, history_count, redrive_count, source, updated_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)`);
+    started_at, stopped_at, seq, snapshot, transitions, history_count, redrive_count, source, updated_at, traceparent)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)`);
   const advance = db.prepare(`UPDATE executions SET status = ?, output = ?, error = ?, cause = ?, stopped_at = ?, seq = seq + 1,
     snapshot = ?, transitions = transitions + ?, history_count = history_count + ?, redrive_count = ?, updated_at = ?
     WHERE id = ? AND seq = ?`);
@@ -128,7 +129,7 @@ export function workflowRepo(db: Database.Database): WorkflowRepo {
     const changed = insertExecution.run(
       input.executionId, input.name, input.machine, input.version, input.status, input.input, input.output, input.error, input.cause,
       input.now, input.status === 'RUNNING' ? null : input.now, input.snapshot, input.transitions, input.history.length, input.redriveCount,
-      input.source, input.now,
+      input.source, input.now, input.traceparent ?? null,
     ).changes;
     if (changed === 0) return false;
     writeStep(input, 0);

@@ -30,6 +30,7 @@ import {
   type StateMachine,
   type Step,
 } from '../asl/index.ts';
+import { formatTraceparent, hexIds, startSpan } from '../../observe/trace.ts';
 import { TaskRunner } from './task-runner.ts';
 import { TimerScheduler } from './timers.ts';
 
@@ -59,6 +60,8 @@ export interface StartOptions {
   readonly version?: number;
   /** What started it (api, cli, trigger…), informational. */
   readonly source?: string;
+  /** The caller's W3C traceparent: the execution joins that trace (else it starts one). */
+  readonly traceparent?: string;
 }
 
 export interface ExecutionEnd {
@@ -70,6 +73,8 @@ export interface ExecutionEnd {
 
 interface Live {
   readonly id: string;
+  /** The execution's span, parent of its tasks' invocations. */
+  readonly traceparent: string | null;
   readonly machine: StateMachine;
   snapshot: Snapshot;
   seq: number;
@@ -113,6 +118,7 @@ function notFound(id: string): NimbusError {
 
 export class WorkflowEngine {
   private readonly live = new Map<string, Live>();
+  private readonly traceIds = hexIds();
   private readonly machines = new Map<string, StateMachine>();
   private readonly tasks: TaskRunner;
   private readonly timers: TimerScheduler;
@@ -203,7 +209,8 @@ export class WorkflowEngine {
       now,
       seededRandom(`${id}:0`),
     );
-    const live: Live = { id, machine, snapshot: step.snapshot, seq: 0, tail: Promise.resolve(), waiters: [] };
+    const traceparent = formatTraceparent(startSpan(options.traceparent, this.traceIds));
+    const live: Live = { id, traceparent, machine, snapshot: step.snapshot, seq: 0, tail: Promise.resolve(), waiters: [] };
     const end = wait ? this.waiter(live) : null;
     const created = await repo.startExecution({
       executionId: id,
@@ -212,6 +219,7 @@ export class WorkflowEngine {
       version,
       input: inputText,
       source: options.source ?? 'api',
+      traceparent,
       ...this.journalParts({ type: 'Start' }, step, now),
     });
     if (!created) {
@@ -284,7 +292,7 @@ export class WorkflowEngine {
       throw new NimbusError('NIMBUS_ERR_CONFLICT', `execution ${id} is ${row.status}; only a failed, timed-out or aborted one can be redriven`);
     }
     const machine = await this.machineFor(row.machine, row.version);
-    const live: Live = { id, machine, snapshot: JSON.parse(row.snapshot) as Snapshot, seq: row.seq, tail: Promise.resolve(), waiters: [] };
+    const live: Live = { id, traceparent: row.traceparent, machine, snapshot: JSON.parse(row.snapshot) as Snapshot, seq: row.seq, tail: Promise.resolve(), waiters: [] };
     this.live.set(id, live);
     const done = this.enqueue(live, async () => {
       const now = this.deps.clock.now();
@@ -307,7 +315,7 @@ export class WorkflowEngine {
         const row = await this.deps.repo.getExecution(id);
         if (!row || row.status !== 'RUNNING' || this.live.has(id)) continue;
         const machine = await this.machineFor(row.machine, row.version);
-        const live: Live = { id, machine, snapshot: JSON.parse(row.snapshot) as Snapshot, seq: row.seq, tail: Promise.resolve(), waiters: [] };
+        const live: Live = { id, traceparent: row.traceparent, machine, snapshot: JSON.parse(row.snapshot) as Snapshot, seq: row.seq, tail: Promise.resolve(), waiters: [] };
         this.live.set(id, live);
         // Timers are in the store already (the scheduler fires them); tasks are issued again.
         this.perform(live, outstandingCommands(live.snapshot).filter((c) => c.type === 'InvokeTask'));
@@ -447,7 +455,7 @@ export class WorkflowEngine {
   private runTask(live: Live, cmd: InvokeTaskCommand): void {
     const p = (async () => {
       if (cmd.callback) return this.runCallbackTask(live, cmd);
-      const event = await this.tasks.run(live.id, live.snapshot.execution.startTime, cmd);
+      const event = await this.tasks.run(live, cmd);
       if (event) await this.deliver(live.id, event);
     })()
       .catch((error) => this.report(error, `task ${cmd.idempotencyKey}`))
@@ -468,7 +476,7 @@ export class WorkflowEngine {
       return;
     }
     if (row.invokedAt !== null || row.completedAt !== null) return;
-    const event = await this.tasks.run(live.id, live.snapshot.execution.startTime, { ...cmd, payload: withToken(cmd.payload, cmd.taskToken, row.token) });
+    const event = await this.tasks.run(live, { ...cmd, payload: withToken(cmd.payload, cmd.taskToken, row.token) });
     if (event === null) return;
     if (event.type === 'TaskFailed') await this.deliver(live.id, event);
     else await this.deps.repo.markTaskInvoked(row.token, this.deps.clock.now());

@@ -75,15 +75,25 @@ function toJsonValue(value: unknown): Json {
   }
 }
 
+/** What a task needs of its execution. */
+export interface TaskExecution {
+  readonly id: string;
+  readonly snapshot: { readonly execution: { readonly startTime: number } };
+  /** The execution's span; null for executions started before traces were kept. */
+  readonly traceparent: string | null;
+}
+
 export class TaskRunner {
   constructor(private readonly deps: TaskRunnerDeps) {}
 
-  async run(executionId: string, executionStartMs: number, cmd: InvokeTaskCommand): Promise<AslEvent | null> {
-    return cmd.target.kind === 'http' ? this.http(cmd, cmd.target) : this.fn(executionId, executionStartMs, cmd);
+  async run(execution: TaskExecution, cmd: InvokeTaskCommand): Promise<AslEvent | null> {
+    return cmd.target.kind === 'http' ? this.http(cmd, cmd.target, execution.traceparent) : this.fn(execution, cmd);
   }
 
-  private async fn(executionId: string, executionStartMs: number, cmd: InvokeTaskCommand): Promise<AslEvent | null> {
+  private async fn(execution: TaskExecution, cmd: InvokeTaskCommand): Promise<AslEvent | null> {
     if (cmd.target.kind !== 'function') return null;
+    const executionId = execution.id;
+    const executionStartMs = execution.snapshot.execution.startTime;
     const { clock, invoke } = this.deps;
     const invocationId = taskInvocationId(cmd.idempotencyKey, executionStartMs);
     const pinned = versionOf(cmd.target.qualifier);
@@ -104,6 +114,7 @@ export class TaskRunner {
         triggerSource: executionId,
         invocationId,
         attempt: cmd.attempt + 1,
+        ...(execution.traceparent === null ? {} : { traceparent: execution.traceparent }),
         input: { kind: 'event', event: cmd.payload },
       });
       if (out.ok) {
@@ -121,7 +132,7 @@ export class TaskRunner {
     }
   }
 
-  private async http(cmd: InvokeTaskCommand, t: HttpTarget): Promise<AslEvent> {
+  private async http(cmd: InvokeTaskCommand, t: HttpTarget, traceparent: string | null): Promise<AslEvent> {
     const doFetch = this.deps.fetch ?? fetch;
     const method = t.method.toUpperCase();
     try {
@@ -130,7 +141,12 @@ export class TaskRunner {
       const hasBody = method !== 'GET' && method !== 'HEAD' && cmd.payload !== null;
       const res = await doFetch(url, {
         method,
-        headers: { ...(hasBody ? { 'content-type': 'application/json' } : {}), 'idempotency-key': cmd.idempotencyKey, ...t.headers },
+        headers: {
+          ...(hasBody ? { 'content-type': 'application/json' } : {}),
+          ...(traceparent === null ? {} : { traceparent }),
+          'idempotency-key': cmd.idempotencyKey,
+          ...t.headers,
+        },
         body: hasBody ? (typeof cmd.payload === 'string' ? cmd.payload : JSON.stringify(cmd.payload)) : undefined,
         redirect: 'manual',
         signal: AbortSignal.timeout((cmd.timeoutSeconds ?? HTTP_DEFAULT_TIMEOUT_MS / 1000) * 1000),
