@@ -64,7 +64,7 @@ export class Deployer {
     if (previous && previous.version.hash === hash) {
       return { version: previous.version, created: false, warnings: built.warnings };
     }
-    const exports = await this.deps.runtime.inspect(built.code, config);
+    const exports = await this.deps.runtime.inspect(built.code, config, name);
     if (!exports.fetch && !exports.handler) {
       throw new NimbusError(
         'NIMBUS_ERR_INVALID_FUNCTION',

@@ -118,7 +118,7 @@ export interface Runtime {
    * instance and reports its exports. Rejects with NIMBUS_ERR_INVALID_FUNCTION or
    * NIMBUS_ERR_FUNCTION_INIT (with the error's name, message and line).
    */
-  inspect(code: string, config: FunctionConfig): Promise<ModuleExports>;
+  inspect(code: string, config: FunctionConfig, functionName?: string): Promise<ModuleExports>;
   /** Starts an instance; rejects with NIMBUS_ERR_FUNCTION_INIT if the top level throws. */
   start(spec: InstanceSpec): Promise<Instance>;
   /** Releases shared resources (spare isolates, timers). */

@@ -55,27 +55,33 @@ export const DEFAULTS = {
 } as const;
 
 /** V8 code cache per bundle text (LRU by insertion order). */
+/**
+ * V8's code cache, by bundle text. An entry remembers the file name it was compiled under:
+ * a script made from the cache keeps that name in its stack traces, so it is only used
+ * for the same name.
+ */
 function codeCache(max: number): CodeCache {
-  const map = new Map<string, ivm.ExternalCopy<ArrayBuffer>>();
+  const map = new Map<string, { readonly filename: string; readonly data: ivm.ExternalCopy<ArrayBuffer> }>();
   return {
-    get(code) {
+    get(filename, code) {
       const hit = map.get(code);
-      if (hit !== undefined) {
-        map.delete(code);
-        map.set(code, hit);
-      }
-      return hit;
+      if (hit === undefined || hit.filename !== filename) return undefined;
+      map.delete(code);
+      map.set(code, hit);
+      return hit.data;
     },
-    set(code, data) {
-      map.set(code, data);
+    set(filename, code, data) {
+      map.get(code)?.data.release();
+      map.delete(code);
+      map.set(code, { filename, data });
       while (map.size > max) {
         const oldest = map.keys().next().value as string;
-        map.get(oldest)?.release();
+        map.get(oldest)?.data.release();
         map.delete(oldest);
       }
     },
     delete(code) {
-      map.get(code)?.release();
+      map.get(code)?.data.release();
       map.delete(code);
     },
   };
@@ -145,12 +151,13 @@ export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & 
   return {
     kind: 'isolate',
     start: (spec) => start(spec) as Promise<Instance>,
-    async inspect(code: string, config: FunctionConfig): Promise<ModuleExports> {
+    async inspect(code: string, config: FunctionConfig, functionName = 'inspect'): Promise<ModuleExports> {
       // A deploy's check builds its own isolate: taking a spare would leave the first
       // request after the deploy (the one a user waits for) to build one instead.
       const instance = await start({
         instanceId: 'inspect',
-        functionName: 'inspect',
+        // the real name: the code cache this check produces serves the function's instances
+        functionName,
         version: 0,
         code,
         config,

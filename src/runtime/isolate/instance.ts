@@ -58,8 +58,9 @@ export interface InstanceContext {
 }
 
 export interface CodeCache {
-  get(code: string): ivm.ExternalCopy<ArrayBuffer> | undefined;
-  set(code: string, data: ivm.ExternalCopy<ArrayBuffer>): void;
+  /** The cached data for this bundle when it was compiled under this file name. */
+  get(filename: string, code: string): ivm.ExternalCopy<ArrayBuffer> | undefined;
+  set(filename: string, code: string, data: ivm.ExternalCopy<ArrayBuffer>): void;
   delete(code: string): void;
 }
 
@@ -138,7 +139,7 @@ export class IsolateInstance implements Instance, Watched {
     const { isolate, context, recv } = this.#p;
     const spec = this.#spec;
     const filename = `${spec.functionName}.js`;
-    const cached = this.#cx.codeCache.get(spec.code);
+    const cached = this.#cx.codeCache.get(filename, spec.code);
     let script: ivm.Script;
     try {
       script = await isolate.compileScript(spec.code, {
@@ -149,7 +150,7 @@ export class IsolateInstance implements Instance, Watched {
       throw this.#initError(error, filename);
     }
     const produced = script as typeof script & { cachedData?: ivm.ExternalCopy<ArrayBuffer>; cachedDataRejected?: boolean };
-    if (cached === undefined && produced.cachedData) this.#cx.codeCache.set(spec.code, produced.cachedData);
+    if (cached === undefined && produced.cachedData) this.#cx.codeCache.set(filename, spec.code, produced.cachedData);
     else if (cached !== undefined && produced.cachedDataRejected) this.#cx.codeCache.delete(spec.code);
     // Run the top level and set up right behind it: both tasks are queued together, so the
     // isolate's thread does them in one wake-up. If the top level fails, setup's answer

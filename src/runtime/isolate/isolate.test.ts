@@ -399,6 +399,20 @@ describe('isolate runtime', () => {
       assert.ok(h.logs.some((l) => l.invocationId === 'bg-hang' && l.level === 'error' && /waitUntil/.test(l.message)));
     });
 
+    it("stack traces name the function's own file, even for code cached under another name", async () => {
+      const rt = createIsolateRuntime({ clock: systemClock, onError: quiet });
+      try {
+        const code = await bundle(`export const handler = async () => new Error('here').stack;`);
+        await rt.inspect(code, baseConfig, 'alpha');
+        const alpha = await startWith(rt, code, {}, undefined, 'alpha');
+        const beta = await startWith(rt, code, {}, undefined, 'beta');
+        assert.match(String(handlerValue(await alpha.instance.invoke(eventCall('a', null)))), /\(alpha\.js:\d+:\d+\)/);
+        assert.match(String(handlerValue(await beta.instance.invoke(eventCall('b', null)))), /\(beta\.js:\d+:\d+\)/);
+      } finally {
+        await rt.close();
+      }
+    });
+
     it('keeps prepared spares per memory size and refills them after a start', async () => {
       const rt = createIsolateRuntime({ clock: systemClock, spares: 1, prewarmMemoryMb: [48], onError: quiet });
       try {
