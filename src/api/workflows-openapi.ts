@@ -175,6 +175,17 @@ export const WORKFLOW_PATHS = {
     },
   },
   '/api/v1/workflows/{name}': {
+    delete: {
+      operationId: 'deleteWorkflow',
+      summary: 'Delete a workflow: its versions, its executions (with their history) and the triggers that start it. Refused while an execution of it runs.',
+      parameters: [wfParam],
+      responses: {
+        '204': { description: 'Deleted.' },
+        '404': notFound,
+        '409': problem('An execution of it is running (NIMBUS_ERR_CONFLICT): stop it first.'),
+        ...common,
+      },
+    },
     put: {
       operationId: 'deployWorkflow',
       summary: 'Deploy an ASL definition (JSON or YAML): validated first, then stored as a new immutable version unless identical to the current one.',

@@ -112,6 +112,16 @@ export function workflowRoutes(deps: ApiDeps): RouteDef[] {
       },
     },
     {
+      method: 'DELETE',
+      path: '/api/v1/workflows/{name}',
+      operationId: 'deleteWorkflow',
+      handler: async (req) => {
+        await engineOf(deps).delete(req.params.name);
+        await deps.asyncSystem?.forgetWorkflow();
+        return { status: 204 };
+      },
+    },
+    {
       method: 'GET',
       path: '/api/v1/workflows/{name}',
       operationId: 'getWorkflow',

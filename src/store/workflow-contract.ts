@@ -58,6 +58,8 @@ export function workflowContract(name: string, open: () => Promise<Store>): void
     let store: Store;
     beforeEach(async () => {
       store = await open();
+      // executions belong to deployed machines
+      for (const m of ['m', 'n']) await store.workflows.deployMachine({ name: m, hash: `seed-${m}`, definition: '{}', now: 1 });
     });
     afterEach(async () => {
       await store.close();
@@ -65,16 +67,16 @@ export function workflowContract(name: string, open: () => Promise<Store>): void
 
     it('deploys immutable versions; the same definition again creates nothing', async () => {
       const w = store.workflows;
-      const a = await w.deployMachine({ name: 'm', hash: 'h1', definition: '{"A":1}', now: 10 });
+      const a = await w.deployMachine({ name: 'k', hash: 'h1', definition: '{"A":1}', now: 10 });
       assert.deepEqual([a.created, a.version.version], [true, 1]);
-      const same = await w.deployMachine({ name: 'm', hash: 'h1', definition: '{"A":1}', now: 11 });
+      const same = await w.deployMachine({ name: 'k', hash: 'h1', definition: '{"A":1}', now: 11 });
       assert.deepEqual([same.created, same.version.version], [false, 1]);
-      const b = await w.deployMachine({ name: 'm', hash: 'h2', definition: '{"B":1}', now: 12 });
+      const b = await w.deployMachine({ name: 'k', hash: 'h2', definition: '{"B":1}', now: 12 });
       assert.deepEqual([b.created, b.version.version], [true, 2]);
-      assert.equal((await w.getMachine('m'))?.currentVersion, 2);
-      assert.equal((await w.getMachineVersion('m', 1))?.definition, '{"A":1}');
-      assert.deepEqual((await w.listMachineVersions('m')).map((v) => v.version), [2, 1]);
-      assert.deepEqual((await w.listMachines()).map((m) => m.name), ['m']);
+      assert.equal((await w.getMachine('k'))?.currentVersion, 2);
+      assert.equal((await w.getMachineVersion('k', 1))?.definition, '{"A":1}');
+      assert.deepEqual((await w.listMachineVersions('k')).map((v) => v.version), [2, 1]);
+      assert.deepEqual((await w.listMachines()).map((m) => m.name), ['k', 'm', 'n']);
       assert.equal(await w.getMachine('other'), null);
     });
 
@@ -152,6 +154,25 @@ export function workflowContract(name: string, open: () => Promise<Store>): void
       // Completing again keeps the first time.
       await w.appendStep(stepInput('e1', 1, { tasksCompleted: ['t1'], now: 4_000 }));
       assert.equal((await w.getTaskToken('tok-1.secret'))?.completedAt, 3_000);
+    });
+
+    it('deletes a machine with its versions and executions, never while one runs; starts of a deleted machine are refused', async () => {
+      const w = store.workflows;
+      await w.startExecution(startInput('e1', { timersStarted: [{ timerId: 't1', fireAt: 5_000 }], taskTokens: [{ taskId: 't1', token: 'tok-1' }] }));
+      await w.startExecution(startInput('e2', { machine: 'n' }));
+      assert.equal(await w.deleteMachine('m'), 'running');
+      assert.equal((await w.getExecution('e1'))?.status, 'RUNNING', 'a refused delete changes nothing');
+      await w.appendStep(stepInput('e1', 0, { status: 'SUCCEEDED', output: '{}', now: 3_000 }));
+      assert.equal(await w.deleteMachine('m'), 'deleted');
+      assert.equal(await w.getMachine('m'), null);
+      assert.equal(await w.getMachineVersion('m', 1), null);
+      assert.equal(await w.getExecution('e1'), null);
+      assert.deepEqual(await w.history('e1', 0, 10), []);
+      assert.deepEqual(await w.steps('e1'), []);
+      assert.equal(await w.getTaskToken('tok-1'), null);
+      assert.equal((await w.getExecution('e2'))?.machine, 'n', "another machine's executions stay");
+      assert.equal(await w.deleteMachine('m'), 'not_found');
+      assert.equal(await w.startExecution(startInput('e3')), false, 'no executions of a deleted machine');
     });
   });
 }

@@ -139,6 +139,12 @@ export interface WorkflowRepo {
   deployMachine(input: MachineDeployInput): Promise<{ version: StateMachineVersion; created: boolean }>;
   getMachine(name: string): Promise<StateMachineInfo | null>;
   listMachines(): Promise<StateMachineInfo[]>;
+  /**
+   * Deletes a workflow with its versions, its executions (journal, history, timers, task
+   * tokens) and the triggers that start it, in one transaction. Refused ('running') while
+   * an execution of it runs.
+   */
+  deleteMachine(name: string): Promise<'deleted' | 'not_found' | 'running'>;
   getMachineVersion(name: string, version: number): Promise<StateMachineVersion | null>;
   /** Newest first. */
   listMachineVersions(name: string): Promise<StateMachineVersion[]>;

@@ -98,6 +98,11 @@ export class TriggerService {
     return records;
   }
 
+  /** Timer triggers were deleted behind the service's back (with a workflow): reschedule. */
+  async reloadTimers(): Promise<void> {
+    await this.deps.cron.reload();
+  }
+
   /** The function was deleted: its triggers go with it. */
   async removeForFunction(functionName: string): Promise<number> {
     const n = await this.deps.triggers.deleteForFunction(functionName);

@@ -98,4 +98,34 @@ describe('triggers that start workflows', () => {
     const left = ((await (await p.api('/api/v1/triggers')).json()) as { items: Array<{ workflow?: string }> }).items;
     assert.ok(left.every((t) => t.workflow !== 'nope'));
   });
+
+  it('`nimbus wf rm` deletes a workflow with its executions and triggers, but not while one runs', async () => {
+    const waiting = { StartAt: 'W', States: { W: { Type: 'Wait', Seconds: 60, End: true } } };
+    assert.equal((await p.api('/api/v1/workflows/doomed', { method: 'PUT', body: JSON.stringify({ definition: waiting }) })).status, 201);
+    const sub = await p.api('/api/v1/triggers', { method: 'POST', body: JSON.stringify({ workflow: 'doomed', topic: 'orders' }) });
+    assert.equal(sub.status, 201);
+    const started = (await (await p.api('/api/v1/workflows/doomed/executions', { method: 'POST', body: '{}' })).json()) as { executionId: string };
+
+    const refused = await cli(p, ['wf', 'rm', 'doomed']);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /running executions; stop them first/);
+    assert.equal((await p.api('/api/v1/workflows/doomed')).status, 200, 'a refused delete changes nothing');
+
+    await p.api(`/api/v1/executions/${started.executionId}/stop`, { method: 'POST', body: '{}' });
+    const removed = await cli(p, ['wf', 'rm', 'doomed', '--json']);
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.deepEqual(JSON.parse(removed.stdout), { deleted: 'doomed' });
+    assert.equal((await p.api('/api/v1/workflows/doomed')).status, 404);
+    assert.equal((await p.api(`/api/v1/executions/${started.executionId}`)).status, 404);
+    const triggers = ((await (await p.api('/api/v1/triggers?workflow=doomed')).json()) as { items: unknown[] }).items;
+    assert.deepEqual(triggers, []);
+    assert.equal((await p.api('/api/v1/workflows/doomed', { method: 'DELETE' })).status, 404);
+
+    // deployed again under the same name, it is a new workflow from version 1
+    const pass = { StartAt: 'P', States: { P: { Type: 'Pass', Result: 'fresh', End: true } } };
+    const again = (await (await p.api('/api/v1/workflows/doomed', { method: 'PUT', body: JSON.stringify({ definition: pass }) })).json()) as { version: number };
+    assert.equal(again.version, 1);
+    const run = (await (await p.api('/api/v1/workflows/doomed/run', { method: 'POST', body: '{}' })).json()) as { output: unknown };
+    assert.equal(run.output, 'fresh');
+  });
 });

@@ -1,5 +1,5 @@
 /**
- * `nimbus wf deploy|start|ls|describe|history|stop|redrive`: workflows (ASL state machines)
+ * `nimbus wf deploy|start|ls|describe|history|stop|redrive|rm`: workflows (ASL state machines)
  * and their executions; `wf task-success|task-failure|task-heartbeat` (wf-tasks.ts). Reads take --json.
  */
 import { readFileSync } from 'node:fs';
@@ -13,6 +13,7 @@ const USAGE = `usage: nimbus wf deploy <name> <definition.json|.yaml>
        nimbus wf ls [workflow] [--executions] [--status RUNNING|SUCCEEDED|FAILED|TIMED_OUT|ABORTED] [--limit N]
        nimbus wf describe <execution-id|workflow> | wf history <execution-id>
        nimbus wf stop <execution-id> [--error E] [--cause C] | wf redrive <execution-id>
+       nimbus wf rm <name>      (deletes it with its executions and triggers; none may be running)
 ${TASK_USAGE}`;
 
 interface ExecutionView {
@@ -117,6 +118,14 @@ export async function wf(client: ClientOptions, args: ParsedArgs): Promise<numbe
       const e = (await call(client, 'POST', `/api/v1/workflows/${enc(a)}/executions`, body)).body as ExecutionView;
       if (json) return (printJson(e), 0);
       print(`${e.executionId}  ${e.status}`);
+      return 0;
+    }
+    case 'rm': {
+      onlyFlags(args, ['json']);
+      if (!a) throw new UsageError(USAGE);
+      await call(client, 'DELETE', `/api/v1/workflows/${enc(a)}`);
+      if (json) return (printJson({ deleted: a }), 0);
+      print(`✓ deleted workflow ${a}`);
       return 0;
     }
     case 'ls': {

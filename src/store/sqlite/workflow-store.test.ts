@@ -13,6 +13,7 @@ test('executions, journal and timers survive closing and reopening the file', as
   try {
     const path = join(dir, 'nimbus.db');
     const first = openSqliteStore(path);
+    await first.workflows.deployMachine({ name: 'm', hash: 'h', definition: '{}', now: 1 });
     await first.workflows.startExecution(startInput('e1', { timersStarted: [{ timerId: 't1', fireAt: 5_000 }] }));
     await first.workflows.appendStep(stepInput('e1', 0));
     await first.close();

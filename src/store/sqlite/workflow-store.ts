@@ -125,7 +125,8 @@ export function workflowRepo(db: Database.Database): WorkflowRepo {
   };
 
   const startTx = db.transaction((input: StartInput): boolean => {
-    if (byName.get(input.machine, input.name)) return false;
+    // the machine may have been deleted since the caller read it
+    if (!getMachine.get(input.machine) || byName.get(input.machine, input.name)) return false;
     const changed = insertExecution.run(
       input.executionId, input.name, input.machine, input.version, input.status, input.input, input.output, input.error, input.cause,
       input.now, input.status === 'RUNNING' ? null : input.now, input.snapshot, input.transitions, input.history.length, input.redriveCount,
@@ -146,9 +147,30 @@ export function workflowRepo(db: Database.Database): WorkflowRepo {
     return true;
   });
 
+  const anyRunning = db.prepare("SELECT 1 FROM executions WHERE machine = ? AND status = 'RUNNING' LIMIT 1");
+  const executionIds = "SELECT id FROM executions WHERE machine = ?";
+  const deleteMachineRows = [
+    `DELETE FROM execution_steps WHERE execution_id IN (${executionIds})`,
+    `DELETE FROM execution_history WHERE execution_id IN (${executionIds})`,
+    `DELETE FROM workflow_timers WHERE execution_id IN (${executionIds})`,
+    `DELETE FROM task_tokens WHERE execution_id IN (${executionIds})`,
+    'DELETE FROM executions WHERE machine = ?',
+    'DELETE FROM triggers WHERE workflow = ?',
+    'DELETE FROM state_machines WHERE name = ?', // versions go with it (ON DELETE CASCADE)
+  ].map((sql) => db.prepare(sql));
+  const deleteMachineTx = db.transaction((name: string): 'deleted' | 'not_found' | 'running' => {
+    if (!getMachine.get(name)) return 'not_found';
+    if (anyRunning.get(name)) return 'running';
+    for (const stmt of deleteMachineRows) stmt.run(name);
+    return 'deleted';
+  });
+
   return {
     async deployMachine(input) {
       return deployTx.immediate(input);
+    },
+    async deleteMachine(name) {
+      return deleteMachineTx.immediate(name);
     },
     async getMachine(name) {
       const row = getMachine.get(name) as Row | undefined;

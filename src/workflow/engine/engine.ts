@@ -159,6 +159,20 @@ export class WorkflowEngine {
     return m;
   }
 
+  /** Deletes a workflow that has no running execution, with its executions and triggers. */
+  async delete(name: string): Promise<void> {
+    const outcome = await this.deps.repo.deleteMachine(name);
+    if (outcome === 'not_found') throw new NimbusError('NIMBUS_ERR_WORKFLOW_NOT_FOUND', `no workflow ${name}; \`nimbus wf ls\` lists them`);
+    if (outcome === 'running') {
+      throw new NimbusError(
+        'NIMBUS_ERR_CONFLICT',
+        `workflow ${name} has running executions; stop them first (\`nimbus wf ls ${name} --status RUNNING\`, then \`nimbus wf stop <id>\`) or let them end`,
+      );
+    }
+    // a later deploy under this name starts again at version 1: drop the parsed versions
+    for (const key of [...this.machines.keys()]) if (key.startsWith(`${name}@`)) this.machines.delete(key);
+  }
+
   // ---- executions -----------------------------------------------------------------------
 
   /** Starts an execution; resolves once step 0 is journalled. `created` is false for a repeat by name. */
