@@ -34,7 +34,8 @@ export function functionRoutes(deps: ApiDeps): RouteDef[] {
           infos.map(async (info) => {
             const version = await deps.store.functions.getVersion(info.name, info.currentVersion);
             const instances = deps.pools.statsFor(info.name).reduce((n, p) => n + p.ready, 0);
-            return { ...info, config: version?.config, instances };
+            const scaleOverride = await deps.store.functions.getScale(info.name);
+            return { ...info, config: version?.config, scaleOverride, instances };
           }),
         );
         return { status: 200, body: { items } };
@@ -67,9 +68,10 @@ export function functionRoutes(deps: ApiDeps): RouteDef[] {
         const info = await mustExist(deps, req.params.name);
         const versions = await deps.store.functions.listVersions(info.name);
         const current = versions.find((v) => v.version === info.currentVersion);
+        const scaleOverride = await deps.store.functions.getScale(info.name);
         return {
           status: 200,
-          body: { ...info, url: urlOf(info.name), current, versions, pools: deps.pools.statsFor(info.name) },
+          body: { ...info, url: urlOf(info.name), current, versions, scaleOverride, pools: deps.pools.statsFor(info.name) },
         };
       },
     },

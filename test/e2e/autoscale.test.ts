@@ -108,6 +108,13 @@ describe('autoscaling end to end', () => {
     sampling = false;
     await sampler;
 
+    // The live settings show where the function is listed, marked as live, next to the deployed config.
+    const detail = (await (await p.api(`/api/v1/functions/${FN}`)).json()) as { scaleOverride: unknown; current: { config: { maxInstances: number } } };
+    assert.deepEqual(detail.scaleOverride, { maxInstances: 2, minInstances: 0 });
+    const listed = await cli(p, ['ls']);
+    assert.match(listed.stdout, new RegExp(`${FN}\\s.*\\s0–2 \\*`));
+    assert.match(listed.stdout, /scaled live with `nimbus scale`/);
+
     // Figures, for the report.
     const total = [...statuses.values()].reduce((a, b) => a + b, 0);
     const phase1 = samples.filter((s) => s.t >= loadStart + 2000 && s.t < phase1End);

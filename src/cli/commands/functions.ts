@@ -9,7 +9,15 @@ interface Summary {
   currentVersion: number;
   updatedAt: number;
   instances: number;
-  config?: { memoryMb: number; timeoutMs: number };
+  config?: { memoryMb: number; timeoutMs: number; minInstances: number; maxInstances: number };
+  scaleOverride?: { minInstances?: number; maxInstances?: number } | null;
+}
+
+/** min–max instances as they apply now; "*" when `nimbus scale` overrides the deployed values. */
+function scaleRange(f: Summary): string {
+  const min = f.scaleOverride?.minInstances ?? f.config?.minInstances;
+  const max = f.scaleOverride?.maxInstances ?? f.config?.maxInstances;
+  return `${min ?? '?'}–${max ?? '?'}${f.scaleOverride ? ' *' : ''}`;
 }
 
 export async function ls(client: ClientOptions, args: ParsedArgs): Promise<number> {
@@ -19,10 +27,11 @@ export async function ls(client: ClientOptions, args: ParsedArgs): Promise<numbe
   if (items.length === 0) return (print('no functions yet: nimbus deploy <name> <file.ts>'), 0);
   print(
     table(
-      ['NAME', 'VERSION', 'MEMORY', 'TIMEOUT', 'INSTANCES', 'UPDATED'],
-      items.map((f) => [f.name, f.currentVersion, `${f.config?.memoryMb ?? '?'} MB`, ms(f.config?.timeoutMs ?? 0), f.instances, time(f.updatedAt)]),
+      ['NAME', 'VERSION', 'MEMORY', 'TIMEOUT', 'INSTANCES', 'SCALE', 'UPDATED'],
+      items.map((f) => [f.name, f.currentVersion, `${f.config?.memoryMb ?? '?'} MB`, ms(f.config?.timeoutMs ?? 0), f.instances, scaleRange(f), time(f.updatedAt)]),
     ),
   );
+  if (items.some((f) => f.scaleOverride)) print('* scaled live with `nimbus scale` (`nimbus info <name>` shows the settings)');
   return 0;
 }
 
