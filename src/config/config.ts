@@ -28,6 +28,7 @@ export interface Config {
   readonly observability: boolean;
   readonly recordRetentionMs: number;
   readonly recordRetentionCount: number;
+  readonly executionRetentionMs: number;
   readonly prices: string;
   readonly alertRules: string;
   readonly alertWebhook: string;
@@ -120,6 +121,7 @@ export const FIELDS: readonly Field<keyof Config>[] = [
   { key: 'scalePanicWindowMs', flag: '--scale-panic-window', env: 'NIMBUS_SCALE_PANIC_WINDOW', default: 6_000, parse: durationIn(100, 3_600_000), doc: 'Autoscaler panic window: bursts are detected over it (must not exceed the stable window).' },
   { key: 'observability', flag: '--observability', env: 'NIMBUS_OBSERVABILITY', default: true, parse: boolean, doc: 'Invocation records, function logs, metrics, usage and alerts (docs/observability.md). `--no-observability` turns them all off (the benchmark of their cost does).' },
   { key: 'recordRetentionMs', flag: '--record-retention', env: 'NIMBUS_RECORD_RETENTION', default: 7 * 86_400_000, parse: durationIn(60_000, 3650 * 86_400_000), doc: 'Invocation records (and their logs) older than this are deleted. Usage is kept.' },
+  { key: 'executionRetentionMs', flag: '--execution-retention', env: 'NIMBUS_EXECUTION_RETENTION', default: 90 * 86_400_000, parse: durationIn(60_000, 3650 * 86_400_000), doc: 'Ended workflow executions (with their history) are deleted this long after they ended; running ones never are.' },
   { key: 'recordRetentionCount', flag: '--record-keep', env: 'NIMBUS_RECORD_KEEP', default: 1_000_000, parse: integer(1, 1_000_000_000), doc: 'At most this many invocation records are kept (the newest).' },
   { key: 'prices', flag: '--prices', env: 'NIMBUS_PRICES', default: '', parse: (r) => r, doc: 'Price sheet: a JSON or YAML file, or inline JSON (docs/observability.md). Empty: public-cloud-like default prices with a monthly free tier.' },
   { key: 'alertRules', flag: '--alerts', env: 'NIMBUS_ALERTS', default: '', parse: (r) => r, doc: 'Alert rules: a JSON or YAML file (a list of rules, docs/observability.md), loaded on each start next to those made by API or CLI.' },

@@ -1,9 +1,10 @@
 /** Deletes invocation records past the retention (age and count) on a timer; usage stays. */
-import type { Clock, TimerHandle } from '../core/clock.ts';
+import type { Clock } from '../core/clock.ts';
+import { repeatEvery, type Periodic } from '../core/periodic.ts';
 import type { InvocationRepo } from '../store/ports.ts';
 
 export class RecordRetention {
-  private timer: TimerHandle | null = null;
+  private periodic: Periodic | null = null;
   constructor(
     private readonly o: {
       readonly clock: Clock;
@@ -25,19 +26,11 @@ export class RecordRetention {
 
   start(): void {
     const every = this.o.everyMs ?? Math.min(600_000, Math.max(1_000, Math.floor(this.o.maxAgeMs / 10)));
-    const arm = () => {
-      this.timer = this.o.clock.setTimer(every, () => {
-        this.enforce().catch((e) => this.o.onError?.(e)).finally(() => {
-          if (this.timer) arm();
-        });
-      });
-    };
-    this.enforce().catch((e) => this.o.onError?.(e));
-    arm();
+    this.periodic ??= repeatEvery(this.o.clock, every, () => this.enforce(), (e) => this.o.onError?.(e));
   }
 
   stop(): void {
-    this.timer?.cancel();
-    this.timer = null;
+    this.periodic?.stop();
+    this.periodic = null;
   }
 }

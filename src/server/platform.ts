@@ -138,6 +138,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     repo: store.workflows,
     invoke: (req) => dispatcher.invoke(req),
     onError: (error, what) => logger.error({ err: error }, what),
+    executionRetentionMs: config.executionRetentionMs,
   });
   const api = createApi(
     { clock, store, catalog, deployer, dispatcher, pools, recorder, autoscaler, asyncSystem, workflows, logs, observability, payloadLimitBytes: config.payloadLimitBytes, publicUrl: () => url },

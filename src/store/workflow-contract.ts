@@ -174,5 +174,22 @@ export function workflowContract(name: string, open: () => Promise<Store>): void
       assert.equal(await w.deleteMachine('m'), 'not_found');
       assert.equal(await w.startExecution(startInput('e3')), false, 'no executions of a deleted machine');
     });
+
+    it('prunes executions that ended before a time, never running ones', async () => {
+      const w = store.workflows;
+      await w.startExecution(startInput('old', { taskTokens: [{ taskId: 't1', token: 'tok-old' }] }));
+      await w.startExecution(startInput('new', { name: 'new' }));
+      await w.startExecution(startInput('run', { name: 'run' }));
+      await w.appendStep(stepInput('old', 0, { status: 'SUCCEEDED', output: '{}', now: 3_000 }));
+      await w.appendStep(stepInput('new', 0, { status: 'FAILED', error: 'E', now: 9_000 }));
+      assert.equal(await w.pruneExecutions(5_000), 1);
+      assert.equal(await w.getExecution('old'), null);
+      assert.deepEqual(await w.history('old', 0, 10), []);
+      assert.deepEqual(await w.steps('old'), []);
+      assert.equal(await w.getTaskToken('tok-old'), null);
+      assert.equal((await w.getExecution('new'))?.status, 'FAILED');
+      assert.equal(await w.pruneExecutions(Number.MAX_SAFE_INTEGER), 1);
+      assert.equal((await w.getExecution('run'))?.status, 'RUNNING', 'a running execution is never pruned');
+    });
   });
 }

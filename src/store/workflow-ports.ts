@@ -145,6 +145,8 @@ export interface WorkflowRepo {
    * an execution of it runs.
    */
   deleteMachine(name: string): Promise<'deleted' | 'not_found' | 'running'>;
+  /** Deletes executions that ended before `endedBefore` (epoch ms), with their journal, history and tokens. */
+  pruneExecutions(endedBefore: number): Promise<number>;
   getMachineVersion(name: string, version: number): Promise<StateMachineVersion | null>;
   /** Newest first. */
   listMachineVersions(name: string): Promise<StateMachineVersion[]>;

@@ -165,7 +165,23 @@ export function workflowRepo(db: Database.Database): WorkflowRepo {
     return 'deleted';
   });
 
+  const endedIds = "SELECT id FROM executions WHERE status <> 'RUNNING' AND stopped_at < ?";
+  const pruneRows = [
+    `DELETE FROM execution_steps WHERE execution_id IN (${endedIds})`,
+    `DELETE FROM execution_history WHERE execution_id IN (${endedIds})`,
+    `DELETE FROM workflow_timers WHERE execution_id IN (${endedIds})`,
+    `DELETE FROM task_tokens WHERE execution_id IN (${endedIds})`,
+  ].map((sql) => db.prepare(sql));
+  const pruneEnded = db.prepare("DELETE FROM executions WHERE status <> 'RUNNING' AND stopped_at < ?");
+  const pruneTx = db.transaction((endedBefore: number): number => {
+    for (const stmt of pruneRows) stmt.run(endedBefore);
+    return pruneEnded.run(endedBefore).changes;
+  });
+
   return {
+    async pruneExecutions(endedBefore) {
+      return pruneTx.immediate(endedBefore);
+    },
     async deployMachine(input) {
       return deployTx.immediate(input);
     },

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { systemClock } from '../../core/clock.ts';
+import { FakeClock, systemClock } from '../../core/clock.ts';
 import { NimbusError } from '../../core/errors.ts';
 import type { InvokeOutcome, InvokeRequest } from '../../dispatch/dispatcher.ts';
 import { openSqliteStore } from '../../store/sqlite/sqlite-store.ts';
@@ -146,6 +146,27 @@ test('validation names the state and field; limits are enforced; named starts ar
   await assert.rejects(engine.start('p', { k: 2 }, { name: 'once' }), (e: NimbusError) => e.code === 'NIMBUS_ERR_CONFLICT');
   const run = await engine.run('p', { k: 3 }, 1_000);
   assert.deepEqual(run.end, { status: 'SUCCEEDED', output: { k: 3 }, error: null, cause: null });
+  await engine.close(100);
+  await store.close();
+});
+
+test('ended executions are deleted once past the retention; running ones stay', async () => {
+  const store = openSqliteStore(':memory:');
+  const clock = new FakeClock(Date.now());
+  const engine = new WorkflowEngine({ clock, repo: store.workflows, invoke: async () => { throw new Error('no tasks here'); }, executionRetentionMs: 60_000 });
+  await engine.recover();
+  await engine.deploy('p', { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } });
+  await engine.deploy('w', { StartAt: 'W', States: { W: { Type: 'Wait', Seconds: 3600, End: true } } });
+  const ended = (await engine.start('p', {})).execution;
+  const waiting = (await engine.start('w', {})).execution;
+  assert.equal(ended.status, 'SUCCEEDED');
+  clock.advance(59_000);
+  await new Promise((r) => setImmediate(r));
+  assert.notEqual(await store.workflows.getExecution(ended.id), null, 'kept within the retention');
+  clock.advance(6_001); // past the retention, and a pruning pass (every 6 s here) comes
+  for (let i = 0; i < 20 && (await store.workflows.getExecution(ended.id)) !== null; i++) await new Promise((r) => setImmediate(r));
+  assert.equal(await store.workflows.getExecution(ended.id), null);
+  assert.equal((await store.workflows.getExecution(waiting.id))?.status, 'RUNNING');
   await engine.close(100);
   await store.close();
 });

@@ -12,6 +12,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../../core/clock.ts';
 import { NimbusError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
+import { repeatEvery, type Periodic } from '../../core/periodic.ts';
 import type { InvokeOutcome, InvokeRequest } from '../../dispatch/dispatcher.ts';
 import type { DueTimer, ExecutionQuery, ExecutionRow, StateMachineVersion, TaskTokenRow, WorkflowRepo } from '../../store/workflow-ports.ts';
 import {
@@ -45,7 +46,11 @@ export interface EngineDeps {
   readonly onError?: (error: unknown, what: string) => void;
   /** Secret bytes of callback task tokens (default crypto.randomBytes). */
   readonly randomBytes?: (n: number) => Buffer;
+  /** Ended executions (with their history) are deleted this long after they ended. Default 90 days. */
+  readonly executionRetentionMs?: number;
 }
+
+export const DEFAULT_EXECUTION_RETENTION_MS = 90 * 86_400_000;
 
 /** What the callback API reports for a `.waitForTaskToken` task (SendTaskSuccess/Failure/Heartbeat). */
 export type TaskCallback =
@@ -122,6 +127,7 @@ export class WorkflowEngine {
   private readonly machines = new Map<string, StateMachine>();
   private readonly tasks: TaskRunner;
   private readonly timers: TimerScheduler;
+  private retention: Periodic | null = null;
   private readonly inFlight = new Set<Promise<void>>();
   private closed = false;
 
@@ -339,12 +345,21 @@ export class WorkflowEngine {
       }
     }
     this.timers.start();
+    const keepMs = this.deps.executionRetentionMs ?? DEFAULT_EXECUTION_RETENTION_MS;
+    this.retention ??= repeatEvery(
+      this.deps.clock,
+      Math.min(3_600_000, Math.max(1_000, Math.floor(keepMs / 10))),
+      () => this.deps.repo.pruneExecutions(this.deps.clock.now() - keepMs),
+      (e) => this.report(e, 'pruning ended workflow executions'),
+    );
     return n;
   }
 
   /** Stops the timers and waits (bounded) for task results in flight to be journalled. */
   async close(timeoutMs: number): Promise<void> {
     this.timers.stop();
+    this.retention?.stop();
+    this.retention = null;
     let timer: { cancel(): void } | null = null;
     await Promise.race([
       Promise.allSettled([...this.inFlight]),
