@@ -55,7 +55,7 @@ function cpuTicks(pid: number): { all: number; main: number } {
 async function runtimeAlone(): Promise<Server> {
   const port = await freePort();
   const script = fileURLToPath(new URL('./runtime-server.ts', import.meta.url));
-  const p = start({ cmd: process.execPath, args: ['--no-node-snapshot', '--import', 'tsx', script], env: childEnv({ PORT: String(port) }) });
+  const p = start({ cmd: process.execPath, args: ['--no-node-snapshot', '--no-lazy', '--import', 'tsx', script], env: childEnv({ PORT: String(port) }) });
   await Promise.race([p.waitForLine(/ready/, 60_000), p.died()]);
   return { label: 'isolate runtime alone', url: `http://${HOST}:${port}/`, pid: p.pid, stop: () => p.stop() };
 }

@@ -32,7 +32,8 @@ export async function startPlatform(options: { args?: string[]; dataDir?: string
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'nimbus-e2e-'));
   // --no-node-snapshot here makes bin/nimbus.mjs run the server in this very process (no
   // re-exec), so kill() really kill -9s the platform rather than only its wrapper.
-  const proc = spawn(process.execPath, ['--no-node-snapshot', BIN, 'up', '--port', '0', '--data', dataDir, '--no-examples', '--log-level', 'warn', ...(options.args ?? [])], {
+  // the flags bin/nimbus.mjs starts `up` with (given here, it runs in this one process, so a test's kill -9 reaches it)
+  const proc = spawn(process.execPath, ['--no-node-snapshot', '--no-lazy', BIN, 'up', '--port', '0', '--data', dataDir, '--no-examples', '--log-level', 'warn', ...(options.args ?? [])], {
     cwd: ROOT,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
