@@ -125,7 +125,7 @@ export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & 
   async function start(spec: InstanceSpec, useSpare = true): Promise<IsolateInstance> {
     if (closed) throw new NimbusError('NIMBUS_ERR_SHUTTING_DOWN', 'the isolate runtime is closed');
     const startedAt = clock.monotonic();
-    let prepared = useSpare ? spares.take(spec.config.memoryMb) : undefined;
+    let prepared = useSpare ? await spares.takeSoon(spec.config.memoryMb) : undefined;
     if (prepared === undefined) {
       try {
         prepared = await prepare(spec.config.memoryMb);

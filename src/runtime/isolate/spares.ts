@@ -30,6 +30,9 @@ export class SparePool {
   readonly #sizes: number[] = [];
   #timer: TimerHandle | null = null;
   #filling = false;
+  /** The size the fill in progress makes, and whether a start already waits for it. */
+  #fillingSize: number | null = null;
+  #claimed = false;
   /** The fill in progress, if any (close() waits for it). */
   #fill: Promise<void> | null = null;
   #closed = false;
@@ -48,6 +51,29 @@ export class SparePool {
     const spare = this.#spares.get(size)?.pop();
     this.#schedule();
     return spare;
+  }
+
+  /**
+   * A spare for this size: a ready one, or else the one being made right now (it is further
+   * along than a new one would be) when no other start waits for it already. Undefined when
+   * neither: the caller prepares its own.
+   */
+  async takeSoon(memoryMb: number): Promise<Prepared | undefined> {
+    const ready = this.take(memoryMb);
+    const size = isolateMemoryMb(memoryMb);
+    if (ready !== undefined || this.#fill === null || this.#fillingSize !== size || this.#claimed) return ready;
+    this.#claimed = true;
+    try {
+      await this.#fill;
+    } finally {
+      this.#claimed = false;
+    }
+    return this.take(memoryMb);
+  }
+
+  /** Whether a spare is being made now (tests). */
+  get refilling(): boolean {
+    return this.#fill !== null;
   }
 
   /** How many are ready now, for one size (tests, metrics). */
@@ -106,6 +132,7 @@ export class SparePool {
     const size = this.#missing();
     if (size === undefined || this.#closed) return;
     this.#filling = true;
+    this.#fillingSize = size;
     try {
       const p = await prepare(size, true);
       if (this.#closed || !this.#sizes.includes(size)) {
@@ -119,9 +146,11 @@ export class SparePool {
     } catch (error) {
       this.#opts.onError(error);
       this.#filling = false;
+      this.#fillingSize = null;
       return; // do not spin on a persistent failure; the next take() retries
     }
     this.#filling = false;
+    this.#fillingSize = null;
     this.#schedule();
   }
 }
