@@ -1,6 +1,7 @@
 /**
- * The CLI's way to the platform: the REST API only. Finds the URL and the token
- * (flags, then NIMBUS_URL/NIMBUS_TOKEN, then the local data directory's token file).
+ * The CLI's way to the platform: the REST API only. Finds the URL and the token: flags,
+ * then NIMBUS_URL (or NIMBUS_PORT) / NIMBUS_TOKEN, then the local data directory's `url`
+ * file (written by a running platform; else http://127.0.0.1:8080) and `token` file.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -22,11 +23,23 @@ export class ApiError extends Error {
 
 export class ConnectError extends Error {}
 
+/** The URL a running local platform wrote into its data directory, if any. */
+function readUrlFile(dataDir: string): string | null {
+  try {
+    const url = readFileSync(join(dataDir, 'url'), 'utf8').trim();
+    return /^https?:\/\//.test(url) ? url : null;
+  } catch {
+    return null;
+  }
+}
+
 export function resolveClient(flags: { url?: string; token?: string; data?: string }, env: NodeJS.ProcessEnv, cwd: string): ClientOptions {
-  const url = (flags.url ?? env.NIMBUS_URL ?? `http://127.0.0.1:${env.NIMBUS_PORT ?? 8080}`).replace(/\/+$/, '');
+  const dataDir = resolve(cwd, flags.data ?? (env.NIMBUS_DATA || '.nimbus'));
+  // an empty variable counts as unset
+  const fromEnv = env.NIMBUS_URL || (env.NIMBUS_PORT ? `http://127.0.0.1:${env.NIMBUS_PORT}` : undefined);
+  const url = (flags.url ?? fromEnv ?? readUrlFile(dataDir) ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
   if (flags.token) return { url, token: flags.token, tokenSource: '--token' };
   if (env.NIMBUS_TOKEN) return { url, token: env.NIMBUS_TOKEN, tokenSource: 'NIMBUS_TOKEN' };
-  const dataDir = resolve(cwd, flags.data ?? env.NIMBUS_DATA ?? '.nimbus');
   const file = join(dataDir, 'token');
   if (existsSync(file)) return { url, token: readFileSync(file, 'utf8').trim(), tokenSource: file };
   return { url, token: null, tokenSource: file };

@@ -27,7 +27,7 @@ import type { Runtime } from '../runtime/port.ts';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
 import { deployExamples } from './examples.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { ensureToken } from './token.ts';
+import { ensureToken, removeUrlFile, writeUrlFile } from './token.ts';
 import { buildObservability, metricsHandler, observabilityParts } from './observability.ts';
 
 export interface PlatformOptions {
@@ -155,6 +155,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const port = (server.address() as AddressInfo).port;
   url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   logger.info({ url, dataDir: config.dataDir }, 'nimbus listening');
+  writeUrlFile(config.dataDir, url);
   await observability?.start();
   const recovered = await asyncSystem.start();
   if (recovered > 0) logger.info({ recovered }, 'async invocations left running by the previous process are queued again');
@@ -189,6 +190,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         await recorder.stop();
         await runtime.close();
         await store.close();
+        removeUrlFile(config.dataDir, url);
         logger.info('stopped');
         logger.flush();
       })();

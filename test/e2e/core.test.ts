@@ -109,6 +109,10 @@ describe('core platform, end to end', () => {
     assert.deepEqual(names, ['bg', 'echo', 'hello', 'hono-app', 'json-api']);
     const human = await cli(p, ['ls']);
     assert.match(human.stdout, /NAME\s+VERSION/);
+    // a local CLI needs no NIMBUS_URL: the running platform wrote its URL into the data directory
+    const found = await cli(null, ['ls', '--json'], { NIMBUS_URL: '', NIMBUS_PORT: '', NIMBUS_DATA: p.dataDir });
+    assert.equal(found.code, 0, found.stderr);
+    assert.equal((JSON.parse(found.stdout) as unknown[]).length, names.length);
 
     const info = await cli(p, ['info', 'hello', '--json']);
     const detail = JSON.parse(info.stdout);

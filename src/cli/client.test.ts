@@ -1,0 +1,28 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { resolveClient } from './client.ts';
+
+test('the CLI finds URL and token in the data directory; flags and the environment win', () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'nimbus-cli-'));
+  try {
+    assert.deepEqual(resolveClient({}, {}, cwd).url, 'http://127.0.0.1:8080', 'nothing running: the default');
+    const data = join(cwd, '.nimbus');
+    mkdirSync(data);
+    writeFileSync(join(data, 'url'), 'http://127.0.0.1:18300\n');
+    writeFileSync(join(data, 'token'), 'tok-from-file-0123456789\n');
+    const found = resolveClient({}, {}, cwd);
+    assert.deepEqual([found.url, found.token], ['http://127.0.0.1:18300', 'tok-from-file-0123456789']);
+    assert.equal(resolveClient({}, { NIMBUS_PORT: '9000' }, cwd).url, 'http://127.0.0.1:9000');
+    assert.equal(resolveClient({}, { NIMBUS_URL: 'http://h:1/' }, cwd).url, 'http://h:1');
+    assert.equal(resolveClient({ url: 'http://f:2' }, { NIMBUS_URL: 'http://h:1' }, cwd).url, 'http://f:2');
+    assert.equal(resolveClient({}, { NIMBUS_TOKEN: 't-env' }, cwd).token, 't-env');
+    writeFileSync(join(data, 'url'), 'garbage');
+    assert.equal(resolveClient({}, {}, cwd).url, 'http://127.0.0.1:8080', 'an unreadable url file is ignored');
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
+  }
+});
+
