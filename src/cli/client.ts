@@ -8,6 +8,8 @@ import { join, resolve } from 'node:path';
 
 export interface ClientOptions {
   readonly url: string;
+  /** Where the URL came from, when not from a flag or the environment (for error messages). */
+  readonly urlSource?: string;
   readonly token: string | null;
   readonly tokenSource: string;
 }
@@ -37,12 +39,14 @@ export function resolveClient(flags: { url?: string; token?: string; data?: stri
   const dataDir = resolve(cwd, flags.data ?? (env.NIMBUS_DATA || '.nimbus'));
   // an empty variable counts as unset
   const fromEnv = env.NIMBUS_URL || (env.NIMBUS_PORT ? `http://127.0.0.1:${env.NIMBUS_PORT}` : undefined);
-  const url = (flags.url ?? fromEnv ?? readUrlFile(dataDir) ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
-  if (flags.token) return { url, token: flags.token, tokenSource: '--token' };
-  if (env.NIMBUS_TOKEN) return { url, token: env.NIMBUS_TOKEN, tokenSource: 'NIMBUS_TOKEN' };
+  const written = (flags.url ?? fromEnv) !== undefined ? null : readUrlFile(dataDir);
+  const url = (flags.url ?? fromEnv ?? written ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
+  const where = written === null ? {} : { urlSource: join(dataDir, 'url') };
+  if (flags.token) return { url, ...where, token: flags.token, tokenSource: '--token' };
+  if (env.NIMBUS_TOKEN) return { url, ...where, token: env.NIMBUS_TOKEN, tokenSource: 'NIMBUS_TOKEN' };
   const file = join(dataDir, 'token');
-  if (existsSync(file)) return { url, token: readFileSync(file, 'utf8').trim(), tokenSource: file };
-  return { url, token: null, tokenSource: file };
+  if (existsSync(file)) return { url, ...where, token: readFileSync(file, 'utf8').trim(), tokenSource: file };
+  return { url, ...where, token: null, tokenSource: file };
 }
 
 export interface Answer {
@@ -62,7 +66,7 @@ export async function call(client: ClientOptions, method: string, path: string, 
   } catch (error) {
     const code = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
     throw new ConnectError(
-      `cannot reach Nimbus at ${client.url} (${code}). Start it with \`npm start\` (or \`nimbus up\`), or point NIMBUS_URL at it.`,
+      `cannot reach Nimbus at ${client.url} (${code}${client.urlSource ? `; the URL came from ${client.urlSource}, left by a platform that may have stopped` : ''}). Start it with \`npm start\` (or \`nimbus up\`), or point NIMBUS_URL at it.`,
     );
   }
   const text = await res.text();

@@ -39,10 +39,12 @@ export class Deadlines {
   }
 
   /**
-   * Runs `fn` at `at` (clock.now() milliseconds) unless cancelled first. While any
-   * deadline is live the timer is ref'd: work with a deadline keeps the process up.
+   * Runs `fn` at `epochMs` (clock.now() time) unless cancelled first. While any deadline is
+   * live the timer is ref'd: work with a deadline keeps the process up. Kept in monotonic
+   * time, so a wall clock set back does not delay it.
    */
-  at(at: number, fn: () => void): Deadline {
+  at(epochMs: number, fn: () => void): Deadline {
+    const at = this.#clock.monotonic() + (epochMs - this.#clock.now());
     const entry: Entry = { at, seq: this.#seq++, fn };
     this.#push(entry);
     this.#live++;
@@ -83,7 +85,7 @@ export class Deadlines {
     while (this.#heap.length > 0 && this.#heap[0].fn === null) this.#pop();
     if (this.#heap.length === 0) return;
     const at = this.#heap[0].at;
-    const ms = Math.min(MAX_TIMER_MS, Math.max(0, at - this.#clock.now()));
+    const ms = Math.min(MAX_TIMER_MS, Math.max(0, at - this.#clock.monotonic()));
     this.#armedAt = at;
     this.#timer = this.#clock.setTimer(ms, () => this.#fire(), true);
   }
@@ -91,7 +93,7 @@ export class Deadlines {
   #fire(): void {
     this.#timer = null;
     this.#armedAt = Infinity;
-    const now = this.#clock.now();
+    const now = this.#clock.monotonic();
     while (this.#heap.length > 0 && this.#heap[0].at <= now) {
       const e = this.#pop();
       const fn = e.fn;

@@ -155,7 +155,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const port = (server.address() as AddressInfo).port;
   url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   logger.info({ url, dataDir: config.dataDir }, 'nimbus listening');
-  writeUrlFile(config.dataDir, url);
+  // for a local CLI: a wildcard address is reached through loopback
+  const localUrl = config.host === '0.0.0.0' ? `http://127.0.0.1:${port}` : config.host === '::' ? `http://[::1]:${port}` : url;
+  writeUrlFile(config.dataDir, localUrl);
   await observability?.start();
   const recovered = await asyncSystem.start();
   if (recovered > 0) logger.info({ recovered }, 'async invocations left running by the previous process are queued again');
@@ -190,7 +192,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         await recorder.stop();
         await runtime.close();
         await store.close();
-        removeUrlFile(config.dataDir, url);
+        removeUrlFile(config.dataDir, localUrl);
         logger.info('stopped');
         logger.flush();
       })();

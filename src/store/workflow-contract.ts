@@ -182,13 +182,16 @@ export function workflowContract(name: string, open: () => Promise<Store>): void
       await w.startExecution(startInput('run', { name: 'run' }));
       await w.appendStep(stepInput('old', 0, { status: 'SUCCEEDED', output: '{}', now: 3_000 }));
       await w.appendStep(stepInput('new', 0, { status: 'FAILED', error: 'E', now: 9_000 }));
-      assert.equal(await w.pruneExecutions(5_000), 1);
+      assert.equal(await w.pruneExecutions(5_000, 10), 1);
       assert.equal(await w.getExecution('old'), null);
       assert.deepEqual(await w.history('old', 0, 10), []);
       assert.deepEqual(await w.steps('old'), []);
       assert.equal(await w.getTaskToken('tok-old'), null);
       assert.equal((await w.getExecution('new'))?.status, 'FAILED');
-      assert.equal(await w.pruneExecutions(Number.MAX_SAFE_INTEGER), 1);
+      await w.startExecution(startInput('x2', { name: 'x2' }));
+      await w.appendStep(stepInput('x2', 0, { status: 'ABORTED', now: 9_500 }));
+      assert.equal(await w.pruneExecutions(Number.MAX_SAFE_INTEGER, 1), 1, 'at most the limit');
+      assert.equal(await w.pruneExecutions(Number.MAX_SAFE_INTEGER, 10), 1);
       assert.equal((await w.getExecution('run'))?.status, 'RUNNING', 'a running execution is never pruned');
     });
   });

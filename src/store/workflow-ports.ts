@@ -145,8 +145,11 @@ export interface WorkflowRepo {
    * an execution of it runs.
    */
   deleteMachine(name: string): Promise<'deleted' | 'not_found' | 'running'>;
-  /** Deletes executions that ended before `endedBefore` (epoch ms), with their journal, history and tokens. */
-  pruneExecutions(endedBefore: number): Promise<number>;
+  /**
+   * Deletes up to `limit` executions that ended before `endedBefore` (epoch ms), with their
+   * journal, history and tokens; returns how many (call again while it returns `limit`).
+   */
+  pruneExecutions(endedBefore: number, limit: number): Promise<number>;
   getMachineVersion(name: string, version: number): Promise<StateMachineVersion | null>;
   /** Newest first. */
   listMachineVersions(name: string): Promise<StateMachineVersion[]>;

@@ -168,7 +168,7 @@ describe('autoscaling end to end', () => {
     assert.equal(final.decisions[0].desired, 0);
 
     // Each record says whether it was a cold start and how long init took.
-    const records: Array<{ coldStart: boolean; initMs: number; status: string }> = [];
+    const records: Array<{ coldStart: boolean; initMs: number; status: string; instanceId: string | null }> = [];
     let cursor: string | null = '';
     for (let page = 0; page < 20 && cursor !== null; page++) {
       const res = await p.api(`/api/v1/invocations?function=${FN}&limit=1000${cursor ? `&before=${cursor}` : ''}`);
@@ -179,9 +179,13 @@ describe('autoscaling end to end', () => {
     assert.equal(records.length, total, 'one record per request');
     const cold = records.filter((r) => r.coldStart);
     console.log(`records: ${records.length}, cold starts: ${cold.length}, init ms: ${cold.map((r) => r.initMs).join(', ')}`);
-    // Cold: only requests that waited for an instance the step started (the warm one never
-    // counts), at most the hard limit (10) per started instance.
-    assert.ok(cold.length >= 1 && cold.length <= 10 * (peak1 - 1), `${cold.length} cold of ${records.length}`);
+    // Cold: only requests that waited for an instance the step started, at most the hard
+    // limit (10) per started instance. (Counted per instance from the records themselves: the
+    // sampled peak can miss an instance that came and went between two samples.)
+    const coldPerInstance = new Map<string, number>();
+    for (const r of cold) coldPerInstance.set(String(r.instanceId), (coldPerInstance.get(String(r.instanceId)) ?? 0) + 1);
+    assert.ok(cold.length >= 1, 'the step from one warm instance started others');
+    assert.ok([...coldPerInstance.values()].every((n) => n <= 10), `cold requests per instance: ${[...coldPerInstance.values()].join(', ')}`);
     assert.ok(cold.every((r) => r.initMs > 0));
     assert.ok(records.filter((r) => !r.coldStart).every((r) => r.initMs === 0));
   });

@@ -152,12 +152,12 @@ export class AsyncSystem {
     return outcome;
   }
 
-  /** A function was deleted: its triggers and policy go (queued items dead-letter as not found). */
   /** A workflow was deleted (its triggers with it, by the store): stop scheduling them. */
   async forgetWorkflow(): Promise<void> {
     await this.triggers.reloadTimers();
   }
 
+  /** A function was deleted: its triggers and policy go (queued items dead-letter as not found). */
   async forgetFunction(functionName: string): Promise<void> {
     await this.triggers.removeForFunction(functionName);
     await this.policies.delete(functionName);

@@ -127,6 +127,8 @@ export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & 
     const startedAt = clock.monotonic();
     let prepared = useSpare ? await spares.takeSoon(spec.config.memoryMb) : undefined;
     if (prepared === undefined) {
+      // the wait for a spare may have outlasted the runtime
+      if (closed) throw new NimbusError('NIMBUS_ERR_SHUTTING_DOWN', 'the isolate runtime is closed');
       try {
         prepared = await prepare(spec.config.memoryMb);
       } catch (error) {

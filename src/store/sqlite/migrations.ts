@@ -235,4 +235,8 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE executions ADD COLUMN traceparent TEXT;
   `,
+  // 9: ended executions by end time, for retention.
+  `
+  CREATE INDEX executions_ended ON executions(stopped_at) WHERE status <> 'RUNNING';
+  `,
 ];

@@ -37,3 +37,28 @@ test('a writer thread that cannot open its file is marked broken and refuses wri
     await thread.close();
   }
 });
+
+test('close lets outstanding writes finish and refuses later ones at once; the store never hangs on a closed thread', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nimbus-writer-'));
+  const path = join(dir, 'nimbus.db');
+  const store = openSqliteStore(path);
+  const thread = new RecordWriterThread(path);
+  try {
+    const rows = Array.from({ length: 2000 }, (_, i) => recordRow(sampleRecord(`c${String(i).padStart(5, '0')}`)));
+    const inFlight = thread.write(rows);
+    const closing = thread.close();
+    await assert.rejects(thread.write([recordRow(sampleRecord('late'))]), /closed/);
+    await inFlight;
+    await closing;
+    assert.equal((await store.invocations.get('c01999'))?.id, 'c01999', 'the outstanding write was committed');
+    await assert.rejects(thread.write([recordRow(sampleRecord('after'))]), /closed/);
+
+    // The store's own thread: records written, store closed, a late write fails instead of hanging.
+    await store.invocations.insertMany([sampleRecord('s1')]);
+    await store.close();
+    await assert.rejects(store.invocations.insertMany([sampleRecord('s2')]));
+  } finally {
+    await thread.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -3,10 +3,12 @@
  * were the largest single cost of observability on the main thread (~10 % of it; see
  * bench/README.md, "Hot path"), and the main thread is what bounds throughput. The thread
  * has its own connection to the store's file: with WAL the main connection's readers never
- * wait for it, and a main-thread write waits at most for one chunk of a batch.
+ * wait for it. Writers do: the thread commits in chunks with a pause between them
+ * (record-writer-worker.ts), so a write on the main connection waits milliseconds, not the
+ * length of a whole batch.
  *
- * If the thread cannot start or dies, `broken` is set and the store writes on its own
- * connection again (record-rows.ts is shared, so the rows are the same either way).
+ * If the thread cannot start, dies, or is closed, `broken` is set and the store writes on
+ * its own connection again (record-rows.ts is shared, so the rows are the same either way).
  */
 import { Worker } from 'node:worker_threads';
 import type { RecordRow } from './record-rows.ts';
@@ -26,9 +28,13 @@ export class RecordWriterThread {
   #broken: Error | null = null;
   #closing = false;
 
+  /** Throws when no worker can be made (the caller writes on its own connection then). */
   constructor(path: string) {
-    // A worker does not inherit `--import tsx`: it registers tsx itself, then loads the TS entry.
+    // A worker does not inherit `--import tsx`: it registers tsx itself, then loads the TS
+    // entry. (import.meta.resolve is synchronous from Node 20.6; before, this throws and the
+    // store writes on its own connection.)
     const tsx = import.meta.resolve('tsx/esm/api');
+    if (typeof tsx !== 'string') throw new Error('import.meta.resolve is not synchronous in this Node');
     const entry = new URL('./record-writer-worker.ts', import.meta.url).href;
     const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
     this.#worker = new Worker(boot, { eval: true, workerData: { path } });
@@ -37,18 +43,18 @@ export class RecordWriterThread {
     this.#worker.on('error', (error) => this.#fail(error));
     this.#exited = new Promise((resolve) => {
       this.#worker.on('exit', (code) => {
-        if (!this.#closing) this.#fail(new Error(`the record writer thread exited (code ${code})`));
+        this.#fail(new Error(this.#closing ? 'the record writer thread is closed' : `the record writer thread exited (code ${code})`));
         resolve();
       });
     });
   }
 
-  /** Why the thread is unusable, or null while it works. */
+  /** Why the thread is unusable (it failed, or was closed), or null while it works. */
   get broken(): Error | null {
     return this.#broken;
   }
 
-  /** Resolves once the rows are committed. */
+  /** Resolves once the rows are committed; rejects (and sets `broken`) if the thread cannot take them. */
   write(rows: readonly RecordRow[]): Promise<void> {
     if (this.#broken !== null) return Promise.reject(this.#broken);
     const seq = ++this.#seq;
@@ -56,8 +62,13 @@ export class RecordWriterThread {
       this.#waiting.set(seq, { resolve, reject });
       // ref'd while a write is outstanding: a shutdown that awaits it must not see the loop end
       this.#worker.ref();
-      const request: WriteRequest = { seq, rows };
-      this.#worker.postMessage(request);
+      try {
+        const request: WriteRequest = { seq, rows };
+        this.#worker.postMessage(request);
+      } catch (error) {
+        this.#forget(seq);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      }
     });
     this.#outstanding.add(written);
     const forget = () => void this.#outstanding.delete(written);
@@ -65,11 +76,12 @@ export class RecordWriterThread {
     return written;
   }
 
-  /** Lets outstanding writes finish, then ends the thread. */
+  /** Lets every outstanding write finish (new ones are refused), then ends the thread. */
   async close(): Promise<void> {
     if (!this.#closing) {
       this.#closing = true;
-      await Promise.allSettled([...this.#outstanding]);
+      this.#broken ??= new Error('the record writer thread is closed');
+      while (this.#outstanding.size > 0) await Promise.allSettled([...this.#outstanding]);
       await this.#worker.terminate();
     }
     await this.#exited;
@@ -83,6 +95,7 @@ export class RecordWriterThread {
     else w.reject(new Error(m.error));
   }
 
+  /** The thread is gone or unusable: every write still waiting is refused. */
   #fail(error: Error): void {
     this.#broken ??= error;
     for (const [seq, w] of [...this.#waiting]) {

@@ -21,16 +21,31 @@ const db = new Database((workerData as { path: string }).path);
 db.pragma('busy_timeout = 5000');
 db.pragma('synchronous = NORMAL');
 const write = recordWriter(db);
-/** Rows per transaction: bounds how long a write on the main connection can wait for ours. */
+/**
+ * Rows per transaction (~2 ms), and a pause between transactions: SQLite's lock is not fair
+ * and a waiting connection polls with growing sleeps, so without the pause a long batch
+ * would keep the main connection's writes (queue, workflow steps, deploys) waiting.
+ */
 const CHUNK = 250;
+const PAUSE_MS = 2;
+const pause = () => new Promise<void>((resolve) => setTimeout(resolve, PAUSE_MS));
 
+// One request at a time, in order: the next waits while this one pauses between chunks.
+let queue = Promise.resolve();
 port.on('message', (m: WriteRequest) => {
+  queue = queue.then(() => handle(m));
+});
+
+async function handle(m: WriteRequest): Promise<void> {
   let reply: WriteReply;
   try {
-    for (let i = 0; i < m.rows.length; i += CHUNK) write(m.rows.slice(i, i + CHUNK));
+    for (let i = 0; i < m.rows.length; i += CHUNK) {
+      if (i > 0) await pause();
+      write(m.rows.slice(i, i + CHUNK));
+    }
     reply = { seq: m.seq };
   } catch (error) {
     reply = { seq: m.seq, error: (error as Error)?.message ?? String(error) };
   }
-  port.postMessage(reply);
-});
+  port?.postMessage(reply);
+}

@@ -34,11 +34,11 @@ export function openSqliteStore(path: string): Store {
       cause: error,
     });
   }
-  // A file can be shared with a writer thread; an in-memory database cannot.
-  const thread = path === ':memory:' ? null : new RecordWriterThread(path);
+  // A file can be shared with a writer thread (started at the first write); an in-memory database cannot.
+  const records = new RecordThreadSlot(path === ':memory:' ? null : path);
   return {
     functions: functionRepo(db),
-    invocations: invocationRepo(db, thread),
+    invocations: invocationRepo(db, records),
     queue: queueRepo(db),
     triggers: triggerRepo(db),
     topics: topicRepo(db),
@@ -47,7 +47,7 @@ export function openSqliteStore(path: string): Store {
     usage: usageRepo(db),
     alerts: alertRepo(db),
     async close() {
-      await thread?.close();
+      await records.close();
       if (db.open) db.close();
     },
   };
@@ -211,7 +211,35 @@ function toRecord(row: Row): InvocationRecord {
   };
 }
 
-function invocationRepo(db: Database.Database, thread: RecordWriterThread | null): InvocationRepo {
+/** The record writer thread, made when records are first written; null when there can be none. */
+class RecordThreadSlot {
+  #thread: RecordWriterThread | null = null;
+  #failed = false;
+  #closed = false;
+
+  constructor(private readonly path: string | null) {}
+
+  /** A working thread, or null: then the store's own connection writes. */
+  get(): RecordWriterThread | null {
+    if (this.path === null || this.#failed || this.#closed) return null;
+    if (this.#thread === null) {
+      try {
+        this.#thread = new RecordWriterThread(this.path);
+      } catch {
+        this.#failed = true; // no worker here (e.g. no tsx to load it): write in this thread
+        return null;
+      }
+    }
+    return this.#thread.broken === null ? this.#thread : null;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#thread?.close();
+  }
+}
+
+function invocationRepo(db: Database.Database, records: RecordThreadSlot): InvocationRepo {
   const write = recordWriter(db);
   const getOne = db.prepare('SELECT * FROM invocations WHERE id = ?');
   const pruneOld = db.prepare('DELETE FROM invocations WHERE started_at < ?');
@@ -221,16 +249,17 @@ function invocationRepo(db: Database.Database, thread: RecordWriterThread | null
   const listCache = new Map<string, Database.Statement>();
 
   return {
-    async insertMany(records) {
-      if (records.length === 0) return;
-      const rows = records.map(recordRow);
-      if (thread !== null && thread.broken === null) {
+    async insertMany(list) {
+      if (list.length === 0) return;
+      const rows = list.map(recordRow);
+      const thread = records.get();
+      if (thread !== null) {
         try {
           await thread.write(rows);
           return;
         } catch (error) {
-          // A write the thread refused is reported; one it never finished (it died) is
-          // written here: a row it did commit is recognised by id and not counted twice.
+          // A write the thread refused is reported; one it never finished (it died, or was
+          // closed) is written here: a row it did commit is recognised by id and not counted twice.
           if (thread.broken === null) throw error;
         }
       }

@@ -165,22 +165,23 @@ export function workflowRepo(db: Database.Database): WorkflowRepo {
     return 'deleted';
   });
 
-  const endedIds = "SELECT id FROM executions WHERE status <> 'RUNNING' AND stopped_at < ?";
-  const pruneRows = [
-    `DELETE FROM execution_steps WHERE execution_id IN (${endedIds})`,
-    `DELETE FROM execution_history WHERE execution_id IN (${endedIds})`,
-    `DELETE FROM workflow_timers WHERE execution_id IN (${endedIds})`,
-    `DELETE FROM task_tokens WHERE execution_id IN (${endedIds})`,
+  const endedIds = db.prepare("SELECT id FROM executions WHERE status <> 'RUNNING' AND stopped_at < ? LIMIT ?").pluck();
+  const pruneOne = [
+    'DELETE FROM execution_steps WHERE execution_id = ?',
+    'DELETE FROM execution_history WHERE execution_id = ?',
+    'DELETE FROM workflow_timers WHERE execution_id = ?',
+    'DELETE FROM task_tokens WHERE execution_id = ?',
+    'DELETE FROM executions WHERE id = ?',
   ].map((sql) => db.prepare(sql));
-  const pruneEnded = db.prepare("DELETE FROM executions WHERE status <> 'RUNNING' AND stopped_at < ?");
-  const pruneTx = db.transaction((endedBefore: number): number => {
-    for (const stmt of pruneRows) stmt.run(endedBefore);
-    return pruneEnded.run(endedBefore).changes;
+  const pruneTx = db.transaction((endedBefore: number, limit: number): number => {
+    const ids = endedIds.all(endedBefore, limit) as string[];
+    for (const id of ids) for (const stmt of pruneOne) stmt.run(id);
+    return ids.length;
   });
 
   return {
-    async pruneExecutions(endedBefore) {
-      return pruneTx.immediate(endedBefore);
+    async pruneExecutions(endedBefore, limit) {
+      return pruneTx.immediate(endedBefore, limit);
     },
     async deployMachine(input) {
       return deployTx.immediate(input);

@@ -349,10 +349,18 @@ export class WorkflowEngine {
     this.retention ??= repeatEvery(
       this.deps.clock,
       Math.min(3_600_000, Math.max(1_000, Math.floor(keepMs / 10))),
-      () => this.deps.repo.pruneExecutions(this.deps.clock.now() - keepMs),
+      () => this.pruneEnded(this.deps.clock.now() - keepMs),
       (e) => this.report(e, 'pruning ended workflow executions'),
     );
     return n;
+  }
+
+  /** Deletes ended executions in small transactions, so the store is never held for long. */
+  private async pruneEnded(endedBefore: number): Promise<void> {
+    const BATCH = 200;
+    while ((await this.deps.repo.pruneExecutions(endedBefore, BATCH)) === BATCH) {
+      await new Promise<void>((resolve) => setImmediate(resolve)); // let requests in between
+    }
   }
 
   /** Stops the timers and waits (bounded) for task results in flight to be journalled. */
