@@ -12,7 +12,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { RecordRow } from './record-rows.ts';
-import type { WriteReply, WriteRequest } from './record-writer-worker.ts';
+import type { ReadyMessage, WriteReply, WriteRequest } from './record-writer-worker.ts';
 
 interface Waiting {
   readonly resolve: () => void;
@@ -27,6 +27,7 @@ export class RecordWriterThread {
   #seq = 0;
   #broken: Error | null = null;
   #closing = false;
+  #ready = false;
 
   /** Throws when no worker can be made (the caller writes on its own connection then). */
   constructor(path: string) {
@@ -39,7 +40,10 @@ export class RecordWriterThread {
     const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
     this.#worker = new Worker(boot, { eval: true, workerData: { path } });
     this.#worker.unref();
-    this.#worker.on('message', (m: WriteReply) => this.#reply(m));
+    this.#worker.on('message', (m: WriteReply | ReadyMessage) => {
+      if ('ready' in m) this.#ready = true;
+      else this.#reply(m);
+    });
     this.#worker.on('error', (error) => this.#fail(error));
     this.#exited = new Promise((resolve) => {
       this.#worker.on('exit', (code) => {
@@ -47,6 +51,14 @@ export class RecordWriterThread {
         resolve();
       });
     });
+  }
+
+  /**
+   * Whether the thread has its connection open. It takes a moment to start (it loads its
+   * code); until then the store writes on its own connection, so a flush is never late.
+   */
+  get ready(): boolean {
+    return this.#ready && this.#broken === null;
   }
 
   /** Why the thread is unusable (it failed, or was closed), or null while it works. */

@@ -14,6 +14,10 @@ export interface WriteReply {
   readonly seq: number;
   readonly error?: string;
 }
+/** Sent once, when the connection is open: the thread takes writes from then on. */
+export interface ReadyMessage {
+  readonly ready: true;
+}
 
 const port = parentPort;
 if (port === null) throw new Error('record-writer-worker.ts runs as a worker thread');
@@ -29,6 +33,9 @@ const write = recordWriter(db);
 const CHUNK = 250;
 const PAUSE_MS = 2;
 const pause = () => new Promise<void>((resolve) => setTimeout(resolve, PAUSE_MS));
+
+const ready: ReadyMessage = { ready: true };
+port.postMessage(ready);
 
 // One request at a time, in order: the next waits while this one pauses between chunks.
 let queue = Promise.resolve();

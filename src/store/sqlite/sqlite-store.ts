@@ -219,7 +219,7 @@ class RecordThreadSlot {
 
   constructor(private readonly path: string | null) {}
 
-  /** A working thread, or null: then the store's own connection writes. */
+  /** A working, started thread, or null: then the store's own connection writes (and a thread is started). */
   get(): RecordWriterThread | null {
     if (this.path === null || this.#failed || this.#closed) return null;
     if (this.#thread === null) {
@@ -230,7 +230,7 @@ class RecordThreadSlot {
         return null;
       }
     }
-    return this.#thread.broken === null ? this.#thread : null;
+    return this.#thread.ready ? this.#thread : null;
   }
 
   async close(): Promise<void> {
