@@ -1,6 +1,6 @@
 /**
  * The record writer thread's side (see record-writer-thread.ts): its own connection to
- * the store's file, and one transaction per batch it is sent.
+ * the store's file; each batch it is sent is written in chunks, one transaction each.
  */
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
