@@ -147,35 +147,36 @@ export function workflowRepo(db: Database.Database): WorkflowRepo {
     return true;
   });
 
-  const anyRunning = db.prepare("SELECT 1 FROM executions WHERE machine = ? AND status = 'RUNNING' LIMIT 1");
-  const executionIds = "SELECT id FROM executions WHERE machine = ?";
-  const deleteMachineRows = [
-    `DELETE FROM execution_steps WHERE execution_id IN (${executionIds})`,
-    `DELETE FROM execution_history WHERE execution_id IN (${executionIds})`,
-    `DELETE FROM workflow_timers WHERE execution_id IN (${executionIds})`,
-    `DELETE FROM task_tokens WHERE execution_id IN (${executionIds})`,
-    'DELETE FROM executions WHERE machine = ?',
-    'DELETE FROM triggers WHERE workflow = ?',
-    'DELETE FROM state_machines WHERE name = ?', // versions go with it (ON DELETE CASCADE)
-  ].map((sql) => db.prepare(sql));
-  const deleteMachineTx = db.transaction((name: string): 'deleted' | 'not_found' | 'running' => {
-    if (!getMachine.get(name)) return 'not_found';
-    if (anyRunning.get(name)) return 'running';
-    for (const stmt of deleteMachineRows) stmt.run(name);
-    return 'deleted';
-  });
-
-  const endedIds = db.prepare("SELECT id FROM executions WHERE status <> 'RUNNING' AND stopped_at < ? LIMIT ?").pluck();
-  const pruneOne = [
+  // One execution and everything written for it; used by workflow delete and by retention.
+  const deleteExecutionRows = [
     'DELETE FROM execution_steps WHERE execution_id = ?',
     'DELETE FROM execution_history WHERE execution_id = ?',
     'DELETE FROM workflow_timers WHERE execution_id = ?',
     'DELETE FROM task_tokens WHERE execution_id = ?',
     'DELETE FROM executions WHERE id = ?',
   ].map((sql) => db.prepare(sql));
+  const deleteExecutions = (ids: readonly string[]) => {
+    for (const id of ids) for (const stmt of deleteExecutionRows) stmt.run(id);
+  };
+
+  const anyRunning = db.prepare("SELECT 1 FROM executions WHERE machine = ? AND status = 'RUNNING' LIMIT 1");
+  const idsOfMachine = db.prepare('SELECT id FROM executions WHERE machine = ?').pluck();
+  const deleteMachineRows = [
+    'DELETE FROM triggers WHERE workflow = ?',
+    'DELETE FROM state_machines WHERE name = ?', // versions go with it (ON DELETE CASCADE)
+  ].map((sql) => db.prepare(sql));
+  const deleteMachineTx = db.transaction((name: string): 'deleted' | 'not_found' | 'running' => {
+    if (!getMachine.get(name)) return 'not_found';
+    if (anyRunning.get(name)) return 'running';
+    deleteExecutions(idsOfMachine.all(name) as string[]);
+    for (const stmt of deleteMachineRows) stmt.run(name);
+    return 'deleted';
+  });
+
+  const endedIds = db.prepare("SELECT id FROM executions WHERE status <> 'RUNNING' AND stopped_at < ? LIMIT ?").pluck();
   const pruneTx = db.transaction((endedBefore: number, limit: number): number => {
     const ids = endedIds.all(endedBefore, limit) as string[];
-    for (const id of ids) for (const stmt of pruneOne) stmt.run(id);
+    deleteExecutions(ids);
     return ids.length;
   });
 
