@@ -2,6 +2,9 @@
  * The only place that reads time or arms timers. Logic takes a Clock; tests pass a
  * FakeClock and step it by hand.
  */
+/** setTimeout's ceiling (about 24.8 days); Node fires at once past it. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export interface TimerHandle {
   cancel(): void;
 }

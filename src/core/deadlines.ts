@@ -6,7 +6,7 @@
  * one clock timer is armed for the earliest live one; a cancelled entry is dropped
  * lazily (or when cancelled ones outnumber live ones).
  */
-import type { Clock, TimerHandle } from './clock.ts';
+import { MAX_TIMER_MS, type Clock, type TimerHandle } from './clock.ts';
 
 export interface Deadline {
   cancel(): void;
@@ -18,8 +18,6 @@ interface Entry {
   fn: (() => void) | null;
 }
 
-/** setTimeout's ceiling (about 24.8 days); Node fires at once past it. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Below this many cancelled entries, compaction is not worth its pass. */
 const COMPACT_MIN = 64;
 

@@ -5,7 +5,7 @@
  * the shared CPU watchdog, and V8's heap limit (noticed when the isolate goes away).
  */
 import type ivm from 'isolated-vm';
-import type { Clock, TimerHandle } from '../../core/clock.ts';
+import { MAX_TIMER_MS, type Clock, type TimerHandle } from '../../core/clock.ts';
 import type { Deadline, Deadlines } from '../../core/deadlines.ts';
 import { NimbusError } from '../../core/errors.ts';
 import type { LogLevel, ModuleExports } from '../../core/types.ts';
@@ -86,8 +86,6 @@ const MAX_SEQ = 2 ** 31 - 1;
 function oneLine(s: string): string {
   return s.includes('\n') ? s.replace(/[\r\n]/g, '') : s;
 }
-/** setTimeout's ceiling (about 24.8 days); Node fires at once past it. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class IsolateInstance implements Instance, Watched {
   readonly id: string;
