@@ -10,7 +10,7 @@ import type { AsyncSystem } from '../dispatch/async/system.ts';
 import { WORKFLOW_TARGET_PREFIX, type QueueItem, type QueueState } from '../store/queue-ports.ts';
 import type { TriggerDefinition } from '../triggers/definition.ts';
 import type { ApiDeps } from './context.ts';
-import type { ApiRequest, ApiResponse, RouteDef } from './router.ts';
+import { traceOption, type ApiRequest, type ApiResponse, type RouteDef } from './router.ts';
 
 const STATES = new Set<QueueState>(['queued', 'running', 'succeeded', 'dead']);
 
@@ -76,8 +76,7 @@ export async function submitAsync(deps: ApiDeps, req: ApiRequest): Promise<ApiRe
   const keyHeader = req.headers['idempotency-key'];
   const key = parseIdempotencyKey(Array.isArray(keyHeader) ? keyHeader[0] : keyHeader);
   const event = await req.json();
-  const tp = req.headers.traceparent;
-  const { id, created } = await system.submit(req.params.name, event, { idempotencyKey: key, ...(typeof tp === 'string' ? { traceparent: tp } : {}) });
+  const { id, created } = await system.submit(req.params.name, event, { idempotencyKey: key, ...traceOption(req) });
   return {
     status: 202,
     body: { invocationId: id, created, status: `/api/v1/async/${id}` },

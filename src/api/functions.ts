@@ -3,7 +3,7 @@ import { NimbusError } from '../core/errors.ts';
 import type { DeploySource } from '../deploy/deployer.ts';
 import { problemExtras } from '../gateway/function-route.ts';
 import type { ApiDeps } from './context.ts';
-import type { RouteDef } from './router.ts';
+import { traceOption, type RouteDef } from './router.ts';
 import { assertValid } from './schemas.ts';
 import { prepareDeployExtras, submitAsync, wantsAsync } from './async.ts';
 
@@ -107,7 +107,7 @@ export function functionRoutes(deps: ApiDeps): RouteDef[] {
           triggerSource: 'POST /api/v1/functions/{name}/invoke',
           input: { kind: 'event', event },
           requestBytes: Number(req.headers['content-length'] ?? 0),
-          ...(typeof req.headers.traceparent === 'string' ? { traceparent: req.headers.traceparent } : {}),
+          ...traceOption(req),
         });
         const headers = { 'x-nimbus-invocation-id': outcome.invocationId };
         if (!outcome.ok) return { problem: outcome.error, headers, members: problemExtras(outcome.error, outcome.invocationId) };

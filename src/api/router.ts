@@ -17,6 +17,12 @@ export interface ApiRequest {
   json(): Promise<unknown>;
 }
 
+/** The caller's W3C `traceparent`, as an option to spread into a call (empty when absent). */
+export function traceOption(req: ApiRequest): { traceparent?: string } {
+  const tp = req.headers.traceparent;
+  return typeof tp === 'string' ? { traceparent: tp } : {};
+}
+
 export type ApiResponse =
   | { readonly status: number; readonly body?: unknown; readonly headers?: Record<string, string> }
   /** An error answer that carries headers or members beyond the error's own. */

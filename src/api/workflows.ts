@@ -9,7 +9,7 @@ import { parseTraceparent } from '../observe/trace.ts';
 import type { StartOptions, WorkflowEngine } from '../workflow/engine/engine.ts';
 import { limitOf } from './async.ts';
 import type { ApiDeps } from './context.ts';
-import type { ApiRequest, RouteDef } from './router.ts';
+import { traceOption, type ApiRequest, type RouteDef } from './router.ts';
 import { assertValid } from './schemas.ts';
 
 const STATUSES = new Set<ExecStatus>(['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
@@ -264,8 +264,7 @@ export function taskCallbackRoutes(deps: ApiDeps): RouteDef[] {
 }
 
 function startOptions(req: ApiRequest, b: StartBody): StartOptions {
-  const tp = req.headers.traceparent;
-  return { name: b.name, version: b.version, source: sourceOf(req), ...(typeof tp === 'string' ? { traceparent: tp } : {}) };
+  return { name: b.name, version: b.version, source: sourceOf(req), ...traceOption(req) };
 }
 
 function sourceOf(req: ApiRequest): string {
