@@ -5,6 +5,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { NimbusError } from '../core/errors.ts';
+import { parseEgressAllow } from '../runtime/egress-policy.ts';
 
 export interface Config {
   readonly host: string;
@@ -33,6 +34,7 @@ export interface Config {
   readonly alertRules: string;
   readonly alertWebhook: string;
   readonly alertIntervalMs: number;
+  readonly egressAllow: string;
 }
 
 type Parser<T> = (raw: string, key: string) => T;
@@ -127,6 +129,21 @@ export const FIELDS: readonly Field<keyof Config>[] = [
   { key: 'alertRules', flag: '--alerts', env: 'NIMBUS_ALERTS', default: '', parse: (r) => r, doc: 'Alert rules: a JSON or YAML file (a list of rules, docs/observability.md), loaded on each start next to those made by API or CLI.' },
   { key: 'alertWebhook', flag: '--alert-webhook', env: 'NIMBUS_ALERT_WEBHOOK', default: '', parse: (r, k) => { if (r !== '' && !/^https?:\/\//.test(r)) throw invalid(k, r, 'is not an http(s) URL'); return r; }, doc: 'URL that alert firing and resolving are POSTed to (JSON, retried with backoff). Empty: alerts are only recorded.' },
   { key: 'alertIntervalMs', flag: '--alert-interval', env: 'NIMBUS_ALERT_INTERVAL', default: 15_000, parse: durationIn(100, 3_600_000), doc: 'How often alert rules are evaluated.' },
+  {
+    key: 'egressAllow',
+    flag: '--egress-allow',
+    env: 'NIMBUS_EGRESS_ALLOW',
+    default: '',
+    parse: (r, k) => {
+      try {
+        parseEgressAllow(r);
+      } catch (e) {
+        throw invalid(k, r, `cannot be read: ${(e as Error).message}`);
+      }
+      return r;
+    },
+    doc: "What functions' outbound fetch may reach besides public addresses: comma-separated host names (`db.internal`, `*.corp.example`), addresses (`127.0.0.1`) and ranges (`10.0.0.0/8`); `*` allows everything. By default loopback, private, link-local and other non-public addresses are refused (the platform's own event and task-callback endpoints excepted).",
+  },
 ];
 
 /**

@@ -23,6 +23,7 @@ import { createGateway } from '../gateway/server.ts';
 import { Capacity } from '../pool/capacity.ts';
 import { PoolRegistry } from '../pool/registry.ts';
 import { createOutboundFetch } from '../runtime/egress.ts';
+import { egressPolicy } from '../runtime/egress-policy.ts';
 import type { Runtime } from '../runtime/port.ts';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
 import { deployExamples } from './examples.ts';
@@ -57,7 +58,15 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const observe = observabilityParts(config, clock, store, logger);
   const { logs, recorder } = observe;
   const catalog = new Catalog(store.functions);
-  const outboundFetch = createOutboundFetch({ clock, payloadLimitBytes: config.payloadLimitBytes });
+  // Known once the server listens (below): the outbound fetch lets functions call back to them.
+  let url = '';
+  let localUrl = '';
+  const outboundFetch = createOutboundFetch({
+    clock,
+    payloadLimitBytes: config.payloadLimitBytes,
+    policy: egressPolicy(config.egressAllow),
+    platformOrigins: () => (url ? [url, localUrl] : []),
+  });
   const capacity = new Capacity(config.maxTotalInstances, config.memoryBudgetMb);
   const autoscaler = new Autoscaler({
     clock,
@@ -114,7 +123,6 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     maxCodeBytes: config.apiBodyLimitBytes,
   });
 
-  let url = '';
   const asyncSystem = new AsyncSystem({
     clock,
     store,
@@ -156,7 +164,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   logger.info({ url, dataDir: config.dataDir }, 'nimbus listening');
   // for a local CLI: a wildcard address is reached through loopback
-  const localUrl = config.host === '0.0.0.0' ? `http://127.0.0.1:${port}` : config.host === '::' ? `http://[::1]:${port}` : url;
+  localUrl = config.host === '0.0.0.0' ? `http://127.0.0.1:${port}` : config.host === '::' ? `http://[::1]:${port}` : url;
   writeUrlFile(config.dataDir, localUrl);
   await observability?.start();
   const recovered = await asyncSystem.start();

@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { eventually, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
-import { startSink } from '../helpers/sink.ts';
+import { SINK_ALLOWED, startSink } from '../helpers/sink.ts';
 
 const TOTAL = 2_000;
 const CLIENTS = 32;
@@ -44,7 +44,7 @@ test('kill -9 during a burst of async invocations loses none; every one complete
   });
   const sinkUrl = sink.url;
 
-  let platform: RunningPlatform = await startPlatform();
+  let platform: RunningPlatform = await startPlatform({ args: SINK_ALLOWED });
   const dataDir = platform.dataDir;
   const second: RunningPlatform[] = [];
   try {
@@ -92,7 +92,7 @@ test('kill -9 during a burst of async invocations loses none; every one complete
     assert.ok(inFlightAtKill.length > 0, 'the kill should catch invocations in flight');
 
     // Restart on the same data directory and submit the rest (idempotency keys make resubmits safe).
-    platform = await startPlatform({ dataDir });
+    platform = await startPlatform({ dataDir, args: SINK_ALLOWED });
     second.push(platform);
     const missing = Array.from({ length: TOTAL }, (_, i) => i).filter((seq) => !accepted.has(seq));
     await Promise.all(

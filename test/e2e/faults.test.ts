@@ -54,6 +54,29 @@ describe('faults, end to end', () => {
     assert.deepEqual((r.logs as Array<{ level: string; msg: string }>).map((l) => [l.level, l.msg]), [['error', 'about to fail']]);
   });
 
+  it("a function cannot reach the host's services: loopback, private and metadata addresses are refused", async () => {
+    await p.deploy(
+      'prober',
+      `export default { async fetch(req: Request) {
+         const out: string[] = [];
+         for (const target of new URL(req.url).searchParams.getAll('t')) {
+           try { out.push('reached ' + (await fetch(target)).status); }
+           catch (e) { out.push(String((e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : e)); }
+         }
+         return Response.json(out);
+       } }`,
+    );
+    const port = new URL(p.url).port;
+    const targets = [`http://127.0.0.1:${port}/metrics`, `http://localhost:${port}/api/v1/functions`, 'http://169.254.169.254/latest/meta-data/', 'http://10.0.0.1/'];
+    const res = await fetch(`${p.url}/fn/prober/?${targets.map((t) => `t=${encodeURIComponent(t)}`).join('&')}`);
+    const answers = (await res.json()) as string[];
+    assert.equal(answers.length, 4);
+    for (const a of answers) assert.match(a, /NIMBUS_ERR_EGRESS_DENIED|may not reach/);
+    assert.match(answers[0], /127\.0\.0\.1 is a loopback address.*--egress-allow 127\.0\.0\.1/);
+    assert.match(answers[2], /link-local/);
+    assert.match(answers[3], /private/);
+  });
+
   it('an infinite loop is stopped at its timeout while other requests are served meanwhile', async () => {
     await p.deploy('spin', `export default { fetch() { while (true) {} } }`, { timeoutMs: 1500 });
     const started = Date.now();

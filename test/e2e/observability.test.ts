@@ -10,6 +10,7 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { spawn } from 'node:child_process';
 import { BIN, ROOT, cli, eventually, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
+import { SINK_ALLOWED } from '../helpers/sink.ts';
 
 describe('observability', () => {
   let p: RunningPlatform;
@@ -23,7 +24,7 @@ describe('observability', () => {
   before(async () => {
     await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
     sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/`;
-    p = await startPlatform({ args: ['--log-limit', '2kb'] });
+    p = await startPlatform({ args: ['--log-limit', '2kb', ...SINK_ALLOWED] });
   });
   after(async () => {
     await p.stop();

@@ -10,7 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { eventually, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
-import { startSink } from '../helpers/sink.ts';
+import { SINK_ALLOWED, startSink } from '../helpers/sink.ts';
 
 const WORK = `
 async function tell(url, body) {
@@ -86,7 +86,7 @@ test('kill -9 while executions stand in Task, Wait, Map and Parallel: all finish
   });
   const sinkUrl = sink.url;
 
-  let platform: RunningPlatform = await startPlatform();
+  let platform: RunningPlatform = await startPlatform({ args: SINK_ALLOWED });
   const dataDir = platform.dataDir;
   let second: RunningPlatform | null = null;
   try {
@@ -118,7 +118,7 @@ test('kill -9 while executions stand in Task, Wait, Map and Parallel: all finish
     assert.ok(inFlightAtKill.length >= 6, `tasks in flight at the kill: ${inFlightAtKill.length}`);
     assert.ok(doneAtKill.size >= 1, 'some Map iterations completed before the kill');
 
-    second = await startPlatform({ dataDir });
+    second = await startPlatform({ dataDir, args: SINK_ALLOWED });
     platform = second;
     const ends = await eventually(
       async () => {

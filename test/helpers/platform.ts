@@ -28,7 +28,7 @@ export interface RunningPlatform {
   cleanup(): void;
 }
 
-export async function startPlatform(options: { args?: string[]; dataDir?: string; env?: Record<string, string> } = {}): Promise<RunningPlatform> {
+export async function startPlatform(options: { args?: readonly string[]; dataDir?: string; env?: Record<string, string> } = {}): Promise<RunningPlatform> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'nimbus-e2e-'));
   // --no-node-snapshot here makes bin/nimbus.mjs run the server in this very process (no
   // re-exec), so kill() really kill -9s the platform rather than only its wrapper.

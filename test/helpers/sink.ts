@@ -5,6 +5,9 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/** Platform flags that let functions reach a sink: it listens on loopback, which egress refuses by default. */
+export const SINK_ALLOWED: readonly string[] = ['--egress-allow', '127.0.0.1'];
+
 export interface Sink {
   readonly url: string;
   close(): void;
