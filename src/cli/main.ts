@@ -52,7 +52,7 @@ const HELP = `nimbus — serverless functions on your machine
   nimbus alerts [ls] | alerts events [--rule R] | alerts rm <name>
   nimbus alerts set <name> --metric error_rate|p99_duration_ms|throttles|dlq_size|cost_per_day
                 --threshold N [--function f] [--window 5m] [--op '>'] [--for 1m]
-  Prometheus metrics: GET /metrics on the platform's port.
+  Prometheus metrics: GET /metrics on the platform's port, with the API token (or --metrics-public).
   nimbus token                     print the API token (for curl)
 
   Every read command takes --json. Connection: --url / NIMBUS_URL (default http://127.0.0.1:8080),

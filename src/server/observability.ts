@@ -4,11 +4,12 @@
  * Observability service; with it off (`--no-observability`), do-nothing stand-ins.
  */
 import { readFileSync } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import type { Config } from '../config/config.ts';
 import type { Clock } from '../core/clock.ts';
 import { NimbusError } from '../core/errors.ts';
+import { sendProblem } from '../gateway/problem.ts';
 import { LogCollector } from '../observe/log-collector.ts';
 import { Observability } from '../observe/observability.ts';
 import { InvocationObserver } from '../observe/observer.ts';
@@ -64,9 +65,18 @@ export function buildObservability(
   });
 }
 
-/** GET /metrics (public, like a Prometheus exporter). */
-export function metricsHandler(observability: Observability | undefined) {
+/**
+ * GET /metrics. Needs the bearer token unless `--metrics-public` (`authorize` is then null);
+ * Prometheus sends it with `authorization: { credentials_file: <data>/token }`.
+ */
+export function metricsHandler(observability: Observability | undefined, authorize: ((headers: IncomingHttpHeaders) => void) | null) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    try {
+      authorize?.(req.headers);
+    } catch (error) {
+      sendProblem(res, error, req.url ?? '/metrics', { 'www-authenticate': 'Bearer' });
+      return;
+    }
     if (!observability) {
       res.writeHead(404, { 'content-type': 'text/plain' });
       res.end('# observability is switched off (--no-observability)\n');

@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createApi } from '../api/index.ts';
+import { bearerGuard } from '../api/auth.ts';
 import { Autoscaler } from '../autoscaler/actuator.ts';
 import { DEFAULT_TICK_MS } from '../autoscaler/settings.ts';
 import type { Config } from '../config/config.ts';
@@ -155,7 +156,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const server = createGateway({
     functions: createFunctionRoute({ dispatcher, payloadLimitBytes: config.payloadLimitBytes, defaultHost: `${config.host}:${config.port}` }),
     api,
-    extra: [{ prefix: '/metrics', handler: metricsHandler(observability) }],
+    extra: [{ prefix: '/metrics', handler: metricsHandler(observability, config.metricsPublic ? null : bearerGuard(token)) }],
     onError: (error, req) => logger.error({ err: error, url: req.url, method: req.method }, 'request failed'),
   });
   server.listen(config.port, config.host);

@@ -144,7 +144,11 @@ describe('observability', () => {
   });
 
   it('/metrics, top and usage agree with the records', async () => {
-    const metrics = await (await fetch(`${p.url}/metrics`)).text();
+    const anonymous = await fetch(`${p.url}/metrics`);
+    assert.equal(anonymous.status, 401);
+    assert.equal(anonymous.headers.get('www-authenticate'), 'Bearer');
+    assert.equal(((await anonymous.json()) as { code: string }).code, 'NIMBUS_ERR_UNAUTHORIZED');
+    const metrics = await (await p.api('/metrics')).text();
     assert.match(metrics, /nimbus_invocations_total\{function="mem",status="success",trigger="api"\} 1/);
     assert.match(metrics, /nimbus_cold_starts_total\{function="mem"\} 1/);
     assert.match(metrics, /nimbus_init_duration_seconds_count\{function="mem"\} 1/);
@@ -175,8 +179,8 @@ describe('observability', () => {
   });
 });
 
-it('--no-observability: no records, 409 on observability routes, /metrics 404', async () => {
-  const p = await startPlatform({ args: ['--no-observability'] });
+it('--no-observability: no records, 409 on observability routes, /metrics 404 (--metrics-public: without a token)', async () => {
+  const p = await startPlatform({ args: ['--no-observability', '--metrics-public'] });
   try {
     await p.deploy('f', 'export async function handler() { console.log("x"); return 1; }');
     const res = await p.api('/api/v1/functions/f/invoke', { method: 'POST', body: '{}' });
