@@ -11,7 +11,8 @@ import type { Clock, TimerHandle } from '../../core/clock.ts';
 import { NimbusError } from '../../core/errors.ts';
 import type { FunctionConfig, ModuleExports } from '../../core/types.ts';
 import type { Instance, InstanceSpec, Runtime } from '../port.ts';
-import { IsolateInstance, type CodeCache, type InstanceContext } from './instance.ts';
+import { createCodeCache } from './code-cache.ts';
+import { IsolateInstance, type InstanceContext } from './instance.ts';
 import { discard, prepare } from './prepare.ts';
 import { shimCode } from './shim-source.ts';
 import { SparePool } from './spares.ts';
@@ -54,39 +55,6 @@ export const DEFAULTS = {
   codeCacheEntries: 128,
 } as const;
 
-/** V8 code cache per bundle text (LRU by insertion order). */
-/**
- * V8's code cache, by bundle text. An entry remembers the file name it was compiled under:
- * a script made from the cache keeps that name in its stack traces, so it is only used
- * for the same name.
- */
-function codeCache(max: number): CodeCache {
-  const map = new Map<string, { readonly filename: string; readonly data: ivm.ExternalCopy<ArrayBuffer> }>();
-  return {
-    get(filename, code) {
-      const hit = map.get(code);
-      if (hit === undefined || hit.filename !== filename) return undefined;
-      map.delete(code);
-      map.set(code, hit);
-      return hit.data;
-    },
-    set(filename, code, data) {
-      map.get(code)?.data.release();
-      map.delete(code);
-      map.set(code, { filename, data });
-      while (map.size > max) {
-        const oldest = map.keys().next().value as string;
-        map.get(oldest)?.data.release();
-        map.delete(oldest);
-      }
-    },
-    delete(code) {
-      map.get(code)?.data.release();
-      map.delete(code);
-    },
-  };
-}
-
 export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & {
   /** Spares ready for a memory size (for tests and metrics). */
   sparesReady(memoryMb: number): number;
@@ -105,7 +73,7 @@ export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & 
     maxPayloadBytes: options.maxPayloadBytes ?? DEFAULTS.maxPayloadBytes,
     maxTimers: options.maxTimers ?? DEFAULTS.maxTimers,
     initTimeoutMs: options.initTimeoutMs ?? DEFAULTS.initTimeoutMs,
-    codeCache: codeCache(options.codeCacheEntries ?? DEFAULTS.codeCacheEntries),
+    codeCache: createCodeCache(options.codeCacheEntries ?? DEFAULTS.codeCacheEntries),
     onError,
     onGone: (instance) => live.delete(instance),
   };

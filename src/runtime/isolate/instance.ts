@@ -18,6 +18,7 @@ import type {
   InstanceStats,
   InvocationMeta,
 } from '../port.ts';
+import type { CodeCache } from './code-cache.ts';
 import { hostCall, message } from './host-ops.ts';
 import { deadError, initError, limitError } from './instance-errors.ts';
 import { delivered, discard, type Prepared } from './prepare.ts';
@@ -52,17 +53,11 @@ export interface InstanceContext {
   readonly maxPayloadBytes: number;
   readonly maxTimers: number;
   readonly initTimeoutMs: number;
-  readonly codeCache: CodeCache;
+  readonly codeCache: CodeCache<ivm.ExternalCopy<ArrayBuffer>>;
   readonly onError: (message: string, error?: unknown) => void;
   readonly onGone: (instance: IsolateInstance) => void;
 }
 
-export interface CodeCache {
-  /** The cached data for this bundle when it was compiled under this file name. */
-  get(filename: string, code: string): ivm.ExternalCopy<ArrayBuffer> | undefined;
-  set(filename: string, code: string, data: ivm.ExternalCopy<ArrayBuffer>): void;
-  delete(code: string): void;
-}
 
 interface Pending {
   readonly seq: number;
@@ -149,7 +144,7 @@ export class IsolateInstance implements Instance, Watched {
     }
     const produced = script as typeof script & { cachedData?: ivm.ExternalCopy<ArrayBuffer>; cachedDataRejected?: boolean };
     if (cached === undefined && produced.cachedData) this.#cx.codeCache.set(filename, spec.code, produced.cachedData);
-    else if (cached !== undefined && produced.cachedDataRejected) this.#cx.codeCache.delete(spec.code);
+    else if (cached !== undefined && produced.cachedDataRejected) this.#cx.codeCache.delete(filename, spec.code);
     // Run the top level and set up right behind it: both tasks are queued together, so the
     // isolate's thread does them in one wake-up. If the top level fails, setup's answer
     // (no module) is ignored and the top level's error is reported.
