@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The `nimbus` command. The platform (`nimbus up`) runs V8 isolates through
-// isolated-vm, which needs Node started with --no-node-snapshot: when that flag is
-// missing we start Node again with it. Every other command runs in this process.
+// isolated-vm, which needs Node started with --no-node-snapshot, and wants --no-lazy
+// (below): when either is missing we start Node again with it. Every other command runs
+// in this process.
 //
 // --no-lazy: V8 compiles every function when its script is compiled, not on its first
 // call. A function's code cache then holds all of it, so a new instance runs its first
@@ -15,8 +16,11 @@ import { fileURLToPath } from 'node:url';
 const main = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const args = process.argv.slice(2);
 
-if (args[0] === 'up' && !process.execArgv.includes('--no-node-snapshot')) {
-  const child = spawn(process.execPath, ['--no-node-snapshot', '--no-lazy', '--import', 'tsx', main, ...args], { stdio: 'inherit' });
+// Node flags `up` needs; the ones missing are added (the caller's own flags are kept).
+const missing = ['--no-node-snapshot', '--no-lazy'].filter((flag) => !process.execArgv.includes(flag));
+
+if (args[0] === 'up' && missing.length > 0) {
+  const child = spawn(process.execPath, [...process.execArgv, ...missing, '--import', 'tsx', main, ...args], { stdio: 'inherit' });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + 15 : 1)));
 } else {
