@@ -144,7 +144,7 @@ export const FIELDS: readonly Field<keyof Config>[] = [
       }
       return r;
     },
-    doc: "What functions' outbound fetch may reach besides public addresses: comma-separated host names (`db.internal`, `*.corp.example`), addresses (`127.0.0.1`) and ranges (`10.0.0.0/8`); `*` allows everything. By default loopback, private, link-local and other non-public addresses are refused (the platform's own event and task-callback endpoints excepted).",
+    doc: "What functions' outbound fetch may reach besides public addresses: comma-separated host names (`db.internal`, `*.corp.example`), addresses (`127.0.0.1`) and ranges (`10.0.0.0/8`); `*` allows everything. By default loopback, private, link-local, the host's own and other non-public addresses are refused (the platform's own event and task-callback endpoints excepted); workflow HTTP tasks follow the same rule. docs/runtime.md, Outbound fetch.",
   },
 ];
 

@@ -4,7 +4,9 @@
  * unspecified, multicast and reserved ranges are refused, so a function cannot reach the
  * host's own services or its network (SSRF). The operator opens named hosts, addresses or
  * ranges with `--egress-allow`; `*` opens everything. IPv6 forms that carry an IPv4 address
- * (mapped `::ffff:a.b.c.d`, NAT64 `64:ff9b::/96`, compatible `::a.b.c.d`) are judged by it.
+ * (mapped `::ffff:a.b.c.d`, NAT64 `64:ff9b::/96`, compatible `::a.b.c.d`, 6to4 `2002::/16`)
+ * are judged by it. The host's own interface addresses are refused too (the caller passes
+ * them): a service bound to 0.0.0.0 answers on them.
  */
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 
@@ -13,26 +15,37 @@ export interface EgressPolicy {
   readonly open: boolean;
   /** A host the operator allowed by name: connections to it skip the address check. */
   hostAllowed(hostname: string): boolean;
-  /** Why this address may not be reached ("a loopback address"), or null when it may. */
-  refusal(address: string): string | null;
+  /**
+   * Why this address may not be reached ("a loopback address"), or null when it may.
+   * `local`: the host's own interface addresses, refused unless allowed explicitly.
+   */
+  refusal(address: string, local?: ReadonlySet<string>): string | null;
 }
 
 const REFUSED: ReadonlyArray<readonly [string, number, string]> = [
-  ['0.0.0.0', 8, 'an unspecified address'],
+  ['0.0.0.0', 8, 'an unspecified address (this host)'],
   ['10.0.0.0', 8, 'a private address'],
   ['100.64.0.0', 10, 'a shared (carrier-grade NAT) address'],
   ['127.0.0.0', 8, 'a loopback address'],
   ['169.254.0.0', 16, 'a link-local address'],
   ['172.16.0.0', 12, 'a private address'],
   ['192.0.0.0', 24, 'a reserved address'],
+  ['192.0.2.0', 24, 'a documentation address'],
+  ['192.88.99.0', 24, 'a reserved address'],
+  ['198.51.100.0', 24, 'a documentation address'],
+  ['203.0.113.0', 24, 'a documentation address'],
   ['192.168.0.0', 16, 'a private address'],
   ['198.18.0.0', 15, 'a reserved address'],
   ['224.0.0.0', 4, 'a multicast address'],
   ['240.0.0.0', 4, 'a reserved address'],
-  ['::', 128, 'an unspecified address'],
+  ['::', 128, 'an unspecified address (this host)'],
   ['::1', 128, 'a loopback address'],
+  ['64:ff9b:1::', 48, 'a private address'],
+  ['100::', 64, 'a reserved address'],
+  ['2001:db8::', 32, 'a documentation address'],
   ['fc00::', 7, 'a private address'],
   ['fe80::', 10, 'a link-local address'],
+  ['fec0::', 10, 'a site-local address'],
   ['ff00::', 8, 'a multicast address'],
 ];
 
@@ -74,8 +87,10 @@ function embeddedIPv4(v6: string): string | null {
   const mapped = zeros(5) && g[5] === 0xffff;
   const nat64 = g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0);
   const compatible = zeros(6) && (g[6] !== 0 || g[7] > 1);
+  const quad = (hi: number, lo: number) => `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+  if (g[0] === 0x2002) return quad(g[1], g[2]); // 6to4
   if (!mapped && !nat64 && !compatible) return null;
-  return `${g[6] >> 8}.${g[6] & 255}.${g[7] >> 8}.${g[7] & 255}`;
+  return quad(g[6], g[7]);
 }
 
 function defaultRefusal(address: string, family: Family): string | null {
@@ -92,68 +107,86 @@ interface AllowEntries {
   readonly names: ReadonlySet<string>;
   /** `*.example.com` entries, kept as `.example.com`. */
   readonly suffixes: readonly string[];
-  readonly ranges: BlockList;
+  /** One list per family: an IPv4 address is never judged by an IPv6 range (`::/0` is not "all of IPv4"). */
+  readonly ranges: { readonly ipv4: BlockList; readonly ipv6: BlockList };
 }
+
+const HOST_LABEL = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 
 /**
  * Parses the operator's allow list: comma-separated `*`, host names (`db.internal`,
  * `*.corp.example`), addresses (`127.0.0.1`, `::1`) and ranges (`10.0.0.0/8`, `fd00::/8`).
- * Throws an Error that names the entry it cannot read.
+ * Throws an Error that names the entry it cannot read or will not take.
  */
 export function parseEgressAllow(raw: string): AllowEntries {
   const names = new Set<string>();
   const suffixes: string[] = [];
-  const ranges = new BlockList();
+  const ranges = { ipv4: new BlockList(), ipv6: new BlockList() };
   let all = false;
   for (const entry of raw.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '')) {
     if (entry === '*') {
       all = true;
       continue;
     }
+    if (entry.includes('%')) throw new Error(`"${entry}": zone ids are not supported; write the address without %zone`);
     const slash = entry.indexOf('/');
-    const address = bare(slash >= 0 ? entry.slice(0, slash) : entry);
-    const family: Family | null = isIPv4(address) ? 'ipv4' : isIPv6(address) ? 'ipv6' : null;
+    const address = slash >= 0 ? entry.slice(0, slash) : entry;
+    const unbracketed = address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address;
+    const family: Family | null = isIPv4(unbracketed) ? 'ipv4' : isIPv6(unbracketed) ? 'ipv6' : null;
     if (family !== null) {
       const max = family === 'ipv4' ? 32 : 128;
-      const prefix = slash >= 0 ? Number(entry.slice(slash + 1)) : max;
-      if (!Number.isInteger(prefix) || prefix < 0 || prefix > max || (slash >= 0 && entry.slice(slash + 1) === '')) {
-        throw new Error(`"${entry}" has no valid prefix length (0 to ${max})`);
+      const text = slash >= 0 ? entry.slice(slash + 1) : String(max);
+      const prefix = Number(text);
+      if (!/^\d{1,3}$/.test(text) || prefix > max) throw new Error(`"${entry}" has no valid prefix length (0 to ${max})`);
+      const narrow = family === 'ipv4' ? prefix >= 8 : prefix === 128;
+      if (narrow && defaultRefusal(unbracketed, family)?.includes('this host')) {
+        throw new Error(`"${entry}" is the unspecified address, which reaches every service of this host: allow 127.0.0.1 (or the service's own address) instead`);
       }
-      ranges.addSubnet(address, prefix, family);
+      ranges[family].addSubnet(unbracketed, prefix, family);
       continue;
     }
     if (slash >= 0) throw new Error(`"${entry}" is not an address range (e.g. 10.0.0.0/8)`);
     const wildcard = entry.startsWith('*.');
-    const name = wildcard ? entry.slice(2) : entry;
-    if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(name)) {
-      throw new Error(`"${entry}" is neither a host name, an address nor a range`);
-    }
-    if (wildcard) suffixes.push(`.${name}`);
-    else names.add(name);
+    const labels = (wildcard ? entry.slice(2) : entry).split('.');
+    if (!labels.every((l) => HOST_LABEL.test(l))) throw new Error(`"${entry}" is neither a host name, an address nor a range`);
+    // A URL host whose last label is a number is an IPv4 address (127.1, 2130706433), never a name.
+    if (/^\d+$/.test(labels[labels.length - 1])) throw new Error(`"${entry}" is not a host name (its last label is a number); write an address like 127.0.0.1 or a range`);
+    if (wildcard) suffixes.push(`.${labels.join('.')}`);
+    else names.add(labels.join('.'));
   }
   return { all, names, suffixes, ranges };
 }
 
 export function egressPolicy(allow: string): EgressPolicy {
   const entries = parseEgressAllow(allow);
+  const allowed = (address: string, family: Family): boolean => {
+    if (family === 'ipv6') {
+      const v4 = embeddedIPv4(address);
+      if (v4 !== null) return entries.ranges.ipv4.check(v4, 'ipv4');
+    }
+    return entries.ranges[family].check(address, family);
+  };
   return {
     open: entries.all,
     hostAllowed(hostname) {
       if (entries.all) return true;
       const h = bare(hostname).replace(/\.$/, '');
+      if (isIPv4(h) || isIPv6(h)) return false;
       return entries.names.has(h) || entries.suffixes.some((s) => h.endsWith(s));
     },
-    refusal(address) {
+    refusal(address, local) {
       if (entries.all) return null;
       const a = bare(address);
       const family: Family | null = isIPv4(a) ? 'ipv4' : isIPv6(a) ? 'ipv6' : null;
       if (family === null) return 'not an IP address';
-      if (entries.ranges.check(a, family)) return null;
-      if (family === 'ipv6') {
-        const v4 = embeddedIPv4(a);
-        if (v4 !== null && entries.ranges.check(v4, 'ipv4')) return null;
+      if (allowed(a, family)) return null;
+      const why = defaultRefusal(a, family);
+      if (why !== null) return why;
+      if (local !== undefined) {
+        const v4 = family === 'ipv6' ? embeddedIPv4(a) : null;
+        if (local.has(a) || (v4 !== null && local.has(v4))) return 'an address of this host';
       }
-      return defaultRefusal(a, family);
+      return null;
     },
   };
 }

@@ -23,7 +23,8 @@ import { createFunctionRoute } from '../gateway/function-route.ts';
 import { createGateway } from '../gateway/server.ts';
 import { Capacity } from '../pool/capacity.ts';
 import { PoolRegistry } from '../pool/registry.ts';
-import { createOutboundFetch } from '../runtime/egress.ts';
+import { createGuardedFetch, createOutboundFetch } from '../runtime/egress.ts';
+import { createEgressGuard } from '../runtime/egress-guard.ts';
 import { egressPolicy } from '../runtime/egress-policy.ts';
 import type { Runtime } from '../runtime/port.ts';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
@@ -62,12 +63,12 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   // Known once the server listens (below): the outbound fetch lets functions call back to them.
   let url = '';
   let localUrl = '';
-  const outboundFetch = createOutboundFetch({
-    clock,
-    payloadLimitBytes: config.payloadLimitBytes,
+  const egress = createEgressGuard({
     policy: egressPolicy(config.egressAllow),
     platformOrigins: () => (url ? [url, localUrl] : []),
+    monotonic: () => clock.monotonic(),
   });
+  const outboundFetch = createOutboundFetch({ guard: egress, payloadLimitBytes: config.payloadLimitBytes });
   const capacity = new Capacity(config.maxTotalInstances, config.memoryBudgetMb);
   const autoscaler = new Autoscaler({
     clock,
@@ -146,6 +147,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     clock,
     repo: store.workflows,
     invoke: (req) => dispatcher.invoke(req),
+    fetch: createGuardedFetch(egress),
     onError: (error, what) => logger.error({ err: error }, what),
     executionRetentionMs: config.executionRetentionMs,
   });

@@ -1,0 +1,122 @@
+/**
+ * Where outbound requests made for user code (a function's `fetch`, a workflow's HTTP task)
+ * may connect, enforced on real connections with the egress policy (egress-policy.ts):
+ * - an address written in the URL is judged before anything is sent;
+ * - a name is resolved through a guarded lookup that drops refused addresses;
+ * - every socket is judged again on the address it connected to, and destroyed before
+ *   the request is written if refused (for https, after the TLS handshake), so no path
+ *   around the lookup reaches a refused address.
+ * The host's own interface addresses count as refused (a service bound to 0.0.0.0 answers
+ * on them). The platform's own event and task-callback endpoints stay reachable: functions
+ * publish events and complete workflow callback tasks through them (the token in the
+ * request authorises it).
+ */
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { isIP, type LookupFunction } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import { Agent, buildConnector, type Dispatcher } from 'undici';
+import { NimbusError } from '../core/errors.ts';
+import type { EgressPolicy } from './egress-policy.ts';
+
+export interface EgressGuard {
+  /** The dispatcher to send a request to this URL with; throws NIMBUS_ERR_EGRESS_DENIED for a refused address literal. */
+  dispatcherFor(url: URL): Dispatcher;
+  /** NIMBUS_ERR_EGRESS_DENIED when a failed request was refused while connecting, else null. */
+  refusalIn(error: unknown, url: URL): NimbusError | null;
+}
+
+export interface EgressGuardOptions {
+  readonly policy: EgressPolicy;
+  /** Origins of the platform itself (known once it listens), for its callback endpoints. */
+  readonly platformOrigins: () => readonly string[];
+  /** Clock.monotonic, for how long the host's interface addresses are trusted to stay the same. */
+  readonly monotonic: () => number;
+}
+
+/** Platform endpoints user code may call: the token in the request authorises it. */
+const PLATFORM_CALLBACK_PATHS = ['/api/v1/events/', '/api/v1/tasks/'];
+const LOCAL_ADDRESSES_TTL_MS = 5_000;
+
+class EgressDenied extends Error {
+  constructor(
+    readonly address: string,
+    readonly why: string,
+  ) {
+    super(`${address} is ${why}`);
+  }
+}
+
+function bracketed(address: string): string {
+  return address.includes(':') ? `[${address}]` : address;
+}
+
+/** The error user code sees. A name's address is not shown: it would map internal DNS. */
+function denied(url: URL, address: string, why: string): NimbusError {
+  const literal = isIP(url.hostname.replace(/^\[(.*)\]$/, '$1')) !== 0;
+  const subject = literal ? `${bracketed(address)} is` : `${url.hostname} resolves to`;
+  const allow = why.includes('this host')
+    ? 'it cannot be allowed (it reaches every service of the host): use the address of the service and allow that'
+    : `the platform's operator can allow it with --egress-allow ${literal ? address : url.hostname} (NIMBUS_EGRESS_ALLOW)`;
+  return new NimbusError('NIMBUS_ERR_EGRESS_DENIED', `fetch ${url.origin}: ${subject} ${why}, which user code may not reach; ${allow}`);
+}
+
+export function createEgressGuard(options: EgressGuardOptions): EgressGuard {
+  const { policy } = options;
+  let local: ReadonlySet<string> = new Set();
+  let localAt = -Infinity;
+  const localAddresses = (): ReadonlySet<string> => {
+    const now = options.monotonic();
+    if (now - localAt >= LOCAL_ADDRESSES_TTL_MS) {
+      local = new Set(Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address.toLowerCase())));
+      localAt = now;
+    }
+    return local;
+  };
+  const refusal = (address: string) => policy.refusal(address, localAddresses());
+
+  const lookup: LookupFunction = (hostname, lookupOptions, callback) => {
+    dnsLookup(hostname, { ...lookupOptions, all: true }, (err, addresses) => {
+      if (err) return callback(err, '', 0);
+      const list = addresses as LookupAddress[];
+      const allowed = policy.hostAllowed(hostname) ? list : list.filter((a) => refusal(a.address) === null);
+      if (allowed.length === 0) {
+        const first = list[0];
+        return callback(new EgressDenied(first.address, refusal(first.address) ?? 'refused'), '', 0);
+      }
+      if (lookupOptions.all) callback(null, allowed, 0);
+      else callback(null, allowed[0].address, allowed[0].family);
+    });
+  };
+  const connect = buildConnector({ lookup });
+  const guarded = new Agent({
+    connect(connectOptions, callback) {
+      connect(connectOptions, (err, socket) => {
+        if (err !== null) return callback(err, null);
+        const address = socket.remoteAddress ?? '';
+        const why = policy.hostAllowed(connectOptions.hostname) ? null : refusal(address);
+        if (why === null) return callback(null, socket);
+        socket.destroy();
+        callback(new EgressDenied(address, why), null);
+      });
+    },
+  });
+  const unguarded = new Agent();
+  const platformOrigins = () => options.platformOrigins().map((o) => new URL(o).origin);
+  const isPlatformCallback = (url: URL) => platformOrigins().includes(url.origin) && PLATFORM_CALLBACK_PATHS.some((p) => url.pathname.startsWith(p));
+
+  return {
+    dispatcherFor(url) {
+      if (policy.open || isPlatformCallback(url)) return unguarded;
+      const literal = url.hostname.replace(/^\[(.*)\]$/, '$1');
+      if (isIP(literal) !== 0) {
+        const why = refusal(literal);
+        if (why !== null) throw denied(url, literal, why);
+      }
+      return guarded;
+    },
+    refusalIn(error, url) {
+      const cause = (error as { cause?: unknown }).cause;
+      return cause instanceof EgressDenied ? denied(url, cause.address, cause.why) : null;
+    },
+  };
+}
