@@ -140,7 +140,9 @@ export class Dispatcher {
       } else lease?.release();
     }
 
-    const collected = logs.close(invocationId);
+    // waitUntil work logs after the response (and its rejection, or the deadline line, is
+    // logged for it): the logs stay open until it settles, and the record is written then.
+    const collected = background ? logs.peek(invocationId) : logs.close(invocationId);
     const responseBytes = outcome?.http ? outcome.http.body.byteLength : 0;
     const record: InvocationRecord = {
       id: invocationId,
@@ -173,7 +175,13 @@ export class Dispatcher {
       spanId: trace?.spanId ?? null,
       parentSpanId: trace?.parentSpanId ?? null,
     };
-    recorder.push(record);
+    if (background) {
+      const complete = () => {
+        const all = logs.close(invocationId);
+        recorder.push({ ...record, logs: all.logs, logsTruncated: all.truncated });
+      };
+      void background.then(complete, complete);
+    } else recorder.push(record);
     if (failure) return { ok: false, invocationId, record, error: failure };
     if (outcome?.http !== undefined) return { ok: true, invocationId, record, http: outcome.http };
     return { ok: true, invocationId, record, ...outcome };

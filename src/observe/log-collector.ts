@@ -49,6 +49,12 @@ export class LogCollector {
     this.emit(buf.functionName, invocationId, line);
   }
 
+  /** What an invocation has written so far, leaving it open for more. */
+  peek(invocationId: string): CollectedLogs {
+    const buf = this.open_.get(invocationId);
+    return buf ? { logs: [...buf.lines], truncated: buf.truncated } : { logs: [], truncated: false };
+  }
+
   close(invocationId: string): CollectedLogs {
     const buf = this.open_.get(invocationId);
     this.open_.delete(invocationId);

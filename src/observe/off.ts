@@ -24,6 +24,9 @@ export class OffLogCollector extends LogCollector {
   }
   override open(): void {}
   override append(_id: string, _level: LogLevel, _msg: string): void {}
+  override peek(): CollectedLogs {
+    return NONE;
+  }
   override close(): CollectedLogs {
     return NONE;
   }

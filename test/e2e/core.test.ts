@@ -102,11 +102,39 @@ describe('core platform, end to end', () => {
     await eventually(async () => (await inFlight()) === 0, 5000);
   });
 
+  it('what waitUntil work logs after the response, its rejection and a deadline stop are in the record', async () => {
+    await p.deploy(
+      'bg-logs',
+      `export default { fetch(req: Request, env: unknown, ctx: { waitUntil(p: Promise<unknown>): void }) {
+        console.log('before the response');
+        ctx.waitUntil(new Promise((r) => setTimeout(() => { console.log('after the response'); r(1); }, 100)));
+        ctx.waitUntil(new Promise((_, reject) => setTimeout(() => reject(new Error('late failure')), 150)));
+        if (new URL(req.url).searchParams.has('hang')) ctx.waitUntil(new Promise(() => {}));
+        return new Response('answered');
+      } }`,
+      { timeoutMs: 1000 },
+    );
+    const recordOf = async (res: Response) => {
+      assert.equal(await res.text(), 'answered');
+      const id = res.headers.get('x-nimbus-invocation-id') ?? '';
+      return eventually(async () => {
+        const r = await p.api(`/api/v1/invocations/${id}`);
+        return r.ok ? ((await r.json()) as { status: string; logs: Array<{ level: string; msg: string }> }) : null;
+      }, 5000);
+    };
+    const settled = await recordOf(await fetch(`${p.url}/fn/bg-logs/`));
+    assert.equal(settled.status, 'success');
+    assert.deepEqual(settled.logs.slice(0, 2).map((l) => l.msg), ['before the response', 'after the response']);
+    assert.ok(settled.logs.some((l) => l.level === 'error' && /late failure/.test(l.msg)), JSON.stringify(settled.logs));
+    const stopped = await recordOf(await fetch(`${p.url}/fn/bg-logs/?hang`));
+    assert.ok(stopped.logs.some((l) => l.level === 'error' && /still running at the deadline/.test(l.msg)), JSON.stringify(stopped.logs));
+  });
+
   it('lists, describes and records, with --json for scripts', async () => {
     const ls = await cli(p, ['ls', '--json']);
     assert.equal(ls.code, 0, ls.stderr);
     const names = (JSON.parse(ls.stdout) as Array<{ name: string }>).map((f) => f.name);
-    assert.deepEqual(names, ['bg', 'echo', 'hello', 'hono-app', 'json-api']);
+    assert.deepEqual(names, ['bg', 'bg-logs', 'echo', 'hello', 'hono-app', 'json-api']);
     const human = await cli(p, ['ls']);
     assert.match(human.stdout, /NAME\s+VERSION/);
     // a local CLI needs no NIMBUS_URL: the running platform wrote its URL into the data directory
