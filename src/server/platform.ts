@@ -25,6 +25,8 @@ import { Capacity } from '../pool/capacity.ts';
 import { PoolRegistry } from '../pool/registry.ts';
 import { createGuardedFetch, createOutboundFetch } from '../runtime/egress.ts';
 import { createEgressGuard } from '../runtime/egress-guard.ts';
+import { lockDataDir } from './data-lock.ts';
+import { NimbusError } from '../core/errors.ts';
 import { egressPolicy } from '../runtime/egress-policy.ts';
 import type { Runtime } from '../runtime/port.ts';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
@@ -55,6 +57,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const { config, clock } = options;
   const logger = options.logger ?? createLogger(config.logLevel);
   const token = ensureToken(config.dataDir);
+  const unlock = lockDataDir(config.dataDir);
   const store = openSqliteStore(join(config.dataDir, 'nimbus.db'));
   const runtime = await options.runtime(clock);
   const observe = observabilityParts(config, clock, store, logger);
@@ -162,7 +165,20 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     onError: (error, req) => logger.error({ err: error, url: req.url, method: req.method }, 'request failed'),
   });
   server.listen(config.port, config.host);
-  await once(server, 'listening');
+  try {
+    await once(server, 'listening');
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES') {
+      throw new NimbusError(
+        'NIMBUS_ERR_ADDRESS_IN_USE',
+        code === 'EADDRINUSE'
+          ? `port ${config.port} on ${config.host} is in use (another Nimbus, or another server); pass --port or NIMBUS_PORT`
+          : `port ${config.port} on ${config.host} needs privileges this process does not have; pass a port above 1023 with --port or NIMBUS_PORT`,
+      );
+    }
+    throw error;
+  }
   const port = (server.address() as AddressInfo).port;
   url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   logger.info({ url, dataDir: config.dataDir }, 'nimbus listening');
@@ -204,6 +220,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         await runtime.close();
         await store.close();
         removeUrlFile(config.dataDir, localUrl);
+        unlock();
         logger.info('stopped');
         logger.flush();
       })();

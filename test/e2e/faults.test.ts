@@ -4,7 +4,11 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { eventually, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BIN, ROOT, eventually, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
 
 interface Problem {
   code: string;
@@ -88,6 +92,36 @@ describe('faults, end to end', () => {
     const problem = (await run.json()) as { error: string; errorCause: string };
     assert.equal(problem.error, 'States.Http.Socket');
     assert.match(problem.errorCause, /loopback address, which user code may not reach/);
+  });
+
+  it('a second platform on the same data directory, or on a taken port, is refused with a clear message', async () => {
+    const up = (args: string[]) =>
+      new Promise<{ code: number | null; out: string }>((resolve) => {
+        const proc = spawn(process.execPath, ['--no-node-snapshot', '--no-lazy', BIN, 'up', '--no-examples', '--log-level', 'warn', ...args], { cwd: ROOT });
+        let out = '';
+        proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
+        const timer = setTimeout(() => proc.kill('SIGKILL'), 60_000);
+        proc.on('exit', (code) => {
+          clearTimeout(timer);
+          resolve({ code, out });
+        });
+      });
+    const urlFile = readFileSync(join(p.dataDir, 'url'), 'utf8');
+    const sameData = await up(['--port', '0', '--data', p.dataDir]);
+    assert.equal(sameData.code, 2, sameData.out);
+    assert.match(sameData.out, /another Nimbus platform is running on the data directory/);
+    assert.equal(readFileSync(join(p.dataDir, 'url'), 'utf8'), urlFile, "the running platform's url file is left alone");
+    const other = mkdtempSync(join(tmpdir(), 'nimbus-e2e-'));
+    try {
+      const samePort = await up(['--port', new URL(p.url).port, '--data', other]);
+      assert.equal(samePort.code, 2, samePort.out);
+      assert.match(samePort.out, /port \d+ on 127\.0\.0\.1 is in use.*--port/);
+      assert.doesNotMatch(samePort.out, /at Server\.|unexpected error/);
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+    assert.equal((await fetch(`${p.url}/fn/ok/`)).status, 200);
   });
 
   it('an infinite loop is stopped at its timeout while other requests are served meanwhile', async () => {

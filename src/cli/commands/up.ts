@@ -2,19 +2,24 @@
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../config/config.ts';
 import { systemClock } from '../../core/clock.ts';
-import { startPlatform } from '../../server/platform.ts';
+import { isNimbusError } from '../../core/errors.ts';
+import { startPlatform, type Platform } from '../../server/platform.ts';
 import { defaultRuntime } from '../../server/runtime-choice.ts';
 
 const EXAMPLES = fileURLToPath(new URL('../../../examples', import.meta.url));
 
 export async function up(argv: readonly string[]): Promise<number> {
   const config = loadConfig(process.env, argv, process.cwd());
-  const platform = await startPlatform({
-    config,
-    clock: systemClock,
-    runtime: defaultRuntime,
-    examplesDir: EXAMPLES,
-  });
+  let platform: Platform;
+  try {
+    platform = await startPlatform({ config, clock: systemClock, runtime: defaultRuntime, examplesDir: EXAMPLES });
+  } catch (error) {
+    // What was started before the failure (isolates, the record writer) would keep the
+    // process alive: report and leave.
+    if (!isNimbusError(error)) throw error;
+    process.stderr.write(`nimbus: ${error.message}\n`);
+    return 2;
+  }
   const list = await fetch(`${platform.url}/api/v1/functions`, { headers: { authorization: `Bearer ${platform.token}` } });
   const { items } = (await list.json()) as { items: Array<{ name: string }> };
   const lines = [
