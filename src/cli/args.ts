@@ -1,4 +1,5 @@
 /** Minimal argv parsing for the CLI: positionals, `--flag value`, `--flag=value`, repeatable flags, booleans. */
+import { readFileSync } from 'node:fs';
 export interface ParsedArgs {
   readonly positionals: string[];
   readonly flags: Map<string, string[]>;
@@ -36,8 +37,33 @@ export function flag(args: ParsedArgs, name: string): string | undefined {
   return values === undefined ? undefined : values[values.length - 1];
 }
 
+/** A boolean flag: present, and not `--name=false` (or `=0`, `=no`, `=off`). */
 export function has(args: ParsedArgs, name: string): boolean {
-  return args.flags.has(name);
+  const value = flag(args, name);
+  return value !== undefined && !/^(false|0|no|off)$/i.test(value);
+}
+
+/**
+ * A value given inline or as `@file` (the file's text). A file that cannot be read is a
+ * usage error naming the flag, not a crash.
+ */
+export function inlineOrFile(raw: string, what: string): string {
+  if (!raw.startsWith('@')) return raw;
+  try {
+    return readFileSync(raw.slice(1), 'utf8');
+  } catch (error) {
+    throw new UsageError(`${what}: cannot read ${raw.slice(1)} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+}
+
+/** JSON given inline or as `@file`; `example` shows the right form in the error. */
+export function jsonArg(raw: string, what: string, example: string): unknown {
+  const text = inlineOrFile(raw, what);
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`${what} is not valid JSON (${(error as Error).message}); e.g. ${example}`);
+  }
 }
 
 /** Rejects flags the command does not know, naming the ones it does. */

@@ -17,9 +17,17 @@ export function ms(n: number): string {
   return `${(n / 1000).toFixed(n < 10_000 ? 2 : 1)} s`;
 }
 
+/** A time as `2026-01-02 03:04:05Z`; one past what Date can show (a wait of 1e20 s) as its number. */
 export function time(epochMs: number): string {
-  return new Date(epochMs).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  const d = new Date(epochMs);
+  return Number.isNaN(d.getTime()) ? `${epochMs} (epoch ms)` : d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }
+
+// Output piped into a reader that stops early (`nimbus logs | head`): leave quietly.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 
 export function print(text: string): void {
   process.stdout.write(text.endsWith('\n') ? text : text + '\n');

@@ -125,6 +125,15 @@ async function main(argv: string[]): Promise<number> {
   return run(client, withoutConnectionFlags(args));
 }
 
+/** A build's errors under its message; the one the message already states shows only its source line. */
+function printBuildErrors(message: string, errors: unknown): void {
+  for (const e of (errors as Array<{ file?: string; line?: number; column?: number; text: string; lineText?: string }> | undefined) ?? []) {
+    const where = `${e.file ?? ''}${e.line ? `:${e.line}:${e.column}` : ''}: ${e.text}`;
+    if (!message.includes(where)) process.stderr.write(`  ${where}\n`);
+    if (e.lineText) process.stderr.write(`    ${e.lineText}\n`);
+  }
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
@@ -139,15 +148,11 @@ main(process.argv.slice(2)).then(
     } else if (error instanceof ApiError) {
       const p = error.problem;
       process.stderr.write(`nimbus: ${error.message}${p.code ? ` [${String(p.code)}]` : ''}\n`);
-      for (const e of (p.errors as Array<{ file?: string; line?: number; column?: number; text: string; lineText?: string }> | undefined) ?? []) {
-        process.stderr.write(`  ${e.file ?? ''}${e.line ? `:${e.line}:${e.column}` : ''}: ${e.text}\n${e.lineText ? `    ${e.lineText}\n` : ''}`);
-      }
+      printBuildErrors(error.message, p.errors);
       process.exitCode = 1;
     } else if (isNimbusError(error)) {
       process.stderr.write(`nimbus: ${error.message}\n`);
-      for (const e of (error.extra.errors as Array<{ file?: string; line?: number; column?: number; text: string; lineText?: string }> | undefined) ?? []) {
-        process.stderr.write(`  ${e.file ?? ''}${e.line ? `:${e.line}:${e.column}` : ''}: ${e.text}\n${e.lineText ? `    ${e.lineText}\n` : ''}`);
-      }
+      printBuildErrors(error.message, error.extra.errors);
       process.exitCode = error.status >= 500 ? 1 : 2;
     } else {
       process.stderr.write(`nimbus: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`);

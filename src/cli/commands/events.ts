@@ -1,7 +1,6 @@
 /** `nimbus events publish <topic> …` (a CloudEvent, structured mode) and `nimbus topics ls|create|rm`. */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { flag, has, onlyFlags, UsageError, type ParsedArgs } from '../args.ts';
+import { flag, has, inlineOrFile, onlyFlags, UsageError, type ParsedArgs } from '../args.ts';
 import { call, type ClientOptions } from '../client.ts';
 import { print, printJson, table, time } from '../format.ts';
 
@@ -25,7 +24,7 @@ export async function events(client: ClientOptions, args: ParsedArgs): Promise<n
   }
   const raw = flag(args, 'data');
   if (raw !== undefined) {
-    const text = raw.startsWith('@') ? readFileSync(raw.slice(1), 'utf8') : raw;
+    const text = inlineOrFile(raw, '--data');
     try {
       event.data = JSON.parse(text);
     } catch {

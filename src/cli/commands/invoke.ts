@@ -1,18 +1,11 @@
 /** `nimbus invoke <name> [--data JSON|@file]`: a synchronous invocation with a JSON event. */
-import { readFileSync } from 'node:fs';
-import { flag, has, onlyFlags, UsageError, type ParsedArgs } from '../args.ts';
+import { flag, has, jsonArg, onlyFlags, UsageError, type ParsedArgs } from '../args.ts';
 import { ApiError, call, type ClientOptions } from '../client.ts';
 import { print, printJson } from '../format.ts';
 
 function readEvent(args: ParsedArgs): unknown {
   const raw = flag(args, 'data');
-  if (raw === undefined) return {};
-  const text = raw.startsWith('@') ? readFileSync(raw.slice(1), 'utf8') : raw;
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(`--data is not valid JSON (${(error as Error).message}); e.g. --data '{"name":"Ada"}' or --data @event.json`);
-  }
+  return raw === undefined ? {} : jsonArg(raw, '--data', `--data '{"name":"Ada"}' or --data @event.json`);
 }
 
 /** `--async`: queued and answered 202 at once; the id is what `nimbus async show` takes. */

@@ -1,6 +1,5 @@
 /** `nimbus logs`, `nimbus top`, `nimbus usage`, `nimbus alerts`: observability from the CLI. */
-import { readFileSync } from 'node:fs';
-import { flag, has, onlyFlags, UsageError, type ParsedArgs } from '../args.ts';
+import { flag, has, jsonArg, onlyFlags, UsageError, type ParsedArgs } from '../args.ts';
 import { ApiError, call, ConnectError, type ClientOptions } from '../client.ts';
 import { ms, print, printJson, table, time } from '../format.ts';
 
@@ -240,7 +239,7 @@ export async function alerts(client: ClientOptions, args: ParsedArgs): Promise<n
     if (!name) throw new UsageError('usage: nimbus alerts set <name> --metric M --threshold N [--function F] [--window 5m] [--op ">"] [--for 1m]');
     let rule: Record<string, unknown>;
     const file = flag(args, 'file');
-    if (file) rule = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    if (file) rule = jsonArg(`@${file}`, '--file', '--file rule.json (an alert rule object)') as Record<string, unknown>;
     else {
       const threshold = Number(flag(args, 'threshold'));
       if (!flag(args, 'metric') || !Number.isFinite(threshold)) throw new UsageError('--metric and a numeric --threshold are required');

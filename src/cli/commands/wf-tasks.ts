@@ -4,21 +4,14 @@
  * SendTaskHeartbeat). The token is what the task received as `$$.Task.Token`
  * (`nimbus wf describe <execution>` shows it for a waiting task).
  */
-import { readFileSync } from 'node:fs';
-import { flag, has, onlyFlags, UsageError, type ParsedArgs } from '../args.ts';
+import { flag, has, jsonArg, onlyFlags, UsageError, type ParsedArgs } from '../args.ts';
 import { call, type ClientOptions } from '../client.ts';
 import { print, printJson } from '../format.ts';
 
 export const TASK_USAGE = `       nimbus wf task-success <token> [--output JSON|@file] | wf task-failure <token> [--error E] [--cause C] | wf task-heartbeat <token>`;
 
 function outputArg(raw: string | undefined): unknown {
-  if (raw === undefined) return null;
-  const text = raw.startsWith('@') ? readFileSync(raw.slice(1), 'utf8') : raw;
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(`--output is not valid JSON: ${(error as Error).message}`);
-  }
+  return raw === undefined ? null : jsonArg(raw, '--output', `--output '{"approved":true}' or --output @result.json`);
 }
 
 export async function wfTask(client: ClientOptions, sub: 'task-success' | 'task-failure' | 'task-heartbeat', args: ParsedArgs): Promise<number> {

@@ -3,7 +3,7 @@
  * and their executions; `wf task-success|task-failure|task-heartbeat` (wf-tasks.ts). Reads take --json.
  */
 import { readFileSync } from 'node:fs';
-import { flag, has, onlyFlags, UsageError, type ParsedArgs } from '../args.ts';
+import { flag, has, jsonArg, onlyFlags, UsageError, type ParsedArgs } from '../args.ts';
 import { ApiError, call, type ClientOptions } from '../client.ts';
 import { print, printJson, table, time } from '../format.ts';
 import { TASK_USAGE, wfTask } from './wf-tasks.ts';
@@ -36,15 +36,8 @@ interface ExecutionView {
 
 const enc = encodeURIComponent;
 
-function jsonArg(raw: string | undefined, what: string): unknown {
-  if (raw === undefined) return undefined;
-  const text = raw.startsWith('@') ? readFileSync(raw.slice(1), 'utf8') : raw;
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(`${what} is not valid JSON: ${(error as Error).message}`);
-  }
-}
+const inputArg = (raw: string | undefined): unknown => (raw === undefined ? {} : jsonArg(raw, '--input', `--input '{"order":42}' or --input @input.json`));
+
 
 function describeExecution(e: ExecutionView): string {
   const lines = [
@@ -105,7 +98,7 @@ export async function wf(client: ClientOptions, args: ParsedArgs): Promise<numbe
     case 'start': {
       onlyFlags(args, ['input', 'name', 'version', 'wait', 'json']);
       if (!a) throw new UsageError(USAGE);
-      const body: Record<string, unknown> = { input: jsonArg(flag(args, 'input'), '--input') ?? {} };
+      const body: Record<string, unknown> = { input: inputArg(flag(args, 'input')) };
       if (flag(args, 'name')) body.name = flag(args, 'name');
       if (flag(args, 'version')) body.version = Number(flag(args, 'version'));
       if (has(args, 'wait')) {

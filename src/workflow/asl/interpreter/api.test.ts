@@ -407,3 +407,15 @@ test('the driver can follow a FakeClock', async () => {
   assert.equal(clock.now(), T0 + 3000);
   assert.deepEqual(seen, [T0 + 1500]);
 });
+
+test('a SecondsPath past the Step Functions limit fails the state (States.Runtime) instead of parking for ages', async () => {
+  const def = { StartAt: 'W', States: { W: { Type: 'Wait', SecondsPath: '$.s', End: true } } };
+  for (const s of [1e20, 100_000_000]) {
+    const r = await runToCompletion(def, { s }, {});
+    assert.equal(r.status, 'FAILED', String(s));
+    assert.equal(r.error, 'States.Runtime');
+    assert.match(String(r.cause), /SecondsPath.*up to 99999999/);
+  }
+  const ok = await runToCompletion(def, { s: 2 }, {});
+  assert.equal(ok.status, 'SUCCEEDED');
+});

@@ -112,6 +112,11 @@ export function badValue(ql: QueryLanguage, field: string, want: string, got: Js
   throw new StatesError(error, `${field} must be ${want}, but it evaluated to ${preview(got)} (${typeName(got)})`);
 }
 
+/** The largest Seconds, TimeoutSeconds or HeartbeatSeconds, as in Step Functions (and in a definition's literals). */
+export const MAX_SECONDS = 99_999_999;
+/** The largest MaxConcurrency or ToleratedFailureCount. */
+export const MAX_COUNT = 2_147_483_647;
+
 export async function evalInteger(
   dyn: Dyn | null,
   env: Env,
@@ -119,11 +124,12 @@ export async function evalInteger(
   ql: QueryLanguage,
   field: string,
   min: number,
+  max: number = MAX_SECONDS,
 ): Promise<number | null> {
   if (dyn === null) return null;
   const v = await evalDyn(dyn, env, stateInput);
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
-    badValue(ql, field, min > 0 ? 'a positive integer' : 'a non-negative integer', v);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    badValue(ql, field, `${min > 0 ? 'a positive' : 'a non-negative'} integer up to ${max}`, v);
   }
   return v;
 }

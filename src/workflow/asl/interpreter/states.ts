@@ -15,6 +15,7 @@ import {
   evalAssign,
   evalDyn,
   evalInteger,
+  MAX_COUNT,
   evalJsonata,
   evalPayload,
   evalTemplate,
@@ -206,8 +207,8 @@ async function executeMap(run: Run, ref: ThreadRef, st: CompiledState): Promise<
     throw new StatesError(StatesErrors.Runtime, `The Map state has ${list.length} items; the limit is ${run.machine.limits.maxMapItems}`);
   }
   const selEnv = env.withInput(effective);
-  const maxConcurrency = (await evalInteger(st.maxConcurrency, selEnv, cur.input, st.ql, 'MaxConcurrency', 0)) ?? 0;
-  const toleratedFailureCount = await evalInteger(st.toleratedFailureCount, selEnv, cur.input, st.ql, 'ToleratedFailureCount', 0);
+  const maxConcurrency = (await evalInteger(st.maxConcurrency, selEnv, cur.input, st.ql, 'MaxConcurrency', 0, MAX_COUNT)) ?? 0;
+  const toleratedFailureCount = await evalInteger(st.toleratedFailureCount, selEnv, cur.input, st.ql, 'ToleratedFailureCount', 0, MAX_COUNT);
   let toleratedFailurePercentage: number | null = null;
   if (st.toleratedFailurePercentage !== null) {
     const v = await evalDyn(st.toleratedFailurePercentage, selEnv, cur.input);
