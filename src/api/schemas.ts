@@ -4,6 +4,7 @@
  */
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { NimbusError } from '../core/errors.ts';
+import { MEMORY_MB } from '../core/types.ts';
 import { ASYNC_SCHEMAS } from './async-openapi.ts';
 import { WORKFLOW_SCHEMAS } from './workflows-openapi.ts';
 import { OBSERVE_SCHEMAS } from './observe-openapi.ts';
@@ -12,7 +13,7 @@ const functionConfig = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    memoryMb: { type: 'integer', minimum: 16, maximum: 8192, description: 'Memory limit of one instance in MB (default 128).' },
+    memoryMb: { type: 'integer', minimum: MEMORY_MB.min, maximum: MEMORY_MB.max, description: 'Memory limit of one instance in MB (default 128).' },
     timeoutMs: { type: 'integer', minimum: 1, maximum: 900000, description: 'Wall-clock limit of one invocation (default 30000).' },
     cpuLimitMs: { type: 'integer', minimum: 1, maximum: 900000, description: 'CPU-time limit of one invocation (default: the timeout).' },
     env: { type: 'object', additionalProperties: { type: 'string' }, description: 'Variables passed as `env` / `context.env`.' },

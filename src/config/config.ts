@@ -5,6 +5,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { NimbusError } from '../core/errors.ts';
+import { MEMORY_MB } from '../core/types.ts';
 import { parseEgressAllow } from '../runtime/egress-policy.ts';
 
 export interface Config {
@@ -117,7 +118,7 @@ export const FIELDS: readonly Field<keyof Config>[] = [
   { key: 'memoryBudgetMb', flag: '--memory-budget', env: 'NIMBUS_MEMORY_BUDGET_MB', default: 16_384, parse: integer(64, 16_777_216), doc: 'Platform-wide cap on the sum of live instances\' memory limits, in MB.' },
   { key: 'recordFlushMs', flag: '--record-flush', env: 'NIMBUS_RECORD_FLUSH', default: 200, parse: durationIn(1, 60_000), doc: 'How often buffered invocation records are written to the store.' },
   { key: 'drainTimeoutMs', flag: '--drain-timeout', env: 'NIMBUS_DRAIN_TIMEOUT', default: 30_000, parse: durationIn(0, 3_600_000), doc: 'On shutdown, how long in-flight invocations may finish before instances are stopped.' },
-  { key: 'defaultMemoryMb', flag: '--default-memory', env: 'NIMBUS_DEFAULT_MEMORY_MB', default: 128, parse: integer(8, 16_384), doc: 'Memory of a function deployed without `--memory`.' },
+  { key: 'defaultMemoryMb', flag: '--default-memory', env: 'NIMBUS_DEFAULT_MEMORY_MB', default: 128, parse: integer(MEMORY_MB.min, MEMORY_MB.max), doc: 'Memory of a function deployed without `--memory`, in MB (16 to 8192, as for `--memory`).' },
   { key: 'defaultTimeoutMs', flag: '--default-timeout', env: 'NIMBUS_DEFAULT_TIMEOUT', default: 30_000, parse: durationIn(1, 900_000), doc: 'Timeout of a function deployed without `--timeout`.' },
   { key: 'defaultIdleTimeoutMs', flag: '--default-idle', env: 'NIMBUS_DEFAULT_IDLE', default: 60_000, parse: durationIn(0, 86_400_000), doc: 'How long an idle instance is kept before it is retired (scale to zero).' },
   { key: 'scaleStableWindowMs', flag: '--scale-window', env: 'NIMBUS_SCALE_WINDOW', default: 60_000, parse: durationIn(1000, 3_600_000), doc: 'Autoscaler stable window: demand is averaged over it, and panic mode lasts this long after its last trigger.' },

@@ -2,6 +2,9 @@
 
 export type RuntimeKind = 'isolate';
 
+/** The memory a function may have, in MB: the same bounds for a deploy and for the platform's default. */
+export const MEMORY_MB = { min: 16, max: 8192 } as const;
+
 /** Per-function settings, fixed in each version (a change makes a new version). */
 export interface FunctionConfig {
   /** Memory limit of one instance, in MB; also what usage is billed at. */

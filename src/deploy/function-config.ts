@@ -4,7 +4,7 @@
  * Lambda's update-function-code does).
  */
 import { NimbusError } from '../core/errors.ts';
-import type { FunctionConfig } from '../core/types.ts';
+import { MEMORY_MB, type FunctionConfig } from '../core/types.ts';
 
 export interface PlatformDefaults {
   readonly memoryMb: number;
@@ -54,7 +54,7 @@ export function resolveConfig(input: unknown, previous: FunctionConfig | null, d
   }
   if (given.runtime !== undefined && given.runtime !== 'isolate') throw bad('runtime', given.runtime, 'is not supported; use "isolate"');
 
-  const memoryMb = int(given, 'memoryMb', 16, 8192) ?? previous?.memoryMb ?? defaults.memoryMb;
+  const memoryMb = int(given, 'memoryMb', MEMORY_MB.min, MEMORY_MB.max) ?? previous?.memoryMb ?? defaults.memoryMb;
   const timeoutMs = int(given, 'timeoutMs', 1, 900_000) ?? previous?.timeoutMs ?? defaults.timeoutMs;
   // CPU time follows the timeout unless set: a changed timeout should not leave an old CPU cap behind.
   const cpuGiven = int(given, 'cpuLimitMs', 1, 900_000);
@@ -93,6 +93,9 @@ function validateEnv(env: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw bad(`env.${k}`, k, 'is not a valid variable name (letters, digits, _; not starting with a digit)');
+    if (k.startsWith('NIMBUS_') || k === 'EVENTS') {
+      throw bad(`env.${k}`, k, 'is reserved: the platform sets NIMBUS_* variables and the EVENTS binding itself; pick another name');
+    }
     if (typeof v !== 'string') throw bad(`env.${k}`, v, 'must be a string');
     bytes += k.length + v.length;
     out[k] = v;

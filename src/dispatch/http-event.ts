@@ -73,8 +73,12 @@ const encoder = new TextEncoder();
  * A handler's result as an HTTP response, as API Gateway v2 does it: an object with a
  * numeric statusCode is a response description; anything else is a 200 JSON body.
  */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
 export function fromHandlerResult(value: unknown): HttpResponseData {
-  if (value !== null && typeof value === 'object' && typeof (value as { statusCode?: unknown }).statusCode === 'number') {
+  // As API Gateway: an object with a statusCode is a response (a malformed one is an error);
+  // any other value is the body of a 200.
+  if (value !== null && typeof value === 'object' && !Array.isArray(value) && 'statusCode' in value) {
     const r = value as {
       statusCode: number;
       headers?: Record<string, unknown>;
@@ -83,8 +87,11 @@ export function fromHandlerResult(value: unknown): HttpResponseData {
       body?: unknown;
       isBase64Encoded?: boolean;
     };
-    if (!Number.isInteger(r.statusCode) || r.statusCode < 200 || r.statusCode > 599) {
-      throw new NimbusError('NIMBUS_ERR_BAD_RESPONSE', `handler returned statusCode ${r.statusCode}; use 200-599`);
+    if (typeof r.statusCode !== 'number' || !Number.isInteger(r.statusCode) || r.statusCode < 200 || r.statusCode > 599) {
+      throw new NimbusError('NIMBUS_ERR_BAD_RESPONSE', `handler returned statusCode ${JSON.stringify(r.statusCode)}; use a number from 200 to 599`);
+    }
+    if (r.isBase64Encoded === true && (typeof r.body !== 'string' || !BASE64.test(r.body.replace(/\s+/g, '')))) {
+      throw new NimbusError('NIMBUS_ERR_BAD_RESPONSE', 'handler returned isBase64Encoded: true with a body that is not base64 text');
     }
     const headers: Array<[string, string]> = [];
     for (const [k, v] of Object.entries(r.headers ?? {})) if (v !== undefined && v !== null) headers.push([k, String(v)]);

@@ -20,7 +20,12 @@ function int(args: ParsedArgs, name: string): number | undefined {
 export function configFromFlags(args: ParsedArgs): Record<string, unknown> {
   const config: Record<string, unknown> = {};
   const memory = flag(args, 'memory');
-  if (memory !== undefined) config.memoryMb = /^\d+$/.test(memory) ? Number(memory) : Math.round(parseBytes(memory) / 1024 / 1024);
+  if (memory !== undefined) {
+    // A bare number is MB (`--memory 256`); with a unit it is a size (`--memory 1gb`).
+    if (/^\d+$/.test(memory)) config.memoryMb = Number(memory);
+    else if (/^\d+(\.\d+)?\s*(kb|mb|gb)$/i.test(memory.trim())) config.memoryMb = Math.round(parseBytes(memory) / 1024 / 1024);
+    else throw new UsageError(`--memory ${JSON.stringify(memory)} is not a memory size: give MB (--memory 256) or a size with its unit (--memory 1gb)`);
+  }
   const timeout = flag(args, 'timeout');
   if (timeout !== undefined) config.timeoutMs = parseDuration(timeout, 'timeout');
   const cpu = flag(args, 'cpu');

@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { isNimbusError } from '../core/errors.ts';
+import { fromHandlerResult } from './http-event.ts';
+
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+const badResponse = (why: RegExp) => (e: unknown) => isNimbusError(e) && e.code === 'NIMBUS_ERR_BAD_RESPONSE' && why.test(e.message);
+
+describe("a handler's result as an HTTP response (API Gateway v2 rules)", () => {
+  it('an object with statusCode is a response; its body as text, base64 or JSON', () => {
+    const r = fromHandlerResult({ statusCode: 201, headers: { 'x-a': 1 }, cookies: ['s=1'], body: 'made' });
+    assert.equal(r.status, 201);
+    assert.equal(text(r.body), 'made');
+    assert.deepEqual(r.headers, [['x-a', '1'], ['set-cookie', 's=1']]);
+    assert.deepEqual([...fromHandlerResult({ statusCode: 200, body: 'AAEC', isBase64Encoded: true }).body], [0, 1, 2]);
+    assert.equal(text(fromHandlerResult({ statusCode: 200, body: { a: 1 } }).body), '{"a":1}');
+  });
+
+  it('any other value is the JSON body of a 200', () => {
+    const r = fromHandlerResult({ message: 'hi' });
+    assert.equal(r.status, 200);
+    assert.equal(text(r.body), '{"message":"hi"}');
+    assert.equal(text(fromHandlerResult([1, 2]).body), '[1,2]');
+  });
+
+  it('a malformed response is NIMBUS_ERR_BAD_RESPONSE, not passed through', () => {
+    assert.throws(() => fromHandlerResult({ statusCode: 'abc', body: 'x' }), badResponse(/statusCode "abc"/));
+    assert.throws(() => fromHandlerResult({ statusCode: 99 }), badResponse(/200 to 599/));
+    assert.throws(() => fromHandlerResult({ statusCode: 200.5 }), badResponse(/200 to 599/));
+    assert.throws(() => fromHandlerResult({ statusCode: 200, body: '!!!not base64', isBase64Encoded: true }), badResponse(/not base64/));
+    assert.throws(() => fromHandlerResult({ statusCode: 200, body: { a: 1 }, isBase64Encoded: true }), badResponse(/not base64/));
+  });
+});
