@@ -292,7 +292,7 @@ export const ASYNC_PATHS = {
       operationId: 'deleteTopic',
       summary: 'Delete a topic that has no subscriptions.',
       parameters: [topicParam],
-      responses: { '204': { description: 'Deleted.' }, '404': problem('No such topic.'), '409': problem('The topic still has subscriptions.'), ...common },
+      responses: { '204': { description: 'Deleted.' }, '404': problem('No such topic.'), '409': problem('The topic still has subscriptions (NIMBUS_ERR_STATE_CONFLICT).'), ...common },
     },
   },
   '/api/v1/events/{topic}': {

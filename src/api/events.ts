@@ -96,7 +96,7 @@ export function eventRoutes(deps: ApiDeps): RouteDef[] {
         const subs = await deps.store.triggers.list({ kind: 'event', topic: req.params.topic });
         if (subs.length > 0) {
           throw new NimbusError(
-            'NIMBUS_ERR_CONFLICT',
+            'NIMBUS_ERR_STATE_CONFLICT',
             `topic "${req.params.topic}" has ${subs.length} subscription(s); remove them first (\`nimbus triggers rm <id>\`)`,
             { extra: { subscriptions: subs.map((s) => s.id) } },
           );

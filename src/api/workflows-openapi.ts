@@ -182,7 +182,7 @@ export const WORKFLOW_PATHS = {
       responses: {
         '204': { description: 'Deleted.' },
         '404': notFound,
-        '409': problem('An execution of it is running (NIMBUS_ERR_CONFLICT): stop it first.'),
+        '409': problem('An execution of it is running (NIMBUS_ERR_STATE_CONFLICT): stop it first.'),
         ...common,
       },
     },
@@ -216,7 +216,7 @@ export const WORKFLOW_PATHS = {
         '200': json('An execution with this name and input exists already: that one.', 'Execution'),
         '400': problem('Invalid body (NIMBUS_ERR_VALIDATION).'),
         '404': notFound,
-        '409': problem('An execution with this name exists with another input (NIMBUS_ERR_CONFLICT).'),
+        '409': problem('An execution with this name exists with another input (NIMBUS_ERR_STATE_CONFLICT).'),
         '413': problem('Input larger than the payload limit (NIMBUS_ERR_PAYLOAD_TOO_LARGE).'),
         ...common,
       },
@@ -275,7 +275,7 @@ export const WORKFLOW_PATHS = {
       summary: 'Stop a running execution: outstanding tasks and timers are cancelled, it ends ABORTED.',
       parameters: [idParam],
       requestBody: body('ExecutionStopRequest', false),
-      responses: { '200': json('The stopped execution.', 'Execution'), '404': noExecution, '409': problem('Not running (NIMBUS_ERR_CONFLICT).'), ...common },
+      responses: { '200': json('The stopped execution.', 'Execution'), '404': noExecution, '409': problem('Not running (NIMBUS_ERR_STATE_CONFLICT).'), ...common },
     },
   },
   '/api/v1/tasks/{token}/success': {
@@ -312,7 +312,7 @@ export const WORKFLOW_PATHS = {
       operationId: 'redriveExecution',
       summary: 'Redrive a FAILED, TIMED_OUT or ABORTED execution from the state(s) that failed; succeeded branches and Map iterations keep their results.',
       parameters: [idParam],
-      responses: { '200': json('The execution, RUNNING again (or already ended).', 'Execution'), '404': noExecution, '409': problem('Running or succeeded (NIMBUS_ERR_CONFLICT).'), ...common },
+      responses: { '200': json('The execution, RUNNING again (or already ended).', 'Execution'), '404': noExecution, '409': problem('Running or succeeded (NIMBUS_ERR_STATE_CONFLICT).'), ...common },
     },
   },
 } as const;

@@ -27,6 +27,7 @@ export const ERRORS = {
   NIMBUS_ERR_TASK_TOKEN_NOT_FOUND: { status: 404, title: 'No callback task has this task token', retryable: false },
   NIMBUS_ERR_METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed on this route', retryable: false },
   NIMBUS_ERR_CONFLICT: { status: 409, title: 'The resource changed concurrently', retryable: true },
+  NIMBUS_ERR_STATE_CONFLICT: { status: 409, title: 'The resource is not in a state that allows this', retryable: false },
   NIMBUS_ERR_OBSERVABILITY_OFF: { status: 409, title: 'Observability is switched off on this platform', retryable: false },
   NIMBUS_ERR_TASK_ALREADY_COMPLETED: { status: 409, title: 'The callback task already has its result', retryable: false },
   NIMBUS_ERR_TASK_TOKEN_EXPIRED: { status: 410, title: 'The callback task is no longer waiting for its token', retryable: false },

@@ -143,7 +143,7 @@ test('validation names the state and field; limits are enforced; named starts ar
   const a = await engine.start('p', { k: 1 }, { name: 'once' });
   const b = await engine.start('p', { k: 1 }, { name: 'once' });
   assert.deepEqual([a.created, b.created, b.execution.id], [true, false, a.execution.id]);
-  await assert.rejects(engine.start('p', { k: 2 }, { name: 'once' }), (e: NimbusError) => e.code === 'NIMBUS_ERR_CONFLICT');
+  await assert.rejects(engine.start('p', { k: 2 }, { name: 'once' }), (e: NimbusError) => e.code === 'NIMBUS_ERR_STATE_CONFLICT');
   const run = await engine.run('p', { k: 3 }, 1_000);
   assert.deepEqual(run.end, { status: 'SUCCEEDED', output: { k: 3 }, error: null, cause: null });
   await engine.close(100);

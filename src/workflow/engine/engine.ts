@@ -171,7 +171,7 @@ export class WorkflowEngine {
     if (outcome === 'not_found') throw new NimbusError('NIMBUS_ERR_WORKFLOW_NOT_FOUND', `no workflow ${name}; \`nimbus wf ls\` lists them`);
     if (outcome === 'running') {
       throw new NimbusError(
-        'NIMBUS_ERR_CONFLICT',
+        'NIMBUS_ERR_STATE_CONFLICT',
         `workflow ${name} has running executions; stop them first (\`nimbus wf ls ${name} --status RUNNING\`, then \`nimbus wf stop <id>\`) or let them end`,
       );
     }
@@ -255,7 +255,7 @@ export class WorkflowEngine {
 
   private async repeat(existing: ExecutionRow, inputText: string, wait: boolean) {
     if (existing.input !== inputText) {
-      throw new NimbusError('NIMBUS_ERR_CONFLICT', `an execution named ${existing.name} already exists with another input; choose another name`, {
+      throw new NimbusError('NIMBUS_ERR_STATE_CONFLICT', `an execution named ${existing.name} already exists with another input; choose another name`, {
         extra: { executionId: existing.id },
       });
     }
@@ -298,7 +298,7 @@ export class WorkflowEngine {
     const row = await this.describe(id);
     const live = this.live.get(id);
     if (row.status !== 'RUNNING' || !live) {
-      throw new NimbusError('NIMBUS_ERR_CONFLICT', `execution ${id} is ${row.status}; only a running execution can be stopped`);
+      throw new NimbusError('NIMBUS_ERR_STATE_CONFLICT', `execution ${id} is ${row.status}; only a running execution can be stopped`);
     }
     await this.deliver(id, { type: 'StopRequested', ...(error !== undefined ? { error } : {}), ...(cause !== undefined ? { cause } : {}) });
     return this.describe(id);
@@ -309,7 +309,7 @@ export class WorkflowEngine {
     this.assertOpen();
     const row = await this.describe(id);
     if (row.status === 'RUNNING' || row.status === 'SUCCEEDED' || this.live.has(id)) {
-      throw new NimbusError('NIMBUS_ERR_CONFLICT', `execution ${id} is ${row.status}; only a failed, timed-out or aborted one can be redriven`);
+      throw new NimbusError('NIMBUS_ERR_STATE_CONFLICT', `execution ${id} is ${row.status}; only a failed, timed-out or aborted one can be redriven`);
     }
     const machine = await this.machineFor(row.machine, row.version);
     const live: Live = { id, traceparent: row.traceparent, machine, snapshot: JSON.parse(row.snapshot) as Snapshot, seq: row.seq, tail: Promise.resolve(), waiters: [] };

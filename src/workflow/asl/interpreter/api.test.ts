@@ -307,7 +307,7 @@ test('redrive re-enters a failed top-level state with its original input', async
   const [cmd] = invokes(step);
   assert.deepEqual(cmd.payload, { n: 1 });
   assert.equal(step.history.filter((h) => h.type === 'PassStateEntered').length, 0, 'Prep is not run again');
-  await assert.rejects(redrive(machine, (await apply(machine, step.snapshot, { type: 'TaskSucceeded', taskId: cmd.taskId, output: 1 }, T0, rnd())).snapshot, T0, rnd()), (err: unknown) => isNimbusError(err) && err.code === 'NIMBUS_ERR_CONFLICT');
+  await assert.rejects(redrive(machine, (await apply(machine, step.snapshot, { type: 'TaskSucceeded', taskId: cmd.taskId, output: 1 }, T0, rnd())).snapshot, T0, rnd()), (err: unknown) => isNimbusError(err) && err.code === 'NIMBUS_ERR_STATE_CONFLICT');
 });
 
 test('redrive after an execution timeout starts a fresh execution timer', async () => {

@@ -133,7 +133,7 @@ export async function apply(
 export async function redrive(machine: StateMachine, snapshot: Snapshot, now: number, random: Random, options: StepOptions = {}): Promise<Step> {
   if (snapshot.status === 'RUNNING' || snapshot.status === 'SUCCEEDED') {
     throw new NimbusError(
-      'NIMBUS_ERR_CONFLICT',
+      'NIMBUS_ERR_STATE_CONFLICT',
       `Only a failed, timed-out or aborted execution can be redriven; this one is ${snapshot.status}`,
     );
   }
