@@ -241,7 +241,8 @@ export async function alerts(client: ClientOptions, args: ParsedArgs): Promise<n
     const file = flag(args, 'file');
     if (file) rule = jsonArg(`@${file}`, '--file', '--file rule.json (an alert rule object)') as Record<string, unknown>;
     else {
-      const threshold = Number(flag(args, 'threshold'));
+      const rawThreshold = flag(args, 'threshold')?.trim() ?? '';
+      const threshold = rawThreshold === '' ? NaN : Number(rawThreshold);
       if (!flag(args, 'metric') || !Number.isFinite(threshold)) throw new UsageError('--metric and a numeric --threshold are required');
       rule = { metric: flag(args, 'metric'), threshold };
       for (const [f, k] of [['function', 'function'], ['window', 'window'], ['op', 'op'], ['for', 'for']] as const) {

@@ -14,6 +14,10 @@ test('rules are validated and name the bad field', () => {
   assert.throws(() => parseAlertRule({ metric: 'nope', threshold: 1 }, 'x'), /metric/);
   assert.throws(() => parseAlertRule({ metric: 'throttles' }, 'x'), /threshold/);
   assert.throws(() => parseAlertRule({ metric: 'throttles', threshold: 1, window: '2h' }, 'x'), /window/);
+  // a window shorter than one 5 s slot of the recent window is refused, not replaced by 5 m
+  assert.throws(() => parseAlertRule({ metric: 'throttles', threshold: 1, window: 0 }, 'x'), /window: must be a duration from 5000/);
+  assert.throws(() => parseAlertRule({ metric: 'throttles', threshold: 1, window: '1s' }, 'x'), /window/);
+  assert.equal(parseAlertRule({ metric: 'throttles', threshold: 1, window: '5s' }, 'x').windowMs, 5000);
   assert.throws(() => parseAlertRule({ metric: 'throttles', threshold: 1, colour: 'red' }, 'x'), /colour/);
 });
 

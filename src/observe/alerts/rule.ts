@@ -1,6 +1,7 @@
 /** Alert rules: what they watch, validated once (API, CLI and the config file share this). */
 import { parseDuration } from '../../config/config.ts';
 import { NimbusError } from '../../core/errors.ts';
+import { SLOT_MS } from '../window.ts';
 
 export const ALERT_METRICS = ['error_rate', 'p99_duration_ms', 'throttles', 'dlq_size', 'cost_per_day', 'invocations', 'cold_starts'] as const;
 export type AlertMetric = (typeof ALERT_METRICS)[number];
@@ -27,10 +28,12 @@ function bad(field: string, why: string): NimbusError {
   return new NimbusError('NIMBUS_ERR_VALIDATION', `alert ${field}: ${why}`, { extra: { field } });
 }
 
-function duration(v: unknown, field: string, dflt: number, max: number): number {
+function duration(v: unknown, field: string, dflt: number, min: number, max: number): number {
   if (v === undefined || v === null) return dflt;
   const ms = typeof v === 'number' ? v : typeof v === 'string' ? parseDuration(v, field) : NaN;
-  if (!Number.isFinite(ms) || ms < 0 || ms > max) throw bad(field, `must be a duration up to ${max} ms (e.g. "5m"), not ${JSON.stringify(v)}`);
+  if (!Number.isFinite(ms) || ms < min || ms > max) {
+    throw bad(field, `must be a duration from ${min} to ${max} ms (e.g. "5m"), not ${JSON.stringify(v)}`);
+  }
   return ms;
 }
 
@@ -53,10 +56,11 @@ export function parseAlertRule(input: unknown, nameOverride?: string): AlertRule
     name,
     metric: v.metric as AlertMetric,
     ...(v.function !== undefined ? { function: v.function as string } : {}),
-    windowMs: duration(v.windowMs ?? v.window, 'window', 300_000, 3_600_000) || 300_000,
+    // The recent window counts in 5 s slots: a shorter window would see nothing.
+    windowMs: duration(v.windowMs ?? v.window, 'window', 300_000, SLOT_MS, 3_600_000),
     op,
     threshold: v.threshold,
-    forMs: duration(v.forMs ?? v.for, 'for', 0, 86_400_000),
+    forMs: duration(v.forMs ?? v.for, 'for', 0, 0, 86_400_000),
     minRequests,
   };
   return rule;
