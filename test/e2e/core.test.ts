@@ -181,6 +181,11 @@ describe('core platform, end to end', () => {
     const again = await cli(p, ['rm', 'echo']);
     assert.equal(again.code, 1);
     assert.match(again.stderr, /does not exist/);
+    // nothing ran, so there is no record to point at
+    const invoked = await cli(p, ['invoke', 'echo']);
+    assert.equal(invoked.code, 1);
+    assert.match(invoked.stderr, /does not exist.*NIMBUS_ERR_FUNCTION_NOT_FOUND/);
+    assert.doesNotMatch(invoked.stderr, /nimbus show/);
   });
 
   it('a syntax error rejects the deploy with the compiler message, file and line', async () => {

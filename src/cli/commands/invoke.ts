@@ -8,6 +8,9 @@ function readEvent(args: ParsedArgs): unknown {
   return raw === undefined ? {} : jsonArg(raw, '--data', `--data '{"name":"Ada"}' or --data @event.json`);
 }
 
+/** Refusals before anything ran: there is no record to point at, only the error. */
+const NOT_RUN = new Set(['NIMBUS_ERR_FUNCTION_NOT_FOUND', 'NIMBUS_ERR_VERSION_NOT_FOUND', 'NIMBUS_ERR_SHUTTING_DOWN']);
+
 /** `--async`: queued and answered 202 at once; the id is what `nimbus async show` takes. */
 async function invokeAsync(client: ClientOptions, args: ParsedArgs, name: string): Promise<number> {
   const headers: Record<string, string> = { prefer: 'respond-async' };
@@ -41,7 +44,7 @@ export async function invoke(client: ClientOptions, args: ParsedArgs): Promise<n
     }
     return 0;
   } catch (error) {
-    if (error instanceof ApiError && typeof error.problem.invocationId === 'string') {
+    if (error instanceof ApiError && typeof error.problem.invocationId === 'string' && !NOT_RUN.has(String(error.problem.code))) {
       const p = error.problem;
       if (has(args, 'json')) {
         printJson({ invocationId: p.invocationId, error: p });
