@@ -7,6 +7,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { cli, eventually, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
 
 type Doc = {
@@ -249,5 +252,25 @@ describe('async invocation, triggers and events (real server)', () => {
     await p.api('/api/v1/triggers', { method: 'POST', body: JSON.stringify({ function: 'declared', schedule: '@hourly' }) });
     await p.api('/api/v1/functions/declared', { method: 'DELETE' });
     assert.equal(((await (await p.api('/api/v1/triggers?function=declared')).json()) as { items: unknown[] }).items.length, 0);
+  });
+
+  it('the CLI sends <file>.nimbus.json along and says the declaration was applied even when the code is unchanged', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nimbus-decl-'));
+    try {
+      writeFileSync(join(dir, 'report.ts'), ECHO);
+      writeFileSync(join(dir, 'report.nimbus.json'), JSON.stringify({ triggers: [{ schedule: '@daily' }] }));
+      const first = await cli(p, ['deploy', 'report', join(dir, 'report.ts')]);
+      assert.equal(first.code, 0, first.stderr);
+      const timers = async () => ((await (await p.api('/api/v1/triggers?function=report')).json()) as { items: unknown[] }).items.length;
+      assert.equal(await timers(), 1);
+      writeFileSync(join(dir, 'report.nimbus.json'), JSON.stringify({ triggers: [] }));
+      const second = await cli(p, ['deploy', 'report', join(dir, 'report.ts')]);
+      assert.equal(second.code, 0, second.stderr);
+      assert.match(second.stdout, /is unchanged/);
+      assert.match(second.stdout, /declared triggers applied/);
+      assert.equal(await timers(), 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

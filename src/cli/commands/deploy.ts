@@ -60,7 +60,8 @@ export async function deploy(client: ClientOptions, args: ParsedArgs): Promise<n
   const built = await bundlePath(path);
   for (const w of built.warnings) progress(`  warning: ${w}`);
   if (!json) progress(`• bundled ${bytes(Buffer.byteLength(built.code))} in ${Math.round(performance.now() - t0)} ms; uploading to ${client.url}…`);
-  const answer = await call(client, 'PUT', `/api/v1/functions/${encodeURIComponent(name)}`, { source: { bundle: built.code }, config, ...readDeclaration(path) });
+  const declaration = readDeclaration(path);
+  const answer = await call(client, 'PUT', `/api/v1/functions/${encodeURIComponent(name)}`, { source: { bundle: built.code }, config, ...declaration });
   const result = answer.body as { version: { version: number; config: Record<string, unknown> }; created: boolean; url: string };
   if (json) {
     printJson(result);
@@ -72,6 +73,9 @@ export async function deploy(client: ClientOptions, args: ParsedArgs): Promise<n
       ? `✓ deployed ${name} version ${result.version.version} (${c.memoryMb} MB, timeout ${c.timeoutMs / 1000}s, ${c.concurrency}/instance, max ${c.maxInstances})`
       : `✓ ${name} is unchanged: version ${result.version.version} already has this code and config`,
   );
+  // A declaration beside the code is applied on every deploy, a new version or not.
+  const applied = [declaration.triggers !== undefined ? 'triggers' : '', declaration.async !== undefined ? 'async policy' : ''].filter(Boolean);
+  if (applied.length > 0) print(`  declared ${applied.join(' and ')} applied (\`nimbus triggers ls ${name}\` lists the triggers)`);
   print(`  ${result.url}`);
   return 0;
 }
