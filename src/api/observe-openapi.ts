@@ -236,7 +236,7 @@ export const OBSERVE_PATHS = {
       operationId: 'deleteAlert',
       summary: 'Delete an alert rule (its events are kept).',
       parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' }, description: 'Rule name.' }],
-      responses: { '204': { description: 'Deleted.' }, '404': problem('No such rule.'), '409': off, ...common },
+      responses: { '204': { description: 'Deleted.' }, '404': problem('No such rule (NIMBUS_ERR_ALERT_RULE_NOT_FOUND).'), '409': off, ...common },
     },
   },
 } as const;

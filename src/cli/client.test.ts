@@ -26,3 +26,14 @@ test('the CLI finds URL and token in the data directory; flags and the environme
   }
 });
 
+
+test('a URL that is not http(s) is a usage error naming where it came from', () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'nimbus-cli-'));
+  try {
+    assert.throws(() => resolveClient({ url: 'notaurl' }, {}, cwd), /--url gives "notaurl", which is not an http\(s\) URL/);
+    assert.throws(() => resolveClient({}, { NIMBUS_URL: 'ftp://x' }, cwd), /NIMBUS_URL gives/);
+    assert.throws(() => resolveClient({}, { NIMBUS_PORT: 'abc def' }, cwd), /NIMBUS_PORT gives/);
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
+  }
+});

@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { UsageError } from './args.ts';
 
 export interface ClientOptions {
   readonly url: string;
@@ -41,6 +42,10 @@ export function resolveClient(flags: { url?: string; token?: string; data?: stri
   const fromEnv = env.NIMBUS_URL || (env.NIMBUS_PORT ? `http://127.0.0.1:${env.NIMBUS_PORT}` : undefined);
   const written = (flags.url ?? fromEnv) !== undefined ? null : readUrlFile(dataDir);
   const url = (flags.url ?? fromEnv ?? written ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
+  if (!/^https?:\/\/[^/\s]+/.test(url) || !URL.canParse(url)) {
+    const source = flags.url !== undefined ? '--url' : fromEnv !== undefined ? (env.NIMBUS_URL ? 'NIMBUS_URL' : 'NIMBUS_PORT') : join(dataDir, 'url');
+    throw new UsageError(`${source} gives ${JSON.stringify(url)}, which is not an http(s) URL; e.g. --url http://127.0.0.1:8080`);
+  }
   const where = written === null ? {} : { urlSource: join(dataDir, 'url') };
   if (flags.token) return { url, ...where, token: flags.token, tokenSource: '--token' };
   if (env.NIMBUS_TOKEN) return { url, ...where, token: env.NIMBUS_TOKEN, tokenSource: 'NIMBUS_TOKEN' };

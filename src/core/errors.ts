@@ -21,6 +21,7 @@ export const ERRORS = {
   NIMBUS_ERR_VERSION_NOT_FOUND: { status: 404, title: 'No such function version', retryable: false },
   NIMBUS_ERR_INVOCATION_NOT_FOUND: { status: 404, title: 'No such invocation', retryable: false },
   NIMBUS_ERR_TOPIC_NOT_FOUND: { status: 404, title: 'No such topic', retryable: false },
+  NIMBUS_ERR_ALERT_RULE_NOT_FOUND: { status: 404, title: 'Alert rule not found', retryable: false },
   NIMBUS_ERR_TRIGGER_NOT_FOUND: { status: 404, title: 'No such trigger', retryable: false },
   NIMBUS_ERR_WORKFLOW_NOT_FOUND: { status: 404, title: 'No such workflow (state machine)', retryable: false },
   NIMBUS_ERR_EXECUTION_NOT_FOUND: { status: 404, title: 'No such workflow execution', retryable: false },

@@ -31,6 +31,9 @@ export async function logs(client: ClientOptions, args: ParsedArgs): Promise<num
   if (!has(args, 'follow')) {
     const { items } = (await call(client, 'GET', `/api/v1/logs?${q}`)).body as { items: LogEntry[] };
     for (const e of items) print(logLine(e, json));
+    if (items.length === 0 && !json) {
+      process.stderr.write(`(no log lines${name ? ` of ${name}` : ''} match; widen --since, drop --level/--grep, or check the name with \`nimbus ls\`)\n`);
+    }
     return 0;
   }
   q.set('follow', 'true');

@@ -57,7 +57,10 @@ const USAGE = `usage:
 function triggerBody(target: { function: string } | { workflow: string }, args: ParsedArgs): Record<string, unknown> {
   const schedule = flag(args, 'schedule');
   const topic = flag(args, 'topic');
-  if ((schedule === undefined) === (topic === undefined)) throw new UsageError('give --schedule (a timer) or --topic (a subscription)\n' + USAGE);
+  if ((schedule === undefined) === (topic === undefined)) {
+    const what = schedule === undefined ? 'give --schedule (a timer) or --topic (a subscription)' : 'give --schedule (a timer) or --topic (a subscription), not both: one trigger each';
+    throw new UsageError(`${what}\n${USAGE}`);
+  }
   if (schedule !== undefined) {
     const body: Record<string, unknown> = { ...target, schedule };
     const tz = flag(args, 'tz');

@@ -70,7 +70,7 @@ export class AlertService {
   }
 
   async remove(name: string): Promise<void> {
-    if (!(await this.deps.repo.deleteRule(name))) throw new NimbusError('NIMBUS_ERR_NOT_FOUND', `no alert rule "${name}"; \`nimbus alerts\` lists them`);
+    if (!(await this.deps.repo.deleteRule(name))) throw new NimbusError('NIMBUS_ERR_ALERT_RULE_NOT_FOUND', `no alert rule "${name}"; \`nimbus alerts\` lists them`);
     this.states.delete(name);
     await this.reload();
   }

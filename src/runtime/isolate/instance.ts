@@ -210,7 +210,9 @@ export class IsolateInstance implements Instance, Watched {
       const r = call.request;
       if (r.body !== null && r.body.byteLength > this.#cx.maxPayloadBytes) {
         return Promise.reject(
-          new NimbusError('NIMBUS_ERR_PAYLOAD_TOO_LARGE', `the request body has ${r.body.byteLength} bytes; the limit is ${this.#cx.maxPayloadBytes}`),
+          new NimbusError('NIMBUS_ERR_PAYLOAD_TOO_LARGE', `the request body has ${r.body.byteLength} bytes; the limit is ${this.#cx.maxPayloadBytes}`, {
+            extra: { limit: this.#cx.maxPayloadBytes },
+          }),
         );
       }
       const text = `${oneLine(meta.invocationId)}\n${oneLine(meta.functionName)}\n${oneLine(r.method)}\n${oneLine(r.url)}\n${joinHeaders(r.headers)}`;

@@ -338,7 +338,7 @@ test('payload limits: a large task result is States.DataLimitExceeded; a large i
   );
   const r = await runToCompletion(machine, {}, { big: () => ({ blob: 'x'.repeat(2000) }) });
   assert.equal(r.error, 'States.DataLimitExceeded');
-  await assert.rejects(start(machine, { blob: 'x'.repeat(2000) }, exec, T0, rnd()), (err: unknown) => isNimbusError(err) && err.code === 'NIMBUS_ERR_PAYLOAD_TOO_LARGE');
+  await assert.rejects(start(machine, { blob: 'x'.repeat(2000) }, exec, T0, rnd()), (err: unknown) => isNimbusError(err) && err.code === 'NIMBUS_ERR_PAYLOAD_TOO_LARGE' && typeof err.extra.limit === 'number');
   const def = parseStateMachine({ StartAt: 'T', States: { T: { Type: 'Task', Resource: 'fn:big', End: true } } });
   const ok = await runToCompletion(def, {}, { big: () => ({ blob: 'x'.repeat(200_000) }) });
   assert.equal(ok.status, 'SUCCEEDED', '200 KB is under the default 256 KiB');

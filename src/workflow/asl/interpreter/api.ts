@@ -55,6 +55,7 @@ export async function start(
     throw new NimbusError(
       'NIMBUS_ERR_PAYLOAD_TOO_LARGE',
       `The execution input has ${bytes} bytes; the limit is ${machine.limits.maxPayloadBytes}. Pass a reference (for example a URL) instead of the data.`,
+      { extra: { limit: machine.limits.maxPayloadBytes } },
     );
   }
   if (typeof exec.executionId !== 'string' || exec.executionId === '') {
