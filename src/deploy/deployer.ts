@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';
-import { NimbusError } from '../core/errors.ts';
+import { isNimbusError, NimbusError } from '../core/errors.ts';
 import type { FunctionVersion } from '../core/types.ts';
 import type { Catalog } from '../dispatch/catalog.ts';
 import type { PoolRegistry } from '../pool/registry.ts';
@@ -64,7 +64,14 @@ export class Deployer {
     if (previous && previous.version.hash === hash) {
       return { version: previous.version, created: false, warnings: built.warnings };
     }
-    const exports = await this.deps.runtime.inspect(built.code, config, name);
+    const exports = await this.deps.runtime.inspect(built.code, config, name).catch((error: unknown) => {
+      // The deploy's check ran the module and its top level failed: the code as sent cannot
+      // serve, so the deploy is refused as the caller's to fix (400), not as a platform fault.
+      if (isNimbusError(error) && error.code === 'NIMBUS_ERR_FUNCTION_INIT') {
+        throw new NimbusError('NIMBUS_ERR_INVALID_FUNCTION', `${name}: ${error.message}`, { extra: error.extra });
+      }
+      throw error;
+    });
     if (!exports.fetch && !exports.handler) {
       throw new NimbusError(
         'NIMBUS_ERR_INVALID_FUNCTION',

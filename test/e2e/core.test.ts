@@ -211,6 +211,19 @@ describe('core platform, end to end', () => {
     await assert.rejects(p.deploy('empty', 'export const x = 1;'), (e: { problem: { code: string } }) => e.problem.code === 'NIMBUS_ERR_INVALID_FUNCTION');
   });
 
+  it('a module whose top level throws is refused at deploy (400, not retryable) with the source line', async () => {
+    const res = await p.api('/api/v1/functions/init-throws', {
+      method: 'PUT',
+      body: JSON.stringify({ source: { files: { 'index.ts': "throw new Error('boom at init');\nexport const handler = () => 1;\n" }, entry: 'index.ts' } }),
+    });
+    assert.equal(res.status, 400);
+    const problem = (await res.json()) as { code: string; retryable: boolean; detail: string };
+    assert.equal(problem.code, 'NIMBUS_ERR_INVALID_FUNCTION');
+    assert.equal(problem.retryable, false);
+    assert.match(problem.detail, /threw while initialising at line \d+:\d+ of the bundle \(index\.ts: `throw new Error\("boom at init"\);`\): Error: boom at init/);
+    assert.equal((await p.api('/api/v1/functions/init-throws')).status, 404);
+  });
+
   it('concurrent deploys of one function get distinct consecutive versions', async () => {
     const outs = await Promise.all([1, 2, 3, 4, 5].map((n) => p.deploy('racer', `export default { fetch() { return new Response('${n}') } }`)));
     const versions = outs.map((o) => (o.version as { version: number }).version).sort();

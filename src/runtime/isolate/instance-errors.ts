@@ -33,6 +33,27 @@ export function limitError(reason: InstanceDeath, cfg: FunctionConfig, cpuMs: nu
   }
 }
 
+/**
+ * Where a bundle line came from, for people: esbuild heads each source file's part of the
+ * bundle with a `// path/to/file.ts` comment, and keeps the code readable, so the file
+ * and the line's own text point at the source without a source map.
+ */
+export function sourceAt(code: string, line: number): { file: string | null; lineText: string } | null {
+  const lines = code.split('\n');
+  const text = lines[line - 1];
+  if (text === undefined) return null;
+  let file: string | null = null;
+  for (let i = line - 1; i >= 0; i--) {
+    const m = /^\s*\/\/ (\S+\.(?:[cm]?[jt]sx?|json))$/.exec(lines[i]);
+    if (m) {
+      file = m[1].replace(/^[a-z-]+:\/?/, ''); // sources sent over the API bundle in a virtual namespace ("src:/index.ts")
+      break;
+    }
+  }
+  const trimmed = text.trim();
+  return { file, lineText: trimmed.length > 160 ? `${trimmed.slice(0, 157)}...` : trimmed };
+}
+
 /** For start() when the module's top level failed: names the error and its line. */
 export function initError(
   error: unknown,
@@ -40,6 +61,7 @@ export function initError(
   death: InstanceDeath | null,
   cfg: FunctionConfig,
   initTimeoutMs: number,
+  code?: string,
 ): NimbusError {
   const text = String((error as { message?: unknown })?.message ?? error);
   if (death === 'memory_limit' || /due to memory limit/.test(text)) {
@@ -68,8 +90,12 @@ export function initError(
   const errorName = typeof e?.name === 'string' ? e.name : 'Error';
   const errorMessage = text.replace(/ \[[^\]]*:\d+:\d+\]$/, '');
   const { line, column } = locate(text + '\n' + stack, filename);
-  const where = line === null ? '' : ` at line ${line}${column === null ? '' : `:${column}`}`;
+  const source = line === null || code === undefined ? null : sourceAt(code, line);
+  const where =
+    line === null
+      ? ''
+      : ` at line ${line}${column === null ? '' : `:${column}`} of the bundle${source ? ` (${source.file ? `${source.file}: ` : ''}\`${source.lineText}\`)` : ''}`;
   return new NimbusError('NIMBUS_ERR_FUNCTION_INIT', `the module threw while initialising${where}: ${errorName}: ${errorMessage}`, {
-    extra: { errorName, errorMessage, line, column, stack },
+    extra: { errorName, errorMessage, line, column, stack, sourceFile: source?.file ?? null, lineText: source?.lineText ?? null },
   });
 }

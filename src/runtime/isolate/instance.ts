@@ -183,7 +183,7 @@ export class IsolateInstance implements Instance, Watched {
   }
 
   #initError(error: unknown, filename: string): NimbusError {
-    return initError(error, filename, this.#death, this.#spec.config, this.#cx.initTimeoutMs);
+    return initError(error, filename, this.#death, this.#spec.config, this.#cx.initTimeoutMs, this.#spec.code);
   }
 
   invoke(call: InstanceCall): Promise<InstanceResult> {

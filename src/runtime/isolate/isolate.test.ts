@@ -254,6 +254,18 @@ describe('isolate runtime', () => {
       assert.equal(extra.errorName, 'MemoryLimit');
     });
 
+    it('a top level that throws is FUNCTION_INIT naming the bundle line, its source file and its text', async () => {
+      const extra = await rejectsWith(
+        startWith(runtime, await bundle(`const ready = false;\nif (!ready) throw new TypeError('boom at init');\nexport const handler = () => 1;`)),
+        'NIMBUS_ERR_FUNCTION_INIT',
+      );
+      assert.equal(extra.errorName, 'TypeError');
+      assert.equal(extra.errorMessage, 'boom at init');
+      assert.equal(typeof extra.line, 'number');
+      assert.match(String(extra.sourceFile), /\.ts$/);
+      assert.equal(extra.lineText, 'if (!ready) throw new TypeError("boom at init");'); // esbuild's quotes
+    });
+
     it('a top level that never finishes is FUNCTION_INIT', async () => {
       const rt = createIsolateRuntime({ clock: systemClock, spares: 0, initTimeoutMs: 100, onError: quiet });
       try {
