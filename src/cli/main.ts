@@ -40,7 +40,7 @@ const HELP = `nimbus — serverless functions on your machine
   nimbus triggers add <name> --topic orders [--type T] [--source-prefix P] [--subject S]…
   nimbus triggers add --workflow <wf> --schedule … | --topic …   start a workflow execution per tick / event
   nimbus topics [ls] | topics create <topic> | topics rm <topic>      subscriptions [topic]
-  nimbus events publish <topic> --type T --source S [--subject S] [--data JSON|@file]
+  nimbus events publish <topic> --type T --source S [--subject S] [--data JSON|@file | --text T|@file]
   nimbus wf deploy <name> <file.json|yaml> | wf start <name> [--input JSON|@file] [--name N] [--wait]
   nimbus wf ls [workflow] [--executions] [--status S] | wf describe <id|workflow> | wf history <id>
   nimbus wf stop <id> [--error E] [--cause C] | wf redrive <id>     workflows (Amazon States Language)

@@ -200,6 +200,12 @@ describe('async invocation, triggers and events (real server)', () => {
     const pub = await cli(p, ['events', 'publish', 'orders', '--type', 'com.shop.created', '--source', '/cli', '--subject', 'eu-9', '--data', '{"a":1}']);
     assert.equal(pub.code, 0, pub.stderr);
     assert.match(pub.stdout, /1 delivery queued/);
+    const text = await cli(p, ['events', 'publish', 'orders', '--type', 'com.shop.note', '--source', '/cli', '--text', '{not json', '--json']);
+    assert.equal(text.code, 0, text.stderr);
+    assert.deepEqual([JSON.parse(text.stdout).event.data, JSON.parse(text.stdout).event.datacontenttype], ['{not json', 'text/plain']);
+    const notJson = await cli(p, ['events', 'publish', 'orders', '--type', 'com.shop.note', '--source', '/cli', '--data', '{not json']);
+    assert.equal(notJson.code, 2);
+    assert.match(notJson.stderr, /--data is not valid JSON.*--text for plain text/);
     const topicsLs = JSON.parse((await cli(p, ['topics', 'ls', '--json'])).stdout) as Array<{ name: string; subscriptions: number }>;
     assert.deepEqual(topicsLs.find((t) => t.name === 'orders')?.subscriptions, 1);
   });

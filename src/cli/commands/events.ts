@@ -1,16 +1,16 @@
 /** `nimbus events publish <topic> …` (a CloudEvent, structured mode) and `nimbus topics ls|create|rm`. */
 import { randomUUID } from 'node:crypto';
-import { flag, has, inlineOrFile, onlyFlags, UsageError, type ParsedArgs } from '../args.ts';
+import { flag, has, inlineOrFile, jsonArg, onlyFlags, UsageError, type ParsedArgs } from '../args.ts';
 import { call, type ClientOptions } from '../client.ts';
 import { print, printJson, table, time } from '../format.ts';
 
 const PUBLISH_USAGE =
-  "usage: nimbus events publish <topic> --type <type> --source <source> [--subject S] [--id ID] [--data '{…}' | --data @file.json] [--ext name=value]…";
+  "usage: nimbus events publish <topic> --type <type> --source <source> [--subject S] [--id ID] [--data '{…}' | --data @file.json | --text T | --text @file.txt] [--ext name=value]…";
 
 export async function events(client: ClientOptions, args: ParsedArgs): Promise<number> {
   const [sub, topic] = args.positionals;
   if (sub !== 'publish' || !topic) throw new UsageError(PUBLISH_USAGE);
-  onlyFlags(args, ['type', 'source', 'subject', 'id', 'data', 'ext', 'json']);
+  onlyFlags(args, ['type', 'source', 'subject', 'id', 'data', 'text', 'ext', 'json']);
   const type = flag(args, 'type');
   const source = flag(args, 'source');
   if (!type || !source) throw new UsageError(PUBLISH_USAGE);
@@ -22,15 +22,16 @@ export async function events(client: ClientOptions, args: ParsedArgs): Promise<n
     if (eq <= 0) throw new UsageError(`--ext ${JSON.stringify(pair)} must look like name=value`);
     event[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
-  const raw = flag(args, 'data');
-  if (raw !== undefined) {
-    const text = inlineOrFile(raw, '--data');
-    try {
-      event.data = JSON.parse(text);
-    } catch {
-      event.data = text; // not JSON: send it as a string
-    }
-    event.datacontenttype = typeof event.data === 'string' ? 'text/plain' : 'application/json';
+  // --data is JSON, as for `nimbus invoke`; plain text says so with --text.
+  const data = flag(args, 'data');
+  const text = flag(args, 'text');
+  if (data !== undefined && text !== undefined) throw new UsageError('give --data (JSON) or --text (plain text), not both');
+  if (data !== undefined) {
+    event.data = jsonArg(data, '--data', `--data '{"total":9.5}', --data @event.json, or --text for plain text`);
+    event.datacontenttype = 'application/json';
+  } else if (text !== undefined) {
+    event.data = inlineOrFile(text, '--text');
+    event.datacontenttype = 'text/plain';
   }
   const answer = await call(client, 'POST', `/api/v1/events/${encodeURIComponent(topic)}`, event, { 'content-type': 'application/cloudevents+json' });
   const result = answer.body as { deliveries: number; ids: string[] };
