@@ -80,7 +80,7 @@ export const OBSERVE_SCHEMAS = {
     properties: {
       metric: { type: 'string', enum: ['error_rate', 'p99_duration_ms', 'throttles', 'dlq_size', 'cost_per_day', 'invocations', 'cold_starts'] },
       function: { type: 'string', description: 'Only this function (default: all).' },
-      window: { type: ['string', 'integer'], description: 'e.g. "5m" (default), at most 1 h.' },
+      window: { type: ['string', 'integer'], description: 'e.g. "5m" (default); from 5 s (one slot of the recent window) to 1 h.' },
       op: { type: 'string', enum: ['>', '>=', '<', '<='], description: 'Default ">".' },
       threshold: { type: 'number' },
       for: { type: ['string', 'integer'], description: 'Fire only after the condition held this long (default 0).' },

@@ -113,3 +113,14 @@ test('config rules are replaced on each start; API rules stay', async () => {
   b.stop();
   await store.close();
 });
+
+test('a rule stored by an older version with a window under 5 s still loads (raised to 5 s), so the platform starts', async () => {
+  const store = openSqliteStore(':memory:');
+  await store.alerts.putRule({ name: 'fast', rule: { metric: 'throttles', threshold: 1, windowMs: 1000 }, origin: 'api', createdAt: 1 });
+  const service = new AlertService({ clock: new FakeClock(), repo: store.alerts, intervalMs: 1000, measures: { window: new RecentWindow(), dlqSize: async () => 0, costPerDay: async () => 0 } });
+  await service.start([]);
+  assert.deepEqual(service.list().map((v) => [v.rule.name, v.rule.windowMs]), [['fast', 5000]]);
+  await assert.rejects(service.put({ metric: 'throttles', threshold: 1, window: '1s' }, 'new'), /window/);
+  service.stop();
+  await store.close();
+});

@@ -37,8 +37,12 @@ function duration(v: unknown, field: string, dflt: number, min: number, max: num
   return ms;
 }
 
-/** Accepts `window`/`for` as "5m" or ms, `windowMs`/`forMs` as ms. */
-export function parseAlertRule(input: unknown, nameOverride?: string): AlertRule {
+/**
+ * Accepts `window`/`for` as "5m" or ms, `windowMs`/`forMs` as ms. `stored`: a rule read back
+ * from the store, accepted by an older version; a window under today's minimum is raised to
+ * it rather than refused (refusing would stop the platform from starting).
+ */
+export function parseAlertRule(input: unknown, nameOverride?: string, options: { stored?: boolean } = {}): AlertRule {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw bad('(body)', 'must be an object');
   const v = input as Record<string, unknown>;
   const known = new Set(['name', 'metric', 'function', 'window', 'windowMs', 'op', 'threshold', 'for', 'forMs', 'minRequests']);
@@ -57,7 +61,7 @@ export function parseAlertRule(input: unknown, nameOverride?: string): AlertRule
     metric: v.metric as AlertMetric,
     ...(v.function !== undefined ? { function: v.function as string } : {}),
     // The recent window counts in 5 s slots: a shorter window would see nothing.
-    windowMs: duration(v.windowMs ?? v.window, 'window', 300_000, SLOT_MS, 3_600_000),
+    windowMs: Math.max(SLOT_MS, duration(v.windowMs ?? v.window, 'window', 300_000, options.stored ? 0 : SLOT_MS, 3_600_000)),
     op,
     threshold: v.threshold,
     forMs: duration(v.forMs ?? v.for, 'for', 0, 0, 86_400_000),

@@ -149,7 +149,7 @@ export class AlertService {
 
   private async reload(): Promise<void> {
     const rows = await this.deps.repo.listRules();
-    this.rules = rows.map((r) => ({ rule: parseAlertRule(r.rule, r.name), origin: r.origin }));
+    this.rules = rows.map((r) => ({ rule: parseAlertRule(r.rule, r.name, { stored: true }), origin: r.origin }));
     for (const name of [...this.states.keys()]) if (!rows.some((r) => r.name === name)) this.states.delete(name);
   }
 
