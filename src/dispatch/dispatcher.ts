@@ -141,7 +141,8 @@ export class Dispatcher {
     }
 
     // waitUntil work logs after the response (and its rejection, or the deadline line, is
-    // logged for it): the logs stay open until it settles, and the record is written then.
+    // logged for it): the logs stay open until it settles; the record is pushed now and its
+    // final version, with every line, replaces it then.
     const collected = background ? logs.peek(invocationId) : logs.close(invocationId);
     const responseBytes = outcome?.http ? outcome.http.body.byteLength : 0;
     const record: InvocationRecord = {
@@ -176,11 +177,11 @@ export class Dispatcher {
       parentSpanId: trace?.parentSpanId ?? null,
     };
     if (background) {
-      const complete = () => {
+      const complete = (): InvocationRecord => {
         const all = logs.close(invocationId);
-        recorder.push({ ...record, logs: all.logs, logsTruncated: all.truncated });
+        return { ...record, logs: all.logs, logsTruncated: all.truncated };
       };
-      void background.then(complete, complete);
+      recorder.push(record, background.then(complete, complete));
     } else recorder.push(record);
     if (failure) return { ok: false, invocationId, record, error: failure };
     if (outcome?.http !== undefined) return { ok: true, invocationId, record, http: outcome.http };

@@ -2,7 +2,9 @@
  * Invocation records leave the hot path here: pushed into memory, written to the
  * store in one transaction per batch every flush interval. Reads of a record that is
  * not flushed yet are answered from the buffer. Listeners (metrics, usage) see every
- * record as it is pushed.
+ * record as it is pushed. A record whose invocation still has waitUntil work is pushed
+ * with the final version to come (its logs grow until the work settles): it is read and
+ * counted at once, and written once the final version replaces it.
  */
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { InvocationRecord } from '../core/types.ts';
@@ -19,6 +21,8 @@ export class Recorder {
   private timer: TimerHandle | null = null;
   private flushing: Promise<void> | null = null;
   private readonly listeners = new Set<RecordListener>();
+  /** Ids of buffered records whose final version is still to come. */
+  private readonly unsettled = new Set<string>();
   dropped = 0;
 
   constructor(
@@ -28,18 +32,36 @@ export class Recorder {
     private readonly onError: (error: unknown, batchSize: number) => void,
   ) {}
 
-  push(record: InvocationRecord): void {
+  /** `final`: the version that replaces this one when the invocation's background work settles. */
+  push(record: InvocationRecord, final?: Promise<InvocationRecord>): void {
     if (this.buffer.length >= MAX_BUFFERED) {
       this.dropped++;
     } else {
       this.buffer.push(record);
       this.byId.set(record.id, record);
+      if (final) {
+        this.unsettled.add(record.id);
+        void final.then((r) => this.settle(record, r));
+      }
     }
     for (const l of this.listeners) l(record);
+    this.schedule();
+  }
+
+  private schedule(): void {
     this.timer ??= this.clock.setTimer(this.flushMs, () => {
       this.timer = null;
       void this.flush();
     });
+  }
+
+  /** Puts the final version in the first one's place; listeners have counted it already. */
+  private settle(first: InvocationRecord, final: InvocationRecord): void {
+    this.unsettled.delete(first.id);
+    const i = this.buffer.indexOf(first);
+    if (i >= 0) this.buffer[i] = final;
+    if (this.byId.get(first.id) === first) this.byId.set(first.id, final);
+    this.schedule();
   }
 
   get(id: string): InvocationRecord | undefined {
@@ -56,12 +78,20 @@ export class Recorder {
     return () => this.listeners.delete(listener);
   }
 
-  /** Writes everything buffered; concurrent calls share one write. */
-  async flush(): Promise<void> {
+  /**
+   * Writes everything buffered but records still waiting for their final version (all of
+   * them when `all`: stopping); concurrent calls share one write.
+   */
+  async flush(all = false): Promise<void> {
     while (this.flushing) await this.flushing;
     if (this.buffer.length === 0) return;
-    const batch = this.buffer;
+    let batch = this.buffer;
     this.buffer = [];
+    if (!all && this.unsettled.size > 0) {
+      this.buffer = batch.filter((r) => this.unsettled.has(r.id));
+      batch = batch.filter((r) => !this.unsettled.has(r.id));
+      if (batch.length === 0) return;
+    }
     this.flushing = this.repo.insertMany(batch).then(
       () => {
         for (const r of batch) if (this.byId.get(r.id) === r) this.byId.delete(r.id);
@@ -86,6 +116,6 @@ export class Recorder {
   async stop(): Promise<void> {
     this.timer?.cancel();
     this.timer = null;
-    await this.flush();
+    await this.flush(true);
   }
 }
