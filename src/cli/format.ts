@@ -23,11 +23,13 @@ export function time(epochMs: number): string {
   return Number.isNaN(d.getTime()) ? `${epochMs} (epoch ms)` : d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }
 
-// Output piped into a reader that stops early (`nimbus logs | head`): leave quietly.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') process.exit(0);
-  throw error;
-});
+/** For commands that only print: output piped into a reader that stops early (`nimbus logs | head`) ends them quietly. */
+export function exitQuietlyOnClosedStdout(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
+}
 
 export function print(text: string): void {
   process.stdout.write(text.endsWith('\n') ? text : text + '\n');

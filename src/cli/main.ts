@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { isNimbusError } from '../core/errors.ts';
 import { flag, has, parseArgs, UsageError, type ParsedArgs } from './args.ts';
 import { ApiError, ConnectError, resolveClient, type ClientOptions } from './client.ts';
+import { exitQuietlyOnClosedStdout } from './format.ts';
 import { deploy } from './commands/deploy.ts';
 import { asyncStatus, dlq } from './commands/dlq.ts';
 import { events, topics } from './commands/events.ts';
@@ -108,6 +109,8 @@ async function main(argv: string[]): Promise<number> {
     // Once drained and stopped, leave even if a library left a handle open.
     process.exit(await up(rest));
   }
+  // (`up` is not one of them: its drain must finish whatever happens to its stdout.)
+  exitQuietlyOnClosedStdout();
   const args = parseArgs(rest, BOOLEANS);
   if (has(args, 'help')) {
     process.stdout.write(HELP);

@@ -10,6 +10,8 @@ const EXAMPLES = fileURLToPath(new URL('../../../examples', import.meta.url));
 
 export async function up(argv: readonly string[]): Promise<number> {
   const config = loadConfig(process.env, argv, process.cwd());
+  // Its stdout may be a pipe that closes (`nimbus up | head`): the platform runs and drains on regardless.
+  process.stdout.on('error', () => {});
   let platform: Platform;
   try {
     platform = await startPlatform({ config, clock: systemClock, runtime: defaultRuntime, examplesDir: EXAMPLES });
