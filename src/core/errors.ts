@@ -46,7 +46,7 @@ export const ERRORS = {
   NIMBUS_ERR_CPU_LIMIT: { status: 504, title: 'The function exceeded its CPU-time limit', retryable: true },
   NIMBUS_ERR_QUEUE_TIMEOUT: { status: 503, title: 'No instance became free before the deadline', retryable: true },
   NIMBUS_ERR_DATA_DIR_IN_USE: { status: 409, title: 'Another platform runs on this data directory', retryable: false },
-  NIMBUS_ERR_ADDRESS_IN_USE: { status: 409, title: 'The address the platform should listen on is taken', retryable: false },
+  NIMBUS_ERR_ADDRESS_IN_USE: { status: 409, title: 'The platform cannot listen on that address', retryable: false },
   NIMBUS_ERR_UPSTREAM: { status: 502, title: 'An outbound request from the function failed', retryable: true },
   NIMBUS_ERR_EGRESS_DENIED: { status: 403, title: 'The function may not reach that address', retryable: false },
   NIMBUS_ERR_INTERNAL: { status: 500, title: 'An internal error occurred', retryable: true },

@@ -4,6 +4,7 @@
  * implementations (SQLite store, isolate runtime).
  */
 import { once } from 'node:events';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createApi } from '../api/index.ts';
@@ -58,8 +59,30 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const logger = options.logger ?? createLogger(config.logLevel);
   const token = ensureToken(config.dataDir);
   const unlock = lockDataDir(config.dataDir);
-  const store = openSqliteStore(join(config.dataDir, 'nimbus.db'));
-  const runtime = await options.runtime(clock);
+  let store: ReturnType<typeof openSqliteStore> | undefined;
+  let runtime: Awaited<ReturnType<PlatformOptions['runtime']>>;
+  try {
+    store = openSqliteStore(join(config.dataDir, 'nimbus.db'));
+    runtime = await options.runtime(clock);
+  } catch (error) {
+    // A failed start releases what it took: the next start (in this process too) finds the directory free.
+    await store?.close();
+    unlock();
+    throw error;
+  }
+  return startOn(options, logger, token, unlock, store, runtime);
+}
+
+/** The rest of a start, once the data directory is ours: on a failure it stops what it started. */
+async function startOn(
+  options: PlatformOptions,
+  logger: Logger,
+  token: string,
+  unlock: () => void,
+  store: ReturnType<typeof openSqliteStore>,
+  runtime: Awaited<ReturnType<PlatformOptions['runtime']>>,
+): Promise<Platform> {
+  const { config, clock } = options;
   const observe = observabilityParts(config, clock, store, logger);
   const { logs, recorder } = observe;
   const catalog = new Catalog(store.functions);
@@ -164,35 +187,50 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     extra: [{ prefix: '/metrics', handler: metricsHandler(observability, config.metricsPublic ? null : bearerGuard(token)) }],
     onError: (error, req) => logger.error({ err: error, url: req.url, method: req.method }, 'request failed'),
   });
-  server.listen(config.port, config.host);
-  try {
-    await once(server, 'listening');
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === 'EADDRINUSE' || code === 'EACCES') {
-      throw new NimbusError(
-        'NIMBUS_ERR_ADDRESS_IN_USE',
-        code === 'EADDRINUSE'
-          ? `port ${config.port} on ${config.host} is in use (another Nimbus, or another server); pass --port or NIMBUS_PORT`
-          : `port ${config.port} on ${config.host} needs privileges this process does not have; pass a port above 1023 with --port or NIMBUS_PORT`,
-      );
+  /** Drains and closes everything; also what a start that fails part-way runs (with no drain). */
+  const shutdown = async (drainMs: number) => {
+    try {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const asyncDrained = asyncSystem.stop(drainMs);
+      const workflowsDrained = workflows.close(drainMs);
+      dispatcher.stopAccepting();
+      await pools.closeAll(drainMs);
+      await asyncDrained;
+      await workflowsDrained;
+      server.closeAllConnections();
+      await closed;
+      observability?.stop();
+      await recorder.stop();
+      await runtime.close();
+      await store.close();
+      removeUrlFile(config.dataDir, localUrl);
+    } finally {
+      unlock();
     }
-    throw error;
-  }
-  const port = (server.address() as AddressInfo).port;
-  url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  logger.info({ url, dataDir: config.dataDir }, 'nimbus listening');
-  // for a local CLI: a wildcard address is reached through loopback
-  localUrl = config.host === '0.0.0.0' ? `http://127.0.0.1:${port}` : config.host === '::' ? `http://[::1]:${port}` : url;
-  writeUrlFile(config.dataDir, localUrl);
-  await observability?.start();
-  const recovered = await asyncSystem.start();
-  if (recovered > 0) logger.info({ recovered }, 'async invocations left running by the previous process are queued again');
-  const resumed = await workflows.recover();
-  if (resumed > 0) logger.info({ resumed }, 'workflow executions left running by the previous process resume');
+  };
 
-  if (config.deployExamples && options.examplesDir) {
-    await deployExamples(deployer, options.examplesDir, logger);
+  let port: number;
+  try {
+    server.listen(config.port, config.host);
+    await listening(server, config);
+    port = (server.address() as AddressInfo).port;
+    url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    logger.info({ url, dataDir: config.dataDir }, 'nimbus listening');
+    // for a local CLI: a wildcard address is reached through loopback
+    localUrl = config.host === '0.0.0.0' ? `http://127.0.0.1:${port}` : config.host === '::' ? `http://[::1]:${port}` : url;
+    writeUrlFile(config.dataDir, localUrl);
+    await observability?.start();
+    const recovered = await asyncSystem.start();
+    if (recovered > 0) logger.info({ recovered }, 'async invocations left running by the previous process are queued again');
+    const resumed = await workflows.recover();
+    if (resumed > 0) logger.info({ resumed }, 'workflow executions left running by the previous process resume');
+    if (config.deployExamples && options.examplesDir) {
+      await deployExamples(deployer, options.examplesDir, logger);
+    }
+  } catch (error) {
+    await shutdown(0).catch((e: unknown) => logger.error({ err: e }, 'stopping after a failed start'));
+    throw error;
   }
 
   let stopping: Promise<void> | null = null;
@@ -205,26 +243,28 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     stop() {
       stopping ??= (async () => {
         logger.info({ drainTimeoutMs: config.drainTimeoutMs }, 'draining');
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
-        const asyncDrained = asyncSystem.stop(config.drainTimeoutMs);
-        const workflowsDrained = workflows.close(config.drainTimeoutMs);
-        dispatcher.stopAccepting();
-        await pools.closeAll(config.drainTimeoutMs);
-        await asyncDrained;
-        await workflowsDrained;
-        server.closeAllConnections();
-        await closed;
-        observability?.stop();
-        await recorder.stop();
-        await runtime.close();
-        await store.close();
-        removeUrlFile(config.dataDir, localUrl);
-        unlock();
+        await shutdown(config.drainTimeoutMs);
         logger.info('stopped');
         logger.flush();
       })();
       return stopping;
     },
   };
+}
+
+/** Waits for the server to listen; an address it cannot have is a NimbusError saying what to change. */
+async function listening(server: Server, config: Config): Promise<void> {
+  try {
+    await once(server, 'listening');
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const at = `port ${config.port} on ${config.host}`;
+    const why: Record<string, string> = {
+      EADDRINUSE: `${at} is in use (another Nimbus, or another server); pass --port or NIMBUS_PORT`,
+      EACCES: `${at} needs privileges this process does not have; pass a port above 1023 with --port or NIMBUS_PORT`,
+      EADDRNOTAVAIL: `${config.host} is not an address of this machine; pass --host (NIMBUS_HOST) with one of its addresses, 127.0.0.1 or 0.0.0.0`,
+    };
+    if (code !== undefined && why[code] !== undefined) throw new NimbusError('NIMBUS_ERR_ADDRESS_IN_USE', why[code]);
+    throw error;
+  }
 }
