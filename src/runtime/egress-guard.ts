@@ -16,7 +16,7 @@ import { isIP, type LookupFunction } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
 import { NimbusError } from '../core/errors.ts';
-import type { EgressPolicy } from './egress-policy.ts';
+import { bare, type EgressPolicy } from './egress-policy.ts';
 
 export interface EgressGuard {
   /** The dispatcher to send a request to this URL with; throws NIMBUS_ERR_EGRESS_DENIED for a refused address literal. */
@@ -31,7 +31,14 @@ export interface EgressGuardOptions {
   readonly platformOrigins: () => readonly string[];
   /** Clock.monotonic, for how long the host's interface addresses are trusted to stay the same. */
   readonly monotonic: () => number;
+  /** The resolver (default dns.lookup) and the host's addresses (default its interfaces'): seams for tests. */
+  readonly resolve?: (hostname: string, callback: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void) => void;
+  readonly hostAddresses?: () => Iterable<string>;
 }
+
+const systemResolve: NonNullable<EgressGuardOptions['resolve']> = (hostname, callback) =>
+  dnsLookup(hostname, { all: true }, (err, addresses) => callback(err, addresses ?? []));
+const interfaceAddresses = () => Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address));
 
 /** Platform endpoints user code may call: the token in the request authorises it. */
 const PLATFORM_CALLBACK_PATHS = ['/api/v1/events/', '/api/v1/tasks/'];
@@ -52,10 +59,10 @@ function bracketed(address: string): string {
 
 /** The error user code sees. A name's address is not shown: it would map internal DNS. */
 function denied(url: URL, address: string, why: string): NimbusError {
-  const literal = isIP(url.hostname.replace(/^\[(.*)\]$/, '$1')) !== 0;
+  const literal = isIP(bare(url.hostname)) !== 0;
   const subject = literal ? `${bracketed(address)} is` : `${url.hostname} resolves to`;
-  const allow = why.includes('this host')
-    ? 'it cannot be allowed (it reaches every service of the host): use the address of the service and allow that'
+  const allow = why.startsWith('an unspecified address')
+    ? 'it cannot be allowed on its own (it reaches every service of the host): use the address of the service and allow that'
     : `the platform's operator can allow it with --egress-allow ${literal ? address : url.hostname} (NIMBUS_EGRESS_ALLOW)`;
   return new NimbusError('NIMBUS_ERR_EGRESS_DENIED', `fetch ${url.origin}: ${subject} ${why}, which user code may not reach; ${allow}`);
 }
@@ -67,17 +74,20 @@ export function createEgressGuard(options: EgressGuardOptions): EgressGuard {
   const localAddresses = (): ReadonlySet<string> => {
     const now = options.monotonic();
     if (now - localAt >= LOCAL_ADDRESSES_TTL_MS) {
-      local = new Set(Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address.toLowerCase())));
+      local = new Set([...(options.hostAddresses ?? interfaceAddresses)()].map(bare));
       localAt = now;
     }
     return local;
   };
   const refusal = (address: string) => policy.refusal(address, localAddresses());
 
+  const resolve = options.resolve ?? systemResolve;
   const lookup: LookupFunction = (hostname, lookupOptions, callback) => {
-    dnsLookup(hostname, { ...lookupOptions, all: true }, (err, addresses) => {
+    resolve(hostname, (err, list) => {
       if (err) return callback(err, '', 0);
-      const list = addresses as LookupAddress[];
+      const family = lookupOptions.family === 'IPv4' ? 4 : lookupOptions.family === 'IPv6' ? 6 : lookupOptions.family;
+      if (family === 4 || family === 6) list = list.filter((a) => a.family === family);
+      if (list.length === 0) return callback(Object.assign(new Error(`${hostname} has no IPv${family} address`), { code: 'ENOTFOUND' }), '', 0);
       const allowed = policy.hostAllowed(hostname) ? list : list.filter((a) => refusal(a.address) === null);
       if (allowed.length === 0) {
         const first = list[0];
@@ -107,7 +117,7 @@ export function createEgressGuard(options: EgressGuardOptions): EgressGuard {
   return {
     dispatcherFor(url) {
       if (policy.open || isPlatformCallback(url)) return unguarded;
-      const literal = url.hostname.replace(/^\[(.*)\]$/, '$1');
+      const literal = bare(url.hostname);
       if (isIP(literal) !== 0) {
         const why = refusal(literal);
         if (why !== null) throw denied(url, literal, why);

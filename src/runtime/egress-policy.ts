@@ -58,8 +58,8 @@ const refusedRanges = REFUSED.map(([net, prefix, why]) => {
 
 type Family = 'ipv4' | 'ipv6';
 
-/** A bare address: without IPv6 brackets or a zone (`fe80::1%eth0`). */
-function bare(address: string): string {
+/** A bare address: without IPv6 brackets or a zone (`fe80::1%eth0`), lower case. */
+export function bare(address: string): string {
   const a = address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address;
   const zone = a.indexOf('%');
   return (zone >= 0 ? a.slice(0, zone) : a).toLowerCase();
@@ -130,8 +130,7 @@ export function parseEgressAllow(raw: string): AllowEntries {
     }
     if (entry.includes('%')) throw new Error(`"${entry}": zone ids are not supported; write the address without %zone`);
     const slash = entry.indexOf('/');
-    const address = slash >= 0 ? entry.slice(0, slash) : entry;
-    const unbracketed = address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address;
+    const unbracketed = bare(slash >= 0 ? entry.slice(0, slash) : entry);
     const family: Family | null = isIPv4(unbracketed) ? 'ipv4' : isIPv6(unbracketed) ? 'ipv6' : null;
     if (family !== null) {
       const max = family === 'ipv4' ? 32 : 128;

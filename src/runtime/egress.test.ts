@@ -5,10 +5,9 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { systemClock } from '../core/clock.ts';
 import { isNimbusError } from '../core/errors.ts';
-import { networkInterfaces } from 'node:os';
 import { createGuardedFetch, createOutboundFetch } from './egress.ts';
 import { createEgressGuard } from './egress-guard.ts';
-import { egressPolicy } from './egress-policy.ts';
+import { egressPolicy, type EgressPolicy } from './egress-policy.ts';
 import type { HttpRequestData } from './port.ts';
 
 describe('outbound fetch: egress policy on real connections', () => {
@@ -68,19 +67,33 @@ describe('outbound fetch: egress policy on real connections', () => {
     await refused(f(get(`${origin}/metrics`), 'inv'), /loopback/);
   });
 
-  it("refuses the host's own interface addresses: a service bound to 0.0.0.0 answers on them", async (t) => {
-    const external = Object.values(networkInterfaces())
-      .flatMap((l) => l ?? [])
-      .filter((i) => !i.internal && i.family === 'IPv4');
-    if (external.length === 0) return t.skip('this machine has no non-loopback IPv4 interface');
-    const wide = createServer((_req, res) => res.end('wide')).listen(0, '0.0.0.0');
-    await once(wide, 'listening');
-    try {
-      const widePort = (wide.address() as AddressInfo).port;
-      for (const i of external) await refused(outbound('')(get(`http://${i.address}:${widePort}/`), 'inv'), /is (an address of this host|a \w+ address)/);
-    } finally {
-      wide.close();
-    }
+  it("refuses the host's own addresses, even public ones, and says how to open one", async () => {
+    const g = createEgressGuard({
+      policy: egressPolicy(''),
+      platformOrigins: () => [],
+      monotonic: () => systemClock.monotonic(),
+      resolve: (_name, cb) => cb(null, [{ address: '8.8.4.4', family: 4 }]),
+      hostAddresses: () => ['8.8.4.4'],
+    });
+    const f = createOutboundFetch({ guard: g, payloadLimitBytes: 1024 });
+    await refused(f(get('http://svc.test/'), 'inv'), /svc\.test resolves to an address of this host.*--egress-allow svc\.test/);
+    await refused(f(get('http://8.8.4.4/'), 'inv'), /8\.8\.4\.4 is an address of this host.*can allow it with --egress-allow 8\.8\.4\.4/);
+  });
+
+  it('judges every connection again on the address it reached (a name that changes its answer gets nowhere)', async () => {
+    // A policy whose answer for 127.0.0.1 turns between the lookup and the connection: the
+    // second look, on the connected socket, must refuse it before the request is written.
+    let looks = 0;
+    const turning: EgressPolicy = {
+      open: false,
+      hostAllowed: () => false,
+      refusal: (address) => (address === '127.0.0.1' && looks++ > 0 ? 'a loopback address' : null),
+    };
+    const g = createEgressGuard({ policy: turning, platformOrigins: () => [], monotonic: () => 0, resolve: (_n, cb) => cb(null, [{ address: '127.0.0.1', family: 4 }]), hostAddresses: () => [] });
+    const before = seen.length;
+    await refused(createOutboundFetch({ guard: g, payloadLimitBytes: 1024 })(get(`http://rebind.test:${port}/x`), 'inv'), /rebind\.test resolves to a loopback address/);
+    assert.ok(looks >= 2, 'looked at the lookup and at the connection');
+    assert.equal(seen.length, before, 'nothing was sent');
   });
 
   it('guards the platform-made requests of workflow HTTP tasks the same way', async () => {
