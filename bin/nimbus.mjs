@@ -20,7 +20,10 @@ const args = process.argv.slice(2);
 const missing = ['--no-node-snapshot', '--no-lazy'].filter((flag) => !process.execArgv.includes(flag));
 
 if (args[0] === 'up' && missing.length > 0) {
-  const child = spawn(process.execPath, [...process.execArgv, ...missing, '--import', 'tsx', main, ...args], { stdio: 'inherit' });
+  // The inspector stays with this wrapper, which holds its port: to debug the platform, start
+  // Node with --no-node-snapshot --no-lazy (no re-exec then) and --inspect.
+  const kept = process.execArgv.filter((a) => !/^--(inspect|debug)/.test(a));
+  const child = spawn(process.execPath, [...kept, ...missing, '--import', 'tsx', main, ...args], { stdio: 'inherit' });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + 15 : 1)));
 } else {

@@ -14,6 +14,10 @@ describe("a handler's result as an HTTP response (API Gateway v2 rules)", () => 
     assert.deepEqual(r.headers, [['x-a', '1'], ['set-cookie', 's=1']]);
     assert.deepEqual([...fromHandlerResult({ statusCode: 200, body: 'AAEC', isBase64Encoded: true }).body], [0, 1, 2]);
     assert.equal(text(fromHandlerResult({ statusCode: 200, body: { a: 1 } }).body), '{"a":1}');
+    // what Buffer decodes: unpadded and URL-safe base64; and no body at all
+    assert.deepEqual([...fromHandlerResult({ statusCode: 200, body: 'AAE', isBase64Encoded: true }).body], [0, 1]);
+    assert.deepEqual([...fromHandlerResult({ statusCode: 200, body: '-_8', isBase64Encoded: true }).body], [251, 255]);
+    assert.equal(fromHandlerResult({ statusCode: 204, isBase64Encoded: true }).body.byteLength, 0);
   });
 
   it('any other value is the JSON body of a 200', () => {

@@ -73,7 +73,8 @@ const encoder = new TextEncoder();
  * A handler's result as an HTTP response, as API Gateway v2 does it: an object with a
  * numeric statusCode is a response description; anything else is a 200 JSON body.
  */
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/** Base64 as Buffer decodes it: standard or URL-safe alphabet, padding optional. */
+const BASE64 = /^(?:[A-Za-z0-9+/_-]{4})*(?:[A-Za-z0-9+/_-]{2}(?:==)?|[A-Za-z0-9+/_-]{3}=?)?$/;
 
 export function fromHandlerResult(value: unknown): HttpResponseData {
   // As API Gateway: an object with a statusCode is a response (a malformed one is an error);
@@ -90,7 +91,8 @@ export function fromHandlerResult(value: unknown): HttpResponseData {
     if (typeof r.statusCode !== 'number' || !Number.isInteger(r.statusCode) || r.statusCode < 200 || r.statusCode > 599) {
       throw new NimbusError('NIMBUS_ERR_BAD_RESPONSE', `handler returned statusCode ${JSON.stringify(r.statusCode)}; use a number from 200 to 599`);
     }
-    if (r.isBase64Encoded === true && (typeof r.body !== 'string' || !BASE64.test(r.body.replace(/\s+/g, '')))) {
+    const noBody = r.body === undefined || r.body === null;
+    if (r.isBase64Encoded === true && !noBody && (typeof r.body !== 'string' || !BASE64.test(r.body.replace(/\s+/g, '')))) {
       throw new NimbusError('NIMBUS_ERR_BAD_RESPONSE', 'handler returned isBase64Encoded: true with a body that is not base64 text');
     }
     const headers: Array<[string, string]> = [];
@@ -98,7 +100,7 @@ export function fromHandlerResult(value: unknown): HttpResponseData {
     for (const [k, vs] of Object.entries(r.multiValueHeaders ?? {})) for (const v of vs ?? []) headers.push([k, String(v)]);
     for (const c of r.cookies ?? []) headers.push(['set-cookie', String(c)]);
     let body: Uint8Array;
-    if (r.body === undefined || r.body === null) body = new Uint8Array(0);
+    if (noBody) body = new Uint8Array(0);
     else if (typeof r.body === 'string') body = r.isBase64Encoded ? Buffer.from(r.body, 'base64') : encoder.encode(r.body);
     else {
       body = encoder.encode(JSON.stringify(r.body));

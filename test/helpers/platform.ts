@@ -30,9 +30,8 @@ export interface RunningPlatform {
 
 export async function startPlatform(options: { args?: readonly string[]; dataDir?: string; env?: Record<string, string> } = {}): Promise<RunningPlatform> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'nimbus-e2e-'));
-  // --no-node-snapshot here makes bin/nimbus.mjs run the server in this very process (no
-  // re-exec), so kill() really kill -9s the platform rather than only its wrapper.
-  // the flags bin/nimbus.mjs starts `up` with (given here, it runs in this one process, so a test's kill -9 reaches it)
+  // The flags bin/nimbus.mjs would re-execute `up` with: given here, it runs in this one
+  // process, so a test's kill() really kill -9s the platform rather than only its wrapper.
   const proc = spawn(process.execPath, ['--no-node-snapshot', '--no-lazy', BIN, 'up', '--port', '0', '--data', dataDir, '--no-examples', '--log-level', 'warn', ...(options.args ?? [])], {
     cwd: ROOT,
     env: { ...process.env, ...options.env },

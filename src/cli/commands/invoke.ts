@@ -33,7 +33,7 @@ export async function invoke(client: ClientOptions, args: ParsedArgs): Promise<n
   const [name] = args.positionals;
   if (!name) throw new UsageError(`usage: nimbus invoke <name> [--data '{"key":"value"}' | --data @event.json] [--async [--key K]]`);
   if (has(args, 'async')) return invokeAsync(client, args, name);
-  if (has(args, 'key')) throw new UsageError('--key (an Idempotency-Key) goes with --async');
+  if (flag(args, 'key') !== undefined) throw new UsageError('--key (an Idempotency-Key) goes with --async');
   try {
     const answer = await call(client, 'POST', `/api/v1/functions/${encodeURIComponent(name)}/invoke`, readEvent(args));
     const id = answer.headers.get('x-nimbus-invocation-id');

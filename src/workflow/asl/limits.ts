@@ -3,6 +3,11 @@ import { StatesError, StatesErrors } from './errors.ts';
 import { jsonBytes } from './json.ts';
 import type { Json } from './types.ts';
 
+/** The largest Seconds, TimeoutSeconds, HeartbeatSeconds, IntervalSeconds or MaxAttempts, as in Step Functions. */
+export const MAX_SECONDS = 99_999_999;
+/** The largest MaxConcurrency or ToleratedFailureCount. */
+export const MAX_COUNT = 2_147_483_647;
+
 export interface AslLimits {
   /** Largest state input/output, task payload or result, in UTF-8 bytes (SFN: 256 KiB). */
   readonly maxPayloadBytes: number;

@@ -3,6 +3,7 @@
  * Context Object, variables through the scope chain), InputPath/OutputPath/ResultPath,
  * payload templates and JSONata templates, and typed runtime values.
  */
+import { MAX_SECONDS } from '../limits.ts';
 import { StatesError, StatesErrors } from '../errors.ts';
 import { evaluateJsonata, type JsonataEnv, type JsonataNode } from '../jsonata/expr.ts';
 import { evaluatePath, setAtPath, type PathSources } from '../jsonpath/path.ts';
@@ -111,11 +112,6 @@ export function badValue(ql: QueryLanguage, field: string, want: string, got: Js
   const error = ql === 'JSONata' ? StatesErrors.QueryEvaluationError : StatesErrors.Runtime;
   throw new StatesError(error, `${field} must be ${want}, but it evaluated to ${preview(got)} (${typeName(got)})`);
 }
-
-/** The largest Seconds, TimeoutSeconds or HeartbeatSeconds, as in Step Functions (and in a definition's literals). */
-export const MAX_SECONDS = 99_999_999;
-/** The largest MaxConcurrency or ToleratedFailureCount. */
-export const MAX_COUNT = 2_147_483_647;
 
 export async function evalInteger(
   dyn: Dyn | null,

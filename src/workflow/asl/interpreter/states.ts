@@ -3,6 +3,7 @@
  * state output. Synchronous states return where to go next; states that wait (Task,
  * Wait, Parallel, Map, a retry back-off) record their phase in the snapshot and return null.
  */
+import { MAX_COUNT } from '../limits.ts';
 import { StatesError, StatesErrors } from '../errors.ts';
 import { parseTimestamp } from '../timestamps.ts';
 import type { CompiledState } from '../model.ts';
@@ -15,7 +16,6 @@ import {
   evalAssign,
   evalDyn,
   evalInteger,
-  MAX_COUNT,
   evalJsonata,
   evalPayload,
   evalTemplate,

@@ -1,4 +1,5 @@
 /** Retry and Catch: retriers, catchers and their ErrorEquals rules. */
+import { MAX_SECONDS } from '../limits.ts';
 import { PREDEFINED_ERRORS, StatesErrors } from '../errors.ts';
 import { isObject, typeName } from '../json.ts';
 import type { AssignSpec, Catcher, Retrier, ResultPathSpec } from '../model.ts';
@@ -54,8 +55,8 @@ export function compileRetry(site: Site, value: Json | undefined): Retrier[] {
       }
       return v;
     };
-    const intervalSeconds = num('IntervalSeconds', 1, (n) => Number.isInteger(n) && n >= 1 && n <= 99_999_999, 'a positive integer')!;
-    const maxAttempts = num('MaxAttempts', 3, (n) => Number.isInteger(n) && n >= 0 && n <= 99_999_999, 'a non-negative integer')!;
+    const intervalSeconds = num('IntervalSeconds', 1, (n) => Number.isInteger(n) && n >= 1 && n <= MAX_SECONDS, 'a positive integer')!;
+    const maxAttempts = num('MaxAttempts', 3, (n) => Number.isInteger(n) && n >= 0 && n <= MAX_SECONDS, 'a non-negative integer')!;
     const backoffRate = num('BackoffRate', 2, (n) => n >= 1, 'a number greater than or equal to 1.0')!;
     const maxDelaySeconds = num('MaxDelaySeconds', null, (n) => Number.isInteger(n) && n >= 1 && n <= 31_622_400, 'a positive integer (at most 31622400)');
     let jitter: 'FULL' | 'NONE' = 'NONE';

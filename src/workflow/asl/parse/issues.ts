@@ -1,4 +1,5 @@
 /** Collects validation problems with their location: which state, which field, why. */
+import { MAX_SECONDS } from '../limits.ts';
 import { isJsonataString, compileJsonataString, compileJsonataTemplate, type JsonataNode } from '../jsonata/expr.ts';
 import { compileDynamic, compileTemplate, type TemplateNode } from '../jsonpath/template.ts';
 import { compilePath, isReferencePath, type CompiledPath } from '../jsonpath/path.ts';
@@ -122,9 +123,9 @@ export class Site {
 }
 
 export const checks = {
-  positiveInt: (max = 99_999_999) => (v: Json): string | null =>
+  positiveInt: (max = MAX_SECONDS) => (v: Json): string | null =>
     typeof v === 'number' && Number.isInteger(v) && v > 0 && v <= max ? null : `must be a positive integer (at most ${max}), got ${JSON.stringify(v)}`,
-  nonNegativeInt: (max = 99_999_999) => (v: Json): string | null =>
+  nonNegativeInt: (max = MAX_SECONDS) => (v: Json): string | null =>
     typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max ? null : `must be a non-negative integer (at most ${max}), got ${JSON.stringify(v)}`,
   percentage: (v: Json): string | null =>
     typeof v === 'number' && v >= 0 && v <= 100 ? null : `must be a number from 0 to 100, got ${JSON.stringify(v)}`,

@@ -1,4 +1,5 @@
 /** Validates and compiles one state object into a CompiledState. */
+import { MAX_COUNT } from '../limits.ts';
 import { isJsonataString } from '../jsonata/expr.ts';
 import { isObject, typeName } from '../json.ts';
 import type { AssignSpec, CompiledState, Dyn, IoPath, Payload, ResultPathSpec, StateType } from '../model.ts';
@@ -296,7 +297,7 @@ function compileMap(
     else if (isJsonataString(raw.Items)) s.items = site.at('Items').dyn(raw.Items, 'Items', () => null);
     else site.at('Items').report(`Items must be an array or a {% %} JSONata expression`);
   }
-  s.maxConcurrency = numberOrPath(site, raw, 'MaxConcurrency', ql, checks.nonNegativeInt(2_147_483_647));
-  s.toleratedFailureCount = numberOrPath(site, raw, 'ToleratedFailureCount', ql, checks.nonNegativeInt(2_147_483_647));
+  s.maxConcurrency = numberOrPath(site, raw, 'MaxConcurrency', ql, checks.nonNegativeInt(MAX_COUNT));
+  s.toleratedFailureCount = numberOrPath(site, raw, 'ToleratedFailureCount', ql, checks.nonNegativeInt(MAX_COUNT));
   s.toleratedFailurePercentage = numberOrPath(site, raw, 'ToleratedFailurePercentage', ql, checks.percentage);
 }

@@ -5,7 +5,7 @@
  */
 import { NimbusError } from '../../../core/errors.ts';
 import { deepFreeze, isObject, typeName } from '../json.ts';
-import { resolveLimits, type AslLimits } from '../limits.ts';
+import { MAX_SECONDS, resolveLimits, type AslLimits } from '../limits.ts';
 import type { CompiledState, Scope, StateMachine } from '../model.ts';
 import type { Json, JsonObject, QueryLanguage } from '../types.ts';
 import { BRANCH_FIELDS, PROCESSOR_FIELDS, TOP_LEVEL_FIELDS } from './fields.ts';
@@ -53,7 +53,7 @@ class MachineBuilder {
     let timeoutSeconds: number | null = null;
     if (raw.TimeoutSeconds !== undefined) {
       const t = raw.TimeoutSeconds;
-      if (typeof t === 'number' && Number.isInteger(t) && t > 0 && t <= 99_999_999) timeoutSeconds = t;
+      if (typeof t === 'number' && Number.isInteger(t) && t > 0 && t <= MAX_SECONDS) timeoutSeconds = t;
       else root.at('TimeoutSeconds').report(`TimeoutSeconds must be a positive integer, got ${JSON.stringify(t)}`);
     }
     this.addScope(raw, root, '', null, null, 0, TOP_LEVEL_FIELDS, true);
