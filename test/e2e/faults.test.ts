@@ -4,11 +4,10 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, ROOT, eventually, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
+import { cli, eventually, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
 
 interface Problem {
   code: string;
@@ -95,18 +94,11 @@ describe('faults, end to end', () => {
   });
 
   it('a second platform on the same data directory, or on a taken port, is refused with a clear message', async () => {
-    const up = (args: string[]) =>
-      new Promise<{ code: number | null; out: string }>((resolve) => {
-        const proc = spawn(process.execPath, ['--no-node-snapshot', '--no-lazy', BIN, 'up', '--no-examples', '--log-level', 'warn', ...args], { cwd: ROOT });
-        let out = '';
-        proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
-        proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
-        const timer = setTimeout(() => proc.kill('SIGKILL'), 60_000);
-        proc.on('exit', (code) => {
-          clearTimeout(timer);
-          resolve({ code, out });
-        });
-      });
+    // `nimbus up` as a user types it; both are refused at start, so they exit at once.
+    const up = async (args: string[]) => {
+      const r = await cli(null, ['up', '--no-examples', '--log-level', 'warn', ...args]);
+      return { code: r.code, out: r.stdout + r.stderr };
+    };
     const urlFile = readFileSync(join(p.dataDir, 'url'), 'utf8');
     const sameData = await up(['--port', '0', '--data', p.dataDir]);
     assert.equal(sameData.code, 2, sameData.out);
