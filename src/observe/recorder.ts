@@ -21,8 +21,8 @@ export class Recorder {
   private timer: TimerHandle | null = null;
   private flushing: Promise<void> | null = null;
   private readonly listeners = new Set<RecordListener>();
-  /** Ids of buffered records whose final version is still to come. */
-  private readonly unsettled = new Set<string>();
+  /** Buffered records whose final version is still to come. */
+  private readonly unsettled = new Set<InvocationRecord>();
   dropped = 0;
 
   constructor(
@@ -40,7 +40,7 @@ export class Recorder {
       this.buffer.push(record);
       this.byId.set(record.id, record);
       if (final) {
-        this.unsettled.add(record.id);
+        this.unsettled.add(record);
         void final.then((r) => this.settle(record, r));
       }
     }
@@ -57,9 +57,10 @@ export class Recorder {
 
   /** Puts the final version in the first one's place; listeners have counted it already. */
   private settle(first: InvocationRecord, final: InvocationRecord): void {
-    this.unsettled.delete(first.id);
+    this.unsettled.delete(first);
     const i = this.buffer.indexOf(first);
-    if (i >= 0) this.buffer[i] = final;
+    if (i < 0) return; // written as it was already (the recorder stopped)
+    this.buffer[i] = final;
     if (this.byId.get(first.id) === first) this.byId.set(first.id, final);
     this.schedule();
   }
@@ -88,8 +89,8 @@ export class Recorder {
     let batch = this.buffer;
     this.buffer = [];
     if (!all && this.unsettled.size > 0) {
-      this.buffer = batch.filter((r) => this.unsettled.has(r.id));
-      batch = batch.filter((r) => !this.unsettled.has(r.id));
+      this.buffer = batch.filter((r) => this.unsettled.has(r));
+      batch = batch.filter((r) => !this.unsettled.has(r));
       if (batch.length === 0) return;
     }
     this.flushing = this.repo.insertMany(batch).then(
