@@ -1,8 +1,9 @@
 /**
  * Where the request path spends CPU, as server CPU per request (all threads; and the main
- * thread alone, which runs every request's JavaScript) next to req/s, for four servers
+ * thread alone, which runs every request's JavaScript) next to req/s, for five servers
  * taking turns in the same run:
- *   raw node:http · the isolate runtime alone behind node:http (runtime-server.ts) ·
+ *   raw node:http · a bare isolated-vm call per request (ivm-floor-server.ts) ·
+ *   the isolate runtime alone behind node:http (runtime-server.ts) ·
  *   Nimbus with observability · Nimbus with --no-observability
  * Each serves the 5-byte "hello"; autocannon runs in this process, 50 connections.
  *
@@ -60,6 +61,14 @@ async function runtimeAlone(): Promise<Server> {
   return { label: 'isolate runtime alone', url: `http://${HOST}:${port}/`, pid: p.pid, stop: () => p.stop() };
 }
 
+async function ivmFloor(): Promise<Server> {
+  const port = await freePort();
+  const script = fileURLToPath(new URL('./ivm-floor-server.ts', import.meta.url));
+  const p = start({ cmd: process.execPath, args: ['--no-node-snapshot', '--import', 'tsx', script], env: childEnv({ PORT: String(port) }) });
+  await Promise.race([p.waitForLine(/ready/, 60_000), p.died()]);
+  return { label: 'bare isolated-vm crossing', url: `http://${HOST}:${port}/`, pid: p.pid, stop: () => p.stop() };
+}
+
 async function nimbus(observability: boolean): Promise<Server> {
   const n = await startNimbus(observability ? {} : { extraArgs: ['--no-observability'] });
   await n.deploy('hello', `export default { fetch() { return new Response('hello') } }`, { memoryMb: 128, concurrency: 16, targetConcurrency: 10, maxInstances: 50 });
@@ -71,6 +80,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const raw = await startRaw();
 const servers: Server[] = [
   { label: 'raw node:http', url: raw.baseUrl + raw.fnPath('hello'), pid: raw.pid, stop: () => raw.stop() },
+  await ivmFloor(),
   await runtimeAlone(),
   await nimbus(true),
   await nimbus(false),
