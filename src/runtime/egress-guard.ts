@@ -14,15 +14,16 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { Agent, buildConnector, type Dispatcher } from 'undici';
+import { Agent, buildConnector, fetch, type RequestInit, type Response } from 'undici';
 import { NimbusError } from '../core/errors.ts';
-import { bare, type EgressPolicy } from './egress-policy.ts';
+import { bare, UNSPECIFIED, type EgressPolicy } from './egress-policy.ts';
 
 export interface EgressGuard {
-  /** The dispatcher to send a request to this URL with; throws NIMBUS_ERR_EGRESS_DENIED for a refused address literal. */
-  dispatcherFor(url: URL): Dispatcher;
-  /** NIMBUS_ERR_EGRESS_DENIED when a failed request was refused while connecting, else null. */
-  refusalIn(error: unknown, url: URL): NimbusError | null;
+  /**
+   * undici's fetch, through the guard: a refused address rejects with
+   * NIMBUS_ERR_EGRESS_DENIED (nothing sent); any other failure rejects as fetch does.
+   */
+  fetch(url: URL, init: Omit<RequestInit, 'dispatcher'>): Promise<Response>;
 }
 
 export interface EgressGuardOptions {
@@ -61,7 +62,7 @@ function bracketed(address: string): string {
 function denied(url: URL, address: string, why: string): NimbusError {
   const literal = isIP(bare(url.hostname)) !== 0;
   const subject = literal ? `${bracketed(address)} is` : `${url.hostname} resolves to`;
-  const allow = why.startsWith('an unspecified address')
+  const allow = why === UNSPECIFIED
     ? 'it cannot be allowed on its own (it reaches every service of the host): use the address of the service and allow that'
     : `the platform's operator can allow it with --egress-allow ${literal ? address : url.hostname} (NIMBUS_EGRESS_ALLOW)`;
   return new NimbusError('NIMBUS_ERR_EGRESS_DENIED', `fetch ${url.origin}: ${subject} ${why}, which user code may not reach; ${allow}`);
@@ -114,19 +115,25 @@ export function createEgressGuard(options: EgressGuardOptions): EgressGuard {
   const platformOrigins = () => options.platformOrigins().map((o) => new URL(o).origin);
   const isPlatformCallback = (url: URL) => platformOrigins().includes(url.origin) && PLATFORM_CALLBACK_PATHS.some((p) => url.pathname.startsWith(p));
 
+  const dispatcherFor = (url: URL) => {
+    if (policy.open || isPlatformCallback(url)) return unguarded;
+    const literal = bare(url.hostname);
+    if (isIP(literal) !== 0) {
+      const why = refusal(literal);
+      if (why !== null) throw denied(url, literal, why);
+    }
+    return guarded;
+  };
+
   return {
-    dispatcherFor(url) {
-      if (policy.open || isPlatformCallback(url)) return unguarded;
-      const literal = bare(url.hostname);
-      if (isIP(literal) !== 0) {
-        const why = refusal(literal);
-        if (why !== null) throw denied(url, literal, why);
+    async fetch(url, init) {
+      const dispatcher = dispatcherFor(url);
+      try {
+        return await fetch(url, { ...init, dispatcher });
+      } catch (error) {
+        const cause = (error as { cause?: unknown }).cause;
+        throw cause instanceof EgressDenied ? denied(url, cause.address, cause.why) : error;
       }
-      return guarded;
-    },
-    refusalIn(error, url) {
-      const cause = (error as { cause?: unknown }).cause;
-      return cause instanceof EgressDenied ? denied(url, cause.address, cause.why) : null;
     },
   };
 }

@@ -22,8 +22,11 @@ export interface EgressPolicy {
   refusal(address: string, local?: ReadonlySet<string>): string | null;
 }
 
+/** The reason for 0.0.0.0/8 and `::`: this host, every service of it; never allowed on its own. */
+export const UNSPECIFIED = 'an unspecified address (this host)';
+
 const REFUSED: ReadonlyArray<readonly [string, number, string]> = [
-  ['0.0.0.0', 8, 'an unspecified address (this host)'],
+  ['0.0.0.0', 8, UNSPECIFIED],
   ['10.0.0.0', 8, 'a private address'],
   ['100.64.0.0', 10, 'a shared (carrier-grade NAT) address'],
   ['127.0.0.0', 8, 'a loopback address'],
@@ -38,7 +41,7 @@ const REFUSED: ReadonlyArray<readonly [string, number, string]> = [
   ['198.18.0.0', 15, 'a reserved address'],
   ['224.0.0.0', 4, 'a multicast address'],
   ['240.0.0.0', 4, 'a reserved address'],
-  ['::', 128, 'an unspecified address (this host)'],
+  ['::', 128, UNSPECIFIED],
   ['::1', 128, 'a loopback address'],
   ['64:ff9b:1::', 48, 'a private address'],
   ['100::', 64, 'a reserved address'],
@@ -49,14 +52,20 @@ const REFUSED: ReadonlyArray<readonly [string, number, string]> = [
   ['ff00::', 8, 'a multicast address'],
 ];
 
+type Family = 'ipv4' | 'ipv6';
+
+const HOST = 'an address of this host';
+
+function familyOf(address: string): Family | null {
+  return isIPv4(address) ? 'ipv4' : isIPv6(address) ? 'ipv6' : null;
+}
+
 const refusedRanges = REFUSED.map(([net, prefix, why]) => {
   const list = new BlockList();
-  const family = isIPv4(net) ? 'ipv4' : 'ipv6';
+  const family = familyOf(net) as Family;
   list.addSubnet(net, prefix, family);
   return { list, family, why } as const;
 });
-
-type Family = 'ipv4' | 'ipv6';
 
 /** A bare address: without IPv6 brackets or a zone (`fe80::1%eth0`), lower case. */
 export function bare(address: string): string {
@@ -131,14 +140,14 @@ export function parseEgressAllow(raw: string): AllowEntries {
     if (entry.includes('%')) throw new Error(`"${entry}": zone ids are not supported; write the address without %zone`);
     const slash = entry.indexOf('/');
     const unbracketed = bare(slash >= 0 ? entry.slice(0, slash) : entry);
-    const family: Family | null = isIPv4(unbracketed) ? 'ipv4' : isIPv6(unbracketed) ? 'ipv6' : null;
+    const family = familyOf(unbracketed);
     if (family !== null) {
       const max = family === 'ipv4' ? 32 : 128;
       const text = slash >= 0 ? entry.slice(slash + 1) : String(max);
       const prefix = Number(text);
       if (!/^\d{1,3}$/.test(text) || prefix > max) throw new Error(`"${entry}" has no valid prefix length (0 to ${max})`);
       const narrow = family === 'ipv4' ? prefix >= 8 : prefix === 128;
-      if (narrow && defaultRefusal(unbracketed, family)?.includes('this host')) {
+      if (narrow && defaultRefusal(unbracketed, family) === UNSPECIFIED) {
         throw new Error(`"${entry}" is the unspecified address, which reaches every service of this host: allow 127.0.0.1 (or the service's own address) instead`);
       }
       ranges[family].addSubnet(unbracketed, prefix, family);
@@ -158,12 +167,11 @@ export function parseEgressAllow(raw: string): AllowEntries {
 
 export function egressPolicy(allow: string): EgressPolicy {
   const entries = parseEgressAllow(allow);
-  const allowed = (address: string, family: Family): boolean => {
-    if (family === 'ipv6') {
-      const v4 = embeddedIPv4(address);
-      if (v4 !== null) return entries.ranges.ipv4.check(v4, 'ipv4');
-    }
-    return entries.ranges[family].check(address, family);
+  /** Allowed first, then the default ranges, then the host's own; an IPv6 form carrying an IPv4 address is judged by it. */
+  const judge = (a: string, family: Family, local: ReadonlySet<string> | undefined): string | null => {
+    const v4 = family === 'ipv6' ? embeddedIPv4(a) : null;
+    if (v4 !== null ? entries.ranges.ipv4.check(v4, 'ipv4') : entries.ranges[family].check(a, family)) return null;
+    return defaultRefusal(a, family) ?? (local?.has(a) || (v4 !== null && local?.has(v4)) ? HOST : null);
   };
   return {
     open: entries.all,
@@ -176,16 +184,8 @@ export function egressPolicy(allow: string): EgressPolicy {
     refusal(address, local) {
       if (entries.all) return null;
       const a = bare(address);
-      const family: Family | null = isIPv4(a) ? 'ipv4' : isIPv6(a) ? 'ipv6' : null;
-      if (family === null) return 'not an IP address';
-      if (allowed(a, family)) return null;
-      const why = defaultRefusal(a, family);
-      if (why !== null) return why;
-      if (local !== undefined) {
-        const v4 = family === 'ipv6' ? embeddedIPv4(a) : null;
-        if (local.has(a) || (v4 !== null && local.has(v4))) return 'an address of this host';
-      }
-      return null;
+      const family = familyOf(a);
+      return family === null ? 'not an IP address' : judge(a, family, local);
     },
   };
 }

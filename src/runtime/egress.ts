@@ -3,8 +3,8 @@
  * request, the host performs it with undici and hands back a buffered response, bounded
  * in size and time. Where it may connect is the egress guard's call (egress-guard.ts).
  */
-import { fetch, type Response } from 'undici';
-import { NimbusError } from '../core/errors.ts';
+import type { Response } from 'undici';
+import { isNimbusError, NimbusError } from '../core/errors.ts';
 import type { EgressGuard } from './egress-guard.ts';
 import type { HttpRequestData, HttpResponseData, OutboundFetch } from './port.ts';
 
@@ -30,23 +30,20 @@ export function createOutboundFetch(options: EgressOptions): OutboundFetch {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new NimbusError('NIMBUS_ERR_UPSTREAM', `fetch: only http and https URLs are supported, not ${url.protocol}`);
     }
-    const dispatcher = guard.dispatcherFor(url);
     const headers: Array<[string, string]> = [];
     for (const [k, v] of request.headers) if (!FORBIDDEN_REQUEST_HEADERS.has(k.toLowerCase())) headers.push([k, v]);
     let res: Response;
     try {
-      res = await fetch(url, {
+      res = await guard.fetch(url, {
         method: request.method,
         headers,
         body: request.body && request.method !== 'GET' && request.method !== 'HEAD' ? request.body : undefined,
         redirect: 'manual',
         signal: AbortSignal.timeout(timeoutMs),
-        dispatcher,
       });
     } catch (error) {
+      if (isNimbusError(error)) throw error; // refused by the guard
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      const refused = guard.refusalIn(error, url);
-      if (refused !== null) throw refused;
       throw new NimbusError('NIMBUS_ERR_UPSTREAM', `fetch ${url.origin} failed: ${cause?.code ?? cause?.message ?? (error as Error).message}`);
     }
     const chunks: Uint8Array[] = [];
@@ -78,13 +75,6 @@ export function createOutboundFetch(options: EgressOptions): OutboundFetch {
  * rejects with NIMBUS_ERR_EGRESS_DENIED.
  */
 export function createGuardedFetch(guard: EgressGuard): typeof globalThis.fetch {
-  return async (input, init) => {
-    const url = new URL(input instanceof Request ? input.url : String(input));
-    const dispatcher = guard.dispatcherFor(url);
-    try {
-      return (await fetch(url, { ...(init as object), dispatcher })) as unknown as globalThis.Response;
-    } catch (error) {
-      throw guard.refusalIn(error, url) ?? error;
-    }
-  };
+  return async (input, init) =>
+    (await guard.fetch(new URL(input instanceof Request ? input.url : String(input)), (init ?? {}) as object)) as unknown as globalThis.Response;
 }
