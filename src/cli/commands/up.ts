@@ -16,8 +16,8 @@ export async function up(argv: readonly string[]): Promise<number> {
   try {
     platform = await startPlatform({ config, clock: systemClock, runtime: defaultRuntime, examplesDir: EXAMPLES });
   } catch (error) {
-    // What was started before the failure (isolates, the record writer) would keep the
-    // process alive: report and leave.
+    // A start the platform refused and named (a directory in use, a taken port): its
+    // message is the answer, exit 2; it has released what it took.
     if (!isNimbusError(error)) throw error;
     process.stderr.write(`nimbus: ${error.message}\n`);
     return 2;
