@@ -9,7 +9,7 @@ import { newId } from '../core/ids.ts';
 import type { InvocationRecord, InvocationStatus, ModuleExports, TriggerKind } from '../core/types.ts';
 import type { LogCollector } from '../observe/log-collector.ts';
 import type { Recorder } from '../observe/recorder.ts';
-import type { DispatchObserver } from '../observe/observer.ts';
+import type { DispatchObserver, Measuring } from '../observe/observer.ts';
 import type { PoolRegistry } from '../pool/registry.ts';
 import type { Lease } from '../pool/version-pool.ts';
 import type { HttpRequestData, HttpResponseData, InstanceCall, InvocationMeta } from '../runtime/port.ts';
@@ -110,6 +110,7 @@ export class Dispatcher {
     const trace = observer?.open(invocationId, req);
     logs.open(invocationId, version.functionName);
     let lease: Lease | null = null;
+    let measuring: Measuring | null = null;
     let execMs = 0;
     let outcome: { http?: HttpResponseData; value?: unknown } | null = null;
     let failure: NimbusError | null = null;
@@ -122,7 +123,7 @@ export class Dispatcher {
       const call = this.callFor(req, meta, version.exports);
       const execStart = clock.monotonic();
       const pending = lease.instance.invoke(call);
-      observer?.begin(invocationId, lease.instance);
+      measuring = observer?.begin(lease.instance) ?? null;
       const result = await pending;
       background = result.background;
       execMs = clock.monotonic() - execStart;
@@ -133,7 +134,7 @@ export class Dispatcher {
         : new NimbusError('NIMBUS_ERR_INTERNAL', `invocation failed inside the platform: ${(error as Error)?.message ?? String(error)}`, { cause: error });
       if (lease && execMs === 0) execMs = clock.monotonic() - t0;
     } finally {
-      figures = observer?.end(invocationId, lease?.instance ?? null);
+      figures = observer?.end(invocationId, measuring);
       if (lease && background) {
         const held = lease;
         void background.finally(() => held.release());

@@ -15,11 +15,11 @@ test('one invocation at a time: CPU, occupancy and peak are exactly the instance
   const { instance, s } = fakeInstance('i1');
   s.cpuMs = 100; // used before (init): not this invocation's
   s.heapUsedBytes = 5e6;
-  meter.begin('a', instance);
+  const aM = meter.begin(instance);
   now = 50;
   s.cpuMs = 130;
   s.heapUsedBytes = 35e6;
-  assert.deepEqual(meter.end('a', instance), { cpuMs: 30, occupancyMs: 50, peakMemoryBytes: 35e6 });
+  assert.deepEqual(meter.end(aM), { cpuMs: 30, occupancyMs: 50, peakMemoryBytes: 35e6 });
   assert.equal(meter.busy(), 0, 'an idle instance is not followed');
 });
 
@@ -27,18 +27,18 @@ test('concurrent invocations on one instance share its busy time and CPU; shares
   let now = 0;
   const meter = new InstanceMeter(() => now);
   const { instance, s } = fakeInstance('i1');
-  meter.begin('a', instance); // t=0
+  const aM = meter.begin(instance); // t=0
   now = 10;
   s.cpuMs = 10;
-  meter.begin('b', instance); // a alone for 10 ms, 10 ms CPU
+  const bM = meter.begin(instance); // a alone for 10 ms, 10 ms CPU
   now = 30;
   s.cpuMs = 30;
   s.heapUsedBytes = 8e6;
-  const a = meter.end('a', instance); // 20 ms shared by two: +10 each
+  const a = meter.end(aM); // 20 ms shared by two: +10 each
   now = 40;
   s.cpuMs = 34;
   s.heapUsedBytes = 1e6;
-  const b = meter.end('b', instance); // b alone 10 ms, 4 ms CPU
+  const b = meter.end(bM); // b alone 10 ms, 4 ms CPU
   assert.deepEqual(a, { cpuMs: 20, occupancyMs: 20, peakMemoryBytes: 8e6 });
   assert.deepEqual(b, { cpuMs: 14, occupancyMs: 20, peakMemoryBytes: 8e6 });
   // The instance was busy 40 ms and used 34 ms CPU: nothing counted twice, nothing lost.
@@ -46,13 +46,13 @@ test('concurrent invocations on one instance share its busy time and CPU; shares
   assert.equal(a.cpuMs + b.cpuMs, 34);
 });
 
-test('instances are accounted apart; tick() samples long invocations; unknown ends give zeros', () => {
+test('instances are accounted apart; tick() samples long invocations; a repeated end gives zeros', () => {
   let now = 0;
   const meter = new InstanceMeter(() => now);
   const one = fakeInstance('i1');
   const two = fakeInstance('i2');
-  meter.begin('a', one.instance);
-  meter.begin('b', two.instance);
+  const aM = meter.begin(one.instance);
+  const bM = meter.begin(two.instance);
   now = 100;
   one.s.cpuMs = 60;
   one.s.heapUsedBytes = 50e6;
@@ -61,7 +61,78 @@ test('instances are accounted apart; tick() samples long invocations; unknown en
   now = 200;
   one.s.cpuMs = 70;
   two.s.cpuMs = 5;
-  assert.deepEqual(meter.end('a', one.instance), { cpuMs: 70, occupancyMs: 200, peakMemoryBytes: 50e6 });
-  assert.deepEqual(meter.end('b', two.instance), { cpuMs: 5, occupancyMs: 200, peakMemoryBytes: 0 });
-  assert.deepEqual(meter.end('never', one.instance), { cpuMs: 0, occupancyMs: 0, peakMemoryBytes: 0 });
+  assert.deepEqual(meter.end(aM), { cpuMs: 70, occupancyMs: 200, peakMemoryBytes: 50e6 });
+  assert.deepEqual(meter.end(bM), { cpuMs: 5, occupancyMs: 200, peakMemoryBytes: 0 });
+  assert.deepEqual(meter.end(aM), { cpuMs: 0, occupancyMs: 0, peakMemoryBytes: 0 }, 'a second end counts nothing');
+});
+
+test('many overlapping invocations: each share equals the interval-by-interval split, and shares sum to the totals', () => {
+  let now = 0;
+  const meter = new InstanceMeter(() => now);
+  const { instance, s } = fakeInstance('i1');
+  // A reference that splits every interval among the invocations open in it, one by one.
+  const open = new Map<number, { cpu: number; wall: number }>();
+  const marks = new Map<number, ReturnType<InstanceMeter['begin']>>();
+  let last = { at: 0, cpu: 0 };
+  const advance = () => {
+    for (const r of open.values()) {
+      r.wall += (now - last.at) / open.size;
+      r.cpu += (s.cpuMs - last.cpu) / open.size;
+    }
+    last = { at: now, cpu: s.cpuMs };
+  };
+  let seed = 7;
+  const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  let next = 0;
+  let busyWall = 0;
+  let busyCpu = 0;
+  const got: Array<{ cpuMs: number; occupancyMs: number }> = [];
+  const want: Array<{ cpu: number; wall: number }> = [];
+  for (let step = 0; step < 2000; step++) {
+    const dt = Math.floor(random() * 5);
+    const dcpu = Math.floor(random() * dt);
+    now += dt;
+    s.cpuMs += dcpu;
+    if (open.size > 0) (busyWall += dt), (busyCpu += dcpu);
+    advance();
+    if (open.size === 0 || (open.size < 60 && random() < 0.55)) {
+      const id = next++;
+      open.set(id, { cpu: 0, wall: 0 });
+      marks.set(id, meter.begin(instance));
+    } else {
+      const ids = [...open.keys()];
+      const id = ids[Math.floor(random() * ids.length)];
+      want.push(open.get(id)!);
+      open.delete(id);
+      got.push(meter.end(marks.get(id)!));
+    }
+  }
+  for (const [id, r] of open) (want.push(r), got.push(meter.end(marks.get(id)!)));
+  for (let i = 0; i < got.length; i++) {
+    assert.ok(Math.abs(got[i].cpuMs - want[i].cpu) < 0.002, `cpu of #${i}: ${got[i].cpuMs} vs ${want[i].cpu}`);
+    assert.ok(Math.abs(got[i].occupancyMs - want[i].wall) < 0.002, `occupancy of #${i}: ${got[i].occupancyMs} vs ${want[i].wall}`);
+  }
+  const sum = (k: 'cpuMs' | 'occupancyMs') => got.reduce((t, f) => t + f[k], 0);
+  assert.ok(Math.abs(sum('occupancyMs') - busyWall) < 0.001 * got.length, 'busy time counted once');
+  assert.ok(Math.abs(sum('cpuMs') - busyCpu) < 0.001 * got.length, 'busy CPU counted once');
+  assert.ok(got.length > 900, `exercised ${got.length} invocations`);
+  assert.equal(meter.busy(), 0);
+});
+
+test('a heap reading raises the peak of every invocation open then, not of those begun later', () => {
+  let now = 0;
+  const meter = new InstanceMeter(() => now);
+  const { instance, s } = fakeInstance('i1');
+  s.heapUsedBytes = 1e6;
+  const a = meter.begin(instance); // reads the heap (first sample)
+  now = 25;
+  s.heapUsedBytes = 40e6;
+  const b = meter.begin(instance); // 25 ms since the last reading: reads 40 MB, a is open
+  now = 30;
+  s.heapUsedBytes = 2e6;
+  const c = meter.begin(instance); // 5 ms since the last reading: no new reading
+  assert.equal(meter.end(a).peakMemoryBytes, 40e6);
+  assert.equal(meter.end(b).peakMemoryBytes, 40e6, 'the reading at its begin is its floor');
+  now = 60;
+  assert.equal(meter.end(c).peakMemoryBytes, 40e6, 'the last reading when it began');
 });

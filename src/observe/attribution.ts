@@ -8,6 +8,11 @@
  * instance while the invocation ran (concurrent work included). Heap readings cost a
  * round trip to the isolate, so they are taken at most every HEAP_EVERY_MS per instance
  * (and by tick()); a spike shorter than that can be missed.
+ *
+ * Begin and end cost the same however many invocations share the instance: each instance
+ * keeps running sums of "time per invocation in flight" and "CPU per invocation in
+ * flight", and an invocation's share is what the sums grew by while it ran. Only a heap
+ * reading visits every open invocation (to raise its peak), at most every HEAP_EVERY_MS.
  */
 import type { Instance } from '../runtime/port.ts';
 
@@ -17,19 +22,25 @@ export interface InvocationFigures {
   readonly occupancyMs: number;
 }
 
-interface Share {
-  cpuMs: number;
-  occupancyMs: number;
-  peak: number;
-}
-
 interface Tracked {
   readonly instance: Instance;
   lastAt: number;
   lastCpu: number;
   heap: number;
   heapAt: number;
-  readonly open: Map<string, Share>;
+  /** Sum over samples of wall time / invocations in flight (ms). */
+  wallPerOpen: number;
+  /** Sum over samples of CPU time / invocations in flight (ms). */
+  cpuPerOpen: number;
+  readonly open: Set<Share>;
+}
+
+/** One invocation being measured; begin() hands it out, end() takes it back. */
+export interface Share {
+  readonly tracked: Tracked;
+  readonly wallAtBegin: number;
+  readonly cpuAtBegin: number;
+  peak: number;
 }
 
 export const NO_FIGURES: InvocationFigures = { cpuMs: 0, peakMemoryBytes: 0, occupancyMs: 0 };
@@ -43,29 +54,34 @@ export class InstanceMeter {
   /** `monotonic` in ms (Clock.monotonic). */
   constructor(private readonly monotonic: () => number) {}
 
-  begin(invocationId: string, instance: Instance): void {
-    const t = this.sample(instance, false);
-    t.open.set(invocationId, { cpuMs: 0, occupancyMs: 0, peak: t.heap });
+  begin(instance: Instance): Share {
+    const t = this.sample(this.trackedFor(instance), false);
+    const share: Share = { tracked: t, wallAtBegin: t.wallPerOpen, cpuAtBegin: t.cpuPerOpen, peak: t.heap };
+    t.open.add(share);
+    return share;
   }
 
-  end(invocationId: string, instance: Instance): InvocationFigures {
-    const t = this.tracked.get(instance.id);
-    if (!t?.open.has(invocationId)) return NO_FIGURES;
-    this.sample(instance, false);
-    const share = t.open.get(invocationId) as Share;
-    t.open.delete(invocationId);
+  end(share: Share): InvocationFigures {
+    const t = share.tracked;
+    if (!t.open.has(share)) return NO_FIGURES;
+    this.sample(t, false);
+    t.open.delete(share);
     // Idle instances are not followed: CPU spent outside any invocation belongs to none.
-    if (t.open.size === 0) {
-      this.tracked.delete(instance.id);
+    if (t.open.size === 0 && this.tracked.get(t.instance.id) === t) {
+      this.tracked.delete(t.instance.id);
       if (this.lastHeap.size > 10_000) this.lastHeap.clear();
-      this.lastHeap.set(instance.id, { heap: t.heap, at: t.heapAt });
+      this.lastHeap.set(t.instance.id, { heap: t.heap, at: t.heapAt });
     }
-    return { cpuMs: round3(share.cpuMs), peakMemoryBytes: share.peak, occupancyMs: round3(share.occupancyMs) };
+    return {
+      cpuMs: round3(t.cpuPerOpen - share.cpuAtBegin),
+      peakMemoryBytes: share.peak,
+      occupancyMs: round3(t.wallPerOpen - share.wallAtBegin),
+    };
   }
 
   /** Samples every busy instance, heap included (so long invocations see their peak). */
   tick(): void {
-    for (const t of this.tracked.values()) this.sample(t.instance, true);
+    for (const t of this.tracked.values()) this.sample(t, true);
   }
 
   /** Instances with invocations in flight. */
@@ -73,15 +89,21 @@ export class InstanceMeter {
     return this.tracked.size;
   }
 
-  private sample(instance: Instance, forceHeap: boolean): Tracked {
-    const now = this.monotonic();
+  private trackedFor(instance: Instance): Tracked {
     let t = this.tracked.get(instance.id);
-    if (!t) {
+    if (t === undefined) {
       const last = this.lastHeap.get(instance.id);
-      t = { instance, lastAt: now, lastCpu: 0, heap: last?.heap ?? 0, heapAt: last?.at ?? -Infinity, open: new Map() };
+      t = { instance, lastAt: this.monotonic(), lastCpu: 0, heap: last?.heap ?? 0, heapAt: last?.at ?? -Infinity, wallPerOpen: 0, cpuPerOpen: 0, open: new Set() };
       this.tracked.set(instance.id, t);
     }
+    return t;
+  }
+
+  private sample(t: Tracked, forceHeap: boolean): Tracked {
+    const now = this.monotonic();
+    const { instance } = t;
     let cpu: number;
+    let read = false;
     try {
       if (forceHeap || now - t.heapAt >= HEAP_EVERY_MS) {
         // stats() answers the last heap reading and starts a new one (asynchronously).
@@ -89,6 +111,7 @@ export class InstanceMeter {
         cpu = s.cpuMs;
         t.heap = s.heapUsedBytes;
         t.heapAt = now;
+        read = true;
       } else {
         cpu = instance.cpuMs ? instance.cpuMs() : instance.stats().cpuMs;
       }
@@ -96,20 +119,13 @@ export class InstanceMeter {
       cpu = t.lastCpu;
     }
     const n = t.open.size;
-    if (n === 0) {
-      t.lastAt = now;
-      t.lastCpu = cpu;
-      return t;
-    }
-    const wall = Math.max(0, now - t.lastAt) / n;
-    const dcpu = Math.max(0, cpu - t.lastCpu) / n;
-    for (const s of t.open.values()) {
-      s.occupancyMs += wall;
-      s.cpuMs += dcpu;
-      if (t.heap > s.peak) s.peak = t.heap;
+    if (n > 0) {
+      t.wallPerOpen += Math.max(0, now - t.lastAt) / n;
+      t.cpuPerOpen += Math.max(0, cpu - t.lastCpu) / n;
+      if (read) for (const s of t.open) if (t.heap > s.peak) s.peak = t.heap;
     }
     t.lastAt = now;
-    t.lastCpu = Math.max(t.lastCpu, cpu);
+    t.lastCpu = n > 0 ? Math.max(t.lastCpu, cpu) : cpu;
     return t;
   }
 }

@@ -4,7 +4,7 @@
  * `traceparent`), and its CPU, memory and occupancy figures (attribution.ts).
  */
 import type { HttpRequestData, Instance, OutboundFetch } from '../runtime/port.ts';
-import { InstanceMeter, NO_FIGURES, type InvocationFigures } from './attribution.ts';
+import { InstanceMeter, NO_FIGURES, type InvocationFigures, type Share } from './attribution.ts';
 import { formatTraceparent, hexIds, startSpan, type TraceContext } from './trace.ts';
 
 export interface TraceSource {
@@ -12,10 +12,14 @@ export interface TraceSource {
   readonly input: { readonly kind: 'http'; readonly request: HttpRequestData } | { readonly kind: 'event' };
 }
 
+/** An invocation being measured: what begin() returns and end() takes back. */
+export type Measuring = Share;
+
 export interface DispatchObserver {
   open(invocationId: string, req: TraceSource): TraceContext;
-  begin(invocationId: string, instance: Instance): void;
-  end(invocationId: string, instance: Instance | null): InvocationFigures;
+  begin(instance: Instance): Measuring;
+  /** `measuring` is null when the invocation never reached an instance. */
+  end(invocationId: string, measuring: Measuring | null): InvocationFigures;
 }
 
 export class InvocationObserver implements DispatchObserver {
@@ -43,13 +47,13 @@ export class InvocationObserver implements DispatchObserver {
     return ctx;
   }
 
-  begin(invocationId: string, instance: Instance): void {
-    this.meter.begin(invocationId, instance);
+  begin(instance: Instance): Measuring {
+    return this.meter.begin(instance);
   }
 
-  end(invocationId: string, instance: Instance | null): InvocationFigures {
+  end(invocationId: string, measuring: Measuring | null): InvocationFigures {
     this.live.delete(invocationId);
-    return instance ? this.meter.end(invocationId, instance) : NO_FIGURES;
+    return measuring ? this.meter.end(measuring) : NO_FIGURES;
   }
 
   /** The traceparent a running invocation's outbound calls carry (its own span as parent). */
