@@ -51,3 +51,25 @@ test('stopping writes records whose background work has not settled, as they are
   await recorder.stop();
   assert.deepEqual(written.map((b) => b.map((r) => r.id)), [['bg']]);
 });
+
+test('get answers the newest version of an id, from the buffer or from the batch being written, until the store has it', async () => {
+  let commit!: () => void;
+  const repo: InvocationRepo = {
+    insertMany: () => new Promise<void>((resolve) => (commit = resolve)),
+    get: async () => null,
+    list: async () => [],
+    prune: async () => 0,
+  };
+  const recorder = new Recorder(repo, new FakeClock(0), 100, (e) => assert.fail(String(e)));
+  const attempt1 = sampleRecord('job', { attempt: 1 });
+  recorder.push(attempt1);
+  const flushed = recorder.flush();
+  assert.equal(recorder.get('job'), attempt1, 'being written');
+  const attempt2 = sampleRecord('job', { attempt: 2 });
+  recorder.push(attempt2);
+  assert.equal(recorder.get('job'), attempt2, 'the newer one, still buffered');
+  commit();
+  await flushed;
+  assert.equal(recorder.get('job'), attempt2);
+  assert.equal(recorder.get('nothing'), undefined);
+});

@@ -17,7 +17,8 @@ const MAX_BUFFERED = 100_000;
 
 export class Recorder {
   private buffer: InvocationRecord[] = [];
-  private byId = new Map<string, InvocationRecord>();
+  /** The batch being written: still answered by get() until the store has it. */
+  private writing: readonly InvocationRecord[] = [];
   private timer: TimerHandle | null = null;
   private flushing: Promise<void> | null = null;
   private readonly listeners = new Set<RecordListener>();
@@ -38,7 +39,6 @@ export class Recorder {
       this.dropped++;
     } else {
       this.buffer.push(record);
-      this.byId.set(record.id, record);
       if (final) {
         this.unsettled.add(record);
         void final.then((r) => this.settle(record, r));
@@ -61,12 +61,15 @@ export class Recorder {
     const i = this.buffer.indexOf(first);
     if (i < 0) return; // written as it was already (the recorder stopped)
     this.buffer[i] = final;
-    if (this.byId.get(first.id) === first) this.byId.set(first.id, final);
     this.schedule();
   }
 
+  /**
+   * The newest version of a record not yet in the store. A scan, not an index: reads by id
+   * are rare next to pushes, and a map would cost every invocation an insert and a delete.
+   */
   get(id: string): InvocationRecord | undefined {
-    return this.byId.get(id);
+    return newestWith(this.buffer, id) ?? newestWith(this.writing, id);
   }
 
   /** Records not yet in the store, oldest first. */
@@ -93,11 +96,13 @@ export class Recorder {
       batch = batch.filter((r) => !this.unsettled.has(r));
       if (batch.length === 0) return;
     }
+    this.writing = batch;
     this.flushing = this.repo.insertMany(batch).then(
       () => {
-        for (const r of batch) if (this.byId.get(r.id) === r) this.byId.delete(r.id);
+        this.writing = [];
       },
       (error: unknown) => {
+        this.writing = [];
         this.onError(error, batch.length);
         // Keep them for the next flush rather than lose them.
         this.buffer = batch.concat(this.buffer).slice(0, MAX_BUFFERED);
@@ -119,4 +124,9 @@ export class Recorder {
     this.timer = null;
     await this.flush(true);
   }
+}
+
+function newestWith(records: readonly InvocationRecord[], id: string): InvocationRecord | undefined {
+  for (let i = records.length - 1; i >= 0; i--) if (records[i].id === id) return records[i];
+  return undefined;
 }
