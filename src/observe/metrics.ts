@@ -14,26 +14,127 @@ export interface PoolGaugeSource {
   asyncCounts(): Promise<Array<{ functionName: string; state: string; count: number }>>;
 }
 
-const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900];
+export const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900];
+
+/** Observations counted into fixed buckets (not cumulative; exposition sums them). */
+class BucketCounts {
+  readonly counts = new Float64Array(DURATION_BUCKETS.length);
+  sum = 0;
+  count = 0;
+
+  observe(value: number): void {
+    this.sum += value;
+    this.count++;
+    for (let i = 0; i < DURATION_BUCKETS.length; i++) {
+      if (value <= DURATION_BUCKETS[i]) {
+        this.counts[i]++;
+        return;
+      }
+    }
+  }
+}
+
+/** One function's counts since start, as plain numbers: what a record costs on the hot path. */
+class FunctionTally {
+  /** status → trigger → invocations */
+  readonly outcomes = new Map<string, Map<string, number>>();
+  readonly duration = new BucketCounts();
+  readonly init = new BucketCounts();
+  coldStarts = 0;
+  throttles = 0;
+  billedGbSeconds = 0;
+}
+
+/** What prom-client's registry reads from a histogram (its `get()` answer). */
+interface HistogramExposition {
+  name: string;
+  help: string;
+  type: 'histogram';
+  aggregator: 'sum';
+  values: Array<{ labels: Record<string, string | number>; value: number; metricName: string }>;
+}
+
+/**
+ * A prom-client Histogram whose values are counted elsewhere (in FunctionTally buckets):
+ * prom-client formats and serves it like any other, but an observation costs no label
+ * hashing. get() answers what prom-client's own histograms answer (metrics.test.ts
+ * compares the text with theirs).
+ */
+class TalliedHistogram extends Histogram<'function'> {
+  constructor(
+    private readonly info: { name: string; help: string; registers: Registry[] },
+    private readonly counts: () => Iterable<[string, BucketCounts]>,
+  ) {
+    super({ ...info, labelNames: ['function'], buckets: DURATION_BUCKETS });
+  }
+
+  override async get(): ReturnType<Histogram<'function'>['get']> {
+    const { name, help } = this.info;
+    const out: HistogramExposition = { name, help, type: 'histogram', aggregator: 'sum', values: [] };
+    for (const [fn, b] of this.counts()) {
+      if (b.count === 0) continue;
+      let cumulative = 0;
+      for (let i = 0; i < DURATION_BUCKETS.length; i++) {
+        cumulative += b.counts[i];
+        out.values.push({ labels: { le: DURATION_BUCKETS[i], function: fn }, value: cumulative, metricName: `${name}_bucket` });
+      }
+      out.values.push({ labels: { le: '+Inf', function: fn }, value: b.count, metricName: `${name}_bucket` });
+      out.values.push({ labels: { function: fn }, value: b.sum, metricName: `${name}_sum` });
+      out.values.push({ labels: { function: fn }, value: b.count, metricName: `${name}_count` });
+    }
+    // prom-client's declared type asks for a collect function the registry never reads.
+    return out as unknown as Awaited<ReturnType<Histogram<'function'>['get']>>;
+  }
+
+  /** prom-client's registry asks for this one when it writes the text format. */
+  getForPromString(): ReturnType<Histogram<'function'>['get']> {
+    return this.get();
+  }
+}
 
 export class Metrics {
   readonly registry = new Registry();
-  private readonly invocations: Counter<'function' | 'status' | 'trigger'>;
-  private readonly duration: Histogram<'function'>;
-  private readonly init: Histogram<'function'>;
-  private readonly cold: Counter<'function'>;
-  private readonly throttles: Counter<'function'>;
-  private readonly billed: Counter<'function'>;
-  private readonly cache = new Map<string, { inv: Counter.Internal; dur: Histogram.Internal<'function'>; init: Histogram.Internal<'function'>; cold: Counter.Internal; thr: Counter.Internal; billed: Counter.Internal }>();
+  private readonly tallies = new Map<string, FunctionTally>();
 
   constructor(source: PoolGaugeSource) {
     const registers = [this.registry];
-    this.invocations = new Counter({ name: 'nimbus_invocations_total', help: 'Invocations by function, status and trigger.', labelNames: ['function', 'status', 'trigger'], registers });
-    this.duration = new Histogram({ name: 'nimbus_invocation_duration_seconds', help: 'Invocation duration as the platform saw it.', labelNames: ['function'], buckets: DURATION_BUCKETS, registers });
-    this.init = new Histogram({ name: 'nimbus_init_duration_seconds', help: 'Instance start (init) time of cold starts.', labelNames: ['function'], buckets: DURATION_BUCKETS, registers });
-    this.cold = new Counter({ name: 'nimbus_cold_starts_total', help: 'Invocations that waited for an instance to start.', labelNames: ['function'], registers });
-    this.throttles = new Counter({ name: 'nimbus_throttles_total', help: 'Invocations refused because every instance was busy and the queue full (or its wait ran out).', labelNames: ['function'], registers });
-    this.billed = new Counter({ name: 'nimbus_billed_gb_seconds_total', help: 'Configured memory (GB) x billed duration (s).', labelNames: ['function'], registers });
+    const tallies = this.tallies;
+    // Counters are filled from the tallies when scraped.
+    const counter = (name: string, help: string, read: (t: FunctionTally) => number) =>
+      new Counter({
+        name,
+        help,
+        labelNames: ['function'],
+        registers,
+        collect() {
+          this.reset();
+          for (const [fn, t] of tallies) {
+            const v = read(t);
+            if (v > 0) this.inc({ function: fn }, v);
+          }
+        },
+      });
+    new Counter({
+      name: 'nimbus_invocations_total',
+      help: 'Invocations by function, status and trigger.',
+      labelNames: ['function', 'status', 'trigger'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [fn, t] of tallies) {
+          for (const [status, byTrigger] of t.outcomes) for (const [trigger, n] of byTrigger) this.inc({ function: fn, status, trigger }, n);
+        }
+      },
+    });
+    const histogram = (name: string, help: string, read: (t: FunctionTally) => BucketCounts) =>
+      new TalliedHistogram({ name, help, registers }, function* () {
+        for (const [fn, t] of tallies) yield [fn, read(t)];
+      });
+    histogram('nimbus_invocation_duration_seconds', 'Invocation duration as the platform saw it.', (t) => t.duration);
+    histogram('nimbus_init_duration_seconds', 'Instance start (init) time of cold starts.', (t) => t.init);
+    counter('nimbus_cold_starts_total', 'Invocations that waited for an instance to start.', (t) => t.coldStarts);
+    counter('nimbus_throttles_total', 'Invocations refused because every instance was busy and the queue full (or its wait ran out).', (t) => t.throttles);
+    counter('nimbus_billed_gb_seconds_total', 'Configured memory (GB) x billed duration (s).', (t) => t.billedGbSeconds);
     const inFlight = new Gauge({ name: 'nimbus_in_flight', help: 'Invocations running now.', labelNames: ['function'], registers: [] });
     const queued = new Gauge({ name: 'nimbus_queue_depth', help: 'Requests waiting for a free instance.', labelNames: ['function'], registers: [] });
     const dlq = new Gauge({ name: 'nimbus_dlq_size', help: 'Dead letters (async invocations that exhausted their attempts).', labelNames: ['function'], registers: [] });
@@ -77,31 +178,21 @@ export class Metrics {
 
   /** A Recorder listener: one record in. */
   readonly onRecord = (r: InvocationRecord): void => {
-    const key = `${r.functionName}\u0000${r.status}\u0000${r.trigger}`;
-    let c = this.cache.get(key);
-    if (!c) {
-      const fn = { function: r.functionName };
-      c = {
-        inv: this.invocations.labels({ function: r.functionName, status: r.status, trigger: r.trigger }),
-        dur: this.duration.labels(fn),
-        init: this.init.labels(fn),
-        cold: this.cold.labels(fn),
-        thr: this.throttles.labels(fn),
-        billed: this.billed.labels(fn),
-      };
-      this.cache.set(key, c);
-    }
-    c.inv.inc();
+    let t = this.tallies.get(r.functionName);
+    if (t === undefined) this.tallies.set(r.functionName, (t = new FunctionTally()));
+    let byTrigger = t.outcomes.get(r.status);
+    if (byTrigger === undefined) t.outcomes.set(r.status, (byTrigger = new Map()));
+    byTrigger.set(r.trigger, (byTrigger.get(r.trigger) ?? 0) + 1);
     if (r.status === 'throttled') {
-      c.thr.inc();
+      t.throttles++;
       return;
     }
-    c.dur.observe(r.durationMs / 1000);
+    t.duration.observe(r.durationMs / 1000);
     if (r.coldStart) {
-      c.cold.inc();
-      c.init.observe(r.initMs / 1000);
+      t.coldStarts++;
+      t.init.observe(r.initMs / 1000);
     }
-    if (r.billedMs > 0) c.billed.inc(((r.memoryMb / 1024) * r.billedMs) / 1000);
+    if (r.billedMs > 0) t.billedGbSeconds += ((r.memoryMb / 1024) * r.billedMs) / 1000;
   };
 
   async text(): Promise<string> {
