@@ -8,7 +8,7 @@ import { assertValid } from './schemas.ts';
 import { prepareDeployExtras, submitAsync, wantsAsync } from './async.ts';
 
 interface DeployBody {
-  source: { files: Record<string, string>; entry: string } | { bundle: string };
+  source: { files: Record<string, string>; entry: string } | { bundle: string; sourceMap?: string };
   config?: Record<string, unknown>;
   /** Async policy and declared triggers (docs/triggers.md), kept next to the code. */
   async?: unknown;
@@ -49,7 +49,7 @@ export function functionRoutes(deps: ApiDeps): RouteDef[] {
         const body = assertValid<DeployBody>('DeployRequest', await req.json());
         const source: DeploySource =
           'bundle' in body.source
-            ? { kind: 'bundle', code: body.source.bundle }
+            ? { kind: 'bundle', code: body.source.bundle, ...(body.source.sourceMap === undefined ? {} : { sourceMap: body.source.sourceMap }) }
             : { kind: 'files', files: body.source.files, entry: body.source.entry };
         const applyExtras = prepareDeployExtras(deps, body);
         const result = await deps.deployer.deploy({ name: req.params.name, source, config: body.config });

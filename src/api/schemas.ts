@@ -49,8 +49,11 @@ export const SCHEMAS = {
             type: 'object',
             additionalProperties: false,
             required: ['bundle'],
-            description: 'A bundle made by `nimbus deploy` (esbuild IIFE assigning globalThis.__nimbus_module).',
-            properties: { bundle: { type: 'string', minLength: 1 } },
+            description: 'A bundle made by `nimbus deploy` (esbuild IIFE assigning globalThis.__nimbus_module), with its source map.',
+            properties: {
+              bundle: { type: 'string', minLength: 1 },
+              sourceMap: { type: 'string', description: "The bundle's source map (v3 JSON; sources content not needed): uncaught errors are logged with source positions." },
+            },
           },
         ],
       },

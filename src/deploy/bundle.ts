@@ -12,6 +12,8 @@ export const MODULE_GLOBAL = '__nimbus_module';
 
 export interface BuildOutput {
   readonly code: string;
+  /** Source map (v3 JSON, no sources content) from the bundle back to the files: errors' stacks are shown in source positions. */
+  readonly sourceMap: string | null;
   readonly warnings: readonly string[];
 }
 
@@ -35,12 +37,18 @@ const COMMON: BuildOptions = {
   logLevel: 'silent',
   legalComments: 'none',
   charset: 'utf8',
+  // A map beside the code (not linked from it: the code is the same with or without one).
+  sourcemap: 'external',
+  sourcesContent: false,
+  outfile: 'bundle.js',
 };
 
 function output(result: BuildResult): BuildOutput {
-  const file = result.outputFiles?.[0];
+  const files = result.outputFiles ?? [];
+  const file = files.find((f) => !f.path.endsWith('.map'));
   if (file === undefined) throw new NimbusError('NIMBUS_ERR_BUILD_FAILED', 'esbuild produced no output');
-  return { code: file.text, warnings: result.warnings.map(formatMessage) };
+  const map = files.find((f) => f.path.endsWith('.map'));
+  return { code: file.text, sourceMap: map?.text ?? null, warnings: result.warnings.map(formatMessage) };
 }
 
 /** Bundles a file, or a directory with an entry, resolving npm packages from its node_modules. */

@@ -16,8 +16,8 @@ import { canonicalConfig, resolveConfig, validateName, type PlatformDefaults } f
 export type DeploySource =
   | { readonly kind: 'files'; readonly files: Readonly<Record<string, string>>; readonly entry: string }
   | { readonly kind: 'path'; readonly path: string }
-  /** Already bundled by the CLI into the IIFE format of bundle.ts. */
-  | { readonly kind: 'bundle'; readonly code: string };
+  /** Already bundled by the CLI into the IIFE format of bundle.ts, with its source map when it made one. */
+  | { readonly kind: 'bundle'; readonly code: string; readonly sourceMap?: string };
 
 export interface DeployRequest {
   readonly name: string;
@@ -57,12 +57,13 @@ export class Deployer {
         extra: { limit: this.deps.maxCodeBytes },
       });
     }
+    const { sourceMap, warnings } = this.keepableMap(built);
     const previous = await this.deps.catalog.resolve(name);
     const config = resolveConfig(req.config, previous?.version.config ?? null, this.deps.defaults);
     const codeHash = sha256(built.code);
     const hash = sha256(codeHash + '\n' + canonicalConfig(config));
     if (previous && previous.version.hash === hash) {
-      return { version: previous.version, created: false, warnings: built.warnings };
+      return { version: previous.version, created: false, warnings };
     }
     const exports = await this.deps.runtime.inspect(built.code, config, name).catch((error: unknown) => {
       // The deploy's check ran the module and its top level failed: the code as sent cannot
@@ -78,7 +79,7 @@ export class Deployer {
         `${name} exports neither a default object with fetch(request, env, ctx) nor handler(event, context); export one of them`,
       );
     }
-    const outcome = await this.deps.store.functions.deploy({ name, hash, codeHash, code: built.code, config, exports, now: this.deps.clock.now() });
+    const outcome = await this.deps.store.functions.deploy({ name, hash, codeHash, code: built.code, sourceMap, config, exports, now: this.deps.clock.now() });
     const current = this.deps.catalog.peek(name);
     // Concurrent deploys may finish out of order; the highest version is current.
     if (!current || current.version.version <= outcome.version.version) {
@@ -86,7 +87,20 @@ export class Deployer {
       this.deps.pools.retireOtherVersions(name, outcome.version.version);
       this.deps.pools.warm(outcome.version);
     }
-    return { version: outcome.version, created: outcome.created, warnings: built.warnings };
+    return { version: outcome.version, created: outcome.created, warnings };
+  }
+
+  /**
+   * The build's source map if it can be kept: one larger than the code limit is dropped with
+   * a warning (the function still deploys; its errors then show bundle positions).
+   */
+  private keepableMap(built: BuildOutput): { sourceMap: string | null; warnings: readonly string[] } {
+    const map = built.sourceMap;
+    if (map === null || Buffer.byteLength(map) <= this.deps.maxCodeBytes) return { sourceMap: map, warnings: built.warnings };
+    return {
+      sourceMap: null,
+      warnings: [...built.warnings, `the source map (${Buffer.byteLength(map)} bytes) is over the ${this.deps.maxCodeBytes}-byte code limit and was not kept: errors will show bundle positions`],
+    };
   }
 
   async remove(name: string): Promise<boolean> {
@@ -103,7 +117,23 @@ export class Deployer {
       case 'path':
         return bundlePath(source.path);
       case 'bundle':
-        return { code: source.code, warnings: [] };
+        return { code: source.code, sourceMap: source.sourceMap === undefined ? null : checkedSourceMap(source.sourceMap), warnings: [] };
     }
   }
+}
+
+/** A source map sent with a bundle must at least be one (v3, with mappings). */
+function checkedSourceMap(text: string): string {
+  let map: { version?: unknown; mappings?: unknown; sources?: unknown };
+  try {
+    map = JSON.parse(text) as typeof map;
+  } catch (error) {
+    throw new NimbusError('NIMBUS_ERR_VALIDATION', `source.sourceMap is not JSON: ${(error as Error).message}`, { extra: { field: 'source.sourceMap' } });
+  }
+  if (map === null || typeof map !== 'object' || map.version !== 3 || typeof map.mappings !== 'string' || !Array.isArray(map.sources)) {
+    throw new NimbusError('NIMBUS_ERR_VALIDATION', 'source.sourceMap is not a version 3 source map (version, sources, mappings)', {
+      extra: { field: 'source.sourceMap' },
+    });
+  }
+  return text;
 }

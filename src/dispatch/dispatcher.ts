@@ -6,7 +6,8 @@
 import type { Clock } from '../core/clock.ts';
 import { NimbusError, isNimbusError, type ErrorCode } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
-import type { InvocationRecord, InvocationStatus, ModuleExports, TriggerKind } from '../core/types.ts';
+import type { FunctionVersion, InvocationRecord, InvocationStatus, ModuleExports, TriggerKind } from '../core/types.ts';
+import type { SourceStacks } from './source-stacks.ts';
 import type { LogCollector } from '../observe/log-collector.ts';
 import type { Recorder } from '../observe/recorder.ts';
 import type { DispatchObserver, Measuring } from '../observe/observer.ts';
@@ -47,6 +48,8 @@ export interface DispatcherDeps {
   readonly recorder: Recorder;
   /** Trace span and CPU/memory/occupancy figures; absent with observability off. */
   readonly observer?: DispatchObserver;
+  /** Maps uncaught errors' stacks to source positions for the log; absent: bundle positions. */
+  readonly stacks?: SourceStacks;
 }
 
 const STATUS_BY_CODE: Partial<Record<ErrorCode, InvocationStatus>> = {
@@ -141,6 +144,9 @@ export class Dispatcher {
       } else lease?.release();
     }
 
+    const durationMs = round3(clock.monotonic() - t0);
+    if (failure?.code === 'NIMBUS_ERR_FUNCTION_ERROR') await this.logUncaught(invocationId, version, failure);
+
     // waitUntil work logs after the response (and its rejection, or the deadline line, is
     // logged for it): the logs stay open until it settles; the record is pushed now and its
     // final version, with every line, replaces it then.
@@ -153,7 +159,7 @@ export class Dispatcher {
       trigger: req.trigger,
       triggerSource: req.triggerSource,
       startedAt,
-      durationMs: round3(clock.monotonic() - t0),
+      durationMs,
       // What the function ran for, init included when it paid for a cold start.
       billedMs: lease ? Math.max(1, Math.ceil(execMs + (lease.cold ? lease.initMs : 0))) : 0,
       memoryMb: config.memoryMb,
@@ -187,6 +193,17 @@ export class Dispatcher {
     if (failure) return { ok: false, invocationId, record, error: failure };
     if (outcome?.http !== undefined) return { ok: true, invocationId, record, http: outcome.http };
     return { ok: true, invocationId, record, ...outcome };
+  }
+
+  /**
+   * The error a function let escape goes to its log with the stack, as Node prints an
+   * uncaught exception; the caller's answer keeps only the name and message.
+   */
+  private async logUncaught(invocationId: string, version: FunctionVersion, failure: NimbusError): Promise<void> {
+    const stack = failure.extra.stack;
+    const text = typeof stack === 'string' && stack.length > 0 ? stack : failure.message;
+    const shown = this.deps.stacks ? await this.deps.stacks.render(version, text) : text;
+    this.deps.logs.append(invocationId, 'error', `Uncaught ${shown}`);
   }
 
   private callFor(req: InvokeRequest, meta: InvocationMeta, exports: ModuleExports): InstanceCall {

@@ -52,6 +52,11 @@ export type InstanceResult = (
 };
 
 /** Receives console output as it happens, so nothing is lost if the instance dies. */
+/** The file name a function's code runs under: its stack frames name it (`<name>.js:line:column`). */
+export function bundleFileName(functionName: string): string {
+  return `${functionName}.js`;
+}
+
 export type LogSink = (invocationId: string, level: LogLevel, message: string) => void;
 
 /** An outbound fetch made by a function, carried out by the host. */

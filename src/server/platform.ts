@@ -17,6 +17,7 @@ import { newId } from '../core/ids.ts';
 import { Deployer } from '../deploy/deployer.ts';
 import { Catalog } from '../dispatch/catalog.ts';
 import { Dispatcher } from '../dispatch/dispatcher.ts';
+import { SourceStacks } from '../dispatch/source-stacks.ts';
 import { AsyncSystem } from '../dispatch/async/system.ts';
 import { WorkflowEngine } from '../workflow/engine/engine.ts';
 import { publishEnv } from '../triggers/events/publish-token.ts';
@@ -139,7 +140,8 @@ async function startOn(
     DEFAULT_TICK_MS,
     config.drainTimeoutMs,
   );
-  const dispatcher = new Dispatcher({ clock, catalog, pools, logs, recorder, observer: observe.observer });
+  const stacks = new SourceStacks(store.functions);
+  const dispatcher = new Dispatcher({ clock, catalog, pools, logs, recorder, observer: observe.observer, stacks });
   const observability = buildObservability(config, observe, { clock, store, pools, logger });
   const deployer = new Deployer({
     clock,

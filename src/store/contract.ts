@@ -26,6 +26,7 @@ export function deployInput(name: string, code: string, now = 1_000, config = SA
     hash: `h:${code}:${JSON.stringify(config)}`,
     codeHash: `c:${code}`,
     code,
+    sourceMap: null,
     config,
     exports: { fetch: true, handler: false },
     now,
@@ -133,6 +134,16 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       assert.equal(await store.functions.delete('two'), false);
       // A deleted name starts again at version 1.
       assert.equal((await store.functions.deploy(deployInput('two', 'again'))).version.version, 1);
+    });
+
+    it('keeps a source map with its code; a map arriving for code stored without one is kept', async () => {
+      await store.functions.deploy(deployInput('m', 'M'));
+      assert.equal(await store.functions.getSourceMap('c:M'), null, 'deployed without a map');
+      await store.functions.deploy({ ...deployInput('m2', 'M'), sourceMap: '{"version":3}' });
+      assert.equal(await store.functions.getSourceMap('c:M'), '{"version":3}', 'the same code deployed again, with a map');
+      await store.functions.deploy({ ...deployInput('m3', 'M'), sourceMap: '{"version":3,"other":1}' });
+      assert.equal(await store.functions.getSourceMap('c:M'), '{"version":3}', 'one map per code: the first stays');
+      assert.equal(await store.functions.getSourceMap('nope'), null);
     });
 
     it('keeps a live scale override per function; a deploy or delete clears it', async () => {

@@ -54,7 +54,11 @@ describe('faults, end to end', () => {
     const r = await record(p, problem.invocationId ?? '');
     assert.equal(r.status, 'error');
     assert.equal(r.errorName, 'PaymentDeclined');
-    assert.deepEqual((r.logs as Array<{ level: string; msg: string }>).map((l) => [l.level, l.msg]), [['error', 'about to fail']]);
+    // The uncaught error ends the log, its stack in source positions and without the platform's own frames.
+    assert.deepEqual((r.logs as Array<{ level: string; msg: string }>).map((l) => [l.level, l.msg]), [
+      ['error', 'about to fail'],
+      ['error', 'Uncaught PaymentDeclined: card 4242 was declined\n    at Object.fetch (index.ts:2:73)'],
+    ]);
   });
 
   it("a function cannot reach the host's services: loopback, private and metadata addresses are refused", async () => {

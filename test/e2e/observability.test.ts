@@ -9,6 +9,9 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { BIN, ROOT, cli, eventually, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
 import { SINK_ALLOWED } from '../helpers/sink.ts';
 
@@ -117,6 +120,40 @@ describe('observability', () => {
     await eventually(async () => true, 100);
     const proc = (await Promise.race([follow, new Promise((r) => setTimeout(r, 1500, null))])) as null;
     assert.equal(proc, null, 'the follower keeps running');
+  });
+
+  it('an uncaught error is logged with its stack in source positions (API files and CLI bundle); the caller gets no stack', async () => {
+    const source = [
+      'interface Order { id: string; total: number }',
+      '',
+      'function check(o: Order): number {',
+      '  if (o.total < 0) throw new RangeError(`order ${o.id} has a negative total`);',
+      '  return o.total;',
+      '}',
+      'export default { async fetch(req: Request) { return Response.json(check((await req.json()) as Order)); } };',
+    ].join('\n');
+    const uncaught = async (fn: string) => {
+      const res = await fetch(`${p.url}/fn/${fn}/`, { method: 'POST', body: '{"id":"a1","total":-5}' });
+      assert.equal(res.status, 500);
+      const problem = await res.text();
+      assert.doesNotMatch(problem, /\.ts:\d|\.js:\d/, 'no stack in the answer');
+      const r = await record(res.headers.get('x-nimbus-invocation-id') as string);
+      const line = r.logs.find((l: { msg: string }) => l.msg.startsWith('Uncaught RangeError: order a1 has a negative total'));
+      assert.ok(line, JSON.stringify(r.logs));
+      assert.equal(line.level, 'error');
+      return line.msg as string;
+    };
+    await p.deploy('thrower', source);
+    assert.match(await uncaught('thrower'), /\n {4}at check \(index\.ts:4:26\)/);
+    const dir = mkdtempSync(join(tmpdir(), 'nimbus-stack-'));
+    writeFileSync(join(dir, 'order.ts'), source);
+    const deployed = await cli(p, ['deploy', 'thrower2', join(dir, 'order.ts')]);
+    assert.equal(deployed.code, 0, deployed.stderr);
+    assert.match(await uncaught('thrower2'), /\n {4}at check \(order\.ts:4:26\)/);
+    rmSync(dir, { recursive: true, force: true });
+    const bad = await p.api('/api/v1/functions/thrower3', { method: 'PUT', body: JSON.stringify({ source: { bundle: 'var __nimbus_module = {}', sourceMap: '{"version":2}' } }) });
+    assert.equal(bad.status, 400);
+    assert.equal(((await bad.json()) as { code: string }).code, 'NIMBUS_ERR_VALIDATION');
   });
 
   it('traceparent joins the caller\'s trace and reaches outbound fetch and async children', async () => {

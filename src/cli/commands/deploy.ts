@@ -2,7 +2,7 @@
 import { parseBytes, parseDuration } from '../../config/config.ts';
 import { bundlePath } from '../../deploy/bundle.ts';
 import { flag, has, onlyFlags, UsageError, type ParsedArgs } from '../args.ts';
-import { call, type ClientOptions } from '../client.ts';
+import { ApiError, call, type Answer, type ClientOptions } from '../client.ts';
 import { readDeclaration } from './triggers.ts';
 import { bytes, print, printJson, progress } from '../format.ts';
 
@@ -61,7 +61,18 @@ export async function deploy(client: ClientOptions, args: ParsedArgs): Promise<n
   for (const w of built.warnings) progress(`  warning: ${w}`);
   if (!json) progress(`• bundled ${bytes(Buffer.byteLength(built.code))} in ${Math.round(performance.now() - t0)} ms; uploading to ${client.url}…`);
   const declaration = readDeclaration(path);
-  const answer = await call(client, 'PUT', `/api/v1/functions/${encodeURIComponent(name)}`, { source: { bundle: built.code }, config, ...declaration });
+  const route = `/api/v1/functions/${encodeURIComponent(name)}`;
+  const upload = (withMap: boolean): Promise<Answer> =>
+    call(client, 'PUT', route, { source: { bundle: built.code, ...(withMap && built.sourceMap !== null ? { sourceMap: built.sourceMap } : {}) }, config, ...declaration });
+  let answer: Answer;
+  try {
+    answer = await upload(true);
+  } catch (error) {
+    // The map can take the upload over the server's body limit while the code alone fits.
+    if (!(error instanceof ApiError && error.status === 413 && built.sourceMap !== null)) throw error;
+    progress('  warning: the bundle with its source map is over the server\'s upload limit; deploying without the map (errors will show bundle positions)');
+    answer = await upload(false);
+  }
   const result = answer.body as { version: { version: number; config: Record<string, unknown> }; created: boolean; url: string };
   if (json) {
     printJson(result);

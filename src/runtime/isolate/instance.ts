@@ -18,6 +18,7 @@ import type {
   InstanceStats,
   InvocationMeta,
 } from '../port.ts';
+import { bundleFileName } from '../port.ts';
 import type { CodeCache } from './code-cache.ts';
 import { hostCall, message } from './host-ops.ts';
 import { deadError, initError, limitError } from './instance-errors.ts';
@@ -43,7 +44,7 @@ import {
   SAB_CURRENT,
 } from './protocol.ts';
 import type { Watchdog, Watched } from './watchdog.ts';
-import { bodyBytes, exactArrayBuffer, joinHeaders, splitHeaders } from './wire.ts';
+import { bodyBytes, exactArrayBuffer, joinHeaders, splitHeaders, withoutShimFrames } from './wire.ts';
 
 export interface InstanceContext {
   readonly clock: Clock;
@@ -131,7 +132,7 @@ export class IsolateInstance implements Instance, Watched {
   async init(startedAt: number): Promise<void> {
     const { isolate, context, recv } = this.#p;
     const spec = this.#spec;
-    const filename = `${spec.functionName}.js`;
+    const filename = bundleFileName(spec.functionName);
     const cached = this.#cx.codeCache.get(filename, spec.code);
     let script: ivm.Script;
     try {
@@ -419,7 +420,7 @@ export class IsolateInstance implements Instance, Watched {
         const errorName = String(a ?? 'Error');
         const errorMessage = String(b ?? '');
         error = new NimbusError('NIMBUS_ERR_FUNCTION_ERROR', `${errorName}: ${errorMessage}`, {
-          extra: { errorName, errorMessage, stack: String(c ?? '') },
+          extra: { errorName, errorMessage, stack: withoutShimFrames(String(c ?? '')) },
         });
         break;
       }

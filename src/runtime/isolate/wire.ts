@@ -1,5 +1,6 @@
 /** Host-side conversions between port data and the shim's wire forms. */
 import { HEADER_SEP } from './protocol.ts';
+import { SHIM_FILENAME } from './shim-source.ts';
 
 export function joinHeaders(headers: ReadonlyArray<readonly [string, string]>): string {
   let out = '';
@@ -39,4 +40,14 @@ export function locate(stackOrMessage: string, filename: string): { line: number
   const esc = filename.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const m = new RegExp(`${esc}:(\\d+):(\\d+)`).exec(stackOrMessage);
   return m ? { line: Number(m[1]), column: Number(m[2]) } : { line: null, column: null };
+}
+
+/**
+ * A function error's stack without the frames of the runtime's own shim (the code that
+ * called the function): they say nothing about the function and everything about us.
+ */
+export function withoutShimFrames(stack: string): string {
+  const lines = stack.split('\n');
+  const kept = lines.filter((line) => !(/^\s+at /.test(line) && line.includes(`${SHIM_FILENAME}:`)));
+  return kept.length === lines.length ? stack : kept.join('\n');
 }

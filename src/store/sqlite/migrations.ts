@@ -239,4 +239,8 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX executions_ended ON executions(stopped_at) WHERE status <> 'RUNNING';
   `,
+  // 10: the source map of a bundle (esbuild's, without sources), so errors show source positions.
+  `
+  ALTER TABLE code ADD COLUMN source_map TEXT;
+  `,
 ];

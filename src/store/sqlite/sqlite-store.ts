@@ -102,7 +102,10 @@ function functionRepo(db: Database.Database): FunctionRepo {
     'SELECT v.hash, f.current_version FROM functions f JOIN versions v ON v.function_name = f.name AND v.version = f.current_version WHERE f.name = ?',
   );
   const maxVersion = db.prepare('SELECT MAX(version) AS v FROM versions WHERE function_name = ?');
-  const insertCode = db.prepare('INSERT OR IGNORE INTO code (hash, body, bytes) VALUES (?, ?, ?)');
+  // Code is shared by hash; a map arriving for code stored without one is kept.
+  const insertCode = db.prepare(
+    'INSERT INTO code (hash, body, bytes, source_map) VALUES (?, ?, ?, ?) ON CONFLICT(hash) DO UPDATE SET source_map = COALESCE(code.source_map, excluded.source_map)',
+  );
   const insertFn = db.prepare(
     'INSERT INTO functions (name, current_version, created_at, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET current_version = excluded.current_version, updated_at = excluded.updated_at',
   );
@@ -110,6 +113,7 @@ function functionRepo(db: Database.Database): FunctionRepo {
     'INSERT INTO versions (function_name, version, hash, code_hash, config, exports, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
   const getCode = db.prepare('SELECT body FROM code WHERE hash = ?');
+  const getSourceMap = db.prepare('SELECT source_map FROM code WHERE hash = ?').pluck();
   const deleteFn = db.prepare('DELETE FROM functions WHERE name = ?');
   const deleteVersions = db.prepare('DELETE FROM versions WHERE function_name = ?');
   const deleteOrphanCode = db.prepare('DELETE FROM code WHERE hash NOT IN (SELECT code_hash FROM versions)');
@@ -126,7 +130,7 @@ function functionRepo(db: Database.Database): FunctionRepo {
       return { version: toVersion(getVer.get(input.name, current.current_version) as Row), created: false };
     }
     const next = (((maxVersion.get(input.name) as { v: number | null }).v ?? 0) as number) + 1;
-    insertCode.run(input.codeHash, input.code, Buffer.byteLength(input.code));
+    insertCode.run(input.codeHash, input.code, Buffer.byteLength(input.code), input.sourceMap);
     insertFn.run(input.name, next, input.now, input.now);
     insertVer.run(input.name, next, input.hash, input.codeHash, JSON.stringify(input.config), JSON.stringify(input.exports), input.now);
     return { version: toVersion(getVer.get(input.name, next) as Row), created: true };
@@ -161,6 +165,9 @@ function functionRepo(db: Database.Database): FunctionRepo {
     async getCode(hash) {
       const row = getCode.get(hash) as { body: string } | undefined;
       return row ? row.body : null;
+    },
+    async getSourceMap(hash) {
+      return (getSourceMap.get(hash) as string | null | undefined) ?? null;
     },
     async delete(name) {
       return deleteTx.immediate(name);
