@@ -10,6 +10,7 @@ import type { Catalog } from '../dispatch/catalog.ts';
 import type { PoolRegistry } from '../pool/registry.ts';
 import type { Runtime } from '../runtime/port.ts';
 import type { Store } from '../store/ports.ts';
+import { sourceMapLookup, type SourcePosition } from '../dispatch/source-stacks.ts';
 import { bundlePath, bundleSource, type BuildOutput } from './bundle.ts';
 import { canonicalConfig, resolveConfig, validateName, type PlatformDefaults } from './function-config.ts';
 
@@ -69,7 +70,10 @@ export class Deployer {
       // The deploy's check ran the module and its top level failed: the code as sent cannot
       // serve, so the deploy is refused as the caller's to fix (400), not as a platform fault.
       if (isNimbusError(error) && error.code === 'NIMBUS_ERR_FUNCTION_INIT') {
-        throw new NimbusError('NIMBUS_ERR_INVALID_FUNCTION', `${name}: ${error.message}`, { extra: error.extra });
+        const at = sourcePosition(sourceMap, error.extra);
+        throw new NimbusError('NIMBUS_ERR_INVALID_FUNCTION', `${name}: ${error.message}${at ? ` (${at.file}:${at.line}:${at.column})` : ''}`, {
+          extra: { ...error.extra, ...(at ? { source: at } : {}) },
+        });
       }
       throw error;
     });
@@ -136,4 +140,11 @@ function checkedSourceMap(text: string): string {
     });
   }
   return text;
+}
+
+/** Where in the sources a bundle line:column of an init error came from, when the map knows. */
+function sourcePosition(sourceMap: string | null, extra: Readonly<Record<string, unknown>>): SourcePosition | null {
+  const { line, column } = extra;
+  if (sourceMap === null || typeof line !== 'number' || typeof column !== 'number') return null;
+  return sourceMapLookup(sourceMap)?.(line, column) ?? null;
 }

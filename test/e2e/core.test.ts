@@ -220,13 +220,14 @@ describe('core platform, end to end', () => {
   it('a module whose top level throws is refused at deploy (400, not retryable) with the source line', async () => {
     const res = await p.api('/api/v1/functions/init-throws', {
       method: 'PUT',
-      body: JSON.stringify({ source: { files: { 'index.ts': "throw new Error('boom at init');\nexport const handler = () => 1;\n" }, entry: 'index.ts' } }),
+      body: JSON.stringify({ source: { files: { 'index.ts': "const ready: boolean = false;\nif (!ready) throw new Error('boom at init');\nexport const handler = () => 1;\n" }, entry: 'index.ts' } }),
     });
     assert.equal(res.status, 400);
     const problem = (await res.json()) as { code: string; retryable: boolean; detail: string };
     assert.equal(problem.code, 'NIMBUS_ERR_INVALID_FUNCTION');
     assert.equal(problem.retryable, false);
-    assert.match(problem.detail, /threw while initialising at line \d+:\d+ of the bundle \(index\.ts: `throw new Error\("boom at init"\);`\): Error: boom at init/);
+    assert.match(problem.detail, /threw while initialising at line \d+:\d+ of the bundle \(index\.ts: `if \(!ready\) throw new Error\("boom at init"\);`\): Error: boom at init \(index\.ts:2:19\)$/);
+    assert.deepEqual((problem as unknown as { source: unknown }).source, { file: 'index.ts', line: 2, column: 19 }, 'the position in the source, from the map');
     assert.equal((await p.api('/api/v1/functions/init-throws')).status, 404);
   });
 
