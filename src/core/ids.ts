@@ -7,12 +7,7 @@ const CROCKFORD = '0123456789abcdefghjkmnpqrstvwxyz';
  * random chars. Sorting ids sorts by creation time, which the store's indexes rely on.
  */
 export function newId(nowMs: number): string {
-  let time = '';
-  let t = nowMs;
-  for (let i = 0; i < 10; i++) {
-    time = CROCKFORD[t % 32] + time;
-    t = Math.floor(t / 32);
-  }
+  const time = idTimePrefix(nowMs);
   const bytes = takeRandom(10);
   let rand = '';
   for (let i = 0; i < 16; i++) {
@@ -24,6 +19,29 @@ export function newId(nowMs: number): string {
     rand += CROCKFORD[(word >> (11 - shift)) & 31];
   }
   return time + rand;
+}
+
+/** The 10 characters an id made at `ms` starts with; ids made at or after `ms` sort at or after it. */
+export function idTimePrefix(ms: number): string {
+  let time = '';
+  let t = Math.max(0, Math.floor(ms));
+  for (let i = 0; i < 10; i++) {
+    time = CROCKFORD[t % 32] + time;
+    t = Math.floor(t / 32);
+  }
+  return time;
+}
+
+/** When an id made by newId was made (epoch ms); null for a string that is not such an id. */
+export function idTimeMs(id: string): number | null {
+  if (id.length !== 26) return null;
+  let t = 0;
+  for (let i = 0; i < 10; i++) {
+    const digit = CROCKFORD.indexOf(id[i]);
+    if (digit < 0) return null;
+    t = t * 32 + digit;
+  }
+  return t;
 }
 
 // One syscall per ~400 ids instead of one per id: ids are made on the hot path.

@@ -188,8 +188,8 @@ export class Dispatcher {
         const all = logs.close(invocationId);
         return { ...record, logs: all.logs, logsTruncated: all.truncated };
       };
-      recorder.push(record, background.then(complete, complete));
-    } else recorder.push(record);
+      recorder.push(record, req.invocationId === undefined, background.then(complete, complete));
+    } else recorder.push(record, req.invocationId === undefined);
     if (failure) return { ok: false, invocationId, record, error: failure };
     if (outcome?.http !== undefined) return { ok: true, invocationId, record, http: outcome.http };
     return { ok: true, invocationId, record, ...outcome };

@@ -9,7 +9,8 @@ import { Recorder } from './recorder.ts';
 function memoryRepo() {
   const written: InvocationRecord[][] = [];
   const repo: InvocationRepo = {
-    insertMany: async (records) => void written.push([...records]),
+    insertMany: async (records) => void (records.length > 0 && written.push([...records])),
+    append: async (records) => void (records.length > 0 && written.push([...records])),
     get: async () => null,
     list: async () => [],
     prune: async () => 0,
@@ -25,8 +26,8 @@ test('a record with background work still to settle: read and counted at once, w
   recorder.subscribe((r) => seen.push(r.id));
   let settle!: (r: InvocationRecord) => void;
   const first = sampleRecord('bg', { logs: [{ t: 1, level: 'info', msg: 'before' }] });
-  recorder.push(first, new Promise((resolve) => (settle = resolve)));
-  recorder.push(sampleRecord('plain'));
+  recorder.push(first, true, new Promise((resolve) => (settle = resolve)));
+  recorder.push(sampleRecord('plain'), true);
   assert.deepEqual(seen, ['bg', 'plain'], 'listeners count both now');
   assert.equal(recorder.get('bg'), first);
 
@@ -47,7 +48,7 @@ test('a record with background work still to settle: read and counted at once, w
 test('stopping writes records whose background work has not settled, as they are', async () => {
   const { repo, written } = memoryRepo();
   const recorder = new Recorder(repo, new FakeClock(0), 100, (e) => assert.fail(String(e)));
-  recorder.push(sampleRecord('bg'), new Promise(() => {}));
+  recorder.push(sampleRecord('bg'), true, new Promise(() => {}));
   await recorder.stop();
   assert.deepEqual(written.map((b) => b.map((r) => r.id)), [['bg']]);
 });
@@ -56,20 +57,64 @@ test('get answers the newest version of an id, from the buffer or from the batch
   let commit!: () => void;
   const repo: InvocationRepo = {
     insertMany: () => new Promise<void>((resolve) => (commit = resolve)),
+    append: async () => {},
     get: async () => null,
     list: async () => [],
     prune: async () => 0,
   };
   const recorder = new Recorder(repo, new FakeClock(0), 100, (e) => assert.fail(String(e)));
   const attempt1 = sampleRecord('job', { attempt: 1 });
-  recorder.push(attempt1);
+  recorder.push(attempt1, false);
   const flushed = recorder.flush();
   assert.equal(recorder.get('job'), attempt1, 'being written');
   const attempt2 = sampleRecord('job', { attempt: 2 });
-  recorder.push(attempt2);
+  recorder.push(attempt2, false);
   assert.equal(recorder.get('job'), attempt2, 'the newer one, still buffered');
   commit();
   await flushed;
   assert.equal(recorder.get('job'), attempt2);
   assert.equal(recorder.get('nothing'), undefined);
+});
+
+test('get prefers the later attempt of an id, even when an earlier one still waits for its background work', async () => {
+  const { repo } = memoryRepo();
+  const recorder = new Recorder(repo, new FakeClock(0), 100, (e) => assert.fail(String(e)));
+  const attempt1 = sampleRecord('job', { attempt: 1, startedAt: 1 });
+  recorder.push(attempt1, false, new Promise(() => {}));
+  const attempt2 = sampleRecord('job', { attempt: 2, startedAt: 2 });
+  recorder.push(attempt2, false);
+  assert.equal(recorder.get('job'), attempt2);
+  const flushing = recorder.flush(); // attempt 2 is written, attempt 1 stays buffered
+  assert.equal(recorder.get('job'), attempt2);
+  await flushing;
+});
+
+test('a batch of records with ids made for them that failed is written again exactly as it was', async () => {
+  const appended: string[][] = [];
+  let fail = true;
+  const repo: InvocationRepo = {
+    insertMany: async () => {},
+    append: async (records) => {
+      if (fail) {
+        fail = false;
+        throw new Error('disk full');
+      }
+      appended.push(records.map((r) => r.id));
+    },
+    get: async () => null,
+    list: async () => [],
+    prune: async () => 0,
+  };
+  const errors: number[] = [];
+  const clock = new FakeClock(0);
+  const recorder = new Recorder(repo, clock, 100, (_e, n) => errors.push(n));
+  recorder.push(sampleRecord('a'), true);
+  recorder.push(sampleRecord('b'), true);
+  await recorder.flush();
+  assert.deepEqual(errors, [2]);
+  assert.equal(recorder.get('a')?.id, 'a', 'still readable while waiting to be written again');
+  recorder.push(sampleRecord('c'), true);
+  await recorder.flush();
+  assert.deepEqual(appended, [['a', 'b'], ['c']], 'the failed batch again on its own, then the new one');
+  assert.equal(recorder.get('a'), undefined);
 });

@@ -17,13 +17,22 @@ const MAX_BUFFERED = 100_000;
 
 export class Recorder {
   private buffer: InvocationRecord[] = [];
-  /** The batch being written: still answered by get() until the store has it. */
+  /** The records being written: still answered by get() until the store has them. */
   private writing: readonly InvocationRecord[] = [];
+  /** Batches of records with ids made for them whose write failed, to be written again as they are. */
+  private retrying: Array<readonly InvocationRecord[]> = [];
+  private retryingCount(): number {
+    let n = 0;
+    for (const r of this.retrying) n += r.length;
+    return n;
+  }
   private timer: TimerHandle | null = null;
   private flushing: Promise<void> | null = null;
   private readonly listeners = new Set<RecordListener>();
   /** Buffered records whose final version is still to come. */
   private readonly unsettled = new Set<InvocationRecord>();
+  /** Records under an id that may be written again (async attempts): the store's keyed path. */
+  private readonly keyed = new WeakSet<InvocationRecord>();
   dropped = 0;
 
   constructor(
@@ -33,12 +42,17 @@ export class Recorder {
     private readonly onError: (error: unknown, batchSize: number) => void,
   ) {}
 
-  /** `final`: the version that replaces this one when the invocation's background work settles. */
-  push(record: InvocationRecord, final?: Promise<InvocationRecord>): void {
-    if (this.buffer.length >= MAX_BUFFERED) {
+  /**
+   * `idMadeForIt`: the id was made by newId for this invocation and is never recorded again
+   * (InvocationRepo.append); false when it may be (an async attempt, under its queue item's
+   * id). `final`: the version that replaces this one when the invocation's background work settles.
+   */
+  push(record: InvocationRecord, idMadeForIt: boolean, final?: Promise<InvocationRecord>): void {
+    if (this.buffer.length + (this.retrying.length === 0 ? 0 : this.retryingCount()) >= MAX_BUFFERED) {
       this.dropped++;
     } else {
       this.buffer.push(record);
+      if (!idMadeForIt) this.keyed.add(record);
       if (final) {
         this.unsettled.add(record);
         void final.then((r) => this.settle(record, r));
@@ -61,6 +75,7 @@ export class Recorder {
     const i = this.buffer.indexOf(first);
     if (i < 0) return; // written as it was already (the recorder stopped)
     this.buffer[i] = final;
+    if (this.keyed.has(first)) this.keyed.add(final);
     this.schedule();
   }
 
@@ -69,7 +84,13 @@ export class Recorder {
    * are rare next to pushes, and a map would cost every invocation an insert and a delete.
    */
   get(id: string): InvocationRecord | undefined {
-    return newestWith(this.buffer, id) ?? newestWith(this.writing, id);
+    // An id can be there more than once (async attempts), in either list and in any order
+    // (a record waiting for its background work stays while later ones are written).
+    let best: InvocationRecord | undefined;
+    for (const list of [...this.retrying, this.writing, this.buffer]) {
+      for (const r of list) if (r.id === id && (best === undefined || !isEarlier(r, best))) best = r;
+    }
+    return best;
   }
 
   /** Records not yet in the store, oldest first. */
@@ -88,35 +109,62 @@ export class Recorder {
    */
   async flush(all = false): Promise<void> {
     while (this.flushing) await this.flushing;
-    if (this.buffer.length === 0) return;
+    if (this.buffer.length === 0 && this.retrying.length === 0) return;
     let batch = this.buffer;
     this.buffer = [];
     if (!all && this.unsettled.size > 0) {
       this.buffer = batch.filter((r) => this.unsettled.has(r));
       batch = batch.filter((r) => !this.unsettled.has(r));
-      if (batch.length === 0) return;
     }
-    this.writing = batch;
-    this.flushing = this.repo.insertMany(batch).then(
-      () => {
-        this.writing = [];
-      },
-      (error: unknown) => {
-        this.writing = [];
-        this.onError(error, batch.length);
-        // Keep them for the next flush rather than lose them.
-        this.buffer = batch.concat(this.buffer).slice(0, MAX_BUFFERED);
-        this.timer ??= this.clock.setTimer(this.flushMs * 5, () => {
-          this.timer = null;
-          void this.flush();
-        });
-      },
-    );
+    const keyed = batch.filter((r) => this.keyed.has(r));
+    const fresh = keyed.length === 0 ? batch : batch.filter((r) => !this.keyed.has(r));
+    const freshBatches = fresh.length > 0 ? [...this.retrying, fresh] : this.retrying;
+    this.retrying = [];
+    if (freshBatches.length === 0 && keyed.length === 0) return;
+    this.writing = [...freshBatches.flat(), ...keyed];
+    this.flushing = this.write(freshBatches, keyed);
     try {
       await this.flushing;
     } finally {
       this.flushing = null;
+      this.writing = [];
     }
+  }
+
+  /**
+   * A batch of records with ids made for them is written again exactly as it was if it
+   * failed: the store recognises the part it did commit only in the same batches (it keeps
+   * them in segments named by their content, with no id check). Keyed records are checked
+   * by id, so they simply go back into the buffer.
+   */
+  private async write(freshBatches: readonly (readonly InvocationRecord[])[], keyed: readonly InvocationRecord[]): Promise<void> {
+    let failed = 0;
+    let firstError: unknown;
+    for (const records of freshBatches) {
+      try {
+        await this.repo.append(records);
+      } catch (error) {
+        this.retrying.push(records);
+        failed += records.length;
+        firstError ??= error;
+      }
+    }
+    if (keyed.length > 0) {
+      try {
+        await this.repo.insertMany(keyed);
+      } catch (error) {
+        this.buffer = keyed.concat(this.buffer);
+        failed += keyed.length;
+        firstError ??= error;
+      }
+    }
+    if (failed === 0) return;
+    this.onError(firstError, failed);
+    // Kept for a later flush rather than lost.
+    this.timer ??= this.clock.setTimer(this.flushMs * 5, () => {
+      this.timer = null;
+      void this.flush();
+    });
   }
 
   async stop(): Promise<void> {
@@ -126,7 +174,7 @@ export class Recorder {
   }
 }
 
-function newestWith(records: readonly InvocationRecord[], id: string): InvocationRecord | undefined {
-  for (let i = records.length - 1; i >= 0; i--) if (records[i].id === id) return records[i];
-  return undefined;
+/** Whether `a` is an earlier version than `b` of the same invocation (the store's rule: attempt, then start). */
+function isEarlier(a: InvocationRecord, b: InvocationRecord): boolean {
+  return a.attempt < b.attempt || (a.attempt === b.attempt && a.startedAt < b.startedAt);
 }

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../core/clock.ts';
+import { newId } from '../core/ids.ts';
 import type { InvocationRecord } from '../core/types.ts';
 import { usageOf, addUsage, ZERO_USAGE } from '../core/usage.ts';
 import { sampleRecord } from '../store/contract.ts';
@@ -20,20 +21,25 @@ test('usage totals equal the sum of the records, across flushes, restarts and a 
   let recorder = new Recorder(store.invocations, clock, 100, (e) => assert.fail(String(e)));
   const written: InvocationRecord[] = [];
   let seq = 0;
+  // Odd records have ids made for them (segments); even ones are keyed, like async attempts.
   const push = (o: Partial<InvocationRecord>) => {
-    const r = sampleRecord(`r${String(seq++).padStart(5, '0')}`, { startedAt: T0 + ((seq * 997_003) % (30 * H)), billedMs: 1 + (seq % 17), memoryMb: [128, 256, 1024][seq % 3], cpuMs: seq % 5, occupancyMs: seq % 13, functionName: seq % 2 ? 'a' : 'b', status: seq % 7 ? 'success' : 'error', ...o });
+    const startedAt = T0 + (((seq + 1) * 997_003) % (30 * H));
+    const fresh = seq % 2 === 1 && o.id === undefined;
+    const id = fresh ? newId(startedAt) : `r${String(seq).padStart(5, '0')}`;
+    seq++;
+    const r = sampleRecord(id, { startedAt, billedMs: 1 + (seq % 17), memoryMb: [128, 256, 1024][seq % 3], cpuMs: seq % 5, occupancyMs: seq % 13, functionName: seq % 2 ? 'a' : 'b', status: seq % 7 ? 'success' : 'error', ...o });
     written.push(r);
-    recorder.push(r);
+    recorder.push(r, fresh);
     return r;
   };
   for (let i = 0; i < 300; i++) push({});
   await recorder.flush();
   // A later attempt of the same id replaces its record: counted once, as it ended.
-  const retried = written[10];
+  const retried = written[10]; // a keyed one
   const again = push({ id: retried.id, attempt: 2, startedAt: retried.startedAt + 5 * H, billedMs: 500, functionName: retried.functionName });
   written.splice(10, 1);
   // A plain repeat (the same attempt pushed twice) is ignored.
-  recorder.push(again);
+  recorder.push(again, false);
   await recorder.stop();
   await store.close();
   // Restart: the usage survives, and more records add to it.

@@ -4,6 +4,7 @@
  */
 import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
+import { newId } from '../core/ids.ts';
 import type { FunctionConfig, InvocationRecord } from '../core/types.ts';
 import type { DeployInput, Store } from './ports.ts';
 
@@ -249,6 +250,63 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       assert.deepEqual(ids(await store.invocations.list({ functionName: 'hello', before: '03', limit: 2 })), ['01']);
       assert.deepEqual(ids(await store.invocations.list({ status: 'error', limit: 10 })), ['03']);
       assert.deepEqual(ids(await store.invocations.list({ since: 3, limit: 10 })), ['04', '03']);
+    });
+
+    it('appended records (ids made for them) are read like the others: by id, and in lists merged newest first', async () => {
+      const T = Date.UTC(2026, 10, 1);
+      // Spread over several time slots, two functions, a failure, and a keyed record in between.
+      const fresh = [0, 40, 90, 130, 260, 261, 700].map((dt, i) => {
+        const startedAt = T + dt;
+        return sampleRecord(newId(startedAt), { startedAt, functionName: i % 3 === 2 ? 'other' : 'hello', status: i === 4 ? 'error' : 'success', logs: i === 0 ? [] : [{ t: startedAt, level: 'info', msg: `line ${i}` }] });
+      });
+      const keyedAt = T + 200;
+      const keyed = sampleRecord(newId(keyedAt), { startedAt: keyedAt, trigger: 'async', attempt: 2 });
+      await store.invocations.append(fresh.slice(4));
+      await store.invocations.append(fresh.slice(0, 4));
+      await store.invocations.insertMany([keyed]);
+      for (const r of fresh) assert.deepEqual(await store.invocations.get(r.id), r);
+      assert.equal(await store.invocations.get(newId(T + 50)), null, 'an id never written, in a slot that has records');
+      assert.equal(await store.invocations.get('not-an-id'), null);
+      const byTime = [...fresh, keyed].sort((a, b) => (a.id < b.id ? 1 : -1)).map((r) => r.id);
+      const ids = (rs: InvocationRecord[]) => rs.map((r) => r.id);
+      assert.deepEqual(ids(await store.invocations.list({ limit: 100 })), byTime);
+      assert.deepEqual(ids(await store.invocations.list({ limit: 3 })), byTime.slice(0, 3));
+      assert.deepEqual(ids(await store.invocations.list({ before: byTime[2], limit: 3 })), byTime.slice(3, 6), 'pagination');
+      assert.deepEqual(ids(await store.invocations.list({ functionName: 'other', limit: 10 })), fresh.filter((r) => r.functionName === 'other').map((r) => r.id).reverse());
+      assert.deepEqual(ids(await store.invocations.list({ status: 'error', limit: 10 })), [fresh[4].id]);
+      assert.deepEqual(ids(await store.invocations.list({ since: T + 200, limit: 10 })), byTime.filter((id) => id >= keyed.id));
+      // Usage counts every appended record once, like the keyed ones.
+      const usage = await store.usage.list({});
+      assert.equal(usage.reduce((n, u) => n + u.requests, 0), 8);
+    });
+
+    it('prune by age and by count takes appended and keyed records alike, oldest first, exactly', async () => {
+      const T = Date.UTC(2026, 10, 1);
+      const at = (dt: number) => T + dt;
+      // Two slots hold both kinds; the count runs out inside the second one.
+      const fresh = [0, 10, 20, 110, 120, 130, 250].map((dt) => sampleRecord(newId(at(dt)), { startedAt: at(dt) }));
+      const keyed = [5, 115, 240].map((dt) => sampleRecord(newId(at(dt)), { startedAt: at(dt), trigger: 'async' }));
+      await store.invocations.append(fresh);
+      await store.invocations.insertMany(keyed);
+      const all = [...fresh, ...keyed].map((r) => r.id).sort();
+      assert.equal(await store.invocations.prune(at(10), 100), 2, 'by age: the records started before T+10');
+      assert.deepEqual((await store.invocations.list({ limit: 100 })).map((r) => r.id).reverse(), all.slice(2));
+      assert.equal(await store.invocations.prune(0, 5), 3, 'by count: the newest 5 stay');
+      assert.deepEqual((await store.invocations.list({ limit: 100 })).map((r) => r.id).reverse(), all.slice(5));
+      assert.equal(await store.invocations.prune(0, 2), 3);
+      assert.deepEqual((await store.invocations.list({ limit: 100 })).map((r) => r.id).reverse(), all.slice(8));
+      assert.equal(await store.invocations.prune(0, 2), 0);
+      assert.equal(await store.invocations.prune(0, 0), 2);
+      assert.deepEqual(await store.invocations.list({ limit: 100 }), []);
+    });
+
+    it('an appended batch written again (a writer that died after committing it) is stored and counted once', async () => {
+      const T = Date.UTC(2026, 10, 1);
+      const batch = [0, 1, 150].map((dt) => sampleRecord(newId(T + dt), { startedAt: T + dt }));
+      await store.invocations.append(batch);
+      await store.invocations.append(batch);
+      assert.equal((await store.invocations.list({ limit: 10 })).length, 3);
+      assert.equal((await store.usage.list({})).reduce((n, u) => n + u.requests, 0), 3);
     });
 
     it('prune deletes by age and keeps at most the newest N', async () => {

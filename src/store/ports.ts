@@ -77,6 +77,13 @@ export interface InvocationRepo {
    * same transaction by exactly what changed, so usage is the sum of the records written.
    */
   insertMany(records: readonly InvocationRecord[]): Promise<void>;
+  /**
+   * Writes records whose ids were made for them by core/ids newId (from their start time)
+   * and are never written again: no id check, so the store may keep them in batches
+   * (SQLite: segments, record-segments.ts). Usage is updated in the same transaction. Reads
+   * see them with the others: get, list and prune make no difference between the two.
+   */
+  append(records: readonly InvocationRecord[]): Promise<void>;
   get(id: string): Promise<InvocationRecord | null>;
   /** Newest first. */
   list(query: InvocationQuery): Promise<InvocationRecord[]>;

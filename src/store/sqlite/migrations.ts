@@ -243,4 +243,19 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE code ADD COLUMN source_map TEXT;
   `,
+  // 11: records with ids made for them, stored in segments (record-segments.ts): one row per
+  // function and SEGMENT_MS slot of id time per write, its records as a JSON array of rows.
+  `
+  CREATE TABLE invocation_segments (
+    id INTEGER PRIMARY KEY,
+    bucket INTEGER NOT NULL,
+    function_name TEXT NOT NULL,
+    first_id TEXT NOT NULL,
+    records INTEGER NOT NULL,
+    failures INTEGER NOT NULL,
+    rows TEXT NOT NULL
+  );
+  CREATE UNIQUE INDEX invocation_segments_key ON invocation_segments(bucket, function_name, first_id);
+  CREATE INDEX invocation_segments_by_function ON invocation_segments(function_name, bucket);
+  `,
 ];

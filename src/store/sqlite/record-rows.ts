@@ -37,7 +37,38 @@ export function recordRow(r: InvocationRecord): RecordRow {
   ];
 }
 
-function usageSource(row: RecordRow): UsageSource & { functionName: string; startedAt: number } {
+/** The record a row was made from (recordRow's inverse), for rows kept as JSON in segments. */
+export function recordFromRow(row: RecordRow): InvocationRecord {
+  const [
+    id, functionName, version, trigger, triggerSource, startedAt, durationMs, billedMs, memoryMb, status, statusCode, errorCode, errorName,
+    errorMessage, coldStart, initMs, instanceId, requestBytes, responseBytes, attempt, logs, logsTruncated, cpuMs, peakMemoryBytes,
+    occupancyMs, traceId, spanId, parentSpanId,
+  ] = row as unknown[];
+  return {
+    id, functionName, version, trigger, triggerSource, startedAt, durationMs, billedMs, memoryMb, status, statusCode, errorCode, errorName,
+    errorMessage, coldStart: coldStart === 1, initMs, instanceId, requestBytes, responseBytes, attempt,
+    logs: logs === '[]' ? [] : JSON.parse(logs as string), logsTruncated: logsTruncated === 1, cpuMs, peakMemoryBytes, occupancyMs,
+    traceId, spanId, parentSpanId,
+  } as InvocationRecord;
+}
+
+export const ROW_ID = ID;
+export const ROW_FUNCTION = FUNCTION;
+export const ROW_STARTED = STARTED;
+export const ROW_STATUS = STATUS;
+
+/**
+ * Rows per transaction. The writer thread pauses between transactions (record-writer-worker.ts)
+ * and the store's own fallback writes the same chunks, so a chunk the thread committed before
+ * it died is recognised when written again (segments are named by their first id).
+ */
+export const WRITE_CHUNK = 250;
+
+export function* inChunks<T>(rows: readonly T[]): Generator<readonly T[]> {
+  for (let i = 0; i < rows.length; i += WRITE_CHUNK) yield rows.slice(i, i + WRITE_CHUNK);
+}
+
+export function usageSource(row: RecordRow): UsageSource & { functionName: string; startedAt: number } {
   return {
     functionName: row[FUNCTION] as string,
     startedAt: row[STARTED] as number,

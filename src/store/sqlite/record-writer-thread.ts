@@ -14,6 +14,9 @@ import { Worker } from 'node:worker_threads';
 import type { RecordRow } from './record-rows.ts';
 import type { ReadyMessage, WriteReply, WriteRequest } from './record-writer-worker.ts';
 
+/** Which table a batch goes to: keyed rows (an id may come again) or segments (ids made for them). */
+export type RecordKind = 'keyed' | 'fresh';
+
 interface Waiting {
   readonly resolve: () => void;
   readonly reject: (error: Error) => void;
@@ -67,7 +70,7 @@ export class RecordWriterThread {
   }
 
   /** Resolves once the rows are committed; rejects (and sets `broken`) if the thread cannot take them. */
-  write(rows: readonly RecordRow[]): Promise<void> {
+  write(rows: readonly RecordRow[], kind: RecordKind = 'keyed'): Promise<void> {
     if (this.#broken !== null) return Promise.reject(this.#broken);
     const seq = ++this.#seq;
     const written = new Promise<void>((resolve, reject) => {
@@ -75,7 +78,7 @@ export class RecordWriterThread {
       // ref'd while a write is outstanding: a shutdown that awaits it must not see the loop end
       this.#worker.ref();
       try {
-        const request: WriteRequest = { seq, rows };
+        const request: WriteRequest = { seq, rows, kind };
         this.#worker.postMessage(request);
       } catch (error) {
         this.#forget(seq);

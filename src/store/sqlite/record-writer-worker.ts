@@ -4,11 +4,14 @@
  */
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
-import { recordWriter, type RecordRow } from './record-rows.ts';
+import { inChunks, recordWriter, type RecordRow } from './record-rows.ts';
+import { segmentWriter } from './record-segments.ts';
+import type { RecordKind } from './record-writer-thread.ts';
 
 export interface WriteRequest {
   readonly seq: number;
   readonly rows: readonly RecordRow[];
+  readonly kind: RecordKind;
 }
 export interface WriteReply {
   readonly seq: number;
@@ -24,13 +27,12 @@ if (port === null) throw new Error('record-writer-worker.ts runs as a worker thr
 const db = new Database((workerData as { path: string }).path);
 db.pragma('busy_timeout = 5000');
 db.pragma('synchronous = NORMAL');
-const write = recordWriter(db);
+const writers: Record<RecordKind, (rows: readonly RecordRow[]) => void> = { keyed: recordWriter(db), fresh: segmentWriter(db) };
 /**
- * Rows per transaction (~2 ms), and a pause between transactions: SQLite's lock is not fair
- * and a waiting connection polls with growing sleeps, so without the pause a long batch
+ * A pause between transactions (each a WRITE_CHUNK of rows, ~2 ms): SQLite's lock is not
+ * fair and a waiting connection polls with growing sleeps, so without the pause a long batch
  * would keep the main connection's writes (queue, workflow steps, deploys) waiting.
  */
-const CHUNK = 250;
 const PAUSE_MS = 2;
 const pause = () => new Promise<void>((resolve) => setTimeout(resolve, PAUSE_MS));
 
@@ -46,9 +48,11 @@ port.on('message', (m: WriteRequest) => {
 async function handle(m: WriteRequest): Promise<void> {
   let reply: WriteReply;
   try {
-    for (let i = 0; i < m.rows.length; i += CHUNK) {
-      if (i > 0) await pause();
-      write(m.rows.slice(i, i + CHUNK));
+    let first = true;
+    for (const chunk of inChunks(m.rows)) {
+      if (!first) await pause();
+      first = false;
+      writers[m.kind](chunk);
     }
     reply = { seq: m.seq };
   } catch (error) {

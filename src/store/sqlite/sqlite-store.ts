@@ -7,13 +7,12 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { NimbusError } from '../../core/errors.ts';
-import type { FunctionInfo, FunctionVersion, InvocationRecord } from '../../core/types.ts';
-import type { DeployInput, DeployOutcome, FunctionRepo, InvocationQuery, InvocationRepo, ScaleOverride, Store } from '../ports.ts';
+import type { FunctionInfo, FunctionVersion } from '../../core/types.ts';
+import type { DeployInput, DeployOutcome, FunctionRepo, ScaleOverride, Store } from '../ports.ts';
 import { MIGRATIONS } from './migrations.ts';
 import { alertRepo, usageRepo } from './observe-store.ts';
 import { queueRepo } from './queue-store.ts';
-import { recordRow, recordWriter } from './record-rows.ts';
-import { RecordWriterThread } from './record-writer-thread.ts';
+import { invocationRepo, RecordThreadSlot } from './invocation-repo.ts';
 import { asyncPolicyRepo, topicRepo, triggerRepo } from './trigger-store.ts';
 import { workflowRepo } from './workflow-store.ts';
 
@@ -181,115 +180,6 @@ function functionRepo(db: Database.Database): FunctionRepo {
       if (override === null || Object.keys(override).length === 0) deleteScale.run(name);
       else putScale.run(name, JSON.stringify(override), now);
       return true;
-    },
-  };
-}
-
-function toRecord(row: Row): InvocationRecord {
-  return {
-    id: row.id as string,
-    functionName: row.function_name as string,
-    version: row.version as number,
-    trigger: row.trigger as InvocationRecord['trigger'],
-    triggerSource: row.trigger_source as string,
-    startedAt: row.started_at as number,
-    durationMs: row.duration_ms as number,
-    billedMs: row.billed_ms as number,
-    memoryMb: row.memory_mb as number,
-    status: row.status as InvocationRecord['status'],
-    statusCode: (row.status_code as number | null) ?? null,
-    errorCode: (row.error_code as string | null) ?? null,
-    errorName: (row.error_name as string | null) ?? null,
-    errorMessage: (row.error_message as string | null) ?? null,
-    coldStart: row.cold_start === 1,
-    initMs: row.init_ms as number,
-    instanceId: (row.instance_id as string | null) ?? null,
-    requestBytes: row.request_bytes as number,
-    responseBytes: row.response_bytes as number,
-    attempt: row.attempt as number,
-    logs: JSON.parse(row.logs as string),
-    logsTruncated: row.logs_truncated === 1,
-    cpuMs: row.cpu_ms as number,
-    peakMemoryBytes: row.peak_memory_bytes as number,
-    occupancyMs: row.occupancy_ms as number,
-    traceId: (row.trace_id as string | null) ?? null,
-    spanId: (row.span_id as string | null) ?? null,
-    parentSpanId: (row.parent_span_id as string | null) ?? null,
-  };
-}
-
-/** The record writer thread, made when records are first written; null when there can be none. */
-class RecordThreadSlot {
-  #thread: RecordWriterThread | null = null;
-  #failed = false;
-  #closed = false;
-
-  constructor(private readonly path: string | null) {}
-
-  /** A working, started thread, or null: then the store's own connection writes (and a thread is started). */
-  get(): RecordWriterThread | null {
-    if (this.path === null || this.#failed || this.#closed) return null;
-    if (this.#thread === null) {
-      try {
-        this.#thread = new RecordWriterThread(this.path);
-      } catch {
-        this.#failed = true; // no worker here (e.g. no tsx to load it): write in this thread
-        return null;
-      }
-    }
-    return this.#thread.ready ? this.#thread : null;
-  }
-
-  async close(): Promise<void> {
-    this.#closed = true;
-    await this.#thread?.close();
-  }
-}
-
-function invocationRepo(db: Database.Database, records: RecordThreadSlot): InvocationRepo {
-  const write = recordWriter(db);
-  const getOne = db.prepare('SELECT * FROM invocations WHERE id = ?');
-  const pruneOld = db.prepare('DELETE FROM invocations WHERE started_at < ?');
-  const pruneExcess = db.prepare(
-    'DELETE FROM invocations WHERE id IN (SELECT id FROM invocations ORDER BY id DESC LIMIT -1 OFFSET ?)',
-  );
-  const listCache = new Map<string, Database.Statement>();
-
-  return {
-    async insertMany(list) {
-      if (list.length === 0) return;
-      const rows = list.map(recordRow);
-      const thread = records.get();
-      if (thread !== null) {
-        try {
-          await thread.write(rows);
-          return;
-        } catch (error) {
-          // A write the thread refused is reported; one it never finished (it died, or was
-          // closed) is written here: a row it did commit is recognised by id and not counted twice.
-          if (thread.broken === null) throw error;
-        }
-      }
-      write(rows);
-    },
-    async get(id) {
-      const row = getOne.get(id) as Row | undefined;
-      return row ? toRecord(row) : null;
-    },
-    async list(q: InvocationQuery) {
-      const where: string[] = [];
-      const args: unknown[] = [];
-      if (q.functionName !== undefined) (where.push('function_name = ?'), args.push(q.functionName));
-      if (q.status !== undefined) (where.push('status = ?'), args.push(q.status));
-      if (q.before !== undefined) (where.push('id < ?'), args.push(q.before));
-      if (q.since !== undefined) (where.push('started_at >= ?'), args.push(q.since));
-      const sql = `SELECT * FROM invocations ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`;
-      let stmt = listCache.get(sql);
-      if (!stmt) listCache.set(sql, (stmt = db.prepare(sql)));
-      return (stmt.all(...args, q.limit) as Row[]).map(toRecord);
-    },
-    async prune(olderThan, keep) {
-      return db.transaction(() => pruneOld.run(olderThan).changes + pruneExcess.run(keep).changes)();
     },
   };
 }

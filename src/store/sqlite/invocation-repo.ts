@@ -1,0 +1,202 @@
+/**
+ * Invocation records on SQLite. Records under ids that may be written again (async
+ * attempts share their queue item's id) are rows of `invocations`, where a later attempt
+ * replaces an earlier one; records with ids made for them are kept in segments
+ * (record-segments.ts). Reads merge the two. Both are written on the record writer thread
+ * when it runs (record-writer-thread.ts), else on the store's own connection, in the same
+ * chunks (so a chunk the thread committed before it died is not counted twice).
+ */
+import type Database from 'better-sqlite3';
+import type { InvocationRecord } from '../../core/types.ts';
+import type { InvocationQuery, InvocationRepo } from '../ports.ts';
+import { bucketFloorId, SegmentStore, segmentWriter } from './record-segments.ts';
+import { inChunks, recordRow, recordWriter, type RecordRow } from './record-rows.ts';
+import { RecordWriterThread, type RecordKind } from './record-writer-thread.ts';
+
+type Row = Record<string, unknown>;
+
+function toRecord(row: Row): InvocationRecord {
+  return {
+    id: row.id as string,
+    functionName: row.function_name as string,
+    version: row.version as number,
+    trigger: row.trigger as InvocationRecord['trigger'],
+    triggerSource: row.trigger_source as string,
+    startedAt: row.started_at as number,
+    durationMs: row.duration_ms as number,
+    billedMs: row.billed_ms as number,
+    memoryMb: row.memory_mb as number,
+    status: row.status as InvocationRecord['status'],
+    statusCode: (row.status_code as number | null) ?? null,
+    errorCode: (row.error_code as string | null) ?? null,
+    errorName: (row.error_name as string | null) ?? null,
+    errorMessage: (row.error_message as string | null) ?? null,
+    coldStart: row.cold_start === 1,
+    initMs: row.init_ms as number,
+    instanceId: (row.instance_id as string | null) ?? null,
+    requestBytes: row.request_bytes as number,
+    responseBytes: row.response_bytes as number,
+    attempt: row.attempt as number,
+    logs: JSON.parse(row.logs as string),
+    logsTruncated: row.logs_truncated === 1,
+    cpuMs: row.cpu_ms as number,
+    peakMemoryBytes: row.peak_memory_bytes as number,
+    occupancyMs: row.occupancy_ms as number,
+    traceId: (row.trace_id as string | null) ?? null,
+    spanId: (row.span_id as string | null) ?? null,
+    parentSpanId: (row.parent_span_id as string | null) ?? null,
+  };
+}
+
+/** The record writer thread, made when records are first written; null when there can be none. */
+export class RecordThreadSlot {
+  #thread: RecordWriterThread | null = null;
+  #failed = false;
+  #closed = false;
+
+  constructor(private readonly path: string | null) {}
+
+  /** A working, started thread, or null: then the store's own connection writes (and a thread is started). */
+  get(): RecordWriterThread | null {
+    if (this.path === null || this.#failed || this.#closed) return null;
+    if (this.#thread === null) {
+      try {
+        this.#thread = new RecordWriterThread(this.path);
+      } catch {
+        this.#failed = true; // no worker here (e.g. no tsx to load it): write in this thread
+        return null;
+      }
+    }
+    return this.#thread.ready ? this.#thread : null;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#thread?.close();
+  }
+}
+
+export function invocationRepo(db: Database.Database, records: RecordThreadSlot): InvocationRepo {
+  const writers: Record<RecordKind, (rows: readonly RecordRow[]) => void> = { keyed: recordWriter(db), fresh: segmentWriter(db) };
+  const segments = new SegmentStore(db);
+  const getOne = db.prepare('SELECT * FROM invocations WHERE id = ?');
+  const pruneOld = db.prepare('DELETE FROM invocations WHERE started_at < ?');
+  const countKeyed = db.prepare('SELECT COUNT(*) FROM invocations').pluck();
+  const keyedAfter = db.prepare('SELECT id FROM invocations WHERE id > ? ORDER BY id LIMIT 1000').pluck();
+  const deleteKeyedBelow = db.prepare('DELETE FROM invocations WHERE id < ?');
+  const listCache = new Map<string, Database.Statement>();
+
+  const write = async (list: readonly InvocationRecord[], kind: RecordKind): Promise<void> => {
+    if (list.length === 0) return;
+    const rows = list.map(recordRow);
+    const thread = records.get();
+    if (thread !== null) {
+      try {
+        await thread.write(rows, kind);
+        return;
+      } catch (error) {
+        // A write the thread refused is reported; one it never finished (it died, or was
+        // closed) is written here, in the same chunks: what it did commit is recognised
+        // (by id, or by segment name) and not counted twice.
+        if (thread.broken === null) throw error;
+      }
+    }
+    for (const chunk of inChunks(rows)) writers[kind](chunk);
+  };
+
+  const keyedNewest = (q: InvocationQuery): InvocationRecord[] => {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (q.functionName !== undefined) (where.push('function_name = ?'), args.push(q.functionName));
+    if (q.status !== undefined) (where.push('status = ?'), args.push(q.status));
+    if (q.before !== undefined) (where.push('id < ?'), args.push(q.before));
+    if (q.since !== undefined) (where.push('started_at >= ?'), args.push(q.since));
+    const sql = `SELECT * FROM invocations ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`;
+    let stmt = listCache.get(sql);
+    if (!stmt) listCache.set(sql, (stmt = db.prepare(sql)));
+    return (stmt.all(...args, q.limit) as Row[]).map(toRecord);
+  };
+
+  /**
+   * Deletes the oldest records until `keep` are left, walking both kinds oldest first:
+   * keyed ids one by one, segment buckets whole, and only the bucket where the count runs
+   * out is read record by record. The work is in proportion to what is deleted.
+   */
+  const pruneToNewest = (keep: number): number => {
+    let excess = (countKeyed.get() as number) + segments.count() - keep;
+    if (excess <= 0) return 0;
+    const keyed = pages((after) => keyedAfter.all(after) as string[], '', (id) => id);
+    const buckets = pages((after) => segments.countsAfter(after), -1, (c) => c.bucket);
+    for (;;) {
+      const k = keyed.peek();
+      const b = buckets.peek();
+      if (b === undefined || (k !== undefined && k < bucketFloorId(b.bucket))) {
+        // A keyed record older than every record of the next bucket.
+        if (k === undefined) return 0; // nothing left to count (cannot happen while excess > 0)
+        keyed.next();
+        if (--excess === 0) return deleteKeyedBelow.run(k + '\u0000').changes + segments.pruneBelow(b?.bucket ?? Number.MAX_SAFE_INTEGER);
+        continue;
+      }
+      // The bucket, with the keyed records whose ids fall in its slot.
+      const ceiling = bucketFloorId(b.bucket + 1);
+      const inSlot = keyed.takeWhile((id) => id < ceiling, false);
+      if (b.records + inSlot.length < excess) {
+        excess -= b.records + inSlot.length;
+        buckets.next();
+        keyed.takeWhile((id) => id < ceiling, true);
+        continue;
+      }
+      // The count runs out in this slot: the oldest `excess` of its records go.
+      const ids = [...segments.idsOf(b.bucket), ...inSlot].sort();
+      const firstKept = ids[excess];
+      if (firstKept === undefined) return deleteKeyedBelow.run(ceiling).changes + segments.pruneBelow(b.bucket + 1);
+      return deleteKeyedBelow.run(firstKept).changes + segments.pruneBelow(b.bucket, (id) => id < firstKept);
+    }
+    return 0;
+  };
+
+  return {
+    insertMany: (list) => write(list, 'keyed'),
+    append: (list) => write(list, 'fresh'),
+    async get(id) {
+      const row = getOne.get(id) as Row | undefined;
+      return row ? toRecord(row) : segments.get(id);
+    },
+    async list(q: InvocationQuery) {
+      const both = [...keyedNewest(q), ...segments.newest(q, q.limit)];
+      both.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+      return both.slice(0, q.limit);
+    },
+    async prune(olderThan, keep) {
+      return db.transaction(() => pruneOld.run(olderThan).changes + segments.pruneStartedBefore(olderThan) + pruneToNewest(keep))();
+    },
+  };
+}
+
+/** An ascending cursor over a paged query: `fetch(after)` answers the next page after a key. */
+function pages<T, K>(fetch: (after: K) => T[], start: K, keyOf: (item: T) => K) {
+  let page = fetch(start);
+  let at = 0;
+  const refill = () => {
+    if (at < page.length || page.length === 0) return;
+    page = fetch(keyOf(page[page.length - 1]));
+    at = 0;
+  };
+  return {
+    peek(): T | undefined {
+      refill();
+      return page[at];
+    },
+    next(): void {
+      at++;
+    },
+    /** The items from here while `test` holds; `consume` moves past them. */
+    takeWhile(test: (item: T) => boolean, consume: boolean): T[] {
+      const out: T[] = [];
+      const saved = { page, at };
+      for (let item = this.peek(); item !== undefined && test(item); item = this.peek()) (out.push(item), at++);
+      if (!consume) ({ page, at } = saved);
+      return out;
+    },
+  };
+}

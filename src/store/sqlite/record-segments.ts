@@ -1,0 +1,207 @@
+/**
+ * Records whose ids were made for them (InvocationRepo.append: every HTTP and API call) are
+ * kept in segments, not a row each. SQLite's per-row cost (~7–9 µs for a 28-column row and
+ * its indexes, on the same two cores as everything else) was the largest part of what
+ * observability cost a request (bench/README.md); a segment of a few hundred records costs
+ * ~3 µs a record, most of it JSON.
+ *
+ * A segment holds the records of one function whose ids were made in one SEGMENT_MS slot
+ * (`bucket`), from one write, as a JSON array of rows (record-rows.ts). Ids sort by the
+ * time they were made, so buckets give lists their order and an id its place: get reads the
+ * segments of one bucket. These ids are never written again, so a write looks nothing up; a
+ * segment is named by (bucket, function, first id), so a chunk written twice (the writer
+ * thread died after committing it) is recognised and its usage not counted again.
+ */
+import type Database from 'better-sqlite3';
+import { idTimeMs, idTimePrefix } from '../../core/ids.ts';
+import type { InvocationRecord, InvocationStatus } from '../../core/types.ts';
+import { usageWriter } from './observe-store.ts';
+import { recordFromRow, ROW_FUNCTION, ROW_ID, ROW_STARTED, ROW_STATUS, usageSource, type RecordRow } from './record-rows.ts';
+
+export const SEGMENT_MS = 100;
+
+export function bucketOf(ms: number): number {
+  return Math.floor(ms / SEGMENT_MS);
+}
+
+/** The smallest id a record of bucket `b` can have (every id of b sorts at or after it, before b + 1's). */
+export function bucketFloorId(b: number): string {
+  return idTimePrefix(b * SEGMENT_MS);
+}
+
+/** Writes a chunk of rows as segments (one per bucket and function), with their usage, in one transaction. */
+export function segmentWriter(db: Database.Database): (rows: readonly RecordRow[]) => void {
+  const insert = db.prepare(
+    `INSERT INTO invocation_segments (bucket, function_name, first_id, records, failures, rows) VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT(bucket, function_name, first_id) DO NOTHING`,
+  );
+  const usage = usageWriter(db);
+  return db.transaction((rows: readonly RecordRow[]) => {
+    const groups = new Map<string, RecordRow[]>();
+    for (const row of rows) {
+      const t = idTimeMs(row[ROW_ID] as string);
+      if (t === null) throw new Error(`record id ${String(row[ROW_ID])} was not made by newId; write it with insertMany`);
+      const key = `${bucketOf(t)}\u0000${row[ROW_FUNCTION] as string}`;
+      const group = groups.get(key);
+      if (group) group.push(row);
+      else groups.set(key, [row]);
+    }
+    const batch = usage.batch();
+    for (const group of groups.values()) {
+      let first = group[0][ROW_ID] as string;
+      let failures = 0;
+      for (const row of group) {
+        if ((row[ROW_ID] as string) < first) first = row[ROW_ID] as string;
+        if (row[ROW_STATUS] !== 'success') failures++;
+      }
+      const b = bucketOf(idTimeMs(first) as number);
+      if (insert.run(b, group[0][ROW_FUNCTION], first, group.length, failures, JSON.stringify(group)).changes === 0) continue;
+      for (const row of group) batch.changed(undefined, usageSource(row));
+    }
+    batch.apply();
+  });
+}
+
+export interface SegmentQuery {
+  readonly functionName?: string;
+  readonly status?: InvocationStatus;
+  /** Only ids sorting before this one. */
+  readonly before?: string;
+  /** Only records started at or after this epoch ms. */
+  readonly since?: number;
+}
+
+interface SegmentRow {
+  readonly id: number;
+  readonly bucket: number;
+  readonly rows: string;
+}
+
+/** Reads and prunes segments on the store's own connection. */
+export class SegmentStore {
+  private readonly ofBucket: Database.Statement;
+  private readonly total: Database.Statement;
+  private readonly countBelow: Database.Statement;
+  private readonly deleteBelow: Database.Statement;
+  private readonly update: Database.Statement;
+  private readonly remove: Database.Statement;
+  private readonly bucketCounts: Database.Statement;
+  private readonly walks = new Map<string, Database.Statement>();
+
+  constructor(private readonly db: Database.Database) {
+    this.ofBucket = db.prepare('SELECT id, bucket, rows FROM invocation_segments WHERE bucket = ?');
+    this.total = db.prepare('SELECT COALESCE(SUM(records), 0) FROM invocation_segments').pluck();
+    this.countBelow = db.prepare('SELECT COALESCE(SUM(records), 0) FROM invocation_segments WHERE bucket < ?').pluck();
+    this.deleteBelow = db.prepare('DELETE FROM invocation_segments WHERE bucket < ?');
+    this.update = db.prepare('UPDATE invocation_segments SET records = ?, failures = ?, rows = ? WHERE id = ?');
+    this.remove = db.prepare('DELETE FROM invocation_segments WHERE id = ?');
+    this.bucketCounts = db.prepare(
+      'SELECT bucket, SUM(records) AS records FROM invocation_segments WHERE bucket > ? GROUP BY bucket ORDER BY bucket LIMIT 1000',
+    );
+  }
+
+  get(id: string): InvocationRecord | null {
+    const t = idTimeMs(id);
+    if (t === null) return null;
+    for (const segment of this.ofBucket.all(bucketOf(t)) as SegmentRow[]) {
+      for (const row of JSON.parse(segment.rows) as RecordRow[]) if (row[ROW_ID] === id) return recordFromRow(row);
+    }
+    return null;
+  }
+
+  /** Up to `limit` records matching `q`, newest first; whole buckets are read until there are enough. */
+  newest(q: SegmentQuery, limit: number): InvocationRecord[] {
+    const hi = q.before === undefined ? Number.MAX_SAFE_INTEGER : bucketOf(idTimeMs(q.before) ?? upperTimeOf(q.before));
+    const lo = q.since === undefined ? -1 : bucketOf(q.since);
+    const out: InvocationRecord[] = [];
+    let bucket: number | null = null;
+    let pending: RecordRow[] = [];
+    const settle = () => {
+      pending.sort((a, b) => ((a[ROW_ID] as string) < (b[ROW_ID] as string) ? 1 : -1));
+      for (const row of pending) if (matches(row, q)) out.push(recordFromRow(row));
+      pending = [];
+    };
+    for (const segment of this.walk(q).iterate(hi, lo, ...(q.functionName === undefined ? [] : [q.functionName])) as IterableIterator<SegmentRow>) {
+      if (segment.bucket !== bucket) {
+        settle();
+        if (out.length >= limit) break;
+        bucket = segment.bucket;
+      }
+      for (const row of JSON.parse(segment.rows) as RecordRow[]) pending.push(row);
+    }
+    settle();
+    return out.slice(0, limit);
+  }
+
+  count(): number {
+    return this.total.get() as number;
+  }
+
+  /** Deletes records started before `ms` (their ids were made then); returns how many went. */
+  pruneStartedBefore(ms: number): number {
+    const b = bucketOf(ms);
+    const whole = this.countBelow.get(b) as number;
+    this.deleteBelow.run(b);
+    return whole + this.dropFromBucket(b, (row) => (row[ROW_STARTED] as number) < ms);
+  }
+
+  /** Deletes every record in buckets below `b`, and those of bucket `b` that `drop` picks; returns how many went. */
+  pruneBelow(b: number, drop?: (id: string) => boolean): number {
+    const whole = this.countBelow.get(b) as number;
+    this.deleteBelow.run(b);
+    return whole + (drop ? this.dropFromBucket(b, (row) => drop(row[ROW_ID] as string)) : 0);
+  }
+
+  /** Record counts per bucket, oldest first, from the bucket after `after`. */
+  countsAfter(after: number): Array<{ bucket: number; records: number }> {
+    return this.bucketCounts.all(after) as Array<{ bucket: number; records: number }>;
+  }
+
+  /** The ids in bucket `b`. */
+  idsOf(b: number): string[] {
+    const ids: string[] = [];
+    for (const segment of this.ofBucket.all(b) as SegmentRow[]) for (const row of JSON.parse(segment.rows) as RecordRow[]) ids.push(row[ROW_ID] as string);
+    return ids;
+  }
+
+  private dropFromBucket(b: number, drop: (row: RecordRow) => boolean): number {
+    let dropped = 0;
+    for (const segment of this.ofBucket.all(b) as SegmentRow[]) {
+      const rows = JSON.parse(segment.rows) as RecordRow[];
+      const kept = rows.filter((row) => !drop(row));
+      if (kept.length === rows.length) continue;
+      dropped += rows.length - kept.length;
+      if (kept.length === 0) this.remove.run(segment.id);
+      else this.update.run(kept.length, kept.filter((row) => row[ROW_STATUS] !== 'success').length, JSON.stringify(kept), segment.id);
+    }
+    return dropped;
+  }
+
+  /** Segments of buckets from the first parameter down to the second, newest bucket first. */
+  private walk(q: SegmentQuery): Database.Statement {
+    const where = ['bucket <= ?', 'bucket >= ?'];
+    if (q.functionName !== undefined) where.push('function_name = ?');
+    // A failure list skips segments without one (most of them, usually).
+    if (q.status !== undefined) where.push(q.status === 'success' ? 'records > failures' : 'failures > 0');
+    const sql = `SELECT id, bucket, rows FROM invocation_segments WHERE ${where.join(' AND ')} ORDER BY bucket DESC`;
+    let stmt = this.walks.get(sql);
+    if (!stmt) this.walks.set(sql, (stmt = this.db.prepare(sql)));
+    return stmt;
+  }
+}
+
+function matches(row: RecordRow, q: SegmentQuery): boolean {
+  if (q.functionName !== undefined && row[ROW_FUNCTION] !== q.functionName) return false;
+  if (q.status !== undefined && row[ROW_STATUS] !== q.status) return false;
+  if (q.before !== undefined && !((row[ROW_ID] as string) < q.before)) return false;
+  if (q.since !== undefined && (row[ROW_STARTED] as number) < q.since) return false;
+  return true;
+}
+
+/**
+ * For a `before` that is not an id made by newId: a time no id sorting before it exceeds
+ * (its first ten characters, the rest read as the highest digit).
+ */
+function upperTimeOf(id: string): number {
+  return idTimeMs(id.slice(0, 10).padEnd(26, 'z')) ?? Number.MAX_SAFE_INTEGER;
+}
