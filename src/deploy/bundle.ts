@@ -54,8 +54,10 @@ function output(result: BuildResult): BuildOutput {
 /** Bundles a file, or a directory with an entry, resolving npm packages from its node_modules. */
 export async function bundlePath(path: string): Promise<BuildOutput> {
   const entry = resolveEntry(path);
+  // File names in the source map (and so in stacks) are relative to the directory deployed.
+  const root = statSync(resolve(path)).isDirectory() ? resolve(path) : dirname(entry);
   try {
-    const result = await build({ ...COMMON, entryPoints: [entry], absWorkingDir: dirname(entry) });
+    const result = await build({ ...COMMON, entryPoints: [entry], absWorkingDir: root });
     return output(result);
   } catch (error) {
     throw buildError(error);

@@ -62,7 +62,9 @@ export class Deployer {
     const previous = await this.deps.catalog.resolve(name);
     const config = resolveConfig(req.config, previous?.version.config ?? null, this.deps.defaults);
     const codeHash = sha256(built.code);
-    const hash = sha256(codeHash + '\n' + canonicalConfig(config));
+    // The map is part of what a version is: the same bundle from sources laid out differently
+    // (a comment line added) maps its errors to other lines.
+    const hash = sha256(codeHash + (sourceMap === null ? '' : '\n' + sha256(sourceMap)) + '\n' + canonicalConfig(config));
     if (previous && previous.version.hash === hash) {
       return { version: previous.version, created: false, warnings };
     }

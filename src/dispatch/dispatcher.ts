@@ -200,10 +200,12 @@ export class Dispatcher {
    * uncaught exception; the caller's answer keeps only the name and message.
    */
   private async logUncaught(invocationId: string, version: FunctionVersion, failure: NimbusError): Promise<void> {
-    const stack = failure.extra.stack;
-    const text = typeof stack === 'string' && stack.length > 0 ? stack : failure.message;
-    const shown = this.deps.stacks ? await this.deps.stacks.render(version, text) : text;
-    this.deps.logs.append(invocationId, 'error', `Uncaught ${shown}`);
+    const { errorName, errorMessage, stack } = failure.extra as { errorName?: unknown; errorMessage?: unknown; stack?: unknown };
+    // The name the caller and the record got (V8's own header says "Error" for a subclass without its own name).
+    const header = typeof errorName === 'string' ? `${errorName}: ${String(errorMessage ?? '')}` : failure.message;
+    const text = typeof stack === 'string' ? stack : '';
+    const frames = this.deps.stacks ? await this.deps.stacks.frames(version, text) : text.split('\n').filter((l) => /^\s+at /.test(l));
+    this.deps.logs.append(invocationId, 'error', ['Uncaught ' + header, ...frames].join('\n'));
   }
 
   private callFor(req: InvokeRequest, meta: InvocationMeta, exports: ModuleExports): InstanceCall {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { FunctionVersion } from '../core/types.ts';
 import { bundleSource } from '../deploy/bundle.ts';
-import { mapStack, sourceMapLookup, SourceStacks, type PositionLookup } from './source-stacks.ts';
+import { mappedFrames, MAX_MAP_BYTES, sourceMapLookup, SourceStacks, type PositionLookup } from './source-stacks.ts';
 
 const SOURCE = [
   'interface Order { id: string; total: number }', // 1
@@ -22,26 +22,25 @@ function positionOf(code: string, needle: string): { line: number; column: numbe
   return { line: line + 1, column: lines[line].indexOf(needle) + 1 };
 }
 
-test('mapStack rewrites the frames of the bundle it knows, and leaves the rest as they are', () => {
+test('mappedFrames rewrites the frames of the bundle it knows, and leaves the rest (and the message) as they are', () => {
   const lookup: PositionLookup = (line, column) => (line === 26 ? { file: 'src/order.ts', line: 4, column: column - 10 } : null);
   const stack = [
-    'RangeError: order a has a negative total',
+    'RangeError: total at orders.v2.js:26:27 is negative',
     '    at check (orders.v2.js:26:27)',
     '    at Object.fetch (orders.v2.js:31:9)',
     '    at ordersXv2.js:26:27',
     '    at async other.js:26:1',
+    '    at data-orders.v2.js:26:27',
+    '    at orders.v2.js:26:30',
   ].join('\n');
-  assert.equal(
-    mapStack(stack, 'orders.v2.js', lookup),
-    [
-      'RangeError: order a has a negative total',
-      '    at check (src/order.ts:4:17)',
-      '    at Object.fetch (orders.v2.js:31:9)',
-      '    at ordersXv2.js:26:27',
-      '    at async other.js:26:1',
-    ].join('\n'),
-    "an unknown position stays; a dot in the name is not a wildcard; other files' frames stay",
-  );
+  assert.deepEqual(mappedFrames(stack, 'orders.v2.js', lookup), [
+    '    at check (src/order.ts:4:17)',
+    '    at Object.fetch (orders.v2.js:31:9)',
+    '    at ordersXv2.js:26:27',
+    '    at async other.js:26:1',
+    '    at data-orders.v2.js:26:27',
+    '    at src/order.ts:4:20',
+  ], "the header is not a frame; an unknown position stays; a dot in the name is no wildcard; another file's frames stay");
 });
 
 test("esbuild's map leads a bundle position back to the source file, line and column", async () => {
@@ -59,41 +58,46 @@ test("esbuild's map leads a bundle position back to the source file, line and co
   assert.equal(sourceMapLookup('{"version":3}'), null);
 });
 
-function version(codeHash: string, functionName = 'orders'): FunctionVersion {
-  return { functionName, codeHash } as FunctionVersion;
+function version(functionName: string, n: number): FunctionVersion {
+  return { functionName, version: n } as FunctionVersion;
 }
 
-test('SourceStacks reads a map at the first error of its code, keeps a few, and retries after a store failure', async () => {
+test('SourceStacks reads a version\'s map once (errors arriving together share it), keeps a byte budget, and retries after a store failure', async () => {
   const built = await bundleSource({ 'index.ts': SOURCE }, 'index.ts');
+  const map = built.sourceMap as string;
   const at = positionOf(built.code, 'new RangeError');
   const stack = `RangeError: order a has a negative total\n    at check (orders.js:${at.line}:${at.column})`;
   const reads: string[] = [];
   let failNext = false;
   const stacks = new SourceStacks(
     {
-      getSourceMap: async (hash) => {
-        reads.push(hash);
+      getSourceMap: async (name, n) => {
+        reads.push(`${name}@${n}`);
         if (failNext) {
           failNext = false;
           throw new Error('store busy');
         }
-        return hash === 'none' ? null : built.sourceMap;
+        if (n === 9) return 'x'.repeat(MAX_MAP_BYTES + 1);
+        return n === 0 ? null : map;
       },
     },
-    2,
+    map.length * 2, // room for two maps
   );
-  const mapped = `RangeError: order a has a negative total\n    at check (index.ts:4:26)`;
-  assert.equal(await stacks.render(version('c1'), stack), mapped);
-  assert.equal(await stacks.render(version('c1'), stack), mapped);
-  assert.deepEqual(reads, ['c1'], 'read once');
-  assert.equal(await stacks.render(version('none'), stack), stack, 'code deployed without a map: bundle positions');
-  assert.equal(await stacks.render(version('none'), stack), stack);
-  assert.deepEqual(reads, ['c1', 'none'], 'a missing map is remembered too');
-  await stacks.render(version('c3'), stack); // over the two kept: c1 (least recently used) goes
-  await stacks.render(version('c1'), stack);
-  assert.deepEqual(reads, ['c1', 'none', 'c3', 'c1']);
+  const mapped = ['    at check (index.ts:4:26)'];
+  const together = await Promise.all([1, 2, 3].map(() => stacks.frames(version('orders', 1), stack)));
+  assert.deepEqual(together, [mapped, mapped, mapped]);
+  assert.deepEqual(reads, ['orders@1'], 'one read for errors arriving together');
+  const unmapped = [`    at check (orders.js:${at.line}:${at.column})`];
+  assert.deepEqual(await stacks.frames(version('orders', 0), stack), unmapped, 'deployed without a map: bundle positions');
+  assert.deepEqual(await stacks.frames(version('orders', 9), stack), unmapped, 'a map over the size limit is not parsed');
+  await stacks.frames(version('orders', 2), stack);
+  await stacks.frames(version('orders', 3), stack); // over the budget: the least recently used map goes
+  reads.length = 0;
+  await stacks.frames(version('orders', 3), stack);
+  await stacks.frames(version('orders', 1), stack);
+  assert.deepEqual(reads, ['orders@1'], 'version 1 was dropped, version 3 kept');
   failNext = true;
-  assert.equal(await stacks.render(version('c4'), stack), stack, 'the store failed: shown unmapped');
-  assert.equal(await stacks.render(version('c4'), stack), mapped, 'and asked again next time');
-  assert.equal(await stacks.render(version('c4', 'other'), stack), stack, "another function's file name is not this one's");
+  assert.deepEqual(await stacks.frames(version('orders', 4), stack), unmapped, 'the store failed: shown unmapped');
+  assert.deepEqual(await stacks.frames(version('orders', 4), stack), mapped, 'and asked again next time');
+  assert.deepEqual(await stacks.frames(version('other', 1), stack), unmapped, "another function's file name is not this one's");
 });

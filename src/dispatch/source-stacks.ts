@@ -21,15 +21,21 @@ export interface SourcePosition {
 export type PositionLookup = (line: number, column: number) => SourcePosition | null;
 
 /**
- * `stack` with every `<filename>:<line>:<column>` that `lookup` knows replaced by the
- * source position; lines and positions it does not know stay as they are.
+ * The frames (`    at …` lines) of `stack` with every `<filename>:<line>:<column>` that
+ * `lookup` knows replaced by the source position; other frames stay as they are. Only
+ * positions that follow a space or "(" count, so `data.js:1:2` is not `a.js:1:2`.
  */
-export function mapStack(stack: string, filename: string, lookup: PositionLookup): string {
-  const position = new RegExp(`${filename.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:(\\d+):(\\d+)`, 'g');
-  return stack.replace(position, (whole, line: string, column: string) => {
-    const source = lookup(Number(line), Number(column));
-    return source ? `${source.file}:${source.line}:${source.column}` : whole;
-  });
+export function mappedFrames(stack: string, filename: string, lookup: PositionLookup): string[] {
+  const position = new RegExp(`(^|[\\s(])${filename.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:(\\d+):(\\d+)`, 'g');
+  return stack
+    .split('\n')
+    .filter((line) => /^\s+at /.test(line))
+    .map((line) =>
+      line.replace(position, (whole, before: string, l: string, c: string) => {
+        const source = lookup(Number(l), Number(c));
+        return source ? `${before}${source.file}:${source.line}:${source.column}` : whole;
+      }),
+    );
 }
 
 /** A lookup over a v3 source map (JSON text); null when the text is not one. */
@@ -54,38 +60,73 @@ function displayName(source: string): string {
   return source.startsWith('src:/') ? source.slice('src:/'.length) : source;
 }
 
-/** Renders function errors' stacks in source positions, maps loaded from the store on first use. */
+/**
+ * A parsed map takes ~25 times its text in memory and its parse blocks the event loop
+ * (~70 ms a MB): larger maps are not used (their errors show bundle positions), and the
+ * maps kept together stay under a budget of text.
+ */
+export const MAX_MAP_BYTES = 4 * 1024 * 1024;
+const KEPT_MAP_BYTES = 8 * 1024 * 1024;
+
+interface Kept {
+  readonly lookup: Promise<PositionLookup | null>;
+  bytes: number;
+}
+
+/** Renders the frames of function errors' stacks in source positions, maps loaded from the store on first use. */
 export class SourceStacks {
-  /** Parsed maps by code hash, most recently used last; null: that code has no usable map. */
-  private readonly maps = new Map<string, PositionLookup | null>();
+  /** Parsed maps by function version, most recently used last. */
+  private readonly maps = new Map<string, Kept>();
+  private keptBytes = 0;
 
   constructor(
     private readonly functions: Pick<FunctionRepo, 'getSourceMap'>,
-    private readonly keep = 16,
+    private readonly budgetBytes = KEPT_MAP_BYTES,
   ) {}
 
-  /** The stack of an error thrown by `version`'s code, mapped when its map allows. Never throws. */
-  async render(version: FunctionVersion, stack: string): Promise<string> {
-    const lookup = await this.lookupFor(version.codeHash);
-    return lookup ? mapStack(stack, bundleFileName(version.functionName), lookup) : stack;
+  /** The `at …` lines of an error thrown by `version`'s code, mapped when its map allows. Never throws. */
+  async frames(version: FunctionVersion, stack: string): Promise<string[]> {
+    const lookup = await this.lookupFor(version);
+    return mappedFrames(stack, bundleFileName(version.functionName), lookup ?? (() => null));
   }
 
-  private async lookupFor(codeHash: string): Promise<PositionLookup | null> {
-    if (this.maps.has(codeHash)) {
-      const hit = this.maps.get(codeHash) ?? null;
-      this.maps.delete(codeHash);
-      this.maps.set(codeHash, hit);
-      return hit;
+  private lookupFor(version: FunctionVersion): Promise<PositionLookup | null> {
+    const key = `${version.functionName}\u0000${version.version}`;
+    const hit = this.maps.get(key);
+    if (hit) {
+      this.maps.delete(key);
+      this.maps.set(key, hit);
+      return hit.lookup;
     }
-    let lookup: PositionLookup | null = null;
-    try {
-      const json = await this.functions.getSourceMap(codeHash);
-      lookup = json === null ? null : sourceMapLookup(json);
-    } catch {
-      return null; // the store could not answer now: try again at the next error
+    // Errors that arrive together share one read and one parse.
+    const kept: { lookup?: Promise<PositionLookup | null>; bytes: number } = { bytes: 0 };
+    kept.lookup = this.functions.getSourceMap(version.functionName, version.version).then(
+      (json) => {
+        if (json === null || json.length > MAX_MAP_BYTES) return null;
+        kept.bytes = json.length;
+        this.keptBytes += json.length;
+        this.evict();
+        return sourceMapLookup(json);
+      },
+      () => {
+        this.forget(key, kept as Kept); // the store could not answer now: try again at the next error
+        return null;
+      },
+    );
+    this.maps.set(key, kept as Kept);
+    return kept.lookup;
+  }
+
+  private evict(): void {
+    for (const [key, kept] of this.maps) {
+      if (this.keptBytes <= this.budgetBytes || this.maps.size <= 1) return;
+      this.forget(key, kept);
     }
-    this.maps.set(codeHash, lookup);
-    if (this.maps.size > this.keep) this.maps.delete(this.maps.keys().next().value as string);
-    return lookup;
+  }
+
+  private forget(key: string, kept: Kept): void {
+    if (this.maps.get(key) !== kept) return;
+    this.maps.delete(key);
+    this.keptBytes -= kept.bytes;
   }
 }

@@ -137,14 +137,15 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       assert.equal((await store.functions.deploy(deployInput('two', 'again'))).version.version, 1);
     });
 
-    it('keeps a source map with its code; a map arriving for code stored without one is kept', async () => {
+    it('keeps a source map per version, also when versions share their code', async () => {
       await store.functions.deploy(deployInput('m', 'M'));
-      assert.equal(await store.functions.getSourceMap('c:M'), null, 'deployed without a map');
-      await store.functions.deploy({ ...deployInput('m2', 'M'), sourceMap: '{"version":3}' });
-      assert.equal(await store.functions.getSourceMap('c:M'), '{"version":3}', 'the same code deployed again, with a map');
-      await store.functions.deploy({ ...deployInput('m3', 'M'), sourceMap: '{"version":3,"other":1}' });
-      assert.equal(await store.functions.getSourceMap('c:M'), '{"version":3}', 'one map per code: the first stays');
-      assert.equal(await store.functions.getSourceMap('nope'), null);
+      assert.equal(await store.functions.getSourceMap('m', 1), null, 'deployed without a map');
+      await store.functions.deploy({ ...deployInput('m', 'M'), hash: 'h:M+map1', sourceMap: '{"version":3,"n":1}' });
+      await store.functions.deploy({ ...deployInput('other', 'M'), sourceMap: '{"version":3,"n":2}' });
+      assert.equal(await store.functions.getSourceMap('m', 2), '{"version":3,"n":1}');
+      assert.equal(await store.functions.getSourceMap('other', 1), '{"version":3,"n":2}', 'same code, its own map');
+      assert.equal(await store.functions.getSourceMap('m', 1), null);
+      assert.equal(await store.functions.getSourceMap('nope', 1), null);
     });
 
     it('keeps a live scale override per function; a deploy or delete clears it', async () => {

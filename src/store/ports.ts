@@ -17,7 +17,7 @@ export interface DeployInput {
   readonly hash: string;
   readonly codeHash: string;
   readonly code: string;
-  /** The bundle's source map (v3 JSON), or null: kept with the code, for errors' stacks. */
+  /** The bundle's source map (v3 JSON), or null: kept with the version, for errors' stacks. */
   readonly sourceMap: string | null;
   readonly config: FunctionConfig;
   readonly exports: ModuleExports;
@@ -50,8 +50,8 @@ export interface FunctionRepo {
   /** Newest first. */
   listVersions(name: string): Promise<FunctionVersion[]>;
   getCode(codeHash: string): Promise<string | null>;
-  /** The source map deployed with that code; null when it came without one. */
-  getSourceMap(codeHash: string): Promise<string | null>;
+  /** The source map deployed with that version; null when it came without one. */
+  getSourceMap(name: string, version: number): Promise<string | null>;
   /** Removes the function, its versions, its scale override, and code no other version uses. */
   delete(name: string): Promise<boolean>;
   /** The function's live scale override; null when there is none. */

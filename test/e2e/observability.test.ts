@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, ROOT, cli, eventually, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
@@ -145,11 +145,21 @@ describe('observability', () => {
     };
     await p.deploy('thrower', source);
     assert.match(await uncaught('thrower'), /\n {4}at check \(index\.ts:4:26\)/);
+    // Only a comment line added: the same bundle, another map, so a new version with the right lines.
+    const moved = await p.deploy('thrower', '// moved down a line\n' + source);
+    assert.equal(moved.created, true);
+    assert.match(await uncaught('thrower'), /\n {4}at check \(index\.ts:5:26\)/);
     const dir = mkdtempSync(join(tmpdir(), 'nimbus-stack-'));
     writeFileSync(join(dir, 'order.ts'), source);
     const deployed = await cli(p, ['deploy', 'thrower2', join(dir, 'order.ts')]);
     assert.equal(deployed.code, 0, deployed.stderr);
     assert.match(await uncaught('thrower2'), /\n {4}at check \(order\.ts:4:26\)/);
+    // A directory deployed: names relative to it.
+    mkdirSync(join(dir, 'app', 'src'), { recursive: true });
+    writeFileSync(join(dir, 'app', 'src', 'index.ts'), source);
+    const fromDir = await cli(p, ['deploy', 'thrower4', join(dir, 'app')]);
+    assert.equal(fromDir.code, 0, fromDir.stderr);
+    assert.match(await uncaught('thrower4'), /\n {4}at check \(src\/index\.ts:4:26\)/);
     rmSync(dir, { recursive: true, force: true });
     const bad = await p.api('/api/v1/functions/thrower3', { method: 'PUT', body: JSON.stringify({ source: { bundle: 'var __nimbus_module = {}', sourceMap: '{"version":2}' } }) });
     assert.equal(bad.status, 400);

@@ -69,7 +69,8 @@ export async function deploy(client: ClientOptions, args: ParsedArgs): Promise<n
     answer = await upload(true);
   } catch (error) {
     // The map can take the upload over the server's body limit while the code alone fits.
-    if (!(error instanceof ApiError && error.status === 413 && built.sourceMap !== null)) throw error;
+    const limit = error instanceof ApiError && error.status === 413 ? Number(error.problem.limit) : NaN;
+    if (!(built.sourceMap !== null && JSON.stringify(built.code).length < limit)) throw error;
     progress('  warning: the bundle with its source map is over the server\'s upload limit; deploying without the map (errors will show bundle positions)');
     answer = await upload(false);
   }

@@ -239,9 +239,10 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX executions_ended ON executions(stopped_at) WHERE status <> 'RUNNING';
   `,
-  // 10: the source map of a bundle (esbuild's, without sources), so errors show source positions.
+  // 10: a version's source map (esbuild's, without sources), so errors show source positions.
+  // Per version, not per code: the same bundle can come from sources laid out differently.
   `
-  ALTER TABLE code ADD COLUMN source_map TEXT;
+  ALTER TABLE versions ADD COLUMN source_map TEXT;
   `,
   // 11: records with ids made for them, stored in segments (record-segments.ts): one row per
   // function and SEGMENT_MS slot of id time per write, its records as a JSON array of rows.

@@ -1,9 +1,8 @@
 /**
  * Records whose ids were made for them (InvocationRepo.append: every HTTP and API call) are
- * kept in segments, not a row each. SQLite's per-row cost (~7–9 µs for a 28-column row and
- * its indexes, on the same two cores as everything else) was the largest part of what
- * observability cost a request (bench/README.md); a segment of a few hundred records costs
- * ~3 µs a record, most of it JSON.
+ * kept in segments, not a row each. A row each (28 columns and their indexes) cost the
+ * writer thread ~12 µs a record, on the same two cores as everything else: the largest part
+ * of what observability cost a request. Segments cost it ~6 µs a record (bench/README.md).
  *
  * A segment holds the records of one function whose ids were made in one SEGMENT_MS slot
  * (`bucket`), from one write, as a JSON array of rows (record-rows.ts). Ids sort by the

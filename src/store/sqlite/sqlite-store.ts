@@ -101,18 +101,15 @@ function functionRepo(db: Database.Database): FunctionRepo {
     'SELECT v.hash, f.current_version FROM functions f JOIN versions v ON v.function_name = f.name AND v.version = f.current_version WHERE f.name = ?',
   );
   const maxVersion = db.prepare('SELECT MAX(version) AS v FROM versions WHERE function_name = ?');
-  // Code is shared by hash; a map arriving for code stored without one is kept.
-  const insertCode = db.prepare(
-    'INSERT INTO code (hash, body, bytes, source_map) VALUES (?, ?, ?, ?) ON CONFLICT(hash) DO UPDATE SET source_map = COALESCE(code.source_map, excluded.source_map)',
-  );
+  const insertCode = db.prepare('INSERT OR IGNORE INTO code (hash, body, bytes) VALUES (?, ?, ?)');
   const insertFn = db.prepare(
     'INSERT INTO functions (name, current_version, created_at, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET current_version = excluded.current_version, updated_at = excluded.updated_at',
   );
   const insertVer = db.prepare(
-    'INSERT INTO versions (function_name, version, hash, code_hash, config, exports, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    'INSERT INTO versions (function_name, version, hash, code_hash, config, exports, created_at, source_map) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
   );
   const getCode = db.prepare('SELECT body FROM code WHERE hash = ?');
-  const getSourceMap = db.prepare('SELECT source_map FROM code WHERE hash = ?').pluck();
+  const getSourceMap = db.prepare('SELECT source_map FROM versions WHERE function_name = ? AND version = ?').pluck();
   const deleteFn = db.prepare('DELETE FROM functions WHERE name = ?');
   const deleteVersions = db.prepare('DELETE FROM versions WHERE function_name = ?');
   const deleteOrphanCode = db.prepare('DELETE FROM code WHERE hash NOT IN (SELECT code_hash FROM versions)');
@@ -129,9 +126,9 @@ function functionRepo(db: Database.Database): FunctionRepo {
       return { version: toVersion(getVer.get(input.name, current.current_version) as Row), created: false };
     }
     const next = (((maxVersion.get(input.name) as { v: number | null }).v ?? 0) as number) + 1;
-    insertCode.run(input.codeHash, input.code, Buffer.byteLength(input.code), input.sourceMap);
+    insertCode.run(input.codeHash, input.code, Buffer.byteLength(input.code));
     insertFn.run(input.name, next, input.now, input.now);
-    insertVer.run(input.name, next, input.hash, input.codeHash, JSON.stringify(input.config), JSON.stringify(input.exports), input.now);
+    insertVer.run(input.name, next, input.hash, input.codeHash, JSON.stringify(input.config), JSON.stringify(input.exports), input.now, input.sourceMap);
     return { version: toVersion(getVer.get(input.name, next) as Row), created: true };
   });
 
@@ -165,8 +162,8 @@ function functionRepo(db: Database.Database): FunctionRepo {
       const row = getCode.get(hash) as { body: string } | undefined;
       return row ? row.body : null;
     },
-    async getSourceMap(hash) {
-      return (getSourceMap.get(hash) as string | null | undefined) ?? null;
+    async getSourceMap(name, version) {
+      return (getSourceMap.get(name, version) as string | null | undefined) ?? null;
     },
     async delete(name) {
       return deleteTx.immediate(name);
