@@ -113,8 +113,42 @@ test('a batch of records with ids made for them that failed is written again exa
   await recorder.flush();
   assert.deepEqual(errors, [2]);
   assert.equal(recorder.get('a')?.id, 'a', 'still readable while waiting to be written again');
+  assert.deepEqual(recorder.pending().map((r) => r.id), ['a', 'b'], 'and still listed');
   recorder.push(sampleRecord('c'), true);
   await recorder.flush();
   assert.deepEqual(appended, [['a', 'b'], ['c']], 'the failed batch again on its own, then the new one');
   assert.equal(recorder.get('a'), undefined);
+});
+
+test('while the store fails, a flush stops at the first failed write (each can take the busy timeout) and loses nothing', async () => {
+  let calls = 0;
+  let failing = true;
+  const appended: string[][] = [];
+  const inserted: string[][] = [];
+  const repo: InvocationRepo = {
+    insertMany: async (records) => void (records.length > 0 && inserted.push(records.map((r) => r.id))),
+    append: async (records) => {
+      calls++;
+      if (failing) throw new Error('database is locked');
+      appended.push(records.map((r) => r.id));
+    },
+    get: async () => null,
+    list: async () => [],
+    prune: async () => 0,
+  };
+  const recorder = new Recorder(repo, new FakeClock(0), 100, () => {});
+  recorder.push(sampleRecord('a'), true);
+  await recorder.flush();
+  recorder.push(sampleRecord('b'), true);
+  recorder.push(sampleRecord('job'), false);
+  calls = 0;
+  await recorder.flush();
+  assert.equal(calls, 1, 'the second batch was not tried after the first failed');
+  assert.deepEqual(inserted, [], 'nor the keyed records');
+  assert.deepEqual(recorder.pending().map((r) => r.id).sort(), ['a', 'b', 'job']);
+  failing = false;
+  await recorder.flush();
+  assert.deepEqual(appended, [['a'], ['b']]);
+  assert.deepEqual(inserted, [['job']]);
+  assert.deepEqual(recorder.pending(), []);
 });

@@ -87,15 +87,18 @@ export class Recorder {
     // An id can be there more than once (async attempts), in either list and in any order
     // (a record waiting for its background work stays while later ones are written).
     let best: InvocationRecord | undefined;
-    for (const list of [...this.retrying, this.writing, this.buffer]) {
-      for (const r of list) if (r.id === id && (best === undefined || !isEarlier(r, best))) best = r;
-    }
+    for (const r of this.pending()) if (r.id === id && (best === undefined || !isEarlier(r, best))) best = r;
     return best;
   }
 
-  /** Records not yet in the store, oldest first. */
+  /**
+   * Records not known to be in the store, oldest first: waiting to be written again after a
+   * failure, being written, buffered. (One being written may be in the store already:
+   * readers merge by id.)
+   */
   pending(): readonly InvocationRecord[] {
-    return this.buffer;
+    if (this.retrying.length === 0 && this.writing.length === 0) return this.buffer;
+    return [...this.retrying.flat(), ...this.writing, ...this.buffer];
   }
 
   subscribe(listener: RecordListener): () => void {
@@ -140,16 +143,21 @@ export class Recorder {
   private async write(freshBatches: readonly (readonly InvocationRecord[])[], keyed: readonly InvocationRecord[]): Promise<void> {
     let failed = 0;
     let firstError: unknown;
-    for (const records of freshBatches) {
+    for (let i = 0; i < freshBatches.length; i++) {
       try {
-        await this.repo.append(records);
+        await this.repo.append(freshBatches[i]);
       } catch (error) {
-        this.retrying.push(records);
-        failed += records.length;
-        firstError ??= error;
+        // The store is failing: the rest wait with this one (each try can take the store's busy timeout).
+        this.retrying.push(...freshBatches.slice(i));
+        for (const records of freshBatches.slice(i)) failed += records.length;
+        firstError = error;
+        break;
       }
     }
-    if (keyed.length > 0) {
+    if (keyed.length > 0 && firstError !== undefined) {
+      this.buffer = keyed.concat(this.buffer);
+      failed += keyed.length;
+    } else if (keyed.length > 0) {
       try {
         await this.repo.insertMany(keyed);
       } catch (error) {

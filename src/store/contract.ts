@@ -301,6 +301,17 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       assert.deepEqual(await store.invocations.list({ limit: 100 }), []);
     });
 
+    it('an appended record whose id was not made by newId is kept as a row, not refused with its batch', async () => {
+      const T = Date.UTC(2026, 10, 1);
+      const odd = sampleRecord('job-17', { startedAt: T });
+      const normal = sampleRecord(newId(T + 1), { startedAt: T + 1 });
+      await store.invocations.append([odd, normal]);
+      assert.deepEqual(await store.invocations.get('job-17'), odd);
+      assert.deepEqual(await store.invocations.get(normal.id), normal);
+      assert.equal((await store.invocations.list({ limit: 10 })).length, 2);
+      assert.equal((await store.usage.list({})).reduce((n, u) => n + u.requests, 0), 2);
+    });
+
     it('an appended batch written again (a writer that died after committing it) is stored and counted once', async () => {
       const T = Date.UTC(2026, 10, 1);
       const batch = [0, 1, 150].map((dt) => sampleRecord(newId(T + dt), { startedAt: T + dt }));

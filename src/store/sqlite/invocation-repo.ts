@@ -77,7 +77,8 @@ export class RecordThreadSlot {
 }
 
 export function invocationRepo(db: Database.Database, records: RecordThreadSlot): InvocationRepo {
-  const writers: Record<RecordKind, (rows: readonly RecordRow[]) => void> = { keyed: recordWriter(db), fresh: segmentWriter(db) };
+  const keyedWriter = recordWriter(db);
+  const writers: Record<RecordKind, (rows: readonly RecordRow[]) => void> = { keyed: keyedWriter, fresh: segmentWriter(db, keyedWriter) };
   const segments = new SegmentStore(db);
   const getOne = db.prepare('SELECT * FROM invocations WHERE id = ?');
   const pruneOld = db.prepare('DELETE FROM invocations WHERE started_at < ?');
@@ -120,7 +121,8 @@ export function invocationRepo(db: Database.Database, records: RecordThreadSlot)
   /**
    * Deletes the oldest records until `keep` are left, walking both kinds oldest first:
    * keyed ids one by one, segment buckets whole, and only the bucket where the count runs
-   * out is read record by record. The work is in proportion to what is deleted.
+   * out is read record by record. Past the two totals (a scan of the segments' counts and a
+   * count of the keyed rows), the work is in proportion to what is deleted.
    */
   const pruneToNewest = (keep: number): number => {
     let excess = (countKeyed.get() as number) + segments.count() - keep;

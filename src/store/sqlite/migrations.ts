@@ -239,10 +239,10 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX executions_ended ON executions(stopped_at) WHERE status <> 'RUNNING';
   `,
-  // 10: a version's source map (esbuild's, without sources), so errors show source positions.
-  // Per version, not per code: the same bundle can come from sources laid out differently.
+  // 10: a bundle's source map, kept with the code. Superseded by 12 (a map belongs to a
+  // version: the same bundle can come from sources laid out differently); no longer written.
   `
-  ALTER TABLE versions ADD COLUMN source_map TEXT;
+  ALTER TABLE code ADD COLUMN source_map TEXT;
   `,
   // 11: records with ids made for them, stored in segments (record-segments.ts): one row per
   // function and SEGMENT_MS slot of id time per write, its records as a JSON array of rows.
@@ -258,5 +258,9 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE UNIQUE INDEX invocation_segments_key ON invocation_segments(bucket, function_name, first_id);
   CREATE INDEX invocation_segments_by_function ON invocation_segments(function_name, bucket);
+  `,
+  // 12: a version's source map (esbuild's, without sources), so errors show source positions.
+  `
+  ALTER TABLE versions ADD COLUMN source_map TEXT;
   `,
 ];

@@ -5,7 +5,7 @@
  * of what observability cost a request. Segments cost it ~6 µs a record (bench/README.md).
  *
  * A segment holds the records of one function whose ids were made in one SEGMENT_MS slot
- * (`bucket`), from one write, as a JSON array of rows (record-rows.ts). Ids sort by the
+ * (`bucket`), from one write chunk, as a JSON array of rows (record-rows.ts). Ids sort by the
  * time they were made, so buckets give lists their order and an id its place: get reads the
  * segments of one bucket. These ids are never written again, so a write looks nothing up; a
  * segment is named by (bucket, function, first id), so a chunk written twice (the writer
@@ -28,8 +28,12 @@ export function bucketFloorId(b: number): string {
   return idTimePrefix(b * SEGMENT_MS);
 }
 
-/** Writes a chunk of rows as segments (one per bucket and function), with their usage, in one transaction. */
-export function segmentWriter(db: Database.Database): (rows: readonly RecordRow[]) => void {
+/**
+ * Writes a chunk of rows as segments (one per bucket and function), with their usage, in one
+ * transaction. A row whose id was not made by newId cannot be placed: it goes to `asRows`
+ * (the row-per-record writer) in the same transaction rather than refusing the chunk.
+ */
+export function segmentWriter(db: Database.Database, asRows: (rows: readonly RecordRow[]) => void): (rows: readonly RecordRow[]) => void {
   const insert = db.prepare(
     `INSERT INTO invocation_segments (bucket, function_name, first_id, records, failures, rows) VALUES (?, ?, ?, ?, ?, ?)
      ON CONFLICT(bucket, function_name, first_id) DO NOTHING`,
@@ -37,9 +41,13 @@ export function segmentWriter(db: Database.Database): (rows: readonly RecordRow[
   const usage = usageWriter(db);
   return db.transaction((rows: readonly RecordRow[]) => {
     const groups = new Map<string, RecordRow[]>();
+    const strays: RecordRow[] = [];
     for (const row of rows) {
       const t = idTimeMs(row[ROW_ID] as string);
-      if (t === null) throw new Error(`record id ${String(row[ROW_ID])} was not made by newId; write it with insertMany`);
+      if (t === null) {
+        strays.push(row);
+        continue;
+      }
       const key = `${bucketOf(t)}\u0000${row[ROW_FUNCTION] as string}`;
       const group = groups.get(key);
       if (group) group.push(row);
@@ -58,6 +66,7 @@ export function segmentWriter(db: Database.Database): (rows: readonly RecordRow[
       for (const row of group) batch.changed(undefined, usageSource(row));
     }
     batch.apply();
+    if (strays.length > 0) asRows(strays);
   });
 }
 
@@ -79,6 +88,8 @@ interface SegmentRow {
 /** Reads and prunes segments on the store's own connection. */
 export class SegmentStore {
   private readonly ofBucket: Database.Statement;
+  /** Segments of a bucket that can hold an id (their first id is not after it). */
+  private readonly holding: Database.Statement;
   private readonly total: Database.Statement;
   private readonly countBelow: Database.Statement;
   private readonly deleteBelow: Database.Statement;
@@ -89,6 +100,7 @@ export class SegmentStore {
 
   constructor(private readonly db: Database.Database) {
     this.ofBucket = db.prepare('SELECT id, bucket, rows FROM invocation_segments WHERE bucket = ?');
+    this.holding = db.prepare('SELECT id, bucket, rows FROM invocation_segments WHERE bucket = ? AND first_id <= ?');
     this.total = db.prepare('SELECT COALESCE(SUM(records), 0) FROM invocation_segments').pluck();
     this.countBelow = db.prepare('SELECT COALESCE(SUM(records), 0) FROM invocation_segments WHERE bucket < ?').pluck();
     this.deleteBelow = db.prepare('DELETE FROM invocation_segments WHERE bucket < ?');
@@ -102,7 +114,7 @@ export class SegmentStore {
   get(id: string): InvocationRecord | null {
     const t = idTimeMs(id);
     if (t === null) return null;
-    for (const segment of this.ofBucket.all(bucketOf(t)) as SegmentRow[]) {
+    for (const segment of this.holding.all(bucketOf(t), id) as SegmentRow[]) {
       for (const row of JSON.parse(segment.rows) as RecordRow[]) if (row[ROW_ID] === id) return recordFromRow(row);
     }
     return null;

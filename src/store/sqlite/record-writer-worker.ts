@@ -27,7 +27,8 @@ if (port === null) throw new Error('record-writer-worker.ts runs as a worker thr
 const db = new Database((workerData as { path: string }).path);
 db.pragma('busy_timeout = 5000');
 db.pragma('synchronous = NORMAL');
-const writers: Record<RecordKind, (rows: readonly RecordRow[]) => void> = { keyed: recordWriter(db), fresh: segmentWriter(db) };
+const keyed = recordWriter(db);
+const writers: Record<RecordKind, (rows: readonly RecordRow[]) => void> = { keyed, fresh: segmentWriter(db, keyed) };
 /**
  * A pause between transactions (each a WRITE_CHUNK of rows, ~2 ms): SQLite's lock is not
  * fair and a waiting connection polls with growing sleeps, so without the pause a long batch
