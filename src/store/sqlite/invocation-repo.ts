@@ -9,6 +9,7 @@
 import type Database from 'better-sqlite3';
 import type { InvocationRecord } from '../../core/types.ts';
 import type { InvocationQuery, InvocationRepo } from '../ports.ts';
+import { filteredSelect } from './filtered-select.ts';
 import { bucketFloorId, SegmentStore, segmentWriter } from './record-segments.ts';
 import { inChunks, recordRow, recordWriter, type RecordRow } from './record-rows.ts';
 import { RecordWriterThread, type RecordKind } from './record-writer-thread.ts';
@@ -85,7 +86,7 @@ export function invocationRepo(db: Database.Database, records: RecordThreadSlot)
   const countKeyed = db.prepare('SELECT COUNT(*) FROM invocations').pluck();
   const keyedAfter = db.prepare('SELECT id FROM invocations WHERE id > ? ORDER BY id LIMIT 1000').pluck();
   const deleteKeyedBelow = db.prepare('DELETE FROM invocations WHERE id < ?');
-  const listCache = new Map<string, Database.Statement>();
+  const select = filteredSelect(db);
 
   const write = async (list: readonly InvocationRecord[], kind: RecordKind): Promise<void> => {
     if (list.length === 0) return;
@@ -106,15 +107,16 @@ export function invocationRepo(db: Database.Database, records: RecordThreadSlot)
   };
 
   const keyedNewest = (q: InvocationQuery): InvocationRecord[] => {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (q.functionName !== undefined) (where.push('function_name = ?'), args.push(q.functionName));
-    if (q.status !== undefined) (where.push('status = ?'), args.push(q.status));
-    if (q.before !== undefined) (where.push('id < ?'), args.push(q.before));
-    if (q.since !== undefined) (where.push('started_at >= ?'), args.push(q.since));
-    const sql = `SELECT * FROM invocations ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`;
-    let stmt = listCache.get(sql);
-    if (!stmt) listCache.set(sql, (stmt = db.prepare(sql)));
+    const { stmt, args } = select(
+      'SELECT * FROM invocations',
+      [
+        q.functionName !== undefined && ['function_name = ?', q.functionName],
+        q.status !== undefined && ['status = ?', q.status],
+        q.before !== undefined && ['id < ?', q.before],
+        q.since !== undefined && ['started_at >= ?', q.since],
+      ],
+      'ORDER BY id DESC LIMIT ?',
+    );
     return (stmt.all(...args, q.limit) as Row[]).map(toRecord);
   };
 

@@ -5,6 +5,7 @@
 import type Database from 'better-sqlite3';
 import { hourOf, usageOf, ZERO_USAGE, type UsageAmounts, type UsageSource } from '../../core/usage.ts';
 import type { AlertEventRecord, AlertRepo, AlertRuleRecord, UsageQuery, UsageRepo, UsageRow } from '../observe-ports.ts';
+import { filteredSelect } from './filtered-select.ts';
 
 type Row = Record<string, unknown>;
 type MutableUsage = { -readonly [K in keyof UsageAmounts]: UsageAmounts[K] };
@@ -87,17 +88,18 @@ function toUsage(row: Row): UsageRow {
 }
 
 export function usageRepo(db: Database.Database): UsageRepo {
-  const cache = new Map<string, Database.Statement>();
+  const select = filteredSelect(db);
   return {
     async list(q: UsageQuery) {
-      const where: string[] = [];
-      const args: unknown[] = [];
-      if (q.functionName !== undefined) (where.push('function_name = ?'), args.push(q.functionName));
-      if (q.since !== undefined) (where.push('hour >= ?'), args.push(hourOf(q.since)));
-      if (q.until !== undefined) (where.push('hour < ?'), args.push(q.until));
-      const sql = `SELECT * FROM usage ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY hour, function_name`;
-      let stmt = cache.get(sql);
-      if (!stmt) cache.set(sql, (stmt = db.prepare(sql)));
+      const { stmt, args } = select(
+        'SELECT * FROM usage',
+        [
+          q.functionName !== undefined && ['function_name = ?', q.functionName],
+          q.since !== undefined && ['hour >= ?', hourOf(q.since)],
+          q.until !== undefined && ['hour < ?', q.until],
+        ],
+        'ORDER BY hour, function_name',
+      );
       return (stmt.all(...args) as Row[]).map(toUsage);
     },
   };

@@ -15,6 +15,7 @@ import type {
   QueueRepo,
   QueueState,
 } from '../queue-ports.ts';
+import { filteredSelect } from './filtered-select.ts';
 
 type Row = Record<string, unknown>;
 
@@ -80,7 +81,7 @@ export function queueRepo(db: Database.Database): QueueRepo {
   const redriveTarget = db.prepare(`${redriveSql} AND target = ?`);
   const purge = db.prepare(`DELETE FROM queue WHERE id = ? AND state = 'dead'`);
   const prune = db.prepare(`DELETE FROM queue WHERE state = 'succeeded' AND finished_at < ?`);
-  const listCache = new Map<string, Database.Statement>();
+  const select = filteredSelect(db);
 
   const enqueueTx = db.transaction((inputs: readonly EnqueueInput[], now: number, ttl: number): EnqueueOutcome[] => {
     const out: EnqueueOutcome[] = [];
@@ -159,14 +160,11 @@ export function queueRepo(db: Database.Database): QueueRepo {
       return row ? toItem(row) : null;
     },
     async list(q: QueueQuery) {
-      const where: string[] = [];
-      const args: unknown[] = [];
-      if (q.target !== undefined) (where.push('target = ?'), args.push(q.target));
-      if (q.state !== undefined) (where.push('state = ?'), args.push(q.state));
-      if (q.before !== undefined) (where.push('id < ?'), args.push(q.before));
-      const sql = `SELECT * FROM queue ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`;
-      let stmt = listCache.get(sql);
-      if (!stmt) listCache.set(sql, (stmt = db.prepare(sql)));
+      const { stmt, args } = select(
+        'SELECT * FROM queue',
+        [q.target !== undefined && ['target = ?', q.target], q.state !== undefined && ['state = ?', q.state], q.before !== undefined && ['id < ?', q.before]],
+        'ORDER BY id DESC LIMIT ?',
+      );
       return (stmt.all(...args, q.limit) as Row[]).map(toItem);
     },
     async counts(target) {

@@ -14,6 +14,7 @@
 import type Database from 'better-sqlite3';
 import { idTimeMs, idTimePrefix } from '../../core/ids.ts';
 import type { InvocationRecord, InvocationStatus } from '../../core/types.ts';
+import { filteredSelect } from './filtered-select.ts';
 import { usageWriter } from './observe-store.ts';
 import { recordFromRow, ROW_FUNCTION, ROW_ID, ROW_STARTED, ROW_STATUS, usageSource, type RecordRow } from './record-rows.ts';
 
@@ -96,9 +97,10 @@ export class SegmentStore {
   private readonly update: Database.Statement;
   private readonly remove: Database.Statement;
   private readonly bucketCounts: Database.Statement;
-  private readonly walks = new Map<string, Database.Statement>();
+  private readonly select: ReturnType<typeof filteredSelect>;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(db: Database.Database) {
+    this.select = filteredSelect(db);
     this.ofBucket = db.prepare('SELECT id, bucket, rows FROM invocation_segments WHERE bucket = ?');
     this.holding = db.prepare('SELECT id, bucket, rows FROM invocation_segments WHERE bucket = ? AND first_id <= ?');
     this.total = db.prepare('SELECT COALESCE(SUM(records), 0) FROM invocation_segments').pluck();
@@ -132,7 +134,7 @@ export class SegmentStore {
       for (const row of pending) if (matches(row, q)) out.push(recordFromRow(row));
       pending = [];
     };
-    for (const segment of this.walk(q).iterate(hi, lo, ...(q.functionName === undefined ? [] : [q.functionName])) as IterableIterator<SegmentRow>) {
+    for (const segment of this.walk(q, hi, lo)) {
       if (segment.bucket !== bucket) {
         settle();
         if (out.length >= limit) break;
@@ -188,16 +190,20 @@ export class SegmentStore {
     return dropped;
   }
 
-  /** Segments of buckets from the first parameter down to the second, newest bucket first. */
-  private walk(q: SegmentQuery): Database.Statement {
-    const where = ['bucket <= ?', 'bucket >= ?'];
-    if (q.functionName !== undefined) where.push('function_name = ?');
-    // A failure list skips segments without one (most of them, usually).
-    if (q.status !== undefined) where.push(q.status === 'success' ? 'records > failures' : 'failures > 0');
-    const sql = `SELECT id, bucket, rows FROM invocation_segments WHERE ${where.join(' AND ')} ORDER BY bucket DESC`;
-    let stmt = this.walks.get(sql);
-    if (!stmt) this.walks.set(sql, (stmt = this.db.prepare(sql)));
-    return stmt;
+  /** The segments that can hold records matching `q` in buckets `hi` down to `lo`, newest bucket first. */
+  private walk(q: SegmentQuery, hi: number, lo: number): IterableIterator<SegmentRow> {
+    const { stmt, args } = this.select(
+      'SELECT id, bucket, rows FROM invocation_segments',
+      [
+        ['bucket <= ?', hi],
+        ['bucket >= ?', lo],
+        q.functionName !== undefined && ['function_name = ?', q.functionName],
+        // A failure list skips segments without one (most of them, usually).
+        q.status !== undefined && [q.status === 'success' ? 'records > failures' : 'failures > 0'],
+      ],
+      'ORDER BY bucket DESC',
+    );
+    return stmt.iterate(...args) as IterableIterator<SegmentRow>;
   }
 }
 

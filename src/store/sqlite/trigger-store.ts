@@ -9,6 +9,7 @@ import type {
   TriggerRecord,
   TriggerRepo,
 } from '../queue-ports.ts';
+import { filteredSelect } from './filtered-select.ts';
 
 type Row = Record<string, unknown>;
 
@@ -53,7 +54,7 @@ export function triggerRepo(db: Database.Database): TriggerRepo {
   const delFnOrigin = db.prepare('DELETE FROM triggers WHERE function_name = ? AND origin = ?');
   const declared = db.prepare(`SELECT * FROM triggers WHERE function_name = ? AND origin = 'deploy' ORDER BY created_at, rowid`);
   const fired = db.prepare('UPDATE triggers SET last_fired_at = ? WHERE id = ? AND (last_fired_at IS NULL OR last_fired_at < ?)');
-  const listCache = new Map<string, Database.Statement>();
+  const select = filteredSelect(db);
 
   const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
   const create = (t: TriggerInput): TriggerRecord => {
@@ -87,15 +88,16 @@ export function triggerRepo(db: Database.Database): TriggerRepo {
       return row ? toTrigger(row) : null;
     },
     async list(q: TriggerQuery = {}) {
-      const where: string[] = [];
-      const args: unknown[] = [];
-      if (q.functionName !== undefined) (where.push('function_name = ?'), args.push(q.functionName));
-      if (q.workflow !== undefined) (where.push('workflow = ?'), args.push(q.workflow));
-      if (q.kind !== undefined) (where.push('kind = ?'), args.push(q.kind));
-      if (q.topic !== undefined) (where.push('topic = ?'), args.push(q.topic));
-      const sql = `SELECT * FROM triggers ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY created_at, rowid`;
-      let stmt = listCache.get(sql);
-      if (!stmt) listCache.set(sql, (stmt = db.prepare(sql)));
+      const { stmt, args } = select(
+        'SELECT * FROM triggers',
+        [
+          q.functionName !== undefined && ['function_name = ?', q.functionName],
+          q.workflow !== undefined && ['workflow = ?', q.workflow],
+          q.kind !== undefined && ['kind = ?', q.kind],
+          q.topic !== undefined && ['topic = ?', q.topic],
+        ],
+        'ORDER BY created_at, rowid',
+      );
       return (stmt.all(...args) as Row[]).map(toTrigger);
     },
     async delete(id) {

@@ -18,6 +18,7 @@ import type {
   TaskTokenRow,
   WorkflowRepo,
 } from '../workflow-ports.ts';
+import { filteredSelect } from './filtered-select.ts';
 
 type Row = Record<string, unknown>;
 
@@ -98,7 +99,7 @@ export function workflowRepo(db: Database.Database): WorkflowRepo {
     invokedAt: (r.invoked_at as number | null) ?? null,
     completedAt: (r.completed_at as number | null) ?? null,
   });
-  const listCache = new Map<string, Database.Statement>();
+  const select = filteredSelect(db);
 
   const deployTx = db.transaction((input: MachineDeployInput) => {
     const current = currentHash.get(input.name) as { hash: string; current_version: number } | undefined;
@@ -219,14 +220,11 @@ export function workflowRepo(db: Database.Database): WorkflowRepo {
       return row ? toExecution(row) : null;
     },
     async listExecutions(q: ExecutionQuery) {
-      const where: string[] = [];
-      const args: unknown[] = [];
-      if (q.machine !== undefined) (where.push('machine = ?'), args.push(q.machine));
-      if (q.status !== undefined) (where.push('status = ?'), args.push(q.status));
-      if (q.before !== undefined) (where.push('id < ?'), args.push(q.before));
-      const sql = `SELECT * FROM executions ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`;
-      let stmt = listCache.get(sql);
-      if (!stmt) listCache.set(sql, (stmt = db.prepare(sql)));
+      const { stmt, args } = select(
+        'SELECT * FROM executions',
+        [q.machine !== undefined && ['machine = ?', q.machine], q.status !== undefined && ['status = ?', q.status], q.before !== undefined && ['id < ?', q.before]],
+        'ORDER BY id DESC LIMIT ?',
+      );
       return (stmt.all(...args, q.limit) as Row[]).map(toExecution);
     },
     async runningExecutions() {
