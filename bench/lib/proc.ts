@@ -209,6 +209,25 @@ export function memoryOf(pid: number): Memory {
   return { rssKb, peakKb };
 }
 
+/**
+ * CPU time (user + system, all threads) used so far by a process and its descendants, in ms.
+ * /proc counts in clock ticks: USER_HZ is 100 on Linux (10 ms a tick).
+ */
+export function cpuMsOf(pid: number): number {
+  let ticks = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      // Fields after the command name (which may hold spaces), from field 3: utime is 14, stime 15.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      /* exited */
+    }
+  }
+  return ticks * 10;
+}
+
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Each process of the tree with a short name and its RSS, e.g. for "where does the memory go". */

@@ -3,7 +3,7 @@
  * target A, B, C, … in turn, so drift on a shared machine hits every target alike.
  */
 import { load, type LoadRequest, type LoadResult } from './load.ts';
-import type { Memory } from './proc.ts';
+import { cpuMsOf, type Memory } from './proc.ts';
 import type { Recorder, TargetInfo } from './results.ts';
 import type { Settings } from './scenario.ts';
 
@@ -12,6 +12,8 @@ export interface LoadTarget {
   readonly baseUrl: string;
   readonly requests: readonly LoadRequest[];
   readonly memory?: () => Memory;
+  /** The server's process: its CPU (all threads and children) per response is recorded too. */
+  readonly pid?: number;
   /** Record into metrics with this id prefix / label suffix instead of the run's own. */
   readonly group?: { readonly prefix: string; readonly suffix: string };
   /** Runs just before / just after each measured round of this target (not for warm-up). */
@@ -33,9 +35,16 @@ export function declareLoadMetrics(rec: Recorder, prefix = '', suffix = ''): voi
   rec.metric({ id: `${prefix}rss`, label: `Server memory (RSS after each round)${suffix}`, unit: 'MB', better: 'lower', kind: 'size' });
 }
 
+/** Server CPU per response: on a machine the load generator shares, steadier than req/s. */
+function declareCpuMetric(rec: Recorder, prefix: string, suffix: string): void {
+  rec.metric({ id: `${prefix}cpu`, label: `Server CPU per response, all threads${suffix}`, unit: 'µs', better: 'lower', kind: 'time' });
+}
+
 export async function interleavedLoad(s: Settings, rec: Recorder, targets: readonly LoadTarget[], o: RoundOptions): Promise<void> {
   declareLoadMetrics(rec, o.prefix ?? '', o.suffix ?? '');
   for (const t of targets) if (t.group) declareLoadMetrics(rec, t.group.prefix, t.group.suffix);
+  if (targets.some((t) => t.pid !== undefined && !t.group)) declareCpuMetric(rec, o.prefix ?? '', o.suffix ?? '');
+  for (const t of targets) if (t.pid !== undefined && t.group) declareCpuMetric(rec, t.group.prefix, t.group.suffix);
   for (const t of targets) {
     s.log(`  warm-up ${t.info.id}${t.group ? ` [${t.group.prefix.replace(/-$/, "")}]` : ""} (${s.warmupSec}s, ${o.connections} connections)`);
     await load({ url: t.baseUrl, connections: o.connections, durationSec: s.warmupSec, requests: t.requests });
@@ -45,8 +54,11 @@ export async function interleavedLoad(s: Settings, rec: Recorder, targets: reado
       const prefix = t.group?.prefix ?? o.prefix ?? '';
       await t.before?.(round);
       const startedAt = performance.now();
+      const cpuBefore = t.pid === undefined ? 0 : cpuMsOf(t.pid);
       const r = await load({ url: t.baseUrl, connections: o.connections, durationSec: s.durationSec, requests: t.requests });
       const failed = r.non2xx + r.errors;
+      const responses = r.ok + r.non2xx;
+      if (t.pid !== undefined && responses > 0) rec.round(`${prefix}cpu`, t.info.id, ((cpuMsOf(t.pid) - cpuBefore) * 1000) / responses);
       rec.round(`${prefix}throughput`, t.info.id, r.rps);
       rec.latencyRound(`${prefix}latency`, t.info.id, r.hist, failed);
       if (failed > 0) rec.failure(`${prefix}throughput`, t.info.id, failed);

@@ -47,6 +47,7 @@ export async function runHttpLoad(s: Settings, rec: Recorder, spec: HttpLoadSpec
         baseUrl: t.baseUrl,
         requests: [{ ...spec.request, path: t.fnPath(spec.fn) }],
         memory: () => t.memory(),
+        pid: t.pid,
       })),
       { connections: spec.connections },
     );

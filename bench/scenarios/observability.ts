@@ -66,7 +66,7 @@ export const observability: Scenario = {
       await interleavedLoad(
         s,
         rec,
-        running.map((t) => ({ info: t.info, baseUrl: t.baseUrl, requests: [{ path: t.fnPath('hello') }], memory: () => t.memory() })),
+        running.map((t) => ({ info: t.info, baseUrl: t.baseUrl, requests: [{ path: t.fnPath('hello') }], memory: () => t.memory(), pid: t.pid })),
         { connections: 50 },
       );
       return {
