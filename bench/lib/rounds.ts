@@ -58,13 +58,14 @@ export async function interleavedLoad(s: Settings, rec: Recorder, targets: reado
       const r = await load({ url: t.baseUrl, connections: o.connections, durationSec: s.durationSec, requests: t.requests });
       const failed = r.non2xx + r.errors;
       const responses = r.ok + r.non2xx;
-      if (t.pid !== undefined && responses > 0) rec.round(`${prefix}cpu`, t.info.id, ((cpuMsOf(t.pid) - cpuBefore) * 1000) / responses);
+      const cpuUs = t.pid !== undefined && responses > 0 ? ((cpuMsOf(t.pid) - cpuBefore) * 1000) / responses : null;
+      if (cpuUs !== null) rec.round(`${prefix}cpu`, t.info.id, cpuUs);
       rec.round(`${prefix}throughput`, t.info.id, r.rps);
       rec.latencyRound(`${prefix}latency`, t.info.id, r.hist, failed);
       if (failed > 0) rec.failure(`${prefix}throughput`, t.info.id, failed);
       if (t.memory) rec.round(`${prefix}rss`, t.info.id, t.memory().rssKb / 1024);
       s.log(
-        `  round ${round}/${s.rounds} ${(t.info.id + (t.group ? ` [${t.group.prefix.replace(/-$/, "")}]` : "")).padEnd(16)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.hist.percentileMs(50).toFixed(2)} ms  p99 ${r.hist.percentileMs(99).toFixed(2)} ms${failed ? `  FAILED ${failed} (${JSON.stringify(r.statusCodes)})` : ''}`,
+        `  round ${round}/${s.rounds} ${(t.info.id + (t.group ? ` [${t.group.prefix.replace(/-$/, "")}]` : "")).padEnd(16)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.hist.percentileMs(50).toFixed(2)} ms  p99 ${r.hist.percentileMs(99).toFixed(2)} ms${cpuUs !== null ? `  cpu ${cpuUs.toFixed(0)} µs/resp` : ''}${failed ? `  FAILED ${failed} (${JSON.stringify(r.statusCodes)})` : ''}`,
       );
       await t.after?.(round, r, startedAt);
     }
