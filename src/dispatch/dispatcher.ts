@@ -7,7 +7,7 @@ import type { Clock } from '../core/clock.ts';
 import { NimbusError, isNimbusError, type ErrorCode } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { FunctionVersion, InvocationRecord, InvocationStatus, ModuleExports, TriggerKind } from '../core/types.ts';
-import type { SourceStacks } from './source-stacks.ts';
+import { framesOf, type SourceStacks } from './source-stacks.ts';
 import type { LogCollector } from '../observe/log-collector.ts';
 import type { Recorder } from '../observe/recorder.ts';
 import type { DispatchObserver, Measuring } from '../observe/observer.ts';
@@ -204,7 +204,7 @@ export class Dispatcher {
     // The name the caller and the record got (V8's own header says "Error" for a subclass without its own name).
     const header = typeof errorName === 'string' ? `${errorName}: ${String(errorMessage ?? '')}` : failure.message;
     const text = typeof stack === 'string' ? stack : '';
-    const frames = this.deps.stacks ? await this.deps.stacks.frames(version, text) : text.split('\n').filter((l) => /^\s+at /.test(l));
+    const frames = this.deps.stacks ? await this.deps.stacks.frames(version, text) : framesOf(text);
     this.deps.logs.append(invocationId, 'error', ['Uncaught ' + header, ...frames].join('\n'));
   }
 

@@ -6,6 +6,7 @@
  * few codes; the hot path never touches one.
  */
 import { SourceMap } from 'node:module';
+import { escapeRegExp } from '../core/regexp.ts';
 import type { FunctionVersion } from '../core/types.ts';
 import { bundleFileName } from '../runtime/port.ts';
 import type { FunctionRepo } from '../store/ports.ts';
@@ -26,16 +27,18 @@ export type PositionLookup = (line: number, column: number) => SourcePosition | 
  * positions that follow a space or "(" count, so `data.js:1:2` is not `a.js:1:2`.
  */
 export function mappedFrames(stack: string, filename: string, lookup: PositionLookup): string[] {
-  const position = new RegExp(`(^|[\\s(])${filename.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:(\\d+):(\\d+)`, 'g');
-  return stack
-    .split('\n')
-    .filter((line) => /^\s+at /.test(line))
-    .map((line) =>
-      line.replace(position, (whole, before: string, l: string, c: string) => {
-        const source = lookup(Number(l), Number(c));
-        return source ? `${before}${source.file}:${source.line}:${source.column}` : whole;
-      }),
-    );
+  const position = new RegExp(`(^|[\\s(])${escapeRegExp(filename)}:(\\d+):(\\d+)`, 'g');
+  return framesOf(stack).map((line) =>
+    line.replace(position, (whole, before: string, l: string, c: string) => {
+      const source = lookup(Number(l), Number(c));
+      return source ? `${before}${source.file}:${source.line}:${source.column}` : whole;
+    }),
+  );
+}
+
+/** The `    at …` lines of a V8 stack, without its header (the error's name and message). */
+export function framesOf(stack: string): string[] {
+  return stack.split('\n').filter((line) => /^\s+at /.test(line));
 }
 
 /** A lookup over a v3 source map (JSON text); null when the text is not one. */

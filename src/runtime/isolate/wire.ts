@@ -1,4 +1,5 @@
 /** Host-side conversions between port data and the shim's wire forms. */
+import { escapeRegExp } from '../../core/regexp.ts';
 import { HEADER_SEP } from './protocol.ts';
 import { SHIM_FILENAME } from './shim-source.ts';
 
@@ -37,8 +38,7 @@ export function bodyBytes(body: unknown): Uint8Array {
 
 /** Line and column of the first stack frame in `filename`, or of a "[file:line:col]" syntax error. */
 export function locate(stackOrMessage: string, filename: string): { line: number | null; column: number | null } {
-  const esc = filename.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const m = new RegExp(`${esc}:(\\d+):(\\d+)`).exec(stackOrMessage);
+  const m = new RegExp(`${escapeRegExp(filename)}:(\\d+):(\\d+)`).exec(stackOrMessage);
   return m ? { line: Number(m[1]), column: Number(m[2]) } : { line: null, column: null };
 }
 

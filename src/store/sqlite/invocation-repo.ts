@@ -10,44 +10,9 @@ import type Database from 'better-sqlite3';
 import type { InvocationRecord } from '../../core/types.ts';
 import type { InvocationQuery, InvocationRepo } from '../ports.ts';
 import { filteredSelect } from './filtered-select.ts';
-import { bucketFloorId, SegmentStore, segmentWriter } from './record-segments.ts';
-import { inChunks, recordRow, recordWriter, type RecordRow } from './record-rows.ts';
-import { RecordWriterThread, type RecordKind } from './record-writer-thread.ts';
-
-type Row = Record<string, unknown>;
-
-function toRecord(row: Row): InvocationRecord {
-  return {
-    id: row.id as string,
-    functionName: row.function_name as string,
-    version: row.version as number,
-    trigger: row.trigger as InvocationRecord['trigger'],
-    triggerSource: row.trigger_source as string,
-    startedAt: row.started_at as number,
-    durationMs: row.duration_ms as number,
-    billedMs: row.billed_ms as number,
-    memoryMb: row.memory_mb as number,
-    status: row.status as InvocationRecord['status'],
-    statusCode: (row.status_code as number | null) ?? null,
-    errorCode: (row.error_code as string | null) ?? null,
-    errorName: (row.error_name as string | null) ?? null,
-    errorMessage: (row.error_message as string | null) ?? null,
-    coldStart: row.cold_start === 1,
-    initMs: row.init_ms as number,
-    instanceId: (row.instance_id as string | null) ?? null,
-    requestBytes: row.request_bytes as number,
-    responseBytes: row.response_bytes as number,
-    attempt: row.attempt as number,
-    logs: JSON.parse(row.logs as string),
-    logsTruncated: row.logs_truncated === 1,
-    cpuMs: row.cpu_ms as number,
-    peakMemoryBytes: row.peak_memory_bytes as number,
-    occupancyMs: row.occupancy_ms as number,
-    traceId: (row.trace_id as string | null) ?? null,
-    spanId: (row.span_id as string | null) ?? null,
-    parentSpanId: (row.parent_span_id as string | null) ?? null,
-  };
-}
+import { bucketFloorId, recordWriters, SegmentStore } from './record-segments.ts';
+import { inChunks, RECORD_COLUMNS, recordFromRow, recordRow, type RecordKind, type RecordRow } from './record-rows.ts';
+import { RecordWriterThread } from './record-writer-thread.ts';
 
 /** The record writer thread, made when records are first written; null when there can be none. */
 export class RecordThreadSlot {
@@ -78,10 +43,10 @@ export class RecordThreadSlot {
 }
 
 export function invocationRepo(db: Database.Database, records: RecordThreadSlot): InvocationRepo {
-  const keyedWriter = recordWriter(db);
-  const writers: Record<RecordKind, (rows: readonly RecordRow[]) => void> = { keyed: keyedWriter, fresh: segmentWriter(db, keyedWriter) };
+  const writers = recordWriters(db);
   const segments = new SegmentStore(db);
-  const getOne = db.prepare('SELECT * FROM invocations WHERE id = ?');
+  // Keyed rows are read raw, in RecordRow order, so one mapping (recordFromRow) serves both kinds.
+  const getOne = db.prepare(`SELECT ${RECORD_COLUMNS} FROM invocations WHERE id = ?`).raw();
   const pruneOld = db.prepare('DELETE FROM invocations WHERE started_at < ?');
   const countKeyed = db.prepare('SELECT COUNT(*) FROM invocations').pluck();
   const keyedAfter = db.prepare('SELECT id FROM invocations WHERE id > ? ORDER BY id LIMIT 1000').pluck();
@@ -108,7 +73,7 @@ export function invocationRepo(db: Database.Database, records: RecordThreadSlot)
 
   const keyedNewest = (q: InvocationQuery): InvocationRecord[] => {
     const { stmt, args } = select(
-      'SELECT * FROM invocations',
+      `SELECT ${RECORD_COLUMNS} FROM invocations`,
       [
         q.functionName !== undefined && ['function_name = ?', q.functionName],
         q.status !== undefined && ['status = ?', q.status],
@@ -117,7 +82,7 @@ export function invocationRepo(db: Database.Database, records: RecordThreadSlot)
       ],
       'ORDER BY id DESC LIMIT ?',
     );
-    return (stmt.all(...args, q.limit) as Row[]).map(toRecord);
+    return (stmt.raw().all(...args, q.limit) as RecordRow[]).map(recordFromRow);
   };
 
   /**
@@ -143,11 +108,10 @@ export function invocationRepo(db: Database.Database, records: RecordThreadSlot)
       }
       // The bucket, with the keyed records whose ids fall in its slot.
       const ceiling = bucketFloorId(b.bucket + 1);
-      const inSlot = keyed.takeWhile((id) => id < ceiling, false);
+      const inSlot = keyed.takeWhile((id) => id < ceiling);
       if (b.records + inSlot.length < excess) {
         excess -= b.records + inSlot.length;
         buckets.next();
-        keyed.takeWhile((id) => id < ceiling, true);
         continue;
       }
       // The count runs out in this slot: the oldest `excess` of its records go.
@@ -156,15 +120,14 @@ export function invocationRepo(db: Database.Database, records: RecordThreadSlot)
       if (firstKept === undefined) return deleteKeyedBelow.run(ceiling).changes + segments.pruneBelow(b.bucket + 1);
       return deleteKeyedBelow.run(firstKept).changes + segments.pruneBelow(b.bucket, (id) => id < firstKept);
     }
-    return 0;
   };
 
   return {
     insertMany: (list) => write(list, 'keyed'),
     append: (list) => write(list, 'fresh'),
     async get(id) {
-      const row = getOne.get(id) as Row | undefined;
-      return row ? toRecord(row) : segments.get(id);
+      const row = getOne.get(id) as RecordRow | undefined;
+      return row ? recordFromRow(row) : segments.get(id);
     },
     async list(q: InvocationQuery) {
       const both = [...keyedNewest(q), ...segments.newest(q, q.limit)];
@@ -194,12 +157,10 @@ function pages<T, K>(fetch: (after: K) => T[], start: K, keyOf: (item: T) => K) 
     next(): void {
       at++;
     },
-    /** The items from here while `test` holds; `consume` moves past them. */
-    takeWhile(test: (item: T) => boolean, consume: boolean): T[] {
+    /** The items from here while `test` holds, moving past them. */
+    takeWhile(test: (item: T) => boolean): T[] {
       const out: T[] = [];
-      const saved = { page, at };
       for (let item = this.peek(); item !== undefined && test(item); item = this.peek()) (out.push(item), at++);
-      if (!consume) ({ page, at } = saved);
       return out;
     },
   };

@@ -11,11 +11,17 @@ import { usageWriter } from './observe-store.ts';
 /** One record's column values, in COLUMNS order: plain values, cheap to post to a thread. */
 export type RecordRow = readonly unknown[];
 
+/** Which way a batch is stored: keyed rows (an id may come again) or segments (ids made for them). */
+export type RecordKind = 'keyed' | 'fresh';
+
 const COLUMNS = [
   'id', 'function_name', 'version', 'trigger', 'trigger_source', 'started_at', 'duration_ms', 'billed_ms', 'memory_mb', 'status',
   'status_code', 'error_code', 'error_name', 'error_message', 'cold_start', 'init_ms', 'instance_id', 'request_bytes',
   'response_bytes', 'attempt', 'logs', 'logs_truncated', 'cpu_ms', 'peak_memory_bytes', 'occupancy_ms', 'trace_id', 'span_id', 'parent_span_id',
 ] as const;
+
+/** The columns in RecordRow order, for a SELECT whose raw rows recordFromRow reads. */
+export const RECORD_COLUMNS = COLUMNS.join(', ');
 
 const at = (name: (typeof COLUMNS)[number]) => COLUMNS.indexOf(name);
 const ID = at('id');
@@ -37,7 +43,7 @@ export function recordRow(r: InvocationRecord): RecordRow {
   ];
 }
 
-/** The record a row was made from (recordRow's inverse), for rows kept as JSON in segments. */
+/** The record a row was made from (recordRow's inverse): a raw SELECT of RECORD_COLUMNS, or a row kept in a segment. */
 export function recordFromRow(row: RecordRow): InvocationRecord {
   const [
     id, functionName, version, trigger, triggerSource, startedAt, durationMs, billedMs, memoryMb, status, statusCode, errorCode, errorName,

@@ -16,7 +16,7 @@ import { idTimeMs, idTimePrefix } from '../../core/ids.ts';
 import type { InvocationRecord, InvocationStatus } from '../../core/types.ts';
 import { filteredSelect } from './filtered-select.ts';
 import { usageWriter } from './observe-store.ts';
-import { recordFromRow, ROW_FUNCTION, ROW_ID, ROW_STARTED, ROW_STATUS, usageSource, type RecordRow } from './record-rows.ts';
+import { recordFromRow, recordWriter, ROW_FUNCTION, ROW_ID, ROW_STARTED, ROW_STATUS, usageSource, type RecordKind, type RecordRow } from './record-rows.ts';
 
 export const SEGMENT_MS = 100;
 
@@ -57,18 +57,20 @@ export function segmentWriter(db: Database.Database, asRows: (rows: readonly Rec
     const batch = usage.batch();
     for (const group of groups.values()) {
       let first = group[0][ROW_ID] as string;
-      let failures = 0;
-      for (const row of group) {
-        if ((row[ROW_ID] as string) < first) first = row[ROW_ID] as string;
-        if (row[ROW_STATUS] !== 'success') failures++;
-      }
+      for (const row of group) if ((row[ROW_ID] as string) < first) first = row[ROW_ID] as string;
       const b = bucketOf(idTimeMs(first) as number);
-      if (insert.run(b, group[0][ROW_FUNCTION], first, group.length, failures, JSON.stringify(group)).changes === 0) continue;
+      if (insert.run(b, group[0][ROW_FUNCTION], first, group.length, failuresIn(group), JSON.stringify(group)).changes === 0) continue;
       for (const row of group) batch.changed(undefined, usageSource(row));
     }
     batch.apply();
     if (strays.length > 0) asRows(strays);
   });
+}
+
+/** Both writers, prepared once: the store's own connection and the writer thread each make theirs. */
+export function recordWriters(db: Database.Database): Record<RecordKind, (rows: readonly RecordRow[]) => void> {
+  const keyed = recordWriter(db);
+  return { keyed, fresh: segmentWriter(db, keyed) };
 }
 
 export interface SegmentQuery {
@@ -152,17 +154,12 @@ export class SegmentStore {
 
   /** Deletes records started before `ms` (their ids were made then); returns how many went. */
   pruneStartedBefore(ms: number): number {
-    const b = bucketOf(ms);
-    const whole = this.countBelow.get(b) as number;
-    this.deleteBelow.run(b);
-    return whole + this.dropFromBucket(b, (row) => (row[ROW_STARTED] as number) < ms);
+    return this.prune(bucketOf(ms), (row) => (row[ROW_STARTED] as number) < ms);
   }
 
-  /** Deletes every record in buckets below `b`, and those of bucket `b` that `drop` picks; returns how many went. */
+  /** Deletes every record in buckets below `b`, and those of bucket `b` whose id `drop` picks; returns how many went. */
   pruneBelow(b: number, drop?: (id: string) => boolean): number {
-    const whole = this.countBelow.get(b) as number;
-    this.deleteBelow.run(b);
-    return whole + (drop ? this.dropFromBucket(b, (row) => drop(row[ROW_ID] as string)) : 0);
+    return this.prune(b, drop && ((row) => drop(row[ROW_ID] as string)));
   }
 
   /** Record counts per bucket, oldest first, from the bucket after `after`. */
@@ -177,7 +174,11 @@ export class SegmentStore {
     return ids;
   }
 
-  private dropFromBucket(b: number, drop: (row: RecordRow) => boolean): number {
+  /** Buckets below `b` whole, and the rows of bucket `b` that `drop` picks. */
+  private prune(b: number, drop?: (row: RecordRow) => boolean): number {
+    const whole = this.countBelow.get(b) as number;
+    this.deleteBelow.run(b);
+    if (drop === undefined) return whole;
     let dropped = 0;
     for (const segment of this.ofBucket.all(b) as SegmentRow[]) {
       const rows = JSON.parse(segment.rows) as RecordRow[];
@@ -185,9 +186,9 @@ export class SegmentStore {
       if (kept.length === rows.length) continue;
       dropped += rows.length - kept.length;
       if (kept.length === 0) this.remove.run(segment.id);
-      else this.update.run(kept.length, kept.filter((row) => row[ROW_STATUS] !== 'success').length, JSON.stringify(kept), segment.id);
+      else this.update.run(kept.length, failuresIn(kept), JSON.stringify(kept), segment.id);
     }
-    return dropped;
+    return whole + dropped;
   }
 
   /** The segments that can hold records matching `q` in buckets `hi` down to `lo`, newest bucket first. */
@@ -205,6 +206,13 @@ export class SegmentStore {
     );
     return stmt.iterate(...args) as IterableIterator<SegmentRow>;
   }
+}
+
+/** How many of `rows` did not succeed (a segment's `failures`, which lists of failures look at). */
+function failuresIn(rows: readonly RecordRow[]): number {
+  let n = 0;
+  for (const row of rows) if (row[ROW_STATUS] !== 'success') n++;
+  return n;
 }
 
 function matches(row: RecordRow, q: SegmentQuery): boolean {

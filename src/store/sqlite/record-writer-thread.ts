@@ -11,11 +11,8 @@
  * its own connection again (record-rows.ts is shared, so the rows are the same either way).
  */
 import { Worker } from 'node:worker_threads';
-import type { RecordRow } from './record-rows.ts';
+import type { RecordKind, RecordRow } from './record-rows.ts';
 import type { ReadyMessage, WriteReply, WriteRequest } from './record-writer-worker.ts';
-
-/** Which table a batch goes to: keyed rows (an id may come again) or segments (ids made for them). */
-export type RecordKind = 'keyed' | 'fresh';
 
 interface Waiting {
   readonly resolve: () => void;

@@ -4,9 +4,8 @@
  */
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
-import { inChunks, recordWriter, type RecordRow } from './record-rows.ts';
-import { segmentWriter } from './record-segments.ts';
-import type { RecordKind } from './record-writer-thread.ts';
+import { inChunks, type RecordKind, type RecordRow } from './record-rows.ts';
+import { recordWriters } from './record-segments.ts';
 
 export interface WriteRequest {
   readonly seq: number;
@@ -27,8 +26,7 @@ if (port === null) throw new Error('record-writer-worker.ts runs as a worker thr
 const db = new Database((workerData as { path: string }).path);
 db.pragma('busy_timeout = 5000');
 db.pragma('synchronous = NORMAL');
-const keyed = recordWriter(db);
-const writers: Record<RecordKind, (rows: readonly RecordRow[]) => void> = { keyed, fresh: segmentWriter(db, keyed) };
+const writers = recordWriters(db);
 /**
  * A pause between transactions (each a WRITE_CHUNK of rows, ~2 ms): SQLite's lock is not
  * fair and a waiting connection polls with growing sleeps, so without the pause a long batch
