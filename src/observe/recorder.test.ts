@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FakeClock } from '../core/clock.ts';
 import type { InvocationRecord } from '../core/types.ts';
-import { sampleRecord } from '../store/contract.ts';
+import { memoryPack, sampleRecord } from '../store/contract.ts';
 import type { InvocationRepo } from '../store/ports.ts';
 import { Recorder } from './recorder.ts';
 
@@ -10,7 +10,8 @@ function memoryRepo() {
   const written: InvocationRecord[][] = [];
   const repo: InvocationRepo = {
     insertMany: async (records) => void (records.length > 0 && written.push([...records])),
-    append: async (records) => void (records.length > 0 && written.push([...records])),
+    newPack: memoryPack,
+    append: async (pack) => void (pack.count > 0 && written.push(pack.records())),
     get: async () => null,
     list: async () => [],
     prune: async () => 0,
@@ -55,9 +56,11 @@ test('stopping writes records whose background work has not settled, as they are
 
 test('get answers the newest version of an id, from the buffer or from the batch being written, until the store has it', async () => {
   let commit!: () => void;
+  let appended!: () => void;
   const repo: InvocationRepo = {
     insertMany: () => new Promise<void>((resolve) => (commit = resolve)),
-    append: async () => {},
+    newPack: memoryPack,
+    append: () => new Promise<void>((resolve) => (appended = resolve)),
     get: async () => null,
     list: async () => [],
     prune: async () => 0,
@@ -65,7 +68,13 @@ test('get answers the newest version of an id, from the buffer or from the batch
   const recorder = new Recorder(repo, new FakeClock(0), 100, (e) => assert.fail(String(e)));
   const attempt1 = sampleRecord('job', { attempt: 1 });
   recorder.push(attempt1, false);
+  const fresh = sampleRecord('fresh');
+  recorder.push(fresh, true);
+  assert.deepEqual(recorder.get('fresh'), fresh, 'buffered (in a pack)');
   const flushed = recorder.flush();
+  assert.deepEqual(recorder.get('fresh'), fresh, 'being appended');
+  appended();
+  await Promise.resolve();
   assert.equal(recorder.get('job'), attempt1, 'being written');
   const attempt2 = sampleRecord('job', { attempt: 2 });
   recorder.push(attempt2, false);
@@ -73,6 +82,7 @@ test('get answers the newest version of an id, from the buffer or from the batch
   commit();
   await flushed;
   assert.equal(recorder.get('job'), attempt2);
+  assert.equal(recorder.get('fresh'), undefined, 'in the store now');
   assert.equal(recorder.get('nothing'), undefined);
 });
 
@@ -94,12 +104,13 @@ test('a batch of records with ids made for them that failed is written again exa
   let fail = true;
   const repo: InvocationRepo = {
     insertMany: async () => {},
-    append: async (records) => {
+    newPack: memoryPack,
+    append: async (pack) => {
       if (fail) {
         fail = false;
         throw new Error('disk full');
       }
-      appended.push(records.map((r) => r.id));
+      appended.push(pack.records().map((r) => r.id));
     },
     get: async () => null,
     list: async () => [],
@@ -127,10 +138,11 @@ test('while the store fails, a flush stops at the first failed write (each can t
   const inserted: string[][] = [];
   const repo: InvocationRepo = {
     insertMany: async (records) => void (records.length > 0 && inserted.push(records.map((r) => r.id))),
-    append: async (records) => {
+    newPack: memoryPack,
+    append: async (pack) => {
       calls++;
       if (failing) throw new Error('database is locked');
-      appended.push(records.map((r) => r.id));
+      appended.push(pack.records().map((r) => r.id));
     },
     get: async () => null,
     list: async () => [],

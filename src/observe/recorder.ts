@@ -1,6 +1,6 @@
 /**
- * Invocation records leave the hot path here: pushed into memory, written to the
- * store in one transaction per batch every flush interval. Reads of a record that is
+ * Invocation records leave the hot path here: pushed into memory (in the store's compact
+ * form, RecordPack), written to the store in one transaction per batch every flush interval. Reads of a record that is
  * not flushed yet are answered from the buffer. Listeners (metrics, usage) see every
  * record as it is pushed. A record whose invocation still has waitUntil work is pushed
  * with the final version to come (its logs grow until the work settles): it is read and
@@ -8,7 +8,7 @@
  */
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { InvocationRecord } from '../core/types.ts';
-import type { InvocationRepo } from '../store/ports.ts';
+import type { InvocationRepo, RecordPack } from '../store/ports.ts';
 
 export type RecordListener = (record: InvocationRecord) => void;
 
@@ -16,16 +16,18 @@ export type RecordListener = (record: InvocationRecord) => void;
 const MAX_BUFFERED = 100_000;
 
 export class Recorder {
+  /**
+   * Records with ids made for them (nearly all), in the store's compact form until the next
+   * flush: the record objects themselves die young (RecordPack).
+   */
+  private pack: RecordPack;
+  /** Records kept as objects: keyed ones (async attempts) and ones whose final version is still to come. */
   private buffer: InvocationRecord[] = [];
-  /** The records being written: still answered by get() until the store has them. */
-  private writing: readonly InvocationRecord[] = [];
-  /** Batches of records with ids made for them whose write failed, to be written again as they are. */
-  private retrying: Array<readonly InvocationRecord[]> = [];
-  private retryingCount(): number {
-    let n = 0;
-    for (const r of this.retrying) n += r.length;
-    return n;
-  }
+  /** What is being written: still answered by get() until the store has it. */
+  private writingPacks: readonly RecordPack[] = [];
+  private writingKeyed: readonly InvocationRecord[] = [];
+  /** Packs whose append failed, to be appended again as they are. */
+  private retrying: RecordPack[] = [];
   private timer: TimerHandle | null = null;
   private flushing: Promise<void> | null = null;
   private readonly listeners = new Set<RecordListener>();
@@ -40,7 +42,9 @@ export class Recorder {
     private readonly clock: Clock,
     private readonly flushMs: number,
     private readonly onError: (error: unknown, batchSize: number) => void,
-  ) {}
+  ) {
+    this.pack = repo.newPack();
+  }
 
   /**
    * `idMadeForIt`: the id was made by newId for this invocation and is never recorded again
@@ -48,18 +52,27 @@ export class Recorder {
    * id). `final`: the version that replaces this one when the invocation's background work settles.
    */
   push(record: InvocationRecord, idMadeForIt: boolean, final?: Promise<InvocationRecord>): void {
-    if (this.buffer.length + (this.retrying.length === 0 ? 0 : this.retryingCount()) >= MAX_BUFFERED) {
+    if (this.buffered() >= MAX_BUFFERED) {
       this.dropped++;
-    } else {
+    } else if (final) {
       this.buffer.push(record);
       if (!idMadeForIt) this.keyed.add(record);
-      if (final) {
-        this.unsettled.add(record);
-        void final.then((r) => this.settle(record, r));
-      }
+      this.unsettled.add(record);
+      void final.then((r) => this.settle(record, r));
+    } else if (idMadeForIt) {
+      this.pack.add(record);
+    } else {
+      this.buffer.push(record);
+      this.keyed.add(record);
     }
     for (const l of this.listeners) l(record);
     this.schedule();
+  }
+
+  private buffered(): number {
+    let n = this.pack.count + this.buffer.length;
+    for (const p of this.retrying) n += p.count;
+    return n;
   }
 
   private schedule(): void {
@@ -74,8 +87,13 @@ export class Recorder {
     this.unsettled.delete(first);
     const i = this.buffer.indexOf(first);
     if (i < 0) return; // written as it was already (the recorder stopped)
-    this.buffer[i] = final;
-    if (this.keyed.has(first)) this.keyed.add(final);
+    if (this.keyed.has(first)) {
+      this.buffer[i] = final;
+      this.keyed.add(final);
+    } else {
+      this.buffer.splice(i, 1);
+      this.pack.add(final);
+    }
     this.schedule();
   }
 
@@ -84,21 +102,31 @@ export class Recorder {
    * are rare next to pushes, and a map would cost every invocation an insert and a delete.
    */
   get(id: string): InvocationRecord | undefined {
-    // An id can be there more than once (async attempts), in either list and in any order
-    // (a record waiting for its background work stays while later ones are written).
+    // An id can be there more than once (async attempts), in any of the lists and in any
+    // order (a record waiting for its background work stays while later ones are written).
     let best: InvocationRecord | undefined;
-    for (const r of this.pending()) if (r.id === id && (best === undefined || !isEarlier(r, best))) best = r;
+    const consider = (r: InvocationRecord | undefined) => {
+      if (r !== undefined && r.id === id && (best === undefined || !isEarlier(r, best))) best = r;
+    };
+    for (const p of this.packs()) consider(p.find(id));
+    for (const r of this.writingKeyed) consider(r);
+    for (const r of this.buffer) consider(r);
     return best;
   }
 
   /**
-   * Records not known to be in the store, oldest first: waiting to be written again after a
-   * failure, being written, buffered. (One being written may be in the store already:
-   * readers merge by id.)
+   * Records not known to be in the store: waiting to be written again after a failure, being
+   * written, buffered. (One being written may be in the store already: readers merge by id.)
    */
   pending(): readonly InvocationRecord[] {
-    if (this.retrying.length === 0 && this.writing.length === 0) return this.buffer;
-    return [...this.retrying.flat(), ...this.writing, ...this.buffer];
+    const out: InvocationRecord[] = [];
+    for (const p of this.packs()) for (const r of p.records()) out.push(r);
+    out.push(...this.writingKeyed, ...this.buffer);
+    return out;
+  }
+
+  private packs(): RecordPack[] {
+    return [...this.retrying, ...this.writingPacks, this.pack];
   }
 
   subscribe(listener: RecordListener): () => void {
@@ -112,44 +140,51 @@ export class Recorder {
    */
   async flush(all = false): Promise<void> {
     while (this.flushing) await this.flushing;
-    if (this.buffer.length === 0 && this.retrying.length === 0) return;
-    let batch = this.buffer;
-    this.buffer = [];
-    if (!all && this.unsettled.size > 0) {
-      this.buffer = batch.filter((r) => this.unsettled.has(r));
-      batch = batch.filter((r) => !this.unsettled.has(r));
+    const keyed: InvocationRecord[] = [];
+    if (this.buffer.length > 0) {
+      const waiting: InvocationRecord[] = [];
+      for (const r of this.buffer) {
+        if (!all && this.unsettled.has(r)) waiting.push(r);
+        else if (this.keyed.has(r)) keyed.push(r);
+        else this.pack.add(r); // stopping: written as it is now
+      }
+      this.buffer = waiting;
     }
-    const keyed = batch.filter((r) => this.keyed.has(r));
-    const fresh = keyed.length === 0 ? batch : batch.filter((r) => !this.keyed.has(r));
-    const freshBatches = fresh.length > 0 ? [...this.retrying, fresh] : this.retrying;
+    const packs = this.retrying;
     this.retrying = [];
-    if (freshBatches.length === 0 && keyed.length === 0) return;
-    this.writing = [...freshBatches.flat(), ...keyed];
-    this.flushing = this.write(freshBatches, keyed);
+    if (this.pack.count > 0) {
+      packs.push(this.pack);
+      this.pack = this.repo.newPack();
+    }
+    if (packs.length === 0 && keyed.length === 0) return;
+    this.writingPacks = packs;
+    this.writingKeyed = keyed;
+    this.flushing = this.write(packs, keyed);
     try {
       await this.flushing;
     } finally {
       this.flushing = null;
-      this.writing = [];
+      this.writingPacks = [];
+      this.writingKeyed = [];
     }
   }
 
   /**
-   * A batch of records with ids made for them is written again exactly as it was if it
-   * failed: the store recognises the part it did commit only in the same batches (it keeps
-   * them in segments named by their content, with no id check). Keyed records are checked
-   * by id, so they simply go back into the buffer.
+   * A pack is appended again exactly as it was if it failed: the store recognises the part
+   * it did commit only in the same batches (it keeps them in segments named by their
+   * content, with no id check). Keyed records are checked by id, so they simply go back
+   * into the buffer.
    */
-  private async write(freshBatches: readonly (readonly InvocationRecord[])[], keyed: readonly InvocationRecord[]): Promise<void> {
+  private async write(packs: readonly RecordPack[], keyed: readonly InvocationRecord[]): Promise<void> {
     let failed = 0;
     let firstError: unknown;
-    for (let i = 0; i < freshBatches.length; i++) {
+    for (let i = 0; i < packs.length; i++) {
       try {
-        await this.repo.append(freshBatches[i]);
+        await this.repo.append(packs[i]);
       } catch (error) {
         // The store is failing: the rest wait with this one (each try can take the store's busy timeout).
-        this.retrying.push(...freshBatches.slice(i));
-        for (const records of freshBatches.slice(i)) failed += records.length;
+        this.retrying.push(...packs.slice(i));
+        for (const p of packs.slice(i)) failed += p.count;
         firstError = error;
         break;
       }

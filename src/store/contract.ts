@@ -6,7 +6,7 @@ import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { newId } from '../core/ids.ts';
 import type { FunctionConfig, InvocationRecord } from '../core/types.ts';
-import type { DeployInput, Store } from './ports.ts';
+import type { DeployInput, InvocationRepo, RecordPack, Store } from './ports.ts';
 
 export const SAMPLE_CONFIG: FunctionConfig = {
   memoryMb: 128,
@@ -65,6 +65,26 @@ export function sampleRecord(id: string, overrides: Partial<InvocationRecord> = 
     spanId: '00f067aa0ba902b7',
     parentSpanId: null,
     ...overrides,
+  };
+}
+
+/** A pack of `records` from `repo`, for append(). */
+export function packOf(repo: Pick<InvocationRepo, 'newPack'>, records: readonly InvocationRecord[]): RecordPack {
+  const pack = repo.newPack();
+  for (const r of records) pack.add(r);
+  return pack;
+}
+
+/** A RecordPack that keeps the records as they are: for stand-in repos in tests. */
+export function memoryPack(): RecordPack {
+  const kept: InvocationRecord[] = [];
+  return {
+    get count() {
+      return kept.length;
+    },
+    add: (r) => void kept.push(r),
+    find: (id) => kept.find((r) => r.id === id),
+    records: () => [...kept],
   };
 }
 
@@ -262,8 +282,8 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       });
       const keyedAt = T + 200;
       const keyed = sampleRecord(newId(keyedAt), { startedAt: keyedAt, trigger: 'async', attempt: 2 });
-      await store.invocations.append(fresh.slice(4));
-      await store.invocations.append(fresh.slice(0, 4));
+      await store.invocations.append(packOf(store.invocations, fresh.slice(4)));
+      await store.invocations.append(packOf(store.invocations, fresh.slice(0, 4)));
       await store.invocations.insertMany([keyed]);
       for (const r of fresh) assert.deepEqual(await store.invocations.get(r.id), r);
       assert.equal(await store.invocations.get(newId(T + 50)), null, 'an id never written, in a slot that has records');
@@ -287,7 +307,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       // Two slots hold both kinds; the count runs out inside the second one.
       const fresh = [0, 10, 20, 110, 120, 130, 250].map((dt) => sampleRecord(newId(at(dt)), { startedAt: at(dt) }));
       const keyed = [5, 115, 240].map((dt) => sampleRecord(newId(at(dt)), { startedAt: at(dt), trigger: 'async' }));
-      await store.invocations.append(fresh);
+      await store.invocations.append(packOf(store.invocations, fresh));
       await store.invocations.insertMany(keyed);
       const all = [...fresh, ...keyed].map((r) => r.id).sort();
       assert.equal(await store.invocations.prune(at(10), 100), 2, 'by age: the records started before T+10');
@@ -301,11 +321,27 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       assert.deepEqual(await store.invocations.list({ limit: 100 }), []);
     });
 
+    it('a pack gives back exactly the records added to it, by id and all together', async () => {
+      const T = Date.UTC(2026, 10, 1);
+      const records = [
+        sampleRecord(newId(T), { startedAt: T }),
+        sampleRecord(newId(T + 1), { startedAt: T + 1, statusCode: null, status: 'timeout', errorCode: 'NIMBUS_ERR_TIMEOUT', errorMessage: 'line\n"two"', logs: [] }),
+        sampleRecord(newId(T + 2), { startedAt: T + 2, functionName: 'other', coldStart: true, initMs: 12.5, parentSpanId: '00f067aa0ba902b8', logsTruncated: true }),
+      ];
+      const pack = store.invocations.newPack();
+      assert.equal(pack.count, 0);
+      for (const r of records) pack.add(r);
+      assert.equal(pack.count, 3);
+      assert.deepEqual(pack.records(), records);
+      assert.deepEqual(pack.find(records[1].id), records[1]);
+      assert.equal(pack.find(newId(T + 3)), undefined);
+    });
+
     it('an appended record whose id was not made by newId is kept as a row, not refused with its batch', async () => {
       const T = Date.UTC(2026, 10, 1);
       const odd = sampleRecord('job-17', { startedAt: T });
       const normal = sampleRecord(newId(T + 1), { startedAt: T + 1 });
-      await store.invocations.append([odd, normal]);
+      await store.invocations.append(packOf(store.invocations, [odd, normal]));
       assert.deepEqual(await store.invocations.get('job-17'), odd);
       assert.deepEqual(await store.invocations.get(normal.id), normal);
       assert.equal((await store.invocations.list({ limit: 10 })).length, 2);
@@ -315,8 +351,8 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     it('an appended batch written again (a writer that died after committing it) is stored and counted once', async () => {
       const T = Date.UTC(2026, 10, 1);
       const batch = [0, 1, 150].map((dt) => sampleRecord(newId(T + dt), { startedAt: T + dt }));
-      await store.invocations.append(batch);
-      await store.invocations.append(batch);
+      await store.invocations.append(packOf(store.invocations, batch));
+      await store.invocations.append(packOf(store.invocations, batch));
       assert.equal((await store.invocations.list({ limit: 10 })).length, 3);
       assert.equal((await store.usage.list({})).reduce((n, u) => n + u.requests, 0), 3);
     });

@@ -70,6 +70,20 @@ export interface InvocationQuery {
   readonly limit: number;
 }
 
+/**
+ * Records gathered for InvocationRepo.append, held in the store's own compact form: the
+ * recorder keeps a pack, not the records, while they wait to be written and while they are
+ * (at ~10k invocations a second, records kept as objects for tens of milliseconds were
+ * most of what the garbage collector had to copy and promote). Records are added until the
+ * pack is appended, and read back by id or all at once.
+ */
+export interface RecordPack {
+  readonly count: number;
+  add(record: InvocationRecord): void;
+  find(id: string): InvocationRecord | undefined;
+  records(): InvocationRecord[];
+}
+
 export interface InvocationRepo {
   /**
    * Writes a batch in one transaction; a record whose id exists is ignored unless it is a
@@ -77,13 +91,17 @@ export interface InvocationRepo {
    * same transaction by exactly what changed, so usage is the sum of the records written.
    */
   insertMany(records: readonly InvocationRecord[]): Promise<void>;
+  /** An empty pack to gather records for append(). */
+  newPack(): RecordPack;
   /**
-   * Writes records whose ids were made for them by core/ids newId (from their start time)
-   * and are never written again: no id check, so the store may keep them in batches
-   * (SQLite: segments, record-segments.ts). Usage is updated in the same transaction. Reads
-   * see them with the others: get, list and prune make no difference between the two.
+   * Writes a pack of records whose ids were made for them by core/ids newId (from their
+   * start time) and are never written again: no id check, so the store may keep them in
+   * batches (SQLite: segments, record-segments.ts). Usage is updated in the same
+   * transaction. Reads see them with the others: get, list and prune make no difference
+   * between the two. A pack whose append failed may be appended again as it is; the part
+   * already committed is not counted twice.
    */
-  append(records: readonly InvocationRecord[]): Promise<void>;
+  append(pack: RecordPack): Promise<void>;
   get(id: string): Promise<InvocationRecord | null>;
   /** Newest first. */
   list(query: InvocationQuery): Promise<InvocationRecord[]>;

@@ -11,7 +11,8 @@ import type { InvocationRecord } from '../../core/types.ts';
 import type { InvocationQuery, InvocationRepo } from '../ports.ts';
 import { filteredSelect } from './filtered-select.ts';
 import { bucketFloorId, recordWriters, SegmentStore } from './record-segments.ts';
-import { inChunks, RECORD_COLUMNS, recordFromRow, recordRow, type RecordKind, type RecordRow } from './record-rows.ts';
+import { blockOf, BlockPack, chunksOf, type RecordBlock } from './record-block.ts';
+import { RECORD_COLUMNS, recordFromRow, recordRow, type RecordKind, type RecordRow } from './record-rows.ts';
 import { RecordWriterThread } from './record-writer-thread.ts';
 
 /** The record writer thread, made when records are first written; null when there can be none. */
@@ -53,13 +54,12 @@ export function invocationRepo(db: Database.Database, records: RecordThreadSlot)
   const deleteKeyedBelow = db.prepare('DELETE FROM invocations WHERE id < ?');
   const select = filteredSelect(db);
 
-  const write = async (list: readonly InvocationRecord[], kind: RecordKind): Promise<void> => {
-    if (list.length === 0) return;
-    const rows = list.map(recordRow);
+  const write = async (block: RecordBlock, kind: RecordKind): Promise<void> => {
+    if (block.count === 0) return;
     const thread = records.get();
     if (thread !== null) {
       try {
-        await thread.write(rows, kind);
+        await thread.write(block, kind);
         return;
       } catch (error) {
         // A write the thread refused is reported; one it never finished (it died, or was
@@ -68,7 +68,7 @@ export function invocationRepo(db: Database.Database, records: RecordThreadSlot)
         if (thread.broken === null) throw error;
       }
     }
-    for (const chunk of inChunks(rows)) writers[kind](chunk);
+    for (const chunk of chunksOf(block)) writers[kind](chunk);
   };
 
   const keyedNewest = (q: InvocationQuery): InvocationRecord[] => {
@@ -123,8 +123,12 @@ export function invocationRepo(db: Database.Database, records: RecordThreadSlot)
   };
 
   return {
-    insertMany: (list) => write(list, 'keyed'),
-    append: (list) => write(list, 'fresh'),
+    insertMany: (list) => write(blockOf(list.map(recordRow)), 'keyed'),
+    newPack: () => new BlockPack(),
+    append(pack) {
+      if (!(pack instanceof BlockPack)) return Promise.reject(new TypeError('append takes a pack from this store (newPack)'));
+      return write(pack.block(), 'fresh');
+    },
     async get(id) {
       const row = getOne.get(id) as RecordRow | undefined;
       return row ? recordFromRow(row) : segments.get(id);

@@ -8,7 +8,7 @@ import type { InvocationRecord } from '../../core/types.ts';
 import type { UsageSource } from '../../core/usage.ts';
 import { usageWriter } from './observe-store.ts';
 
-/** One record's column values, in COLUMNS order: plain values, cheap to post to a thread. */
+/** One record's column values, in COLUMNS order (what SQLite binds and returns; record-block.ts packs them). */
 export type RecordRow = readonly unknown[];
 
 /** Which way a batch is stored: keyed rows (an id may come again) or segments (ids made for them). */
@@ -22,6 +22,20 @@ const COLUMNS = [
 
 /** The columns in RecordRow order, for a SELECT whose raw rows recordFromRow reads. */
 export const RECORD_COLUMNS = COLUMNS.join(', ');
+
+/** Values in a RecordRow. */
+export const ROW_WIDTH = COLUMNS.length;
+
+/** Columns holding text (or null); the others hold numbers (or null: status_code). */
+const TEXT_COLUMNS = new Set<(typeof COLUMNS)[number]>([
+  'id', 'function_name', 'trigger', 'trigger_source', 'status', 'error_code', 'error_name', 'error_message', 'instance_id', 'logs',
+  'trace_id', 'span_id', 'parent_span_id',
+]);
+/** Text columns whose values are new with each record (no point looking for a repeat). */
+const UNIQUE_COLUMNS = new Set<(typeof COLUMNS)[number]>(['id', 'trace_id', 'span_id']);
+
+/** Per column, in RecordRow order: 0 number, 1 text, 2 text that never repeats. */
+export const COLUMN_KINDS: readonly (0 | 1 | 2)[] = COLUMNS.map((c) => (UNIQUE_COLUMNS.has(c) ? 2 : TEXT_COLUMNS.has(c) ? 1 : 0));
 
 const at = (name: (typeof COLUMNS)[number]) => COLUMNS.indexOf(name);
 const ID = at('id');
@@ -64,26 +78,23 @@ export const ROW_STARTED = STARTED;
 export const ROW_STATUS = STATUS;
 
 /**
- * Rows per transaction. The writer thread pauses between transactions (record-writer-worker.ts)
+ * Records per transaction. The writer thread pauses between transactions (record-writer-worker.ts)
  * and the store's own fallback writes the same chunks, so a chunk the thread committed before
  * it died is recognised when written again (segments are named by their first id).
  */
 export const WRITE_CHUNK = 250;
 
-export function* inChunks<T>(rows: readonly T[]): Generator<readonly T[]> {
-  for (let i = 0; i < rows.length; i += WRITE_CHUNK) yield rows.slice(i, i + WRITE_CHUNK);
-}
-
-export function usageSource(row: RecordRow): UsageSource & { functionName: string; startedAt: number } {
+/** What a record adds to usage, from its column values (`value(i)`: the value of column i, RecordRow order). */
+export function usageSource(value: (column: number) => unknown): UsageSource & { functionName: string; startedAt: number } {
   return {
-    functionName: row[FUNCTION] as string,
-    startedAt: row[STARTED] as number,
-    status: row[STATUS] as UsageSource['status'],
-    coldStart: row[COLD] === 1,
-    billedMs: row[BILLED] as number,
-    memoryMb: row[MEMORY] as number,
-    cpuMs: row[CPU] as number,
-    occupancyMs: row[OCCUPANCY] as number,
+    functionName: value(FUNCTION) as string,
+    startedAt: value(STARTED) as number,
+    status: value(STATUS) as UsageSource['status'],
+    coldStart: value(COLD) === 1,
+    billedMs: value(BILLED) as number,
+    memoryMb: value(MEMORY) as number,
+    cpuMs: value(CPU) as number,
+    occupancyMs: value(OCCUPANCY) as number,
   };
 }
 
@@ -104,11 +115,11 @@ export function recordWriter(db: Database.Database): (rows: readonly RecordRow[]
     const batch = usage.batch();
     for (const row of rows) {
       if (insertNew.run(...row).changes > 0) {
-        batch.changed(undefined, usageSource(row));
+        batch.changed(undefined, usageSource((c) => row[c]));
         continue;
       }
       const previous = batch.before(row[ID] as string);
-      if (replace.run(...row).changes > 0) batch.changed(previous, usageSource(row));
+      if (replace.run(...row).changes > 0) batch.changed(previous, usageSource((c) => row[c]));
     }
     batch.apply();
   });

@@ -2,10 +2,12 @@
  * Records whose ids were made for them (InvocationRepo.append: every HTTP and API call) are
  * kept in segments, not a row each. A row each (28 columns and their indexes) cost the
  * writer thread ~12 µs a record, on the same two cores as everything else: the largest part
- * of what observability cost a request. Segments cost it ~6 µs a record (bench/README.md).
+ * of what observability cost a request. Segments of JSON rows cost it ~6 µs a record, and
+ * segments of blocks (record-block.ts) less again (bench/README.md).
  *
  * A segment holds the records of one function whose ids were made in one SEGMENT_MS slot
- * (`bucket`), from one write chunk, as a JSON array of rows (record-rows.ts). Ids sort by the
+ * (`bucket`), from one write chunk, as a block (segments written before 2026-11-27 hold a
+ * JSON array of rows, and are still read). Ids sort by the
  * time they were made, so buckets give lists their order and an id its place: get reads the
  * segments of one bucket. These ids are never written again, so a write looks nothing up; a
  * segment is named by (bucket, function, first id), so a chunk written twice (the writer
@@ -16,6 +18,7 @@ import { idTimeMs, idTimePrefix } from '../../core/ids.ts';
 import type { InvocationRecord, InvocationStatus } from '../../core/types.ts';
 import { filteredSelect } from './filtered-select.ts';
 import { usageWriter } from './observe-store.ts';
+import { blockOf, decodeBlock, encodeBlock, pick, rowAt, rowsOf, valueAt, type RecordBlock } from './record-block.ts';
 import { recordFromRow, recordWriter, ROW_FUNCTION, ROW_ID, ROW_STARTED, ROW_STATUS, usageSource, type RecordKind, type RecordRow } from './record-rows.ts';
 
 export const SEGMENT_MS = 100;
@@ -30,37 +33,45 @@ export function bucketFloorId(b: number): string {
 }
 
 /**
- * Writes a chunk of rows as segments (one per bucket and function), with their usage, in one
- * transaction. A row whose id was not made by newId cannot be placed: it goes to `asRows`
- * (the row-per-record writer) in the same transaction rather than refusing the chunk.
+ * Writes a chunk of records as segments (one per bucket and function), with their usage, in
+ * one transaction. A record whose id was not made by newId cannot be placed: it goes to
+ * `asRows` (the row-per-record writer) in the same transaction rather than refusing the chunk.
  */
-export function segmentWriter(db: Database.Database, asRows: (rows: readonly RecordRow[]) => void): (rows: readonly RecordRow[]) => void {
+export function segmentWriter(db: Database.Database, asRows: (rows: readonly RecordRow[]) => void): (block: RecordBlock) => void {
   const insert = db.prepare(
     `INSERT INTO invocation_segments (bucket, function_name, first_id, records, failures, rows) VALUES (?, ?, ?, ?, ?, ?)
      ON CONFLICT(bucket, function_name, first_id) DO NOTHING`,
   );
   const usage = usageWriter(db);
-  return db.transaction((rows: readonly RecordRow[]) => {
-    const groups = new Map<string, RecordRow[]>();
+  return db.transaction((block: RecordBlock) => {
+    const groups = new Map<string, { bucket: number; functionName: string; firstId: string; indexes: number[] }>();
     const strays: RecordRow[] = [];
-    for (const row of rows) {
-      const t = idTimeMs(row[ROW_ID] as string);
+    // Records come in the order they ended, so the next one is nearly always in the same group.
+    let group: { bucket: number; functionName: string; firstId: string; indexes: number[] } | undefined;
+    for (let i = 0; i < block.count; i++) {
+      const id = valueAt(block, i, ROW_ID) as string;
+      const t = idTimeMs(id);
       if (t === null) {
-        strays.push(row);
+        strays.push(rowAt(block, i));
         continue;
       }
-      const key = `${bucketOf(t)}\u0000${row[ROW_FUNCTION] as string}`;
-      const group = groups.get(key);
-      if (group) group.push(row);
-      else groups.set(key, [row]);
+      const bucket = bucketOf(t);
+      const functionName = valueAt(block, i, ROW_FUNCTION) as string;
+      if (group === undefined || group.bucket !== bucket || group.functionName !== functionName) {
+        const key = `${bucket}\u0000${functionName}`;
+        group = groups.get(key);
+        if (group === undefined) groups.set(key, (group = { bucket, functionName, firstId: id, indexes: [] }));
+      }
+      group.indexes.push(i);
+      if (id < group.firstId) group.firstId = id;
     }
     const batch = usage.batch();
-    for (const group of groups.values()) {
-      let first = group[0][ROW_ID] as string;
-      for (const row of group) if ((row[ROW_ID] as string) < first) first = row[ROW_ID] as string;
-      const b = bucketOf(idTimeMs(first) as number);
-      if (insert.run(b, group[0][ROW_FUNCTION], first, group.length, failuresIn(group), JSON.stringify(group)).changes === 0) continue;
-      for (const row of group) batch.changed(undefined, usageSource(row));
+    for (const g of groups.values()) {
+      const own = pick(block, g.indexes);
+      let failures = 0;
+      for (let i = 0; i < own.count; i++) if (valueAt(own, i, ROW_STATUS) !== 'success') failures++;
+      if (insert.run(g.bucket, g.functionName, g.firstId, own.count, failures, encodeBlock(own)).changes === 0) continue;
+      for (let i = 0; i < own.count; i++) batch.changed(undefined, usageSource((c) => valueAt(own, i, c)));
     }
     batch.apply();
     if (strays.length > 0) asRows(strays);
@@ -68,9 +79,9 @@ export function segmentWriter(db: Database.Database, asRows: (rows: readonly Rec
 }
 
 /** Both writers, prepared once: the store's own connection and the writer thread each make theirs. */
-export function recordWriters(db: Database.Database): Record<RecordKind, (rows: readonly RecordRow[]) => void> {
-  const keyed = recordWriter(db);
-  return { keyed, fresh: segmentWriter(db, keyed) };
+export function recordWriters(db: Database.Database): Record<RecordKind, (block: RecordBlock) => void> {
+  const asRows = recordWriter(db);
+  return { keyed: (block) => asRows(rowsOf(block)), fresh: segmentWriter(db, asRows) };
 }
 
 export interface SegmentQuery {
@@ -85,7 +96,12 @@ export interface SegmentQuery {
 interface SegmentRow {
   readonly id: number;
   readonly bucket: number;
-  readonly rows: string;
+  /** A block (record-block.ts); segments written before blocks hold a JSON array of rows. */
+  readonly rows: Uint8Array | string;
+}
+
+function rowsIn(segment: SegmentRow): RecordRow[] {
+  return typeof segment.rows === 'string' ? (JSON.parse(segment.rows) as RecordRow[]) : rowsOf(decodeBlock(segment.rows));
 }
 
 /** Reads and prunes segments on the store's own connection. */
@@ -119,7 +135,7 @@ export class SegmentStore {
     const t = idTimeMs(id);
     if (t === null) return null;
     for (const segment of this.holding.all(bucketOf(t), id) as SegmentRow[]) {
-      for (const row of JSON.parse(segment.rows) as RecordRow[]) if (row[ROW_ID] === id) return recordFromRow(row);
+      for (const row of rowsIn(segment)) if (row[ROW_ID] === id) return recordFromRow(row);
     }
     return null;
   }
@@ -142,7 +158,7 @@ export class SegmentStore {
         if (out.length >= limit) break;
         bucket = segment.bucket;
       }
-      for (const row of JSON.parse(segment.rows) as RecordRow[]) pending.push(row);
+      for (const row of rowsIn(segment)) pending.push(row);
     }
     settle();
     return out.slice(0, limit);
@@ -170,7 +186,7 @@ export class SegmentStore {
   /** The ids in bucket `b`. */
   idsOf(b: number): string[] {
     const ids: string[] = [];
-    for (const segment of this.ofBucket.all(b) as SegmentRow[]) for (const row of JSON.parse(segment.rows) as RecordRow[]) ids.push(row[ROW_ID] as string);
+    for (const segment of this.ofBucket.all(b) as SegmentRow[]) for (const row of rowsIn(segment)) ids.push(row[ROW_ID] as string);
     return ids;
   }
 
@@ -181,12 +197,12 @@ export class SegmentStore {
     if (drop === undefined) return whole;
     let dropped = 0;
     for (const segment of this.ofBucket.all(b) as SegmentRow[]) {
-      const rows = JSON.parse(segment.rows) as RecordRow[];
+      const rows = rowsIn(segment);
       const kept = rows.filter((row) => !drop(row));
       if (kept.length === rows.length) continue;
       dropped += rows.length - kept.length;
       if (kept.length === 0) this.remove.run(segment.id);
-      else this.update.run(kept.length, failuresIn(kept), JSON.stringify(kept), segment.id);
+      else this.update.run(kept.length, failuresIn(kept), encodeBlock(blockOf(kept)), segment.id);
     }
     return whole + dropped;
   }

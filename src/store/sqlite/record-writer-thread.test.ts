@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sampleRecord } from '../contract.ts';
+import { blockOf } from './record-block.ts';
 import { recordRow } from './record-rows.ts';
 import { RecordWriterThread } from './record-writer-thread.ts';
 import { openSqliteStore } from './sqlite-store.ts';
@@ -15,7 +16,7 @@ test('the writer thread commits rows the store then reads, with their usage', as
   const thread = new RecordWriterThread(path);
   try {
     const records = Array.from({ length: 600 }, (_, i) => sampleRecord(`r${String(i).padStart(4, '0')}`));
-    await thread.write(records.map(recordRow));
+    await thread.write(blockOf(records.map(recordRow)));
     assert.equal(thread.broken, null);
     assert.equal((await store.invocations.get('r0599'))?.id, 'r0599');
     const usage = await store.usage.list({});
@@ -30,9 +31,9 @@ test('the writer thread commits rows the store then reads, with their usage', as
 test('a writer thread that cannot open its file is marked broken and refuses writes', async () => {
   const thread = new RecordWriterThread(join(tmpdir(), 'no-such-dir-nimbus', 'x', 'nimbus.db'));
   try {
-    await assert.rejects(thread.write([recordRow(sampleRecord('a'))]));
+    await assert.rejects(thread.write(blockOf([recordRow(sampleRecord('a'))])));
     assert.ok(thread.broken instanceof Error);
-    await assert.rejects(thread.write([recordRow(sampleRecord('b'))]), 'a broken thread refuses at once');
+    await assert.rejects(thread.write(blockOf([recordRow(sampleRecord('b'))])), 'a broken thread refuses at once');
   } finally {
     await thread.close();
   }
@@ -45,13 +46,13 @@ test('close lets outstanding writes finish and refuses later ones at once; the s
   const thread = new RecordWriterThread(path);
   try {
     const rows = Array.from({ length: 2000 }, (_, i) => recordRow(sampleRecord(`c${String(i).padStart(5, '0')}`)));
-    const inFlight = thread.write(rows);
+    const inFlight = thread.write(blockOf(rows));
     const closing = thread.close();
-    await assert.rejects(thread.write([recordRow(sampleRecord('late'))]), /closed/);
+    await assert.rejects(thread.write(blockOf([recordRow(sampleRecord('late'))])), /closed/);
     await inFlight;
     await closing;
     assert.equal((await store.invocations.get('c01999'))?.id, 'c01999', 'the outstanding write was committed');
-    await assert.rejects(thread.write([recordRow(sampleRecord('after'))]), /closed/);
+    await assert.rejects(thread.write(blockOf([recordRow(sampleRecord('after'))])), /closed/);
 
     // The store's own thread: records written, store closed, a late write fails instead of hanging.
     await store.invocations.insertMany([sampleRecord('s1')]);

@@ -11,7 +11,8 @@
  * its own connection again (record-rows.ts is shared, so the rows are the same either way).
  */
 import { Worker } from 'node:worker_threads';
-import type { RecordKind, RecordRow } from './record-rows.ts';
+import type { RecordBlock } from './record-block.ts';
+import type { RecordKind } from './record-rows.ts';
 import type { ReadyMessage, WriteReply, WriteRequest } from './record-writer-worker.ts';
 
 interface Waiting {
@@ -66,8 +67,8 @@ export class RecordWriterThread {
     return this.#broken;
   }
 
-  /** Resolves once the rows are committed; rejects (and sets `broken`) if the thread cannot take them. */
-  write(rows: readonly RecordRow[], kind: RecordKind = 'keyed'): Promise<void> {
+  /** Resolves once the records are committed; rejects (and sets `broken`) if the thread cannot take them. */
+  write(block: RecordBlock, kind: RecordKind = 'keyed'): Promise<void> {
     if (this.#broken !== null) return Promise.reject(this.#broken);
     const seq = ++this.#seq;
     const written = new Promise<void>((resolve, reject) => {
@@ -75,7 +76,7 @@ export class RecordWriterThread {
       // ref'd while a write is outstanding: a shutdown that awaits it must not see the loop end
       this.#worker.ref();
       try {
-        const request: WriteRequest = { seq, rows, kind };
+        const request: WriteRequest = { seq, block, kind };
         this.#worker.postMessage(request);
       } catch (error) {
         this.#forget(seq);

@@ -4,12 +4,13 @@
  */
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
-import { inChunks, type RecordKind, type RecordRow } from './record-rows.ts';
+import { chunksOf, type RecordBlock } from './record-block.ts';
+import type { RecordKind } from './record-rows.ts';
 import { recordWriters } from './record-segments.ts';
 
 export interface WriteRequest {
   readonly seq: number;
-  readonly rows: readonly RecordRow[];
+  readonly block: RecordBlock;
   readonly kind: RecordKind;
 }
 export interface WriteReply {
@@ -48,7 +49,7 @@ async function handle(m: WriteRequest): Promise<void> {
   let reply: WriteReply;
   try {
     let first = true;
-    for (const chunk of inChunks(m.rows)) {
+    for (const chunk of chunksOf(m.block)) {
       if (!first) await pause();
       first = false;
       writers[m.kind](chunk);

@@ -1,0 +1,74 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
+import { newId } from '../../core/ids.ts';
+import { packOf, sampleRecord } from '../contract.ts';
+import { blockOf, chunksOf, decodeBlock, encodeBlock, pick, rowsOf, valueAt } from './record-block.ts';
+import { recordFromRow, recordRow, ROW_WIDTH, WRITE_CHUNK } from './record-rows.ts';
+import { MIGRATIONS } from './migrations.ts';
+import { invocationRepo, RecordThreadSlot } from './invocation-repo.ts';
+
+const records = [
+  sampleRecord('a1'),
+  sampleRecord('a2', { statusCode: null, errorCode: 'NIMBUS_ERR_TIMEOUT', errorMessage: 'took "too" long\n', status: 'timeout', logs: [] }),
+  sampleRecord('a3', { functionName: 'other', coldStart: true, initMs: 3.25, parentSpanId: 'aa00bb11cc22dd33', logsTruncated: true }),
+];
+
+test('a block keeps every value of its records: numbers, nulls, texts (repeated ones once), through storage and back', () => {
+  const block = blockOf(records.map(recordRow));
+  assert.equal(block.count, 3);
+  assert.equal(block.slots.length, 3 * ROW_WIDTH);
+  assert.equal(block.texts.filter((t) => t === 'hello').length, 1, 'a repeated text is kept once');
+  assert.deepEqual(rowsOf(block).map(recordFromRow), records);
+  const stored = encodeBlock(block);
+  assert.deepEqual(rowsOf(decodeBlock(stored)).map(recordFromRow), records);
+  // The stored bytes need not start on an 8-byte boundary (SQLite hands out any buffer).
+  const shifted = Buffer.alloc(stored.length + 3);
+  stored.copy(shifted, 3);
+  assert.deepEqual(rowsOf(decodeBlock(shifted.subarray(3))).map(recordFromRow), records);
+});
+
+test('pick takes some records with only their own texts; chunks are WRITE_CHUNK slices', () => {
+  const block = blockOf(records.map(recordRow));
+  const one = pick(block, [2]);
+  assert.deepEqual(rowsOf(one).map(recordFromRow), [records[2]]);
+  assert.ok(!one.texts.includes('a1') && !one.texts.includes('hello'), 'texts of records not picked are left out');
+  const many = blockOf(Array.from({ length: WRITE_CHUNK * 2 + 1 }, (_, i) => recordRow(sampleRecord(`c${i}`))));
+  const chunks = [...chunksOf(many)];
+  assert.deepEqual(chunks.map((c) => c.count), [WRITE_CHUNK, WRITE_CHUNK, 1]);
+  assert.equal(valueAt(chunks[2], 0, 0), `c${WRITE_CHUNK * 2}`);
+});
+
+test('a stored block from before a column was added reads the new column as null; other bytes are refused', () => {
+  const block = blockOf(records.map(recordRow));
+  const width = ROW_WIDTH - 1;
+  const full = encodeBlock(block);
+  const valuesAt = (12 + full.readUInt32LE(8) + 7) & ~7;
+  const stored = Buffer.alloc(valuesAt + block.count * width * 8);
+  full.copy(stored, 0, 0, valuesAt);
+  stored.writeUInt16LE(width, 2);
+  for (let i = 0; i < block.count; i++) for (let c = 0; c < width; c++) stored.writeDoubleLE(block.slots[i * ROW_WIDTH + c], valuesAt + (i * width + c) * 8);
+  const rows = rowsOf(decodeBlock(stored));
+  assert.deepEqual(rows.map((r) => r[ROW_WIDTH - 1]), [null, null, null]);
+  assert.deepEqual(rows.map((r) => r[0]), ['a1', 'a2', 'a3']);
+  assert.throws(() => decodeBlock(Buffer.from('[["x"]]')), /not a record block/);
+});
+
+test('segments written as JSON rows (before blocks) are still read, listed and pruned', async () => {
+  const db = new Database(':memory:');
+  for (const m of MIGRATIONS) db.exec(m);
+  const repo = invocationRepo(db, new RecordThreadSlot(null));
+  const t = Date.UTC(2026, 10, 1);
+  const old = [sampleRecord(newId(t), { startedAt: t }), sampleRecord(newId(t + 1), { startedAt: t + 1 })];
+  const ids = old.map((r) => r.id).sort();
+  db.prepare('INSERT INTO invocation_segments (bucket, function_name, first_id, records, failures, rows) VALUES (?, ?, ?, ?, ?, ?)').run(
+    Math.floor(t / 100), 'hello', ids[0], 2, 0, JSON.stringify(old.map(recordRow)),
+  );
+  const fresh = sampleRecord(newId(t + 500), { startedAt: t + 500 });
+  await repo.append(packOf(repo, [fresh]));
+  assert.deepEqual(await repo.get(old[1].id), old[1]);
+  assert.deepEqual((await repo.list({ limit: 10 })).map((r) => r.id), [fresh.id, ...ids.slice().reverse()]);
+  assert.equal(await repo.prune(0, 2), 1);
+  assert.deepEqual((await repo.list({ limit: 10 })).map((r) => r.id), [fresh.id, ids[1]]);
+  db.close();
+});

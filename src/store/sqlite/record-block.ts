@@ -1,0 +1,211 @@
+/**
+ * A batch of records as columns: every value in one Float64Array, row after row, and the
+ * texts in one table the values point into. It is how records travel to the writer thread
+ * and how a segment keeps them (record-segments.ts).
+ *
+ * Why not rows (arrays of 28 values)? Posting rows to the thread cloned every value on the
+ * main thread and rebuilt every array on the other side, and the thread then turned them
+ * into JSON: ~3 µs a record across both threads, for a record that is written once and
+ * rarely read. A block is one typed array and a short list of texts (a record's id and
+ * trace ids, plus the few texts that repeat: function, route, status, instance), so posting
+ * it is a copy, and storing it is that copy and the texts' JSON.
+ */
+import type { InvocationRecord } from '../../core/types.ts';
+import type { RecordPack } from '../ports.ts';
+import { COLUMN_KINDS, recordFromRow, recordRow, ROW_ID, ROW_WIDTH, WRITE_CHUNK, type RecordRow } from './record-rows.ts';
+
+export interface RecordBlock {
+  readonly count: number;
+  /**
+   * count × ROW_WIDTH values in RecordRow order: a number column's value (NaN for null), a
+   * text column's index in `texts` (-1 for null).
+   */
+  readonly slots: Float64Array;
+  readonly texts: readonly string[];
+}
+
+const NUMBER = 0;
+const UNIQUE = 2;
+
+/** Builds a block row by row; texts that repeat are kept once. */
+export class BlockBuilder {
+  #slots: Float64Array;
+  readonly #texts: string[] = [];
+  readonly #seen = new Map<string, number>();
+  #count = 0;
+
+  constructor(capacity = 256) {
+    this.#slots = new Float64Array(Math.max(1, capacity) * ROW_WIDTH);
+  }
+
+  get count(): number {
+    return this.#count;
+  }
+
+  add(row: RecordRow): void {
+    let k = this.#count * ROW_WIDTH;
+    if (k + ROW_WIDTH > this.#slots.length) {
+      // Off the JS heap: growing copies bytes, and the collector never scans or moves them.
+      const grown = new Float64Array(this.#slots.length * 2);
+      grown.set(this.#slots);
+      this.#slots = grown;
+    }
+    const slots = this.#slots;
+    const texts = this.#texts;
+    for (let c = 0; c < ROW_WIDTH; c++) {
+      const v = row[c];
+      const kind = COLUMN_KINDS[c];
+      if (kind === NUMBER) slots[k++] = v === null || v === undefined ? NaN : (v as number);
+      else if (v === null || v === undefined) slots[k++] = -1;
+      else if (kind === UNIQUE) slots[k++] = texts.push(v as string) - 1;
+      else {
+        let at = this.#seen.get(v as string);
+        if (at === undefined) this.#seen.set(v as string, (at = texts.push(v as string) - 1));
+        slots[k++] = at;
+      }
+    }
+    this.#count++;
+  }
+
+  /** What was added so far (a view: later adds do not change it, but may reuse its memory if not grown). */
+  block(): RecordBlock {
+    return { count: this.#count, slots: this.#slots.subarray(0, this.#count * ROW_WIDTH), texts: this.#texts };
+  }
+}
+
+/** Rows as a block. */
+export function blockOf(rows: readonly RecordRow[]): RecordBlock {
+  const builder = new BlockBuilder(rows.length);
+  for (const row of rows) builder.add(row);
+  return builder.block();
+}
+
+/** The index of the record with id `id`, or -1. */
+export function indexOfId(block: RecordBlock, id: string): number {
+  for (let i = 0; i < block.count; i++) if (block.texts[block.slots[i * ROW_WIDTH + ROW_ID]] === id) return i;
+  return -1;
+}
+
+/** Column `c` of record `i`. */
+export function valueAt(block: RecordBlock, i: number, c: number): unknown {
+  const v = block.slots[i * ROW_WIDTH + c];
+  if (COLUMN_KINDS[c] === NUMBER) return Number.isNaN(v) ? null : v;
+  return v < 0 ? null : block.texts[v];
+}
+
+export function rowAt(block: RecordBlock, i: number): RecordRow {
+  const row = new Array<unknown>(ROW_WIDTH);
+  for (let c = 0; c < ROW_WIDTH; c++) row[c] = valueAt(block, i, c);
+  return row;
+}
+
+export function rowsOf(block: RecordBlock): RecordRow[] {
+  const rows = new Array<RecordRow>(block.count);
+  for (let i = 0; i < block.count; i++) rows[i] = rowAt(block, i);
+  return rows;
+}
+
+/** Records `from` to `to` (exclusive), sharing the block's values and texts. */
+export function sliceOf(block: RecordBlock, from: number, to: number): RecordBlock {
+  return { count: to - from, slots: block.slots.subarray(from * ROW_WIDTH, to * ROW_WIDTH), texts: block.texts };
+}
+
+/** The block in WRITE_CHUNK slices, the transactions it is written in. */
+export function* chunksOf(block: RecordBlock): Generator<RecordBlock> {
+  for (let i = 0; i < block.count; i += WRITE_CHUNK) yield sliceOf(block, i, Math.min(block.count, i + WRITE_CHUNK));
+}
+
+/** The records at `indexes`, with only their own texts. */
+export function pick(block: RecordBlock, indexes: readonly number[]): RecordBlock {
+  const slots = new Float64Array(indexes.length * ROW_WIDTH);
+  const texts: string[] = [];
+  const moved = new Map<number, number>();
+  let k = 0;
+  for (const i of indexes) {
+    const base = i * ROW_WIDTH;
+    for (let c = 0; c < ROW_WIDTH; c++) {
+      const v = block.slots[base + c];
+      if (COLUMN_KINDS[c] === NUMBER || v < 0) slots[k++] = v;
+      else {
+        let at = moved.get(v);
+        if (at === undefined) moved.set(v, (at = texts.push(block.texts[v]) - 1));
+        slots[k++] = at;
+      }
+    }
+  }
+  return { count: indexes.length, slots, texts };
+}
+
+/**
+ * Stored form: a header (format 1, the row width, the count, the texts' length), the texts
+ * as a JSON array, padding to 8 bytes, then the values. The width is kept so a block written
+ * before a column was added can still be read (the new column reads as null).
+ */
+const FORMAT = 1;
+const HEADER = 12;
+
+export function encodeBlock(block: RecordBlock): Buffer {
+  const texts = Buffer.from(JSON.stringify(block.texts));
+  const valuesAt = align8(HEADER + texts.length);
+  const out = Buffer.allocUnsafe(valuesAt + block.count * ROW_WIDTH * 8);
+  out.writeUInt8(FORMAT, 0);
+  out.writeUInt8(0, 1);
+  out.writeUInt16LE(ROW_WIDTH, 2);
+  out.writeUInt32LE(block.count, 4);
+  out.writeUInt32LE(texts.length, 8);
+  texts.copy(out, HEADER);
+  out.fill(0, HEADER + texts.length, valuesAt);
+  const values = new Uint8Array(block.slots.buffer, block.slots.byteOffset, block.count * ROW_WIDTH * 8);
+  out.set(values, valuesAt);
+  return out;
+}
+
+export function decodeBlock(stored: Uint8Array): RecordBlock {
+  const buf = Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength);
+  if (buf.length < HEADER || buf.readUInt8(0) !== FORMAT) throw new Error(`not a record block (format ${buf.length > 0 ? buf.readUInt8(0) : 'none'})`);
+  const width = buf.readUInt16LE(2);
+  const count = buf.readUInt32LE(4);
+  const textBytes = buf.readUInt32LE(8);
+  if (width > ROW_WIDTH) throw new Error(`a record block with ${width} columns is newer than this Nimbus (${ROW_WIDTH})`);
+  const texts = JSON.parse(buf.toString('utf8', HEADER, HEADER + textBytes)) as string[];
+  const valuesAt = align8(HEADER + textBytes);
+  // Copied: the stored bytes need not be 8-byte aligned.
+  const stored64 = new Float64Array(buf.buffer.slice(buf.byteOffset + valuesAt, buf.byteOffset + valuesAt + count * width * 8));
+  if (width === ROW_WIDTH) return { count, slots: stored64, texts };
+  const slots = new Float64Array(count * ROW_WIDTH);
+  for (let i = 0; i < count; i++) {
+    for (let c = 0; c < ROW_WIDTH; c++) slots[i * ROW_WIDTH + c] = c < width ? stored64[i * width + c] : COLUMN_KINDS[c] === NUMBER ? NaN : -1;
+  }
+  return { count, slots, texts };
+}
+
+function align8(n: number): number {
+  return (n + 7) & ~7;
+}
+
+/** The SQLite store's RecordPack: a block being built, read back through recordFromRow. */
+export class BlockPack implements RecordPack {
+  readonly #builder = new BlockBuilder();
+
+  get count(): number {
+    return this.#builder.count;
+  }
+
+  add(record: InvocationRecord): void {
+    this.#builder.add(recordRow(record));
+  }
+
+  find(id: string): InvocationRecord | undefined {
+    const block = this.#builder.block();
+    const i = indexOfId(block, id);
+    return i < 0 ? undefined : recordFromRow(rowAt(block, i));
+  }
+
+  records(): InvocationRecord[] {
+    return rowsOf(this.#builder.block()).map(recordFromRow);
+  }
+
+  block(): RecordBlock {
+    return this.#builder.block();
+  }
+}
