@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { newId } from '../../core/ids.ts';
 import { packOf, sampleRecord } from '../contract.ts';
-import { blockOf, chunksOf, decodeBlock, encodeBlock, pick, rowsOf, valueAt } from './record-block.ts';
+import { blockOf, BlockBuilder, chunksOf, decodeBlock, encodeBlock, pick, rowsOf, valueAt } from './record-block.ts';
 import { recordFromRow, recordRow, ROW_WIDTH, WRITE_CHUNK } from './record-rows.ts';
 import { MIGRATIONS } from './migrations.ts';
 import { invocationRepo, RecordThreadSlot } from './invocation-repo.ts';
@@ -26,6 +26,17 @@ test('a block keeps every value of its records: numbers, nulls, texts (repeated 
   const shifted = Buffer.alloc(stored.length + 3);
   stored.copy(shifted, 3);
   assert.deepEqual(rowsOf(decodeBlock(shifted.subarray(3))).map(recordFromRow), records);
+});
+
+test('a block handed off holds just its records (no spare room for the thread to copy or a retry to keep)', () => {
+  const builder = new BlockBuilder();
+  builder.add(recordRow(records[0]));
+  assert.equal(builder.block().slots.length, ROW_WIDTH);
+  for (let i = 0; i < 40; i++) builder.add(recordRow(sampleRecord(`g${i}`)));
+  const block = builder.block();
+  assert.equal(block.slots.length, 41 * ROW_WIDTH);
+  assert.equal(block.slots.buffer.byteLength, 41 * ROW_WIDTH * 8);
+  assert.equal(valueAt(block, 40, 0), 'g39');
 });
 
 test('pick takes some records with only their own texts; chunks are WRITE_CHUNK slices', () => {
@@ -52,6 +63,7 @@ test('a stored block from before a column was added reads the new column as null
   assert.deepEqual(rows.map((r) => r[ROW_WIDTH - 1]), [null, null, null]);
   assert.deepEqual(rows.map((r) => r[0]), ['a1', 'a2', 'a3']);
   assert.throws(() => decodeBlock(Buffer.from('[["x"]]')), /not a record block/);
+  assert.throws(() => decodeBlock(encodeBlock(block).subarray(0, 100)), /cut short/);
 });
 
 test('segments written as JSON rows (before blocks) are still read, listed and pruned', async () => {

@@ -34,7 +34,7 @@ export class BlockBuilder {
   readonly #seen = new Map<string, number>();
   #count = 0;
 
-  constructor(capacity = 256) {
+  constructor(capacity = 16) {
     this.#slots = new Float64Array(Math.max(1, capacity) * ROW_WIDTH);
   }
 
@@ -46,7 +46,7 @@ export class BlockBuilder {
     let k = this.#count * ROW_WIDTH;
     if (k + ROW_WIDTH > this.#slots.length) {
       // Off the JS heap: growing copies bytes, and the collector never scans or moves them.
-      const grown = new Float64Array(this.#slots.length * 2);
+      const grown = new Float64Array(Math.max(16 * ROW_WIDTH, this.#slots.length * 2));
       grown.set(this.#slots);
       this.#slots = grown;
     }
@@ -67,9 +67,15 @@ export class BlockBuilder {
     this.#count++;
   }
 
-  /** What was added so far (a view: later adds do not change it, but may reuse its memory if not grown). */
+  /**
+   * What was added so far. The values are trimmed to their size first: a block is posted to
+   * the writer thread whole (a view would post its whole buffer), and one that waits to be
+   * written again after a failure keeps no spare room. Later adds grow it again.
+   */
   block(): RecordBlock {
-    return { count: this.#count, slots: this.#slots.subarray(0, this.#count * ROW_WIDTH), texts: this.#texts };
+    const size = this.#count * ROW_WIDTH;
+    if (this.#slots.length > size) this.#slots = this.#slots.slice(0, size);
+    return { count: this.#count, slots: this.#slots, texts: this.#texts };
   }
 }
 
@@ -138,8 +144,10 @@ export function pick(block: RecordBlock, indexes: readonly number[]): RecordBloc
 
 /**
  * Stored form: a header (format 1, the row width, the count, the texts' length), the texts
- * as a JSON array, padding to 8 bytes, then the values. The width is kept so a block written
- * before a column was added can still be read (the new column reads as null).
+ * as a JSON array, padding to 8 bytes, then the values (in the machine's byte order, as a
+ * Float64Array holds them: little-endian on every host Nimbus runs on). The width is kept so
+ * a block written before a column was added at the end of the row can still be read (the
+ * new column reads as null).
  */
 const FORMAT = 1;
 const HEADER = 12;
@@ -167,8 +175,9 @@ export function decodeBlock(stored: Uint8Array): RecordBlock {
   const count = buf.readUInt32LE(4);
   const textBytes = buf.readUInt32LE(8);
   if (width > ROW_WIDTH) throw new Error(`a record block with ${width} columns is newer than this Nimbus (${ROW_WIDTH})`);
-  const texts = JSON.parse(buf.toString('utf8', HEADER, HEADER + textBytes)) as string[];
   const valuesAt = align8(HEADER + textBytes);
+  if (valuesAt + count * width * 8 > buf.length) throw new Error(`a record block of ${buf.length} bytes is cut short (${count} records need ${valuesAt + count * width * 8})`);
+  const texts = JSON.parse(buf.toString('utf8', HEADER, HEADER + textBytes)) as string[];
   // Copied: the stored bytes need not be 8-byte aligned.
   const stored64 = new Float64Array(buf.buffer.slice(buf.byteOffset + valuesAt, buf.byteOffset + valuesAt + count * width * 8));
   if (width === ROW_WIDTH) return { count, slots: stored64, texts };

@@ -14,6 +14,7 @@ export type RecordRow = readonly unknown[];
 /** Which way a batch is stored: keyed rows (an id may come again) or segments (ids made for them). */
 export type RecordKind = 'keyed' | 'fresh';
 
+// New columns go at the end: stored blocks (record-block.ts) know only how many columns they have.
 const COLUMNS = [
   'id', 'function_name', 'version', 'trigger', 'trigger_source', 'started_at', 'duration_ms', 'billed_ms', 'memory_mb', 'status',
   'status_code', 'error_code', 'error_name', 'error_message', 'cold_start', 'init_ms', 'instance_id', 'request_bytes',
