@@ -37,6 +37,10 @@ test('a block handed off holds just its records (no spare room for the thread to
   assert.equal(block.slots.length, 41 * ROW_WIDTH);
   assert.equal(block.slots.buffer.byteLength, 41 * ROW_WIDTH * 8);
   assert.equal(valueAt(block, 40, 0), 'g39');
+  const view = builder.view();
+  builder.add(recordRow(sampleRecord('g40')));
+  assert.equal(view.count, 41, 'a view keeps what it saw');
+  assert.equal(builder.view().count, 42);
 });
 
 test('pick takes some records with only their own texts; chunks are WRITE_CHUNK slices', () => {

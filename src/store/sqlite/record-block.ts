@@ -75,7 +75,12 @@ export class BlockBuilder {
   block(): RecordBlock {
     const size = this.#count * ROW_WIDTH;
     if (this.#slots.length > size) this.#slots = this.#slots.slice(0, size);
-    return { count: this.#count, slots: this.#slots, texts: this.#texts };
+    return this.view();
+  }
+
+  /** What was added so far, to read here: no copy (later adds write past it, or grow a new buffer). */
+  view(): RecordBlock {
+    return { count: this.#count, slots: this.#slots.subarray(0, this.#count * ROW_WIDTH), texts: this.#texts };
   }
 }
 
@@ -204,14 +209,15 @@ export class BlockPack implements RecordPack {
     this.#builder.add(recordRow(record));
   }
 
+  // Reads (get, lists) take a view: trimming for them would make the next add copy everything again.
   find(id: string): InvocationRecord | undefined {
-    const block = this.#builder.block();
+    const block = this.#builder.view();
     const i = indexOfId(block, id);
     return i < 0 ? undefined : recordFromRow(rowAt(block, i));
   }
 
   records(): InvocationRecord[] {
-    return rowsOf(this.#builder.block()).map(recordFromRow);
+    return rowsOf(this.#builder.view()).map(recordFromRow);
   }
 
   block(): RecordBlock {
