@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { newId } from './ids.ts';
+import { idTimeMs, idTimeMsOfBytes, idTimePrefix, newId } from './ids.ts';
 
 test('ids are 26 lower-case Crockford characters and sort by time', () => {
   const a = newId(1_700_000_000_000);
@@ -14,4 +14,18 @@ test('ids made in the same millisecond are distinct, across refills of the rando
   const seen = new Set<string>();
   for (let i = 0; i < 5000; i++) seen.add(newId(1_700_000_000_000));
   assert.equal(seen.size, 5000);
+});
+
+test('an id tells when it was made, as a string and as bytes; its first 10 chars are the time prefix', () => {
+  const ms = Date.UTC(2026, 10, 27, 3, 4, 5, 678);
+  const id = newId(ms);
+  assert.equal(idTimeMs(id), ms);
+  assert.equal(id.slice(0, 10), idTimePrefix(ms));
+  const bytes = Buffer.from(`xx${id}yy`, 'latin1');
+  assert.equal(idTimeMsOfBytes(bytes, 2, 26), ms);
+  assert.equal(idTimeMsOfBytes(bytes, 2, 25), null, 'not 26 chars');
+  for (const bad of ['', 'u'.repeat(26), `${id.slice(0, 9)}U${id.slice(10)}`, `${id.slice(0, 9)}é${id.slice(10)}`]) {
+    assert.equal(idTimeMs(bad), null, bad);
+    assert.equal(idTimeMsOfBytes(Buffer.from(bad, 'utf8'), 0, Buffer.byteLength(bad)), null, bad);
+  }
 });

@@ -29,19 +29,27 @@ export function hourOf(epochMs: number): number {
 
 export type UsageSource = Pick<InvocationRecord, 'status' | 'coldStart' | 'billedMs' | 'memoryMb' | 'cpuMs' | 'occupancyMs'>;
 
+/** What one invocation counts for usage. */
 export function usageOf(r: UsageSource): UsageAmounts {
+  const total = { ...ZERO_USAGE };
+  countUsage(total, r);
+  return total;
+}
+
+export type MutableUsage = { -readonly [K in keyof UsageAmounts]: UsageAmounts[K] };
+
+/** Adds what `r` counts (usageOf), times `sign`, to a running total in place: no object per record. */
+export function countUsage(total: MutableUsage, r: UsageSource, sign = 1): void {
   const throttled = r.status === 'throttled';
   const gb = r.memoryMb / 1024;
-  return {
-    requests: throttled ? 0 : 1,
-    errors: throttled || r.status === 'success' ? 0 : 1,
-    throttles: throttled ? 1 : 0,
-    coldStarts: r.coldStart ? 1 : 0,
-    billedMs: r.billedMs,
-    gbSeconds: (gb * r.billedMs) / 1000,
-    cpuMs: r.cpuMs,
-    occupancyGbSeconds: (gb * r.occupancyMs) / 1000,
-  };
+  total.requests += sign * (throttled ? 0 : 1);
+  total.errors += sign * (throttled || r.status === 'success' ? 0 : 1);
+  total.throttles += sign * (throttled ? 1 : 0);
+  total.coldStarts += sign * (r.coldStart ? 1 : 0);
+  total.billedMs += sign * r.billedMs;
+  total.gbSeconds += sign * ((gb * r.billedMs) / 1000);
+  total.cpuMs += sign * r.cpuMs;
+  total.occupancyGbSeconds += sign * ((gb * r.occupancyMs) / 1000);
 }
 
 export function addUsage(a: UsageAmounts, b: UsageAmounts, sign = 1): UsageAmounts {

@@ -3,12 +3,11 @@
  * see usageWriter) and alert rules and events.
  */
 import type Database from 'better-sqlite3';
-import { hourOf, usageOf, ZERO_USAGE, type UsageAmounts, type UsageSource } from '../../core/usage.ts';
+import { countUsage, hourOf, ZERO_USAGE, type MutableUsage, type UsageAmounts, type UsageSource } from '../../core/usage.ts';
 import type { AlertEventRecord, AlertRepo, AlertRuleRecord, UsageQuery, UsageRepo, UsageRow } from '../observe-ports.ts';
 import { filteredSelect } from './filtered-select.ts';
 
 type Row = Record<string, unknown>;
-type MutableUsage = { -readonly [K in keyof UsageAmounts]: UsageAmounts[K] };
 
 /**
  * Used inside the transaction that writes records: `before(id)` reads what the stored
@@ -27,20 +26,12 @@ export function usageWriter(db: Database.Database) {
     batch() {
       // Summed in place: one mutable total per function-hour, no object per record.
       const deltas = new Map<string, { fn: string; hour: number; u: MutableUsage }>();
-      const add = (fn: string, startedAt: number, u: UsageAmounts, sign: number) => {
+      const totalOf = (fn: string, startedAt: number): MutableUsage => {
         const hour = hourOf(startedAt);
         const key = `${hour}\u0000${fn}`;
         let d = deltas.get(key);
         if (!d) deltas.set(key, (d = { fn, hour, u: { ...ZERO_USAGE } }));
-        const t = d.u;
-        t.requests += sign * u.requests;
-        t.errors += sign * u.errors;
-        t.throttles += sign * u.throttles;
-        t.coldStarts += sign * u.coldStarts;
-        t.billedMs += sign * u.billedMs;
-        t.gbSeconds += sign * u.gbSeconds;
-        t.cpuMs += sign * u.cpuMs;
-        t.occupancyGbSeconds += sign * u.occupancyGbSeconds;
+        return d.u;
       };
       return {
         before(id: string): Row | undefined {
@@ -48,9 +39,11 @@ export function usageWriter(db: Database.Database) {
         },
         /** A write changed the row: take out what the old one counted, add the new one. */
         changed(previous: Row | undefined, r: UsageSource & { functionName: string; startedAt: number }) {
-          if (previous) add(previous.function_name as string, previous.started_at as number, usageOf(fromRow(previous)), -1);
-          add(r.functionName, r.startedAt, usageOf(r), 1);
+          if (previous) countUsage(totalOf(previous.function_name as string, previous.started_at as number), fromRow(previous), -1);
+          countUsage(totalOf(r.functionName, r.startedAt), r);
         },
+        /** The running total of a function-hour, for a caller that counts new records into it (countUsage). */
+        totalFor: totalOf,
         apply() {
           for (const { fn, hour, u } of deltas.values()) {
             upsert.run(fn, hour, u.requests, u.errors, u.throttles, u.coldStarts, u.billedMs, u.gbSeconds, u.cpuMs, u.occupancyGbSeconds);

@@ -43,7 +43,7 @@ test('a block handed off holds just its records (no spare room for the thread to
   assert.equal(builder.view().count, 42);
 });
 
-test('pick takes some records with only their own texts; chunks are WRITE_CHUNK slices', () => {
+test('pick takes some records with only their own texts; chunks are WRITE_CHUNK parts', () => {
   const block = blockOf(records.map(recordRow));
   const one = pick(block, [2]);
   assert.deepEqual(rowsOf(one).map(recordFromRow), [records[2]]);
@@ -52,6 +52,8 @@ test('pick takes some records with only their own texts; chunks are WRITE_CHUNK 
   const chunks = [...chunksOf(many)];
   assert.deepEqual(chunks.map((c) => c.count), [WRITE_CHUNK, WRITE_CHUNK, 1]);
   assert.equal(valueAt(chunks[2], 0, 0), `c${WRITE_CHUNK * 2}`);
+  assert.deepEqual(chunks[2].texts.filter((t) => t.startsWith('c')), [`c${WRITE_CHUNK * 2}`], 'a chunk is a block of its own: only its texts');
+  assert.equal([...chunksOf(block)][0], block, 'a block of one chunk is written as it is');
 });
 
 test('a stored block from before a column was added reads the new column as null; other bytes are refused', () => {

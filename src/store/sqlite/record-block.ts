@@ -32,6 +32,9 @@ export class BlockBuilder {
   #slots: Float64Array;
   readonly #texts: string[] = [];
   readonly #seen = new Map<string, number>();
+  /** Per column, the last text added and its index: the next record nearly always repeats it (no map lookup then). */
+  readonly #lastText: Array<string | undefined> = new Array(ROW_WIDTH).fill(undefined);
+  readonly #lastAt = new Float64Array(ROW_WIDTH);
   #count = 0;
 
   constructor(capacity = 16) {
@@ -58,9 +61,12 @@ export class BlockBuilder {
       if (kind === NUMBER) slots[k++] = v === null || v === undefined ? NaN : (v as number);
       else if (v === null || v === undefined) slots[k++] = -1;
       else if (kind === UNIQUE) slots[k++] = texts.push(v as string) - 1;
+      else if (v === this.#lastText[c]) slots[k++] = this.#lastAt[c];
       else {
         let at = this.#seen.get(v as string);
         if (at === undefined) this.#seen.set(v as string, (at = texts.push(v as string) - 1));
+        this.#lastText[c] = v as string;
+        this.#lastAt[c] = at;
         slots[k++] = at;
       }
     }
@@ -104,6 +110,12 @@ export function valueAt(block: RecordBlock, i: number, c: number): unknown {
   return v < 0 ? null : block.texts[v];
 }
 
+/** Whether text column `c` of record `i` is `text`. */
+export function textIs(block: RecordBlock, i: number, c: number, text: string): boolean {
+  const v = block.slots[i * ROW_WIDTH + c];
+  return v >= 0 && block.texts[v] === text;
+}
+
 export function rowAt(block: RecordBlock, i: number): RecordRow {
   const row = new Array<unknown>(ROW_WIDTH);
   for (let c = 0; c < ROW_WIDTH; c++) row[c] = valueAt(block, i, c);
@@ -116,21 +128,27 @@ export function rowsOf(block: RecordBlock): RecordRow[] {
   return rows;
 }
 
-/** Records `from` to `to` (exclusive), sharing the block's values and texts. */
-export function sliceOf(block: RecordBlock, from: number, to: number): RecordBlock {
-  return { count: to - from, slots: block.slots.subarray(from * ROW_WIDTH, to * ROW_WIDTH), texts: block.texts };
-}
-
-/** The block in WRITE_CHUNK slices, the transactions it is written in. */
+/**
+ * The block in WRITE_CHUNK parts, the transactions it is written in. Each part is a block of
+ * its own (only its texts), so a part can be stored as it is.
+ */
 export function* chunksOf(block: RecordBlock): Generator<RecordBlock> {
-  for (let i = 0; i < block.count; i += WRITE_CHUNK) yield sliceOf(block, i, Math.min(block.count, i + WRITE_CHUNK));
+  if (block.count <= WRITE_CHUNK) {
+    yield block;
+    return;
+  }
+  for (let i = 0; i < block.count; i += WRITE_CHUNK) {
+    const end = Math.min(block.count, i + WRITE_CHUNK);
+    yield pick(block, Array.from({ length: end - i }, (_, k) => i + k));
+  }
 }
 
 /** The records at `indexes`, with only their own texts. */
 export function pick(block: RecordBlock, indexes: readonly number[]): RecordBlock {
   const slots = new Float64Array(indexes.length * ROW_WIDTH);
   const texts: string[] = [];
-  const moved = new Map<number, number>();
+  // Where each text of `block` went in `texts` (-1: not yet): an array, not a map keyed by numbers, on the writer thread's path.
+  const moved = new Int32Array(block.texts.length).fill(-1);
   let k = 0;
   for (const i of indexes) {
     const base = i * ROW_WIDTH;
@@ -138,9 +156,8 @@ export function pick(block: RecordBlock, indexes: readonly number[]): RecordBloc
       const v = block.slots[base + c];
       if (COLUMN_KINDS[c] === NUMBER || v < 0) slots[k++] = v;
       else {
-        let at = moved.get(v);
-        if (at === undefined) moved.set(v, (at = texts.push(block.texts[v]) - 1));
-        slots[k++] = at;
+        if (moved[v] < 0) moved[v] = texts.push(block.texts[v]) - 1;
+        slots[k++] = moved[v];
       }
     }
   }

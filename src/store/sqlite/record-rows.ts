@@ -85,18 +85,23 @@ export const ROW_STATUS = STATUS;
  */
 export const WRITE_CHUNK = 250;
 
-/** What a record adds to usage, from its column values (`value(i)`: the value of column i, RecordRow order). */
-export function usageSource(value: (column: number) => unknown): UsageSource & { functionName: string; startedAt: number } {
-  return {
-    functionName: value(FUNCTION) as string,
-    startedAt: value(STARTED) as number,
-    status: value(STATUS) as UsageSource['status'],
-    coldStart: value(COLD) === 1,
-    billedMs: value(BILLED) as number,
-    memoryMb: value(MEMORY) as number,
-    cpuMs: value(CPU) as number,
-    occupancyMs: value(OCCUPANCY) as number,
-  };
+/** A record's fields that usage counts (what usageSource fills). */
+export type UsageFields = { -readonly [K in keyof UsageSource]: UsageSource[K] } & { functionName: string; startedAt: number };
+
+/**
+ * What a record adds to usage, from its column values (`value(i)`: the value of column i,
+ * RecordRow order), written into `into`: a batch can reuse one object for all its records.
+ */
+export function usageSource(value: (column: number) => unknown, into: UsageFields = { functionName: '', startedAt: 0, status: 'success', coldStart: false, billedMs: 0, memoryMb: 0, cpuMs: 0, occupancyMs: 0 }): UsageFields {
+  into.functionName = value(FUNCTION) as string;
+  into.startedAt = value(STARTED) as number;
+  into.status = value(STATUS) as UsageSource['status'];
+  into.coldStart = value(COLD) === 1;
+  into.billedMs = value(BILLED) as number;
+  into.memoryMb = value(MEMORY) as number;
+  into.cpuMs = value(CPU) as number;
+  into.occupancyMs = value(OCCUPANCY) as number;
+  return into;
 }
 
 /** Prepares the statements once; the returned function writes one batch in one transaction. */

@@ -15,11 +15,12 @@
  */
 import type Database from 'better-sqlite3';
 import { idTimeMs, idTimePrefix } from '../../core/ids.ts';
+import { countUsage, hourOf, type MutableUsage } from '../../core/usage.ts';
 import type { InvocationRecord, InvocationStatus } from '../../core/types.ts';
 import { filteredSelect } from './filtered-select.ts';
 import { usageWriter } from './observe-store.ts';
-import { blockOf, decodeBlock, encodeBlock, pick, rowAt, rowsOf, valueAt, type RecordBlock } from './record-block.ts';
-import { recordFromRow, recordWriter, ROW_FUNCTION, ROW_ID, ROW_STARTED, ROW_STATUS, usageSource, type RecordKind, type RecordRow } from './record-rows.ts';
+import { blockOf, decodeBlock, encodeBlock, pick, rowAt, rowsOf, textIs, valueAt, type RecordBlock } from './record-block.ts';
+import { recordFromRow, recordWriter, ROW_FUNCTION, ROW_ID, ROW_STARTED, ROW_STATUS, usageSource, type RecordKind, type RecordRow, type UsageFields } from './record-rows.ts';
 
 export const SEGMENT_MS = 100;
 
@@ -43,11 +44,13 @@ export function segmentWriter(db: Database.Database, asRows: (rows: readonly Rec
      ON CONFLICT(bucket, function_name, first_id) DO NOTHING`,
   );
   const usage = usageWriter(db);
+  // One object refilled per record: usage is counted from the block's values, no object a record.
+  let source: UsageFields | undefined;
   return db.transaction((block: RecordBlock) => {
-    const groups = new Map<string, { bucket: number; functionName: string; firstId: string; indexes: number[] }>();
+    const groups = new Map<string, Group>();
     const strays: RecordRow[] = [];
     // Records come in the order they ended, so the next one is nearly always in the same group.
-    let group: { bucket: number; functionName: string; firstId: string; indexes: number[] } | undefined;
+    let group: Group | undefined;
     for (let i = 0; i < block.count; i++) {
       const id = valueAt(block, i, ROW_ID) as string;
       const t = idTimeMs(id);
@@ -67,15 +70,33 @@ export function segmentWriter(db: Database.Database, asRows: (rows: readonly Rec
     }
     const batch = usage.batch();
     for (const g of groups.values()) {
-      const own = pick(block, g.indexes);
+      // A chunk is its own block (chunksOf): when it is all one segment it is stored as it is.
+      const own = g.indexes.length === block.count ? block : pick(block, g.indexes);
       let failures = 0;
-      for (let i = 0; i < own.count; i++) if (valueAt(own, i, ROW_STATUS) !== 'success') failures++;
+      for (let i = 0; i < own.count; i++) if (!textIs(own, i, ROW_STATUS, 'success')) failures++;
       if (insert.run(g.bucket, g.functionName, g.firstId, own.count, failures, encodeBlock(own)).changes === 0) continue;
-      for (let i = 0; i < own.count; i++) batch.changed(undefined, usageSource((c) => valueAt(own, i, c)));
+      let hour = NaN;
+      let total: MutableUsage | undefined;
+      for (let i = 0; i < own.count; i++) {
+        const startedAt = valueAt(own, i, ROW_STARTED) as number;
+        if (total === undefined || hourOf(startedAt) !== hour) {
+          hour = hourOf(startedAt);
+          total = batch.totalFor(g.functionName, startedAt);
+        }
+        countUsage(total, (source = usageSource((c) => valueAt(own, i, c), source)));
+      }
     }
     batch.apply();
     if (strays.length > 0) asRows(strays);
   });
+}
+
+interface Group {
+  readonly bucket: number;
+  readonly functionName: string;
+  /** The smallest id: the segment is named by it. */
+  firstId: string;
+  readonly indexes: number[];
 }
 
 /** Both writers, prepared once: the store's own connection and the writer thread each make theirs. */
