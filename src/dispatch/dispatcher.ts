@@ -115,6 +115,8 @@ export class Dispatcher {
     let lease: Lease | null = null;
     let measuring: Measuring | null = null;
     let execMs = 0;
+    /** When the instance answered (monotonic); 0 until it has. */
+    let endedAt = 0;
     let outcome: { http?: HttpResponseData; value?: unknown } | null = null;
     let failure: NimbusError | null = null;
     let figures: { cpuMs: number; peakMemoryBytes: number; occupancyMs: number } | undefined;
@@ -126,10 +128,11 @@ export class Dispatcher {
       const call = this.callFor(req, meta, version.exports);
       const execStart = clock.monotonic();
       const pending = lease.instance.invoke(call);
-      measuring = observer?.begin(lease.instance) ?? null;
+      measuring = observer?.begin(lease.instance, execStart) ?? null;
       const result = await pending;
+      endedAt = clock.monotonic();
       background = result.background;
-      execMs = clock.monotonic() - execStart;
+      execMs = endedAt - execStart;
       outcome = this.outputFor(req, result);
     } catch (error) {
       failure = isNimbusError(error)
@@ -137,7 +140,7 @@ export class Dispatcher {
         : new NimbusError('NIMBUS_ERR_INTERNAL', `invocation failed inside the platform: ${(error as Error)?.message ?? String(error)}`, { cause: error });
       if (lease && execMs === 0) execMs = clock.monotonic() - t0;
     } finally {
-      figures = observer?.end(invocationId, measuring);
+      figures = observer?.end(invocationId, measuring, endedAt || clock.monotonic());
       if (lease && background) {
         const held = lease;
         void background.finally(() => held.release());

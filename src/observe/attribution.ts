@@ -54,17 +54,18 @@ export class InstanceMeter {
   /** `monotonic` in ms (Clock.monotonic). */
   constructor(private readonly monotonic: () => number) {}
 
-  begin(instance: Instance): Share {
-    const t = this.sample(this.trackedFor(instance), false);
+  /** `now`: the caller's monotonic reading, when it has one (saves reading the clock again). */
+  begin(instance: Instance, now = this.monotonic()): Share {
+    const t = this.sample(this.trackedFor(instance, now), false, now);
     const share: Share = { tracked: t, wallAtBegin: t.wallPerOpen, cpuAtBegin: t.cpuPerOpen, peak: t.heap };
     t.open.add(share);
     return share;
   }
 
-  end(share: Share): InvocationFigures {
+  end(share: Share, now = this.monotonic()): InvocationFigures {
     const t = share.tracked;
     if (!t.open.has(share)) return NO_FIGURES;
-    this.sample(t, false);
+    this.sample(t, false, now);
     t.open.delete(share);
     // Idle instances are not followed: CPU spent outside any invocation belongs to none.
     if (t.open.size === 0 && this.tracked.get(t.instance.id) === t) {
@@ -81,7 +82,8 @@ export class InstanceMeter {
 
   /** Samples every busy instance, heap included (so long invocations see their peak). */
   tick(): void {
-    for (const t of this.tracked.values()) this.sample(t, true);
+    const now = this.monotonic();
+    for (const t of this.tracked.values()) this.sample(t, true, now);
   }
 
   /** Instances with invocations in flight. */
@@ -89,18 +91,17 @@ export class InstanceMeter {
     return this.tracked.size;
   }
 
-  private trackedFor(instance: Instance): Tracked {
+  private trackedFor(instance: Instance, now: number): Tracked {
     let t = this.tracked.get(instance.id);
     if (t === undefined) {
       const last = this.lastHeap.get(instance.id);
-      t = { instance, lastAt: this.monotonic(), lastCpu: 0, heap: last?.heap ?? 0, heapAt: last?.at ?? -Infinity, wallPerOpen: 0, cpuPerOpen: 0, open: new Set() };
+      t = { instance, lastAt: now, lastCpu: 0, heap: last?.heap ?? 0, heapAt: last?.at ?? -Infinity, wallPerOpen: 0, cpuPerOpen: 0, open: new Set() };
       this.tracked.set(instance.id, t);
     }
     return t;
   }
 
-  private sample(t: Tracked, forceHeap: boolean): Tracked {
-    const now = this.monotonic();
+  private sample(t: Tracked, forceHeap: boolean, now: number): Tracked {
     const { instance } = t;
     let cpu: number;
     let read = false;

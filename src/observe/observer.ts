@@ -17,9 +17,10 @@ export type Measuring = Share;
 
 export interface DispatchObserver {
   open(invocationId: string, req: TraceSource): TraceContext;
-  begin(instance: Instance): Measuring;
-  /** `measuring` is null when the invocation never reached an instance. */
-  end(invocationId: string, measuring: Measuring | null): InvocationFigures;
+  /** `now`: the dispatcher's monotonic reading as the call went to the instance. */
+  begin(instance: Instance, now: number): Measuring;
+  /** `measuring` is null when the invocation never reached an instance; `now` as for begin, once it ended. */
+  end(invocationId: string, measuring: Measuring | null, now: number): InvocationFigures;
 }
 
 export class InvocationObserver implements DispatchObserver {
@@ -47,13 +48,13 @@ export class InvocationObserver implements DispatchObserver {
     return ctx;
   }
 
-  begin(instance: Instance): Measuring {
-    return this.meter.begin(instance);
+  begin(instance: Instance, now: number): Measuring {
+    return this.meter.begin(instance, now);
   }
 
-  end(invocationId: string, measuring: Measuring | null): InvocationFigures {
+  end(invocationId: string, measuring: Measuring | null, now: number): InvocationFigures {
     this.live.delete(invocationId);
-    return measuring ? this.meter.end(measuring) : NO_FIGURES;
+    return measuring ? this.meter.end(measuring, now) : NO_FIGURES;
   }
 
   /** The traceparent a running invocation's outbound calls carry (its own span as parent). */
