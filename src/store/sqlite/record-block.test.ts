@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { newId } from '../../core/ids.ts';
 import { packOf, sampleRecord } from '../contract.ts';
 import { blockOf, BlockBuilder, chunksOf, decodeBlock, encodeBlock, pick, rowsOf, valueAt } from './record-block.ts';
-import { recordFromRow, recordRow, ROW_WIDTH, WRITE_CHUNK } from './record-rows.ts';
+import { COLUMN_KINDS, recordFromRow, recordRow, ROW_WIDTH, WRITE_CHUNK, type RecordRow } from './record-rows.ts';
 import { MIGRATIONS } from './migrations.ts';
 import { invocationRepo, RecordThreadSlot } from './invocation-repo.ts';
 
@@ -56,18 +56,50 @@ test('pick takes some records with only their own texts; chunks are WRITE_CHUNK 
   assert.equal([...chunksOf(block)][0], block, 'a block of one chunk is written as it is');
 });
 
-test('a stored block from before a column was added reads the new column as null; other bytes are refused', () => {
-  const block = blockOf(records.map(recordRow));
-  const width = ROW_WIDTH - 1;
-  const full = encodeBlock(block);
-  const valuesAt = (12 + full.readUInt32LE(8) + 7) & ~7;
-  const stored = Buffer.alloc(valuesAt + block.count * width * 8);
-  full.copy(stored, 0, 0, valuesAt);
-  stored.writeUInt16LE(width, 2);
-  for (let i = 0; i < block.count; i++) for (let c = 0; c < width; c++) stored.writeDoubleLE(block.slots[i * ROW_WIDTH + c], valuesAt + (i * width + c) * 8);
-  const rows = rowsOf(decodeBlock(stored));
-  assert.deepEqual(rows.map((r) => r[ROW_WIDTH - 1]), [null, null, null]);
-  assert.deepEqual(rows.map((r) => r[0]), ['a1', 'a2', 'a3']);
+/** A stored block as format 1 wrote it (every column of every row, texts from 12 bytes on), `width` columns wide. */
+function formatOne(rows: readonly RecordRow[], width: number = ROW_WIDTH): Buffer {
+  const texts: string[] = [];
+  const values: number[] = [];
+  for (const row of rows) {
+    for (let c = 0; c < width; c++) {
+      const v = row[c];
+      if (typeof v === 'string') values.push(texts.push(v) - 1);
+      else values.push(v === null ? (COLUMN_KINDS[c] === 0 ? NaN : -1) : (v as number));
+    }
+  }
+  const json = Buffer.from(JSON.stringify(texts));
+  const valuesAt = (12 + json.length + 7) & ~7;
+  const out = Buffer.alloc(valuesAt + values.length * 8);
+  out.writeUInt8(1, 0);
+  out.writeUInt16LE(width, 2);
+  out.writeUInt32LE(rows.length, 4);
+  out.writeUInt32LE(json.length, 8);
+  json.copy(out, 12);
+  values.forEach((v, i) => out.writeDoubleLE(v, valuesAt + i * 8));
+  return out;
+}
+
+test('a stored block keeps a column with one value for every record once (the size halves); format 1 (before) is still read', () => {
+  const many = Array.from({ length: 100 }, (_, i) => sampleRecord(`m${i}`, { durationMs: i / 7, instanceId: `i${i % 3}` }));
+  const block = blockOf(many.map(recordRow));
+  const stored = encodeBlock(block);
+  assert.deepEqual(rowsOf(decodeBlock(stored)).map(recordFromRow), many);
+  assert.ok(stored.length < (block.slots.length * 8) / 2, `${stored.length} bytes for ${block.slots.length * 8} of values`);
+  const one = blockOf([recordRow(records[1])]);
+  assert.deepEqual(rowsOf(decodeBlock(encodeBlock(one))).map(recordFromRow), [records[1]], 'one record: every column is constant');
+  assert.deepEqual(rowsOf(decodeBlock(formatOne(records.map(recordRow)))).map(recordFromRow), records);
+});
+
+test('a stored block from before a column was added reads the new column as null (formats 1 and 2); other bytes are refused', () => {
+  const rows = records.map(recordRow);
+  const block = blockOf(rows);
+  for (const stored of [formatOne(rows, ROW_WIDTH - 1), encodeBlock(block, ROW_WIDTH - 1), encodeBlock(block, 9)]) {
+    const width = stored.readUInt16LE(2);
+    const read = rowsOf(decodeBlock(stored));
+    for (let i = 0; i < rows.length; i++) {
+      for (let c = 0; c < ROW_WIDTH; c++) assert.deepEqual(read[i][c], c < width ? rows[i][c] : null, `width ${width}, row ${i}, column ${c}`);
+    }
+  }
   assert.throws(() => decodeBlock(Buffer.from('[["x"]]')), /not a record block/);
   assert.throws(() => decodeBlock(encodeBlock(block).subarray(0, 100)), /cut short/);
 });

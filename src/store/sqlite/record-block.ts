@@ -165,48 +165,86 @@ export function pick(block: RecordBlock, indexes: readonly number[]): RecordBloc
 }
 
 /**
- * Stored form: a header (format 1, the row width, the count, the texts' length), the texts
- * as a JSON array, padding to 8 bytes, then the values (in the machine's byte order, as a
- * Float64Array holds them: little-endian on every host Nimbus runs on). The width is kept so
- * a block written before a column was added at the end of the row can still be read (the
- * new column reads as null).
+ * Stored form (format 2): a header (format, the row width, the count, the texts' length), a
+ * bit per column saying whether it holds one value for every record (most do: function,
+ * route, status, memory, the nulls of a success...), the texts as a JSON array, padding to 8
+ * bytes, the constant columns' values once each, then the other columns' values row after
+ * row. Values are in the machine's byte order, as a Float64Array holds them (little-endian
+ * on every host Nimbus runs on). Keeping a constant column once halves what a busy
+ * function's segments take on disk and in the WAL (bench/README.md). The width is kept so a
+ * block written before a column was added at the end of the row can still be read (the new
+ * column reads as null). Format 1 (2026-11-27: every column in every row, no bits) is still read.
  */
-const FORMAT = 1;
+const FORMAT = 2;
 const HEADER = 12;
 
-export function encodeBlock(block: RecordBlock): Buffer {
+/** `width`: store only the first `width` columns (what a Nimbus with fewer columns wrote; for tests). */
+export function encodeBlock(block: RecordBlock, width: number = ROW_WIDTH): Buffer {
+  const { count, slots } = block;
+  const constant: boolean[] = new Array(width);
+  let constants = 0;
+  for (let c = 0; c < width; c++) {
+    const first = slots[c];
+    let same = true;
+    for (let i = 1; i < count && same; i++) {
+      const v = slots[i * ROW_WIDTH + c];
+      same = v === first || (v !== v && first !== first); // NaN (null) equals NaN here
+    }
+    constant[c] = same;
+    if (same) constants++;
+  }
+  const varying = width - constants;
+  const maskBytes = (width + 7) >> 3;
   const texts = Buffer.from(JSON.stringify(block.texts));
-  const valuesAt = align8(HEADER + texts.length);
-  const out = Buffer.allocUnsafe(valuesAt + block.count * ROW_WIDTH * 8);
+  const textsAt = HEADER + maskBytes;
+  const valuesAt = align8(textsAt + texts.length);
+  const out = Buffer.allocUnsafe(valuesAt + (constants + count * varying) * 8);
   out.writeUInt8(FORMAT, 0);
   out.writeUInt8(0, 1);
-  out.writeUInt16LE(ROW_WIDTH, 2);
-  out.writeUInt32LE(block.count, 4);
+  out.writeUInt16LE(width, 2);
+  out.writeUInt32LE(count, 4);
   out.writeUInt32LE(texts.length, 8);
-  texts.copy(out, HEADER);
-  out.fill(0, HEADER + texts.length, valuesAt);
-  const values = new Uint8Array(block.slots.buffer, block.slots.byteOffset, block.count * ROW_WIDTH * 8);
-  out.set(values, valuesAt);
+  out.fill(0, HEADER, textsAt);
+  for (let c = 0; c < width; c++) if (constant[c]) out[HEADER + (c >> 3)] |= 1 << (c & 7);
+  texts.copy(out, textsAt);
+  out.fill(0, textsAt + texts.length, valuesAt);
+  const values = new Float64Array(constants + count * varying);
+  let k = 0;
+  for (let c = 0; c < width; c++) if (constant[c]) values[k++] = slots[c];
+  for (let i = 0; i < count; i++) for (let c = 0; c < width; c++) if (!constant[c]) values[k++] = slots[i * ROW_WIDTH + c];
+  out.set(new Uint8Array(values.buffer), valuesAt);
   return out;
 }
 
 export function decodeBlock(stored: Uint8Array): RecordBlock {
   const buf = Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength);
-  if (buf.length < HEADER || buf.readUInt8(0) !== FORMAT) throw new Error(`not a record block (format ${buf.length > 0 ? buf.readUInt8(0) : 'none'})`);
+  const format = buf.length >= HEADER ? buf.readUInt8(0) : 0;
+  if (format !== 1 && format !== FORMAT) throw new Error(`not a record block (format ${buf.length > 0 ? buf.readUInt8(0) : 'none'})`);
   const width = buf.readUInt16LE(2);
   const count = buf.readUInt32LE(4);
   const textBytes = buf.readUInt32LE(8);
   if (width > ROW_WIDTH) throw new Error(`a record block with ${width} columns is newer than this Nimbus (${ROW_WIDTH})`);
-  const valuesAt = align8(HEADER + textBytes);
-  if (valuesAt + count * width * 8 > buf.length) throw new Error(`a record block of ${buf.length} bytes is cut short (${count} records need ${valuesAt + count * width * 8})`);
-  const texts = JSON.parse(buf.toString('utf8', HEADER, HEADER + textBytes)) as string[];
+  // Format 1 has no bits: every column varies.
+  const textsAt = format === 1 ? HEADER : HEADER + ((width + 7) >> 3);
+  const constant = (c: number) => format !== 1 && (buf[HEADER + (c >> 3)] & (1 << (c & 7))) !== 0;
+  let constants = 0;
+  for (let c = 0; c < width; c++) if (constant(c)) constants++;
+  const varying = width - constants;
+  const valuesAt = align8(textsAt + textBytes);
+  const size = valuesAt + (constants + count * varying) * 8;
+  if (size > buf.length) throw new Error(`a record block of ${buf.length} bytes is cut short (${count} records need ${size})`);
+  const texts = JSON.parse(buf.toString('utf8', textsAt, textsAt + textBytes)) as string[];
   // Copied: the stored bytes need not be 8-byte aligned.
-  const stored64 = new Float64Array(buf.buffer.slice(buf.byteOffset + valuesAt, buf.byteOffset + valuesAt + count * width * 8));
-  if (width === ROW_WIDTH) return { count, slots: stored64, texts };
+  const values = new Float64Array(buf.buffer.slice(buf.byteOffset + valuesAt, buf.byteOffset + size));
+  if (format === 1 && width === ROW_WIDTH) return { count, slots: values, texts };
   const slots = new Float64Array(count * ROW_WIDTH);
-  for (let i = 0; i < count; i++) {
-    for (let c = 0; c < ROW_WIDTH; c++) slots[i * ROW_WIDTH + c] = c < width ? stored64[i * width + c] : COLUMN_KINDS[c] === NUMBER ? NaN : -1;
+  let k = 0;
+  for (let c = 0; c < ROW_WIDTH; c++) {
+    if (c < width && !constant(c)) continue;
+    const v = c < width ? values[k++] : COLUMN_KINDS[c] === NUMBER ? NaN : -1;
+    for (let i = 0; i < count; i++) slots[i * ROW_WIDTH + c] = v;
   }
+  for (let i = 0; i < count; i++) for (let c = 0; c < width; c++) if (!constant(c)) slots[i * ROW_WIDTH + c] = values[k++];
   return { count, slots, texts };
 }
 
