@@ -119,20 +119,49 @@ test('many overlapping invocations: each share equals the interval-by-interval s
   assert.equal(meter.busy(), 0);
 });
 
-test('a heap reading raises the peak of every invocation open then, not of those begun later', () => {
+test('heap readings: a busy instance is read at most every HEAP_REFRESH_MS, an invocation running HEAP_EVERY_MS or more at its end and on ticks; a reading raises the peak of the invocations open then', () => {
   let now = 0;
   const meter = new InstanceMeter(() => now);
   const { instance, s } = fakeInstance('i1');
   s.heapUsedBytes = 1e6;
-  const a = meter.begin(instance); // reads the heap (first sample)
-  now = 25;
+  const a = meter.begin(instance); // the first sample reads the heap
+  now = 10;
   s.heapUsedBytes = 40e6;
-  const b = meter.begin(instance); // 25 ms since the last reading: reads 40 MB, a is open
+  const b = meter.begin(instance); // 10 ms since the reading: none
+  now = 15;
+  assert.equal(meter.end(b).peakMemoryBytes, 1e6, 'a short invocation between readings has the last reading');
   now = 30;
+  const c = meter.begin(instance); // still none (30 < HEAP_REFRESH_MS)
+  assert.equal(meter.end(a).peakMemoryBytes, 40e6, 'a ran 30 ms: read at its end');
+  now = 45;
+  s.heapUsedBytes = 60e6;
+  meter.tick(); // 15 ms since the last reading: none
+  now = 55;
+  meter.tick(); // c has run 25 ms: read
   s.heapUsedBytes = 2e6;
-  const c = meter.begin(instance); // 5 ms since the last reading: no new reading
-  assert.equal(meter.end(a).peakMemoryBytes, 40e6);
-  assert.equal(meter.end(b).peakMemoryBytes, 40e6, 'the reading at its begin is its floor');
-  now = 60;
-  assert.equal(meter.end(c).peakMemoryBytes, 40e6, 'the last reading when it began');
+  now = 200;
+  const d = meter.begin(instance); // 145 ms since the reading: read (2 MB), c still open
+  assert.equal(meter.end(c).peakMemoryBytes, 60e6);
+  now = 201;
+  assert.equal(meter.end(d).peakMemoryBytes, 2e6, 'not raised by readings before it began');
+});
+
+test('a CPU reading taken less than CPU_REUSE_MS ago is reused; what was spent in between goes to those open at the next read', () => {
+  let now = 0;
+  let reads = 0;
+  const s = { cpuMs: 0 };
+  const instance = { id: 'i1', cpuMs: () => (reads++, s.cpuMs), stats: () => ({ heapUsedBytes: 0, cpuMs: s.cpuMs }) } as unknown as Instance;
+  const meter = new InstanceMeter(() => now);
+  const a = meter.begin(instance); // heap read (first sample)
+  now = 0.05;
+  s.cpuMs = 1;
+  const b = meter.begin(instance); // reuses the reading at 0: a's 1 ms is not seen yet
+  assert.equal(reads, 0);
+  now = 2;
+  s.cpuMs = 3;
+  const fa = meter.end(a); // reads: 3 ms, split between a and b
+  const fb = meter.end(b, 2.05);
+  assert.equal(reads, 1);
+  assert.equal(fa.cpuMs + fb.cpuMs, 3, 'nothing lost');
+  assert.deepEqual([fa.cpuMs, fb.cpuMs], [1.5, 1.5]);
 });

@@ -6,8 +6,12 @@
  * flight on it then. Shares sum to the instance's busy time and busy CPU, and with one
  * invocation at a time they are exact. Peak memory is the highest heap reading of the
  * instance while the invocation ran (concurrent work included). Heap readings cost a
- * round trip to the isolate, so they are taken at most every HEAP_EVERY_MS per instance
- * (and by tick()); a spike shorter than that can be missed.
+ * round trip to the isolate (~70 µs of the main thread's time under load), so a busy
+ * instance is read at most every HEAP_REFRESH_MS at the begin or end of an invocation, and
+ * an invocation that runs HEAP_EVERY_MS or longer gets a reading at its end and at every
+ * tick() while it runs: a long one sees its peak; a spike shorter than that can be missed.
+ * Isolate CPU reads cost a syscall, so one taken less than CPU_REUSE_MS ago is reused:
+ * what the isolate spends in between goes to the invocations open at the next read.
  *
  * Begin and end cost the same however many invocations share the instance: each instance
  * keeps running sums of "time per invocation in flight" and "CPU per invocation in
@@ -28,6 +32,9 @@ interface Tracked {
   lastCpu: number;
   heap: number;
   heapAt: number;
+  /** The last isolate CPU reading and when it was taken. */
+  cpuRead: number;
+  cpuReadAt: number;
   /** Sum over samples of wall time / invocations in flight (ms). */
   wallPerOpen: number;
   /** Sum over samples of CPU time / invocations in flight (ms). */
@@ -38,13 +45,18 @@ interface Tracked {
 /** One invocation being measured; begin() hands it out, end() takes it back. */
 export interface Share {
   readonly tracked: Tracked;
+  readonly begunAt: number;
   readonly wallAtBegin: number;
   readonly cpuAtBegin: number;
   peak: number;
 }
 
 export const NO_FIGURES: InvocationFigures = { cpuMs: 0, peakMemoryBytes: 0, occupancyMs: 0 };
+/** An invocation running this long gets heap readings while it runs (tick) and at its end. */
 export const HEAP_EVERY_MS = 20;
+/** Otherwise a busy instance's heap is read at most this often. */
+export const HEAP_REFRESH_MS = 100;
+export const CPU_REUSE_MS = 0.1;
 
 export class InstanceMeter {
   private readonly tracked = new Map<string, Tracked>();
@@ -56,8 +68,9 @@ export class InstanceMeter {
 
   /** `now`: the caller's monotonic reading, when it has one (saves reading the clock again). */
   begin(instance: Instance, now = this.monotonic()): Share {
-    const t = this.sample(this.trackedFor(instance, now), false, now);
-    const share: Share = { tracked: t, wallAtBegin: t.wallPerOpen, cpuAtBegin: t.cpuPerOpen, peak: t.heap };
+    const tracked = this.trackedFor(instance, now);
+    const t = this.sample(tracked, now - tracked.heapAt >= HEAP_REFRESH_MS, now);
+    const share: Share = { tracked: t, begunAt: now, wallAtBegin: t.wallPerOpen, cpuAtBegin: t.cpuPerOpen, peak: t.heap };
     t.open.add(share);
     return share;
   }
@@ -65,7 +78,8 @@ export class InstanceMeter {
   end(share: Share, now = this.monotonic()): InvocationFigures {
     const t = share.tracked;
     if (!t.open.has(share)) return NO_FIGURES;
-    this.sample(t, false, now);
+    const sinceReading = now - t.heapAt;
+    this.sample(t, sinceReading >= HEAP_REFRESH_MS || (sinceReading >= HEAP_EVERY_MS && now - share.begunAt >= HEAP_EVERY_MS), now);
     t.open.delete(share);
     // Idle instances are not followed: CPU spent outside any invocation belongs to none.
     if (t.open.size === 0 && this.tracked.get(t.instance.id) === t) {
@@ -80,10 +94,18 @@ export class InstanceMeter {
     };
   }
 
-  /** Samples every busy instance, heap included (so long invocations see their peak). */
+  /** Reads the heap of every instance running an invocation for HEAP_EVERY_MS or longer, so it sees its peak. */
   tick(): void {
     const now = this.monotonic();
-    for (const t of this.tracked.values()) this.sample(t, true, now);
+    for (const t of this.tracked.values()) {
+      if (now - t.heapAt < HEAP_EVERY_MS) continue;
+      for (const share of t.open) {
+        if (now - share.begunAt >= HEAP_EVERY_MS) {
+          this.sample(t, true, now);
+          break;
+        }
+      }
+    }
   }
 
   /** Instances with invocations in flight. */
@@ -95,26 +117,35 @@ export class InstanceMeter {
     let t = this.tracked.get(instance.id);
     if (t === undefined) {
       const last = this.lastHeap.get(instance.id);
-      t = { instance, lastAt: now, lastCpu: 0, heap: last?.heap ?? 0, heapAt: last?.at ?? -Infinity, wallPerOpen: 0, cpuPerOpen: 0, open: new Set() };
+      t = { instance, lastAt: now, lastCpu: 0, heap: last?.heap ?? 0, heapAt: last?.at ?? -Infinity, cpuRead: 0, cpuReadAt: -Infinity, wallPerOpen: 0, cpuPerOpen: 0, open: new Set() };
       this.tracked.set(instance.id, t);
     }
     return t;
   }
 
-  private sample(t: Tracked, forceHeap: boolean, now: number): Tracked {
+  private sample(t: Tracked, readHeap: boolean, now: number): Tracked {
     const { instance } = t;
     let cpu: number;
+    let heapRead = false;
     let read = false;
     try {
-      if (forceHeap || now - t.heapAt >= HEAP_EVERY_MS) {
+      if (readHeap) {
         // stats() answers the last heap reading and starts a new one (asynchronously).
         const s = instance.stats();
         cpu = s.cpuMs;
         t.heap = s.heapUsedBytes;
         t.heapAt = now;
+        heapRead = true;
         read = true;
+      } else if (now - t.cpuReadAt < CPU_REUSE_MS) {
+        cpu = t.cpuRead;
       } else {
         cpu = instance.cpuMs ? instance.cpuMs() : instance.stats().cpuMs;
+        read = true;
+      }
+      if (read) {
+        t.cpuRead = cpu;
+        t.cpuReadAt = now;
       }
     } catch {
       cpu = t.lastCpu;
@@ -123,7 +154,7 @@ export class InstanceMeter {
     if (n > 0) {
       t.wallPerOpen += Math.max(0, now - t.lastAt) / n;
       t.cpuPerOpen += Math.max(0, cpu - t.lastCpu) / n;
-      if (read) for (const s of t.open) if (t.heap > s.peak) s.peak = t.heap;
+      if (heapRead) for (const s of t.open) if (t.heap > s.peak) s.peak = t.heap;
     }
     t.lastAt = now;
     t.lastCpu = n > 0 ? Math.max(t.lastCpu, cpu) : cpu;

@@ -22,3 +22,11 @@ test('traceparent: valid headers parse; invalid ones start a new trace', () => {
   assert.equal(root.parentSpanId, null);
   assert.notEqual(startSpan(undefined, ids).spanId, startSpan(undefined, ids).spanId);
 });
+
+test('trace and span ids: the per-process prefix, then a counter in 8 hex digits', () => {
+  const ids = hexIds((b) => b.fill(7));
+  assert.equal(ids.traceId(), '070707070707070707070707' + '00070708');
+  assert.equal(ids.spanId(), '07070707' + '00070709');
+  const wrap = hexIds((b) => b.fill(0xff));
+  assert.equal(wrap.traceId(), 'ff'.repeat(12) + '01000000');
+});

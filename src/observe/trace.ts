@@ -34,21 +34,31 @@ export function formatTraceparent(ctx: Pick<TraceContext, 'traceId' | 'spanId' |
 
 /**
  * Trace and span ids, cheap enough for every invocation: a random per-process prefix and
- * a counter (unique within the process, and across processes with overwhelming odds).
+ * a counter (unique within the process, and across processes with overwhelming odds). Each
+ * is written as bytes and read out as one flat string: joined strings would be flattened
+ * (copied) again wherever they are hashed, cloned to the writer thread or stored.
  */
 export function hexIds(random: (buf: Uint8Array) => void = (b) => void randomFillSync(b)) {
   const seed = new Uint8Array(12);
   random(seed);
-  const hex = (bytes: Uint8Array) => Array.from(bytes, (x) => x.toString(16).padStart(2, '0')).join('');
-  const tracePrefix = hex(seed); // 24 hex
-  const spanPrefix = tracePrefix.slice(0, 8); // 8 hex
+  // trace: 24 hex of seed + 8 of counter; span: the first 8 of those + 8 of counter
+  const trace = Buffer.alloc(32);
+  const span = Buffer.alloc(16);
+  for (let i = 0; i < 12; i++) {
+    trace[2 * i] = HEX[seed[i] >> 4];
+    trace[2 * i + 1] = HEX[seed[i] & 15];
+  }
+  trace.copy(span, 0, 0, 8);
   let n = (seed[0] << 16) | (seed[1] << 8) | seed[2];
-  const next = () => {
+  const next = (out: Buffer, at: number): string => {
     n = (n + 1) >>> 0;
-    return n.toString(16).padStart(8, '0');
+    for (let i = 7, v = n; i >= 0; i--, v >>>= 4) out[at + i] = HEX[v & 15];
+    return out.toString('latin1');
   };
-  return { traceId: () => tracePrefix + next(), spanId: () => spanPrefix + next() };
+  return { traceId: () => next(trace, 24), spanId: () => next(span, 8) };
 }
+
+const HEX = Buffer.from('0123456789abcdef', 'latin1');
 
 /** The invocation's context: a child span of `incoming` when valid, else a new trace. */
 export function startSpan(incoming: string | null | undefined, ids: ReturnType<typeof hexIds>): TraceContext {
