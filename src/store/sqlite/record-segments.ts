@@ -19,7 +19,7 @@ import { countUsage, hourOf, type MutableUsage } from '../../core/usage.ts';
 import type { InvocationRecord, InvocationStatus } from '../../core/types.ts';
 import { filteredSelect } from './filtered-select.ts';
 import { usageWriter } from './observe-store.ts';
-import { blockOf, decodeBlock, encodeBlock, idBefore, idTimeAt, pick, rowAt, rowsOf, textIs, valueAt, type RecordBlock } from './record-block.ts';
+import { blockOf, decodeBlock, encodeBlock, pick, rowAt, rowsOf, textIs, valueAt, type RecordBlock } from './record-block.ts';
 import { recordFromRow, recordWriter, ROW_FUNCTION, ROW_ID, ROW_STARTED, ROW_STATUS, usageSource, type RecordKind, type RecordRow, type UsageFields } from './record-rows.ts';
 
 export const SEGMENT_MS = 100;
@@ -52,7 +52,8 @@ export function segmentWriter(db: Database.Database, asRows: (rows: readonly Rec
     // Records come in the order they ended, so the next one is nearly always in the same group.
     let group: Group | undefined;
     for (let i = 0; i < block.count; i++) {
-      const t = idTimeAt(block, i);
+      const id = valueAt(block, i, ROW_ID) as string;
+      const t = idTimeMs(id);
       if (t === null) {
         strays.push(rowAt(block, i));
         continue;
@@ -62,10 +63,10 @@ export function segmentWriter(db: Database.Database, asRows: (rows: readonly Rec
       if (group === undefined || group.bucket !== bucket || group.functionName !== functionName) {
         const key = `${bucket}\u0000${functionName}`;
         group = groups.get(key);
-        if (group === undefined) groups.set(key, (group = { bucket, functionName, first: i, indexes: [] }));
+        if (group === undefined) groups.set(key, (group = { bucket, functionName, firstId: id, indexes: [] }));
       }
       group.indexes.push(i);
-      if (idBefore(block, i, group.first)) group.first = i;
+      if (id < group.firstId) group.firstId = id;
     }
     const batch = usage.batch();
     for (const g of groups.values()) {
@@ -73,8 +74,7 @@ export function segmentWriter(db: Database.Database, asRows: (rows: readonly Rec
       const own = g.indexes.length === block.count ? block : pick(block, g.indexes);
       let failures = 0;
       for (let i = 0; i < own.count; i++) if (!textIs(own, i, ROW_STATUS, 'success')) failures++;
-      const firstId = valueAt(block, g.first, ROW_ID) as string;
-      if (insert.run(g.bucket, g.functionName, firstId, own.count, failures, encodeBlock(own)).changes === 0) continue;
+      if (insert.run(g.bucket, g.functionName, g.firstId, own.count, failures, encodeBlock(own)).changes === 0) continue;
       let hour = NaN;
       let total: MutableUsage | undefined;
       for (let i = 0; i < own.count; i++) {
@@ -94,8 +94,8 @@ export function segmentWriter(db: Database.Database, asRows: (rows: readonly Rec
 interface Group {
   readonly bucket: number;
   readonly functionName: string;
-  /** The record with the smallest id: the segment is named by it. */
-  first: number;
+  /** The smallest id: the segment is named by it. */
+  firstId: string;
   readonly indexes: number[];
 }
 
