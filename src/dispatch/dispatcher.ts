@@ -110,8 +110,8 @@ export class Dispatcher {
     };
 
     const observer = this.deps.observer;
-    const trace = observer?.open(invocationId, req);
-    logs.open(invocationId, version.functionName);
+    const trace = observer?.open(req);
+    logs.open(invocationId, version.functionName, trace);
     let lease: Lease | null = null;
     let measuring: Measuring | null = null;
     let execMs = 0;
@@ -140,7 +140,7 @@ export class Dispatcher {
         : new NimbusError('NIMBUS_ERR_INTERNAL', `invocation failed inside the platform: ${(error as Error)?.message ?? String(error)}`, { cause: error });
       if (lease && execMs === 0) execMs = clock.monotonic() - t0;
     } finally {
-      figures = observer?.end(invocationId, measuring, endedAt || clock.monotonic());
+      figures = observer?.end(measuring, endedAt || clock.monotonic());
       if (lease && background) {
         const held = lease;
         void background.finally(() => held.release());

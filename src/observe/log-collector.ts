@@ -1,9 +1,13 @@
 /**
  * Console output per invocation, gathered as the instance writes it (so a timeout or
- * crash keeps what was written before), capped in bytes with a visible marker.
+ * crash keeps what was written before), capped in bytes with a visible marker. An open
+ * invocation's entry also keeps its trace context (observer.ts reads it for outbound
+ * calls): one map of running invocations, not one per concern, each costing a request an
+ * insert, a delete and the map's rehashing.
  */
 import type { Clock } from '../core/clock.ts';
 import type { LogLevel, LogLine } from '../core/types.ts';
+import type { TraceContext } from './trace.ts';
 
 interface Buffer_ {
   lines: LogLine[];
@@ -19,7 +23,7 @@ export interface CollectedLogs {
 export type LogListener = (functionName: string, invocationId: string, line: LogLine) => void;
 
 export class LogCollector {
-  private readonly open_ = new Map<string, Buffer_ & { functionName: string }>();
+  private readonly open_ = new Map<string, Buffer_ & { functionName: string; trace: TraceContext | undefined }>();
   private readonly listeners = new Set<LogListener>();
 
   constructor(
@@ -27,8 +31,14 @@ export class LogCollector {
     private readonly clock: Clock,
   ) {}
 
-  open(invocationId: string, functionName: string): void {
-    this.open_.set(invocationId, { lines: [], bytes: 0, truncated: false, functionName });
+  /** `trace`: the invocation's span, kept while it is open (traceOf). */
+  open(invocationId: string, functionName: string, trace?: TraceContext): void {
+    this.open_.set(invocationId, { lines: [], bytes: 0, truncated: false, functionName, trace });
+  }
+
+  /** The trace context an open invocation was given. */
+  traceOf(invocationId: string): TraceContext | undefined {
+    return this.open_.get(invocationId)?.trace;
   }
 
   /** Lines for invocations that already finished (e.g. from late timers) are dropped. */

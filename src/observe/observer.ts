@@ -1,7 +1,8 @@
 /**
- * What the dispatcher asks of observability around one invocation: a trace span (kept
- * while it runs, so its outbound fetch and the async work it submits carry
- * `traceparent`), and its CPU, memory and occupancy figures (attribution.ts).
+ * What the dispatcher asks of observability around one invocation: a trace span (kept by
+ * the log collector with the invocation's logs while it runs, so its outbound fetch and the
+ * async work it submits carry `traceparent`), and its CPU, memory and occupancy figures
+ * (attribution.ts).
  */
 import type { HttpRequestData, Instance, OutboundFetch } from '../runtime/port.ts';
 import { InstanceMeter, NO_FIGURES, type InvocationFigures, type Share } from './attribution.ts';
@@ -16,24 +17,26 @@ export interface TraceSource {
 export type Measuring = Share;
 
 export interface DispatchObserver {
-  open(invocationId: string, req: TraceSource): TraceContext;
+  open(req: TraceSource): TraceContext;
   /** `now`: the dispatcher's monotonic reading as the call went to the instance. */
   begin(instance: Instance, now: number): Measuring;
   /** `measuring` is null when the invocation never reached an instance; `now` as for begin, once it ended. */
-  end(invocationId: string, measuring: Measuring | null, now: number): InvocationFigures;
+  end(measuring: Measuring | null, now: number): InvocationFigures;
 }
 
 export class InvocationObserver implements DispatchObserver {
   readonly meter: InstanceMeter;
-  /** Spans of running invocations; their traceparent is formatted only when asked for. */
-  private readonly live = new Map<string, TraceContext>();
   private readonly ids = hexIds();
 
-  constructor(monotonic: () => number) {
+  /** `traceOf`: the span of a running invocation (LogCollector.traceOf); its traceparent is formatted only when asked for. */
+  constructor(
+    monotonic: () => number,
+    private readonly traceOf: (invocationId: string) => TraceContext | undefined,
+  ) {
     this.meter = new InstanceMeter(monotonic);
   }
 
-  open(invocationId: string, req: TraceSource): TraceContext {
+  open(req: TraceSource): TraceContext {
     let incoming = req.traceparent;
     if (incoming === undefined && req.input.kind === 'http') {
       for (const [k, v] of req.input.request.headers) {
@@ -43,23 +46,20 @@ export class InvocationObserver implements DispatchObserver {
         }
       }
     }
-    const ctx = startSpan(incoming, this.ids);
-    this.live.set(invocationId, ctx);
-    return ctx;
+    return startSpan(incoming, this.ids);
   }
 
   begin(instance: Instance, now: number): Measuring {
     return this.meter.begin(instance, now);
   }
 
-  end(invocationId: string, measuring: Measuring | null, now: number): InvocationFigures {
-    this.live.delete(invocationId);
+  end(measuring: Measuring | null, now: number): InvocationFigures {
     return measuring ? this.meter.end(measuring, now) : NO_FIGURES;
   }
 
   /** The traceparent a running invocation's outbound calls carry (its own span as parent). */
   traceparentOf(invocationId: string): string | undefined {
-    const ctx = this.live.get(invocationId);
+    const ctx = this.traceOf(invocationId);
     return ctx === undefined ? undefined : formatTraceparent(ctx);
   }
 

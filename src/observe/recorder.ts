@@ -30,7 +30,8 @@ export class Recorder {
   private retrying: RecordPack[] = [];
   private timer: TimerHandle | null = null;
   private flushing: Promise<void> | null = null;
-  private readonly listeners = new Set<RecordListener>();
+  /** An array, not a set: iterating it on every push allocates nothing. */
+  private listeners: readonly RecordListener[] = [];
   /** Buffered records whose final version is still to come. */
   private readonly unsettled = new Set<InvocationRecord>();
   /** Records under an id that may be written again (async attempts): the store's keyed path. */
@@ -130,8 +131,10 @@ export class Recorder {
   }
 
   subscribe(listener: RecordListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    this.listeners = [...this.listeners, listener];
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== listener);
+    };
   }
 
   /**

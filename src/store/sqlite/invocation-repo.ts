@@ -123,7 +123,7 @@ export function invocationRepo(db: Database.Database, records: RecordThreadSlot)
   };
 
   return {
-    insertMany: (list) => write(blockOf(list.map(recordRow)), 'keyed'),
+    insertMany: (list) => write(blockOf(list.map((r) => recordRow(r))), 'keyed'),
     newPack: () => new BlockPack(),
     append(pack) {
       if (!(pack instanceof BlockPack)) return Promise.reject(new TypeError('append takes a pack from this store (newPack)'));

@@ -15,7 +15,7 @@ const records = [
 ];
 
 test('a block keeps every value of its records: numbers, nulls, texts (repeated ones once), through storage and back', () => {
-  const block = blockOf(records.map(recordRow));
+  const block = blockOf(records.map((r) => recordRow(r)));
   assert.equal(block.count, 3);
   assert.equal(block.slots.length, 3 * ROW_WIDTH);
   assert.equal(block.texts.filter((t) => t === 'hello').length, 1, 'a repeated text is kept once');
@@ -44,7 +44,7 @@ test('a block handed off holds just its records (no spare room for the thread to
 });
 
 test('pick takes some records with only their own texts; chunks are WRITE_CHUNK parts', () => {
-  const block = blockOf(records.map(recordRow));
+  const block = blockOf(records.map((r) => recordRow(r)));
   const one = pick(block, [2]);
   assert.deepEqual(rowsOf(one).map(recordFromRow), [records[2]]);
   assert.ok(!one.texts.includes('a1') && !one.texts.includes('hello'), 'texts of records not picked are left out');
@@ -81,17 +81,17 @@ function formatOne(rows: readonly RecordRow[], width: number = ROW_WIDTH): Buffe
 
 test('a stored block keeps a column with one value for every record once (the size halves); format 1 (before) is still read', () => {
   const many = Array.from({ length: 100 }, (_, i) => sampleRecord(`m${i}`, { durationMs: i / 7, instanceId: `i${i % 3}` }));
-  const block = blockOf(many.map(recordRow));
+  const block = blockOf(many.map((r) => recordRow(r)));
   const stored = encodeBlock(block);
   assert.deepEqual(rowsOf(decodeBlock(stored)).map(recordFromRow), many);
   assert.ok(stored.length < (block.slots.length * 8) / 2, `${stored.length} bytes for ${block.slots.length * 8} of values`);
   const one = blockOf([recordRow(records[1])]);
   assert.deepEqual(rowsOf(decodeBlock(encodeBlock(one))).map(recordFromRow), [records[1]], 'one record: every column is constant');
-  assert.deepEqual(rowsOf(decodeBlock(formatOne(records.map(recordRow)))).map(recordFromRow), records);
+  assert.deepEqual(rowsOf(decodeBlock(formatOne(records.map((r) => recordRow(r))))).map(recordFromRow), records);
 });
 
 test('a stored block from before a column was added reads the new column as null (formats 1 and 2); other bytes are refused', () => {
-  const rows = records.map(recordRow);
+  const rows = records.map((r) => recordRow(r));
   const block = blockOf(rows);
   for (const stored of [formatOne(rows, ROW_WIDTH - 1), encodeBlock(block, ROW_WIDTH - 1), encodeBlock(block, 9)]) {
     const width = stored.readUInt16LE(2);
@@ -112,7 +112,7 @@ test('segments written as JSON rows (before blocks) are still read, listed and p
   const old = [sampleRecord(newId(t), { startedAt: t }), sampleRecord(newId(t + 1), { startedAt: t + 1 })];
   const ids = old.map((r) => r.id).sort();
   db.prepare('INSERT INTO invocation_segments (bucket, function_name, first_id, records, failures, rows) VALUES (?, ?, ?, ?, ?, ?)').run(
-    Math.floor(t / 100), 'hello', ids[0], 2, 0, JSON.stringify(old.map(recordRow)),
+    Math.floor(t / 100), 'hello', ids[0], 2, 0, JSON.stringify(old.map((r) => recordRow(r))),
   );
   const fresh = sampleRecord(newId(t + 500), { startedAt: t + 500 });
   await repo.append(packOf(repo, [fresh]));

@@ -260,8 +260,11 @@ export class BlockPack implements RecordPack {
     return this.#builder.count;
   }
 
+  /** Refilled for every record added: the builder copies its values out. */
+  readonly #row = new Array<unknown>(ROW_WIDTH);
+
   add(record: InvocationRecord): void {
-    this.#builder.add(recordRow(record));
+    this.#builder.add(recordRow(record, this.#row));
   }
 
   // Reads (get, lists) take a view: trimming for them would make the next add copy everything again.

@@ -16,7 +16,7 @@ test('the writer thread commits rows the store then reads, with their usage', as
   const thread = new RecordWriterThread(path);
   try {
     const records = Array.from({ length: 600 }, (_, i) => sampleRecord(`r${String(i).padStart(4, '0')}`));
-    await thread.write(blockOf(records.map(recordRow)));
+    await thread.write(blockOf(records.map((r) => recordRow(r))));
     assert.equal(thread.broken, null);
     assert.equal((await store.invocations.get('r0599'))?.id, 'r0599');
     const usage = await store.usage.list({});
