@@ -116,6 +116,12 @@ describe('observability', () => {
     assert.deepEqual(warn.items.map((l) => l.msg), ['about to shout']);
     const grep = await cli(p, ['logs', 'chatty', '--grep', 'LINE 1 ', '--since', '5m']);
     assert.equal(grep.stdout.trim().split('\n').length, 2, grep.stdout);
+    // A name that is no function is an error, not an empty log (with --follow too).
+    for (const args of [['logs', 'nosuch'], ['logs', 'nosuch', '--follow']]) {
+      const missing = await cli(p, args);
+      assert.equal(missing.code, 1, `${args.join(' ')}: ${missing.stderr}`);
+      assert.match(missing.stderr, /NIMBUS_ERR_FUNCTION_NOT_FOUND/);
+    }
     // The CLI follower saw the same lines live.
     await eventually(async () => true, 100);
     const proc = (await Promise.race([follow, new Promise((r) => setTimeout(r, 1500, null))])) as null;

@@ -28,14 +28,19 @@ export async function logs(client: ClientOptions, args: ParsedArgs): Promise<num
     if (v !== undefined) q.set(k, v);
   }
   const json = has(args, 'json');
+  // A name that is no function fails (exit 1, "does not exist"): its logs are not merely empty.
+  // Checked only when nothing was found (a deleted function's history still shows) or before following.
+  const mustExist = () => (name ? call(client, 'GET', `/api/v1/functions/${encodeURIComponent(name)}`) : Promise.resolve());
   if (!has(args, 'follow')) {
     const { items } = (await call(client, 'GET', `/api/v1/logs?${q}`)).body as { items: LogEntry[] };
     for (const e of items) print(logLine(e, json));
+    if (items.length === 0) await mustExist();
     if (items.length === 0 && !json) {
       process.stderr.write(`(no log lines${name ? ` of ${name}` : ''} match; widen --since, drop --level/--grep, or check the name with \`nimbus ls\`)\n`);
     }
     return 0;
   }
+  await mustExist();
   q.set('follow', 'true');
   return follow(client, `/api/v1/logs?${q}`, (e) => print(logLine(e as LogEntry, json)));
 }
