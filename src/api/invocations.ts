@@ -1,6 +1,7 @@
 /** /api/v1/invocations: the records, newest first, including ones not yet flushed. */
 import { NimbusError } from '../core/errors.ts';
-import type { InvocationRecord, InvocationStatus } from '../core/types.ts';
+import type { InvocationStatus } from '../core/types.ts';
+import { latestNewestFirst } from '../store/invocation-query.ts';
 import type { ApiDeps } from './context.ts';
 import type { RouteDef } from './router.ts';
 
@@ -37,18 +38,11 @@ export function invocationRoutes(deps: ApiDeps): RouteDef[] {
         if (since !== undefined && !Number.isFinite(since)) {
           throw new NimbusError('NIMBUS_ERR_VALIDATION', 'since must be epoch milliseconds', { extra: { field: 'since' } });
         }
-        const matches = (r: InvocationRecord) =>
-          (functionName === undefined || r.functionName === functionName) &&
-          (status === undefined || r.status === status) &&
-          (before === undefined || r.id < before) &&
-          (since === undefined || r.startedAt >= since);
-        const pending = deps.recorder.pending().filter(matches);
-        const stored = await deps.store.invocations.list({ functionName, status, before, since, limit });
-        const seen = new Set<string>();
-        const items = [...pending, ...stored]
-          .filter((r) => (seen.has(r.id) ? false : (seen.add(r.id), true)))
-          .sort((a, b) => (a.id < b.id ? 1 : -1))
-          .slice(0, limit);
+        const query = { functionName, status, before, since, limit };
+        const pending = deps.recorder.pending(query);
+        const stored = await deps.store.invocations.list(query);
+        // An id in both (being written; or a later attempt waiting while an earlier one is stored): its latest version.
+        const items = latestNewestFirst([...stored, ...pending], limit);
         return { status: 200, body: { items, next: items.length === limit ? items[items.length - 1].id : null } };
       },
     },

@@ -9,6 +9,7 @@ import type { InvocationRecord, LogLevel } from '../core/types.ts';
 import { entry, isLogLevel, linesOf, matcher, type LogEntry, type LogFilter } from '../observe/log-query.ts';
 import type { UsageGrouping } from '../observe/usage-report.ts';
 import { usageCsv } from '../observe/usage-report.ts';
+import { latestNewestFirst } from '../store/invocation-query.ts';
 import type { ApiDeps } from './context.ts';
 import type { ApiRequest, RouteDef } from './router.ts';
 
@@ -59,11 +60,9 @@ async function history(deps: ApiDeps, f: LogFilter, limit: number): Promise<{ li
     const r = deps.recorder.get(f.invocationId) ?? (await deps.store.invocations.get(f.invocationId));
     records = r ? [r] : [];
   } else {
-    const stored = await deps.store.invocations.list({ functionName: f.functionName, since: f.since, limit: Math.min(5000, limit) });
-    const pending = deps.recorder.pending().filter((r) => (f.functionName === undefined || r.functionName === f.functionName) && (f.since === undefined || r.startedAt >= f.since));
-    const seen = new Map<string, InvocationRecord>();
-    for (const r of [...stored, ...pending]) seen.set(r.id, r);
-    records = [...seen.values()];
+    const query = { functionName: f.functionName, since: f.since, limit: Math.min(5000, limit) };
+    const stored = await deps.store.invocations.list(query);
+    records = latestNewestFirst([...stored, ...deps.recorder.pending(query)], query.limit);
   }
   return { lines: linesOf(records, f, limit), ids: new Set(records.map((r) => r.id)) };
 }

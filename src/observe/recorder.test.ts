@@ -4,6 +4,7 @@ import { FakeClock } from '../core/clock.ts';
 import type { InvocationRecord } from '../core/types.ts';
 import { memoryPack, sampleRecord } from '../store/contract.ts';
 import type { InvocationRepo } from '../store/ports.ts';
+import { newId } from '../core/ids.ts';
 import { Recorder } from './recorder.ts';
 
 function memoryRepo() {
@@ -163,4 +164,24 @@ test('while the store fails, a flush stops at the first failed write (each can t
   assert.deepEqual(appended, [['a'], ['b']]);
   assert.deepEqual(inserted, [['job']]);
   assert.deepEqual(recorder.pending(), []);
+});
+
+test('pending(query): the unwritten records it selects, one version an id (the latest attempt), newest first, at most limit', async () => {
+  const clock = new FakeClock(0);
+  const { repo } = memoryRepo();
+  const recorder = new Recorder(repo, clock, 100, (e) => assert.fail(String(e)));
+  const T = Date.UTC(2026, 10, 27);
+  const fresh = [3, 1, 2].map((dt) => sampleRecord(newId(T + dt), { startedAt: T + dt, functionName: dt === 2 ? 'b' : 'a' }));
+  for (const r of fresh) recorder.push(r, true);
+  const jobId = newId(T + 4);
+  recorder.push(sampleRecord(jobId, { startedAt: T + 4, attempt: 1, status: 'error', trigger: 'async', functionName: 'a' }), false);
+  recorder.push(sampleRecord(jobId, { startedAt: T + 9, attempt: 2, trigger: 'async', functionName: 'a' }), false);
+  const ids = (q: Parameters<Recorder['pending']>[0]) => recorder.pending(q).map((r) => `${r.id === jobId ? 'job' : r.startedAt - T}${r.attempt > 1 ? '#2' : ''}`);
+  assert.deepEqual(ids({ limit: 10 }), ['job#2', '3', '2', '1']);
+  assert.deepEqual(ids({ limit: 2 }), ['job#2', '3']);
+  assert.deepEqual(ids({ functionName: 'a', limit: 10 }), ['job#2', '3', '1']);
+  assert.deepEqual(ids({ status: 'error', limit: 10 }), ['job'], 'attempt 1 is the one that failed');
+  assert.deepEqual(ids({ before: fresh[0].id, since: T + 2, limit: 10 }), ['2']);
+  assert.equal(recorder.pending().length, 5, 'without a query: everything, as it is');
+  await recorder.stop();
 });

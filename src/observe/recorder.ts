@@ -8,7 +8,8 @@
  */
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { InvocationRecord } from '../core/types.ts';
-import type { InvocationRepo, RecordPack } from '../store/ports.ts';
+import { isEarlier, latestNewestFirst, matchesQuery } from '../store/invocation-query.ts';
+import type { InvocationQuery, InvocationRepo, RecordPack } from '../store/ports.ts';
 
 export type RecordListener = (record: InvocationRecord) => void;
 
@@ -118,12 +119,21 @@ export class Recorder {
   /**
    * Records not known to be in the store: waiting to be written again after a failure, being
    * written, buffered. (One being written may be in the store already: readers merge by id.)
+   * With a query: those it selects, one version an id (the latest), newest first, at most
+   * `limit`; packs make records of those alone, so a list stays cheap with many waiting.
    */
-  pending(): readonly InvocationRecord[] {
-    const out: InvocationRecord[] = [];
-    for (const p of this.packs()) for (const r of p.records()) out.push(r);
-    out.push(...this.writingKeyed, ...this.buffer);
-    return out;
+  pending(query?: InvocationQuery): readonly InvocationRecord[] {
+    if (query === undefined) {
+      const out: InvocationRecord[] = [];
+      for (const p of this.packs()) for (const r of p.records()) out.push(r);
+      out.push(...this.writingKeyed, ...this.buffer);
+      return out;
+    }
+    const found: InvocationRecord[] = [];
+    for (const p of this.packs()) found.push(...p.records(query));
+    for (const r of this.writingKeyed) if (matchesQuery(r, query)) found.push(r);
+    for (const r of this.buffer) if (matchesQuery(r, query)) found.push(r);
+    return latestNewestFirst(found, query.limit);
   }
 
   private packs(): RecordPack[] {
@@ -218,9 +228,4 @@ export class Recorder {
     this.timer = null;
     await this.flush(true);
   }
-}
-
-/** Whether `a` is an earlier version than `b` of the same invocation (the store's rule: attempt, then start). */
-function isEarlier(a: InvocationRecord, b: InvocationRecord): boolean {
-  return a.attempt < b.attempt || (a.attempt === b.attempt && a.startedAt < b.startedAt);
 }

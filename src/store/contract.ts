@@ -6,6 +6,7 @@ import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { newId } from '../core/ids.ts';
 import type { FunctionConfig, InvocationRecord } from '../core/types.ts';
+import { byIdNewestFirst, matchesQuery } from './invocation-query.ts';
 import type { DeployInput, InvocationRepo, RecordPack, Store } from './ports.ts';
 
 export const SAMPLE_CONFIG: FunctionConfig = {
@@ -84,7 +85,7 @@ export function memoryPack(): RecordPack {
     },
     add: (r) => void kept.push(r),
     find: (id) => kept.find((r) => r.id === id),
-    records: () => [...kept],
+    records: (q) => (q === undefined ? [...kept] : kept.filter((r) => matchesQuery(r, q)).sort(byIdNewestFirst).slice(0, q.limit)),
   };
 }
 
@@ -335,6 +336,33 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       assert.deepEqual(pack.records(), records);
       assert.deepEqual(pack.find(records[1].id), records[1]);
       assert.equal(pack.find(newId(T + 3)), undefined);
+    });
+
+    it('a pack selects records by query as the store lists them: filters, newest first, limit', async () => {
+      const T = Date.UTC(2026, 10, 1);
+      // Added out of id order (records are pushed as they end, not as they start).
+      const records = [5, 1, 4, 0, 3, 2, 6].map((dt) =>
+        sampleRecord(newId(T + dt), { startedAt: T + dt, functionName: dt % 2 ? 'odd' : 'even', status: dt === 4 ? 'error' : 'success' }),
+      );
+      const pack = packOf(store.invocations, records);
+      const newest = [...records].sort(byIdNewestFirst);
+      const ids = (rs: InvocationRecord[]) => rs.map((r) => r.id);
+      const queries = [
+        { limit: 100 },
+        { limit: 3 },
+        { functionName: 'odd', limit: 10 },
+        { status: 'error' as const, limit: 10 },
+        { since: T + 3, limit: 10 },
+        { before: newest[2].id, limit: 2 },
+        { functionName: 'even', since: T + 1, before: newest[0].id, limit: 10 },
+        { functionName: 'none', limit: 10 },
+      ];
+      for (const q of queries) {
+        const want = newest.filter((r) => matchesQuery(r, q)).slice(0, q.limit);
+        assert.deepEqual(ids(pack.records(q)), ids(want), JSON.stringify(q));
+        assert.deepEqual(pack.records(q), want, 'whole records');
+      }
+      assert.deepEqual(ids(pack.records({ functionName: 'even', limit: 10 })), ids(newest.filter((r) => r.functionName === 'even')));
     });
 
     it('an appended record whose id was not made by newId is kept as a row, not refused with its batch', async () => {

@@ -81,7 +81,12 @@ export interface RecordPack {
   readonly count: number;
   add(record: InvocationRecord): void;
   find(id: string): InvocationRecord | undefined;
-  records(): InvocationRecord[];
+  /**
+   * Without a query, every record in the order added. With one, the records it selects
+   * (invocation-query.ts), newest first, at most `limit`: a pack picks them from its compact
+   * form and makes records of those alone.
+   */
+  records(query?: InvocationQuery): InvocationRecord[];
 }
 
 export interface InvocationRepo {

@@ -11,8 +11,9 @@
  * it is a copy, and storing it is that copy and the texts' JSON.
  */
 import type { InvocationRecord } from '../../core/types.ts';
-import type { RecordPack } from '../ports.ts';
-import { COLUMN_KINDS, recordFromRow, recordRow, ROW_ID, ROW_WIDTH, WRITE_CHUNK, type RecordRow } from './record-rows.ts';
+import { byIdNewestFirst } from '../invocation-query.ts';
+import type { InvocationQuery, RecordPack } from '../ports.ts';
+import { COLUMN_KINDS, recordFromRow, recordRow, ROW_FUNCTION, ROW_ID, ROW_STARTED, ROW_STATUS, ROW_WIDTH, WRITE_CHUNK, type RecordRow } from './record-rows.ts';
 
 export interface RecordBlock {
   readonly count: number;
@@ -82,6 +83,11 @@ export class BlockBuilder {
     const size = this.#count * ROW_WIDTH;
     if (this.#slots.length > size) this.#slots = this.#slots.slice(0, size);
     return this.view();
+  }
+
+  /** The index in `texts` of a text that repeats (a column other than the ids), or -1 if none was added. */
+  indexOfText(text: string): number {
+    return this.#seen.get(text) ?? -1;
   }
 
   /** What was added so far, to read here: no copy (later adds write past it, or grow a new buffer). */
@@ -274,8 +280,25 @@ export class BlockPack implements RecordPack {
     return i < 0 ? undefined : recordFromRow(rowAt(block, i));
   }
 
-  records(): InvocationRecord[] {
-    return rowsOf(this.#builder.view()).map(recordFromRow);
+  records(query?: InvocationQuery): InvocationRecord[] {
+    const block = this.#builder.view();
+    if (query === undefined) return rowsOf(block).map(recordFromRow);
+    // Selected on the block's values (a text compared by its index, an id read as its string),
+    // so only the records returned are made: a pack can hold tens of thousands during an outage.
+    const fn = query.functionName === undefined ? -1 : this.#builder.indexOfText(query.functionName);
+    const status = query.status === undefined ? -1 : this.#builder.indexOfText(query.status);
+    if ((query.functionName !== undefined && fn < 0) || (query.status !== undefined && status < 0)) return [];
+    const picked: Array<{ id: string; i: number }> = [];
+    for (let i = 0; i < block.count; i++) {
+      const at = i * ROW_WIDTH;
+      if (fn >= 0 && block.slots[at + ROW_FUNCTION] !== fn) continue;
+      if (status >= 0 && block.slots[at + ROW_STATUS] !== status) continue;
+      if (query.since !== undefined && !(block.slots[at + ROW_STARTED] >= query.since)) continue;
+      const id = valueAt(block, i, ROW_ID) as string;
+      if (query.before !== undefined && !(id < query.before)) continue;
+      picked.push({ id, i });
+    }
+    return picked.sort(byIdNewestFirst).slice(0, query.limit).map((p) => recordFromRow(rowAt(block, p.i)));
   }
 
   block(): RecordBlock {
