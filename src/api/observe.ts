@@ -60,9 +60,11 @@ async function history(deps: ApiDeps, f: LogFilter, limit: number): Promise<{ li
     const r = deps.recorder.get(f.invocationId) ?? (await deps.store.invocations.get(f.invocationId));
     records = r ? [r] : [];
   } else {
-    const query = { functionName: f.functionName, since: f.since, limit: Math.min(5000, limit) };
-    const stored = await deps.store.invocations.list(query);
-    records = latestNewestFirst([...stored, ...deps.recorder.pending(query)], query.limit);
+    const stored = await deps.store.invocations.list({ functionName: f.functionName, since: f.since, limit: Math.min(5000, limit) });
+    // Every unwritten record of the function and time (those without a matching line must not
+    // crowd out older ones with one); the pack decodes just those.
+    const pending = deps.recorder.pending({ functionName: f.functionName, since: f.since, limit: Number.MAX_SAFE_INTEGER });
+    records = latestNewestFirst([...stored, ...pending], Number.MAX_SAFE_INTEGER);
   }
   return { lines: linesOf(records, f, limit), ids: new Set(records.map((r) => r.id)) };
 }

@@ -56,19 +56,6 @@ export function idTimeMs(id: string): number | null {
   return t;
 }
 
-/** idTimeMs of an id held as ASCII bytes (`length` of them from `at`), without making the string. */
-export function idTimeMsOfBytes(bytes: Uint8Array, at: number, length: number): number | null {
-  if (length !== 26) return null;
-  let t = 0;
-  for (let i = 0; i < 10; i++) {
-    const code = bytes[at + i];
-    const digit = code < 128 ? DIGIT_OF[code] : -1;
-    if (digit < 0) return null;
-    t = t * 32 + digit;
-  }
-  return t;
-}
-
 // One syscall per ~400 ids instead of one per id: ids are made on the hot path.
 const pool = Buffer.alloc(4096);
 let poolAt = pool.length;

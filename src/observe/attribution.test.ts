@@ -160,8 +160,31 @@ test('a CPU reading taken less than CPU_REUSE_MS ago is reused; what was spent i
   now = 2;
   s.cpuMs = 3;
   const fa = meter.end(a); // reads: 3 ms, split between a and b
-  const fb = meter.end(b, 2.05);
   assert.equal(reads, 1);
+  const fb = meter.end(b, 2.05); // the last one open: reads afresh even 0.05 ms later
+  assert.equal(reads, 2);
   assert.equal(fa.cpuMs + fb.cpuMs, 3, 'nothing lost');
   assert.deepEqual([fa.cpuMs, fb.cpuMs], [1.5, 1.5]);
+});
+
+test('the last invocation open reads the CPU afresh: nothing spent is left to no one when the instance idles', () => {
+  let now = 0;
+  const s = { cpuMs: 0 };
+  const instance = { id: 'i1', cpuMs: () => s.cpuMs, stats: () => ({ heapUsedBytes: 0, cpuMs: s.cpuMs }) } as unknown as Instance;
+  const meter = new InstanceMeter(() => now);
+  const a = meter.begin(instance);
+  const b = meter.begin(instance);
+  now = 5;
+  s.cpuMs = 4;
+  const fb = meter.end(b); // reads 4
+  now = 5.05;
+  s.cpuMs = 4.05;
+  const fa = meter.end(a); // 0.05 ms later, but the last one open: reads 4.05
+  assert.equal(Math.round((fa.cpuMs + fb.cpuMs) * 1000), 4050);
+  now = 10;
+  s.cpuMs = 10;
+  const c = meter.begin(instance);
+  now = 10.05;
+  s.cpuMs = 10.05;
+  assert.equal(meter.end(c).cpuMs, 0.05, 'a lone invocation shorter than the reuse window');
 });

@@ -180,7 +180,8 @@ test('pending(query): the unwritten records it selects, one version an id (the l
   assert.deepEqual(ids({ limit: 10 }), ['job#2', '3', '2', '1']);
   assert.deepEqual(ids({ limit: 2 }), ['job#2', '3']);
   assert.deepEqual(ids({ functionName: 'a', limit: 10 }), ['job#2', '3', '1']);
-  assert.deepEqual(ids({ status: 'error', limit: 10 }), ['job'], 'attempt 1 is the one that failed');
+  assert.deepEqual(ids({ status: 'error', limit: 10 }), [], 'attempt 1 failed, but attempt 2 is what the job is now');
+  assert.deepEqual(ids({ status: 'success', limit: 1 }), ['job#2']);
   assert.deepEqual(ids({ before: fresh[0].id, since: T + 2, limit: 10 }), ['2']);
   assert.equal(recorder.pending().length, 5, 'without a query: everything, as it is');
   await recorder.stop();

@@ -131,8 +131,9 @@ export class Recorder {
     }
     const found: InvocationRecord[] = [];
     for (const p of this.packs()) found.push(...p.records(query));
-    for (const r of this.writingKeyed) if (matchesQuery(r, query)) found.push(r);
-    for (const r of this.buffer) if (matchesQuery(r, query)) found.push(r);
+    // Keyed records can hold several versions of an id: the latest is chosen before the query
+    // looks at it, as the store keeps only that one (a failed attempt 1 after a successful 2 is no failure).
+    for (const r of latestNewestFirst([...this.writingKeyed, ...this.buffer], Infinity)) if (matchesQuery(r, query)) found.push(r);
     return latestNewestFirst(found, query.limit);
   }
 

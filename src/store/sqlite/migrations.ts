@@ -269,9 +269,9 @@ export const MIGRATIONS: readonly string[] = [
   `
   -- segments hold record blocks
   `,
-  // 14: no table changes. Segments written from here on hold format-2 blocks (a column with one
+  // 14: no table changes. Segments written from here on hold format-3 blocks (a column with one
   // value for every record is kept once); a Nimbus from before refuses the file, as for 13.
   `
-  -- segments hold format-2 record blocks
+  -- segments hold format-3 record blocks
   `,
 ];

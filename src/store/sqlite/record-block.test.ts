@@ -122,3 +122,9 @@ test('segments written as JSON rows (before blocks) are still read, listed and p
   assert.deepEqual((await repo.list({ limit: 10 })).map((r) => r.id), [fresh.id, ids[1]]);
   db.close();
 });
+
+test('a block in format 2 (a layout tried in one commit and dropped) is refused by its format, not misread', () => {
+  const stored = encodeBlock(blockOf(records.map((r) => recordRow(r))));
+  stored.writeUInt8(2, 0);
+  assert.throws(() => decodeBlock(stored), /not a record block \(format 2\)/);
+});

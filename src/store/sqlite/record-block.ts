@@ -171,7 +171,7 @@ export function pick(block: RecordBlock, indexes: readonly number[]): RecordBloc
 }
 
 /**
- * Stored form (format 2): a header (format, the row width, the count, the texts' length), a
+ * Stored form (format 3): a header (format, the row width, the count, the texts' length), a
  * bit per column saying whether it holds one value for every record (most do: function,
  * route, status, memory, the nulls of a success...), the texts as a JSON array, padding to 8
  * bytes, the constant columns' values once each, then the other columns' values row after
@@ -179,9 +179,10 @@ export function pick(block: RecordBlock, indexes: readonly number[]): RecordBloc
  * on every host Nimbus runs on). Keeping a constant column once halves what a busy
  * function's segments take on disk and in the WAL (bench/README.md). The width is kept so a
  * block written before a column was added at the end of the row can still be read (the new
- * column reads as null). Format 1 (2026-11-27: every column in every row, no bits) is still read.
+ * column reads as null). Format 1 (2026-11-27: every column in every row, no bits) is still
+ * read. Format 2 was another layout, tried in one commit (fc36593) and dropped: refused.
  */
-const FORMAT = 2;
+const FORMAT = 3;
 const HEADER = 12;
 
 /** `width`: store only the first `width` columns (what a Nimbus with fewer columns wrote; for tests). */
