@@ -188,3 +188,23 @@ test('the last invocation open reads the CPU afresh: nothing spent is left to no
   s.cpuMs = 10.05;
   assert.equal(meter.end(c).cpuMs, 0.05, 'a lone invocation shorter than the reuse window');
 });
+
+test('onBusy is called when an instance becomes busy while none was (the sampler runs only then)', () => {
+  let now = 0;
+  const meter = new InstanceMeter(() => now);
+  let calls = 0;
+  meter.onBusy = () => calls++;
+  const one = fakeInstance('i1');
+  const two = fakeInstance('i2');
+  const a = meter.begin(one.instance);
+  const b = meter.begin(two.instance);
+  const c = meter.begin(one.instance);
+  assert.equal(calls, 1, 'once, for the first busy instance');
+  meter.end(a);
+  meter.end(b);
+  meter.end(c);
+  assert.equal(meter.busy(), 0);
+  now = 10;
+  meter.end(meter.begin(two.instance));
+  assert.equal(calls, 2, 'again after all went idle');
+});

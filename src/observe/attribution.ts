@@ -65,6 +65,9 @@ export class InstanceMeter {
   /** Heap readings of instances gone idle, so a busy-idle-busy instance is not re-read each time. */
   private readonly lastHeap = new Map<string, { heap: number; at: number }>();
 
+  /** Called when an instance becomes busy while none was: the sampler need run only from then (Observability). */
+  onBusy: (() => void) | null = null;
+
   /** `monotonic` in ms (Clock.monotonic). */
   constructor(private readonly monotonic: () => number) {}
 
@@ -120,6 +123,7 @@ export class InstanceMeter {
       const last = this.lastHeap.get(instance.id);
       t = { instance, lastAt: now, lastCpu: 0, heap: last?.heap ?? 0, heapAt: last?.at ?? -Infinity, cpuRead: 0, cpuReadAt: -Infinity, wallPerOpen: 0, cpuPerOpen: 0, open: new Set() };
       this.tracked.set(instance.id, t);
+      if (this.tracked.size === 1) this.onBusy?.();
     }
     return t;
   }
