@@ -9,7 +9,7 @@ import type { InvocationRecord, LogLevel } from '../core/types.ts';
 import { entry, isLogLevel, linesOf, matcher, type LogEntry, type LogFilter } from '../observe/log-query.ts';
 import type { UsageGrouping } from '../observe/usage-report.ts';
 import { usageCsv } from '../observe/usage-report.ts';
-import { latestNewestFirst } from '../store/invocation-query.ts';
+import { latestVersions } from '../store/invocation-query.ts';
 import type { ApiDeps } from './context.ts';
 import type { ApiRequest, RouteDef } from './router.ts';
 
@@ -64,7 +64,7 @@ async function history(deps: ApiDeps, f: LogFilter, limit: number): Promise<{ li
     // Every unwritten record of the function and time (those without a matching line must not
     // crowd out older ones with one); the pack decodes just those.
     const pending = deps.recorder.pending({ functionName: f.functionName, since: f.since, limit: Number.MAX_SAFE_INTEGER });
-    records = latestNewestFirst([...stored, ...pending], Number.MAX_SAFE_INTEGER);
+    records = latestVersions([...stored, ...pending]); // linesOf orders the lines
   }
   return { lines: linesOf(records, f, limit), ids: new Set(records.map((r) => r.id)) };
 }

@@ -44,7 +44,6 @@ export class Observability {
   readonly alerts: AlertService;
   readonly retention: RecordRetention;
   private sampler: TimerHandle | null = null;
-  private stopped = false;
   private unsubscribe: (() => void) | null = null;
 
   constructor(readonly deps: ObservabilityDeps) {
@@ -107,14 +106,13 @@ export class Observability {
       });
     };
     meter.onBusy = () => {
-      if (this.sampler === null && !this.stopped) sample();
+      if (this.sampler === null) sample();
     };
     if (meter.busy() > 0) sample();
   }
 
   stop(): void {
-    this.stopped = true;
-    this.observer.meter.onBusy = null;
+    this.observer.meter.onBusy = null; // no sampler after stop
     this.unsubscribe?.();
     this.sampler?.cancel();
     this.sampler = null;

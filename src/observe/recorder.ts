@@ -8,7 +8,7 @@
  */
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { InvocationRecord } from '../core/types.ts';
-import { isEarlier, latestNewestFirst, matchesQuery } from '../store/invocation-query.ts';
+import { isEarlier, latestNewestFirst, latestVersions, matchesQuery } from '../store/invocation-query.ts';
 import type { InvocationQuery, InvocationRepo, RecordPack } from '../store/ports.ts';
 
 export type RecordListener = (record: InvocationRecord) => void;
@@ -135,7 +135,7 @@ export class Recorder {
     for (const p of this.packs()) for (const r of p.records(query)) found.push(r);
     // Keyed records can hold several versions of an id: the latest is chosen before the query
     // looks at it, as the store keeps only that one (a failed attempt 1 after a successful 2 is no failure).
-    for (const r of latestNewestFirst([...this.writingKeyed, ...this.buffer], Infinity)) if (matchesQuery(r, query)) found.push(r);
+    for (const r of latestVersions([...this.writingKeyed, ...this.buffer])) if (matchesQuery(r, query)) found.push(r);
     return latestNewestFirst(found, query.limit);
   }
 

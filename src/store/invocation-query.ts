@@ -24,12 +24,17 @@ export function isEarlier(a: InvocationRecord, b: InvocationRecord): boolean {
   return a.attempt < b.attempt || (a.attempt === b.attempt && a.startedAt < b.startedAt);
 }
 
-/** One record an id, its latest version (isEarlier), newest first, at most `limit`. */
-export function latestNewestFirst(records: Iterable<InvocationRecord>, limit: number): InvocationRecord[] {
+/** One record an id, its latest version (isEarlier), in no particular order. */
+export function latestVersions(records: Iterable<InvocationRecord>): InvocationRecord[] {
   const byId = new Map<string, InvocationRecord>();
   for (const r of records) {
     const seen = byId.get(r.id);
     if (seen === undefined || !isEarlier(r, seen)) byId.set(r.id, r);
   }
-  return [...byId.values()].sort(byIdNewestFirst).slice(0, limit);
+  return [...byId.values()];
+}
+
+/** One record an id, its latest version (isEarlier), newest first, at most `limit`. */
+export function latestNewestFirst(records: Iterable<InvocationRecord>, limit: number): InvocationRecord[] {
+  return latestVersions(records).sort(byIdNewestFirst).slice(0, limit);
 }
