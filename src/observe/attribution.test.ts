@@ -189,6 +189,34 @@ test('the last invocation open reads the CPU afresh: nothing spent is left to no
   assert.equal(meter.end(c).cpuMs, 0.05, 'a lone invocation shorter than the reuse window');
 });
 
+test('busy again less than CPU_REUSE_MS after going idle: the reading it went idle with stands, and the gap\'s CPU goes to the next', () => {
+  let now = 0;
+  let reads = 0;
+  const s = { cpuMs: 5 };
+  const instance = { id: 'i1', cpuMs: () => (reads++, s.cpuMs), stats: () => ({ heapUsedBytes: 0, cpuMs: s.cpuMs }) } as unknown as Instance;
+  const meter = new InstanceMeter(() => now);
+  const a = meter.begin(instance); // heap read: cpu 5
+  now = 1;
+  s.cpuMs = 6;
+  assert.equal(meter.end(a).cpuMs, 1);
+  assert.equal(reads, 1, 'the last one open read afresh');
+  now = 1.5;
+  s.cpuMs = 6.2; // a timer the function left ran while the instance was idle
+  const b = meter.begin(instance);
+  assert.equal(reads, 1, 'no read at begin: 0.5 ms after the last one');
+  now = 2;
+  s.cpuMs = 6.5;
+  assert.equal(meter.end(b).cpuMs, 0.5, 'its own 0.3 ms and the 0.2 ms of the gap');
+  assert.equal(reads, 2);
+  now = 10;
+  s.cpuMs = 9; // 2.5 ms spent idle, long after
+  const c = meter.begin(instance);
+  assert.equal(reads, 3, 'idle for 8 ms: read afresh');
+  now = 11;
+  s.cpuMs = 9.25;
+  assert.equal(meter.end(c).cpuMs, 0.25, 'the idle CPU long after is no invocation\'s');
+});
+
 test('onBusy is called when an instance becomes busy while none was (the sampler runs only then)', () => {
   let now = 0;
   const meter = new InstanceMeter(() => now);

@@ -69,7 +69,7 @@ export class Observability {
       webhook,
       onError: deps.onError,
       measures: {
-        window: this.window,
+        window: { summary: (...args) => this.current().window.summary(...args) },
         dlqSize: async (fn) => (await store.queue.counts(fn)).dead,
         costPerDay: async (fn, now) => {
           await deps.recorder.flush();
@@ -120,10 +120,21 @@ export class Observability {
     this.alerts.stop();
   }
 
-  private readonly onRecord = (r: InvocationRecord): void => {
+  private readonly onRecord = (r: InvocationRecord, pushedAt: number): void => {
     this.metrics.onRecord(r);
-    this.window.add(r, this.deps.clock.now());
+    this.window.add(r, pushedAt);
   };
+
+  /** Itself, once the recorder has shown its listeners every record pushed: what the metrics and the window say is current. */
+  private current(): this {
+    this.deps.recorder.catchUp();
+    return this;
+  }
+
+  /** GET /metrics. */
+  async metricsText(): Promise<string> {
+    return this.current().metrics.text();
+  }
 
   async usage(q: { since: number; until: number; by: UsageGrouping; functionName?: string }) {
     // Records still in memory are written first: usage is the sum of every record so far.
@@ -133,6 +144,7 @@ export class Observability {
 
   /** Per function: the recent window plus live instances, for `nimbus top`. */
   top(windowMs: number) {
+    this.current();
     const now = this.deps.clock.now();
     const gauges = new Map(poolGauges(this.deps.pools).map((g) => [g.functionName, g]));
     const names = new Set([...this.window.functions(), ...gauges.keys()]);

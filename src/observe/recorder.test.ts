@@ -30,7 +30,8 @@ test('a record with background work still to settle: read and counted at once, w
   const first = sampleRecord('bg', { logs: [{ t: 1, level: 'info', msg: 'before' }] });
   recorder.push(first, true, new Promise((resolve) => (settle = resolve)));
   recorder.push(sampleRecord('plain'), true);
-  assert.deepEqual(seen, ['bg', 'plain'], 'listeners count both now');
+  recorder.catchUp();
+  assert.deepEqual(seen, ['bg', 'plain'], 'listeners count both once caught up');
   assert.equal(recorder.get('bg'), first);
 
   await recorder.flush();
@@ -185,4 +186,29 @@ test('pending(query): the unwritten records it selects, one version an id (the l
   assert.deepEqual(ids({ before: fresh[0].id, since: T + 2, limit: 10 }), ['2']);
   assert.equal(recorder.pending().length, 5, 'without a query: everything, as it is');
   await recorder.stop();
+});
+
+test('listeners see records once the recorder catches up, in the order pushed, with the time each was pushed; every read catches up', async () => {
+  const clock = new FakeClock(1000);
+  const { repo, written } = memoryRepo();
+  const recorder = new Recorder(repo, clock, 100, (e) => assert.fail(String(e)));
+  const seen: string[] = [];
+  recorder.subscribe((r, at) => seen.push(`${r.id}@${at}`));
+  recorder.push(sampleRecord('a'), true);
+  clock.advance(5);
+  recorder.push(sampleRecord('b'), true);
+  assert.deepEqual(seen, [], 'not yet: taken in one loop later');
+  clock.advance(5);
+  recorder.push(sampleRecord('job'), false); // keyed: taken at once, after those before it
+  assert.deepEqual(seen, ['a@1000', 'b@1005', 'job@1010']);
+  recorder.push(sampleRecord('c'), true);
+  assert.equal(recorder.get('c')?.id, 'c', 'get catches up');
+  assert.deepEqual(seen.at(-1), 'c@1010');
+  recorder.push(sampleRecord('d'), true);
+  assert.deepEqual(recorder.pending({ limit: 10 }).map((r) => r.id).sort(), ['a', 'b', 'c', 'd', 'job'], 'so does pending');
+  recorder.push(sampleRecord('e'), true);
+  clock.advance(100); // the flush timer catches up and writes
+  await recorder.flush();
+  assert.deepEqual(written.flat().map((r) => r.id).sort(), ['a', 'b', 'c', 'd', 'e', 'job']);
+  assert.equal(seen.length, 6);
 });

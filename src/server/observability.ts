@@ -82,7 +82,7 @@ export function metricsHandler(observability: Observability | undefined, authori
       res.end('# observability is switched off (--no-observability)\n');
       return;
     }
-    const text = await observability.metrics.text();
+    const text = await observability.metricsText();
     res.writeHead(200, { 'content-type': observability.metrics.contentType, 'content-length': Buffer.byteLength(text) });
     res.end(req.method === 'HEAD' ? undefined : text);
   };

@@ -13,7 +13,7 @@ import { describeRule, parseAlertRule, type AlertRule } from './rule.ts';
 import type { WebhookSender } from './webhook.ts';
 
 export interface AlertMeasures {
-  readonly window: RecentWindow;
+  readonly window: Pick<RecentWindow, 'summary'>;
   /** Dead letters now, of one function or all. */
   dlqSize(functionName: string | undefined): Promise<number>;
   /** List-price cost of the last 24 hours, of one function or all. */
