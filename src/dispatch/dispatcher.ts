@@ -100,6 +100,8 @@ export class Dispatcher {
     const { version } = deployed;
     const config = version.config;
     const deadline = startedAt + config.timeoutMs;
+    const observer = this.deps.observer;
+    const trace = observer?.open(req);
     const meta: InvocationMeta = {
       invocationId,
       functionName: version.functionName,
@@ -107,11 +109,9 @@ export class Dispatcher {
       deadline,
       attempt: req.attempt ?? 1,
       memoryMb: config.memoryMb,
+      trace,
     };
-
-    const observer = this.deps.observer;
-    const trace = observer?.open(req);
-    logs.open(invocationId, version.functionName, trace);
+    logs.open(invocationId, version.functionName);
     let lease: Lease | null = null;
     let measuring: Measuring | null = null;
     let execMs = 0;

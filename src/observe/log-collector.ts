@@ -1,29 +1,30 @@
 /**
  * Console output per invocation, gathered as the instance writes it (so a timeout or
- * crash keeps what was written before), capped in bytes with a visible marker. An open
- * invocation's entry also keeps its trace context (observer.ts reads it for outbound
- * calls): one map of running invocations, not one per concern, each costing a request an
- * insert, a delete and the map's rehashing.
+ * crash keeps what was written before), capped in bytes with a visible marker.
  */
 import type { Clock } from '../core/clock.ts';
 import type { LogLevel, LogLine } from '../core/types.ts';
-import type { TraceContext } from './trace.ts';
 
 interface Buffer_ {
-  lines: LogLine[];
+  /** Null until the first line: most invocations write none, and an array each would be garbage. */
+  lines: LogLine[] | null;
   bytes: number;
   truncated: boolean;
 }
 
 export interface CollectedLogs {
-  readonly logs: LogLine[];
+  readonly logs: readonly LogLine[];
   readonly truncated: boolean;
 }
+
+const NO_LINES: readonly LogLine[] = Object.freeze([]);
+/** No lines: shared, frozen. */
+export const NOTHING: CollectedLogs = Object.freeze({ logs: NO_LINES, truncated: false });
 
 export type LogListener = (functionName: string, invocationId: string, line: LogLine) => void;
 
 export class LogCollector {
-  private readonly open_ = new Map<string, Buffer_ & { functionName: string; trace: TraceContext | undefined }>();
+  private readonly open_ = new Map<string, Buffer_ & { functionName: string }>();
   private readonly listeners = new Set<LogListener>();
 
   constructor(
@@ -31,14 +32,8 @@ export class LogCollector {
     private readonly clock: Clock,
   ) {}
 
-  /** `trace`: the invocation's span, kept while it is open (traceOf). */
-  open(invocationId: string, functionName: string, trace?: TraceContext): void {
-    this.open_.set(invocationId, { lines: [], bytes: 0, truncated: false, functionName, trace });
-  }
-
-  /** The trace context an open invocation was given. */
-  traceOf(invocationId: string): TraceContext | undefined {
-    return this.open_.get(invocationId)?.trace;
+  open(invocationId: string, functionName: string): void {
+    this.open_.set(invocationId, { lines: null, bytes: 0, truncated: false, functionName });
   }
 
   /** Lines for invocations that already finished (e.g. from late timers) are dropped. */
@@ -49,26 +44,28 @@ export class LogCollector {
     if (buf.bytes + msg.length > this.limitBytes) {
       buf.truncated = true;
       const marker: LogLine = { t, level: 'warn', msg: `[nimbus] log output truncated: this invocation wrote more than ${this.limitBytes} bytes` };
-      buf.lines.push(marker);
+      (buf.lines ??= []).push(marker);
       this.emit(buf.functionName, invocationId, marker);
       return;
     }
     const line: LogLine = { t, level, msg };
     buf.bytes += msg.length;
-    buf.lines.push(line);
+    (buf.lines ??= []).push(line);
     this.emit(buf.functionName, invocationId, line);
   }
 
   /** What an invocation has written so far, leaving it open for more. */
   peek(invocationId: string): CollectedLogs {
     const buf = this.open_.get(invocationId);
-    return buf ? { logs: [...buf.lines], truncated: buf.truncated } : { logs: [], truncated: false };
+    if (!buf) return NOTHING;
+    return { logs: buf.lines === null ? NO_LINES : [...buf.lines], truncated: buf.truncated };
   }
 
   close(invocationId: string): CollectedLogs {
     const buf = this.open_.get(invocationId);
     this.open_.delete(invocationId);
-    return buf ? { logs: buf.lines, truncated: buf.truncated } : { logs: [], truncated: false };
+    if (!buf) return NOTHING;
+    return buf.lines === null && !buf.truncated ? NOTHING : { logs: buf.lines ?? NO_LINES, truncated: buf.truncated };
   }
 
   /** Live tail; returns the unsubscribe function. */

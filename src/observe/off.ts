@@ -6,10 +6,8 @@
 import type { Clock } from '../core/clock.ts';
 import type { LogLevel } from '../core/types.ts';
 import type { InvocationRepo } from '../store/ports.ts';
-import { LogCollector, type CollectedLogs } from './log-collector.ts';
+import { LogCollector, NOTHING, type CollectedLogs } from './log-collector.ts';
 import { Recorder } from './recorder.ts';
-
-const NONE: CollectedLogs = Object.freeze({ logs: [], truncated: false }) as CollectedLogs;
 
 export class OffRecorder extends Recorder {
   constructor(repo: InvocationRepo, clock: Clock) {
@@ -25,9 +23,9 @@ export class OffLogCollector extends LogCollector {
   override open(): void {}
   override append(_id: string, _level: LogLevel, _msg: string): void {}
   override peek(): CollectedLogs {
-    return NONE;
+    return NOTHING;
   }
   override close(): CollectedLogs {
-    return NONE;
+    return NOTHING;
   }
 }

@@ -212,3 +212,36 @@ test('listeners see records once the recorder catches up, in the order pushed, w
   assert.deepEqual(written.flat().map((r) => r.id).sort(), ['a', 'b', 'c', 'd', 'e', 'job']);
   assert.equal(seen.length, 6);
 });
+
+test('a store outage does not grow memory without bound: past 100,000 records waiting, new ones are dropped and counted (listeners still see them)', async () => {
+  const clock = new FakeClock(0);
+  let failing = true;
+  const written: string[] = [];
+  const repo: InvocationRepo = {
+    insertMany: async () => {},
+    newPack: memoryPack,
+    append: async (pack) => {
+      if (failing) throw new Error('disk full');
+      for (const r of pack.records()) written.push(r.id);
+    },
+    get: async () => null,
+    list: async () => [],
+    prune: async () => 0,
+  };
+  let errors = 0;
+  const recorder = new Recorder(repo, clock, 100, () => errors++);
+  let seen = 0;
+  recorder.subscribe(() => seen++);
+  const base = sampleRecord('x');
+  for (let i = 0; i < 60_000; i++) recorder.push({ ...base, id: `a${i}` }, true);
+  await recorder.flush(); // fails: kept to be written again
+  assert.equal(errors, 1);
+  for (let i = 0; i < 60_000; i++) recorder.push({ ...base, id: `b${i}` }, true);
+  assert.equal(recorder.pending().length, 100_000);
+  assert.equal(recorder.dropped, 20_000);
+  assert.equal(seen, 120_000);
+  failing = false;
+  await recorder.stop();
+  assert.equal(written.length, 100_000);
+  assert.equal(written.at(-1), 'b39999', 'the newest ones past the limit were dropped');
+});

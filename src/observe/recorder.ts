@@ -67,7 +67,7 @@ export class Recorder {
       this.incoming.push(record);
       this.incomingAt.push(this.clock.now());
     } else {
-      // Rare (async attempts, waitUntil): taken at once, after the records pushed before it.
+      // Rare (async attempts, waitUntil): kept as objects, taken at once after the records pushed before.
       this.catchUp();
       this.take(record, idMadeForIt, this.clock.now(), final);
     }
@@ -79,24 +79,33 @@ export class Recorder {
     const records = this.incoming;
     if (records.length === 0) return;
     const at = this.incomingAt;
+    // A listener may push (it never does today): what it pushes waits for the next catch-up.
     this.incoming = [];
     this.incomingAt = [];
-    for (let i = 0; i < records.length; i++) this.take(records[i], true, at[i]);
+    const pack = this.pack;
+    const listeners = this.listeners;
+    let room = MAX_BUFFERED - this.buffered();
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i];
+      if (room > 0) {
+        pack.add(record);
+        room--;
+      } else this.dropped++; // still counted by the listeners
+      for (let j = 0; j < listeners.length; j++) listeners[j](record, at[i]);
+    }
   }
 
+  /** A record kept as an object (keyed, or with its final version to come). */
   private take(record: InvocationRecord, idMadeForIt: boolean, pushedAt: number, final?: Promise<InvocationRecord>): void {
     if (this.buffered() >= MAX_BUFFERED) {
       this.dropped++; // still counted by the listeners
-    } else if (final) {
-      this.buffer.push(record);
-      if (!idMadeForIt) this.keyed.add(record);
-      this.unsettled.add(record);
-      void final.then((r) => this.settle(record, r));
-    } else if (idMadeForIt) {
-      this.pack.add(record);
     } else {
       this.buffer.push(record);
-      this.keyed.add(record);
+      if (!idMadeForIt) this.keyed.add(record);
+      if (final) {
+        this.unsettled.add(record);
+        void final.then((r) => this.settle(record, r));
+      }
     }
     for (const l of this.listeners) l(record, pushedAt);
   }

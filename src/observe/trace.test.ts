@@ -25,8 +25,9 @@ test('traceparent: valid headers parse; invalid ones start a new trace', () => {
 
 test('trace and span ids: the per-process prefix, then a counter in 8 hex digits', () => {
   const ids = hexIds((b) => b.fill(7));
-  assert.equal(ids.traceId(), '070707070707070707070707' + '00070708');
-  assert.equal(ids.spanId(), '07070707' + '00070709');
+  assert.deepEqual(ids.root(), { traceId: '070707070707070707070707' + '00070708', spanId: '07070707' + '00070709' });
+  assert.equal(ids.spanId(), '07070707' + '0007070a');
+  assert.deepEqual(ids.root(), { traceId: '070707070707070707070707' + '0007070b', spanId: '07070707' + '0007070c' });
   const wrap = hexIds((b) => b.fill(0xff));
-  assert.equal(wrap.traceId(), 'ff'.repeat(12) + '01000000');
+  assert.equal(wrap.root().traceId, 'ff'.repeat(12) + '01000000');
 });

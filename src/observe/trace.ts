@@ -35,27 +35,40 @@ export function formatTraceparent(ctx: Pick<TraceContext, 'traceId' | 'spanId' |
 /**
  * Trace and span ids, cheap enough for every invocation: a random per-process prefix and
  * a counter (unique within the process, and across processes with overwhelming odds). Each
- * is written as bytes and read out as one flat string: joined strings would be flattened
- * (copied) again wherever they are hashed, cloned to the writer thread or stored.
+ * is written as bytes and read out as a flat string: joined strings would be flattened
+ * (copied) again wherever they are hashed, cloned to the writer thread or stored. A new
+ * trace's two ids are read out of one buffer as one string and sliced (one call into the
+ * runtime, not two: ~0.1 µs a request).
  */
 export function hexIds(random: (buf: Uint8Array) => void = (b) => void randomFillSync(b)) {
   const seed = new Uint8Array(12);
   random(seed);
   // trace: 24 hex of seed + 8 of counter; span: the first 8 of those + 8 of counter
-  const trace = Buffer.alloc(32);
-  const span = Buffer.alloc(16);
+  const both = Buffer.alloc(48);
   for (let i = 0; i < 12; i++) {
-    trace[2 * i] = HEX[seed[i] >> 4];
-    trace[2 * i + 1] = HEX[seed[i] & 15];
+    both[2 * i] = HEX[seed[i] >> 4];
+    both[2 * i + 1] = HEX[seed[i] & 15];
   }
-  trace.copy(span, 0, 0, 8);
+  both.copy(both, 32, 0, 8);
+  const span = Buffer.from(both.subarray(32));
   let n = (seed[0] << 16) | (seed[1] << 8) | seed[2];
-  const next = (out: Buffer, at: number): string => {
+  const count = (out: Buffer, at: number): void => {
     n = (n + 1) >>> 0;
     for (let i = 7, v = n; i >= 0; i--, v >>>= 4) out[at + i] = HEX[v & 15];
-    return out.toString('latin1');
   };
-  return { traceId: () => next(trace, 24), spanId: () => next(span, 8) };
+  return {
+    spanId: (): string => {
+      count(span, 8);
+      return span.toString('latin1');
+    },
+    /** A new trace's id and its first span's id. */
+    root: (): { traceId: string; spanId: string } => {
+      count(both, 24);
+      count(both, 40);
+      const s = both.toString('latin1');
+      return { traceId: s.slice(0, 32), spanId: s.slice(32) };
+    },
+  };
 }
 
 const HEX = Buffer.from('0123456789abcdef', 'latin1');
@@ -64,5 +77,6 @@ const HEX = Buffer.from('0123456789abcdef', 'latin1');
 export function startSpan(incoming: string | null | undefined, ids: ReturnType<typeof hexIds>): TraceContext {
   const parent = parseTraceparent(incoming);
   if (parent) return { traceId: parent.traceId, spanId: ids.spanId(), parentSpanId: parent.parentId, flags: parent.flags };
-  return { traceId: ids.traceId(), spanId: ids.spanId(), parentSpanId: null, flags: '01' };
+  const { traceId, spanId } = ids.root();
+  return { traceId, spanId, parentSpanId: null, flags: '01' };
 }

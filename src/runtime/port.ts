@@ -32,6 +32,16 @@ export interface InvocationMeta {
   readonly deadline: number;
   readonly attempt: number;
   readonly memoryMb: number;
+  /** The trace span it runs in, if traced: its outbound requests carry it (not shown to the function). */
+  readonly trace?: InvocationTrace;
+}
+
+/** A W3C trace span (observe/trace.ts makes them). */
+export interface InvocationTrace {
+  readonly traceId: string;
+  readonly spanId: string;
+  /** Trace flags (01 = sampled). */
+  readonly flags: string;
 }
 
 export type InstanceCall =
@@ -60,7 +70,7 @@ export function bundleFileName(functionName: string): string {
 export type LogSink = (invocationId: string, level: LogLevel, message: string) => void;
 
 /** An outbound fetch made by a function, carried out by the host. */
-export type OutboundFetch = (request: HttpRequestData, invocationId: string) => Promise<HttpResponseData>;
+export type OutboundFetch = (request: HttpRequestData, invocationId: string, trace?: InvocationTrace) => Promise<HttpResponseData>;
 
 export interface InstanceSpec {
   readonly instanceId: string;

@@ -28,7 +28,7 @@ export function observabilityParts(config: Config, clock: Clock, store: Store, l
   const recorder = new Recorder(store.invocations, clock, config.recordFlushMs, (error, n) =>
     logger.error({ err: error, records: n }, 'writing invocation records failed; will retry'),
   );
-  return { logs, recorder, observer: new InvocationObserver(() => clock.monotonic(), (id) => logs.traceOf(id)) };
+  return { logs, recorder, observer: new InvocationObserver(() => clock.monotonic()) };
 }
 
 /** Rules from the --alerts file: a list, or { rules: [...] }. */

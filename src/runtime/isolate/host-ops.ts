@@ -4,7 +4,7 @@
  * checked before use.
  */
 import { createHash, createHmac } from 'node:crypto';
-import type { HttpRequestData, OutboundFetch } from '../port.ts';
+import type { HttpRequestData, InvocationMeta, OutboundFetch } from '../port.ts';
 import { OP_DIGEST, OP_FETCH, OP_HMAC } from './protocol.ts';
 import { exactArrayBuffer, joinHeaders, splitHeaders } from './wire.ts';
 
@@ -22,7 +22,7 @@ export async function hostCall(
   c: unknown,
   d: unknown,
   fetch: OutboundFetch,
-  invocationId: string,
+  meta: InvocationMeta | undefined,
 ): Promise<unknown> {
   switch (op) {
     case OP_FETCH: {
@@ -32,7 +32,7 @@ export async function hostCall(
         headers: splitHeaders(c),
         body: d instanceof ArrayBuffer ? new Uint8Array(d) : null,
       };
-      const res = await fetch(request, invocationId);
+      const res = await fetch(request, meta?.invocationId ?? '', meta?.trace);
       return [res.status, res.statusText, joinHeaders(res.headers), exactArrayBuffer(res.body), request.url];
     }
     case OP_DIGEST: {

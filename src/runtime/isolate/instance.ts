@@ -500,11 +500,10 @@ export class IsolateInstance implements Instance, Watched {
     const seq = Number(seqIn);
     const id = Number(idIn);
     if (!this.#owns(seq)) return;
-    const invocationId = this.#inflight.get(seq)?.meta.invocationId ?? '';
     const reply = (ok: boolean, value: unknown) => {
       if (this.#death === null && this.#owns(seq)) this.#deliver([IN_REPLY, id, ok, value]);
     };
-    hostCall(op, a, b, c, d, this.#spec.fetch, invocationId).then(
+    hostCall(op, a, b, c, d, this.#spec.fetch, this.#inflight.get(seq)?.meta).then(
       (value) => reply(true, value),
       (error: unknown) => reply(false, message(error)),
     );
