@@ -202,24 +202,30 @@ export function encodeBlock(block: RecordBlock, width: number = ROW_WIDTH): Buff
   }
   const varying = width - constants;
   const maskBytes = (width + 7) >> 3;
-  const texts = Buffer.from(JSON.stringify(block.texts));
+  const texts = JSON.stringify(block.texts);
+  const textBytes = Buffer.byteLength(texts);
   const textsAt = HEADER + maskBytes;
-  const valuesAt = align8(textsAt + texts.length);
-  const out = Buffer.allocUnsafe(valuesAt + (constants + count * varying) * 8);
+  const valuesAt = align8(textsAt + textBytes);
+  // A buffer of its own (offset 0), so the values are written in place, 8-byte aligned: no second copy.
+  const out = Buffer.allocUnsafeSlow(valuesAt + (constants + count * varying) * 8);
   out.writeUInt8(FORMAT, 0);
   out.writeUInt8(0, 1);
   out.writeUInt16LE(width, 2);
   out.writeUInt32LE(count, 4);
-  out.writeUInt32LE(texts.length, 8);
+  out.writeUInt32LE(textBytes, 8);
   out.fill(0, HEADER, textsAt);
   for (let c = 0; c < width; c++) if (constant[c]) out[HEADER + (c >> 3)] |= 1 << (c & 7);
-  texts.copy(out, textsAt);
-  out.fill(0, textsAt + texts.length, valuesAt);
-  const values = new Float64Array(constants + count * varying);
+  out.write(texts, textsAt, 'utf8');
+  out.fill(0, textsAt + textBytes, valuesAt);
+  const values = new Float64Array(out.buffer, out.byteOffset + valuesAt, constants + count * varying);
   let k = 0;
   for (let c = 0; c < width; c++) if (constant[c]) values[k++] = slots[c];
-  for (let i = 0; i < count; i++) for (let c = 0; c < width; c++) if (!constant[c]) values[k++] = slots[i * ROW_WIDTH + c];
-  out.set(new Uint8Array(values.buffer), valuesAt);
+  const varyingColumns: number[] = [];
+  for (let c = 0; c < width; c++) if (!constant[c]) varyingColumns.push(c);
+  for (let i = 0; i < count; i++) {
+    const base = i * ROW_WIDTH;
+    for (let j = 0; j < varyingColumns.length; j++) values[k++] = slots[base + varyingColumns[j]];
+  }
   return out;
 }
 

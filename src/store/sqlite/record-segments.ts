@@ -44,8 +44,11 @@ export function segmentWriter(db: Database.Database, asRows: (rows: readonly Rec
      ON CONFLICT(bucket, function_name, first_id) DO NOTHING`,
   );
   const usage = usageWriter(db);
-  // One object refilled per record: usage is counted from the block's values, no object a record.
+  // One object refilled per record, and one reader of the block's values: usage is counted
+  // with no object (or closure) a record.
   let source: UsageFields | undefined;
+  const reading = { block: undefined as RecordBlock | undefined, i: 0 };
+  const value = (c: number) => valueAt(reading.block!, reading.i, c);
   return db.transaction((block: RecordBlock) => {
     const groups = new Map<string, Group>();
     const strays: RecordRow[] = [];
@@ -77,14 +80,17 @@ export function segmentWriter(db: Database.Database, asRows: (rows: readonly Rec
       if (insert.run(g.bucket, g.functionName, g.firstId, own.count, failures, encodeBlock(own)).changes === 0) continue;
       let hour = NaN;
       let total: MutableUsage | undefined;
+      reading.block = own;
       for (let i = 0; i < own.count; i++) {
         const startedAt = valueAt(own, i, ROW_STARTED) as number;
         if (total === undefined || hourOf(startedAt) !== hour) {
           hour = hourOf(startedAt);
           total = batch.totalFor(g.functionName, startedAt);
         }
-        countUsage(total, (source = usageSource((c) => valueAt(own, i, c), source)));
+        reading.i = i;
+        countUsage(total, (source = usageSource(value, source)));
       }
+      reading.block = undefined;
     }
     batch.apply();
     if (strays.length > 0) asRows(strays);
