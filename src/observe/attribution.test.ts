@@ -9,6 +9,13 @@ function fakeInstance(id: string) {
   return { instance, s };
 }
 
+/** An instance whose CPU readings (cpuMs(), not stats()) are counted. */
+function countingInstance(cpuMs: number) {
+  const s = { cpuMs, reads: 0 };
+  const instance = { id: 'i1', cpuMs: () => (s.reads++, s.cpuMs), stats: () => ({ heapUsedBytes: 0, cpuMs: s.cpuMs }) } as unknown as Instance;
+  return { instance, s };
+}
+
 test('one invocation at a time: CPU, occupancy and peak are exactly the instance\'s', () => {
   let now = 0;
   const meter = new InstanceMeter(() => now);
@@ -148,29 +155,26 @@ test('heap readings: a busy instance is read at most every HEAP_REFRESH_MS, an i
 
 test('a CPU reading taken less than CPU_REUSE_MS ago is reused; what was spent in between goes to those open at the next read', () => {
   let now = 0;
-  let reads = 0;
-  const s = { cpuMs: 0 };
-  const instance = { id: 'i1', cpuMs: () => (reads++, s.cpuMs), stats: () => ({ heapUsedBytes: 0, cpuMs: s.cpuMs }) } as unknown as Instance;
+  const { instance, s } = countingInstance(0);
   const meter = new InstanceMeter(() => now);
   const a = meter.begin(instance); // heap read (first sample)
   now = 0.05;
   s.cpuMs = 1;
   const b = meter.begin(instance); // reuses the reading at 0: a's 1 ms is not seen yet
-  assert.equal(reads, 0);
+  assert.equal(s.reads, 0);
   now = 2;
   s.cpuMs = 3;
   const fa = meter.end(a); // reads: 3 ms, split between a and b
-  assert.equal(reads, 1);
+  assert.equal(s.reads, 1);
   const fb = meter.end(b, 2.05); // the last one open: reads afresh even 0.05 ms later
-  assert.equal(reads, 2);
+  assert.equal(s.reads, 2);
   assert.equal(fa.cpuMs + fb.cpuMs, 3, 'nothing lost');
   assert.deepEqual([fa.cpuMs, fb.cpuMs], [1.5, 1.5]);
 });
 
 test('the last invocation open reads the CPU afresh: nothing spent is left to no one when the instance idles', () => {
   let now = 0;
-  const s = { cpuMs: 0 };
-  const instance = { id: 'i1', cpuMs: () => s.cpuMs, stats: () => ({ heapUsedBytes: 0, cpuMs: s.cpuMs }) } as unknown as Instance;
+  const { instance, s } = countingInstance(0);
   const meter = new InstanceMeter(() => now);
   const a = meter.begin(instance);
   const b = meter.begin(instance);
@@ -191,30 +195,52 @@ test('the last invocation open reads the CPU afresh: nothing spent is left to no
 
 test('busy again less than CPU_REUSE_MS after going idle: the reading it went idle with stands, and the gap\'s CPU goes to the next', () => {
   let now = 0;
-  let reads = 0;
-  const s = { cpuMs: 5 };
-  const instance = { id: 'i1', cpuMs: () => (reads++, s.cpuMs), stats: () => ({ heapUsedBytes: 0, cpuMs: s.cpuMs }) } as unknown as Instance;
+  const { instance, s } = countingInstance(5);
   const meter = new InstanceMeter(() => now);
   const a = meter.begin(instance); // heap read: cpu 5
   now = 1;
   s.cpuMs = 6;
   assert.equal(meter.end(a).cpuMs, 1);
-  assert.equal(reads, 1, 'the last one open read afresh');
+  assert.equal(s.reads, 1, 'the last one open read afresh');
   now = 1.5;
   s.cpuMs = 6.2; // a timer the function left ran while the instance was idle
   const b = meter.begin(instance);
-  assert.equal(reads, 1, 'no read at begin: 0.5 ms after the last one');
+  assert.equal(s.reads, 1, 'no read at begin: 0.5 ms after the last one');
   now = 2;
   s.cpuMs = 6.5;
   assert.equal(meter.end(b).cpuMs, 0.5, 'its own 0.3 ms and the 0.2 ms of the gap');
-  assert.equal(reads, 2);
+  assert.equal(s.reads, 2);
   now = 10;
   s.cpuMs = 9; // 2.5 ms spent idle, long after
   const c = meter.begin(instance);
-  assert.equal(reads, 3, 'idle for 8 ms: read afresh');
+  assert.equal(s.reads, 3, 'idle for 8 ms: read afresh');
   now = 11;
   s.cpuMs = 9.25;
   assert.equal(meter.end(c).cpuMs, 0.25, 'the idle CPU long after is no invocation\'s');
+});
+
+test('a reading carried over an idle gap is as old as it is: reused for CPU_REUSE_MS after it was taken, not after the gap', () => {
+  let now = 0;
+  const { instance, s } = countingInstance(0);
+  const meter = new InstanceMeter(() => now);
+  const a = meter.begin(instance);
+  now = 1;
+  s.cpuMs = 1;
+  meter.end(a); // read at 1 ms: cpu 1
+  now = 1.9;
+  const b = meter.begin(instance); // 0.9 ms later: the idle reading stands
+  now = 2;
+  s.cpuMs = 1.2;
+  const c = meter.begin(instance); // the reading is 1 ms old now: read (b alone spent 0.2)
+  now = 2.8;
+  s.cpuMs = 3;
+  const fb = meter.end(b); // 0.8 ms after the last reading: reused, what was spent since goes to c
+  now = 3;
+  s.cpuMs = 3.2;
+  const fc = meter.end(c); // the last one open: reads afresh
+  // Had the carried reading counted as taken at 1.9 ms, c's begin would have reused it and b got 0.
+  assert.deepEqual([fb.cpuMs, fc.cpuMs], [0.2, 2]);
+  assert.equal(Math.round((fb.cpuMs + fc.cpuMs) * 1000), 2200, 'the busy CPU, all of it');
 });
 
 test('onBusy is called when an instance becomes busy while none was (the sampler runs only then)', () => {

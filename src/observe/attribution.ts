@@ -143,7 +143,7 @@ export class InstanceMeter {
         heap: idle?.heap ?? 0,
         heapAt: idle?.heapAt ?? -Infinity,
         cpuRead: carried ? idle.cpu : 0,
-        cpuReadAt: carried ? now : -Infinity,
+        cpuReadAt: carried ? idle.cpuAt : -Infinity, // its age counts from when it was read
         wallPerOpen: 0,
         cpuPerOpen: 0,
         open: new Set(),

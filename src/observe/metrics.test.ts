@@ -96,3 +96,11 @@ test('a function with no records yet shows no invocation series; counters start 
   assert.match(text, /nimbus_throttles_total\{function="hello"\} 1/);
   assert.doesNotMatch(text, /nimbus_invocation_duration_seconds_count\{function="hello"\}/, 'a throttle has no duration');
 });
+
+test('records dropped in a store outage are counted in nimbus_records_dropped_total', async () => {
+  let dropped = 0;
+  const metrics = new Metrics({ pools: () => [], asyncCounts: async () => [], recordsDropped: () => dropped });
+  assert.match(await metrics.text(), /^nimbus_records_dropped_total 0$/m);
+  dropped = 42;
+  assert.match(await metrics.text(), /^nimbus_records_dropped_total 42$/m);
+});

@@ -12,6 +12,8 @@ export interface PoolGaugeSource {
   pools(): Array<{ functionName: string; ready: number; starting: number; busy: number; idle: number; inFlight: number; queued: number }>;
   /** Async queue counts by state (queued, running, succeeded, dead), per function. */
   asyncCounts(): Promise<Array<{ functionName: string; state: string; count: number }>>;
+  /** Invocation records dropped since start because the store could not take them fast enough (Recorder.dropped). */
+  recordsDropped?(): number;
 }
 
 export const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900];
@@ -174,6 +176,15 @@ export class Metrics {
       },
     });
     this.registry.registerMetric(dlq);
+    new Counter({
+      name: 'nimbus_records_dropped_total',
+      help: 'Invocation records dropped because the store could not take them and 100,000 were waiting in memory.',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(source.recordsDropped?.() ?? 0);
+      },
+    });
   }
 
   /** A Recorder listener: one record in. */

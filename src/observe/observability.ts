@@ -52,6 +52,7 @@ export class Observability {
     this.metrics = new Metrics({
       pools: () => poolGauges(pools),
       asyncCounts: async () => asyncCounts(store),
+      recordsDropped: () => deps.recorder.dropped,
     });
     const webhook = deps.alerts.webhookUrl
       ? new WebhookSender({

@@ -245,3 +245,45 @@ test('a store outage does not grow memory without bound: past 100,000 records wa
   assert.equal(written.length, 100_000);
   assert.equal(written.at(-1), 'b39999', 'the newest ones past the limit were dropped');
 });
+
+test('records being written count toward the limit: a slow write that fails, again and again, does not let memory grow past it', async () => {
+  const clock = new FakeClock(0);
+  let fail!: (e: Error) => void;
+  const repo: InvocationRepo = {
+    insertMany: async () => {},
+    newPack: memoryPack,
+    append: () => new Promise<void>((_, reject) => (fail = reject)),
+    get: async () => null,
+    list: async () => [],
+    prune: async () => 0,
+  };
+  const recorder = new Recorder(repo, clock, 100, () => {});
+  const base = sampleRecord('x');
+  let n = 0;
+  const pushMany = (count: number) => {
+    for (let i = 0; i < count; i++) recorder.push({ ...base, id: `r${n++}` }, true);
+  };
+  for (let cycle = 0; cycle < 3; cycle++) {
+    pushMany(90_000);
+    const flushed = recorder.flush(); // hangs in the store…
+    await Promise.resolve();
+    pushMany(90_000); // …while more come
+    assert.ok(recorder.pending().length <= 100_000, `cycle ${cycle}: ${recorder.pending().length} held`);
+    fail(new Error('disk full'));
+    await flushed;
+  }
+  assert.equal(recorder.pending().length, 100_000);
+  assert.equal(recorder.dropped, 540_000 - 100_000);
+});
+
+test('a listener that unsubscribes still sees every record pushed while it listened', () => {
+  const { repo } = memoryRepo();
+  const recorder = new Recorder(repo, new FakeClock(0), 100, (e) => assert.fail(String(e)));
+  const seen: string[] = [];
+  const stop = recorder.subscribe((r) => seen.push(r.id));
+  recorder.push(sampleRecord('a'), true);
+  stop();
+  recorder.push(sampleRecord('b'), true);
+  recorder.catchUp();
+  assert.deepEqual(seen, ['a']);
+});

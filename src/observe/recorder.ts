@@ -110,9 +110,11 @@ export class Recorder {
     for (const l of this.listeners) l(record, pushedAt);
   }
 
+  /** Records held in memory: being written counts too (a write that fails keeps them). */
   private buffered(): number {
-    let n = this.pack.count + this.buffer.length;
+    let n = this.pack.count + this.buffer.length + this.writingKeyed.length;
     for (const p of this.retrying) n += p.count;
+    for (const p of this.writingPacks) n += p.count;
     return n;
   }
 
@@ -189,6 +191,7 @@ export class Recorder {
     this.catchUp();
     this.listeners = [...this.listeners, listener];
     return () => {
+      this.catchUp(); // it sees what was pushed while it listened
       this.listeners = this.listeners.filter((l) => l !== listener);
     };
   }
@@ -198,6 +201,9 @@ export class Recorder {
    * them when `all`: stopping); concurrent calls share one write.
    */
   async flush(all = false): Promise<void> {
+    // Caught up before and after waiting for a write in flight: a slow write does not keep
+    // records as objects, nor the listeners behind.
+    this.catchUp();
     while (this.flushing) await this.flushing;
     this.catchUp();
     const keyed: InvocationRecord[] = [];
