@@ -6,9 +6,10 @@
  * the same work done a record at a time between requests cost ~4 µs of the main thread a
  * request (cold caches, by CPU profile), about a third of what observability cost it;
  * done in a loop, the code and its data stay warm. Every read here catches up first, and
- * so must a listener's readers (catchUp): nobody sees a record late. A record whose invocation still has waitUntil work is pushed
- * with the final version to come (its logs grow until the work settles): it is read and
- * counted at once, and written once the final version replaces it.
+ * so must a listener's readers (catchUp): nobody sees a record late. A record whose
+ * invocation still has waitUntil work is pushed with the final version to come (its logs
+ * grow until the work settles): it is read and counted at once, and written once the final
+ * version replaces it.
  */
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { InvocationRecord } from '../core/types.ts';
@@ -23,8 +24,8 @@ const MAX_BUFFERED = 100_000;
 
 export class Recorder {
   /**
-   * Records with ids made for them (nearly all), in the store's compact form until the next
-   * flush: the record objects themselves die young (RecordPack).
+   * Records with ids made for them (nearly all), in the store's compact form from the
+   * catch-up until they are written: the record objects themselves die young (RecordPack).
    */
   private pack: RecordPack;
   /** Records pushed since the last catch-up, and when: the common case (an id made for it, no background work). */
@@ -39,7 +40,7 @@ export class Recorder {
   private retrying: RecordPack[] = [];
   private timer: TimerHandle | null = null;
   private flushing: Promise<void> | null = null;
-  /** An array, not a set: iterating it on every push allocates nothing. */
+  /** An array, not a set: iterating it for every record allocates nothing. */
   private listeners: readonly RecordListener[] = [];
   /** Buffered records whose final version is still to come. */
   private readonly unsettled = new Set<InvocationRecord>();
