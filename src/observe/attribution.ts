@@ -10,15 +10,15 @@
  * instance is read at most every HEAP_REFRESH_MS at the begin or end of an invocation, and
  * an invocation that runs HEAP_EVERY_MS or longer gets a reading at its end and at every
  * tick() while it runs: a long one sees its peak; a spike shorter than that can be missed.
- * Isolate CPU reads take a lock the isolate's thread also takes (~0.8 µs each in a server
- * under load, by CPU profile), so one taken less than CPU_REUSE_MS ago is reused: what the
+ * Isolate CPU reads take a lock the isolate's thread also takes (~1.5–2 µs of the main
+ * thread each in a server under load, by CPU profile), so one taken less than CPU_REUSE_MS ago is reused: what the
  * isolate spends in between goes to the invocations open at the next read. The last
  * invocation open always reads afresh, so nothing is left to no one when the instance idles;
  * an instance busy again less than CPU_REUSE_MS after going idle starts from that reading.
  * What the isolate ran in between (a timer a function left) goes to the next invocation
  * then, at most CPU_REUSE_MS of it. So one invocation at a time costs one read, and ten at
- * a time on a busy instance about one read a millisecond (it was 0.1 ms: most begins and
- * ends read, ~1.5 µs of the main thread each by profile); shares stay fair to within a
+ * a time on a busy instance about one read a millisecond (with 0.1 ms, most begins and
+ * ends read); shares stay fair to within a
  * millisecond's CPU, and the sums exact.
  *
  * Begin and end cost the same however many invocations share the instance: each instance
@@ -101,7 +101,8 @@ export class InstanceMeter {
     const last = t.open.size === 1;
     this.sample(t, sinceReading >= HEAP_REFRESH_MS || (sinceReading >= HEAP_EVERY_MS && now - share.begunAt >= HEAP_EVERY_MS), now, last);
     t.open.delete(share);
-    // Idle instances are not followed: CPU spent outside any invocation belongs to none.
+    // Idle instances are not followed: CPU spent outside any invocation belongs to none
+    // (but for an idle gap under CPU_REUSE_MS: trackedFor).
     if (t.open.size === 0 && this.tracked.get(t.instance.id) === t) {
       this.tracked.delete(t.instance.id);
       if (this.idle.size > 10_000) this.idle.clear();
