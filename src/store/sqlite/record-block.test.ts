@@ -90,7 +90,7 @@ test('a stored block keeps a column with one value for every record once (the si
   assert.deepEqual(rowsOf(decodeBlock(formatOne(records.map((r) => recordRow(r))))).map(recordFromRow), records);
 });
 
-test('a stored block from before a column was added reads the new column as null (formats 1 and 2); other bytes are refused', () => {
+test('a stored block from before a column was added reads the new column as null (formats 1 and 3); other bytes are refused', () => {
   const rows = records.map((r) => recordRow(r));
   const block = blockOf(rows);
   for (const stored of [formatOne(rows, ROW_WIDTH - 1), encodeBlock(block, ROW_WIDTH - 1), encodeBlock(block, 9)]) {

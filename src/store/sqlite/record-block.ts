@@ -188,8 +188,8 @@ const HEADER = 12;
 /** `width`: store only the first `width` columns (what a Nimbus with fewer columns wrote; for tests). */
 export function encodeBlock(block: RecordBlock, width: number = ROW_WIDTH): Buffer {
   const { count, slots } = block;
-  const constant: boolean[] = new Array(width);
-  let constants = 0;
+  const constantColumns: number[] = [];
+  const varyingColumns: number[] = [];
   for (let c = 0; c < width; c++) {
     const first = slots[c];
     let same = true;
@@ -197,10 +197,10 @@ export function encodeBlock(block: RecordBlock, width: number = ROW_WIDTH): Buff
       const v = slots[i * ROW_WIDTH + c];
       same = v === first || (v !== v && first !== first); // NaN (null) equals NaN here
     }
-    constant[c] = same;
-    if (same) constants++;
+    (same ? constantColumns : varyingColumns).push(c);
   }
-  const varying = width - constants;
+  const constants = constantColumns.length;
+  const varying = varyingColumns.length;
   const maskBytes = (width + 7) >> 3;
   const texts = JSON.stringify(block.texts);
   const textBytes = Buffer.byteLength(texts);
@@ -214,17 +214,15 @@ export function encodeBlock(block: RecordBlock, width: number = ROW_WIDTH): Buff
   out.writeUInt32LE(count, 4);
   out.writeUInt32LE(textBytes, 8);
   out.fill(0, HEADER, textsAt);
-  for (let c = 0; c < width; c++) if (constant[c]) out[HEADER + (c >> 3)] |= 1 << (c & 7);
+  for (const c of constantColumns) out[HEADER + (c >> 3)] |= 1 << (c & 7);
   out.write(texts, textsAt, 'utf8');
   out.fill(0, textsAt + textBytes, valuesAt);
   const values = new Float64Array(out.buffer, out.byteOffset + valuesAt, constants + count * varying);
   let k = 0;
-  for (let c = 0; c < width; c++) if (constant[c]) values[k++] = slots[c];
-  const varyingColumns: number[] = [];
-  for (let c = 0; c < width; c++) if (!constant[c]) varyingColumns.push(c);
+  for (const c of constantColumns) values[k++] = slots[c];
   for (let i = 0; i < count; i++) {
     const base = i * ROW_WIDTH;
-    for (let j = 0; j < varyingColumns.length; j++) values[k++] = slots[base + varyingColumns[j]];
+    for (let j = 0; j < varying; j++) values[k++] = slots[base + varyingColumns[j]];
   }
   return out;
 }
