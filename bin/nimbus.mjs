@@ -1,33 +1,52 @@
 #!/usr/bin/env node
-// The `nimbus` command. The platform (`nimbus up`) runs V8 isolates through
-// isolated-vm, which needs Node started with --no-node-snapshot, and wants --no-lazy
-// (below): when either is missing we start Node again with it. Every other command runs
-// in this process.
+// The `nimbus` command. It runs the build in dist/ (`npm run build`; `npm install` in a
+// checkout makes it), or, in a checkout with NIMBUS_FROM_SOURCE=1, the TypeScript in src/
+// through tsx, as the tests do.
 //
-// --no-lazy: V8 compiles every function when its script is compiled, not on its first
-// call. A function's code cache then holds all of it, so a new instance runs its first
-// request without compiling (bench cold-start, same machine: first request after a
-// deploy p50 9.3 → 6–7 ms, after scale to zero 5.8 → 3 ms; the platform's own first
-// requests likewise). Cost: ~10 % more heap per instance (0.6 MB for a 726 KB bundle)
-// and ~20 MB for the platform process. docs/runtime.md, "Cold starts".
+// The platform (`nimbus up`) runs V8 isolates through isolated-vm, which needs Node started
+// with --no-node-snapshot, and wants --no-lazy (V8 compiles a function's whole script at
+// once, so its code cache holds all of it and a new instance runs its first request without
+// compiling: docs/runtime.md, "Cold starts"). When either is missing, `up` runs in a child
+// Node with them. The child leads a process group of its own, so a Ctrl-C (SIGINT to the
+// terminal's group) reaches it once, forwarded from here, and a second Ctrl-C is a second
+// signal; it stops by itself when this process is killed (its IPC channel closes).
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
-const main = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+const built = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const source = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+const fromSource = process.env.NIMBUS_FROM_SOURCE === '1' || !existsSync(built);
+if (fromSource && !existsSync(source)) {
+  process.stderr.write(`nimbus: ${built} is missing: this install is incomplete; reinstall it, or run \`npm run build\` in a checkout\n`);
+  process.exit(1);
+}
 const args = process.argv.slice(2);
-
-// Node flags `up` needs; the ones missing are added (the caller's own flags are kept).
 const missing = ['--no-node-snapshot', '--no-lazy'].filter((flag) => !process.execArgv.includes(flag));
 
-if (args[0] === 'up' && missing.length > 0) {
+if (args.includes('up') && missing.length > 0 && isUp(args)) {
   // The inspector stays with this wrapper, which holds its port: to debug the platform, start
   // Node with --no-node-snapshot --no-lazy (no re-exec then) and --inspect.
   const kept = process.execArgv.filter((a) => !/^--(inspect|debug)/.test(a));
-  const child = spawn(process.execPath, [...kept, ...missing, '--import', 'tsx', main, ...args], { stdio: 'inherit' });
+  const entry = fromSource ? ['--import', 'tsx', source] : [built];
+  const child = spawn(process.execPath, [...kept, ...missing, ...entry, ...args], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], detached: true });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
-  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + 15 : 1)));
-} else {
+  child.on('exit', (code, signal) => process.exit(code ?? 128 + (constants.signals[signal] ?? 15)));
+} else if (fromSource) {
   const { register } = await import('tsx/esm/api');
   register();
-  await import(main);
+  await import(source);
+} else {
+  await import(built);
+}
+
+/** Whether the command is `up`, after any flags that may stand before it (`nimbus --data X up`). */
+function isUp(argv) {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('--')) return a === 'up';
+    if (!a.includes('=') && !['--json', '--help'].includes(a)) i++;
+  }
+  return false;
 }

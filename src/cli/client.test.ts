@@ -37,3 +37,22 @@ test('a URL that is not http(s) is a usage error naming where it came from', () 
     rmSync(cwd, { recursive: true, force: true });
   }
 });
+
+test('from a sub-folder the CLI finds the .nimbus of a folder above; finding none, it says where it looked', () => {
+  const top = mkdtempSync(join(tmpdir(), 'nimbus-cli-'));
+  try {
+    const deep = join(top, 'a', 'b');
+    mkdirSync(deep, { recursive: true });
+    const none = resolveClient({}, {}, deep);
+    assert.equal(none.token, null);
+    assert.equal(none.tokenSource, `.nimbus/token in ${deep} and every folder above it`);
+    mkdirSync(join(top, '.nimbus'));
+    writeFileSync(join(top, '.nimbus', 'url'), 'http://127.0.0.1:18301\n');
+    writeFileSync(join(top, '.nimbus', 'token'), 'tok-above\n');
+    const found = resolveClient({}, {}, deep);
+    assert.deepEqual([found.url, found.token, found.tokenSource], ['http://127.0.0.1:18301', 'tok-above', join(top, '.nimbus', 'token')]);
+    assert.equal(resolveClient({ data: 'elsewhere' }, {}, deep).token, null, 'a named data directory is not searched for');
+  } finally {
+    rmSync(top, { recursive: true, force: true });
+  }
+});

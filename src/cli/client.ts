@@ -1,10 +1,11 @@
 /**
  * The CLI's way to the platform: the REST API only. Finds the URL and the token: flags,
  * then NIMBUS_URL (or NIMBUS_PORT) / NIMBUS_TOKEN, then the local data directory's `url`
- * file (written by a running platform; else http://127.0.0.1:8080) and `token` file.
+ * file (written by a running platform; else http://127.0.0.1:8080) and `token` file; the data
+ * directory is looked for in the current folder and the folders above it.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { UsageError } from './args.ts';
 
 export interface ClientOptions {
@@ -36,8 +37,22 @@ function readUrlFile(dataDir: string): string | null {
   }
 }
 
+/**
+ * The data directory a client command reads: the one named (flag, NIMBUS_DATA), else the
+ * nearest `.nimbus` with a token in this folder or one above it (a platform started in a
+ * project's folder is found from its sub-folders), else `./.nimbus`.
+ */
+function findDataDir(named: string | undefined, cwd: string): { dir: string; searched: string | null } {
+  if (named !== undefined) return { dir: resolve(cwd, named), searched: null };
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, '.nimbus', 'token'))) return { dir: join(dir, '.nimbus'), searched: null };
+    if (dirname(dir) === dir) break;
+  }
+  return { dir: resolve(cwd, '.nimbus'), searched: `.nimbus/token in ${resolve(cwd)} and every folder above it` };
+}
+
 export function resolveClient(flags: { url?: string; token?: string; data?: string }, env: NodeJS.ProcessEnv, cwd: string): ClientOptions {
-  const dataDir = resolve(cwd, flags.data ?? (env.NIMBUS_DATA || '.nimbus'));
+  const { dir: dataDir, searched } = findDataDir(flags.data ?? (env.NIMBUS_DATA || undefined), cwd);
   // an empty variable counts as unset
   const fromEnv = env.NIMBUS_URL || (env.NIMBUS_PORT ? `http://127.0.0.1:${env.NIMBUS_PORT}` : undefined);
   const written = (flags.url ?? fromEnv) !== undefined ? null : readUrlFile(dataDir);
@@ -51,7 +66,7 @@ export function resolveClient(flags: { url?: string; token?: string; data?: stri
   if (env.NIMBUS_TOKEN) return { url, ...where, token: env.NIMBUS_TOKEN, tokenSource: 'NIMBUS_TOKEN' };
   const file = join(dataDir, 'token');
   if (existsSync(file)) return { url, ...where, token: readFileSync(file, 'utf8').trim(), tokenSource: file };
-  return { url, ...where, token: null, tokenSource: file };
+  return { url, ...where, token: null, tokenSource: searched ?? file };
 }
 
 export interface Answer {

@@ -2,22 +2,11 @@
  * `nimbus`: the command line. Exit codes: 0 ok, 1 the platform or function said no,
  * 2 usage error, 3 the platform cannot be reached.
  */
-import { readFileSync } from 'node:fs';
 import { isNimbusError } from '../core/errors.ts';
 import { flag, has, parseArgs, UsageError, type ParsedArgs } from './args.ts';
 import { ApiError, ConnectError, resolveClient, type ClientOptions } from './client.ts';
 import { exitQuietlyOnClosedStdout } from './format.ts';
-import { deploy } from './commands/deploy.ts';
-import { asyncStatus, dlq } from './commands/dlq.ts';
-import { events, topics } from './commands/events.ts';
-import { subscriptions, triggers } from './commands/triggers.ts';
-import { info, ls, rm } from './commands/functions.ts';
-import { invocations, show } from './commands/invocations.ts';
-import { invoke } from './commands/invoke.ts';
-import { scale } from './commands/scale.ts';
-import { alerts, logs, top, usage } from './commands/observe.ts';
-import { up } from './commands/up.ts';
-import { wf } from './commands/workflows.ts';
+import { splitGlobalFlags } from './global-flags.ts';
 
 const HELP = `nimbus — serverless functions on your machine
 
@@ -66,26 +55,30 @@ const BOOLEANS = new Set(['json', 'help', 'reset', 'async', 'all', 'wait', 'exec
 const CONNECTION_FLAGS = ['url', 'token', 'data-dir'];
 
 type Command = (client: ClientOptions, args: ParsedArgs) => Promise<number>;
-const COMMANDS: Record<string, Command> = {
-  deploy,
-  invoke,
-  ls,
-  info,
-  rm,
-  invocations,
-  show,
-  scale,
-  async: asyncStatus,
-  dlq,
-  triggers,
-  topics,
-  subscriptions,
-  events,
-  logs,
-  top,
-  usage,
-  alerts,
-  wf,
+/**
+ * Each command's module is loaded when it runs: a client command loads the client and its
+ * own file, never the server, isolated-vm, SQLite or esbuild (only `deploy` bundles).
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  deploy: async () => (await import('./commands/deploy.ts')).deploy,
+  invoke: async () => (await import('./commands/invoke.ts')).invoke,
+  ls: async () => (await import('./commands/functions.ts')).ls,
+  info: async () => (await import('./commands/functions.ts')).info,
+  rm: async () => (await import('./commands/functions.ts')).rm,
+  invocations: async () => (await import('./commands/invocations.ts')).invocations,
+  show: async () => (await import('./commands/invocations.ts')).show,
+  scale: async () => (await import('./commands/scale.ts')).scale,
+  async: async () => (await import('./commands/dlq.ts')).asyncStatus,
+  dlq: async () => (await import('./commands/dlq.ts')).dlq,
+  triggers: async () => (await import('./commands/triggers.ts')).triggers,
+  topics: async () => (await import('./commands/events.ts')).topics,
+  subscriptions: async () => (await import('./commands/triggers.ts')).subscriptions,
+  events: async () => (await import('./commands/events.ts')).events,
+  logs: async () => (await import('./commands/observe.ts')).logs,
+  top: async () => (await import('./commands/observe.ts')).top,
+  usage: async () => (await import('./commands/observe.ts')).usage,
+  alerts: async () => (await import('./commands/observe.ts')).alerts,
+  wf: async () => (await import('./commands/workflows.ts')).wf,
 };
 
 function withoutConnectionFlags(args: ParsedArgs): ParsedArgs {
@@ -95,18 +88,25 @@ function withoutConnectionFlags(args: ParsedArgs): ParsedArgs {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
+  const { command, rest } = splitGlobalFlags(argv);
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
     process.stdout.write(HELP);
     return command === undefined ? 2 : 0;
   }
   if (command === '--version' || command === 'version') {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-    process.stdout.write(`nimbus ${pkg.version}\n`);
+    const { installedVersion } = await import('./install-dir.ts');
+    process.stdout.write(`nimbus ${installedVersion()}\n`);
     return 0;
   }
   if (command === 'up') {
     // Once drained and stopped, leave even if a library left a handle open.
+    const { nativeModulesAdvice, unloadableNativeModules } = await import('./native-modules.ts');
+    const failed = await unloadableNativeModules();
+    if (failed.length > 0) {
+      process.stderr.write(`nimbus: ${nativeModulesAdvice(failed)}\n`);
+      return 1;
+    }
+    const { up } = await import('./commands/up.ts');
     process.exit(await up(rest));
   }
   // (`up` is not one of them: its drain must finish whatever happens to its stdout.)
@@ -119,13 +119,13 @@ async function main(argv: string[]): Promise<number> {
   const dataDir = flag(args, 'data-dir') ?? (command === 'token' ? flag(args, 'data') : undefined);
   const client = resolveClient({ url: flag(args, 'url'), token: flag(args, 'token'), data: dataDir }, process.env, process.cwd());
   if (command === 'token') {
-    if (!client.token) throw new UsageError(`no token found at ${client.tokenSource}; start the platform once (npm start) or pass --data DIR`);
+    if (!client.token) throw new UsageError(`no token found (looked for ${client.tokenSource}); start the platform once (\`nimbus up\`) or pass --data DIR`);
     process.stdout.write(client.token + '\n');
     return 0;
   }
-  const run = COMMANDS[command];
-  if (!run) throw new UsageError(`unknown command "${command}"; \`nimbus help\` lists the commands`);
-  return run(client, withoutConnectionFlags(args));
+  const load = COMMANDS[command];
+  if (!load) throw new UsageError(`unknown command "${command}"; \`nimbus help\` lists the commands`);
+  return (await load())(client, withoutConnectionFlags(args));
 }
 
 /** A build's errors under its message; the one the message already states shows only its source line. */

@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const BIN = join(ROOT, 'bin/nimbus.mjs');
+/** The tests run the TypeScript under test, not a build that may be older (test/e2e/package.test.ts runs the build). */
+const FROM_SOURCE = { NIMBUS_FROM_SOURCE: '1' };
 
 export interface RunningPlatform {
   readonly url: string;
@@ -34,7 +36,7 @@ export async function startPlatform(options: { args?: readonly string[]; dataDir
   // process, so a test's kill() really kill -9s the platform rather than only its wrapper.
   const proc = spawn(process.execPath, ['--no-node-snapshot', '--no-lazy', BIN, 'up', '--port', '0', '--data', dataDir, '--no-examples', '--log-level', 'warn', ...(options.args ?? [])], {
     cwd: ROOT,
-    env: { ...process.env, ...options.env },
+    env: { ...process.env, ...FROM_SOURCE, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -106,7 +108,7 @@ export function cli(platform: { url: string; dataDir: string } | null, args: str
   return new Promise((resolve) => {
     const proc = spawn(process.execPath, [BIN, ...args], {
       cwd: ROOT,
-      env: { ...process.env, ...(platform ? { NIMBUS_URL: platform.url, NIMBUS_DATA: platform.dataDir } : {}), ...env },
+      env: { ...process.env, ...FROM_SOURCE, ...(platform ? { NIMBUS_URL: platform.url, NIMBUS_DATA: platform.dataDir } : {}), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -1,12 +1,11 @@
 /** `nimbus up`: run the platform in the foreground until SIGINT/SIGTERM. */
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { loadConfig } from '../../config/config.ts';
 import { systemClock } from '../../core/clock.ts';
 import { isNimbusError } from '../../core/errors.ts';
 import { startPlatform, type Platform } from '../../server/platform.ts';
 import { defaultRuntime } from '../../server/runtime-choice.ts';
-
-const EXAMPLES = fileURLToPath(new URL('../../../examples', import.meta.url));
+import { installDir } from '../install-dir.ts';
 
 export async function up(argv: readonly string[]): Promise<number> {
   const config = loadConfig(process.env, argv, process.cwd());
@@ -14,7 +13,7 @@ export async function up(argv: readonly string[]): Promise<number> {
   process.stdout.on('error', () => {});
   let platform: Platform;
   try {
-    platform = await startPlatform({ config, clock: systemClock, runtime: defaultRuntime, examplesDir: EXAMPLES });
+    platform = await startPlatform({ config, clock: systemClock, runtime: defaultRuntime, examplesDir: join(installDir(), 'examples') });
   } catch (error) {
     // A start the platform refused and named (a directory in use, a taken port): its
     // message is the answer, exit 2; it has released what it took.
@@ -27,23 +26,45 @@ export async function up(argv: readonly string[]): Promise<number> {
   const lines = [
     '',
     `  Nimbus ready on ${platform.url}`,
-    `  data:   ${config.dataDir}  (API token in ${config.dataDir}/token; \`npx nimbus token\` prints it)`,
+    `  data:   ${config.dataDir}  (API token in ${config.dataDir}/token; \`nimbus token\` prints it)`,
     `  API:    ${platform.url}/api/v1   OpenAPI: ${platform.url}/api/v1/openapi.json`,
-    items.length > 0 ? `  functions:` : '  no functions yet: npx nimbus deploy hello ./examples/hello.ts',
+    items.length > 0 ? `  functions:` : '  no functions yet: nimbus deploy hello ./hello.ts',
     ...items.map((f) => `    ${platform.url}/fn/${f.name}/`),
     '',
-    `  try:  curl ${platform.url}/fn/hello/world   ·   npx nimbus ls   ·   npx nimbus invocations hello`,
+    `  try:  curl ${platform.url}/fn/hello/world   ·   nimbus ls   ·   nimbus invocations hello`,
     '  stop: Ctrl-C (in-flight requests finish first)',
     '',
   ];
   process.stdout.write(lines.join('\n') + '\n');
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      process.stdout.write(`\n  ${signal}: draining in-flight work, then stopping…\n`);
+  await stopOnSignal(platform);
+  return 0;
+}
+
+/**
+ * Waits for the signal to stop, then drains. Ctrl-C in a terminal signals the whole process
+ * group once; a second Ctrl-C while draining stops at once (exit 130). When the `nimbus`
+ * command that started this process (bin/nimbus.mjs, which forwards its signals here) is
+ * gone, its IPC channel closes, and the platform drains and stops too.
+ */
+function stopOnSignal(platform: Platform): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let draining = false;
+    const stop = (why: string) => {
+      if (draining) {
+        if (why !== 'SIGINT') return;
+        process.stdout.write('\n  SIGINT again: stopping now, without waiting for in-flight work\n');
+        process.exit(130);
+      }
+      draining = true;
+      process.stdout.write(`\n  ${why}: draining in-flight work, then stopping… (Ctrl-C again to stop at once)\n`);
       platform.stop().then(resolve, resolve);
     };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGHUP', () => stop('SIGHUP'));
+    if (process.channel !== undefined) {
+      process.channel.unref();
+      process.on('disconnect', () => stop('the nimbus command that started this platform is gone'));
+    }
   });
-  return 0;
 }

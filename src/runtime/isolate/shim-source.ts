@@ -1,25 +1,35 @@
 /**
- * Bundles the in-isolate shim (shim/index.ts) once per process with esbuild. The result is
- * a script whose completion value is the shim's `recv` function; its module scope stays
- * private to a closure, so nothing but the Web API globals is visible to user code.
+ * The in-isolate shim (shim/index.ts) as one script whose completion value is the shim's
+ * `recv` function; its module scope stays private to a closure, so nothing but the Web API
+ * globals is visible to user code. A build (`npm run build`) writes it next to the
+ * platform's code as `shim.js`; run from source, it is bundled with esbuild once per process.
  */
-import { build } from 'esbuild';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
 export const SHIM_FILENAME = 'nimbus:shim.js';
 const SHIM_GLOBAL = '__nimbus_shim';
+/** Where a build leaves the bundled shim: beside the module that reads it. */
+const PREBUILT = new URL('./shim.js', import.meta.url);
 
 let pending: Promise<string> | null = null;
 
 export function shimCode(): Promise<string> {
-  pending ??= bundle().catch((error: unknown) => {
-    pending = null;
-    throw error;
-  });
+  pending ??= readFile(PREBUILT, 'utf8')
+    .catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+      return bundleShim();
+    })
+    .catch((error: unknown) => {
+      pending = null;
+      throw error;
+    });
   return pending;
 }
 
-async function bundle(): Promise<string> {
+/** Bundles shim/index.ts into the script `shimCode` gives (the build calls it too). */
+export async function bundleShim(): Promise<string> {
+  const { build } = await import('esbuild');
   const result = await build({
     entryPoints: [fileURLToPath(new URL('./shim/index.ts', import.meta.url))],
     bundle: true,

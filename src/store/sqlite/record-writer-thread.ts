@@ -10,6 +10,7 @@
  * If the thread cannot start, dies, or is closed, `broken` is set and the store writes on
  * its own connection again (record-rows.ts is shared, so the rows are the same either way).
  */
+import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { RecordBlock } from './record-block.ts';
 import type { RecordKind } from './record-rows.ts';
@@ -18,6 +19,21 @@ import type { ReadyMessage, WriteReply, WriteRequest } from './record-writer-wor
 interface Waiting {
   readonly resolve: () => void;
   readonly reject: (error: Error) => void;
+}
+
+/**
+ * The worker's code: the built `record-writer-worker.js` beside this module, or, run from
+ * source, the TypeScript entry loaded through tsx (a worker does not inherit `--import tsx`,
+ * so it registers tsx itself). import.meta.resolve is synchronous from Node 20.6; before,
+ * this throws and the store writes on its own connection.
+ */
+function workerEntry(): [URL | string, { eval?: boolean }] {
+  const built = new URL('./record-writer-worker.js', import.meta.url);
+  if (existsSync(built)) return [built, {}];
+  const tsx = import.meta.resolve('tsx/esm/api');
+  if (typeof tsx !== 'string') throw new Error('import.meta.resolve is not synchronous in this Node');
+  const entry = new URL('./record-writer-worker.ts', import.meta.url).href;
+  return [`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`, { eval: true }];
 }
 
 export class RecordWriterThread {
@@ -32,14 +48,8 @@ export class RecordWriterThread {
 
   /** Throws when no worker can be made (the caller writes on its own connection then). */
   constructor(path: string) {
-    // A worker does not inherit `--import tsx`: it registers tsx itself, then loads the TS
-    // entry. (import.meta.resolve is synchronous from Node 20.6; before, this throws and the
-    // store writes on its own connection.)
-    const tsx = import.meta.resolve('tsx/esm/api');
-    if (typeof tsx !== 'string') throw new Error('import.meta.resolve is not synchronous in this Node');
-    const entry = new URL('./record-writer-worker.ts', import.meta.url).href;
-    const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-    this.#worker = new Worker(boot, { eval: true, workerData: { path } });
+    const [entry, options] = workerEntry();
+    this.#worker = new Worker(entry, { ...options, workerData: { path } });
     this.#worker.unref();
     this.#worker.on('message', (m: WriteReply | ReadyMessage) => {
       if ('ready' in m) this.#ready = true;

@@ -1,0 +1,37 @@
+/**
+ * `npm run build`: the platform and the CLI as JavaScript in dist/, so `nimbus` runs
+ * with no TypeScript compiler: dist/cli.js (the command; each command's code a chunk
+ * loaded when it runs), dist/record-writer-worker.js (the record writer's thread) and
+ * dist/shim.js (the in-isolate Web runtime, bundled once here instead of at every start).
+ * npm packages stay outside the bundle, resolved from node_modules as usual.
+ */
+import { build } from 'esbuild';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bundleShim } from '../src/runtime/isolate/shim-source.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dist = join(root, 'dist');
+const started = performance.now();
+
+rmSync(dist, { recursive: true, force: true });
+mkdirSync(dist);
+const result = await build({
+  absWorkingDir: root,
+  entryPoints: { cli: 'src/cli/main.ts', 'record-writer-worker': 'src/store/sqlite/record-writer-worker.ts' },
+  outdir: dist,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  packages: 'external',
+  chunkNames: '[name]-[hash]',
+  legalComments: 'none',
+  logLevel: 'warning',
+  metafile: true,
+});
+writeFileSync(join(dist, 'shim.js'), await bundleShim());
+const files = Object.keys(result.metafile.outputs).length + 1;
+process.stdout.write(`built dist/ (${files} files) in ${Math.round(performance.now() - started)} ms\n`);
