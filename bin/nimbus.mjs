@@ -29,7 +29,8 @@ if (args.includes('up') && missing.length > 0 && isUp(args)) {
   // The inspector stays with this wrapper, which holds its port: to debug the platform, start
   // Node with --no-node-snapshot --no-lazy (no re-exec then) and --inspect.
   const kept = process.execArgv.filter((a) => !/^--(inspect|debug)/.test(a));
-  const entry = fromSource ? ['--import', 'tsx', source] : [built];
+  // tsx resolved from this checkout, not from the folder the command is run in
+  const entry = fromSource ? ['--import', import.meta.resolve('tsx'), source] : [built];
   const child = spawn(process.execPath, [...kept, ...missing, ...entry, ...args], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], detached: true });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => process.exit(code ?? 128 + (constants.signals[signal] ?? 15)));
