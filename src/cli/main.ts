@@ -48,8 +48,8 @@ const HELP = `nimbus — serverless functions on your machine
   nimbus wf rm <name>              delete a workflow with its executions and triggers (none may be running)
   nimbus wf task-success <token> [--output JSON|@file] | wf task-failure <token> [--error E] [--cause C]
   nimbus wf task-heartbeat <token> answer a .waitForTaskToken task (wf describe <id> shows its token)
-  nimbus logs [name] [--follow] [--since 15m] [--level warn] [--grep text] [--invocation id]
-                                   function logs (live with --follow, over Server-Sent Events)
+  nimbus logs [name] [--follow] [--since 15m] [--level warn] [--grep text] [--invocation id] [--limit N]
+                                   function logs; --follow: the last 10 lines (--limit N for more), then live
   nimbus top [--window 10s]        live per-function table: rps, p50/p99, errors, instances, cold starts
   nimbus usage [--since 7d] [--by function|day|hour|function-day] [--function f] [--csv]
                                    requests, GB-seconds, CPU, instance occupancy and cost
