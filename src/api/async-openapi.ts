@@ -65,7 +65,7 @@ export const ASYNC_SCHEMAS = {
       nextAttemptAt: nullableInt,
       leaseExpiresAt: nullableInt,
       finishedAt: nullableInt,
-      deadReason: { type: ['string', 'null'], enum: ['max-attempts', 'max-age', 'non-retryable', null] },
+      deadReason: { type: ['string', 'null'], enum: ['max-attempts', 'max-age', 'non-retryable', 'destination-failed', null] },
       lastError: { type: ['object', 'null'], properties: { code: { type: 'string' }, message: { type: 'string' } } },
       idempotencyKey: { type: ['string', 'null'] },
       payload: { description: 'The event (dead letters, or ?payload=true).' },

@@ -51,7 +51,7 @@ export function functionRoutes(deps: ApiDeps): RouteDef[] {
           'bundle' in body.source
             ? { kind: 'bundle', code: body.source.bundle, ...(body.source.sourceMap === undefined ? {} : { sourceMap: body.source.sourceMap }) }
             : { kind: 'files', files: body.source.files, entry: body.source.entry };
-        const applyExtras = prepareDeployExtras(deps, body);
+        const applyExtras = await prepareDeployExtras(deps, body);
         const result = await deps.deployer.deploy({ name: req.params.name, source, config: body.config });
         await applyExtras(req.params.name);
         return {

@@ -121,7 +121,7 @@ export const OBSERVE_PATHS = {
     get: {
       operationId: 'listLogs',
       summary:
-        'Function logs (console output), oldest first, each line with its invocation id, level and time. With `follow=true` (or `Accept: text/event-stream`) the answer is a Server-Sent Events stream: recent lines, an `event: ready`, then lines live as functions write them.',
+        'Function logs (console output), oldest first, each line with its invocation id, level and time. With `follow=true` (or `Accept: text/event-stream`) the answer is a Server-Sent Events stream: the last lines (10 unless `limit` says otherwise, as `tail -f`), an `event: ready`, then lines live as functions write them.',
       parameters: [
         { name: 'function', in: 'query', schema: { type: 'string' }, description: 'Only this function.' },
         sinceParam('Only lines written at or after'),
@@ -129,7 +129,7 @@ export const OBSERVE_PATHS = {
         { name: 'grep', in: 'query', schema: { type: 'string' }, description: 'Only lines containing this text (case-insensitive).' },
         { name: 'invocation', in: 'query', schema: { type: 'string' }, description: 'Only this invocation.' },
         { name: 'follow', in: 'query', schema: { type: 'boolean' }, description: 'Stream (SSE).' },
-        { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 10000, default: 200 }, description: 'At most this many (the newest) lines of history.' },
+        { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 10000, default: 200 }, description: 'At most this many (the newest) lines of history; with follow, 10 unless given.' },
       ],
       responses: {
         '200': {

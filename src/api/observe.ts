@@ -116,6 +116,9 @@ function stream(deps: ApiDeps, req: ApiRequest, res: ServerResponse, f: LogFilte
   });
 }
 
+/** Lines of history a follow starts with when no `limit` is given. */
+export const FOLLOW_HISTORY_LINES = 10;
+
 const GROUPINGS = new Set<UsageGrouping>(['function', 'day', 'hour', 'function-day']);
 
 export function observeRoutes(deps: ApiDeps): RouteDef[] {
@@ -127,9 +130,11 @@ export function observeRoutes(deps: ApiDeps): RouteDef[] {
       handler: async (req, res) => {
         const now = deps.clock.now();
         const f = logFilter(req, now);
-        const limit = intParam(req.query.get('limit'), 'limit', 200, 1, 10_000);
-        const follow = req.query.get('follow');
-        if (follow === 'true' || follow === '1' || /text\/event-stream/.test(String(req.headers.accept ?? ''))) {
+        const followParam = req.query.get('follow');
+        const follow = followParam === 'true' || followParam === '1' || /text\/event-stream/.test(String(req.headers.accept ?? ''));
+        // Following starts as `tail -f` does: the last few lines, then live; `limit` asks for more.
+        const limit = intParam(req.query.get('limit'), 'limit', follow ? FOLLOW_HISTORY_LINES : 200, 1, 10_000);
+        if (follow) {
           obs(deps);
           return stream(deps, req, res, f, limit);
         }

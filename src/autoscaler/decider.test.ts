@@ -219,12 +219,35 @@ test('from zero: requests waiting start ⌈waiting / target⌉ instances at once
   assert.equal(sim.last!.idleForMs, null);
   sim.load(35); // queue build-up: the actuator decides now, not at the next tick
   let d = sim.decide();
-  assert.deepEqual([d.desired, d.boundBy, d.mode, d.current], [4, 'activation', 'stable', 0]);
+  // 4 from zero is ≥ 2× one instance: a burst, so panic mode starts with it.
+  assert.deepEqual([d.desired, d.boundBy, d.mode, d.current], [4, 'activation', 'panic', 0]);
+  assert.match(d.reason, /panic: from zero, 35 waiting need 4, ≥ 2× one instance/);
   assert.match(d.reason, /from zero: 35 waiting \/ target 10 → 4 at once/);
-  // Next tick, 4 ready: stable 35×2/60 = 1.17 → 1; panic 35×2/6 = 11.7 → 2, 2/4 < 2: no panic.
-  // The 35 still in flight need ⌈35/20⌉ = 2 at the hard limit: backlog lifts 1 to 2.
+  // Next tick, 4 ready: stable 35×2/60 = 1.17 → 1; panic 35×2/6 = 11.7 → 2, 2/4 < 2: no new
+  // trigger, but panic (from the activation) holds the 4 for a stable window.
   d = sim.tick();
-  assert.deepEqual([d.desired, d.mode, d.desiredStable, d.desiredPanic, d.boundBy], [2, 'stable', 1, 2, 'backlog']);
+  assert.deepEqual([d.desired, d.mode, d.desiredStable, d.desiredPanic, d.boundBy], [4, 'panic', 1, 2, 'panic-hold']);
+});
+
+test('a steady load from zero keeps its instances: no shrink while the stable window fills, no growth back (the 5→3→5 flap)', () => {
+  // The default target (70% of 10) and a load that stays at 30 in flight or queued.
+  const sim = new Sim({ targetConcurrency: 7, concurrencyLimit: 10, maxInstances: 20, scaleToZeroAfterMs: 60 * S });
+  sim.runUntil(120); // idle for two minutes first
+  sim.load(30);
+  const counts = [sim.decide().desired, ...sim.runUntil(420).values()];
+  // ⌈30/7⌉ = 5 from the start. Without the activation counting as a burst, the next tick
+  // followed the stable average (30×2/60 → 1, backlog ⌈30/10⌉ = 3) down to 3, and grew
+  // back to 5 only once the stable window had filled, ~1 min later.
+  assert.deepEqual(new Set(counts), new Set([5]), `counts over 5 min: ${counts.join(' ')}`);
+  assert.equal(sim.last!.mode, 'stable', 'the panic started by the activation is over');
+});
+
+test('one request from zero is no burst: it starts one instance in stable mode', () => {
+  const sim = new Sim();
+  sim.clock.advance(10 * S);
+  sim.load(1);
+  const d = sim.decide();
+  assert.deepEqual([d.desired, d.boundBy, d.mode], [1, 'activation', 'stable']);
 });
 
 test('activationScale is the least started from zero, and maxInstances still caps it', () => {

@@ -5,8 +5,9 @@
  * Steps, in order (each one that changes the count is named in `reason`, the last one
  * in `boundBy`):
  *  1. desiredStable = ⌈stable average / target⌉, desiredPanic = ⌈panic average / target⌉.
- *  2. Panic when desiredPanic / max(ready, 1) ≥ panicThreshold; it lasts until a full
- *     stable window has passed since that last held. In panic: max(desiredPanic,
+ *  2. Panic when desiredPanic / max(ready, 1) ≥ panicThreshold, or when a start from zero
+ *     (step 4) needs ≥ panicThreshold instances; it lasts until a full stable window has
+ *     passed since that last held. In panic: max(desiredPanic,
  *     desiredStable), never below what exists or was asked for before (panic-hold).
  *     Otherwise: desiredStable.
  *  3. Idle: nothing in flight or queued for scaleToZeroAfterMs → demand is 0. Before that,
@@ -95,9 +96,18 @@ export function decide(
   const idleForMs = demandNow > 0 ? 0 : stats.lastActiveAt === null ? null : Math.max(0, now - stats.lastActiveAt);
   const idleEnough = idleForMs === null || idleForMs >= s.scaleToZeroAfterMs;
 
-  // Panic: enter when the burst needs ≥ threshold × ready; stay a stable window after.
+  // From zero with requests waiting, the windows have not seen this demand yet: the count
+  // comes from what waits now (step 4).
+  const activating = current === 0 && demandNow > 0;
+  const activationNeed = activating ? Math.max(s.activationScale, instancesFor(demandNow, target)) : 0;
+  // Panic: enter when the burst needs ≥ threshold × ready; stay a stable window after. A start
+  // from zero that needs ≥ threshold instances is such a burst too: otherwise the next
+  // decision would follow a stable average still diluted by the idle time before, and shrink
+  // what was just started while the load stays the same (and grow it back a window later).
   const wasPanic = previous?.mode === 'panic' && previous.lastPanicAt !== null;
-  const panicNow = desiredPanic > 0 && desiredPanic / base >= s.panicThreshold;
+  const burstNow = desiredPanic > 0 && desiredPanic / base >= s.panicThreshold;
+  const activationBurst = activationNeed / base >= s.panicThreshold;
+  const panicNow = burstNow || activationBurst;
   const lastPanicAt = panicNow ? now : wasPanic ? previous!.lastPanicAt : null;
   const inPanic = lastPanicAt !== null && (panicNow || now < lastPanicAt + s.stableWindowMs);
 
@@ -114,7 +124,9 @@ export function decide(
     want = Math.max(desiredPanic, desiredStable);
     const burst = `${num(stats.panicConcurrency)} over the last ${dur(s.panicWindowMs)} / target ${num(target)} → ${desiredPanic}`;
     why.push(
-      panicNow
+      panicNow && !burstNow
+        ? `panic: from zero, ${num(demandNow)} waiting need ${activationNeed}, ≥ ${num(s.panicThreshold)}× one instance`
+        : panicNow
         ? `panic: ${burst}, ≥ ${num(s.panicThreshold)}× the ${ready} ready` +
             (desiredStable > desiredPanic ? `; stable average needs more (${desiredStable})` : '')
         : `panic held until ${dur(lastPanicAt! + s.stableWindowMs - now)} from now (a stable window after the last burst): ${burst}` +
@@ -135,9 +147,8 @@ export function decide(
     set(1, 'idle-grace', `last request ${dur(idleForMs!)} ago: 1 kept until idle for ${dur(s.scaleToZeroAfterMs)}`);
   }
 
-  const activating = current === 0 && demandNow > 0;
   if (activating) {
-    const act = Math.max(s.activationScale, instancesFor(demandNow, target));
+    const act = activationNeed;
     if (act > want) {
       set(act, 'activation', `from zero: ${num(demandNow)} waiting / target ${num(target)}` +
         (act === s.activationScale && s.activationScale > 1 ? ` (activationScale ${s.activationScale})` : '') + ` → ${act} at once`);

@@ -31,11 +31,14 @@ const HELP = `nimbus — serverless functions on your machine
   nimbus triggers add --workflow <wf> --schedule … | --topic …   start a workflow execution per tick / event
   nimbus topics [ls] | topics create <topic> | topics rm <topic>      subscriptions [topic]
   nimbus events publish <topic> --type T --source S [--subject S] [--data JSON|@file | --text T|@file]
-  nimbus wf deploy <name> <file.json|yaml> | wf start <name> [--input JSON|@file] [--name N] [--wait]
+  nimbus wf deploy <name> <file.json|yaml> | wf start <name> [--input JSON|@file] [--name N] [--version V] [--wait]
   nimbus wf ls [workflow] [--executions] [--status S] | wf describe <id|workflow> | wf history <id>
   nimbus wf stop <id> [--error E] [--cause C] | wf redrive <id>     workflows (Amazon States Language)
-  nimbus logs [name] [--follow] [--since 15m] [--level warn] [--grep text] [--invocation id]
-                                   function logs (live with --follow, over Server-Sent Events)
+  nimbus wf rm <name>              delete a workflow with its executions and triggers (none may be running)
+  nimbus wf task-success <token> [--output JSON|@file] | wf task-failure <token> [--error E] [--cause C]
+  nimbus wf task-heartbeat <token> answer a .waitForTaskToken task (wf describe <id> shows its token)
+  nimbus logs [name] [--follow] [--since 15m] [--level warn] [--grep text] [--invocation id] [--limit N]
+                                   function logs; --follow: the last 10 lines (--limit N for more), then live
   nimbus top [--window 10s]        live per-function table: rps, p50/p99, errors, instances, cold starts
   nimbus usage [--since 7d] [--by function|day|hour|function-day] [--function f] [--csv]
                                    requests, GB-seconds, CPU, instance occupancy and cost

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { FIELDS, loadConfig, parseBytes, parseDuration } from './config.ts';
+import { FIELDS, loadConfig, parseBytes, parseDuration, parseMegabytes } from './config.ts';
 
 test('defaults: loopback, port 8080, ./.nimbus, examples on', () => {
   const c = loadConfig({}, [], '/work');
@@ -46,6 +46,12 @@ test('durations and sizes', () => {
   assert.equal(parseBytes('6mb'), 6 * 1024 * 1024);
   assert.equal(parseBytes('512KB'), 512 * 1024);
   assert.throws(() => parseBytes('big'));
+  for (const v of ['1g', '1G', '1gb', '1GiB', '1024m', '1024MB']) assert.equal(parseBytes(v), 1024 ** 3, v);
+  assert.equal(parseMegabytes('128'), 128);
+  for (const v of ['1g', '1gb', '1024m', '1024MB', '1048576k', '1073741824b']) assert.equal(parseMegabytes(v), 1024, v);
+  assert.throws(() => parseMegabytes('1 gigabyte'));
+  assert.equal(loadConfig({ NIMBUS_MEMORY_BUDGET_MB: '32g' }, [], '/tmp').memoryBudgetMb, 32 * 1024);
+  assert.equal(loadConfig({}, ['--memory-budget', '4096'], '/tmp').memoryBudgetMb, 4096);
 });
 
 test('docs/configuration.md documents every flag and variable', () => {

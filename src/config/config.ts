@@ -72,12 +72,28 @@ export function parseDuration(raw: string, key = 'duration'): number {
   return Math.round(Number(m[1]) * unit);
 }
 
-/** Accepts `1048576`, `512kb`, `6mb`, `1gb`. */
+const SIZE = /^(\d+(?:\.\d+)?)\s*(b|[kmg](?:i?b)?)?$/i;
+const UNIT_BYTES = { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 } as const;
+
+/** A number with an optional unit (`b`, `k`/`kb`, `m`/`mb`, `g`/`gb`, any case); null if it is not one. */
+function sizeParts(raw: string): { n: number; unit: keyof typeof UNIT_BYTES | null } | null {
+  const m = SIZE.exec(raw.trim());
+  if (!m) return null;
+  return { n: Number(m[1]), unit: m[2] === undefined ? null : (m[2][0].toLowerCase() as keyof typeof UNIT_BYTES) };
+}
+
+/** Accepts `1048576` (bytes), `512kb`, `6mb`, `6m`, `1gb`, `1g`. */
 export function parseBytes(raw: string, key = 'size'): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i.exec(raw.trim());
-  if (!m) throw invalid(key, raw, 'is not a size (e.g. 512kb, 6mb)');
-  const unit = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[(m[2] ?? 'b').toLowerCase() as 'b'];
-  return Math.round(Number(m[1]) * unit);
+  const p = sizeParts(raw);
+  if (!p) throw invalid(key, raw, 'is not a size (e.g. 512kb, 6mb, 1g)');
+  return Math.round(p.n * UNIT_BYTES[p.unit ?? 'b']);
+}
+
+/** A memory size in whole MB: a plain number is MB (`128`); units as parseBytes (`512m`, `512MB`, `1g`, `1gb`). */
+export function parseMegabytes(raw: string, key = 'memory'): number {
+  const p = sizeParts(raw);
+  if (!p) throw invalid(key, raw, 'is not a memory size (e.g. 128 for MB, 512mb, 1g)');
+  return Math.round((p.n * UNIT_BYTES[p.unit ?? 'm']) / UNIT_BYTES.m);
 }
 
 const boolean: Parser<boolean> = (raw, key) => {
@@ -92,6 +108,14 @@ const durationIn =
     const ms = parseDuration(raw, key);
     if (ms < min || ms > max) throw invalid(key, raw, `is outside ${min}ms..${max}ms`);
     return ms;
+  };
+
+const megabytesIn =
+  (min: number, max: number): Parser<number> =>
+  (raw, key) => {
+    const n = parseMegabytes(raw, key);
+    if (n < min || n > max) throw invalid(key, raw, `is outside ${min}..${max} MB`);
+    return n;
   };
 
 const bytesIn =
@@ -115,7 +139,7 @@ export const FIELDS: readonly Field<keyof Config>[] = [
   { key: 'logLimitBytes', flag: '--log-limit', env: 'NIMBUS_LOG_LIMIT', default: 64 * 1024, parse: bytesIn(256, 16 * 1024 * 1024), doc: 'Console output kept per invocation; past it a truncation marker is recorded.' },
   { key: 'queueLimit', flag: '--queue-limit', env: 'NIMBUS_QUEUE_LIMIT', default: 100, parse: integer(0, 100_000), doc: 'Requests that may wait per function when every instance is busy; past it callers get 429.' },
   { key: 'maxTotalInstances', flag: '--max-instances', env: 'NIMBUS_MAX_INSTANCES', default: 1000, parse: integer(1, 1_000_000), doc: 'Platform-wide cap on live instances.' },
-  { key: 'memoryBudgetMb', flag: '--memory-budget', env: 'NIMBUS_MEMORY_BUDGET_MB', default: 16_384, parse: integer(64, 16_777_216), doc: 'Platform-wide cap on the sum of live instances\' memory limits, in MB.' },
+  { key: 'memoryBudgetMb', flag: '--memory-budget', env: 'NIMBUS_MEMORY_BUDGET_MB', default: 16_384, parse: megabytesIn(64, 16_777_216), doc: 'Platform-wide cap on the sum of live instances\' memory limits, in MB (or a size: `32g`).' },
   // Short on purpose: under load V8 scavenges about every 60 ms, and records that wait longer
   // are copied and promoted; at 200 ms that cost ~18 µs of CPU a request (bench/README.md).
   { key: 'recordFlushMs', flag: '--record-flush', env: 'NIMBUS_RECORD_FLUSH', default: 20, parse: durationIn(1, 60_000), doc: 'How often buffered invocation records are written to the store.' },

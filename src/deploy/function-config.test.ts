@@ -29,8 +29,15 @@ describe('function settings', () => {
   it('--memory is MB when bare, a size with a unit, and a usage error otherwise', () => {
     const memory = (v: string) => configFromFlags(parseArgs(['--memory', v], new Set())).memoryMb;
     assert.equal(memory('256'), 256);
-    assert.equal(memory('1gb'), 1024);
-    assert.equal(memory('512MB'), 512);
-    for (const v of ['1.5', '-5', 'lots', '100b']) assert.throws(() => memory(v), (e: Error) => e instanceof UsageError && /--memory .* give MB/.test(e.message), v);
+    // Units in either case, with or without the b, as `128MB` always was.
+    for (const [v, mb] of [['128', 128], ['1g', 1024], ['1gb', 1024], ['1G', 1024], ['512m', 512], ['512MB', 512], ['512 mb', 512], ['1.5g', 1536], ['2048k', 2]] as const) {
+      assert.throws(() => memory('x' + v), UsageError);
+      if (mb >= 16) assert.equal(memory(v), mb, v);
+    }
+    for (const v of ['-5', 'lots', '1gigabyte', '5 s']) assert.throws(() => memory(v), (e: Error) => e instanceof UsageError && /^--memory .* give MB/.test(e.message), v);
+    // Out of range: the flag and the range in MB, not a config field name.
+    for (const v of ['10', '100b', '2048k', '9g']) {
+      assert.throws(() => memory(v), (e: Error) => e instanceof UsageError && /^--memory \S+ is \d+ MB; an instance's memory is from 16 MB to 8192 MB/.test(e.message) && !/memoryMb/.test(e.message), v);
+    }
   });
 });

@@ -76,6 +76,17 @@ describe('workflows over the API and the CLI', () => {
     // Task invocations are recorded with trigger "workflow", sourced by the execution.
     const records = (await (await p.api('/api/v1/invocations?function=double&limit=50')).json()) as { items: Array<{ trigger: string; triggerSource: string }> };
     assert.equal(records.items.filter((r) => r.trigger === 'workflow' && r.triggerSource === id).length, 2);
+
+    // --wait prints the execution id (what `wf history` needs next), then the output.
+    const waited = await cli(p, ['wf', 'start', 'twice', '--input', '{"n":1}', '--wait']);
+    assert.equal(waited.code, 0, waited.stderr);
+    const [first, ...output] = waited.stdout.trimEnd().split('\n');
+    const waitedId = /^(\S+)  SUCCEEDED$/.exec(first)?.[1];
+    assert.ok(waitedId, `first line: ${first}`);
+    assert.deepEqual(JSON.parse(output.join('\n')), { n: 4 });
+    const waitedHistory = await cli(p, ['wf', 'history', waitedId]);
+    assert.equal(waitedHistory.code, 0, waitedHistory.stderr);
+    assert.match(waitedHistory.stdout, /ExecutionSucceeded/);
   });
 
   it('rejects an invalid definition naming state and field; pins executions to their version', async () => {

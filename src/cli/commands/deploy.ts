@@ -1,5 +1,6 @@
 /** `nimbus deploy <name> <path>`: bundle locally (npm deps resolve from the function's own folder), upload, report. */
-import { parseBytes, parseDuration } from '../../config/config.ts';
+import { parseDuration, parseMegabytes } from '../../config/config.ts';
+import { MEMORY_MB } from '../../core/types.ts';
 import { bundlePath } from '../../deploy/bundle.ts';
 import { flag, has, onlyFlags, UsageError, type ParsedArgs } from '../args.ts';
 import { ApiError, call, type Answer, type ClientOptions } from '../client.ts';
@@ -16,16 +17,26 @@ function int(args: ParsedArgs, name: string): number | undefined {
   return n;
 }
 
+/** `--memory`: MB as a plain number (`128`) or a size with its unit (`512m`, `512MB`, `1g`, `1gb`), within MEMORY_MB. */
+export function memoryFlag(raw: string): number {
+  const shape = `give MB (--memory 256) or a size with its unit (--memory 512mb, --memory 1g)`;
+  let mb: number;
+  try {
+    mb = parseMegabytes(raw, 'memory');
+  } catch {
+    throw new UsageError(`--memory ${JSON.stringify(raw)} is not a memory size: ${shape}`);
+  }
+  if (mb < MEMORY_MB.min || mb > MEMORY_MB.max) {
+    throw new UsageError(`--memory ${raw} is ${mb} MB; an instance's memory is from ${MEMORY_MB.min} MB to ${MEMORY_MB.max} MB (${MEMORY_MB.max / 1024}g)`);
+  }
+  return mb;
+}
+
 /** The config fields a command line sets; fields not given are left to the platform. */
 export function configFromFlags(args: ParsedArgs): Record<string, unknown> {
   const config: Record<string, unknown> = {};
   const memory = flag(args, 'memory');
-  if (memory !== undefined) {
-    // A bare number is MB (`--memory 256`); with a unit it is a size (`--memory 1gb`).
-    if (/^\d+$/.test(memory)) config.memoryMb = Number(memory);
-    else if (/^\d+(\.\d+)?\s*(kb|mb|gb)$/i.test(memory.trim())) config.memoryMb = Math.round(parseBytes(memory) / 1024 / 1024);
-    else throw new UsageError(`--memory ${JSON.stringify(memory)} is not a memory size: give MB (--memory 256) or a size with its unit (--memory 1gb)`);
-  }
+  if (memory !== undefined) config.memoryMb = memoryFlag(memory);
   const timeout = flag(args, 'timeout');
   if (timeout !== undefined) config.timeoutMs = parseDuration(timeout, 'timeout');
   const cpu = flag(args, 'cpu');

@@ -38,7 +38,7 @@ function itemTable(items: ItemView[]): string {
       i.throttles > 0 ? `${i.attempts} (+${i.throttles} throttled)` : i.attempts,
       time(i.acceptedAt),
       i.nextAttemptAt !== null ? time(i.nextAttemptAt) : i.finishedAt !== null ? time(i.finishedAt) : '',
-      [i.deadReason, i.lastError ? `${i.lastError.code}: ${i.lastError.message}` : null].filter(Boolean).join(' — ').slice(0, 80),
+      [i.deadReason, i.lastError ? `${i.lastError.code}: ${i.lastError.message}` : null].filter(Boolean).join(' — ').slice(0, 120),
     ]),
   );
 }

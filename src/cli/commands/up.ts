@@ -5,6 +5,7 @@ import { systemClock } from '../../core/clock.ts';
 import { isNimbusError } from '../../core/errors.ts';
 import { startPlatform, type Platform } from '../../server/platform.ts';
 import { defaultRuntime } from '../../server/runtime-choice.ts';
+import { startBanner } from '../banner.ts';
 import { installDir } from '../install-dir.ts';
 
 export async function up(argv: readonly string[]): Promise<number> {
@@ -23,19 +24,7 @@ export async function up(argv: readonly string[]): Promise<number> {
   }
   const list = await fetch(`${platform.url}/api/v1/functions`, { headers: { authorization: `Bearer ${platform.token}` } });
   const { items } = (await list.json()) as { items: Array<{ name: string }> };
-  const lines = [
-    '',
-    `  Nimbus ready on ${platform.url}`,
-    `  data:   ${config.dataDir}  (API token in ${config.dataDir}/token; \`nimbus token\` prints it)`,
-    `  API:    ${platform.url}/api/v1   OpenAPI: ${platform.url}/api/v1/openapi.json`,
-    items.length > 0 ? `  functions:` : '  no functions yet: nimbus deploy hello ./hello.ts',
-    ...items.map((f) => `    ${platform.url}/fn/${f.name}/`),
-    '',
-    `  try:  curl ${platform.url}/fn/hello/world   ·   nimbus ls   ·   nimbus invocations hello`,
-    '  stop: Ctrl-C (in-flight requests finish first)',
-    '',
-  ];
-  process.stdout.write(lines.join('\n') + '\n');
+  process.stdout.write(startBanner({ url: platform.url, dataDir: config.dataDir, functions: items.map((f) => f.name) }));
   await stopOnSignal(platform);
   return 0;
 }

@@ -105,7 +105,8 @@ export async function wf(client: ClientOptions, args: ParsedArgs): Promise<numbe
         const res = await call(client, 'POST', `/api/v1/workflows/${enc(a)}/run`, body);
         if (json) return (printJson(res.body), 0);
         const r = res.body as { executionId: string; status: string; output?: unknown };
-        print(res.status === 202 ? `${r.executionId} still running; \`nimbus wf describe ${r.executionId}\`` : JSON.stringify(r.output, null, 2));
+        // The id first, as without --wait: `wf history` / `wf describe` need it next.
+        print(res.status === 202 ? `${r.executionId}  still running; \`nimbus wf describe ${r.executionId}\`` : `${r.executionId}  ${r.status}\n${JSON.stringify(r.output, null, 2)}`);
         return 0;
       }
       const e = (await call(client, 'POST', `/api/v1/workflows/${enc(a)}/executions`, body)).body as ExecutionView;

@@ -1,5 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import type { NimbusError } from '../../core/errors.ts';
+import { DEFAULT_ASYNC_POLICY } from './policy.ts';
 import { fail, harness, ok } from './testing.ts';
 
 const T0 = 1_700_000_000_000;
@@ -119,6 +121,38 @@ describe('async consumer (fake clock, scripted function)', () => {
     const sink = h.calls.filter((c) => c.req.functionName === 'sink');
     assert.equal(sink.length, 1);
     assert.equal(sink[0].req.trigger, 'event');
+    await h.close();
+  });
+
+  it('a topic destination that does not exist is refused when the policy is set, naming the field', async () => {
+    const h = await harness();
+    await assert.rejects(
+      h.system.policies.put('fn', { onFailure: { kind: 'topic', name: 'nowhere' } }, T0),
+      (e: NimbusError) => e.code === 'NIMBUS_ERR_VALIDATION' && e.extra.field === 'async.onFailure.name' && /topic "nowhere" does not exist.*nimbus topics create nowhere/.test(e.message),
+    );
+    assert.deepEqual(await h.system.policies.get('fn'), DEFAULT_ASYNC_POLICY, 'nothing stored');
+    // A subscription declared in the same deploy creates the topic: that one may be named.
+    await h.system.policies.check({ onSuccess: { kind: 'topic', name: 'soon' } }, 'async', new Set(['soon']));
+    await h.close();
+  });
+
+  it('a topic destination deleted later: the item is dead-lettered, and dlq shows why', async () => {
+    const h = await harness([{ name: 'fn' }, { name: 'sink' }]);
+    await h.system.triggers.create('sink', { topic: 'done', filter: {} });
+    await h.system.policies.put('fn', { onSuccess: { kind: 'topic', name: 'done' }, onFailure: { kind: 'topic', name: 'done' }, maxAttempts: 1 }, T0);
+    await h.store.topics.delete('done');
+    const ok1 = await h.system.submit('fn', { x: 1 });
+    await h.step(500);
+    h.script = (req) => fail(req);
+    const failed = await h.system.submit('fn', { x: 2 });
+    await h.step(500);
+    const success = await h.store.queue.get(ok1.id);
+    assert.deepEqual([success?.state, success?.deadReason, success?.lastError?.code], ['dead', 'destination-failed', 'NIMBUS_ERR_TOPIC_NOT_FOUND']);
+    assert.match(success!.lastError!.message, /^onSuccess destination: topic "done" does not exist/);
+    const failure = await h.store.queue.get(failed.id);
+    assert.deepEqual([failure?.state, failure?.deadReason, failure?.lastError?.code], ['dead', 'destination-failed', 'NIMBUS_ERR_TOPIC_NOT_FOUND']);
+    assert.match(failure!.lastError!.message, /^onFailure destination: topic "done" does not exist.*; the invocation itself ended max-attempts \(NIMBUS_ERR_FUNCTION_ERROR: Error: boom\)$/);
+    assert.equal(h.calls.filter((c) => c.req.functionName === 'sink').length, 0);
     await h.close();
   });
 

@@ -22,6 +22,18 @@ import { slotsToClaim, type CapacityLimits } from './capacity.ts';
 import { destinationEvent, type Condition } from './destination-event.ts';
 import { decideAfterAttempt, decideAfterThrottle, decideBeforeAttempt, validateAsyncPolicy, type AsyncPolicy, type Destination } from './policy.ts';
 
+
+/** Dead-letter reason of an item whose onSuccess/onFailure destination could not take its event. */
+export const DESTINATION_FAILED = 'destination-failed';
+
+/** What an outcome's destination gets: the queue inputs, or why it cannot get them. */
+interface DestinationInputs {
+  readonly inputs: readonly EnqueueInput[];
+  readonly failure: QueueError | null;
+}
+
+const NOTHING_TO_SEND: DestinationInputs = { inputs: [], failure: null };
+
 export interface FunctionLimits extends CapacityLimits {
   readonly timeoutMs: number;
 }
@@ -300,8 +312,11 @@ export class AsyncConsumer {
     if (outcome.ok) {
       const decision = decideAfterAttempt(policy, state, { ok: true }, now, this.random);
       const destination = decision.kind === 'done' ? decision.destination : null;
-      const followUps = destination ? await this.destinationInputs(destination, item, 'success', null, event, outcome.value ?? null) : [];
-      await queue.complete(item.id, item.attempts, now, followUps);
+      const sent = destination ? await this.destinationInputs(destination, item, 'success', null, event, outcome.value ?? null) : NOTHING_TO_SEND;
+      // A destination that cannot take the event (its topic was deleted): dead-lettered, so
+      // the outcome is kept and `dlq ls` says why, rather than completed without it.
+      if (sent.failure) await queue.deadLetter(item.id, item.attempts, DESTINATION_FAILED, sent.failure, now);
+      else await queue.complete(item.id, item.attempts, now, sent.inputs);
       return;
     }
     const error = outcome.error;
@@ -322,8 +337,13 @@ export class AsyncConsumer {
 
   private async deadLetter(item: QueueItem, reason: string, error: QueueError | null, destination: Destination | null, event: unknown): Promise<void> {
     const now = this.deps.clock.now();
-    const followUps = destination ? await this.destinationInputs(destination, item, 'failure', reason, event, error) : [];
-    await this.deps.queue.deadLetter(item.id, item.attempts, reason, error, now, followUps);
+    const sent = destination ? await this.destinationInputs(destination, item, 'failure', reason, event, error) : NOTHING_TO_SEND;
+    if (sent.failure) {
+      const own = `the invocation itself ended ${reason}${error ? ` (${error.code}: ${error.message})` : ''}`;
+      await this.deps.queue.deadLetter(item.id, item.attempts, DESTINATION_FAILED, { code: sent.failure.code, message: `${sent.failure.message}; ${own}` }, now);
+    } else {
+      await this.deps.queue.deadLetter(item.id, item.attempts, reason, error, now, sent.inputs);
+    }
   }
 
   private async destinationInputs(
@@ -333,7 +353,7 @@ export class AsyncConsumer {
     reason: string | null,
     request: unknown,
     response: unknown,
-  ): Promise<EnqueueInput[]> {
+  ): Promise<DestinationInputs> {
     const now = this.deps.clock.now();
     const ce = destinationEvent({ invocationId: item.id, functionName: item.target, condition, reason, attempts: item.attempts, request, response, now });
     // Keyed by the item and its age origin: one delivery per outcome, a redrive gets its own.
@@ -342,18 +362,24 @@ export class AsyncConsumer {
     try {
       switch (destination.kind) {
         case 'function':
-          return [{ id: newId(now), kind: 'invoke', target: destination.name, trigger: 'async', source, payload: JSON.stringify(toJson(ce)), idempotencyKey }];
+          return { inputs: [{ id: newId(now), kind: 'invoke', target: destination.name, trigger: 'async', source, payload: JSON.stringify(toJson(ce)), idempotencyKey }], failure: null };
         case 'topic':
-          return await this.deps.topicDeliveries(destination.name, [ce]);
+          return { inputs: await this.deps.topicDeliveries(destination.name, [ce]), failure: null };
         case 'webhook': {
           const { headers, body } = toStructured(ce);
           const payload = JSON.stringify({ url: destination.url, headers, body } satisfies WebhookRequest);
-          return [{ id: newId(now), kind: 'webhook', target: WEBHOOK_TARGET, trigger: 'async', source, payload, idempotencyKey }];
+          return { inputs: [{ id: newId(now), kind: 'webhook', target: WEBHOOK_TARGET, trigger: 'async', source, payload, idempotencyKey }], failure: null };
         }
       }
     } catch (error) {
-      this.deps.onError?.(error, `${condition} destination of ${item.id}`);
-      return [];
+      const field = condition === 'success' ? 'onSuccess' : 'onFailure';
+      const code = (error as { code?: unknown }).code;
+      // A platform error (a missing topic) is the dead letter's reason; anything else is also logged.
+      if (typeof code !== 'string') this.deps.onError?.(error, `${condition} destination of ${item.id}`);
+      return {
+        inputs: [],
+        failure: { code: typeof code === 'string' ? code : 'NIMBUS_ERR_INTERNAL', message: `${field} destination: ${(error as Error).message ?? String(error)}` },
+      };
     }
   }
 

@@ -73,7 +73,7 @@ export class AsyncSystem {
     const { clock, store } = deps;
     this.idempotencyTtlMs = deps.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
     this.publishSecret = deps.publishSecret;
-    this.policies = new PolicyBook(store.asyncPolicies);
+    this.policies = new PolicyBook(store.asyncPolicies, async (name) => (await store.topics.get(name)) !== null);
     const wake = () => this.consumer.wake();
     this.bus = new EventBus({ clock, topics: store.topics, triggers: store.triggers, queue: store.queue, idempotencyTtlMs: this.idempotencyTtlMs, onEnqueued: wake });
     this.consumer = new AsyncConsumer(

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FakeClock, systemClock } from '../../core/clock.ts';
+import { FakeClock } from '../../core/clock.ts';
 import { NimbusError } from '../../core/errors.ts';
 import type { InvokeOutcome, InvokeRequest } from '../../dispatch/dispatcher.ts';
 import { openSqliteStore } from '../../store/sqlite/sqlite-store.ts';
@@ -10,7 +10,7 @@ import { taskInvocationId } from './task-runner.ts';
 
 type Fn = (event: unknown, req: InvokeRequest) => Promise<unknown> | unknown;
 
-function engineWith(store: Store, fns: Record<string, Fn>, calls: InvokeRequest[] = []): WorkflowEngine {
+function engineWith(store: Store, fns: Record<string, Fn>, calls: InvokeRequest[] = [], clock = new FakeClock()): WorkflowEngine {
   const invoke = async (req: InvokeRequest): Promise<InvokeOutcome> => {
     calls.push(req);
     const fn = fns[req.functionName];
@@ -24,7 +24,7 @@ function engineWith(store: Store, fns: Record<string, Fn>, calls: InvokeRequest[
       return { ok: false, invocationId: id, record: null, error: new NimbusError('NIMBUS_ERR_FUNCTION_ERROR', err.message, { extra: { errorName: err.name, errorMessage: err.message } }) };
     }
   };
-  return new WorkflowEngine({ clock: systemClock, repo: store.workflows, invoke, onError: (e, what) => process.stderr.write(`${what}: ${String(e)}\n`) });
+  return new WorkflowEngine({ clock, repo: store.workflows, invoke, onError: (e, what) => process.stderr.write(`${what}: ${String(e)}\n`) });
 }
 
 const chain = {
@@ -37,25 +37,43 @@ const chain = {
 };
 const add: Fn = (e) => ({ n: (e as { n: number }).n + 1 });
 
-async function until(engine: WorkflowEngine, id: string, ms = 5_000) {
-  const t0 = Date.now();
-  for (;;) {
+/** Lets pending promises (store calls, task invocations) run. */
+async function settle(rounds = 10): Promise<void> {
+  for (let i = 0; i < rounds; i++) await new Promise((r) => setImmediate(r));
+}
+
+/** Settles, then steps the fake clock 100 ms at a time, until the execution has ended (10 simulated minutes at most). */
+async function until(engine: WorkflowEngine, clock: FakeClock, id: string) {
+  for (let step = 0; step <= 6_000; step++) {
+    await settle();
     const row = await engine.describe(id);
     if (row.status !== 'RUNNING') return row;
-    if (Date.now() - t0 > ms) throw new Error(`still running after ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
+    clock.advance(100);
   }
+  throw new Error('still running after 10 simulated minutes');
+}
+
+/** Settles until `cond` holds; no clock step, so nothing time-driven can make it hold. */
+async function settled(cond: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200 && !cond(); i++) await settle(1);
+  assert.ok(cond(), what);
 }
 
 test('runs tasks and waits, journals every step, and invokes with trigger workflow and a key-derived id', async () => {
   const store = openSqliteStore(':memory:');
   const calls: InvokeRequest[] = [];
-  const engine = engineWith(store, { add }, calls);
+  const clock = new FakeClock();
+  const engine = engineWith(store, { add }, calls, clock);
   await engine.recover();
   assert.equal((await engine.deploy('c', chain)).version.version, 1);
   assert.equal((await engine.deploy('c', JSON.stringify(chain))).created, false, 'same definition, same version');
   const { execution } = await engine.start('c', { n: 1 });
-  const row = await until(engine, execution.id);
+  // The Wait of 1 s holds B back until the clock has passed it, and no longer.
+  await settled(() => calls.length === 1, 'task A ran at once');
+  clock.advance(999);
+  await settle();
+  assert.equal(calls.length, 1, 'B waits for the Wait state');
+  const row = await until(engine, clock, execution.id);
   assert.equal(row.status, 'SUCCEEDED');
   assert.deepEqual(JSON.parse(row.output!), { n: 3 });
   assert.deepEqual(calls.map((c) => [c.trigger, c.triggerSource]), [['workflow', execution.id], ['workflow', execution.id]]);
@@ -73,18 +91,21 @@ test('runs tasks and waits, journals every step, and invokes with trigger workfl
 test('a restarted engine resumes from the snapshot and re-issues the in-flight task with the same invocation id', async () => {
   const store = openSqliteStore(':memory:');
   const first: InvokeRequest[] = [];
-  const hung = engineWith(store, { add: () => new Promise(() => {}) }, first);
+  const hungClock = new FakeClock();
+  const hung = engineWith(store, { add: () => new Promise(() => {}) }, first, hungClock);
   await hung.recover();
   await hung.deploy('c', chain);
   const { execution } = await hung.start('c', { n: 1 });
-  await new Promise((r) => setTimeout(r, 20));
-  assert.equal(first.length, 1);
-  await hung.close(10); // the "crash": this engine never reports
+  await settled(() => first.length === 1, 'task A was issued');
+  const closing = hung.close(10); // the "crash": this engine never reports
+  hungClock.advance(10);
+  await closing;
 
   const second: InvokeRequest[] = [];
-  const engine = engineWith(store, { add }, second);
+  const clock = new FakeClock();
+  const engine = engineWith(store, { add }, second, clock);
   assert.equal(await engine.recover(), 1);
-  const row = await until(engine, execution.id);
+  const row = await until(engine, clock, execution.id);
   assert.deepEqual([row.status, JSON.parse(row.output!)], ['SUCCEEDED', { n: 3 }]);
   assert.equal(second[0].invocationId, first[0].invocationId, 'the re-issued step is recognisable');
   assert.equal(second.length, 2, 'A again (it never completed), then B');
@@ -95,12 +116,13 @@ test('a restarted engine resumes from the snapshot and re-issues the in-flight t
 test('function errors carry their name to Retry/Catch; a failed execution can be redriven; stop aborts', async () => {
   const store = openSqliteStore(':memory:');
   let broken = true;
+  const clock = new FakeClock();
   const engine = engineWith(store, {
     check: (e) => {
       if (broken) throw Object.assign(new Error('bad input'), { name: 'ValidationError' });
       return e;
     },
-  });
+  }, [], clock);
   await engine.recover();
   await engine.deploy('v', {
     StartAt: 'T',
@@ -110,13 +132,13 @@ test('function errors carry their name to Retry/Catch; a failed execution can be
     },
   });
   await engine.deploy('plain', { StartAt: 'T', States: { T: { Type: 'Task', Resource: 'fn:check', End: true } } });
-  const caught = await until(engine, (await engine.start('v', {})).execution.id);
+  const caught = await until(engine, clock, (await engine.start('v', {})).execution.id);
   assert.deepEqual([caught.status, caught.error], ['FAILED', 'Invalid']);
-  const failed = await until(engine, (await engine.start('plain', { x: 1 })).execution.id);
+  const failed = await until(engine, clock, (await engine.start('plain', { x: 1 })).execution.id);
   assert.deepEqual([failed.status, failed.error, failed.cause], ['FAILED', 'ValidationError', 'bad input']);
   broken = false;
   await engine.redrive(failed.id);
-  const redriven = await until(engine, failed.id);
+  const redriven = await until(engine, clock, failed.id);
   assert.deepEqual([redriven.status, JSON.parse(redriven.output!), redriven.redriveCount], ['SUCCEEDED', { x: 1 }, 1]);
   await assert.rejects(engine.redrive(failed.id), /only a failed/);
 
