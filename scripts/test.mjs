@@ -1,8 +1,11 @@
 #!/usr/bin/env node
-// `npm test`: type-check the whole tree, then run every *.test.ts under src/, test/ and bench/lib/
-// with node:test. Node 20's test runner takes no globs, so the files are listed here.
+// `npm test`: type-check the whole tree, run every *.test.ts under src/, test/ and bench/lib/
+// with node:test, then the package test (test/package/: npm pack, a global install that
+// compiles the native modules, the installed command), which is slow and CPU-heavy, so it
+// runs alone after the rest. Node 20's test runner takes no globs, so the files are listed here.
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -13,6 +16,31 @@ function testFiles(dir) {
     .filter((f) => f.endsWith('.test.ts') && !f.includes('node_modules'))
     .map((f) => join(dir, f))
     .sort();
+}
+
+/** Runs node:test on the files; the summary's counts are read from a TAP copy of its report. */
+function runTests(files, tapFile) {
+  const run = spawnSync(
+    process.execPath,
+    [
+      '--no-node-snapshot',
+      '--import',
+      'tsx',
+      '--test',
+      '--test-concurrency=2',
+      // A hung test fails after 3 minutes instead of holding CI until its limit.
+      '--test-timeout=180000',
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      '--test-reporter=tap',
+      `--test-reporter-destination=${tapFile}`,
+      ...files,
+    ],
+    { stdio: 'inherit', cwd: root },
+  );
+  const tap = readFileSync(tapFile, 'utf8');
+  const count = (name) => Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(tap)?.[1] ?? 0);
+  return { status: run.status ?? 1, passed: count('pass'), failed: count('fail'), skipped: count('skipped') };
 }
 
 const only = process.argv.slice(2);
@@ -26,11 +54,13 @@ if (only.length === 0) {
     process.exit(tsc.status ?? 1);
   }
 }
-const files = only.length > 0 ? only : [...testFiles('src'), ...testFiles('test'), ...testFiles('bench/lib')];
-const run = spawnSync(
-  process.execPath,
-  // A hung test fails after 3 minutes instead of holding CI until its limit.
-  ['--no-node-snapshot', '--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=180000', ...files],
-  { stdio: 'inherit', cwd: root },
-);
-process.exit(run.status ?? 1);
+const reports = mkdtempSync(join(tmpdir(), 'nimbus-test-report-'));
+const phases =
+  only.length > 0
+    ? [only]
+    : [[...testFiles('src'), ...testFiles('test').filter((f) => !f.startsWith('test/package/')), ...testFiles('bench/lib')], testFiles('test/package')];
+const results = phases.map((files, i) => runTests(files, join(reports, `phase-${i}.tap`)));
+rmSync(reports, { recursive: true, force: true });
+const sum = (key) => results.reduce((n, r) => n + r[key], 0);
+console.log(`\ntests: ${sum('passed')} passed, ${sum('failed')} failed, ${sum('skipped')} skipped`);
+process.exit(results.find((r) => r.status !== 0)?.status ?? 0);
