@@ -41,6 +41,9 @@ export const R_INVALID = 5; // detail
 export const OP_FETCH = 1; // method, url, headers (joined), body (ArrayBuffer | null)
 export const OP_DIGEST = 2; // algorithm, data (ArrayBuffer)
 export const OP_HMAC = 3; // hash, key (ArrayBuffer), data (ArrayBuffer) → ArrayBuffer
+/** method, arguments (keys as their numbers), number of the algorithm's `public` key or null → [true, value] | [false, name, message] */
+export const OP_SUBTLE = 4;
+export const OP_KEY_FREE = 5; // key number: the shim no longer holds that key (no reply)
 
 // log levels as numbers on the wire
 export const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
