@@ -67,6 +67,36 @@ describe('isolate crypto.subtle', () => {
     h.instance.dispose();
   });
 
+  it('keys the function has let go of are freed on the host once the GC collected them', async () => {
+    const r = createIsolateRuntime({ clock: systemClock, prewarmMemoryMb: [64], maxCryptoKeys: 200, onError: () => undefined });
+    const h = await startWith(
+      r,
+      await bundle(`
+        export async function handler() {
+          let made = 0;
+          let old: unknown[][] = [];
+          try {
+            for (let i = 0; i < 700; i++) {
+              await crypto.subtle.importKey('raw', new Uint8Array(8), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+              made++;
+              // garbage that lives long enough to reach the old generation, so full GCs happen
+              const junk: unknown[] = [];
+              for (let j = 0; j < 2000; j++) junk.push({ j, s: 'x' + j });
+              old.push(junk);
+              if (old.length > 200) old = [];
+            }
+            return [made];
+          } catch (e) {
+            return [made, (e as Error).name];
+          }
+        }`),
+      { timeoutMs: 60_000, cpuLimitMs: 60_000 },
+    );
+    assert.deepEqual(handlerValue(await h.instance.invoke(eventCall('churn', null))), [700]);
+    h.instance.dispose();
+    await r.close();
+  });
+
   it('an instance holds a bounded number of keys and serves on past the bound', async () => {
     const h = await startWith(
       runtime,

@@ -1,7 +1,8 @@
 /**
  * CryptoKey inside the isolate: the key itself lives in the host (crypto-host.ts); this
  * object holds its number in a private WeakMap, so user code can neither read a number
- * nor make an object that passes for a key. When a key is collected the host forgets it.
+ * nor make an object that passes for a key. Once a key is collected the host is told to
+ * forget it (swept as keys are made, and when the host's store is full).
  */
 import { OP_KEY_FREE, OUT_CALL } from '../protocol.ts';
 import { send } from './bridge.ts';
@@ -23,10 +24,27 @@ const slotOf = Function.prototype.call.bind(WeakMap.prototype.get) as (map: Weak
 const setSlot = Function.prototype.call.bind(WeakMap.prototype.set) as (map: WeakMap<object, Slot>, key: object, slot: Slot) => void;
 let minting = false;
 
-const freed =
-  typeof FinalizationRegistry === 'function'
-    ? new FinalizationRegistry<number>((handle) => send(OUT_CALL, 0, 0, OP_KEY_FREE, handle))
-    : null;
+/*
+ * Keys made, weakly held, with their numbers. (A FinalizationRegistry would be neater, but
+ * its callbacks never run in these isolates; a WeakRef is cleared by the GC itself.)
+ */
+let made: Array<[WeakRef<object>, number]> = [];
+let sweepAt = 64;
+
+/** Tells the host which keys the isolate no longer holds; returns how many. */
+export function sweepKeys(): number {
+  const kept: Array<[WeakRef<object>, number]> = [];
+  let freedCount = 0;
+  for (const entry of made) {
+    if (entry[0].deref() === undefined) {
+      send(OUT_CALL, 0, 0, OP_KEY_FREE, entry[1]);
+      freedCount++;
+    } else kept.push(entry);
+  }
+  made = kept;
+  sweepAt = Math.max(64, made.length * 2);
+  return freedCount;
+}
 
 function slot(key: unknown): Slot {
   const s = typeof key === 'object' && key !== null ? slotOf(slots, key) : undefined;
@@ -67,7 +85,8 @@ export function mintKey(wire: KeyWire): CryptoKey {
     minting = false;
   }
   setSlot(slots, key, { handle, type, extractable, algorithm, usages: [...usages] });
-  freed?.register(key, handle);
+  made.push([new WeakRef(key), handle]);
+  if (made.length >= sweepAt) sweepKeys();
   return key;
 }
 

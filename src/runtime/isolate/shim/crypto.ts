@@ -6,7 +6,7 @@
 import { OP_DIGEST, OP_SUBTLE } from '../protocol.ts';
 import { randomInto } from './bridge.ts';
 import { hostCall } from './calls.ts';
-import { CryptoKey, handleOf, type KeyWire, mintKey } from './crypto-key.ts';
+import { CryptoKey, handleOf, type KeyWire, mintKey, sweepKeys } from './crypto-key.ts';
 import { exactBuffer, toBytes } from './encoding.ts';
 import { DOMException } from './events.ts';
 
@@ -85,7 +85,11 @@ function rebuildError(name: string, message: string): Error {
 type Reply = [true, unknown] | [false, string, string];
 
 async function call(method: string, args: unknown[], publicKey: number | null = null): Promise<unknown> {
-  const reply = (await hostCall(OP_SUBTLE, method, args, publicKey)) as Reply;
+  let reply = (await hostCall(OP_SUBTLE, method, args, publicKey)) as Reply;
+  // the host's store is full: free the keys the isolate has let go of, and try once more
+  if (reply[0] === false && reply[1] === 'QuotaExceededError' && sweepKeys() > 0) {
+    reply = (await hostCall(OP_SUBTLE, method, args, publicKey)) as Reply;
+  }
   if (reply[0] === false) throw rebuildError(reply[1], reply[2]);
   return reply[1];
 }
