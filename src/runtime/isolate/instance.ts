@@ -35,6 +35,7 @@ import {
   OUT_CALL,
   OUT_DONE,
   OUT_LOG,
+  OUT_MEMORY,
   OUT_TIMER_CLEAR,
   OUT_TIMER_SET,
   OP_KEY_FREE,
@@ -379,6 +380,12 @@ export class IsolateInstance implements Instance, Watched {
       case OUT_CALL:
         this.#call(a, b, c, d, e, f, g);
         return;
+      case OUT_MEMORY: {
+        // the shim counts wasm memory (V8's heap limit does not cover it)
+        const seq = Number(a);
+        this.#kill('memory_limit', this.#inflight.get(seq)?.phase === 'running' ? seq : undefined);
+        return;
+      }
     }
   }
 

@@ -29,6 +29,7 @@ export const OUT_BG_DONE = 3; // (seq)
 export const OUT_TIMER_SET = 4; // (seq, timerId, ms)
 export const OUT_TIMER_CLEAR = 5; // (timerId)
 export const OUT_CALL = 6; // (seq, callId, op, ...args)
+export const OUT_MEMORY = 7; // (seq) — wasm memory passed the function's memory limit: stop the instance
 
 // result kinds of OUT_DONE
 export const R_RESPONSE = 1; // head (status, statusText, then the headers' wire form, joined by "\n"), body (string | ArrayBuffer)
