@@ -1,7 +1,7 @@
 /** The host side of crypto.subtle: per-instance, bounded key stores that give out only numbers. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { KeyStore, subtleCall } from './crypto-host.ts';
+import { KeyStore, MAX_PBKDF2_ITERATIONS, subtleCall } from './crypto-host.ts';
 
 const hmac = ['raw', new Uint8Array(16).buffer, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']];
 
@@ -59,5 +59,31 @@ describe('crypto host', () => {
     store.clear();
     assert.equal(store.size, 0);
     assert.deepEqual((await subtleCall(store, 'sign', ['HMAC', handles[1], new ArrayBuffer(1)], null)).slice(0, 2), [false, 'InvalidAccessError']);
+  });
+
+  it('bounds work the thread pool does off the function\'s CPU: PBKDF2 iterations, RSA key size, operations at once', async () => {
+    const store = new KeyStore(10);
+    const [pw] = (await ok(store, 'importKey', ['raw', new ArrayBuffer(4), 'PBKDF2', false, ['deriveBits']])) as [number];
+    const pbkdf2 = (iterations: number) => subtleCall(store, 'deriveBits', [{ name: 'PBKDF2', hash: 'SHA-256', salt: new ArrayBuffer(8), iterations }, pw, 128], null);
+    assert.equal((await pbkdf2(MAX_PBKDF2_ITERATIONS))[0], true);
+    assert.deepEqual((await pbkdf2(MAX_PBKDF2_ITERATIONS + 1)).slice(0, 2), [false, 'NotSupportedError']);
+    const rsa = await subtleCall(store, 'generateKey', [{ name: 'RSA-PSS', modulusLength: 8192, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, false, ['sign']], null);
+    assert.deepEqual(rsa.slice(0, 2), [false, 'NotSupportedError']);
+
+    const started: number[] = [];
+    const release: Array<() => void> = [];
+    const work = (i: number) => store.run(() => {
+      started.push(i);
+      return new Promise<void>((resolve) => release.push(resolve));
+    });
+    const all = [work(1), work(2), work(3)];
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(started, [1, 2]);
+    release.shift()?.();
+    await all[0];
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(started, [1, 2, 3]);
+    for (const r of release) r();
+    await Promise.all(all);
   });
 });

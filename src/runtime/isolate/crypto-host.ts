@@ -29,10 +29,49 @@ const ALGORITHM_ARG: Readonly<Record<string, number>> = { deriveBits: 0, deriveK
 /** A key as the shim receives it: number, type, extractable, algorithm, usages. */
 export type KeyWire = [number, string, boolean, Record<string, unknown>, string[]];
 
+/**
+ * Work that runs on the host's thread pool (shared by the whole platform) and is not
+ * counted as the function's CPU is bounded: per call, as Cloudflare Workers bounds it, and
+ * per instance, by running at most MAX_RUNNING operations at a time.
+ */
+export const MAX_PBKDF2_ITERATIONS = 100_000;
+export const MAX_RSA_MODULUS_BITS = 4096;
+const MAX_RUNNING = 2;
+
+function notSupported(message: string): Error {
+  return Object.assign(new Error(message), { name: 'NotSupportedError' });
+}
+
+function checkCost(method: string, args: unknown[]): void {
+  const alg = (method === 'importKey' ? args[2] : method === 'unwrapKey' ? args[3] : args[0]) as Record<string, unknown> | null;
+  if (alg === null || typeof alg !== 'object') return;
+  const name = String(alg.name).toUpperCase();
+  if (name === 'PBKDF2' && Number(alg.iterations) > MAX_PBKDF2_ITERATIONS) {
+    throw notSupported(`PBKDF2 iteration counts above ${MAX_PBKDF2_ITERATIONS} are not supported`);
+  }
+  if (method === 'generateKey' && name.startsWith('RSA') && Number(alg.modulusLength) > MAX_RSA_MODULUS_BITS) {
+    throw notSupported(`RSA keys longer than ${MAX_RSA_MODULUS_BITS} bits are not supported`);
+  }
+}
+
 export class KeyStore {
   readonly #keys = new Map<number, HostKey>();
   readonly #max: number;
   #next = 1;
+  #running = 0;
+  readonly #waiting: Array<() => void> = [];
+
+  /** Runs `work` when fewer than MAX_RUNNING operations of this instance are running. */
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#running >= MAX_RUNNING) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    this.#running++;
+    try {
+      return await work();
+    } finally {
+      this.#running--;
+      this.#waiting.shift()?.();
+    }
+  }
 
   constructor(max: number) {
     this.#max = max;
@@ -123,8 +162,9 @@ export async function subtleCall(store: KeyStore, method: unknown, args: unknown
       if (alg === null || typeof alg !== 'object') throw new TypeError('bad crypto call');
       call[at] = { ...(alg as object), public: store.get(publicHandle) };
     }
+    checkCost(name, call);
     const subtle = webcrypto.subtle as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
-    const value = await subtle[name](...call);
+    const value = await store.run(() => subtle[name](...call));
     const producesKey = name === 'generateKey' || name === 'importKey' || name === 'deriveKey' || name === 'unwrapKey';
     return [true, producesKey ? keyResult(store, value) : outValue(value)];
   } catch (error) {

@@ -165,6 +165,8 @@ export class IsolateInstance implements Instance, Watched {
     try {
       await ran;
     } catch (error) {
+      // the shim may have reported wasm memory past the limit just before the throw
+      await delivered();
       throw this.#initError(error, filename);
     } finally {
       script.release();

@@ -105,6 +105,15 @@ describe('WebAssembly in the isolate', () => {
     });
   }
 
+  it("wasm memory past the limit at the module's top level fails the start as out of memory", async () => {
+    const code = await bundle(`const m = new WebAssembly.Memory({ initial: 1 }); for (;;) m.grow(16);\nexport async function handler() { return 1; }`);
+    await assert.rejects(startWith(runtime, code, { memoryMb: 16 }), (e: { code?: string; message?: string }) => {
+      assert.equal(e.code, 'NIMBUS_ERR_FUNCTION_INIT');
+      assert.match(String(e.message), /ran out of memory/);
+      return true;
+    });
+  });
+
   it('escape: no unwrapped constructor, compile function or hidden memory is reachable', async () => {
     const h = await startWith(
       runtime,
