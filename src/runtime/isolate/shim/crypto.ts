@@ -111,7 +111,7 @@ function copyOf(data: unknown): ArrayBuffer {
   return exactBuffer(toBytes(data).slice());
 }
 
-class SubtleCrypto {
+export class SubtleCrypto {
   async digest(algorithm: unknown, data: unknown): Promise<ArrayBuffer> {
     const h = hashName(algorithm);
     return (await hostCall(OP_DIGEST, h, copyOf(data))) as ArrayBuffer;

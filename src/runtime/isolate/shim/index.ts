@@ -10,7 +10,7 @@ import { Request, Response } from './body.ts';
 import { onReply } from './calls.ts';
 import { structuredClone } from './clone.ts';
 import { console } from './console.ts';
-import { CryptoKey, crypto } from './crypto.ts';
+import { CryptoKey, SubtleCrypto, crypto } from './crypto.ts';
 import { onFetch, onHandler, setup, warm } from './dispatch.ts';
 import { TextDecoder, TextEncoder, atob, btoa } from './encoding.ts';
 import { DOMException, Event, EventTarget } from './events.ts';
@@ -64,6 +64,7 @@ const globals: Record<string, unknown> = {
   structuredClone,
   crypto,
   CryptoKey,
+  SubtleCrypto,
   fetch,
   performance,
   navigator: Object.freeze({ userAgent: 'Nimbus', language: 'en-US', hardwareConcurrency: 1 }),
