@@ -51,13 +51,31 @@ function output(result: BuildResult): BuildOutput {
   return { code: file.text, sourceMap: map?.text ?? null, warnings: result.warnings.map(formatMessage) };
 }
 
+/**
+ * `import mod from './x.wasm'` yields a WebAssembly.Module, as on Cloudflare Workers: the
+ * bytes go into the bundle (base64) and are compiled when the module's top level runs.
+ */
+const wasmModules: Plugin = {
+  name: 'nimbus-wasm-modules',
+  setup(b) {
+    b.onLoad({ filter: /\.wasm$/ }, (args) => ({
+      contents:
+        `const b = atob(${JSON.stringify(readFileSync(args.path).toString('base64'))});\n` +
+        'const u = new Uint8Array(b.length);\n' +
+        'for (let i = 0; i < b.length; i++) u[i] = b.charCodeAt(i);\n' +
+        'export default new WebAssembly.Module(u);\n',
+      loader: 'js',
+    }));
+  },
+};
+
 /** Bundles a file, or a directory with an entry, resolving npm packages from its node_modules. */
 export async function bundlePath(path: string): Promise<BuildOutput> {
   const entry = resolveEntry(path);
   // File names in the source map (and so in stacks) are relative to the directory deployed.
   const root = statSync(resolve(path)).isDirectory() ? resolve(path) : dirname(entry);
   try {
-    const result = await build({ ...COMMON, entryPoints: [entry], absWorkingDir: root });
+    const result = await build({ ...COMMON, entryPoints: [entry], absWorkingDir: root, plugins: [wasmModules] });
     return output(result);
   } catch (error) {
     throw buildError(error);

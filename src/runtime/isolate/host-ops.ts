@@ -1,11 +1,12 @@
 /**
  * Work the shim asks the host for (OUT_CALL): outbound fetch through spec.fetch, and the
- * digests / HMACs behind crypto.subtle. Arguments come from the isolate, so every one is
+ * digests, HMACs and keyed operations behind crypto.subtle. Arguments come from the isolate, so every one is
  * checked before use.
  */
 import { createHash, createHmac } from 'node:crypto';
+import { type KeyStore, subtleCall } from './crypto-host.ts';
 import type { HttpRequestData, InvocationMeta, OutboundFetch } from '../port.ts';
-import { OP_DIGEST, OP_FETCH, OP_HMAC } from './protocol.ts';
+import { OP_DIGEST, OP_FETCH, OP_HMAC, OP_SUBTLE } from './protocol.ts';
 import { exactArrayBuffer, joinHeaders, splitHeaders } from './wire.ts';
 
 const HASHES = new Set(['sha1', 'sha256', 'sha384', 'sha512']);
@@ -23,6 +24,7 @@ export async function hostCall(
   d: unknown,
   fetch: OutboundFetch,
   meta: InvocationMeta | undefined,
+  keys: KeyStore,
 ): Promise<unknown> {
   switch (op) {
     case OP_FETCH: {
@@ -45,6 +47,8 @@ export async function hostCall(
       if (!HASHES.has(alg) || !(b instanceof ArrayBuffer) || !(c instanceof ArrayBuffer)) throw new Error('bad hmac call');
       return exactArrayBuffer(createHmac(alg, new Uint8Array(b)).update(new Uint8Array(c)).digest());
     }
+    case OP_SUBTLE:
+      return subtleCall(keys, a, b, c);
     default:
       throw new Error('unknown host operation');
   }

@@ -37,6 +37,8 @@ export interface IsolateRuntimeOptions {
   readonly maxPayloadBytes?: number;
   /** Timers one instance may have pending. Default 10 000. */
   readonly maxTimers?: number;
+  /** CryptoKeys one instance may hold at once (freed when the isolate lets them go). Default 1 000. */
+  readonly maxCryptoKeys?: number;
   /** Bundles whose V8 code cache is kept in memory. Default 128. */
   readonly codeCacheEntries?: number;
   /** Where the runtime reports its own trouble. Default: console.error. */
@@ -52,6 +54,7 @@ export const DEFAULTS = {
   initTimeoutMs: 10_000,
   maxPayloadBytes: 6 * 1024 * 1024,
   maxTimers: 10_000,
+  maxCryptoKeys: 1_000,
   codeCacheEntries: 128,
 } as const;
 
@@ -72,6 +75,7 @@ export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & 
     deadlines,
     maxPayloadBytes: options.maxPayloadBytes ?? DEFAULTS.maxPayloadBytes,
     maxTimers: options.maxTimers ?? DEFAULTS.maxTimers,
+    maxCryptoKeys: options.maxCryptoKeys ?? DEFAULTS.maxCryptoKeys,
     initTimeoutMs: options.initTimeoutMs ?? DEFAULTS.initTimeoutMs,
     codeCache: createCodeCache(options.codeCacheEntries ?? DEFAULTS.codeCacheEntries),
     onError,

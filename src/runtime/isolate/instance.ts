@@ -20,6 +20,7 @@ import type {
 } from '../port.ts';
 import { bundleFileName } from '../port.ts';
 import type { CodeCache } from './code-cache.ts';
+import { KeyStore } from './crypto-host.ts';
 import { hostCall, message } from './host-ops.ts';
 import { deadError, initError, limitError } from './instance-errors.ts';
 import { delivered, discard, type Prepared } from './prepare.ts';
@@ -34,8 +35,10 @@ import {
   OUT_CALL,
   OUT_DONE,
   OUT_LOG,
+  OUT_MEMORY,
   OUT_TIMER_CLEAR,
   OUT_TIMER_SET,
+  OP_KEY_FREE,
   R_BAD,
   R_ERROR,
   R_INVALID,
@@ -53,6 +56,8 @@ export interface InstanceContext {
   readonly deadlines: Deadlines;
   readonly maxPayloadBytes: number;
   readonly maxTimers: number;
+  /** CryptoKeys one instance may hold. */
+  readonly maxCryptoKeys: number;
   readonly initTimeoutMs: number;
   readonly codeCache: CodeCache<ivm.ExternalCopy<ArrayBuffer>>;
   readonly onError: (message: string, error?: unknown) => void;
@@ -92,6 +97,7 @@ export class IsolateInstance implements Instance, Watched {
   readonly #cx: InstanceContext;
   readonly #inflight = new Map<number, Pending>();
   readonly #timers = new Map<number, HostTimer>();
+  readonly #keys: KeyStore;
   #seq = 0;
   #death: InstanceDeath | null = null;
   #catastrophic = false;
@@ -109,6 +115,7 @@ export class IsolateInstance implements Instance, Watched {
     this.#p = prepared;
     this.#spec = spec;
     this.#cx = cx;
+    this.#keys = new KeyStore(cx.maxCryptoKeys);
     prepared.port.onMessage = (kind, a, b, c, d, e, f, g) => this.#onMessage(kind, a, b, c, d, e, f, g);
     prepared.port.onCatastrophic = (msg) => {
       this.#catastrophic = true;
@@ -158,6 +165,8 @@ export class IsolateInstance implements Instance, Watched {
     try {
       await ran;
     } catch (error) {
+      // the shim may have reported wasm memory past the limit just before the throw
+      await delivered();
       throw this.#initError(error, filename);
     } finally {
       script.release();
@@ -373,6 +382,12 @@ export class IsolateInstance implements Instance, Watched {
       case OUT_CALL:
         this.#call(a, b, c, d, e, f, g);
         return;
+      case OUT_MEMORY: {
+        // the shim counts wasm memory (V8's heap limit does not cover it)
+        const seq = Number(a);
+        this.#kill('memory_limit', this.#inflight.get(seq)?.phase === 'running' ? seq : undefined);
+        return;
+      }
     }
   }
 
@@ -499,11 +514,15 @@ export class IsolateInstance implements Instance, Watched {
   #call(seqIn: unknown, idIn: unknown, op: unknown, a: unknown, b: unknown, c: unknown, d: unknown): void {
     const seq = Number(seqIn);
     const id = Number(idIn);
+    if (op === OP_KEY_FREE) {
+      this.#keys.free(a);
+      return;
+    }
     if (!this.#owns(seq)) return;
     const reply = (ok: boolean, value: unknown) => {
       if (this.#death === null && this.#owns(seq)) this.#deliver([IN_REPLY, id, ok, value]);
     };
-    hostCall(op, a, b, c, d, this.#spec.fetch, this.#inflight.get(seq)?.meta).then(
+    hostCall(op, a, b, c, d, this.#spec.fetch, this.#inflight.get(seq)?.meta, this.#keys).then(
       (value) => reply(true, value),
       (error: unknown) => reply(false, message(error)),
     );
@@ -548,6 +567,7 @@ export class IsolateInstance implements Instance, Watched {
     discard(this.#p);
     for (const t of this.#timers.values()) t.handle.cancel();
     this.#timers.clear();
+    this.#keys.clear();
     let blamed = culprit;
     if (reason === 'memory_limit' && blamed === undefined) {
       const current = Atomics.load(this.#p.current, SAB_CURRENT);

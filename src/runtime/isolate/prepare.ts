@@ -116,6 +116,7 @@ export async function prepare(memoryMb: number, warm = false): Promise<Prepared>
       }),
     );
     global.setSync('__nb_sab', new ivm.ExternalCopy(sab).copyInto());
+    global.setSync('__nb_memory_mb', memoryMb);
     global.release();
     const script = await isolate.compileScript(code, {
       filename: SHIM_FILENAME,

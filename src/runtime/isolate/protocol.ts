@@ -29,6 +29,7 @@ export const OUT_BG_DONE = 3; // (seq)
 export const OUT_TIMER_SET = 4; // (seq, timerId, ms)
 export const OUT_TIMER_CLEAR = 5; // (timerId)
 export const OUT_CALL = 6; // (seq, callId, op, ...args)
+export const OUT_MEMORY = 7; // (seq) — wasm memory passed the function's memory limit: stop the instance
 
 // result kinds of OUT_DONE
 export const R_RESPONSE = 1; // head (status, statusText, then the headers' wire form, joined by "\n"), body (string | ArrayBuffer)
@@ -41,6 +42,9 @@ export const R_INVALID = 5; // detail
 export const OP_FETCH = 1; // method, url, headers (joined), body (ArrayBuffer | null)
 export const OP_DIGEST = 2; // algorithm, data (ArrayBuffer)
 export const OP_HMAC = 3; // hash, key (ArrayBuffer), data (ArrayBuffer) → ArrayBuffer
+/** method, arguments (keys as their numbers), number of the algorithm's `public` key or null → [true, value] | [false, name, message] */
+export const OP_SUBTLE = 4;
+export const OP_KEY_FREE = 5; // key number: the shim no longer holds that key (no reply)
 
 // log levels as numbers on the wire
 export const LEVELS = ['debug', 'info', 'warn', 'error'] as const;

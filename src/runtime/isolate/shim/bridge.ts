@@ -13,6 +13,9 @@ const g = globalThis as unknown as Record<string, unknown>;
 const hostSend = g.__nb_send as Send;
 const hostRandom = g.__nb_random as Random;
 const current = new Int32Array(g.__nb_sab as SharedArrayBuffer);
+/** The function's memory limit, in bytes (wasm memories count toward it). */
+export const memoryLimitBytes = Number(g.__nb_memory_mb) * 1024 * 1024;
+delete g.__nb_memory_mb;
 delete g.__nb_send;
 delete g.__nb_random;
 delete g.__nb_sab;

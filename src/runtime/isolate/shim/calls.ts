@@ -6,6 +6,7 @@
 import { OUT_CALL } from '../protocol.ts';
 import { send } from './bridge.ts';
 import { currentInvocation, enter, type Invocation } from './state.ts';
+import { wasmOverLimit } from './wasm.ts';
 
 interface PendingCall {
   readonly inv: Invocation;
@@ -18,6 +19,7 @@ let nextId = 1;
 
 export function hostCall(op: number, a?: unknown, b?: unknown, c?: unknown, d?: unknown): Promise<unknown> {
   const inv = currentInvocation();
+  if (wasmOverLimit(0, inv.seq)) return Promise.reject(new RangeError("WebAssembly memory passed the function's memory limit"));
   const id = nextId++;
   return new Promise((resolve, reject) => {
     pending.set(id, { inv, resolve, reject });

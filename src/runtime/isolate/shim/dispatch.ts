@@ -2,6 +2,7 @@
  * Runs invocations: builds the Request / context, calls the module, and sends back
  * exactly one OUT_DONE per invocation, then OUT_BG_DONE when its waitUntil work settles.
  */
+import { wasmOverLimit } from './wasm.ts';
 import { OUT_BG_DONE, OUT_DONE, R_BAD, R_ERROR, R_INVALID, R_RESPONSE, R_VALUE } from '../protocol.ts';
 import { MAX_BODY, Request, Response, setMaxBody } from './body.ts';
 import { Blob } from './blob.ts';
@@ -133,6 +134,8 @@ function bad(inv: Invocation, detail: string): void {
 function respond(inv: Invocation, kind: number, a?: unknown, b?: unknown, c?: unknown, d?: unknown): void {
   if (inv.responded) return;
   inv.responded = true;
+  // wasm code grows its memory unseen: before any result, see whether it passed the limit
+  if (wasmOverLimit(0, inv.seq)) return;
   const background = inv.waits.size > 0;
   send(OUT_DONE, inv.seq, kind, background, a, b, c, d);
   if (background) void drain(inv);

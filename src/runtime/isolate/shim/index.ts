@@ -10,7 +10,7 @@ import { Request, Response } from './body.ts';
 import { onReply } from './calls.ts';
 import { structuredClone } from './clone.ts';
 import { console } from './console.ts';
-import { CryptoKey, crypto } from './crypto.ts';
+import { CryptoKey, SubtleCrypto, crypto } from './crypto.ts';
 import { onFetch, onHandler, setup, warm } from './dispatch.ts';
 import { TextDecoder, TextEncoder, atob, btoa } from './encoding.ts';
 import { DOMException, Event, EventTarget } from './events.ts';
@@ -19,11 +19,11 @@ import { Headers } from './headers.ts';
 import { ReadableStream, ReadableStreamDefaultController, ReadableStreamDefaultReader } from './streams.ts';
 import { clearInterval, clearTimeout, fireTimer, queueMicrotask, setInterval, setTimeout } from './timers.ts';
 import { URL, URLSearchParams } from './url.ts';
+// WebAssembly stays, wrapped so that its memory counts toward the function's limit
+import './wasm.ts';
 
 const g = globalThis as unknown as Record<string, unknown>;
 
-// WebAssembly memory is allocated outside the isolate's heap limit: not offered.
-delete g.WebAssembly;
 
 let timeOrigin = Date.now();
 const performance = {
@@ -64,6 +64,7 @@ const globals: Record<string, unknown> = {
   structuredClone,
   crypto,
   CryptoKey,
+  SubtleCrypto,
   fetch,
   performance,
   navigator: Object.freeze({ userAgent: 'Nimbus', language: 'en-US', hardwareConcurrency: 1 }),

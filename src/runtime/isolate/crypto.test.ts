@@ -1,0 +1,118 @@
+/**
+ * crypto.subtle inside the isolate: keys are shim objects that stand for host keys by a
+ * number the user cannot see or forge; the host's key objects are never reachable.
+ */
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { systemClock } from '../../core/clock.ts';
+import { bundle, eventCall, handlerValue, startWith } from '../contract.ts';
+import { createIsolateRuntime } from './index.ts';
+
+describe('isolate crypto.subtle', () => {
+  const runtime = createIsolateRuntime({ clock: systemClock, prewarmMemoryMb: [64], maxCryptoKeys: 4, onError: () => undefined });
+  after(() => runtime.close());
+
+  it('escape: forged keys, proxies and patched prototypes are refused; the key object holds nothing of the host', async () => {
+    const h = await startWith(
+      runtime,
+      await bundle(`
+        const name = async (p: Promise<unknown>) => p.then(() => 'no error', (e) => e.name);
+        export async function handler() {
+          const s = crypto.subtle;
+          const data = new Uint8Array(1);
+          const key = await s.importKey('raw', new Uint8Array(8), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+          const fake = Object.create(CryptoKey.prototype);
+          const lookalike = { type: 'secret', extractable: true, algorithm: key.algorithm, usages: ['sign'] };
+          const proxy = new Proxy(key, {});
+          const origGet = WeakMap.prototype.get;
+          (WeakMap.prototype as any).get = function () { return { handle: 1, type: 'secret', extractable: true, algorithm: {}, usages: [] }; };
+          const afterPatch = [await name(s.sign('HMAC', fake, data)), await name(s.sign('HMAC', lookalike as any, data))];
+          WeakMap.prototype.get = origGet;
+          Object.defineProperty(CryptoKey.prototype, 'extractable', { get: () => true });
+          const seen = [
+            await name(s.sign('HMAC', fake, data)),
+            await name(s.sign('HMAC', proxy, data)),
+            await name(s.sign('HMAC', 1 as any, data)),
+            await name(s.deriveBits({ name: 'ECDH', public: 1 } as any, key, 8)),
+            ...afterPatch,
+            (() => { try { new (CryptoKey as any)(); return 'constructed'; } catch (e) { return (e as Error).name; } })(),
+            (() => { try { return (Object.getOwnPropertyDescriptor(CryptoKey.prototype, 'type')!.get as any).call({}); } catch (e) { return (e as Error).name; } })(),
+            key.extractable, // the patched getter lies to user code only
+            await name(s.exportKey('raw', key)),
+          ];
+          const reachable = [
+            Object.getOwnPropertyNames(key).length + Object.getOwnPropertySymbols(key).length,
+            Object.getPrototypeOf(key) === CryptoKey.prototype,
+            (key.algorithm as any).constructor === Object,
+            (key.algorithm as any).hash.constructor === Object,
+            (key as any).constructor.constructor('return typeof process')(),
+          ];
+          return { seen, reachable };
+        }`),
+    );
+    const v = handlerValue(await h.instance.invoke(eventCall('forge', null))) as Record<string, unknown[]>;
+    assert.deepEqual(v.seen, [
+      'TypeError',
+      'TypeError',
+      'TypeError',
+      'TypeError',
+      'TypeError',
+      'TypeError',
+      'TypeError',
+      'TypeError',
+      true,
+      'InvalidAccessError',
+    ]);
+    assert.deepEqual(v.reachable, [0, true, true, true, 'undefined']);
+    h.instance.dispose();
+  });
+
+  it('keys the function has let go of are freed on the host once the GC collected them', async () => {
+    const r = createIsolateRuntime({ clock: systemClock, prewarmMemoryMb: [64], maxCryptoKeys: 200, onError: () => undefined });
+    const h = await startWith(
+      r,
+      await bundle(`
+        export async function handler() {
+          let made = 0;
+          let old: unknown[][] = [];
+          try {
+            for (let i = 0; i < 700; i++) {
+              await crypto.subtle.importKey('raw', new Uint8Array(8), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+              made++;
+              // garbage that lives long enough to reach the old generation, so full GCs happen
+              const junk: unknown[] = [];
+              for (let j = 0; j < 2000; j++) junk.push({ j, s: 'x' + j });
+              old.push(junk);
+              if (old.length > 200) old = [];
+            }
+            return [made];
+          } catch (e) {
+            return [made, (e as Error).name];
+          }
+        }`),
+      { timeoutMs: 60_000, cpuLimitMs: 60_000 },
+    );
+    assert.deepEqual(handlerValue(await h.instance.invoke(eventCall('churn', null))), [700]);
+    h.instance.dispose();
+    await r.close();
+  });
+
+  it('an instance holds a bounded number of keys and serves on past the bound', async () => {
+    const h = await startWith(
+      runtime,
+      await bundle(`
+        const held: unknown[] = [];
+        export async function handler() {
+          try {
+            for (let i = 0; i < 10; i++) held.push(await crypto.subtle.importKey('raw', new Uint8Array(8), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']));
+            return 'unbounded';
+          } catch (e) {
+            const sig = await crypto.subtle.sign('HMAC', held[0] as CryptoKey, new Uint8Array(1));
+            return [held.length, (e as Error).name, sig.byteLength];
+          }
+        }`),
+    );
+    assert.deepEqual(handlerValue(await h.instance.invoke(eventCall('many', null))), [4, 'QuotaExceededError', 32]);
+    h.instance.dispose();
+  });
+});
