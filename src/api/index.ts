@@ -16,6 +16,7 @@ import { Router, type ApiRequest, type RouteDef } from './router.ts';
 import { triggerRoutes } from './triggers.ts';
 import { taskCallbackRoutes, workflowRoutes } from './workflows.ts';
 import { observeRoutes } from './observe.ts';
+import { parseJsonBounded } from '../core/json-depth.ts';
 
 export interface ApiOptions {
   readonly token: string;
@@ -74,11 +75,7 @@ export function createApi(deps: ApiDeps, options: ApiOptions) {
           const limit = route.operationId === 'invokeFunction' ? deps.payloadLimitBytes : options.apiBodyLimitBytes;
           const body = await readBody(req, limit);
           if (body === null || body.length === 0) return null;
-          try {
-            return JSON.parse(body.toString('utf8'));
-          } catch (error) {
-            throw new NimbusError('NIMBUS_ERR_BAD_REQUEST', `the body is not valid JSON: ${(error as Error).message}`);
-          }
+          return parseJsonBounded(body.toString('utf8'), 'the body');
         },
       };
       const out = await route.handler(apiReq, res);

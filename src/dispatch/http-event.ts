@@ -6,6 +6,7 @@
  */
 import { NimbusError } from '../core/errors.ts';
 import type { HttpRequestData, HttpResponseData } from '../runtime/port.ts';
+import { MAX_JSON_DEPTH, jsonTextTooDeep } from '../core/json-depth.ts';
 
 const TEXT_TYPES = /^(text\/|application\/(json|[\w.+-]+\+json|xml|[\w.+-]+\+xml|javascript|x-www-form-urlencoded|graphql))/i;
 
@@ -140,8 +141,10 @@ export function responseToValue(res: HttpResponseData): unknown {
     });
   }
   if (/json/i.test(type)) {
+    if (text === '') return null;
+    if (jsonTextTooDeep(text)) throw new NimbusError('NIMBUS_ERR_BAD_RESPONSE', `the function's JSON response nests deeper than ${MAX_JSON_DEPTH} levels`);
     try {
-      return text === '' ? null : JSON.parse(text);
+      return JSON.parse(text);
     } catch {
       return text;
     }

@@ -10,6 +10,7 @@ import type { Clock } from '../../core/clock.ts';
 import type { NimbusError } from '../../core/errors.ts';
 import type { InvokeOutcome, InvokeRequest } from '../../dispatch/dispatcher.ts';
 import type { AslEvent, HttpTarget, InvokeTaskCommand, Json } from '../asl/index.ts';
+import { jsonTextTooDeep } from '../../core/json-depth.ts';
 
 export interface TaskRunnerDeps {
   readonly clock: Clock;
@@ -153,7 +154,8 @@ export class TaskRunner {
       });
       const text = await res.text();
       let body: Json = text;
-      if (/json/i.test(res.headers.get('content-type') ?? '') && text !== '') {
+      // JSON nested past the bound stays text: the ASL paths that read it recurse.
+      if (/json/i.test(res.headers.get('content-type') ?? '') && text !== '' && !jsonTextTooDeep(text)) {
         try {
           body = JSON.parse(text) as Json;
         } catch {

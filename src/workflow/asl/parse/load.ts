@@ -2,6 +2,7 @@
 import { parse as parseYaml } from 'yaml';
 import { toJson } from '../json.ts';
 import type { Json } from '../types.ts';
+import { MAX_JSON_DEPTH, jsonTextTooDeep } from '../../../core/json-depth.ts';
 
 export type Loaded = { ok: true; value: Json; bytes: number } | { ok: false; message: string };
 
@@ -10,6 +11,7 @@ export function loadDefinition(source: unknown): Loaded {
     const bytes = Buffer.byteLength(source, 'utf8');
     const text = source.replace(/^\uFEFF/, '');
     if (text.trim() === '') return { ok: false, message: 'the definition is empty' };
+    if (jsonTextTooDeep(text)) return { ok: false, message: `the definition nests deeper than ${MAX_JSON_DEPTH} levels` };
     if (/^\s*[{[]/.test(text)) {
       try {
         return { ok: true, value: JSON.parse(text) as Json, bytes };
