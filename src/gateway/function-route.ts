@@ -98,20 +98,22 @@ export function createFunctionRoute(deps: FunctionRouteDeps) {
       sendProblem(res, new NimbusError('NIMBUS_ERR_INTERNAL', 'no response was produced'), url, idHeader);
       return;
     }
-    if (response.body.byteLength > deps.payloadLimitBytes) {
-      sendProblem(
-        res,
-        new NimbusError('NIMBUS_ERR_BAD_RESPONSE', `the function's response body is ${response.body.byteLength} bytes; the limit is ${deps.payloadLimitBytes}`),
-        url,
-        idHeader,
-      );
+    // The dispatcher checked the headers and the size (and recorded a failure); this is the backstop.
+    const out: string[] = [];
+    // Flat [name, value, name, value, …] as writeHead takes it; the invocation id is the platform's, not the function's to set.
+    for (const [k, v] of response.headers) {
+      const lower = k.toLowerCase();
+      if (!HOP_BY_HOP.has(lower) && lower !== 'x-nimbus-invocation-id') out.push(k, v);
+    }
+    out.push('x-nimbus-invocation-id', outcome.invocationId, 'content-length', String(response.body.byteLength));
+    try {
+      res.writeHead(response.status, response.statusText || undefined, out);
+    } catch (error) {
+      res.statusMessage = '';
+      for (const name of res.getHeaderNames()) res.removeHeader(name);
+      sendProblem(res, new NimbusError('NIMBUS_ERR_BAD_RESPONSE', `the function's response head cannot be sent: ${(error as Error).message}`), url, idHeader);
       return;
     }
-    // Flat [name, value, name, value, …] as writeHead takes it.
-    const out: string[] = [];
-    for (const [k, v] of response.headers) if (!HOP_BY_HOP.has(k.toLowerCase())) out.push(k, v);
-    out.push('x-nimbus-invocation-id', outcome.invocationId, 'content-length', String(response.body.byteLength));
-    res.writeHead(response.status, response.statusText || undefined, out);
     res.end(req.method === 'HEAD' ? undefined : response.body);
   };
 }

@@ -141,7 +141,7 @@ async function startOn(
     config.drainTimeoutMs,
   );
   const stacks = new SourceStacks(store.functions);
-  const dispatcher = new Dispatcher({ clock, catalog, pools, logs, recorder, observer: observe.observer, stacks });
+  const dispatcher = new Dispatcher({ clock, catalog, pools, logs, recorder, observer: observe.observer, stacks, responseLimitBytes: config.payloadLimitBytes });
   const observability = buildObservability(config, observe, { clock, store, pools, logger });
   const deployer = new Deployer({
     clock,
