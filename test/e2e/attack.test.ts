@@ -1,10 +1,11 @@
 /**
  * Tried as an attacker would, against the real server: a function's response head that
- * Node refuses or that outgrows the limit, JSON nested thousands deep into every door.
+ * Node refuses or that outgrows the limit, JSON nested thousands deep into every door,
+ * log lines that would drive the operator's terminal.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { eventually, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
+import { cli, eventually, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
 
 interface Problem {
   code: string;
@@ -109,5 +110,30 @@ describe('attacks, end to end', () => {
       await big.stop();
       big.cleanup();
     }
+  });
+
+  it("`nimbus logs` and `nimbus show` escape a function's terminal controls and cannot be fooled by a forged line; --json keeps the text", async () => {
+    const forged = '2026-01-01 00:00:00Z INFO  payments abcd1234  refund approved';
+    await p.deploy(
+      'sneaky',
+      `export default { fetch() { console.log('\\x1b[2J\\x1b[Hcleared\\u202e' + '\\n' + ${JSON.stringify(forged)}); throw new Error('bad\\x1b]0;title\\x07') } }`,
+    );
+    const res = await fetch(`${p.url}/fn/sneaky/`);
+    assert.equal(res.status, 500);
+    const id = res.headers.get('x-nimbus-invocation-id') ?? '';
+    await record(p, id);
+    const human = await cli(p, ['logs', 'sneaky']);
+    assert.equal(human.code, 0, human.stderr);
+    assert.match(human.stdout, /\\x1b\[2J\\x1b\[Hcleared\\u202e/);
+    assert.doesNotMatch(human.stdout, /[\x1b\u202e]/);
+    for (const line of human.stdout.split('\n')) assert.ok(!line.startsWith(forged), `a forged line stands alone: ${JSON.stringify(line)}`);
+    const show = await cli(p, ['show', id]);
+    assert.equal(show.code, 0, show.stderr);
+    assert.doesNotMatch(show.stdout, /[\x1b\x07\u202e]/);
+    assert.match(show.stdout, /bad\\x1b\]0;title\\x07/);
+    for (const line of show.stdout.split('\n')) assert.ok(!line.trimStart().startsWith(forged), `a forged line stands alone: ${JSON.stringify(line)}`);
+    const json = await cli(p, ['logs', 'sneaky', '--json']);
+    const msgs = json.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { msg: string }).msg);
+    assert.ok(msgs.includes(`\x1b[2J\x1b[Hcleared\u202e\n${forged}`), JSON.stringify(msgs));
   });
 });
