@@ -73,7 +73,7 @@ export function createApi(deps: ApiDeps, options: ApiOptions) {
             throw new NimbusError('NIMBUS_ERR_UNSUPPORTED_MEDIA_TYPE', `send JSON (Content-Type: application/json), not ${type}`);
           }
           const limit = route.operationId === 'invokeFunction' ? deps.payloadLimitBytes : options.apiBodyLimitBytes;
-          const body = await readBody(req, limit);
+          const body = await readBody(req, limit, deps.bodies);
           if (body === null || body.length === 0) return null;
           return parseJsonBounded(body.toString('utf8'), 'the body');
         },

@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NimbusError } from '../core/errors.ts';
 import type { Dispatcher } from '../dispatch/dispatcher.ts';
 import type { HttpRequestData } from '../runtime/port.ts';
-import { isBodiless, readBody } from './body.ts';
+import { isBodiless, readBody, type BodyPolicy } from './body.ts';
 import { sendProblem } from './problem.ts';
 
 /** Headers about the client↔gateway connection, not meant for the function or the client. */
@@ -26,6 +26,7 @@ const HOP_BY_HOP = new Set([
 export interface FunctionRouteDeps {
   readonly dispatcher: Dispatcher;
   readonly payloadLimitBytes: number;
+  readonly bodies: BodyPolicy;
   readonly defaultHost: string;
 }
 
@@ -60,7 +61,7 @@ export function createFunctionRoute(deps: FunctionRouteDeps) {
     if (isBodiless(req)) req.resume();
     else {
       try {
-        body = await readBody(req, deps.payloadLimitBytes);
+        body = await readBody(req, deps.payloadLimitBytes, deps.bodies);
       } catch (error) {
         sendProblem(res, error, url);
         return;

@@ -1,10 +1,12 @@
 /**
  * Tried as an attacker would, against the real server: a function's response head that
  * Node refuses or that outgrows the limit, JSON nested thousands deep into every door,
- * log lines that would drive the operator's terminal.
+ * log lines that would drive the operator's terminal, and clients that send a request
+ * slowly (a byte now and then) or many large bodies at once to hold the platform's memory.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
 import { cli, eventually, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
 
 interface Problem {
@@ -16,6 +18,41 @@ interface Problem {
 
 const DEEP = '['.repeat(6000) + ']'.repeat(6000);
 
+/** A raw HTTP/1.1 client on a real socket: writes what it is told, collects what comes back until the server closes. */
+function rawClient(url: string): { socket: Socket; write(text: string | Buffer): void; until(pattern: RegExp): Promise<string>; closed: Promise<string> } {
+  const { hostname, port } = new URL(url);
+  const socket = connect(Number(port), hostname);
+  let received = '';
+  const waiting = new Set<() => void>();
+  socket.on('data', (d: Buffer) => {
+    received += d.toString('latin1');
+    for (const check of waiting) check();
+  });
+  const closed = new Promise<string>((resolve) => socket.on('close', () => resolve(received)));
+  socket.on('error', () => {});
+  return {
+    socket,
+    write: (text) => socket.write(text),
+    /** Resolves once what came back matches `pattern`. */
+    until: (pattern) =>
+      new Promise<string>((resolve) => {
+        const check = () => {
+          if (!pattern.test(received)) return;
+          waiting.delete(check);
+          resolve(received);
+        };
+        waiting.add(check);
+        check();
+      }),
+    closed,
+  };
+}
+
+function problemOf(raw: string): Problem & { head: string } {
+  const at = raw.indexOf('\r\n\r\n');
+  return { ...(JSON.parse(raw.slice(at + 4)) as Problem), head: raw.slice(0, at) };
+}
+
 async function record(p: RunningPlatform, id: string): Promise<Record<string, unknown>> {
   return eventually(async () => {
     const r = await p.api(`/api/v1/invocations/${id}`);
@@ -26,7 +63,7 @@ async function record(p: RunningPlatform, id: string): Promise<Record<string, un
 describe('attacks, end to end', () => {
   let p: RunningPlatform;
   before(async () => {
-    p = await startPlatform({ args: ['--payload-limit', '8kb'] });
+    p = await startPlatform({ args: ['--payload-limit', '8kb', '--body-timeout', '1s', '--headers-timeout', '1s'] });
     await p.deploy(
       'heads',
       `export default { fetch(req: Request) {
@@ -135,5 +172,62 @@ describe('attacks, end to end', () => {
     const json = await cli(p, ['logs', 'sneaky', '--json']);
     const msgs = json.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { msg: string }).msg);
     assert.ok(msgs.includes(`\x1b[2J\x1b[Hcleared\u202e\n${forged}`), JSON.stringify(msgs));
+  });
+
+  // Each waits for the server's answer on the socket; the timeouts are the platform's (1 s), not the test's.
+  it('a body trickled after its headers is a 408 problem once the body timeout passes, and the connection closes (/fn and the API)', { timeout: 30_000 }, async () => {
+    for (const path of ['/fn/heads/', '/api/v1/functions/heads/invoke']) {
+      const c = rawClient(p.url);
+      c.write(`POST ${path} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${p.token}\r\ncontent-type: application/json\r\ncontent-length: 5000\r\n\r\n`);
+      c.write('"' + 'a'.repeat(3000));
+      const raw = await c.closed;
+      const problem = problemOf(raw);
+      assert.match(problem.head, /^HTTP\/1.1 408 /, path);
+      assert.match(problem.head, /\r\nconnection: close/i, path);
+      assert.equal(problem.code, 'NIMBUS_ERR_REQUEST_TIMEOUT', path);
+      assert.match(problem.detail, /within 1000 ms \(3001 bytes came\)/, path);
+    }
+  });
+
+  it('headers trickled slowly are a 408 problem once the headers timeout passes', { timeout: 30_000 }, async () => {
+    const c = rawClient(p.url);
+    c.write('GET /fn/heads/ HTTP/1.1\r\nhost: x\r\n');
+    const problem = problemOf(await c.closed);
+    assert.match(problem.head, /^HTTP\/1.1 408 /);
+    assert.equal(problem.code, 'NIMBUS_ERR_REQUEST_TIMEOUT');
+    assert.equal((await fetch(`${p.url}/fn/heads/`)).status, 200, 'the platform serves on');
+  });
+});
+
+describe('the body budget, end to end', () => {
+  let q: RunningPlatform;
+  before(async () => {
+    q = await startPlatform({ args: ['--body-budget', '64kb', '--payload-limit', '40kb'] });
+    await q.deploy('size', `export default { async fetch(req: Request) { return new Response(String((await req.arrayBuffer()).byteLength)) } }`);
+  });
+  after(async () => {
+    await q.stop();
+    q.cleanup();
+  });
+
+  it('while bodies being received hold the budget, another request is a 503 problem before its body is read; the share comes back', { timeout: 30_000 }, async () => {
+    const a = rawClient(q.url);
+    // Node answers 100 Continue just before the handler runs, and the handler takes its share
+    // of the budget before it first waits: once this arrives, A holds 40 KB of 64 KB.
+    a.write('POST /fn/size/ HTTP/1.1\r\nhost: x\r\nexpect: 100-continue\r\ncontent-length: 40000\r\n\r\n');
+    await a.until(/^HTTP\/1.1 100 Continue\r\n\r\n/);
+    a.write(Buffer.alloc(10));
+    const b = rawClient(q.url);
+    b.write('POST /fn/size/ HTTP/1.1\r\nhost: x\r\ncontent-length: 40000\r\n\r\n');
+    const refused = problemOf(await b.closed);
+    assert.match(refused.head, /^HTTP\/1.1 503 /);
+    assert.match(refused.head, /\r\nretry-after: 1\r\n/i);
+    assert.equal(refused.code, 'NIMBUS_ERR_BODY_BUDGET');
+    a.write(Buffer.alloc(39_990));
+    assert.match(await a.until(/\r\n\r\n40000$/), /^HTTP\/1.1 100 Continue\r\n\r\nHTTP\/1.1 200 /);
+    a.socket.destroy();
+    const res = await fetch(`${q.url}/fn/size/`, { method: 'POST', body: Buffer.alloc(40_000) });
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), '40000');
   });
 });
