@@ -33,6 +33,7 @@ export const ERRORS = {
   NIMBUS_ERR_TASK_ALREADY_COMPLETED: { status: 409, title: 'The callback task already has its result', retryable: false },
   NIMBUS_ERR_TASK_TOKEN_EXPIRED: { status: 410, title: 'The callback task is no longer waiting for its token', retryable: false },
   NIMBUS_ERR_REQUEST_TIMEOUT: { status: 408, title: 'The request did not arrive in time', retryable: true },
+  NIMBUS_ERR_HEADERS_TOO_LARGE: { status: 431, title: 'The request headers are too large', retryable: false },
   NIMBUS_ERR_PAYLOAD_TOO_LARGE: { status: 413, title: 'The payload exceeds the limit', retryable: false },
   NIMBUS_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported content type', retryable: false },
   NIMBUS_ERR_THROTTLED: { status: 429, title: 'Every instance is busy and the wait queue is full', retryable: true },

@@ -106,7 +106,10 @@ export function createFunctionRoute(deps: FunctionRouteDeps) {
       const lower = k.toLowerCase();
       if (!HOP_BY_HOP.has(lower) && lower !== 'x-nimbus-invocation-id') out.push(k, v);
     }
-    out.push('x-nimbus-invocation-id', outcome.invocationId, 'content-length', String(response.body.byteLength));
+    // 204 and 304 have no body (RFC 9110): what the function gave is dropped, and no Content-Length claims it.
+    const bodiless = response.status === 204 || response.status === 304;
+    out.push('x-nimbus-invocation-id', outcome.invocationId);
+    if (!bodiless) out.push('content-length', String(response.body.byteLength));
     try {
       res.writeHead(response.status, response.statusText || undefined, out);
     } catch (error) {
@@ -115,7 +118,7 @@ export function createFunctionRoute(deps: FunctionRouteDeps) {
       sendProblem(res, new NimbusError('NIMBUS_ERR_BAD_RESPONSE', `the function's response head cannot be sent: ${(error as Error).message}`), url, idHeader);
       return;
     }
-    res.end(req.method === 'HEAD' ? undefined : response.body);
+    res.end(req.method === 'HEAD' || bodiless ? undefined : response.body);
   };
 }
 

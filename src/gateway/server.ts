@@ -78,7 +78,7 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, headers
     error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
       ? toProblem(new NimbusError('NIMBUS_ERR_REQUEST_TIMEOUT', `the request headers did not arrive within ${headersTimeoutMs} ms`, { extra: { timeoutMs: headersTimeoutMs } }))
       : error.code === 'HPE_HEADER_OVERFLOW'
-        ? { ...toProblem(new NimbusError('NIMBUS_ERR_BAD_REQUEST', 'the request headers are too large')), status: 431 }
+        ? toProblem(new NimbusError('NIMBUS_ERR_HEADERS_TOO_LARGE', 'the request line and headers are larger than 16 KB'))
         : toProblem(new NimbusError('NIMBUS_ERR_BAD_REQUEST', `the request is not valid HTTP/1.1 (${error.code ?? 'parse error'})`));
   const body = JSON.stringify(problem);
   socket.end(

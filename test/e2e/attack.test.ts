@@ -71,6 +71,7 @@ describe('attacks, end to end', () => {
          if (path === '/latin') return new Response('x', { headers: { 'x-bad': 'v\\u0100w' } });
          if (path === '/big') return new Response('x', { headers: { 'x-big': 'a'.repeat(10 * 1024) } });
          if (path === '/forge') return new Response('x', { headers: { 'x-nimbus-invocation-id': 'forged' } });
+         if (path === '/log') { console.log('{"a":' + '['.repeat(8000) + ']'.repeat(8000) + '}'); return new Response('logged') }
          return new Response('ok');
        } }`,
     );
@@ -108,6 +109,39 @@ describe('attacks, end to end', () => {
     assert.equal(res.status, 200);
     assert.notEqual(res.headers.get('x-nimbus-invocation-id'), 'forged');
     assert.doesNotMatch(res.headers.get('x-nimbus-invocation-id') ?? '', /forged/);
+  });
+
+  it('a 204 with a body from a handler goes out without the body and without a Content-Length', { timeout: 30_000 }, async () => {
+    await p.deploy('nocontent', `export async function handler() { return { statusCode: 204, body: 'abc' } }`);
+    const c = rawClient(p.url);
+    c.write('GET /fn/nocontent/ HTTP/1.1\r\nhost: x\r\n\r\n');
+    const head = (await c.until(/\r\n\r\n/)).split('\r\n\r\n')[0];
+    assert.match(head, /^HTTP\/1.1 204 /);
+    assert.doesNotMatch(head, /content-length/i);
+    // The connection is still in step: the next answer on it is a whole one.
+    c.write('GET /fn/heads/ HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n');
+    assert.match(await c.closed, /\r\n\r\nHTTP\/1.1 200 [\s\S]*\r\n\r\nok$/);
+  });
+
+  it('a log line of JSON nested 8,000 deep (within the 16 KB line limit) is served as text, not a 500', async () => {
+    const res = await fetch(`${p.url}/fn/heads/log`);
+    assert.equal(res.status, 200);
+    const id = res.headers.get('x-nimbus-invocation-id') ?? '';
+    await record(p, id);
+    const logs = await p.api(`/api/v1/logs?invocation=${id}`);
+    assert.equal(logs.status, 200);
+    const { items } = (await logs.json()) as { items: Array<{ msg: string; data?: unknown }> };
+    assert.equal(items.length, 1);
+    assert.equal(items[0].data, undefined);
+    assert.ok(items[0].msg.startsWith('{"a":[[[['));
+  });
+
+  it('headers past 16 KB are a 431 problem with the connection closed', { timeout: 30_000 }, async () => {
+    const c = rawClient(p.url);
+    c.write(`GET /fn/heads/ HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    const problem = problemOf(await c.closed);
+    assert.match(problem.head, /^HTTP\/1.1 431 /);
+    assert.equal(problem.code, 'NIMBUS_ERR_HEADERS_TOO_LARGE');
   });
 
   it('JSON nested 6,000 deep is a 400 at every door that takes JSON, never a 500', async () => {
