@@ -23,6 +23,13 @@ const HOP_BY_HOP = new Set([
   'content-length',
 ]);
 
+/**
+ * What the gateway tells the function about the request; a client's own would reach the
+ * function next to them (a forged prefix for its redirects, a forged scheme). A client's
+ * x-forwarded-for stays: the gateway's address is added after it, as proxies do.
+ */
+const SET_BY_GATEWAY = new Set(['x-forwarded-prefix', 'x-forwarded-proto']);
+
 export interface FunctionRouteDeps {
   readonly dispatcher: Dispatcher;
   readonly payloadLimitBytes: number;
@@ -70,7 +77,8 @@ export function createFunctionRoute(deps: FunctionRouteDeps) {
     const headers: Array<[string, string]> = [];
     const raw = req.rawHeaders;
     for (let i = 0; i < raw.length; i += 2) {
-      if (!HOP_BY_HOP.has(raw[i].toLowerCase())) headers.push([raw[i], raw[i + 1]]);
+      const lower = raw[i].toLowerCase();
+      if (!HOP_BY_HOP.has(lower) && !SET_BY_GATEWAY.has(lower)) headers.push([raw[i], raw[i + 1]]);
     }
     const sourceIp = req.socket.remoteAddress ?? '';
     headers.push(['x-forwarded-prefix', `/fn/${encodeURIComponent(target.name)}`]);

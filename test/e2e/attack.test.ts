@@ -70,6 +70,7 @@ describe('attacks, end to end', () => {
          const path = new URL(req.url).pathname;
          if (path === '/latin') return new Response('x', { headers: { 'x-bad': 'v\\u0100w' } });
          if (path === '/big') return new Response('x', { headers: { 'x-big': 'a'.repeat(10 * 1024) } });
+         if (path === '/fwd') return new Response([req.headers.get('x-forwarded-prefix'), req.headers.get('x-forwarded-proto'), req.headers.get('x-forwarded-for')].join(' | '));
          if (path === '/forge') return new Response('x', { headers: { 'x-nimbus-invocation-id': 'forged' } });
          if (path === '/log') { console.log('{"a":' + '['.repeat(8000) + ']'.repeat(8000) + '}'); return new Response('logged') }
          return new Response('ok');
@@ -109,6 +110,11 @@ describe('attacks, end to end', () => {
     assert.equal(res.status, 200);
     assert.notEqual(res.headers.get('x-nimbus-invocation-id'), 'forged');
     assert.doesNotMatch(res.headers.get('x-nimbus-invocation-id') ?? '', /forged/);
+  });
+
+  it('a client cannot forge the x-forwarded-prefix or -proto the function sees; its x-forwarded-for comes first, the real address last', async () => {
+    const res = await fetch(`${p.url}/fn/heads/fwd`, { headers: { 'x-forwarded-prefix': '//evil.example', 'x-forwarded-proto': 'https', 'x-forwarded-for': '203.0.113.9' } });
+    assert.equal(await res.text(), '/fn/heads | http | 203.0.113.9, 127.0.0.1');
   });
 
   it('a 204 with a body from a handler goes out without the body and without a Content-Length', { timeout: 30_000 }, async () => {
