@@ -1,6 +1,6 @@
 /** The control API's HTTP handler: auth, routing, JSON in and out, problems for errors. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { NimbusError } from '../core/errors.ts';
+import { NimbusError, isNimbusError } from '../core/errors.ts';
 import { readBody } from '../gateway/body.ts';
 import { sendProblem } from '../gateway/problem.ts';
 import { bearerGuard } from './auth.ts';
@@ -21,6 +21,8 @@ import { parseJsonBounded } from '../core/json-depth.ts';
 export interface ApiOptions {
   readonly token: string;
   readonly apiBodyLimitBytes: number;
+  /** Errors that are not the caller's (no NimbusError): the answer says the platform log has them. */
+  readonly onError: (error: unknown, req: IncomingMessage) => void;
   /** Extra routes contributed by other parts (triggers, workflows, usage…). */
   readonly extraRoutes?: readonly RouteDef[];
 }
@@ -93,6 +95,7 @@ export function createApi(deps: ApiDeps, options: ApiOptions) {
       res.writeHead(out.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...out.headers });
       res.end(text);
     } catch (error) {
+      if (!isNimbusError(error) || error.code === 'NIMBUS_ERR_INTERNAL') options.onError(error, req);
       sendProblem(res, error, path);
     }
   };

@@ -183,7 +183,7 @@ async function startOn(
   const bodies: BodyPolicy = { clock, timeoutMs: config.bodyTimeoutMs, budget: new BodyBudget(config.bodyBudgetBytes) };
   const api = createApi(
     { clock, store, catalog, deployer, dispatcher, pools, recorder, autoscaler, asyncSystem, workflows, logs, observability, payloadLimitBytes: config.payloadLimitBytes, bodies, publicUrl: () => url },
-    { token, apiBodyLimitBytes: config.apiBodyLimitBytes },
+    { token, apiBodyLimitBytes: config.apiBodyLimitBytes, onError: (error, req) => logger.error({ err: error, url: req.url, method: req.method }, 'API request failed') },
   );
   const server = createGateway({
     functions: createFunctionRoute({ dispatcher, payloadLimitBytes: config.payloadLimitBytes, bodies, defaultHost: `${config.host}:${config.port}` }),

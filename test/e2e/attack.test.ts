@@ -181,6 +181,21 @@ describe('attacks, end to end', () => {
       assert.equal(res.status, 502, JSON.stringify(problem));
       assert.equal(problem.code, 'NIMBUS_ERR_BAD_RESPONSE');
       assert.equal((await record(big, problem.invocationId ?? '')).status, 'error');
+      // A workflow that wraps its state once a turn stops at the bound with a States error, not a 500.
+      const loop = {
+        StartAt: 'Init',
+        States: {
+          Init: { Type: 'Pass', Result: { v: 1, n: 0 }, Next: 'Wrap' },
+          Wrap: { Type: 'Pass', Parameters: { 'v.$': 'States.Array($.v)', 'n.$': 'States.MathAdd($.n, 1)' }, Next: 'Check' },
+          Check: { Type: 'Choice', Choices: [{ Variable: '$.n', NumericLessThan: 6000, Next: 'Wrap' }], Default: 'Done' },
+          Done: { Type: 'Succeed' },
+        },
+      };
+      assert.ok((await big.api('/api/v1/workflows/loop', { method: 'PUT', body: JSON.stringify({ definition: loop }) })).ok);
+      const run = (await (await big.api('/api/v1/workflows/loop/run', { method: 'POST', body: '{}' })).json()) as Problem & { error?: string; errorCause?: string };
+      assert.equal(run.code, 'NIMBUS_ERR_EXECUTION_FAILED', JSON.stringify(run));
+      assert.equal(run.error, 'States.DataLimitExceeded');
+      assert.match(run.errorCause ?? '', /deeper than 512 levels/);
       // The platform still answers after all of that.
       assert.equal((await big.api('/api/v1/functions/echo/invoke', { method: 'POST', body: '{"a":[1]}' })).status, 200);
     } finally {
