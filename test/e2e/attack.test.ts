@@ -257,7 +257,7 @@ describe('attacks, end to end', () => {
 describe('the body budget, end to end', () => {
   let q: RunningPlatform;
   before(async () => {
-    q = await startPlatform({ args: ['--body-budget', '64kb', '--payload-limit', '40kb'] });
+    q = await startPlatform({ args: ['--body-budget', '64kb', '--payload-limit', '40kb', '--api-body-limit', '64kb'] });
     await q.deploy('size', `export default { async fetch(req: Request) { return new Response(String((await req.arrayBuffer()).byteLength)) } }`);
   });
   after(async () => {
