@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_JSON_DEPTH, jsonTextTooDeep, parseJsonBounded } from './json-depth.ts';
+import { MAX_JSON_DEPTH, jsonTextTooDeep, jsonValueTooDeep, parseJsonBounded } from './json-depth.ts';
 
 const nested = (depth: number, open = '[', close = ']') => open.repeat(depth) + close.repeat(depth);
 
@@ -31,5 +31,15 @@ describe('JSON depth bound', () => {
     });
     assert.throws(() => parseJsonBounded('{', 'the body'), { code: 'NIMBUS_ERR_BAD_REQUEST', message: /^the body is not valid JSON/ });
     assert.throws(() => parseJsonBounded(nested(600), 'the result', 'NIMBUS_ERR_BAD_RESPONSE'), { code: 'NIMBUS_ERR_BAD_RESPONSE' });
+  });
+
+  it('jsonValueTooDeep counts the same levels on a parsed value, without recursion', () => {
+    assert.equal(jsonValueTooDeep(JSON.parse(nested(MAX_JSON_DEPTH))), false);
+    assert.equal(jsonValueTooDeep(JSON.parse(nested(MAX_JSON_DEPTH + 1))), true);
+    assert.equal(jsonValueTooDeep(JSON.parse(nested(200_000))), true);
+    assert.equal(jsonValueTooDeep({ a: [{ b: [1] }], c: 'x'.repeat(1000) }, 4), false);
+    assert.equal(jsonValueTooDeep({ a: [{ b: [[1]] }] }, 4), true);
+    assert.equal(jsonValueTooDeep('[[[[[[', 1), false, 'a string is a leaf');
+    assert.equal(jsonValueTooDeep(null), false);
   });
 });

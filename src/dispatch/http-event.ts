@@ -6,7 +6,7 @@
  */
 import { NimbusError } from '../core/errors.ts';
 import type { HttpRequestData, HttpResponseData } from '../runtime/port.ts';
-import { MAX_JSON_DEPTH, jsonTextTooDeep } from '../core/json-depth.ts';
+import { MAX_JSON_DEPTH, jsonValueTooDeep } from '../core/json-depth.ts';
 
 const TEXT_TYPES = /^(text\/|application\/(json|[\w.+-]+\+json|xml|[\w.+-]+\+xml|javascript|x-www-form-urlencoded|graphql))/i;
 
@@ -142,12 +142,14 @@ export function responseToValue(res: HttpResponseData): unknown {
   }
   if (/json/i.test(type)) {
     if (text === '') return null;
-    if (jsonTextTooDeep(text)) throw new NimbusError('NIMBUS_ERR_BAD_RESPONSE', `the function's JSON response nests deeper than ${MAX_JSON_DEPTH} levels`);
+    let value: unknown;
     try {
-      return JSON.parse(text);
+      value = JSON.parse(text);
     } catch {
       return text;
     }
+    if (jsonValueTooDeep(value)) throw new NimbusError('NIMBUS_ERR_BAD_RESPONSE', `the function's JSON response nests deeper than ${MAX_JSON_DEPTH} levels`);
+    return value;
   }
   return text;
 }

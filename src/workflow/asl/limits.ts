@@ -1,6 +1,6 @@
 /** Limits the interpreter enforces, with Step Functions' values as defaults. */
 import { StatesError, StatesErrors } from './errors.ts';
-import { MAX_JSON_DEPTH, jsonTextTooDeep } from '../../core/json-depth.ts';
+import { MAX_JSON_DEPTH, jsonValueTooDeep } from '../../core/json-depth.ts';
 import type { Json } from './types.ts';
 
 /** The largest Seconds, TimeoutSeconds, HeartbeatSeconds, IntervalSeconds or MaxAttempts, as in Step Functions. */
@@ -56,7 +56,7 @@ export function checkSize(value: Json, max: number, what: string): void {
     throw error;
   }
   // Shorter than an opening and a closing bracket a level, it cannot be too deep.
-  if (text.length > 2 * MAX_JSON_DEPTH && jsonTextTooDeep(text)) throw tooDeep(what);
+  if (text.length > 2 * MAX_JSON_DEPTH && jsonValueTooDeep(value)) throw tooDeep(what);
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > max) {
     throw new StatesError(
