@@ -2,6 +2,7 @@
 import type { Autoscaler } from '../autoscaler/actuator.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Deployer } from '../deploy/deployer.ts';
+import type { BodyPolicy } from '../gateway/body.ts';
 import type { Catalog } from '../dispatch/catalog.ts';
 import type { Dispatcher } from '../dispatch/dispatcher.ts';
 import type { AsyncSystem } from '../dispatch/async/system.ts';
@@ -31,6 +32,8 @@ export interface ApiDeps {
   /** Metrics, usage, top, alerts; absent with observability off. */
   readonly observability?: Observability;
   readonly payloadLimitBytes: number;
+  /** Deadline and shared budget of request bodies being received. */
+  readonly bodies: BodyPolicy;
   /** Base URL clients reach the gateway at, e.g. http://127.0.0.1:8080 */
   readonly publicUrl: () => string;
 }

@@ -45,7 +45,7 @@ export function eventRoutes(deps: ApiDeps): RouteDef[] {
           req.raw.resume();
           throw topicNotFound(topic);
         }
-        const body = (await readBody(req.raw, deps.payloadLimitBytes)) ?? Buffer.alloc(0);
+        const body = (await readBody(req.raw, deps.payloadLimitBytes, deps.bodies)) ?? Buffer.alloc(0);
         const { mode, events } = parseHttpCloudEvents(req.headers as Record<string, string>, new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
         const result = await system.bus.publish(topic, events);
         return { status: 202, body: { ...result, mode, publisher } };

@@ -1,6 +1,6 @@
 /** The control API's HTTP handler: auth, routing, JSON in and out, problems for errors. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { NimbusError } from '../core/errors.ts';
+import { NimbusError, isNimbusError } from '../core/errors.ts';
 import { readBody } from '../gateway/body.ts';
 import { sendProblem } from '../gateway/problem.ts';
 import { bearerGuard } from './auth.ts';
@@ -16,10 +16,13 @@ import { Router, type ApiRequest, type RouteDef } from './router.ts';
 import { triggerRoutes } from './triggers.ts';
 import { taskCallbackRoutes, workflowRoutes } from './workflows.ts';
 import { observeRoutes } from './observe.ts';
+import { parseJsonBounded } from '../core/json-depth.ts';
 
 export interface ApiOptions {
   readonly token: string;
   readonly apiBodyLimitBytes: number;
+  /** Errors that are not the caller's (no NimbusError): the answer says the platform log has them. */
+  readonly onError: (error: unknown, req: IncomingMessage) => void;
   /** Extra routes contributed by other parts (triggers, workflows, usage…). */
   readonly extraRoutes?: readonly RouteDef[];
 }
@@ -72,13 +75,9 @@ export function createApi(deps: ApiDeps, options: ApiOptions) {
             throw new NimbusError('NIMBUS_ERR_UNSUPPORTED_MEDIA_TYPE', `send JSON (Content-Type: application/json), not ${type}`);
           }
           const limit = route.operationId === 'invokeFunction' ? deps.payloadLimitBytes : options.apiBodyLimitBytes;
-          const body = await readBody(req, limit);
+          const body = await readBody(req, limit, deps.bodies);
           if (body === null || body.length === 0) return null;
-          try {
-            return JSON.parse(body.toString('utf8'));
-          } catch (error) {
-            throw new NimbusError('NIMBUS_ERR_BAD_REQUEST', `the body is not valid JSON: ${(error as Error).message}`);
-          }
+          return parseJsonBounded(body.toString('utf8'), 'the body');
         },
       };
       const out = await route.handler(apiReq, res);
@@ -96,6 +95,7 @@ export function createApi(deps: ApiDeps, options: ApiOptions) {
       res.writeHead(out.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...out.headers });
       res.end(text);
     } catch (error) {
+      if (!isNimbusError(error) || error.code === 'NIMBUS_ERR_INTERNAL') options.onError(error, req);
       sendProblem(res, error, path);
     }
   };

@@ -16,7 +16,7 @@ export const OPENAPI = {
     title: 'Nimbus control API',
     version: '1',
     description:
-      'Deploy and manage functions, invoke them, and read their invocation records. Errors are RFC 7807 problems with stable NIMBUS_ERR_* codes (docs/errors.md). Authenticate with `Authorization: Bearer <token>`; `nimbus token` prints it.',
+      'Deploy and manage functions, invoke them, and read their invocation records. Errors are RFC 7807 problems with stable NIMBUS_ERR_* codes (docs/errors.md). Any request with a body may also be answered 408 (NIMBUS_ERR_REQUEST_TIMEOUT: headers or body too slow), 503 (NIMBUS_ERR_BODY_BUDGET: too many bodies being received) or 400 (JSON nested deeper than 512 levels). Authenticate with `Authorization: Bearer <token>`; `nimbus token` prints it.',
   },
   servers: [{ url: '/' }],
   security: [{ bearer: [] }],

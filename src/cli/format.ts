@@ -43,3 +43,29 @@ export function printJson(value: unknown): void {
 export function progress(text: string): void {
   process.stderr.write(text + '\n');
 }
+
+/**
+ * Characters a terminal acts on rather than shows (C0 and C1 controls but tab and newline,
+ * DEL) and those that reorder or break what it shows (bidi controls, line separators).
+ */
+const UNSAFE = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const NAMED: Record<string, string> = { '\r': '\\r', '\x0b': '\\v', '\f': '\\f', '\b': '\\b', '\0': '\\0' };
+
+/**
+ * Text from a function (log lines, error messages) made safe for a terminal: controls are
+ * written as escapes (`\x1b`, `\r`, `\u202e`), so the text can neither clear the screen nor
+ * rewrite a line; every line after the first starts with `indent`, so it cannot pass for a
+ * line of its own (another function's log line, say). Human output only; --json keeps the text.
+ */
+export function visible(text: string, indent = ''): string {
+  const safe = text.replace(UNSAFE, (c) => {
+    const code = c.charCodeAt(0);
+    return NAMED[c] ?? (code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`);
+  });
+  return indent === '' ? safe : safe.replaceAll('\n', '\n' + indent);
+}
+
+/** `visible` for a table cell or a one-line field: newlines too become `\n`. */
+export function visibleLine(text: string): string {
+  return visible(text).replaceAll('\n', '\\n');
+}

@@ -61,3 +61,13 @@ test('docs/configuration.md documents every flag and variable', () => {
     assert.ok(doc.includes(`\`${f.env}\``), `${f.env} missing from docs/configuration.md`);
   }
 });
+
+test('request body settings: timeouts and a budget no smaller than the largest body allowed', () => {
+  const c = loadConfig({}, [], '/');
+  assert.deepEqual([c.headersTimeoutMs, c.bodyTimeoutMs, c.bodyBudgetBytes], [30_000, 30_000, 128 * 1024 * 1024]);
+  const set = loadConfig({ NIMBUS_BODY_TIMEOUT: '2s' }, ['--headers-timeout', '500ms', '--body-budget', '64mb'], '/');
+  assert.deepEqual([set.headersTimeoutMs, set.bodyTimeoutMs, set.bodyBudgetBytes], [500, 2000, 64 * 1024 * 1024]);
+  assert.throws(() => loadConfig({}, ['--body-budget', '8mb'], '/'), /bodyBudgetBytes.*below the largest body allowed \(16777216 bytes/);
+  assert.throws(() => loadConfig({}, ['--payload-limit', '512mb'], '/'), /bodyBudgetBytes/);
+  assert.throws(() => loadConfig({}, ['--body-timeout', '10ms'], '/'), /bodyTimeoutMs/);
+});

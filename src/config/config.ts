@@ -16,6 +16,9 @@ export interface Config {
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   readonly payloadLimitBytes: number;
   readonly apiBodyLimitBytes: number;
+  readonly headersTimeoutMs: number;
+  readonly bodyTimeoutMs: number;
+  readonly bodyBudgetBytes: number;
   readonly logLimitBytes: number;
   readonly queueLimit: number;
   readonly maxTotalInstances: number;
@@ -136,6 +139,9 @@ export const FIELDS: readonly Field<keyof Config>[] = [
   { key: 'logLevel', flag: '--log-level', env: 'NIMBUS_LOG_LEVEL', default: 'info', parse: (r, k) => { if (!(LOG_LEVELS as readonly string[]).includes(r)) throw invalid(k, r, `is not one of ${LOG_LEVELS.join(', ')}`); return r as Config['logLevel']; }, doc: 'Level of the platform\'s own log (JSON lines on stderr).' },
   { key: 'payloadLimitBytes', flag: '--payload-limit', env: 'NIMBUS_PAYLOAD_LIMIT', default: 6 * 1024 * 1024, parse: bytesIn(1024, 1024 ** 3), doc: 'Largest request or response body of a synchronous invocation.' },
   { key: 'apiBodyLimitBytes', flag: '--api-body-limit', env: 'NIMBUS_API_BODY_LIMIT', default: 16 * 1024 * 1024, parse: bytesIn(1024, 1024 ** 3), doc: 'Largest body the control API accepts (deploys carry code).' },
+  { key: 'headersTimeoutMs', flag: '--headers-timeout', env: 'NIMBUS_HEADERS_TIMEOUT', default: 30_000, parse: durationIn(100, 600_000), doc: 'How long a client may take to send a request\'s headers; past it the answer is a 408 problem (NIMBUS_ERR_REQUEST_TIMEOUT) and the connection closes.' },
+  { key: 'bodyTimeoutMs', flag: '--body-timeout', env: 'NIMBUS_BODY_TIMEOUT', default: 30_000, parse: durationIn(100, 3_600_000), doc: 'How long a request body (to `/fn` or the API) may take to arrive once its headers have; past it the answer is a 408 problem (NIMBUS_ERR_REQUEST_TIMEOUT), the bytes are dropped and the connection closes. At the default, a 6 MB body needs about 1.6 Mbit/s.' },
+  { key: 'bodyBudgetBytes', flag: '--body-budget', env: 'NIMBUS_BODY_BUDGET', default: 128 * 1024 * 1024, parse: bytesIn(1024, 1024 ** 4), doc: 'Bytes of request bodies being received by all requests together (a declared Content-Length counts in full from the start); a request past it is a 503 problem (NIMBUS_ERR_BODY_BUDGET, Retry-After) before its body is read. It may not be below `--payload-limit` or `--api-body-limit` (the start is refused).' },
   { key: 'logLimitBytes', flag: '--log-limit', env: 'NIMBUS_LOG_LIMIT', default: 64 * 1024, parse: bytesIn(256, 16 * 1024 * 1024), doc: 'Console output kept per invocation; past it a truncation marker is recorded.' },
   { key: 'queueLimit', flag: '--queue-limit', env: 'NIMBUS_QUEUE_LIMIT', default: 100, parse: integer(0, 100_000), doc: 'Requests that may wait per function when every instance is busy; past it callers get 429.' },
   { key: 'maxTotalInstances', flag: '--max-instances', env: 'NIMBUS_MAX_INSTANCES', default: 1000, parse: integer(1, 1_000_000), doc: 'Platform-wide cap on live instances.' },
@@ -185,6 +191,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
   for (const field of FIELDS) {
     const raw = flags.get(field.flag) ?? env[field.env];
     out[field.key] = raw === undefined ? field.default : field.parse(raw, field.key);
+  }
+  // A budget below the largest body allowed would answer that body 503 forever.
+  const largest = Math.max(out.payloadLimitBytes as number, out.apiBodyLimitBytes as number);
+  if ((out.bodyBudgetBytes as number) < largest) {
+    throw invalid('bodyBudgetBytes', String(out.bodyBudgetBytes), `is below the largest body allowed (${largest} bytes, --payload-limit / --api-body-limit); raise it or lower those`);
   }
   const dataDir = out.dataDir as string;
   out.dataDir = isAbsolute(dataDir) ? dataDir : resolve(cwd, dataDir);

@@ -15,6 +15,7 @@ import type { PoolRegistry } from '../pool/registry.ts';
 import type { Lease } from '../pool/version-pool.ts';
 import type { HttpRequestData, HttpResponseData, InstanceCall, InvocationMeta } from '../runtime/port.ts';
 import type { Catalog } from './catalog.ts';
+import { checkHttpResponse } from './http-response-check.ts';
 import { eventToRequest, fromHandlerResult, responseToValue, toApiGatewayV2Event } from './http-event.ts';
 
 export type InvokeInput =
@@ -50,6 +51,8 @@ export interface DispatcherDeps {
   readonly observer?: DispatchObserver;
   /** Maps uncaught errors' stacks to source positions for the log; absent: bundle positions. */
   readonly stacks?: SourceStacks;
+  /** Largest HTTP response, head and body together; past it (or with a header Node refuses) the invocation is NIMBUS_ERR_BAD_RESPONSE. */
+  readonly responseLimitBytes: number;
 }
 
 const STATUS_BY_CODE: Partial<Record<ErrorCode, InvocationStatus>> = {
@@ -227,7 +230,9 @@ export class Dispatcher {
 
   private outputFor(req: InvokeRequest, result: Awaited<ReturnType<Lease['instance']['invoke']>>): { http?: HttpResponseData; value?: unknown } {
     if (req.input.kind === 'http') {
-      return { http: result.mode === 'fetch' ? result.response : fromHandlerResult(result.value) };
+      const http = result.mode === 'fetch' ? result.response : fromHandlerResult(result.value);
+      checkHttpResponse(http, this.deps.responseLimitBytes);
+      return { http };
     }
     return { value: result.mode === 'handler' ? result.value : responseToValue(result.response) };
   }

@@ -6,6 +6,7 @@
  */
 import { NimbusError } from '../core/errors.ts';
 import type { HttpRequestData, HttpResponseData } from '../runtime/port.ts';
+import { MAX_JSON_DEPTH, jsonValueTooDeep } from '../core/json-depth.ts';
 
 const TEXT_TYPES = /^(text\/|application\/(json|[\w.+-]+\+json|xml|[\w.+-]+\+xml|javascript|x-www-form-urlencoded|graphql))/i;
 
@@ -140,11 +141,15 @@ export function responseToValue(res: HttpResponseData): unknown {
     });
   }
   if (/json/i.test(type)) {
+    if (text === '') return null;
+    let value: unknown;
     try {
-      return text === '' ? null : JSON.parse(text);
+      value = JSON.parse(text);
     } catch {
       return text;
     }
+    if (jsonValueTooDeep(value)) throw new NimbusError('NIMBUS_ERR_BAD_RESPONSE', `the function's JSON response nests deeper than ${MAX_JSON_DEPTH} levels`);
+    return value;
   }
   return text;
 }

@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NimbusError } from '../core/errors.ts';
 import type { Dispatcher } from '../dispatch/dispatcher.ts';
 import type { HttpRequestData } from '../runtime/port.ts';
-import { isBodiless, readBody } from './body.ts';
+import { isBodiless, readBody, type BodyPolicy } from './body.ts';
 import { sendProblem } from './problem.ts';
 
 /** Headers about the client↔gateway connection, not meant for the function or the client. */
@@ -23,9 +23,17 @@ const HOP_BY_HOP = new Set([
   'content-length',
 ]);
 
+/**
+ * What the gateway tells the function about the request; a client's own would reach the
+ * function next to them (a forged prefix for its redirects, a forged scheme). A client's
+ * x-forwarded-for stays: the gateway's address is added after it, as proxies do.
+ */
+const SET_BY_GATEWAY = new Set(['x-forwarded-prefix', 'x-forwarded-proto']);
+
 export interface FunctionRouteDeps {
   readonly dispatcher: Dispatcher;
   readonly payloadLimitBytes: number;
+  readonly bodies: BodyPolicy;
   readonly defaultHost: string;
 }
 
@@ -60,7 +68,7 @@ export function createFunctionRoute(deps: FunctionRouteDeps) {
     if (isBodiless(req)) req.resume();
     else {
       try {
-        body = await readBody(req, deps.payloadLimitBytes);
+        body = await readBody(req, deps.payloadLimitBytes, deps.bodies);
       } catch (error) {
         sendProblem(res, error, url);
         return;
@@ -69,7 +77,8 @@ export function createFunctionRoute(deps: FunctionRouteDeps) {
     const headers: Array<[string, string]> = [];
     const raw = req.rawHeaders;
     for (let i = 0; i < raw.length; i += 2) {
-      if (!HOP_BY_HOP.has(raw[i].toLowerCase())) headers.push([raw[i], raw[i + 1]]);
+      const lower = raw[i].toLowerCase();
+      if (!HOP_BY_HOP.has(lower) && !SET_BY_GATEWAY.has(lower)) headers.push([raw[i], raw[i + 1]]);
     }
     const sourceIp = req.socket.remoteAddress ?? '';
     headers.push(['x-forwarded-prefix', `/fn/${encodeURIComponent(target.name)}`]);
@@ -98,21 +107,26 @@ export function createFunctionRoute(deps: FunctionRouteDeps) {
       sendProblem(res, new NimbusError('NIMBUS_ERR_INTERNAL', 'no response was produced'), url, idHeader);
       return;
     }
-    if (response.body.byteLength > deps.payloadLimitBytes) {
-      sendProblem(
-        res,
-        new NimbusError('NIMBUS_ERR_BAD_RESPONSE', `the function's response body is ${response.body.byteLength} bytes; the limit is ${deps.payloadLimitBytes}`),
-        url,
-        idHeader,
-      );
+    // The dispatcher checked the headers and the size (and recorded a failure); this is the backstop.
+    const out: string[] = [];
+    // Flat [name, value, name, value, …] as writeHead takes it; the invocation id is the platform's, not the function's to set.
+    for (const [k, v] of response.headers) {
+      const lower = k.toLowerCase();
+      if (!HOP_BY_HOP.has(lower) && lower !== 'x-nimbus-invocation-id') out.push(k, v);
+    }
+    // 204 and 304 have no body (RFC 9110): what the function gave is dropped, and no Content-Length claims it.
+    const bodiless = response.status === 204 || response.status === 304;
+    out.push('x-nimbus-invocation-id', outcome.invocationId);
+    if (!bodiless) out.push('content-length', String(response.body.byteLength));
+    try {
+      res.writeHead(response.status, response.statusText || undefined, out);
+    } catch (error) {
+      res.statusMessage = '';
+      for (const name of res.getHeaderNames()) res.removeHeader(name);
+      sendProblem(res, new NimbusError('NIMBUS_ERR_BAD_RESPONSE', `the function's response head cannot be sent: ${(error as Error).message}`), url, idHeader);
       return;
     }
-    // Flat [name, value, name, value, …] as writeHead takes it.
-    const out: string[] = [];
-    for (const [k, v] of response.headers) if (!HOP_BY_HOP.has(k.toLowerCase())) out.push(k, v);
-    out.push('x-nimbus-invocation-id', outcome.invocationId, 'content-length', String(response.body.byteLength));
-    res.writeHead(response.status, response.statusText || undefined, out);
-    res.end(req.method === 'HEAD' ? undefined : response.body);
+    res.end(req.method === 'HEAD' || bodiless ? undefined : response.body);
   };
 }
 

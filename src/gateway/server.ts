@@ -1,6 +1,7 @@
 /** The one HTTP front door: /fn/* to functions, /api/v1/* to the control plane. */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { NimbusError } from '../core/errors.ts';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { NimbusError, toProblem } from '../core/errors.ts';
 import { sendProblem } from './problem.ts';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
@@ -21,8 +22,20 @@ const LANDING = JSON.stringify({
   health: '/healthz',
 });
 
-export function createGateway(routes: GatewayRoutes): Server {
-  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
+export interface GatewayOptions {
+  /** How long a client may take to send a request's headers. */
+  readonly headersTimeoutMs: number;
+}
+
+export function createGateway(routes: GatewayRoutes, options: GatewayOptions): Server {
+  const server = createServer({
+    keepAliveTimeout: 65_000,
+    // Bodies have their own deadline where they are read (body.ts), answered with a problem.
+    requestTimeout: 0,
+    headersTimeout: options.headersTimeoutMs,
+    // Node looks for late headers on this period: a fraction of the timeout keeps the overshoot small.
+    connectionsCheckingInterval: Math.max(50, Math.min(options.headersTimeoutMs / 4, 30_000)),
+  }, (req, res) => {
     const url = req.url ?? '/';
     let handler: Handler | undefined;
     if (url.startsWith('/fn/')) handler = routes.functions;
@@ -45,7 +58,30 @@ export function createGateway(routes: GatewayRoutes): Server {
       sendProblem(res, error, url);
     });
   });
-  // Bodies of clients that stall are bounded by the function timeout and the body limit, not here.
-  server.headersTimeout = 30_000;
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => answerClientError(error, socket, options.headersTimeoutMs));
   return server;
+}
+
+/**
+ * Requests Node refuses before a handler sees them: headers that came too slowly are a
+ * 408 problem, a head too large a 431 and anything else that is not HTTP a 400, each
+ * with the connection closed (as Node's own answer, but as a problem document).
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, headersTimeoutMs: number): void {
+  // A response already under way on this connection cannot be followed by another.
+  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (error.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const problem =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? toProblem(new NimbusError('NIMBUS_ERR_REQUEST_TIMEOUT', `the request headers did not arrive within ${headersTimeoutMs} ms`, { extra: { timeoutMs: headersTimeoutMs } }))
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? toProblem(new NimbusError('NIMBUS_ERR_HEADERS_TOO_LARGE', 'the request line and headers are larger than 16 KB'))
+        : toProblem(new NimbusError('NIMBUS_ERR_BAD_REQUEST', `the request is not valid HTTP/1.1 (${error.code ?? 'parse error'})`));
+  const body = JSON.stringify(problem);
+  socket.end(
+    `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status] ?? ''}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }

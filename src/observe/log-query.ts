@@ -4,6 +4,7 @@
  * a line that is a JSON object (a function that logs objects) also comes parsed as `data`.
  */
 import type { InvocationRecord, LogLevel, LogLine } from '../core/types.ts';
+import { jsonTextTooDeep } from '../core/json-depth.ts';
 
 export interface LogEntry {
   readonly t: number;
@@ -42,7 +43,8 @@ export function matcher(f: LogFilter): (fn: string, invocationId: string, line: 
 export function entry(functionName: string, invocationId: string, line: LogLine): LogEntry {
   const e: LogEntry = { t: line.t, level: line.level, msg: line.msg, invocationId, functionName };
   const c = line.msg.charCodeAt(0);
-  if (c === 123 /* { */) {
+  // A line nested past the bound stays text: the answer is serialised by JSON.stringify, which recurses.
+  if (c === 123 /* { */ && !jsonTextTooDeep(line.msg)) {
     try {
       return { ...e, data: JSON.parse(line.msg) };
     } catch {

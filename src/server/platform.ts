@@ -23,6 +23,7 @@ import { WorkflowEngine } from '../workflow/engine/engine.ts';
 import { publishEnv } from '../triggers/events/publish-token.ts';
 import { createFunctionRoute } from '../gateway/function-route.ts';
 import { createGateway } from '../gateway/server.ts';
+import { BodyBudget, type BodyPolicy } from '../gateway/body.ts';
 import { Capacity } from '../pool/capacity.ts';
 import { PoolRegistry } from '../pool/registry.ts';
 import { createGuardedFetch, createOutboundFetch } from '../runtime/egress.ts';
@@ -141,7 +142,7 @@ async function startOn(
     config.drainTimeoutMs,
   );
   const stacks = new SourceStacks(store.functions);
-  const dispatcher = new Dispatcher({ clock, catalog, pools, logs, recorder, observer: observe.observer, stacks });
+  const dispatcher = new Dispatcher({ clock, catalog, pools, logs, recorder, observer: observe.observer, stacks, responseLimitBytes: config.payloadLimitBytes });
   const observability = buildObservability(config, observe, { clock, store, pools, logger });
   const deployer = new Deployer({
     clock,
@@ -179,16 +180,17 @@ async function startOn(
     onError: (error, what) => logger.error({ err: error }, what),
     executionRetentionMs: config.executionRetentionMs,
   });
+  const bodies: BodyPolicy = { clock, timeoutMs: config.bodyTimeoutMs, budget: new BodyBudget(config.bodyBudgetBytes) };
   const api = createApi(
-    { clock, store, catalog, deployer, dispatcher, pools, recorder, autoscaler, asyncSystem, workflows, logs, observability, payloadLimitBytes: config.payloadLimitBytes, publicUrl: () => url },
-    { token, apiBodyLimitBytes: config.apiBodyLimitBytes },
+    { clock, store, catalog, deployer, dispatcher, pools, recorder, autoscaler, asyncSystem, workflows, logs, observability, payloadLimitBytes: config.payloadLimitBytes, bodies, publicUrl: () => url },
+    { token, apiBodyLimitBytes: config.apiBodyLimitBytes, onError: (error, req) => logger.error({ err: error, url: req.url, method: req.method }, 'API request failed') },
   );
   const server = createGateway({
-    functions: createFunctionRoute({ dispatcher, payloadLimitBytes: config.payloadLimitBytes, defaultHost: `${config.host}:${config.port}` }),
+    functions: createFunctionRoute({ dispatcher, payloadLimitBytes: config.payloadLimitBytes, bodies, defaultHost: `${config.host}:${config.port}` }),
     api,
     extra: [{ prefix: '/metrics', handler: metricsHandler(observability, config.metricsPublic ? null : bearerGuard(token)) }],
     onError: (error, req) => logger.error({ err: error, url: req.url, method: req.method }, 'request failed'),
-  });
+  }, { headersTimeoutMs: config.headersTimeoutMs });
   /** Drains and closes everything; also what a start that fails part-way runs (with no drain). */
   const shutdown = async (drainMs: number) => {
     try {

@@ -4,7 +4,7 @@
  */
 import { flag, has, onlyFlags, UsageError, type ParsedArgs } from '../args.ts';
 import { call, type ClientOptions } from '../client.ts';
-import { print, printJson, table, time } from '../format.ts';
+import { print, printJson, table, time, visible, visibleLine } from '../format.ts';
 
 export interface ItemView {
   id: string;
@@ -38,7 +38,7 @@ function itemTable(items: ItemView[]): string {
       i.throttles > 0 ? `${i.attempts} (+${i.throttles} throttled)` : i.attempts,
       time(i.acceptedAt),
       i.nextAttemptAt !== null ? time(i.nextAttemptAt) : i.finishedAt !== null ? time(i.finishedAt) : '',
-      [i.deadReason, i.lastError ? `${i.lastError.code}: ${i.lastError.message}` : null].filter(Boolean).join(' — ').slice(0, 120),
+      visibleLine([i.deadReason, i.lastError ? `${i.lastError.code}: ${i.lastError.message}` : null].filter(Boolean).join(' — ').slice(0, 120)),
     ]),
   );
 }
@@ -53,7 +53,7 @@ function details(i: ItemView): string {
   if (i.nextAttemptAt !== null) lines.push(`  next        ${time(i.nextAttemptAt)}`);
   if (i.leaseExpiresAt !== null) lines.push(`  running     lease until ${time(i.leaseExpiresAt)}`);
   if (i.finishedAt !== null) lines.push(`  finished    ${time(i.finishedAt)}`);
-  if (i.lastError) lines.push(`  last error  ${i.lastError.code}: ${i.lastError.message}`);
+  if (i.lastError) lines.push(`  last error  ${visible(`${i.lastError.code}: ${i.lastError.message}`, '    | ')}`);
   if (i.idempotencyKey) lines.push(`  key         ${i.idempotencyKey}`);
   if (i.payload !== undefined) lines.push('  event', ...JSON.stringify(i.payload, null, 2).split('\n').map((l) => '    ' + l));
   return lines.join('\n');

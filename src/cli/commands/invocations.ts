@@ -1,7 +1,7 @@
 /** `nimbus invocations [name]` and `nimbus show <invocation-id>`: records and their logs. */
 import { flag, has, onlyFlags, UsageError, type ParsedArgs } from '../args.ts';
 import { call, type ClientOptions } from '../client.ts';
-import { ms, print, printJson, table, time } from '../format.ts';
+import { ms, print, printJson, table, time, visible, visibleLine } from '../format.ts';
 
 interface RecordView {
   id: string;
@@ -44,7 +44,7 @@ export async function invocations(client: ClientOptions, args: ParsedArgs): Prom
         time(r.startedAt),
         ms(r.durationMs),
         `${r.billedMs} ms`,
-        r.status === 'success' ? `ok ${r.statusCode ?? ''}`.trim() : `${r.status}${r.errorName ? ` (${r.errorName})` : ''}`,
+        r.status === 'success' ? `ok ${r.statusCode ?? ''}`.trim() : `${r.status}${r.errorName ? ` (${visibleLine(r.errorName)})` : ''}`,
         r.coldStart ? `yes ${ms(r.initMs)}` : '',
       ]),
     ),
@@ -59,9 +59,9 @@ export async function show(client: ClientOptions, args: ParsedArgs): Promise<num
   const r = (await call(client, 'GET', `/api/v1/invocations/${encodeURIComponent(id)}`)).body as RecordView;
   if (has(args, 'json')) return (printJson(r), 0);
   print(`${r.id}  ${r.functionName} v${r.version}  ${r.trigger}  ${time(r.startedAt)}`);
-  print(`  status   ${r.status}${r.statusCode ? ` (HTTP ${r.statusCode})` : ''}${r.errorName ? `  ${r.errorName}: ${r.errorMessage}` : ''}`);
+  print(`  status   ${r.status}${r.statusCode ? ` (HTTP ${r.statusCode})` : ''}${r.errorName ? `  ${visible(`${r.errorName}: ${r.errorMessage}`, '    | ')}` : ''}`);
   print(`  duration ${ms(r.durationMs)}  billed ${r.billedMs} ms at ${r.memoryMb} MB${r.coldStart ? `  cold start (init ${ms(r.initMs)})` : ''}`);
   print(`  logs${r.logs.length === 0 ? '     (none)' : ''}`);
-  for (const l of r.logs) print(`    ${time(l.t)} ${l.level.toUpperCase().padEnd(5)} ${l.msg}`);
+  for (const l of r.logs) print(`    ${time(l.t)} ${l.level.toUpperCase().padEnd(5)} ${visible(l.msg, '      | ')}`);
   return 0;
 }

@@ -1,7 +1,7 @@
 /** `nimbus invoke <name> [--data JSON|@file]`: a synchronous invocation with a JSON event. */
 import { flag, has, jsonArg, onlyFlags, UsageError, type ParsedArgs } from '../args.ts';
 import { ApiError, call, type ClientOptions } from '../client.ts';
-import { print, printJson } from '../format.ts';
+import { print, printJson, visible } from '../format.ts';
 
 function readEvent(args: ParsedArgs): unknown {
   const raw = flag(args, 'data');
@@ -51,7 +51,7 @@ export async function invoke(client: ClientOptions, args: ParsedArgs): Promise<n
         return 1;
       }
       process.stderr.write(
-        `✗ ${String(p.errorName ?? p.code)}: ${String(p.errorMessage ?? p.detail)}\n  invocation ${String(p.invocationId)} — \`nimbus show ${String(p.invocationId)}\` has its logs\n`,
+        `✗ ${visible(`${String(p.errorName ?? p.code)}: ${String(p.errorMessage ?? p.detail)}`, '  | ')}\n  invocation ${String(p.invocationId)} — \`nimbus show ${String(p.invocationId)}\` has its logs\n`,
       );
       return 1;
     }

@@ -1,7 +1,7 @@
 /** `nimbus logs`, `nimbus top`, `nimbus usage`, `nimbus alerts`: observability from the CLI. */
 import { flag, has, jsonArg, onlyFlags, UsageError, type ParsedArgs } from '../args.ts';
 import { ApiError, call, ConnectError, type ClientOptions } from '../client.ts';
-import { ms, print, printJson, table, time } from '../format.ts';
+import { ms, print, printJson, table, time, visible } from '../format.ts';
 
 interface LogEntry {
   t: number;
@@ -12,9 +12,12 @@ interface LogEntry {
   data?: unknown;
 }
 
+/** Before the second and later lines of a message: no line of it can pass for a log line of its own. */
+const CONTINUATION = '    | ';
+
 function logLine(e: LogEntry, json: boolean): string {
   if (json) return JSON.stringify(e);
-  return `${time(e.t)} ${e.level.toUpperCase().padEnd(5)} ${e.functionName} ${e.invocationId.slice(-8)}  ${e.msg}`;
+  return `${time(e.t)} ${e.level.toUpperCase().padEnd(5)} ${e.functionName} ${e.invocationId.slice(-8)}  ${visible(e.msg, CONTINUATION)}`;
 }
 
 /** `nimbus logs [fn] [--follow] [--since 15m] [--level warn] [--grep text] [--invocation id] [--limit N] [--json]` */

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { flag, has, jsonArg, onlyFlags, UsageError, type ParsedArgs } from '../args.ts';
 import { ApiError, call, type ClientOptions } from '../client.ts';
-import { print, printJson, table, time } from '../format.ts';
+import { print, printJson, table, time, visible, visibleLine } from '../format.ts';
 import { TASK_USAGE, wfTask } from './wf-tasks.ts';
 
 const USAGE = `usage: nimbus wf deploy <name> <definition.json|.yaml>
@@ -48,7 +48,7 @@ function describeExecution(e: ExecutionView): string {
     `  input        ${JSON.stringify(e.input)}`,
   ];
   if (e.status === 'SUCCEEDED') lines.push(`  output       ${JSON.stringify(e.output)}`);
-  if (e.error !== null || e.cause !== null) lines.push(`  error        ${e.error ?? ''}${e.cause ? ` — ${e.cause}` : ''}`);
+  if (e.error !== null || e.cause !== null) lines.push(`  error        ${visible(`${e.error ?? ''}${e.cause ? ` — ${e.cause}` : ''}`, '               | ')}`);
   for (const w of e.waitingFor ?? []) {
     lines.push(
       w.kind === 'task'
@@ -62,7 +62,7 @@ function describeExecution(e: ExecutionView): string {
 function executionTable(items: ExecutionView[]): string {
   return table(
     ['EXECUTION', 'WORKFLOW', 'VERSION', 'STATUS', 'STARTED', 'STOPPED', 'ERROR'],
-    items.map((e) => [e.executionId, e.workflow, e.version, e.status, time(e.startedAt), e.stoppedAt !== null ? time(e.stoppedAt) : '', (e.error ?? '').slice(0, 60)]),
+    items.map((e) => [e.executionId, e.workflow, e.version, e.status, time(e.startedAt), e.stoppedAt !== null ? time(e.stoppedAt) : '', visibleLine((e.error ?? '').slice(0, 60))]),
   );
 }
 
@@ -171,7 +171,7 @@ export async function wf(client: ClientOptions, args: ParsedArgs): Promise<numbe
           ['ID', 'TIME', 'TYPE', 'STATE', 'DETAILS'],
           events.map((e) => {
             const detailKey = Object.keys(e).find((k) => k.endsWith('EventDetails'));
-            return [e.id as number, String(e.timestamp), String(e.type), String(e.statePath ?? ''), detailKey ? JSON.stringify(e[detailKey]).slice(0, 100) : ''];
+            return [e.id as number, String(e.timestamp), String(e.type), String(e.statePath ?? ''), detailKey ? visibleLine(JSON.stringify(e[detailKey]).slice(0, 100)) : ''];
           }),
         ),
       );

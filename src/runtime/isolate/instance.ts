@@ -7,7 +7,7 @@
 import type ivm from 'isolated-vm';
 import { MAX_TIMER_MS, type Clock, type TimerHandle } from '../../core/clock.ts';
 import type { Deadline, Deadlines } from '../../core/deadlines.ts';
-import { NimbusError } from '../../core/errors.ts';
+import { NimbusError, isNimbusError } from '../../core/errors.ts';
 import type { LogLevel, ModuleExports } from '../../core/types.ts';
 import type {
   Instance,
@@ -48,6 +48,7 @@ import {
 } from './protocol.ts';
 import type { Watchdog, Watched } from './watchdog.ts';
 import { bodyBytes, exactArrayBuffer, joinHeaders, splitHeaders, withoutShimFrames } from './wire.ts';
+import { parseJsonBounded } from '../../core/json-depth.ts';
 
 export interface InstanceContext {
   readonly clock: Clock;
@@ -426,9 +427,9 @@ export class IsolateInstance implements Instance, Watched {
       }
       case R_VALUE:
         try {
-          result = { mode: 'handler', value: JSON.parse(String(a)) as unknown };
-        } catch {
-          error = new NimbusError('NIMBUS_ERR_BAD_RESPONSE', 'the handler result could not be read');
+          result = { mode: 'handler', value: parseJsonBounded(String(a), 'the handler result', 'NIMBUS_ERR_BAD_RESPONSE') };
+        } catch (e) {
+          error = isNimbusError(e) && e.extra.maxDepth !== undefined ? e : new NimbusError('NIMBUS_ERR_BAD_RESPONSE', 'the handler result could not be read');
         }
         break;
       case R_ERROR: {

@@ -11,6 +11,7 @@
  * NIMBUS_ERR_BAD_REQUEST; an unknown event format is NIMBUS_ERR_UNSUPPORTED_MEDIA_TYPE.
  */
 import { NimbusError } from '../../core/errors.ts';
+import { MAX_JSON_DEPTH, jsonValueTooDeep, parseJsonBounded } from '../../core/json-depth.ts';
 import {
   decodeHeaderValue,
   decodeUtf8,
@@ -178,11 +179,7 @@ function parseJsonBody(body: BodyInput, what: string): unknown {
   } catch {
     throw new NimbusError('NIMBUS_ERR_BAD_REQUEST', `the ${what} body is not valid UTF-8`);
   }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new NimbusError('NIMBUS_ERR_BAD_REQUEST', `the ${what} body is not valid JSON: ${(e as Error).message}`);
-  }
+  return parseJsonBounded(text, `the ${what} body`);
 }
 
 /** Structured mode: the body is one event in the JSON format. */
@@ -256,11 +253,14 @@ export function parseBinary(headers: HeaderInput, body: BodyInput): CloudEvent {
       throw bad('data', `is not valid UTF-8 although Content-Type is ${type}`, {});
     }
     if (!isJsonMediaType(type)) return Object.freeze({ ...event, data: text });
+    let data: unknown;
     try {
-      return Object.freeze({ ...event, data: JSON.parse(text) });
+      data = JSON.parse(text);
     } catch (e) {
       throw bad('data', `is not valid JSON although Content-Type is ${type}: ${(e as Error).message}`, {});
     }
+    if (jsonValueTooDeep(data)) throw bad('data', `nests arrays or objects deeper than ${MAX_JSON_DEPTH} levels`, {});
+    return Object.freeze({ ...event, data });
   }
   return Object.freeze({ ...event, data: bytes });
 }

@@ -1,6 +1,6 @@
 /** Limits the interpreter enforces, with Step Functions' values as defaults. */
 import { StatesError, StatesErrors } from './errors.ts';
-import { jsonBytes } from './json.ts';
+import { MAX_JSON_DEPTH, jsonValueTooDeep } from '../../core/json-depth.ts';
 import type { Json } from './types.ts';
 
 /** The largest Seconds, TimeoutSeconds, HeartbeatSeconds, IntervalSeconds or MaxAttempts, as in Step Functions. */
@@ -42,13 +42,30 @@ export function resolveLimits(partial: Partial<AslLimits> | undefined): AslLimit
   return Object.freeze(limits);
 }
 
-/** Raises States.DataLimitExceeded when `value` is larger than `max` bytes. */
+/**
+ * Raises States.DataLimitExceeded when `value` is larger than `max` bytes, or nests arrays
+ * and objects deeper than the platform's JSON bound: a loop can wrap a value once a turn,
+ * and the engine's own serialising and path evaluation recurse.
+ */
 export function checkSize(value: Json, max: number, what: string): void {
-  const bytes = jsonBytes(value);
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? 'null';
+  } catch (error) {
+    if (error instanceof RangeError) throw tooDeep(what);
+    throw error;
+  }
+  // Shorter than an opening and a closing bracket a level, it cannot be too deep.
+  if (text.length > 2 * MAX_JSON_DEPTH && jsonValueTooDeep(value)) throw tooDeep(what);
+  const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > max) {
     throw new StatesError(
       StatesErrors.DataLimitExceeded,
       `The ${what} has ${bytes} bytes, more than the limit of ${max} bytes`,
     );
   }
+}
+
+function tooDeep(what: string): StatesError {
+  return new StatesError(StatesErrors.DataLimitExceeded, `The ${what} nests arrays or objects deeper than ${MAX_JSON_DEPTH} levels`);
 }

@@ -10,6 +10,7 @@ import type { Clock } from '../../core/clock.ts';
 import type { NimbusError } from '../../core/errors.ts';
 import type { InvokeOutcome, InvokeRequest } from '../../dispatch/dispatcher.ts';
 import type { AslEvent, HttpTarget, InvokeTaskCommand, Json } from '../asl/index.ts';
+import { jsonValueTooDeep } from '../../core/json-depth.ts';
 
 export interface TaskRunnerDeps {
   readonly clock: Clock;
@@ -155,7 +156,9 @@ export class TaskRunner {
       let body: Json = text;
       if (/json/i.test(res.headers.get('content-type') ?? '') && text !== '') {
         try {
-          body = JSON.parse(text) as Json;
+          const parsed = JSON.parse(text) as Json;
+          // JSON nested past the bound stays text: the ASL paths that read it recurse.
+          if (!jsonValueTooDeep(parsed)) body = parsed;
         } catch {
           body = text;
         }

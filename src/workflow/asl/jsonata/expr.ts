@@ -13,6 +13,7 @@ import { isObject, toJson } from '../json.ts';
 import { applyIntrinsic } from '../jsonpath/intrinsics.ts';
 import { seededRandom, uuidV4 } from '../random.ts';
 import type { Json, JsonObject, Random } from '../types.ts';
+import { MAX_JSON_DEPTH, jsonValueTooDeep } from '../../../core/json-depth.ts';
 
 type Expression = ReturnType<typeof jsonata>;
 
@@ -147,7 +148,9 @@ function bindings(env: JsonataEnv): Record<string, unknown> {
     hash: (data: unknown, algorithm: unknown) => callIntrinsic('States.Hash', [data, algorithm]),
     parse: (text: unknown) => {
       if (typeof text !== 'string') throw new Error('$parse expects a string');
-      return JSON.parse(text) as unknown;
+      const value = JSON.parse(text) as unknown;
+      if (jsonValueTooDeep(value)) throw new Error(`$parse: the JSON nests deeper than ${MAX_JSON_DEPTH} levels`);
+      return value;
     },
     ...env.vars,
     states: env.states,

@@ -10,6 +10,7 @@ import { randomInt, seededRandom, uuidV4 } from '../random.ts';
 import type { Json, JsonObject, Random } from '../types.ts';
 import { evaluatePath, type PathSources } from './path.ts';
 import type { IntrinsicArg, IntrinsicCall } from './intrinsic-parser.ts';
+import { MAX_JSON_DEPTH, jsonValueTooDeep } from '../../../core/json-depth.ts';
 
 export interface IntrinsicEnv {
   readonly sources: PathSources;
@@ -91,11 +92,14 @@ const SPECS: Record<string, Spec> = {
     max: 1,
     fn: (args) => {
       const s = stringArg('States.StringToJson', args, 0);
+      let value: Json;
       try {
-        return JSON.parse(s) as Json;
+        value = JSON.parse(s) as Json;
       } catch (err) {
         return fail('States.StringToJson', `the string is not valid JSON (${(err as Error).message})`);
       }
+      if (jsonValueTooDeep(value)) return fail('States.StringToJson', `the JSON nests deeper than ${MAX_JSON_DEPTH} levels`);
+      return value;
     },
   },
   'States.JsonToString': { min: 1, max: 1, fn: (args) => JSON.stringify(args[0]) },
