@@ -8,6 +8,7 @@ import { newId } from '../core/ids.ts';
 import type { FunctionConfig, InvocationRecord } from '../core/types.ts';
 import { byIdNewestFirst, matchesQuery } from './invocation-query.ts';
 import type { DeployInput, InvocationRepo, RecordPack, Store } from './ports.ts';
+import { ArrayPack } from './record-pack.ts';
 
 export const SAMPLE_CONFIG: FunctionConfig = {
   memoryMb: 128,
@@ -78,15 +79,7 @@ export function packOf(repo: Pick<InvocationRepo, 'newPack'>, records: readonly 
 
 /** A RecordPack that keeps the records as they are: for stand-in repos in tests. */
 export function memoryPack(): RecordPack {
-  const kept: InvocationRecord[] = [];
-  return {
-    get count() {
-      return kept.length;
-    },
-    add: (r) => void kept.push(r),
-    find: (id) => kept.find((r) => r.id === id),
-    records: (q) => (q === undefined ? [...kept] : kept.filter((r) => matchesQuery(r, q)).sort(byIdNewestFirst).slice(0, q.limit)),
-  };
+  return new ArrayPack();
 }
 
 export function storeContract(name: string, open: () => Promise<Store>): void {
