@@ -71,15 +71,12 @@ export interface InvocationQuery {
 }
 
 /**
- * Records gathered for InvocationRepo.append, held in the store's own compact form: the
- * recorder keeps a pack, not the records, while they wait to be written and while they are
- * (at ~10k invocations a second, records kept as objects for tens of milliseconds were
- * most of what the garbage collector had to copy and promote). Records are added until the
- * pack is appended, and read back by id or all at once.
+ * Records handed to InvocationRepo.append, read back by id or all at once. An array of
+ * records will do (append takes one); a store with a compact form of its own offers packs
+ * (newPack) that callers may gather into instead.
  */
-export interface RecordPack {
+export interface RecordBatch {
   readonly count: number;
-  add(record: InvocationRecord): void;
   find(id: string): InvocationRecord | undefined;
   /**
    * Without a query, every record in the order added. With one, the records it selects
@@ -89,6 +86,17 @@ export interface RecordPack {
   records(query?: InvocationQuery): InvocationRecord[];
 }
 
+/**
+ * A batch records are added to until it is appended: the recorder keeps one while records
+ * wait to be written and while they are. A store's own pack holds them in its compact form
+ * (at ~10k invocations a second, records kept as objects for tens of milliseconds were most
+ * of what the garbage collector had to copy and promote); store/record-pack.ts is the plain
+ * one, for a store without such a form.
+ */
+export interface RecordPack extends RecordBatch {
+  add(record: InvocationRecord): void;
+}
+
 export interface InvocationRepo {
   /**
    * Writes a batch in one transaction; a record whose id exists is ignored unless it is a
@@ -96,17 +104,19 @@ export interface InvocationRepo {
    * same transaction by exactly what changed, so usage is the sum of the records written.
    */
   insertMany(records: readonly InvocationRecord[]): Promise<void>;
-  /** An empty pack to gather records for append(). */
-  newPack(): RecordPack;
   /**
-   * Writes a pack of records whose ids were made for them by core/ids newId (from their
-   * start time) and are never written again: no id check, so the store may keep them in
-   * batches (SQLite: segments, record-segments.ts). Usage is updated in the same
-   * transaction. Reads see them with the others: get, list and prune make no difference
-   * between the two. A pack whose append failed may be appended again as it is; the part
-   * already committed is not counted twice.
+   * Writes records whose ids were made for them by core/ids newId (from their start time)
+   * and are never written again: no id check, so the store may keep them in batches (SQLite:
+   * segments, record-segments.ts). Usage is updated in the same transaction. Reads see them
+   * with the others: get, list and prune make no difference between the two. A batch whose
+   * append failed may be appended again as it is; the part already committed is not counted twice.
    */
-  append(pack: RecordPack): Promise<void>;
+  append(records: RecordBatch | readonly InvocationRecord[]): Promise<void>;
+  /**
+   * An empty pack in the store's own compact form, which append takes fastest; absent when
+   * the store has none (then gather records in an ArrayPack, store/record-pack.ts).
+   */
+  newPack?(): RecordPack;
   get(id: string): Promise<InvocationRecord | null>;
   /** Newest first. */
   list(query: InvocationQuery): Promise<InvocationRecord[]>;

@@ -5,7 +5,7 @@
  */
 import type { InvocationRecord } from '../core/types.ts';
 import { byIdNewestFirst, matchesQuery } from './invocation-query.ts';
-import type { InvocationQuery, RecordPack } from './ports.ts';
+import type { InvocationQuery, InvocationRepo, RecordBatch, RecordPack } from './ports.ts';
 
 export class ArrayPack implements RecordPack {
   readonly #kept: InvocationRecord[] = [];
@@ -26,4 +26,14 @@ export class ArrayPack implements RecordPack {
     if (query === undefined) return [...this.#kept];
     return this.#kept.filter((r) => matchesQuery(r, query)).sort(byIdNewestFirst).slice(0, query.limit);
   }
+}
+
+/** An empty pack for records to be appended to `repo`: the store's own when it has one. */
+export function packFor(repo: Pick<InvocationRepo, 'newPack'>): RecordPack {
+  return repo.newPack?.() ?? new ArrayPack();
+}
+
+/** The records of what append() was handed. */
+export function recordsOf(batch: RecordBatch | readonly InvocationRecord[]): readonly InvocationRecord[] {
+  return Array.isArray(batch) ? batch : (batch as RecordBatch).records();
 }

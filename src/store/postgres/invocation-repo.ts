@@ -11,7 +11,7 @@ import type { InvocationRecord } from '../../core/types.ts';
 import { countUsage, hourOf, ZERO_USAGE, type MutableUsage, type UsageSource } from '../../core/usage.ts';
 import { isEarlier, latestVersions } from '../invocation-query.ts';
 import type { InvocationQuery, InvocationRepo } from '../ports.ts';
-import { ArrayPack } from '../record-pack.ts';
+import { recordsOf } from '../record-pack.ts';
 import { transaction, valuesList, whereOf, type Row, type Sql } from './pg-client.ts';
 
 const COLUMNS = [
@@ -148,9 +148,9 @@ export function invocationRepo(pool: pg.Pool): InvocationRepo {
     async insertMany(records) {
       if (records.length > 0) await writeKeyed(records);
     },
-    newPack: () => new ArrayPack(),
-    async append(pack) {
-      if (pack.count > 0) await writeFresh(pack.records());
+    async append(batch) {
+      const records = recordsOf(batch);
+      if (records.length > 0) await writeFresh(records);
     },
     async get(id) {
       const { rows } = await pool.query('SELECT * FROM invocations WHERE id = $1', [id]);
