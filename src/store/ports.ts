@@ -6,11 +6,13 @@
 import type { FunctionConfig, FunctionInfo, FunctionVersion, InvocationRecord, InvocationStatus, ModuleExports } from '../core/types.ts';
 import type { AlertRepo, UsageRepo } from './observe-ports.ts';
 import type { AsyncPolicyRepo, QueueRepo, TopicRepo, TriggerRepo } from './queue-ports.ts';
+import type { LeaseRepo } from './lease-ports.ts';
 import type { WorkflowRepo } from './workflow-ports.ts';
 
 export type * from './queue-ports.ts';
 export type * from './workflow-ports.ts';
 export type * from './observe-ports.ts';
+export type * from './lease-ports.ts';
 
 export interface DeployInput {
   readonly name: string;
@@ -137,5 +139,7 @@ export interface Store {
   readonly alerts: AlertRepo;
   /** State machines, executions, their journal and timers (workflow-ports.ts, workflow-contract.ts). */
   readonly workflows: WorkflowRepo;
+  /** Work one node owns for a while, taken over when it stops renewing (lease-ports.ts, lease-contract.ts). */
+  readonly leases: LeaseRepo;
   close(): Promise<void>;
 }

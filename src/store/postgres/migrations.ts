@@ -226,6 +226,14 @@ export const PG_MIGRATIONS: readonly string[] = [
   );
   CREATE UNIQUE INDEX task_tokens_by_task ON task_tokens(execution_id, task_id);
   `,
+  // 2: leases of work one node owns for a while (lease-ports.ts).
+  `
+  CREATE TABLE leases (
+    name ${K} PRIMARY KEY,
+    owner TEXT NOT NULL,
+    expires_at BIGINT NOT NULL
+  );
+  `,
 ];
 
 /** Advisory lock key of migrations (one per schema: hashtext of the schema name, plus this). */

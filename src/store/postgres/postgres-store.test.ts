@@ -5,7 +5,8 @@ import { NimbusError } from '../../core/errors.ts';
 import { storeContract, deployInput, sampleRecord } from '../contract.ts';
 import { item, queueContract } from '../queue-contract.ts';
 import { workflowContract } from '../workflow-contract.ts';
-import { PG_MIGRATIONS } from './migrations.ts';
+import { leaseContract } from '../lease-contract.ts';
+import { migrate, PG_MIGRATIONS } from './migrations.ts';
 import { openPostgresStore } from './postgres-store.ts';
 import { dropSchema, freshSchema, openFreshStore, pgSkipReason, PG_TEST_URL } from './test-database.ts';
 
@@ -17,6 +18,26 @@ if (skip !== null) {
   storeContract('postgres', openFreshStore);
   queueContract('postgres', openFreshStore);
   workflowContract('postgres', openFreshStore);
+  leaseContract('postgres', openFreshStore);
+
+  test('postgres: a schema from an older Nimbus is migrated forward, keeping its data', async () => {
+    const { schema, url } = freshSchema();
+    try {
+      const client = new pg.Client({ connectionString: PG_TEST_URL, options: `-c search_path=${schema}` });
+      await client.connect();
+      await client.query('BEGIN');
+      await migrate(client, schema, PG_MIGRATIONS.slice(0, 1));
+      await client.query('COMMIT');
+      await client.query(`INSERT INTO topics (name, created_at) VALUES ('kept', 1)`);
+      await client.end();
+      const store = await openPostgresStore(url);
+      assert.equal((await store.topics.get('kept'))?.createdAt, 1);
+      assert.equal(await store.leases.acquire('l', 'me', 0, 10), true, 'the newer tables are there');
+      await store.close();
+    } finally {
+      await dropSchema(schema);
+    }
+  });
 
   test('postgres: data survives closing and reopening, and migrations do not rerun', async () => {
     const { schema, url } = freshSchema();

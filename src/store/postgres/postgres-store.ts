@@ -13,6 +13,7 @@ import { createPool, isUnreachable, parseTarget, transaction, unreachable } from
 import { queueRepo } from './queue-store.ts';
 import { asyncPolicyRepo, topicRepo, triggerRepo } from './trigger-store.ts';
 import { workflowRepo } from './workflow-store.ts';
+import { leaseRepo } from './lease-store.ts';
 
 export interface PostgresStoreOptions {
   /** Connections in the pool. */
@@ -38,6 +39,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     workflows: workflowRepo(pool),
     usage: usageRepo(pool),
     alerts: alertRepo(pool),
+    leases: leaseRepo(pool),
     async close() {
       await pool.end();
     },

@@ -4,9 +4,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { storeContract, deployInput, sampleRecord } from '../contract.ts';
+import { leaseContract } from '../lease-contract.ts';
 import { openSqliteStore } from './sqlite-store.ts';
 
 storeContract('sqlite (memory)', async () => openSqliteStore(':memory:'));
+leaseContract('sqlite (memory)', async () => openSqliteStore(':memory:'));
 
 storeContract('sqlite (file)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'nimbus-store-'));

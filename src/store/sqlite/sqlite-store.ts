@@ -15,6 +15,7 @@ import { queueRepo } from './queue-store.ts';
 import { invocationRepo, RecordThreadSlot } from './invocation-repo.ts';
 import { asyncPolicyRepo, topicRepo, triggerRepo } from './trigger-store.ts';
 import { workflowRepo } from './workflow-store.ts';
+import { leaseRepo } from './lease-store.ts';
 
 type Row = Record<string, unknown>;
 
@@ -45,6 +46,7 @@ export function openSqliteStore(path: string): Store {
     workflows: workflowRepo(db),
     usage: usageRepo(db),
     alerts: alertRepo(db),
+    leases: leaseRepo(),
     async close() {
       await records.close();
       if (db.open) db.close();
