@@ -23,10 +23,19 @@ const NAMES = COLUMNS.join(', ');
 /** Rows per INSERT: PostgreSQL takes at most 65,535 parameters a statement. */
 const ROWS_PER_INSERT = Math.floor(65_535 / COLUMNS.length);
 
+/**
+ * PostgreSQL text cannot hold U+0000, and one such character would fail its whole batch
+ * again at every retry: in the free-form text a function controls (its error's name and
+ * message) it is stored as U+FFFD. Logs are JSON, where it is escaped already.
+ */
+function pgText(s: string | null): string | null {
+  return s === null || !s.includes('\u0000') ? s : s.replaceAll('\u0000', '\uFFFD');
+}
+
 function values(r: InvocationRecord): unknown[] {
   return [
     r.id, r.functionName, r.version, r.trigger, r.triggerSource, r.startedAt, r.durationMs, r.billedMs, r.memoryMb, r.status,
-    r.statusCode, r.errorCode, r.errorName, r.errorMessage, r.coldStart, r.initMs, r.instanceId, r.requestBytes,
+    r.statusCode, r.errorCode, pgText(r.errorName), pgText(r.errorMessage), r.coldStart, r.initMs, r.instanceId, r.requestBytes,
     r.responseBytes, r.attempt, r.logs.length === 0 ? '[]' : JSON.stringify(r.logs), r.logsTruncated, r.cpuMs, r.peakMemoryBytes,
     r.occupancyMs, r.traceId, r.spanId, r.parentSpanId,
   ];

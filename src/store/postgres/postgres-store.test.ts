@@ -86,6 +86,20 @@ if (skip !== null) {
     }
   });
 
+  test('postgres: a record whose error text holds U+0000 is stored (as U+FFFD), not refused with its batch', async () => {
+    const store = await openFreshStore();
+    try {
+      const odd = sampleRecord('n1', { status: 'error', errorName: 'Bad\u0000Name', errorMessage: 'a\u0000b', logs: [{ t: 1, level: 'info', msg: 'x\u0000y' }] });
+      await store.invocations.append([odd, sampleRecord('n2')]);
+      await store.invocations.insertMany([sampleRecord('n3', { errorMessage: '\u0000' })]);
+      const got = await store.invocations.get('n1');
+      assert.deepEqual([got?.errorName, got?.errorMessage, got?.logs[0].msg], ['Bad\uFFFDName', 'a\uFFFDb', 'x\u0000y']);
+      assert.equal((await store.invocations.list({ limit: 10 })).length, 3);
+    } finally {
+      await store.close();
+    }
+  });
+
   test('postgres: consumers claiming at once take disjoint items (SKIP LOCKED)', async () => {
     const store = await openFreshStore();
     try {
