@@ -3,9 +3,7 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import { NimbusError } from '../../core/errors.ts';
 import { storeContract, deployInput, sampleRecord } from '../contract.ts';
-import { item, queueContract } from '../queue-contract.ts';
-import { workflowContract } from '../workflow-contract.ts';
-import { leaseContract } from '../lease-contract.ts';
+import { item } from '../queue-contract.ts';
 import { migrate, PG_MIGRATIONS } from './migrations.ts';
 import { openPostgresStore } from './postgres-store.ts';
 import { dropSchema, freshSchema, openFreshStore, pgSkipReason, PG_TEST_URL } from './test-database.ts';
@@ -15,10 +13,8 @@ const skip = await pgSkipReason();
 if (skip !== null) {
   test('PostgreSQL store contract suites', { skip }, () => {});
 } else {
+  // The queue, workflow and lease suites run in files of their own (queue-store.test.ts, workflow-store.test.ts).
   storeContract('postgres', openFreshStore);
-  queueContract('postgres', openFreshStore);
-  workflowContract('postgres', openFreshStore);
-  leaseContract('postgres', openFreshStore);
 
   test('postgres: a schema from an older Nimbus is migrated forward, keeping its data', async () => {
     const { schema, url } = freshSchema();
