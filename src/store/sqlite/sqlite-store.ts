@@ -30,6 +30,7 @@ export function openSqliteStore(path: string): Store {
     db.pragma('busy_timeout = 5000');
     migrate(db);
   } catch (error) {
+    if (error instanceof NimbusError) throw error;
     throw new NimbusError('NIMBUS_ERR_INTERNAL', `cannot open the store at ${path}: ${(error as Error).message}`, {
       cause: error,
     });
@@ -57,7 +58,8 @@ export function openSqliteStore(path: string): Store {
 function migrate(db: Database.Database): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > MIGRATIONS.length) {
-    throw new Error(`the store is at schema ${current}, newer than this Nimbus (${MIGRATIONS.length}); upgrade Nimbus`);
+    db.close();
+    throw new NimbusError('NIMBUS_ERR_STORE_SCHEMA_NEWER', `the store is at schema ${current}, newer than this Nimbus (${MIGRATIONS.length}); upgrade Nimbus`);
   }
   for (let i = current; i < MIGRATIONS.length; i++) {
     db.transaction(() => {
