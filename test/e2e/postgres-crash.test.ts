@@ -3,7 +3,8 @@
  * -9 while many are queued and some in flight, a restart on a NEW data directory with the
  * same database: every accepted (202) invocation completes, counted by id at a sink outside
  * the platform, and what the kill interrupted runs again under the same id with a higher
- * attempt. The state that makes this work is all in PostgreSQL (queue rows and their leases).
+ * attempt. The state that makes this work is all in PostgreSQL (queue rows and their
+ * leases); postgres-workflow-crash.test.ts does the same for a workflow.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
