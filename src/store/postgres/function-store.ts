@@ -6,7 +6,7 @@
 import type pg from 'pg';
 import type { FunctionInfo, FunctionVersion } from '../../core/types.ts';
 import type { DeployOutcome, FunctionRepo, ScaleOverride } from '../ports.ts';
-import { transaction, type Row, type Sql } from './pg-client.ts';
+import { lockName, NAME_LOCK, transaction, type Row, type Sql } from './pg-client.ts';
 
 function toInfo(row: Row): FunctionInfo {
   return { name: row.name as string, currentVersion: row.current_version as number, createdAt: row.created_at as number, updatedAt: row.updated_at as number };
@@ -27,13 +27,6 @@ function toVersion(row: Row): FunctionVersion {
 
 const VERSION_SELECT =
   'SELECT v.function_name, v.version, v.hash, v.code_hash, v.config, v.exports, v.created_at, c.bytes FROM versions v JOIN code c ON c.hash = v.code_hash';
-
-/** Lock class of per-name advisory locks (deploys of one function, of one state machine). */
-export const NAME_LOCK = { function: 1, machine: 2, idempotency: 3 } as const;
-
-export async function lockName(sql: Sql, space: number, name: string): Promise<void> {
-  await sql.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [space, name]);
-}
 
 export function functionRepo(pool: pg.Pool): FunctionRepo {
   const getVersion = async (sql: Sql, name: string, version: number): Promise<FunctionVersion | null> => {

@@ -121,3 +121,11 @@ export function whereOf(filters: ReadonlyArray<readonly [string, unknown] | fals
   const where = set.length === 0 ? '' : ' WHERE ' + set.map(([c], i) => c.replace('?', `$${start + i}`)).join(' AND ');
   return { where, args };
 }
+
+/** Classes of per-name advisory locks: deploys of one function, of one state machine; enqueues under one idempotency key. */
+export const NAME_LOCK = { function: 1, machine: 2, idempotency: 3 } as const;
+
+/** Takes a transaction-scoped advisory lock on a name of a class (released at commit or rollback). */
+export async function lockName(sql: Sql, space: number, name: string): Promise<void> {
+  await sql.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [space, name]);
+}

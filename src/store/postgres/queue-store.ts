@@ -6,8 +6,7 @@
  */
 import type pg from 'pg';
 import type { DueTarget, EnqueueInput, EnqueueOutcome, QueueCounts, QueueError, QueueItem, QueueRepo, QueueState } from '../queue-ports.ts';
-import { NAME_LOCK, lockName } from './function-store.ts';
-import { transaction, whereOf, type Row, type Sql } from './pg-client.ts';
+import { lockName, NAME_LOCK, transaction, whereOf, type Row, type Sql } from './pg-client.ts';
 
 function toItem(row: Row): QueueItem {
   return {

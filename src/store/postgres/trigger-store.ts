@@ -1,8 +1,7 @@
 /** Timer/event triggers, topics and per-function async policies on PostgreSQL. */
 import type pg from 'pg';
 import type { AsyncPolicyRepo, TopicRecord, TopicRepo, TriggerInput, TriggerRecord, TriggerRepo } from '../queue-ports.ts';
-import { NAME_LOCK, lockName } from './function-store.ts';
-import { transaction, whereOf, type Row, type Sql } from './pg-client.ts';
+import { lockName, NAME_LOCK, transaction, whereOf, type Row, type Sql } from './pg-client.ts';
 
 function toTrigger(row: Row): TriggerRecord {
   return {

@@ -17,8 +17,7 @@ import type {
   TaskTokenRow,
   WorkflowRepo,
 } from '../workflow-ports.ts';
-import { NAME_LOCK, lockName } from './function-store.ts';
-import { transaction, valuesList, whereOf, type Row, type Sql } from './pg-client.ts';
+import { lockName, NAME_LOCK, transaction, valuesList, whereOf, type Row, type Sql } from './pg-client.ts';
 
 function toMachine(row: Row): StateMachineInfo {
   return { name: row.name as string, currentVersion: row.current_version as number, createdAt: row.created_at as number, updatedAt: row.updated_at as number };
