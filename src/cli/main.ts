@@ -10,7 +10,7 @@ import { splitGlobalFlags } from './global-flags.ts';
 
 const HELP = `nimbus — serverless functions on your machine
 
-  nimbus up [--port 8080] [--host 127.0.0.1] [--data .nimbus]   start the platform (npm start)
+  nimbus up [--port 8080] [--host 127.0.0.1] [--data .nimbus] [--store postgres://…]   start the platform (npm start)
   nimbus deploy <name> <file-or-dir> [--memory 128] [--timeout 10s] [--cpu 5s]
                 [--env K=V]… [--concurrency 10] [--target 7] [--min 0] [--max 100] [--idle 60s]
   nimbus invoke <name> [--data '{"k":"v"}' | --data @event.json]

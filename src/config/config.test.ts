@@ -71,3 +71,15 @@ test('request body settings: timeouts and a budget no smaller than the largest b
   assert.throws(() => loadConfig({}, ['--payload-limit', '512mb'], '/'), /bodyBudgetBytes/);
   assert.throws(() => loadConfig({}, ['--body-timeout', '10ms'], '/'), /bodyTimeoutMs/);
 });
+
+test('--store / NIMBUS_STORE: SQLite unless a postgres:// URL is given; a bad one is refused without its password', () => {
+  assert.equal(loadConfig({}, [], '/').store, '');
+  assert.equal(loadConfig({}, ['--store', 'sqlite'], '/').store, '');
+  assert.equal(loadConfig({ NIMBUS_STORE: 'postgres://u@db:5432/n' }, [], '/').store, 'postgres://u@db:5432/n');
+  assert.equal(loadConfig({ NIMBUS_STORE: 'postgres://u@db/n' }, ['--store=postgresql://v@h/m'], '/').store, 'postgresql://v@h/m');
+  assert.throws(() => loadConfig({}, ['--store', 'mysql://u:hunter2@db/n'], '/'), (e: Error) => {
+    assert.match(e.message, /store/);
+    assert.doesNotMatch(e.message, /hunter2/);
+    return true;
+  });
+});

@@ -12,6 +12,8 @@ export interface Config {
   readonly host: string;
   readonly port: number;
   readonly dataDir: string;
+  /** '' for the embedded SQLite store in dataDir; else a postgres:// URL. */
+  readonly store: string;
   readonly deployExamples: boolean;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   readonly payloadLimitBytes: number;
@@ -134,7 +136,24 @@ const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export const FIELDS: readonly Field<keyof Config>[] = [
   { key: 'host', flag: '--host', env: 'NIMBUS_HOST', default: '127.0.0.1', parse: (r) => r, doc: 'Address the gateway binds to. Use 0.0.0.0 to accept remote clients.' },
   { key: 'port', flag: '--port', env: 'NIMBUS_PORT', default: 8080, parse: integer(0, 65535), doc: 'TCP port of the gateway (0 picks a free one).' },
-  { key: 'dataDir', flag: '--data', env: 'NIMBUS_DATA', default: '.nimbus', parse: (r) => r, doc: 'Data directory: the SQLite store and the API token. Relative paths resolve from the working directory. One platform per directory: a second `nimbus up` on it is refused (NIMBUS_ERR_DATA_DIR_IN_USE).' },
+  { key: 'dataDir', flag: '--data', env: 'NIMBUS_DATA', default: '.nimbus', parse: (r) => r, doc: 'Data directory: the SQLite store (unless `--store` names a PostgreSQL server) and the API token. Relative paths resolve from the working directory. One platform per directory: a second `nimbus up` on it is refused (NIMBUS_ERR_DATA_DIR_IN_USE).' },
+  {
+    key: 'store',
+    flag: '--store',
+    env: 'NIMBUS_STORE',
+    default: '',
+    parse: (r, k) => {
+      if (r === '' || r === 'sqlite') return '';
+      if (!/^postgres(ql)?:\/\/./.test(r)) throw invalid(k, r.replace(/:[^:@/]*@/, ':***@'), 'is neither `sqlite` nor a postgres:// URL');
+      try {
+        new URL(r);
+      } catch {
+        throw invalid(k, r.replace(/:[^:@/]*@/, ':***@'), 'is not a URL');
+      }
+      return r;
+    },
+    doc: 'Where state is kept: empty (or `sqlite`) for the embedded SQLite file in the data directory; a `postgres://user:password@host:5432/database` URL (optionally `?schema=name`) for PostgreSQL (docs/cluster.md). The node refuses to start when the server cannot be reached (NIMBUS_ERR_STORE_UNAVAILABLE) or its schema is newer than this Nimbus knows (NIMBUS_ERR_STORE_SCHEMA_NEWER).',
+  },
   { key: 'deployExamples', flag: '--examples', env: 'NIMBUS_EXAMPLES', default: true, parse: boolean, doc: 'Deploy the functions in examples/ on start (`--no-examples` to skip).' },
   { key: 'logLevel', flag: '--log-level', env: 'NIMBUS_LOG_LEVEL', default: 'info', parse: (r, k) => { if (!(LOG_LEVELS as readonly string[]).includes(r)) throw invalid(k, r, `is not one of ${LOG_LEVELS.join(', ')}`); return r as Config['logLevel']; }, doc: 'Level of the platform\'s own log (JSON lines on stderr).' },
   { key: 'payloadLimitBytes', flag: '--payload-limit', env: 'NIMBUS_PAYLOAD_LIMIT', default: 6 * 1024 * 1024, parse: bytesIn(1024, 1024 ** 3), doc: 'Largest request or response body of a synchronous invocation.' },

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { FakeClock } from '../core/clock.ts';
 import type { InvocationRecord } from '../core/types.ts';
 import { memoryPack, sampleRecord } from '../store/contract.ts';
+import { recordsOf } from '../store/record-pack.ts';
 import type { InvocationRepo } from '../store/ports.ts';
 import { newId } from '../core/ids.ts';
 import { Recorder } from './recorder.ts';
@@ -12,7 +13,7 @@ function memoryRepo() {
   const repo: InvocationRepo = {
     insertMany: async (records) => void (records.length > 0 && written.push([...records])),
     newPack: memoryPack,
-    append: async (pack) => void (pack.count > 0 && written.push(pack.records())),
+    append: async (pack) => void (recordsOf(pack).length > 0 && written.push([...recordsOf(pack)])),
     get: async () => null,
     list: async () => [],
     prune: async () => 0,
@@ -112,7 +113,7 @@ test('a batch of records with ids made for them that failed is written again exa
         fail = false;
         throw new Error('disk full');
       }
-      appended.push(pack.records().map((r) => r.id));
+      appended.push(recordsOf(pack).map((r) => r.id));
     },
     get: async () => null,
     list: async () => [],
@@ -144,7 +145,7 @@ test('while the store fails, a flush stops at the first failed write (each can t
     append: async (pack) => {
       calls++;
       if (failing) throw new Error('database is locked');
-      appended.push(pack.records().map((r) => r.id));
+      appended.push(recordsOf(pack).map((r) => r.id));
     },
     get: async () => null,
     list: async () => [],
@@ -219,10 +220,10 @@ test('a store outage does not grow memory without bound: past 100,000 records wa
   const written: string[] = [];
   const repo: InvocationRepo = {
     insertMany: async () => {},
-    newPack: memoryPack,
-    append: async (pack) => {
+    // No pack of its own: the recorder gathers records in a plain one (store/record-pack.ts).
+    append: async (batch) => {
       if (failing) throw new Error('disk full');
-      for (const r of pack.records()) written.push(r.id);
+      for (const r of recordsOf(batch)) written.push(r.id);
     },
     get: async () => null,
     list: async () => [],

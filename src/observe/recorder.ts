@@ -15,6 +15,7 @@ import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { InvocationRecord } from '../core/types.ts';
 import { isEarlier, latestNewestFirst, latestVersions, matchesQuery } from '../store/invocation-query.ts';
 import type { InvocationQuery, InvocationRepo, RecordPack } from '../store/ports.ts';
+import { packFor } from '../store/record-pack.ts';
 
 /** `pushedAt`: the wall-clock time the record was pushed (Clock.now), as listeners may see it later. */
 export type RecordListener = (record: InvocationRecord, pushedAt: number) => void;
@@ -54,7 +55,7 @@ export class Recorder {
     private readonly flushMs: number,
     private readonly onError: (error: unknown, batchSize: number) => void,
   ) {
-    this.pack = repo.newPack();
+    this.pack = packFor(repo);
   }
 
   /**
@@ -221,7 +222,7 @@ export class Recorder {
     this.retrying = [];
     if (this.pack.count > 0) {
       packs.push(this.pack);
-      this.pack = this.repo.newPack();
+      this.pack = packFor(this.repo);
     }
     if (packs.length === 0 && keyed.length === 0) return;
     this.writingPacks = packs;

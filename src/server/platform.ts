@@ -1,12 +1,11 @@
 /**
  * The composition root: builds every part from the config, wires them, starts the
  * gateway, and knows how to drain and stop. The only place that picks concrete
- * implementations (SQLite store, isolate runtime).
+ * implementations (the store from store-choice.ts, the runtime from runtime-choice.ts).
  */
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { createApi } from '../api/index.ts';
 import { bearerGuard } from '../api/auth.ts';
 import { Autoscaler } from '../autoscaler/actuator.ts';
@@ -32,7 +31,8 @@ import { lockDataDir } from './data-lock.ts';
 import { NimbusError } from '../core/errors.ts';
 import { egressPolicy } from '../runtime/egress-policy.ts';
 import type { Runtime } from '../runtime/port.ts';
-import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
+import type { Store } from '../store/ports.ts';
+import { openConfiguredStore, storeDescription } from './store-choice.ts';
 import { deployExamples } from './examples.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { ensureToken, removeUrlFile, writeUrlFile } from './token.ts';
@@ -61,10 +61,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const logger = options.logger ?? createLogger(config.logLevel);
   const token = ensureToken(config.dataDir);
   const unlock = lockDataDir(config.dataDir);
-  let store: ReturnType<typeof openSqliteStore> | undefined;
+  let store: Store | undefined;
   let runtime: Awaited<ReturnType<PlatformOptions['runtime']>>;
   try {
-    store = openSqliteStore(join(config.dataDir, 'nimbus.db'));
+    store = await openConfiguredStore(config);
     runtime = await options.runtime(clock);
   } catch (error) {
     // A failed start releases what it took: the next start (in this process too) finds the directory free.
@@ -81,7 +81,7 @@ async function startOn(
   logger: Logger,
   token: string,
   unlock: () => void,
-  store: ReturnType<typeof openSqliteStore>,
+  store: Store,
   runtime: Awaited<ReturnType<PlatformOptions['runtime']>>,
 ): Promise<Platform> {
   const { config, clock } = options;
@@ -220,7 +220,7 @@ async function startOn(
     await listening(server, config);
     port = (server.address() as AddressInfo).port;
     url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-    logger.info({ url, dataDir: config.dataDir }, 'nimbus listening');
+    logger.info({ url, dataDir: config.dataDir, store: storeDescription(config) }, 'nimbus listening');
     // for a local CLI: a wildcard address is reached through loopback
     localUrl = config.host === '0.0.0.0' ? `http://127.0.0.1:${port}` : config.host === '::' ? `http://[::1]:${port}` : url;
     writeUrlFile(config.dataDir, localUrl);

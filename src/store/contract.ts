@@ -8,6 +8,7 @@ import { newId } from '../core/ids.ts';
 import type { FunctionConfig, InvocationRecord } from '../core/types.ts';
 import { byIdNewestFirst, matchesQuery } from './invocation-query.ts';
 import type { DeployInput, InvocationRepo, RecordPack, Store } from './ports.ts';
+import { ArrayPack, packFor } from './record-pack.ts';
 
 export const SAMPLE_CONFIG: FunctionConfig = {
   memoryMb: 128,
@@ -71,22 +72,14 @@ export function sampleRecord(id: string, overrides: Partial<InvocationRecord> = 
 
 /** A pack of `records` from `repo`, for append(). */
 export function packOf(repo: Pick<InvocationRepo, 'newPack'>, records: readonly InvocationRecord[]): RecordPack {
-  const pack = repo.newPack();
+  const pack = packFor(repo);
   for (const r of records) pack.add(r);
   return pack;
 }
 
 /** A RecordPack that keeps the records as they are: for stand-in repos in tests. */
 export function memoryPack(): RecordPack {
-  const kept: InvocationRecord[] = [];
-  return {
-    get count() {
-      return kept.length;
-    },
-    add: (r) => void kept.push(r),
-    find: (id) => kept.find((r) => r.id === id),
-    records: (q) => (q === undefined ? [...kept] : kept.filter((r) => matchesQuery(r, q)).sort(byIdNewestFirst).slice(0, q.limit)),
-  };
+  return new ArrayPack();
 }
 
 export function storeContract(name: string, open: () => Promise<Store>): void {
@@ -329,7 +322,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         sampleRecord(newId(T + 1), { startedAt: T + 1, statusCode: null, status: 'timeout', errorCode: 'NIMBUS_ERR_TIMEOUT', errorMessage: 'line\n"two"', logs: [] }),
         sampleRecord(newId(T + 2), { startedAt: T + 2, functionName: 'other', coldStart: true, initMs: 12.5, parentSpanId: '00f067aa0ba902b8', logsTruncated: true }),
       ];
-      const pack = store.invocations.newPack();
+      const pack = packFor(store.invocations);
       assert.equal(pack.count, 0);
       for (const r of records) pack.add(r);
       assert.equal(pack.count, 3);
@@ -383,6 +376,15 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       await store.invocations.append(packOf(store.invocations, batch));
       assert.equal((await store.invocations.list({ limit: 10 })).length, 3);
       assert.equal((await store.usage.list({})).reduce((n, u) => n + u.requests, 0), 3);
+    });
+
+    it('append takes records as a plain array too, stored and counted like a pack of them', async () => {
+      const T = Date.UTC(2026, 10, 1);
+      const records = [0, 1, 150].map((dt) => sampleRecord(newId(T + dt), { startedAt: T + dt, billedMs: 10 }));
+      await store.invocations.append(records);
+      await store.invocations.append(records);
+      for (const r of records) assert.deepEqual(await store.invocations.get(r.id), r);
+      assert.equal((await store.usage.list({})).reduce((n, u) => n + u.billedMs, 0), 30);
     });
 
     it('prune deletes by age and keeps at most the newest N', async () => {

@@ -6,11 +6,13 @@
 import type { FunctionConfig, FunctionInfo, FunctionVersion, InvocationRecord, InvocationStatus, ModuleExports } from '../core/types.ts';
 import type { AlertRepo, UsageRepo } from './observe-ports.ts';
 import type { AsyncPolicyRepo, QueueRepo, TopicRepo, TriggerRepo } from './queue-ports.ts';
+import type { LeaseRepo } from './lease-ports.ts';
 import type { WorkflowRepo } from './workflow-ports.ts';
 
 export type * from './queue-ports.ts';
 export type * from './workflow-ports.ts';
 export type * from './observe-ports.ts';
+export type * from './lease-ports.ts';
 
 export interface DeployInput {
   readonly name: string;
@@ -71,15 +73,12 @@ export interface InvocationQuery {
 }
 
 /**
- * Records gathered for InvocationRepo.append, held in the store's own compact form: the
- * recorder keeps a pack, not the records, while they wait to be written and while they are
- * (at ~10k invocations a second, records kept as objects for tens of milliseconds were
- * most of what the garbage collector had to copy and promote). Records are added until the
- * pack is appended, and read back by id or all at once.
+ * Records handed to InvocationRepo.append, read back by id or all at once. An array of
+ * records will do (append takes one); a store with a compact form of its own offers packs
+ * (newPack) that callers may gather into instead.
  */
-export interface RecordPack {
+export interface RecordBatch {
   readonly count: number;
-  add(record: InvocationRecord): void;
   find(id: string): InvocationRecord | undefined;
   /**
    * Without a query, every record in the order added. With one, the records it selects
@@ -89,6 +88,17 @@ export interface RecordPack {
   records(query?: InvocationQuery): InvocationRecord[];
 }
 
+/**
+ * A batch records are added to until it is appended: the recorder keeps one while records
+ * wait to be written and while they are. A store's own pack holds them in its compact form
+ * (at ~10k invocations a second, records kept as objects for tens of milliseconds were most
+ * of what the garbage collector had to copy and promote); store/record-pack.ts is the plain
+ * one, for a store without such a form.
+ */
+export interface RecordPack extends RecordBatch {
+  add(record: InvocationRecord): void;
+}
+
 export interface InvocationRepo {
   /**
    * Writes a batch in one transaction; a record whose id exists is ignored unless it is a
@@ -96,17 +106,19 @@ export interface InvocationRepo {
    * same transaction by exactly what changed, so usage is the sum of the records written.
    */
   insertMany(records: readonly InvocationRecord[]): Promise<void>;
-  /** An empty pack to gather records for append(). */
-  newPack(): RecordPack;
   /**
-   * Writes a pack of records whose ids were made for them by core/ids newId (from their
-   * start time) and are never written again: no id check, so the store may keep them in
-   * batches (SQLite: segments, record-segments.ts). Usage is updated in the same
-   * transaction. Reads see them with the others: get, list and prune make no difference
-   * between the two. A pack whose append failed may be appended again as it is; the part
-   * already committed is not counted twice.
+   * Writes records whose ids were made for them by core/ids newId (from their start time)
+   * and are never written again: no id check, so the store may keep them in batches (SQLite:
+   * segments, record-segments.ts). Usage is updated in the same transaction. Reads see them
+   * with the others: get, list and prune make no difference between the two. A batch whose
+   * append failed may be appended again as it is; the part already committed is not counted twice.
    */
-  append(pack: RecordPack): Promise<void>;
+  append(records: RecordBatch | readonly InvocationRecord[]): Promise<void>;
+  /**
+   * An empty pack in the store's own compact form, which append takes fastest; absent when
+   * the store has none (then gather records in an ArrayPack, store/record-pack.ts).
+   */
+  newPack?(): RecordPack;
   get(id: string): Promise<InvocationRecord | null>;
   /** Newest first. */
   list(query: InvocationQuery): Promise<InvocationRecord[]>;
@@ -127,5 +139,7 @@ export interface Store {
   readonly alerts: AlertRepo;
   /** State machines, executions, their journal and timers (workflow-ports.ts, workflow-contract.ts). */
   readonly workflows: WorkflowRepo;
+  /** Work one node owns for a while, taken over when it stops renewing (lease-ports.ts, lease-contract.ts). */
+  readonly leases: LeaseRepo;
   close(): Promise<void>;
 }

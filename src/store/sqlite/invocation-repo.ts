@@ -9,6 +9,7 @@
 import type Database from 'better-sqlite3';
 import type { InvocationRecord } from '../../core/types.ts';
 import type { InvocationQuery, InvocationRepo } from '../ports.ts';
+import { recordsOf } from '../record-pack.ts';
 import { filteredSelect } from './filtered-select.ts';
 import { bucketFloorId, recordWriters, SegmentStore } from './record-segments.ts';
 import { blockOf, BlockPack, chunksOf, type RecordBlock } from './record-block.ts';
@@ -125,9 +126,10 @@ export function invocationRepo(db: Database.Database, records: RecordThreadSlot)
   return {
     insertMany: (list) => write(blockOf(list.map((r) => recordRow(r))), 'keyed'),
     newPack: () => new BlockPack(),
-    append(pack) {
-      if (!(pack instanceof BlockPack)) return Promise.reject(new TypeError('append takes a pack from this store (newPack)'));
-      return write(pack.block(), 'fresh');
+    append(batch) {
+      // A pack of this store is a block already; other records are packed here.
+      if (batch instanceof BlockPack) return write(batch.block(), 'fresh');
+      return write(blockOf(recordsOf(batch).map((r) => recordRow(r))), 'fresh');
     },
     async get(id) {
       const row = getOne.get(id) as RecordRow | undefined;

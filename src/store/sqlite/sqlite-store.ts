@@ -15,6 +15,7 @@ import { queueRepo } from './queue-store.ts';
 import { invocationRepo, RecordThreadSlot } from './invocation-repo.ts';
 import { asyncPolicyRepo, topicRepo, triggerRepo } from './trigger-store.ts';
 import { workflowRepo } from './workflow-store.ts';
+import { leaseRepo } from './lease-store.ts';
 
 type Row = Record<string, unknown>;
 
@@ -29,6 +30,7 @@ export function openSqliteStore(path: string): Store {
     db.pragma('busy_timeout = 5000');
     migrate(db);
   } catch (error) {
+    if (error instanceof NimbusError) throw error;
     throw new NimbusError('NIMBUS_ERR_INTERNAL', `cannot open the store at ${path}: ${(error as Error).message}`, {
       cause: error,
     });
@@ -45,6 +47,7 @@ export function openSqliteStore(path: string): Store {
     workflows: workflowRepo(db),
     usage: usageRepo(db),
     alerts: alertRepo(db),
+    leases: leaseRepo(),
     async close() {
       await records.close();
       if (db.open) db.close();
@@ -55,7 +58,8 @@ export function openSqliteStore(path: string): Store {
 function migrate(db: Database.Database): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > MIGRATIONS.length) {
-    throw new Error(`the store is at schema ${current}, newer than this Nimbus (${MIGRATIONS.length}); upgrade Nimbus`);
+    db.close();
+    throw new NimbusError('NIMBUS_ERR_STORE_SCHEMA_NEWER', `the store is at schema ${current}, newer than this Nimbus (${MIGRATIONS.length}); upgrade Nimbus`);
   }
   for (let i = current; i < MIGRATIONS.length; i++) {
     db.transaction(() => {

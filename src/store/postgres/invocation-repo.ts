@@ -1,0 +1,184 @@
+/**
+ * Invocation records on PostgreSQL: one table for both kinds of write, each batch one
+ * transaction of multi-row statements, with the usage it adds (per function-hour) upserted
+ * in the same transaction. Fresh records (ids made for them) are inserted with ON CONFLICT
+ * DO NOTHING, and usage counts only the rows the insert returned, so a batch written again
+ * is stored and counted once. Keyed records (async attempts share an id) replace an earlier
+ * version of their id, and usage moves by exactly the difference.
+ */
+import type pg from 'pg';
+import type { InvocationRecord } from '../../core/types.ts';
+import { countUsage, hourOf, ZERO_USAGE, type MutableUsage, type UsageSource } from '../../core/usage.ts';
+import { isEarlier, latestVersions } from '../invocation-query.ts';
+import type { InvocationQuery, InvocationRepo } from '../ports.ts';
+import { recordsOf } from '../record-pack.ts';
+import { transaction, valuesList, whereOf, type Row, type Sql } from './pg-client.ts';
+
+const COLUMNS = [
+  'id', 'function_name', 'version', 'trigger', 'trigger_source', 'started_at', 'duration_ms', 'billed_ms', 'memory_mb', 'status',
+  'status_code', 'error_code', 'error_name', 'error_message', 'cold_start', 'init_ms', 'instance_id', 'request_bytes',
+  'response_bytes', 'attempt', 'logs', 'logs_truncated', 'cpu_ms', 'peak_memory_bytes', 'occupancy_ms', 'trace_id', 'span_id', 'parent_span_id',
+] as const;
+const NAMES = COLUMNS.join(', ');
+/** Rows per INSERT: PostgreSQL takes at most 65,535 parameters a statement. */
+const ROWS_PER_INSERT = Math.floor(65_535 / COLUMNS.length);
+
+/**
+ * PostgreSQL text cannot hold U+0000, and one such character would fail its whole batch
+ * again at every retry: in the free-form text a function controls (its error's name and
+ * message) it is stored as U+FFFD. Logs are JSON, where it is escaped already.
+ */
+function pgText(s: string | null): string | null {
+  return s === null || !s.includes('\u0000') ? s : s.replaceAll('\u0000', '\uFFFD');
+}
+
+function values(r: InvocationRecord): unknown[] {
+  return [
+    r.id, r.functionName, r.version, r.trigger, r.triggerSource, r.startedAt, r.durationMs, r.billedMs, r.memoryMb, r.status,
+    r.statusCode, r.errorCode, pgText(r.errorName), pgText(r.errorMessage), r.coldStart, r.initMs, r.instanceId, r.requestBytes,
+    r.responseBytes, r.attempt, r.logs.length === 0 ? '[]' : JSON.stringify(r.logs), r.logsTruncated, r.cpuMs, r.peakMemoryBytes,
+    r.occupancyMs, r.traceId, r.spanId, r.parentSpanId,
+  ];
+}
+
+function toRecord(row: Row): InvocationRecord {
+  return {
+    id: row.id, functionName: row.function_name, version: row.version, trigger: row.trigger, triggerSource: row.trigger_source,
+    startedAt: row.started_at, durationMs: row.duration_ms, billedMs: row.billed_ms, memoryMb: row.memory_mb, status: row.status,
+    statusCode: row.status_code, errorCode: row.error_code, errorName: row.error_name, errorMessage: row.error_message,
+    coldStart: row.cold_start, initMs: row.init_ms, instanceId: row.instance_id, requestBytes: row.request_bytes,
+    responseBytes: row.response_bytes, attempt: row.attempt, logs: row.logs === '[]' ? [] : JSON.parse(row.logs as string),
+    logsTruncated: row.logs_truncated, cpuMs: row.cpu_ms, peakMemoryBytes: row.peak_memory_bytes, occupancyMs: row.occupancy_ms,
+    traceId: row.trace_id, spanId: row.span_id, parentSpanId: row.parent_span_id,
+  } as InvocationRecord;
+}
+
+/** What a stored row counts for usage. */
+function usageFromRow(row: Row): UsageSource & { functionName: string; startedAt: number } {
+  return {
+    functionName: row.function_name as string,
+    startedAt: row.started_at as number,
+    status: row.status as UsageSource['status'],
+    coldStart: row.cold_start as boolean,
+    billedMs: row.billed_ms as number,
+    memoryMb: row.memory_mb as number,
+    cpuMs: row.cpu_ms as number,
+    occupancyMs: row.occupancy_ms as number,
+  };
+}
+
+/** Usage deltas of one batch, summed per function-hour. */
+class UsageDeltas {
+  readonly #totals = new Map<string, { fn: string; hour: number; u: MutableUsage }>();
+
+  add(r: UsageSource & { functionName: string; startedAt: number }, sign = 1): void {
+    const hour = hourOf(r.startedAt);
+    const key = `${hour}\u0000${r.functionName}`;
+    let t = this.#totals.get(key);
+    if (!t) this.#totals.set(key, (t = { fn: r.functionName, hour, u: { ...ZERO_USAGE } }));
+    countUsage(t.u, r, sign);
+  }
+
+  /** One multi-row upsert, in key order (concurrent batches lock the rows in the same order). */
+  async apply(sql: Sql): Promise<void> {
+    const rows = [...this.#totals.values()].sort((a, b) => a.hour - b.hour || (a.fn < b.fn ? -1 : a.fn > b.fn ? 1 : 0));
+    if (rows.length === 0) return;
+    const args = rows.flatMap(({ fn, hour, u }) => [fn, hour, u.requests, u.errors, u.throttles, u.coldStarts, u.billedMs, u.gbSeconds, u.cpuMs, u.occupancyGbSeconds]);
+    await sql.query(
+      `INSERT INTO usage AS u (function_name, hour, requests, errors, throttles, cold_starts, billed_ms, gb_seconds, cpu_ms, occupancy_gb_seconds)
+       VALUES ${valuesList(rows.length, 10)}
+       ON CONFLICT (function_name, hour) DO UPDATE SET requests = u.requests + excluded.requests, errors = u.errors + excluded.errors,
+         throttles = u.throttles + excluded.throttles, cold_starts = u.cold_starts + excluded.cold_starts, billed_ms = u.billed_ms + excluded.billed_ms,
+         gb_seconds = u.gb_seconds + excluded.gb_seconds, cpu_ms = u.cpu_ms + excluded.cpu_ms, occupancy_gb_seconds = u.occupancy_gb_seconds + excluded.occupancy_gb_seconds`,
+      args,
+    );
+  }
+}
+
+const USAGE_COLUMNS = 'id, function_name, started_at, status, cold_start, billed_ms, memory_mb, cpu_ms, occupancy_ms';
+
+/** Inserts the records whose id is new; returns the usage columns of those inserted. */
+async function insertNew(sql: Sql, records: readonly InvocationRecord[]): Promise<Row[]> {
+  const out: Row[] = [];
+  for (let i = 0; i < records.length; i += ROWS_PER_INSERT) {
+    const part = records.slice(i, i + ROWS_PER_INSERT);
+    const { rows } = await sql.query(
+      `INSERT INTO invocations (${NAMES}) VALUES ${valuesList(part.length, COLUMNS.length)} ON CONFLICT (id) DO NOTHING RETURNING ${USAGE_COLUMNS}`,
+      part.flatMap(values),
+    );
+    out.push(...rows);
+  }
+  return out;
+}
+
+export function invocationRepo(pool: pg.Pool): InvocationRepo {
+  /** Fresh records: a repeat of an id already stored is ignored (a batch written again). */
+  const writeFresh = (records: readonly InvocationRecord[]) =>
+    transaction(pool, async (sql) => {
+      const usage = new UsageDeltas();
+      for (const row of await insertNew(sql, uniqueIds(records))) usage.add(usageFromRow(row));
+      await usage.apply(sql);
+    });
+
+  /** Keyed records: a later attempt of an id replaces the stored one, usage moving by the difference. */
+  const writeKeyed = (records: readonly InvocationRecord[]) =>
+    transaction(pool, async (sql) => {
+      const latest = latestVersions(records).sort((a, b) => (a.id < b.id ? -1 : 1));
+      const usage = new UsageDeltas();
+      const inserted = await insertNew(sql, latest);
+      for (const row of inserted) usage.add(usageFromRow(row));
+      const done = new Set(inserted.map((r) => r.id as string));
+      const rest = latest.filter((r) => !done.has(r.id));
+      if (rest.length > 0) {
+        const { rows } = await sql.query(`SELECT ${USAGE_COLUMNS}, attempt FROM invocations WHERE id = ANY($1) ORDER BY id FOR UPDATE`, [rest.map((r) => r.id)]);
+        const stored = new Map(rows.map((r) => [r.id as string, r]));
+        for (const r of rest) {
+          const old = stored.get(r.id);
+          if (!old || !isEarlier({ attempt: old.attempt, startedAt: old.started_at } as InvocationRecord, r)) continue;
+          await sql.query(`UPDATE invocations SET (${NAMES}) = (${COLUMNS.map((_, i) => `$${i + 1}`).join(', ')}) WHERE id = $1`, values(r));
+          usage.add(usageFromRow(old), -1);
+          usage.add(r);
+        }
+      }
+      await usage.apply(sql);
+    });
+
+  const select = (q: InvocationQuery, limit: number) => {
+    const { where, args } = whereOf([
+      q.functionName !== undefined && ['function_name = ?', q.functionName],
+      q.status !== undefined && ['status = ?', q.status],
+      q.before !== undefined && ['id < ?', q.before],
+      q.since !== undefined && ['started_at >= ?', q.since],
+    ]);
+    return pool.query(`SELECT * FROM invocations${where} ORDER BY id DESC LIMIT $${args.length + 1}`, [...args, limit]);
+  };
+
+  return {
+    async insertMany(records) {
+      if (records.length > 0) await writeKeyed(records);
+    },
+    async append(batch) {
+      const records = recordsOf(batch);
+      if (records.length > 0) await writeFresh(records);
+    },
+    async get(id) {
+      const { rows } = await pool.query('SELECT * FROM invocations WHERE id = $1', [id]);
+      return rows.length > 0 ? toRecord(rows[0]) : null;
+    },
+    async list(q) {
+      return (await select(q, q.limit)).rows.map(toRecord);
+    },
+    prune: (olderThan, keep) =>
+      transaction(pool, async (sql) => {
+        const old = (await sql.query('DELETE FROM invocations WHERE started_at < $1', [olderThan])).rowCount ?? 0;
+        const excess = (await sql.query('DELETE FROM invocations WHERE id IN (SELECT id FROM invocations ORDER BY id DESC OFFSET $1)', [keep])).rowCount ?? 0;
+        return old + excess;
+      }),
+  };
+}
+
+/** The first record of each id (a fresh batch never holds an id twice; a stray repeat is dropped, not an error). */
+function uniqueIds(records: readonly InvocationRecord[]): InvocationRecord[] {
+  const seen = new Set<string>();
+  return records.filter((r) => !seen.has(r.id) && (seen.add(r.id), true));
+}

@@ -1,0 +1,47 @@
+/**
+ * The Store on PostgreSQL, for several nodes sharing one database (docs/cluster.md). Opening
+ * it connects, migrates the schema under an advisory lock (PG_MIGRATIONS), and refuses a
+ * schema newer than this Nimbus knows; a server that cannot be reached is a
+ * NIMBUS_ERR_STORE_UNAVAILABLE that names the URL (without its password).
+ */
+import type { Store } from '../ports.ts';
+import { functionRepo } from './function-store.ts';
+import { invocationRepo } from './invocation-repo.ts';
+import { migrate } from './migrations.ts';
+import { alertRepo, usageRepo } from './observe-store.ts';
+import { createPool, isUnreachable, parseTarget, transaction, unreachable } from './pg-client.ts';
+import { queueRepo } from './queue-store.ts';
+import { asyncPolicyRepo, topicRepo, triggerRepo } from './trigger-store.ts';
+import { workflowRepo } from './workflow-store.ts';
+import { leaseRepo } from './lease-store.ts';
+
+export interface PostgresStoreOptions {
+  /** Connections in the pool. */
+  readonly maxConnections?: number;
+}
+
+export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<Store> {
+  const target = parseTarget(url);
+  const pool = createPool(target, options.maxConnections);
+  try {
+    await transaction(pool, (sql) => migrate(sql, target.schema));
+  } catch (error) {
+    await pool.end().catch(() => {});
+    throw isUnreachable(error) ? unreachable(target.url, error) : error;
+  }
+  return {
+    functions: functionRepo(pool),
+    invocations: invocationRepo(pool),
+    queue: queueRepo(pool),
+    triggers: triggerRepo(pool),
+    topics: topicRepo(pool),
+    asyncPolicies: asyncPolicyRepo(pool),
+    workflows: workflowRepo(pool),
+    usage: usageRepo(pool),
+    alerts: alertRepo(pool),
+    leases: leaseRepo(pool),
+    async close() {
+      await pool.end();
+    },
+  };
+}

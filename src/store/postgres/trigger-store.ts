@@ -1,0 +1,137 @@
+/** Timer/event triggers, topics and per-function async policies on PostgreSQL. */
+import type pg from 'pg';
+import type { AsyncPolicyRepo, TopicRecord, TopicRepo, TriggerInput, TriggerRecord, TriggerRepo } from '../queue-ports.ts';
+import { lockName, NAME_LOCK, transaction, whereOf, type Row, type Sql } from './pg-client.ts';
+
+function toTrigger(row: Row): TriggerRecord {
+  return {
+    id: row.id as string,
+    functionName: row.function_name as string,
+    workflow: (row.workflow as string | null) ?? null,
+    kind: row.kind as TriggerRecord['kind'],
+    origin: row.origin as TriggerRecord['origin'],
+    schedule: (row.schedule as string | null) ?? null,
+    timezone: (row.timezone as string | null) ?? null,
+    missed: (row.missed as TriggerRecord['missed']) ?? null,
+    topic: (row.topic as string | null) ?? null,
+    filter: row.filter === null ? null : JSON.parse(row.filter as string),
+    input: row.input === null ? null : JSON.parse(row.input as string),
+    createdAt: row.created_at as number,
+    lastFiredAt: (row.last_fired_at as number | null) ?? null,
+  };
+}
+
+/** Two declarations are the same trigger when everything but id and times is equal. */
+function sameDeclaration(a: TriggerRecord, b: TriggerInput): boolean {
+  return (
+    a.kind === b.kind &&
+    a.workflow === (b.workflow ?? null) &&
+    a.schedule === (b.schedule ?? null) &&
+    a.timezone === (b.timezone ?? null) &&
+    a.missed === (b.missed ?? null) &&
+    a.topic === (b.topic ?? null) &&
+    JSON.stringify(a.filter) === JSON.stringify(b.filter ?? null) &&
+    JSON.stringify(a.input) === JSON.stringify(b.input ?? null)
+  );
+}
+
+const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
+
+async function create(sql: Sql, t: TriggerInput): Promise<TriggerRecord> {
+  const { rows } = await sql.query(
+    `INSERT INTO triggers (id, function_name, workflow, kind, origin, schedule, timezone, missed, topic, filter, input, created_at, last_fired_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL) RETURNING *`,
+    [t.id, t.functionName, t.workflow ?? null, t.kind, t.origin, t.schedule ?? null, t.timezone ?? null, t.missed ?? null, t.topic ?? null, json(t.filter), json(t.input), t.createdAt],
+  );
+  return toTrigger(rows[0]);
+}
+
+export function triggerRepo(pool: pg.Pool): TriggerRepo {
+  return {
+    create: (input) => create(pool, input),
+    async get(id) {
+      const { rows } = await pool.query('SELECT * FROM triggers WHERE id = $1', [id]);
+      return rows.length > 0 ? toTrigger(rows[0]) : null;
+    },
+    async list(q = {}) {
+      const { where, args } = whereOf([
+        q.functionName !== undefined && ['function_name = ?', q.functionName],
+        q.workflow !== undefined && ['workflow = ?', q.workflow],
+        q.kind !== undefined && ['kind = ?', q.kind],
+        q.topic !== undefined && ['topic = ?', q.topic],
+      ]);
+      return (await pool.query(`SELECT * FROM triggers${where} ORDER BY created_at, seq`, args)).rows.map(toTrigger);
+    },
+    async delete(id) {
+      return ((await pool.query('DELETE FROM triggers WHERE id = $1', [id])).rowCount ?? 0) > 0;
+    },
+    async deleteForFunction(functionName, origin) {
+      const r =
+        origin === undefined
+          ? await pool.query('DELETE FROM triggers WHERE function_name = $1', [functionName])
+          : await pool.query('DELETE FROM triggers WHERE function_name = $1 AND origin = $2', [functionName, origin]);
+      return r.rowCount ?? 0;
+    },
+    replaceDeclared: (functionName, inputs) =>
+      transaction(pool, async (sql) => {
+        await lockName(sql, NAME_LOCK.function, functionName);
+        const { rows } = await sql.query(`SELECT * FROM triggers WHERE function_name = $1 AND origin = 'deploy' ORDER BY created_at, seq`, [functionName]);
+        const old = rows.map(toTrigger);
+        const keep = new Set<string>();
+        const out: TriggerRecord[] = [];
+        for (const input of inputs) {
+          const same = old.find((o) => !keep.has(o.id) && sameDeclaration(o, input));
+          if (same) {
+            keep.add(same.id);
+            out.push(same);
+          } else {
+            out.push(await create(sql, input));
+          }
+        }
+        const gone = old.filter((o) => !keep.has(o.id)).map((o) => o.id);
+        if (gone.length > 0) await sql.query('DELETE FROM triggers WHERE id = ANY($1)', [gone]);
+        return out;
+      }),
+    async setLastFiredAt(id, at) {
+      await pool.query('UPDATE triggers SET last_fired_at = $1 WHERE id = $2 AND (last_fired_at IS NULL OR last_fired_at < $1)', [at, id]);
+    },
+  };
+}
+
+export function topicRepo(pool: pg.Pool): TopicRepo {
+  const toTopic = (r: Row): TopicRecord => ({ name: r.name as string, createdAt: r.created_at as number });
+  return {
+    async create(name, now) {
+      return ((await pool.query('INSERT INTO topics (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [name, now])).rowCount ?? 0) > 0;
+    },
+    async get(name) {
+      const { rows } = await pool.query('SELECT * FROM topics WHERE name = $1', [name]);
+      return rows.length > 0 ? toTopic(rows[0]) : null;
+    },
+    async list() {
+      return (await pool.query('SELECT * FROM topics ORDER BY name')).rows.map(toTopic);
+    },
+    async delete(name) {
+      return ((await pool.query('DELETE FROM topics WHERE name = $1', [name])).rowCount ?? 0) > 0;
+    },
+  };
+}
+
+export function asyncPolicyRepo(pool: pg.Pool): AsyncPolicyRepo {
+  return {
+    async get(functionName) {
+      const { rows } = await pool.query('SELECT * FROM async_policies WHERE function_name = $1', [functionName]);
+      return rows.length > 0 ? { functionName, policy: JSON.parse(rows[0].policy as string), updatedAt: rows[0].updated_at as number } : null;
+    },
+    async put(functionName, policy, now) {
+      await pool.query(
+        `INSERT INTO async_policies (function_name, policy, updated_at) VALUES ($1, $2, $3)
+         ON CONFLICT (function_name) DO UPDATE SET policy = excluded.policy, updated_at = excluded.updated_at`,
+        [functionName, JSON.stringify(policy), now],
+      );
+    },
+    async delete(functionName) {
+      return ((await pool.query('DELETE FROM async_policies WHERE function_name = $1', [functionName])).rowCount ?? 0) > 0;
+    },
+  };
+}
