@@ -2,12 +2,14 @@
 import { join } from 'node:path';
 import type { Config } from '../config/config.ts';
 import type { Store } from '../store/ports.ts';
-import { openPostgresStore } from '../store/postgres/postgres-store.ts';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
 
-/** PostgreSQL when `--store` names a server, else the embedded SQLite file in the data directory. */
+/**
+ * PostgreSQL when `--store` names a server, else the embedded SQLite file in the data
+ * directory. The PostgreSQL adapter (and `pg`) is loaded only when chosen.
+ */
 export async function openConfiguredStore(config: Pick<Config, 'store' | 'dataDir'>): Promise<Store> {
-  if (config.store !== '') return openPostgresStore(config.store);
+  if (config.store !== '') return (await import('../store/postgres/postgres-store.ts')).openPostgresStore(config.store);
   return openSqliteStore(join(config.dataDir, 'nimbus.db'));
 }
 
