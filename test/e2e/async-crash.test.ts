@@ -3,7 +3,10 @@
  * while thousands are queued and in flight, restart on the same data directory, and
  * proof — counted by invocation id at a sink outside the platform — that every accepted
  * (202) invocation completed at least once, re-runs carrying the same id and a higher
- * attempt number.
+ * attempt number. And the platform's own books agree after the crash: every item the queue
+ * shows as succeeded has its invocation record (a success and its record are committed
+ * together), counted item against record. The records are flushed on a long interval here
+ * so that a record left waiting in memory at the kill would be seen missing.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +15,8 @@ import { SINK_ALLOWED, startSink } from '../helpers/sink.ts';
 
 const TOTAL = 2_000;
 const CLIENTS = 32;
+/** Records wait in memory this long before the recorder writes them: the window a crash could lose. */
+const ARGS = [...SINK_ALLOWED, '--record-flush', '2000'];
 
 const WORKER = `
 async function tell(url, body) {
@@ -26,6 +31,19 @@ export async function handler(event, context) {
   return { seq: event.seq };
 }
 `;
+
+/** Every item of a paged list (`items`, `next`). */
+async function pageAll(p: RunningPlatform, path: string): Promise<Array<{ id: string; status?: string }>> {
+  const out: Array<{ id: string; status?: string }> = [];
+  for (let before: string | null = ''; before !== null; ) {
+    const res = await p.api(`${path}&limit=1000${before ? `&before=${before}` : ''}`);
+    assert.equal(res.status, 200);
+    const page = (await res.json()) as { items: Array<{ id: string; status?: string }>; next: string | null };
+    out.push(...page.items);
+    before = page.next;
+  }
+  return out;
+}
 
 interface Seen {
   seq: number;
@@ -44,7 +62,7 @@ test('kill -9 during a burst of async invocations loses none; every one complete
   });
   const sinkUrl = sink.url;
 
-  let platform: RunningPlatform = await startPlatform({ args: SINK_ALLOWED });
+  let platform: RunningPlatform = await startPlatform({ args: ARGS });
   const dataDir = platform.dataDir;
   const second: RunningPlatform[] = [];
   try {
@@ -92,7 +110,7 @@ test('kill -9 during a burst of async invocations loses none; every one complete
     assert.ok(inFlightAtKill.length > 0, 'the kill should catch invocations in flight');
 
     // Restart on the same data directory and submit the rest (idempotency keys make resubmits safe).
-    platform = await startPlatform({ dataDir, args: SINK_ALLOWED });
+    platform = await startPlatform({ dataDir, args: ARGS });
     second.push(platform);
     const missing = Array.from({ length: TOTAL }, (_, i) => i).filter((seq) => !accepted.has(seq));
     await Promise.all(
@@ -123,6 +141,12 @@ test('kill -9 during a burst of async invocations loses none; every one complete
     }, 30_000);
     assert.equal(status.dead, 0);
     assert.ok(status.succeeded >= TOTAL, `succeeded ${status.succeeded}`);
+    // Every item done has its record: the queue's succeeded items, counted against the records.
+    const done = await pageAll(platform, '/api/v1/async?function=work&state=succeeded');
+    const records = new Map((await pageAll(platform, '/api/v1/invocations?function=work')).map((r) => [r.id, r]));
+    const withoutRecord = done.filter((item) => records.get(item.id)?.status !== 'success').map((item) => item.id);
+    assert.equal(done.length, status.succeeded);
+    assert.deepEqual(withoutRecord, [], `${withoutRecord.length} of ${done.length} succeeded items have no success record`);
     process.stderr.write(
       `async-crash: accepted ${acceptedAtKill} before kill -9 (${completedAtKill} completed, ${inFlightAtKill.length} in flight), ${reruns.length} started twice, all ${TOTAL} completed\n`,
     );

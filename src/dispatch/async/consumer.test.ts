@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { fail, harness, ok } from './testing.ts';
+import { attemptRecord, fail, harness, ok } from './testing.ts';
 
 const T0 = 1_700_000_000_000;
 
@@ -16,6 +16,8 @@ describe('async consumer (fake clock, scripted function)', () => {
     assert.deepEqual(req.input, { kind: 'event', event: { n: 1 } });
     const item = await h.store.queue.get(id);
     assert.equal(item?.state, 'succeeded');
+    // Its record was committed with it (no recorder here: the queue wrote it).
+    assert.deepEqual(await h.store.invocations.get(id), attemptRecord(req));
     await h.close();
   });
 
@@ -32,6 +34,8 @@ describe('async consumer (fake clock, scripted function)', () => {
     const item = await h.store.queue.get(id);
     assert.deepEqual([item?.state, item?.deadReason, item?.attempts, item?.lastError?.code], ['dead', 'max-attempts', 4, 'NIMBUS_ERR_FUNCTION_ERROR']);
     assert.match(item!.lastError!.message, /boom/);
+    // The last attempt's record went with the dead-lettering.
+    assert.deepEqual(await h.store.invocations.get(id), attemptRecord(h.calls[3].req, { status: 'error', errorCode: 'NIMBUS_ERR_FUNCTION_ERROR' }));
     await h.close();
   });
 
