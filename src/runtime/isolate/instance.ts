@@ -96,7 +96,10 @@ export class IsolateInstance implements Instance, Watched {
   #death: InstanceDeath | null = null;
   #catastrophic = false;
   #watched = false;
-  #lastCpuMs = 0;
+  /** The isolate's reading (wall-clock while executing) at the last sample. */
+  #rawAtSample = 0;
+  /** CPU charged so far: each sample's reading bounded by the CPU really used (Watchdog). */
+  #chargedMs = 0;
   #unownedCpuMs = 0;
   #heapBytes = 0;
   #heapRefreshing = false;
@@ -257,13 +260,17 @@ export class IsolateInstance implements Instance, Watched {
     return this.#death;
   }
 
+  /**
+   * CPU used since start: what the watchdog charged, plus the isolate's reading since its
+   * last sample (not yet bounded: at most one sampling interval of wall-clock time).
+   */
   cpuMs(): number {
-    return this.#cpuNow();
+    return this.#chargedMs + Math.max(0, this.#cpuNow() - this.#rawAtSample);
   }
 
   stats(): InstanceStats {
     this.#refreshHeap();
-    return { heapUsedBytes: this.#heapBytes, cpuMs: this.#cpuNow() };
+    return { heapUsedBytes: this.#heapBytes, cpuMs: this.cpuMs() };
   }
 
   dispose(): void {
@@ -294,18 +301,27 @@ export class IsolateInstance implements Instance, Watched {
   #activate(): void {
     if (this.#watched || this.#death !== null) return;
     this.#watched = true;
-    this.#lastCpuMs = this.#cpuNow();
+    // What ran while nobody watched (module-level timers of an idle instance) is charged as read.
+    const raw = this.#cpuNow();
+    this.#chargedMs += Math.max(0, raw - this.#rawAtSample);
+    this.#rawAtSample = raw;
     this.#cx.watchdog.watch(this);
   }
 
-  sampleCpu(): boolean {
+  cpuSample(): number {
+    if (this.#death !== null) return 0;
+    const raw = this.#cpuNow();
+    const delta = Math.max(0, raw - this.#rawAtSample);
+    this.#rawAtSample = raw;
+    return delta;
+  }
+
+  charge(delta: number): boolean {
     if (this.#death !== null) {
       this.#watched = false;
       return false;
     }
-    const now = this.#cpuNow();
-    const delta = now - this.#lastCpuMs;
-    this.#lastCpuMs = now;
+    this.#chargedMs += delta;
     const limit = this.#spec.config.cpuLimitMs;
     if (delta > 0) {
       const p = this.#inflight.get(Atomics.load(this.#p.current, SAB_CURRENT));

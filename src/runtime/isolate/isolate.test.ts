@@ -215,6 +215,24 @@ describe('isolate runtime', () => {
       assert.equal(h.instance.deathReason(), 'cpu_limit');
     });
 
+    it('time blocked in Atomics.wait is not charged as CPU: past the CPU limit in wall time, the invocation completes', async () => {
+      const h = await startWith(
+        runtime,
+        await bundle(`
+          export async function handler() {
+            const cell = new Int32Array(new SharedArrayBuffer(4));
+            return Atomics.wait(cell, 0, 0, 400);
+          }`),
+        { cpuLimitMs: 100 },
+      );
+      assert.equal(handlerValue(await h.instance.invoke(eventCall('wait', null, 10_000))), 'timed-out');
+      assert.equal(h.instance.deathReason(), null);
+      // Four times the limit in wall time went by inside the isolate; what is charged is the CPU used.
+      const cpu = h.instance.cpuMs!();
+      assert.ok(cpu < 100, `charged ${cpu} ms of CPU for a 400 ms wait`);
+      h.instance.dispose();
+    });
+
     it('a runaway loop outside any invocation (a module-level timer) is stopped by the CPU watchdog', async () => {
       const h = await startWith(
         runtime,
