@@ -1,8 +1,8 @@
 /**
  * What bounds the CPU charged to isolates. isolated-vm 5.0.4's `isolate.cpuTime` is the
  * wall-clock time the isolate spent executing (its build on Linux never defines
- * USE_CLOCK_THREAD_CPUTIME_ID: binding.gyp gives the target two `conditions` keys and the
- * second replaces the first), so an isolate blocked in `Atomics.wait`, or waiting for a
+ * USE_CLOCK_THREAD_CPUTIME_ID: binding.gyp gives the target two `conditions` keys and
+ * node-gyp keeps the second), so an isolate blocked in `Atomics.wait`, or waiting for a
  * core while others run, reads as if it computed. Nothing in isolated-vm reads the
  * isolate thread's CPU clock, and which pool thread runs an isolate is not visible from
  * here; what the kernel does tell is the CPU all the process's threads other than the
