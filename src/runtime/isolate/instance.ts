@@ -43,6 +43,7 @@ import {
   R_VALUE,
   SAB_CURRENT,
 } from './protocol.ts';
+import { BackgroundCpu } from './background-cpu.ts';
 import type { Watchdog, Watched } from './watchdog.ts';
 import { bodyBytes, exactArrayBuffer, joinHeaders, splitHeaders, withoutShimFrames } from './wire.ts';
 
@@ -100,7 +101,7 @@ export class IsolateInstance implements Instance, Watched {
   #rawAtSample = 0;
   /** CPU charged so far: each sample's reading bounded by the CPU really used (Watchdog). */
   #chargedMs = 0;
-  #unownedCpuMs = 0;
+  readonly #background: BackgroundCpu;
   #heapBytes = 0;
   #heapRefreshing = false;
   #heapPending: Promise<void> | null = null;
@@ -112,6 +113,7 @@ export class IsolateInstance implements Instance, Watched {
     this.#p = prepared;
     this.#spec = spec;
     this.#cx = cx;
+    this.#background = new BackgroundCpu(spec.config.cpuLimitMs, spec.config.timeoutMs, (r) => spec.onBackground?.(r));
     prepared.port.onMessage = (kind, a, b, c, d, e, f, g) => this.#onMessage(kind, a, b, c, d, e, f, g);
     prepared.port.onCatastrophic = (msg) => {
       this.#catastrophic = true;
@@ -326,25 +328,25 @@ export class IsolateInstance implements Instance, Watched {
     if (delta > 0) {
       const p = this.#inflight.get(Atomics.load(this.#p.current, SAB_CURRENT));
       if (p !== undefined) {
-        this.#unownedCpuMs = 0;
         p.cpuMs += delta;
         if (p.cpuMs > limit) {
           this.#kill('cpu_limit', p.seq);
           return false;
         }
       } else {
-        // Code no live invocation owns (module-level timers): bounded per uninterrupted
-        // run, so a light periodic timer lives on while a runaway loop is stopped.
-        this.#unownedCpuMs += delta;
-        if (this.#unownedCpuMs > limit) {
-          this.#cx.onError(`${this.#spec.functionName}@${this.#spec.version}: code outside any invocation used over ${limit} ms of CPU; instance stopped`);
+        // Code no live invocation owns (module-level timers): charged to the instance and
+        // bounded over a sliding span, so a light periodic timer lives on while a heavy one,
+        // steady or in bursts, is stopped.
+        if (!this.#background.add(delta, this.#cx.clock.now())) {
+          this.#cx.onError(
+            `${this.#spec.functionName}@${this.#spec.version}: code outside any invocation used over ${limit} ms of CPU in ${this.#spec.config.timeoutMs} ms; instance stopped`,
+          );
           this.#kill('cpu_limit');
           return false;
         }
       }
       return true;
     }
-    this.#unownedCpuMs = 0;
     if (this.#inflight.size === 0) {
       this.#watched = false;
       return false;
@@ -560,6 +562,7 @@ export class IsolateInstance implements Instance, Watched {
   #kill(reason: InstanceDeath, culprit?: number): void {
     if (this.#death !== null) return;
     this.#cpuNow();
+    this.#background.flush();
     this.#death = reason;
     discard(this.#p);
     for (const t of this.#timers.values()) t.handle.cancel();
