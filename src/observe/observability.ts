@@ -53,6 +53,7 @@ export class Observability {
       pools: () => poolGauges(pools),
       asyncCounts: async () => asyncCounts(store),
       recordsDropped: () => deps.recorder.dropped,
+      recordsUnwritten: () => deps.recorder.unwritten(),
     });
     const webhook = deps.alerts.webhookUrl
       ? new WebhookSender({
