@@ -15,7 +15,7 @@ import { describeRule, parseAlertRule, type AlertRule } from './rule.ts';
 import type { WebhookSender } from './webhook.ts';
 
 export interface AlertMeasures {
-  readonly window: Pick<RecentWindow, 'summary'>;
+  readonly window: Pick<RecentWindow, 'summary'> & Partial<Pick<RecentWindow, 'coveredFrom'>>;
   /** Dead letters now, of one function or all. */
   dlqSize(functionName: string | undefined): Promise<number>;
   /** List-price cost of the last 24 hours, of one function or all. */
@@ -140,10 +140,14 @@ export class AlertService {
     return events;
   }
 
-  /** Whether the rule's metric at `now` is taken over its whole window (dlq_size and cost_per_day are read from the store). */
+  /**
+   * Whether the rule's metric at `now` is taken over its whole window: the recent window
+   * holds every record since it began (from this start, or earlier once the store's records
+   * are read in). dlq_size and cost_per_day are read from the store.
+   */
   private covers(rule: AlertRule, now: number): boolean {
     if (rule.metric === 'dlq_size' || rule.metric === 'cost_per_day') return true;
-    return now - this.startedAt >= rule.windowMs;
+    return now - rule.windowMs >= (this.deps.measures.window.coveredFrom ?? this.startedAt);
   }
 
   private async measure(rule: AlertRule, now: number): Promise<number | null> {
