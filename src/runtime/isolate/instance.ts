@@ -318,14 +318,15 @@ export class IsolateInstance implements Instance, Watched {
     return delta;
   }
 
-  charge(delta: number): boolean {
+  charge(delta: number, raw: number): boolean {
     if (this.#death !== null) {
       this.#watched = false;
       return false;
     }
     this.#chargedMs += delta;
     const limit = this.#spec.config.cpuLimitMs;
-    if (delta > 0) {
+    // Still executing (even blocked, charged nothing): keep watching, or its time would be charged unbounded later (#activate).
+    if (raw > 0) {
       const p = this.#inflight.get(Atomics.load(this.#p.current, SAB_CURRENT));
       if (p !== undefined) {
         p.cpuMs += delta;

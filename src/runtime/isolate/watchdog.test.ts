@@ -14,7 +14,8 @@ function isolate(perTick: number): Watched & { charged: number; ticks: number } 
       this.ticks++;
       return perTick;
     },
-    charge(ms: number) {
+    charge(ms: number, raw: number) {
+      assert.equal(raw, perTick);
       this.charged += ms;
       return true;
     },

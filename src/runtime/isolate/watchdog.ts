@@ -10,8 +10,11 @@ import { capCharges, type OtherThreadsCpu } from './cpu-budget.ts';
 export interface Watched {
   /** The isolate's reading (wall-clock while it executed, ms) since the last sample. */
   cpuSample(): number;
-  /** Charges CPU really used since the last sample; returns false when it needs no more watching. */
-  charge(cpuMs: number): boolean;
+  /**
+   * Charges CPU really used since the last sample (`raw`: the reading it is bounded from,
+   * > 0 while the isolate executes, blocked or not); returns false when it needs no more watching.
+   */
+  charge(cpuMs: number, raw: number): boolean;
 }
 
 export class Watchdog {
@@ -66,7 +69,7 @@ export class Watchdog {
       this.#budgetAt = at;
     }
     for (let i = 0; i < watched.length; i++) {
-      if (!watched[i].charge(charges[i])) this.#active.delete(watched[i]);
+      if (!watched[i].charge(charges[i], raw[i])) this.#active.delete(watched[i]);
     }
     this.#arm();
   }
