@@ -43,7 +43,7 @@ export class AlertService {
   private rules: Array<{ rule: AlertRule; origin: string }> = [];
   private timer: TimerHandle | null = null;
   private running: Promise<void> | null = null;
-  /** When this service started: window metrics cover a rule's window only once it has passed. */
+  /** When this service started: from then on the window is complete, when it does not say (coveredFrom). */
   private startedAt = 0;
 
   constructor(private readonly deps: AlertServiceDeps) {}
