@@ -54,11 +54,14 @@ interface Seen {
 
 test('kill -9 during a burst of async invocations loses none; every one completes after restart', { timeout: 120_000 }, async () => {
   const seen = new Map<string, Seen>();
+  // Called at a 'start' report: the kill then lands while that invocation sleeps, in flight.
+  let onStart: (() => void) | null = null;
   const sink = await startSink((report) => {
     const { seq, id, attempt, phase } = report as { seq: number; id: string; attempt: number; phase: 'start' | 'done' };
     const s = seen.get(id) ?? { seq, started: [], done: [] };
     (phase === 'start' ? s.started : s.done).push(attempt);
     seen.set(id, s);
+    if (phase === 'start') onStart?.();
   });
   const sinkUrl = sink.url;
 
@@ -95,10 +98,18 @@ test('kill -9 during a burst of async invocations loses none; every one complete
       );
     };
 
-    // Kill once about 1 500 are accepted, while a few hundred have completed.
+    // Kill once about 1 500 are accepted and some have completed, as one more starts (on a
+    // loaded machine the first may not have started by then: wait for it, not for a time).
     const killer = (async () => {
-      await eventually(async () => accepted.size >= 1_500, 60_000, 5);
-      killed = true;
+      await new Promise<void>((resolve) => {
+        onStart = () => {
+          if (accepted.size < 1_500 || ![...seen.values()].some((s) => s.done.length > 0)) return;
+          onStart = null;
+          killed = true;
+          platform.proc.kill('SIGKILL');
+          resolve();
+        };
+      });
       await platform.kill();
     })();
     await burst(platform, () => killed);
@@ -107,7 +118,7 @@ test('kill -9 during a burst of async invocations loses none; every one complete
     const completedAtKill = [...seen.values()].filter((s) => s.done.length > 0).length;
     const inFlightAtKill = [...seen.entries()].filter(([, s]) => s.done.length === 0).map(([id]) => id);
     assert.ok(acceptedAtKill - completedAtKill >= 300, `the kill should catch a backlog (accepted ${acceptedAtKill}, completed ${completedAtKill})`);
-    assert.ok(inFlightAtKill.length > 0, 'the kill should catch invocations in flight');
+    assert.ok(inFlightAtKill.length > 0, `the kill should catch invocations in flight (accepted ${acceptedAtKill}, completed ${completedAtKill}, started ${seen.size})`);
 
     // Restart on the same data directory and submit the rest (idempotency keys make resubmits safe).
     platform = await startPlatform({ dataDir, args: ARGS });
