@@ -102,6 +102,10 @@ export class IsolateInstance implements Instance, Watched {
   /** CPU charged so far: each sample's reading bounded by the CPU really used (Watchdog). */
   #chargedMs = 0;
   readonly #background: BackgroundCpu;
+  /** An invocation began or ended since the last sample: the sample's CPU is partly theirs. */
+  #busyChanged = false;
+  /** CPU of code no invocation owns while invocations are open, per uninterrupted run. */
+  #unownedRunMs = 0;
   #heapBytes = 0;
   #heapRefreshing = false;
   #heapPending: Promise<void> | null = null;
@@ -239,6 +243,7 @@ export class IsolateInstance implements Instance, Watched {
         endBackground: null,
       };
       this.#inflight.set(seq, pending);
+      this.#busyChanged = true;
       try {
         // primitives pass as they are; only a body or an event needs the (slower) copy
         if (args[args.length - 1] === null) this.#p.recv.applyIgnored(undefined, args as ivm.Transferable[]);
@@ -325,19 +330,32 @@ export class IsolateInstance implements Instance, Watched {
     }
     this.#chargedMs += delta;
     const limit = this.#spec.config.cpuLimitMs;
+    const idleThrough = this.#inflight.size === 0 && !this.#busyChanged;
+    this.#busyChanged = false;
     // Still executing (even blocked, charged nothing): keep watching, or its time would be charged unbounded later (#activate).
     if (raw > 0) {
       const p = this.#inflight.get(Atomics.load(this.#p.current, SAB_CURRENT));
       if (p !== undefined) {
+        this.#unownedRunMs = 0;
         p.cpuMs += delta;
         if (p.cpuMs > limit) {
           this.#kill('cpu_limit', p.seq);
           return false;
         }
+      } else if (!idleThrough) {
+        // Invocations were open during the sample, so its CPU is partly theirs (the platform's
+        // meter shares it among them): not charged here, but a run of it is bounded.
+        this.#unownedRunMs += delta;
+        if (this.#unownedRunMs > limit) {
+          this.#cx.onError(`${this.#spec.functionName}@${this.#spec.version}: code outside any invocation used over ${limit} ms of CPU; instance stopped`);
+          this.#kill('cpu_limit');
+          return false;
+        }
       } else {
-        // Code no live invocation owns (module-level timers): charged to the instance and
-        // bounded over a sliding span, so a light periodic timer lives on while a heavy one,
-        // steady or in bursts, is stopped.
+        // No invocation open for the whole sample: the instance's own code (module-level
+        // timers), charged to it and bounded over a sliding span, so a light periodic timer
+        // lives on while a heavy one, steady or in bursts, is stopped.
+        this.#unownedRunMs = 0;
         if (!this.#background.add(delta, this.#cx.clock.now())) {
           this.#cx.onError(
             `${this.#spec.functionName}@${this.#spec.version}: code outside any invocation used over ${limit} ms of CPU in ${this.#spec.config.timeoutMs} ms; instance stopped`,
@@ -348,6 +366,7 @@ export class IsolateInstance implements Instance, Watched {
       }
       return true;
     }
+    this.#unownedRunMs = 0;
     if (this.#inflight.size === 0) {
       this.#watched = false;
       return false;
@@ -473,6 +492,7 @@ export class IsolateInstance implements Instance, Watched {
     if (p === undefined) return;
     p.deadline.cancel();
     this.#inflight.delete(seq);
+    this.#busyChanged = true;
     for (const [id, t] of this.#timers) {
       if (t.seq === seq) {
         t.handle.cancel();
