@@ -208,7 +208,7 @@ export const SCHEMAS = {
       id: { type: 'string' },
       functionName: { type: 'string' },
       version: { type: 'integer' },
-      trigger: { type: 'string', enum: ['http', 'api', 'async', 'cron', 'event', 'workflow'] },
+      trigger: { type: 'string', enum: ['http', 'api', 'async', 'cron', 'event', 'workflow', 'background'] },
       triggerSource: { type: 'string' },
       startedAt: { type: 'integer' },
       durationMs: { type: 'number' },

@@ -54,7 +54,8 @@ export interface FunctionInfo {
   readonly updatedAt: number;
 }
 
-export type TriggerKind = 'http' | 'api' | 'async' | 'cron' | 'event' | 'workflow';
+/** `background`: CPU a function's own code used outside any invocation (module-level timers), charged to it. */
+export type TriggerKind = 'http' | 'api' | 'async' | 'cron' | 'event' | 'workflow' | 'background';
 
 export type InvocationStatus =
   | 'success'

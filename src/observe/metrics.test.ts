@@ -104,3 +104,11 @@ test('records dropped in a store outage are counted in nimbus_records_dropped_to
   dropped = 42;
   assert.match(await metrics.text(), /^nimbus_records_dropped_total 42$/m);
 });
+
+test('nimbus_records_unwritten is what the recorder holds unwritten at the scrape', async () => {
+  let unwritten = 7;
+  const metrics = new Metrics({ pools: () => [], asyncCounts: async () => [], recordsUnwritten: () => unwritten });
+  assert.match(await metrics.text(), /^nimbus_records_unwritten 7$/m);
+  unwritten = 0;
+  assert.match(await metrics.text(), /^nimbus_records_unwritten 0$/m);
+});

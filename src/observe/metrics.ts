@@ -14,6 +14,8 @@ export interface PoolGaugeSource {
   asyncCounts(): Promise<Array<{ functionName: string; state: string; count: number }>>;
   /** Invocation records dropped since start because the store could not take them fast enough (Recorder.dropped). */
   recordsDropped?(): number;
+  /** Invocation records in memory, not yet committed to the store (Recorder.unwritten). */
+  recordsUnwritten?(): number;
 }
 
 export const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900];
@@ -183,6 +185,14 @@ export class Metrics {
       collect() {
         this.reset();
         this.inc(source.recordsDropped?.() ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'nimbus_records_unwritten',
+      help: 'Invocation records in memory, not yet committed to the store: at most what a crash now would lose (docs/observability.md).',
+      registers,
+      collect() {
+        this.set(source.recordsUnwritten?.() ?? 0);
       },
     });
   }

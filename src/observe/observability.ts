@@ -18,6 +18,7 @@ import type { Recorder } from './recorder.ts';
 import { RecordRetention } from './retention.ts';
 import { usageReport, type UsageGrouping } from './usage-report.ts';
 import { RecentWindow } from './window.ts';
+import { restoreWindow } from './window-restore.ts';
 import { addUsage, ZERO_USAGE } from '../core/usage.ts';
 
 export interface ObservabilityDeps {
@@ -44,6 +45,8 @@ export class Observability {
   readonly alerts: AlertService;
   readonly retention: RecordRetention;
   private sampler: TimerHandle | null = null;
+  /** Records of the hour before the start read into the window (resolves when done). */
+  restored: Promise<number> = Promise.resolve(0);
   private unsubscribe: (() => void) | null = null;
 
   constructor(readonly deps: ObservabilityDeps) {
@@ -53,6 +56,7 @@ export class Observability {
       pools: () => poolGauges(pools),
       asyncCounts: async () => asyncCounts(store),
       recordsDropped: () => deps.recorder.dropped,
+      recordsUnwritten: () => deps.recorder.unwritten(),
     });
     const webhook = deps.alerts.webhookUrl
       ? new WebhookSender({
@@ -63,6 +67,7 @@ export class Observability {
           onGaveUp: (id, why) => deps.onError(new Error(why), `alert ${id}: the webhook did not accept it after every retry`),
         })
       : undefined;
+    const window = this.window;
     this.alerts = new AlertService({
       clock,
       repo: store.alerts,
@@ -70,7 +75,12 @@ export class Observability {
       webhook,
       onError: deps.onError,
       measures: {
-        window: { summary: (...args) => this.current().window.summary(...args) },
+        window: {
+          summary: (...args) => this.current().window.summary(...args),
+          get coveredFrom() {
+            return window.coveredFrom;
+          },
+        },
         dlqSize: async (fn) => (await store.queue.counts(fn)).dead,
         costPerDay: async (fn, now) => {
           await deps.recorder.flush();
@@ -92,6 +102,13 @@ export class Observability {
   async start(): Promise<void> {
     const { clock, recorder } = this.deps;
     this.unsubscribe = recorder.subscribe(this.onRecord);
+    // The window holds what this process sees from now; the records of the hour before are read in meanwhile.
+    const startedAt = clock.now();
+    this.window.coveredFrom = startedAt;
+    this.restored = restoreWindow(this.window, this.deps.store.invocations, startedAt).catch((e) => {
+      this.deps.onError(e, 'reading recent records into the window');
+      return 0;
+    });
     this.retention.start();
     await this.alerts.start(this.deps.alerts.rules);
     // Busy instances get their heap read while they run (a reading answers the previous

@@ -288,3 +288,23 @@ test('a listener that unsubscribes still sees every record pushed while it liste
   recorder.catchUp();
   assert.deepEqual(seen, ['a']);
 });
+
+test('unwritten counts the records a crash would lose: pushed, taken, being written, until the store has them', async () => {
+  const clock = new FakeClock(0);
+  const { repo } = memoryRepo();
+  let commit!: () => void;
+  const slow: InvocationRepo = { ...repo, append: () => new Promise<void>((resolve) => (commit = resolve)) };
+  const recorder = new Recorder(slow, clock, 100, (e) => assert.fail(String(e)));
+  assert.equal(recorder.unwritten(), 0);
+  recorder.push(sampleRecord(newId(1)), true);
+  recorder.push(sampleRecord(newId(2)), true);
+  assert.equal(recorder.unwritten(), 2);
+  recorder.catchUp();
+  assert.equal(recorder.unwritten(), 2);
+  const writing = recorder.flush();
+  await Promise.resolve();
+  assert.equal(recorder.unwritten(), 2, 'being written is not written');
+  commit();
+  await writing;
+  assert.equal(recorder.unwritten(), 0);
+});

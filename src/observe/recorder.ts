@@ -112,6 +112,14 @@ export class Recorder {
     for (const l of this.listeners) l(record, pushedAt);
   }
 
+  /**
+   * Records pushed and not yet known to be committed: what a crash (kill -9, power loss)
+   * now would lose, at most (an async attempt's record is committed with its queue outcome too).
+   */
+  unwritten(): number {
+    return this.incoming.length + this.buffered();
+  }
+
   /** Records held in memory: being written counts too (a write that fails keeps them). */
   private buffered(): number {
     let n = this.pack.count + this.buffer.length + this.writingKeyed.length;

@@ -7,6 +7,8 @@ import type { InvocationRecord } from '../core/types.ts';
 
 export const SLOT_MS = 5_000;
 const SLOTS = 720; // one hour
+/** The longest window a summary covers. */
+export const WINDOW_SPAN_MS = SLOTS * SLOT_MS;
 const BINS = 256;
 const MIN_MS = 0.05;
 const GROWTH = 1.08; // bins up to 0.05 * 1.08^255 ≈ 1.6e7 ms
@@ -62,6 +64,11 @@ class Series {
 
 export class RecentWindow {
   private readonly series = new Map<string, Series>();
+  /**
+   * From when the window holds every record (epoch ms): a window starting earlier misses
+   * some. Set at start, and moved back once the store's records are read in (window-restore.ts).
+   */
+  coveredFrom = -Infinity;
 
   add(record: Pick<InvocationRecord, 'functionName' | 'status' | 'durationMs' | 'coldStart'>, now: number): void {
     let series = this.series.get(record.functionName);

@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { isNimbusError, type ErrorCode } from '../core/errors.ts';
 import type { FunctionConfig, LogLevel } from '../core/types.ts';
 import { bundleSource } from '../deploy/bundle.ts';
-import type { HttpRequestData, HttpResponseData, Instance, InstanceCall, InstanceResult, InvocationMeta, Runtime } from './port.ts';
+import type { BackgroundReport, HttpRequestData, HttpResponseData, Instance, InstanceCall, InstanceResult, InvocationMeta, Runtime } from './port.ts';
 
 export const baseConfig: FunctionConfig = Object.freeze({
   memoryMb: 64,
@@ -41,6 +41,8 @@ export interface Harness {
   readonly logs: LogEntry[];
   readonly fetches: Array<{ request: HttpRequestData; invocationId: string }>;
   readonly instance: Instance;
+  /** What the instance reported of its code's CPU outside invocations (onBackground). */
+  readonly background: BackgroundReport[];
 }
 
 let counter = 0;
@@ -54,6 +56,7 @@ export async function startWith(
 ): Promise<Harness> {
   const logs: LogEntry[] = [];
   const fetches: Harness['fetches'] = [];
+  const background: BackgroundReport[] = [];
   const instance = await runtime.start({
     instanceId: `inst-${++counter}`,
     functionName,
@@ -61,13 +64,14 @@ export async function startWith(
     code,
     config: { ...baseConfig, ...config },
     onLog: (invocationId, level, message) => logs.push({ invocationId, level, message }),
+    onBackground: (r) => background.push(r),
     fetch: async (request, invocationId) => {
       fetches.push({ request, invocationId });
       if (fetch) return fetch(request);
       return { status: 200, statusText: 'OK', headers: [['content-type', 'text/plain']], body: new TextEncoder().encode('upstream') };
     },
   });
-  return { logs, fetches, instance };
+  return { logs, fetches, instance, background };
 }
 
 export function meta(invocationId: string, timeoutMs = 5_000, functionName = 'fn'): InvocationMeta {

@@ -87,6 +87,24 @@ export interface InstanceSpec {
    * it at once instead of at its next call. Not called for dispose().
    */
   readonly onDeath?: (reason: InstanceDeath) => void;
+  /**
+   * Optional: CPU the instance's own code used outside any invocation (module-level
+   * timers), reported every few seconds while it goes on and when the instance stops, so
+   * the platform can charge it to the function. `overLimit`: it passed the CPU limit over
+   * the sliding span and the instance is being stopped (onDeath follows with cpu_limit).
+   */
+  readonly onBackground?: (report: BackgroundReport) => void;
+}
+
+/** What an instance's code used outside invocations from `fromMs` to `toMs` (epoch ms). */
+export interface BackgroundReport {
+  readonly cpuMs: number;
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly overLimit: boolean;
+  /** The bound: at most `limitMs` of CPU in any `spanMs`. */
+  readonly limitMs: number;
+  readonly spanMs: number;
 }
 
 export type InstanceDeath = 'disposed' | 'memory_limit' | 'timeout' | 'cpu_limit' | 'crashed';

@@ -37,6 +37,7 @@ import { deployExamples } from './examples.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { ensureToken, removeUrlFile, writeUrlFile } from './token.ts';
 import { buildObservability, metricsHandler, observabilityParts } from './observability.ts';
+import { backgroundRecord } from '../observe/background-record.ts';
 
 export interface PlatformOptions {
   readonly config: Config;
@@ -128,6 +129,9 @@ async function startOn(
         // Functions publish events with their outbound fetch: URL and a publish-only token in env.
         config: { ...version.config, env: { ...version.config.env, ...publishEnv(token, `${url}/api/v1/events`, version.functionName) } },
         onLog: (invocationId, level, message) => logs.append(invocationId, level, message),
+        // CPU of the function's own code outside any invocation is charged to it as a record.
+        onBackground: (r) =>
+          recorder.push(backgroundRecord(newId(clock.now()), { functionName: version.functionName, version: version.version, memoryMb: version.config.memoryMb, instanceId }, r), true),
         fetch: observe.observer ? observe.observer.wrapFetch(outboundFetch) : outboundFetch,
       }),
       events: {

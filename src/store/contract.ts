@@ -252,6 +252,19 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       assert.equal((await store.alerts.listEvents({ limit: 2 })).length, 2);
     });
 
+    it("keeps each alert rule's state, saved with its transition's event in one call", async () => {
+      await store.alerts.saveState({ rule: 'errors', status: 'pending', since: 10, value: 0.4 });
+      await store.alerts.saveState({ rule: 'errors', status: 'firing', since: 20, value: 0.5 }, { id: 'e1', rule: 'errors', kind: 'firing', at: 20, value: 0.5, detail: 'x', delivered: false });
+      await store.alerts.saveState({ rule: 'dlq', status: 'ok', since: 5, value: null });
+      assert.deepEqual(await store.alerts.listStates(), [
+        { rule: 'dlq', status: 'ok', since: 5, value: null },
+        { rule: 'errors', status: 'firing', since: 20, value: 0.5 },
+      ]);
+      assert.deepEqual((await store.alerts.listEvents({ rule: 'errors', limit: 5 })).map((e) => e.id), ['e1']);
+      await store.alerts.deleteState('errors');
+      assert.deepEqual((await store.alerts.listStates()).map((s) => s.rule), ['dlq']);
+    });
+
     it('lists invocations newest first with filters and pagination', async () => {
       await store.invocations.insertMany([
         sampleRecord('01', { startedAt: 1 }),

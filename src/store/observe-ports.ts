@@ -47,6 +47,15 @@ export interface AlertEventRecord {
   readonly delivered: boolean;
 }
 
+/** A rule's last evaluated state (observe/alerts/evaluate.ts AlertState), kept across restarts. */
+export interface AlertStateRecord {
+  readonly rule: string;
+  readonly status: 'ok' | 'pending' | 'firing';
+  /** When the status began (epoch ms). */
+  readonly since: number;
+  readonly value: number | null;
+}
+
 export interface AlertRepo {
   putRule(rule: AlertRuleRecord): Promise<void>;
   getRule(name: string): Promise<AlertRuleRecord | null>;
@@ -55,6 +64,11 @@ export interface AlertRepo {
   /** Deletes every rule of an origin (config rules are re-read on each start). */
   deleteRulesOf(origin: AlertOrigin): Promise<number>;
   addEvent(event: AlertEventRecord): Promise<void>;
+  /** Saves a rule's state, and the event of its transition (when it has one) in the same transaction. */
+  saveState(state: AlertStateRecord, event?: AlertEventRecord): Promise<void>;
+  listStates(): Promise<AlertStateRecord[]>;
+  /** Forgets a rule's state (its rule was replaced or deleted). */
+  deleteState(rule: string): Promise<void>;
   markDelivered(id: string): Promise<void>;
   /** Newest first. */
   listEvents(query: { rule?: string; limit: number }): Promise<AlertEventRecord[]>;

@@ -4,6 +4,7 @@
  */
 import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
+import { sampleRecord } from './contract.ts';
 import type { Store } from './ports.ts';
 import type { EnqueueInput, TriggerInput } from './queue-ports.ts';
 
@@ -131,6 +132,29 @@ export function queueContract(name: string, open: () => Promise<Store>): void {
       assert.equal(await q.complete('a', 1, 10, [item('a-twice', { target: 'audit' })]), false);
       await q.deadLetter('b', 1, 'non-retryable', null, 10, [item('b-failed', { target: 'audit' })]);
       assert.deepEqual((await q.list({ target: 'audit', limit: 10 })).map((i) => i.id).sort(), ['a-done', 'b-failed']);
+    });
+
+    it("an attempt's record is committed with its outcome (complete, retry, dead-letter), not without it", async () => {
+      const q = store.queue;
+      const rec = (id: string, attempt: number, status: 'success' | 'error') =>
+        sampleRecord(id, { functionName: 'fn', trigger: 'async', attempt, status, startedAt: 100 * attempt });
+      await q.enqueue([item('a'), item('b'), item('c')], 0, DAY);
+      await q.claim('fn', 3, 0, 1_000);
+      assert.equal(await q.complete('a', 1, 10, [], rec('a', 1, 'success')), true);
+      assert.deepEqual(await store.invocations.get('a'), rec('a', 1, 'success'));
+      assert.equal(await q.retry('b', 1, 20, { code: 'X', message: 'bad' }, 10, rec('b', 1, 'error')), true);
+      assert.deepEqual(await store.invocations.get('b'), rec('b', 1, 'error'));
+      assert.equal(await q.deadLetter('c', 1, 'max-attempts', null, 10, [], rec('c', 1, 'error')), true);
+      assert.deepEqual(await store.invocations.get('c'), rec('c', 1, 'error'));
+      // A finishing call fenced out (a stale attempt) writes no record either.
+      assert.equal(await q.complete('b', 1, 30, [], rec('b', 9, 'success')), false);
+      assert.equal((await store.invocations.get('b'))?.attempt, 1);
+      // The recorder's later write of the same run with more logs (waitUntil) replaces it; a plain repeat does not.
+      const first = rec('a', 1, 'success');
+      const final = { ...first, logs: [...first.logs, { t: 150, level: 'info' as const, msg: 'after the response' }] };
+      await store.invocations.insertMany([final]);
+      await store.invocations.insertMany([first]);
+      assert.deepEqual(await store.invocations.get('a'), final);
     });
 
     it('prune drops succeeded items finished before a time, never dead ones', async () => {

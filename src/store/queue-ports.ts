@@ -15,6 +15,7 @@
  * an attempt; every finishing call is fenced by that attempt number, so a consumer whose
  * lease expired cannot overwrite a newer attempt's outcome.
  */
+import type { InvocationRecord } from '../core/types.ts';
 
 export type QueueState = 'queued' | 'running' | 'succeeded' | 'dead';
 /**
@@ -115,14 +116,26 @@ export interface QueueRepo {
   nextDueAt(): Promise<number | null>;
   /** Claims up to `limit` due items of a target, oldest due first: running, attempts+1, lease until now+leaseMs. */
   claim(target: string, limit: number, now: number, leaseMs: number): Promise<QueueItem[]>;
-  /** Attempt `attempt` succeeded; `followUps` (destinations) are enqueued in the same transaction. */
-  complete(id: string, attempt: number, now: number, followUps?: readonly EnqueueInput[]): Promise<boolean>;
-  /** Attempt failed; run again at `at`. */
-  retry(id: string, attempt: number, at: number, error: QueueError, now: number): Promise<boolean>;
+  /**
+   * Attempt `attempt` succeeded; `followUps` (destinations) are enqueued in the same
+   * transaction, and so is `record`, the attempt's invocation record (as InvocationRepo.insertMany
+   * writes it): an item the queue shows as done has its record, crash or not.
+   */
+  complete(id: string, attempt: number, now: number, followUps?: readonly EnqueueInput[], record?: InvocationRecord): Promise<boolean>;
+  /** Attempt failed; run again at `at`. `record`: the attempt's, written in the same transaction. */
+  retry(id: string, attempt: number, at: number, error: QueueError, now: number, record?: InvocationRecord): Promise<boolean>;
   /** Put back without counting the attempt (throttled, or the platform is stopping). */
   release(id: string, attempt: number, at: number, now: number, throttled: boolean): Promise<boolean>;
-  /** Exhausted: to the dead-letter list, with `followUps` (onFailure) in the same transaction. */
-  deadLetter(id: string, attempt: number, reason: string, error: QueueError | null, now: number, followUps?: readonly EnqueueInput[]): Promise<boolean>;
+  /** Exhausted: to the dead-letter list, with `followUps` (onFailure) and the last attempt's `record` in the same transaction. */
+  deadLetter(
+    id: string,
+    attempt: number,
+    reason: string,
+    error: QueueError | null,
+    now: number,
+    followUps?: readonly EnqueueInput[],
+    record?: InvocationRecord,
+  ): Promise<boolean>;
   /** After a restart: every running item (its consumer died) becomes queued and due now. Returns how many. */
   recover(now: number): Promise<number>;
   get(id: string): Promise<QueueItem | null>;

@@ -3,7 +3,10 @@
  * while thousands are queued and in flight, restart on the same data directory, and
  * proof — counted by invocation id at a sink outside the platform — that every accepted
  * (202) invocation completed at least once, re-runs carrying the same id and a higher
- * attempt number.
+ * attempt number. And the platform's own books agree after the crash: every item the queue
+ * shows as succeeded has its invocation record (a success and its record are committed
+ * together), counted item against record. The records are flushed on a long interval here
+ * so that a record left waiting in memory at the kill would be seen missing.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +15,8 @@ import { SINK_ALLOWED, startSink } from '../helpers/sink.ts';
 
 const TOTAL = 2_000;
 const CLIENTS = 32;
+/** Records wait in memory this long before the recorder writes them: the window a crash could lose. */
+const ARGS = [...SINK_ALLOWED, '--record-flush', '2000'];
 
 const WORKER = `
 async function tell(url, body) {
@@ -27,6 +32,19 @@ export async function handler(event, context) {
 }
 `;
 
+/** Every item of a paged list (`items`, `next`). */
+async function pageAll(p: RunningPlatform, path: string): Promise<Array<{ id: string; status?: string }>> {
+  const out: Array<{ id: string; status?: string }> = [];
+  for (let before: string | null = ''; before !== null; ) {
+    const res = await p.api(`${path}&limit=1000${before ? `&before=${before}` : ''}`);
+    assert.equal(res.status, 200);
+    const page = (await res.json()) as { items: Array<{ id: string; status?: string }>; next: string | null };
+    out.push(...page.items);
+    before = page.next;
+  }
+  return out;
+}
+
 interface Seen {
   seq: number;
   /** Attempt numbers that started, and that finished. */
@@ -36,15 +54,18 @@ interface Seen {
 
 test('kill -9 during a burst of async invocations loses none; every one completes after restart', { timeout: 120_000 }, async () => {
   const seen = new Map<string, Seen>();
+  // Called at a 'start' report: the kill then lands while that invocation sleeps, in flight.
+  let onStart: (() => void) | null = null;
   const sink = await startSink((report) => {
     const { seq, id, attempt, phase } = report as { seq: number; id: string; attempt: number; phase: 'start' | 'done' };
     const s = seen.get(id) ?? { seq, started: [], done: [] };
     (phase === 'start' ? s.started : s.done).push(attempt);
     seen.set(id, s);
+    if (phase === 'start') onStart?.();
   });
   const sinkUrl = sink.url;
 
-  let platform: RunningPlatform = await startPlatform({ args: SINK_ALLOWED });
+  let platform: RunningPlatform = await startPlatform({ args: ARGS });
   const dataDir = platform.dataDir;
   const second: RunningPlatform[] = [];
   try {
@@ -77,10 +98,18 @@ test('kill -9 during a burst of async invocations loses none; every one complete
       );
     };
 
-    // Kill once about 1 500 are accepted, while a few hundred have completed.
+    // Kill once about 1 500 are accepted and some have completed, as one more starts (on a
+    // loaded machine the first may not have started by then: wait for it, not for a time).
     const killer = (async () => {
-      await eventually(async () => accepted.size >= 1_500, 60_000, 5);
-      killed = true;
+      await new Promise<void>((resolve) => {
+        onStart = () => {
+          if (accepted.size < 1_500 || ![...seen.values()].some((s) => s.done.length > 0)) return;
+          onStart = null;
+          killed = true;
+          platform.proc.kill('SIGKILL');
+          resolve();
+        };
+      });
       await platform.kill();
     })();
     await burst(platform, () => killed);
@@ -89,10 +118,10 @@ test('kill -9 during a burst of async invocations loses none; every one complete
     const completedAtKill = [...seen.values()].filter((s) => s.done.length > 0).length;
     const inFlightAtKill = [...seen.entries()].filter(([, s]) => s.done.length === 0).map(([id]) => id);
     assert.ok(acceptedAtKill - completedAtKill >= 300, `the kill should catch a backlog (accepted ${acceptedAtKill}, completed ${completedAtKill})`);
-    assert.ok(inFlightAtKill.length > 0, 'the kill should catch invocations in flight');
+    assert.ok(inFlightAtKill.length > 0, `the kill should catch invocations in flight (accepted ${acceptedAtKill}, completed ${completedAtKill}, started ${seen.size})`);
 
     // Restart on the same data directory and submit the rest (idempotency keys make resubmits safe).
-    platform = await startPlatform({ dataDir, args: SINK_ALLOWED });
+    platform = await startPlatform({ dataDir, args: ARGS });
     second.push(platform);
     const missing = Array.from({ length: TOTAL }, (_, i) => i).filter((seq) => !accepted.has(seq));
     await Promise.all(
@@ -123,6 +152,12 @@ test('kill -9 during a burst of async invocations loses none; every one complete
     }, 30_000);
     assert.equal(status.dead, 0);
     assert.ok(status.succeeded >= TOTAL, `succeeded ${status.succeeded}`);
+    // Every item done has its record: the queue's succeeded items, counted against the records.
+    const done = await pageAll(platform, '/api/v1/async?function=work&state=succeeded');
+    const records = new Map((await pageAll(platform, '/api/v1/invocations?function=work')).map((r) => [r.id, r]));
+    const withoutRecord = done.filter((item) => records.get(item.id)?.status !== 'success').map((item) => item.id);
+    assert.equal(done.length, status.succeeded);
+    assert.deepEqual(withoutRecord, [], `${withoutRecord.length} of ${done.length} succeeded items have no success record`);
     process.stderr.write(
       `async-crash: accepted ${acceptedAtKill} before kill -9 (${completedAtKill} completed, ${inFlightAtKill.length} in flight), ${reruns.length} started twice, all ${TOTAL} completed\n`,
     );

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { NimbusError } from '../../core/errors.ts';
 import { DEFAULT_ASYNC_POLICY } from './policy.ts';
-import { fail, harness, ok } from './testing.ts';
+import { attemptRecord, fail, harness, ok } from './testing.ts';
 
 const T0 = 1_700_000_000_000;
 
@@ -18,6 +18,8 @@ describe('async consumer (fake clock, scripted function)', () => {
     assert.deepEqual(req.input, { kind: 'event', event: { n: 1 } });
     const item = await h.store.queue.get(id);
     assert.equal(item?.state, 'succeeded');
+    // Its record was committed with it (no recorder here: the queue wrote it).
+    assert.deepEqual(await h.store.invocations.get(id), attemptRecord(req));
     await h.close();
   });
 
@@ -34,6 +36,8 @@ describe('async consumer (fake clock, scripted function)', () => {
     const item = await h.store.queue.get(id);
     assert.deepEqual([item?.state, item?.deadReason, item?.attempts, item?.lastError?.code], ['dead', 'max-attempts', 4, 'NIMBUS_ERR_FUNCTION_ERROR']);
     assert.match(item!.lastError!.message, /boom/);
+    // The last attempt's record went with the dead-lettering.
+    assert.deepEqual(await h.store.invocations.get(id), attemptRecord(h.calls[3].req, { status: 'error', errorCode: 'NIMBUS_ERR_FUNCTION_ERROR' }));
     await h.close();
   });
 

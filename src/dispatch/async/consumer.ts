@@ -2,9 +2,10 @@
  * The async queue consumer: claims due items within each function's capacity, invokes
  * them through the dispatcher (same id every attempt, attempt number counted), and acts
  * on the policy's decision: done (+ onSuccess), retry with backoff, put back on a
- * throttle (no attempt counted), or dead-letter (+ onFailure). Destinations are enqueued
- * in the same transaction as the outcome; webhooks are queue items of their own, so they
- * are retried and survive restarts like everything else.
+ * throttle (no attempt counted), or dead-letter (+ onFailure). Destinations and the
+ * attempt's invocation record are committed in the same transaction as the outcome (so an
+ * item shown done has its record, whatever crashes); webhooks are queue items of their
+ * own, so they are retried and survive restarts like everything else.
  *
  * Woken on every enqueue and completion, and by a timer at the next due time (Clock).
  * At start it recovers items a previous process left running (they run again: at least
@@ -13,6 +14,7 @@
 import { createHash } from 'node:crypto';
 import type { Clock, TimerHandle } from '../../core/clock.ts';
 import type { NimbusError } from '../../core/errors.ts';
+import type { InvocationRecord } from '../../core/types.ts';
 import { newId } from '../../core/ids.ts';
 import { toJson, toStructured, type CloudEvent } from '../../triggers/events/cloudevents.ts';
 import type { EnqueueInput, QueueError, QueueItem, QueueRepo } from '../../store/queue-ports.ts';
@@ -313,13 +315,15 @@ export class AsyncConsumer {
       const decision = decideAfterAttempt(policy, state, { ok: true }, now, this.random);
       const destination = decision.kind === 'done' ? decision.destination : null;
       const sent = destination ? await this.destinationInputs(destination, item, 'success', null, event, outcome.value ?? null) : NOTHING_TO_SEND;
+      // The record is committed with the outcome: an item shown done always has its record.
       // A destination that cannot take the event (its topic was deleted): dead-lettered, so
       // the outcome is kept and `dlq ls` says why, rather than completed without it.
-      if (sent.failure) await queue.deadLetter(item.id, item.attempts, DESTINATION_FAILED, sent.failure, now);
-      else await queue.complete(item.id, item.attempts, now, sent.inputs);
+      if (sent.failure) await queue.deadLetter(item.id, item.attempts, DESTINATION_FAILED, sent.failure, now, [], outcome.record);
+      else await queue.complete(item.id, item.attempts, now, sent.inputs, outcome.record);
       return;
     }
     const error = outcome.error;
+    const record = outcome.record ?? undefined;
     if (THROTTLES.has(error.code)) {
       const d = decideAfterThrottle(policy, state, now, this.random, (error.retryAfterSeconds ?? 0) * 1000);
       await queue.release(item.id, item.attempts, d.at, now, true);
@@ -331,18 +335,25 @@ export class AsyncConsumer {
     }
     const failure = queueError(error);
     const d = decideAfterAttempt(policy, state, { ok: false, errorCode: error.code }, now, this.random);
-    if (d.kind === 'retry') await queue.retry(item.id, item.attempts, d.at, failure, now);
-    else if (d.kind === 'dead-letter') await this.deadLetter(item, d.reason, failure, d.destination, event);
+    if (d.kind === 'retry') await queue.retry(item.id, item.attempts, d.at, failure, now, record);
+    else if (d.kind === 'dead-letter') await this.deadLetter(item, d.reason, failure, d.destination, event, record);
   }
 
-  private async deadLetter(item: QueueItem, reason: string, error: QueueError | null, destination: Destination | null, event: unknown): Promise<void> {
+  private async deadLetter(
+    item: QueueItem,
+    reason: string,
+    error: QueueError | null,
+    destination: Destination | null,
+    event: unknown,
+    record?: InvocationRecord,
+  ): Promise<void> {
     const now = this.deps.clock.now();
     const sent = destination ? await this.destinationInputs(destination, item, 'failure', reason, event, error) : NOTHING_TO_SEND;
     if (sent.failure) {
       const own = `the invocation itself ended ${reason}${error ? ` (${error.code}: ${error.message})` : ''}`;
-      await this.deps.queue.deadLetter(item.id, item.attempts, DESTINATION_FAILED, { code: sent.failure.code, message: `${sent.failure.message}; ${own}` }, now);
+      await this.deps.queue.deadLetter(item.id, item.attempts, DESTINATION_FAILED, { code: sent.failure.code, message: `${sent.failure.message}; ${own}` }, now, [], record);
     } else {
-      await this.deps.queue.deadLetter(item.id, item.attempts, reason, error, now, sent.inputs);
+      await this.deps.queue.deadLetter(item.id, item.attempts, reason, error, now, sent.inputs, record);
     }
   }
 

@@ -5,7 +5,7 @@
 import { FakeClock } from '../../core/clock.ts';
 import { NimbusError, type ErrorCode } from '../../core/errors.ts';
 import type { InvocationRecord } from '../../core/types.ts';
-import { deployInput, SAMPLE_CONFIG } from '../../store/contract.ts';
+import { deployInput, sampleRecord, SAMPLE_CONFIG } from '../../store/contract.ts';
 import type { Store } from '../../store/ports.ts';
 import { openSqliteStore } from '../../store/sqlite/sqlite-store.ts';
 import { Catalog } from '../catalog.ts';
@@ -20,15 +20,20 @@ export interface Call {
 
 export type Script = (req: InvokeRequest, n: number) => Promise<InvokeOutcome> | InvokeOutcome;
 
+/** The record the dispatcher would have made for this attempt. */
+export function attemptRecord(req: InvokeRequest, overrides: Partial<InvocationRecord> = {}): InvocationRecord {
+  return sampleRecord(req.invocationId!, { functionName: req.functionName, trigger: req.trigger, attempt: req.attempt ?? 1, ...overrides });
+}
+
 export function ok(req: InvokeRequest, value: unknown = { done: true }): InvokeOutcome {
-  return { ok: true, invocationId: req.invocationId!, record: null as unknown as InvocationRecord, value };
+  return { ok: true, invocationId: req.invocationId!, record: attemptRecord(req), value };
 }
 
 export function fail(req: InvokeRequest, code: ErrorCode = 'NIMBUS_ERR_FUNCTION_ERROR', retryAfterSeconds?: number): InvokeOutcome {
   return {
     ok: false,
     invocationId: req.invocationId!,
-    record: null,
+    record: attemptRecord(req, { status: 'error', errorCode: code }),
     error: new NimbusError(code, 'it failed', { extra: { errorName: 'Error', errorMessage: 'boom' }, retryAfterSeconds }),
   };
 }

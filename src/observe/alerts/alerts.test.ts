@@ -124,3 +124,55 @@ test('a rule stored by an older version with a window under 5 s still loads (rai
   service.stop();
   await store.close();
 });
+
+test('evaluate: before its window is covered, no breach keeps a firing alert firing; a breach still fires', () => {
+  const rule = parseAlertRule({ metric: 'error_rate', threshold: 0.5, window: '1m' }, 'errors');
+  const firing = { status: 'firing' as const, since: 1_000, value: 0.9 };
+  assert.deepEqual(evaluate(rule, firing, null, 2_000, false), { state: { ...firing, value: null }, event: null });
+  assert.deepEqual(evaluate(rule, firing, null, 2_000, true).event, { kind: 'resolved', value: null });
+  assert.deepEqual(evaluate(rule, INITIAL, 0.9, 2_000, false).event, { kind: 'firing', value: 0.9 });
+  assert.equal(evaluate(rule, INITIAL, null, 2_000, false).state.status, 'ok');
+});
+
+test('a firing alert is firing after a restart (a new service on the same store), and resolves once its window is covered', async () => {
+  const clock = new FakeClock(1_700_000_000_000);
+  const store = openSqliteStore(':memory:');
+  const before = new RecentWindow();
+  const rules = [{ name: 'errors', metric: 'error_rate', threshold: 0.2, window: '1m', minRequests: 1 }];
+  const deps = (window: RecentWindow) => ({ clock, repo: store.alerts, intervalMs: 5_000, measures: { window, dlqSize: async () => 0, costPerDay: async () => 0 } });
+  const a = new AlertService(deps(before));
+  await a.start(rules);
+  for (let i = 0; i < 5; i++) before.add({ functionName: 'f', status: 'error', durationMs: 3, coldStart: false }, clock.now());
+  assert.deepEqual((await a.tick()).map((e) => e.kind), ['firing']);
+  a.stop();
+
+  // The restart: the recent window starts empty; the rule's state comes from the store.
+  clock.advance(10_000);
+  const after = new RecentWindow();
+  after.coveredFrom = clock.now(); // it holds what it saw since this start (as Observability sets it)
+  const b = new AlertService(deps(after));
+  await b.start(rules);
+  assert.equal(b.view('errors')?.state.status, 'firing');
+  assert.equal(b.view('errors')?.state.since, 1_700_000_000_000);
+  clock.advance(30_000);
+  assert.deepEqual(await b.tick(), [], 'half a window of no data after the restart is no resolve');
+  assert.equal(b.view('errors')?.state.status, 'firing');
+  clock.advance(30_000);
+  after.add({ functionName: 'f', status: 'success', durationMs: 3, coldStart: false }, clock.now());
+  assert.deepEqual((await b.tick()).map((e) => e.kind), ['resolved']);
+  b.stop();
+
+  // And the resolve is remembered too: a third start shows ok, with no second resolve.
+  const c = new AlertService(deps(new RecentWindow()));
+  await c.start(rules);
+  assert.equal(c.view('errors')?.state.status, 'ok');
+  clock.advance(120_000);
+  assert.deepEqual(await c.tick(), []);
+  assert.deepEqual((await store.alerts.listEvents({ rule: 'errors', limit: 5 })).map((e) => e.kind), ['resolved', 'firing']);
+  // Replacing or deleting the rule forgets its state.
+  await c.put({ metric: 'error_rate', threshold: 0.3 }, 'errors');
+  await c.remove('errors');
+  assert.deepEqual(await store.alerts.listStates(), []);
+  c.stop();
+  await store.close();
+});

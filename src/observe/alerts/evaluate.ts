@@ -2,6 +2,11 @@
  * The alert decision, a pure function: a rule, its previous state, the metric's value
  * now (null: no data) and the time → the next state and, when it changed, the event.
  * ok ──breach──► pending ──held `for`──► firing ──no breach──► ok (resolved)
+ *
+ * `covered` false: the value was taken over less than the rule's window (the platform
+ * started less than a window ago, and the recent window holds only what it saw since).
+ * Then no breach is no proof that the condition ended: a firing alert (restored after a
+ * restart) stays firing until the window is covered, rather than resolving on no data.
  */
 import { breaches, type AlertRule } from './rule.ts';
 
@@ -21,8 +26,15 @@ export interface AlertTransition {
 
 export const INITIAL: AlertState = { status: 'ok', since: 0, value: null };
 
-export function evaluate(rule: AlertRule, prev: AlertState, value: number | null, now: number): { state: AlertState; event: AlertTransition | null } {
+export function evaluate(
+  rule: AlertRule,
+  prev: AlertState,
+  value: number | null,
+  now: number,
+  covered = true,
+): { state: AlertState; event: AlertTransition | null } {
   const breach = value !== null && breaches(rule, value);
+  if (!breach && !covered && prev.status === 'firing') return { state: { ...prev, value }, event: null };
   if (!breach) {
     if (prev.status === 'firing') return { state: { status: 'ok', since: now, value }, event: { kind: 'resolved', value } };
     return { state: { status: 'ok', since: prev.status === 'ok' ? prev.since : now, value }, event: null };

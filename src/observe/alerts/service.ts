@@ -1,19 +1,21 @@
 /**
  * Alerts, actuated: rules live in the store (API, CLI, and the config file's, re-read on
  * each start); every interval each rule's metric is measured, evaluate() decides, and a
- * firing or resolving is recorded and sent to the webhook (with retries).
+ * firing or resolving is recorded and sent to the webhook (with retries). Each rule's
+ * state is saved when it changes, with its event in the same transaction, and read back
+ * at start: an alert firing before a restart is firing after it, and resolves then.
  */
 import type { Clock, TimerHandle } from '../../core/clock.ts';
 import { NimbusError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
-import type { AlertEventRecord, AlertRepo } from '../../store/observe-ports.ts';
+import type { AlertEventRecord, AlertRepo, AlertStateRecord } from '../../store/observe-ports.ts';
 import type { RecentWindow } from '../window.ts';
 import { evaluate, INITIAL, type AlertState } from './evaluate.ts';
 import { describeRule, parseAlertRule, type AlertRule } from './rule.ts';
 import type { WebhookSender } from './webhook.ts';
 
 export interface AlertMeasures {
-  readonly window: Pick<RecentWindow, 'summary'>;
+  readonly window: Pick<RecentWindow, 'summary'> & Partial<Pick<RecentWindow, 'coveredFrom'>>;
   /** Dead letters now, of one function or all. */
   dlqSize(functionName: string | undefined): Promise<number>;
   /** List-price cost of the last 24 hours, of one function or all. */
@@ -41,6 +43,8 @@ export class AlertService {
   private rules: Array<{ rule: AlertRule; origin: string }> = [];
   private timer: TimerHandle | null = null;
   private running: Promise<void> | null = null;
+  /** When this service started: from then on the window is complete, when it does not say (coveredFrom). */
+  private startedAt = 0;
 
   constructor(private readonly deps: AlertServiceDeps) {}
 
@@ -52,7 +56,12 @@ export class AlertService {
       const rule = parseAlertRule(raw);
       await repo.putRule({ name: rule.name, rule: { ...rule }, origin: 'config', createdAt: clock.now() });
     }
+    this.startedAt = clock.now();
     await this.reload();
+    for (const saved of await repo.listStates()) {
+      if (!this.rules.some((r) => r.rule.name === saved.rule)) await repo.deleteState(saved.rule);
+      else this.states.set(saved.rule, { status: saved.status, since: saved.since, value: saved.value });
+    }
     this.arm();
   }
 
@@ -65,6 +74,7 @@ export class AlertService {
     const rule = parseAlertRule(raw, name);
     await this.deps.repo.putRule({ name, rule: { ...rule }, origin: 'api', createdAt: this.deps.clock.now() });
     this.states.delete(name);
+    await this.deps.repo.deleteState(name);
     await this.reload();
     return this.view(name) as AlertView;
   }
@@ -72,6 +82,7 @@ export class AlertService {
   async remove(name: string): Promise<void> {
     if (!(await this.deps.repo.deleteRule(name))) throw new NimbusError('NIMBUS_ERR_ALERT_RULE_NOT_FOUND', `no alert rule "${name}"; \`nimbus alerts\` lists them`);
     this.states.delete(name);
+    await this.deps.repo.deleteState(name);
     await this.reload();
   }
 
@@ -98,9 +109,14 @@ export class AlertService {
           this.deps.onError?.(error, `measuring alert ${rule.name}`);
           continue;
         }
-        const { state, event } = evaluate(rule, this.states.get(rule.name) ?? INITIAL, value, now);
+        const prev = this.states.get(rule.name) ?? INITIAL;
+        const { state, event } = evaluate(rule, prev, value, now, this.covers(rule, now));
         this.states.set(rule.name, state);
-        if (!event) continue;
+        const saved: AlertStateRecord = { rule: rule.name, status: state.status, since: state.since, value: state.value };
+        if (!event) {
+          if (!sameState(prev, state)) await this.deps.repo.saveState(saved);
+          continue;
+        }
         const record: AlertEventRecord = {
           id: newId(now),
           rule: rule.name,
@@ -110,7 +126,7 @@ export class AlertService {
           detail: `${rule.name} ${event.kind}: ${describeRule(rule)} (value ${event.value === null ? 'none' : round(event.value)})`,
           delivered: false,
         };
-        await this.deps.repo.addEvent(record);
+        await this.deps.repo.saveState(saved, record);
         events.push(record);
         this.deps.webhook?.send(record.id, { ...record, rule: { ...rule }, status: event.kind });
       }
@@ -122,6 +138,16 @@ export class AlertService {
       this.running = null;
     }
     return events;
+  }
+
+  /**
+   * Whether the rule's metric at `now` is taken over its whole window: the recent window
+   * holds every record since it began (from this start, or earlier once the store's records
+   * are read in). dlq_size and cost_per_day are read from the store.
+   */
+  private covers(rule: AlertRule, now: number): boolean {
+    if (rule.metric === 'dlq_size' || rule.metric === 'cost_per_day') return true;
+    return now - rule.windowMs >= (this.deps.measures.window.coveredFrom ?? this.startedAt);
   }
 
   private async measure(rule: AlertRule, now: number): Promise<number | null> {
@@ -160,6 +186,11 @@ export class AlertService {
       });
     });
   }
+}
+
+/** The value alone changing is not saved: it is measured again at the next tick. */
+function sameState(a: AlertState, b: AlertState): boolean {
+  return a.status === b.status && a.since === b.since;
 }
 
 function round(n: number): number {

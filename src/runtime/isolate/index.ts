@@ -16,6 +16,7 @@ import { IsolateInstance, type InstanceContext } from './instance.ts';
 import { discard, prepare } from './prepare.ts';
 import { shimCode } from './shim-source.ts';
 import { SparePool } from './spares.ts';
+import { otherThreadsCpu, type OtherThreadsCpu } from './cpu-budget.ts';
 import { Watchdog } from './watchdog.ts';
 import { Deadlines } from '../../core/deadlines.ts';
 
@@ -31,6 +32,12 @@ export interface IsolateRuntimeOptions {
   readonly spareRefillDelayMs?: number;
   /** How often the CPU watchdog samples busy isolates, in ms. Default 10. */
   readonly cpuSampleMs?: number;
+  /**
+   * The CPU the isolate threads really used, which bounds what the watchdog charges
+   * (cpu-budget.ts). Default: the process's threads other than the main one; null: the
+   * isolates' own readings as they are (wall-clock while executing).
+   */
+  readonly cpuBudget?: OtherThreadsCpu | null;
   /** Limit for running a module's top level, in ms. Default 10 000. */
   readonly initTimeoutMs?: number;
   /** Largest request body, response body or handler result (as JSON), in bytes. Default 6 MB. */
@@ -67,7 +74,7 @@ export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & 
   const clock = options.clock;
   const onError = options.onError ?? ((message: string, error?: unknown) => console.error(`[nimbus isolate] ${message}`, error ?? ''));
   const live = new Set<IsolateInstance>();
-  const watchdog = new Watchdog(clock, options.cpuSampleMs ?? DEFAULTS.cpuSampleMs);
+  const watchdog = new Watchdog(clock, options.cpuSampleMs ?? DEFAULTS.cpuSampleMs, options.cpuBudget === undefined ? otherThreadsCpu() : options.cpuBudget);
   const deadlines = new Deadlines(clock, (error) => onError('an invocation deadline handler threw', error));
   const cx: InstanceContext = {
     clock,

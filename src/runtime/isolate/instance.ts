@@ -46,6 +46,7 @@ import {
   R_VALUE,
   SAB_CURRENT,
 } from './protocol.ts';
+import { BackgroundCpu } from './background-cpu.ts';
 import type { Watchdog, Watched } from './watchdog.ts';
 import { bodyBytes, exactArrayBuffer, joinHeaders, splitHeaders, withoutShimFrames } from './wire.ts';
 import { parseJsonBounded } from '../../core/json-depth.ts';
@@ -103,8 +104,15 @@ export class IsolateInstance implements Instance, Watched {
   #death: InstanceDeath | null = null;
   #catastrophic = false;
   #watched = false;
-  #lastCpuMs = 0;
-  #unownedCpuMs = 0;
+  /** The isolate's reading (wall-clock while executing) at the last sample. */
+  #rawAtSample = 0;
+  /** CPU charged so far: each sample's reading bounded by the CPU really used (Watchdog). */
+  #chargedMs = 0;
+  readonly #background: BackgroundCpu;
+  /** An invocation began or ended since the last sample: the sample's CPU is partly theirs. */
+  #busyChanged = false;
+  /** CPU of code no invocation owns while invocations are open, per uninterrupted run. */
+  #unownedRunMs = 0;
   #heapBytes = 0;
   #heapRefreshing = false;
   #heapPending: Promise<void> | null = null;
@@ -117,6 +125,7 @@ export class IsolateInstance implements Instance, Watched {
     this.#spec = spec;
     this.#cx = cx;
     this.#keys = new KeyStore(cx.maxCryptoKeys);
+    this.#background = new BackgroundCpu(spec.config.cpuLimitMs, spec.config.timeoutMs, (r) => spec.onBackground?.(r));
     prepared.port.onMessage = (kind, a, b, c, d, e, f, g) => this.#onMessage(kind, a, b, c, d, e, f, g);
     prepared.port.onCatastrophic = (msg) => {
       this.#catastrophic = true;
@@ -244,6 +253,7 @@ export class IsolateInstance implements Instance, Watched {
         endBackground: null,
       };
       this.#inflight.set(seq, pending);
+      this.#busyChanged = true;
       try {
         // primitives pass as they are; only a body or an event needs the (slower) copy
         if (args[args.length - 1] === null) this.#p.recv.applyIgnored(undefined, args as ivm.Transferable[]);
@@ -267,13 +277,17 @@ export class IsolateInstance implements Instance, Watched {
     return this.#death;
   }
 
+  /**
+   * CPU used since start: what the watchdog charged, plus the isolate's reading since its
+   * last sample (not yet bounded: at most one sampling interval of wall-clock time).
+   */
   cpuMs(): number {
-    return this.#cpuNow();
+    return this.#chargedMs + Math.max(0, this.#cpuNow() - this.#rawAtSample);
   }
 
   stats(): InstanceStats {
     this.#refreshHeap();
-    return { heapUsedBytes: this.#heapBytes, cpuMs: this.#cpuNow() };
+    return { heapUsedBytes: this.#heapBytes, cpuMs: this.cpuMs() };
   }
 
   dispose(): void {
@@ -304,41 +318,65 @@ export class IsolateInstance implements Instance, Watched {
   #activate(): void {
     if (this.#watched || this.#death !== null) return;
     this.#watched = true;
-    this.#lastCpuMs = this.#cpuNow();
+    // What ran while nobody watched (module-level timers of an idle instance) is charged as read.
+    const raw = this.#cpuNow();
+    this.#chargedMs += Math.max(0, raw - this.#rawAtSample);
+    this.#rawAtSample = raw;
     this.#cx.watchdog.watch(this);
   }
 
-  sampleCpu(): boolean {
+  cpuSample(): number {
+    if (this.#death !== null) return 0;
+    const raw = this.#cpuNow();
+    const delta = Math.max(0, raw - this.#rawAtSample);
+    this.#rawAtSample = raw;
+    return delta;
+  }
+
+  charge(delta: number, raw: number): boolean {
     if (this.#death !== null) {
       this.#watched = false;
       return false;
     }
-    const now = this.#cpuNow();
-    const delta = now - this.#lastCpuMs;
-    this.#lastCpuMs = now;
+    this.#chargedMs += delta;
     const limit = this.#spec.config.cpuLimitMs;
-    if (delta > 0) {
+    const idleThrough = this.#inflight.size === 0 && !this.#busyChanged;
+    this.#busyChanged = false;
+    // Still executing (even blocked, charged nothing): keep watching, or its time would be charged unbounded later (#activate).
+    if (raw > 0) {
       const p = this.#inflight.get(Atomics.load(this.#p.current, SAB_CURRENT));
       if (p !== undefined) {
-        this.#unownedCpuMs = 0;
+        this.#unownedRunMs = 0;
         p.cpuMs += delta;
         if (p.cpuMs > limit) {
           this.#kill('cpu_limit', p.seq);
           return false;
         }
-      } else {
-        // Code no live invocation owns (module-level timers): bounded per uninterrupted
-        // run, so a light periodic timer lives on while a runaway loop is stopped.
-        this.#unownedCpuMs += delta;
-        if (this.#unownedCpuMs > limit) {
+      } else if (!idleThrough) {
+        // Invocations were open during the sample, so its CPU is partly theirs (the platform's
+        // meter shares it among them): not charged here, but a run of it is bounded.
+        this.#unownedRunMs += delta;
+        if (this.#unownedRunMs > limit) {
           this.#cx.onError(`${this.#spec.functionName}@${this.#spec.version}: code outside any invocation used over ${limit} ms of CPU; instance stopped`);
+          this.#kill('cpu_limit');
+          return false;
+        }
+      } else {
+        // No invocation open for the whole sample: the instance's own code (module-level
+        // timers), charged to it and bounded over a sliding span, so a light periodic timer
+        // lives on while a heavy one, steady or in bursts, is stopped.
+        this.#unownedRunMs = 0;
+        if (!this.#background.add(delta, this.#cx.clock.now())) {
+          this.#cx.onError(
+            `${this.#spec.functionName}@${this.#spec.version}: code outside any invocation used over ${limit} ms of CPU in ${this.#spec.config.timeoutMs} ms; instance stopped`,
+          );
           this.#kill('cpu_limit');
           return false;
         }
       }
       return true;
     }
-    this.#unownedCpuMs = 0;
+    this.#unownedRunMs = 0;
     if (this.#inflight.size === 0) {
       this.#watched = false;
       return false;
@@ -470,6 +508,7 @@ export class IsolateInstance implements Instance, Watched {
     if (p === undefined) return;
     p.deadline.cancel();
     this.#inflight.delete(seq);
+    this.#busyChanged = true;
     for (const [id, t] of this.#timers) {
       if (t.seq === seq) {
         t.handle.cancel();
@@ -564,6 +603,7 @@ export class IsolateInstance implements Instance, Watched {
   #kill(reason: InstanceDeath, culprit?: number): void {
     if (this.#death !== null) return;
     this.#cpuNow();
+    this.#background.flush();
     this.#death = reason;
     discard(this.#p);
     for (const t of this.#timers.values()) t.handle.cancel();

@@ -215,6 +215,24 @@ describe('isolate runtime', () => {
       assert.equal(h.instance.deathReason(), 'cpu_limit');
     });
 
+    it('time blocked in Atomics.wait is not charged as CPU: past the CPU limit in wall time, the invocation completes', async () => {
+      const h = await startWith(
+        runtime,
+        await bundle(`
+          export async function handler() {
+            const cell = new Int32Array(new SharedArrayBuffer(4));
+            return Atomics.wait(cell, 0, 0, 400);
+          }`),
+        { cpuLimitMs: 100 },
+      );
+      assert.equal(handlerValue(await h.instance.invoke(eventCall('wait', null, 10_000))), 'timed-out');
+      assert.equal(h.instance.deathReason(), null);
+      // Four times the limit in wall time went by inside the isolate; what is charged is the CPU used.
+      const cpu = h.instance.cpuMs!();
+      assert.ok(cpu < 100, `charged ${cpu} ms of CPU for a 400 ms wait`);
+      h.instance.dispose();
+    });
+
     it('a runaway loop outside any invocation (a module-level timer) is stopped by the CPU watchdog', async () => {
       const h = await startWith(
         runtime,
@@ -228,6 +246,41 @@ describe('isolate runtime', () => {
       while (h.instance.deathReason() === null) await new Promise((r) => setTimeout(r, 10));
       assert.equal(h.instance.deathReason(), 'cpu_limit');
       assert.deepEqual(h.logs, [{ invocationId: '', level: 'info', message: 'runaway' }]);
+    });
+
+    it('module-level timers burning CPU in bursts are bounded over a sliding span: stopped past the limit, with a report', async () => {
+      const h = await startWith(
+        runtime,
+        await bundle(`
+          setInterval(() => { const end = Date.now() + 30; while (Date.now() < end) {} console.log('burst'); }, 50);
+          export const handler = () => 'ok';`),
+        { cpuLimitMs: 100, timeoutMs: 10_000 },
+      );
+      // Each burst (30 ms) is under the limit; forty of them are twelve times it.
+      while (h.instance.deathReason() === null && h.logs.length < 40) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(h.instance.deathReason(), 'cpu_limit', `still alive after ${h.logs.length} bursts`);
+      const last = h.background.at(-1)!;
+      assert.deepEqual([last.overLimit, last.limitMs, last.spanMs], [true, 100, 10_000]);
+      const charged = h.background.reduce((n, r) => n + r.cpuMs, 0);
+      assert.ok(charged > 100, `reported ${charged} ms`);
+      assert.ok(last.fromMs <= last.toMs);
+    });
+
+    it('a light module-level timer lives on; its CPU is reported when the instance stops', async () => {
+      const h = await startWith(
+        runtime,
+        await bundle(`
+          setInterval(() => { const end = Date.now() + 2; while (Date.now() < end) {} console.log('tick'); }, 20);
+          export const handler = () => 'ok';`),
+        { cpuLimitMs: 1_000, timeoutMs: 10_000 },
+      );
+      while (h.logs.length < 5) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(h.instance.deathReason(), null);
+      assert.equal(h.background.length, 0, 'nothing reported while it runs (every 10 s)');
+      h.instance.dispose();
+      assert.equal(h.background.length, 1);
+      assert.equal(h.background[0].overLimit, false);
+      assert.ok(h.background[0].cpuMs > 0);
     });
 
     it('garbage is collected, not mistaken for the memory limit', async () => {

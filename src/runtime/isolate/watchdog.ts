@@ -1,24 +1,36 @@
 /**
- * One shared CPU watchdog: while instances are busy it samples their isolates' CPU time
- * every `intervalMs` (reading cpuTime does not wait for a running isolate) and lets each
- * instance charge the time and enforce its limit. It stops ticking when nothing is busy.
+ * One shared CPU watchdog: while instances are busy it samples their isolates every
+ * `intervalMs` (reading cpuTime does not wait for a running isolate), bounds the readings
+ * by the CPU the isolate threads really used in that time (cpu-budget.ts), and lets each
+ * instance charge its share and enforce its limit. It stops ticking when nothing is busy.
  */
 import type { Clock, TimerHandle } from '../../core/clock.ts';
+import { capCharges, type OtherThreadsCpu } from './cpu-budget.ts';
 
 export interface Watched {
-  /** Charges CPU used since the last sample; returns false when it needs no more watching. */
-  sampleCpu(): boolean;
+  /** The isolate's reading (wall-clock while it executed, ms) since the last sample. */
+  cpuSample(): number;
+  /**
+   * Charges CPU really used since the last sample (`raw`: the reading it is bounded from,
+   * > 0 while the isolate executes, blocked or not); returns false when it needs no more watching.
+   */
+  charge(cpuMs: number, raw: number): boolean;
 }
 
 export class Watchdog {
   readonly #clock: Clock;
   readonly #intervalMs: number;
+  readonly #budget: OtherThreadsCpu | null;
   readonly #active = new Set<Watched>();
   #timer: TimerHandle | null = null;
+  /** The budget's reading at the last tick (or when ticking began). */
+  #budgetAt = 0;
 
-  constructor(clock: Clock, intervalMs: number) {
+  /** `budget`: the CPU the isolate threads used; null charges the readings as they are. */
+  constructor(clock: Clock, intervalMs: number, budget: OtherThreadsCpu | null = null) {
     this.#clock = clock;
     this.#intervalMs = intervalMs;
+    this.#budget = budget;
   }
 
   watch(w: Watched): void {
@@ -42,13 +54,22 @@ export class Watchdog {
 
   #arm(): void {
     if (this.#timer !== null || this.#active.size === 0) return;
+    if (this.#budget !== null) this.#budgetAt = this.#budget();
     this.#timer = this.#clock.setTimer(this.#intervalMs, () => this.#tick());
   }
 
   #tick(): void {
     this.#timer = null;
-    for (const w of [...this.#active]) {
-      if (!w.sampleCpu()) this.#active.delete(w);
+    const watched = [...this.#active];
+    const raw = watched.map((w) => w.cpuSample());
+    let charges = raw;
+    if (this.#budget !== null) {
+      const at = this.#budget();
+      charges = capCharges(raw, at - this.#budgetAt);
+      this.#budgetAt = at;
+    }
+    for (let i = 0; i < watched.length; i++) {
+      if (!watched[i].charge(charges[i], raw[i])) this.#active.delete(watched[i]);
     }
     this.#arm();
   }

@@ -274,4 +274,14 @@ export const MIGRATIONS: readonly string[] = [
   `
   -- segments hold format-3 record blocks
   `,
+  // 15: each alert rule's last evaluated state, so a firing alert is still firing after a
+  // restart (and resolves then). Keyed by rule name: config rules are re-read on each start.
+  `
+  CREATE TABLE alert_states (
+    rule TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    since INTEGER NOT NULL,
+    value REAL
+  );
+  `,
 ];

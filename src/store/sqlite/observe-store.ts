@@ -4,7 +4,7 @@
  */
 import type Database from 'better-sqlite3';
 import { countUsage, hourOf, ZERO_USAGE, type MutableUsage, type UsageAmounts, type UsageSource } from '../../core/usage.ts';
-import type { AlertEventRecord, AlertRepo, AlertRuleRecord, UsageQuery, UsageRepo, UsageRow } from '../observe-ports.ts';
+import type { AlertEventRecord, AlertRepo, AlertRuleRecord, AlertStateRecord, UsageQuery, UsageRepo, UsageRow } from '../observe-ports.ts';
 import { filteredSelect } from './filtered-select.ts';
 
 type Row = Record<string, unknown>;
@@ -126,6 +126,15 @@ export function alertRepo(db: Database.Database): AlertRepo {
   const delivered = db.prepare('UPDATE alert_events SET delivered = 1 WHERE id = ?');
   const events = db.prepare('SELECT * FROM alert_events ORDER BY id DESC LIMIT ?');
   const eventsOf = db.prepare('SELECT * FROM alert_events WHERE rule = ? ORDER BY id DESC LIMIT ?');
+  const putState = db.prepare(
+    'INSERT INTO alert_states (rule, status, since, value) VALUES (?, ?, ?, ?) ON CONFLICT(rule) DO UPDATE SET status = excluded.status, since = excluded.since, value = excluded.value',
+  );
+  const states = db.prepare('SELECT * FROM alert_states ORDER BY rule');
+  const delState = db.prepare('DELETE FROM alert_states WHERE rule = ?');
+  const saveTx = db.transaction((st: AlertStateRecord, e: AlertEventRecord | undefined) => {
+    putState.run(st.rule, st.status, st.since, st.value);
+    if (e) addEvent.run(e.id, e.rule, e.kind, e.at, e.value, e.detail, e.delivered ? 1 : 0);
+  });
   return {
     async putRule(r) {
       put.run(r.name, JSON.stringify(r.rule), r.origin, r.createdAt);
@@ -145,6 +154,20 @@ export function alertRepo(db: Database.Database): AlertRepo {
     },
     async addEvent(e) {
       addEvent.run(e.id, e.rule, e.kind, e.at, e.value, e.detail, e.delivered ? 1 : 0);
+    },
+    async saveState(state, event) {
+      saveTx.immediate(state, event);
+    },
+    async listStates() {
+      return (states.all() as Row[]).map((r) => ({
+        rule: r.rule as string,
+        status: r.status as AlertStateRecord['status'],
+        since: r.since as number,
+        value: (r.value as number | null) ?? null,
+      }));
+    },
+    async deleteState(rule) {
+      delState.run(rule);
     },
     async markDelivered(id) {
       delivered.run(id);

@@ -4,6 +4,7 @@
  * (only an OS crash or power loss may lose the last commits).
  */
 import type Database from 'better-sqlite3';
+import type { InvocationRecord } from '../../core/types.ts';
 import type {
   DueTarget,
   EnqueueInput,
@@ -16,6 +17,7 @@ import type {
   QueueState,
 } from '../queue-ports.ts';
 import { filteredSelect } from './filtered-select.ts';
+import { recordRow, recordWriter } from './record-rows.ts';
 
 type Row = Record<string, unknown>;
 
@@ -82,6 +84,8 @@ export function queueRepo(db: Database.Database): QueueRepo {
   const purge = db.prepare(`DELETE FROM queue WHERE id = ? AND state = 'dead'`);
   const prune = db.prepare(`DELETE FROM queue WHERE state = 'succeeded' AND finished_at < ?`);
   const select = filteredSelect(db);
+  // The attempt's invocation record goes into the same transaction as its outcome (keyed: a later attempt replaces it).
+  const writeRecords = recordWriter(db);
 
   const enqueueTx = db.transaction((inputs: readonly EnqueueInput[], now: number, ttl: number): EnqueueOutcome[] => {
     const out: EnqueueOutcome[] = [];
@@ -117,11 +121,14 @@ export function queueRepo(db: Database.Database): QueueRepo {
     return out;
   });
 
-  const finishTx = db.transaction((apply: () => boolean, followUps: readonly EnqueueInput[] | undefined, now: number): boolean => {
-    if (!apply()) return false;
-    if (followUps && followUps.length > 0) enqueueTx(followUps, now, Number.POSITIVE_INFINITY);
-    return true;
-  });
+  const finishTx = db.transaction(
+    (apply: () => boolean, followUps: readonly EnqueueInput[] | undefined, now: number, record: InvocationRecord | undefined): boolean => {
+      if (!apply()) return false;
+      if (followUps && followUps.length > 0) enqueueTx(followUps, now, Number.POSITIVE_INFINITY);
+      if (record !== undefined) writeRecords([recordRow(record)]);
+      return true;
+    },
+  );
 
   const errorText = (e: QueueError | null) => (e === null ? null : JSON.stringify({ code: e.code, message: e.message.slice(0, 4096) }));
 
@@ -140,17 +147,18 @@ export function queueRepo(db: Database.Database): QueueRepo {
       if (limit <= 0) return [];
       return claimTx.immediate(target, limit, now, leaseMs);
     },
-    async complete(id, attempt, now, followUps) {
-      return finishTx.immediate(() => done.run(now, now, now, id, attempt).changes > 0, followUps, now);
+    async complete(id, attempt, now, followUps, record) {
+      return finishTx.immediate(() => done.run(now, now, now, id, attempt).changes > 0, followUps, now, record);
     },
-    async retry(id, attempt, at, error, now) {
-      return again.run(at, errorText(error), now, id, attempt).changes > 0;
+    async retry(id, attempt, at, error, now, record) {
+      if (record === undefined) return again.run(at, errorText(error), now, id, attempt).changes > 0;
+      return finishTx.immediate(() => again.run(at, errorText(error), now, id, attempt).changes > 0, undefined, now, record);
     },
     async release(id, attempt, at, now, throttled) {
       return putBack.run(at, throttled ? 1 : 0, now, id, attempt).changes > 0;
     },
-    async deadLetter(id, attempt, reason, error, now, followUps) {
-      return finishTx.immediate(() => dead.run(reason, errorText(error), now, now, now, id, attempt).changes > 0, followUps, now);
+    async deadLetter(id, attempt, reason, error, now, followUps, record) {
+      return finishTx.immediate(() => dead.run(reason, errorText(error), now, now, now, id, attempt).changes > 0, followUps, now, record);
     },
     async recover(now) {
       return recover.run(now, now).changes;

@@ -139,10 +139,14 @@ export function recordWriter(db: Database.Database): (rows: readonly RecordRow[]
   const insertNew = db.prepare(`INSERT INTO invocations (${names}) VALUES (${params}) ON CONFLICT(id) DO NOTHING`);
   // Async attempts share one id: a later attempt (or a later run of the same attempt, after a
   // throttle) replaces the record, so it shows how the invocation ended; a plain repeat is ignored.
+  // The same run written again with more logs is its final version (waitUntil work logged after
+  // the queue committed the first version with the item's outcome): it replaces the first.
   const replace = db.prepare(`INSERT INTO invocations (${names}) VALUES (${params})
     ON CONFLICT(id) DO UPDATE SET ${COLUMNS.filter((c) => c !== 'id').map((c) => `${c} = excluded.${c}`).join(', ')}
     WHERE excluded.attempt > invocations.attempt
-       OR (excluded.attempt = invocations.attempt AND excluded.started_at > invocations.started_at)`);
+       OR (excluded.attempt = invocations.attempt AND excluded.started_at > invocations.started_at)
+       OR (excluded.attempt = invocations.attempt AND excluded.started_at = invocations.started_at
+           AND (length(excluded.logs) > length(invocations.logs) OR excluded.logs_truncated > invocations.logs_truncated))`);
   const usage = usageWriter(db);
   return db.transaction((rows: readonly RecordRow[]) => {
     const batch = usage.batch();
