@@ -6,6 +6,7 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import { NimbusError } from '../core/errors.ts';
 import { MEMORY_MB } from '../core/types.ts';
 import { ASYNC_SCHEMAS } from './async-openapi.ts';
+import { RELEASE_SCHEMAS } from './releases-openapi.ts';
 import { WORKFLOW_SCHEMAS } from './workflows-openapi.ts';
 import { OBSERVE_SCHEMAS } from './observe-openapi.ts';
 
@@ -233,6 +234,7 @@ export const SCHEMAS = {
       traceId: { type: ['string', 'null'], description: 'W3C trace id (32 hex).' },
       spanId: { type: ['string', 'null'], description: 'This invocation\'s span (16 hex).' },
       parentSpanId: { type: ['string', 'null'], description: 'The caller\'s span from its traceparent; null at a trace root.' },
+      alias: { type: ['string', 'null'], description: 'The alias the invocation came through (`live` for an unqualified call when the function has one); null when none.' },
     },
   },
   InvocationList: {
@@ -257,6 +259,7 @@ export const SCHEMAS = {
     },
   },
   ...ASYNC_SCHEMAS,
+  ...RELEASE_SCHEMAS,
   ...WORKFLOW_SCHEMAS,
   ...OBSERVE_SCHEMAS,
 } as const;
