@@ -15,6 +15,8 @@ import { info, ls, rm } from './commands/functions.ts';
 import { invocations, show } from './commands/invocations.ts';
 import { invoke } from './commands/invoke.ts';
 import { scale } from './commands/scale.ts';
+import { alias, promote, rollback } from './commands/releases.ts';
+import { secrets } from './commands/secrets.ts';
 import { alerts, logs, top, usage } from './commands/observe.ts';
 import { up } from './commands/up.ts';
 import { wf } from './commands/workflows.ts';
@@ -32,6 +34,13 @@ const HELP = `nimbus — serverless functions on your machine
   nimbus invocations [name]        recent invocation records [--limit 20] [--status error]
   nimbus show <invocation-id>      one record with its logs
   nimbus rm <name>                 delete a function
+
+  nimbus alias set <name> <alias> 3 | 3=90 4=10    point an alias at a version, or split by weight
+  nimbus alias ls <name> | alias rm <name> <alias>  /fn/<name> follows \`live\`; /fn/<name>@<alias|version>
+  nimbus promote <name> [version] [--alias live]    point the alias at a version (default: the latest)
+  nimbus rollback <name> [--alias live]            move the alias back to its previous target
+  nimbus secrets set <name> <NAME>                 value from stdin or a prompt; makes a new version
+  nimbus secrets ls <name> | secrets rm <name> <NAME>
 
   nimbus invoke <name> --async [--key K]          queue it (202 + id); --key: Idempotency-Key
   nimbus async ls [name] [--state dead] | async show <id>   status of async invocations
@@ -75,6 +84,10 @@ const COMMANDS: Record<string, Command> = {
   invocations,
   show,
   scale,
+  alias,
+  promote,
+  rollback,
+  secrets,
   async: asyncStatus,
   dlq,
   triggers,
