@@ -112,8 +112,8 @@ export function cli(platform: { url: string; dataDir: string } | null, args: str
     if (input !== undefined) proc.stdin?.end(input);
     let stdout = '';
     let stderr = '';
-    proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    proc.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     proc.on('exit', (code) => resolve({ code, stdout, stderr }));
   });
 }
