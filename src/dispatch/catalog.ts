@@ -59,6 +59,8 @@ export class Catalog {
   private readonly pinned = new Map<string, Deployed>();
   /** Per function, its aliases by name (an empty map when it has none). */
   private readonly aliases = new Map<string, ReadonlyMap<string, FunctionAlias>>();
+  /** The target of an unqualified call without aliases, per entry. */
+  private readonly plain = new WeakMap<Deployed, Target>();
   /** Per `name@version`, its opened secrets. */
   private readonly secrets = new Map<string, VersionSecrets>();
 
@@ -75,6 +77,8 @@ export class Catalog {
   route(name: string, qualifier: string | undefined, id: string): Target | NimbusError | undefined {
     const entry = this.current.get(name);
     if (!entry) return undefined;
+    // The common call: no qualifier, no live alias. Its target is made once per entry.
+    if (qualifier === undefined && this.aliases.get(name)?.get(LIVE_ALIAS) === undefined) return this.plainTarget(entry);
     const choice = this.choose(name, qualifier, id);
     if (choice instanceof NimbusError) return choice;
     if (choice.version === undefined || choice.version === entry.version.version) return { deployed: entry, alias: choice.alias };
@@ -94,6 +98,12 @@ export class Catalog {
       return new NimbusError('NIMBUS_ERR_VERSION_NOT_FOUND', `function "${name}" has no version ${choice.version}; \`nimbus info ${name}\` lists them`);
     }
     return { deployed, alias: choice.alias };
+  }
+
+  private plainTarget(entry: Deployed): Target {
+    let target = this.plain.get(entry);
+    if (!target) this.plain.set(entry, (target = { deployed: entry, alias: null }));
+    return target;
   }
 
   private choose(name: string, qualifier: string | undefined, id: string): { version: number | undefined; alias: string | null } | NimbusError {
@@ -134,6 +144,7 @@ export class Catalog {
 
   /** The opened secrets of a version already resolved (pools only exist for resolved versions). */
   secretsFor(version: Pick<FunctionVersion, 'functionName' | 'version'>): VersionSecrets {
+    if (this.secrets.size === 0) return NO_SECRETS;
     return this.secrets.get(`${version.functionName}@${version.version}`) ?? NO_SECRETS;
   }
 

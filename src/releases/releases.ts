@@ -116,11 +116,20 @@ export class Releases {
     });
   }
 
-  /** The catalog follows the change; versions no longer served drain and stop. */
+  /**
+   * The catalog follows the change; versions no longer served drain and stop, min instances
+   * and all; versions now served start their min instances before their first request.
+   */
   private async applied(functionName: string): Promise<void> {
-    await this.deps.catalog.resolve(functionName);
-    await this.deps.catalog.reloadAliases(functionName);
-    this.deps.pools.retireOtherVersions(functionName, this.deps.catalog.servedVersions(functionName));
+    const { catalog, pools } = this.deps;
+    await catalog.resolve(functionName);
+    await catalog.reloadAliases(functionName);
+    const served = catalog.servedVersions(functionName);
+    pools.retireOtherVersions(functionName, served);
+    for (const version of served) {
+      const deployed = await catalog.resolveVersion(functionName, version);
+      if (deployed && !pools.peek(deployed.version)) pools.warm(deployed.version);
+    }
   }
 
   private async mustExist(functionName: string) {
