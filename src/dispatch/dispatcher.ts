@@ -91,7 +91,14 @@ export class Dispatcher {
       qualifier ??= functionName.slice(at + 1);
       functionName = functionName.slice(0, at);
     }
-    const target = catalog.route(functionName, qualifier, invocationId) ?? (await catalog.resolveTarget(functionName, qualifier, invocationId));
+    let target: Awaited<ReturnType<Catalog['resolveTarget']>>;
+    try {
+      target = catalog.route(functionName, qualifier, invocationId) ?? (await catalog.resolveTarget(functionName, qualifier, invocationId));
+    } catch (error) {
+      // A version whose secrets do not open (NIMBUS_ERR_SECRET_UNREADABLE), or the store failing.
+      const failure = isNimbusError(error) ? error : new NimbusError('NIMBUS_ERR_INTERNAL', `cannot load ${functionName}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+      return { ok: false, invocationId, record: null, error: failure };
+    }
     if (target instanceof NimbusError) return { ok: false, invocationId, record: null, error: target };
     if (!target) {
       return {
@@ -203,8 +210,9 @@ export class Dispatcher {
     } else recorder.push(record, req.invocationId === undefined);
     if (failure) return { ok: false, invocationId, record, error: failure };
     if (outcome?.http !== undefined) return { ok: true, invocationId, record, http: outcome.http };
-    // A workflow keeps a task's result in its history: the platform writes it, so it is redacted.
-    if (req.trigger === 'workflow' && redact !== noRedaction && outcome) return { ok: true, invocationId, record, value: redactValue(outcome.value, redact) };
+    // A value (not an HTTP response, which is the function's own answer to its caller) is
+    // written by the platform: an API answer, a workflow's history, a destination. Redacted.
+    if (redact !== noRedaction && outcome) return { ok: true, invocationId, record, value: redactValue(outcome.value, redact) };
     return { ok: true, invocationId, record, ...outcome };
   }
 

@@ -110,7 +110,8 @@ describe('releases over the API and the CLI', () => {
   });
 
   it('a secret reaches the function in env but never an API answer, a record, `nimbus logs` or the database file; rollback restores the old value', async () => {
-    await p.deploy('vault', `export default { async fetch(req, env) {
+    await p.deploy('vault', `export async function handler(event, context) { return { told: 'pw=' + context.env.DB_PASSWORD }; }
+    export default { async fetch(req, env) {
       const pw = env.DB_PASSWORD ?? 'none';
       console.log('connecting with ' + pw);
       if (new URL(req.url).pathname === '/fail') throw new Error('login refused for ' + pw);
@@ -131,6 +132,17 @@ describe('releases over the API and the CLI', () => {
     assert.ok(!failed.text.includes(SECRET), failed.text);
     assert.match(failed.text, /login refused for \[redacted\]/);
 
+    const wf = { StartAt: 'Ask', States: { Ask: { Type: 'Task', Resource: 'fn:vault', End: true } } };
+    await p.api('/api/v1/workflows/ask-vault', { method: 'PUT', body: JSON.stringify({ definition: wf }) });
+    const run = await p.api('/api/v1/workflows/ask-vault/run', { method: 'POST', body: JSON.stringify({ input: {} }) });
+    const ran = (await run.json()) as { output: unknown; executionId: string };
+    assert.deepEqual(ran.output, { told: 'pw=[redacted]' });
+    const history = await cli(p, ['wf', 'history', ran.executionId, '--json']);
+    assert.equal(history.code, 0, history.stderr);
+    assert.match(history.stdout, /pw=\[redacted\]/);
+    const invoked = await p.api('/api/v1/functions/vault/invoke', { method: 'POST', body: '{}' });
+    assert.deepEqual(await invoked.json(), { told: 'pw=[redacted]' });
+
     const ls = await cli(p, ['secrets', 'ls', 'vault']);
     assert.equal(ls.stdout.trim(), 'DB_PASSWORD');
     const records = await eventually(async () => {
@@ -149,6 +161,8 @@ describe('releases over the API and the CLI', () => {
       await (await p.api('/api/v1/functions/vault/secrets')).text(),
       await (await p.api('/api/v1/functions')).text(),
       (await cli(p, ['info', 'vault', '--json'])).stdout,
+      history.stdout,
+      JSON.stringify(ran),
     ];
     for (const text of answers) assert.ok(!text.includes(SECRET) && !text.includes('old-value-1'), `a secret leaked: ${text.slice(0, 400)}`);
     assert.ok(JSON.stringify(records).includes('[redacted]'));
