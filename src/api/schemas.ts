@@ -118,6 +118,8 @@ export const SCHEMAS = {
       versions: { type: 'array', items: { $ref: '#/components/schemas/FunctionVersion' } },
       scaleOverride: { type: ['object', 'null'], description: 'Scaling settings set live with `nimbus scale` / PUT …/scale, applied over the version\'s config (which shows what was deployed); null when there are none.' },
       pools: { type: 'array', items: { type: 'object' } },
+      aliases: { type: 'array', items: { $ref: '#/components/schemas/Alias' }, description: 'The function\'s aliases (docs/releases.md).' },
+      secrets: { type: 'array', items: { type: 'string' }, description: 'Names of the current version\'s secrets; never their values.' },
     },
   },
   ScaleRequest: {

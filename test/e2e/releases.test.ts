@@ -87,6 +87,8 @@ describe('releases over the API and the CLI', () => {
     const back = await cli(p, ['rollback', 'split']);
     assert.equal(back.code, 0, back.stderr);
     assert.equal((await get('/fn/split/')).text, 'two');
+    const info = await cli(p, ['info', 'split']);
+    assert.match(info.stdout, /aliases +live → 2/);
     const ls = await cli(p, ['alias', 'ls', 'split', '--json']);
     const aliases = JSON.parse(ls.stdout) as { name: string; routes: unknown; previous: unknown }[];
     assert.deepEqual(aliases.map((a) => [a.name, a.routes, a.previous]), [['live', [{ version: 2, weight: 100 }], [{ version: 1, weight: 100 }]]]);
@@ -107,6 +109,17 @@ describe('releases over the API and the CLI', () => {
       throw new Error(`${e}: ${await (await p.api(`/api/v1/async/${id}`)).text()}`);
     });
     assert.equal(record.version, 1);
+
+    assert.equal((await cli(p, ['topics', 'create', 'rel'])).code, 0);
+    const added = await cli(p, ['triggers', 'add', 'split@1', '--topic', 'rel']);
+    assert.equal(added.code, 0, added.stderr);
+    const published = await cli(p, ['events', 'publish', 'rel', '--type', 'rel.test', '--source', 'test', '--data', '{}']);
+    assert.equal(published.code, 0, published.stderr);
+    const fromEvent = await eventually(async () => {
+      const r = await p.api('/api/v1/invocations?function=split&limit=100');
+      return ((await r.json()) as { items: (RecordView & { trigger: string })[] }).items.find((x) => x.trigger === 'event');
+    });
+    assert.equal(fromEvent.version, 1, 'a subscription of split@1 runs version 1, not the latest (3)');
   });
 
   it('a secret reaches the function in env but never an API answer, a record, `nimbus logs` or the database file; rollback restores the old value', async () => {
@@ -143,6 +156,7 @@ describe('releases over the API and the CLI', () => {
     const invoked = await p.api('/api/v1/functions/vault/invoke', { method: 'POST', body: '{}' });
     assert.deepEqual(await invoked.json(), { told: 'pw=[redacted]' });
 
+    assert.match((await cli(p, ['info', 'vault'])).stdout, /secrets +DB_PASSWORD/);
     const ls = await cli(p, ['secrets', 'ls', 'vault']);
     assert.equal(ls.stdout.trim(), 'DB_PASSWORD');
     const records = await eventually(async () => {
