@@ -180,7 +180,7 @@ export class Catalog {
     return pending;
   }
 
-  /** A given version, as stored (a live scale override applies to the current version only). */
+  /** A given version, with the function's live scale override on top (it applies to every version served). */
   async resolveVersion(name: string, version: number): Promise<Deployed | null> {
     const current = await this.resolve(name);
     if (current && current.version.version === version) return current;
@@ -192,7 +192,8 @@ export class Catalog {
     const code = await this.functions.getCode(stored.codeHash);
     if (code === null) return null;
     await this.loadSecrets(stored);
-    const deployed: Deployed = { version: stored, code, stored, scale: null };
+    const scale = current?.scale ?? null;
+    const deployed: Deployed = { version: withScale(stored, scale), code, stored, scale };
     this.code.set(stored.codeHash, code);
     this.pinned.set(key, deployed);
     return deployed;
@@ -219,6 +220,11 @@ export class Catalog {
     const stored = entry.stored ?? entry.version;
     const next: Deployed = { version: withScale(stored, override), code: entry.code, stored, scale: override };
     if (this.current.get(name) === entry) this.current.set(name, next);
+    for (const [key, pinned] of this.pinned) {
+      if (!key.startsWith(name + '@')) continue;
+      const base = pinned.stored ?? pinned.version;
+      this.pinned.set(key, { version: withScale(base, override), code: pinned.code, stored: base, scale: override });
+    }
     return next;
   }
 

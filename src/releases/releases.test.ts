@@ -125,3 +125,18 @@ test('a secret makes a new version, opens for it alone, is redacted, and the sto
   assert.ok(t && !(t instanceof NimbusError));
   assert.equal(fresh.secretsFor(t.deployed.version).env.DB_PASSWORD, 'pa55-word-2');
 });
+
+test('a live scale override applies to every version an alias serves, each in its own pool', async () => {
+  const { releases, deploy, catalog, store, pools } = setup();
+  await deploy('one', { maxInstances: 10 });
+  await deploy('two', { maxInstances: 10 });
+  await releases.setAlias('f', 'live', [{ version: 1, weight: 80 }, { version: 2, weight: 20 }]);
+  const v1 = await catalog.resolveVersion('f', 1);
+  assert.ok(v1);
+  pools.poolFor(v1.version);
+  await store.functions.setScale('f', { maxInstances: 3 }, 1);
+  await catalog.applyScale('f', { maxInstances: 3 });
+  assert.equal((await catalog.resolveVersion('f', 1))?.version.config.maxInstances, 3);
+  assert.equal((await catalog.resolveVersion('f', 2))?.version.config.maxInstances, 3);
+  assert.equal((await catalog.resolveVersion('f', 1))?.stored?.config.maxInstances, 10, 'the stored version is unchanged');
+});
