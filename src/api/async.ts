@@ -3,6 +3,7 @@
  * status of any async invocation (/api/v1/async), and per-function policies
  * (/api/v1/functions/{name}/async-policy). Dead letters are in dlq.ts.
  */
+import { unqualified } from '../releases/qualifier.ts';
 import { NimbusError } from '../core/errors.ts';
 import { parseIdempotencyKey } from '../dispatch/async/idempotency.ts';
 import type { AsyncSystem } from '../dispatch/async/system.ts';
@@ -102,7 +103,7 @@ export async function prepareDeployExtras(deps: ApiDeps, body: { async?: unknown
 }
 
 async function mustExist(deps: ApiDeps, name: string): Promise<void> {
-  if (!(await deps.store.functions.get(name))) {
+  if (!(await deps.store.functions.get(unqualified(name)))) {
     throw new NimbusError('NIMBUS_ERR_FUNCTION_NOT_FOUND', `function "${name}" does not exist; \`nimbus ls\` lists the deployed ones`);
   }
 }

@@ -8,6 +8,7 @@ import type { Dispatcher } from '../dispatch/dispatcher.ts';
 import type { AsyncSystem } from '../dispatch/async/system.ts';
 import type { Recorder } from '../observe/recorder.ts';
 import type { PoolRegistry } from '../pool/registry.ts';
+import type { Releases } from '../releases/releases.ts';
 import type { Store } from '../store/ports.ts';
 import type { WorkflowEngine } from '../workflow/engine/engine.ts';
 import type { LogCollector } from '../observe/log-collector.ts';
@@ -18,6 +19,8 @@ export interface ApiDeps {
   readonly store: Store;
   readonly catalog: Catalog;
   readonly deployer: Deployer;
+  /** Aliases, rollback and secrets; their routes answer 500 without it. */
+  readonly releases?: Releases;
   readonly dispatcher: Dispatcher;
   readonly pools: PoolRegistry;
   readonly recorder: Recorder;

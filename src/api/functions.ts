@@ -69,9 +69,11 @@ export function functionRoutes(deps: ApiDeps): RouteDef[] {
         const versions = await deps.store.functions.listVersions(info.name);
         const current = versions.find((v) => v.version === info.currentVersion);
         const scaleOverride = await deps.store.functions.getScale(info.name);
+        const aliases = await deps.store.aliases.list(info.name);
+        const secrets = Object.keys(await deps.store.functions.getSecrets(info.name, info.currentVersion)).sort();
         return {
           status: 200,
-          body: { ...info, url: urlOf(info.name), current, versions, scaleOverride, pools: deps.pools.statsFor(info.name) },
+          body: { ...info, url: urlOf(info.name), current, versions, scaleOverride, pools: deps.pools.statsFor(info.name), aliases, secrets },
         };
       },
     },

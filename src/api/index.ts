@@ -11,6 +11,7 @@ import { eventRoutes } from './events.ts';
 import { functionRoutes } from './functions.ts';
 import { invocationRoutes } from './invocations.ts';
 import { OPENAPI } from './openapi.ts';
+import { releaseRoutes } from './releases.ts';
 import { scaleRoutes } from './scale.ts';
 import { Router, type ApiRequest, type RouteDef } from './router.ts';
 import { triggerRoutes } from './triggers.ts';
@@ -38,6 +39,7 @@ export function apiRoutes(deps: ApiDeps, extra: readonly RouteDef[] = []): Route
     },
     ...functionRoutes(deps),
     ...scaleRoutes(deps),
+    ...releaseRoutes(deps),
     ...invocationRoutes(deps),
     ...asyncRoutes(deps),
     ...dlqRoutes(deps),

@@ -6,6 +6,7 @@
  */
 import { common, json, nameParam, problem } from './openapi-parts.ts';
 import { ASYNC_PATHS } from './async-openapi.ts';
+import { RELEASE_PATHS } from './releases-openapi.ts';
 import { WORKFLOW_PATHS } from './workflows-openapi.ts';
 import { OBSERVE_PATHS } from './observe-openapi.ts';
 import { SCHEMAS } from './schemas.ts';
@@ -159,6 +160,7 @@ export const OPENAPI = {
       },
     },
     ...ASYNC_PATHS,
+    ...RELEASE_PATHS,
     ...WORKFLOW_PATHS,
     ...OBSERVE_PATHS,
   },

@@ -3,7 +3,7 @@
  * function's scaling settings changed live, without a new version (PATCH).
  *
  * A PATCH stores a scale override (store: FunctionRepo.setScale) that the catalog puts
- * on top of the current version's config; the live pool takes it at once and is resized
+ * on top of the config of every version served (the latest and those aliases point at); the live pool takes it at once and is resized
  * right away. The next deploy folds the effective settings into its version and clears
  * the override. Fields equal to the version's own value are dropped from the override;
  * `null` removes a field from it.
@@ -140,4 +140,10 @@ async function applyPatch(deps: ApiDeps, name: string, body: ScalePatch): Promis
   }
   const next = await deps.catalog.applyScale(name, override);
   if (next) deps.pools.reconfigure(next.version);
+  // Every version an alias serves scales by the same settings (each in its own pool).
+  for (const version of deps.catalog.servedVersions(name)) {
+    if (version === next?.version.version) continue;
+    const served = await deps.catalog.resolveVersion(name, version);
+    if (served) deps.pools.reconfigure(served.version);
+  }
 }

@@ -6,6 +6,7 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import { NimbusError } from '../core/errors.ts';
 import { MEMORY_MB } from '../core/types.ts';
 import { ASYNC_SCHEMAS } from './async-openapi.ts';
+import { RELEASE_SCHEMAS } from './releases-openapi.ts';
 import { WORKFLOW_SCHEMAS } from './workflows-openapi.ts';
 import { OBSERVE_SCHEMAS } from './observe-openapi.ts';
 
@@ -117,6 +118,8 @@ export const SCHEMAS = {
       versions: { type: 'array', items: { $ref: '#/components/schemas/FunctionVersion' } },
       scaleOverride: { type: ['object', 'null'], description: 'Scaling settings set live with `nimbus scale` / PUT …/scale, applied over the version\'s config (which shows what was deployed); null when there are none.' },
       pools: { type: 'array', items: { type: 'object' } },
+      aliases: { type: 'array', items: { $ref: '#/components/schemas/Alias' }, description: 'The function\'s aliases (docs/releases.md).' },
+      secrets: { type: 'array', items: { type: 'string' }, description: 'Names of the current version\'s secrets; never their values.' },
     },
   },
   ScaleRequest: {
@@ -233,6 +236,7 @@ export const SCHEMAS = {
       traceId: { type: ['string', 'null'], description: 'W3C trace id (32 hex).' },
       spanId: { type: ['string', 'null'], description: 'This invocation\'s span (16 hex).' },
       parentSpanId: { type: ['string', 'null'], description: 'The caller\'s span from its traceparent; null at a trace root.' },
+      alias: { type: ['string', 'null'], description: 'The alias the invocation came through (`live` for an unqualified call when the function has one); null when none.' },
     },
   },
   InvocationList: {
@@ -257,6 +261,7 @@ export const SCHEMAS = {
     },
   },
   ...ASYNC_SCHEMAS,
+  ...RELEASE_SCHEMAS,
   ...WORKFLOW_SCHEMAS,
   ...OBSERVE_SCHEMAS,
 } as const;

@@ -175,7 +175,7 @@ describe('Autoscaler (actuator) with a fake runtime', () => {
   it('min instances: warmed on deploy, kept when idle', async () => {
     const { registry, runtime, ticks, scaler } = setup();
     const v2 = versionOf({ minInstances: 2, idleTimeoutMs: 1_000 }, 2);
-    registry.retireOtherVersions('f', 2);
+    registry.retireOtherVersions('f', [2]);
     registry.warm(v2);
     await settle();
     assert.equal(runtime.live().length, 2);

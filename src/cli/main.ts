@@ -22,6 +22,13 @@ const HELP = `nimbus — serverless functions on your machine
   nimbus show <invocation-id>      one record with its logs
   nimbus rm <name>                 delete a function
 
+  nimbus alias set <name> <alias> 3 | 3=90 4=10    point an alias at a version, or split by weight
+  nimbus alias ls <name> | alias rm <name> <alias>  /fn/<name> follows \`live\`; /fn/<name>@<alias|version>
+  nimbus promote <name> [version] [--alias live]    point the alias at a version (default: the latest)
+  nimbus rollback <name> [--alias live]            move the alias back to its previous target
+  nimbus secrets set <name> <NAME>                 value from stdin or a prompt; makes a new version
+  nimbus secrets ls <name> | secrets rm <name> <NAME>
+
   nimbus invoke <name> --async [--key K]          queue it (202 + id); --key: Idempotency-Key
   nimbus async ls [name] [--state dead] | async show <id>   status of async invocations
   nimbus dlq ls [name] | dlq show <id> | dlq redrive <id> | dlq redrive --all [--function name] | dlq rm <id>
@@ -71,6 +78,10 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   invocations: async () => (await import('./commands/invocations.ts')).invocations,
   show: async () => (await import('./commands/invocations.ts')).show,
   scale: async () => (await import('./commands/scale.ts')).scale,
+  alias: async () => (await import('./commands/releases.ts')).alias,
+  promote: async () => (await import('./commands/releases.ts')).promote,
+  rollback: async () => (await import('./commands/releases.ts')).rollback,
+  secrets: async () => (await import('./commands/secrets.ts')).secrets,
   async: async () => (await import('./commands/dlq.ts')).asyncStatus,
   dlq: async () => (await import('./commands/dlq.ts')).dlq,
   triggers: async () => (await import('./commands/triggers.ts')).triggers,

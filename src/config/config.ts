@@ -6,6 +6,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { NimbusError } from '../core/errors.ts';
 import { MEMORY_MB } from '../core/types.ts';
+import { parseSecretsKey } from '../releases/secret-box.ts';
 import { parseEgressAllow } from '../runtime/egress-policy.ts';
 
 export interface Config {
@@ -41,6 +42,7 @@ export interface Config {
   readonly alertWebhook: string;
   readonly alertIntervalMs: number;
   readonly egressAllow: string;
+  readonly secretsKey: string;
   readonly metricsPublic: boolean;
 }
 
@@ -197,6 +199,18 @@ export const FIELDS: readonly Field<keyof Config>[] = [
       return r;
     },
     doc: "What functions' outbound fetch may reach besides public addresses: comma-separated host names (`db.internal`, `*.corp.example`), addresses (`127.0.0.1`) and ranges (`10.0.0.0/8`); `*` allows everything. By default loopback, private, link-local, the host's own and other non-public addresses are refused (the platform's own event and task-callback endpoints excepted); workflow HTTP tasks follow the same rule. docs/runtime.md, Outbound fetch.",
+  },
+  {
+    key: 'secretsKey',
+    flag: '--secrets-key',
+    env: 'NIMBUS_SECRETS_KEY',
+    default: '',
+    // The value is a key: an error names the setting, never the value.
+    parse: (r, k) => {
+      if (r !== '' && !parseSecretsKey(r)) throw new NimbusError('NIMBUS_ERR_VALIDATION', `config ${k}: must be 32 bytes, as 64 hex digits or base64`, { extra: { field: k } });
+      return r;
+    },
+    doc: "Key that encrypts functions' secrets at rest (AES-256-GCM): 64 hex digits or 32 bytes in base64. Prefer the environment variable to the flag (a flag shows in the process list). Empty: the key in `secrets.key` in the data directory, made on first start with mode 0600. Secrets stored with one key do not open with another (docs/releases.md).",
   },
 ];
 

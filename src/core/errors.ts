@@ -19,6 +19,8 @@ export const ERRORS = {
   NIMBUS_ERR_NOT_FOUND: { status: 404, title: 'No such route', retryable: false },
   NIMBUS_ERR_FUNCTION_NOT_FOUND: { status: 404, title: 'No such function', retryable: false },
   NIMBUS_ERR_VERSION_NOT_FOUND: { status: 404, title: 'No such function version', retryable: false },
+  NIMBUS_ERR_ALIAS_NOT_FOUND: { status: 404, title: 'No such alias', retryable: false },
+  NIMBUS_ERR_SECRET_NOT_FOUND: { status: 404, title: 'No such secret', retryable: false },
   NIMBUS_ERR_INVOCATION_NOT_FOUND: { status: 404, title: 'No such invocation', retryable: false },
   NIMBUS_ERR_TOPIC_NOT_FOUND: { status: 404, title: 'No such topic', retryable: false },
   NIMBUS_ERR_ALERT_RULE_NOT_FOUND: { status: 404, title: 'Alert rule not found', retryable: false },
@@ -54,6 +56,7 @@ export const ERRORS = {
   NIMBUS_ERR_ADDRESS_IN_USE: { status: 409, title: 'The platform cannot listen on that address', retryable: false },
   NIMBUS_ERR_UPSTREAM: { status: 502, title: 'An outbound request from the function failed', retryable: true },
   NIMBUS_ERR_EGRESS_DENIED: { status: 403, title: 'The function may not reach that address', retryable: false },
+  NIMBUS_ERR_SECRET_UNREADABLE: { status: 500, title: 'A stored secret does not open with this platform\'s key', retryable: false },
   NIMBUS_ERR_INTERNAL: { status: 500, title: 'An internal error occurred', retryable: true },
 } as const satisfies Record<string, ErrorSpec>;
 

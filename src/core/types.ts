@@ -54,6 +54,24 @@ export interface FunctionInfo {
   readonly updatedAt: number;
 }
 
+/** One target of an alias: a version and its share of the traffic, in whole percent. */
+export interface AliasRoute {
+  readonly version: number;
+  readonly weight: number;
+}
+
+/**
+ * A name that points at one version, or splits traffic between two by weight (weights sum
+ * to 100). `previous` is what it pointed at before its last change: rollback goes back to it.
+ */
+export interface FunctionAlias {
+  readonly functionName: string;
+  readonly name: string;
+  readonly routes: readonly AliasRoute[];
+  readonly previous: readonly AliasRoute[] | null;
+  readonly updatedAt: number;
+}
+
 /** `background`: CPU a function's own code used outside any invocation (module-level timers), charged to it. */
 export type TriggerKind = 'http' | 'api' | 'async' | 'cron' | 'event' | 'workflow' | 'background';
 
@@ -80,6 +98,8 @@ export interface InvocationRecord {
   readonly id: string;
   readonly functionName: string;
   readonly version: number;
+  /** The alias the invocation came through (`live` for a plain `/fn/<name>` when it exists); null when none. */
+  readonly alias: string | null;
   readonly trigger: TriggerKind;
   /** What fired it: the HTTP route, an async id, a cron trigger… */
   readonly triggerSource: string;

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';
 import { isNimbusError, NimbusError } from '../core/errors.ts';
-import type { FunctionVersion } from '../core/types.ts';
+import type { FunctionConfig, FunctionVersion } from '../core/types.ts';
 import type { Catalog } from '../dispatch/catalog.ts';
 import type { PoolRegistry } from '../pool/registry.ts';
 import type { Runtime } from '../runtime/port.ts';
@@ -24,6 +24,8 @@ export interface DeployRequest {
   readonly name: string;
   readonly source: DeploySource;
   readonly config?: unknown;
+  /** The version's sealed secrets (a `secrets set`); absent: the latest version's. */
+  readonly secrets?: Readonly<Record<string, string>>;
 }
 
 export interface DeployResult {
@@ -46,6 +48,17 @@ export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
+/**
+ * What makes a version itself. The map is part of it: the same bundle from sources laid out
+ * differently (a comment line added) maps its errors to other lines. So are its secrets,
+ * sealed: setting one makes a new version, and rollback brings the old value back.
+ */
+export function versionHash(codeHash: string, sourceMap: string | null, config: FunctionConfig, secrets: Readonly<Record<string, string>>): string {
+  const names = Object.keys(secrets).sort();
+  const sealed = names.length === 0 ? '' : '\n' + sha256(names.map((n) => `${n}=${secrets[n]}`).join('\n'));
+  return sha256(codeHash + (sourceMap === null ? '' : '\n' + sha256(sourceMap)) + '\n' + canonicalConfig(config) + sealed);
+}
+
 export class Deployer {
   constructor(private readonly deps: DeployerDeps) {}
 
@@ -61,10 +74,10 @@ export class Deployer {
     const { sourceMap, warnings } = this.keepableMap(built);
     const previous = await this.deps.catalog.resolve(name);
     const config = resolveConfig(req.config, previous?.version.config ?? null, this.deps.defaults);
+    // Secrets are part of a release: a deploy keeps the latest version's, unless it brings its own set.
+    const secrets = req.secrets ?? (previous ? await this.deps.store.functions.getSecrets(name, previous.version.version) : {});
     const codeHash = sha256(built.code);
-    // The map is part of what a version is: the same bundle from sources laid out differently
-    // (a comment line added) maps its errors to other lines.
-    const hash = sha256(codeHash + (sourceMap === null ? '' : '\n' + sha256(sourceMap)) + '\n' + canonicalConfig(config));
+    const hash = versionHash(codeHash, sourceMap, config, secrets);
     if (previous && previous.version.hash === hash) {
       return { version: previous.version, created: false, warnings };
     }
@@ -85,12 +98,12 @@ export class Deployer {
         `${name} exports neither a default object with fetch(request, env, ctx) nor handler(event, context); export one of them`,
       );
     }
-    const outcome = await this.deps.store.functions.deploy({ name, hash, codeHash, code: built.code, sourceMap, config, exports, now: this.deps.clock.now() });
+    const outcome = await this.deps.store.functions.deploy({ name, hash, codeHash, code: built.code, sourceMap, config, exports, now: this.deps.clock.now(), secrets });
     const current = this.deps.catalog.peek(name);
     // Concurrent deploys may finish out of order; the highest version is current.
     if (!current || current.version.version <= outcome.version.version) {
-      this.deps.catalog.install(outcome.version, built.code);
-      this.deps.pools.retireOtherVersions(name, outcome.version.version);
+      this.deps.catalog.install(outcome.version, built.code, secrets);
+      this.deps.pools.retireOtherVersions(name, this.deps.catalog.servedVersions(name));
       this.deps.pools.warm(outcome.version);
     }
     return { version: outcome.version, created: outcome.created, warnings };

@@ -14,6 +14,7 @@ import type { DispatchObserver, Measuring } from '../observe/observer.ts';
 import type { PoolRegistry } from '../pool/registry.ts';
 import type { Lease } from '../pool/version-pool.ts';
 import type { HttpRequestData, HttpResponseData, InstanceCall, InvocationMeta } from '../runtime/port.ts';
+import { noRedaction, redactValue, type Redactor } from '../releases/redact.ts';
 import type { Catalog } from './catalog.ts';
 import { checkHttpResponse } from './http-response-check.ts';
 import { eventToRequest, fromHandlerResult, responseToValue, toApiGatewayV2Event } from './http-event.ts';
@@ -33,6 +34,12 @@ export interface InvokeRequest {
   readonly requestBytes?: number;
   /** Run this version instead of the current one (a workflow Task's qualifier). */
   readonly version?: number;
+  /**
+   * A version number, an alias or `$LATEST` (`/fn/<name>@<qualifier>`, a Lambda ARN's
+   * qualifier). `functionName` may carry it too, as `<name>@<qualifier>`. None: the `live`
+   * alias when the function has one, else the current version.
+   */
+  readonly qualifier?: string;
   /** W3C trace context of the caller (async and workflow children); HTTP reads the header. */
   readonly traceparent?: string;
 }
@@ -80,27 +87,32 @@ export class Dispatcher {
     if (!this.accepting) {
       return { ok: false, invocationId, record: null, error: new NimbusError('NIMBUS_ERR_SHUTTING_DOWN', 'the platform is shutting down', { retryAfterSeconds: 1 }) };
     }
-    const deployed =
-      req.version === undefined
-        ? (catalog.peek(req.functionName) ?? (await catalog.resolve(req.functionName)))
-        : await catalog.resolveVersion(req.functionName, req.version);
-    if (!deployed && req.version !== undefined && (await catalog.resolve(req.functionName))) {
+    let functionName = req.functionName;
+    let qualifier = req.qualifier ?? (req.version === undefined ? undefined : String(req.version));
+    const at = functionName.indexOf('@');
+    if (at > 0) {
+      qualifier ??= functionName.slice(at + 1);
+      functionName = functionName.slice(0, at);
+    }
+    let target: Awaited<ReturnType<Catalog['resolveTarget']>>;
+    try {
+      target = catalog.route(functionName, qualifier, invocationId) ?? (await catalog.resolveTarget(functionName, qualifier, invocationId));
+    } catch (error) {
+      // A version whose secrets do not open (NIMBUS_ERR_SECRET_UNREADABLE), or the store failing.
+      const failure = isNimbusError(error) ? error : new NimbusError('NIMBUS_ERR_INTERNAL', `cannot load ${functionName}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+      return { ok: false, invocationId, record: null, error: failure };
+    }
+    if (target instanceof NimbusError) return { ok: false, invocationId, record: null, error: target };
+    if (!target) {
       return {
         ok: false,
         invocationId,
         record: null,
-        error: new NimbusError('NIMBUS_ERR_VERSION_NOT_FOUND', `function "${req.functionName}" has no version ${req.version}; \`nimbus info ${req.functionName}\` lists them`),
+        error: new NimbusError('NIMBUS_ERR_FUNCTION_NOT_FOUND', `function "${functionName}" does not exist; \`nimbus ls\` lists the deployed ones`),
       };
     }
-    if (!deployed) {
-      return {
-        ok: false,
-        invocationId,
-        record: null,
-        error: new NimbusError('NIMBUS_ERR_FUNCTION_NOT_FOUND', `function "${req.functionName}" does not exist; \`nimbus ls\` lists the deployed ones`),
-      };
-    }
-    const { version } = deployed;
+    const { version } = target.deployed;
+    const { redact } = catalog.secretsFor(version);
     const config = version.config;
     const deadline = startedAt + config.timeoutMs;
     const observer = this.deps.observer;
@@ -114,14 +126,14 @@ export class Dispatcher {
       memoryMb: config.memoryMb,
       trace,
     };
-    logs.open(invocationId, version.functionName);
+    logs.open(invocationId, version.functionName, redact === noRedaction ? null : redact);
     let lease: Lease | null = null;
     let measuring: Measuring | null = null;
     let execMs = 0;
     /** When the instance answered (monotonic); 0 until it has. */
     let endedAt = 0;
     let outcome: { http?: HttpResponseData; value?: unknown } | null = null;
-    let failure: NimbusError | null = null;
+    let failure: NimbusError | null = null as NimbusError | null;
     let figures: { cpuMs: number; peakMemoryBytes: number; occupancyMs: number } | undefined;
     // waitUntil work still running after the result keeps the slot busy until it settles.
     let background: Promise<void> | undefined;
@@ -151,6 +163,8 @@ export class Dispatcher {
     }
 
     const durationMs = round3(clock.monotonic() - t0);
+    // An error's message is the function's output: it leaves (record, problem, workflow history) redacted.
+    if (failure && redact !== noRedaction) failure = redactedError(failure, redact);
     if (failure?.code === 'NIMBUS_ERR_FUNCTION_ERROR') await this.logUncaught(invocationId, version, failure);
 
     // waitUntil work logs after the response (and its rejection, or the deadline line, is
@@ -162,6 +176,7 @@ export class Dispatcher {
       id: invocationId,
       functionName: version.functionName,
       version: version.version,
+      alias: target.alias,
       trigger: req.trigger,
       triggerSource: req.triggerSource,
       startedAt,
@@ -198,6 +213,9 @@ export class Dispatcher {
     } else recorder.push(record, req.invocationId === undefined);
     if (failure) return { ok: false, invocationId, record, error: failure };
     if (outcome?.http !== undefined) return { ok: true, invocationId, record, http: outcome.http };
+    // A value (not an HTTP response, which is the function's own answer to its caller) is
+    // written by the platform: an API answer, a workflow's history, a destination. Redacted.
+    if (redact !== noRedaction && outcome) return { ok: true, invocationId, record, value: redactValue(outcome.value, redact) };
     return { ok: true, invocationId, record, ...outcome };
   }
 
@@ -236,6 +254,14 @@ export class Dispatcher {
     }
     return { value: result.mode === 'handler' ? result.value : responseToValue(result.response) };
   }
+}
+
+/** The same error with its message, the function's error message and stack redacted. */
+function redactedError(error: NimbusError, redact: Redactor): NimbusError {
+  const extra: Record<string, unknown> = { ...error.extra };
+  for (const key of ['errorMessage', 'errorName', 'stack']) if (typeof extra[key] === 'string') extra[key] = redact(extra[key] as string);
+  if ('cause' in extra) extra.cause = redactValue(extra.cause, redact);
+  return new NimbusError(error.code, redact(error.message), { extra, retryAfterSeconds: error.retryAfterSeconds });
 }
 
 function round3(ms: number): number {

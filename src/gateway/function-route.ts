@@ -37,8 +37,11 @@ export interface FunctionRouteDeps {
   readonly defaultHost: string;
 }
 
-/** Splits `/fn/<name>/<rest>?q` into the name and the function-relative path. */
-export function parseFunctionPath(url: string): { name: string; path: string } | null {
+/**
+ * Splits `/fn/<name>[@<qualifier>]/<rest>?q` into the name, the qualifier (a version number
+ * or an alias; undefined when none) and the function-relative path.
+ */
+export function parseFunctionPath(url: string): { name: string; qualifier?: string; path: string } | null {
   // url starts with '/fn/'
   const rest = url.slice(4);
   const cut = rest.search(/[/?]/);
@@ -52,7 +55,10 @@ export function parseFunctionPath(url: string): { name: string; path: string } |
   }
   const tail = cut === -1 ? '' : rest.slice(cut);
   const path = tail === '' ? '/' : tail.startsWith('?') ? '/' + tail : tail;
-  return { name, path };
+  const at = name.indexOf('@');
+  if (at === -1) return { name, path };
+  if (at === 0 || at === name.length - 1) return null;
+  return { name: name.slice(0, at), qualifier: name.slice(at + 1), path };
 }
 
 export function createFunctionRoute(deps: FunctionRouteDeps) {
@@ -81,7 +87,7 @@ export function createFunctionRoute(deps: FunctionRouteDeps) {
       if (!HOP_BY_HOP.has(lower) && !SET_BY_GATEWAY.has(lower)) headers.push([raw[i], raw[i + 1]]);
     }
     const sourceIp = req.socket.remoteAddress ?? '';
-    headers.push(['x-forwarded-prefix', `/fn/${encodeURIComponent(target.name)}`]);
+    headers.push(['x-forwarded-prefix', `/fn/${encodeURIComponent(target.name)}${target.qualifier === undefined ? '' : '@' + encodeURIComponent(target.qualifier)}`]);
     headers.push(['x-forwarded-for', sourceIp]);
     headers.push(['x-forwarded-proto', 'http']);
     const request: HttpRequestData = {
@@ -92,6 +98,7 @@ export function createFunctionRoute(deps: FunctionRouteDeps) {
     };
     const outcome = await deps.dispatcher.invoke({
       functionName: target.name,
+      qualifier: target.qualifier,
       trigger: 'http',
       triggerSource: `${request.method} ${url.split('?')[0]}`,
       input: { kind: 'http', request, sourceIp },

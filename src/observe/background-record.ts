@@ -20,6 +20,8 @@ export function backgroundRecord(id: string, of: BackgroundOf, r: BackgroundRepo
     id,
     functionName: of.functionName,
     version: of.version,
+    // an instance runs one version, whatever alias routed to it
+    alias: null,
     trigger: 'background',
     triggerSource: `instance ${of.instanceId}`,
     startedAt: r.fromMs,

@@ -10,6 +10,8 @@ interface Buffer_ {
   lines: LogLine[] | null;
   bytes: number;
   truncated: boolean;
+  /** Hides the function's secrets in each line (releases/redact.ts); null: it has none. */
+  redact: ((text: string) => string) | null;
 }
 
 export interface CollectedLogs {
@@ -32,14 +34,16 @@ export class LogCollector {
     private readonly clock: Clock,
   ) {}
 
-  open(invocationId: string, functionName: string): void {
-    this.open_.set(invocationId, { lines: null, bytes: 0, truncated: false, functionName });
+  /** `redact`: applied to every line before it is kept or shown to a listener. */
+  open(invocationId: string, functionName: string, redact: ((text: string) => string) | null = null): void {
+    this.open_.set(invocationId, { lines: null, bytes: 0, truncated: false, functionName, redact });
   }
 
   /** Lines for invocations that already finished (e.g. from late timers) are dropped. */
   append(invocationId: string, level: LogLevel, msg: string): void {
     const buf = this.open_.get(invocationId);
     if (!buf || buf.truncated) return;
+    if (buf.redact !== null) msg = buf.redact(msg);
     const t = this.clock.now();
     if (buf.bytes + msg.length > this.limitBytes) {
       buf.truncated = true;

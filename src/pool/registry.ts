@@ -30,10 +30,13 @@ export class PoolRegistry {
     return pool;
   }
 
-  /** The current version changed: earlier versions finish what they hold, then stop. */
-  retireOtherVersions(functionName: string, currentVersion: number): void {
+  /**
+   * The versions that get traffic changed (a deploy, an alias moved): the others finish what
+   * they hold, then stop, min instances and all. An unused version costs nothing.
+   */
+  retireOtherVersions(functionName: string, served: readonly number[]): void {
     for (const [key, pool] of this.pools) {
-      if (pool.version.functionName === functionName && pool.version.version !== currentVersion) {
+      if (pool.version.functionName === functionName && !served.includes(pool.version.version)) {
         this.pools.delete(key);
         this.deps.scaler?.forget(pool);
         void pool.close(this.drainTimeoutMs);

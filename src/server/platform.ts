@@ -7,6 +7,8 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApi } from '../api/index.ts';
+import { Releases } from '../releases/releases.ts';
+import { loadSecretsKey, SecretBox } from '../releases/secret-box.ts';
 import { bearerGuard } from '../api/auth.ts';
 import { Autoscaler } from '../autoscaler/actuator.ts';
 import { DEFAULT_TICK_MS } from '../autoscaler/settings.ts';
@@ -64,7 +66,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const unlock = lockDataDir(config.dataDir);
   let store: Store | undefined;
   let runtime: Awaited<ReturnType<PlatformOptions['runtime']>>;
+  let secretBox: SecretBox;
   try {
+    secretBox = new SecretBox(loadSecretsKey(config.dataDir, config.secretsKey));
     store = await openConfiguredStore(config);
     runtime = await options.runtime(clock);
   } catch (error) {
@@ -73,7 +77,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     unlock();
     throw error;
   }
-  return startOn(options, logger, token, unlock, store, runtime);
+  return startOn(options, logger, token, unlock, store, runtime, secretBox);
 }
 
 /** The rest of a start, once the data directory is ours: on a failure it stops what it started. */
@@ -84,11 +88,12 @@ async function startOn(
   unlock: () => void,
   store: Store,
   runtime: Awaited<ReturnType<PlatformOptions['runtime']>>,
+  secretBox: SecretBox,
 ): Promise<Platform> {
   const { config, clock } = options;
   const observe = observabilityParts(config, clock, store, logger);
   const { logs, recorder } = observe;
-  const catalog = new Catalog(store.functions);
+  const catalog = new Catalog(store.functions, { aliases: store.aliases, openSecrets: (fn, sealed) => secretBox.openAll(fn, sealed) });
   // Known once the server listens (below): the outbound fetch lets functions call back to them.
   let url = '';
   let localUrl = '';
@@ -127,7 +132,8 @@ async function startOn(
         version: version.version,
         code: catalog.codeFor(version),
         // Functions publish events with their outbound fetch: URL and a publish-only token in env.
-        config: { ...version.config, env: { ...version.config.env, ...publishEnv(token, `${url}/api/v1/events`, version.functionName) } },
+        // Secrets join the variables in env (a secret wins over a variable of the same name).
+        config: { ...version.config, env: { ...version.config.env, ...catalog.secretsFor(version).env, ...publishEnv(token, `${url}/api/v1/events`, version.functionName) } },
         onLog: (invocationId, level, message) => logs.append(invocationId, level, message),
         // CPU of the function's own code outside any invocation is charged to it as a record.
         onBackground: (r) =>
@@ -186,7 +192,7 @@ async function startOn(
   });
   const bodies: BodyPolicy = { clock, timeoutMs: config.bodyTimeoutMs, budget: new BodyBudget(config.bodyBudgetBytes) };
   const api = createApi(
-    { clock, store, catalog, deployer, dispatcher, pools, recorder, autoscaler, asyncSystem, workflows, logs, observability, payloadLimitBytes: config.payloadLimitBytes, bodies, publicUrl: () => url },
+    { clock, store, catalog, deployer, releases: new Releases({ clock, store, catalog, pools, deployer, box: secretBox }), dispatcher, pools, recorder, autoscaler, asyncSystem, workflows, logs, observability, payloadLimitBytes: config.payloadLimitBytes, bodies, publicUrl: () => url },
     { token, apiBodyLimitBytes: config.apiBodyLimitBytes, onError: (error, req) => logger.error({ err: error, url: req.url, method: req.method }, 'API request failed') },
   );
   const server = createGateway({

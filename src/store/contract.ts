@@ -41,6 +41,7 @@ export function sampleRecord(id: string, overrides: Partial<InvocationRecord> = 
     id,
     functionName: 'hello',
     version: 1,
+    alias: null,
     trigger: 'http',
     triggerSource: 'GET /fn/hello/',
     startedAt: 1_000,
@@ -184,6 +185,47 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       await store.functions.delete('s');
       await store.functions.deploy(deployInput('s', 'C'));
       assert.equal(await store.functions.getScale('s'), null, 'a deleted function leaves no override behind');
+    });
+
+    it('keeps aliases per function: set moves the old routes to previous; delete of the function removes them', async () => {
+      assert.equal(await store.aliases.set('nope', 'live', [{ version: 1, weight: 100 }], 1), null);
+      await store.functions.deploy(deployInput('r', 'A'));
+      await store.functions.deploy(deployInput('r', 'B'));
+      assert.deepEqual(await store.aliases.list('r'), []);
+      assert.equal(await store.aliases.get('r', 'live'), null);
+      const first = await store.aliases.set('r', 'live', [{ version: 1, weight: 100 }], 10);
+      assert.deepEqual(first, { functionName: 'r', name: 'live', routes: [{ version: 1, weight: 100 }], previous: null, updatedAt: 10 });
+      const split = await store.aliases.set('r', 'live', [{ version: 1, weight: 90 }, { version: 2, weight: 10 }], 20);
+      assert.deepEqual(split?.routes, [{ version: 1, weight: 90 }, { version: 2, weight: 10 }], 'routes kept in order');
+      assert.deepEqual(split?.previous, [{ version: 1, weight: 100 }]);
+      assert.equal(split?.updatedAt, 20);
+      await store.aliases.set('r', 'beta', [{ version: 2, weight: 100 }], 30);
+      assert.deepEqual((await store.aliases.list('r')).map((a) => a.name), ['beta', 'live']);
+      assert.deepEqual(await store.aliases.get('r', 'live'), split);
+      assert.equal(await store.aliases.delete('r', 'beta'), true);
+      assert.equal(await store.aliases.delete('r', 'beta'), false);
+      await store.functions.delete('r');
+      await store.functions.deploy(deployInput('r', 'A'));
+      assert.deepEqual(await store.aliases.list('r'), [], 'a deleted function leaves no alias behind');
+    });
+
+    it('keeps sealed secrets with their version, as given', async () => {
+      await store.functions.deploy(deployInput('s', 'A'));
+      assert.deepEqual(await store.functions.getSecrets('s', 1), {});
+      await store.functions.deploy({ ...deployInput('s', 'A'), hash: 'h:A+secrets', secrets: { DB: 'v1.sealed-1', KEY: 'v1.sealed-2' } });
+      assert.deepEqual(await store.functions.getSecrets('s', 2), { DB: 'v1.sealed-1', KEY: 'v1.sealed-2' });
+      assert.deepEqual(await store.functions.getSecrets('s', 1), {}, 'the earlier version keeps its own (none)');
+      assert.deepEqual(await store.functions.getSecrets('s', 9), {});
+      assert.deepEqual(await store.functions.getSecrets('nope', 1), {});
+    });
+
+    it('a record keeps the alias it came through', async () => {
+      const keyed = sampleRecord('01alias', { alias: 'live', version: 3 });
+      await store.invocations.insertMany([keyed]);
+      assert.deepEqual(await store.invocations.get('01alias'), keyed);
+      const fresh = sampleRecord(newId(5_000), { alias: 'canary', startedAt: 5_000 });
+      await store.invocations.append(packOf(store.invocations, [fresh]));
+      assert.deepEqual(await store.invocations.get(fresh.id), fresh);
     });
 
     it('stores invocation records whole and ignores a repeated id', async () => {

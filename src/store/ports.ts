@@ -3,7 +3,7 @@
  * shape; the embedded SQLite one resolves at once. contract.ts is the suite every
  * implementation must pass.
  */
-import type { FunctionConfig, FunctionInfo, FunctionVersion, InvocationRecord, InvocationStatus, ModuleExports } from '../core/types.ts';
+import type { AliasRoute, FunctionAlias, FunctionConfig, FunctionInfo, FunctionVersion, InvocationRecord, InvocationStatus, ModuleExports } from '../core/types.ts';
 import type { AlertRepo, UsageRepo } from './observe-ports.ts';
 import type { AsyncPolicyRepo, QueueRepo, TopicRepo, TriggerRepo } from './queue-ports.ts';
 import type { LeaseRepo } from './lease-ports.ts';
@@ -24,6 +24,11 @@ export interface DeployInput {
   readonly config: FunctionConfig;
   readonly exports: ModuleExports;
   readonly now: number;
+  /**
+   * The version's secrets, name → value sealed by the platform (releases/secret-box.ts): the
+   * store keeps them as given and never sees a plain value. Absent or {}: none.
+   */
+  readonly secrets?: Readonly<Record<string, string>>;
 }
 
 export interface DeployOutcome {
@@ -54,12 +59,28 @@ export interface FunctionRepo {
   getCode(codeHash: string): Promise<string | null>;
   /** The source map deployed with that version; null when it came without one. */
   getSourceMap(name: string, version: number): Promise<string | null>;
-  /** Removes the function, its versions, its scale override, and code no other version uses. */
+  /** The sealed secrets stored with that version (DeployInput.secrets); {} when none or no such version. */
+  getSecrets(name: string, version: number): Promise<Record<string, string>>;
+  /** Removes the function, its versions, its aliases, its scale override, and code no other version uses. */
   delete(name: string): Promise<boolean>;
   /** The function's live scale override; null when there is none. */
   getScale(name: string): Promise<ScaleOverride | null>;
   /** Replaces the override (null or {} clears it). false when the function does not exist. */
   setScale(name: string, override: ScaleOverride | null, now: number): Promise<boolean>;
+}
+
+/** A function's aliases (releases): names pointing at versions, with traffic weights. */
+export interface AliasRepo {
+  /** By name. */
+  list(functionName: string): Promise<FunctionAlias[]>;
+  get(functionName: string, name: string): Promise<FunctionAlias | null>;
+  /**
+   * Points the alias at `routes` (creating it), in one transaction: the routes it had become
+   * its `previous`. Returns null when the function does not exist. The caller checks that
+   * the versions exist and the weights sum to 100.
+   */
+  set(functionName: string, name: string, routes: readonly AliasRoute[], now: number): Promise<FunctionAlias | null>;
+  delete(functionName: string, name: string): Promise<boolean>;
 }
 
 export interface InvocationQuery {
@@ -128,6 +149,8 @@ export interface InvocationRepo {
 
 export interface Store {
   readonly functions: FunctionRepo;
+  /** Aliases of functions' versions (deleted with their function). */
+  readonly aliases: AliasRepo;
   readonly invocations: InvocationRepo;
   /** Async invocations and their dead letters (queue-ports.ts, queue-contract.ts). */
   readonly queue: QueueRepo;

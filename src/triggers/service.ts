@@ -3,6 +3,7 @@
  * or subscription for a missing function or workflow is refused), creates the topic of a
  * subscription if needed, stores, and tells the cron runner.
  */
+import { unqualified } from '../releases/qualifier.ts';
 import type { Clock } from '../core/clock.ts';
 import { NimbusError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
@@ -29,7 +30,7 @@ export class TriggerService {
   constructor(private readonly deps: TriggerServiceDeps) {}
 
   private async mustHaveFunction(name: string): Promise<void> {
-    if (!(await this.deps.functions.get(name))) {
+    if (!(await this.deps.functions.get(unqualified(name)))) {
       throw new NimbusError('NIMBUS_ERR_FUNCTION_NOT_FOUND', `function "${name}" does not exist; deploy it before adding triggers to it`, {
         extra: { field: 'function' },
       });

@@ -136,7 +136,7 @@ describe('workflows over the API and the CLI', () => {
     const missing = await cli(p, ['wf', 'describe', 'no-such-thing']);
     assert.equal(missing.code, 1);
   });
-  it('a Task qualifier runs that version of the function; an alias is refused by name', async () => {
+  it('a Task qualifier runs that version of the function, or what its alias points at; an unknown alias fails the task', async () => {
     await p.deploy('ver', `export async function handler() { return 'one' }`);
     await p.deploy('ver', `export async function handler() { return 'two' }`);
     const definition = {
@@ -156,7 +156,12 @@ describe('workflows over the API and the CLI', () => {
     await p.api('/api/v1/workflows/aliased', { method: 'PUT', body: JSON.stringify({ definition: alias }) });
     const failed = await p.api('/api/v1/workflows/aliased/run', { method: 'POST', body: JSON.stringify({ input: {} }) });
     const body = JSON.stringify(await failed.json());
-    assert.match(body, /no aliases/);
+    assert.match(body, /Lambda.ResourceNotFoundException/);
+    assert.match(body, /has no alias .{0,4}prod/);
+    const set = await p.api('/api/v1/functions/ver/aliases/prod', { method: 'PUT', body: JSON.stringify({ routes: [{ version: 1, weight: 100 }] }) });
+    assert.equal(set.status, 200);
+    const ok = await p.api('/api/v1/workflows/aliased/run', { method: 'POST', body: JSON.stringify({ input: {} }) });
+    assert.deepEqual(((await ok.json()) as { output: unknown }).output, 'one');
   });
 
   it("an execution joins the caller's trace; each task's invocation is a child of the execution's span", async () => {

@@ -104,17 +104,18 @@ export interface CliResult {
 }
 
 /** Runs `nimbus <args>` against a platform, the way a user's shell would. */
-export function cli(platform: { url: string; dataDir: string } | null, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+export function cli(platform: { url: string; dataDir: string } | null, args: string[], env: Record<string, string> = {}, input?: string): Promise<CliResult> {
   return new Promise((resolve) => {
     const proc = spawn(process.execPath, [BIN, ...args], {
       cwd: ROOT,
       env: { ...process.env, ...FROM_SOURCE, ...(platform ? { NIMBUS_URL: platform.url, NIMBUS_DATA: platform.dataDir } : {}), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    if (input !== undefined) proc.stdin?.end(input);
     let stdout = '';
     let stderr = '';
-    proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    proc.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     proc.on('exit', (code) => resolve({ code, stdout, stderr }));
   });
 }

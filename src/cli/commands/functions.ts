@@ -3,6 +3,8 @@ import { has, onlyFlags, UsageError, type ParsedArgs } from '../args.ts';
 import { call, type ClientOptions } from '../client.ts';
 import { bytes, ms, print, printJson, table, time } from '../format.ts';
 import { scaleLines, type ScaleStatusView } from './scale.ts';
+import type { AliasRoute } from '../../core/types.ts';
+import { formatRoutes } from '../../releases/aliases.ts';
 
 interface Summary {
   name: string;
@@ -41,6 +43,8 @@ interface Detail {
   currentVersion: number;
   current: { version: number; codeBytes: number; hash: string; createdAt: number; exports: { fetch: boolean; handler: boolean }; config: Record<string, unknown> };
   versions: Array<{ version: number; codeBytes: number; createdAt: number; hash: string }>;
+  aliases?: Array<{ name: string; routes: AliasRoute[] }>;
+  secrets?: string[];
   pools: Array<{ version: number; ready: number; starting: number; inFlight: number; queued: number; instances: Array<{ id: string; inFlight: number; served: number; initMs: number; heapUsedBytes: number }> }>;
 }
 
@@ -59,6 +63,8 @@ export async function info(client: ClientOptions, args: ParsedArgs): Promise<num
   print(`  limits    ${c.memoryMb} MB memory, ${ms(c.timeoutMs as number)} timeout, ${ms(c.cpuLimitMs as number)} CPU`);
   const envKeys = Object.keys(c.env as Record<string, string>);
   print(`  env       ${envKeys.length ? envKeys.join(', ') : '(none)'}`);
+  if (d.secrets?.length) print(`  secrets   ${d.secrets.join(', ')}`);
+  if (d.aliases?.length) print(`  aliases   ${d.aliases.map((a) => `${a.name} → ${formatRoutes(a.routes)}`).join(', ')}`);
   for (const line of scaleLines(scale)) print(line);
   for (const p of d.pools) {
     for (const i of p.instances) print(`    v${p.version} ${i.id}  in flight ${i.inFlight}  served ${i.served}  init ${ms(i.initMs)}  heap ${bytes(i.heapUsedBytes)}`);

@@ -7,6 +7,7 @@ interface RecordView {
   id: string;
   functionName: string;
   version: number;
+  alias?: string | null;
   trigger: string;
   startedAt: number;
   durationMs: number;
@@ -39,7 +40,7 @@ export async function invocations(client: ClientOptions, args: ParsedArgs): Prom
       items.map((r) => [
         r.id,
         r.functionName,
-        r.version,
+        r.alias ? `${r.version}@${r.alias}` : r.version,
         r.trigger,
         time(r.startedAt),
         ms(r.durationMs),
@@ -58,7 +59,7 @@ export async function show(client: ClientOptions, args: ParsedArgs): Promise<num
   if (!id) throw new UsageError('usage: nimbus show <invocation-id>');
   const r = (await call(client, 'GET', `/api/v1/invocations/${encodeURIComponent(id)}`)).body as RecordView;
   if (has(args, 'json')) return (printJson(r), 0);
-  print(`${r.id}  ${r.functionName} v${r.version}  ${r.trigger}  ${time(r.startedAt)}`);
+  print(`${r.id}  ${r.functionName} v${r.version}${r.alias ? ` (via ${r.alias})` : ''}  ${r.trigger}  ${time(r.startedAt)}`);
   print(`  status   ${r.status}${r.statusCode ? ` (HTTP ${r.statusCode})` : ''}${r.errorName ? `  ${visible(`${r.errorName}: ${r.errorMessage}`, '    | ')}` : ''}`);
   print(`  duration ${ms(r.durationMs)}  billed ${r.billedMs} ms at ${r.memoryMb} MB${r.coldStart ? `  cold start (init ${ms(r.initMs)})` : ''}`);
   print(`  logs${r.logs.length === 0 ? '     (none)' : ''}`);

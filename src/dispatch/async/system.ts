@@ -3,6 +3,7 @@
  * runner, the event bus, policies and trigger management, plus submit() used by the API.
  * server/platform.ts builds one and hands it the concrete store and dispatcher.
  */
+import { unqualified } from '../../releases/qualifier.ts';
 import type { Clock } from '../../core/clock.ts';
 import { NimbusError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
@@ -81,14 +82,15 @@ export class AsyncSystem {
         clock,
         queue: store.queue,
         invoke: deps.invoke,
-        limits: async (name) => {
+        limits: async (target) => {
+          const name = unqualified(target);
           const d = deps.catalog.peek(name) ?? (await deps.catalog.resolve(name));
           if (!d) return null;
           const c = d.version.config;
           return { maxInstances: c.maxInstances, concurrency: c.concurrency, timeoutMs: c.timeoutMs };
         },
         inFlight: deps.inFlight,
-        policy: (name) => this.policies.get(name),
+        policy: (target) => this.policies.get(unqualified(target)),
         topicDeliveries: (topic, events) => this.bus.deliveries(topic, events),
         webhook: deps.webhook ?? fetchWebhook,
         startWorkflow: deps.startWorkflow,
@@ -127,7 +129,8 @@ export class AsyncSystem {
   /** Persists an async invocation (the 202 comes after this resolves). */
   async submit(functionName: string, event: unknown, options: SubmitOptions = {}): Promise<{ id: string; created: boolean }> {
     const { clock, catalog, store } = this.deps;
-    const deployed = catalog.peek(functionName) ?? (await catalog.resolve(functionName));
+    // A target may carry a qualifier (`api@live`): kept with the item, followed when it runs.
+    const deployed = catalog.peek(unqualified(functionName)) ?? (await catalog.resolve(unqualified(functionName)));
     if (!deployed) {
       throw new NimbusError('NIMBUS_ERR_FUNCTION_NOT_FOUND', `function "${functionName}" does not exist; \`nimbus ls\` lists the deployed ones`);
     }

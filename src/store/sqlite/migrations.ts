@@ -284,4 +284,19 @@ export const MIGRATIONS: readonly string[] = [
     value REAL
   );
   `,
+  // 16: releases. Aliases of a function's versions (routes and the routes before the last
+  // change, as JSON), a version's sealed secrets (JSON, NULL: none), and the alias a record
+  // came through. A record block from before has one column fewer: its records read alias null.
+  `
+  CREATE TABLE aliases (
+    function_name TEXT NOT NULL REFERENCES functions(name) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    routes TEXT NOT NULL,
+    previous TEXT,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (function_name, name)
+  ) WITHOUT ROWID;
+  ALTER TABLE versions ADD COLUMN secrets TEXT;
+  ALTER TABLE invocations ADD COLUMN alias TEXT;
+  `,
 ];

@@ -19,6 +19,7 @@ const COLUMNS = [
   'id', 'function_name', 'version', 'trigger', 'trigger_source', 'started_at', 'duration_ms', 'billed_ms', 'memory_mb', 'status',
   'status_code', 'error_code', 'error_name', 'error_message', 'cold_start', 'init_ms', 'instance_id', 'request_bytes',
   'response_bytes', 'attempt', 'logs', 'logs_truncated', 'cpu_ms', 'peak_memory_bytes', 'occupancy_ms', 'trace_id', 'span_id', 'parent_span_id',
+  'alias',
 ] as const;
 
 /** The columns in RecordRow order, for a SELECT whose raw rows recordFromRow reads. */
@@ -30,7 +31,7 @@ export const ROW_WIDTH = COLUMNS.length;
 /** Columns holding text (or null); the others hold numbers (or null: status_code). */
 const TEXT_COLUMNS = new Set<(typeof COLUMNS)[number]>([
   'id', 'function_name', 'trigger', 'trigger_source', 'status', 'error_code', 'error_name', 'error_message', 'instance_id', 'logs',
-  'trace_id', 'span_id', 'parent_span_id',
+  'trace_id', 'span_id', 'parent_span_id', 'alias',
 ]);
 /** Text columns whose values are new with each record (no point looking for a repeat). */
 const UNIQUE_COLUMNS = new Set<(typeof COLUMNS)[number]>(['id', 'trace_id', 'span_id']);
@@ -82,6 +83,7 @@ export function recordRow(r: InvocationRecord, into: unknown[] = new Array<unkno
   into[25] = r.traceId;
   into[26] = r.spanId;
   into[27] = r.parentSpanId;
+  into[28] = r.alias ?? null;
   return into;
 }
 
@@ -90,13 +92,13 @@ export function recordFromRow(row: RecordRow): InvocationRecord {
   const [
     id, functionName, version, trigger, triggerSource, startedAt, durationMs, billedMs, memoryMb, status, statusCode, errorCode, errorName,
     errorMessage, coldStart, initMs, instanceId, requestBytes, responseBytes, attempt, logs, logsTruncated, cpuMs, peakMemoryBytes,
-    occupancyMs, traceId, spanId, parentSpanId,
+    occupancyMs, traceId, spanId, parentSpanId, alias,
   ] = row as unknown[];
   return {
     id, functionName, version, trigger, triggerSource, startedAt, durationMs, billedMs, memoryMb, status, statusCode, errorCode, errorName,
     errorMessage, coldStart: coldStart === 1, initMs, instanceId, requestBytes, responseBytes, attempt,
     logs: logs === '[]' ? [] : JSON.parse(logs as string), logsTruncated: logsTruncated === 1, cpuMs, peakMemoryBytes, occupancyMs,
-    traceId, spanId, parentSpanId,
+    traceId, spanId, parentSpanId, alias: alias ?? null,
   } as InvocationRecord;
 }
 

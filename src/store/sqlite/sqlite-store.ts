@@ -10,6 +10,7 @@ import { NimbusError } from '../../core/errors.ts';
 import type { FunctionInfo, FunctionVersion } from '../../core/types.ts';
 import type { DeployInput, DeployOutcome, FunctionRepo, ScaleOverride, Store } from '../ports.ts';
 import { MIGRATIONS } from './migrations.ts';
+import { aliasRepo } from './alias-store.ts';
 import { alertRepo, usageRepo } from './observe-store.ts';
 import { queueRepo } from './queue-store.ts';
 import { invocationRepo, RecordThreadSlot } from './invocation-repo.ts';
@@ -39,6 +40,7 @@ export function openSqliteStore(path: string): Store {
   const records = new RecordThreadSlot(path === ':memory:' ? null : path);
   return {
     functions: functionRepo(db),
+    aliases: aliasRepo(db),
     invocations: invocationRepo(db, records),
     queue: queueRepo(db),
     triggers: triggerRepo(db),
@@ -110,8 +112,9 @@ function functionRepo(db: Database.Database): FunctionRepo {
     'INSERT INTO functions (name, current_version, created_at, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET current_version = excluded.current_version, updated_at = excluded.updated_at',
   );
   const insertVer = db.prepare(
-    'INSERT INTO versions (function_name, version, hash, code_hash, config, exports, created_at, source_map) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    'INSERT INTO versions (function_name, version, hash, code_hash, config, exports, created_at, source_map, secrets) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
   );
+  const getSecrets = db.prepare('SELECT secrets FROM versions WHERE function_name = ? AND version = ?').pluck();
   const getCode = db.prepare('SELECT body FROM code WHERE hash = ?');
   const getSourceMap = db.prepare('SELECT source_map FROM versions WHERE function_name = ? AND version = ?').pluck();
   const deleteFn = db.prepare('DELETE FROM functions WHERE name = ?');
@@ -132,7 +135,8 @@ function functionRepo(db: Database.Database): FunctionRepo {
     const next = (((maxVersion.get(input.name) as { v: number | null }).v ?? 0) as number) + 1;
     insertCode.run(input.codeHash, input.code, Buffer.byteLength(input.code));
     insertFn.run(input.name, next, input.now, input.now);
-    insertVer.run(input.name, next, input.hash, input.codeHash, JSON.stringify(input.config), JSON.stringify(input.exports), input.now, input.sourceMap);
+    insertVer.run(input.name, next, input.hash, input.codeHash, JSON.stringify(input.config), JSON.stringify(input.exports), input.now, input.sourceMap,
+      input.secrets && Object.keys(input.secrets).length > 0 ? JSON.stringify(input.secrets) : null);
     return { version: toVersion(getVer.get(input.name, next) as Row), created: true };
   });
 
@@ -168,6 +172,10 @@ function functionRepo(db: Database.Database): FunctionRepo {
     },
     async getSourceMap(name, version) {
       return (getSourceMap.get(name, version) as string | null | undefined) ?? null;
+    },
+    async getSecrets(name, version) {
+      const text = getSecrets.get(name, version) as string | null | undefined;
+      return text ? (JSON.parse(text) as Record<string, string>) : {};
     },
     async delete(name) {
       return deleteTx.immediate(name);

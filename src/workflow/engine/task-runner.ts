@@ -54,6 +54,7 @@ export function errorNameFor(error: NimbusError): string {
       return 'States.Timeout';
     case 'NIMBUS_ERR_FUNCTION_NOT_FOUND':
     case 'NIMBUS_ERR_VERSION_NOT_FOUND':
+    case 'NIMBUS_ERR_ALIAS_NOT_FOUND':
       return 'Lambda.ResourceNotFoundException';
     case 'NIMBUS_ERR_THROTTLED':
     case 'NIMBUS_ERR_QUEUE_TIMEOUT':
@@ -97,20 +98,13 @@ export class TaskRunner {
     const executionStartMs = execution.snapshot.execution.startTime;
     const { clock, invoke } = this.deps;
     const invocationId = taskInvocationId(cmd.idempotencyKey, executionStartMs);
-    const pinned = versionOf(cmd.target.qualifier);
-    if (pinned === 'unsupported') {
-      return {
-        type: 'TaskFailed',
-        taskId: cmd.taskId,
-        error: 'States.TaskFailed',
-        cause: `qualifier "${cmd.target.qualifier}" of ${cmd.target.name}: Nimbus has no aliases; use a version number or $LATEST`,
-      };
-    }
     const started = clock.now();
     for (let n = 0; ; n++) {
       const out = await invoke({
         functionName: cmd.target.name,
-        ...(pinned === undefined ? {} : { version: pinned }),
+        // A version, an alias or $LATEST; the invocation id is the task's, so a split alias
+        // sends every replay of the task to the same version.
+        ...(cmd.target.qualifier === undefined ? {} : { qualifier: cmd.target.qualifier }),
         trigger: 'workflow',
         triggerSource: executionId,
         invocationId,
@@ -172,10 +166,4 @@ export class TaskRunner {
       return { type: 'TaskFailed', taskId: cmd.taskId, error: 'States.Http.Socket', cause: `${method} ${t.url} failed: ${(error as Error).message}` };
     }
   }
-}
-
-/** A Task qualifier as a version: a number pins it, none or $LATEST means the current version. */
-export function versionOf(qualifier: string | undefined): number | undefined | 'unsupported' {
-  if (qualifier === undefined || qualifier === '$LATEST') return undefined;
-  return /^[1-9]\d*$/.test(qualifier) ? Number(qualifier) : 'unsupported';
 }

@@ -1,0 +1,9 @@
+/**
+ * `<name>@<qualifier>`: a function name with a version number or an alias, as async, timer
+ * and event targets may give it (the dispatcher follows the qualifier). Function names
+ * never contain "@".
+ */
+export function unqualified(target: string): string {
+  const at = target.indexOf('@');
+  return at === -1 ? target : target.slice(0, at);
+}
