@@ -107,8 +107,12 @@ test('kill -9 while executions stand in Task, Wait, Map and Parallel: all finish
         executions.push({ id: (JSON.parse(text) as { executionId: string }).executionId, kind, tag });
       }
     }
-    // Let them get into their states: tasks in flight, waits pending, Map iterations half done.
-    await new Promise((r) => setTimeout(r, 1_500));
+    // Let them get into their states: tasks in flight, waits pending, Map iterations half done
+    // (as the sink hears it: at least 6 tasks started and not done, and one done).
+    await eventually(async () => {
+      const states = [...seen.values()];
+      return states.filter((x) => x.dones.length === 0).length >= 6 && states.some((x) => x.dones.length > 0);
+    }, 20_000);
     const before = (await (await platform.api('/api/v1/executions?status=RUNNING&limit=100')).json()) as { items: Array<{ executionId: string }> };
     assert.equal(before.items.length, executions.length, 'every execution is still running at the kill');
     await platform.kill();
