@@ -221,7 +221,7 @@ test('from zero: requests waiting start ⌈waiting / target⌉ instances at once
   let d = sim.decide();
   // 4 from zero is ≥ 2× one instance: a burst, so panic mode starts with it.
   assert.deepEqual([d.desired, d.boundBy, d.mode, d.current], [4, 'activation', 'panic', 0]);
-  assert.match(d.reason, /panic: from zero, 35 waiting need 4, ≥ 2× one instance/);
+  assert.match(d.reason, /panic: 35 waiting from zero need 4, ≥ 2× one instance/);
   assert.match(d.reason, /from zero: 35 waiting \/ target 10 → 4 at once/);
   // Next tick, 4 ready: stable 35×2/60 = 1.17 → 1; panic 35×2/6 = 11.7 → 2, 2/4 < 2: no new
   // trigger, but panic (from the activation) holds the 4 for a stable window.
@@ -240,6 +240,30 @@ test('a steady load from zero keeps its instances: no shrink while the stable wi
   // back to 5 only once the stable window had filled, ~1 min later.
   assert.deepEqual(new Set(counts), new Set([5]), `counts over 5 min: ${counts.join(' ')}`);
   assert.equal(sim.last!.mode, 'stable', 'the panic started by the activation is over');
+});
+
+test('a step from one warm instance to a steady load keeps what the backlog started (the e2e step: 40 clients, 10 s window)', () => {
+  // As the autoscale e2e test: min 1 warm, target = hard limit = 10, windows 10 s / 1 s.
+  const sim = new Sim({ targetConcurrency: 10, concurrencyLimit: 10, minInstances: 1, maxInstances: 6, stableWindowMs: 10 * S, panicWindowMs: 1 * S }, 1);
+  sim.runUntil(20);
+  // 40 clients: in flight or queued as measured swings between 40 and 30 (the clients' own
+  // turnaround), 35 on average → 4 instances.
+  const counts: number[] = [];
+  sim.load(40);
+  counts.push(sim.decide().desired); // the queue builds up: decided at once, before any window has seen it
+  for (let i = 0; i < 30; i++) {
+    sim.clock.advance(S);
+    sim.load(i % 2 === 0 ? 30 : 40);
+    sim.clock.advance(S);
+    counts.push(sim.decide().desired);
+    sim.load(i % 2 === 0 ? 40 : 30);
+  }
+  // 40 present need ⌈40/10⌉ = 4 at the hard limit, ≥ 2× the 1 ready: a burst, held for a
+  // stable window, by when the stable average (35) asks for 4 itself. Without it the next
+  // decisions followed the stable average still diluted by the quiet 20 s before and the
+  // swinging backlog floor: 4 → 3 → 4 → 3 … until the window had filled.
+  assert.deepEqual(new Set(counts), new Set([4]), `counts: ${counts.join(' ')}`);
+  assert.equal(sim.last!.mode, 'stable');
 });
 
 test('one request from zero is no burst: it starts one instance in stable mode', () => {

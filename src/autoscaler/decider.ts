@@ -5,9 +5,9 @@
  * Steps, in order (each one that changes the count is named in `reason`, the last one
  * in `boundBy`):
  *  1. desiredStable = ⌈stable average / target⌉, desiredPanic = ⌈panic average / target⌉.
- *  2. Panic when desiredPanic / max(ready, 1) ≥ panicThreshold, or when a start from zero
- *     (step 4) needs ≥ panicThreshold instances; it lasts until a full stable window has
- *     passed since that last held. In panic: max(desiredPanic,
+ *  2. Panic when desiredPanic / max(ready, 1) ≥ panicThreshold, or when what the requests
+ *     present now need (step 4 from zero, else step 5) is ≥ panicThreshold × max(ready, 1);
+ *     it lasts until a full stable window has passed since that last held. In panic: max(desiredPanic,
  *     desiredStable), never below what exists or was asked for before (panic-hold).
  *     Otherwise: desiredStable.
  *  3. Idle: nothing in flight or queued for scaleToZeroAfterMs → demand is 0. Before that,
@@ -96,18 +96,21 @@ export function decide(
   const idleForMs = demandNow > 0 ? 0 : stats.lastActiveAt === null ? null : Math.max(0, now - stats.lastActiveAt);
   const idleEnough = idleForMs === null || idleForMs >= s.scaleToZeroAfterMs;
 
-  // From zero with requests waiting, the windows have not seen this demand yet: the count
-  // comes from what waits now (step 4).
+  // What the requests present now need, before any average has seen them: from zero, the
+  // activation count (step 4); otherwise the backlog floor (step 5).
   const activating = current === 0 && demandNow > 0;
   const activationNeed = activating ? Math.max(s.activationScale, instancesFor(demandNow, target)) : 0;
-  // Panic: enter when the burst needs ≥ threshold × ready; stay a stable window after. A start
-  // from zero that needs ≥ threshold instances is such a burst too: otherwise the next
-  // decision would follow a stable average still diluted by the idle time before, and shrink
-  // what was just started while the load stays the same (and grow it back a window later).
+  const backlog = instancesFor(demandNow, s.concurrencyLimit);
+  const presentNeed = Math.max(activationNeed, backlog);
+  // Panic: enter when the burst needs ≥ threshold × ready; stay a stable window after. A step
+  // whose requests present now need ≥ threshold × ready is such a burst too, even when the
+  // panic window (still diluted by the quiet time before) does not show it yet: otherwise the
+  // next decisions would follow a stable average that lags the step and shrink what was just
+  // started under an unchanged load, and grow it back a window later.
   const wasPanic = previous?.mode === 'panic' && previous.lastPanicAt !== null;
   const burstNow = desiredPanic > 0 && desiredPanic / base >= s.panicThreshold;
-  const activationBurst = activationNeed / base >= s.panicThreshold;
-  const panicNow = burstNow || activationBurst;
+  const stepNow = presentNeed / base >= s.panicThreshold;
+  const panicNow = burstNow || stepNow;
   const lastPanicAt = panicNow ? now : wasPanic ? previous!.lastPanicAt : null;
   const inPanic = lastPanicAt !== null && (panicNow || now < lastPanicAt + s.stableWindowMs);
 
@@ -125,7 +128,7 @@ export function decide(
     const burst = `${num(stats.panicConcurrency)} over the last ${dur(s.panicWindowMs)} / target ${num(target)} → ${desiredPanic}`;
     why.push(
       panicNow && !burstNow
-        ? `panic: from zero, ${num(demandNow)} waiting need ${activationNeed}, ≥ ${num(s.panicThreshold)}× one instance`
+        ? `panic: ${num(demandNow)} ${activating ? 'waiting from zero' : 'in flight or queued now'} need ${presentNeed}, ≥ ${num(s.panicThreshold)}× ${activating ? 'one instance' : `the ${ready} ready`}`
         : panicNow
         ? `panic: ${burst}, ≥ ${num(s.panicThreshold)}× the ${ready} ready` +
             (desiredStable > desiredPanic ? `; stable average needs more (${desiredStable})` : '')
@@ -155,7 +158,6 @@ export function decide(
     }
   }
 
-  const backlog = instancesFor(demandNow, s.concurrencyLimit);
   if (backlog > want) {
     set(backlog, 'backlog', `${num(demandNow)} in flight or queued now need ${backlog} at the hard limit ${s.concurrencyLimit}`);
   }

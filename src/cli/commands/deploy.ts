@@ -17,6 +17,37 @@ function int(args: ParsedArgs, name: string): number | undefined {
   return n;
 }
 
+/** The deploy flag of each config field, and the unit its numbers are in. */
+const FLAGS: Record<string, { flag: string; unit: string }> = {
+  memoryMb: { flag: '--memory', unit: 'MB' },
+  timeoutMs: { flag: '--timeout', unit: 'ms' },
+  cpuLimitMs: { flag: '--cpu', unit: 'ms' },
+  idleTimeoutMs: { flag: '--idle', unit: 'ms' },
+  concurrency: { flag: '--concurrency', unit: '' },
+  targetConcurrency: { flag: '--target', unit: '' },
+  minInstances: { flag: '--min', unit: '' },
+  maxInstances: { flag: '--max', unit: '' },
+};
+
+/**
+ * A refusal of the platform about a config field, in the words of the command line: the
+ * flag instead of the field (`config.timeoutMs: must be <= 900000` → `--timeout: must be
+ * <= 900000 ms`). Null when the problem is about no deploy flag.
+ */
+export function inFlagWords(detail: string, field: unknown): string | null {
+  const name = typeof field === 'string' ? field.replace(/^config\./, '') : '';
+  if (!(name in FLAGS)) return null;
+  let text = detail;
+  for (const [key, { flag, unit }] of Object.entries(FLAGS)) {
+    // The field's name, and a number right after it (`timeoutMs (10000)`, `memoryMb 10`), get the flag and the unit.
+    text = text.replace(new RegExp(`\\b(?:config\\.)?${key}\\b(:?\\s*\\(?)(\\d+)?`, 'g'), (_m, gap: string, n?: string) => `${flag}${gap}${n === undefined ? '' : n + (unit ? ' ' + unit : '')}`);
+  }
+  // A bound stated after the fact (`must be <= 900000`) is in the field's unit too.
+  const { unit } = FLAGS[name];
+  if (unit) text = text.replace(/([<>]=?\s*)(\d+)(?![\d.])(?! ?(?:ms|MB))/g, `$1$2 ${unit}`);
+  return text;
+}
+
 /** `--memory`: MB as a plain number (`128`) or a size with its unit (`512m`, `512MB`, `1g`, `1gb`), within MEMORY_MB. */
 export function memoryFlag(raw: string): number {
   const shape = `give MB (--memory 256) or a size with its unit (--memory 512mb, --memory 1g)`;
@@ -79,6 +110,8 @@ export async function deploy(client: ClientOptions, args: ParsedArgs): Promise<n
   try {
     answer = await upload(true);
   } catch (error) {
+    const worded = error instanceof ApiError && error.problem.code === 'NIMBUS_ERR_VALIDATION' ? inFlagWords(error.message, error.problem.field) : null;
+    if (worded !== null) throw new UsageError(worded);
     // The map can take the upload over the server's body limit while the code alone fits.
     const limit = error instanceof ApiError && error.status === 413 ? Number(error.problem.limit) : NaN;
     if (!(built.sourceMap !== null && JSON.stringify(built.code).length < limit)) throw error;
