@@ -11,6 +11,7 @@ import type { Store } from '../store/ports.ts';
 import type { WorkflowEngine } from '../workflow/engine/engine.ts';
 import type { LogCollector } from '../observe/log-collector.ts';
 import type { Observability } from '../observe/observability.ts';
+import type { AwsKeyStore } from './aws/keys.ts';
 
 export interface ApiDeps {
   readonly clock: Clock;
@@ -30,6 +31,8 @@ export interface ApiDeps {
   readonly logs: LogCollector;
   /** Metrics, usage, top, alerts; absent with observability off. */
   readonly observability?: Observability;
+  /** Access keys of the AWS-compatible endpoint; its routes answer 500 without them. */
+  readonly awsKeys?: AwsKeyStore;
   readonly payloadLimitBytes: number;
   /** Base URL clients reach the gateway at, e.g. http://127.0.0.1:8080 */
   readonly publicUrl: () => string;

@@ -16,6 +16,7 @@ import { Router, type ApiRequest, type RouteDef } from './router.ts';
 import { triggerRoutes } from './triggers.ts';
 import { taskCallbackRoutes, workflowRoutes } from './workflows.ts';
 import { observeRoutes } from './observe.ts';
+import { awsKeyRoutes } from './aws-keys.ts';
 
 export interface ApiOptions {
   readonly token: string;
@@ -43,6 +44,7 @@ export function apiRoutes(deps: ApiDeps, extra: readonly RouteDef[] = []): Route
     ...workflowRoutes(deps),
     ...taskCallbackRoutes(deps),
     ...observeRoutes(deps),
+    ...awsKeyRoutes(deps),
     ...extra,
   ];
 }

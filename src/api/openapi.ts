@@ -8,6 +8,7 @@ import { common, json, nameParam, problem } from './openapi-parts.ts';
 import { ASYNC_PATHS } from './async-openapi.ts';
 import { WORKFLOW_PATHS } from './workflows-openapi.ts';
 import { OBSERVE_PATHS } from './observe-openapi.ts';
+import { AWS_KEY_PATHS } from './aws-keys-openapi.ts';
 import { SCHEMAS } from './schemas.ts';
 
 export const OPENAPI = {
@@ -161,6 +162,7 @@ export const OPENAPI = {
     ...ASYNC_PATHS,
     ...WORKFLOW_PATHS,
     ...OBSERVE_PATHS,
+    ...AWS_KEY_PATHS,
   },
   components: {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'The token in <data dir>/token.' } },

@@ -9,6 +9,7 @@ import { ApiError, ConnectError, resolveClient, type ClientOptions } from './cli
 import { exitQuietlyOnClosedStdout } from './format.ts';
 import { deploy } from './commands/deploy.ts';
 import { asyncStatus, dlq } from './commands/dlq.ts';
+import { awsKeys } from './commands/aws-keys.ts';
 import { events, topics } from './commands/events.ts';
 import { subscriptions, triggers } from './commands/triggers.ts';
 import { info, ls, rm } from './commands/functions.ts';
@@ -55,6 +56,8 @@ const HELP = `nimbus — serverless functions on your machine
                 --threshold N [--function f] [--window 5m] [--op '>'] [--for 1m]
   Prometheus metrics: GET /metrics on the platform's port, with the API token (or --metrics-public).
   nimbus token                     print the API token (for curl)
+  nimbus aws-keys create [--description D] [--json] | aws-keys ls | aws-keys rm <id>
+                                   keys for the AWS Lambda / Step Functions APIs (docs/aws.md)
 
   Every read command takes --json. Connection: --url / NIMBUS_URL (default http://127.0.0.1:8080),
   token: --token / NIMBUS_TOKEN, else <data dir>/token (--data-dir / NIMBUS_DATA, default ./.nimbus).
@@ -86,6 +89,7 @@ const COMMANDS: Record<string, Command> = {
   usage,
   alerts,
   wf,
+  'aws-keys': awsKeys,
 };
 
 function withoutConnectionFlags(args: ParsedArgs): ParsedArgs {

@@ -8,6 +8,9 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createApi } from '../api/index.ts';
+import { createAwsEndpoint, isAwsRequest } from '../api/aws/endpoint.ts';
+import { AwsKeyStore } from '../api/aws/keys.ts';
+import { LambdaMetaStore } from '../api/aws/lambda-meta.ts';
 import { bearerGuard } from '../api/auth.ts';
 import { Autoscaler } from '../autoscaler/actuator.ts';
 import { DEFAULT_TICK_MS } from '../autoscaler/settings.ts';
@@ -179,13 +182,20 @@ async function startOn(
     onError: (error, what) => logger.error({ err: error }, what),
     executionRetentionMs: config.executionRetentionMs,
   });
-  const api = createApi(
-    { clock, store, catalog, deployer, dispatcher, pools, recorder, autoscaler, asyncSystem, workflows, logs, observability, payloadLimitBytes: config.payloadLimitBytes, publicUrl: () => url },
-    { token, apiBodyLimitBytes: config.apiBodyLimitBytes },
-  );
+  const awsKeys = new AwsKeyStore(config.dataDir, clock);
+  const apiDeps = { clock, store, catalog, deployer, dispatcher, pools, recorder, autoscaler, asyncSystem, workflows, logs, observability, awsKeys, payloadLimitBytes: config.payloadLimitBytes, publicUrl: () => url };
+  const api = createApi(apiDeps, { token, apiBodyLimitBytes: config.apiBodyLimitBytes });
+  const awsEndpoint = createAwsEndpoint({
+    ctx: { api: apiDeps, meta: new LambdaMetaStore(config.dataDir), accountId: config.awsAccountId, region: config.awsRegion, codeLimitBytes: config.apiBodyLimitBytes },
+    keys: awsKeys,
+    // a zip travels base64 inside JSON: room for a code-limit-sized archive, and for an invoke payload
+    bodyLimitBytes: Math.max(Math.ceil(config.apiBodyLimitBytes * 1.4) + 4096, config.payloadLimitBytes),
+    onError: (error, what) => logger.error({ err: error }, what),
+  });
   const server = createGateway({
     functions: createFunctionRoute({ dispatcher, payloadLimitBytes: config.payloadLimitBytes, defaultHost: `${config.host}:${config.port}` }),
     api,
+    aws: { claims: isAwsRequest, handler: awsEndpoint },
     extra: [{ prefix: '/metrics', handler: metricsHandler(observability, config.metricsPublic ? null : bearerGuard(token)) }],
     onError: (error, req) => logger.error({ err: error, url: req.url, method: req.method }, 'request failed'),
   });

@@ -136,7 +136,11 @@ async function sdkSigned(presign: boolean, path = '/2015-03-31/functions/my%3Afn
   const body = '{"a":"b c"}';
   const request = { method: 'POST', protocol: 'http:', hostname: '127.0.0.1', port: 8080, path, query, headers: { host: '127.0.0.1:8080', 'content-type': 'application/json' }, body };
   const signingDate = new Date('2026-01-02T03:04:05Z');
-  const signed = presign ? await signer.presign(request as never, { signingDate, expiresIn: 60 }) : await signer.sign(request as never, { signingDate });
+  const signed = (presign ? await signer.presign(request as never, { signingDate, expiresIn: 60 }) : await signer.sign(request as never, { signingDate })) as {
+    path: string;
+    query?: Record<string, string>;
+    headers: Record<string, string>;
+  };
   const q = Object.entries(signed.query ?? {})
     .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
     .join('&');
