@@ -25,7 +25,7 @@ export const awsErr = {
   /** Step Functions answers every client error with 400. */
   sfn: (type: string, what: string) => new AwsError(400, type, what),
   /** An operation or field Nimbus does not implement (docs/aws.md lists them). */
-  unsupported: (status: number, what: string) => new AwsError(status, status === 400 ? 'ValidationException' : 'UnsupportedOperationException', what),
+  unsupported: (status: number, what: string) => new AwsError(status, 'UnsupportedOperationException', what, { Type: 'User' }),
 };
 
 /** How a platform error reads in Lambda's vocabulary (the SFN layer maps its own). */

@@ -14,6 +14,29 @@ import { readZip } from './zip.ts';
 const TEXT_FILE = /\.(m|c)?(j|t)sx?$|\.json$/;
 const EXPORT_NAME = /^[A-Za-z_$][\w$]*$/;
 export const ENTRY = '__nimbus_lambda_entry.mjs';
+const PROCESS = '__nimbus_lambda_process.mjs';
+
+/**
+ * Lambda code reads its environment from `process.env`; an isolate has no `process`. This
+ * module runs before the function's own (imports evaluate in order) and gives it one; the
+ * entry fills `env` from the invocation's context at each call.
+ */
+const PROCESS_SOURCE = 'globalThis.process ??= { env: {} };\nglobalThis.process.env ??= {};\n';
+
+/** Exports the named handler as `handler`, keeping its arity (a 3-argument handler gets Lambda's callback). */
+function entrySource(module: string, exported: string): string {
+  return [
+    `import './${PROCESS}';`,
+    `import * as m from './${module}';`,
+    `const h = m[${JSON.stringify(exported)}] ?? m.default?.[${JSON.stringify(exported)}];`,
+    `if (typeof h !== 'function') throw new Error(${JSON.stringify(`Handler: ${module} does not export a function named ${exported}`)});`,
+    `const withEnv = (context) => { if (context && context.env) Object.assign(globalThis.process.env, context.env); };`,
+    `export const handler = h.length >= 3`,
+    `  ? function (event, context, callback) { withEnv(context); return h(event, context, callback); }`,
+    `  : function (event, context) { withEnv(context); return h(event, context); };`,
+    '',
+  ].join('\n');
+}
 
 export function functionArn(ctx: AwsContext, name: string, qualifier?: string): string {
   return `arn:aws:lambda:${ctx.region}:${ctx.accountId}:function:${name}${qualifier === undefined ? '' : ':' + qualifier}`;
@@ -123,7 +146,8 @@ function sourcesOf(ctx: AwsContext, zip: Buffer, handler: string): { files: Reco
   for (const [name, data] of unzipped) if (TEXT_FILE.test(name) && !name.startsWith('node_modules/')) files[name] = data.toString('utf8');
   const module = ['.mjs', '.js', '.cjs'].map((ext) => file + ext).find((f) => files[f] !== undefined);
   if (!module) throw awsErr.invalidParameter(`Handler ${handler}: the zip has no ${file}.mjs, ${file}.js or ${file}.cjs`);
-  files[ENTRY] = `export { ${exported} as handler } from './${module}';\n`;
+  files[PROCESS] = PROCESS_SOURCE;
+  files[ENTRY] = entrySource(module, exported);
   return { files, entry: ENTRY };
 }
 

@@ -1,0 +1,270 @@
+/**
+ * The AWS-compatible endpoint against the real platform, with the unmodified official SDK
+ * clients (@aws-sdk/client-lambda, @aws-sdk/client-sfn) pointed at it.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import {
+  CreateFunctionCommand,
+  GetFunctionCommand,
+  GetFunctionConfigurationCommand,
+  InvokeCommand,
+  LambdaClient,
+  ListFunctionsCommand,
+  ListVersionsByFunctionCommand,
+  PublishVersionCommand,
+  ResourceNotFoundException,
+  InvalidParameterValueException,
+  UpdateFunctionCodeCommand,
+  UpdateFunctionConfigurationCommand,
+  CreateAliasCommand,
+} from '@aws-sdk/client-lambda';
+import {
+  CreateStateMachineCommand,
+  DescribeExecutionCommand,
+  ExecutionDoesNotExist,
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+  StartExecutionCommand,
+  StartSyncExecutionCommand,
+  StateMachineAlreadyExists,
+  StopExecutionCommand,
+  type HistoryEvent,
+} from '@aws-sdk/client-sfn';
+import { eventually, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
+import { makeZip } from '../helpers/zip.ts';
+
+const REGION = 'us-east-1';
+const ACCOUNT = '000000000000';
+const FN_ARN = (name: string) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`;
+
+const CODE_V1 = `
+export const main = async (event) => {
+  console.log('got ' + JSON.stringify(event));
+  if (event && event.fail) throw new TypeError('bad input: ' + event.fail);
+  return { got: event, v: 1, greeting: process.env.GREETING ?? null };
+};`;
+const CODE_V2 = CODE_V1.replace('v: 1', 'v: 2');
+
+const decode = (p: Uint8Array | undefined) => JSON.parse(Buffer.from(p ?? []).toString('utf8'));
+
+describe('AWS-compatible endpoint with the official SDK clients', () => {
+  let p: RunningPlatform;
+  let lambda: LambdaClient;
+  let sfn: SFNClient;
+  let credentials: { accessKeyId: string; secretAccessKey: string };
+
+  before(async () => {
+    p = await startPlatform();
+    const res = await p.api('/api/v1/aws-keys', { method: 'POST', body: JSON.stringify({ description: 'e2e' }) });
+    assert.equal(res.status, 201);
+    credentials = (await res.json()) as typeof credentials;
+    lambda = new LambdaClient({ endpoint: p.url, region: REGION, credentials, maxAttempts: 1 });
+    // StartSyncExecution's endpoint is `sync-<host>` on AWS; an IP-address endpoint has no such name.
+    sfn = new SFNClient({ endpoint: p.url, region: REGION, credentials, maxAttempts: 1, disableHostPrefix: true });
+  });
+  after(async () => {
+    lambda?.destroy();
+    sfn?.destroy();
+    await p.stop();
+    p.cleanup();
+  });
+
+  it('creates a function from a zip, invokes it both ways, tails its log', async () => {
+    const created = await lambda.send(
+      new CreateFunctionCommand({
+        FunctionName: 'greeter',
+        Runtime: 'nodejs20.x',
+        Role: `arn:aws:iam::${ACCOUNT}:role/any`,
+        Handler: 'index.main',
+        Code: { ZipFile: makeZip({ 'index.mjs': CODE_V1 }) },
+        Environment: { Variables: { GREETING: 'hi' } },
+      }),
+    );
+    assert.equal(created.FunctionArn, FN_ARN('greeter'));
+    assert.equal(created.Handler, 'index.main');
+    assert.equal(created.Version, '$LATEST');
+
+    const out = await lambda.send(new InvokeCommand({ FunctionName: 'greeter', Payload: JSON.stringify({ n: 1 }), LogType: 'Tail' }));
+    assert.equal(out.StatusCode, 200);
+    assert.equal(out.FunctionError, undefined, Buffer.from(out.Payload ?? []).toString());
+    assert.deepEqual(decode(out.Payload), { got: { n: 1 }, v: 1, greeting: 'hi' });
+    const tail = Buffer.from(out.LogResult ?? '', 'base64').toString('utf8');
+    assert.match(tail, /got \{"n":1\}/);
+    assert.match(tail, /REPORT RequestId: /);
+
+    const failed = await lambda.send(new InvokeCommand({ FunctionName: FN_ARN('greeter'), Payload: JSON.stringify({ fail: 'x' }) }));
+    assert.equal(failed.StatusCode, 200);
+    assert.equal(failed.FunctionError, 'Unhandled');
+    const err = decode(failed.Payload);
+    assert.equal(err.errorType, 'TypeError');
+    assert.match(err.errorMessage, /bad input: x/);
+
+    const queued = await lambda.send(new InvokeCommand({ FunctionName: 'greeter', InvocationType: 'Event', Payload: JSON.stringify({ n: 2 }) }));
+    assert.equal(queued.StatusCode, 202);
+    const id = queued.$metadata.requestId!;
+    await eventually(async () => {
+      const r = await p.api(`/api/v1/async/${id}`);
+      return r.status === 200 && ((await r.json()) as { state: string }).state === 'succeeded';
+    }, 20_000);
+
+    const dry = await lambda.send(new InvokeCommand({ FunctionName: 'greeter', InvocationType: 'DryRun' }));
+    assert.equal(dry.StatusCode, 204);
+  });
+
+  it('updates configuration and code, publishes a version and invokes it by qualifier', async () => {
+    await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'greeter', MemorySize: 256, Timeout: 5, Environment: { Variables: { GREETING: 'hello' } } }));
+    const conf = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'greeter' }));
+    assert.equal(conf.MemorySize, 256);
+    assert.equal(conf.Timeout, 5);
+    assert.deepEqual(conf.Environment?.Variables, { GREETING: 'hello' });
+
+    const published1 = await lambda.send(new PublishVersionCommand({ FunctionName: 'greeter' }));
+    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'greeter', ZipFile: makeZip({ 'index.mjs': CODE_V2 }) }));
+    const latest = await lambda.send(new InvokeCommand({ FunctionName: 'greeter', Payload: '{}' }));
+    assert.equal(decode(latest.Payload).v, 2, 'the new code serves $LATEST');
+    assert.equal(decode(latest.Payload).greeting, 'hello', 'configuration carried into the new code');
+    const old = await lambda.send(new InvokeCommand({ FunctionName: 'greeter', Qualifier: published1.Version, Payload: '{}' }));
+    assert.equal(decode(old.Payload).v, 1, 'the published version keeps its code');
+    assert.equal(old.ExecutedVersion, published1.Version);
+
+    const versions = await lambda.send(new ListVersionsByFunctionCommand({ FunctionName: 'greeter' }));
+    assert.deepEqual(versions.Versions?.map((v) => v.Version), ['$LATEST', published1.Version]);
+    const got = await lambda.send(new GetFunctionCommand({ FunctionName: 'greeter' }));
+    assert.equal(got.Configuration?.MemorySize, 256);
+  });
+
+  it('lists functions with Marker pagination and answers errors as the SDK expects', async () => {
+    for (const name of ['pg-a', 'pg-b']) {
+      await lambda.send(new CreateFunctionCommand({ FunctionName: name, Runtime: 'nodejs20.x', Role: 'r', Handler: 'index.handler', Code: { ZipFile: makeZip({ 'index.js': 'exports.handler = async () => 1;' }) } }));
+    }
+    const names: string[] = [];
+    let marker: string | undefined;
+    let pages = 0;
+    do {
+      const page = await lambda.send(new ListFunctionsCommand({ MaxItems: 2, Marker: marker }));
+      names.push(...(page.Functions ?? []).map((f) => f.FunctionName!));
+      marker = page.NextMarker;
+      pages++;
+    } while (marker);
+    assert.deepEqual(names, ['greeter', 'pg-a', 'pg-b']);
+    assert.equal(pages, 2);
+
+    await assert.rejects(lambda.send(new GetFunctionCommand({ FunctionName: 'nope' })), (e) => e instanceof ResourceNotFoundException && e.$metadata.httpStatusCode === 404);
+    await assert.rejects(
+      lambda.send(new CreateFunctionCommand({ FunctionName: 'py', Runtime: 'python3.12', Role: 'r', Handler: 'index.handler', Code: { ZipFile: makeZip({ 'index.py': '' }) } })),
+      (e) => e instanceof InvalidParameterValueException && /python3\.12 is not supported/.test(e.message),
+    );
+    await assert.rejects(lambda.send(new CreateAliasCommand({ FunctionName: 'greeter', Name: 'live', FunctionVersion: '1' })), (e: Error) => e.name === 'UnsupportedOperationException' && /Aliases/.test(e.message));
+  });
+
+  it('refuses unknown keys, a wrong secret and a tampered signature', async () => {
+    const stranger = new LambdaClient({ endpoint: p.url, region: REGION, credentials: { accessKeyId: 'NKIAUNKNOWN', secretAccessKey: 'x' }, maxAttempts: 1 });
+    await assert.rejects(stranger.send(new ListFunctionsCommand({})), (e: Error & { $metadata?: { httpStatusCode?: number } }) => e.name === 'UnrecognizedClientException' && e.$metadata?.httpStatusCode === 403);
+    const wrong = new LambdaClient({ endpoint: p.url, region: REGION, credentials: { ...credentials, secretAccessKey: credentials.secretAccessKey + 'x' }, maxAttempts: 1 });
+    await assert.rejects(wrong.send(new ListFunctionsCommand({})), (e: Error & { $metadata?: { httpStatusCode?: number } }) => e.name === 'InvalidSignatureException' && e.$metadata?.httpStatusCode === 403);
+    const tampering = new LambdaClient({ endpoint: p.url, region: REGION, credentials, maxAttempts: 1 });
+    // After signing, change one character of the signature in the Authorization header.
+    tampering.middlewareStack.add(
+      (next) => async (args) => {
+        const headers = (args.request as { headers: Record<string, string> }).headers;
+        headers.authorization = headers.authorization.replace(/Signature=([0-9a-f])/, (_, c: string) => `Signature=${c === '0' ? '1' : '0'}`);
+        return next(args);
+      },
+      { step: 'finalizeRequest', priority: 'low', name: 'tamper' },
+    );
+    await assert.rejects(tampering.send(new ListFunctionsCommand({})), (e: Error) => e.name === 'InvalidSignatureException');
+    const unsigned = await fetch(`${p.url}/2015-03-31/functions/`);
+    assert.equal(unsigned.status, 403);
+    assert.equal(unsigned.headers.get('x-amzn-errortype'), 'MissingAuthenticationTokenException');
+    for (const c of [stranger, wrong, tampering]) c.destroy();
+  });
+
+  it('runs a state machine that calls the function by ARN: sync, async, history, pagination, stop, task token', async () => {
+    const definition = JSON.stringify({ StartAt: 'Call', States: { Call: { Type: 'Task', Resource: FN_ARN('greeter'), End: true } } });
+    const { stateMachineArn } = await sfn.send(new CreateStateMachineCommand({ name: 'flow', definition, roleArn: 'arn:aws:iam::000000000000:role/x' }));
+    assert.equal(stateMachineArn, `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:flow`);
+    await assert.rejects(
+      sfn.send(new CreateStateMachineCommand({ name: 'flow', definition: definition.replace('End', 'Comment":"x","End'), roleArn: 'r' })),
+      (e) => e instanceof StateMachineAlreadyExists,
+    );
+
+    const sync = await sfn.send(new StartSyncExecutionCommand({ stateMachineArn, input: JSON.stringify({ k: 'sync' }) }));
+    assert.equal(sync.status, 'SUCCEEDED');
+    assert.deepEqual(JSON.parse(sync.output!).got, { k: 'sync' });
+
+    const arns: string[] = [];
+    for (let i = 0; i < 3; i++) arns.push((await sfn.send(new StartExecutionCommand({ stateMachineArn, name: `run-${i}`, input: JSON.stringify({ i }) }))).executionArn!);
+    for (const executionArn of arns) {
+      await eventually(async () => (await sfn.send(new DescribeExecutionCommand({ executionArn }))).status === 'SUCCEEDED', 20_000);
+    }
+    const listed: string[] = [];
+    let nextToken: string | undefined;
+    let pages = 0;
+    do {
+      const page = await sfn.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'SUCCEEDED', maxResults: 2, nextToken }));
+      listed.push(...(page.executions ?? []).map((e) => e.executionArn!));
+      nextToken = page.nextToken;
+      pages++;
+    } while (nextToken);
+    assert.equal(listed.length, 4, 'three async runs and the sync one');
+    assert.ok(pages >= 2);
+    for (const a of arns) assert.ok(listed.includes(a));
+
+    const events: HistoryEvent[] = [];
+    nextToken = undefined;
+    do {
+      const page: { events?: HistoryEvent[]; nextToken?: string } = await sfn.send(new GetExecutionHistoryCommand({ executionArn: arns[0], maxResults: 2, nextToken }));
+      events.push(...(page.events ?? []));
+      nextToken = page.nextToken;
+    } while (nextToken);
+    assert.equal(events[0].type, 'ExecutionStarted');
+    assert.equal(events[0].id, 1);
+    assert.equal(events.at(-1)!.type, 'ExecutionSucceeded');
+    assert.ok(events.some((e) => e.type === 'LambdaFunctionSucceeded' || e.type === 'TaskSucceeded'), events.map((e) => e.type).join(','));
+    assert.ok(events[0].timestamp instanceof Date);
+    const reversed = await sfn.send(new GetExecutionHistoryCommand({ executionArn: arns[0], reverseOrder: true, maxResults: 1 }));
+    assert.equal(reversed.events![0].type, 'ExecutionSucceeded');
+
+    await assert.rejects(sfn.send(new DescribeExecutionCommand({ executionArn: `${arns[0]}-missing` })), (e) => e instanceof ExecutionDoesNotExist);
+  });
+
+  it('stops a waiting execution and completes a callback task with SendTaskSuccess', async () => {
+    const waiting = await sfn.send(
+      new CreateStateMachineCommand({ name: 'sleepy', roleArn: 'r', definition: JSON.stringify({ StartAt: 'W', States: { W: { Type: 'Wait', Seconds: 3600, End: true } } }) }),
+    );
+    const started = await sfn.send(new StartExecutionCommand({ stateMachineArn: waiting.stateMachineArn, name: 'to-stop' }));
+    await sfn.send(new StopExecutionCommand({ executionArn: started.executionArn, error: 'Manual', cause: 'test' }));
+    const stopped = await sfn.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
+    assert.equal(stopped.status, 'ABORTED');
+
+    const callback = await sfn.send(
+      new CreateStateMachineCommand({
+        name: 'callback',
+        roleArn: 'r',
+        definition: JSON.stringify({
+          StartAt: 'Ask',
+          States: {
+            Ask: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken', Parameters: { FunctionName: FN_ARN('greeter'), Payload: { 'token.$': '$$.Task.Token' } }, End: true },
+          },
+        }),
+      }),
+    );
+    const run = await sfn.send(new StartExecutionCommand({ stateMachineArn: callback.stateMachineArn, name: 'cb-1' }));
+    // The token reaches the function; the test reads it where the platform shows it.
+    const token = await eventually(async () => {
+      const list = (await (await p.api('/api/v1/executions?workflow=callback&status=RUNNING')).json()) as { items: Array<{ executionId: string }> };
+      if (list.items.length === 0) return null;
+      const ex = (await (await p.api(`/api/v1/executions/${list.items[0].executionId}`)).json()) as { waitingFor?: Array<{ taskToken?: string | null }> };
+      return ex.waitingFor?.find((w) => w.taskToken)?.taskToken ?? null;
+    }, 20_000);
+    await sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify({ approved: true }) }));
+    const done = await eventually(async () => {
+      const d = await sfn.send(new DescribeExecutionCommand({ executionArn: run.executionArn }));
+      return d.status === 'SUCCEEDED' ? d : null;
+    }, 20_000);
+    assert.deepEqual(JSON.parse(done.output!), { approved: true });
+  });
+});
