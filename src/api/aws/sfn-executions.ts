@@ -7,7 +7,7 @@ import { isNimbusError } from '../../core/errors.ts';
 import type { ExecStatus, ExecutionRow } from '../../store/workflow-ports.ts';
 import { awsErr } from './errors.ts';
 import type { AwsContext } from './protocol.ts';
-import { engineOf, executionArn, executionOf, machineArn, maxResults, parseMachineArn, seconds, sfnErrorOf, stringField, type SfnOp } from './sfn-arns.ts';
+import { engineOf, executionArn, executionOf, machineArn, maxResults, parseMachineArn, roleArn, seconds, sfnErrorOf, stringField, type SfnOp } from './sfn-arns.ts';
 
 /** How long StartSyncExecution waits (Express workflows' own limit). */
 const SYNC_TIMEOUT_MS = 5 * 60_000;
@@ -137,7 +137,7 @@ const stopExecution: SfnOp = async (ctx, body) => {
 };
 
 /** Nimbus's history events are Step Functions-shaped already: timestamps become epoch seconds. */
-function awsEvent(e: Record<string, unknown>, withData: boolean): Record<string, unknown> {
+function awsEvent(e: Record<string, unknown>, withData: boolean, role: string): Record<string, unknown> {
   const out: Record<string, unknown> = { timestamp: seconds(Date.parse(String(e.timestamp))), type: e.type, id: e.id, previousEventId: e.previousEventId };
   for (const [k, v] of Object.entries(e)) {
     if (!k.endsWith('EventDetails') || v === null || typeof v !== 'object') continue;
@@ -146,8 +146,9 @@ function awsEvent(e: Record<string, unknown>, withData: boolean): Record<string,
       if (dk === 'input' || dk === 'output' || dk === 'parameters') {
         if (!withData) continue;
         details[dk] = typeof dv === 'string' ? dv : JSON.stringify(dv ?? null);
-        details[`${dk}Details`] = { truncated: false };
-      } else details[dk] = dv;
+        if (dk !== 'parameters') details[`${dk}Details`] ??= { truncated: false };
+      } else if (dk === 'roleArn' && dv === '') details[dk] = role;
+      else details[dk] = dv;
     }
     out[k] = details;
   }
@@ -164,7 +165,7 @@ const getExecutionHistory: SfnOp = async (ctx, body) => {
   if (!Number.isInteger(offset) || offset < 0) throw awsErr.sfn('InvalidToken', `Invalid Token: '${String(body.nextToken)}'`);
   const page = events.slice(offset, offset + max);
   return {
-    events: page.map((e) => awsEvent(e, body.includeExecutionData !== false)),
+    events: page.map((e) => awsEvent(e, body.includeExecutionData !== false, roleArn(ctx))),
     ...(offset + max < events.length ? { nextToken: String(offset + max) } : {}),
   };
 };
