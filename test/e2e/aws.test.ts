@@ -18,6 +18,9 @@ import {
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
   CreateAliasCommand,
+  GetAccountSettingsCommand,
+  PutFunctionConcurrencyCommand,
+  PutFunctionEventInvokeConfigCommand,
 } from '@aws-sdk/client-lambda';
 import {
   CreateStateMachineCommand,
@@ -33,7 +36,9 @@ import {
   StopExecutionCommand,
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
-import { eventually, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
+import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { cli, eventually, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
 import { makeZip } from '../helpers/zip.ts';
 
 const REGION = 'us-east-1';
@@ -49,6 +54,20 @@ export const main = async (event) => {
 const CODE_V2 = CODE_V1.replace('v: 1', 'v: 2');
 
 const decode = (p: Uint8Array | undefined) => JSON.parse(Buffer.from(p ?? []).toString('utf8'));
+
+/** The hash constructor the SDK signer takes, over node:crypto. */
+class NodeSha256 {
+  private readonly h: Hash | Hmac;
+  constructor(secret?: string | Uint8Array) {
+    this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', secret);
+  }
+  update(data: string | Uint8Array): void {
+    this.h.update(data);
+  }
+  async digest(): Promise<Uint8Array> {
+    return new Uint8Array(this.h.digest());
+  }
+}
 
 describe('AWS-compatible endpoint with the official SDK clients', () => {
   let p: RunningPlatform;
@@ -266,5 +285,49 @@ describe('AWS-compatible endpoint with the official SDK clients', () => {
       return d.status === 'SUCCEEDED' ? d : null;
     }, 20_000);
     assert.deepEqual(JSON.parse(done.output!), { approved: true });
+  });
+
+  it('maps concurrency and event-invoke config onto Nimbus settings; reads account settings', async () => {
+    const c = await lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'greeter', ReservedConcurrentExecutions: 25 }));
+    assert.equal(c.ReservedConcurrentExecutions, 25);
+    const scale = (await (await p.api('/api/v1/functions/greeter/scale')).json()) as { settings?: { maxInstances?: number }; override?: { maxInstances?: number } };
+    assert.match(JSON.stringify(scale), /"maxInstances":3\b/, 'ceil(25 / 10 per instance) instances');
+    await lambda.send(new PutFunctionEventInvokeConfigCommand({ FunctionName: 'greeter', MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 120 }));
+    const policy = (await (await p.api('/api/v1/functions/greeter/async-policy')).json()) as Record<string, unknown>;
+    assert.match(JSON.stringify(policy), /"maxAttempts":1\b/);
+    assert.match(JSON.stringify(policy), /"maxEventAgeMs":120000\b/);
+    const account = await lambda.send(new GetAccountSettingsCommand({}));
+    assert.ok((account.AccountUsage?.FunctionCount ?? 0) >= 3);
+  });
+
+  it('accepts a presigned URL until it expires; a key removed with the CLI is refused', async () => {
+    const made = await cli(p, ['aws-keys', 'create', '--json', '--description', 'temp']);
+    assert.equal(made.code, 0, made.stderr);
+    const key = JSON.parse(made.stdout) as { accessKeyId: string; secretAccessKey: string };
+    const url = new URL(p.url);
+    const signer = new SignatureV4({ credentials: key, region: REGION, service: 'lambda', sha256: NodeSha256 as never });
+    const presigned = (await signer.presign(
+      { method: 'GET', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: '/2015-03-31/functions/greeter/configuration', query: {}, headers: { host: url.host } } as never,
+      { expiresIn: 60 },
+    )) as { query: Record<string, string> };
+    const target = `${p.url}/2015-03-31/functions/greeter/configuration?${new URLSearchParams(presigned.query).toString()}`;
+    const ok = await fetch(target);
+    assert.equal(ok.status, 200, await ok.clone().text());
+    assert.equal(((await ok.json()) as { FunctionName: string }).FunctionName, 'greeter');
+    const old = (await signer.presign(
+      { method: 'GET', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: '/2015-03-31/functions/greeter/configuration', query: {}, headers: { host: url.host } } as never,
+      { expiresIn: 60, signingDate: new Date(Date.now() - 120_000) },
+    )) as { query: Record<string, string> };
+    const expired = await fetch(`${p.url}/2015-03-31/functions/greeter/configuration?${new URLSearchParams(old.query).toString()}`);
+    assert.equal(expired.status, 403);
+    assert.equal(expired.headers.get('x-amzn-errortype'), 'InvalidSignatureException');
+
+    const listed = await cli(p, ['aws-keys', 'ls']);
+    assert.match(listed.stdout, new RegExp(key.accessKeyId));
+    assert.ok(!listed.stdout.includes(key.secretAccessKey), 'ls never shows a secret');
+    assert.equal((await cli(p, ['aws-keys', 'rm', key.accessKeyId])).code, 0);
+    const client = new LambdaClient({ endpoint: p.url, region: REGION, credentials: key, maxAttempts: 1 });
+    await assert.rejects(client.send(new ListFunctionsCommand({})), (e: Error) => e.name === 'UnrecognizedClientException');
+    client.destroy();
   });
 });
