@@ -35,6 +35,15 @@ import {
   StateMachineAlreadyExists,
   StopExecutionCommand,
   type HistoryEvent,
+  DeleteStateMachineCommand,
+  DescribeStateMachineCommand,
+  DescribeStateMachineForExecutionCommand,
+  ListStateMachinesCommand,
+  RedriveExecutionCommand,
+  SendTaskFailureCommand,
+  UpdateStateMachineCommand,
+  ValidateStateMachineDefinitionCommand,
+  InvalidDefinition,
 } from '@aws-sdk/client-sfn';
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -329,5 +338,54 @@ describe('AWS-compatible endpoint with the official SDK clients', () => {
     const client = new LambdaClient({ endpoint: p.url, region: REGION, credentials: key, maxAttempts: 1 });
     await assert.rejects(client.send(new ListFunctionsCommand({})), (e: Error) => e.name === 'UnrecognizedClientException');
     client.destroy();
+  });
+  it('validates, updates, lists, redrives, fails a callback task and deletes state machines', async () => {
+    const bad = await sfn.send(new ValidateStateMachineDefinitionCommand({ definition: JSON.stringify({ StartAt: 'Nope', States: {} }) }));
+    assert.equal(bad.result, 'FAIL');
+    assert.ok((bad.diagnostics ?? []).length > 0);
+    const good = await sfn.send(new ValidateStateMachineDefinitionCommand({ definition: JSON.stringify({ StartAt: 'P', States: { P: { Type: 'Pass', End: true } } }) }));
+    assert.equal(good.result, 'OK');
+    await assert.rejects(sfn.send(new CreateStateMachineCommand({ name: 'broken', roleArn: 'r', definition: '{"StartAt":"X"}' })), (e) => e instanceof InvalidDefinition);
+
+    const failing = { StartAt: 'Call', States: { Call: { Type: 'Task', Resource: FN_ARN('greeter'), End: true } } };
+    const { stateMachineArn } = await sfn.send(new CreateStateMachineCommand({ name: 'failing', roleArn: 'r', definition: JSON.stringify(failing) }));
+    const run = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: 'f1', input: JSON.stringify({ fail: 'boom' }) }));
+    const failed = await eventually(async () => {
+      const d = await sfn.send(new DescribeExecutionCommand({ executionArn: run.executionArn }));
+      return d.status === 'FAILED' ? d : null;
+    }, 20_000);
+    assert.equal(failed.redriveStatus, 'REDRIVABLE');
+    await sfn.send(new RedriveExecutionCommand({ executionArn: run.executionArn }));
+    const again = await eventually(async () => {
+      const d = await sfn.send(new DescribeExecutionCommand({ executionArn: run.executionArn }));
+      return d.status === 'FAILED' && d.redriveCount === 1 ? d : null;
+    }, 20_000);
+    assert.equal(again.redriveCount, 1);
+
+    const updated = { StartAt: 'P', States: { P: { Type: 'Pass', Result: { updated: true }, End: true } } };
+    await sfn.send(new UpdateStateMachineCommand({ stateMachineArn, definition: JSON.stringify(updated) }));
+    assert.deepEqual(JSON.parse((await sfn.send(new DescribeStateMachineCommand({ stateMachineArn }))).definition!).States.P.Result, { updated: true });
+    const forRun = await sfn.send(new DescribeStateMachineForExecutionCommand({ executionArn: run.executionArn }));
+    assert.equal(JSON.parse(forRun.definition!).States.Call.Type, 'Task', 'the execution keeps the version it ran');
+    const names = (await sfn.send(new ListStateMachinesCommand({}))).stateMachines?.map((m) => m.name);
+    assert.ok(names?.includes('failing') && names.includes('flow'));
+
+    const cbRun = await sfn.send(new StartExecutionCommand({ stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:callback`, name: 'cb-2' }));
+    const token = await eventually(async () => {
+      const list = (await (await p.api('/api/v1/executions?workflow=callback&status=RUNNING')).json()) as { items: Array<{ executionId: string }> };
+      if (list.items.length === 0) return null;
+      const ex = (await (await p.api(`/api/v1/executions/${list.items[0].executionId}`)).json()) as { waitingFor?: Array<{ taskToken?: string | null }> };
+      return ex.waitingFor?.find((w) => w.taskToken)?.taskToken ?? null;
+    }, 20_000);
+    await sfn.send(new SendTaskFailureCommand({ taskToken: token, error: 'Denied', cause: 'no' }));
+    const denied = await eventually(async () => {
+      const d = await sfn.send(new DescribeExecutionCommand({ executionArn: cbRun.executionArn }));
+      return d.status === 'FAILED' ? d : null;
+    }, 20_000);
+    assert.equal(denied.error, 'Denied');
+
+    await sfn.send(new DeleteStateMachineCommand({ stateMachineArn }));
+    const after = (await sfn.send(new ListStateMachinesCommand({}))).stateMachines?.map((m) => m.name);
+    assert.ok(!after?.includes('failing'));
   });
 });
