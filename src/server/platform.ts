@@ -186,7 +186,7 @@ async function startOn(
   const apiDeps = { clock, store, catalog, deployer, dispatcher, pools, recorder, autoscaler, asyncSystem, workflows, logs, observability, awsKeys, payloadLimitBytes: config.payloadLimitBytes, publicUrl: () => url };
   const api = createApi(apiDeps, { token, apiBodyLimitBytes: config.apiBodyLimitBytes });
   const awsEndpoint = createAwsEndpoint({
-    ctx: { api: apiDeps, meta: new LambdaMetaStore(config.dataDir), accountId: config.awsAccountId, region: config.awsRegion, codeLimitBytes: config.apiBodyLimitBytes },
+    ctx: { api: apiDeps, meta: new LambdaMetaStore(config.dataDir), accountId: config.awsAccountId, region: config.awsRegion, codeLimitBytes: config.apiBodyLimitBytes, payloadLimitBytes: config.payloadLimitBytes },
     keys: awsKeys,
     // a zip travels base64 inside JSON: room for a code-limit-sized archive, and for an invoke payload
     bodyLimitBytes: Math.max(Math.ceil(config.apiBodyLimitBytes * 1.4) + 4096, config.payloadLimitBytes),

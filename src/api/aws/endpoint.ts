@@ -4,6 +4,7 @@
  * `X-Amz-Target: AWSStepFunctions.*`). Every request is SigV4-verified against the access
  * keys Nimbus issued, then translated onto the same services the REST API uses.
  */
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isNimbusError } from '../../core/errors.ts';
 import { readBody } from '../../gateway/body.ts';
@@ -47,6 +48,8 @@ export function createAwsEndpoint(options: AwsEndpointOptions) {
     const query = q === -1 ? '' : url.slice(q + 1);
     const isSfn = !DATE_PATH.test(url);
     const contentType = isSfn ? SFN_CONTENT_TYPE : 'application/json';
+    // Every answer names its request, as AWS's do (an invocation's id replaces it for Invoke).
+    res.setHeader('x-amzn-requestid', randomUUID());
     try {
       let body: Buffer;
       try {

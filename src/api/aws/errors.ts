@@ -63,7 +63,6 @@ export function sendAwsError(res: ServerResponse, error: AwsError, contentType =
     'content-type': contentType,
     'content-length': Buffer.byteLength(body),
     'x-amzn-errortype': error.type,
-    'x-amzn-requestid': res.getHeader('x-amzn-requestid') ?? '',
   });
   res.end(body);
 }

@@ -56,6 +56,9 @@ export async function invoke(ctx: AwsContext, req: AwsRequest): Promise<AwsRespo
     await resolveVersion(ctx, name, qualifier);
     return { status: 204 };
   }
+  if (req.body.length > ctx.payloadLimitBytes) {
+    throw new AwsError(413, 'RequestTooLargeException', `Request must be smaller than ${ctx.payloadLimitBytes} bytes for the Invoke operation`, { Type: 'User' });
+  }
   const event = eventOf(req.body);
   if (type === 'Event') {
     const current = await ctx.api.store.functions.get(name);

@@ -11,6 +11,8 @@ export interface AwsContext {
   readonly region: string;
   /** Largest bundle a deploy takes (the zip may unpack to four times this). */
   readonly codeLimitBytes: number;
+  /** Largest Invoke payload (the platform's payload limit). */
+  readonly payloadLimitBytes: number;
 }
 
 export interface AwsRequest {
