@@ -45,6 +45,7 @@ import {
   UpdateStateMachineCommand,
   ValidateStateMachineDefinitionCommand,
   InvalidDefinition,
+  TestStateCommand,
 } from '@aws-sdk/client-sfn';
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -401,5 +402,26 @@ describe('AWS-compatible endpoint with the official SDK clients', () => {
     await sfn.send(new DeleteStateMachineCommand({ stateMachineArn }));
     const after = (await sfn.send(new ListStateMachinesCommand({}))).stateMachines?.map((m) => m.name);
     assert.ok(!after?.includes('failing'));
+  });
+  it('TestState runs one state: Pass, a Task calling the function, Catch, Retry, Choice, Fail', async () => {
+    const run = (state: unknown, input: unknown = {}) => sfn.send(new TestStateCommand({ definition: JSON.stringify(state), roleArn: 'r', input: JSON.stringify(input) }));
+    const pass = await run({ Type: 'Pass', Result: { a: 1 }, ResultPath: '$.r', Next: 'After' }, { x: 1 });
+    assert.equal(pass.status, 'SUCCEEDED');
+    assert.deepEqual(JSON.parse(pass.output!), { x: 1, r: { a: 1 } });
+    assert.equal(pass.nextState, 'After');
+    const task = await run({ Type: 'Task', Resource: FN_ARN('greeter'), End: true }, { q: 2 });
+    assert.equal(task.status, 'SUCCEEDED');
+    assert.deepEqual(JSON.parse(task.output!).got, { q: 2 });
+    const caught = await run({ Type: 'Task', Resource: FN_ARN('greeter'), Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Handle' }], End: true }, { fail: 'c' });
+    assert.equal(caught.status, 'CAUGHT_ERROR');
+    assert.equal(caught.nextState, 'Handle');
+    assert.equal(caught.error, 'TypeError');
+    const retry = await run({ Type: 'Task', Resource: FN_ARN('greeter'), Retry: [{ ErrorEquals: ['States.ALL'], MaxAttempts: 2 }], End: true }, { fail: 'r' });
+    assert.equal(retry.status, 'RETRIABLE');
+    const choice = await run({ Type: 'Choice', Choices: [{ Variable: '$.n', NumericGreaterThan: 5, Next: 'Big' }], Default: 'Small' }, { n: 9 });
+    assert.equal(choice.nextState, 'Big');
+    const fail = await run({ Type: 'Fail', Error: 'Nope', Cause: 'because' });
+    assert.equal(fail.status, 'FAILED');
+    assert.equal(fail.error, 'Nope');
   });
 });

@@ -11,6 +11,7 @@ import { AwsError, awsErr } from './errors.ts';
 import type { AwsContext, AwsResponse } from './protocol.ts';
 import { engineOf, executionOf, machineArn, maxResults, parseMachineArn, roleArn, seconds, sfnErrorOf, stringField, type SfnOp } from './sfn-arns.ts';
 import { SFN_EXECUTION_OPS } from './sfn-executions.ts';
+import { testState } from './sfn-test-state.ts';
 
 
 function definitionOf(body: Record<string, unknown>): string {
@@ -141,12 +142,13 @@ const OPS: Record<string, SfnOp> = {
   ListStateMachines: listStateMachines,
   ValidateStateMachineDefinition: validateStateMachineDefinition,
   DescribeStateMachineForExecution: describeStateMachineForExecution,
+  TestState: testState,
   ...SFN_EXECUTION_OPS,
 };
 
 /** Step Functions operations Nimbus knows of but does not implement (the answer names them). */
 const NOT_IMPLEMENTED = new Set([
-  'TestState', 'CreateActivity', 'DeleteActivity', 'DescribeActivity', 'ListActivities', 'GetActivityTask', 'DescribeMapRun', 'ListMapRuns', 'UpdateMapRun',
+  'CreateActivity', 'DeleteActivity', 'DescribeActivity', 'ListActivities', 'GetActivityTask', 'DescribeMapRun', 'ListMapRuns', 'UpdateMapRun',
   'CreateStateMachineAlias', 'DescribeStateMachineAlias', 'UpdateStateMachineAlias', 'DeleteStateMachineAlias', 'ListStateMachineAliases',
   'PublishStateMachineVersion', 'DeleteStateMachineVersion', 'ListStateMachineVersions', 'TagResource', 'UntagResource', 'ListTagsForResource',
 ]);
