@@ -48,6 +48,7 @@ import {
   TestStateCommand,
 } from '@aws-sdk/client-sfn';
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
+import { request } from 'node:http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { cli, eventually, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
 import { makeZip } from '../helpers/zip.ts';
@@ -223,6 +224,27 @@ describe('AWS-compatible endpoint with the official SDK clients', () => {
     assert.equal(unsigned.status, 403);
     assert.equal(unsigned.headers.get('x-amzn-errortype'), 'MissingAuthenticationTokenException');
     for (const c of [stranger, wrong, tampering]) c.destroy();
+
+    // An unknown key is refused from the headers, before a byte of the (announced, huge) body.
+    const answer = await new Promise<{ status: number; type: string }>((resolve, reject) => {
+      const r = request(`${p.url}/2015-03-31/functions`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'content-length': String(2 ** 40),
+          'x-amz-date': '20260101T000000Z',
+          authorization: 'AWS4-HMAC-SHA256 Credential=NKIASTRANGER/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host;x-amz-date, Signature=00',
+        },
+      });
+      r.on('response', (res) => {
+        res.resume();
+        resolve({ status: res.statusCode ?? 0, type: String(res.headers['x-amzn-errortype']) });
+        r.destroy();
+      });
+      r.on('error', reject);
+      r.flushHeaders();
+    });
+    assert.deepEqual(answer, { status: 403, type: 'UnrecognizedClientException' });
   });
 
   it('runs a state machine that calls the function by ARN: sync, async, history, pagination, stop, task token', async () => {

@@ -51,17 +51,19 @@ export function createAwsEndpoint(options: AwsEndpointOptions) {
     // Every answer names its request, as AWS's do (an invocation's id replaces it for Invoke).
     res.setHeader('x-amzn-requestid', randomUUID());
     try {
+      // The claim and its key are checked from the headers alone: a stranger's body is never read.
+      const head: WireRequest = { method: req.method ?? 'GET', path, query, headers: pairs(req.rawHeaders), body: Buffer.alloc(0) };
+      const claim = parseClaim(head);
+      if (!claim) throw missingAuth();
+      const secret = keys.secretOf(claim.credential.accessKeyId);
+      if (secret === undefined) throw new AwsError(403, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
       let body: Buffer;
       try {
         body = (await readBody(req, options.bodyLimitBytes)) ?? Buffer.alloc(0);
       } catch (error) {
         throw isNimbusError(error) && error.status === 413 ? new AwsError(413, 'RequestTooLargeException', error.message, { Type: 'User' }) : error;
       }
-      const wire: WireRequest = { method: req.method ?? 'GET', path, query, headers: pairs(req.rawHeaders), body };
-      const claim = parseClaim(wire);
-      if (!claim) throw missingAuth();
-      const secret = keys.secretOf(claim.credential.accessKeyId);
-      if (secret === undefined) throw new AwsError(403, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
+      const wire: WireRequest = { ...head, body };
       verifySignature(wire, claim, secret, ctx.api.clock.now(), { region: ctx.region, service: isSfn ? 'states' : 'lambda' });
       let out: AwsResponse;
       if (isSfn) out = await sfnCall(ctx, String(req.headers['x-amz-target']), body);
@@ -71,8 +73,11 @@ export function createAwsEndpoint(options: AwsEndpointOptions) {
       }
       send(res, out, contentType);
     } catch (error) {
-      if (!(error instanceof AwsError)) options.onError(error, `AWS ${req.method} ${path}`);
-      sendAwsError(res, isSfn ? (error instanceof AwsError ? error : new AwsError(500, 'InternalServerError', 'the platform failed to handle the request; its log has the details')) : lambdaErrorOf(error), contentType);
+      const answer = isSfn ? (error instanceof AwsError ? error : new AwsError(500, 'InternalServerError', 'the platform failed to handle the request; its log has the details')) : lambdaErrorOf(error);
+      if (answer.status >= 500) options.onError(error, `AWS ${req.method} ${path}`);
+      // A refused request may leave its body unread; drop it rather than keep the socket.
+      if (!req.complete) res.setHeader('connection', 'close');
+      sendAwsError(res, answer, contentType);
     }
   };
 }

@@ -30,7 +30,8 @@ function nameOf(body: Record<string, unknown>): string | undefined {
   return name;
 }
 
-async function start(ctx: AwsContext, body: Record<string, unknown>) {
+/** StartExecution's and StartSyncExecution's arguments as the engine takes them. */
+function startArgs(body: Record<string, unknown>) {
   const { name: machine, version } = parseMachineArn(body.stateMachineArn);
   const options = { name: nameOf(body), source: 'aws', ...(version === undefined ? {} : { version }) };
   return { machine, options, input: inputOf(body) };
@@ -47,7 +48,7 @@ function repeatRefused(error: unknown, body: Record<string, unknown>): never {
 }
 
 const startExecution: SfnOp = async (ctx, body) => {
-  const s = await start(ctx, body);
+  const s = startArgs(body);
   try {
     const { execution } = await engineOf(ctx).start(s.machine, s.input, s.options);
     return { executionArn: executionArn(ctx, execution.machine, execution.name), startDate: seconds(execution.startedAt) };
@@ -57,7 +58,7 @@ const startExecution: SfnOp = async (ctx, body) => {
 };
 
 const startSyncExecution: SfnOp = async (ctx, body) => {
-  const s = await start(ctx, body);
+  const s = startArgs(body);
   let execution: ExecutionRow;
   try {
     execution = (await engineOf(ctx).run(s.machine, s.input, SYNC_TIMEOUT_MS, s.options)).execution;
