@@ -1,6 +1,7 @@
 /** Every scenario, in the order `npm run bench` runs them and RESULTS.md lists them. */
 import type { Scenario } from '../lib/scenario.ts';
 import { asyncThroughput } from './async-throughput.ts';
+import { awsInvoke } from './aws-invoke.ts';
 import { burstFromZero } from './burst.ts';
 import { coldStart } from './cold-start.ts';
 import { cpuBound } from './cpu-bound.ts';
@@ -10,4 +11,4 @@ import { observability } from './observability.ts';
 import { warmHello } from './warm-hello.ts';
 import { workflow } from './workflow.ts';
 
-export const scenarios: readonly Scenario[] = [warmHello, jsonEcho, cpuBound, coldStart, burstFromZero, manyFunctions, asyncThroughput, workflow, observability];
+export const scenarios: readonly Scenario[] = [warmHello, jsonEcho, cpuBound, coldStart, burstFromZero, manyFunctions, asyncThroughput, workflow, observability, awsInvoke];
