@@ -338,10 +338,17 @@ describe('AWS-compatible endpoint with the official SDK clients', () => {
     assert.equal(c.ReservedConcurrentExecutions, 25);
     const scale = (await (await p.api('/api/v1/functions/greeter/scale')).json()) as { settings?: { maxInstances?: number }; override?: { maxInstances?: number } };
     assert.match(JSON.stringify(scale), /"maxInstances":3\b/, 'ceil(25 / 10 per instance) instances');
-    await lambda.send(new PutFunctionEventInvokeConfigCommand({ FunctionName: 'greeter', MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 120 }));
-    const policy = (await (await p.api('/api/v1/functions/greeter/async-policy')).json()) as Record<string, unknown>;
-    assert.match(JSON.stringify(policy), /"maxAttempts":1\b/);
-    assert.match(JSON.stringify(policy), /"maxEventAgeMs":120000\b/);
+    await lambda.send(
+      new PutFunctionEventInvokeConfigCommand({ FunctionName: 'greeter', MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 120, DestinationConfig: { OnFailure: { Destination: FN_ARN('pg-a') } } }),
+    );
+    const policy = JSON.stringify(await (await p.api('/api/v1/functions/greeter/async-policy')).json());
+    assert.match(policy, /"maxAttempts":1\b/);
+    assert.match(policy, /"maxEventAgeMs":120000\b/);
+    assert.match(policy, /"onFailure":\{"kind":"function","name":"pg-a"\}/);
+    await assert.rejects(
+      lambda.send(new PutFunctionEventInvokeConfigCommand({ FunctionName: 'greeter', DestinationConfig: { OnSuccess: { Destination: `arn:aws:sqs:${REGION}:${ACCOUNT}:q` } } })),
+      (e: Error) => e.name === 'UnsupportedOperationException' && /only Lambda function ARNs/.test(e.message),
+    );
     const account = await lambda.send(new GetAccountSettingsCommand({}));
     assert.ok((account.AccountUsage?.FunctionCount ?? 0) === 2);
   });

@@ -55,12 +55,20 @@ export async function getFunctionConcurrency(ctx: AwsContext, req: AwsRequest): 
   return { status: 200, body: reserved === null ? {} : { ReservedConcurrentExecutions: reserved } };
 }
 
-/** Retries and event age map to the async policy (maxAttempts = retries + 1); destinations are not mapped yet. */
+/** A destination must be a Lambda function here: Nimbus has no SQS, SNS or EventBridge to send to. */
+function destinationFunction(arn: unknown, field: string): string {
+  const m = typeof arn === 'string' ? /^arn:aws[a-z-]*:lambda:[^:]*:[^:]*:function:([A-Za-z0-9_-]{1,64})$/.exec(arn) : null;
+  if (!m) {
+    throw awsErr.unsupported(400, `DestinationConfig.${field}.Destination ${String(arn)}: only Lambda function ARNs are supported by Nimbus (no SQS, SNS or EventBridge); topics and webhooks are set with the Nimbus API (docs/triggers.md)`);
+  }
+  return m[1];
+}
+
+/** Retries, event age and function destinations map to the async policy (maxAttempts = retries + 1). */
 export async function putFunctionEventInvokeConfig(ctx: AwsContext, req: AwsRequest): Promise<AwsResponse> {
   const { name, qualifier } = parseFunctionName(req.params.name, req.query.get('Qualifier'));
   if (qualifier !== undefined && qualifier !== '$LATEST') throw awsErr.unsupported(400, 'PutFunctionEventInvokeConfig for a version is not supported by Nimbus: the async policy is per function');
   const body = jsonBody(req);
-  if (body.DestinationConfig != null) throw awsErr.unsupported(400, 'DestinationConfig is not supported by the AWS endpoint yet: set destinations with the Nimbus API (async.onSuccess / onFailure, docs/async.md)');
   const retries = intIn(body, 'MaximumRetryAttempts', 0, 2);
   const ageS = intIn(body, 'MaximumEventAgeInSeconds', 60, 21_600);
   if (!(await ctx.api.store.functions.get(name))) throw notFound(ctx, name);
@@ -68,6 +76,11 @@ export async function putFunctionEventInvokeConfig(ctx: AwsContext, req: AwsRequ
   const policy: Record<string, unknown> = {};
   if (retries !== undefined) policy.maxAttempts = retries + 1;
   if (ageS !== undefined) policy.maxEventAgeMs = ageS * 1000;
+  const destinations = (body.DestinationConfig ?? {}) as Record<string, { Destination?: unknown } | undefined>;
+  for (const [field, key] of [['OnSuccess', 'onSuccess'], ['OnFailure', 'onFailure']] as const) {
+    const arn = destinations[field]?.Destination;
+    if (arn != null) policy[key] = { kind: 'function', name: destinationFunction(arn, field) };
+  }
   const now = ctx.api.clock.now();
   try {
     await ctx.api.asyncSystem.policies.put(name, policy, now);
@@ -81,6 +94,7 @@ export async function putFunctionEventInvokeConfig(ctx: AwsContext, req: AwsRequ
       LastModified: now / 1000,
       ...(retries === undefined ? {} : { MaximumRetryAttempts: retries }),
       ...(ageS === undefined ? {} : { MaximumEventAgeInSeconds: ageS }),
+      ...(body.DestinationConfig == null ? {} : { DestinationConfig: body.DestinationConfig }),
     },
   };
 }
