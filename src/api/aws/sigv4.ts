@@ -176,8 +176,19 @@ export function stringToSign(amzDate: string, scope: string, creq: string): stri
   return [ALGORITHM, amzDate, scope, sha256Hex(creq)].join('\n');
 }
 
+/** Derived keys by secret and scope: the same for every request of a key on one day (4 HMACs saved each). */
+const derived = new Map<string, Buffer>();
+const MAX_DERIVED = 256;
+
 export function signingKey(secret: string, c: Credential): Buffer {
-  return hmac(hmac(hmac(hmac('AWS4' + secret, c.date), c.region), c.service), 'aws4_request');
+  const id = `${secret}\n${scopeOf(c)}`;
+  let key = derived.get(id);
+  if (key === undefined) {
+    key = hmac(hmac(hmac(hmac('AWS4' + secret, c.date), c.region), c.service), 'aws4_request');
+    if (derived.size >= MAX_DERIVED) derived.clear();
+    derived.set(id, key);
+  }
+  return key;
 }
 
 export function signatureFor(req: WireRequest, claim: SigV4Claim, secret: string): string {
