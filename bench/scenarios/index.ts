@@ -1,6 +1,7 @@
 /** Every scenario, in the order `npm run bench` runs them and RESULTS.md lists them. */
 import type { Scenario } from '../lib/scenario.ts';
 import { asyncThroughput } from './async-throughput.ts';
+import { awsInvoke } from './aws-invoke.ts';
 import { burstFromZero } from './burst.ts';
 import { coldStart } from './cold-start.ts';
 import { cpuBound } from './cpu-bound.ts';
@@ -11,4 +12,4 @@ import { platformStart } from './platform-start.ts';
 import { warmHello } from './warm-hello.ts';
 import { workflow } from './workflow.ts';
 
-export const scenarios: readonly Scenario[] = [warmHello, jsonEcho, cpuBound, coldStart, burstFromZero, manyFunctions, asyncThroughput, workflow, observability, platformStart];
+export const scenarios: readonly Scenario[] = [warmHello, jsonEcho, cpuBound, coldStart, burstFromZero, manyFunctions, asyncThroughput, workflow, observability, platformStart, awsInvoke];

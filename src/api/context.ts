@@ -13,6 +13,7 @@ import type { Store } from '../store/ports.ts';
 import type { WorkflowEngine } from '../workflow/engine/engine.ts';
 import type { LogCollector } from '../observe/log-collector.ts';
 import type { Observability } from '../observe/observability.ts';
+import type { AwsKeyStore } from './aws/keys.ts';
 
 export interface ApiDeps {
   readonly clock: Clock;
@@ -34,6 +35,8 @@ export interface ApiDeps {
   readonly logs: LogCollector;
   /** Metrics, usage, top, alerts; absent with observability off. */
   readonly observability?: Observability;
+  /** Access keys of the AWS-compatible endpoint; its routes answer 500 without them. */
+  readonly awsKeys?: AwsKeyStore;
   readonly payloadLimitBytes: number;
   /** Deadline and shared budget of request bodies being received. */
   readonly bodies: BodyPolicy;

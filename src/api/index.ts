@@ -18,6 +18,7 @@ import { triggerRoutes } from './triggers.ts';
 import { taskCallbackRoutes, workflowRoutes } from './workflows.ts';
 import { observeRoutes } from './observe.ts';
 import { parseJsonBounded } from '../core/json-depth.ts';
+import { awsKeyRoutes } from './aws-keys.ts';
 
 export interface ApiOptions {
   readonly token: string;
@@ -48,6 +49,7 @@ export function apiRoutes(deps: ApiDeps, extra: readonly RouteDef[] = []): Route
     ...workflowRoutes(deps),
     ...taskCallbackRoutes(deps),
     ...observeRoutes(deps),
+    ...awsKeyRoutes(deps),
     ...extra,
   ];
 }

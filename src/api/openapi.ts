@@ -9,6 +9,7 @@ import { ASYNC_PATHS } from './async-openapi.ts';
 import { RELEASE_PATHS } from './releases-openapi.ts';
 import { WORKFLOW_PATHS } from './workflows-openapi.ts';
 import { OBSERVE_PATHS } from './observe-openapi.ts';
+import { AWS_KEY_PATHS } from './aws-keys-openapi.ts';
 import { SCHEMAS } from './schemas.ts';
 
 export const OPENAPI = {
@@ -163,6 +164,7 @@ export const OPENAPI = {
     ...RELEASE_PATHS,
     ...WORKFLOW_PATHS,
     ...OBSERVE_PATHS,
+    ...AWS_KEY_PATHS,
   },
   components: {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'The token in <data dir>/token.' } },

@@ -19,7 +19,7 @@ import { assertValid } from './schemas.ts';
 
 export const SCALE_FIELDS = ['targetConcurrency', 'concurrency', 'minInstances', 'maxInstances', 'idleTimeoutMs'] as const;
 type ScaleField = (typeof SCALE_FIELDS)[number];
-type ScalePatch = Partial<Record<ScaleField, number | null>>;
+export type ScalePatch = Partial<Record<ScaleField, number | null>>;
 
 const pick = (c: FunctionConfig) => Object.fromEntries(SCALE_FIELDS.map((f) => [f, c[f]])) as Record<ScaleField, number>;
 
@@ -121,7 +121,8 @@ export function scaleRoutes(deps: ApiDeps): RouteDef[] {
   ];
 }
 
-async function applyPatch(deps: ApiDeps, name: string, body: ScalePatch): Promise<void> {
+/** Applies a scale patch (also what Lambda PutFunctionConcurrency maps to). */
+export async function applyPatch(deps: ApiDeps, name: string, body: ScalePatch): Promise<void> {
   const deployed = await deps.catalog.resolve(name);
   if (!deployed) throw new NimbusError('NIMBUS_ERR_FUNCTION_NOT_FOUND', `function "${name}" does not exist; \`nimbus ls\` lists the deployed ones`);
   const stored = deployed.stored ?? deployed.version;

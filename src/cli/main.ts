@@ -54,6 +54,8 @@ const HELP = `nimbus — serverless functions on your machine
                 --threshold N [--function f] [--window 5m] [--op '>'] [--for 1m]
   Prometheus metrics: GET /metrics on the platform's port, with the API token (or --metrics-public).
   nimbus token                     print the API token (for curl)
+  nimbus aws-keys create [--description D] [--json] | aws-keys ls | aws-keys rm <id>
+                                   keys for the AWS Lambda / Step Functions APIs (docs/aws.md)
 
   Every read command takes --json. Connection: --url / NIMBUS_URL (default http://127.0.0.1:8080),
   token: --token / NIMBUS_TOKEN, else <data dir>/token (--data-dir / NIMBUS_DATA, default ./.nimbus).
@@ -93,6 +95,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   usage: async () => (await import('./commands/observe.ts')).usage,
   alerts: async () => (await import('./commands/observe.ts')).alerts,
   wf: async () => (await import('./commands/workflows.ts')).wf,
+  'aws-keys': async () => (await import('./commands/aws-keys.ts')).awsKeys,
 };
 
 function withoutConnectionFlags(args: ParsedArgs): ParsedArgs {

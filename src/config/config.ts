@@ -44,6 +44,8 @@ export interface Config {
   readonly egressAllow: string;
   readonly secretsKey: string;
   readonly metricsPublic: boolean;
+  readonly awsAccountId: string;
+  readonly awsRegion: string;
 }
 
 type Parser<T> = (raw: string, key: string) => T;
@@ -177,6 +179,8 @@ export const FIELDS: readonly Field<keyof Config>[] = [
   { key: 'scaleStableWindowMs', flag: '--scale-window', env: 'NIMBUS_SCALE_WINDOW', default: 60_000, parse: durationIn(1000, 3_600_000), doc: 'Autoscaler stable window: demand is averaged over it, and panic mode lasts this long after its last trigger.' },
   { key: 'scalePanicWindowMs', flag: '--scale-panic-window', env: 'NIMBUS_SCALE_PANIC_WINDOW', default: 6_000, parse: durationIn(100, 3_600_000), doc: 'Autoscaler panic window: bursts are detected over it (must not exceed the stable window).' },
   { key: 'metricsPublic', flag: '--metrics-public', env: 'NIMBUS_METRICS_PUBLIC', default: false, parse: boolean, doc: '`GET /metrics` without the bearer token (for a scraper that cannot send one). By default it needs the token, like the control API: function names and traffic are not for everyone who can reach `/fn`.' },
+  { key: 'awsAccountId', flag: '--aws-account-id', env: 'NIMBUS_AWS_ACCOUNT_ID', default: '000000000000', parse: (r, k) => { if (!/^\d{12}$/.test(r)) throw invalid(k, r, 'is not a 12-digit AWS account id'); return r; }, doc: 'Account id in the ARNs the AWS-compatible endpoint answers with (docs/aws.md); any 12 digits.' },
+  { key: 'awsRegion', flag: '--aws-region', env: 'NIMBUS_AWS_REGION', default: 'us-east-1', parse: (r, k) => { if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(r)) throw invalid(k, r, 'is not a region name such as us-east-1'); return r; }, doc: 'Region of the AWS-compatible endpoint: in its ARNs, and the region requests must be signed for (SigV4 credential scope).' },
   { key: 'observability', flag: '--observability', env: 'NIMBUS_OBSERVABILITY', default: true, parse: boolean, doc: 'Invocation records, function logs, metrics, usage and alerts (docs/observability.md). `--no-observability` turns them all off (the benchmark of their cost does).' },
   { key: 'recordRetentionMs', flag: '--record-retention', env: 'NIMBUS_RECORD_RETENTION', default: 7 * 86_400_000, parse: durationIn(60_000, 3650 * 86_400_000), doc: 'Invocation records (and their logs) older than this are deleted. Usage is kept.' },
   { key: 'executionRetentionMs', flag: '--execution-retention', env: 'NIMBUS_EXECUTION_RETENTION', default: 90 * 86_400_000, parse: durationIn(60_000, 3650 * 86_400_000), doc: 'Ended workflow executions (with their history) are deleted this long after they ended; running ones never are.' },

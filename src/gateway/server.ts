@@ -1,4 +1,4 @@
-/** The one HTTP front door: /fn/* to functions, /api/v1/* to the control plane. */
+/** The one HTTP front door: /fn/* to functions, /api/v1/* to the control plane, the AWS APIs at the root. */
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { NimbusError, toProblem } from '../core/errors.ts';
@@ -9,6 +9,8 @@ export type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<voi
 export interface GatewayRoutes {
   readonly functions: Handler;
   readonly api: Handler;
+  /** The AWS-compatible endpoint: requests it claims (date-prefixed paths, POST / with X-Amz-Target). */
+  readonly aws?: { readonly claims: (req: IncomingMessage) => boolean; readonly handler: Handler };
   /** Extra top-level prefixes, e.g. /metrics. */
   readonly extra?: ReadonlyArray<{ readonly prefix: string; readonly handler: Handler }>;
   readonly onError: (error: unknown, req: IncomingMessage) => void;
@@ -20,6 +22,7 @@ const LANDING = JSON.stringify({
   api: '/api/v1 (bearer token; `nimbus token` prints it)',
   openapi: '/api/v1/openapi.json',
   health: '/healthz',
+  aws: 'Lambda and Step Functions APIs at this root (SigV4; `nimbus aws-keys create`)',
 });
 
 export interface GatewayOptions {
@@ -39,6 +42,7 @@ export function createGateway(routes: GatewayRoutes, options: GatewayOptions): S
     const url = req.url ?? '/';
     let handler: Handler | undefined;
     if (url.startsWith('/fn/')) handler = routes.functions;
+    else if (routes.aws?.claims(req)) handler = routes.aws.handler;
     else if (url === '/api/v1' || url.startsWith('/api/v1/') || url.startsWith('/api/v1?')) handler = routes.api;
     else if (url === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' });

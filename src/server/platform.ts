@@ -9,6 +9,9 @@ import type { AddressInfo } from 'node:net';
 import { createApi } from '../api/index.ts';
 import { Releases } from '../releases/releases.ts';
 import { loadSecretsKey, SecretBox } from '../releases/secret-box.ts';
+import { createAwsEndpoint, isAwsRequest } from '../api/aws/endpoint.ts';
+import { AwsKeyStore } from '../api/aws/keys.ts';
+import { LambdaMetaStore } from '../api/aws/lambda-meta.ts';
 import { bearerGuard } from '../api/auth.ts';
 import { Autoscaler } from '../autoscaler/actuator.ts';
 import { DEFAULT_TICK_MS } from '../autoscaler/settings.ts';
@@ -191,13 +194,42 @@ async function startOn(
     executionRetentionMs: config.executionRetentionMs,
   });
   const bodies: BodyPolicy = { clock, timeoutMs: config.bodyTimeoutMs, budget: new BodyBudget(config.bodyBudgetBytes) };
-  const api = createApi(
-    { clock, store, catalog, deployer, releases: new Releases({ clock, store, catalog, pools, deployer, box: secretBox }), dispatcher, pools, recorder, autoscaler, asyncSystem, workflows, logs, observability, payloadLimitBytes: config.payloadLimitBytes, bodies, publicUrl: () => url },
-    { token, apiBodyLimitBytes: config.apiBodyLimitBytes, onError: (error, req) => logger.error({ err: error, url: req.url, method: req.method }, 'API request failed') },
-  );
+  const awsKeys = new AwsKeyStore(config.dataDir, clock);
+  const apiDeps = {
+    clock,
+    store,
+    catalog,
+    deployer,
+    releases: new Releases({ clock, store, catalog, pools, deployer, box: secretBox }),
+    dispatcher,
+    pools,
+    recorder,
+    autoscaler,
+    asyncSystem,
+    workflows,
+    logs,
+    observability,
+    awsKeys,
+    payloadLimitBytes: config.payloadLimitBytes,
+    bodies,
+    publicUrl: () => url,
+  };
+  const api = createApi(apiDeps, {
+    token,
+    apiBodyLimitBytes: config.apiBodyLimitBytes,
+    onError: (error, req) => logger.error({ err: error, url: req.url, method: req.method }, 'API request failed'),
+  });
+  const awsEndpoint = createAwsEndpoint({
+    ctx: { api: apiDeps, meta: new LambdaMetaStore(config.dataDir), accountId: config.awsAccountId, region: config.awsRegion, codeLimitBytes: config.apiBodyLimitBytes, payloadLimitBytes: config.payloadLimitBytes },
+    keys: awsKeys,
+    // a zip travels base64 inside JSON: room for a code-limit-sized archive, and for an invoke payload
+    bodyLimitBytes: Math.max(Math.ceil(config.apiBodyLimitBytes * 1.4) + 4096, config.payloadLimitBytes),
+    onError: (error, what) => logger.error({ err: error }, what),
+  });
   const server = createGateway({
     functions: createFunctionRoute({ dispatcher, payloadLimitBytes: config.payloadLimitBytes, bodies, defaultHost: `${config.host}:${config.port}` }),
     api,
+    aws: { claims: isAwsRequest, handler: awsEndpoint },
     extra: [{ prefix: '/metrics', handler: metricsHandler(observability, config.metricsPublic ? null : bearerGuard(token)) }],
     onError: (error, req) => logger.error({ err: error, url: req.url, method: req.method }, 'request failed'),
   }, { headersTimeoutMs: config.headersTimeoutMs });

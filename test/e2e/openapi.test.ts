@@ -62,6 +62,12 @@ describe('OpenAPI document vs the real API', () => {
     await check('GET', '/api/v1/invocations/{id}', '/api/v1/invocations/nope');
     await check('DELETE', '/api/v1/functions/{name}', '/api/v1/functions/doc');
     await check('DELETE', '/api/v1/functions/{name}', '/api/v1/functions/doc');
+    const key = (await check('POST', '/api/v1/aws-keys', '/api/v1/aws-keys', { body: '{"description":"doc"}' })) as { accessKeyId: string };
+    assert.match(key.accessKeyId, /^NKIA/);
+    await check('POST', '/api/v1/aws-keys', '/api/v1/aws-keys', { body: '{"description":1}' });
+    await check('GET', '/api/v1/aws-keys', '/api/v1/aws-keys');
+    await check('DELETE', '/api/v1/aws-keys/{accessKeyId}', `/api/v1/aws-keys/${key.accessKeyId}`);
+    await check('DELETE', '/api/v1/aws-keys/{accessKeyId}', `/api/v1/aws-keys/${key.accessKeyId}`);
   });
 
   it('a wrong method is a 405 problem listing the allowed ones; an unknown route a 404 problem', async () => {

@@ -1,0 +1,309 @@
+/**
+ * Lambda's function operations (REST-JSON, /2015-03-31/functions…) over the deployer and the
+ * function store: CreateFunction, GetFunction, GetFunctionConfiguration, ListFunctions,
+ * UpdateFunctionCode, UpdateFunctionConfiguration, DeleteFunction, PublishVersion,
+ * ListVersionsByFunction. A Lambda version is a Nimbus version; `$LATEST` is the current one.
+ */
+import { createHash } from 'node:crypto';
+import type { FunctionVersion } from '../../core/types.ts';
+import { AwsError, awsErr, lambdaErrorOf } from './errors.ts';
+import type { LambdaMeta } from './lambda-meta.ts';
+import { jsonBody, lambdaTime, str, type AwsContext, type AwsRequest, type AwsResponse } from './protocol.ts';
+import { readZip } from './zip.ts';
+
+const TEXT_FILE = /\.(m|c)?(j|t)sx?$|\.json$/;
+const EXPORT_NAME = /^[A-Za-z_$][\w$]*$/;
+export const ENTRY = '__nimbus_lambda_entry.mjs';
+const PROCESS = '__nimbus_lambda_process.mjs';
+
+/**
+ * Lambda code reads its environment from `process.env`; an isolate has no `process`. This
+ * module runs before the function's own (imports evaluate in order) and gives it one; the
+ * entry fills `env` from the invocation's context at each call.
+ */
+const PROCESS_SOURCE = 'globalThis.process ??= { env: {} };\nglobalThis.process.env ??= {};\n';
+
+/** Exports the named handler as `handler`, keeping its arity (a 3-argument handler gets Lambda's callback). */
+function entrySource(module: string, exported: string): string {
+  return [
+    `import './${PROCESS}';`,
+    `import * as m from './${module}';`,
+    `const h = m[${JSON.stringify(exported)}] ?? m.default?.[${JSON.stringify(exported)}];`,
+    `if (typeof h !== 'function') throw new Error(${JSON.stringify(`Handler: ${module} does not export a function named ${exported}`)});`,
+    `const withEnv = (context) => { if (context && context.env) Object.assign(globalThis.process.env, context.env); };`,
+    `export const handler = h.length >= 3`,
+    `  ? function (event, context, callback) { withEnv(context); return h(event, context, callback); }`,
+    `  : function (event, context) { withEnv(context); return h(event, context); };`,
+    '',
+  ].join('\n');
+}
+
+export function functionArn(ctx: AwsContext, name: string, qualifier?: string): string {
+  return `arn:aws:lambda:${ctx.region}:${ctx.accountId}:function:${name}${qualifier === undefined ? '' : ':' + qualifier}`;
+}
+
+/** FunctionName as Lambda takes it: a name, name:qualifier, a partial ARN or a full ARN. */
+export function parseFunctionName(raw: string, qualifier?: string | null): { name: string; qualifier: string | undefined } {
+  const m = /^(?:arn:aws[a-z-]*:lambda:[^:]*:)?(?:\d{12}:function:|[^:]*:function:)?([A-Za-z0-9_-]{1,64})(?::([$\w-]+))?$/.exec(raw);
+  if (!m) throw awsErr.invalidParameter(`FunctionName ${raw} is not a function name or ARN`);
+  const q = qualifier ?? m[2] ?? undefined;
+  if (m[2] !== undefined && qualifier != null && qualifier !== m[2]) throw awsErr.invalidParameter('The derived qualifier from the function name does not match the specified qualifier.');
+  return { name: m[1], qualifier: q };
+}
+
+export function notFound(ctx: AwsContext, name: string, qualifier?: string): AwsError {
+  return awsErr.lambdaNotFound(`Function not found: ${functionArn(ctx, name, qualifier)}`);
+}
+
+/** A numeric qualifier → that version; `$LATEST`/none → current; anything else is an alias, not supported yet. */
+export function versionOf(qualifier: string | undefined): number | undefined {
+  if (qualifier === undefined || qualifier === '$LATEST') return undefined;
+  if (/^\d+$/.test(qualifier)) return Number(qualifier);
+  throw aliasesUnsupported();
+}
+
+export function aliasesUnsupported(): AwsError {
+  return awsErr.unsupported(400, 'Aliases are not supported by Nimbus yet (they arrive with releases): use a version number or $LATEST as the qualifier');
+}
+
+/** The version a qualifier names, or ResourceNotFoundException. */
+export async function resolveVersion(ctx: AwsContext, name: string, qualifier: string | undefined): Promise<FunctionVersion> {
+  const n = versionOf(qualifier);
+  const info = await ctx.api.store.functions.get(name);
+  if (!info) throw notFound(ctx, name, qualifier);
+  const v = await ctx.api.store.functions.getVersion(name, n ?? info.currentVersion);
+  if (!v) throw notFound(ctx, name, qualifier);
+  return v;
+}
+
+export function configurationOf(ctx: AwsContext, v: FunctionVersion, label: string): Record<string, unknown> {
+  const meta = ctx.meta.metaOf(v.functionName);
+  return {
+    FunctionName: v.functionName,
+    FunctionArn: functionArn(ctx, v.functionName, label === '$LATEST' ? undefined : label),
+    Runtime: meta.runtime,
+    Role: meta.role,
+    Handler: meta.handler,
+    CodeSize: meta.codeSize || v.codeBytes,
+    Description: meta.description,
+    Timeout: Math.ceil(v.config.timeoutMs / 1000),
+    MemorySize: v.config.memoryMb,
+    LastModified: lambdaTime(v.createdAt),
+    CodeSha256: meta.codeSha256 || Buffer.from(v.codeHash, 'hex').toString('base64'),
+    Version: label,
+    Environment: { Variables: { ...v.config.env } },
+    RevisionId: v.hash.slice(0, 8) + '-' + v.hash.slice(8, 12) + '-' + v.hash.slice(12, 16) + '-' + v.hash.slice(16, 20) + '-' + v.hash.slice(20, 32),
+    State: 'Active',
+    LastUpdateStatus: 'Successful',
+    PackageType: 'Zip',
+    Architectures: ['x86_64'],
+    EphemeralStorage: { Size: 512 },
+  };
+}
+
+const CREATE_FIELDS = new Set(['FunctionName', 'Runtime', 'Role', 'Handler', 'Code', 'Description', 'Timeout', 'MemorySize', 'Publish', 'Environment', 'PackageType', 'Architectures']);
+const CODE_FIELDS = new Set(['FunctionName', 'ZipFile', 'Publish', 'DryRun', 'RevisionId', 'Architectures']);
+const CONFIG_FIELDS = new Set(['FunctionName', 'Role', 'Handler', 'Description', 'Timeout', 'MemorySize', 'Environment', 'Runtime', 'RevisionId']);
+
+/** Fields Nimbus does not implement are refused by name rather than ignored. */
+function onlyKnown(body: Record<string, unknown>, known: ReadonlySet<string>, op: string): void {
+  for (const [k, v] of Object.entries(body)) {
+    if (v === null || v === undefined || known.has(k)) continue;
+    if (Array.isArray(v) && v.length === 0) continue;
+    throw awsErr.unsupported(400, `${op}: the field ${k} is not supported by Nimbus (docs/aws.md lists what is)`);
+  }
+}
+
+function runtimeOf(runtime: string | undefined): string {
+  if (runtime === undefined) throw awsErr.invalidParameter('Runtime is required for a Zip package: use nodejs20.x (or another nodejs* runtime)');
+  if (!/^nodejs\d+\.x$/.test(runtime)) {
+    throw awsErr.invalidParameter(`The runtime parameter of ${runtime} is not supported by Nimbus: functions run in V8 isolates, so only nodejs* runtimes (e.g. nodejs20.x) are accepted`);
+  }
+  return runtime;
+}
+
+function zipOf(body: Record<string, unknown>, where: string): Buffer {
+  const code = body[where === 'Code' ? 'Code' : 'ZipFile'];
+  const z = where === 'Code' ? (code as Record<string, unknown> | undefined)?.ZipFile : code;
+  if (where === 'Code') {
+    const c = (code ?? {}) as Record<string, unknown>;
+    for (const k of ['S3Bucket', 'S3Key', 'S3ObjectVersion', 'ImageUri', 'SourceKMSKeyArn']) {
+      if (c[k] != null) throw awsErr.unsupported(400, `Code.${k} is not supported by Nimbus: send the zip itself as Code.ZipFile`);
+    }
+  }
+  if (typeof z !== 'string' || z.length === 0) throw awsErr.invalidParameter(`${where === 'Code' ? 'Code.ZipFile' : 'ZipFile'} is required (the function's zip, base64)`);
+  return Buffer.from(z, 'base64');
+}
+
+/** The files to bundle: the zip's sources plus an entry that exports the named handler as `handler`. */
+function sourcesOf(ctx: AwsContext, zip: Buffer, handler: string): { files: Record<string, string>; entry: string } {
+  const dot = handler.lastIndexOf('.');
+  const file = handler.slice(0, dot);
+  const exported = handler.slice(dot + 1);
+  if (dot <= 0 || !EXPORT_NAME.test(exported)) throw awsErr.invalidParameter(`Handler ${handler} must be <file>.<export>, e.g. index.handler`);
+  const unzipped = readZip(zip, ctx.codeLimitBytes * 4);
+  const files: Record<string, string> = {};
+  for (const [name, data] of unzipped) if (TEXT_FILE.test(name) && !name.startsWith('node_modules/')) files[name] = data.toString('utf8');
+  const module = ['.mjs', '.js', '.cjs'].map((ext) => file + ext).find((f) => files[f] !== undefined);
+  if (!module) throw awsErr.invalidParameter(`Handler ${handler}: the zip has no ${file}.mjs, ${file}.js or ${file}.cjs`);
+  files[PROCESS] = PROCESS_SOURCE;
+  files[ENTRY] = entrySource(module, exported);
+  return { files, entry: ENTRY };
+}
+
+function configInput(body: Record<string, unknown>): Record<string, unknown> {
+  const config: Record<string, unknown> = {};
+  if (body.MemorySize != null) config.memoryMb = body.MemorySize;
+  if (body.Timeout != null) {
+    if (typeof body.Timeout !== 'number') throw awsErr.invalidParameter('Timeout must be a number of seconds');
+    config.timeoutMs = body.Timeout * 1000;
+  }
+  if (body.Environment != null) {
+    const vars = (body.Environment as { Variables?: unknown }).Variables ?? {};
+    if (typeof vars !== 'object' || vars === null) throw awsErr.invalidParameter('Environment.Variables must be a map of strings');
+    config.env = vars;
+  }
+  return config;
+}
+
+function zipMeta(zip: Buffer): Pick<LambdaMeta, 'codeSha256' | 'codeSize'> {
+  return { codeSha256: createHash('sha256').update(zip).digest('base64'), codeSize: zip.length };
+}
+
+async function deploy(ctx: AwsContext, name: string, source: Parameters<AwsContext['api']['deployer']['deploy']>[0]['source'], config: Record<string, unknown>): Promise<FunctionVersion> {
+  try {
+    return (await ctx.api.deployer.deploy({ name, source, config })).version;
+  } catch (error) {
+    throw lambdaErrorOf(error);
+  }
+}
+
+function publishLabel(ctx: AwsContext, v: FunctionVersion, publish: unknown): string {
+  if (publish !== true) return '$LATEST';
+  const meta = ctx.meta.metaOf(v.functionName);
+  if (!meta.published.includes(v.version)) ctx.meta.set(v.functionName, { published: [...meta.published, v.version] });
+  return String(v.version);
+}
+
+export async function createFunction(ctx: AwsContext, req: AwsRequest): Promise<AwsResponse> {
+  const body = jsonBody(req);
+  onlyKnown(body, CREATE_FIELDS, 'CreateFunction');
+  const name = parseFunctionName(str(body, 'FunctionName', true)!).name;
+  if (body.PackageType != null && body.PackageType !== 'Zip') throw awsErr.unsupported(400, 'PackageType Image is not supported by Nimbus: send a Zip package');
+  const runtime = runtimeOf(str(body, 'Runtime'));
+  const handler = str(body, 'Handler') ?? 'index.handler';
+  const zip = zipOf(body, 'Code');
+  if (await ctx.api.store.functions.get(name)) throw awsErr.conflict(`Function already exist: ${name}`);
+  const version = await deploy(ctx, name, { kind: 'files', ...sourcesOf(ctx, zip, handler) }, configInput(body));
+  ctx.meta.set(name, { runtime, handler, role: str(body, 'Role') ?? '', description: str(body, 'Description') ?? '', ...zipMeta(zip), published: [], reservedConcurrency: null });
+  return { status: 201, body: configurationOf(ctx, version, publishLabel(ctx, version, body.Publish)) };
+}
+
+export async function getFunction(ctx: AwsContext, req: AwsRequest): Promise<AwsResponse> {
+  const { name, qualifier } = parseFunctionName(req.params.name, req.query.get('Qualifier'));
+  const v = await resolveVersion(ctx, name, qualifier);
+  const reserved = ctx.meta.metaOf(name).reservedConcurrency;
+  return {
+    status: 200,
+    body: {
+      Configuration: configurationOf(ctx, v, qualifier ?? '$LATEST'),
+      Code: { RepositoryType: 'Nimbus', Location: `${ctx.api.publicUrl()}/api/v1/functions/${encodeURIComponent(name)}` },
+      Tags: {},
+      ...(reserved === null ? {} : { Concurrency: { ReservedConcurrentExecutions: reserved } }),
+    },
+  };
+}
+
+export async function getFunctionConfiguration(ctx: AwsContext, req: AwsRequest): Promise<AwsResponse> {
+  const { name, qualifier } = parseFunctionName(req.params.name, req.query.get('Qualifier'));
+  return { status: 200, body: configurationOf(ctx, await resolveVersion(ctx, name, qualifier), qualifier ?? '$LATEST') };
+}
+
+function pageArgs(req: AwsRequest): { marker: string | null; max: number } {
+  const raw = req.query.get('MaxItems');
+  const max = raw === null ? 50 : Number(raw);
+  if (!Number.isInteger(max) || max < 1 || max > 10_000) throw awsErr.invalidParameter('MaxItems must be a whole number from 1 to 10000');
+  return { marker: req.query.get('Marker'), max };
+}
+
+export async function listFunctions(ctx: AwsContext, req: AwsRequest): Promise<AwsResponse> {
+  if (req.query.get('FunctionVersion') === 'ALL') throw awsErr.unsupported(400, 'ListFunctions with FunctionVersion=ALL is not supported by Nimbus: use ListVersionsByFunction');
+  const { marker, max } = pageArgs(req);
+  const infos = (await ctx.api.store.functions.list()).sort((a, b) => (a.name < b.name ? -1 : 1)).filter((i) => marker === null || i.name > marker);
+  const page = infos.slice(0, max);
+  const Functions = [];
+  for (const info of page) {
+    const v = await ctx.api.store.functions.getVersion(info.name, info.currentVersion);
+    if (v) Functions.push(configurationOf(ctx, v, '$LATEST'));
+  }
+  return { status: 200, body: { Functions, ...(infos.length > max ? { NextMarker: page[page.length - 1].name } : {}) } };
+}
+
+export async function updateFunctionCode(ctx: AwsContext, req: AwsRequest): Promise<AwsResponse> {
+  const body = jsonBody(req);
+  for (const k of ['S3Bucket', 'S3Key', 'S3ObjectVersion', 'ImageUri']) if (body[k] != null) throw awsErr.unsupported(400, `${k} is not supported by Nimbus: send ZipFile`);
+  onlyKnown(body, CODE_FIELDS, 'UpdateFunctionCode');
+  const { name } = parseFunctionName(req.params.name);
+  if (!(await ctx.api.store.functions.get(name))) throw notFound(ctx, name);
+  const zip = zipOf(body, 'ZipFile');
+  const meta = ctx.meta.metaOf(name);
+  const sources = sourcesOf(ctx, zip, meta.handler);
+  if (body.DryRun === true) return { status: 200, body: configurationOf(ctx, await resolveVersion(ctx, name, undefined), '$LATEST') };
+  const version = await deploy(ctx, name, { kind: 'files', ...sources }, {});
+  ctx.meta.set(name, zipMeta(zip));
+  return { status: 200, body: configurationOf(ctx, version, publishLabel(ctx, version, body.Publish)) };
+}
+
+export async function updateFunctionConfiguration(ctx: AwsContext, req: AwsRequest): Promise<AwsResponse> {
+  const body = jsonBody(req);
+  onlyKnown(body, CONFIG_FIELDS, 'UpdateFunctionConfiguration');
+  const { name } = parseFunctionName(req.params.name);
+  const deployed = await ctx.api.catalog.resolve(name);
+  if (!deployed) throw notFound(ctx, name);
+  const meta = ctx.meta.metaOf(name);
+  const handler = str(body, 'Handler');
+  if (handler !== undefined && handler !== meta.handler) {
+    throw awsErr.unsupported(400, `UpdateFunctionConfiguration: changing Handler (${meta.handler} → ${handler}) is not supported by Nimbus, which keeps the built code rather than the zip; send the zip again with UpdateFunctionCode after CreateFunction with the new Handler`);
+  }
+  const runtime = body.Runtime == null ? meta.runtime : runtimeOf(str(body, 'Runtime'));
+  const stored = deployed.stored ?? deployed.version;
+  const sourceMap = await ctx.api.store.functions.getSourceMap(name, stored.version);
+  const version = await deploy(ctx, name, { kind: 'bundle', code: deployed.code, ...(sourceMap === null ? {} : { sourceMap }) }, configInput(body));
+  ctx.meta.set(name, { runtime, role: str(body, 'Role') ?? meta.role, description: str(body, 'Description') ?? meta.description });
+  return { status: 200, body: configurationOf(ctx, version, '$LATEST') };
+}
+
+export async function deleteFunction(ctx: AwsContext, req: AwsRequest): Promise<AwsResponse> {
+  const { name, qualifier } = parseFunctionName(req.params.name, req.query.get('Qualifier'));
+  if (qualifier !== undefined && qualifier !== '$LATEST') throw awsErr.unsupported(400, 'DeleteFunction of one version is not supported by Nimbus: versions live as long as the function');
+  if (!(await ctx.api.deployer.remove(name))) throw notFound(ctx, name);
+  await ctx.api.asyncSystem?.forgetFunction(name);
+  ctx.meta.delete(name);
+  return { status: 204 };
+}
+
+export async function publishVersion(ctx: AwsContext, req: AwsRequest): Promise<AwsResponse> {
+  const body = jsonBody(req);
+  const { name } = parseFunctionName(req.params.name);
+  const v = await resolveVersion(ctx, name, undefined);
+  const expected = str(body, 'CodeSha256');
+  const conf = configurationOf(ctx, v, '$LATEST');
+  if (expected !== undefined && expected !== conf.CodeSha256) {
+    throw new AwsError(412, 'PreconditionFailedException', `CodeSha256 ${expected} does not match the current code ${String(conf.CodeSha256)}`, { Type: 'User' });
+  }
+  return { status: 201, body: configurationOf(ctx, v, publishLabel(ctx, v, true)) };
+}
+
+export async function listVersionsByFunction(ctx: AwsContext, req: AwsRequest): Promise<AwsResponse> {
+  const { name } = parseFunctionName(req.params.name);
+  const latest = await resolveVersion(ctx, name, undefined);
+  const { marker, max } = pageArgs(req);
+  const all: Record<string, unknown>[] = [configurationOf(ctx, latest, '$LATEST')];
+  for (const n of ctx.meta.metaOf(name).published) {
+    const v = await ctx.api.store.functions.getVersion(name, n);
+    if (v) all.push(configurationOf(ctx, v, String(n)));
+  }
+  const start = marker === null ? 0 : all.findIndex((c) => c.Version === marker) + 1;
+  const page = all.slice(start, start + max);
+  return { status: 200, body: { Versions: page, ...(start + max < all.length ? { NextMarker: page[page.length - 1].Version } : {}) } };
+}

@@ -1,0 +1,53 @@
+/**
+ * Lambda's REST-JSON routes: method + date-prefixed path → operation. A path Lambda has but
+ * Nimbus does not implement answers UnsupportedOperationException naming the operation.
+ */
+import { awsErr } from './errors.ts';
+import { aliasesUnsupported } from './lambda-functions.ts';
+import * as fns from './lambda-functions.ts';
+import { invoke } from './lambda-invoke.ts';
+import * as settings from './lambda-settings.ts';
+import type { AwsContext, AwsRequest, AwsResponse } from './protocol.ts';
+
+type Op = (ctx: AwsContext, req: AwsRequest) => Promise<AwsResponse>;
+
+interface Route {
+  readonly method: string;
+  readonly pattern: RegExp;
+  readonly operation: string;
+  readonly op: Op;
+}
+
+const FN = '/functions/(?<name>[^/]+)';
+const route = (method: string, path: string, operation: string, op: Op): Route => ({ method, pattern: new RegExp(`^${path}/?$`), operation, op });
+
+const ROUTES: readonly Route[] = [
+  route('POST', '/2015-03-31/functions', 'CreateFunction', fns.createFunction),
+  route('GET', '/2015-03-31/functions', 'ListFunctions', fns.listFunctions),
+  route('GET', `/2015-03-31${FN}`, 'GetFunction', fns.getFunction),
+  route('DELETE', `/2015-03-31${FN}`, 'DeleteFunction', fns.deleteFunction),
+  route('GET', `/2015-03-31${FN}/configuration`, 'GetFunctionConfiguration', fns.getFunctionConfiguration),
+  route('PUT', `/2015-03-31${FN}/configuration`, 'UpdateFunctionConfiguration', fns.updateFunctionConfiguration),
+  route('PUT', `/2015-03-31${FN}/code`, 'UpdateFunctionCode', fns.updateFunctionCode),
+  route('POST', `/2015-03-31${FN}/invocations`, 'Invoke', invoke),
+  route('POST', `/2015-03-31${FN}/versions`, 'PublishVersion', fns.publishVersion),
+  route('GET', `/2015-03-31${FN}/versions`, 'ListVersionsByFunction', fns.listVersionsByFunction),
+  route('PUT', `/2017-10-31${FN}/concurrency`, 'PutFunctionConcurrency', settings.putFunctionConcurrency),
+  route('DELETE', `/2017-10-31${FN}/concurrency`, 'DeleteFunctionConcurrency', settings.deleteFunctionConcurrency),
+  route('GET', `/2019-09-30${FN}/concurrency`, 'GetFunctionConcurrency', settings.getFunctionConcurrency),
+  route('PUT', `/2019-09-25${FN}/event-invoke-config`, 'PutFunctionEventInvokeConfig', settings.putFunctionEventInvokeConfig),
+  route('GET', '/2016-08-19/account-settings', 'GetAccountSettings', (ctx) => settings.getAccountSettings(ctx)),
+];
+
+export function lambdaRoute(method: string, path: string): { operation: string; op: Op; params: Record<string, string> } {
+  for (const r of ROUTES) {
+    if (r.method !== method) continue;
+    const m = r.pattern.exec(path);
+    if (!m) continue;
+    const params: Record<string, string> = {};
+    for (const [k, v] of Object.entries(m.groups ?? {})) params[k] = decodeURIComponent(v);
+    return { operation: r.operation, op: r.op, params };
+  }
+  if (/^\/2015-03-31\/functions\/[^/]+\/aliases(\/|$)/.test(path)) throw aliasesUnsupported();
+  throw awsErr.unsupported(404, `${method} ${path} is a Lambda operation Nimbus does not implement (docs/aws.md lists the supported ones)`);
+}
