@@ -234,6 +234,16 @@ export const PG_MIGRATIONS: readonly string[] = [
     expires_at BIGINT NOT NULL
   );
   `,
+  // 3: each alert rule's last evaluated state, so a firing alert is still firing after a
+  // restart (and resolves then). Keyed by rule name: config rules are re-read on each start.
+  `
+  CREATE TABLE alert_states (
+    rule ${K} PRIMARY KEY,
+    status TEXT NOT NULL,
+    since BIGINT NOT NULL,
+    value DOUBLE PRECISION
+  );
+  `,
 ];
 
 /** Advisory lock key of migrations (one per schema: hashtext of the schema name, plus this). */
