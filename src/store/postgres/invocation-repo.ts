@@ -18,6 +18,7 @@ const COLUMNS = [
   'id', 'function_name', 'version', 'trigger', 'trigger_source', 'started_at', 'duration_ms', 'billed_ms', 'memory_mb', 'status',
   'status_code', 'error_code', 'error_name', 'error_message', 'cold_start', 'init_ms', 'instance_id', 'request_bytes',
   'response_bytes', 'attempt', 'logs', 'logs_truncated', 'cpu_ms', 'peak_memory_bytes', 'occupancy_ms', 'trace_id', 'span_id', 'parent_span_id',
+  'alias',
 ] as const;
 const NAMES = COLUMNS.join(', ');
 /** Rows per INSERT: PostgreSQL takes at most 65,535 parameters a statement. */
@@ -37,7 +38,7 @@ function values(r: InvocationRecord): unknown[] {
     r.id, r.functionName, r.version, r.trigger, r.triggerSource, r.startedAt, r.durationMs, r.billedMs, r.memoryMb, r.status,
     r.statusCode, r.errorCode, pgText(r.errorName), pgText(r.errorMessage), r.coldStart, r.initMs, r.instanceId, r.requestBytes,
     r.responseBytes, r.attempt, r.logs.length === 0 ? '[]' : JSON.stringify(r.logs), r.logsTruncated, r.cpuMs, r.peakMemoryBytes,
-    r.occupancyMs, r.traceId, r.spanId, r.parentSpanId,
+    r.occupancyMs, r.traceId, r.spanId, r.parentSpanId, r.alias ?? null,
   ];
 }
 
@@ -49,7 +50,7 @@ function toRecord(row: Row): InvocationRecord {
     coldStart: row.cold_start, initMs: row.init_ms, instanceId: row.instance_id, requestBytes: row.request_bytes,
     responseBytes: row.response_bytes, attempt: row.attempt, logs: row.logs === '[]' ? [] : JSON.parse(row.logs as string),
     logsTruncated: row.logs_truncated, cpuMs: row.cpu_ms, peakMemoryBytes: row.peak_memory_bytes, occupancyMs: row.occupancy_ms,
-    traceId: row.trace_id, spanId: row.span_id, parentSpanId: row.parent_span_id,
+    traceId: row.trace_id, spanId: row.span_id, parentSpanId: row.parent_span_id, alias: row.alias ?? null,
   } as InvocationRecord;
 }
 
