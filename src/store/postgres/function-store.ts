@@ -1,5 +1,5 @@
 /**
- * Functions, versions, code and scale overrides on PostgreSQL. A deploy holds a
+ * Functions, versions (with their sealed secrets), code and scale overrides on PostgreSQL. A deploy holds a
  * transaction-scoped advisory lock on the function's name, so concurrent deploys of one
  * function (from any node) serialise into consecutive versions.
  */
@@ -54,8 +54,12 @@ export function functionRepo(pool: pg.Pool): FunctionRepo {
           [input.name, next, input.now],
         );
         await sql.query(
-          'INSERT INTO versions (function_name, version, hash, code_hash, config, exports, created_at, source_map) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
-          [input.name, next, input.hash, input.codeHash, JSON.stringify(input.config), JSON.stringify(input.exports), input.now, input.sourceMap],
+          `INSERT INTO versions (function_name, version, hash, code_hash, config, exports, created_at, source_map, secrets)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+          [
+            input.name, next, input.hash, input.codeHash, JSON.stringify(input.config), JSON.stringify(input.exports), input.now, input.sourceMap,
+            input.secrets && Object.keys(input.secrets).length > 0 ? JSON.stringify(input.secrets) : null,
+          ],
         );
         return { version: (await getVersion(sql, input.name, next))!, created: true };
       }),
@@ -78,10 +82,16 @@ export function functionRepo(pool: pg.Pool): FunctionRepo {
       const { rows } = await pool.query('SELECT source_map FROM versions WHERE function_name = $1 AND version = $2', [name, version]);
       return rows.length > 0 ? ((rows[0].source_map as string | null) ?? null) : null;
     },
+    async getSecrets(name, version) {
+      const { rows } = await pool.query('SELECT secrets FROM versions WHERE function_name = $1 AND version = $2', [name, version]);
+      const text = rows.length > 0 ? (rows[0].secrets as string | null) : null;
+      return text ? (JSON.parse(text) as Record<string, string>) : {};
+    },
     delete: (name) =>
       transaction(pool, async (sql) => {
         await lockName(sql, NAME_LOCK.function, name);
         await sql.query('DELETE FROM scale_overrides WHERE function_name = $1', [name]);
+        await sql.query('DELETE FROM aliases WHERE function_name = $1', [name]);
         const { rows: codes } = await sql.query('SELECT DISTINCT code_hash FROM versions WHERE function_name = $1', [name]);
         await sql.query('DELETE FROM versions WHERE function_name = $1', [name]);
         const changed = ((await sql.query('DELETE FROM functions WHERE name = $1', [name])).rowCount ?? 0) > 0;

@@ -4,12 +4,12 @@
  * in the same transaction. Fresh records (ids made for them) are inserted with ON CONFLICT
  * DO NOTHING, and usage counts only the rows the insert returned, so a batch written again
  * is stored and counted once. Keyed records (async attempts share an id) replace an earlier
- * version of their id, and usage moves by exactly the difference.
+ * version of their id (writeKeyedIn), and usage moves by exactly the difference.
  */
 import type pg from 'pg';
 import type { InvocationRecord } from '../../core/types.ts';
 import { countUsage, hourOf, ZERO_USAGE, type MutableUsage, type UsageSource } from '../../core/usage.ts';
-import { isEarlier, latestVersions } from '../invocation-query.ts';
+import { latestVersions } from '../invocation-query.ts';
 import type { InvocationQuery, InvocationRepo } from '../ports.ts';
 import { recordsOf } from '../record-pack.ts';
 import { transaction, valuesList, whereOf, type Row, type Sql } from './pg-client.ts';
@@ -18,6 +18,7 @@ const COLUMNS = [
   'id', 'function_name', 'version', 'trigger', 'trigger_source', 'started_at', 'duration_ms', 'billed_ms', 'memory_mb', 'status',
   'status_code', 'error_code', 'error_name', 'error_message', 'cold_start', 'init_ms', 'instance_id', 'request_bytes',
   'response_bytes', 'attempt', 'logs', 'logs_truncated', 'cpu_ms', 'peak_memory_bytes', 'occupancy_ms', 'trace_id', 'span_id', 'parent_span_id',
+  'alias',
 ] as const;
 const NAMES = COLUMNS.join(', ');
 /** Rows per INSERT: PostgreSQL takes at most 65,535 parameters a statement. */
@@ -37,7 +38,7 @@ function values(r: InvocationRecord): unknown[] {
     r.id, r.functionName, r.version, r.trigger, r.triggerSource, r.startedAt, r.durationMs, r.billedMs, r.memoryMb, r.status,
     r.statusCode, r.errorCode, pgText(r.errorName), pgText(r.errorMessage), r.coldStart, r.initMs, r.instanceId, r.requestBytes,
     r.responseBytes, r.attempt, r.logs.length === 0 ? '[]' : JSON.stringify(r.logs), r.logsTruncated, r.cpuMs, r.peakMemoryBytes,
-    r.occupancyMs, r.traceId, r.spanId, r.parentSpanId,
+    r.occupancyMs, r.traceId, r.spanId, r.parentSpanId, r.alias ?? null,
   ];
 }
 
@@ -49,7 +50,7 @@ function toRecord(row: Row): InvocationRecord {
     coldStart: row.cold_start, initMs: row.init_ms, instanceId: row.instance_id, requestBytes: row.request_bytes,
     responseBytes: row.response_bytes, attempt: row.attempt, logs: row.logs === '[]' ? [] : JSON.parse(row.logs as string),
     logsTruncated: row.logs_truncated, cpuMs: row.cpu_ms, peakMemoryBytes: row.peak_memory_bytes, occupancyMs: row.occupancy_ms,
-    traceId: row.trace_id, spanId: row.span_id, parentSpanId: row.parent_span_id,
+    traceId: row.trace_id, spanId: row.span_id, parentSpanId: row.parent_span_id, alias: row.alias ?? null,
   } as InvocationRecord;
 }
 
@@ -111,6 +112,48 @@ async function insertNew(sql: Sql, records: readonly InvocationRecord[]): Promis
   return out;
 }
 
+const param = (column: (typeof COLUMNS)[number]) => `$${COLUMNS.indexOf(column) + 1}`;
+
+/**
+ * When a keyed record replaces the stored one of its id (the parameters are the new
+ * record's values): a later attempt, or a later run of the same attempt (after a
+ * throttle); or the same run written again with more logs, its final version (waitUntil
+ * work logged after the queue committed the first version with the item's outcome). A
+ * plain repeat is ignored.
+ */
+const LATER = `(${param('attempt')} > attempt
+  OR (${param('attempt')} = attempt AND ${param('started_at')} > started_at)
+  OR (${param('attempt')} = attempt AND ${param('started_at')} = started_at
+      AND (length(${param('logs')}::text) > length(logs) OR (${param('logs_truncated')}::boolean AND NOT logs_truncated))))`;
+
+const REPLACE = `UPDATE invocations SET (${NAMES}) = (${COLUMNS.map((c) => param(c)).join(', ')}) WHERE id = $1 AND ${LATER}`;
+
+/**
+ * Writes keyed records (async attempts share an id) in the caller's transaction: a later
+ * version of an id (LATER) replaces the stored one, usage moving by exactly the difference.
+ * InvocationRepo.insertMany runs it alone; the queue runs it with an attempt's outcome.
+ */
+export async function writeKeyedIn(sql: Sql, records: readonly InvocationRecord[]): Promise<void> {
+  const latest = latestVersions(records).sort((a, b) => (a.id < b.id ? -1 : 1));
+  const usage = new UsageDeltas();
+  const inserted = await insertNew(sql, latest);
+  for (const row of inserted) usage.add(usageFromRow(row));
+  const done = new Set(inserted.map((r) => r.id as string));
+  const rest = latest.filter((r) => !done.has(r.id));
+  if (rest.length > 0) {
+    // Locked in id order, so writers of overlapping ids cannot deadlock.
+    const { rows } = await sql.query(`SELECT ${USAGE_COLUMNS} FROM invocations WHERE id = ANY($1) ORDER BY id FOR UPDATE`, [rest.map((r) => r.id)]);
+    const stored = new Map(rows.map((r) => [r.id as string, r]));
+    for (const r of rest) {
+      const old = stored.get(r.id);
+      if (!old || ((await sql.query(REPLACE, values(r))).rowCount ?? 0) === 0) continue;
+      usage.add(usageFromRow(old), -1);
+      usage.add(r);
+    }
+  }
+  await usage.apply(sql);
+}
+
 export function invocationRepo(pool: pg.Pool): InvocationRepo {
   /** Fresh records: a repeat of an id already stored is ignored (a batch written again). */
   const writeFresh = (records: readonly InvocationRecord[]) =>
@@ -120,28 +163,7 @@ export function invocationRepo(pool: pg.Pool): InvocationRepo {
       await usage.apply(sql);
     });
 
-  /** Keyed records: a later attempt of an id replaces the stored one, usage moving by the difference. */
-  const writeKeyed = (records: readonly InvocationRecord[]) =>
-    transaction(pool, async (sql) => {
-      const latest = latestVersions(records).sort((a, b) => (a.id < b.id ? -1 : 1));
-      const usage = new UsageDeltas();
-      const inserted = await insertNew(sql, latest);
-      for (const row of inserted) usage.add(usageFromRow(row));
-      const done = new Set(inserted.map((r) => r.id as string));
-      const rest = latest.filter((r) => !done.has(r.id));
-      if (rest.length > 0) {
-        const { rows } = await sql.query(`SELECT ${USAGE_COLUMNS}, attempt FROM invocations WHERE id = ANY($1) ORDER BY id FOR UPDATE`, [rest.map((r) => r.id)]);
-        const stored = new Map(rows.map((r) => [r.id as string, r]));
-        for (const r of rest) {
-          const old = stored.get(r.id);
-          if (!old || !isEarlier({ attempt: old.attempt, startedAt: old.started_at } as InvocationRecord, r)) continue;
-          await sql.query(`UPDATE invocations SET (${NAMES}) = (${COLUMNS.map((_, i) => `$${i + 1}`).join(', ')}) WHERE id = $1`, values(r));
-          usage.add(usageFromRow(old), -1);
-          usage.add(r);
-        }
-      }
-      await usage.apply(sql);
-    });
+  const writeKeyed = (records: readonly InvocationRecord[]) => transaction(pool, (sql) => writeKeyedIn(sql, records));
 
   const select = (q: InvocationQuery, limit: number) => {
     const { where, args } = whereOf([

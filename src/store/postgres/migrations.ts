@@ -234,6 +234,31 @@ export const PG_MIGRATIONS: readonly string[] = [
     expires_at BIGINT NOT NULL
   );
   `,
+  // 3: each alert rule's last evaluated state, so a firing alert is still firing after a
+  // restart (and resolves then). Keyed by rule name: config rules are re-read on each start.
+  `
+  CREATE TABLE alert_states (
+    rule ${K} PRIMARY KEY,
+    status TEXT NOT NULL,
+    since BIGINT NOT NULL,
+    value DOUBLE PRECISION
+  );
+  `,
+  // 4: releases. Aliases of a function's versions (routes and the routes before the last
+  // change, as JSON), a version's sealed secrets (JSON, NULL: none), and the alias a record
+  // came through.
+  `
+  CREATE TABLE aliases (
+    function_name ${K} NOT NULL REFERENCES functions(name) ON DELETE CASCADE,
+    name ${K} NOT NULL,
+    routes TEXT NOT NULL,
+    previous TEXT,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (function_name, name)
+  );
+  ALTER TABLE versions ADD COLUMN secrets TEXT;
+  ALTER TABLE invocations ADD COLUMN alias TEXT;
+  `,
 ];
 
 /** Advisory lock key of migrations (one per schema: hashtext of the schema name, plus this). */

@@ -1,8 +1,12 @@
-/** Usage per function-hour (written with the records, invocation-repo.ts) and alert rules and events, on PostgreSQL. */
+/**
+ * Usage per function-hour (written with the records, invocation-repo.ts) and alert rules,
+ * events and each rule's last state, on PostgreSQL. A state is saved with the event of its
+ * transition in one transaction.
+ */
 import type pg from 'pg';
 import { hourOf } from '../../core/usage.ts';
-import type { AlertEventRecord, AlertRepo, AlertRuleRecord, UsageRepo, UsageRow } from '../observe-ports.ts';
-import { whereOf, type Row } from './pg-client.ts';
+import type { AlertEventRecord, AlertRepo, AlertRuleRecord, AlertStateRecord, UsageRepo, UsageRow } from '../observe-ports.ts';
+import { transaction, whereOf, type Row, type Sql } from './pg-client.ts';
 
 function toUsage(row: Row): UsageRow {
   return {
@@ -48,6 +52,12 @@ function toEvent(row: Row): AlertEventRecord {
   };
 }
 
+async function insertEvent(sql: Sql, e: AlertEventRecord): Promise<void> {
+  await sql.query('INSERT INTO alert_events (id, rule, kind, at, value, detail, delivered) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+    e.id, e.rule, e.kind, e.at, e.value, e.detail, e.delivered,
+  ]);
+}
+
 export function alertRepo(pool: pg.Pool): AlertRepo {
   return {
     async putRule(r) {
@@ -69,10 +79,27 @@ export function alertRepo(pool: pg.Pool): AlertRepo {
     async deleteRulesOf(origin) {
       return (await pool.query('DELETE FROM alert_rules WHERE origin = $1', [origin])).rowCount ?? 0;
     },
-    async addEvent(e) {
-      await pool.query('INSERT INTO alert_events (id, rule, kind, at, value, detail, delivered) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
-        e.id, e.rule, e.kind, e.at, e.value, e.detail, e.delivered,
-      ]);
+    addEvent: (e) => insertEvent(pool, e),
+    saveState: (state, event) =>
+      transaction(pool, async (sql) => {
+        await sql.query(
+          `INSERT INTO alert_states (rule, status, since, value) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (rule) DO UPDATE SET status = excluded.status, since = excluded.since, value = excluded.value`,
+          [state.rule, state.status, state.since, state.value],
+        );
+        if (event) await insertEvent(sql, event);
+      }),
+    async listStates() {
+      const { rows } = await pool.query('SELECT * FROM alert_states ORDER BY rule');
+      return rows.map((r): AlertStateRecord => ({
+        rule: r.rule as string,
+        status: r.status as AlertStateRecord['status'],
+        since: r.since as number,
+        value: (r.value as number | null) ?? null,
+      }));
+    },
+    async deleteState(rule) {
+      await pool.query('DELETE FROM alert_states WHERE rule = $1', [rule]);
     },
     async markDelivered(id) {
       await pool.query('UPDATE alert_events SET delivered = TRUE WHERE id = $1', [id]);

@@ -5,6 +5,7 @@
  * NIMBUS_ERR_STORE_UNAVAILABLE that names the URL (without its password).
  */
 import type { Store } from '../ports.ts';
+import { aliasRepo } from './alias-store.ts';
 import { functionRepo } from './function-store.ts';
 import { invocationRepo } from './invocation-repo.ts';
 import { migrate } from './migrations.ts';
@@ -31,6 +32,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   }
   return {
     functions: functionRepo(pool),
+    aliases: aliasRepo(pool),
     invocations: invocationRepo(pool),
     queue: queueRepo(pool),
     triggers: triggerRepo(pool),

@@ -2,10 +2,13 @@
  * The durable async queue on PostgreSQL. Items are claimed with FOR UPDATE SKIP LOCKED, so
  * consumers on several nodes take disjoint items without waiting on each other; a claim is
  * a lease (state running, due_at = lease expiry) that any node may take over once it runs
- * out. Every finishing write is fenced by the attempt number, as queue-ports.ts describes.
+ * out. Every finishing write is fenced by the attempt number, as queue-ports.ts describes, and
+ * commits the attempt's invocation record with it (written as the invocation repo writes it).
  */
 import type pg from 'pg';
+import type { InvocationRecord } from '../../core/types.ts';
 import type { DueTarget, EnqueueInput, EnqueueOutcome, QueueCounts, QueueError, QueueItem, QueueRepo, QueueState } from '../queue-ports.ts';
+import { writeKeyedIn } from './invocation-repo.ts';
 import { lockName, NAME_LOCK, transaction, whereOf, type Row, type Sql } from './pg-client.ts';
 
 function toItem(row: Row): QueueItem {
@@ -65,11 +68,15 @@ const errorText = (e: QueueError | null) => (e === null ? null : JSON.stringify(
 
 export function queueRepo(pool: pg.Pool): QueueRepo {
   const changed = async (text: string, args: unknown[]) => ((await pool.query(text, args)).rowCount ?? 0) > 0;
-  /** A finishing write and its follow-ups in one transaction; the follow-ups only if the write applied. */
-  const finish = (text: string, args: unknown[], followUps: readonly EnqueueInput[] | undefined, now: number) =>
+  /**
+   * A finishing write with its follow-ups and the attempt's invocation record (keyed: a later
+   * version replaces it) in one transaction; neither is written unless the fenced write applied.
+   */
+  const finish = (text: string, args: unknown[], followUps: readonly EnqueueInput[] | undefined, now: number, record: InvocationRecord | undefined) =>
     transaction(pool, async (sql) => {
       if (((await sql.query(text, args)).rowCount ?? 0) === 0) return false;
       if (followUps && followUps.length > 0) await enqueueIn(sql, followUps, now, Number.POSITIVE_INFINITY);
+      if (record !== undefined) await writeKeyedIn(sql, [record]);
       return true;
     });
   const redriveSql = `UPDATE queue SET state = 'queued', enqueued_at = $1, due_at = $1, attempts = 0, throttles = 0,
@@ -101,30 +108,36 @@ export function queueRepo(pool: pg.Pool): QueueRepo {
       rows.sort((a, b) => (a.was_due as number) - (b.was_due as number) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       return rows.map(toItem);
     },
-    complete: (id, attempt, now, followUps) =>
+    complete: (id, attempt, now, followUps, record) =>
       finish(
         `UPDATE queue SET state = 'succeeded', due_at = $1, finished_at = $1, updated_at = $1 WHERE id = $2 AND state = 'running' AND attempts = $3`,
         [now, id, attempt],
         followUps,
         now,
+        record,
       ),
-    retry: (id, attempt, at, error, now) =>
-      changed(`UPDATE queue SET state = 'queued', due_at = $1, last_error = $2, updated_at = $3 WHERE id = $4 AND state = 'running' AND attempts = $5`, [
-        at, errorText(error), now, id, attempt,
-      ]),
+    retry: (id, attempt, at, error, now, record) =>
+      finish(
+        `UPDATE queue SET state = 'queued', due_at = $1, last_error = $2, updated_at = $3 WHERE id = $4 AND state = 'running' AND attempts = $5`,
+        [at, errorText(error), now, id, attempt],
+        undefined,
+        now,
+        record,
+      ),
     release: (id, attempt, at, now, throttled) =>
       changed(
         `UPDATE queue SET state = 'queued', due_at = $1, attempts = attempts - 1, throttles = throttles + $2, updated_at = $3
          WHERE id = $4 AND state = 'running' AND attempts = $5`,
         [at, throttled ? 1 : 0, now, id, attempt],
       ),
-    deadLetter: (id, attempt, reason, error, now, followUps) =>
+    deadLetter: (id, attempt, reason, error, now, followUps, record) =>
       finish(
         `UPDATE queue SET state = 'dead', dead_reason = $1, last_error = COALESCE($2, last_error), due_at = $3, finished_at = $3, updated_at = $3
          WHERE id = $4 AND state = 'running' AND attempts = $5`,
         [reason, errorText(error), now, id, attempt],
         followUps,
         now,
+        record,
       ),
     async recover(now) {
       return (await pool.query(`UPDATE queue SET state = 'queued', due_at = $1, updated_at = $1 WHERE state = 'running'`, [now])).rowCount ?? 0;
