@@ -65,7 +65,7 @@ test('installed globally, nimbus runs from any folder and stops cleanly on SIGIN
       void exited.then((code) => reject(new Error(`nimbus up exited with ${code}:\n${out}`)));
     });
     assert.ok(existsSync(join(home, '.nimbus', 'token')), 'the data directory is ./.nimbus of the folder it was started in');
-    assert.equal(await (await fetch(`${url}/fn/hello/world`)).text(), 'Hello, world!', 'the packaged examples are deployed');
+    assert.equal(await (await fetch(`${url}/fn/hello/world`)).text(), 'Hello, world!\n', 'the packaged examples are deployed');
     assert.match(await (await fetch(`${url}/fn/hono-app/users/1`)).text(), /Ada Lovelace/, 'the Hono example bundles against the installed hono');
 
     writeFileSync(join(sub, 'greet.ts'), "export default { fetch: (r: Request) => Response.json({ hi: new URL(r.url).searchParams.get('name') }) };\n");
