@@ -8,7 +8,7 @@ import type { FunctionAlias } from '../../core/types.ts';
 import type { Releases } from '../../releases/releases.ts';
 import { aliasRevisionId, aliasVersionOf, routesOf, routingOf } from './alias-routing.ts';
 import { AwsError, awsErr, lambdaErrorOf } from './errors.ts';
-import { functionArn, notFound, pageArgs, parseFunctionName } from './lambda-functions.ts';
+import { functionArn, notFound, onlyKnown, pageArgs, parseFunctionName } from './lambda-functions.ts';
 import { jsonBody, str, type AwsContext, type AwsRequest, type AwsResponse } from './protocol.ts';
 
 const CREATE_FIELDS = new Set(['Name', 'FunctionVersion', 'Description', 'RoutingConfig']);
@@ -17,12 +17,6 @@ const UPDATE_FIELDS = new Set(['FunctionVersion', 'Description', 'RoutingConfig'
 function releasesOf(ctx: AwsContext): Releases {
   if (!ctx.api.releases) throw new AwsError(500, 'ServiceException', 'releases are not wired on this platform', { Type: 'Service' });
   return ctx.api.releases;
-}
-
-function onlyKnown(body: Record<string, unknown>, known: ReadonlySet<string>, op: string): void {
-  for (const [k, v] of Object.entries(body)) {
-    if (v !== null && v !== undefined && !known.has(k)) throw awsErr.unsupported(400, `${op}: the field ${k} is not supported by Nimbus (docs/aws.md lists what is)`);
-  }
 }
 
 function additionalWeights(body: Record<string, unknown>): unknown {

@@ -112,7 +112,7 @@ const CODE_FIELDS = new Set(['FunctionName', 'ZipFile', 'Publish', 'DryRun', 'Re
 const CONFIG_FIELDS = new Set(['FunctionName', 'Role', 'Handler', 'Description', 'Timeout', 'MemorySize', 'Environment', 'Runtime', 'RevisionId']);
 
 /** Fields Nimbus does not implement are refused by name rather than ignored. */
-function onlyKnown(body: Record<string, unknown>, known: ReadonlySet<string>, op: string): void {
+export function onlyKnown(body: Record<string, unknown>, known: ReadonlySet<string>, op: string): void {
   for (const [k, v] of Object.entries(body)) {
     if (v === null || v === undefined || known.has(k)) continue;
     if (Array.isArray(v) && v.length === 0) continue;
