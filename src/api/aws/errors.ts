@@ -36,6 +36,7 @@ const LAMBDA_BY_CODE: Partial<Record<ErrorCode, [number, string]>> = {
   NIMBUS_ERR_INVALID_FUNCTION: [400, 'InvalidParameterValueException'],
   NIMBUS_ERR_FUNCTION_NOT_FOUND: [404, 'ResourceNotFoundException'],
   NIMBUS_ERR_VERSION_NOT_FOUND: [404, 'ResourceNotFoundException'],
+  NIMBUS_ERR_ALIAS_NOT_FOUND: [404, 'ResourceNotFoundException'],
   NIMBUS_ERR_PAYLOAD_TOO_LARGE: [413, 'RequestTooLargeException'],
   NIMBUS_ERR_THROTTLED: [429, 'TooManyRequestsException'],
   NIMBUS_ERR_QUEUE_TIMEOUT: [429, 'TooManyRequestsException'],

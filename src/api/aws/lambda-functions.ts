@@ -55,23 +55,28 @@ export function notFound(ctx: AwsContext, name: string, qualifier?: string): Aws
   return awsErr.lambdaNotFound(`Function not found: ${functionArn(ctx, name, qualifier)}`);
 }
 
-/** A numeric qualifier → that version; `$LATEST`/none → current; anything else is an alias, not supported yet. */
+/** A numeric qualifier → that version; `$LATEST`/none → current; anything else names an alias. */
 export function versionOf(qualifier: string | undefined): number | undefined {
   if (qualifier === undefined || qualifier === '$LATEST') return undefined;
   if (/^\d+$/.test(qualifier)) return Number(qualifier);
-  throw aliasesUnsupported();
+  return undefined;
 }
 
-export function aliasesUnsupported(): AwsError {
-  return awsErr.unsupported(400, 'Aliases are not supported by Nimbus yet (they arrive with releases): use a version number or $LATEST as the qualifier');
+export function isAliasQualifier(qualifier: string | undefined): qualifier is string {
+  return qualifier !== undefined && qualifier !== '$LATEST' && !/^\d+$/.test(qualifier);
 }
 
-/** The version a qualifier names, or ResourceNotFoundException. */
+/** The version a qualifier names (an alias: its primary version), or ResourceNotFoundException. */
 export async function resolveVersion(ctx: AwsContext, name: string, qualifier: string | undefined): Promise<FunctionVersion> {
-  const n = versionOf(qualifier);
   const info = await ctx.api.store.functions.get(name);
   if (!info) throw notFound(ctx, name, qualifier);
-  const v = await ctx.api.store.functions.getVersion(name, n ?? info.currentVersion);
+  let n = versionOf(qualifier) ?? info.currentVersion;
+  if (isAliasQualifier(qualifier)) {
+    const alias = await ctx.api.store.aliases.get(name, qualifier);
+    if (!alias) throw notFound(ctx, name, qualifier);
+    n = alias.routes[0].version;
+  }
+  const v = await ctx.api.store.functions.getVersion(name, n);
   if (!v) throw notFound(ctx, name, qualifier);
   return v;
 }
@@ -81,6 +86,7 @@ export function configurationOf(ctx: AwsContext, v: FunctionVersion, label: stri
   return {
     FunctionName: v.functionName,
     FunctionArn: functionArn(ctx, v.functionName, label === '$LATEST' ? undefined : label),
+    // Through an alias, the ARN names the alias and Version the version it points at.
     Runtime: meta.runtime,
     Role: meta.role,
     Handler: meta.handler,
@@ -90,7 +96,7 @@ export function configurationOf(ctx: AwsContext, v: FunctionVersion, label: stri
     MemorySize: v.config.memoryMb,
     LastModified: lambdaTime(v.createdAt),
     CodeSha256: meta.codeSha256 || Buffer.from(v.codeHash, 'hex').toString('base64'),
-    Version: label,
+    Version: isAliasQualifier(label) ? String(v.version) : label,
     Environment: { Variables: { ...v.config.env } },
     RevisionId: v.hash.slice(0, 8) + '-' + v.hash.slice(8, 12) + '-' + v.hash.slice(12, 16) + '-' + v.hash.slice(16, 20) + '-' + v.hash.slice(20, 32),
     State: 'Active',
@@ -106,7 +112,7 @@ const CODE_FIELDS = new Set(['FunctionName', 'ZipFile', 'Publish', 'DryRun', 'Re
 const CONFIG_FIELDS = new Set(['FunctionName', 'Role', 'Handler', 'Description', 'Timeout', 'MemorySize', 'Environment', 'Runtime', 'RevisionId']);
 
 /** Fields Nimbus does not implement are refused by name rather than ignored. */
-function onlyKnown(body: Record<string, unknown>, known: ReadonlySet<string>, op: string): void {
+export function onlyKnown(body: Record<string, unknown>, known: ReadonlySet<string>, op: string): void {
   for (const [k, v] of Object.entries(body)) {
     if (v === null || v === undefined || known.has(k)) continue;
     if (Array.isArray(v) && v.length === 0) continue;
@@ -219,7 +225,7 @@ export async function getFunctionConfiguration(ctx: AwsContext, req: AwsRequest)
   return { status: 200, body: configurationOf(ctx, await resolveVersion(ctx, name, qualifier), qualifier ?? '$LATEST') };
 }
 
-function pageArgs(req: AwsRequest): { marker: string | null; max: number } {
+export function pageArgs(req: AwsRequest): { marker: string | null; max: number } {
   const raw = req.query.get('MaxItems');
   const max = raw === null ? 50 : Number(raw);
   if (!Number.isInteger(max) || max < 1 || max > 10_000) throw awsErr.invalidParameter('MaxItems must be a whole number from 1 to 10000');

@@ -6,7 +6,7 @@
 import type { ErrorCode } from '../../core/errors.ts';
 import type { InvocationRecord } from '../../core/types.ts';
 import { AwsError, awsErr, lambdaErrorOf } from './errors.ts';
-import { notFound, parseFunctionName, resolveVersion, versionOf } from './lambda-functions.ts';
+import { isAliasQualifier, notFound, parseFunctionName, resolveVersion, versionOf } from './lambda-functions.ts';
 import type { AwsContext, AwsRequest, AwsResponse } from './protocol.ts';
 
 /** Failures of the function itself: Lambda answers 200 with X-Amz-Function-Error. */
@@ -63,12 +63,15 @@ export async function invoke(ctx: AwsContext, req: AwsRequest): Promise<AwsRespo
   if (type === 'Event') {
     const current = await ctx.api.store.functions.get(name);
     if (!current) throw notFound(ctx, name, qualifier);
+    if (isAliasQualifier(qualifier) && !(await ctx.api.store.aliases.get(name, qualifier))) throw notFound(ctx, name, qualifier);
     if (version !== undefined && version !== current.currentVersion) {
       throw awsErr.unsupported(400, `Event invocations of version ${version} are not supported by Nimbus: the async queue runs the current version ($LATEST = ${current.currentVersion})`);
     }
     if (!ctx.api.asyncSystem) throw new AwsError(500, 'ServiceException', 'async invocation is not enabled in this platform', { Type: 'Service' });
     try {
-      const { id } = await ctx.api.asyncSystem.submit(name, event, { source: 'Lambda Invoke (Event)' });
+      // Through an alias the item keeps it (`name@alias`) and follows it when it runs.
+      const target = isAliasQualifier(qualifier) ? `${name}@${qualifier}` : name;
+      const { id } = await ctx.api.asyncSystem.submit(target, event, { source: 'Lambda Invoke (Event)' });
       return { status: 202, headers: { 'x-amzn-requestid': id, 'x-nimbus-invocation-id': id } };
     } catch (error) {
       throw lambdaErrorOf(error);
@@ -81,9 +84,12 @@ export async function invoke(ctx: AwsContext, req: AwsRequest): Promise<AwsRespo
     triggerSource: 'Lambda Invoke',
     input: { kind: 'event', event },
     requestBytes: req.body.length,
-    ...(version === undefined ? {} : { version }),
+    // A version, an alias or $LATEST: the dispatcher follows it (an alias by its weights) and records the alias.
+    ...(qualifier === undefined ? {} : { qualifier }),
   });
-  const executed = version === undefined ? '$LATEST' : String(version);
+  // The version that ran; an unqualified call that followed the `live` alias names its version too.
+  const latest = qualifier === '$LATEST' || (qualifier === undefined && !outcome.record?.alias);
+  const executed = latest ? '$LATEST' : String(outcome.record?.version ?? version ?? qualifier);
   const headers: Record<string, string> = { 'x-amzn-requestid': outcome.invocationId, 'x-nimbus-invocation-id': outcome.invocationId, 'x-amz-executed-version': executed };
   if (logType === 'Tail') headers['x-amz-log-result'] = logTail(outcome.record, outcome.invocationId, executed);
   if (outcome.ok) {
@@ -91,7 +97,9 @@ export async function invoke(ctx: AwsContext, req: AwsRequest): Promise<AwsRespo
   }
   const failure = FUNCTION_FAILURES[outcome.error.code];
   if (failure === undefined) {
-    if (outcome.error.code === 'NIMBUS_ERR_FUNCTION_NOT_FOUND' || outcome.error.code === 'NIMBUS_ERR_VERSION_NOT_FOUND') throw notFound(ctx, name, qualifier);
+    if (outcome.error.code === 'NIMBUS_ERR_FUNCTION_NOT_FOUND' || outcome.error.code === 'NIMBUS_ERR_VERSION_NOT_FOUND' || outcome.error.code === 'NIMBUS_ERR_ALIAS_NOT_FOUND') {
+      throw notFound(ctx, name, qualifier);
+    }
     throw lambdaErrorOf(outcome.error);
   }
   const extra = outcome.error.extra;

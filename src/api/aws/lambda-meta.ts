@@ -19,6 +19,8 @@ export interface LambdaMeta {
   readonly published: readonly number[];
   /** Lambda ReservedConcurrentExecutions, as last put (null: none). */
   readonly reservedConcurrency: number | null;
+  /** Lambda alias Descriptions by alias name (a Nimbus alias has none of its own); absent: none. */
+  readonly aliasDescriptions?: Readonly<Record<string, string>>;
 }
 
 const FILE = 'aws-lambda.json';

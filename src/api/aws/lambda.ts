@@ -3,7 +3,7 @@
  * Nimbus does not implement answers UnsupportedOperationException naming the operation.
  */
 import { awsErr } from './errors.ts';
-import { aliasesUnsupported } from './lambda-functions.ts';
+import * as aliases from './lambda-aliases.ts';
 import * as fns from './lambda-functions.ts';
 import { invoke } from './lambda-invoke.ts';
 import * as settings from './lambda-settings.ts';
@@ -32,6 +32,11 @@ const ROUTES: readonly Route[] = [
   route('POST', `/2015-03-31${FN}/invocations`, 'Invoke', invoke),
   route('POST', `/2015-03-31${FN}/versions`, 'PublishVersion', fns.publishVersion),
   route('GET', `/2015-03-31${FN}/versions`, 'ListVersionsByFunction', fns.listVersionsByFunction),
+  route('POST', `/2015-03-31${FN}/aliases`, 'CreateAlias', aliases.createAlias),
+  route('GET', `/2015-03-31${FN}/aliases`, 'ListAliases', aliases.listAliases),
+  route('GET', `/2015-03-31${FN}/aliases/(?<alias>[^/]+)`, 'GetAlias', aliases.getAlias),
+  route('PUT', `/2015-03-31${FN}/aliases/(?<alias>[^/]+)`, 'UpdateAlias', aliases.updateAlias),
+  route('DELETE', `/2015-03-31${FN}/aliases/(?<alias>[^/]+)`, 'DeleteAlias', aliases.deleteAlias),
   route('PUT', `/2017-10-31${FN}/concurrency`, 'PutFunctionConcurrency', settings.putFunctionConcurrency),
   route('DELETE', `/2017-10-31${FN}/concurrency`, 'DeleteFunctionConcurrency', settings.deleteFunctionConcurrency),
   route('GET', `/2019-09-30${FN}/concurrency`, 'GetFunctionConcurrency', settings.getFunctionConcurrency),
@@ -48,6 +53,5 @@ export function lambdaRoute(method: string, path: string): { operation: string; 
     for (const [k, v] of Object.entries(m.groups ?? {})) params[k] = decodeURIComponent(v);
     return { operation: r.operation, op: r.op, params };
   }
-  if (/^\/2015-03-31\/functions\/[^/]+\/aliases(\/|$)/.test(path)) throw aliasesUnsupported();
   throw awsErr.unsupported(404, `${method} ${path} is a Lambda operation Nimbus does not implement (docs/aws.md lists the supported ones)`);
 }

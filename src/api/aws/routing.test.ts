@@ -27,7 +27,12 @@ describe('AWS endpoint routing', () => {
     assert.deepEqual(parseFunctionName('hello', '$LATEST'), { name: 'hello', qualifier: '$LATEST' });
     assert.deepEqual(parseFunctionName('000000000000:function:hello'), { name: 'hello', qualifier: undefined });
     assert.throws(() => parseFunctionName('hello:2', '3'), AwsError);
-    assert.throws(() => lambdaRoute('GET', '/2015-03-31/functions/x/aliases'), (e) => e instanceof AwsError && /Aliases/.test(e.message));
+    assert.equal(lambdaRoute('GET', '/2015-03-31/functions/x/aliases').operation, 'ListAliases');
+    assert.equal(lambdaRoute('POST', '/2015-03-31/functions/x/aliases').operation, 'CreateAlias');
+    const alias = lambdaRoute('PUT', '/2015-03-31/functions/x/aliases/live');
+    assert.deepEqual([alias.operation, alias.params], ['UpdateAlias', { name: 'x', alias: 'live' }]);
+    assert.equal(lambdaRoute('GET', '/2015-03-31/functions/x/aliases/live').operation, 'GetAlias');
+    assert.equal(lambdaRoute('DELETE', '/2015-03-31/functions/x/aliases/live').operation, 'DeleteAlias');
     assert.throws(() => lambdaRoute('GET', '/2015-03-31/layers'), (e) => e instanceof AwsError && e.type === 'UnsupportedOperationException' && e.status === 404);
   });
 });
