@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveClient } from './client.ts';
@@ -52,6 +52,33 @@ test('from a sub-folder the CLI finds the .nimbus of a folder above; finding non
     const found = resolveClient({}, {}, deep);
     assert.deepEqual([found.url, found.token, found.tokenSource], ['http://127.0.0.1:18301', 'tok-above', join(top, '.nimbus', 'token')]);
     assert.equal(resolveClient({ data: 'elsewhere' }, {}, deep).token, null, 'a named data directory is not searched for');
+  } finally {
+    rmSync(top, { recursive: true, force: true });
+  }
+});
+
+test("a .nimbus above that is not the user's own (another owner, or writable by all) is skipped, and said so", () => {
+  const top = mkdtempSync(join(tmpdir(), 'nimbus-cli-'));
+  try {
+    const deep = join(top, 'shared', 'me');
+    mkdirSync(deep, { recursive: true });
+    const planted = join(top, 'shared', '.nimbus');
+    mkdirSync(planted);
+    writeFileSync(join(planted, 'url'), 'http://attacker.example\n');
+    writeFileSync(join(planted, 'token'), 'their-token\n');
+    chmodSync(planted, 0o777);
+    const client = resolveClient({}, { NIMBUS_TOKEN: 'my-real-token' }, deep);
+    assert.equal(client.url, 'http://127.0.0.1:8080', "the planted URL is not used, so the user's token does not go there");
+    const none = resolveClient({}, {}, deep);
+    assert.equal(none.token, null);
+    assert.match(none.tokenSource, /skipped .*shared\/\.nimbus: not yours, or writable by others/);
+    chmodSync(planted, 0o755);
+    if (process.getuid?.() === 0) {
+      chownSync(planted, 4242, 4242);
+      assert.equal(resolveClient({}, {}, deep).token, null, "another user's .nimbus is not read");
+      chownSync(planted, 0, 0);
+    }
+    assert.equal(resolveClient({}, {}, deep).token, 'their-token', 'the same folder, owned and not writable by all, is found');
   } finally {
     rmSync(top, { recursive: true, force: true });
   }

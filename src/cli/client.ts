@@ -4,7 +4,7 @@
  * file (written by a running platform; else http://127.0.0.1:8080) and `token` file; the data
  * directory is looked for in the current folder and the folders above it.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UsageError } from './args.ts';
 
@@ -38,24 +38,50 @@ function readUrlFile(dataDir: string): string | null {
 }
 
 /**
- * The data directory a client command reads: the one named (flag, NIMBUS_DATA), else the
- * nearest `.nimbus` with a token in this folder or one above it (a platform started in a
- * project's folder is found from its sub-folders), else `./.nimbus`.
+ * Whether a data directory found by looking (not named by the user) is the user's own: the
+ * folder and its token owned by this user and not writable by every user. Another user's
+ * `.nimbus` planted in a shared folder above (/tmp) would otherwise send this user's token,
+ * code or secrets to a URL of theirs.
  */
-function findDataDir(named: string | undefined, cwd: string): { dir: string; searched: string | null } {
-  if (named !== undefined) return { dir: resolve(cwd, named), searched: null };
+function ownDataDir(dir: string): boolean {
+  const uid = process.getuid?.();
+  if (uid === undefined) return true;
+  try {
+    return [dir, join(dir, 'token')].every((path) => {
+      const st = statSync(path);
+      return st.uid === uid && (st.mode & 0o002) === 0;
+    });
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The data directory a client command reads: the one named (flag, NIMBUS_DATA), else the
+ * nearest `.nimbus` of this user with a token in this folder or one above it (a platform
+ * started in a project's folder is found from its sub-folders), else none: `./.nimbus` is
+ * named in messages, and nothing of a `.nimbus` that is not this user's own is read.
+ */
+function findDataDir(named: string | undefined, cwd: string): { dir: string; found: boolean; searched: string | null } {
+  if (named !== undefined) return { dir: resolve(cwd, named), found: true, searched: null };
+  const skipped: string[] = [];
   for (let dir = resolve(cwd); ; dir = dirname(dir)) {
-    if (existsSync(join(dir, '.nimbus', 'token'))) return { dir: join(dir, '.nimbus'), searched: null };
+    const candidate = join(dir, '.nimbus');
+    if (existsSync(join(candidate, 'token'))) {
+      if (ownDataDir(candidate)) return { dir: candidate, found: true, searched: null };
+      skipped.push(candidate);
+    }
     if (dirname(dir) === dir) break;
   }
-  return { dir: resolve(cwd, '.nimbus'), searched: `.nimbus/token in ${resolve(cwd)} and every folder above it` };
+  const also = skipped.length === 0 ? '' : `; skipped ${skipped.join(', ')}: not yours, or writable by others`;
+  return { dir: resolve(cwd, '.nimbus'), found: false, searched: `.nimbus/token in ${resolve(cwd)} and every folder above it${also}` };
 }
 
 export function resolveClient(flags: { url?: string; token?: string; data?: string }, env: NodeJS.ProcessEnv, cwd: string): ClientOptions {
-  const { dir: dataDir, searched } = findDataDir(flags.data ?? (env.NIMBUS_DATA || undefined), cwd);
+  const { dir: dataDir, found, searched } = findDataDir(flags.data ?? (env.NIMBUS_DATA || undefined), cwd);
   // an empty variable counts as unset
   const fromEnv = env.NIMBUS_URL || (env.NIMBUS_PORT ? `http://127.0.0.1:${env.NIMBUS_PORT}` : undefined);
-  const written = (flags.url ?? fromEnv) !== undefined ? null : readUrlFile(dataDir);
+  const written = (flags.url ?? fromEnv) !== undefined || !found ? null : readUrlFile(dataDir);
   const url = (flags.url ?? fromEnv ?? written ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
   if (!/^https?:\/\/[^/\s]+/.test(url) || !URL.canParse(url)) {
     const source = flags.url !== undefined ? '--url' : fromEnv !== undefined ? (env.NIMBUS_URL ? 'NIMBUS_URL' : 'NIMBUS_PORT') : join(dataDir, 'url');
@@ -65,7 +91,7 @@ export function resolveClient(flags: { url?: string; token?: string; data?: stri
   if (flags.token) return { url, ...where, token: flags.token, tokenSource: '--token' };
   if (env.NIMBUS_TOKEN) return { url, ...where, token: env.NIMBUS_TOKEN, tokenSource: 'NIMBUS_TOKEN' };
   const file = join(dataDir, 'token');
-  if (existsSync(file)) return { url, ...where, token: readFileSync(file, 'utf8').trim(), tokenSource: file };
+  if (found && existsSync(file)) return { url, ...where, token: readFileSync(file, 'utf8').trim(), tokenSource: file };
   return { url, ...where, token: null, tokenSource: searched ?? file };
 }
 

@@ -28,6 +28,15 @@ async function invokeAsync(client: ClientOptions, args: ParsedArgs, name: string
   return 0;
 }
 
+/**
+ * A function's result as printed: on a terminal its control characters are escaped (a result
+ * may not clear the screen or set the clipboard); into a pipe or file, as the function gave it.
+ */
+export function resultText(body: unknown, terminal: boolean): string {
+  const text = typeof body === 'string' ? body : JSON.stringify(body, null, 2);
+  return terminal ? visible(text) : text;
+}
+
 export async function invoke(client: ClientOptions, args: ParsedArgs): Promise<number> {
   onlyFlags(args, ['data', 'json', 'async', 'key']);
   const [name] = args.positionals;
@@ -39,7 +48,7 @@ export async function invoke(client: ClientOptions, args: ParsedArgs): Promise<n
     const id = answer.headers.get('x-nimbus-invocation-id');
     if (has(args, 'json')) printJson({ invocationId: id, result: answer.body });
     else {
-      print(typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body, null, 2));
+      print(resultText(answer.body, process.stdout.isTTY === true));
       process.stderr.write(`(invocation ${id}; \`nimbus invocations ${name}\` shows the record)\n`);
     }
     return 0;
