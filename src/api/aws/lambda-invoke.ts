@@ -7,7 +7,8 @@ import type { ErrorCode } from '../../core/errors.ts';
 import type { InvocationRecord } from '../../core/types.ts';
 import { AwsError, awsErr, lambdaErrorOf } from './errors.ts';
 import { notFound, parseFunctionName, resolveVersion, versionOf } from './lambda-functions.ts';
-import { lambdaUnparsable, parseAwsJson, type AwsContext, type AwsRequest, type AwsResponse } from './protocol.ts';
+import type { AwsContext, AwsRequest, AwsResponse } from './protocol.ts';
+import { lambdaUnparsable, parseAwsJson } from './protocol.ts';
 
 /** Failures of the function itself: Lambda answers 200 with X-Amz-Function-Error. */
 const FUNCTION_FAILURES: Partial<Record<ErrorCode, string>> = {
