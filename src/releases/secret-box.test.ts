@@ -35,6 +35,19 @@ test('a sealed value does not open under another function, name or key, nor when
   refused(() => box.open('api', 'A', 'plain'));
 });
 
+test('a sealed value with its tag cut short does not open (GCM takes only the full 16-byte tag)', () => {
+  const box = new SecretBox(key);
+  const [prefix, iv, tag, body] = box.seal('api', 'A', 'value-1').split('.');
+  for (const bytes of [4, 8, 12, 15]) {
+    const short = Buffer.from(tag, 'base64url').subarray(0, bytes).toString('base64url');
+    assert.throws(
+      () => box.open('api', 'A', [prefix, iv, short, body].join('.')),
+      (e) => isNimbusError(e) && e.code === 'NIMBUS_ERR_SECRET_UNREADABLE',
+      `a ${bytes}-byte tag`,
+    );
+  }
+});
+
 test('the key file is made once with mode 0600 and read back', () => {
   const dir = mkdtempSync(join(tmpdir(), 'nimbus-key-'));
   const first = loadSecretsKey(dir, '');

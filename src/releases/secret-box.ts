@@ -13,6 +13,8 @@ import { NimbusError } from '../core/errors.ts';
 
 export const SECRETS_KEY_FILE = 'secrets.key';
 const PREFIX = 'v1';
+/** GCM's full tag; a shorter one would lower the forgery bound, so no other length opens. */
+const TAG_BYTES = 16;
 
 /** The 32 bytes of a key written as 64 hex digits or base64; null when it is neither. */
 export function parseSecretsKey(text: string): Buffer | null {
@@ -63,10 +65,12 @@ export class SecretBox {
   open(functionName: string, name: string, sealed: string): string {
     const parts = sealed.split('.');
     if (parts.length !== 4 || parts[0] !== PREFIX) throw this.#unreadable(functionName, name);
+    const tag = Buffer.from(parts[2], 'base64url');
+    if (tag.length !== TAG_BYTES) throw this.#unreadable(functionName, name);
     try {
-      const decipher = createDecipheriv('aes-256-gcm', this.#key, Buffer.from(parts[1], 'base64url'));
+      const decipher = createDecipheriv('aes-256-gcm', this.#key, Buffer.from(parts[1], 'base64url'), { authTagLength: TAG_BYTES });
       decipher.setAAD(Buffer.from(`${functionName}\0${name}`));
-      decipher.setAuthTag(Buffer.from(parts[2], 'base64url'));
+      decipher.setAuthTag(tag);
       return Buffer.concat([decipher.update(Buffer.from(parts[3], 'base64url')), decipher.final()]).toString('utf8');
     } catch {
       throw this.#unreadable(functionName, name);

@@ -8,6 +8,7 @@ import type { InvocationRecord } from '../../core/types.ts';
 import { AwsError, awsErr, lambdaErrorOf } from './errors.ts';
 import { isAliasQualifier, notFound, parseFunctionName, resolveVersion, versionOf } from './lambda-functions.ts';
 import type { AwsContext, AwsRequest, AwsResponse } from './protocol.ts';
+import { lambdaUnparsable, parseAwsJson } from './protocol.ts';
 
 /** Failures of the function itself: Lambda answers 200 with X-Amz-Function-Error. */
 const FUNCTION_FAILURES: Partial<Record<ErrorCode, string>> = {
@@ -27,11 +28,7 @@ function header(req: AwsRequest, name: string): string | undefined {
 
 function eventOf(body: Buffer): unknown {
   if (body.length === 0) return {};
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new AwsError(400, 'InvalidRequestContentException', 'Could not parse request body into json: the payload must be JSON', { Type: 'User' });
-  }
+  return parseAwsJson(body.toString('utf8'), 'the payload', lambdaUnparsable);
 }
 
 /** The log as Lambda's tail shows it (START, the lines, END, REPORT), its last 4 KB, base64. */

@@ -1,5 +1,7 @@
 /** What the AWS protocol handlers share: the request as they see it, their answer, the ARNs. */
 import type { IncomingHttpHeaders } from 'node:http';
+import { isNimbusError } from '../../core/errors.ts';
+import { parseJsonBounded } from '../../core/json-depth.ts';
 import type { ApiDeps } from '../context.ts';
 import type { LambdaMetaStore } from './lambda-meta.ts';
 import { AwsError, awsErr } from './errors.ts';
@@ -31,15 +33,26 @@ export interface AwsResponse {
   readonly headers?: Record<string, string>;
 }
 
-/** The body as a JSON object ({} when empty); anything else is AWS's SerializationException. */
+/**
+ * JSON text from a caller under the platform's depth bound (src/core/json-depth.ts), as at
+ * every other door; text that is not JSON or nests too deep is `refuse`d with the parser's
+ * reason, in the error the protocol uses for it.
+ */
+export function parseAwsJson(text: string, what: string, refuse: (why: string) => AwsError): unknown {
+  try {
+    return parseJsonBounded(text, what);
+  } catch (error) {
+    throw isNimbusError(error) ? refuse(error.message) : error;
+  }
+}
+
+/** Lambda's answer to a body it cannot read as JSON. */
+export const lambdaUnparsable = (why: string) => new AwsError(400, 'InvalidRequestContentException', `Could not parse request body into json: ${why}`, { Type: 'User' });
+
+/** The body as a JSON object ({} when empty); not JSON, or too deep, is Lambda's InvalidRequestContentException. */
 export function jsonBody(req: AwsRequest): Record<string, unknown> {
   if (req.body.length === 0) return {};
-  let v: unknown;
-  try {
-    v = JSON.parse(req.body.toString('utf8'));
-  } catch (error) {
-    throw new AwsError(400, 'SerializationException', `the body is not valid JSON: ${(error as Error).message}`);
-  }
+  const v = parseAwsJson(req.body.toString('utf8'), 'the body', lambdaUnparsable);
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw awsErr.invalidParameter('the request body must be a JSON object');
   return v as Record<string, unknown>;
 }

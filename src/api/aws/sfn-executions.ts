@@ -6,7 +6,7 @@
 import { isNimbusError } from '../../core/errors.ts';
 import type { ExecStatus, ExecutionRow } from '../../store/workflow-ports.ts';
 import { awsErr } from './errors.ts';
-import type { AwsContext } from './protocol.ts';
+import { parseAwsJson, type AwsContext } from './protocol.ts';
 import { engineOf, executionArn, executionOf, machineArn, maxResults, parseMachineArn, roleArn, seconds, sfnErrorOf, stringField, type SfnOp } from './sfn-arns.ts';
 
 /** How long StartSyncExecution waits (Express workflows' own limit). */
@@ -15,11 +15,7 @@ const STATUSES = new Set(['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTE
 
 function inputOf(body: Record<string, unknown>): unknown {
   const text = stringField(body, 'input', false) ?? '{}';
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw awsErr.sfn('InvalidExecutionInput', `Invalid State Machine Execution Input: '${text.slice(0, 100)}' is not JSON`);
-  }
+  return parseAwsJson(text, 'the input', (why) => awsErr.sfn('InvalidExecutionInput', `Invalid State Machine Execution Input: ${why}`));
 }
 
 function nameOf(body: Record<string, unknown>): string | undefined {
@@ -185,12 +181,7 @@ const redriveExecution: SfnOp = async (ctx, body) => {
 const sendTaskSuccess: SfnOp = async (ctx, body) => {
   const token = stringField(body, 'taskToken')!;
   const text = stringField(body, 'output')!;
-  let output: unknown;
-  try {
-    output = JSON.parse(text);
-  } catch {
-    throw awsErr.sfn('InvalidOutput', 'Invalid Output: the output must be JSON');
-  }
+  const output = parseAwsJson(text, 'the output', (why) => awsErr.sfn('InvalidOutput', `Invalid Output: ${why}`));
   await engineOf(ctx).completeTask(token, { type: 'success', output: output as never });
   return {};
 };

@@ -11,6 +11,7 @@ import { apply, parseStateMachine, seededRandom, start, type AslEvent, type Hist
 import { TaskRunner } from '../../workflow/engine/task-runner.ts';
 import { isNimbusError } from '../../core/errors.ts';
 import { awsErr } from './errors.ts';
+import { parseAwsJson } from './protocol.ts';
 import { stringField, type SfnOp } from './sfn-arns.ts';
 
 const TESTED = '__nimbus_test_state';
@@ -40,12 +41,7 @@ function details(e: HistoryEvent): { error?: string; cause?: string } {
 
 export const testState: SfnOp = async (ctx, body) => {
   const text = stringField(body, 'definition')!;
-  let state: Record<string, unknown>;
-  try {
-    state = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    throw awsErr.sfn('InvalidDefinition', 'Invalid State Machine Definition: the state is not JSON');
-  }
+  const state = parseAwsJson(text, 'the state', (why) => awsErr.sfn('InvalidDefinition', `Invalid State Machine Definition: ${why}`)) as Record<string, unknown>;
   if (state === null || typeof state !== 'object' || Array.isArray(state) || typeof state.Type !== 'string') {
     throw awsErr.sfn('InvalidDefinition', 'Invalid State Machine Definition: TestState takes one state, an object with a Type');
   }
@@ -61,13 +57,7 @@ export const testState: SfnOp = async (ctx, body) => {
   }
   let input: unknown = {};
   const inputText = stringField(body, 'input', false);
-  if (inputText !== undefined) {
-    try {
-      input = JSON.parse(inputText);
-    } catch {
-      throw awsErr.sfn('InvalidExecutionInput', 'Invalid input: it must be JSON');
-    }
-  }
+  if (inputText !== undefined) input = parseAwsJson(inputText, 'the input', (why) => awsErr.sfn('InvalidExecutionInput', `Invalid input: ${why}`));
   const id = newId(ctx.api.clock.now());
   const runner = new TaskRunner({ clock: ctx.api.clock, invoke: (r) => ctx.api.dispatcher.invoke(r) });
   let step: Step = await start(machine, input, { executionId: id, name: id, stateMachineName: 'TestState' }, ctx.api.clock.now(), seededRandom(`${id}:0`));

@@ -8,7 +8,7 @@ import { NAME_PATTERN } from '../../workflow/engine/engine.ts';
 import { parseStateMachine } from '../../workflow/asl/index.ts';
 import { isNimbusError } from '../../core/errors.ts';
 import { AwsError, awsErr } from './errors.ts';
-import type { AwsContext, AwsResponse } from './protocol.ts';
+import { parseAwsJson, type AwsContext, type AwsResponse } from './protocol.ts';
 import { engineOf, executionOf, machineArn, maxResults, parseMachineArn, roleArn, seconds, sfnErrorOf, stringField, type SfnOp } from './sfn-arns.ts';
 import { SFN_EXECUTION_OPS } from './sfn-executions.ts';
 import { testState } from './sfn-test-state.ts';
@@ -160,14 +160,7 @@ export async function sfnCall(ctx: AwsContext, target: string, bodyText: Buffer)
     if (NOT_IMPLEMENTED.has(op)) throw new AwsError(400, 'UnsupportedOperation', `${op} is not supported by Nimbus (docs/aws.md lists the supported operations)`);
     throw new AwsError(400, 'UnknownOperationException', `Unknown operation ${target}`);
   }
-  let body: unknown = {};
-  if (bodyText.length > 0) {
-    try {
-      body = JSON.parse(bodyText.toString('utf8'));
-    } catch (error) {
-      throw new AwsError(400, 'SerializationException', `the body is not valid JSON: ${(error as Error).message}`);
-    }
-  }
+  const body: unknown = bodyText.length === 0 ? {} : parseAwsJson(bodyText.toString('utf8'), 'the body', (why) => new AwsError(400, 'SerializationException', why));
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new AwsError(400, 'SerializationException', 'the body must be a JSON object');
   try {
     return { status: 200, body: await fn(ctx, body as Record<string, unknown>) };

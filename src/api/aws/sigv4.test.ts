@@ -131,12 +131,27 @@ class NodeSha256 {
 }
 
 /** Signs with the SDK's own signer (what @aws-sdk clients send) and verifies that. */
-async function sdkSigned(presign: boolean, path = '/2015-03-31/functions/my%3Afn/invocations', query: Record<string, string> = { Qualifier: '$LATEST' }) {
-  const signer = new SignatureV4({ credentials: { accessKeyId: 'NIMBKEY', secretAccessKey: 'shh/secret+key' }, region: 'us-east-1', service: 'lambda', sha256: NodeSha256 as never });
-  const body = '{"a":"b c"}';
-  const request = { method: 'POST', protocol: 'http:', hostname: '127.0.0.1', port: 8080, path, query, headers: { host: '127.0.0.1:8080', 'content-type': 'application/json' }, body };
+interface SignOptions {
+  readonly path?: string;
+  readonly query?: Record<string, string>;
+  readonly service?: string;
+  readonly headers?: Record<string, string>;
+  readonly body?: string;
+  /** Headers the presigner keeps as signed headers rather than moving into the query. */
+  readonly unhoistable?: readonly string[];
+}
+
+async function sdkSigned(presign: boolean, o: SignOptions = {}) {
+  const { path = '/2015-03-31/functions/my%3Afn/invocations', query = { Qualifier: '$LATEST' }, service = 'lambda', body = '{"a":"b c"}' } = o;
+  const signer = new SignatureV4({ credentials: { accessKeyId: 'NIMBKEY', secretAccessKey: 'shh/secret+key' }, region: 'us-east-1', service, sha256: NodeSha256 as never });
+  const headers = o.headers ?? { 'content-type': 'application/json' };
+  const request = { method: 'POST', protocol: 'http:', hostname: '127.0.0.1', port: 8080, path, query, headers: { host: '127.0.0.1:8080', ...headers }, body };
   const signingDate = new Date('2026-01-02T03:04:05Z');
-  const signed = (presign ? await signer.presign(request as never, { signingDate, expiresIn: 60 }) : await signer.sign(request as never, { signingDate })) as {
+  const signed = (
+    presign
+      ? await signer.presign(request as never, { signingDate, expiresIn: 60, unhoistableHeaders: new Set(o.unhoistable ?? []) })
+      : await signer.sign(request as never, { signingDate })
+  ) as {
     path: string;
     query?: Record<string, string>;
     headers: Record<string, string>;
@@ -169,5 +184,42 @@ describe('SigV4 verification of what the AWS SDK signs', () => {
   it('no signature at all is no claim; a malformed header is IncompleteSignatureException', () => {
     assert.equal(parseClaim({ method: 'GET', path: '/', query: '', headers: [], body: Buffer.alloc(0) }), null);
     expectAws(() => parseClaim({ method: 'GET', path: '/', query: '', headers: [['Authorization', 'AWS4-HMAC-SHA256 Credential=x']], body: Buffer.alloc(0) }), 'IncompleteSignatureException');
+  });
+
+  const SFN = { region: 'us-east-1', service: 'states' };
+  const describeCall = { service: 'states', path: '/', query: {}, body: '{"stateMachineArn":"arn:aws:states:us-east-1:000000000000:stateMachine:orders"}' };
+
+  it('a presigned URL that signed only the host cannot be sent with an X-Amz-Target (another operation on the same body)', async () => {
+    const { wire, now } = await sdkSigned(true, { ...describeCall, headers: {} });
+    assert.deepEqual(parseClaim(wire)!.signedHeaders, ['host']);
+    verifySignature(wire, parseClaim(wire)!, 'shh/secret+key', now, SFN);
+    const replayed = { ...wire, headers: [...wire.headers, ['X-Amz-Target', 'AWSStepFunctions.DeleteStateMachine']] as Array<[string, string]> };
+    expectAws(() => verifySignature(replayed, parseClaim(replayed)!, 'shh/secret+key', now, SFN), 'InvalidSignatureException');
+  });
+
+  it('a presigned URL that signed its X-Amz-Target is good for that target only', async () => {
+    const { wire, now } = await sdkSigned(true, { ...describeCall, headers: { 'x-amz-target': 'AWSStepFunctions.DescribeStateMachine' }, unhoistable: ['x-amz-target'] });
+    assert.ok(parseClaim(wire)!.signedHeaders.includes('x-amz-target'));
+    verifySignature(wire, parseClaim(wire)!, 'shh/secret+key', now, SFN);
+    const swapped = { ...wire, headers: wire.headers.map(([k, v]) => [k, k === 'x-amz-target' ? 'AWSStepFunctions.DeleteStateMachine' : v]) as Array<[string, string]> };
+    expectAws(() => verifySignature(swapped, parseClaim(swapped)!, 'shh/secret+key', now, SFN), 'InvalidSignatureException');
+  });
+
+  it('every x-amz-* header the request carries, and Content-Type in the header form, must be signed', async () => {
+    const presigned = await sdkSigned(true, { headers: {} });
+    const event = { ...presigned.wire, headers: [...presigned.wire.headers, ['X-Amz-Log-Type', 'Tail']] as Array<[string, string]> };
+    expectAws(() => verifySignature(event, parseClaim(event)!, 'shh/secret+key', presigned.now, LAMBDA), 'InvalidSignatureException');
+    const signed = await sdkSigned(false, { headers: {} });
+    verifySignature(signed.wire, parseClaim(signed.wire)!, 'shh/secret+key', signed.now, LAMBDA);
+    const typed = { ...signed.wire, headers: [...signed.wire.headers, ['Content-Type', 'text/plain']] as Array<[string, string]> };
+    expectAws(() => verifySignature(typed, parseClaim(typed)!, 'shh/secret+key', signed.now, LAMBDA), 'InvalidSignatureException');
+  });
+
+  it('refuses UNSIGNED-PAYLOAD (S3 only): the body is always under the signature', async () => {
+    for (const presign of [false, true]) {
+      const { wire, now } = await sdkSigned(presign, { headers: { 'content-type': 'application/json', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' }, unhoistable: ['x-amz-content-sha256'] });
+      const other = { ...wire, body: Buffer.from('{"a":"other"}') };
+      expectAws(() => verifySignature(other, parseClaim(other)!, 'shh/secret+key', now, LAMBDA), 'InvalidSignatureException');
+    }
   });
 });

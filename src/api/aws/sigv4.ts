@@ -198,13 +198,32 @@ export function signatureFor(req: WireRequest, claim: SigV4Claim, secret: string
 }
 
 function payloadHashOf(req: WireRequest): string {
-  // Both forms sign the body's hash unless the client declared UNSIGNED-PAYLOAD (the SDK's presigner hashes the body too).
+  // Both forms always sign the body's hash (the SDK's presigner hashes the body too).
+  // UNSIGNED-PAYLOAD is S3's alone: Lambda and Step Functions act on the body, so it is always covered.
   const declared = headerValue(req.headers, 'x-amz-content-sha256');
   const actual = sha256Hex(req.body);
-  if (declared !== undefined && declared !== 'UNSIGNED-PAYLOAD' && declared !== actual) {
+  if (declared === 'UNSIGNED-PAYLOAD') throw invalidSignature('UNSIGNED-PAYLOAD is not accepted by this service: sign the SHA-256 of the request body');
+  if (declared !== undefined && declared !== actual) {
     throw new AwsError(400, 'XAmzContentSHA256Mismatch', 'The provided x-amz-content-sha256 header does not match what was computed.');
   }
-  return declared === 'UNSIGNED-PAYLOAD' ? declared : actual;
+  return actual;
+}
+
+/**
+ * Headers the request carries that must be signed: every x-amz-* header (X-Amz-Target picks
+ * the Step Functions operation; Lambda reads X-Amz-Invocation-Type, X-Amz-Log-Type…), so a
+ * signature over the host alone, such as a presigned URL, cannot be replayed with another
+ * operation; and, in the Authorization-header form, Content-Type (the SDKs and the CLI sign
+ * every header there; their presigners may leave Content-Type to the HTTP client).
+ */
+function unsignedHeader(req: WireRequest, claim: SigV4Claim): string | undefined {
+  const signed = new Set(claim.signedHeaders);
+  for (const [raw] of req.headers) {
+    const name = raw.toLowerCase();
+    if (signed.has(name)) continue;
+    if (name.startsWith('x-amz-') || (name === 'content-type' && !claim.presigned)) return raw;
+  }
+  return undefined;
 }
 
 /**
@@ -214,6 +233,8 @@ function payloadHashOf(req: WireRequest): string {
 export function verifySignature(req: WireRequest, claim: SigV4Claim, secret: string, now: number, expect: { region: string; service: string }): void {
   const c = claim.credential;
   if (!claim.signedHeaders.includes('host')) throw invalidSignature("'Host' must be a signed header");
+  const unsigned = unsignedHeader(req, claim);
+  if (unsigned !== undefined) throw invalidSignature(`'${unsigned}' must be a signed header when the request carries it`);
   if (c.region !== expect.region) throw invalidSignature(`Credential should be scoped to a valid region: this platform's region is '${expect.region}', not '${c.region}'`);
   if (c.service !== expect.service) throw invalidSignature(`Credential should be scoped to correct service: '${expect.service}'`);
   const signedAt = amzDateToMs(claim.amzDate);
