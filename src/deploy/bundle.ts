@@ -3,7 +3,8 @@
  * starting an instance is only compile-and-run. The output is an IIFE that assigns
  * the module's exports to `globalThis.__nimbus_module` (the isolate runtime reads it).
  */
-import { build, type BuildFailure, type BuildOptions, type BuildResult, type Message, type Plugin } from 'esbuild';
+// esbuild is loaded with the first bundle, not at the platform's start.
+import type { BuildFailure, BuildOptions, BuildResult, Message, Plugin } from 'esbuild';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, posix, resolve } from 'node:path';
 import { NimbusError } from '../core/errors.ts';
@@ -75,6 +76,7 @@ export async function bundlePath(path: string): Promise<BuildOutput> {
   // File names in the source map (and so in stacks) are relative to the directory deployed.
   const root = statSync(resolve(path)).isDirectory() ? resolve(path) : dirname(entry);
   try {
+    const { build } = await import('esbuild');
     const result = await build({ ...COMMON, entryPoints: [entry], absWorkingDir: root, plugins: [wasmModules] });
     return output(result);
   } catch (error) {
@@ -123,6 +125,7 @@ export async function bundleSource(files: Readonly<Record<string, string>>, entr
     },
   };
   try {
+    const { build } = await import('esbuild');
     const result = await build({ ...COMMON, entryPoints: [entryPath], plugins: [virtualFiles] });
     return output(result);
   } catch (error) {

@@ -14,7 +14,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { Agent, buildConnector, fetch, type RequestInit, type Response } from 'undici';
+import type { Agent, RequestInit, Response } from 'undici';
 import { NimbusError } from '../core/errors.ts';
 import { bare, UNSPECIFIED, type EgressPolicy } from './egress-policy.ts';
 
@@ -98,38 +98,45 @@ export function createEgressGuard(options: EgressGuardOptions): EgressGuard {
       else callback(null, allowed[0].address, allowed[0].family);
     });
   };
-  const connect = buildConnector({ lookup });
-  const guarded = new Agent({
-    connect(connectOptions, callback) {
-      connect(connectOptions, (err, socket) => {
-        if (err !== null) return callback(err, null);
-        const address = socket.remoteAddress ?? '';
-        const why = policy.hostAllowed(connectOptions.hostname) ? null : refusal(address);
-        if (why === null) return callback(null, socket);
-        socket.destroy();
-        callback(new EgressDenied(address, why), null);
+  // undici is loaded with the first outbound fetch: a platform whose functions fetch nothing never loads it.
+  let agents: Promise<{ fetch: typeof import('undici').fetch; guarded: Agent; unguarded: Agent }> | null = null;
+  const loadAgents = () =>
+    (agents ??= import('undici').then(({ Agent, buildConnector, fetch }) => {
+      const connect = buildConnector({ lookup });
+      const guarded = new Agent({
+        connect(connectOptions, callback) {
+          connect(connectOptions, (err, socket) => {
+            if (err !== null) return callback(err, null);
+            const address = socket.remoteAddress ?? '';
+            const why = policy.hostAllowed(connectOptions.hostname) ? null : refusal(address);
+            if (why === null) return callback(null, socket);
+            socket.destroy();
+            callback(new EgressDenied(address, why), null);
+          });
+        },
       });
-    },
-  });
-  const unguarded = new Agent();
+      return { fetch, guarded, unguarded: new Agent() };
+    }));
   const platformOrigins = () => options.platformOrigins().map((o) => new URL(o).origin);
   const isPlatformCallback = (url: URL) => platformOrigins().includes(url.origin) && PLATFORM_CALLBACK_PATHS.some((p) => url.pathname.startsWith(p));
 
-  const dispatcherFor = (url: URL) => {
-    if (policy.open || isPlatformCallback(url)) return unguarded;
+  /** Whether the request goes through the guard; a literal address the policy refuses throws. */
+  const isGuarded = (url: URL): boolean => {
+    if (policy.open || isPlatformCallback(url)) return false;
     const literal = bare(url.hostname);
     if (isIP(literal) !== 0) {
       const why = refusal(literal);
       if (why !== null) throw denied(url, literal, why);
     }
-    return guarded;
+    return true;
   };
 
   return {
     async fetch(url, init) {
-      const dispatcher = dispatcherFor(url);
+      const guard = isGuarded(url);
+      const { fetch, guarded, unguarded } = await loadAgents();
       try {
-        return await fetch(url, { ...init, dispatcher });
+        return await fetch(url, { ...init, dispatcher: guard ? guarded : unguarded });
       } catch (error) {
         const cause = (error as { cause?: unknown }).cause;
         throw cause instanceof EgressDenied ? denied(url, cause.address, cause.why) : error;
