@@ -7,7 +7,8 @@
  * Functions extras `$partition`, `$range`, `$hash`, `$random(seed)`, `$uuid` and `$parse`
  * are provided.
  */
-import jsonata from 'jsonata';
+import { createRequire } from 'node:module';
+import type jsonataLibrary from 'jsonata';
 import { StatesError, StatesErrors } from '../errors.ts';
 import { isObject, toJson } from '../json.ts';
 import { applyIntrinsic } from '../jsonpath/intrinsics.ts';
@@ -15,7 +16,14 @@ import { seededRandom, uuidV4 } from '../random.ts';
 import type { Json, JsonObject, Random } from '../types.ts';
 import { MAX_JSON_DEPTH, jsonValueTooDeep } from '../../../core/json-depth.ts';
 
-type Expression = ReturnType<typeof jsonata>;
+type Expression = ReturnType<typeof jsonataLibrary>;
+
+/** The library is loaded with the first expression compiled: a platform whose workflows use none never loads it. */
+let library: typeof jsonataLibrary | null = null;
+function jsonata(source: string): Expression {
+  library ??= createRequire(import.meta.url)('jsonata') as typeof jsonataLibrary;
+  return library(source);
+}
 
 export type JsonataNode =
   | { readonly k: 'lit'; readonly v: Json }
@@ -123,7 +131,7 @@ export interface JsonataEnv {
   readonly random: Random;
 }
 
-const fromMillisExpr = jsonata('$fromMillis($m, $p, $t)');
+let fromMillis: Expression | null = null;
 
 function bindings(env: JsonataEnv): Record<string, unknown> {
   const callIntrinsic = (name: string, args: unknown[]): Json => {
@@ -139,7 +147,7 @@ function bindings(env: JsonataEnv): Record<string, unknown> {
     now: (picture?: string, timezone?: string) =>
       picture === undefined && timezone === undefined
         ? new Date(env.now).toISOString()
-        : fromMillisExpr.evaluate(undefined, { m: env.now, p: picture, t: timezone }),
+        : (fromMillis ??= jsonata('$fromMillis($m, $p, $t)')).evaluate(undefined, { m: env.now, p: picture, t: timezone }),
     millis: () => env.now,
     random: (seed?: unknown) => (seed === undefined ? env.random() : seededRandom(`random:${String(seed)}`)()),
     uuid: () => uuidV4(env.random),
