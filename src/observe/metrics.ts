@@ -16,6 +16,8 @@ export interface PoolGaugeSource {
   recordsDropped?(): number;
   /** Invocation records in memory, not yet committed to the store (Recorder.unwritten). */
   recordsUnwritten?(): number;
+  /** Invocation records the previous run issued and never committed (its crash lost them; RecordLedger). */
+  recordsLostPreviousRun?(): number;
 }
 
 export const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900];
@@ -193,6 +195,14 @@ export class Metrics {
       registers,
       collect() {
         this.set(source.recordsUnwritten?.() ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'nimbus_records_lost_previous_run',
+      help: 'Invocation records the previous run of this platform took in and never committed: what its crash (or a store outage at its stop) lost (docs/observability.md).',
+      registers,
+      collect() {
+        this.set(source.recordsLostPreviousRun?.() ?? 0);
       },
     });
   }

@@ -33,6 +33,8 @@ export interface ObservabilityDeps {
   readonly alerts: { readonly intervalMs: number; readonly webhookUrl: string; readonly rules: readonly unknown[]; readonly post?: Post };
   readonly onError: (error: unknown, what: string) => void;
   readonly onInfo?: (fields: Record<string, unknown>, msg: string) => void;
+  /** Records the previous run lost (RecordLedger), shown as a metric. */
+  readonly recordsLostPreviousRun?: number;
 }
 
 /** How often busy instances are sampled (heap, CPU); idle ones are not. */
@@ -57,6 +59,7 @@ export class Observability {
       asyncCounts: async () => asyncCounts(store),
       recordsDropped: () => deps.recorder.dropped,
       recordsUnwritten: () => deps.recorder.unwritten(),
+      recordsLostPreviousRun: () => deps.recordsLostPreviousRun ?? 0,
     });
     const webhook = deps.alerts.webhookUrl
       ? new WebhookSender({

@@ -308,3 +308,35 @@ test('unwritten counts the records a crash would lose: pushed, taken, being writ
   await writing;
   assert.equal(recorder.unwritten(), 0);
 });
+
+test('the ledger: records taken in and records committed, of ids made for their invocation; an async attempt (keyed) is not counted', async () => {
+  let fail = false;
+  const repo: InvocationRepo = {
+    ...memoryRepo().repo,
+    append: async () => {
+      if (fail) throw new Error('disk full');
+    },
+  };
+  const notes = { issued: 0, committed: 0 };
+  const ledger = { noteIssued: (n: number) => (notes.issued = n), noteCommitted: (n: number) => (notes.committed = n) };
+  const recorder = new Recorder(repo, new FakeClock(0), 100, () => {}, ledger);
+  recorder.push(sampleRecord('a'), true);
+  recorder.push(sampleRecord('b'), true);
+  assert.deepEqual(notes, { issued: 0, committed: 0 }, 'pushed, not yet taken in: nothing noted (a crash now loses them uncounted)');
+  recorder.catchUp();
+  assert.deepEqual(notes, { issued: 2, committed: 0 }, 'a crash now would lose 2, and the next start can say so');
+  await recorder.flush();
+  assert.deepEqual(notes, { issued: 2, committed: 2 });
+  recorder.push(sampleRecord('async-attempt'), false);
+  let settle!: (r: InvocationRecord) => void;
+  recorder.push(sampleRecord('with-waitUntil'), true, new Promise((resolve) => (settle = resolve)));
+  assert.deepEqual(notes, { issued: 3, committed: 2 }, 'the keyed record is committed with its queue outcome: not counted');
+  fail = true;
+  settle(sampleRecord('with-waitUntil'));
+  await Promise.resolve();
+  await recorder.flush();
+  assert.deepEqual(notes, { issued: 3, committed: 2 }, 'a failed write commits nothing');
+  fail = false;
+  await recorder.flush();
+  assert.deepEqual(notes, { issued: 3, committed: 3 });
+});

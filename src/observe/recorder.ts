@@ -15,6 +15,7 @@ import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { InvocationRecord } from '../core/types.ts';
 import { isEarlier, latestNewestFirst, latestVersions, matchesQuery } from '../store/invocation-query.ts';
 import type { InvocationQuery, InvocationRepo, RecordPack } from '../store/ports.ts';
+import type { RecordLedger } from './record-ledger.ts';
 import { packFor } from '../store/record-pack.ts';
 
 /** `pushedAt`: the wall-clock time the record was pushed (Clock.now), as listeners may see it later. */
@@ -48,12 +49,20 @@ export class Recorder {
   /** Records under an id that may be written again (async attempts): the store's keyed path. */
   private readonly keyed = new WeakSet<InvocationRecord>();
   dropped = 0;
+  /**
+   * For the ledger: records taken in (dropped ones too) and committed, of the ids made for
+   * their invocation only; an async attempt's record (keyed) is committed with its queue
+   * outcome as well, so a crash does not lose it.
+   */
+  private issued = 0;
+  private committed = 0;
 
   constructor(
     private readonly repo: InvocationRepo,
     private readonly clock: Clock,
     private readonly flushMs: number,
     private readonly onError: (error: unknown, batchSize: number) => void,
+    private readonly ledger: RecordLedger | null = null,
   ) {
     this.pack = packFor(repo);
   }
@@ -95,10 +104,16 @@ export class Recorder {
       } else this.dropped++; // still counted by the listeners
       for (let j = 0; j < listeners.length; j++) listeners[j](record, at[i]);
     }
+    this.issued += records.length;
+    this.ledger?.noteIssued(this.issued);
   }
 
   /** A record kept as an object (keyed, or with its final version to come). */
   private take(record: InvocationRecord, idMadeForIt: boolean, pushedAt: number, final?: Promise<InvocationRecord>): void {
+    if (idMadeForIt) {
+      this.issued++;
+      this.ledger?.noteIssued(this.issued);
+    }
     if (this.buffered() >= MAX_BUFFERED) {
       this.dropped++; // still counted by the listeners
     } else {
@@ -257,6 +272,7 @@ export class Recorder {
     for (let i = 0; i < packs.length; i++) {
       try {
         await this.repo.append(packs[i]);
+        this.noteCommitted(packs[i].count);
       } catch (error) {
         // The store is failing: the rest wait with this one (each try can take the store's busy timeout).
         this.retrying.push(...packs.slice(i));
@@ -284,6 +300,11 @@ export class Recorder {
       this.timer = null;
       void this.flush();
     });
+  }
+
+  private noteCommitted(n: number): void {
+    this.committed += n;
+    this.ledger?.noteCommitted(this.committed);
   }
 
   async stop(): Promise<void> {

@@ -4,6 +4,7 @@
  * Observability service; with it off (`--no-observability`), do-nothing stand-ins.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import type { Config } from '../config/config.ts';
@@ -19,16 +20,26 @@ import { Recorder } from '../observe/recorder.ts';
 import type { PoolRegistry } from '../pool/registry.ts';
 import type { Store } from '../store/ports.ts';
 import type { Logger } from './logger.ts';
+import { openFileRecordLedger } from './record-ledger-file.ts';
 
 export function observabilityParts(config: Config, clock: Clock, store: Store, logger: Logger) {
   if (!config.observability) {
-    return { logs: new OffLogCollector(clock) as LogCollector, recorder: new OffRecorder(store.invocations, clock) as Recorder, observer: undefined };
+    return { logs: new OffLogCollector(clock) as LogCollector, recorder: new OffRecorder(store.invocations, clock) as Recorder, observer: undefined, ledger: undefined };
   }
   const logs = new LogCollector(config.logLimitBytes, clock);
-  const recorder = new Recorder(store.invocations, clock, config.recordFlushMs, (error, n) =>
-    logger.error({ err: error, records: n }, 'writing invocation records failed; will retry'),
+  const ledger = openFileRecordLedger(join(config.dataDir, 'records.ledger'));
+  const { lost, issued, committed } = ledger.previous;
+  if (lost > 0) {
+    logger.warn({ lost, issued, committed }, `the previous run stopped before ${lost} invocation records were written: they are lost (nimbus_records_lost_previous_run; docs/observability.md)`);
+  }
+  const recorder = new Recorder(
+    store.invocations,
+    clock,
+    config.recordFlushMs,
+    (error, n) => logger.error({ err: error, records: n }, 'writing invocation records failed; will retry'),
+    ledger,
   );
-  return { logs, recorder, observer: new InvocationObserver(() => clock.monotonic()) };
+  return { logs, recorder, observer: new InvocationObserver(() => clock.monotonic()), ledger };
 }
 
 /** Rules from the --alerts file: a list, or { rules: [...] }. */
@@ -54,6 +65,7 @@ export function buildObservability(
   const { logger } = deps;
   return new Observability({
     ...deps,
+    recordsLostPreviousRun: parts.ledger?.previous.lost,
     recorder: parts.recorder,
     logs: parts.logs,
     observer: parts.observer,

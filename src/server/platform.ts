@@ -248,6 +248,7 @@ async function startOn(
       await closed;
       observability?.stop();
       await recorder.stop();
+      observe.ledger?.close();
       await runtime.close();
       await store.close();
       removeUrlFile(config.dataDir, localUrl);
