@@ -4,7 +4,8 @@
  * numbers. A number the store did not hand out (forged, or from another instance) finds
  * nothing; the store is bounded and dropped with its instance.
  */
-import { webcrypto } from 'node:crypto';
+import { KeyObject, webcrypto } from 'node:crypto';
+import { CryptoGate } from './crypto-pool.ts';
 
 type HostKey = webcrypto.CryptoKey;
 
@@ -30,78 +31,134 @@ const ALGORITHM_ARG: Readonly<Record<string, number>> = { deriveBits: 0, deriveK
 export type KeyWire = [number, string, boolean, Record<string, unknown>, string[]];
 
 /**
- * Work that runs on the host's thread pool (shared by the whole platform) and is not
- * counted as the function's CPU is bounded: per call, as Cloudflare Workers bounds it, and
- * per instance, by running at most MAX_RUNNING operations at a time.
+ * Work that runs on the host's thread pool (libuv's, shared by the whole platform) and is
+ * not counted as the function's CPU is bounded per call, as Cloudflare Workers bounds it,
+ * and across the platform by HOST_GATE. PBKDF2 costs `iterations` per hash-sized block of
+ * output, so its output is bounded as well as its iterations; HMAC keys longer than a
+ * hash block are hashed down before use, so a longer one adds nothing but host memory.
  */
 export const MAX_PBKDF2_ITERATIONS = 100_000;
 export const MAX_RSA_MODULUS_BITS = 4096;
-const MAX_RUNNING = 2;
+/** deriveBits/deriveKey output of PBKDF2 and HKDF, in bits (512 bytes). */
+export const MAX_DERIVED_BITS = 4096;
+/** Length of a generated or derived HMAC key, in bits (512 bytes, four SHA-512 blocks). */
+export const MAX_HMAC_KEY_BITS = 4096;
+
+/**
+ * At most two crypto operations of all instances run at once, leaving libuv's other
+ * threads (four by default) to the platform's file, DNS and compression work; up to 256
+ * wait their turn (32 of one instance), past that a call fails with OperationError.
+ */
+export const HOST_GATE = new CryptoGate(2, 256, 32);
 
 function notSupported(message: string): Error {
   return Object.assign(new Error(message), { name: 'NotSupportedError' });
 }
 
+function algName(alg: unknown): string {
+  return String(typeof alg === 'string' ? alg : (alg as { name?: unknown } | null)?.name).toUpperCase();
+}
+
 function checkCost(method: string, args: unknown[]): void {
   const alg = (method === 'importKey' ? args[2] : method === 'unwrapKey' ? args[3] : args[0]) as Record<string, unknown> | null;
   if (alg === null || typeof alg !== 'object') return;
-  const name = String(alg.name).toUpperCase();
+  const name = algName(alg);
   if (name === 'PBKDF2' && Number(alg.iterations) > MAX_PBKDF2_ITERATIONS) {
     throw notSupported(`PBKDF2 iteration counts above ${MAX_PBKDF2_ITERATIONS} are not supported`);
+  }
+  if (method === 'deriveBits' && (name === 'PBKDF2' || name === 'HKDF') && Number(args[2]) > MAX_DERIVED_BITS) {
+    throw notSupported(`${name} output longer than ${MAX_DERIVED_BITS} bits is not supported`);
+  }
+  const made = method === 'deriveKey' ? args[2] : method === 'generateKey' ? alg : undefined;
+  if (made !== undefined && algName(made) === 'HMAC' && Number((made as { length?: unknown }).length) > MAX_HMAC_KEY_BITS) {
+    throw notSupported(`HMAC keys longer than ${MAX_HMAC_KEY_BITS} bits are not supported`);
   }
   if (method === 'generateKey' && name.startsWith('RSA') && Number(alg.modulusLength) > MAX_RSA_MODULUS_BITS) {
     throw notSupported(`RSA keys longer than ${MAX_RSA_MODULUS_BITS} bits are not supported`);
   }
 }
 
-export class KeyStore {
-  readonly #keys = new Map<number, HostKey>();
-  readonly #max: number;
-  #next = 1;
-  #running = 0;
-  readonly #waiting: Array<() => void> = [];
+/**
+ * Bytes a host key holds: a secret key's length (raw imported ones included), an RSA key's
+ * modulus (five times over for a private key: d, p, q and the CRT values), and a flat 256
+ * for the fixed-size elliptic-curve keys.
+ */
+export function keyBytes(key: HostKey): number {
+  const k = KeyObject.from(key);
+  if (k.type === 'secret') return k.symmetricKeySize ?? 0;
+  const bits = k.asymmetricKeyDetails?.modulusLength;
+  if (bits === undefined) return 256;
+  return Math.ceil(bits / 8) * (k.type === 'private' ? 5 : 1);
+}
 
-  /** Runs `work` when fewer than MAX_RUNNING operations of this instance are running. */
-  async run<T>(work: () => Promise<T>): Promise<T> {
-    if (this.#running >= MAX_RUNNING) await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    this.#running++;
-    try {
-      return await work();
-    } finally {
-      this.#running--;
-      this.#waiting.shift()?.();
-    }
+function checkKey(key: HostKey): void {
+  const bits = (key.algorithm as { modulusLength?: unknown }).modulusLength;
+  if (typeof bits === 'number' && bits > MAX_RSA_MODULUS_BITS) {
+    throw notSupported(`RSA keys longer than ${MAX_RSA_MODULUS_BITS} bits are not supported`);
+  }
+}
+
+function quota(message: string): Error {
+  return Object.assign(new Error(message), { name: 'QuotaExceededError' });
+}
+
+export class KeyStore {
+  readonly #keys = new Map<number, { key: HostKey; bytes: number }>();
+  readonly #max: number;
+  readonly #maxBytes: number;
+  readonly #gate: CryptoGate;
+  #bytes = 0;
+  #next = 1;
+
+  /** Runs `work` on the host's thread pool when the platform-wide gate lets it. */
+  run<T>(work: () => Promise<T>): Promise<T> {
+    return this.#gate.run(this, work);
   }
 
-  constructor(max: number) {
+  constructor(max: number, maxBytes: number, gate: CryptoGate = HOST_GATE) {
     this.#max = max;
+    this.#maxBytes = maxBytes;
+    this.#gate = gate;
   }
 
   get size(): number {
     return this.#keys.size;
   }
 
+  /** Bytes the held keys take (keyBytes). */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
   get(handle: unknown): HostKey {
-    const key = typeof handle === 'number' ? this.#keys.get(handle) : undefined;
+    const key = typeof handle === 'number' ? this.#keys.get(handle)?.key : undefined;
     if (key === undefined) throw Object.assign(new Error('the key is not known to this instance'), { name: 'InvalidAccessError' });
     return key;
   }
 
   add(key: HostKey): KeyWire {
-    if (this.#keys.size >= this.#max) {
-      throw Object.assign(new Error(`an instance may hold at most ${this.#max} CryptoKeys`), { name: 'QuotaExceededError' });
-    }
+    checkKey(key);
+    if (this.#keys.size >= this.#max) throw quota(`an instance may hold at most ${this.#max} CryptoKeys`);
+    const bytes = keyBytes(key);
+    if (this.#bytes + bytes > this.#maxBytes) throw quota(`an instance's CryptoKeys may hold at most ${this.#maxBytes} bytes`);
     const handle = this.#next++;
-    this.#keys.set(handle, key);
+    this.#keys.set(handle, { key, bytes });
+    this.#bytes += bytes;
     return [handle, key.type, key.extractable, plainAlgorithm(key.algorithm), [...key.usages]];
   }
 
   free(handle: unknown): void {
-    if (typeof handle === 'number') this.#keys.delete(handle);
+    const entry = typeof handle === 'number' ? this.#keys.get(handle) : undefined;
+    if (entry === undefined) return;
+    this.#keys.delete(handle as number);
+    this.#bytes -= entry.bytes;
   }
 
+  /** Forgets every key and drops this instance's crypto work still waiting its turn. */
   clear(): void {
     this.#keys.clear();
+    this.#bytes = 0;
+    this.#gate.cancel(this);
   }
 }
 

@@ -115,4 +115,36 @@ describe('isolate crypto.subtle', () => {
     assert.deepEqual(handlerValue(await h.instance.invoke(eventCall('many', null))), [4, 'QuotaExceededError', 32]);
     h.instance.dispose();
   });
+
+  it('escape: a function cannot load the host: huge derived outputs and HMAC keys, big RSA keys and key bytes past the bound are refused', async () => {
+    const h = await startWith(
+      runtime,
+      await bundle(`
+        const name = async (p: Promise<unknown>) => p.then(() => 'no error', (e) => e.name);
+        export async function handler() {
+          const s = crypto.subtle;
+          const pw = await s.importKey('raw', new Uint8Array(8), 'PBKDF2', false, ['deriveBits', 'deriveKey']);
+          const pbkdf2 = { name: 'PBKDF2', hash: 'SHA-256', salt: new Uint8Array(8), iterations: 100000 };
+          const ikm = await s.importKey('raw', new Uint8Array(8), 'HKDF', false, ['deriveBits']);
+          const n = btoa(String.fromCharCode(...new Uint8Array(1024).fill(255))).split('/').join('_').split('=').join('');
+          return [
+            await name(s.deriveBits(pbkdf2, pw, 8 * 2 ** 24)),
+            await name(s.deriveBits({ name: 'HKDF', hash: 'SHA-512', salt: new Uint8Array(0), info: new Uint8Array(0) }, ikm, 8 * 8160)),
+            await name(s.deriveKey({ ...pbkdf2, iterations: 1 }, pw, { name: 'HMAC', hash: 'SHA-256', length: 2 ** 31 - 8 }, false, ['sign'])),
+            await name(s.generateKey({ name: 'HMAC', hash: 'SHA-256', length: 2 ** 31 - 8 }, false, ['sign'])),
+            await name(s.importKey('jwk', { kty: 'RSA', e: 'AQAB', n }, { name: 'RSA-PSS', hash: 'SHA-256' }, false, ['verify'])),
+            await name(s.importKey('raw', new Uint8Array(2 * 1024 * 1024), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])),
+          ];
+        }`),
+    );
+    assert.deepEqual(handlerValue(await h.instance.invoke(eventCall('load', null))), [
+      'NotSupportedError',
+      'NotSupportedError',
+      'NotSupportedError',
+      'NotSupportedError',
+      'NotSupportedError',
+      'QuotaExceededError',
+    ]);
+    h.instance.dispose();
+  });
 });

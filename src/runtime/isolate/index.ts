@@ -46,6 +46,8 @@ export interface IsolateRuntimeOptions {
   readonly maxTimers?: number;
   /** CryptoKeys one instance may hold at once (freed when the isolate lets them go). Default 1 000. */
   readonly maxCryptoKeys?: number;
+  /** Bytes the CryptoKeys of one instance may hold together (crypto-host.ts keyBytes). Default 1 MiB. */
+  readonly maxCryptoKeyBytes?: number;
   /** Bundles whose V8 code cache is kept in memory. Default 128. */
   readonly codeCacheEntries?: number;
   /** Where the runtime reports its own trouble. Default: console.error. */
@@ -62,6 +64,7 @@ export const DEFAULTS = {
   maxPayloadBytes: 6 * 1024 * 1024,
   maxTimers: 10_000,
   maxCryptoKeys: 1_000,
+  maxCryptoKeyBytes: 1024 * 1024,
   codeCacheEntries: 128,
 } as const;
 
@@ -83,6 +86,7 @@ export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & 
     maxPayloadBytes: options.maxPayloadBytes ?? DEFAULTS.maxPayloadBytes,
     maxTimers: options.maxTimers ?? DEFAULTS.maxTimers,
     maxCryptoKeys: options.maxCryptoKeys ?? DEFAULTS.maxCryptoKeys,
+    maxCryptoKeyBytes: options.maxCryptoKeyBytes ?? DEFAULTS.maxCryptoKeyBytes,
     initTimeoutMs: options.initTimeoutMs ?? DEFAULTS.initTimeoutMs,
     codeCache: createCodeCache(options.codeCacheEntries ?? DEFAULTS.codeCacheEntries),
     onError,

@@ -60,6 +60,7 @@ export interface InstanceContext {
   readonly maxTimers: number;
   /** CryptoKeys one instance may hold. */
   readonly maxCryptoKeys: number;
+  readonly maxCryptoKeyBytes: number;
   readonly initTimeoutMs: number;
   readonly codeCache: CodeCache<ivm.ExternalCopy<ArrayBuffer>>;
   readonly onError: (message: string, error?: unknown) => void;
@@ -124,7 +125,7 @@ export class IsolateInstance implements Instance, Watched {
     this.#p = prepared;
     this.#spec = spec;
     this.#cx = cx;
-    this.#keys = new KeyStore(cx.maxCryptoKeys);
+    this.#keys = new KeyStore(cx.maxCryptoKeys, cx.maxCryptoKeyBytes);
     this.#background = new BackgroundCpu(spec.config.cpuLimitMs, spec.config.timeoutMs, (r) => spec.onBackground?.(r));
     prepared.port.onMessage = (kind, a, b, c, d, e, f, g) => this.#onMessage(kind, a, b, c, d, e, f, g);
     prepared.port.onCatastrophic = (msg) => {

@@ -11,26 +11,30 @@ import { join } from 'node:path';
 import { systemClock } from '../../core/clock.ts';
 import { bundlePath } from '../../deploy/bundle.ts';
 import { bundle, eventCall, handlerValue, rejectsWith, startWith } from '../contract.ts';
-import { ADD, BIG_INITIAL, BOMB, EXPORTED_MEMORY, literal } from './fixtures/wasm/modules.ts';
+import { ADD, BIG_INITIAL, BOMB, EXPORTED_MEMORY, literal, UNBOUNDED_MEMORY } from './fixtures/wasm/modules.ts';
 import { createIsolateRuntime } from './index.ts';
-import { HIDDEN_EXPORT, limitMemories } from './shim/wasm-limits.ts';
+import { HIDDEN_MODULE, limitMemories } from './shim/wasm-limits.ts';
 
 /** Node's WebAssembly (the project's lib has no WebAssembly types). */
 const NodeWasm = (globalThis as unknown as { WebAssembly: Record<string, any> }).WebAssembly; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 describe('wasm-limits', () => {
-  it('caps every defined memory, exports it under a hidden name, and leaves other modules alone', () => {
-    assert.equal(limitMemories(ADD, 10).bytes, ADD);
-    const l = limitMemories(EXPORTED_MEMORY, 3);
-    assert.equal(l.minBytes, 65536);
+  it('turns every defined memory into an import at the same index, with its limits, and leaves other modules alone', () => {
+    assert.equal(limitMemories(ADD).bytes, ADD);
+    const l = limitMemories(EXPORTED_MEMORY);
+    assert.deepEqual(l.memories, [{ min: 1, max: 4, shared: false }]);
     const m = new NodeWasm.Module(l.bytes);
-    assert.deepEqual(NodeWasm.Module.exports(m).map((e: { name: string }) => e.name), ['mem', 'grow', `${HIDDEN_EXPORT}0`]);
-    const i = new NodeWasm.Instance(m).exports as { grow(n: number): number; mem: { buffer: ArrayBuffer } };
-    assert.equal(i.grow(2), 1); // the module's own maximum was 4; capped to 3
+    assert.deepEqual(NodeWasm.Module.imports(m), [{ module: HIDDEN_MODULE, name: '0', kind: 'memory' }]);
+    assert.deepEqual(NodeWasm.Module.exports(m).map((e: { name: string }) => e.name), ['mem', 'grow']);
+    const memory = new NodeWasm.Memory({ initial: 1, maximum: 3 });
+    const i = new NodeWasm.Instance(m, { [HIDDEN_MODULE]: { 0: memory } }).exports as { grow(n: number): number; mem: unknown };
+    assert.equal(i.mem, memory);
+    assert.equal(i.grow(2), 1); // the module's own maximum was 4; the memory given has 3
     assert.equal(i.grow(1), -1);
-    assert.equal(i.mem.buffer.byteLength, 3 * 65536);
+    assert.deepEqual(limitMemories(BOMB).memories, [{ min: 1, max: undefined, shared: false }]);
+    assert.equal(NodeWasm.validate(limitMemories(BOMB).bytes), true);
     const garbage = Uint8Array.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 5, 0xff]);
-    assert.equal(limitMemories(garbage, 3).bytes, garbage);
+    assert.equal(limitMemories(garbage).bytes, garbage);
   });
 });
 
@@ -138,6 +142,67 @@ describe('WebAssembly in the isolate', () => {
       { memoryMb: 16 },
     );
     assert.deepEqual(handlerValue(await h.instance.invoke(eventCall('escape', null))), [true, true, true, true, true, ['bomb'], false, 'TypeError', 'TypeError']);
+    h.instance.dispose();
+  });
+
+  it('escape: wasm code growing the memories of many instances cannot hold more than the limit between checks', async () => {
+    const h = await startWith(
+      runtime,
+      await bundle(`
+        export async function handler() {
+          const refused: string[] = [];
+          const all: any[] = [];
+          const mod = new WebAssembly.Module(${literal(UNBOUNDED_MEMORY)});
+          for (let i = 0; i < 20; i++) {
+            try { all.push(new WebAssembly.Instance(mod)); } catch (e) { refused.push((e as Error).name); }
+          }
+          let total = 0;
+          for (const i of all) { i.exports.grow(100); total += i.exports.mem.buffer.byteLength; }
+          // a memory made from JavaScript is held to what is left, too
+          const js = (() => { try { return new WebAssembly.Memory({ initial: 1 }) && 'made'; } catch (e) { return (e as Error).name; } })();
+          return [all.length, refused.length, refused[0], total <= 16 * 1048576, js, WebAssembly.Module.imports(mod)];
+        }`),
+      { memoryMb: 16 },
+    );
+    assert.deepEqual(handlerValue(await h.instance.invoke(eventCall('many', null))), [1, 19, 'RangeError', true, 'RangeError', []]);
+    h.instance.dispose();
+  });
+
+  it('instances whose memories declare a maximum share the limit between them', async () => {
+    const h = await startWith(
+      runtime,
+      await bundle(`
+        export async function handler() {
+          const mod = new WebAssembly.Module(${literal(EXPORTED_MEMORY)});
+          let total = 0;
+          for (let i = 0; i < 20; i++) {
+            const inst = new WebAssembly.Instance(mod) as any;
+            inst.exports.grow(3);
+            total += inst.exports.mem.buffer.byteLength;
+          }
+          return total / 65536;
+        }`),
+      { memoryMb: 16 },
+    );
+    assert.equal(handlerValue(await h.instance.invoke(eventCall('shared', null))), 80);
+    h.instance.dispose();
+  });
+
+  it("escape: new WebAssembly.Memory reads each member of its descriptor once", async () => {
+    const h = await startWith(
+      runtime,
+      await bundle(`
+        export async function handler() {
+          const reads = { initial: 0, maximum: 0 };
+          const m = new WebAssembly.Memory({
+            get initial() { return reads.initial++ === 0 ? 0 : 2000; },
+            get maximum() { return reads.maximum++ === 0 ? 0 : 60000; },
+          });
+          return [m.buffer.byteLength, reads.initial, reads.maximum, (() => { try { return m.grow(1); } catch (e) { return (e as Error).name; } })()];
+        }`),
+      { memoryMb: 16 },
+    );
+    assert.deepEqual(handlerValue(await h.instance.invoke(eventCall('getter', null))), [0, 1, 1, 'RangeError']);
     h.instance.dispose();
   });
 });

@@ -1,17 +1,25 @@
 /**
- * Rewrites a wasm binary before V8 compiles it, so that its memories stay within the
- * function's memory limit: each memory the module defines gets a maximum of at most
- * `capPages`, and is also exported under a hidden name, so the shim can see how big it
- * has grown (wasm code grows memory without asking JavaScript). Anything that does not
- * parse is passed through unchanged, for V8 to reject with its own CompileError.
+ * Rewrites a wasm binary before V8 compiles it, so that the shim makes its memories: each
+ * memory the module defines becomes an import (module HIDDEN_MODULE, named by its index),
+ * with the same limits and at the same index, and the shim supplies a Memory whose maximum
+ * it chooses at instantiation (wasm code grows memory without asking JavaScript, so that
+ * maximum is what bounds it). Anything that does not parse is passed through unchanged,
+ * for V8 to reject with its own CompileError.
  */
 
-export const HIDDEN_EXPORT = '__nimbus_memory_';
+export const HIDDEN_MODULE = '__nimbus_memory';
+
+/** A memory the module defined, now imported: its limits in pages. */
+export interface OwnMemory {
+  readonly min: number;
+  readonly max: number | undefined;
+  readonly shared: boolean;
+}
 
 export interface Limited {
   readonly bytes: Uint8Array;
-  /** Bytes the module's own memories take when instantiated. */
-  readonly minBytes: number;
+  /** The module's own memories, in index order; the shim supplies them. */
+  readonly memories: readonly OwnMemory[];
 }
 
 export const PAGE = 65536;
@@ -76,27 +84,25 @@ function importedMemories(b: Uint8Array, start: number): number {
   return memories;
 }
 
-/** The memory section with every maximum capped; throws on memory64. */
-function capSection(b: Uint8Array, start: number, capPages: number): { payload: number[]; count: number; minPages: number } {
+/** The memory section's entries as import entries; throws on memory64. */
+function memoriesOf(b: Uint8Array, start: number, firstIndex: number): { entries: number[]; memories: OwnMemory[] } {
   let [count, p] = readU32(b, start);
-  const payload = u32(count);
-  let minPages = 0;
+  const entries: number[] = [];
+  const memories: OwnMemory[] = [];
+  const module = [...HIDDEN_MODULE].map((c) => c.charCodeAt(0));
   for (let i = 0; i < count; i++) {
+    const from = p;
     const flags = b[p];
     if (flags & 4) throw new Unsupported('64-bit wasm memories are not supported');
     const [min, p1] = readU32(b, p + 1);
-    let newMax = Math.max(capPages, min);
     p = p1;
-    if (flags & 1) {
-      const [declared, p2] = readU32(b, p);
-      // a maximum below the minimum is left for V8 to reject
-      newMax = declared < min ? declared : Math.max(Math.min(declared, capPages), min);
-      p = p2;
-    }
-    minPages += min;
-    payload.push(flags | 1, ...u32(min), ...u32(newMax));
+    let max: number | undefined;
+    if (flags & 1) [max, p] = readU32(b, p);
+    const field = [...String(firstIndex + i)].map((c) => c.charCodeAt(0));
+    entries.push(...u32(module.length), ...module, ...u32(field.length), ...field, 2, ...b.subarray(from, p));
+    memories.push({ min, max, shared: (flags & 2) !== 0 });
   }
-  return { payload, count, minPages };
+  return { entries, memories };
 }
 
 interface Section {
@@ -106,19 +112,16 @@ interface Section {
   headerStart: number;
 }
 
-/** Section ids that must come after the export section (start, element, datacount, code, data). */
-const AFTER_EXPORT = new Set([8, 9, 12, 10, 11]);
-
-export function limitMemories(src: Uint8Array, capPages: number): Limited {
+export function limitMemories(src: Uint8Array): Limited {
   try {
-    return rewrite(src, capPages);
+    return rewrite(src);
   } catch (error) {
-    if (error instanceof Malformed) return { bytes: src, minBytes: 0 };
+    if (error instanceof Malformed) return { bytes: src, memories: [] };
     throw error;
   }
 }
 
-function rewrite(b: Uint8Array, capPages: number): Limited {
+function rewrite(b: Uint8Array): Limited {
   if (b.length < 8 || b[0] !== 0 || b[1] !== 0x61 || b[2] !== 0x73 || b[3] !== 0x6d) throw new Malformed();
   const sections: Section[] = [];
   let p = 8;
@@ -131,37 +134,33 @@ function rewrite(b: Uint8Array, capPages: number): Limited {
   }
   const imports = sections.find((s) => s.id === 2);
   const memory = sections.find((s) => s.id === 5);
-  if (memory === undefined) return { bytes: b, minBytes: 0 };
+  if (memory === undefined) return { bytes: b, memories: [] };
   const firstDefined = imports === undefined ? 0 : importedMemories(b, imports.start);
-  const capped = capSection(b, memory.start, capPages);
-  const hidden: number[] = [];
-  for (let i = 0; i < capped.count; i++) {
-    const name = [...(HIDDEN_EXPORT + String(firstDefined + i))].map((c) => c.charCodeAt(0));
-    hidden.push(...u32(name.length), ...name, 2, ...u32(firstDefined + i));
-  }
-  const exports = sections.find((s) => s.id === 7);
-  let exportPayload: Uint8Array;
-  if (exports === undefined) exportPayload = concat([Uint8Array.from(u32(capped.count)), Uint8Array.from(hidden)]);
+  const own = memoriesOf(b, memory.start, firstDefined);
+  // appended after every import, the memories keep their indices (imported ones come first)
+  let importPayload: Uint8Array;
+  if (imports === undefined) importPayload = concat([Uint8Array.from(u32(own.memories.length)), Uint8Array.from(own.entries)]);
   else {
-    const [count, entries] = readU32(b, exports.start);
-    exportPayload = concat([Uint8Array.from(u32(count + capped.count)), b.subarray(entries, exports.end), Uint8Array.from(hidden)]);
+    const [count, entries] = readU32(b, imports.start);
+    importPayload = concat([Uint8Array.from(u32(count + own.memories.length)), b.subarray(entries, imports.end), Uint8Array.from(own.entries)]);
   }
   const parts: Uint8Array[] = [b.subarray(0, 8)];
   const section = (id: number, payload: Uint8Array) => parts.push(Uint8Array.from([id, ...u32(payload.length)]), payload);
-  let exportWritten = false;
+  let importWritten = false;
   for (const s of sections) {
-    if (!exportWritten && exports === undefined && AFTER_EXPORT.has(s.id)) {
-      section(7, exportPayload);
-      exportWritten = true;
+    // the import section comes right after the type section, before every other known one
+    if (!importWritten && imports === undefined && s.id !== 0 && s.id !== 1) {
+      section(2, importPayload);
+      importWritten = true;
     }
-    if (s === memory) section(5, Uint8Array.from(capped.payload));
-    else if (s === exports) {
-      section(7, exportPayload);
-      exportWritten = true;
+    if (s === memory) continue;
+    if (s === imports) {
+      section(2, importPayload);
+      importWritten = true;
     } else parts.push(b.subarray(s.headerStart, s.end));
   }
-  if (!exportWritten) section(7, exportPayload);
-  return { bytes: concat(parts), minBytes: capped.minPages * PAGE };
+  if (!importWritten) section(2, importPayload);
+  return { bytes: concat(parts), memories: own.memories };
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {

@@ -1,9 +1,14 @@
 /**
  * WebAssembly, with its memory counted toward the function's memory limit. V8 allocates
  * wasm memory outside the heap the isolate's limit covers, so the shim keeps the count:
- * every memory is made through these wrappers (modules are rewritten to cap each memory
- * and expose it to us, see wasm-limits.ts), and when their sum passes the limit the shim
- * asks the host to stop the instance (OUT_MEMORY → NIMBUS_ERR_MEMORY_LIMIT).
+ * every memory is made here, by `new WebAssembly.Memory` or for a module's own memories
+ * (modules are rewritten to import them, see wasm-limits.ts). Wasm code grows memory
+ * without asking JavaScript, so a memory's maximum is fixed when it is made such that the
+ * maxima of all live memories together stay within the limit (plus one page, so that
+ * passing the limit is seen): that alone bounds what wasm can hold. Memory in use is also
+ * checked as it is made or grown from JavaScript, and before every result and host call;
+ * when it passes the limit the shim asks the host to stop the instance (OUT_MEMORY →
+ * NIMBUS_ERR_MEMORY_LIMIT).
  *
  * The wrappers share the real prototypes (so `instanceof` holds for every module, instance
  * and memory), and each prototype's `constructor` points at the wrapper: user code can
@@ -13,7 +18,7 @@ import { OUT_MEMORY } from '../protocol.ts';
 import { memoryLimitBytes, send } from './bridge.ts';
 import { toBytes } from './encoding.ts';
 import { currentInvocation } from './state.ts';
-import { HIDDEN_EXPORT, limitMemories, PAGE, Unsupported } from './wasm-limits.ts';
+import { HIDDEN_MODULE, limitMemories, type OwnMemory, PAGE, Unsupported } from './wasm-limits.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the shim's lib has no WebAssembly types */
 type Ctor = new (...args: any[]) => any;
@@ -25,25 +30,39 @@ const W = g.WebAssembly as Wasm | undefined;
 const call = Function.prototype.call;
 const uncurry = <F extends (...a: any[]) => any>(f: F) => call.bind(f) as (self: unknown, ...a: Parameters<F>) => ReturnType<F>;
 
-/** Pages one memory may have: the limit plus one, so passing the limit is seen, never far. */
-const CAP_PAGES = Math.ceil(memoryLimitBytes / PAGE) + 1;
+/** Pages all live memories may reach together: the limit plus one, so passing the limit is seen, never far. */
+const TOTAL_PAGES = Math.ceil(memoryLimitBytes / PAGE) + 1;
+/** The most pages a 32-bit wasm memory may have. */
+const MAX_PAGES = 65536;
 
-const memories: Array<WeakRef<object>> = [];
+/** Live memories, with the maximum each was made with. */
+const memories: Array<{ ref: WeakRef<object>; max: number }> = [];
 let over = false;
 let bufferOf: (m: unknown) => ArrayBuffer;
 
+function live(): void {
+  let n = 0;
+  for (let i = 0; i < memories.length; i++) if (memories[i].ref.deref() !== undefined) memories[n++] = memories[i];
+  memories.length = n;
+}
+
 /** Bytes all live wasm memories take now. */
 export function wasmBytes(): number {
+  live();
   let total = 0;
-  let live = 0;
-  for (let i = 0; i < memories.length; i++) {
-    const m = memories[i].deref();
-    if (m === undefined) continue;
-    memories[live++] = memories[i];
-    total += bufferOf(m).byteLength;
+  for (const m of memories) {
+    const memory = m.ref.deref();
+    if (memory !== undefined) total += bufferOf(memory).byteLength;
   }
-  memories.length = live;
   return total;
+}
+
+/** Pages not yet promised to a live memory as its maximum. */
+function unreserved(): number {
+  live();
+  let promised = 0;
+  for (const m of memories) promised += m.max;
+  return Math.max(0, TOTAL_PAGES - promised);
 }
 
 /**
@@ -63,87 +82,126 @@ function refuse(): never {
   throw new RangeError(`WebAssembly memory would pass the function's memory limit (${memoryLimitBytes / 1048576} MB)`);
 }
 
+function unreservable(pages: number, left: number): never {
+  throw new RangeError(
+    `WebAssembly memory: ${pages} pages are needed but the maxima of the live memories leave ${left} of the function's ${TOTAL_PAGES - 1} ` +
+      '(a memory made without a maximum may grow to all that is left; reuse instances, or give memories a maximum)',
+  );
+}
+
 function install(W: Wasm): void {
   const RealModule = W.Module as Ctor & Wasm;
   const RealInstance = W.Instance as Ctor;
   const RealMemory = W.Memory as Ctor;
   const realValidate = W.validate as (b: Uint8Array) => boolean;
   const CompileError = W.CompileError as Ctor;
-  const moduleExports = RealModule.exports as (m: object) => Array<{ name: string; kind: string }>;
-  const rawExports = uncurry(Object.getOwnPropertyDescriptor(RealInstance.prototype, 'exports')!.get as () => Record<string, unknown>);
+  const moduleImports = RealModule.imports as (m: object) => Array<{ module: string; name: string; kind: string }>;
   const realGrow = uncurry(RealMemory.prototype.grow as (delta: number) => number);
   bufferOf = uncurry(Object.getOwnPropertyDescriptor(RealMemory.prototype, 'buffer')!.get as () => ArrayBuffer);
   const wmGet = uncurry(WeakMap.prototype.get);
   const wmSet = uncurry(WeakMap.prototype.set);
   const wmHas = uncurry(WeakMap.prototype.has);
 
-  /** Module → bytes its own memories take when instantiated; only rewritten modules are here. */
-  const minBytes = new WeakMap<object, number>();
-  const visible = new WeakMap<object, Record<string, unknown>>();
+  /** Module → its own memories (made by the shim at instantiation); only rewritten modules are here. */
+  const ownMemories = new WeakMap<object, readonly OwnMemory[]>();
 
-  function limited(source: unknown): { bytes: Uint8Array; minBytes: number } {
+  function limited(source: unknown): ReturnType<typeof limitMemories> {
     const bytes = toBytes(source).slice();
     try {
-      return limitMemories(bytes, CAP_PAGES);
+      return limitMemories(bytes);
     } catch (error) {
       if (error instanceof Unsupported) throw new CompileError(error.message);
       throw error;
     }
   }
 
-  function track(memory: object): void {
-    memories.push(new WeakRef(memory));
+  function track(memory: object, max: number): void {
+    memories.push({ ref: new WeakRef(memory), max });
+  }
+
+  /** Makes a module's own memories, their maxima within what the live memories leave. */
+  function makeMemories(own: readonly OwnMemory[]): Array<[object, number]> {
+    let minPages = 0;
+    for (const m of own) minPages += m.min;
+    if (wasmOverLimit(minPages * PAGE)) refuse();
+    const left = unreserved();
+    let slack = left - minPages;
+    if (slack < 0) unreservable(minPages, left);
+    const made: Array<[object, number]> = [];
+    for (const m of own) {
+      // a maximum below the minimum was refused by the compiler already
+      const max = Math.min(m.max ?? MAX_PAGES, m.min + slack, MAX_PAGES);
+      slack -= max - m.min;
+      made.push([new RealMemory({ initial: m.min, maximum: max, shared: m.shared }), max]);
+    }
+    return made;
   }
 
   function Module(this: unknown, source: unknown): object {
     if (new.target === undefined) throw new TypeError("WebAssembly.Module must be invoked with 'new'");
     const l = limited(source);
     const m = Reflect.construct(RealModule, [l.bytes], new.target) as object;
-    wmSet(minBytes, m, l.minBytes);
+    wmSet(ownMemories, m, l.memories);
     return m;
   }
   Module.prototype = RealModule.prototype;
-  Module.exports = (m: object) => moduleExports(m).filter((e) => !e.name.startsWith(HIDDEN_EXPORT));
-  Module.imports = RealModule.imports;
+  Module.exports = RealModule.exports;
+  Module.imports = (m: object) => moduleImports(m).filter((e) => e.module !== HIDDEN_MODULE);
   Module.customSections = RealModule.customSections;
 
   function Instance(this: unknown, module: unknown, imports?: unknown): object {
     if (new.target === undefined) throw new TypeError("WebAssembly.Instance must be invoked with 'new'");
-    if (typeof module !== 'object' || module === null || !wmHas(minBytes, module)) {
+    if (typeof module !== 'object' || module === null || !wmHas(ownMemories, module)) {
       throw new TypeError('WebAssembly.Instance(): Argument 0 must be a WebAssembly.Module');
     }
-    if (wasmOverLimit(wmGet(minBytes, module) as number)) refuse();
-    const instance = Reflect.construct(RealInstance, [module, imports], new.target) as object;
-    const raw = rawExports(instance);
-    for (const name of Object.keys(raw)) if (name.startsWith(HIDDEN_EXPORT)) track(raw[name] as object);
+    const own = wmGet(ownMemories, module) as readonly OwnMemory[];
+    if (own.length === 0) {
+      if (wasmOverLimit()) refuse();
+      return Reflect.construct(RealInstance, [module, imports], new.target) as object;
+    }
+    if (imports !== undefined && (typeof imports !== 'object' || imports === null)) {
+      throw new TypeError('WebAssembly.Instance(): Argument 1 must be an object');
+    }
+    // the caller's namespaces, each read once, and the shim's memories
+    const merged = Object.create(null) as Record<string, unknown>;
+    for (const { module: name } of moduleImports(module)) {
+      if (name !== HIDDEN_MODULE && !(name in merged)) merged[name] = imports === undefined ? undefined : (imports as Record<string, unknown>)[name];
+    }
+    const made = makeMemories(own);
+    const hidden = Object.create(null) as Record<string, unknown>;
+    const first = moduleImports(module).filter((e) => e.kind === 'memory').length - own.length;
+    made.forEach(([memory], i) => (hidden[String(first + i)] = memory));
+    merged[HIDDEN_MODULE] = hidden;
+    const instance = Reflect.construct(RealInstance, [module, merged], new.target) as object;
+    for (const [memory, max] of made) track(memory, max);
     if (wasmOverLimit()) refuse();
     return instance;
   }
   Instance.prototype = RealInstance.prototype;
-  Object.defineProperty(RealInstance.prototype, 'exports', {
-    configurable: true,
-    enumerable: true,
-    get(this: object) {
-      let out = wmGet(visible, this);
-      if (out === undefined) {
-        const raw = rawExports(this);
-        out = Object.create(null) as Record<string, unknown>;
-        for (const name of Object.keys(raw)) if (!name.startsWith(HIDDEN_EXPORT)) out[name] = raw[name];
-        Object.freeze(out);
-        wmSet(visible, this, out);
-      }
-      return out;
-    },
-  });
 
   function Memory(this: unknown, descriptor: unknown): object {
     if (new.target === undefined) throw new TypeError("WebAssembly.Memory must be invoked with 'new'");
-    const d = (descriptor ?? {}) as { initial?: unknown; minimum?: unknown; maximum?: unknown; shared?: unknown };
-    const initial = Number(d.initial ?? d.minimum);
-    if (Number.isFinite(initial) && initial >= 0 && wasmOverLimit(initial * PAGE)) refuse();
-    const maximum = d.maximum === undefined ? CAP_PAGES : Math.min(Number(d.maximum), Math.max(CAP_PAGES, initial));
-    const m = Reflect.construct(RealMemory, [{ ...d, maximum }], new.target) as object;
-    track(m);
+    if (typeof descriptor !== 'object' || descriptor === null) throw new TypeError('WebAssembly.Memory(): Argument 0 must be a memory descriptor');
+    // each member read (and converted) once: a getter cannot answer the check one value and V8 another
+    const d = descriptor as { initial?: unknown; minimum?: unknown; maximum?: unknown; shared?: unknown };
+    const initialRaw = d.initial;
+    const minimumRaw = initialRaw === undefined ? d.minimum : undefined;
+    const maximumRaw = d.maximum;
+    const shared = Boolean(d.shared);
+    const initialOf = initialRaw ?? minimumRaw;
+    if (initialOf === undefined) throw new TypeError("WebAssembly.Memory(): Property 'initial' is required");
+    const initial = Number(initialOf);
+    const declared = maximumRaw === undefined ? undefined : Number(maximumRaw);
+    if (!Number.isFinite(initial) || initial < 0 || (declared !== undefined && !(declared >= initial))) {
+      // invalid: V8 gives its own error
+      return Reflect.construct(RealMemory, [{ initial, maximum: declared, shared }], new.target) as object;
+    }
+    if (wasmOverLimit(initial * PAGE)) refuse();
+    const left = unreserved();
+    if (initial > left) unreservable(initial, left);
+    const maximum = Math.min(declared ?? MAX_PAGES, left, MAX_PAGES);
+    const m = Reflect.construct(RealMemory, [{ initial, maximum, shared }], new.target) as object;
+    track(m, maximum);
     return m;
   }
   Memory.prototype = RealMemory.prototype;
@@ -165,7 +223,7 @@ function install(W: Wasm): void {
   }
 
   async function instantiate(source: unknown, imports?: unknown): Promise<unknown> {
-    if (typeof source === 'object' && source !== null && wmHas(minBytes, source)) {
+    if (typeof source === 'object' && source !== null && wmHas(ownMemories, source)) {
       return new (Instance as unknown as Ctor)(source, imports);
     }
     const module = await compile(source);
