@@ -9,7 +9,7 @@
  * `null` removes a field from it.
  */
 import type { ScaleEvent } from '../autoscaler/actuator.ts';
-import { settingsFromConfig } from '../autoscaler/settings.ts';
+import { DEFAULT_SCALE_DOWN_DELAY_MS, settingsFromConfig } from '../autoscaler/settings.ts';
 import { NimbusError } from '../core/errors.ts';
 import type { FunctionConfig } from '../core/types.ts';
 import type { ScaleOverride } from '../store/ports.ts';
@@ -17,11 +17,13 @@ import type { ApiDeps } from './context.ts';
 import type { RouteDef } from './router.ts';
 import { assertValid } from './schemas.ts';
 
-export const SCALE_FIELDS = ['targetConcurrency', 'concurrency', 'minInstances', 'maxInstances', 'idleTimeoutMs'] as const;
+export const SCALE_FIELDS = ['targetConcurrency', 'concurrency', 'minInstances', 'maxInstances', 'idleTimeoutMs', 'scaleDownDelayMs'] as const;
 type ScaleField = (typeof SCALE_FIELDS)[number];
 export type ScalePatch = Partial<Record<ScaleField, number | null>>;
 
-const pick = (c: FunctionConfig) => Object.fromEntries(SCALE_FIELDS.map((f) => [f, c[f]])) as Record<ScaleField, number>;
+/** The scaling fields of a config; a version deployed without a scale-down delay shows the default it gets. */
+const pick = (c: FunctionConfig) =>
+  Object.fromEntries(SCALE_FIELDS.map((f) => [f, c[f] ?? DEFAULT_SCALE_DOWN_DELAY_MS])) as Record<ScaleField, number>;
 
 function decisionView(e: ScaleEvent) {
   return {

@@ -23,6 +23,7 @@ const functionConfig = {
     minInstances: { type: 'integer', minimum: 0, maximum: 10000, description: 'Instances kept warm (default 0: scale to zero).' },
     maxInstances: { type: 'integer', minimum: 1, maximum: 10000, description: 'Instances never exceeded (default 100).' },
     idleTimeoutMs: { type: 'integer', minimum: 0, maximum: 86400000, description: 'Idle time before an instance is retired (default 60000).' },
+    scaleDownDelayMs: { type: 'integer', minimum: 0, maximum: 3600000, description: 'A scale down follows the most instances asked for over this long; 0: at once. Not applied to scale to zero (default 30000).' },
     runtime: { type: 'string', enum: ['isolate'] },
   },
 } as const;
@@ -133,17 +134,19 @@ export const SCHEMAS = {
       minInstances: { type: ['integer', 'null'], minimum: 0, maximum: 10000, description: 'Instances kept warm.' },
       maxInstances: { type: ['integer', 'null'], minimum: 1, maximum: 10000, description: 'Instances never exceeded.' },
       idleTimeoutMs: { type: ['integer', 'null'], minimum: 0, maximum: 86400000, description: 'No request for this long: scale to zero (down to minInstances).' },
+      scaleDownDelayMs: { type: ['integer', 'null'], minimum: 0, maximum: 3600000, description: 'A scale down follows the most instances asked for over this long; 0: at once.' },
     },
   },
   ScaleSettings: {
     type: 'object',
-    required: ['targetConcurrency', 'concurrency', 'minInstances', 'maxInstances', 'idleTimeoutMs'],
+    required: ['targetConcurrency', 'concurrency', 'minInstances', 'maxInstances', 'idleTimeoutMs', 'scaleDownDelayMs'],
     properties: {
       targetConcurrency: { type: 'integer' },
       concurrency: { type: 'integer' },
       minInstances: { type: 'integer' },
       maxInstances: { type: 'integer' },
       idleTimeoutMs: { type: 'integer' },
+      scaleDownDelayMs: { type: 'integer' },
     },
   },
   ScaleDecision: {
@@ -160,7 +163,7 @@ export const SCHEMAS = {
       mode: { type: 'string', enum: ['stable', 'panic'] },
       boundBy: {
         type: 'string',
-        enum: ['none', 'panic-hold', 'idle-grace', 'activation', 'backlog', 'rate-up', 'rate-down', 'min', 'max'],
+        enum: ['none', 'panic-hold', 'idle-grace', 'activation', 'backlog', 'scale-down-delay', 'rate-up', 'rate-down', 'min', 'max'],
         description: 'What set the count last (docs/autoscaling.md).',
       },
       limitedBy: { type: ['string', 'null'], enum: ['platform-instances', 'memory-budget', null], description: 'A platform cap that stopped the scale-up short.' },

@@ -247,7 +247,7 @@ describe('Autoscaler (actuator) with a fake runtime', () => {
     const { acquireMany, pool, scaler, clock, live } = setup({ idleTimeoutMs: 60_000 }, { tickMs: 1e9 });
     for (const l of await acquireMany(40)) l.release();
     assert.equal(live(), 4);
-    clock.advance(11_000); // outside the 10 s window: the averages say 0, idle-grace and rate-down say 2
+    clock.advance(31_000); // outside the 10 s window and the 30 s scale-down delay: the averages say 0, idle-grace and rate-down say 2
     scaler.demand(pool);
     await settle();
     assert.equal(live(), 4);

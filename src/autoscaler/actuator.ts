@@ -90,6 +90,7 @@ export class Autoscaler implements PoolScaler {
       minInstances: 0,
       maxInstances: 1,
       scaleToZeroAfterMs: 0,
+      scaleDownDelayMs: 0,
     });
   }
 

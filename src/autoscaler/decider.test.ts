@@ -164,35 +164,41 @@ test('in panic the count never drops, even when the burst ends at once', () => {
   assert.deepEqual([d.desired, d.mode, d.boundBy], [10, 'stable', 'rate-down']);
 });
 
-test('gradual decline: one instance less every 6 s as the stable average slides from 200 to 100', () => {
+test('gradual decline: one instance less every 6 s as the stable average slides from 200 to 100, 30 s late', () => {
   const sim = burst();
   sim.runUntil(200); // 20 ready, stable
   sim.load(100);
-  // x s after the drop the stable average is 200 − 100x/60, so desired = ⌈20 − x/6⌉.
-  const seen = sim.runUntil(262);
+  // x s after the drop the stable average is 200 − 100x/60, so the average asks for
+  // ⌈20 − x/6⌉. The scale-down delay (30 s) keeps the most asked for at the ticks after
+  // x − 30, the oldest of which (x − 28) asked for the most: desired = ⌈20 − (x − 28)/6⌉.
+  const seen = sim.runUntil(290);
   const got = [...seen.entries()].map(([t, n]) => [t - 200, n]);
-  assert.deepEqual(got, [
-    [2, 20], [4, 20], [6, 19], [8, 19], [10, 19], [12, 18], [14, 18], [16, 18], [18, 17], [20, 17],
-    [22, 17], [24, 16], [26, 16], [28, 16], [30, 15], [32, 15], [34, 15], [36, 14], [38, 14], [40, 14],
-    [42, 13], [44, 13], [46, 13], [48, 12], [50, 12], [52, 12], [54, 11], [56, 11], [58, 11], [60, 10], [62, 10],
+  const want = got.map(([x]) => [x, Math.min(20, Math.ceil(20 - (x! - 28) / 6))]);
+  assert.deepEqual(got, want);
+  assert.deepEqual(got.slice(12, 20), [
+    [26, 20], [28, 20], [30, 20], [32, 20], [34, 19], [36, 19], [38, 19], [40, 18],
   ]);
-  assert.ok([...seen.keys()].every(() => sim.last!.mode === 'stable'));
+  assert.deepEqual(got.slice(-2), [[88, 10], [90, 10]]);
+  assert.equal(sim.last!.mode, 'stable');
+  assert.ok(sim.runUntil(400).get(400) === 10, 'the delay lets it settle where the load is');
 });
 
-test('to zero: the stable average decays, then after 30 s idle the rate limit halves to 0', () => {
+test('to zero: the scale-down delay holds the count while the average decays, then after 30 s idle the rate limit halves to 0', () => {
   const sim = new Sim({}, 10);
   sim.load(100);
   sim.runUntil(60);
   sim.load(0); // idle from t=60
-  const seen = sim.runUntil(84);
-  // x s after: ⌈10 − x/6⌉
-  assert.deepEqual([...seen.values()], [10, 10, 9, 9, 9, 8, 8, 8, 7, 7, 7, 6]);
-  // t=86..88: still < 30 s idle → ⌈10 − 26/6⌉ = 6, ⌈10 − 28/6⌉ = 6
-  assert.deepEqual([sim.tick().desired, sim.tick().desired], [6, 6]);
-  let d = sim.tick(); // t=90: idle 30 s → demand 0, ⌊6/2⌋ = 3
-  assert.deepEqual([d.desired, d.boundBy, d.idleForMs], [3, 'rate-down', 30 * S]);
-  assert.match(d.reason, /idle for 30s \(≥ 30s\): no demand → 0; rate-down: 6 ready shrink to no less than 6\/2 per decision → 3/);
-  d = sim.tick(); // ⌊3/2⌋ = 1
+  const seen = sim.runUntil(88);
+  // x s after, the average asks for ⌈10 − x/6⌉; the delay (30 s) holds the 10 asked for at t=60.
+  assert.deepEqual(new Set(seen.values()), new Set([10]));
+  assert.equal(sim.last!.boundBy, 'scale-down-delay');
+  assert.match(sim.last!.reason, /scale-down delay: 10 asked for within the last 30s/);
+  let d = sim.tick(); // t=90: idle 30 s → demand 0, not held by the delay; ⌊10/2⌋ = 5
+  assert.deepEqual([d.desired, d.boundBy, d.idleForMs, d.recentDemand], [5, 'rate-down', 30 * S, []]);
+  assert.match(d.reason, /idle for 30s \(≥ 30s\): no demand → 0; rate-down: 10 ready shrink to no less than 10\/2 per decision → 5/);
+  d = sim.tick(); // ⌊5/2⌋ = 2
+  assert.deepEqual([d.desired, d.boundBy], [2, 'rate-down']);
+  d = sim.tick(); // ⌊2/2⌋ = 1
   assert.deepEqual([d.desired, d.boundBy], [1, 'rate-down']);
   d = sim.tick(); // ⌊1/2⌋ = 0
   assert.deepEqual([d.desired, d.boundBy], [0, 'none']);
@@ -264,6 +270,76 @@ test('a step from one warm instance to a steady load keeps what the backlog star
   // swinging backlog floor: 4 → 3 → 4 → 3 … until the window had filled.
   assert.deepEqual(new Set(counts), new Set([4]), `counts: ${counts.join(' ')}`);
   assert.equal(sim.last!.mode, 'stable');
+});
+
+/** The e2e settings: min 1 warm, target = hard limit = 10, windows 10 s / 1 s, idle 2 s. */
+const E2E = { targetConcurrency: 10, concurrencyLimit: 10, minInstances: 1, maxInstances: 6, scaleToZeroAfterMs: 2 * S, stableWindowMs: 10 * S, panicWindowMs: 1 * S };
+
+/**
+ * 40 closed-loop clients (each sends its next request when the last is answered), as in
+ * the autoscale e2e test, from a step at t=20 onto 1 warm instance, for `seconds`. A model
+ * of what the pool measures, one level a second, a decision every 2 s:
+ *  - 4 or more ready: no request waits, so the clients bunch: answered together, they spend
+ *    their own turnaround together. In flight: 40 for 8 s, then 5 for 8 s, and again.
+ *    Per instance that is less than the 40 measured on fewer instances: on average 5.6.
+ *  - fewer than 4 ready: 10 per instance served, the rest queue, so 40 in flight or queued,
+ *    from 3 s after the count went below 4 (the time the waits take to build up).
+ * Returns the count decided at each decision, the step's own first.
+ */
+function closedLoop(sim: Sim, seconds: number): number[] {
+  sim.runUntil(20);
+  let belowSince = -Infinity;
+  const level = (k: number) => (sim.ready < 4 && k - belowSince >= 3 ? 40 : k % 16 < 8 ? 40 : 5);
+  sim.load(40);
+  const counts = [sim.decide().desired]; // the step: decided at once (queue build-up)
+  for (let k = 1; k <= seconds; k++) {
+    sim.clock.advance(S);
+    sim.load(level(k));
+    if (k % 2 !== 0) continue;
+    const was = sim.ready;
+    const d = sim.decide();
+    if (was >= 4 && d.desired < 4) belowSince = k;
+    counts.push(d.desired);
+  }
+  return counts;
+}
+
+/** Consecutive equal counts as one: 4 4 3 2 2 4 → 4 3 2 4. */
+const changes = (counts: number[]) => counts.filter((n, i) => i === 0 || n !== counts[i - 1]);
+
+test('without a scale-down delay a steady closed-loop load flaps 4 → 3 → 2 → 4 once panic ends', () => {
+  const sim = new Sim({ ...E2E, scaleDownDelayMs: 0 }, 1);
+  const counts = closedLoop(sim, 160);
+  // In panic from the step (40 need 4 ≥ 2× the 1 ready) until t=30; then the stable average
+  // of the bunched load dips to 3, then 2; with 2 the queue builds and panics back to 4.
+  assert.deepEqual(changes(counts).slice(0, 8), [4, 3, 2, 4, 3, 2, 4, 3], `counts: ${counts.join(' ')}`);
+});
+
+test('the scale-down delay holds a steady closed-loop load at 4 (the 4 → 3 → 2 → 4 flap)', () => {
+  const sim = new Sim(E2E, 1); // the default delay, 30 s
+  const counts = closedLoop(sim, 160);
+  // Each 16 s the 8 s at 40 ask for 4 again, well within the 30 s the delay looks back.
+  assert.deepEqual(new Set(counts), new Set([4]), `counts: ${counts.join(' ')}`);
+  assert.equal(sim.last!.mode, 'stable');
+  assert.ok(sim.last!.recentDemand.length >= 1 && sim.last!.recentDemand[0]!.desired === 4);
+});
+
+test('a real drop of load still scales down, the scale-down delay later', () => {
+  const sim = new Sim(E2E, 4);
+  sim.load(35); // needs 4 at target 10
+  sim.runUntil(60);
+  assert.equal(sim.last!.desired, 4);
+  sim.load(10); // needs 1
+  const seen = sim.runUntil(120);
+  const got = [...seen.entries()].filter(([t]) => t > 60).map(([t, n]) => [t - 60, n]);
+  // x s after the drop the stable average is 35 − 2.5x, asking for 3 at x=2..4, 2 at x=6..8,
+  // 1 from x=10. The delay keeps the most asked for over the last 30 s: 4 (asked at x=0)
+  // until x=28, then each step down exactly 30 s after the average asked for it.
+  assert.deepEqual(got.slice(13, 21), [[28, 4], [30, 3], [32, 3], [34, 2], [36, 2], [38, 2], [40, 1], [42, 1]]);
+  assert.deepEqual(new Set(got.slice(0, 14).map(([, n]) => n)), new Set([4]));
+  assert.deepEqual(new Set(got.slice(20).map(([, n]) => n)), new Set([1]));
+  assert.equal(sim.last!.boundBy, 'none');
+  assert.deepEqual(sim.last!.recentDemand.map((m) => m.desired), [1], 'only what the load asks for now is remembered');
 });
 
 test('one request from zero is no burst: it starts one instance in stable mode', () => {

@@ -15,6 +15,11 @@
  *  4. From zero with requests waiting: max(activationScale, ⌈now / target⌉) at once
  *     (activation; exempt from the up-rate limit).
  *  5. Never fewer than the requests present now can fit at the hard limit (backlog).
+ *  5b. Scale-down delay: never below the most that steps 2-5 asked for over the last
+ *     scaleDownDelayMs (carried in `recentDemand`), unless idle for scaleToZeroAfterMs.
+ *     A closed-loop load measures less concurrency per instance once more instances serve
+ *     it; without the delay that dip alone shrinks the count, latency rises, and the count
+ *     grows back (a flap under an unchanged load).
  *  6. Rate limits: ≤ ⌈max(ready, 1) × maxScaleUpRate⌉ (never below what exists),
  *     ≥ ⌊ready / maxScaleDownRate⌋.
  *  7. Clamp to [minInstances, maxInstances].
@@ -31,10 +36,17 @@ export type ScaleBound =
   | 'idle-grace'
   | 'activation'
   | 'backlog'
+  | 'scale-down-delay'
   | 'rate-up'
   | 'rate-down'
   | 'min'
   | 'max';
+
+/** What steps 2-5 asked for at one decision, kept for the scale-down delay. */
+export interface DemandMark {
+  readonly at: number;
+  readonly desired: number;
+}
 
 export interface ScaleStats extends WindowSnapshot {
   /** Instances able to serve now. */
@@ -69,6 +81,12 @@ export interface ScaleDecision {
   readonly lastPanicAt: number | null;
   /** Panic ends at this time unless the condition holds again; null in stable mode. */
   readonly panicUntil: number | null;
+  /**
+   * The scale-down delay's memory: what steps 2-5 asked for within the last
+   * scaleDownDelayMs, oldest first, each mark above every later one (a later, larger
+   * mark makes the earlier ones moot). The first mark is the most asked for.
+   */
+  readonly recentDemand: readonly DemandMark[];
 }
 
 const EPS = 1e-9;
@@ -162,6 +180,19 @@ export function decide(
     set(backlog, 'backlog', `${num(demandNow)} in flight or queued now need ${backlog} at the hard limit ${s.concurrencyLimit}`);
   }
 
+  // Step 5b. What was asked for before and is past the delay is forgotten; what this step
+  // asks for is remembered whatever the delay makes of it.
+  const asked = want;
+  const horizon = now - s.scaleDownDelayMs;
+  const recent = (previous?.recentDemand ?? []).filter((m) => m.at > horizon && m.desired > asked);
+  const goingToZero = demandNow === 0 && idleEnough;
+  const held = recent.length > 0 ? recent[0]!.desired : 0;
+  if (!goingToZero && held > want) {
+    set(held, 'scale-down-delay', `scale-down delay: ${held} asked for within the last ${dur(s.scaleDownDelayMs)}`);
+  }
+  // Gone idle: the next request starts afresh, not at what was asked for before the quiet.
+  const recentDemand = goingToZero || s.scaleDownDelayMs === 0 ? [] : [...recent, { at: now, desired: asked }];
+
   if (!activating) {
     const upCap = Math.max(current, Math.ceil(base * s.maxScaleUpRate - EPS));
     if (want > upCap) {
@@ -195,6 +226,7 @@ export function decide(
     panicSince: inPanic ? (wasPanic ? previous!.panicSince : now) : null,
     lastPanicAt: inPanic ? lastPanicAt : null,
     panicUntil: inPanic ? lastPanicAt! + s.stableWindowMs : null,
+    recentDemand,
   };
 }
 

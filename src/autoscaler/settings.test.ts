@@ -36,6 +36,7 @@ test('settingsFromConfig maps the function config and fills the documented defau
     minInstances: 0,
     maxInstances: 50,
     scaleToZeroAfterMs: 300_000,
+    scaleDownDelayMs: 30_000,
     stableWindowMs: 60_000,
     panicWindowMs: 6_000,
     panicThreshold: 2,
@@ -45,6 +46,7 @@ test('settingsFromConfig maps the function config and fills the documented defau
   });
   assert.ok(Object.isFrozen(s));
   assert.ok(Object.isFrozen(SCALING_DEFAULTS));
+  assert.equal(settingsFromConfig({ ...config, scaleDownDelayMs: 0 }).scaleDownDelayMs, 0);
 });
 
 test('platform overrides the knobs and its instance cap lowers maxInstances', () => {
@@ -66,6 +68,8 @@ test('nonsense is rejected naming the field the user wrote', () => {
   assert.equal(validationField(() => settingsFromConfig({ ...config, maxInstances: 2.5 })), 'maxInstances');
   assert.equal(validationField(() => settingsFromConfig({ ...config, idleTimeoutMs: -5 })), 'idleTimeoutMs');
   assert.equal(validationField(() => settingsFromConfig({ ...config, idleTimeoutMs: Number.NaN })), 'idleTimeoutMs');
+  assert.equal(validationField(() => settingsFromConfig({ ...config, scaleDownDelayMs: -1 })), 'scaleDownDelayMs');
+  assert.equal(validationField(() => settingsFromConfig({ ...config, scaleDownDelayMs: 3_600_001 })), 'scaleDownDelayMs');
   assert.equal(validationField(() => settingsFromConfig(config, { panicWindowMs: 120_000 })), 'panicWindowMs');
   assert.equal(validationField(() => settingsFromConfig(config, { stableWindowMs: 10 })), 'stableWindowMs');
   assert.equal(validationField(() => settingsFromConfig(config, { panicThreshold: 0.5 })), 'panicThreshold');

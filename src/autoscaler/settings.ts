@@ -18,6 +18,8 @@ export interface ScalingSettings {
   readonly maxInstances: number;
   /** With no request in flight or queued for this long, the function may go to zero. */
   readonly scaleToZeroAfterMs: number;
+  /** A scale down follows the most asked for over this long (0: at once); not scale to zero. */
+  readonly scaleDownDelayMs: number;
   /** Averaging window of the stable mode; also how long panic mode lasts after its trigger. */
   readonly stableWindowMs: number;
   /** Averaging window used to detect and serve bursts. */
@@ -47,6 +49,14 @@ export const SCALING_DEFAULTS: Readonly<ScalingKnobs> = Object.freeze({
   activationScale: 1,
 });
 
+/**
+ * The scale-down delay when a function sets none. Long enough to span the swing of a steady
+ * closed-loop load (fewer instances → longer waits → more measured concurrency → more
+ * instances, which takes a few 2 s ticks plus a cold start), short enough that instances a
+ * real drop of load no longer needs are retired within half a minute of the stable window.
+ */
+export const DEFAULT_SCALE_DOWN_DELAY_MS = 30_000;
+
 /** How often the actuator should call decide() when nothing else prompts it. */
 export const DEFAULT_TICK_MS = 2_000;
 
@@ -65,6 +75,7 @@ const CONFIG_FIELD: Partial<Record<keyof ScalingSettings, string>> = {
   minInstances: 'minInstances',
   maxInstances: 'maxInstances',
   scaleToZeroAfterMs: 'idleTimeoutMs',
+  scaleDownDelayMs: 'scaleDownDelayMs',
 };
 
 export function settingsFromConfig(config: FunctionConfig, platform: PlatformScaling = {}): ScalingSettings {
@@ -85,6 +96,7 @@ export function settingsFromConfig(config: FunctionConfig, platform: PlatformSca
       minInstances: config.minInstances,
       maxInstances,
       scaleToZeroAfterMs: config.idleTimeoutMs,
+      scaleDownDelayMs: config.scaleDownDelayMs ?? DEFAULT_SCALE_DOWN_DELAY_MS,
       ...knobs,
     },
     CONFIG_FIELD,
@@ -94,9 +106,9 @@ export function settingsFromConfig(config: FunctionConfig, platform: PlatformSca
 /** Fills knobs left out with SCALING_DEFAULTS, then validates. Handy for tests and tools. */
 export function makeSettings(
   fields: Pick<ScalingSettings, 'targetConcurrency' | 'concurrencyLimit' | 'minInstances' | 'maxInstances' | 'scaleToZeroAfterMs'> &
-    Partial<ScalingKnobs>,
+    Partial<ScalingKnobs> & Partial<Pick<ScalingSettings, 'scaleDownDelayMs'>>,
 ): ScalingSettings {
-  return validateSettings({ ...SCALING_DEFAULTS, ...fields });
+  return validateSettings({ ...SCALING_DEFAULTS, scaleDownDelayMs: DEFAULT_SCALE_DOWN_DELAY_MS, ...fields });
 }
 
 /**
@@ -139,6 +151,8 @@ export function validateSettings(
   }
   finite('scaleToZeroAfterMs');
   if (s.scaleToZeroAfterMs < 0) fail('scaleToZeroAfterMs', 'must be ≥ 0 ms');
+  finite('scaleDownDelayMs');
+  if (s.scaleDownDelayMs < 0 || s.scaleDownDelayMs > 3_600_000) fail('scaleDownDelayMs', 'must be from 0 ms to 1 h');
   if (s.stableWindowMs < 1000 || s.stableWindowMs > 3_600_000) fail('stableWindowMs', 'must be from 1000 ms to 1 h');
   if (s.panicWindowMs < 100) fail('panicWindowMs', 'must be ≥ 100 ms');
   if (s.panicWindowMs > s.stableWindowMs) {

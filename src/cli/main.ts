@@ -13,10 +13,12 @@ const HELP = `nimbus — serverless functions on your machine
   nimbus up [--port 8080] [--host 127.0.0.1] [--data .nimbus] [--store postgres://…]   start the platform (npm start)
   nimbus deploy <name> <file-or-dir> [--memory 128] [--timeout 10s] [--cpu 5s]
                 [--env K=V]… [--concurrency 10] [--target 7] [--min 0] [--max 100] [--idle 60s]
+                [--scale-down-delay 30s]
   nimbus invoke <name> [--data '{"k":"v"}' | --data @event.json]
   nimbus ls                        list functions
   nimbus info <name>               versions, limits, scaling, live instances, last decisions
-  nimbus scale <name> [--min N] [--max N] [--target N] [--concurrency N] [--idle 30s] [--reset]
+  nimbus scale <name> [--min N] [--max N] [--target N] [--concurrency N] [--idle 30s]
+                [--scale-down-delay 30s] [--reset]
                                    change scaling live (no new version); no flags: show it
   nimbus invocations [name]        recent invocation records [--limit 20] [--status error]
   nimbus show <invocation-id>      one record with its logs

@@ -25,6 +25,11 @@ export interface FunctionConfig {
   readonly maxInstances: number;
   /** An instance idle this long is retired (scale to zero when minInstances is 0). */
   readonly idleTimeoutMs: number;
+  /**
+   * A scale down follows the most instances asked for over this long; absent in versions
+   * deployed before it existed, which get the default (autoscaler/settings.ts).
+   */
+  readonly scaleDownDelayMs?: number;
   readonly runtime: RuntimeKind;
 }
 

@@ -49,4 +49,19 @@ describe('function settings', () => {
     assert.equal(inFlagWords('targetConcurrency 12 cannot exceed concurrency (10)', 'targetConcurrency'), '--target 12 cannot exceed --concurrency (10)');
     assert.equal(inFlagWords('function name "a b" is invalid', 'name'), null);
   });
+
+  it('scaleDownDelayMs: set by --scale-down-delay, kept on redeploy, absent from a config that never set it', () => {
+    const flags = (...argv: string[]) => configFromFlags(parseArgs(argv, new Set()));
+    assert.equal(flags('--scale-down-delay', '45s').scaleDownDelayMs, 45_000);
+    assert.equal(flags('--scale-down-delay', '0').scaleDownDelayMs, 0);
+    const set = resolveConfig({ scaleDownDelayMs: 45_000 }, null, DEFAULTS);
+    assert.equal(set.scaleDownDelayMs, 45_000);
+    assert.equal(resolveConfig({ memoryMb: 256 }, set, DEFAULTS).scaleDownDelayMs, 45_000);
+    // A version that never set it keeps its exact config (and so its hash); the autoscaler gives it the default.
+    assert.ok(!('scaleDownDelayMs' in resolveConfig({}, null, DEFAULTS)));
+    assert.throws(() => resolveConfig({ scaleDownDelayMs: -1 }, null, DEFAULTS), invalid('scaleDownDelayMs', /from 0 to 3600000/));
+    assert.throws(() => resolveConfig({ scaleDownDelayMs: 3_600_001 }, null, DEFAULTS), invalid('scaleDownDelayMs', /from 0 to 3600000/));
+    assert.equal(inFlagWords('scaleDownDelayMs 5000000 must be a whole number from 0 to 3600000', 'scaleDownDelayMs'),
+      '--scale-down-delay 5000000 ms must be a whole number from 0 to 3600000');
+  });
 });

@@ -41,7 +41,7 @@ function int(input: Record<string, unknown>, field: keyof FunctionConfig, min: n
 }
 
 const KNOWN = new Set<string>([
-  'memoryMb', 'timeoutMs', 'cpuLimitMs', 'env', 'concurrency', 'targetConcurrency', 'minInstances', 'maxInstances', 'idleTimeoutMs', 'runtime',
+  'memoryMb', 'timeoutMs', 'cpuLimitMs', 'env', 'concurrency', 'targetConcurrency', 'minInstances', 'maxInstances', 'idleTimeoutMs', 'scaleDownDelayMs', 'runtime',
 ]);
 
 /** Validates what a deploy asked for and fills the rest from the previous version or the defaults. */
@@ -67,6 +67,9 @@ export function resolveConfig(input: unknown, previous: FunctionConfig | null, d
   const maxInstances = int(given, 'maxInstances', 1, 10_000) ?? previous?.maxInstances ?? DEFAULT_MAX_INSTANCES;
   const minInstances = int(given, 'minInstances', 0, 10_000) ?? previous?.minInstances ?? 0;
   const idleTimeoutMs = int(given, 'idleTimeoutMs', 0, 86_400_000) ?? previous?.idleTimeoutMs ?? defaults.idleTimeoutMs;
+  // Kept out of the config unless set, here or before: versions that never set it keep the
+  // hash they had, and the autoscaler gives them its default.
+  const scaleDownDelayMs = int(given, 'scaleDownDelayMs', 0, 3_600_000) ?? previous?.scaleDownDelayMs;
   const env = given.env === undefined ? (previous?.env ?? {}) : validateEnv(given.env);
 
   if (cpuLimitMs > timeoutMs) throw bad('cpuLimitMs', cpuLimitMs, `cannot exceed timeoutMs (${timeoutMs})`);
@@ -83,6 +86,7 @@ export function resolveConfig(input: unknown, previous: FunctionConfig | null, d
     minInstances,
     maxInstances,
     idleTimeoutMs,
+    ...(scaleDownDelayMs === undefined ? {} : { scaleDownDelayMs }),
     runtime: 'isolate',
   });
 }

@@ -41,7 +41,7 @@ export interface DeployOutcome {
  * Scaling settings changed live (`nimbus scale`, PATCH …/scale) without a new version:
  * applied on top of the current version's config. Fields left out keep the version's.
  */
-export type ScaleOverride = Partial<Pick<FunctionConfig, 'concurrency' | 'targetConcurrency' | 'minInstances' | 'maxInstances' | 'idleTimeoutMs'>>;
+export type ScaleOverride = Partial<Pick<FunctionConfig, 'concurrency' | 'targetConcurrency' | 'minInstances' | 'maxInstances' | 'idleTimeoutMs' | 'scaleDownDelayMs'>>;
 
 export interface FunctionRepo {
   /**

@@ -23,7 +23,7 @@ interface Scale {
   inFlight: number;
   queued: number;
   mode: string | null;
-  settings: { minInstances: number; maxInstances: number; targetConcurrency: number };
+  settings: { minInstances: number; maxInstances: number; targetConcurrency: number; scaleDownDelayMs: number };
   override: Record<string, number> | null;
   decisions: Array<{ at: number; desired: number; mode: string; boundBy: string; trigger: string; reason: string }>;
 }
@@ -223,5 +223,15 @@ describe('autoscaling end to end', () => {
     assert.match(info.stdout, /live override: minInstances, targetConcurrency/);
     assert.match(info.stdout, /instances 0 \(desired 0\)/);
     assert.match(info.stdout, /recent decisions/);
+    assert.match(info.stdout, /down after 30\.0 s of less/, 'the default scale-down delay');
+
+    // The scale-down delay is a live setting too.
+    const delayed = await cli(p, ['scale', FN, '--scale-down-delay', '10s']);
+    assert.equal(delayed.code, 0, delayed.stderr);
+    assert.match(delayed.stdout, /down after 10\.0 s of less/);
+    const after = await scale();
+    assert.equal(after.settings.scaleDownDelayMs, 10_000);
+    assert.deepEqual(after.override, { minInstances: 0, targetConcurrency: 5, scaleDownDelayMs: 10_000 });
+    assert.ok(status(after), ajv.errorsText(status.errors));
   });
 });

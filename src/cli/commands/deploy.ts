@@ -7,7 +7,7 @@ import { ApiError, call, type Answer, type ClientOptions } from '../client.ts';
 import { readDeclaration } from './triggers.ts';
 import { bytes, print, printJson, progress } from '../format.ts';
 
-export const DEPLOY_FLAGS = ['memory', 'timeout', 'cpu', 'env', 'concurrency', 'target', 'min', 'max', 'idle', 'json'];
+export const DEPLOY_FLAGS = ['memory', 'timeout', 'cpu', 'env', 'concurrency', 'target', 'min', 'max', 'idle', 'scale-down-delay', 'json'];
 
 function int(args: ParsedArgs, name: string): number | undefined {
   const raw = flag(args, name);
@@ -23,6 +23,7 @@ const FLAGS: Record<string, { flag: string; unit: string }> = {
   timeoutMs: { flag: '--timeout', unit: 'ms' },
   cpuLimitMs: { flag: '--cpu', unit: 'ms' },
   idleTimeoutMs: { flag: '--idle', unit: 'ms' },
+  scaleDownDelayMs: { flag: '--scale-down-delay', unit: 'ms' },
   concurrency: { flag: '--concurrency', unit: '' },
   targetConcurrency: { flag: '--target', unit: '' },
   minInstances: { flag: '--min', unit: '' },
@@ -74,6 +75,8 @@ export function configFromFlags(args: ParsedArgs): Record<string, unknown> {
   if (cpu !== undefined) config.cpuLimitMs = parseDuration(cpu, 'cpu');
   const idle = flag(args, 'idle');
   if (idle !== undefined) config.idleTimeoutMs = parseDuration(idle, 'idle');
+  const delay = flag(args, 'scale-down-delay');
+  if (delay !== undefined) config.scaleDownDelayMs = parseDuration(delay, 'scale-down-delay');
   for (const [key, name] of [['concurrency', 'concurrency'], ['targetConcurrency', 'target'], ['minInstances', 'min'], ['maxInstances', 'max']] as const) {
     const v = int(args, name);
     if (v !== undefined) config[key] = v;

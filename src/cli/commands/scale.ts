@@ -1,5 +1,6 @@
 /**
- * `nimbus scale <name> [--min N] [--max N] [--target N] [--concurrency N] [--idle 30s] [--reset]`:
+ * `nimbus scale <name> [--min N] [--max N] [--target N] [--concurrency N] [--idle 30s]
+ *   [--scale-down-delay 30s] [--reset]`:
  * changes scaling settings live (no new version); with no setting flags, shows the scale
  * status. Also the scale section of `nimbus info`.
  */
@@ -14,6 +15,7 @@ export interface ScaleSettingsView {
   minInstances: number;
   maxInstances: number;
   idleTimeoutMs: number;
+  scaleDownDelayMs: number;
 }
 
 export interface ScaleDecisionView {
@@ -60,6 +62,7 @@ export function scaleBody(args: ParsedArgs): Record<string, number | null> {
   if (has(args, 'reset')) {
     for (const [, field] of FLAGS) body[field] = null;
     body.idleTimeoutMs = null;
+    body.scaleDownDelayMs = null;
   }
   for (const [name, field] of FLAGS) {
     const raw = flag(args, name);
@@ -70,6 +73,8 @@ export function scaleBody(args: ParsedArgs): Record<string, number | null> {
   }
   const idle = flag(args, 'idle');
   if (idle !== undefined) body.idleTimeoutMs = parseDuration(idle, 'idle');
+  const delay = flag(args, 'scale-down-delay');
+  if (delay !== undefined) body.scaleDownDelayMs = parseDuration(delay, 'scale-down-delay');
   return body;
 }
 
@@ -79,7 +84,7 @@ export function scaleLines(s: ScaleStatusView, decisions = 5): string[] {
   const live = s.override && Object.keys(s.override).length > 0 ? `  (live override: ${Object.keys(s.override).join(', ')})` : '';
   const cap = s.maxInstancesEffective < c.maxInstances ? ` (platform cap ${s.maxInstancesEffective})` : '';
   const lines = [
-    `  scaling   target ${c.targetConcurrency}/instance, hard limit ${c.concurrency}, min ${c.minInstances}, max ${c.maxInstances}${cap}, to zero after ${ms(c.idleTimeoutMs)} idle${live}`,
+    `  scaling   target ${c.targetConcurrency}/instance, hard limit ${c.concurrency}, min ${c.minInstances}, max ${c.maxInstances}${cap}, to zero after ${ms(c.idleTimeoutMs)} idle, down after ${ms(c.scaleDownDelayMs)} of less${live}`,
     `  instances ${s.current} (desired ${s.desired}): ${s.ready} ready, ${s.starting} starting, ${s.draining} draining; ${s.inFlight} in flight, ${s.queued} queued${s.mode ? `; ${s.mode} mode` : ''}`,
   ];
   if (s.latest) lines.push(`  decided   ${s.latest.reason}`);
@@ -100,9 +105,9 @@ export function scaleLines(s: ScaleStatusView, decisions = 5): string[] {
 }
 
 export async function scale(client: ClientOptions, args: ParsedArgs): Promise<number> {
-  onlyFlags(args, ['min', 'max', 'target', 'concurrency', 'idle', 'reset', 'json']);
+  onlyFlags(args, ['min', 'max', 'target', 'concurrency', 'idle', 'scale-down-delay', 'reset', 'json']);
   const [name] = args.positionals;
-  if (!name) throw new UsageError('usage: nimbus scale <name> [--min N] [--max N] [--target N] [--concurrency N] [--idle 30s] [--reset]');
+  if (!name) throw new UsageError('usage: nimbus scale <name> [--min N] [--max N] [--target N] [--concurrency N] [--idle 30s] [--scale-down-delay 30s] [--reset]');
   const body = scaleBody(args);
   const path = `/api/v1/functions/${encodeURIComponent(name)}/scale`;
   const changing = Object.keys(body).length > 0;
