@@ -1,47 +1,14 @@
 /** Timer/event triggers, topics and per-function async policies on PostgreSQL. */
 import type pg from 'pg';
-import type { AsyncPolicyRepo, TopicRecord, TopicRepo, TriggerInput, TriggerRecord, TriggerRepo } from '../queue-ports.ts';
-import { lockName, NAME_LOCK, transaction, whereOf, type Row, type Sql } from './pg-client.ts';
-
-function toTrigger(row: Row): TriggerRecord {
-  return {
-    id: row.id as string,
-    functionName: row.function_name as string,
-    workflow: (row.workflow as string | null) ?? null,
-    kind: row.kind as TriggerRecord['kind'],
-    origin: row.origin as TriggerRecord['origin'],
-    schedule: (row.schedule as string | null) ?? null,
-    timezone: (row.timezone as string | null) ?? null,
-    missed: (row.missed as TriggerRecord['missed']) ?? null,
-    topic: (row.topic as string | null) ?? null,
-    filter: row.filter === null ? null : JSON.parse(row.filter as string),
-    input: row.input === null ? null : JSON.parse(row.input as string),
-    createdAt: row.created_at as number,
-    lastFiredAt: (row.last_fired_at as number | null) ?? null,
-  };
-}
-
-/** Two declarations are the same trigger when everything but id and times is equal. */
-function sameDeclaration(a: TriggerRecord, b: TriggerInput): boolean {
-  return (
-    a.kind === b.kind &&
-    a.workflow === (b.workflow ?? null) &&
-    a.schedule === (b.schedule ?? null) &&
-    a.timezone === (b.timezone ?? null) &&
-    a.missed === (b.missed ?? null) &&
-    a.topic === (b.topic ?? null) &&
-    JSON.stringify(a.filter) === JSON.stringify(b.filter ?? null) &&
-    JSON.stringify(a.input) === JSON.stringify(b.input ?? null)
-  );
-}
-
-const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
+import type { AsyncPolicyRepo, TopicRepo, TriggerInput, TriggerRecord, TriggerRepo } from '../queue-ports.ts';
+import { jsonColumn, sameDeclaration, toTopic, toTrigger } from '../queue-rows.ts';
+import { lockName, NAME_LOCK, transaction, whereOf, type Sql } from './pg-client.ts';
 
 async function create(sql: Sql, t: TriggerInput): Promise<TriggerRecord> {
   const { rows } = await sql.query(
     `INSERT INTO triggers (id, function_name, workflow, kind, origin, schedule, timezone, missed, topic, filter, input, created_at, last_fired_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL) RETURNING *`,
-    [t.id, t.functionName, t.workflow ?? null, t.kind, t.origin, t.schedule ?? null, t.timezone ?? null, t.missed ?? null, t.topic ?? null, json(t.filter), json(t.input), t.createdAt],
+    [t.id, t.functionName, t.workflow ?? null, t.kind, t.origin, t.schedule ?? null, t.timezone ?? null, t.missed ?? null, t.topic ?? null, jsonColumn(t.filter), jsonColumn(t.input), t.createdAt],
   );
   return toTrigger(rows[0]);
 }
@@ -99,7 +66,6 @@ export function triggerRepo(pool: pg.Pool): TriggerRepo {
 }
 
 export function topicRepo(pool: pg.Pool): TopicRepo {
-  const toTopic = (r: Row): TopicRecord => ({ name: r.name as string, createdAt: r.created_at as number });
   return {
     async create(name, now) {
       return ((await pool.query('INSERT INTO topics (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [name, now])).rowCount ?? 0) > 0;
