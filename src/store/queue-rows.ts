@@ -1,5 +1,5 @@
 /**
- * Queue items, triggers and topics as rows and back, for both stores: their columns hold the
+ * Queue items, triggers and topics as rows and back (and how declared triggers match stored ones), for both stores: their columns hold the
  * same values in SQLite and PostgreSQL (text, numbers, and JSON kept as text).
  */
 import type { QueueError, QueueItem, QueueState, TopicRecord, TriggerInput, TriggerRecord } from './queue-ports.ts';
@@ -50,7 +50,7 @@ export function toTrigger(row: Row): TriggerRecord {
 export const jsonColumn = (v: unknown): string | null => (v === undefined || v === null ? null : JSON.stringify(v));
 
 /** Two declarations are the same trigger when everything but id and times is equal. */
-export function sameDeclaration(a: TriggerRecord, b: TriggerInput): boolean {
+function sameDeclaration(a: TriggerRecord, b: TriggerInput): boolean {
   return (
     a.kind === b.kind &&
     a.workflow === (b.workflow ?? null) &&
@@ -61,6 +61,20 @@ export function sameDeclaration(a: TriggerRecord, b: TriggerInput): boolean {
     JSON.stringify(a.filter) === JSON.stringify(b.filter ?? null) &&
     JSON.stringify(a.input) === JSON.stringify(b.input ?? null)
   );
+}
+
+/**
+ * How a deploy's declared triggers meet the stored ones: for each input, the stored trigger
+ * it keeps (or null: the store creates it), and the ids of the stored ones no input kept.
+ */
+export function matchDeclared(old: readonly TriggerRecord[], inputs: readonly TriggerInput[]): { kept: (TriggerRecord | null)[]; gone: string[] } {
+  const keep = new Set<string>();
+  const kept = inputs.map((input) => {
+    const same = old.find((o) => !keep.has(o.id) && sameDeclaration(o, input));
+    if (same) keep.add(same.id);
+    return same ?? null;
+  });
+  return { kept, gone: old.filter((o) => !keep.has(o.id)).map((o) => o.id) };
 }
 
 export const toTopic = (r: Row): TopicRecord => ({ name: r.name as string, createdAt: r.created_at as number });

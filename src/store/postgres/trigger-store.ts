@@ -1,7 +1,7 @@
 /** Timer/event triggers, topics and per-function async policies on PostgreSQL. */
 import type pg from 'pg';
 import type { AsyncPolicyRepo, TopicRepo, TriggerInput, TriggerRecord, TriggerRepo } from '../queue-ports.ts';
-import { jsonColumn, sameDeclaration, toTopic, toTrigger } from '../queue-rows.ts';
+import { jsonColumn, matchDeclared, toTopic, toTrigger } from '../queue-rows.ts';
 import { lockName, NAME_LOCK, transaction, whereOf, type Sql } from './pg-client.ts';
 
 async function create(sql: Sql, t: TriggerInput): Promise<TriggerRecord> {
@@ -43,19 +43,9 @@ export function triggerRepo(pool: pg.Pool): TriggerRepo {
       transaction(pool, async (sql) => {
         await lockName(sql, NAME_LOCK.function, functionName);
         const { rows } = await sql.query(`SELECT * FROM triggers WHERE function_name = $1 AND origin = 'deploy' ORDER BY created_at, seq`, [functionName]);
-        const old = rows.map(toTrigger);
-        const keep = new Set<string>();
+        const { kept, gone } = matchDeclared(rows.map(toTrigger), inputs);
         const out: TriggerRecord[] = [];
-        for (const input of inputs) {
-          const same = old.find((o) => !keep.has(o.id) && sameDeclaration(o, input));
-          if (same) {
-            keep.add(same.id);
-            out.push(same);
-          } else {
-            out.push(await create(sql, input));
-          }
-        }
-        const gone = old.filter((o) => !keep.has(o.id)).map((o) => o.id);
+        for (const [i, input] of inputs.entries()) out.push(kept[i] ?? (await create(sql, input)));
         if (gone.length > 0) await sql.query('DELETE FROM triggers WHERE id = ANY($1)', [gone]);
         return out;
       }),

@@ -1,7 +1,7 @@
 /** Timer/event triggers, topics and per-function async policies on SQLite. */
 import type Database from 'better-sqlite3';
 import type { AsyncPolicyRepo, TopicRepo, TriggerInput, TriggerQuery, TriggerRecord, TriggerRepo } from '../queue-ports.ts';
-import { jsonColumn, sameDeclaration, toTopic, toTrigger } from '../queue-rows.ts';
+import { jsonColumn, matchDeclared, toTopic, toTrigger } from '../queue-rows.ts';
 import type { Row } from '../row.ts';
 import { filteredSelect } from './filtered-select.ts';
 
@@ -22,19 +22,9 @@ export function triggerRepo(db: Database.Database): TriggerRepo {
   };
 
   const replaceTx = db.transaction((functionName: string, inputs: readonly TriggerInput[]): TriggerRecord[] => {
-    const old = (declared.all(functionName) as Row[]).map(toTrigger);
-    const keep = new Set<string>();
-    const out: TriggerRecord[] = [];
-    for (const input of inputs) {
-      const same = old.find((o) => !keep.has(o.id) && sameDeclaration(o, input));
-      if (same) {
-        keep.add(same.id);
-        out.push(same);
-      } else {
-        out.push(create(input));
-      }
-    }
-    for (const o of old) if (!keep.has(o.id)) del.run(o.id);
+    const { kept, gone } = matchDeclared((declared.all(functionName) as Row[]).map(toTrigger), inputs);
+    const out = inputs.map((input, i) => kept[i] ?? create(input));
+    for (const id of gone) del.run(id);
     return out;
   });
 
