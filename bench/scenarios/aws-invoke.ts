@@ -4,8 +4,7 @@
  * Lambda protocol cost. The request is signed once (a signature stays valid for 5 minutes,
  * longer than a run) and replayed by the load generator, as autocannon cannot sign.
  */
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
-import { SignatureV4 } from '@smithy/signature-v4';
+import { sdkSigner } from '../../test/helpers/sigv4.ts';
 import type { Scenario, ScenarioOutput } from '../lib/scenario.ts';
 import { interleavedLoad } from '../lib/rounds.ts';
 import type { TargetInfo } from '../lib/results.ts';
@@ -16,19 +15,6 @@ const SOURCE = 'export async function handler(event) { return { ok: true, order:
 
 const API: TargetInfo = { id: 'nimbus-invoke-api', label: 'Nimbus invoke API', description: 'POST /api/v1/functions/<name>/invoke with the bearer token (Nimbus’s own protocol).' };
 const AWS: TargetInfo = { id: 'nimbus-aws-invoke', label: 'Nimbus AWS Invoke', description: 'POST /2015-03-31/functions/<name>/invocations, SigV4-signed (what @aws-sdk/client-lambda sends).' };
-
-class NodeSha256 {
-  private readonly h: Hash | Hmac;
-  constructor(secret?: string | Uint8Array) {
-    this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', secret);
-  }
-  update(data: string | Uint8Array): void {
-    this.h.update(data);
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.h.digest());
-  }
-}
 
 export const awsInvoke: Scenario = {
   id: 'aws-invoke',
@@ -44,7 +30,7 @@ export const awsInvoke: Scenario = {
       const key = JSON.parse((await nimbus.api('POST', '/api/v1/aws-keys', { description: 'bench' })).body) as { accessKeyId: string; secretAccessKey: string };
       const url = new URL(nimbus.baseUrl);
       const path = '/2015-03-31/functions/echo/invocations';
-      const signer = new SignatureV4({ credentials: key, region: 'us-east-1', service: 'lambda', sha256: NodeSha256 as never });
+      const signer = sdkSigner(key, 'us-east-1', 'lambda');
       const signed = (await signer.sign({ method: 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path, query: {}, headers: { host: url.host, 'content-type': 'application/json' }, body: EVENT } as never)) as unknown as {
         headers: Record<string, string>;
       };
