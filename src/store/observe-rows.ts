@@ -1,10 +1,25 @@
 /**
- * Usage and alert rows as the observability port's objects, for both stores. The one column
- * the engines hold differently is alert_events.delivered, a boolean: SQLite stores 0/1 and
- * PostgreSQL a boolean, so each store reads it and passes it to toEvent.
+ * Usage and alert rows as the observability port's objects, for both stores. The boolean
+ * columns (invocations.cold_start, alert_events.delivered) the engines hold differently:
+ * SQLite stores 0/1 and PostgreSQL a boolean, so each store reads them itself and passes them in.
  */
+import type { UsageSource } from '../core/usage.ts';
 import type { AlertEventRecord, AlertRuleRecord, AlertStateRecord, UsageRow } from './observe-ports.ts';
 import type { Row } from './row.ts';
+
+/** What a stored invocation row counts for usage; `coldStart` is its cold_start column as the store reads it. */
+export function toUsageSource(row: Row, coldStart: boolean): UsageSource & { functionName: string; startedAt: number } {
+  return {
+    functionName: row.function_name as string,
+    startedAt: row.started_at as number,
+    status: row.status as UsageSource['status'],
+    coldStart,
+    billedMs: row.billed_ms as number,
+    memoryMb: row.memory_mb as number,
+    cpuMs: row.cpu_ms as number,
+    occupancyMs: row.occupancy_ms as number,
+  };
+}
 
 export function toUsage(row: Row): UsageRow {
   return {

@@ -11,6 +11,7 @@ import type { InvocationRecord } from '../../core/types.ts';
 import { countUsage, hourOf, ZERO_USAGE, type MutableUsage, type UsageSource } from '../../core/usage.ts';
 import { INVOCATION_COLUMNS } from '../invocation-columns.ts';
 import { latestVersions } from '../invocation-query.ts';
+import { toUsageSource } from '../observe-rows.ts';
 import type { InvocationQuery, InvocationRepo } from '../ports.ts';
 import { recordsOf } from '../record-pack.ts';
 import { transaction, valuesList, whereOf, type Row, type Sql } from './pg-client.ts';
@@ -50,19 +51,8 @@ function toRecord(row: Row): InvocationRecord {
   } as InvocationRecord;
 }
 
-/** What a stored row counts for usage. */
-function usageFromRow(row: Row): UsageSource & { functionName: string; startedAt: number } {
-  return {
-    functionName: row.function_name as string,
-    startedAt: row.started_at as number,
-    status: row.status as UsageSource['status'],
-    coldStart: row.cold_start as boolean,
-    billedMs: row.billed_ms as number,
-    memoryMb: row.memory_mb as number,
-    cpuMs: row.cpu_ms as number,
-    occupancyMs: row.occupancy_ms as number,
-  };
-}
+/** What a stored row counts for usage (cold_start is a boolean here). */
+const usageFromRow = (row: Row) => toUsageSource(row, row.cold_start as boolean);
 
 /** Usage deltas of one batch, summed per function-hour. */
 class UsageDeltas {

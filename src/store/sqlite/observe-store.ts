@@ -5,7 +5,7 @@
 import type Database from 'better-sqlite3';
 import { countUsage, hourOf, ZERO_USAGE, type MutableUsage, type UsageAmounts, type UsageSource } from '../../core/usage.ts';
 import type { AlertEventRecord, AlertRepo, AlertStateRecord, UsageQuery, UsageRepo } from '../observe-ports.ts';
-import { toEvent, toRule, toState, toUsage } from '../observe-rows.ts';
+import { toEvent, toRule, toState, toUsage, toUsageSource } from '../observe-rows.ts';
 import type { Row } from '../row.ts';
 import { filteredSelect } from './filtered-select.ts';
 
@@ -39,7 +39,10 @@ export function usageWriter(db: Database.Database) {
         },
         /** A write changed the row: take out what the old one counted, add the new one. */
         changed(previous: Row | undefined, r: UsageSource & { functionName: string; startedAt: number }) {
-          if (previous) countUsage(totalOf(previous.function_name as string, previous.started_at as number), fromRow(previous), -1);
+          if (previous) {
+            const old = toUsageSource(previous, previous.cold_start === 1);
+            countUsage(totalOf(old.functionName, old.startedAt), old, -1);
+          }
           countUsage(totalOf(r.functionName, r.startedAt), r);
         },
         /** The running total of a function-hour, for a caller that counts new records into it (countUsage). */
@@ -51,17 +54,6 @@ export function usageWriter(db: Database.Database) {
         },
       };
     },
-  };
-}
-
-function fromRow(row: Row): UsageSource {
-  return {
-    status: row.status as UsageSource['status'],
-    coldStart: row.cold_start === 1,
-    billedMs: row.billed_ms as number,
-    memoryMb: row.memory_mb as number,
-    cpuMs: row.cpu_ms as number,
-    occupancyMs: row.occupancy_ms as number,
   };
 }
 
