@@ -6,8 +6,7 @@
  * generator, as autocannon cannot sign. Then, one at a time, Step Functions'
  * StartSyncExecution against Nimbus's own synchronous run of the same one-Task workflow.
  */
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
-import { SignatureV4 } from '@smithy/signature-v4';
+import { sdkSigner } from '../../test/helpers/sigv4.ts';
 import type { Scenario, ScenarioOutput, Settings } from '../lib/scenario.ts';
 import { interleavedLoad } from '../lib/rounds.ts';
 import type { Recorder, TargetInfo } from '../lib/results.ts';
@@ -27,19 +26,6 @@ const RUN: TargetInfo = { id: 'nimbus-run', label: 'Nimbus run', description: 'P
 const SYNC: TargetInfo = { id: 'nimbus-sfn-sync', label: 'Nimbus StartSyncExecution', description: 'Step Functions StartSyncExecution, SigV4-signed, for the same workflow.' };
 const AWS: TargetInfo = { id: 'nimbus-aws-invoke', label: 'Nimbus AWS Invoke', description: 'POST /2015-03-31/functions/<name>/invocations, SigV4-signed (what @aws-sdk/client-lambda sends).' };
 
-class NodeSha256 {
-  private readonly h: Hash | Hmac;
-  constructor(secret?: string | Uint8Array) {
-    this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', secret);
-  }
-  update(data: string | Uint8Array): void {
-    this.h.update(data);
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.h.digest());
-  }
-}
-
 export const awsInvoke: Scenario = {
   id: 'aws-invoke',
   title: 'Lambda Invoke via the AWS endpoint vs the Nimbus invoke API',
@@ -55,7 +41,7 @@ export const awsInvoke: Scenario = {
       const key = JSON.parse((await nimbus.api('POST', '/api/v1/aws-keys', { description: 'bench' })).body) as { accessKeyId: string; secretAccessKey: string };
       const url = new URL(nimbus.baseUrl);
       const path = '/2015-03-31/functions/echo/invocations';
-      const signer = new SignatureV4({ credentials: key, region: 'us-east-1', service: 'lambda', sha256: NodeSha256 as never });
+      const signer = sdkSigner(key, 'us-east-1', 'lambda');
       const signed = (await signer.sign({ method: 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path, query: {}, headers: { host: url.host, 'content-type': 'application/json' }, body: EVENT } as never)) as unknown as {
         headers: Record<string, string>;
       };
@@ -92,7 +78,7 @@ async function syncExecutions(s: Settings, rec: Recorder, baseUrl: string, token
   if (!put.ok) throw new Error(`bench: deploying the workflow answered ${put.status} ${await put.text()}`);
   const url = new URL(baseUrl);
   const body = JSON.stringify({ stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:order', input: EVENT });
-  const signer = new SignatureV4({ credentials: key, region: 'us-east-1', service: 'states', sha256: NodeSha256 as never });
+  const signer = sdkSigner(key, 'us-east-1', 'states');
   const signed = (await signer.sign({
     method: 'POST',
     protocol: 'http:',

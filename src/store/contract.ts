@@ -276,6 +276,12 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       assert.equal((await store.usage.list({})).reduce((n, r) => n + r.billedMs, 0), 127);
     });
 
+    it('a cold start that a later attempt replaces is taken out of usage', async () => {
+      await store.invocations.insertMany([sampleRecord('c1', { startedAt: 10, coldStart: true })]);
+      await store.invocations.insertMany([sampleRecord('c1', { startedAt: 20, attempt: 2, coldStart: false })]);
+      assert.deepEqual((await store.usage.list({ functionName: 'hello' })).map((r) => [r.requests, r.coldStarts]), [[1, 0]]);
+    });
+
     it('keeps alert rules by name and alert events newest first', async () => {
       await store.alerts.putRule({ name: 'errors', rule: { metric: 'error_rate', threshold: 0.1 }, origin: 'api', createdAt: 1 });
       await store.alerts.putRule({ name: 'cfg', rule: { metric: 'dlq_size', threshold: 1 }, origin: 'config', createdAt: 2 });

@@ -46,10 +46,9 @@ import {
   InvalidDefinition,
   TestStateCommand,
 } from '@aws-sdk/client-sfn';
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { request } from 'node:http';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { cli, eventually, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
+import { sdkSigner } from '../helpers/sigv4.ts';
 import { makeZip } from '../helpers/zip.ts';
 
 const REGION = 'us-east-1';
@@ -65,20 +64,6 @@ export const main = async (event) => {
 const CODE_V2 = CODE_V1.replace('v: 1', 'v: 2');
 
 const decode = (p: Uint8Array | undefined) => JSON.parse(Buffer.from(p ?? []).toString('utf8'));
-
-/** The hash constructor the SDK signer takes, over node:crypto. */
-class NodeSha256 {
-  private readonly h: Hash | Hmac;
-  constructor(secret?: string | Uint8Array) {
-    this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', secret);
-  }
-  update(data: string | Uint8Array): void {
-    this.h.update(data);
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.h.digest());
-  }
-}
 
 describe('AWS-compatible endpoint with the official SDK clients', () => {
   let p: RunningPlatform;
@@ -356,7 +341,7 @@ describe('AWS-compatible endpoint with the official SDK clients', () => {
     assert.equal(made.code, 0, made.stderr);
     const key = JSON.parse(made.stdout) as { accessKeyId: string; secretAccessKey: string };
     const url = new URL(p.url);
-    const signer = new SignatureV4({ credentials: key, region: REGION, service: 'lambda', sha256: NodeSha256 as never });
+    const signer = sdkSigner(key, REGION, 'lambda');
     const presigned = (await signer.presign(
       { method: 'GET', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: '/2015-03-31/functions/greeter/configuration', query: {}, headers: { host: url.host } } as never,
       { expiresIn: 60 },

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { SignatureV4 } from '@smithy/signature-v4';
+import { sdkSigner } from '../../../test/helpers/sigv4.ts';
 import { AwsError } from './errors.ts';
 import { amzDateToMs, canonicalRequest, parseClaim, sha256Hex, signatureFor, verifySignature, type WireRequest } from './sigv4.ts';
 
@@ -116,20 +115,6 @@ describe('SigV4 verification against the AWS test suite', () => {
   });
 });
 
-/** The hash constructor the SDK signer takes, over node:crypto. */
-class NodeSha256 {
-  private readonly h: Hash | Hmac;
-  constructor(secret?: string | Uint8Array) {
-    this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', secret);
-  }
-  update(data: string | Uint8Array): void {
-    this.h.update(data);
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.h.digest());
-  }
-}
-
 /** Signs with the SDK's own signer (what @aws-sdk clients send) and verifies that. */
 interface SignOptions {
   readonly path?: string;
@@ -143,7 +128,7 @@ interface SignOptions {
 
 async function sdkSigned(presign: boolean, o: SignOptions = {}) {
   const { path = '/2015-03-31/functions/my%3Afn/invocations', query = { Qualifier: '$LATEST' }, service = 'lambda', body = '{"a":"b c"}' } = o;
-  const signer = new SignatureV4({ credentials: { accessKeyId: 'NIMBKEY', secretAccessKey: 'shh/secret+key' }, region: 'us-east-1', service, sha256: NodeSha256 as never });
+  const signer = sdkSigner({ accessKeyId: 'NIMBKEY', secretAccessKey: 'shh/secret+key' }, 'us-east-1', service);
   const headers = o.headers ?? { 'content-type': 'application/json' };
   const request = { method: 'POST', protocol: 'http:', hostname: '127.0.0.1', port: 8080, path, query, headers: { host: '127.0.0.1:8080', ...headers }, body };
   const signingDate = new Date('2026-01-02T03:04:05Z');

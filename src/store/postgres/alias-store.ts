@@ -1,18 +1,9 @@
 /** PostgreSQL AliasRepo: one row an alias, its routes and previous routes as JSON. */
 import type pg from 'pg';
 import type { AliasRoute, FunctionAlias } from '../../core/types.ts';
+import { toAlias } from '../function-rows.ts';
 import type { AliasRepo } from '../ports.ts';
-import { transaction, type Row } from './pg-client.ts';
-
-function toAlias(row: Row): FunctionAlias {
-  return {
-    functionName: row.function_name as string,
-    name: row.name as string,
-    routes: JSON.parse(row.routes as string) as AliasRoute[],
-    previous: row.previous === null ? null : (JSON.parse(row.previous as string) as AliasRoute[]),
-    updatedAt: row.updated_at as number,
-  };
-}
+import { transaction } from './pg-client.ts';
 
 export function aliasRepo(pool: pg.Pool): AliasRepo {
   return {

@@ -4,26 +4,10 @@
  * function (from any node) serialise into consecutive versions.
  */
 import type pg from 'pg';
-import type { FunctionInfo, FunctionVersion } from '../../core/types.ts';
+import type { FunctionVersion } from '../../core/types.ts';
+import { toInfo, toVersion } from '../function-rows.ts';
 import type { DeployOutcome, FunctionRepo, ScaleOverride } from '../ports.ts';
-import { lockName, NAME_LOCK, transaction, type Row, type Sql } from './pg-client.ts';
-
-function toInfo(row: Row): FunctionInfo {
-  return { name: row.name as string, currentVersion: row.current_version as number, createdAt: row.created_at as number, updatedAt: row.updated_at as number };
-}
-
-function toVersion(row: Row): FunctionVersion {
-  return {
-    functionName: row.function_name as string,
-    version: row.version as number,
-    hash: row.hash as string,
-    codeHash: row.code_hash as string,
-    codeBytes: row.bytes as number,
-    config: JSON.parse(row.config as string),
-    exports: JSON.parse(row.exports as string),
-    createdAt: row.created_at as number,
-  };
-}
+import { lockName, NAME_LOCK, transaction, type Sql } from './pg-client.ts';
 
 const VERSION_SELECT =
   'SELECT v.function_name, v.version, v.hash, v.code_hash, v.config, v.exports, v.created_at, c.bytes FROM versions v JOIN code c ON c.hash = v.code_hash';

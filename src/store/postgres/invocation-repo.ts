@@ -9,17 +9,14 @@
 import type pg from 'pg';
 import type { InvocationRecord } from '../../core/types.ts';
 import { countUsage, hourOf, ZERO_USAGE, type MutableUsage, type UsageSource } from '../../core/usage.ts';
+import { INVOCATION_COLUMNS } from '../invocation-columns.ts';
 import { latestVersions } from '../invocation-query.ts';
+import { toUsageSource } from '../observe-rows.ts';
 import type { InvocationQuery, InvocationRepo } from '../ports.ts';
 import { recordsOf } from '../record-pack.ts';
 import { transaction, valuesList, whereOf, type Row, type Sql } from './pg-client.ts';
 
-const COLUMNS = [
-  'id', 'function_name', 'version', 'trigger', 'trigger_source', 'started_at', 'duration_ms', 'billed_ms', 'memory_mb', 'status',
-  'status_code', 'error_code', 'error_name', 'error_message', 'cold_start', 'init_ms', 'instance_id', 'request_bytes',
-  'response_bytes', 'attempt', 'logs', 'logs_truncated', 'cpu_ms', 'peak_memory_bytes', 'occupancy_ms', 'trace_id', 'span_id', 'parent_span_id',
-  'alias',
-] as const;
+const COLUMNS = INVOCATION_COLUMNS;
 const NAMES = COLUMNS.join(', ');
 /** Rows per INSERT: PostgreSQL takes at most 65,535 parameters a statement. */
 const ROWS_PER_INSERT = Math.floor(65_535 / COLUMNS.length);
@@ -54,19 +51,8 @@ function toRecord(row: Row): InvocationRecord {
   } as InvocationRecord;
 }
 
-/** What a stored row counts for usage. */
-function usageFromRow(row: Row): UsageSource & { functionName: string; startedAt: number } {
-  return {
-    functionName: row.function_name as string,
-    startedAt: row.started_at as number,
-    status: row.status as UsageSource['status'],
-    coldStart: row.cold_start as boolean,
-    billedMs: row.billed_ms as number,
-    memoryMb: row.memory_mb as number,
-    cpuMs: row.cpu_ms as number,
-    occupancyMs: row.occupancy_ms as number,
-  };
-}
+/** What a stored row counts for usage (cold_start is a boolean here). */
+const usageFromRow = (row: Row) => toUsageSource(row, row.cold_start as boolean);
 
 /** Usage deltas of one batch, summed per function-hour. */
 class UsageDeltas {

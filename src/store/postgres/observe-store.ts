@@ -5,23 +5,9 @@
  */
 import type pg from 'pg';
 import { hourOf } from '../../core/usage.ts';
-import type { AlertEventRecord, AlertRepo, AlertRuleRecord, AlertStateRecord, UsageRepo, UsageRow } from '../observe-ports.ts';
-import { transaction, whereOf, type Row, type Sql } from './pg-client.ts';
-
-function toUsage(row: Row): UsageRow {
-  return {
-    functionName: row.function_name as string,
-    hour: row.hour as number,
-    requests: row.requests as number,
-    errors: row.errors as number,
-    throttles: row.throttles as number,
-    coldStarts: row.cold_starts as number,
-    billedMs: row.billed_ms as number,
-    gbSeconds: row.gb_seconds as number,
-    cpuMs: row.cpu_ms as number,
-    occupancyGbSeconds: row.occupancy_gb_seconds as number,
-  };
-}
+import type { AlertEventRecord, AlertRepo, UsageRepo } from '../observe-ports.ts';
+import { toEvent, toRule, toState, toUsage } from '../observe-rows.ts';
+import { transaction, whereOf, type Sql } from './pg-client.ts';
 
 export function usageRepo(pool: pg.Pool): UsageRepo {
   return {
@@ -33,22 +19,6 @@ export function usageRepo(pool: pg.Pool): UsageRepo {
       ]);
       return (await pool.query(`SELECT * FROM usage${where} ORDER BY hour, function_name`, args)).rows.map(toUsage);
     },
-  };
-}
-
-function toRule(row: Row): AlertRuleRecord {
-  return { name: row.name as string, rule: JSON.parse(row.rule as string), origin: row.origin as AlertRuleRecord['origin'], createdAt: row.created_at as number };
-}
-
-function toEvent(row: Row): AlertEventRecord {
-  return {
-    id: row.id as string,
-    rule: row.rule as string,
-    kind: row.kind as AlertEventRecord['kind'],
-    at: row.at as number,
-    value: (row.value as number | null) ?? null,
-    detail: row.detail as string,
-    delivered: row.delivered as boolean,
   };
 }
 
@@ -91,12 +61,7 @@ export function alertRepo(pool: pg.Pool): AlertRepo {
       }),
     async listStates() {
       const { rows } = await pool.query('SELECT * FROM alert_states ORDER BY rule');
-      return rows.map((r): AlertStateRecord => ({
-        rule: r.rule as string,
-        status: r.status as AlertStateRecord['status'],
-        since: r.since as number,
-        value: (r.value as number | null) ?? null,
-      }));
+      return rows.map(toState);
     },
     async deleteState(rule) {
       await pool.query('DELETE FROM alert_states WHERE rule = $1', [rule]);
@@ -109,7 +74,7 @@ export function alertRepo(pool: pg.Pool): AlertRepo {
         q.rule === undefined
           ? await pool.query('SELECT * FROM alert_events ORDER BY id DESC LIMIT $1', [q.limit])
           : await pool.query('SELECT * FROM alert_events WHERE rule = $1 ORDER BY id DESC LIMIT $2', [q.rule, q.limit]);
-      return rows.map(toEvent);
+      return rows.map((r) => toEvent(r, r.delivered as boolean));
     },
   };
 }

@@ -8,7 +8,7 @@ import pg from 'pg';
 import { NimbusError } from '../../core/errors.ts';
 
 export type Sql = Pick<pg.PoolClient, 'query'>;
-export type Row = Record<string, unknown>;
+export type { Row } from '../row.ts';
 
 export interface PgTarget {
   /** postgres://user@host:port/database (a `schema` query parameter picks the schema). */

@@ -7,32 +7,10 @@
  */
 import type pg from 'pg';
 import type { InvocationRecord } from '../../core/types.ts';
-import type { DueTarget, EnqueueInput, EnqueueOutcome, QueueCounts, QueueError, QueueItem, QueueRepo, QueueState } from '../queue-ports.ts';
+import type { DueTarget, EnqueueInput, EnqueueOutcome, QueueCounts, QueueError, QueueRepo, QueueState } from '../queue-ports.ts';
+import { toItem } from '../queue-rows.ts';
 import { writeKeyedIn } from './invocation-repo.ts';
-import { lockName, NAME_LOCK, transaction, whereOf, type Row, type Sql } from './pg-client.ts';
-
-function toItem(row: Row): QueueItem {
-  return {
-    id: row.id as string,
-    kind: row.kind as QueueItem['kind'],
-    target: row.target as string,
-    trigger: row.trigger as QueueItem['trigger'],
-    source: row.source as string,
-    payload: row.payload as string,
-    idempotencyKey: (row.idempotency_key as string | null) ?? null,
-    state: row.state as QueueState,
-    acceptedAt: row.accepted_at as number,
-    enqueuedAt: row.enqueued_at as number,
-    dueAt: row.due_at as number,
-    attempts: row.attempts as number,
-    throttles: row.throttles as number,
-    lastError: row.last_error === null ? null : (JSON.parse(row.last_error as string) as QueueError),
-    deadReason: (row.dead_reason as string | null) ?? null,
-    finishedAt: (row.finished_at as number | null) ?? null,
-    updatedAt: row.updated_at as number,
-    ...(typeof row.traceparent === 'string' ? { traceparent: row.traceparent } : {}),
-  };
-}
+import { lockName, NAME_LOCK, transaction, whereOf, type Sql } from './pg-client.ts';
 
 const READY = `state IN ('queued', 'running')`;
 

@@ -1,47 +1,14 @@
 /** Timer/event triggers, topics and per-function async policies on PostgreSQL. */
 import type pg from 'pg';
-import type { AsyncPolicyRepo, TopicRecord, TopicRepo, TriggerInput, TriggerRecord, TriggerRepo } from '../queue-ports.ts';
-import { lockName, NAME_LOCK, transaction, whereOf, type Row, type Sql } from './pg-client.ts';
-
-function toTrigger(row: Row): TriggerRecord {
-  return {
-    id: row.id as string,
-    functionName: row.function_name as string,
-    workflow: (row.workflow as string | null) ?? null,
-    kind: row.kind as TriggerRecord['kind'],
-    origin: row.origin as TriggerRecord['origin'],
-    schedule: (row.schedule as string | null) ?? null,
-    timezone: (row.timezone as string | null) ?? null,
-    missed: (row.missed as TriggerRecord['missed']) ?? null,
-    topic: (row.topic as string | null) ?? null,
-    filter: row.filter === null ? null : JSON.parse(row.filter as string),
-    input: row.input === null ? null : JSON.parse(row.input as string),
-    createdAt: row.created_at as number,
-    lastFiredAt: (row.last_fired_at as number | null) ?? null,
-  };
-}
-
-/** Two declarations are the same trigger when everything but id and times is equal. */
-function sameDeclaration(a: TriggerRecord, b: TriggerInput): boolean {
-  return (
-    a.kind === b.kind &&
-    a.workflow === (b.workflow ?? null) &&
-    a.schedule === (b.schedule ?? null) &&
-    a.timezone === (b.timezone ?? null) &&
-    a.missed === (b.missed ?? null) &&
-    a.topic === (b.topic ?? null) &&
-    JSON.stringify(a.filter) === JSON.stringify(b.filter ?? null) &&
-    JSON.stringify(a.input) === JSON.stringify(b.input ?? null)
-  );
-}
-
-const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
+import type { AsyncPolicyRepo, TopicRepo, TriggerInput, TriggerRecord, TriggerRepo } from '../queue-ports.ts';
+import { jsonColumn, matchDeclared, toTopic, toTrigger } from '../queue-rows.ts';
+import { lockName, NAME_LOCK, transaction, whereOf, type Sql } from './pg-client.ts';
 
 async function create(sql: Sql, t: TriggerInput): Promise<TriggerRecord> {
   const { rows } = await sql.query(
     `INSERT INTO triggers (id, function_name, workflow, kind, origin, schedule, timezone, missed, topic, filter, input, created_at, last_fired_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL) RETURNING *`,
-    [t.id, t.functionName, t.workflow ?? null, t.kind, t.origin, t.schedule ?? null, t.timezone ?? null, t.missed ?? null, t.topic ?? null, json(t.filter), json(t.input), t.createdAt],
+    [t.id, t.functionName, t.workflow ?? null, t.kind, t.origin, t.schedule ?? null, t.timezone ?? null, t.missed ?? null, t.topic ?? null, jsonColumn(t.filter), jsonColumn(t.input), t.createdAt],
   );
   return toTrigger(rows[0]);
 }
@@ -76,19 +43,9 @@ export function triggerRepo(pool: pg.Pool): TriggerRepo {
       transaction(pool, async (sql) => {
         await lockName(sql, NAME_LOCK.function, functionName);
         const { rows } = await sql.query(`SELECT * FROM triggers WHERE function_name = $1 AND origin = 'deploy' ORDER BY created_at, seq`, [functionName]);
-        const old = rows.map(toTrigger);
-        const keep = new Set<string>();
+        const { kept, gone } = matchDeclared(rows.map(toTrigger), inputs);
         const out: TriggerRecord[] = [];
-        for (const input of inputs) {
-          const same = old.find((o) => !keep.has(o.id) && sameDeclaration(o, input));
-          if (same) {
-            keep.add(same.id);
-            out.push(same);
-          } else {
-            out.push(await create(sql, input));
-          }
-        }
-        const gone = old.filter((o) => !keep.has(o.id)).map((o) => o.id);
+        for (const [i, input] of inputs.entries()) out.push(kept[i] ?? (await create(sql, input)));
         if (gone.length > 0) await sql.query('DELETE FROM triggers WHERE id = ANY($1)', [gone]);
         return out;
       }),
@@ -99,7 +56,6 @@ export function triggerRepo(pool: pg.Pool): TriggerRepo {
 }
 
 export function topicRepo(pool: pg.Pool): TopicRepo {
-  const toTopic = (r: Row): TopicRecord => ({ name: r.name as string, createdAt: r.created_at as number });
   return {
     async create(name, now) {
       return ((await pool.query('INSERT INTO topics (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [name, now])).rowCount ?? 0) > 0;

@@ -5,62 +5,9 @@
  * step is journalled wholly or not at all, and a stale writer on any node changes nothing.
  */
 import type pg from 'pg';
-import type {
-  DueTimer,
-  ExecStatus,
-  ExecutionRow,
-  JournalStep,
-  StartInput,
-  StateMachineInfo,
-  StateMachineVersion,
-  StepInput,
-  TaskTokenRow,
-  WorkflowRepo,
-} from '../workflow-ports.ts';
+import type { StartInput, StepInput, WorkflowRepo } from '../workflow-ports.ts';
+import { toDueTimer, toExecution, toMachine, toStep, toToken, toVersion } from '../workflow-rows.ts';
 import { lockName, NAME_LOCK, transaction, valuesList, whereOf, type Row, type Sql } from './pg-client.ts';
-
-function toMachine(row: Row): StateMachineInfo {
-  return { name: row.name as string, currentVersion: row.current_version as number, createdAt: row.created_at as number, updatedAt: row.updated_at as number };
-}
-
-function toVersion(row: Row): StateMachineVersion {
-  return { name: row.name as string, version: row.version as number, hash: row.hash as string, definition: row.definition as string, createdAt: row.created_at as number };
-}
-
-function toExecution(row: Row): ExecutionRow {
-  return {
-    id: row.id as string,
-    name: row.name as string,
-    machine: row.machine as string,
-    version: row.version as number,
-    status: row.status as ExecStatus,
-    input: row.input as string,
-    output: (row.output as string | null) ?? null,
-    error: (row.error as string | null) ?? null,
-    cause: (row.cause as string | null) ?? null,
-    startedAt: row.started_at as number,
-    stoppedAt: (row.stopped_at as number | null) ?? null,
-    seq: row.seq as number,
-    snapshot: row.snapshot as string,
-    transitions: row.transitions as number,
-    historyCount: row.history_count as number,
-    redriveCount: row.redrive_count as number,
-    source: row.source as string,
-    updatedAt: row.updated_at as number,
-    traceparent: (row.traceparent as string | null) ?? null,
-  };
-}
-
-function toToken(r: Row): TaskTokenRow {
-  return {
-    token: r.token as string,
-    executionId: r.execution_id as string,
-    taskId: r.task_id as string,
-    createdAt: r.created_at as number,
-    invokedAt: (r.invoked_at as number | null) ?? null,
-    completedAt: (r.completed_at as number | null) ?? null,
-  };
-}
 
 /** The parts of a step every journal write shares: step row, history, tokens, timers. */
 async function writeStep(sql: Sql, input: Omit<StepInput, 'expectedSeq'>, seq: number): Promise<void> {
@@ -207,11 +154,11 @@ export function workflowRepo(pool: pg.Pool): WorkflowRepo {
     },
     async steps(executionId) {
       const { rows } = await pool.query('SELECT seq, event, commands, at FROM execution_steps WHERE execution_id = $1 ORDER BY seq', [executionId]);
-      return rows.map((r): JournalStep => ({ seq: r.seq as number, event: r.event as string, commands: r.commands as string, at: r.at as number }));
+      return rows.map(toStep);
     },
     async dueTimers(now, limit) {
       const { rows } = await pool.query('SELECT execution_id, timer_id, fire_at FROM workflow_timers WHERE fire_at <= $1 ORDER BY fire_at LIMIT $2', [now, limit]);
-      return rows.map((r): DueTimer => ({ executionId: r.execution_id as string, timerId: r.timer_id as string, fireAt: r.fire_at as number }));
+      return rows.map(toDueTimer);
     },
     async nextTimerAt() {
       const { rows } = await pool.query('SELECT MIN(fire_at) AS t FROM workflow_timers');

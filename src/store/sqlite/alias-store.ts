@@ -1,19 +1,9 @@
 /** SQLite AliasRepo: one row an alias, its routes and previous routes as JSON. */
 import type Database from 'better-sqlite3';
 import type { AliasRoute, FunctionAlias } from '../../core/types.ts';
+import { toAlias } from '../function-rows.ts';
 import type { AliasRepo } from '../ports.ts';
-
-type Row = { function_name: string; name: string; routes: string; previous: string | null; updated_at: number };
-
-function toAlias(row: Row): FunctionAlias {
-  return {
-    functionName: row.function_name,
-    name: row.name,
-    routes: JSON.parse(row.routes) as AliasRoute[],
-    previous: row.previous === null ? null : (JSON.parse(row.previous) as AliasRoute[]),
-    updatedAt: row.updated_at,
-  };
-}
+import type { Row } from '../row.ts';
 
 export function aliasRepo(db: Database.Database): AliasRepo {
   const list = db.prepare('SELECT * FROM aliases WHERE function_name = ? ORDER BY name');

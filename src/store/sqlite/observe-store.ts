@@ -4,10 +4,10 @@
  */
 import type Database from 'better-sqlite3';
 import { countUsage, hourOf, ZERO_USAGE, type MutableUsage, type UsageAmounts, type UsageSource } from '../../core/usage.ts';
-import type { AlertEventRecord, AlertRepo, AlertRuleRecord, AlertStateRecord, UsageQuery, UsageRepo, UsageRow } from '../observe-ports.ts';
+import type { AlertEventRecord, AlertRepo, AlertStateRecord, UsageQuery, UsageRepo } from '../observe-ports.ts';
+import { toEvent, toRule, toState, toUsage, toUsageSource } from '../observe-rows.ts';
+import type { Row } from '../row.ts';
 import { filteredSelect } from './filtered-select.ts';
-
-type Row = Record<string, unknown>;
 
 /**
  * Used inside the transaction that writes records: `before(id)` reads what the stored
@@ -39,7 +39,10 @@ export function usageWriter(db: Database.Database) {
         },
         /** A write changed the row: take out what the old one counted, add the new one. */
         changed(previous: Row | undefined, r: UsageSource & { functionName: string; startedAt: number }) {
-          if (previous) countUsage(totalOf(previous.function_name as string, previous.started_at as number), fromRow(previous), -1);
+          if (previous) {
+            const old = toUsageSource(previous, previous.cold_start === 1);
+            countUsage(totalOf(old.functionName, old.startedAt), old, -1);
+          }
           countUsage(totalOf(r.functionName, r.startedAt), r);
         },
         /** The running total of a function-hour, for a caller that counts new records into it (countUsage). */
@@ -51,32 +54,6 @@ export function usageWriter(db: Database.Database) {
         },
       };
     },
-  };
-}
-
-function fromRow(row: Row): UsageSource {
-  return {
-    status: row.status as UsageSource['status'],
-    coldStart: row.cold_start === 1,
-    billedMs: row.billed_ms as number,
-    memoryMb: row.memory_mb as number,
-    cpuMs: row.cpu_ms as number,
-    occupancyMs: row.occupancy_ms as number,
-  };
-}
-
-function toUsage(row: Row): UsageRow {
-  return {
-    functionName: row.function_name as string,
-    hour: row.hour as number,
-    requests: row.requests as number,
-    errors: row.errors as number,
-    throttles: row.throttles as number,
-    coldStarts: row.cold_starts as number,
-    billedMs: row.billed_ms as number,
-    gbSeconds: row.gb_seconds as number,
-    cpuMs: row.cpu_ms as number,
-    occupancyGbSeconds: row.occupancy_gb_seconds as number,
   };
 }
 
@@ -95,22 +72,6 @@ export function usageRepo(db: Database.Database): UsageRepo {
       );
       return (stmt.all(...args) as Row[]).map(toUsage);
     },
-  };
-}
-
-function toRule(row: Row): AlertRuleRecord {
-  return { name: row.name as string, rule: JSON.parse(row.rule as string), origin: row.origin as AlertRuleRecord['origin'], createdAt: row.created_at as number };
-}
-
-function toEvent(row: Row): AlertEventRecord {
-  return {
-    id: row.id as string,
-    rule: row.rule as string,
-    kind: row.kind as AlertEventRecord['kind'],
-    at: row.at as number,
-    value: (row.value as number | null) ?? null,
-    detail: row.detail as string,
-    delivered: row.delivered === 1,
   };
 }
 
@@ -159,12 +120,7 @@ export function alertRepo(db: Database.Database): AlertRepo {
       saveTx.immediate(state, event);
     },
     async listStates() {
-      return (states.all() as Row[]).map((r) => ({
-        rule: r.rule as string,
-        status: r.status as AlertStateRecord['status'],
-        since: r.since as number,
-        value: (r.value as number | null) ?? null,
-      }));
+      return (states.all() as Row[]).map(toState);
     },
     async deleteState(rule) {
       delState.run(rule);
@@ -173,7 +129,7 @@ export function alertRepo(db: Database.Database): AlertRepo {
       delivered.run(id);
     },
     async listEvents(q) {
-      return ((q.rule === undefined ? events.all(q.limit) : eventsOf.all(q.rule, q.limit)) as Row[]).map(toEvent);
+      return ((q.rule === undefined ? events.all(q.limit) : eventsOf.all(q.rule, q.limit)) as Row[]).map((r) => toEvent(r, r.delivered === 1));
     },
   };
 }

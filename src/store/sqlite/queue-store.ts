@@ -16,33 +16,10 @@ import type {
   QueueRepo,
   QueueState,
 } from '../queue-ports.ts';
+import { toItem } from '../queue-rows.ts';
+import type { Row } from '../row.ts';
 import { filteredSelect } from './filtered-select.ts';
 import { recordRow, recordWriter } from './record-rows.ts';
-
-type Row = Record<string, unknown>;
-
-function toItem(row: Row): QueueItem {
-  return {
-    id: row.id as string,
-    kind: row.kind as QueueItem['kind'],
-    target: row.target as string,
-    trigger: row.trigger as QueueItem['trigger'],
-    source: row.source as string,
-    payload: row.payload as string,
-    idempotencyKey: (row.idempotency_key as string | null) ?? null,
-    state: row.state as QueueState,
-    acceptedAt: row.accepted_at as number,
-    enqueuedAt: row.enqueued_at as number,
-    dueAt: row.due_at as number,
-    attempts: row.attempts as number,
-    throttles: row.throttles as number,
-    lastError: row.last_error === null ? null : (JSON.parse(row.last_error as string) as QueueError),
-    deadReason: (row.dead_reason as string | null) ?? null,
-    finishedAt: (row.finished_at as number | null) ?? null,
-    updatedAt: row.updated_at as number,
-    ...(typeof row.traceparent === 'string' ? { traceparent: row.traceparent } : {}),
-  };
-}
 
 const READY = `state IN ('queued', 'running')`;
 

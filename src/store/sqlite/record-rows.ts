@@ -6,6 +6,7 @@
 import type Database from 'better-sqlite3';
 import type { InvocationRecord } from '../../core/types.ts';
 import type { UsageSource } from '../../core/usage.ts';
+import { INVOCATION_COLUMNS } from '../invocation-columns.ts';
 import { usageWriter } from './observe-store.ts';
 
 /** One record's column values, in COLUMNS order (what SQLite binds and returns; record-block.ts packs them). */
@@ -14,13 +15,7 @@ export type RecordRow = readonly unknown[];
 /** Which way a batch is stored: keyed rows (an id may come again) or segments (ids made for them). */
 export type RecordKind = 'keyed' | 'fresh';
 
-// New columns go at the end: stored blocks (record-block.ts) know only how many columns they have.
-const COLUMNS = [
-  'id', 'function_name', 'version', 'trigger', 'trigger_source', 'started_at', 'duration_ms', 'billed_ms', 'memory_mb', 'status',
-  'status_code', 'error_code', 'error_name', 'error_message', 'cold_start', 'init_ms', 'instance_id', 'request_bytes',
-  'response_bytes', 'attempt', 'logs', 'logs_truncated', 'cpu_ms', 'peak_memory_bytes', 'occupancy_ms', 'trace_id', 'span_id', 'parent_span_id',
-  'alias',
-] as const;
+const COLUMNS = INVOCATION_COLUMNS;
 
 /** The columns in RecordRow order, for a SELECT whose raw rows recordFromRow reads. */
 export const RECORD_COLUMNS = COLUMNS.join(', ');

@@ -7,7 +7,9 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { NimbusError } from '../../core/errors.ts';
-import type { FunctionInfo, FunctionVersion } from '../../core/types.ts';
+import type { FunctionVersion } from '../../core/types.ts';
+import { toInfo, toVersion } from '../function-rows.ts';
+import type { Row } from '../row.ts';
 import type { DeployInput, DeployOutcome, FunctionRepo, ScaleOverride, Store } from '../ports.ts';
 import { MIGRATIONS } from './migrations.ts';
 import { aliasRepo } from './alias-store.ts';
@@ -17,8 +19,6 @@ import { invocationRepo, RecordThreadSlot } from './invocation-repo.ts';
 import { asyncPolicyRepo, topicRepo, triggerRepo } from './trigger-store.ts';
 import { workflowRepo } from './workflow-store.ts';
 import { leaseRepo } from './lease-store.ts';
-
-type Row = Record<string, unknown>;
 
 export function openSqliteStore(path: string): Store {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -69,28 +69,6 @@ function migrate(db: Database.Database): void {
       db.pragma(`user_version = ${i + 1}`);
     })();
   }
-}
-
-function toInfo(row: Row): FunctionInfo {
-  return {
-    name: row.name as string,
-    currentVersion: row.current_version as number,
-    createdAt: row.created_at as number,
-    updatedAt: row.updated_at as number,
-  };
-}
-
-function toVersion(row: Row): FunctionVersion {
-  return {
-    functionName: row.function_name as string,
-    version: row.version as number,
-    hash: row.hash as string,
-    codeHash: row.code_hash as string,
-    codeBytes: row.bytes as number,
-    config: JSON.parse(row.config as string),
-    exports: JSON.parse(row.exports as string),
-    createdAt: row.created_at as number,
-  };
 }
 
 function functionRepo(db: Database.Database): FunctionRepo {

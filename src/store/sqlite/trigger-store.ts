@@ -1,49 +1,9 @@
 /** Timer/event triggers, topics and per-function async policies on SQLite. */
 import type Database from 'better-sqlite3';
-import type {
-  AsyncPolicyRepo,
-  TopicRecord,
-  TopicRepo,
-  TriggerInput,
-  TriggerQuery,
-  TriggerRecord,
-  TriggerRepo,
-} from '../queue-ports.ts';
+import type { AsyncPolicyRepo, TopicRepo, TriggerInput, TriggerQuery, TriggerRecord, TriggerRepo } from '../queue-ports.ts';
+import { jsonColumn, matchDeclared, toTopic, toTrigger } from '../queue-rows.ts';
+import type { Row } from '../row.ts';
 import { filteredSelect } from './filtered-select.ts';
-
-type Row = Record<string, unknown>;
-
-function toTrigger(row: Row): TriggerRecord {
-  return {
-    id: row.id as string,
-    functionName: row.function_name as string,
-    workflow: (row.workflow as string | null) ?? null,
-    kind: row.kind as TriggerRecord['kind'],
-    origin: row.origin as TriggerRecord['origin'],
-    schedule: (row.schedule as string | null) ?? null,
-    timezone: (row.timezone as string | null) ?? null,
-    missed: (row.missed as TriggerRecord['missed']) ?? null,
-    topic: (row.topic as string | null) ?? null,
-    filter: row.filter === null ? null : JSON.parse(row.filter as string),
-    input: row.input === null ? null : JSON.parse(row.input as string),
-    createdAt: row.created_at as number,
-    lastFiredAt: (row.last_fired_at as number | null) ?? null,
-  };
-}
-
-/** Two declarations are the same trigger when everything but id and times is equal. */
-function sameDeclaration(a: TriggerRecord, b: TriggerInput): boolean {
-  return (
-    a.kind === b.kind &&
-    a.workflow === (b.workflow ?? null) &&
-    a.schedule === (b.schedule ?? null) &&
-    a.timezone === (b.timezone ?? null) &&
-    a.missed === (b.missed ?? null) &&
-    a.topic === (b.topic ?? null) &&
-    JSON.stringify(a.filter) === JSON.stringify(b.filter ?? null) &&
-    JSON.stringify(a.input) === JSON.stringify(b.input ?? null)
-  );
-}
 
 export function triggerRepo(db: Database.Database): TriggerRepo {
   const insert = db.prepare(`INSERT INTO triggers (id, function_name, workflow, kind, origin, schedule, timezone, missed, topic, filter, input, created_at, last_fired_at)
@@ -56,26 +16,15 @@ export function triggerRepo(db: Database.Database): TriggerRepo {
   const fired = db.prepare('UPDATE triggers SET last_fired_at = ? WHERE id = ? AND (last_fired_at IS NULL OR last_fired_at < ?)');
   const select = filteredSelect(db);
 
-  const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
   const create = (t: TriggerInput): TriggerRecord => {
-    insert.run(t.id, t.functionName, t.workflow ?? null, t.kind, t.origin, t.schedule ?? null, t.timezone ?? null, t.missed ?? null, t.topic ?? null, json(t.filter), json(t.input), t.createdAt);
+    insert.run(t.id, t.functionName, t.workflow ?? null, t.kind, t.origin, t.schedule ?? null, t.timezone ?? null, t.missed ?? null, t.topic ?? null, jsonColumn(t.filter), jsonColumn(t.input), t.createdAt);
     return toTrigger(getOne.get(t.id) as Row);
   };
 
   const replaceTx = db.transaction((functionName: string, inputs: readonly TriggerInput[]): TriggerRecord[] => {
-    const old = (declared.all(functionName) as Row[]).map(toTrigger);
-    const keep = new Set<string>();
-    const out: TriggerRecord[] = [];
-    for (const input of inputs) {
-      const same = old.find((o) => !keep.has(o.id) && sameDeclaration(o, input));
-      if (same) {
-        keep.add(same.id);
-        out.push(same);
-      } else {
-        out.push(create(input));
-      }
-    }
-    for (const o of old) if (!keep.has(o.id)) del.run(o.id);
+    const { kept, gone } = matchDeclared((declared.all(functionName) as Row[]).map(toTrigger), inputs);
+    const out = inputs.map((input, i) => kept[i] ?? create(input));
+    for (const id of gone) del.run(id);
     return out;
   });
 
@@ -120,7 +69,6 @@ export function topicRepo(db: Database.Database): TopicRepo {
   const getOne = db.prepare('SELECT * FROM topics WHERE name = ?');
   const list = db.prepare('SELECT * FROM topics ORDER BY name');
   const del = db.prepare('DELETE FROM topics WHERE name = ?');
-  const toTopic = (r: Row): TopicRecord => ({ name: r.name as string, createdAt: r.created_at as number });
   return {
     async create(name, now) {
       return insert.run(name, now).changes > 0;

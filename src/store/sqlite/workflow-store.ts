@@ -4,55 +4,10 @@
  * so a step is either wholly journalled or not at all, and a stale writer changes nothing.
  */
 import type Database from 'better-sqlite3';
-import type {
-  DueTimer,
-  ExecutionQuery,
-  ExecutionRow,
-  ExecStatus,
-  JournalStep,
-  MachineDeployInput,
-  StartInput,
-  StateMachineInfo,
-  StateMachineVersion,
-  StepInput,
-  TaskTokenRow,
-  WorkflowRepo,
-} from '../workflow-ports.ts';
+import type { Row } from '../row.ts';
+import type { ExecutionQuery, MachineDeployInput, StartInput, StepInput, WorkflowRepo } from '../workflow-ports.ts';
+import { toDueTimer, toExecution, toMachine, toStep, toToken, toVersion } from '../workflow-rows.ts';
 import { filteredSelect } from './filtered-select.ts';
-
-type Row = Record<string, unknown>;
-
-function toMachine(row: Row): StateMachineInfo {
-  return { name: row.name as string, currentVersion: row.current_version as number, createdAt: row.created_at as number, updatedAt: row.updated_at as number };
-}
-
-function toVersion(row: Row): StateMachineVersion {
-  return { name: row.name as string, version: row.version as number, hash: row.hash as string, definition: row.definition as string, createdAt: row.created_at as number };
-}
-
-function toExecution(row: Row): ExecutionRow {
-  return {
-    id: row.id as string,
-    name: row.name as string,
-    machine: row.machine as string,
-    version: row.version as number,
-    status: row.status as ExecStatus,
-    input: row.input as string,
-    output: (row.output as string | null) ?? null,
-    error: (row.error as string | null) ?? null,
-    cause: (row.cause as string | null) ?? null,
-    startedAt: row.started_at as number,
-    stoppedAt: (row.stopped_at as number | null) ?? null,
-    seq: row.seq as number,
-    snapshot: row.snapshot as string,
-    transitions: row.transitions as number,
-    historyCount: row.history_count as number,
-    redriveCount: row.redrive_count as number,
-    source: row.source as string,
-    updatedAt: row.updated_at as number,
-    traceparent: (row.traceparent as string | null) ?? null,
-  };
-}
 
 export function workflowRepo(db: Database.Database): WorkflowRepo {
   const getMachine = db.prepare('SELECT * FROM state_machines WHERE name = ?');
@@ -91,14 +46,6 @@ export function workflowRepo(db: Database.Database): WorkflowRepo {
   const getToken = db.prepare('SELECT * FROM task_tokens WHERE token = ?');
   const tokenOf = db.prepare('SELECT * FROM task_tokens WHERE execution_id = ? AND task_id = ?');
   const invokedToken = db.prepare('UPDATE task_tokens SET invoked_at = ? WHERE token = ? AND invoked_at IS NULL');
-  const toToken = (r: Row): TaskTokenRow => ({
-    token: r.token as string,
-    executionId: r.execution_id as string,
-    taskId: r.task_id as string,
-    createdAt: r.created_at as number,
-    invokedAt: (r.invoked_at as number | null) ?? null,
-    completedAt: (r.completed_at as number | null) ?? null,
-  });
   const select = filteredSelect(db);
 
   const deployTx = db.transaction((input: MachineDeployInput) => {
@@ -234,10 +181,10 @@ export function workflowRepo(db: Database.Database): WorkflowRepo {
       return (history.all(executionId, afterId, limit) as Array<{ event: string }>).map((r) => r.event);
     },
     async steps(executionId) {
-      return (steps.all(executionId) as Row[]).map((r): JournalStep => ({ seq: r.seq as number, event: r.event as string, commands: r.commands as string, at: r.at as number }));
+      return (steps.all(executionId) as Row[]).map(toStep);
     },
     async dueTimers(now, limit) {
-      return (due.all(now, limit) as Row[]).map((r): DueTimer => ({ executionId: r.execution_id as string, timerId: r.timer_id as string, fireAt: r.fire_at as number }));
+      return (due.all(now, limit) as Row[]).map(toDueTimer);
     },
     async nextTimerAt() {
       return ((nextTimer.get() as { t: number | null }).t ?? null) as number | null;
