@@ -10,7 +10,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { eventually, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
+import { asyncSubmitter, completeAfterRestart, noteReports, REPORTING_WORKER, type Seen } from '../helpers/async-crash.ts';
+import { startPlatform, type RunningPlatform } from '../helpers/platform.ts';
 import { SINK_ALLOWED, startSink } from '../helpers/sink.ts';
 
 const TOTAL = 2_000;
@@ -18,19 +19,6 @@ const CLIENTS = 32;
 /** Records wait in memory this long before the recorder writes them: the window a crash could lose. */
 const ARGS = [...SINK_ALLOWED, '--record-flush', '2000'];
 
-const WORKER = `
-async function tell(url, body) {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  if (!res.ok) throw new Error('sink said ' + res.status);
-}
-export async function handler(event, context) {
-  const me = { seq: event.seq, id: context.invocationId, attempt: context.attempt };
-  await tell(context.env.SINK, { ...me, phase: 'start' });
-  await new Promise((r) => setTimeout(r, 20 + Math.floor(Math.random() * 30)));
-  await tell(context.env.SINK, { ...me, phase: 'done' });
-  return { seq: event.seq };
-}
-`;
 
 /** Every item of a paged list (`items`, `next`). */
 async function pageAll(p: RunningPlatform, path: string): Promise<Array<{ id: string; status?: string }>> {
@@ -45,49 +33,23 @@ async function pageAll(p: RunningPlatform, path: string): Promise<Array<{ id: st
   return out;
 }
 
-interface Seen {
-  seq: number;
-  /** Attempt numbers that started, and that finished. */
-  started: number[];
-  done: number[];
-}
-
 test('kill -9 during a burst of async invocations loses none; every one completes after restart', { timeout: 120_000 }, async () => {
   const seen = new Map<string, Seen>();
   // Called at a 'start' report: the kill then lands while that invocation sleeps, in flight.
   let onStart: (() => void) | null = null;
-  const sink = await startSink((report) => {
-    const { seq, id, attempt, phase } = report as { seq: number; id: string; attempt: number; phase: 'start' | 'done' };
-    const s = seen.get(id) ?? { seq, started: [], done: [] };
-    (phase === 'start' ? s.started : s.done).push(attempt);
-    seen.set(id, s);
-    if (phase === 'start') onStart?.();
-  });
+  const sink = await startSink(noteReports(seen, () => onStart?.()));
   const sinkUrl = sink.url;
 
   let platform: RunningPlatform = await startPlatform({ args: ARGS });
   const dataDir = platform.dataDir;
   const second: RunningPlatform[] = [];
   try {
-    await platform.deploy('work', WORKER, { env: { SINK: sinkUrl }, maxInstances: 1, concurrency: 8, timeoutMs: 10_000 });
+    await platform.deploy('work', REPORTING_WORKER, { env: { SINK: sinkUrl }, maxInstances: 1, concurrency: 8, timeoutMs: 10_000 });
 
     const accepted = new Map<number, string>(); // seq → invocation id (only 202s count)
     let next = 0;
     let killed = false;
-    const submit = async (p: RunningPlatform, seq: number): Promise<boolean> => {
-      try {
-        const res = await p.api('/api/v1/functions/work/invoke', {
-          method: 'POST',
-          headers: { prefer: 'respond-async', 'idempotency-key': `seq-${seq}` },
-          body: JSON.stringify({ seq }),
-        });
-        if (res.status !== 202) return false;
-        accepted.set(seq, ((await res.json()) as { invocationId: string }).invocationId);
-        return true;
-      } catch {
-        return false; // the platform died under us: not accepted
-      }
-    };
+    const submit = asyncSubmitter(accepted);
     const burst = async (p: RunningPlatform, stopWhen: () => boolean) => {
       await Promise.all(
         Array.from({ length: CLIENTS }, async () => {
@@ -123,33 +85,9 @@ test('kill -9 during a burst of async invocations loses none; every one complete
     // Restart on the same data directory and submit the rest (idempotency keys make resubmits safe).
     platform = await startPlatform({ dataDir, args: ARGS });
     second.push(platform);
-    const missing = Array.from({ length: TOTAL }, (_, i) => i).filter((seq) => !accepted.has(seq));
-    await Promise.all(
-      Array.from({ length: CLIENTS }, async () => {
-        for (let seq = missing.shift(); seq !== undefined; seq = missing.shift()) assert.ok(await submit(platform, seq), `resubmit ${seq}`);
-      }),
-    );
-    assert.equal(accepted.size, TOTAL);
-
-    const ids = new Set(accepted.values());
-    const completed = (id: string) => (seen.get(id)?.done.length ?? 0) > 0;
-    await eventually(async () => [...ids].every(completed), 90_000, 200).catch(() => {
-      const lost = [...ids].filter((id) => !completed(id));
-      assert.fail(`${lost.length} accepted invocations never completed, e.g. ${lost.slice(0, 3).join(', ')}`);
-    });
-    // Counted by id at the sink: every accepted one at least once, with its own seq.
-    for (const [seq, id] of accepted) assert.equal(seen.get(id)!.seq, seq);
-    // What the kill interrupted ran again: same id, a higher attempt number.
-    for (const id of inFlightAtKill) {
-      const s = seen.get(id)!;
-      assert.ok(s.done.some((a) => a >= 2), `interrupted ${id} finished with attempt ≥ 2 (started ${s.started}, done ${s.done})`);
-    }
+    const status = await completeAfterRestart(platform, { total: TOTAL, clients: CLIENTS, accepted, seen, inFlightAtKill, submit });
     const reruns = [...seen.values()].filter((s) => s.started.length > 1);
     // And the platform agrees: all succeeded, nothing dead, nothing left.
-    const status = await eventually(async () => {
-      const body = (await (await platform.api('/api/v1/async?function=work&limit=1')).json()) as { counts: Record<string, number> };
-      return body.counts.queued + body.counts.running === 0 ? body.counts : null;
-    }, 30_000);
     assert.equal(status.dead, 0);
     assert.ok(status.succeeded >= TOTAL, `succeeded ${status.succeeded}`);
     // Every item done has its record: the queue's succeeded items, counted against the records.
