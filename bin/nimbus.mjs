@@ -25,7 +25,7 @@ if (fromSource && !existsSync(source)) {
 const args = process.argv.slice(2);
 const missing = ['--no-node-snapshot', '--no-lazy'].filter((flag) => !process.execArgv.includes(flag));
 
-if (args.includes('up') && missing.length > 0 && isUp(args)) {
+if (missing.length > 0 && isUp(args)) {
   // The inspector stays with this wrapper, which holds its port: to debug the platform, start
   // Node with --no-node-snapshot --no-lazy (no re-exec then) and --inspect.
   const kept = process.execArgv.filter((a) => !/^--(inspect|debug)/.test(a));

@@ -3,7 +3,7 @@
  * totals as two float64s, rewritten in place (pwrite, no fsync). A write that returned is
  * in the kernel's page cache, so it survives a kill -9 of the platform (not a power cut).
  */
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, writeSync } from 'node:fs';
 import { previousRun, type PreviousRun, type RecordLedger } from '../observe/record-ledger.ts';
 
 export interface FileRecordLedger extends RecordLedger {
@@ -13,14 +13,11 @@ export interface FileRecordLedger extends RecordLedger {
 }
 
 export function openFileRecordLedger(path: string): FileRecordLedger {
-  // 'a+' makes the file if missing and reads it; writes go through a second 'r+' handle,
-  // since an append handle ignores the position on Linux.
-  const fd = openSync(path, 'a+');
+  // 'r+' reads and writes in place; a missing file is made ('w+').
+  const out = existsSync(path) ? openSync(path, 'r+') : openSync(path, 'w+');
   const buf = Buffer.alloc(16);
-  const read = readSync(fd, buf, 0, 16, 0);
-  closeSync(fd);
+  const read = readSync(out, buf, 0, 16, 0);
   const previous = read === 16 ? previousRun(buf.readDoubleLE(0), buf.readDoubleLE(8)) : previousRun(0, 0);
-  const out = openSync(path, 'r+');
   let issued = 0;
   let committed = 0;
   const write = () => {
