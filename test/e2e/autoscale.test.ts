@@ -177,7 +177,7 @@ describe('autoscaling end to end', () => {
     assert.equal(final.decisions[0].desired, 0);
 
     // Each record says whether it was a cold start and how long init took.
-    const records: Array<{ coldStart: boolean; initMs: number; status: string; instanceId: string | null }> = [];
+    const records: Array<{ id: string; trigger: string; coldStart: boolean; initMs: number; status: string; instanceId: string | null }> = [];
     let cursor: string | null = '';
     for (let page = 0; page < 20 && cursor !== null; page++) {
       const res = await p.api(`/api/v1/invocations?function=${FN}&limit=1000${cursor ? `&before=${cursor}` : ''}`);
@@ -185,7 +185,9 @@ describe('autoscaling end to end', () => {
       records.push(...body.items);
       cursor = body.next;
     }
-    assert.equal(records.length, total, 'one record per request');
+    const kinds = new Map<string, number>();
+    for (const r of records) kinds.set(`${r.trigger} ${r.status}`, (kinds.get(`${r.trigger} ${r.status}`) ?? 0) + 1);
+    assert.equal(records.length, total, `one record per request; records by trigger and status: ${JSON.stringify(Object.fromEntries(kinds))}, distinct ids ${new Set(records.map((r) => r.id)).size}`);
     const cold = records.filter((r) => r.coldStart);
     console.log(`records: ${records.length}, cold starts: ${cold.length}, init ms: ${cold.map((r) => r.initMs).join(', ')}`);
     // Cold: only requests that waited for an instance the step started, at most the hard

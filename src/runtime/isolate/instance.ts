@@ -85,6 +85,8 @@ interface HostTimer {
 }
 
 const MAX_SEQ = 2 ** 31 - 1;
+/** How long after an invocation ends CPU outside any invocation still counts as its tail. */
+const INVOCATION_TAIL_MS = 50;
 
 /** Fields packed into one "\n"-joined string must not contain the separator. */
 function oneLine(s: string): string {
@@ -112,6 +114,8 @@ export class IsolateInstance implements Instance, Watched {
   readonly #background: BackgroundCpu;
   /** An invocation began or ended since the last sample: the sample's CPU is partly theirs. */
   #busyChanged = false;
+  /** When the last invocation ended: CPU read shortly after it is its tail, not background work. */
+  #lastEndAt = Number.NEGATIVE_INFINITY;
   /** CPU of code no invocation owns while invocations are open, per uninterrupted run. */
   #unownedRunMs = 0;
   #heapBytes = 0;
@@ -341,7 +345,9 @@ export class IsolateInstance implements Instance, Watched {
     }
     this.#chargedMs += delta;
     const limit = this.#spec.config.cpuLimitMs;
-    const idleThrough = this.#inflight.size === 0 && !this.#busyChanged;
+    // The runtime's own work after an invocation ends (its reply delivered, the heap read) can
+    // show in the samples that follow: only CPU well clear of the last invocation is background.
+    const idleThrough = this.#inflight.size === 0 && !this.#busyChanged && this.#cx.clock.now() - this.#lastEndAt >= INVOCATION_TAIL_MS;
     this.#busyChanged = false;
     // Still executing (even blocked, charged nothing): keep watching, or its time would be charged unbounded later (#activate).
     if (raw > 0) {
@@ -510,6 +516,7 @@ export class IsolateInstance implements Instance, Watched {
     p.deadline.cancel();
     this.#inflight.delete(seq);
     this.#busyChanged = true;
+    this.#lastEndAt = this.#cx.clock.now();
     for (const [id, t] of this.#timers) {
       if (t.seq === seq) {
         t.handle.cancel();

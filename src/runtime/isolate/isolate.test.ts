@@ -283,6 +283,20 @@ describe('isolate runtime', () => {
       assert.ok(h.background[0].cpuMs > 0);
     });
 
+    it('the runtime\'s own work around invocations is never billed as background CPU', async () => {
+      const h = await startWith(
+        runtime,
+        await bundle(`
+          export default { async fetch(req) { const b = await req.text(); await new Promise((r) => setTimeout(r, 1)); return new Response(b.toUpperCase()); } };`),
+        { cpuLimitMs: 1_000, timeoutMs: 10_000 },
+      );
+      for (let round = 0; round < 40; round++) {
+        await Promise.all(Array.from({ length: 10 }, (_, i) => h.instance.invoke(httpCall(`r${round}-${i}`, { method: 'POST', body: new TextEncoder().encode('x'.repeat(10_000)) }))));
+      }
+      h.instance.dispose();
+      assert.deepEqual(h.background, [], 'no code of the function ran outside its invocations');
+    });
+
     it('garbage is collected, not mistaken for the memory limit', async () => {
       const h = await startWith(
         runtime,
