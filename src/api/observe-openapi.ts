@@ -230,7 +230,7 @@ export const OBSERVE_PATHS = {
       summary: 'Create or replace an alert rule.',
       parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' }, description: 'Rule name.' }],
       requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/AlertRuleInput' } } } },
-      responses: { '200': json('The rule and its state.', 'Alert'), '400': problem('Invalid rule (NIMBUS_ERR_VALIDATION names the field).'), '409': off, ...common },
+      responses: { '200': json('The rule and its state.', 'Alert'), '400': problem('Invalid rule (NIMBUS_ERR_VALIDATION names the field).'), '404': problem('The rule names a function that is not deployed (NIMBUS_ERR_FUNCTION_NOT_FOUND).'), '409': off, ...common },
     },
     delete: {
       operationId: 'deleteAlert',

@@ -7,6 +7,7 @@ import { parseDuration } from '../config/config.ts';
 import { NimbusError } from '../core/errors.ts';
 import type { InvocationRecord, LogLevel } from '../core/types.ts';
 import { entry, isLogLevel, linesOf, matcher, type LogEntry, type LogFilter } from '../observe/log-query.ts';
+import { parseAlertRule } from '../observe/alerts/rule.ts';
 import type { UsageGrouping } from '../observe/usage-report.ts';
 import { usageCsv } from '../observe/usage-report.ts';
 import { latestVersions } from '../store/invocation-query.ts';
@@ -207,7 +208,13 @@ export function observeRoutes(deps: ApiDeps): RouteDef[] {
       operationId: 'putAlert',
       handler: async (req) => {
         const o = obs(deps);
-        const view = await o.alerts.put(await req.json(), req.params.name);
+        const raw = await req.json();
+        // A rule on a function that is not deployed would never fire: most likely a typo.
+        const scope = parseAlertRule(raw, req.params.name).function;
+        if (scope !== undefined && !(await deps.store.functions.get(scope))) {
+          throw new NimbusError('NIMBUS_ERR_FUNCTION_NOT_FOUND', `function "${scope}" does not exist; \`nimbus ls\` lists the deployed ones`);
+        }
+        const view = await o.alerts.put(raw, req.params.name);
         return { status: 200, body: view };
       },
     },

@@ -260,6 +260,11 @@ describe('observability', () => {
     assert.equal((JSON.parse(list.stdout) as { items: Array<{ rule: { name: string } }> }).items[0].rule.name, 'many');
     const bad = await p.api('/api/v1/alerts/x', { method: 'PUT', body: '{"metric":"nope","threshold":1}' });
     assert.equal(bad.status, 400);
+    // A rule on a function that is not deployed is refused (it could never fire), and not kept.
+    const typo = await cli(p, ['alerts', 'set', 'typo', '--metric', 'error_rate', '--threshold', '0.1', '--function', 'no-such-fn']);
+    assert.notEqual(typo.code, 0);
+    assert.match(typo.stderr, /NIMBUS_ERR_FUNCTION_NOT_FOUND|no-such-fn/);
+    assert.equal((JSON.parse((await cli(p, ['alerts', '--json'])).stdout) as { items: unknown[] }).items.length, 1);
     assert.equal((await cli(p, ['alerts', 'rm', 'many'])).code, 0);
   });
 });
