@@ -85,8 +85,6 @@ interface HostTimer {
 }
 
 const MAX_SEQ = 2 ** 31 - 1;
-/** How long after an invocation ends CPU outside any invocation still counts as its tail. */
-const INVOCATION_TAIL_MS = 50;
 
 /** Fields packed into one "\n"-joined string must not contain the separator. */
 function oneLine(s: string): string {
@@ -114,8 +112,11 @@ export class IsolateInstance implements Instance, Watched {
   readonly #background: BackgroundCpu;
   /** An invocation began or ended since the last sample: the sample's CPU is partly theirs. */
   #busyChanged = false;
-  /** When the last invocation ended: CPU read shortly after it is its tail, not background work. */
-  #lastEndAt = Number.NEGATIVE_INFINITY;
+  /**
+   * The host woke the isolate (a timer, an answer to a call) with no invocation open, and it
+   * has not been seen idle since: only then does its own code run outside invocations.
+   */
+  #wokenIdle = false;
   /** CPU of code no invocation owns while invocations are open, per uninterrupted run. */
   #unownedRunMs = 0;
   #heapBytes = 0;
@@ -259,6 +260,7 @@ export class IsolateInstance implements Instance, Watched {
       };
       this.#inflight.set(seq, pending);
       this.#busyChanged = true;
+      this.#wokenIdle = false;
       try {
         // primitives pass as they are; only a body or an event needs the (slower) copy
         if (args[args.length - 1] === null) this.#p.recv.applyIgnored(undefined, args as ivm.Transferable[]);
@@ -345,9 +347,9 @@ export class IsolateInstance implements Instance, Watched {
     }
     this.#chargedMs += delta;
     const limit = this.#spec.config.cpuLimitMs;
-    // The runtime's own work after an invocation ends (its reply delivered, the heap read) can
-    // show in the samples that follow: only CPU well clear of the last invocation is background.
-    const idleThrough = this.#inflight.size === 0 && !this.#busyChanged && this.#cx.clock.now() - this.#lastEndAt >= INVOCATION_TAIL_MS;
+    // The runtime's own work in the isolate after an invocation (the rest of its reply, a heap
+    // read) is not the function's background work: that runs only when the host woke it idle.
+    const idleThrough = this.#inflight.size === 0 && !this.#busyChanged && this.#wokenIdle;
     this.#busyChanged = false;
     // Still executing (even blocked, charged nothing): keep watching, or its time would be charged unbounded later (#activate).
     if (raw > 0) {
@@ -384,6 +386,7 @@ export class IsolateInstance implements Instance, Watched {
       return true;
     }
     this.#unownedRunMs = 0;
+    this.#wokenIdle = false;
     if (this.#inflight.size === 0) {
       this.#watched = false;
       return false;
@@ -516,7 +519,7 @@ export class IsolateInstance implements Instance, Watched {
     p.deadline.cancel();
     this.#inflight.delete(seq);
     this.#busyChanged = true;
-    this.#lastEndAt = this.#cx.clock.now();
+    this.#wokenIdle = false;
     for (const [id, t] of this.#timers) {
       if (t.seq === seq) {
         t.handle.cancel();
@@ -586,6 +589,7 @@ export class IsolateInstance implements Instance, Watched {
       else this.#cx.onError('could not deliver a message to an isolate', error);
       return;
     }
+    if (this.#inflight.size === 0) this.#wokenIdle = true;
     this.#activate();
   }
 
