@@ -38,6 +38,10 @@ import { egressPolicy } from '../runtime/egress-policy.ts';
 import type { Runtime } from '../runtime/port.ts';
 import type { Store } from '../store/ports.ts';
 import { openConfiguredStore, storeDescription } from './store-choice.ts';
+import { appRuntime } from './runtime-choice.ts';
+import { runtimeByKind } from '../runtime/by-kind.ts';
+import { isolationReport } from '../runtime/process/isolation.ts';
+import type { AppRuntime } from '../runtime/process/app-runtime.ts';
 import { deployExamples } from './examples.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { ensureToken, removeUrlFile, writeUrlFile } from './token.ts';
@@ -69,18 +73,21 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const unlock = lockDataDir(config.dataDir);
   let store: Store | undefined;
   let runtime: Awaited<ReturnType<PlatformOptions['runtime']>>;
+  let apps: AppRuntime;
   let secretBox: SecretBox;
   try {
     secretBox = new SecretBox(loadSecretsKey(config.dataDir, config.secretsKey));
     store = await openConfiguredStore(config);
-    runtime = await options.runtime(clock);
+    apps = appRuntime(config, clock);
+    runtime = runtimeByKind({ isolate: await options.runtime(clock), app: apps });
   } catch (error) {
     // A failed start releases what it took: the next start (in this process too) finds the directory free.
     await store?.close();
     unlock();
     throw error;
   }
-  return startOn(options, logger, token, unlock, store, runtime, secretBox);
+  logger.info({ apps: isolationReport(apps.isolation) }, 'app runtime: what this host enforces on app processes');
+  return startOn(options, logger, token, unlock, store, runtime, secretBox, apps);
 }
 
 /** The rest of a start, once the data directory is ours: on a failure it stops what it started. */
@@ -92,6 +99,7 @@ async function startOn(
   store: Store,
   runtime: Awaited<ReturnType<PlatformOptions['runtime']>>,
   secretBox: SecretBox,
+  apps: AppRuntime,
 ): Promise<Platform> {
   const { config, clock } = options;
   const observe = observabilityParts(config, clock, store, logger);
@@ -213,6 +221,10 @@ async function startOn(
     payloadLimitBytes: config.payloadLimitBytes,
     bodies,
     publicUrl: () => url,
+    runtimes: () => [
+      { kind: 'isolate', description: 'JavaScript/TypeScript modules in V8 isolates inside the gateway process' },
+      { kind: 'app', description: 'any HTTP server command, one sandboxed process per instance', isolation: isolationReport(apps.isolation) },
+    ],
   };
   const api = createApi(apiDeps, {
     token,
