@@ -243,7 +243,7 @@ export const SCHEMAS = {
       id: { type: 'string' },
       functionName: { type: 'string' },
       version: { type: 'integer' },
-      trigger: { type: 'string', enum: ['http', 'api', 'async', 'cron', 'event', 'workflow', 'background'] },
+      trigger: { type: 'string', enum: ['http', 'api', 'async', 'cron', 'event', 'workflow', 'background', 'instance'] },
       triggerSource: { type: 'string' },
       startedAt: { type: 'integer' },
       durationMs: { type: 'number' },

@@ -95,7 +95,8 @@ export interface FunctionAlias {
 }
 
 /** `background`: CPU a function's own code used outside any invocation (module-level timers), charged to it. */
-export type TriggerKind = 'http' | 'api' | 'async' | 'cron' | 'event' | 'workflow' | 'background';
+/** `instance`: the lifetime of a process instance (an app), metered as occupancy (instance-seconds x memory), not as a request. */
+export type TriggerKind = 'http' | 'api' | 'async' | 'cron' | 'event' | 'workflow' | 'background' | 'instance';
 
 export type InvocationStatus =
   | 'success'

@@ -47,6 +47,10 @@ import { createLogger, type Logger } from './logger.ts';
 import { ensureToken, removeUrlFile, writeUrlFile } from './token.ts';
 import { buildObservability, metricsHandler, observabilityParts } from './observability.ts';
 import { backgroundRecord } from '../observe/background-record.ts';
+import { InstanceMeter } from '../observe/instance-meter.ts';
+
+/** How often the up time of live process instances is charged (instance-meter.ts). */
+const INSTANCE_METER_MS = 60_000;
 
 export interface PlatformOptions {
   readonly config: Config;
@@ -115,6 +119,12 @@ async function startOn(
   });
   const outboundFetch = createOutboundFetch({ guard: egress, payloadLimitBytes: config.payloadLimitBytes });
   const capacity = new Capacity(config.maxTotalInstances, config.memoryBudgetMb);
+  // Process instances (apps) are charged for the time they are up, idle included.
+  const instanceMeter = new InstanceMeter((r) => recorder.push(r, true), () => newId(clock.now()));
+  let meterTimer = clock.setTimer(INSTANCE_METER_MS, function flush() {
+    instanceMeter.flush(clock.now());
+    meterTimer = clock.setTimer(INSTANCE_METER_MS, flush);
+  });
   const autoscaler = new Autoscaler({
     clock,
     capacity,
@@ -152,10 +162,17 @@ async function startOn(
         fetch: observe.observer ? observe.observer.wrapFetch(outboundFetch) : outboundFetch,
       }),
       events: {
-        instanceStarted: (pool, instance) =>
-          logger.debug({ fn: pool.version.functionName, version: pool.version.version, instance: instance.id, initMs: instance.initMs }, 'instance started'),
-        instanceStopped: (pool, instanceId, reason) =>
-          logger.debug({ fn: pool.version.functionName, version: pool.version.version, instance: instanceId, reason }, 'instance stopped'),
+        instanceStarted: (pool, instance) => {
+          const v = pool.version;
+          if (v.config.runtime === 'app') {
+            instanceMeter.started({ functionName: v.functionName, version: v.version, memoryMb: v.config.memoryMb, instanceId: instance.id }, clock.now() - instance.initMs);
+          }
+          logger.debug({ fn: v.functionName, version: v.version, instance: instance.id, initMs: instance.initMs }, 'instance started');
+        },
+        instanceStopped: (pool, instanceId, reason) => {
+          instanceMeter.stopped(instanceId, clock.now(), reason);
+          logger.debug({ fn: pool.version.functionName, version: pool.version.version, instance: instanceId, reason }, 'instance stopped');
+        },
       },
     },
     clock,
@@ -254,6 +271,7 @@ async function startOn(
       const workflowsDrained = workflows.close(drainMs);
       dispatcher.stopAccepting();
       await pools.closeAll(drainMs);
+      meterTimer.cancel();
       await asyncDrained;
       await workflowsDrained;
       server.closeAllConnections();

@@ -199,6 +199,17 @@ describe('app processes and the platform', () => {
       const now = await json(await p.api('/api/v1/functions/scaled'));
       return (now.pools as Array<{ ready: number }>).every((pool) => pool.ready === 0);
     }, 30_000);
+      // The instances' up time is metered (memory x seconds, idle included) apart from the requests.
+      const usage = await eventually(async () => {
+        const u = await json(await p.api('/api/v1/usage?since=1h&function=scaled'));
+        const total = u.total as { requests: number; instanceGbSeconds: number };
+        return total.instanceGbSeconds > 0 ? total : null;
+      }, 10_000);
+      assert.equal(usage.requests, 6);
+      // Each instance was up at least for the 600 ms it served, at 128 MB.
+      assert.ok(usage.instanceGbSeconds >= (ready * 0.6 * 128) / 1024, String(usage.instanceGbSeconds));
+      const shown = await cli(p, ['usage', '--since', '1h']);
+      assert.match(shown.stdout, /INSTANCE GB-S/);
     } finally {
       await p.stop();
       p.cleanup();
