@@ -46,6 +46,8 @@ export class AppInstance implements Instance {
   private exitedNow = false;
   private exitText = '';
   private killTimer: TimerHandle | null = null;
+  private memoryRead = 0;
+  private memoryReadAt = -Infinity;
   private readonly pool: Pool;
 
   private constructor(
@@ -216,8 +218,18 @@ export class AppInstance implements Instance {
     return this.death;
   }
 
+  /** The cgroup's memory use, read at most every second (reading it is a file read); CPU is not measured for apps. */
   stats(): InstanceStats {
-    return { heapUsedBytes: this.cgroup?.memoryBytes() ?? 0, cpuMs: 0 };
+    const now = this.deps.clock.monotonic();
+    if (now - this.memoryReadAt >= 1000) {
+      this.memoryReadAt = now;
+      this.memoryRead = this.cgroup?.memoryBytes() ?? 0;
+    }
+    return { heapUsedBytes: this.memoryRead, cpuMs: 0 };
+  }
+
+  cpuMs(): number {
+    return 0;
   }
 
   /** Stops the app: SIGTERM now, SIGKILL after its grace period. In-flight calls fail. */
