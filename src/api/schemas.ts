@@ -24,7 +24,7 @@ const functionConfig = {
     maxInstances: { type: 'integer', minimum: 1, maximum: 10000, description: 'Instances never exceeded (default 100).' },
     idleTimeoutMs: { type: 'integer', minimum: 0, maximum: 86400000, description: 'Idle time before an instance is retired (default 60000).' },
     scaleDownDelayMs: { type: 'integer', minimum: 0, maximum: 3600000, description: 'A scale down follows the most instances asked for over this long; 0: at once. Not applied to scale to zero (default 30000).' },
-    runtime: { type: 'string', enum: ['isolate', 'app'], description: '`isolate` (default): a JS module in a V8 isolate; `app`: any HTTP server command as a sandboxed process (docs/apps.md).' },
+    runtime: { type: 'string', enum: ['isolate', 'node', 'app'], description: '`isolate` (default): a JS module in a V8 isolate; `node`: the same module in a Node process with all of Node; `app`: any HTTP server command as a sandboxed process (docs/apps.md).' },
     app: {
       type: 'object',
       additionalProperties: false,

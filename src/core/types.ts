@@ -1,7 +1,10 @@
 /** Domain types shared by every part. Plain data only: no behaviour, no imports of ours. */
 
-/** `isolate`: a JS module in a V8 isolate in the gateway process; `app`: any HTTP server command, run as a sandboxed process. */
-export type RuntimeKind = 'isolate' | 'app';
+/**
+ * `isolate`: a JS module in a V8 isolate in the gateway process; `node`: the same contract in
+ * a Node process with all of Node; `app`: any HTTP server command, run as a sandboxed process.
+ */
+export type RuntimeKind = 'isolate' | 'node' | 'app';
 
 /** How an `app` version is started and reached (docs/apps.md). */
 export interface AppSettings {

@@ -11,7 +11,7 @@ import type { PoolRegistry } from '../pool/registry.ts';
 import type { Runtime } from '../runtime/port.ts';
 import type { Store } from '../store/ports.ts';
 import { sourceMapLookup, type SourcePosition } from '../dispatch/source-stacks.ts';
-import { bundlePath, bundleSource, type BuildOutput } from './bundle.ts';
+import { bundlePath, bundleSource, type BuildOutput, type BundleTarget } from './bundle.ts';
 import { packApp } from '../runtime/process/app-archive.ts';
 import { canonicalConfig, resolveConfig, validateName, type PlatformDefaults } from './function-config.ts';
 
@@ -67,7 +67,9 @@ export class Deployer {
 
   async deploy(req: DeployRequest): Promise<DeployResult> {
     const name = validateName(req.name);
-    const built = await this.build(req.source);
+    const previous = await this.deps.catalog.resolve(name);
+    const config = resolveConfig(req.config, previous?.version.config ?? null, this.deps.defaults);
+    const built = await this.build(req.source, config.runtime === 'node' ? 'node' : 'isolate');
     const bytes = Buffer.byteLength(built.code);
     if (bytes > this.deps.maxCodeBytes) {
       throw new NimbusError('NIMBUS_ERR_PAYLOAD_TOO_LARGE', `the bundle of ${name} is ${bytes} bytes; the limit is ${this.deps.maxCodeBytes}`, {
@@ -75,8 +77,6 @@ export class Deployer {
       });
     }
     const { sourceMap, warnings } = this.keepableMap(built);
-    const previous = await this.deps.catalog.resolve(name);
-    const config = resolveConfig(req.config, previous?.version.config ?? null, this.deps.defaults);
     if ((req.source.kind === 'app') !== (config.runtime === 'app')) {
       throw new NimbusError(
         'NIMBUS_ERR_VALIDATION',
@@ -141,12 +141,12 @@ export class Deployer {
     return removed;
   }
 
-  private async build(source: DeploySource): Promise<BuildOutput> {
+  private async build(source: DeploySource, target: BundleTarget): Promise<BuildOutput> {
     switch (source.kind) {
       case 'files':
-        return bundleSource(source.files, source.entry);
+        return bundleSource(source.files, source.entry, target);
       case 'path':
-        return bundlePath(source.path);
+        return bundlePath(source.path, target);
       case 'bundle':
         return { code: source.code, sourceMap: source.sourceMap === undefined ? null : checkedSourceMap(source.sourceMap), warnings: [] };
       case 'app':

@@ -24,7 +24,7 @@ describe('function settings', () => {
     assert.throws(() => resolveConfig({ runtime: 'app', app: { command: 'x', shell: 'bash' } }, null, DEFAULTS), invalid('app.shell', /not an app setting/));
     assert.throws(() => resolveConfig({ app: { command: 'x' } }, null, DEFAULTS), invalid('app', /only for runtime "app"/));
     assert.throws(() => resolveConfig({ runtime: 'app', app: { command: 'x' }, env: { PORT: '1' } }, null, DEFAULTS), invalid('env.PORT', /set by the platform/));
-    assert.throws(() => resolveConfig({ runtime: 'go' }, null, DEFAULTS), invalid('runtime', /"isolate" or "app"/));
+    assert.throws(() => resolveConfig({ runtime: 'go' }, null, DEFAULTS), invalid('runtime', /"isolate", "node" or "app"/));
   });
 
   it('memory has one range for a deploy and for the platform default', () => {

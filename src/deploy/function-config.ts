@@ -52,7 +52,9 @@ export function resolveConfig(input: unknown, previous: FunctionConfig | null, d
   for (const key of Object.keys(given)) {
     if (!KNOWN.has(key)) throw bad(`config.${key}`, given[key], `is not a setting; known: ${[...KNOWN].join(', ')}`);
   }
-  if (given.runtime !== undefined && given.runtime !== 'isolate' && given.runtime !== 'app') throw bad('runtime', given.runtime, 'is not supported; use "isolate" or "app"');
+  if (given.runtime !== undefined && given.runtime !== 'isolate' && given.runtime !== 'node' && given.runtime !== 'app') {
+    throw bad('runtime', given.runtime, 'is not supported; use "isolate", "node" or "app"');
+  }
   const runtime: RuntimeKind = (given.runtime as RuntimeKind | undefined) ?? previous?.runtime ?? 'isolate';
   const app = runtime === 'app' ? resolveApp(given.app, previous?.app) : undefined;
   if (runtime !== 'app' && given.app !== undefined) throw bad('app', given.app, 'is only for runtime "app"');

@@ -38,7 +38,7 @@ import { egressPolicy } from '../runtime/egress-policy.ts';
 import type { Runtime } from '../runtime/port.ts';
 import type { Store } from '../store/ports.ts';
 import { openConfiguredStore, storeDescription } from './store-choice.ts';
-import { appRuntime } from './runtime-choice.ts';
+import { appRuntime, nodeRuntime } from './runtime-choice.ts';
 import { runtimeByKind } from '../runtime/by-kind.ts';
 import { isolationReport } from '../runtime/process/isolation.ts';
 import type { AppRuntime } from '../runtime/process/app-runtime.ts';
@@ -83,7 +83,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     secretBox = new SecretBox(loadSecretsKey(config.dataDir, config.secretsKey));
     store = await openConfiguredStore(config);
     apps = appRuntime(config, clock);
-    runtime = runtimeByKind({ isolate: await options.runtime(clock), app: apps });
+    runtime = runtimeByKind({ isolate: await options.runtime(clock), app: apps, node: nodeRuntime(apps, clock) });
   } catch (error) {
     // A failed start releases what it took: the next start (in this process too) finds the directory free.
     await store?.close();
@@ -164,7 +164,7 @@ async function startOn(
       events: {
         instanceStarted: (pool, instance) => {
           const v = pool.version;
-          if (v.config.runtime === 'app') {
+          if (v.config.runtime !== 'isolate') {
             instanceMeter.started({ functionName: v.functionName, version: v.version, memoryMb: v.config.memoryMb, instanceId: instance.id }, clock.now() - instance.initMs);
           }
           logger.debug({ fn: v.functionName, version: v.version, instance: instance.id, initMs: instance.initMs }, 'instance started');
@@ -240,6 +240,7 @@ async function startOn(
     publicUrl: () => url,
     runtimes: () => [
       { kind: 'isolate', description: 'JavaScript/TypeScript modules in V8 isolates inside the gateway process' },
+      { kind: 'node', description: 'the same modules in Node processes with all of Node, from pre-started generic processes', isolation: isolationReport(apps.isolation) },
       { kind: 'app', description: 'any HTTP server command, one sandboxed process per instance', isolation: isolationReport(apps.isolation) },
     ],
   };

@@ -5,6 +5,7 @@ import type { Config } from '../config/config.ts';
 import type { Clock } from '../core/clock.ts';
 import { createIsolateRuntime } from '../runtime/isolate/index.ts';
 import { createAppRuntime, type AppRuntime } from '../runtime/process/app-runtime.ts';
+import { createNodeRuntime, type NodeRuntime } from '../runtime/process/node-runtime.ts';
 import type { Runtime } from '../runtime/port.ts';
 
 export function defaultRuntime(clock: Clock): Runtime {
@@ -18,4 +19,9 @@ export function appRuntime(config: Config, clock: Clock): AppRuntime {
     appsDir: config.appsDir === '' ? join(tmpdir(), 'nimbus-apps') : config.appsDir,
     maxResponseBytes: config.payloadLimitBytes,
   });
+}
+
+/** The `node` runtime: functions in pre-started Node processes, under the same launcher as apps. */
+export function nodeRuntime(apps: AppRuntime, clock: Clock): NodeRuntime {
+  return createNodeRuntime({ clock, isolation: apps.isolation });
 }

@@ -100,8 +100,8 @@ describe('apps, end to end', () => {
 
   it('GET /api/v1/runtimes says what the host enforces on apps', async () => {
     const { items } = (await json(await p.api('/api/v1/runtimes'))) as { items: Array<{ kind: string; isolation?: Record<string, unknown> }> };
-    assert.deepEqual(items.map((r) => r.kind), ['isolate', 'app']);
-    const iso = items[1].isolation ?? {};
+    assert.deepEqual(items.map((r) => r.kind), ['isolate', 'node', 'app']);
+    const iso = items[2].isolation ?? {};
     assert.ok(['bubblewrap', 'none'].includes(iso.sandbox as string));
     assert.equal(iso.network, 'host');
   });
@@ -148,7 +148,8 @@ describe('apps, end to end', () => {
 
   it('an app that leaks past its memory limit is killed: NIMBUS_ERR_MEMORY_LIMIT, and the next request gets a new instance', async (t) => {
     const { items } = (await json(await p.api('/api/v1/runtimes'))) as { items: Array<{ kind: string; isolation?: { memoryLimit: string } }> };
-    if (!items[1].isolation?.memoryLimit.startsWith('cgroup')) return t.skip('needs a writable cgroup memory controller (this host: ' + items[1].isolation?.memoryLimit + ')');
+    const app = items.find((r) => r.kind === 'app');
+    if (!app?.isolation?.memoryLimit.startsWith('cgroup')) return t.skip('needs a writable cgroup memory controller (this host: ' + app?.isolation?.memoryLimit + ')');
     const leak = [
       'import os',
       'from http.server import BaseHTTPRequestHandler, HTTPServer',
@@ -258,8 +259,8 @@ describe('the app sandbox', () => {
   let sandbox = 'none';
   before(async () => {
     p = await startPlatform();
-    const { items } = (await json(await p.api('/api/v1/runtimes'))) as { items: Array<{ isolation?: { sandbox: string } }> };
-    sandbox = items[1].isolation?.sandbox ?? 'none';
+    const { items } = (await json(await p.api('/api/v1/runtimes'))) as { items: Array<{ kind: string; isolation?: { sandbox: string } }> };
+    sandbox = items.find((r) => r.kind === 'app')?.isolation?.sandbox ?? 'none';
     await cli(p, ['deploy', 'spy', join(FIXTURES, 'py-hello'), '--runtime', 'app', '--cmd', 'python3 app.py', '--env', 'GREETING=hi']);
     await cli(p, ['deploy', 'other', join(FIXTURES, 'node-hello'), '--env', `PLATFORM_URL=${p.url}`]);
   });

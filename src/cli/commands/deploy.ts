@@ -104,9 +104,11 @@ export function configFromFlags(args: ParsedArgs): Record<string, unknown> {
  */
 export function appConfig(args: ParsedArgs, declared: unknown): Record<string, unknown> | null {
   const runtime = flag(args, 'runtime');
-  if (runtime !== undefined && runtime !== 'app' && runtime !== 'isolate') throw new UsageError(`--runtime ${JSON.stringify(runtime)}: use "app" (any HTTP server command) or "isolate"`);
+  if (runtime !== undefined && runtime !== 'app' && runtime !== 'isolate' && runtime !== 'node') {
+    throw new UsageError(`--runtime ${JSON.stringify(runtime)}: use "isolate" (default), "node" (the same module with all of Node) or "app" (any HTTP server command)`);
+  }
   const appFlags = ['cmd', 'ready-path', 'event-path', 'start-timeout', 'grace'].filter((f) => flag(args, f) !== undefined);
-  if (runtime === 'isolate' || (runtime === undefined && declared === undefined && appFlags.length === 0)) {
+  if (runtime === 'isolate' || runtime === 'node' || (runtime === undefined && declared === undefined && appFlags.length === 0)) {
     if (appFlags.length > 0) throw new UsageError(`--${appFlags[0]} is for --runtime app`);
     return null;
   }
@@ -145,13 +147,14 @@ export async function deploy(client: ClientOptions, args: ParsedArgs): Promise<n
     upload = () => call(client, 'PUT', route, body);
   } else {
     if (!json) progress(`• bundling ${path}…`);
-    const built = await bundlePath(path);
+    const forNode = flag(args, 'runtime') === 'node';
+    const built = await bundlePath(path, forNode ? 'node' : 'isolate');
     for (const w of built.warnings) progress(`  warning: ${w}`);
     if (!json) progress(`• bundled ${bytes(Buffer.byteLength(built.code))} in ${Math.round(performance.now() - t0)} ms; uploading to ${client.url}…`);
     hasMap = built.sourceMap !== null;
     codeChars = JSON.stringify(built.code).length;
     upload = (withMap: boolean): Promise<Answer> =>
-      call(client, 'PUT', route, { source: { bundle: built.code, ...(withMap && built.sourceMap !== null ? { sourceMap: built.sourceMap } : {}) }, config, ...declaration });
+      call(client, 'PUT', route, { source: { bundle: built.code, ...(withMap && built.sourceMap !== null ? { sourceMap: built.sourceMap } : {}) }, config: forNode ? { ...config, runtime: 'node' } : config, ...declaration });
   }
   let answer: Answer;
   try {

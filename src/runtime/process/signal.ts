@@ -4,6 +4,11 @@ import { LAUNCHER_NAMES } from './launch.ts';
 
 /** The pids of session `sid` whose command is not a launcher. */
 export function appProcesses(sid: number): number[] {
+  return sessionProcesses(sid, true);
+}
+
+/** The pids of session `sid` (without launchers when asked). */
+export function sessionProcesses(sid: number, withoutLaunchers = false): number[] {
   const out: number[] = [];
   let entries: string[];
   try {
@@ -23,7 +28,7 @@ export function appProcesses(sid: number): number[] {
     const close = stat.lastIndexOf(')');
     const comm = stat.slice(stat.indexOf('(') + 1, close);
     const fields = stat.slice(close + 2).split(' ');
-    if (Number(fields[3]) === sid && !LAUNCHER_NAMES.has(comm)) out.push(Number(name));
+    if (Number(fields[3]) === sid && !(withoutLaunchers && LAUNCHER_NAMES.has(comm))) out.push(Number(name));
   }
   return out;
 }
