@@ -58,7 +58,8 @@ export const apps: Scenario = {
     'and the same server started by hand: interleaved autocannon rounds, 50 connections; the ratio is the cost of the proxy. ' +
     'Then the cold start of a Python http.server app: a new version deployed, time of its first request (process start in the ' +
     'sandbox, port readiness polled every 20 ms, proxy) against spawning python3 by hand until its port accepts; and the RSS ' +
-    'added by one idle app instance (4 kept warm with --min 4) against the bare Python process.',
+    'added by one idle app instance (4 kept warm with --min 4) against the bare Python process; and the first request to a ' +
+    '`node` runtime function right after its deploy (a pre-started Node process specialised) against a plain node spawn.',
   async run(s, rec) {
     const nimbus = await startNimbus();
     const stops: Array<() => Promise<void>> = [() => nimbus.stop()];
@@ -93,6 +94,23 @@ export const apps: Scenario = {
         rec.sample('python-cold', DIRECT.id, by.upMs);
         await by.stop();
       }
+
+      rec.metric({ id: 'node-cold', label: 'node runtime function: first request right after its deploy', unit: 'ms', better: 'lower', kind: 'latency' });
+      for (let i = 0; i < samples; i++) {
+        const name = `nodefn${i}`;
+        const body = { source: { files: { 'index.ts': `export default { fetch() { return new Response('hello ${i}') } }` }, entry: 'index.ts' }, config: { runtime: 'node' } };
+        const d = await nimbus.api('PUT', `/api/v1/functions/${name}`, body);
+        if (d.status >= 300) throw new Error(`bench: deploying node function failed: ${d.status} ${d.body.slice(0, 200)}`);
+        // The spares the deploy consumed are being replaced: a pause, as between a deploy and its first user.
+        await sleep(1500);
+        const r = await request(`${nimbus.baseUrl}/fn/${name}/`);
+        if (r.status !== 200) throw new Error(`bench: node function answered ${r.status} ${r.body.slice(0, 200)}`);
+        rec.sample('node-cold', PROXIED.id, r.doneAt - r.sentAt);
+        const spawned = await direct(process.execPath, [new URL('../apps/hello-server.mjs', import.meta.url).pathname]);
+        rec.sample('node-cold', DIRECT.id, spawned.upMs);
+        await spawned.stop();
+      }
+      rec.note('node-cold: for "the app, hit directly" the figure is a plain spawn of node running a hello server until its port accepts, the cost a pre-started process saves.');
 
       rec.metric({ id: 'idle-rss', label: 'Memory of one idle instance (RSS)', unit: 'KB', better: 'lower', kind: 'size' });
       await deployApp(nimbus, 'py', py, 'python3 app.py', { env: { ROUND: 'done' }, maxInstances: 1 });
