@@ -61,7 +61,7 @@ export const apps: Scenario = {
     'added by one idle app instance (4 kept warm with --min 4) against the bare Python process; and the first request to a ' +
     '`node` runtime function right after its deploy (a pre-started Node process specialised) against a plain node spawn.',
   async run(s, rec) {
-    const nimbus = await startNimbus();
+    const nimbus = await startNimbus({ extraArgs: ['--app-host-network'] });
     const stops: Array<() => Promise<void>> = [() => nimbus.stop()];
     try {
       await deployApp(nimbus, 'hello', { 'server.mjs': file('hello-server.mjs') }, 'node server.mjs', { concurrency: 64, targetConcurrency: 64, maxInstances: 1, minInstances: 1 });

@@ -11,6 +11,7 @@ const isolation = {
     processLimit: { type: 'string', enum: ['cgroup-v1', 'cgroup-v2', 'none'] },
     dieWithPlatform: { type: 'string', enum: ['pid-namespace', 'none'], description: 'Whether app processes end when the platform is killed (even with SIGKILL).' },
     network: { type: 'string', enum: ['host'], description: 'Apps share the host network; the egress rules of isolates do not apply to them.' },
+    hostNetworkAllowed: { type: 'boolean', description: 'The operator allowed that with --app-host-network; without it app and node deploys are refused.' },
     notes: { type: 'array', items: { type: 'string' } },
   },
 };

@@ -46,6 +46,8 @@ export interface Config {
   readonly egressAllow: string;
   readonly secretsKey: string;
   readonly metricsPublic: boolean;
+  /** Apps and node functions may run although they share the host network (no egress rules for them). */
+  readonly appHostNetwork: boolean;
   readonly awsAccountId: string;
   readonly awsRegion: string;
 }
@@ -181,6 +183,7 @@ export const FIELDS: readonly Field<keyof Config>[] = [
   { key: 'defaultIdleTimeoutMs', flag: '--default-idle', env: 'NIMBUS_DEFAULT_IDLE', default: 60_000, parse: durationIn(0, 86_400_000), doc: 'How long an idle instance is kept before it is retired (scale to zero).' },
   { key: 'scaleStableWindowMs', flag: '--scale-window', env: 'NIMBUS_SCALE_WINDOW', default: 60_000, parse: durationIn(1000, 3_600_000), doc: 'Autoscaler stable window: demand is averaged over it, and panic mode lasts this long after its last trigger.' },
   { key: 'scalePanicWindowMs', flag: '--scale-panic-window', env: 'NIMBUS_SCALE_PANIC_WINDOW', default: 6_000, parse: durationIn(100, 3_600_000), doc: 'Autoscaler panic window: bursts are detected over it (must not exceed the stable window).' },
+  { key: 'appHostNetwork', flag: '--app-host-network', env: 'NIMBUS_APP_HOST_NETWORK', default: false, parse: boolean, doc: 'Allow `app` and `node` functions although their processes share the host network: the loopback, private and metadata rules of isolates do not apply to them (this platform has no network namespace with an egress proxy for them yet). Without it, deploying one is refused (NIMBUS_ERR_VALIDATION) saying so. docs/apps.md, Sandbox.' },
   { key: 'metricsPublic', flag: '--metrics-public', env: 'NIMBUS_METRICS_PUBLIC', default: false, parse: boolean, doc: '`GET /metrics` without the bearer token (for a scraper that cannot send one). By default it needs the token, like the control API: function names and traffic are not for everyone who can reach `/fn`.' },
   { key: 'awsAccountId', flag: '--aws-account-id', env: 'NIMBUS_AWS_ACCOUNT_ID', default: '000000000000', parse: (r, k) => { if (!/^\d{12}$/.test(r)) throw invalid(k, r, 'is not a 12-digit AWS account id'); return r; }, doc: 'Account id in the ARNs the AWS-compatible endpoint answers with (docs/aws.md); any 12 digits.' },
   { key: 'awsRegion', flag: '--aws-region', env: 'NIMBUS_AWS_REGION', default: 'us-east-1', parse: (r, k) => { if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(r)) throw invalid(k, r, 'is not a region name such as us-east-1'); return r; }, doc: 'Region of the AWS-compatible endpoint: in its ARNs, and the region requests must be signed for (SigV4 credential scope).' },

@@ -18,6 +18,7 @@ export function appRuntime(config: Config, clock: Clock): AppRuntime {
     clock,
     appsDir: config.appsDir === '' ? join(tmpdir(), 'nimbus-apps') : config.appsDir,
     maxResponseBytes: config.payloadLimitBytes,
+    allowHostNetwork: config.appHostNetwork,
   });
 }
 

@@ -33,7 +33,7 @@ async function recordOf(p: RunningPlatform, id: string): Promise<Record<string, 
 describe('apps, end to end', () => {
   let p: RunningPlatform;
   before(async () => {
-    p = await startPlatform();
+    p = await startPlatform({ args: ['--app-host-network'] });
   });
   after(async () => {
     await p.stop();
@@ -188,7 +188,7 @@ function processesWith(marker: string): number[] {
 describe('app processes and the platform', () => {
   it('a load that needs several instances starts several, bounded by max, and idle returns to zero', async () => {
     // Short scaling windows, so the scale to zero is seconds away.
-    const p = await startPlatform({ args: ['--scale-window', '2s', '--scale-panic-window', '1s'] });
+    const p = await startPlatform({ args: ['--app-host-network', '--scale-window', '2s', '--scale-panic-window', '1s'] });
     try {
     await cli(p, ['deploy', 'scaled', join(FIXTURES, 'node-hello'), '--concurrency', '1', '--target', '1', '--max', '3', '--idle', '1s', '--scale-down-delay', '0s']);
     const burst = await Promise.all(Array.from({ length: 6 }, () => fetch(`${p.url}/fn/scaled/slow?ms=600`).then((r) => r.status)));
@@ -217,7 +217,7 @@ describe('app processes and the platform', () => {
     }
   });
   it('after kill -9 of the platform no app process remains, and a restart on the same data finds none', async () => {
-    const p = await startPlatform();
+    const p = await startPlatform({ args: ['--app-host-network'] });
     try {
       const marker = `marker-${process.pid}-${Date.now()}`;
       const deployed = await cli(p, ['deploy', 'orphan', join(FIXTURES, 'node-hello'), '--runtime', 'app', '--cmd', `node server.js ${marker}`, '--min', '2']);
@@ -226,7 +226,7 @@ describe('app processes and the platform', () => {
       await eventually(async () => processesWith(marker).length >= 2);
       await p.kill();
       await eventually(async () => processesWith(marker).length === 0, 10_000);
-      const again = await startPlatform({ dataDir: p.dataDir });
+      const again = await startPlatform({ dataDir: p.dataDir, args: ['--app-host-network'] });
       try {
         // min 2 starts two new ones: the same app serves, from fresh processes only.
         assert.equal((await json(await fetch(`${again.url}/fn/orphan/`))).lang, 'node');
@@ -240,7 +240,7 @@ describe('app processes and the platform', () => {
   });
 
   it('a platform stop (SIGTERM) stops its apps and leaves none running', async () => {
-    const p = await startPlatform();
+    const p = await startPlatform({ args: ['--app-host-network'] });
     try {
       const marker = `marker-stop-${process.pid}-${Date.now()}`;
       await cli(p, ['deploy', 'polite', join(FIXTURES, 'node-hello'), '--runtime', 'app', '--cmd', `node server.js ${marker}`]);
@@ -258,7 +258,7 @@ describe('the app sandbox', () => {
   let p: RunningPlatform;
   let sandbox = 'none';
   before(async () => {
-    p = await startPlatform();
+    p = await startPlatform({ args: ['--app-host-network'] });
     const { items } = (await json(await p.api('/api/v1/runtimes'))) as { items: Array<{ kind: string; isolation?: { sandbox: string } }> };
     sandbox = items.find((r) => r.kind === 'app')?.isolation?.sandbox ?? 'none';
     await cli(p, ['deploy', 'spy', join(FIXTURES, 'py-hello'), '--runtime', 'app', '--cmd', 'python3 app.py', '--env', 'GREETING=hi']);
@@ -302,5 +302,21 @@ describe('the app sandbox', () => {
   it('an app cannot use the control API: it has no token', async () => {
     const answer = await json(await fetch(`${p.url}/fn/other/control`));
     assert.deepEqual(answer, { status: 401 });
+  });
+});
+
+describe('apps need the operator to allow the host network', () => {
+  it('without --app-host-network an app or node deploy is refused, saying why and how to allow it', async () => {
+    const p = await startPlatform();
+    try {
+      const refused = await cli(p, ['deploy', 'web', join(FIXTURES, 'py-hello'), '--runtime', 'app', '--cmd', 'python3 app.py']);
+      assert.notEqual(refused.code, 0);
+      assert.match(refused.stderr + refused.stdout, /share the host network.*--app-host-network/);
+      const { items } = (await json(await p.api('/api/v1/runtimes'))) as { items: Array<{ kind: string; isolation?: { hostNetworkAllowed: boolean } }> };
+      assert.equal(items.find((r) => r.kind === 'app')?.isolation?.hostNetworkAllowed, false);
+    } finally {
+      await p.stop();
+      p.cleanup();
+    }
   });
 });

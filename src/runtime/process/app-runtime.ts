@@ -17,6 +17,8 @@ export interface AppRuntimeOptions {
   readonly appsDir: string;
   readonly maxResponseBytes: number;
   readonly isolation?: ProcessIsolation;
+  /** --app-host-network: the operator allows apps on the host network. */
+  readonly allowHostNetwork?: boolean;
 }
 
 export interface AppRuntime extends Runtime {
@@ -25,14 +27,25 @@ export interface AppRuntime extends Runtime {
   livePids(): number[];
 }
 
+/** Apps share the host network: they run only where the operator said so (--app-host-network). */
+export function refuseWithoutNetworkOptIn(isolation: ProcessIsolation): void {
+  if (isolation.hostNetworkAllowed) return;
+  throw new NimbusError(
+    'NIMBUS_ERR_VALIDATION',
+    'app and node functions share the host network on this platform, where the egress rules of isolates (no loopback, private or metadata addresses) do not apply; the operator allows them by starting it with --app-host-network (docs/apps.md, Sandbox)',
+    { extra: { field: 'config.runtime' } },
+  );
+}
+
 export function createAppRuntime(options: AppRuntimeOptions): AppRuntime {
-  const isolation = options.isolation ?? probeIsolation();
+  const isolation = options.isolation ?? probeIsolation({ allowHostNetwork: options.allowHostNetwork });
   const live = new Set<AppInstance>();
   let PoolClass: typeof import('undici').Pool | null = null;
   return {
     kind: 'app',
     isolation,
     async inspect(code: string, config: FunctionConfig): Promise<ModuleExports> {
+      refuseWithoutNetworkOptIn(isolation);
       if (!isAppPack(code)) throw new NimbusError('NIMBUS_ERR_INVALID_FUNCTION', 'runtime "app" needs a directory of files (source.app); a bundle cannot run as an app');
       if (!config.app) throw new NimbusError('NIMBUS_ERR_VALIDATION', 'runtime "app" needs app.command (--cmd)', { extra: { field: 'config.app.command' } });
       // An app answers HTTP, and events as a JSON POST to its event path (the instance's handler mode).

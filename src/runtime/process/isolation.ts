@@ -20,6 +20,8 @@ export interface ProcessIsolation {
   readonly dieWithPlatform: 'pid-namespace' | 'none';
   /** Outbound network of apps: they share the host's network (see docs/apps.md). */
   readonly network: 'host';
+  /** The operator allowed that (--app-host-network); without it app and node deploys are refused. */
+  readonly hostNetworkAllowed: boolean;
   readonly notes: readonly string[];
   /** Where instances' cgroups are made (internal). */
   readonly cgroup: CgroupMode | null;
@@ -79,7 +81,7 @@ function probeCgroup(tag: string): CgroupMode | null {
   }
 }
 
-export function probeIsolation(options: { readonly allowUnsandboxed?: boolean } = {}): ProcessIsolation {
+export function probeIsolation(options: { readonly allowUnsandboxed?: boolean; readonly allowHostNetwork?: boolean } = {}): ProcessIsolation {
   const tag = `nimbus-${process.pid}`;
   const bwrap = works('bwrap', ['--unshare-user', '--unshare-pid', '--ro-bind', '/', '/', 'true']);
   const unshare = !bwrap && works('unshare', ['--pid', '--fork', '--kill-child=SIGKILL', 'true']);
@@ -89,7 +91,11 @@ export function probeIsolation(options: { readonly allowUnsandboxed?: boolean } 
   const notes: string[] = [];
   if (!bwrap) notes.push('bubblewrap is not installed (apt-get install bubblewrap): apps see the host filesystem and environment of the platform user' + (options.allowUnsandboxed ? '' : '; app deploys start but are not sandboxed'));
   if (!cgroup) notes.push(prlimit ? 'no writable cgroup memory controller: the memory limit is RLIMIT_AS (address space), and process count is not limited' : 'no cgroup memory controller and no prlimit: memory is not limited');
-  notes.push('apps share the host network: the loopback, private and metadata rules of isolates do not apply to their sockets (docs/apps.md)');
+  notes.push(
+    options.allowHostNetwork
+      ? 'apps share the host network (allowed by --app-host-network): the loopback, private and metadata rules of isolates do not apply to their sockets (docs/apps.md)'
+      : 'apps would share the host network, where the egress rules of isolates do not apply: app and node deploys are refused until the operator allows it with --app-host-network (docs/apps.md)',
+  );
   return {
     sandbox: bwrap ? 'bubblewrap' : 'none',
     namespaces: bwrap ? ['user', 'mount', 'pid', 'ipc', 'uts', 'cgroup'] : unshare ? ['pid'] : [],
@@ -97,6 +103,7 @@ export function probeIsolation(options: { readonly allowUnsandboxed?: boolean } 
     processLimit: cgroup && (cgroup.version === 2 || cgroup.pids) ? (cgroup.version === 1 ? 'cgroup-v1' : 'cgroup-v2') : 'none',
     dieWithPlatform: (bwrap || unshare) && setpriv ? 'pid-namespace' : 'none',
     network: 'host',
+    hostNetworkAllowed: options.allowHostNetwork === true,
     notes,
     cgroup,
     unshare,

@@ -4,7 +4,7 @@ import type { ProcessIsolation } from './isolation.ts';
 import { launchPlan } from './launch.ts';
 
 const base: ProcessIsolation = {
-  sandbox: 'none', namespaces: [], memoryLimit: 'none', processLimit: 'none', dieWithPlatform: 'none', network: 'host', notes: [],
+  sandbox: 'none', namespaces: [], memoryLimit: 'none', processLimit: 'none', dieWithPlatform: 'none', network: 'host', hostNetworkAllowed: true, notes: [],
   cgroup: null, unshare: false, prlimit: false, setpriv: false,
 };
 const input = { appDir: '/apps/abc', command: 'python3 app.py', env: { PORT: '5000', HOST: '127.0.0.1', GREETING: 'hi' }, memoryBytes: 64 << 20, cgroupProcs: [] };

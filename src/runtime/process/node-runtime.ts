@@ -17,6 +17,7 @@ import { createInstanceCgroup } from './instance-cgroup.ts';
 import type { ProcessIsolation } from './isolation.ts';
 import { launchPlan } from './launch.ts';
 import { NodeInstance, type SpareProcess } from './node-instance.ts';
+import { refuseWithoutNetworkOptIn } from './app-runtime.ts';
 import { writeFileSync } from 'node:fs';
 import { killGroup, sessionProcesses } from './signal.ts';
 
@@ -103,6 +104,7 @@ export function createNodeRuntime(options: NodeRuntimeOptions): NodeRuntime {
     kind: 'node',
     prewarm: refill,
     async inspect(code: string, config: FunctionConfig, functionName = 'fn'): Promise<ModuleExports> {
+      refuseWithoutNetworkOptIn(isolation);
       const instance = await specialise({ instanceId: `inspect-${seq++}`, functionName, version: 0, code, config, onLog: () => {}, fetch: () => Promise.reject(new Error('no fetch at inspect')) });
       instance.dispose();
       return instance.exports;
