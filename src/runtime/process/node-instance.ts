@@ -78,7 +78,8 @@ export class NodeInstance implements Instance {
           resolve(m.exports);
         } else if (m.t === 'load-error') {
           done();
-          const line = /:(\d+):(\d+)/.exec(m.error.stack.split('\n').find((l) => l.includes(`${this.spec.functionName}.js:`)) ?? '');
+          // The first frame in the bundle: "at <name>.js:line:column".
+          const line = new RegExp(`${this.spec.functionName.replace(/[^A-Za-z0-9_]/g, '\\$&')}\\.js:(\\d+):(\\d+)`).exec(m.error.stack);
           reject(
             new NimbusError('NIMBUS_ERR_FUNCTION_INIT', `${m.error.name}: ${m.error.message}`, {
               extra: { errorName: m.error.name, errorMessage: m.error.message, stack: m.error.stack, ...(line ? { line: Number(line[1]), column: Number(line[2]) } : {}) },

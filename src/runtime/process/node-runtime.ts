@@ -107,6 +107,9 @@ export function createNodeRuntime(options: NodeRuntimeOptions): NodeRuntime {
       refuseWithoutNetworkOptIn(isolation);
       const instance = await specialise({ instanceId: `inspect-${seq++}`, functionName, version: 0, code, config, onLog: () => {}, fetch: () => Promise.reject(new Error('no fetch at inspect')) });
       instance.dispose();
+      if (!instance.exports.fetch && !instance.exports.handler) {
+        throw new NimbusError('NIMBUS_ERR_INVALID_FUNCTION', `${functionName} exports neither a default object with fetch(request, env, ctx) nor handler(event, context)`);
+      }
       return instance.exports;
     },
     async start(spec: InstanceSpec): Promise<Instance> {

@@ -20,14 +20,29 @@ for (const [name, level] of [['log', 'info'], ['info', 'info'], ['debug', 'debug
 process.on('uncaughtException', (e) => send({ t: 'log', id: current.getStore() ?? '', level: 'error', msg: `Uncaught ${e?.stack ?? e}` }));
 process.on('unhandledRejection', (e) => send({ t: 'log', id: current.getStore() ?? '', level: 'error', msg: `Unhandled rejection ${e?.stack ?? e}` }));
 
+/** The error's own name (a subclass without a name of its own is called by its class), message and stack. */
 function errorOf(e) {
-  return { name: e?.name ?? 'Error', message: e?.message ?? String(e), stack: typeof e?.stack === 'string' ? e.stack : '' };
+  if (!(e instanceof Error)) return { name: 'Error', message: String(e), stack: '' };
+  const ctor = e.constructor?.name;
+  const name = e.name === 'Error' && ctor && ctor !== 'Error' ? ctor : e.name;
+  return { name, message: e.message, stack: typeof e.stack === 'string' ? e.stack : '' };
+}
+
+/** A handler's value must travel as JSON does. */
+function jsonLike(value) {
+  if (typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint') return false;
+  try {
+    JSON.stringify(value);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function load(m) {
   for (const k of Object.keys(process.env)) if (k !== 'PATH' && k !== 'HOME' && k !== 'LANG') delete process.env[k];
   Object.assign(process.env, m.env);
-  env = { ...m.env };
+  env = Object.freeze({ ...m.env });
   globalThis.require = createRequire(`${process.cwd()}/`);
   vm.runInThisContext(m.code, { filename: `${m.name}.js` });
   const exported = globalThis.__nimbus_module ?? {};
@@ -40,28 +55,34 @@ function load(m) {
 async function call(m) {
   const waits = [];
   const deadline = m.meta.deadline;
+  const remaining = () => Math.max(0, deadline - Date.now());
+  const waitUntil = (p) => void waits.push(Promise.resolve(p).catch((e) => console.error(e)));
+  // fetch's ctx (as on Workers, with the invocation's facts) and handler's Lambda-style context.
+  const ctx = { invocationId: m.meta.invocationId, functionName: m.meta.functionName, version: m.meta.version, attempt: m.meta.attempt, getRemainingTimeInMillis: remaining, waitUntil, passThroughOnException() {} };
   const context = {
     invocationId: m.meta.invocationId,
+    awsRequestId: m.meta.invocationId,
     functionName: m.meta.functionName,
     functionVersion: String(m.meta.version),
-    memoryLimitInMB: m.meta.memoryMb,
+    memoryLimitInMB: String(m.meta.memoryMb),
     attempt: m.meta.attempt,
     env,
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    waitUntil: (p) => void waits.push(Promise.resolve(p).catch((e) => console.error(e))),
-    passThroughOnException() {},
+    getRemainingTimeInMillis: remaining,
+    waitUntil,
   };
   let reply;
   if (m.mode === 'fetch') {
     const r = m.request;
     const bodiless = r.method === 'GET' || r.method === 'HEAD';
     const request = new Request(r.url, { method: r.method, headers: r.headers, body: bodiless || r.body === null ? undefined : r.body, duplex: 'half' });
-    const response = await module_.default.fetch(request, env, context);
+    const response = await module_.default.fetch(request, env, ctx);
     if (!(response instanceof Response)) throw Object.assign(new TypeError('fetch() did not return a Response'), { badResponse: true });
     reply = { t: 'result', id: m.id, mode: 'fetch', response: { status: response.status, statusText: response.statusText, headers: [...response.headers], body: new Uint8Array(await response.arrayBuffer()) } };
   } else {
     const handler = module_.handler ?? module_.default?.handler;
-    reply = { t: 'result', id: m.id, mode: 'handler', value: await handler(m.event, context), background: waits.length > 0 };
+    const value = await handler(m.event, context);
+    if (!jsonLike(value)) throw Object.assign(new TypeError(`handler() returned a ${typeof value}, which is not JSON`), { badResponse: true });
+    reply = { t: 'result', id: m.id, mode: 'handler', value };
   }
   reply.background = waits.length > 0;
   send(reply);
