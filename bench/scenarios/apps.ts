@@ -90,7 +90,7 @@ export const apps: Scenario = {
         const r = await request(nimbus.baseUrl + '/fn/py/');
         if (r.status !== 200) throw new Error(`bench: python app answered ${r.status} ${r.body.slice(0, 200)}`);
         rec.sample('python-cold', PROXIED.id, r.doneAt - r.sentAt);
-        const by = await direct('python3', [new URL('../apps/hello.py', import.meta.url).pathname]);
+        const by = await direct('/usr/bin/python3', [new URL('../apps/hello.py', import.meta.url).pathname]);
         rec.sample('python-cold', DIRECT.id, by.upMs);
         await by.stop();
       }
@@ -124,7 +124,7 @@ export const apps: Scenario = {
       }
       await sleep(500);
       rec.round('idle-rss', PROXIED.id, (nimbus.memory().rssKb - before) / 4);
-      const bare = await direct('python3', [new URL('../apps/hello.py', import.meta.url).pathname]);
+      const bare = await direct('/usr/bin/python3', [new URL('../apps/hello.py', import.meta.url).pathname]);
       await sleep(500);
       rec.round('idle-rss', DIRECT.id, bare.memory().rssKb);
       await bare.stop();

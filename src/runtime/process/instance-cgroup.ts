@@ -10,6 +10,8 @@ export interface InstanceCgroup {
   oomKilled(): boolean;
   /** Bytes the instance's processes use now. */
   memoryBytes(): number;
+  /** A new memory limit (a pre-started process given its function's limit). */
+  setMemoryLimit(bytes: number): void;
   remove(): void;
 }
 
@@ -54,6 +56,18 @@ export function createInstanceCgroup(mode: CgroupMode, instanceId: string, memor
       procsFiles: [join(mem, 'cgroup.procs'), ...(pids ? [join(pids, 'cgroup.procs')] : [])],
       oomKilled: () => readCounter(join(mem, 'memory.oom_control'), 'oom_kill') > 0 || readCounter(join(mem, 'memory.oom_control'), 'under_oom') > 0,
       memoryBytes: () => readNumber(join(mem, 'memory.usage_in_bytes')),
+      setMemoryLimit: (bytes) => {
+        // v1 wants memory+swap >= memory: lowering, memory goes first; raising, memory+swap does.
+        const memsw = join(mem, 'memory.memsw.limit_in_bytes');
+        const files = [join(mem, 'memory.limit_in_bytes'), ...(existsSync(memsw) ? [memsw] : [])];
+        for (const f of bytes < readNumber(files[0]) ? files : files.reverse()) {
+          try {
+            writeFileSync(f, String(bytes));
+          } catch {
+            /* swap accounting off */
+          }
+        }
+      },
       remove: () => {
         removeCgroupTree(mem);
         if (pids) removeCgroupTree(pids);
@@ -77,6 +91,7 @@ export function createInstanceCgroup(mode: CgroupMode, instanceId: string, memor
     procsFiles: [join(dir, 'cgroup.procs')],
     oomKilled: () => readCounter(join(dir, 'memory.events'), 'oom_kill') > 0,
     memoryBytes: () => readNumber(join(dir, 'memory.current')),
+    setMemoryLimit: (bytes) => writeFileSync(join(dir, 'memory.max'), String(bytes)),
     remove: () => removeCgroupTree(dir),
   };
 }

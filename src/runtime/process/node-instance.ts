@@ -18,6 +18,8 @@ export interface SpareProcess {
   readonly spawnedAt: number;
   /** Resolves when the worker said it is ready; rejects if it died first. */
   readonly ready: Promise<void>;
+  /** Its cgroup, joined at spawn with a generous limit; the function's limit is set when it is specialised. */
+  readonly cgroup: InstanceCgroup | null;
 }
 
 type WorkerError = { name: string; message: string; stack: string };

@@ -18,8 +18,10 @@ import type { ProcessIsolation } from './isolation.ts';
 import { launchPlan } from './launch.ts';
 import { NodeInstance, type SpareProcess } from './node-instance.ts';
 import { refuseWithoutNetworkOptIn } from './app-runtime.ts';
-import { writeFileSync } from 'node:fs';
-import { killGroup, sessionProcesses } from './signal.ts';
+import { killGroup } from './signal.ts';
+
+/** The limit a spare runs under until it is given a function (and that function's limit). */
+const SPARE_MEMORY_BYTES = 8192 * 1024 * 1024;
 
 const WORKER_DIR = dirname(fileURLToPath(new URL('./node-worker/worker.mjs', import.meta.url)));
 
@@ -45,12 +47,13 @@ export function createNodeRuntime(options: NodeRuntimeOptions): NodeRuntime {
   let seq = 0;
 
   const spawnSpare = (): SpareProcess => {
+    const cgroup = isolation.cgroup ? createInstanceCgroup(isolation.cgroup, `node-spare-${process.pid}-${seq++}`, SPARE_MEMORY_BYTES) : null;
     const plan = launchPlan(isolation, {
       appDir: WORKER_DIR,
       command: 'exec node --no-warnings worker.mjs',
       env: { NODE_CHANNEL_FD: '3', NODE_CHANNEL_SERIALIZATION_MODE: 'advanced' },
-      memoryBytes: 8192 * 1024 * 1024,
-      cgroupProcs: [],
+      memoryBytes: SPARE_MEMORY_BYTES,
+      cgroupProcs: cgroup?.procsFiles ?? [],
     });
     const child = spawn(plan.file, plan.args, { cwd: plan.cwd, env: plan.env, detached: true, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
     let stderr = '';
@@ -61,7 +64,8 @@ export function createNodeRuntime(options: NodeRuntimeOptions): NodeRuntime {
       child.once('exit', (code) => reject(new NimbusError('NIMBUS_ERR_FUNCTION_INIT', `a Node process of the node runtime exited before it was ready (exit code ${code}): ${stderr.trim().split('\n').slice(-5).join('\n')}`)));
     });
     ready.catch(() => {});
-    return { child, spawnedAt: clock.monotonic(), ready };
+    child.once('exit', () => cgroup?.remove());
+    return { child, spawnedAt: clock.monotonic(), ready, cgroup };
   };
 
   const refill = () => {
@@ -79,18 +83,9 @@ export function createNodeRuntime(options: NodeRuntimeOptions): NodeRuntime {
   const specialise = async (spec: InstanceSpec): Promise<NodeInstance> => {
     const spare = take();
     await spare.ready;
-    const cgroup = isolation.cgroup ? createInstanceCgroup(isolation.cgroup, `${spec.instanceId}-${seq++}`, spec.config.memoryMb * 1024 * 1024) : null;
-    if (cgroup) {
-      // The spare's processes (launchers and node) join the instance's limits now.
-      for (const pid of sessionProcesses(spare.child.pid!)) for (const file of cgroup.procsFiles) {
-        try {
-          writeFileSync(file, String(pid));
-        } catch {
-          /* gone */
-        }
-      }
-    }
-    const instance = new NodeInstance(clock, spec, spare, cgroup);
+    // The spare's cgroup takes the function's memory limit now.
+    spare.cgroup?.setMemoryLimit(spec.config.memoryMb * 1024 * 1024);
+    const instance = new NodeInstance(clock, spec, spare, spare.cgroup);
     try {
       await instance.load(spec.code, spec.config.env);
     } catch (error) {
@@ -121,10 +116,13 @@ export function createNodeRuntime(options: NodeRuntimeOptions): NodeRuntime {
     livePids: () => [...live].map((i) => i.pid),
     async close() {
       closed = true;
-      for (const s of spares.splice(0)) killGroup(s.child.pid!);
+      const left = spares.splice(0);
+      const gone = left.map((s) => (s.child.exitCode !== null || s.child.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => s.child.once('exit', () => resolve()))));
+      for (const s of left) killGroup(s.child.pid!);
       const all = [...live];
       for (const i of all) i.dispose();
-      await Promise.all(all.map((i) => i.whenExited()));
+      await Promise.all([...gone, ...all.map((i) => i.whenExited())]);
+      for (const s of left) s.cgroup?.remove();
     },
   };
 }
