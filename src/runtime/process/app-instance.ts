@@ -12,7 +12,7 @@ import { NimbusError } from '../../core/errors.ts';
 import type { AppSettings } from '../../core/types.ts';
 import type { HttpRequestData, HttpResponseData, Instance, InstanceCall, InstanceDeath, InstanceResult, InstanceSpec, InstanceStats } from '../port.ts';
 import { materialiseApp } from './app-archive.ts';
-import { createInstanceCgroup, type InstanceCgroup } from './instance-cgroup.ts';
+import { createInstanceCgroup, removeWhenEmpty, type InstanceCgroup } from './instance-cgroup.ts';
 import type { ProcessIsolation } from './isolation.ts';
 import { launchPlan } from './launch.ts';
 import { LineTail, splitLines } from './lines.ts';
@@ -210,7 +210,7 @@ export class AppInstance implements Instance {
     void this.pool.destroy().catch(() => {});
     // The kernel removes a cgroup only once its processes are gone: whatever the app forked goes too.
     killGroup(this.child.pid!);
-    this.cgroup?.remove();
+    removeWhenEmpty(this.cgroup, this.deps.clock);
     if (wasAlive) this.spec.onDeath?.(this.death!);
   }
 

@@ -3,6 +3,7 @@
  * app-instance.ts). What the host lets it enforce is probed once (isolation.ts) and
  * reported as it is.
  */
+import { existsSync } from 'node:fs';
 import type { Clock } from '../../core/clock.ts';
 import { NimbusError } from '../../core/errors.ts';
 import type { FunctionConfig, ModuleExports } from '../../core/types.ts';
@@ -66,11 +67,13 @@ export function createAppRuntime(options: AppRuntimeOptions): AppRuntime {
       const all = [...live];
       for (const i of all) i.dispose();
       await Promise.all(all.map((i) => i.whenExited()));
+      // The platform's cgroup directory goes once the last processes in it (apps', node spares') are gone.
       const cg = isolation.cgroup;
-      if (cg?.version === 1) {
-        removeCgroupTree(cg.memory);
-        if (cg.pids) removeCgroupTree(cg.pids);
-      } else if (cg) removeCgroupTree(cg.root);
+      const dirs = cg === null ? [] : cg.version === 1 ? [cg.memory, ...(cg.pids ? [cg.pids] : [])] : [cg.root];
+      for (let tries = 0; tries < 60 && dirs.some((d) => existsSync(d)); tries++) {
+        for (const d of dirs) removeCgroupTree(d);
+        if (dirs.some((d) => existsSync(d))) await new Promise<void>((resolve) => options.clock.setTimer(50, resolve, true));
+      }
     },
   };
 }

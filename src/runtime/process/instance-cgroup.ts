@@ -1,6 +1,7 @@
 /** One instance's cgroup: its memory and process-count limits, and whether the kernel OOM-killed in it. */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Clock } from '../../core/clock.ts';
 import type { CgroupMode } from './isolation.ts';
 import { removeCgroupTree } from './isolation.ts';
 
@@ -12,7 +13,17 @@ export interface InstanceCgroup {
   memoryBytes(): number;
   /** A new memory limit (a pre-started process given its function's limit). */
   setMemoryLimit(bytes: number): void;
-  remove(): void;
+  /** Removes the cgroup; true when it is gone (the kernel refuses while processes remain). */
+  remove(): boolean;
+}
+
+/**
+ * Removes the cgroup once its last process is gone: the processes of a pid namespace die a
+ * moment after its first one, so a removal right after the exit may be refused.
+ */
+export function removeWhenEmpty(cgroup: InstanceCgroup | null, clock: Clock, tries = 100): void {
+  if (cgroup === null || cgroup.remove() || tries <= 0) return;
+  clock.setTimer(50, () => removeWhenEmpty(cgroup, clock, tries - 1));
 }
 
 export const PIDS_MAX = 512;
@@ -71,6 +82,7 @@ export function createInstanceCgroup(mode: CgroupMode, instanceId: string, memor
       remove: () => {
         removeCgroupTree(mem);
         if (pids) removeCgroupTree(pids);
+        return !existsSync(mem) && (pids === null || !existsSync(pids));
       },
     };
   }
@@ -92,6 +104,6 @@ export function createInstanceCgroup(mode: CgroupMode, instanceId: string, memor
     oomKilled: () => readCounter(join(dir, 'memory.events'), 'oom_kill') > 0,
     memoryBytes: () => readNumber(join(dir, 'memory.current')),
     setMemoryLimit: (bytes) => writeFileSync(join(dir, 'memory.max'), String(bytes)),
-    remove: () => removeCgroupTree(dir),
+    remove: () => (removeCgroupTree(dir), !existsSync(dir)),
   };
 }

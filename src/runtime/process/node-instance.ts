@@ -9,7 +9,7 @@ import type { Clock, TimerHandle } from '../../core/clock.ts';
 import { NimbusError } from '../../core/errors.ts';
 import type { LogLevel, ModuleExports } from '../../core/types.ts';
 import type { HttpResponseData, Instance, InstanceCall, InstanceDeath, InstanceResult, InstanceSpec, InstanceStats } from '../port.ts';
-import type { InstanceCgroup } from './instance-cgroup.ts';
+import { removeWhenEmpty, type InstanceCgroup } from './instance-cgroup.ts';
 import { killGroup } from './signal.ts';
 
 /** A started generic process, not yet given a function. */
@@ -176,7 +176,7 @@ export class NodeInstance implements Instance {
     for (const done of this.backgrounds.values()) done();
     this.backgrounds.clear();
     killGroup(this.pid);
-    this.cgroup?.remove();
+    removeWhenEmpty(this.cgroup, this.clock);
     if (wasAlive || this.death === 'timeout') this.spec.onDeath?.(this.death!);
   }
 

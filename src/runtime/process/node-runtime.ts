@@ -13,7 +13,7 @@ import type { Clock } from '../../core/clock.ts';
 import { NimbusError } from '../../core/errors.ts';
 import type { FunctionConfig, ModuleExports } from '../../core/types.ts';
 import type { Instance, InstanceSpec, Runtime } from '../port.ts';
-import { createInstanceCgroup } from './instance-cgroup.ts';
+import { createInstanceCgroup, removeWhenEmpty } from './instance-cgroup.ts';
 import type { ProcessIsolation } from './isolation.ts';
 import { launchPlan } from './launch.ts';
 import { NodeInstance, type SpareProcess } from './node-instance.ts';
@@ -64,7 +64,7 @@ export function createNodeRuntime(options: NodeRuntimeOptions): NodeRuntime {
       child.once('exit', (code) => reject(new NimbusError('NIMBUS_ERR_FUNCTION_INIT', `a Node process of the node runtime exited before it was ready (exit code ${code}): ${stderr.trim().split('\n').slice(-5).join('\n')}`)));
     });
     ready.catch(() => {});
-    child.once('exit', () => cgroup?.remove());
+    child.once('exit', () => removeWhenEmpty(cgroup, clock));
     return { child, spawnedAt: clock.monotonic(), ready, cgroup };
   };
 
@@ -122,7 +122,7 @@ export function createNodeRuntime(options: NodeRuntimeOptions): NodeRuntime {
       const all = [...live];
       for (const i of all) i.dispose();
       await Promise.all([...gone, ...all.map((i) => i.whenExited())]);
-      for (const s of left) s.cgroup?.remove();
+      for (const s of left) removeWhenEmpty(s.cgroup, clock);
     },
   };
 }
