@@ -317,6 +317,8 @@ describe('apps need the operator to allow the host network', { skip: PYTHON }, (
       assert.match(refused.stderr + refused.stdout, /share the host network.*--app-host-network/);
       const { items } = (await json(await p.api('/api/v1/runtimes'))) as { items: Array<{ kind: string; isolation?: { hostNetworkAllowed: boolean } }> };
       assert.equal(items.find((r) => r.kind === 'app')?.isolation?.hostNetworkAllowed, false);
+      // nimbus up said so at start.
+      assert.match(p.output(), /apps: +sandbox \w+ · memory limit [\w-]+ · .* · off until --app-host-network/);
     } finally {
       await p.stop();
       p.cleanup();
