@@ -1,5 +1,6 @@
 /** Every scenario, in the order `npm run bench` runs them and RESULTS.md lists them. */
 import type { Scenario } from '../lib/scenario.ts';
+import { apps } from './apps.ts';
 import { asyncThroughput } from './async-throughput.ts';
 import { awsInvoke } from './aws-invoke.ts';
 import { burstFromZero } from './burst.ts';
@@ -12,4 +13,4 @@ import { platformStart } from './platform-start.ts';
 import { warmHello } from './warm-hello.ts';
 import { workflow } from './workflow.ts';
 
-export const scenarios: readonly Scenario[] = [warmHello, jsonEcho, cpuBound, coldStart, burstFromZero, manyFunctions, asyncThroughput, workflow, observability, platformStart, awsInvoke];
+export const scenarios: readonly Scenario[] = [warmHello, jsonEcho, cpuBound, coldStart, burstFromZero, manyFunctions, asyncThroughput, workflow, observability, platformStart, awsInvoke, apps];

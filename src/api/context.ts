@@ -42,4 +42,6 @@ export interface ApiDeps {
   readonly bodies: BodyPolicy;
   /** Base URL clients reach the gateway at, e.g. http://127.0.0.1:8080 */
   readonly publicUrl: () => string;
+  /** The runtimes and what each enforces (GET /api/v1/runtimes). */
+  readonly runtimes?: () => readonly unknown[];
 }

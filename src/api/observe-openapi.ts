@@ -15,6 +15,7 @@ const usageAmounts = {
   gbSeconds: { type: 'number', description: 'Configured memory (GB) x billed duration (s).' },
   cpuMs: { type: 'number' },
   occupancyGbSeconds: { type: 'number', description: 'Configured memory (GB) x the time instances were busy (s), shared among concurrent invocations.' },
+  instanceGbSeconds: { type: 'number', description: 'Configured memory (GB) x the time process instances (apps) were up, idle included (s): instance-based occupancy, as Cloud Run and SAE bill; not priced.' },
 };
 const amountKeys = Object.keys(usageAmounts);
 

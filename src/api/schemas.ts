@@ -24,7 +24,19 @@ const functionConfig = {
     maxInstances: { type: 'integer', minimum: 1, maximum: 10000, description: 'Instances never exceeded (default 100).' },
     idleTimeoutMs: { type: 'integer', minimum: 0, maximum: 86400000, description: 'Idle time before an instance is retired (default 60000).' },
     scaleDownDelayMs: { type: 'integer', minimum: 0, maximum: 3600000, description: 'A scale down follows the most instances asked for over this long; 0: at once. Not applied to scale to zero (default 30000).' },
-    runtime: { type: 'string', enum: ['isolate'] },
+    runtime: { type: 'string', enum: ['isolate', 'node', 'app'], description: '`isolate` (default): a JS module in a V8 isolate; `node`: the same module in a Node process with all of Node; `app`: any HTTP server command as a sandboxed process (docs/apps.md).' },
+    app: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'How an `app` is started and reached (runtime `app` only).',
+      properties: {
+        command: { type: 'string', minLength: 1, maxLength: 4096, description: 'Start command, run by /bin/sh in the app directory with PORT and HOST set.' },
+        readinessPath: { type: 'string', description: 'A path answered 2xx/3xx once ready; absent: ready when PORT accepts a TCP connection.' },
+        eventPath: { type: 'string', description: 'Where events, async and workflow invocations are POSTed as JSON (default "/").' },
+        startTimeoutMs: { type: 'integer', minimum: 100, maximum: 300000, description: 'Time an instance has to become ready (default 10000).' },
+        graceMs: { type: 'integer', minimum: 0, maximum: 600000, description: 'Time between SIGTERM and SIGKILL when an instance retires (default 5000).' },
+      },
+    },
   },
 } as const;
 
@@ -45,6 +57,23 @@ export const SCHEMAS = {
             properties: {
               files: { type: 'object', additionalProperties: { type: 'string' }, minProperties: 1 },
               entry: { type: 'string', minLength: 1 },
+            },
+          },
+          {
+            type: 'object',
+            additionalProperties: false,
+            required: ['app'],
+            description: 'The files of an `app` (config.runtime "app"), as `nimbus deploy --runtime app` sends a directory.',
+            properties: {
+              app: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['files'],
+                properties: {
+                  files: { type: 'object', additionalProperties: { type: 'string', contentEncoding: 'base64' }, minProperties: 1, description: 'Relative path → content in base64.' },
+                  executable: { type: 'array', items: { type: 'string' }, description: 'Paths unpacked with the executable bit.' },
+                },
+              },
             },
           },
           {
@@ -214,7 +243,7 @@ export const SCHEMAS = {
       id: { type: 'string' },
       functionName: { type: 'string' },
       version: { type: 'integer' },
-      trigger: { type: 'string', enum: ['http', 'api', 'async', 'cron', 'event', 'workflow', 'background'] },
+      trigger: { type: 'string', enum: ['http', 'api', 'async', 'cron', 'event', 'workflow', 'background', 'instance'] },
       triggerSource: { type: 'string' },
       startedAt: { type: 'integer' },
       durationMs: { type: 'number' },

@@ -5,9 +5,11 @@ export interface BannerInput {
   readonly dataDir: string;
   /** Names of the functions deployed now. */
   readonly functions: readonly string[];
+  /** What the host enforces on app and node processes (GET /api/v1/runtimes), one line. */
+  readonly apps?: string;
 }
 
-export function startBanner({ url, dataDir, functions }: BannerInput): string {
+export function startBanner({ url, dataDir, functions, apps }: BannerInput): string {
   // Suggest a function that exists: hello when the examples are deployed, else the first one.
   const first = functions.includes('hello') ? 'hello' : functions[0];
   const tryLine =
@@ -19,6 +21,7 @@ export function startBanner({ url, dataDir, functions }: BannerInput): string {
     `  Nimbus ready on ${url}`,
     `  data:   ${dataDir}  (API token in ${dataDir}/token; \`nimbus token\` prints it)`,
     `  API:    ${url}/api/v1   OpenAPI: ${url}/api/v1/openapi.json`,
+    ...(apps === undefined ? [] : [`  apps:   ${apps}`]),
     functions.length > 0 ? `  functions:` : '  no functions yet',
     ...functions.map((name) => `    ${url}/fn/${name}/`),
     '',

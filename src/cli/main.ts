@@ -14,6 +14,10 @@ const HELP = `nimbus — serverless functions on your machine
   nimbus deploy <name> <file-or-dir> [--memory 128] [--timeout 10s] [--cpu 5s]
                 [--env K=V]… [--concurrency 10] [--target 7] [--min 0] [--max 100] [--idle 60s]
                 [--scale-down-delay 30s]
+                [--runtime node]   the same module in a Node process with all of Node
+                [--runtime app --cmd "python3 app.py" [--ready-path /health] [--event-path /]
+                 [--start-timeout 10s] [--grace 5s]]   a directory with any HTTP server (docs/apps.md)
+  nimbus runtimes                  the runtimes and what the host enforces on app processes
   nimbus invoke <name> [--data '{"k":"v"}' | --data @event.json]
   nimbus ls                        list functions
   nimbus info <name>               versions, limits, scaling, live instances, last decisions
@@ -98,6 +102,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   alerts: async () => (await import('./commands/observe.ts')).alerts,
   wf: async () => (await import('./commands/workflows.ts')).wf,
   'aws-keys': async () => (await import('./commands/aws-keys.ts')).awsKeys,
+  runtimes: async () => (await import('./commands/runtimes.ts')).runtimes,
 };
 
 function withoutConnectionFlags(args: ParsedArgs): ParsedArgs {

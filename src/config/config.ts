@@ -13,6 +13,8 @@ export interface Config {
   readonly host: string;
   readonly port: number;
   readonly dataDir: string;
+  /** '' for <tmpdir>/nimbus-apps; else where apps' files are unpacked. */
+  readonly appsDir: string;
   /** '' for the embedded SQLite store in dataDir; else a postgres:// URL. */
   readonly store: string;
   readonly deployExamples: boolean;
@@ -44,6 +46,8 @@ export interface Config {
   readonly egressAllow: string;
   readonly secretsKey: string;
   readonly metricsPublic: boolean;
+  /** Apps and node functions may run although they share the host network (no egress rules for them). */
+  readonly appHostNetwork: boolean;
   readonly awsAccountId: string;
   readonly awsRegion: string;
 }
@@ -141,6 +145,7 @@ export const FIELDS: readonly Field<keyof Config>[] = [
   { key: 'host', flag: '--host', env: 'NIMBUS_HOST', default: '127.0.0.1', parse: (r) => r, doc: 'Address the gateway binds to. Use 0.0.0.0 to accept remote clients.' },
   { key: 'port', flag: '--port', env: 'NIMBUS_PORT', default: 8080, parse: integer(0, 65535), doc: 'TCP port of the gateway (0 picks a free one).' },
   { key: 'dataDir', flag: '--data', env: 'NIMBUS_DATA', default: '.nimbus', parse: (r) => r, doc: 'Data directory: the SQLite store (unless `--store` names a PostgreSQL server) and the API token. Relative paths resolve from the working directory. One platform per directory: a second `nimbus up` on it is refused (NIMBUS_ERR_DATA_DIR_IN_USE).' },
+  { key: 'appsDir', flag: '--apps-dir', env: 'NIMBUS_APPS_DIR', default: '', parse: (r) => r, doc: 'Where the files of `app` functions are unpacked (one directory per content hash), readable by the app processes. Empty: `nimbus-apps` in the system temp directory. Keep it outside the data directory: sandboxed apps must not see that. docs/apps.md.' },
   {
     key: 'store',
     flag: '--store',
@@ -178,6 +183,7 @@ export const FIELDS: readonly Field<keyof Config>[] = [
   { key: 'defaultIdleTimeoutMs', flag: '--default-idle', env: 'NIMBUS_DEFAULT_IDLE', default: 60_000, parse: durationIn(0, 86_400_000), doc: 'How long an idle instance is kept before it is retired (scale to zero).' },
   { key: 'scaleStableWindowMs', flag: '--scale-window', env: 'NIMBUS_SCALE_WINDOW', default: 60_000, parse: durationIn(1000, 3_600_000), doc: 'Autoscaler stable window: demand is averaged over it, and panic mode lasts this long after its last trigger.' },
   { key: 'scalePanicWindowMs', flag: '--scale-panic-window', env: 'NIMBUS_SCALE_PANIC_WINDOW', default: 6_000, parse: durationIn(100, 3_600_000), doc: 'Autoscaler panic window: bursts are detected over it (must not exceed the stable window).' },
+  { key: 'appHostNetwork', flag: '--app-host-network', env: 'NIMBUS_APP_HOST_NETWORK', default: false, parse: boolean, doc: 'Allow `app` and `node` functions although their processes share the host network: the loopback, private and metadata rules of isolates do not apply to them (this platform has no network namespace with an egress proxy for them yet). Without it, deploying one is refused (NIMBUS_ERR_VALIDATION) saying so. docs/apps.md, Sandbox.' },
   { key: 'metricsPublic', flag: '--metrics-public', env: 'NIMBUS_METRICS_PUBLIC', default: false, parse: boolean, doc: '`GET /metrics` without the bearer token (for a scraper that cannot send one). By default it needs the token, like the control API: function names and traffic are not for everyone who can reach `/fn`.' },
   { key: 'awsAccountId', flag: '--aws-account-id', env: 'NIMBUS_AWS_ACCOUNT_ID', default: '000000000000', parse: (r, k) => { if (!/^\d{12}$/.test(r)) throw invalid(k, r, 'is not a 12-digit AWS account id'); return r; }, doc: 'Account id in the ARNs the AWS-compatible endpoint answers with (docs/aws.md); any 12 digits.' },
   { key: 'awsRegion', flag: '--aws-region', env: 'NIMBUS_AWS_REGION', default: 'us-east-1', parse: (r, k) => { if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(r)) throw invalid(k, r, 'is not a region name such as us-east-1'); return r; }, doc: 'Region of the AWS-compatible endpoint: in its ARNs, and the region requests must be signed for (SigV4 credential scope).' },
@@ -236,6 +242,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
   }
   const dataDir = out.dataDir as string;
   out.dataDir = isAbsolute(dataDir) ? dataDir : resolve(cwd, dataDir);
+  const appsDir = out.appsDir as string;
+  if (appsDir !== '') out.appsDir = isAbsolute(appsDir) ? appsDir : resolve(cwd, appsDir);
   return Object.freeze(out) as unknown as Config;
 }
 

@@ -1,6 +1,24 @@
 /** Domain types shared by every part. Plain data only: no behaviour, no imports of ours. */
 
-export type RuntimeKind = 'isolate';
+/**
+ * `isolate`: a JS module in a V8 isolate in the gateway process; `node`: the same contract in
+ * a Node process with all of Node; `app`: any HTTP server command, run as a sandboxed process.
+ */
+export type RuntimeKind = 'isolate' | 'node' | 'app';
+
+/** How an `app` version is started and reached (docs/apps.md). */
+export interface AppSettings {
+  /** The start command, run by /bin/sh in the app's directory with PORT and HOST set. */
+  readonly command: string;
+  /** A path answered 2xx once the app is ready; absent: ready when its port accepts a connection. */
+  readonly readinessPath?: string;
+  /** Where events, async and workflow invocations are POSTed as JSON. */
+  readonly eventPath: string;
+  /** How long an instance may take to become ready, in ms. */
+  readonly startTimeoutMs: number;
+  /** How long a retiring instance has after SIGTERM before SIGKILL, in ms. */
+  readonly graceMs: number;
+}
 
 /** The memory a function may have, in MB: the same bounds for a deploy and for the platform's default. */
 export const MEMORY_MB = { min: 16, max: 8192 } as const;
@@ -31,6 +49,8 @@ export interface FunctionConfig {
    */
   readonly scaleDownDelayMs?: number;
   readonly runtime: RuntimeKind;
+  /** Present exactly when runtime is `app`. */
+  readonly app?: AppSettings;
 }
 
 /** Which entry points a module exports, learnt once at deploy time. */
@@ -78,7 +98,8 @@ export interface FunctionAlias {
 }
 
 /** `background`: CPU a function's own code used outside any invocation (module-level timers), charged to it. */
-export type TriggerKind = 'http' | 'api' | 'async' | 'cron' | 'event' | 'workflow' | 'background';
+/** `instance`: the lifetime of a process instance (an app), metered as occupancy (instance-seconds x memory), not as a request. */
+export type TriggerKind = 'http' | 'api' | 'async' | 'cron' | 'event' | 'workflow' | 'background' | 'instance';
 
 export type InvocationStatus =
   | 'success'

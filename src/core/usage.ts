@@ -19,15 +19,17 @@ export interface UsageAmounts {
   readonly cpuMs: number;
   /** Configured memory (GB) x this invocation's share of its instance's busy time (s). */
   readonly occupancyGbSeconds: number;
+  /** Configured memory (GB) x the time process instances (apps) were up, idle included (s): `instance` records. */
+  readonly instanceGbSeconds: number;
 }
 
-export const ZERO_USAGE: UsageAmounts = { requests: 0, errors: 0, throttles: 0, coldStarts: 0, billedMs: 0, gbSeconds: 0, cpuMs: 0, occupancyGbSeconds: 0 };
+export const ZERO_USAGE: UsageAmounts = { requests: 0, errors: 0, throttles: 0, coldStarts: 0, billedMs: 0, gbSeconds: 0, cpuMs: 0, occupancyGbSeconds: 0, instanceGbSeconds: 0 };
 
 export function hourOf(epochMs: number): number {
   return Math.floor(epochMs / HOUR_MS) * HOUR_MS;
 }
 
-export type UsageSource = Pick<InvocationRecord, 'status' | 'coldStart' | 'billedMs' | 'memoryMb' | 'cpuMs' | 'occupancyMs'>;
+export type UsageSource = Pick<InvocationRecord, 'status' | 'coldStart' | 'billedMs' | 'memoryMb' | 'cpuMs' | 'occupancyMs' | 'trigger'>;
 
 /** What one invocation counts for usage. */
 export function usageOf(r: UsageSource): UsageAmounts {
@@ -40,8 +42,13 @@ export type MutableUsage = { -readonly [K in keyof UsageAmounts]: UsageAmounts[K
 
 /** Adds what `r` counts (usageOf), times `sign`, to a running total in place: no object per record. */
 export function countUsage(total: MutableUsage, r: UsageSource, sign = 1): void {
-  const throttled = r.status === 'throttled';
   const gb = r.memoryMb / 1024;
+  // An instance's lifetime is not a request: it counts only as instance occupancy.
+  if (r.trigger === 'instance') {
+    total.instanceGbSeconds += sign * ((gb * r.occupancyMs) / 1000);
+    return;
+  }
+  const throttled = r.status === 'throttled';
   total.requests += sign * (throttled ? 0 : 1);
   total.errors += sign * (throttled || r.status === 'success' ? 0 : 1);
   total.throttles += sign * (throttled ? 1 : 0);
@@ -62,5 +69,6 @@ export function addUsage(a: UsageAmounts, b: UsageAmounts, sign = 1): UsageAmoun
     gbSeconds: a.gbSeconds + sign * b.gbSeconds,
     cpuMs: a.cpuMs + sign * b.cpuMs,
     occupancyGbSeconds: a.occupancyGbSeconds + sign * b.occupancyGbSeconds,
+    instanceGbSeconds: a.instanceGbSeconds + sign * b.instanceGbSeconds,
   };
 }

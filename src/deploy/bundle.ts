@@ -44,6 +44,11 @@ const COMMON: BuildOptions = {
   outfile: 'bundle.js',
 };
 
+/** `node`: for the node runtime, Node's built-ins stay require() calls the process answers. */
+export type BundleTarget = 'isolate' | 'node';
+const FOR_NODE: BuildOptions = { platform: 'node', conditions: ['node', 'import', 'default'], mainFields: ['module', 'main'] };
+const options = (target: BundleTarget): BuildOptions => (target === 'node' ? { ...COMMON, ...FOR_NODE } : COMMON);
+
 function output(result: BuildResult): BuildOutput {
   const files = result.outputFiles ?? [];
   const file = files.find((f) => !f.path.endsWith('.map'));
@@ -71,13 +76,13 @@ const wasmModules: Plugin = {
 };
 
 /** Bundles a file, or a directory with an entry, resolving npm packages from its node_modules. */
-export async function bundlePath(path: string): Promise<BuildOutput> {
+export async function bundlePath(path: string, target: BundleTarget = 'isolate'): Promise<BuildOutput> {
   const entry = resolveEntry(path);
   // File names in the source map (and so in stacks) are relative to the directory deployed.
   const root = statSync(resolve(path)).isDirectory() ? resolve(path) : dirname(entry);
   try {
     const { build } = await import('esbuild');
-    const result = await build({ ...COMMON, entryPoints: [entry], absWorkingDir: root, plugins: [wasmModules] });
+    const result = await build({ ...options(target), entryPoints: [entry], absWorkingDir: root, plugins: [wasmModules] });
     return output(result);
   } catch (error) {
     throw buildError(error);
@@ -88,7 +93,7 @@ export async function bundlePath(path: string): Promise<BuildOutput> {
  * Bundles source sent over the API: `files` maps relative paths to contents. Only
  * relative imports resolve; npm packages need a local bundle (the CLI makes one).
  */
-export async function bundleSource(files: Readonly<Record<string, string>>, entry: string): Promise<BuildOutput> {
+export async function bundleSource(files: Readonly<Record<string, string>>, entry: string, target: BundleTarget = 'isolate'): Promise<BuildOutput> {
   const normalized = new Map<string, string>();
   for (const [name, contents] of Object.entries(files)) normalized.set(posix.normalize('/' + name), contents);
   const entryPath = posix.normalize('/' + entry);
@@ -126,7 +131,7 @@ export async function bundleSource(files: Readonly<Record<string, string>>, entr
   };
   try {
     const { build } = await import('esbuild');
-    const result = await build({ ...COMMON, entryPoints: [entryPath], plugins: [virtualFiles] });
+    const result = await build({ ...options(target), entryPoints: [entryPath], plugins: [virtualFiles] });
     return output(result);
   } catch (error) {
     throw buildError(error);

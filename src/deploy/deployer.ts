@@ -11,14 +11,17 @@ import type { PoolRegistry } from '../pool/registry.ts';
 import type { Runtime } from '../runtime/port.ts';
 import type { Store } from '../store/ports.ts';
 import { sourceMapLookup, type SourcePosition } from '../dispatch/source-stacks.ts';
-import { bundlePath, bundleSource, type BuildOutput } from './bundle.ts';
+import { bundlePath, bundleSource, type BuildOutput, type BundleTarget } from './bundle.ts';
+import { packApp } from '../runtime/process/app-archive.ts';
 import { canonicalConfig, resolveConfig, validateName, type PlatformDefaults } from './function-config.ts';
 
 export type DeploySource =
   | { readonly kind: 'files'; readonly files: Readonly<Record<string, string>>; readonly entry: string }
   | { readonly kind: 'path'; readonly path: string }
   /** Already bundled by the CLI into the IIFE format of bundle.ts, with its source map when it made one. */
-  | { readonly kind: 'bundle'; readonly code: string; readonly sourceMap?: string };
+  | { readonly kind: 'bundle'; readonly code: string; readonly sourceMap?: string }
+  /** An app's directory (runtime "app"): its files, stored as they are. */
+  | { readonly kind: 'app'; readonly app: unknown };
 
 export interface DeployRequest {
   readonly name: string;
@@ -64,7 +67,9 @@ export class Deployer {
 
   async deploy(req: DeployRequest): Promise<DeployResult> {
     const name = validateName(req.name);
-    const built = await this.build(req.source);
+    const previous = await this.deps.catalog.resolve(name);
+    const config = resolveConfig(req.config, previous?.version.config ?? null, this.deps.defaults);
+    const built = await this.build(req.source, config.runtime === 'node' ? 'node' : 'isolate');
     const bytes = Buffer.byteLength(built.code);
     if (bytes > this.deps.maxCodeBytes) {
       throw new NimbusError('NIMBUS_ERR_PAYLOAD_TOO_LARGE', `the bundle of ${name} is ${bytes} bytes; the limit is ${this.deps.maxCodeBytes}`, {
@@ -72,8 +77,15 @@ export class Deployer {
       });
     }
     const { sourceMap, warnings } = this.keepableMap(built);
-    const previous = await this.deps.catalog.resolve(name);
-    const config = resolveConfig(req.config, previous?.version.config ?? null, this.deps.defaults);
+    if ((req.source.kind === 'app') !== (config.runtime === 'app')) {
+      throw new NimbusError(
+        'NIMBUS_ERR_VALIDATION',
+        config.runtime === 'app'
+          ? `${name} has runtime "app": deploy a directory of files (source.app) with a start command`
+          : `source.app is the files of an app: set config.runtime to "app" and app.command (nimbus deploy ${name} <dir> --runtime app --cmd "…")`,
+        { extra: { field: 'config.runtime' } },
+      );
+    }
     // Secrets are part of a release: a deploy keeps the latest version's, unless it brings its own set.
     const secrets = req.secrets ?? (previous ? await this.deps.store.functions.getSecrets(name, previous.version.version) : {});
     const codeHash = sha256(built.code);
@@ -129,14 +141,16 @@ export class Deployer {
     return removed;
   }
 
-  private async build(source: DeploySource): Promise<BuildOutput> {
+  private async build(source: DeploySource, target: BundleTarget): Promise<BuildOutput> {
     switch (source.kind) {
       case 'files':
-        return bundleSource(source.files, source.entry);
+        return bundleSource(source.files, source.entry, target);
       case 'path':
-        return bundlePath(source.path);
+        return bundlePath(source.path, target);
       case 'bundle':
         return { code: source.code, sourceMap: source.sourceMap === undefined ? null : checkedSourceMap(source.sourceMap), warnings: [] };
+      case 'app':
+        return { code: packApp(source.app), sourceMap: null, warnings: [] };
     }
   }
 }

@@ -11,6 +11,22 @@ const DEFAULTS = { memoryMb: 128, timeoutMs: 30_000, idleTimeoutMs: 60_000 };
 const invalid = (field: string, why: RegExp) => (e: unknown) => isNimbusError(e) && e.code === 'NIMBUS_ERR_VALIDATION' && e.extra.field === field && why.test(e.message);
 
 describe('function settings', () => {
+  it('runtime "app": a one-line command, paths that are paths, defaults, and a redeploy keeps what it does not change', () => {
+    const app = resolveConfig({ runtime: 'app', app: { command: 'python3 app.py' } }, null, DEFAULTS);
+    assert.deepEqual(app.app, { command: 'python3 app.py', eventPath: '/', startTimeoutMs: 10_000, graceMs: 5_000 });
+    const again = resolveConfig({ app: { readinessPath: '/health' } }, app, DEFAULTS);
+    assert.deepEqual([again.runtime, again.app?.command, again.app?.readinessPath], ['app', 'python3 app.py', '/health']);
+    assert.equal(resolveConfig({}, null, DEFAULTS).app, undefined);
+    assert.throws(() => resolveConfig({ runtime: 'app' }, null, DEFAULTS), invalid('app.command', /one-line start command/));
+    assert.throws(() => resolveConfig({ runtime: 'app', app: { command: 'a\nb' } }, null, DEFAULTS), invalid('app.command', /one-line/));
+    assert.throws(() => resolveConfig({ runtime: 'app', app: { command: 'x', eventPath: 'events' } }, null, DEFAULTS), invalid('app.eventPath', /starting with "\/"/));
+    assert.throws(() => resolveConfig({ runtime: 'app', app: { command: 'x', readinessPath: '/a b' } }, null, DEFAULTS), invalid('app.readinessPath', /no spaces/));
+    assert.throws(() => resolveConfig({ runtime: 'app', app: { command: 'x', shell: 'bash' } }, null, DEFAULTS), invalid('app.shell', /not an app setting/));
+    assert.throws(() => resolveConfig({ app: { command: 'x' } }, null, DEFAULTS), invalid('app', /only for runtime "app"/));
+    assert.throws(() => resolveConfig({ runtime: 'app', app: { command: 'x' }, env: { PORT: '1' } }, null, DEFAULTS), invalid('env.PORT', /set by the platform/));
+    assert.throws(() => resolveConfig({ runtime: 'go' }, null, DEFAULTS), invalid('runtime', /"isolate", "node" or "app"/));
+  });
+
   it('memory has one range for a deploy and for the platform default', () => {
     assert.equal(resolveConfig({ memoryMb: MEMORY_MB.min }, null, DEFAULTS).memoryMb, 16);
     assert.equal(resolveConfig({ memoryMb: MEMORY_MB.max }, null, DEFAULTS).memoryMb, 8192);

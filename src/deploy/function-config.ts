@@ -4,7 +4,7 @@
  * Lambda's update-function-code does).
  */
 import { NimbusError } from '../core/errors.ts';
-import { MEMORY_MB, type FunctionConfig } from '../core/types.ts';
+import { MEMORY_MB, type AppSettings, type FunctionConfig, type RuntimeKind } from '../core/types.ts';
 
 export interface PlatformDefaults {
   readonly memoryMb: number;
@@ -41,7 +41,7 @@ function int(input: Record<string, unknown>, field: keyof FunctionConfig, min: n
 }
 
 const KNOWN = new Set<string>([
-  'memoryMb', 'timeoutMs', 'cpuLimitMs', 'env', 'concurrency', 'targetConcurrency', 'minInstances', 'maxInstances', 'idleTimeoutMs', 'scaleDownDelayMs', 'runtime',
+  'memoryMb', 'timeoutMs', 'cpuLimitMs', 'env', 'concurrency', 'targetConcurrency', 'minInstances', 'maxInstances', 'idleTimeoutMs', 'scaleDownDelayMs', 'runtime', 'app',
 ]);
 
 /** Validates what a deploy asked for and fills the rest from the previous version or the defaults. */
@@ -52,7 +52,12 @@ export function resolveConfig(input: unknown, previous: FunctionConfig | null, d
   for (const key of Object.keys(given)) {
     if (!KNOWN.has(key)) throw bad(`config.${key}`, given[key], `is not a setting; known: ${[...KNOWN].join(', ')}`);
   }
-  if (given.runtime !== undefined && given.runtime !== 'isolate') throw bad('runtime', given.runtime, 'is not supported; use "isolate"');
+  if (given.runtime !== undefined && given.runtime !== 'isolate' && given.runtime !== 'node' && given.runtime !== 'app') {
+    throw bad('runtime', given.runtime, 'is not supported; use "isolate", "node" or "app"');
+  }
+  const runtime: RuntimeKind = (given.runtime as RuntimeKind | undefined) ?? previous?.runtime ?? 'isolate';
+  const app = runtime === 'app' ? resolveApp(given.app, previous?.app) : undefined;
+  if (runtime !== 'app' && given.app !== undefined) throw bad('app', given.app, 'is only for runtime "app"');
 
   const memoryMb = int(given, 'memoryMb', MEMORY_MB.min, MEMORY_MB.max) ?? previous?.memoryMb ?? defaults.memoryMb;
   const timeoutMs = int(given, 'timeoutMs', 1, 900_000) ?? previous?.timeoutMs ?? defaults.timeoutMs;
@@ -71,6 +76,7 @@ export function resolveConfig(input: unknown, previous: FunctionConfig | null, d
   // hash they had, and the autoscaler gives them its default.
   const scaleDownDelayMs = int(given, 'scaleDownDelayMs', 0, 3_600_000) ?? previous?.scaleDownDelayMs;
   const env = given.env === undefined ? (previous?.env ?? {}) : validateEnv(given.env);
+  if (runtime === 'app') for (const k of ['PORT', 'HOST']) if (k in env) throw bad(`env.${k}`, k, 'is set by the platform for an app (the address it must listen on)');
 
   if (cpuLimitMs > timeoutMs) throw bad('cpuLimitMs', cpuLimitMs, `cannot exceed timeoutMs (${timeoutMs})`);
   if (targetConcurrency > concurrency) throw bad('targetConcurrency', targetConcurrency, `cannot exceed concurrency (${concurrency})`);
@@ -87,8 +93,43 @@ export function resolveConfig(input: unknown, previous: FunctionConfig | null, d
     maxInstances,
     idleTimeoutMs,
     ...(scaleDownDelayMs === undefined ? {} : { scaleDownDelayMs }),
-    runtime: 'isolate',
+    runtime,
+    ...(app === undefined ? {} : { app }),
   });
+}
+
+export const APP_DEFAULTS = { eventPath: '/', startTimeoutMs: 10_000, graceMs: 5_000 } as const;
+const APP_KNOWN = new Set(['command', 'readinessPath', 'eventPath', 'startTimeoutMs', 'graceMs']);
+
+/** An app's start settings: what was given over the previous version's, over the defaults. */
+function resolveApp(input: unknown, previous: AppSettings | undefined): AppSettings {
+  if (input !== undefined && (typeof input !== 'object' || input === null || Array.isArray(input))) throw bad('app', input, 'must be an object with a "command"');
+  const given = (input ?? {}) as Record<string, unknown>;
+  for (const key of Object.keys(given)) {
+    if (!APP_KNOWN.has(key)) throw bad(`app.${key}`, given[key], `is not an app setting; known: ${[...APP_KNOWN].join(', ')}`);
+  }
+  const command = given.command ?? previous?.command;
+  if (typeof command !== 'string' || command.trim() === '' || command.length > 4096 || /[\0\r\n]/.test(command)) {
+    throw bad('app.command', command, 'must be a one-line start command (at most 4096 characters), e.g. "python3 app.py"');
+  }
+  const readinessPath = given.readinessPath === undefined ? previous?.readinessPath : httpPath('app.readinessPath', given.readinessPath);
+  const eventPath = given.eventPath === undefined ? (previous?.eventPath ?? APP_DEFAULTS.eventPath) : httpPath('app.eventPath', given.eventPath);
+  const startTimeoutMs = appInt(given, 'startTimeoutMs', 100, 300_000) ?? previous?.startTimeoutMs ?? APP_DEFAULTS.startTimeoutMs;
+  const graceMs = appInt(given, 'graceMs', 0, 600_000) ?? previous?.graceMs ?? APP_DEFAULTS.graceMs;
+  return Object.freeze({ command, ...(readinessPath === undefined ? {} : { readinessPath }), eventPath, startTimeoutMs, graceMs });
+}
+
+function appInt(input: Record<string, unknown>, field: string, min: number, max: number): number | undefined {
+  const v = input[field];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw bad(`app.${field}`, v, `must be a whole number from ${min} to ${max}`);
+  return v;
+}
+
+/** A request path of the app's own: starts with "/", printable, no spaces. */
+function httpPath(field: string, v: unknown): string {
+  if (typeof v !== 'string' || !/^\/[\x21-\x7e]{0,1023}$/.test(v)) throw bad(field, v, 'must be a path starting with "/" (printable characters, no spaces)');
+  return v;
 }
 
 function validateEnv(env: unknown): Record<string, string> {

@@ -66,6 +66,7 @@ function line(fn: string | null, period: number | null, u: UsageAmounts, cost: n
     gbSeconds: round(u.gbSeconds, 6),
     cpuMs: round(u.cpuMs, 3),
     occupancyGbSeconds: round(u.occupancyGbSeconds, 6),
+    instanceGbSeconds: round(u.instanceGbSeconds, 6),
     cost: round(cost, 8),
     grossCost: round(gross, 8),
   };
@@ -78,11 +79,11 @@ function round(n: number, digits: number): number {
 
 /** CSV of a report's items (header row first). */
 export function usageCsv(report: UsageReport): string {
-  const head = ['function', 'period', 'requests', 'errors', 'throttles', 'cold_starts', 'billed_ms', 'gb_seconds', 'cpu_ms', 'occupancy_gb_seconds', `cost_${report.currency.toLowerCase()}`];
+  const head = ['function', 'period', 'requests', 'errors', 'throttles', 'cold_starts', 'billed_ms', 'gb_seconds', 'cpu_ms', 'occupancy_gb_seconds', 'instance_gb_seconds', `cost_${report.currency.toLowerCase()}`];
   const rows = report.items.map((i) => [
     i.function ?? '',
     i.period === null ? '' : new Date(i.period).toISOString(),
-    i.requests, i.errors, i.throttles, i.coldStarts, i.billedMs, i.gbSeconds, i.cpuMs, i.occupancyGbSeconds, i.cost,
+    i.requests, i.errors, i.throttles, i.coldStarts, i.billedMs, i.gbSeconds, i.cpuMs, i.occupancyGbSeconds, i.instanceGbSeconds, i.cost,
   ]);
   const esc = (v: unknown) => {
     const s = String(v);

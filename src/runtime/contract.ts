@@ -8,7 +8,7 @@
  * bundled with the real deploy bundler, as the platform does.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it as nodeIt } from 'node:test';
 import { isNimbusError, type ErrorCode } from '../core/errors.ts';
 import type { FunctionConfig, LogLevel } from '../core/types.ts';
 import { bundleSource } from '../deploy/bundle.ts';
@@ -143,7 +143,13 @@ export async function handler(event: any, context: any) {
 }
 `;
 
-export function runtimeContract(name: string, make: () => Runtime | Promise<Runtime>): void {
+/**
+ * `skip`: promises an implementation does not keep by design, by test name, each with the
+ * reason (shown as the skip message), e.g. a process runtime whose outbound network is its own.
+ */
+export function runtimeContract(name: string, make: () => Runtime | Promise<Runtime>, options: { readonly skip?: Readonly<Record<string, string>> } = {}): void {
+  const skip = options.skip ?? {};
+  const it = (title: string, fn: () => Promise<void>) => (skip[title] === undefined ? nodeIt(title, fn) : nodeIt(title, { skip: skip[title] }, fn));
   describe(`Runtime contract: ${name}`, () => {
     let runtime: Runtime;
     let both: string;

@@ -38,11 +38,19 @@ import { egressPolicy } from '../runtime/egress-policy.ts';
 import type { Runtime } from '../runtime/port.ts';
 import type { Store } from '../store/ports.ts';
 import { openConfiguredStore, storeDescription } from './store-choice.ts';
+import { appRuntime, nodeRuntime } from './runtime-choice.ts';
+import { runtimeByKind } from '../runtime/by-kind.ts';
+import { isolationReport } from '../runtime/process/isolation.ts';
+import type { AppRuntime } from '../runtime/process/app-runtime.ts';
 import { deployExamples } from './examples.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { ensureToken, removeUrlFile, writeUrlFile } from './token.ts';
 import { buildObservability, metricsHandler, observabilityParts } from './observability.ts';
 import { backgroundRecord } from '../observe/background-record.ts';
+import { InstanceMeter } from '../observe/instance-meter.ts';
+
+/** How often the up time of live process instances is charged (instance-meter.ts). */
+const INSTANCE_METER_MS = 60_000;
 
 export interface PlatformOptions {
   readonly config: Config;
@@ -69,18 +77,21 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const unlock = lockDataDir(config.dataDir);
   let store: Store | undefined;
   let runtime: Awaited<ReturnType<PlatformOptions['runtime']>>;
+  let apps: AppRuntime;
   let secretBox: SecretBox;
   try {
     secretBox = new SecretBox(loadSecretsKey(config.dataDir, config.secretsKey));
     store = await openConfiguredStore(config);
-    runtime = await options.runtime(clock);
+    apps = appRuntime(config, clock);
+    runtime = runtimeByKind({ isolate: await options.runtime(clock), app: apps, node: nodeRuntime(apps, clock) });
   } catch (error) {
     // A failed start releases what it took: the next start (in this process too) finds the directory free.
     await store?.close();
     unlock();
     throw error;
   }
-  return startOn(options, logger, token, unlock, store, runtime, secretBox);
+  logger.info({ apps: isolationReport(apps.isolation) }, 'app runtime: what this host enforces on app processes');
+  return startOn(options, logger, token, unlock, store, runtime, secretBox, apps);
 }
 
 /** The rest of a start, once the data directory is ours: on a failure it stops what it started. */
@@ -92,6 +103,7 @@ async function startOn(
   store: Store,
   runtime: Awaited<ReturnType<PlatformOptions['runtime']>>,
   secretBox: SecretBox,
+  apps: AppRuntime,
 ): Promise<Platform> {
   const { config, clock } = options;
   const observe = observabilityParts(config, clock, store, logger);
@@ -107,6 +119,12 @@ async function startOn(
   });
   const outboundFetch = createOutboundFetch({ guard: egress, payloadLimitBytes: config.payloadLimitBytes });
   const capacity = new Capacity(config.maxTotalInstances, config.memoryBudgetMb);
+  // Process instances (apps) are charged for the time they are up, idle included.
+  const instanceMeter = new InstanceMeter((r) => recorder.push(r, true), () => newId(clock.now()));
+  let meterTimer = clock.setTimer(INSTANCE_METER_MS, function flush() {
+    instanceMeter.flush(clock.now());
+    meterTimer = clock.setTimer(INSTANCE_METER_MS, flush);
+  });
   const autoscaler = new Autoscaler({
     clock,
     capacity,
@@ -144,10 +162,17 @@ async function startOn(
         fetch: observe.observer ? observe.observer.wrapFetch(outboundFetch) : outboundFetch,
       }),
       events: {
-        instanceStarted: (pool, instance) =>
-          logger.debug({ fn: pool.version.functionName, version: pool.version.version, instance: instance.id, initMs: instance.initMs }, 'instance started'),
-        instanceStopped: (pool, instanceId, reason) =>
-          logger.debug({ fn: pool.version.functionName, version: pool.version.version, instance: instanceId, reason }, 'instance stopped'),
+        instanceStarted: (pool, instance) => {
+          const v = pool.version;
+          if (v.config.runtime !== 'isolate') {
+            instanceMeter.started({ functionName: v.functionName, version: v.version, memoryMb: v.config.memoryMb, instanceId: instance.id }, clock.now() - instance.initMs);
+          }
+          logger.debug({ fn: v.functionName, version: v.version, instance: instance.id, initMs: instance.initMs }, 'instance started');
+        },
+        instanceStopped: (pool, instanceId, reason) => {
+          instanceMeter.stopped(instanceId, clock.now(), reason);
+          logger.debug({ fn: pool.version.functionName, version: pool.version.version, instance: instanceId, reason }, 'instance stopped');
+        },
       },
     },
     clock,
@@ -213,6 +238,11 @@ async function startOn(
     payloadLimitBytes: config.payloadLimitBytes,
     bodies,
     publicUrl: () => url,
+    runtimes: () => [
+      { kind: 'isolate', description: 'JavaScript/TypeScript modules in V8 isolates inside the gateway process' },
+      { kind: 'node', description: 'the same modules in Node processes with all of Node, from pre-started generic processes', isolation: isolationReport(apps.isolation) },
+      { kind: 'app', description: 'any HTTP server command, one sandboxed process per instance', isolation: isolationReport(apps.isolation) },
+    ],
   };
   const api = createApi(apiDeps, {
     token,
@@ -242,6 +272,7 @@ async function startOn(
       const workflowsDrained = workflows.close(drainMs);
       dispatcher.stopAccepting();
       await pools.closeAll(drainMs);
+      meterTimer.cancel();
       await asyncDrained;
       await workflowsDrained;
       server.closeAllConnections();

@@ -276,6 +276,18 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       assert.equal((await store.usage.list({})).reduce((n, r) => n + r.billedMs, 0), 127);
     });
 
+    it("an instance record (an app's up time) counts as instance GB-seconds, not as a request or billed time", async () => {
+      const H = 3_600_000;
+      await store.invocations.insertMany([
+        sampleRecord('i1', { functionName: 'web', trigger: 'instance', startedAt: H + 1, billedMs: 0, memoryMb: 512, occupancyMs: 60_000, cpuMs: 0 }),
+        sampleRecord('i2', { functionName: 'web', startedAt: H + 2, billedMs: 10, memoryMb: 512, occupancyMs: 10 }),
+      ]);
+      const [row] = await store.usage.list({ functionName: 'web' });
+      assert.deepEqual([row.requests, row.billedMs], [1, 10]);
+      assert.ok(Math.abs(row.instanceGbSeconds - 30) < 1e-9, String(row.instanceGbSeconds));
+      assert.ok(Math.abs(row.occupancyGbSeconds - 0.005) < 1e-9);
+    });
+
     it('a cold start that a later attempt replaces is taken out of usage', async () => {
       await store.invocations.insertMany([sampleRecord('c1', { startedAt: 10, coldStart: true })]);
       await store.invocations.insertMany([sampleRecord('c1', { startedAt: 20, attempt: 2, coldStart: false })]);

@@ -18,6 +18,7 @@ export function toUsageSource(row: Row, coldStart: boolean): UsageSource & { fun
     memoryMb: row.memory_mb as number,
     cpuMs: row.cpu_ms as number,
     occupancyMs: row.occupancy_ms as number,
+    trigger: row.trigger as UsageSource['trigger'],
   };
 }
 
@@ -33,6 +34,7 @@ export function toUsage(row: Row): UsageRow {
     gbSeconds: row.gb_seconds as number,
     cpuMs: row.cpu_ms as number,
     occupancyGbSeconds: row.occupancy_gb_seconds as number,
+    instanceGbSeconds: (row.instance_gb_seconds as number | null) ?? 0,
   };
 }
 

@@ -5,9 +5,13 @@ import { bundlePath } from '../../deploy/bundle.ts';
 import { flag, has, onlyFlags, UsageError, type ParsedArgs } from '../args.ts';
 import { ApiError, call, type Answer, type ClientOptions } from '../client.ts';
 import { readDeclaration } from './triggers.ts';
+import { readAppDir } from '../app-dir.ts';
 import { bytes, print, printJson, progress } from '../format.ts';
 
-export const DEPLOY_FLAGS = ['memory', 'timeout', 'cpu', 'env', 'concurrency', 'target', 'min', 'max', 'idle', 'scale-down-delay', 'json'];
+export const DEPLOY_FLAGS = [
+  'memory', 'timeout', 'cpu', 'env', 'concurrency', 'target', 'min', 'max', 'idle', 'scale-down-delay', 'json',
+  'runtime', 'cmd', 'ready-path', 'event-path', 'start-timeout', 'grace',
+];
 
 function int(args: ParsedArgs, name: string): number | undefined {
   const raw = flag(args, name);
@@ -94,21 +98,64 @@ export function configFromFlags(args: ParsedArgs): Record<string, unknown> {
   return config;
 }
 
+/**
+ * The app settings of the command line over the directory's nimbus.json `app` section;
+ * null when neither asks for runtime "app".
+ */
+export function appConfig(args: ParsedArgs, declared: unknown): Record<string, unknown> | null {
+  const runtime = flag(args, 'runtime');
+  if (runtime !== undefined && runtime !== 'app' && runtime !== 'isolate' && runtime !== 'node') {
+    throw new UsageError(`--runtime ${JSON.stringify(runtime)}: use "isolate" (default), "node" (the same module with all of Node) or "app" (any HTTP server command)`);
+  }
+  const appFlags = ['cmd', 'ready-path', 'event-path', 'start-timeout', 'grace'].filter((f) => flag(args, f) !== undefined);
+  if (runtime === 'isolate' || runtime === 'node' || (runtime === undefined && declared === undefined && appFlags.length === 0)) {
+    if (appFlags.length > 0) throw new UsageError(`--${appFlags[0]} is for --runtime app`);
+    return null;
+  }
+  if (declared !== undefined && (typeof declared !== 'object' || declared === null || Array.isArray(declared))) throw new UsageError('nimbus.json: "app" must be an object, e.g. {"command": "python3 app.py"}');
+  const app: Record<string, unknown> = { ...(declared as Record<string, unknown> | undefined) };
+  const cmd = flag(args, 'cmd');
+  if (cmd !== undefined) app.command = cmd;
+  const ready = flag(args, 'ready-path');
+  if (ready !== undefined) app.readinessPath = ready;
+  const event = flag(args, 'event-path');
+  if (event !== undefined) app.eventPath = event;
+  const start = flag(args, 'start-timeout');
+  if (start !== undefined) app.startTimeoutMs = parseDuration(start, 'start-timeout');
+  const grace = flag(args, 'grace');
+  if (grace !== undefined) app.graceMs = parseDuration(grace, 'grace');
+  return app;
+}
+
 export async function deploy(client: ClientOptions, args: ParsedArgs): Promise<number> {
   onlyFlags(args, DEPLOY_FLAGS);
   const [name, path] = args.positionals;
-  if (!name || !path) throw new UsageError('usage: nimbus deploy <name> <file-or-dir> [--memory 128] [--timeout 10s] [--env K=V]…');
+  if (!name || !path) throw new UsageError('usage: nimbus deploy <name> <file-or-dir> [--memory 128] [--timeout 10s] [--env K=V]… [--runtime app --cmd "python3 app.py"]');
   const config = configFromFlags(args);
   const json = has(args, 'json');
   const t0 = performance.now();
-  if (!json) progress(`• bundling ${path}…`);
-  const built = await bundlePath(path);
-  for (const w of built.warnings) progress(`  warning: ${w}`);
-  if (!json) progress(`• bundled ${bytes(Buffer.byteLength(built.code))} in ${Math.round(performance.now() - t0)} ms; uploading to ${client.url}…`);
-  const declaration = readDeclaration(path);
+  const { app: declaredApp, ...declaration } = readDeclaration(path);
+  const app = appConfig(args, declaredApp);
   const route = `/api/v1/functions/${encodeURIComponent(name)}`;
-  const upload = (withMap: boolean): Promise<Answer> =>
-    call(client, 'PUT', route, { source: { bundle: built.code, ...(withMap && built.sourceMap !== null ? { sourceMap: built.sourceMap } : {}) }, config, ...declaration });
+  let upload: (withMap: boolean) => Promise<Answer>;
+  let hasMap = false;
+  let codeChars = 0;
+  if (app !== null) {
+    const dir = readAppDir(path);
+    if (!json) progress(`• read ${Object.keys(dir.files).length} file(s), ${bytes(dir.bytes)}; uploading to ${client.url}…`);
+    const body = { source: { app: { files: dir.files, executable: dir.executable } }, config: { ...config, runtime: 'app', app }, ...declaration };
+    upload = () => call(client, 'PUT', route, body);
+  } else {
+    if (!json) progress(`• bundling ${path}…`);
+    const forNode = flag(args, 'runtime') === 'node';
+    const built = await bundlePath(path, forNode ? 'node' : 'isolate');
+    for (const w of built.warnings) progress(`  warning: ${w}`);
+    if (!json) progress(`• bundled ${bytes(Buffer.byteLength(built.code))} in ${Math.round(performance.now() - t0)} ms; uploading to ${client.url}…`);
+    hasMap = built.sourceMap !== null;
+    codeChars = JSON.stringify(built.code).length;
+    upload = (withMap: boolean): Promise<Answer> =>
+      call(client, 'PUT', route, { source: { bundle: built.code, ...(withMap && built.sourceMap !== null ? { sourceMap: built.sourceMap } : {}) }, config: forNode ? { ...config, runtime: 'node' } : config, ...declaration });
+  }
   let answer: Answer;
   try {
     answer = await upload(true);
@@ -117,7 +164,7 @@ export async function deploy(client: ClientOptions, args: ParsedArgs): Promise<n
     if (worded !== null) throw new UsageError(worded);
     // The map can take the upload over the server's body limit while the code alone fits.
     const limit = error instanceof ApiError && error.status === 413 ? Number(error.problem.limit) : NaN;
-    if (!(built.sourceMap !== null && JSON.stringify(built.code).length < limit)) throw error;
+    if (!(hasMap && codeChars < limit)) throw error;
     progress('  warning: the bundle with its source map is over the server\'s upload limit; deploying without the map (errors will show bundle positions)');
     answer = await upload(false);
   }

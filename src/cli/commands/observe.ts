@@ -148,6 +148,7 @@ interface UsageLine {
   gbSeconds: number;
   cpuMs: number;
   occupancyGbSeconds: number;
+  instanceGbSeconds?: number;
   cost: number;
   grossCost: number;
 }
@@ -185,9 +186,12 @@ export async function usage(client: ClientOptions, args: ParsedArgs): Promise<nu
     i.occupancyGbSeconds.toFixed(3),
     Math.round(i.cpuMs),
     money(i.cost, report.currency),
+    (i.instanceGbSeconds ?? 0).toFixed(3),
   ]);
-  const headers = ['FUNCTION', report.by === 'function' ? '' : report.by === 'hour' ? 'HOUR' : 'DAY', 'REQUESTS', 'ERRORS', 'GB-S', 'OCCUPANCY GB-S', 'CPU MS', 'COST'];
-  const keep = report.by === 'function' ? [0, 2, 3, 4, 5, 6, 7] : report.by === 'day' ? [1, 2, 3, 4, 5, 6, 7] : [0, 1, 2, 3, 4, 5, 6, 7];
+  const headers = ['FUNCTION', report.by === 'function' ? '' : report.by === 'hour' ? 'HOUR' : 'DAY', 'REQUESTS', 'ERRORS', 'GB-S', 'OCCUPANCY GB-S', 'CPU MS', 'COST', 'INSTANCE GB-S'];
+  // Instance occupancy (apps' processes, up time x memory) is a column of its own when there is any.
+  const instances = (report.total.instanceGbSeconds ?? 0) > 0 ? [8] : [];
+  const keep = [...(report.by === 'function' ? [0, 2, 3, 4, 5] : report.by === 'day' ? [1, 2, 3, 4, 5] : [0, 1, 2, 3, 4, 5]), ...instances, 6, 7];
   print(table(keep.map((k) => headers[k]), rows.map((r) => keep.map((k) => r[k]))));
   print(`cost after the free tier; at list price: ${money(report.total.grossCost, report.currency)}`);
   return 0;

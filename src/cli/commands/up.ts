@@ -24,9 +24,28 @@ export async function up(argv: readonly string[]): Promise<number> {
   }
   const list = await fetch(`${platform.url}/api/v1/functions`, { headers: { authorization: `Bearer ${platform.token}` } });
   const { items } = (await list.json()) as { items: Array<{ name: string }> };
-  process.stdout.write(startBanner({ url: platform.url, dataDir: config.dataDir, functions: items.map((f) => f.name) }));
+  const runtimes = await fetch(`${platform.url}/api/v1/runtimes`, { headers: { authorization: `Bearer ${platform.token}` } });
+  const apps = ((await runtimes.json()) as { items: Array<{ kind: string; isolation?: AppIsolation }> }).items.find((r) => r.kind === 'app')?.isolation;
+  process.stdout.write(startBanner({ url: platform.url, dataDir: config.dataDir, functions: items.map((f) => f.name), ...(apps ? { apps: appsLine(apps) } : {}) }));
   await stopOnSignal(platform);
   return 0;
+}
+
+interface AppIsolation {
+  sandbox: string;
+  memoryLimit: string;
+  dieWithPlatform: string;
+  hostNetworkAllowed: boolean;
+}
+
+/** What app and node processes get here, in one line (`nimbus runtimes` says more). */
+export function appsLine(i: AppIsolation): string {
+  return [
+    `sandbox ${i.sandbox}`,
+    `memory limit ${i.memoryLimit}`,
+    i.dieWithPlatform === 'none' ? 'may outlive a kill -9' : 'die with the platform',
+    i.hostNetworkAllowed ? 'host network (allowed)' : 'off until --app-host-network (they share the host network)',
+  ].join(' · ');
 }
 
 /**

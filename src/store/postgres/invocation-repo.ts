@@ -70,19 +70,20 @@ class UsageDeltas {
   async apply(sql: Sql): Promise<void> {
     const rows = [...this.#totals.values()].sort((a, b) => a.hour - b.hour || (a.fn < b.fn ? -1 : a.fn > b.fn ? 1 : 0));
     if (rows.length === 0) return;
-    const args = rows.flatMap(({ fn, hour, u }) => [fn, hour, u.requests, u.errors, u.throttles, u.coldStarts, u.billedMs, u.gbSeconds, u.cpuMs, u.occupancyGbSeconds]);
+    const args = rows.flatMap(({ fn, hour, u }) => [fn, hour, u.requests, u.errors, u.throttles, u.coldStarts, u.billedMs, u.gbSeconds, u.cpuMs, u.occupancyGbSeconds, u.instanceGbSeconds]);
     await sql.query(
-      `INSERT INTO usage AS u (function_name, hour, requests, errors, throttles, cold_starts, billed_ms, gb_seconds, cpu_ms, occupancy_gb_seconds)
-       VALUES ${valuesList(rows.length, 10)}
+      `INSERT INTO usage AS u (function_name, hour, requests, errors, throttles, cold_starts, billed_ms, gb_seconds, cpu_ms, occupancy_gb_seconds, instance_gb_seconds)
+       VALUES ${valuesList(rows.length, 11)}
        ON CONFLICT (function_name, hour) DO UPDATE SET requests = u.requests + excluded.requests, errors = u.errors + excluded.errors,
          throttles = u.throttles + excluded.throttles, cold_starts = u.cold_starts + excluded.cold_starts, billed_ms = u.billed_ms + excluded.billed_ms,
-         gb_seconds = u.gb_seconds + excluded.gb_seconds, cpu_ms = u.cpu_ms + excluded.cpu_ms, occupancy_gb_seconds = u.occupancy_gb_seconds + excluded.occupancy_gb_seconds`,
+         gb_seconds = u.gb_seconds + excluded.gb_seconds, cpu_ms = u.cpu_ms + excluded.cpu_ms, occupancy_gb_seconds = u.occupancy_gb_seconds + excluded.occupancy_gb_seconds,
+         instance_gb_seconds = u.instance_gb_seconds + excluded.instance_gb_seconds`,
       args,
     );
   }
 }
 
-const USAGE_COLUMNS = 'id, function_name, started_at, status, cold_start, billed_ms, memory_mb, cpu_ms, occupancy_ms';
+const USAGE_COLUMNS = 'id, function_name, started_at, status, cold_start, billed_ms, memory_mb, cpu_ms, occupancy_ms, trigger';
 
 /** Inserts the records whose id is new; returns the usage columns of those inserted. */
 async function insertNew(sql: Sql, records: readonly InvocationRecord[]): Promise<Row[]> {

@@ -259,6 +259,10 @@ export const PG_MIGRATIONS: readonly string[] = [
   ALTER TABLE versions ADD COLUMN secrets TEXT;
   ALTER TABLE invocations ADD COLUMN alias TEXT;
   `,
+  // apps (#18): instance occupancy per function-hour (records with trigger 'instance').
+  `
+  ALTER TABLE usage ADD COLUMN instance_gb_seconds DOUBLE PRECISION NOT NULL DEFAULT 0;
+  `,
 ];
 
 /** Advisory lock key of migrations (one per schema: hashtext of the schema name, plus this). */

@@ -299,4 +299,9 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE versions ADD COLUMN secrets TEXT;
   ALTER TABLE invocations ADD COLUMN alias TEXT;
   `,
+  // 17 (apps, #18): instance occupancy per function-hour: configured memory (GB) x the time
+  // process instances were up (records with trigger 'instance').
+  `
+  ALTER TABLE usage ADD COLUMN instance_gb_seconds REAL NOT NULL DEFAULT 0;
+  `,
 ];

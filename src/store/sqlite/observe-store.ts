@@ -16,11 +16,12 @@ import { filteredSelect } from './filtered-select.ts';
  */
 export function usageWriter(db: Database.Database) {
   const old = db.prepare('SELECT function_name, started_at, status, cold_start, billed_ms, memory_mb, cpu_ms, occupancy_ms FROM invocations WHERE id = ?');
-  const upsert = db.prepare(`INSERT INTO usage (function_name, hour, requests, errors, throttles, cold_starts, billed_ms, gb_seconds, cpu_ms, occupancy_gb_seconds)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  const upsert = db.prepare(`INSERT INTO usage (function_name, hour, requests, errors, throttles, cold_starts, billed_ms, gb_seconds, cpu_ms, occupancy_gb_seconds, instance_gb_seconds)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT(function_name, hour) DO UPDATE SET requests = requests + excluded.requests, errors = errors + excluded.errors,
       throttles = throttles + excluded.throttles, cold_starts = cold_starts + excluded.cold_starts, billed_ms = billed_ms + excluded.billed_ms,
-      gb_seconds = gb_seconds + excluded.gb_seconds, cpu_ms = cpu_ms + excluded.cpu_ms, occupancy_gb_seconds = occupancy_gb_seconds + excluded.occupancy_gb_seconds`);
+      gb_seconds = gb_seconds + excluded.gb_seconds, cpu_ms = cpu_ms + excluded.cpu_ms, occupancy_gb_seconds = occupancy_gb_seconds + excluded.occupancy_gb_seconds,
+      instance_gb_seconds = instance_gb_seconds + excluded.instance_gb_seconds`);
   return {
     /** Starts a batch: returns the per-batch accumulator. */
     batch() {
@@ -49,7 +50,7 @@ export function usageWriter(db: Database.Database) {
         totalFor: totalOf,
         apply() {
           for (const { fn, hour, u } of deltas.values()) {
-            upsert.run(fn, hour, u.requests, u.errors, u.throttles, u.coldStarts, u.billedMs, u.gbSeconds, u.cpuMs, u.occupancyGbSeconds);
+            upsert.run(fn, hour, u.requests, u.errors, u.throttles, u.coldStarts, u.billedMs, u.gbSeconds, u.cpuMs, u.occupancyGbSeconds, u.instanceGbSeconds);
           }
         },
       };

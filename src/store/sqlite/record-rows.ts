@@ -44,6 +44,7 @@ const STATUS = at('status');
 const COLD = at('cold_start');
 const CPU = at('cpu_ms');
 const OCCUPANCY = at('occupancy_ms');
+const TRIGGER = at('trigger');
 
 /**
  * A record's column values in COLUMNS order, written into `into` when given: a pack fills one
@@ -116,7 +117,7 @@ export type UsageFields = { -readonly [K in keyof UsageSource]: UsageSource[K] }
  * What a record adds to usage, from its column values (`value(i)`: the value of column i,
  * RecordRow order), written into `into`: a batch can reuse one object for all its records.
  */
-export function usageSource(value: (column: number) => unknown, into: UsageFields = { functionName: '', startedAt: 0, status: 'success', coldStart: false, billedMs: 0, memoryMb: 0, cpuMs: 0, occupancyMs: 0 }): UsageFields {
+export function usageSource(value: (column: number) => unknown, into: UsageFields = { functionName: '', startedAt: 0, status: 'success', coldStart: false, billedMs: 0, memoryMb: 0, cpuMs: 0, occupancyMs: 0, trigger: 'http' }): UsageFields {
   into.functionName = value(FUNCTION) as string;
   into.startedAt = value(STARTED) as number;
   into.status = value(STATUS) as UsageSource['status'];
@@ -125,6 +126,7 @@ export function usageSource(value: (column: number) => unknown, into: UsageField
   into.memoryMb = value(MEMORY) as number;
   into.cpuMs = value(CPU) as number;
   into.occupancyMs = value(OCCUPANCY) as number;
+  into.trigger = value(TRIGGER) as UsageSource['trigger'];
   return into;
 }
 

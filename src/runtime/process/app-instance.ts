@@ -1,0 +1,268 @@
+/**
+ * One instance of an `app`: a sandboxed child process serving HTTP on its own loopback
+ * port. Calls are proxied over keep-alive connections (an undici Pool per instance);
+ * stdout and stderr become log lines; its exit is its death (crash, or the memory limit
+ * when the kernel OOM-killed in its cgroup). Retiring asks it to stop (SIGTERM) and kills
+ * what is left after the grace period.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Pool } from 'undici';
+import type { Clock, TimerHandle } from '../../core/clock.ts';
+import { NimbusError } from '../../core/errors.ts';
+import type { AppSettings } from '../../core/types.ts';
+import type { HttpRequestData, HttpResponseData, Instance, InstanceCall, InstanceDeath, InstanceResult, InstanceSpec, InstanceStats } from '../port.ts';
+import { materialiseApp } from './app-archive.ts';
+import { createInstanceCgroup, removeWhenEmpty, type InstanceCgroup } from './instance-cgroup.ts';
+import type { ProcessIsolation } from './isolation.ts';
+import { launchPlan } from './launch.ts';
+import { LineTail, splitLines } from './lines.ts';
+import { freePort, portAnswers } from './port-probe.ts';
+import { killGroup, sendTerm } from './signal.ts';
+
+export interface AppInstanceDeps {
+  readonly clock: Clock;
+  readonly isolation: ProcessIsolation;
+  /** Where apps' files are unpacked (outside the data directory). */
+  readonly appsDir: string;
+  readonly maxResponseBytes: number;
+  readonly PoolClass: typeof Pool;
+}
+
+/** Response headers about the app↔platform connection, not the client's business. */
+const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'upgrade', 'trailer', 'proxy-authenticate']);
+
+interface Call {
+  readonly invocationId: string;
+  readonly abort: AbortController;
+}
+
+export class AppInstance implements Instance {
+  readonly id: string;
+  initMs = 0;
+  private death: InstanceDeath | null = null;
+  private readonly calls = new Set<Call>();
+  private readonly tail = new LineTail(40);
+  private readonly exited: Promise<void>;
+  private exitedNow = false;
+  private exitText = '';
+  private killTimer: TimerHandle | null = null;
+  private memoryRead = 0;
+  private memoryReadAt = -Infinity;
+  private readonly pool: Pool;
+
+  private constructor(
+    private readonly deps: AppInstanceDeps,
+    private readonly spec: InstanceSpec,
+    private readonly app: AppSettings,
+    private readonly child: ChildProcess,
+    private readonly port: number,
+    private readonly cgroup: InstanceCgroup | null,
+  ) {
+    this.id = spec.instanceId;
+    this.pool = new deps.PoolClass(`http://127.0.0.1:${port}`, {
+      connections: Math.max(1, spec.config.concurrency),
+      keepAliveTimeout: 30_000,
+      maxResponseSize: deps.maxResponseBytes,
+    });
+    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => (this.onExit(code, signal), resolve())));
+    splitLines(child.stdout!, (line) => this.onLine('info', line));
+    splitLines(child.stderr!, (line) => this.onLine('error', line));
+  }
+
+  static async start(deps: AppInstanceDeps, spec: InstanceSpec): Promise<AppInstance> {
+    const app = spec.config.app;
+    if (spec.config.runtime !== 'app' || !app) throw new NimbusError('NIMBUS_ERR_INVALID_FUNCTION', `${spec.functionName} has no app settings (command)`);
+    const t0 = deps.clock.monotonic();
+    const appDir = materialiseApp(spec.code, deps.appsDir);
+    const port = await freePort();
+    const memoryBytes = spec.config.memoryMb * 1024 * 1024;
+    const cgroup = deps.isolation.cgroup ? createInstanceCgroup(deps.isolation.cgroup, spec.instanceId, memoryBytes) : null;
+    const plan = launchPlan(deps.isolation, {
+      appDir,
+      command: app.command,
+      env: { ...spec.config.env, PORT: String(port), HOST: '127.0.0.1' },
+      memoryBytes,
+      cgroupProcs: cgroup?.procsFiles ?? [],
+    });
+    let child: ChildProcess;
+    try {
+      // Its own session and process group: signals reach the app's processes, not the platform's.
+      child = spawn(plan.file, plan.args, { cwd: plan.cwd, env: plan.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (error) {
+      cgroup?.remove();
+      throw new NimbusError('NIMBUS_ERR_FUNCTION_INIT', `${spec.functionName}: the app could not be started: ${(error as Error).message}`);
+    }
+    child.on('error', () => {});
+    const instance = new AppInstance(deps, spec, app, child, port, cgroup);
+    await instance.ready(t0);
+    instance.initMs = Math.round((deps.clock.monotonic() - t0) * 1000) / 1000;
+    return instance;
+  }
+
+  /** Resolves once the app answers on its port (or readiness path); else stops it and rejects with FUNCTION_INIT and its last lines. */
+  private async ready(t0: number): Promise<void> {
+    const { clock } = this.deps;
+    const limit = this.app.startTimeoutMs;
+    for (;;) {
+      if (this.exitedNow) return this.failInit(`the app exited before it listened on PORT (${this.exitText})`);
+      if (await portAnswers(this.port, this.app.readinessPath, this.pool)) {
+        if (this.exitedNow) return this.failInit(`the app exited before it listened on PORT (${this.exitText})`);
+        return;
+      }
+      if (clock.monotonic() - t0 >= limit) return this.failInit(`the app did not listen on PORT (${this.port}) within ${limit} ms`);
+      await new Promise<void>((resolve) => {
+        const t = clock.setTimer(20, resolve);
+        void this.exited.then(() => (t.cancel(), resolve()));
+      });
+    }
+  }
+
+  private async failInit(why: string): Promise<never> {
+    this.death ??= 'crashed';
+    killGroup(this.child.pid!);
+    await this.exited;
+    const lines = this.tail.lines();
+    throw new NimbusError('NIMBUS_ERR_FUNCTION_INIT', `${this.spec.functionName}: ${why}${lines.length ? `; its last output:\n${lines.join('\n')}` : '; it printed nothing'}`, {
+      extra: { lastLines: lines },
+    });
+  }
+
+  async invoke(call: InstanceCall): Promise<InstanceResult> {
+    if (this.death) throw this.deathError();
+    const remaining = call.meta.deadline - this.deps.clock.now();
+    if (remaining <= 0) throw new NimbusError('NIMBUS_ERR_TIMEOUT', `${this.spec.functionName}: the deadline had passed before the call began`);
+    const request = call.mode === 'fetch' ? call.request : eventRequest(call.event, this.app.eventPath, this.spec.functionName);
+    const entry: Call = { invocationId: call.meta.invocationId, abort: new AbortController() };
+    this.calls.add(entry);
+    let timedOut = false;
+    const timer = this.deps.clock.setTimer(remaining, () => {
+      timedOut = true;
+      entry.abort.abort();
+    });
+    try {
+      const response = await this.forward(request, entry.abort.signal);
+      return { mode: 'fetch', response };
+    } catch (error) {
+      if (timedOut) throw new NimbusError('NIMBUS_ERR_TIMEOUT', `${this.spec.functionName}: no answer within ${this.spec.config.timeoutMs} ms`);
+      if (this.death) throw this.deathError();
+      // A connection the app dropped: if it is dying, its death is the answer.
+      await Promise.race([this.exited, new Promise<void>((resolve) => this.deps.clock.setTimer(1000, resolve))]);
+      if (this.death) throw this.deathError();
+      if ((error as { code?: string }).code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') {
+        throw new NimbusError('NIMBUS_ERR_PAYLOAD_TOO_LARGE', `${this.spec.functionName}: the app's response is over ${this.deps.maxResponseBytes} bytes`);
+      }
+      throw new NimbusError('NIMBUS_ERR_BAD_RESPONSE', `${this.spec.functionName}: the app closed the connection without an answer (${(error as Error).message})`);
+    } finally {
+      timer.cancel();
+      this.calls.delete(entry);
+    }
+  }
+
+  private async forward(request: HttpRequestData, signal: AbortSignal): Promise<HttpResponseData> {
+    const url = new URL(request.url);
+    const headers: string[] = [];
+    for (const [k, v] of request.headers) headers.push(k, v);
+    const res = await this.pool.request({
+      method: request.method as 'GET',
+      path: url.pathname + url.search,
+      headers,
+      body: request.body === null ? null : Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength),
+      signal,
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    });
+    const body = new Uint8Array(await res.body.arrayBuffer());
+    const out: Array<[string, string]> = [];
+    for (const [k, v] of Object.entries(res.headers)) {
+      if (v === undefined || HOP.has(k)) continue;
+      if (Array.isArray(v)) for (const one of v) out.push([k, one]);
+      else out.push([k, v]);
+    }
+    return { status: res.statusCode, statusText: '', headers: out, body };
+  }
+
+  private deathError(): NimbusError {
+    if (this.death === 'memory_limit') {
+      return new NimbusError('NIMBUS_ERR_MEMORY_LIMIT', `${this.spec.functionName}: the app went over its ${this.spec.config.memoryMb} MB memory limit and was killed`);
+    }
+    return new NimbusError('NIMBUS_ERR_INSTANCE_CRASHED', `${this.spec.functionName}: the app process stopped (${this.exitText || 'disposed'})`);
+  }
+
+  private onLine(level: 'info' | 'error', line: string): void {
+    this.tail.push(line);
+    if (this.calls.size === 1) {
+      for (const c of this.calls) this.spec.onLog(c.invocationId, level, line);
+    } else if (this.calls.size > 1) {
+      // Several requests share the process: each gets the line, marked as the instance's.
+      const marked = `[instance ${this.id}, ${this.calls.size} requests in flight] ${line}`;
+      for (const c of this.calls) this.spec.onLog(c.invocationId, level, marked);
+    }
+  }
+
+  private onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    this.exitedNow = true;
+    this.exitText = signal ? `killed by ${signal}` : `exit code ${code}`;
+    this.killTimer?.cancel();
+    const oom = this.cgroup?.oomKilled() ?? (this.deps.isolation.memoryLimit === 'rlimit-as' && this.tail.lines().some((l) => /MemoryError|heap out of memory|Cannot allocate memory|std::bad_alloc/.test(l)));
+    const wasAlive = this.death === null;
+    if (wasAlive) this.death = oom ? 'memory_limit' : 'crashed';
+    for (const c of this.calls) c.abort.abort();
+    void this.pool.destroy().catch(() => {});
+    // The kernel removes a cgroup only once its processes are gone: whatever the app forked goes too.
+    killGroup(this.child.pid!);
+    removeWhenEmpty(this.cgroup, this.deps.clock);
+    if (wasAlive) this.spec.onDeath?.(this.death!);
+  }
+
+  deathReason(): InstanceDeath | null {
+    return this.death;
+  }
+
+  /** The cgroup's memory use, read at most every second (reading it is a file read); CPU is not measured for apps. */
+  stats(): InstanceStats {
+    const now = this.deps.clock.monotonic();
+    if (now - this.memoryReadAt >= 1000) {
+      this.memoryReadAt = now;
+      this.memoryRead = this.cgroup?.memoryBytes() ?? 0;
+    }
+    return { heapUsedBytes: this.memoryRead, cpuMs: 0 };
+  }
+
+  cpuMs(): number {
+    return 0;
+  }
+
+  /** Stops the app: SIGTERM now, SIGKILL after its grace period. In-flight calls fail. */
+  dispose(): void {
+    if (this.exitedNow) return;
+    this.death ??= 'disposed';
+    for (const c of this.calls) c.abort.abort();
+    void this.pool.close().catch(() => {});
+    sendTerm(this.child.pid!);
+    this.killTimer ??= this.deps.clock.setTimer(this.app.graceMs, () => killGroup(this.child.pid!), true);
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** Settles once the process has exited. */
+  whenExited(): Promise<void> {
+    return this.exited;
+  }
+
+  /** Kills at once (platform stop past the grace period). */
+  kill(): void {
+    if (!this.exitedNow) killGroup(this.child.pid!);
+  }
+}
+
+/** An event for an app: a JSON POST to its event path. */
+function eventRequest(event: unknown, path: string, functionName: string): HttpRequestData {
+  return {
+    method: 'POST',
+    url: `http://localhost${path}`,
+    headers: [['content-type', 'application/json'], ['x-nimbus-function', functionName]],
+    body: new TextEncoder().encode(JSON.stringify(event ?? null)),
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * The `app` runtime: any HTTP server command, one sandboxed process per instance (see
+ * app-instance.ts). What the host lets it enforce is probed once (isolation.ts) and
+ * reported as it is.
+ */
+import { existsSync } from 'node:fs';
+import type { Clock } from '../../core/clock.ts';
+import { NimbusError } from '../../core/errors.ts';
+import type { FunctionConfig, ModuleExports } from '../../core/types.ts';
+import type { Instance, InstanceSpec, Runtime } from '../port.ts';
+import { isAppPack } from './app-archive.ts';
+import { AppInstance } from './app-instance.ts';
+import { probeIsolation, removeCgroupTree, type ProcessIsolation } from './isolation.ts';
+
+export interface AppRuntimeOptions {
+  readonly clock: Clock;
+  /** Where apps' files are unpacked: not inside the data directory (the sandbox hides that). */
+  readonly appsDir: string;
+  readonly maxResponseBytes: number;
+  readonly isolation?: ProcessIsolation;
+  /** --app-host-network: the operator allows apps on the host network. */
+  readonly allowHostNetwork?: boolean;
+}
+
+export interface AppRuntime extends Runtime {
+  readonly isolation: ProcessIsolation;
+  /** Live instances' process ids (tests, diagnostics). */
+  livePids(): number[];
+}
+
+/** Apps share the host network: they run only where the operator said so (--app-host-network). */
+export function refuseWithoutNetworkOptIn(isolation: ProcessIsolation): void {
+  if (isolation.hostNetworkAllowed) return;
+  throw new NimbusError(
+    'NIMBUS_ERR_VALIDATION',
+    'app and node functions share the host network on this platform, where the egress rules of isolates (no loopback, private or metadata addresses) do not apply; the operator allows them by starting it with --app-host-network (docs/apps.md, Sandbox)',
+    { extra: { field: 'config.runtime' } },
+  );
+}
+
+export function createAppRuntime(options: AppRuntimeOptions): AppRuntime {
+  const isolation = options.isolation ?? probeIsolation({ allowHostNetwork: options.allowHostNetwork });
+  const live = new Set<AppInstance>();
+  let PoolClass: typeof import('undici').Pool | null = null;
+  return {
+    kind: 'app',
+    isolation,
+    async inspect(code: string, config: FunctionConfig): Promise<ModuleExports> {
+      refuseWithoutNetworkOptIn(isolation);
+      if (!isAppPack(code)) throw new NimbusError('NIMBUS_ERR_INVALID_FUNCTION', 'runtime "app" needs a directory of files (source.app); a bundle cannot run as an app');
+      if (!config.app) throw new NimbusError('NIMBUS_ERR_VALIDATION', 'runtime "app" needs app.command (--cmd)', { extra: { field: 'config.app.command' } });
+      // An app answers HTTP, and events as a JSON POST to its event path (the instance's handler mode).
+      return { fetch: true, handler: true };
+    },
+    async start(spec: InstanceSpec): Promise<Instance> {
+      PoolClass ??= (await import('undici')).Pool;
+      const instance = await AppInstance.start({ clock: options.clock, isolation, appsDir: options.appsDir, maxResponseBytes: options.maxResponseBytes, PoolClass }, spec);
+      live.add(instance);
+      void instance.whenExited().then(() => live.delete(instance));
+      return instance;
+    },
+    livePids() {
+      return [...live].map((i) => i.pid);
+    },
+    async close() {
+      // Pools have drained and disposed their instances (SIGTERM); what is still up after its grace is killed.
+      const all = [...live];
+      for (const i of all) i.dispose();
+      await Promise.all(all.map((i) => i.whenExited()));
+      // The platform's cgroup directory goes once the last processes in it (apps', node spares') are gone.
+      const cg = isolation.cgroup;
+      const dirs = cg === null ? [] : cg.version === 1 ? [cg.memory, ...(cg.pids ? [cg.pids] : [])] : [cg.root];
+      for (let tries = 0; tries < 60 && dirs.some((d) => existsSync(d)); tries++) {
+        for (const d of dirs) removeCgroupTree(d);
+        if (dirs.some((d) => existsSync(d))) await new Promise<void>((resolve) => options.clock.setTimer(50, resolve, true));
+      }
+    },
+  };
+}

@@ -1,0 +1,119 @@
+/**
+ * What this host lets the platform enforce on app processes, probed once at start: the
+ * filesystem/namespace sandbox (bubblewrap), the memory and process-count limits (cgroup
+ * v1 or v2 where the controllers are writable, else RLIMIT_AS through prlimit), and how
+ * processes die with the platform. Reported by `nimbus up` and GET /api/v1/runtimes.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export type CgroupMode = { readonly version: 1; readonly memory: string; readonly pids: string | null } | { readonly version: 2; readonly root: string };
+
+export interface ProcessIsolation {
+  /** `bubblewrap`: user, mount, pid, ipc and uts namespaces; `none`: the app sees the host's filesystem as the platform's user. */
+  readonly sandbox: 'bubblewrap' | 'none';
+  readonly namespaces: readonly string[];
+  readonly memoryLimit: 'cgroup-v1' | 'cgroup-v2' | 'rlimit-as' | 'none';
+  readonly processLimit: 'cgroup-v1' | 'cgroup-v2' | 'none';
+  /** How app processes end when the platform is killed: `pid-namespace` (bubblewrap or unshare) or `none`. */
+  readonly dieWithPlatform: 'pid-namespace' | 'none';
+  /** Outbound network of apps: they share the host's network (see docs/apps.md). */
+  readonly network: 'host';
+  /** The operator allowed that (--app-host-network); without it app and node deploys are refused. */
+  readonly hostNetworkAllowed: boolean;
+  readonly notes: readonly string[];
+  /** Where instances' cgroups are made (internal). */
+  readonly cgroup: CgroupMode | null;
+  readonly unshare: boolean;
+  readonly prlimit: boolean;
+  /** setpriv can give the launcher PR_SET_PDEATHSIG: it dies with the platform even if killed -9. */
+  readonly setpriv: boolean;
+}
+
+function works(file: string, args: string[]): boolean {
+  try {
+    return spawnSync(file, args, { stdio: 'ignore', timeout: 5000 }).status === 0;
+  } catch {
+    return false;
+  }
+}
+
+/** A directory of ours under a writable cgroup hierarchy, or null. Stale ones of dead platforms are removed. */
+function cgroupDir(hierarchy: string, tag: string): string | null {
+  if (!existsSync(hierarchy)) return null;
+  try {
+    for (const name of readdirSync(hierarchy)) {
+      const m = /^nimbus-(\d+)$/.exec(name);
+      if (m && !existsSync(`/proc/${m[1]}`)) removeCgroupTree(join(hierarchy, name));
+    }
+    const dir = join(hierarchy, tag);
+    mkdirSync(dir, { recursive: true });
+    return dir;
+  } catch {
+    return null;
+  }
+}
+
+/** Removes an (empty of processes) cgroup and its children; leftovers are ignored. */
+export function removeCgroupTree(dir: string): void {
+  try {
+    for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) removeCgroupTree(join(dir, e.name));
+    rmdirSync(dir);
+  } catch {
+    /* still busy or gone */
+  }
+}
+
+function probeCgroup(tag: string): CgroupMode | null {
+  const v1 = cgroupDir('/sys/fs/cgroup/memory', tag);
+  if (v1 && existsSync(join(v1, 'memory.limit_in_bytes'))) return { version: 1, memory: v1, pids: cgroupDir('/sys/fs/cgroup/pids', tag) };
+  if (v1) removeCgroupTree(v1);
+  try {
+    const controllers = readFileSync('/sys/fs/cgroup/cgroup.controllers', 'utf8');
+    if (!/\bmemory\b/.test(controllers)) return null;
+    const root = cgroupDir('/sys/fs/cgroup', tag);
+    if (!root) return null;
+    writeFileSync(join(root, 'cgroup.subtree_control'), '+memory +pids');
+    return { version: 2, root };
+  } catch {
+    return null;
+  }
+}
+
+export function probeIsolation(options: { readonly allowUnsandboxed?: boolean; readonly allowHostNetwork?: boolean } = {}): ProcessIsolation {
+  const tag = `nimbus-${process.pid}`;
+  const bwrap = works('bwrap', ['--unshare-user', '--unshare-pid', '--ro-bind', '/', '/', 'true']);
+  const unshare = !bwrap && works('unshare', ['--pid', '--fork', '--kill-child=SIGKILL', 'true']);
+  const cgroup = probeCgroup(tag);
+  const prlimit = works('prlimit', ['--as=1073741824', 'true']);
+  const setpriv = works('setpriv', ['--pdeathsig', 'KILL', 'true']);
+  const notes: string[] = [];
+  if (!bwrap) notes.push('bubblewrap is not installed (apt-get install bubblewrap): apps see the host filesystem and environment of the platform user' + (options.allowUnsandboxed ? '' : '; app deploys start but are not sandboxed'));
+  if (!cgroup) notes.push(prlimit ? 'no writable cgroup memory controller: the memory limit is RLIMIT_AS (address space), and process count is not limited' : 'no cgroup memory controller and no prlimit: memory is not limited');
+  notes.push(
+    options.allowHostNetwork
+      ? 'apps share the host network (allowed by --app-host-network): the loopback, private and metadata rules of isolates do not apply to their sockets (docs/apps.md)'
+      : 'apps would share the host network, where the egress rules of isolates do not apply: app and node deploys are refused until the operator allows it with --app-host-network (docs/apps.md)',
+  );
+  return {
+    sandbox: bwrap ? 'bubblewrap' : 'none',
+    namespaces: bwrap ? ['user', 'mount', 'pid', 'ipc', 'uts', 'cgroup'] : unshare ? ['pid'] : [],
+    memoryLimit: cgroup ? (cgroup.version === 1 ? 'cgroup-v1' : 'cgroup-v2') : prlimit ? 'rlimit-as' : 'none',
+    processLimit: cgroup && (cgroup.version === 2 || cgroup.pids) ? (cgroup.version === 1 ? 'cgroup-v1' : 'cgroup-v2') : 'none',
+    dieWithPlatform: (bwrap || unshare) && setpriv ? 'pid-namespace' : 'none',
+    network: 'host',
+    hostNetworkAllowed: options.allowHostNetwork === true,
+    notes,
+    cgroup,
+    unshare,
+    prlimit,
+    setpriv,
+  };
+}
+
+/** The report without internals, as the API and `nimbus up` show it. */
+export function isolationReport(i: ProcessIsolation): Omit<ProcessIsolation, 'cgroup' | 'unshare' | 'prlimit' | 'setpriv'> {
+  const { cgroup: _c, unshare: _u, prlimit: _p, setpriv: _s, ...shown } = i;
+  return shown;
+}

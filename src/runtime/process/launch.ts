@@ -1,0 +1,77 @@
+/**
+ * The command line that starts one app instance, as a value: join the instance's cgroups
+ * (a shell writes its own pid, then execs, so nothing runs outside them), then either
+ * bubblewrap (namespaces, a read-only /app, a private /tmp, nothing else of the host's
+ * files but the system directories, the declared env only, dies with the platform) or
+ * unshare (a pid namespace whose processes all die with the platform), then /bin/sh -c.
+ */
+import { existsSync, lstatSync, readlinkSync } from 'node:fs';
+import type { ProcessIsolation } from './isolation.ts';
+
+export interface LaunchInput {
+  readonly appDir: string;
+  readonly command: string;
+  /** The app's declared variables plus PORT and HOST. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly memoryBytes: number;
+  readonly cgroupProcs: readonly string[];
+}
+
+export interface LaunchPlan {
+  readonly file: string;
+  readonly args: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly cwd: string;
+}
+
+const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** Launchers between the platform and the app, left out when the app is asked to stop (they would die at once and take it along). */
+export const LAUNCHER_NAMES = new Set(['bwrap', 'unshare', 'prlimit', 'setpriv']);
+
+/** System files an interpreter needs (libraries, certificates, name resolution), read-only. */
+const ETC = [
+  'ld.so.cache', 'ld.so.conf', 'ld.so.conf.d', 'resolv.conf', 'hosts', 'nsswitch.conf', 'host.conf', 'gai.conf', 'protocols', 'services',
+  'ssl', 'ca-certificates', 'ca-certificates.conf', 'pki', 'localtime', 'passwd', 'group', 'mime.types', 'alternatives',
+];
+
+function systemBinds(): string[] {
+  const args = ['--ro-bind', '/usr', '/usr'];
+  for (const top of ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32']) {
+    if (!existsSync(top)) continue;
+    const st = lstatSync(top);
+    if (st.isSymbolicLink()) args.push('--symlink', readlinkSync(top), top);
+    else args.push('--ro-bind', top, top);
+  }
+  for (const name of ETC) if (existsSync(`/etc/${name}`)) args.push('--ro-bind', `/etc/${name}`, `/etc/${name}`);
+  return args;
+}
+
+let systemBindsCache: string[] | null = null;
+
+export function launchPlan(iso: ProcessIsolation, input: LaunchInput): LaunchPlan {
+  const env = { PATH, HOME: iso.sandbox === 'bubblewrap' ? '/tmp' : input.appDir, LANG: 'C.UTF-8', ...input.env };
+  const shell = ['/bin/sh', '-c', input.command];
+  let inner: string[];
+  let cwd = input.appDir;
+  if (iso.sandbox === 'bubblewrap') {
+    systemBindsCache ??= systemBinds();
+    const setenv = Object.entries(env).flatMap(([k, v]) => ['--setenv', k, v]);
+    inner = [
+      'bwrap', '--die-with-parent', '--unshare-user', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try', '--hostname', 'app',
+      ...systemBindsCache, '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--ro-bind', input.appDir, '/app', '--chdir', '/app',
+      '--clearenv', ...setenv, '--', ...shell,
+    ];
+    cwd = '/';
+  } else if (iso.unshare) {
+    inner = ['unshare', '--pid', '--fork', '--kill-child=SIGKILL', '--', ...shell];
+  } else inner = shell;
+  // Without a memory cgroup the address space is limited instead (with room for the runtime's own reservations).
+  if (!iso.cgroup && iso.prlimit) inner = ['prlimit', `--as=${input.memoryBytes}`, '--', ...inner];
+  // The launcher gets SIGKILL when the platform dies, however it dies; its pid namespace takes the app along.
+  if (iso.setpriv) inner = ['setpriv', '--pdeathsig', 'KILL', '--', ...inner];
+  if (input.cgroupProcs.length > 0) {
+    const join = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n-1)); done; exec "$@"';
+    inner = ['/bin/sh', '-c', join, 'nimbus-launch', String(input.cgroupProcs.length), ...input.cgroupProcs, ...inner];
+  }
+  return { file: inner[0], args: inner.slice(1), env, cwd };
+}

@@ -1,0 +1,204 @@
+/**
+ * One instance of a `node` function: a generic Node process (worker.mjs, pre-started by
+ * node-runtime.ts) specialised with the function's bundle, called over its IPC channel.
+ * A call past its deadline stops the process (a loop would block every other call on it);
+ * its exit is its death (crash, or the memory limit when the kernel OOM-killed in its cgroup).
+ */
+import type { ChildProcess } from 'node:child_process';
+import type { Clock, TimerHandle } from '../../core/clock.ts';
+import { NimbusError } from '../../core/errors.ts';
+import type { LogLevel, ModuleExports } from '../../core/types.ts';
+import type { HttpResponseData, Instance, InstanceCall, InstanceDeath, InstanceResult, InstanceSpec, InstanceStats } from '../port.ts';
+import { removeWhenEmpty, type InstanceCgroup } from './instance-cgroup.ts';
+import { killGroup } from './signal.ts';
+
+/** A started generic process, not yet given a function. */
+export interface SpareProcess {
+  readonly child: ChildProcess;
+  readonly spawnedAt: number;
+  /** Resolves when the worker said it is ready; rejects if it died first. */
+  readonly ready: Promise<void>;
+  /** Its cgroup, joined at spawn with a generous limit; the function's limit is set when it is specialised. */
+  readonly cgroup: InstanceCgroup | null;
+}
+
+type WorkerError = { name: string; message: string; stack: string };
+type FromWorker =
+  | { t: 'ready' }
+  | { t: 'log'; id: string; level: LogLevel; msg: string }
+  | { t: 'loaded'; exports: ModuleExports }
+  | { t: 'load-error'; error: WorkerError }
+  | { t: 'result'; id: number; mode: 'fetch'; response: HttpResponseData; background: boolean }
+  | { t: 'result'; id: number; mode: 'handler'; value: unknown; background: boolean }
+  | { t: 'error'; id: number; error: WorkerError; badResponse: boolean }
+  | { t: 'background-done'; id: number };
+
+interface Pending {
+  resolve(r: InstanceResult): void;
+  reject(e: unknown): void;
+  timer: TimerHandle;
+  background?: () => void;
+}
+
+export class NodeInstance implements Instance {
+  readonly id: string;
+  initMs = 0;
+  exports: ModuleExports = { fetch: false, handler: false };
+  private death: InstanceDeath | null = null;
+  private exitText = '';
+  private readonly pending = new Map<number, Pending>();
+  private readonly backgrounds = new Map<number, () => void>();
+  private nextId = 1;
+  private readonly exited: Promise<void>;
+  private exitedNow = false;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly spec: InstanceSpec,
+    private readonly spare: SpareProcess,
+    private readonly cgroup: InstanceCgroup | null,
+  ) {
+    this.id = spec.instanceId;
+    const child = spare.child;
+    this.exited = child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', (code, signal) => (this.onExit(code, signal), resolve())));
+    child.on('message', (m: FromWorker) => this.onMessage(m));
+  }
+
+  get pid(): number {
+    return this.spare.child.pid!;
+  }
+
+  /** Evaluates the bundle in the process; rejects with FUNCTION_INIT (the error, its name and line) if its top level throws. */
+  load(code: string, env: Readonly<Record<string, string>>): Promise<ModuleExports> {
+    const t0 = this.clock.monotonic();
+    return new Promise<ModuleExports>((resolve, reject) => {
+      const onMessage = (m: FromWorker) => {
+        if (m.t === 'loaded') {
+          done();
+          this.exports = m.exports;
+          this.initMs = Math.round((this.clock.monotonic() - t0) * 1000) / 1000;
+          resolve(m.exports);
+        } else if (m.t === 'load-error') {
+          done();
+          // The first frame in the bundle: "at <name>.js:line:column".
+          const line = new RegExp(`${this.spec.functionName.replace(/[^A-Za-z0-9_]/g, '\\$&')}\\.js:(\\d+):(\\d+)`).exec(m.error.stack);
+          reject(
+            new NimbusError('NIMBUS_ERR_FUNCTION_INIT', `${m.error.name}: ${m.error.message}`, {
+              extra: { errorName: m.error.name, errorMessage: m.error.message, stack: m.error.stack, ...(line ? { line: Number(line[1]), column: Number(line[2]) } : {}) },
+            }),
+          );
+        }
+      };
+      const onExit = () => (done(), reject(new NimbusError('NIMBUS_ERR_FUNCTION_INIT', `the Node process exited while loading the function (${this.exitText})`)));
+      const done = () => {
+        this.spare.child.off('message', onMessage);
+        this.spare.child.off('exit', onExit);
+      };
+      this.spare.child.on('message', onMessage);
+      this.spare.child.once('exit', onExit);
+      this.spare.child.send({ t: 'load', code, env, name: this.spec.functionName });
+    });
+  }
+
+  invoke(call: InstanceCall): Promise<InstanceResult> {
+    if (this.death) return Promise.reject(this.deathError());
+    const mode = call.mode;
+    if ((mode === 'fetch' && !this.exports.fetch) || (mode === 'handler' && !this.exports.handler)) {
+      return Promise.reject(new NimbusError('NIMBUS_ERR_INVALID_FUNCTION', `${this.spec.functionName} does not export ${mode === 'fetch' ? 'a default object with fetch()' : 'handler()'}`));
+    }
+    const remaining = call.meta.deadline - this.clock.now();
+    if (remaining <= 0) return Promise.reject(new NimbusError('NIMBUS_ERR_TIMEOUT', `${this.spec.functionName}: the deadline had passed before the call began`));
+    const id = this.nextId++;
+    return new Promise<InstanceResult>((resolve, reject) => {
+      const timer = this.clock.setTimer(remaining, () => {
+        // A call that does not end may be a loop that blocks the process: the instance goes.
+        this.death ??= 'timeout';
+        killGroup(this.pid);
+      });
+      this.pending.set(id, { resolve, reject, timer });
+      const { meta } = call;
+      const message = { t: 'call', id, mode, meta: { invocationId: meta.invocationId, functionName: meta.functionName, version: meta.version, deadline: meta.deadline, attempt: meta.attempt, memoryMb: meta.memoryMb } };
+      this.spare.child.send(call.mode === 'fetch' ? { ...message, request: call.request } : { ...message, event: call.event }, (error) => {
+        if (error && this.pending.delete(id)) {
+          timer.cancel();
+          reject(new NimbusError('NIMBUS_ERR_BAD_REQUEST', `the event cannot be sent to the function: ${error.message}`));
+        }
+      });
+    });
+  }
+
+  private onMessage(m: FromWorker): void {
+    if (m.t === 'log') {
+      this.spec.onLog(m.id, m.level, m.msg);
+      return;
+    }
+    if (m.t === 'background-done') {
+      this.backgrounds.get(m.id)?.();
+      this.backgrounds.delete(m.id);
+      return;
+    }
+    if (m.t !== 'result' && m.t !== 'error') return;
+    const p = this.pending.get(m.id);
+    if (!p) return;
+    this.pending.delete(m.id);
+    p.timer.cancel();
+    if (m.t === 'error') {
+      const { name, message, stack } = m.error;
+      p.reject(
+        m.badResponse
+          ? new NimbusError('NIMBUS_ERR_BAD_RESPONSE', `${this.spec.functionName}: ${message}`)
+          : new NimbusError('NIMBUS_ERR_FUNCTION_ERROR', `${name}: ${message}`, { extra: { errorName: name, errorMessage: message, stack } }),
+      );
+      return;
+    }
+    const background = m.background ? new Promise<void>((resolve) => this.backgrounds.set(m.id, resolve)) : undefined;
+    const result = m.mode === 'fetch' ? { mode: 'fetch' as const, response: m.response } : { mode: 'handler' as const, value: m.value };
+    p.resolve(background ? { ...result, background } : result);
+  }
+
+  private deathError(): NimbusError {
+    if (this.death === 'memory_limit') return new NimbusError('NIMBUS_ERR_MEMORY_LIMIT', `${this.spec.functionName}: the Node process went over its ${this.spec.config.memoryMb} MB memory limit and was killed`);
+    if (this.death === 'timeout') return new NimbusError('NIMBUS_ERR_TIMEOUT', `${this.spec.functionName}: no answer within ${this.spec.config.timeoutMs} ms; the instance was stopped`);
+    return new NimbusError('NIMBUS_ERR_INSTANCE_CRASHED', `${this.spec.functionName}: the Node process stopped (${this.exitText || 'disposed'})`);
+  }
+
+  private onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    this.exitedNow = true;
+    this.exitText = signal ? `killed by ${signal}` : `exit code ${code}`;
+    const wasAlive = this.death === null;
+    if (wasAlive) this.death = this.cgroup?.oomKilled() ? 'memory_limit' : 'crashed';
+    const error = this.deathError();
+    for (const p of this.pending.values()) {
+      p.timer.cancel();
+      p.reject(error);
+    }
+    this.pending.clear();
+    for (const done of this.backgrounds.values()) done();
+    this.backgrounds.clear();
+    killGroup(this.pid);
+    removeWhenEmpty(this.cgroup, this.clock);
+    if (wasAlive || this.death === 'timeout') this.spec.onDeath?.(this.death!);
+  }
+
+  deathReason(): InstanceDeath | null {
+    return this.death;
+  }
+
+  stats(): InstanceStats {
+    return { heapUsedBytes: 0, cpuMs: 0 };
+  }
+
+  cpuMs(): number {
+    return 0;
+  }
+
+  dispose(): void {
+    if (this.exitedNow) return;
+    this.death ??= 'disposed';
+    killGroup(this.pid);
+  }
+
+  whenExited(): Promise<void> {
+    return this.exited;
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * The `node` runtime: functions with the same fetch/handler contract as isolates, run in
+ * a Node process with all of Node. A few generic processes are started ahead (spares,
+ * from the first deploy of a node function on) so that an instance is a spare given the
+ * function's bundle (an IPC message and a script evaluation), not a process start. Each
+ * runs under the same launcher as apps (sandbox, dies with the platform); its memory
+ * limit is applied when it is specialised (its processes move into the instance's cgroup).
+ */
+import { spawn } from 'node:child_process';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Clock } from '../../core/clock.ts';
+import { NimbusError } from '../../core/errors.ts';
+import type { FunctionConfig, ModuleExports } from '../../core/types.ts';
+import type { Instance, InstanceSpec, Runtime } from '../port.ts';
+import { createInstanceCgroup, removeWhenEmpty } from './instance-cgroup.ts';
+import type { ProcessIsolation } from './isolation.ts';
+import { launchPlan } from './launch.ts';
+import { NodeInstance, type SpareProcess } from './node-instance.ts';
+import { refuseWithoutNetworkOptIn } from './app-runtime.ts';
+import { killGroup } from './signal.ts';
+
+/** The limit a spare runs under until it is given a function (and that function's limit). */
+const SPARE_MEMORY_BYTES = 8192 * 1024 * 1024;
+
+const WORKER_DIR = dirname(fileURLToPath(new URL('./node-worker/worker.mjs', import.meta.url)));
+
+export interface NodeRuntimeOptions {
+  readonly clock: Clock;
+  readonly isolation: ProcessIsolation;
+  /** Generic processes kept started ahead (default 2). */
+  readonly spares?: number;
+}
+
+export interface NodeRuntime extends Runtime {
+  /** Starts the spares now (they start on the first deploy otherwise). */
+  prewarm(): void;
+  livePids(): number[];
+}
+
+export function createNodeRuntime(options: NodeRuntimeOptions): NodeRuntime {
+  const { clock, isolation } = options;
+  const want = options.spares ?? 2;
+  const spares: SpareProcess[] = [];
+  const live = new Set<NodeInstance>();
+  let closed = false;
+  let seq = 0;
+
+  const spawnSpare = (): SpareProcess => {
+    const cgroup = isolation.cgroup ? createInstanceCgroup(isolation.cgroup, `node-spare-${process.pid}-${seq++}`, SPARE_MEMORY_BYTES) : null;
+    const plan = launchPlan(isolation, {
+      appDir: WORKER_DIR,
+      command: 'exec node --no-warnings worker.mjs',
+      env: { NODE_CHANNEL_FD: '3', NODE_CHANNEL_SERIALIZATION_MODE: 'advanced' },
+      memoryBytes: SPARE_MEMORY_BYTES,
+      cgroupProcs: cgroup?.procsFiles ?? [],
+    });
+    const child = spawn(plan.file, plan.args, { cwd: plan.cwd, env: plan.env, detached: true, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+    child.on('error', () => {});
+    const ready = new Promise<void>((resolve, reject) => {
+      child.once('message', () => resolve());
+      child.once('exit', (code) => reject(new NimbusError('NIMBUS_ERR_FUNCTION_INIT', `a Node process of the node runtime exited before it was ready (exit code ${code}): ${stderr.trim().split('\n').slice(-5).join('\n')}`)));
+    });
+    ready.catch(() => {});
+    child.once('exit', () => removeWhenEmpty(cgroup, clock));
+    return { child, spawnedAt: clock.monotonic(), ready, cgroup };
+  };
+
+  const refill = () => {
+    while (!closed && spares.length < want) spares.push(spawnSpare());
+  };
+
+  /** A ready spare if there is one, else the oldest starting one (or a new one). */
+  const take = (): SpareProcess => {
+    refill();
+    const spare = spares.shift()!;
+    refill();
+    return spare;
+  };
+
+  const specialise = async (spec: InstanceSpec): Promise<NodeInstance> => {
+    const spare = take();
+    await spare.ready;
+    // The spare's cgroup takes the function's memory limit now.
+    spare.cgroup?.setMemoryLimit(spec.config.memoryMb * 1024 * 1024);
+    const instance = new NodeInstance(clock, spec, spare, spare.cgroup);
+    try {
+      await instance.load(spec.code, spec.config.env);
+    } catch (error) {
+      instance.dispose();
+      throw error;
+    }
+    return instance;
+  };
+
+  return {
+    kind: 'node',
+    prewarm: refill,
+    async inspect(code: string, config: FunctionConfig, functionName = 'fn'): Promise<ModuleExports> {
+      refuseWithoutNetworkOptIn(isolation);
+      const instance = await specialise({ instanceId: `inspect-${seq++}`, functionName, version: 0, code, config, onLog: () => {}, fetch: () => Promise.reject(new Error('no fetch at inspect')) });
+      instance.dispose();
+      if (!instance.exports.fetch && !instance.exports.handler) {
+        throw new NimbusError('NIMBUS_ERR_INVALID_FUNCTION', `${functionName} exports neither a default object with fetch(request, env, ctx) nor handler(event, context)`);
+      }
+      return instance.exports;
+    },
+    async start(spec: InstanceSpec): Promise<Instance> {
+      const instance = await specialise(spec);
+      live.add(instance);
+      void instance.whenExited().then(() => live.delete(instance));
+      return instance;
+    },
+    livePids: () => [...live].map((i) => i.pid),
+    async close() {
+      closed = true;
+      const left = spares.splice(0);
+      const gone = left.map((s) => (s.child.exitCode !== null || s.child.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => s.child.once('exit', () => resolve()))));
+      for (const s of left) killGroup(s.child.pid!);
+      const all = [...live];
+      for (const i of all) i.dispose();
+      await Promise.all([...gone, ...all.map((i) => i.whenExited())]);
+      for (const s of left) removeWhenEmpty(s.cgroup, clock);
+    },
+  };
+}

@@ -1,0 +1,110 @@
+// A generic Node process of the `node` runtime, started before any function needs it and
+// specialised with one function's bundle on its first request (docs/apps.md, The node
+// runtime). It talks to the platform over the IPC channel only: `load` evaluates the
+// bundle with all of Node available (require of built-ins and of files beside it), `call`
+// runs one invocation of its fetch or handler. Console output goes to the platform,
+// attributed to the invocation that wrote it (AsyncLocalStorage).
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createRequire } from 'node:module';
+import { format } from 'node:util';
+import vm from 'node:vm';
+
+const current = new AsyncLocalStorage();
+let module_ = null;
+let env = {};
+
+const send = (m) => process.connected && process.send(m);
+for (const [name, level] of [['log', 'info'], ['info', 'info'], ['debug', 'debug'], ['warn', 'warn'], ['error', 'error'], ['trace', 'debug']]) {
+  console[name] = (...args) => send({ t: 'log', id: current.getStore() ?? '', level, msg: format(...args) });
+}
+process.on('uncaughtException', (e) => send({ t: 'log', id: current.getStore() ?? '', level: 'error', msg: `Uncaught ${e?.stack ?? e}` }));
+process.on('unhandledRejection', (e) => send({ t: 'log', id: current.getStore() ?? '', level: 'error', msg: `Unhandled rejection ${e?.stack ?? e}` }));
+
+/** The error's own name (a subclass without a name of its own is called by its class), message and stack. */
+function errorOf(e) {
+  if (!(e instanceof Error)) return { name: 'Error', message: String(e), stack: '' };
+  const ctor = e.constructor?.name;
+  const name = e.name === 'Error' && ctor && ctor !== 'Error' ? ctor : e.name;
+  return { name, message: e.message, stack: typeof e.stack === 'string' ? e.stack : '' };
+}
+
+/** A handler's value must travel as JSON does. */
+function jsonLike(value) {
+  if (typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint') return false;
+  try {
+    JSON.stringify(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function load(m) {
+  for (const k of Object.keys(process.env)) if (k !== 'PATH' && k !== 'HOME' && k !== 'LANG') delete process.env[k];
+  Object.assign(process.env, m.env);
+  env = Object.freeze({ ...m.env });
+  globalThis.require = createRequire(`${process.cwd()}/`);
+  vm.runInThisContext(m.code, { filename: `${m.name}.js` });
+  const exported = globalThis.__nimbus_module ?? {};
+  module_ = exported;
+  const fetch = typeof exported.default?.fetch === 'function';
+  const handler = typeof exported.handler === 'function' || typeof exported.default?.handler === 'function';
+  return { fetch, handler };
+}
+
+async function call(m) {
+  const waits = [];
+  const deadline = m.meta.deadline;
+  const remaining = () => Math.max(0, deadline - Date.now());
+  const waitUntil = (p) => void waits.push(Promise.resolve(p).catch((e) => console.error(e)));
+  // fetch's ctx (as on Workers, with the invocation's facts) and handler's Lambda-style context.
+  const ctx = { invocationId: m.meta.invocationId, functionName: m.meta.functionName, version: m.meta.version, attempt: m.meta.attempt, getRemainingTimeInMillis: remaining, waitUntil, passThroughOnException() {} };
+  const context = {
+    invocationId: m.meta.invocationId,
+    awsRequestId: m.meta.invocationId,
+    functionName: m.meta.functionName,
+    functionVersion: String(m.meta.version),
+    memoryLimitInMB: String(m.meta.memoryMb),
+    attempt: m.meta.attempt,
+    env,
+    getRemainingTimeInMillis: remaining,
+    waitUntil,
+  };
+  let reply;
+  if (m.mode === 'fetch') {
+    const r = m.request;
+    const bodiless = r.method === 'GET' || r.method === 'HEAD';
+    const request = new Request(r.url, { method: r.method, headers: r.headers, body: bodiless || r.body === null ? undefined : r.body, duplex: 'half' });
+    const response = await module_.default.fetch(request, env, ctx);
+    if (!(response instanceof Response)) throw Object.assign(new TypeError('fetch() did not return a Response'), { badResponse: true });
+    reply = { t: 'result', id: m.id, mode: 'fetch', response: { status: response.status, statusText: response.statusText, headers: [...response.headers], body: new Uint8Array(await response.arrayBuffer()) } };
+  } else {
+    const handler = module_.handler ?? module_.default?.handler;
+    const value = await handler(m.event, context);
+    if (!jsonLike(value)) throw Object.assign(new TypeError(`handler() returned a ${typeof value}, which is not JSON`), { badResponse: true });
+    reply = { t: 'result', id: m.id, mode: 'handler', value };
+  }
+  reply.background = waits.length > 0;
+  send(reply);
+  if (waits.length > 0) {
+    await Promise.allSettled(waits);
+    send({ t: 'background-done', id: m.id });
+  }
+}
+
+process.on('message', (m) => {
+  if (m.t === 'load') {
+    try {
+      send({ t: 'loaded', exports: load(m) });
+    } catch (e) {
+      send({ t: 'load-error', error: errorOf(e) });
+    }
+  } else if (m.t === 'call') {
+    current.run(m.meta.invocationId, () => call(m)).catch((e) => send({ t: 'error', id: m.id, error: errorOf(e), badResponse: e?.badResponse === true }));
+  }
+});
+// Node loads its fetch implementation (Request, Response) on first use: done here, before any
+// function is given, so a first request does not pay for it.
+await new Response(new Request('http://warm.invalid/', { method: 'POST', body: 'x' }).body).arrayBuffer();
+current.run('', () => format('%s', 'warm'));
+send({ t: 'ready' });
