@@ -299,4 +299,9 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE versions ADD COLUMN secrets TEXT;
   ALTER TABLE invocations ADD COLUMN alias TEXT;
   `,
+  // 17 (cluster): the node that claimed a running queue item, so that the items of a node
+  // that died are run again while those of live nodes are left alone (queue-ports.ts recover).
+  `
+  ALTER TABLE queue ADD COLUMN claimed_by TEXT;
+  `,
 ];
