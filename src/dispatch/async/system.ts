@@ -37,6 +37,11 @@ export interface AsyncSystemDeps {
   readonly retentionMs?: number;
   /** Secret that function publish tokens derive from (the platform token); publishing by token is off without it. */
   readonly publishSecret?: string;
+  /** This node's id and what it re-queues at start (ConsumerDeps.owner, .recover). */
+  readonly owner?: string;
+  readonly recover?: () => Promise<number>;
+  /** Whether this node fires the timers now (it holds the cron lease); default always. */
+  readonly firesTimers?: () => boolean;
 }
 
 export interface SubmitOptions {
@@ -97,10 +102,20 @@ export class AsyncSystem {
         random: deps.random,
         onError: deps.onError,
         onStart: deps.onStart,
+        owner: deps.owner,
+        recover: deps.recover,
       },
       { idempotencyTtlMs: this.idempotencyTtlMs, ...deps.consumer },
     );
-    this.cron = new CronRunner({ clock, triggers: store.triggers, queue: store.queue, idempotencyTtlMs: this.idempotencyTtlMs, onEnqueued: wake, onError: deps.onError });
+    this.cron = new CronRunner({
+      clock,
+      triggers: store.triggers,
+      queue: store.queue,
+      idempotencyTtlMs: this.idempotencyTtlMs,
+      onEnqueued: wake,
+      onError: deps.onError,
+      fires: deps.firesTimers,
+    });
     this.triggers = new TriggerService({
       clock,
       functions: store.functions,

@@ -19,6 +19,11 @@ export interface CronRunnerDeps {
   readonly graceMs?: number;
   /** Longest sleep between checks, so a clock jump is noticed. */
   readonly maxSleepMs?: number;
+  /**
+   * Whether this node fires ticks now: in a cluster, only the holder of the cron lease does
+   * (the others keep their schedules armed, and reload when the lease becomes theirs). Default always.
+   */
+  readonly fires?: () => boolean;
 }
 
 interface Armed {
@@ -110,7 +115,7 @@ export class CronRunner {
   private async fireDue(): Promise<void> {
     const { clock, queue, triggers } = this.deps;
     for (const a of this.armed) {
-      if (this.stopped) return;
+      if (this.stopped || (this.deps.fires !== undefined && !this.deps.fires())) return;
       const now = clock.now();
       const ticks = dueTicks(a.schedule, a.lastFiredAt, a.trigger.createdAt, now, (a.trigger.missed ?? 'skip') as MissedPolicy, this.deps.graceMs ?? DEFAULT_GRACE_MS);
       if (ticks.length === 0) continue;
