@@ -19,6 +19,7 @@ import { taskCallbackRoutes, workflowRoutes } from './workflows.ts';
 import { observeRoutes } from './observe.ts';
 import { parseJsonBounded } from '../core/json-depth.ts';
 import { awsKeyRoutes } from './aws-keys.ts';
+import { clusterRoutes } from './cluster.ts';
 
 export interface ApiOptions {
   readonly token: string;
@@ -50,6 +51,7 @@ export function apiRoutes(deps: ApiDeps, extra: readonly RouteDef[] = []): Route
     ...taskCallbackRoutes(deps),
     ...observeRoutes(deps),
     ...awsKeyRoutes(deps),
+    ...clusterRoutes(deps),
     ...extra,
   ];
 }

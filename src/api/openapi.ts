@@ -10,6 +10,7 @@ import { RELEASE_PATHS } from './releases-openapi.ts';
 import { WORKFLOW_PATHS } from './workflows-openapi.ts';
 import { OBSERVE_PATHS } from './observe-openapi.ts';
 import { AWS_KEY_PATHS } from './aws-keys-openapi.ts';
+import { CLUSTER_PATHS } from './cluster-openapi.ts';
 import { SCHEMAS } from './schemas.ts';
 
 export const OPENAPI = {
@@ -165,6 +166,7 @@ export const OPENAPI = {
     ...WORKFLOW_PATHS,
     ...OBSERVE_PATHS,
     ...AWS_KEY_PATHS,
+    ...CLUSTER_PATHS,
   },
   components: {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'The token in <data dir>/token.' } },

@@ -43,6 +43,10 @@ import { createLogger, type Logger } from './logger.ts';
 import { ensureToken, removeUrlFile, writeUrlFile } from './token.ts';
 import { buildObservability, metricsHandler, observabilityParts } from './observability.ts';
 import { backgroundRecord } from '../observe/background-record.ts';
+import { ensureNodeId } from '../cluster/node-id.ts';
+import { LeaseKeeper } from '../cluster/lease-keeper.ts';
+import { Membership } from '../cluster/membership.ts';
+import { installedVersion } from '../cli/install-dir.ts';
 
 export interface PlatformOptions {
   readonly config: Config;
@@ -94,6 +98,7 @@ async function startOn(
   secretBox: SecretBox,
 ): Promise<Platform> {
   const { config, clock } = options;
+  const nodeId = ensureNodeId(config.dataDir);
   const observe = observabilityParts(config, clock, store, logger);
   const { logs, recorder } = observe;
   const catalog = new Catalog(store.functions, { aliases: store.aliases, openSecrets: (fn, sealed) => secretBox.openAll(fn, sealed) });
@@ -167,7 +172,44 @@ async function startOn(
     maxCodeBytes: config.apiBodyLimitBytes,
   });
 
+  // What one node of several on a store owns: the cron lease (which node fires timers), its
+  // heartbeat (a silent node's async items run elsewhere), workflow execution leases (below).
+  const cronLease = new LeaseKeeper({
+    clock,
+    leases: store.leases,
+    name: 'cron',
+    owner: nodeId,
+    ttlMs: config.leaseMs,
+    onGained: () => void asyncSystem.cron.reload().catch((e: unknown) => logger.error({ err: e }, 'reloading timers')),
+    onError: (error, what) => logger.error({ err: error }, what),
+  });
+  const membership = new Membership({
+    clock,
+    nodes: store.nodes,
+    queue: store.queue,
+    nodeId,
+    describe: () => {
+      let load = 0;
+      let instances = 0;
+      for (const p of pools.all()) {
+        const st = p.stats();
+        load += st.inFlight + st.queued;
+        instances += st.instances.length;
+      }
+      return { address: url, version: installedVersion(), load, instances };
+    },
+    intervalMs: Math.max(250, Math.floor(config.leaseMs / 5)),
+    staleAfterMs: config.leaseMs,
+    onRecovered: (count) => {
+      logger.info({ count }, 'async invocations of a node that stopped are queued again');
+      asyncSystem.consumer.wake();
+    },
+    onError: (error, what) => logger.error({ err: error }, what),
+  });
   const asyncSystem = new AsyncSystem({
+    owner: nodeId,
+    recover: () => membership.start(),
+    firesTimers: () => cronLease.held(),
     clock,
     store,
     catalog,
@@ -192,6 +234,7 @@ async function startOn(
     fetch: createGuardedFetch(egress),
     onError: (error, what) => logger.error({ err: error }, what),
     executionRetentionMs: config.executionRetentionMs,
+    ownership: { leases: store.leases, owner: nodeId, ttlMs: config.leaseMs },
   });
   const bodies: BodyPolicy = { clock, timeoutMs: config.bodyTimeoutMs, budget: new BodyBudget(config.bodyBudgetBytes) };
   const awsKeys = new AwsKeyStore(config.dataDir, clock);
@@ -213,6 +256,7 @@ async function startOn(
     payloadLimitBytes: config.payloadLimitBytes,
     bodies,
     publicUrl: () => url,
+    cluster: { nodeId, staleAfterMs: config.leaseMs, store: config.store === '' ? 'sqlite' : 'postgres', bus: config.bus === '' ? 'local' : 'nats' } as const,
   };
   const api = createApi(apiDeps, {
     token,
@@ -240,10 +284,13 @@ async function startOn(
       server.closeIdleConnections();
       const asyncDrained = asyncSystem.stop(drainMs);
       const workflowsDrained = workflows.close(drainMs);
+      const leasesGiven = cronLease.stop().catch((e: unknown) => logger.error({ err: e }, 'releasing the cron lease'));
       dispatcher.stopAccepting();
       await pools.closeAll(drainMs);
       await asyncDrained;
       await workflowsDrained;
+      await leasesGiven;
+      await membership.stop().catch((e: unknown) => logger.error({ err: e }, 'leaving the cluster'));
       server.closeAllConnections();
       await closed;
       observability?.stop();
@@ -263,11 +310,12 @@ async function startOn(
     await listening(server, config);
     port = (server.address() as AddressInfo).port;
     url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-    logger.info({ url, dataDir: config.dataDir, store: storeDescription(config) }, 'nimbus listening');
+    logger.info({ url, dataDir: config.dataDir, store: storeDescription(config), node: nodeId }, 'nimbus listening');
     // for a local CLI: a wildcard address is reached through loopback
     localUrl = config.host === '0.0.0.0' ? `http://127.0.0.1:${port}` : config.host === '::' ? `http://[::1]:${port}` : url;
     writeUrlFile(config.dataDir, localUrl);
     await observability?.start();
+    await cronLease.start();
     const recovered = await asyncSystem.start();
     if (recovered > 0) logger.info({ recovered }, 'async invocations left running by the previous process are queued again');
     const resumed = await workflows.recover();
