@@ -52,6 +52,7 @@ export const ERRORS = {
   NIMBUS_ERR_BODY_BUDGET: { status: 503, title: 'Too many request bodies are being received at once', retryable: true },
   NIMBUS_ERR_QUEUE_TIMEOUT: { status: 503, title: 'No instance became free before the deadline', retryable: true },
   NIMBUS_ERR_STORE_UNAVAILABLE: { status: 503, title: 'The store (PostgreSQL) cannot be reached', retryable: true },
+  NIMBUS_ERR_BUS_UNAVAILABLE: { status: 503, title: 'The bus (NATS) cannot be reached', retryable: true },
   NIMBUS_ERR_STORE_SCHEMA_NEWER: { status: 500, title: 'The store was written by a newer Nimbus', retryable: false },
   NIMBUS_ERR_DATA_DIR_IN_USE: { status: 409, title: 'Another platform runs on this data directory', retryable: false },
   NIMBUS_ERR_ADDRESS_IN_USE: { status: 409, title: 'The platform cannot listen on that address', retryable: false },

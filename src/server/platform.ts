@@ -47,6 +47,10 @@ import { ensureNodeId } from '../cluster/node-id.ts';
 import { LeaseKeeper } from '../cluster/lease-keeper.ts';
 import { Membership } from '../cluster/membership.ts';
 import { installedVersion } from '../cli/install-dir.ts';
+import type { Bus } from '../bus/port.ts';
+import { announcingStore, ChangeFeed } from '../cluster/changes.ts';
+import { busNamespace, clusterId } from '../cluster/cluster-id.ts';
+import { busDescription, openConfiguredBus } from './bus-choice.ts';
 
 export interface PlatformOptions {
   readonly config: Config;
@@ -72,19 +76,24 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const token = ensureToken(config.dataDir);
   const unlock = lockDataDir(config.dataDir);
   let store: Store | undefined;
+  let bus: Bus | undefined;
+  let namespace: string;
   let runtime: Awaited<ReturnType<PlatformOptions['runtime']>>;
   let secretBox: SecretBox;
   try {
     secretBox = new SecretBox(loadSecretsKey(config.dataDir, config.secretsKey));
     store = await openConfiguredStore(config);
+    bus = await openConfiguredBus(config);
+    namespace = busNamespace(await clusterId(store.leases));
     runtime = await options.runtime(clock);
   } catch (error) {
     // A failed start releases what it took: the next start (in this process too) finds the directory free.
+    await bus?.close();
     await store?.close();
     unlock();
     throw error;
   }
-  return startOn(options, logger, token, unlock, store, runtime, secretBox);
+  return startOn(options, logger, token, unlock, { store, bus, namespace }, runtime, secretBox);
 }
 
 /** The rest of a start, once the data directory is ours: on a failure it stops what it started. */
@@ -93,12 +102,16 @@ async function startOn(
   logger: Logger,
   token: string,
   unlock: () => void,
-  store: Store,
+  shared: { readonly store: Store; readonly bus: Bus; readonly namespace: string },
   runtime: Awaited<ReturnType<PlatformOptions['runtime']>>,
   secretBox: SecretBox,
 ): Promise<Platform> {
   const { config, clock } = options;
+  const { bus } = shared;
   const nodeId = ensureNodeId(config.dataDir);
+  // Changes to functions, triggers and workflows are announced to the other nodes, which drop what they cached.
+  const changes = new ChangeFeed(bus, shared.namespace, nodeId, (error, what) => logger.error({ err: error }, what));
+  const store = announcingStore(shared.store, changes.announce);
   const observe = observabilityParts(config, clock, store, logger);
   const { logs, recorder } = observe;
   const catalog = new Catalog(store.functions, { aliases: store.aliases, openSecrets: (fn, sealed) => secretBox.openAll(fn, sealed) });
@@ -296,6 +309,8 @@ async function startOn(
       observability?.stop();
       await recorder.stop();
       observe.ledger?.close();
+      changes.stop();
+      await bus.close().catch((e: unknown) => logger.error({ err: e }, 'closing the bus'));
       await runtime.close();
       await store.close();
       removeUrlFile(config.dataDir, localUrl);
@@ -304,13 +319,29 @@ async function startOn(
     }
   };
 
+  changes.start({
+    function: async (name) => {
+      catalog.forget(name);
+      asyncSystem.policies.forget(name);
+      const deployed = await catalog.resolve(name);
+      if (!deployed) return pools.removeFunction(name);
+      pools.retireOtherVersions(name, catalog.servedVersions(name));
+      for (const version of catalog.servedVersions(name)) {
+        const served = await catalog.resolveVersion(name, version);
+        if (served) pools.reconfigure(served.version);
+      }
+    },
+    triggers: () => asyncSystem.cron.reload(),
+    workflow: () => asyncSystem.cron.reload(),
+  });
+
   let port: number;
   try {
     server.listen(config.port, config.host);
     await listening(server, config);
     port = (server.address() as AddressInfo).port;
     url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-    logger.info({ url, dataDir: config.dataDir, store: storeDescription(config), node: nodeId }, 'nimbus listening');
+    logger.info({ url, dataDir: config.dataDir, store: storeDescription(config), bus: busDescription(config), node: nodeId }, 'nimbus listening');
     // for a local CLI: a wildcard address is reached through loopback
     localUrl = config.host === '0.0.0.0' ? `http://127.0.0.1:${port}` : config.host === '::' ? `http://[::1]:${port}` : url;
     writeUrlFile(config.dataDir, localUrl);
