@@ -331,8 +331,8 @@ async function startOn(
         if (served) pools.reconfigure(served.version);
       }
     },
-    triggers: () => asyncSystem.cron.reload(),
-    workflow: () => asyncSystem.cron.reload(),
+    triggers: () => asyncSystem.reloadTriggers(),
+    workflow: () => asyncSystem.reloadTriggers(),
   });
 
   let port: number;

@@ -12,6 +12,7 @@ import type { QueueTrigger } from '../../store/queue-ports.ts';
 import { CronRunner } from '../../triggers/cron/runner.ts';
 import { EventBus } from '../../triggers/events/bus.ts';
 import { TriggerService } from '../../triggers/service.ts';
+import type { TriggerSource } from '../../triggers/source.ts';
 import type { Catalog } from '../catalog.ts';
 import type { InvokeOutcome, InvokeRequest } from '../dispatcher.ts';
 import { AsyncConsumer, type ConsumerDeps, type ConsumerOptions, type WebhookRequest } from './consumer.ts';
@@ -42,6 +43,8 @@ export interface AsyncSystemDeps {
   readonly recover?: () => Promise<number>;
   /** Whether this node fires the timers now (it holds the cron lease); default always. */
   readonly firesTimers?: () => boolean;
+  /** More trigger sources (broker connectors), started, stopped and reloaded with timers and topics. */
+  readonly triggerSources?: readonly TriggerSource[];
 }
 
 export interface SubmitOptions {
@@ -71,6 +74,8 @@ export class AsyncSystem {
   readonly bus: EventBus;
   readonly policies: PolicyBook;
   readonly triggers: TriggerService;
+  /** Every trigger source: timers, topics, then deps.triggerSources. */
+  readonly sources: readonly TriggerSource[];
   readonly idempotencyTtlMs: number;
   readonly publishSecret: string | undefined;
   private pruneTimer: { cancel(): void } | null = null;
@@ -124,12 +129,13 @@ export class AsyncSystem {
       cron: this.cron,
       workflowExists: async (name) => (await store.workflows.getMachine(name)) !== null,
     });
+    this.sources = [this.cron, this.bus, ...(deps.triggerSources ?? [])];
   }
 
   /** Recovers and starts consuming, then starts the timers. Returns how many items were recovered. */
   async start(): Promise<number> {
     const recovered = await this.consumer.start();
-    await this.cron.start();
+    for (const source of this.sources) await source.start();
     this.schedulePrune();
     return recovered;
   }
@@ -137,7 +143,7 @@ export class AsyncSystem {
   /** Stops timers and claiming; waits up to `timeoutMs` for running items. */
   async stop(timeoutMs: number): Promise<void> {
     this.pruneTimer?.cancel();
-    this.cron.stop();
+    for (const source of this.sources) source.stop();
     await this.consumer.stop(timeoutMs);
   }
 
@@ -168,6 +174,11 @@ export class AsyncSystem {
     );
     if (outcome.created) this.consumer.wake();
     return outcome;
+  }
+
+  /** Triggers changed (on another node): every source re-reads its own. */
+  async reloadTriggers(): Promise<void> {
+    for (const source of this.sources) await source.reload();
   }
 
   /** A workflow was deleted (its triggers with it, by the store): stop scheduling them. */

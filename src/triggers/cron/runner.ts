@@ -7,6 +7,7 @@
 import type { Clock, TimerHandle } from '../../core/clock.ts';
 import { newId } from '../../core/ids.ts';
 import { triggerQueueTarget, type EnqueueInput, type QueueRepo, type TriggerRecord, type TriggerRepo } from '../../store/queue-ports.ts';
+import type { TriggerSource } from '../source.ts';
 import { DEFAULT_GRACE_MS, dueTicks, nextWakeAt, parseSchedule, type MissedPolicy, type Schedule } from './schedule.ts';
 
 export interface CronRunnerDeps {
@@ -48,7 +49,8 @@ export function tickEvent(trigger: TriggerRecord, tick: number): Record<string, 
   };
 }
 
-export class CronRunner {
+export class CronRunner implements TriggerSource {
+  readonly kind = 'timers';
   private armed: Armed[] = [];
   private timer: TimerHandle | null = null;
   private running: Promise<void> | null = null;

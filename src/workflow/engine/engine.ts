@@ -390,6 +390,8 @@ export class WorkflowEngine {
         this.report(error, `resuming workflow execution ${id}`);
       }
     }
+    // Their timers were armed on the node that journalled them: look at the store's now.
+    if (n > 0) this.timers.armAt(this.deps.clock.now());
     return n;
   }
 

@@ -36,6 +36,8 @@ test('two engines on one store: the starter drives its execution; when it stops 
   const b = node(store, clock, 'b', calls);
   await a.recover();
   await b.recover();
+  clock.advance(0);
+  await settle(); // b's timer scheduler has looked and found nothing: the timer comes from a
   await a.deploy('w', waitThenAdd);
   const { execution } = await a.start('w', { n: 1 });
   assert.equal((await store.leases.holder(executionLease(execution.id), clock.now()))?.owner, 'a');
