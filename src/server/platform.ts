@@ -50,6 +50,7 @@ import { installedVersion } from '../cli/install-dir.ts';
 import type { Bus } from '../bus/port.ts';
 import { announcingStore, ChangeFeed } from '../cluster/changes.ts';
 import { busNamespace, clusterId } from '../cluster/cluster-id.ts';
+import { LogRelay } from '../cluster/log-relay.ts';
 import { busDescription, openConfiguredBus } from './bus-choice.ts';
 
 export interface PlatformOptions {
@@ -310,6 +311,7 @@ async function startOn(
       await recorder.stop();
       observe.ledger?.close();
       changes.stop();
+      logRelay.stop();
       await bus.close().catch((e: unknown) => logger.error({ err: e }, 'closing the bus'));
       await runtime.close();
       await store.close();
@@ -319,6 +321,8 @@ async function startOn(
     }
   };
 
+  const logRelay = new LogRelay({ clock, bus, namespace: shared.namespace, nodeId, logs, onError: (error, what) => logger.error({ err: error }, what) });
+  logRelay.start();
   changes.start({
     function: async (name) => {
       catalog.forget(name);

@@ -20,7 +20,7 @@ async function text(node: RunningPlatform, path: string): Promise<string> {
   return (await fetch(node.url + path)).text();
 }
 
-test('deploy on one node, invoke on the others; a redeploy reaches every node; cluster status lists the nodes', { skip, timeout: 120_000 }, async () => {
+test('deploy on one node, invoke on the others; a redeploy reaches every node; logs followed on one node show lines written on another; cluster status lists the nodes', { skip, timeout: 120_000 }, async () => {
   const cluster = await startCluster(3);
   try {
     const [a, b, c] = cluster.nodes;
@@ -42,6 +42,30 @@ test('deploy on one node, invoke on the others; a redeploy reaches every node; c
     assert.ok(view.nodes.some((n) => n.id === view.self) && view.nodes.some((n) => n.id === view.cronNode));
     const table = await cli(a, ['cluster', 'status'], { NIMBUS_TOKEN: a.token });
     assert.match(table.stdout, /3 of 3 nodes alive · store postgres · bus nats/);
+
+    // live logs: followed on c, written on a
+    await a.deploy('talk', `export async function handler(e) { console.log('said ' + e.n); return {}; }`);
+    const follow = await c.api('/api/v1/logs?function=talk&follow=true');
+    assert.equal(follow.status, 200);
+    const reader = follow.body!.getReader();
+    let streamed = '';
+    const heard = (async () => {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return false;
+        streamed += Buffer.from(value).toString('utf8');
+        if (/said \d+/.test(streamed)) return true;
+      }
+    })();
+    let n = 0;
+    let said = false;
+    void heard.then((v) => (said = v));
+    await eventually(async () => {
+      await a.api('/api/v1/functions/talk/invoke', { method: 'POST', body: JSON.stringify({ n: ++n }) });
+      return said;
+    }, 15_000, 200);
+    await reader.cancel();
+    assert.match(streamed, /said \d+/);
 
     // a node that dies is shown stale once it has been silent for the lease time
     await b.kill();
