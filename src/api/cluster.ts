@@ -11,6 +11,8 @@ export interface ClusterInfo {
   readonly staleAfterMs: number;
   readonly store: 'sqlite' | 'postgres';
   readonly bus: 'local' | 'nats';
+  /** The address of the live node driving a workflow execution, when it is another node. */
+  readonly ownerAddress?: (executionId: string) => Promise<string | null>;
 }
 
 export function clusterRoutes(deps: ApiDeps): RouteDef[] {

@@ -27,6 +27,7 @@ export const ERRORS = {
   NIMBUS_ERR_TRIGGER_NOT_FOUND: { status: 404, title: 'No such trigger', retryable: false },
   NIMBUS_ERR_WORKFLOW_NOT_FOUND: { status: 404, title: 'No such workflow (state machine)', retryable: false },
   NIMBUS_ERR_EXECUTION_NOT_FOUND: { status: 404, title: 'No such workflow execution', retryable: false },
+  NIMBUS_ERR_EXECUTION_ELSEWHERE: { status: 503, title: 'Another node drives this workflow execution', retryable: true },
   NIMBUS_ERR_AWS_KEY_NOT_FOUND: { status: 404, title: 'No such AWS access key', retryable: false },
   NIMBUS_ERR_TASK_TOKEN_NOT_FOUND: { status: 404, title: 'No callback task has this task token', retryable: false },
   NIMBUS_ERR_METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed on this route', retryable: false },

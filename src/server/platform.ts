@@ -51,6 +51,9 @@ import type { Bus } from '../bus/port.ts';
 import { announcingStore, ChangeFeed } from '../cluster/changes.ts';
 import { busNamespace, clusterId } from '../cluster/cluster-id.ts';
 import { LogRelay } from '../cluster/log-relay.ts';
+import { nodeState } from '../cluster/liveness.ts';
+import { executionLease } from '../workflow/engine/ownership.ts';
+import { hostname } from 'node:os';
 import { busDescription, openConfiguredBus } from './bus-choice.ts';
 
 export interface PlatformOptions {
@@ -119,6 +122,7 @@ async function startOn(
   // Known once the server listens (below): the outbound fetch lets functions call back to them.
   let url = '';
   let localUrl = '';
+  let advertisedUrl = '';
   const egress = createEgressGuard({
     policy: egressPolicy(config.egressAllow),
     platformOrigins: () => (url ? [url, localUrl] : []),
@@ -210,7 +214,7 @@ async function startOn(
         load += st.inFlight + st.queued;
         instances += st.instances.length;
       }
-      return { address: url, version: installedVersion(), load, instances };
+      return { address: advertisedUrl, version: installedVersion(), load, instances };
     },
     intervalMs: Math.max(250, Math.floor(config.leaseMs / 5)),
     staleAfterMs: config.leaseMs,
@@ -270,7 +274,19 @@ async function startOn(
     payloadLimitBytes: config.payloadLimitBytes,
     bodies,
     publicUrl: () => url,
-    cluster: { nodeId, staleAfterMs: config.leaseMs, store: config.store === '' ? 'sqlite' : 'postgres', bus: config.bus === '' ? 'local' : 'nats' } as const,
+    cluster: {
+      nodeId,
+      staleAfterMs: config.leaseMs,
+      store: config.store === '' ? 'sqlite' : 'postgres',
+      bus: config.bus === '' ? 'local' : 'nats',
+      ownerAddress: async (executionId: string) => {
+        const now = clock.now();
+        const lease = await store.leases.holder(executionLease(executionId), now);
+        if (!lease || lease.owner === nodeId) return null;
+        const owner = (await store.nodes.list()).find((n) => n.id === lease.owner && nodeState(n, now, config.leaseMs) === 'alive');
+        return owner?.address ?? null;
+      },
+    } as const,
   };
   const api = createApi(apiDeps, {
     token,
@@ -348,6 +364,8 @@ async function startOn(
     logger.info({ url, dataDir: config.dataDir, store: storeDescription(config), bus: busDescription(config), node: nodeId }, 'nimbus listening');
     // for a local CLI: a wildcard address is reached through loopback
     localUrl = config.host === '0.0.0.0' ? `http://127.0.0.1:${port}` : config.host === '::' ? `http://[::1]:${port}` : url;
+    // what other nodes reach this one at: a wildcard address is no address, the host name is
+    advertisedUrl = config.host === '0.0.0.0' || config.host === '::' ? `http://${hostname()}:${port}` : url;
     writeUrlFile(config.dataDir, localUrl);
     await observability?.start();
     await cronLease.start();

@@ -183,6 +183,36 @@ test('a workflow standing in a Wait on a node that is killed finishes on another
   }
 });
 
+test('a stop and a callback task’s result sent to a node that does not drive the execution reach the one that does', { skip, timeout: 120_000 }, async () => {
+  const tokens: string[] = [];
+  const sink = await startSink((r) => void tokens.push(String(r.token)));
+  const cluster = await startCluster(3);
+  try {
+    const [a, b, c] = cluster.nodes;
+    await a.deploy('hand', `export async function handler(e, ctx) { await fetch(ctx.env.SINK, { method: 'POST', body: JSON.stringify({ token: e.token }) }); return {}; }`, { env: { SINK: sink.url } });
+    const callback = { StartAt: 'T', States: { T: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken', Parameters: { FunctionName: 'hand', Payload: { 'token.$': '$$.Task.Token' } }, End: true } } };
+    const waiting = { StartAt: 'W', States: { W: { Type: 'Wait', Seconds: 600, End: true } } };
+    for (const [name, definition] of [['cb', callback], ['long', waiting]] as const) {
+      assert.equal((await a.api(`/api/v1/workflows/${name}`, { method: 'PUT', body: JSON.stringify({ definition }) })).status, 201);
+    }
+    const start = async (name: string) => ((await (await a.api(`/api/v1/workflows/${name}/executions`, { method: 'POST', body: '{"input":{}}' })).json()) as { executionId: string }).executionId;
+    const cb = await start('cb');
+    const long = await start('long');
+    const token = await eventually(async () => tokens[0]);
+    // a drives both; the callback goes to b, the stop to c
+    const done = await fetch(`${b.url}/api/v1/tasks/${encodeURIComponent(token)}/success`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ output: { via: 'b' } }) });
+    assert.equal(done.status, 200, await done.text());
+    const status = async (node: RunningPlatform, id: string) => (await (await node.api(`/api/v1/executions/${id}`)).json()) as { status: string; output: unknown };
+    assert.deepEqual(await eventually(async () => ((await status(c, cb)).status === 'SUCCEEDED' ? status(c, cb) : null)), { ...(await status(c, cb)), output: { via: 'b' } });
+    const stopped = await c.api(`/api/v1/executions/${long}/stop`, { method: 'POST', body: JSON.stringify({ error: 'Halt' }) });
+    const stoppedBody = (await stopped.json()) as { status: string };
+    assert.deepEqual([stopped.status, stoppedBody.status], [200, 'ABORTED']);
+  } finally {
+    await cluster.close();
+    sink.close();
+  }
+});
+
 test('topic events are delivered to each subscription while a node dies', { skip, timeout: 180_000 }, async () => {
   const EVENTS = 300;
   const deliveries = new Map<string, number[]>();

@@ -125,6 +125,14 @@ function withToken(value: Json, from: string, to: string): Json {
   return value;
 }
 
+/** A running execution this node does not drive (another node holds its lease). */
+function elsewhere(id: string): NimbusError {
+  return new NimbusError('NIMBUS_ERR_EXECUTION_ELSEWHERE', `execution ${id} is driven by another node; send this to that node, or again in a moment`, {
+    extra: { executionId: id },
+    retryAfterSeconds: 1,
+  });
+}
+
 function notFound(id: string): NimbusError {
   return new NimbusError('NIMBUS_ERR_EXECUTION_NOT_FOUND', `no workflow execution ${id}; \`nimbus wf ls --executions\` lists them`);
 }
@@ -311,6 +319,7 @@ export class WorkflowEngine {
   async stop(id: string, error?: string, cause?: string): Promise<ExecutionRow> {
     const row = await this.describe(id);
     const live = this.live.get(id);
+    if (row.status === 'RUNNING' && !live && this.leases) throw elsewhere(id);
     if (row.status !== 'RUNNING' || !live) {
       throw new NimbusError('NIMBUS_ERR_STATE_CONFLICT', `execution ${id} is ${row.status}; only a running execution can be stopped`);
     }
@@ -595,6 +604,7 @@ export class WorkflowEngine {
     const live = this.live.get(t.executionId);
     if (!live) {
       const row = await this.deps.repo.getExecution(t.executionId);
+      if (row?.status === 'RUNNING' && this.leases) throw elsewhere(t.executionId);
       throw tokenExpired(t, `execution ${t.executionId} is ${row?.status ?? 'gone'}`);
     }
     let refusal: NimbusError | null = null;
