@@ -192,6 +192,7 @@ async function startOn(
 
   // What one node of several on a store owns: the cron lease (which node fires timers), its
   // heartbeat (a silent node's async items run elsewhere), workflow execution leases (below).
+  const version = installedVersion();
   const cronLease = new LeaseKeeper({
     clock,
     leases: store.leases,
@@ -214,7 +215,7 @@ async function startOn(
         load += st.inFlight + st.queued;
         instances += st.instances.length;
       }
-      return { address: advertisedUrl, version: installedVersion(), load, instances };
+      return { address: advertisedUrl, version, load, instances };
     },
     intervalMs: Math.max(250, Math.floor(config.leaseMs / 5)),
     staleAfterMs: config.leaseMs,
