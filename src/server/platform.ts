@@ -43,18 +43,10 @@ import { createLogger, type Logger } from './logger.ts';
 import { ensureToken, removeUrlFile, writeUrlFile } from './token.ts';
 import { buildObservability, metricsHandler, observabilityParts } from './observability.ts';
 import { backgroundRecord } from '../observe/background-record.ts';
-import { ensureNodeId } from '../cluster/node-id.ts';
-import { LeaseKeeper } from '../cluster/lease-keeper.ts';
-import { Membership } from '../cluster/membership.ts';
-import { installedVersion } from '../cli/install-dir.ts';
 import type { Bus } from '../bus/port.ts';
-import { announcingStore, ChangeFeed } from '../cluster/changes.ts';
 import { busNamespace, clusterId } from '../cluster/cluster-id.ts';
-import { LogRelay } from '../cluster/log-relay.ts';
-import { nodeState } from '../cluster/liveness.ts';
-import { executionLease } from '../workflow/engine/ownership.ts';
-import { hostname } from 'node:os';
 import { busDescription, openConfiguredBus } from './bus-choice.ts';
+import { clusterWiring } from './cluster-wiring.ts';
 
 export interface PlatformOptions {
   readonly config: Config;
@@ -112,17 +104,15 @@ async function startOn(
 ): Promise<Platform> {
   const { config, clock } = options;
   const { bus } = shared;
-  const nodeId = ensureNodeId(config.dataDir);
-  // Changes to functions, triggers and workflows are announced to the other nodes, which drop what they cached.
-  const changes = new ChangeFeed(bus, shared.namespace, nodeId, (error, what) => logger.error({ err: error }, what));
-  const store = announcingStore(shared.store, changes.announce);
+  // Several nodes on one store: changes announced to the others (the store below does it), leases, membership.
+  const cluster = clusterWiring({ config, clock, logger, store: shared.store, bus, namespace: shared.namespace });
+  const { store, nodeId, cronLease, membership } = cluster;
   const observe = observabilityParts(config, clock, store, logger);
   const { logs, recorder } = observe;
   const catalog = new Catalog(store.functions, { aliases: store.aliases, openSecrets: (fn, sealed) => secretBox.openAll(fn, sealed) });
   // Known once the server listens (below): the outbound fetch lets functions call back to them.
   let url = '';
   let localUrl = '';
-  let advertisedUrl = '';
   const egress = createEgressGuard({
     policy: egressPolicy(config.egressAllow),
     platformOrigins: () => (url ? [url, localUrl] : []),
@@ -190,41 +180,6 @@ async function startOn(
     maxCodeBytes: config.apiBodyLimitBytes,
   });
 
-  // What one node of several on a store owns: the cron lease (which node fires timers), its
-  // heartbeat (a silent node's async items run elsewhere), workflow execution leases (below).
-  const version = installedVersion();
-  const cronLease = new LeaseKeeper({
-    clock,
-    leases: store.leases,
-    name: 'cron',
-    owner: nodeId,
-    ttlMs: config.leaseMs,
-    onGained: () => void asyncSystem.cron.reload().catch((e: unknown) => logger.error({ err: e }, 'reloading timers')),
-    onError: (error, what) => logger.error({ err: error }, what),
-  });
-  const membership = new Membership({
-    clock,
-    nodes: store.nodes,
-    queue: store.queue,
-    nodeId,
-    describe: () => {
-      let load = 0;
-      let instances = 0;
-      for (const p of pools.all()) {
-        const st = p.stats();
-        load += st.inFlight + st.queued;
-        instances += st.instances.length;
-      }
-      return { address: advertisedUrl, version, load, instances };
-    },
-    intervalMs: Math.max(250, Math.floor(config.leaseMs / 5)),
-    staleAfterMs: config.leaseMs,
-    onRecovered: (count) => {
-      logger.info({ count }, 'async invocations of a node that stopped are queued again');
-      asyncSystem.consumer.wake();
-    },
-    onError: (error, what) => logger.error({ err: error }, what),
-  });
   const asyncSystem = new AsyncSystem({
     owner: nodeId,
     recover: () => membership.start(),
@@ -275,19 +230,7 @@ async function startOn(
     payloadLimitBytes: config.payloadLimitBytes,
     bodies,
     publicUrl: () => url,
-    cluster: {
-      nodeId,
-      staleAfterMs: config.leaseMs,
-      store: config.store === '' ? 'sqlite' : 'postgres',
-      bus: config.bus === '' ? 'local' : 'nats',
-      ownerAddress: async (executionId: string) => {
-        const now = clock.now();
-        const lease = await store.leases.holder(executionLease(executionId), now);
-        if (!lease || lease.owner === nodeId) return null;
-        const owner = (await store.nodes.list()).find((n) => n.id === lease.owner && nodeState(n, now, config.leaseMs) === 'alive');
-        return owner?.address ?? null;
-      },
-    } as const,
+    cluster: cluster.info,
   };
   const api = createApi(apiDeps, {
     token,
@@ -327,8 +270,7 @@ async function startOn(
       observability?.stop();
       await recorder.stop();
       observe.ledger?.close();
-      changes.stop();
-      logRelay.stop();
+      cluster.disconnect();
       await bus.close().catch((e: unknown) => logger.error({ err: e }, 'closing the bus'));
       await runtime.close();
       await store.close();
@@ -338,22 +280,27 @@ async function startOn(
     }
   };
 
-  const logRelay = new LogRelay({ clock, bus, namespace: shared.namespace, nodeId, logs, onError: (error, what) => logger.error({ err: error }, what) });
-  logRelay.start();
-  changes.start({
-    function: async (name) => {
-      catalog.forget(name);
-      asyncSystem.policies.forget(name);
-      const deployed = await catalog.resolve(name);
-      if (!deployed) return pools.removeFunction(name);
-      pools.retireOtherVersions(name, catalog.servedVersions(name));
-      for (const version of catalog.servedVersions(name)) {
-        const served = await catalog.resolveVersion(name, version);
-        if (served) pools.reconfigure(served.version);
-      }
+  cluster.connect({
+    pools,
+    logs,
+    reloadTimers: () => asyncSystem.cron.reload(),
+    wakeConsumer: () => asyncSystem.consumer.wake(),
+    onChange: {
+      function: async (name) => {
+        // another node changed it: drop what is cached, serve what the store says now
+        catalog.forget(name);
+        asyncSystem.policies.forget(name);
+        const deployed = await catalog.resolve(name);
+        if (!deployed) return pools.removeFunction(name);
+        pools.retireOtherVersions(name, catalog.servedVersions(name));
+        for (const version of catalog.servedVersions(name)) {
+          const served = await catalog.resolveVersion(name, version);
+          if (served) pools.reconfigure(served.version);
+        }
+      },
+      triggers: () => asyncSystem.reloadTriggers(),
+      workflow: () => asyncSystem.reloadTriggers(),
     },
-    triggers: () => asyncSystem.reloadTriggers(),
-    workflow: () => asyncSystem.reloadTriggers(),
   });
 
   let port: number;
@@ -365,8 +312,7 @@ async function startOn(
     logger.info({ url, dataDir: config.dataDir, store: storeDescription(config), bus: busDescription(config), node: nodeId }, 'nimbus listening');
     // for a local CLI: a wildcard address is reached through loopback
     localUrl = config.host === '0.0.0.0' ? `http://127.0.0.1:${port}` : config.host === '::' ? `http://[::1]:${port}` : url;
-    // what other nodes reach this one at: a wildcard address is no address, the host name is
-    advertisedUrl = config.host === '0.0.0.0' || config.host === '::' ? `http://${hostname()}:${port}` : url;
+    cluster.listening(url, port);
     writeUrlFile(config.dataDir, localUrl);
     await observability?.start();
     await cronLease.start();
