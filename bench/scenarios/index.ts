@@ -4,13 +4,15 @@ import { apps } from './apps.ts';
 import { asyncThroughput } from './async-throughput.ts';
 import { awsInvoke } from './aws-invoke.ts';
 import { burstFromZero } from './burst.ts';
+import { cluster } from './cluster.ts';
 import { coldStart } from './cold-start.ts';
 import { cpuBound } from './cpu-bound.ts';
 import { jsonEcho } from './json-echo.ts';
 import { manyFunctions } from './many-functions.ts';
 import { observability } from './observability.ts';
 import { platformStart } from './platform-start.ts';
+import { storePostgres } from './store-postgres.ts';
 import { warmHello } from './warm-hello.ts';
 import { workflow } from './workflow.ts';
 
-export const scenarios: readonly Scenario[] = [warmHello, jsonEcho, cpuBound, coldStart, burstFromZero, manyFunctions, asyncThroughput, workflow, observability, platformStart, awsInvoke, apps];
+export const scenarios: readonly Scenario[] = [warmHello, jsonEcho, cpuBound, coldStart, burstFromZero, manyFunctions, asyncThroughput, workflow, observability, platformStart, awsInvoke, apps, storePostgres, cluster];

@@ -3,12 +3,12 @@
  * fresh data directory, functions deployed through PUT /api/v1/functions/<name>, called
  * at /fn/<name>/. Nothing here imports src/: the platform is a black box behind HTTP.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HOST } from '../lib/guard.ts';
 import { request, type Reply } from '../lib/http.ts';
-import { childEnv, freePort, memoryOf, start } from '../lib/proc.ts';
+import { childEnv, freePort, memoryOf, processTree, start } from '../lib/proc.ts';
 import { NIMBUS, type HttpTarget } from './types.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -42,6 +42,8 @@ export interface NimbusTarget extends HttpTarget {
   routes(): Promise<string[]>;
   /** GET /api/v1/openapi.json parsed, or null. */
   openapi(): Promise<OpenApiDoc | null>;
+  /** SIGKILL to the platform and the wrapper that started it (no drain), then the data directory goes. */
+  kill(): Promise<void>;
 }
 
 export interface OpenApiDoc {
@@ -59,12 +61,15 @@ export interface NimbusOptions {
   /** Extra arguments after `up …` (e.g. a flag that turns observability off). */
   readonly extraArgs?: readonly string[];
   readonly env?: Record<string, string>;
+  /** Another node's data directory: its API token and secrets key are copied first (a cluster shares them). */
+  readonly seedFrom?: string;
 }
 
 export async function startNimbus(opts: NimbusOptions = {}): Promise<NimbusTarget> {
   const missing = nimbusMissing();
   if (missing) throw new Error(`bench: cannot start Nimbus: ${missing}`);
   const dataDir = mkdtempSync(join(tmpdir(), 'nimbus-bench-data-'));
+  if (opts.seedFrom) for (const f of ['token', 'secrets.key']) copyFileSync(join(opts.seedFrom, f), join(dataDir, f));
   const port = await freePort();
   const p = start({
     cmd: process.execPath,
@@ -118,6 +123,16 @@ export async function startNimbus(opts: NimbusOptions = {}): Promise<NimbusTarge
         return r;
       },
       openapi,
+      async kill() {
+        for (const pid of processTree(p.pid).reverse()) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            /* gone */
+          }
+        }
+        await cleanup();
+      },
       async routes() {
         return Object.keys((await openapi())?.paths ?? {});
       },

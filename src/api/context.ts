@@ -14,6 +14,7 @@ import type { WorkflowEngine } from '../workflow/engine/engine.ts';
 import type { LogCollector } from '../observe/log-collector.ts';
 import type { Observability } from '../observe/observability.ts';
 import type { AwsKeyStore } from './aws/keys.ts';
+import type { ClusterInfo } from './cluster.ts';
 
 export interface ApiDeps {
   readonly clock: Clock;
@@ -42,6 +43,8 @@ export interface ApiDeps {
   readonly bodies: BodyPolicy;
   /** Base URL clients reach the gateway at, e.g. http://127.0.0.1:8080 */
   readonly publicUrl: () => string;
+  /** This node in its cluster (GET /api/v1/cluster). */
+  readonly cluster?: ClusterInfo;
   /** The runtimes and what each enforces (GET /api/v1/runtimes). */
   readonly runtimes?: () => readonly unknown[];
 }

@@ -19,6 +19,7 @@ import { taskCallbackRoutes, workflowRoutes } from './workflows.ts';
 import { observeRoutes } from './observe.ts';
 import { parseJsonBounded } from '../core/json-depth.ts';
 import { awsKeyRoutes } from './aws-keys.ts';
+import { clusterRoutes } from './cluster.ts';
 import { runtimeRoutes } from './runtimes.ts';
 
 export interface ApiOptions {
@@ -51,6 +52,7 @@ export function apiRoutes(deps: ApiDeps, extra: readonly RouteDef[] = []): Route
     ...taskCallbackRoutes(deps),
     ...observeRoutes(deps),
     ...awsKeyRoutes(deps),
+    ...clusterRoutes(deps),
     ...runtimeRoutes(deps),
     ...extra,
   ];

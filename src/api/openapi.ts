@@ -10,6 +10,7 @@ import { RELEASE_PATHS } from './releases-openapi.ts';
 import { WORKFLOW_PATHS } from './workflows-openapi.ts';
 import { OBSERVE_PATHS } from './observe-openapi.ts';
 import { AWS_KEY_PATHS } from './aws-keys-openapi.ts';
+import { CLUSTER_PATHS } from './cluster-openapi.ts';
 import { RUNTIME_PATHS } from './runtimes-openapi.ts';
 import { SCHEMAS } from './schemas.ts';
 
@@ -166,6 +167,7 @@ export const OPENAPI = {
     ...WORKFLOW_PATHS,
     ...OBSERVE_PATHS,
     ...AWS_KEY_PATHS,
+    ...CLUSTER_PATHS,
     ...RUNTIME_PATHS,
   },
   components: {

@@ -17,11 +17,14 @@ const traceparentHeader = {
 };
 const body = (ref: string, required = true) => ({ required, content: { 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } } });
 const tokenParam = { name: 'token', in: 'path', required: true, schema: { type: 'string' }, description: 'The task token ($$.Task.Token as the task received it).' };
+/** Cluster mode: the node driving the execution could not be reached from the one asked (it is handed the request otherwise). */
+const elsewhereProblem = problem('Another node drives the execution and could not be reached; retry (NIMBUS_ERR_EXECUTION_ELSEWHERE, Retry-After).');
 const taskResponses = (ok: string) => ({
   '200': json(ok, 'TaskCallbackResult'),
   '404': problem('No task has this token (NIMBUS_ERR_TASK_TOKEN_NOT_FOUND).'),
   '409': problem('The task already has its result (NIMBUS_ERR_TASK_ALREADY_COMPLETED).'),
   '410': problem('The task timed out, was cancelled or its execution ended (NIMBUS_ERR_TASK_TOKEN_EXPIRED).'),
+  '503': elsewhereProblem,
 });
 const notFound = problem('No such workflow (NIMBUS_ERR_WORKFLOW_NOT_FOUND) or version.');
 const noExecution = problem('No such execution (NIMBUS_ERR_EXECUTION_NOT_FOUND).');
@@ -275,7 +278,7 @@ export const WORKFLOW_PATHS = {
       summary: 'Stop a running execution: outstanding tasks and timers are cancelled, it ends ABORTED.',
       parameters: [idParam],
       requestBody: body('ExecutionStopRequest', false),
-      responses: { '200': json('The stopped execution.', 'Execution'), '404': noExecution, '409': problem('Not running (NIMBUS_ERR_STATE_CONFLICT).'), ...common },
+      responses: { '200': json('The stopped execution.', 'Execution'), '404': noExecution, '409': problem('Not running (NIMBUS_ERR_STATE_CONFLICT).'), '503': elsewhereProblem, ...common },
     },
   },
   '/api/v1/tasks/{token}/success': {

@@ -9,6 +9,7 @@ import { parseTraceparent } from '../observe/trace.ts';
 import type { StartOptions, WorkflowEngine } from '../workflow/engine/engine.ts';
 import { limitOf } from './async.ts';
 import type { ApiDeps } from './context.ts';
+import { orOwner } from './forward.ts';
 import { traceOption, type ApiRequest, type RouteDef } from './router.ts';
 import { assertValid } from './schemas.ts';
 
@@ -205,7 +206,7 @@ export function workflowRoutes(deps: ApiDeps): RouteDef[] {
       handler: async (req) => {
         const engine = engineOf(deps);
         const b = assertValid<{ error?: string; cause?: string }>('ExecutionStopRequest', await body(req));
-        return { status: 200, body: executionView(await engine.stop(req.params.id, b.error, b.cause), engine) };
+        return orOwner(deps, req, b, async () => ({ status: 200, body: executionView(await engine.stop(req.params.id, b.error, b.cause), engine) }));
       },
     },
     {
@@ -235,8 +236,10 @@ export function taskCallbackRoutes(deps: ApiDeps): RouteDef[] {
       public: true,
       handler: async (req) => {
         const b = assertValid<{ output?: unknown }>('TaskSuccessRequest', await body(req));
-        const r = await engineOf(deps).completeTask(req.params.token, { type: 'success', output: (b.output ?? null) as never });
-        return { status: 200, body: { executionId: r.executionId } };
+        return orOwner(deps, req, b, async () => {
+          const r = await engineOf(deps).completeTask(req.params.token, { type: 'success', output: (b.output ?? null) as never });
+          return { status: 200, body: { executionId: r.executionId } };
+        });
       },
     },
     {
@@ -246,8 +249,10 @@ export function taskCallbackRoutes(deps: ApiDeps): RouteDef[] {
       public: true,
       handler: async (req) => {
         const b = assertValid<{ error?: string; cause?: string }>('TaskFailureRequest', await body(req));
-        const r = await engineOf(deps).completeTask(req.params.token, { type: 'failure', error: b.error, cause: b.cause });
-        return { status: 200, body: { executionId: r.executionId } };
+        return orOwner(deps, req, b, async () => {
+          const r = await engineOf(deps).completeTask(req.params.token, { type: 'failure', error: b.error, cause: b.cause });
+          return { status: 200, body: { executionId: r.executionId } };
+        });
       },
     },
     {
@@ -256,8 +261,10 @@ export function taskCallbackRoutes(deps: ApiDeps): RouteDef[] {
       operationId: 'sendTaskHeartbeat',
       public: true,
       handler: async (req) => {
-        const r = await engineOf(deps).completeTask(req.params.token, { type: 'heartbeat' });
-        return { status: 200, body: { executionId: r.executionId } };
+        return orOwner(deps, req, {}, async () => {
+          const r = await engineOf(deps).completeTask(req.params.token, { type: 'heartbeat' });
+          return { status: 200, body: { executionId: r.executionId } };
+        });
       },
     },
   ];

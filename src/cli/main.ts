@@ -62,6 +62,8 @@ const HELP = `nimbus — serverless functions on your machine
   nimbus token                     print the API token (for curl)
   nimbus aws-keys create [--description D] [--json] | aws-keys ls | aws-keys rm <id>
                                    keys for the AWS Lambda / Step Functions APIs (docs/aws.md)
+  nimbus cluster status            the nodes sharing the store: address, version, load, instances,
+                                   last seen, alive or stale (docs/cluster.md)
 
   Every read command takes --json. Connection: --url / NIMBUS_URL (default http://127.0.0.1:8080),
   token: --token / NIMBUS_TOKEN, else <data dir>/token (--data-dir / NIMBUS_DATA, default ./.nimbus).
@@ -102,6 +104,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   alerts: async () => (await import('./commands/observe.ts')).alerts,
   wf: async () => (await import('./commands/workflows.ts')).wf,
   'aws-keys': async () => (await import('./commands/aws-keys.ts')).awsKeys,
+  cluster: async () => (await import('./commands/cluster.ts')).cluster,
   runtimes: async () => (await import('./commands/runtimes.ts')).runtimes,
 };
 

@@ -17,6 +17,10 @@ export interface Config {
   readonly appsDir: string;
   /** '' for the embedded SQLite store in dataDir; else a postgres:// URL. */
   readonly store: string;
+  /** '' for the in-process bus; else a nats:// URL (NATS JetStream). */
+  readonly bus: string;
+  /** How long a node's leases (cron, workflow executions) and heartbeat last without renewal. */
+  readonly leaseMs: number;
   readonly deployExamples: boolean;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   readonly payloadLimitBytes: number;
@@ -162,6 +166,35 @@ export const FIELDS: readonly Field<keyof Config>[] = [
       return r;
     },
     doc: 'Where state is kept: empty (or `sqlite`) for the embedded SQLite file in the data directory; a `postgres://user:password@host:5432/database` URL (optionally `?schema=name`) for PostgreSQL (docs/cluster.md). The node refuses to start when the server cannot be reached (NIMBUS_ERR_STORE_UNAVAILABLE) or its schema is newer than this Nimbus knows (NIMBUS_ERR_STORE_SCHEMA_NEWER).',
+  },
+  {
+    key: 'bus',
+    flag: '--bus',
+    env: 'NIMBUS_BUS',
+    default: '',
+    parse: (r, k) => {
+      if (r === '' || r === 'local') return '';
+      const urls = r.split(',');
+      for (const u of urls) {
+        let ok = /^(nats|tls):\/\/./.test(u);
+        try {
+          new URL(u);
+        } catch {
+          ok = false;
+        }
+        if (!ok) throw invalid(k, r.replace(/:[^:@/]*@/, ':***@'), 'is neither `local` nor nats:// URLs (comma-separated)');
+      }
+      return r;
+    },
+    doc: 'What carries messages between nodes (deploy invalidation, live logs): empty (or `local`) for the in-process bus of a single node; `nats://host:4222` (several URLs comma-separated; `nats://user:password@host`) for NATS with JetStream, which every node of a cluster must share (docs/cluster.md). The node refuses to start when the server cannot be reached (NIMBUS_ERR_BUS_UNAVAILABLE).',
+  },
+  {
+    key: 'leaseMs',
+    flag: '--lease-time',
+    env: 'NIMBUS_LEASE_TIME',
+    default: 15_000,
+    parse: durationIn(1_000, 600_000),
+    doc: 'How long what one node owns lasts without renewal: the cron lease, each workflow execution it drives, and its heartbeat (a node silent this long counts as dead and its async items run elsewhere). Renewed every third of it; a node that dies has its work taken over within about this time (docs/cluster.md). Every node of a cluster should use the same value.',
   },
   { key: 'deployExamples', flag: '--examples', env: 'NIMBUS_EXAMPLES', default: true, parse: boolean, doc: 'Deploy the functions in examples/ on start (`--no-examples` to skip).' },
   { key: 'logLevel', flag: '--log-level', env: 'NIMBUS_LOG_LEVEL', default: 'info', parse: (r, k) => { if (!(LOG_LEVELS as readonly string[]).includes(r)) throw invalid(k, r, `is not one of ${LOG_LEVELS.join(', ')}`); return r as Config['logLevel']; }, doc: 'Level of the platform\'s own log (JSON lines on stderr).' },

@@ -28,6 +28,8 @@ export type LogListener = (functionName: string, invocationId: string, line: Log
 export class LogCollector {
   private readonly open_ = new Map<string, Buffer_ & { functionName: string }>();
   private readonly listeners = new Set<LogListener>();
+  /** Listeners that also get lines relayed from other nodes (followers, not forwarders). */
+  private readonly followers = new Set<LogListener>();
 
   constructor(
     private readonly limitBytes: number,
@@ -72,10 +74,27 @@ export class LogCollector {
     return buf.lines === null && !buf.truncated ? NOTHING : { logs: buf.lines ?? NO_LINES, truncated: buf.truncated };
   }
 
-  /** Live tail; returns the unsubscribe function. */
-  subscribe(listener: LogListener): () => void {
+  /**
+   * Live tail; returns the unsubscribe function. A follower (the default) also gets the lines
+   * other nodes relay (relay()); a forwarder (`follower` false) gets this node's lines only.
+   */
+  subscribe(listener: LogListener, follower = true): () => void {
     this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    if (follower) this.followers.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+      this.followers.delete(listener);
+    };
+  }
+
+  /** How many followers tail the logs here now. */
+  get followerCount(): number {
+    return this.followers.size;
+  }
+
+  /** A line written on another node: shown to this node's followers, not kept. */
+  relay(functionName: string, invocationId: string, line: LogLine): void {
+    for (const l of this.followers) l(functionName, invocationId, line);
   }
 
   private emit(functionName: string, invocationId: string, line: LogLine): void {

@@ -48,6 +48,10 @@ import { ensureToken, removeUrlFile, writeUrlFile } from './token.ts';
 import { buildObservability, metricsHandler, observabilityParts } from './observability.ts';
 import { backgroundRecord } from '../observe/background-record.ts';
 import { InstanceMeter } from '../observe/instance-meter.ts';
+import type { Bus } from '../bus/port.ts';
+import { busNamespace, clusterId } from '../cluster/cluster-id.ts';
+import { busDescription, openConfiguredBus } from './bus-choice.ts';
+import { clusterWiring } from './cluster-wiring.ts';
 
 /** How often the up time of live process instances is charged (instance-meter.ts). */
 const INSTANCE_METER_MS = 60_000;
@@ -76,22 +80,27 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const token = ensureToken(config.dataDir);
   const unlock = lockDataDir(config.dataDir);
   let store: Store | undefined;
+  let bus: Bus | undefined;
+  let namespace: string;
   let runtime: Awaited<ReturnType<PlatformOptions['runtime']>>;
   let apps: AppRuntime;
   let secretBox: SecretBox;
   try {
     secretBox = new SecretBox(loadSecretsKey(config.dataDir, config.secretsKey));
     store = await openConfiguredStore(config);
+    bus = await openConfiguredBus(config);
+    namespace = busNamespace(await clusterId(store.leases));
     apps = appRuntime(config, clock);
     runtime = runtimeByKind({ isolate: await options.runtime(clock), app: apps, node: nodeRuntime(apps, clock) });
   } catch (error) {
     // A failed start releases what it took: the next start (in this process too) finds the directory free.
+    await bus?.close();
     await store?.close();
     unlock();
     throw error;
   }
   logger.info({ apps: isolationReport(apps.isolation) }, 'app runtime: what this host enforces on app processes');
-  return startOn(options, logger, token, unlock, store, runtime, secretBox, apps);
+  return startOn(options, logger, token, unlock, { store, bus, namespace }, runtime, secretBox, apps);
 }
 
 /** The rest of a start, once the data directory is ours: on a failure it stops what it started. */
@@ -100,12 +109,16 @@ async function startOn(
   logger: Logger,
   token: string,
   unlock: () => void,
-  store: Store,
+  shared: { readonly store: Store; readonly bus: Bus; readonly namespace: string },
   runtime: Awaited<ReturnType<PlatformOptions['runtime']>>,
   secretBox: SecretBox,
   apps: AppRuntime,
 ): Promise<Platform> {
   const { config, clock } = options;
+  const { bus } = shared;
+  // Several nodes on one store: changes announced to the others (the store below does it), leases, membership.
+  const cluster = clusterWiring({ config, clock, logger, store: shared.store, bus, namespace: shared.namespace });
+  const { store, nodeId, cronLease, membership } = cluster;
   const observe = observabilityParts(config, clock, store, logger);
   const { logs, recorder } = observe;
   const catalog = new Catalog(store.functions, { aliases: store.aliases, openSecrets: (fn, sealed) => secretBox.openAll(fn, sealed) });
@@ -193,6 +206,9 @@ async function startOn(
   });
 
   const asyncSystem = new AsyncSystem({
+    owner: nodeId,
+    recover: () => membership.start(),
+    firesTimers: () => cronLease.held(),
     clock,
     store,
     catalog,
@@ -217,6 +233,7 @@ async function startOn(
     fetch: createGuardedFetch(egress),
     onError: (error, what) => logger.error({ err: error }, what),
     executionRetentionMs: config.executionRetentionMs,
+    ownership: { leases: store.leases, owner: nodeId, ttlMs: config.leaseMs },
   });
   const bodies: BodyPolicy = { clock, timeoutMs: config.bodyTimeoutMs, budget: new BodyBudget(config.bodyBudgetBytes) };
   const awsKeys = new AwsKeyStore(config.dataDir, clock);
@@ -243,6 +260,7 @@ async function startOn(
       { kind: 'node', description: 'the same modules in Node processes with all of Node, from pre-started generic processes', isolation: isolationReport(apps.isolation) },
       { kind: 'app', description: 'any HTTP server command, one sandboxed process per instance', isolation: isolationReport(apps.isolation) },
     ],
+    cluster: cluster.info,
   };
   const api = createApi(apiDeps, {
     token,
@@ -270,16 +288,21 @@ async function startOn(
       server.closeIdleConnections();
       const asyncDrained = asyncSystem.stop(drainMs);
       const workflowsDrained = workflows.close(drainMs);
+      const leasesGiven = cronLease.stop().catch((e: unknown) => logger.error({ err: e }, 'releasing the cron lease'));
       dispatcher.stopAccepting();
       await pools.closeAll(drainMs);
       meterTimer.cancel();
       await asyncDrained;
       await workflowsDrained;
+      await leasesGiven;
+      await membership.stop().catch((e: unknown) => logger.error({ err: e }, 'leaving the cluster'));
       server.closeAllConnections();
       await closed;
       observability?.stop();
       await recorder.stop();
       observe.ledger?.close();
+      cluster.disconnect();
+      await bus.close().catch((e: unknown) => logger.error({ err: e }, 'closing the bus'));
       await runtime.close();
       await store.close();
       removeUrlFile(config.dataDir, localUrl);
@@ -288,17 +311,42 @@ async function startOn(
     }
   };
 
+  cluster.connect({
+    pools,
+    logs,
+    reloadTimers: () => asyncSystem.cron.reload(),
+    wakeConsumer: () => asyncSystem.consumer.wake(),
+    onChange: {
+      function: async (name) => {
+        // another node changed it: drop what is cached, serve what the store says now
+        catalog.forget(name);
+        asyncSystem.policies.forget(name);
+        const deployed = await catalog.resolve(name);
+        if (!deployed) return pools.removeFunction(name);
+        pools.retireOtherVersions(name, catalog.servedVersions(name));
+        for (const version of catalog.servedVersions(name)) {
+          const served = await catalog.resolveVersion(name, version);
+          if (served) pools.reconfigure(served.version);
+        }
+      },
+      triggers: () => asyncSystem.reloadTriggers(),
+      workflow: () => asyncSystem.reloadTriggers(),
+    },
+  });
+
   let port: number;
   try {
     server.listen(config.port, config.host);
     await listening(server, config);
     port = (server.address() as AddressInfo).port;
     url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-    logger.info({ url, dataDir: config.dataDir, store: storeDescription(config) }, 'nimbus listening');
+    logger.info({ url, dataDir: config.dataDir, store: storeDescription(config), bus: busDescription(config), node: nodeId }, 'nimbus listening');
     // for a local CLI: a wildcard address is reached through loopback
     localUrl = config.host === '0.0.0.0' ? `http://127.0.0.1:${port}` : config.host === '::' ? `http://[::1]:${port}` : url;
+    cluster.listening(url, port);
     writeUrlFile(config.dataDir, localUrl);
     await observability?.start();
+    await cronLease.start();
     const recovered = await asyncSystem.start();
     if (recovered > 0) logger.info({ recovered }, 'async invocations left running by the previous process are queued again');
     const resumed = await workflows.recover();

@@ -7,6 +7,7 @@ import type { AliasRoute, FunctionAlias, FunctionConfig, FunctionInfo, FunctionV
 import type { AlertRepo, UsageRepo } from './observe-ports.ts';
 import type { AsyncPolicyRepo, QueueRepo, TopicRepo, TriggerRepo } from './queue-ports.ts';
 import type { LeaseRepo } from './lease-ports.ts';
+import type { NodeRepo } from './node-ports.ts';
 import type { WorkflowRepo } from './workflow-ports.ts';
 
 export type * from './queue-ports.ts';
@@ -164,5 +165,7 @@ export interface Store {
   readonly workflows: WorkflowRepo;
   /** Work one node owns for a while, taken over when it stops renewing (lease-ports.ts, lease-contract.ts). */
   readonly leases: LeaseRepo;
+  /** The nodes of a cluster and their heartbeats (node-ports.ts, node-contract.ts). */
+  readonly nodes: NodeRepo;
   close(): Promise<void>;
 }

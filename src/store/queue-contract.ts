@@ -69,6 +69,21 @@ export function queueContract(name: string, open: () => Promise<Store>): void {
       assert.deepEqual(again.map((i) => i.attempts), [2, 2]);
     });
 
+    it('recover(now, alive) re-queues only the running items of owners not alive (a node that died)', async () => {
+      const q = store.queue;
+      await q.enqueue([item('a'), item('b'), item('c'), item('d')], 0, DAY);
+      await q.claim('fn', 1, 0, 60_000, 'node-live');
+      await q.claim('fn', 2, 0, 60_000, 'node-dead');
+      await q.claim('fn', 1, 0, 60_000);
+      assert.equal(await q.recover(10, ['node-live', 'node-other']), 3, 'node-dead’s two and the one claimed by nobody');
+      assert.deepEqual([(await q.get('a'))?.state, (await q.get('b'))?.state, (await q.get('c'))?.state, (await q.get('d'))?.state], ['running', 'queued', 'queued', 'queued']);
+      const again = await q.claim('fn', 5, 10, 60_000, 'node-live');
+      assert.deepEqual(again.map((i) => [i.id, i.attempts]), [['b', 2], ['c', 2], ['d', 2]]);
+      assert.equal(await q.recover(20, ['node-live']), 0, 'all of it is a live node’s');
+      assert.equal(await q.complete('b', 1, 30), false, 'the dead node’s attempt is fenced out');
+      assert.equal(await q.complete('b', 2, 30), true);
+    });
+
     it('retry and release put the item back; release does not count the attempt but counts the throttle', async () => {
       const q = store.queue;
       await q.enqueue([item('a')], 0, DAY);

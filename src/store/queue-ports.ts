@@ -114,8 +114,11 @@ export interface QueueRepo {
   dueTargets(now: number): Promise<DueTarget[]>;
   /** Earliest dueAt of any queued or running item, or null. */
   nextDueAt(): Promise<number | null>;
-  /** Claims up to `limit` due items of a target, oldest due first: running, attempts+1, lease until now+leaseMs. */
-  claim(target: string, limit: number, now: number, leaseMs: number): Promise<QueueItem[]>;
+  /**
+   * Claims up to `limit` due items of a target, oldest due first: running, attempts+1, lease
+   * until now+leaseMs, claimed by `owner` (the node's id; '' when none is given).
+   */
+  claim(target: string, limit: number, now: number, leaseMs: number, owner?: string): Promise<QueueItem[]>;
   /**
    * Attempt `attempt` succeeded; `followUps` (destinations) are enqueued in the same
    * transaction, and so is `record`, the attempt's invocation record (as InvocationRepo.insertMany
@@ -136,8 +139,12 @@ export interface QueueRepo {
     followUps?: readonly EnqueueInput[],
     record?: InvocationRecord,
   ): Promise<boolean>;
-  /** After a restart: every running item (its consumer died) becomes queued and due now. Returns how many. */
-  recover(now: number): Promise<number>;
+  /**
+   * Running items whose consumer died become queued and due now; returns how many. Without
+   * `alive`, every running item (the only node restarted); with it, only items claimed by an
+   * owner not in `alive` (nodes that stopped heartbeating), so live nodes keep their work.
+   */
+  recover(now: number, alive?: readonly string[]): Promise<number>;
   get(id: string): Promise<QueueItem | null>;
   /** Newest first. */
   list(query: QueueQuery): Promise<QueueItem[]>;

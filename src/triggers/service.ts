@@ -9,7 +9,7 @@ import { NimbusError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { FunctionRepo } from '../store/ports.ts';
 import type { TopicRepo, TriggerInput, TriggerOrigin, TriggerRecord, TriggerRepo } from '../store/queue-ports.ts';
-import type { CronRunner } from './cron/runner.ts';
+import type { TriggerSource } from './source.ts';
 import { validateTrigger, type TriggerDefinition, type TriggerTarget } from './definition.ts';
 
 export interface TriggerServiceDeps {
@@ -17,7 +17,8 @@ export interface TriggerServiceDeps {
   readonly functions: FunctionRepo;
   readonly triggers: TriggerRepo;
   readonly topics: TopicRepo;
-  readonly cron: CronRunner;
+  /** The timers' source, reloaded when a timer is added or removed. */
+  readonly cron: TriggerSource;
   /** Whether a workflow of this name is deployed (triggers may start workflows). */
   readonly workflowExists?: (name: string) => Promise<boolean>;
 }

@@ -17,7 +17,7 @@ test('PostgreSQL: a workflow waiting when the platform is killed finishes after 
   const { schema, url } = freshSchema();
   const platforms: RunningPlatform[] = [];
   try {
-    const first = await startPlatform({ args: ['--store', url] });
+    const first = await startPlatform({ args: ['--store', url, '--lease-time', '3s'] });
     platforms.push(first);
     await first.deploy('tag', TAG);
     assert.ok((await first.api('/api/v1/workflows/waiter', { method: 'PUT', body: JSON.stringify({ definition: WAIT_THEN_TAG }) })).ok);
@@ -27,7 +27,7 @@ test('PostgreSQL: a workflow waiting when the platform is killed finishes after 
     assert.equal((await status(first)).status, 'RUNNING');
     await first.kill();
 
-    const second = await startPlatform({ args: ['--store', url] });
+    const second = await startPlatform({ args: ['--store', url, '--lease-time', '3s'] });
     platforms.push(second);
     const done = await eventually(async () => {
       const e = await status(second);

@@ -101,6 +101,13 @@ export interface ConsumerDeps {
   readonly onError?: (error: unknown, what: string) => void;
   /** Observes each attempt as it starts (benchmarks, metrics). */
   readonly onStart?: (item: QueueItem, now: number) => void;
+  /** This node's id, recorded with each claim (so only a dead node's items are re-queued). */
+  readonly owner?: string;
+  /**
+   * What start re-queues of the work left running, returning how many; default every
+   * running item (the only node restarted). A cluster passes the membership's recovery.
+   */
+  readonly recover?: () => Promise<number>;
 }
 
 export interface ConsumerOptions {
@@ -155,7 +162,7 @@ export class AsyncConsumer {
 
   /** Recovers what a previous process left running, then starts consuming. */
   async start(): Promise<number> {
-    const recovered = await this.deps.queue.recover(this.deps.clock.now());
+    const recovered = this.deps.recover ? await this.deps.recover() : await this.deps.queue.recover(this.deps.clock.now());
     this.started = true;
     this.wake();
     return recovered;
@@ -237,7 +244,7 @@ export class AsyncConsumer {
         }
       }
       if (slots <= 0) continue;
-      const items = await queue.claim(due.target, slots, clock.now(), leaseMs);
+      const items = await queue.claim(due.target, slots, clock.now(), leaseMs, this.deps.owner);
       for (const item of items) void this.run(item);
     }
   }

@@ -58,6 +58,11 @@ export class PolicyBook {
     return policy;
   }
 
+  /** Drops the cached policy (another node changed it): the next get reads the store. */
+  forget(functionName: string): void {
+    this.cache.delete(functionName);
+  }
+
   async delete(functionName: string): Promise<boolean> {
     this.cache.delete(functionName);
     return this.repo.delete(functionName);

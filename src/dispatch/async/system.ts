@@ -12,6 +12,7 @@ import type { QueueTrigger } from '../../store/queue-ports.ts';
 import { CronRunner } from '../../triggers/cron/runner.ts';
 import { EventBus } from '../../triggers/events/bus.ts';
 import { TriggerService } from '../../triggers/service.ts';
+import type { TriggerSource } from '../../triggers/source.ts';
 import type { Catalog } from '../catalog.ts';
 import type { InvokeOutcome, InvokeRequest } from '../dispatcher.ts';
 import { AsyncConsumer, type ConsumerDeps, type ConsumerOptions, type WebhookRequest } from './consumer.ts';
@@ -37,6 +38,13 @@ export interface AsyncSystemDeps {
   readonly retentionMs?: number;
   /** Secret that function publish tokens derive from (the platform token); publishing by token is off without it. */
   readonly publishSecret?: string;
+  /** This node's id and what it re-queues at start (ConsumerDeps.owner, .recover). */
+  readonly owner?: string;
+  readonly recover?: () => Promise<number>;
+  /** Whether this node fires the timers now (it holds the cron lease); default always. */
+  readonly firesTimers?: () => boolean;
+  /** More trigger sources (broker connectors), started, stopped and reloaded with timers and topics. */
+  readonly triggerSources?: readonly TriggerSource[];
 }
 
 export interface SubmitOptions {
@@ -66,6 +74,8 @@ export class AsyncSystem {
   readonly bus: EventBus;
   readonly policies: PolicyBook;
   readonly triggers: TriggerService;
+  /** Every trigger source: timers, topics, then deps.triggerSources. */
+  readonly sources: readonly TriggerSource[];
   readonly idempotencyTtlMs: number;
   readonly publishSecret: string | undefined;
   private pruneTimer: { cancel(): void } | null = null;
@@ -97,10 +107,20 @@ export class AsyncSystem {
         random: deps.random,
         onError: deps.onError,
         onStart: deps.onStart,
+        owner: deps.owner,
+        recover: deps.recover,
       },
       { idempotencyTtlMs: this.idempotencyTtlMs, ...deps.consumer },
     );
-    this.cron = new CronRunner({ clock, triggers: store.triggers, queue: store.queue, idempotencyTtlMs: this.idempotencyTtlMs, onEnqueued: wake, onError: deps.onError });
+    this.cron = new CronRunner({
+      clock,
+      triggers: store.triggers,
+      queue: store.queue,
+      idempotencyTtlMs: this.idempotencyTtlMs,
+      onEnqueued: wake,
+      onError: deps.onError,
+      fires: deps.firesTimers,
+    });
     this.triggers = new TriggerService({
       clock,
       functions: store.functions,
@@ -109,12 +129,13 @@ export class AsyncSystem {
       cron: this.cron,
       workflowExists: async (name) => (await store.workflows.getMachine(name)) !== null,
     });
+    this.sources = [this.cron, this.bus, ...(deps.triggerSources ?? [])];
   }
 
   /** Recovers and starts consuming, then starts the timers. Returns how many items were recovered. */
   async start(): Promise<number> {
     const recovered = await this.consumer.start();
-    await this.cron.start();
+    for (const source of this.sources) await source.start();
     this.schedulePrune();
     return recovered;
   }
@@ -122,7 +143,7 @@ export class AsyncSystem {
   /** Stops timers and claiming; waits up to `timeoutMs` for running items. */
   async stop(timeoutMs: number): Promise<void> {
     this.pruneTimer?.cancel();
-    this.cron.stop();
+    for (const source of this.sources) source.stop();
     await this.consumer.stop(timeoutMs);
   }
 
@@ -153,6 +174,11 @@ export class AsyncSystem {
     );
     if (outcome.created) this.consumer.wake();
     return outcome;
+  }
+
+  /** Triggers changed (on another node): every source re-reads its own. */
+  async reloadTriggers(): Promise<void> {
+    for (const source of this.sources) await source.reload();
   }
 
   /** A workflow was deleted (its triggers with it, by the store): stop scheduling them. */

@@ -18,8 +18,6 @@ import { transaction, valuesList, whereOf, type Row, type Sql } from './pg-clien
 
 const COLUMNS = INVOCATION_COLUMNS;
 const NAMES = COLUMNS.join(', ');
-/** Rows per INSERT: PostgreSQL takes at most 65,535 parameters a statement. */
-const ROWS_PER_INSERT = Math.floor(65_535 / COLUMNS.length);
 
 /**
  * PostgreSQL text cannot hold U+0000, and one such character would fail its whole batch
@@ -85,18 +83,29 @@ class UsageDeltas {
 
 const USAGE_COLUMNS = 'id, function_name, started_at, status, cold_start, billed_ms, memory_mb, cpu_ms, occupancy_ms, trigger';
 
-/** Inserts the records whose id is new; returns the usage columns of those inserted. */
-async function insertNew(sql: Sql, records: readonly InvocationRecord[]): Promise<Row[]> {
-  const out: Row[] = [];
-  for (let i = 0; i < records.length; i += ROWS_PER_INSERT) {
-    const part = records.slice(i, i + ROWS_PER_INSERT);
-    const { rows } = await sql.query(
-      `INSERT INTO invocations (${NAMES}) VALUES ${valuesList(part.length, COLUMNS.length)} ON CONFLICT (id) DO NOTHING RETURNING ${USAGE_COLUMNS}`,
-      part.flatMap(values),
-    );
-    out.push(...rows);
-  }
-  return out;
+/** A record as a JSON object keyed by column (json_populate_recordset's input), in column order. */
+function rowObject(r: InvocationRecord): Record<(typeof COLUMNS)[number], unknown> {
+  const v = values(r);
+  const o = {} as Record<(typeof COLUMNS)[number], unknown>;
+  for (let i = 0; i < COLUMNS.length; i++) o[COLUMNS[i]] = v[i];
+  return o;
+}
+
+/**
+ * Inserts the records whose id is new; returns those inserted. The batch travels as one JSON
+ * parameter expanded by json_populate_recordset: serializing it is one native JSON.stringify
+ * instead of the client converting thousands of parameters on the event loop, and only the
+ * ids come back (the usage of what was inserted is counted from the records in hand).
+ */
+async function insertNew(sql: Sql, records: readonly InvocationRecord[]): Promise<InvocationRecord[]> {
+  if (records.length === 0) return [];
+  const { rows } = await sql.query(
+    `INSERT INTO invocations (${NAMES}) SELECT ${NAMES} FROM json_populate_recordset(NULL::invocations, $1::json) ON CONFLICT (id) DO NOTHING RETURNING id`,
+    [JSON.stringify(records.map(rowObject))],
+  );
+  if (rows.length === records.length) return [...records];
+  const inserted = new Set(rows.map((r) => r.id as string));
+  return records.filter((r) => inserted.has(r.id));
 }
 
 const param = (column: (typeof COLUMNS)[number]) => `$${COLUMNS.indexOf(column) + 1}`;
@@ -124,8 +133,8 @@ export async function writeKeyedIn(sql: Sql, records: readonly InvocationRecord[
   const latest = latestVersions(records).sort((a, b) => (a.id < b.id ? -1 : 1));
   const usage = new UsageDeltas();
   const inserted = await insertNew(sql, latest);
-  for (const row of inserted) usage.add(usageFromRow(row));
-  const done = new Set(inserted.map((r) => r.id as string));
+  for (const r of inserted) usage.add(r);
+  const done = new Set(inserted.map((r) => r.id));
   const rest = latest.filter((r) => !done.has(r.id));
   if (rest.length > 0) {
     // Locked in id order, so writers of overlapping ids cannot deadlock.
@@ -146,7 +155,7 @@ export function invocationRepo(pool: pg.Pool): InvocationRepo {
   const writeFresh = (records: readonly InvocationRecord[]) =>
     transaction(pool, async (sql) => {
       const usage = new UsageDeltas();
-      for (const row of await insertNew(sql, uniqueIds(records))) usage.add(usageFromRow(row));
+      for (const r of await insertNew(sql, uniqueIds(records))) usage.add(r);
       await usage.apply(sql);
     });
 

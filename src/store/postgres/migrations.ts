@@ -259,7 +259,22 @@ export const PG_MIGRATIONS: readonly string[] = [
   ALTER TABLE versions ADD COLUMN secrets TEXT;
   ALTER TABLE invocations ADD COLUMN alias TEXT;
   `,
-  // apps (#18): instance occupancy per function-hour (records with trigger 'instance').
+  // 5 (cluster): the node that claimed a running queue item, so that the items of a node that
+  // died are run again while those of live nodes are left alone (queue-ports.ts recover);
+  // the node registry, one row a node replaced by its heartbeat (node-ports.ts).
+  `
+  ALTER TABLE queue ADD COLUMN claimed_by TEXT;
+  CREATE TABLE nodes (
+    id ${K} PRIMARY KEY,
+    address TEXT NOT NULL,
+    version TEXT NOT NULL,
+    started_at BIGINT NOT NULL,
+    last_seen BIGINT NOT NULL,
+    load INTEGER NOT NULL,
+    instances INTEGER NOT NULL
+  );
+  `,
+  // 6 (apps, #18): instance occupancy per function-hour (records with trigger 'instance').
   `
   ALTER TABLE usage ADD COLUMN instance_gb_seconds DOUBLE PRECISION NOT NULL DEFAULT 0;
   `,

@@ -15,6 +15,7 @@ import { queueRepo } from './queue-store.ts';
 import { asyncPolicyRepo, topicRepo, triggerRepo } from './trigger-store.ts';
 import { workflowRepo } from './workflow-store.ts';
 import { leaseRepo } from './lease-store.ts';
+import { nodeRepo } from './node-store.ts';
 
 export interface PostgresStoreOptions {
   /** Connections in the pool. */
@@ -42,6 +43,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     usage: usageRepo(pool),
     alerts: alertRepo(pool),
     leases: leaseRepo(pool),
+    nodes: nodeRepo(pool),
     async close() {
       await pool.end();
     },

@@ -73,15 +73,15 @@ export function queueRepo(pool: pg.Pool): QueueRepo {
       const { rows } = await pool.query(`SELECT MIN(due_at) AS t FROM queue WHERE ${READY}`);
       return (rows[0].t as number | null) ?? null;
     },
-    async claim(target, limit, now, leaseMs) {
+    async claim(target, limit, now, leaseMs, owner = '') {
       if (limit <= 0) return [];
       const { rows } = await pool.query(
         `WITH picked AS (
            SELECT id, due_at AS was_due FROM queue WHERE target = $1 AND ${READY} AND due_at <= $2
            ORDER BY due_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)
-         UPDATE queue q SET state = 'running', attempts = q.attempts + 1, due_at = $4, updated_at = $2
+         UPDATE queue q SET state = 'running', attempts = q.attempts + 1, due_at = $4, updated_at = $2, claimed_by = $5
          FROM picked WHERE q.id = picked.id RETURNING q.*, picked.was_due`,
-        [target, now, limit, now + leaseMs],
+        [target, now, limit, now + leaseMs, owner],
       );
       rows.sort((a, b) => (a.was_due as number) - (b.was_due as number) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       return rows.map(toItem);
@@ -117,8 +117,15 @@ export function queueRepo(pool: pg.Pool): QueueRepo {
         now,
         record,
       ),
-    async recover(now) {
-      return (await pool.query(`UPDATE queue SET state = 'queued', due_at = $1, updated_at = $1 WHERE state = 'running'`, [now])).rowCount ?? 0;
+    async recover(now, alive) {
+      const { rowCount } =
+        alive === undefined
+          ? await pool.query(`UPDATE queue SET state = 'queued', due_at = $1, updated_at = $1 WHERE state = 'running'`, [now])
+          : await pool.query(
+              `UPDATE queue SET state = 'queued', due_at = $1, updated_at = $1 WHERE state = 'running' AND NOT (COALESCE(claimed_by, '') = ANY($2::text[]))`,
+              [now, alive],
+            );
+      return rowCount ?? 0;
     },
     async get(id) {
       const { rows } = await pool.query('SELECT * FROM queue WHERE id = $1', [id]);

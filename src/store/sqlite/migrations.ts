@@ -299,7 +299,12 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE versions ADD COLUMN secrets TEXT;
   ALTER TABLE invocations ADD COLUMN alias TEXT;
   `,
-  // 17 (apps, #18): instance occupancy per function-hour: configured memory (GB) x the time
+  // 17 (cluster): the node that claimed a running queue item, so that the items of a node
+  // that died are run again while those of live nodes are left alone (queue-ports.ts recover).
+  `
+  ALTER TABLE queue ADD COLUMN claimed_by TEXT;
+  `,
+  // 18 (apps, #18): instance occupancy per function-hour: configured memory (GB) x the time
   // process instances were up (records with trigger 'instance').
   `
   ALTER TABLE usage ADD COLUMN instance_gb_seconds REAL NOT NULL DEFAULT 0;

@@ -33,7 +33,7 @@ export function queueRepo(db: Database.Database): QueueRepo {
   const nextDue = db.prepare(`SELECT MIN(due_at) AS t FROM queue WHERE ${READY}`);
   const pick = db.prepare(`SELECT id FROM queue WHERE target = ? AND ${READY} AND due_at <= ? ORDER BY due_at, id LIMIT ?`);
   const take = db.prepare(
-    `UPDATE queue SET state = 'running', attempts = attempts + 1, due_at = ?, updated_at = ? WHERE id = ? AND ${READY} RETURNING *`,
+    `UPDATE queue SET state = 'running', attempts = attempts + 1, due_at = ?, updated_at = ?, claimed_by = ? WHERE id = ? AND ${READY} RETURNING *`,
   );
   const done = db.prepare(
     `UPDATE queue SET state = 'succeeded', due_at = ?, finished_at = ?, updated_at = ? WHERE id = ? AND state = 'running' AND attempts = ?`,
@@ -50,6 +50,9 @@ export function queueRepo(db: Database.Database): QueueRepo {
      WHERE id = ? AND state = 'running' AND attempts = ?`,
   );
   const recover = db.prepare(`UPDATE queue SET state = 'queued', due_at = ?, updated_at = ? WHERE state = 'running'`);
+  const recoverOrphans = db.prepare(
+    `UPDATE queue SET state = 'queued', due_at = ?, updated_at = ? WHERE state = 'running' AND COALESCE(claimed_by, '') NOT IN (SELECT value FROM json_each(?))`,
+  );
   const getOne = db.prepare('SELECT * FROM queue WHERE id = ?');
   const countAll = db.prepare('SELECT state, COUNT(*) AS n FROM queue GROUP BY state');
   const countTarget = db.prepare('SELECT state, COUNT(*) AS n FROM queue WHERE target = ? GROUP BY state');
@@ -88,11 +91,11 @@ export function queueRepo(db: Database.Database): QueueRepo {
     return out;
   });
 
-  const claimTx = db.transaction((target: string, limit: number, now: number, leaseMs: number): QueueItem[] => {
+  const claimTx = db.transaction((target: string, limit: number, now: number, leaseMs: number, owner: string): QueueItem[] => {
     const ids = pick.all(target, now, limit) as Array<{ id: string }>;
     const out: QueueItem[] = [];
     for (const { id } of ids) {
-      const row = take.get(now + leaseMs, now, id) as Row | undefined;
+      const row = take.get(now + leaseMs, now, owner, id) as Row | undefined;
       if (row) out.push(toItem(row));
     }
     return out;
@@ -120,9 +123,9 @@ export function queueRepo(db: Database.Database): QueueRepo {
     async nextDueAt() {
       return ((nextDue.get() as { t: number | null }).t ?? null) as number | null;
     },
-    async claim(target, limit, now, leaseMs) {
+    async claim(target, limit, now, leaseMs, owner = '') {
       if (limit <= 0) return [];
-      return claimTx.immediate(target, limit, now, leaseMs);
+      return claimTx.immediate(target, limit, now, leaseMs, owner);
     },
     async complete(id, attempt, now, followUps, record) {
       return finishTx.immediate(() => done.run(now, now, now, id, attempt).changes > 0, followUps, now, record);
@@ -137,8 +140,8 @@ export function queueRepo(db: Database.Database): QueueRepo {
     async deadLetter(id, attempt, reason, error, now, followUps, record) {
       return finishTx.immediate(() => dead.run(reason, errorText(error), now, now, now, id, attempt).changes > 0, followUps, now, record);
     },
-    async recover(now) {
-      return recover.run(now, now).changes;
+    async recover(now, alive) {
+      return (alive === undefined ? recover.run(now, now) : recoverOrphans.run(now, now, JSON.stringify(alive))).changes;
     },
     async get(id) {
       const row = getOne.get(id) as Row | undefined;

@@ -19,6 +19,7 @@ import { invocationRepo, RecordThreadSlot } from './invocation-repo.ts';
 import { asyncPolicyRepo, topicRepo, triggerRepo } from './trigger-store.ts';
 import { workflowRepo } from './workflow-store.ts';
 import { leaseRepo } from './lease-store.ts';
+import { nodeRepo } from './node-store.ts';
 
 export function openSqliteStore(path: string): Store {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -50,6 +51,7 @@ export function openSqliteStore(path: string): Store {
     usage: usageRepo(db),
     alerts: alertRepo(db),
     leases: leaseRepo(),
+    nodes: nodeRepo(),
     async close() {
       await records.close();
       if (db.open) db.close();

@@ -21,6 +21,37 @@ describe('cron runner (fake clock)', () => {
     await h.close();
   });
 
+  it('two nodes on one store, the cron lease deciding which fires: each tick fires once, and the other takes over when the holder stops renewing', async () => {
+    const clock = new FakeClock(START);
+    const { LeaseKeeper } = await import('../../cluster/lease-keeper.ts');
+    const first = await harness([{ name: 'fn' }], { clock });
+    const keeper = (owner: string, reload: () => Promise<void>) =>
+      new LeaseKeeper({ clock, leases: first.store.leases, name: 'cron', owner, ttlMs: 9_000, onGained: () => void reload() });
+    const a = keeper('a', () => first.system.cron.reload());
+    await first.system.stop(0);
+    const nodeA = await harness([{ name: 'fn' }], { clock, store: first.store, firesTimers: () => a.held() });
+    let nodeB: Awaited<ReturnType<typeof harness>> | null = null;
+    const b = keeper('b', async () => nodeB?.system.cron.reload());
+    nodeB = await harness([{ name: 'fn' }], { clock, store: first.store, firesTimers: () => b.held() });
+    await a.start();
+    await b.start();
+    await nodeA.system.triggers.create('fn', { schedule: 'rate(1 second)' });
+    await nodeB.system.cron.reload(); // what a deploy's invalidation does on the other node
+    await nodeA.step(10_500, 500);
+    assert.equal(nodeA.calls.length + nodeB.calls.length, 10, 'ten ticks in 10 s, not twenty');
+    assert.equal(nodeB.calls.length, 0, 'b does not hold the lease');
+    // a dies: no more renewals, no more ticks from it
+    await nodeA.system.stop(0);
+    (a as unknown as { periodic: { stop(): void } }).periodic.stop();
+    await nodeB.step(20_000, 500);
+    const ticks = [...nodeA.calls, ...nodeB.calls].map((c) => (c.req.input as { event: { time: string } }).event.time);
+    assert.equal(new Set(ticks).size, ticks.length, 'no tick fired twice');
+    assert.ok(nodeB.calls.length >= 10, `b took over and fired the ticks from then on (${nodeB.calls.length})`);
+    assert.equal(ticks.length, 30, 'and, within the 60 s grace, the ticks missed while no node held the lease (every one of 30 s)');
+    await b.stop();
+    await nodeB.close();
+  });
+
   it('a 6-field cron with seconds in a time zone fires at the right instants', async () => {
     const h = await harness([{ name: 'fn' }], { clock: new FakeClock(START) });
     await h.system.triggers.create('fn', { schedule: '*/20 * * * * *', timezone: 'Asia/Kolkata' });

@@ -7,6 +7,7 @@
 import type { Clock, TimerHandle } from '../../core/clock.ts';
 import { newId } from '../../core/ids.ts';
 import { triggerQueueTarget, type EnqueueInput, type QueueRepo, type TriggerRecord, type TriggerRepo } from '../../store/queue-ports.ts';
+import type { TriggerSource } from '../source.ts';
 import { DEFAULT_GRACE_MS, dueTicks, nextWakeAt, parseSchedule, type MissedPolicy, type Schedule } from './schedule.ts';
 
 export interface CronRunnerDeps {
@@ -19,6 +20,11 @@ export interface CronRunnerDeps {
   readonly graceMs?: number;
   /** Longest sleep between checks, so a clock jump is noticed. */
   readonly maxSleepMs?: number;
+  /**
+   * Whether this node fires ticks now: in a cluster, only the holder of the cron lease does
+   * (the others keep their schedules armed, and reload when the lease becomes theirs). Default always.
+   */
+  readonly fires?: () => boolean;
 }
 
 interface Armed {
@@ -43,7 +49,8 @@ export function tickEvent(trigger: TriggerRecord, tick: number): Record<string, 
   };
 }
 
-export class CronRunner {
+export class CronRunner implements TriggerSource {
+  readonly kind = 'timers';
   private armed: Armed[] = [];
   private timer: TimerHandle | null = null;
   private running: Promise<void> | null = null;
@@ -110,7 +117,7 @@ export class CronRunner {
   private async fireDue(): Promise<void> {
     const { clock, queue, triggers } = this.deps;
     for (const a of this.armed) {
-      if (this.stopped) return;
+      if (this.stopped || (this.deps.fires !== undefined && !this.deps.fires())) return;
       const now = clock.now();
       const ticks = dueTicks(a.schedule, a.lastFiredAt, a.trigger.createdAt, now, (a.trigger.missed ?? 'skip') as MissedPolicy, this.deps.graceMs ?? DEFAULT_GRACE_MS);
       if (ticks.length === 0) continue;

@@ -9,6 +9,7 @@ import type { Clock } from '../../core/clock.ts';
 import { NimbusError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import { triggerQueueTarget, type EnqueueInput, type QueueRepo, type TopicRepo, type TriggerRepo } from '../../store/queue-ports.ts';
+import type { TriggerSource } from '../source.ts';
 import { toJson, type CloudEvent } from './cloudevents.ts';
 import { matchesFilter, type EventFilter } from './filter.ts';
 
@@ -36,8 +37,21 @@ export function topicNotFound(topic: string): NimbusError {
   });
 }
 
-export class EventBus {
+/**
+ * Topics as a trigger source. Events are pushed to it (publish, from the API) and it reads
+ * the subscriptions from the store each time, so it has nothing to arm, stop or re-read: an
+ * event accepted while the platform drains is still queued durably.
+ */
+export class EventBus implements TriggerSource {
+  readonly kind = 'topics';
+
   constructor(private readonly deps: EventBusDeps) {}
+
+  async start(): Promise<void> {}
+
+  stop(): void {}
+
+  async reload(): Promise<void> {}
 
   /** The queue inputs that deliver `events` to the topic's matching subscriptions. Throws TOPIC_NOT_FOUND. */
   async deliveries(topic: string, events: readonly CloudEvent[]): Promise<EnqueueInput[]> {

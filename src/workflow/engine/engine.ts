@@ -34,6 +34,8 @@ import {
 import { formatTraceparent, hexIds, startSpan } from '../../observe/trace.ts';
 import { TaskRunner } from './task-runner.ts';
 import { TimerScheduler } from './timers.ts';
+import { ExecutionLeases, type OwnershipConfig } from './ownership.ts';
+import { renewEveryMs } from '../../cluster/liveness.ts';
 
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$/;
 
@@ -48,6 +50,12 @@ export interface EngineDeps {
   readonly randomBytes?: (n: number) => Buffer;
   /** Ended executions (with their history) are deleted this long after they ended. Default 90 days. */
   readonly executionRetentionMs?: number;
+  /**
+   * Leases per execution, so that of several nodes on one store each execution is driven by
+   * one, and adopted by another when its node dies (ownership.ts). Without: this engine
+   * drives every running execution (the only node).
+   */
+  readonly ownership?: OwnershipConfig;
 }
 
 export const DEFAULT_EXECUTION_RETENTION_MS = 90 * 86_400_000;
@@ -117,6 +125,14 @@ function withToken(value: Json, from: string, to: string): Json {
   return value;
 }
 
+/** A running execution this node does not drive (another node holds its lease). */
+function elsewhere(id: string): NimbusError {
+  return new NimbusError('NIMBUS_ERR_EXECUTION_ELSEWHERE', `execution ${id} is driven by another node; send this to that node, or again in a moment`, {
+    extra: { executionId: id },
+    retryAfterSeconds: 1,
+  });
+}
+
 function notFound(id: string): NimbusError {
   return new NimbusError('NIMBUS_ERR_EXECUTION_NOT_FOUND', `no workflow execution ${id}; \`nimbus wf ls --executions\` lists them`);
 }
@@ -128,11 +144,14 @@ export class WorkflowEngine {
   private readonly tasks: TaskRunner;
   private readonly timers: TimerScheduler;
   private retention: Periodic | null = null;
+  private readonly leases: ExecutionLeases | null;
+  private keeping: Periodic | null = null;
   private readonly inFlight = new Set<Promise<void>>();
   private closed = false;
 
   constructor(private readonly deps: EngineDeps) {
     this.tasks = new TaskRunner({ clock: deps.clock, invoke: deps.invoke, fetch: deps.fetch });
+    this.leases = deps.ownership ? new ExecutionLeases(deps.ownership) : null;
     this.timers = new TimerScheduler(deps.clock, deps.repo, (t) => this.fireTimer(t), (e) => this.report(e, 'workflow timers'));
   }
 
@@ -247,7 +266,10 @@ export class WorkflowEngine {
       if (existing) return this.repeat(existing, inputText, wait);
       throw new NimbusError('NIMBUS_ERR_CONFLICT', 'the execution could not be recorded; try again');
     }
-    if (step.snapshot.status === 'RUNNING') this.live.set(id, live);
+    if (step.snapshot.status === 'RUNNING') {
+      await this.leases?.take(id, clock.now());
+      this.live.set(id, live);
+    }
     this.perform(live, step.commands);
     const execution = (await repo.getExecution(id)) as ExecutionRow;
     return { execution, created: true, end };
@@ -297,6 +319,7 @@ export class WorkflowEngine {
   async stop(id: string, error?: string, cause?: string): Promise<ExecutionRow> {
     const row = await this.describe(id);
     const live = this.live.get(id);
+    if (row.status === 'RUNNING' && !live && this.leases) throw elsewhere(id);
     if (row.status !== 'RUNNING' || !live) {
       throw new NimbusError('NIMBUS_ERR_STATE_CONFLICT', `execution ${id} is ${row.status}; only a running execution can be stopped`);
     }
@@ -313,6 +336,7 @@ export class WorkflowEngine {
     }
     const machine = await this.machineFor(row.machine, row.version);
     const live: Live = { id, traceparent: row.traceparent, machine, snapshot: JSON.parse(row.snapshot) as Snapshot, seq: row.seq, tail: Promise.resolve(), waiters: [] };
+    await this.leases?.take(id, this.deps.clock.now());
     this.live.set(id, live);
     const done = this.enqueue(live, async () => {
       const now = this.deps.clock.now();
@@ -326,12 +350,43 @@ export class WorkflowEngine {
 
   // ---- lifecycle ------------------------------------------------------------------------
 
-  /** Resumes every RUNNING execution from its last snapshot; returns how many. */
+  /**
+   * Resumes every RUNNING execution from its last snapshot (with ownership: those no live
+   * node holds), then keeps adopting executions whose node stops renewing; returns how many
+   * it resumed now.
+   */
   async recover(): Promise<number> {
+    const n = await this.adopt();
+    if (this.leases && this.deps.ownership) {
+      this.keeping ??= repeatEvery(
+        this.deps.clock,
+        renewEveryMs(this.deps.ownership.ttlMs),
+        async () => {
+          if (this.keeping === null || this.closed) return; // the first adoption was above
+          await this.keepLeases();
+        },
+        (e) => this.report(e, 'workflow execution leases'),
+      );
+    }
+    this.timers.start();
+    const keepMs = this.deps.executionRetentionMs ?? DEFAULT_EXECUTION_RETENTION_MS;
+    this.retention ??= repeatEvery(
+      this.deps.clock,
+      Math.min(3_600_000, Math.max(1_000, Math.floor(keepMs / 10))),
+      () => this.pruneEnded(this.deps.clock.now() - keepMs),
+      (e) => this.report(e, 'pruning ended workflow executions'),
+    );
+    return n;
+  }
+
+  /** Loads the RUNNING executions not driven here (and, with ownership, whose lease it takes) and drives them. */
+  private async adopt(): Promise<number> {
     const ids = await this.deps.repo.runningExecutions();
     let n = 0;
     for (const id of ids) {
       try {
+        if (this.live.has(id) || this.closed) continue;
+        if (this.leases && !(await this.leases.take(id, this.deps.clock.now()))) continue;
         const row = await this.deps.repo.getExecution(id);
         if (!row || row.status !== 'RUNNING' || this.live.has(id)) continue;
         const machine = await this.machineFor(row.machine, row.version);
@@ -344,15 +399,17 @@ export class WorkflowEngine {
         this.report(error, `resuming workflow execution ${id}`);
       }
     }
-    this.timers.start();
-    const keepMs = this.deps.executionRetentionMs ?? DEFAULT_EXECUTION_RETENTION_MS;
-    this.retention ??= repeatEvery(
-      this.deps.clock,
-      Math.min(3_600_000, Math.max(1_000, Math.floor(keepMs / 10))),
-      () => this.pruneEnded(this.deps.clock.now() - keepMs),
-      (e) => this.report(e, 'pruning ended workflow executions'),
-    );
+    // Their timers were armed on the node that journalled them: look at the store's now.
+    if (n > 0) this.timers.armAt(this.deps.clock.now());
     return n;
+  }
+
+  /** Renews the leases of executions driven here, stops driving those another node took, adopts orphans. */
+  private async keepLeases(): Promise<void> {
+    if (!this.leases) return;
+    const lost = await this.leases.renew(new Set(this.live.keys()), this.deps.clock.now());
+    for (const id of lost) this.live.delete(id);
+    await this.adopt();
   }
 
   /** Deletes ended executions in small transactions, so the store is never held for long. */
@@ -368,6 +425,8 @@ export class WorkflowEngine {
     this.timers.stop();
     this.retention?.stop();
     this.retention = null;
+    this.keeping?.stop();
+    this.keeping = null;
     let timer: { cancel(): void } | null = null;
     await Promise.race([
       Promise.allSettled([...this.inFlight]),
@@ -375,6 +434,8 @@ export class WorkflowEngine {
     ]);
     (timer as { cancel(): void } | null)?.cancel();
     this.closed = true;
+    // What still runs here is adopted by another node at once rather than at the leases' expiry.
+    await this.leases?.releaseAll().catch((e: unknown) => this.report(e, 'releasing workflow execution leases'));
   }
 
   /** Executions this process is driving right now. */
@@ -543,6 +604,7 @@ export class WorkflowEngine {
     const live = this.live.get(t.executionId);
     if (!live) {
       const row = await this.deps.repo.getExecution(t.executionId);
+      if (row?.status === 'RUNNING' && this.leases) throw elsewhere(t.executionId);
       throw tokenExpired(t, `execution ${t.executionId} is ${row?.status ?? 'gone'}`);
     }
     let refusal: NimbusError | null = null;
