@@ -58,6 +58,9 @@ abstract class Body {
             c.close();
           },
         });
+        // passed on as a body (new Response(res.body, res)) before anyone read it, it is still these bytes
+        if (typeof b === 'string' || b instanceof Uint8Array) this._stream._buffered = b;
+        else if (b instanceof Blob) this._stream._buffered = Blob._bytes(b);
       }
     }
     return this._stream;
@@ -150,6 +153,7 @@ export class Request extends Body {
   #headers: Headers | null = null;
   #wire = '';
   #signal: AbortSignal | null = null;
+  #controller: AbortController | null = null;
   #redirect = 'follow';
 
   constructor(input: unknown, init?: RequestInit) {
@@ -182,13 +186,23 @@ export class Request extends Body {
   }
 
   /** internal: a request as it arrived at the gateway */
-  static _incoming(method: string, url: string, wire: string, body: ArrayBuffer | null): Request {
+  static _incoming(method: string, url: string, wire: string, body: ArrayBuffer | ReadableStream | null): Request {
     const r = new Request(INCOMING);
     r.#method = method;
     r.#url = url;
     r.#wire = wire;
-    if (body !== null) r._body = new Uint8Array(body);
+    if (body instanceof ReadableStream) r._body = body;
+    else if (body !== null) r._body = new Uint8Array(body);
     return r;
+  }
+
+  /** internal: the client of an incoming request went away: its signal aborts. */
+  _abort(reason: unknown): void {
+    if (this.#signal === null) {
+      this.#controller = new AbortController();
+      this.#signal = this.#controller.signal;
+    }
+    this.#controller?.abort(reason);
   }
 
   get method(): string {
@@ -202,7 +216,10 @@ export class Request extends Body {
     return this.#headers;
   }
   get signal(): AbortSignal {
-    if (this.#signal === null) this.#signal = new AbortController().signal;
+    if (this.#signal === null) {
+      this.#controller = new AbortController();
+      this.#signal = this.#controller.signal;
+    }
     return this.#signal;
   }
   get redirect(): string {
@@ -237,7 +254,7 @@ export class Request extends Body {
     r.#method = this.#method;
     r.#url = this.#url;
     r.#headers = new Headers(this.headers);
-    r.#signal = this.#signal;
+    r.#signal = this.signal;
     r.#redirect = this.#redirect;
     r._body = cloneBody(this);
     return r;

@@ -3,7 +3,8 @@
  * `recv`, the one function the host calls. Bundled once per process by shim-source.ts;
  * the bundle's completion value is `recv`.
  */
-import { IN_CANARY, IN_FETCH, IN_HANDLER, IN_REPLY, IN_SETUP, IN_TIMER, IN_WARM } from '../protocol.ts';
+import { IN_CANARY, IN_CANCEL, IN_DATA, IN_FETCH, IN_HANDLER, IN_PULL, IN_REPLY, IN_SETUP, IN_TIMER, IN_WARM } from '../protocol.ts';
+import { onCancel, onData, onPull } from './host-streams.ts';
 import { AbortController, AbortSignal } from './abort.ts';
 import { Blob, File, FormData } from './blob.ts';
 import { Request, Response } from './body.ts';
@@ -107,10 +108,20 @@ export function recv(
         text.slice(i2 + 1, i3),
         text.slice(i3 + 1, i4),
         text.slice(i4 + 1),
-        f as ArrayBuffer | null,
+        f as number,
+        h as ArrayBuffer | null,
       );
       return undefined;
     }
+    case IN_PULL:
+      onPull(a as number, b as number);
+      return undefined;
+    case IN_CANCEL:
+      onCancel(a as number, b);
+      return undefined;
+    case IN_DATA:
+      onData(a as number, b, c);
+      return undefined;
     case IN_HANDLER:
       onHandler(a as number, b as string, c as number, d as number, e as string, f as number, h as number, i);
       return undefined;

@@ -86,7 +86,6 @@ export class ReadableStream {
   }
 
   async _read(): Promise<{ done: boolean; value: unknown }> {
-    await this.#started;
     if (this._queue.length > 0) {
       const value = this._queue.shift();
       if (this.#state === 'closed' && this._queue.length === 0) for (const w of this.#waiters.splice(0)) w.resolve({ done: true, value: undefined });
@@ -95,18 +94,34 @@ export class ReadableStream {
     if (this.#state === 'closed') return { done: true, value: undefined };
     if (this.#state === 'errored') throw this.#reason;
     const p = new Promise<{ done: boolean; value: unknown }>((resolve, reject) => this.#waiters.push({ resolve, reject }));
-    if (!this.#pulling && this.#source.pull) {
-      this.#pulling = true;
-      Promise.resolve()
-        .then(() => this.#source.pull?.(this.#controller))
-        .then(
-          () => {
-            this.#pulling = false;
-          },
-          (e) => this._error(e),
-        );
-    }
+    this.#pull();
     return p;
+  }
+
+  /** Calls the source's pull while reads wait (one pull at a time). */
+  #pull(): void {
+    if (this.#pulling || !this.#source.pull || this.#state !== 'readable') return;
+    this.#pulling = true;
+    // pull waits for start (the spec's order); queued chunks do not
+    this.#started
+      .then(() => (this.#state === 'readable' ? this.#source.pull?.(this.#controller) : undefined))
+      .then(
+        () => {
+          this.#pulling = false;
+          if (this.#waiters.length > 0) this.#pull();
+        },
+        (e) => this._error(e),
+      );
+  }
+
+  /** internal: the bytes behind a Request's or Response's `body` made from a buffered body, until it is read. */
+  _buffered: Uint8Array | string | undefined = undefined;
+
+  /** internal: the chunks of a stream that is already complete (closed, all queued, not locked), else null. */
+  _completeChunks(): unknown[] | null {
+    if (this._locked) return null;
+    if (this._buffered !== undefined && this.#state === 'readable' && !this.#pulling && this._queue.length === 0) return [this._buffered];
+    return this.#state === 'closed' ? this._queue : null;
   }
 
   async cancel(reason?: unknown): Promise<void> {
