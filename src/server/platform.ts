@@ -47,7 +47,8 @@ import { backgroundRecord } from '../observe/background-record.ts';
 export interface PlatformOptions {
   readonly config: Config;
   readonly clock: Clock;
-  readonly runtime: (clock: Clock) => Runtime | Promise<Runtime>;
+  /** Makes the runtime; it is given the config for the limits it enforces (the payload limit). */
+  readonly runtime: (clock: Clock, config: Config) => Runtime | Promise<Runtime>;
   readonly examplesDir?: string;
   readonly logger?: Logger;
 }
@@ -73,7 +74,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   try {
     secretBox = new SecretBox(loadSecretsKey(config.dataDir, config.secretsKey));
     store = await openConfiguredStore(config);
-    runtime = await options.runtime(clock);
+    runtime = await options.runtime(clock, config);
   } catch (error) {
     // A failed start releases what it took: the next start (in this process too) finds the directory free.
     await store?.close();

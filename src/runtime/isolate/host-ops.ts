@@ -5,7 +5,7 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 import { type KeyStore, subtleCall } from './crypto-host.ts';
-import type { HttpRequestData, InvocationMeta, OutboundFetch } from '../port.ts';
+import type { ByteStream, HttpRequestData, InvocationMeta, OutboundFetch } from '../port.ts';
 import { OP_DIGEST, OP_FETCH, OP_HMAC, OP_SUBTLE } from './protocol.ts';
 import { exactArrayBuffer, joinHeaders, splitHeaders } from './wire.ts';
 
@@ -25,6 +25,8 @@ export async function hostCall(
   fetch: OutboundFetch,
   meta: InvocationMeta | undefined,
   keys: KeyStore,
+  /** Registers a streamed fetch response body for the isolate to read; returns its stream number. */
+  openIncoming: (stream: ByteStream) => number,
 ): Promise<unknown> {
   switch (op) {
     case OP_FETCH: {
@@ -35,7 +37,8 @@ export async function hostCall(
         body: d instanceof ArrayBuffer ? new Uint8Array(d) : null,
       };
       const res = await fetch(request, meta?.invocationId ?? '', meta?.trace);
-      return [res.status, res.statusText, joinHeaders(res.headers), exactArrayBuffer(res.body), request.url];
+      const streamId = res.stream === undefined ? 0 : openIncoming(res.stream);
+      return [res.status, res.statusText, joinHeaders(res.headers), streamId === 0 ? exactArrayBuffer(res.body) : null, request.url, streamId];
     }
     case OP_DIGEST: {
       const alg = String(a);

@@ -677,8 +677,10 @@ export class IsolateInstance implements Instance, Watched {
     if (!this.#owns(seq)) return;
     const reply = (ok: boolean, value: unknown) => {
       if (this.#death === null && this.#owns(seq)) this.#deliver([IN_REPLY, id, ok, value]);
+      // a streamed answer nobody is left to read
+      else if (ok && Array.isArray(value) && typeof value[5] === 'number' && value[5] !== 0) this.#streams.cancelIncoming(value[5], 'the invocation is over');
     };
-    hostCall(op, a, b, c, d, this.#spec.fetch, this.#inflight.get(seq)?.meta, this.#keys).then(
+    hostCall(op, a, b, c, d, this.#spec.fetch, this.#inflight.get(seq)?.meta, this.#keys, (stream) => this.#streams.openIncoming(stream, seq)).then(
       (value) => reply(true, value),
       (error: unknown) => reply(false, message(error)),
     );

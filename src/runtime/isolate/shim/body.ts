@@ -316,14 +316,15 @@ export class Response extends Body {
   }
 
   /** internal: a response from an outbound fetch */
-  static _incoming(status: number, statusText: string, wire: string, body: ArrayBuffer | null, url: string): Response {
+  static _incoming(status: number, statusText: string, wire: string, body: ArrayBuffer | ReadableStream | null, url: string): Response {
     const r = new Response(INCOMING as unknown as BodyInit);
     r.#status = status;
     r.#statusText = statusText;
     r.#wire = wire;
     r.#url = url;
     r.#type = 'basic';
-    if (body !== null) r._body = new Uint8Array(body);
+    if (body instanceof ReadableStream) r._body = body;
+    else if (body !== null) r._body = new Uint8Array(body);
     return r;
   }
 
