@@ -309,6 +309,15 @@ describe('streamed bodies in the isolate runtime', () => {
     c.instance.dispose();
   });
 
+  it('an upload that never comes ends at the timeout; the instance is stopped, not the host', async () => {
+    const c = await startWith(runtime, await bundle(`export default { async fetch(request) { return new Response(await request.text()); } };`));
+    const feed = new Feed();
+    const pending = c.instance.invoke(httpCall('u8', { method: 'POST', stream: feed }, 300));
+    feed.push('a little');
+    await rejectsWith(pending, 'NIMBUS_ERR_TIMEOUT');
+    assert.ok(feed.cancelled, 'the upload is let go');
+  });
+
   it('a stream of another invocation cannot be read or cancelled by guessing its number', async () => {
     const c = await startWith(
       runtime,
