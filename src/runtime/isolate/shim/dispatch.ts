@@ -12,7 +12,7 @@ import { exactBuffer } from './encoding.ts';
 import { chunkBytes, dropStreamsOf, fromHost, toHost } from './host-streams.ts';
 import { inspect } from './inspect.ts';
 import { enter, NO_INVOCATION, type Invocation } from './state.ts';
-import { ReadableStream } from './streams.ts';
+import { completeChunks, ReadableStream } from './streams.ts';
 import { dropTimersOf } from './timers.ts';
 import { console } from './console.ts';
 import { DOMException } from './events.ts';
@@ -231,7 +231,7 @@ function sendResponse(inv: Invocation, r: unknown): void {
     else head(exactBuffer(bytes.slice()));
   } else if (body instanceof ReadableStream) {
     // a stream already complete (all enqueued and closed) goes as one buffer, as fast as any
-    const complete = body._completeChunks();
+    const complete = completeChunks(body);
     const bytes = complete === null ? null : joinChunks(complete);
     if (complete === null) respondStreaming(inv, `${r.status}\n${r.statusText}\n${r._wireHeaders()}`, body);
     else if (bytes === null) bad(inv, 'the response body stream: a chunk must be a Uint8Array, ArrayBuffer or string');

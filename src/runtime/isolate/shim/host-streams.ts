@@ -128,15 +128,15 @@ async function pump(s: Outgoing): Promise<void> {
 
 interface Waiting {
   readonly inv: Invocation;
-  readonly controller: ReadableStreamDefaultController;
+  readonly controller: ReadableStreamDefaultController<Uint8Array>;
   readonly resolve: () => void;
 }
 
 const waiting = new Map<number, Waiting>();
 
 /** A stream of the host's incoming stream `id` (a streamed upload, a fetch response), read on behalf of `inv`. */
-export function fromHost(id: number, inv: Invocation): ReadableStream {
-  return new ReadableStream({
+export function fromHost(id: number, inv: Invocation): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
     pull(controller) {
       return new Promise<void>((resolve) => {
         waiting.set(id, { inv, controller, resolve });
@@ -149,7 +149,8 @@ export function fromHost(id: number, inv: Invocation): ReadableStream {
       w?.resolve();
       send(OUT_RCANCEL, id);
     },
-  });
+    // nothing is asked of the host before the function reads
+  }, { highWaterMark: 0 });
 }
 
 /** IN_DATA. */

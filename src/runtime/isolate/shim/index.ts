@@ -17,7 +17,23 @@ import { TextDecoder, TextEncoder, atob, btoa } from './encoding.ts';
 import { DOMException, Event, EventTarget } from './events.ts';
 import { fetch } from './fetch.ts';
 import { Headers } from './headers.ts';
-import { ReadableStream, ReadableStreamDefaultController, ReadableStreamDefaultReader } from './streams.ts';
+import {
+  ByteLengthQueuingStrategy,
+  CountQueuingStrategy,
+  ReadableByteStreamController,
+  ReadableStream,
+  ReadableStreamBYOBReader,
+  ReadableStreamBYOBRequest,
+  ReadableStreamDefaultController,
+  ReadableStreamDefaultReader,
+  TextDecoderStream,
+  TextEncoderStream,
+  TransformStream,
+  TransformStreamDefaultController,
+  WritableStream,
+  WritableStreamDefaultController,
+  WritableStreamDefaultWriter,
+} from './streams.ts';
 import { clearInterval, clearTimeout, fireTimer, queueMicrotask, setInterval, setTimeout } from './timers.ts';
 import { URL, URLSearchParams } from './url.ts';
 // WebAssembly stays, wrapped so that its memory counts toward the function's limit
@@ -52,6 +68,18 @@ const globals: Record<string, unknown> = {
   ReadableStream,
   ReadableStreamDefaultReader,
   ReadableStreamDefaultController,
+  ReadableStreamBYOBReader,
+  ReadableStreamBYOBRequest,
+  ReadableByteStreamController,
+  WritableStream,
+  WritableStreamDefaultWriter,
+  WritableStreamDefaultController,
+  TransformStream,
+  TransformStreamDefaultController,
+  ByteLengthQueuingStrategy,
+  CountQueuingStrategy,
+  TextEncoderStream,
+  TextDecoderStream,
   AbortController,
   AbortSignal,
   Event,
