@@ -6,7 +6,8 @@
 import { createHash, createHmac } from 'node:crypto';
 import { type KeyStore, subtleCall } from './crypto-host.ts';
 import type { ByteStream, HttpRequestData, InvocationMeta, OutboundFetch } from '../port.ts';
-import { OP_DIGEST, OP_FETCH, OP_HMAC, OP_SUBTLE } from './protocol.ts';
+import { OP_DIGEST, OP_FETCH, OP_HMAC, OP_SUBTLE, OP_ZLIB, ZLIB_END, ZLIB_OPEN, ZLIB_WRITE } from './protocol.ts';
+import type { ZlibStore } from './zlib-host.ts';
 import { exactArrayBuffer, joinHeaders, splitHeaders } from './wire.ts';
 
 const HASHES = new Set(['sha1', 'sha256', 'sha384', 'sha512']);
@@ -27,6 +28,9 @@ export async function hostCall(
   keys: KeyStore,
   /** Registers a streamed fetch response body for the isolate to read; returns its stream number. */
   openIncoming: (stream: ByteStream) => number,
+  zlib: ZlibStore,
+  /** Host work done for the invocation that counts as its CPU (compression), in ms. */
+  chargeCpu: (ms: number) => void,
 ): Promise<unknown> {
   switch (op) {
     case OP_FETCH: {
@@ -52,6 +56,11 @@ export async function hostCall(
     }
     case OP_SUBTLE:
       return subtleCall(keys, a, b, c);
+    case OP_ZLIB:
+      if (a === ZLIB_OPEN) return zlib.open(b, c);
+      if (a === ZLIB_WRITE) return zlib.write(b, c, chargeCpu);
+      if (a === ZLIB_END) return zlib.end(b, chargeCpu);
+      throw new Error('bad compression call');
     default:
       throw new Error('unknown host operation');
   }

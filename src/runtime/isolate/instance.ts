@@ -10,6 +10,7 @@ import type { Deadline, Deadlines } from '../../core/deadlines.ts';
 import { NimbusError, isNimbusError } from '../../core/errors.ts';
 import type { LogLevel, ModuleExports } from '../../core/types.ts';
 import type {
+  ByteStream,
   HttpResponseData,
   Instance,
   InstanceCall,
@@ -25,6 +26,7 @@ import type { CodeCache } from './code-cache.ts';
 import { KeyStore } from './crypto-host.ts';
 import { hostCall, message } from './host-ops.ts';
 import { StreamTable, type FromIsolate } from './host-streams.ts';
+import { ZlibStore } from './zlib-host.ts';
 import { deadError, initError, limitError } from './instance-errors.ts';
 import { delivered, discard, type Prepared } from './prepare.ts';
 import {
@@ -49,6 +51,7 @@ import {
   OUT_TIMER_CLEAR,
   OUT_TIMER_SET,
   OP_KEY_FREE,
+  OP_ZLIB_FREE,
   R_BAD,
   R_ERROR,
   R_INVALID,
@@ -104,6 +107,8 @@ const MAX_SEQ = 2 ** 31 - 1;
 const INVOCATION_TAIL_MS = 50;
 
 const EMPTY = new Uint8Array(0);
+/** CompressionStreams and DecompressionStreams open at once in one instance. */
+const MAX_ZLIB_STREAMS = 64;
 
 /** What incoming streams an invocation left unread are cancelled with. */
 const INVOCATION_OVER = new NimbusError('NIMBUS_ERR_BAD_REQUEST', 'the invocation is over');
@@ -146,6 +151,7 @@ export class IsolateInstance implements Instance, Watched {
   readonly #timers = new Map<number, HostTimer>();
   readonly #keys: KeyStore;
   readonly #streams: StreamTable;
+  readonly #zlib: ZlibStore;
   readonly streamsBodies = true;
   #seq = 0;
   #death: InstanceDeath | null = null;
@@ -174,6 +180,7 @@ export class IsolateInstance implements Instance, Watched {
     this.#spec = spec;
     this.#cx = cx;
     this.#keys = new KeyStore(cx.maxCryptoKeys, cx.maxCryptoKeyBytes);
+    this.#zlib = new ZlibStore(MAX_ZLIB_STREAMS, spec.config.memoryMb * 1024 * 1024);
     this.#streams = new StreamTable({
       pull: (id, n) => this.#deliver([IN_PULL, id, n], false),
       cancel: (id, reason) => this.#deliver([IN_CANCEL, id, reason], false),
@@ -674,16 +681,31 @@ export class IsolateInstance implements Instance, Watched {
       this.#keys.free(a);
       return;
     }
+    if (op === OP_ZLIB_FREE) {
+      this.#zlib.free(a);
+      return;
+    }
     if (!this.#owns(seq)) return;
     const reply = (ok: boolean, value: unknown) => {
       if (this.#death === null && this.#owns(seq)) this.#deliver([IN_REPLY, id, ok, value]);
       // a streamed answer nobody is left to read
       else if (ok && Array.isArray(value) && typeof value[5] === 'number' && value[5] !== 0) this.#streams.cancelIncoming(value[5], 'the invocation is over');
     };
-    hostCall(op, a, b, c, d, this.#spec.fetch, this.#inflight.get(seq)?.meta, this.#keys, (stream) => this.#streams.openIncoming(stream, seq)).then(
+    const openIncoming = (stream: ByteStream) => this.#streams.openIncoming(stream, seq);
+    hostCall(op, a, b, c, d, this.#spec.fetch, this.#inflight.get(seq)?.meta, this.#keys, openIncoming, this.#zlib, (ms) => this.#chargeHostWork(seq, ms)).then(
       (value) => reply(true, value),
       (error: unknown) => reply(false, message(error)),
     );
+  }
+
+  /** Host work done for an invocation (compression) is its CPU: charged, and bounded by its CPU limit. */
+  #chargeHostWork(seq: number, ms: number): void {
+    if (this.#death !== null || !(ms > 0)) return;
+    this.#chargedMs += ms;
+    const p = this.#inflight.get(seq);
+    if (p === undefined) return;
+    p.cpuMs += ms;
+    if (p.cpuMs > this.#spec.config.cpuLimitMs) this.#kill('cpu_limit', seq);
   }
 
   #deliver(args: unknown[], copy = true): void {
@@ -727,6 +749,7 @@ export class IsolateInstance implements Instance, Watched {
     for (const t of this.#timers.values()) t.handle.cancel();
     this.#timers.clear();
     this.#keys.clear();
+    this.#zlib.clear();
     let blamed = culprit;
     if (reason === 'memory_limit' && blamed === undefined) {
       const current = Atomics.load(this.#p.current, SAB_CURRENT);

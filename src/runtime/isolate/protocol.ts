@@ -65,6 +65,12 @@ export const OP_HMAC = 3; // hash, key (ArrayBuffer), data (ArrayBuffer) → Arr
 /** method, arguments (keys as their numbers), number of the algorithm's `public` key or null → [true, value] | [false, name, message] */
 export const OP_SUBTLE = 4;
 export const OP_KEY_FREE = 5; // key number: the shim no longer holds that key (no reply)
+/** action, a, b: ZLIB_OPEN (format, decompress) → number; ZLIB_WRITE (number, ArrayBuffer) → ArrayBuffer; ZLIB_END (number) → ArrayBuffer */
+export const OP_ZLIB = 6;
+export const OP_ZLIB_FREE = 7; // number: the shim dropped that (de)compressor (no reply)
+export const ZLIB_OPEN = 1;
+export const ZLIB_WRITE = 2;
+export const ZLIB_END = 3;
 
 // log levels as numbers on the wire
 export const LEVELS = ['debug', 'info', 'warn', 'error'] as const;

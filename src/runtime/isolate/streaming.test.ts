@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { systemClock } from '../../core/clock.ts';
 import { isNimbusError, NimbusError } from '../../core/errors.ts';
 import { bundle, eventCall, fetchResponse, handlerValue, httpCall, rejectsWith, startWith } from '../contract.ts';
@@ -15,6 +16,13 @@ import { createIsolateRuntime } from './index.ts';
 
 const quiet = () => undefined;
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
+
+function feedOf(bytes: Uint8Array): Feed {
+  const f = new Feed();
+  f.push(new Uint8Array(bytes));
+  f.end();
+  return f;
+}
 
 function streamed(result: InstanceResult): { response: HttpResponseData; end: Promise<StreamEnd> } {
   const response = fetchResponse(result);
@@ -316,6 +324,32 @@ describe('streamed bodies in the isolate runtime', () => {
     feed.push('a little');
     await rejectsWith(pending, 'NIMBUS_ERR_TIMEOUT');
     assert.ok(feed.cancelled, 'the upload is let go');
+  });
+
+  it('a streamed response gzipped by CompressionStream; a decompression bomb fails in the function, which serves on', async () => {
+    const c = await startWith(
+      runtime,
+      await bundle(`export default { async fetch(request) {
+        if (request.method === 'POST') {
+          try { await new Response(request.body.pipeThrough(new DecompressionStream('gzip'))).arrayBuffer(); return new Response('inflated'); }
+          catch (e) { return new Response('refused: ' + e.name); }
+        }
+        const words = new ReadableStream({ start(c) { c.enqueue('one '); setTimeout(() => { c.enqueue('two'); c.close(); }, 1); } });
+        return new Response(words.pipeThrough(new TextEncoderStream()).pipeThrough(new CompressionStream('gzip')), { headers: { 'content-encoding': 'gzip' } });
+      } };`),
+      { memoryMb: 16 },
+    );
+    const { response } = streamed(await c.instance.invoke(httpCall('z1')));
+    const chunks: Uint8Array[] = [];
+    for (let ch = await response.stream!.read(); ch !== null; ch = await response.stream!.read()) chunks.push(ch);
+    assert.equal(gunzipSync(Buffer.concat(chunks)).toString(), 'one two');
+    const feed = new Feed();
+    const pending = c.instance.invoke(httpCall('z2', { method: 'POST', stream: feed }));
+    feed.push(new Uint8Array(gzipSync(new Uint8Array(64 << 20))));
+    feed.end();
+    assert.equal(text(fetchResponse(await pending).body), 'refused: TypeError');
+    assert.equal(text(fetchResponse(await c.instance.invoke(httpCall('z3', { method: 'POST', stream: feedOf(gzipSync('small')) }))).body), 'inflated');
+    c.instance.dispose();
   });
 
   it('a stream of another invocation cannot be read or cancelled by guessing its number', async () => {

@@ -10,6 +10,7 @@ import { send } from './bridge.ts';
 import { dropCallsOf } from './calls.ts';
 import { exactBuffer } from './encoding.ts';
 import { chunkBytes, dropStreamsOf, fromHost, toHost } from './host-streams.ts';
+import { dropZlibOf } from './compression.ts';
 import { inspect } from './inspect.ts';
 import { enter, NO_INVOCATION, type Invocation } from './state.ts';
 import { completeChunks, ReadableStream } from './streams.ts';
@@ -156,6 +157,7 @@ function finish(inv: Invocation): void {
   dropTimersOf(inv);
   dropCallsOf(inv);
   dropStreamsOf(inv);
+  dropZlibOf(inv);
 }
 
 /**

@@ -10,6 +10,7 @@ import { Blob, File, FormData } from './blob.ts';
 import { Request, Response } from './body.ts';
 import { onReply } from './calls.ts';
 import { structuredClone } from './clone.ts';
+import { CompressionStream, DecompressionStream } from './compression.ts';
 import { console } from './console.ts';
 import { CryptoKey, SubtleCrypto, crypto } from './crypto.ts';
 import { onFetch, onHandler, setup, warm } from './dispatch.ts';
@@ -80,6 +81,8 @@ const globals: Record<string, unknown> = {
   CountQueuingStrategy,
   TextEncoderStream,
   TextDecoderStream,
+  CompressionStream,
+  DecompressionStream,
   AbortController,
   AbortSignal,
   Event,
