@@ -7,7 +7,6 @@
  *   const result = await instance.invoke({ mode: 'fetch', request, meta });
  */
 import type ivm from 'isolated-vm';
-import { setFlagsFromString } from 'node:v8';
 import type { Clock, TimerHandle } from '../../core/clock.ts';
 import { NimbusError } from '../../core/errors.ts';
 import type { FunctionConfig, ModuleExports } from '../../core/types.ts';
@@ -69,26 +68,12 @@ export const DEFAULTS = {
   codeCacheEntries: 128,
 } as const;
 
-/**
- * `ArrayBuffer.prototype.transfer` (ES2024) in the isolates: Node 20's V8 has it behind a
- * flag, read when a context is made, so isolates created after this have it. Byte streams
- * need it (a BYOB reader transfers its buffers), and there is no other way to detach a
- * buffer inside an isolate. The platform's own context, made before, is unchanged.
- */
-let transferEnabled = false;
-function enableArrayBufferTransfer(): void {
-  if (transferEnabled) return;
-  transferEnabled = true;
-  setFlagsFromString('--harmony-rab-gsab-transfer');
-}
-
 export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & {
   /** Spares ready for a memory size (for tests and metrics). */
   sparesReady(memoryMb: number): number;
   /** Live instances this runtime started. */
   liveInstances(): number;
 } {
-  enableArrayBufferTransfer();
   const clock = options.clock;
   const onError = options.onError ?? ((message: string, error?: unknown) => console.error(`[nimbus isolate] ${message}`, error ?? ''));
   const live = new Set<IsolateInstance>();
