@@ -9,7 +9,8 @@ import { jsonEcho } from './json-echo.ts';
 import { manyFunctions } from './many-functions.ts';
 import { observability } from './observability.ts';
 import { platformStart } from './platform-start.ts';
+import { streaming } from './streaming.ts';
 import { warmHello } from './warm-hello.ts';
 import { workflow } from './workflow.ts';
 
-export const scenarios: readonly Scenario[] = [warmHello, jsonEcho, cpuBound, coldStart, burstFromZero, manyFunctions, asyncThroughput, workflow, observability, platformStart, awsInvoke];
+export const scenarios: readonly Scenario[] = [warmHello, jsonEcho, cpuBound, coldStart, burstFromZero, manyFunctions, asyncThroughput, workflow, observability, platformStart, awsInvoke, streaming];

@@ -46,6 +46,10 @@ export async function bundleShim(): Promise<string> {
     // set at run time slow every isolate down); ours has no transfer, so the polyfill hands
     // the buffers on as they are (not detached). Our own code imports its structuredClone.
     define: { structuredClone: 'undefined' },
+    // every isolate holds the shim's source: whitespace and syntax minified (names kept, so
+    // classes and functions keep the names user code sees)
+    minifyWhitespace: true,
+    minifySyntax: true,
   });
   const file = result.outputFiles[0];
   if (file === undefined) throw new Error('esbuild produced no shim');
