@@ -170,7 +170,7 @@ export class Dispatcher {
             : { ...input.request, stream: undefined, body: await collect(streamedIn, Number.POSITIVE_INFINITY, () => new NimbusError('NIMBUS_ERR_INTERNAL', 'unreachable')) };
         input = { ...input, request };
       }
-      const call = this.callFor({ ...req, input }, meta, version.exports);
+      const call = this.callFor(input === req.input ? req : { ...req, input }, meta, version.exports);
       const execStart = clock.monotonic();
       const pending = lease.instance.invoke(call);
       measuring = observer?.begin(lease.instance, execStart) ?? null;

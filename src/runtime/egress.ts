@@ -1,6 +1,6 @@
 /**
- * The host side of a function's outbound `fetch`: the runtime hands over a buffered
- * request, the host performs it with undici and hands back the response as soon as its
+ * The host side of a function's outbound `fetch`: the runtime hands over a request (its
+ * body buffered, or a stream sent as it is produced), the host performs it with undici and hands back the response as soon as its
  * head has arrived: a body of known small length buffered, any other as a ByteStream the
  * function reads as it arrives (so a function can proxy a streamed answer), bounded in
  * size and time. Where it may connect is the egress guard's call (egress-guard.ts).
@@ -39,14 +39,18 @@ export function createOutboundFetch(options: EgressOptions): OutboundFetch {
     for (const [k, v] of request.headers) if (!FORBIDDEN_REQUEST_HEADERS.has(k.toLowerCase())) headers.push([k, v]);
     let res: Response;
     try {
+      const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
       res = await guard.fetch(url, {
         method: request.method,
         headers,
-        body: request.body && request.method !== 'GET' && request.method !== 'HEAD' ? request.body : undefined,
+        ...(hasBody && request.stream !== undefined
+          ? { body: chunksOf(request.stream), duplex: 'half' }
+          : { body: hasBody && request.body ? request.body : undefined }),
         redirect: 'manual',
         signal: AbortSignal.timeout(timeoutMs),
-      });
+      } as Parameters<EgressGuard['fetch']>[1]);
     } catch (error) {
+      request.stream?.cancel(new NimbusError('NIMBUS_ERR_UPSTREAM', `fetch ${url.origin} failed`));
       if (isNimbusError(error)) throw error; // refused by the guard
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       throw new NimbusError('NIMBUS_ERR_UPSTREAM', `fetch ${url.origin} failed: ${cause?.code ?? cause?.message ?? (error as Error).message}`);
@@ -76,6 +80,11 @@ export function createOutboundFetch(options: EgressOptions): OutboundFetch {
     }
     return { status: res.status, statusText: res.statusText, headers: outHeaders, body };
   };
+}
+
+/** A streamed request body as undici takes one: chunks as the function produces them. */
+async function* chunksOf(stream: ByteStream): AsyncGenerator<Uint8Array> {
+  for (let chunk = await stream.read(); chunk !== null; chunk = await stream.read()) yield chunk;
 }
 
 /** An upstream body as a ByteStream, bounded by the payload limit; cancelling it aborts the upstream. */

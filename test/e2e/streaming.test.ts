@@ -275,6 +275,40 @@ describe('streamed bodies, end to end', () => {
     assert.equal((await fetch(`${p.url}/fn/ticker`, { method: 'HEAD' })).status, 200);
   });
 
+  it("a function's outbound fetch sends a stream body as it is produced", async () => {
+    let firstPart!: (s: string) => void;
+    const gotFirst = new Promise<string>((r) => (firstPart = r));
+    gates.routes.set('/upload', (req, res) => {
+      let all = '';
+      req.setEncoding('utf8');
+      req.on('data', (d: string) => {
+        if (all === '') firstPart(d);
+        all += d;
+      });
+      req.on('end', () => res.end(`upstream got: ${all} (${req.headers['transfer-encoding']})`));
+    });
+    await p.deploy(
+      'uploader',
+      `export default { async fetch() {
+        const enc = new TextEncoder();
+        const body = new ReadableStream({ async start(c) {
+          c.enqueue(enc.encode('part a;'));
+          await fetch('${gates.url}/gate/uploader');
+          c.enqueue(enc.encode('part b'));
+          c.close();
+        } });
+        const up = await fetch('${gates.url}/upload', { method: 'POST', body, duplex: 'half' });
+        return new Response(await up.text());
+      } };`,
+    );
+    const answer = fetch(`${p.url}/fn/uploader`).then((r) => r.text());
+    // the upstream has the first part while the function has not produced the second
+    assert.equal(await gotFirst, 'part a;');
+    await gates.waiting('uploader');
+    gates.open('uploader');
+    assert.equal(await answer, 'upstream got: part a;part b (chunked)');
+  });
+
   it('a function proxies a streamed upstream answer chunk by chunk', async () => {
     let upstreamRes: ServerResponse | null = null;
     const upstreamReady = new Promise<void>((resolve) => {

@@ -28,17 +28,22 @@ export async function hostCall(
   keys: KeyStore,
   /** Registers a streamed fetch response body for the isolate to read; returns its stream number. */
   openIncoming: (stream: ByteStream) => number,
+  /** The host's end of an outgoing stream the shim numbered (a streamed request body). */
+  openOutgoing: (id: number) => ByteStream,
   zlib: ZlibStore,
   /** Host work done for the invocation that counts as its CPU (compression), in ms. */
   chargeCpu: (ms: number) => void,
 ): Promise<unknown> {
   switch (op) {
     case OP_FETCH: {
+      // d: the body's bytes, or the number of the outgoing stream that carries it
+      const stream = typeof d === 'number' ? openOutgoing(d) : undefined;
       const request: HttpRequestData = {
         method: String(a),
         url: String(b),
         headers: splitHeaders(c),
         body: d instanceof ArrayBuffer ? new Uint8Array(d) : null,
+        ...(stream === undefined ? {} : { stream }),
       };
       const res = await fetch(request, meta?.invocationId ?? '', meta?.trace);
       const streamId = res.stream === undefined ? 0 : openIncoming(res.stream);

@@ -117,6 +117,10 @@ function streamedTooLarge(limit: number): NimbusError {
   return new NimbusError('NIMBUS_ERR_BAD_RESPONSE', `the streamed response body passed ${limit} bytes; the limit is ${limit}`, { extra: { limit } });
 }
 
+function streamedRequestTooLarge(limit: number): NimbusError {
+  return new NimbusError('NIMBUS_ERR_UPSTREAM', `the streamed request body passed ${limit} bytes; the limit is ${limit}`, { extra: { limit } });
+}
+
 /** The function's response stream failed: "name\nmessage" from the shim. */
 function streamError(text: string): NimbusError {
   const cut = text.indexOf('\n');
@@ -300,7 +304,7 @@ export class IsolateInstance implements Instance, Watched {
         );
       }
       const text = `${oneLine(meta.invocationId)}\n${oneLine(meta.functionName)}\n${oneLine(r.method)}\n${oneLine(r.url)}\n${joinHeaders(r.headers)}`;
-      args = [IN_FETCH, seq, remaining, meta.attempt, meta.version, text, streamId, r.body === null ? null : exactArrayBuffer(r.body)];
+      args = [IN_FETCH, seq, remaining, meta.attempt, meta.version, text, streamId !== 0 ? streamId : r.body === null ? null : exactArrayBuffer(r.body)];
     } else {
       args = [IN_HANDLER, seq, meta.invocationId, remaining, meta.attempt, meta.functionName, meta.version, meta.memoryMb, call.event];
     }
@@ -322,7 +326,8 @@ export class IsolateInstance implements Instance, Watched {
       this.#busyChanged = true;
       try {
         // primitives pass as they are; only a body or an event needs the (slower) copy
-        if (args[args.length - 1] === null) this.#p.recv.applyIgnored(undefined, args as ivm.Transferable[]);
+        const last = args[args.length - 1];
+        if (last === null || typeof last === 'number') this.#p.recv.applyIgnored(undefined, args as ivm.Transferable[]);
         else this.#p.recv.applyIgnored(undefined, args, { arguments: { copy: true } });
       } catch (error) {
         this.#inflight.delete(seq);
@@ -692,7 +697,12 @@ export class IsolateInstance implements Instance, Watched {
       else if (ok && Array.isArray(value) && typeof value[5] === 'number' && value[5] !== 0) this.#streams.cancelIncoming(value[5], 'the invocation is over');
     };
     const openIncoming = (stream: ByteStream) => this.#streams.openIncoming(stream, seq);
-    hostCall(op, a, b, c, d, this.#spec.fetch, this.#inflight.get(seq)?.meta, this.#keys, openIncoming, this.#zlib, (ms) => this.#chargeHostWork(seq, ms)).then(
+    const openOutgoing = (streamId: number): ByteStream => {
+      const s = this.#streams.openOutgoing(streamId, seq, this.#cx.maxPayloadBytes, streamedRequestTooLarge);
+      if (s === null) throw new Error('the request body stream is unusable');
+      return s;
+    };
+    hostCall(op, a, b, c, d, this.#spec.fetch, this.#inflight.get(seq)?.meta, this.#keys, openIncoming, openOutgoing, this.#zlib, (ms) => this.#chargeHostWork(seq, ms)).then(
       (value) => reply(true, value),
       (error: unknown) => reply(false, message(error)),
     );

@@ -11,11 +11,11 @@
 // host → isolate
 export const IN_SETUP = 0; // (env, maxPayloadBytes) → [hasFetch, hasHandler] | reason text
 /**
- * IN_FETCH: (seq, remainingMs, attempt, version, text, streamId, body) where text is invocationId,
+ * IN_FETCH: (seq, remainingMs, attempt, version, text, body) where text is invocationId,
  * functionName, method, url and then the headers' wire form, joined by "\n". Few arguments
  * on purpose: each one costs the host an allocation in isolated-vm.
  */
-export const IN_FETCH = 1; // streamId: 0, or the incoming stream carrying a streamed body (then body is null)
+export const IN_FETCH = 1; // body: ArrayBuffer, null, or the number of the incoming stream carrying a streamed body
 export const IN_HANDLER = 2; // (seq, invocationId, remainingMs, attempt, functionName, version, memoryMb, event)
 export const IN_TIMER = 3; // (timerId)
 export const IN_REPLY = 4; // (callId, ok, value)

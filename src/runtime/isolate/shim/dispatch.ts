@@ -82,7 +82,7 @@ function withBindings(vars: Record<string, string>): Record<string, unknown> {
 }
 
 function newInvocation(seq: number, id: string, remainingMs: number): Invocation {
-  return { seq, id, deadlineAt: Date.now() + remainingMs, waits: new Set(), responded: false, finished: false, logLines: 0, logChars: 0, abort: null };
+  return { seq, id, deadlineAt: Date.now() + remainingMs, waits: new Set(), responded: false, finished: false, logLines: 0, logChars: 0, request: null };
 }
 
 function waitUntilOf(inv: Invocation): (p: unknown) => void {
@@ -171,7 +171,7 @@ function respondStreaming(inv: Invocation, head: string, body: ReadableStream): 
   if (wasmOverLimit(0, inv.seq)) return;
   const id = toHost(body, inv, (error, cancelled) => {
     enter(inv);
-    if (cancelled) inv.abort?.(new DOMException('The client went away', 'AbortError'));
+    if (cancelled) inv.request?._abort(new DOMException('The client went away', 'AbortError'));
     const background = inv.waits.size > 0;
     send(OUT_END, inv.seq, id, error, background);
     if (background) void drain(inv);
@@ -287,8 +287,8 @@ export function onFetch(
   method: string,
   url: string,
   wire: string,
-  streamId: number,
-  body: ArrayBuffer | null,
+  /** The body's bytes, or the number of the host stream carrying it. */
+  body: ArrayBuffer | number | null,
 ): Invocation {
   const inv = newInvocation(seq, id, remainingMs);
   enter(inv);
@@ -306,8 +306,8 @@ export function onFetch(
       version,
       getRemainingTimeInMillis: remaining(inv),
     });
-    const request = Request._incoming(method, url, wire, streamId > 0 ? fromHost(streamId, inv) : body);
-    inv.abort = (reason) => request._abort(reason);
+    const request = Request._incoming(method, url, wire, typeof body === 'number' ? fromHost(body, inv) : body);
+    inv.request = request;
     out = fetchTarget.fetch(request, env, ctx);
   } catch (e) {
     fail(inv, e);
@@ -383,7 +383,7 @@ export async function warm(): Promise<void> {
   handlerFn = async (event: unknown) => ({ event });
   try {
     const calls = [
-      onFetch(0, '', 1_000, 1, '', 0, 'GET', 'http://localhost/warm?x=1', 'host\nlocalhost\naccept\n*/*', 0, null),
+      onFetch(0, '', 1_000, 1, '', 0, 'GET', 'http://localhost/warm?x=1', 'host\nlocalhost\naccept\n*/*', null),
       onHandler(0, '', 1_000, 1, '', 0, 128, { warm: true }),
     ];
     Response.json({ warm: true });

@@ -15,7 +15,7 @@ import { ReadableStream, type ReadableStreamDefaultController, type ReadableStre
 const PIECE = 64 * 1024;
 
 /** How an outgoing stream ended: error is "name\nmessage" when it failed; cancelled when the host stopped it. */
-export type OnEnd = (error: string | null, cancelled: boolean) => void;
+export type OnEnd = (error: string | null, cancelled: boolean, id: number) => void;
 
 interface Outgoing {
   readonly id: number;
@@ -84,7 +84,7 @@ function end(s: Outgoing, error: string | null, cancelled: boolean): void {
   s.over = true;
   s.rest = null;
   outgoing.delete(s.id);
-  s.onEnd(error, cancelled);
+  s.onEnd(error, cancelled, s.id);
 }
 
 async function pump(s: Outgoing): Promise<void> {

@@ -139,8 +139,7 @@ export function recv(
         text.slice(i2 + 1, i3),
         text.slice(i3 + 1, i4),
         text.slice(i4 + 1),
-        f as number,
-        h as ArrayBuffer | null,
+        f as ArrayBuffer | number | null,
       );
       return undefined;
     }
