@@ -182,7 +182,8 @@ export class Dispatcher {
         background = ended.background;
         if (ended.error !== null) throw ended.error;
         result = { mode: 'fetch', response: ended.response, background: ended.background };
-        outcome = { http: ended.response, streamed: req.respond !== undefined && req.input.kind === 'http' };
+        // sent as it came; else buffered, it is an answer like any other (a value for an event)
+        if (req.respond !== undefined && req.input.kind === 'http') outcome = { http: ended.response, streamed: true };
       }
       endedAt = clock.monotonic();
       background = result.background;

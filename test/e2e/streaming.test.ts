@@ -145,6 +145,23 @@ describe('streamed bodies, end to end', () => {
     assert.ok((rec.billedMs as number) >= 1);
   });
 
+  it('a caller that is not HTTP (the invoke API) gets a streamed body whole, within the payload limit', async () => {
+    await p.deploy(
+      'json-stream',
+      `export default { fetch() {
+        const parts = ['{"a":', '1,"b":', '[1,2]}'];
+        return new Response(new ReadableStream({ async pull(c) { await null; const p = parts.shift(); if (p === undefined) c.close(); else c.enqueue(p); } }), { headers: { 'content-type': 'application/json' } });
+      } };`,
+    );
+    const res = await p.api('/api/v1/functions/json-stream/invoke', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), { a: 1, b: [1, 2] });
+    await p.deploy('endless', `export default { fetch() { return new Response(new ReadableStream({ pull(c) { c.enqueue(new Uint8Array(50000)); } })); } };`);
+    const endless = await p.api('/api/v1/functions/endless/invoke', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    assert.equal(endless.status, 502);
+    assert.equal(((await endless.json()) as Rec).code, 'NIMBUS_ERR_BAD_RESPONSE');
+  });
+
   it('Server-Sent Events pass through the gateway as they are sent', async () => {
     await p.deploy(
       'sse',
