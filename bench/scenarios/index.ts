@@ -12,7 +12,8 @@ import { manyFunctions } from './many-functions.ts';
 import { observability } from './observability.ts';
 import { platformStart } from './platform-start.ts';
 import { storePostgres } from './store-postgres.ts';
+import { streaming } from './streaming.ts';
 import { warmHello } from './warm-hello.ts';
 import { workflow } from './workflow.ts';
 
-export const scenarios: readonly Scenario[] = [warmHello, jsonEcho, cpuBound, coldStart, burstFromZero, manyFunctions, asyncThroughput, workflow, observability, platformStart, awsInvoke, apps, storePostgres, cluster];
+export const scenarios: readonly Scenario[] = [warmHello, jsonEcho, cpuBound, coldStart, burstFromZero, manyFunctions, asyncThroughput, workflow, observability, platformStart, awsInvoke, apps, storePostgres, cluster, streaming];

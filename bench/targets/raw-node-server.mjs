@@ -48,6 +48,21 @@ function serve() {
     ['cpu', (req, res) => text(res, 200, String(work(iterations)))],
     ['step', (req, res, body) => text(res, 200, JSON.stringify(step(body ? JSON.parse(body) : {})), 'application/json')],
   ]);
+  // 'stream': the streaming scenario's bytes, STREAM_CHUNKS chunks of 64 KiB, written as the
+  // socket takes them (chunked transfer, backpressure honoured), as the function produces them.
+  const streamChunk = Buffer.alloc(65536, 120);
+  handlers.set('stream', (req, res) => {
+    res.writeHead(200, { 'content-type': 'application/octet-stream' });
+    let left = Number(process.env.STREAM_CHUNKS || 64);
+    const pump = () => {
+      while (left > 0) {
+        left--;
+        if (!res.write(streamChunk)) return res.once('drain', pump);
+      }
+      res.end();
+    };
+    pump();
+  });
   for (let i = 0; i < many; i++) {
     const msg = `hello from f${i}`;
     handlers.set(`f${i}`, (req, res) => text(res, 200, msg));

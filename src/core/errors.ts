@@ -39,6 +39,7 @@ export const ERRORS = {
   NIMBUS_ERR_REQUEST_TIMEOUT: { status: 408, title: 'The request did not arrive in time', retryable: true },
   NIMBUS_ERR_HEADERS_TOO_LARGE: { status: 431, title: 'The request headers are too large', retryable: false },
   NIMBUS_ERR_PAYLOAD_TOO_LARGE: { status: 413, title: 'The payload exceeds the limit', retryable: false },
+  NIMBUS_ERR_CLIENT_CLOSED: { status: 499, title: 'The client went away before the response was complete', retryable: true },
   NIMBUS_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported content type', retryable: false },
   NIMBUS_ERR_THROTTLED: { status: 429, title: 'Every instance is busy and the wait queue is full', retryable: true },
   NIMBUS_ERR_FUNCTION_ERROR: { status: 500, title: 'The function threw an error', retryable: false },

@@ -13,10 +13,11 @@ import type { Recorder } from '../observe/recorder.ts';
 import type { DispatchObserver, Measuring } from '../observe/observer.ts';
 import type { PoolRegistry } from '../pool/registry.ts';
 import type { Lease } from '../pool/version-pool.ts';
-import type { HttpRequestData, HttpResponseData, InstanceCall, InvocationMeta } from '../runtime/port.ts';
+import type { HttpRequestData, HttpResponseData, InstanceCall, InstanceResult, InvocationMeta } from '../runtime/port.ts';
+import { asNimbusError, collect, Counted } from './byte-streams.ts';
 import { noRedaction, redactValue, type Redactor } from '../releases/redact.ts';
 import type { Catalog } from './catalog.ts';
-import { checkHttpResponse } from './http-response-check.ts';
+import { checkHttpResponse, headBytes } from './http-response-check.ts';
 import { eventToRequest, fromHandlerResult, responseToValue, toApiGatewayV2Event } from './http-event.ts';
 
 export type InvokeInput =
@@ -42,10 +43,26 @@ export interface InvokeRequest {
   readonly qualifier?: string;
   /** W3C trace context of the caller (async and workflow children); HTTP reads the header. */
   readonly traceparent?: string;
+  /**
+   * Sends a streamed response (http.stream) to the caller as it is produced: called with
+   * its head once the function has returned it; resolves once all of it was delivered,
+   * rejects with a NimbusError (NIMBUS_ERR_CLIENT_CLOSED when the caller went away) after
+   * cancelling the stream. The invocation, and its record, end when the stream does.
+   * Absent: a streamed response is buffered (within the response limit) like any other.
+   */
+  readonly respond?: (http: HttpResponseData, invocationId: string) => Promise<void>;
 }
 
 export type InvokeOutcome =
-  | { readonly ok: true; readonly invocationId: string; readonly record: InvocationRecord; readonly http?: HttpResponseData; readonly value?: unknown }
+  | {
+      readonly ok: true;
+      readonly invocationId: string;
+      readonly record: InvocationRecord;
+      readonly http?: HttpResponseData;
+      readonly value?: unknown;
+      /** The response went to InvokeRequest.respond (http.body is empty). */
+      readonly streamed?: boolean;
+    }
   | { readonly ok: false; readonly invocationId: string; readonly record: InvocationRecord | null; readonly error: NimbusError };
 
 export interface DispatcherDeps {
@@ -132,7 +149,10 @@ export class Dispatcher {
     let execMs = 0;
     /** When the instance answered (monotonic); 0 until it has. */
     let endedAt = 0;
-    let outcome: { http?: HttpResponseData; value?: unknown } | null = null;
+    let outcome: { http?: HttpResponseData; value?: unknown; streamed?: boolean } | null = null;
+    /** Bytes of a streamed request and response body, counted as they pass. */
+    let streamedIn: Counted | null = null;
+    let streamedOut: Counted | null = null;
     let failure: NimbusError | null = null as NimbusError | null;
     let figures: { cpuMs: number; peakMemoryBytes: number; occupancyMs: number } | undefined;
     // waitUntil work still running after the result keeps the slot busy until it settles.
@@ -140,15 +160,35 @@ export class Dispatcher {
     try {
       const pool = pools.poolFor(version);
       lease = pool.tryAcquire() ?? (await pool.acquire(deadline));
-      const call = this.callFor(req, meta, version.exports);
+      let input = req.input;
+      if (input.kind === 'http' && input.request.stream !== undefined) {
+        streamedIn = new Counted(input.request.stream);
+        // a handler, or a runtime that cannot take a stream, gets the body whole
+        const request: HttpRequestData =
+          version.exports.fetch && lease.instance.streamsBodies === true
+            ? { ...input.request, stream: streamedIn }
+            : { ...input.request, stream: undefined, body: await collect(streamedIn, Number.POSITIVE_INFINITY, () => new NimbusError('NIMBUS_ERR_INTERNAL', 'unreachable')) };
+        input = { ...input, request };
+      }
+      const call = this.callFor(input === req.input ? req : { ...req, input }, meta, version.exports);
       const execStart = clock.monotonic();
       const pending = lease.instance.invoke(call);
       measuring = observer?.begin(lease.instance, execStart) ?? null;
-      const result = await pending;
+      let result = await pending;
+      if (result.mode === 'fetch' && result.response.stream !== undefined) {
+        streamedOut = new Counted(result.response.stream);
+        const ended = await this.finishStream(invocationId, req, result, streamedOut);
+        // set before a failure is thrown: its waitUntil work still holds the slot until it settles
+        background = ended.background;
+        if (ended.error !== null) throw ended.error;
+        result = { mode: 'fetch', response: ended.response, background: ended.background };
+        // sent as it came; else buffered, it is an answer like any other (a value for an event)
+        if (req.respond !== undefined && req.input.kind === 'http') outcome = { http: ended.response, streamed: true };
+      }
       endedAt = clock.monotonic();
       background = result.background;
       execMs = endedAt - execStart;
-      outcome = this.outputFor(req, result);
+      outcome ??= this.outputFor(req, result);
     } catch (error) {
       failure = isNimbusError(error)
         ? error
@@ -171,7 +211,7 @@ export class Dispatcher {
     // logged for it): the logs stay open until it settles; the record is pushed now and its
     // final version, with every line, replaces it then.
     const collected = background ? logs.peek(invocationId) : logs.close(invocationId);
-    const responseBytes = outcome?.http ? outcome.http.body.byteLength : 0;
+    const responseBytes = streamedOut !== null ? streamedOut.bytes : outcome?.http ? outcome.http.body.byteLength : 0;
     const record: InvocationRecord = {
       id: invocationId,
       functionName: version.functionName,
@@ -192,7 +232,7 @@ export class Dispatcher {
       coldStart: lease?.cold ?? false,
       initMs: round3(lease?.initMs ?? 0),
       instanceId: lease?.instance.id ?? null,
-      requestBytes: req.requestBytes ?? (req.input.kind === 'http' ? (req.input.request.body?.byteLength ?? 0) : 0),
+      requestBytes: streamedIn !== null ? streamedIn.bytes : (req.requestBytes ?? (req.input.kind === 'http' ? (req.input.request.body?.byteLength ?? 0) : 0)),
       responseBytes,
       attempt: meta.attempt,
       logs: collected.logs,
@@ -212,7 +252,7 @@ export class Dispatcher {
       recorder.push(record, req.invocationId === undefined, background.then(complete, complete));
     } else recorder.push(record, req.invocationId === undefined);
     if (failure) return { ok: false, invocationId, record, error: failure };
-    if (outcome?.http !== undefined) return { ok: true, invocationId, record, http: outcome.http };
+    if (outcome?.http !== undefined) return { ok: true, invocationId, record, http: outcome.http, ...(outcome.streamed ? { streamed: true } : {}) };
     // A value (not an HTTP response, which is the function's own answer to its caller) is
     // written by the platform: an API answer, a workflow's history, a destination. Redacted.
     if (redact !== noRedaction && outcome) return { ok: true, invocationId, record, value: redactValue(outcome.value, redact) };
@@ -246,6 +286,42 @@ export class Dispatcher {
     return { mode: 'fetch', request: eventToRequest(input.event, req.functionName, 'localhost'), meta };
   }
 
+  /**
+   * A streamed response: sent through req.respond as it comes (or buffered when there is
+   * none), then the end of the stream awaited, so the invocation's time and bytes cover it
+   * all. Throws what ended it badly; returns the result with the body buffered (or empty
+   * when it was sent) and the waitUntil work left after the stream.
+   */
+  private async finishStream(
+    invocationId: string,
+    req: InvokeRequest,
+    result: InstanceResult & { mode: 'fetch' },
+    stream: Counted,
+  ): Promise<{ response: HttpResponseData; error: NimbusError | null; background?: Promise<void> }> {
+    const head: HttpResponseData = { ...result.response, body: EMPTY, stream: undefined };
+    const limit = this.deps.responseLimitBytes;
+    let delivered: Promise<NimbusError | null>;
+    let body: Uint8Array = EMPTY;
+    try {
+      checkHttpResponse(head, limit);
+      if (req.respond !== undefined && req.input.kind === 'http') {
+        delivered = req.respond({ ...head, stream }, invocationId).then(() => null, asNimbusError);
+      } else {
+        const over = () => new NimbusError('NIMBUS_ERR_BAD_RESPONSE', `the function's streamed response passed ${limit} bytes with its headers; the limit is ${limit}`, { extra: { limit } });
+        delivered = collect(stream, limit - headBytes(head), over).then((bytes) => {
+          body = bytes;
+          return null;
+        }, asNimbusError);
+      }
+    } catch (error) {
+      stream.cancel(asNimbusError(error));
+      delivered = Promise.resolve(asNimbusError(error));
+    }
+    const failed = await delivered;
+    const end = (await result.streamEnd) ?? { error: null };
+    return { response: { ...head, body }, error: failed ?? end.error, background: end.background };
+  }
+
   private outputFor(req: InvokeRequest, result: Awaited<ReturnType<Lease['instance']['invoke']>>): { http?: HttpResponseData; value?: unknown } {
     if (req.input.kind === 'http') {
       const http = result.mode === 'fetch' ? result.response : fromHandlerResult(result.value);
@@ -263,6 +339,8 @@ function redactedError(error: NimbusError, redact: Redactor): NimbusError {
   if ('cause' in extra) extra.cause = redactValue(extra.cause, redact);
   return new NimbusError(error.code, redact(error.message), { extra, retryAfterSeconds: error.retryAfterSeconds });
 }
+
+const EMPTY = new Uint8Array(0);
 
 function round3(ms: number): number {
   return Math.round(ms * 1000) / 1000;

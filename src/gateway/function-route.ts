@@ -6,9 +6,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NimbusError } from '../core/errors.ts';
 import type { Dispatcher } from '../dispatch/dispatcher.ts';
-import type { HttpRequestData } from '../runtime/port.ts';
+import type { HttpRequestData, HttpResponseData } from '../runtime/port.ts';
 import { isBodiless, readBody, type BodyPolicy } from './body.ts';
 import { sendProblem } from './problem.ts';
+import { sendStream, streamsUpload, UploadStream } from './streaming.ts';
 
 /** Headers about the client↔gateway connection, not meant for the function or the client. */
 const HOP_BY_HOP = new Set([
@@ -70,9 +71,17 @@ export function createFunctionRoute(deps: FunctionRouteDeps) {
       return;
     }
     let body: Buffer | null = null;
+    let upload: UploadStream | undefined;
     // The common bodiless GET goes on at once, without a turn through a promise.
     if (isBodiless(req)) req.resume();
-    else {
+    else if (streamsUpload(req)) {
+      if (Number(req.headers['content-length'] ?? 0) > deps.payloadLimitBytes) {
+        req.resume();
+        sendProblem(res, new NimbusError('NIMBUS_ERR_PAYLOAD_TOO_LARGE', `the request body exceeds the ${deps.payloadLimitBytes}-byte limit`, { extra: { limit: deps.payloadLimitBytes } }), url);
+        return;
+      }
+      upload = new UploadStream(req, deps.payloadLimitBytes);
+    } else {
       try {
         body = await readBody(req, deps.payloadLimitBytes, deps.bodies);
       } catch (error) {
@@ -95,7 +104,9 @@ export function createFunctionRoute(deps: FunctionRouteDeps) {
       url: `http://${req.headers.host ?? deps.defaultHost}${target.path}`,
       headers,
       body: body === null ? null : new Uint8Array(body.buffer, body.byteOffset, body.byteLength),
+      ...(upload === undefined ? {} : { stream: upload }),
     };
+    let streaming = false;
     const outcome = await deps.dispatcher.invoke({
       functionName: target.name,
       qualifier: target.qualifier,
@@ -103,7 +114,14 @@ export function createFunctionRoute(deps: FunctionRouteDeps) {
       triggerSource: `${request.method} ${url.split('?')[0]}`,
       input: { kind: 'http', request, sourceIp },
       requestBytes: body?.byteLength ?? 0,
+      respond: (http, invocationId) => {
+        const sent = sendStream(res, http, responseHead(http, invocationId, false), req.method !== 'HEAD' && http.status !== 204 && http.status !== 304);
+        streaming = res.headersSent;
+        return sent;
+      },
     });
+    // a streamed response has been sent, or cut off where it failed
+    if (streaming) return;
     const idHeader = { 'x-nimbus-invocation-id': outcome.invocationId };
     if (!outcome.ok) {
       sendProblem(res, outcome.error, url, idHeader, problemExtras(outcome.error, outcome.invocationId));
@@ -115,16 +133,8 @@ export function createFunctionRoute(deps: FunctionRouteDeps) {
       return;
     }
     // The dispatcher checked the headers and the size (and recorded a failure); this is the backstop.
-    const out: string[] = [];
-    // Flat [name, value, name, value, …] as writeHead takes it; the invocation id is the platform's, not the function's to set.
-    for (const [k, v] of response.headers) {
-      const lower = k.toLowerCase();
-      if (!HOP_BY_HOP.has(lower) && lower !== 'x-nimbus-invocation-id') out.push(k, v);
-    }
-    // 204 and 304 have no body (RFC 9110): what the function gave is dropped, and no Content-Length claims it.
     const bodiless = response.status === 204 || response.status === 304;
-    out.push('x-nimbus-invocation-id', outcome.invocationId);
-    if (!bodiless) out.push('content-length', String(response.body.byteLength));
+    const out = responseHead(response, outcome.invocationId, true);
     try {
       res.writeHead(response.status, response.statusText || undefined, out);
     } catch (error) {
@@ -135,6 +145,23 @@ export function createFunctionRoute(deps: FunctionRouteDeps) {
     }
     res.end(req.method === 'HEAD' || bodiless ? undefined : response.body);
   };
+}
+
+/**
+ * The response's headers as writeHead takes them, flat [name, value, name, value, …]: the
+ * function's own without hop-by-hop ones, and the invocation id (the platform's, not the
+ * function's to set). A buffered body gets its Content-Length; 204 and 304 have no body
+ * (RFC 9110), so no Content-Length claims one; a streamed body goes chunked.
+ */
+function responseHead(response: HttpResponseData, invocationId: string, buffered: boolean): string[] {
+  const out: string[] = [];
+  for (const [k, v] of response.headers) {
+    const lower = k.toLowerCase();
+    if (!HOP_BY_HOP.has(lower) && lower !== 'x-nimbus-invocation-id') out.push(k, v);
+  }
+  out.push('x-nimbus-invocation-id', invocationId);
+  if (buffered && response.status !== 204 && response.status !== 304) out.push('content-length', String(response.body.byteLength));
+  return out;
 }
 
 /** What the caller may learn of a failed invocation: the error's own name and message, and the id to look it up. */

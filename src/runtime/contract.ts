@@ -90,6 +90,7 @@ export function httpCall(
       url: request.url ?? 'http://127.0.0.1:8080/fn/fn/path?q=1',
       headers: request.headers ?? [],
       body: request.body ?? null,
+      ...(request.stream === undefined ? {} : { stream: request.stream }),
     },
     meta: meta(invocationId, timeoutMs),
   };

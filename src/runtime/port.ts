@@ -3,7 +3,19 @@
  * implementation per folder (isolate/ now; node/ and app/ later). Nothing outside
  * server/ imports an implementation.
  */
+import type { NimbusError } from '../core/errors.ts';
 import type { FunctionConfig, LogLevel, ModuleExports } from '../core/types.ts';
+
+/**
+ * A body that arrives in pieces (a streamed response, an upload still being sent): pulled
+ * one chunk at a time, its producer kept at most a few chunks ahead of the reader.
+ */
+export interface ByteStream {
+  /** The next chunk, or null once the body has ended; rejects with a NimbusError when it failed. */
+  read(): Promise<Uint8Array | null>;
+  /** The reader wants no more (the client went away, a limit was passed): the producer is told and stops. */
+  cancel(reason: NimbusError): void;
+}
 
 /** A buffered HTTP request as the function will see it. */
 export interface HttpRequestData {
@@ -12,15 +24,28 @@ export interface HttpRequestData {
   readonly url: string;
   /** In arrival order; repeated names allowed. */
   readonly headers: ReadonlyArray<readonly [string, string]>;
-  /** null when there is no body. */
+  /** null when there is no body, or when it is streamed. */
   readonly body: Uint8Array | null;
+  /** The body as it arrives, when it is streamed (then `body` is null). */
+  readonly stream?: ByteStream;
 }
 
 export interface HttpResponseData {
   readonly status: number;
   readonly statusText: string;
   readonly headers: ReadonlyArray<readonly [string, string]>;
+  /** Empty when the body is streamed. */
   readonly body: Uint8Array;
+  /** The body as the function produces it, when it is streamed (a ReadableStream not yet complete). */
+  readonly stream?: ByteStream;
+}
+
+/** How a streamed response ended, once the function's stream is over (read to its end, failed or cancelled). */
+export interface StreamEnd {
+  /** Why it did not end well, or null. */
+  readonly error: NimbusError | null;
+  /** As InstanceResult.background: waitUntil work still running after the stream ended. */
+  readonly background?: Promise<void>;
 }
 
 /** Facts about one invocation that the function's `context`/`ctx` exposes. */
@@ -49,7 +74,16 @@ export type InstanceCall =
   | { readonly mode: 'handler'; readonly event: unknown; readonly meta: InvocationMeta };
 
 export type InstanceResult = (
-  | { readonly mode: 'fetch'; readonly response: HttpResponseData }
+  | {
+      readonly mode: 'fetch';
+      readonly response: HttpResponseData;
+      /**
+       * With a streamed response (response.stream): settles (never rejects) once the stream is
+       * over; until then the invocation runs on (its deadline and limits apply). `background`
+       * is then on the StreamEnd, not here.
+       */
+      readonly streamEnd?: Promise<StreamEnd>;
+    }
   | { readonly mode: 'handler'; readonly value: unknown }
 ) & {
   /**
@@ -140,6 +174,8 @@ export interface Instance {
    * per-invocation accounting on the hot path. Optional; stats().cpuMs otherwise.
    */
   cpuMs?(): number;
+  /** True when the instance takes a request whose body is a stream (HttpRequestData.stream); else the caller buffers it. */
+  readonly streamsBodies?: boolean;
   /** Frees the instance at once; in-flight calls reject with INSTANCE_CRASHED. */
   dispose(): void;
 }

@@ -59,7 +59,8 @@ const INSTANCE_METER_MS = 60_000;
 export interface PlatformOptions {
   readonly config: Config;
   readonly clock: Clock;
-  readonly runtime: (clock: Clock) => Runtime | Promise<Runtime>;
+  /** Makes the runtime; it is given the config for the limits it enforces (the payload limit). */
+  readonly runtime: (clock: Clock, config: Config) => Runtime | Promise<Runtime>;
   readonly examplesDir?: string;
   readonly logger?: Logger;
 }
@@ -91,7 +92,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     bus = await openConfiguredBus(config);
     namespace = busNamespace(await clusterId(store.leases));
     apps = appRuntime(config, clock);
-    runtime = runtimeByKind({ isolate: await options.runtime(clock), app: apps, node: nodeRuntime(apps, clock) });
+    runtime = runtimeByKind({ isolate: await options.runtime(clock, config), app: apps, node: nodeRuntime(apps, clock) });
   } catch (error) {
     // A failed start releases what it took: the next start (in this process too) finds the directory free.
     await bus?.close();

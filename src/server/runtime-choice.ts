@@ -8,8 +8,8 @@ import { createAppRuntime, type AppRuntime } from '../runtime/process/app-runtim
 import { createNodeRuntime, type NodeRuntime } from '../runtime/process/node-runtime.ts';
 import type { Runtime } from '../runtime/port.ts';
 
-export function defaultRuntime(clock: Clock): Runtime {
-  return createIsolateRuntime({ clock });
+export function defaultRuntime(clock: Clock, config?: Config): Runtime {
+  return createIsolateRuntime({ clock, ...(config ? { maxPayloadBytes: config.payloadLimitBytes } : {}) });
 }
 
 /** The `app` runtime: sandboxed processes, with what this host lets it enforce probed now. */

@@ -10,6 +10,8 @@ import type { Deadline, Deadlines } from '../../core/deadlines.ts';
 import { NimbusError, isNimbusError } from '../../core/errors.ts';
 import type { LogLevel, ModuleExports } from '../../core/types.ts';
 import type {
+  ByteStream,
+  HttpResponseData,
   Instance,
   InstanceCall,
   InstanceDeath,
@@ -17,32 +19,44 @@ import type {
   InstanceSpec,
   InstanceStats,
   InvocationMeta,
+  StreamEnd,
 } from '../port.ts';
 import { bundleFileName } from '../port.ts';
 import type { CodeCache } from './code-cache.ts';
 import { KeyStore } from './crypto-host.ts';
 import { hostCall, message } from './host-ops.ts';
+import { StreamTable, type FromIsolate } from './host-streams.ts';
+import { ZlibStore } from './zlib-host.ts';
 import { deadError, initError, limitError } from './instance-errors.ts';
 import { delivered, discard, type Prepared } from './prepare.ts';
 import {
   IN_FETCH,
+  IN_CANCEL,
+  IN_DATA,
   IN_HANDLER,
+  IN_PULL,
   IN_REPLY,
   IN_SETUP,
   IN_TIMER,
   LEVELS,
   OUT_BG_DONE,
   OUT_CALL,
+  OUT_CHUNK,
   OUT_DONE,
+  OUT_END,
   OUT_LOG,
   OUT_MEMORY,
+  OUT_RCANCEL,
+  OUT_READ,
   OUT_TIMER_CLEAR,
   OUT_TIMER_SET,
   OP_KEY_FREE,
+  OP_ZLIB_FREE,
   R_BAD,
   R_ERROR,
   R_INVALID,
   R_RESPONSE,
+  R_STREAM,
   R_VALUE,
   SAB_CURRENT,
 } from './protocol.ts';
@@ -74,9 +88,13 @@ interface Pending {
   readonly resolve: (r: InstanceResult) => void;
   readonly reject: (e: NimbusError) => void;
   readonly deadline: Deadline;
-  phase: 'running' | 'background';
+  /** running → (streaming: its response's body is still being produced) → (background) → over. */
+  phase: 'running' | 'streaming' | 'background';
   cpuMs: number;
   endBackground: (() => void) | null;
+  /** While streaming: the response's stream and how to say that it ended. */
+  stream: FromIsolate | null;
+  endStream: ((end: StreamEnd) => void) | null;
 }
 
 interface HostTimer {
@@ -85,6 +103,39 @@ interface HostTimer {
 }
 
 const MAX_SEQ = 2 ** 31 - 1;
+
+const EMPTY = new Uint8Array(0);
+/** CompressionStreams and DecompressionStreams open at once in one instance. */
+const MAX_ZLIB_STREAMS = 64;
+
+/** What incoming streams an invocation left unread are cancelled with. */
+const INVOCATION_OVER = new NimbusError('NIMBUS_ERR_BAD_REQUEST', 'the invocation is over');
+
+function streamedTooLarge(limit: number): NimbusError {
+  return new NimbusError('NIMBUS_ERR_BAD_RESPONSE', `the streamed response body passed ${limit} bytes; the limit is ${limit}`, { extra: { limit } });
+}
+
+function streamedRequestTooLarge(limit: number): NimbusError {
+  return new NimbusError('NIMBUS_ERR_UPSTREAM', `the streamed request body passed ${limit} bytes; the limit is ${limit}`, { extra: { limit } });
+}
+
+/** The function's response stream failed: "name\nmessage" from the shim. */
+function streamError(text: string): NimbusError {
+  const cut = text.indexOf('\n');
+  const errorName = cut < 0 ? 'Error' : text.slice(0, cut);
+  const errorMessage = cut < 0 ? text : text.slice(cut + 1);
+  return new NimbusError('NIMBUS_ERR_FUNCTION_ERROR', `the response stream failed: ${errorName}: ${errorMessage}`, { extra: { errorName, errorMessage } });
+}
+
+/** A response head ("status\nstatusText\nheaders") with `body`, or why it is unusable. */
+function responseHead(headIn: unknown, body: Uint8Array): HttpResponseData | string {
+  const head = String(headIn);
+  const i1 = head.indexOf('\n');
+  const i2 = head.indexOf('\n', i1 + 1);
+  const status = Number(head.slice(0, i1));
+  if (i1 < 0 || i2 < 0 || !Number.isInteger(status) || status < 200 || status > 599) return `the response status ${head.slice(0, i1)} is not in 200–599`;
+  return { status, statusText: head.slice(i1 + 1, i2), headers: splitHeaders(head.slice(i2 + 1)), body };
+}
 
 /** Fields packed into one "\n"-joined string must not contain the separator. */
 function oneLine(s: string): string {
@@ -101,6 +152,9 @@ export class IsolateInstance implements Instance, Watched {
   readonly #inflight = new Map<number, Pending>();
   readonly #timers = new Map<number, HostTimer>();
   readonly #keys: KeyStore;
+  readonly #streams: StreamTable;
+  readonly #zlib: ZlibStore;
+  readonly streamsBodies = true;
   #seq = 0;
   #death: InstanceDeath | null = null;
   #catastrophic = false;
@@ -131,6 +185,13 @@ export class IsolateInstance implements Instance, Watched {
     this.#spec = spec;
     this.#cx = cx;
     this.#keys = new KeyStore(cx.maxCryptoKeys, cx.maxCryptoKeyBytes);
+    this.#zlib = new ZlibStore(MAX_ZLIB_STREAMS, spec.config.memoryMb * 1024 * 1024);
+    this.#streams = new StreamTable({
+      pull: (id, n) => this.#deliver([IN_PULL, id, n], false),
+      cancel: (id, reason) => this.#deliver([IN_CANCEL, id, reason], false),
+      data: (id, chunk, error) =>
+        chunk === null ? this.#deliver([IN_DATA, id, null, error], false) : this.#deliver([IN_DATA, id, exactArrayBuffer(chunk), null]),
+    });
     this.#background = new BackgroundCpu(spec.config.cpuLimitMs, spec.config.timeoutMs, (r) => spec.onBackground?.(r));
     prepared.port.onMessage = (kind, a, b, c, d, e, f, g) => this.#onMessage(kind, a, b, c, d, e, f, g);
     prepared.port.onCatastrophic = (msg) => {
@@ -232,8 +293,10 @@ export class IsolateInstance implements Instance, Watched {
     let args: unknown[];
     this.#seq = this.#seq >= MAX_SEQ ? 1 : this.#seq + 1;
     const seq = this.#seq;
+    let streamId = 0;
     if (call.mode === 'fetch') {
       const r = call.request;
+      if (r.stream !== undefined) streamId = this.#streams.openIncoming(r.stream, seq);
       if (r.body !== null && r.body.byteLength > this.#cx.maxPayloadBytes) {
         return Promise.reject(
           new NimbusError('NIMBUS_ERR_PAYLOAD_TOO_LARGE', `the request body has ${r.body.byteLength} bytes; the limit is ${this.#cx.maxPayloadBytes}`, {
@@ -242,7 +305,7 @@ export class IsolateInstance implements Instance, Watched {
         );
       }
       const text = `${oneLine(meta.invocationId)}\n${oneLine(meta.functionName)}\n${oneLine(r.method)}\n${oneLine(r.url)}\n${joinHeaders(r.headers)}`;
-      args = [IN_FETCH, seq, remaining, meta.attempt, meta.version, text, r.body === null ? null : exactArrayBuffer(r.body)];
+      args = [IN_FETCH, seq, remaining, meta.attempt, meta.version, text, streamId !== 0 ? streamId : r.body === null ? null : exactArrayBuffer(r.body)];
     } else {
       args = [IN_HANDLER, seq, meta.invocationId, remaining, meta.attempt, meta.functionName, meta.version, meta.memoryMb, call.event];
     }
@@ -257,17 +320,21 @@ export class IsolateInstance implements Instance, Watched {
         phase: 'running',
         cpuMs: 0,
         endBackground: null,
+        stream: null,
+        endStream: null,
       };
       this.#inflight.set(seq, pending);
       this.#busyChanged = true;
       this.#wokenIdle = false;
       try {
         // primitives pass as they are; only a body or an event needs the (slower) copy
-        if (args[args.length - 1] === null) this.#p.recv.applyIgnored(undefined, args as ivm.Transferable[]);
+        const last = args[args.length - 1];
+        if (last === null || typeof last === 'number') this.#p.recv.applyIgnored(undefined, args as ivm.Transferable[]);
         else this.#p.recv.applyIgnored(undefined, args, { arguments: { copy: true } });
       } catch (error) {
         this.#inflight.delete(seq);
         pending.deadline.cancel();
+        if (streamId !== 0) this.#streams.closeOf(seq, new NimbusError('NIMBUS_ERR_BAD_REQUEST', 'the invocation did not start'));
         if (this.#p.isolate.isDisposed) {
           this.#kill(this.#catastrophic ? 'crashed' : 'memory_limit');
           reject(this.#deadError());
@@ -431,6 +498,18 @@ export class IsolateInstance implements Instance, Watched {
       case OUT_CALL:
         this.#call(a, b, c, d, e, f, g);
         return;
+      case OUT_CHUNK:
+        this.#streams.chunk(a, b);
+        return;
+      case OUT_END:
+        this.#streamEnd(a, b, c, d);
+        return;
+      case OUT_READ:
+        if (this.#owns(Number(a))) this.#streams.read(Number(a), b);
+        return;
+      case OUT_RCANCEL:
+        this.#streams.cancelIncoming(a, 'the function cancelled the body');
+        return;
       case OUT_MEMORY: {
         // the shim counts wasm memory (V8's heap limit does not cover it)
         const seq = Number(a);
@@ -455,6 +534,22 @@ export class IsolateInstance implements Instance, Watched {
     let result: InstanceResult | null = null;
     let error: NimbusError | null = null;
     switch (kind) {
+      case R_STREAM: {
+        const head = responseHead(a, EMPTY);
+        const stream = typeof head === 'string' ? null : this.#streams.openOutgoing(Number(b), seq, this.#cx.maxPayloadBytes, streamedTooLarge);
+        if (typeof head === 'string' || stream === null) {
+          if (stream === null) this.#deliver([IN_CANCEL, Number(b), 'the response cannot be sent'], false);
+          error = new NimbusError('NIMBUS_ERR_BAD_RESPONSE', typeof head === 'string' ? head : 'the response stream is unusable');
+          break;
+        }
+        p.phase = 'streaming';
+        p.stream = stream;
+        const streamEnd = new Promise<StreamEnd>((resolve) => {
+          p.endStream = resolve;
+        });
+        p.resolve({ mode: 'fetch', response: { ...head, stream }, streamEnd });
+        return;
+      }
       case R_RESPONSE: {
         const head = String(a);
         const i1 = head.indexOf('\n');
@@ -505,6 +600,30 @@ export class IsolateInstance implements Instance, Watched {
     else p.reject(error as NimbusError);
   }
 
+  /** OUT_END: an outgoing stream is over; when it is a response's, so is its invocation (but for waitUntil work). */
+  #streamEnd(seqIn: unknown, idIn: unknown, errorIn: unknown, background: unknown): void {
+    const seq = Number(seqIn);
+    const shimError = typeof errorIn === 'string' ? streamError(errorIn) : null;
+    this.#streams.end(idIn, shimError);
+    const p = this.#inflight.get(seq);
+    if (p === undefined || p.phase !== 'streaming' || p.stream === null || p.stream.id !== Number(idIn)) return;
+    // a cancel from the host (client gone, limit) is the reason, whatever the shim then said
+    const error = p.stream.error ?? shimError;
+    const endStream = p.endStream;
+    p.stream = null;
+    p.endStream = null;
+    if (background === true) {
+      p.phase = 'background';
+      const done = new Promise<void>((resolve) => {
+        p.endBackground = resolve;
+      });
+      endStream?.({ error, background: done });
+    } else {
+      this.#finish(seq);
+      endStream?.({ error });
+    }
+  }
+
   #backgroundDone(seqIn: unknown): void {
     const seq = Number(seqIn);
     const p = this.#inflight.get(seq);
@@ -520,6 +639,7 @@ export class IsolateInstance implements Instance, Watched {
     this.#inflight.delete(seq);
     this.#busyChanged = true;
     this.#wokenIdle = false;
+    this.#streams.closeOf(seq, INVOCATION_OVER);
     for (const [id, t] of this.#timers) {
       if (t.seq === seq) {
         t.handle.cancel();
@@ -569,14 +689,36 @@ export class IsolateInstance implements Instance, Watched {
       this.#keys.free(a);
       return;
     }
+    if (op === OP_ZLIB_FREE) {
+      this.#zlib.free(a);
+      return;
+    }
     if (!this.#owns(seq)) return;
     const reply = (ok: boolean, value: unknown) => {
       if (this.#death === null && this.#owns(seq)) this.#deliver([IN_REPLY, id, ok, value]);
+      // a streamed answer nobody is left to read
+      else if (ok && Array.isArray(value) && typeof value[5] === 'number' && value[5] !== 0) this.#streams.cancelIncoming(value[5], 'the invocation is over');
     };
-    hostCall(op, a, b, c, d, this.#spec.fetch, this.#inflight.get(seq)?.meta, this.#keys).then(
+    const openIncoming = (stream: ByteStream) => this.#streams.openIncoming(stream, seq);
+    const openOutgoing = (streamId: number): ByteStream => {
+      const s = this.#streams.openOutgoing(streamId, seq, this.#cx.maxPayloadBytes, streamedRequestTooLarge);
+      if (s === null) throw new Error('the request body stream is unusable');
+      return s;
+    };
+    hostCall(op, a, b, c, d, this.#spec.fetch, this.#inflight.get(seq)?.meta, this.#keys, openIncoming, openOutgoing, this.#zlib, (ms) => this.#chargeHostWork(seq, ms)).then(
       (value) => reply(true, value),
       (error: unknown) => reply(false, message(error)),
     );
+  }
+
+  /** Host work done for an invocation (compression) is its CPU: charged, and bounded by its CPU limit. */
+  #chargeHostWork(seq: number, ms: number): void {
+    if (this.#death !== null || !(ms > 0)) return;
+    this.#chargedMs += ms;
+    const p = this.#inflight.get(seq);
+    if (p === undefined) return;
+    p.cpuMs += ms;
+    if (p.cpuMs > this.#spec.config.cpuLimitMs) this.#kill('cpu_limit', seq);
   }
 
   #deliver(args: unknown[], copy = true): void {
@@ -621,24 +763,33 @@ export class IsolateInstance implements Instance, Watched {
     for (const t of this.#timers.values()) t.handle.cancel();
     this.#timers.clear();
     this.#keys.clear();
+    this.#zlib.clear();
     let blamed = culprit;
     if (reason === 'memory_limit' && blamed === undefined) {
       const current = Atomics.load(this.#p.current, SAB_CURRENT);
       if (this.#inflight.get(current)?.phase === 'running') blamed = current;
     }
+    const errorOf = (p: Pending): NimbusError => {
+      const own = blamed === undefined ? reason === 'memory_limit' : p.seq === blamed;
+      return own
+        ? this.#errorFor(reason, p)
+        : new NimbusError('NIMBUS_ERR_INSTANCE_CRASHED', `the instance stopped (${reason}) while this invocation was running; retry`, {
+            extra: { death: reason },
+          });
+    };
     for (const p of this.#inflight.values()) {
       p.deadline.cancel();
-      if (p.phase === 'running') {
-        const own = blamed === undefined ? reason === 'memory_limit' : p.seq === blamed;
-        p.reject(
-          own
-            ? this.#errorFor(reason, p)
-            : new NimbusError('NIMBUS_ERR_INSTANCE_CRASHED', `the instance stopped (${reason}) while this invocation was running; retry`, {
-                extra: { death: reason },
-              }),
-        );
+      if (p.phase === 'running') p.reject(errorOf(p));
+      else if (p.phase === 'streaming') {
+        const error = errorOf(p);
+        p.stream?.fail(error);
+        p.endStream?.({ error });
       } else p.endBackground?.();
     }
+    this.#streams.closeAll((seq) => {
+      const p = this.#inflight.get(seq);
+      return p === undefined ? deadError(reason) : errorOf(p);
+    });
     this.#inflight.clear();
     this.#cx.watchdog.unwatch(this);
     this.#watched = false;

@@ -15,12 +15,22 @@ export const IN_SETUP = 0; // (env, maxPayloadBytes) → [hasFetch, hasHandler] 
  * functionName, method, url and then the headers' wire form, joined by "\n". Few arguments
  * on purpose: each one costs the host an allocation in isolated-vm.
  */
-export const IN_FETCH = 1;
+export const IN_FETCH = 1; // body: ArrayBuffer, null, or the number of the incoming stream carrying a streamed body
 export const IN_HANDLER = 2; // (seq, invocationId, remainingMs, attempt, functionName, version, memoryMb, event)
 export const IN_TIMER = 3; // (timerId)
 export const IN_REPLY = 4; // (callId, ok, value)
 export const IN_CANARY = 6; // () → a promise the shim keeps and never settles: it rejects only when the isolate is gone
 export const IN_WARM = 5; // () — runs the dispatch paths once so V8 compiles them before a real call
+/**
+ * Streams. "Outgoing" ones go isolate → host (a streamed response body, an outbound fetch's
+ * streamed request body): the shim numbers them and sends a chunk only against credit the
+ * host gave, so at most a few chunks are in flight. "Incoming" ones go host → isolate (a
+ * streamed request body, an outbound fetch's response body): the host numbers them and
+ * answers one OUT_READ with one IN_DATA.
+ */
+export const IN_PULL = 7; // (streamId, n) — the host takes n more chunks of outgoing stream streamId
+export const IN_CANCEL = 8; // (streamId, reason) — the host wants no more of outgoing stream streamId
+export const IN_DATA = 9; // (streamId, chunk ArrayBuffer | null at the end, error text | null) — next chunk of incoming stream streamId
 
 // isolate → host
 export const OUT_LOG = 1; // (invocationId, level, text)
@@ -30,6 +40,15 @@ export const OUT_TIMER_SET = 4; // (seq, timerId, ms)
 export const OUT_TIMER_CLEAR = 5; // (timerId)
 export const OUT_CALL = 6; // (seq, callId, op, ...args)
 export const OUT_MEMORY = 7; // (seq) — wasm memory passed the function's memory limit: stop the instance
+export const OUT_CHUNK = 8; // (streamId, ArrayBuffer) — the next chunk of outgoing stream streamId, against credit
+/**
+ * (seq, streamId, error | null, background) — outgoing stream streamId is over: error is
+ * "name\nmessage" when the function's stream failed; background, for a response's stream:
+ * its invocation has waitUntil work left (OUT_BG_DONE follows), else the invocation is over.
+ */
+export const OUT_END = 9;
+export const OUT_READ = 10; // (seq, streamId) — the shim wants the next chunk of incoming stream streamId
+export const OUT_RCANCEL = 11; // (streamId) — the function cancelled incoming stream streamId
 
 // result kinds of OUT_DONE
 export const R_RESPONSE = 1; // head (status, statusText, then the headers' wire form, joined by "\n"), body (string | ArrayBuffer)
@@ -37,6 +56,7 @@ export const R_VALUE = 2; // JSON text
 export const R_ERROR = 3; // name, message, stack
 export const R_BAD = 4; // detail
 export const R_INVALID = 5; // detail
+export const R_STREAM = 6; // head (as R_RESPONSE), streamId of the outgoing stream carrying the body
 
 // OUT_CALL operations
 export const OP_FETCH = 1; // method, url, headers (joined), body (ArrayBuffer | null)
@@ -45,6 +65,12 @@ export const OP_HMAC = 3; // hash, key (ArrayBuffer), data (ArrayBuffer) → Arr
 /** method, arguments (keys as their numbers), number of the algorithm's `public` key or null → [true, value] | [false, name, message] */
 export const OP_SUBTLE = 4;
 export const OP_KEY_FREE = 5; // key number: the shim no longer holds that key (no reply)
+/** action, a, b: ZLIB_OPEN (format, decompress) → number; ZLIB_WRITE (number, ArrayBuffer) → ArrayBuffer; ZLIB_END (number) → ArrayBuffer */
+export const OP_ZLIB = 6;
+export const OP_ZLIB_FREE = 7; // number: the shim dropped that (de)compressor (no reply)
+export const ZLIB_OPEN = 1;
+export const ZLIB_WRITE = 2;
+export const ZLIB_END = 3;
 
 // log levels as numbers on the wire
 export const LEVELS = ['debug', 'info', 'warn', 'error'] as const;

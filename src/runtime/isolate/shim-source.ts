@@ -41,6 +41,15 @@ export async function bundleShim(): Promise<string> {
     legalComments: 'none',
     logLevel: 'silent',
     charset: 'utf8',
+    // web-streams-polyfill transfers a BYOB reader's buffers with the global structuredClone
+    // when there is no ArrayBuffer.prototype.transfer (Node 20's V8 has none, and V8 flags
+    // set at run time slow every isolate down); ours has no transfer, so the polyfill hands
+    // the buffers on as they are (not detached). Our own code imports its structuredClone.
+    define: { structuredClone: 'undefined' },
+    // every isolate holds the shim's source: whitespace and syntax minified (names kept, so
+    // classes and functions keep the names user code sees)
+    minifyWhitespace: true,
+    minifySyntax: true,
   });
   const file = result.outputFiles[0];
   if (file === undefined) throw new Error('esbuild produced no shim');

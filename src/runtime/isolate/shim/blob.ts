@@ -1,6 +1,6 @@
 /** Blob, File and FormData (in memory). */
 import { exactBuffer, toBytes, utf8Decode, utf8Encode } from './encoding.ts';
-import { ReadableStream } from './streams.ts';
+import { type ReadableStream, streamOf } from './streams.ts';
 
 type BlobPart = ArrayBuffer | ArrayBufferView | Blob | string;
 
@@ -57,7 +57,7 @@ export class Blob {
     return this.#bytes.slice();
   }
   stream(): ReadableStream {
-    return ReadableStream._of(this.#bytes.slice());
+    return streamOf(this.#bytes.slice());
   }
   get [Symbol.toStringTag](): string {
     return 'Blob';

@@ -7,7 +7,7 @@ import { AbortController, AbortSignal } from './abort.ts';
 import { Blob, FormData, decodeMultipart, encodeMultipart } from './blob.ts';
 import { exactBuffer, toBytes, utf8Decode, utf8Encode } from './encoding.ts';
 import { Headers, type HeadersInit } from './headers.ts';
-import { ReadableStream, readAll } from './streams.ts';
+import { isDisturbed, ReadableStream, readAll, streamOf } from './streams.ts';
 import { URL, URLSearchParams, parseForm } from './url.ts';
 
 /** Largest body read or sent (the host passes its limit at setup). */
@@ -46,30 +46,20 @@ abstract class Body {
     if (this._body === null) return null;
     if (this._stream === null) {
       const b = this._body;
-      if (b instanceof ReadableStream) this._stream = b;
-      else {
-        // reading the stream uses the body up; text()/json() after that fail, as they should
-        const self = this;
-        this._stream = new ReadableStream({
-          async pull(c) {
-            self._used = true;
-            const bytes = await bytesOf(b);
-            if (bytes.length > 0) c.enqueue(bytes);
-            c.close();
-          },
-        });
-      }
+      // a buffered body as a stream already complete: passed on unread (new Response(res.body)), it is still one buffer
+      this._stream = b instanceof ReadableStream ? b : streamOf(typeof b === 'string' ? utf8Encode(b) : b instanceof Blob ? Blob._bytes(b) : (b as Uint8Array));
     }
     return this._stream;
   }
   get bodyUsed(): boolean {
-    return this._used || (this._stream !== null && this._stream.locked);
+    return this._used || (this._stream !== null && isDisturbed(this._stream));
   }
 
+  /** The body to read whole; after `body` was asked for, its stream (so reading it one way uses it up the other). */
   _take(): BodyValue {
-    if (this.bodyUsed) throw new TypeError('Body is unusable: Body has already been read');
+    if (this.bodyUsed || (this._stream !== null && this._stream.locked)) throw new TypeError('Body is unusable: Body has already been read');
     this._used = true;
-    return this._body;
+    return this._stream ?? this._body;
   }
 
   async arrayBuffer(): Promise<ArrayBuffer> {
@@ -119,7 +109,13 @@ export async function bytesOf(b: BodyValue): Promise<Uint8Array> {
 function cloneBody(src: Body): BodyValue {
   if (src.bodyUsed) throw new TypeError('Body has already been used: cannot clone');
   const b = src._body;
-  if (b instanceof ReadableStream) throw new TypeError('Cloning a streamed body is not supported in Nimbus yet');
+  if (src._stream !== null || b instanceof ReadableStream) {
+    // both go on reading the same stream: it is teed, and the original keeps one branch
+    const [mine, theirs] = (src._stream ?? (b as ReadableStream)).tee();
+    src._stream = mine;
+    src._body = mine;
+    return theirs;
+  }
   if (b instanceof Uint8Array) return b.slice();
   return b;
 }
@@ -150,6 +146,7 @@ export class Request extends Body {
   #headers: Headers | null = null;
   #wire = '';
   #signal: AbortSignal | null = null;
+  #controller: AbortController | null = null;
   #redirect = 'follow';
 
   constructor(input: unknown, init?: RequestInit) {
@@ -182,13 +179,23 @@ export class Request extends Body {
   }
 
   /** internal: a request as it arrived at the gateway */
-  static _incoming(method: string, url: string, wire: string, body: ArrayBuffer | null): Request {
+  static _incoming(method: string, url: string, wire: string, body: ArrayBuffer | ReadableStream | null): Request {
     const r = new Request(INCOMING);
     r.#method = method;
     r.#url = url;
     r.#wire = wire;
-    if (body !== null) r._body = new Uint8Array(body);
+    if (body instanceof ReadableStream) r._body = body;
+    else if (body !== null) r._body = new Uint8Array(body);
     return r;
+  }
+
+  /** internal: the client of an incoming request went away: its signal aborts. */
+  _abort(reason: unknown): void {
+    if (this.#signal === null) {
+      this.#controller = new AbortController();
+      this.#signal = this.#controller.signal;
+    }
+    this.#controller?.abort(reason);
   }
 
   get method(): string {
@@ -202,7 +209,10 @@ export class Request extends Body {
     return this.#headers;
   }
   get signal(): AbortSignal {
-    if (this.#signal === null) this.#signal = new AbortController().signal;
+    if (this.#signal === null) {
+      this.#controller = new AbortController();
+      this.#signal = this.#controller.signal;
+    }
     return this.#signal;
   }
   get redirect(): string {
@@ -237,7 +247,7 @@ export class Request extends Body {
     r.#method = this.#method;
     r.#url = this.#url;
     r.#headers = new Headers(this.headers);
-    r.#signal = this.#signal;
+    r.#signal = this.signal;
     r.#redirect = this.#redirect;
     r._body = cloneBody(this);
     return r;
@@ -299,14 +309,15 @@ export class Response extends Body {
   }
 
   /** internal: a response from an outbound fetch */
-  static _incoming(status: number, statusText: string, wire: string, body: ArrayBuffer | null, url: string): Response {
+  static _incoming(status: number, statusText: string, wire: string, body: ArrayBuffer | ReadableStream | null, url: string): Response {
     const r = new Response(INCOMING as unknown as BodyInit);
     r.#status = status;
     r.#statusText = statusText;
     r.#wire = wire;
     r.#url = url;
     r.#type = 'basic';
-    if (body !== null) r._body = new Uint8Array(body);
+    if (body instanceof ReadableStream) r._body = body;
+    else if (body !== null) r._body = new Uint8Array(body);
     return r;
   }
 

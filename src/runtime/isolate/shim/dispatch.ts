@@ -3,17 +3,20 @@
  * exactly one OUT_DONE per invocation, then OUT_BG_DONE when its waitUntil work settles.
  */
 import { wasmOverLimit } from './wasm.ts';
-import { OUT_BG_DONE, OUT_DONE, R_BAD, R_ERROR, R_INVALID, R_RESPONSE, R_VALUE } from '../protocol.ts';
+import { OUT_BG_DONE, OUT_DONE, OUT_END, R_BAD, R_ERROR, R_INVALID, R_RESPONSE, R_STREAM, R_VALUE } from '../protocol.ts';
 import { MAX_BODY, Request, Response, setMaxBody } from './body.ts';
 import { Blob } from './blob.ts';
 import { send } from './bridge.ts';
 import { dropCallsOf } from './calls.ts';
 import { exactBuffer } from './encoding.ts';
+import { chunkBytes, dropStreamsOf, fromHost, toHost } from './host-streams.ts';
+import { dropZlibOf } from './compression.ts';
 import { inspect } from './inspect.ts';
 import { enter, NO_INVOCATION, type Invocation } from './state.ts';
-import { readAll, ReadableStream } from './streams.ts';
+import { completeChunks, ReadableStream } from './streams.ts';
 import { dropTimersOf } from './timers.ts';
 import { console } from './console.ts';
+import { DOMException } from './events.ts';
 
 type Fn = (...args: unknown[]) => unknown;
 interface ModuleShape {
@@ -79,7 +82,7 @@ function withBindings(vars: Record<string, string>): Record<string, unknown> {
 }
 
 function newInvocation(seq: number, id: string, remainingMs: number): Invocation {
-  return { seq, id, deadlineAt: Date.now() + remainingMs, waits: new Set(), responded: false, finished: false, logLines: 0, logChars: 0 };
+  return { seq, id, deadlineAt: Date.now() + remainingMs, waits: new Set(), responded: false, finished: false, logLines: 0, logChars: 0, request: null };
 }
 
 function waitUntilOf(inv: Invocation): (p: unknown) => void {
@@ -153,6 +156,48 @@ function finish(inv: Invocation): void {
   inv.finished = true;
   dropTimersOf(inv);
   dropCallsOf(inv);
+  dropStreamsOf(inv);
+  dropZlibOf(inv);
+}
+
+/**
+ * A response whose body is a stream not yet complete: its head goes now (R_STREAM), its
+ * chunks as the host takes them. The invocation is over when the stream is (then its
+ * waitUntil work, if any); a host cancel (client gone) also aborts the request's signal.
+ */
+function respondStreaming(inv: Invocation, head: string, body: ReadableStream): void {
+  if (inv.responded) return;
+  inv.responded = true;
+  if (wasmOverLimit(0, inv.seq)) return;
+  const id = toHost(body, inv, (error, cancelled) => {
+    enter(inv);
+    if (cancelled) inv.request?._abort(new DOMException('The client went away', 'AbortError'));
+    const background = inv.waits.size > 0;
+    send(OUT_END, inv.seq, id, error, background);
+    if (background) void drain(inv);
+    else finish(inv);
+  });
+  send(OUT_DONE, inv.seq, R_STREAM, false, head, id);
+}
+
+/** The bytes of a stream's chunks, all queued already; null when one is not bytes. */
+function joinChunks(chunks: unknown[]): Uint8Array | null {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for (const c of chunks) {
+    const bytes = chunkBytes(c);
+    if (bytes === null) return null;
+    parts.push(bytes);
+    total += bytes.length;
+  }
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 function describe(v: unknown): string {
@@ -187,17 +232,13 @@ function sendResponse(inv: Invocation, r: unknown): void {
     if (bytes.length > MAX_BODY) bad(inv, `the response body has ${bytes.length} bytes; the limit is ${MAX_BODY}`);
     else head(exactBuffer(bytes.slice()));
   } else if (body instanceof ReadableStream) {
-    readAll(body, MAX_BODY).then(
-      (bytes) => {
-        enter(inv);
-        head(exactBuffer(bytes));
-      },
-      (e) => {
-        enter(inv);
-        if (e instanceof RangeError) bad(inv, `the response body stream: ${e.message}`);
-        else fail(inv, e);
-      },
-    );
+    // a stream already complete (all enqueued and closed) goes as one buffer, as fast as any
+    const complete = completeChunks(body);
+    const bytes = complete === null ? null : joinChunks(complete);
+    if (complete === null) respondStreaming(inv, `${r.status}\n${r.statusText}\n${r._wireHeaders()}`, body);
+    else if (bytes === null) bad(inv, 'the response body stream: a chunk must be a Uint8Array, ArrayBuffer or string');
+    else if (bytes.length > MAX_BODY) bad(inv, `the response body has ${bytes.length} bytes; the limit is ${MAX_BODY}`);
+    else head(exactBuffer(bytes.slice()));
   } else bad(inv, 'the response body has an unsupported type');
 }
 
@@ -246,7 +287,8 @@ export function onFetch(
   method: string,
   url: string,
   wire: string,
-  body: ArrayBuffer | null,
+  /** The body's bytes, or the number of the host stream carrying it. */
+  body: ArrayBuffer | number | null,
 ): Invocation {
   const inv = newInvocation(seq, id, remainingMs);
   enter(inv);
@@ -264,7 +306,9 @@ export function onFetch(
       version,
       getRemainingTimeInMillis: remaining(inv),
     });
-    out = fetchTarget.fetch(Request._incoming(method, url, wire, body), env, ctx);
+    const request = Request._incoming(method, url, wire, typeof body === 'number' ? fromHost(body, inv) : body);
+    inv.request = request;
+    out = fetchTarget.fetch(request, env, ctx);
   } catch (e) {
     fail(inv, e);
     return inv;

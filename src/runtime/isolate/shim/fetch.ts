@@ -1,19 +1,34 @@
-/** Outbound fetch: the host performs the request (spec.fetch); bodies are buffered. */
+/** Outbound fetch: the host performs the request (spec.fetch); a request body is sent whole, a response body may arrive as a stream. */
 import { OP_FETCH } from '../protocol.ts';
 import { type AbortSignal } from './abort.ts';
 import { Request, Response, bytesOf, type RequestInit } from './body.ts';
 import { hostCall } from './calls.ts';
+import { fromHost, toHost, type OnEnd } from './host-streams.ts';
+import { send } from './bridge.ts';
+import { OUT_END } from '../protocol.ts';
+import { completeChunks, ReadableStream } from './streams.ts';
+import type { Invocation } from './state.ts';
+import { currentInvocation } from './state.ts';
 import { exactBuffer } from './encoding.ts';
+
+/** Tells the host a streamed request body is over (or failed), so it can end the upstream request. */
+function onRequestBodyEnd(inv: Invocation): OnEnd {
+  return (error, _cancelled, id) => send(OUT_END, inv.seq, id, error, false);
+}
 
 export async function fetch(input: unknown, init?: RequestInit): Promise<Response> {
   const req = input instanceof Request && init === undefined ? input : new Request(input, init);
   const signal: AbortSignal | null | undefined = init?.signal ?? (input instanceof Request ? input.signal : undefined);
   signal?.throwIfAborted();
-  const body = req._body === null ? null : exactBuffer(await bytesOf(req._take()));
+  const inv = currentInvocation();
+  // a stream not yet complete goes as it is produced (the host pulls it); any other body whole
+  const taken = req._body === null ? null : req._take();
+  const streaming = taken instanceof ReadableStream && completeChunks(taken) === null;
+  const body: ArrayBuffer | number | null = taken === null ? null : streaming ? toHost(taken as ReadableStream, inv, onRequestBodyEnd(inv)) : exactBuffer(await bytesOf(taken));
   const call = hostCall(OP_FETCH, req.method, req.url, req._wireHeaders(), body).then(
     (value) => {
-      const [status, statusText, wire, bytes, url] = value as [number, string, string, ArrayBuffer | null, string];
-      return Response._incoming(status, statusText, wire, bytes, url);
+      const [status, statusText, wire, bytes, url, streamId] = value as [number, string, string, ArrayBuffer | null, string, number];
+      return Response._incoming(status, statusText, wire, streamId > 0 ? fromHost(streamId, inv) : bytes, url);
     },
     (message) => {
       throw new TypeError('fetch failed', { cause: new Error(String(message)) });

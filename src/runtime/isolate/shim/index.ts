@@ -3,12 +3,14 @@
  * `recv`, the one function the host calls. Bundled once per process by shim-source.ts;
  * the bundle's completion value is `recv`.
  */
-import { IN_CANARY, IN_FETCH, IN_HANDLER, IN_REPLY, IN_SETUP, IN_TIMER, IN_WARM } from '../protocol.ts';
+import { IN_CANARY, IN_CANCEL, IN_DATA, IN_FETCH, IN_HANDLER, IN_PULL, IN_REPLY, IN_SETUP, IN_TIMER, IN_WARM } from '../protocol.ts';
+import { onCancel, onData, onPull } from './host-streams.ts';
 import { AbortController, AbortSignal } from './abort.ts';
 import { Blob, File, FormData } from './blob.ts';
 import { Request, Response } from './body.ts';
 import { onReply } from './calls.ts';
 import { structuredClone } from './clone.ts';
+import { CompressionStream, DecompressionStream } from './compression.ts';
 import { console } from './console.ts';
 import { CryptoKey, SubtleCrypto, crypto } from './crypto.ts';
 import { onFetch, onHandler, setup, warm } from './dispatch.ts';
@@ -16,7 +18,23 @@ import { TextDecoder, TextEncoder, atob, btoa } from './encoding.ts';
 import { DOMException, Event, EventTarget } from './events.ts';
 import { fetch } from './fetch.ts';
 import { Headers } from './headers.ts';
-import { ReadableStream, ReadableStreamDefaultController, ReadableStreamDefaultReader } from './streams.ts';
+import {
+  ByteLengthQueuingStrategy,
+  CountQueuingStrategy,
+  ReadableByteStreamController,
+  ReadableStream,
+  ReadableStreamBYOBReader,
+  ReadableStreamBYOBRequest,
+  ReadableStreamDefaultController,
+  ReadableStreamDefaultReader,
+  TextDecoderStream,
+  TextEncoderStream,
+  TransformStream,
+  TransformStreamDefaultController,
+  WritableStream,
+  WritableStreamDefaultController,
+  WritableStreamDefaultWriter,
+} from './streams.ts';
 import { clearInterval, clearTimeout, fireTimer, queueMicrotask, setInterval, setTimeout } from './timers.ts';
 import { URL, URLSearchParams } from './url.ts';
 // WebAssembly stays, wrapped so that its memory counts toward the function's limit
@@ -51,6 +69,20 @@ const globals: Record<string, unknown> = {
   ReadableStream,
   ReadableStreamDefaultReader,
   ReadableStreamDefaultController,
+  ReadableStreamBYOBReader,
+  ReadableStreamBYOBRequest,
+  ReadableByteStreamController,
+  WritableStream,
+  WritableStreamDefaultWriter,
+  WritableStreamDefaultController,
+  TransformStream,
+  TransformStreamDefaultController,
+  ByteLengthQueuingStrategy,
+  CountQueuingStrategy,
+  TextEncoderStream,
+  TextDecoderStream,
+  CompressionStream,
+  DecompressionStream,
   AbortController,
   AbortSignal,
   Event,
@@ -107,10 +139,19 @@ export function recv(
         text.slice(i2 + 1, i3),
         text.slice(i3 + 1, i4),
         text.slice(i4 + 1),
-        f as ArrayBuffer | null,
+        f as ArrayBuffer | number | null,
       );
       return undefined;
     }
+    case IN_PULL:
+      onPull(a as number, b as number);
+      return undefined;
+    case IN_CANCEL:
+      onCancel(a as number, b);
+      return undefined;
+    case IN_DATA:
+      onData(a as number, b, c);
+      return undefined;
     case IN_HANDLER:
       onHandler(a as number, b as string, c as number, d as number, e as string, f as number, h as number, i);
       return undefined;

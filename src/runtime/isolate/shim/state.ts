@@ -15,6 +15,8 @@ export interface Invocation {
   /** Console lines and characters sent so far (the shim caps both). */
   logLines: number;
   logChars: number;
+  /** The incoming request (its signal aborts when its client goes away); null for calls without one. */
+  request: { _abort(reason: unknown): void } | null;
 }
 
 /** Stands for module initialisation and for code no invocation owns. */
@@ -27,6 +29,7 @@ export const NO_INVOCATION: Invocation = {
   finished: false,
   logLines: 0,
   logChars: 0,
+  request: null,
 };
 
 let current: Invocation = NO_INVOCATION;

@@ -1,174 +1,81 @@
 /**
- * A minimal ReadableStream: enough for `response.body` / `request.body` readers, async
- * iteration, and `new Response(stream)`. Bodies are still buffered: a Response built from
- * a stream is read to its end before it is sent. No BYOB readers, pipeTo, tee, or
- * Writable/TransformStream.
+ * WHATWG Streams in the isolate: web-streams-polyfill (a port of the spec's reference
+ * implementation, which passes the Web Platform Tests) for ReadableStream (byte streams,
+ * BYOB readers, tee, pipeTo, pipeThrough, from), WritableStream, TransformStream and the
+ * queuing strategies; ours on top of it: TextEncoderStream, TextDecoderStream, and the
+ * few helpers the body code needs.
  */
+import {
+  ByteLengthQueuingStrategy,
+  CountQueuingStrategy,
+  ReadableByteStreamController,
+  ReadableStream,
+  ReadableStreamBYOBReader,
+  ReadableStreamBYOBRequest,
+  ReadableStreamDefaultController,
+  ReadableStreamDefaultReader,
+  TransformStream,
+  TransformStreamDefaultController,
+  WritableStream,
+  WritableStreamDefaultController,
+  WritableStreamDefaultWriter,
+} from 'web-streams-polyfill';
+import { TextDecoder, TextEncoder } from './encoding.ts';
 
-interface Source {
-  start?(controller: ReadableStreamDefaultController): unknown;
-  pull?(controller: ReadableStreamDefaultController): unknown;
-  cancel?(reason: unknown): unknown;
+export {
+  ByteLengthQueuingStrategy,
+  CountQueuingStrategy,
+  ReadableByteStreamController,
+  ReadableStream,
+  ReadableStreamBYOBReader,
+  ReadableStreamBYOBRequest,
+  ReadableStreamDefaultController,
+  ReadableStreamDefaultReader,
+  TransformStream,
+  TransformStreamDefaultController,
+  WritableStream,
+  WritableStreamDefaultController,
+  WritableStreamDefaultWriter,
+};
+
+/** A stream that yields these bytes once, already complete (a buffered body as a stream). */
+export function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    start(c) {
+      if (bytes.length > 0) c.enqueue(bytes);
+      c.close();
+    },
+  });
 }
 
-type Waiter = { resolve(r: { done: boolean; value: unknown }): void; reject(e: unknown): void };
-
-export class ReadableStreamDefaultController {
-  readonly #stream: ReadableStream;
-  constructor(stream: ReadableStream) {
-    this.#stream = stream;
-  }
-  get desiredSize(): number {
-    return this.#stream._queue.length === 0 ? 1 : 0;
-  }
-  enqueue(chunk: unknown): void {
-    this.#stream._enqueue(chunk);
-  }
-  close(): void {
-    this.#stream._close();
-  }
-  error(reason: unknown): void {
-    this.#stream._error(reason);
-  }
+/** The reference implementation's internal slots (web-streams-polyfill 4 keeps the spec's names). */
+interface Internals {
+  _state?: string;
+  _disturbed?: boolean;
+  _readableStreamController?: {
+    _closeRequested?: boolean;
+    _queue?: { forEach(f: (item: { value?: unknown; buffer?: ArrayBuffer; byteOffset?: number; byteLength?: number }) => void): void };
+  };
 }
 
-export class ReadableStream {
-  _queue: unknown[] = [];
-  #state: 'readable' | 'closed' | 'errored' = 'readable';
-  #reason: unknown = undefined;
-  #waiters: Waiter[] = [];
-  #source: Source;
-  #controller: ReadableStreamDefaultController;
-  #pulling = false;
-  #started: Promise<void>;
-  _locked = false;
-
-  constructor(source: Source = {}, _strategy?: unknown) {
-    this.#source = source ?? {};
-    this.#controller = new ReadableStreamDefaultController(this);
-    this.#started = Promise.resolve(this.#source.start?.(this.#controller)).then(
-      () => undefined,
-      (e) => this._error(e),
-    );
-  }
-
-  /** internal: a stream that yields these bytes once */
-  static _of(bytes: Uint8Array): ReadableStream {
-    return new ReadableStream({
-      start(c) {
-        if (bytes.length > 0) c.enqueue(bytes);
-        c.close();
-      },
-    });
-  }
-
-  get locked(): boolean {
-    return this._locked;
-  }
-
-  _enqueue(chunk: unknown): void {
-    if (this.#state !== 'readable') throw new TypeError('The stream is closed');
-    const w = this.#waiters.shift();
-    if (w) w.resolve({ done: false, value: chunk });
-    else this._queue.push(chunk);
-  }
-  _close(): void {
-    if (this.#state !== 'readable') return;
-    this.#state = 'closed';
-    if (this._queue.length === 0) for (const w of this.#waiters.splice(0)) w.resolve({ done: true, value: undefined });
-  }
-  _error(reason: unknown): void {
-    if (this.#state !== 'readable') return;
-    this.#state = 'errored';
-    this.#reason = reason;
-    this._queue = [];
-    for (const w of this.#waiters.splice(0)) w.reject(reason);
-  }
-
-  async _read(): Promise<{ done: boolean; value: unknown }> {
-    await this.#started;
-    if (this._queue.length > 0) {
-      const value = this._queue.shift();
-      if (this.#state === 'closed' && this._queue.length === 0) for (const w of this.#waiters.splice(0)) w.resolve({ done: true, value: undefined });
-      return { done: false, value };
-    }
-    if (this.#state === 'closed') return { done: true, value: undefined };
-    if (this.#state === 'errored') throw this.#reason;
-    const p = new Promise<{ done: boolean; value: unknown }>((resolve, reject) => this.#waiters.push({ resolve, reject }));
-    if (!this.#pulling && this.#source.pull) {
-      this.#pulling = true;
-      Promise.resolve()
-        .then(() => this.#source.pull?.(this.#controller))
-        .then(
-          () => {
-            this.#pulling = false;
-          },
-          (e) => this._error(e),
-        );
-    }
-    return p;
-  }
-
-  async cancel(reason?: unknown): Promise<void> {
-    this._queue = [];
-    this._close();
-    await this.#source.cancel?.(reason);
-  }
-
-  getReader(options?: { mode?: string }): ReadableStreamDefaultReader {
-    if (options?.mode === 'byob') throw new TypeError('BYOB readers are not supported');
-    return new ReadableStreamDefaultReader(this);
-  }
-
-  async *[Symbol.asyncIterator](): AsyncGenerator<unknown> {
-    const reader = this.getReader();
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) return;
-        yield value;
-      }
-    } finally {
-      reader.releaseLock();
-    }
-  }
-  values(): AsyncGenerator<unknown> {
-    return this[Symbol.asyncIterator]();
-  }
-  pipeTo(): never {
-    throw new TypeError('ReadableStream.pipeTo is not supported in Nimbus yet');
-  }
-  pipeThrough(): never {
-    throw new TypeError('ReadableStream.pipeThrough is not supported in Nimbus yet');
-  }
-  tee(): never {
-    throw new TypeError('ReadableStream.tee is not supported in Nimbus yet');
-  }
-  get [Symbol.toStringTag](): string {
-    return 'ReadableStream';
-  }
+/** True once the stream has been read from or cancelled (the spec's [[disturbed]]). */
+export function isDisturbed(stream: ReadableStream): boolean {
+  return (stream as unknown as Internals)._disturbed === true;
 }
 
-export class ReadableStreamDefaultReader {
-  #stream: ReadableStream | null;
-  readonly closed: Promise<void>;
-  constructor(stream: ReadableStream) {
-    if (stream._locked) throw new TypeError('ReadableStream is locked');
-    stream._locked = true;
-    this.#stream = stream;
-    this.closed = Promise.resolve();
-  }
-  read(): Promise<{ done: boolean; value: unknown }> {
-    if (this.#stream === null) return Promise.reject(new TypeError('The reader was released'));
-    return this.#stream._read();
-  }
-  releaseLock(): void {
-    if (this.#stream) this.#stream._locked = false;
-    this.#stream = null;
-  }
-  cancel(reason?: unknown): Promise<void> {
-    return this.#stream ? this.#stream.cancel(reason) : Promise.resolve();
-  }
+/**
+ * The chunks of a stream that is already complete (closed by its source with every chunk
+ * queued, never read, not locked), else null: such a body is sent as one buffer.
+ */
+export function completeChunks(stream: ReadableStream): unknown[] | null {
+  const s = stream as unknown as Internals;
+  if (stream.locked || s._disturbed === true) return null;
+  if (s._state === 'closed') return [];
+  const c = s._readableStreamController;
+  if (s._state !== 'readable' || c === undefined || c._closeRequested !== true || c._queue === undefined) return null;
+  const out: unknown[] = [];
+  c._queue.forEach((item) => out.push(item.buffer instanceof ArrayBuffer ? new Uint8Array(item.buffer, item.byteOffset, item.byteLength) : item.value));
+  return out;
 }
 
 /** Reads a whole stream of byte (or string) chunks. */
@@ -176,7 +83,6 @@ export async function readAll(stream: ReadableStream, limit: number): Promise<Ui
   const reader = stream.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
-  const enc = (globalThis as unknown as { TextEncoder: new () => { encode(s: string): Uint8Array } }).TextEncoder;
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
@@ -184,10 +90,13 @@ export async function readAll(stream: ReadableStream, limit: number): Promise<Ui
     if (value instanceof Uint8Array) bytes = value;
     else if (value instanceof ArrayBuffer) bytes = new Uint8Array(value);
     else if (ArrayBuffer.isView(value)) bytes = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
-    else if (typeof value === 'string') bytes = new enc().encode(value);
+    else if (typeof value === 'string') bytes = new TextEncoder().encode(value);
     else throw new TypeError('A body stream chunk must be a Uint8Array, ArrayBuffer or string');
     total += bytes.length;
-    if (total > limit) throw new RangeError(`The body exceeds ${limit} bytes`);
+    if (total > limit) {
+      reader.cancel(new RangeError(`The body exceeds ${limit} bytes`)).catch(() => undefined);
+      throw new RangeError(`The body exceeds ${limit} bytes`);
+    }
     chunks.push(bytes);
   }
   reader.releaseLock();
@@ -199,4 +108,80 @@ export async function readAll(stream: ReadableStream, limit: number): Promise<Ui
     p += c.length;
   }
   return out;
+}
+
+/** Strings in, UTF-8 bytes out (Encoding Standard). */
+export class TextEncoderStream {
+  readonly #transform: TransformStream<string, Uint8Array>;
+  constructor() {
+    const encoder = new TextEncoder();
+    /** A lead surrogate that ended the last chunk, waiting for its trail. */
+    let pending = '';
+    this.#transform = new TransformStream<string, Uint8Array>({
+      transform(chunk, c) {
+        let text = pending + String(chunk);
+        pending = '';
+        const last = text.charCodeAt(text.length - 1);
+        if (last >= 0xd800 && last <= 0xdbff) {
+          pending = text.slice(-1);
+          text = text.slice(0, -1);
+        }
+        if (text !== '') c.enqueue(encoder.encode(text));
+      },
+      flush(c) {
+        if (pending !== '') c.enqueue(new Uint8Array([0xef, 0xbf, 0xbd]));
+      },
+    });
+  }
+  get encoding(): string {
+    return 'utf-8';
+  }
+  get readable(): ReadableStream<Uint8Array> {
+    return this.#transform.readable;
+  }
+  get writable(): WritableStream<string> {
+    return this.#transform.writable;
+  }
+  get [Symbol.toStringTag](): string {
+    return 'TextEncoderStream';
+  }
+}
+
+/** Bytes in, strings out, through a TextDecoder in streaming mode. */
+export class TextDecoderStream {
+  readonly #transform: TransformStream<ArrayBuffer | ArrayBufferView, string>;
+  readonly #decoder: TextDecoder;
+  constructor(label?: string, options?: { fatal?: boolean; ignoreBOM?: boolean }) {
+    const decoder = new TextDecoder(label, options);
+    this.#decoder = decoder;
+    this.#transform = new TransformStream<ArrayBuffer | ArrayBufferView, string>({
+      transform(chunk, c) {
+        if (!(chunk instanceof ArrayBuffer) && !ArrayBuffer.isView(chunk)) throw new TypeError('TextDecoderStream: a chunk must be an ArrayBuffer or a view');
+        const text = decoder.decode(chunk, { stream: true });
+        if (text !== '') c.enqueue(text);
+      },
+      flush(c) {
+        const text = decoder.decode();
+        if (text !== '') c.enqueue(text);
+      },
+    });
+  }
+  get encoding(): string {
+    return this.#decoder.encoding;
+  }
+  get fatal(): boolean {
+    return this.#decoder.fatal;
+  }
+  get ignoreBOM(): boolean {
+    return this.#decoder.ignoreBOM;
+  }
+  get readable(): ReadableStream<string> {
+    return this.#transform.readable;
+  }
+  get writable(): WritableStream<ArrayBuffer | ArrayBufferView> {
+    return this.#transform.writable;
+  }
+  get [Symbol.toStringTag](): string {
+    return 'TextDecoderStream';
+  }
 }

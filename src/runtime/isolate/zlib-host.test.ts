@@ -1,0 +1,54 @@
+/**
+ * The host's compression store, driven as a hostile shim would: unknown formats and
+ * numbers, a second call while one runs, bad data, a decompression bomb, more streams
+ * than allowed; and the time its work took is reported for charging.
+ */
+import assert from 'node:assert/strict';
+import { gzipSync } from 'node:zlib';
+import { describe, it } from 'node:test';
+import { ZlibStore } from './zlib-host.ts';
+
+const buf = (b: Uint8Array) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+const noCharge = () => undefined;
+
+describe('host compression store', () => {
+  it('compresses and decompresses across calls, reporting the work time', async () => {
+    const store = new ZlibStore(4, 1 << 20);
+    let charged = 0;
+    const charge = (ms: number) => (charged += ms);
+    const c = store.open('gzip', false);
+    const parts = [await store.write(c, buf(new TextEncoder().encode('hello ')), charge), await store.end(c, charge)];
+    const d = store.open('gzip', true);
+    const out = [await store.write(d, parts[0], charge), await store.write(d, parts[1], charge), await store.end(d, charge)];
+    assert.equal(out.map((b) => new TextDecoder().decode(b)).join(''), 'hello ');
+    assert.ok(charged > 0);
+    assert.equal(store.size, 0, 'ended streams are freed');
+  });
+
+  it('refuses unknown formats, forged numbers, non-bytes and a second call at once', async () => {
+    const store = new ZlibStore(4, 1 << 20);
+    assert.throws(() => store.open('brotli', false), { name: 'TypeError' });
+    assert.throws(() => store.open({ toString: () => 'gzip' }, false), { name: 'TypeError' });
+    assert.throws(() => store.write(99, new ArrayBuffer(1), noCharge), { name: 'TypeError' });
+    assert.throws(() => store.write('1', new ArrayBuffer(1), noCharge), { name: 'TypeError' });
+    const id = store.open('deflate', false);
+    await assert.rejects(store.write(id, 'text', noCharge), { name: 'TypeError' });
+    const first = store.write(id, new ArrayBuffer(10), noCharge);
+    assert.throws(() => store.write(id, new ArrayBuffer(10), noCharge), /one call at a time/);
+    await first;
+  });
+
+  it('bad compressed data is a TypeError; a bomb stops at the output bound; the count of streams is bounded', async () => {
+    const store = new ZlibStore(2, 1 << 20);
+    const bad = store.open('gzip', true);
+    await assert.rejects(store.write(bad, buf(new TextEncoder().encode('not gzip')), noCharge), { name: 'TypeError' });
+    store.free(bad);
+    const bomb = store.open('gzip', true);
+    // 32 MB of zeros in ~32 KB: its output passes the 1 MB bound
+    await assert.rejects(store.write(bomb, buf(gzipSync(new Uint8Array(32 << 20))), noCharge), { name: 'RangeError' });
+    store.open('gzip', false);
+    assert.throws(() => store.open('gzip', false), { name: 'QuotaExceededError' });
+    store.clear();
+    assert.equal(store.size, 0);
+  });
+});

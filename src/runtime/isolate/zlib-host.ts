@@ -1,0 +1,151 @@
+/**
+ * CompressionStream / DecompressionStream for one instance, computed by the host's
+ * node:zlib. The shim holds only a number per stream; the zlib objects live in this
+ * per-instance store, bounded in count and dropped with the instance. Every call is
+ * bounded: its input (the shim sends at most 64 KB at a time) and its output (a
+ * decompression that would produce more than the function's memory limit fails: a
+ * decompression bomb costs the host no more than the function could hold), and zlib work
+ * of all instances together goes through a gate on the shared thread pool.
+ */
+import zlib from 'node:zlib';
+import { CryptoGate } from './crypto-pool.ts';
+
+/** At most two zlib operations of all instances on libuv's pool at once; 256 waiting (32 of one instance). */
+export const ZLIB_GATE = new CryptoGate(2, 256, 32);
+
+type Make = (options?: zlib.ZlibOptions) => zlib.Gzip | zlib.Gunzip | zlib.Deflate | zlib.Inflate | zlib.DeflateRaw | zlib.InflateRaw;
+const MAKERS: Readonly<Record<string, readonly [Make, Make]>> = {
+  gzip: [zlib.createGzip, zlib.createGunzip],
+  deflate: [zlib.createDeflate, zlib.createInflate],
+  'deflate-raw': [zlib.createDeflateRaw, zlib.createInflateRaw],
+};
+
+interface Op {
+  resolve(bytes: ArrayBuffer): void;
+  reject(error: Error): void;
+}
+
+interface Entry {
+  readonly z: ReturnType<Make>;
+  readonly out: Buffer[];
+  size: number;
+  op: Op | null;
+  failed: Error | null;
+}
+
+function typeError(message: string): Error {
+  return Object.assign(new Error(message), { name: 'TypeError' });
+}
+
+function concat(chunks: Buffer[], size: number): ArrayBuffer {
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  chunks.length = 0;
+  return out.buffer;
+}
+
+export class ZlibStore {
+  readonly #entries = new Map<number, Entry>();
+  #next = 1;
+
+  constructor(
+    private readonly maxOpen: number,
+    /** Largest output of one call (the function's memory limit). */
+    private readonly maxOutputBytes: number,
+    private readonly gate: CryptoGate = ZLIB_GATE,
+  ) {}
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** A new (de)compressor; returns its number. */
+  open(format: unknown, decompress: unknown): number {
+    const make = typeof format === 'string' && Object.hasOwn(MAKERS, format) ? MAKERS[format] : undefined;
+    if (make === undefined) throw typeError(`Unsupported compression format: '${String(format)}'`);
+    if (this.#entries.size >= this.maxOpen) {
+      throw Object.assign(new Error(`more than ${this.maxOpen} compression streams open in one instance`), { name: 'QuotaExceededError' });
+    }
+    const z = make[decompress === true ? 1 : 0]();
+    const id = this.#next++;
+    const entry: Entry = { z, out: [], size: 0, op: null, failed: null };
+    z.on('data', (chunk: Buffer) => {
+      entry.size += chunk.byteLength;
+      entry.out.push(chunk);
+      if (entry.size > this.maxOutputBytes) this.#fail(entry, Object.assign(new Error(`the decompressed output passed ${this.maxOutputBytes} bytes (the function's memory limit)`), { name: 'RangeError' }));
+    });
+    z.on('error', (error: Error) => this.#fail(entry, typeError(`The compressed data is not valid: ${error.message}`)));
+    this.#entries.set(id, entry);
+    return id;
+  }
+
+  /**
+   * Feeds `data`; resolves with the output it produced (possibly empty). `charge` is told
+   * how long the work took once it ran (not counting its wait at the gate).
+   */
+  write(idIn: unknown, data: unknown, charge: (ms: number) => void): Promise<ArrayBuffer> {
+    if (!(data instanceof ArrayBuffer)) return Promise.reject(typeError('a chunk must be bytes'));
+    const entry = this.#take(idIn);
+    return this.gate.run(this, () => this.#run(entry, charge, () => entry.z.write(new Uint8Array(data), (error) => error ?? this.#settle(entry))));
+  }
+
+  /** Ends the input; resolves with the rest of the output and frees the stream. */
+  end(idIn: unknown, charge: (ms: number) => void): Promise<ArrayBuffer> {
+    const id = Number(idIn);
+    const entry = this.#take(idIn);
+    entry.z.once('end', () => this.#settle(entry));
+    return this.gate.run(this, () => this.#run(entry, charge, () => entry.z.end())).finally(() => this.free(id));
+  }
+
+  free(idIn: unknown): void {
+    const id = Number(idIn);
+    const entry = this.#entries.get(id);
+    if (entry === undefined) return;
+    this.#entries.delete(id);
+    entry.z.destroy();
+  }
+
+  clear(): void {
+    for (const id of [...this.#entries.keys()]) this.free(id);
+    this.gate.cancel(this);
+  }
+
+  #take(idIn: unknown): Entry {
+    const entry = typeof idIn === 'number' ? this.#entries.get(idIn) : undefined;
+    if (entry === undefined) throw typeError('the compression stream is not known to this instance');
+    if (entry.op !== null) throw typeError('a compression stream takes one call at a time');
+    return entry;
+  }
+
+  #run(entry: Entry, charge: (ms: number) => void, start: () => void): Promise<ArrayBuffer> {
+    if (entry.failed !== null) return Promise.reject(entry.failed);
+    const began = performance.now();
+    return new Promise<ArrayBuffer>((resolve, reject) => {
+      entry.op = { resolve, reject };
+      start();
+    }).finally(() => charge(performance.now() - began));
+  }
+
+  #settle(entry: Entry): void {
+    const op = entry.op;
+    if (op === null || entry.failed !== null) return;
+    entry.op = null;
+    const size = entry.size;
+    entry.size = 0;
+    op.resolve(concat(entry.out, size));
+  }
+
+  #fail(entry: Entry, error: Error): void {
+    if (entry.failed !== null) return;
+    entry.failed = error;
+    entry.out.length = 0;
+    entry.z.destroy();
+    const op = entry.op;
+    entry.op = null;
+    op?.reject(error);
+  }
+}
