@@ -5,9 +5,11 @@ export interface BannerInput {
   readonly dataDir: string;
   /** Names of the functions deployed now. */
   readonly functions: readonly string[];
+  /** Whether the web console is served (at /console). */
+  readonly console?: boolean;
 }
 
-export function startBanner({ url, dataDir, functions }: BannerInput): string {
+export function startBanner({ url, dataDir, functions, console: consoleOn = false }: BannerInput): string {
   // Suggest a function that exists: hello when the examples are deployed, else the first one.
   const first = functions.includes('hello') ? 'hello' : functions[0];
   const tryLine =
@@ -19,6 +21,7 @@ export function startBanner({ url, dataDir, functions }: BannerInput): string {
     `  Nimbus ready on ${url}`,
     `  data:   ${dataDir}  (API token in ${dataDir}/token; \`nimbus token\` prints it)`,
     `  API:    ${url}/api/v1   OpenAPI: ${url}/api/v1/openapi.json`,
+    ...(consoleOn ? [`  console: ${url}/console/  (log in with the API token)`] : []),
     functions.length > 0 ? `  functions:` : '  no functions yet',
     ...functions.map((name) => `    ${url}/fn/${name}/`),
     '',

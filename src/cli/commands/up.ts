@@ -14,7 +14,7 @@ export async function up(argv: readonly string[]): Promise<number> {
   process.stdout.on('error', () => {});
   let platform: Platform;
   try {
-    platform = await startPlatform({ config, clock: systemClock, runtime: defaultRuntime, examplesDir: join(installDir(), 'examples') });
+    platform = await startPlatform({ config, clock: systemClock, runtime: defaultRuntime, examplesDir: join(installDir(), 'examples'), consoleDir: join(installDir(), 'dist', 'console') });
   } catch (error) {
     // A start the platform refused and named (a directory in use, a taken port): its
     // message is the answer, exit 2; it has released what it took.
@@ -24,7 +24,7 @@ export async function up(argv: readonly string[]): Promise<number> {
   }
   const list = await fetch(`${platform.url}/api/v1/functions`, { headers: { authorization: `Bearer ${platform.token}` } });
   const { items } = (await list.json()) as { items: Array<{ name: string }> };
-  process.stdout.write(startBanner({ url: platform.url, dataDir: config.dataDir, functions: items.map((f) => f.name) }));
+  process.stdout.write(startBanner({ url: platform.url, dataDir: config.dataDir, functions: items.map((f) => f.name), console: config.console }));
   await stopOnSignal(platform);
   return 0;
 }
