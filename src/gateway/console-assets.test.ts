@@ -74,12 +74,12 @@ it('serves hashed assets as immutable, compressed when asked, and answers 304 to
 it('answers a missing file, a path out of the folder and a write with problems', async () => {
   const missing = await fetch(base + '/console/assets/nope-123.js');
   assert.equal(missing.status, 404);
-  assert.equal((await missing.json()).code, 'NIMBUS_ERR_NOT_FOUND');
+  assert.equal(((await missing.json()) as { code: string }).code, 'NIMBUS_ERR_NOT_FOUND');
   const traversal = await fetch(base + '/console/..%2f..%2fetc%2fpasswd.txt');
   assert.equal(traversal.status, 404);
   const post = await fetch(base + '/console/', { method: 'POST', body: 'x' });
   assert.equal(post.status, 405);
-  assert.equal((await post.json()).code, 'NIMBUS_ERR_METHOD_NOT_ALLOWED');
+  assert.equal(((await post.json()) as { code: string }).code, 'NIMBUS_ERR_METHOD_NOT_ALLOWED');
 });
 
 it('says how to build the console when it is not built', async () => {
@@ -89,7 +89,7 @@ it('says how to build the console when it is not built', async () => {
   await new Promise((r) => s.once('listening', r));
   const res = await fetch(`http://127.0.0.1:${(s.address() as AddressInfo).port}/console/`);
   assert.equal(res.status, 404);
-  assert.match((await res.json()).detail, /npm run build/);
+  assert.match(((await res.json()) as { detail: string }).detail, /npm run build/);
   s.close();
   rmSync(empty, { recursive: true, force: true });
 });

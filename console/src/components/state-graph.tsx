@@ -58,7 +58,7 @@ export function StateGraph({
               class={`node st-${st}${selected === n.name ? ' selected' : ''}`}
               data-state={n.name}
               data-status={st}
-              tabIndex={onSelect ? 0 : -1}
+              tabindex={onSelect ? 0 : -1}
               role={onSelect ? 'button' : undefined}
               aria-label={label}
               aria-pressed={onSelect ? selected === n.name : undefined}
@@ -77,7 +77,7 @@ export function StateGraph({
               </text>
               <text x={n.x + NODE_W / 2} y={n.y + 30} text-anchor="middle" class="node-type">
                 {n.type}
-                {status ? ` · ${LABEL[st]}` : ''}
+                {status ? ` · ${LABEL[st]}` : null}
               </text>
             </g>
           );

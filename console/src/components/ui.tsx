@@ -131,7 +131,7 @@ export function Stat({ label, value, sub }: { label: string; value: ComponentChi
 export function Loading({ what }: { what?: string }) {
   return (
     <p class="muted" aria-live="polite">
-      Loading{what ? ` ${what}` : ''}…
+      {what ? `Loading ${what}…` : 'Loading…'}
     </p>
   );
 }

@@ -138,7 +138,7 @@ export function AlertsPage() {
             {alerts.data?.events.map((e) => (
               <li key={e.id}>
                 <StatusBadge status={e.kind} /> <strong>{e.rule}</strong> {time(e.at)} · {e.detail}
-                {e.delivered ? '' : ' · not delivered'}
+                {e.delivered ? null : ' · not delivered'}
               </li>
             ))}
           </ul>

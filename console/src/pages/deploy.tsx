@@ -18,7 +18,8 @@ const EXAMPLE = `export default {
 
 interface Deployed {
   name: string;
-  version: number;
+  /** The version made (or the identical one kept). */
+  version: { version: number };
   created: boolean;
   warnings?: string[];
 }
@@ -87,9 +88,7 @@ export function DeployForm({ name: fixedName, onDeployed }: { name?: string; onD
       <ProblemBox error={deploy.error} onDismiss={deploy.clear} />
       {result ? (
         <p class="ok-text" role="status">
-          Deployed {result.name} version {result.version}
-          {result.created ? '' : ' (unchanged: the same code and settings)'}
-          {result.warnings?.length ? ` · ${result.warnings.join('; ')}` : ''}
+          {`Deployed ${result.name} version ${result.version.version}${result.created ? '' : ' (unchanged: the same code and settings)'}${result.warnings?.length ? ` · ${result.warnings.join('; ')}` : ''}`}
         </p>
       ) : null}
     </form>

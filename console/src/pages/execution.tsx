@@ -48,7 +48,7 @@ export function ExecutionPage({ id }: { id: string }) {
           <Card title="State machine" wide>
             <p class="muted">
               Workflow <a href={href(`/workflows/${encodeURIComponent(x.workflow)}`)}>{x.workflow}</a> version {x.version} · started {time(x.startedAt)}
-              {x.stoppedAt ? ` · ended ${time(x.stoppedAt)}` : ''} · {x.transitions} transitions{x.redriveCount ? ` · redriven ${x.redriveCount}×` : ''}
+              {`${x.stoppedAt ? ` · ended ${time(x.stoppedAt)}` : ''} · ${x.transitions} transitions${x.redriveCount ? ` · redriven ${x.redriveCount}×` : ''}`}
             </p>
             {wf.data ? <StateGraph definition={wf.data.definition} status={status} selected={selected} onSelect={setSelected} /> : <Loading what="the definition" />}
             {x.error ? (

@@ -47,7 +47,7 @@ export function FunctionList() {
       <div class="toolbar">
         <label for="fn-filter">Filter</label>
         <input id="fn-filter" type="search" placeholder="name contains…" value={filter} onInput={(e) => setFilter((e.target as HTMLInputElement).value)} />
-        <span class="muted">{list.data ? `${items.length} of ${list.data.items.length}` : ''}</span>
+        <span class="muted">{list.data ? `${items.length} of ${list.data.items.length}` : null}</span>
       </div>
       <ProblemBox error={list.error} />
       {!list.data && list.loading ? <Loading what="functions" /> : null}

@@ -20,14 +20,14 @@ export function InvocationPage({ id }: { id: string }) {
                 <dt>Function</dt>
                 <dd>
                   <a href={href(`/functions/${encodeURIComponent(r.functionName)}`)}>{r.functionName}</a> version {r.version}
-                  {r.alias ? ` via @${r.alias}` : ''}
+                  {r.alias ? ` via @${r.alias}` : null}
                 </dd>
               </div>
               <div>
                 <dt>Status</dt>
                 <dd>
                   <StatusBadge status={r.status} />
-                  {r.statusCode !== null ? ` HTTP ${r.statusCode}` : ''}
+                  {r.statusCode !== null ? ` HTTP ${r.statusCode}` : null}
                 </dd>
               </div>
               <div>

@@ -91,7 +91,7 @@ export function InvocationsTable({ name }: { name: string }) {
                   </td>
                   <td class="hide-sm">{r.trigger}</td>
                   <td>{ms(r.durationMs)}</td>
-                  <td class="hide-sm">{r.coldStart ? 'cold' : ''}</td>
+                  <td class="hide-sm">{r.coldStart ? 'cold' : null}</td>
                   <td>
                     <a href={href(`/invocations/${encodeURIComponent(r.id)}`)} class="mono">
                       {r.id}

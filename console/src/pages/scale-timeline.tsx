@@ -16,9 +16,7 @@ export function ScaleTimeline({ name }: { name: string }) {
         <ProblemBox error={scale.error} />
         {s ? (
           <p>
-            {num(s.ready)} ready · desired {num(s.desired)} · {num(s.inFlight)} in flight · {num(s.queued)} queued
-            {s.mode ? ` · ${s.mode} mode` : ''}
-            {s.override ? ' · live override of the scale settings' : ''}
+            {`${num(s.ready)} ready · desired ${num(s.desired)} · ${num(s.inFlight)} in flight · ${num(s.queued)} queued${s.mode ? ` · ${s.mode} mode` : ''}${s.override ? ' · live override of the scale settings' : ''}`}
           </p>
         ) : null}
         {decisions.length > 0 ? (
