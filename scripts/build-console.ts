@@ -3,15 +3,25 @@
  * files written. Vite loads on first use: the platform build does not wait for it otherwise.
  * Run alone (`node --import tsx scripts/build-console.ts`) it rebuilds just the console.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, renameSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 export const CONSOLE_OUT = fileURLToPath(new URL('../dist/console', import.meta.url));
 
+/** Builds into a folder of its own, then swaps it in: a platform starting meanwhile reads the old build or the new, never half of one. */
 export async function buildConsole(): Promise<number> {
   const { build } = await import('vite');
-  await build({ configFile: `${root}console/vite.config.ts`, logLevel: 'warn' });
+  const staging = `${CONSOLE_OUT}.${process.pid}.tmp`;
+  await build({ configFile: `${root}console/vite.config.ts`, logLevel: 'warn', build: { outDir: staging, emptyOutDir: true } });
+  const old = `${CONSOLE_OUT}.${process.pid}.old`;
+  try {
+    renameSync(CONSOLE_OUT, old);
+  } catch {
+    // no previous build
+  }
+  renameSync(staging, CONSOLE_OUT);
+  rmSync(old, { recursive: true, force: true });
   return readdirSync(CONSOLE_OUT, { recursive: true }).length;
 }
 

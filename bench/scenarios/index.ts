@@ -4,6 +4,7 @@ import { asyncThroughput } from './async-throughput.ts';
 import { awsInvoke } from './aws-invoke.ts';
 import { burstFromZero } from './burst.ts';
 import { coldStart } from './cold-start.ts';
+import { consoleScenario } from './console.ts';
 import { cpuBound } from './cpu-bound.ts';
 import { jsonEcho } from './json-echo.ts';
 import { manyFunctions } from './many-functions.ts';
@@ -12,4 +13,4 @@ import { platformStart } from './platform-start.ts';
 import { warmHello } from './warm-hello.ts';
 import { workflow } from './workflow.ts';
 
-export const scenarios: readonly Scenario[] = [warmHello, jsonEcho, cpuBound, coldStart, burstFromZero, manyFunctions, asyncThroughput, workflow, observability, platformStart, awsInvoke];
+export const scenarios: readonly Scenario[] = [warmHello, jsonEcho, cpuBound, coldStart, burstFromZero, manyFunctions, asyncThroughput, workflow, observability, platformStart, awsInvoke, consoleScenario];

@@ -100,7 +100,10 @@ export interface UsageLine {
   billedMs: number;
   gbSeconds: number;
   cpuMs: number;
+  /** After the free tier. */
   cost: number;
+  /** At list price, before the free tier. */
+  grossCost: number;
 }
 
 export interface UsageReport {

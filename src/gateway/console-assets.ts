@@ -89,14 +89,21 @@ export function createConsoleHandler(dir: string): (req: IncomingMessage, res: S
     };
   }
   const assets = new Map<string, Asset>();
-  for (const file of walk(dir)) {
-    const rel = relative(dir, file).split(sep).join('/');
-    if (rel === 'index.html') continue;
-    // Vite names what it emits under assets/ by content hash: a new build is a new name.
-    const immutable = rel.startsWith('assets/');
-    assets.set(`${CONSOLE_PREFIX}/${rel}`, load(file, immutable ? 'public, max-age=31536000, immutable' : 'no-cache'));
+  let app: Asset;
+  try {
+    for (const file of walk(dir)) {
+      const rel = relative(dir, file).split(sep).join('/');
+      if (rel === 'index.html') continue;
+      // Vite names what it emits under assets/ by content hash: a new build is a new name.
+      const immutable = rel.startsWith('assets/');
+      assets.set(`${CONSOLE_PREFIX}/${rel}`, load(file, immutable ? 'public, max-age=31536000, immutable' : 'no-cache'));
+    }
+    app = load(index, 'no-cache');
+  } catch (error) {
+    // A build swapped in while this start read it: the platform starts, the console says so.
+    const why = `the console's files in ${dir} could not be read (${(error as Error).message}); restart the platform`;
+    return async (req, res) => sendProblem(res, new NimbusError('NIMBUS_ERR_NOT_FOUND', why), req.url ?? CONSOLE_PREFIX);
   }
-  const app = load(index, 'no-cache');
 
   return async (req, res) => {
     const method = req.method ?? 'GET';

@@ -30,7 +30,7 @@ interface ChartProps {
 }
 
 const W = 600;
-const PAD = { l: 48, r: 8, t: 8, b: 22 };
+const PAD = { l: 66, r: 22, t: 8, b: 22 };
 
 function axis(max: number, height: number, format: (v: number) => string) {
   const ticks = [0, 0.5, 1].map((f) => ({ y: PAD.t + (1 - f) * (height - PAD.t - PAD.b), v: f * max }));
@@ -48,7 +48,7 @@ function xLabels(labels: readonly string[], x: (i: number) => number, height: nu
   const every = Math.max(1, Math.ceil(labels.length / 8));
   return labels.map((l, i) =>
     i % every === 0 ? (
-      <text key={i} class="tick" x={x(i)} y={height - 6} text-anchor="middle">
+      <text key={i} class="tick" x={x(i)} y={height - 6} text-anchor={i === 0 && labels.length > 1 ? 'start' : i === labels.length - 1 && labels.length > 1 ? 'end' : 'middle'}>
         {l}
       </text>
     ) : null,
@@ -78,7 +78,7 @@ export function BarChart({ labels, series, label, height = 180, format = (v) => 
   const y = (v: number) => ((height - PAD.t - PAD.b) * v) / max;
   return (
     <figure class="chart">
-      <svg viewBox={`0 0 ${W} ${height}`} role="img" aria-label={label} preserveAspectRatio="none">
+      <svg viewBox={`0 0 ${W} ${height}`} role="img" aria-label={label}>
         {axis(max, height, format)}
         {labels.map((l, i) => {
           let base = height - PAD.b;
@@ -128,7 +128,7 @@ export function LineChart({ labels, series, label, height = 180, format = (v) =>
   };
   return (
     <figure class="chart">
-      <svg viewBox={`0 0 ${W} ${height}`} role="img" aria-label={label} preserveAspectRatio="none">
+      <svg viewBox={`0 0 ${W} ${height}`} role="img" aria-label={label}>
         {axis(max, height, format)}
         {series.map((s, k) => (
           <g key={s.name}>

@@ -42,8 +42,13 @@ export function StateGraph({
           const y2 = b.y;
           let d: string;
           if (b.layer > a.layer) d = `M${x1},${y1} C${x1},${y1 + 30} ${x2},${y2 - 30} ${x2},${y2 - 1}`;
-          else {
-            // Back (or sideways) edge: around the right of both nodes.
+          else if (b.layer === a.layer && a.name !== b.name) {
+            // Sideways, to a neighbour in the same layer: edge to edge.
+            const right = b.x > a.x;
+            const y = a.y + NODE_H / 2;
+            d = `M${right ? a.x + NODE_W : a.x},${y} L${right ? b.x - 1 : b.x + NODE_W + 1},${y}`;
+          } else {
+            // Back edge (or a state to itself): around the right of both nodes.
             const side = Math.max(a.x, b.x) + NODE_W + 14 + (i % 3) * 6;
             d = `M${a.x + NODE_W},${a.y + NODE_H / 2} C${side},${a.y + NODE_H / 2} ${side},${b.y + NODE_H / 2} ${b.x + NODE_W + 1},${b.y + NODE_H / 2}`;
           }

@@ -98,7 +98,7 @@ export function ExecutionPage({ id }: { id: string }) {
             <Pre text={json(x.input)} label="Execution input" />
           </Card>
           <Card title="Output">
-            <Pre text={x.output === null ? '(none yet)' : json(x.output)} label="Execution output" />
+            <Pre text={x.output === null ? (running ? '(none yet)' : '(none)') : json(x.output)} label="Execution output" />
           </Card>
         </div>
       ) : null}

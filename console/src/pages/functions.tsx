@@ -8,6 +8,8 @@ import type { FunctionItem, UsageReport } from '../types.ts';
 import { DeployForm } from './deploy.tsx';
 
 const HOUR = 3_600_000;
+/** Rows shown at first and added by "Show more": a page with a thousand functions renders at once what fits a few screens. */
+export const PAGE_ROWS = 100;
 
 /** Requests per hour for each function over the last 24 hours, oldest first. */
 export function hourlyRequests(report: UsageReport | undefined, now: number): Map<string, number[]> {
@@ -31,6 +33,7 @@ export function FunctionList() {
   const usage = useApi<UsageReport>('/usage?by=hour&since=24h', 60_000);
   const [filter, setFilter] = useState('');
   const [deploying, setDeploying] = useState(false);
+  const [shown, setShown] = useState(PAGE_ROWS);
   const now = Date.now();
   const spark = useMemo(() => hourlyRequests(usage.data, now), [usage.data]);
   const items = (list.data?.items ?? []).filter((f) => f.name.toLowerCase().includes(filter.trim().toLowerCase()));
@@ -46,8 +49,19 @@ export function FunctionList() {
       {deploying ? <DeployForm onDeployed={() => list.reload()} /> : null}
       <div class="toolbar">
         <label for="fn-filter">Filter</label>
-        <input id="fn-filter" type="search" placeholder="name contains…" value={filter} onInput={(e) => setFilter((e.target as HTMLInputElement).value)} />
-        <span class="muted">{list.data ? `${items.length} of ${list.data.items.length}` : null}</span>
+        <input
+          id="fn-filter"
+          type="search"
+          placeholder="name contains…"
+          value={filter}
+          onInput={(e) => {
+            setFilter((e.target as HTMLInputElement).value);
+            setShown(PAGE_ROWS);
+          }}
+        />
+        <span class="muted" id="functions-count">
+          {list.data ? `${Math.min(shown, items.length)} shown · ${items.length} of ${list.data.items.length}` : null}
+        </span>
       </div>
       <ProblemBox error={list.error} />
       {!list.data && list.loading ? <Loading what="functions" /> : null}
@@ -67,7 +81,7 @@ export function FunctionList() {
               </tr>
             </thead>
             <tbody>
-              {items.map((f) => {
+              {items.slice(0, shown).map((f) => {
                 const values = spark.get(f.name) ?? [];
                 const total = values.reduce((a, b) => a + b, 0);
                 return (
@@ -89,6 +103,13 @@ export function FunctionList() {
               })}
             </tbody>
           </table>
+          {items.length > shown ? (
+            <div class="pager">
+              <button type="button" class="small" onClick={() => setShown(shown + PAGE_ROWS)}>
+                {`Show ${Math.min(PAGE_ROWS, items.length - shown)} more (${items.length - shown} not shown)`}
+              </button>
+            </div>
+          ) : null}
         </div>
       ) : null}
     </Page>
