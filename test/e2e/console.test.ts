@@ -177,12 +177,29 @@ describe('web console', { skip }, () => {
       await Promise.all(['Double', 'Big?', 'Huge', 'Done'].map((s) => node(s).getAttribute('data-status'))),
       ['succeeded', 'succeeded', 'not-run', 'succeeded'],
     );
+    // The definition of the version an execution runs (the API the page reads it from).
+    const v1 = (await (await p.api('/api/v1/workflows/doubler?version=1')).json()) as { definitionVersion: number; definition: unknown };
+    assert.deepEqual([v1.definitionVersion, v1.definition], [1, definition]);
+    const missing = await p.api('/api/v1/workflows/doubler?version=9');
+    assert.deepEqual([missing.status, ((await missing.json()) as { code: string }).code], [404, 'NIMBUS_ERR_WORKFLOW_NOT_FOUND']);
+    assert.equal((await p.api('/api/v1/workflows/doubler?version=x')).status, 400);
     // A state is a button: its events alone in the history.
     await node('Double').focus();
     await page.keyboard.press('Enter');
     await page.locator('h2', { hasText: 'History of Double' }).waitFor();
     const types = await page.locator('#history-table tbody td:nth-child(3)').allInnerTexts();
     assert.ok(types.length > 0 && types.includes('TaskStateEntered'), types.join(', '));
+  });
+
+  it("shows the overview's figures from /top's total: every invocation of every function", async () => {
+    const top = (await (await p.api('/api/v1/top?window=5m')).json()) as { items: Array<{ requests: number; errors: number }>; total: { requests: number; errors: number; p99Ms: number | null } };
+    assert.ok(top.total.requests > 0);
+    assert.equal(top.total.requests, top.items.reduce((n, i) => n + i.requests, 0));
+    assert.equal(top.total.errors, top.items.reduce((n, i) => n + i.errors, 0));
+    await page.click('nav >> text=Overview');
+    const requests = page.locator('.stat', { hasText: 'Requests (5 min)' }).locator('.stat-value');
+    await eventually(async () => Number((await requests.innerText()).replace(/,/g, '')) >= top.total.requests);
+    assert.notEqual(await page.locator('.stat', { hasText: 'p99' }).locator('.stat-value').innerText(), '–');
   });
 
   it('downloads usage as CSV', async () => {
