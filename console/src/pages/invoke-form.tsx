@@ -1,6 +1,6 @@
 /** Invoke the function with a JSON event (POST …/invoke); the answer is shown as text, whatever it holds. */
 import { useState } from 'preact/hooks';
-import { enc, request } from '../api.ts';
+import { ApiError, enc, request } from '../api.ts';
 import { Card, Pre, ProblemBox, useAction } from '../components/ui.tsx';
 import { href } from '../router.ts';
 import { json } from '../format.ts';
@@ -52,6 +52,11 @@ export function InvokeForm({ name }: { name: string }) {
           </button>
         </form>
         <ProblemBox error={invoke.error} onDismiss={invoke.clear} />
+        {failedId(invoke.error) ? (
+          <p class="muted">
+            Its record: <a href={href(`/invocations/${encodeURIComponent(failedId(invoke.error)!)}`)}>{failedId(invoke.error)}</a>
+          </p>
+        ) : null}
         {out ? (
           <div class="result" role="status">
             <p class="muted">
@@ -70,4 +75,10 @@ export function InvokeForm({ name }: { name: string }) {
       </Card>
     </div>
   );
+}
+
+/** The invocation a failed invoke made (the problem names it), if any. */
+function failedId(error: unknown): string | null {
+  const id = error instanceof ApiError ? error.problem.invocationId : undefined;
+  return typeof id === 'string' ? id : null;
 }

@@ -52,7 +52,11 @@ export function Overview() {
         <Stat label="p50" value={ms(total?.p50Ms)} />
         <Stat label="p99" value={ms(total?.p99Ms)} />
         <Stat label="Instances" value={num(total?.instances)} sub={total ? `${num(total.inFlight)} in flight` : undefined} />
-        <Stat label="Cost today (UTC)" value={money(today.data?.total.cost, today.data?.currency)} sub={today.data ? `${num(today.data.total.requests)} requests` : undefined} />
+        <Stat
+          label="Cost today (UTC)"
+          value={money(today.data?.total.cost, today.data?.currency)}
+          sub={today.data ? `list price ${money(today.data.total.grossCost, today.data.currency)} · ${num(today.data.total.requests)} requests` : undefined}
+        />
       </div>
       <div class="grid">
         <Card title="Requests and errors per hour (24 h)">
