@@ -52,6 +52,8 @@ export interface FunctionDetail extends FunctionItem {
   versions: Version[];
   aliases: Alias[];
   secrets: string[];
+  /** Scaling settings changed live on top of the version's (PATCH …/scale), or null. */
+  scaleOverride: Record<string, number> | null;
   pools: Array<{ version: number; ready: number; starting: number; inFlight: number; queued: number }>;
 }
 

@@ -138,6 +138,14 @@ describe('web console', { skip }, () => {
     assert.deepEqual(back.routes, [{ version: 1, weight: 100 }]);
   });
 
+  it('changes scaling live, without a new version', async () => {
+    await page.fill('#scale-maxInstances', '7');
+    await page.click('text=Change scaling');
+    await page.locator('[role=status]', { hasText: 'now 0–7 instances' }).waitFor();
+    const scale = (await (await p.api('/api/v1/functions/greet/scale')).json()) as { override: unknown; version: number };
+    assert.deepEqual([scale.override, scale.version], [{ maxInstances: 7 }, 2]);
+  });
+
   it('redrives a dead letter', async () => {
     await p.deploy('flaky', `export async function handler() { throw new Error('not yet'); }`);
     await p.api('/api/v1/functions/flaky/async-policy', { method: 'PUT', body: JSON.stringify({ maxAttempts: 1 }) });

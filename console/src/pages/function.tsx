@@ -2,8 +2,9 @@
  * One function: its URL and invoke form, versions and aliases (split, rollback), settings,
  * the scale timeline, invocations, live logs, and a deploy of a new version.
  */
-import { Card, Loading, Page, ProblemBox, useApi } from '../components/ui.tsx';
-import { enc } from '../api.ts';
+import { useState } from 'preact/hooks';
+import { Card, Loading, Page, ProblemBox, useAction, useApi } from '../components/ui.tsx';
+import { api, enc } from '../api.ts';
 import { ms, num } from '../format.ts';
 import type { FunctionDetail } from '../types.ts';
 import { DeployForm } from './deploy.tsx';
@@ -39,7 +40,7 @@ export function FunctionPage({ name }: { name: string }) {
             <ScaleTimeline name={name} />
             <Releases fn={d} onChange={fn.reload} />
             <InvocationsTable name={name} />
-            <Settings fn={d} />
+            <Settings fn={d} onChange={fn.reload} />
             <LiveLogs name={name} />
             <div id="deploy" class="wide">
               <DeployForm name={name} onDeployed={fn.reload} />
@@ -51,7 +52,7 @@ export function FunctionPage({ name }: { name: string }) {
   );
 }
 
-function Settings({ fn }: { fn: FunctionDetail }) {
+function Settings({ fn, onChange }: { fn: FunctionDetail; onChange: () => void }) {
   const c = fn.current?.config;
   if (!c) return null;
   const rows: Array<[string, string]> = [
@@ -62,6 +63,7 @@ function Settings({ fn }: { fn: FunctionDetail }) {
     ['Concurrency per instance', `${c.concurrency} (target ${c.targetConcurrency})`],
     ['Instances', `${c.minInstances} – ${c.maxInstances}`],
     ['Idle timeout', ms(c.idleTimeoutMs)],
+    ['Live override', fn.scaleOverride ? Object.entries(fn.scaleOverride).map(([k, v]) => `${k} ${v}`).join(', ') : 'none'],
     ['Scale-down delay', c.scaleDownDelayMs === undefined ? 'default' : ms(c.scaleDownDelayMs)],
     ['Code', `${num(fn.current!.codeBytes)} bytes · exports ${[fn.current!.exports.fetch ? 'fetch' : '', fn.current!.exports.handler ? 'handler' : ''].filter(Boolean).join(' and ') || 'nothing'}`],
     ['Variables', Object.keys(c.env).join(', ') || 'none'],
@@ -78,7 +80,54 @@ function Settings({ fn }: { fn: FunctionDetail }) {
             </div>
           ))}
         </dl>
+        <ScaleForm name={fn.name} onChange={onChange} />
       </Card>
     </div>
+  );
+}
+
+const SCALE_FIELDS = [
+  ['minInstances', 'Min instances'],
+  ['maxInstances', 'Max instances'],
+  ['targetConcurrency', 'Target concurrency'],
+] as const;
+
+/** Scaling settings changed live, without a new version (PATCH …/scale); an empty field stays as it is. */
+function ScaleForm({ name, onChange }: { name: string; onChange: () => void }) {
+  const [values, setValues] = useState<Record<string, string>>({});
+  const [done, setDone] = useState('');
+  const save = useAction(async () => {
+    const patch: Record<string, number> = {};
+    for (const [k] of SCALE_FIELDS) if ((values[k] ?? '').trim() !== '') patch[k] = Number(values[k]);
+    const s = await api<{ settings: Record<string, number> }>(`/functions/${enc(name)}/scale`, { method: 'PATCH', json: patch });
+    setDone(`now ${s.settings.minInstances}–${s.settings.maxInstances} instances, target ${s.settings.targetConcurrency}`);
+    setValues({});
+    onChange();
+  });
+  return (
+    <form
+      class="form inline-form"
+      aria-label="Change scaling"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void save.run();
+      }}
+    >
+      {SCALE_FIELDS.map(([k, label]) => (
+        <div class="field" key={k}>
+          <label for={`scale-${k}`}>{label}</label>
+          <input id={`scale-${k}`} type="number" min={0} value={values[k] ?? ''} placeholder="keep" onInput={(e) => setValues({ ...values, [k]: (e.target as HTMLInputElement).value })} />
+        </div>
+      ))}
+      <button type="submit" disabled={save.busy}>
+        Change scaling
+      </button>
+      <ProblemBox error={save.error} onDismiss={save.clear} />
+      {done ? (
+        <p class="ok-text" role="status">
+          {done}
+        </p>
+      ) : null}
+    </form>
   );
 }

@@ -16,6 +16,7 @@ export function LiveLogs({ name }: { name: string }) {
   const [state, setState] = useState<'connecting' | 'live' | 'paused' | 'ended'>('connecting');
   const [error, setError] = useState<unknown>(null);
   const [paused, setPaused] = useState(false);
+  const [attempt, setAttempt] = useState(0);
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     if (paused) {
@@ -40,7 +41,7 @@ export function LiveLogs({ name }: { name: string }) {
       },
     );
     return () => abort.abort();
-  }, [name, paused]);
+  }, [name, paused, attempt]);
   useEffect(() => {
     const el = box.current;
     if (el) el.scrollTop = el.scrollHeight;
@@ -55,6 +56,11 @@ export function LiveLogs({ name }: { name: string }) {
           <button type="button" class="small" onClick={() => setPaused(!paused)}>
             {paused ? 'Resume' : 'Pause'}
           </button>
+          {state === 'ended' ? (
+            <button type="button" class="small" onClick={() => setAttempt(attempt + 1)}>
+              Reconnect
+            </button>
+          ) : null}
           <button type="button" class="small" onClick={() => setLines([])}>
             Clear
           </button>
