@@ -210,6 +210,22 @@ describe('web console', { skip }, () => {
     assert.notEqual(await page.locator('.stat', { hasText: 'p99' }).locator('.stat-value').innerText(), '–');
   });
 
+  it("creates a topic and a timer, and shows a bad schedule as the API's problem", async () => {
+    await page.click('nav >> text=Topics & triggers');
+    await page.fill('#topic-name', 'orders');
+    await page.click('text=Create');
+    await page.locator('table', { hasText: 'orders' }).first().waitFor();
+    await page.fill('#trigger-target', 'greet');
+    await page.fill('#trigger-schedule', 'not a schedule');
+    await page.click('text=Add trigger');
+    await page.locator('.problem', { hasText: 'NIMBUS_ERR_VALIDATION' }).waitFor();
+    await page.fill('#trigger-schedule', '0 9 * * MON-FRI');
+    await page.click('text=Add trigger');
+    await page.locator('#triggers-table tr', { hasText: '0 9 * * MON-FRI' }).waitFor();
+    const list = (await (await p.api('/api/v1/triggers?function=greet')).json()) as { items: Array<{ schedule?: string }> };
+    assert.deepEqual(list.items.map((t) => t.schedule), ['0 9 * * MON-FRI']);
+  });
+
   it('downloads usage as CSV', async () => {
     await page.click('nav >> text=Usage & cost');
     await page.locator('#usage-table', { hasText: 'greet' }).waitFor();

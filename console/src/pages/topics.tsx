@@ -79,6 +79,9 @@ export function TopicsPage() {
             </tbody>
           </table>
         </Card>
+        <Card title="Add a trigger">
+          <TriggerForm onCreated={() => triggers.reload()} />
+        </Card>
         <Card title="Triggers" wide>
           <div class="table-wrap">
             <table class="table" id="triggers-table">
@@ -124,5 +127,66 @@ export function TopicsPage() {
         </Card>
       </div>
     </Page>
+  );
+}
+
+/** A timer (cron schedule) or an event subscription (topic) for a function or a workflow (POST /triggers). */
+function TriggerForm({ onCreated }: { onCreated: () => void }) {
+  const [kind, setKind] = useState<'timer' | 'event'>('timer');
+  const [targetKind, setTargetKind] = useState<'function' | 'workflow'>('function');
+  const [target, setTarget] = useState('');
+  const [schedule, setSchedule] = useState('*/5 * * * *');
+  const [topic, setTopic] = useState('');
+  const create = useAction(async () => {
+    const body: Record<string, unknown> = { [targetKind]: target.trim() };
+    if (kind === 'timer') body.schedule = schedule.trim();
+    else body.topic = topic.trim();
+    await api('/triggers', { method: 'POST', json: body });
+    onCreated();
+  });
+  return (
+    <form
+      class="form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void create.run();
+      }}
+    >
+      <div class="row">
+        <div class="field">
+          <label for="trigger-kind">Kind</label>
+          <select id="trigger-kind" value={kind} onChange={(e) => setKind((e.target as HTMLSelectElement).value as 'timer' | 'event')}>
+            <option value="timer">timer (schedule)</option>
+            <option value="event">event (topic)</option>
+          </select>
+        </div>
+        <div class="field">
+          <label for="trigger-target-kind">Target</label>
+          <select id="trigger-target-kind" value={targetKind} onChange={(e) => setTargetKind((e.target as HTMLSelectElement).value as 'function' | 'workflow')}>
+            <option value="function">function</option>
+            <option value="workflow">workflow</option>
+          </select>
+        </div>
+        <div class="field">
+          <label for="trigger-target">Name</label>
+          <input id="trigger-target" required value={target} onInput={(e) => setTarget((e.target as HTMLInputElement).value)} />
+        </div>
+      </div>
+      {kind === 'timer' ? (
+        <div class="field">
+          <label for="trigger-schedule">Schedule (cron, or rate(5 minutes))</label>
+          <input id="trigger-schedule" class="mono" required value={schedule} onInput={(e) => setSchedule((e.target as HTMLInputElement).value)} />
+        </div>
+      ) : (
+        <div class="field">
+          <label for="trigger-topic">Topic</label>
+          <input id="trigger-topic" required value={topic} onInput={(e) => setTopic((e.target as HTMLInputElement).value)} />
+        </div>
+      )}
+      <button type="submit" class="primary" disabled={create.busy}>
+        Add trigger
+      </button>
+      <ProblemBox error={create.error} onDismiss={create.clear} />
+    </form>
   );
 }
