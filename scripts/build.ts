@@ -2,8 +2,9 @@
  * `npm run build`: the platform and the CLI as JavaScript in dist/, so `nimbus` runs
  * with no TypeScript compiler: dist/cli.js (the command; each command's code a chunk
  * loaded when it runs), dist/record-writer-worker.js (the record writer's thread) and
- * dist/shim.js (the in-isolate Web runtime, bundled once here instead of at every start)
- * and dist/node-worker/worker.mjs (the generic process of the node runtime).
+ * dist/shim.js (the in-isolate Web runtime, bundled once here instead of at every start),
+ * dist/node-worker/worker.mjs (the generic process of the node runtime) and dist/console/
+ * (the web console, built by Vite from console/: what `nimbus up` serves at /console).
  * npm packages stay outside the bundle, resolved from node_modules as usual.
  */
 import { build } from 'esbuild';
@@ -11,6 +12,7 @@ import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleShim } from '../src/runtime/isolate/shim-source.ts';
+import { buildConsole } from './build-console.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
@@ -37,5 +39,6 @@ writeFileSync(join(dist, 'shim.js'), await bundleShim());
 // The generic process of the node runtime runs as it is, beside the code that starts it.
 mkdirSync(join(dist, 'node-worker'));
 copyFileSync(join(root, 'src/runtime/process/node-worker/worker.mjs'), join(dist, 'node-worker/worker.mjs'));
-const files = Object.keys(result.metafile.outputs).length + 1;
+const consoleFiles = await buildConsole();
+const files = Object.keys(result.metafile.outputs).length + 1 + consoleFiles;
 process.stdout.write(`built dist/ (${files} files) in ${Math.round(performance.now() - started)} ms\n`);

@@ -6,6 +6,7 @@ import { awsInvoke } from './aws-invoke.ts';
 import { burstFromZero } from './burst.ts';
 import { cluster } from './cluster.ts';
 import { coldStart } from './cold-start.ts';
+import { consoleScenario } from './console.ts';
 import { cpuBound } from './cpu-bound.ts';
 import { jsonEcho } from './json-echo.ts';
 import { manyFunctions } from './many-functions.ts';
@@ -16,4 +17,4 @@ import { streaming } from './streaming.ts';
 import { warmHello } from './warm-hello.ts';
 import { workflow } from './workflow.ts';
 
-export const scenarios: readonly Scenario[] = [warmHello, jsonEcho, cpuBound, coldStart, burstFromZero, manyFunctions, asyncThroughput, workflow, observability, platformStart, awsInvoke, apps, storePostgres, cluster, streaming];
+export const scenarios: readonly Scenario[] = [warmHello, jsonEcho, cpuBound, coldStart, burstFromZero, manyFunctions, asyncThroughput, workflow, observability, platformStart, awsInvoke, apps, storePostgres, cluster, streaming, consoleScenario];

@@ -75,6 +75,24 @@ export const OBSERVE_SCHEMAS = {
       queued: { type: 'integer' },
     },
   },
+  TopTotal: {
+    type: 'object',
+    required: ['rps', 'requests', 'errors', 'errorRate', 'throttles', 'coldStarts', 'p50Ms', 'p99Ms', 'instances', 'inFlight'],
+    properties: {
+      rps: { type: 'number' },
+      requests: { type: 'integer' },
+      errors: { type: 'integer' },
+      errorRate: { type: 'number' },
+      throttles: { type: 'integer' },
+      coldStarts: { type: 'integer' },
+      p50Ms: { type: ['number', 'null'] },
+      p99Ms: { type: ['number', 'null'] },
+      instances: { type: 'integer' },
+      starting: { type: 'integer' },
+      inFlight: { type: 'integer' },
+      queued: { type: 'integer' },
+    },
+  },
   AlertRuleInput: {
     type: 'object',
     required: ['metric', 'threshold'],
@@ -168,14 +186,18 @@ export const OBSERVE_PATHS = {
   '/api/v1/top': {
     get: {
       operationId: 'getTop',
-      summary: 'Live per-function figures over a recent window: requests/s, p50/p99 duration, errors, throttles, cold starts, instances, in flight.',
+      summary: 'Live per-function figures over a recent window: requests/s, p50/p99 duration, errors, throttles, cold starts, instances, in flight; `total` is all functions together (percentiles over every invocation).',
       parameters: [{ name: 'window', in: 'query', schema: { type: 'string', default: '10s' }, description: '1s to 1h.' }],
       responses: {
         '200': {
           description: 'One row per function.',
           content: {
             'application/json': {
-              schema: { type: 'object', required: ['at', 'windowMs', 'items'], properties: { at: { type: 'integer' }, windowMs: { type: 'integer' }, items: { type: 'array', items: { $ref: '#/components/schemas/TopRow' } } } },
+              schema: {
+                type: 'object',
+                required: ['at', 'windowMs', 'items', 'total'],
+                properties: { at: { type: 'integer' }, windowMs: { type: 'integer' }, items: { type: 'array', items: { $ref: '#/components/schemas/TopRow' } }, total: { $ref: '#/components/schemas/TopTotal' } },
+              },
             },
           },
         },

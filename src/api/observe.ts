@@ -178,7 +178,7 @@ export function observeRoutes(deps: ApiDeps): RouteDef[] {
           throw validation('window', `window ${JSON.stringify(raw)} is not a duration (10s, 1m)`);
         }
         if (windowMs < 1000 || windowMs > 3_600_000) throw validation('window', 'window must be from 1s to 1h');
-        return { status: 200, body: { at: deps.clock.now(), windowMs, items: o.top(windowMs) } };
+        return { status: 200, body: { at: deps.clock.now(), windowMs, items: o.top(windowMs), total: o.topTotal(windowMs) } };
       },
     },
     {

@@ -65,7 +65,8 @@ export const WORKFLOW_SCHEMAS = {
       currentVersion: { type: 'integer' },
       createdAt: { type: 'integer' },
       updatedAt: { type: 'integer' },
-      definition: { type: 'object', description: 'The current version’s definition.' },
+      definitionVersion: { type: 'integer', description: 'The version `definition` is of: the current one unless `version` asked for another.' },
+      definition: { type: 'object', description: 'The definition of the current version (or of `version`).' },
       versions: {
         type: 'array',
         items: { type: 'object', required: ['version', 'hash', 'createdAt'], properties: { version: { type: 'integer' }, hash: { type: 'string' }, createdAt: { type: 'integer' } } },
@@ -203,9 +204,9 @@ export const WORKFLOW_PATHS = {
     },
     get: {
       operationId: 'getWorkflow',
-      summary: 'Describe a workflow: current definition, versions, running executions.',
-      parameters: [wfParam],
-      responses: { '200': json('The workflow.', 'WorkflowDetail'), '404': notFound, ...common },
+      summary: 'Describe a workflow: current definition (or that of `version`), versions, running executions.',
+      parameters: [wfParam, { name: 'version', in: 'query', schema: { type: 'integer', minimum: 1 }, description: 'The version whose definition to give (default: the current one).' }],
+      responses: { '200': json('The workflow.', 'WorkflowDetail'), '400': problem('Invalid version (NIMBUS_ERR_VALIDATION).'), '404': notFound, ...common },
     },
   },
   '/api/v1/workflows/{name}/executions': {

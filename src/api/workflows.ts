@@ -74,17 +74,22 @@ interface StartBody {
   timeoutSeconds?: number;
 }
 
-async function machineView(engine: WorkflowEngine, deps: ApiDeps, name: string) {
+/** A workflow with the definition of its current version, or of `version` (an execution pinned to an older one is drawn from it). */
+async function machineView(engine: WorkflowEngine, deps: ApiDeps, name: string, versionRaw: string | null) {
   const info = await deps.store.workflows.getMachine(name);
   if (!info) throw new NimbusError('NIMBUS_ERR_WORKFLOW_NOT_FOUND', `no workflow ${name}; \`nimbus wf ls\` lists them`);
   const versions = await deps.store.workflows.listMachineVersions(name);
-  const current = versions.find((v) => v.version === info.currentVersion)!;
+  const wanted = versionRaw === null ? info.currentVersion : Number(versionRaw);
+  if (!Number.isInteger(wanted) || wanted < 1) throw new NimbusError('NIMBUS_ERR_VALIDATION', 'version must be a whole number from 1', { extra: { field: 'version' } });
+  const current = versions.find((v) => v.version === wanted);
+  if (!current) throw new NimbusError('NIMBUS_ERR_WORKFLOW_NOT_FOUND', `workflow ${name} has no version ${wanted}; its versions are 1 to ${info.currentVersion}`);
   const running = await engine.list({ machine: name, status: 'RUNNING', limit: 1000 });
   return {
     name,
     currentVersion: info.currentVersion,
     createdAt: info.createdAt,
     updatedAt: info.updatedAt,
+    definitionVersion: current.version,
     definition: JSON.parse(current.definition),
     versions: versions.map((v) => ({ version: v.version, hash: v.hash, createdAt: v.createdAt })),
     running: running.length,
@@ -126,7 +131,7 @@ export function workflowRoutes(deps: ApiDeps): RouteDef[] {
       method: 'GET',
       path: '/api/v1/workflows/{name}',
       operationId: 'getWorkflow',
-      handler: async (req) => ({ status: 200, body: await machineView(engineOf(deps), deps, req.params.name) }),
+      handler: async (req) => ({ status: 200, body: await machineView(engineOf(deps), deps, req.params.name, req.query.get('version')) }),
     },
     {
       method: 'POST',

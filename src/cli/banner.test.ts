@@ -19,3 +19,8 @@ it('suggests the hello example only when it is deployed', () => {
   assert.doesNotMatch(own, /hello/);
   assert.match(own, /curl http:\/\/127\.0\.0\.1:8080\/fn\/greet\/ .*invocations greet/);
 });
+
+it('shows where the console is only when it is served', () => {
+  assert.match(startBanner({ url: URL_, dataDir: '.nimbus', functions: [], console: true }), /console: http:\/\/127\.0\.0\.1:8080\/console\//);
+  assert.doesNotMatch(startBanner({ url: URL_, dataDir: '.nimbus', functions: [], console: false }), /console/);
+});

@@ -52,6 +52,8 @@ export interface Config {
   readonly metricsPublic: boolean;
   /** Apps and node functions may run although they share the host network (no egress rules for them). */
   readonly appHostNetwork: boolean;
+  /** The web console at /console (static assets; everything it shows needs the API token). */
+  readonly console: boolean;
   readonly awsAccountId: string;
   readonly awsRegion: string;
 }
@@ -218,6 +220,7 @@ export const FIELDS: readonly Field<keyof Config>[] = [
   { key: 'scalePanicWindowMs', flag: '--scale-panic-window', env: 'NIMBUS_SCALE_PANIC_WINDOW', default: 6_000, parse: durationIn(100, 3_600_000), doc: 'Autoscaler panic window: bursts are detected over it (must not exceed the stable window).' },
   { key: 'appHostNetwork', flag: '--app-host-network', env: 'NIMBUS_APP_HOST_NETWORK', default: false, parse: boolean, doc: 'Allow `app` and `node` functions although their processes share the host network: the loopback, private and metadata rules of isolates do not apply to them (this platform has no network namespace with an egress proxy for them yet). Without it, deploying one is refused (NIMBUS_ERR_VALIDATION) saying so. docs/apps.md, Sandbox.' },
   { key: 'metricsPublic', flag: '--metrics-public', env: 'NIMBUS_METRICS_PUBLIC', default: false, parse: boolean, doc: '`GET /metrics` without the bearer token (for a scraper that cannot send one). By default it needs the token, like the control API: function names and traffic are not for everyone who can reach `/fn`.' },
+  { key: 'console', flag: '--console', env: 'NIMBUS_CONSOLE', default: true, parse: boolean, doc: 'The web console at `/console` (docs/console.md): static files served by the gateway under a strict Content-Security-Policy; it logs in with the API token and does everything through the REST API, so the files are public but nothing they show is. `--no-console` answers `/console` with 404.' },
   { key: 'awsAccountId', flag: '--aws-account-id', env: 'NIMBUS_AWS_ACCOUNT_ID', default: '000000000000', parse: (r, k) => { if (!/^\d{12}$/.test(r)) throw invalid(k, r, 'is not a 12-digit AWS account id'); return r; }, doc: 'Account id in the ARNs the AWS-compatible endpoint answers with (docs/aws.md); any 12 digits.' },
   { key: 'awsRegion', flag: '--aws-region', env: 'NIMBUS_AWS_REGION', default: 'us-east-1', parse: (r, k) => { if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(r)) throw invalid(k, r, 'is not a region name such as us-east-1'); return r; }, doc: 'Region of the AWS-compatible endpoint: in its ARNs, and the region requests must be signed for (SigV4 credential scope).' },
   { key: 'observability', flag: '--observability', env: 'NIMBUS_OBSERVABILITY', default: true, parse: boolean, doc: 'Invocation records, function logs, metrics, usage and alerts (docs/observability.md). `--no-observability` turns them all off (the benchmark of their cost does).' },

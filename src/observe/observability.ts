@@ -17,7 +17,7 @@ import { grossCost, type PriceSheet } from './pricing.ts';
 import type { Recorder } from './recorder.ts';
 import { RecordRetention } from './retention.ts';
 import { usageReport, type UsageGrouping } from './usage-report.ts';
-import { RecentWindow } from './window.ts';
+import { RecentWindow, type WindowSummary } from './window.ts';
 import { restoreWindow } from './window-restore.ts';
 import { addUsage, ZERO_USAGE } from '../core/usage.ts';
 
@@ -169,11 +169,25 @@ export class Observability {
     const now = this.deps.clock.now();
     const gauges = new Map(poolGauges(this.deps.pools).map((g) => [g.functionName, g]));
     const names = new Set([...this.window.functions(), ...gauges.keys()]);
-    return [...names].sort().map((name) => {
-      const s = this.window.summary(name, windowMs, now);
-      const g = gauges.get(name);
-      return {
-        function: name,
+    return [...names].sort().map((name) => ({ function: name, ...this.row(this.window.summary(name, windowMs, now), gauges.get(name)) }));
+  }
+
+  /** All functions together over the window (percentiles of every invocation, not of the functions' percentiles), for the console's overview. */
+  topTotal(windowMs: number) {
+    this.current();
+    const gauges = poolGauges(this.deps.pools);
+    const sum = (f: (g: (typeof gauges)[number]) => number) => gauges.reduce((n, g) => n + f(g), 0);
+    return this.row(this.window.summary(undefined, windowMs, this.deps.clock.now()), {
+      busy: sum((g) => g.busy),
+      idle: sum((g) => g.idle),
+      starting: sum((g) => g.starting),
+      inFlight: sum((g) => g.inFlight),
+      queued: sum((g) => g.queued),
+    });
+  }
+
+  private row(s: WindowSummary, g: { busy: number; idle: number; starting: number; inFlight: number; queued: number } | undefined) {
+    return {
         rps: Math.round(s.rps * 100) / 100,
         requests: s.requests,
         errors: s.errors,
@@ -186,8 +200,7 @@ export class Observability {
         starting: g?.starting ?? 0,
         inFlight: g?.inFlight ?? 0,
         queued: g?.queued ?? 0,
-      };
-    });
+    };
   }
 }
 

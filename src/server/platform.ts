@@ -26,7 +26,8 @@ import { AsyncSystem } from '../dispatch/async/system.ts';
 import { WorkflowEngine } from '../workflow/engine/engine.ts';
 import { publishEnv } from '../triggers/events/publish-token.ts';
 import { createFunctionRoute } from '../gateway/function-route.ts';
-import { createGateway } from '../gateway/server.ts';
+import { createGateway, type Handler } from '../gateway/server.ts';
+import { CONSOLE_PREFIX, createConsoleHandler } from '../gateway/console-assets.ts';
 import { BodyBudget, type BodyPolicy } from '../gateway/body.ts';
 import { Capacity } from '../pool/capacity.ts';
 import { PoolRegistry } from '../pool/registry.ts';
@@ -62,6 +63,8 @@ export interface PlatformOptions {
   /** Makes the runtime; it is given the config for the limits it enforces (the payload limit). */
   readonly runtime: (clock: Clock, config: Config) => Runtime | Promise<Runtime>;
   readonly examplesDir?: string;
+  /** The built web console (dist/console); served at /console unless config.console is off. */
+  readonly consoleDir?: string;
   readonly logger?: Logger;
 }
 
@@ -279,7 +282,10 @@ async function startOn(
     functions: createFunctionRoute({ dispatcher, payloadLimitBytes: config.payloadLimitBytes, bodies, defaultHost: `${config.host}:${config.port}` }),
     api,
     aws: { claims: isAwsRequest, handler: awsEndpoint },
-    extra: [{ prefix: '/metrics', handler: metricsHandler(observability, config.metricsPublic ? null : bearerGuard(token)) }],
+    extra: [
+      { prefix: '/metrics', handler: metricsHandler(observability, config.metricsPublic ? null : bearerGuard(token)) },
+      ...(config.console && options.consoleDir ? [{ prefix: CONSOLE_PREFIX, handler: createConsoleHandler(options.consoleDir) satisfies Handler }] : []),
+    ],
     onError: (error, req) => logger.error({ err: error, url: req.url, method: req.method }, 'request failed'),
   }, { headersTimeoutMs: config.headersTimeoutMs });
   /** Drains and closes everything; also what a start that fails part-way runs (with no drain). */

@@ -67,6 +67,9 @@ test('installed globally, nimbus runs from any folder and stops cleanly on SIGIN
     assert.ok(existsSync(join(home, '.nimbus', 'token')), 'the data directory is ./.nimbus of the folder it was started in');
     assert.equal(await (await fetch(`${url}/fn/hello/world`)).text(), 'Hello, world!\n', 'the packaged examples are deployed');
     assert.match(await (await fetch(`${url}/fn/hono-app/users/1`)).text(), /Ada Lovelace/, 'the Hono example bundles against the installed hono');
+    const consolePage = await fetch(`${url}/console/`);
+    assert.equal(consolePage.status, 200, 'the package ships the built console (dist/console)');
+    assert.match(consolePage.headers.get('content-security-policy') ?? '', /script-src 'self'/);
 
     writeFileSync(join(sub, 'greet.ts'), "export default { fetch: (r: Request) => Response.json({ hi: new URL(r.url).searchParams.get('name') }) };\n");
     const deployed = nimbus(prefix, ['deploy', 'greet', './greet.ts'], sub);

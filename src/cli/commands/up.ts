@@ -14,7 +14,7 @@ export async function up(argv: readonly string[]): Promise<number> {
   process.stdout.on('error', () => {});
   let platform: Platform;
   try {
-    platform = await startPlatform({ config, clock: systemClock, runtime: defaultRuntime, examplesDir: join(installDir(), 'examples') });
+    platform = await startPlatform({ config, clock: systemClock, runtime: defaultRuntime, examplesDir: join(installDir(), 'examples'), consoleDir: join(installDir(), 'dist', 'console') });
   } catch (error) {
     // A start the platform refused and named (a directory in use, a taken port): its
     // message is the answer, exit 2; it has released what it took.
@@ -26,7 +26,7 @@ export async function up(argv: readonly string[]): Promise<number> {
   const { items } = (await list.json()) as { items: Array<{ name: string }> };
   const runtimes = await fetch(`${platform.url}/api/v1/runtimes`, { headers: { authorization: `Bearer ${platform.token}` } });
   const apps = ((await runtimes.json()) as { items: Array<{ kind: string; isolation?: AppIsolation }> }).items.find((r) => r.kind === 'app')?.isolation;
-  process.stdout.write(startBanner({ url: platform.url, dataDir: config.dataDir, functions: items.map((f) => f.name), ...(apps ? { apps: appsLine(apps) } : {}) }));
+  process.stdout.write(startBanner({ url: platform.url, dataDir: config.dataDir, functions: items.map((f) => f.name), ...(apps ? { apps: appsLine(apps) } : {}), console: config.console }));
   await stopOnSignal(platform);
   return 0;
 }
