@@ -2,11 +2,12 @@
  * `npm run build`: the platform and the CLI as JavaScript in dist/, so `nimbus` runs
  * with no TypeScript compiler: dist/cli.js (the command; each command's code a chunk
  * loaded when it runs), dist/record-writer-worker.js (the record writer's thread) and
- * dist/shim.js (the in-isolate Web runtime, bundled once here instead of at every start).
+ * dist/shim.js (the in-isolate Web runtime, bundled once here instead of at every start)
+ * and dist/node/ (the Node layer's sources, which a deploy bundles into functions that use it).
  * npm packages stay outside the bundle, resolved from node_modules as usual.
  */
 import { build } from 'esbuild';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleShim } from '../src/runtime/isolate/shim-source.ts';
@@ -33,5 +34,6 @@ const result = await build({
   metafile: true,
 });
 writeFileSync(join(dist, 'shim.js'), await bundleShim());
+cpSync(join(root, 'src/runtime/isolate/node'), join(dist, 'node'), { recursive: true, filter: (src) => !src.endsWith('.test.ts') });
 const files = Object.keys(result.metafile.outputs).length + 1;
 process.stdout.write(`built dist/ (${files} files) in ${Math.round(performance.now() - started)} ms\n`);
