@@ -8,7 +8,7 @@ import type { BuildFailure, BuildOptions, BuildResult, Message, Plugin } from 'e
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, posix, resolve } from 'node:path';
 import { NimbusError } from '../core/errors.ts';
-import { directoryFiles, NODE_LAYER_MARK, nodeLayerOptions, nodeLayerPlugin, sentFiles, usesNodeLayer, type BundleFiles, type NodeLayerUse } from './node-layer.ts';
+import { directoryFiles, layerInOutput, NODE_LAYER_MARK, nodeLayerOptions, nodeLayerPlugin, sentFiles, type BundleFiles, type NodeLayerUse } from './node-layer.ts';
 
 export const MODULE_GLOBAL = '__nimbus_module';
 
@@ -61,9 +61,10 @@ async function buildWithLayer(options: BuildOptions, plugins: Plugin[], root: st
   const full: BuildOptions = { ...COMMON, ...options, ...layer, metafile: true, plugins: [nodeLayerPlugin(use, root, files), ...plugins] };
   try {
     let result = await build(full);
+    const found = Object.values(result.metafile?.outputs ?? {}).map((o) => layerInOutput(o.inputs, cwd));
+    const used = found.includes('modules');
     if (use.asyncContext) result = await build({ ...full, supported: LOWERED_ASYNC });
-    const outputs = Object.values(result.metafile?.outputs ?? {});
-    const used = outputs.some((o) => usesNodeLayer(o.inputs, cwd));
+    else if (!used && found.includes('stubs')) result = await build({ ...full, inject: [] });
     return output(result, used);
   } catch (error) {
     throw buildError(error);
@@ -122,8 +123,8 @@ export async function bundleSource(files: Readonly<Record<string, string>>, entr
     name: 'nimbus-virtual-files',
     setup(b) {
       b.onResolve({ filter: /.*/ }, (args) => {
-        if (args.kind === 'entry-point') return { path: entryPath, namespace: 'src' };
-        // the Node layer's own files import from its directory, as usual
+        if (args.kind === 'entry-point') return args.path === entryPath ? { path: entryPath, namespace: 'src' } : undefined;
+        // the Node layer's own files (and its injected globals) resolve from its directory, as usual
         if (args.namespace !== 'src') return undefined;
         if (!args.path.startsWith('.') && !args.path.startsWith('/')) {
           return {

@@ -192,11 +192,19 @@ function displayPath(importer: string, root: string | null): string {
   return rel.startsWith('..') ? importer : rel.split(sep).join('/');
 }
 
-/** Whether a build's output holds code of the layer (its metafile's inputs, relative to `cwd`). */
-export function usesNodeLayer(inputs: Readonly<Record<string, { bytesInOutput: number }>>, cwd: string): boolean {
+/**
+ * What a build's output holds of the layer (its metafile's inputs, relative to `cwd`):
+ * `modules` when any of its modules is there; `stubs` when only the injected globals'
+ * empty wrappers are (esbuild leaves them in bundles with CommonJS wrappers; the bundle is
+ * then built again without `inject`).
+ */
+export function layerInOutput(inputs: Readonly<Record<string, { bytesInOutput: number }>>, cwd: string): 'modules' | 'stubs' | 'none' {
   const dir = nodeLayerDir();
+  let found: 'stubs' | 'none' = 'none';
   for (const [path, input] of Object.entries(inputs)) {
-    if (input.bytesInOutput > 0 && join(cwd, path).startsWith(dir)) return true;
+    if (input.bytesInOutput === 0 || !join(cwd, path).startsWith(dir)) continue;
+    if (!INJECT_FILES.some((f) => path.endsWith(f))) return 'modules';
+    found = 'stubs';
   }
-  return false;
+  return found;
 }

@@ -62,10 +62,18 @@ describe('Node layer', () => {
 
   describe('bundling', () => {
     it('a function that imports no built-in gets none of the layer', async () => {
-      const code = await source(`export async function handler() { return typeof process === 'undefined' ? 'no process' : process.env.NODE_ENV; }`);
+      const code = await source(`export async function handler() { return [typeof globalThis.process, typeof globalThis.Buffer]; }`);
       assert.equal(usesNodeLayer(code), false);
-      assert.ok(!code.includes('readable-stream') && !code.includes('node/process.ts'), 'no layer module in the bundle');
-      assert.equal(await run(code), 'no process');
+      assert.ok(!code.includes('readable-stream') && !code.includes('node/process.ts') && !code.includes('inject'), 'nothing of the layer in the bundle');
+      assert.deepEqual(await run(code), ['undefined', 'undefined']);
+    });
+
+    it('code that uses the globals process, Buffer and setImmediate without importing them gets the layer’s', async () => {
+      const code = await source(`export async function handler() {
+        const later = await new Promise((r) => setImmediate(r, 'later'));
+        return [process.env.GREETING, Buffer.from(process.env.GREETING).toString('hex'), later, typeof globalThis.Buffer]; }`);
+      assert.equal(usesNodeLayer(code), true);
+      assert.deepEqual(await run(code, null, { GREETING: 'hi' }), ['hi', '6869', 'later', 'function']);
     });
 
     it('process.env.NODE_ENV is "production", global and __dirname are defined', async () => {
