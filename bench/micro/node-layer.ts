@@ -1,6 +1,7 @@
 /**
  * What the Node layer costs an instance (no HTTP):
- *   node --no-node-snapshot --import tsx bench/micro/node-layer.ts [--rounds N]
+ *   node --no-node-snapshot --no-lazy --import tsx bench/micro/node-layer.ts [--rounds N]
+ * (--no-lazy as the platform runs: see docs/runtime.md, "Cold starts")
  *
  * Three hello functions, started interleaved (A, B, C, A, B, C, …) on one runtime with
  * spares, as deployed: the baseline imports nothing of Node; "buffer" imports node:buffer
@@ -36,6 +37,8 @@ const config: FunctionConfig = {
 
 const SOURCES: Record<string, string> = {
   baseline: `export default { fetch: () => new Response('hello world') };`,
+  fs: `import fs from 'node:fs'; export default { fetch: () => { fs.writeFileSync('/tmp/x', 'y'); return new Response(fs.readFileSync('/tmp/x', 'utf8')); } };`,
+  stream: `import { Readable } from 'node:stream'; export default { fetch: () => new Response(typeof Readable) };`,
   buffer: `import { Buffer } from 'node:buffer';
     export default { fetch: () => new Response(Buffer.from(process.env.GREETING ?? '').toString('base64')) };`,
   full: `import { Buffer } from 'node:buffer'; import { EventEmitter } from 'node:events'; import util from 'node:util';

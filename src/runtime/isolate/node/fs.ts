@@ -1,7 +1,13 @@
 /** `fs`: the function's file system (vfs.ts) in Node's sync, callback and promise forms, with read and write streams. */
 import * as sync from './fs-sync.ts';
 import promises from './fs-promises.ts';
-import { Readable, Writable } from './stream.ts';
+
+/** The stream module, loaded on the first stream made: readable-stream is most of the layer's start cost. */
+function streams(): typeof import('./stream.ts') {
+  // esbuild turns a require() of an ES module into a lazy init of it
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('./stream.ts') as typeof import('./stream.ts');
+}
 
 type Fn = (...args: never[]) => unknown;
 type Callback = (error: unknown, value?: unknown) => void;
@@ -51,7 +57,7 @@ export function exists(path: unknown, cb: (exists: boolean) => void): void {
 }
 
 export function createReadStream(path: unknown, options?: { encoding?: string; start?: number; end?: number; highWaterMark?: number }) {
-  const stream = new Readable({ read() {} });
+  const stream = new (streams().Readable)({ read() {} });
   queueMicrotask(() => {
     try {
       const data = sync.readFileSync(path) as Uint8Array;
@@ -69,7 +75,7 @@ export function createReadStream(path: unknown, options?: { encoding?: string; s
 export function createWriteStream(path: unknown, options?: { flags?: string }) {
   let first = !(options?.flags ?? 'w').startsWith('a');
   return Object.assign(
-    new Writable({
+    new (streams().Writable)({
       write(chunk: Uint8Array, _enc: string, done: (error?: Error | null) => void) {
         try {
           if (first) sync.writeFileSync(path, chunk);
