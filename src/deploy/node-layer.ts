@@ -21,6 +21,7 @@ export const PROVIDED: Readonly<Record<string, string>> = Object.freeze({
   'assert/strict': 'assert-strict.ts',
   async_hooks: 'async_hooks.ts',
   buffer: 'buffer.ts',
+  crypto: 'crypto.ts',
   diagnostics_channel: 'diagnostics_channel.ts',
   events: 'events.ts',
   fs: 'fs.ts',
@@ -40,6 +41,7 @@ export const PROVIDED: Readonly<Record<string, string>> = Object.freeze({
   url: 'url.ts',
   util: 'util.ts',
   'util/types': 'util-types.ts',
+  zlib: 'zlib.ts',
 });
 
 /** Why some built-ins are refused, where a word helps more than "not provided". */

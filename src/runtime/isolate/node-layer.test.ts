@@ -134,7 +134,7 @@ describe('Node layer', () => {
         export async function handler() {
           return { atTop, env: process.env, globalSame: globalThis.process === process, cwd: process.cwd(), platform: process.platform,
             pid: process.pid, argv: process.argv, version: process.version, hr: process.hrtime().length, big: typeof process.hrtime.bigint(),
-            tick: await new Promise((r) => process.nextTick(r, 'ticked')), leftover: Object.keys(globalThis).filter((k) => k.startsWith('__nimbus_node')) };
+            tick: await new Promise((r) => process.nextTick(r, 'ticked')), leftover: Object.getOwnPropertyNames(globalThis).filter((k) => k.startsWith('__nimbus_node_env')) };
         }`);
       const got = (await run(code, null, { GREETING: 'hi' })) as Record<string, unknown>;
       assert.equal(got.atTop, 'hi');
@@ -202,6 +202,54 @@ describe('Node layer', () => {
       const code = await source(`import fs from 'node:fs'; export async function handler(e) { if (e === 'write') fs.writeFileSync('/tmp/f', 'x'); return fs.existsSync('/tmp/f'); }`);
       assert.equal(await run(code, 'write'), true);
       assert.equal(await run(code, 'read'), false);
+    });
+  });
+
+  describe('the host call behind crypto and zlib', () => {
+    it('hands back the isolate’s own objects, leaves no host object or global behind, and refuses forged input', async () => {
+      const code = await source(`import crypto from 'node:crypto'; import zlib from 'node:zlib';
+        const raw = globalThis.__nimbus_node_host;
+        export async function handler() {
+          const d = crypto.createHash('sha256').update('x').digest();
+          const z = zlib.gzipSync('x');
+          const F = d.buffer.constructor.constructor;
+          const errorOf = (f) => { try { f(); return 'no error'; } catch (e) { return String(e && e.message); } };
+          return {
+            sameRealm: d.buffer instanceof ArrayBuffer && z instanceof Uint8Array && F === Function,
+            pid: F('return globalThis.process && globalThis.process.pid')() ?? null,
+            requireType: F('return typeof require')(),
+            leftover: typeof globalThis.__nimbus_node_host,
+            captured: typeof raw,
+            forgedKey: errorOf(() => crypto.sign(null, Buffer.from('m'), { key: 'not a key' })),
+            bomb: errorOf(() => crypto.pbkdf2Sync('pw', 'salt', 1e9, 32, 'sha256')),
+          };
+        }`);
+      const got = (await run(code)) as Record<string, unknown>;
+      assert.equal(got.sameRealm, true);
+      assert.ok(got.pid === null || got.pid === 1, 'no host process');
+      assert.equal(got.requireType, 'undefined');
+      assert.equal(got.leftover, 'undefined');
+      assert.equal(got.captured, 'undefined', 'the layer took the call before user code ran');
+      assert.notEqual(got.forgedKey, 'no error');
+      assert.match(String(got.bomb), /iterations must be an integer/);
+    });
+
+    it('a bundle that calls the raw host function directly gets errors, and the instance serves on', async () => {
+      const code = await source(`import { Buffer } from 'node:buffer';
+        const raw = globalThis.__nimbus_node_host;
+        export async function handler() {
+          const errorOf = (f) => { try { f(); return 'no error'; } catch (e) { return String(e && e.message); } };
+          return [
+            errorOf(() => raw(1, 'sha256', new Proxy(new ArrayBuffer(4), {}))),
+            errorOf(() => raw(1, { toString() { return 'sha256'; } }, new ArrayBuffer(4))),
+            errorOf(() => raw(12, 'gunzip', new ArrayBuffer(10), { level: 'x' })),
+            errorOf(() => raw(42)),
+            Buffer.from(raw(1, 'sha256', new ArrayBuffer(0), null)).toString('hex').slice(0, 8),
+          ];
+        }`);
+      const got = (await run(code)) as string[];
+      for (const e of got.slice(0, 4)) assert.notEqual(e, 'no error');
+      assert.equal(got[4], 'e3b0c442');
     });
   });
 
