@@ -42,6 +42,14 @@ class Collector {
   }
 }
 
+/** Hash names the host has accepted: an unknown one throws at createHash/createHmac, as in Node, at the cost of one call the first time. */
+const knownHashes = new Set<string>();
+function checkHash(algorithm: string): void {
+  if (typeof algorithm === 'string' && knownHashes.has(algorithm)) return;
+  host(OP_HASH, algorithm, new ArrayBuffer(0), null);
+  knownHashes.add(algorithm);
+}
+
 export class Hash extends Collector {
   readonly #alg: string;
   readonly #length: number | null;
@@ -49,7 +57,7 @@ export class Hash extends Collector {
     super();
     this.#alg = algorithm;
     this.#length = options?.outputLength ?? null;
-    host(OP_HASH, algorithm, new ArrayBuffer(0), this.#length); // unknown algorithms throw here, as in Node
+    checkHash(algorithm);
   }
   update(data: Bytes, enc?: string): this {
     this.collect(data, enc);
@@ -74,7 +82,7 @@ export class Hmac extends Collector {
     super();
     this.#alg = algorithm;
     this.#key = keyBytes(key);
-    host(OP_HMAC, algorithm, this.#key, new ArrayBuffer(0));
+    checkHash(algorithm);
   }
   update(data: Bytes, enc?: string): this {
     this.collect(data, enc);
