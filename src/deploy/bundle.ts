@@ -36,7 +36,9 @@ const COMMON: BuildOptions = {
   platform: 'browser',
   target: 'es2022',
   mainFields: ['browser', 'module', 'main'],
-  conditions: ['workerd', 'worker', 'browser', 'import', 'default'],
+  // esbuild adds `import` or `require` by how each module is loaded (naming `import` here
+  // would give require() calls a package's ES build), and `default` last.
+  conditions: ['workerd', 'worker', 'browser'],
   logLevel: 'silent',
   legalComments: 'none',
   charset: 'utf8',

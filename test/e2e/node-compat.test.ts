@@ -1,15 +1,26 @@
 /**
  * The Node layer end to end, through the real server and CLI: a function using Node
  * built-ins (Buffer, events, stream, AsyncLocalStorage, process.env, fs) deployed with
- * `nimbus deploy` answers over HTTP; a built-in functions do not have fails the deploy as
- * an RFC 7807 problem naming the module and the package that imported it.
+ * `nimbus deploy` answers over HTTP; the `pg` driver runs `select 1` against the local
+ * PostgreSQL through net sockets the operator allowed (--egress-allow 127.0.0.1); a built-in
+ * functions do not have fails the deploy as an RFC 7807 problem naming the module and the
+ * package that imported it.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { cli, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
+import { cli, ROOT, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
+
+const PG = { host: '127.0.0.1', port: 5432 };
+const reachable = (target: { host: string; port: number }) =>
+  new Promise<boolean>((resolve) => {
+    const s = connect(target.port, target.host);
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
 
 const FUNCTION = `
 import { Buffer } from 'node:buffer';
@@ -43,7 +54,7 @@ describe('Node built-ins in functions, end to end', () => {
   let p: RunningPlatform;
   let dir: string;
   before(async () => {
-    p = await startPlatform();
+    p = await startPlatform({ args: ['--egress-allow', '127.0.0.1'] });
     dir = mkdtempSync(join(tmpdir(), 'nimbus-node-compat-'));
   });
   after(async () => {
@@ -63,6 +74,26 @@ describe('Node built-ins in functions, end to end', () => {
     const body = await res.json();
     assert.equal(res.status, 200, JSON.stringify(body));
     assert.deepEqual(body, { id: 'req-7', b64: Buffer.from('hi?').toString('base64url'), parts: ['a', 'b'], data: { answer: 42 }, etc: 'EACCES' });
+  });
+
+  it('pg runs select 1 against PostgreSQL from inside a function', async (t) => {
+    if (!(await reachable(PG))) return t.skip('needs PostgreSQL on 127.0.0.1:5432 (trust auth, database test)');
+    const fn = join(dir, 'pgfn');
+    mkdirSync(fn);
+    symlinkSync(join(ROOT, 'node_modules'), join(fn, 'node_modules'));
+    writeFileSync(join(fn, 'index.ts'), `import pg from 'pg';
+      export default { async fetch() {
+        const client = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' });
+        await client.connect();
+        try { const r = await client.query('select 1 as one, $1::text as echo', ['from nimbus']); return Response.json(r.rows); }
+        finally { await client.end(); }
+      } };`);
+    const out = await cli(p, ['deploy', 'pgfn', fn]);
+    assert.equal(out.code, 0, out.stderr);
+    const res = await fetch(`${p.url}/fn/pgfn`);
+    const body = await res.json();
+    assert.equal(res.status, 200, JSON.stringify(body));
+    assert.deepEqual(body, [{ one: 1, echo: 'from nimbus' }]);
   });
 
   it('a built-in functions do not have fails the deploy, naming it and the importing package', async () => {

@@ -1,0 +1,168 @@
+/**
+ * The Node layer's net and dns from inside an isolate, against a real TCP server on
+ * loopback: a function connects through the egress guard only where the rules let it,
+ * its sockets close when its instance goes, and the raw socket calls refuse forged input.
+ */
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { systemClock } from '../../core/clock.ts';
+import { bundleSource } from '../../deploy/bundle.ts';
+import { baseConfig, handlerValue } from '../contract.ts';
+import { createEgressGuard } from '../egress-guard.ts';
+import { egressPolicy } from '../egress-policy.ts';
+import type { Instance } from '../port.ts';
+import { createIsolateRuntime } from './index.ts';
+import { NodeSockets, OP_DNS_LOOKUP, OP_SOCKET_OPEN, OP_SOCKET_WRITE } from './node-sockets.ts';
+
+const ECHO = `import net from 'node:net';
+  export async function handler({ port, text }) {
+    const socket = net.connect(port, '127.0.0.1');
+    const chunks = [];
+    socket.on('data', (c) => chunks.push(c));
+    const closed = new Promise((resolve, reject) => { socket.on('close', resolve); socket.on('error', reject); });
+    await new Promise((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
+    socket.end(text);
+    await closed;
+    return { echoed: Buffer.concat(chunks).toString(), remote: socket.remoteAddress, written: socket.bytesWritten };
+  }`;
+
+describe('Node layer sockets', () => {
+  const runtime = createIsolateRuntime({ clock: systemClock, prewarmMemoryMb: [64], onError: () => undefined });
+  let server: Server;
+  let port: number;
+  const connections: Socket[] = [];
+  before(async () => {
+    server = createServer((socket) => {
+      connections.push(socket);
+      socket.on('data', (d) => socket.write(d));
+      socket.on('end', () => socket.end());
+      socket.on('error', () => undefined);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    port = (server.address() as AddressInfo).port;
+  });
+  after(async () => {
+    await runtime.close();
+    server.close();
+  });
+
+  let n = 0;
+  async function start(source: string, allow: string): Promise<Instance> {
+    const guard = createEgressGuard({ policy: egressPolicy(allow), platformOrigins: () => [], monotonic: () => performance.now() });
+    const code = (await bundleSource({ 'index.ts': source }, 'index.ts')).code;
+    return runtime.start({
+      instanceId: `net-${++n}`, functionName: 'net', version: 1, code, config: baseConfig, onLog: () => undefined,
+      fetch: () => Promise.reject(new Error('no fetch here')), connect: guard.connect, lookup: guard.lookup,
+    });
+  }
+  const invoke = async (inst: Instance, event: unknown) =>
+    handlerValue(await inst.invoke({ mode: 'handler', event, meta: { invocationId: `n${++n}`, functionName: 'net', version: 1, deadline: Date.now() + 5_000, attempt: 1, memoryMb: 128 } }));
+
+  it('a function talks TCP to a server the operator allowed (--egress-allow 127.0.0.1)', async () => {
+    const inst = await start(ECHO, '127.0.0.1');
+    try {
+      assert.deepEqual(await invoke(inst, { port, text: 'ping over tcp' }), { echoed: 'ping over tcp', remote: '127.0.0.1', written: 13 });
+    } finally {
+      inst.dispose();
+    }
+  });
+
+  it('loopback is refused by default, on the address, before the server sees a connection', async () => {
+    const before = connections.length;
+    const inst = await start(ECHO, '');
+    try {
+      await assert.rejects(invoke(inst, { port, text: 'x' }), /127\.0\.0\.1 is a loopback address, which user code may not reach/);
+      const viaName = await start(ECHO.replace("'127.0.0.1'", "'localhost'"), '');
+      try {
+        await assert.rejects(invoke(viaName, { port, text: 'x' }), /may not reach/);
+      } finally {
+        viaName.dispose();
+      }
+      assert.equal(connections.length, before);
+    } finally {
+      inst.dispose();
+    }
+  });
+
+  it('dns.lookup gives only what the rules let the function reach', async () => {
+    const source = `import dns from 'node:dns';
+      export async function handler() {
+        try { return await dns.promises.lookup('localhost', { family: 4 }); } catch (e) { return 'refused: ' + e.message; }
+      }`;
+    const open = await start(source, 'localhost');
+    const closed = await start(source, '');
+    try {
+      assert.deepEqual(await invoke(open, null), { address: '127.0.0.1', family: 4 });
+      assert.match(String(await invoke(closed, null)), /^refused: .*may not reach/);
+    } finally {
+      open.dispose();
+      closed.dispose();
+    }
+  });
+
+  it('an instance’s sockets close when it is disposed', async () => {
+    const inst = await start(`import net from 'node:net';
+      let socket;
+      export async function handler({ port }) {
+        socket = net.connect(port, '127.0.0.1');
+        await new Promise((resolve) => socket.once('connect', resolve));
+        return 'open';
+      }`, '127.0.0.1');
+    const seen = once(server, 'connection');
+    assert.equal(await invoke(inst, { port }), 'open');
+    const [serverSide] = (await seen) as [Socket];
+    const ended = once(serverSide, 'close');
+    inst.dispose();
+    await ended;
+  });
+
+  it('caps the sockets an instance has open, and user code never holds the raw host call', async () => {
+    const inst = await start(`import net from 'node:net';
+      const raw = typeof globalThis.__nimbus_node_host;
+      export async function handler({ port }) {
+        const sockets = [];
+        let capped = 'no cap';
+        for (let i = 0; i < 40; i++) {
+          try { sockets.push(net.connect(port, '127.0.0.1')); } catch (e) { capped = e.message; break; }
+        }
+        for (const s of sockets) s.destroy();
+        let badPort = 'no error';
+        try { net.connect(70000, '127.0.0.1'); } catch (e) { badPort = e.name; }
+        return { capped, opened: sockets.length, raw, badPort };
+      }`, '127.0.0.1');
+    try {
+      const got = (await invoke(inst, { port })) as Record<string, unknown>;
+      assert.equal(got.opened, 32);
+      assert.match(String(got.capped), /32 sockets open at once/);
+      assert.equal(got.raw, 'undefined', 'the layer took the host call before user code ran');
+      assert.equal(got.badPort, 'RangeError');
+    } finally {
+      inst.dispose();
+    }
+  });
+
+  it('the host side refuses forged socket calls', () => {
+    const events: unknown[] = [];
+    const sockets = new NodeSockets(() => Promise.reject(new Error('never')), undefined, (...e) => events.push(e));
+    const errorOf = (f: () => unknown) => {
+      try {
+        f();
+        return 'no error';
+      } catch (e) {
+        return (e as Error).message;
+      }
+    };
+    assert.match(errorOf(() => sockets.call(OP_SOCKET_OPEN, '127.0.0.1', 70000, false, null)), /port must be an integer/);
+    assert.match(errorOf(() => sockets.call(OP_SOCKET_OPEN, { toString: () => 'x' }, 80, false, null)), /host must be/);
+    assert.match(errorOf(() => sockets.call(OP_SOCKET_OPEN, 'x'.repeat(300), 80, false, null)), /host must be/);
+    assert.match(errorOf(() => sockets.call(OP_SOCKET_WRITE, 999, new ArrayBuffer(1), null, null)), /not open/);
+    assert.match(errorOf(() => sockets.call(OP_SOCKET_WRITE, 1.5, new ArrayBuffer(1), null, null)), /socket must be an integer/);
+    assert.match(errorOf(() => sockets.call(OP_DNS_LOOKUP, 'example.com', 0, null, null)), /not available/);
+    assert.match(errorOf(() => sockets.call(29, null, null, null, null)), /unknown socket operation/);
+    sockets.closeAll();
+    assert.match(errorOf(() => sockets.call(OP_SOCKET_OPEN, 'example.com', 80, false, null)), /instance has ended/);
+  });
+});
