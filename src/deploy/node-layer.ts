@@ -48,6 +48,9 @@ export const PROVIDED: Readonly<Record<string, string>> = Object.freeze({
   zlib: 'zlib.ts',
 });
 
+/** Modules of other runtimes the layer provides too, by their full name. */
+const PROVIDED_OTHER: Readonly<Record<string, string>> = Object.freeze({ 'cloudflare:sockets': 'cloudflare-sockets.ts' });
+
 /** Why some built-ins are refused, where a word helps more than "not provided". */
 const REFUSED_BECAUSE: Readonly<Record<string, string>> = Object.freeze({
   worker_threads: 'a function instance is one isolate with one thread; there are no workers to start',
@@ -162,6 +165,8 @@ export function nodeLayerPlugin(use: NodeLayerUse, root: string | null, files: B
       b.onLoad({ filter: /.*/, namespace: 'nimbus-bundle-files' }, () => ({ contents: `export default ${JSON.stringify(files())};`, loader: 'js' }));
       b.onResolve({ filter: /^[a-z_:][a-z0-9_:/]*$/ }, async (args) => {
         if (args.pluginData === SKIP || args.kind === 'entry-point') return undefined;
+        const other = PROVIDED_OTHER[args.path];
+        if (other !== undefined) return { path: join(dir, other) };
         const prefixed = args.path.startsWith('node:');
         const name = prefixed ? args.path.slice(5) : args.path;
         const fromLayer = args.importer.startsWith(dir);

@@ -70,6 +70,34 @@ describe('Node layer sockets', () => {
     }
   });
 
+  it('the Workers connect() API (cloudflare:sockets) talks TCP on the same sockets', async () => {
+    const inst = await start(`import { connect } from 'cloudflare:sockets';
+      export async function handler({ port }) {
+        const socket = connect({ hostname: '127.0.0.1', port });
+        const info = await socket.opened;
+        const writer = socket.writable.getWriter();
+        await writer.write(new TextEncoder().encode('hello workers'));
+        await writer.close();
+        const reader = socket.readable.getReader();
+        let text = '';
+        for (;;) { const { value, done } = await reader.read(); if (done) break; text += new TextDecoder().decode(value); }
+        await socket.closed;
+        return { text, remote: info.remoteAddress };
+      }`, '127.0.0.1');
+    try {
+      assert.deepEqual(await invoke(inst, { port }), { text: 'hello workers', remote: '127.0.0.1' });
+      const refused = await start(`import { connect } from 'cloudflare:sockets';
+        export async function handler({ port }) { try { await connect('127.0.0.1:' + port).opened; return 'opened'; } catch (e) { return e.message; } }`, '');
+      try {
+        assert.match(String(await invoke(refused, { port })), /may not reach/);
+      } finally {
+        refused.dispose();
+      }
+    } finally {
+      inst.dispose();
+    }
+  });
+
   it('loopback is refused by default, on the address, before the server sees a connection', async () => {
     const before = connections.length;
     const inst = await start(ECHO, '');
