@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createConnection, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { systemClock } from '../../core/clock.ts';
 import { bundleSource } from '../../deploy/bundle.ts';
@@ -93,6 +93,29 @@ describe('Node layer sockets', () => {
       } finally {
         refused.dispose();
       }
+    } finally {
+      inst.dispose();
+    }
+  });
+
+  it('speaks to the local Redis (PING over RESP) through net', async (t) => {
+    const up = await new Promise<boolean>((resolve) => {
+      const probe = createConnection(6379, '127.0.0.1');
+      probe.once('connect', () => (probe.destroy(), resolve(true)));
+      probe.once('error', () => resolve(false));
+    });
+    if (!up) return t.skip('needs Redis on 127.0.0.1:6379');
+    const inst = await start(`import net from 'node:net';
+      export async function handler() {
+        const socket = net.connect(6379, '127.0.0.1');
+        await new Promise((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
+        socket.write('*1\\r\\n$4\\r\\nPING\\r\\n');
+        const [reply] = await new Promise((resolve) => socket.once('data', (d) => resolve([d.toString()])));
+        socket.destroy();
+        return reply;
+      }`, '127.0.0.1');
+    try {
+      assert.equal(await invoke(inst, null), '+PONG\r\n');
     } finally {
       inst.dispose();
     }
