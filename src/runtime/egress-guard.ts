@@ -13,7 +13,7 @@
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { connect as netConnect, isIP, type LookupFunction, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import { rootCertificates, connect as tlsConnect } from 'node:tls';
 import { networkInterfaces } from 'node:os';
 import type { Agent, RequestInit, Response } from 'undici';
 import { NimbusError } from '../core/errors.ts';
@@ -177,7 +177,7 @@ export function createEgressGuard(options: EgressGuardOptions): EgressGuard {
           return resolve(socket);
         }
         const servername = target.servername ?? (isIP(literal) === 0 ? target.host : undefined);
-        const secure = tlsConnect({ socket, ...(servername ? { servername } : {}) });
+        const secure = tlsConnect({ socket, ...(servername ? { servername } : {}), ...(target.ca ? { ca: [...rootCertificates, target.ca] } : {}) });
         secure.once('error', fail);
         secure.once('secureConnect', () => {
           socket.off('error', fail);

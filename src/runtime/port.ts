@@ -78,6 +78,8 @@ export interface ConnectTarget {
   readonly port: number;
   readonly tls: boolean;
   readonly servername?: string;
+  /** Extra certificate authorities (PEM) to trust for this connection, besides the host's. */
+  readonly ca?: string;
 }
 
 /**

@@ -36,7 +36,7 @@ export function giveNodeEnv(context: ivm.Context, code: string, env: Readonly<Re
     deliverRef?.apply(undefined, [id, event, data], { arguments: { copy: true } }).catch(() => undefined);
   });
   const call = new ivm.Callback((op: unknown, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown, g: unknown, h: unknown) =>
-    typeof op === 'number' && op >= FIRST_SOCKET_OP ? sockets.call(op, a, b, c, d) : nodeHostCall(op, a, b, c, d, e, f, g, h),
+    typeof op === 'number' && op >= FIRST_SOCKET_OP ? sockets.call(op, a, b, c, d, e) : nodeHostCall(op, a, b, c, d, e, f, g, h),
   );
   deliverRef = context.evalClosureSync(
     `for (const [k, v] of [['${ENV_GLOBAL}', $0], ['${HOST_GLOBAL}', $1]]) Object.defineProperty(globalThis, k, { value: v, configurable: true, writable: true, enumerable: false });

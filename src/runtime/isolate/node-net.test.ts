@@ -5,6 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { createServer as createTlsServer, TLSSocket, type Server as TlsServer } from 'node:tls';
+import { fileURLToPath } from 'node:url';
 import { createConnection, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { systemClock } from '../../core/clock.ts';
@@ -14,7 +17,7 @@ import { createEgressGuard } from '../egress-guard.ts';
 import { egressPolicy } from '../egress-policy.ts';
 import type { Instance } from '../port.ts';
 import { createIsolateRuntime } from './index.ts';
-import { NodeSockets, OP_DNS_LOOKUP, OP_SOCKET_OPEN, OP_SOCKET_WRITE } from './node-sockets.ts';
+import { NodeSockets, OP_DNS_LOOKUP, OP_SOCKET_OPEN, OP_SOCKET_UPGRADE, OP_SOCKET_WRITE } from './node-sockets.ts';
 
 const ECHO = `import net from 'node:net';
   export async function handler({ port, text }) {
@@ -121,6 +124,88 @@ describe('Node layer sockets', () => {
     }
   });
 
+  describe('TLS', () => {
+    const cert = readFileSync(fileURLToPath(new URL('./fixtures/tls/cert.pem', import.meta.url)), 'utf8');
+    const key = readFileSync(fileURLToPath(new URL('./fixtures/tls/key.pem', import.meta.url)), 'utf8');
+    let tlsServer: TlsServer;
+    let starttls: Server;
+    let tlsPort: number;
+    let starttlsPort: number;
+    before(async () => {
+      tlsServer = createTlsServer({ cert, key }, (s) => {
+        s.on('data', (d) => s.write(d));
+        s.on('end', () => s.end());
+        s.on('error', () => undefined);
+      });
+      tlsServer.listen(0, '127.0.0.1');
+      await once(tlsServer, 'listening');
+      tlsPort = (tlsServer.address() as AddressInfo).port;
+      // a line protocol with STARTTLS, as SMTP and PostgreSQL's SSL request work
+      starttls = createServer((plain) => {
+        plain.once('data', (line) => {
+          if (line.toString() !== 'STARTTLS\n') return plain.destroy();
+          plain.write('OK\n', () => {
+            const secure = new TLSSocket(plain, { isServer: true, cert, key });
+            secure.on('data', (d) => secure.write(Buffer.concat([Buffer.from('secure:'), d])));
+            secure.on('end', () => secure.end());
+            secure.on('error', () => undefined);
+          });
+        });
+        plain.on('error', () => undefined);
+      });
+      starttls.listen(0, '127.0.0.1');
+      await once(starttls, 'listening');
+      starttlsPort = (starttls.address() as AddressInfo).port;
+    });
+    after(() => {
+      tlsServer.close();
+      starttls.close();
+    });
+
+    const TLS_ECHO = `import tls from 'node:tls';
+      export async function handler({ port, ca }) {
+        const socket = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ...(ca ? { ca } : {}) });
+        const chunks = [];
+        socket.on('data', (c) => chunks.push(c));
+        const closed = new Promise((resolve, reject) => { socket.on('close', resolve); socket.on('error', reject); });
+        await new Promise((resolve, reject) => { socket.once('secureConnect', resolve); socket.once('error', reject); });
+        socket.end('over tls');
+        await closed;
+        return Buffer.concat(chunks).toString();
+      }`;
+
+    it('tls.connect verifies the certificate: a server the function trusts (ca) answers, an unknown one is refused', async () => {
+      const inst = await start(TLS_ECHO, '127.0.0.1');
+      try {
+        assert.equal(await invoke(inst, { port: tlsPort, ca: cert }), 'over tls');
+        await assert.rejects(invoke(inst, { port: tlsPort }), /self[- ]signed certificate/);
+      } finally {
+        inst.dispose();
+      }
+    });
+
+    it('tls.connect({ socket }) upgrades an open socket (STARTTLS)', async () => {
+      const inst = await start(`import net from 'node:net'; import tls from 'node:tls';
+        export async function handler({ port, ca }) {
+          const plain = net.connect(port, '127.0.0.1');
+          await new Promise((resolve, reject) => { plain.once('connect', resolve); plain.once('error', reject); });
+          plain.write('STARTTLS\\n');
+          await new Promise((resolve) => plain.once('data', resolve));
+          const secure = tls.connect({ socket: plain, servername: 'localhost', ca });
+          await new Promise((resolve, reject) => { secure.once('secureConnect', resolve); secure.once('error', reject); });
+          secure.write('hello');
+          const [reply] = await new Promise((resolve) => secure.once('data', (d) => resolve([d.toString()])));
+          secure.destroy();
+          return { reply, encrypted: secure.encrypted === true };
+        }`, '127.0.0.1');
+      try {
+        assert.deepEqual(await invoke(inst, { port: starttlsPort, ca: cert }), { reply: 'secure:hello', encrypted: true });
+      } finally {
+        inst.dispose();
+      }
+    });
+  });
+
   it('loopback is refused by default, on the address, before the server sees a connection', async () => {
     const before = connections.length;
     const inst = await start(ECHO, '');
@@ -212,6 +297,8 @@ describe('Node layer sockets', () => {
     assert.match(errorOf(() => sockets.call(OP_SOCKET_WRITE, 999, new ArrayBuffer(1), null, null)), /not open/);
     assert.match(errorOf(() => sockets.call(OP_SOCKET_WRITE, 1.5, new ArrayBuffer(1), null, null)), /socket must be an integer/);
     assert.match(errorOf(() => sockets.call(OP_DNS_LOOKUP, 'example.com', 0, null, null)), /not available/);
+    assert.match(errorOf(() => sockets.call(OP_SOCKET_OPEN, 'example.com', 443, true, null, 'not a certificate')), /ca must be PEM/);
+    assert.match(errorOf(() => sockets.call(OP_SOCKET_UPGRADE, 7, 'example.com', null, null)), /not open/);
     assert.match(errorOf(() => sockets.call(29, null, null, null, null)), /unknown socket operation/);
     sockets.closeAll();
     assert.match(errorOf(() => sockets.call(OP_SOCKET_OPEN, 'example.com', 80, false, null)), /instance has ended/);

@@ -6,6 +6,7 @@
  * destroyed when its instance goes; an instance may have MAX_SOCKETS open at once.
  */
 import type { Duplex } from 'node:stream';
+import { connect as tlsConnect, rootCertificates } from 'node:tls';
 import type { OutboundConnect, OutboundLookup } from '../port.ts';
 
 export const OP_SOCKET_OPEN = 20;
@@ -13,9 +14,11 @@ export const OP_SOCKET_WRITE = 21;
 export const OP_SOCKET_END = 22;
 export const OP_SOCKET_DESTROY = 23;
 export const OP_DNS_LOOKUP = 24;
+export const OP_SOCKET_UPGRADE = 25;
 
 export const MAX_SOCKETS = 32;
 export const MAX_WRITE_BYTES = 8 * 1024 * 1024;
+const MAX_CA_BYTES = 64 * 1024;
 
 /** What the isolate is told: (socket or request number, event, data). */
 export type Deliver = (id: number, event: string, data: unknown) => void;
@@ -31,6 +34,12 @@ function int(v: unknown, what: string, min: number, max: number): number {
 
 function host(v: unknown): string {
   if (typeof v !== 'string' || v.length === 0 || v.length > 253) fail('host must be a name or an address');
+  return v;
+}
+
+function ca(v: unknown): string | undefined {
+  if (v === null || v === undefined) return undefined;
+  if (typeof v !== 'string' || v.length > MAX_CA_BYTES || !v.includes('-----BEGIN CERTIFICATE-----')) fail('ca must be PEM certificates');
   return v;
 }
 
@@ -55,11 +64,11 @@ export class NodeSockets {
   }
 
   /** A socket call from the isolate; returns synchronously, results come through deliver. */
-  call(op: number, a: unknown, b: unknown, c: unknown, d: unknown): unknown {
+  call(op: number, a: unknown, b: unknown, c: unknown, d: unknown, e?: unknown): unknown {
     if (this.#closed) fail('the instance has ended');
     switch (op) {
       case OP_SOCKET_OPEN:
-        return this.#openSocket(host(a), int(b, 'port', 1, 65535), c === true, d === null || d === undefined ? undefined : host(d));
+        return this.#openSocket(host(a), int(b, 'port', 1, 65535), c === true, d === null || d === undefined ? undefined : host(d), ca(e));
       case OP_SOCKET_WRITE: {
         const socket = this.#socket(a);
         if (!(b instanceof ArrayBuffer)) fail('data must be bytes');
@@ -75,6 +84,8 @@ export class NodeSockets {
         this.#open.delete(id);
         return undefined;
       }
+      case OP_SOCKET_UPGRADE:
+        return this.#upgrade(int(a, 'socket', 1, 2 ** 31), host(b), ca(c));
       case OP_DNS_LOOKUP:
         return this.#lookup(host(a), b === 4 || b === 6 ? b : 0);
       default:
@@ -88,30 +99,19 @@ export class NodeSockets {
     return socket;
   }
 
-  #openSocket(hostname: string, port: number, tls: boolean, servername: string | undefined): number {
+  #openSocket(hostname: string, port: number, tls: boolean, servername: string | undefined, extraCa: string | undefined): number {
     if (this.#connect === undefined) fail('outbound sockets are not available on this platform');
     if (this.#open.size >= MAX_SOCKETS) fail(`an instance may have ${MAX_SOCKETS} sockets open at once`);
     const id = this.#next++;
     this.#open.set(id, null);
     this.opened++;
-    this.#connect({ host: hostname, port, tls, ...(servername ? { servername } : {}) }).then(
+    this.#connect({ host: hostname, port, tls, ...(servername ? { servername } : {}), ...(extraCa ? { ca: extraCa } : {}) }).then(
       (socket) => {
         if (this.#closed || !this.#open.has(id)) {
           socket.destroy();
           return;
         }
-        this.#open.set(id, socket);
-        socket.on('data', (chunk: Buffer) => {
-          const copy = new Uint8Array(chunk.byteLength);
-          copy.set(chunk);
-          this.#deliver(id, 'data', copy.buffer);
-        });
-        socket.on('end', () => this.#deliver(id, 'end', null));
-        socket.on('error', (error: Error) => this.#deliver(id, 'error', message(error)));
-        socket.on('close', () => {
-          this.#open.delete(id);
-          this.#deliver(id, 'close', null);
-        });
+        this.#adopt(id, socket);
         this.#deliver(id, 'connect', [socket.remoteAddress ?? '', socket.remotePort ?? port]);
       },
       (error: unknown) => {
@@ -121,6 +121,39 @@ export class NodeSockets {
       },
     );
     return id;
+  }
+
+  /** Makes `socket` the one behind `id`, its events delivered to the isolate. */
+  #adopt(id: number, socket: Duplex): void {
+    this.#open.set(id, socket);
+    socket.on('data', (chunk: Buffer) => {
+      const copy = new Uint8Array(chunk.byteLength);
+      copy.set(chunk);
+      this.#deliver(id, 'data', copy.buffer);
+    });
+    socket.on('end', () => this.#deliver(id, 'end', null));
+    socket.on('error', (error: Error) => this.#deliver(id, 'error', message(error)));
+    socket.on('close', () => {
+      if (this.#open.get(id) !== socket) return;
+      this.#open.delete(id);
+      this.#deliver(id, 'close', null);
+    });
+  }
+
+  /**
+   * TLS over an open socket (STARTTLS, a database's SSL request): the address was judged
+   * when it connected; the certificate is checked against `servername`.
+   */
+  #upgrade(id: number, servername: string, extraCa: string | undefined): undefined {
+    const plain = this.#socket(id);
+    plain.removeAllListeners('data');
+    plain.removeAllListeners('end');
+    plain.removeAllListeners('error');
+    plain.on('error', () => undefined);
+    const secure = tlsConnect({ socket: plain as import('node:net').Socket, servername, ...(extraCa ? { ca: [...rootCertificates, extraCa] } : {}) });
+    this.#adopt(id, secure);
+    secure.once('secureConnect', () => this.#deliver(id, 'secure', null));
+    return undefined;
   }
 
   /** dns.lookup for the isolate, through the egress rules (spec.lookup), answered through deliver. */

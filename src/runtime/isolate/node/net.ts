@@ -13,11 +13,20 @@ export const OP_SOCKET_OPEN = 20;
 const OP_SOCKET_WRITE = 21;
 const OP_SOCKET_END = 22;
 const OP_SOCKET_DESTROY = 23;
+const OP_SOCKET_UPGRADE = 25;
+
+/** Extra CAs as one PEM text (what the host takes), or null. */
+function caText(ca: unknown): string | null {
+  if (ca === undefined || ca === null) return null;
+  const list = Array.isArray(ca) ? ca : [ca];
+  return list.map((c) => (typeof c === 'string' ? c : new TextDecoder().decode(c as Uint8Array))).join('\n');
+}
 
 interface ConnectOptions {
   port?: number | string;
   host?: string;
   servername?: string;
+  ca?: string | string[];
   timeout?: number;
   noDelay?: boolean;
   keepAlive?: boolean;
@@ -59,8 +68,25 @@ export class Socket extends Duplex {
     if (cb) this.once(this.tls ? 'secureConnect' : 'connect', cb);
     if (options.timeout) this.setTimeout(options.timeout);
     this.connecting = true;
-    this.#id = host(OP_SOCKET_OPEN, hostname, port, this.tls, options.servername ?? null) as number;
+    this.#id = host(OP_SOCKET_OPEN, hostname, port, this.tls, options.servername ?? null, caText(options.ca)) as number;
     listen(this.#id, (event, data) => this.#event(event, data));
+    return this;
+  }
+
+  /**
+   * Takes over an open plain socket and starts TLS on it (tls.connect({ socket })): from
+   * now on this object is the connection; the plain one gets nothing more.
+   */
+  protected upgradeFrom(plain: Socket, servername: string, ca: unknown): this {
+    if (plain.#id === 0 || plain.connecting) throw new Error('tls.connect({ socket }) needs a connected socket');
+    this.#id = plain.#id;
+    plain.#id = 0;
+    this.remoteAddress = plain.remoteAddress;
+    this.remotePort = plain.remotePort;
+    this.remoteFamily = plain.remoteFamily;
+    this.connecting = true;
+    listen(this.#id, (event, data) => this.#event(event, data));
+    host(OP_SOCKET_UPGRADE, this.#id, servername, caText(ca));
     return this;
   }
 
@@ -84,6 +110,11 @@ export class Socket extends Duplex {
         this.push(chunk);
         break;
       }
+      case 'secure':
+        this.connecting = false;
+        this.emit('secureConnect');
+        this.emit('ready');
+        break;
       case 'end':
         this.push(null);
         break;

@@ -8,6 +8,9 @@ export class TLSSocket extends Socket {
     super(options);
     this.tls = true;
   }
+  upgrade(plain: Socket, servername: string, ca: unknown): this {
+    return this.upgradeFrom(plain, servername, ca);
+  }
   getPeerCertificate(): Record<string, never> {
     return {};
   }
@@ -22,15 +25,20 @@ interface TlsOptions {
   servername?: string;
   socket?: unknown;
   rejectUnauthorized?: boolean;
+  ca?: string | string[];
 }
 
 export function connect(...args: unknown[]): TLSSocket {
   const cb = typeof args[args.length - 1] === 'function' ? (args.pop() as () => void) : undefined;
   const options: TlsOptions = typeof args[0] === 'object' && args[0] !== null ? (args[0] as TlsOptions) : { port: args[0] as number, host: args[1] as string, ...(args[2] as object) };
-  if (options.socket !== undefined) throw new Error('tls.connect({ socket }) (upgrading an open socket) is not available yet: connect with TLS from the start');
-  if (options.rejectUnauthorized === false) throw new Error('rejectUnauthorized: false is not available: certificates are always verified');
+  if (options.rejectUnauthorized === false) throw new Error('rejectUnauthorized: false is not available: certificates are always verified (pass the server\'s CA as `ca`)');
   const socket = new TLSSocket();
-  return socket.connect({ port: options.port, host: options.host ?? 'localhost', ...(options.servername ? { servername: options.servername } : {}) }, ...(cb ? [cb] : [])) as TLSSocket;
+  if (options.socket !== undefined) {
+    if (!(options.socket instanceof Socket)) throw new TypeError('tls.connect({ socket }) takes a net.Socket');
+    if (cb) socket.once('secureConnect', cb);
+    return socket.upgrade(options.socket, options.servername ?? options.host ?? options.socket.remoteAddress ?? 'localhost', options.ca);
+  }
+  return socket.connect({ port: options.port, host: options.host ?? 'localhost', ...(options.servername ? { servername: options.servername } : {}), ...(options.ca ? { ca: options.ca } : {}) }, ...(cb ? [cb] : [])) as TLSSocket;
 }
 
 export const DEFAULT_MIN_VERSION = 'TLSv1.2';
