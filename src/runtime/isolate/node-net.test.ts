@@ -184,6 +184,30 @@ describe('Node layer sockets', () => {
       }
     });
 
+    it('cloudflare:sockets startTls() runs the handshake on the same connection, verifying the certificate', async () => {
+      const inst = await start(`import { connect } from 'cloudflare:sockets';
+        export async function handler({ port }) {
+          const plain = connect({ hostname: 'localhost', port }, { secureTransport: 'starttls' });
+          await plain.opened;
+          const writer = plain.writable.getWriter();
+          await writer.write(new TextEncoder().encode('STARTTLS\\n'));
+          writer.releaseLock();
+          const reader = plain.readable.getReader();
+          const ok = new TextDecoder().decode((await reader.read()).value);
+          reader.releaseLock();
+          const secure = plain.startTls();
+          try { await secure.opened; return [ok, 'opened']; } catch (e) { return [ok, e.message]; }
+        }`, 'localhost');
+      try {
+        // the test server's certificate is self-signed and Workers' API takes no extra CA: the check must refuse it
+        const [ok, outcome] = (await invoke(inst, { port: starttlsPort })) as [string, string];
+        assert.equal(ok, 'OK\n');
+        assert.match(outcome, /self[- ]signed certificate/);
+      } finally {
+        inst.dispose();
+      }
+    });
+
     it('tls.connect({ socket }) upgrades an open socket (STARTTLS)', async () => {
       const inst = await start(`import net from 'node:net'; import tls from 'node:tls';
         export async function handler({ port, ca }) {

@@ -71,10 +71,15 @@ export class Socket {
   readonly opened: Promise<{ remoteAddress: string | undefined; localAddress: string | undefined }>;
   readonly closed: Promise<void>;
   readonly #inner: NetSocket;
+  readonly #hostname: string;
+  readonly #canStartTls: boolean;
 
-  constructor(inner: NetSocket) {
+  constructor(inner: NetSocket, hostname: string, canStartTls: boolean) {
     this.#inner = inner;
+    this.#hostname = hostname;
+    this.#canStartTls = canStartTls;
     this.opened = new Promise((resolve, reject) => {
+      if (!inner.connecting) resolve({ remoteAddress: inner.remoteAddress, localAddress: undefined });
       inner.once(inner instanceof TLSSocket ? 'secureConnect' : 'connect', () => resolve({ remoteAddress: inner.remoteAddress, localAddress: undefined }));
       inner.once('error', reject);
     });
@@ -108,17 +113,20 @@ export class Socket {
     return this.closed;
   }
 
-  startTls(): never {
-    throw new Error('startTls() is not available yet: connect with { secureTransport: "on" }');
+  /** TLS over this connection (opened with secureTransport "starttls"); this Socket is done with, the returned one is the connection. */
+  startTls(options?: { expectedServerHostname?: string }): Socket {
+    if (!this.#canStartTls) throw new Error('startTls() needs a socket opened with { secureTransport: "starttls" }');
+    const hostname = options?.expectedServerHostname ?? this.#hostname;
+    const secure = new TLSSocket().upgrade(this.#inner, hostname, null);
+    return new Socket(secure, hostname, false);
   }
 }
 
 export function connect(address: Address, options: SocketOptions = {}): Socket {
   const { hostname, port } = parse(address);
-  if (options.secureTransport === 'starttls') throw new Error('secureTransport "starttls" is not available yet: use "on" or "off"');
   const inner = options.secureTransport === 'on' ? new TLSSocket({ allowHalfOpen: options.allowHalfOpen === true }) : new NetSocket({ allowHalfOpen: options.allowHalfOpen === true });
   inner.connect({ host: hostname, port });
-  return new Socket(inner);
+  return new Socket(inner, hostname, options.secureTransport === 'starttls');
 }
 
 export default { connect };
