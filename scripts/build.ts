@@ -3,12 +3,13 @@
  * with no TypeScript compiler: dist/cli.js (the command; each command's code a chunk
  * loaded when it runs), dist/record-writer-worker.js (the record writer's thread) and
  * dist/shim.js (the in-isolate Web runtime, bundled once here instead of at every start),
- * dist/node-worker/worker.mjs (the generic process of the node runtime) and dist/console/
+ * dist/node-worker/worker.mjs (the generic process of the node runtime), dist/node/ (the
+ * Node layer's sources, which a deploy bundles into functions that use it) and dist/console/
  * (the web console, built by Vite from console/: what `nimbus up` serves at /console).
  * npm packages stay outside the bundle, resolved from node_modules as usual.
  */
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleShim } from '../src/runtime/isolate/shim-source.ts';
@@ -39,6 +40,7 @@ writeFileSync(join(dist, 'shim.js'), await bundleShim());
 // The generic process of the node runtime runs as it is, beside the code that starts it.
 mkdirSync(join(dist, 'node-worker'));
 copyFileSync(join(root, 'src/runtime/process/node-worker/worker.mjs'), join(dist, 'node-worker/worker.mjs'));
+cpSync(join(root, 'src/runtime/isolate/node'), join(dist, 'node'), { recursive: true, filter: (src) => !src.endsWith('.test.ts') });
 const consoleFiles = await buildConsole();
 const files = Object.keys(result.metafile.outputs).length + 1 + consoleFiles;
 process.stdout.write(`built dist/ (${files} files) in ${Math.round(performance.now() - started)} ms\n`);

@@ -59,7 +59,7 @@ export const OPENAPI = {
         responses: {
           '201': json('A new version was created and is current.', 'DeployResult'),
           '200': json('Identical to the current version; nothing changed.', 'DeployResult'),
-          '400': problem('Invalid body or config (NIMBUS_ERR_VALIDATION), compile error (NIMBUS_ERR_BUILD_FAILED, with file/line), or no fetch/handler export (NIMBUS_ERR_INVALID_FUNCTION).'),
+          '400': problem('Invalid body or config (NIMBUS_ERR_VALIDATION), compile error (NIMBUS_ERR_BUILD_FAILED, with file/line), a Node built-in functions do not have (NIMBUS_ERR_UNSUPPORTED_MODULE, with module and importedBy), or no fetch/handler export (NIMBUS_ERR_INVALID_FUNCTION).'),
           '413': problem('Body or bundle too large.'),
           ...common,
         },

@@ -14,6 +14,7 @@ export const ERRORS = {
   NIMBUS_ERR_BAD_REQUEST: { status: 400, title: 'The request is malformed', retryable: false },
   NIMBUS_ERR_VALIDATION: { status: 400, title: 'A field has an invalid value', retryable: false },
   NIMBUS_ERR_BUILD_FAILED: { status: 400, title: 'The function code did not compile or bundle', retryable: false },
+  NIMBUS_ERR_UNSUPPORTED_MODULE: { status: 400, title: 'The function imports a Node.js built-in that functions do not have', retryable: false },
   NIMBUS_ERR_INVALID_FUNCTION: { status: 400, title: 'The function module is not a valid Nimbus function', retryable: false },
   NIMBUS_ERR_UNAUTHORIZED: { status: 401, title: 'A valid bearer token is required', retryable: false },
   NIMBUS_ERR_NOT_FOUND: { status: 404, title: 'No such route', retryable: false },

@@ -8,6 +8,7 @@ import type { BuildFailure, BuildOptions, BuildResult, Message, Plugin } from 'e
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, posix, resolve } from 'node:path';
 import { NimbusError } from '../core/errors.ts';
+import { directoryFiles, layerInOutput, NODE_LAYER_MARK, nodeLayerOptions, nodeLayerPlugin, sentFiles, type BundleFiles, type NodeLayerUse } from './node-layer.ts';
 
 export const MODULE_GLOBAL = '__nimbus_module';
 
@@ -31,10 +32,13 @@ const COMMON: BuildOptions = {
   write: false,
   format: 'iife',
   globalName: MODULE_GLOBAL,
-  platform: 'neutral',
+  // Resolved as edge runtimes do: packages' browser builds and `browser` maps, then module, main.
+  platform: 'browser',
   target: 'es2022',
-  mainFields: ['module', 'main'],
-  conditions: ['workerd', 'worker', 'browser', 'import', 'default'],
+  mainFields: ['browser', 'module', 'main'],
+  // esbuild adds `import` or `require` by how each module is loaded (naming `import` here
+  // would give require() calls a package's ES build), and `default` last.
+  conditions: ['workerd', 'worker', 'browser'],
   logLevel: 'silent',
   legalComments: 'none',
   charset: 'utf8',
@@ -47,14 +51,49 @@ const COMMON: BuildOptions = {
 /** `node`: for the node runtime, Node's built-ins stay require() calls the process answers. */
 export type BundleTarget = 'isolate' | 'node';
 const FOR_NODE: BuildOptions = { platform: 'node', conditions: ['node', 'import', 'default'], mainFields: ['module', 'main'] };
-const options = (target: BundleTarget): BuildOptions => (target === 'node' ? { ...COMMON, ...FOR_NODE } : COMMON);
 
-function output(result: BuildResult): BuildOutput {
+/** The node runtime's build: all of Node is there, so no layer. */
+async function buildForNode(options: BuildOptions, plugins: Plugin[]): Promise<BuildOutput> {
+  const { build } = await import('esbuild');
+  try {
+    return output(await build({ ...COMMON, ...FOR_NODE, ...options, plugins }), false);
+  } catch (error) {
+    throw buildError(error);
+  }
+}
+
+/** Where async functions are lowered to generators, so the layer's AsyncLocalStorage can follow each `await`. */
+const LOWERED_ASYNC: BuildOptions['supported'] = { 'async-await': false, 'async-generator': false, 'for-await': false };
+
+/**
+ * One build with the Node layer (node-layer.ts); built again with async functions lowered
+ * when the code imports async_hooks. A bundle that uses the layer ends with its mark.
+ */
+async function buildWithLayer(options: BuildOptions, plugins: Plugin[], root: string | null, files: BundleFiles): Promise<BuildOutput> {
+  const { build } = await import('esbuild');
+  const use: NodeLayerUse = { asyncContext: false };
+  const cwd = options.absWorkingDir ?? process.cwd();
+  const layer = nodeLayerOptions();
+  const full: BuildOptions = { ...COMMON, ...options, ...layer, metafile: true, plugins: [nodeLayerPlugin(use, root, files), ...plugins] };
+  try {
+    let result = await build(full);
+    const found = Object.values(result.metafile?.outputs ?? {}).map((o) => layerInOutput(o.inputs, cwd));
+    const used = found.includes('modules');
+    if (use.asyncContext) result = await build({ ...full, supported: LOWERED_ASYNC });
+    else if (!used && found.includes('stubs')) result = await build({ ...full, inject: [] });
+    return output(result, used);
+  } catch (error) {
+    throw buildError(error);
+  }
+}
+
+function output(result: BuildResult, usesLayer: boolean): BuildOutput {
   const files = result.outputFiles ?? [];
   const file = files.find((f) => !f.path.endsWith('.map'));
   if (file === undefined) throw new NimbusError('NIMBUS_ERR_BUILD_FAILED', 'esbuild produced no output');
   const map = files.find((f) => f.path.endsWith('.map'));
-  return { code: file.text, sourceMap: map?.text ?? null, warnings: result.warnings.map(formatMessage) };
+  const code = usesLayer ? file.text + NODE_LAYER_MARK : file.text;
+  return { code, sourceMap: map?.text ?? null, warnings: result.warnings.map(formatMessage) };
 }
 
 /**
@@ -80,13 +119,9 @@ export async function bundlePath(path: string, target: BundleTarget = 'isolate')
   const entry = resolveEntry(path);
   // File names in the source map (and so in stacks) are relative to the directory deployed.
   const root = statSync(resolve(path)).isDirectory() ? resolve(path) : dirname(entry);
-  try {
-    const { build } = await import('esbuild');
-    const result = await build({ ...options(target), entryPoints: [entry], absWorkingDir: root, plugins: [wasmModules] });
-    return output(result);
-  } catch (error) {
-    throw buildError(error);
-  }
+  const options = { entryPoints: [entry], absWorkingDir: root };
+  if (target === 'node') return buildForNode(options, [wasmModules]);
+  return buildWithLayer(options, [wasmModules], root, directoryFiles(root));
 }
 
 /**
@@ -106,7 +141,9 @@ export async function bundleSource(files: Readonly<Record<string, string>>, entr
     name: 'nimbus-virtual-files',
     setup(b) {
       b.onResolve({ filter: /.*/ }, (args) => {
-        if (args.kind === 'entry-point') return { path: entryPath, namespace: 'src' };
+        if (args.kind === 'entry-point') return args.path === entryPath ? { path: entryPath, namespace: 'src' } : undefined;
+        // the Node layer's own files (and its injected globals) resolve from its directory, as usual
+        if (args.namespace !== 'src') return undefined;
         if (!args.path.startsWith('.') && !args.path.startsWith('/')) {
           return {
             errors: [
@@ -129,13 +166,8 @@ export async function bundleSource(files: Readonly<Record<string, string>>, entr
       }));
     },
   };
-  try {
-    const { build } = await import('esbuild');
-    const result = await build({ ...options(target), entryPoints: [entryPath], plugins: [virtualFiles] });
-    return output(result);
-  } catch (error) {
-    throw buildError(error);
-  }
+  if (target === 'node') return buildForNode({ entryPoints: [entryPath] }, [virtualFiles]);
+  return buildWithLayer({ entryPoints: [entryPath] }, [virtualFiles], null, sentFiles(normalized));
 }
 
 function loaderFor(path: string): 'ts' | 'tsx' | 'js' | 'jsx' | 'json' {
@@ -199,5 +231,14 @@ function buildError(error: unknown): NimbusError {
   }));
   const first = error.errors[0];
   const detail = first ? formatMessage(first) : 'bundling failed';
+  const refused = error.errors.find((m) => isRefusedBuiltin(m.detail));
+  if (refused !== undefined) {
+    const { module, importedBy } = refused.detail as { module: string; importedBy: string };
+    return new NimbusError('NIMBUS_ERR_UNSUPPORTED_MODULE', formatMessage(refused), { extra: { module, importedBy, errors } });
+  }
   return new NimbusError('NIMBUS_ERR_BUILD_FAILED', detail, { extra: { errors } });
+}
+
+function isRefusedBuiltin(detail: unknown): boolean {
+  return typeof detail === 'object' && detail !== null && typeof (detail as { module?: unknown }).module === 'string';
 }

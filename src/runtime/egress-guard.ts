@@ -12,11 +12,13 @@
  * request authorises it).
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import { isIP, type LookupFunction } from 'node:net';
+import { connect as netConnect, isIP, type LookupFunction, type Socket } from 'node:net';
+import { rootCertificates, connect as tlsConnect } from 'node:tls';
 import { networkInterfaces } from 'node:os';
 import type { Agent, RequestInit, Response } from 'undici';
 import { NimbusError } from '../core/errors.ts';
 import { bare, UNSPECIFIED, type EgressPolicy } from './egress-policy.ts';
+import type { ConnectTarget, OutboundConnect, OutboundLookup } from './port.ts';
 
 export interface EgressGuard {
   /**
@@ -24,6 +26,14 @@ export interface EgressGuard {
    * NIMBUS_ERR_EGRESS_DENIED (nothing sent); any other failure rejects as fetch does.
    */
   fetch(url: URL, init: Omit<RequestInit, 'dispatcher'>): Promise<Response>;
+  /**
+   * A TCP (or TLS) connection through the guard: a literal address is judged first, a name
+   * through the guarded lookup, and the socket again on the address it connected to
+   * (destroyed before any byte is written if refused), as for fetch.
+   */
+  connect: OutboundConnect;
+  /** The addresses of a name user code may reach (a name that only has refused ones is NIMBUS_ERR_EGRESS_DENIED, without them). */
+  lookup: OutboundLookup;
 }
 
 export interface EgressGuardOptions {
@@ -44,6 +54,7 @@ const interfaceAddresses = () => Object.values(networkInterfaces()).flatMap((lis
 /** Platform endpoints user code may call: the token in the request authorises it. */
 const PLATFORM_CALLBACK_PATHS = ['/api/v1/events/', '/api/v1/tasks/'];
 const LOCAL_ADDRESSES_TTL_MS = 5_000;
+const CONNECT_TIMEOUT_MS = 10_000;
 
 class EgressDenied extends Error {
   constructor(
@@ -83,6 +94,7 @@ export function createEgressGuard(options: EgressGuardOptions): EgressGuard {
   const refusal = (address: string) => policy.refusal(address, localAddresses());
 
   const resolve = options.resolve ?? systemResolve;
+  const resolve_ = resolve;
   const lookup: LookupFunction = (hostname, lookupOptions, callback) => {
     resolve(hostname, (err, list) => {
       if (err) return callback(err, '', 0);
@@ -131,7 +143,70 @@ export function createEgressGuard(options: EgressGuardOptions): EgressGuard {
     return true;
   };
 
+  const socketDenied = (target: ConnectTarget, address: string, why: string): NimbusError => {
+    const literal = isIP(bare(target.host)) !== 0;
+    const subject = literal ? `${bracketed(address)} is` : `${target.host} resolves to`;
+    const allow = why === UNSPECIFIED
+      ? 'it cannot be allowed on its own: use the address of the service and allow that'
+      : `the platform's operator can allow it with --egress-allow ${literal ? address : target.host} (NIMBUS_EGRESS_ALLOW)`;
+    return new NimbusError('NIMBUS_ERR_EGRESS_DENIED', `connect ${target.host}:${target.port}: ${subject} ${why}, which user code may not reach; ${allow}`);
+  };
+
+  const connect: OutboundConnect = (target) =>
+    new Promise((resolve, reject) => {
+      const guard = !policy.open && !policy.hostAllowed(target.host);
+      const literal = bare(target.host);
+      if (guard && isIP(literal) !== 0) {
+        const why = refusal(literal);
+        if (why !== null) return reject(socketDenied(target, literal, why));
+      }
+      const socket: Socket = netConnect({ host: target.host, port: target.port, ...(guard ? { lookup } : {}) });
+      const fail = (error: unknown) => {
+        socket.destroy();
+        reject(error instanceof EgressDenied ? socketDenied(target, error.address, error.why) : error);
+      };
+      socket.once('error', fail);
+      socket.setTimeout(CONNECT_TIMEOUT_MS, () => fail(Object.assign(new Error(`connect ${target.host}:${target.port} timed out`), { code: 'ETIMEDOUT' })));
+      socket.once('connect', () => {
+        const address = socket.remoteAddress ?? '';
+        const why = guard ? refusal(address) : null;
+        if (why !== null) return fail(new EgressDenied(address, why));
+        socket.setTimeout(0);
+        if (!target.tls) {
+          socket.off('error', fail);
+          return resolve(socket);
+        }
+        const servername = target.servername ?? (isIP(literal) === 0 ? target.host : undefined);
+        const secure = tlsConnect({ socket, ...(servername ? { servername } : {}), ...(target.ca ? { ca: [...rootCertificates, target.ca] } : {}) });
+        secure.once('error', fail);
+        secure.once('secureConnect', () => {
+          socket.off('error', fail);
+          secure.off('error', fail);
+          resolve(secure);
+        });
+      });
+    });
+
+  const userLookup: OutboundLookup = (hostname, family) =>
+    new Promise((resolve, reject) => {
+      const guarded = !policy.open && !policy.hostAllowed(hostname);
+      const literal = bare(hostname);
+      if (isIP(literal) !== 0) {
+        const why = guarded ? refusal(literal) : null;
+        return why === null ? resolve([[literal, isIP(literal)]]) : reject(socketDenied({ host: hostname, port: 0, tls: false }, literal, why));
+      }
+      const done = (err: NodeJS.ErrnoException | null, list: LookupAddress[]) => {
+        if (err instanceof EgressDenied) return reject(new NimbusError('NIMBUS_ERR_EGRESS_DENIED', `lookup ${hostname}: ${hostname} resolves only to addresses user code may not reach`));
+        if (err) return reject(err);
+        resolve(list.filter((a) => family === 0 || a.family === family).map((a) => [a.address, a.family]));
+      };
+      if (guarded) lookup(hostname, { all: true, ...(family === 0 ? {} : { family }) }, (err, list) => done(err, (list as unknown as LookupAddress[]) ?? []));
+      else resolve_(hostname, done);
+    });
+
   return {
+    connect,
+    lookup: userLookup,
     async fetch(url, init) {
       const guard = isGuarded(url);
       const { fetch, guarded, unguarded } = await loadAgents();

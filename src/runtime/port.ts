@@ -106,6 +106,26 @@ export type LogSink = (invocationId: string, level: LogLevel, message: string) =
 /** An outbound fetch made by a function, carried out by the host. */
 export type OutboundFetch = (request: HttpRequestData, invocationId: string, trace?: InvocationTrace) => Promise<HttpResponseData>;
 
+/** Where an outbound TCP connection goes; `tls`: TLS over it, verified against `servername` (default the host). */
+export interface ConnectTarget {
+  readonly host: string;
+  readonly port: number;
+  readonly tls: boolean;
+  readonly servername?: string;
+  /** Extra certificate authorities (PEM) to trust for this connection, besides the host's. */
+  readonly ca?: string;
+}
+
+/**
+ * Opens an outbound TCP (or TLS) connection for user code under the same egress rules as
+ * fetch; resolves once connected (and, with TLS, once the handshake is done). A refused
+ * address rejects with NIMBUS_ERR_EGRESS_DENIED.
+ */
+export type OutboundConnect = (target: ConnectTarget) => Promise<import('node:stream').Duplex & { readonly remoteAddress?: string; readonly remotePort?: number }>;
+
+/** dns.lookup for user code: the addresses of a name that the egress rules let it reach, as [address, family]. */
+export type OutboundLookup = (hostname: string, family: 0 | 4 | 6) => Promise<Array<[string, number]>>;
+
 export interface InstanceSpec {
   readonly instanceId: string;
   readonly functionName: string;
@@ -115,6 +135,10 @@ export interface InstanceSpec {
   readonly config: FunctionConfig;
   readonly onLog: LogSink;
   readonly fetch: OutboundFetch;
+  /** Optional: outbound sockets (the Node layer's net/tls); without it, functions cannot open any. */
+  readonly connect?: OutboundConnect;
+  /** Optional: name lookups for the Node layer's dns, under the same rules. */
+  readonly lookup?: OutboundLookup;
   /**
    * Optional: called once when the instance dies on its own (a limit, a crash), also
    * between invocations (e.g. a module-level timer past the CPU limit), so a pool can drop

@@ -177,6 +177,8 @@ async function startOn(
         onBackground: (r) =>
           recorder.push(backgroundRecord(newId(clock.now()), { functionName: version.functionName, version: version.version, memoryMb: version.config.memoryMb, instanceId }, r), true),
         fetch: observe.observer ? observe.observer.wrapFetch(outboundFetch) : outboundFetch,
+        connect: egress.connect,
+        lookup: egress.lookup,
       }),
       events: {
         instanceStarted: (pool, instance) => {

@@ -63,6 +63,7 @@ import {
 import { BackgroundCpu } from './background-cpu.ts';
 import type { Watchdog, Watched } from './watchdog.ts';
 import { bodyBytes, exactArrayBuffer, joinHeaders, splitHeaders, withoutShimFrames } from './wire.ts';
+import { giveNodeEnv } from './node-env.ts';
 import { parseJsonBounded } from '../../core/json-depth.ts';
 
 export interface InstanceContext {
@@ -233,6 +234,7 @@ export class IsolateInstance implements Instance, Watched {
     // Run the top level and set up right behind it: both tasks are queued together, so the
     // isolate's thread does them in one wake-up. If the top level fails, setup's answer
     // (no module) is ignored and the top level's error is reported.
+    giveNodeEnv(context, spec.code, spec.config.env, { connect: spec.connect, lookup: spec.lookup, gone: this.#p.gone });
     const ran = script.run(context, { timeout: this.#cx.initTimeoutMs });
     const setup = recv.apply(undefined, [IN_SETUP, { ...spec.config.env }, this.#cx.maxPayloadBytes], {
       arguments: { copy: true },

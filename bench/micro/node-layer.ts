@@ -1,0 +1,105 @@
+/**
+ * What the Node layer costs an instance (no HTTP):
+ *   node --no-node-snapshot --no-lazy --import tsx bench/micro/node-layer.ts [--rounds N]
+ * (--no-lazy as the platform runs: see docs/runtime.md, "Cold starts")
+ *
+ * Three hello functions, started interleaved (A, B, C, A, B, C, …) on one runtime with
+ * spares, as deployed: the baseline imports nothing of Node; "buffer" imports node:buffer
+ * and reads process.env (the layer's globals); "full" imports buffer, events, util, stream,
+ * string_decoder, path, url, assert, fs and async_hooks. Cold start = runtime.start() + the
+ * first invoke; memory = the isolate's used heap (V8 heap + external) after the first
+ * invoke, minus the baseline's, per instance.
+ */
+import { systemClock } from '../../src/core/clock.ts';
+import type { FunctionConfig } from '../../src/core/types.ts';
+import { bundleSource } from '../../src/deploy/bundle.ts';
+import { createIsolateRuntime } from '../../src/runtime/isolate/index.ts';
+import type { InstanceCall } from '../../src/runtime/port.ts';
+
+const arg = (name: string, dflt: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const ROUNDS = arg('rounds', 100);
+
+const config: FunctionConfig = {
+  memoryMb: 128,
+  timeoutMs: 10_000,
+  cpuLimitMs: 10_000,
+  env: { GREETING: 'hello' },
+  concurrency: 64,
+  targetConcurrency: 32,
+  minInstances: 0,
+  maxInstances: 10,
+  idleTimeoutMs: 60_000,
+  runtime: 'isolate',
+};
+
+const SOURCES: Record<string, string> = {
+  baseline: `export default { fetch: () => new Response('hello world') };`,
+  fs: `import fs from 'node:fs'; export default { fetch: () => { fs.writeFileSync('/tmp/x', 'y'); return new Response(fs.readFileSync('/tmp/x', 'utf8')); } };`,
+  stream: `import { Readable } from 'node:stream'; export default { fetch: () => new Response(typeof Readable) };`,
+  buffer: `import { Buffer } from 'node:buffer';
+    export default { fetch: () => new Response(Buffer.from(process.env.GREETING ?? '').toString('base64')) };`,
+  full: `import { Buffer } from 'node:buffer'; import { EventEmitter } from 'node:events'; import util from 'node:util';
+    import { Readable } from 'node:stream'; import { StringDecoder } from 'node:string_decoder'; import path from 'node:path';
+    import url from 'node:url'; import assert from 'node:assert'; import fs from 'node:fs'; import { AsyncLocalStorage } from 'node:async_hooks';
+    const als = new AsyncLocalStorage();
+    export default { fetch: () => als.run(1, async () => {
+      assert.ok(new EventEmitter()); fs.writeFileSync('/tmp/x', 'y');
+      return new Response(util.format('%s %s %s %s %s', Buffer.from('hi').toString('hex'), typeof Readable, new StringDecoder().write(Buffer.from('a')), path.join('a', 'b'), url.parse('http://x/y').pathname));
+    }) };`,
+};
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+}
+const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
+
+const codes: Record<string, string> = {};
+for (const [name, src] of Object.entries(SOURCES)) codes[name] = (await bundleSource({ 'index.ts': src }, 'index.ts')).code;
+
+let n = 0;
+const call = (): InstanceCall => ({
+  mode: 'fetch',
+  request: { method: 'GET', url: 'http://127.0.0.1:8080/fn/hello', headers: [['host', '127.0.0.1:8080']], body: null },
+  meta: { invocationId: `b${++n}`, functionName: 'hello', version: 1, deadline: Date.now() + 10_000, attempt: 1, memoryMb: 128 },
+});
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const runtime = createIsolateRuntime({ clock: systemClock, spares: 2, prewarmMemoryMb: [128], onError: () => undefined });
+const times: Record<string, number[]> = {};
+const heaps: Record<string, number[]> = {};
+for (const name of Object.keys(codes)) {
+  times[name] = [];
+  heaps[name] = [];
+  // warm the code cache for this bundle
+  const inst = await runtime.start({ instanceId: `w-${name}`, functionName: name, version: 1, code: codes[name]!, config, onLog: () => undefined, fetch: () => Promise.reject(new Error('none')) });
+  await inst.invoke(call());
+  inst.dispose();
+}
+for (let i = 0; i < ROUNDS; i++) {
+  for (const name of Object.keys(codes)) {
+    await sleep(10); // the spare pool refills between cold starts
+    const t0 = performance.now();
+    const inst = await runtime.start({ instanceId: `${name}-${i}`, functionName: name, version: 1, code: codes[name]!, config, onLog: () => undefined, fetch: () => Promise.reject(new Error('none')) });
+    await inst.invoke(call());
+    times[name]!.push(performance.now() - t0);
+    inst.stats();
+    await sleep(5);
+    heaps[name]!.push(inst.stats().heapUsedBytes);
+    inst.dispose();
+  }
+}
+await runtime.close();
+
+console.log(`Node layer micro-benchmark (node ${process.version}, ${ROUNDS} cold starts each, interleaved)\n`);
+const base = pct(heaps.baseline!, 50);
+for (const name of Object.keys(codes)) {
+  const t = times[name]!;
+  const h = pct(heaps[name]!, 50);
+  console.log(
+    `${name.padEnd(9)} bundle ${(codes[name]!.length / 1024).toFixed(0).padStart(4)} KB   first request p50 ${fmt(pct(t, 50)).padStart(9)} p99 ${fmt(pct(t, 99)).padStart(9)}   heap p50 ${(h / 1048576).toFixed(2)} MB (${((h - base) / 1048576).toFixed(2)} MB over baseline)`,
+  );
+}

@@ -1,0 +1,53 @@
+/**
+ * The host side of the Node layer's start: a bundle that uses the layer ends with
+ * NODE_LAYER_MARK (the bundler adds it), and only then, before its top level runs, is the
+ * isolate given the function's env (`__nimbus_node_env`, which process.ts takes) and one
+ * synchronous host call (`__nimbus_node_host`, which host.ts takes): crypto and zlib work
+ * (node-host.ts) and the instance's sockets (node-sockets.ts), whose events come back
+ * through a function the isolate registers. Other bundles pay nothing.
+ */
+import ivm from 'isolated-vm';
+import type { OutboundConnect, OutboundLookup } from '../port.ts';
+import { nodeHostCall } from './node-host.ts';
+import { NodeSockets } from './node-sockets.ts';
+
+export const NODE_LAYER_MARK = '\n//# nimbus-node-layer\n';
+const ENV_GLOBAL = '__nimbus_node_env';
+const HOST_GLOBAL = '__nimbus_node_host';
+/** Where the layer's net.ts registers the function that receives socket events. */
+const EVENTS_SYMBOL = 'nimbus.node.sockets';
+const FIRST_SOCKET_OP = 20;
+
+export function usesNodeLayer(code: string): boolean {
+  return code.endsWith(NODE_LAYER_MARK);
+}
+
+export interface NodeLayerHost {
+  readonly connect?: OutboundConnect;
+  readonly lookup?: OutboundLookup;
+  /** Settles when the isolate is gone: its sockets are closed then. */
+  readonly gone: Promise<void>;
+}
+
+export function giveNodeEnv(context: ivm.Context, code: string, env: Readonly<Record<string, string>>, host: NodeLayerHost): NodeSockets | null {
+  if (!usesNodeLayer(code)) return null;
+  let deliverRef: ivm.Reference<(id: number, event: string, data: unknown) => void> | null = null;
+  const sockets = new NodeSockets(host.connect, host.lookup, (id, event, data) => {
+    deliverRef?.apply(undefined, [id, event, data], { arguments: { copy: true } }).catch(() => undefined);
+  });
+  const call = new ivm.Callback((op: unknown, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown, g: unknown, h: unknown) =>
+    typeof op === 'number' && op >= FIRST_SOCKET_OP ? sockets.call(op, a, b, c, d, e) : nodeHostCall(op, a, b, c, d, e, f, g, h),
+  );
+  deliverRef = context.evalClosureSync(
+    `for (const [k, v] of [['${ENV_GLOBAL}', $0], ['${HOST_GLOBAL}', $1]]) Object.defineProperty(globalThis, k, { value: v, configurable: true, writable: true, enumerable: false });
+     return (id, event, data) => { const on = globalThis[Symbol.for('${EVENTS_SYMBOL}')]; if (typeof on === 'function') on(id, event, data); };`,
+    [{ ...env }, call],
+    { arguments: { copy: true }, result: { reference: true } },
+  ) as ivm.Reference<(id: number, event: string, data: unknown) => void>;
+  void host.gone.then(() => {
+    sockets.closeAll();
+    deliverRef?.release();
+    deliverRef = null;
+  });
+  return sockets;
+}

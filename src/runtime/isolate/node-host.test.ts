@@ -1,0 +1,73 @@
+/**
+ * The Node layer's host call (node-host.ts) as an attacker in the isolate would use it:
+ * wrong types, oversized inputs, costly parameters, decompression bombs. Every one is a
+ * plain Error before any work is done, and results are only bytes, strings, numbers and
+ * arrays of them.
+ */
+import assert from 'node:assert/strict';
+import { gzipSync } from 'node:zlib';
+import { describe, it } from 'node:test';
+import {
+  MAX_INPUT_BYTES, MAX_OUTPUT_BYTES, nodeHostCall, OP_CIPHER, OP_EXPORT, OP_GENERATE, OP_HASH, OP_HMAC, OP_KEY, OP_PBKDF2, OP_SCRYPT, OP_SIGN, OP_ZLIB,
+} from './node-host.ts';
+
+const bytes = (s: string) => new TextEncoder().encode(s).buffer as ArrayBuffer;
+
+function throwsPlain(f: () => unknown, pattern: RegExp): void {
+  assert.throws(f, (e: unknown) => e instanceof Error && pattern.test(e.message), String(pattern));
+}
+
+describe('Node layer host call', () => {
+  it('refuses unknown operations and arguments of the wrong kind', () => {
+    throwsPlain(() => nodeHostCall(99), /unknown host operation/);
+    throwsPlain(() => nodeHostCall('1'), /unknown host operation/);
+    throwsPlain(() => nodeHostCall(OP_HASH, 'sha256', 'not bytes'), /must be bytes/);
+    const sneaky = { get byteLength() { throw new Error('getter ran'); } };
+    throwsPlain(() => nodeHostCall(OP_HASH, 'sha256', sneaky), /must be bytes/);
+    throwsPlain(() => nodeHostCall(OP_HASH, 'no-such-hash', bytes('x')), /Digest method not supported/);
+    throwsPlain(() => nodeHostCall(OP_HASH, { toString: () => 'sha256' }, bytes('x')), /not supported/);
+    throwsPlain(() => nodeHostCall(OP_CIPHER, 'rot13', bytes('k'), null, bytes('x'), false, null, null, null), /Unknown cipher/);
+    throwsPlain(() => nodeHostCall(OP_ZLIB, 'gzip; rm -rf', bytes('x'), {}), /unknown zlib operation/);
+    throwsPlain(() => nodeHostCall(OP_ZLIB, { toString: () => 'gzip' }, bytes('x'), {}), /must be a short string/);
+    throwsPlain(() => nodeHostCall(OP_KEY, 'secret', 'x', 'pem', null, null), /private or public/);
+    throwsPlain(() => nodeHostCall(OP_EXPORT, bytes('x'), 'host', 'pem', null, null, null), /private or public/);
+  });
+
+  it('bounds what one call may take in and make', () => {
+    throwsPlain(() => nodeHostCall(OP_HASH, 'sha256', new ArrayBuffer(MAX_INPUT_BYTES + 1)), /limit is/);
+    throwsPlain(() => nodeHostCall(OP_HMAC, 'sha256', new ArrayBuffer(2 * 1024 * 1024), bytes('x')), /limit is/);
+    throwsPlain(() => nodeHostCall(OP_PBKDF2, bytes('pw'), bytes('s'), 10_000_000, 32, 'sha256'), /iterations must be/);
+    throwsPlain(() => nodeHostCall(OP_PBKDF2, bytes('pw'), bytes('s'), 1, 1_000_000, 'sha256'), /keylen must be/);
+    throwsPlain(() => nodeHostCall(OP_SCRYPT, bytes('pw'), bytes('s'), 32, 2 ** 20, 8, 1), /scrypt parameters need/);
+    throwsPlain(() => nodeHostCall(OP_SCRYPT, bytes('pw'), bytes('s'), 32, 1024, 8, 1000), /p must be/);
+    throwsPlain(() => nodeHostCall(OP_GENERATE, 'rsa', { modulusLength: 8192 }), /modulusLength must be/);
+    throwsPlain(() => nodeHostCall(OP_GENERATE, 'dsa', { modulusLength: 1024 }), /cannot be generated/);
+    throwsPlain(() => nodeHostCall(OP_ZLIB, 'gzip', bytes('x'), { level: 99 }), /level must be/);
+  });
+
+  it('a decompression bomb stops at the output limit instead of filling the host', () => {
+    const bomb = gzipSync(Buffer.alloc(MAX_OUTPUT_BYTES + 1024 * 1024));
+    assert.ok(bomb.length < 100_000);
+    const input = bomb.buffer.slice(bomb.byteOffset, bomb.byteOffset + bomb.byteLength);
+    assert.throws(() => nodeHostCall(OP_ZLIB, 'gunzip', input, {}), /Cannot create a Buffer larger|output|buffer/i);
+  });
+
+  it('gives back only bytes, strings, booleans and arrays of them', () => {
+    const isPlain = (v: unknown): boolean =>
+      v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || v instanceof ArrayBuffer ||
+      (Array.isArray(v) && v.every(isPlain)) ||
+      (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype && Object.values(v as object).every(isPlain));
+    const [priv, pub] = nodeHostCall(OP_GENERATE, 'ed25519', {}) as [ArrayBuffer, ArrayBuffer];
+    const results = [
+      nodeHostCall(OP_HASH, 'sha256', bytes('x')),
+      nodeHostCall(OP_GENERATE, 'ec', { namedCurve: 'prime256v1' }),
+      nodeHostCall(OP_KEY, 'public', priv, 'der', 'pkcs8', null),
+      nodeHostCall(OP_SIGN, null, bytes('m'), priv, null, null, null),
+      nodeHostCall(OP_EXPORT, pub, 'public', 'jwk', null, null, null),
+      nodeHostCall(OP_EXPORT, priv, 'private', 'pem', null, null, null),
+      nodeHostCall(OP_CIPHER, 'aes-128-gcm', new ArrayBuffer(16), new ArrayBuffer(12), bytes('x'), false, null, null, null),
+      nodeHostCall(OP_ZLIB, 'deflate', bytes('x'), {}),
+    ];
+    for (const r of results) assert.ok(isPlain(r), `not plain: ${Object.prototype.toString.call(r)}`);
+  });
+});

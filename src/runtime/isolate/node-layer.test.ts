@@ -1,0 +1,279 @@
+/**
+ * The Node layer: the built-in probes answer inside an isolate as in Node; the bundler
+ * resolves as edge runtimes do and refuses unknown built-ins at deploy; process, fs and
+ * AsyncLocalStorage keep to the function's own world.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { systemClock } from '../../core/clock.ts';
+import { bundlePath, bundleSource } from '../../deploy/bundle.ts';
+import { eventCall, handlerValue, rejectsWith, startWith } from '../contract.ts';
+import { probes } from './fixtures/node-compat/probes.ts';
+import { createIsolateRuntime } from './index.ts';
+import { usesNodeLayer } from './node-env.ts';
+
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+const quiet = () => undefined;
+
+/** Writes a directory of files (a function with its node_modules) and returns its path. */
+function project(files: Record<string, string>): string {
+  const root = mkdtempSync(join(tmpdir(), 'nimbus-node-layer-'));
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, name)), { recursive: true });
+    writeFileSync(join(root, name), text);
+  }
+  return root;
+}
+
+describe('Node layer', () => {
+  const runtime = createIsolateRuntime({ clock: systemClock, prewarmMemoryMb: [64], onError: quiet });
+  const dirs: string[] = [];
+  after(async () => {
+    await runtime.close();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+  const run = async (code: string, event: unknown = null, env: Record<string, string> = {}) => {
+    const h = await startWith(runtime, code, { env });
+    try {
+      return handlerValue(await h.instance.invoke(eventCall(`n-${Math.random()}`, event)));
+    } finally {
+      h.instance.dispose();
+    }
+  };
+  const source = async (text: string) => (await bundleSource({ 'index.ts': text }, 'index.ts')).code;
+
+  describe('built-ins inside the isolate answer as Node does', () => {
+    let probe: Awaited<ReturnType<typeof startWith>>;
+    before(async () => {
+      probe = await startWith(runtime, (await bundlePath(fixture('node-compat'))).code);
+    });
+    after(() => probe.instance.dispose());
+    for (const name of Object.keys(probes)) {
+      it(name, async () => {
+        const expected = JSON.parse(JSON.stringify(await probes[name]!()));
+        assert.deepEqual(handlerValue(await probe.instance.invoke(eventCall(`probe-${name}`, name))), expected);
+      });
+    }
+  });
+
+  describe('bundling', () => {
+    it('a function that imports no built-in gets none of the layer', async () => {
+      const code = await source(`export async function handler() { return [typeof globalThis.process, typeof globalThis.Buffer]; }`);
+      assert.equal(usesNodeLayer(code), false);
+      assert.ok(!code.includes('readable-stream') && !code.includes('node/process.ts') && !code.includes('inject'), 'nothing of the layer in the bundle');
+      assert.deepEqual(await run(code), ['undefined', 'undefined']);
+    });
+
+    it('code that uses the globals process, Buffer and setImmediate without importing them gets the layer’s', async () => {
+      const code = await source(`export async function handler() {
+        const later = await new Promise((r) => setImmediate(r, 'later'));
+        return [process.env.GREETING, Buffer.from(process.env.GREETING).toString('hex'), later, typeof globalThis.Buffer]; }`);
+      assert.equal(usesNodeLayer(code), true);
+      assert.deepEqual(await run(code, null, { GREETING: 'hi' }), ['hi', '6869', 'later', 'function']);
+    });
+
+    it('process.env.NODE_ENV is "production", global and __dirname are defined', async () => {
+      const code = await source(`export async function handler() { return [process.env.NODE_ENV, global === globalThis, __dirname, __filename]; }`);
+      assert.deepEqual(await run(code), ['production', true, '/bundle', '/bundle/index.js']);
+    });
+
+    it('honours browser maps, resolves CommonJS, JSON and require of built-ins', async () => {
+      const root = project({
+        'index.js': `const lib = require('dual'); const data = require('./data.json'); const { EventEmitter } = require('events');
+          exports.handler = async () => [lib.which, lib.fs, data.n, typeof new EventEmitter().on, require('node:path').join('a', 'b')];`,
+        'data.json': '{"n": 7}',
+        'node_modules/dual/package.json': JSON.stringify({ name: 'dual', main: 'node.js', browser: { './node.js': './browser.js', fs: false } }),
+        'node_modules/dual/node.js': `module.exports = { which: 'node', fs: typeof require('fs') };`,
+        'node_modules/dual/browser.js': `const fs = require('fs'); module.exports = { which: 'browser', fs: typeof fs === 'object' && Object.keys(fs).length === 0 ? 'disabled' : 'real' };`,
+      });
+      dirs.push(root);
+      const code = (await bundlePath(root)).code;
+      assert.deepEqual(await run(code), ['browser', 'disabled', 7, 'function', 'a/b']);
+    });
+
+    it('takes the workerd/worker/browser export conditions before the default', async () => {
+      const root = project({
+        'index.js': `import v from 'cond'; export async function handler() { return v; }`,
+        'node_modules/cond/package.json': JSON.stringify({ name: 'cond', exports: { node: './node.js', workerd: './workerd.js', default: './default.js' } }),
+        'node_modules/cond/node.js': `export default 'node';`,
+        'node_modules/cond/workerd.js': `export default 'workerd';`,
+        'node_modules/cond/default.js': `export default 'default';`,
+      });
+      dirs.push(root);
+      assert.equal(await run((await bundlePath(root)).code), 'workerd');
+    });
+
+    it('a built-in Nimbus does not provide fails the deploy, naming it and the package that imported it', async () => {
+      const root = project({
+        'index.js': `import spawn from 'spawner'; export async function handler() { return spawn(); }`,
+        'node_modules/spawner/package.json': JSON.stringify({ name: 'spawner', main: 'index.js' }),
+        'node_modules/spawner/index.js': `const cp = require('child_process'); module.exports = () => cp.execSync('id');`,
+      });
+      dirs.push(root);
+      const extra = await rejectsWith(bundlePath(root), 'NIMBUS_ERR_UNSUPPORTED_MODULE');
+      assert.equal(extra.module, 'child_process');
+      assert.equal(extra.importedBy, 'spawner');
+    });
+
+    it('worker_threads is refused with the reason, from the function’s own file too', async () => {
+      const extra = await rejectsWith(bundleSource({ 'src/w.ts': `import { Worker } from 'node:worker_threads'; export const handler = () => String(Worker);` }, 'src/w.ts'), 'NIMBUS_ERR_UNSUPPORTED_MODULE');
+      assert.equal(extra.module, 'worker_threads');
+      assert.equal(extra.importedBy, 'src/w.ts');
+      assert.match(String((extra.errors as Array<{ text: string }>)[0]!.text), /one thread/);
+    });
+  });
+
+  describe('process', () => {
+    it('env is the function’s env (also at the top level), and nothing of the host', async () => {
+      const code = await source(`import process from 'node:process';
+        const atTop = process.env.GREETING;
+        export async function handler() {
+          return { atTop, env: process.env, globalSame: globalThis.process === process, cwd: process.cwd(), platform: process.platform,
+            pid: process.pid, argv: process.argv, version: process.version, hr: process.hrtime().length, big: typeof process.hrtime.bigint(),
+            tick: await new Promise((r) => process.nextTick(r, 'ticked')), leftover: Object.getOwnPropertyNames(globalThis).filter((k) => k.startsWith('__nimbus_node_env')) };
+        }`);
+      const got = (await run(code, null, { GREETING: 'hi' })) as Record<string, unknown>;
+      assert.equal(got.atTop, 'hi');
+      assert.deepEqual(got.env, { GREETING: 'hi' });
+      assert.equal(got.globalSame, true);
+      assert.equal(got.cwd, '/');
+      assert.equal(got.platform, 'linux');
+      assert.equal(got.pid, 1);
+      assert.deepEqual(got.argv, ['node', '/bundle/index.js']);
+      assert.equal(got.hr, 2);
+      assert.equal(got.big, 'bigint');
+      assert.equal(got.tick, 'ticked');
+      assert.deepEqual(got.leftover, []);
+      for (const hostFact of [process.env.PATH, process.env.HOME, String(process.pid)]) {
+        if (hostFact) assert.ok(!JSON.stringify(got).includes(hostFact), 'no host fact reaches the function');
+      }
+    });
+
+    it('process.exit throws instead of ending anything', async () => {
+      const code = await source(`import process from 'node:process'; export async function handler() { try { process.exit(1); } catch (e) { return e.message; } }`);
+      assert.match(String(await run(code)), /not available in a function/);
+    });
+  });
+
+  describe('fs', () => {
+    it('reads the deployed files under /bundle, writes /tmp in memory, refuses the rest with the rule', async () => {
+      const root = project({
+        'index.js': `import fs from 'node:fs'; import { readFile } from 'node:fs/promises'; import path from 'node:path';
+          export async function handler() {
+            const errorOf = (f) => { try { f(); return 'no error'; } catch (e) { return e.message; } };
+            fs.mkdirSync('/tmp/a/b', { recursive: true });
+            fs.writeFileSync('/tmp/a/b/x.txt', 'one');
+            fs.appendFileSync('/tmp/a/b/x.txt', '+two');
+            return {
+              own: fs.readFileSync(path.join(__dirname, 'templates/page.html'), 'utf8'),
+              ownAsync: await readFile('/bundle/templates/page.html', 'utf8'),
+              tmp: fs.readFileSync('/tmp/a/b/x.txt', 'utf8'),
+              list: fs.readdirSync('/tmp/a', { recursive: true }),
+              stat: fs.statSync('/tmp/a/b/x.txt').size,
+              noModules: fs.existsSync('/bundle/node_modules'),
+              etc: errorOf(() => fs.readFileSync('/etc/passwd')),
+              escape: errorOf(() => fs.readFileSync('/tmp/../etc/passwd')),
+              writeBundle: errorOf(() => fs.writeFileSync('/bundle/index.js', 'x')),
+              missing: errorOf(() => fs.readFileSync('/tmp/nope')),
+            };
+          }`,
+        'templates/page.html': '<h1>hi</h1>',
+        'node_modules/secret/index.js': 'module.exports = 1',
+      });
+      dirs.push(root);
+      const got = (await run((await bundlePath(root)).code)) as Record<string, string>;
+      assert.equal(got.own, '<h1>hi</h1>');
+      assert.equal(got.ownAsync, '<h1>hi</h1>');
+      assert.equal(got.tmp, 'one+two');
+      assert.deepEqual(got.list, ['b', 'b/x.txt']);
+      assert.equal(got.stat, 7);
+      assert.equal(got.noModules, false);
+      assert.match(got.etc!, /^EACCES: permission denied, open '\/etc\/passwd' \(functions read \/bundle/);
+      assert.match(got.escape!, /^EACCES: .*'\/etc\/passwd'/);
+      assert.match(got.writeBundle!, /^EROFS/);
+      assert.match(got.missing!, /^ENOENT/);
+    });
+
+    it('/tmp is per instance', async () => {
+      const code = await source(`import fs from 'node:fs'; export async function handler(e) { if (e === 'write') fs.writeFileSync('/tmp/f', 'x'); return fs.existsSync('/tmp/f'); }`);
+      assert.equal(await run(code, 'write'), true);
+      assert.equal(await run(code, 'read'), false);
+    });
+  });
+
+  describe('the host call behind crypto and zlib', () => {
+    it('hands back the isolate’s own objects, leaves no host object or global behind, and refuses forged input', async () => {
+      const code = await source(`import crypto from 'node:crypto'; import zlib from 'node:zlib';
+        const raw = globalThis.__nimbus_node_host;
+        export async function handler() {
+          const d = crypto.createHash('sha256').update('x').digest();
+          const z = zlib.gzipSync('x');
+          const F = d.buffer.constructor.constructor;
+          const errorOf = (f) => { try { f(); return 'no error'; } catch (e) { return String(e && e.message); } };
+          return {
+            sameRealm: d.buffer instanceof ArrayBuffer && z instanceof Uint8Array && F === Function,
+            pid: F('return globalThis.process && globalThis.process.pid')() ?? null,
+            requireType: F('return typeof require')(),
+            leftover: typeof globalThis.__nimbus_node_host,
+            captured: typeof raw,
+            forgedKey: errorOf(() => crypto.sign(null, Buffer.from('m'), { key: 'not a key' })),
+            bomb: errorOf(() => crypto.pbkdf2Sync('pw', 'salt', 1e9, 32, 'sha256')),
+          };
+        }`);
+      const got = (await run(code)) as Record<string, unknown>;
+      assert.equal(got.sameRealm, true);
+      assert.ok(got.pid === null || got.pid === 1, 'no host process');
+      assert.equal(got.requireType, 'undefined');
+      assert.equal(got.leftover, 'undefined');
+      assert.equal(got.captured, 'undefined', 'the layer took the call before user code ran');
+      assert.notEqual(got.forgedKey, 'no error');
+      assert.match(String(got.bomb), /iterations must be an integer/);
+    });
+
+    it('a bundle that calls the raw host function directly gets errors, and the instance serves on', async () => {
+      const code = await source(`import { Buffer } from 'node:buffer';
+        const raw = globalThis.__nimbus_node_host;
+        export async function handler() {
+          const errorOf = (f) => { try { f(); return 'no error'; } catch (e) { return String(e && e.message); } };
+          return [
+            errorOf(() => raw(1, 'sha256', new Proxy(new ArrayBuffer(4), {}))),
+            errorOf(() => raw(1, { toString() { return 'sha256'; } }, new ArrayBuffer(4))),
+            errorOf(() => raw(12, 'gunzip', new ArrayBuffer(10), { level: 'x' })),
+            errorOf(() => raw(42)),
+            Buffer.from(raw(1, 'sha256', new ArrayBuffer(0), null)).toString('hex').slice(0, 8),
+          ];
+        }`);
+      const got = (await run(code)) as string[];
+      for (const e of got.slice(0, 4)) assert.notEqual(e, 'no error');
+      assert.equal(got[4], 'e3b0c442');
+    });
+  });
+
+  describe('AsyncLocalStorage', () => {
+    it('carries the store across awaits, timers, host callbacks (fetch) and concurrent runs', async () => {
+      const code = await source(`import { AsyncLocalStorage } from 'node:async_hooks';
+        const als = new AsyncLocalStorage();
+        const tick = () => new Promise((r) => setTimeout(r, 1));
+        async function inner(tag) {
+          const seen = [als.getStore()];
+          await tick();
+          seen.push(als.getStore());
+          await fetch('https://example.com/' + tag);
+          seen.push(als.getStore());
+          await new Promise((r) => queueMicrotask(r));
+          seen.push(als.getStore());
+          return seen;
+        }
+        export async function handler() {
+          const [a, b] = await Promise.all([als.run('A', () => inner('a')), als.run('B', () => inner('b'))]);
+          const nested = await als.run('outer', async () => { await tick(); return als.run('inner', async () => { await tick(); return als.getStore(); }); });
+          return { a, b, nested, outside: als.getStore() ?? null };
+        }`);
+      assert.deepEqual(await run(code), { a: ['A', 'A', 'A', 'A'], b: ['B', 'B', 'B', 'B'], nested: 'inner', outside: null });
+    });
+  });
+});

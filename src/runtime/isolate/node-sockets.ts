@@ -1,0 +1,180 @@
+/**
+ * The host side of the Node layer's `net`/`tls`/`dns`: one instance's outbound sockets,
+ * opened through the platform's egress guard (spec.connect) and known to the isolate only
+ * by number. Bytes cross as copies; what happens on a socket (connected, data, end, error,
+ * close) is delivered into the isolate through one function it registered. Every socket is
+ * destroyed when its instance goes; an instance may have MAX_SOCKETS open at once.
+ */
+import type { Duplex } from 'node:stream';
+import { connect as tlsConnect, rootCertificates } from 'node:tls';
+import type { OutboundConnect, OutboundLookup } from '../port.ts';
+
+export const OP_SOCKET_OPEN = 20;
+export const OP_SOCKET_WRITE = 21;
+export const OP_SOCKET_END = 22;
+export const OP_SOCKET_DESTROY = 23;
+export const OP_DNS_LOOKUP = 24;
+export const OP_SOCKET_UPGRADE = 25;
+
+export const MAX_SOCKETS = 32;
+export const MAX_WRITE_BYTES = 8 * 1024 * 1024;
+const MAX_CA_BYTES = 64 * 1024;
+
+/** What the isolate is told: (socket or request number, event, data). */
+export type Deliver = (id: number, event: string, data: unknown) => void;
+
+function fail(message: string): never {
+  throw new Error(message);
+}
+
+function int(v: unknown, what: string, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) fail(`${what} must be an integer from ${min} to ${max}`);
+  return v;
+}
+
+function host(v: unknown): string {
+  if (typeof v !== 'string' || v.length === 0 || v.length > 253) fail('host must be a name or an address');
+  return v;
+}
+
+function ca(v: unknown): string | undefined {
+  if (v === null || v === undefined) return undefined;
+  if (typeof v !== 'string' || v.length > MAX_CA_BYTES || !v.includes('-----BEGIN CERTIFICATE-----')) fail('ca must be PEM certificates');
+  return v;
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export class NodeSockets {
+  readonly #connect: OutboundConnect | undefined;
+  readonly #resolve: OutboundLookup | undefined;
+  readonly #deliver: Deliver;
+  readonly #open = new Map<number, Duplex | null>();
+  #next = 1;
+  #closed = false;
+  /** Sockets opened over the instance's life (a count for its owner to read). */
+  opened = 0;
+
+  constructor(connect: OutboundConnect | undefined, resolve: OutboundLookup | undefined, deliver: Deliver) {
+    this.#connect = connect;
+    this.#resolve = resolve;
+    this.#deliver = deliver;
+  }
+
+  /** A socket call from the isolate; returns synchronously, results come through deliver. */
+  call(op: number, a: unknown, b: unknown, c: unknown, d: unknown, e?: unknown): unknown {
+    if (this.#closed) fail('the instance has ended');
+    switch (op) {
+      case OP_SOCKET_OPEN:
+        return this.#openSocket(host(a), int(b, 'port', 1, 65535), c === true, d === null || d === undefined ? undefined : host(d), ca(e));
+      case OP_SOCKET_WRITE: {
+        const socket = this.#socket(a);
+        if (!(b instanceof ArrayBuffer)) fail('data must be bytes');
+        if (b.byteLength > MAX_WRITE_BYTES) fail(`a write is limited to ${MAX_WRITE_BYTES} bytes`);
+        return socket.write(Buffer.from(b));
+      }
+      case OP_SOCKET_END:
+        this.#socket(a).end();
+        return undefined;
+      case OP_SOCKET_DESTROY: {
+        const id = int(a, 'socket', 1, 2 ** 31);
+        this.#open.get(id)?.destroy();
+        this.#open.delete(id);
+        return undefined;
+      }
+      case OP_SOCKET_UPGRADE:
+        return this.#upgrade(int(a, 'socket', 1, 2 ** 31), host(b), ca(c));
+      case OP_DNS_LOOKUP:
+        return this.#lookup(host(a), b === 4 || b === 6 ? b : 0);
+      default:
+        return fail('unknown socket operation');
+    }
+  }
+
+  #socket(id: unknown): Duplex {
+    const socket = this.#open.get(int(id, 'socket', 1, 2 ** 31));
+    if (!socket) fail('the socket is not open');
+    return socket;
+  }
+
+  #openSocket(hostname: string, port: number, tls: boolean, servername: string | undefined, extraCa: string | undefined): number {
+    if (this.#connect === undefined) fail('outbound sockets are not available on this platform');
+    if (this.#open.size >= MAX_SOCKETS) fail(`an instance may have ${MAX_SOCKETS} sockets open at once`);
+    const id = this.#next++;
+    this.#open.set(id, null);
+    this.opened++;
+    this.#connect({ host: hostname, port, tls, ...(servername ? { servername } : {}), ...(extraCa ? { ca: extraCa } : {}) }).then(
+      (socket) => {
+        if (this.#closed || !this.#open.has(id)) {
+          socket.destroy();
+          return;
+        }
+        this.#adopt(id, socket);
+        this.#deliver(id, 'connect', [socket.remoteAddress ?? '', socket.remotePort ?? port]);
+      },
+      (error: unknown) => {
+        this.#open.delete(id);
+        this.#deliver(id, 'error', message(error));
+        this.#deliver(id, 'close', null);
+      },
+    );
+    return id;
+  }
+
+  /** Makes `socket` the one behind `id`, its events delivered to the isolate. */
+  #adopt(id: number, socket: Duplex): void {
+    this.#open.set(id, socket);
+    socket.on('data', (chunk: Buffer) => {
+      const copy = new Uint8Array(chunk.byteLength);
+      copy.set(chunk);
+      this.#deliver(id, 'data', copy.buffer);
+    });
+    socket.on('end', () => this.#deliver(id, 'end', null));
+    socket.on('error', (error: Error) => this.#deliver(id, 'error', message(error)));
+    socket.on('close', () => {
+      if (this.#open.get(id) !== socket) return;
+      this.#open.delete(id);
+      this.#deliver(id, 'close', null);
+    });
+  }
+
+  /**
+   * TLS over an open socket (STARTTLS, a database's SSL request): the address was judged
+   * when it connected; the certificate is checked against `servername`.
+   */
+  #upgrade(id: number, servername: string, extraCa: string | undefined): undefined {
+    const plain = this.#socket(id);
+    plain.removeAllListeners('data');
+    plain.removeAllListeners('end');
+    plain.removeAllListeners('error');
+    plain.on('error', () => undefined);
+    const secure = tlsConnect({ socket: plain as import('node:net').Socket, servername, ...(extraCa ? { ca: [...rootCertificates, extraCa] } : {}) });
+    this.#adopt(id, secure);
+    secure.once('secureConnect', () => this.#deliver(id, 'secure', null));
+    return undefined;
+  }
+
+  /** dns.lookup for the isolate, through the egress rules (spec.lookup), answered through deliver. */
+  #lookup(hostname: string, family: 0 | 4 | 6): number {
+    if (this.#resolve === undefined) fail('name lookups are not available on this platform');
+    const id = this.#next++;
+    this.#resolve(hostname, family).then(
+      (list) => {
+        if (!this.#closed) this.#deliver(id, 'lookup', list);
+      },
+      (error: unknown) => {
+        if (!this.#closed) this.#deliver(id, 'error', message(error));
+      },
+    );
+    return id;
+  }
+
+  /** The instance has gone: every socket goes with it. */
+  closeAll(): void {
+    this.#closed = true;
+    for (const socket of this.#open.values()) socket?.destroy();
+    this.#open.clear();
+  }
+}

@@ -1,0 +1,363 @@
+/**
+ * `crypto`: Node's crypto API over the host's (node-host.ts): hashes, HMAC, PBKDF2, scrypt,
+ * HKDF, ciphers, signatures and keys, each one bounded call; random numbers from the
+ * isolate's `crypto.getRandomValues`; `webcrypto` is the isolate's WebCrypto.
+ * Hash, Hmac, Cipher, Sign and Verify collect their input and call the host once at the
+ * end (`digest`, `final`, `sign`, `verify`): a cipher's `update` returns nothing and its
+ * `final` everything.
+ */
+import { Buffer } from './buffer.ts';
+import { asKey, createPrivateKey, createPublicKey, createSecretKey, generateKeyPair, generateKeyPairSync, KeyObject, keyDer, secretBytes } from './crypto-keys.ts';
+import { ab, buf, host, OP_CIPHER, OP_HASH, OP_HKDF, OP_HMAC, OP_PBKDF2, OP_SCRYPT, OP_SIGN, OP_VERIFY } from './host.ts';
+
+type Enc = string | undefined;
+type Bytes = string | ArrayBufferView | ArrayBuffer;
+const web = globalThis.crypto;
+
+function output(b: Buffer, enc: Enc): Buffer | string {
+  return enc === undefined || enc === 'buffer' ? b : b.toString(enc as BufferEncoding);
+}
+
+function keyBytes(key: unknown, enc?: string): ArrayBuffer {
+  if (key instanceof KeyObject) return ab(secretBytes(key));
+  return ab(key as Bytes, enc);
+}
+
+class Collector {
+  protected chunks: ArrayBuffer[] = [];
+  protected done = false;
+  protected collect(data: Bytes, enc?: string): void {
+    if (this.done) throw Object.assign(new Error('Digest already called'), { code: 'ERR_CRYPTO_HASH_FINALIZED' });
+    this.chunks.push(ab(data, enc));
+  }
+  protected all(): ArrayBuffer {
+    const total = this.chunks.reduce((n, c) => n + c.byteLength, 0);
+    const joined = new Uint8Array(total);
+    let at = 0;
+    for (const c of this.chunks) {
+      joined.set(new Uint8Array(c), at);
+      at += c.byteLength;
+    }
+    return joined.buffer;
+  }
+}
+
+/** Hash names the host has accepted: an unknown one throws at createHash/createHmac, as in Node, at the cost of one call the first time. */
+const knownHashes = new Set<string>();
+function checkHash(algorithm: string): void {
+  if (typeof algorithm === 'string' && knownHashes.has(algorithm)) return;
+  host(OP_HASH, algorithm, new ArrayBuffer(0), null);
+  knownHashes.add(algorithm);
+}
+
+export class Hash extends Collector {
+  readonly #alg: string;
+  readonly #length: number | null;
+  constructor(algorithm: string, options?: { outputLength?: number }) {
+    super();
+    this.#alg = algorithm;
+    this.#length = options?.outputLength ?? null;
+    checkHash(algorithm);
+  }
+  update(data: Bytes, enc?: string): this {
+    this.collect(data, enc);
+    return this;
+  }
+  digest(enc?: Enc): Buffer | string {
+    const result = buf(host(OP_HASH, this.#alg, this.all(), this.#length));
+    this.done = true;
+    return output(result, enc);
+  }
+  copy(): Hash {
+    const h = new Hash(this.#alg, this.#length === null ? undefined : { outputLength: this.#length });
+    for (const c of this.chunks) h.update(new Uint8Array(c));
+    return h;
+  }
+}
+
+export class Hmac extends Collector {
+  readonly #alg: string;
+  readonly #key: ArrayBuffer;
+  constructor(algorithm: string, key: unknown, _options?: unknown) {
+    super();
+    this.#alg = algorithm;
+    this.#key = keyBytes(key);
+    checkHash(algorithm);
+  }
+  update(data: Bytes, enc?: string): this {
+    this.collect(data, enc);
+    return this;
+  }
+  digest(enc?: Enc): Buffer | string {
+    const result = buf(host(OP_HMAC, this.#alg, this.#key, this.all()));
+    this.done = true;
+    return output(result, enc);
+  }
+}
+
+export const createHash = (algorithm: string, options?: { outputLength?: number }) => new Hash(algorithm, options);
+export const createHmac = (algorithm: string, key: unknown, options?: unknown) => new Hmac(algorithm, key, options);
+export function hash(algorithm: string, data: Bytes, enc: Enc = 'hex'): Buffer | string {
+  return createHash(algorithm).update(data).digest(enc);
+}
+
+class CipherBase extends Collector {
+  readonly #alg: string;
+  readonly #key: ArrayBuffer;
+  readonly #iv: ArrayBuffer | null;
+  readonly #decrypt: boolean;
+  readonly #tagLength: number | null;
+  #aad: ArrayBuffer | null = null;
+  #tag: ArrayBuffer | null = null;
+  #decoder: { enc: string; pending: Buffer } | null = null;
+  constructor(decrypt: boolean, algorithm: string, key: unknown, iv: Bytes | null, options?: { authTagLength?: number }) {
+    super();
+    this.#decrypt = decrypt;
+    this.#alg = algorithm;
+    this.#key = keyBytes(key);
+    this.#iv = iv === null ? null : ab(iv);
+    this.#tagLength = options?.authTagLength ?? null;
+  }
+  update(data: Bytes, inputEncoding?: string, outputEncoding?: string): Buffer | string {
+    this.collect(data, inputEncoding);
+    return outputEncoding === undefined || outputEncoding === 'buffer' ? Buffer.alloc(0) : '';
+  }
+  final(outputEncoding?: string): Buffer | string {
+    this.done = true;
+    const [result, tag] = host(OP_CIPHER, this.#alg, this.#key, this.#iv, this.all(), this.#decrypt, this.#aad, this.#tag, this.#tagLength) as [ArrayBuffer, ArrayBuffer | null];
+    this.#tag = tag;
+    void this.#decoder;
+    return output(buf(result), outputEncoding);
+  }
+  setAAD(data: Bytes): this {
+    this.#aad = ab(data);
+    return this;
+  }
+  setAutoPadding(pad = true): this {
+    if (!pad) throw new Error('setAutoPadding(false) is not available in functions');
+    return this;
+  }
+  protected authTag(): Buffer {
+    if (this.#tag === null) throw new Error('Invalid state for operation getAuthTag');
+    return buf(this.#tag);
+  }
+  protected setTag(tag: Bytes): void {
+    this.#tag = ab(tag);
+  }
+}
+
+export class Cipheriv extends CipherBase {
+  constructor(algorithm: string, key: unknown, iv: Bytes | null, options?: { authTagLength?: number }) {
+    super(false, algorithm, key, iv, options);
+  }
+  getAuthTag(): Buffer {
+    return this.authTag();
+  }
+}
+
+export class Decipheriv extends CipherBase {
+  constructor(algorithm: string, key: unknown, iv: Bytes | null, options?: { authTagLength?: number }) {
+    super(true, algorithm, key, iv, options);
+  }
+  setAuthTag(tag: Bytes): this {
+    this.setTag(tag);
+    return this;
+  }
+}
+
+export const createCipheriv = (algorithm: string, key: unknown, iv: Bytes | null, options?: { authTagLength?: number }) => new Cipheriv(algorithm, key, iv, options);
+export const createDecipheriv = (algorithm: string, key: unknown, iv: Bytes | null, options?: { authTagLength?: number }) => new Decipheriv(algorithm, key, iv, options);
+
+interface SignOptions {
+  dsaEncoding?: string;
+  padding?: number;
+  saltLength?: number;
+}
+
+function signParts(key: unknown): SignOptions {
+  if (key !== null && typeof key === 'object' && !(key instanceof KeyObject) && !ArrayBuffer.isView(key)) return key as SignOptions;
+  return {};
+}
+
+export function sign(algorithm: string | null | undefined, data: Bytes, key: unknown, cb?: (e: Error | null, s?: Buffer) => void): Buffer | void {
+  const k = asKey(key, 'private');
+  const o = signParts(key);
+  const run = () => buf(host(OP_SIGN, algorithm ?? null, ab(data), keyDer(k), o.dsaEncoding ?? null, o.padding ?? null, o.saltLength ?? null));
+  if (cb === undefined) return run();
+  let s: Buffer;
+  try {
+    s = run();
+  } catch (error) {
+    queueMicrotask(() => cb(error as Error));
+    return;
+  }
+  queueMicrotask(() => cb(null, s));
+}
+
+export function verify(algorithm: string | null | undefined, data: Bytes, key: unknown, signature: Bytes, cb?: (e: Error | null, ok?: boolean) => void): boolean | void {
+  const k = asKey(key, 'public');
+  const o = signParts(key);
+  const run = () => host(OP_VERIFY, algorithm ?? null, ab(data), keyDer(k), k.type, ab(signature), o.dsaEncoding ?? null, o.padding ?? null, o.saltLength ?? null) as boolean;
+  if (cb === undefined) return run();
+  let ok: boolean;
+  try {
+    ok = run();
+  } catch (error) {
+    queueMicrotask(() => cb(error as Error));
+    return;
+  }
+  queueMicrotask(() => cb(null, ok));
+}
+
+export class Sign extends Collector {
+  readonly #alg: string;
+  constructor(algorithm: string) {
+    super();
+    this.#alg = algorithm;
+  }
+  update(data: Bytes, enc?: string): this {
+    this.collect(data, enc);
+    return this;
+  }
+  sign(key: unknown, enc?: Enc): Buffer | string {
+    this.done = true;
+    return output(sign(this.#alg, new Uint8Array(this.all()), key) as Buffer, enc);
+  }
+}
+
+export class Verify extends Collector {
+  readonly #alg: string;
+  constructor(algorithm: string) {
+    super();
+    this.#alg = algorithm;
+  }
+  update(data: Bytes, enc?: string): this {
+    this.collect(data, enc);
+    return this;
+  }
+  verify(key: unknown, signature: Bytes, enc?: string): boolean {
+    this.done = true;
+    return verify(this.#alg, new Uint8Array(this.all()), key, typeof signature === 'string' ? Buffer.from(signature, (enc ?? 'utf8') as BufferEncoding) : signature) as boolean;
+  }
+}
+
+export const createSign = (algorithm: string) => new Sign(algorithm);
+export const createVerify = (algorithm: string) => new Verify(algorithm);
+
+type Done = (error: Error | null, key?: Buffer) => void;
+
+function deferred<T>(run: () => T, cb: (e: Error | null, v?: T) => void): void {
+  let v: T;
+  try {
+    v = run();
+  } catch (error) {
+    queueMicrotask(() => cb(error as Error));
+    return;
+  }
+  queueMicrotask(() => cb(null, v));
+}
+
+export function pbkdf2Sync(password: Bytes, salt: Bytes, iterations: number, keylen: number, digest: string): Buffer {
+  return buf(host(OP_PBKDF2, ab(password), ab(salt), iterations, keylen, digest));
+}
+export function pbkdf2(password: Bytes, salt: Bytes, iterations: number, keylen: number, digest: string, cb: Done): void {
+  deferred(() => pbkdf2Sync(password, salt, iterations, keylen, digest), cb);
+}
+
+interface ScryptOptions {
+  N?: number;
+  cost?: number;
+  r?: number;
+  blockSize?: number;
+  p?: number;
+  parallelization?: number;
+}
+export function scryptSync(password: Bytes, salt: Bytes, keylen: number, options: ScryptOptions = {}): Buffer {
+  return buf(host(OP_SCRYPT, ab(password), ab(salt), keylen, options.N ?? options.cost ?? 16384, options.r ?? options.blockSize ?? 8, options.p ?? options.parallelization ?? 1));
+}
+export function scrypt(password: Bytes, salt: Bytes, keylen: number, options: ScryptOptions | Done, cb?: Done): void {
+  const callback = (typeof options === 'function' ? options : cb) as Done;
+  deferred(() => scryptSync(password, salt, keylen, typeof options === 'function' ? {} : options), callback);
+}
+
+export function hkdfSync(digest: string, ikm: unknown, salt: Bytes, info: Bytes, keylen: number): ArrayBuffer {
+  return host(OP_HKDF, digest, keyBytes(ikm), ab(salt), ab(info), keylen) as ArrayBuffer;
+}
+export function hkdf(digest: string, ikm: unknown, salt: Bytes, info: Bytes, keylen: number, cb: (e: Error | null, key?: ArrayBuffer) => void): void {
+  deferred(() => hkdfSync(digest, ikm, salt, info, keylen), cb);
+}
+
+export function randomFillSync<T extends ArrayBufferView | ArrayBuffer>(target: T, offset = 0, size?: number): T {
+  const view = target instanceof ArrayBuffer ? new Uint8Array(target) : new Uint8Array(target.buffer, target.byteOffset, target.byteLength);
+  const end = size === undefined ? view.byteLength : offset + size;
+  for (let at = offset; at < end; at += 65536) web.getRandomValues(view.subarray(at, Math.min(end, at + 65536)));
+  return target;
+}
+export function randomFill<T extends ArrayBufferView | ArrayBuffer>(target: T, ...rest: unknown[]): void {
+  const cb = rest.pop() as (e: Error | null, b?: T) => void;
+  deferred(() => randomFillSync(target, rest[0] as number | undefined, rest[1] as number | undefined), cb);
+}
+export function randomBytes(size: number, cb?: (e: Error | null, b?: Buffer) => void): Buffer | void {
+  if (!Number.isInteger(size) || size < 0 || size > 2 ** 31 - 1) throw new RangeError('The value of "size" is out of range');
+  const run = () => randomFillSync(Buffer.alloc(size));
+  if (cb === undefined) return run();
+  deferred(run, cb);
+}
+export const pseudoRandomBytes = randomBytes;
+export const randomUUID = (): string => web.randomUUID();
+export const getRandomValues = <T extends ArrayBufferView>(array: T): T => web.getRandomValues(array as never) as T;
+
+export function randomInt(min: number, max?: number | ((e: Error | null, n?: number) => void), cb?: (e: Error | null, n?: number) => void): number | void {
+  let lo = min;
+  let hi = max;
+  let callback = cb;
+  if (typeof max === 'function' || max === undefined) {
+    callback = typeof max === 'function' ? max : undefined;
+    lo = 0;
+    hi = min;
+  }
+  const low = lo;
+  const high = hi as number;
+  if (!Number.isSafeInteger(low) || !Number.isSafeInteger(high) || high <= low || high - low > 2 ** 48) throw new RangeError('The value of "max" is out of range');
+  const range = high - low;
+  const run = () => {
+    const limit = 2 ** 48 - (2 ** 48 % range);
+    for (;;) {
+      const b = randomFillSync(new Uint8Array(6));
+      const x = b[0]! * 2 ** 40 + b[1]! * 2 ** 32 + b[2]! * 2 ** 24 + b[3]! * 2 ** 16 + b[4]! * 2 ** 8 + b[5]!;
+      if (x < limit) return low + (x % range);
+    }
+  };
+  if (callback === undefined) return run();
+  deferred(run, callback);
+}
+
+export function timingSafeEqual(a: ArrayBufferView | ArrayBuffer, b: ArrayBufferView | ArrayBuffer): boolean {
+  const x = new Uint8Array(ab(a));
+  const y = new Uint8Array(ab(b));
+  if (x.byteLength !== y.byteLength) throw Object.assign(new RangeError('Input buffers must have the same byte length'), { code: 'ERR_CRYPTO_TIMING_SAFE_EQUAL_LENGTH' });
+  let diff = 0;
+  for (let i = 0; i < x.byteLength; i++) diff |= x[i]! ^ y[i]!;
+  return diff === 0;
+}
+
+const HASHES = ['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512', 'sha512-224', 'sha512-256', 'sha3-224', 'sha3-256', 'sha3-384', 'sha3-512', 'shake128', 'shake256', 'ripemd160'];
+export const getHashes = (): string[] => [...HASHES];
+export const getCiphers = (): string[] => ['aes-128-cbc', 'aes-192-cbc', 'aes-256-cbc', 'aes-128-ctr', 'aes-192-ctr', 'aes-256-ctr', 'aes-128-gcm', 'aes-192-gcm', 'aes-256-gcm', 'aes-128-ecb', 'aes-256-ecb', 'chacha20-poly1305'];
+export const getCurves = (): string[] => ['prime256v1', 'secp256k1', 'secp384r1', 'secp521r1'];
+export const getFips = (): number => 0;
+export const webcrypto = web;
+export const subtle = web.subtle;
+export const constants = Object.freeze({
+  RSA_PKCS1_PADDING: 1, RSA_NO_PADDING: 3, RSA_PKCS1_OAEP_PADDING: 4, RSA_PKCS1_PSS_PADDING: 6,
+  RSA_PSS_SALTLEN_DIGEST: -1, RSA_PSS_SALTLEN_MAX_SIGN: -2, RSA_PSS_SALTLEN_AUTO: -2,
+});
+
+export { KeyObject, createPrivateKey, createPublicKey, createSecretKey, generateKeyPair, generateKeyPairSync };
+
+export default {
+  createHash, createHmac, hash, Hash, Hmac, createCipheriv, createDecipheriv, Cipheriv, Decipheriv, sign, verify, createSign, createVerify, Sign, Verify,
+  pbkdf2, pbkdf2Sync, scrypt, scryptSync, hkdf, hkdfSync, randomBytes, pseudoRandomBytes, randomFill, randomFillSync, randomUUID, randomInt,
+  getRandomValues, timingSafeEqual, getHashes, getCiphers, getCurves, getFips, webcrypto, subtle, constants, KeyObject, createPrivateKey,
+  createPublicKey, createSecretKey, generateKeyPair, generateKeyPairSync,
+};

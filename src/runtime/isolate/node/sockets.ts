@@ -1,0 +1,19 @@
+/**
+ * Where socket and lookup events from the host (node-sockets.ts) arrive: by number, to the
+ * object that asked. Registered once, under a symbol the host's deliver function looks up.
+ */
+type Handler = (event: string, data: unknown) => void;
+const handlers = new Map<number, Handler>();
+
+const g = globalThis as unknown as Record<symbol, unknown>;
+g[Symbol.for('nimbus.node.sockets')] = (id: number, event: string, data: unknown) => {
+  handlers.get(id)?.(event, data);
+};
+
+export function listen(id: number, handler: Handler): void {
+  handlers.set(id, handler);
+}
+
+export function forget(id: number): void {
+  handlers.delete(id);
+}
