@@ -151,8 +151,13 @@ function dataFilesNamed(wptDir: string, fromPath: string, text: string): string[
   return out;
 }
 
+/** WPT gives `timeout=long` files 6× the normal timeout; with our larger base, 3×. */
+export const LONG_FACTOR = 3;
+
 export interface BuiltModule {
   readonly source: string;
+  /** The harness timeout used: the caller's, times LONG_FACTOR for `META: timeout=long`. */
+  readonly softTimeoutMs: number;
   /** Helper scripts that the file names but the WPT copy lacks (the file is run anyway). */
   readonly missing: string[];
 }
@@ -165,6 +170,7 @@ export interface BuiltModule {
 export function buildModule(wptDir: string, file: TestFile, softTimeoutMs: number): BuiltModule {
   const testText = readScript(wptDir, file.path);
   const meta = parseMeta(testText);
+  const soft = meta.timeoutLong ? softTimeoutMs * LONG_FACTOR : softTimeoutMs;
   const missing: string[] = [];
   const scripts: { path: string; text: string }[] = [];
   for (const s of meta.scripts) {
@@ -192,7 +198,7 @@ export function buildModule(wptDir: string, file: TestFile, softTimeoutMs: numbe
     `\n;} catch (e) { __wptThrew(e); }`,
     `done();`,
   ].join('\n');
-  return { source: moduleSource(locationOf(file.path), data, body, softTimeoutMs), missing };
+  return { source: moduleSource(locationOf(file.path), data, body, soft), softTimeoutMs: soft, missing };
 }
 
 function moduleSource(href: string, data: Record<string, string>, body: string, softTimeoutMs: number): string {
