@@ -191,11 +191,15 @@ export function buildModule(wptDir: string, file: TestFile, softTimeoutMs: numbe
     harness,
     `__wptRestoreScopes();`,
     `add_completion_callback(__wptComplete);`,
-    `try {`,
+    // The helpers and the test share one function scope (as classic scripts share the
+    // global one), at its top level: inside a block, two scripts declaring the same
+    // function would be a SyntaxError.
+    `function __wptScripts() {`,
     ...scripts.map((s) => `// ---- /${s.path}\n${s.text}\n;`),
     `// ---- /${file.path}`,
     testText,
-    `\n;} catch (e) { __wptThrew(e); }`,
+    `\n}`,
+    `try { __wptScripts.call(globalThis); } catch (e) { __wptThrew(e); }`,
     `done();`,
   ].join('\n');
   return { source: moduleSource(locationOf(file.path), data, body, soft), softTimeoutMs: soft, missing };

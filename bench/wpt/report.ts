@@ -70,6 +70,9 @@ export function summarise(results: readonly FileResult[], head: Omit<Summary, 'r
   return { ...head, rows: [...rows.values()], total };
 }
 
+/** How many subtest names a per-file list keeps (the counts are whole). */
+const LIST = 30;
+
 /** What a developer needs of one file: each runtime's outcome and the subtests that differ. */
 export function fileDiff(r: FileResult) {
   const names = (o: Outcome | undefined, pass: boolean) =>
@@ -78,6 +81,8 @@ export function fileDiff(r: FileResult) {
   const w = r.outcomes.workerd;
   const nPass = names(n, true);
   const wPass = names(w, true);
+  const onlyW = [...wPass].filter((x) => !nPass.has(x));
+  const onlyN = w ? [...nPass].filter((x) => !wPass.has(x)) : [];
   const describe = (o: Outcome | undefined) =>
     !o
       ? null
@@ -91,11 +96,13 @@ export function fileDiff(r: FileResult) {
     ...(r.missingScripts.length > 0 ? { missingScripts: r.missingScripts } : {}),
     nimbus: describe(n),
     workerd: describe(w),
-    passOnlyInWorkerd: [...wPass].filter((x) => !nPass.has(x)),
-    passOnlyInNimbus: w ? [...nPass].filter((x) => !wPass.has(x)) : [],
+    passOnlyInWorkerdCount: onlyW.length,
+    passOnlyInWorkerd: onlyW.slice(0, LIST),
+    passOnlyInNimbusCount: onlyN.length,
+    passOnlyInNimbus: onlyN.slice(0, LIST),
     nimbusFailures:
       n?.kind === 'ran'
-        ? n.report.tests.filter((t) => t.status !== PASS).slice(0, 40).map((t) => ({ name: t.name, status: t.status, message: t.message }))
+        ? n.report.tests.filter((t) => t.status !== PASS).slice(0, LIST).map((t) => ({ name: t.name, status: t.status, message: t.message }))
         : [],
   };
 }

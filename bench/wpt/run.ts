@@ -115,7 +115,8 @@ const summary = summarise(results, {
 const out = values.out ?? join(root, 'bench/results/wpt');
 mkdirSync(out, { recursive: true });
 writeFileSync(join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
-writeFileSync(join(out, 'files.json'), JSON.stringify(results.filter(Boolean).map(fileDiff), null, 2) + '\n');
+// One file per line: small, and a re-run's diff shows which files changed.
+writeFileSync(join(out, 'files.json'), '[\n' + results.filter(Boolean).map((r) => JSON.stringify(fileDiff(r))).join(',\n') + '\n]\n');
 const md = tableMarkdown(summary);
 writeFileSync(join(out, 'table.md'), md);
 console.log('\n' + md);
