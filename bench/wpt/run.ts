@@ -18,7 +18,7 @@ import { render } from '../lib/render.ts';
 import { readResults, resultsDir } from '../lib/results.ts';
 import { scenarios } from '../scenarios/index.ts';
 import { wptSection } from './section.ts';
-import { fileDiff, summarise, tableMarkdown, type FileResult } from './report.ts';
+import { fileDiff, summarise, tableMarkdown, type FileResult, type Summary } from './report.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -27,12 +27,22 @@ const { values, positionals } = parseArgs({
     timeout: { type: 'string', default: '20' },
     jobs: { type: 'string', default: '2' },
     out: { type: 'string' },
+    render: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 const args = positionals[0] === 'wpt' ? positionals.slice(1) : positionals;
 if (values.help) {
-  console.log(`usage: npm run bench -- wpt [dir…] [--only nimbus|workerd] [--timeout S] [--jobs N]\n  dirs (default all): ${DIRECTORIES.join(' ')}`);
+  console.log(`usage: npm run bench -- wpt [dir…] [--only nimbus|workerd] [--timeout S] [--jobs N] [--render]\n  dirs (default all): ${DIRECTORIES.join(' ')}\n  --render: rewrite table.md and RESULTS.md from results/wpt/summary.json, running nothing`);
+  process.exit(0);
+}
+
+const root = new URL('../../', import.meta.url).pathname;
+if (values.render) {
+  const out = values.out ?? join(root, 'bench/results/wpt');
+  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Summary;
+  writeFileSync(join(out, 'table.md'), tableMarkdown(summary));
+  renderResults();
   process.exit(0);
 }
 
@@ -98,13 +108,13 @@ const commitOf = (dir: string) => {
     return 'unknown';
   }
 };
-const root = new URL('../../', import.meta.url).pathname;
 const manifest = join(wptDir, 'MANIFEST.txt');
 const summary = summarise(results, {
   date: new Date().toISOString(),
   nimbusCommit: commitOf(root),
   wptDir,
-  wptSource: existsSync(manifest) ? readFileSync(manifest, 'utf8').split('\n').filter((l) => l.startsWith('source:')).map((l) => l.slice(7).trim()) : [],
+  // `source: owner/repo@commit (…)` lines of the copy's MANIFEST.txt, if it has one.
+  wptSource: existsSync(manifest) ? readFileSync(manifest, 'utf8').split('\n').filter((l) => l.startsWith('source:')).map((l) => l.slice(7).trim().split(/[ ,]/)[0]) : [],
   runtimes: runtimes.map((r) => r.name),
   softTimeoutSec: softSec,
   elapsedSec: Math.round((performance.now() - t0) / 1000),
@@ -121,11 +131,13 @@ const md = tableMarkdown(summary);
 writeFileSync(join(out, 'table.md'), md);
 console.log('\n' + md);
 console.log(`wrote ${out}/summary.json, files.json, table.md`);
-if (values.out === undefined) {
-  // Re-render bench/RESULTS.md with this table (the load scenarios' figures unchanged).
+if (values.out === undefined) renderResults();
+process.exit(0);
+
+/** Re-renders bench/RESULTS.md with the WPT table (the load scenarios' figures unchanged). */
+function renderResults(): void {
   const dir = resultsDir(false);
   const markdownFile = join(root, 'bench/RESULTS.md');
   render({ scenarios, results: readResults(dir), markdownFile, chartsDir: `${dir}charts`, quick: false, extra: wptSection(dir) });
   console.log(`rendered ${markdownFile}`);
 }
-process.exit(0);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 export function wptSection(resultsDir: string): string[] {
   const table = join(resultsDir, 'wpt', 'table.md');
   if (!existsSync(table)) return [];
-  return [
+  const lines = [
     '<a id="wpt"></a>',
     '## Web Platform Tests: Nimbus vs workerd',
     '',
@@ -14,6 +14,7 @@ export function wptSection(resultsDir: string): string[] {
       'how it runs: [bench/README.md](README.md#web-platform-tests)). Per-file outcomes and the ' +
       'subtests that differ: `bench/results/wpt/files.json`.',
     '',
-    readFileSync(table, 'utf8'),
+    readFileSync(table, 'utf8').trimEnd(),
   ];
+  return [lines.join('\n')];
 }
