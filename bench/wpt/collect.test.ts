@@ -63,6 +63,10 @@ test('the built module loads META helpers, serves named JSON from memory, sets l
   const out = await runModule(built.source);
   assert.deepEqual(out.tests.map((t) => [t.name, t.status]), [['helper loaded', 0], ['data served', 0], ['location', 0]]);
   assert.equal(out.harness.status, 0);
+  // The classic-script form (workerd's) is the same code registered as a fetch listener.
+  assert.doesNotMatch(built.classic, /export default/);
+  assert.match(built.classic, /addEventListener\('fetch', \(event\) => event\.respondWith\(__wptHandler\.fetch\(event\.request\)\)\);\n$/);
+  assert.equal(built.classic.length - built.source.length > 0, true);
 });
 
 test('a test file that throws while loading keeps the subtests before it and reports a harness error', async () => {

@@ -155,7 +155,14 @@ function dataFilesNamed(wptDir: string, fromPath: string, text: string): string[
 export const LONG_FACTOR = 3;
 
 export interface BuiltModule {
+  /** An ES module exporting `default { fetch }`. */
   readonly source: string;
+  /**
+   * The same as a classic service-worker script (`addEventListener('fetch', …)`): WPT's
+   * scripts are classic, sloppy-mode scripts (some assign undeclared globals), and an ES
+   * module is strict wherever the runtime runs it as one (workerd does).
+   */
+  readonly classic: string;
   /** The harness timeout used: the caller's, times LONG_FACTOR for `META: timeout=long`. */
   readonly softTimeoutMs: number;
   /** Helper scripts that the file names but the WPT copy lacks (the file is run anyway). */
@@ -202,7 +209,8 @@ export function buildModule(wptDir: string, file: TestFile, softTimeoutMs: numbe
     `try { __wptScripts.call(globalThis); } catch (e) { __wptThrew(e); }`,
     `done();`,
   ].join('\n');
-  return { source: moduleSource(locationOf(file.path), data, body, soft), softTimeoutMs: soft, missing };
+  const source = moduleSource(locationOf(file.path), data, body, soft);
+  return { source, classic: classicScript(source), softTimeoutMs: soft, missing };
 }
 
 function moduleSource(href: string, data: Record<string, string>, body: string, softTimeoutMs: number): string {
@@ -278,4 +286,18 @@ export default {
   },
 };
 `;
+}
+
+const EXPORT = '\nexport default {\n  async fetch() {';
+
+/** The module as a classic script: the handler registered as a fetch event listener. */
+function classicScript(source: string): string {
+  const at = source.lastIndexOf(EXPORT);
+  if (at < 0) throw new Error('bench wpt: generated module lacks its export');
+  return (
+    source.slice(0, at) +
+    '\nconst __wptHandler = {\n  async fetch() {' +
+    source.slice(at + EXPORT.length) +
+    "\naddEventListener('fetch', (event) => event.respondWith(__wptHandler.fetch(event.request)));\n"
+  );
 }

@@ -82,7 +82,7 @@ async function worker(): Promise<void> {
     const outcomes: Record<string, Outcome> = {};
     // The harness reports by its soft timeout; past this deadline the file hung.
     const deadlineMs = built.softTimeoutMs + 15000;
-    for (const rt of runtimes) outcomes[rt.name] = await rt.run(String(i), built.source, deadlineMs);
+    for (const rt of runtimes) outcomes[rt.name] = await rt.run(String(i), { module: built.source, classic: built.classic }, deadlineMs);
     results[i] = { path: f.path, dir: f.dir, missingScripts: built.missing, outcomes };
     const line = runtimes.map((rt) => `${rt.name} ${brief(outcomes[rt.name])}`).join('  ');
     console.log(`[${i + 1}/${files.length}] ${f.path}: ${line}`);

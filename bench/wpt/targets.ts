@@ -22,7 +22,8 @@ export type Outcome =
 
 export interface Runtime {
   readonly name: 'nimbus' | 'workerd';
-  run(id: string, source: string, deadlineMs: number): Promise<Outcome>;
+  /** `module`: an ES module; `classic`: the same as a service-worker script. */
+  run(id: string, code: { module: string; classic: string }, deadlineMs: number): Promise<Outcome>;
   stop(): Promise<void>;
 }
 
@@ -47,11 +48,11 @@ export async function nimbusRuntime(): Promise<Runtime> {
   const n: NimbusTarget = await startNimbus();
   return {
     name: 'nimbus',
-    async run(id, source, deadlineMs) {
+    async run(id, code, deadlineMs) {
       const started = performance.now();
       const name = `wpt-${id}`;
       try {
-        const body = { source: { files: { 'index.js': source }, entry: 'index.js' }, config: { timeoutMs: deadlineMs, memoryMb: 256 } };
+        const body = { source: { files: { 'index.js': code.module }, entry: 'index.js' }, config: { timeoutMs: deadlineMs, memoryMb: 256 } };
         const d = await n.api('PUT', `/api/v1/functions/${name}`, body);
         if (d.status < 200 || d.status >= 300) return { kind: 'deploy-failed', why: `HTTP ${d.status}: ${d.body.slice(0, 400)}`, ms: performance.now() - started };
         const r = await request(n.baseUrl + n.fnPath(name), { timeoutMs: deadlineMs + 5000 });
@@ -69,11 +70,12 @@ export async function nimbusRuntime(): Promise<Runtime> {
 export async function workerdRuntime(): Promise<Runtime> {
   return {
     name: 'workerd',
-    async run(_id, source, deadlineMs) {
+    async run(_id, code, deadlineMs) {
       const started = performance.now();
       let w: Awaited<ReturnType<typeof startWorkerd>> | undefined;
       try {
-        w = await startWorkerd({ workers: [{ name: 'wpt', source }], readiness: 'port' });
+        // Classic script, as WPT runs these files: an ES module would be strict mode.
+        w = await startWorkerd({ workers: [{ name: 'wpt', source: code.classic, classic: true }], readiness: 'port' });
         const r = await request(w.baseUrl + '/', { timeoutMs: deadlineMs + 5000 });
         return parse(r.status, r.body, started);
       } catch (e) {
