@@ -10,6 +10,14 @@ import { render } from './lib/render.ts';
 import { Recorder, readResults, resultsDir, writeResult } from './lib/results.ts';
 import type { Settings } from './lib/scenario.ts';
 import { scenarios } from './scenarios/index.ts';
+import { wptSection } from './wpt/section.ts';
+
+// `npm run bench -- wpt …`: the Web Platform Tests runner (bench/wpt/run.ts, its own
+// options), not a load scenario.
+if (process.argv[2] === 'wpt') {
+  await import('./wpt/run.ts');
+  await new Promise(() => undefined); // wpt/run.ts exits the process when done
+}
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -96,6 +104,6 @@ if (!values.render) {
   console.log(`\nall selected scenarios took ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 }
 
-render({ scenarios, results: readResults(dir), markdownFile, chartsDir, quick });
+render({ scenarios, results: readResults(dir), markdownFile, chartsDir, quick, extra: wptSection(dir) });
 console.log(`rendered ${markdownFile}`);
 process.exit(failed > 0 ? 1 : 0);

@@ -16,6 +16,8 @@ export interface RenderInput {
   readonly markdownFile: string;
   readonly chartsDir: string;
   readonly quick: boolean;
+  /** Sections appended after the scenarios, as Markdown (the WPT table of bench/wpt/). */
+  readonly extra?: readonly string[];
 }
 
 const SUBJECT = 'nimbus';
@@ -184,6 +186,7 @@ export function render(input: RenderInput): string {
     for (const f of charts(r, input.chartsDir)) md.push(`![${f}](${rel(f)})`);
     md.push('');
   }
+  for (const section of input.extra ?? []) md.push(section, '');
   const text = md.join('\n');
   writeFileSync(input.markdownFile, text);
   return text;

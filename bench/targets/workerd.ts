@@ -21,8 +21,10 @@ const COMPAT_DATE = '2025-01-01';
 
 export interface WorkerSpec {
   readonly name: string;
-  /** An ES module exporting `default { fetch }`. */
+  /** An ES module exporting `default { fetch }`, or with `classic`, a service-worker script. */
   readonly source: string;
+  /** A classic (sloppy-mode) script answering through `addEventListener('fetch', …)`. */
+  readonly classic?: boolean;
 }
 
 const ROUTER = `export default {
@@ -46,7 +48,7 @@ export function workerdConfig(workers: readonly WorkerSpec[], port: number, rout
   const services = workers.map((w) => `    (name = "${ident(w.name)}", worker = .${ident(w.name)}),`);
   const defs = workers.map(
     (w) => `const ${ident(w.name)} :Workerd.Worker = (
-  modules = [ (name = "${w.name}.js", esModule = embed "${w.name}.js") ],
+  ${w.classic ? `serviceWorkerScript = embed "${w.name}.js"` : `modules = [ (name = "${w.name}.js", esModule = embed "${w.name}.js") ]`},
   compatibilityDate = "${COMPAT_DATE}",
 );`,
   );
