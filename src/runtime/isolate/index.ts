@@ -71,6 +71,8 @@ export const DEFAULTS = {
 export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & {
   /** Spares ready for a memory size (for tests and metrics). */
   sparesReady(memoryMb: number): number;
+  /** Spares starts have taken so far. */
+  sparesTaken(): number;
   /** Live instances this runtime started. */
   liveInstances(): number;
 } {
@@ -170,6 +172,7 @@ export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & 
       bound?.cancel();
     },
     sparesReady: (memoryMb) => spares.ready(memoryMb),
+    sparesTaken: () => spares.taken,
     liveInstances: () => live.size,
   };
 }

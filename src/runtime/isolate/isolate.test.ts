@@ -500,7 +500,8 @@ describe('isolate runtime', () => {
         assert.deepEqual(await rt.inspect(code, { ...baseConfig, memoryMb: 48 }), { fetch: false, handler: true });
         assert.equal(rt.sparesReady(48), 1, "a deploy's check leaves the spare to the first request");
         const h = await startWith(rt, code, { memoryMb: 48 });
-        assert.equal(rt.sparesReady(48), 0, 'the start took the spare');
+        // (the refill may already have made the next spare: count what was taken instead)
+        assert.equal(rt.sparesTaken(), 1, 'the start took the spare');
         while (rt.sparesReady(48) < 1) await new Promise((r) => setTimeout(r, 5));
         // a module started on a refilled spare: its top level runs as no invocation
         const again = await startWith(rt, code, { memoryMb: 48 });

@@ -36,6 +36,7 @@ export class SparePool {
   /** The fill in progress, if any (close() waits for it). */
   #fill: Promise<void> | null = null;
   #closed = false;
+  #taken = 0;
 
   constructor(options: SparePoolOptions) {
     this.#opts = options;
@@ -49,6 +50,7 @@ export class SparePool {
     if (this.#opts.perSize <= 0 || this.#closed) return undefined;
     this.#want(size);
     const spare = this.#spares.get(size)?.pop();
+    if (spare !== undefined) this.#taken++;
     this.#schedule();
     return spare;
   }
@@ -74,6 +76,11 @@ export class SparePool {
   /** Whether a spare is being made now (tests). */
   get refilling(): boolean {
     return this.#fill !== null;
+  }
+
+  /** How many spares starts have taken so far (tests, metrics). */
+  get taken(): number {
+    return this.#taken;
   }
 
   /** How many are ready now, for one size (tests, metrics). */
