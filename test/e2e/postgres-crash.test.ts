@@ -22,7 +22,8 @@ const skip = await pgSkipReason();
 test('PostgreSQL: kill -9 during async invocations loses none; all complete after a restart elsewhere', { skip: skip ?? false, timeout: 150_000 }, async () => {
   const { schema, url } = freshSchema();
   const seen = new Map<string, Seen>();
-  const sink = await startSink(noteReports(seen));
+  let onStart: (() => void) | null = null;
+  const sink = await startSink(noteReports(seen, () => onStart?.()));
   // the node killed is silent for its lease time before its items run elsewhere: a short one keeps the test quick
   const args = [...SINK_ALLOWED, '--store', url, '--lease-time', '3s'];
   const platforms: RunningPlatform[] = [];
@@ -35,9 +36,18 @@ test('PostgreSQL: kill -9 during async invocations loses none; all complete afte
     let next = 0;
     let killed = false;
     const submit = asyncSubmitter(accepted);
+    // Killed as an invocation starts once 180 are accepted: the worker sleeps 20–50 ms before
+    // it reports done, so SIGKILL sent right then always finds it in flight.
     const killer = (async () => {
-      await eventually(async () => accepted.size >= 180 && [...seen.values()].some((s) => s.done.length === 0), 60_000, 5);
-      killed = true;
+      await new Promise<void>((resolve) => {
+        onStart = () => {
+          if (accepted.size < 180) return;
+          onStart = null;
+          killed = true;
+          platform.proc.kill('SIGKILL');
+          resolve();
+        };
+      });
       await platform.kill();
     })();
     await Promise.all(
