@@ -55,7 +55,7 @@ export function createAwsEndpoint(options: AwsEndpointOptions) {
       const head: WireRequest = { method: req.method ?? 'GET', path, query, headers: pairs(req.rawHeaders), body: Buffer.alloc(0) };
       const claim = parseClaim(head);
       if (!claim) throw missingAuth();
-      const secret = keys.secretOf(claim.credential.accessKeyId);
+      const secret = await keys.secretOf(claim.credential.accessKeyId);
       if (secret === undefined) throw new AwsError(403, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
       let body: Buffer;
       try {
