@@ -62,6 +62,24 @@ export function awsContract(name: string, open: () => Promise<Store>): void {
       assert.equal(await store.lambdaFacts.get('a'), null);
     });
 
+    it('facts: update makes the next facts from the current ones; concurrent updates each see the others', async () => {
+      assert.deepEqual(await store.lambdaFacts.update('f', (current) => ({ seen: current, n: [] as number[] })), { seen: null, n: [] });
+      await Promise.all(
+        Array.from({ length: 12 }, (_, i) => store.lambdaFacts.update('f', (current) => ({ ...current, n: [...((current?.n as number[]) ?? []), i] }))),
+      );
+      const got = await store.lambdaFacts.get('f');
+      assert.deepEqual([...(got?.n as number[])].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], 'no update lost');
+      assert.equal(got?.seen, null);
+      await assert.rejects(store.lambdaFacts.update('f', () => {
+        throw new Error('refused');
+      }), /refused/);
+      assert.deepEqual(await store.lambdaFacts.get('f'), got, 'a failed update changes nothing');
+      await assert.rejects(store.lambdaFacts.update('g', () => {
+        throw new Error('refused');
+      }), /refused/);
+      assert.equal(await store.lambdaFacts.get('g'), null, 'nor makes a row');
+    });
+
     it('facts: kept for a name with no function (the AWS layer owns their life)', async () => {
       await store.lambdaFacts.put('never-deployed', { role: 'r' });
       assert.deepEqual(await store.lambdaFacts.get('never-deployed'), { role: 'r' });

@@ -31,6 +31,12 @@ export interface LambdaFactsRepo {
   all(): Promise<Map<string, LambdaFacts>>;
   /** Writes (or replaces) a function's facts. */
   put(functionName: string, facts: LambdaFacts): Promise<void>;
+  /**
+   * Replaces a function's facts by what `next` makes of the current ones (null: none), as one
+   * step: concurrent updates of one function (from any node) each see the other's result.
+   * `next` is pure and may be called more than once (a retried transaction).
+   */
+  update(functionName: string, next: (current: LambdaFacts | null) => LambdaFacts): Promise<LambdaFacts>;
   /** Writes them only when the function has none; false when it had. */
   putIfAbsent(functionName: string, facts: LambdaFacts): Promise<boolean>;
   /** false when there were none. */

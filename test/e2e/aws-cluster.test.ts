@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateFunctionCommand, GetFunctionConfigurationCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { clusterSkipReason, startCluster } from '../helpers/cluster.ts';
-import { cli, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
+import { cli, eventually, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
 import { makeZip } from '../helpers/zip.ts';
 
 const skip = (await clusterSkipReason()) ?? false;
@@ -80,6 +80,19 @@ test('a data directory from before: the JSON files are imported on the first sta
     p = await startPlatform({ dataDir, args: ['--log-level', 'info'] });
     assert.doesNotMatch(p.output(), /imported aws-keys/, 'imported once');
     assert.equal((await client(p, credentials).send(new GetFunctionConfigurationCommand({ FunctionName: 'old' }))).Role, 'kept-role');
+    await p.stop();
+
+    // Started with another secrets key, the node cannot open the key's seal: a plain 500 to the caller, the reason in the log.
+    writeFileSync(join(dataDir, 'secrets.key'), randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
+    p = await startPlatform({ dataDir });
+    await assert.rejects(client(p, credentials).send(new InvokeCommand({ FunctionName: 'old' })), (e: Error & { $metadata?: { httpStatusCode?: number } }) => {
+      assert.equal(e.name, 'ServiceException');
+      assert.equal(e.$metadata?.httpStatusCode, 500);
+      assert.doesNotMatch(e.message, /secret|NKIA/);
+      return true;
+    });
+    const running = p;
+    await eventually(async () => /does not open with this platform's key/.test(running.output()), 10_000);
   } finally {
     await p?.stop();
     rmSync(dataDir, { recursive: true, force: true });

@@ -56,17 +56,19 @@ function configurationOf(ctx: AwsContext, a: FunctionAlias, descriptions: Readon
 }
 
 async function setDescription(ctx: AwsContext, name: string, alias: string, description: string | undefined): Promise<void> {
-  const current = await descriptionsOf(ctx, name);
-  if (description === undefined || current[alias] === description) return;
-  const { [alias]: _old, ...rest } = current;
-  await ctx.meta.set(name, { aliasDescriptions: description === '' ? rest : { ...rest, [alias]: description } });
+  if (description === undefined) return;
+  await ctx.meta.set(name, (meta) => {
+    const { [alias]: _old, ...rest } = meta.aliasDescriptions ?? {};
+    return { aliasDescriptions: description === '' ? rest : { ...rest, [alias]: description } };
+  });
 }
 
 async function forgetDescription(ctx: AwsContext, name: string, alias: string): Promise<void> {
-  const current = await descriptionsOf(ctx, name);
-  if (!(alias in current)) return;
-  const { [alias]: _gone, ...rest } = current;
-  await ctx.meta.set(name, { aliasDescriptions: rest });
+  if (!Object.hasOwn(await descriptionsOf(ctx, name), alias)) return;
+  await ctx.meta.set(name, (meta) => {
+    const { [alias]: _gone, ...rest } = meta.aliasDescriptions ?? {};
+    return { aliasDescriptions: rest };
+  });
 }
 
 function nameOf(req: AwsRequest): string {

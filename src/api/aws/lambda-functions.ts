@@ -186,8 +186,7 @@ async function deploy(ctx: AwsContext, name: string, source: Parameters<AwsConte
 
 async function publishLabel(ctx: AwsContext, v: FunctionVersion, publish: unknown): Promise<string> {
   if (publish !== true) return '$LATEST';
-  const meta = await ctx.meta.metaOf(v.functionName);
-  if (!meta.published.includes(v.version)) await ctx.meta.set(v.functionName, { published: [...meta.published, v.version] });
+  await ctx.meta.set(v.functionName, (meta) => (meta.published.includes(v.version) ? {} : { published: [...meta.published, v.version] }));
   return String(v.version);
 }
 
@@ -275,7 +274,8 @@ export async function updateFunctionConfiguration(ctx: AwsContext, req: AwsReque
   const stored = deployed.stored ?? deployed.version;
   const sourceMap = await ctx.api.store.functions.getSourceMap(name, stored.version);
   const version = await deploy(ctx, name, { kind: 'bundle', code: deployed.code, ...(sourceMap === null ? {} : { sourceMap }) }, configInput(body));
-  await ctx.meta.set(name, { runtime, role: str(body, 'Role') ?? meta.role, description: str(body, 'Description') ?? meta.description });
+  const [role, description] = [str(body, 'Role'), str(body, 'Description')];
+  await ctx.meta.set(name, (now) => ({ runtime: body.Runtime == null ? now.runtime : runtime, role: role ?? now.role, description: description ?? now.description }));
   return { status: 200, body: await configurationOf(ctx, version, '$LATEST') };
 }
 

@@ -48,11 +48,16 @@ export class LambdaMetaStore {
     return out;
   }
 
-  /** Read, merge, write: two nodes changing one function's facts at the same moment may lose one change (the last write wins). */
-  async set(name: string, change: Partial<LambdaMeta>): Promise<LambdaMeta> {
-    const next = { ...(await this.metaOf(name)), ...change };
-    await this.repo.put(name, next);
-    return next;
+  /**
+   * Merges a change into the function's facts as one step in the store: a change made from
+   * the current facts (a function of them) sees every change made before it, on any node.
+   */
+  async set(name: string, change: Partial<LambdaMeta> | ((current: LambdaMeta) => Partial<LambdaMeta>)): Promise<LambdaMeta> {
+    const facts = await this.repo.update(name, (stored) => {
+      const current: LambdaMeta = { ...DEFAULT_META, ...((stored ?? {}) as Partial<LambdaMeta>) };
+      return { ...current, ...(typeof change === 'function' ? change(current) : change) };
+    });
+    return facts as unknown as LambdaMeta;
   }
 
   async delete(name: string): Promise<void> {

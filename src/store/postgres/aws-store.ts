@@ -1,6 +1,7 @@
 /** The AWS layer's access keys and Lambda facts on PostgreSQL (aws-ports.ts). */
 import type pg from 'pg';
 import type { AwsKeyRepo, AwsKeyRow, LambdaFacts, LambdaFactsRepo } from '../aws-ports.ts';
+import { transaction } from './pg-client.ts';
 
 const toKey = (r: Record<string, unknown>): AwsKeyRow => ({
   accessKeyId: r.access_key_id as string,
@@ -47,6 +48,15 @@ export function lambdaFactsRepo(pool: pg.Pool): LambdaFactsRepo {
         [name, JSON.stringify(facts)],
       );
     },
+    update: (name, next) =>
+      transaction(pool, async (sql) => {
+        // The row exists first, so that FOR UPDATE has something to lock even for a function without facts.
+        const created = ((await sql.query(`INSERT INTO lambda_facts (function_name, facts) VALUES ($1, '') ON CONFLICT DO NOTHING`, [name])).rowCount ?? 0) > 0;
+        const { rows } = await sql.query('SELECT facts FROM lambda_facts WHERE function_name = $1 FOR UPDATE', [name]);
+        const facts = next(created ? null : (JSON.parse(rows[0].facts as string) as LambdaFacts));
+        await sql.query('UPDATE lambda_facts SET facts = $2 WHERE function_name = $1', [name, JSON.stringify(facts)]);
+        return facts;
+      }),
     async putIfAbsent(name, facts) {
       const { rowCount } = await pool.query('INSERT INTO lambda_facts (function_name, facts) VALUES ($1, $2) ON CONFLICT DO NOTHING', [name, JSON.stringify(facts)]);
       return (rowCount ?? 0) > 0;

@@ -38,6 +38,13 @@ export function lambdaFactsRepo(db: Database.Database): LambdaFactsRepo {
   const put = db.prepare('INSERT INTO lambda_facts (function_name, facts) VALUES (?, ?) ON CONFLICT(function_name) DO UPDATE SET facts = excluded.facts');
   const putIfAbsent = db.prepare('INSERT INTO lambda_facts (function_name, facts) VALUES (?, ?) ON CONFLICT DO NOTHING');
   const remove = db.prepare('DELETE FROM lambda_facts WHERE function_name = ?');
+  // better-sqlite3 is synchronous: read and write in one transaction leave no gap between them.
+  const update = db.transaction((name: string, next: (current: LambdaFacts | null) => LambdaFacts): LambdaFacts => {
+    const text = get.get(name) as string | undefined;
+    const facts = next(text === undefined ? null : (JSON.parse(text) as LambdaFacts));
+    put.run(name, JSON.stringify(facts));
+    return facts;
+  });
   return {
     async get(name) {
       const text = get.get(name) as string | undefined;
@@ -48,6 +55,9 @@ export function lambdaFactsRepo(db: Database.Database): LambdaFactsRepo {
     },
     async put(name, facts) {
       put.run(name, JSON.stringify(facts));
+    },
+    async update(name, next) {
+      return update(name, next);
     },
     async putIfAbsent(name, facts) {
       return putIfAbsent.run(name, JSON.stringify(facts)).changes > 0;
