@@ -46,12 +46,12 @@ export function awsContract(name: string, open: () => Promise<Store>): void {
       assert.equal((await store.awsKeys.list()).length, 1);
     });
 
-    it('facts: put replaces, putIfAbsent keeps what is there, all lists every function, delete', async () => {
+    it('facts: update replaces, putIfAbsent keeps what is there, all lists every function, delete', async () => {
       const a = { runtime: 'nodejs20.x', published: [1, 3], reservedConcurrency: null, aliasDescriptions: { live: 'é' } };
       assert.equal(await store.lambdaFacts.get('a'), null);
       assert.deepEqual(await store.lambdaFacts.all(), new Map());
-      await store.lambdaFacts.put('a', { runtime: 'old' });
-      await store.lambdaFacts.put('a', a);
+      await store.lambdaFacts.update('a', () => ({ runtime: 'old' }));
+      assert.deepEqual(await store.lambdaFacts.update('a', (current) => (current?.runtime === 'old' ? a : {})), a);
       assert.deepEqual(await store.lambdaFacts.get('a'), a);
       assert.equal(await store.lambdaFacts.putIfAbsent('a', { runtime: 'other' }), false);
       assert.equal(await store.lambdaFacts.putIfAbsent('b', { codeSize: 7 }), true);
@@ -81,7 +81,7 @@ export function awsContract(name: string, open: () => Promise<Store>): void {
     });
 
     it('facts: kept for a name with no function (the AWS layer owns their life)', async () => {
-      await store.lambdaFacts.put('never-deployed', { role: 'r' });
+      await store.lambdaFacts.update('never-deployed', () => ({ role: 'r' }));
       assert.deepEqual(await store.lambdaFacts.get('never-deployed'), { role: 'r' });
     });
   });

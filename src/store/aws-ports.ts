@@ -29,8 +29,6 @@ export interface LambdaFactsRepo {
   get(functionName: string): Promise<LambdaFacts | null>;
   /** Facts of every function that has some, by name. */
   all(): Promise<Map<string, LambdaFacts>>;
-  /** Writes (or replaces) a function's facts. */
-  put(functionName: string, facts: LambdaFacts): Promise<void>;
   /**
    * Replaces a function's facts by what `next` makes of the current ones (null: none), as one
    * step: concurrent updates of one function (from any node) each see the other's result.

@@ -42,12 +42,6 @@ export function lambdaFactsRepo(pool: pg.Pool): LambdaFactsRepo {
       const { rows } = await pool.query('SELECT function_name, facts FROM lambda_facts ORDER BY function_name');
       return new Map(rows.map((r) => [r.function_name as string, JSON.parse(r.facts as string) as LambdaFacts]));
     },
-    async put(name, facts) {
-      await pool.query(
-        'INSERT INTO lambda_facts (function_name, facts) VALUES ($1, $2) ON CONFLICT (function_name) DO UPDATE SET facts = excluded.facts',
-        [name, JSON.stringify(facts)],
-      );
-    },
     update: (name, next) =>
       transaction(pool, async (sql) => {
         // The row exists first, so that FOR UPDATE has something to lock even for a function without facts.

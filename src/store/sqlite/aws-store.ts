@@ -53,9 +53,6 @@ export function lambdaFactsRepo(db: Database.Database): LambdaFactsRepo {
     async all() {
       return new Map((all.all() as Row[]).map((r) => [r.function_name as string, JSON.parse(r.facts as string) as LambdaFacts]));
     },
-    async put(name, facts) {
-      put.run(name, JSON.stringify(facts));
-    },
     async update(name, next) {
       return update(name, next);
     },
