@@ -15,7 +15,7 @@ export function awsKeyRoutes(deps: ApiDeps): RouteDef[] {
       method: 'GET',
       path: '/api/v1/aws-keys',
       operationId: 'listAwsKeys',
-      handler: async () => ({ status: 200, body: { items: keysOf(deps).list() } }),
+      handler: async () => ({ status: 200, body: { items: await keysOf(deps).list() } }),
     },
     {
       method: 'POST',
@@ -26,7 +26,7 @@ export function awsKeyRoutes(deps: ApiDeps): RouteDef[] {
         if (typeof body !== 'object' || Array.isArray(body) || (body.description !== undefined && typeof body.description !== 'string')) {
           throw new NimbusError('NIMBUS_ERR_VALIDATION', 'the body is {"description": "<text>"} or empty', { extra: { field: 'description' } });
         }
-        const key = keysOf(deps).create((body.description as string | undefined) ?? '');
+        const key = await keysOf(deps).create((body.description as string | undefined) ?? '');
         return { status: 201, body: key };
       },
     },
@@ -35,7 +35,7 @@ export function awsKeyRoutes(deps: ApiDeps): RouteDef[] {
       path: '/api/v1/aws-keys/{accessKeyId}',
       operationId: 'deleteAwsKey',
       handler: async (req) => {
-        keysOf(deps).remove(req.params.accessKeyId);
+        await keysOf(deps).remove(req.params.accessKeyId);
         return { status: 204 };
       },
     },

@@ -39,6 +39,7 @@ import { egressPolicy } from '../runtime/egress-policy.ts';
 import type { Runtime } from '../runtime/port.ts';
 import type { Store } from '../store/ports.ts';
 import { openConfiguredStore, storeDescription } from './store-choice.ts';
+import { importAwsFiles } from './aws-import.ts';
 import { appRuntime, nodeRuntime } from './runtime-choice.ts';
 import { runtimeByKind } from '../runtime/by-kind.ts';
 import { isolationReport } from '../runtime/process/isolation.ts';
@@ -92,6 +93,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   try {
     secretBox = new SecretBox(loadSecretsKey(config.dataDir, config.secretsKey));
     store = await openConfiguredStore(config);
+    await importAwsFiles(config.dataDir, store, secretBox, logger);
     bus = await openConfiguredBus(config);
     namespace = busNamespace(await clusterId(store.leases));
     apps = appRuntime(config, clock);
@@ -242,7 +244,7 @@ async function startOn(
     ownership: { leases: store.leases, owner: nodeId, ttlMs: config.leaseMs },
   });
   const bodies: BodyPolicy = { clock, timeoutMs: config.bodyTimeoutMs, budget: new BodyBudget(config.bodyBudgetBytes) };
-  const awsKeys = new AwsKeyStore(config.dataDir, clock);
+  const awsKeys = new AwsKeyStore(store.awsKeys, secretBox, clock);
   const apiDeps = {
     clock,
     store,
@@ -274,7 +276,7 @@ async function startOn(
     onError: (error, req) => logger.error({ err: error, url: req.url, method: req.method }, 'API request failed'),
   });
   const awsEndpoint = createAwsEndpoint({
-    ctx: { api: apiDeps, meta: new LambdaMetaStore(config.dataDir), accountId: config.awsAccountId, region: config.awsRegion, codeLimitBytes: config.apiBodyLimitBytes, payloadLimitBytes: config.payloadLimitBytes },
+    ctx: { api: apiDeps, meta: new LambdaMetaStore(store.lambdaFacts), accountId: config.awsAccountId, region: config.awsRegion, codeLimitBytes: config.apiBodyLimitBytes, payloadLimitBytes: config.payloadLimitBytes },
     keys: awsKeys,
     // a zip travels base64 inside JSON: room for a code-limit-sized archive, and for an invoke payload
     bodyLimitBytes: Math.max(Math.ceil(config.apiBodyLimitBytes * 1.4) + 4096, config.payloadLimitBytes),

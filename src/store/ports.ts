@@ -8,6 +8,7 @@ import type { AlertRepo, UsageRepo } from './observe-ports.ts';
 import type { AsyncPolicyRepo, QueueRepo, TopicRepo, TriggerRepo } from './queue-ports.ts';
 import type { LeaseRepo } from './lease-ports.ts';
 import type { NodeRepo } from './node-ports.ts';
+import type { AwsKeyRepo, LambdaFactsRepo } from './aws-ports.ts';
 import type { WorkflowRepo } from './workflow-ports.ts';
 
 export type * from './queue-ports.ts';
@@ -167,5 +168,8 @@ export interface Store {
   readonly leases: LeaseRepo;
   /** The nodes of a cluster and their heartbeats (node-ports.ts, node-contract.ts). */
   readonly nodes: NodeRepo;
+  /** The AWS layer's access keys and functions' Lambda facts (aws-ports.ts, aws-contract.ts). */
+  readonly awsKeys: AwsKeyRepo;
+  readonly lambdaFacts: LambdaFactsRepo;
   close(): Promise<void>;
 }

@@ -50,12 +50,21 @@ export function createAwsEndpoint(options: AwsEndpointOptions) {
     const contentType = isSfn ? SFN_CONTENT_TYPE : 'application/json';
     // Every answer names its request, as AWS's do (an invocation's id replaces it for Invoke).
     res.setHeader('x-amzn-requestid', randomUUID());
+    let keyLogged = false;
     try {
       // The claim and its key are checked from the headers alone: a stranger's body is never read.
       const head: WireRequest = { method: req.method ?? 'GET', path, query, headers: pairs(req.rawHeaders), body: Buffer.alloc(0) };
       const claim = parseClaim(head);
       if (!claim) throw missingAuth();
-      const secret = keys.secretOf(claim.credential.accessKeyId);
+      let secret: string | undefined;
+      try {
+        secret = await keys.secretOf(claim.credential.accessKeyId);
+      } catch (error) {
+        // The key's seal does not open here (a node started with another secrets key): the log says so; the unsigned caller learns nothing of it.
+        options.onError(error, `AWS ${req.method} ${path}: the access key`);
+        keyLogged = true;
+        throw new AwsError(500, isSfn ? 'InternalServerError' : 'ServiceException', 'the platform failed to handle the request; its log has the details', isSfn ? {} : { Type: 'Service' });
+      }
       if (secret === undefined) throw new AwsError(403, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
       let body: Buffer;
       try {
@@ -74,7 +83,7 @@ export function createAwsEndpoint(options: AwsEndpointOptions) {
       send(res, out, contentType);
     } catch (error) {
       const answer = isSfn ? (error instanceof AwsError ? error : new AwsError(500, 'InternalServerError', 'the platform failed to handle the request; its log has the details')) : lambdaErrorOf(error);
-      if (answer.status >= 500) options.onError(error, `AWS ${req.method} ${path}`);
+      if (answer.status >= 500 && !keyLogged) options.onError(error, `AWS ${req.method} ${path}`);
       // A refused request may leave its body unread; drop it rather than keep the socket.
       if (!req.complete) res.setHeader('connection', 'close');
       sendAwsError(res, answer, contentType);

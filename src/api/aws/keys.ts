@@ -1,14 +1,15 @@
 /**
  * Access keys for the AWS-compatible endpoints. Nimbus issues them (`nimbus aws-keys create`);
- * the secret is shown once and kept encrypted at rest: AES-256-GCM under a 32-byte key in
- * the data directory (mode 0600), one JSON file of keys beside it, rewritten atomically.
- * The secrets are decrypted once, at load, into memory (SigV4 needs the secret itself).
+ * the secret is shown once and kept in the store sealed with the platform's SecretBox (SigV4
+ * needs the secret itself, so it must be recoverable; it is never in the store in clear).
+ * Nothing is cached: every node reads the store on each request, so a key made or removed on
+ * one node counts on every other at once, and there is nothing to announce.
  */
-import { createCipheriv, createDecipheriv, randomBytes as cryptoRandom } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { randomBytes as cryptoRandom } from 'node:crypto';
 import type { Clock } from '../../core/clock.ts';
 import { NimbusError } from '../../core/errors.ts';
+import type { SecretBox } from '../../releases/secret-box.ts';
+import type { AwsKeyRepo } from '../../store/aws-ports.ts';
 
 export interface AwsKeyView {
   readonly accessKeyId: string;
@@ -16,95 +17,54 @@ export interface AwsKeyView {
   readonly description: string;
 }
 
-interface StoredKey extends AwsKeyView {
-  /** base64: 12-byte IV, 16-byte tag, ciphertext of the secret. */
-  readonly secret: string;
-}
-
-const KEY_FILE = 'aws-keys.key';
-const KEYS_FILE = 'aws-keys.json';
 const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+/**
+ * What the seal is bound to, beside the key's id: a name no function can have (':' is not
+ * allowed in one), so a function's sealed secret copied here does not open, nor the reverse.
+ */
+export const AWS_KEY_SEAL_DOMAIN = 'aws:access-key';
+/** The ids Nimbus issues ('NKIA' and 16 of ID_ALPHABET); anything else is unknown without asking the store. */
+const ISSUED_ID = /^NKIA[A-Z2-7]{16}$/;
 
 export class AwsKeyStore {
-  private readonly master: Buffer;
-  private readonly keys = new Map<string, StoredKey>();
-  private readonly secrets = new Map<string, string>();
-
   constructor(
-    private readonly dataDir: string,
+    private readonly repo: AwsKeyRepo,
+    private readonly box: SecretBox,
     private readonly clock: Clock,
     private readonly random: (n: number) => Buffer = cryptoRandom,
-  ) {
-    this.master = this.loadMaster();
-    const path = join(dataDir, KEYS_FILE);
-    if (existsSync(path)) {
-      for (const k of JSON.parse(readFileSync(path, 'utf8')) as StoredKey[]) {
-        this.keys.set(k.accessKeyId, k);
-        this.secrets.set(k.accessKeyId, this.decrypt(k.secret));
-      }
-    }
-  }
+  ) {}
 
   /** A new key pair; the secret is returned here and never again. */
-  create(description = ''): AwsKeyView & { secretAccessKey: string } {
+  async create(description = ''): Promise<AwsKeyView & { secretAccessKey: string }> {
     const bytes = this.random(16);
     const accessKeyId = 'NKIA' + [...bytes].map((b) => ID_ALPHABET[b % 32]).join('');
     const secretAccessKey = this.random(30).toString('base64');
-    const key: StoredKey = { accessKeyId, createdAt: this.clock.now(), description, secret: this.encrypt(secretAccessKey) };
-    this.keys.set(accessKeyId, key);
-    this.secrets.set(accessKeyId, secretAccessKey);
-    this.save();
-    return { accessKeyId, createdAt: key.createdAt, description, secretAccessKey };
+    const createdAt = this.clock.now();
+    const sealedSecret = this.box.seal(AWS_KEY_SEAL_DOMAIN, accessKeyId, secretAccessKey);
+    if (!(await this.repo.insert({ accessKeyId, createdAt, description, sealedSecret }))) {
+      throw new NimbusError('NIMBUS_ERR_INTERNAL', `access key id ${accessKeyId} was drawn twice; create the key again`);
+    }
+    return { accessKeyId, createdAt, description, secretAccessKey };
   }
 
-  list(): AwsKeyView[] {
-    return [...this.keys.values()].map(({ accessKeyId, createdAt, description }) => ({ accessKeyId, createdAt, description }));
+  async list(): Promise<AwsKeyView[]> {
+    return (await this.repo.list()).map(({ accessKeyId, createdAt, description }) => ({ accessKeyId, createdAt, description }));
   }
 
-  remove(accessKeyId: string): void {
-    if (!this.keys.delete(accessKeyId)) {
+  async remove(accessKeyId: string): Promise<void> {
+    if (!ISSUED_ID.test(accessKeyId) || !(await this.repo.delete(accessKeyId))) {
       throw new NimbusError('NIMBUS_ERR_AWS_KEY_NOT_FOUND', `no access key ${accessKeyId}; \`nimbus aws-keys ls\` lists them`);
     }
-    this.secrets.delete(accessKeyId);
-    this.save();
   }
 
-  /** The secret of a key, or undefined when Nimbus did not issue it (or it was removed). */
-  secretOf(accessKeyId: string): string | undefined {
-    return this.secrets.get(accessKeyId);
-  }
-
-  private loadMaster(): Buffer {
-    const path = join(this.dataDir, KEY_FILE);
-    if (existsSync(path)) {
-      const key = readFileSync(path);
-      if (key.length !== 32) throw new NimbusError('NIMBUS_ERR_INTERNAL', `${path} is not a 32-byte key; restore it from a backup or remove it together with ${KEYS_FILE}`);
-      return key;
-    }
-    const key = this.random(32);
-    writeFileSync(path, key, { mode: 0o600, flag: 'wx' });
-    chmodSync(path, 0o600);
-    return key;
-  }
-
-  private encrypt(secret: string): string {
-    const iv = this.random(12);
-    const cipher = createCipheriv('aes-256-gcm', this.master, iv);
-    const ct = Buffer.concat([cipher.update(secret, 'utf8'), cipher.final()]);
-    return Buffer.concat([iv, cipher.getAuthTag(), ct]).toString('base64');
-  }
-
-  private decrypt(text: string): string {
-    const raw = Buffer.from(text, 'base64');
-    const decipher = createDecipheriv('aes-256-gcm', this.master, raw.subarray(0, 12));
-    decipher.setAuthTag(raw.subarray(12, 28));
-    return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
-  }
-
-  private save(): void {
-    const path = join(this.dataDir, KEYS_FILE);
-    const tmp = path + '.tmp';
-    writeFileSync(tmp, JSON.stringify([...this.keys.values()], null, 1), { mode: 0o600 });
-    renameSync(tmp, path);
+  /**
+   * The secret of a key, or undefined when Nimbus did not issue it (or it was removed).
+   * A key sealed under another platform key is NIMBUS_ERR_SECRET_UNREADABLE (a node started
+   * with the wrong secrets key), not an unknown key.
+   */
+  async secretOf(accessKeyId: string): Promise<string | undefined> {
+    if (!ISSUED_ID.test(accessKeyId)) return undefined;
+    const row = await this.repo.get(accessKeyId);
+    return row === null ? undefined : this.box.open(AWS_KEY_SEAL_DOMAIN, accessKeyId, row.sealedSecret);
   }
 }

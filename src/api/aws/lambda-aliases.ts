@@ -40,28 +40,35 @@ async function translated<T>(ctx: AwsContext, name: string, alias: string, call:
   }
 }
 
-function configurationOf(ctx: AwsContext, a: FunctionAlias): Record<string, unknown> {
+/** The Lambda alias Descriptions of a function, by alias name. */
+async function descriptionsOf(ctx: AwsContext, name: string): Promise<Readonly<Record<string, string>>> {
+  return (await ctx.meta.metaOf(name)).aliasDescriptions ?? {};
+}
+
+function configurationOf(ctx: AwsContext, a: FunctionAlias, descriptions: Readonly<Record<string, string>>): Record<string, unknown> {
   return {
     AliasArn: functionArn(ctx, a.functionName, a.name),
     Name: a.name,
     ...routingOf(a.routes),
-    Description: ctx.meta.metaOf(a.functionName).aliasDescriptions?.[a.name] ?? '',
+    Description: descriptions[a.name] ?? '',
     RevisionId: aliasRevisionId(a),
   };
 }
 
-function setDescription(ctx: AwsContext, name: string, alias: string, description: string | undefined): void {
-  const current = ctx.meta.metaOf(name).aliasDescriptions ?? {};
-  if (description === undefined || current[alias] === description) return;
-  const { [alias]: _old, ...rest } = current;
-  ctx.meta.set(name, { aliasDescriptions: description === '' ? rest : { ...rest, [alias]: description } });
+async function setDescription(ctx: AwsContext, name: string, alias: string, description: string | undefined): Promise<void> {
+  if (description === undefined) return;
+  await ctx.meta.set(name, (meta) => {
+    const { [alias]: _old, ...rest } = meta.aliasDescriptions ?? {};
+    return { aliasDescriptions: description === '' ? rest : { ...rest, [alias]: description } };
+  });
 }
 
-function forgetDescription(ctx: AwsContext, name: string, alias: string): void {
-  const current = ctx.meta.metaOf(name).aliasDescriptions;
-  if (!current || !(alias in current)) return;
-  const { [alias]: _gone, ...rest } = current;
-  ctx.meta.set(name, { aliasDescriptions: rest });
+async function forgetDescription(ctx: AwsContext, name: string, alias: string): Promise<void> {
+  if (!Object.hasOwn(await descriptionsOf(ctx, name), alias)) return;
+  await ctx.meta.set(name, (meta) => {
+    const { [alias]: _gone, ...rest } = meta.aliasDescriptions ?? {};
+    return { aliasDescriptions: rest };
+  });
 }
 
 function nameOf(req: AwsRequest): string {
@@ -80,15 +87,16 @@ export async function createAlias(ctx: AwsContext, req: AwsRequest): Promise<Aws
   const existing = await translated(ctx, name, alias, async () => (await releases.listAliases(name)).find((a) => a.name === alias));
   if (existing) throw awsErr.conflict(`Alias already exists: ${functionArn(ctx, name, alias)}`);
   const saved = await translated(ctx, name, alias, () => releases.setAlias(name, alias, routes));
-  forgetDescription(ctx, name, alias);
-  setDescription(ctx, name, alias, str(body, 'Description'));
-  return { status: 201, body: configurationOf(ctx, saved) };
+  await forgetDescription(ctx, name, alias);
+  await setDescription(ctx, name, alias, str(body, 'Description'));
+  return { status: 201, body: configurationOf(ctx, saved, await descriptionsOf(ctx, name)) };
 }
 
 export async function getAlias(ctx: AwsContext, req: AwsRequest): Promise<AwsResponse> {
   const name = nameOf(req);
   const alias = req.params.alias;
-  return { status: 200, body: configurationOf(ctx, await translated(ctx, name, alias, () => releasesOf(ctx).getAlias(name, alias))) };
+  const found = await translated(ctx, name, alias, () => releasesOf(ctx).getAlias(name, alias));
+  return { status: 200, body: configurationOf(ctx, found, await descriptionsOf(ctx, name)) };
 }
 
 /** FunctionVersion and RoutingConfig each keep their current value when absent; `RoutingConfig: {}` removes the split. */
@@ -108,8 +116,8 @@ export async function updateAlias(ctx: AwsContext, req: AwsRequest): Promise<Aws
   const weights = body.RoutingConfig == null ? now.RoutingConfig?.AdditionalVersionWeights : additionalWeights(body);
   const routes = routesOf(primary, weights);
   const saved = await translated(ctx, name, alias, () => releases.setAlias(name, alias, routes));
-  setDescription(ctx, name, alias, str(body, 'Description'));
-  return { status: 200, body: configurationOf(ctx, saved) };
+  await setDescription(ctx, name, alias, str(body, 'Description'));
+  return { status: 200, body: configurationOf(ctx, saved, await descriptionsOf(ctx, name)) };
 }
 
 /** Sorted by name; `Marker` is the last name of the previous page. `FunctionVersion` keeps aliases whose primary is that version. */
@@ -117,8 +125,10 @@ export async function listAliases(ctx: AwsContext, req: AwsRequest): Promise<Aws
   const name = nameOf(req);
   const { marker, max } = pageArgs(req);
   const version = req.query.get('FunctionVersion');
-  const all = (await translated(ctx, name, '', () => releasesOf(ctx).listAliases(name)))
-    .map((a) => configurationOf(ctx, a))
+  const aliases = await translated(ctx, name, '', () => releasesOf(ctx).listAliases(name));
+  const descriptions = await descriptionsOf(ctx, name);
+  const all = aliases
+    .map((a) => configurationOf(ctx, a, descriptions))
     .filter((c) => version === null || c.FunctionVersion === version)
     .sort((a, b) => (String(a.Name) < String(b.Name) ? -1 : 1));
   const rest = marker === null ? all : all.filter((c) => String(c.Name) > marker);
@@ -135,6 +145,6 @@ export async function deleteAlias(ctx: AwsContext, req: AwsRequest): Promise<Aws
   } catch (error) {
     if (!(error instanceof AwsError && error.message.startsWith('Alias not found'))) throw error;
   }
-  forgetDescription(ctx, name, alias);
+  await forgetDescription(ctx, name, alias);
   return { status: 204 };
 }

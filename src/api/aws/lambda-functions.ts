@@ -81,8 +81,8 @@ export async function resolveVersion(ctx: AwsContext, name: string, qualifier: s
   return v;
 }
 
-export function configurationOf(ctx: AwsContext, v: FunctionVersion, label: string): Record<string, unknown> {
-  const meta = ctx.meta.metaOf(v.functionName);
+export async function configurationOf(ctx: AwsContext, v: FunctionVersion, label: string): Promise<Record<string, unknown>> {
+  const meta = await ctx.meta.metaOf(v.functionName);
   return {
     FunctionName: v.functionName,
     FunctionArn: functionArn(ctx, v.functionName, label === '$LATEST' ? undefined : label),
@@ -184,10 +184,9 @@ async function deploy(ctx: AwsContext, name: string, source: Parameters<AwsConte
   }
 }
 
-function publishLabel(ctx: AwsContext, v: FunctionVersion, publish: unknown): string {
+async function publishLabel(ctx: AwsContext, v: FunctionVersion, publish: unknown): Promise<string> {
   if (publish !== true) return '$LATEST';
-  const meta = ctx.meta.metaOf(v.functionName);
-  if (!meta.published.includes(v.version)) ctx.meta.set(v.functionName, { published: [...meta.published, v.version] });
+  await ctx.meta.set(v.functionName, (meta) => (meta.published.includes(v.version) ? {} : { published: [...meta.published, v.version] }));
   return String(v.version);
 }
 
@@ -201,18 +200,18 @@ export async function createFunction(ctx: AwsContext, req: AwsRequest): Promise<
   const zip = zipOf(body, 'Code');
   if (await ctx.api.store.functions.get(name)) throw awsErr.conflict(`Function already exist: ${name}`);
   const version = await deploy(ctx, name, { kind: 'files', ...sourcesOf(ctx, zip, handler) }, configInput(body));
-  ctx.meta.set(name, { runtime, handler, role: str(body, 'Role') ?? '', description: str(body, 'Description') ?? '', ...zipMeta(zip), published: [], reservedConcurrency: null });
-  return { status: 201, body: configurationOf(ctx, version, publishLabel(ctx, version, body.Publish)) };
+  await ctx.meta.set(name, { runtime, handler, role: str(body, 'Role') ?? '', description: str(body, 'Description') ?? '', ...zipMeta(zip), published: [], reservedConcurrency: null });
+  return { status: 201, body: await configurationOf(ctx, version, await publishLabel(ctx, version, body.Publish)) };
 }
 
 export async function getFunction(ctx: AwsContext, req: AwsRequest): Promise<AwsResponse> {
   const { name, qualifier } = parseFunctionName(req.params.name, req.query.get('Qualifier'));
   const v = await resolveVersion(ctx, name, qualifier);
-  const reserved = ctx.meta.metaOf(name).reservedConcurrency;
+  const reserved = (await ctx.meta.metaOf(name)).reservedConcurrency;
   return {
     status: 200,
     body: {
-      Configuration: configurationOf(ctx, v, qualifier ?? '$LATEST'),
+      Configuration: await configurationOf(ctx, v, qualifier ?? '$LATEST'),
       Code: { RepositoryType: 'Nimbus', Location: `${ctx.api.publicUrl()}/api/v1/functions/${encodeURIComponent(name)}` },
       Tags: {},
       ...(reserved === null ? {} : { Concurrency: { ReservedConcurrentExecutions: reserved } }),
@@ -222,7 +221,7 @@ export async function getFunction(ctx: AwsContext, req: AwsRequest): Promise<Aws
 
 export async function getFunctionConfiguration(ctx: AwsContext, req: AwsRequest): Promise<AwsResponse> {
   const { name, qualifier } = parseFunctionName(req.params.name, req.query.get('Qualifier'));
-  return { status: 200, body: configurationOf(ctx, await resolveVersion(ctx, name, qualifier), qualifier ?? '$LATEST') };
+  return { status: 200, body: await configurationOf(ctx, await resolveVersion(ctx, name, qualifier), qualifier ?? '$LATEST') };
 }
 
 export function pageArgs(req: AwsRequest): { marker: string | null; max: number } {
@@ -240,7 +239,7 @@ export async function listFunctions(ctx: AwsContext, req: AwsRequest): Promise<A
   const Functions = [];
   for (const info of page) {
     const v = await ctx.api.store.functions.getVersion(info.name, info.currentVersion);
-    if (v) Functions.push(configurationOf(ctx, v, '$LATEST'));
+    if (v) Functions.push(await configurationOf(ctx, v, '$LATEST'));
   }
   return { status: 200, body: { Functions, ...(infos.length > max ? { NextMarker: page[page.length - 1].name } : {}) } };
 }
@@ -252,12 +251,12 @@ export async function updateFunctionCode(ctx: AwsContext, req: AwsRequest): Prom
   const { name } = parseFunctionName(req.params.name);
   if (!(await ctx.api.store.functions.get(name))) throw notFound(ctx, name);
   const zip = zipOf(body, 'ZipFile');
-  const meta = ctx.meta.metaOf(name);
+  const meta = await ctx.meta.metaOf(name);
   const sources = sourcesOf(ctx, zip, meta.handler);
-  if (body.DryRun === true) return { status: 200, body: configurationOf(ctx, await resolveVersion(ctx, name, undefined), '$LATEST') };
+  if (body.DryRun === true) return { status: 200, body: await configurationOf(ctx, await resolveVersion(ctx, name, undefined), '$LATEST') };
   const version = await deploy(ctx, name, { kind: 'files', ...sources }, {});
-  ctx.meta.set(name, zipMeta(zip));
-  return { status: 200, body: configurationOf(ctx, version, publishLabel(ctx, version, body.Publish)) };
+  await ctx.meta.set(name, zipMeta(zip));
+  return { status: 200, body: await configurationOf(ctx, version, await publishLabel(ctx, version, body.Publish)) };
 }
 
 export async function updateFunctionConfiguration(ctx: AwsContext, req: AwsRequest): Promise<AwsResponse> {
@@ -266,7 +265,7 @@ export async function updateFunctionConfiguration(ctx: AwsContext, req: AwsReque
   const { name } = parseFunctionName(req.params.name);
   const deployed = await ctx.api.catalog.resolve(name);
   if (!deployed) throw notFound(ctx, name);
-  const meta = ctx.meta.metaOf(name);
+  const meta = await ctx.meta.metaOf(name);
   const handler = str(body, 'Handler');
   if (handler !== undefined && handler !== meta.handler) {
     throw awsErr.unsupported(400, `UpdateFunctionConfiguration: changing Handler (${meta.handler} → ${handler}) is not supported by Nimbus, which keeps the built code rather than the zip; send the zip again with UpdateFunctionCode after CreateFunction with the new Handler`);
@@ -275,8 +274,9 @@ export async function updateFunctionConfiguration(ctx: AwsContext, req: AwsReque
   const stored = deployed.stored ?? deployed.version;
   const sourceMap = await ctx.api.store.functions.getSourceMap(name, stored.version);
   const version = await deploy(ctx, name, { kind: 'bundle', code: deployed.code, ...(sourceMap === null ? {} : { sourceMap }) }, configInput(body));
-  ctx.meta.set(name, { runtime, role: str(body, 'Role') ?? meta.role, description: str(body, 'Description') ?? meta.description });
-  return { status: 200, body: configurationOf(ctx, version, '$LATEST') };
+  const [role, description] = [str(body, 'Role'), str(body, 'Description')];
+  await ctx.meta.set(name, (now) => ({ runtime: body.Runtime == null ? now.runtime : runtime, role: role ?? now.role, description: description ?? now.description }));
+  return { status: 200, body: await configurationOf(ctx, version, '$LATEST') };
 }
 
 export async function deleteFunction(ctx: AwsContext, req: AwsRequest): Promise<AwsResponse> {
@@ -284,7 +284,7 @@ export async function deleteFunction(ctx: AwsContext, req: AwsRequest): Promise<
   if (qualifier !== undefined && qualifier !== '$LATEST') throw awsErr.unsupported(400, 'DeleteFunction of one version is not supported by Nimbus: versions live as long as the function');
   if (!(await ctx.api.deployer.remove(name))) throw notFound(ctx, name);
   await ctx.api.asyncSystem?.forgetFunction(name);
-  ctx.meta.delete(name);
+  await ctx.meta.delete(name);
   return { status: 204 };
 }
 
@@ -293,21 +293,21 @@ export async function publishVersion(ctx: AwsContext, req: AwsRequest): Promise<
   const { name } = parseFunctionName(req.params.name);
   const v = await resolveVersion(ctx, name, undefined);
   const expected = str(body, 'CodeSha256');
-  const conf = configurationOf(ctx, v, '$LATEST');
+  const conf = await configurationOf(ctx, v, '$LATEST');
   if (expected !== undefined && expected !== conf.CodeSha256) {
     throw new AwsError(412, 'PreconditionFailedException', `CodeSha256 ${expected} does not match the current code ${String(conf.CodeSha256)}`, { Type: 'User' });
   }
-  return { status: 201, body: configurationOf(ctx, v, publishLabel(ctx, v, true)) };
+  return { status: 201, body: await configurationOf(ctx, v, await publishLabel(ctx, v, true)) };
 }
 
 export async function listVersionsByFunction(ctx: AwsContext, req: AwsRequest): Promise<AwsResponse> {
   const { name } = parseFunctionName(req.params.name);
   const latest = await resolveVersion(ctx, name, undefined);
   const { marker, max } = pageArgs(req);
-  const all: Record<string, unknown>[] = [configurationOf(ctx, latest, '$LATEST')];
-  for (const n of ctx.meta.metaOf(name).published) {
+  const all: Record<string, unknown>[] = [await configurationOf(ctx, latest, '$LATEST')];
+  for (const n of (await ctx.meta.metaOf(name)).published) {
     const v = await ctx.api.store.functions.getVersion(name, n);
-    if (v) all.push(configurationOf(ctx, v, String(n)));
+    if (v) all.push(await configurationOf(ctx, v, String(n)));
   }
   const start = marker === null ? 0 : all.findIndex((c) => c.Version === marker) + 1;
   const page = all.slice(start, start + max);

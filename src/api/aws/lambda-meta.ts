@@ -1,11 +1,10 @@
 /**
  * What Lambda says about a function that Nimbus's own function config does not hold: Runtime,
  * Handler, Role, Description, the zip's size and hash, and which versions were published.
- * One JSON file in the data directory, rewritten atomically; a function deployed another way
- * (CLI, REST API) has none and reads with the defaults of `metaOf`.
+ * In the store (LambdaFactsRepo), read on each use, so every node of a cluster sees the same;
+ * a function deployed another way (CLI, REST API) has none and reads with the defaults of `metaOf`.
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import type { LambdaFactsRepo } from '../../store/aws-ports.ts';
 
 export interface LambdaMeta {
   readonly runtime: string;
@@ -23,8 +22,6 @@ export interface LambdaMeta {
   readonly aliasDescriptions?: Readonly<Record<string, string>>;
 }
 
-const FILE = 'aws-lambda.json';
-
 export const DEFAULT_META: LambdaMeta = {
   runtime: 'nodejs20.x',
   handler: 'index.handler',
@@ -37,31 +34,33 @@ export const DEFAULT_META: LambdaMeta = {
 };
 
 export class LambdaMetaStore {
-  private readonly map = new Map<string, LambdaMeta>();
+  constructor(private readonly repo: LambdaFactsRepo) {}
 
-  constructor(private readonly dataDir: string) {
-    const path = join(dataDir, FILE);
-    if (existsSync(path)) for (const [k, v] of Object.entries(JSON.parse(readFileSync(path, 'utf8')) as Record<string, LambdaMeta>)) this.map.set(k, v);
+  async metaOf(name: string): Promise<LambdaMeta> {
+    const facts = await this.repo.get(name);
+    return facts === null ? DEFAULT_META : { ...DEFAULT_META, ...(facts as Partial<LambdaMeta>) };
   }
 
-  metaOf(name: string): LambdaMeta {
-    return this.map.get(name) ?? DEFAULT_META;
+  /** Every function's facts by name (functions without any are absent: DEFAULT_META). */
+  async all(): Promise<Map<string, LambdaMeta>> {
+    const out = new Map<string, LambdaMeta>();
+    for (const [name, facts] of await this.repo.all()) out.set(name, { ...DEFAULT_META, ...(facts as Partial<LambdaMeta>) });
+    return out;
   }
 
-  set(name: string, change: Partial<LambdaMeta>): LambdaMeta {
-    const next = { ...this.metaOf(name), ...change };
-    this.map.set(name, next);
-    this.save();
-    return next;
+  /**
+   * Merges a change into the function's facts as one step in the store: a change made from
+   * the current facts (a function of them) sees every change made before it, on any node.
+   */
+  async set(name: string, change: Partial<LambdaMeta> | ((current: LambdaMeta) => Partial<LambdaMeta>)): Promise<LambdaMeta> {
+    const facts = await this.repo.update(name, (stored) => {
+      const current: LambdaMeta = { ...DEFAULT_META, ...((stored ?? {}) as Partial<LambdaMeta>) };
+      return { ...current, ...(typeof change === 'function' ? change(current) : change) };
+    });
+    return facts as unknown as LambdaMeta;
   }
 
-  delete(name: string): void {
-    if (this.map.delete(name)) this.save();
-  }
-
-  private save(): void {
-    const path = join(this.dataDir, FILE);
-    writeFileSync(path + '.tmp', JSON.stringify(Object.fromEntries(this.map)));
-    renameSync(path + '.tmp', path);
+  async delete(name: string): Promise<void> {
+    await this.repo.delete(name);
   }
 }

@@ -32,7 +32,7 @@ export async function putFunctionConcurrency(ctx: AwsContext, req: AwsRequest): 
   } catch (error) {
     throw lambdaErrorOf(error);
   }
-  ctx.meta.set(name, { reservedConcurrency: reserved });
+  await ctx.meta.set(name, { reservedConcurrency: reserved });
   return { status: 200, body: { ReservedConcurrentExecutions: reserved } };
 }
 
@@ -44,14 +44,14 @@ export async function deleteFunctionConcurrency(ctx: AwsContext, req: AwsRequest
   } catch (error) {
     throw lambdaErrorOf(error);
   }
-  ctx.meta.set(name, { reservedConcurrency: null });
+  await ctx.meta.set(name, { reservedConcurrency: null });
   return { status: 204 };
 }
 
 export async function getFunctionConcurrency(ctx: AwsContext, req: AwsRequest): Promise<AwsResponse> {
   const { name } = parseFunctionName(req.params.name);
   if (!(await ctx.api.store.functions.get(name))) throw notFound(ctx, name);
-  const reserved = ctx.meta.metaOf(name).reservedConcurrency;
+  const reserved = (await ctx.meta.metaOf(name)).reservedConcurrency;
   return { status: 200, body: reserved === null ? {} : { ReservedConcurrentExecutions: reserved } };
 }
 
@@ -102,7 +102,8 @@ export async function putFunctionEventInvokeConfig(ctx: AwsContext, req: AwsRequ
 export async function getAccountSettings(ctx: AwsContext): Promise<AwsResponse> {
   const functions = await ctx.api.store.functions.list();
   let total = 0;
-  for (const f of functions) total += ctx.meta.metaOf(f.name).codeSize;
+  const facts = await ctx.meta.all();
+  for (const f of functions) total += facts.get(f.name)?.codeSize ?? 0;
   return {
     status: 200,
     body: {

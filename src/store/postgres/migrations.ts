@@ -278,6 +278,20 @@ export const PG_MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE usage ADD COLUMN instance_gb_seconds DOUBLE PRECISION NOT NULL DEFAULT 0;
   `,
+  // 7 (cluster, AWS layer): the access keys of the AWS-compatible endpoint (secrets sealed
+  // with the platform's key) and the Lambda facts of functions (JSON), shared by every node.
+  `
+  CREATE TABLE aws_keys (
+    access_key_id ${K} PRIMARY KEY,
+    created_at BIGINT NOT NULL,
+    description TEXT NOT NULL,
+    sealed_secret TEXT NOT NULL
+  );
+  CREATE TABLE lambda_facts (
+    function_name ${K} PRIMARY KEY,
+    facts TEXT NOT NULL
+  );
+  `,
 ];
 
 /** Advisory lock key of migrations (one per schema: hashtext of the schema name, plus this). */

@@ -16,6 +16,7 @@ import { asyncPolicyRepo, topicRepo, triggerRepo } from './trigger-store.ts';
 import { workflowRepo } from './workflow-store.ts';
 import { leaseRepo } from './lease-store.ts';
 import { nodeRepo } from './node-store.ts';
+import { awsKeyRepo, lambdaFactsRepo } from './aws-store.ts';
 
 export interface PostgresStoreOptions {
   /** Connections in the pool. */
@@ -44,6 +45,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     alerts: alertRepo(pool),
     leases: leaseRepo(pool),
     nodes: nodeRepo(pool),
+    awsKeys: awsKeyRepo(pool),
+    lambdaFacts: lambdaFactsRepo(pool),
     async close() {
       await pool.end();
     },

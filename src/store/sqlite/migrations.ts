@@ -309,4 +309,19 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE usage ADD COLUMN instance_gb_seconds REAL NOT NULL DEFAULT 0;
   `,
+  // 19 (cluster, AWS layer): the access keys of the AWS-compatible endpoint (secrets sealed
+  // with the platform's key) and the Lambda facts of functions (JSON), until now JSON files
+  // in the data directory (aws-ports.ts).
+  `
+  CREATE TABLE aws_keys (
+    access_key_id TEXT PRIMARY KEY,
+    created_at INTEGER NOT NULL,
+    description TEXT NOT NULL,
+    sealed_secret TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE lambda_facts (
+    function_name TEXT PRIMARY KEY,
+    facts TEXT NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];

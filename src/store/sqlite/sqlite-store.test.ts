@@ -8,12 +8,14 @@ import Database from 'better-sqlite3';
 import { NimbusError } from '../../core/errors.ts';
 import { leaseContract } from '../lease-contract.ts';
 import { nodeContract } from '../node-contract.ts';
+import { awsContract } from '../aws-contract.ts';
 import { MIGRATIONS } from './migrations.ts';
 import { openSqliteStore } from './sqlite-store.ts';
 
 storeContract('sqlite (memory)', async () => openSqliteStore(':memory:'));
 leaseContract('sqlite (memory)', async () => openSqliteStore(':memory:'));
 nodeContract('sqlite (memory)', async () => openSqliteStore(':memory:'));
+awsContract('sqlite (memory)', async () => openSqliteStore(':memory:'));
 
 storeContract('sqlite (file)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'nimbus-store-'));

@@ -20,6 +20,7 @@ import { asyncPolicyRepo, topicRepo, triggerRepo } from './trigger-store.ts';
 import { workflowRepo } from './workflow-store.ts';
 import { leaseRepo } from './lease-store.ts';
 import { nodeRepo } from './node-store.ts';
+import { awsKeyRepo, lambdaFactsRepo } from './aws-store.ts';
 
 export function openSqliteStore(path: string): Store {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -52,6 +53,8 @@ export function openSqliteStore(path: string): Store {
     alerts: alertRepo(db),
     leases: leaseRepo(),
     nodes: nodeRepo(),
+    awsKeys: awsKeyRepo(db),
+    lambdaFacts: lambdaFactsRepo(db),
     async close() {
       await records.close();
       if (db.open) db.close();
