@@ -69,7 +69,7 @@ export function queueRepo(db: Database.Database, onClose: Array<() => void> = []
   // The attempt's invocation record goes into the same transaction as its outcome (keyed: a later attempt replaces it).
   const writeRecords = recordWriter(db);
 
-  const enqueueTx = db.transaction((inputs: readonly EnqueueInput[], now: number, ttl: number): EnqueueOutcome[] => {
+  const enqueueRows = (inputs: readonly EnqueueInput[], now: number, ttl: number): EnqueueOutcome[] => {
     const out: EnqueueOutcome[] = [];
     for (const input of inputs) {
       const key = input.idempotencyKey ?? null;
@@ -91,7 +91,8 @@ export function queueRepo(db: Database.Database, onClose: Array<() => void> = []
       out.push({ id: input.id, created: true });
     }
     return out;
-  });
+  };
+  const enqueueTx = db.transaction(enqueueRows);
 
   const claimTx = db.transaction((target: string, limit: number, now: number, leaseMs: number, owner: string): QueueItem[] => {
     const ids = pick.all(target, now, limit) as Array<{ id: string }>;
@@ -106,19 +107,22 @@ export function queueRepo(db: Database.Database, onClose: Array<() => void> = []
   const finishTx = db.transaction(
     (apply: () => boolean, followUps: readonly EnqueueInput[] | undefined, now: number, record: InvocationRecord | undefined): boolean => {
       if (!apply()) return false;
-      if (followUps && followUps.length > 0) enqueueTx(followUps, now, Number.POSITIVE_INFINITY);
+      if (followUps && followUps.length > 0) enqueueRows(followUps, now, Number.POSITIVE_INFINITY);
       if (record !== undefined) writeRecords([recordRow(record)]);
       return true;
     },
   );
 
   // Enqueues and completions asked for in one turn commit together (group-commit.ts).
-  const enqueueGrouped = groupCommit(db, db.transaction((a: { inputs: readonly EnqueueInput[]; now: number; ttl: number }) => enqueueTx(a.inputs, a.now, a.ttl)));
+  const enqueueGrouped = groupCommit(db, db.transaction((a: { inputs: readonly EnqueueInput[]; now: number; ttl: number }) => enqueueRows(a.inputs, a.now, a.ttl)));
   const completeGrouped = groupCommit(
     db,
-    db.transaction((a: { id: string; attempt: number; now: number; followUps?: readonly EnqueueInput[]; record?: InvocationRecord }) =>
-      finishTx(() => done.run(a.now, a.now, a.now, a.id, a.attempt).changes > 0, a.followUps, a.now, a.record),
-    ),
+    db.transaction((a: { id: string; attempt: number; now: number; followUps?: readonly EnqueueInput[]; record?: InvocationRecord }): boolean => {
+      if (done.run(a.now, a.now, a.now, a.id, a.attempt).changes === 0) return false;
+      if (a.followUps && a.followUps.length > 0) enqueueRows(a.followUps, a.now, Number.POSITIVE_INFINITY);
+      if (a.record !== undefined) writeRecords([recordRow(a.record)]);
+      return true;
+    }),
   );
   onClose.push(enqueueGrouped.flush, completeGrouped.flush);
 
