@@ -102,7 +102,9 @@ export function readBody(req: IncomingMessage, limit: number, policy: BodyPolicy
     req.on('end', () => settle(null));
     req.on('error', (error) => settle(new NimbusError('NIMBUS_ERR_BAD_REQUEST', `reading the request body failed: ${error.message}`)));
     // A client that goes away mid-body: nothing more will come, and its share goes back.
-    req.on('close', () => settle(new NimbusError('NIMBUS_ERR_BAD_REQUEST', 'the client closed the connection before the request body ended')));
+    req.on('close', () => {
+      if (!settled) settle(new NimbusError('NIMBUS_ERR_BAD_REQUEST', 'the client closed the connection before the request body ended'));
+    });
   });
 }
 

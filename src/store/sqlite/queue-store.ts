@@ -1,6 +1,7 @@
 /**
  * The durable async queue on SQLite. Every state change is one short transaction with
- * prepared statements; WAL with synchronous=NORMAL survives a kill -9 of the process
+ * prepared statements (enqueues and completions: savepoints in the turn's group commit,
+ * resolved once it is committed); WAL with synchronous=NORMAL survives a kill -9 of the process
  * (only an OS crash or power loss may lose the last commits).
  */
 import type Database from 'better-sqlite3';
@@ -19,11 +20,12 @@ import type {
 import { toItem } from '../queue-rows.ts';
 import type { Row } from '../row.ts';
 import { filteredSelect } from './filtered-select.ts';
+import { groupCommit } from './group-commit.ts';
 import { recordRow, recordWriter } from './record-rows.ts';
 
 const READY = `state IN ('queued', 'running')`;
 
-export function queueRepo(db: Database.Database): QueueRepo {
+export function queueRepo(db: Database.Database, onClose: Array<() => void> = []): QueueRepo {
   const byKey = db.prepare('SELECT id, accepted_at FROM queue WHERE target = ? AND idempotency_key = ?');
   const forgetKey = db.prepare('UPDATE queue SET idempotency_key = NULL WHERE id = ?');
   const insert = db.prepare(`INSERT INTO queue (id, kind, target, trigger, source, payload, idempotency_key, state,
@@ -67,7 +69,7 @@ export function queueRepo(db: Database.Database): QueueRepo {
   // The attempt's invocation record goes into the same transaction as its outcome (keyed: a later attempt replaces it).
   const writeRecords = recordWriter(db);
 
-  const enqueueTx = db.transaction((inputs: readonly EnqueueInput[], now: number, ttl: number): EnqueueOutcome[] => {
+  const enqueueRows = (inputs: readonly EnqueueInput[], now: number, ttl: number): EnqueueOutcome[] => {
     const out: EnqueueOutcome[] = [];
     for (const input of inputs) {
       const key = input.idempotencyKey ?? null;
@@ -89,7 +91,8 @@ export function queueRepo(db: Database.Database): QueueRepo {
       out.push({ id: input.id, created: true });
     }
     return out;
-  });
+  };
+  const enqueueTx = db.transaction(enqueueRows);
 
   const claimTx = db.transaction((target: string, limit: number, now: number, leaseMs: number, owner: string): QueueItem[] => {
     const ids = pick.all(target, now, limit) as Array<{ id: string }>;
@@ -104,18 +107,31 @@ export function queueRepo(db: Database.Database): QueueRepo {
   const finishTx = db.transaction(
     (apply: () => boolean, followUps: readonly EnqueueInput[] | undefined, now: number, record: InvocationRecord | undefined): boolean => {
       if (!apply()) return false;
-      if (followUps && followUps.length > 0) enqueueTx(followUps, now, Number.POSITIVE_INFINITY);
+      if (followUps && followUps.length > 0) enqueueRows(followUps, now, Number.POSITIVE_INFINITY);
       if (record !== undefined) writeRecords([recordRow(record)]);
       return true;
     },
   );
+
+  // Enqueues and completions asked for in one turn commit together (group-commit.ts).
+  const enqueueGrouped = groupCommit(db, db.transaction((a: { inputs: readonly EnqueueInput[]; now: number; ttl: number }) => enqueueRows(a.inputs, a.now, a.ttl)));
+  const completeGrouped = groupCommit(
+    db,
+    db.transaction((a: { id: string; attempt: number; now: number; followUps?: readonly EnqueueInput[]; record?: InvocationRecord }): boolean => {
+      if (done.run(a.now, a.now, a.now, a.id, a.attempt).changes === 0) return false;
+      if (a.followUps && a.followUps.length > 0) enqueueRows(a.followUps, a.now, Number.POSITIVE_INFINITY);
+      if (a.record !== undefined) writeRecords([recordRow(a.record)]);
+      return true;
+    }),
+  );
+  onClose.push(enqueueGrouped.flush, completeGrouped.flush);
 
   const errorText = (e: QueueError | null) => (e === null ? null : JSON.stringify({ code: e.code, message: e.message.slice(0, 4096) }));
 
   return {
     async enqueue(inputs, now, ttl) {
       if (inputs.length === 0) return [];
-      return enqueueTx.immediate(inputs, now, ttl);
+      return enqueueGrouped({ inputs, now, ttl });
     },
     async dueTargets(now) {
       return (dueTargets.all(now) as Row[]).map((r): DueTarget => ({ kind: r.kind as DueTarget['kind'], target: r.target as string, count: r.n as number }));
@@ -128,7 +144,7 @@ export function queueRepo(db: Database.Database): QueueRepo {
       return claimTx.immediate(target, limit, now, leaseMs, owner);
     },
     async complete(id, attempt, now, followUps, record) {
-      return finishTx.immediate(() => done.run(now, now, now, id, attempt).changes > 0, followUps, now, record);
+      return completeGrouped({ id, attempt, now, followUps, record });
     },
     async retry(id, attempt, at, error, now, record) {
       if (record === undefined) return again.run(at, errorText(error), now, id, attempt).changes > 0;

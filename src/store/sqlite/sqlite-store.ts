@@ -40,15 +40,17 @@ export function openSqliteStore(path: string): Store {
   }
   // A file can be shared with a writer thread (started at the first write); an in-memory database cannot.
   const records = new RecordThreadSlot(path === ':memory:' ? null : path);
+  // Group commits still queued are committed before the connection closes.
+  const beforeClose: Array<() => void> = [];
   return {
     functions: functionRepo(db),
     aliases: aliasRepo(db),
     invocations: invocationRepo(db, records),
-    queue: queueRepo(db),
+    queue: queueRepo(db, beforeClose),
     triggers: triggerRepo(db),
     topics: topicRepo(db),
     asyncPolicies: asyncPolicyRepo(db),
-    workflows: workflowRepo(db),
+    workflows: workflowRepo(db, beforeClose),
     usage: usageRepo(db),
     alerts: alertRepo(db),
     leases: leaseRepo(),
@@ -56,6 +58,7 @@ export function openSqliteStore(path: string): Store {
     awsKeys: awsKeyRepo(db),
     lambdaFacts: lambdaFactsRepo(db),
     async close() {
+      if (db.open) for (const flush of beforeClose) flush();
       await records.close();
       if (db.open) db.close();
     },

@@ -1,15 +1,17 @@
 /**
  * Workflows on SQLite: state machines and versions, executions, the step journal, history
- * and durable timers. appendStep() is one IMMEDIATE transaction fenced by the step seq,
- * so a step is either wholly journalled or not at all, and a stale writer changes nothing.
+ * and durable timers. appendStep() is one transaction (a savepoint in the turn's group
+ * commit) fenced by the step seq, so a step is either wholly journalled or not at all, and
+ * a stale writer changes nothing; it resolves once that group is committed.
  */
 import type Database from 'better-sqlite3';
 import type { Row } from '../row.ts';
 import type { ExecutionQuery, MachineDeployInput, StartInput, StepInput, WorkflowRepo } from '../workflow-ports.ts';
 import { toDueTimer, toExecution, toMachine, toStep, toToken, toVersion } from '../workflow-rows.ts';
 import { filteredSelect } from './filtered-select.ts';
+import { groupCommit } from './group-commit.ts';
 
-export function workflowRepo(db: Database.Database): WorkflowRepo {
+export function workflowRepo(db: Database.Database, onClose: Array<() => void> = []): WorkflowRepo {
   const getMachine = db.prepare('SELECT * FROM state_machines WHERE name = ?');
   const listMachines = db.prepare('SELECT * FROM state_machines ORDER BY name');
   const getVersion = db.prepare('SELECT * FROM state_machine_versions WHERE name = ? AND version = ?');
@@ -128,6 +130,11 @@ export function workflowRepo(db: Database.Database): WorkflowRepo {
     return ids.length;
   });
 
+  // Steps and starts of all executions in one turn commit together (group-commit.ts).
+  const appendGrouped = groupCommit(db, appendTx);
+  const startGrouped = groupCommit(db, startTx);
+  onClose.push(appendGrouped.flush, startGrouped.flush);
+
   return {
     async pruneExecutions(endedBefore, limit) {
       return pruneTx.immediate(endedBefore, limit);
@@ -153,10 +160,10 @@ export function workflowRepo(db: Database.Database): WorkflowRepo {
       return (listVersions.all(name) as Row[]).map(toVersion);
     },
     async startExecution(input) {
-      return startTx.immediate(input);
+      return startGrouped(input);
     },
     async appendStep(input) {
-      return appendTx.immediate(input);
+      return appendGrouped(input);
     },
     async getExecution(id) {
       const row = getExecution.get(id) as Row | undefined;

@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import Database from 'better-sqlite3';
+import { groupCommit } from './group-commit.ts';
+
+function openWithLog(path = ':memory:') {
+  const statements: string[] = [];
+  const db = new Database(path, { verbose: (sql) => statements.push(String(sql)) });
+  db.pragma('journal_mode = WAL');
+  db.exec('CREATE TABLE t (x INTEGER PRIMARY KEY, label TEXT NOT NULL)');
+  const insert = db.prepare('INSERT INTO t (x, label) VALUES (?, ?)');
+  // Two rows per write, so a write that fails half-way shows whether its first row stayed.
+  const write = db.transaction((x: number) => {
+    insert.run(x, 'first');
+    insert.run(x + 1000, 'second');
+    if (x === 13) throw new Error('thirteen');
+    return x * 2;
+  });
+  const commits = () => statements.filter((s) => s === 'COMMIT').length;
+  return { db, write, commits };
+}
+
+test('writes asked for in one turn share one commit, each with its own result', async () => {
+  const { db, write, commits } = openWithLog();
+  const grouped = groupCommit(db, write);
+  const before = commits();
+  const results = await Promise.all([grouped(1), grouped(2), grouped(3)]);
+  assert.deepEqual(results, [2, 4, 6]);
+  assert.equal(commits() - before, 1);
+  assert.equal((db.prepare('SELECT COUNT(*) AS n FROM t').get() as { n: number }).n, 6);
+  // a later turn is another group
+  assert.equal(await grouped(4), 8);
+  assert.equal(commits() - before, 2);
+  db.close();
+});
+
+test('a write that throws is rolled back alone and rejects; the others in its group commit', async () => {
+  const { db, write } = openWithLog();
+  const grouped = groupCommit(db, write);
+  const outcomes = await Promise.allSettled([grouped(12), grouped(13), grouped(14)]);
+  assert.deepEqual(
+    outcomes.map((o) => (o.status === 'fulfilled' ? o.value : (o.reason as Error).message)),
+    [24, 'thirteen', 28],
+  );
+  const xs = (db.prepare('SELECT x FROM t ORDER BY x').all() as Array<{ x: number }>).map((r) => r.x);
+  assert.deepEqual(xs, [12, 14, 1012, 1014]); // nothing of 13, not even its first row
+  db.close();
+});
+
+test('nothing is committed, and no promise settles, before the group commits', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nimbus-group-commit-'));
+  try {
+    const path = join(dir, 'db.sqlite');
+    const { db, write } = openWithLog(path);
+    const reader = new Database(path, { readonly: true });
+    const count = () => (reader.prepare('SELECT COUNT(*) AS n FROM t').get() as { n: number }).n;
+    const grouped = groupCommit(db, write);
+    let settled = false;
+    const p = grouped(5).then((v) => ((settled = true), v));
+    await Promise.resolve(); // microtasks run; the turn has not ended
+    assert.equal(settled, false);
+    assert.equal(count(), 0);
+    assert.equal(await p, 10);
+    assert.equal(count(), 2); // another connection sees it once the caller is told
+    reader.close();
+    db.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('flush commits what is queued at once (before the connection closes)', async () => {
+  const { db, write } = openWithLog();
+  const grouped = groupCommit(db, write);
+  const p = grouped(7);
+  grouped.flush();
+  assert.equal((db.prepare('SELECT COUNT(*) AS n FROM t').get() as { n: number }).n, 2);
+  db.close(); // the scheduled turn finds nothing queued
+  assert.equal(await p, 14);
+  await new Promise<void>((resolve) => setImmediate(resolve));
+});
+
+test('when the group cannot begin, every write of it rejects and none is written', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nimbus-group-commit-'));
+  try {
+    const path = join(dir, 'db.sqlite');
+    const { db, write } = openWithLog(path);
+    db.pragma('busy_timeout = 0');
+    const other = new Database(path);
+    other.exec('BEGIN IMMEDIATE'); // another connection holds the write lock
+    const grouped = groupCommit(db, write);
+    const outcomes = await Promise.allSettled([grouped(1), grouped(2)]);
+    assert.deepEqual(
+      outcomes.map((o) => (o.status === 'rejected' ? (o.reason as { code?: string }).code : 'fulfilled')),
+      ['SQLITE_BUSY', 'SQLITE_BUSY'],
+    );
+    other.exec('ROLLBACK');
+    other.close();
+    assert.equal((db.prepare('SELECT COUNT(*) AS n FROM t').get() as { n: number }).n, 0);
+    db.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
