@@ -282,9 +282,10 @@ export class EventTarget {
       const handlerProp = (target as unknown as Record<string, unknown>)['on' + state.type];
       if (typeof handlerProp === 'function') all.unshift({ listener: handlerProp as Listener, capture: false, once: false, passive: false, removed: false });
       // at the target, capturing listeners run first, then the others (the DOM's two passes)
+      // (stopPropagation stops the event at the next target; with no tree there is none)
       for (const capturePass of [true, false]) {
-        if (state.stopPropagation) break;
         for (const reg of all) {
+          if (state.stopImmediate) break;
           if (reg.capture !== capturePass || reg.removed) continue;
           if (reg.once) target.removeEventListener(state.type, reg.listener, { capture: reg.capture });
           state.inPassiveListener = reg.passive;
@@ -300,7 +301,6 @@ export class EventTarget {
           } finally {
             state.inPassiveListener = false;
           }
-          if (state.stopImmediate) break;
         }
       }
     } finally {
@@ -314,8 +314,29 @@ export class EventTarget {
   }
 }
 
-/** Errors thrown by listeners and microtasks go to console.error, as browsers report them. */
+let reporting = false;
+
+/**
+ * An error thrown by a listener or a microtask: an `error` event on the global object (with
+ * `error` and `message`, as a worker's ErrorEvent), then console.error unless a listener
+ * called preventDefault, as browsers report them.
+ */
 export function reportError(error: unknown): void {
   const c = (globalThis as unknown as { console?: { error(...a: unknown[]): void } }).console;
+  if (!reporting && globalThis instanceof EventTarget) {
+    const event = new Event('error', { cancelable: true });
+    Object.defineProperties(event, {
+      error: { value: error, enumerable: true },
+      message: { value: error instanceof Error ? error.message : String(error), enumerable: true },
+    });
+    reporting = true;
+    let handled = false;
+    try {
+      handled = !(globalThis as unknown as EventTarget).dispatchEvent(event);
+    } finally {
+      reporting = false;
+    }
+    if (handled) return;
+  }
   c?.error('Uncaught', error);
 }
