@@ -1,7 +1,8 @@
 /**
  * The Encoding Standard's single-byte encodings as tables for the shim's TextDecoder:
  * for each encoding, the 128 code points of bytes 0x80–0xFF (U+FFFD where a byte maps to
- * nothing). Computed on the host with Node's TextDecoder (full ICU) when the shim is
+ * nothing), written in ASCII as runs (`hex` or `hex+count`, comma-separated: an isolate's
+ * shim source stays a one-byte string, half the memory of a two-byte one). Computed on the host with Node's TextDecoder (full ICU) when the shim is
  * bundled, and inlined into the bundle, so an isolate decodes by table lookup with no
  * host call. ICU lacks ISO-8859-16 and x-user-defined, and Node 20 decodes windows-1252
  * as ISO-8859-1: those three are written out here. Where ICU's tables differ from the
@@ -38,7 +39,27 @@ const CORRECTIONS: Record<string, Array<[number, number]>> = {
   'windows-1255': [[0xca, 0x05ba]],
 };
 
+/** A table as ASCII runs of consecutive code points: `a0+60,104,105` (hex). */
+export function encodeRuns(table: string): string {
+  const runs: string[] = [];
+  for (let i = 0; i < table.length; ) {
+    const start = table.charCodeAt(i);
+    let n = 1;
+    while (i + n < table.length && table.charCodeAt(i + n) === start + n) n++;
+    runs.push(n === 1 ? start.toString(16) : `${start.toString(16)}+${n.toString(16)}`);
+    i += n;
+  }
+  return runs.join(',');
+}
+
+/** Each single-byte encoding's bytes 0x80–0xFF as runs (`encodeRuns`), by encoding name. */
 export function singleByteTables(): Record<string, string> {
+  const tables = singleByteStrings();
+  for (const name of Object.keys(tables)) tables[name] = encodeRuns(tables[name]);
+  return tables;
+}
+
+function singleByteStrings(): Record<string, string> {
   const high = new Uint8Array(128);
   for (let i = 0; i < 128; i++) high[i] = 0x80 + i;
   const tables: Record<string, string> = {};

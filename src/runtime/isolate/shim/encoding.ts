@@ -229,13 +229,26 @@ export function encodingForLabel(label: string): string | undefined {
   return labelIndex.get(l);
 }
 
-/** Inlined by the shim's bundler (shim-source.ts): each single-byte encoding's bytes 0x80–0xFF. */
+/** Inlined by the shim's bundler (shim-source.ts): each single-byte encoding's bytes 0x80–0xFF, as runs. */
 declare const __NIMBUS_SINGLE_BYTE_TABLES__: Record<string, string>;
-let singleByte: Record<string, string> | null = null;
+let singleByteRuns: Record<string, string> | null = null;
+const singleByteDecoded = new Map<string, string>();
 
+/** The 128 code points of an encoding's bytes 0x80–0xFF, decoded from runs on first use. */
 function singleByteTable(name: string): string | undefined {
-  singleByte ??= __NIMBUS_SINGLE_BYTE_TABLES__;
-  return Object.prototype.hasOwnProperty.call(singleByte, name) ? singleByte[name] : undefined;
+  const cached = singleByteDecoded.get(name);
+  if (cached !== undefined) return cached;
+  singleByteRuns ??= __NIMBUS_SINGLE_BYTE_TABLES__;
+  if (!Object.prototype.hasOwnProperty.call(singleByteRuns, name)) return undefined;
+  let table = '';
+  for (const run of singleByteRuns[name].split(',')) {
+    const plus = run.indexOf('+');
+    const start = parseInt(plus < 0 ? run : run.slice(0, plus), 16);
+    const count = plus < 0 ? 1 : parseInt(run.slice(plus + 1), 16);
+    for (let k = 0; k < count; k++) table += String.fromCharCode(start + k);
+  }
+  singleByteDecoded.set(name, table);
+  return table;
 }
 
 const MULTI_BYTE = new Set(['gbk', 'gb18030', 'big5', 'euc-jp', 'iso-2022-jp', 'shift_jis', 'euc-kr']);
