@@ -105,7 +105,7 @@ describe('isolate runtime', () => {
             const names = Object.getOwnPropertyNames(g);
             return {
               types: ['process', 'require', 'module', 'exports', 'Buffer', 'global', 'setImmediate',
-                      '__nb_send', '__nb_random', '__nb_sab', '__nimbus_shim', 'ivm', '_ivm']
+                      '__nb_send', '__nb_random', '__nb_decode', '__nb_sab', '__nimbus_shim', 'ivm', '_ivm']
                 .map((n) => [n, typeof g[n]]),
               bridgeNames: names.filter((n) => /^__nb|ivm|isolated|nimbus_shim/i.test(n)),
               indirectEval: (0, eval)('typeof process + typeof require'),

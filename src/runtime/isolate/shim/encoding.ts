@@ -1,4 +1,5 @@
-/** UTF-8 TextEncoder, TextDecoder (UTF-8, UTF-16, the single-byte legacy encodings), atob/btoa, plus the byte helpers the other shims share. */
+/** UTF-8 TextEncoder, TextDecoder (every encoding of the Encoding Standard), atob/btoa, plus the byte helpers the other shims share. */
+import { decodeOnHost } from './bridge.ts';
 
 export function utf8Encode(input: string): Uint8Array {
   const n = input.length;
@@ -251,7 +252,9 @@ function singleByteTable(name: string): string | undefined {
   return table;
 }
 
+/** The multi-byte legacy encodings, decoded by the host (legacy-decode.ts) at most this many bytes a call. */
 const MULTI_BYTE = new Set(['gbk', 'gb18030', 'big5', 'euc-jp', 'iso-2022-jp', 'shift_jis', 'euc-kr']);
+const MAX_HOST_DECODE_BYTES = 1024 * 1024;
 
 function decodingError(encoding: string): TypeError {
   return new TypeError(`The encoded data was not valid for encoding ${encoding}`);
@@ -337,9 +340,6 @@ export class TextDecoder {
     if (encoding === undefined || encoding === 'replacement') {
       throw new RangeError(`The "${String(label)}" encoding is not supported`);
     }
-    if (MULTI_BYTE.has(encoding)) {
-      throw new RangeError(`The "${encoding}" encoding is not supported by TextDecoder here (legacy multi-byte encodings are not available)`);
-    }
     this.#encoding = encoding;
     this.#table = singleByteTable(encoding);
     this.#fatal = Boolean(options?.fatal);
@@ -363,6 +363,8 @@ export class TextDecoder {
     } else if (this.#encoding === 'utf-16le' || this.#encoding === 'utf-16be') {
       text = utf16Decode(bytes, this.#encoding === 'utf-16be', this.#utf16, this.#fatal, stream, this.#encoding);
       if (!stream) this.#utf16.byte = this.#utf16.lead = -1;
+    } else if (MULTI_BYTE.has(this.#encoding)) {
+      text = this.#decodeMultiByte(bytes, stream);
     } else {
       if (this.#pending !== null) {
         const joined = new Uint8Array(this.#pending.length + bytes.length);
@@ -390,6 +392,30 @@ export class TextDecoder {
       this.#bomSeen = false;
       this.#pending = null;
     }
+    return text;
+  }
+  /**
+   * The host decodes whole inputs only: in streaming mode the bytes wait here until the
+   * call that ends the stream (the text is the same, it comes at the end).
+   */
+  #decodeMultiByte(bytes: Uint8Array, stream: boolean): string {
+    const pending = this.#pending ?? new Uint8Array(0);
+    if (pending.length + bytes.length > MAX_HOST_DECODE_BYTES) {
+      this.#pending = null;
+      throw new RangeError(`TextDecoder: ${this.#encoding} decodes at most ${MAX_HOST_DECODE_BYTES} bytes a call (or a stream)`);
+    }
+    const joined = new Uint8Array(pending.length + bytes.length);
+    joined.set(pending);
+    joined.set(bytes, pending.length);
+    if (stream) {
+      this.#pending = joined;
+      return '';
+    }
+    this.#pending = null;
+    if (joined.length === 0) return '';
+    const text = decodeOnHost(this.#encoding, joined.buffer, this.#fatal);
+    if (text === null) throw decodingError(this.#encoding);
+    if (typeof text !== 'string') throw new TypeError(`TextDecoder: the ${this.#encoding} decoder is unavailable`);
     return text;
   }
   get [Symbol.toStringTag](): string {
