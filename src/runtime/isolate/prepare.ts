@@ -5,6 +5,7 @@
  */
 import ivm from 'isolated-vm';
 import { randomFillSync } from 'node:crypto';
+import { legacyDecode } from './legacy-decode.ts';
 import { IN_CANARY, IN_WARM, SAB_LENGTH } from './protocol.ts';
 import { SHIM_FILENAME, shimCode } from './shim-source.ts';
 
@@ -113,6 +114,17 @@ export async function prepare(memoryMb: number, warm = false): Promise<Prepared>
       new ivm.Callback((n: unknown) => {
         const size = Math.max(0, Math.min(MAX_RANDOM, Math.floor(Number(n)) || 0));
         return randomFillSync(new Uint8Array(size)).buffer;
+      }),
+    );
+    // TextDecoder's multi-byte legacy encodings; a malformed call is refused with a plain message
+    global.setSync(
+      '__nb_decode',
+      new ivm.Callback((encoding: unknown, bytes: unknown, fatal: unknown) => {
+        try {
+          return legacyDecode(encoding, bytes, fatal);
+        } catch {
+          return undefined;
+        }
       }),
     );
     global.setSync('__nb_sab', new ivm.ExternalCopy(sab).copyInto());

@@ -8,19 +8,30 @@ import { SAB_CURRENT } from '../protocol.ts';
 
 type Send = (kind: number, ...args: unknown[]) => void;
 type Random = (n: number) => ArrayBuffer;
+type Decode = (encoding: string, bytes: ArrayBuffer, fatal: boolean) => string | null | undefined;
 
 const g = globalThis as unknown as Record<string, unknown>;
 const hostSend = g.__nb_send as Send;
 const hostRandom = g.__nb_random as Random;
+const hostDecode = g.__nb_decode as Decode;
 const current = new Int32Array(g.__nb_sab as SharedArrayBuffer);
 /** The function's memory limit, in bytes (wasm memories count toward it). */
 export const memoryLimitBytes = Number(g.__nb_memory_mb) * 1024 * 1024;
 delete g.__nb_memory_mb;
 delete g.__nb_send;
 delete g.__nb_random;
+delete g.__nb_decode;
 delete g.__nb_sab;
 
 export const send: Send = hostSend;
+
+/**
+ * Bytes in a multi-byte legacy encoding decoded by the host's TextDecoder: the text, null
+ * for invalid bytes under `fatal`, undefined when the host refused the call.
+ */
+export function decodeOnHost(encoding: string, bytes: ArrayBuffer, fatal: boolean): string | null | undefined {
+  return hostDecode(encoding, bytes, fatal);
+}
 
 /** Tells the host's CPU watchdog whose code runs now. */
 export function markCurrent(seq: number): void {

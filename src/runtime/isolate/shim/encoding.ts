@@ -1,4 +1,5 @@
-/** UTF-8 TextEncoder/TextDecoder, atob/btoa, plus the byte helpers the other shims share. */
+/** UTF-8 TextEncoder, TextDecoder (every encoding of the Encoding Standard), atob/btoa, plus the byte helpers the other shims share. */
+import { decodeOnHost } from './bridge.ts';
 
 export function utf8Encode(input: string): Uint8Array {
   const n = input.length;
@@ -145,6 +146,7 @@ export class TextEncoder {
     return utf8Encode(String(input));
   }
   encodeInto(source: string, destination: Uint8Array): { read: number; written: number } {
+    if (!(destination instanceof Uint8Array)) throw new TypeError("Failed to execute 'encodeInto': parameter 2 is not of type 'Uint8Array'");
     const s = String(source);
     let read = 0;
     let written = 0;
@@ -165,22 +167,186 @@ export class TextEncoder {
   }
 }
 
-const UTF8_LABELS = new Set(['utf-8', 'utf8', 'unicode-1-1-utf-8', 'unicode11utf8', 'unicode20utf8', 'x-unicode20utf8']);
+/** The Encoding Standard's encodings, each as `name:other labels` (names in lower case). */
+const ENCODING_LABELS = [
+  'utf-8:unicode-1-1-utf-8 unicode11utf8 unicode20utf8 utf8 x-unicode20utf8',
+  'ibm866:866 cp866 csibm866',
+  'iso-8859-2:csisolatin2 iso-ir-101 iso8859-2 iso88592 iso_8859-2 iso_8859-2:1987 l2 latin2',
+  'iso-8859-3:csisolatin3 iso-ir-109 iso8859-3 iso88593 iso_8859-3 iso_8859-3:1988 l3 latin3',
+  'iso-8859-4:csisolatin4 iso-ir-110 iso8859-4 iso88594 iso_8859-4 iso_8859-4:1988 l4 latin4',
+  'iso-8859-5:csisolatincyrillic cyrillic iso-ir-144 iso8859-5 iso88595 iso_8859-5 iso_8859-5:1988',
+  'iso-8859-6:arabic asmo-708 csiso88596e csiso88596i csisolatinarabic ecma-114 iso-8859-6-e iso-8859-6-i iso-ir-127 iso8859-6 iso88596 iso_8859-6 iso_8859-6:1987',
+  'iso-8859-7:csisolatingreek ecma-118 elot_928 greek greek8 iso-ir-126 iso8859-7 iso88597 iso_8859-7 iso_8859-7:1987 sun_eu_greek',
+  'iso-8859-8:csiso88598e csisolatinhebrew hebrew iso-8859-8-e iso-ir-138 iso8859-8 iso88598 iso_8859-8 iso_8859-8:1988 visual',
+  'iso-8859-8-i:csiso88598i logical',
+  'iso-8859-10:csisolatin6 iso-ir-157 iso8859-10 iso885910 l6 latin6',
+  'iso-8859-13:iso8859-13 iso885913',
+  'iso-8859-14:iso8859-14 iso885914',
+  'iso-8859-15:csisolatin9 iso8859-15 iso885915 iso_8859-15 l9',
+  'iso-8859-16:',
+  'koi8-r:cskoi8r koi koi8 koi8_r',
+  'koi8-u:koi8-ru',
+  'macintosh:csmacintosh mac x-mac-roman',
+  'windows-874:dos-874 iso-8859-11 iso8859-11 iso885911 tis-620',
+  'windows-1250:cp1250 x-cp1250',
+  'windows-1251:cp1251 x-cp1251',
+  'windows-1252:ansi_x3.4-1968 ascii cp1252 cp819 csisolatin1 ibm819 iso-8859-1 iso-ir-100 iso8859-1 iso88591 iso_8859-1 iso_8859-1:1987 l1 latin1 us-ascii x-cp1252',
+  'windows-1253:cp1253 x-cp1253',
+  'windows-1254:cp1254 csisolatin5 iso-8859-9 iso-ir-148 iso8859-9 iso88599 iso_8859-9 iso_8859-9:1989 l5 latin5 x-cp1254',
+  'windows-1255:cp1255 x-cp1255',
+  'windows-1256:cp1256 x-cp1256',
+  'windows-1257:cp1257 x-cp1257',
+  'windows-1258:cp1258 x-cp1258',
+  'x-mac-cyrillic:x-mac-ukrainian',
+  'gbk:chinese csgb2312 csiso58gb231280 gb2312 gb_2312 gb_2312-80 iso-ir-58 x-gbk',
+  'gb18030:',
+  'big5:big5-hkscs cn-big5 csbig5 x-x-big5',
+  'euc-jp:cseucpkdfmtjapanese x-euc-jp',
+  'iso-2022-jp:csiso2022jp',
+  'shift_jis:csshiftjis ms932 ms_kanji shift-jis sjis windows-31j x-sjis',
+  'euc-kr:cseuckr csksc56011987 iso-ir-149 korean ks_c_5601-1987 ks_c_5601-1989 ksc5601 ksc_5601 windows-949',
+  'replacement:csiso2022kr hz-gb-2312 iso-2022-cn iso-2022-cn-ext iso-2022-kr',
+  'utf-16be:unicodefffe',
+  'utf-16le:csunicode iso-10646-ucs-2 ucs-2 unicode unicodefeff utf-16',
+  'x-user-defined:',
+
+];
+
+let labelIndex: Map<string, string> | null = null;
+
+/** The encoding a label names (the Encoding Standard's "get an encoding"), or undefined. */
+export function encodingForLabel(label: string): string | undefined {
+  const l = label.replace(/^[\t\n\f\r ]+|[\t\n\f\r ]+$/g, '').toLowerCase();
+  if (l === 'utf-8' || l === 'utf8') return 'utf-8';
+  if (labelIndex === null) {
+    labelIndex = new Map();
+    for (const entry of ENCODING_LABELS) {
+      const colon = entry.indexOf(':');
+      const name = entry.slice(0, colon);
+      labelIndex.set(name, name);
+      for (const other of entry.slice(colon + 1).split(' ')) if (other !== '') labelIndex.set(other, name);
+    }
+  }
+  return labelIndex.get(l);
+}
+
+/** Inlined by the shim's bundler (shim-source.ts): each single-byte encoding's bytes 0x80–0xFF, as runs. */
+declare const __NIMBUS_SINGLE_BYTE_TABLES__: Record<string, string>;
+let singleByteRuns: Record<string, string> | null = null;
+const singleByteDecoded = new Map<string, string>();
+
+/** The 128 code points of an encoding's bytes 0x80–0xFF, decoded from runs on first use. */
+function singleByteTable(name: string): string | undefined {
+  const cached = singleByteDecoded.get(name);
+  if (cached !== undefined) return cached;
+  singleByteRuns ??= __NIMBUS_SINGLE_BYTE_TABLES__;
+  if (!Object.prototype.hasOwnProperty.call(singleByteRuns, name)) return undefined;
+  let table = '';
+  for (const run of singleByteRuns[name].split(',')) {
+    const plus = run.indexOf('+');
+    const start = parseInt(plus < 0 ? run : run.slice(0, plus), 16);
+    const count = plus < 0 ? 1 : parseInt(run.slice(plus + 1), 16);
+    for (let k = 0; k < count; k++) table += String.fromCharCode(start + k);
+  }
+  singleByteDecoded.set(name, table);
+  return table;
+}
+
+/** The multi-byte legacy encodings, decoded by the host (legacy-decode.ts) at most this many bytes a call. */
+const MULTI_BYTE = new Set(['gbk', 'gb18030', 'big5', 'euc-jp', 'iso-2022-jp', 'shift_jis', 'euc-kr']);
+const MAX_HOST_DECODE_BYTES = 1024 * 1024;
+
+function decodingError(encoding: string): TypeError {
+  return new TypeError(`The encoded data was not valid for encoding ${encoding}`);
+}
+
+function singleByteDecode(bytes: Uint8Array, table: string, fatal: boolean, encoding: string): string {
+  const codes = new Uint16Array(bytes.length);
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (b < 0x80) codes[i] = b;
+    else {
+      const c = table.charCodeAt(b - 0x80);
+      if (c === 0xfffd && fatal) throw decodingError(encoding);
+      codes[i] = c;
+    }
+  }
+  return fromCodes(codes, 0, codes.length);
+}
+
+/** UTF-16LE/BE decoding state carried between `stream` calls: an odd byte, a lead surrogate. */
+interface Utf16State {
+  byte: number;
+  lead: number;
+}
+
+function utf16Decode(bytes: Uint8Array, bigEndian: boolean, state: Utf16State, fatal: boolean, stream: boolean, encoding: string): string {
+  const codes: number[] = [];
+  const error = () => {
+    if (fatal) {
+      state.byte = -1;
+      state.lead = -1;
+      throw decodingError(encoding);
+    }
+    codes.push(0xfffd);
+  };
+  let i = 0;
+  while (i < bytes.length) {
+    let unit: number;
+    if (state.byte >= 0) {
+      unit = bigEndian ? (state.byte << 8) | bytes[i] : state.byte | (bytes[i] << 8);
+      state.byte = -1;
+      i += 1;
+    } else if (i + 1 < bytes.length) {
+      unit = bigEndian ? (bytes[i] << 8) | bytes[i + 1] : bytes[i] | (bytes[i + 1] << 8);
+      i += 2;
+    } else {
+      state.byte = bytes[i];
+      i += 1;
+      break;
+    }
+    if (state.lead >= 0) {
+      const lead = state.lead;
+      state.lead = -1;
+      if (unit >= 0xdc00 && unit <= 0xdfff) {
+        codes.push(lead, unit);
+        continue;
+      }
+      error();
+    }
+    if (unit >= 0xd800 && unit <= 0xdbff) state.lead = unit;
+    else if (unit >= 0xdc00 && unit <= 0xdfff) error();
+    else codes.push(unit);
+  }
+  if (!stream && (state.byte >= 0 || state.lead >= 0)) {
+    state.byte = -1;
+    state.lead = -1;
+    error();
+  }
+  return fromCodes(codes, 0, codes.length);
+}
 
 export class TextDecoder {
+  readonly #encoding: string;
+  readonly #table: string | undefined;
   readonly #fatal: boolean;
   readonly #ignoreBOM: boolean;
   #pending: Uint8Array | null = null;
+  readonly #utf16: Utf16State = { byte: -1, lead: -1 };
   #bomSeen = false;
 
-  constructor(label = 'utf-8', options: { fatal?: boolean; ignoreBOM?: boolean } = {}) {
-    const l = String(label).trim().toLowerCase();
-    if (!UTF8_LABELS.has(l)) throw new RangeError(`The "${label}" encoding is not supported (only utf-8)`);
+  constructor(label: unknown = 'utf-8', options: { fatal?: boolean; ignoreBOM?: boolean } | null = {}) {
+    const encoding = encodingForLabel(String(label));
+    if (encoding === undefined || encoding === 'replacement') {
+      throw new RangeError(`The "${String(label)}" encoding is not supported`);
+    }
+    this.#encoding = encoding;
+    this.#table = singleByteTable(encoding);
     this.#fatal = Boolean(options?.fatal);
     this.#ignoreBOM = Boolean(options?.ignoreBOM);
   }
   get encoding(): string {
-    return 'utf-8';
+    return this.#encoding;
   }
   get fatal(): boolean {
     return this.#fatal;
@@ -188,26 +354,68 @@ export class TextDecoder {
   get ignoreBOM(): boolean {
     return this.#ignoreBOM;
   }
-  decode(input?: unknown, options: { stream?: boolean } = {}): string {
+  decode(input?: unknown, options: { stream?: boolean } | null = {}): string {
     const stream = Boolean(options?.stream);
     let bytes = input === undefined || input === null ? new Uint8Array(0) : toBytes(input);
-    if (this.#pending !== null) {
-      const joined = new Uint8Array(this.#pending.length + bytes.length);
-      joined.set(this.#pending);
-      joined.set(bytes, this.#pending.length);
-      bytes = joined;
-      this.#pending = null;
+    let text: string;
+    if (this.#table !== undefined) {
+      text = singleByteDecode(bytes, this.#table, this.#fatal, this.#encoding);
+    } else if (this.#encoding === 'utf-16le' || this.#encoding === 'utf-16be') {
+      text = utf16Decode(bytes, this.#encoding === 'utf-16be', this.#utf16, this.#fatal, stream, this.#encoding);
+      if (!stream) this.#utf16.byte = this.#utf16.lead = -1;
+    } else if (MULTI_BYTE.has(this.#encoding)) {
+      text = this.#decodeMultiByte(bytes, stream);
+    } else {
+      if (this.#pending !== null) {
+        const joined = new Uint8Array(this.#pending.length + bytes.length);
+        joined.set(this.#pending);
+        joined.set(bytes, this.#pending.length);
+        bytes = joined;
+        this.#pending = null;
+      }
+      let result: { text: string; rest: number };
+      try {
+        result = utf8Decode(bytes, this.#fatal, stream);
+      } catch (error) {
+        this.#bomSeen = false;
+        throw error;
+      }
+      if (result.rest > 0) this.#pending = bytes.slice(bytes.length - result.rest);
+      text = result.text;
     }
-    if (!this.#ignoreBOM && !this.#bomSeen && bytes.length > 0) {
-      if (bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
+    // UTF-8 and UTF-16 drop a byte order mark at the start of the stream (unless ignoreBOM)
+    if (this.#table === undefined && !this.#ignoreBOM && !this.#bomSeen && text.length > 0) {
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
       this.#bomSeen = true;
     }
-    const { text, rest } = utf8Decode(bytes, this.#fatal, stream);
-    if (rest > 0) this.#pending = bytes.slice(bytes.length - rest);
     if (!stream) {
       this.#bomSeen = false;
       this.#pending = null;
     }
+    return text;
+  }
+  /**
+   * The host decodes whole inputs only: in streaming mode the bytes wait here until the
+   * call that ends the stream (the text is the same, it comes at the end).
+   */
+  #decodeMultiByte(bytes: Uint8Array, stream: boolean): string {
+    const pending = this.#pending ?? new Uint8Array(0);
+    if (pending.length + bytes.length > MAX_HOST_DECODE_BYTES) {
+      this.#pending = null;
+      throw new RangeError(`TextDecoder: ${this.#encoding} decodes at most ${MAX_HOST_DECODE_BYTES} bytes a call (or a stream)`);
+    }
+    const joined = new Uint8Array(pending.length + bytes.length);
+    joined.set(pending);
+    joined.set(bytes, pending.length);
+    if (stream) {
+      this.#pending = joined;
+      return '';
+    }
+    this.#pending = null;
+    if (joined.length === 0) return '';
+    const text = decodeOnHost(this.#encoding, joined.buffer, this.#fatal);
+    if (text === null) throw decodingError(this.#encoding);
+    if (typeof text !== 'string') throw new TypeError(`TextDecoder: the ${this.#encoding} decoder is unavailable`);
     return text;
   }
   get [Symbol.toStringTag](): string {

@@ -1,4 +1,4 @@
-/** DOMException, Event and EventTarget: just enough for AbortSignal and user code. */
+/** DOMException, Event, CustomEvent and EventTarget (the DOM's, with no tree: an event reaches its target only). */
 
 const CODES: Record<string, number> = {
   IndexSizeError: 1,
@@ -33,65 +33,233 @@ export interface EventInit {
   composed?: boolean;
 }
 
+/** Per-event state the DOM keeps in flags; in a WeakMap so user code cannot reach it. */
+interface EventState {
+  type: string;
+  bubbles: boolean;
+  cancelable: boolean;
+  composed: boolean;
+  canceled: boolean;
+  stopPropagation: boolean;
+  stopImmediate: boolean;
+  dispatching: boolean;
+  initialized: boolean;
+  inPassiveListener: boolean;
+  phase: number;
+  target: EventTarget | null;
+  currentTarget: EventTarget | null;
+}
+
+const eventStates = new WeakMap<object, EventState>();
+
+function stateOf(event: unknown): EventState {
+  const state = typeof event === 'object' && event !== null ? eventStates.get(event) : undefined;
+  if (state === undefined) throw new TypeError('Illegal invocation: not an Event');
+  return state;
+}
+
+/** The DOM's Event, with the legacy members (`cancelBubble`, `returnValue`, `srcElement`, `initEvent`). */
 export class Event {
-  readonly type: string;
-  readonly bubbles: boolean;
-  readonly cancelable: boolean;
-  readonly composed: boolean;
+  static readonly NONE = 0;
+  static readonly CAPTURING_PHASE = 1;
+  static readonly AT_TARGET = 2;
+  static readonly BUBBLING_PHASE = 3;
+  declare readonly NONE: 0;
+  declare readonly CAPTURING_PHASE: 1;
+  declare readonly AT_TARGET: 2;
+  declare readonly BUBBLING_PHASE: 3;
   readonly timeStamp = Date.now();
-  defaultPrevented = false;
-  target: EventTarget | null = null;
-  currentTarget: EventTarget | null = null;
-  /** internal: stopImmediatePropagation called */
-  _stop = false;
-  constructor(type: string, init: EventInit = {}) {
+
+  constructor(type: string, init: EventInit | null = {}) {
     if (arguments.length === 0) throw new TypeError("Failed to construct 'Event': 1 argument required");
-    this.type = String(type);
-    this.bubbles = Boolean(init?.bubbles);
-    this.cancelable = Boolean(init?.cancelable);
-    this.composed = Boolean(init?.composed);
+    eventStates.set(this, {
+      type: String(type),
+      bubbles: Boolean(init?.bubbles),
+      cancelable: Boolean(init?.cancelable),
+      composed: Boolean(init?.composed),
+      canceled: false,
+      stopPropagation: false,
+      stopImmediate: false,
+      dispatching: false,
+      initialized: true,
+      inPassiveListener: false,
+      phase: 0,
+      target: null,
+      currentTarget: null,
+    });
+    // isTrusted is an own, unforgeable attribute on every event
+    Object.defineProperty(this, 'isTrusted', { get: isTrustedGetter, enumerable: true, configurable: false });
+  }
+  get type(): string {
+    return stateOf(this).type;
+  }
+  get bubbles(): boolean {
+    return stateOf(this).bubbles;
+  }
+  get cancelable(): boolean {
+    return stateOf(this).cancelable;
+  }
+  get composed(): boolean {
+    return stateOf(this).composed;
+  }
+  get target(): EventTarget | null {
+    return stateOf(this).target;
+  }
+  get srcElement(): EventTarget | null {
+    return stateOf(this).target;
+  }
+  get currentTarget(): EventTarget | null {
+    return stateOf(this).currentTarget;
+  }
+  get eventPhase(): number {
+    return stateOf(this).phase;
+  }
+  get defaultPrevented(): boolean {
+    return stateOf(this).canceled;
+  }
+  get returnValue(): boolean {
+    return !stateOf(this).canceled;
+  }
+  set returnValue(value: boolean) {
+    if (!value) cancel(stateOf(this));
+  }
+  get cancelBubble(): boolean {
+    return stateOf(this).stopPropagation;
+  }
+  set cancelBubble(value: boolean) {
+    if (value) stateOf(this).stopPropagation = true;
+  }
+  composedPath(): EventTarget[] {
+    const state = stateOf(this);
+    return state.currentTarget === null ? [] : [state.currentTarget];
   }
   preventDefault(): void {
-    if (this.cancelable) this.defaultPrevented = true;
+    cancel(stateOf(this));
   }
-  stopPropagation(): void {}
+  stopPropagation(): void {
+    stateOf(this).stopPropagation = true;
+  }
   stopImmediatePropagation(): void {
-    this._stop = true;
+    const state = stateOf(this);
+    state.stopPropagation = true;
+    state.stopImmediate = true;
+  }
+  initEvent(type: string, bubbles = false, cancelable = false): void {
+    if (arguments.length === 0) throw new TypeError("Failed to execute 'initEvent': 1 argument required");
+    const state = stateOf(this);
+    if (state.dispatching) return;
+    state.initialized = true;
+    state.stopPropagation = false;
+    state.stopImmediate = false;
+    state.canceled = false;
+    state.target = null;
+    state.type = String(type);
+    state.bubbles = Boolean(bubbles);
+    state.cancelable = Boolean(cancelable);
   }
   get [Symbol.toStringTag](): string {
     return 'Event';
+  }
+}
+for (const [name, value] of [['NONE', 0], ['CAPTURING_PHASE', 1], ['AT_TARGET', 2], ['BUBBLING_PHASE', 3]] as const) {
+  Object.defineProperty(Event.prototype, name, { value, enumerable: true });
+}
+
+function isTrustedGetter(): boolean {
+  return false;
+}
+
+function cancel(state: EventState): void {
+  if (state.cancelable && !state.inPassiveListener) state.canceled = true;
+}
+
+/** The DOM's CustomEvent: an Event carrying `detail`. */
+export class CustomEvent<T = unknown> extends Event {
+  #detail: T | null;
+  constructor(type: string, init: (EventInit & { detail?: T }) | null = {}) {
+    if (arguments.length === 0) throw new TypeError("Failed to construct 'CustomEvent': 1 argument required");
+    super(type, init);
+    this.#detail = init?.detail === undefined ? null : init.detail;
+  }
+  get detail(): T | null {
+    return this.#detail;
+  }
+  initCustomEvent(type: string, bubbles = false, cancelable = false, detail: T | null = null): void {
+    if (arguments.length === 0) throw new TypeError("Failed to execute 'initCustomEvent': 1 argument required");
+    if (stateOf(this).dispatching) return;
+    this.initEvent(type, bubbles, cancelable);
+    this.#detail = detail;
+  }
+  override get [Symbol.toStringTag](): string {
+    return 'CustomEvent';
   }
 }
 
 type Listener = ((event: Event) => unknown) | { handleEvent(event: Event): unknown };
 interface Registration {
   listener: Listener;
+  capture: boolean;
   once: boolean;
+  passive: boolean;
   removed: boolean;
+}
+type ListenerOptions = boolean | { capture?: boolean; once?: boolean; passive?: boolean; signal?: unknown };
+
+/** Listener lists by target, in a WeakMap so that the global object can be an EventTarget too. */
+const listenerMaps = new WeakMap<object, Map<string, Registration[]>>();
+
+/** The target a method was called on: WebIDL gives the global object when `this` is missing. */
+function targetOf(self: unknown): EventTarget {
+  const target = self === undefined || self === null ? globalThis : self;
+  if (!(target instanceof EventTarget) && target !== globalThis) throw new TypeError('Illegal invocation: not an EventTarget');
+  return target as EventTarget;
+}
+
+function listenersOf(target: object): Map<string, Registration[]> {
+  let map = listenerMaps.get(target);
+  if (map === undefined) {
+    map = new Map();
+    listenerMaps.set(target, map);
+  }
+  return map;
+}
+
+function captureOf(options: ListenerOptions | undefined): boolean {
+  return typeof options === 'boolean' ? options : typeof options === 'object' && options !== null && Boolean(options.capture);
 }
 
 export class EventTarget {
-  readonly #listeners = new Map<string, Registration[]>();
-
-  addEventListener(type: string, listener: Listener | null, options?: boolean | { once?: boolean; signal?: unknown }): void {
-    if (listener === null || listener === undefined) return;
-    const once = typeof options === 'object' && options !== null && Boolean(options.once);
-    const list = this.#listeners.get(type) ?? [];
-    if (list.some((r) => r.listener === listener)) return;
-    const reg: Registration = { listener, once, removed: false };
-    list.push(reg);
-    this.#listeners.set(type, list);
-    const signal = typeof options === 'object' && options !== null ? (options.signal as EventTarget & { aborted?: boolean }) : undefined;
-    if (signal) {
-      if (signal.aborted) this.removeEventListener(type, listener);
-      else signal.addEventListener('abort', () => this.removeEventListener(type, listener), { once: true });
+  addEventListener(type: string, listener: Listener | null, options?: ListenerOptions): void {
+    const target = targetOf(this);
+    const capture = captureOf(options);
+    const dict = typeof options === 'object' && options !== null ? options : undefined;
+    const once = Boolean(dict?.once);
+    const passive = Boolean(dict?.passive);
+    let signal: (EventTarget & { aborted?: boolean }) | undefined;
+    if (dict !== undefined && 'signal' in dict && dict.signal !== undefined) {
+      const candidate = dict.signal as { aborted?: unknown } | null;
+      if (candidate === null || typeof candidate !== 'object' || typeof candidate.aborted !== 'boolean' || !(candidate instanceof EventTarget)) {
+        throw new TypeError("Failed to execute 'addEventListener': member signal is not of type AbortSignal");
+      }
+      signal = candidate as EventTarget & { aborted: boolean };
     }
+    if (listener === null || listener === undefined) return;
+    if (signal?.aborted) return;
+    const key = String(type);
+    const map = listenersOf(target);
+    const list = map.get(key) ?? [];
+    if (list.some((r) => r.listener === listener && r.capture === capture)) return;
+    list.push({ listener, capture, once, passive, removed: false });
+    map.set(key, list);
+    signal?.addEventListener('abort', () => target.removeEventListener(key, listener, { capture }), { once: true });
   }
 
-  removeEventListener(type: string, listener: Listener | null): void {
-    const list = this.#listeners.get(type);
+  removeEventListener(type: string, listener: Listener | null, options?: ListenerOptions): void {
+    const target = targetOf(this);
+    const capture = captureOf(options);
+    const list = listenerMaps.get(target)?.get(String(type));
     if (!list) return;
-    const i = list.findIndex((r) => r.listener === listener);
+    const i = list.findIndex((r) => r.listener === listener && r.capture === capture);
     if (i >= 0) {
       list[i].removed = true;
       list.splice(i, 1);
@@ -99,30 +267,76 @@ export class EventTarget {
   }
 
   dispatchEvent(event: Event): boolean {
+    const target = targetOf(this);
     if (!(event instanceof Event)) throw new TypeError("Failed to execute 'dispatchEvent': parameter 1 is not of type 'Event'");
-    event.target = this;
-    event.currentTarget = this;
-    const handlerProp = (this as unknown as Record<string, unknown>)['on' + event.type];
-    const list = [...(this.#listeners.get(event.type) ?? [])];
-    if (typeof handlerProp === 'function') list.unshift({ listener: handlerProp as Listener, once: false, removed: false });
-    for (const reg of list) {
-      if (reg.removed) continue;
-      if (reg.once) this.removeEventListener(event.type, reg.listener);
-      try {
-        if (typeof reg.listener === 'function') reg.listener.call(this, event);
-        else reg.listener.handleEvent(event);
-      } catch (error) {
-        reportError(error);
-      }
-      if (event._stop) break;
+    const state = stateOf(event);
+    if (state.dispatching || !state.initialized) {
+      throw new DOMException("Failed to execute 'dispatchEvent': the event is already being dispatched", 'InvalidStateError');
     }
-    event.currentTarget = null;
-    return !event.defaultPrevented;
+    state.dispatching = true;
+    state.target = target;
+    state.currentTarget = target;
+    state.phase = 2;
+    try {
+      const all = [...(listenerMaps.get(target)?.get(state.type) ?? [])];
+      const handlerProp = (target as unknown as Record<string, unknown>)['on' + state.type];
+      if (typeof handlerProp === 'function') all.unshift({ listener: handlerProp as Listener, capture: false, once: false, passive: false, removed: false });
+      // at the target, capturing listeners run first, then the others (the DOM's two passes)
+      // (stopPropagation stops the event at the next target; with no tree there is none)
+      for (const capturePass of [true, false]) {
+        for (const reg of all) {
+          if (state.stopImmediate) break;
+          if (reg.capture !== capturePass || reg.removed) continue;
+          if (reg.once) target.removeEventListener(state.type, reg.listener, { capture: reg.capture });
+          state.inPassiveListener = reg.passive;
+          try {
+            if (typeof reg.listener === 'function') reg.listener.call(target, event);
+            else {
+              const handle = reg.listener.handleEvent;
+              if (typeof handle !== 'function') throw new TypeError('The event listener has no handleEvent method');
+              handle.call(reg.listener, event);
+            }
+          } catch (error) {
+            reportError(error);
+          } finally {
+            state.inPassiveListener = false;
+          }
+        }
+      }
+    } finally {
+      state.dispatching = false;
+      state.phase = 0;
+      state.currentTarget = null;
+      state.stopPropagation = false;
+      state.stopImmediate = false;
+    }
+    return !state.canceled;
   }
 }
 
-/** Errors thrown by listeners and microtasks go to console.error, as browsers report them. */
+let reporting = false;
+
+/**
+ * An error thrown by a listener or a microtask: an `error` event on the global object (with
+ * `error` and `message`, as a worker's ErrorEvent), then console.error unless a listener
+ * called preventDefault, as browsers report them.
+ */
 export function reportError(error: unknown): void {
   const c = (globalThis as unknown as { console?: { error(...a: unknown[]): void } }).console;
+  if (!reporting && globalThis instanceof EventTarget) {
+    const event = new Event('error', { cancelable: true });
+    Object.defineProperties(event, {
+      error: { value: error, enumerable: true },
+      message: { value: error instanceof Error ? error.message : String(error), enumerable: true },
+    });
+    reporting = true;
+    let handled = false;
+    try {
+      handled = !(globalThis as unknown as EventTarget).dispatchEvent(event);
+    } finally {
+      reporting = false;
+    }
+    if (handled) return;
+  }
   c?.error('Uncaught', error);
 }

@@ -15,7 +15,7 @@ import { console } from './console.ts';
 import { CryptoKey, SubtleCrypto, crypto } from './crypto.ts';
 import { onFetch, onHandler, setup, warm } from './dispatch.ts';
 import { TextDecoder, TextEncoder, atob, btoa } from './encoding.ts';
-import { DOMException, Event, EventTarget } from './events.ts';
+import { CustomEvent, DOMException, Event, EventTarget } from './events.ts';
 import { fetch } from './fetch.ts';
 import { Headers } from './headers.ts';
 import {
@@ -86,6 +86,7 @@ const globals: Record<string, unknown> = {
   AbortController,
   AbortSignal,
   Event,
+  CustomEvent,
   EventTarget,
   DOMException,
   setTimeout,
@@ -105,6 +106,8 @@ const globals: Record<string, unknown> = {
 for (const name of Object.keys(globals)) {
   Object.defineProperty(g, name, { value: globals[name], writable: true, configurable: true, enumerable: false });
 }
+// the global object is an EventTarget, as a worker's global scope is
+Object.setPrototypeOf(g, EventTarget.prototype);
 
 /** Held here so GC never collects them (ivm would then report them abandoned). */
 const canaries: Array<Promise<never>> = [];
