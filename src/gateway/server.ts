@@ -14,6 +14,8 @@ export interface GatewayRoutes {
   /** Extra top-level prefixes, e.g. /metrics. */
   readonly extra?: ReadonlyArray<{ readonly prefix: string; readonly handler: Handler }>;
   readonly onError: (error: unknown, req: IncomingMessage) => void;
+  /** HTTP upgrades (WebSockets on /fn/…). */
+  readonly upgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
 
 const LANDING = JSON.stringify({
@@ -62,6 +64,8 @@ export function createGateway(routes: GatewayRoutes, options: GatewayOptions): S
       sendProblem(res, error, url);
     });
   });
+  const upgrade = routes.upgrade;
+  if (upgrade !== undefined) server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => upgrade(req, socket, head));
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => answerClientError(error, socket, options.headersTimeoutMs));
   return server;
 }

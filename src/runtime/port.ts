@@ -38,6 +38,32 @@ export interface HttpResponseData {
   readonly body: Uint8Array;
   /** The body as the function produces it, when it is streamed (a ReadableStream not yet complete). */
   readonly stream?: ByteStream;
+  /** With status 101: the WebSocket the function accepted (`new Response(null, { status: 101, webSocket })`). */
+  readonly webSocket?: SocketPeer;
+}
+
+/** Where a function's WebSocket messages go: the client's socket. */
+export interface SocketSink {
+  message(data: string | Uint8Array): void;
+  /** The function closed the socket (or its instance stopped: 1011). */
+  close(code: number, reason: string): void;
+}
+
+/**
+ * The host's end of a WebSocket a function accepted. The invocation lasts until it closes
+ * (InstanceResult.streamEnd settles then).
+ */
+export interface SocketPeer {
+  /** Connects the client: what the function sent before goes to `sink` now. */
+  attach(sink: SocketSink): void;
+  /** A client message for the function; false when the function is behind on messages: read no more until onDrain. */
+  send(data: string | Uint8Array): boolean;
+  onDrain: (() => void) | null;
+  /** The client's side is closed: the function sees `close` and the invocation ends. Idempotent. */
+  close(code: number, reason: string): void;
+  /** Bytes of messages from the client, and to it. */
+  readonly bytesIn: number;
+  readonly bytesOut: number;
 }
 
 /** How a streamed response ended, once the function's stream is over (read to its end, failed or cancelled). */

@@ -1,0 +1,203 @@
+/**
+ * WebSockets as Workers has them: `new WebSocketPair()` gives two ends; the function keeps
+ * `server` (accept(), send(), close(), message/close/error events) and returns `client` in
+ * `new Response(null, { status: 101, webSocket: client })`. The server end then gets a number
+ * (bind) and talks to the host only through numbered messages (protocol.ts): no host object
+ * is ever inside the isolate. Messages that arrive before accept() wait for it, unacknowledged,
+ * so the host stops reading the client meanwhile.
+ */
+import { OUT_WS_ACK, OUT_WS_CLOSE, OUT_WS_SEND } from '../protocol.ts';
+import { send } from './bridge.ts';
+import { exactBuffer, utf8Encode } from './encoding.ts';
+import { DOMException, Event, EventTarget, type EventInit } from './events.ts';
+import { enter, type Invocation } from './state.ts';
+
+export class MessageEvent extends Event {
+  readonly data: unknown;
+  constructor(type: string, init: EventInit & { data?: unknown } = {}) {
+    super(type, init);
+    this.data = init?.data ?? null;
+  }
+}
+
+export class CloseEvent extends Event {
+  readonly code: number;
+  readonly reason: string;
+  readonly wasClean: boolean;
+  constructor(type: string, init: EventInit & { code?: number; reason?: string; wasClean?: boolean } = {}) {
+    super(type, init);
+    this.code = Number(init?.code ?? 0);
+    this.reason = String(init?.reason ?? '');
+    this.wasClean = Boolean(init?.wasClean);
+  }
+}
+
+const bound = new Map<number, WebSocket>();
+let nextId = 1;
+const PAIRED = Symbol('paired');
+
+type Data = string | ArrayBuffer;
+
+export class WebSocket extends EventTarget {
+  static readonly CONNECTING = 0;
+  static readonly OPEN = 1;
+  static readonly CLOSING = 2;
+  static readonly CLOSED = 3;
+  readonly CONNECTING = 0;
+  readonly OPEN = 1;
+  readonly CLOSING = 2;
+  readonly CLOSED = 3;
+  onmessage: ((e: MessageEvent) => unknown) | null = null;
+  onclose: ((e: CloseEvent) => unknown) | null = null;
+  onerror: ((e: Event) => unknown) | null = null;
+  onopen: ((e: Event) => unknown) | null = null;
+  binaryType = 'arraybuffer';
+  #state = 1;
+  /** The other end of the pair (the client end points at the server end). */
+  #other: WebSocket | null = null;
+  #id = 0;
+  #inv: Invocation | null = null;
+  #accepted = false;
+  #waiting: Array<() => void> = [];
+  #onOver: (() => void) | null = null;
+
+  constructor(url?: unknown) {
+    super();
+    if (url !== PAIRED) throw new TypeError('new WebSocket(url): outbound WebSockets are not supported yet; accept one with new WebSocketPair()');
+  }
+
+  get readyState(): number {
+    return this.#state;
+  }
+
+  get url(): string | null {
+    return null;
+  }
+
+  get protocol(): string {
+    return '';
+  }
+
+  get extensions(): string {
+    return '';
+  }
+
+  /** internal: pairs two ends. */
+  static _pair(): [WebSocket, WebSocket] {
+    const client = new WebSocket(PAIRED);
+    const server = new WebSocket(PAIRED);
+    client.#other = server;
+    return [client, server];
+  }
+
+  /** internal: the client end was returned in a 101 response; its server end gets a number. Null when it cannot be. */
+  static _bind(client: unknown, inv: Invocation, onOver: () => void): number | null {
+    if (!(client instanceof WebSocket)) return null;
+    const server = client.#other;
+    if (server === null || server.#id !== 0 || server.#state !== 1) return null;
+    client.#other = null;
+    const id = nextId;
+    nextId = id >= 2 ** 31 - 1 ? 1 : id + 1;
+    server.#id = id;
+    server.#inv = inv;
+    server.#onOver = onOver;
+    bound.set(id, server);
+    return id;
+  }
+
+  accept(): void {
+    if (this.#accepted) throw new DOMException('accept() was already called on this WebSocket', 'InvalidStateError');
+    this.#accepted = true;
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    if (waiting.length > 0) queueMicrotask(() => {
+      for (const run of waiting) run();
+    });
+  }
+
+  send(data: unknown): void {
+    if (this.#state !== 1) throw new DOMException('the WebSocket is not open', 'InvalidStateError');
+    if (!this.#accepted) throw new DOMException('call accept() before send()', 'InvalidStateError');
+    let out: Data;
+    if (typeof data === 'string') out = data;
+    else if (data instanceof ArrayBuffer) out = data.slice(0);
+    else if (ArrayBuffer.isView(data)) out = exactBuffer(new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice());
+    else out = String(data);
+    if (this.#id === 0) throw new DOMException('the WebSocket is not connected yet: return its client end in a 101 Response first', 'InvalidStateError');
+    send(OUT_WS_SEND, this.#id, out);
+  }
+
+  close(code?: number, reason?: string): void {
+    if (code !== undefined && code !== 1000 && !(Number.isInteger(code) && code >= 3000 && code <= 4999)) {
+      throw new DOMException(`the close code must be 1000 or in 3000–4999, not ${code}`, 'InvalidAccessError');
+    }
+    const why = reason === undefined ? '' : String(reason);
+    if (utf8Encode(why).length > 123) throw new DOMException('the close reason must be at most 123 bytes', 'SyntaxError');
+    if (this.#state >= 2) return;
+    this.#state = 2;
+    if (this.#id !== 0) send(OUT_WS_CLOSE, this.#id, code ?? 1000, why);
+  }
+
+  /** internal: IN_WS_MESSAGE. Acknowledged once the listeners ran (after accept()). */
+  _message(data: unknown): void {
+    const run = () => {
+      const inv = this.#inv;
+      if (inv !== null) enter(inv);
+      try {
+        if (this.#state === 1) this.dispatchEvent(new MessageEvent('message', { data: typeof data === 'string' ? data : data instanceof ArrayBuffer ? data : String(data) }));
+      } finally {
+        send(OUT_WS_ACK, this.#id);
+      }
+    };
+    if (this.#accepted) run();
+    else this.#waiting.push(run);
+  }
+
+  /** internal: IN_WS_CLOSE. */
+  _closed(code: number, reason: string): void {
+    const run = () => {
+      if (this.#state === 3) return;
+      this.#state = 3;
+      bound.delete(this.#id);
+      const inv = this.#inv;
+      if (inv !== null) enter(inv);
+      if (code === 1006) this.dispatchEvent(new Event('error'));
+      this.dispatchEvent(new CloseEvent('close', { code, reason, wasClean: code !== 1006 }));
+      this.#onOver?.();
+    };
+    if (this.#accepted) run();
+    else this.#waiting.push(run);
+  }
+
+  get [Symbol.toStringTag](): string {
+    return 'WebSocket';
+  }
+}
+
+/** `new WebSocketPair()`: `{ 0: client, 1: server }`, as Workers has it. */
+export class WebSocketPair {
+  0: WebSocket;
+  1: WebSocket;
+  constructor() {
+    const [client, server] = WebSocket._pair();
+    this[0] = client;
+    this[1] = server;
+  }
+}
+
+export function onSocketMessage(id: number, data: unknown): void {
+  const s = bound.get(id);
+  if (s === undefined) {
+    // the socket is gone: acknowledge, so the host's count stays right
+    send(OUT_WS_ACK, id);
+    return;
+  }
+  s._message(data);
+}
+
+export function onSocketClose(id: number, code: unknown, reason: unknown): void {
+  const s = bound.get(id);
+  if (s === undefined) return;
+  bound.delete(id);
+  s._closed(Number(code), String(reason ?? ''));
+}

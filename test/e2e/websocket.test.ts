@@ -1,0 +1,215 @@
+/**
+ * WebSockets through the real server: a function accepts an upgrade with the Workers API
+ * (WebSocketPair, accept, a 101 Response) and echoes text and binary; close codes and
+ * reasons reach the client; the message size limit (1009) both ways; the idle timeout; an
+ * instance stopped mid-socket closes it with 1011; the record is written at close with
+ * the bytes both ways; a flood of messages to a socket not yet accepted is held back and
+ * delivered in order; a plain request and a plain answer behave as plain HTTP.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { WebSocket } from 'ws';
+import { eventually, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
+
+type Rec = Record<string, unknown>;
+
+const ECHO = `export default { fetch(request) {
+  if (request.headers.get('upgrade') !== 'websocket') return new Response('plain ' + request.method, { status: 200 });
+  const pair = new WebSocketPair();
+  const [client, server] = Object.values(pair);
+  server.accept();
+  server.addEventListener('message', (e) => {
+    if (e.data === 'bye') server.close(4000, 'see you');
+    else if (e.data === 'big') server.send('x'.repeat(4096));
+    else if (e.data === 'spin') { for (;;) {} }
+    else server.send(e.data);
+  });
+  return new Response(null, { status: 101, webSocket: client });
+} };`;
+
+interface Open {
+  ws: WebSocket;
+  invocationId: string;
+  messages: Array<{ data: Buffer; binary: boolean }>;
+  next(): Promise<{ data: Buffer; binary: boolean }>;
+  closed: Promise<{ code: number; reason: string }>;
+}
+
+function open(url: string): Promise<Open> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    const messages: Array<{ data: Buffer; binary: boolean }> = [];
+    let waiter: (() => void) | null = null;
+    let invocationId = '';
+    ws.on('upgrade', (res) => {
+      invocationId = String(res.headers['x-nimbus-invocation-id'] ?? '');
+    });
+    ws.on('message', (data, binary) => {
+      messages.push({ data: data as Buffer, binary });
+      waiter?.();
+    });
+    const closed = new Promise<{ code: number; reason: string }>((r) => ws.on('close', (code, reason) => r({ code, reason: reason.toString() })));
+    ws.on('error', reject);
+    ws.on('open', () =>
+      resolve({
+        ws,
+        invocationId,
+        messages,
+        closed,
+        next: async () => {
+          while (messages.length === 0) await new Promise<void>((r) => (waiter = r));
+          return messages.shift()!;
+        },
+      }),
+    );
+  });
+}
+
+describe('WebSockets, end to end', () => {
+  let p: RunningPlatform;
+  const wsUrl = (path: string) => p.url.replace('http', 'ws') + path;
+  before(async () => {
+    p = await startPlatform({ args: ['--ws-message-limit', '1kb', '--ws-idle-timeout', '1500'] });
+    await p.deploy('echo', ECHO, { cpuLimitMs: 200 });
+  });
+  after(async () => {
+    await p.stop();
+    p.cleanup();
+  });
+
+  const record = (id: string) =>
+    eventually(async () => {
+      const r = await p.api(`/api/v1/invocations/${id}`);
+      return r.ok ? ((await r.json()) as Rec) : null;
+    }, 15_000);
+
+  it('echoes text and binary, and the function\'s close code and reason reach the client; the record is written at close', async () => {
+    const c = await open(wsUrl('/fn/echo/'));
+    assert.match(c.invocationId, /./);
+    c.ws.send('hello');
+    const m1 = await c.next();
+    assert.equal(m1.binary, false);
+    assert.equal(m1.data.toString(), 'hello');
+    c.ws.send(Buffer.from([1, 2, 3, 255]));
+    const m2 = await c.next();
+    assert.equal(m2.binary, true);
+    assert.deepEqual([...m2.data], [1, 2, 3, 255]);
+    // no record while the socket is open
+    assert.equal((await p.api(`/api/v1/invocations/${c.invocationId}`)).status, 404);
+    c.ws.send('bye');
+    assert.deepEqual(await c.closed, { code: 4000, reason: 'see you' });
+    const rec = await record(c.invocationId);
+    assert.equal(rec.status, 'success');
+    assert.equal(rec.statusCode, 101);
+    assert.equal(rec.requestBytes, 5 + 4 + 3);
+    assert.equal(rec.responseBytes, 5 + 4);
+  });
+
+  it('a client message over the limit closes the socket with 1009', async () => {
+    const c = await open(wsUrl('/fn/echo/'));
+    c.ws.send('y'.repeat(2048));
+    assert.equal((await c.closed).code, 1009);
+  });
+
+  it('a function message over the limit closes the socket with 1009', async () => {
+    const c = await open(wsUrl('/fn/echo/'));
+    c.ws.send('big');
+    assert.equal((await c.closed).code, 1009);
+  });
+
+  it('a socket with no message for the idle time is closed with 1000 "idle timeout"', async () => {
+    const c = await open(wsUrl('/fn/echo/'));
+    assert.deepEqual(await c.closed, { code: 1000, reason: 'idle timeout' });
+    const rec = await record(c.invocationId);
+    assert.equal(rec.status, 'success');
+  });
+
+  it('an instance stopped (CPU limit) closes its sockets with 1011 and the record says why', async () => {
+    const c = await open(wsUrl('/fn/echo/'));
+    c.ws.send('spin');
+    assert.equal((await c.closed).code, 1011);
+    const rec = await record(c.invocationId);
+    assert.equal(rec.status, 'cpu_limit');
+  });
+
+  it('a plain request to the route is a plain request; a plain answer to an upgrade is sent as is', async () => {
+    const r = await fetch(`${p.url}/fn/echo/`);
+    assert.equal(await r.text(), 'plain GET');
+    await p.deploy('refuse', `export default { fetch() { return new Response('no sockets here', { status: 426 }); } };`);
+    const err = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(wsUrl('/fn/refuse/'));
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('error', () => undefined);
+    });
+    assert.equal(err, 426);
+  });
+
+  it('a 101 answer to a request that did not upgrade is NIMBUS_ERR_BAD_RESPONSE', async () => {
+    await p.deploy('always101', `export default { fetch() { const [c, s] = Object.values(new WebSocketPair()); s.accept(); return new Response(null, { status: 101, webSocket: c }); } };`);
+    const r = await fetch(`${p.url}/fn/always101/`);
+    assert.equal(r.status, 502);
+    const body = (await r.json()) as Rec;
+    assert.equal(body.code, 'NIMBUS_ERR_BAD_RESPONSE');
+  });
+
+  it('escape: a socket cannot be bound twice, sent on before it is connected, nor sent on after close', async () => {
+    await p.deploy(
+      'abuse',
+      `export default { fetch(request) {
+        const url = new URL(request.url);
+        const [c, s] = Object.values(new WebSocketPair());
+        const errors = [];
+        try { s.send('early'); } catch (e) { errors.push(e.name); }
+        s.accept();
+        try { s.send('unbound'); } catch (e) { errors.push(e.name); }
+        try { s.close(1006); } catch (e) { errors.push(e.name); }
+        if (url.pathname === '/twice') { new Response(null, { status: 101, webSocket: c }); }
+        s.addEventListener('message', (e) => {
+          if (e.data === 'errors') s.send(errors.join(','));
+          if (e.data === 'close-then-send') { s.close(1000, 'done'); try { s.send('after'); } catch (e) { s.dispatchEvent(new Event('x')); } }
+        });
+        return new Response(null, { status: 101, webSocket: c });
+      } };`,
+    );
+    const c = await open(wsUrl('/fn/abuse/'));
+    c.ws.send('errors');
+    assert.equal((await c.next()).data.toString(), 'InvalidStateError,InvalidStateError,InvalidAccessError');
+    c.ws.send('close-then-send');
+    assert.deepEqual(await c.closed, { code: 1000, reason: 'done' });
+    assert.equal(c.messages.length, 0);
+  });
+
+  it('a flood of messages to a socket not yet accepted is held back (the client paused) and then delivered whole, in order', async () => {
+    await p.deploy(
+      'slow',
+      `export default { fetch() {
+        const [c, s] = Object.values(new WebSocketPair());
+        let n = 0;
+        s.addEventListener('message', (e) => { if (e.data === 'end') s.send(String(n)); else if (Number(e.data) === n) n++; });
+        setTimeout(() => s.accept(), 0);
+        return new Response(null, { status: 101, webSocket: c });
+      } };`,
+    );
+    const c = await open(wsUrl('/fn/slow/'));
+    for (let i = 0; i < 3000; i++) c.ws.send(String(i));
+    c.ws.send('end');
+    assert.equal((await c.next()).data.toString(), '3000');
+    c.ws.close(1000);
+    await c.closed;
+  });
+
+  it('the platform\'s shutdown closes live sockets with 1001', async () => {
+    const q = await startPlatform();
+    try {
+      await q.deploy('echo', ECHO);
+      const c = await open(q.url.replace('http', 'ws') + '/fn/echo/');
+      c.ws.send('hi');
+      await c.next();
+      const stopped = q.stop();
+      assert.equal((await c.closed).code, 1001);
+      await stopped;
+    } finally {
+      q.cleanup();
+    }
+  });
+});
