@@ -7,6 +7,8 @@
  * delivered in order; a plain request and a plain answer behave as plain HTTP.
  */
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { eventually, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
@@ -179,28 +181,47 @@ describe('WebSockets, end to end', () => {
     assert.equal(c.messages.length, 0);
   });
 
-  it('a flood of messages to a socket not yet accepted is held back (the client paused) and then delivered whole, in order', async () => {
-    await p.deploy(
-      'slow',
-      `export default { fetch() {
-        const [c, s] = Object.values(new WebSocketPair());
-        let n = 0;
-        s.addEventListener('message', (e) => { if (e.data === 'end') s.send(String(n)); else if (Number(e.data) === n) n++; });
-        setTimeout(() => s.accept(), 0);
-        return new Response(null, { status: 101, webSocket: c });
-      } };`,
-    );
-    const c = await open(wsUrl('/fn/slow/'));
-    for (let i = 0; i < 3000; i++) c.ws.send(String(i));
-    c.ws.send('end');
-    assert.equal((await c.next()).data.toString(), '3000');
-    c.ws.close(1000);
-    await c.closed;
-  });
-
-  it('the platform\'s shutdown closes live sockets with 1001', async () => {
-    const q = await startPlatform();
+  it('a flood to a socket not yet accepted stops the platform reading the client (it does not buffer it), then all of it arrives in order; shutdown closes sockets with 1001', async () => {
+    // the function accepts only once this gate server answers
+    let openGate!: () => void;
+    const gateOpen = new Promise<void>((r) => (openGate = r));
+    let asked!: () => void;
+    const gateAsked = new Promise<void>((r) => (asked = r));
+    const gate = createServer((_req, res) => {
+      asked();
+      void gateOpen.then(() => res.end('go'));
+    });
+    await new Promise<void>((r) => gate.listen(0, '127.0.0.1', r));
+    const q = await startPlatform({ args: ['--egress-allow', '127.0.0.1'] });
     try {
+      await q.deploy(
+        'slow',
+        `export default { fetch() {
+          const [c, s] = Object.values(new WebSocketPair());
+          let n = 0;
+          s.addEventListener('message', (e) => { if (typeof e.data === 'string') s.send(String(n)); else if (new Uint8Array(e.data)[0] === n % 256) n++; });
+          fetch('http://127.0.0.1:${(gate.address() as AddressInfo).port}/').then(() => s.accept());
+          return new Response(null, { status: 101, webSocket: c });
+        } };`,
+      );
+      const f = await open(q.url.replace('http', 'ws') + '/fn/slow/');
+      await gateAsked;
+      const piece = 512 * 1024;
+      const count = 64;
+      for (let i = 0; i < count; i++) f.ws.send(Buffer.alloc(piece, i % 256));
+      f.ws.send('end');
+      // the platform reads at most a few messages it cannot hand on: the rest stays with the client
+      const stuck = await eventually(async () => {
+        const before = f.ws.bufferedAmount;
+        await new Promise((r) => setTimeout(r, 200));
+        return f.ws.bufferedAmount === before ? before : null;
+      }, 15_000, 0);
+      assert.ok(stuck > 16 * 1024 * 1024, `the client still holds ${stuck} bytes the platform did not read`);
+      openGate();
+      assert.equal((await f.next()).data.toString(), String(count));
+      f.ws.close(1000);
+      await f.closed;
+
       await q.deploy('echo', ECHO);
       const c = await open(q.url.replace('http', 'ws') + '/fn/echo/');
       c.ws.send('hi');
@@ -210,6 +231,7 @@ describe('WebSockets, end to end', () => {
       await stopped;
     } finally {
       q.cleanup();
+      gate.close();
     }
   });
 });
