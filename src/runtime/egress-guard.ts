@@ -17,6 +17,8 @@ import { networkInterfaces } from 'node:os';
 import type { Agent, RequestInit, Response } from 'undici';
 import { NimbusError } from '../core/errors.ts';
 import { bare, UNSPECIFIED, type EgressPolicy } from './egress-policy.ts';
+import type { RemoteSocket } from './port.ts';
+import { remoteSocket } from './egress-ws.ts';
 
 export interface EgressGuard {
   /**
@@ -24,6 +26,12 @@ export interface EgressGuard {
    * NIMBUS_ERR_EGRESS_DENIED (nothing sent); any other failure rejects as fetch does.
    */
   fetch(url: URL, init: Omit<RequestInit, 'dispatcher'>): Promise<Response>;
+  /**
+   * A WebSocket (ws: or wss:) through the guard, connected; messages past
+   * `maxMessageBytes` either way close it with 1009. A refused address rejects with
+   * NIMBUS_ERR_EGRESS_DENIED (nothing sent).
+   */
+  connectWebSocket(url: URL, protocols: readonly string[], maxMessageBytes: number): Promise<RemoteSocket>;
 }
 
 export interface EgressGuardOptions {
@@ -45,7 +53,7 @@ const interfaceAddresses = () => Object.values(networkInterfaces()).flatMap((lis
 const PLATFORM_CALLBACK_PATHS = ['/api/v1/events/', '/api/v1/tasks/'];
 const LOCAL_ADDRESSES_TTL_MS = 5_000;
 
-class EgressDenied extends Error {
+export class EgressDenied extends Error {
   constructor(
     readonly address: string,
     readonly why: string,
@@ -132,6 +140,19 @@ export function createEgressGuard(options: EgressGuardOptions): EgressGuard {
   };
 
   return {
+    async connectWebSocket(url, protocols, maxMessageBytes) {
+      if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new NimbusError('NIMBUS_ERR_BAD_REQUEST', `a WebSocket URL is ws: or wss:, not ${url.protocol}`);
+      const asHttp = new URL(url.href.replace(/^ws/, 'http'));
+      const guard = isGuarded(asHttp);
+      try {
+        return await remoteSocket(url, protocols, maxMessageBytes, guard ? lookup : undefined, (address, hostname) =>
+          !guard || policy.hostAllowed(hostname) ? null : refusal(address),
+        );
+      } catch (error) {
+        if (error instanceof EgressDenied) throw denied(asHttp, error.address, error.why);
+        throw error;
+      }
+    },
     async fetch(url, init) {
       const guard = isGuarded(url);
       const { fetch, guarded, unguarded } = await loadAgents();

@@ -132,6 +132,22 @@ export type LogSink = (invocationId: string, level: LogLevel, message: string) =
 /** An outbound fetch made by a function, carried out by the host. */
 export type OutboundFetch = (request: HttpRequestData, invocationId: string, trace?: InvocationTrace) => Promise<HttpResponseData>;
 
+/** A WebSocket the host opened for a function (`new WebSocket(url)`), the egress rules applied. */
+export interface RemoteSocket {
+  /** The subprotocol the server chose ('' when none). */
+  readonly protocol: string;
+  /** Where the server's messages and its close go. */
+  listen(to: { message(data: string | Uint8Array): void; close(code: number, reason: string): void }): void;
+  send(data: string | Uint8Array): void;
+  close(code: number, reason: string): void;
+  /** Stop reading the server (the function is behind on messages), and go on. */
+  pause(): void;
+  resume(): void;
+}
+
+/** Opens an outbound WebSocket for a function; rejects (NIMBUS_ERR_EGRESS_DENIED for a refused address) when it cannot. */
+export type OutboundSocketConnect = (url: string, protocols: readonly string[]) => Promise<RemoteSocket>;
+
 export interface InstanceSpec {
   readonly instanceId: string;
   readonly functionName: string;
@@ -141,6 +157,8 @@ export interface InstanceSpec {
   readonly config: FunctionConfig;
   readonly onLog: LogSink;
   readonly fetch: OutboundFetch;
+  /** Outbound WebSockets; absent: `new WebSocket(url)` fails in the function. */
+  readonly connect?: OutboundSocketConnect;
   /**
    * Optional: called once when the instance dies on its own (a limit, a crash), also
    * between invocations (e.g. a module-level timer past the CPU limit), so a pool can drop

@@ -178,6 +178,7 @@ async function startOn(
         onBackground: (r) =>
           recorder.push(backgroundRecord(newId(clock.now()), { functionName: version.functionName, version: version.version, memoryMb: version.config.memoryMb, instanceId }, r), true),
         fetch: observe.observer ? observe.observer.wrapFetch(outboundFetch) : outboundFetch,
+        connect: (target, protocols) => egress.connectWebSocket(new URL(target), protocols, config.wsMessageLimitBytes),
       }),
       events: {
         instanceStarted: (pool, instance) => {

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { WebSocket } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { eventually, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
 
 type Rec = Record<string, unknown>;
@@ -232,6 +232,90 @@ describe('WebSockets, end to end', () => {
     } finally {
       q.cleanup();
       gate.close();
+    }
+  });
+});
+
+describe('outbound WebSockets, end to end', () => {
+  let p: RunningPlatform;
+  let remote: WebSocketServer;
+  let remoteUrl = '';
+  const closes: Array<{ code: number; reason: string }> = [];
+  let closed: (() => void) | null = null;
+  before(async () => {
+    remote = new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: (set) => (set.has('chat') ? 'chat' : false) });
+    await new Promise<void>((r) => remote.once('listening', r));
+    remote.on('connection', (ws) => {
+      ws.on('message', (data, binary) => ws.send(data, { binary }));
+      ws.on('close', (code, reason) => {
+        closes.push({ code, reason: reason.toString() });
+        closed?.();
+      });
+    });
+    remoteUrl = `ws://127.0.0.1:${(remote.address() as AddressInfo).port}/`;
+    p = await startPlatform({ args: ['--egress-allow', '127.0.0.1'] });
+  });
+  after(async () => {
+    await p.stop();
+    p.cleanup();
+    remote.close();
+  });
+
+  const RELAY = `export default { async fetch(request) {
+    const to = new URL(request.url).searchParams.get('to');
+    const ws = new WebSocket(to, ['chat']);
+    const got = [];
+    const result = await new Promise((resolve) => {
+      ws.addEventListener('open', () => { ws.send('ping'); ws.send(new Uint8Array([7, 8])); });
+      ws.addEventListener('message', (e) => {
+        got.push(typeof e.data === 'string' ? e.data : [...new Uint8Array(e.data)].join('.'));
+        if (got.length === 2) ws.close(1000, 'thanks');
+      });
+      ws.addEventListener('error', (e) => got.push('error: ' + e.message));
+      ws.addEventListener('close', (e) => resolve({ got, code: e.code, reason: e.reason, protocol: ws.protocol }));
+    });
+    return Response.json(result);
+  } };`;
+
+  it('a function opens a WebSocket through the platform: text and binary, its subprotocol, its close', async () => {
+    await p.deploy('relay', RELAY);
+    const r = await fetch(`${p.url}/fn/relay/?to=${encodeURIComponent(remoteUrl)}`);
+    assert.deepEqual(await r.json(), { got: ['ping', '7.8'], code: 1000, reason: 'thanks', protocol: 'chat' });
+    await eventually(async () => closes.some((c) => c.code === 1000 && c.reason === 'thanks'));
+  });
+
+  it('a socket the function leaves open is closed (1001) when its invocation ends', async () => {
+    await p.deploy(
+      'leaver',
+      `export default { async fetch(request) {
+        const ws = new WebSocket(new URL(request.url).searchParams.get('to'));
+        await new Promise((r) => ws.addEventListener('open', r));
+        return new Response('left it open');
+      } };`,
+    );
+    const before = closes.length;
+    const done = new Promise<void>((r) => (closed = r));
+    const r = await fetch(`${p.url}/fn/leaver/?to=${encodeURIComponent(remoteUrl)}`);
+    assert.equal(await r.text(), 'left it open');
+    await done;
+    assert.deepEqual(closes[before], { code: 1001, reason: 'the invocation is over' });
+  });
+
+  it('egress rules apply: a loopback address not allowed is refused, nothing sent', async () => {
+    const q = await startPlatform();
+    try {
+      await q.deploy('relay', RELAY);
+      const connections = remote.clients.size;
+      const r = await fetch(`${q.url}/fn/relay/?to=${encodeURIComponent(remoteUrl)}`);
+      const body = (await r.json()) as { got: string[]; code: number };
+      assert.equal(body.code, 1006);
+      assert.match(body.got[0], /error: .*127\.0\.0\.1 is .*may not reach.*--egress-allow/);
+      assert.equal(remote.clients.size, connections);
+      const bad = await fetch(`${q.url}/fn/relay/?to=${encodeURIComponent('ws://localhost:' + (remote.address() as AddressInfo).port + '/')}`);
+      assert.match(((await bad.json()) as { got: string[] }).got[0], /localhost resolves to .*may not reach/);
+    } finally {
+      await q.stop();
+      q.cleanup();
     }
   });
 });

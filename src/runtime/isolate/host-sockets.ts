@@ -30,6 +30,8 @@ export class IsolateSocket implements SocketPeer {
   constructor(
     readonly id: number,
     readonly seq: number,
+    /** Opened by the function (`new WebSocket(url)`): closed when its invocation ends. */
+    readonly outbound: boolean,
     private readonly wire: SocketWire,
     /** The socket is over (either side closed it): the invocation ends. */
     private readonly onOver: (socket: IsolateSocket) => void,
@@ -109,9 +111,9 @@ export class SocketTable {
 
   constructor(private readonly wire: SocketWire) {}
 
-  open(id: number, seq: number, onOver: (socket: IsolateSocket) => void): IsolateSocket | null {
+  open(id: number, seq: number, onOver: (socket: IsolateSocket) => void, outbound = false): IsolateSocket | null {
     if (!Number.isSafeInteger(id) || id <= 0 || this.#sockets.has(id)) return null;
-    const s = new IsolateSocket(id, seq, this.wire, (sock) => {
+    const s = new IsolateSocket(id, seq, outbound, this.wire, (sock) => {
       this.#sockets.delete(sock.id);
       onOver(sock);
     });
@@ -121,6 +123,11 @@ export class SocketTable {
 
   get(id: unknown): IsolateSocket | undefined {
     return this.#sockets.get(Number(id));
+  }
+
+  /** Invocation `seq` is over: the sockets it opened are closed (1001). */
+  closeOf(seq: number): void {
+    for (const s of [...this.#sockets.values()]) if (s.outbound && s.seq === seq) s.closeClient(1001, 'the invocation is over');
   }
 
   /** The isolate is gone: every socket's client is closed with `code`. */

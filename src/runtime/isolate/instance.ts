@@ -57,6 +57,7 @@ import {
   OUT_WS_CLOSE,
   OUT_WS_SEND,
   OP_KEY_FREE,
+  OP_WS_CONNECT,
   OP_ZLIB_FREE,
   R_BAD,
   R_ERROR,
@@ -536,9 +537,15 @@ export class IsolateInstance implements Instance, Watched {
       case OUT_WS_CLOSE:
         this.#sockets.get(a)?.closeClient(Number(b), String(c ?? ''));
         return;
-      case OUT_WS_ACK:
-        this.#sockets.get(a)?.ack();
+      case OUT_WS_ACK: {
+        const s = this.#sockets.get(a);
+        if (s === undefined) return;
+        s.ack();
+        // a socket's CPU limit applies to each message's listeners, as to one request
+        const p = this.#inflight.get(s.seq);
+        if (p !== undefined && p.socket === s) p.cpuMs = 0;
         return;
+      }
       case OUT_MEMORY: {
         // the shim counts wasm memory (V8's heap limit does not cover it)
         const seq = Number(a);
@@ -698,6 +705,7 @@ export class IsolateInstance implements Instance, Watched {
     this.#busyChanged = true;
     this.#wokenIdle = false;
     this.#streams.closeOf(seq, INVOCATION_OVER);
+    this.#sockets.closeOf(seq);
     for (const [id, t] of this.#timers) {
       if (t.seq === seq) {
         t.handle.cancel();
@@ -752,6 +760,10 @@ export class IsolateInstance implements Instance, Watched {
       return;
     }
     if (!this.#owns(seq)) return;
+    if (op === OP_WS_CONNECT) {
+      this.#connect(seq, id, a, b, c);
+      return;
+    }
     const reply = (ok: boolean, value: unknown) => {
       if (this.#death === null && this.#owns(seq)) this.#deliver([IN_REPLY, id, ok, value]);
       // a streamed answer nobody is left to read
@@ -765,6 +777,36 @@ export class IsolateInstance implements Instance, Watched {
     };
     hostCall(op, a, b, c, d, this.#spec.fetch, this.#inflight.get(seq)?.meta, this.#keys, openIncoming, openOutgoing, this.#zlib, (ms) => this.#chargeHostWork(seq, ms)).then(
       (value) => reply(true, value),
+      (error: unknown) => reply(false, message(error)),
+    );
+  }
+
+  /** OP_WS_CONNECT: an outbound WebSocket, relayed as an accepted one is (acks, pause). */
+  #connect(seq: number, callId: number, idIn: unknown, url: unknown, protocols: unknown): void {
+    const reply = (ok: boolean, value: unknown) => {
+      if (this.#death === null && this.#owns(seq)) this.#deliver([IN_REPLY, callId, ok, value], false);
+    };
+    const connect = this.#spec.connect;
+    const id = Number(idIn);
+    if (connect === undefined) return reply(false, 'outbound WebSockets are not available here');
+    if (!Number.isSafeInteger(id) || id <= 0 || this.#sockets.get(id) !== undefined) return reply(false, 'bad socket number');
+    connect(String(url), String(protocols ?? '').split('\n').filter((p) => p !== '')).then(
+      (remote) => {
+        const s = this.#death === null && this.#owns(seq) && seq !== 0 ? this.#sockets.open(id, seq, () => undefined, true) : null;
+        if (s === null) {
+          remote.close(1001, 'the invocation is over');
+          return;
+        }
+        s.attach({ message: (data) => remote.send(data), close: (code, reason) => remote.close(code, reason) });
+        s.onDrain = () => remote.resume();
+        remote.listen({
+          message: (data) => {
+            if (!s.send(data)) remote.pause();
+          },
+          close: (code, reason) => s.close(code, reason),
+        });
+        reply(true, remote.protocol);
+      },
       (error: unknown) => reply(false, message(error)),
     );
   }

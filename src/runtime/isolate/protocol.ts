@@ -79,6 +79,8 @@ export const OP_KEY_FREE = 5; // key number: the shim no longer holds that key (
 /** action, a, b: ZLIB_OPEN (format, decompress) → number; ZLIB_WRITE (number, ArrayBuffer) → ArrayBuffer; ZLIB_END (number) → ArrayBuffer */
 export const OP_ZLIB = 6;
 export const OP_ZLIB_FREE = 7; // number: the shim dropped that (de)compressor (no reply)
+/** socketId (numbered by the shim), url, subprotocols joined by "\n" → the subprotocol the server chose; the socket then works as an accepted one */
+export const OP_WS_CONNECT = 8;
 export const ZLIB_OPEN = 1;
 export const ZLIB_WRITE = 2;
 export const ZLIB_END = 3;

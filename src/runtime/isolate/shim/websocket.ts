@@ -6,11 +6,13 @@
  * is ever inside the isolate. Messages that arrive before accept() wait for it, unacknowledged,
  * so the host stops reading the client meanwhile.
  */
-import { OUT_WS_ACK, OUT_WS_CLOSE, OUT_WS_SEND } from '../protocol.ts';
+import { OP_WS_CONNECT, OUT_WS_ACK, OUT_WS_CLOSE, OUT_WS_SEND } from '../protocol.ts';
+import { hostCall } from './calls.ts';
+import { URL } from './url.ts';
 import { send } from './bridge.ts';
 import { exactBuffer, utf8Encode } from './encoding.ts';
 import { DOMException, Event, EventTarget, type EventInit } from './events.ts';
-import { enter, type Invocation } from './state.ts';
+import { currentInvocation, enter, type Invocation } from './state.ts';
 
 export class MessageEvent extends Event {
   readonly data: unknown;
@@ -61,9 +63,59 @@ export class WebSocket extends EventTarget {
   #waiting: Array<() => void> = [];
   #onOver: (() => void) | null = null;
 
-  constructor(url?: unknown) {
+  #url: string | null = null;
+  #protocol = '';
+
+  /** `new WebSocket(url, protocols)`: opened by the platform, the egress rules applied. */
+  constructor(url?: unknown, protocols?: string | string[]) {
     super();
-    if (url !== PAIRED) throw new TypeError('new WebSocket(url): outbound WebSockets are not supported yet; accept one with new WebSocketPair()');
+    if (url === PAIRED) return;
+    let target: URL;
+    try {
+      target = new URL(String(url));
+    } catch {
+      throw new DOMException(`Failed to construct 'WebSocket': The URL '${String(url)}' is invalid.`, 'SyntaxError');
+    }
+    if (target.protocol === 'http:') target.protocol = 'ws:';
+    else if (target.protocol === 'https:') target.protocol = 'wss:';
+    if ((target.protocol !== 'ws:' && target.protocol !== 'wss:') || target.hash !== '') {
+      throw new DOMException(`Failed to construct 'WebSocket': The URL '${target.href}' is not a ws: or wss: URL without a fragment.`, 'SyntaxError');
+    }
+    const list = protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : [...protocols].map(String);
+    if (list.some((p) => !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(p)) || new Set(list).size !== list.length) {
+      throw new DOMException("Failed to construct 'WebSocket': The subprotocols are invalid.", 'SyntaxError');
+    }
+    this.#url = target.href;
+    this.#state = 0;
+    this.#accepted = true;
+    const id = nextId;
+    nextId = id >= 2 ** 31 - 1 ? 1 : id + 1;
+    this.#id = id;
+    const inv = currentInvocation();
+    this.#inv = inv;
+    bound.set(id, this);
+    hostCall(OP_WS_CONNECT, id, target.href, list.join('\n')).then(
+      (chosen) => {
+        enter(inv);
+        if (this.#state !== 0) {
+          // closed while connecting
+          send(OUT_WS_CLOSE, id, 1000, '');
+          return;
+        }
+        this.#state = 1;
+        this.#protocol = String(chosen ?? '');
+        this.dispatchEvent(new Event('open'));
+      },
+      (error: unknown) => {
+        enter(inv);
+        bound.delete(id);
+        this.#state = 3;
+        const ev = new Event('error') as Event & { message?: string };
+        ev.message = String(error);
+        this.dispatchEvent(ev);
+        this.dispatchEvent(new CloseEvent('close', { code: 1006, reason: '', wasClean: false }));
+      },
+    );
   }
 
   get readyState(): number {
@@ -71,11 +123,11 @@ export class WebSocket extends EventTarget {
   }
 
   get url(): string | null {
-    return null;
+    return this.#url;
   }
 
   get protocol(): string {
-    return '';
+    return this.#protocol;
   }
 
   get extensions(): string {
@@ -134,8 +186,9 @@ export class WebSocket extends EventTarget {
     const why = reason === undefined ? '' : String(reason);
     if (utf8Encode(why).length > 123) throw new DOMException('the close reason must be at most 123 bytes', 'SyntaxError');
     if (this.#state >= 2) return;
+    const connecting = this.#state === 0;
     this.#state = 2;
-    if (this.#id !== 0) send(OUT_WS_CLOSE, this.#id, code ?? 1000, why);
+    if (this.#id !== 0 && !connecting) send(OUT_WS_CLOSE, this.#id, code ?? 1000, why);
   }
 
   /** internal: IN_WS_MESSAGE. Acknowledged once the listeners ran (after accept()). */
