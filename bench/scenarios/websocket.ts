@@ -7,6 +7,7 @@ import { WebSocket } from 'ws';
 import type { Recorder } from '../lib/results.ts';
 import type { Scenario, Settings } from '../lib/scenario.ts';
 import { HOST } from '../lib/guard.ts';
+import { Histogram } from '../lib/histogram.ts';
 import { freePort, memoryOf, start } from '../lib/proc.ts';
 import { childEnv } from '../lib/proc.ts';
 import type { TargetInfo } from '../lib/results.ts';
@@ -48,10 +49,11 @@ function connect(url: string): Promise<WebSocket> {
 }
 
 /** CLIENTS sockets, each in a send→echo loop for `seconds`; round trips per second and every round trip's time. */
-async function round(sockets: WebSocket[], seconds: number): Promise<{ rate: number; rtts: number[] }> {
+async function round(sockets: WebSocket[], seconds: number): Promise<{ rate: number; rtts: Histogram }> {
   const until = performance.now() + seconds * 1000;
   const t0 = performance.now();
-  const rtts: number[] = [];
+  const rtts = new Histogram();
+  let count = 0;
   await Promise.all(
     sockets.map(
       (ws) =>
@@ -67,7 +69,8 @@ async function round(sockets: WebSocket[], seconds: number): Promise<{ rate: num
             ws.send(MESSAGE);
           };
           const onMessage = () => {
-            rtts.push(performance.now() - sentAt);
+            rtts.recordMs(performance.now() - sentAt);
+            count++;
             next();
           };
           ws.on('message', onMessage);
@@ -76,7 +79,7 @@ async function round(sockets: WebSocket[], seconds: number): Promise<{ rate: num
         }),
     ),
   );
-  return { rate: rtts.length / ((performance.now() - t0) / 1000), rtts };
+  return { rate: count / ((performance.now() - t0) / 1000), rtts };
 }
 
 export const websocketEcho: Scenario = {
@@ -105,11 +108,11 @@ export const websocketEcho: Scenario = {
         for (const t of running) {
           const r = await round(sockets.get(t.info.id)!, s.durationSec);
           rec.round('rate', t.info.id, r.rate);
-          for (const ms of r.rtts) rec.sample('rtt', t.info.id, ms);
+          rec.latencyRound('rtt', t.info.id, r.rtts);
           s.log(`  round ${i}/${s.rounds} ${t.info.id.padEnd(12)} ${r.rate.toFixed(0).padStart(7)} round trips/s`);
         }
       }
-      return { targets: running.map((t) => t.info), settings: { clients: CLIENTS, messageBytes: MESSAGE.length }, headline: 'rate' };
+      return { targets: running.map((t) => t.info), settings: { clients: CLIENTS, messageBytes: MESSAGE.length }, headline: 'rate', baseline: RAW_WS.id };
     } finally {
       for (const list of sockets.values()) for (const ws of list) ws.terminate();
       await stopAll(started);
