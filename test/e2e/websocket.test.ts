@@ -154,18 +154,19 @@ describe('WebSockets, end to end', () => {
     assert.equal(body.code, 'NIMBUS_ERR_BAD_RESPONSE');
   });
 
-  it('escape: a socket cannot be bound twice, sent on before it is connected, nor sent on after close', async () => {
+  it('escape: a socket cannot be sent on before it is connected, nor after close; the shim\'s internals are out of reach', async () => {
     await p.deploy(
       'abuse',
       `export default { fetch(request) {
-        const url = new URL(request.url);
         const [c, s] = Object.values(new WebSocketPair());
         const errors = [];
         try { s.send('early'); } catch (e) { errors.push(e.name); }
         s.accept();
         try { s.send('unbound'); } catch (e) { errors.push(e.name); }
         try { s.close(1006); } catch (e) { errors.push(e.name); }
-        if (url.pathname === '/twice') { new Response(null, { status: 101, webSocket: c }); }
+        // the shim's internals are not reachable from the function
+        for (const k of ['_message', '_closed', '_bind', '_pair']) if (k in s || k in WebSocket) errors.push('reachable ' + k);
+        if (Object.getOwnPropertyNames(s).length !== 0 && Object.getOwnPropertyNames(s).some((k) => !k.startsWith('on') && k !== 'binaryType' && k !== k.toUpperCase())) errors.push('own ' + Object.getOwnPropertyNames(s).join('/'));
         s.addEventListener('message', (e) => {
           if (e.data === 'errors') s.send(errors.join(','));
           if (e.data === 'close-then-send') { s.close(1000, 'done'); try { s.send('after'); } catch (e) { s.dispatchEvent(new Event('x')); } }
@@ -179,6 +180,28 @@ describe('WebSockets, end to end', () => {
     c.ws.send('close-then-send');
     assert.deepEqual(await c.closed, { code: 1000, reason: 'done' });
     assert.equal(c.messages.length, 0);
+  });
+
+  it('escape: a client end already used (its socket closed) cannot be returned again by a later invocation', async () => {
+    await p.deploy(
+      'reuse',
+      `let kept = null;
+      export default { fetch() {
+        if (kept === null) { const [c, s] = Object.values(new WebSocketPair()); s.accept(); kept = c; }
+        return new Response(null, { status: 101, webSocket: kept });
+      } };`,
+    );
+    const first = await open(wsUrl('/fn/reuse/'));
+    first.ws.close(1000);
+    const rec = await record(first.invocationId);
+    assert.equal(rec.status, 'success');
+    const status = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(wsUrl('/fn/reuse/'));
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('open', () => resolve(101));
+      ws.on('error', () => undefined);
+    });
+    assert.equal(status, 502);
   });
 
   it('a flood to a socket not yet accepted stops the platform reading the client (it does not buffer it), then all of it arrives in order; shutdown closes sockets with 1001', async () => {

@@ -4,7 +4,7 @@
  */
 import { wasmOverLimit } from './wasm.ts';
 import { OUT_BG_DONE, OUT_DONE, OUT_END, R_BAD, R_ERROR, R_INVALID, R_RESPONSE, R_SOCKET, R_STREAM, R_VALUE } from '../protocol.ts';
-import { WebSocket } from './websocket.ts';
+import { bindSocket } from './websocket.ts';
 import { MAX_BODY, Request, Response, setMaxBody } from './body.ts';
 import { Blob } from './blob.ts';
 import { send } from './bridge.ts';
@@ -187,7 +187,7 @@ function respondStreaming(inv: Invocation, head: string, body: ReadableStream): 
  */
 function respondSocket(inv: Invocation, head: string, client: unknown): void {
   if (inv.responded) return;
-  const id = WebSocket._bind(client, inv, () => {
+  const id = bindSocket(client, inv, () => {
     enter(inv);
     finish(inv);
   });

@@ -40,6 +40,13 @@ const PAIRED = Symbol('paired');
 
 type Data = string | ArrayBuffer;
 
+// The shim's own ways into a socket, set by the class's static block: none of them is a
+// property user code could call (a forged "handled" or a forged invocation).
+let pairOf: () => [WebSocket, WebSocket];
+let bindOf: (client: unknown, inv: Invocation, onOver: () => void) => number | null;
+let messageTo: (s: WebSocket, data: unknown) => void;
+let closeOf: (s: WebSocket, code: number, reason: string) => void;
+
 export class WebSocket extends EventTarget {
   static readonly CONNECTING = 0;
   static readonly OPEN = 1;
@@ -134,8 +141,15 @@ export class WebSocket extends EventTarget {
     return '';
   }
 
-  /** internal: pairs two ends. */
-  static _pair(): [WebSocket, WebSocket] {
+  static {
+    pairOf = () => WebSocket.#pair();
+    bindOf = (client, inv, onOver) => WebSocket.#bind(client, inv, onOver);
+    messageTo = (s, data) => s.#message(data);
+    closeOf = (s, code, reason) => s.#closed(code, reason);
+  }
+
+  /** Pairs two ends. */
+  static #pair(): [WebSocket, WebSocket] {
     const client = new WebSocket(PAIRED);
     const server = new WebSocket(PAIRED);
     client.#other = server;
@@ -143,7 +157,7 @@ export class WebSocket extends EventTarget {
   }
 
   /** internal: the client end was returned in a 101 response; its server end gets a number. Null when it cannot be. */
-  static _bind(client: unknown, inv: Invocation, onOver: () => void): number | null {
+  static #bind(client: unknown, inv: Invocation, onOver: () => void): number | null {
     if (!(client instanceof WebSocket)) return null;
     const server = client.#other;
     if (server === null || server.#id !== 0 || server.#state !== 1) return null;
@@ -191,8 +205,8 @@ export class WebSocket extends EventTarget {
     if (this.#id !== 0 && !connecting) send(OUT_WS_CLOSE, this.#id, code ?? 1000, why);
   }
 
-  /** internal: IN_WS_MESSAGE. Acknowledged once the listeners ran (after accept()). */
-  _message(data: unknown): void {
+  /** IN_WS_MESSAGE. Acknowledged once the listeners ran (after accept()). */
+  #message(data: unknown): void {
     const run = () => {
       const inv = this.#inv;
       if (inv !== null) enter(inv);
@@ -206,8 +220,8 @@ export class WebSocket extends EventTarget {
     else this.#waiting.push(run);
   }
 
-  /** internal: IN_WS_CLOSE. */
-  _closed(code: number, reason: string): void {
+  /** IN_WS_CLOSE. */
+  #closed(code: number, reason: string): void {
     const run = () => {
       if (this.#state === 3) return;
       this.#state = 3;
@@ -227,12 +241,17 @@ export class WebSocket extends EventTarget {
   }
 }
 
+/** The client end of a pair returned in a 101 response: its server end gets a number; null when it cannot. */
+export function bindSocket(client: unknown, inv: Invocation, onOver: () => void): number | null {
+  return bindOf(client, inv, onOver);
+}
+
 /** `new WebSocketPair()`: `{ 0: client, 1: server }`, as Workers has it. */
 export class WebSocketPair {
   0: WebSocket;
   1: WebSocket;
   constructor() {
-    const [client, server] = WebSocket._pair();
+    const [client, server] = pairOf();
     this[0] = client;
     this[1] = server;
   }
@@ -245,12 +264,12 @@ export function onSocketMessage(id: number, data: unknown): void {
     send(OUT_WS_ACK, id);
     return;
   }
-  s._message(data);
+  messageTo(s, data);
 }
 
 export function onSocketClose(id: number, code: unknown, reason: unknown): void {
   const s = bound.get(id);
   if (s === undefined) return;
   bound.delete(id);
-  s._closed(Number(code), String(reason ?? ''));
+  closeOf(s, Number(code), String(reason ?? ''));
 }
