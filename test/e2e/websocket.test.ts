@@ -7,7 +7,7 @@
  * delivered in order; a plain request and a plain answer behave as plain HTTP.
  */
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -144,6 +144,22 @@ describe('WebSockets, end to end', () => {
       ws.on('error', () => undefined);
     });
     assert.equal(err, 426);
+  });
+
+  it('another upgrade (h2c, as curl --http2 asks) is served as a plain request, on /fn and elsewhere', async () => {
+    const get = (path: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = httpRequest(`${p.url}${path}`, { headers: { connection: 'Upgrade, HTTP2-Settings', upgrade: 'h2c', 'http2-settings': 'AAMAAABkAAQCAAAAAAIAAAAA' } }, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => (body += d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    assert.deepEqual(await get('/fn/echo/'), { status: 200, body: 'plain GET' });
+    assert.deepEqual(await get('/healthz'), { status: 200, body: 'ok\n' });
   });
 
   it('a 101 answer to a request that did not upgrade is NIMBUS_ERR_BAD_RESPONSE', async () => {
