@@ -176,8 +176,14 @@ export function createWebSocketRoute(deps: WebSocketRouteDeps): WebSocketRoute {
         answers.set(req, { headers: ownPairs, protocol });
         const server = await wss();
         if (socket.destroyed) throw new NimbusError('NIMBUS_ERR_CLIENT_CLOSED', 'the client closed the connection before the WebSocket was accepted');
-        await new Promise<void>((resolve) => {
-          server.handleUpgrade(req, socket, head, (ws) => relay(ws, http.webSocket as SocketPeer, resolve));
+        await new Promise<void>((resolve, reject) => {
+          // ws answers a handshake it refuses itself and never calls back: the socket's close says so
+          const gone = () => reject(new NimbusError('NIMBUS_ERR_CLIENT_CLOSED', 'the WebSocket handshake did not complete'));
+          socket.once('close', gone);
+          server.handleUpgrade(req, socket, head, (ws) => {
+            socket.off('close', gone);
+            relay(ws, http.webSocket as SocketPeer, resolve);
+          });
         });
       },
     });

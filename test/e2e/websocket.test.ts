@@ -87,6 +87,7 @@ describe('WebSockets, end to end', () => {
 
   it('echoes text and binary, and the function\'s close code and reason reach the client; the record is written at close', async () => {
     const c = await open(wsUrl('/fn/echo/'));
+    const openedAt = performance.now();
     assert.match(c.invocationId, /./);
     c.ws.send('hello');
     const m1 = await c.next();
@@ -98,9 +99,14 @@ describe('WebSockets, end to end', () => {
     assert.deepEqual([...m2.data], [1, 2, 3, 255]);
     // no record while the socket is open
     assert.equal((await p.api(`/api/v1/invocations/${c.invocationId}`)).status, 404);
+    // from open to 'bye' lies strictly inside the invocation
+    const openFor = performance.now() - openedAt;
     c.ws.send('bye');
     assert.deepEqual(await c.closed, { code: 4000, reason: 'see you' });
     const rec = await record(c.invocationId);
+    // billed for the socket's whole life, which contains what the client saw of it
+    assert.ok((rec.durationMs as number) >= openFor, `durationMs ${rec.durationMs} covers the ${openFor} ms the socket was open`);
+    assert.ok((rec.billedMs as number) >= Math.floor(openFor), `billedMs ${rec.billedMs} covers it too`);
     assert.equal(rec.status, 'success');
     assert.equal(rec.statusCode, 101);
     assert.equal(rec.requestBytes, 5 + 4 + 3);
