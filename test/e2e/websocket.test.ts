@@ -99,6 +99,9 @@ describe('WebSockets, end to end', () => {
     assert.deepEqual([...m2.data], [1, 2, 3, 255]);
     // no record while the socket is open
     assert.equal((await p.api(`/api/v1/invocations/${c.invocationId}`)).status, 404);
+    // the open socket is an invocation in flight for the autoscaler
+    const scale = (await (await p.api('/api/v1/functions/echo/scale')).json()) as Rec;
+    assert.equal(scale.inFlight, 1);
     // from open to 'bye' lies strictly inside the invocation
     const openFor = performance.now() - openedAt;
     c.ws.send('bye');
