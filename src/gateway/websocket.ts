@@ -5,8 +5,8 @@
  * both ways until either side closes. Any other answer is sent as a plain HTTP response.
  * Limits: messages past `maxMessageBytes` close the socket with 1009 (either way), no
  * message either way for `idleTimeoutMs` closes it with 1000 "idle timeout", a client
- * that does not read what the function sends closes it with 1008 past SEND_BUFFER_MAX
- * bytes, and the platform's shutdown closes every socket with 1001.
+ * that does not read what the function sends has its connection cut past SEND_BUFFER_MAX
+ * bytes waiting (the function sees 1008), and the platform's shutdown closes every socket with 1001.
  */
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -18,7 +18,7 @@ import type { Dispatcher } from '../dispatch/dispatcher.ts';
 import type { HttpRequestData, HttpResponseData, SocketPeer } from '../runtime/port.ts';
 import { HOP_BY_HOP, parseFunctionPath, problemExtras, responseHead, SET_BY_GATEWAY } from './function-route.ts';
 
-/** Bytes the function may have queued towards a client that is not reading before the socket is closed (1008). */
+/** Bytes the function may have waiting towards a client that is not reading before its connection is cut. */
 export const SEND_BUFFER_MAX = 16 * 1024 * 1024;
 
 export interface WebSocketRouteDeps {
@@ -97,15 +97,26 @@ export function createWebSocketRoute(deps: WebSocketRouteDeps): WebSocketRoute {
         ws.terminate();
       }
     };
+    /** Why the platform cut the connection itself (a client that does not read), told to the function instead of 1006. */
+    let cut: [number, string] | null = null;
     touch();
     peer.attach({
       message: (data) => {
-        if (ws.readyState !== ws.OPEN) return;
+        if (ws.readyState !== ws.OPEN) return false;
         const size = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
-        if (size > deps.maxMessageBytes) return closeWith(1009, `the function sent a message over ${deps.maxMessageBytes} bytes`);
-        if (ws.bufferedAmount > SEND_BUFFER_MAX) return closeWith(1008, 'the client is not reading the messages sent to it');
+        if (size > deps.maxMessageBytes) {
+          closeWith(1009, `the function sent a message over ${deps.maxMessageBytes} bytes`);
+          return false;
+        }
+        if (ws.bufferedAmount > SEND_BUFFER_MAX) {
+          // a close frame would wait behind what the client does not read: cut the connection, free the buffer now
+          cut = [1008, 'the client is not reading the messages sent to it'];
+          ws.terminate();
+          return false;
+        }
         touch();
         ws.send(data);
+        return true;
       },
       close: (code, reason) => closeWith(code, reason),
     });
@@ -121,7 +132,7 @@ export function createWebSocketRoute(deps: WebSocketRouteDeps): WebSocketRoute {
     ws.once('close', (code, reason) => {
       idle?.cancel();
       live.delete(ws);
-      peer.close(code, reason.toString('utf8'));
+      peer.close(cut?.[0] ?? code, cut?.[1] ?? reason.toString('utf8'));
       done();
     });
   };

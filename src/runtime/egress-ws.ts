@@ -9,6 +9,8 @@ import { EgressDenied } from './egress-guard.ts';
 import type { RemoteSocket } from './port.ts';
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Bytes waiting towards a server that does not read, at most, before the socket is closed (1008). */
+const SEND_BUFFER_MAX = 16 * 1024 * 1024;
 
 export async function remoteSocket(
   url: URL,
@@ -64,10 +66,18 @@ export async function remoteSocket(
           ws.once('close', (code, reason) => to.close(code, reason.toString('utf8')));
         },
         send(data) {
-          if (ws.readyState !== ws.OPEN) return;
+          if (ws.readyState !== ws.OPEN) return false;
           const size = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
-          if (size > maxMessageBytes) close(1009, `a message over ${maxMessageBytes} bytes`);
-          else ws.send(data);
+          if (size > maxMessageBytes) {
+            close(1009, `a message over ${maxMessageBytes} bytes`);
+            return false;
+          }
+          if (ws.bufferedAmount > SEND_BUFFER_MAX) {
+            close(1008, 'the server is not reading the messages sent to it');
+            return false;
+          }
+          ws.send(data);
+          return true;
         },
         close,
         pause: () => ws.pause(),

@@ -44,7 +44,8 @@ export interface HttpResponseData {
 
 /** Where a function's WebSocket messages go: the client's socket. */
 export interface SocketSink {
-  message(data: string | Uint8Array): void;
+  /** False when it was dropped (the socket is closing). */
+  message(data: string | Uint8Array): boolean;
   /** The function closed the socket (or its instance stopped: 1011). */
   close(code: number, reason: string): void;
 }
@@ -138,7 +139,8 @@ export interface RemoteSocket {
   readonly protocol: string;
   /** Where the server's messages and its close go. */
   listen(to: { message(data: string | Uint8Array): void; close(code: number, reason: string): void }): void;
-  send(data: string | Uint8Array): void;
+  /** False when it was dropped (closing, too big, or the server not reading). */
+  send(data: string | Uint8Array): boolean;
   close(code: number, reason: string): void;
   /** Stop reading the server (the function is behind on messages), and go on. */
   pause(): void;

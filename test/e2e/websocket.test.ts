@@ -128,6 +128,46 @@ describe('WebSockets, end to end', () => {
     assert.equal((await c.closed).code, 1009);
   });
 
+  it('a function sending faster than the platform takes it has its socket closed (1008), not buffered without bound', async () => {
+    await p.deploy(
+      'firehose',
+      `export default { fetch() {
+        const [c, s] = Object.values(new WebSocketPair());
+        s.accept();
+        s.addEventListener('message', () => { const m = 'f'.repeat(1000); for (let i = 0; i < 40000; i++) { try { s.send(m); } catch { break; } } });
+        return new Response(null, { status: 101, webSocket: c });
+      } };`,
+    );
+    const c = await open(wsUrl('/fn/firehose/'));
+    c.ws.send('go');
+    const closed = await c.closed;
+    assert.equal(closed.code, 1008);
+    const rec = await record(c.invocationId);
+    assert.ok((rec.responseBytes as number) <= 9 * 1024 * 1024, `${rec.responseBytes} bytes were taken, not all 40 MB`);
+  });
+
+  it('a client that does not read what the function sends has its connection cut: the platform does not buffer it', async () => {
+    await p.deploy(
+      'drip',
+      `export default { fetch() {
+        const [c, s] = Object.values(new WebSocketPair());
+        s.accept();
+        const m = 'd'.repeat(1000);
+        const tick = () => { try { for (let i = 0; i < 1000; i++) s.send(m); } catch { return; } setTimeout(tick, 0); };
+        s.addEventListener('message', tick);
+        return new Response(null, { status: 101, webSocket: c });
+      } };`,
+    );
+    const c = await open(wsUrl('/fn/drip/'));
+    c.ws.send('go');
+    c.ws.pause();
+    // written once the platform has cut the connection, while this client still reads nothing
+    const rec = await record(c.invocationId);
+    assert.ok((rec.responseBytes as number) < 64 * 1024 * 1024, `${rec.responseBytes} bytes were taken for the client`);
+    c.ws.resume();
+    assert.equal((await c.closed).code, 1006);
+  });
+
   it('a socket with no message for the idle time is closed with 1000 "idle timeout"', async () => {
     const c = await open(wsUrl('/fn/echo/'));
     assert.deepEqual(await c.closed, { code: 1000, reason: 'idle timeout' });

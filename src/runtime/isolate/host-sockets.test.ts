@@ -6,8 +6,9 @@ function table() {
   const sent: Array<[number, string | Uint8Array]> = [];
   const closed: Array<[number, number, string]> = [];
   const over: number[] = [];
-  const t = new SocketTable({ message: (id, d) => sent.push([id, d]), closed: (id, c, r) => closed.push([id, c, r]) });
-  return { t, sent, closed, over, open: (id: number) => t.open(id, 1, (s) => over.push(s.id)) };
+  const taken: Array<[number, number]> = [];
+  const t = new SocketTable({ message: (id, d) => sent.push([id, d]), closed: (id, c, r) => closed.push([id, c, r]), taken: (id, n) => taken.push([id, n]) });
+  return { t, sent, closed, over, taken, open: (id: number) => t.open(id, 1, (s) => over.push(s.id)) };
 }
 
 describe('host sockets', () => {
@@ -34,11 +35,25 @@ describe('host sockets', () => {
     assert.equal(s.fromFunction('early'), true);
     s.closeClient(4000, 'early close');
     const got: unknown[] = [];
-    s.attach({ message: (m) => got.push(m), close: (c, r) => got.push([c, r]) });
+    s.attach({ message: (m) => got.push(m) > 0, close: (c, r) => got.push([c, r]) });
     assert.deepEqual(got, ['early', [4000, 'early close']]);
     const t = open(3)!;
     assert.equal(t.fromFunction(new Uint8Array(600 * 1024)), true);
     assert.equal(t.fromFunction(new Uint8Array(600 * 1024)), false);
+  });
+
+  it('confirms what it took from the function in batches, and counts only what the client got', () => {
+    const { open, taken } = table();
+    const s = open(7)!;
+    let accept = true;
+    s.attach({ message: () => accept, close: () => undefined });
+    for (let i = 0; i < 63; i++) s.fromFunction(new Uint8Array(1024));
+    assert.deepEqual(taken, []);
+    s.fromFunction(new Uint8Array(1024));
+    assert.deepEqual(taken, [[7, 64 * 1024]]);
+    accept = false;
+    s.fromFunction('dropped');
+    assert.equal(s.bytesOut, 64 * 1024);
   });
 
   it('refuses a socket number already in use, or not a positive integer; a closed socket is forgotten once', () => {

@@ -6,6 +6,7 @@
  * What the function sends before the client is connected is queued, bounded by bytes.
  */
 import type { SocketPeer, SocketSink } from '../port.ts';
+import { WS_TAKEN_BATCH } from './protocol.ts';
 
 /** Client messages handed to the isolate and not yet handled, at most, before the client is paused. */
 export const UNACKED_MAX = 8;
@@ -14,6 +15,8 @@ const EARLY_MAX = 1024 * 1024;
 
 export interface SocketWire {
   message(id: number, data: string | Uint8Array): void;
+  /** IN_WS_TAKEN: `bytes` more of what the function sent were taken. */
+  taken(id: number, bytes: number): void;
   closed(id: number, code: number, reason: string): void;
 }
 
@@ -26,6 +29,8 @@ export class IsolateSocket implements SocketPeer {
   #over = false;
   #bytesIn = 0;
   #bytesOut = 0;
+  /** Bytes taken from the function and not yet confirmed to it. */
+  #untold = 0;
 
   constructor(
     readonly id: number,
@@ -84,11 +89,17 @@ export class IsolateSocket implements SocketPeer {
   /** OUT_WS_SEND: false when it cannot be taken (too much sent before the client was connected). */
   fromFunction(data: string | Uint8Array): boolean {
     if (this.#over) return true;
-    this.#bytesOut += typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
+    const size = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
+    this.#untold += size;
+    if (this.#untold >= WS_TAKEN_BATCH) {
+      this.wire.taken(this.id, this.#untold);
+      this.#untold = 0;
+    }
     if (this.#sink !== null) {
-      this.#sink.message(data);
+      if (this.#sink.message(data)) this.#bytesOut += size;
       return true;
     }
+    this.#bytesOut += size;
     this.#earlyBytes += typeof data === 'string' ? data.length * 3 : data.byteLength;
     if (this.#earlyBytes > EARLY_MAX) return false;
     this.#early?.push(data);

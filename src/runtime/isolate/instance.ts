@@ -40,6 +40,7 @@ import {
   IN_SETUP,
   IN_TIMER,
   IN_WS_CLOSE,
+  IN_WS_TAKEN,
   IN_WS_MESSAGE,
   LEVELS,
   OUT_BG_DONE,
@@ -206,6 +207,7 @@ export class IsolateInstance implements Instance, Watched {
     this.#sockets = new SocketTable({
       message: (id, data) => this.#deliver([IN_WS_MESSAGE, id, typeof data === 'string' ? data : exactArrayBuffer(data)], typeof data !== 'string'),
       closed: (id, code, reason) => this.#deliver([IN_WS_CLOSE, id, code, reason], false),
+      taken: (id, bytes) => this.#deliver([IN_WS_TAKEN, id, bytes], false),
     });
     this.#background = new BackgroundCpu(spec.config.cpuLimitMs, spec.config.timeoutMs, (r) => spec.onBackground?.(r));
     prepared.port.onMessage = (kind, a, b, c, d, e, f, g) => this.#onMessage(kind, a, b, c, d, e, f, g);

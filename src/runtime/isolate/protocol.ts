@@ -38,6 +38,15 @@ export const IN_DATA = 9; // (streamId, chunk ArrayBuffer | null at the end, err
  */
 export const IN_WS_MESSAGE = 10; // (socketId, data: string | ArrayBuffer)
 export const IN_WS_CLOSE = 11; // (socketId, code, reason) — the socket is closed (1006: abnormally, an error event first)
+/**
+ * (socketId, bytes) — the host has taken `bytes` more of what the function sent (confirmed in
+ * batches). The shim lets at most WS_SEND_WINDOW bytes be sent and not yet confirmed: past
+ * that the function is sending faster than the host takes it, and the socket is closed (1008).
+ */
+export const IN_WS_TAKEN = 12;
+export const WS_SEND_WINDOW = 8 * 1024 * 1024;
+/** The host confirms taken bytes once this many have gathered. */
+export const WS_TAKEN_BATCH = 64 * 1024;
 
 // isolate → host
 export const OUT_LOG = 1; // (invocationId, level, text)

@@ -3,8 +3,8 @@
  * `recv`, the one function the host calls. Bundled once per process by shim-source.ts;
  * the bundle's completion value is `recv`.
  */
-import { IN_CANARY, IN_CANCEL, IN_DATA, IN_FETCH, IN_HANDLER, IN_PULL, IN_REPLY, IN_SETUP, IN_TIMER, IN_WARM, IN_WS_CLOSE, IN_WS_MESSAGE } from '../protocol.ts';
-import { CloseEvent, MessageEvent, WebSocket, WebSocketPair, onSocketClose, onSocketMessage } from './websocket.ts';
+import { IN_CANARY, IN_CANCEL, IN_DATA, IN_FETCH, IN_HANDLER, IN_PULL, IN_REPLY, IN_SETUP, IN_TIMER, IN_WARM, IN_WS_CLOSE, IN_WS_MESSAGE, IN_WS_TAKEN } from '../protocol.ts';
+import { CloseEvent, MessageEvent, WebSocket, WebSocketPair, onSocketClose, onSocketMessage, onSocketTaken } from './websocket.ts';
 import { onCancel, onData, onPull } from './host-streams.ts';
 import { AbortController, AbortSignal } from './abort.ts';
 import { Blob, File, FormData } from './blob.ts';
@@ -159,6 +159,9 @@ export function recv(
       return undefined;
     case IN_WS_MESSAGE:
       onSocketMessage(a as number, b);
+      return undefined;
+    case IN_WS_TAKEN:
+      onSocketTaken(a as number, b);
       return undefined;
     case IN_WS_CLOSE:
       onSocketClose(a as number, b, c);

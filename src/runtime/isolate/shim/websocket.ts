@@ -6,7 +6,7 @@
  * is ever inside the isolate. Messages that arrive before accept() wait for it, unacknowledged,
  * so the host stops reading the client meanwhile.
  */
-import { OP_WS_CONNECT, OUT_WS_ACK, OUT_WS_CLOSE, OUT_WS_SEND } from '../protocol.ts';
+import { OP_WS_CONNECT, OUT_WS_ACK, OUT_WS_CLOSE, OUT_WS_SEND, WS_SEND_WINDOW } from '../protocol.ts';
 import { hostCall } from './calls.ts';
 import { URL } from './url.ts';
 import { send } from './bridge.ts';
@@ -46,6 +46,7 @@ let pairOf: () => [WebSocket, WebSocket];
 let bindOf: (client: unknown, inv: Invocation, onOver: () => void) => number | null;
 let messageTo: (s: WebSocket, data: unknown) => void;
 let closeOf: (s: WebSocket, code: number, reason: string) => void;
+let takenBy: (s: WebSocket, bytes: number) => void;
 
 export class WebSocket extends EventTarget {
   static readonly CONNECTING = 0;
@@ -69,6 +70,8 @@ export class WebSocket extends EventTarget {
   #accepted = false;
   #waiting: Array<() => void> = [];
   #onOver: (() => void) | null = null;
+  /** Bytes sent that the host has not yet confirmed taking (IN_WS_TAKEN). */
+  #unconfirmed = 0;
 
   #url: string | null = null;
   #protocol = '';
@@ -146,6 +149,9 @@ export class WebSocket extends EventTarget {
     bindOf = (client, inv, onOver) => WebSocket.#bind(client, inv, onOver);
     messageTo = (s, data) => s.#message(data);
     closeOf = (s, code, reason) => s.#closed(code, reason);
+    takenBy = (s, bytes) => {
+      s.#unconfirmed = Math.max(0, s.#unconfirmed - bytes);
+    };
   }
 
   /** Pairs two ends. */
@@ -190,6 +196,14 @@ export class WebSocket extends EventTarget {
     else if (ArrayBuffer.isView(data)) out = exactBuffer(new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice());
     else out = String(data);
     if (this.#id === 0) throw new DOMException('the WebSocket is not connected yet: return its client end in a 101 Response first', 'InvalidStateError');
+    const size = typeof out === 'string' ? out.length : out.byteLength;
+    this.#unconfirmed += size;
+    if (this.#unconfirmed > WS_SEND_WINDOW) {
+      // sent faster than the platform takes it: the socket is closed rather than buffered without bound
+      this.#state = 2;
+      send(OUT_WS_CLOSE, this.#id, 1008, 'the function sent faster than the platform could take');
+      throw new DOMException(`over ${WS_SEND_WINDOW} bytes sent and not yet taken by the platform; the socket is closed (1008)`, 'InvalidStateError');
+    }
     send(OUT_WS_SEND, this.#id, out);
   }
 
@@ -265,6 +279,11 @@ export function onSocketMessage(id: number, data: unknown): void {
     return;
   }
   messageTo(s, data);
+}
+
+export function onSocketTaken(id: number, bytes: unknown): void {
+  const s = bound.get(id);
+  if (s !== undefined) takenBy(s, Number(bytes) || 0);
 }
 
 export function onSocketClose(id: number, code: unknown, reason: unknown): void {
