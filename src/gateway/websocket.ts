@@ -85,10 +85,18 @@ export function createWebSocketRoute(deps: WebSocketRouteDeps): WebSocketRoute {
 
   const relay = (ws: WebSocket, peer: SocketPeer, done: () => void): void => {
     live.add(ws);
+    // one timer per socket, re-armed when it fires after activity (not reset on every message)
     let idle: TimerHandle | null = null;
+    let lastActive = deps.clock.monotonic();
+    const arm = (ms: number) => {
+      idle = deps.clock.setTimer(ms, () => {
+        const quiet = deps.clock.monotonic() - lastActive;
+        if (quiet >= deps.idleTimeoutMs) closeWith(1000, 'idle timeout');
+        else arm(deps.idleTimeoutMs - quiet);
+      });
+    };
     const touch = () => {
-      idle?.cancel();
-      idle = deps.clock.setTimer(deps.idleTimeoutMs, () => closeWith(1000, 'idle timeout'));
+      lastActive = deps.clock.monotonic();
     };
     const closeWith = (code: number, reason: string) => {
       try {
@@ -99,7 +107,7 @@ export function createWebSocketRoute(deps: WebSocketRouteDeps): WebSocketRoute {
     };
     /** Why the platform cut the connection itself (a client that does not read), told to the function instead of 1006. */
     let cut: [number, string] | null = null;
-    touch();
+    arm(deps.idleTimeoutMs);
     peer.attach({
       message: (data) => {
         if (ws.readyState !== ws.OPEN) return false;
@@ -123,7 +131,7 @@ export function createWebSocketRoute(deps: WebSocketRouteDeps): WebSocketRoute {
     peer.onDrain = () => ws.resume();
     ws.on('message', (data, isBinary) => {
       touch();
-      const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+      const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
       const ok = peer.send(isBinary ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes.toString('utf8'));
       if (!ok) ws.pause();
     });

@@ -60,7 +60,7 @@ export async function remoteSocket(
         protocol: ws.protocol,
         listen(to) {
           ws.on('message', (data, isBinary) => {
-            const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+            const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
             to.message(isBinary ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes.toString('utf8'));
           });
           ws.once('close', (code, reason) => to.close(code, reason.toString('utf8')));
