@@ -15,6 +15,7 @@ import { platformStart } from './platform-start.ts';
 import { storePostgres } from './store-postgres.ts';
 import { streaming } from './streaming.ts';
 import { warmHello } from './warm-hello.ts';
+import { websocketEcho } from './websocket.ts';
 import { workflow } from './workflow.ts';
 
-export const scenarios: readonly Scenario[] = [warmHello, jsonEcho, cpuBound, coldStart, burstFromZero, manyFunctions, asyncThroughput, workflow, observability, platformStart, awsInvoke, apps, storePostgres, cluster, streaming, consoleScenario];
+export const scenarios: readonly Scenario[] = [warmHello, jsonEcho, cpuBound, coldStart, burstFromZero, manyFunctions, asyncThroughput, workflow, observability, platformStart, awsInvoke, apps, storePostgres, cluster, streaming, websocketEcho, consoleScenario];

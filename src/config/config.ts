@@ -27,6 +27,8 @@ export interface Config {
   readonly apiBodyLimitBytes: number;
   readonly headersTimeoutMs: number;
   readonly bodyTimeoutMs: number;
+  readonly wsMessageLimitBytes: number;
+  readonly wsIdleTimeoutMs: number;
   readonly bodyBudgetBytes: number;
   readonly logLimitBytes: number;
   readonly queueLimit: number;
@@ -201,6 +203,8 @@ export const FIELDS: readonly Field<keyof Config>[] = [
   { key: 'deployExamples', flag: '--examples', env: 'NIMBUS_EXAMPLES', default: true, parse: boolean, doc: 'Deploy the functions in examples/ on start (`--no-examples` to skip).' },
   { key: 'logLevel', flag: '--log-level', env: 'NIMBUS_LOG_LEVEL', default: 'info', parse: (r, k) => { if (!(LOG_LEVELS as readonly string[]).includes(r)) throw invalid(k, r, `is not one of ${LOG_LEVELS.join(', ')}`); return r as Config['logLevel']; }, doc: 'Level of the platform\'s own log (JSON lines on stderr).' },
   { key: 'payloadLimitBytes', flag: '--payload-limit', env: 'NIMBUS_PAYLOAD_LIMIT', default: 6 * 1024 * 1024, parse: bytesIn(1024, 1024 ** 3), doc: 'Largest request or response body of a synchronous invocation, streamed bodies included (counted as they pass), and of an outbound fetch.' },
+  { key: 'wsMessageLimitBytes', flag: '--ws-message-limit', env: 'NIMBUS_WS_MESSAGE_LIMIT', default: 1024 * 1024, parse: bytesIn(1024, 1024 ** 3), doc: 'Largest WebSocket message a function\'s socket takes or sends; past it the socket is closed with 1009.' },
+  { key: 'wsIdleTimeoutMs', flag: '--ws-idle-timeout', env: 'NIMBUS_WS_IDLE_TIMEOUT', default: 60_000, parse: durationIn(100, 86_400_000), doc: 'How long a function\'s WebSocket may pass no message either way; past it the socket is closed with 1000 "idle timeout".' },
   { key: 'apiBodyLimitBytes', flag: '--api-body-limit', env: 'NIMBUS_API_BODY_LIMIT', default: 16 * 1024 * 1024, parse: bytesIn(1024, 1024 ** 3), doc: 'Largest body the control API accepts (deploys carry code).' },
   { key: 'headersTimeoutMs', flag: '--headers-timeout', env: 'NIMBUS_HEADERS_TIMEOUT', default: 30_000, parse: durationIn(100, 600_000), doc: 'How long a client may take to send a request\'s headers; past it the answer is a 408 problem (NIMBUS_ERR_REQUEST_TIMEOUT) and the connection closes.' },
   { key: 'bodyTimeoutMs', flag: '--body-timeout', env: 'NIMBUS_BODY_TIMEOUT', default: 30_000, parse: durationIn(100, 3_600_000), doc: 'How long a request body (to `/fn` or the API) may take to arrive once its headers have; past it the answer is a 408 problem (NIMBUS_ERR_REQUEST_TIMEOUT), the bytes are dropped and the connection closes. At the default, a 6 MB body needs about 1.6 Mbit/s.' },

@@ -13,7 +13,7 @@ import type { Recorder } from '../observe/recorder.ts';
 import type { DispatchObserver, Measuring } from '../observe/observer.ts';
 import type { PoolRegistry } from '../pool/registry.ts';
 import type { Lease } from '../pool/version-pool.ts';
-import type { HttpRequestData, HttpResponseData, InstanceCall, InstanceResult, InvocationMeta } from '../runtime/port.ts';
+import type { HttpRequestData, HttpResponseData, InstanceCall, InstanceResult, InvocationMeta, SocketPeer } from '../runtime/port.ts';
 import { asNimbusError, collect, Counted } from './byte-streams.ts';
 import { noRedaction, redactValue, type Redactor } from '../releases/redact.ts';
 import type { Catalog } from './catalog.ts';
@@ -153,6 +153,8 @@ export class Dispatcher {
     /** Bytes of a streamed request and response body, counted as they pass. */
     let streamedIn: Counted | null = null;
     let streamedOut: Counted | null = null;
+    /** A WebSocket the function accepted: its messages' bytes are the invocation's. */
+    let socket: SocketPeer | null = null;
     let failure: NimbusError | null = null as NimbusError | null;
     let figures: { cpuMs: number; peakMemoryBytes: number; occupancyMs: number } | undefined;
     // waitUntil work still running after the result keeps the slot busy until it settles.
@@ -175,7 +177,16 @@ export class Dispatcher {
       const pending = lease.instance.invoke(call);
       measuring = observer?.begin(lease.instance, execStart) ?? null;
       let result = await pending;
-      if (result.mode === 'fetch' && result.response.stream !== undefined) {
+      if (result.mode === 'fetch' && result.response.webSocket !== undefined) {
+        socket = result.response.webSocket;
+        const head: HttpResponseData = { ...result.response, webSocket: undefined };
+        const failed = await this.finishSocket(invocationId, req, result);
+        const end = (await result.streamEnd) ?? { error: null };
+        background = end.background;
+        if ((failed ?? end.error) !== null) throw failed ?? end.error;
+        result = { mode: 'fetch', response: head, background: end.background };
+        outcome = { http: head, streamed: true };
+      } else if (result.mode === 'fetch' && result.response.stream !== undefined) {
         streamedOut = new Counted(result.response.stream);
         const ended = await this.finishStream(invocationId, req, result, streamedOut);
         // set before a failure is thrown: its waitUntil work still holds the slot until it settles
@@ -211,7 +222,7 @@ export class Dispatcher {
     // logged for it): the logs stay open until it settles; the record is pushed now and its
     // final version, with every line, replaces it then.
     const collected = background ? logs.peek(invocationId) : logs.close(invocationId);
-    const responseBytes = streamedOut !== null ? streamedOut.bytes : outcome?.http ? outcome.http.body.byteLength : 0;
+    const responseBytes = socket !== null ? socket.bytesOut : streamedOut !== null ? streamedOut.bytes : outcome?.http ? outcome.http.body.byteLength : 0;
     const record: InvocationRecord = {
       id: invocationId,
       functionName: version.functionName,
@@ -232,7 +243,7 @@ export class Dispatcher {
       coldStart: lease?.cold ?? false,
       initMs: round3(lease?.initMs ?? 0),
       instanceId: lease?.instance.id ?? null,
-      requestBytes: streamedIn !== null ? streamedIn.bytes : (req.requestBytes ?? (req.input.kind === 'http' ? (req.input.request.body?.byteLength ?? 0) : 0)),
+      requestBytes: socket !== null ? socket.bytesIn : streamedIn !== null ? streamedIn.bytes : (req.requestBytes ?? (req.input.kind === 'http' ? (req.input.request.body?.byteLength ?? 0) : 0)),
       responseBytes,
       attempt: meta.attempt,
       logs: collected.logs,
@@ -320,6 +331,26 @@ export class Dispatcher {
     const failed = await delivered;
     const end = (await result.streamEnd) ?? { error: null };
     return { response: { ...head, body }, error: failed ?? end.error, background: end.background };
+  }
+
+  /**
+   * A WebSocket the function accepted (101): handed to req.respond, which completes the
+   * upgrade and relays until the socket closes. Without an upgrading caller it is refused
+   * (the socket closed, so the invocation ends). Returns what went wrong, or null.
+   */
+  private async finishSocket(invocationId: string, req: InvokeRequest, result: InstanceResult & { mode: 'fetch' }): Promise<NimbusError | null> {
+    const socket = result.response.webSocket as SocketPeer;
+    if (req.respond === undefined || req.input.kind !== 'http') {
+      socket.close(1011, 'no WebSocket client');
+      return new NimbusError('NIMBUS_ERR_BAD_RESPONSE', 'the function answered with a WebSocket (status 101), which only an HTTP upgrade request can take');
+    }
+    try {
+      await req.respond(result.response, invocationId);
+      return null;
+    } catch (error) {
+      socket.close(1011, 'the WebSocket could not be set up');
+      return asNimbusError(error);
+    }
   }
 
   private outputFor(req: InvokeRequest, result: Awaited<ReturnType<Lease['instance']['invoke']>>): { http?: HttpResponseData; value?: unknown } {

@@ -12,7 +12,7 @@ import { sendProblem } from './problem.ts';
 import { sendStream, streamsUpload, UploadStream } from './streaming.ts';
 
 /** Headers about the client↔gateway connection, not meant for the function or the client. */
-const HOP_BY_HOP = new Set([
+export const HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',
   'proxy-authenticate',
@@ -29,7 +29,7 @@ const HOP_BY_HOP = new Set([
  * function next to them (a forged prefix for its redirects, a forged scheme). A client's
  * x-forwarded-for stays: the gateway's address is added after it, as proxies do.
  */
-const SET_BY_GATEWAY = new Set(['x-forwarded-prefix', 'x-forwarded-proto']);
+export const SET_BY_GATEWAY = new Set(['x-forwarded-prefix', 'x-forwarded-proto']);
 
 export interface FunctionRouteDeps {
   readonly dispatcher: Dispatcher;
@@ -115,6 +115,7 @@ export function createFunctionRoute(deps: FunctionRouteDeps) {
       input: { kind: 'http', request, sourceIp },
       requestBytes: body?.byteLength ?? 0,
       respond: (http, invocationId) => {
+        if (http.webSocket !== undefined) return Promise.reject(new NimbusError('NIMBUS_ERR_BAD_RESPONSE', 'the function answered with a WebSocket (status 101) a request that did not ask to upgrade'));
         const sent = sendStream(res, http, responseHead(http, invocationId, false), req.method !== 'HEAD' && http.status !== 204 && http.status !== 304);
         streaming = res.headersSent;
         return sent;
@@ -153,7 +154,7 @@ export function createFunctionRoute(deps: FunctionRouteDeps) {
  * function's to set). A buffered body gets its Content-Length; 204 and 304 have no body
  * (RFC 9110), so no Content-Length claims one; a streamed body goes chunked.
  */
-function responseHead(response: HttpResponseData, invocationId: string, buffered: boolean): string[] {
+export function responseHead(response: HttpResponseData, invocationId: string, buffered: boolean): string[] {
   const out: string[] = [];
   for (const [k, v] of response.headers) {
     const lower = k.toLowerCase();

@@ -1,5 +1,6 @@
 /** The one HTTP front door: /fn/* to functions, /api/v1/* to the control plane, the AWS APIs at the root. */
-import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, ServerResponse, STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { NimbusError, toProblem } from '../core/errors.ts';
 import { sendProblem } from './problem.ts';
@@ -14,6 +15,8 @@ export interface GatewayRoutes {
   /** Extra top-level prefixes, e.g. /metrics. */
   readonly extra?: ReadonlyArray<{ readonly prefix: string; readonly handler: Handler }>;
   readonly onError: (error: unknown, req: IncomingMessage) => void;
+  /** WebSocket upgrades on /fn/…; other upgrade requests are served as plain requests. */
+  readonly upgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
 
 const LANDING = JSON.stringify({
@@ -31,14 +34,7 @@ export interface GatewayOptions {
 }
 
 export function createGateway(routes: GatewayRoutes, options: GatewayOptions): Server {
-  const server = createServer({
-    keepAliveTimeout: 65_000,
-    // Bodies have their own deadline where they are read (body.ts), answered with a problem.
-    requestTimeout: 0,
-    headersTimeout: options.headersTimeoutMs,
-    // Node looks for late headers on this period: a fraction of the timeout keeps the overshoot small.
-    connectionsCheckingInterval: Math.max(50, Math.min(options.headersTimeoutMs / 4, 30_000)),
-  }, (req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '/';
     let handler: Handler | undefined;
     if (url.startsWith('/fn/')) handler = routes.functions;
@@ -61,9 +57,51 @@ export function createGateway(routes: GatewayRoutes, options: GatewayOptions): S
       routes.onError(error, req);
       sendProblem(res, error, url);
     });
-  });
+  };
+  const server = createServer({
+    keepAliveTimeout: 65_000,
+    // Bodies have their own deadline where they are read (body.ts), answered with a problem.
+    requestTimeout: 0,
+    headersTimeout: options.headersTimeoutMs,
+    // Node looks for late headers on this period: a fraction of the timeout keeps the overshoot small.
+    connectionsCheckingInterval: Math.max(50, Math.min(options.headersTimeoutMs / 4, 30_000)),
+  }, onRequest);
+  const upgrade = routes.upgrade;
+  if (upgrade !== undefined) {
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const url = req.url ?? '/';
+      if (String(req.headers.upgrade ?? '').toLowerCase() === 'websocket' && url.startsWith('/fn/')) return upgrade(req, socket, head);
+      plainAnswer(req, socket, head, onRequest);
+    });
+  }
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => answerClientError(error, socket, options.headersTimeoutMs));
   return server;
+}
+
+/**
+ * An upgrade request that is not a WebSocket on /fn (`Upgrade: h2c` from curl --http2, a
+ * WebSocket to another path) is answered as a plain request, as it would be without an
+ * upgrade listener; Node has detached the socket from its parser, so only a request without
+ * a body can be, once, with the connection closed after.
+ */
+function plainAnswer(req: IncomingMessage, socket: Duplex, head: Buffer, onRequest: (req: IncomingMessage, res: ServerResponse) => void): void {
+  socket.on('error', () => undefined);
+  const declared = req.headers['content-length'];
+  if (req.headers['transfer-encoding'] !== undefined || (declared !== undefined && declared !== '0') || head.byteLength > 0) {
+    const problem = toProblem(new NimbusError('NIMBUS_ERR_BAD_REQUEST', 'an upgrade request with a body is not served; send it without the Upgrade header'));
+    const body = JSON.stringify(problem);
+    socket.end(`HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status] ?? ''}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    return;
+  }
+  if (!req.readableEnded) req.push(null);
+  const res = new ServerResponse(req);
+  res.shouldKeepAlive = false;
+  res.assignSocket(socket as Socket);
+  res.on('finish', () => {
+    res.detachSocket(socket as Socket);
+    socket.end();
+  });
+  onRequest(req, res);
 }
 
 /**

@@ -18,7 +18,8 @@ import { networkInterfaces } from 'node:os';
 import type { Agent, RequestInit, Response } from 'undici';
 import { NimbusError } from '../core/errors.ts';
 import { bare, UNSPECIFIED, type EgressPolicy } from './egress-policy.ts';
-import type { ConnectTarget, OutboundConnect, OutboundLookup } from './port.ts';
+import type { ConnectTarget, OutboundConnect, OutboundLookup, RemoteSocket } from './port.ts';
+import { remoteSocket } from './egress-ws.ts';
 
 export interface EgressGuard {
   /**
@@ -34,6 +35,12 @@ export interface EgressGuard {
   connect: OutboundConnect;
   /** The addresses of a name user code may reach (a name that only has refused ones is NIMBUS_ERR_EGRESS_DENIED, without them). */
   lookup: OutboundLookup;
+  /**
+   * A WebSocket (ws: or wss:) through the guard, connected; messages past
+   * `maxMessageBytes` either way close it with 1009. A refused address rejects with
+   * NIMBUS_ERR_EGRESS_DENIED (nothing sent).
+   */
+  connectWebSocket(url: URL, protocols: readonly string[], maxMessageBytes: number): Promise<RemoteSocket>;
 }
 
 export interface EgressGuardOptions {
@@ -56,7 +63,7 @@ const PLATFORM_CALLBACK_PATHS = ['/api/v1/events/', '/api/v1/tasks/'];
 const LOCAL_ADDRESSES_TTL_MS = 5_000;
 const CONNECT_TIMEOUT_MS = 10_000;
 
-class EgressDenied extends Error {
+export class EgressDenied extends Error {
   constructor(
     readonly address: string,
     readonly why: string,
@@ -207,6 +214,19 @@ export function createEgressGuard(options: EgressGuardOptions): EgressGuard {
   return {
     connect,
     lookup: userLookup,
+    async connectWebSocket(url, protocols, maxMessageBytes) {
+      if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new NimbusError('NIMBUS_ERR_BAD_REQUEST', `a WebSocket URL is ws: or wss:, not ${url.protocol}`);
+      const asHttp = new URL(url.href.replace(/^ws/, 'http'));
+      const guard = isGuarded(asHttp);
+      try {
+        return await remoteSocket(url, protocols, maxMessageBytes, guard ? lookup : undefined, (address, hostname) =>
+          !guard || policy.hostAllowed(hostname) ? null : refusal(address),
+        );
+      } catch (error) {
+        if (error instanceof EgressDenied) throw denied(asHttp, error.address, error.why);
+        throw error;
+      }
+    },
     async fetch(url, init) {
       const guard = isGuarded(url);
       const { fetch, guarded, unguarded } = await loadAgents();

@@ -38,6 +38,33 @@ export interface HttpResponseData {
   readonly body: Uint8Array;
   /** The body as the function produces it, when it is streamed (a ReadableStream not yet complete). */
   readonly stream?: ByteStream;
+  /** With status 101: the WebSocket the function accepted (`new Response(null, { status: 101, webSocket })`). */
+  readonly webSocket?: SocketPeer;
+}
+
+/** Where a function's WebSocket messages go: the client's socket. */
+export interface SocketSink {
+  /** False when it was dropped (the socket is closing). */
+  message(data: string | Uint8Array): boolean;
+  /** The function closed the socket (or its instance stopped: 1011). */
+  close(code: number, reason: string): void;
+}
+
+/**
+ * The host's end of a WebSocket a function accepted. The invocation lasts until it closes
+ * (InstanceResult.streamEnd settles then).
+ */
+export interface SocketPeer {
+  /** Connects the client: what the function sent before goes to `sink` now. */
+  attach(sink: SocketSink): void;
+  /** A client message for the function; false when the function is behind on messages: read no more until onDrain. */
+  send(data: string | Uint8Array): boolean;
+  onDrain: (() => void) | null;
+  /** The client's side is closed: the function sees `close` and the invocation ends. Idempotent. */
+  close(code: number, reason: string): void;
+  /** Bytes of messages from the client, and to it. */
+  readonly bytesIn: number;
+  readonly bytesOut: number;
 }
 
 /** How a streamed response ended, once the function's stream is over (read to its end, failed or cancelled). */
@@ -126,6 +153,23 @@ export type OutboundConnect = (target: ConnectTarget) => Promise<import('node:st
 /** dns.lookup for user code: the addresses of a name that the egress rules let it reach, as [address, family]. */
 export type OutboundLookup = (hostname: string, family: 0 | 4 | 6) => Promise<Array<[string, number]>>;
 
+/** A WebSocket the host opened for a function (`new WebSocket(url)`), the egress rules applied. */
+export interface RemoteSocket {
+  /** The subprotocol the server chose ('' when none). */
+  readonly protocol: string;
+  /** Where the server's messages and its close go. */
+  listen(to: { message(data: string | Uint8Array): void; close(code: number, reason: string): void }): void;
+  /** False when it was dropped (closing, too big, or the server not reading). */
+  send(data: string | Uint8Array): boolean;
+  close(code: number, reason: string): void;
+  /** Stop reading the server (the function is behind on messages), and go on. */
+  pause(): void;
+  resume(): void;
+}
+
+/** Opens an outbound WebSocket for a function; rejects (NIMBUS_ERR_EGRESS_DENIED for a refused address) when it cannot. */
+export type OutboundSocketConnect = (url: string, protocols: readonly string[]) => Promise<RemoteSocket>;
+
 export interface InstanceSpec {
   readonly instanceId: string;
   readonly functionName: string;
@@ -139,6 +183,8 @@ export interface InstanceSpec {
   readonly connect?: OutboundConnect;
   /** Optional: name lookups for the Node layer's dns, under the same rules. */
   readonly lookup?: OutboundLookup;
+  /** Outbound WebSockets; absent: `new WebSocket(url)` fails in the function. */
+  readonly connectWebSocket?: OutboundSocketConnect;
   /**
    * Optional: called once when the instance dies on its own (a limit, a crash), also
    * between invocations (e.g. a module-level timer past the CPU limit), so a pool can drop

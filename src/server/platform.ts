@@ -27,6 +27,7 @@ import { WorkflowEngine } from '../workflow/engine/engine.ts';
 import { publishEnv } from '../triggers/events/publish-token.ts';
 import { createFunctionRoute } from '../gateway/function-route.ts';
 import { createGateway, type Handler } from '../gateway/server.ts';
+import { createWebSocketRoute } from '../gateway/websocket.ts';
 import { CONSOLE_PREFIX, createConsoleHandler } from '../gateway/console-assets.ts';
 import { BodyBudget, type BodyPolicy } from '../gateway/body.ts';
 import { Capacity } from '../pool/capacity.ts';
@@ -181,6 +182,7 @@ async function startOn(
         fetch: observe.observer ? observe.observer.wrapFetch(outboundFetch) : outboundFetch,
         connect: egress.connect,
         lookup: egress.lookup,
+        connectWebSocket: (target, protocols) => egress.connectWebSocket(new URL(target), protocols, config.wsMessageLimitBytes),
       }),
       events: {
         instanceStarted: (pool, instance) => {
@@ -282,7 +284,16 @@ async function startOn(
     bodyLimitBytes: Math.max(Math.ceil(config.apiBodyLimitBytes * 1.4) + 4096, config.payloadLimitBytes),
     onError: (error, what) => logger.error({ err: error }, what),
   });
+  const sockets = createWebSocketRoute({
+    dispatcher,
+    clock,
+    payloadLimitBytes: config.payloadLimitBytes,
+    defaultHost: `${config.host}:${config.port}`,
+    maxMessageBytes: config.wsMessageLimitBytes,
+    idleTimeoutMs: config.wsIdleTimeoutMs,
+  });
   const server = createGateway({
+    upgrade: sockets.handle,
     functions: createFunctionRoute({ dispatcher, payloadLimitBytes: config.payloadLimitBytes, bodies, defaultHost: `${config.host}:${config.port}` }),
     api,
     aws: { claims: isAwsRequest, handler: awsEndpoint },
@@ -296,6 +307,7 @@ async function startOn(
   const shutdown = async (drainMs: number) => {
     try {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      sockets.closeAll(1001, 'the platform is shutting down');
       server.closeIdleConnections();
       const asyncDrained = asyncSystem.stop(drainMs);
       const workflowsDrained = workflows.close(drainMs);

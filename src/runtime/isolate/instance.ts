@@ -26,6 +26,7 @@ import type { CodeCache } from './code-cache.ts';
 import { KeyStore } from './crypto-host.ts';
 import { hostCall, message } from './host-ops.ts';
 import { StreamTable, type FromIsolate } from './host-streams.ts';
+import { SocketTable, type IsolateSocket } from './host-sockets.ts';
 import { ZlibStore } from './zlib-host.ts';
 import { deadError, initError, limitError } from './instance-errors.ts';
 import { delivered, discard, type Prepared } from './prepare.ts';
@@ -38,6 +39,9 @@ import {
   IN_REPLY,
   IN_SETUP,
   IN_TIMER,
+  IN_WS_CLOSE,
+  IN_WS_TAKEN,
+  IN_WS_MESSAGE,
   LEVELS,
   OUT_BG_DONE,
   OUT_CALL,
@@ -50,12 +54,17 @@ import {
   OUT_READ,
   OUT_TIMER_CLEAR,
   OUT_TIMER_SET,
+  OUT_WS_ACK,
+  OUT_WS_CLOSE,
+  OUT_WS_SEND,
   OP_KEY_FREE,
+  OP_WS_CONNECT,
   OP_ZLIB_FREE,
   R_BAD,
   R_ERROR,
   R_INVALID,
   R_RESPONSE,
+  R_SOCKET,
   R_STREAM,
   R_VALUE,
   SAB_CURRENT,
@@ -96,6 +105,8 @@ interface Pending {
   /** While streaming: the response's stream and how to say that it ended. */
   stream: FromIsolate | null;
   endStream: ((end: StreamEnd) => void) | null;
+  /** While its WebSocket is open (phase 'streaming'): the socket. */
+  socket: IsolateSocket | null;
 }
 
 interface HostTimer {
@@ -155,6 +166,7 @@ export class IsolateInstance implements Instance, Watched {
   readonly #keys: KeyStore;
   readonly #streams: StreamTable;
   readonly #zlib: ZlibStore;
+  readonly #sockets: SocketTable;
   readonly streamsBodies = true;
   #seq = 0;
   #death: InstanceDeath | null = null;
@@ -192,6 +204,11 @@ export class IsolateInstance implements Instance, Watched {
       cancel: (id, reason) => this.#deliver([IN_CANCEL, id, reason], false),
       data: (id, chunk, error) =>
         chunk === null ? this.#deliver([IN_DATA, id, null, error], false) : this.#deliver([IN_DATA, id, exactArrayBuffer(chunk), null]),
+    });
+    this.#sockets = new SocketTable({
+      message: (id, data) => this.#deliver([IN_WS_MESSAGE, id, typeof data === 'string' ? data : exactArrayBuffer(data)], typeof data !== 'string'),
+      closed: (id, code, reason) => this.#deliver([IN_WS_CLOSE, id, code, reason], false),
+      taken: (id, bytes) => this.#deliver([IN_WS_TAKEN, id, bytes], false),
     });
     this.#background = new BackgroundCpu(spec.config.cpuLimitMs, spec.config.timeoutMs, (r) => spec.onBackground?.(r));
     prepared.port.onMessage = (kind, a, b, c, d, e, f, g) => this.#onMessage(kind, a, b, c, d, e, f, g);
@@ -324,6 +341,7 @@ export class IsolateInstance implements Instance, Watched {
         endBackground: null,
         stream: null,
         endStream: null,
+        socket: null,
       };
       this.#inflight.set(seq, pending);
       this.#busyChanged = true;
@@ -512,6 +530,26 @@ export class IsolateInstance implements Instance, Watched {
       case OUT_RCANCEL:
         this.#streams.cancelIncoming(a, 'the function cancelled the body');
         return;
+      case OUT_WS_SEND: {
+        const s = this.#sockets.get(a);
+        if (s === undefined) return;
+        const data = typeof b === 'string' ? b : b instanceof ArrayBuffer ? new Uint8Array(b) : null;
+        if (data === null) s.closeClient(1011, 'the function sent a message that is not text or bytes');
+        else if (!s.fromFunction(data)) s.closeClient(1009, 'the function sent too much before the client was connected');
+        return;
+      }
+      case OUT_WS_CLOSE:
+        this.#sockets.get(a)?.closeClient(Number(b), String(c ?? ''));
+        return;
+      case OUT_WS_ACK: {
+        const s = this.#sockets.get(a);
+        if (s === undefined) return;
+        s.ack();
+        // a socket's CPU limit applies to each message's listeners, as to one request
+        const p = this.#inflight.get(s.seq);
+        if (p !== undefined && p.socket === s) p.cpuMs = 0;
+        return;
+      }
       case OUT_MEMORY: {
         // the shim counts wasm memory (V8's heap limit does not cover it)
         const seq = Number(a);
@@ -550,6 +588,24 @@ export class IsolateInstance implements Instance, Watched {
           p.endStream = resolve;
         });
         p.resolve({ mode: 'fetch', response: { ...head, stream }, streamEnd });
+        return;
+      }
+      case R_SOCKET: {
+        const head = String(a);
+        const i1 = head.indexOf('\n');
+        const i2 = head.indexOf('\n', i1 + 1);
+        const socket = i1 < 0 || i2 < 0 ? null : this.#sockets.open(Number(b), seq, (s) => this.#socketOver(s));
+        if (socket === null) {
+          error = new NimbusError('NIMBUS_ERR_BAD_RESPONSE', 'the WebSocket response is unusable');
+          break;
+        }
+        p.phase = 'streaming';
+        p.socket = socket;
+        const streamEnd = new Promise<StreamEnd>((resolve) => {
+          p.endStream = resolve;
+        });
+        const response: HttpResponseData = { status: 101, statusText: head.slice(i1 + 1, i2), headers: splitHeaders(head.slice(i2 + 1)), body: EMPTY, webSocket: socket };
+        p.resolve({ mode: 'fetch', response, streamEnd });
         return;
       }
       case R_RESPONSE: {
@@ -626,6 +682,17 @@ export class IsolateInstance implements Instance, Watched {
     }
   }
 
+  /** Its WebSocket closed: the invocation is over. */
+  #socketOver(socket: IsolateSocket): void {
+    const p = this.#inflight.get(socket.seq);
+    if (p === undefined || p.socket !== socket) return;
+    const endStream = p.endStream;
+    p.socket = null;
+    p.endStream = null;
+    this.#finish(socket.seq);
+    endStream?.({ error: null });
+  }
+
   #backgroundDone(seqIn: unknown): void {
     const seq = Number(seqIn);
     const p = this.#inflight.get(seq);
@@ -642,6 +709,7 @@ export class IsolateInstance implements Instance, Watched {
     this.#busyChanged = true;
     this.#wokenIdle = false;
     this.#streams.closeOf(seq, INVOCATION_OVER);
+    this.#sockets.closeOf(seq);
     for (const [id, t] of this.#timers) {
       if (t.seq === seq) {
         t.handle.cancel();
@@ -696,6 +764,10 @@ export class IsolateInstance implements Instance, Watched {
       return;
     }
     if (!this.#owns(seq)) return;
+    if (op === OP_WS_CONNECT) {
+      this.#connectWebSocket(seq, id, a, b, c);
+      return;
+    }
     const reply = (ok: boolean, value: unknown) => {
       if (this.#death === null && this.#owns(seq)) this.#deliver([IN_REPLY, id, ok, value]);
       // a streamed answer nobody is left to read
@@ -709,6 +781,36 @@ export class IsolateInstance implements Instance, Watched {
     };
     hostCall(op, a, b, c, d, this.#spec.fetch, this.#inflight.get(seq)?.meta, this.#keys, openIncoming, openOutgoing, this.#zlib, (ms) => this.#chargeHostWork(seq, ms)).then(
       (value) => reply(true, value),
+      (error: unknown) => reply(false, message(error)),
+    );
+  }
+
+  /** OP_WS_CONNECT: an outbound WebSocket, relayed as an accepted one is (acks, pause). */
+  #connectWebSocket(seq: number, callId: number, idIn: unknown, url: unknown, protocols: unknown): void {
+    const reply = (ok: boolean, value: unknown) => {
+      if (this.#death === null && this.#owns(seq)) this.#deliver([IN_REPLY, callId, ok, value], false);
+    };
+    const connect = this.#spec.connectWebSocket;
+    const id = Number(idIn);
+    if (connect === undefined) return reply(false, 'outbound WebSockets are not available here');
+    if (!Number.isSafeInteger(id) || id <= 0 || this.#sockets.get(id) !== undefined) return reply(false, 'bad socket number');
+    connect(String(url), String(protocols ?? '').split('\n').filter((p) => p !== '')).then(
+      (remote) => {
+        const s = this.#death === null && this.#owns(seq) && seq !== 0 ? this.#sockets.open(id, seq, () => undefined, true) : null;
+        if (s === null) {
+          remote.close(1001, 'the invocation is over');
+          return;
+        }
+        s.attach({ message: (data) => remote.send(data), close: (code, reason) => remote.close(code, reason) });
+        s.onDrain = () => remote.resume();
+        remote.listen({
+          message: (data) => {
+            if (!s.send(data)) remote.pause();
+          },
+          close: (code, reason) => s.close(code, reason),
+        });
+        reply(true, remote.protocol);
+      },
       (error: unknown) => reply(false, message(error)),
     );
   }
@@ -786,8 +888,10 @@ export class IsolateInstance implements Instance, Watched {
         const error = errorOf(p);
         p.stream?.fail(error);
         p.endStream?.({ error });
+        p.endStream = null;
       } else p.endBackground?.();
     }
+    this.#sockets.closeAll(1011, `the function's instance stopped (${reason})`);
     this.#streams.closeAll((seq) => {
       const p = this.#inflight.get(seq);
       return p === undefined ? deadError(reason) : errorOf(p);

@@ -31,6 +31,22 @@ export const IN_WARM = 5; // () — runs the dispatch paths once so V8 compiles 
 export const IN_PULL = 7; // (streamId, n) — the host takes n more chunks of outgoing stream streamId
 export const IN_CANCEL = 8; // (streamId, reason) — the host wants no more of outgoing stream streamId
 export const IN_DATA = 9; // (streamId, chunk ArrayBuffer | null at the end, error text | null) — next chunk of incoming stream streamId
+/**
+ * WebSockets a function accepted (R_SOCKET): numbered by the shim. Each client message is
+ * one IN_WS_MESSAGE, and the shim answers each with OUT_WS_ACK once its listeners ran, so
+ * the host holds at most a few unhandled messages per socket (it pauses the client past that).
+ */
+export const IN_WS_MESSAGE = 10; // (socketId, data: string | ArrayBuffer)
+export const IN_WS_CLOSE = 11; // (socketId, code, reason) — the socket is closed (1006: abnormally, an error event first)
+/**
+ * (socketId, bytes) — the host has taken `bytes` more of what the function sent (confirmed in
+ * batches). The shim lets at most WS_SEND_WINDOW bytes be sent and not yet confirmed: past
+ * that the function is sending faster than the host takes it, and the socket is closed (1008).
+ */
+export const IN_WS_TAKEN = 12;
+export const WS_SEND_WINDOW = 8 * 1024 * 1024;
+/** The host confirms taken bytes once this many have gathered. */
+export const WS_TAKEN_BATCH = 64 * 1024;
 
 // isolate → host
 export const OUT_LOG = 1; // (invocationId, level, text)
@@ -49,6 +65,9 @@ export const OUT_CHUNK = 8; // (streamId, ArrayBuffer) — the next chunk of out
 export const OUT_END = 9;
 export const OUT_READ = 10; // (seq, streamId) — the shim wants the next chunk of incoming stream streamId
 export const OUT_RCANCEL = 11; // (streamId) — the function cancelled incoming stream streamId
+export const OUT_WS_SEND = 12; // (socketId, data: string | ArrayBuffer) — the function sent a message
+export const OUT_WS_CLOSE = 13; // (socketId, code, reason) — the function closed the socket
+export const OUT_WS_ACK = 14; // (socketId) — the shim handled one IN_WS_MESSAGE
 
 // result kinds of OUT_DONE
 export const R_RESPONSE = 1; // head (status, statusText, then the headers' wire form, joined by "\n"), body (string | ArrayBuffer)
@@ -57,6 +76,7 @@ export const R_ERROR = 3; // name, message, stack
 export const R_BAD = 4; // detail
 export const R_INVALID = 5; // detail
 export const R_STREAM = 6; // head (as R_RESPONSE), streamId of the outgoing stream carrying the body
+export const R_SOCKET = 7; // head (as R_RESPONSE, status 101), socketId of the WebSocket the function accepts
 
 // OUT_CALL operations
 export const OP_FETCH = 1; // method, url, headers (joined), body (ArrayBuffer | null)
@@ -68,6 +88,8 @@ export const OP_KEY_FREE = 5; // key number: the shim no longer holds that key (
 /** action, a, b: ZLIB_OPEN (format, decompress) → number; ZLIB_WRITE (number, ArrayBuffer) → ArrayBuffer; ZLIB_END (number) → ArrayBuffer */
 export const OP_ZLIB = 6;
 export const OP_ZLIB_FREE = 7; // number: the shim dropped that (de)compressor (no reply)
+/** socketId (numbered by the shim), url, subprotocols joined by "\n" → the subprotocol the server chose; the socket then works as an accepted one */
+export const OP_WS_CONNECT = 8;
 export const ZLIB_OPEN = 1;
 export const ZLIB_WRITE = 2;
 export const ZLIB_END = 3;

@@ -269,6 +269,8 @@ export interface ResponseInit {
   status?: number;
   statusText?: string;
   headers?: HeadersInit;
+  /** With status 101: the client end of a WebSocketPair (Workers). */
+  webSocket?: unknown;
 }
 
 export class Response extends Body {
@@ -278,14 +280,21 @@ export class Response extends Body {
   #wire = '';
   #type = 'default';
   #url = '';
+  #webSocket: unknown = null;
 
   constructor(body?: BodyInit, init?: ResponseInit) {
     super();
     if ((body as unknown) === INCOMING) return;
     if (init !== undefined && init !== null) {
+      const ws = init.webSocket;
+      if (ws !== undefined && ws !== null) {
+        if (Number(init.status) !== 101) throw new RangeError("Failed to construct 'Response': a webSocket needs status 101");
+        this.#webSocket = ws;
+      }
       if (init.status !== undefined) {
         const s = Number(init.status);
-        if (!Number.isInteger(s) || s < 200 || s > 599) {
+        if (s === 101 && this.#webSocket !== null) this.#status = 101;
+        else if (!Number.isInteger(s) || s < 200 || s > 599) {
           throw new RangeError(`Failed to construct 'Response': The status provided (${init.status}) is outside the range [200, 599].`);
         }
         this.#status = s;
@@ -319,6 +328,11 @@ export class Response extends Body {
     if (body instanceof ReadableStream) r._body = body;
     else if (body !== null) r._body = new Uint8Array(body);
     return r;
+  }
+
+  /** The client end of the WebSocket this 101 response accepts (Workers), or null. */
+  get webSocket(): unknown {
+    return this.#webSocket;
   }
 
   static json(data: unknown, init: ResponseInit = {}): Response {

@@ -3,7 +3,8 @@
  * exactly one OUT_DONE per invocation, then OUT_BG_DONE when its waitUntil work settles.
  */
 import { wasmOverLimit } from './wasm.ts';
-import { OUT_BG_DONE, OUT_DONE, OUT_END, R_BAD, R_ERROR, R_INVALID, R_RESPONSE, R_STREAM, R_VALUE } from '../protocol.ts';
+import { OUT_BG_DONE, OUT_DONE, OUT_END, R_BAD, R_ERROR, R_INVALID, R_RESPONSE, R_SOCKET, R_STREAM, R_VALUE } from '../protocol.ts';
+import { bindSocket } from './websocket.ts';
 import { MAX_BODY, Request, Response, setMaxBody } from './body.ts';
 import { Blob } from './blob.ts';
 import { send } from './bridge.ts';
@@ -180,6 +181,25 @@ function respondStreaming(inv: Invocation, head: string, body: ReadableStream): 
   send(OUT_DONE, inv.seq, R_STREAM, false, head, id);
 }
 
+/**
+ * A 101 response with a WebSocketPair's client end: its server end gets a number and the
+ * invocation lasts until the socket closes (its waitUntil work then runs on, as after a stream).
+ */
+function respondSocket(inv: Invocation, head: string, client: unknown): void {
+  if (inv.responded) return;
+  const id = bindSocket(client, inv, () => {
+    enter(inv);
+    finish(inv);
+  });
+  if (id === null) {
+    bad(inv, 'the response\'s webSocket must be the client end of a new WebSocketPair, not yet used in a response');
+    return;
+  }
+  inv.responded = true;
+  if (wasmOverLimit(0, inv.seq)) return;
+  send(OUT_DONE, inv.seq, R_SOCKET, false, head, id);
+}
+
 /** The bytes of a stream's chunks, all queued already; null when one is not bytes. */
 function joinChunks(chunks: unknown[]): Uint8Array | null {
   const parts: Uint8Array[] = [];
@@ -218,6 +238,10 @@ function sendResponse(inv: Invocation, r: unknown): void {
   }
   if (r.bodyUsed) {
     bad(inv, 'the body of the returned Response has already been read');
+    return;
+  }
+  if (r.webSocket !== null) {
+    respondSocket(inv, `${r.status}\n${r.statusText}\n${r._wireHeaders()}`, r.webSocket);
     return;
   }
   const body = r._body;

@@ -3,7 +3,8 @@
  * `recv`, the one function the host calls. Bundled once per process by shim-source.ts;
  * the bundle's completion value is `recv`.
  */
-import { IN_CANARY, IN_CANCEL, IN_DATA, IN_FETCH, IN_HANDLER, IN_PULL, IN_REPLY, IN_SETUP, IN_TIMER, IN_WARM } from '../protocol.ts';
+import { IN_CANARY, IN_CANCEL, IN_DATA, IN_FETCH, IN_HANDLER, IN_PULL, IN_REPLY, IN_SETUP, IN_TIMER, IN_WARM, IN_WS_CLOSE, IN_WS_MESSAGE, IN_WS_TAKEN } from '../protocol.ts';
+import { CloseEvent, MessageEvent, WebSocket, WebSocketPair, onSocketClose, onSocketMessage, onSocketTaken } from './websocket.ts';
 import { onCancel, onData, onPull } from './host-streams.ts';
 import { AbortController, AbortSignal } from './abort.ts';
 import { Blob, File, FormData } from './blob.ts';
@@ -99,6 +100,10 @@ const globals: Record<string, unknown> = {
   CryptoKey,
   SubtleCrypto,
   fetch,
+  WebSocket,
+  WebSocketPair,
+  MessageEvent,
+  CloseEvent,
   performance,
   navigator: Object.freeze({ userAgent: 'Nimbus', language: 'en-US', hardwareConcurrency: 1 }),
   self: globalThis,
@@ -154,6 +159,15 @@ export function recv(
       return undefined;
     case IN_DATA:
       onData(a as number, b, c);
+      return undefined;
+    case IN_WS_MESSAGE:
+      onSocketMessage(a as number, b);
+      return undefined;
+    case IN_WS_TAKEN:
+      onSocketTaken(a as number, b);
+      return undefined;
+    case IN_WS_CLOSE:
+      onSocketClose(a as number, b, c);
       return undefined;
     case IN_HANDLER:
       onHandler(a as number, b as string, c as number, d as number, e as string, f as number, h as number, i);

@@ -1,0 +1,88 @@
+/**
+ * An outbound WebSocket for a function (ws, loaded on first use), connected through the
+ * egress guard's lookup and judged again on the address it reached before the handshake
+ * is sent. Wrapped as a RemoteSocket: the function's side never sees the ws object.
+ */
+import type { LookupFunction, Socket } from 'node:net';
+import { NimbusError } from '../core/errors.ts';
+import { EgressDenied } from './egress-guard.ts';
+import type { RemoteSocket } from './port.ts';
+
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Bytes waiting towards a server that does not read, at most, before the socket is closed (1008). */
+const SEND_BUFFER_MAX = 16 * 1024 * 1024;
+
+export async function remoteSocket(
+  url: URL,
+  protocols: readonly string[],
+  maxMessageBytes: number,
+  lookup: LookupFunction | undefined,
+  /** Why the connected address is refused, or null. */
+  refusal: (address: string, hostname: string) => string | null,
+): Promise<RemoteSocket> {
+  const { WebSocket } = await import('ws');
+  return new Promise<RemoteSocket>((resolve, reject) => {
+    let refused: EgressDenied | null = null;
+    const ws = new WebSocket(url, [...protocols], {
+      maxPayload: maxMessageBytes,
+      perMessageDeflate: false,
+      followRedirects: false,
+      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+      ...(lookup === undefined ? {} : { lookup }),
+    });
+    // the handshake's request is written once the socket connects: judge it first
+    const req = (ws as unknown as { _req?: { once(e: 'socket', f: (s: Socket) => void): void } })._req;
+    req?.once('socket', (socket: Socket) => {
+      socket.prependOnceListener('connect', () => {
+        const why = refusal(socket.remoteAddress ?? '', url.hostname);
+        if (why === null) return;
+        refused = new EgressDenied(socket.remoteAddress ?? '', why);
+        socket.destroy(refused);
+      });
+    });
+    let opened = false;
+    ws.once('error', (error: Error) => {
+      if (opened) return;
+      const cause = refused ?? (error instanceof EgressDenied ? error : (error as { cause?: unknown }).cause);
+      reject(cause instanceof EgressDenied ? cause : new NimbusError('NIMBUS_ERR_UPSTREAM', `WebSocket ${url.origin}: ${error.message}`));
+    });
+    ws.once('open', () => {
+      opened = true;
+      ws.on('error', () => undefined);
+      const close = (code: number, reason: string) => {
+        try {
+          ws.close(code, reason);
+        } catch {
+          ws.terminate();
+        }
+      };
+      resolve({
+        protocol: ws.protocol,
+        listen(to) {
+          ws.on('message', (data, isBinary) => {
+            const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+            to.message(isBinary ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes.toString('utf8'));
+          });
+          ws.once('close', (code, reason) => to.close(code, reason.toString('utf8')));
+        },
+        send(data) {
+          if (ws.readyState !== ws.OPEN) return false;
+          const size = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
+          if (size > maxMessageBytes) {
+            close(1009, `a message over ${maxMessageBytes} bytes`);
+            return false;
+          }
+          if (ws.bufferedAmount > SEND_BUFFER_MAX) {
+            close(1008, 'the server is not reading the messages sent to it');
+            return false;
+          }
+          ws.send(data);
+          return true;
+        },
+        close,
+        pause: () => ws.pause(),
+        resume: () => ws.resume(),
+      });
+    });
+  });
+}
