@@ -18,36 +18,11 @@ function bytesOf(data: unknown, options: Options): Uint8Array {
   throw new TypeError('The "data" argument must be of type string or an instance of Buffer, TypedArray, or DataView');
 }
 
-export class Stats {
-  readonly dev = 1;
-  readonly mode: number;
-  readonly nlink = 1;
-  readonly uid = 0;
-  readonly gid = 0;
-  readonly rdev = 0;
-  readonly blksize = 4096;
-  readonly ino: number;
-  readonly size: number;
-  readonly blocks: number;
-  readonly atimeMs: number;
-  readonly mtimeMs: number;
-  readonly ctimeMs: number;
-  readonly birthtimeMs: number;
-  readonly atime: Date;
-  readonly mtime: Date;
-  readonly ctime: Date;
-  readonly birthtime: Date;
+/** The type predicates Stats and Dirent share: this file system holds only files and directories. */
+abstract class EntryType {
   readonly #dir: boolean;
-  constructor(node: Node, readOnly: boolean) {
-    this.#dir = node.kind === 'dir';
-    this.mode = (this.#dir ? 0o040000 : 0o100000) | (readOnly ? (this.#dir ? 0o555 : 0o444) : this.#dir ? 0o755 : 0o644);
-    this.ino = node.ino;
-    this.size = node.kind === 'file' ? node.data.byteLength : 4096;
-    this.blocks = Math.ceil(this.size / 512);
-    this.atimeMs = this.mtimeMs = this.ctimeMs = node.mtimeMs;
-    this.birthtimeMs = node.birthtimeMs;
-    this.atime = this.mtime = this.ctime = new Date(node.mtimeMs);
-    this.birthtime = new Date(node.birthtimeMs);
+  constructor(dir: boolean) {
+    this.#dir = dir;
   }
   isFile(): boolean {
     return !this.#dir;
@@ -72,36 +47,47 @@ export class Stats {
   }
 }
 
-export class Dirent {
+export class Stats extends EntryType {
+  readonly dev = 1;
+  readonly mode: number;
+  readonly nlink = 1;
+  readonly uid = 0;
+  readonly gid = 0;
+  readonly rdev = 0;
+  readonly blksize = 4096;
+  readonly ino: number;
+  readonly size: number;
+  readonly blocks: number;
+  readonly atimeMs: number;
+  readonly mtimeMs: number;
+  readonly ctimeMs: number;
+  readonly birthtimeMs: number;
+  readonly atime: Date;
+  readonly mtime: Date;
+  readonly ctime: Date;
+  readonly birthtime: Date;
+  constructor(node: Node, readOnly: boolean) {
+    const dir = node.kind === 'dir';
+    super(dir);
+    this.mode = (dir ? 0o040000 : 0o100000) | (readOnly ? (dir ? 0o555 : 0o444) : dir ? 0o755 : 0o644);
+    this.ino = node.ino;
+    this.size = node.kind === 'file' ? node.data.byteLength : 4096;
+    this.blocks = Math.ceil(this.size / 512);
+    this.atimeMs = this.mtimeMs = this.ctimeMs = node.mtimeMs;
+    this.birthtimeMs = node.birthtimeMs;
+    this.atime = this.mtime = this.ctime = new Date(node.mtimeMs);
+    this.birthtime = new Date(node.birthtimeMs);
+  }
+}
+
+export class Dirent extends EntryType {
   readonly name: string;
   readonly parentPath: string;
   readonly path: string;
-  readonly #dir: boolean;
   constructor(name: string, parent: string, dir: boolean) {
+    super(dir);
     this.name = name;
     this.parentPath = this.path = parent;
-    this.#dir = dir;
-  }
-  isFile(): boolean {
-    return !this.#dir;
-  }
-  isDirectory(): boolean {
-    return this.#dir;
-  }
-  isSymbolicLink(): boolean {
-    return false;
-  }
-  isBlockDevice(): boolean {
-    return false;
-  }
-  isCharacterDevice(): boolean {
-    return false;
-  }
-  isFIFO(): boolean {
-    return false;
-  }
-  isSocket(): boolean {
-    return false;
   }
 }
 
