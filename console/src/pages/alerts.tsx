@@ -2,6 +2,7 @@
 import { useState } from 'preact/hooks';
 import { api, enc } from '../api.ts';
 import { Card, Page, ProblemBox, StatusBadge, useAction, useApi } from '../components/ui.tsx';
+import { ACTIONS, TableHead, hideSm } from '../components/table.tsx';
 import { ago, num, time } from '../format.ts';
 
 interface AlertView {
@@ -46,18 +47,7 @@ export function AlertsPage() {
           {alerts.data?.items.length === 0 ? <p class="muted">No alert rules.</p> : null}
           <div class="table-wrap">
             <table class="table" id="alerts-table">
-              <thead>
-                <tr>
-                  <th scope="col">Rule</th>
-                  <th scope="col">State</th>
-                  <th scope="col">Condition</th>
-                  <th scope="col">Value</th>
-                  <th scope="col" class="hide-sm">Since</th>
-                  <th scope="col">
-                    <span class="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
+              <TableHead columns={['Rule', 'State', 'Condition', 'Value', hideSm('Since'), ACTIONS]} />
               <tbody>
                 {alerts.data?.items.map((a) => (
                   <tr key={a.rule.name}>

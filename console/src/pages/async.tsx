@@ -2,6 +2,7 @@
 import { useState } from 'preact/hooks';
 import { api, enc } from '../api.ts';
 import { Card, Page, Pre, ProblemBox, StatusBadge, useAction, useApi } from '../components/ui.tsx';
+import { ACTIONS, EmptyRow, TableHead, hideSm } from '../components/table.tsx';
 import { json, num, time } from '../format.ts';
 
 interface QueueItem {
@@ -67,25 +68,9 @@ export function AsyncPage() {
           </div>
           <div class="table-wrap">
             <table class="table" id="dlq-table">
-              <thead>
-                <tr>
-                  <th scope="col">Id</th>
-                  <th scope="col">Target</th>
-                  <th scope="col">Attempts</th>
-                  <th scope="col" class="hide-sm">Why</th>
-                  <th scope="col">
-                    <span class="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
+              <TableHead columns={['Id', 'Target', 'Attempts', hideSm('Why'), ACTIONS]} />
               <tbody>
-                {dead.data?.items.length === 0 ? (
-                  <tr>
-                    <td colSpan={5} class="muted">
-                      No dead letters.
-                    </td>
-                  </tr>
-                ) : null}
+                <EmptyRow when={dead.data?.items.length === 0} columns={5}>No dead letters.</EmptyRow>
                 {dead.data?.items.map((d) => (
                   <tr key={d.id} data-id={d.id}>
                     <td class="mono">{d.id}</td>
@@ -121,16 +106,7 @@ export function AsyncPage() {
         <Card title="Async invocations" wide>
           <div class="table-wrap">
             <table class="table" id="async-table">
-              <thead>
-                <tr>
-                  <th scope="col">Accepted</th>
-                  <th scope="col">Target</th>
-                  <th scope="col">State</th>
-                  <th scope="col">Attempts</th>
-                  <th scope="col" class="hide-sm">Source</th>
-                  <th scope="col" class="hide-sm">Id</th>
-                </tr>
-              </thead>
+              <TableHead columns={['Accepted', 'Target', 'State', 'Attempts', hideSm('Source'), hideSm('Id')]} />
               <tbody>
                 {list.data?.items.map((i) => (
                   <tr key={i.id}>

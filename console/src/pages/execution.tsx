@@ -5,6 +5,7 @@
 import { useMemo, useState } from 'preact/hooks';
 import { api, enc } from '../api.ts';
 import { Card, Loading, Page, Pre, ProblemBox, StatusBadge, useAction, useApi } from '../components/ui.tsx';
+import { TableHead, hideSm } from '../components/table.tsx';
 import { StateGraph } from '../components/state-graph.tsx';
 import { statuses, topState, type HistoryEvent } from '../components/state-graph.ts';
 import { json, time } from '../format.ts';
@@ -66,15 +67,7 @@ export function ExecutionPage({ id }: { id: string }) {
             ) : null}
             <div class="table-wrap">
               <table class="table" id="history-table">
-                <thead>
-                  <tr>
-                    <th scope="col">#</th>
-                    <th scope="col">Time</th>
-                    <th scope="col">Event</th>
-                    <th scope="col">State</th>
-                    <th scope="col" class="hide-sm">Details</th>
-                  </tr>
-                </thead>
+                <TableHead columns={['#', 'Time', 'Event', 'State', hideSm('Details')]} />
                 <tbody>
                   {events.map((e) => {
                     const { id: eid, type, timestamp, statePath, previousEventId: _p, ...details } = e;

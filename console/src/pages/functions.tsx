@@ -2,6 +2,7 @@
 import { useMemo, useState } from 'preact/hooks';
 import { Sparkline } from '../components/charts.tsx';
 import { Loading, Page, ProblemBox, useApi } from '../components/ui.tsx';
+import { TableHead, hideSm } from '../components/table.tsx';
 import { ago, num } from '../format.ts';
 import { href } from '../router.ts';
 import type { FunctionItem, UsageReport } from '../types.ts';
@@ -69,17 +70,7 @@ export function FunctionList() {
       {items.length > 0 ? (
         <div class="table-wrap">
           <table class="table" id="functions-table">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Version</th>
-                <th scope="col" class="hide-sm">Runtime</th>
-                <th scope="col" class="hide-sm">Memory</th>
-                <th scope="col">Instances</th>
-                <th scope="col">Requests, 24 h</th>
-                <th scope="col" class="hide-sm">Updated</th>
-              </tr>
-            </thead>
+            <TableHead columns={['Name', 'Version', hideSm('Runtime'), hideSm('Memory'), 'Instances', 'Requests, 24 h', hideSm('Updated')]} />
             <tbody>
               {items.slice(0, shown).map((f) => {
                 const values = spark.get(f.name) ?? [];

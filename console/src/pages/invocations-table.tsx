@@ -1,6 +1,7 @@
 /** A function's invocations, newest first, filtered by status and age (GET /invocations), paged with `before`. */
 import { useState } from 'preact/hooks';
 import { Card, ProblemBox, StatusBadge, useApi } from '../components/ui.tsx';
+import { EmptyRow, TableHead, hideSm } from '../components/table.tsx';
 import { ms, time } from '../format.ts';
 import { href } from '../router.ts';
 import type { InvocationRecord } from '../types.ts';
@@ -60,25 +61,9 @@ export function InvocationsTable({ name }: { name: string }) {
         <ProblemBox error={list.error} />
         <div class="table-wrap">
           <table class="table" id="invocations-table">
-            <thead>
-              <tr>
-                <th scope="col">Started</th>
-                <th scope="col">Status</th>
-                <th scope="col">Version</th>
-                <th scope="col" class="hide-sm">Trigger</th>
-                <th scope="col">Duration</th>
-                <th scope="col" class="hide-sm">Cold</th>
-                <th scope="col">Id</th>
-              </tr>
-            </thead>
+            <TableHead columns={['Started', 'Status', 'Version', hideSm('Trigger'), 'Duration', hideSm('Cold'), 'Id']} />
             <tbody>
-              {list.data?.items.length === 0 ? (
-                <tr>
-                  <td colSpan={7} class="muted">
-                    No invocations match.
-                  </td>
-                </tr>
-              ) : null}
+              <EmptyRow when={list.data?.items.length === 0} columns={7}>No invocations match.</EmptyRow>
               {list.data?.items.map((r) => (
                 <tr key={r.id}>
                   <td>{time(r.startedAt)}</td>

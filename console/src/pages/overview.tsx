@@ -6,6 +6,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { BarChart, LineChart } from '../components/charts.tsx';
 import { Card, Page, ProblemBox, Stat, useApi } from '../components/ui.tsx';
+import { TableHead } from '../components/table.tsx';
 import { clock, money, ms, num } from '../format.ts';
 import { href } from '../router.ts';
 import type { Top, UsageReport } from '../types.ts';
@@ -88,15 +89,7 @@ export function Overview() {
         <Card title="Busiest functions (5 min)">
           {busiest.length === 0 ? <p class="muted">No traffic in the last 5 minutes.</p> : null}
           <table class="table">
-            <thead>
-              <tr>
-                <th scope="col">Function</th>
-                <th scope="col">Requests</th>
-                <th scope="col">Errors</th>
-                <th scope="col">p99</th>
-                <th scope="col">Instances</th>
-              </tr>
-            </thead>
+            <TableHead columns={['Function', 'Requests', 'Errors', 'p99', 'Instances']} />
             <tbody>
               {busiest.map((f) => (
                 <tr key={f.function}>

@@ -6,6 +6,7 @@
 import { useState } from 'preact/hooks';
 import { api, enc } from '../api.ts';
 import { Card, ProblemBox, useAction } from '../components/ui.tsx';
+import { ACTIONS, EmptyRow, TableHead, hideSm } from '../components/table.tsx';
 import { num, time } from '../format.ts';
 import type { Alias, AliasRoute, FunctionDetail } from '../types.ts';
 
@@ -65,14 +66,7 @@ export function Releases({ fn, onChange }: { fn: FunctionDetail; onChange: () =>
         <div class="two">
           <div class="table-wrap">
             <table class="table" aria-label="Versions">
-              <thead>
-                <tr>
-                  <th scope="col">Version</th>
-                  <th scope="col">Deployed</th>
-                  <th scope="col">Memory</th>
-                  <th scope="col" class="hide-sm">Code</th>
-                </tr>
-              </thead>
+              <TableHead columns={['Version', 'Deployed', 'Memory', hideSm('Code')]} />
               <tbody>
                 {versions.map((v) => (
                   <tr key={v.version}>
@@ -90,24 +84,9 @@ export function Releases({ fn, onChange }: { fn: FunctionDetail; onChange: () =>
           </div>
           <div>
             <table class="table" aria-label="Aliases" id="aliases-table">
-              <thead>
-                <tr>
-                  <th scope="col">Alias</th>
-                  <th scope="col">Routes to</th>
-                  <th scope="col" class="hide-sm">Before</th>
-                  <th scope="col">
-                    <span class="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
+              <TableHead columns={['Alias', 'Routes to', hideSm('Before'), ACTIONS]} />
               <tbody>
-                {fn.aliases.length === 0 ? (
-                  <tr>
-                    <td colSpan={4} class="muted">
-                      No aliases: calls go to the latest version.
-                    </td>
-                  </tr>
-                ) : null}
+                <EmptyRow when={fn.aliases.length === 0} columns={4}>No aliases: calls go to the latest version.</EmptyRow>
                 {fn.aliases.map((a) => (
                   <tr key={a.name} data-alias={a.name}>
                     <th scope="row">{a.name}</th>

@@ -2,6 +2,7 @@
 import { useState } from 'preact/hooks';
 import { api, enc } from '../api.ts';
 import { Card, Page, ProblemBox, useAction, useApi } from '../components/ui.tsx';
+import { ACTIONS, EmptyRow, TableHead, hideSm } from '../components/table.tsx';
 import { json, time } from '../format.ts';
 import { href } from '../router.ts';
 
@@ -53,16 +54,7 @@ export function TopicsPage() {
             </button>
           </form>
           <table class="table">
-            <thead>
-              <tr>
-                <th scope="col">Topic</th>
-                <th scope="col">Subscriptions</th>
-                <th scope="col">Created</th>
-                <th scope="col">
-                  <span class="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead columns={['Topic', 'Subscriptions', 'Created', ACTIONS]} />
             <tbody>
               {topics.data?.items.map((t) => (
                 <tr key={t.name}>
@@ -85,26 +77,9 @@ export function TopicsPage() {
         <Card title="Triggers" wide>
           <div class="table-wrap">
             <table class="table" id="triggers-table">
-              <thead>
-                <tr>
-                  <th scope="col">Kind</th>
-                  <th scope="col">Target</th>
-                  <th scope="col">On</th>
-                  <th scope="col" class="hide-sm">Next / filter</th>
-                  <th scope="col" class="hide-sm">Origin</th>
-                  <th scope="col">
-                    <span class="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
+              <TableHead columns={['Kind', 'Target', 'On', hideSm('Next / filter'), hideSm('Origin'), ACTIONS]} />
               <tbody>
-                {triggers.data?.items.length === 0 ? (
-                  <tr>
-                    <td colSpan={6} class="muted">
-                      No triggers.
-                    </td>
-                  </tr>
-                ) : null}
+                <EmptyRow when={triggers.data?.items.length === 0} columns={6}>No triggers.</EmptyRow>
                 {triggers.data?.items.map((t) => (
                   <tr key={t.id}>
                     <td>{t.kind}</td>

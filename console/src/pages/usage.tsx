@@ -3,6 +3,7 @@ import { useState } from 'preact/hooks';
 import { download } from '../api.ts';
 import { BarChart } from '../components/charts.tsx';
 import { Card, Page, ProblemBox, useAction, useApi } from '../components/ui.tsx';
+import { TableHead } from '../components/table.tsx';
 import { day, money, num } from '../format.ts';
 import type { UsageReport } from '../types.ts';
 
@@ -68,16 +69,7 @@ export function UsagePage() {
           <Card title="By function" wide>
             <div class="table-wrap">
               <table class="table" id="usage-table">
-                <thead>
-                  <tr>
-                    <th scope="col">Function</th>
-                    <th scope="col">Requests</th>
-                    <th scope="col">Errors</th>
-                    <th scope="col">GB-s</th>
-                    <th scope="col">List price</th>
-                    <th scope="col">Cost</th>
-                  </tr>
-                </thead>
+                <TableHead columns={['Function', 'Requests', 'Errors', 'GB-s', 'List price', 'Cost']} />
                 <tbody>
                   {totals.map((t) => (
                     <tr key={t.f}>

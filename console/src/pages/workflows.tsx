@@ -2,6 +2,7 @@
 import { useState } from 'preact/hooks';
 import { api, enc } from '../api.ts';
 import { Card, Loading, Page, Pre, ProblemBox, StatusBadge, useAction, useApi } from '../components/ui.tsx';
+import { TableHead, hideSm } from '../components/table.tsx';
 import { StateGraph } from '../components/state-graph.tsx';
 import { ago, json, time } from '../format.ts';
 import { href, navigate } from '../router.ts';
@@ -49,13 +50,7 @@ export function WorkflowList() {
         <Card title="Definitions">
           {list.data?.items.length === 0 ? <p class="muted">No workflows: `nimbus wf deploy &lt;name&gt; definition.json`.</p> : null}
           <table class="table" id="workflows-table">
-            <thead>
-              <tr>
-                <th scope="col">Workflow</th>
-                <th scope="col">Version</th>
-                <th scope="col">Updated</th>
-              </tr>
-            </thead>
+            <TableHead columns={['Workflow', 'Version', 'Updated']} />
             <tbody>
               {list.data?.items.map((w) => (
                 <tr key={w.name}>
@@ -82,14 +77,7 @@ export function ExecutionsTable({ items, showWorkflow }: { items: Execution[]; s
   return (
     <div class="table-wrap">
       <table class="table" id="executions-table">
-        <thead>
-          <tr>
-            <th scope="col">Execution</th>
-            {showWorkflow ? <th scope="col">Workflow</th> : null}
-            <th scope="col">Status</th>
-            <th scope="col" class="hide-sm">Started</th>
-          </tr>
-        </thead>
+        <TableHead columns={['Execution', 'Workflow', 'Status', hideSm('Started')]} />
         <tbody>
           {items.map((x) => (
             <tr key={x.executionId}>
