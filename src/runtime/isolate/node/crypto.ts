@@ -174,6 +174,18 @@ interface SignOptions {
   saltLength?: number;
 }
 
+/** Runs `run` now and hands its result or error to `cb` on a microtask, as Node's callback forms report asynchronously. */
+function deferred<T>(run: () => T, cb: (e: Error | null, v?: T) => void): void {
+  let v: T;
+  try {
+    v = run();
+  } catch (error) {
+    queueMicrotask(() => cb(error as Error));
+    return;
+  }
+  queueMicrotask(() => cb(null, v));
+}
+
 function signParts(key: unknown): SignOptions {
   if (key !== null && typeof key === 'object' && !(key instanceof KeyObject) && !ArrayBuffer.isView(key)) return key as SignOptions;
   return {};
@@ -184,14 +196,7 @@ export function sign(algorithm: string | null | undefined, data: Bytes, key: unk
   const o = signParts(key);
   const run = () => buf(host(OP_SIGN, algorithm ?? null, ab(data), keyDer(k), o.dsaEncoding ?? null, o.padding ?? null, o.saltLength ?? null));
   if (cb === undefined) return run();
-  let s: Buffer;
-  try {
-    s = run();
-  } catch (error) {
-    queueMicrotask(() => cb(error as Error));
-    return;
-  }
-  queueMicrotask(() => cb(null, s));
+  deferred(run, cb);
 }
 
 export function verify(algorithm: string | null | undefined, data: Bytes, key: unknown, signature: Bytes, cb?: (e: Error | null, ok?: boolean) => void): boolean | void {
@@ -199,14 +204,7 @@ export function verify(algorithm: string | null | undefined, data: Bytes, key: u
   const o = signParts(key);
   const run = () => host(OP_VERIFY, algorithm ?? null, ab(data), keyDer(k), k.type, ab(signature), o.dsaEncoding ?? null, o.padding ?? null, o.saltLength ?? null) as boolean;
   if (cb === undefined) return run();
-  let ok: boolean;
-  try {
-    ok = run();
-  } catch (error) {
-    queueMicrotask(() => cb(error as Error));
-    return;
-  }
-  queueMicrotask(() => cb(null, ok));
+  deferred(run, cb);
 }
 
 export class Sign extends Collector {
@@ -245,17 +243,6 @@ export const createSign = (algorithm: string) => new Sign(algorithm);
 export const createVerify = (algorithm: string) => new Verify(algorithm);
 
 type Done = (error: Error | null, key?: Buffer) => void;
-
-function deferred<T>(run: () => T, cb: (e: Error | null, v?: T) => void): void {
-  let v: T;
-  try {
-    v = run();
-  } catch (error) {
-    queueMicrotask(() => cb(error as Error));
-    return;
-  }
-  queueMicrotask(() => cb(null, v));
-}
 
 export function pbkdf2Sync(password: Bytes, salt: Bytes, iterations: number, keylen: number, digest: string): Buffer {
   return buf(host(OP_PBKDF2, ab(password), ab(salt), iterations, keylen, digest));
