@@ -5,23 +5,6 @@
  * queuing strategies; ours on top of it: TextEncoderStream, TextDecoderStream, and the
  * few helpers the body code needs.
  */
-import {
-  ByteLengthQueuingStrategy,
-  CountQueuingStrategy,
-  ReadableByteStreamController,
-  ReadableStream,
-  ReadableStreamBYOBReader,
-  ReadableStreamBYOBRequest,
-  ReadableStreamDefaultController,
-  ReadableStreamDefaultReader,
-  TransformStream,
-  TransformStreamDefaultController,
-  WritableStream,
-  WritableStreamDefaultController,
-  WritableStreamDefaultWriter,
-} from 'web-streams-polyfill';
-import { TextDecoder, TextEncoder } from './encoding.ts';
-
 export {
   ByteLengthQueuingStrategy,
   CountQueuingStrategy,
@@ -36,7 +19,10 @@ export {
   WritableStream,
   WritableStreamDefaultController,
   WritableStreamDefaultWriter,
-};
+} from 'web-streams-polyfill';
+import { ReadableStream, TransformStream, WritableStream } from 'web-streams-polyfill';
+import { TextDecoder, TextEncoder } from './encoding.ts';
+
 
 /** A stream that yields these bytes once, already complete (a buffered body as a stream). */
 export function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
