@@ -29,18 +29,21 @@ import {
 } from 'node:crypto';
 import * as zlib from 'node:zlib';
 
-export const OP_HASH = 1;
-export const OP_HMAC = 2;
-export const OP_PBKDF2 = 3;
-export const OP_SCRYPT = 4;
-export const OP_HKDF = 5;
-export const OP_CIPHER = 6;
-export const OP_KEY = 7;
-export const OP_SIGN = 8;
-export const OP_VERIFY = 9;
-export const OP_GENERATE = 10;
-export const OP_EXPORT = 11;
-export const OP_ZLIB = 12;
+export * from './node/host-ops.ts';
+import {
+  OP_HASH,
+  OP_HMAC,
+  OP_PBKDF2,
+  OP_SCRYPT,
+  OP_HKDF,
+  OP_CIPHER,
+  OP_KEY,
+  OP_SIGN,
+  OP_VERIFY,
+  OP_GENERATE,
+  OP_EXPORT,
+  OP_ZLIB,
+} from './node/host-ops.ts';
 
 /** Bytes one call may take in (each input) and give back. */
 export const MAX_INPUT_BYTES = 8 * 1024 * 1024;

@@ -8,18 +8,7 @@ const g = globalThis as unknown as Record<string, unknown>;
 const call = g.__nimbus_node_host as ((...args: unknown[]) => unknown) | undefined;
 delete g.__nimbus_node_host;
 
-export const OP_HASH = 1;
-export const OP_HMAC = 2;
-export const OP_PBKDF2 = 3;
-export const OP_SCRYPT = 4;
-export const OP_HKDF = 5;
-export const OP_CIPHER = 6;
-export const OP_KEY = 7;
-export const OP_SIGN = 8;
-export const OP_VERIFY = 9;
-export const OP_GENERATE = 10;
-export const OP_EXPORT = 11;
-export const OP_ZLIB = 12;
+export * from './host-ops.ts';
 
 export function host(op: number, ...args: unknown[]): unknown {
   if (call === undefined) throw new Error('the platform did not provide the Node layer host calls');

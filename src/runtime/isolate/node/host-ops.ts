@@ -1,0 +1,13 @@
+/** The operation numbers of the Node layer's host call: one list for both sides (node/host.ts in the isolate, node-host.ts on the host). Inside node/ because a build ships that directory alone. */
+export const OP_HASH = 1;
+export const OP_HMAC = 2;
+export const OP_PBKDF2 = 3;
+export const OP_SCRYPT = 4;
+export const OP_HKDF = 5;
+export const OP_CIPHER = 6;
+export const OP_KEY = 7;
+export const OP_SIGN = 8;
+export const OP_VERIFY = 9;
+export const OP_GENERATE = 10;
+export const OP_EXPORT = 11;
+export const OP_ZLIB = 12;
