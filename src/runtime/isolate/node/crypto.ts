@@ -42,6 +42,14 @@ class Collector {
   }
 }
 
+/** A collector whose update() takes more input and returns itself for chaining (Hash, Hmac, Sign, Verify; not ciphers, whose update() gives output). */
+class Chained extends Collector {
+  update(data: Bytes, enc?: string): this {
+    this.collect(data, enc);
+    return this;
+  }
+}
+
 /** Hash names the host has accepted: an unknown one throws at createHash/createHmac, as in Node, at the cost of one call the first time. */
 const knownHashes = new Set<string>();
 function checkHash(algorithm: string): void {
@@ -50,7 +58,7 @@ function checkHash(algorithm: string): void {
   knownHashes.add(algorithm);
 }
 
-export class Hash extends Collector {
+export class Hash extends Chained {
   readonly #alg: string;
   readonly #length: number | null;
   constructor(algorithm: string, options?: { outputLength?: number }) {
@@ -58,10 +66,6 @@ export class Hash extends Collector {
     this.#alg = algorithm;
     this.#length = options?.outputLength ?? null;
     checkHash(algorithm);
-  }
-  update(data: Bytes, enc?: string): this {
-    this.collect(data, enc);
-    return this;
   }
   digest(enc?: Enc): Buffer | string {
     const result = buf(host(OP_HASH, this.#alg, this.all(), this.#length));
@@ -75,7 +79,7 @@ export class Hash extends Collector {
   }
 }
 
-export class Hmac extends Collector {
+export class Hmac extends Chained {
   readonly #alg: string;
   readonly #key: ArrayBuffer;
   constructor(algorithm: string, key: unknown, _options?: unknown) {
@@ -83,10 +87,6 @@ export class Hmac extends Collector {
     this.#alg = algorithm;
     this.#key = keyBytes(key);
     checkHash(algorithm);
-  }
-  update(data: Bytes, enc?: string): this {
-    this.collect(data, enc);
-    return this;
   }
   digest(enc?: Enc): Buffer | string {
     const result = buf(host(OP_HMAC, this.#alg, this.#key, this.all()));
@@ -207,15 +207,11 @@ export function verify(algorithm: string | null | undefined, data: Bytes, key: u
   deferred(run, cb);
 }
 
-export class Sign extends Collector {
+export class Sign extends Chained {
   readonly #alg: string;
   constructor(algorithm: string) {
     super();
     this.#alg = algorithm;
-  }
-  update(data: Bytes, enc?: string): this {
-    this.collect(data, enc);
-    return this;
   }
   sign(key: unknown, enc?: Enc): Buffer | string {
     this.done = true;
@@ -223,15 +219,11 @@ export class Sign extends Collector {
   }
 }
 
-export class Verify extends Collector {
+export class Verify extends Chained {
   readonly #alg: string;
   constructor(algorithm: string) {
     super();
     this.#alg = algorithm;
-  }
-  update(data: Bytes, enc?: string): this {
-    this.collect(data, enc);
-    return this;
   }
   verify(key: unknown, signature: Bytes, enc?: string): boolean {
     this.done = true;
