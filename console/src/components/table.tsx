@@ -1,4 +1,5 @@
-/** The pieces every console table repeats: its header row and the row that says it is empty. */
+/** The pieces every console table repeats: its header row, the row that says it is empty, a row's Remove button. */
+import { api } from '../api.ts';
 
 /** A column heading: its text, or that text hidden on small screens, or read only to screen readers (an actions column). */
 export type Column = string | { readonly label: string; readonly hideSm?: boolean; readonly srOnly?: boolean };
@@ -32,5 +33,14 @@ export function EmptyRow({ when, columns, children }: { when: boolean; columns: 
         {children}
       </td>
     </tr>
+  );
+}
+
+/** A row's Remove button: DELETEs `path` through the page's action runner (which reloads and keeps the problem), named `label` for screen readers. */
+export function RemoveButton({ run, path, label }: { run: (what: () => Promise<unknown>) => Promise<unknown>; path: string; label: string }) {
+  return (
+    <button type="button" class="small danger" onClick={() => void run(() => api(path, { method: 'DELETE' }))} aria-label={label}>
+      Remove
+    </button>
   );
 }

@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import { api, enc } from '../api.ts';
 import { Card, Page, ProblemBox, StatusBadge, useAction, useApi } from '../components/ui.tsx';
-import { ACTIONS, TableHead, hideSm } from '../components/table.tsx';
+import { ACTIONS, RemoveButton, TableHead, hideSm } from '../components/table.tsx';
 import { ago, num, time } from '../format.ts';
 
 interface AlertView {
@@ -62,9 +62,7 @@ export function AlertsPage() {
                       {a.origin === 'config' ? (
                         <span class="muted">from --alerts</span>
                       ) : (
-                        <button type="button" class="small danger" onClick={() => void act.run(() => api(`/alerts/${enc(a.rule.name)}`, { method: 'DELETE' }))} aria-label={`Remove alert ${a.rule.name}`}>
-                          Remove
-                        </button>
+                        <RemoveButton run={act.run} path={`/alerts/${enc(a.rule.name)}`} label={`Remove alert ${a.rule.name}`} />
                       )}
                     </td>
                   </tr>

@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import { api, enc } from '../api.ts';
 import { Card, Page, ProblemBox, useAction, useApi } from '../components/ui.tsx';
-import { ACTIONS, EmptyRow, TableHead, hideSm } from '../components/table.tsx';
+import { ACTIONS, EmptyRow, RemoveButton, TableHead, hideSm } from '../components/table.tsx';
 import { json, time } from '../format.ts';
 import { href } from '../router.ts';
 
@@ -62,9 +62,7 @@ export function TopicsPage() {
                   <td>{t.subscriptions}</td>
                   <td>{time(t.createdAt)}</td>
                   <td>
-                    <button type="button" class="small danger" onClick={() => void act.run(() => api(`/topics/${enc(t.name)}`, { method: 'DELETE' }))} aria-label={`Remove topic ${t.name}`}>
-                      Remove
-                    </button>
+                    <RemoveButton run={act.run} path={`/topics/${enc(t.name)}`} label={`Remove topic ${t.name}`} />
                   </td>
                 </tr>
               ))}
@@ -90,9 +88,7 @@ export function TopicsPage() {
                     <td class="hide-sm mono">{t.kind === 'timer' ? (t.next ?? []).slice(0, 1).join('') : json(t.filter)}</td>
                     <td class="hide-sm">{t.origin}</td>
                     <td>
-                      <button type="button" class="small danger" onClick={() => void act.run(() => api(`/triggers/${enc(t.id)}`, { method: 'DELETE' }))} aria-label={`Remove trigger ${t.id}`}>
-                        Remove
-                      </button>
+                      <RemoveButton run={act.run} path={`/triggers/${enc(t.id)}`} label={`Remove trigger ${t.id}`} />
                     </td>
                   </tr>
                 ))}
