@@ -9,12 +9,8 @@ import type { Duplex } from 'node:stream';
 import { connect as tlsConnect, rootCertificates } from 'node:tls';
 import type { OutboundConnect, OutboundLookup } from '../port.ts';
 
-export const OP_SOCKET_OPEN = 20;
-export const OP_SOCKET_WRITE = 21;
-export const OP_SOCKET_END = 22;
-export const OP_SOCKET_DESTROY = 23;
-export const OP_DNS_LOOKUP = 24;
-export const OP_SOCKET_UPGRADE = 25;
+export { OP_DNS_LOOKUP, OP_SOCKET_DESTROY, OP_SOCKET_END, OP_SOCKET_OPEN, OP_SOCKET_UPGRADE, OP_SOCKET_WRITE } from './node/host-ops.ts';
+import { OP_DNS_LOOKUP, OP_SOCKET_DESTROY, OP_SOCKET_END, OP_SOCKET_OPEN, OP_SOCKET_UPGRADE, OP_SOCKET_WRITE } from './node/host-ops.ts';
 
 export const MAX_SOCKETS = 32;
 export const MAX_WRITE_BYTES = 8 * 1024 * 1024;

@@ -1,8 +1,7 @@
 /** `dns`: `lookup` (and `dns/promises`'s), answered by the host under the egress rules: only addresses functions may reach are given. */
+import { OP_DNS_LOOKUP } from './host-ops.ts';
 import { host } from './host.ts';
 import { listen, forget } from './sockets.ts';
-
-const OP_DNS_LOOKUP = 24;
 
 interface LookupOptions {
   family?: number | string;

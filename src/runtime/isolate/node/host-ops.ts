@@ -1,4 +1,4 @@
-/** The operation numbers of the Node layer's host call: one list for both sides (node/host.ts in the isolate, node-host.ts on the host). Inside node/ because a build ships that directory alone. */
+/** The operation numbers of the Node layer's host call: one list for both sides (node/*.ts in the isolate, node-host.ts and node-sockets.ts on the host). Inside node/ because a build ships that directory alone. */
 export const OP_HASH = 1;
 export const OP_HMAC = 2;
 export const OP_PBKDF2 = 3;
@@ -11,3 +11,11 @@ export const OP_VERIFY = 9;
 export const OP_GENERATE = 10;
 export const OP_EXPORT = 11;
 export const OP_ZLIB = 12;
+
+/** Sockets and DNS (node-sockets.ts on the host; net.ts and dns.ts in the isolate). */
+export const OP_SOCKET_OPEN = 20;
+export const OP_SOCKET_WRITE = 21;
+export const OP_SOCKET_END = 22;
+export const OP_SOCKET_DESTROY = 23;
+export const OP_DNS_LOOKUP = 24;
+export const OP_SOCKET_UPGRADE = 25;

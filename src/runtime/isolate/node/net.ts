@@ -5,15 +5,12 @@
  * connected to. Sockets close when the instance ends. No servers.
  */
 import { Buffer } from './buffer.ts';
+import { OP_SOCKET_DESTROY, OP_SOCKET_END, OP_SOCKET_OPEN, OP_SOCKET_UPGRADE, OP_SOCKET_WRITE } from './host-ops.ts';
 import { ab, host } from './host.ts';
 import { forget, listen } from './sockets.ts';
 import { Duplex } from './stream.ts';
 
-export const OP_SOCKET_OPEN = 20;
-const OP_SOCKET_WRITE = 21;
-const OP_SOCKET_END = 22;
-const OP_SOCKET_DESTROY = 23;
-const OP_SOCKET_UPGRADE = 25;
+export { OP_SOCKET_OPEN };
 
 /** Extra CAs as one PEM text (what the host takes), or null. */
 function caText(ca: unknown): string | null {
