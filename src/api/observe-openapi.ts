@@ -19,6 +19,23 @@ const usageAmounts = {
 };
 const amountKeys = Object.keys(usageAmounts);
 
+/** What `nimbus top` shows of a function, and of all of them together. */
+const TOP_FIGURES = {
+  rps: { type: 'number' },
+  requests: { type: 'integer' },
+  errors: { type: 'integer' },
+  errorRate: { type: 'number' },
+  throttles: { type: 'integer' },
+  coldStarts: { type: 'integer' },
+  p50Ms: { type: ['number', 'null'] },
+  p99Ms: { type: ['number', 'null'] },
+  instances: { type: 'integer' },
+  starting: { type: 'integer' },
+  inFlight: { type: 'integer' },
+  queued: { type: 'integer' },
+};
+const TOP_REQUIRED = ['rps', 'requests', 'errors', 'errorRate', 'throttles', 'coldStarts', 'p50Ms', 'p99Ms', 'instances', 'inFlight'];
+
 export const OBSERVE_SCHEMAS = {
   LogEntry: {
     type: 'object',
@@ -58,40 +75,13 @@ export const OBSERVE_SCHEMAS = {
   },
   TopRow: {
     type: 'object',
-    required: ['function', 'rps', 'requests', 'errors', 'errorRate', 'throttles', 'coldStarts', 'p50Ms', 'p99Ms', 'instances', 'inFlight'],
-    properties: {
-      function: { type: 'string' },
-      rps: { type: 'number' },
-      requests: { type: 'integer' },
-      errors: { type: 'integer' },
-      errorRate: { type: 'number' },
-      throttles: { type: 'integer' },
-      coldStarts: { type: 'integer' },
-      p50Ms: { type: ['number', 'null'] },
-      p99Ms: { type: ['number', 'null'] },
-      instances: { type: 'integer' },
-      starting: { type: 'integer' },
-      inFlight: { type: 'integer' },
-      queued: { type: 'integer' },
-    },
+    required: ['function', ...TOP_REQUIRED],
+    properties: { function: { type: 'string' }, ...TOP_FIGURES },
   },
   TopTotal: {
     type: 'object',
-    required: ['rps', 'requests', 'errors', 'errorRate', 'throttles', 'coldStarts', 'p50Ms', 'p99Ms', 'instances', 'inFlight'],
-    properties: {
-      rps: { type: 'number' },
-      requests: { type: 'integer' },
-      errors: { type: 'integer' },
-      errorRate: { type: 'number' },
-      throttles: { type: 'integer' },
-      coldStarts: { type: 'integer' },
-      p50Ms: { type: ['number', 'null'] },
-      p99Ms: { type: ['number', 'null'] },
-      instances: { type: 'integer' },
-      starting: { type: 'integer' },
-      inFlight: { type: 'integer' },
-      queued: { type: 'integer' },
-    },
+    required: TOP_REQUIRED,
+    properties: TOP_FIGURES,
   },
   AlertRuleInput: {
     type: 'object',
