@@ -141,6 +141,10 @@ export class AppInstance implements Instance {
     });
     try {
       const response = await this.forward(request, entry.abort.signal);
+      // What the app printed before it answered is in its stdout pipe, readable in the same
+      // turn of the event loop as the answer but maybe not read yet: let that turn finish,
+      // so the lines reach this invocation, not the instance.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       return { mode: 'fetch', response };
     } catch (error) {
       if (timedOut) throw new NimbusError('NIMBUS_ERR_TIMEOUT', `${this.spec.functionName}: no answer within ${this.spec.config.timeoutMs} ms`);
