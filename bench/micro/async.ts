@@ -17,11 +17,8 @@ import { loadConfig } from '../../src/config/config.ts';
 import { systemClock } from '../../src/core/clock.ts';
 import { startPlatform } from '../../src/server/platform.ts';
 import { defaultRuntime } from '../../src/server/runtime-choice.ts';
+import { arg } from './common.ts';
 
-const arg = (name: string, dflt: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-};
 const N = arg('n', 5000);
 const CLIENTS = arg('clients', 32);
 const MAX = arg('max', 4);

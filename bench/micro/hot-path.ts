@@ -19,11 +19,8 @@ import { load } from '../lib/load.ts';
 import { childEnv, freePort, processTree, start } from '../lib/proc.ts';
 import { startNimbus } from '../targets/nimbus.ts';
 import { startRaw } from '../targets/raw-node.ts';
+import { arg } from './common.ts';
 
-const arg = (name: string, dflt: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-};
 const ROUNDS = arg('rounds', 3);
 const SECONDS = arg('seconds', 5);
 const CONNECTIONS = 50;

@@ -9,30 +9,15 @@
  */
 import ivm from 'isolated-vm';
 import { systemClock } from '../../src/core/clock.ts';
-import type { FunctionConfig } from '../../src/core/types.ts';
 import { bundleSource } from '../../src/deploy/bundle.ts';
 import { createIsolateRuntime } from '../../src/runtime/isolate/index.ts';
 import type { InstanceCall, Runtime } from '../../src/runtime/port.ts';
+import { arg, HELLO_CONFIG } from './common.ts';
 
-const arg = (name: string, dflt: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-};
 const ROUNDS = arg('rounds', 200);
 const WARM = arg('warm', 5000);
 
-const config: FunctionConfig = {
-  memoryMb: 128,
-  timeoutMs: 10_000,
-  cpuLimitMs: 10_000,
-  env: { GREETING: 'hello' },
-  concurrency: 64,
-  targetConcurrency: 32,
-  minInstances: 0,
-  maxInstances: 10,
-  idleTimeoutMs: 60_000,
-  runtime: 'isolate',
-};
+const config = HELLO_CONFIG;
 
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);

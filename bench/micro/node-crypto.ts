@@ -12,11 +12,8 @@ import { systemClock } from '../../src/core/clock.ts';
 import type { FunctionConfig } from '../../src/core/types.ts';
 import { bundleSource } from '../../src/deploy/bundle.ts';
 import { createIsolateRuntime } from '../../src/runtime/isolate/index.ts';
+import { arg } from './common.ts';
 
-const arg = (name: string, dflt: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-};
 const ROUNDS = arg('rounds', 5);
 
 /** name → [iterations, body of `(crypto, zlib, data, key) => void`]. */

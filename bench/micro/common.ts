@@ -1,0 +1,22 @@
+/** What the micro-benchmarks share: their numeric flags and the hello function's settings. */
+import type { FunctionConfig } from '../../src/core/types.ts';
+
+/** `--name N` from the command line, else `dflt`. */
+export const arg = (name: string, dflt: number): number => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
+};
+
+/** The settings the runtime-level hello benchmarks start their instances with. */
+export const HELLO_CONFIG: FunctionConfig = {
+  memoryMb: 128,
+  timeoutMs: 10_000,
+  cpuLimitMs: 10_000,
+  env: { GREETING: 'hello' },
+  concurrency: 64,
+  targetConcurrency: 32,
+  minInstances: 0,
+  maxInstances: 10,
+  idleTimeoutMs: 60_000,
+  runtime: 'isolate',
+};
