@@ -10,13 +10,17 @@ import { HOST } from './guard.ts';
 
 const live = new Set<ChildProcess>();
 
+// A target may start processes of its own in another process group (`nimbus up` starts the
+// server that way), so the whole tree is killed, children read before the parent goes.
 function killAll(): void {
   for (const c of live) {
     if (c.pid !== undefined && c.exitCode === null) {
-      try {
-        process.kill(c.pid, 'SIGKILL');
-      } catch {
-        /* already gone */
+      for (const pid of processTree(c.pid)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
       }
     }
   }

@@ -12,6 +12,7 @@ import { systemClock } from '../../src/core/clock.ts';
 import { bundleSource } from '../../src/deploy/bundle.ts';
 import { createIsolateRuntime } from '../../src/runtime/isolate/index.ts';
 import type { InstanceCall, Runtime } from '../../src/runtime/port.ts';
+import { percentile } from '../lib/stats.ts';
 import { arg, HELLO_CONFIG } from './common.ts';
 
 const ROUNDS = arg('rounds', 200);
@@ -19,13 +20,11 @@ const WARM = arg('warm', 5000);
 
 const config = HELLO_CONFIG;
 
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-}
-const fmt = (ms: number) => (ms < 1 ? `${(ms * 1000).toFixed(0)} µs` : `${ms.toFixed(2)} ms`);
+// The first calls warm the JIT and are left out of the warm figures (a tenth, at most 200).
+const WARMUP = Math.min(200, Math.floor(WARM / 10));
+const fmt = (ms: number) => (Number.isNaN(ms) ? 'n/a' : ms < 1 ? `${(ms * 1000).toFixed(0)} µs` : `${ms.toFixed(2)} ms`);
 const row = (label: string, xs: number[]) =>
-  console.log(`${label.padEnd(44)} p50 ${fmt(pct(xs, 50)).padStart(9)}   p99 ${fmt(pct(xs, 99)).padStart(9)}   n=${xs.length}`);
+  console.log(`${label.padEnd(44)} p50 ${fmt(percentile(xs, 50)).padStart(9)}   p99 ${fmt(percentile(xs, 99)).padStart(9)}   n=${xs.length}`);
 
 const hello = (
   await bundleSource({ 'index.ts': `export default { fetch: () => new Response('hello world') };` }, 'index.ts')
@@ -77,7 +76,7 @@ console.log(`isolate runtime micro-benchmark (node ${process.version}, ${ROUNDS}
     await fn.apply(undefined, ['x'], { arguments: { copy: true } });
     xs.push(performance.now() - t0);
   }
-  row('baseline: bare ivm async apply (sequential)', xs.slice(200));
+  row('baseline: bare ivm async apply (sequential)', xs.slice(WARMUP));
   const cold: number[] = [];
   for (let i = 0; i < Math.min(ROUNDS, 100); i++) {
     const t0 = performance.now();
@@ -118,7 +117,7 @@ console.log(`isolate runtime micro-benchmark (node ${process.version}, ${ROUNDS}
     await inst.invoke(call());
     xs.push(performance.now() - t0);
   }
-  row('warm invoke, sequential', xs.slice(200));
+  row('warm invoke, sequential', xs.slice(WARMUP));
   for (const inflight of [8, 32]) {
     const t0 = performance.now();
     let done = 0;
