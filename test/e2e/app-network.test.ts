@@ -9,13 +9,39 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli, ROOT, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
 
 const FIXTURES = join(ROOT, 'test/e2e/fixtures/apps');
 const PYTHON = spawnSync('/usr/bin/python3', ['-c', '']).status === 0 ? false : 'needs /usr/bin/python3';
 const NETNS = spawnSync('bwrap', ['--unshare-user', '--unshare-pid', '--unshare-net', '--ro-bind', '/', '/', 'true']).status === 0 ? false : 'needs bubblewrap able to make a network namespace (--unshare-net)';
+
+/** A node function that tries to get out: fetch (the platform's, under the rules) and a plain socket. */
+const NODE_SOURCE = `
+import { connect } from 'node:net';
+export default {
+  async fetch(request: Request) {
+    const q = new URL(request.url).searchParams;
+    if (q.has('url')) {
+      try {
+        const r = await fetch(q.get('url')!);
+        return Response.json({ status: r.status, body: await r.text() });
+      } catch (e: any) {
+        return Response.json({ error: e.name, message: String(e.cause?.message ?? e.message) });
+      }
+    }
+    const connected = await new Promise((resolve) => {
+      const s = connect({ host: q.get('host')!, port: Number(q.get('port')) });
+      s.once('connect', () => (s.destroy(), resolve(true)));
+      s.once('error', (e: any) => resolve(e.code));
+    });
+    return Response.json({ connected });
+  },
+};
+`;
 
 /** A loopback server the operator allows (127.0.0.2: loopback on Linux, and not the platform's 127.0.0.1). */
 const ALLOWED_HOST = '127.0.0.2';
@@ -91,5 +117,43 @@ describe('the network of apps in a namespace', { skip: PYTHON || NETNS }, () => 
     const tunnelled = await ask(`/tunnel?host=${ALLOWED_HOST}&port=${allowedPort}`);
     assert.deepEqual(tunnelled, { status: 200, body: 'hello from the allowed server' });
     assert.deepEqual(seen, ['GET /via-proxy', 'GET /']);
+  });
+});
+
+describe('node functions in a network namespace', { skip: NETNS }, () => {
+  let p: RunningPlatform;
+  let allowed: Server;
+  let allowedPort = 0;
+  let dir = '';
+  before(async () => {
+    allowed = createServer((_req, res) => res.end('allowed'));
+    await new Promise<void>((resolve) => allowed.listen(0, ALLOWED_HOST, resolve));
+    allowedPort = (allowed.address() as { port: number }).port;
+    p = await startPlatform({ args: ['--egress-allow', ALLOWED_HOST] });
+    dir = mkdtempSync(join(tmpdir(), 'nimbus-netns-'));
+    writeFileSync(join(dir, 'index.ts'), NODE_SOURCE);
+    const node = await cli(p, ['deploy', 'nodeout', join(dir, 'index.ts'), '--runtime', 'node']);
+    assert.equal(node.code, 0, node.stderr + node.stdout);
+  });
+  after(async () => {
+    await p.stop();
+    p.cleanup();
+    allowed.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const ask = async (query: string) => (await (await fetch(`${p.url}/fn/nodeout/?${query}`)).json()) as Record<string, unknown>;
+
+  it("fetch is the platform's: the control API and the metadata address are refused, an allowed address answers", async () => {
+    const port = new URL(p.url).port;
+    for (const url of [`http://127.0.0.1:${port}/api/v1/functions`, 'http://169.254.169.254/']) {
+      const answer = await ask(`url=${encodeURIComponent(url)}`);
+      assert.equal(answer.error, 'TypeError', JSON.stringify(answer));
+      assert.match(String(answer.message), /may not reach/);
+    }
+    assert.deepEqual(await ask(`url=${encodeURIComponent(`http://${ALLOWED_HOST}:${allowedPort}/`)}`), { status: 200, body: 'allowed' });
+  });
+
+  it("a plain socket reaches none of the host's loopback services", async () => {
+    for (const port of [new URL(p.url).port, '5432']) assert.deepEqual(await ask(`host=127.0.0.1&port=${port}`), { connected: 'ECONNREFUSED' });
   });
 });
