@@ -50,6 +50,8 @@ export class ConnectorLink {
     const dial = typeof (m as { id?: unknown })?.id === 'number' ? this.dials.get((m as { id: number }).id) : undefined;
     if (dial && m.t === 'dialed' && socket) {
       this.dials.delete(m.id);
+      // As undici's own connector does: requests are written whole, so Nagle only delays them.
+      socket.setNoDelay(true);
       return dial.resolve(socket);
     }
     if (dial && m.t === 'dial-failed') {

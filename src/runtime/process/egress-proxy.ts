@@ -13,7 +13,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
-import { isNimbusError } from '../../core/errors.ts';
+import { isNimbusError, NimbusError } from '../../core/errors.ts';
 import { bare } from '../egress-policy.ts';
 import type { HttpRequestData, OutboundConnect, OutboundFetch } from '../port.ts';
 
@@ -77,9 +77,14 @@ async function forward(options: EgressProxyOptions, req: IncomingMessage, res: S
     if (!answer.stream) out.push(['content-length', String(answer.body.byteLength)]);
     res.writeHead(answer.status, answer.statusText || undefined, out.flat());
     if (!answer.stream) return void res.end(answer.body);
-    for (let chunk = await answer.stream.read(); chunk !== null; chunk = await answer.stream.read()) {
-      if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve));
+    const stream = answer.stream;
+    // The app went away: the upstream is told and stops.
+    const gone = () => stream.cancel(new NimbusError('NIMBUS_ERR_UPSTREAM', 'the app closed its proxy connection'));
+    res.once('close', gone);
+    for (let chunk = await stream.read(); chunk !== null && !res.destroyed; chunk = await stream.read()) {
+      if (!res.write(chunk)) await new Promise((resolve) => (res.once('drain', resolve), res.once('close', resolve)));
     }
+    res.off('close', gone);
     res.end();
   } catch (error) {
     const denied = isNimbusError(error) && error.code === 'NIMBUS_ERR_EGRESS_DENIED';
