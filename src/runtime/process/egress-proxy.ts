@@ -97,18 +97,20 @@ async function tunnel(options: EgressProxyOptions, req: IncomingMessage, client:
   const reply = (status: string, message: string): void => {
     client.end(`HTTP/1.1 ${status}\r\ncontent-type: text/plain; charset=utf-8\r\nx-nimbus-proxy: refused\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(message) + 1}\r\n\r\n${message}\n`);
   };
-  let target: URL;
+  // host:port, the host as a URL host (so 2130706433 and 0x7f000001 are the addresses they spell); the port explicit (443 is not http's default).
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]/?#@\s]+):(\d{1,5})$/.exec(req.url ?? '');
+  const port = m ? Number(m[2]) : 0;
+  let host = '';
   try {
-    target = new URL(`http://${req.url ?? ''}`);
+    host = m ? new URL(`http://${m[1]}`).hostname : '';
   } catch {
-    return reply('400 Bad Request', 'nimbus egress proxy: CONNECT names host:port');
+    /* not a host */
   }
-  const port = Number(target.port);
-  if (!req.url?.includes(':') || !(port > 0)) return reply('400 Bad Request', 'nimbus egress proxy: CONNECT names host:port');
+  if (host === '' || port < 1 || port > 65535) return reply('400 Bad Request', 'nimbus egress proxy: CONNECT names host:port');
   if (!options.connect) return reply('403 Forbidden', 'nimbus egress proxy: this platform gives functions no outbound sockets');
   let upstream: Duplex;
   try {
-    upstream = await options.connect({ host: bare(target.hostname), port, tls: false });
+    upstream = await options.connect({ host: bare(host), port, tls: false });
   } catch (error) {
     const denied = isNimbusError(error) && error.code === 'NIMBUS_ERR_EGRESS_DENIED';
     return reply(denied ? '403 Forbidden' : '502 Bad Gateway', `nimbus egress proxy: ${(error as Error).message}`);
