@@ -111,6 +111,20 @@ describe('the network of apps in a namespace', { skip: PYTHON || NETNS }, () => 
     }
   });
 
+  it("the app holds no socket of the platform's: the connector's IPC channel is not passed on", async () => {
+    const fds = await ask('/fds');
+    assert.ok(Object.keys(fds).length >= 3, JSON.stringify(fds));
+    // 0 is /dev/null, 1 and 2 the platform's stdout and stderr pipes (socket pairs); nothing else may be a socket.
+    for (const [fd, target] of Object.entries(fds)) if (Number(fd) > 2) assert.doesNotMatch(String(target), /^socket:/, `fd ${fd} is a socket at start: ${String(target)}`);
+  });
+
+  it("the platform's event endpoint stays reachable through the proxy (NIMBUS_EVENTS_URL, with its publish token)", async () => {
+    const created = await p.api('/api/v1/topics', { method: 'POST', body: JSON.stringify({ name: 'netns-test' }) });
+    assert.ok(created.ok, await created.text());
+    const answer = await ask('/publish?topic=netns-test');
+    assert.ok(Number(answer.status) >= 200 && Number(answer.status) < 300, JSON.stringify(answer));
+  });
+
   it('an address the operator allows is reachable through the proxy, by absolute URL and by CONNECT', async () => {
     const direct = await ask(`/http?url=${encodeURIComponent(`http://${ALLOWED_HOST}:${allowedPort}/via-proxy`)}`);
     assert.deepEqual(direct, { status: 200, body: 'hello from the allowed server' });
