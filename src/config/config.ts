@@ -52,7 +52,7 @@ export interface Config {
   readonly egressAllow: string;
   readonly secretsKey: string;
   readonly metricsPublic: boolean;
-  /** Apps and node functions may run although they share the host network (no egress rules for them). */
+  /** App and node processes run on the host network instead of a network namespace each (no egress rules for their sockets). */
   readonly appHostNetwork: boolean;
   /** The web console at /console (static assets; everything it shows needs the API token). */
   readonly console: boolean;
