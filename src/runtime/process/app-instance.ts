@@ -23,13 +23,13 @@ import type { ProcessIsolation } from './isolation.ts';
 import { launchPlan } from './launch.ts';
 import { LineTail, splitLines } from './lines.ts';
 import { freePort, portAnswers } from './port-probe.ts';
+import { killGroup, sendTerm } from './signal.ts';
 
 /** connector.mjs's directory (beside this file in src/, beside the chunks in dist/). */
 const CONNECTOR_DIR = fileURLToPath(new URL('./connector/', import.meta.url));
 /** In its own network namespace every app can have the same ports. */
 const NAMESPACE_APP_PORT = 8080;
 const NAMESPACE_PROXY_PORT = 3128;
-import { killGroup, sendTerm } from './signal.ts';
 
 export interface AppInstanceDeps {
   readonly clock: Clock;
