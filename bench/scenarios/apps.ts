@@ -135,13 +135,15 @@ export const apps: Scenario = {
       for (let i = 0; i < samples; i++) {
         const name = `nodefn${i}`;
         const body = { source: { files: { 'index.ts': `export default { fetch() { return new Response('hello ${i}') } }` }, entry: 'index.ts' }, config: { runtime: 'node' } };
-        const d = await nimbus.api('PUT', `/api/v1/functions/${name}`, body);
-        if (d.status >= 300) throw new Error(`bench: deploying node function failed: ${d.status} ${d.body.slice(0, 200)}`);
-        // The spares the deploy consumed are being replaced: a pause, as between a deploy and its first user.
-        await sleep(1500);
-        const r = await request(`${nimbus.baseUrl}/fn/${name}/`);
-        if (r.status !== 200) throw new Error(`bench: node function answered ${r.status} ${r.body.slice(0, 200)}`);
-        rec.sample('node-cold', PROXIED.id, r.doneAt - r.sentAt);
+        for (const [n, target] of [[nimbus, PROXIED], ...(namespaced ? [[netns, NETNS] as const] : [])] as const) {
+          const d = await n.api('PUT', `/api/v1/functions/${name}`, body);
+          if (d.status >= 300) throw new Error(`bench: deploying node function failed: ${d.status} ${d.body.slice(0, 200)}`);
+          // The spares the deploy consumed are being replaced: a pause, as between a deploy and its first user.
+          await sleep(1500);
+          const r = await request(`${n.baseUrl}/fn/${name}/`);
+          if (r.status !== 200) throw new Error(`bench: node function answered ${r.status} ${r.body.slice(0, 200)}`);
+          rec.sample('node-cold', target.id, r.doneAt - r.sentAt);
+        }
         const spawned = await direct(process.execPath, [new URL('../apps/hello-server.mjs', import.meta.url).pathname]);
         rec.sample('node-cold', DIRECT.id, spawned.upMs);
         await spawned.stop();
