@@ -107,7 +107,7 @@ export function probeIsolation(options: { readonly allowUnsandboxed?: boolean; r
   );
   return {
     sandbox: bwrap ? 'bubblewrap' : 'none',
-    namespaces: bwrap ? ['user', 'mount', 'pid', 'ipc', 'uts', 'cgroup'] : unshare ? ['pid'] : [],
+    namespaces: bwrap ? ['user', 'mount', 'pid', 'ipc', 'uts', 'cgroup', ...(netns ? ['net'] : [])] : unshare ? ['pid'] : [],
     memoryLimit: cgroup ? (cgroup.version === 1 ? 'cgroup-v1' : 'cgroup-v2') : prlimit ? 'rlimit-as' : 'none',
     processLimit: cgroup && (cgroup.version === 2 || cgroup.pids) ? (cgroup.version === 1 ? 'cgroup-v1' : 'cgroup-v2') : 'none',
     dieWithPlatform: (bwrap || unshare) && setpriv ? 'pid-namespace' : 'none',
