@@ -307,6 +307,14 @@ describe('the app sandbox', { skip: PYTHON }, () => {
     for (const [k, v] of Object.entries(process.env)) if (k !== 'PATH' && k !== 'HOME' && k !== 'LANG' && k !== 'PWD' && k !== 'SHLVL' && k !== '_') assert.notEqual(env[k], v, `host variable ${k} reached the app`);
   });
 
+  it('--app-host-network is the opt-out: the report says host, and the app gets no proxy', async () => {
+    const { items } = (await json(await p.api('/api/v1/runtimes'))) as { items: Array<{ kind: string; isolation?: { network: string; hostNetworkAllowed: boolean; namespaces: string[] } }> };
+    const iso = items.find((r) => r.kind === 'app')?.isolation;
+    assert.deepEqual([iso?.network, iso?.hostNetworkAllowed, iso?.namespaces.includes('net')], ['host', true, false]);
+    const env = await json(await fetch(`${p.url}/fn/spy/env`));
+    assert.equal(env.HTTP_PROXY, undefined);
+  });
+
   it('an app cannot use the control API: it has no token', async () => {
     const answer = await json(await fetch(`${p.url}/fn/other/control`));
     assert.deepEqual(answer, { status: 401 });
