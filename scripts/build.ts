@@ -3,7 +3,8 @@
  * with no TypeScript compiler: dist/cli.js (the command; each command's code a chunk
  * loaded when it runs), dist/record-writer-worker.js (the record writer's thread) and
  * dist/shim.js (the in-isolate Web runtime, bundled once here instead of at every start),
- * dist/node-worker/worker.mjs (the generic process of the node runtime), dist/node/ (the
+ * dist/node-worker/worker.mjs (the generic process of the node runtime), dist/connector/
+ * connector.mjs (the first process of an app's network namespace), dist/node/ (the
  * Node layer's sources, which a deploy bundles into functions that use it) and dist/console/
  * (the web console, built by Vite from console/: what `nimbus up` serves at /console).
  * npm packages stay outside the bundle, resolved from node_modules as usual.
@@ -40,6 +41,9 @@ writeFileSync(join(dist, 'shim.js'), await bundleShim());
 // The generic process of the node runtime runs as it is, beside the code that starts it.
 mkdirSync(join(dist, 'node-worker'));
 copyFileSync(join(root, 'src/runtime/process/node-worker/worker.mjs'), join(dist, 'node-worker/worker.mjs'));
+// So does the connector of apps in a network namespace (mounted read-only in their sandbox).
+mkdirSync(join(dist, 'connector'));
+copyFileSync(join(root, 'src/runtime/process/connector/connector.mjs'), join(dist, 'connector/connector.mjs'));
 cpSync(join(root, 'src/runtime/isolate/node'), join(dist, 'node'), { recursive: true, filter: (src) => !src.endsWith('.test.ts') });
 const consoleFiles = await buildConsole();
 const files = Object.keys(result.metafile.outputs).length + 1 + consoleFiles;

@@ -10,8 +10,13 @@ const isolation = {
     memoryLimit: { type: 'string', enum: ['cgroup-v1', 'cgroup-v2', 'rlimit-as', 'none'] },
     processLimit: { type: 'string', enum: ['cgroup-v1', 'cgroup-v2', 'none'] },
     dieWithPlatform: { type: 'string', enum: ['pid-namespace', 'none'], description: 'Whether app processes end when the platform is killed (even with SIGKILL).' },
-    network: { type: 'string', enum: ['host'], description: 'Apps share the host network; the egress rules of isolates do not apply to them.' },
-    hostNetworkAllowed: { type: 'boolean', description: 'The operator allowed that with --app-host-network; without it app and node deploys are refused.' },
+    network: {
+      type: 'string',
+      enum: ['namespace', 'host'],
+      description:
+        "`namespace`: each app and node instance has its own network namespace (only a loopback); the platform reaches it through a connector process, its outbound HTTP(S) goes through the platform's egress proxy under the isolates' rules, other protocols reach nothing. `host`: they share the host network, where those rules do not apply (docs/apps.md, Network).",
+    },
+    hostNetworkAllowed: { type: 'boolean', description: 'The operator chose the host network with --app-host-network. Where the host cannot make network namespaces, app and node deploys are refused without it.' },
     notes: { type: 'array', items: { type: 'string' } },
   },
 };

@@ -52,7 +52,7 @@ export interface Config {
   readonly egressAllow: string;
   readonly secretsKey: string;
   readonly metricsPublic: boolean;
-  /** Apps and node functions may run although they share the host network (no egress rules for them). */
+  /** App and node processes run on the host network instead of a network namespace each (no egress rules for their sockets). */
   readonly appHostNetwork: boolean;
   /** The web console at /console (static assets; everything it shows needs the API token). */
   readonly console: boolean;
@@ -222,7 +222,7 @@ export const FIELDS: readonly Field<keyof Config>[] = [
   { key: 'defaultIdleTimeoutMs', flag: '--default-idle', env: 'NIMBUS_DEFAULT_IDLE', default: 60_000, parse: durationIn(0, 86_400_000), doc: 'How long an idle instance is kept before it is retired (scale to zero).' },
   { key: 'scaleStableWindowMs', flag: '--scale-window', env: 'NIMBUS_SCALE_WINDOW', default: 60_000, parse: durationIn(1000, 3_600_000), doc: 'Autoscaler stable window: demand is averaged over it, and panic mode lasts this long after its last trigger.' },
   { key: 'scalePanicWindowMs', flag: '--scale-panic-window', env: 'NIMBUS_SCALE_PANIC_WINDOW', default: 6_000, parse: durationIn(100, 3_600_000), doc: 'Autoscaler panic window: bursts are detected over it (must not exceed the stable window).' },
-  { key: 'appHostNetwork', flag: '--app-host-network', env: 'NIMBUS_APP_HOST_NETWORK', default: false, parse: boolean, doc: 'Allow `app` and `node` functions although their processes share the host network: the loopback, private and metadata rules of isolates do not apply to them (this platform has no network namespace with an egress proxy for them yet). Without it, deploying one is refused (NIMBUS_ERR_VALIDATION) saying so. docs/apps.md, Sandbox.' },
+  { key: 'appHostNetwork', flag: '--app-host-network', env: 'NIMBUS_APP_HOST_NETWORK', default: false, parse: boolean, doc: 'Run `app` and `node` processes on the host network instead of a network namespace each: the loopback, private and metadata rules of isolates then do not apply to their sockets. Where the host cannot make network namespaces (bubblewrap with --unshare-net), app and node deploys are refused (NIMBUS_ERR_VALIDATION) without it. docs/apps.md, Network.' },
   { key: 'metricsPublic', flag: '--metrics-public', env: 'NIMBUS_METRICS_PUBLIC', default: false, parse: boolean, doc: '`GET /metrics` without the bearer token (for a scraper that cannot send one). By default it needs the token, like the control API: function names and traffic are not for everyone who can reach `/fn`.' },
   { key: 'console', flag: '--console', env: 'NIMBUS_CONSOLE', default: true, parse: boolean, doc: 'The web console at `/console` (docs/console.md): static files served by the gateway under a strict Content-Security-Policy; it logs in with the API token and does everything through the REST API, so the files are public but nothing they show is. `--no-console` answers `/console` with 404.' },
   { key: 'awsAccountId', flag: '--aws-account-id', env: 'NIMBUS_AWS_ACCOUNT_ID', default: '000000000000', parse: (r, k) => { if (!/^\d{12}$/.test(r)) throw invalid(k, r, 'is not a 12-digit AWS account id'); return r; }, doc: 'Account id in the ARNs the AWS-compatible endpoint answers with (docs/aws.md); any 12 digits.' },

@@ -34,7 +34,7 @@ describe('node runtime, end to end', () => {
   let p: RunningPlatform;
   let dir: string;
   before(async () => {
-    p = await startPlatform({ args: ['--app-host-network'] });
+    p = await startPlatform();
     dir = mkdtempSync(join(tmpdir(), 'nimbus-nodefn-'));
     writeFileSync(join(dir, 'index.ts'), SOURCE);
     const deployed = await cli(p, ['deploy', 'full', join(dir, 'index.ts'), '--runtime', 'node', '--env', 'GREETING=hej', '--timeout', '1s']);

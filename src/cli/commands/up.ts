@@ -35,6 +35,7 @@ interface AppIsolation {
   sandbox: string;
   memoryLimit: string;
   dieWithPlatform: string;
+  network: string;
   hostNetworkAllowed: boolean;
 }
 
@@ -44,7 +45,11 @@ export function appsLine(i: AppIsolation): string {
     `sandbox ${i.sandbox}`,
     `memory limit ${i.memoryLimit}`,
     i.dieWithPlatform === 'none' ? 'may outlive a kill -9' : 'die with the platform',
-    i.hostNetworkAllowed ? 'host network (allowed)' : 'off until --app-host-network (they share the host network)',
+    i.network === 'namespace'
+      ? 'network namespace, egress through the platform\'s proxy'
+      : i.hostNetworkAllowed
+        ? 'host network (--app-host-network)'
+        : 'off until --app-host-network (no network namespace here: they would share the host network)',
   ].join(' · ');
 }
 

@@ -1,23 +1,35 @@
 /**
  * One instance of an `app`: a sandboxed child process serving HTTP on its own loopback
- * port. Calls are proxied over keep-alive connections (an undici Pool per instance);
+ * port: in its own network namespace where the host has them, reached through its
+ * connector (connector-link.ts; its outbound HTTP through egress-proxy.ts), else on the
+ * host's loopback. Calls are proxied over keep-alive connections (an undici Pool per instance);
  * stdout and stderr become log lines; its exit is its death (crash, or the memory limit
  * when the kernel OOM-killed in its cgroup). Retiring asks it to stop (SIGTERM) and kills
  * what is left after the grace period.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { connect as netConnect, type Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import type { Pool } from 'undici';
 import type { Clock, TimerHandle } from '../../core/clock.ts';
 import { NimbusError } from '../../core/errors.ts';
 import type { AppSettings } from '../../core/types.ts';
 import type { HttpRequestData, HttpResponseData, Instance, InstanceCall, InstanceDeath, InstanceResult, InstanceSpec, InstanceStats } from '../port.ts';
 import { materialiseApp } from './app-archive.ts';
+import { ConnectorLink } from './connector-link.ts';
+import { createEgressProxy, type EgressProxy } from './egress-proxy.ts';
 import { createInstanceCgroup, removeWhenEmpty, type InstanceCgroup } from './instance-cgroup.ts';
 import type { ProcessIsolation } from './isolation.ts';
 import { launchPlan } from './launch.ts';
 import { LineTail, splitLines } from './lines.ts';
 import { freePort, portAnswers } from './port-probe.ts';
 import { killGroup, sendTerm } from './signal.ts';
+
+/** connector.mjs's directory (beside this file in src/, beside the chunks in dist/). */
+const CONNECTOR_DIR = fileURLToPath(new URL('./connector/', import.meta.url));
+/** In its own network namespace every app can have the same ports. */
+const NAMESPACE_APP_PORT = 8080;
+const NAMESPACE_PROXY_PORT = 3128;
 
 export interface AppInstanceDeps {
   readonly clock: Clock;
@@ -49,6 +61,9 @@ export class AppInstance implements Instance {
   private memoryRead = 0;
   private memoryReadAt = -Infinity;
   private readonly pool: Pool;
+  /** In a network namespace: the way to the app (its connector) and its outbound proxy. */
+  private readonly link: ConnectorLink | null = null;
+  private readonly proxy: EgressProxy | null = null;
 
   private constructor(
     private readonly deps: AppInstanceDeps,
@@ -59,10 +74,17 @@ export class AppInstance implements Instance {
     private readonly cgroup: InstanceCgroup | null,
   ) {
     this.id = spec.instanceId;
+    if (child.channel) {
+      const proxy = createEgressProxy({ fetch: spec.fetch, connect: spec.connect, invocationId: () => this.soleInvocation(), maxBodyBytes: deps.maxResponseBytes });
+      this.proxy = proxy;
+      this.link = new ConnectorLink(child, (socket) => proxy.accept(socket));
+    }
+    const link = this.link;
     this.pool = new deps.PoolClass(`http://127.0.0.1:${port}`, {
       connections: Math.max(1, spec.config.concurrency),
       keepAliveTimeout: 30_000,
       maxResponseSize: deps.maxResponseBytes,
+      ...(link ? { connect: (_options: unknown, callback: (...args: [null, Socket] | [Error, null]) => void) => void link.dial().then((s) => callback(null, s), (e: Error) => callback(e, null)) } : {}),
     });
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => (this.onExit(code, signal), resolve())));
     splitLines(child.stdout!, (line) => this.onLine('info', line));
@@ -74,7 +96,8 @@ export class AppInstance implements Instance {
     if (spec.config.runtime !== 'app' || !app) throw new NimbusError('NIMBUS_ERR_INVALID_FUNCTION', `${spec.functionName} has no app settings (command)`);
     const t0 = deps.clock.monotonic();
     const appDir = materialiseApp(spec.code, deps.appsDir);
-    const port = await freePort();
+    const netns = deps.isolation.sandbox === 'bubblewrap' && deps.isolation.network === 'namespace';
+    const port = netns ? NAMESPACE_APP_PORT : await freePort();
     const memoryBytes = spec.config.memoryMb * 1024 * 1024;
     const cgroup = deps.isolation.cgroup ? createInstanceCgroup(deps.isolation.cgroup, spec.instanceId, memoryBytes) : null;
     const plan = launchPlan(deps.isolation, {
@@ -83,11 +106,12 @@ export class AppInstance implements Instance {
       env: { ...spec.config.env, PORT: String(port), HOST: '127.0.0.1' },
       memoryBytes,
       cgroupProcs: cgroup?.procsFiles ?? [],
+      ...(netns ? { connector: { dir: CONNECTOR_DIR, appPort: port, proxyPort: NAMESPACE_PROXY_PORT } } : {}),
     });
     let child: ChildProcess;
     try {
       // Its own session and process group: signals reach the app's processes, not the platform's.
-      child = spawn(plan.file, plan.args, { cwd: plan.cwd, env: plan.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      child = spawn(plan.file, plan.args, { cwd: plan.cwd, env: plan.env, detached: true, stdio: ['ignore', 'pipe', 'pipe', ...(netns ? (['ipc'] as const) : [])] });
     } catch (error) {
       cgroup?.remove();
       throw new NimbusError('NIMBUS_ERR_FUNCTION_INIT', `${spec.functionName}: the app could not be started: ${(error as Error).message}`);
@@ -105,7 +129,7 @@ export class AppInstance implements Instance {
     const limit = this.app.startTimeoutMs;
     for (;;) {
       if (this.exitedNow) return this.failInit(`the app exited before it listened on PORT (${this.exitText})`);
-      if (await portAnswers(this.port, this.app.readinessPath, this.pool)) {
+      if (await portAnswers(() => this.dial(), this.app.readinessPath, this.pool)) {
         if (this.exitedNow) return this.failInit(`the app exited before it listened on PORT (${this.exitText})`);
         return;
       }
@@ -115,6 +139,23 @@ export class AppInstance implements Instance {
         void this.exited.then(() => (t.cancel(), resolve()));
       });
     }
+  }
+
+  /** A connection to the app: through its connector, or on the host's loopback. */
+  private dial(): Promise<Socket> {
+    if (this.link) return this.link.dial();
+    return new Promise((resolve, reject) => {
+      const socket = netConnect({ port: this.port, host: '127.0.0.1' });
+      socket.once('connect', () => resolve(socket));
+      socket.once('error', reject);
+    });
+  }
+
+  /** The invocation the app's outbound requests are made for: the one running, else none (''). */
+  private soleInvocation(): string {
+    if (this.calls.size !== 1) return '';
+    for (const c of this.calls) return c.invocationId;
+    return '';
   }
 
   private async failInit(why: string): Promise<never> {
@@ -212,6 +253,8 @@ export class AppInstance implements Instance {
     if (wasAlive) this.death = oom ? 'memory_limit' : 'crashed';
     for (const c of this.calls) c.abort.abort();
     void this.pool.destroy().catch(() => {});
+    this.proxy?.close();
+    this.link?.close();
     // The kernel removes a cgroup only once its processes are gone: whatever the app forked goes too.
     killGroup(this.child.pid!);
     removeWhenEmpty(this.cgroup, this.deps.clock);

@@ -18,7 +18,7 @@ export interface AppRuntimeOptions {
   readonly appsDir: string;
   readonly maxResponseBytes: number;
   readonly isolation?: ProcessIsolation;
-  /** --app-host-network: the operator allows apps on the host network. */
+  /** --app-host-network: the operator puts apps on the host network (no network namespace). */
   readonly allowHostNetwork?: boolean;
 }
 
@@ -28,12 +28,12 @@ export interface AppRuntime extends Runtime {
   livePids(): number[];
 }
 
-/** Apps share the host network: they run only where the operator said so (--app-host-network). */
+/** Without a network namespace apps would share the host network: they run there only where the operator said so (--app-host-network). */
 export function refuseWithoutNetworkOptIn(isolation: ProcessIsolation): void {
-  if (isolation.hostNetworkAllowed) return;
+  if (isolation.network === 'namespace' || isolation.hostNetworkAllowed) return;
   throw new NimbusError(
     'NIMBUS_ERR_VALIDATION',
-    'app and node functions share the host network on this platform, where the egress rules of isolates (no loopback, private or metadata addresses) do not apply; the operator allows them by starting it with --app-host-network (docs/apps.md, Sandbox)',
+    'this host cannot give app and node functions a network namespace (bubblewrap with --unshare-net), and on the host network the egress rules of isolates (no loopback, private or metadata addresses) do not apply; the operator allows them there by starting the platform with --app-host-network (docs/apps.md, Network)',
     { extra: { field: 'config.runtime' } },
   );
 }

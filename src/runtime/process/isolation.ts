@@ -18,9 +18,15 @@ export interface ProcessIsolation {
   readonly processLimit: 'cgroup-v1' | 'cgroup-v2' | 'none';
   /** How app processes end when the platform is killed: `pid-namespace` (bubblewrap or unshare) or `none`. */
   readonly dieWithPlatform: 'pid-namespace' | 'none';
-  /** Outbound network of apps: they share the host's network (see docs/apps.md). */
-  readonly network: 'host';
-  /** The operator allowed that (--app-host-network); without it app and node deploys are refused. */
+  /**
+   * Network of app and node processes: `namespace`, each instance in its own network
+   * namespace with only a loopback, reached by the platform through a connector, its
+   * outbound HTTP(S) through the platform's egress proxy under the isolates' rules; `host`,
+   * they share the host's network (where the host cannot make namespaces, or the operator
+   * chose it with --app-host-network). docs/apps.md, Network.
+   */
+  readonly network: 'namespace' | 'host';
+  /** The operator chose the host network (--app-host-network); on a host without network namespaces app and node deploys are refused without it. */
   readonly hostNetworkAllowed: boolean;
   readonly notes: readonly string[];
   /** Where instances' cgroups are made (internal). */
@@ -84,6 +90,7 @@ function probeCgroup(tag: string): CgroupMode | null {
 export function probeIsolation(options: { readonly allowUnsandboxed?: boolean; readonly allowHostNetwork?: boolean } = {}): ProcessIsolation {
   const tag = `nimbus-${process.pid}`;
   const bwrap = works('bwrap', ['--unshare-user', '--unshare-pid', '--ro-bind', '/', '/', 'true']);
+  const netns = bwrap && !options.allowHostNetwork && works('bwrap', ['--unshare-user', '--unshare-pid', '--unshare-net', '--ro-bind', '/', '/', 'true']);
   const unshare = !bwrap && works('unshare', ['--pid', '--fork', '--kill-child=SIGKILL', 'true']);
   const cgroup = probeCgroup(tag);
   const prlimit = works('prlimit', ['--as=1073741824', 'true']);
@@ -92,17 +99,19 @@ export function probeIsolation(options: { readonly allowUnsandboxed?: boolean; r
   if (!bwrap) notes.push('bubblewrap is not installed (apt-get install bubblewrap): apps see the host filesystem and environment of the platform user' + (options.allowUnsandboxed ? '' : '; app deploys start but are not sandboxed'));
   if (!cgroup) notes.push(prlimit ? 'no writable cgroup memory controller: the memory limit is RLIMIT_AS (address space), and process count is not limited' : 'no cgroup memory controller and no prlimit: memory is not limited');
   notes.push(
-    options.allowHostNetwork
-      ? 'apps share the host network (allowed by --app-host-network): the loopback, private and metadata rules of isolates do not apply to their sockets (docs/apps.md)'
-      : 'apps would share the host network, where the egress rules of isolates do not apply: app and node deploys are refused until the operator allows it with --app-host-network (docs/apps.md)',
+    netns
+      ? 'each app and node instance has its own network namespace: its outbound HTTP and HTTPS go through the platform\'s egress proxy under the rules of isolates, other protocols reach nothing (docs/apps.md)'
+      : options.allowHostNetwork
+        ? 'apps share the host network (chosen by --app-host-network): the loopback, private and metadata rules of isolates do not apply to their sockets (docs/apps.md)'
+        : 'this host cannot give apps a network namespace (bubblewrap with --unshare-net), and on the host network the egress rules of isolates do not apply: app and node deploys are refused until the operator allows it with --app-host-network (docs/apps.md)',
   );
   return {
     sandbox: bwrap ? 'bubblewrap' : 'none',
-    namespaces: bwrap ? ['user', 'mount', 'pid', 'ipc', 'uts', 'cgroup'] : unshare ? ['pid'] : [],
+    namespaces: bwrap ? ['user', 'mount', 'pid', 'ipc', 'uts', 'cgroup', ...(netns ? ['net'] : [])] : unshare ? ['pid'] : [],
     memoryLimit: cgroup ? (cgroup.version === 1 ? 'cgroup-v1' : 'cgroup-v2') : prlimit ? 'rlimit-as' : 'none',
     processLimit: cgroup && (cgroup.version === 2 || cgroup.pids) ? (cgroup.version === 1 ? 'cgroup-v1' : 'cgroup-v2') : 'none',
     dieWithPlatform: (bwrap || unshare) && setpriv ? 'pid-namespace' : 'none',
-    network: 'host',
+    network: netns ? 'namespace' : 'host',
     hostNetworkAllowed: options.allowHostNetwork === true,
     notes,
     cgroup,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ProcessIsolation } from './isolation.ts';
-import { launchPlan } from './launch.ts';
+import { CONNECTOR_MOUNT, launchPlan } from './launch.ts';
 
 const base: ProcessIsolation = {
   sandbox: 'none', namespaces: [], memoryLimit: 'none', processLimit: 'none', dieWithPlatform: 'none', network: 'host', hostNetworkAllowed: true, notes: [],
@@ -34,6 +34,34 @@ describe('launch plan', () => {
     assert.deepEqual(argv.slice(-3), ['/bin/sh', '-c', 'python3 app.py']);
     // Nothing of the host's files but system directories: no bind of / or of a data directory.
     assert.ok(!at('--ro-bind', '/', '/') && !at('--bind', '/', '/'));
+  });
+
+  it('a network namespace: bubblewrap unshares the net; an app is started by the connector, with the proxy variables and its IPC channel on fd 3', () => {
+    const iso: ProcessIsolation = { ...base, sandbox: 'bubblewrap', network: 'namespace', hostNetworkAllowed: false };
+    const plan = launchPlan(iso, { ...input, connector: { dir: '/opt/nimbus/connector', appPort: 8080, proxyPort: 3128 } });
+    const argv = [plan.file, ...plan.args];
+    const at = (flag: string, ...rest: string[]) => argv.findIndex((a, i) => a === flag && rest.every((r, j) => argv[i + 1 + j] === r));
+    assert.ok(at('--unshare-net') !== -1);
+    assert.ok(at('--ro-bind', '/opt/nimbus/connector', CONNECTOR_MOUNT) !== -1);
+    // After --clearenv, or it would be cleared.
+    assert.ok(at('--setenv', 'NODE_CHANNEL_FD', '3') > at('--clearenv'));
+    assert.ok(at('--setenv', 'HTTPS_PROXY', 'http://127.0.0.1:3128') !== -1);
+    assert.equal(plan.env.http_proxy, 'http://127.0.0.1:3128');
+    assert.deepEqual(argv.slice(argv.indexOf('--') + 1), ['node', `${CONNECTOR_MOUNT}/connector.mjs`, '8080', '3128', 'python3 app.py']);
+    // A node worker (no connector) gets the namespace but no proxy and no connector.
+    const worker = [launchPlan(iso, input).file, ...launchPlan(iso, input).args];
+    assert.ok(worker.includes('--unshare-net') && !worker.includes(CONNECTOR_MOUNT));
+    assert.deepEqual(worker.slice(-3), ['/bin/sh', '-c', 'python3 app.py']);
+  });
+
+  it('on the host network (or without bubblewrap) there is neither a namespace nor a connector', () => {
+    const connector = { dir: '/c', appPort: 8080, proxyPort: 3128 };
+    for (const iso of [{ ...base, sandbox: 'bubblewrap' as const }, { ...base, network: 'namespace' as const }]) {
+      const plan = launchPlan(iso, { ...input, connector });
+      const argv = [plan.file, ...plan.args];
+      assert.ok(!argv.includes('--unshare-net') && !argv.includes('node'));
+      assert.equal(plan.env.HTTP_PROXY, undefined);
+    }
   });
 
   it('without a memory cgroup the address space is limited by prlimit', () => {

@@ -4,6 +4,10 @@
  * bubblewrap (namespaces, a read-only /app, a private /tmp, nothing else of the host's
  * files but the system directories, the declared env only, dies with the platform) or
  * unshare (a pid namespace whose processes all die with the platform), then /bin/sh -c.
+ * Where the host gives network namespaces (isolation `network: 'namespace'`) bubblewrap
+ * also makes a new one (only a loopback inside), and an app is started by the connector
+ * (connector/connector.mjs, read-only at /run/nimbus), the platform's only way in and out:
+ * it dials the app's port for the platform and hands outbound proxy connections over.
  */
 import { existsSync, lstatSync, readlinkSync } from 'node:fs';
 import type { ProcessIsolation } from './isolation.ts';
@@ -15,6 +19,26 @@ export interface LaunchInput {
   readonly env: Readonly<Record<string, string>>;
   readonly memoryBytes: number;
   readonly cgroupProcs: readonly string[];
+  /** An app in a network namespace: the connector starts it (its IPC channel is the child's fd 3). */
+  readonly connector?: ConnectorInput;
+}
+
+export interface ConnectorInput {
+  /** The directory of connector.mjs on the host. */
+  readonly dir: string;
+  /** The app's port inside its namespace (its PORT). */
+  readonly appPort: number;
+  /** Where the connector takes the app's outbound HTTP(S) proxy connections, inside the namespace. */
+  readonly proxyPort: number;
+}
+
+/** Where the connector's directory is mounted in the sandbox. */
+export const CONNECTOR_MOUNT = '/run/nimbus';
+
+/** The proxy variables an app in a network namespace gets (both cases: programs read one or the other). */
+export function proxyEnv(proxyPort: number): Record<string, string> {
+  const url = `http://127.0.0.1:${proxyPort}`;
+  return { HTTP_PROXY: url, HTTPS_PROXY: url, ALL_PROXY: url, http_proxy: url, https_proxy: url, all_proxy: url };
 }
 
 export interface LaunchPlan {
@@ -49,17 +73,25 @@ function systemBinds(): string[] {
 let systemBindsCache: string[] | null = null;
 
 export function launchPlan(iso: ProcessIsolation, input: LaunchInput): LaunchPlan {
-  const env = { PATH, HOME: iso.sandbox === 'bubblewrap' ? '/tmp' : input.appDir, LANG: 'C.UTF-8', ...input.env };
-  const shell = ['/bin/sh', '-c', input.command];
+  const netns = iso.sandbox === 'bubblewrap' && iso.network === 'namespace';
+  const connector = netns ? input.connector : undefined;
+  const env = { PATH, HOME: iso.sandbox === 'bubblewrap' ? '/tmp' : input.appDir, LANG: 'C.UTF-8', ...input.env, ...(connector ? proxyEnv(connector.proxyPort) : {}) };
+  let shell = ['/bin/sh', '-c', input.command];
   let inner: string[];
   let cwd = input.appDir;
   if (iso.sandbox === 'bubblewrap') {
     systemBindsCache ??= systemBinds();
     const setenv = Object.entries(env).flatMap(([k, v]) => ['--setenv', k, v]);
+    const network: string[] = [];
+    if (netns) network.push('--unshare-net');
+    if (connector) {
+      network.push('--ro-bind', connector.dir, CONNECTOR_MOUNT, '--setenv', 'NODE_CHANNEL_FD', '3');
+      shell = ['node', `${CONNECTOR_MOUNT}/connector.mjs`, String(connector.appPort), String(connector.proxyPort), input.command];
+    }
     inner = [
       'bwrap', '--die-with-parent', '--unshare-user', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try', '--hostname', 'app',
       ...systemBindsCache, '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--ro-bind', input.appDir, '/app', '--chdir', '/app',
-      '--clearenv', ...setenv, '--', ...shell,
+      '--clearenv', ...setenv, ...network, '--', ...shell,
     ];
     cwd = '/';
   } else if (iso.unshare) {

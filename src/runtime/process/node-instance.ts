@@ -8,7 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { Clock, TimerHandle } from '../../core/clock.ts';
 import { NimbusError } from '../../core/errors.ts';
 import type { LogLevel, ModuleExports } from '../../core/types.ts';
-import type { HttpResponseData, Instance, InstanceCall, InstanceDeath, InstanceResult, InstanceSpec, InstanceStats } from '../port.ts';
+import type { HttpRequestData, HttpResponseData, Instance, InstanceCall, InstanceDeath, InstanceResult, InstanceSpec, InstanceStats } from '../port.ts';
 import { removeWhenEmpty, type InstanceCgroup } from './instance-cgroup.ts';
 import { killGroup } from './signal.ts';
 
@@ -31,9 +31,11 @@ type FromWorker =
   | { t: 'result'; id: number; mode: 'fetch'; response: HttpResponseData; background: boolean }
   | { t: 'result'; id: number; mode: 'handler'; value: unknown; background: boolean }
   | { t: 'error'; id: number; error: WorkerError; badResponse: boolean }
-  | { t: 'background-done'; id: number };
+  | { t: 'background-done'; id: number }
+  | { t: 'fetch'; id: number; invocationId: string; request: HttpRequestData };
 
 interface Pending {
+  readonly invocationId: string;
   resolve(r: InstanceResult): void;
   reject(e: unknown): void;
   timer: TimerHandle;
@@ -115,7 +117,7 @@ export class NodeInstance implements Instance {
         this.death ??= 'timeout';
         killGroup(this.pid);
       });
-      this.pending.set(id, { resolve, reject, timer });
+      this.pending.set(id, { invocationId: call.meta.invocationId, resolve, reject, timer });
       const { meta } = call;
       const message = { t: 'call', id, mode, meta: { invocationId: meta.invocationId, functionName: meta.functionName, version: meta.version, deadline: meta.deadline, attempt: meta.attempt, memoryMb: meta.memoryMb } };
       this.spare.child.send(call.mode === 'fetch' ? { ...message, request: call.request } : { ...message, event: call.event }, (error) => {
@@ -132,6 +134,7 @@ export class NodeInstance implements Instance {
       this.spec.onLog(m.id, m.level, m.msg);
       return;
     }
+    if (m.t === 'fetch') return void this.outboundFetch(m);
     if (m.t === 'background-done') {
       this.backgrounds.get(m.id)?.();
       this.backgrounds.delete(m.id);
@@ -154,6 +157,31 @@ export class NodeInstance implements Instance {
     const background = m.background ? new Promise<void>((resolve) => this.backgrounds.set(m.id, resolve)) : undefined;
     const result = m.mode === 'fetch' ? { mode: 'fetch' as const, response: m.response } : { mode: 'handler' as const, value: m.value };
     p.resolve(background ? { ...result, background } : result);
+  }
+
+  /**
+   * The function's `fetch`, made by the platform (spec.fetch: the egress rules). What the
+   * process sends is not trusted: a malformed request is refused, and an invocation id
+   * that is not one of its calls in flight counts as none.
+   */
+  private async outboundFetch(m: { id: number; invocationId: string; request: HttpRequestData }): Promise<void> {
+    const reply = (message: object) => {
+      if (this.spare.child.connected) this.spare.child.send(message, () => {});
+    };
+    try {
+      const request = wellFormed(m.request);
+      const ours = [...this.pending.values()].some((p) => p.invocationId === m.invocationId);
+      const answer = await this.spec.fetch(request, ours ? m.invocationId : '');
+      let body = answer.body;
+      if (answer.stream) {
+        const chunks: Uint8Array[] = [];
+        for (let c = await answer.stream.read(); c !== null; c = await answer.stream.read()) chunks.push(c);
+        body = Buffer.concat(chunks);
+      }
+      reply({ t: 'fetched', id: m.id, response: { status: answer.status, statusText: answer.statusText, headers: answer.headers.map(([k, v]) => [k, v]), body } });
+    } catch (error) {
+      reply({ t: 'fetch-failed', id: m.id, error: { message: (error as Error).message, code: (error as { code?: string }).code ?? '' } });
+    }
   }
 
   private deathError(): NimbusError {
@@ -201,4 +229,15 @@ export class NodeInstance implements Instance {
   whenExited(): Promise<void> {
     return this.exited;
   }
+}
+
+/** A request as the worker must send it; anything else is refused before the platform acts on it. */
+function wellFormed(r: unknown): HttpRequestData {
+  const q = r as Partial<HttpRequestData> | null;
+  const ok =
+    q !== null && typeof q === 'object' && typeof q.method === 'string' && typeof q.url === 'string' &&
+    Array.isArray(q.headers) && q.headers.every((h) => Array.isArray(h) && h.length === 2 && typeof h[0] === 'string' && typeof h[1] === 'string') &&
+    (q.body === null || q.body instanceof Uint8Array);
+  if (!ok) throw new NimbusError('NIMBUS_ERR_BAD_REQUEST', 'fetch: a malformed request');
+  return { method: q.method!, url: q.url!, headers: q.headers!, body: q.body ?? null };
 }

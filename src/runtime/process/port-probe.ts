@@ -1,5 +1,5 @@
 /** A loopback port for a new instance, and whether an instance answers on it yet. */
-import { connect, createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import type { Pool } from 'undici';
 
 /** A port the kernel has just handed out and released (another process could take it first; the start then fails and is retried by the pool). */
@@ -14,8 +14,8 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** TCP: the port accepts a connection. HTTP (a readiness path): it answers 2xx or 3xx. */
-export function portAnswers(port: number, readinessPath: string | undefined, pool: Pool): Promise<boolean> {
+/** TCP: `dial` (a connection to the app's port) succeeds. HTTP (a readiness path): it answers 2xx or 3xx. */
+export function portAnswers(dial: () => Promise<Socket>, readinessPath: string | undefined, pool: Pool): Promise<boolean> {
   if (readinessPath !== undefined) {
     return pool
       .request({ method: 'GET', path: readinessPath, headersTimeout: 2000, bodyTimeout: 2000 })
@@ -25,12 +25,8 @@ export function portAnswers(port: number, readinessPath: string | undefined, poo
       })
       .catch(() => false);
   }
-  return new Promise((resolve) => {
-    const socket = connect({ port, host: '127.0.0.1' });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
+  return dial().then(
+    (socket) => (socket.destroy(), true),
+    () => false,
+  );
 }

@@ -3,7 +3,9 @@
 // runtime). It talks to the platform over the IPC channel only: `load` evaluates the
 // bundle with all of Node available (require of built-ins and of files beside it), `call`
 // runs one invocation of its fetch or handler. Console output goes to the platform,
-// attributed to the invocation that wrote it (AsyncLocalStorage).
+// attributed to the invocation that wrote it (AsyncLocalStorage). `fetch` is the
+// platform's outbound fetch (the isolates' egress rules), asked over the same channel:
+// in a network namespace the process has no network of its own.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createRequire } from 'node:module';
 import { format } from 'node:util';
@@ -19,6 +21,27 @@ for (const [name, level] of [['log', 'info'], ['info', 'info'], ['debug', 'debug
 }
 process.on('uncaughtException', (e) => send({ t: 'log', id: current.getStore() ?? '', level: 'error', msg: `Uncaught ${e?.stack ?? e}` }));
 process.on('unhandledRejection', (e) => send({ t: 'log', id: current.getStore() ?? '', level: 'error', msg: `Unhandled rejection ${e?.stack ?? e}` }));
+
+/** The platform's outbound fetch: the request (body buffered) goes over the channel, the answer comes back whole. */
+const outbound = new Map();
+let nextFetch = 1;
+globalThis.fetch = async function fetch(input, init) {
+  const request = new Request(input, init);
+  const body = request.body ? new Uint8Array(await request.arrayBuffer()) : null;
+  const id = nextFetch++;
+  const answer = await new Promise((resolve) => {
+    outbound.set(id, resolve);
+    send({ t: 'fetch', id, invocationId: current.getStore() ?? '', request: { method: request.method, url: request.url, headers: [...request.headers], body } });
+  });
+  if (answer.t === 'fetch-failed') {
+    const error = new TypeError('fetch failed', { cause: Object.assign(new Error(answer.error.message), { code: answer.error.code }) });
+    if (answer.error.code === 'NIMBUS_ERR_EGRESS_DENIED') error.message = `fetch failed: ${answer.error.message}`;
+    throw error;
+  }
+  const r = answer.response;
+  const empty = r.status === 101 || r.status === 204 || r.status === 205 || r.status === 304 || request.method === 'HEAD';
+  return new Response(empty ? null : r.body, { status: r.status, statusText: r.statusText, headers: r.headers });
+};
 
 /** The error's own name (a subclass without a name of its own is called by its class), message and stack. */
 function errorOf(e) {
@@ -99,6 +122,9 @@ process.on('message', (m) => {
     } catch (e) {
       send({ t: 'load-error', error: errorOf(e) });
     }
+  } else if (m.t === 'fetched' || m.t === 'fetch-failed') {
+    outbound.get(m.id)?.(m);
+    outbound.delete(m.id);
   } else if (m.t === 'call') {
     current.run(m.meta.invocationId, () => call(m)).catch((e) => send({ t: 'error', id: m.id, error: errorOf(e), badResponse: e?.badResponse === true }));
   }
