@@ -1,4 +1,5 @@
-#!/usr/bin/env node
+#!/bin/sh
+":" //; for a in "$@"; do if [ "$a" = up ]; then exec node --no-node-snapshot --no-lazy "$0" "$@"; fi; done; exec node "$0" "$@"
 // The `nimbus` command. It runs the build in dist/ (`npm run build`; `npm install` in a
 // checkout makes it), or, in a checkout with NIMBUS_FROM_SOURCE=1, the TypeScript in src/
 // through tsx, as the tests do.
@@ -6,14 +7,18 @@
 // The platform (`nimbus up`) runs V8 isolates through isolated-vm, which needs Node started
 // with --no-node-snapshot, and wants --no-lazy (V8 compiles a function's whole script at
 // once, so its code cache holds all of it and a new instance runs its first request without
-// compiling: docs/runtime.md, "Cold starts"). When either is missing, `up` runs in a child
-// Node with them. The child leads a process group of its own, so a Ctrl-C (SIGINT to the
-// terminal's group) reaches it once, forwarded from here, and a second Ctrl-C is a second
-// signal; it stops by itself when this process is killed (its IPC channel closes).
+// compiling: docs/runtime.md, "Cold starts"). This file is a shell script and a module at
+// once: run as a command, the shell line above replaces itself (exec) with Node, given those
+// flags when an argument is `up`, so the platform is one process that a Ctrl-C reaches once;
+// other commands keep Node's startup snapshot and start faster. Run as `node bin/nimbus.mjs
+// up` without --no-node-snapshot, `up` runs in a child Node with the flags; that child leads a
+// process group of its own, so a Ctrl-C (SIGINT to the terminal's group) reaches it once,
+// forwarded from here, and it stops by itself when this process is killed (its IPC closes).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 
 const built = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const source = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
@@ -23,9 +28,10 @@ if (fromSource && !existsSync(source)) {
   process.exit(1);
 }
 const args = process.argv.slice(2);
-const missing = ['--no-node-snapshot', '--no-lazy'].filter((flag) => !process.execArgv.includes(flag));
+const up = isUp(args);
 
-if (missing.length > 0 && isUp(args)) {
+if (up && !process.execArgv.includes('--no-node-snapshot')) {
+  const missing = ['--no-node-snapshot', '--no-lazy'].filter((flag) => !process.execArgv.includes(flag));
   // The inspector stays with this wrapper, which holds its port: to debug the platform, start
   // Node with --no-node-snapshot --no-lazy (no re-exec then) and --inspect.
   const kept = process.execArgv.filter((a) => !/^--(inspect|debug)/.test(a));
@@ -35,11 +41,18 @@ if (missing.length > 0 && isUp(args)) {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => process.exit(code ?? 128 + (constants.signals[signal] ?? 15)));
 } else if (fromSource) {
+  if (up) noLazy();
   const { register } = await import('tsx/esm/api');
   register();
   await import(source);
 } else {
+  if (up) noLazy();
   await import(built);
+}
+
+/** --no-lazy for the platform, set before any of its code is compiled (V8 takes it at run time). */
+function noLazy() {
+  if (!process.execArgv.includes('--no-lazy')) setFlagsFromString('--no-lazy');
 }
 
 /** Whether the command is `up`, after any flags that may stand before it (`nimbus --data X up`). */

@@ -72,8 +72,9 @@ export async function startNimbus(opts: NimbusOptions = {}): Promise<NimbusTarge
   if (opts.seedFrom) for (const f of ['token', 'secrets.key']) copyFileSync(join(opts.seedFrom, f), join(dataDir, f));
   const port = await freePort();
   const p = start({
+    // the flags the `nimbus` command's shell line gives `up`: one process, as a user runs it
     cmd: process.execPath,
-    args: [bin, 'up', '--port', String(port), '--host', HOST, '--data', dataDir, '--no-examples', ...(opts.extraArgs ?? [])],
+    args: ['--no-node-snapshot', '--no-lazy', bin, 'up', '--port', String(port), '--host', HOST, '--data', dataDir, '--no-examples', ...(opts.extraArgs ?? [])],
     cwd: root,
     env: childEnv(opts.env),
   });

@@ -1,6 +1,8 @@
 /**
  * Ctrl-C as a terminal sends it: SIGINT to the whole process group of `nimbus up`, started
- * through bin/nimbus.mjs (which re-executes the platform with the Node flags it needs).
+ * as a user runs it (bin/nimbus.mjs as a command: its shell line execs Node with the flags
+ * the platform needs, one process) and as `node bin/nimbus.mjs up` (a wrapper re-executes
+ * the platform with those flags in a child).
  * The first drains in-flight work and exits 0 with the url file removed; a second one
  * while draining stops at once.
  */
@@ -12,8 +14,11 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { BIN, ROOT } from '../helpers/platform.ts';
 
-async function upInItsOwnGroup(dataDir: string) {
-  const proc = spawn(process.execPath, [BIN, 'up', '--port', '0', '--data', dataDir, '--no-examples', '--log-level', 'warn'], {
+type Launch = 'command' | 'node';
+
+async function upInItsOwnGroup(dataDir: string, launch: Launch = 'command') {
+  const [file, first] = launch === 'command' ? [BIN, []] : [process.execPath, [BIN]];
+  const proc = spawn(file, [...first, 'up', '--port', '0', '--data', dataDir, '--no-examples', '--log-level', 'warn'], {
     cwd: ROOT,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -52,24 +57,26 @@ async function upInItsOwnGroup(dataDir: string) {
   return { url, deploy, signalGroup, printed, exited, output: () => out, cleanup };
 }
 
-test('SIGINT to the group drains the request in flight, exits 0 and removes the url file', async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'nimbus-sigint-'));
-  const up = await upInItsOwnGroup(dataDir);
-  try {
-    await up.deploy('slow', `export default { async fetch() { await new Promise((r) => setTimeout(r, 1500)); return new Response('finished'); } };`);
-    assert.ok(existsSync(join(dataDir, 'url')));
-    const answer = fetch(`${up.url}/fn/slow/`).then(async (r) => [r.status, await r.text()]);
-    await waitInFlight(up.url, dataDir, 'slow');
-    up.signalGroup('SIGINT');
-    assert.deepEqual(await answer, [200, 'finished'], 'the request in flight finishes');
-    assert.equal(await up.exited, 0, up.output());
-    assert.equal((up.output().match(/SIGINT: draining/g) ?? []).length, 1, 'one Ctrl-C is one signal to the platform');
-    assert.equal(existsSync(join(dataDir, 'url')), false);
-  } finally {
-    up.cleanup();
-    rmSync(dataDir, { recursive: true, force: true });
-  }
-});
+for (const launch of ['command', 'node'] as const) {
+  test(`SIGINT to the group drains the request in flight, exits 0 and removes the url file (${launch === 'command' ? 'nimbus as a command' : 'node bin/nimbus.mjs'})`, async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'nimbus-sigint-'));
+    const up = await upInItsOwnGroup(dataDir, launch);
+    try {
+      await up.deploy('slow', `export default { async fetch() { await new Promise((r) => setTimeout(r, 1500)); return new Response('finished'); } };`);
+      assert.ok(existsSync(join(dataDir, 'url')));
+      const answer = fetch(`${up.url}/fn/slow/`).then(async (r) => [r.status, await r.text()]);
+      await waitInFlight(up.url, dataDir, 'slow');
+      up.signalGroup('SIGINT');
+      assert.deepEqual(await answer, [200, 'finished'], 'the request in flight finishes');
+      assert.equal(await up.exited, 0, up.output());
+      assert.equal((up.output().match(/SIGINT: draining/g) ?? []).length, 1, 'one Ctrl-C is one signal to the platform');
+      assert.equal(existsSync(join(dataDir, 'url')), false);
+    } finally {
+      up.cleanup();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+}
 
 test('a second SIGINT while draining stops at once', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'nimbus-sigint-'));
