@@ -28,8 +28,10 @@ import {
   ExecutionDoesNotExist,
   GetExecutionHistoryCommand,
   ListExecutionsCommand,
+  SendTaskHeartbeatCommand,
   SendTaskSuccessCommand,
   SFNClient,
+  TaskDoesNotExist,
   StartExecutionCommand,
   StartSyncExecutionCommand,
   StateMachineAlreadyExists,
@@ -279,7 +281,7 @@ describe('AWS-compatible endpoint with the official SDK clients', () => {
     await assert.rejects(sfn.send(new DescribeExecutionCommand({ executionArn: `${arns[0]}-missing` })), (e) => e instanceof ExecutionDoesNotExist);
   });
 
-  it('stops a waiting execution and completes a callback task with SendTaskSuccess', async () => {
+  it('stops a waiting execution; a callback task takes SendTaskHeartbeat, then completes with SendTaskSuccess', async () => {
     const waiting = await sfn.send(
       new CreateStateMachineCommand({ name: 'sleepy', roleArn: 'r', definition: JSON.stringify({ StartAt: 'W', States: { W: { Type: 'Wait', Seconds: 3600, End: true } } }) }),
     );
@@ -308,12 +310,17 @@ describe('AWS-compatible endpoint with the official SDK clients', () => {
       const ex = (await (await p.api(`/api/v1/executions/${list.items[0].executionId}`)).json()) as { waitingFor?: Array<{ taskToken?: string | null }> };
       return ex.waitingFor?.find((w) => w.taskToken)?.taskToken ?? null;
     }, 20_000);
+    // A heartbeat on the waiting task is taken; one on a token no task holds is TaskDoesNotExist.
+    assert.deepEqual(Object.keys(await sfn.send(new SendTaskHeartbeatCommand({ taskToken: token }))).filter((k) => k !== '$metadata'), []);
+    await assert.rejects(sfn.send(new SendTaskHeartbeatCommand({ taskToken: token.slice(0, -4) + 'AAAA' })), (e: unknown) => e instanceof TaskDoesNotExist);
     await sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify({ approved: true }) }));
     const done = await eventually(async () => {
       const d = await sfn.send(new DescribeExecutionCommand({ executionArn: run.executionArn }));
       return d.status === 'SUCCEEDED' ? d : null;
     }, 20_000);
     assert.deepEqual(JSON.parse(done.output!), { approved: true });
+    // The task is over: its token no longer takes a heartbeat.
+    await assert.rejects(sfn.send(new SendTaskHeartbeatCommand({ taskToken: token })), (e: unknown) => e instanceof TaskDoesNotExist);
   });
 
   it('maps concurrency and event-invoke config onto Nimbus settings; reads account settings', async () => {
