@@ -48,6 +48,7 @@ import {
   InvalidDefinition,
   TestStateCommand,
 } from '@aws-sdk/client-sfn';
+import { spawnSync } from 'node:child_process';
 import { request } from 'node:http';
 import { cli, eventually, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
 import { sdkSigner } from '../helpers/sigv4.ts';
@@ -364,6 +365,22 @@ describe('AWS-compatible endpoint with the official SDK clients', () => {
     const expired = await fetch(`${p.url}/2015-03-31/functions/greeter/configuration?${new URLSearchParams(old.query).toString()}`);
     assert.equal(expired.status, 403);
     assert.equal(expired.headers.get('x-amzn-errortype'), 'InvalidSignatureException');
+
+    // The lines `aws-keys create` prints work when pasted into a shell: the key, the region
+    // to sign for and the endpoint (they once held a <placeholder> the shell read as a redirect).
+    const shown = await cli(p, ['aws-keys', 'create', '--description', 'pasted']);
+    assert.equal(shown.code, 0, shown.stderr);
+    const exportLine = shown.stdout.split('\n').find((l) => l.trim().startsWith('export '));
+    assert.ok(exportLine, shown.stdout);
+    assert.match(shown.stdout, new RegExp(`--endpoint-url ${p.url.replace(/[.]/g, '\\.')}\\b`));
+    const pasted = spawnSync('bash', ['-c', `${exportLine}\nprintf '%s\\n' "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" "$AWS_REGION" "$AWS_DEFAULT_REGION"`], { encoding: 'utf8' });
+    assert.equal(pasted.status, 0, pasted.stderr);
+    const [pastedId, pastedSecret, pastedRegion, pastedDefault] = pasted.stdout.split('\n');
+    assert.deepEqual([pastedRegion, pastedDefault], [REGION, REGION]);
+    const fromPaste = new LambdaClient({ endpoint: p.url, region: pastedRegion, credentials: { accessKeyId: pastedId, secretAccessKey: pastedSecret }, maxAttempts: 1 });
+    assert.ok(((await fromPaste.send(new ListFunctionsCommand({}))).Functions ?? []).some((f) => f.FunctionName === 'greeter'));
+    fromPaste.destroy();
+    assert.equal((await cli(p, ['aws-keys', 'rm', pastedId])).code, 0);
 
     const listed = await cli(p, ['aws-keys', 'ls']);
     assert.match(listed.stdout, new RegExp(key.accessKeyId));
