@@ -1,5 +1,5 @@
 // The smallest Nimbus function: a Web-standard fetch handler, as on Cloudflare Workers.
-// Deploy: npx nimbus deploy hello ./examples/hello.ts    Call: curl localhost:8080/fn/hello/world
+// Deploy: nimbus deploy hello ./examples/hello.ts    Call: curl localhost:8080/fn/hello/world
 export default {
   async fetch(request: Request, env: Record<string, string>): Promise<Response> {
     const url = new URL(request.url);

@@ -33,7 +33,16 @@ export const AWS_KEY_PATHS = {
           description: 'The new key with its secret (shown once).',
           content: {
             'application/json': {
-              schema: { ...keyView, required: [...keyView.required, 'secretAccessKey'], properties: { ...keyView.properties, secretAccessKey: { type: 'string' } } },
+              schema: {
+                ...keyView,
+                required: [...keyView.required, 'secretAccessKey', 'region', 'endpointUrl'],
+                properties: {
+                  ...keyView.properties,
+                  secretAccessKey: { type: 'string' },
+                  region: { type: 'string', description: 'The region requests are signed for (`--aws-region`), AWS_REGION.' },
+                  endpointUrl: { type: 'string', description: "The platform's URL, the AWS clients' endpoint (`--endpoint-url`)." },
+                },
+              },
             },
           },
         },

@@ -27,7 +27,8 @@ export function awsKeyRoutes(deps: ApiDeps): RouteDef[] {
           throw new NimbusError('NIMBUS_ERR_VALIDATION', 'the body is {"description": "<text>"} or empty', { extra: { field: 'description' } });
         }
         const key = await keysOf(deps).create((body.description as string | undefined) ?? '');
-        return { status: 201, body: key };
+        // What a client needs besides the key: the region to sign for and the URL to send to.
+        return { status: 201, body: { ...key, region: deps.awsRegion ?? 'us-east-1', endpointUrl: deps.publicUrl() } };
       },
     },
     {

@@ -38,6 +38,8 @@ export interface ApiDeps {
   readonly observability?: Observability;
   /** Access keys of the AWS-compatible endpoint; its routes answer 500 without them. */
   readonly awsKeys?: AwsKeyStore;
+  /** The region AWS clients sign for (--aws-region), told with a new key. */
+  readonly awsRegion?: string;
   readonly payloadLimitBytes: number;
   /** Deadline and shared budget of request bodies being received. */
   readonly bodies: BodyPolicy;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolveClient } from './client.ts';
+import { call, ConnectError, resolveClient } from './client.ts';
 
 test('the CLI finds URL and token in the data directory; flags and the environment win', () => {
   const cwd = mkdtempSync(join(tmpdir(), 'nimbus-cli-'));
@@ -38,7 +38,7 @@ test('a URL that is not http(s) is a usage error naming where it came from', () 
   }
 });
 
-test('from a sub-folder the CLI finds the .nimbus of a folder above; finding none, it says where it looked', () => {
+test('from a sub-folder the CLI finds the .nimbus of a folder above; finding none, it says where it looked', async () => {
   const top = mkdtempSync(join(tmpdir(), 'nimbus-cli-'));
   try {
     const deep = join(top, 'a', 'b');
@@ -46,6 +46,15 @@ test('from a sub-folder the CLI finds the .nimbus of a folder above; finding non
     const none = resolveClient({}, {}, deep);
     assert.equal(none.token, null);
     assert.equal(none.tokenSource, `.nimbus/token in ${deep} and every folder above it`);
+    assert.equal(none.url, 'http://127.0.0.1:8080');
+    // With nothing running there, the one line says what was looked for, not only the URL tried.
+    await assert.rejects(call({ ...none, url: 'http://127.0.0.1:1' }, 'GET', '/api/v1/functions'), (e: unknown) => {
+      assert.ok(e instanceof ConnectError);
+      assert.match(e.message, /^cannot reach Nimbus at http:\/\/127\.0\.0\.1:1 \([^;]+; the default URL: no running platform's data directory found, looked for \.nimbus\/token in .* and every folder above it\)/);
+      assert.ok(e.message.includes(deep));
+      return true;
+    });
+    assert.equal(resolveClient({ url: 'http://127.0.0.1:1' }, {}, deep).searched, undefined, 'a URL given is not a default: nothing to explain');
     mkdirSync(join(top, '.nimbus'));
     writeFileSync(join(top, '.nimbus', 'url'), 'http://127.0.0.1:18301\n');
     writeFileSync(join(top, '.nimbus', 'token'), 'tok-above\n');

@@ -14,6 +14,8 @@ export interface ClientOptions {
   readonly urlSource?: string;
   readonly token: string | null;
   readonly tokenSource: string;
+  /** Where a running platform's data directory was looked for, when none was found and the URL is the default. */
+  readonly searched?: string;
 }
 
 export class ApiError extends Error {
@@ -87,7 +89,8 @@ export function resolveClient(flags: { url?: string; token?: string; data?: stri
     const source = flags.url !== undefined ? '--url' : fromEnv !== undefined ? (env.NIMBUS_URL ? 'NIMBUS_URL' : 'NIMBUS_PORT') : join(dataDir, 'url');
     throw new UsageError(`${source} gives ${JSON.stringify(url)}, which is not an http(s) URL; e.g. --url http://127.0.0.1:8080`);
   }
-  const where = written === null ? {} : { urlSource: join(dataDir, 'url') };
+  const where =
+    written !== null ? { urlSource: join(dataDir, 'url') } : searched !== null && (flags.url ?? fromEnv) === undefined ? { searched } : {};
   if (flags.token) return { url, ...where, token: flags.token, tokenSource: '--token' };
   if (env.NIMBUS_TOKEN) return { url, ...where, token: env.NIMBUS_TOKEN, tokenSource: 'NIMBUS_TOKEN' };
   const file = join(dataDir, 'token');
@@ -112,7 +115,7 @@ export async function call(client: ClientOptions, method: string, path: string, 
   } catch (error) {
     const code = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
     throw new ConnectError(
-      `cannot reach Nimbus at ${client.url} (${code}${client.urlSource ? `; the URL came from ${client.urlSource}, left by a platform that may have stopped` : ''}). Start it with \`npm start\` (or \`nimbus up\`), or point NIMBUS_URL at it.`,
+      `cannot reach Nimbus at ${client.url} (${code}${client.urlSource ? `; the URL came from ${client.urlSource}, left by a platform that may have stopped` : ''}${client.searched ? `; the default URL: no running platform's data directory found, looked for ${client.searched}` : ''}). Start it with \`npm start\` (or \`nimbus up\`), or point NIMBUS_URL at it.`,
     );
   }
   const text = await res.text();

@@ -5,7 +5,7 @@
 import { isNimbusError } from '../core/errors.ts';
 import { flag, has, parseArgs, UsageError, type ParsedArgs } from './args.ts';
 import { ApiError, ConnectError, resolveClient, type ClientOptions } from './client.ts';
-import { exitQuietlyOnClosedStdout } from './format.ts';
+import { exitQuietlyOnClosedStdout, visible, visibleLine } from './format.ts';
 import { splitGlobalFlags } from './global-flags.ts';
 
 const HELP = `nimbus — serverless functions on your machine
@@ -159,8 +159,8 @@ async function main(argv: string[]): Promise<number> {
 function printBuildErrors(message: string, errors: unknown): void {
   for (const e of (errors as Array<{ file?: string; line?: number; column?: number; text: string; lineText?: string }> | undefined) ?? []) {
     const where = `${e.file ?? ''}${e.line ? `:${e.line}:${e.column}` : ''}: ${e.text}`;
-    if (!message.includes(where)) process.stderr.write(`  ${where}\n`);
-    if (e.lineText) process.stderr.write(`    ${e.lineText}\n`);
+    if (!message.includes(where)) process.stderr.write(`  ${visible(where, '  ')}\n`);
+    if (e.lineText) process.stderr.write(`    ${visibleLine(e.lineText)}\n`);
   }
 }
 
@@ -177,7 +177,8 @@ main(process.argv.slice(2)).then(
       process.exitCode = 3;
     } else if (error instanceof ApiError) {
       const p = error.problem;
-      process.stderr.write(`nimbus: ${error.message}${p.code ? ` [${String(p.code)}]` : ''}\n`);
+      // A problem's detail can carry a function's text (an error message): terminal controls shown, not obeyed.
+      process.stderr.write(`nimbus: ${visible(error.message, '  ')}${p.code ? ` [${visibleLine(String(p.code))}]` : ''}\n`);
       printBuildErrors(error.message, p.errors);
       process.exitCode = 1;
     } else if (isNimbusError(error)) {

@@ -262,6 +262,7 @@ async function startOn(
     logs,
     observability,
     awsKeys,
+    awsRegion: config.awsRegion,
     payloadLimitBytes: config.payloadLimitBytes,
     bodies,
     publicUrl: () => url,

@@ -204,7 +204,7 @@ describe('attacks, end to end', () => {
     }
   });
 
-  it("`nimbus logs` and `nimbus show` escape a function's terminal controls and cannot be fooled by a forged line; --json keeps the text", async () => {
+  it("`nimbus logs`, `nimbus show` and a problem the CLI prints escape a function's terminal controls and cannot be fooled by a forged line; --json keeps the text", async () => {
     const forged = '2026-01-01 00:00:00Z INFO  payments abcd1234  refund approved';
     await p.deploy(
       'sneaky',
@@ -224,6 +224,12 @@ describe('attacks, end to end', () => {
     assert.doesNotMatch(show.stdout, /[\x1b\x07\u202e]/);
     assert.match(show.stdout, /bad\\x1b\]0;title\\x07/);
     for (const line of show.stdout.split('\n')) assert.ok(!line.trimStart().startsWith(forged), `a forged line stands alone: ${JSON.stringify(line)}`);
+    // A problem the CLI prints (a workflow that failed in the function, `wf start --wait`) carries the function's text escaped too.
+    assert.ok((await p.api('/api/v1/workflows/sneaky-flow', { method: 'PUT', body: JSON.stringify({ definition: { StartAt: 'A', States: { A: { Type: 'Task', Resource: 'fn:sneaky', End: true } } } }) })).ok);
+    const failed = await cli(p, ['wf', 'start', 'sneaky-flow', '--wait']);
+    assert.equal(failed.code, 1, failed.stdout + failed.stderr);
+    assert.match(failed.stderr, /bad\\x1b\]0;title\\x07/);
+    assert.doesNotMatch(failed.stdout + failed.stderr, /[\x1b\x07\u202e]/);
     const json = await cli(p, ['logs', 'sneaky', '--json']);
     const msgs = json.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { msg: string }).msg);
     assert.ok(msgs.includes(`\x1b[2J\x1b[Hcleared\u202e\n${forged}`), JSON.stringify(msgs));

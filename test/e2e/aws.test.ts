@@ -28,8 +28,10 @@ import {
   ExecutionDoesNotExist,
   GetExecutionHistoryCommand,
   ListExecutionsCommand,
+  SendTaskHeartbeatCommand,
   SendTaskSuccessCommand,
   SFNClient,
+  TaskDoesNotExist,
   StartExecutionCommand,
   StartSyncExecutionCommand,
   StateMachineAlreadyExists,
@@ -46,6 +48,7 @@ import {
   InvalidDefinition,
   TestStateCommand,
 } from '@aws-sdk/client-sfn';
+import { spawnSync } from 'node:child_process';
 import { request } from 'node:http';
 import { cli, eventually, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
 import { sdkSigner } from '../helpers/sigv4.ts';
@@ -279,7 +282,7 @@ describe('AWS-compatible endpoint with the official SDK clients', () => {
     await assert.rejects(sfn.send(new DescribeExecutionCommand({ executionArn: `${arns[0]}-missing` })), (e) => e instanceof ExecutionDoesNotExist);
   });
 
-  it('stops a waiting execution and completes a callback task with SendTaskSuccess', async () => {
+  it('stops a waiting execution; a callback task takes SendTaskHeartbeat, then completes with SendTaskSuccess', async () => {
     const waiting = await sfn.send(
       new CreateStateMachineCommand({ name: 'sleepy', roleArn: 'r', definition: JSON.stringify({ StartAt: 'W', States: { W: { Type: 'Wait', Seconds: 3600, End: true } } }) }),
     );
@@ -308,12 +311,17 @@ describe('AWS-compatible endpoint with the official SDK clients', () => {
       const ex = (await (await p.api(`/api/v1/executions/${list.items[0].executionId}`)).json()) as { waitingFor?: Array<{ taskToken?: string | null }> };
       return ex.waitingFor?.find((w) => w.taskToken)?.taskToken ?? null;
     }, 20_000);
+    // A heartbeat on the waiting task is taken; one on a token no task holds is TaskDoesNotExist.
+    assert.deepEqual(Object.keys(await sfn.send(new SendTaskHeartbeatCommand({ taskToken: token }))).filter((k) => k !== '$metadata'), []);
+    await assert.rejects(sfn.send(new SendTaskHeartbeatCommand({ taskToken: token.slice(0, -4) + 'AAAA' })), (e: unknown) => e instanceof TaskDoesNotExist);
     await sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify({ approved: true }) }));
     const done = await eventually(async () => {
       const d = await sfn.send(new DescribeExecutionCommand({ executionArn: run.executionArn }));
       return d.status === 'SUCCEEDED' ? d : null;
     }, 20_000);
     assert.deepEqual(JSON.parse(done.output!), { approved: true });
+    // The task is over: its token no longer takes a heartbeat.
+    await assert.rejects(sfn.send(new SendTaskHeartbeatCommand({ taskToken: token })), (e: unknown) => e instanceof TaskDoesNotExist);
   });
 
   it('maps concurrency and event-invoke config onto Nimbus settings; reads account settings', async () => {
@@ -357,6 +365,22 @@ describe('AWS-compatible endpoint with the official SDK clients', () => {
     const expired = await fetch(`${p.url}/2015-03-31/functions/greeter/configuration?${new URLSearchParams(old.query).toString()}`);
     assert.equal(expired.status, 403);
     assert.equal(expired.headers.get('x-amzn-errortype'), 'InvalidSignatureException');
+
+    // The lines `aws-keys create` prints work when pasted into a shell: the key, the region
+    // to sign for and the endpoint (they once held a <placeholder> the shell read as a redirect).
+    const shown = await cli(p, ['aws-keys', 'create', '--description', 'pasted']);
+    assert.equal(shown.code, 0, shown.stderr);
+    const exportLine = shown.stdout.split('\n').find((l) => l.trim().startsWith('export '));
+    assert.ok(exportLine, shown.stdout);
+    assert.match(shown.stdout, new RegExp(`--endpoint-url ${p.url.replace(/[.]/g, '\\.')}\\b`));
+    const pasted = spawnSync('bash', ['-c', `${exportLine}\nprintf '%s\\n' "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" "$AWS_REGION" "$AWS_DEFAULT_REGION"`], { encoding: 'utf8' });
+    assert.equal(pasted.status, 0, pasted.stderr);
+    const [pastedId, pastedSecret, pastedRegion, pastedDefault] = pasted.stdout.split('\n');
+    assert.deepEqual([pastedRegion, pastedDefault], [REGION, REGION]);
+    const fromPaste = new LambdaClient({ endpoint: p.url, region: pastedRegion, credentials: { accessKeyId: pastedId, secretAccessKey: pastedSecret }, maxAttempts: 1 });
+    assert.ok(((await fromPaste.send(new ListFunctionsCommand({}))).Functions ?? []).some((f) => f.FunctionName === 'greeter'));
+    fromPaste.destroy();
+    assert.equal((await cli(p, ['aws-keys', 'rm', pastedId])).code, 0);
 
     const listed = await cli(p, ['aws-keys', 'ls']);
     assert.match(listed.stdout, new RegExp(key.accessKeyId));

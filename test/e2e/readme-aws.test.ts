@@ -1,7 +1,8 @@
 /**
  * The README's `aws` CLI example, run as written (from `cat > index.mjs` on) against a real
  * platform, with the key `nimbus aws-keys create` made and the platform's own URL for
- * `--endpoint-url`. Needs the aws CLI and zip; where they are missing it says so and skips.
+ * `--endpoint-url`, on a platform with the examples deployed as `npm start` leaves it. Needs
+ * the aws CLI and zip; where they are missing it says so and skips.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -23,7 +24,9 @@ function readmeAwsBlock(): string {
 }
 
 test('the README aws CLI example runs as written', { skip: missing.length > 0 ? `needs ${missing.join(' and ')} on the PATH (Debian: apt-get install awscli zip)` : false, timeout: 120_000 }, async () => {
-  const p = await startPlatform();
+  // With the examples deployed, as after the README's `npm start`: the example must not
+  // collide with them (it once created a function named hello, which the examples hold).
+  const p = await startPlatform({ args: ['--examples'] });
   const dir = mkdtempSync(join(tmpdir(), 'nimbus-readme-aws-'));
   try {
     const key = (await (await p.api('/api/v1/aws-keys', { method: 'POST', body: JSON.stringify({ description: 'readme' }) })).json()) as { accessKeyId: string; secretAccessKey: string };

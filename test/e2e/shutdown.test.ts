@@ -3,7 +3,8 @@
  * as a user runs it (bin/nimbus.mjs as a command: its shell line execs Node with the flags
  * the platform needs, one process) and as `node bin/nimbus.mjs up` (a wrapper re-executes
  * the platform with those flags in a child).
- * The first drains in-flight work and exits 0 with the url file removed; a second one
+ * The first drains in-flight work (requests, and background work a function left running with
+ * waitUntil) and exits 0 with the url file removed; a second one
  * while draining stops at once.
  */
 import assert from 'node:assert/strict';
@@ -12,7 +13,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { BIN, ROOT } from '../helpers/platform.ts';
+import { BIN, ROOT, startPlatform } from '../helpers/platform.ts';
 
 type Launch = 'command' | 'node';
 
@@ -77,6 +78,34 @@ for (const launch of ['command', 'node'] as const) {
     }
   });
 }
+
+test("SIGINT drains background work too: a waitUntil still running after the answer finishes, and its log line is kept", async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'nimbus-sigint-'));
+  const up = await upInItsOwnGroup(dataDir);
+  try {
+    await up.deploy(
+      'later',
+      `export default { async fetch(req, env, ctx) {
+        ctx.waitUntil(new Promise((r) => setTimeout(() => { console.log('background finished'); r(1); }, 1500)));
+        return new Response('answered');
+      } };`,
+    );
+    // The answer is out before the background work ends; the signal comes while it runs.
+    assert.equal(await (await fetch(`${up.url}/fn/later/`)).text(), 'answered');
+    up.signalGroup('SIGINT');
+    assert.equal(await up.exited, 0, up.output());
+  } finally {
+    up.cleanup();
+  }
+  const again = await startPlatform({ dataDir });
+  try {
+    const { items } = (await (await again.api('/api/v1/logs?function=later&since=1h')).json()) as { items: Array<{ msg: string }> };
+    assert.deepEqual(items.map((l) => l.msg), ['background finished']);
+  } finally {
+    await again.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
 
 test('a second SIGINT while draining stops at once', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'nimbus-sigint-'));

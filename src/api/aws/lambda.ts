@@ -44,13 +44,22 @@ const ROUTES: readonly Route[] = [
   route('GET', '/2016-08-19/account-settings', 'GetAccountSettings', (ctx) => settings.getAccountSettings(ctx)),
 ];
 
+/** A path segment's percent-encoding undone; a malformed one (`%zz`) is the caller's error, not the platform's. */
+function decodePathPart(name: string, raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw awsErr.invalidParameter(`the ${name} in the path is not valid percent-encoding: ${raw.slice(0, 200)}`);
+  }
+}
+
 export function lambdaRoute(method: string, path: string): { operation: string; op: Op; params: Record<string, string> } {
   for (const r of ROUTES) {
     if (r.method !== method) continue;
     const m = r.pattern.exec(path);
     if (!m) continue;
     const params: Record<string, string> = {};
-    for (const [k, v] of Object.entries(m.groups ?? {})) params[k] = decodeURIComponent(v);
+    for (const [k, v] of Object.entries(m.groups ?? {})) params[k] = decodePathPart(k, v);
     return { operation: r.operation, op: r.op, params };
   }
   throw awsErr.unsupported(404, `${method} ${path} is a Lambda operation Nimbus does not implement (docs/aws.md lists the supported ones)`);

@@ -33,6 +33,10 @@ describe('AWS endpoint routing', () => {
     assert.deepEqual([alias.operation, alias.params], ['UpdateAlias', { name: 'x', alias: 'live' }]);
     assert.equal(lambdaRoute('GET', '/2015-03-31/functions/x/aliases/live').operation, 'GetAlias');
     assert.equal(lambdaRoute('DELETE', '/2015-03-31/functions/x/aliases/live').operation, 'DeleteAlias');
+    // A malformed percent-encoding in a name is the caller's 400, not a 500 of the platform.
+    for (const path of ['/2015-03-31/functions/%zz', '/2015-03-31/functions/x/aliases/%E0%A4%A']) {
+      assert.throws(() => lambdaRoute('GET', path), (e) => e instanceof AwsError && e.type === 'InvalidParameterValueException' && e.status === 400, path);
+    }
     assert.throws(() => lambdaRoute('GET', '/2015-03-31/layers'), (e) => e instanceof AwsError && e.type === 'UnsupportedOperationException' && e.status === 404);
   });
 });

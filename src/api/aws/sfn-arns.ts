@@ -47,6 +47,8 @@ export function sfnErrorOf(error: unknown, fallback = 'ValidationException'): Aw
     NIMBUS_ERR_EXECUTION_NOT_FOUND: 'ExecutionDoesNotExist',
     NIMBUS_ERR_VALIDATION: fallback,
     NIMBUS_ERR_BAD_REQUEST: 'ValidationException',
+    // an input, output or definition past its size limit: AWS's length constraint on the member
+    NIMBUS_ERR_PAYLOAD_TOO_LARGE: 'ValidationException',
     NIMBUS_ERR_TASK_TOKEN_NOT_FOUND: 'TaskDoesNotExist',
     NIMBUS_ERR_TASK_ALREADY_COMPLETED: 'TaskDoesNotExist',
     NIMBUS_ERR_TASK_TOKEN_EXPIRED: 'TaskTimedOut',

@@ -8,7 +8,12 @@ interface KeyView {
   createdAt: number;
   description: string;
   secretAccessKey?: string;
+  region?: string;
+  endpointUrl?: string;
 }
+
+/** A single-quoted shell word: the line printed works when pasted as it is. */
+const shellWord = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 const USAGE = 'usage: nimbus aws-keys create [--description TEXT] [--json] | aws-keys ls [--json] | aws-keys rm <accessKeyId>';
 
@@ -22,7 +27,9 @@ export async function awsKeys(client: ClientOptions, args: ParsedArgs): Promise<
     print(`accessKeyId      ${key.accessKeyId}`);
     print(`secretAccessKey  ${key.secretAccessKey}`);
     print('The secret is shown this once; Nimbus keeps it encrypted. For the aws CLI and SDKs:');
-    print(`  export AWS_ACCESS_KEY_ID=${key.accessKeyId} AWS_SECRET_ACCESS_KEY='${key.secretAccessKey}' AWS_REGION=<the platform's --aws-region, default us-east-1>`);
+    const region = shellWord(key.region ?? 'us-east-1');
+    print(`  export AWS_ACCESS_KEY_ID=${shellWord(key.accessKeyId)} AWS_SECRET_ACCESS_KEY=${shellWord(key.secretAccessKey ?? '')} AWS_REGION=${region} AWS_DEFAULT_REGION=${region}`);
+    print(`  aws lambda list-functions --endpoint-url ${key.endpointUrl ?? client.url}`);
     return 0;
   }
   if (sub === 'ls' || sub === undefined) {

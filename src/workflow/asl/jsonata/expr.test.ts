@@ -48,3 +48,22 @@ test('results are plain JSON (JSONata sequences become arrays)', async () => {
   assert.equal(Object.getPrototypeOf(out), Array.prototype);
   assert.equal(Object.prototype.hasOwnProperty.call(out, 'sequence'), false);
 });
+
+test('an expression that never ends is stopped by the time budget as States.QueryEvaluationError', { timeout: 30_000 }, async () => {
+  // A tail call JSONata optimises into a loop of microtasks: without a budget it starves the
+  // event loop for ever (the whole platform stops answering, TestState on the AWS endpoint
+  // included).
+  const { node, issues } = compile('{% ($f := function($x){ $f($x + 1) }; $f(1)) %}');
+  assert.deepEqual(issues, []);
+  await assert.rejects(
+    evaluateJsonata(node, env({})),
+    (err: unknown) => err instanceof StatesError && err.error === 'States.QueryEvaluationError' && /D1012/.test(err.causeText) && /infinite loop/.test(err.causeText),
+  );
+});
+
+test('recursion past the stack bound is States.QueryEvaluationError too', { timeout: 30_000 }, async () => {
+  const { node } = compile('{% ($f := function($x){ $x = 0 ? 0 : 1 + $f($x - 1) }; $f(1000000)) %}');
+  await assert.rejects(evaluateJsonata(node, env({})), (err: unknown) => err instanceof StatesError && err.error === 'States.QueryEvaluationError');
+  // A legitimate recursion within the bound still answers.
+  assert.equal(await evaluateJsonata(compile('{% ($f := function($x){ $x = 0 ? 0 : 1 + $f($x - 1) }; $f(100)) %}').node, env({})), 100);
+});

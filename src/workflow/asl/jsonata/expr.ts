@@ -18,11 +18,20 @@ import { MAX_JSON_DEPTH, jsonValueTooDeep } from '../../../core/json-depth.ts';
 
 type Expression = ReturnType<typeof jsonataLibrary>;
 
+/**
+ * Bounds on one evaluation, checked by the library at each step: JSONata runs in the
+ * platform's own thread and its evaluation yields only to microtasks, so an expression that
+ * never ends (a tail call is a loop) would hold the whole platform. Past them the library
+ * throws D1012 (time) or D1011 (nesting), which become States.QueryEvaluationError.
+ */
+export const JSONATA_TIMEOUT_MS = 1_000;
+export const JSONATA_MAX_STACK = 1_000;
+
 /** The library is loaded with the first expression compiled: a platform whose workflows use none never loads it. */
 let library: typeof jsonataLibrary | null = null;
 function jsonata(source: string): Expression {
   library ??= createRequire(import.meta.url)('jsonata') as typeof jsonataLibrary;
-  return library(source);
+  return library(source, { timeout: JSONATA_TIMEOUT_MS, stack: JSONATA_MAX_STACK });
 }
 
 export type JsonataNode =
