@@ -97,7 +97,17 @@ export interface InvocationTrace {
 }
 
 export type InstanceCall =
-  | { readonly mode: 'fetch'; readonly request: HttpRequestData; readonly meta: InvocationMeta }
+  | {
+      readonly mode: 'fetch';
+      readonly request: HttpRequestData;
+      readonly meta: InvocationMeta;
+      /**
+       * Settles when the HTTP client's connection closes (also after a complete answer):
+       * while the function has not answered yet, the runtime aborts its request.signal and
+       * ends the invocation with NIMBUS_ERR_CLIENT_CLOSED.
+       */
+      readonly clientGone?: Promise<void>;
+    }
   | { readonly mode: 'handler'; readonly event: unknown; readonly meta: InvocationMeta };
 
 export type InstanceResult = (

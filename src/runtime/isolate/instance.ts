@@ -31,6 +31,7 @@ import { ZlibStore } from './zlib-host.ts';
 import { deadError, initError, limitError } from './instance-errors.ts';
 import { delivered, discard, type Prepared } from './prepare.ts';
 import {
+  IN_ABORT,
   IN_FETCH,
   IN_CANCEL,
   IN_DATA,
@@ -107,6 +108,8 @@ interface Pending {
   endStream: ((end: StreamEnd) => void) | null;
   /** While its WebSocket is open (phase 'streaming'): the socket. */
   socket: IsolateSocket | null;
+  /** The HTTP client went away before the answer: the invocation ends as NIMBUS_ERR_CLIENT_CLOSED. */
+  clientGone: boolean;
 }
 
 interface HostTimer {
@@ -147,6 +150,13 @@ function responseHead(headIn: unknown, body: Uint8Array): HttpResponseData | str
   const status = Number(head.slice(0, i1));
   if (i1 < 0 || i2 < 0 || !Number.isInteger(status) || status < 200 || status > 599) return `the response status ${head.slice(0, i1)} is not in 200–599`;
   return { status, statusText: head.slice(i1 + 1, i2), headers: splitHeaders(head.slice(i2 + 1)), body };
+}
+
+/** Not the shim's: #done's own kind for an answer that came after the client went away. */
+const R_CLIENT_GONE = -1;
+
+function clientClosed(): NimbusError {
+  return new NimbusError('NIMBUS_ERR_CLIENT_CLOSED', 'the client closed the connection before the function answered');
 }
 
 /** Fields packed into one "\n"-joined string must not contain the separator. */
@@ -342,6 +352,7 @@ export class IsolateInstance implements Instance, Watched {
         stream: null,
         endStream: null,
         socket: null,
+        clientGone: false,
       };
       this.#inflight.set(seq, pending);
       this.#busyChanged = true;
@@ -364,7 +375,30 @@ export class IsolateInstance implements Instance, Watched {
         return;
       }
       this.#activate();
+      if (call.mode === 'fetch' && call.clientGone !== undefined) void call.clientGone.then(() => this.#clientGone(pending));
     });
+  }
+
+  /**
+   * The HTTP client closed its connection while the function had not answered: its
+   * request.signal is aborted (the listeners run, and what they log is the invocation's),
+   * then the invocation ends as NIMBUS_ERR_CLIENT_CLOSED, whatever the function answers.
+   */
+  #clientGone(p: Pending): void {
+    if (this.#death !== null || p.phase !== 'running' || p.clientGone || this.#inflight.get(p.seq) !== p) return;
+    p.clientGone = true;
+    const end = () => {
+      void delivered().then(() => {
+        if (this.#inflight.get(p.seq) !== p || p.phase !== 'running') return;
+        this.#finish(p.seq);
+        p.reject(clientClosed());
+      });
+    };
+    try {
+      this.#p.recv.apply(undefined, [IN_ABORT, p.seq]).then(end, end);
+    } catch {
+      end();
+    }
   }
 
   deathReason(): InstanceDeath | null {
@@ -573,7 +607,15 @@ export class IsolateInstance implements Instance, Watched {
     if (p === undefined || p.phase !== 'running') return;
     let result: InstanceResult | null = null;
     let error: NimbusError | null = null;
+    // the client went away: nobody is left to take the answer (a stream's is cancelled)
+    if (p.clientGone) {
+      if (kind === R_STREAM) this.#deliver([IN_CANCEL, Number(b), 'the client went away'], false);
+      kind = R_CLIENT_GONE;
+    }
     switch (kind) {
+      case R_CLIENT_GONE:
+        error = clientClosed();
+        break;
       case R_STREAM: {
         const head = responseHead(a, EMPTY);
         const stream = typeof head === 'string' ? null : this.#streams.openOutgoing(Number(b), seq, this.#cx.maxPayloadBytes, streamedTooLarge);

@@ -44,6 +44,7 @@ export const IN_WS_CLOSE = 11; // (socketId, code, reason) — the socket is clo
  * that the function is sending faster than the host takes it, and the socket is closed (1008).
  */
 export const IN_WS_TAKEN = 12;
+export const IN_ABORT = 13; // (seq) — the HTTP client went away before the function answered: abort its request.signal
 export const WS_SEND_WINDOW = 8 * 1024 * 1024;
 /** The host confirms taken bytes once this many have gathered. */
 export const WS_TAKEN_BATCH = 64 * 1024;
