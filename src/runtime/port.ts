@@ -140,6 +140,21 @@ export function bundleFileName(functionName: string): string {
 
 export type LogSink = (invocationId: string, level: LogLevel, message: string) => void;
 
+/** A promise of the function's code rejected with no handler: what it rejected with. */
+export interface UnhandledRejection {
+  /** '' when the reason was not an Error (errorMessage is then the value: a string quoted, a number). */
+  readonly errorName: string;
+  readonly errorMessage: string;
+  /** V8's stack in bundle positions (the runtime's own frames left out); '' when the reason was not an Error. */
+  readonly stack: string;
+}
+
+/**
+ * Logs an unhandled rejection (invocationId '' when no invocation owns it); the invocation
+ * it belongs to is not over (its record not written) until the promise settles.
+ */
+export type RejectionSink = (invocationId: string, rejection: UnhandledRejection) => Promise<void>;
+
 /** An outbound fetch made by a function, carried out by the host. */
 export type OutboundFetch = (request: HttpRequestData, invocationId: string, trace?: InvocationTrace) => Promise<HttpResponseData>;
 
@@ -188,6 +203,8 @@ export interface InstanceSpec {
   readonly code: string;
   readonly config: FunctionConfig;
   readonly onLog: LogSink;
+  /** Optional: unhandled promise rejections (absent: an error line through onLog, in bundle positions). */
+  readonly onRejection?: RejectionSink;
   readonly fetch: OutboundFetch;
   /** Optional: outbound sockets (the Node layer's net/tls); without it, functions cannot open any. */
   readonly connect?: OutboundConnect;

@@ -1,7 +1,8 @@
 /**
- * One function instance = one isolate. Invocations are sent with applyIgnored (the host
- * never waits on the isolate's thread); results, logs, timers and host calls come back on
- * the shim's `send` channel. Limits: a deadline timer per invocation (dispose on expiry),
+ * One function instance = one isolate. Invocations are sent with apply, never waited on
+ * (the host never blocks on the isolate's thread): its promise only says that the entry's
+ * task ended, and with what unhandled rejection. Results, logs, timers and host calls come
+ * back on the shim's `send` channel. Limits: a deadline timer per invocation (dispose on expiry),
  * the shared CPU watchdog, and V8's heap limit (noticed when the isolate goes away).
  */
 import type ivm from 'isolated-vm';
@@ -10,6 +11,7 @@ import type { Deadline, Deadlines } from '../../core/deadlines.ts';
 import { NimbusError, isNimbusError } from '../../core/errors.ts';
 import type { LogLevel, ModuleExports } from '../../core/types.ts';
 import type {
+  UnhandledRejection,
   ByteStream,
   HttpResponseData,
   Instance,
@@ -28,7 +30,7 @@ import { hostCall, message } from './host-ops.ts';
 import { StreamTable, type FromIsolate } from './host-streams.ts';
 import { SocketTable, type IsolateSocket } from './host-sockets.ts';
 import { ZlibStore } from './zlib-host.ts';
-import { deadError, initError, limitError } from './instance-errors.ts';
+import { deadError, describeRejection, initError, limitError, rejectionLine } from './instance-errors.ts';
 import { delivered, discard, type Prepared } from './prepare.ts';
 import {
   IN_ABORT,
@@ -110,6 +112,8 @@ interface Pending {
   socket: IsolateSocket | null;
   /** The HTTP client went away before the answer: the invocation ends as NIMBUS_ERR_CLIENT_CLOSED. */
   clientGone: boolean;
+  /** Its unhandled rejections being logged (null: none): it is not over until they are. */
+  logging: Promise<void> | null;
 }
 
 interface HostTimer {
@@ -201,6 +205,12 @@ export class IsolateInstance implements Instance, Watched {
   #heapPending: Promise<void> | null = null;
   #lastKnownCpuMs = 0;
   #timerWarned = false;
+  /** Entries sent to the isolate whose task has not ended yet (isolated-vm reports a task's unhandled rejection when it ends). */
+  #entries = 0;
+  /** Settles once the last entry sent has ended and its rejection, if any, was taken. */
+  #lastEntry: Promise<void> = Promise.resolve();
+  /** Invocations over but for their answer, which waits for the entries in flight: a rejection of theirs is still theirs. */
+  readonly #answering = new Map<number, Pending>();
 
   constructor(prepared: Prepared, spec: InstanceSpec, cx: InstanceContext) {
     this.id = spec.instanceId;
@@ -353,6 +363,7 @@ export class IsolateInstance implements Instance, Watched {
         endStream: null,
         socket: null,
         clientGone: false,
+        logging: null,
       };
       this.#inflight.set(seq, pending);
       this.#busyChanged = true;
@@ -360,8 +371,7 @@ export class IsolateInstance implements Instance, Watched {
       try {
         // primitives pass as they are; only a body or an event needs the (slower) copy
         const last = args[args.length - 1];
-        if (last === null || typeof last === 'number') this.#p.recv.applyIgnored(undefined, args as ivm.Transferable[]);
-        else this.#p.recv.applyIgnored(undefined, args, { arguments: { copy: true } });
+        this.#enter(args, !(last === null || typeof last === 'number'), seq);
       } catch (error) {
         this.#inflight.delete(seq);
         pending.deadline.cancel();
@@ -629,7 +639,7 @@ export class IsolateInstance implements Instance, Watched {
         const streamEnd = new Promise<StreamEnd>((resolve) => {
           p.endStream = resolve;
         });
-        p.resolve({ mode: 'fetch', response: { ...head, stream }, streamEnd });
+        this.#whenSettled(p, () => p.resolve({ mode: 'fetch', response: { ...head, stream }, streamEnd }));
         return;
       }
       case R_SOCKET: {
@@ -647,7 +657,7 @@ export class IsolateInstance implements Instance, Watched {
           p.endStream = resolve;
         });
         const response: HttpResponseData = { status: 101, statusText: head.slice(i1 + 1, i2), headers: splitHeaders(head.slice(i2 + 1)), body: EMPTY, webSocket: socket };
-        p.resolve({ mode: 'fetch', response, streamEnd });
+        this.#whenSettled(p, () => p.resolve({ mode: 'fetch', response, streamEnd }));
         return;
       }
       case R_RESPONSE: {
@@ -696,8 +706,9 @@ export class IsolateInstance implements Instance, Watched {
       });
       if (result !== null) result = { ...result, background: done };
     } else this.#finish(seq);
-    if (result !== null) p.resolve(result);
-    else p.reject(error as NimbusError);
+    const answer = result;
+    const failure = error as NimbusError;
+    this.#whenSettled(p, () => (answer !== null ? p.resolve(answer) : p.reject(failure)));
   }
 
   /** OUT_END: an outgoing stream is over; when it is a response's, so is its invocation (but for waitUntil work). */
@@ -717,10 +728,10 @@ export class IsolateInstance implements Instance, Watched {
       const done = new Promise<void>((resolve) => {
         p.endBackground = resolve;
       });
-      endStream?.({ error, background: done });
+      this.#whenSettled(p, () => endStream?.({ error, background: done }));
     } else {
       this.#finish(seq);
-      endStream?.({ error });
+      this.#whenSettled(p, () => endStream?.({ error }));
     }
   }
 
@@ -732,7 +743,7 @@ export class IsolateInstance implements Instance, Watched {
     p.socket = null;
     p.endStream = null;
     this.#finish(socket.seq);
-    endStream?.({ error: null });
+    this.#whenSettled(p, () => endStream?.({ error: null }));
   }
 
   #backgroundDone(seqIn: unknown): void {
@@ -740,7 +751,7 @@ export class IsolateInstance implements Instance, Watched {
     const p = this.#inflight.get(seq);
     if (p === undefined || p.phase !== 'background') return;
     this.#finish(seq);
-    p.endBackground?.();
+    this.#whenSettled(p, () => p.endBackground?.());
   }
 
   #finish(seq: number): void {
@@ -781,7 +792,7 @@ export class IsolateInstance implements Instance, Watched {
     const handle = this.#cx.clock.setTimer(ms, () => {
       if (this.#timers.get(id)?.handle !== handle) return;
       this.#timers.delete(id);
-      this.#deliver([IN_TIMER, id], false);
+      this.#deliver([IN_TIMER, id], false, seq);
     });
     this.#timers.set(id, { seq, handle });
   }
@@ -811,7 +822,7 @@ export class IsolateInstance implements Instance, Watched {
       return;
     }
     const reply = (ok: boolean, value: unknown) => {
-      if (this.#death === null && this.#owns(seq)) this.#deliver([IN_REPLY, id, ok, value]);
+      if (this.#death === null && this.#owns(seq)) this.#deliver([IN_REPLY, id, ok, value], true, seq);
       // a streamed answer nobody is left to read
       else if (ok && Array.isArray(value) && typeof value[5] === 'number' && value[5] !== 0) this.#streams.cancelIncoming(value[5], 'the invocation is over');
     };
@@ -830,7 +841,7 @@ export class IsolateInstance implements Instance, Watched {
   /** OP_WS_CONNECT: an outbound WebSocket, relayed as an accepted one is (acks, pause). */
   #connectWebSocket(seq: number, callId: number, idIn: unknown, url: unknown, protocols: unknown): void {
     const reply = (ok: boolean, value: unknown) => {
-      if (this.#death === null && this.#owns(seq)) this.#deliver([IN_REPLY, callId, ok, value], false);
+      if (this.#death === null && this.#owns(seq)) this.#deliver([IN_REPLY, callId, ok, value], false, seq);
     };
     const connect = this.#spec.connectWebSocket;
     const id = Number(idIn);
@@ -867,11 +878,67 @@ export class IsolateInstance implements Instance, Watched {
     if (p.cpuMs > this.#spec.config.cpuLimitMs) this.#kill('cpu_limit', seq);
   }
 
-  #deliver(args: unknown[], copy = true): void {
+  /**
+   * Sends one entry into the isolate. Its promise settles when the isolate's task for it has
+   * ended: rejected when the task left a promise rejected with no handler (isolated-vm's
+   * check at the end of every task), which is then logged for `owner` (an invocation's
+   * number; 0: whichever the shim last marked as running).
+   */
+  #enter(args: unknown[], copy: boolean, owner: number): void {
+    const sent = copy ? this.#p.recv.apply(undefined, args, { arguments: { copy: true } }) : this.#p.recv.apply(undefined, args as ivm.Transferable[]);
+    this.#entries++;
+    this.#lastEntry = sent.then(
+      () => {
+        this.#entries--;
+      },
+      (reason: unknown) => {
+        this.#entries--;
+        this.#rejected(owner, reason);
+      },
+    );
+  }
+
+  /** An unhandled rejection: logged for the invocation whose code it was, else for the instance. */
+  #rejected(owner: number, reason: unknown): void {
+    // the isolate went away under the task (memory limit, dispose): not the function's rejection
+    if (this.#death !== null || this.#p.isolate.isDisposed) return;
+    const seq = owner !== 0 ? owner : Atomics.load(this.#p.current, SAB_CURRENT);
+    const p = this.#inflight.get(seq) ?? this.#answering.get(seq);
+    const rejection = describeRejection(reason);
+    const invocationId = p?.meta.invocationId ?? '';
+    let logged: Promise<void>;
+    try {
+      logged = this.#spec.onRejection !== undefined ? this.#spec.onRejection(invocationId, rejection) : Promise.resolve(this.#log(invocationId, 'error', rejectionLine(rejection, rejection.stack.split('\n').filter((line) => /^\s+at /.test(line)))));
+    } catch (error) {
+      logged = Promise.reject(error);
+    }
+    const safe = logged.catch((error: unknown) => this.#cx.onError('logging an unhandled rejection failed', error));
+    if (p !== undefined) p.logging = p.logging === null ? safe : Promise.all([p.logging, safe]).then(() => undefined);
+  }
+
+  /**
+   * Runs `end` (an invocation's answer or end) once the entries now in flight have ended and
+   * the rejections they left are logged, so that a promise rejected in the task that answered
+   * is in the invocation's log. The common case (nothing in flight, nothing to log) runs it now.
+   */
+  #whenSettled(p: Pending, end: () => void): void {
+    if (this.#entries === 0 && p.logging === null) return end();
+    this.#answering.set(p.seq, p);
+    void this.#lastEntry.then(async () => {
+      while (p.logging !== null) {
+        const logging = p.logging;
+        await logging;
+        if (p.logging === logging) p.logging = null;
+      }
+      if (this.#answering.get(p.seq) === p) this.#answering.delete(p.seq);
+      end();
+    });
+  }
+
+  #deliver(args: unknown[], copy = true, owner = 0): void {
     if (this.#death !== null) return;
     try {
-      if (copy) this.#p.recv.applyIgnored(undefined, args, { arguments: { copy: true } });
-      else this.#p.recv.applyIgnored(undefined, args as ivm.Transferable[]);
+      this.#enter(args, copy, owner);
     } catch (error) {
       if (this.#p.isolate.isDisposed) this.#kill(this.#catastrophic ? 'crashed' : 'memory_limit');
       else this.#cx.onError('could not deliver a message to an isolate', error);

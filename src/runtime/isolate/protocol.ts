@@ -2,7 +2,7 @@
  * The wire between the host and the shim inside an isolate. Both sides import these
  * numbers (the shim is bundled with esbuild, so they are inlined there).
  *
- * host → isolate: `recv(kind, ...args)`, delivered with `applyIgnored` (never blocks the host).
+ * host → isolate: `recv(kind, ...args)`, delivered with `apply`, never awaited (never blocks the host; its promise reports an unhandled rejection).
  * isolate → host: `send(kind, ...args)`, an `ignored` ivm Callback: one FIFO channel, so a
  * log line sent before a result always reaches the host before it.
  * isolate → host, synchronous: `random(n)` only (a few KB of entropy at a time).
