@@ -152,4 +152,82 @@ describe('Web platform gaps, end to end', () => {
     }, 15_000);
     assert.equal(top.errors, 1);
   });
+
+  it('an unhandled rejection is in the invocation\'s log at level error, its stack in the positions of the source deployed', async () => {
+    await p.deploy(
+      'rejects',
+      `function charge(total: number): void {
+  Promise.reject(new RangeError('order has a negative total ' + total));
+}
+export default { fetch() { charge(-1); return new Response('answered'); } };`,
+    );
+    const res = await fetch(`${p.url}/fn/rejects`);
+    assert.equal(await res.text(), 'answered');
+    const rec = await record(res.headers.get('x-nimbus-invocation-id')!);
+    assert.equal(rec.status, 'success');
+    const errors = (rec.logs as Array<{ level: string; msg: string }>).filter((l) => l.level === 'error').map((l) => l.msg);
+    assert.equal(errors.length, 1, errors.join('|'));
+    assert.match(errors[0]!, /^Uncaught \(in promise\) RangeError: order has a negative total -1\n\s+at charge \(index\.ts:2:18\)/);
+  });
+
+  it('URLPattern is there for a function that uses it (from urlpattern-polyfill, bundled into it only)', async () => {
+    await p.deploy(
+      'patterns',
+      `const books = new URLPattern({ pathname: '/books/:id(\\\\d+)' });
+export default { fetch(request) {
+  const m = books.exec(request.url);
+  const wild = new URLPattern('https://*.example.com/:path*');
+  return Response.json({
+    id: m ? m.pathname.groups.id : null,
+    test: books.test({ pathname: '/books/abc' }),
+    host: wild.exec('https://cdn.example.com/a/b')?.hostname.groups[0] ?? null,
+    path: wild.exec('https://cdn.example.com/a/b')?.pathname.groups.path ?? null,
+  });
+} };`,
+    );
+    const hit = (await (await fetch(`${p.url}/fn/patterns/books/42`)).json()) as Rec;
+    assert.deepEqual(hit, { id: '42', test: false, host: 'cdn', path: 'a/b' });
+    const miss = (await (await fetch(`${p.url}/fn/patterns/books/x`)).json()) as Rec;
+    assert.equal(miss.id, null);
+  });
+
+  it('EventSource reads an SSE server through the platform\'s fetch (egress rules apply): messages, named events, ids, retry', async () => {
+    let connections = 0;
+    up.routes.set('/events', (req, res) => {
+      connections++;
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
+      if (connections === 1) {
+        assert.equal(req.headers['last-event-id'], undefined);
+        res.write('retry: 5\n\ndata: one\nid: 1\n\n');
+        res.write('event: tick\ndata: two\ndata: lines\n\n');
+        res.end();
+      } else {
+        res.end(`data: again after ${String(req.headers['last-event-id'])}\n\n`);
+      }
+    });
+    await p.deploy(
+      'sse-client',
+      `export default { async fetch(request) {
+  const target = new URL(request.url).searchParams.get('url');
+  const got = [];
+  let resolve;
+  const done = new Promise((r) => (resolve = r));
+  const es = new EventSource(target);
+  es.onmessage = (e) => { got.push('message:' + e.data + ':' + e.lastEventId); if (got.length === 3) resolve(); };
+  es.addEventListener('tick', (e) => { got.push('tick:' + e.data); });
+  // the end of a connection is an error event too (then it reconnects): only the first one before any message counts here
+  es.onerror = (e) => { if (got.length === 0) { got.push('error:' + es.readyState + ':' + /may not reach/.test(String(e.message))); resolve(); } };
+  await done;
+  es.close();
+  return Response.json(got);
+} };`,
+      { timeoutMs: 5000 },
+    );
+    const res = await fetch(`${p.url}/fn/sse-client?url=${encodeURIComponent(up.url + '/events')}`);
+    // the reconnection sent Last-Event-ID: 1 (the package gives an event's own id as its lastEventId, '' when it has none)
+    assert.deepEqual(await res.json(), ['message:one:1', 'tick:two\nlines', 'message:again after 1:']);
+    // a refused address: the egress rule applies to EventSource as to fetch
+    const refused = await fetch(`${p.url}/fn/sse-client?url=${encodeURIComponent('http://10.0.0.1/events')}`);
+    assert.deepEqual(await refused.json(), ['error:0:true']);
+  });
 });
