@@ -150,10 +150,12 @@ export interface UnhandledRejection {
 }
 
 /**
- * Logs an unhandled rejection (invocationId '' when no invocation owns it); the invocation
- * it belongs to is not over (its record not written) until the promise settles.
+ * Logs an unhandled rejection: for the invocation `invocationId` (not over, its record not
+ * written, until the promise settles), or with invocationId '' for the instance, `after`
+ * then naming the invocation that last ran code there when it is known (the rejection came
+ * after its answer).
  */
-export type RejectionSink = (invocationId: string, rejection: UnhandledRejection) => Promise<void>;
+export type RejectionSink = (invocationId: string, rejection: UnhandledRejection, after?: string) => Promise<void>;
 
 /** An outbound fetch made by a function, carried out by the host. */
 export type OutboundFetch = (request: HttpRequestData, invocationId: string, trace?: InvocationTrace) => Promise<HttpResponseData>;

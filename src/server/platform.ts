@@ -178,10 +178,10 @@ async function startOn(
         config: { ...version.config, env: { ...version.config.env, ...catalog.secretsFor(version).env, ...publishEnv(token, `${url}/api/v1/events`, version.functionName) } },
         onLog: (invocationId, level, message) => logs.append(invocationId, level, message),
         // An unhandled rejection, in source positions: the invocation's log, or the platform's when no invocation owns it.
-        onRejection: async (invocationId, rejection) => {
+        onRejection: async (invocationId, rejection, after) => {
           const line = rejectionLine(rejection, await stacks.frames(version, rejection.stack));
           if (invocationId !== '') logs.append(invocationId, 'error', line);
-          else logger.error({ fn: version.functionName, version: version.version, instance: instanceId }, `unhandled rejection outside any invocation: ${line}`);
+          else logger.error({ fn: version.functionName, version: version.version, instance: instanceId, after }, `unhandled rejection outside any invocation${after === undefined ? '' : ` (after invocation ${after} answered)`}: ${line}`);
         },
         // CPU of the function's own code outside any invocation is charged to it as a record.
         onBackground: (r) =>

@@ -159,7 +159,7 @@ describe('Web platform gaps, end to end', () => {
       `function charge(total: number): void {
   Promise.reject(new RangeError('order has a negative total ' + total));
 }
-export default { fetch() { charge(-1); return new Response('answered'); } };`,
+export default { async fetch() { charge(-1); await new Promise((r) => setTimeout(r, 1)); return new Response('answered'); } };`,
     );
     const res = await fetch(`${p.url}/fn/rejects`);
     assert.equal(await res.text(), 'answered');

@@ -89,6 +89,8 @@ export interface InstanceContext {
   readonly maxCryptoKeys: number;
   readonly maxCryptoKeyBytes: number;
   readonly initTimeoutMs: number;
+  /** Entries go in with apply, whose promise reports unhandled rejections (else applyIgnored, which drops them). */
+  readonly reportRejections: boolean;
   readonly codeCache: CodeCache<ivm.ExternalCopy<ArrayBuffer>>;
   readonly onError: (message: string, error?: unknown) => void;
   readonly onGone: (instance: IsolateInstance) => void;
@@ -205,11 +207,12 @@ export class IsolateInstance implements Instance, Watched {
   #heapPending: Promise<void> | null = null;
   #lastKnownCpuMs = 0;
   #timerWarned = false;
-  /** Entries sent to the isolate whose task has not ended yet (isolated-vm reports a task's unhandled rejection when it ends). */
-  #entries = 0;
-  /** Settles once the last entry sent has ended and its rejection, if any, was taken. */
+  /** Settles once the last entry sent into the isolate has ended and its unhandled rejection, if any, was taken. */
   #lastEntry: Promise<void> = Promise.resolve();
-  /** Invocations over but for their answer, which waits for the entries in flight: a rejection of theirs is still theirs. */
+  /** The invocation that finished last: a rejection of its code reported after its answer names it. */
+  #lastFinishedSeq = 0;
+  #lastFinishedId = '';
+  /** Invocations over but for their answer, which waits for their rejections to be logged. */
   readonly #answering = new Map<number, Pending>();
 
   constructor(prepared: Prepared, spec: InstanceSpec, cx: InstanceContext) {
@@ -405,10 +408,13 @@ export class IsolateInstance implements Instance, Watched {
       });
     };
     try {
-      this.#p.recv.apply(undefined, [IN_ABORT, p.seq]).then(end, end);
+      this.#enter([IN_ABORT, p.seq], false, p.seq);
     } catch {
-      end();
+      return end();
     }
+    // the abort listeners have run (and what they rejected is taken) once that entry has ended
+    if (this.#cx.reportRejections) void this.#lastEntry.then(end);
+    else void this.#p.recv.apply(undefined, []).then(end, end);
   }
 
   deathReason(): InstanceDeath | null {
@@ -759,6 +765,8 @@ export class IsolateInstance implements Instance, Watched {
     if (p === undefined) return;
     p.deadline.cancel();
     this.#inflight.delete(seq);
+    this.#lastFinishedSeq = seq;
+    this.#lastFinishedId = p.meta.invocationId;
     this.#busyChanged = true;
     this.#wokenIdle = false;
     this.#streams.closeOf(seq, INVOCATION_OVER);
@@ -885,17 +893,13 @@ export class IsolateInstance implements Instance, Watched {
    * number; 0: whichever the shim last marked as running).
    */
   #enter(args: unknown[], copy: boolean, owner: number): void {
+    if (!this.#cx.reportRejections) {
+      if (copy) this.#p.recv.applyIgnored(undefined, args, { arguments: { copy: true } });
+      else this.#p.recv.applyIgnored(undefined, args as ivm.Transferable[]);
+      return;
+    }
     const sent = copy ? this.#p.recv.apply(undefined, args, { arguments: { copy: true } }) : this.#p.recv.apply(undefined, args as ivm.Transferable[]);
-    this.#entries++;
-    this.#lastEntry = sent.then(
-      () => {
-        this.#entries--;
-      },
-      (reason: unknown) => {
-        this.#entries--;
-        this.#rejected(owner, reason);
-      },
-    );
+    this.#lastEntry = sent.then(undefined, (reason: unknown) => this.#rejected(owner, reason));
   }
 
   /** An unhandled rejection: logged for the invocation whose code it was, else for the instance. */
@@ -906,9 +910,13 @@ export class IsolateInstance implements Instance, Watched {
     const p = this.#inflight.get(seq) ?? this.#answering.get(seq);
     const rejection = describeRejection(reason);
     const invocationId = p?.meta.invocationId ?? '';
+    const after = p === undefined && seq === this.#lastFinishedSeq ? this.#lastFinishedId : undefined;
     let logged: Promise<void>;
     try {
-      logged = this.#spec.onRejection !== undefined ? this.#spec.onRejection(invocationId, rejection) : Promise.resolve(this.#log(invocationId, 'error', rejectionLine(rejection, rejection.stack.split('\n').filter((line) => /^\s+at /.test(line)))));
+      logged =
+        this.#spec.onRejection !== undefined
+          ? this.#spec.onRejection(invocationId, rejection, after)
+          : Promise.resolve(this.#log(invocationId, 'error', rejectionLine(rejection, rejection.stack.split('\n').filter((line) => /^\s+at /.test(line)))));
     } catch (error) {
       logged = Promise.reject(error);
     }
@@ -917,14 +925,16 @@ export class IsolateInstance implements Instance, Watched {
   }
 
   /**
-   * Runs `end` (an invocation's answer or end) once the entries now in flight have ended and
-   * the rejections they left are logged, so that a promise rejected in the task that answered
-   * is in the invocation's log. The common case (nothing in flight, nothing to log) runs it now.
+   * Runs `end` (an invocation's answer or end) once the unhandled rejections already reported
+   * for it are logged (mapping a stack reads the source map), so they are in its record. The
+   * common case (none) runs it now. The answer does not wait for the end of the task that gave
+   * it (that costs every request a turn of the event loop): a rejection reported after the
+   * answer belongs to no running invocation, and is the instance's.
    */
   #whenSettled(p: Pending, end: () => void): void {
-    if (this.#entries === 0 && p.logging === null) return end();
+    if (p.logging === null) return end();
     this.#answering.set(p.seq, p);
-    void this.#lastEntry.then(async () => {
+    void (async () => {
       while (p.logging !== null) {
         const logging = p.logging;
         await logging;
@@ -932,7 +942,7 @@ export class IsolateInstance implements Instance, Watched {
       }
       if (this.#answering.get(p.seq) === p) this.#answering.delete(p.seq);
       end();
-    });
+    })();
   }
 
   #deliver(args: unknown[], copy = true, owner = 0): void {

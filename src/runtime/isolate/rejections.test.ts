@@ -20,21 +20,52 @@ describe('unhandled promise rejections', () => {
   const errorsOf = (logs: ReadonlyArray<{ invocationId: string; level: string; message: string }>, id: string) =>
     logs.filter((l) => l.invocationId === id && l.level === 'error').map((l) => l.message);
 
-  it('a promise rejected in the task that answers is logged for that invocation before its answer, with its stack', async () => {
+  it('a promise rejected before the function awaits is logged for that invocation, with its stack, before its answer', async () => {
     const h = await startWith(
       runtime,
-      await bundle(`function later() { Promise.reject(new RangeError('late one')); }
-export default { fetch() { later(); return new Response('ok'); } };`),
+      await bundle(`function later() { Promise.reject(new RangeError('early one')); }
+export default { async fetch() { later(); await new Promise((r) => setTimeout(r, 1)); return new Response('ok'); } };`),
     );
     try {
-      const res = fetchResponse(await h.instance.invoke(httpCall('r-same')));
+      const res = fetchResponse(await h.instance.invoke(httpCall('r-first')));
       assert.equal(new TextDecoder().decode(res.body), 'ok');
-      const [line, ...more] = errorsOf(h.logs, 'r-same');
+      const [line, ...more] = errorsOf(h.logs, 'r-first');
       assert.equal(more.length, 0);
-      assert.match(line ?? '', /^Uncaught \(in promise\) RangeError: late one\n\s+at later \(fn\.js:\d+:\d+\)/);
+      assert.match(line ?? '', /^Uncaught \(in promise\) RangeError: early one\n\s+at later \(fn\.js:\d+:\d+\)/);
       assert.doesNotMatch(line ?? '', /isolated-vm|file:|node:/);
     } finally {
       h.instance.dispose();
+    }
+  });
+
+  it('one rejected in the very turn that answered is logged once: for the invocation, or (reported after its answer) for the instance, naming it', async () => {
+    const seen: Array<{ invocationId: string; after: string | undefined; text: string }> = [];
+    let logged!: () => void;
+    const once = new Promise<void>((r) => (logged = r));
+    const instance = await runtime.start({
+      instanceId: 'rej-same',
+      functionName: 'fn',
+      version: 1,
+      code: await bundle(`export default { fetch() { Promise.reject(new Error('same turn')); return new Response('ok'); } };`),
+      config: baseConfig,
+      onLog: () => undefined,
+      onRejection: async (invocationId, r, after) => {
+        seen.push({ invocationId, after, text: `${r.errorName}: ${r.errorMessage}` });
+        logged();
+      },
+      fetch: () => Promise.reject(new Error('no fetch')),
+    });
+    const keepAlive = setInterval(() => undefined, 60_000);
+    try {
+      await instance.invoke(httpCall('r-same'));
+      await once;
+      assert.equal(seen.length, 1);
+      const [s] = seen;
+      assert.equal(s!.text, 'Error: same turn');
+      assert.ok(s!.invocationId === 'r-same' || (s!.invocationId === '' && s!.after === 'r-same'), JSON.stringify(s));
+    } finally {
+      clearInterval(keepAlive);
+      instance.dispose();
     }
   });
 
@@ -62,6 +93,21 @@ export default { fetch() { later(); return new Response('ok'); } };`),
       assert.deepEqual(errorsOf(h.logs, 'r-string'), ['Uncaught (in promise) "plain text"']);
     } finally {
       h.instance.dispose();
+    }
+  });
+
+  it('with reportRejections off (--no-rejection-logs) nothing is logged and the function answers as before', async () => {
+    const quietRuntime = createIsolateRuntime({ clock: systemClock, spares: 0, reportRejections: false, onError: quiet });
+    try {
+      const h = await startWith(quietRuntime, await bundle(`export default { async fetch() { Promise.reject(new Error('unseen')); await new Promise((r) => setTimeout(r, 1)); return new Response('ok'); } };`));
+      try {
+        assert.equal(new TextDecoder().decode(fetchResponse(await h.instance.invoke(httpCall('r-off'))).body), 'ok');
+        assert.deepEqual(errorsOf(h.logs, 'r-off'), []);
+      } finally {
+        h.instance.dispose();
+      }
+    } finally {
+      await quietRuntime.close();
     }
   });
 
