@@ -8,7 +8,7 @@ import type { BuildFailure, BuildOptions, BuildResult, Message, Plugin } from 'e
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, posix, resolve } from 'node:path';
 import { NimbusError } from '../core/errors.ts';
-import { directoryFiles, layerInOutput, NODE_LAYER_MARK, nodeLayerOptions, nodeLayerPlugin, sentFiles, type BundleFiles, type NodeLayerUse } from './node-layer.ts';
+import { directoryFiles, layerInOutput, NODE_LAYER_MARK, nodeLayerOptions, nodeLayerPlugin, sentFiles, webGlobalsNamed, type BundleFiles, type NodeLayerUse } from './node-layer.ts';
 
 export const MODULE_GLOBAL = '__nimbus_module';
 
@@ -79,12 +79,20 @@ async function buildWithLayer(options: BuildOptions, plugins: Plugin[], root: st
     let result = await build(full);
     const found = Object.values(result.metafile?.outputs ?? {}).map((o) => layerInOutput(o.inputs, cwd));
     const used = found.includes('modules');
-    if (use.asyncContext) result = await build({ ...full, supported: LOWERED_ASYNC });
-    else if (!used && found.includes('stubs')) result = await build({ ...full, inject: [] });
+    let again: BuildOptions | null = null;
+    if (use.asyncContext) again = { ...full, supported: LOWERED_ASYNC };
+    else if (!used && found.includes('stubs')) again = { ...full, inject: [] };
+    const web = webGlobalsNamed(outputText(result));
+    if (web.length > 0) again = { ...(again ?? full), inject: [...((again ?? full).inject ?? []), ...web] };
+    if (again !== null) result = await build(again);
     return output(result, used);
   } catch (error) {
     throw buildError(error);
   }
+}
+
+function outputText(result: BuildResult): string {
+  return result.outputFiles?.find((f) => !f.path.endsWith('.map'))?.text ?? '';
 }
 
 function output(result: BuildResult, usesLayer: boolean): BuildOutput {

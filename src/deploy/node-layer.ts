@@ -70,6 +70,29 @@ const WRAPPED_PACKAGES = new Set(['buffer', 'events', 'string_decoder', 'punycod
 /** Names `inject` may bind to the layer when code refers to them as globals. */
 const INJECT_FILES = ['inject-process.ts', 'inject-buffer.ts', 'inject-immediate.ts'];
 
+/**
+ * Web globals too large to load into every isolate (tens of KB each), bound by `inject` to
+ * bundles that name them. They sit beside the layer's files but are not the layer (they
+ * never mark a bundle as using it).
+ */
+const WEB_GLOBALS: Readonly<Record<string, string>> = Object.freeze({
+  URLPattern: 'inject-web-urlpattern.ts',
+  EventSource: 'inject-web-eventsource.ts',
+});
+
+/**
+ * The web-global files a bundle needs: those whose name its code contains as a word. esbuild
+ * keeps every injected file in bundles with CommonJS wrappers, used or not, so they are not
+ * injected blindly: a build without them is searched, and built again with the ones named.
+ * (A name in a string or a property counts too: that costs size, never correctness.)
+ */
+export function webGlobalsNamed(code: string): string[] {
+  const dir = nodeLayerDir();
+  return Object.entries(WEB_GLOBALS)
+    .filter(([name]) => new RegExp(`(^|[^\\w$])${name}($|[^\\w$])`).test(code))
+    .map(([, file]) => join(dir, file));
+}
+
 const SKIP = Symbol('nimbus-node-layer');
 /** Appended to a bundle that uses the layer (a comment, after the code: positions are unchanged). */
 export { NODE_LAYER_MARK } from '../runtime/isolate/node-env.ts';

@@ -51,6 +51,8 @@ export interface InvokeRequest {
    * Absent: a streamed response is buffered (within the response limit) like any other.
    */
   readonly respond?: (http: HttpResponseData, invocationId: string) => Promise<void>;
+  /** HTTP: settles when the client's connection closes (a fetch function not yet answered is then aborted). */
+  readonly clientGone?: Promise<void>;
 }
 
 export type InvokeOutcome =
@@ -205,6 +207,9 @@ export class Dispatcher {
         ? error
         : new NimbusError('NIMBUS_ERR_INTERNAL', `invocation failed inside the platform: ${(error as Error)?.message ?? String(error)}`, { cause: error });
       if (lease && execMs === 0) execMs = clock.monotonic() - t0;
+      // An upload past the payload limit that the function let fail (its read threw) is the
+      // caller's fault: 413, as for a declared length, not the function's error.
+      if (failure.code === 'NIMBUS_ERR_FUNCTION_ERROR' && streamedIn?.failure?.code === 'NIMBUS_ERR_PAYLOAD_TOO_LARGE') failure = streamedIn.failure;
     } finally {
       figures = observer?.end(measuring, endedAt || clock.monotonic());
       if (lease && background) {
@@ -286,7 +291,7 @@ export class Dispatcher {
   private callFor(req: InvokeRequest, meta: InvocationMeta, exports: ModuleExports): InstanceCall {
     const input = req.input;
     if (input.kind === 'http') {
-      if (exports.fetch) return { mode: 'fetch', request: input.request, meta };
+      if (exports.fetch) return req.clientGone === undefined ? { mode: 'fetch', request: input.request, meta } : { mode: 'fetch', request: input.request, meta, clientGone: req.clientGone };
       return {
         mode: 'handler',
         event: toApiGatewayV2Event(input.request, { requestId: meta.invocationId, now: this.deps.clock.now(), sourceIp: input.sourceIp }),

@@ -97,7 +97,17 @@ export interface InvocationTrace {
 }
 
 export type InstanceCall =
-  | { readonly mode: 'fetch'; readonly request: HttpRequestData; readonly meta: InvocationMeta }
+  | {
+      readonly mode: 'fetch';
+      readonly request: HttpRequestData;
+      readonly meta: InvocationMeta;
+      /**
+       * Settles when the HTTP client's connection closes (also after a complete answer):
+       * while the function has not answered yet, the runtime aborts its request.signal and
+       * ends the invocation with NIMBUS_ERR_CLIENT_CLOSED.
+       */
+      readonly clientGone?: Promise<void>;
+    }
   | { readonly mode: 'handler'; readonly event: unknown; readonly meta: InvocationMeta };
 
 export type InstanceResult = (
@@ -129,6 +139,23 @@ export function bundleFileName(functionName: string): string {
 }
 
 export type LogSink = (invocationId: string, level: LogLevel, message: string) => void;
+
+/** A promise of the function's code rejected with no handler: what it rejected with. */
+export interface UnhandledRejection {
+  /** '' when the reason was not an Error (errorMessage is then the value: a string quoted, a number). */
+  readonly errorName: string;
+  readonly errorMessage: string;
+  /** V8's stack in bundle positions (the runtime's own frames left out); '' when the reason was not an Error. */
+  readonly stack: string;
+}
+
+/**
+ * Logs an unhandled rejection: for the invocation `invocationId` (not over, its record not
+ * written, until the promise settles), or with invocationId '' for the instance, `after`
+ * then naming the invocation that last ran code there when it is known (the rejection came
+ * after its answer).
+ */
+export type RejectionSink = (invocationId: string, rejection: UnhandledRejection, after?: string) => Promise<void>;
 
 /** An outbound fetch made by a function, carried out by the host. */
 export type OutboundFetch = (request: HttpRequestData, invocationId: string, trace?: InvocationTrace) => Promise<HttpResponseData>;
@@ -178,6 +205,8 @@ export interface InstanceSpec {
   readonly code: string;
   readonly config: FunctionConfig;
   readonly onLog: LogSink;
+  /** Optional: unhandled promise rejections (absent: an error line through onLog, in bundle positions). */
+  readonly onRejection?: RejectionSink;
   readonly fetch: OutboundFetch;
   /** Optional: outbound sockets (the Node layer's net/tls); without it, functions cannot open any. */
   readonly connect?: OutboundConnect;

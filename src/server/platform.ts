@@ -22,6 +22,7 @@ import { Deployer } from '../deploy/deployer.ts';
 import { Catalog } from '../dispatch/catalog.ts';
 import { Dispatcher } from '../dispatch/dispatcher.ts';
 import { SourceStacks } from '../dispatch/source-stacks.ts';
+import { rejectionLine } from '../runtime/isolate/instance-errors.ts';
 import { AsyncSystem } from '../dispatch/async/system.ts';
 import { WorkflowEngine } from '../workflow/engine/engine.ts';
 import { publishEnv } from '../triggers/events/publish-token.ts';
@@ -176,6 +177,12 @@ async function startOn(
         // Secrets join the variables in env (a secret wins over a variable of the same name).
         config: { ...version.config, env: { ...version.config.env, ...catalog.secretsFor(version).env, ...publishEnv(token, `${url}/api/v1/events`, version.functionName) } },
         onLog: (invocationId, level, message) => logs.append(invocationId, level, message),
+        // An unhandled rejection, in source positions: the invocation's log, or the platform's when no invocation owns it.
+        onRejection: async (invocationId, rejection, after) => {
+          const line = rejectionLine(rejection, await stacks.frames(version, rejection.stack));
+          if (invocationId !== '') logs.append(invocationId, 'error', line);
+          else logger.error({ fn: version.functionName, version: version.version, instance: instanceId, after }, `unhandled rejection outside any invocation${after === undefined ? '' : ` (after invocation ${after} answered)`}: ${line}`);
+        },
         // CPU of the function's own code outside any invocation is charged to it as a record.
         onBackground: (r) =>
           recorder.push(backgroundRecord(newId(clock.now()), { functionName: version.functionName, version: version.version, memoryMb: version.config.memoryMb, instanceId }, r), true),

@@ -9,7 +9,7 @@ import { createNodeRuntime, type NodeRuntime } from '../runtime/process/node-run
 import type { Runtime } from '../runtime/port.ts';
 
 export function defaultRuntime(clock: Clock, config?: Config): Runtime {
-  return createIsolateRuntime({ clock, ...(config ? { maxPayloadBytes: config.payloadLimitBytes } : {}) });
+  return createIsolateRuntime({ clock, ...(config ? { maxPayloadBytes: config.payloadLimitBytes, reportRejections: config.rejectionLogs } : {}) });
 }
 
 /** The `app` runtime: sandboxed processes, with what this host lets it enforce probed now. */

@@ -3,7 +3,7 @@
  * `recv`, the one function the host calls. Bundled once per process by shim-source.ts;
  * the bundle's completion value is `recv`.
  */
-import { IN_CANARY, IN_CANCEL, IN_DATA, IN_FETCH, IN_HANDLER, IN_PULL, IN_REPLY, IN_SETUP, IN_TIMER, IN_WARM, IN_WS_CLOSE, IN_WS_MESSAGE, IN_WS_TAKEN } from '../protocol.ts';
+import { IN_ABORT, IN_CANARY, IN_CANCEL, IN_DATA, IN_FETCH, IN_HANDLER, IN_PULL, IN_REPLY, IN_SETUP, IN_TIMER, IN_WARM, IN_WS_CLOSE, IN_WS_MESSAGE, IN_WS_TAKEN } from '../protocol.ts';
 import { CloseEvent, MessageEvent, WebSocket, WebSocketPair, onSocketClose, onSocketMessage, onSocketTaken } from './websocket.ts';
 import { onCancel, onData, onPull } from './host-streams.ts';
 import { AbortController, AbortSignal } from './abort.ts';
@@ -14,7 +14,7 @@ import { structuredClone } from './clone.ts';
 import { CompressionStream, DecompressionStream } from './compression.ts';
 import { console } from './console.ts';
 import { CryptoKey, SubtleCrypto, crypto } from './crypto.ts';
-import { onFetch, onHandler, setup, warm } from './dispatch.ts';
+import { onAbort, onFetch, onHandler, setup, warm } from './dispatch.ts';
 import { TextDecoder, TextEncoder, atob, btoa } from './encoding.ts';
 import { CustomEvent, DOMException, Event, EventTarget } from './events.ts';
 import { fetch } from './fetch.ts';
@@ -177,6 +177,9 @@ export function recv(
       return undefined;
     case IN_REPLY:
       onReply(a as number, Boolean(b), c);
+      return undefined;
+    case IN_ABORT:
+      onAbort(a as number);
       return undefined;
     case IN_WARM:
       return warm();

@@ -14,11 +14,18 @@ import { exactBuffer, utf8Encode } from './encoding.ts';
 import { DOMException, Event, EventTarget, type EventInit } from './events.ts';
 import { currentInvocation, enter, type Invocation } from './state.ts';
 
+/** The HTML Standard's MessageEvent (`data`, `origin`, `lastEventId`: WebSocket and EventSource; no ports). */
 export class MessageEvent extends Event {
   readonly data: unknown;
-  constructor(type: string, init: EventInit & { data?: unknown } = {}) {
+  readonly origin: string;
+  readonly lastEventId: string;
+  readonly source: null = null;
+  readonly ports: readonly unknown[] = Object.freeze([]);
+  constructor(type: string, init: EventInit & { data?: unknown; origin?: string; lastEventId?: string } = {}) {
     super(type, init);
     this.data = init?.data ?? null;
+    this.origin = init?.origin === undefined ? '' : String(init.origin);
+    this.lastEventId = init?.lastEventId === undefined ? '' : String(init.lastEventId);
   }
 }
 
