@@ -71,6 +71,8 @@ const WRAPPED_PACKAGES = new Set(['buffer', 'events', 'string_decoder', 'punycod
 const INJECT_FILES = ['inject-process.ts', 'inject-buffer.ts', 'inject-immediate.ts'];
 
 const SKIP = Symbol('nimbus-node-layer');
+/** The namespace of the CommonJS faces of the layer's modules (what `require('x')` loads). */
+const REQUIRED = 'nimbus-node-require';
 /** Appended to a bundle that uses the layer (a comment, after the code: positions are unchanged). */
 export { NODE_LAYER_MARK } from '../runtime/isolate/node-env.ts';
 
@@ -161,6 +163,7 @@ export function nodeLayerPlugin(use: NodeLayerUse, root: string | null, files: B
   return {
     name: 'nimbus-node-layer',
     setup(b) {
+      b.onLoad({ filter: /.*/, namespace: REQUIRED }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)}).default;`, resolveDir: dir, loader: 'js' }));
       b.onResolve({ filter: /^nimbus:bundle-files$/ }, () => ({ path: 'bundle-files', namespace: 'nimbus-bundle-files' }));
       b.onLoad({ filter: /.*/, namespace: 'nimbus-bundle-files' }, () => ({ contents: `export default ${JSON.stringify(files())};`, loader: 'js' }));
       b.onResolve({ filter: /^[a-z_:][a-z0-9_:/]*$/ }, async (args) => {
@@ -179,6 +182,9 @@ export function nodeLayerPlugin(use: NodeLayerUse, root: string | null, files: B
         const file = PROVIDED[name];
         if (file !== undefined) {
           if (name === 'async_hooks') use.asyncContext = true;
+          // require() gets what Node's gives, the module's default export (`require('stream')` is
+          // Stream, `require('events')` EventEmitter), not an ES namespace object around it.
+          if (args.kind === 'require-call') return { path: join(dir, file), namespace: REQUIRED };
           return { path: join(dir, file) };
         }
         const pkg = packageOf(args.importer);
