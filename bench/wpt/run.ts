@@ -17,7 +17,7 @@ import { nimbusRuntime, workerdRuntime, type Outcome, type Runtime } from './tar
 import { render } from '../lib/render.ts';
 import { readResults, resultsDir } from '../lib/results.ts';
 import { scenarios } from '../scenarios/index.ts';
-import { wptSection } from './section.ts';
+import { extraSections } from '../lib/sections.ts';
 import { fileDiff, summarise, tableMarkdown, type FileResult, type Summary } from './report.ts';
 
 const { values, positionals } = parseArgs({
@@ -138,6 +138,6 @@ process.exit(0);
 function renderResults(): void {
   const dir = resultsDir(false);
   const markdownFile = join(root, 'bench/RESULTS.md');
-  render({ scenarios, results: readResults(dir), markdownFile, chartsDir: `${dir}charts`, quick: false, extra: wptSection(dir) });
+  render({ scenarios, results: readResults(dir), markdownFile, chartsDir: `${dir}charts`, quick: false, extra: extraSections(dir) });
   console.log(`rendered ${markdownFile}`);
 }
