@@ -61,6 +61,12 @@ export const PACKAGES: readonly CompatPackage[] = [
   { pkg: '@aws-sdk/client-s3', probe: 'aws-sdk-client-s3', exercises: 'S3Client + getSignedUrl (s3-request-presigner) GET/PUT with a fixed date, path style (offline)' },
   { pkg: 'pg', probe: 'pg', exercises: 'Client from a connection string, escapeIdentifier/escapeLiteral, type parsers, Pool (offline; `select 1` against PostgreSQL is an end-to-end test)' },
   { pkg: 'mysql2', probe: 'mysql2', exercises: 'format/escape/raw, createPool settings (offline)' },
+  { pkg: 'busboy', probe: 'busboy', exercises: 'multipart/form-data fields and a file, fed in pieces (node:stream, Buffer)' },
+  { pkg: 'jszip', probe: 'jszip', exercises: 'generate and load a zip with a fixed date (DEFLATE and STORE), read files back' },
+  { pkg: 'pino', probe: 'pino', exercises: 'JSON lines to a destination of its own, levels, child loggers, error serialisation, format args', known: "the package's browser build is bundled (as for Workers; its Node build imports worker_threads and fs for transports, which functions do not have): it logs through console methods and ignores a destination stream (its `browser.write` option takes one)" },
+  { pkg: 'graphql', probe: 'graphql', exercises: 'buildSchema, execute with variables and defaults, validate, print' },
+  { pkg: 'openai', probe: 'openai', exercises: 'chat.completions.create with a fetch of its own (offline): the request sent and the answer parsed' },
+  { pkg: 'decimal.js', probe: 'decimal-js', exercises: 'precision and rounding settings, division, powers, roots, exp' },
   { pkg: 'ioredis', exercises: 'reference: PING against a real Redis in the drivers end-to-end tests, not in this suite' },
   { pkg: 'nodemailer', exercises: 'reference: a message sent to an SMTP sink in the drivers end-to-end tests, not in this suite' },
 ];
