@@ -1,11 +1,11 @@
 /**
- * The verdict on one package: the probe's output in Nimbus against its output in plain
- * Node. Pure: data in, verdict out (compare.test.ts).
+ * The verdict on one package: the probe's output in a runtime (Nimbus, workerd) against its
+ * output in plain Node. Pure: data in, verdict out (compare.test.ts).
  */
 import type { Outcome } from './outcome.ts';
 
-/** What running the probe in Nimbus gave: its Outcome, or why there was none. */
-export type NimbusRun =
+/** What running the probe in a runtime gave: its Outcome, or why there was none. */
+export type TargetRun =
   | { readonly kind: 'ran'; readonly outcome: Outcome }
   | { readonly kind: 'deploy-failed' | 'crash'; readonly why: string };
 
@@ -20,32 +20,32 @@ export interface Verdict {
 export interface Difference {
   readonly path: string;
   readonly node: unknown;
-  readonly nimbus: unknown;
+  readonly target: unknown;
 }
 
 const kind = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
 
 /** The first place (depth first, keys in sorted order) where two JSON values differ, or null. */
-export function firstDifference(node: unknown, nimbus: unknown, path = '$'): Difference | null {
-  if (Object.is(node, nimbus)) return null;
+export function firstDifference(node: unknown, target: unknown, path = '$'): Difference | null {
+  if (Object.is(node, target)) return null;
   const kn = kind(node);
-  if (kn !== kind(nimbus) || (kn !== 'array' && kn !== 'object')) return { path, node, nimbus };
+  if (kn !== kind(target) || (kn !== 'array' && kn !== 'object')) return { path, node, target };
   if (kn === 'array') {
     const a = node as unknown[];
-    const b = nimbus as unknown[];
+    const b = target as unknown[];
     for (let i = 0; i < Math.min(a.length, b.length); i++) {
       const d = firstDifference(a[i], b[i], `${path}[${i}]`);
       if (d) return d;
     }
-    return a.length === b.length ? null : { path: `${path}.length`, node: a.length, nimbus: b.length };
+    return a.length === b.length ? null : { path: `${path}.length`, node: a.length, target: b.length };
   }
   const a = node as Record<string, unknown>;
-  const b = nimbus as Record<string, unknown>;
+  const b = target as Record<string, unknown>;
   const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
   for (const k of keys) {
     const p = /^[A-Za-z_$][\w$]*$/.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`;
-    if (!(k in a)) return { path: p, node: undefined, nimbus: b[k] };
-    if (!(k in b)) return { path: p, node: a[k], nimbus: undefined };
+    if (!(k in a)) return { path: p, node: undefined, target: b[k] };
+    if (!(k in b)) return { path: p, node: a[k], target: undefined };
     const d = firstDifference(a[k], b[k], p);
     if (d) return d;
   }
@@ -58,11 +58,11 @@ export function brief(v: unknown, max = 80): string {
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
 }
 
-export function verdict(node: Outcome, nimbus: NimbusRun): Verdict {
+export function verdict(node: Outcome, run: TargetRun, label = 'Nimbus'): Verdict {
   if (!node.ok) return { status: 'probe-broken', why: `the probe fails in plain Node too: ${node.error}` };
-  if (nimbus.kind !== 'ran') return { status: 'fails', why: `${nimbus.kind === 'deploy-failed' ? 'deploy refused' : 'crashed'}: ${nimbus.why}` };
-  if (!nimbus.outcome.ok) return { status: 'fails', why: nimbus.outcome.error };
-  const d = firstDifference(node.value, nimbus.outcome.value);
+  if (run.kind !== 'ran') return { status: 'fails', why: `${run.kind === 'deploy-failed' ? 'deploy refused' : 'crashed'}: ${run.why}` };
+  if (!run.outcome.ok) return { status: 'fails', why: run.outcome.error };
+  const d = firstDifference(node.value, run.outcome.value);
   if (d === null) return { status: 'works', why: '' };
-  return { status: 'differs', why: `${d.path}: Node ${brief(d.node)}, Nimbus ${brief(d.nimbus)}` };
+  return { status: 'differs', why: `${d.path}: Node ${brief(d.node)}, ${label} ${brief(d.target)}` };
 }

@@ -2,7 +2,8 @@
  * `npm run bench -- compat [probe…] [--jobs N]`: the npm compatibility suite. Each probe
  * (probes/<name>.ts) runs in plain Node (node-probe.ts, a process of its own) and as a
  * Nimbus function deployed with `nimbus deploy` to a platform started for the run (a fresh
- * data directory); the two outputs are compared (compare.ts). Writes
+ * data directory), and in workerd with nodejs_compat (workerd.ts); each output is compared
+ * with plain Node's (compare.ts). Writes
  * bench/results/compat.json and compat.md, and re-renders RESULTS.md.
  */
 import { execFile } from 'node:child_process';
@@ -17,19 +18,20 @@ import { readResults, resultsDir } from '../lib/results.ts';
 import { extraSections } from '../lib/sections.ts';
 import { scenarios } from '../scenarios/index.ts';
 import { startNimbus, type NimbusTarget } from '../targets/nimbus.ts';
-import { verdict, type NimbusRun } from './compare.ts';
+import { verdict, type TargetRun } from './compare.ts';
 import type { Outcome } from './outcome.ts';
 import { PACKAGES, type CompatPackage } from './packages.ts';
 import { tableMarkdown, type CompatReport, type PackageResult } from './report.ts';
+import { inWorkerd } from './workerd.ts';
 import { wrapperSource } from './wrapper.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { jobs: { type: 'string', default: '2' }, help: { type: 'boolean', short: 'h', default: false } },
+  options: { jobs: { type: 'string', default: '2' }, 'no-workerd': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
 });
 const only = positionals[0] === 'compat' ? positionals.slice(1) : positionals;
 if (values.help) {
-  console.log(`usage: npm run bench -- compat [probe…] [--jobs N]\n  probes: ${PACKAGES.flatMap((p) => p.probe ?? []).join(' ')}`);
+  console.log(`usage: npm run bench -- compat [probe…] [--jobs N] [--no-workerd]\n  --no-workerd: only Nimbus and plain Node, not workerd with nodejs_compat\n  probes: ${PACKAGES.flatMap((p) => p.probe ?? []).join(' ')}`);
   process.exit(0);
 }
 const root = new URL('../../', import.meta.url).pathname;
@@ -45,6 +47,7 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 const jobs = Math.max(1, Math.min(4, Number(values.jobs) || 1));
+const withWorkerd = !values['no-workerd'];
 const PROBE_TIMEOUT_MS = 60_000;
 
 const version = (pkg: string): string | null => {
@@ -73,10 +76,15 @@ async function inNode(probe: string): Promise<Outcome> {
   }
 }
 
-async function inNimbus(n: NimbusTarget, work: string, probe: string): Promise<NimbusRun> {
+/** The probe's function: index.ts in a folder of its own under `work`. */
+function entryOf(work: string, probe: string): string {
   const dir = join(work, probe);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'index.ts'), wrapperSource(probe));
+  return dir;
+}
+
+async function inNimbus(n: NimbusTarget, dir: string, probe: string): Promise<TargetRun> {
   const name = `compat-${probe}`;
   const env = childEnv({ NIMBUS_URL: n.baseUrl, NIMBUS_TOKEN: n.token });
   const d = await run([join(root, 'bin/nimbus.mjs'), 'deploy', name, dir, '--timeout', '30s', '--memory', '256', '--json'], env);
@@ -108,10 +116,12 @@ async function worker(): Promise<void> {
       results[i] = { ...base, status: 'reference', why: '' };
       continue;
     }
-    const [node, nimbus] = await Promise.all([inNode(p.probe), inNimbus(n, work, p.probe)]);
+    const dir = entryOf(work, p.probe);
+    const [node, nimbus, workerd] = await Promise.all([inNode(p.probe), inNimbus(n, dir, p.probe), withWorkerd ? inWorkerd(join(dir, 'index.ts'), PROBE_TIMEOUT_MS) : undefined]);
     const v = verdict(node, nimbus);
-    results[i] = { ...base, status: v.status, why: v.status !== 'works' && p.known !== undefined ? `${p.known}. Found: ${v.why}` : v.why };
-    console.log(`[${i + 1}/${selected.length}] ${p.pkg}: ${v.status}${v.why ? ` (${v.why.slice(0, 300)})` : ''}`);
+    const w = workerd === undefined ? undefined : verdict(node, workerd, 'workerd');
+    results[i] = { ...base, status: v.status, why: v.status !== 'works' && p.known !== undefined ? `${p.known}. Found: ${v.why}` : v.why, ...(w ? { workerd: w } : {}) };
+    console.log(`[${i + 1}/${selected.length}] ${p.pkg}: ${v.status}${v.why ? ` (${v.why.slice(0, 300)})` : ''}${w ? `; workerd ${w.status}${w.why ? ` (${w.why.slice(0, 200)})` : ''}` : ''}`);
   }
 }
 try {
