@@ -8,10 +8,12 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { request } from '../lib/http.ts';
+import { eachAtOnce } from '../lib/jobs.ts';
+import { machineInfo } from '../lib/machine.ts';
 import { childEnv } from '../lib/proc.ts';
 import { render } from '../lib/render.ts';
 import { readResults, resultsDir } from '../lib/results.ts';
@@ -101,20 +103,18 @@ async function inNimbus(n: NimbusTarget, dir: string, probe: string): Promise<Ta
 }
 
 const selected = PACKAGES.filter((p) => only.length === 0 || (p.probe !== undefined && only.includes(p.probe)));
-const loadAvg1m = loadavg()[0];
+const machine = machineInfo();
 const t0 = performance.now();
 const work = mkdtempSync(join(tmpdir(), 'nimbus-compat-'));
 const n = await startNimbus();
 const results: PackageResult[] = [];
-let next = 0;
-async function worker(): Promise<void> {
-  while (next < selected.length) {
-    const i = next++;
+try {
+  await eachAtOnce(selected.length, jobs, async (i) => {
     const p: CompatPackage = selected[i];
     const base = { pkg: p.pkg, version: version(p.pkg), exercises: p.exercises };
     if (p.probe === undefined) {
       results[i] = { ...base, status: 'reference', why: '' };
-      continue;
+      return;
     }
     const dir = entryOf(work, p.probe);
     const [node, nimbus, workerd] = await Promise.all([inNode(p.probe), inNimbus(n, dir, p.probe), withWorkerd ? inWorkerd(join(dir, 'index.ts'), PROBE_TIMEOUT_MS) : undefined]);
@@ -122,21 +122,17 @@ async function worker(): Promise<void> {
     const w = workerd === undefined ? undefined : verdict(node, workerd, 'workerd');
     results[i] = { ...base, status: v.status, why: v.status !== 'works' && p.known !== undefined ? `${p.known}. Found: ${v.why}` : v.why, ...(w ? { workerd: w } : {}) };
     console.log(`[${i + 1}/${selected.length}] ${p.pkg}: ${v.status}${v.why ? ` (${v.why.slice(0, 300)})` : ''}${w ? `; workerd ${w.status}${w.why ? ` (${w.why.slice(0, 200)})` : ''}` : ''}`);
-  }
-}
-try {
-  await Promise.all(Array.from({ length: jobs }, worker));
+  });
 } finally {
   await n.stop();
   rmSync(work, { recursive: true, force: true });
 }
 
-const commit = await run(['-e', "process.stdout.write(require('node:child_process').execFileSync('git',['rev-parse','--short','HEAD'],{encoding:'utf8'}).trim())"]);
 const report: CompatReport = {
   date: new Date().toISOString(),
-  nimbusCommit: commit.stdout || 'unknown',
+  nimbusCommit: machine.commit.slice(0, 7) || 'unknown',
   node: process.version,
-  loadAvg1m,
+  loadAvg1m: machine.loadAvg1m,
   elapsedSec: Math.round((performance.now() - t0) / 1000),
   packages: results,
 };
