@@ -13,6 +13,8 @@ import type { TargetRun } from './compare.ts';
 import type { Outcome } from './outcome.ts';
 
 const SKIP = Symbol('compat-workerd');
+/** A recent date, as a new Worker gets: all of nodejs_compat that this workerd has (node:fs, node:http clients…). */
+export const COMPAT_DATE = '2026-11-01';
 
 const builtins: Plugin = {
   name: 'compat-workerd-builtins',
@@ -67,7 +69,7 @@ export async function inWorkerd(entryFile: string, timeoutMs: number): Promise<T
   if ('error' in built) return { kind: 'deploy-failed', why: built.error.slice(0, 600) };
   let w: WorkerdTarget | undefined;
   try {
-    w = await startWorkerd({ workers: [{ name: 'probe', source: built.code, compatibilityFlags: ['nodejs_compat'] }], readiness: 'port' });
+    w = await startWorkerd({ workers: [{ name: 'probe', source: built.code, compatibilityFlags: ['nodejs_compat'], compatibilityDate: COMPAT_DATE }], readiness: 'port' });
     const r = await request(w.baseUrl + '/', { timeoutMs });
     if (r.status !== 200) return { kind: 'crash', why: `HTTP ${r.status}: ${r.body.slice(0, 400)}` };
     return { kind: 'ran', outcome: JSON.parse(r.body) as Outcome };

@@ -27,6 +27,8 @@ export interface WorkerSpec {
   readonly classic?: boolean;
   /** workerd compatibility flags (`nodejs_compat`); none by default. */
   readonly compatibilityFlags?: readonly string[];
+  /** The compatibility date (default COMPAT_DATE): later dates turn on more of the runtime (`node:fs` from 2025-09). */
+  readonly compatibilityDate?: string;
 }
 
 const ROUTER = `export default {
@@ -51,7 +53,7 @@ export function workerdConfig(workers: readonly WorkerSpec[], port: number, rout
   const defs = workers.map(
     (w) => `const ${ident(w.name)} :Workerd.Worker = (
   ${w.classic ? `serviceWorkerScript = embed "${w.name}.js"` : `modules = [ (name = "${w.name}.js", esModule = embed "${w.name}.js") ]`},
-  compatibilityDate = "${COMPAT_DATE}",${w.compatibilityFlags?.length ? `\n  compatibilityFlags = [${w.compatibilityFlags.map((f) => JSON.stringify(f)).join(', ')}],` : ''}
+  compatibilityDate = "${w.compatibilityDate ?? COMPAT_DATE}",${w.compatibilityFlags?.length ? `\n  compatibilityFlags = [${w.compatibilityFlags.map((f) => JSON.stringify(f)).join(', ')}],` : ''}
 );`,
   );
   if (routed) {
