@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { brief, firstDifference, verdict } from './compare.ts';
+import { brief, cliError, firstDifference, verdict } from './compare.ts';
 import { settle } from './outcome.ts';
 import { behindWorkerd, tableMarkdown, tally, type CompatReport } from './report.ts';
 import { wrapperSource } from './wrapper.ts';
@@ -27,6 +27,18 @@ describe('compat: comparing a probe in Nimbus with plain Node', () => {
     assert.deepEqual(verdict(ok(1), { kind: 'crash', why: 'HTTP 500' }), { status: 'fails', why: 'crashed: HTTP 500' });
     // a probe that fails in Node is the probe's fault, whatever Nimbus did
     assert.equal(verdict({ ok: false, error: 'x' }, { kind: 'ran', outcome: ok(1) }).status, 'probe-broken');
+  });
+
+  it("takes a failed deploy's first error from the CLI's output, without the file position", () => {
+    const out = [
+      '• bundling /tmp/jd…',
+      'nimbus: ../../x/node_modules/jsdom/lib/api.js:5:20: the Node built-in "vm" imported by package "jsdom" is not available in functions: a function cannot create contexts',
+      '    const vm = require("vm");',
+      '  ../../x/node_modules/undici/lib/core/util.js:5:37: the Node built-in "node:http" …',
+    ].join('\n');
+    assert.equal(cliError(out), 'the Node built-in "vm" imported by package "jsdom" is not available in functions: a function cannot create contexts');
+    assert.equal(cliError('nimbus: compat-x: the module threw while initialising'), 'compat-x: the module threw while initialising');
+    assert.equal(cliError('a\nb\nc\nd'), 'b / c / d');
   });
 
   it('cuts long values in reasons', () => {

@@ -52,6 +52,19 @@ export function firstDifference(node: unknown, target: unknown, path = '$'): Dif
   return null;
 }
 
+/**
+ * Why `nimbus deploy` failed, from its output: its first error (the line after `nimbus:`,
+ * with the bundle path before the first `: ` left out when it is a file position), else the
+ * output's last lines.
+ */
+export function cliError(output: string): string {
+  const lines = output.split('\n').map((l) => l.trim()).filter(Boolean);
+  const first = lines.find((l) => l.startsWith('nimbus: '));
+  if (first === undefined) return lines.slice(-3).join(' / ').slice(0, 600);
+  const text = first.slice('nimbus: '.length);
+  return text.replace(/^\S*\.[cm]?[jt]s:\d+:\d+: /, '').slice(0, 600);
+}
+
 /** A value shown in a sentence: JSON, cut to `max` characters. */
 export function brief(v: unknown, max = 80): string {
   const s = v === undefined ? 'absent' : JSON.stringify(v);

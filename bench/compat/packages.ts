@@ -67,6 +67,11 @@ export const PACKAGES: readonly CompatPackage[] = [
   { pkg: 'graphql', probe: 'graphql', exercises: 'buildSchema, execute with variables and defaults, validate, print' },
   { pkg: 'openai', probe: 'openai', exercises: 'chat.completions.create with a fetch of its own (offline): the request sent and the answer parsed' },
   { pkg: 'decimal.js', probe: 'decimal-js', exercises: 'precision and rounding settings, division, powers, roots, exp' },
+  { pkg: 'sanitize-html', probe: 'sanitize-html', exercises: 'default and custom allow-lists, transformTags, text only (htmlparser2, postcss)' },
+  { pkg: 'rxjs', probe: 'rxjs', exercises: 'operators (filter, map, reduce, mergeMap, scan), Subject, BehaviorSubject' },
+  { pkg: 'node-fetch', probe: 'node-fetch', exercises: 'v2: Headers, Request, Response classes (offline)' },
+  { pkg: 'form-data', probe: 'form-data', exercises: 'append fields; the multipart helpers (getHeaders, getBoundary)', known: "the package's browser build is bundled (as for Workers): it is the runtime's own FormData (which fetch sends as multipart), without the Node build's stream helpers getBoundary/getHeaders/getLengthSync" },
+  { pkg: 'jsdom', probe: 'jsdom', exercises: 'parse a document, query and change it', known: 'jsdom needs `vm` (script contexts) and `worker_threads` (synchronous XHR), which a function cannot have, and its undici imports `http`; refused at deploy, naming them (it does not load in workerd either)' },
   { pkg: 'ioredis', exercises: 'reference: PING against a real Redis in the drivers end-to-end tests, not in this suite' },
   { pkg: 'nodemailer', exercises: 'reference: a message sent to an SMTP sink in the drivers end-to-end tests, not in this suite' },
 ];

@@ -20,7 +20,7 @@ import { readResults, resultsDir } from '../lib/results.ts';
 import { extraSections } from '../lib/sections.ts';
 import { scenarios } from '../scenarios/index.ts';
 import { startNimbus, type NimbusTarget } from '../targets/nimbus.ts';
-import { verdict, type TargetRun } from './compare.ts';
+import { cliError, verdict, type TargetRun } from './compare.ts';
 import type { Outcome } from './outcome.ts';
 import { PACKAGES, type CompatPackage } from './packages.ts';
 import { tableMarkdown, type CompatReport, type PackageResult } from './report.ts';
@@ -66,15 +66,13 @@ function run(args: string[], env?: NodeJS.ProcessEnv): Promise<{ code: number; s
   });
 }
 
-const lastLines = (s: string, n = 3) => s.trim().split('\n').filter(Boolean).slice(-n).join(' / ').slice(0, 600);
-
 async function inNode(probe: string): Promise<Outcome> {
   const r = await run(['--import', 'tsx', join(root, 'bench/compat/node-probe.ts'), join(root, `bench/compat/probes/${probe}.ts`)]);
   const line = r.stdout.trim().split('\n').pop() ?? '';
   try {
     return JSON.parse(line) as Outcome;
   } catch {
-    return { ok: false, error: `no answer (exit ${r.code}): ${lastLines(r.stderr)}` };
+    return { ok: false, error: `no answer (exit ${r.code}): ${cliError(r.stderr)}` };
   }
 }
 
@@ -90,7 +88,7 @@ async function inNimbus(n: NimbusTarget, dir: string, probe: string): Promise<Ta
   const name = `compat-${probe}`;
   const env = childEnv({ NIMBUS_URL: n.baseUrl, NIMBUS_TOKEN: n.token });
   const d = await run([join(root, 'bin/nimbus.mjs'), 'deploy', name, dir, '--timeout', '30s', '--memory', '256', '--json'], env);
-  if (d.code !== 0) return { kind: 'deploy-failed', why: lastLines(d.stderr || d.stdout) };
+  if (d.code !== 0) return { kind: 'deploy-failed', why: cliError(d.stderr || d.stdout) };
   try {
     const r = await request(n.baseUrl + n.fnPath(name), { timeoutMs: PROBE_TIMEOUT_MS });
     if (r.status !== 200) return { kind: 'crash', why: `HTTP ${r.status}: ${r.body.slice(0, 400)}` };

@@ -8,10 +8,11 @@ export function compatSection(resultsDir: string): string[] {
   return [
     [
       '<a id="compat"></a>',
-      '## npm packages: Nimbus vs plain Node',
+      '## npm packages: Nimbus and workerd vs plain Node',
       '',
       'Each package is exercised by a small probe (bench/compat/probes/) deployed as a Nimbus function ' +
-        'with `nimbus deploy` and run in plain Node; the two outputs (JSON) must be equal ' +
+        'with `nimbus deploy`, run in workerd with `nodejs_compat` (bundled as wrangler does) and in plain Node; ' +
+        "each runtime's output (JSON) must equal Node's " +
         '(`npm run bench -- compat`; how it runs: [bench/README.md](README.md#npm-compatibility-suite)). ' +
         'Raw results: `bench/results/compat.json`.',
       '',

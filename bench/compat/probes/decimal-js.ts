@@ -1,4 +1,4 @@
-import Decimal from 'decimal.js';
+import { Decimal } from 'decimal.js';
 
 export default function probe() {
   const D = Decimal.clone({ precision: 30, rounding: Decimal.ROUND_HALF_EVEN });
