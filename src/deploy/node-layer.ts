@@ -32,6 +32,7 @@ export const PROVIDED: Readonly<Record<string, string>> = Object.freeze({
   os: 'os.ts',
   path: 'path.ts',
   'path/posix': 'path.ts',
+  perf_hooks: 'perf_hooks.ts',
   process: 'process.ts',
   punycode: 'punycode.ts',
   querystring: 'querystring.ts',
