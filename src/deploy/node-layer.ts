@@ -74,6 +74,24 @@ const INJECT_FILES = ['inject-process.ts', 'inject-buffer.ts', 'inject-immediate
 const SKIP = Symbol('nimbus-node-layer');
 /** The namespace of the CommonJS faces of the layer's modules (what `require('x')` loads). */
 const REQUIRED = 'nimbus-node-require';
+/** The namespace of what a package's require() of a refused built-in gets (absentModule). */
+const ABSENT = 'nimbus-node-absent';
+
+/** A module whose every member is a function that throws `text` when called (its properties read fine, so loading it does not fail). */
+export function absentModule(text: string): string {
+  return `const text = ${JSON.stringify(text)};
+module.exports = new Proxy({}, {
+  get(_target, key) {
+    if (typeof key === 'symbol' || key === '__esModule' || key === 'then' || key === 'default') return undefined;
+    return function () {
+      const e = new Error(text + ' (called: ' + String(key) + ')');
+      e.code = 'ERR_NIMBUS_UNSUPPORTED_MODULE';
+      throw e;
+    };
+  },
+});
+`;
+}
 /** Appended to a bundle that uses the layer (a comment, after the code: positions are unchanged). */
 export { NODE_LAYER_MARK } from '../runtime/isolate/node-env.ts';
 
@@ -164,6 +182,7 @@ export function nodeLayerPlugin(use: NodeLayerUse, root: string | null, files: B
   return {
     name: 'nimbus-node-layer',
     setup(b) {
+      b.onLoad({ filter: /.*/, namespace: ABSENT }, (args) => ({ contents: absentModule((args.pluginData as { text: string }).text), loader: 'js' }));
       b.onLoad({ filter: /.*/, namespace: REQUIRED }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)}).default;`, resolveDir: dir, loader: 'js' }));
       b.onResolve({ filter: /^nimbus:bundle-files$/ }, () => ({ path: 'bundle-files', namespace: 'nimbus-bundle-files' }));
       b.onLoad({ filter: /.*/, namespace: 'nimbus-bundle-files' }, () => ({ contents: `export default ${JSON.stringify(files())};`, loader: 'js' }));
@@ -191,10 +210,23 @@ export function nodeLayerPlugin(use: NodeLayerUse, root: string | null, files: B
         const pkg = packageOf(args.importer);
         const where = pkg !== null ? `package "${pkg}"` : `${displayPath(args.importer, root)}`;
         const why = REFUSED_BECAUSE[name] ?? 'Nimbus does not provide it (see docs/runtime.md, "Node.js built-ins")';
+        const text = `the Node built-in "${args.path}" imported by ${where} is not available in functions: ${why}`;
+        if (pkg !== null) {
+          // Packages import modules they only call on some paths (winston's Http transport, the
+          // MongoDB driver's optional AWS credential provider): deployed with a warning, and the
+          // module's functions throw when called, as workerd's stubs do. The function's own
+          // imports still fail the deploy.
+          return {
+            path: `${name}?${pkg}`,
+            namespace: ABSENT,
+            pluginData: { text },
+            warnings: [{ text: `${text}; deployed anyway (a package may import it for a path it never takes): calling it throws` }],
+          };
+        }
         return {
           errors: [
             {
-              text: `the Node built-in "${args.path}" imported by ${where} is not available in functions: ${why}`,
+              text,
               detail: { module: name, importedBy: pkg ?? displayPath(args.importer, root) },
             },
           ],
