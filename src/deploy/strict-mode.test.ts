@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { systemClock } from '../core/clock.ts';
 import { createIsolateRuntime } from '../runtime/isolate/index.ts';
-import { eventCall, handlerValue, startWith } from '../runtime/contract.ts';
+import { handlerOnce } from '../runtime/contract.ts';
 import { bundleSource } from './bundle.ts';
 
 const PROBE = `const frozen = Object.freeze({ a: 1 });
@@ -22,12 +22,7 @@ describe('strict mode of bundles', () => {
   after(() => runtime.close());
   const run = async (files: Record<string, string>, entry: string) => {
     const built = await bundleSource(files, entry);
-    const h = await startWith(runtime, built.code);
-    try {
-      return { built, value: handlerValue(await h.instance.invoke(eventCall(`s-${Math.random()}`, null))) };
-    } finally {
-      h.instance.dispose();
-    }
+    return { built, value: await handlerOnce(runtime, built.code) };
   };
 
   it('an ES module entry is strict, and so is the CommonJS it imports', async () => {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { systemClock } from '../../core/clock.ts';
 import { bundleSource } from '../../deploy/bundle.ts';
-import { eventCall, handlerValue, startWith } from '../contract.ts';
+import { handlerOnce } from '../contract.ts';
 import { createIsolateRuntime } from './index.ts';
 
 /** The same probe, as source for the isolate and as a function for Node. */
@@ -29,11 +29,6 @@ describe('Buffer per-encoding methods', () => {
   it('latin1Slice, utf8Write and the rest answer as in plain Node', async () => {
     const expected = (new Function(`return ${PROBE}`)() as (b: typeof Buffer) => unknown)(Buffer);
     const code = (await bundleSource({ 'index.js': `import { Buffer } from 'node:buffer'; export const handler = async () => (${PROBE})(Buffer);` }, 'index.js')).code;
-    const h = await startWith(runtime, code);
-    try {
-      assert.deepEqual(handlerValue(await h.instance.invoke(eventCall('b1', null))), JSON.parse(JSON.stringify(expected)));
-    } finally {
-      h.instance.dispose();
-    }
+    assert.deepEqual(await handlerOnce(runtime, code), JSON.parse(JSON.stringify(expected)));
   });
 });

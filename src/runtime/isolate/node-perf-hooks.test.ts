@@ -7,7 +7,7 @@ import { performance as nodePerformance } from 'node:perf_hooks';
 import { after, describe, it } from 'node:test';
 import { systemClock } from '../../core/clock.ts';
 import { bundleSource } from '../../deploy/bundle.ts';
-import { eventCall, handlerValue, startWith } from '../contract.ts';
+import { handlerOnce } from '../contract.ts';
 import { createIsolateRuntime } from './index.ts';
 
 /** Marks at fixed times (startTime given), so durations are exact in both runtimes. */
@@ -42,21 +42,11 @@ describe('perf_hooks', () => {
   it('performance marks and measures answer as in plain Node', async () => {
     const expected = JSON.parse(JSON.stringify((new Function(`return ${PROBE}`)() as (p: unknown) => unknown)(nodePerformance)));
     const code = (await bundleSource({ 'index.js': `import { performance } from 'node:perf_hooks'; export const handler = async () => (${PROBE})(performance);` }, 'index.js')).code;
-    const h = await startWith(runtime, code);
-    try {
-      assert.deepEqual(handlerValue(await h.instance.invoke(eventCall('p1', null))), expected);
-    } finally {
-      h.instance.dispose();
-    }
+    assert.deepEqual(await handlerOnce(runtime, code), expected);
   });
 
   it('require() gives the module, and its clock is the isolate\'s own performance', async () => {
     const code = (await bundleSource({ 'index.js': `const ph = require('perf_hooks'); exports.handler = async () => [typeof ph.performance.now, Math.abs(ph.performance.timeOrigin - performance.timeOrigin) < 1, ph.performance.eventLoopUtilization().utilization];` }, 'index.js')).code;
-    const h = await startWith(runtime, code);
-    try {
-      assert.deepEqual(handlerValue(await h.instance.invoke(eventCall('p2', null))), ['function', true, 0]);
-    } finally {
-      h.instance.dispose();
-    }
+    assert.deepEqual(await handlerOnce(runtime, code), ['function', true, 0]);
   });
 });

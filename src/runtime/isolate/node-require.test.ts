@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { systemClock } from '../../core/clock.ts';
 import { bundlePath, bundleSource } from '../../deploy/bundle.ts';
-import { eventCall, handlerValue, startWith } from '../contract.ts';
+import { handlerOnce } from '../contract.ts';
 import { createIsolateRuntime } from './index.ts';
 
 describe('require() of Node built-ins', () => {
@@ -21,14 +21,7 @@ describe('require() of Node built-ins', () => {
     await runtime.close();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
-  const run = async (code: string) => {
-    const h = await startWith(runtime, code);
-    try {
-      return handlerValue(await h.instance.invoke(eventCall(`r-${Math.random()}`, null)));
-    } finally {
-      h.instance.dispose();
-    }
-  };
+  const run = (code: string) => handlerOnce(runtime, code);
 
   it('gives the module itself: Stream, EventEmitter and assert are functions with their members, as in Node', async () => {
     const code = `
