@@ -51,17 +51,19 @@ if (unknown.length > 0) {
 const jobs = Math.max(1, Math.min(4, Number(values.jobs) || 1));
 const withWorkerd = !values['no-workerd'];
 const PROBE_TIMEOUT_MS = 60_000;
+/** Bundling a large package (jsdom) on a loaded machine takes longer than a probe may run. */
+const DEPLOY_TIMEOUT_MS = 240_000;
 
 const version = (pkg: string): string | null => {
   const file = join(benchModules, pkg, 'package.json');
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version : null;
 };
 
-function run(args: string[], env?: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(args: string[], env?: NodeJS.ProcessEnv, timeoutMs = PROBE_TIMEOUT_MS): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, args, { cwd: root, env: env ?? childEnv(), timeout: PROBE_TIMEOUT_MS, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
+    execFile(process.execPath, args, { cwd: root, env: env ?? childEnv(), timeout: timeoutMs, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-      resolve({ code, stdout, stderr: error?.killed ? `${stderr}\n(timed out after ${PROBE_TIMEOUT_MS / 1000} s)` : stderr });
+      resolve({ code, stdout, stderr: error?.killed ? `${stderr}\n(timed out after ${timeoutMs / 1000} s)` : stderr });
     });
   });
 }
@@ -87,7 +89,7 @@ function entryOf(work: string, probe: string): string {
 async function inNimbus(n: NimbusTarget, dir: string, probe: string): Promise<TargetRun> {
   const name = `compat-${probe}`;
   const env = childEnv({ NIMBUS_URL: n.baseUrl, NIMBUS_TOKEN: n.token });
-  const d = await run([join(root, 'bin/nimbus.mjs'), 'deploy', name, dir, '--timeout', '30s', '--memory', '256', '--json'], env);
+  const d = await run([join(root, 'bin/nimbus.mjs'), 'deploy', name, dir, '--timeout', '30s', '--memory', '256', '--json'], env, DEPLOY_TIMEOUT_MS);
   if (d.code !== 0) return { kind: 'deploy-failed', why: cliError(d.stderr || d.stdout) };
   try {
     const r = await request(n.baseUrl + n.fnPath(name), { timeoutMs: PROBE_TIMEOUT_MS });

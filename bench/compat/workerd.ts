@@ -22,7 +22,8 @@ const builtins: Plugin = {
     b.onResolve({ filter: /^[a-z_:][a-z0-9_:/]*$/ }, async (args) => {
       if (args.pluginData === SKIP) return undefined;
       const name = args.path.startsWith('node:') ? args.path.slice(5) : args.path;
-      if (!isBuiltin(name) && !args.path.startsWith('cloudflare:')) return undefined;
+      // `node:x` is the runtime's whatever this Node knows (node:sqlite is newer than Node 20)
+      if (!args.path.startsWith('node:') && !isBuiltin(name) && !args.path.startsWith('cloudflare:')) return undefined;
       if (!args.path.startsWith('node:') && !args.path.startsWith('cloudflare:')) {
         // a `browser` map (or a dependency named like the built-in) wins, as in Nimbus
         const found = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: SKIP });
