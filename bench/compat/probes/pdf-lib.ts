@@ -14,7 +14,7 @@ export default async function probe() {
   page.drawRectangle({ x: 20, y: 20, width: 100, height: 40, borderColor: rgb(1, 0, 0), borderWidth: 2 });
   const bytes = await doc.save({ useObjectStreams: false });
   const back = await PDFDocument.load(bytes);
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
   return {
     length: bytes.length,
     sha256: Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join(''),
