@@ -110,7 +110,7 @@ describe('Node layer', () => {
     it("a package's import of a built-in Nimbus does not provide deploys with a warning naming both; calling it throws, naming them", async () => {
       const root = project({
         'index.js': `import spawn from 'spawner'; import { lazy } from 'esm-spawner';
-          export async function handler(event) { if (event === 'lazy') return typeof lazy; try { return spawn(); } catch (e) { return [e.code, e.message]; } }`,
+          export async function handler(event) { if (event === 'lazy') return typeof lazy; try { return event === 'esm' ? lazy() : spawn(); } catch (e) { return [e.code, e.message]; } }`,
         'node_modules/spawner/package.json': JSON.stringify({ name: 'spawner', main: 'index.js' }),
         'node_modules/spawner/index.js': `const cp = require('child_process'); module.exports = () => cp.execSync('id');`,
         'node_modules/esm-spawner/package.json': JSON.stringify({ name: 'esm-spawner', type: 'module', main: 'index.js' }),
@@ -126,6 +126,9 @@ describe('Node layer', () => {
         const [code, message] = handlerValue(await h.instance.invoke(eventCall('n-call', null))) as [string, string];
         assert.equal(code, 'ERR_NIMBUS_UNSUPPORTED_MODULE');
         assert.match(message, /^the Node built-in "child_process" imported by package "spawner" is not available in functions: a function cannot start processes \(called: execSync\)$/);
+        const [esmCode, esmMessage] = handlerValue(await h.instance.invoke(eventCall('n-esm', 'esm'))) as [string, string];
+        assert.equal(esmCode, 'ERR_NIMBUS_UNSUPPORTED_MODULE', 'a named ES import finds the member too');
+        assert.match(esmMessage, /"node:child_process" imported by package "esm-spawner" .*\(called: exec\)$/);
       } finally {
         h.instance.dispose();
       }
