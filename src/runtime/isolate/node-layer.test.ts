@@ -107,16 +107,39 @@ describe('Node layer', () => {
       assert.equal(await run((await bundlePath(root)).code), 'workerd');
     });
 
-    it('a built-in Nimbus does not provide fails the deploy, naming it and the package that imported it', async () => {
+    it("a package's import of a built-in Nimbus does not provide deploys with a warning naming both; calling it throws, naming them", async () => {
       const root = project({
-        'index.js': `import spawn from 'spawner'; export async function handler() { return spawn(); }`,
+        'index.js': `import spawn from 'spawner'; import { lazy } from 'esm-spawner';
+          export async function handler(event) { if (event === 'lazy') return typeof lazy; try { return event === 'esm' ? lazy() : spawn(); } catch (e) { return [e.code, e.message]; } }`,
         'node_modules/spawner/package.json': JSON.stringify({ name: 'spawner', main: 'index.js' }),
         'node_modules/spawner/index.js': `const cp = require('child_process'); module.exports = () => cp.execSync('id');`,
+        'node_modules/esm-spawner/package.json': JSON.stringify({ name: 'esm-spawner', type: 'module', main: 'index.js' }),
+        'node_modules/esm-spawner/index.js': `import { exec } from 'node:child_process'; export const lazy = () => exec('id');`,
       });
+      dirs.push(root);
+      const built = await bundlePath(root);
+      assert.ok(built.warnings.some((w) => /"child_process" imported by package "spawner" is not available in functions: a function cannot start processes; deployed anyway/.test(w)), built.warnings.join('\n'));
+      assert.ok(built.warnings.some((w) => /"node:child_process" imported by package "esm-spawner"/.test(w)));
+      const h = await startWith(runtime, built.code);
+      try {
+        assert.equal(handlerValue(await h.instance.invoke(eventCall('n-lazy', 'lazy'))), 'function', 'imported and never called: the function runs');
+        const [code, message] = handlerValue(await h.instance.invoke(eventCall('n-call', null))) as [string, string];
+        assert.equal(code, 'ERR_NIMBUS_UNSUPPORTED_MODULE');
+        assert.match(message, /^the Node built-in "child_process" imported by package "spawner" is not available in functions: a function cannot start processes \(called: execSync\)$/);
+        const [esmCode, esmMessage] = handlerValue(await h.instance.invoke(eventCall('n-esm', 'esm'))) as [string, string];
+        assert.equal(esmCode, 'ERR_NIMBUS_UNSUPPORTED_MODULE', 'a named ES import finds the member too');
+        assert.match(esmMessage, /"node:child_process" imported by package "esm-spawner" .*\(called: exec\)$/);
+      } finally {
+        h.instance.dispose();
+      }
+    });
+
+    it("the function's own import of a built-in Nimbus does not provide fails the deploy, naming it and the file", async () => {
+      const root = project({ 'index.js': `const cp = require('child_process'); exports.handler = async () => cp.execSync('id');` });
       dirs.push(root);
       const extra = await rejectsWith(bundlePath(root), 'NIMBUS_ERR_UNSUPPORTED_MODULE');
       assert.equal(extra.module, 'child_process');
-      assert.equal(extra.importedBy, 'spawner');
+      assert.equal(extra.importedBy, 'index.js');
     });
 
     it('worker_threads is refused with the reason, from the function’s own file too', async () => {
