@@ -64,6 +64,30 @@ const REFUSED_BECAUSE: Readonly<Record<string, string>> = Object.freeze({
   inspector: 'the engine is not exposed to functions',
 });
 
+/**
+ * Refused built-ins that packages import for a path a function rarely takes (nodemailer's
+ * sendmail transport spawns a process; its attachment download uses http): imported by a
+ * package, they bundle as a module whose functions throw at call with the same reason (as
+ * on Workers' nodejs_compat); imported by the function's own code, they fail the deploy.
+ * Each lists the names it exports.
+ */
+const INERT_IN_PACKAGES: Readonly<Record<string, readonly string[]>> = Object.freeze({
+  http: ['request', 'get', 'createServer', 'Agent', 'ClientRequest', 'IncomingMessage', 'OutgoingMessage', 'Server', 'ServerResponse', 'validateHeaderName', 'validateHeaderValue'],
+  https: ['request', 'get', 'createServer', 'Agent', 'Server'],
+  child_process: ['spawn', 'spawnSync', 'exec', 'execSync', 'execFile', 'execFileSync', 'fork', 'ChildProcess'],
+});
+
+/** The source of an inert module: each export throws ERR_METHOD_NOT_IMPLEMENTED with `why` when called or constructed. */
+export function inertModule(name: string, why: string): string {
+  const names = INERT_IN_PACKAGES[name] ?? [];
+  const lines = [
+    `function unavailable(n) { return function () { const e = new Error(${JSON.stringify(`${name}.`)} + n + ${JSON.stringify(` is not available in functions: ${why}`)}); e.code = 'ERR_METHOD_NOT_IMPLEMENTED'; throw e; }; }`,
+    ...names.map((n) => `export const ${n} = unavailable(${JSON.stringify(n)});`),
+    `export default { ${names.join(', ')} };`,
+  ];
+  return lines.join('\n');
+}
+
 /** npm packages the layer wraps: imported from inside the layer, the name is the package. */
 const WRAPPED_PACKAGES = new Set(['buffer', 'events', 'string_decoder', 'punycode', 'path-browserify', 'readable-stream']);
 
@@ -163,6 +187,7 @@ export function nodeLayerPlugin(use: NodeLayerUse, root: string | null, files: B
     setup(b) {
       b.onResolve({ filter: /^nimbus:bundle-files$/ }, () => ({ path: 'bundle-files', namespace: 'nimbus-bundle-files' }));
       b.onLoad({ filter: /.*/, namespace: 'nimbus-bundle-files' }, () => ({ contents: `export default ${JSON.stringify(files())};`, loader: 'js' }));
+      b.onLoad({ filter: /.*/, namespace: 'nimbus-inert' }, (args) => ({ contents: inertModule(args.path, REFUSED_BECAUSE[args.path] ?? ''), loader: 'js' }));
       b.onResolve({ filter: /^[a-z_:][a-z0-9_:/]*$/ }, async (args) => {
         if (args.pluginData === SKIP || args.kind === 'entry-point') return undefined;
         const other = PROVIDED_OTHER[args.path];
@@ -182,6 +207,7 @@ export function nodeLayerPlugin(use: NodeLayerUse, root: string | null, files: B
           return { path: join(dir, file) };
         }
         const pkg = packageOf(args.importer);
+        if (pkg !== null && INERT_IN_PACKAGES[name] !== undefined) return { path: name, namespace: 'nimbus-inert' };
         const where = pkg !== null ? `package "${pkg}"` : `${displayPath(args.importer, root)}`;
         const why = REFUSED_BECAUSE[name] ?? 'Nimbus does not provide it (see docs/runtime.md, "Node.js built-ins")';
         return {

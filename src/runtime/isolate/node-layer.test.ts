@@ -109,14 +109,35 @@ describe('Node layer', () => {
 
     it('a built-in Nimbus does not provide fails the deploy, naming it and the package that imported it', async () => {
       const root = project({
-        'index.js': `import spawn from 'spawner'; export async function handler() { return spawn(); }`,
-        'node_modules/spawner/package.json': JSON.stringify({ name: 'spawner', main: 'index.js' }),
-        'node_modules/spawner/index.js': `const cp = require('child_process'); module.exports = () => cp.execSync('id');`,
+        'index.js': `import run from 'runner'; export async function handler() { return run(); }`,
+        'node_modules/runner/package.json': JSON.stringify({ name: 'runner', main: 'index.js' }),
+        'node_modules/runner/index.js': `const vm = require('vm'); module.exports = () => vm.runInNewContext('1');`,
       });
       dirs.push(root);
       const extra = await rejectsWith(bundlePath(root), 'NIMBUS_ERR_UNSUPPORTED_MODULE');
-      assert.equal(extra.module, 'child_process');
-      assert.equal(extra.importedBy, 'spawner');
+      assert.equal(extra.module, 'vm');
+      assert.equal(extra.importedBy, 'runner');
+    });
+
+    it('http, https and child_process imported by a package bundle as modules that throw when called; from the function’s own code they fail the deploy', async () => {
+      const root = project({
+        'index.js': `import { spawnIt, get, def } from 'mailish'; export async function handler() {
+          const tryIt = (f) => { try { f(); return 'ran'; } catch (e) { return [e.code, e.message]; } };
+          return { spawn: tryIt(spawnIt), get: tryIt(get), agent: tryIt(() => new def.Agent()) };
+        }`,
+        'node_modules/mailish/package.json': JSON.stringify({ name: 'mailish', main: 'index.js' }),
+        'node_modules/mailish/index.js': `const cp = require('child_process'); import * as https from 'node:https'; import http from 'http';
+          export const spawnIt = () => cp.spawn('sendmail'); export const get = () => https.get('https://example.com'); export const def = http;`,
+      });
+      dirs.push(root);
+      assert.deepEqual(await run((await bundlePath(root)).code), {
+        spawn: ['ERR_METHOD_NOT_IMPLEMENTED', 'child_process.spawn is not available in functions: a function cannot start processes'],
+        get: ['ERR_METHOD_NOT_IMPLEMENTED', 'https.get is not available in functions: a function serves HTTP through its fetch export and calls out with fetch()'],
+        agent: ['ERR_METHOD_NOT_IMPLEMENTED', 'http.Agent is not available in functions: a function serves HTTP through its fetch export and calls out with fetch()'],
+      });
+      const own = await rejectsWith(bundleSource({ 'index.ts': `import http from 'node:http'; export const handler = () => typeof http.request;` }, 'index.ts'), 'NIMBUS_ERR_UNSUPPORTED_MODULE');
+      assert.equal(own.module, 'http');
+      assert.equal(own.importedBy, 'index.ts');
     });
 
     it('worker_threads is refused with the reason, from the function’s own file too', async () => {
