@@ -86,6 +86,19 @@ export interface InvocationMeta {
   readonly memoryMb: number;
   /** The trace span it runs in, if traced: its outbound requests carry it (not shown to the function). */
   readonly trace?: InvocationTrace;
+  /** Where the runtime counts the Node-layer sockets this invocation used (not shown to the function). */
+  readonly sockets?: SocketUsage;
+}
+
+/**
+ * A function's outbound TCP/TLS sockets (the Node layer's net/tls, cloudflare:sockets) as one
+ * invocation used them: sockets it opened, and bytes received and sent on the sockets it
+ * used (a socket's bytes count for the invocation that last wrote to it, or opened it).
+ */
+export interface SocketUsage {
+  opened: number;
+  bytesIn: number;
+  bytesOut: number;
 }
 
 /** A W3C trace span (observe/trace.ts makes them). */

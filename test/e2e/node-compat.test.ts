@@ -13,7 +13,7 @@ import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { cli, ROOT, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
+import { cli, eventually, ROOT, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
 
 const PG = { host: '127.0.0.1', port: 5432 };
 const REDIS = { host: '127.0.0.1', port: 6379 };
@@ -169,15 +169,24 @@ describe('Node built-ins in functions, end to end', () => {
           await redis.set(key, 'from nimbus', 'EX', 60);
           const got = await redis.get(key);
           await redis.del(key);
-          return Response.json({ pong, got });
+          const socket = (redis as unknown as { stream: { bytesRead: number; bytesWritten: number } }).stream;
+          return Response.json({ pong, got, read: socket.bytesRead, written: socket.bytesWritten });
         } finally { redis.disconnect(); }
       } };`);
     const out = await cli(p, ['deploy', 'redisfn', fn]);
     assert.equal(out.code, 0, out.stderr);
     const res = await fetch(`${p.url}/fn/redisfn?k=${process.pid}`);
-    const body = await res.json();
+    const body = (await res.json()) as { pong: string; got: string; read: number; written: number };
     assert.equal(res.status, 200, JSON.stringify(body));
-    assert.deepEqual(body, { pong: 'PONG', got: 'from nimbus' });
+    assert.deepEqual({ pong: body.pong, got: body.got }, { pong: 'PONG', got: 'from nimbus' });
+    // its record counts the socket as the function's own net.Socket saw it: one opened, every byte each way
+    const id = res.headers.get('x-nimbus-invocation-id') as string;
+    const record = await eventually(async () => {
+      const r = await p.api(`/api/v1/invocations/${id}`);
+      return r.ok ? ((await r.json()) as { sockets?: { opened: number; bytesIn: number; bytesOut: number } }) : null;
+    });
+    assert.ok(body.read > 0 && body.written > 0);
+    assert.deepEqual(record.sockets, { opened: 1, bytesIn: body.read, bytesOut: body.written });
   });
 
   it('nodemailer sends a message over SMTP that the sink receives intact', async () => {

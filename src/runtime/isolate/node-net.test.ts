@@ -73,6 +73,33 @@ describe('Node layer sockets', () => {
     }
   });
 
+  it('counts sockets and bytes for the invocation that used them: a kept socket’s bytes go to the invocation that next writes to it', async () => {
+    const inst = await start(`import net from 'node:net';
+      let kept;
+      const answer = (socket, n) => new Promise((resolve) => { let got = ''; const on = (c) => { got += c; if (got.length >= n) { socket.off('data', on); resolve(got); } }; socket.on('data', on); });
+      export async function handler({ port, text }) {
+        if (!kept) {
+          kept = net.connect(port, '127.0.0.1');
+          await new Promise((resolve, reject) => { kept.once('connect', resolve); kept.once('error', reject); });
+        }
+        const heard = answer(kept, text.length);
+        kept.write(text);
+        return await heard;
+      }`, '127.0.0.1');
+    try {
+      const counted = async (text: string) => {
+        const sockets = { opened: 0, bytesIn: 0, bytesOut: 0 };
+        const meta = { invocationId: `n${++n}`, functionName: 'net', version: 1, deadline: Date.now() + 5_000, attempt: 1, memoryMb: 128, sockets };
+        assert.equal(handlerValue(await inst.invoke({ mode: 'handler', event: { port, text }, meta })), text);
+        return sockets;
+      };
+      assert.deepEqual(await counted('abc'), { opened: 1, bytesIn: 3, bytesOut: 3 });
+      assert.deepEqual(await counted('hello, again'), { opened: 0, bytesIn: 12, bytesOut: 12 });
+    } finally {
+      inst.dispose();
+    }
+  });
+
   it('the Workers connect() API (cloudflare:sockets) talks TCP on the same sockets', async () => {
     const inst = await start(`import { connect } from 'cloudflare:sockets';
       export async function handler({ port }) {

@@ -4,10 +4,15 @@
  * by number. Bytes cross as copies; what happens on a socket (connected, data, end, error,
  * close) is delivered into the isolate through one function it registered. Every socket is
  * destroyed when its instance goes; an instance may have MAX_SOCKETS open at once.
+ *
+ * Use is counted for the invocation whose code runs when a socket is opened or written to
+ * (`usage()`, the running invocation's counter): it gets the socket's opening, the bytes it
+ * writes, and the bytes received until another invocation writes to the socket (a pooled
+ * database connection's answer counts for the query's invocation).
  */
 import type { Duplex } from 'node:stream';
 import { connect as tlsConnect, rootCertificates } from 'node:tls';
-import type { OutboundConnect, OutboundLookup } from '../port.ts';
+import type { OutboundConnect, OutboundLookup, SocketUsage } from '../port.ts';
 
 export { OP_DNS_LOOKUP, OP_SOCKET_DESTROY, OP_SOCKET_END, OP_SOCKET_OPEN, OP_SOCKET_UPGRADE, OP_SOCKET_WRITE } from './node/host-ops.ts';
 import { OP_DNS_LOOKUP, OP_SOCKET_DESTROY, OP_SOCKET_END, OP_SOCKET_OPEN, OP_SOCKET_UPGRADE, OP_SOCKET_WRITE } from './node/host-ops.ts';
@@ -48,12 +53,16 @@ export class NodeSockets {
   readonly #resolve: OutboundLookup | undefined;
   readonly #deliver: Deliver;
   readonly #open = new Map<number, Duplex | null>();
+  /** Per open socket: the invocation its received bytes count for. */
+  readonly #owner = new Map<number, SocketUsage | null>();
+  readonly #usage: () => SocketUsage | null;
   #next = 1;
   #closed = false;
   /** Sockets opened over the instance's life (a count for its owner to read). */
   opened = 0;
 
-  constructor(connect: OutboundConnect | undefined, resolve: OutboundLookup | undefined, deliver: Deliver) {
+  constructor(connect: OutboundConnect | undefined, resolve: OutboundLookup | undefined, deliver: Deliver, usage: () => SocketUsage | null = () => null) {
+    this.#usage = usage;
     this.#connect = connect;
     this.#resolve = resolve;
     this.#deliver = deliver;
@@ -69,6 +78,11 @@ export class NodeSockets {
         const socket = this.#socket(a);
         if (!(b instanceof ArrayBuffer)) fail('data must be bytes');
         if (b.byteLength > MAX_WRITE_BYTES) fail(`a write is limited to ${MAX_WRITE_BYTES} bytes`);
+        const usage = this.#usage() ?? this.#owner.get(a as number) ?? null;
+        if (usage !== null) {
+          usage.bytesOut += b.byteLength;
+          this.#owner.set(a as number, usage);
+        }
         return socket.write(Buffer.from(b));
       }
       case OP_SOCKET_END:
@@ -78,6 +92,7 @@ export class NodeSockets {
         const id = int(a, 'socket', 1, 2 ** 31);
         this.#open.get(id)?.destroy();
         this.#open.delete(id);
+        this.#owner.delete(id);
         return undefined;
       }
       case OP_SOCKET_UPGRADE:
@@ -101,6 +116,9 @@ export class NodeSockets {
     const id = this.#next++;
     this.#open.set(id, null);
     this.opened++;
+    const usage = this.#usage();
+    if (usage !== null) usage.opened++;
+    this.#owner.set(id, usage);
     this.#connect({ host: hostname, port, tls, ...(servername ? { servername } : {}), ...(extraCa ? { ca: extraCa } : {}) }).then(
       (socket) => {
         if (this.#closed || !this.#open.has(id)) {
@@ -112,6 +130,7 @@ export class NodeSockets {
       },
       (error: unknown) => {
         this.#open.delete(id);
+        this.#owner.delete(id);
         this.#deliver(id, 'error', message(error));
         this.#deliver(id, 'close', null);
       },
@@ -123,6 +142,8 @@ export class NodeSockets {
   #adopt(id: number, socket: Duplex): void {
     this.#open.set(id, socket);
     socket.on('data', (chunk: Buffer) => {
+      const usage = this.#owner.get(id);
+      if (usage) usage.bytesIn += chunk.byteLength;
       const copy = new Uint8Array(chunk.byteLength);
       copy.set(chunk);
       this.#deliver(id, 'data', copy.buffer);
@@ -132,6 +153,7 @@ export class NodeSockets {
     socket.on('close', () => {
       if (this.#open.get(id) !== socket) return;
       this.#open.delete(id);
+      this.#owner.delete(id);
       this.#deliver(id, 'close', null);
     });
   }
@@ -172,5 +194,6 @@ export class NodeSockets {
     this.#closed = true;
     for (const socket of this.#open.values()) socket?.destroy();
     this.#open.clear();
+    this.#owner.clear();
   }
 }
