@@ -254,6 +254,7 @@ export class IsolateInstance implements Instance, Watched {
     giveNodeEnv(context, spec.code, spec.config.env, {
       connect: spec.connect,
       lookup: spec.lookup,
+      resolve: spec.resolve,
       usage: () => this.#inflight.get(Atomics.load(this.#p.current, SAB_CURRENT))?.meta.sockets ?? null,
       gone: this.#p.gone,
     });

@@ -7,7 +7,7 @@
  * through a function the isolate registers. Other bundles pay nothing.
  */
 import ivm from 'isolated-vm';
-import type { OutboundConnect, OutboundLookup, SocketUsage } from '../port.ts';
+import type { OutboundConnect, OutboundLookup, OutboundResolve, SocketUsage } from '../port.ts';
 import { nodeHostCall } from './node-host.ts';
 import { NodeSockets } from './node-sockets.ts';
 
@@ -25,6 +25,7 @@ export function usesNodeLayer(code: string): boolean {
 export interface NodeLayerHost {
   readonly connect?: OutboundConnect;
   readonly lookup?: OutboundLookup;
+  readonly resolve?: OutboundResolve;
   /** The counter of the invocation whose code runs now, if it has one. */
   readonly usage?: () => SocketUsage | null;
   /** Settles when the isolate is gone: its sockets are closed then. */
@@ -36,7 +37,7 @@ export function giveNodeEnv(context: ivm.Context, code: string, env: Readonly<Re
   let deliverRef: ivm.Reference<(id: number, event: string, data: unknown) => void> | null = null;
   const sockets = new NodeSockets(host.connect, host.lookup, (id, event, data) => {
     deliverRef?.apply(undefined, [id, event, data], { arguments: { copy: true } }).catch(() => undefined);
-  }, host.usage);
+  }, host.usage, host.resolve);
   const call = new ivm.Callback((op: unknown, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown, g: unknown, h: unknown) =>
     typeof op === 'number' && op >= FIRST_SOCKET_OP ? sockets.call(op, a, b, c, d, e) : nodeHostCall(op, a, b, c, d, e, f, g, h),
   );

@@ -12,13 +12,16 @@
  */
 import type { Duplex } from 'node:stream';
 import { connect as tlsConnect, rootCertificates } from 'node:tls';
-import type { OutboundConnect, OutboundLookup, SocketUsage } from '../port.ts';
+import type { DnsRecordType, OutboundConnect, OutboundLookup, OutboundResolve, SocketUsage } from '../port.ts';
 
-export { OP_DNS_LOOKUP, OP_SOCKET_DESTROY, OP_SOCKET_END, OP_SOCKET_OPEN, OP_SOCKET_UPGRADE, OP_SOCKET_WRITE } from './node/host-ops.ts';
-import { OP_DNS_LOOKUP, OP_SOCKET_DESTROY, OP_SOCKET_END, OP_SOCKET_OPEN, OP_SOCKET_UPGRADE, OP_SOCKET_WRITE } from './node/host-ops.ts';
+export { OP_DNS_LOOKUP, OP_DNS_RESOLVE, OP_SOCKET_DESTROY, OP_SOCKET_END, OP_SOCKET_OPEN, OP_SOCKET_UPGRADE, OP_SOCKET_WRITE } from './node/host-ops.ts';
+import { OP_DNS_LOOKUP, OP_DNS_RESOLVE, OP_SOCKET_DESTROY, OP_SOCKET_END, OP_SOCKET_OPEN, OP_SOCKET_UPGRADE, OP_SOCKET_WRITE } from './node/host-ops.ts';
 
 export const MAX_SOCKETS = 32;
 export const MAX_WRITE_BYTES = 8 * 1024 * 1024;
+/** DNS queries (dns.resolve*) of one instance waiting for their answer at once. */
+export const MAX_DNS_QUERIES = 16;
+const RECORD_TYPES: ReadonlySet<string> = new Set<DnsRecordType>(['A', 'AAAA', 'MX', 'TXT', 'SRV', 'CNAME', 'NS']);
 const MAX_CA_BYTES = 64 * 1024;
 
 /** What the isolate is told: (socket or request number, event, data). */
@@ -44,6 +47,17 @@ function ca(v: unknown): string | undefined {
   return v;
 }
 
+function rrtype(v: unknown): DnsRecordType {
+  if (typeof v !== 'string' || !RECORD_TYPES.has(v)) fail(`the record type must be one of ${[...RECORD_TYPES].join(', ')}`);
+  return v as DnsRecordType;
+}
+
+/** A resolver error as [code, message]: Node's code when it is one (ENOTFOUND, ENODATA, EACCES…), else ESERVFAIL. */
+function dnsError(error: unknown): [string, string] {
+  const code = (error as { code?: unknown } | null)?.code;
+  return [typeof code === 'string' && /^E[A-Z]{2,20}$/.test(code) ? code : 'ESERVFAIL', message(error)];
+}
+
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -56,13 +70,16 @@ export class NodeSockets {
   /** Per open socket: the invocation its received bytes count for. */
   readonly #owner = new Map<number, SocketUsage | null>();
   readonly #usage: () => SocketUsage | null;
+  readonly #dns: OutboundResolve | undefined;
+  #dnsPending = 0;
   #next = 1;
   #closed = false;
   /** Sockets opened over the instance's life (a count for its owner to read). */
   opened = 0;
 
-  constructor(connect: OutboundConnect | undefined, resolve: OutboundLookup | undefined, deliver: Deliver, usage: () => SocketUsage | null = () => null) {
+  constructor(connect: OutboundConnect | undefined, resolve: OutboundLookup | undefined, deliver: Deliver, usage: () => SocketUsage | null = () => null, dns?: OutboundResolve) {
     this.#usage = usage;
+    this.#dns = dns;
     this.#connect = connect;
     this.#resolve = resolve;
     this.#deliver = deliver;
@@ -99,6 +116,8 @@ export class NodeSockets {
         return this.#upgrade(int(a, 'socket', 1, 2 ** 31), host(b), ca(c));
       case OP_DNS_LOOKUP:
         return this.#lookup(host(a), b === 4 || b === 6 ? b : 0);
+      case OP_DNS_RESOLVE:
+        return this.#query(host(a), rrtype(b));
       default:
         return fail('unknown socket operation');
     }
@@ -184,6 +203,25 @@ export class NodeSockets {
       },
       (error: unknown) => {
         if (!this.#closed) this.#deliver(id, 'error', message(error));
+      },
+    );
+    return id;
+  }
+
+  /** dns.resolve* for the isolate (spec.resolve), answered through deliver: 'answer' with the records, or 'dnserror' with [code, message]. */
+  #query(hostname: string, type: DnsRecordType): number {
+    if (this.#dns === undefined) fail('DNS queries are not available on this platform');
+    if (this.#dnsPending >= MAX_DNS_QUERIES) fail(`an instance may wait for ${MAX_DNS_QUERIES} DNS answers at once`);
+    const id = this.#next++;
+    this.#dnsPending++;
+    this.#dns(hostname, type).then(
+      (records) => {
+        this.#dnsPending--;
+        if (!this.#closed) this.#deliver(id, 'answer', records);
+      },
+      (error: unknown) => {
+        this.#dnsPending--;
+        if (!this.#closed) this.#deliver(id, 'dnserror', dnsError(error));
       },
     );
     return id;

@@ -19,3 +19,4 @@ export const OP_SOCKET_END = 22;
 export const OP_SOCKET_DESTROY = 23;
 export const OP_DNS_LOOKUP = 24;
 export const OP_SOCKET_UPGRADE = 25;
+export const OP_DNS_RESOLVE = 26;
