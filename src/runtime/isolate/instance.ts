@@ -256,6 +256,10 @@ export class IsolateInstance implements Instance, Watched {
       lookup: spec.lookup,
       resolve: spec.resolve,
       usage: () => this.#inflight.get(Atomics.load(this.#p.current, SAB_CURRENT))?.meta.sockets ?? null,
+      charge: () => {
+        const seq = Atomics.load(this.#p.current, SAB_CURRENT);
+        return (ms) => this.#chargeHostWork(seq, ms);
+      },
       gone: this.#p.gone,
     });
     const ran = script.run(context, { timeout: this.#cx.initTimeoutMs });

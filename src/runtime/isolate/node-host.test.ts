@@ -5,10 +5,11 @@
  * arrays of them.
  */
 import assert from 'node:assert/strict';
-import { gzipSync } from 'node:zlib';
+import { generateKeyPairSync as nodeGenerate, pbkdf2Sync, scryptSync } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import {
-  MAX_INPUT_BYTES, MAX_OUTPUT_BYTES, nodeHostCall, OP_CIPHER, OP_EXPORT, OP_GENERATE, OP_HASH, OP_HMAC, OP_KEY, OP_PBKDF2, OP_SCRYPT, OP_SIGN, OP_ZLIB,
+  MAX_INPUT_BYTES, MAX_OUTPUT_BYTES, nodeHostCall, nodeHostWork, OP_CIPHER, OP_EXPORT, OP_GENERATE, OP_HASH, OP_HMAC, OP_KEY, OP_PBKDF2, OP_SCRYPT, OP_SIGN, OP_ZLIB,
 } from './node-host.ts';
 
 const bytes = (s: string) => new TextEncoder().encode(s).buffer as ArrayBuffer;
@@ -69,5 +70,41 @@ describe('Node layer host call', () => {
       nodeHostCall(OP_ZLIB, 'deflate', bytes('x'), {}),
     ];
     for (const r of results) assert.ok(isPlain(r), `not plain: ${Object.prototype.toString.call(r)}`);
+  });
+
+  describe('the thread-pool door (nodeHostWork)', () => {
+    const rejectsPlain = (p: Promise<unknown>, pattern: RegExp) => assert.rejects(p, (e: unknown) => e instanceof Error && pattern.test(e.message), String(pattern));
+
+    it('checks its arguments as the synchronous call does, and takes only the heavy operations', async () => {
+      await rejectsPlain(nodeHostWork(OP_HASH, 'sha256', bytes('x')), /does not run on the thread pool/);
+      await rejectsPlain(nodeHostWork('3'), /does not run on the thread pool/);
+      await rejectsPlain(nodeHostWork(OP_PBKDF2, bytes('pw'), bytes('s'), 10_000_000, 32, 'sha256'), /iterations must be/);
+      await rejectsPlain(nodeHostWork(OP_PBKDF2, 'pw', bytes('s'), 1, 32, 'sha256'), /must be bytes/);
+      await rejectsPlain(nodeHostWork(OP_PBKDF2, bytes('pw'), bytes('s'), 1, 32, { toString: () => 'sha256' }), /not supported/);
+      await rejectsPlain(nodeHostWork(OP_SCRYPT, bytes('pw'), bytes('s'), 32, 2 ** 20, 8, 1), /more than .* bytes of memory/);
+      await rejectsPlain(nodeHostWork(OP_GENERATE, 'rsa', { modulusLength: 8192 }), /modulusLength must be/);
+      await rejectsPlain(nodeHostWork(OP_GENERATE, 'dsa', {}), /cannot be generated here/);
+      await rejectsPlain(nodeHostWork(OP_ZLIB, 'gzip; rm -rf', bytes('x'), {}), /unknown zlib operation/);
+      await rejectsPlain(nodeHostWork(OP_ZLIB, 'gunzip', new ArrayBuffer(MAX_INPUT_BYTES + 1), {}), /limit is/);
+    });
+
+    it('gives the same bytes as the synchronous call, as plain bytes and arrays', async () => {
+      const pw = bytes('pw');
+      const salt = bytes('salt');
+      assert.deepEqual(Buffer.from((await nodeHostWork(OP_PBKDF2, pw, salt, 1000, 32, 'sha256')) as ArrayBuffer), pbkdf2Sync('pw', 'salt', 1000, 32, 'sha256'));
+      assert.deepEqual(Buffer.from((await nodeHostWork(OP_SCRYPT, pw, salt, 16, 1024, 8, 1)) as ArrayBuffer), scryptSync('pw', 'salt', 16, { N: 1024, r: 8, p: 1 }));
+      const gz = (await nodeHostWork(OP_ZLIB, 'gzip', bytes('hello '.repeat(100)), { level: 9 })) as ArrayBuffer;
+      assert.ok(gz instanceof ArrayBuffer);
+      assert.equal(gunzipSync(Buffer.from(gz)).toString(), 'hello '.repeat(100));
+      const [priv, pub, type, details] = (await nodeHostWork(OP_GENERATE, 'ec', { namedCurve: 'P-256' })) as [ArrayBuffer, ArrayBuffer, string, Record<string, unknown>];
+      assert.ok(priv instanceof ArrayBuffer && pub instanceof ArrayBuffer);
+      assert.equal(type, 'ec');
+      assert.deepEqual(details, { namedCurve: nodeGenerate('ec', { namedCurve: 'P-256' }).privateKey.asymmetricKeyDetails!.namedCurve });
+    });
+
+    it('stops a decompression bomb at the output limit', async () => {
+      const bomb = gzipSync(Buffer.alloc(MAX_OUTPUT_BYTES + 1024 * 1024));
+      await rejectsPlain(nodeHostWork(OP_ZLIB, 'gunzip', bomb.buffer.slice(bomb.byteOffset, bomb.byteOffset + bomb.byteLength), {}), /Cannot create a Buffer larger|maxOutputLength|too large|larger than/i);
+    });
   });
 });

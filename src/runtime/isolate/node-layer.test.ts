@@ -13,7 +13,11 @@ import { systemClock } from '../../core/clock.ts';
 import { bundlePath, bundleSource } from '../../deploy/bundle.ts';
 import { eventCall, handlerValue, rejectsWith, startWith } from '../contract.ts';
 import { probes } from './fixtures/node-compat/probes.ts';
+import { pbkdf2Sync } from 'node:crypto';
+import { HOST_GATE } from './crypto-host.ts';
+import type { CryptoGate } from './crypto-pool.ts';
 import { createIsolateRuntime } from './index.ts';
+import { ZLIB_GATE } from './zlib-host.ts';
 import { usesNodeLayer } from './node-env.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
@@ -253,6 +257,43 @@ describe('Node layer', () => {
       assert.equal(got.captured, 'undefined', 'the layer took the call before user code ran');
       assert.notEqual(got.forgedKey, 'no error');
       assert.match(String(got.bomb), /iterations must be an integer/);
+    });
+
+    it('heavy synchronous work (pbkdf2Sync, scryptSync, generateKeyPairSync, a large gzipSync) waits on the thread pool, the platform’s thread free meanwhile', async () => {
+      const code = await source(`import crypto from 'node:crypto'; import zlib from 'node:zlib';
+        const door = typeof globalThis.__nimbus_node_pool;
+        export async function handler(kind) {
+          if (kind === 'pbkdf2') return crypto.pbkdf2Sync('pw', 'salt', 1000, 32, 'sha256').toString('hex');
+          if (kind === 'scrypt') return crypto.scryptSync('pw', 'salt', 16, { N: 1024 }).length;
+          if (kind === 'generate') return crypto.generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.asymmetricKeyDetails.modulusLength;
+          if (kind === 'gzip') return zlib.gunzipSync(zlib.gzipSync(Buffer.alloc(200000, 97))).length;
+          return door;
+        }`);
+      const h = await startWith(runtime, code);
+      /** Runs `kind` while `gate`'s two slots are held: the call must queue there, and this thread sees it queued before letting it run. */
+      const throughGate = async (gate: CryptoGate, kind: string) => {
+        const release: Array<() => void> = [];
+        const held = [0, 1].map(() => gate.run({}, () => new Promise<void>((r) => release.push(r))));
+        const pending = h.instance.invoke(eventCall(`pool-${kind}`, kind));
+        const queued = (async () => {
+          while (gate.waiting === 0) await new Promise((r) => setImmediate(r));
+          return 'queued';
+        })();
+        const first = await Promise.race([queued, pending.then(() => 'finished without the pool')]);
+        for (const r of release) r();
+        await Promise.all(held);
+        assert.equal(first, 'queued', kind);
+        return handlerValue(await pending);
+      };
+      try {
+        assert.equal(await throughGate(HOST_GATE, 'pbkdf2'), pbkdf2Sync('pw', 'salt', 1000, 32, 'sha256').toString('hex'));
+        assert.equal(await throughGate(HOST_GATE, 'scrypt'), 16);
+        assert.equal(await throughGate(HOST_GATE, 'generate'), 1024);
+        assert.equal(await throughGate(ZLIB_GATE, 'gzip'), 200000);
+        assert.equal(handlerValue(await h.instance.invoke(eventCall('pool-door', 'door'))), 'undefined', 'the layer took the pool door before user code ran');
+      } finally {
+        h.instance.dispose();
+      }
     });
 
     it('a bundle that calls the raw host function directly gets errors, and the instance serves on', async () => {
