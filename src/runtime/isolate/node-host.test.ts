@@ -9,7 +9,7 @@ import { generateKeyPairSync as nodeGenerate, pbkdf2Sync, scryptSync } from 'nod
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import {
-  MAX_INPUT_BYTES, MAX_OUTPUT_BYTES, nodeHostCall, nodeHostWork, OP_CIPHER, OP_EXPORT, OP_GENERATE, OP_HASH, OP_HMAC, OP_KEY, OP_PBKDF2, OP_SCRYPT, OP_SIGN, OP_ZLIB,
+  MAX_INPUT_BYTES, MAX_OUTPUT_BYTES, nodeHostCall, nodeHostWork, OP_CIPHER, OP_ECDH, OP_EXPORT, OP_GENERATE, OP_HASH, OP_HMAC, OP_KEY, OP_PBKDF2, OP_RSA, OP_SCRYPT, OP_SIGN, OP_X509, OP_ZLIB,
 } from './node-host.ts';
 
 const bytes = (s: string) => new TextEncoder().encode(s).buffer as ArrayBuffer;
@@ -70,6 +70,27 @@ describe('Node layer host call', () => {
       nodeHostCall(OP_ZLIB, 'deflate', bytes('x'), {}),
     ];
     for (const r of results) assert.ok(isPlain(r), `not plain: ${Object.prototype.toString.call(r)}`);
+  });
+
+  it('RSA encryption, ECDH and X509Certificate calls refuse forged input before any work', () => {
+    const ec = nodeGenerate('ec', { namedCurve: 'P-256' });
+    const ecDer = ec.privateKey.export({ format: 'der', type: 'pkcs8' });
+    const ecPrivate = ecDer.buffer.slice(ecDer.byteOffset, ecDer.byteOffset + ecDer.byteLength) as ArrayBuffer;
+    throwsPlain(() => nodeHostCall(OP_RSA, 'constructor', new ArrayBuffer(0), 'public', bytes('x'), null, null, null), /unknown RSA operation/);
+    throwsPlain(() => nodeHostCall(OP_RSA, { toString: () => 'publicEncrypt' }, new ArrayBuffer(0), 'public', bytes('x'), null, null, null), /unknown RSA operation/);
+    throwsPlain(() => nodeHostCall(OP_RSA, 'privateDecrypt', ecPrivate, 'private', bytes('x'), null, null, null), /an RSA key is needed/);
+    throwsPlain(() => nodeHostCall(OP_RSA, 'publicEncrypt', 'pem text', 'public', bytes('x'), null, null, null), /key must be bytes/);
+    throwsPlain(() => nodeHostCall(OP_RSA, 'publicEncrypt', ecPrivate, 'host', bytes('x'), null, null, null), /private or public/);
+    throwsPlain(() => nodeHostCall(OP_RSA, 'publicEncrypt', ecPrivate, 'public', new ArrayBuffer(600), null, null, null), /limit is 512/);
+    throwsPlain(() => nodeHostCall(OP_ECDH, 'generate', { toString: () => 'prime256v1' }), /Invalid EC curve/);
+    throwsPlain(() => nodeHostCall(OP_ECDH, 'generate', 'nope'), /Invalid EC curve/);
+    throwsPlain(() => nodeHostCall(OP_ECDH, 'secret', 'prime256v1', new ArrayBuffer(4096), bytes('x')), /limit is 1024/);
+    throwsPlain(() => nodeHostCall(OP_ECDH, 'convert', 'prime256v1', bytes('x'), 'sideways'), /format must be/);
+    throwsPlain(() => nodeHostCall(OP_ECDH, '__proto__', 'prime256v1'), /unknown ECDH operation/);
+    throwsPlain(() => nodeHostCall(OP_X509, 'parse', new ArrayBuffer(100_000)), /limit is/);
+    throwsPlain(() => nodeHostCall(OP_X509, 'parse', { toString: () => '-----BEGIN CERTIFICATE-----' }), /must be bytes/);
+    throwsPlain(() => nodeHostCall(OP_X509, 'parse', 'x'.repeat(70_000)), /too large/);
+    assert.throws(() => nodeHostCall(OP_X509, 'parse', 'not a certificate'));
   });
 
   describe('the thread-pool door (nodeHostWork)', () => {

@@ -51,7 +51,11 @@ import {
   OP_GENERATE,
   OP_EXPORT,
   OP_ZLIB,
+  OP_RSA,
+  OP_ECDH,
+  OP_X509,
 } from './node/host-ops.ts';
+import { asymmetricCall } from './node-host-asym.ts';
 
 /** Bytes one call may take in (each input) and give back. */
 export const MAX_INPUT_BYTES = 8 * 1024 * 1024;
@@ -327,6 +331,10 @@ export function nodeHostCall(op: unknown, a?: unknown, b?: unknown, c?: unknown,
     }
     case OP_ZLIB:
       return zlibCall(a, b, c);
+    case OP_RSA:
+    case OP_ECDH:
+    case OP_X509:
+      return asymmetricCall(op, a, b, c, d, e, f, g);
     default:
       return fail('unknown host operation');
   }

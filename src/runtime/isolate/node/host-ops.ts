@@ -11,6 +11,10 @@ export const OP_VERIFY = 9;
 export const OP_GENERATE = 10;
 export const OP_EXPORT = 11;
 export const OP_ZLIB = 12;
+/** publicEncrypt/privateDecrypt/privateEncrypt/publicDecrypt (crypto-asym.ts). */
+export const OP_RSA = 13;
+export const OP_ECDH = 14;
+export const OP_X509 = 15;
 
 /** Sockets and DNS (node-sockets.ts on the host; net.ts and dns.ts in the isolate). */
 export const OP_SOCKET_OPEN = 20;
