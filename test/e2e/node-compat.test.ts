@@ -121,6 +121,20 @@ describe('Node built-ins in functions, end to end', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** Deploys `source` as `name` from a directory that sees the repository's node_modules (the drivers), and calls it. */
+  async function deployDriver(name: string, source: string, query = ''): Promise<{ res: Response; body: unknown }> {
+    const fn = join(dir, name);
+    mkdirSync(fn);
+    symlinkSync(join(ROOT, 'node_modules'), join(fn, 'node_modules'));
+    writeFileSync(join(fn, 'index.ts'), source);
+    const out = await cli(p, ['deploy', name, fn]);
+    assert.equal(out.code, 0, out.stderr);
+    const res = await fetch(`${p.url}/fn/${name}${query}`);
+    const body = await res.json();
+    assert.equal(res.status, 200, JSON.stringify(body));
+    return { res, body };
+  }
+
   it('a function using Buffer, events, stream, AsyncLocalStorage, process.env and fs answers', async () => {
     const fn = join(dir, 'nodeish');
     mkdirSync(fn);
@@ -136,30 +150,19 @@ describe('Node built-ins in functions, end to end', () => {
 
   it('pg runs select 1 against PostgreSQL from inside a function', async (t) => {
     if (!(await reachable(PG))) return t.skip('needs PostgreSQL on 127.0.0.1:5432 (trust auth, database test)');
-    const fn = join(dir, 'pgfn');
-    mkdirSync(fn);
-    symlinkSync(join(ROOT, 'node_modules'), join(fn, 'node_modules'));
-    writeFileSync(join(fn, 'index.ts'), `import pg from 'pg';
+    const { body } = await deployDriver('pgfn', `import pg from 'pg';
       export default { async fetch() {
         const client = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' });
         await client.connect();
         try { const r = await client.query('select 1 as one, $1::text as echo', ['from nimbus']); return Response.json(r.rows); }
         finally { await client.end(); }
       } };`);
-    const out = await cli(p, ['deploy', 'pgfn', fn]);
-    assert.equal(out.code, 0, out.stderr);
-    const res = await fetch(`${p.url}/fn/pgfn`);
-    const body = await res.json();
-    assert.equal(res.status, 200, JSON.stringify(body));
     assert.deepEqual(body, [{ one: 1, echo: 'from nimbus' }]);
   });
 
   it('ioredis runs PING, SET and GET against Redis from inside a function', async (t) => {
     if (!(await reachable(REDIS))) return t.skip('needs Redis on 127.0.0.1:6379');
-    const fn = join(dir, 'redisfn');
-    mkdirSync(fn);
-    symlinkSync(join(ROOT, 'node_modules'), join(fn, 'node_modules'));
-    writeFileSync(join(fn, 'index.ts'), `import Redis from 'ioredis';
+    const { res, body: answer } = await deployDriver('redisfn', `import Redis from 'ioredis';
       export default { async fetch(request: Request) {
         const key = 'nimbus-e2e:' + new URL(request.url).searchParams.get('k');
         const redis = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
@@ -172,12 +175,8 @@ describe('Node built-ins in functions, end to end', () => {
           const socket = (redis as unknown as { stream: { bytesRead: number; bytesWritten: number } }).stream;
           return Response.json({ pong, got, read: socket.bytesRead, written: socket.bytesWritten });
         } finally { redis.disconnect(); }
-      } };`);
-    const out = await cli(p, ['deploy', 'redisfn', fn]);
-    assert.equal(out.code, 0, out.stderr);
-    const res = await fetch(`${p.url}/fn/redisfn?k=${process.pid}`);
-    const body = (await res.json()) as { pong: string; got: string; read: number; written: number };
-    assert.equal(res.status, 200, JSON.stringify(body));
+      } };`, `?k=${process.pid}`);
+    const body = answer as { pong: string; got: string; read: number; written: number };
     assert.deepEqual({ pong: body.pong, got: body.got }, { pong: 'PONG', got: 'from nimbus' });
     // its record counts the socket as the function's own net.Socket saw it: one opened, every byte each way
     const id = res.headers.get('x-nimbus-invocation-id') as string;
@@ -192,10 +191,7 @@ describe('Node built-ins in functions, end to end', () => {
   it('nodemailer sends a message over SMTP that the sink receives intact', async () => {
     const sink = await smtpSink();
     try {
-      const fn = join(dir, 'mailfn');
-      mkdirSync(fn);
-      symlinkSync(join(ROOT, 'node_modules'), join(fn, 'node_modules'));
-      writeFileSync(join(fn, 'index.ts'), `import nodemailer from 'nodemailer';
+      const { body } = await deployDriver('mailfn', `import nodemailer from 'nodemailer';
         export default { async fetch(request: Request) {
           const port = Number(new URL(request.url).searchParams.get('port'));
           const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, name: 'fn.test' });
@@ -205,12 +201,7 @@ describe('Node built-ins in functions, end to end', () => {
           });
           transport.close();
           return Response.json({ accepted: info.accepted, response: info.response });
-        } };`);
-      const out = await cli(p, ['deploy', 'mailfn', fn]);
-      assert.equal(out.code, 0, out.stderr);
-      const res = await fetch(`${p.url}/fn/mailfn?port=${sink.port}`);
-      const body = await res.json();
-      assert.equal(res.status, 200, JSON.stringify(body));
+        } };`, `?port=${sink.port}`);
       assert.deepEqual(body, { accepted: ['ops@example.test'], response: '250 2.0.0 queued' });
       const mail = await sink.received;
       assert.equal(sink.mails.length, 1);
