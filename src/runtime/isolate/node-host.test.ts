@@ -9,7 +9,7 @@ import { generateKeyPairSync as nodeGenerate, pbkdf2Sync, scryptSync } from 'nod
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import {
-  MAX_INPUT_BYTES, MAX_OUTPUT_BYTES, nodeHostCall, nodeHostWork, OP_CIPHER, OP_ECDH, OP_EXPORT, OP_GENERATE, OP_HASH, OP_HMAC, OP_KEY, OP_PBKDF2, OP_RSA, OP_SCRYPT, OP_SIGN, OP_X509, OP_ZLIB,
+  MAX_INPUT_BYTES, MAX_OUTPUT_BYTES, nodeHostCall, nodeHostWork, OP_CIPHER, OP_DH, OP_ECDH, OP_EXPORT, OP_GENERATE, OP_HASH, OP_HMAC, OP_KEY, OP_PBKDF2, OP_RSA, OP_SCRYPT, OP_SIGN, OP_X509, OP_ZLIB,
 } from './node-host.ts';
 
 const bytes = (s: string) => new TextEncoder().encode(s).buffer as ArrayBuffer;
@@ -72,7 +72,7 @@ describe('Node layer host call', () => {
     for (const r of results) assert.ok(isPlain(r), `not plain: ${Object.prototype.toString.call(r)}`);
   });
 
-  it('RSA encryption, ECDH and X509Certificate calls refuse forged input before any work', () => {
+  it('RSA encryption, ECDH, Diffie-Hellman and X509Certificate calls refuse forged input before any work', () => {
     const ec = nodeGenerate('ec', { namedCurve: 'P-256' });
     const ecDer = ec.privateKey.export({ format: 'der', type: 'pkcs8' });
     const ecPrivate = ecDer.buffer.slice(ecDer.byteOffset, ecDer.byteOffset + ecDer.byteLength) as ArrayBuffer;
@@ -91,6 +91,11 @@ describe('Node layer host call', () => {
     throwsPlain(() => nodeHostCall(OP_X509, 'parse', { toString: () => '-----BEGIN CERTIFICATE-----' }), /must be bytes/);
     throwsPlain(() => nodeHostCall(OP_X509, 'parse', 'x'.repeat(70_000)), /too large/);
     assert.throws(() => nodeHostCall(OP_X509, 'parse', 'not a certificate'));
+    throwsPlain(() => nodeHostCall(OP_DH, 'modp2', null, null, null, null), /Unknown DH group/);
+    throwsPlain(() => nodeHostCall(OP_DH, { toString: () => 'modp14' }, null, null, null, null), /Unknown DH group/);
+    throwsPlain(() => nodeHostCall(OP_DH, null, new ArrayBuffer(2048), bytes('\u0002'), null, null), /prime is 2048 bytes; the limit is 1024/);
+    throwsPlain(() => nodeHostCall(OP_DH, null, 'ff', bytes('\u0002'), null, null), /prime must be bytes/);
+    throwsPlain(() => nodeHostCall(OP_DH, 'modp14', null, null, 'not bytes', null), /private key must be bytes/);
   });
 
   describe('the thread-pool door (nodeHostWork)', () => {

@@ -54,6 +54,7 @@ import {
   OP_RSA,
   OP_ECDH,
   OP_X509,
+  OP_DH,
 } from './node/host-ops.ts';
 import { asymmetricCall } from './node-host-asym.ts';
 
@@ -334,6 +335,7 @@ export function nodeHostCall(op: unknown, a?: unknown, b?: unknown, c?: unknown,
     case OP_RSA:
     case OP_ECDH:
     case OP_X509:
+    case OP_DH:
       return asymmetricCall(op, a, b, c, d, e, f, g);
     default:
       return fail('unknown host operation');

@@ -1,11 +1,11 @@
 /**
  * The layer's `publicEncrypt`/`privateDecrypt`/`privateEncrypt`/`publicDecrypt`,
- * `createECDH` and `X509Certificate`, over the host (node-host-asym.ts): keys and
+ * `createECDH`, `createDiffieHellman`/`getDiffieHellman` and `X509Certificate`, over the host (node-host-asym.ts): keys and
  * certificates stay bytes on this side, each operation one call.
  */
 import { Buffer } from './buffer.ts';
 import { asKey, KeyObject, keyDer, makeAsymmetric } from './crypto-keys.ts';
-import { ab, buf, host, OP_ECDH, OP_RSA, OP_X509 } from './host.ts';
+import { ab, buf, host, OP_DH, OP_ECDH, OP_RSA, OP_X509 } from './host.ts';
 
 type Bytes = string | ArrayBufferView | ArrayBuffer;
 type Enc = string | undefined;
@@ -77,6 +77,93 @@ export class ECDH {
 }
 
 export const createECDH = (curve: string): ECDH => new ECDH(curve);
+
+/**
+ * `crypto.createDiffieHellman(prime, generator)` (a prime is given: generating one takes
+ * seconds, refused) and `getDiffieHellman(group)`; keys kept as bytes here.
+ */
+export class DiffieHellman {
+  readonly #group: string | null;
+  #prime: ArrayBuffer;
+  #generator: ArrayBuffer;
+  #private: ArrayBuffer | null = null;
+  #public: ArrayBuffer | null = null;
+  #verifyError = 0;
+  constructor(prime: Bytes | number, primeEncoding?: Enc | number | Bytes, generator?: Bytes | number, generatorEncoding?: Enc, group: string | null = null) {
+    this.#group = group;
+    if (group !== null) {
+      this.#prime = new ArrayBuffer(0);
+      this.#generator = new ArrayBuffer(0);
+      return;
+    }
+    if (typeof prime === 'number') throw Object.assign(new Error('createDiffieHellman(primeLength) is not available in functions (generating a prime takes seconds): pass a prime, or use getDiffieHellman(\'modp14\')'), { code: 'ERR_FEATURE_UNAVAILABLE_ON_PLATFORM' });
+    // (prime, generator), (prime, primeEncoding), (prime, primeEncoding, generator, generatorEncoding)
+    let gen: Bytes | number = 2;
+    let genEnc: Enc;
+    let primeEnc: Enc;
+    if (typeof primeEncoding === 'string' && Buffer.isEncoding(primeEncoding)) {
+      primeEnc = primeEncoding;
+      if (generator !== undefined) gen = generator;
+      genEnc = generatorEncoding;
+    } else if (primeEncoding !== undefined) {
+      gen = primeEncoding as Bytes | number;
+      genEnc = typeof generator === 'string' ? generator : undefined;
+    }
+    this.#prime = input(prime, primeEnc);
+    this.#generator = typeof gen === 'number' ? new Uint8Array([gen]).buffer : input(gen, genEnc);
+  }
+  #params(): [string | null, ArrayBuffer | null, ArrayBuffer | null] {
+    return this.#group !== null ? [this.#group, null, null] : [null, this.#prime, this.#generator];
+  }
+  generateKeys(enc?: Enc): Buffer | string {
+    const [p, g, priv, pub, verifyError] = host(OP_DH, ...this.#params(), this.#private, null) as [ArrayBuffer, ArrayBuffer, ArrayBuffer, ArrayBuffer, number];
+    [this.#prime, this.#generator, this.#private, this.#public, this.#verifyError] = [p, g, priv, pub, verifyError];
+    return this.getPublicKey(enc);
+  }
+  computeSecret(other: Bytes, inputEnc?: Enc, outputEnc?: Enc): Buffer | string {
+    if (this.#private === null) throw Object.assign(new Error('Failed to compute DH secret: no private key'), { code: 'ERR_CRYPTO_INVALID_STATE' });
+    return encoded(buf(host(OP_DH, ...this.#params(), this.#private, input(other, inputEnc))), outputEnc);
+  }
+  #get(which: ArrayBuffer | null, what: string, enc: Enc): Buffer | string {
+    if (which === null || which.byteLength === 0) throw Object.assign(new Error(`No ${what} - did you forget to generate one?`), { code: 'ERR_CRYPTO_INVALID_STATE' });
+    return encoded(Buffer.from(which.slice(0)), enc);
+  }
+  getPrime(enc?: Enc): Buffer | string {
+    if (this.#prime.byteLength === 0) this.generateKeys();
+    return this.#get(this.#prime, 'prime', enc);
+  }
+  getGenerator(enc?: Enc): Buffer | string {
+    if (this.#generator.byteLength === 0) this.generateKeys();
+    return this.#get(this.#generator, 'generator', enc);
+  }
+  getPublicKey(enc?: Enc): Buffer | string {
+    return this.#get(this.#public, 'public key', enc);
+  }
+  getPrivateKey(enc?: Enc): Buffer | string {
+    return this.#get(this.#private, 'private key', enc);
+  }
+  setPublicKey(key: Bytes, enc?: Enc): this {
+    if (this.#group !== null) throw new TypeError('setPublicKey is not available on a DiffieHellmanGroup');
+    this.#public = input(key, enc);
+    return this;
+  }
+  setPrivateKey(key: Bytes, enc?: Enc): this {
+    if (this.#group !== null) throw new TypeError('setPrivateKey is not available on a DiffieHellmanGroup');
+    this.#private = input(key, enc);
+    return this;
+  }
+  get verifyError(): number {
+    return this.#verifyError;
+  }
+}
+
+export const createDiffieHellman = (prime: Bytes | number, primeEncoding?: Enc | number | Bytes, generator?: Bytes | number, generatorEncoding?: Enc): DiffieHellman =>
+  new DiffieHellman(prime, primeEncoding, generator, generatorEncoding);
+export const getDiffieHellman = (group: string): DiffieHellman => {
+  if (typeof group !== 'string' || !/^modp1[4-8]$/.test(group)) throw Object.assign(new Error('Unknown DH group'), { code: 'ERR_CRYPTO_UNKNOWN_DH_GROUP' });
+  return new DiffieHellman(0, undefined, undefined, undefined, group);
+};
+export const createDiffieHellmanGroup = getDiffieHellman;
 
 interface Parsed {
   subject: string;

@@ -8,7 +8,7 @@
  */
 import { Buffer } from './buffer.ts';
 import { asKey, createPrivateKey, createPublicKey, createSecretKey, generateKeyPair, generateKeyPairSync, KeyObject, keyDer, secretBytes } from './crypto-keys.ts';
-import { createECDH, ECDH, privateDecrypt, privateEncrypt, publicDecrypt, publicEncrypt, X509Certificate } from './crypto-asym.ts';
+import { createDiffieHellman, createDiffieHellmanGroup, createECDH, DiffieHellman, ECDH, getDiffieHellman, privateDecrypt, privateEncrypt, publicDecrypt, publicEncrypt, X509Certificate } from './crypto-asym.ts';
 import { ab, buf, host, OP_CIPHER, OP_HASH, OP_HKDF, OP_HMAC, OP_PBKDF2, OP_SCRYPT, OP_SIGN, OP_VERIFY } from './host.ts';
 
 type Enc = string | undefined;
@@ -335,6 +335,7 @@ export const constants = Object.freeze({
 
 export { KeyObject, createPrivateKey, createPublicKey, createSecretKey, generateKeyPair, generateKeyPairSync };
 export { createECDH, ECDH, privateDecrypt, privateEncrypt, publicDecrypt, publicEncrypt, X509Certificate };
+export { createDiffieHellman, createDiffieHellmanGroup, DiffieHellman, getDiffieHellman };
 
 export default {
   createHash, createHmac, hash, Hash, Hmac, createCipheriv, createDecipheriv, Cipheriv, Decipheriv, sign, verify, createSign, createVerify, Sign, Verify,
@@ -342,4 +343,5 @@ export default {
   getRandomValues, timingSafeEqual, getHashes, getCiphers, getCurves, getFips, webcrypto, subtle, constants, KeyObject, createPrivateKey,
   createPublicKey, createSecretKey, generateKeyPair, generateKeyPairSync,
   createECDH, ECDH, privateDecrypt, privateEncrypt, publicDecrypt, publicEncrypt, X509Certificate,
+  createDiffieHellman, createDiffieHellmanGroup, DiffieHellman, getDiffieHellman,
 };

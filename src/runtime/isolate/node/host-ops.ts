@@ -15,6 +15,7 @@ export const OP_ZLIB = 12;
 export const OP_RSA = 13;
 export const OP_ECDH = 14;
 export const OP_X509 = 15;
+export const OP_DH = 16;
 
 /** Sockets and DNS (node-sockets.ts on the host; net.ts and dns.ts in the isolate). */
 export const OP_SOCKET_OPEN = 20;
