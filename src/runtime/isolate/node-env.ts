@@ -12,7 +12,8 @@
 import ivm from 'isolated-vm';
 import type { OutboundConnect, OutboundLookup, OutboundResolve, SocketUsage } from '../port.ts';
 import { HOST_GATE } from './crypto-host.ts';
-import { nodeHostCall, nodeHostWork, OP_ZLIB, POOL_OPS } from './node-host.ts';
+import { NodeDigests } from './node-digests.ts';
+import { nodeHostCall, nodeHostWork, OP_DIGEST, OP_ZLIB, POOL_OPS } from './node-host.ts';
 import { ZLIB_GATE } from './zlib-host.ts';
 import { NodeSockets } from './node-sockets.ts';
 
@@ -46,8 +47,9 @@ export function giveNodeEnv(context: ivm.Context, code: string, env: Readonly<Re
   const sockets = new NodeSockets(host.connect, host.lookup, (id, event, data) => {
     deliverRef?.apply(undefined, [id, event, data], { arguments: { copy: true } }).catch(() => undefined);
   }, host.usage, host.resolve);
+  const digests = new NodeDigests();
   const call = new ivm.Callback((op: unknown, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown, g: unknown, h: unknown) =>
-    typeof op === 'number' && op >= FIRST_SOCKET_OP ? sockets.call(op, a, b, c, d, e) : nodeHostCall(op, a, b, c, d, e, f, g, h),
+    typeof op === 'number' && op >= FIRST_SOCKET_OP ? sockets.call(op, a, b, c, d, e) : op === OP_DIGEST ? digests.call(a, b, c, d) : nodeHostCall(op, a, b, c, d, e, f, g, h),
   );
   // owner of this instance's place in the gates' queues (dropped when it is gone)
   const owner = {};
@@ -74,6 +76,7 @@ export function giveNodeEnv(context: ivm.Context, code: string, env: Readonly<Re
     HOST_GATE.cancel(owner);
     ZLIB_GATE.cancel(owner);
     pool.release();
+    digests.closeAll();
     sockets.closeAll();
     deliverRef?.release();
     deliverRef = null;

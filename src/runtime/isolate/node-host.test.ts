@@ -5,7 +5,8 @@
  * arrays of them.
  */
 import assert from 'node:assert/strict';
-import { generateKeyPairSync as nodeGenerate, pbkdf2Sync, scryptSync } from 'node:crypto';
+import { createHash, generateKeyPairSync as nodeGenerate, pbkdf2Sync, scryptSync } from 'node:crypto';
+import { MAX_OPEN_DIGESTS, NodeDigests } from './node-digests.ts';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import {
@@ -96,6 +97,33 @@ describe('Node layer host call', () => {
     throwsPlain(() => nodeHostCall(OP_DH, null, new ArrayBuffer(2048), bytes('\u0002'), null, null), /prime is 2048 bytes; the limit is 1024/);
     throwsPlain(() => nodeHostCall(OP_DH, null, 'ff', bytes('\u0002'), null, null), /prime must be bytes/);
     throwsPlain(() => nodeHostCall(OP_DH, 'modp14', null, null, 'not bytes', null), /private key must be bytes/);
+  });
+
+  it('the streaming digests’ store checks every call, caps what is open, and ends with its instance', () => {
+    const store = new NodeDigests();
+    throwsPlain(() => store.call('hash', 'no-such-hash', null, null), /Digest method not supported/);
+    throwsPlain(() => store.call('hash', { toString: () => 'sha256' }, null, null), /not supported/);
+    throwsPlain(() => store.call('hmac', 'sha256', 'key text', null), /key must be bytes/);
+    throwsPlain(() => store.call('update', 999, bytes('x'), null), /not open/);
+    throwsPlain(() => store.call('update', 1.5, bytes('x'), null), /digest must be an integer/);
+    throwsPlain(() => store.call('constructor', 1, null, null), /unknown digest operation/);
+    const id = store.call('hash', 'sha256', null, null) as number;
+    throwsPlain(() => store.call('update', id, new ArrayBuffer(MAX_INPUT_BYTES + 1), null), /limit is/);
+    store.call('update', id, bytes('hello '), null);
+    const twin = store.call('copy', id, null, null) as number;
+    store.call('update', id, bytes('world'), null);
+    assert.deepEqual(Buffer.from(store.call('digest', id, null, null) as ArrayBuffer), createHash('sha256').update('hello world').digest());
+    assert.deepEqual(Buffer.from(store.call('digest', twin, null, null) as ArrayBuffer), createHash('sha256').update('hello ').digest());
+    throwsPlain(() => store.call('digest', id, null, null), /not open/);
+    const hmac = store.call('hmac', 'sha256', bytes('k'), null) as number;
+    throwsPlain(() => store.call('copy', hmac, null, null), /cannot be copied/);
+    store.call('free', hmac, null, null);
+    for (let i = 0; i < MAX_OPEN_DIGESTS; i++) assert.ok((store.call('hash', 'md5', null, null) as number) > 0);
+    assert.equal(store.call('hash', 'md5', null, null), 0, 'full: the isolate keeps buffering');
+    assert.equal(store.size, MAX_OPEN_DIGESTS);
+    store.closeAll();
+    assert.equal(store.size, 0);
+    throwsPlain(() => store.call('hash', 'sha256', null, null), /instance has ended/);
   });
 
   describe('the thread-pool door (nodeHostWork)', () => {

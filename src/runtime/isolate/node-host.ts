@@ -77,7 +77,7 @@ function fail(message: string): never {
   throw new Error(message);
 }
 
-function bytes(v: unknown, what: string, max = MAX_INPUT_BYTES): Buffer {
+export function bytes(v: unknown, what: string, max = MAX_INPUT_BYTES): Buffer {
   if (!(v instanceof ArrayBuffer)) fail(`${what} must be bytes`);
   if (v.byteLength > max) fail(`${what} is ${v.byteLength} bytes; the limit is ${max}`);
   return Buffer.from(v);
@@ -87,7 +87,7 @@ function optionalBytes(v: unknown, what: string): Buffer | undefined {
   return v === null || v === undefined ? undefined : bytes(v, what);
 }
 
-function int(v: unknown, what: string, min: number, max: number): number {
+export function int(v: unknown, what: string, min: number, max: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) fail(`${what} must be an integer from ${min} to ${max}`);
   return v;
 }
@@ -98,14 +98,14 @@ function str(v: unknown, what: string): string {
   return v;
 }
 
-function hashName(v: unknown): string {
+export function hashName(v: unknown): string {
   if (typeof v !== 'string') fail('Digest method not supported: the name must be a string');
   const name = v.toLowerCase();
   if (!HASHES.has(name)) fail(`Digest method not supported: ${String(v)}`);
   return name;
 }
 
-function out(buf: Buffer | Uint8Array): ArrayBuffer {
+export function out(buf: Buffer | Uint8Array): ArrayBuffer {
   if (buf.byteLength > MAX_OUTPUT_BYTES) fail(`the result is over ${MAX_OUTPUT_BYTES} bytes`);
   const copy = new Uint8Array(buf.byteLength);
   copy.set(buf);

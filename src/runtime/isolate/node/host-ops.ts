@@ -16,6 +16,8 @@ export const OP_RSA = 13;
 export const OP_ECDH = 14;
 export const OP_X509 = 15;
 export const OP_DH = 16;
+/** Hashes and HMACs fed in parts (node-digests.ts), for inputs past one call's limit. */
+export const OP_DIGEST = 17;
 
 /** Sockets and DNS (node-sockets.ts on the host; net.ts and dns.ts in the isolate). */
 export const OP_SOCKET_OPEN = 20;
