@@ -19,7 +19,7 @@ delete g.__nimbus_node_pool;
 /** Options without a prototype: nothing user code puts on Object.prototype is read as one. */
 const POOL_OPTIONS = Object.freeze({ __proto__: null, arguments: Object.freeze({ __proto__: null, copy: true }) });
 /** zlib input from which the work goes to the thread pool (below, the hop costs more than the work). */
-const POOL_ZLIB_BYTES = 64 * 1024;
+const POOL_ZLIB_BYTES = 256 * 1024;
 
 export * from './host-ops.ts';
 
