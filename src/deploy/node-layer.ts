@@ -261,7 +261,8 @@ export function nodeLayerPlugin(use: NodeLayerUse, root: string | null, files: B
         const text = `the Node built-in "${args.path}" imported by ${where} is not available in functions: ${why}`;
         if (pkg !== null) {
           // Packages import modules they only call on some paths (winston's Http transport, the
-          // MongoDB driver's optional AWS credential provider): deployed with a warning, and the
+          // MongoDB driver's optional AWS credential provider, nodemailer's sendmail transport
+          // and URL attachments): deployed with a warning, and the
           // module's functions throw when called, as workerd's stubs do. The function's own
           // imports still fail the deploy.
           return {

@@ -86,6 +86,19 @@ export interface InvocationMeta {
   readonly memoryMb: number;
   /** The trace span it runs in, if traced: its outbound requests carry it (not shown to the function). */
   readonly trace?: InvocationTrace;
+  /** Where the runtime counts the Node-layer sockets this invocation used (not shown to the function). */
+  readonly sockets?: SocketUsage;
+}
+
+/**
+ * A function's outbound TCP/TLS sockets (the Node layer's net/tls, cloudflare:sockets) as one
+ * invocation used them: sockets it opened, and bytes received and sent on the sockets it
+ * used (a socket's bytes count for the invocation that last wrote to it, or opened it).
+ */
+export interface SocketUsage {
+  opened: number;
+  bytesIn: number;
+  bytesOut: number;
 }
 
 /** A W3C trace span (observe/trace.ts makes them). */
@@ -180,6 +193,17 @@ export type OutboundConnect = (target: ConnectTarget) => Promise<import('node:st
 /** dns.lookup for user code: the addresses of a name that the egress rules let it reach, as [address, family]. */
 export type OutboundLookup = (hostname: string, family: 0 | 4 | 6) => Promise<Array<[string, number]>>;
 
+/** The DNS record types a function may ask for (dns.resolve*). */
+export type DnsRecordType = 'A' | 'AAAA' | 'MX' | 'TXT' | 'SRV' | 'CNAME' | 'NS';
+
+/**
+ * dns.resolve* for user code under the egress rules (egress-dns.ts), answered as plain data:
+ * A/AAAA as [address, ttl] (only addresses it may reach), MX {exchange, priority}, TXT
+ * string[][], SRV {name, port, priority, weight}, CNAME and NS names. Rejects with an error
+ * carrying Node's `code` (ENOTFOUND, ENODATA, …; EACCES when the rules refuse the name).
+ */
+export type OutboundResolve = (hostname: string, rrtype: DnsRecordType) => Promise<unknown[]>;
+
 /** A WebSocket the host opened for a function (`new WebSocket(url)`), the egress rules applied. */
 export interface RemoteSocket {
   /** The subprotocol the server chose ('' when none). */
@@ -212,6 +236,8 @@ export interface InstanceSpec {
   readonly connect?: OutboundConnect;
   /** Optional: name lookups for the Node layer's dns, under the same rules. */
   readonly lookup?: OutboundLookup;
+  /** Optional: DNS queries for the Node layer's dns.resolve*, under the same rules. */
+  readonly resolve?: OutboundResolve;
   /** Outbound WebSockets; absent: `new WebSocket(url)` fails in the function. */
   readonly connectWebSocket?: OutboundSocketConnect;
   /**

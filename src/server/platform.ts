@@ -189,6 +189,7 @@ async function startOn(
         fetch: observe.observer ? observe.observer.wrapFetch(outboundFetch) : outboundFetch,
         connect: egress.connect,
         lookup: egress.lookup,
+        resolve: egress.resolve,
         connectWebSocket: (target, protocols) => egress.connectWebSocket(new URL(target), protocols, config.wsMessageLimitBytes),
       }),
       events: {

@@ -274,7 +274,17 @@ export class IsolateInstance implements Instance, Watched {
     // Run the top level and set up right behind it: both tasks are queued together, so the
     // isolate's thread does them in one wake-up. If the top level fails, setup's answer
     // (no module) is ignored and the top level's error is reported.
-    giveNodeEnv(context, spec.code, spec.config.env, { connect: spec.connect, lookup: spec.lookup, gone: this.#p.gone });
+    giveNodeEnv(context, spec.code, spec.config.env, {
+      connect: spec.connect,
+      lookup: spec.lookup,
+      resolve: spec.resolve,
+      usage: () => this.#inflight.get(Atomics.load(this.#p.current, SAB_CURRENT))?.meta.sockets ?? null,
+      charge: () => {
+        const seq = Atomics.load(this.#p.current, SAB_CURRENT);
+        return (ms) => this.#chargeHostWork(seq, ms);
+      },
+      gone: this.#p.gone,
+    });
     const ran = script.run(context, { timeout: this.#cx.initTimeoutMs });
     const setup = recv.apply(undefined, [IN_SETUP, { ...spec.config.env }, this.#cx.maxPayloadBytes], {
       arguments: { copy: true },
