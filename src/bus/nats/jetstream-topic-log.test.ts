@@ -2,7 +2,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'nats';
 import { topicLogContract } from '../topic-contract.ts';
-import { openJetStreamTopicLog } from './jetstream-topic-log.ts';
+import { openJetStreamTopicLog, topicStreamName } from './jetstream-topic-log.ts';
 import { natsSkipReason, TEST_NATS } from './test-server.ts';
 
 const skip = await natsSkipReason();
@@ -14,7 +14,7 @@ else {
   topicLogContract('NATS JetStream', () => openJetStreamTopicLog(TEST_NATS, { namespace, duplicateWindowMs: 60_000, maxAgeMs: 600_000 }), { ackWaitMs: 1_000 });
   after(async () => {
     const nc = await connect({ servers: new URL(TEST_NATS.split(',')[0]).host });
-    await (await nc.jetstreamManager()).streams.delete(`${namespace.replace(/\./g, '_')}_topics`).catch(() => false);
+    await (await nc.jetstreamManager()).streams.delete(topicStreamName(namespace)).catch(() => false);
     await nc.close();
   });
 }

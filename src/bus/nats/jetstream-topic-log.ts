@@ -25,6 +25,11 @@ export interface JetStreamTopicLogOptions {
 
 const TOKEN = /^[A-Za-z0-9_-]+$/;
 
+/** The stream of a namespace's topics. */
+export function topicStreamName(namespace: string): string {
+  return `${namespace.replace(/[^A-Za-z0-9_-]/g, '_')}_topics`;
+}
+
 function checkToken(...names: string[]): void {
   for (const n of names) if (!TOKEN.test(n)) throw new NimbusError('NIMBUS_ERR_VALIDATION', `topic log name ${JSON.stringify(n)} is not one token of letters, digits, _ and -`);
 }
@@ -48,7 +53,7 @@ export async function openJetStreamTopicLog(urls: string, options: JetStreamTopi
 async function jetStreamTopicLog(nc: NatsConnection, options: JetStreamTopicLogOptions): Promise<TopicLog> {
   const jsm = await nc.jetstreamManager();
   const js = nc.jetstream();
-  const stream = `${options.namespace.replace(/[^A-Za-z0-9_-]/g, '_')}_topics`;
+  const stream = topicStreamName(options.namespace);
   const subjectOf = (topic: string) => `${options.namespace}.topics.${topic}`;
   const config = {
     name: stream,
