@@ -142,7 +142,8 @@ async function startOn(
     monotonic: () => clock.monotonic(),
   });
   const outboundFetch = createOutboundFetch({ guard: egress, payloadLimitBytes: config.payloadLimitBytes });
-  const capacity = new Capacity(config.maxTotalInstances, config.memoryBudgetMb);
+  // In a cluster the caps count what the other nodes run too (their scale signals).
+  const capacity = new Capacity(config.maxTotalInstances, config.memoryBudgetMb, config.bus === '' ? undefined : cluster.elsewhereTotal);
   // Process instances (apps) are charged for the time they are up, idle included.
   const instanceMeter = new InstanceMeter((r) => recorder.push(r, true), () => newId(clock.now()));
   let meterTimer = clock.setTimer(INSTANCE_METER_MS, function flush() {
@@ -152,6 +153,7 @@ async function startOn(
   const autoscaler = new Autoscaler({
     clock,
     capacity,
+    ...(config.bus === '' ? {} : { elsewhere: cluster.elsewhereOf }),
     platform: {
       maxTotalInstances: config.maxTotalInstances,
       stableWindowMs: config.scaleStableWindowMs,
@@ -343,6 +345,7 @@ async function startOn(
 
   cluster.connect({
     pools,
+    capacity,
     logs,
     reloadTimers: () => asyncSystem.cron.reload(),
     wakeConsumer: () => asyncSystem.consumer.wake(),
