@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'nats';
 import { TEST_NATS } from '../../src/bus/nats/test-server.ts';
-import { clusterSkipReason, startCluster } from '../helpers/cluster.ts';
+import { clusterSkipReason, publishEvent, startCluster } from '../helpers/cluster.ts';
 import { eventually, type RunningPlatform } from '../helpers/platform.ts';
 import { startSink } from '../helpers/sink.ts';
 
@@ -66,18 +66,7 @@ test('topic events over JetStream: 2 subscriptions × N events across three node
       await nc.close();
     }
 
-    const publish = async (node: RunningPlatform, i: number) => {
-      try {
-        const res = await node.api('/api/v1/events/orders', {
-          method: 'POST',
-          headers: { 'content-type': 'application/cloudevents+json' },
-          body: JSON.stringify({ specversion: '1.0', id: `e${i}`, source: '/shop', type: 'com.shop.created', data: { i } }),
-        });
-        return res.status === 202;
-      } catch {
-        return false;
-      }
-    };
+    const publish = (node: RunningPlatform, i: number) => publishEvent(node, 'orders', i);
     let killed = false;
     for (let i = 0; i < EVENTS; i++) {
       if (i === EVENTS / 2) {

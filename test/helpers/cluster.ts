@@ -84,3 +84,17 @@ async function dropTopicStream(schema: string): Promise<void> {
     await nc.close();
   }
 }
+
+/** Publishes CloudEvent `e<i>` (source /shop) to `topic` on `node`; false when the node did not take it (it died under it). */
+export async function publishEvent(node: RunningPlatform, topic: string, i: number): Promise<boolean> {
+  try {
+    const res = await node.api(`/api/v1/events/${topic}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/cloudevents+json' },
+      body: JSON.stringify({ specversion: '1.0', id: `e${i}`, source: '/shop', type: 'com.shop.created', data: { i } }),
+    });
+    return res.status === 202;
+  } catch {
+    return false;
+  }
+}
