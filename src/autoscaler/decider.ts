@@ -24,9 +24,9 @@
  *     ≥ ⌊ready / maxScaleDownRate⌋.
  *  7. Clamp to [minInstances, maxInstances].
  *  8. Cluster (when other nodes run the function, `stats.elsewhere`): never above what
- *     maxInstances leaves beside theirs, except that a node keeps up to its fair share
- *     ⌈maxInstances / nodes⌉ of what it already has (so nodes over the cap together shrink
- *     to it instead of all dropping at once and growing back). Wins over minInstances.
+ *     maxInstances leaves beside theirs, except that every node may have its fair share
+ *     ⌊maxInstances / nodes⌋ (so a node that comes late to the load gets some, and nodes
+ *     over the cap shrink back toward their shares). Wins over minInstances.
  */
 import type { ScalingSettings } from './settings.ts';
 import type { WindowSnapshot } from './window.ts';
@@ -217,10 +217,10 @@ export function decide(
   const others = Math.max(0, Math.floor(stats.elsewhere?.instances ?? 0));
   if (others > 0) {
     const room = Math.max(0, s.maxInstances - others);
-    const share = Math.ceil(s.maxInstances / Math.max(1, stats.elsewhere!.nodes));
-    const ceiling = Math.max(room, Math.min(current, share));
+    const share = Math.floor(s.maxInstances / Math.max(1, stats.elsewhere!.nodes));
+    const ceiling = Math.max(room, Math.min(want, share));
     if (want > ceiling) {
-      set(ceiling, 'cluster-max', `cluster: maxInstances ${s.maxInstances} less ${others} on other nodes leaves ${room}` + (ceiling > room ? `; keeping ${ceiling} of this node's (its share of ${stats.elsewhere!.nodes} nodes)` : ''));
+      set(ceiling, 'cluster-max', `cluster: maxInstances ${s.maxInstances} less ${others} on other nodes leaves ${room}` + (ceiling > room ? `; ${ceiling}, this node's share of ${stats.elsewhere!.nodes} nodes` : ''));
     }
   }
 
