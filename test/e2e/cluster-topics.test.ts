@@ -92,7 +92,11 @@ test('topic events over JetStream: 2 subscriptions × N events across three node
         const list = (await (await a.api(`/api/v1/invocations?function=${fn}&limit=1000`)).json()) as { items: Array<{ id: string; attempt: number; status: string }> };
         last = list.items;
         return list.items.length >= EVENTS && list.items.every((r) => r.status === 'success') ? list.items : null;
-      }, 30_000, 200).catch(() => assert.fail(`${fn}: ${last.length} records, ${JSON.stringify(last.filter((r) => r.status !== 'success').slice(0, 3))}`));
+      }, 30_000, 200).catch(() => {
+        const have = new Set(last.map((r) => r.id));
+        const missing = [...seen.entries()].filter(([k, s]) => k.startsWith(fn === 'js-a' ? 'a/' : 'b/') && !have.has(s.id));
+        assert.fail(`${fn}: ${last.length} records; not successful ${JSON.stringify(last.filter((r) => r.status !== 'success').slice(0, 3))}; missing ${JSON.stringify(missing)}`);
+      });
       assert.equal(items.length, EVENTS, `${fn}: one invocation per event`);
       const byId = new Map(items.map((r) => [r.id, r.attempt]));
       for (const [key, s] of seen) {

@@ -117,7 +117,6 @@ async function jetStreamTopicLog(nc: NatsConnection, options: JetStreamTopicLogO
       const max = Math.max(1, o.maxInFlight);
       let held = 0;
       let stopped = false;
-      let batch: ConsumerMessages | null = null;
       let room: (() => void) | null = null;
       const freed = () => {
         held--;
@@ -150,33 +149,23 @@ async function jetStreamTopicLog(nc: NatsConnection, options: JetStreamTopicLogO
           },
         });
       };
+      // One long pull subscription (the client renews its pull requests and watches the
+      // server's heartbeats), read only while fewer than `max` deliveries are held here: what
+      // it buffered meanwhile stays this node's until handled (or, if it dies, the ack wait).
+      const messages: ConsumerMessages = await consumer.consume({ max_messages: max });
       const loop = (async () => {
-        while (!stopped) {
-          if (held >= max) {
-            await new Promise<void>((r) => (room = r));
-            continue;
-          }
-          try {
-            batch = await consumer.fetch({ max_messages: max - held, expires: 2_000 });
-            for await (const m of batch) {
-              // Stopped while the batch came: give it back for another node at once.
-              if (stopped) m.nak();
-              else deliver(m);
-            }
-          } catch {
-            if (stopped || nc.isClosed()) return;
-            // Disconnected or the consumer is being made: the client reconnects; try again shortly.
-            await new Promise((r) => setTimeout(r, 250));
-          } finally {
-            batch = null;
-          }
+        for await (const m of messages) {
+          while (held >= max && !stopped) await new Promise<void>((r) => (room = r));
+          // Stopped meanwhile: give it back for another node at once.
+          if (stopped) m.nak();
+          else deliver(m);
         }
-      })();
+      })().catch(() => {});
       const handle: TopicConsumer = {
         async stop() {
           stopped = true;
           room?.();
-          batch?.stop();
+          await messages.close().catch(() => {});
           await loop;
           consumers.delete(handle);
         },

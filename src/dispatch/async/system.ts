@@ -140,6 +140,7 @@ export class AsyncSystem {
           log: deps.topicLog.log,
           invoke: deps.invoke,
           policy: (name) => this.policies.get(unqualified(name)),
+          commitRecord: (record) => store.invocations.insertMany([record]),
           startWorkflow: deps.startWorkflow,
           ackWaitMs: deps.topicLog.ackWaitMs,
           maxInFlight: deps.topicLog.maxInFlight ?? 64,

@@ -65,6 +65,8 @@ for (const [name, make] of paths) {
       );
       assert.equal(new Set(h.calls.map((c) => c.req.invocationId)).size, 1);
       assert.ok(h.calls[1].at - h.calls[0].at < 1_000 + 100, 'within the backoff ceiling (full jitter)');
+      const record = await h.store.invocations.get(h.calls[0].req.invocationId!);
+      assert.equal(record?.attempt, 3, 'the last attempt’s record is in the store (committed with the outcome, not left to the batched recorder)');
       await h.step(60_000);
       assert.equal(h.calls.length, 3, 'succeeded: not again');
       await h.close();

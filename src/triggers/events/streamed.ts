@@ -8,7 +8,7 @@
  * attempt is given back for the next one after the function's async policy's backoff, up to
  * its attempts and age. Every attempt of one delivery has one invocation id (from the
  * subscription and the message's position) and its attempt number (the log's delivery count),
- * so each attempt has its own record.
+ * and its record is committed before the delivery is acked or given back.
  *
  * The decisions (retry when, give up when) are policy.ts's; this file acts on them. The same
  * event published twice (same CloudEvents source and id) is one message (the log's
@@ -18,6 +18,7 @@ import { createHash } from 'node:crypto';
 import type { TopicConsumer, TopicDelivery, TopicLog } from '../../bus/topic-port.ts';
 import type { Clock, TimerHandle } from '../../core/clock.ts';
 import { idFrom } from '../../core/ids.ts';
+import type { InvocationRecord } from '../../core/types.ts';
 import type { InvokeOutcome, InvokeRequest } from '../../dispatch/dispatcher.ts';
 import { workflowExecutionName, WORKFLOW_START_FINAL, WORKFLOW_START_POLICY, type WorkflowStartRequest } from '../../dispatch/async/consumer.ts';
 import { decideAfterAttempt, decideAfterThrottle, decideBeforeAttempt, type AsyncPolicy } from '../../dispatch/async/policy.ts';
@@ -34,6 +35,12 @@ export interface StreamedTopicsDeps {
   readonly log: TopicLog;
   readonly invoke: (req: InvokeRequest) => Promise<InvokeOutcome>;
   readonly policy: (functionName: string) => Promise<AsyncPolicy>;
+  /**
+   * Commits an attempt's invocation record (InvocationRepo.insertMany: a repeat of the id is
+   * ignored, a later attempt replaces it) before the delivery is acked or given back, as
+   * the queue commits it with the outcome: a node killed after the ack leaves the record.
+   */
+  readonly commitRecord: (record: InvocationRecord) => Promise<void>;
   readonly startWorkflow?: (request: WorkflowStartRequest) => Promise<unknown>;
   /** How long a delivery stays a node's without being extended (the lease time). */
   readonly ackWaitMs: number;
@@ -192,6 +199,7 @@ export class StreamedTopics implements TriggerSource, TopicPublisher {
       input: { kind: 'event', event: message.event },
       requestBytes: Buffer.byteLength(payload),
     });
+    if (outcome.record) await this.deps.commitRecord(outcome.record);
     const now = clock.now();
     if (outcome.ok) return d.ack();
     const error = outcome.error;
