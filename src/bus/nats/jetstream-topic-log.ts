@@ -128,7 +128,11 @@ async function jetStreamTopicLog(nc: NatsConnection, options: JetStreamTopicLogO
         const settle = (fn: () => void) => {
           if (settled) return;
           settled = true;
-          fn();
+          try {
+            fn();
+          } catch {
+            // The connection is closed (stopping): unacked, it is delivered again after the ack wait.
+          }
           freed();
         };
         let data: unknown;
@@ -145,7 +149,12 @@ async function jetStreamTopicLog(nc: NatsConnection, options: JetStreamTopicLogO
           ack: () => settle(() => m.ack()),
           retry: (delayMs) => settle(() => m.nak(Math.max(0, Math.round(delayMs)))),
           extend: () => {
-            if (!settled) m.working();
+            if (settled) return;
+            try {
+              m.working();
+            } catch {
+              // Closed: see settle.
+            }
           },
         });
       };
