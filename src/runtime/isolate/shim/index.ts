@@ -109,7 +109,11 @@ const globals: Record<string, unknown> = {
   self: globalThis,
 };
 for (const name of Object.keys(globals)) {
-  Object.defineProperty(g, name, { value: globals[name], writable: true, configurable: true, enumerable: false });
+  const value = globals[name];
+  // the bundler renames some classes to avoid clashes (Request becomes _Request): a
+  // constructor's name is what scripts see (`x.constructor.name`), so it is put back
+  if (typeof value === 'function' && value.name !== name) Object.defineProperty(value, 'name', { value: name, configurable: true });
+  Object.defineProperty(g, name, { value, writable: true, configurable: true, enumerable: false });
 }
 // the global object is an EventTarget, as a worker's global scope is
 Object.setPrototypeOf(g, EventTarget.prototype);
