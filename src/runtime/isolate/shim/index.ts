@@ -8,6 +8,7 @@ import { CloseEvent, MessageEvent, WebSocket, WebSocketPair, onSocketClose, onSo
 import { onCancel, onData, onPull } from './host-streams.ts';
 import { AbortController, AbortSignal } from './abort.ts';
 import { Blob, File, FormData } from './blob.ts';
+import { FileReader, ProgressEvent } from './filereader.ts';
 import { Request, Response } from './body.ts';
 import { onReply } from './calls.ts';
 import { structuredClone } from './clone.ts';
@@ -66,6 +67,8 @@ const globals: Record<string, unknown> = {
   Response,
   Blob,
   File,
+  FileReader,
+  ProgressEvent,
   FormData,
   ReadableStream,
   ReadableStreamDefaultReader,
