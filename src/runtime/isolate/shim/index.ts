@@ -8,6 +8,7 @@ import { CloseEvent, MessageEvent, WebSocket, WebSocketPair, onSocketClose, onSo
 import { onCancel, onData, onPull } from './host-streams.ts';
 import { AbortController, AbortSignal } from './abort.ts';
 import { Blob, File, FormData } from './blob.ts';
+import { FileReader, ProgressEvent } from './filereader.ts';
 import { Request, Response } from './body.ts';
 import { onReply } from './calls.ts';
 import { structuredClone } from './clone.ts';
@@ -66,6 +67,8 @@ const globals: Record<string, unknown> = {
   Response,
   Blob,
   File,
+  FileReader,
+  ProgressEvent,
   FormData,
   ReadableStream,
   ReadableStreamDefaultReader,
@@ -109,7 +112,11 @@ const globals: Record<string, unknown> = {
   self: globalThis,
 };
 for (const name of Object.keys(globals)) {
-  Object.defineProperty(g, name, { value: globals[name], writable: true, configurable: true, enumerable: false });
+  const value = globals[name];
+  // the bundler renames some classes to avoid clashes (Request becomes _Request): a
+  // constructor's name is what scripts see (`x.constructor.name`), so it is put back
+  if (typeof value === 'function' && value.name !== name) Object.defineProperty(value, 'name', { value: name, configurable: true });
+  Object.defineProperty(g, name, { value, writable: true, configurable: true, enumerable: false });
 }
 // the global object is an EventTarget, as a worker's global scope is
 Object.setPrototypeOf(g, EventTarget.prototype);
