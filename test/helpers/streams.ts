@@ -1,0 +1,84 @@
+/** Helpers for streaming tests: gates a function or app waits on, and a response read chunk by chunk. */
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** A local server the functions wait on: GET /gate/<name> answers once the test opens that gate. */
+export class Gates {
+  readonly server: Server;
+  readonly #open = new Map<string, () => void>();
+  readonly #asked = new Map<string, () => void>();
+  readonly #askedP = new Map<string, Promise<void>>();
+  readonly #openedP = new Map<string, Promise<void>>();
+  /** Other routes, by path. */
+  readonly routes = new Map<string, (req: IncomingMessage, res: ServerResponse) => void>();
+
+  constructor() {
+    this.server = createServer((req, res) => {
+      const path = req.url ?? '';
+      const route = this.routes.get(path);
+      if (route) return route(req, res);
+      const name = path.replace('/gate/', '');
+      this.#ensure(name);
+      this.#asked.get(name)!();
+      void this.#openedP.get(name)!.then(() => res.end('open'));
+    });
+  }
+  #ensure(name: string): void {
+    if (this.#askedP.has(name)) return;
+    this.#askedP.set(name, new Promise((r) => this.#asked.set(name, r)));
+    this.#openedP.set(name, new Promise((r) => this.#open.set(name, r)));
+  }
+  /** Resolves once the function is waiting on gate `name`. */
+  waiting(name: string): Promise<void> {
+    this.#ensure(name);
+    return this.#askedP.get(name)!;
+  }
+  open(name: string): void {
+    this.#ensure(name);
+    this.#open.get(name)!();
+  }
+  get url(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+}
+
+/** Reads an HTTP response chunk by chunk, on demand. */
+export class ChunkReader {
+  readonly #chunks: string[] = [];
+  #waiter: ((s: string | null) => void) | null = null;
+  #ended = false;
+  constructor(readonly res: IncomingMessage) {
+    res.setEncoding('utf8');
+    res.on('data', (d: string) => {
+      if (this.#waiter) {
+        const w = this.#waiter;
+        this.#waiter = null;
+        w(d);
+      } else this.#chunks.push(d);
+    });
+    res.on('end', () => {
+      this.#ended = true;
+      this.#waiter?.(null);
+    });
+  }
+  next(): Promise<string | null> {
+    if (this.#chunks.length > 0) return Promise.resolve(this.#chunks.shift()!);
+    if (this.#ended) return Promise.resolve(null);
+    return new Promise((r) => (this.#waiter = r));
+  }
+  async rest(): Promise<string> {
+    let out = '';
+    for (let c = await this.next(); c !== null; c = await this.next()) out += c;
+    return out;
+  }
+}
+
+export function get(url: string, init: { method?: string; headers?: Record<string, string> } = {}): { res: Promise<IncomingMessage>; req: ReturnType<typeof httpRequest> } {
+  const req = httpRequest(url, { method: init.method ?? 'GET', headers: init.headers });
+  const res = new Promise<IncomingMessage>((resolve, reject) => {
+    req.on('response', resolve);
+    req.on('error', reject);
+  });
+  return { req, res };
+}
+
