@@ -177,9 +177,11 @@ export class AppInstance implements Instance {
     }
     const headers = responseHeaders(res.headers);
     const declared = res.headers['content-length'];
-    if (request.method === 'HEAD' || (typeof declared === 'string' && Number(declared) <= BUFFER_UP_TO)) {
+    // a small chunked answer usually arrives whole with its head: passed on whole, like a declared one
+    const whole = declared === undefined ? arrivedWhole(res.body) : null;
+    if (whole !== null || request.method === 'HEAD' || (typeof declared === 'string' && Number(declared) <= BUFFER_UP_TO)) {
       try {
-        const body = new Uint8Array(await res.body.arrayBuffer());
+        const body = whole ?? new Uint8Array(await res.body.arrayBuffer());
         // What the app printed before it answered is in its stdout pipe, readable in the same
         // turn of the event loop as the answer but maybe not read yet: let that turn finish,
         // so the lines reach this invocation, not the instance.
@@ -198,10 +200,10 @@ export class AppInstance implements Instance {
   /** The app's response body as it sends it, bounded by the payload limit; the call ends with it (settling `streamEnd`). */
   private streamed(body: Readable, entry: Call, over: () => void): { stream: ByteStream; streamEnd: Promise<StreamEnd> } {
     const limit = this.deps.maxResponseBytes;
-    const tooLarge = new NimbusError('NIMBUS_ERR_BAD_RESPONSE', `${this.spec.functionName}: the app's streamed response passed ${limit} bytes; the limit is ${limit}`, { extra: { limit } });
+    let tooLarge: NimbusError | null = null;
     const bytes = new ReadableBytes(body, {
       limitBytes: limit,
-      overLimit: () => tooLarge,
+      overLimit: () => (tooLarge = new NimbusError('NIMBUS_ERR_BAD_RESPONSE', `${this.spec.functionName}: the app's streamed response passed ${limit} bytes; the limit is ${limit}`, { extra: { limit } })),
       failed: (error) => new NimbusError('NIMBUS_ERR_BAD_RESPONSE', `${this.spec.functionName}: the app closed the connection in the middle of its response (${error.message})`),
       rest: 'destroy',
     });
@@ -224,7 +226,7 @@ export class AppInstance implements Instance {
         try {
           chunk = await bytes.read();
         } catch (error) {
-          const failure = error === tooLarge ? tooLarge : await this.failure(error, entry);
+          const failure = tooLarge !== null && error === tooLarge ? tooLarge : await this.failure(error, entry);
           end(failure);
           throw failure;
         }
@@ -336,6 +338,19 @@ function eventRequest(event: unknown, path: string, functionName: string): HttpR
     headers: [['content-type', 'application/json'], ['x-nimbus-function', functionName]],
     body: new TextEncoder().encode(JSON.stringify(event ?? null)),
   };
+}
+
+/**
+ * The body when all of it (at most BUFFER_UP_TO bytes) has arrived already (undici parsed
+ * it with the head, in the same read from the socket), read out; else null and untouched.
+ */
+function arrivedWhole(body: Readable): Uint8Array | null {
+  const state = (body as { _readableState?: { ended?: boolean } })._readableState;
+  if (state?.ended !== true || body.readableLength > BUFFER_UP_TO) return null;
+  const chunks: Buffer[] = [];
+  for (let chunk = body.read() as Buffer | null; chunk !== null; chunk = body.read() as Buffer | null) chunks.push(chunk);
+  const all = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+  return new Uint8Array(all.buffer, all.byteOffset, all.byteLength);
 }
 
 /** The path and query of an absolute URL (`http://host/p?q` → `/p?q`). */
