@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cli, eventually, ROOT, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
-import { ChunkReader, Gates, get } from '../helpers/streams.ts';
+import { bodyEnd, ChunkReader, Gates, get, sseEvents } from '../helpers/streams.ts';
 
 type Rec = Record<string, unknown>;
 const APP = join(ROOT, 'test/e2e/fixtures/apps/py-stream');
@@ -43,19 +43,7 @@ describe('app bodies stream through the gateway', { skip: PYTHON }, () => {
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('content-type'), 'text/event-stream');
     const id = res.headers.get('x-nimbus-invocation-id') ?? '';
-    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = '';
-    const nextEvent = async () => {
-      while (!buffer.includes('\n\n')) {
-        const { done, value } = await reader.read();
-        if (done) return null;
-        buffer += value;
-      }
-      const cut = buffer.indexOf('\n\n');
-      const event = buffer.slice(0, cut);
-      buffer = buffer.slice(cut + 2);
-      return event;
-    };
+    const nextEvent = sseEvents(res);
     assert.equal(await nextEvent(), 'id: 1\ndata: event 1');
     // event 2 is not sent until the test, having read event 1, opens its gate
     await gates.waiting('sse-2');
@@ -95,13 +83,7 @@ describe('app bodies stream through the gateway', { skip: PYTHON }, () => {
     req.end();
     const response = await res;
     const id = response.headers['x-nimbus-invocation-id'] as string;
-    let bytes = 0;
-    const ended = await new Promise<string>((resolve) => {
-      response.on('data', (d: Buffer) => (bytes += d.byteLength));
-      response.on('end', () => resolve('end'));
-      response.on('error', () => resolve('error'));
-      response.on('aborted', () => resolve('aborted'));
-    });
+    const { ended, bytes } = await bodyEnd(response);
     assert.notEqual(ended, 'end', 'the client must see the body cut off, not complete');
     assert.ok(bytes <= 1024 * 1024, `${bytes} bytes reached the client`);
     const rec = await record(id);
@@ -157,11 +139,7 @@ describe('app bodies stream through the gateway', { skip: PYTHON }, () => {
     const reader = new ChunkReader(response);
     response.on('error', () => undefined);
     assert.equal(await reader.next(), 'first\n');
-    const ended = await new Promise<string>((resolve) => {
-      response.on('end', () => resolve('end'));
-      response.on('error', () => resolve('error'));
-      response.on('aborted', () => resolve('aborted'));
-    });
+    const { ended } = await bodyEnd(response);
     assert.notEqual(ended, 'end');
     const rec = await record(id);
     assert.equal(rec.errorCode, 'NIMBUS_ERR_TIMEOUT');

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { eventually, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
-import { ChunkReader, Gates, get } from '../helpers/streams.ts';
+import { bodyEnd, ChunkReader, Gates, get, sseEvents } from '../helpers/streams.ts';
 
 type Rec = Record<string, unknown>;
 
@@ -98,19 +98,7 @@ describe('streamed bodies, end to end', () => {
     );
     const res = await fetch(`${p.url}/fn/sse`, { headers: { accept: 'text/event-stream' } });
     assert.equal(res.headers.get('content-type'), 'text/event-stream');
-    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = '';
-    const nextEvent = async () => {
-      while (!buffer.includes('\n\n')) {
-        const { done, value } = await reader.read();
-        if (done) return null;
-        buffer += value;
-      }
-      const cut = buffer.indexOf('\n\n');
-      const event = buffer.slice(0, cut);
-      buffer = buffer.slice(cut + 2);
-      return event;
-    };
+    const nextEvent = sseEvents(res);
     assert.equal(await nextEvent(), 'id: 1\ndata: event 1');
     // event 2 does not exist until the test opens its gate
     await gates.waiting('sse-2');
@@ -215,13 +203,7 @@ describe('streamed bodies, end to end', () => {
     req.end();
     const response = await res;
     const id = response.headers['x-nimbus-invocation-id'] as string;
-    let bytes = 0;
-    const ended = await new Promise<string>((resolve) => {
-      response.on('data', (d: Buffer) => (bytes += d.byteLength));
-      response.on('end', () => resolve('end'));
-      response.on('error', () => resolve('error'));
-      response.on('aborted', () => resolve('aborted'));
-    });
+    const { ended, bytes } = await bodyEnd(response);
     assert.notEqual(ended, 'end', 'the client must see the body cut off, not complete');
     assert.ok(bytes <= 1024 * 1024, `${bytes} bytes reached the client`);
     const rec = await record(id);

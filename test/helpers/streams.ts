@@ -82,3 +82,31 @@ export function get(url: string, init: { method?: string; headers?: Record<strin
   return { req, res };
 }
 
+
+/** The Server-Sent Events of a fetch response, one at a time (its lines, without the blank line after); null at its end. */
+export function sseEvents(res: Response): () => Promise<string | null> {
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  return async () => {
+    while (!buffer.includes('\n\n')) {
+      const { done, value } = await reader.read();
+      if (done) return null;
+      buffer += value;
+    }
+    const cut = buffer.indexOf('\n\n');
+    const event = buffer.slice(0, cut);
+    buffer = buffer.slice(cut + 2);
+    return event;
+  };
+}
+
+/** How a response's body ended ('end': complete; 'error' or 'aborted': cut off) and the bytes that came before. */
+export function bodyEnd(response: IncomingMessage): Promise<{ ended: string; bytes: number }> {
+  let bytes = 0;
+  return new Promise((resolve) => {
+    response.on('data', (d: Buffer) => (bytes += d.byteLength));
+    response.on('end', () => resolve({ ended: 'end', bytes }));
+    response.on('error', () => resolve({ ended: 'error', bytes }));
+    response.on('aborted', () => resolve({ ended: 'aborted', bytes }));
+  });
+}
