@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cli, eventually, ROOT, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
-import { bodyEnd, ChunkReader, Gates, get, sseEvents } from '../helpers/streams.ts';
+import { bodyEnd, ChunkReader, echoInParts, Gates, gatedEvents, get, getToTheEnd, readThenHangUp } from '../helpers/streams.ts';
 
 type Rec = Record<string, unknown>;
 const APP = join(ROOT, 'test/e2e/fixtures/apps/py-stream');
@@ -43,16 +43,8 @@ describe('app bodies stream through the gateway', { skip: PYTHON }, () => {
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('content-type'), 'text/event-stream');
     const id = res.headers.get('x-nimbus-invocation-id') ?? '';
-    const nextEvent = sseEvents(res);
-    assert.equal(await nextEvent(), 'id: 1\ndata: event 1');
-    // event 2 is not sent until the test, having read event 1, opens its gate
-    await gates.waiting('sse-2');
-    gates.open('sse-2');
-    assert.equal(await nextEvent(), 'id: 2\ndata: event 2');
-    await gates.waiting('sse-3');
-    gates.open('sse-3');
-    assert.equal(await nextEvent(), 'id: 3\ndata: event 3');
-    assert.equal(await nextEvent(), null);
+    // event 2 is not sent until the test, having read event 1, opens its gate; and so on
+    await gatedEvents(gates, res, 3, false);
     const rec = await record(id);
     assert.equal(rec.status, 'success');
     assert.equal(rec.statusCode, 200);
@@ -63,27 +55,15 @@ describe('app bodies stream through the gateway', { skip: PYTHON }, () => {
   });
 
   it('a chunked upload reaches the app as it is sent: the answer to its first part comes before the last part is sent', async () => {
-    const { req, res } = get(`${p.url}/fn/pys/echo`, { method: 'POST', headers: { 'transfer-encoding': 'chunked' } });
-    req.write('part one');
-    const response = await res;
-    const id = response.headers['x-nimbus-invocation-id'] as string;
-    const reader = new ChunkReader(response);
-    assert.equal(await reader.next(), '[part one]');
-    req.write('part two');
-    assert.equal(await reader.next(), '[part two]');
-    req.end();
-    assert.equal(await reader.rest(), '<end 16>');
+    const { id, rest } = await echoInParts(`${p.url}/fn/pys/echo`);
+    assert.equal(rest, '<end 16>');
     const rec = await record(id);
     assert.equal(rec.status, 'success');
     assert.equal(rec.requestBytes, 'part onepart two'.length);
   });
 
   it('an answer that streams forever is cut at the payload limit; the record says NIMBUS_ERR_BAD_RESPONSE; the app serves on', async () => {
-    const { req, res } = get(`${p.url}/fn/pys/flood`);
-    req.end();
-    const response = await res;
-    const id = response.headers['x-nimbus-invocation-id'] as string;
-    const { ended, bytes } = await bodyEnd(response);
+    const { id, ended, bytes } = await getToTheEnd(`${p.url}/fn/pys/flood`);
     assert.notEqual(ended, 'end', 'the client must see the body cut off, not complete');
     assert.ok(bytes <= 1024 * 1024, `${bytes} bytes reached the client`);
     const rec = await record(id);
@@ -114,15 +94,7 @@ describe('app bodies stream through the gateway', { skip: PYTHON }, () => {
   });
 
   it("a client that goes away closes the app's connection and ends the invocation as NIMBUS_ERR_CLIENT_CLOSED", async () => {
-    const { req, res } = get(`${p.url}/fn/pys/forever`);
-    req.end();
-    const response = await res;
-    const id = response.headers['x-nimbus-invocation-id'] as string;
-    const reader = new ChunkReader(response);
-    assert.match((await reader.next()) ?? '', /tick/);
-    response.on('error', () => undefined);
-    req.on('error', () => undefined);
-    req.destroy();
+    const id = await readThenHangUp(`${p.url}/fn/pys/forever`, /tick/);
     const rec = await record(id);
     assert.equal(rec.errorCode, 'NIMBUS_ERR_CLIENT_CLOSED');
     // the app's next write fails: the platform closed its connection rather than leave it streaming unread

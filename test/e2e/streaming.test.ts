@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { eventually, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
-import { bodyEnd, ChunkReader, Gates, get, sseEvents } from '../helpers/streams.ts';
+import { ChunkReader, echoInParts, Gates, gatedEvents, get, getToTheEnd, readThenHangUp } from '../helpers/streams.ts';
 
 type Rec = Record<string, unknown>;
 
@@ -98,18 +98,8 @@ describe('streamed bodies, end to end', () => {
     );
     const res = await fetch(`${p.url}/fn/sse`, { headers: { accept: 'text/event-stream' } });
     assert.equal(res.headers.get('content-type'), 'text/event-stream');
-    const nextEvent = sseEvents(res);
-    assert.equal(await nextEvent(), 'id: 1\ndata: event 1');
-    // event 2 does not exist until the test opens its gate
-    await gates.waiting('sse-2');
-    gates.open('sse-2');
-    assert.equal(await nextEvent(), 'id: 2\ndata: event 2');
-    await gates.waiting('sse-3');
-    gates.open('sse-3');
-    assert.equal(await nextEvent(), 'id: 3\ndata: event 3');
-    await gates.waiting('sse-4');
-    gates.open('sse-4');
-    assert.equal(await nextEvent(), null);
+    // event 2 does not exist until the test opens its gate; and so on
+    await gatedEvents(gates, res, 3, true);
   });
 
   it('a client that disconnects cancels the stream, aborts request.signal, and ends the invocation as NIMBUS_ERR_CLIENT_CLOSED', async () => {
@@ -123,15 +113,7 @@ describe('streamed bodies, end to end', () => {
         }));
       } };`,
     );
-    const { req, res } = get(`${p.url}/fn/forever`);
-    req.end();
-    const response = await res;
-    const id = response.headers['x-nimbus-invocation-id'] as string;
-    const reader = new ChunkReader(response);
-    assert.match((await reader.next()) ?? '', /tick/);
-    response.on('error', () => undefined);
-    req.on('error', () => undefined);
-    req.destroy();
+    const id = await readThenHangUp(`${p.url}/fn/forever`, /tick/);
     const rec = await record(id);
     assert.equal(rec.status, 'error');
     assert.equal(rec.errorCode, 'NIMBUS_ERR_CLIENT_CLOSED');
@@ -153,16 +135,8 @@ describe('streamed bodies, end to end', () => {
         } }));
       } };`,
     );
-    const { req, res } = get(`${p.url}/fn/echo-stream`, { method: 'POST', headers: { 'transfer-encoding': 'chunked' } });
-    req.write('part one');
-    const response = await res;
-    const id = response.headers['x-nimbus-invocation-id'] as string;
-    const reader = new ChunkReader(response);
-    assert.equal(await reader.next(), '[part one]');
-    req.write('part two');
-    assert.equal(await reader.next(), '[part two]');
-    req.end();
-    assert.equal(await reader.rest(), '<end>');
+    const { id, rest } = await echoInParts(`${p.url}/fn/echo-stream`);
+    assert.equal(rest, '<end>');
     const rec = await record(id);
     assert.equal(rec.status, 'success');
     assert.equal(rec.requestBytes, 'part onepart two'.length);
@@ -199,11 +173,7 @@ describe('streamed bodies, end to end', () => {
 
   it('a stream that produces forever is cut at the payload limit; the record says NIMBUS_ERR_BAD_RESPONSE', async () => {
     await p.deploy('flood', `export default { fetch() { return new Response(new ReadableStream({ pull(c) { c.enqueue(new Uint8Array(50000)); } })); } };`);
-    const { req, res } = get(`${p.url}/fn/flood`);
-    req.end();
-    const response = await res;
-    const id = response.headers['x-nimbus-invocation-id'] as string;
-    const { ended, bytes } = await bodyEnd(response);
+    const { id, ended, bytes } = await getToTheEnd(`${p.url}/fn/flood`);
     assert.notEqual(ended, 'end', 'the client must see the body cut off, not complete');
     assert.ok(bytes <= 1024 * 1024, `${bytes} bytes reached the client`);
     const rec = await record(id);

@@ -1,5 +1,6 @@
 /** Helpers for streaming tests: gates a function or app waits on, and a response read chunk by chunk. */
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 
 /** A local server the functions wait on: GET /gate/<name> answers once the test opens that gate. */
@@ -109,4 +110,59 @@ export function bodyEnd(response: IncomingMessage): Promise<{ ended: string; byt
     response.on('error', () => resolve({ ended: 'error', bytes }));
     response.on('aborted', () => resolve({ ended: 'aborted', bytes }));
   });
+}
+
+/**
+ * A chunked upload to an echo that answers each part as it comes: 'part one' is sent, its
+ * echo '[part one]' awaited, only then 'part two' (so the echo proves the upload reached
+ * the code before it ended), then the end. Returns the invocation id and what came last.
+ */
+export async function echoInParts(url: string): Promise<{ id: string; rest: string }> {
+  const { req, res } = get(url, { method: 'POST', headers: { 'transfer-encoding': 'chunked' } });
+  req.write('part one');
+  const response = await res;
+  const reader = new ChunkReader(response);
+  if ((await reader.next()) !== '[part one]') throw new Error('part one was not echoed first');
+  req.write('part two');
+  if ((await reader.next()) !== '[part two]') throw new Error('part two was not echoed next');
+  req.end();
+  return { id: response.headers['x-nimbus-invocation-id'] as string, rest: await reader.rest() };
+}
+
+/** GETs a streamed answer, reads its first chunk (which must match `first`), then goes away; returns the invocation id. */
+export async function readThenHangUp(url: string, first: RegExp): Promise<string> {
+  const { req, res } = get(url);
+  req.end();
+  const response = await res;
+  const chunk = await new ChunkReader(response).next();
+  if (chunk === null || !first.test(chunk)) throw new Error(`the first chunk was ${JSON.stringify(chunk)}`);
+  response.on('error', () => undefined);
+  req.on('error', () => undefined);
+  req.destroy();
+  return response.headers['x-nimbus-invocation-id'] as string;
+}
+
+/**
+ * Reads events `id: n / data: event n` for n = 1..count from a stream whose producer waits
+ * on gate `sse-<n>` before event n > 1: each gate is opened only once the event before it
+ * has arrived (ordering, not timing). `lastGate`: it also waits on `sse-<count+1>` before
+ * it ends. Then the stream must end.
+ */
+export async function gatedEvents(gates: Gates, res: Response, count: number, lastGate: boolean): Promise<void> {
+  const nextEvent = sseEvents(res);
+  for (let n = 1; n <= count + 1; n++) {
+    if (n > 1 && (n <= count || lastGate)) {
+      await gates.waiting(`sse-${n}`);
+      gates.open(`sse-${n}`);
+    }
+    assert.equal(await nextEvent(), n <= count ? `id: ${n}\ndata: event ${n}` : null);
+  }
+}
+
+/** GETs `url` and reads its body to whatever end it has: the invocation id, how it ended (bodyEnd) and its bytes. */
+export async function getToTheEnd(url: string): Promise<{ id: string; ended: string; bytes: number }> {
+  const { req, res } = get(url);
+  req.end();
+  const response = await res;
+  return { id: response.headers['x-nimbus-invocation-id'] as string, ...(await bodyEnd(response)) };
 }
