@@ -1,10 +1,8 @@
 /** The runtimes the platform runs functions in. Concrete adapters are picked here only. */
-import { tmpdir } from 'node:os';
-import { createHash } from 'node:crypto';
-import { join, resolve } from 'node:path';
 import type { Config } from '../config/config.ts';
 import type { Clock } from '../core/clock.ts';
 import { createIsolateRuntime } from '../runtime/isolate/index.ts';
+import { defaultAppsDir } from '../runtime/process/app-archive.ts';
 import { createAppRuntime, type AppRuntime } from '../runtime/process/app-runtime.ts';
 import { createNodeRuntime, type NodeRuntime } from '../runtime/process/node-runtime.ts';
 import type { Runtime } from '../runtime/port.ts';
@@ -21,14 +19,6 @@ export function appRuntime(config: Config, clock: Clock): AppRuntime {
     maxResponseBytes: config.payloadLimitBytes,
     allowHostNetwork: config.appHostNetwork,
   });
-}
-
-/**
- * `<tmp>/nimbus-apps/<data directory's hash>`: each platform on the host unpacks (and
- * removes) its own apps, never another's.
- */
-export function defaultAppsDir(dataDir: string): string {
-  return join(tmpdir(), 'nimbus-apps', createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 16));
 }
 
 /** The `node` runtime: functions in pre-started Node processes, under the same launcher as apps. */

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultAppsDir } from '../../src/server/runtime-choice.ts';
+import { defaultAppsDir } from '../../src/runtime/process/app-archive.ts';
 import { cli, eventually, ROOT, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
 
 const FIXTURES = join(ROOT, 'test/e2e/fixtures/apps');

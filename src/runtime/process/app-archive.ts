@@ -7,7 +7,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { NimbusError } from '../../core/errors.ts';
 
 export interface AppFiles {
@@ -119,4 +120,12 @@ export function removeAppDirs(root: string, keep: ReadonlySet<string>): string[]
     removed.push(name);
   }
   return removed;
+}
+
+/**
+ * `<tmp>/nimbus-apps/<data directory's hash>`, where apps are unpacked unless --apps-dir
+ * says otherwise: each platform on the host unpacks (and removes) its own, never another's.
+ */
+export function defaultAppsDir(dataDir: string): string {
+  return join(tmpdir(), 'nimbus-apps', createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 16));
 }
