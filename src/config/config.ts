@@ -13,7 +13,7 @@ export interface Config {
   readonly host: string;
   readonly port: number;
   readonly dataDir: string;
-  /** '' for <tmpdir>/nimbus-apps; else where apps' files are unpacked. */
+  /** '' for <tmpdir>/nimbus-apps/<data dir hash>; else where apps' files are unpacked. */
   readonly appsDir: string;
   /** '' for the embedded SQLite store in dataDir; else a postgres:// URL. */
   readonly store: string;
@@ -155,7 +155,7 @@ export const FIELDS: readonly Field<keyof Config>[] = [
   { key: 'host', flag: '--host', env: 'NIMBUS_HOST', default: '127.0.0.1', parse: (r) => r, doc: 'Address the gateway binds to. Use 0.0.0.0 to accept remote clients.' },
   { key: 'port', flag: '--port', env: 'NIMBUS_PORT', default: 8080, parse: integer(0, 65535), doc: 'TCP port of the gateway (0 picks a free one).' },
   { key: 'dataDir', flag: '--data', env: 'NIMBUS_DATA', default: '.nimbus', parse: (r) => r, doc: 'Data directory: the SQLite store (unless `--store` names a PostgreSQL server) and the API token. Relative paths resolve from the working directory. One platform per directory: a second `nimbus up` on it is refused (NIMBUS_ERR_DATA_DIR_IN_USE).' },
-  { key: 'appsDir', flag: '--apps-dir', env: 'NIMBUS_APPS_DIR', default: '', parse: (r) => r, doc: 'Where the files of `app` functions are unpacked (one directory per content hash), readable by the app processes. Empty: `nimbus-apps` in the system temp directory. Keep it outside the data directory: sandboxed apps must not see that. docs/apps.md.' },
+  { key: 'appsDir', flag: '--apps-dir', env: 'NIMBUS_APPS_DIR', default: '', parse: (r) => r, doc: 'Where the files of `app` functions are unpacked (one directory per content hash), readable by the app processes. Empty: `nimbus-apps/<hash of the data directory>` in the system temp directory. Keep it outside the data directory (sandboxed apps must not see that), and give each platform its own: unpacked apps the store no longer has are removed from it. docs/apps.md.' },
   {
     key: 'store',
     flag: '--store',

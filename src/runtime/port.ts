@@ -315,6 +315,11 @@ export interface Runtime {
   inspect(code: string, config: FunctionConfig, functionName?: string): Promise<ModuleExports>;
   /** Starts an instance; rejects with NIMBUS_ERR_FUNCTION_INIT if the top level throws. */
   start(spec: InstanceSpec): Promise<Instance>;
+  /**
+   * Optional: the code (codeHash) of every version the store still has. A runtime frees
+   * what it prepared for other code once no instance uses it (an app's unpacked files).
+   */
+  keepCode?(codeHashes: ReadonlySet<string>): void;
   /** Releases shared resources (spare isolates, timers). */
   close(): Promise<void>;
 }

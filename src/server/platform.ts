@@ -364,7 +364,10 @@ async function startOn(
         catalog.forget(name);
         asyncSystem.policies.forget(name);
         const deployed = await catalog.resolve(name);
-        if (!deployed) return pools.removeFunction(name);
+        if (!deployed) {
+          await pools.removeFunction(name);
+          return deployer.keepStoredCode();
+        }
         pools.retireOtherVersions(name, catalog.servedVersions(name));
         for (const version of catalog.servedVersions(name)) {
           const served = await catalog.resolveVersion(name, version);
@@ -393,6 +396,8 @@ async function startOn(
     if (recovered > 0) logger.info({ recovered }, 'async invocations left running by the previous process are queued again');
     const resumed = await workflows.recover();
     if (resumed > 0) logger.info({ resumed }, 'workflow executions left running by the previous process resume');
+    // apps unpacked for versions deleted while the platform was down go now
+    await deployer.keepStoredCode().catch((e: unknown) => logger.warn({ err: e }, 'removing unpacked apps the store no longer has'));
     if (config.deployExamples && options.examplesDir) {
       await deployExamples(deployer, options.examplesDir, logger);
     }
