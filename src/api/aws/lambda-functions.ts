@@ -11,7 +11,6 @@ import type { LambdaMeta } from './lambda-meta.ts';
 import { jsonBody, lambdaTime, str, type AwsContext, type AwsRequest, type AwsResponse } from './protocol.ts';
 import { readZip } from './zip.ts';
 
-const TEXT_FILE = /\.(m|c)?(j|t)sx?$|\.json$/;
 const EXPORT_NAME = /^[A-Za-z_$][\w$]*$/;
 export const ENTRY = '__nimbus_lambda_entry.mjs';
 const PROCESS = '__nimbus_lambda_process.mjs';
@@ -141,20 +140,26 @@ function zipOf(body: Record<string, unknown>, where: string): Buffer {
   return Buffer.from(z, 'base64');
 }
 
-/** The files to bundle: the zip's sources plus an entry that exports the named handler as `handler`. */
-function sourcesOf(ctx: AwsContext, zip: Buffer, handler: string): { files: Record<string, string>; entry: string } {
-  const dot = handler.lastIndexOf('.');
-  const file = handler.slice(0, dot);
-  const exported = handler.slice(dot + 1);
-  if (dot <= 0 || !EXPORT_NAME.test(exported)) throw awsErr.invalidParameter(`Handler ${handler} must be <file>.<export>, e.g. index.handler`);
-  const unzipped = readZip(zip, ctx.codeLimitBytes * 4);
-  const files: Record<string, string> = {};
-  for (const [name, data] of unzipped) if (TEXT_FILE.test(name) && !name.startsWith('node_modules/')) files[name] = data.toString('utf8');
-  const module = ['.mjs', '.js', '.cjs'].map((ext) => file + ext).find((f) => files[f] !== undefined);
+/**
+ * The tree to bundle: every file of the zip (its node_modules/ resolve as npm lays them out)
+ * plus an entry that exports the named handler as `handler`.
+ */
+function sourcesOf(ctx: AwsContext, zip: Buffer, handler: string): { files: Map<string, Buffer>; entry: string } {
+  const { file, exported } = handlerParts(handler);
+  if (!EXPORT_NAME.test(exported)) throw awsErr.invalidParameter(`Handler ${handler} must be <file>.<export>, e.g. index.handler`);
+  const files = readZip(zip, ctx.codeLimitBytes * 4);
+  const module = ['.mjs', '.js', '.cjs'].map((ext) => file + ext).find((f) => files.has(f));
   if (!module) throw awsErr.invalidParameter(`Handler ${handler}: the zip has no ${file}.mjs, ${file}.js or ${file}.cjs`);
-  files[PROCESS] = PROCESS_SOURCE;
-  files[ENTRY] = entrySource(module, exported);
+  files.set(PROCESS, Buffer.from(PROCESS_SOURCE));
+  files.set(ENTRY, Buffer.from(entrySource(module, exported)));
   return { files, entry: ENTRY };
+}
+
+/** `dir/file.func` → the file (without extension) and the function it names. */
+export function handlerParts(handler: string): { file: string; exported: string } {
+  const dot = handler.lastIndexOf('.');
+  if (dot <= 0 || dot === handler.length - 1) throw awsErr.invalidParameter(`Handler ${handler} must be <file>.<function>, e.g. index.handler`);
+  return { file: handler.slice(0, dot), exported: handler.slice(dot + 1) };
 }
 
 function configInput(body: Record<string, unknown>): Record<string, unknown> {
@@ -199,7 +204,7 @@ export async function createFunction(ctx: AwsContext, req: AwsRequest): Promise<
   const handler = str(body, 'Handler') ?? 'index.handler';
   const zip = zipOf(body, 'Code');
   if (await ctx.api.store.functions.get(name)) throw awsErr.conflict(`Function already exist: ${name}`);
-  const version = await deploy(ctx, name, { kind: 'files', ...sourcesOf(ctx, zip, handler) }, configInput(body));
+  const version = await deploy(ctx, name, { kind: 'tree', ...sourcesOf(ctx, zip, handler) }, configInput(body));
   await ctx.meta.set(name, { runtime, handler, role: str(body, 'Role') ?? '', description: str(body, 'Description') ?? '', ...zipMeta(zip), published: [], reservedConcurrency: null });
   return { status: 201, body: await configurationOf(ctx, version, await publishLabel(ctx, version, body.Publish)) };
 }
@@ -254,7 +259,7 @@ export async function updateFunctionCode(ctx: AwsContext, req: AwsRequest): Prom
   const meta = await ctx.meta.metaOf(name);
   const sources = sourcesOf(ctx, zip, meta.handler);
   if (body.DryRun === true) return { status: 200, body: await configurationOf(ctx, await resolveVersion(ctx, name, undefined), '$LATEST') };
-  const version = await deploy(ctx, name, { kind: 'files', ...sources }, {});
+  const version = await deploy(ctx, name, { kind: 'tree', ...sources }, {});
   await ctx.meta.set(name, zipMeta(zip));
   return { status: 200, body: await configurationOf(ctx, version, await publishLabel(ctx, version, body.Publish)) };
 }
