@@ -1,15 +1,23 @@
 /**
  * Lambda code as real zips carry it, with the unmodified official SDK client: a zip with its
  * own node_modules/ (resolved at CreateFunction and UpdateFunctionCode), and a zip whose
- * imports try to reach the host's files (refused).
+ * imports try to reach the host's files (refused); python3.* functions on the app runtime.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CreateFunctionCommand, InvalidParameterValueException, InvokeCommand, LambdaClient, UpdateFunctionCodeCommand } from '@aws-sdk/client-lambda';
-import { startPlatform, type RunningPlatform } from '../helpers/platform.ts';
+import {
+  CreateFunctionCommand,
+  GetFunctionConfigurationCommand,
+  InvalidParameterValueException,
+  InvokeCommand,
+  LambdaClient,
+  UpdateFunctionCodeCommand,
+  UpdateFunctionConfigurationCommand,
+} from '@aws-sdk/client-lambda';
+import { eventually, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
 import { makeZip } from '../helpers/zip.ts';
 
 const REGION = 'us-east-1';
@@ -98,5 +106,122 @@ describe('Lambda zips with node_modules/, through the official client', () => {
         what,
       );
     }
+  });
+});
+
+const PY_V1 = `
+import os
+from helpers.text import shout
+
+COUNT = 0
+
+def lambda_handler(event, context):
+    global COUNT
+    COUNT += 1
+    print('got', event.get('who'), 'call', COUNT)
+    if event.get('fail'):
+        raise ValueError('bad input: ' + event['fail'])
+    left = context.get_remaining_time_in_millis()
+    return {'text': shout('hello ' + event.get('who', '')), 'v': 1, 'greeting': os.environ.get('GREETING'),
+            'name': context.function_name, 'arn': context.invoked_function_arn, 'memory': context.memory_limit_in_mb,
+            'left_ok': 0 < left <= int(os.environ.get('EXPECT_TIMEOUT_MS', '3000')), 'calls': COUNT}
+`;
+
+function pyZip(code: string): Buffer {
+  return makeZip({ 'lambda_function.py': code, 'helpers/__init__.py': '', 'helpers/text.py': 'def shout(s):\n    return s.upper()\n' });
+}
+
+describe('python3.* Lambda functions on the app runtime, through the official client', () => {
+  let p: RunningPlatform;
+  let lambda: LambdaClient;
+  let unavailable: string | false = false;
+
+  before(async () => {
+    p = await startPlatform();
+    const res = await p.api('/api/v1/aws-keys', { method: 'POST', body: JSON.stringify({ description: 'e2e' }) });
+    const credentials = (await res.json()) as { accessKeyId: string; secretAccessKey: string };
+    lambda = new LambdaClient({ endpoint: p.url, region: REGION, credentials, maxAttempts: 1 });
+    const { items } = (await (await p.api('/api/v1/runtimes')).json()) as { items: Array<{ kind: string; isolation?: { network: string; hostNetworkAllowed: boolean } }> };
+    const app = items.find((r) => r.kind === 'app')?.isolation;
+    if (!existsSync('/usr/bin/python3')) unavailable = 'no /usr/bin/python3';
+    else if (app?.network !== 'namespace' && !app?.hostNetworkAllowed) unavailable = 'no network namespace for apps';
+  });
+  after(async () => {
+    lambda?.destroy();
+    await p?.stop();
+    p?.cleanup();
+  });
+
+  const create = (name: string, code: Buffer, extra: Record<string, unknown> = {}) =>
+    lambda.send(new CreateFunctionCommand({ FunctionName: name, Runtime: 'python3.12', Role: 'arn:aws:iam::000000000000:role/x', Handler: 'lambda_function.lambda_handler', Code: { ZipFile: code }, ...extra }));
+
+  it('where the app runtime cannot run python, refuses the runtime saying why', async (t) => {
+    if (!unavailable) return t.skip('this host runs python functions (the next tests)');
+    await assert.rejects(create('py', pyZip(PY_V1)), (e: unknown) => e instanceof InvalidParameterValueException && /python3\.12 is not supported by this Nimbus platform: python functions run on the app runtime, and/.test(e.message));
+  });
+
+  it('creates one from a zip and invokes it both ways; print() is in the log tail; errors are Lambda\'s', async (t) => {
+    if (unavailable) return t.skip(`needs the app runtime with python: ${unavailable}`);
+    const created = await create('py', pyZip(PY_V1), { Environment: { Variables: { GREETING: 'hi' } } });
+    assert.equal(created.Runtime, 'python3.12');
+    assert.equal(created.MemorySize, 128);
+    assert.equal(created.Timeout, 3);
+
+    const out = await lambda.send(new InvokeCommand({ FunctionName: 'py', Payload: JSON.stringify({ who: 'ada' }), LogType: 'Tail' }));
+    assert.equal(out.FunctionError, undefined, Buffer.from(out.Payload ?? []).toString());
+    const value = decode(out.Payload);
+    assert.deepEqual(value, { text: 'HELLO ADA', v: 1, greeting: 'hi', name: 'py', arn: `arn:aws:lambda:${REGION}:000000000000:function:py`, memory: 128, left_ok: true, calls: 1 });
+    const tail = Buffer.from(out.LogResult ?? '', 'base64').toString('utf8');
+    assert.match(tail, /got ada call 1/);
+    assert.match(tail, /REPORT RequestId: /);
+
+    const failed = await lambda.send(new InvokeCommand({ FunctionName: 'py', Payload: JSON.stringify({ fail: 'x' }), LogType: 'Tail' }));
+    assert.equal(failed.FunctionError, 'Unhandled');
+    const err = decode(failed.Payload);
+    assert.equal(err.errorType, 'ValueError');
+    assert.equal(err.errorMessage, 'bad input: x');
+    assert.ok(Array.isArray(err.stackTrace) && err.stackTrace.some((l: string) => /lambda_function\.py", line \d+, in lambda_handler/.test(l)), JSON.stringify(err));
+    assert.match(Buffer.from(failed.LogResult ?? '', 'base64').toString('utf8'), /\[ERROR\] ValueError: bad input: x/);
+
+    const queued = await lambda.send(new InvokeCommand({ FunctionName: 'py', InvocationType: 'Event', Payload: JSON.stringify({ who: 'eve' }) }));
+    assert.equal(queued.StatusCode, 202);
+    const id = queued.$metadata.requestId!;
+    await eventually(async () => {
+      const r = await p.api(`/api/v1/async/${id}`);
+      return r.status === 200 && ((await r.json()) as { state: string }).state === 'succeeded';
+    }, 20_000);
+  });
+
+  it('takes new code and new configuration', async (t) => {
+    if (unavailable) return t.skip(`needs the app runtime with python: ${unavailable}`);
+    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'py', ZipFile: pyZip(PY_V1.replace("'v': 1", "'v': 2")) }));
+    await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'py', Timeout: 7, MemorySize: 256, Environment: { Variables: { GREETING: 'yo', EXPECT_TIMEOUT_MS: '7000' } } }));
+    const conf = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'py' }));
+    assert.equal(conf.Runtime, 'python3.12');
+    assert.equal(conf.Timeout, 7);
+    const out = decode((await lambda.send(new InvokeCommand({ FunctionName: 'py', Payload: JSON.stringify({ who: 'bo' }) }))).Payload);
+    assert.equal(out.v, 2);
+    assert.equal(out.greeting, 'yo');
+    assert.equal(out.memory, 256);
+    assert.equal(out.left_ok, true);
+  });
+
+  it('answers an import failure as Runtime.ImportModuleError; refuses a missing module, a forged Handler and other runtimes', async (t) => {
+    if (unavailable) return t.skip(`needs the app runtime with python: ${unavailable}`);
+    await create('pybroken', makeZip({ 'lambda_function.py': 'import not_a_module\ndef lambda_handler(e, c):\n    return 1\n' }));
+    const out = await lambda.send(new InvokeCommand({ FunctionName: 'pybroken', Payload: '{}' }));
+    assert.equal(out.FunctionError, 'Unhandled');
+    const err = decode(out.Payload);
+    assert.equal(err.errorType, 'Runtime.ImportModuleError');
+    assert.match(err.errorMessage, /Unable to import module 'lambda_function': No module named 'not_a_module'/);
+
+    await assert.rejects(create('pymissing', makeZip({ 'other.py': '' })), (e: unknown) => e instanceof InvalidParameterValueException && /no lambda_function\.py/.test(e.message));
+    for (const handler of ["lambda_function.lambda_handler'; touch /tmp/pwned; '", 'lambda_function.x y', '../x.handler']) {
+      await assert.rejects(create('pyforged', pyZip(PY_V1), { Handler: handler }), InvalidParameterValueException, handler);
+    }
+    await assert.rejects(
+      lambda.send(new CreateFunctionCommand({ FunctionName: 'javafn', Runtime: 'java21', Role: 'r', Handler: 'a.b', Code: { ZipFile: pyZip(PY_V1) } })),
+      (e: unknown) => e instanceof InvalidParameterValueException && /java21 is not supported by Nimbus/.test(e.message),
+    );
   });
 });
