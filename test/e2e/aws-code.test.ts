@@ -1,7 +1,8 @@
 /**
  * Lambda code as real zips carry it, with the unmodified official SDK client: a zip with its
  * own node_modules/ (resolved at CreateFunction and UpdateFunctionCode), and a zip whose
- * imports try to reach the host's files (refused); python3.* functions on the app runtime.
+ * imports try to reach the host's files (refused); python3.* functions on the app runtime;
+ * the history of a state machine calling a function by ARN (LambdaFunction* events).
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +18,7 @@ import {
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
+import { CreateStateMachineCommand, GetExecutionHistoryCommand, SFNClient, StartSyncExecutionCommand } from '@aws-sdk/client-sfn';
 import { eventually, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
 import { makeZip } from '../helpers/zip.ts';
 
@@ -44,6 +46,7 @@ function zipWithModules(shout: string): Buffer {
 describe('Lambda zips with node_modules/, through the official client', () => {
   let p: RunningPlatform;
   let lambda: LambdaClient;
+  let sfn: SFNClient;
 
   before(async () => {
     p = await startPlatform();
@@ -51,11 +54,46 @@ describe('Lambda zips with node_modules/, through the official client', () => {
     assert.equal(res.status, 201);
     const credentials = (await res.json()) as { accessKeyId: string; secretAccessKey: string };
     lambda = new LambdaClient({ endpoint: p.url, region: REGION, credentials, maxAttempts: 1 });
+    sfn = new SFNClient({ endpoint: p.url, region: REGION, credentials, maxAttempts: 1, disableHostPrefix: true });
   });
   after(async () => {
     lambda?.destroy();
+    sfn?.destroy();
     await p?.stop();
     p?.cleanup();
+  });
+
+  it('reports a Task on a Lambda function ARN as LambdaFunction* events, the lambda:invoke integration as Task* (GetExecutionHistory)', async () => {
+    const code = "export const handler = async (e) => { if (e.fail) throw new RangeError('no: ' + e.fail); return { doubled: e.n * 2 }; };\n";
+    await lambda.send(new CreateFunctionCommand({ FunctionName: 'hist', Runtime: 'nodejs20.x', Role: 'r', Handler: 'index.handler', Code: { ZipFile: makeZip({ 'index.mjs': code }) } }));
+    const arn = `arn:aws:lambda:${REGION}:000000000000:function:hist`;
+    const machine = async (name: string, states: Record<string, unknown>, startAt: string) =>
+      (await sfn.send(new CreateStateMachineCommand({ name, roleArn: 'arn:aws:iam::000000000000:role/x', definition: JSON.stringify({ StartAt: startAt, States: states }) }))).stateMachineArn!;
+    const history = async (machineArn: string, input: unknown, includeExecutionData = true) => {
+      const run = await sfn.send(new StartSyncExecutionCommand({ stateMachineArn: machineArn, input: JSON.stringify(input) }));
+      const out = await sfn.send(new GetExecutionHistoryCommand({ executionArn: run.executionArn!, includeExecutionData }));
+      return out.events ?? [];
+    };
+
+    const direct = await machine('direct', { Call: { Type: 'Task', Resource: arn, TimeoutSeconds: 30, End: true } }, 'Call');
+    const ok = await history(direct, { n: 21 });
+    assert.deepEqual(ok.map((e) => e.type), ['ExecutionStarted', 'TaskStateEntered', 'LambdaFunctionScheduled', 'LambdaFunctionStarted', 'LambdaFunctionSucceeded', 'TaskStateExited', 'ExecutionSucceeded']);
+    assert.deepEqual(ok.map((e) => e.id), [1, 2, 3, 4, 5, 6, 7]);
+    assert.deepEqual(ok.map((e) => e.previousEventId), [0, 1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(ok[2].lambdaFunctionScheduledEventDetails, { resource: arn, input: '{"n":21}', inputDetails: { truncated: false }, timeoutInSeconds: 30 });
+    assert.deepEqual(ok[4].lambdaFunctionSucceededEventDetails, { output: '{"doubled":42}', outputDetails: { truncated: false } });
+    assert.equal(ok[2].taskScheduledEventDetails, undefined);
+
+    const failed = await history(direct, { fail: 'x' }, false);
+    const types = failed.map((e) => e.type);
+    assert.deepEqual(types.slice(2, 5), ['LambdaFunctionScheduled', 'LambdaFunctionStarted', 'LambdaFunctionFailed'], types.join(','));
+    assert.equal(failed[4].lambdaFunctionFailedEventDetails?.error, 'RangeError');
+    assert.match(failed[4].lambdaFunctionFailedEventDetails?.cause ?? '', /no: x/);
+    assert.deepEqual(failed[2].lambdaFunctionScheduledEventDetails, { resource: arn, timeoutInSeconds: 30 });
+
+    const optimized = await machine('optimized', { Call: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: arn, 'Payload.$': '$' }, End: true } }, 'Call');
+    const integ = (await history(optimized, { n: 1 })).map((e) => e.type);
+    assert.ok(integ.includes('TaskScheduled') && integ.includes('TaskSucceeded') && !integ.some((t) => t?.startsWith('LambdaFunction')), integ.join(','));
   });
 
   it('bundles the packages of the zip at CreateFunction and again at UpdateFunctionCode', async () => {
