@@ -19,7 +19,8 @@ import {
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
 import { CreateStateMachineCommand, GetExecutionHistoryCommand, SFNClient, StartSyncExecutionCommand } from '@aws-sdk/client-sfn';
-import { eventually, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
+import { asyncSucceeded, awsKey } from '../helpers/aws.ts';
+import { startPlatform, type RunningPlatform } from '../helpers/platform.ts';
 import { makeZip } from '../helpers/zip.ts';
 
 const REGION = 'us-east-1';
@@ -50,9 +51,7 @@ describe('Lambda zips with node_modules/, through the official client', () => {
 
   before(async () => {
     p = await startPlatform();
-    const res = await p.api('/api/v1/aws-keys', { method: 'POST', body: JSON.stringify({ description: 'e2e' }) });
-    assert.equal(res.status, 201);
-    const credentials = (await res.json()) as { accessKeyId: string; secretAccessKey: string };
+    const credentials = await awsKey(p);
     lambda = new LambdaClient({ endpoint: p.url, region: REGION, credentials, maxAttempts: 1 });
     sfn = new SFNClient({ endpoint: p.url, region: REGION, credentials, maxAttempts: 1, disableHostPrefix: true });
   });
@@ -176,8 +175,7 @@ describe('python3.* Lambda functions on the app runtime, through the official cl
 
   before(async () => {
     p = await startPlatform();
-    const res = await p.api('/api/v1/aws-keys', { method: 'POST', body: JSON.stringify({ description: 'e2e' }) });
-    const credentials = (await res.json()) as { accessKeyId: string; secretAccessKey: string };
+    const credentials = await awsKey(p);
     lambda = new LambdaClient({ endpoint: p.url, region: REGION, credentials, maxAttempts: 1 });
     const { items } = (await (await p.api('/api/v1/runtimes')).json()) as { items: Array<{ kind: string; isolation?: { network: string; hostNetworkAllowed: boolean } }> };
     const app = items.find((r) => r.kind === 'app')?.isolation;
@@ -223,11 +221,7 @@ describe('python3.* Lambda functions on the app runtime, through the official cl
 
     const queued = await lambda.send(new InvokeCommand({ FunctionName: 'py', InvocationType: 'Event', Payload: JSON.stringify({ who: 'eve' }) }));
     assert.equal(queued.StatusCode, 202);
-    const id = queued.$metadata.requestId!;
-    await eventually(async () => {
-      const r = await p.api(`/api/v1/async/${id}`);
-      return r.status === 200 && ((await r.json()) as { state: string }).state === 'succeeded';
-    }, 20_000);
+    await asyncSucceeded(p, queued.$metadata.requestId!);
   });
 
   it('takes new code and new configuration', async (t) => {

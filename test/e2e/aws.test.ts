@@ -51,6 +51,7 @@ import {
 import { spawnSync } from 'node:child_process';
 import { request } from 'node:http';
 import { cli, eventually, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
+import { asyncSucceeded } from '../helpers/aws.ts';
 import { sdkSigner } from '../helpers/sigv4.ts';
 import { makeZip } from '../helpers/zip.ts';
 
@@ -122,11 +123,7 @@ describe('AWS-compatible endpoint with the official SDK clients', () => {
 
     const queued = await lambda.send(new InvokeCommand({ FunctionName: 'greeter', InvocationType: 'Event', Payload: JSON.stringify({ n: 2 }) }));
     assert.equal(queued.StatusCode, 202);
-    const id = queued.$metadata.requestId!;
-    await eventually(async () => {
-      const r = await p.api(`/api/v1/async/${id}`);
-      return r.status === 200 && ((await r.json()) as { state: string }).state === 'succeeded';
-    }, 20_000);
+    await asyncSucceeded(p, queued.$metadata.requestId!);
 
     const dry = await lambda.send(new InvokeCommand({ FunctionName: 'greeter', InvocationType: 'DryRun' }));
     assert.equal(dry.StatusCode, 204);
