@@ -238,6 +238,32 @@ describe('python3.* Lambda functions on the app runtime, through the official cl
     assert.equal(out.left_ok, true);
   });
 
+  it('runs in a state machine by ARN: its exception type is the error a Catch matches and the history names', async (t) => {
+    if (unavailable) return t.skip(`needs the app runtime with python: ${unavailable}`);
+    const sfn = new SFNClient({ endpoint: p.url, region: REGION, credentials: await awsKey(p), maxAttempts: 1, disableHostPrefix: true });
+    t.after(() => sfn.destroy());
+    const arn = `arn:aws:lambda:${REGION}:000000000000:function:py`;
+    const definition = {
+      StartAt: 'Call',
+      States: {
+        Call: { Type: 'Task', Resource: arn, Catch: [{ ErrorEquals: ['ValueError'], ResultPath: '$.caught', Next: 'Caught' }], End: true },
+        Caught: { Type: 'Pass', End: true },
+      },
+    };
+    const { stateMachineArn } = await sfn.send(new CreateStateMachineCommand({ name: 'pymachine', roleArn: 'arn:aws:iam::000000000000:role/x', definition: JSON.stringify(definition) }));
+    const ok = await sfn.send(new StartSyncExecutionCommand({ stateMachineArn, input: JSON.stringify({ who: 'sf' }) }));
+    assert.equal(ok.status, 'SUCCEEDED', ok.cause);
+    assert.equal(JSON.parse(ok.output!).text, 'HELLO SF');
+    const caught = await sfn.send(new StartSyncExecutionCommand({ stateMachineArn, input: JSON.stringify({ fail: 'z' }) }));
+    assert.equal(caught.status, 'SUCCEEDED', caught.cause);
+    const out = JSON.parse(caught.output!);
+    assert.equal(out.caught.Error, 'ValueError');
+    assert.match(out.caught.Cause, /bad input: z/);
+    const events = (await sfn.send(new GetExecutionHistoryCommand({ executionArn: caught.executionArn! }))).events ?? [];
+    const failed = events.find((e) => e.type === 'LambdaFunctionFailed');
+    assert.equal(failed?.lambdaFunctionFailedEventDetails?.error, 'ValueError', events.map((e) => e.type).join(','));
+  });
+
   it('answers an import failure as Runtime.ImportModuleError; refuses a missing module, a forged Handler and other runtimes', async (t) => {
     if (unavailable) return t.skip(`needs the app runtime with python: ${unavailable}`);
     await create('pybroken', makeZip({ 'lambda_function.py': 'import not_a_module\ndef lambda_handler(e, c):\n    return 1\n' }));

@@ -7,7 +7,7 @@ import type { ErrorCode } from '../../core/errors.ts';
 import type { InvocationRecord } from '../../core/types.ts';
 import { AwsError, awsErr, lambdaErrorOf } from './errors.ts';
 import { isAliasQualifier, notFound, parseFunctionName, resolveVersion, versionOf } from './lambda-functions.ts';
-import { pythonError, PYTHON_RUNTIME } from './lambda-python.ts';
+import { lambdaErrorObject } from './lambda-python.ts';
 import type { AwsContext, AwsRequest, AwsResponse } from './protocol.ts';
 import { lambdaUnparsable, parseAwsJson } from './protocol.ts';
 
@@ -102,8 +102,7 @@ export async function invoke(ctx: AwsContext, req: AwsRequest): Promise<AwsRespo
   }
   const extra = outcome.error.extra;
   // A python function's bootstrap answers Lambda's own error object (lambda-python.ts).
-  const python = PYTHON_RUNTIME.test((await ctx.meta.metaOf(name)).runtime) ? pythonError(extra) : null;
-  const payload = python ?? {
+  const payload = lambdaErrorObject(extra) ?? {
     errorType: typeof extra.errorName === 'string' ? extra.errorName : failure,
     errorMessage: typeof extra.errorMessage === 'string' ? extra.errorMessage : outcome.error.message,
     trace: [],

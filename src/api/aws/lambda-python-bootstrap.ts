@@ -4,8 +4,8 @@
  * runtime's contract, docs/apps.md), imports the module the Handler names once (Lambda's
  * init; a failure is answered to every call as Runtime.ImportModuleError), and answers each
  * POST (an event, JSON) with the function's return value as JSON, or, when it raises, status
- * 500 and Lambda's error object (errorMessage, errorType, requestId, stackTrace), kept under
- * the 1000 characters the platform passes on (lambda-invoke.ts reads it back). Calls run one
+ * 500 and Lambda's error object (errorMessage, errorType, requestId, stackTrace), which the
+ * dispatcher reads back (src/dispatch/http-event.ts): errorType names the error. Calls run one
  * at a time, as on Lambda (connections are served on threads so that an idle keep-alive
  * connection never blocks another). print() goes to stdout, unbuffered (-u): the platform
  * gives each line to the running invocation's log.
@@ -21,7 +21,6 @@ os.environ.setdefault('LAMBDA_TASK_ROOT', TASK_ROOT)
 os.environ.setdefault('AWS_LAMBDA_FUNCTION_NAME', NAME)
 os.environ.setdefault('AWS_LAMBDA_FUNCTION_MEMORY_SIZE', str(MEMORY))
 os.environ.setdefault('_HANDLER', HANDLER)
-LIMIT = 990
 
 
 class Context:
@@ -40,10 +39,7 @@ class Context:
 
 
 def error_body(error_type, message, request_id, trace):
-    body = {'errorMessage': message[:500], 'errorType': error_type, 'requestId': request_id, 'stackTrace': trace}
-    while len(json.dumps(body)) > LIMIT and body['stackTrace']:
-        body['stackTrace'] = body['stackTrace'][1:]
-    return body
+    return {'errorMessage': message[:4096], 'errorType': error_type, 'requestId': request_id, 'stackTrace': trace[-50:]}
 
 
 def load():

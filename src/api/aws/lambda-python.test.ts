@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ProcessIsolation } from '../../runtime/process/isolation.ts';
-import { pythonCommand, pythonError, pythonUnavailable } from './lambda-python.ts';
+import { lambdaErrorObject, pythonCommand, pythonUnavailable } from './lambda-python.ts';
 
 const isolation = (over: Partial<ProcessIsolation>): ProcessIsolation =>
   ({ sandbox: 'bubblewrap', namespaces: [], memoryLimit: 'none', processLimit: 'none', dieWithPlatform: 'none', network: 'namespace', hostNetworkAllowed: false, notes: [], cgroup: null, unshare: false, prlimit: false, setpriv: false, ...over }) as ProcessIsolation;
@@ -12,12 +12,11 @@ describe('python Lambda functions', () => {
     assert.match(pythonUnavailable(isolation({ network: 'host' }), 'python3.12')!, /network namespace .*--app-host-network/);
   });
 
-  it('reads Lambda\'s error object only from a 500 answer that is one', () => {
-    const body = JSON.stringify({ errorMessage: 'm', errorType: 'KeyError', requestId: 'r', stackTrace: ['  File "a.py"'] });
-    assert.deepEqual(pythonError({ errorName: 'Http500', errorMessage: body }), { errorMessage: 'm', errorType: 'KeyError', requestId: 'r', stackTrace: ['  File "a.py"'] });
-    assert.equal(pythonError({ errorName: 'Http502', errorMessage: body }), null);
-    assert.equal(pythonError({ errorName: 'Http500', errorMessage: '{"errorMessage":"m"' }), null);
-    assert.equal(pythonError({ errorName: 'Http500', errorMessage: '{"other":1}' }), null);
+  it('reads back the Lambda error object the dispatcher kept, and nothing else', () => {
+    const lambdaError = { errorMessage: 'm', errorType: 'KeyError', requestId: 'r', stackTrace: ['  File "a.py"'] };
+    assert.deepEqual(lambdaErrorObject({ errorName: 'KeyError', errorMessage: 'm', lambdaError }), lambdaError);
+    assert.equal(lambdaErrorObject({ errorName: 'Http500', errorMessage: JSON.stringify(lambdaError) }), null);
+    assert.equal(lambdaErrorObject({ lambdaError: { errorMessage: 'm' } }), null);
   });
 
   it('quotes what the command carries', () => {

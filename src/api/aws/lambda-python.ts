@@ -61,17 +61,12 @@ export function pythonCommand(handler: string, runtime: string, name: string, ar
 }
 
 /**
- * Lambda's error object from a python function's failed answer: the bootstrap answers 500
- * with {errorMessage, errorType, stackTrace}, which reaches Invoke as the text of an Http500
- * function error. Null when the text is not that object.
+ * Lambda's error object from a failed answer that carried one (the python bootstrap's: the
+ * dispatcher keeps it as `lambdaError`, src/dispatch/http-event.ts), or null.
  */
-export function pythonError(extra: Readonly<Record<string, unknown>>): Record<string, unknown> | null {
-  if (extra.errorName !== 'Http500' || typeof extra.errorMessage !== 'string') return null;
-  try {
-    const body = JSON.parse(extra.errorMessage) as Record<string, unknown>;
-    if (typeof body?.errorType !== 'string' || typeof body.errorMessage !== 'string') return null;
-    return { errorMessage: body.errorMessage, errorType: body.errorType, ...(typeof body.requestId === 'string' ? { requestId: body.requestId } : {}), stackTrace: Array.isArray(body.stackTrace) ? body.stackTrace : [] };
-  } catch {
-    return null;
-  }
+export function lambdaErrorObject(extra: Readonly<Record<string, unknown>>): Record<string, unknown> | null {
+  const e = extra.lambdaError as { errorMessage?: unknown; errorType?: unknown; requestId?: unknown; stackTrace?: unknown } | undefined;
+  if (e === undefined || e === null || typeof e.errorType !== 'string' || typeof e.errorMessage !== 'string') return null;
+  const requestId = typeof e.requestId === 'string' ? { requestId: e.requestId } : {};
+  return { errorMessage: e.errorMessage, errorType: e.errorType, ...requestId, stackTrace: Array.isArray(e.stackTrace) ? e.stackTrace : [] };
 }
