@@ -274,6 +274,10 @@ describe('python3.* Lambda functions on the app runtime, through the official cl
     assert.match(err.errorMessage, /Unable to import module 'lambda_function': No module named 'not_a_module'/);
 
     await assert.rejects(create('pymissing', makeZip({ 'other.py': '' })), (e: unknown) => e instanceof InvalidParameterValueException && /no lambda_function\.py/.test(e.message));
+    await assert.rejects(
+      create('pyclimb', makeZip({ 'lambda_function.py': 'def lambda_handler(e, c):\n    return 1\n', '../../outside.py': 'x = 1\n' })),
+      (e: unknown) => e instanceof InvalidParameterValueException && /must be relative/.test(e.message),
+    );
     for (const handler of ["lambda_function.lambda_handler'; touch /tmp/pwned; '", 'lambda_function.x y', '../x.handler']) {
       await assert.rejects(create('pyforged', pyZip(PY_V1), { Handler: handler }), InvalidParameterValueException, handler);
     }
