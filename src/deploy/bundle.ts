@@ -164,14 +164,17 @@ export async function bundleTree(files: ReadonlyMap<string, Buffer>, entry: stri
   try {
     for (const [name, data] of files) {
       const path = join(dir, ...checkAppPath(name).split('/'));
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, data, { flag: 'wx' });
+      try {
+        mkdirSync(dirname(path), { recursive: true });
+        writeFileSync(path, data, { flag: 'wx' });
+      } catch (error) {
+        // A path that is both a file and a directory is the sender's to fix.
+        const code = (error as { code?: string }).code;
+        if (code !== 'EEXIST' && code !== 'ENOTDIR' && code !== 'EISDIR') throw error;
+        throw new NimbusError('NIMBUS_ERR_VALIDATION', `the files sent cannot be laid out: ${JSON.stringify(name.slice(0, 100))} is both a file and a directory`);
+      }
     }
     return await bundlePath(join(dir, ...checkAppPath(entry).split('/')), target, true);
-  } catch (error) {
-    // A path that is both a file and a directory, or a file written twice, is the sender's to fix.
-    if (error instanceof NimbusError) throw error;
-    throw new NimbusError('NIMBUS_ERR_VALIDATION', `the files sent cannot be laid out: ${(error as Error).message.replace(dir, '')}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
