@@ -15,6 +15,7 @@ import {
   InvalidParameterValueException,
   InvokeCommand,
   LambdaClient,
+  PublishVersionCommand,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
@@ -226,6 +227,7 @@ describe('python3.* Lambda functions on the app runtime, through the official cl
 
   it('takes new code and new configuration', async (t) => {
     if (unavailable) return t.skip(`needs the app runtime with python: ${unavailable}`);
+    assert.equal((await lambda.send(new PublishVersionCommand({ FunctionName: 'py' }))).Version, '1');
     await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'py', ZipFile: pyZip(PY_V1.replace("'v': 1", "'v': 2")) }));
     await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'py', Timeout: 7, MemorySize: 256, Environment: { Variables: { GREETING: 'yo', EXPECT_TIMEOUT_MS: '7000' } } }));
     const conf = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'py' }));
@@ -236,6 +238,9 @@ describe('python3.* Lambda functions on the app runtime, through the official cl
     assert.equal(out.greeting, 'yo');
     assert.equal(out.memory, 256);
     assert.equal(out.left_ok, true);
+    const published = await lambda.send(new InvokeCommand({ FunctionName: 'py', Qualifier: '1', Payload: JSON.stringify({ who: 'old' }) }));
+    assert.equal(published.ExecutedVersion, '1');
+    assert.equal(decode(published.Payload).v, 1);
   });
 
   it('runs in a state machine by ARN: its exception type is the error a Catch matches and the history names', async (t) => {
