@@ -10,13 +10,18 @@ import { render } from './lib/render.ts';
 import { Recorder, readResults, resultsDir, writeResult } from './lib/results.ts';
 import type { Settings } from './lib/scenario.ts';
 import { scenarios } from './scenarios/index.ts';
-import { wptSection } from './wpt/section.ts';
+import { extraSections } from './lib/sections.ts';
 
 // `npm run bench -- wpt …`: the Web Platform Tests runner (bench/wpt/run.ts, its own
 // options), not a load scenario.
 if (process.argv[2] === 'wpt') {
   await import('./wpt/run.ts');
   await new Promise(() => undefined); // wpt/run.ts exits the process when done
+}
+// `npm run bench -- compat …`: the npm compatibility suite (bench/compat/run.ts), not a load scenario.
+if (process.argv[2] === 'compat') {
+  await import('./compat/run.ts');
+  await new Promise(() => undefined); // compat/run.ts exits the process when done
 }
 
 const { values, positionals } = parseArgs({
@@ -35,6 +40,8 @@ const { values, positionals } = parseArgs({
 if (values.help || values.list) {
   console.log('usage: npm run bench -- [scenario…] [--rounds N] [--duration S] [--warmup S] [--quick] [--render]\n');
   for (const sc of scenarios) console.log(`  ${sc.id.padEnd(20)} ${sc.title}`);
+  console.log(`\n  ${'wpt'.padEnd(20)} the Web Platform Tests, Nimbus vs workerd (its own options: npm run bench -- wpt --help)`);
+  console.log(`  ${'compat'.padEnd(20)} npm packages in Nimbus vs plain Node (npm run bench -- compat --help)`);
   process.exit(0);
 }
 
@@ -104,6 +111,6 @@ if (!values.render) {
   console.log(`\nall selected scenarios took ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 }
 
-render({ scenarios, results: readResults(dir), markdownFile, chartsDir, quick, extra: wptSection(dir) });
+render({ scenarios, results: readResults(dir), markdownFile, chartsDir, quick, extra: extraSections(dir) });
 console.log(`rendered ${markdownFile}`);
 process.exit(failed > 0 ? 1 : 0);

@@ -3,13 +3,16 @@
 // workerd, aws-local-stepfunctions), which only benchmarks need: they are installed into
 // bench/node_modules on the first run, not by the platform's `npm install`.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const bench = join(root, 'bench');
-if (!existsSync(join(bench, 'node_modules', 'autocannon'))) {
-  process.stderr.write('bench: installing the benchmarks\' own packages into bench/node_modules (once; autocannon, workerd, aws-local-stepfunctions)…\n');
+// Installed again when bench/package.json names a package bench/node_modules lacks (the compat suite's packages were added later).
+const wanted = Object.keys(JSON.parse(readFileSync(join(bench, 'package.json'), 'utf8')).devDependencies ?? {});
+const absent = wanted.filter((name) => !existsSync(join(bench, 'node_modules', name, 'package.json')));
+if (absent.length > 0) {
+  process.stderr.write(`bench: installing the benchmarks' own packages into bench/node_modules (autocannon, workerd, aws-local-stepfunctions, the compat suite's npm packages; missing: ${absent.slice(0, 5).join(', ')}${absent.length > 5 ? ', …' : ''})…\n`);
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   const install = spawnSync(npm, ['install', '--no-audit', '--no-fund'], { cwd: bench, stdio: 'inherit' });
   if (install.status !== 0) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: type-check the whole tree (and the console's), run every *.test.ts under src/, test/ and bench/lib/
+// `npm test`: type-check the whole tree (and the console's), run every *.test.ts under src/, test/, bench/lib/ and bench/compat/
 // with node:test, then the package test (test/package/: npm pack, a global install that
 // compiles the native modules, the installed command), which is slow and CPU-heavy, so it
 // runs alone after the rest. Node 20's test runner takes no globs, so the files are listed here.
@@ -58,7 +58,7 @@ const reports = mkdtempSync(join(tmpdir(), 'nimbus-test-report-'));
 const phases =
   only.length > 0
     ? [only]
-    : [[...testFiles('src'), ...testFiles('test').filter((f) => !f.startsWith('test/package/')), ...testFiles('bench/lib')], testFiles('test/package')];
+    : [[...testFiles('src'), ...testFiles('test').filter((f) => !f.startsWith('test/package/')), ...testFiles('bench/lib'), ...testFiles('bench/compat')], testFiles('test/package')];
 const results = phases.map((files, i) => runTests(files, join(reports, `phase-${i}.tap`)));
 rmSync(reports, { recursive: true, force: true });
 const sum = (key) => results.reduce((n, r) => n + r[key], 0);

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createConnection } from 'node:net';
+import { connect } from 'nats';
 import pg from 'pg';
 
 export const BENCH_PG = process.env.NIMBUS_BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -41,11 +42,24 @@ export function benchSchema(): { url: string; drop: () => Promise<void> } {
     async drop() {
       const client = new pg.Client({ connectionString: BENCH_PG });
       await client.connect();
+      let clusterId: string | undefined;
       try {
+        // The cluster's JetStream stream of topic events is named after its id (docs/cluster.md): it goes too.
+        clusterId = (await client.query<{ owner: string }>(`SELECT owner FROM ${schema}.leases WHERE name = 'cluster-id'`).catch(() => ({ rows: [] as { owner: string }[] }))).rows[0]?.owner;
         await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
       } finally {
         await client.end();
       }
+      if (clusterId) await dropTopicStream(`nimbus_${clusterId}_topics`).catch(() => {});
     },
   };
+}
+
+async function dropTopicStream(name: string): Promise<void> {
+  const nc = await connect({ servers: new URL(BENCH_NATS).host, timeout: 2000 });
+  try {
+    await (await nc.jetstreamManager()).streams.delete(name).catch(() => false);
+  } finally {
+    await nc.close();
+  }
 }

@@ -186,7 +186,9 @@ export function readResults(dir: string): ScenarioResult[] {
   } catch {
     return [];
   }
-  return files.sort().map((f) =>
-    JSON.parse(readFileSync(join(dir, f), 'utf8'), (_k, v) => (v === null ? NaN : v)) as ScenarioResult,
-  );
+  // Other reports share the folder (compat.json): a scenario's result names its scenario.
+  return files
+    .sort()
+    .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8'), (_k, v) => (v === null ? NaN : v)) as ScenarioResult)
+    .filter((r) => typeof r.scenario === 'string' && typeof r.machine === 'object');
 }

@@ -4,7 +4,9 @@
  * taking turns in the same run:
  *   raw node:http · a bare isolated-vm call per request (ivm-floor-server.ts) ·
  *   the isolate runtime alone behind node:http (runtime-server.ts) ·
- *   Nimbus with observability · Nimbus with --no-observability
+ *   Nimbus with observability · Nimbus with --no-observability · Nimbus with
+ *   --no-rejection-logs (entries into isolates with applyIgnored, as before unhandled
+ *   rejections were reported)
  * Each serves the 5-byte "hello"; autocannon runs in this process, 50 connections.
  *
  *   node --no-node-snapshot --import tsx bench/micro/hot-path.ts [--rounds 3] [--seconds 5]
@@ -66,10 +68,10 @@ async function ivmFloor(): Promise<Server> {
   return { label: 'bare isolated-vm crossing', url: `http://${HOST}:${port}/`, pid: p.pid, stop: () => p.stop() };
 }
 
-async function nimbus(observability: boolean): Promise<Server> {
-  const n = await startNimbus(observability ? {} : { extraArgs: ['--no-observability'] });
+async function nimbus(flag: string | null): Promise<Server> {
+  const n = await startNimbus(flag === null ? {} : { extraArgs: [flag] });
   await n.deploy('hello', `export default { fetch() { return new Response('hello') } }`, { memoryMb: 128, concurrency: 16, targetConcurrency: 10, maxInstances: 50 });
-  return { label: observability ? 'Nimbus' : 'Nimbus --no-observability', url: n.baseUrl + n.fnPath('hello'), pid: n.pid, stop: () => n.stop() };
+  return { label: flag === null ? 'Nimbus' : `Nimbus ${flag}`, url: n.baseUrl + n.fnPath('hello'), pid: n.pid, stop: () => n.stop() };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -79,8 +81,9 @@ const servers: Server[] = [
   { label: 'raw node:http', url: raw.baseUrl + raw.fnPath('hello'), pid: raw.pid, stop: () => raw.stop() },
   await ivmFloor(),
   await runtimeAlone(),
-  await nimbus(true),
-  await nimbus(false),
+  await nimbus(null),
+  await nimbus('--no-observability'),
+  await nimbus('--no-rejection-logs'),
 ];
 const rows = new Map<Server, Array<{ rps: number; all: number; main: number }>>(servers.map((s) => [s, []]));
 try {

@@ -10,25 +10,14 @@ import { stepSource } from '../lib/functions.ts';
 import type { Recorder, TargetInfo } from '../lib/results.ts';
 import type { Scenario, ScenarioOutput, Settings } from '../lib/scenario.ts';
 import { startNimbus, type NimbusTarget } from '../targets/nimbus.ts';
-import { stopAll } from './common.ts';
+import { startNodes, stopAll } from './common.ts';
 
 const nodesTarget = (k: number): TargetInfo => ({ id: `nodes-${k}`, label: `${k} node${k === 1 ? '' : 's'}`, description: `${k} Nimbus process${k === 1 ? '' : 'es'} on one PostgreSQL schema and NATS.` });
 const leaseTarget = (ms: number): TargetInfo => ({ id: `lease-${ms / 1000}s`, label: `lease ${ms / 1000} s`, description: `--lease-time ${ms / 1000}s (a node silent this long is dead).` });
 const SLOW = `export async function handler(e) { await new Promise((r) => setTimeout(r, 4000)); return { ok: true }; }`;
 const CLIENTS = 32;
 
-async function startNodes(k: number, url: string, leaseMs: number): Promise<NimbusTarget[]> {
-  const args = ['--store', url, '--bus', BENCH_NATS, '--lease-time', `${leaseMs}ms`];
-  const first = await startNimbus({ extraArgs: args });
-  const nodes = [first];
-  try {
-    for (let i = 1; i < k; i++) nodes.push(await startNimbus({ extraArgs: args, seedFrom: first.dataDir }));
-  } catch (e) {
-    await stopAll(nodes);
-    throw e;
-  }
-  return nodes;
-}
+const nodeArgs = (url: string, leaseMs: number) => ['--store', url, '--bus', BENCH_NATS, '--lease-time', `${leaseMs}ms`];
 
 async function counts(node: NimbusTarget, fn: string): Promise<Record<string, number>> {
   const r = await node.api('GET', `/api/v1/async?function=${fn}&limit=1`);
@@ -56,7 +45,7 @@ async function asyncRounds(s: Settings, rec: Recorder, k: number): Promise<void>
   const schema = benchSchema();
   let nodes: NimbusTarget[] = [];
   try {
-    nodes = await startNodes(k, schema.url, 15_000);
+    nodes = await startNodes(k, nodeArgs(schema.url, 15_000));
     await nodes[0].deploy('step', stepSource(), { maxInstances: 4, concurrency: 16, timeoutMs: 10_000 });
     const target = nodesTarget(k).id;
     for (let round = 0; round <= s.rounds; round++) {
@@ -86,7 +75,7 @@ async function failoverRounds(s: Settings, rec: Recorder, leaseMs: number, round
   const target = leaseTarget(leaseMs).id;
   let nodes: NimbusTarget[] = [];
   try {
-    nodes = await startNodes(2, schema.url, leaseMs);
+    nodes = await startNodes(2, nodeArgs(schema.url, leaseMs));
     await nodes[0].deploy('slow', SLOW, { maxInstances: 4, concurrency: 16, timeoutMs: 30_000 });
     for (let round = 1; round <= rounds; round++) {
       const [victim, survivor] = nodes;
@@ -117,7 +106,7 @@ async function failoverRounds(s: Settings, rec: Recorder, leaseMs: number, round
         if (c.queued + c.running === 0) break;
         await sleep(100);
       }
-      nodes = [survivor, await startNimbus({ extraArgs: ['--store', schema.url, '--bus', BENCH_NATS, '--lease-time', `${leaseMs}ms`], seedFrom: survivor.dataDir })];
+      nodes = [survivor, await startNimbus({ extraArgs: nodeArgs(schema.url, leaseMs), seedFrom: survivor.dataDir })];
       // the survivor is the next victim: the newcomer has nothing claimed
       nodes.reverse();
       nodes = [nodes[1], nodes[0]];

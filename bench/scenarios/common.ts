@@ -96,3 +96,16 @@ export async function sameAnswers(
 export async function stopAll(targets: ReadonlyArray<{ stop(): Promise<void> } | null>): Promise<void> {
   for (const t of targets) if (t) await t.stop().catch(() => undefined);
 }
+
+/** `k` Nimbus nodes started with `args` (a shared --store, a --bus): the first makes the token and key, the others get copies. */
+export async function startNodes(k: number, args: readonly string[]): Promise<NimbusTarget[]> {
+  const first = await startNimbus({ extraArgs: args });
+  const nodes = [first];
+  try {
+    for (let i = 1; i < k; i++) nodes.push(await startNimbus({ extraArgs: args, seedFrom: first.dataDir }));
+  } catch (e) {
+    await stopAll(nodes);
+    throw e;
+  }
+  return nodes;
+}

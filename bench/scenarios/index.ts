@@ -5,6 +5,7 @@ import { asyncThroughput } from './async-throughput.ts';
 import { awsInvoke } from './aws-invoke.ts';
 import { burstFromZero } from './burst.ts';
 import { cluster } from './cluster.ts';
+import { clusterFlows } from './cluster-flows.ts';
 import { coldStart } from './cold-start.ts';
 import { consoleScenario } from './console.ts';
 import { cpuBound } from './cpu-bound.ts';
@@ -18,4 +19,4 @@ import { warmHello } from './warm-hello.ts';
 import { websocketEcho } from './websocket.ts';
 import { workflow } from './workflow.ts';
 
-export const scenarios: readonly Scenario[] = [warmHello, jsonEcho, cpuBound, coldStart, burstFromZero, manyFunctions, asyncThroughput, workflow, observability, platformStart, awsInvoke, apps, storePostgres, cluster, streaming, websocketEcho, consoleScenario];
+export const scenarios: readonly Scenario[] = [warmHello, jsonEcho, cpuBound, coldStart, burstFromZero, manyFunctions, asyncThroughput, workflow, observability, platformStart, awsInvoke, apps, storePostgres, cluster, clusterFlows, streaming, websocketEcho, consoleScenario];

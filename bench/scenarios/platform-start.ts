@@ -36,7 +36,7 @@ async function measure(rec: Recorder, target: TargetInfo, env: Record<string, st
     rec.sample('ls', target.id, await clientFirstByte(env, n.baseUrl, n.token));
     await sleep(IDLE_MS);
     const tree = processTree(n.pid);
-    rec.round('rss', target.id, memoryOf(tree[tree.length - 1]).rssKb / 1024);
+    rec.round('rss', target.id, memoryOf(n.pid).rssKb / 1024); // the command execs Node: the platform keeps its pid
     rec.round('rss-tree', target.id, tree.reduce((kb, pid) => kb + memoryOf(pid).rssKb, 0) / 1024);
   } finally {
     await n.stop();

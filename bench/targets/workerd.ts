@@ -25,6 +25,10 @@ export interface WorkerSpec {
   readonly source: string;
   /** A classic (sloppy-mode) script answering through `addEventListener('fetch', …)`. */
   readonly classic?: boolean;
+  /** workerd compatibility flags (`nodejs_compat`); none by default. */
+  readonly compatibilityFlags?: readonly string[];
+  /** The compatibility date (default COMPAT_DATE): later dates turn on more of the runtime (`node:fs` from 2025-09). */
+  readonly compatibilityDate?: string;
 }
 
 const ROUTER = `export default {
@@ -49,7 +53,7 @@ export function workerdConfig(workers: readonly WorkerSpec[], port: number, rout
   const defs = workers.map(
     (w) => `const ${ident(w.name)} :Workerd.Worker = (
   ${w.classic ? `serviceWorkerScript = embed "${w.name}.js"` : `modules = [ (name = "${w.name}.js", esModule = embed "${w.name}.js") ]`},
-  compatibilityDate = "${COMPAT_DATE}",
+  compatibilityDate = "${w.compatibilityDate ?? COMPAT_DATE}",${w.compatibilityFlags?.length ? `\n  compatibilityFlags = [${w.compatibilityFlags.map((f) => JSON.stringify(f)).join(', ')}],` : ''}
 );`,
   );
   if (routed) {
@@ -85,7 +89,10 @@ export interface WorkerdOptions {
   readonly readiness?: 'http' | 'port';
 }
 
-export async function startWorkerd(opts: WorkerdOptions): Promise<HttpTarget> {
+/** A running workerd; `output()` is what it printed (a worker's load error, for one). */
+export type WorkerdTarget = HttpTarget & { output(): string };
+
+export async function startWorkerd(opts: WorkerdOptions): Promise<WorkerdTarget> {
   if (opts.workers.length === 0) throw new Error('bench: workerd needs at least one worker');
   const dir = mkdtempSync(join(tmpdir(), 'nimbus-bench-workerd-'));
   const port = await freePort();
@@ -120,6 +127,7 @@ export async function startWorkerd(opts: WorkerdOptions): Promise<HttpTarget> {
       fnPath: (name, rest = '') => `/fn/${name}/${rest}`,
       memory: () => memoryOf(p.pid),
       stop: cleanup,
+      output: () => p.output(),
     };
   } catch (e) {
     await cleanup();

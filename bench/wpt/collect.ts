@@ -163,6 +163,11 @@ export interface BuiltModule {
    * module is strict wherever the runtime runs it as one (workerd does).
    */
   readonly classic: string;
+  /**
+   * The same as a CommonJS module (`module.exports = { fetch }`), for Nimbus: it runs a
+   * CommonJS entry in sloppy mode, as Node does, and an ES module entry strict.
+   */
+  readonly commonjs: string;
   /** The harness timeout used: the caller's, times LONG_FACTOR for `META: timeout=long`. */
   readonly softTimeoutMs: number;
   /** Helper scripts that the file names but the WPT copy lacks (the file is run anyway). */
@@ -210,7 +215,7 @@ export function buildModule(wptDir: string, file: TestFile, softTimeoutMs: numbe
     `done();`,
   ].join('\n');
   const source = moduleSource(locationOf(file.path), data, body, soft);
-  return { source, classic: classicScript(source), softTimeoutMs: soft, missing };
+  return { source, classic: classicScript(source), commonjs: commonjsModule(source), softTimeoutMs: soft, missing };
 }
 
 function moduleSource(href: string, data: Record<string, string>, body: string, softTimeoutMs: number): string {
@@ -290,10 +295,21 @@ export default {
 
 const EXPORT = '\nexport default {\n  async fetch() {';
 
-/** The module as a classic script: the handler registered as a fetch event listener. */
-function classicScript(source: string): string {
+function exportAt(source: string): number {
   const at = source.lastIndexOf(EXPORT);
   if (at < 0) throw new Error('bench wpt: generated module lacks its export');
+  return at;
+}
+
+/** The module as CommonJS: the handler is module.exports. */
+function commonjsModule(source: string): string {
+  const at = exportAt(source);
+  return source.slice(0, at) + '\nmodule.exports = {\n  async fetch() {' + source.slice(at + EXPORT.length);
+}
+
+/** The module as a classic script: the handler registered as a fetch event listener. */
+function classicScript(source: string): string {
+  const at = exportAt(source);
   return (
     source.slice(0, at) +
     '\nconst __wptHandler = {\n  async fetch() {' +

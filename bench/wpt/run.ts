@@ -14,10 +14,11 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DIRECTORIES, buildModule, findTests, type TestFile } from './collect.ts';
 import { nimbusRuntime, workerdRuntime, type Outcome, type Runtime } from './targets.ts';
+import { eachAtOnce } from '../lib/jobs.ts';
 import { render } from '../lib/render.ts';
 import { readResults, resultsDir } from '../lib/results.ts';
 import { scenarios } from '../scenarios/index.ts';
-import { wptSection } from './section.ts';
+import { extraSections } from '../lib/sections.ts';
 import { fileDiff, summarise, tableMarkdown, type FileResult, type Summary } from './report.ts';
 
 const { values, positionals } = parseArgs({
@@ -73,20 +74,16 @@ if (values.only !== 'workerd') runtimes.push(await nimbusRuntime());
 if (values.only !== 'nimbus') runtimes.push(await workerdRuntime());
 
 const results: FileResult[] = [];
-let next = 0;
-async function worker(): Promise<void> {
-  while (next < files.length) {
-    const i = next++;
-    const f: TestFile = files[i];
-    const built = buildModule(wptDir, f, softMs);
-    const outcomes: Record<string, Outcome> = {};
-    // The harness reports by its soft timeout; past this deadline the file hung.
-    const deadlineMs = built.softTimeoutMs + 15000;
-    for (const rt of runtimes) outcomes[rt.name] = await rt.run(String(i), { module: built.source, classic: built.classic }, deadlineMs);
-    results[i] = { path: f.path, dir: f.dir, missingScripts: built.missing, outcomes };
-    const line = runtimes.map((rt) => `${rt.name} ${brief(outcomes[rt.name])}`).join('  ');
-    console.log(`[${i + 1}/${files.length}] ${f.path}: ${line}`);
-  }
+async function runFile(i: number): Promise<void> {
+  const f: TestFile = files[i];
+  const built = buildModule(wptDir, f, softMs);
+  const outcomes: Record<string, Outcome> = {};
+  // The harness reports by its soft timeout; past this deadline the file hung.
+  const deadlineMs = built.softTimeoutMs + 15000;
+  for (const rt of runtimes) outcomes[rt.name] = await rt.run(String(i), { module: built.source, classic: built.classic, commonjs: built.commonjs }, deadlineMs);
+  results[i] = { path: f.path, dir: f.dir, missingScripts: built.missing, outcomes };
+  const line = runtimes.map((rt) => `${rt.name} ${brief(outcomes[rt.name])}`).join('  ');
+  console.log(`[${i + 1}/${files.length}] ${f.path}: ${line}`);
 }
 function brief(o: Outcome): string {
   if (o.kind !== 'ran') return o.kind.toUpperCase();
@@ -96,7 +93,7 @@ function brief(o: Outcome): string {
 
 const t0 = performance.now();
 try {
-  await Promise.all(Array.from({ length: jobs }, worker));
+  await eachAtOnce(files.length, jobs, runFile);
 } finally {
   for (const rt of runtimes) await rt.stop();
 }
@@ -138,6 +135,6 @@ process.exit(0);
 function renderResults(): void {
   const dir = resultsDir(false);
   const markdownFile = join(root, 'bench/RESULTS.md');
-  render({ scenarios, results: readResults(dir), markdownFile, chartsDir: `${dir}charts`, quick: false, extra: wptSection(dir) });
+  render({ scenarios, results: readResults(dir), markdownFile, chartsDir: `${dir}charts`, quick: false, extra: extraSections(dir) });
   console.log(`rendered ${markdownFile}`);
 }

@@ -22,8 +22,8 @@ export type Outcome =
 
 export interface Runtime {
   readonly name: 'nimbus' | 'workerd';
-  /** `module`: an ES module; `classic`: the same as a service-worker script. */
-  run(id: string, code: { module: string; classic: string }, deadlineMs: number): Promise<Outcome>;
+  /** `module`: an ES module; `classic`: the same as a service-worker script; `commonjs`: as module.exports. */
+  run(id: string, code: { module: string; classic: string; commonjs: string }, deadlineMs: number): Promise<Outcome>;
   stop(): Promise<void>;
 }
 
@@ -52,7 +52,8 @@ export async function nimbusRuntime(): Promise<Runtime> {
       const started = performance.now();
       const name = `wpt-${id}`;
       try {
-        const body = { source: { files: { 'index.js': code.module }, entry: 'index.js' }, config: { timeoutMs: deadlineMs, memoryMb: 256 } };
+        // CommonJS: Nimbus runs it sloppy, as WPT's classic scripts expect (an ES module entry is strict)
+        const body = { source: { files: { 'index.js': code.commonjs }, entry: 'index.js' }, config: { timeoutMs: deadlineMs, memoryMb: 256 } };
         const d = await n.api('PUT', `/api/v1/functions/${name}`, body);
         if (d.status < 200 || d.status >= 300) return { kind: 'deploy-failed', why: `HTTP ${d.status}: ${d.body.slice(0, 400)}`, ms: performance.now() - started };
         const r = await request(n.baseUrl + n.fnPath(name), { timeoutMs: deadlineMs + 5000 });

@@ -149,8 +149,11 @@ export const ASYNC_SCHEMAS = {
     properties: {
       topic: { type: 'string' },
       events: { type: 'integer' },
-      deliveries: { type: 'integer', description: 'Async invocations queued (matching subscriptions; repeats of an event are not queued again).' },
-      ids: { type: 'array', items: { type: 'string' } },
+      deliveries: {
+        type: 'integer',
+        description: 'Async invocations queued (matching subscriptions; repeats of an event are not queued again); in a cluster on NATS, deliveries stored in JetStream for the matching subscriptions.',
+      },
+      ids: { type: 'array', items: { type: 'string' }, description: 'The invocation ids of those deliveries (on JetStream: of the events published now, not of repeats).' },
       mode: { type: 'string', enum: ['structured', 'binary', 'batch'] },
       publisher: { type: 'string' },
     },

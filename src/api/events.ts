@@ -47,7 +47,7 @@ export function eventRoutes(deps: ApiDeps): RouteDef[] {
         }
         const body = (await readBody(req.raw, deps.payloadLimitBytes, deps.bodies)) ?? Buffer.alloc(0);
         const { mode, events } = parseHttpCloudEvents(req.headers as Record<string, string>, new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
-        const result = await system.bus.publish(topic, events);
+        const result = await system.topics.publish(topic, events);
         return { status: 202, body: { ...result, mode, publisher } };
       },
     },

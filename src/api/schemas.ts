@@ -192,7 +192,7 @@ export const SCHEMAS = {
       mode: { type: 'string', enum: ['stable', 'panic'] },
       boundBy: {
         type: 'string',
-        enum: ['none', 'panic-hold', 'idle-grace', 'activation', 'backlog', 'scale-down-delay', 'rate-up', 'rate-down', 'min', 'max'],
+        enum: ['none', 'panic-hold', 'idle-grace', 'activation', 'backlog', 'scale-down-delay', 'rate-up', 'rate-down', 'min', 'max', 'cluster-max'],
         description: 'What set the count last (docs/autoscaling.md).',
       },
       limitedBy: { type: ['string', 'null'], enum: ['platform-instances', 'memory-budget', null], description: 'A platform cap that stopped the scale-up short.' },
@@ -269,6 +269,12 @@ export const SCHEMAS = {
       spanId: { type: ['string', 'null'], description: 'This invocation\'s span (16 hex).' },
       parentSpanId: { type: ['string', 'null'], description: 'The caller\'s span from its traceparent; null at a trace root.' },
       alias: { type: ['string', 'null'], description: 'The alias the invocation came through (`live` for an unqualified call when the function has one); null when none.' },
+      sockets: {
+        type: 'object',
+        description: 'The outbound TCP/TLS sockets (Node layer net/tls, cloudflare:sockets) this invocation used; absent when none. A socket\'s bytes count for the invocation that last wrote to it, or opened it.',
+        required: ['opened', 'bytesIn', 'bytesOut'],
+        properties: { opened: { type: 'integer', description: 'Sockets it opened.' }, bytesIn: { type: 'integer', description: 'Bytes received.' }, bytesOut: { type: 'integer', description: 'Bytes sent.' } },
+      },
     },
   },
   InvocationList: {

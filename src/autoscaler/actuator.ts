@@ -46,6 +46,8 @@ export interface AutoscalerOptions {
   readonly historySize?: number;
   /** Queue build-up decides at most this often per pool (default 50 ms); the first one at once. */
   readonly demandGapMs?: number;
+  /** What other nodes of a cluster run of a function, and the node count (scale signals); absent on one node. */
+  readonly elsewhere?: (functionName: string) => { readonly instances: number; readonly nodes: number };
   /** Called for every decision that changed something or acted (logging). */
   readonly onEvent?: (event: ScaleEvent) => void;
 }
@@ -146,7 +148,7 @@ export class Autoscaler implements PoolScaler {
     }
     const decision = decide(
       settings,
-      { ready: view.active, starting: view.starting, ...s.window.snapshot(now) },
+      { ready: view.active, starting: view.starting, ...s.window.snapshot(now), ...(this.options.elsewhere ? { elsewhere: this.options.elsewhere(pool.version.functionName) } : {}) },
       now,
       s.previous,
     );
@@ -203,10 +205,7 @@ export class Autoscaler implements PoolScaler {
       const after = pool.scaleView();
       const started = after.active + after.starting - current;
       let limitedBy: CapacityLimit = null;
-      if (after.active + after.starting < d.desired && this.options.capacity) {
-        const u = this.options.capacity.usage();
-        limitedBy = u.instances + 1 > u.maxInstances ? 'platform-instances' : u.memoryMb + pool.config.memoryMb > u.memoryBudgetMb ? 'memory-budget' : null;
-      }
+      if (after.active + after.starting < d.desired && this.options.capacity) limitedBy = this.options.capacity.full(pool.config.memoryMb);
       return { started, retired: 0, limitedBy };
     }
     if (d.desired < current) {

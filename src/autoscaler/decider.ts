@@ -23,6 +23,10 @@
  *  6. Rate limits: ≤ ⌈max(ready, 1) × maxScaleUpRate⌉ (never below what exists),
  *     ≥ ⌊ready / maxScaleDownRate⌋.
  *  7. Clamp to [minInstances, maxInstances].
+ *  8. Cluster (when other nodes run the function, `stats.elsewhere`): never above what
+ *     maxInstances leaves beside theirs, except that every node may have its fair share
+ *     ⌊maxInstances / nodes⌋ (so a node that comes late to the load gets some, and nodes
+ *     over the cap shrink back toward their shares). Wins over minInstances.
  */
 import type { ScalingSettings } from './settings.ts';
 import type { WindowSnapshot } from './window.ts';
@@ -40,7 +44,8 @@ export type ScaleBound =
   | 'rate-up'
   | 'rate-down'
   | 'min'
-  | 'max';
+  | 'max'
+  | 'cluster-max';
 
 /** What steps 2-5 asked for at one decision, kept for the scale-down delay. */
 export interface DemandMark {
@@ -53,6 +58,8 @@ export interface ScaleStats extends WindowSnapshot {
   readonly ready: number;
   /** Instances being started (cold start in progress); not those draining. */
   readonly starting: number;
+  /** What other nodes of a cluster run of this function, and how many nodes there are in all (this one included). */
+  readonly elsewhere?: { readonly instances: number; readonly nodes: number };
 }
 
 export interface ScaleDecision {
@@ -206,6 +213,16 @@ export function decide(
 
   if (want > s.maxInstances) set(s.maxInstances, 'max', `capped at maxInstances ${s.maxInstances}`);
   if (want < s.minInstances) set(s.minInstances, 'min', `raised to minInstances ${s.minInstances}`);
+
+  const others = Math.max(0, Math.floor(stats.elsewhere?.instances ?? 0));
+  if (others > 0) {
+    const room = Math.max(0, s.maxInstances - others);
+    const share = Math.floor(s.maxInstances / Math.max(1, stats.elsewhere!.nodes));
+    const ceiling = Math.max(room, Math.min(want, share));
+    if (want > ceiling) {
+      set(ceiling, 'cluster-max', `cluster: maxInstances ${s.maxInstances} less ${others} on other nodes leaves ${room}` + (ceiling > room ? `; ${ceiling}, this node's share of ${stats.elsewhere!.nodes} nodes` : ''));
+    }
+  }
 
   const desired = want;
   return {

@@ -13,7 +13,7 @@ export interface Config {
   readonly host: string;
   readonly port: number;
   readonly dataDir: string;
-  /** '' for <tmpdir>/nimbus-apps; else where apps' files are unpacked. */
+  /** '' for <tmpdir>/nimbus-apps/<data dir hash>; else where apps' files are unpacked. */
   readonly appsDir: string;
   /** '' for the embedded SQLite store in dataDir; else a postgres:// URL. */
   readonly store: string;
@@ -42,6 +42,8 @@ export interface Config {
   readonly scaleStableWindowMs: number;
   readonly scalePanicWindowMs: number;
   readonly observability: boolean;
+  /** Log functions' unhandled promise rejections (the isolate runtime). */
+  readonly rejectionLogs: boolean;
   readonly recordRetentionMs: number;
   readonly recordRetentionCount: number;
   readonly executionRetentionMs: number;
@@ -153,7 +155,7 @@ export const FIELDS: readonly Field<keyof Config>[] = [
   { key: 'host', flag: '--host', env: 'NIMBUS_HOST', default: '127.0.0.1', parse: (r) => r, doc: 'Address the gateway binds to. Use 0.0.0.0 to accept remote clients.' },
   { key: 'port', flag: '--port', env: 'NIMBUS_PORT', default: 8080, parse: integer(0, 65535), doc: 'TCP port of the gateway (0 picks a free one).' },
   { key: 'dataDir', flag: '--data', env: 'NIMBUS_DATA', default: '.nimbus', parse: (r) => r, doc: 'Data directory: the SQLite store (unless `--store` names a PostgreSQL server) and the API token. Relative paths resolve from the working directory. One platform per directory: a second `nimbus up` on it is refused (NIMBUS_ERR_DATA_DIR_IN_USE).' },
-  { key: 'appsDir', flag: '--apps-dir', env: 'NIMBUS_APPS_DIR', default: '', parse: (r) => r, doc: 'Where the files of `app` functions are unpacked (one directory per content hash), readable by the app processes. Empty: `nimbus-apps` in the system temp directory. Keep it outside the data directory: sandboxed apps must not see that. docs/apps.md.' },
+  { key: 'appsDir', flag: '--apps-dir', env: 'NIMBUS_APPS_DIR', default: '', parse: (r) => r, doc: 'Where the files of `app` functions are unpacked (one directory per content hash), readable by the app processes. Empty: `nimbus-apps/<hash of the data directory>` in the system temp directory. Keep it outside the data directory (sandboxed apps must not see that), and give each platform its own: unpacked apps the store no longer has are removed from it. docs/apps.md.' },
   {
     key: 'store',
     flag: '--store',
@@ -228,6 +230,7 @@ export const FIELDS: readonly Field<keyof Config>[] = [
   { key: 'awsAccountId', flag: '--aws-account-id', env: 'NIMBUS_AWS_ACCOUNT_ID', default: '000000000000', parse: (r, k) => { if (!/^\d{12}$/.test(r)) throw invalid(k, r, 'is not a 12-digit AWS account id'); return r; }, doc: 'Account id in the ARNs the AWS-compatible endpoint answers with (docs/aws.md); any 12 digits.' },
   { key: 'awsRegion', flag: '--aws-region', env: 'NIMBUS_AWS_REGION', default: 'us-east-1', parse: (r, k) => { if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(r)) throw invalid(k, r, 'is not a region name such as us-east-1'); return r; }, doc: 'Region of the AWS-compatible endpoint: in its ARNs, and the region requests must be signed for (SigV4 credential scope).' },
   { key: 'observability', flag: '--observability', env: 'NIMBUS_OBSERVABILITY', default: true, parse: boolean, doc: 'Invocation records, function logs, metrics, usage and alerts (docs/observability.md). `--no-observability` turns them all off (the benchmark of their cost does).' },
+  { key: 'rejectionLogs', flag: '--rejection-logs', env: 'NIMBUS_REJECTION_LOGS', default: true, parse: boolean, doc: 'Log the unhandled promise rejections of isolate functions (docs/runtime.md, Errors). It costs each entry into an isolate a few µs of the platform\'s thread (bench/README.md); `--no-rejection-logs` leaves them unlogged, as before.' },
   { key: 'recordRetentionMs', flag: '--record-retention', env: 'NIMBUS_RECORD_RETENTION', default: 7 * 86_400_000, parse: durationIn(60_000, 3650 * 86_400_000), doc: 'Invocation records (and their logs) older than this are deleted. Usage is kept.' },
   { key: 'executionRetentionMs', flag: '--execution-retention', env: 'NIMBUS_EXECUTION_RETENTION', default: 90 * 86_400_000, parse: durationIn(60_000, 3650 * 86_400_000), doc: 'Ended workflow executions (with their history) are deleted this long after they ended; running ones never are.' },
   { key: 'recordRetentionCount', flag: '--record-keep', env: 'NIMBUS_RECORD_KEEP', default: 1_000_000, parse: integer(1, 1_000_000_000), doc: 'At most this many invocation records are kept (the newest).' },

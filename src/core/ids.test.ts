@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { idTimeMs, idTimePrefix, newId } from './ids.ts';
+import { idFrom, idTimeMs, idTimePrefix, newId } from './ids.ts';
 
 test('ids are 26 lower-case Crockford characters and sort by time', () => {
   const a = newId(1_700_000_000_000);
@@ -25,4 +25,14 @@ test('an id tells when it was made; its first 10 chars are the time prefix; othe
   for (const bad of ['', 'u'.repeat(26), `${id.slice(0, 9)}U${id.slice(10)}`, `${id.slice(0, 9)}é${id.slice(10)}`]) {
     assert.equal(idTimeMs(bad), null, bad);
   }
+});
+
+test('idFrom: the same time and seed give the same id, another seed another one; laid out and timed as newId', () => {
+  const ms = 1_700_000_000_123;
+  const a = idFrom(ms, 'sub1:42');
+  assert.equal(a, idFrom(ms, 'sub1:42'));
+  assert.notEqual(a, idFrom(ms, 'sub1:43'));
+  assert.notEqual(a, idFrom(ms, 'sub2:42'));
+  assert.match(a, /^[0-9a-hjkmnp-tv-z]{26}$/);
+  assert.equal(idTimeMs(a), ms);
 });

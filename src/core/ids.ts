@@ -1,4 +1,4 @@
-import { randomBytes, randomFillSync } from 'node:crypto';
+import { createHash, randomBytes, randomFillSync } from 'node:crypto';
 
 const CROCKFORD = '0123456789abcdefghjkmnpqrstvwxyz';
 const DIGIT_CODES = Buffer.from(CROCKFORD, 'latin1');
@@ -27,6 +27,23 @@ export function newId(nowMs: number): string {
     idBytes[10 + i] = DIGIT_CODES[(word >> (11 - shift)) & 31];
   }
   return idBytes.toString('latin1', 0, 26);
+}
+
+/**
+ * An id laid out as newId's, made at `nowMs`, whose random part is a hash of `seed`: the
+ * same seed and time give the same id (a delivery that several nodes may each attempt).
+ */
+export function idFrom(nowMs: number, seed: string): string {
+  const out = Buffer.alloc(26);
+  writeTime(out, nowMs);
+  const bytes = createHash('sha256').update(seed).digest();
+  for (let i = 0; i < 16; i++) {
+    const bit = i * 5;
+    const byte = bit >> 3;
+    const word = (bytes[byte] << 8) | bytes[byte + 1];
+    out[10 + i] = DIGIT_CODES[(word >> (11 - (bit & 7))) & 31];
+  }
+  return out.toString('latin1');
 }
 
 /** The 10 characters an id made at `ms` starts with; ids made at or after `ms` sort at or after it. */

@@ -162,4 +162,21 @@ export interface InvocationRecord {
   readonly traceId: string | null;
   readonly spanId: string | null;
   readonly parentSpanId: string | null;
+  /**
+   * The Node layer's outbound TCP/TLS sockets as this invocation used them (sockets opened,
+   * bytes received and sent; docs/observability.md); absent when it used none.
+   */
+  readonly sockets?: SocketCounts;
+}
+
+/** An invocation's socket use (InvocationRecord.sockets). */
+export interface SocketCounts {
+  readonly opened: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+}
+
+/** The `sockets` field of a record for these counts: absent when they are all zero. */
+export function socketCounts(opened: number, bytesIn: number, bytesOut: number): { sockets?: SocketCounts } {
+  return opened === 0 && bytesIn === 0 && bytesOut === 0 ? {} : { sockets: { opened, bytesIn, bytesOut } };
 }

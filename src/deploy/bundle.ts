@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, posix, resolve, sep } from 'node:path';
 import { NimbusError } from '../core/errors.ts';
 import { checkAppPath } from '../runtime/process/app-archive.ts';
-import { directoryFiles, layerInOutput, NODE_LAYER_MARK, nodeLayerDir, nodeLayerOptions, nodeLayerPlugin, sentFiles, type BundleFiles, type NodeLayerUse } from './node-layer.ts';
+import { directoryFiles, layerInOutput, NODE_LAYER_MARK, nodeLayerDir, nodeLayerOptions, nodeLayerPlugin, sentFiles, webGlobalsNamed, type BundleFiles, type NodeLayerUse } from './node-layer.ts';
 
 export const MODULE_GLOBAL = '__nimbus_module';
 
@@ -81,12 +81,20 @@ async function buildWithLayer(options: BuildOptions, plugins: Plugin[], root: st
     let result = await build(full);
     const found = Object.values(result.metafile?.outputs ?? {}).map((o) => layerInOutput(o.inputs, cwd));
     const used = found.includes('modules');
-    if (use.asyncContext) result = await build({ ...full, supported: LOWERED_ASYNC });
-    else if (!used && found.includes('stubs')) result = await build({ ...full, inject: [] });
-    return output(result, used);
+    let again: BuildOptions | null = null;
+    if (use.asyncContext) again = { ...full, supported: LOWERED_ASYNC };
+    else if (!used && found.includes('stubs')) again = { ...full, inject: [] };
+    const web = webGlobalsNamed(outputText(result));
+    if (web.length > 0) again = { ...(again ?? full), inject: [...((again ?? full).inject ?? []), ...web] };
+    if (again !== null) result = await build(again);
+    return strictWhenModule(output(result, used), entryFormat(result));
   } catch (error) {
     throw buildError(error);
   }
+}
+
+function outputText(result: BuildResult): string {
+  return result.outputFiles?.find((f) => !f.path.endsWith('.map'))?.text ?? '';
 }
 
 function output(result: BuildResult, usesLayer: boolean): BuildOutput {
@@ -96,6 +104,30 @@ function output(result: BuildResult, usesLayer: boolean): BuildOutput {
   const map = files.find((f) => f.path.endsWith('.map'));
   const code = usesLayer ? file.text + NODE_LAYER_MARK : file.text;
   return { code, sourceMap: map?.text ?? null, warnings: result.warnings.map(formatMessage) };
+}
+
+/** The module format esbuild found for the entry: `esm` when it uses import/export. */
+function entryFormat(result: BuildResult): string | undefined {
+  const entry = Object.values(result.metafile?.outputs ?? {}).find((o) => o.entryPoint !== undefined)?.entryPoint;
+  return entry === undefined ? undefined : result.metafile?.inputs[entry]?.format;
+}
+
+/**
+ * An ES module runs in strict mode, in Node as on Workers; esbuild's IIFE output does not
+ * say so, and a classic script is sloppy: a write to a frozen object was silently ignored,
+ * an assignment to an undeclared name made a global. A bundle whose entry is an ES module
+ * starts with "use strict" (so all of it is strict, the CommonJS packages it bundles too, as
+ * in wrangler's ES module output); a CommonJS entry stays sloppy, as in Node. The directive
+ * has a line of its own: the source map gets one empty line in front.
+ */
+function strictWhenModule(out: BuildOutput, format: string | undefined): BuildOutput {
+  if (format !== 'esm') return out;
+  let sourceMap = out.sourceMap;
+  if (sourceMap !== null) {
+    const map = JSON.parse(sourceMap) as { mappings: string };
+    sourceMap = JSON.stringify({ ...map, mappings: ';' + map.mappings });
+  }
+  return { ...out, code: '"use strict";\n' + out.code, sourceMap };
 }
 
 /**

@@ -140,7 +140,18 @@ export class Deployer {
     const removed = await this.deps.store.functions.delete(name);
     this.deps.catalog.forget(name);
     await this.deps.pools.removeFunction(name);
+    if (removed) await this.keepStoredCode();
     return removed;
+  }
+
+  /** Tells the runtime which code the store still has, so it frees what it prepared for the rest (unpacked apps). */
+  async keepStoredCode(): Promise<void> {
+    const runtime = this.deps.runtime;
+    if (runtime.keepCode === undefined) return;
+    const { functions } = this.deps.store;
+    const hashes = new Set<string>();
+    for (const f of await functions.list()) for (const v of await functions.listVersions(f.name)) hashes.add(v.codeHash);
+    runtime.keepCode(hashes);
   }
 
   private async build(source: DeploySource, target: BundleTarget): Promise<BuildOutput> {

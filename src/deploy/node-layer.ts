@@ -11,7 +11,7 @@
  */
 import type { Plugin } from 'esbuild';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { isBuiltin } from 'node:module';
+import { createRequire, isBuiltin } from 'node:module';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -32,6 +32,7 @@ export const PROVIDED: Readonly<Record<string, string>> = Object.freeze({
   os: 'os.ts',
   path: 'path.ts',
   'path/posix': 'path.ts',
+  perf_hooks: 'perf_hooks.ts',
   process: 'process.ts',
   punycode: 'punycode.ts',
   querystring: 'querystring.ts',
@@ -70,7 +71,72 @@ const WRAPPED_PACKAGES = new Set(['buffer', 'events', 'string_decoder', 'punycod
 /** Names `inject` may bind to the layer when code refers to them as globals. */
 const INJECT_FILES = ['inject-process.ts', 'inject-buffer.ts', 'inject-immediate.ts'];
 
+/**
+ * Web globals too large to load into every isolate (tens of KB each), bound by `inject` to
+ * bundles that name them. They sit beside the layer's files but are not the layer (they
+ * never mark a bundle as using it).
+ */
+const WEB_GLOBALS: Readonly<Record<string, string>> = Object.freeze({
+  URLPattern: 'inject-web-urlpattern.ts',
+  EventSource: 'inject-web-eventsource.ts',
+});
+
+/**
+ * The web-global files a bundle needs: those whose name its code contains as a word. esbuild
+ * keeps every injected file in bundles with CommonJS wrappers, used or not, so they are not
+ * injected blindly: a build without them is searched, and built again with the ones named.
+ * (A name in a string or a property counts too: that costs size, never correctness.)
+ */
+export function webGlobalsNamed(code: string): string[] {
+  const dir = nodeLayerDir();
+  return Object.entries(WEB_GLOBALS)
+    .filter(([name]) => new RegExp(`(^|[^\\w$])${name}($|[^\\w$])`).test(code))
+    .map(([, file]) => join(dir, file));
+}
+
 const SKIP = Symbol('nimbus-node-layer');
+/** The namespace of the CommonJS faces of the layer's modules (what `require('x')` loads). */
+const REQUIRED = 'nimbus-node-require';
+/** The namespace of what a package's import of a refused built-in gets (absentModule). */
+const ABSENT = 'nimbus-node-absent';
+const hostRequire = createRequire(import.meta.url);
+
+/** Built-ins whose export names are read from the host's Node (loading them there has no effect); others get the Proxy alone. */
+const NAMES_READ = new Set([...Object.keys(REFUSED_BECAUSE), 'tty', 'dgram', 'readline', 'console', 'module', 'constants', 'domain', 'wasi', 'trace_events', 'sqlite']);
+
+/** The names (only the names) the host's Node exports from a built-in; none when this Node lacks it. */
+function exportNames(name: string): string[] {
+  if (!NAMES_READ.has(name)) return [];
+  try {
+    return Object.keys(hostRequire(`node:${name}`) as object);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * A module whose members are functions that throw `text` when called: Node's export names of
+ * the module as own properties (so an ES import's named bindings find them), any other name
+ * through a Proxy. Loading it, and reading its members, does not fail.
+ */
+function absentModule(text: string, name: string): string {
+  return `const text = ${JSON.stringify(text)};
+const fail = (key) => function () {
+  const e = new Error(text + ' (called: ' + key + ')');
+  e.code = 'ERR_NIMBUS_UNSUPPORTED_MODULE';
+  throw e;
+};
+const members = {};
+for (const key of ${JSON.stringify(exportNames(name))}) members[key] = fail(key);
+module.exports = new Proxy(members, {
+  get(target, key) {
+    if (typeof key === 'symbol' || key === '__esModule' || key === 'then' || key === 'default') return undefined;
+    return key in target ? target[key] : fail(key);
+  },
+});
+`;
+}
+
 /** Appended to a bundle that uses the layer (a comment, after the code: positions are unchanged). */
 export { NODE_LAYER_MARK } from '../runtime/isolate/node-env.ts';
 
@@ -161,6 +227,11 @@ export function nodeLayerPlugin(use: NodeLayerUse, root: string | null, files: B
   return {
     name: 'nimbus-node-layer',
     setup(b) {
+      b.onLoad({ filter: /.*/, namespace: ABSENT }, (args) => {
+        const data = args.pluginData as { text: string; name: string };
+        return { contents: absentModule(data.text, data.name), loader: 'js' };
+      });
+      b.onLoad({ filter: /.*/, namespace: REQUIRED }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)}).default;`, resolveDir: dir, loader: 'js' }));
       b.onResolve({ filter: /^nimbus:bundle-files$/ }, () => ({ path: 'bundle-files', namespace: 'nimbus-bundle-files' }));
       b.onLoad({ filter: /.*/, namespace: 'nimbus-bundle-files' }, () => ({ contents: `export default ${JSON.stringify(files())};`, loader: 'js' }));
       b.onResolve({ filter: /^[a-z_:][a-z0-9_:/]*$/ }, async (args) => {
@@ -179,15 +250,32 @@ export function nodeLayerPlugin(use: NodeLayerUse, root: string | null, files: B
         const file = PROVIDED[name];
         if (file !== undefined) {
           if (name === 'async_hooks') use.asyncContext = true;
+          // require() gets what Node's gives, the module's default export (`require('stream')` is
+          // Stream, `require('events')` EventEmitter), not an ES namespace object around it.
+          if (args.kind === 'require-call') return { path: join(dir, file), namespace: REQUIRED };
           return { path: join(dir, file) };
         }
         const pkg = packageOf(args.importer);
         const where = pkg !== null ? `package "${pkg}"` : `${displayPath(args.importer, root)}`;
         const why = REFUSED_BECAUSE[name] ?? 'Nimbus does not provide it (see docs/runtime.md, "Node.js built-ins")';
+        const text = `the Node built-in "${args.path}" imported by ${where} is not available in functions: ${why}`;
+        if (pkg !== null) {
+          // Packages import modules they only call on some paths (winston's Http transport, the
+          // MongoDB driver's optional AWS credential provider, nodemailer's sendmail transport
+          // and URL attachments): deployed with a warning, and the
+          // module's functions throw when called, as workerd's stubs do. The function's own
+          // imports still fail the deploy.
+          return {
+            path: `${name}?${pkg}`,
+            namespace: ABSENT,
+            pluginData: { text, name },
+            warnings: [{ text: `${text}; deployed anyway (a package may import it for a path it never takes): calling it throws` }],
+          };
+        }
         return {
           errors: [
             {
-              text: `the Node built-in "${args.path}" imported by ${where} is not available in functions: ${why}`,
+              text,
               detail: { module: name, importedBy: pkg ?? displayPath(args.importer, root) },
             },
           ],

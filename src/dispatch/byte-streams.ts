@@ -5,10 +5,18 @@ import type { ByteStream } from '../runtime/port.ts';
 /** A stream that counts the bytes read through it. */
 export class Counted implements ByteStream {
   bytes = 0;
+  /** Why a read failed (an upload past the payload limit, a client gone), or null. */
+  failure: NimbusError | null = null;
   constructor(private readonly inner: ByteStream) {}
 
   async read(): Promise<Uint8Array | null> {
-    const chunk = await this.inner.read();
+    let chunk: Uint8Array | null;
+    try {
+      chunk = await this.inner.read();
+    } catch (error) {
+      if (isNimbusError(error)) this.failure ??= error;
+      throw error;
+    }
     if (chunk !== null) this.bytes += chunk.byteLength;
     return chunk;
   }

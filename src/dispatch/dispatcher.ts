@@ -6,14 +6,14 @@
 import type { Clock } from '../core/clock.ts';
 import { NimbusError, isNimbusError, type ErrorCode } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
-import type { FunctionVersion, InvocationRecord, InvocationStatus, ModuleExports, TriggerKind } from '../core/types.ts';
+import { socketCounts, type FunctionVersion, type InvocationRecord, type InvocationStatus, type ModuleExports, type TriggerKind } from '../core/types.ts';
 import { framesOf, type SourceStacks } from './source-stacks.ts';
 import type { LogCollector } from '../observe/log-collector.ts';
 import type { Recorder } from '../observe/recorder.ts';
 import type { DispatchObserver, Measuring } from '../observe/observer.ts';
 import type { PoolRegistry } from '../pool/registry.ts';
 import type { Lease } from '../pool/version-pool.ts';
-import type { HttpRequestData, HttpResponseData, InstanceCall, InstanceResult, InvocationMeta, SocketPeer } from '../runtime/port.ts';
+import type { HttpRequestData, HttpResponseData, InstanceCall, InstanceResult, InvocationMeta, SocketPeer, SocketUsage } from '../runtime/port.ts';
 import { asNimbusError, collect, Counted } from './byte-streams.ts';
 import { noRedaction, redactValue, type Redactor } from '../releases/redact.ts';
 import type { Catalog } from './catalog.ts';
@@ -51,6 +51,8 @@ export interface InvokeRequest {
    * Absent: a streamed response is buffered (within the response limit) like any other.
    */
   readonly respond?: (http: HttpResponseData, invocationId: string) => Promise<void>;
+  /** HTTP: settles when the client's connection closes (a fetch function not yet answered is then aborted). */
+  readonly clientGone?: Promise<void>;
 }
 
 export type InvokeOutcome =
@@ -134,6 +136,8 @@ export class Dispatcher {
     const deadline = startedAt + config.timeoutMs;
     const observer = this.deps.observer;
     const trace = observer?.open(req);
+    // the runtime counts the function's outbound sockets here (Node layer net/tls)
+    const sockets: SocketUsage = { opened: 0, bytesIn: 0, bytesOut: 0 };
     const meta: InvocationMeta = {
       invocationId,
       functionName: version.functionName,
@@ -142,6 +146,7 @@ export class Dispatcher {
       attempt: req.attempt ?? 1,
       memoryMb: config.memoryMb,
       trace,
+      sockets,
     };
     logs.open(invocationId, version.functionName, redact === noRedaction ? null : redact);
     let lease: Lease | null = null;
@@ -205,6 +210,9 @@ export class Dispatcher {
         ? error
         : new NimbusError('NIMBUS_ERR_INTERNAL', `invocation failed inside the platform: ${(error as Error)?.message ?? String(error)}`, { cause: error });
       if (lease && execMs === 0) execMs = clock.monotonic() - t0;
+      // An upload past the payload limit that the function let fail (its read threw) is the
+      // caller's fault: 413, as for a declared length, not the function's error.
+      if (failure.code === 'NIMBUS_ERR_FUNCTION_ERROR' && streamedIn?.failure?.code === 'NIMBUS_ERR_PAYLOAD_TOO_LARGE') failure = streamedIn.failure;
     } finally {
       figures = observer?.end(measuring, endedAt || clock.monotonic());
       if (lease && background) {
@@ -254,11 +262,13 @@ export class Dispatcher {
       traceId: trace?.traceId ?? null,
       spanId: trace?.spanId ?? null,
       parentSpanId: trace?.parentSpanId ?? null,
+      ...socketCounts(sockets.opened, sockets.bytesIn, sockets.bytesOut),
     };
     if (background) {
       const complete = (): InvocationRecord => {
         const all = logs.close(invocationId);
-        return { ...record, logs: all.logs, logsTruncated: all.truncated };
+        // waitUntil work may have used sockets after the result
+        return { ...record, logs: all.logs, logsTruncated: all.truncated, ...socketCounts(sockets.opened, sockets.bytesIn, sockets.bytesOut) };
       };
       recorder.push(record, req.invocationId === undefined, background.then(complete, complete));
     } else recorder.push(record, req.invocationId === undefined);
@@ -286,7 +296,7 @@ export class Dispatcher {
   private callFor(req: InvokeRequest, meta: InvocationMeta, exports: ModuleExports): InstanceCall {
     const input = req.input;
     if (input.kind === 'http') {
-      if (exports.fetch) return { mode: 'fetch', request: input.request, meta };
+      if (exports.fetch) return req.clientGone === undefined ? { mode: 'fetch', request: input.request, meta } : { mode: 'fetch', request: input.request, meta, clientGone: req.clientGone };
       return {
         mode: 'handler',
         event: toApiGatewayV2Event(input.request, { requestId: meta.invocationId, now: this.deps.clock.now(), sourceIp: input.sourceIp }),

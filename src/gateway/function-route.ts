@@ -114,6 +114,7 @@ export function createFunctionRoute(deps: FunctionRouteDeps) {
       triggerSource: `${request.method} ${url.split('?')[0]}`,
       input: { kind: 'http', request, sourceIp },
       requestBytes: body?.byteLength ?? 0,
+      clientGone: new Promise<void>((resolve) => res.once('close', resolve)),
       respond: (http, invocationId) => {
         if (http.webSocket !== undefined) return Promise.reject(new NimbusError('NIMBUS_ERR_BAD_RESPONSE', 'the function answered with a WebSocket (status 101) a request that did not ask to upgrade'));
         const sent = sendStream(res, http, responseHead(http, invocationId, false), req.method !== 'HEAD' && http.status !== 204 && http.status !== 304);

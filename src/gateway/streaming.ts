@@ -9,6 +9,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NimbusError, isNimbusError } from '../core/errors.ts';
 import type { ByteStream, HttpResponseData } from '../runtime/port.ts';
+import { ReadableBytes } from '../runtime/readable-bytes.ts';
 
 /** Uploads up to this size with a declared length are buffered (the common small JSON body); longer and chunked ones stream. */
 export const BUFFER_UPLOADS_UP_TO = 64 * 1024;
@@ -20,82 +21,19 @@ export function streamsUpload(req: IncomingMessage): boolean {
   return declared > BUFFER_UPLOADS_UP_TO;
 }
 
-interface Waiter {
-  resolve(chunk: Uint8Array | null): void;
-  reject(error: NimbusError): void;
-}
-
-/** A request body as a ByteStream: paused until read, bounded by the payload limit. */
-export class UploadStream implements ByteStream {
-  #size = 0;
-  #ended = false;
-  #error: NimbusError | null = null;
-  #cancelled = false;
-  #waiter: Waiter | null = null;
-
-  constructor(
-    private readonly req: IncomingMessage,
-    private readonly limitBytes: number,
-  ) {
-    req.on('readable', this.#wake);
-    req.on('end', this.#onEnd);
-    req.on('error', (error) => this.#fail(new NimbusError('NIMBUS_ERR_BAD_REQUEST', `reading the request body failed: ${error.message}`)));
+/** A request body as a ByteStream: paused until read, bounded by the payload limit; what the function leaves unread is drained. */
+export class UploadStream extends ReadableBytes {
+  constructor(req: IncomingMessage, limitBytes: number) {
+    super(req, {
+      limitBytes,
+      overLimit: () => new NimbusError('NIMBUS_ERR_PAYLOAD_TOO_LARGE', `the request body exceeds the ${limitBytes}-byte limit`, { extra: { limit: limitBytes } }),
+      failed: (error) => new NimbusError('NIMBUS_ERR_BAD_REQUEST', `reading the request body failed: ${error.message}`),
+      rest: 'drain',
+    });
     req.on('close', () => {
-      if (!this.#ended && !req.complete) this.#fail(new NimbusError('NIMBUS_ERR_CLIENT_CLOSED', 'the client closed the connection before the request body ended'));
+      if (!req.complete) this.fail(new NimbusError('NIMBUS_ERR_CLIENT_CLOSED', 'the client closed the connection before the request body ended'));
     });
   }
-
-  read(): Promise<Uint8Array | null> {
-    if (this.#error !== null) return Promise.reject(this.#error);
-    if (this.#cancelled) return Promise.resolve(null);
-    const chunk = this.req.read() as Buffer | null;
-    if (chunk !== null) {
-      this.#size += chunk.byteLength;
-      if (this.#size > this.limitBytes) {
-        const error = new NimbusError('NIMBUS_ERR_PAYLOAD_TOO_LARGE', `the request body exceeds the ${this.limitBytes}-byte limit`, { extra: { limit: this.limitBytes } });
-        this.#fail(error);
-        this.#discard();
-        return Promise.reject(error);
-      }
-      return Promise.resolve(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-    }
-    if (this.#ended) return Promise.resolve(null);
-    if (this.#waiter !== null) return Promise.reject(new NimbusError('NIMBUS_ERR_INTERNAL', 'a stream has one reader at a time'));
-    return new Promise((resolve, reject) => {
-      this.#waiter = { resolve, reject };
-    });
-  }
-
-  /** The function no longer wants it (or never read it): the rest is read and dropped, so the connection can serve on. */
-  cancel(_reason: NimbusError): void {
-    if (this.#cancelled) return;
-    this.#cancelled = true;
-    this.#discard();
-    this.#wake();
-  }
-
-  #discard(): void {
-    this.req.off('readable', this.#wake);
-    this.req.resume();
-  }
-
-  #onEnd = (): void => {
-    this.#ended = true;
-    this.#wake();
-  };
-
-  #fail(error: NimbusError): void {
-    if (this.#error !== null || this.#ended) return;
-    this.#error = error;
-    this.#wake();
-  }
-
-  #wake = (): void => {
-    const w = this.#waiter;
-    if (w === null) return;
-    this.#waiter = null;
-    this.read().then(w.resolve, w.reject);
-  };
 }
 
 /**

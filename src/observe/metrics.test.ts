@@ -14,6 +14,9 @@ function reference(records: readonly InvocationRecord[]): Promise<string> {
   const cold = new Counter({ name: 'nimbus_cold_starts_total', help: 'Invocations that waited for an instance to start.', labelNames: ['function'], registers });
   const throttles = new Counter({ name: 'nimbus_throttles_total', help: 'Invocations refused because every instance was busy and the queue full (or its wait ran out).', labelNames: ['function'], registers });
   const billed = new Counter({ name: 'nimbus_billed_gb_seconds_total', help: 'Configured memory (GB) x billed duration (s).', labelNames: ['function'], registers });
+  const opened = new Counter({ name: 'nimbus_sockets_opened_total', help: 'Outbound TCP/TLS sockets functions opened (Node layer net/tls, cloudflare:sockets).', labelNames: ['function'], registers });
+  const received = new Counter({ name: 'nimbus_socket_received_bytes_total', help: 'Bytes functions received on their outbound sockets.', labelNames: ['function'], registers });
+  const sent = new Counter({ name: 'nimbus_socket_sent_bytes_total', help: 'Bytes functions sent on their outbound sockets.', labelNames: ['function'], registers });
   for (const r of records) {
     const fn = { function: r.functionName };
     invocations.inc({ ...fn, status: r.status, trigger: r.trigger });
@@ -24,6 +27,9 @@ function reference(records: readonly InvocationRecord[]): Promise<string> {
     duration.observe(fn, r.durationMs / 1000);
     if (r.coldStart) (cold.inc(fn), init.observe(fn, r.initMs / 1000));
     if (r.billedMs > 0) billed.inc(fn, ((r.memoryMb / 1024) * r.billedMs) / 1000);
+    if (r.sockets?.opened) opened.inc(fn, r.sockets.opened);
+    if (r.sockets?.bytesIn) received.inc(fn, r.sockets.bytesIn);
+    if (r.sockets?.bytesOut) sent.inc(fn, r.sockets.bytesOut);
   }
   return registers[0].metrics();
 }
@@ -53,6 +59,7 @@ test('/metrics counts records exactly as prom-client metrics fed one call per re
         memoryMb: i % 2 === 0 ? 128 : 512,
         coldStart: i % 13 === 0,
         initMs: (i % 13) * 4.5,
+        ...(i % 5 === 0 ? { sockets: { opened: i % 10 === 0 ? 1 : 0, bytesIn: i * 100, bytesOut: i * 3 } } : {}),
       }),
     );
   }
@@ -66,6 +73,9 @@ test('/metrics counts records exactly as prom-client metrics fed one call per re
     'nimbus_cold_starts_total',
     'nimbus_throttles_total',
     'nimbus_billed_gb_seconds_total',
+    'nimbus_sockets_opened_total',
+    'nimbus_socket_received_bytes_total',
+    'nimbus_socket_sent_bytes_total',
   ];
   const got = families(await metrics.text(), names);
   const want = families(await reference(records), names);

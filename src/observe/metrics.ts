@@ -49,6 +49,9 @@ class FunctionTally {
   coldStarts = 0;
   throttles = 0;
   billedGbSeconds = 0;
+  socketsOpened = 0;
+  socketBytesIn = 0;
+  socketBytesOut = 0;
 }
 
 /** What prom-client's registry reads from a histogram (its `get()` answer). */
@@ -141,6 +144,9 @@ export class Metrics {
     counter('nimbus_cold_starts_total', 'Invocations that waited for an instance to start.', (t) => t.coldStarts);
     counter('nimbus_throttles_total', 'Invocations refused because every instance was busy and the queue full (or its wait ran out).', (t) => t.throttles);
     counter('nimbus_billed_gb_seconds_total', 'Configured memory (GB) x billed duration (s).', (t) => t.billedGbSeconds);
+    counter('nimbus_sockets_opened_total', 'Outbound TCP/TLS sockets functions opened (Node layer net/tls, cloudflare:sockets).', (t) => t.socketsOpened);
+    counter('nimbus_socket_received_bytes_total', 'Bytes functions received on their outbound sockets.', (t) => t.socketBytesIn);
+    counter('nimbus_socket_sent_bytes_total', 'Bytes functions sent on their outbound sockets.', (t) => t.socketBytesOut);
     const inFlight = new Gauge({ name: 'nimbus_in_flight', help: 'Invocations running now.', labelNames: ['function'], registers: [] });
     const queued = new Gauge({ name: 'nimbus_queue_depth', help: 'Requests waiting for a free instance.', labelNames: ['function'], registers: [] });
     const dlq = new Gauge({ name: 'nimbus_dlq_size', help: 'Dead letters (async invocations that exhausted their attempts).', labelNames: ['function'], registers: [] });
@@ -224,6 +230,12 @@ export class Metrics {
       t.init.observe(r.initMs / 1000);
     }
     if (r.billedMs > 0) t.billedGbSeconds += ((r.memoryMb / 1024) * r.billedMs) / 1000;
+    const s = r.sockets;
+    if (s !== undefined) {
+      t.socketsOpened += s.opened;
+      t.socketBytesIn += s.bytesIn;
+      t.socketBytesOut += s.bytesOut;
+    }
   };
 
   async text(): Promise<string> {

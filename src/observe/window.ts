@@ -70,7 +70,12 @@ export class RecentWindow {
    */
   coveredFrom = -Infinity;
 
-  add(record: Pick<InvocationRecord, 'functionName' | 'status' | 'durationMs' | 'coldStart'>, now: number): void {
+  /**
+   * A client that went away (NIMBUS_ERR_CLIENT_CLOSED) is a request but not an error: the
+   * caller ended it, not the function (as Workers reports it `canceled`, not `exception`),
+   * so a flaky network does not raise error-rate alerts.
+   */
+  add(record: Pick<InvocationRecord, 'functionName' | 'status' | 'durationMs' | 'coldStart'> & { readonly errorCode?: string | null }, now: number): void {
     let series = this.series.get(record.functionName);
     if (!series) this.series.set(record.functionName, (series = new Series()));
     const s = series.slot(now);
@@ -79,7 +84,7 @@ export class RecentWindow {
       return;
     }
     s.requests++;
-    if (record.status !== 'success') s.errors++;
+    if (record.status !== 'success' && record.errorCode !== 'NIMBUS_ERR_CLIENT_CLOSED') s.errors++;
     if (record.coldStart) s.coldStarts++;
     s.durations[bin(record.durationMs)]++;
   }

@@ -167,8 +167,7 @@ export class VersionPool {
    */
   private absorbable(): number {
     const byMax = this.config.maxInstances - this.slots.length - this.starting;
-    const usage = this.deps.capacity.usage();
-    const byPlatform = Math.min(usage.maxInstances - usage.instances, Math.floor((usage.memoryBudgetMb - usage.memoryMb) / this.config.memoryMb));
+    const byPlatform = this.deps.capacity.room(this.config.memoryMb);
     const startable = Math.max(0, Math.min(byMax, byPlatform));
     return (this.starting + startable) * this.config.concurrency;
   }

@@ -13,6 +13,9 @@ export function runtimeByKind(runtimes: Partial<Record<RuntimeKind, Runtime>> & 
     kind: 'by-kind',
     inspect: (code, config, functionName) => pick(config).inspect(code, config, functionName),
     start: (spec) => pick(spec.config).start(spec),
+    keepCode: (codeHashes) => {
+      for (const r of Object.values(runtimes)) r.keepCode?.(codeHashes);
+    },
     close: async () => {
       await Promise.all(Object.values(runtimes).map((r) => r.close()));
     },

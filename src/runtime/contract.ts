@@ -121,6 +121,16 @@ export function handlerValue(result: InstanceResult): unknown {
   return (result as { value: unknown }).value;
 }
 
+/** Starts an instance of `code`, calls its handler once with `event`, disposes it: the handler's value. */
+export async function handlerOnce(runtime: Runtime, code: string, event: unknown = null): Promise<unknown> {
+  const h = await startWith(runtime, code);
+  try {
+    return handlerValue(await h.instance.invoke(eventCall(`once-${++counter}`, event)));
+  } finally {
+    h.instance.dispose();
+  }
+}
+
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
 const BOTH = `

@@ -18,7 +18,8 @@ import { networkInterfaces } from 'node:os';
 import type { Agent, RequestInit, Response } from 'undici';
 import { NimbusError } from '../core/errors.ts';
 import { bare, UNSPECIFIED, type EgressPolicy } from './egress-policy.ts';
-import type { ConnectTarget, OutboundConnect, OutboundLookup, RemoteSocket } from './port.ts';
+import type { ConnectTarget, OutboundConnect, OutboundLookup, OutboundResolve, RemoteSocket } from './port.ts';
+import { guardedResolve, type DnsResolver } from './egress-dns.ts';
 import { remoteSocket } from './egress-ws.ts';
 
 export interface EgressGuard {
@@ -35,6 +36,8 @@ export interface EgressGuard {
   connect: OutboundConnect;
   /** The addresses of a name user code may reach (a name that only has refused ones is NIMBUS_ERR_EGRESS_DENIED, without them). */
   lookup: OutboundLookup;
+  /** dns.resolve* for user code: answers filtered, local names refused (egress-dns.ts). */
+  resolve: OutboundResolve;
   /**
    * A WebSocket (ws: or wss:) through the guard, connected; messages past
    * `maxMessageBytes` either way close it with 1009. A refused address rejects with
@@ -52,6 +55,8 @@ export interface EgressGuardOptions {
   /** The resolver (default dns.lookup) and the host's addresses (default its interfaces'): seams for tests. */
   readonly resolve?: (hostname: string, callback: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void) => void;
   readonly hostAddresses?: () => Iterable<string>;
+  /** The DNS resolver dns.resolve* asks (default a node:dns Resolver on the host's servers): a seam for tests. */
+  readonly dnsResolver?: DnsResolver;
 }
 
 const systemResolve: NonNullable<EgressGuardOptions['resolve']> = (hostname, callback) =>
@@ -214,6 +219,7 @@ export function createEgressGuard(options: EgressGuardOptions): EgressGuard {
   return {
     connect,
     lookup: userLookup,
+    resolve: guardedResolve(policy, refusal, options.dnsResolver),
     async connectWebSocket(url, protocols, maxMessageBytes) {
       if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new NimbusError('NIMBUS_ERR_BAD_REQUEST', `a WebSocket URL is ws: or wss:, not ${url.protocol}`);
       const asHttp = new URL(url.href.replace(/^ws/, 'http'));

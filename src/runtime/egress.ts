@@ -9,6 +9,7 @@ import type { Response } from 'undici';
 import { isNimbusError, NimbusError } from '../core/errors.ts';
 import type { EgressGuard } from './egress-guard.ts';
 import type { ByteStream, HttpRequestData, HttpResponseData, OutboundFetch } from './port.ts';
+import { chunksOf } from './readable-bytes.ts';
 
 /** Answers up to this length (declared) are read whole before the function sees them: the common small JSON. */
 const BUFFER_UP_TO = 64 * 1024;
@@ -80,11 +81,6 @@ export function createOutboundFetch(options: EgressOptions): OutboundFetch {
     }
     return { status: res.status, statusText: res.statusText, headers: outHeaders, body };
   };
-}
-
-/** A streamed request body as undici takes one: chunks as the function produces them. */
-async function* chunksOf(stream: ByteStream): AsyncGenerator<Uint8Array> {
-  for (let chunk = await stream.read(); chunk !== null; chunk = await stream.read()) yield chunk;
 }
 
 /** An upstream body as a ByteStream, bounded by the payload limit; cancelling it aborts the upstream. */

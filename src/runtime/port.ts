@@ -86,6 +86,19 @@ export interface InvocationMeta {
   readonly memoryMb: number;
   /** The trace span it runs in, if traced: its outbound requests carry it (not shown to the function). */
   readonly trace?: InvocationTrace;
+  /** Where the runtime counts the Node-layer sockets this invocation used (not shown to the function). */
+  readonly sockets?: SocketUsage;
+}
+
+/**
+ * A function's outbound TCP/TLS sockets (the Node layer's net/tls, cloudflare:sockets) as one
+ * invocation used them: sockets it opened, and bytes received and sent on the sockets it
+ * used (a socket's bytes count for the invocation that last wrote to it, or opened it).
+ */
+export interface SocketUsage {
+  opened: number;
+  bytesIn: number;
+  bytesOut: number;
 }
 
 /** A W3C trace span (observe/trace.ts makes them). */
@@ -97,7 +110,17 @@ export interface InvocationTrace {
 }
 
 export type InstanceCall =
-  | { readonly mode: 'fetch'; readonly request: HttpRequestData; readonly meta: InvocationMeta }
+  | {
+      readonly mode: 'fetch';
+      readonly request: HttpRequestData;
+      readonly meta: InvocationMeta;
+      /**
+       * Settles when the HTTP client's connection closes (also after a complete answer):
+       * while the function has not answered yet, the runtime aborts its request.signal and
+       * ends the invocation with NIMBUS_ERR_CLIENT_CLOSED.
+       */
+      readonly clientGone?: Promise<void>;
+    }
   | { readonly mode: 'handler'; readonly event: unknown; readonly meta: InvocationMeta };
 
 export type InstanceResult = (
@@ -130,6 +153,23 @@ export function bundleFileName(functionName: string): string {
 
 export type LogSink = (invocationId: string, level: LogLevel, message: string) => void;
 
+/** A promise of the function's code rejected with no handler: what it rejected with. */
+export interface UnhandledRejection {
+  /** '' when the reason was not an Error (errorMessage is then the value: a string quoted, a number). */
+  readonly errorName: string;
+  readonly errorMessage: string;
+  /** V8's stack in bundle positions (the runtime's own frames left out); '' when the reason was not an Error. */
+  readonly stack: string;
+}
+
+/**
+ * Logs an unhandled rejection: for the invocation `invocationId` (not over, its record not
+ * written, until the promise settles), or with invocationId '' for the instance, `after`
+ * then naming the invocation that last ran code there when it is known (the rejection came
+ * after its answer).
+ */
+export type RejectionSink = (invocationId: string, rejection: UnhandledRejection, after?: string) => Promise<void>;
+
 /** An outbound fetch made by a function, carried out by the host. */
 export type OutboundFetch = (request: HttpRequestData, invocationId: string, trace?: InvocationTrace) => Promise<HttpResponseData>;
 
@@ -152,6 +192,17 @@ export type OutboundConnect = (target: ConnectTarget) => Promise<import('node:st
 
 /** dns.lookup for user code: the addresses of a name that the egress rules let it reach, as [address, family]. */
 export type OutboundLookup = (hostname: string, family: 0 | 4 | 6) => Promise<Array<[string, number]>>;
+
+/** The DNS record types a function may ask for (dns.resolve*). */
+export type DnsRecordType = 'A' | 'AAAA' | 'MX' | 'TXT' | 'SRV' | 'CNAME' | 'NS';
+
+/**
+ * dns.resolve* for user code under the egress rules (egress-dns.ts), answered as plain data:
+ * A/AAAA as [address, ttl] (only addresses it may reach), MX {exchange, priority}, TXT
+ * string[][], SRV {name, port, priority, weight}, CNAME and NS names. Rejects with an error
+ * carrying Node's `code` (ENOTFOUND, ENODATA, …; EACCES when the rules refuse the name).
+ */
+export type OutboundResolve = (hostname: string, rrtype: DnsRecordType) => Promise<unknown[]>;
 
 /** A WebSocket the host opened for a function (`new WebSocket(url)`), the egress rules applied. */
 export interface RemoteSocket {
@@ -178,11 +229,15 @@ export interface InstanceSpec {
   readonly code: string;
   readonly config: FunctionConfig;
   readonly onLog: LogSink;
+  /** Optional: unhandled promise rejections (absent: an error line through onLog, in bundle positions). */
+  readonly onRejection?: RejectionSink;
   readonly fetch: OutboundFetch;
   /** Optional: outbound sockets (the Node layer's net/tls); without it, functions cannot open any. */
   readonly connect?: OutboundConnect;
   /** Optional: name lookups for the Node layer's dns, under the same rules. */
   readonly lookup?: OutboundLookup;
+  /** Optional: DNS queries for the Node layer's dns.resolve*, under the same rules. */
+  readonly resolve?: OutboundResolve;
   /** Outbound WebSockets; absent: `new WebSocket(url)` fails in the function. */
   readonly connectWebSocket?: OutboundSocketConnect;
   /**
@@ -260,6 +315,11 @@ export interface Runtime {
   inspect(code: string, config: FunctionConfig, functionName?: string): Promise<ModuleExports>;
   /** Starts an instance; rejects with NIMBUS_ERR_FUNCTION_INIT if the top level throws. */
   start(spec: InstanceSpec): Promise<Instance>;
+  /**
+   * Optional: the code (codeHash) of every version the store still has. A runtime frees
+   * what it prepared for other code once no instance uses it (an app's unpacked files).
+   */
+  keepCode?(codeHashes: ReadonlySet<string>): void;
   /** Releases shared resources (spare isolates, timers). */
   close(): Promise<void>;
 }

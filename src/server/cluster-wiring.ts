@@ -13,10 +13,12 @@ import { LeaseKeeper } from '../cluster/lease-keeper.ts';
 import { nodeState } from '../cluster/liveness.ts';
 import { LogRelay } from '../cluster/log-relay.ts';
 import { Membership } from '../cluster/membership.ts';
+import { NOWHERE, ScaleSignals, type Elsewhere } from '../cluster/scale-signals.ts';
 import { ensureNodeId } from '../cluster/node-id.ts';
 import type { Config } from '../config/config.ts';
 import type { Clock } from '../core/clock.ts';
 import type { LogCollector } from '../observe/log-collector.ts';
+import type { Capacity } from '../pool/capacity.ts';
 import type { PoolRegistry } from '../pool/registry.ts';
 import type { Store } from '../store/ports.ts';
 import { executionLease } from '../workflow/engine/ownership.ts';
@@ -40,7 +42,32 @@ export function clusterWiring(deps: ClusterWiringDeps) {
   const changes = new ChangeFeed(bus, namespace, nodeId, onError);
   const store = announcingStore(deps.store, changes.announce);
   let address = '';
-  let parts: { pools: PoolRegistry; reloadTimers: () => Promise<void>; wakeConsumer: () => void } | null = null;
+  let parts: { pools: PoolRegistry; capacity: Capacity; reloadTimers: () => Promise<void>; wakeConsumer: () => void } | null = null;
+  // What the other nodes run, for the autoscaler and the platform caps: only where there are other nodes (NATS).
+  const scale =
+    config.bus === ''
+      ? null
+      : new ScaleSignals({
+          clock,
+          bus,
+          namespace,
+          nodeId,
+          staleAfterMs: config.leaseMs,
+          describe: () => {
+            const functions: Record<string, number> = {};
+            let instances = 0;
+            for (const p of parts?.pools.all() ?? []) {
+              const v = p.scaleView();
+              const n = v.active + v.starting;
+              if (n === 0) continue;
+              functions[p.version.functionName] = (functions[p.version.functionName] ?? 0) + n;
+              instances += n;
+            }
+            return { functions, instances, memoryMb: parts?.capacity.usage().memoryMb ?? 0 };
+          },
+          onError,
+        });
+  const elsewhere = (): Elsewhere => scale?.elsewhere() ?? NOWHERE;
 
   const cronLease = new LeaseKeeper({
     clock,
@@ -96,9 +123,17 @@ export function clusterWiring(deps: ClusterWiringDeps) {
     info,
     cronLease,
     membership,
+    /** What the other nodes use, in all (the platform caps count it). */
+    elsewhereTotal: () => elsewhere(),
+    /** What the other nodes run of a function, and how many nodes there are (this one included): the autoscaler's view of the cluster. */
+    elsewhereOf: (functionName: string) => {
+      const e = elsewhere();
+      return { instances: e.functions.get(functionName) ?? 0, nodes: e.nodes + 1 };
+    },
     /** Starts applying other nodes' changes and relaying live logs, once the parts exist. */
-    connect(p: { pools: PoolRegistry; logs: LogCollector; reloadTimers: () => Promise<void>; wakeConsumer: () => void; onChange: ChangeHandlers }): void {
+    connect(p: { pools: PoolRegistry; capacity: Capacity; logs: LogCollector; reloadTimers: () => Promise<void>; wakeConsumer: () => void; onChange: ChangeHandlers }): void {
       parts = p;
+      scale?.start();
       logRelay = new LogRelay({ clock, bus, namespace, nodeId, logs: p.logs, onError });
       logRelay.start();
       changes.start(p.onChange);
@@ -111,6 +146,7 @@ export function clusterWiring(deps: ClusterWiringDeps) {
     disconnect(): void {
       changes.stop();
       logRelay?.stop();
+      scale?.stop();
     },
   };
 }

@@ -22,6 +22,7 @@ import { Deployer } from '../deploy/deployer.ts';
 import { Catalog } from '../dispatch/catalog.ts';
 import { Dispatcher } from '../dispatch/dispatcher.ts';
 import { SourceStacks } from '../dispatch/source-stacks.ts';
+import { rejectionLine } from '../runtime/isolate/instance-errors.ts';
 import { AsyncSystem } from '../dispatch/async/system.ts';
 import { WorkflowEngine } from '../workflow/engine/engine.ts';
 import { publishEnv } from '../triggers/events/publish-token.ts';
@@ -52,8 +53,9 @@ import { buildObservability, metricsHandler, observabilityParts } from './observ
 import { backgroundRecord } from '../observe/background-record.ts';
 import { InstanceMeter } from '../observe/instance-meter.ts';
 import type { Bus } from '../bus/port.ts';
+import type { TopicLog } from '../bus/topic-port.ts';
 import { busNamespace, clusterId } from '../cluster/cluster-id.ts';
-import { busDescription, openConfiguredBus } from './bus-choice.ts';
+import { busDescription, openConfiguredBus, openConfiguredTopicLog } from './bus-choice.ts';
 import { clusterWiring } from './cluster-wiring.ts';
 
 /** How often the up time of live process instances is charged (instance-meter.ts). */
@@ -87,6 +89,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const unlock = lockDataDir(config.dataDir);
   let store: Store | undefined;
   let bus: Bus | undefined;
+  let topicLog: TopicLog | null = null;
   let namespace: string;
   let runtime: Awaited<ReturnType<PlatformOptions['runtime']>>;
   let apps: AppRuntime;
@@ -97,17 +100,19 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     await importAwsFiles(config.dataDir, store, secretBox, logger);
     bus = await openConfiguredBus(config);
     namespace = busNamespace(await clusterId(store.leases));
+    topicLog = await openConfiguredTopicLog(config, namespace);
     apps = appRuntime(config, clock);
     runtime = runtimeByKind({ isolate: await options.runtime(clock, config), app: apps, node: nodeRuntime(apps, clock) });
   } catch (error) {
     // A failed start releases what it took: the next start (in this process too) finds the directory free.
+    await topicLog?.close();
     await bus?.close();
     await store?.close();
     unlock();
     throw error;
   }
   logger.info({ apps: isolationReport(apps.isolation) }, 'app runtime: what this host enforces on app processes');
-  return startOn(options, logger, token, unlock, { store, bus, namespace }, runtime, secretBox, apps);
+  return startOn(options, logger, token, unlock, { store, bus, topicLog, namespace }, runtime, secretBox, apps);
 }
 
 /** The rest of a start, once the data directory is ours: on a failure it stops what it started. */
@@ -116,13 +121,13 @@ async function startOn(
   logger: Logger,
   token: string,
   unlock: () => void,
-  shared: { readonly store: Store; readonly bus: Bus; readonly namespace: string },
+  shared: { readonly store: Store; readonly bus: Bus; readonly topicLog: TopicLog | null; readonly namespace: string },
   runtime: Awaited<ReturnType<PlatformOptions['runtime']>>,
   secretBox: SecretBox,
   apps: AppRuntime,
 ): Promise<Platform> {
   const { config, clock } = options;
-  const { bus } = shared;
+  const { bus, topicLog } = shared;
   // Several nodes on one store: changes announced to the others (the store below does it), leases, membership.
   const cluster = clusterWiring({ config, clock, logger, store: shared.store, bus, namespace: shared.namespace });
   const { store, nodeId, cronLease, membership } = cluster;
@@ -138,7 +143,8 @@ async function startOn(
     monotonic: () => clock.monotonic(),
   });
   const outboundFetch = createOutboundFetch({ guard: egress, payloadLimitBytes: config.payloadLimitBytes });
-  const capacity = new Capacity(config.maxTotalInstances, config.memoryBudgetMb);
+  // In a cluster the caps count what the other nodes run too (their scale signals).
+  const capacity = new Capacity(config.maxTotalInstances, config.memoryBudgetMb, config.bus === '' ? undefined : cluster.elsewhereTotal);
   // Process instances (apps) are charged for the time they are up, idle included.
   const instanceMeter = new InstanceMeter((r) => recorder.push(r, true), () => newId(clock.now()));
   let meterTimer = clock.setTimer(INSTANCE_METER_MS, function flush() {
@@ -148,6 +154,7 @@ async function startOn(
   const autoscaler = new Autoscaler({
     clock,
     capacity,
+    ...(config.bus === '' ? {} : { elsewhere: cluster.elsewhereOf }),
     platform: {
       maxTotalInstances: config.maxTotalInstances,
       stableWindowMs: config.scaleStableWindowMs,
@@ -176,12 +183,19 @@ async function startOn(
         // Secrets join the variables in env (a secret wins over a variable of the same name).
         config: { ...version.config, env: { ...version.config.env, ...catalog.secretsFor(version).env, ...publishEnv(token, `${url}/api/v1/events`, version.functionName) } },
         onLog: (invocationId, level, message) => logs.append(invocationId, level, message),
+        // An unhandled rejection, in source positions: the invocation's log, or the platform's when no invocation owns it.
+        onRejection: async (invocationId, rejection, after) => {
+          const line = rejectionLine(rejection, await stacks.frames(version, rejection.stack));
+          if (invocationId !== '') logs.append(invocationId, 'error', line);
+          else logger.error({ fn: version.functionName, version: version.version, instance: instanceId, after }, `unhandled rejection outside any invocation${after === undefined ? '' : ` (after invocation ${after} answered)`}: ${line}`);
+        },
         // CPU of the function's own code outside any invocation is charged to it as a record.
         onBackground: (r) =>
           recorder.push(backgroundRecord(newId(clock.now()), { functionName: version.functionName, version: version.version, memoryMb: version.config.memoryMb, instanceId }, r), true),
         fetch: observe.observer ? observe.observer.wrapFetch(outboundFetch) : outboundFetch,
         connect: egress.connect,
         lookup: egress.lookup,
+        resolve: egress.resolve,
         connectWebSocket: (target, protocols) => egress.connectWebSocket(new URL(target), protocols, config.wsMessageLimitBytes),
       }),
       events: {
@@ -235,6 +249,8 @@ async function startOn(
       return { executionId: execution.id, created };
     },
     onError: (error, what) => logger.error({ err: error }, what),
+    // With NATS, topic events travel on JetStream; a delivery stays a node's for the lease time.
+    ...(topicLog ? { topicLog: { log: topicLog, ackWaitMs: config.leaseMs } } : {}),
   });
   const workflows = new WorkflowEngine({
     clock,
@@ -326,6 +342,7 @@ async function startOn(
       await recorder.stop();
       observe.ledger?.close();
       cluster.disconnect();
+      await topicLog?.close().catch((e: unknown) => logger.error({ err: e }, 'closing the topic log'));
       await bus.close().catch((e: unknown) => logger.error({ err: e }, 'closing the bus'));
       await runtime.close();
       await store.close();
@@ -337,6 +354,7 @@ async function startOn(
 
   cluster.connect({
     pools,
+    capacity,
     logs,
     reloadTimers: () => asyncSystem.cron.reload(),
     wakeConsumer: () => asyncSystem.consumer.wake(),
@@ -346,7 +364,10 @@ async function startOn(
         catalog.forget(name);
         asyncSystem.policies.forget(name);
         const deployed = await catalog.resolve(name);
-        if (!deployed) return pools.removeFunction(name);
+        if (!deployed) {
+          await pools.removeFunction(name);
+          return deployer.keepStoredCode();
+        }
         pools.retireOtherVersions(name, catalog.servedVersions(name));
         for (const version of catalog.servedVersions(name)) {
           const served = await catalog.resolveVersion(name, version);
@@ -375,6 +396,8 @@ async function startOn(
     if (recovered > 0) logger.info({ recovered }, 'async invocations left running by the previous process are queued again');
     const resumed = await workflows.recover();
     if (resumed > 0) logger.info({ resumed }, 'workflow executions left running by the previous process resume');
+    // apps unpacked for versions deleted while the platform was down go now
+    await deployer.keepStoredCode().catch((e: unknown) => logger.warn({ err: e }, 'removing unpacked apps the store no longer has'));
     if (config.deployExamples && options.examplesDir) {
       await deployExamples(deployer, options.examplesDir, logger);
     }

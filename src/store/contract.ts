@@ -228,6 +228,19 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       assert.deepEqual(await store.invocations.get(fresh.id), fresh);
     });
 
+    it('a record keeps the sockets it used, keyed and appended; one that used none has no sockets field', async () => {
+      const keyed = sampleRecord('01sock', { sockets: { opened: 2, bytesIn: 5_000_000_000, bytesOut: 123 } });
+      await store.invocations.insertMany([keyed]);
+      assert.deepEqual(await store.invocations.get('01sock'), keyed);
+      const fresh = sampleRecord(newId(6_000), { startedAt: 6_000, sockets: { opened: 0, bytesIn: 10, bytesOut: 4 } });
+      const none = sampleRecord(newId(6_001), { startedAt: 6_001 });
+      await store.invocations.append(packOf(store.invocations, [fresh, none]));
+      assert.deepEqual(await store.invocations.get(fresh.id), fresh);
+      const back = await store.invocations.get(none.id);
+      assert.deepEqual(back, none);
+      assert.equal('sockets' in (back as object), false);
+    });
+
     it('stores invocation records whole and ignores a repeated id', async () => {
       const record = sampleRecord('01a', { errorName: 'TypeError', logsTruncated: true, coldStart: true, initMs: 2.5 });
       await store.invocations.insertMany([record]);

@@ -7,5 +7,5 @@ export const INVOCATION_COLUMNS = [
   'id', 'function_name', 'version', 'trigger', 'trigger_source', 'started_at', 'duration_ms', 'billed_ms', 'memory_mb', 'status',
   'status_code', 'error_code', 'error_name', 'error_message', 'cold_start', 'init_ms', 'instance_id', 'request_bytes',
   'response_bytes', 'attempt', 'logs', 'logs_truncated', 'cpu_ms', 'peak_memory_bytes', 'occupancy_ms', 'trace_id', 'span_id', 'parent_span_id',
-  'alias',
+  'alias', 'sockets_opened', 'socket_bytes_in', 'socket_bytes_out',
 ] as const;

@@ -19,6 +19,8 @@ export interface TriggerServiceDeps {
   readonly topics: TopicRepo;
   /** The timers' source, reloaded when a timer is added or removed. */
   readonly cron: TriggerSource;
+  /** The topics' source, reloaded when a subscription is added or removed (absent: it reads them when it needs them). */
+  readonly topicSource?: TriggerSource;
   /** Whether a workflow of this name is deployed (triggers may start workflows). */
   readonly workflowExists?: (name: string) => Promise<boolean>;
 }
@@ -69,6 +71,7 @@ export class TriggerService {
     await this.ensureTopics([def]);
     const record = await this.deps.triggers.create(this.input(t, def, 'api'));
     if (record.kind === 'timer') await this.deps.cron.reload();
+    else await this.deps.topicSource?.reload();
     return record;
   }
 
@@ -76,6 +79,7 @@ export class TriggerService {
     const existing = await this.deps.triggers.get(id);
     if (!existing || !(await this.deps.triggers.delete(id))) throw triggerNotFound(id);
     if (existing.kind === 'timer') await this.deps.cron.reload();
+    else await this.deps.topicSource?.reload();
   }
 
   /** Validates a deploy's `triggers` list without storing anything (before the deploy). */
@@ -97,6 +101,7 @@ export class TriggerService {
     await this.ensureTopics(defs);
     const records = await this.deps.triggers.replaceDeclared(functionName, defs.map((d) => this.input(functionName, d, 'deploy')));
     await this.deps.cron.reload();
+    await this.deps.topicSource?.reload();
     return records;
   }
 
@@ -108,7 +113,10 @@ export class TriggerService {
   /** The function was deleted: its triggers go with it. */
   async removeForFunction(functionName: string): Promise<number> {
     const n = await this.deps.triggers.deleteForFunction(functionName);
-    if (n > 0) await this.deps.cron.reload();
+    if (n > 0) {
+      await this.deps.cron.reload();
+      await this.deps.topicSource?.reload();
+    }
     return n;
   }
 }

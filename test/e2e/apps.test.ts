@@ -5,8 +5,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { defaultAppsDir } from '../../src/runtime/process/app-archive.ts';
 import { cli, eventually, ROOT, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
 
 const FIXTURES = join(ROOT, 'test/e2e/fixtures/apps');
@@ -178,6 +179,22 @@ describe('apps, end to end', { skip: PYTHON }, () => {
     assert.equal(record.status, 'memory_limit');
   });
 
+  it("a deleted app's unpacked files are removed once its instances have stopped; files another app shares stay", async () => {
+    const apps = defaultAppsDir(p.dataDir);
+    const unpacked = () => new Set(readdirSync(apps).filter((d) => !d.startsWith('.')));
+    const before = unpacked();
+    await deployApp(p, 'gone', { 'app.py': 'import os, http.server\nhttp.server.HTTPServer((os.environ["HOST"], int(os.environ["PORT"])), http.server.SimpleHTTPRequestHandler).serve_forever()\n' }, { command: 'python3 app.py' });
+    assert.equal((await fetch(`${p.url}/fn/gone/app.py`)).status, 200);
+    const added = [...unpacked()].filter((d) => !before.has(d));
+    assert.equal(added.length, 1, 'one directory unpacked for the new app');
+    // py and pyev (deployed above) share one directory: deleting pyev keeps it for py
+    const shared = [...before];
+    assert.equal((await p.api('/api/v1/functions/gone', { method: 'DELETE' })).status, 204);
+    assert.equal((await p.api('/api/v1/functions/pyev', { method: 'DELETE' })).status, 204);
+    await eventually(async () => !existsSync(join(apps, added[0])), 15_000);
+    for (const d of shared) assert.ok(existsSync(join(apps, d)), `${d} is still used`);
+    assert.equal((await json(await fetch(`${p.url}/fn/py/x`))).lang, 'python');
+  });
 });
 
 /** Processes on this host whose command line contains `marker`. */
@@ -234,10 +251,15 @@ describe('app processes and the platform', () => {
       await eventually(async () => processesWith(marker).length >= 2);
       await p.kill();
       await eventually(async () => processesWith(marker).length === 0, 10_000);
+      // what a version deleted while the platform was down left unpacked: the restart removes it
+      const apps = defaultAppsDir(p.dataDir);
+      const kept = readdirSync(apps);
+      mkdirSync(join(apps, 'f'.repeat(32)));
       const again = await startPlatform({ dataDir: p.dataDir });
       try {
         // min 2 starts two new ones: the same app serves, from fresh processes only.
         assert.equal((await json(await fetch(`${again.url}/fn/orphan/`))).lang, 'node');
+        assert.deepEqual(readdirSync(apps).filter((d) => !d.startsWith('.')), kept);
       } finally {
         await again.stop();
       }
@@ -292,9 +314,10 @@ describe('the app sandbox', { skip: PYTHON }, () => {
     if (sandbox !== 'bubblewrap') return t.skip('needs bubblewrap (apt-get install bubblewrap)');
     await fetch(`${p.url}/fn/other/`).then((r) => r.arrayBuffer());
     // The other app is unpacked under the apps directory (in the system temp dir): the sandbox has a private /tmp.
-    for (const dir of readdirSync('/tmp/nimbus-apps')) {
-      assert.equal((await read(`/tmp/nimbus-apps/${dir}/server.js`)).error, 'FileNotFoundError');
-    }
+    const apps = defaultAppsDir(p.dataDir);
+    const others = readdirSync(apps).filter((dir) => existsSync(join(apps, dir, 'server.js')));
+    assert.ok(others.length > 0, 'the other app is unpacked');
+    for (const dir of others) assert.equal((await read(join(apps, dir, 'server.js'))).error, 'FileNotFoundError');
     // Its own files are at /app, read-only.
     assert.match(String((await read('/app/app.py')).read), /plain Python 3 HTTP server/);
   });

@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clusterSkipReason, startCluster } from '../helpers/cluster.ts';
+import { clusterSkipReason, publishEvent, startCluster } from '../helpers/cluster.ts';
 import { cli, eventually, type RunningPlatform } from '../helpers/platform.ts';
 import { startSink } from '../helpers/sink.ts';
 import { asyncSubmitter, noteReports, REPORTING_WORKER, type Seen } from '../helpers/async-crash.ts';
@@ -231,18 +231,7 @@ test('topic events are delivered to each subscription while a node dies', { skip
     for (const fn of ['sub-a', 'sub-b']) {
       assert.equal((await a.api('/api/v1/triggers', { method: 'POST', body: JSON.stringify({ function: fn, topic: 'orders' }) })).status, 201);
     }
-    const publish = async (node: RunningPlatform, i: number) => {
-      try {
-        const res = await node.api('/api/v1/events/orders', {
-          method: 'POST',
-          headers: { 'content-type': 'application/cloudevents+json' },
-          body: JSON.stringify({ specversion: '1.0', id: `e${i}`, source: '/shop', type: 'com.shop.created', data: { i } }),
-        });
-        return res.status === 202;
-      } catch {
-        return false;
-      }
-    };
+    const publish = (node: RunningPlatform, i: number) => publishEvent(node, 'orders', i);
     let killed = false;
     for (let i = 0; i < EVENTS; i++) {
       if (i === EVENTS / 2) {

@@ -6,92 +6,12 @@
  * payload limit on streamed bytes; an outbound fetch proxying a streamed upstream.
  */
 import assert from 'node:assert/strict';
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { eventually, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
+import { ChunkReader, echoInParts, Gates, gatedEvents, get, getToTheEnd, readThenHangUp } from '../helpers/streams.ts';
 
 type Rec = Record<string, unknown>;
-
-/** A local server the functions wait on: GET /gate/<name> answers once the test opens that gate. */
-class Gates {
-  readonly server: Server;
-  readonly #open = new Map<string, () => void>();
-  readonly #asked = new Map<string, () => void>();
-  readonly #askedP = new Map<string, Promise<void>>();
-  readonly #openedP = new Map<string, Promise<void>>();
-  /** Other routes, by path. */
-  readonly routes = new Map<string, (req: IncomingMessage, res: ServerResponse) => void>();
-
-  constructor() {
-    this.server = createServer((req, res) => {
-      const path = req.url ?? '';
-      const route = this.routes.get(path);
-      if (route) return route(req, res);
-      const name = path.replace('/gate/', '');
-      this.#ensure(name);
-      this.#asked.get(name)!();
-      void this.#openedP.get(name)!.then(() => res.end('open'));
-    });
-  }
-  #ensure(name: string): void {
-    if (this.#askedP.has(name)) return;
-    this.#askedP.set(name, new Promise((r) => this.#asked.set(name, r)));
-    this.#openedP.set(name, new Promise((r) => this.#open.set(name, r)));
-  }
-  /** Resolves once the function is waiting on gate `name`. */
-  waiting(name: string): Promise<void> {
-    this.#ensure(name);
-    return this.#askedP.get(name)!;
-  }
-  open(name: string): void {
-    this.#ensure(name);
-    this.#open.get(name)!();
-  }
-  get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-}
-
-/** Reads an HTTP response chunk by chunk, on demand. */
-class ChunkReader {
-  readonly #chunks: string[] = [];
-  #waiter: ((s: string | null) => void) | null = null;
-  #ended = false;
-  constructor(readonly res: IncomingMessage) {
-    res.setEncoding('utf8');
-    res.on('data', (d: string) => {
-      if (this.#waiter) {
-        const w = this.#waiter;
-        this.#waiter = null;
-        w(d);
-      } else this.#chunks.push(d);
-    });
-    res.on('end', () => {
-      this.#ended = true;
-      this.#waiter?.(null);
-    });
-  }
-  next(): Promise<string | null> {
-    if (this.#chunks.length > 0) return Promise.resolve(this.#chunks.shift()!);
-    if (this.#ended) return Promise.resolve(null);
-    return new Promise((r) => (this.#waiter = r));
-  }
-  async rest(): Promise<string> {
-    let out = '';
-    for (let c = await this.next(); c !== null; c = await this.next()) out += c;
-    return out;
-  }
-}
-
-function get(url: string, init: { method?: string; headers?: Record<string, string> } = {}): { res: Promise<IncomingMessage>; req: ReturnType<typeof httpRequest> } {
-  const req = httpRequest(url, { method: init.method ?? 'GET', headers: init.headers });
-  const res = new Promise<IncomingMessage>((resolve, reject) => {
-    req.on('response', resolve);
-    req.on('error', reject);
-  });
-  return { req, res };
-}
 
 describe('streamed bodies, end to end', () => {
   let p: RunningPlatform;
@@ -178,30 +98,8 @@ describe('streamed bodies, end to end', () => {
     );
     const res = await fetch(`${p.url}/fn/sse`, { headers: { accept: 'text/event-stream' } });
     assert.equal(res.headers.get('content-type'), 'text/event-stream');
-    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = '';
-    const nextEvent = async () => {
-      while (!buffer.includes('\n\n')) {
-        const { done, value } = await reader.read();
-        if (done) return null;
-        buffer += value;
-      }
-      const cut = buffer.indexOf('\n\n');
-      const event = buffer.slice(0, cut);
-      buffer = buffer.slice(cut + 2);
-      return event;
-    };
-    assert.equal(await nextEvent(), 'id: 1\ndata: event 1');
-    // event 2 does not exist until the test opens its gate
-    await gates.waiting('sse-2');
-    gates.open('sse-2');
-    assert.equal(await nextEvent(), 'id: 2\ndata: event 2');
-    await gates.waiting('sse-3');
-    gates.open('sse-3');
-    assert.equal(await nextEvent(), 'id: 3\ndata: event 3');
-    await gates.waiting('sse-4');
-    gates.open('sse-4');
-    assert.equal(await nextEvent(), null);
+    // event 2 does not exist until the test opens its gate; and so on
+    await gatedEvents(gates, res, 3, true);
   });
 
   it('a client that disconnects cancels the stream, aborts request.signal, and ends the invocation as NIMBUS_ERR_CLIENT_CLOSED', async () => {
@@ -215,15 +113,7 @@ describe('streamed bodies, end to end', () => {
         }));
       } };`,
     );
-    const { req, res } = get(`${p.url}/fn/forever`);
-    req.end();
-    const response = await res;
-    const id = response.headers['x-nimbus-invocation-id'] as string;
-    const reader = new ChunkReader(response);
-    assert.match((await reader.next()) ?? '', /tick/);
-    response.on('error', () => undefined);
-    req.on('error', () => undefined);
-    req.destroy();
+    const id = await readThenHangUp(`${p.url}/fn/forever`, /tick/);
     const rec = await record(id);
     assert.equal(rec.status, 'error');
     assert.equal(rec.errorCode, 'NIMBUS_ERR_CLIENT_CLOSED');
@@ -245,16 +135,8 @@ describe('streamed bodies, end to end', () => {
         } }));
       } };`,
     );
-    const { req, res } = get(`${p.url}/fn/echo-stream`, { method: 'POST', headers: { 'transfer-encoding': 'chunked' } });
-    req.write('part one');
-    const response = await res;
-    const id = response.headers['x-nimbus-invocation-id'] as string;
-    const reader = new ChunkReader(response);
-    assert.equal(await reader.next(), '[part one]');
-    req.write('part two');
-    assert.equal(await reader.next(), '[part two]');
-    req.end();
-    assert.equal(await reader.rest(), '<end>');
+    const { id, rest } = await echoInParts(`${p.url}/fn/echo-stream`);
+    assert.equal(rest, '<end>');
     const rec = await record(id);
     assert.equal(rec.status, 'success');
     assert.equal(rec.requestBytes, 'part onepart two'.length);
@@ -272,7 +154,7 @@ describe('streamed bodies, end to end', () => {
     assert.equal(await res.text(), '3:294');
   });
 
-  it('a chunked upload past the payload limit fails the function read; a declared one is refused before it runs', async () => {
+  it('a chunked upload past the payload limit fails the function read (a 413 when it lets that fail); a declared one is refused before it runs', async () => {
     const big = new Uint8Array(1536 * 1024).fill(2);
     // sent chunked: no length to judge it by, so the function reads until the limit
     const res = await fetch(`${p.url}/fn/sum`, {
@@ -280,10 +162,11 @@ describe('streamed bodies, end to end', () => {
       body: new ReadableStream({ start(c) { c.enqueue(big.subarray(0, 512 * 1024)); c.enqueue(big.subarray(512 * 1024)); c.close(); } }),
       duplex: 'half',
     } as RequestInit);
-    assert.equal(res.status, 500);
+    // the function's read failed and it let the error escape: the caller's fault, a 413
+    assert.equal(res.status, 413);
     const problem = (await res.json()) as Rec;
-    assert.equal(problem.errorName, 'TypeError');
-    assert.match(String(problem.errorMessage), /exceeds the 1048576-byte limit/);
+    assert.equal(problem.code, 'NIMBUS_ERR_PAYLOAD_TOO_LARGE');
+    assert.match(String(problem.detail), /exceeds the 1048576-byte limit/);
     const declared = await fetch(`${p.url}/fn/sum`, { method: 'POST', body: big });
     assert.equal(declared.status, 413);
     assert.equal(((await declared.json()) as Rec).code, 'NIMBUS_ERR_PAYLOAD_TOO_LARGE');
@@ -291,17 +174,7 @@ describe('streamed bodies, end to end', () => {
 
   it('a stream that produces forever is cut at the payload limit; the record says NIMBUS_ERR_BAD_RESPONSE', async () => {
     await p.deploy('flood', `export default { fetch() { return new Response(new ReadableStream({ pull(c) { c.enqueue(new Uint8Array(50000)); } })); } };`);
-    const { req, res } = get(`${p.url}/fn/flood`);
-    req.end();
-    const response = await res;
-    const id = response.headers['x-nimbus-invocation-id'] as string;
-    let bytes = 0;
-    const ended = await new Promise<string>((resolve) => {
-      response.on('data', (d: Buffer) => (bytes += d.byteLength));
-      response.on('end', () => resolve('end'));
-      response.on('error', () => resolve('error'));
-      response.on('aborted', () => resolve('aborted'));
-    });
+    const { id, ended, bytes } = await getToTheEnd(`${p.url}/fn/flood`);
     assert.notEqual(ended, 'end', 'the client must see the body cut off, not complete');
     assert.ok(bytes <= 1024 * 1024, `${bytes} bytes reached the client`);
     const rec = await record(id);

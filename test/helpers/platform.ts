@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { defaultAppsDir } from '../../src/runtime/process/app-archive.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const BIN = join(ROOT, 'bin/nimbus.mjs');
@@ -91,7 +92,11 @@ export async function startPlatform(options: { args?: readonly string[]; dataDir
     },
     cleanup() {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+      if (!options.dataDir) {
+        rmSync(dataDir, { recursive: true, force: true });
+        // the apps it unpacked (one directory per data directory) go with it
+        rmSync(defaultAppsDir(dataDir), { recursive: true, force: true });
+      }
     },
   };
   return platform;

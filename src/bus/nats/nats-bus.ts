@@ -6,37 +6,14 @@
  * from the store (a cache dropped by a missed invalidation is refreshed by the next one
  * or by a restart).
  */
-import { connect, type NatsConnection, type Subscription } from 'nats';
+import type { Subscription } from 'nats';
 import { NimbusError } from '../../core/errors.ts';
 import { SUBJECT, type Bus } from '../port.ts';
-
-/** The URL without its password, for messages. */
-export function redactBusUrl(url: string): string {
-  return url.replace(/:[^:@/]*@/, ':***@');
-}
+import { connectNats } from './connect.ts';
 
 /** Connects to NATS at `urls` (comma-separated); NIMBUS_ERR_BUS_UNAVAILABLE when none answers within timeoutMs. */
 export async function openNatsBus(urls: string, timeoutMs = 5_000): Promise<Bus> {
-  let nc: NatsConnection;
-  const servers = urls.split(',').map((u) => u.trim());
-  try {
-    const first = new URL(servers[0]);
-    nc = await connect({
-      servers: servers.map((s) => {
-        const u = new URL(s);
-        return `${u.hostname.includes(':') ? `[${u.hostname}]` : u.hostname}:${u.port || '4222'}`;
-      }),
-      ...(first.username ? { user: decodeURIComponent(first.username), pass: decodeURIComponent(first.password) } : {}),
-      timeout: timeoutMs,
-      name: 'nimbus',
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 250,
-    });
-  } catch (error) {
-    throw new NimbusError('NIMBUS_ERR_BUS_UNAVAILABLE', `cannot reach NATS at ${redactBusUrl(urls)}: ${(error as Error).message}; start it or fix --bus (NIMBUS_BUS)`, {
-      cause: error,
-    });
-  }
+  const nc = await connectNats(urls, timeoutMs);
   const subs = new Set<Subscription>();
   const check = (subject: string) => {
     if (!SUBJECT.test(subject)) throw new NimbusError('NIMBUS_ERR_VALIDATION', `bus subject ${JSON.stringify(subject)} is not dot-separated tokens`);

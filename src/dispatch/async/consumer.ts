@@ -47,7 +47,7 @@ export const WEBHOOK_TIMEOUT_MS = 10_000;
 /** Workflow starts (a trigger targeting a workflow): a fixed policy. */
 export const WORKFLOW_START_POLICY: AsyncPolicy = validateAsyncPolicy({ maxAttempts: 10, initialDelayMs: 1_000, maxDelayMs: 60_000, maxEventAgeMs: 86_400_000 });
 /** Errors a workflow start cannot get past by trying again. */
-const WORKFLOW_START_FINAL = new Set(['NIMBUS_ERR_WORKFLOW_NOT_FOUND', 'NIMBUS_ERR_VALIDATION', 'NIMBUS_ERR_STATE_CONFLICT', 'NIMBUS_ERR_BAD_REQUEST']);
+export const WORKFLOW_START_FINAL: ReadonlySet<string> = new Set(['NIMBUS_ERR_WORKFLOW_NOT_FOUND', 'NIMBUS_ERR_VALIDATION', 'NIMBUS_ERR_STATE_CONFLICT', 'NIMBUS_ERR_BAD_REQUEST']);
 
 export interface WorkflowStartRequest {
   readonly workflow: string;

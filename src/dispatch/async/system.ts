@@ -10,7 +10,9 @@ import { newId } from '../../core/ids.ts';
 import type { Store } from '../../store/ports.ts';
 import type { QueueTrigger } from '../../store/queue-ports.ts';
 import { CronRunner } from '../../triggers/cron/runner.ts';
-import { EventBus } from '../../triggers/events/bus.ts';
+import type { TopicLog } from '../../bus/topic-port.ts';
+import { EventBus, type TopicPublisher } from '../../triggers/events/bus.ts';
+import { StreamedTopics } from '../../triggers/events/streamed.ts';
 import { TriggerService } from '../../triggers/service.ts';
 import type { TriggerSource } from '../../triggers/source.ts';
 import type { Catalog } from '../catalog.ts';
@@ -43,6 +45,11 @@ export interface AsyncSystemDeps {
   readonly recover?: () => Promise<number>;
   /** Whether this node fires the timers now (it holds the cron lease); default always. */
   readonly firesTimers?: () => boolean;
+  /**
+   * Topic events on a topic log (JetStream in a cluster) instead of the store's queue:
+   * `ackWaitMs` is how long a delivery stays a node's without renewal (the lease time).
+   */
+  readonly topicLog?: { readonly log: TopicLog; readonly ackWaitMs: number; readonly maxInFlight?: number };
   /** More trigger sources (broker connectors), started, stopped and reloaded with timers and topics. */
   readonly triggerSources?: readonly TriggerSource[];
 }
@@ -71,7 +78,11 @@ export async function fetchWebhook(request: WebhookRequest, timeoutMs: number): 
 export class AsyncSystem {
   readonly consumer: AsyncConsumer;
   readonly cron: CronRunner;
+  /** Topic deliveries through the queue: destinations to a topic, and publishing when there is no topic log. */
   readonly bus: EventBus;
+  /** Where published events go: `bus`, or the topic log when there is one. */
+  readonly topics: TopicPublisher & TriggerSource;
+  private readonly streamed: StreamedTopics | null;
   readonly policies: PolicyBook;
   readonly triggers: TriggerService;
   /** Every trigger source: timers, topics, then deps.triggerSources. */
@@ -121,15 +132,33 @@ export class AsyncSystem {
       onError: deps.onError,
       fires: deps.firesTimers,
     });
+    this.streamed = deps.topicLog
+      ? new StreamedTopics({
+          clock,
+          topics: store.topics,
+          triggers: store.triggers,
+          log: deps.topicLog.log,
+          invoke: deps.invoke,
+          policy: (name) => this.policies.get(unqualified(name)),
+          commitRecord: (record) => store.invocations.insertMany([record]),
+          startWorkflow: deps.startWorkflow,
+          ackWaitMs: deps.topicLog.ackWaitMs,
+          maxInFlight: deps.topicLog.maxInFlight ?? 64,
+          random: deps.random,
+          onError: deps.onError ?? (() => {}),
+        })
+      : null;
+    this.topics = this.streamed ?? this.bus;
     this.triggers = new TriggerService({
       clock,
       functions: store.functions,
       triggers: store.triggers,
       topics: store.topics,
       cron: this.cron,
+      topicSource: this.topics,
       workflowExists: async (name) => (await store.workflows.getMachine(name)) !== null,
     });
-    this.sources = [this.cron, this.bus, ...(deps.triggerSources ?? [])];
+    this.sources = [this.cron, this.topics, ...(deps.triggerSources ?? [])];
   }
 
   /** Recovers and starts consuming, then starts the timers. Returns how many items were recovered. */
@@ -144,7 +173,13 @@ export class AsyncSystem {
   async stop(timeoutMs: number): Promise<void> {
     this.pruneTimer?.cancel();
     for (const source of this.sources) source.stop();
-    await this.consumer.stop(timeoutMs);
+    const streamed = this.streamed;
+    if (!streamed || timeoutMs <= 0) return this.consumer.stop(timeoutMs);
+    // Topic deliveries running here finish (acked) or are given back within the drain time.
+    let timer: { cancel(): void } | null = null;
+    const late = new Promise<void>((resolve) => (timer = this.deps.clock.setTimer(timeoutMs, resolve, true)));
+    await Promise.all([this.consumer.stop(timeoutMs), Promise.race([streamed.drained(), late])]);
+    (timer as { cancel(): void } | null)?.cancel();
   }
 
   /** Persists an async invocation (the 202 comes after this resolves). */

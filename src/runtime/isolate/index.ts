@@ -50,6 +50,12 @@ export interface IsolateRuntimeOptions {
   readonly maxCryptoKeyBytes?: number;
   /** Bundles whose V8 code cache is kept in memory. Default 128. */
   readonly codeCacheEntries?: number;
+  /**
+   * Log functions' unhandled promise rejections (docs/runtime.md, "Errors"). Each entry into
+   * an isolate then goes in with isolated-vm's apply, whose promise reports them, instead of
+   * applyIgnored: a few µs of the platform's thread per entry (bench/README.md). Default true.
+   */
+  readonly reportRejections?: boolean;
   /** Where the runtime reports its own trouble. Default: console.error. */
   readonly onError?: (message: string, error?: unknown) => void;
 }
@@ -90,6 +96,7 @@ export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & 
     maxCryptoKeys: options.maxCryptoKeys ?? DEFAULTS.maxCryptoKeys,
     maxCryptoKeyBytes: options.maxCryptoKeyBytes ?? DEFAULTS.maxCryptoKeyBytes,
     initTimeoutMs: options.initTimeoutMs ?? DEFAULTS.initTimeoutMs,
+    reportRejections: options.reportRejections ?? true,
     codeCache: createCodeCache(options.codeCacheEntries ?? DEFAULTS.codeCacheEntries),
     onError,
     onGone: (instance) => live.delete(instance),

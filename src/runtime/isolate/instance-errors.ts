@@ -1,8 +1,8 @@
 /** The NimbusErrors an isolate instance rejects with, in one place. */
 import { NimbusError } from '../../core/errors.ts';
 import type { FunctionConfig } from '../../core/types.ts';
-import type { InstanceDeath } from '../port.ts';
-import { locate } from './wire.ts';
+import type { InstanceDeath, UnhandledRejection } from '../port.ts';
+import { locate, withoutShimFrames } from './wire.ts';
 
 /** For a call on an instance that is gone. */
 export function deadError(death: InstanceDeath | null): NimbusError {
@@ -98,4 +98,27 @@ export function initError(
   return new NimbusError('NIMBUS_ERR_FUNCTION_INIT', `the module threw while initialising${where}: ${errorName}: ${errorMessage}`, {
     extra: { errorName, errorMessage, line, column, stack, sourceFile: source?.file ?? null, lineText: source?.lineText ?? null },
   });
+}
+
+/**
+ * What isolated-vm hands the host for a promise rejected with no handler (the first of a
+ * task: it ends every task by checking for them). It copies an error as Error, TypeError,
+ * RangeError, ReferenceError or SyntaxError (a subclass of Error becomes Error) with its
+ * message and stack; a string or number as it is; another value as an error saying so.
+ * A reason that is not an Error has no name (errorName '').
+ */
+export function describeRejection(reason: unknown): UnhandledRejection {
+  if (reason instanceof Error) {
+    const stack = typeof reason.stack === 'string' ? reason.stack.split('\n').filter((line) => !/^\s+at /.test(line) || !/<isolated-vm boundary>|\(?(file|node):/.test(line)).join('\n') : '';
+    const opaque = reason.message.startsWith('An object was thrown from supplied code within isolated-vm');
+    return opaque
+      ? { errorName: '', errorMessage: 'a value that is not an Error (an object)', stack: '' }
+      : { errorName: reason.name || 'Error', errorMessage: reason.message, stack: withoutShimFrames(stack) };
+  }
+  return { errorName: '', errorMessage: typeof reason === 'string' ? JSON.stringify(reason) : String(reason), stack: '' };
+}
+
+/** The log line of an unhandled rejection, as workerd and Deno print it, with the frames given. */
+export function rejectionLine(r: UnhandledRejection, frames: readonly string[]): string {
+  return [`Uncaught (in promise) ${r.errorName === '' ? r.errorMessage : `${r.errorName}: ${r.errorMessage}`}`, ...frames].join('\n');
 }

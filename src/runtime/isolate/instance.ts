@@ -1,7 +1,8 @@
 /**
- * One function instance = one isolate. Invocations are sent with applyIgnored (the host
- * never waits on the isolate's thread); results, logs, timers and host calls come back on
- * the shim's `send` channel. Limits: a deadline timer per invocation (dispose on expiry),
+ * One function instance = one isolate. Invocations are sent with apply, never waited on
+ * (the host never blocks on the isolate's thread): its promise only says that the entry's
+ * task ended, and with what unhandled rejection. Results, logs, timers and host calls come
+ * back on the shim's `send` channel. Limits: a deadline timer per invocation (dispose on expiry),
  * the shared CPU watchdog, and V8's heap limit (noticed when the isolate goes away).
  */
 import type ivm from 'isolated-vm';
@@ -10,6 +11,7 @@ import type { Deadline, Deadlines } from '../../core/deadlines.ts';
 import { NimbusError, isNimbusError } from '../../core/errors.ts';
 import type { LogLevel, ModuleExports } from '../../core/types.ts';
 import type {
+  UnhandledRejection,
   ByteStream,
   HttpResponseData,
   Instance,
@@ -28,9 +30,10 @@ import { hostCall, message } from './host-ops.ts';
 import { StreamTable, type FromIsolate } from './host-streams.ts';
 import { SocketTable, type IsolateSocket } from './host-sockets.ts';
 import { ZlibStore } from './zlib-host.ts';
-import { deadError, initError, limitError } from './instance-errors.ts';
+import { deadError, describeRejection, initError, limitError, rejectionLine } from './instance-errors.ts';
 import { delivered, discard, type Prepared } from './prepare.ts';
 import {
+  IN_ABORT,
   IN_FETCH,
   IN_CANCEL,
   IN_DATA,
@@ -86,6 +89,8 @@ export interface InstanceContext {
   readonly maxCryptoKeys: number;
   readonly maxCryptoKeyBytes: number;
   readonly initTimeoutMs: number;
+  /** Entries go in with apply, whose promise reports unhandled rejections (else applyIgnored, which drops them). */
+  readonly reportRejections: boolean;
   readonly codeCache: CodeCache<ivm.ExternalCopy<ArrayBuffer>>;
   readonly onError: (message: string, error?: unknown) => void;
   readonly onGone: (instance: IsolateInstance) => void;
@@ -107,6 +112,10 @@ interface Pending {
   endStream: ((end: StreamEnd) => void) | null;
   /** While its WebSocket is open (phase 'streaming'): the socket. */
   socket: IsolateSocket | null;
+  /** The HTTP client went away before the answer: the invocation ends as NIMBUS_ERR_CLIENT_CLOSED. */
+  clientGone: boolean;
+  /** Its unhandled rejections being logged (null: none): it is not over until they are. */
+  logging: Promise<void> | null;
 }
 
 interface HostTimer {
@@ -147,6 +156,13 @@ function responseHead(headIn: unknown, body: Uint8Array): HttpResponseData | str
   const status = Number(head.slice(0, i1));
   if (i1 < 0 || i2 < 0 || !Number.isInteger(status) || status < 200 || status > 599) return `the response status ${head.slice(0, i1)} is not in 200–599`;
   return { status, statusText: head.slice(i1 + 1, i2), headers: splitHeaders(head.slice(i2 + 1)), body };
+}
+
+/** Not the shim's: #done's own kind for an answer that came after the client went away. */
+const R_CLIENT_GONE = -1;
+
+function clientClosed(): NimbusError {
+  return new NimbusError('NIMBUS_ERR_CLIENT_CLOSED', 'the client closed the connection before the function answered');
 }
 
 /** Fields packed into one "\n"-joined string must not contain the separator. */
@@ -191,6 +207,13 @@ export class IsolateInstance implements Instance, Watched {
   #heapPending: Promise<void> | null = null;
   #lastKnownCpuMs = 0;
   #timerWarned = false;
+  /** Settles once the last entry sent into the isolate has ended and its unhandled rejection, if any, was taken. */
+  #lastEntry: Promise<void> = Promise.resolve();
+  /** The invocation that finished last: a rejection of its code reported after its answer names it. */
+  #lastFinishedSeq = 0;
+  #lastFinishedId = '';
+  /** Invocations over but for their answer, which waits for their rejections to be logged. */
+  readonly #answering = new Map<number, Pending>();
 
   constructor(prepared: Prepared, spec: InstanceSpec, cx: InstanceContext) {
     this.id = spec.instanceId;
@@ -251,7 +274,17 @@ export class IsolateInstance implements Instance, Watched {
     // Run the top level and set up right behind it: both tasks are queued together, so the
     // isolate's thread does them in one wake-up. If the top level fails, setup's answer
     // (no module) is ignored and the top level's error is reported.
-    giveNodeEnv(context, spec.code, spec.config.env, { connect: spec.connect, lookup: spec.lookup, gone: this.#p.gone });
+    giveNodeEnv(context, spec.code, spec.config.env, {
+      connect: spec.connect,
+      lookup: spec.lookup,
+      resolve: spec.resolve,
+      usage: () => this.#inflight.get(Atomics.load(this.#p.current, SAB_CURRENT))?.meta.sockets ?? null,
+      charge: () => {
+        const seq = Atomics.load(this.#p.current, SAB_CURRENT);
+        return (ms) => this.#chargeHostWork(seq, ms);
+      },
+      gone: this.#p.gone,
+    });
     const ran = script.run(context, { timeout: this.#cx.initTimeoutMs });
     const setup = recv.apply(undefined, [IN_SETUP, { ...spec.config.env }, this.#cx.maxPayloadBytes], {
       arguments: { copy: true },
@@ -342,6 +375,8 @@ export class IsolateInstance implements Instance, Watched {
         stream: null,
         endStream: null,
         socket: null,
+        clientGone: false,
+        logging: null,
       };
       this.#inflight.set(seq, pending);
       this.#busyChanged = true;
@@ -349,8 +384,7 @@ export class IsolateInstance implements Instance, Watched {
       try {
         // primitives pass as they are; only a body or an event needs the (slower) copy
         const last = args[args.length - 1];
-        if (last === null || typeof last === 'number') this.#p.recv.applyIgnored(undefined, args as ivm.Transferable[]);
-        else this.#p.recv.applyIgnored(undefined, args, { arguments: { copy: true } });
+        this.#enter(args, !(last === null || typeof last === 'number'), seq);
       } catch (error) {
         this.#inflight.delete(seq);
         pending.deadline.cancel();
@@ -364,7 +398,33 @@ export class IsolateInstance implements Instance, Watched {
         return;
       }
       this.#activate();
+      if (call.mode === 'fetch' && call.clientGone !== undefined) void call.clientGone.then(() => this.#clientGone(pending));
     });
+  }
+
+  /**
+   * The HTTP client closed its connection while the function had not answered: its
+   * request.signal is aborted (the listeners run, and what they log is the invocation's),
+   * then the invocation ends as NIMBUS_ERR_CLIENT_CLOSED, whatever the function answers.
+   */
+  #clientGone(p: Pending): void {
+    if (this.#death !== null || p.phase !== 'running' || p.clientGone || this.#inflight.get(p.seq) !== p) return;
+    p.clientGone = true;
+    const end = () => {
+      void delivered().then(() => {
+        if (this.#inflight.get(p.seq) !== p || p.phase !== 'running') return;
+        this.#finish(p.seq);
+        p.reject(clientClosed());
+      });
+    };
+    try {
+      this.#enter([IN_ABORT, p.seq], false, p.seq);
+    } catch {
+      return end();
+    }
+    // the abort listeners have run (and what they rejected is taken) once that entry has ended
+    if (this.#cx.reportRejections) void this.#lastEntry.then(end);
+    else void this.#p.recv.apply(undefined, []).then(end, end);
   }
 
   deathReason(): InstanceDeath | null {
@@ -573,7 +633,15 @@ export class IsolateInstance implements Instance, Watched {
     if (p === undefined || p.phase !== 'running') return;
     let result: InstanceResult | null = null;
     let error: NimbusError | null = null;
+    // the client went away: nobody is left to take the answer (a stream's is cancelled)
+    if (p.clientGone) {
+      if (kind === R_STREAM) this.#deliver([IN_CANCEL, Number(b), 'the client went away'], false);
+      kind = R_CLIENT_GONE;
+    }
     switch (kind) {
+      case R_CLIENT_GONE:
+        error = clientClosed();
+        break;
       case R_STREAM: {
         const head = responseHead(a, EMPTY);
         const stream = typeof head === 'string' ? null : this.#streams.openOutgoing(Number(b), seq, this.#cx.maxPayloadBytes, streamedTooLarge);
@@ -587,7 +655,7 @@ export class IsolateInstance implements Instance, Watched {
         const streamEnd = new Promise<StreamEnd>((resolve) => {
           p.endStream = resolve;
         });
-        p.resolve({ mode: 'fetch', response: { ...head, stream }, streamEnd });
+        this.#whenSettled(p, () => p.resolve({ mode: 'fetch', response: { ...head, stream }, streamEnd }));
         return;
       }
       case R_SOCKET: {
@@ -605,7 +673,7 @@ export class IsolateInstance implements Instance, Watched {
           p.endStream = resolve;
         });
         const response: HttpResponseData = { status: 101, statusText: head.slice(i1 + 1, i2), headers: splitHeaders(head.slice(i2 + 1)), body: EMPTY, webSocket: socket };
-        p.resolve({ mode: 'fetch', response, streamEnd });
+        this.#whenSettled(p, () => p.resolve({ mode: 'fetch', response, streamEnd }));
         return;
       }
       case R_RESPONSE: {
@@ -654,8 +722,9 @@ export class IsolateInstance implements Instance, Watched {
       });
       if (result !== null) result = { ...result, background: done };
     } else this.#finish(seq);
-    if (result !== null) p.resolve(result);
-    else p.reject(error as NimbusError);
+    const answer = result;
+    const failure = error as NimbusError;
+    this.#whenSettled(p, () => (answer !== null ? p.resolve(answer) : p.reject(failure)));
   }
 
   /** OUT_END: an outgoing stream is over; when it is a response's, so is its invocation (but for waitUntil work). */
@@ -675,10 +744,10 @@ export class IsolateInstance implements Instance, Watched {
       const done = new Promise<void>((resolve) => {
         p.endBackground = resolve;
       });
-      endStream?.({ error, background: done });
+      this.#whenSettled(p, () => endStream?.({ error, background: done }));
     } else {
       this.#finish(seq);
-      endStream?.({ error });
+      this.#whenSettled(p, () => endStream?.({ error }));
     }
   }
 
@@ -690,7 +759,7 @@ export class IsolateInstance implements Instance, Watched {
     p.socket = null;
     p.endStream = null;
     this.#finish(socket.seq);
-    endStream?.({ error: null });
+    this.#whenSettled(p, () => endStream?.({ error: null }));
   }
 
   #backgroundDone(seqIn: unknown): void {
@@ -698,7 +767,7 @@ export class IsolateInstance implements Instance, Watched {
     const p = this.#inflight.get(seq);
     if (p === undefined || p.phase !== 'background') return;
     this.#finish(seq);
-    p.endBackground?.();
+    this.#whenSettled(p, () => p.endBackground?.());
   }
 
   #finish(seq: number): void {
@@ -706,6 +775,8 @@ export class IsolateInstance implements Instance, Watched {
     if (p === undefined) return;
     p.deadline.cancel();
     this.#inflight.delete(seq);
+    this.#lastFinishedSeq = seq;
+    this.#lastFinishedId = p.meta.invocationId;
     this.#busyChanged = true;
     this.#wokenIdle = false;
     this.#streams.closeOf(seq, INVOCATION_OVER);
@@ -739,7 +810,7 @@ export class IsolateInstance implements Instance, Watched {
     const handle = this.#cx.clock.setTimer(ms, () => {
       if (this.#timers.get(id)?.handle !== handle) return;
       this.#timers.delete(id);
-      this.#deliver([IN_TIMER, id], false);
+      this.#deliver([IN_TIMER, id], false, seq);
     });
     this.#timers.set(id, { seq, handle });
   }
@@ -769,7 +840,7 @@ export class IsolateInstance implements Instance, Watched {
       return;
     }
     const reply = (ok: boolean, value: unknown) => {
-      if (this.#death === null && this.#owns(seq)) this.#deliver([IN_REPLY, id, ok, value]);
+      if (this.#death === null && this.#owns(seq)) this.#deliver([IN_REPLY, id, ok, value], true, seq);
       // a streamed answer nobody is left to read
       else if (ok && Array.isArray(value) && typeof value[5] === 'number' && value[5] !== 0) this.#streams.cancelIncoming(value[5], 'the invocation is over');
     };
@@ -788,7 +859,7 @@ export class IsolateInstance implements Instance, Watched {
   /** OP_WS_CONNECT: an outbound WebSocket, relayed as an accepted one is (acks, pause). */
   #connectWebSocket(seq: number, callId: number, idIn: unknown, url: unknown, protocols: unknown): void {
     const reply = (ok: boolean, value: unknown) => {
-      if (this.#death === null && this.#owns(seq)) this.#deliver([IN_REPLY, callId, ok, value], false);
+      if (this.#death === null && this.#owns(seq)) this.#deliver([IN_REPLY, callId, ok, value], false, seq);
     };
     const connect = this.#spec.connectWebSocket;
     const id = Number(idIn);
@@ -825,11 +896,69 @@ export class IsolateInstance implements Instance, Watched {
     if (p.cpuMs > this.#spec.config.cpuLimitMs) this.#kill('cpu_limit', seq);
   }
 
-  #deliver(args: unknown[], copy = true): void {
-    if (this.#death !== null) return;
-    try {
+  /**
+   * Sends one entry into the isolate. Its promise settles when the isolate's task for it has
+   * ended: rejected when the task left a promise rejected with no handler (isolated-vm's
+   * check at the end of every task), which is then logged for `owner` (an invocation's
+   * number; 0: whichever the shim last marked as running).
+   */
+  #enter(args: unknown[], copy: boolean, owner: number): void {
+    if (!this.#cx.reportRejections) {
       if (copy) this.#p.recv.applyIgnored(undefined, args, { arguments: { copy: true } });
       else this.#p.recv.applyIgnored(undefined, args as ivm.Transferable[]);
+      return;
+    }
+    const sent = copy ? this.#p.recv.apply(undefined, args, { arguments: { copy: true } }) : this.#p.recv.apply(undefined, args as ivm.Transferable[]);
+    this.#lastEntry = sent.then(undefined, (reason: unknown) => this.#rejected(owner, reason));
+  }
+
+  /** An unhandled rejection: logged for the invocation whose code it was, else for the instance. */
+  #rejected(owner: number, reason: unknown): void {
+    // the isolate went away under the task (memory limit, dispose): not the function's rejection
+    if (this.#death !== null || this.#p.isolate.isDisposed) return;
+    const seq = owner !== 0 ? owner : Atomics.load(this.#p.current, SAB_CURRENT);
+    const p = this.#inflight.get(seq) ?? this.#answering.get(seq);
+    const rejection = describeRejection(reason);
+    const invocationId = p?.meta.invocationId ?? '';
+    const after = p === undefined && seq === this.#lastFinishedSeq ? this.#lastFinishedId : undefined;
+    let logged: Promise<void>;
+    try {
+      logged =
+        this.#spec.onRejection !== undefined
+          ? this.#spec.onRejection(invocationId, rejection, after)
+          : Promise.resolve(this.#log(invocationId, 'error', rejectionLine(rejection, rejection.stack.split('\n').filter((line) => /^\s+at /.test(line)))));
+    } catch (error) {
+      logged = Promise.reject(error);
+    }
+    const safe = logged.catch((error: unknown) => this.#cx.onError('logging an unhandled rejection failed', error));
+    if (p !== undefined) p.logging = p.logging === null ? safe : Promise.all([p.logging, safe]).then(() => undefined);
+  }
+
+  /**
+   * Runs `end` (an invocation's answer or end) once the unhandled rejections already reported
+   * for it are logged (mapping a stack reads the source map), so they are in its record. The
+   * common case (none) runs it now. The answer does not wait for the end of the task that gave
+   * it (that costs every request a turn of the event loop): a rejection reported after the
+   * answer belongs to no running invocation, and is the instance's.
+   */
+  #whenSettled(p: Pending, end: () => void): void {
+    if (p.logging === null) return end();
+    this.#answering.set(p.seq, p);
+    void (async () => {
+      while (p.logging !== null) {
+        const logging = p.logging;
+        await logging;
+        if (p.logging === logging) p.logging = null;
+      }
+      if (this.#answering.get(p.seq) === p) this.#answering.delete(p.seq);
+      end();
+    })();
+  }
+
+  #deliver(args: unknown[], copy = true, owner = 0): void {
+    if (this.#death !== null) return;
+    try {
+      this.#enter(args, copy, owner);
     } catch (error) {
       if (this.#p.isolate.isDisposed) this.#kill(this.#catastrophic ? 'crashed' : 'memory_limit');
       else this.#cx.onError('could not deliver a message to an isolate', error);

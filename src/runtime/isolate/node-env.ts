@@ -4,16 +4,23 @@
  * isolate given the function's env (`__nimbus_node_env`, which process.ts takes) and one
  * synchronous host call (`__nimbus_node_host`, which host.ts takes): crypto and zlib work
  * (node-host.ts) and the instance's sockets (node-sockets.ts), whose events come back
- * through a function the isolate registers. Other bundles pay nothing.
+ * through a function the isolate registers; and a second door for the heavy crypto and
+ * zlib work (`__nimbus_node_pool`): a Reference the isolate calls with applySyncPromise, so
+ * its thread waits while the work runs on libuv's pool behind the shared gates, and the
+ * platform's main thread does not. Other bundles pay nothing.
  */
 import ivm from 'isolated-vm';
-import type { OutboundConnect, OutboundLookup } from '../port.ts';
-import { nodeHostCall } from './node-host.ts';
+import type { OutboundConnect, OutboundLookup, OutboundResolve, SocketUsage } from '../port.ts';
+import { HOST_GATE } from './crypto-host.ts';
+import { NodeDigests } from './node-digests.ts';
+import { nodeHostCall, nodeHostWork, OP_DIGEST, OP_ZLIB, POOL_OPS } from './node-host.ts';
+import { ZLIB_GATE } from './zlib-host.ts';
 import { NodeSockets } from './node-sockets.ts';
 
 export const NODE_LAYER_MARK = '\n//# nimbus-node-layer\n';
 const ENV_GLOBAL = '__nimbus_node_env';
 const HOST_GLOBAL = '__nimbus_node_host';
+const POOL_GLOBAL = '__nimbus_node_pool';
 /** Where the layer's net.ts registers the function that receives socket events. */
 const EVENTS_SYMBOL = 'nimbus.node.sockets';
 const FIRST_SOCKET_OP = 20;
@@ -25,6 +32,11 @@ export function usesNodeLayer(code: string): boolean {
 export interface NodeLayerHost {
   readonly connect?: OutboundConnect;
   readonly lookup?: OutboundLookup;
+  readonly resolve?: OutboundResolve;
+  /** The counter of the invocation whose code runs now, if it has one. */
+  readonly usage?: () => SocketUsage | null;
+  /** Charges host work (ms) to the invocation whose code runs now: called when a pooled call starts, the function it returns when its work ends. */
+  readonly charge?: () => (ms: number) => void;
   /** Settles when the isolate is gone: its sockets are closed then. */
   readonly gone: Promise<void>;
 }
@@ -34,17 +46,37 @@ export function giveNodeEnv(context: ivm.Context, code: string, env: Readonly<Re
   let deliverRef: ivm.Reference<(id: number, event: string, data: unknown) => void> | null = null;
   const sockets = new NodeSockets(host.connect, host.lookup, (id, event, data) => {
     deliverRef?.apply(undefined, [id, event, data], { arguments: { copy: true } }).catch(() => undefined);
-  });
+  }, host.usage, host.resolve);
+  const digests = new NodeDigests();
   const call = new ivm.Callback((op: unknown, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown, g: unknown, h: unknown) =>
-    typeof op === 'number' && op >= FIRST_SOCKET_OP ? sockets.call(op, a, b, c, d, e) : nodeHostCall(op, a, b, c, d, e, f, g, h),
+    typeof op === 'number' && op >= FIRST_SOCKET_OP ? sockets.call(op, a, b, c, d, e) : op === OP_DIGEST ? digests.call(a, b, c, d) : nodeHostCall(op, a, b, c, d, e, f, g, h),
   );
+  // owner of this instance's place in the gates' queues (dropped when it is gone)
+  const owner = {};
+  const pool = new ivm.Reference((op: unknown, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown) => {
+    if (typeof op !== 'number' || !POOL_OPS.has(op)) return Promise.reject(new Error('this operation does not run on the thread pool'));
+    const charge = host.charge?.();
+    return (op === OP_ZLIB ? ZLIB_GATE : HOST_GATE).run(owner, async () => {
+      const started = performance.now();
+      try {
+        // applySyncPromise takes no result options: the answer crosses as a copy the isolate takes
+        return new ivm.ExternalCopy(await nodeHostWork(op, a, b, c, d, e, f));
+      } finally {
+        charge?.(performance.now() - started);
+      }
+    });
+  });
   deliverRef = context.evalClosureSync(
-    `for (const [k, v] of [['${ENV_GLOBAL}', $0], ['${HOST_GLOBAL}', $1]]) Object.defineProperty(globalThis, k, { value: v, configurable: true, writable: true, enumerable: false });
+    `for (const [k, v] of [['${ENV_GLOBAL}', $0], ['${HOST_GLOBAL}', $1], ['${POOL_GLOBAL}', $2]]) Object.defineProperty(globalThis, k, { value: v, configurable: true, writable: true, enumerable: false });
      return (id, event, data) => { const on = globalThis[Symbol.for('${EVENTS_SYMBOL}')]; if (typeof on === 'function') on(id, event, data); };`,
-    [{ ...env }, call],
+    [{ ...env }, call, pool],
     { arguments: { copy: true }, result: { reference: true } },
   ) as ivm.Reference<(id: number, event: string, data: unknown) => void>;
   void host.gone.then(() => {
+    HOST_GATE.cancel(owner);
+    ZLIB_GATE.cancel(owner);
+    pool.release();
+    digests.closeAll();
     sockets.closeAll();
     deliverRef?.release();
     deliverRef = null;

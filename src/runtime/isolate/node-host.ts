@@ -8,8 +8,13 @@
  *
  * These calls run on the platform's main thread while the isolate waits, so each is bounded
  * (input bytes, output bytes, iterations, memory, key sizes): no call can stall the
- * platform for long or make it allocate much.
+ * platform for long or make it allocate much. The ones that take tens of milliseconds
+ * (PBKDF2, scrypt, key generation, zlib of large inputs) come instead through
+ * nodeHostWork, a second door the isolate waits on (applySyncPromise: its code still sees a
+ * synchronous call) while the work runs on libuv's thread pool, behind the crypto gates,
+ * and the platform's main thread stays free.
  */
+import { promisify } from 'node:util';
 import {
   createCipheriv,
   createDecipheriv,
@@ -17,11 +22,14 @@ import {
   createHmac,
   createPrivateKey,
   createPublicKey,
+  generateKeyPair,
   generateKeyPairSync,
   getCiphers,
   getHashes,
   hkdfSync,
+  pbkdf2,
   pbkdf2Sync,
+  scrypt,
   scryptSync,
   sign,
   verify,
@@ -43,7 +51,12 @@ import {
   OP_GENERATE,
   OP_EXPORT,
   OP_ZLIB,
+  OP_RSA,
+  OP_ECDH,
+  OP_X509,
+  OP_DH,
 } from './node/host-ops.ts';
+import { asymmetricCall } from './node-host-asym.ts';
 
 /** Bytes one call may take in (each input) and give back. */
 export const MAX_INPUT_BYTES = 8 * 1024 * 1024;
@@ -64,7 +77,7 @@ function fail(message: string): never {
   throw new Error(message);
 }
 
-function bytes(v: unknown, what: string, max = MAX_INPUT_BYTES): Buffer {
+export function bytes(v: unknown, what: string, max = MAX_INPUT_BYTES): Buffer {
   if (!(v instanceof ArrayBuffer)) fail(`${what} must be bytes`);
   if (v.byteLength > max) fail(`${what} is ${v.byteLength} bytes; the limit is ${max}`);
   return Buffer.from(v);
@@ -74,7 +87,7 @@ function optionalBytes(v: unknown, what: string): Buffer | undefined {
   return v === null || v === undefined ? undefined : bytes(v, what);
 }
 
-function int(v: unknown, what: string, min: number, max: number): number {
+export function int(v: unknown, what: string, min: number, max: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) fail(`${what} must be an integer from ${min} to ${max}`);
   return v;
 }
@@ -85,14 +98,14 @@ function str(v: unknown, what: string): string {
   return v;
 }
 
-function hashName(v: unknown): string {
+export function hashName(v: unknown): string {
   if (typeof v !== 'string') fail('Digest method not supported: the name must be a string');
   const name = v.toLowerCase();
   if (!HASHES.has(name)) fail(`Digest method not supported: ${String(v)}`);
   return name;
 }
 
-function out(buf: Buffer | Uint8Array): ArrayBuffer {
+export function out(buf: Buffer | Uint8Array): ArrayBuffer {
   if (buf.byteLength > MAX_OUTPUT_BYTES) fail(`the result is over ${MAX_OUTPUT_BYTES} bytes`);
   const copy = new Uint8Array(buf.byteLength);
   copy.set(buf);
@@ -148,7 +161,43 @@ function importKey(kind: unknown, data: unknown, format: unknown, type: unknown,
   return [out(der), obj.type, ...describe(obj).slice(1)];
 }
 
-function zlibCall(mode: unknown, data: unknown, options: unknown): ArrayBuffer {
+/** The operations nodeHostWork takes (on the thread pool). */
+export const POOL_OPS: ReadonlySet<number> = new Set([OP_PBKDF2, OP_SCRYPT, OP_GENERATE, OP_ZLIB]);
+
+type Pbkdf2Args = [Buffer, Buffer, number, number, string];
+function pbkdf2Args(a: unknown, b: unknown, c: unknown, d: unknown, e: unknown): Pbkdf2Args {
+  return [bytes(a, 'password', 1024 * 1024), bytes(b, 'salt', 1024 * 1024), int(c, 'iterations', 1, MAX_PBKDF2_ITERATIONS), int(d, 'keylen', 0, MAX_DERIVED_BYTES), hashName(e)];
+}
+
+type ScryptArgs = [Buffer, Buffer, number, { N: number; r: number; p: number; maxmem: number }];
+function scryptArgs(a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown): ScryptArgs {
+  const N = int(d, 'N', 2, 2 ** 20);
+  const r = int(e, 'r', 1, 64);
+  const p = int(f, 'p', 1, 16);
+  if (128 * N * r > MAX_SCRYPT_MEMORY || 128 * N * r * p > MAX_SCRYPT_MEMORY * 4) fail(`scrypt parameters need more than ${MAX_SCRYPT_MEMORY} bytes of memory or work`);
+  return [bytes(a, 'password', 1024 * 1024), bytes(b, 'salt', 1024 * 1024), int(c, 'keylen', 0, MAX_DERIVED_BYTES), { N, r, p, maxmem: MAX_SCRYPT_MEMORY + 1024 * 1024 }];
+}
+
+function generateArgs(a: unknown, b: unknown): [string, Record<string, unknown>] {
+  const type = str(a, 'key type');
+  const o = (b !== null && typeof b === 'object' ? b : {}) as Record<string, unknown>;
+  const options: Record<string, unknown> = {};
+  if (type === 'rsa' || type === 'rsa-pss') {
+    options.modulusLength = int(o.modulusLength, 'modulusLength', 512, MAX_RSA_GENERATE_BITS);
+    if (o.publicExponent !== undefined) options.publicExponent = int(o.publicExponent, 'publicExponent', 3, 2 ** 31 - 1);
+  } else if (type === 'ec') {
+    options.namedCurve = str(o.namedCurve, 'namedCurve');
+  } else if (!['ed25519', 'ed448', 'x25519', 'x448'].includes(type)) {
+    fail(`key type ${type} cannot be generated here`);
+  }
+  return [type, options];
+}
+
+function pairResult(pair: { privateKey: KeyObject; publicKey: KeyObject }): unknown[] {
+  return [out(pair.privateKey.export({ format: 'der', type: 'pkcs8' })), out(pair.publicKey.export({ format: 'der', type: 'spki' })), ...describe(pair.privateKey).slice(1)];
+}
+
+function zlibArgs(mode: unknown, data: unknown, options: unknown): [string, Buffer, zlib.ZlibOptions & zlib.BrotliOptions] {
   const m = str(mode, 'zlib operation');
   if (!ZLIB_MODES.has(m)) fail(`unknown zlib operation ${m}`);
   const o = (options !== null && typeof options === 'object' ? options : {}) as Record<string, unknown>;
@@ -162,9 +211,46 @@ function zlibCall(mode: unknown, data: unknown, options: unknown): ArrayBuffer {
     for (const [k, v] of Object.entries(o.params as Record<string, unknown>)) params[int(Number(k), 'brotli parameter', 0, 100)] = int(v, 'brotli parameter value', 0, 2 ** 30);
     opts.params = params;
   }
-  const input = bytes(data, 'data');
+  return [m, bytes(data, 'data'), opts];
+}
+
+function zlibCall(mode: unknown, data: unknown, options: unknown): ArrayBuffer {
+  const [m, input, opts] = zlibArgs(mode, data, options);
   const fn = (zlib as unknown as Record<string, (b: Buffer, o: object) => Buffer>)[`${m}Sync`]!;
   return out(fn(input, opts));
+}
+
+const pbkdf2Async = promisify(pbkdf2);
+const scryptAsync = promisify(scrypt) as (password: Buffer, salt: Buffer, keylen: number, options: object) => Promise<Buffer>;
+const generateAsync = promisify(generateKeyPair) as unknown as (type: string, options: object) => Promise<{ privateKey: KeyObject; publicKey: KeyObject }>;
+
+/**
+ * The work of one POOL_OPS call from the isolate, on libuv's thread pool: its arguments
+ * are checked here, on the main thread, as nodeHostCall checks them; only the work runs
+ * elsewhere. Rejects with an Error whose message the isolate sees.
+ */
+export function nodeHostWork(op: unknown, a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown, f?: unknown): Promise<unknown> {
+  try {
+    switch (op) {
+      case OP_PBKDF2:
+        return pbkdf2Async(...pbkdf2Args(a, b, c, d, e)).then(out);
+      case OP_SCRYPT:
+        return scryptAsync(...scryptArgs(a, b, c, d, e, f)).then(out);
+      case OP_GENERATE: {
+        const [type, options] = generateArgs(a, b);
+        return generateAsync(type, options).then(pairResult);
+      }
+      case OP_ZLIB: {
+        const [m, input, opts] = zlibArgs(a, b, c);
+        const fn = (zlib as unknown as Record<string, (b: Buffer, o: object, cb: (e: Error | null, r: Buffer) => void) => void>)[m]!;
+        return promisify(fn)(input, opts).then(out);
+      }
+      default:
+        return fail('this operation does not run on the thread pool');
+    }
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
 
 /** One call from the isolate. Throws an Error whose message the isolate sees. */
@@ -178,14 +264,9 @@ export function nodeHostCall(op: unknown, a?: unknown, b?: unknown, c?: unknown,
     case OP_HMAC:
       return out(createHmac(hashName(a), bytes(b, 'key', 1024 * 1024)).update(bytes(c, 'data')).digest());
     case OP_PBKDF2:
-      return out(pbkdf2Sync(bytes(a, 'password', 1024 * 1024), bytes(b, 'salt', 1024 * 1024), int(c, 'iterations', 1, MAX_PBKDF2_ITERATIONS), int(d, 'keylen', 0, MAX_DERIVED_BYTES), hashName(e)));
-    case OP_SCRYPT: {
-      const N = int(d, 'N', 2, 2 ** 20);
-      const r = int(e, 'r', 1, 64);
-      const p = int(f, 'p', 1, 16);
-      if (128 * N * r > MAX_SCRYPT_MEMORY || 128 * N * r * p > MAX_SCRYPT_MEMORY * 4) fail(`scrypt parameters need more than ${MAX_SCRYPT_MEMORY} bytes of memory or work`);
-      return out(scryptSync(bytes(a, 'password', 1024 * 1024), bytes(b, 'salt', 1024 * 1024), int(c, 'keylen', 0, MAX_DERIVED_BYTES), { N, r, p, maxmem: MAX_SCRYPT_MEMORY + 1024 * 1024 }));
-    }
+      return out(pbkdf2Sync(...pbkdf2Args(a, b, c, d, e)));
+    case OP_SCRYPT:
+      return out(scryptSync(...scryptArgs(a, b, c, d, e, f)));
     case OP_HKDF:
       return out(Buffer.from(hkdfSync(hashName(a), bytes(b, 'key', 1024 * 1024), bytes(c, 'salt', 1024 * 1024), bytes(d, 'info', 1024), int(e, 'keylen', 0, 255 * 64))));
     case OP_CIPHER: {
@@ -232,19 +313,8 @@ export function nodeHostCall(op: unknown, a?: unknown, b?: unknown, c?: unknown,
       return verify(alg, bytes(b, 'data'), signOptions(key, f, g, h) as never, bytes(e, 'signature', 1024 * 1024));
     }
     case OP_GENERATE: {
-      const type = str(a, 'key type');
-      const o = (b !== null && typeof b === 'object' ? b : {}) as Record<string, unknown>;
-      const options: Record<string, unknown> = {};
-      if (type === 'rsa' || type === 'rsa-pss') {
-        options.modulusLength = int(o.modulusLength, 'modulusLength', 512, MAX_RSA_GENERATE_BITS);
-        if (o.publicExponent !== undefined) options.publicExponent = int(o.publicExponent, 'publicExponent', 3, 2 ** 31 - 1);
-      } else if (type === 'ec') {
-        options.namedCurve = str(o.namedCurve, 'namedCurve');
-      } else if (!['ed25519', 'ed448', 'x25519', 'x448'].includes(type)) {
-        fail(`key type ${type} cannot be generated here`);
-      }
-      const pair = generateKeyPairSync(type as 'rsa', options as never) as unknown as { privateKey: KeyObject; publicKey: KeyObject };
-      return [out(pair.privateKey.export({ format: 'der', type: 'pkcs8' })), out(pair.publicKey.export({ format: 'der', type: 'spki' })), ...describe(pair.privateKey).slice(1)];
+      const [type, options] = generateArgs(a, b);
+      return pairResult(generateKeyPairSync(type as 'rsa', options as never) as unknown as { privateKey: KeyObject; publicKey: KeyObject });
     }
     case OP_EXPORT: {
       // (der, kind, format, type, cipher, passphrase)
@@ -262,6 +332,11 @@ export function nodeHostCall(op: unknown, a?: unknown, b?: unknown, c?: unknown,
     }
     case OP_ZLIB:
       return zlibCall(a, b, c);
+    case OP_RSA:
+    case OP_ECDH:
+    case OP_X509:
+    case OP_DH:
+      return asymmetricCall(op, a, b, c, d, e, f, g);
     default:
       return fail('unknown host operation');
   }

@@ -13,7 +13,11 @@ import { systemClock } from '../../core/clock.ts';
 import { bundlePath, bundleSource } from '../../deploy/bundle.ts';
 import { eventCall, handlerValue, rejectsWith, startWith } from '../contract.ts';
 import { probes } from './fixtures/node-compat/probes.ts';
+import { pbkdf2Sync } from 'node:crypto';
+import { HOST_GATE } from './crypto-host.ts';
+import type { CryptoGate } from './crypto-pool.ts';
 import { createIsolateRuntime } from './index.ts';
+import { ZLIB_GATE } from './zlib-host.ts';
 import { usesNodeLayer } from './node-env.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
@@ -107,16 +111,60 @@ describe('Node layer', () => {
       assert.equal(await run((await bundlePath(root)).code), 'workerd');
     });
 
-    it('a built-in Nimbus does not provide fails the deploy, naming it and the package that imported it', async () => {
+    it("a package's import of a built-in Nimbus does not provide deploys with a warning naming both; calling it throws, naming them", async () => {
       const root = project({
-        'index.js': `import spawn from 'spawner'; export async function handler() { return spawn(); }`,
+        'index.js': `import spawn from 'spawner'; import { lazy } from 'esm-spawner';
+          export async function handler(event) { if (event === 'lazy') return typeof lazy; try { return event === 'esm' ? lazy() : spawn(); } catch (e) { return [e.code, e.message]; } }`,
         'node_modules/spawner/package.json': JSON.stringify({ name: 'spawner', main: 'index.js' }),
         'node_modules/spawner/index.js': `const cp = require('child_process'); module.exports = () => cp.execSync('id');`,
+        'node_modules/esm-spawner/package.json': JSON.stringify({ name: 'esm-spawner', type: 'module', main: 'index.js' }),
+        'node_modules/esm-spawner/index.js': `import { exec } from 'node:child_process'; export const lazy = () => exec('id');`,
       });
+      dirs.push(root);
+      const built = await bundlePath(root);
+      assert.ok(built.warnings.some((w) => /"child_process" imported by package "spawner" is not available in functions: a function cannot start processes; deployed anyway/.test(w)), built.warnings.join('\n'));
+      assert.ok(built.warnings.some((w) => /"node:child_process" imported by package "esm-spawner"/.test(w)));
+      const h = await startWith(runtime, built.code);
+      try {
+        assert.equal(handlerValue(await h.instance.invoke(eventCall('n-lazy', 'lazy'))), 'function', 'imported and never called: the function runs');
+        const [code, message] = handlerValue(await h.instance.invoke(eventCall('n-call', null))) as [string, string];
+        assert.equal(code, 'ERR_NIMBUS_UNSUPPORTED_MODULE');
+        assert.match(message, /^the Node built-in "child_process" imported by package "spawner" is not available in functions: a function cannot start processes \(called: execSync\)$/);
+        const [esmCode, esmMessage] = handlerValue(await h.instance.invoke(eventCall('n-esm', 'esm'))) as [string, string];
+        assert.equal(esmCode, 'ERR_NIMBUS_UNSUPPORTED_MODULE', 'a named ES import finds the member too');
+        assert.match(esmMessage, /"node:child_process" imported by package "esm-spawner" .*\(called: exec\)$/);
+      } finally {
+        h.instance.dispose();
+      }
+    });
+
+    it("the function's own import of a built-in Nimbus does not provide fails the deploy, naming it and the file", async () => {
+      const root = project({ 'index.js': `const cp = require('child_process'); exports.handler = async () => cp.execSync('id');` });
       dirs.push(root);
       const extra = await rejectsWith(bundlePath(root), 'NIMBUS_ERR_UNSUPPORTED_MODULE');
       assert.equal(extra.module, 'child_process');
-      assert.equal(extra.importedBy, 'spawner');
+      assert.equal(extra.importedBy, 'index.js');
+    });
+
+    it('http, https and child_process imported by a package (nodemailer does) deploy and throw when called; from the function’s own code they fail the deploy', async () => {
+      const root = project({
+        'index.js': `import { spawnIt, get, def } from 'mailish'; export async function handler() {
+          const tryIt = (f) => { try { f(); return 'ran'; } catch (e) { return [e.code, e.message]; } };
+          return { spawn: tryIt(spawnIt), get: tryIt(get), agent: tryIt(() => new def.Agent()) };
+        }`,
+        'node_modules/mailish/package.json': JSON.stringify({ name: 'mailish', main: 'index.js' }),
+        'node_modules/mailish/index.js': `const cp = require('child_process'); import * as https from 'node:https'; import http from 'http';
+          export const spawnIt = () => cp.spawn('sendmail'); export const get = () => https.get('https://example.com'); export const def = http;`,
+      });
+      dirs.push(root);
+      assert.deepEqual(await run((await bundlePath(root)).code), {
+        spawn: ['ERR_NIMBUS_UNSUPPORTED_MODULE', 'the Node built-in "child_process" imported by package "mailish" is not available in functions: a function cannot start processes (called: spawn)'],
+        get: ['ERR_NIMBUS_UNSUPPORTED_MODULE', 'the Node built-in "node:https" imported by package "mailish" is not available in functions: a function serves HTTP through its fetch export and calls out with fetch() (called: get)'],
+        agent: ['ERR_NIMBUS_UNSUPPORTED_MODULE', 'the Node built-in "http" imported by package "mailish" is not available in functions: a function serves HTTP through its fetch export and calls out with fetch() (called: Agent)'],
+      });
+      const own = await rejectsWith(bundleSource({ 'index.ts': `import http from 'node:http'; export const handler = () => typeof http.request;` }, 'index.ts'), 'NIMBUS_ERR_UNSUPPORTED_MODULE');
+      assert.equal(own.module, 'http');
+      assert.equal(own.importedBy, 'index.ts');
     });
 
     it('worker_threads is refused with the reason, from the function’s own file too', async () => {
@@ -232,6 +280,43 @@ describe('Node layer', () => {
       assert.equal(got.captured, 'undefined', 'the layer took the call before user code ran');
       assert.notEqual(got.forgedKey, 'no error');
       assert.match(String(got.bomb), /iterations must be an integer/);
+    });
+
+    it('heavy synchronous work (pbkdf2Sync, scryptSync, generateKeyPairSync, a gzipSync of 300 KB) waits on the thread pool, the platform’s thread free meanwhile', async () => {
+      const code = await source(`import crypto from 'node:crypto'; import zlib from 'node:zlib';
+        const door = typeof globalThis.__nimbus_node_pool;
+        export async function handler(kind) {
+          if (kind === 'pbkdf2') return crypto.pbkdf2Sync('pw', 'salt', 1000, 32, 'sha256').toString('hex');
+          if (kind === 'scrypt') return crypto.scryptSync('pw', 'salt', 16, { N: 1024 }).length;
+          if (kind === 'generate') return crypto.generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.asymmetricKeyDetails.modulusLength;
+          if (kind === 'gzip') return zlib.gunzipSync(zlib.gzipSync(Buffer.alloc(300000, 97))).length;
+          return door;
+        }`);
+      const h = await startWith(runtime, code);
+      /** Runs `kind` while `gate`'s two slots are held: the call must queue there, and this thread sees it queued before letting it run. */
+      const throughGate = async (gate: CryptoGate, kind: string) => {
+        const release: Array<() => void> = [];
+        const held = [0, 1].map(() => gate.run({}, () => new Promise<void>((r) => release.push(r))));
+        const pending = h.instance.invoke(eventCall(`pool-${kind}`, kind));
+        const queued = (async () => {
+          while (gate.waiting === 0) await new Promise((r) => setImmediate(r));
+          return 'queued';
+        })();
+        const first = await Promise.race([queued, pending.then(() => 'finished without the pool')]);
+        for (const r of release) r();
+        await Promise.all(held);
+        assert.equal(first, 'queued', kind);
+        return handlerValue(await pending);
+      };
+      try {
+        assert.equal(await throughGate(HOST_GATE, 'pbkdf2'), pbkdf2Sync('pw', 'salt', 1000, 32, 'sha256').toString('hex'));
+        assert.equal(await throughGate(HOST_GATE, 'scrypt'), 16);
+        assert.equal(await throughGate(HOST_GATE, 'generate'), 1024);
+        assert.equal(await throughGate(ZLIB_GATE, 'gzip'), 300000);
+        assert.equal(handlerValue(await h.instance.invoke(eventCall('pool-door', 'door'))), 'undefined', 'the layer took the pool door before user code ran');
+      } finally {
+        h.instance.dispose();
+      }
     });
 
     it('a bundle that calls the raw host function directly gets errors, and the instance serves on', async () => {

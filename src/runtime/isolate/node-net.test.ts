@@ -13,11 +13,12 @@ import { after, before, describe, it } from 'node:test';
 import { systemClock } from '../../core/clock.ts';
 import { bundleSource } from '../../deploy/bundle.ts';
 import { baseConfig, handlerValue } from '../contract.ts';
+import type { DnsResolver } from '../egress-dns.ts';
 import { createEgressGuard } from '../egress-guard.ts';
 import { egressPolicy } from '../egress-policy.ts';
 import type { Instance } from '../port.ts';
 import { createIsolateRuntime } from './index.ts';
-import { NodeSockets, OP_DNS_LOOKUP, OP_SOCKET_OPEN, OP_SOCKET_UPGRADE, OP_SOCKET_WRITE } from './node-sockets.ts';
+import { MAX_DNS_QUERIES, NodeSockets, OP_DNS_LOOKUP, OP_DNS_RESOLVE, OP_SOCKET_OPEN, OP_SOCKET_UPGRADE, OP_SOCKET_WRITE } from './node-sockets.ts';
 
 const ECHO = `import net from 'node:net';
   export async function handler({ port, text }) {
@@ -53,12 +54,12 @@ describe('Node layer sockets', () => {
   });
 
   let n = 0;
-  async function start(source: string, allow: string): Promise<Instance> {
-    const guard = createEgressGuard({ policy: egressPolicy(allow), platformOrigins: () => [], monotonic: () => performance.now() });
+  async function start(source: string, allow: string, dnsResolver?: DnsResolver): Promise<Instance> {
+    const guard = createEgressGuard({ policy: egressPolicy(allow), platformOrigins: () => [], monotonic: () => performance.now(), ...(dnsResolver ? { dnsResolver } : {}) });
     const code = (await bundleSource({ 'index.ts': source }, 'index.ts')).code;
     return runtime.start({
       instanceId: `net-${++n}`, functionName: 'net', version: 1, code, config: baseConfig, onLog: () => undefined,
-      fetch: () => Promise.reject(new Error('no fetch here')), connect: guard.connect, lookup: guard.lookup,
+      fetch: () => Promise.reject(new Error('no fetch here')), connect: guard.connect, lookup: guard.lookup, resolve: guard.resolve,
     });
   }
   const invoke = async (inst: Instance, event: unknown) =>
@@ -68,6 +69,33 @@ describe('Node layer sockets', () => {
     const inst = await start(ECHO, '127.0.0.1');
     try {
       assert.deepEqual(await invoke(inst, { port, text: 'ping over tcp' }), { echoed: 'ping over tcp', remote: '127.0.0.1', written: 13 });
+    } finally {
+      inst.dispose();
+    }
+  });
+
+  it('counts sockets and bytes for the invocation that used them: a kept socket’s bytes go to the invocation that next writes to it', async () => {
+    const inst = await start(`import net from 'node:net';
+      let kept;
+      const answer = (socket, n) => new Promise((resolve) => { let got = ''; const on = (c) => { got += c; if (got.length >= n) { socket.off('data', on); resolve(got); } }; socket.on('data', on); });
+      export async function handler({ port, text }) {
+        if (!kept) {
+          kept = net.connect(port, '127.0.0.1');
+          await new Promise((resolve, reject) => { kept.once('connect', resolve); kept.once('error', reject); });
+        }
+        const heard = answer(kept, text.length);
+        kept.write(text);
+        return await heard;
+      }`, '127.0.0.1');
+    try {
+      const counted = async (text: string) => {
+        const sockets = { opened: 0, bytesIn: 0, bytesOut: 0 };
+        const meta = { invocationId: `n${++n}`, functionName: 'net', version: 1, deadline: Date.now() + 5_000, attempt: 1, memoryMb: 128, sockets };
+        assert.equal(handlerValue(await inst.invoke({ mode: 'handler', event: { port, text }, meta })), text);
+        return sockets;
+      };
+      assert.deepEqual(await counted('abc'), { opened: 1, bytesIn: 3, bytesOut: 3 });
+      assert.deepEqual(await counted('hello, again'), { opened: 0, bytesIn: 12, bytesOut: 12 });
     } finally {
       inst.dispose();
     }
@@ -263,6 +291,63 @@ describe('Node layer sockets', () => {
     }
   });
 
+  it('dns.resolve* (callback, promises, Resolver) answers under the rules, with Node’s shapes and error codes', async () => {
+    const zone: Record<string, Record<string, unknown>> = {
+      'svc.example.': { A: [{ address: '93.184.216.34', ttl: 60 }, { address: '127.0.0.1', ttl: 60 }], AAAA: [{ address: '2606:2800:220:1::1', ttl: 30 }] },
+      'mail.example.': { MX: [{ exchange: 'mx.mail.example', priority: 5 }], TXT: [['v=spf1 -all']] },
+      '_db._tcp.svc.example.': { SRV: [{ name: 'svc.example', port: 5432, priority: 1, weight: 2 }] },
+      'www.svc.example.': { CNAME: ['svc.example'] },
+    };
+    const asked: string[] = [];
+    const answer = (type: string) => async (name: string) => {
+      asked.push(`${type} ${name}`);
+      const found = zone[name]?.[type];
+      if (found === undefined) throw Object.assign(new Error('not here'), { code: zone[name] ? 'ENODATA' : 'ENOTFOUND' });
+      return found;
+    };
+    const resolver = { resolve4: answer('A'), resolve6: answer('AAAA'), resolveMx: answer('MX'), resolveTxt: answer('TXT'), resolveSrv: answer('SRV'), resolveCname: answer('CNAME'), resolveNs: answer('NS') } as unknown as DnsResolver;
+    const inst = await start(`import dns from 'node:dns';
+      import { promisify } from 'node:util';
+      import { resolveSrv, Resolver } from 'node:dns/promises';
+      const failed = (p) => p.then(() => 'answered', (e) => [e.code, e.syscall, e.hostname, e.message]);
+      export async function handler() {
+        const r = new Resolver();
+        return {
+          a: await promisify(dns.resolve4)('svc.example'),
+          ttl: await dns.promises.resolve4('svc.example', { ttl: true }),
+          aaaa: await new Promise((res, rej) => dns.resolve('svc.example', 'AAAA', (e, v) => e ? rej(e) : res(v))),
+          mx: await r.resolveMx('mail.example'),
+          txt: await promisify(dns.resolveTxt)('mail.example'),
+          srv: await resolveSrv('_db._tcp.svc.example'),
+          cname: await dns.promises.resolve('www.svc.example', 'CNAME'),
+          missing: await failed(dns.promises.resolveMx('nowhere.example')),
+          nodata: await failed(dns.promises.resolveSrv('mail.example')),
+          local: await failed(dns.promises.resolve4('metadata.internal')),
+          badType: await failed(dns.promises.resolve('svc.example', 'PTR')),
+          notString: await failed(dns.promises.resolve4({ toString() { return 'svc.example'; } })),
+        };
+      }`, '', resolver);
+    try {
+      const got = (await invoke(inst, null)) as Record<string, unknown>;
+      assert.deepEqual(got.a, ['93.184.216.34'], 'the loopback address is not given');
+      assert.deepEqual(got.ttl, [{ address: '93.184.216.34', ttl: 60 }]);
+      assert.deepEqual(got.aaaa, ['2606:2800:220:1::1']);
+      assert.deepEqual(got.mx, [{ exchange: 'mx.mail.example', priority: 5 }]);
+      assert.deepEqual(got.txt, [['v=spf1 -all']]);
+      assert.deepEqual(got.srv, [{ name: 'svc.example', port: 5432, priority: 1, weight: 2 }]);
+      assert.deepEqual(got.cname, ['svc.example']);
+      assert.deepEqual(got.missing, ['ENOTFOUND', 'queryMx', 'nowhere.example', 'queryMx ENOTFOUND nowhere.example']);
+      assert.deepEqual(got.nodata, ['ENODATA', 'querySrv', 'mail.example', 'querySrv ENODATA mail.example']);
+      assert.equal((got.local as string[])[0], 'EACCES');
+      assert.match((got.local as string[])[3], /metadata\.internal is a local name, which user code may not look up/);
+      assert.equal((got.badType as string[])[0], 'ERR_INVALID_ARG_VALUE');
+      assert.equal((got.notString as string[])[0], 'ERR_INVALID_ARG_TYPE');
+      assert.ok(!asked.some((q) => q.includes('internal')), 'a local name is never asked');
+    } finally {
+      inst.dispose();
+    }
+  });
+
   it('an instance’s sockets close when it is disposed', async () => {
     const inst = await start(`import net from 'node:net';
       let socket;
@@ -324,6 +409,17 @@ describe('Node layer sockets', () => {
     assert.match(errorOf(() => sockets.call(OP_SOCKET_OPEN, 'example.com', 443, true, null, 'not a certificate')), /ca must be PEM/);
     assert.match(errorOf(() => sockets.call(OP_SOCKET_UPGRADE, 7, 'example.com', null, null)), /not open/);
     assert.match(errorOf(() => sockets.call(29, null, null, null, null)), /unknown socket operation/);
+    assert.match(errorOf(() => sockets.call(OP_DNS_RESOLVE, 'example.com', 'MX', null, null)), /not available/);
+    let queries = 0;
+    const withDns = new NodeSockets(undefined, undefined, (...e) => events.push(e), () => null, async () => (queries++, new Promise<unknown[]>(() => undefined)));
+    assert.match(errorOf(() => withDns.call(OP_DNS_RESOLVE, 'example.com', 'PTR', null, null)), /record type must be one of/);
+    assert.match(errorOf(() => withDns.call(OP_DNS_RESOLVE, 'example.com', { toString: () => 'A' }, null, null)), /record type must be one of/);
+    assert.match(errorOf(() => withDns.call(OP_DNS_RESOLVE, ['example.com'], 'A', null, null)), /host must be/);
+    assert.match(errorOf(() => withDns.call(OP_DNS_RESOLVE, 'x'.repeat(254), 'A', null, null)), /host must be/);
+    for (let i = 0; i < MAX_DNS_QUERIES; i++) withDns.call(OP_DNS_RESOLVE, `n${i}.example`, 'A', null, null);
+    assert.match(errorOf(() => withDns.call(OP_DNS_RESOLVE, 'one-more.example', 'A', null, null)), /16 DNS answers at once/);
+    assert.equal(queries, MAX_DNS_QUERIES);
+    withDns.closeAll();
     sockets.closeAll();
     assert.match(errorOf(() => sockets.call(OP_SOCKET_OPEN, 'example.com', 80, false, null)), /instance has ended/);
   });

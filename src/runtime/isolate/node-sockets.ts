@@ -4,16 +4,24 @@
  * by number. Bytes cross as copies; what happens on a socket (connected, data, end, error,
  * close) is delivered into the isolate through one function it registered. Every socket is
  * destroyed when its instance goes; an instance may have MAX_SOCKETS open at once.
+ *
+ * Use is counted for the invocation whose code runs when a socket is opened or written to
+ * (`usage()`, the running invocation's counter): it gets the socket's opening, the bytes it
+ * writes, and the bytes received until another invocation writes to the socket (a pooled
+ * database connection's answer counts for the query's invocation).
  */
 import type { Duplex } from 'node:stream';
 import { connect as tlsConnect, rootCertificates } from 'node:tls';
-import type { OutboundConnect, OutboundLookup } from '../port.ts';
+import type { DnsRecordType, OutboundConnect, OutboundLookup, OutboundResolve, SocketUsage } from '../port.ts';
 
-export { OP_DNS_LOOKUP, OP_SOCKET_DESTROY, OP_SOCKET_END, OP_SOCKET_OPEN, OP_SOCKET_UPGRADE, OP_SOCKET_WRITE } from './node/host-ops.ts';
-import { OP_DNS_LOOKUP, OP_SOCKET_DESTROY, OP_SOCKET_END, OP_SOCKET_OPEN, OP_SOCKET_UPGRADE, OP_SOCKET_WRITE } from './node/host-ops.ts';
+export { OP_DNS_LOOKUP, OP_DNS_RESOLVE, OP_SOCKET_DESTROY, OP_SOCKET_END, OP_SOCKET_OPEN, OP_SOCKET_UPGRADE, OP_SOCKET_WRITE } from './node/host-ops.ts';
+import { OP_DNS_LOOKUP, OP_DNS_RESOLVE, OP_SOCKET_DESTROY, OP_SOCKET_END, OP_SOCKET_OPEN, OP_SOCKET_UPGRADE, OP_SOCKET_WRITE } from './node/host-ops.ts';
 
 export const MAX_SOCKETS = 32;
 export const MAX_WRITE_BYTES = 8 * 1024 * 1024;
+/** DNS queries (dns.resolve*) of one instance waiting for their answer at once. */
+export const MAX_DNS_QUERIES = 16;
+const RECORD_TYPES: ReadonlySet<string> = new Set<DnsRecordType>(['A', 'AAAA', 'MX', 'TXT', 'SRV', 'CNAME', 'NS']);
 const MAX_CA_BYTES = 64 * 1024;
 
 /** What the isolate is told: (socket or request number, event, data). */
@@ -39,6 +47,17 @@ function ca(v: unknown): string | undefined {
   return v;
 }
 
+function rrtype(v: unknown): DnsRecordType {
+  if (typeof v !== 'string' || !RECORD_TYPES.has(v)) fail(`the record type must be one of ${[...RECORD_TYPES].join(', ')}`);
+  return v as DnsRecordType;
+}
+
+/** A resolver error as [code, message]: Node's code when it is one (ENOTFOUND, ENODATA, EACCES…), else ESERVFAIL. */
+function dnsError(error: unknown): [string, string] {
+  const code = (error as { code?: unknown } | null)?.code;
+  return [typeof code === 'string' && /^E[A-Z]{2,20}$/.test(code) ? code : 'ESERVFAIL', message(error)];
+}
+
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -48,12 +67,19 @@ export class NodeSockets {
   readonly #resolve: OutboundLookup | undefined;
   readonly #deliver: Deliver;
   readonly #open = new Map<number, Duplex | null>();
+  /** Per open socket: the invocation its received bytes count for. */
+  readonly #owner = new Map<number, SocketUsage | null>();
+  readonly #usage: () => SocketUsage | null;
+  readonly #dns: OutboundResolve | undefined;
+  #dnsPending = 0;
   #next = 1;
   #closed = false;
   /** Sockets opened over the instance's life (a count for its owner to read). */
   opened = 0;
 
-  constructor(connect: OutboundConnect | undefined, resolve: OutboundLookup | undefined, deliver: Deliver) {
+  constructor(connect: OutboundConnect | undefined, resolve: OutboundLookup | undefined, deliver: Deliver, usage: () => SocketUsage | null = () => null, dns?: OutboundResolve) {
+    this.#usage = usage;
+    this.#dns = dns;
     this.#connect = connect;
     this.#resolve = resolve;
     this.#deliver = deliver;
@@ -69,6 +95,11 @@ export class NodeSockets {
         const socket = this.#socket(a);
         if (!(b instanceof ArrayBuffer)) fail('data must be bytes');
         if (b.byteLength > MAX_WRITE_BYTES) fail(`a write is limited to ${MAX_WRITE_BYTES} bytes`);
+        const usage = this.#usage() ?? this.#owner.get(a as number) ?? null;
+        if (usage !== null) {
+          usage.bytesOut += b.byteLength;
+          this.#owner.set(a as number, usage);
+        }
         return socket.write(Buffer.from(b));
       }
       case OP_SOCKET_END:
@@ -78,12 +109,15 @@ export class NodeSockets {
         const id = int(a, 'socket', 1, 2 ** 31);
         this.#open.get(id)?.destroy();
         this.#open.delete(id);
+        this.#owner.delete(id);
         return undefined;
       }
       case OP_SOCKET_UPGRADE:
         return this.#upgrade(int(a, 'socket', 1, 2 ** 31), host(b), ca(c));
       case OP_DNS_LOOKUP:
         return this.#lookup(host(a), b === 4 || b === 6 ? b : 0);
+      case OP_DNS_RESOLVE:
+        return this.#query(host(a), rrtype(b));
       default:
         return fail('unknown socket operation');
     }
@@ -101,6 +135,9 @@ export class NodeSockets {
     const id = this.#next++;
     this.#open.set(id, null);
     this.opened++;
+    const usage = this.#usage();
+    if (usage !== null) usage.opened++;
+    this.#owner.set(id, usage);
     this.#connect({ host: hostname, port, tls, ...(servername ? { servername } : {}), ...(extraCa ? { ca: extraCa } : {}) }).then(
       (socket) => {
         if (this.#closed || !this.#open.has(id)) {
@@ -112,6 +149,7 @@ export class NodeSockets {
       },
       (error: unknown) => {
         this.#open.delete(id);
+        this.#owner.delete(id);
         this.#deliver(id, 'error', message(error));
         this.#deliver(id, 'close', null);
       },
@@ -123,6 +161,8 @@ export class NodeSockets {
   #adopt(id: number, socket: Duplex): void {
     this.#open.set(id, socket);
     socket.on('data', (chunk: Buffer) => {
+      const usage = this.#owner.get(id);
+      if (usage) usage.bytesIn += chunk.byteLength;
       const copy = new Uint8Array(chunk.byteLength);
       copy.set(chunk);
       this.#deliver(id, 'data', copy.buffer);
@@ -132,6 +172,7 @@ export class NodeSockets {
     socket.on('close', () => {
       if (this.#open.get(id) !== socket) return;
       this.#open.delete(id);
+      this.#owner.delete(id);
       this.#deliver(id, 'close', null);
     });
   }
@@ -167,10 +208,30 @@ export class NodeSockets {
     return id;
   }
 
+  /** dns.resolve* for the isolate (spec.resolve), answered through deliver: 'answer' with the records, or 'dnserror' with [code, message]. */
+  #query(hostname: string, type: DnsRecordType): number {
+    if (this.#dns === undefined) fail('DNS queries are not available on this platform');
+    if (this.#dnsPending >= MAX_DNS_QUERIES) fail(`an instance may wait for ${MAX_DNS_QUERIES} DNS answers at once`);
+    const id = this.#next++;
+    this.#dnsPending++;
+    this.#dns(hostname, type).then(
+      (records) => {
+        this.#dnsPending--;
+        if (!this.#closed) this.#deliver(id, 'answer', records);
+      },
+      (error: unknown) => {
+        this.#dnsPending--;
+        if (!this.#closed) this.#deliver(id, 'dnserror', dnsError(error));
+      },
+    );
+    return id;
+  }
+
   /** The instance has gone: every socket goes with it. */
   closeAll(): void {
     this.#closed = true;
     for (const socket of this.#open.values()) socket?.destroy();
     this.#open.clear();
+    this.#owner.clear();
   }
 }

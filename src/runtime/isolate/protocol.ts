@@ -2,7 +2,7 @@
  * The wire between the host and the shim inside an isolate. Both sides import these
  * numbers (the shim is bundled with esbuild, so they are inlined there).
  *
- * host → isolate: `recv(kind, ...args)`, delivered with `applyIgnored` (never blocks the host).
+ * host → isolate: `recv(kind, ...args)`, delivered with `apply`, never awaited (never blocks the host; its promise reports an unhandled rejection).
  * isolate → host: `send(kind, ...args)`, an `ignored` ivm Callback: one FIFO channel, so a
  * log line sent before a result always reaches the host before it.
  * isolate → host, synchronous: `random(n)` only (a few KB of entropy at a time).
@@ -44,6 +44,7 @@ export const IN_WS_CLOSE = 11; // (socketId, code, reason) — the socket is clo
  * that the function is sending faster than the host takes it, and the socket is closed (1008).
  */
 export const IN_WS_TAKEN = 12;
+export const IN_ABORT = 13; // (seq) — the HTTP client went away before the function answered: abort its request.signal
 export const WS_SEND_WINDOW = 8 * 1024 * 1024;
 /** The host confirms taken bytes once this many have gathered. */
 export const WS_TAKEN_BATCH = 64 * 1024;

@@ -4,7 +4,7 @@
  * than allowed; and the time its work took is reported for charging.
  */
 import assert from 'node:assert/strict';
-import { gzipSync } from 'node:zlib';
+import { deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import { ZlibStore } from './zlib-host.ts';
 
@@ -25,9 +25,40 @@ describe('host compression store', () => {
     assert.equal(store.size, 0, 'ended streams are freed');
   });
 
+  it('brotli both ways; bytes after the end of the compressed data are an error, not a hang', async () => {
+    const store = new ZlibStore(8, 1 << 20);
+    const text = new TextEncoder().encode('expected output');
+    const c = store.open('brotli', false);
+    const packed = new Uint8Array([...new Uint8Array(await store.write(c, buf(text), noCharge)), ...new Uint8Array(await store.end(c, noCharge))]);
+    const d = store.open('brotli', true);
+    const out = [await store.write(d, buf(packed), noCharge), await store.end(d, noCharge)];
+    assert.equal(out.map((b) => new TextDecoder().decode(b)).join(''), 'expected output');
+    for (const [format, bytes] of [
+      ['gzip', gzipSync(text)],
+      ['deflate', deflateSync(text)],
+      ['deflate-raw', deflateRawSync(text)],
+      ['brotli', packed],
+    ] as const) {
+      // the junk in the same call as the data
+      const one = store.open(format, true);
+      await assert.rejects(store.write(one, buf(new Uint8Array([...bytes, 0])), noCharge), /bytes after its end/, format);
+      store.free(one);
+      // the junk in a call of its own, after the data ended
+      const two = store.open(format, true);
+      await store.write(two, buf(bytes), noCharge);
+      await assert.rejects(store.write(two, buf(new Uint8Array([0])), noCharge), /bytes after its end/, format);
+      store.free(two);
+      // no junk: ending after the data ended answers at once
+      const three = store.open(format, true);
+      await store.write(three, buf(bytes), noCharge);
+      assert.equal((await store.end(three, noCharge)).byteLength, 0, format);
+    }
+    assert.equal(store.size, 0);
+  });
+
   it('refuses unknown formats, forged numbers, non-bytes and a second call at once', async () => {
     const store = new ZlibStore(4, 1 << 20);
-    assert.throws(() => store.open('brotli', false), { name: 'TypeError' });
+    assert.throws(() => store.open('zstd', false), { name: 'TypeError' });
     assert.throws(() => store.open({ toString: () => 'gzip' }, false), { name: 'TypeError' });
     assert.throws(() => store.write(99, new ArrayBuffer(1), noCharge), { name: 'TypeError' });
     assert.throws(() => store.write('1', new ArrayBuffer(1), noCharge), { name: 'TypeError' });

@@ -13,11 +13,16 @@ import { CryptoGate } from './crypto-pool.ts';
 /** At most two zlib operations of all instances on libuv's pool at once; 256 waiting (32 of one instance). */
 export const ZLIB_GATE = new CryptoGate(2, 256, 32);
 
-type Make = (options?: zlib.ZlibOptions) => zlib.Gzip | zlib.Gunzip | zlib.Deflate | zlib.Inflate | zlib.DeflateRaw | zlib.InflateRaw;
+type Engine = zlib.Gzip | zlib.Gunzip | zlib.Deflate | zlib.Inflate | zlib.DeflateRaw | zlib.InflateRaw | zlib.BrotliCompress | zlib.BrotliDecompress;
+type Make = () => Engine;
+// brotli at quality 5, not its default 11 (several times the CPU for a few % less output):
+// what servers use for compressing on the fly
+const brotliCompress = () => zlib.createBrotliCompress({ params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 5 } });
 const MAKERS: Readonly<Record<string, readonly [Make, Make]>> = {
   gzip: [zlib.createGzip, zlib.createGunzip],
   deflate: [zlib.createDeflate, zlib.createInflate],
   'deflate-raw': [zlib.createDeflateRaw, zlib.createInflateRaw],
+  brotli: [brotliCompress, zlib.createBrotliDecompress],
 };
 
 interface Op {
@@ -26,9 +31,13 @@ interface Op {
 }
 
 interface Entry {
-  readonly z: ReturnType<Make>;
+  readonly z: Engine;
+  readonly decompress: boolean;
   readonly out: Buffer[];
   size: number;
+  /** Bytes given to the engine, and whether it has ended (a decompressor ends at its data's end). */
+  written: number;
+  ended: boolean;
   op: Op | null;
   failed: Error | null;
 }
@@ -72,7 +81,11 @@ export class ZlibStore {
     }
     const z = make[decompress === true ? 1 : 0]();
     const id = this.#next++;
-    const entry: Entry = { z, out: [], size: 0, op: null, failed: null };
+    const entry: Entry = { z, decompress: decompress === true, out: [], size: 0, written: 0, ended: false, op: null, failed: null };
+    z.on('end', () => {
+      entry.ended = true;
+      this.#settle(entry);
+    });
     z.on('data', (chunk: Buffer) => {
       entry.size += chunk.byteLength;
       entry.out.push(chunk);
@@ -90,15 +103,20 @@ export class ZlibStore {
   write(idIn: unknown, data: unknown, charge: (ms: number) => void): Promise<ArrayBuffer> {
     if (!(data instanceof ArrayBuffer)) return Promise.reject(typeError('a chunk must be bytes'));
     const entry = this.#take(idIn);
-    return this.gate.run(this, () => this.#run(entry, charge, () => entry.z.write(new Uint8Array(data), (error) => error ?? this.#settle(entry))));
+    return this.gate.run(this, () =>
+      this.#run(entry, charge, () => {
+        entry.written += data.byteLength;
+        entry.z.write(new Uint8Array(data), (error) => error ?? this.#settle(entry));
+      }),
+    );
   }
 
   /** Ends the input; resolves with the rest of the output and frees the stream. */
   end(idIn: unknown, charge: (ms: number) => void): Promise<ArrayBuffer> {
     const id = Number(idIn);
     const entry = this.#take(idIn);
-    entry.z.once('end', () => this.#settle(entry));
-    return this.gate.run(this, () => this.#run(entry, charge, () => entry.z.end())).finally(() => this.free(id));
+    // settled by the engine's 'end' (see open), at once if it has ended already
+    return this.gate.run(this, () => this.#run(entry, charge, () => (entry.ended ? this.#settle(entry) : entry.z.end()))).finally(() => this.free(id));
   }
 
   free(idIn: unknown): void {
@@ -133,6 +151,11 @@ export class ZlibStore {
   #settle(entry: Entry): void {
     const op = entry.op;
     if (op === null || entry.failed !== null) return;
+    // the compressed data ended before the input did: what follows is junk (the standard's error)
+    if (entry.decompress && entry.ended && entry.z.bytesWritten < entry.written) {
+      this.#fail(entry, typeError('The compressed data is not valid: bytes after its end'));
+      return;
+    }
     entry.op = null;
     const size = entry.size;
     entry.size = 0;

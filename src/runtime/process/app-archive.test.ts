@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { isNimbusError } from '../../core/errors.ts';
-import { materialiseApp, packApp } from './app-archive.ts';
+import { appDirName, materialiseApp, packApp, removeAppDirs } from './app-archive.ts';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
@@ -38,6 +39,24 @@ describe('app archive', () => {
       assert.equal(readFileSync(join(dir, 'lib/data.txt'), 'utf8'), 'data');
       assert.equal(statSync(join(dir, 'run.sh')).mode & 0o111, 0o111);
       assert.equal(statSync(join(dir, 'lib/data.txt')).mode & 0o111, 0);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+  it('removes the unpacked apps not kept, by the code hash a version stores, leaving a start in progress alone', () => {
+    const root = mkdtempSync(join(tmpdir(), 'nimbus-apps-test-'));
+    try {
+      const a = packApp({ files: { 'a.py': b64('a') } });
+      const b = packApp({ files: { 'b.py': b64('b') } });
+      const dirA = materialiseApp(a, root);
+      materialiseApp(b, root);
+      mkdirSync(join(root, '.tmp-x-1'));
+      const hashA = createHash('sha256').update(a).digest('hex');
+      assert.equal(join(root, appDirName(hashA)), dirA);
+      const removed = removeAppDirs(root, new Set([appDirName(hashA)]));
+      assert.equal(removed.length, 1);
+      assert.deepEqual(readdirSync(root).sort(), ['.tmp-x-1', appDirName(hashA)].sort());
+      assert.deepEqual(removeAppDirs(join(root, 'absent'), new Set()), []);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

@@ -2,11 +2,13 @@
  * An app's files as one stored text (the version's "code"): `{"nimbusApp":1,"files":
  * {path: base64}, "executable": [path]}` with paths sorted, so equal directories hash
  * equally. Checked at deploy (paths stay inside the app's directory) and unpacked once per
- * content hash into a directory of its own, outside the platform's data directory.
+ * content hash into a directory of its own, outside the platform's data directory, and
+ * removed once no stored version has that content and no instance runs from it.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { NimbusError } from '../../core/errors.ts';
 
 export interface AppFiles {
@@ -68,12 +70,12 @@ function unpackText(code: string): AppFiles {
  * renamed into place, so a reader never sees half a directory). Returns the directory.
  */
 export function materialiseApp(code: string, root: string): string {
-  const hash = createHash('sha256').update(code).digest('hex').slice(0, 32);
-  const dir = join(root, hash);
+  const name = appDirName(createHash('sha256').update(code).digest('hex'));
+  const dir = join(root, name);
   if (existsSync(dir)) return dir;
   const app = unpackText(code);
   mkdirSync(root, { recursive: true, mode: 0o755 });
-  const scratch = join(root, `.tmp-${hash}-${randomBytes(4).toString('hex')}`);
+  const scratch = join(root, `.tmp-${name}-${randomBytes(4).toString('hex')}`);
   try {
     mkdirSync(scratch, { mode: 0o755 });
     const executable = new Set(app.executable ?? []);
@@ -93,4 +95,37 @@ export function materialiseApp(code: string, root: string): string {
     rmSync(scratch, { recursive: true, force: true });
   }
   return dir;
+}
+
+/** The directory (under the apps root) of an app whose code has this SHA-256 (hex): a version's codeHash. */
+export function appDirName(codeHash: string): string {
+  return codeHash.slice(0, 32);
+}
+
+/**
+ * Removes the unpacked apps under `root` whose directory name is not in `keep` (scratch
+ * directories of a start in progress, `.tmp-…`, are left to it). Returns the names removed.
+ */
+export function removeAppDirs(root: string, keep: ReadonlySet<string>): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    if (keep.has(name) || name.startsWith('.tmp-')) continue;
+    rmSync(join(root, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
+/**
+ * `<tmp>/nimbus-apps/<data directory's hash>`, where apps are unpacked unless --apps-dir
+ * says otherwise: each platform on the host unpacks (and removes) its own, never another's.
+ */
+export function defaultAppsDir(dataDir: string): string {
+  return join(tmpdir(), 'nimbus-apps', createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 16));
 }

@@ -9,12 +9,14 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect as netConnect, type Socket } from 'node:net';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import type { Pool } from 'undici';
+import type { Dispatcher, Pool } from 'undici';
 import type { Clock, TimerHandle } from '../../core/clock.ts';
-import { NimbusError } from '../../core/errors.ts';
+import { NimbusError, isNimbusError } from '../../core/errors.ts';
 import type { AppSettings } from '../../core/types.ts';
-import type { HttpRequestData, HttpResponseData, Instance, InstanceCall, InstanceDeath, InstanceResult, InstanceSpec, InstanceStats } from '../port.ts';
+import type { ByteStream, HttpRequestData, Instance, InstanceCall, InstanceDeath, InstanceResult, InstanceSpec, InstanceStats, StreamEnd } from '../port.ts';
+import { chunksOf, ReadableBytes } from '../readable-bytes.ts';
 import { materialiseApp } from './app-archive.ts';
 import { ConnectorLink } from './connector-link.ts';
 import { createEgressProxy, type EgressProxy } from './egress-proxy.ts';
@@ -43,9 +45,15 @@ export interface AppInstanceDeps {
 /** Response headers about the app↔platform connection, not the client's business. */
 const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'upgrade', 'trailer', 'proxy-authenticate']);
 
+/** Answers up to this length (declared) are read whole before they are passed on: the common small JSON. */
+const BUFFER_UP_TO = 64 * 1024;
+
+const EMPTY = new Uint8Array(0);
+
 interface Call {
   readonly invocationId: string;
   readonly abort: AbortController;
+  timedOut: boolean;
 }
 
 export class AppInstance implements Instance {
@@ -83,7 +91,6 @@ export class AppInstance implements Instance {
     this.pool = new deps.PoolClass(`http://127.0.0.1:${port}`, {
       connections: Math.max(1, spec.config.concurrency),
       keepAliveTimeout: 30_000,
-      maxResponseSize: deps.maxResponseBytes,
       ...(link ? { connect: (_options: unknown, callback: (...args: [null, Socket] | [Error, null]) => void) => void link.dial().then((s) => callback(null, s), (e: Error) => callback(e, null)) } : {}),
     });
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => (this.onExit(code, signal), resolve())));
@@ -168,62 +175,124 @@ export class AppInstance implements Instance {
     });
   }
 
+  /** An upload reaches the app as it arrives (HttpRequestData.stream). */
+  readonly streamsBodies = true;
+
+  /**
+   * Proxies one call. The request body goes up as it arrives; the answer comes back once its
+   * head has: a body of known small length buffered, any other as a stream the caller reads
+   * as the app sends it (the call, its deadline and its log lines last until it ends).
+   */
   async invoke(call: InstanceCall): Promise<InstanceResult> {
     if (this.death) throw this.deathError();
     const remaining = call.meta.deadline - this.deps.clock.now();
     if (remaining <= 0) throw new NimbusError('NIMBUS_ERR_TIMEOUT', `${this.spec.functionName}: the deadline had passed before the call began`);
     const request = call.mode === 'fetch' ? call.request : eventRequest(call.event, this.app.eventPath, this.spec.functionName);
-    const entry: Call = { invocationId: call.meta.invocationId, abort: new AbortController() };
+    const entry: Call = { invocationId: call.meta.invocationId, abort: new AbortController(), timedOut: false };
     this.calls.add(entry);
-    let timedOut = false;
     const timer = this.deps.clock.setTimer(remaining, () => {
-      timedOut = true;
+      entry.timedOut = true;
       entry.abort.abort();
     });
-    try {
-      const response = await this.forward(request, entry.abort.signal);
-      // What the app printed before it answered is in its stdout pipe, readable in the same
-      // turn of the event loop as the answer but maybe not read yet: let that turn finish,
-      // so the lines reach this invocation, not the instance.
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      return { mode: 'fetch', response };
-    } catch (error) {
-      if (timedOut) throw new NimbusError('NIMBUS_ERR_TIMEOUT', `${this.spec.functionName}: no answer within ${this.spec.config.timeoutMs} ms`);
-      if (this.death) throw this.deathError();
-      // A connection the app dropped: if it is dying, its death is the answer.
-      await Promise.race([this.exited, new Promise<void>((resolve) => this.deps.clock.setTimer(1000, resolve))]);
-      if (this.death) throw this.deathError();
-      if ((error as { code?: string }).code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') {
-        throw new NimbusError('NIMBUS_ERR_PAYLOAD_TOO_LARGE', `${this.spec.functionName}: the app's response is over ${this.deps.maxResponseBytes} bytes`);
-      }
-      throw new NimbusError('NIMBUS_ERR_BAD_RESPONSE', `${this.spec.functionName}: the app closed the connection without an answer (${(error as Error).message})`);
-    } finally {
+    const upload = request.stream;
+    const over = (): void => {
       timer.cancel();
       this.calls.delete(entry);
+      upload?.cancel(new NimbusError('NIMBUS_ERR_CLIENT_CLOSED', 'the call is over'));
+    };
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await this.pool.request({
+        method: request.method as 'GET',
+        path: pathOf(request.url),
+        headers: flatHeaders(request.headers),
+        // undici takes an async iterable body (its docs); its types list Readable only
+        body: upload !== undefined ? (chunksOf(upload) as unknown as Readable) : request.body === null ? null : Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength),
+        signal: entry.abort.signal,
+        headersTimeout: 0,
+        bodyTimeout: 0,
+      });
+    } catch (error) {
+      over();
+      throw await this.failure(error, entry);
     }
+    const headers = responseHeaders(res.headers);
+    const declared = res.headers['content-length'];
+    // a small chunked answer usually arrives whole with its head: passed on whole, like a declared one
+    const whole = declared === undefined ? arrivedWhole(res.body) : null;
+    if (whole !== null || request.method === 'HEAD' || (typeof declared === 'string' && Number(declared) <= BUFFER_UP_TO)) {
+      try {
+        const body = whole ?? new Uint8Array(await res.body.arrayBuffer());
+        // What the app printed before it answered is in its stdout pipe, readable in the same
+        // turn of the event loop as the answer but maybe not read yet: let that turn finish,
+        // so the lines reach this invocation, not the instance.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        return { mode: 'fetch', response: { status: res.statusCode, statusText: '', headers, body } };
+      } catch (error) {
+        throw await this.failure(error, entry);
+      } finally {
+        over();
+      }
+    }
+    const { stream, streamEnd } = this.streamed(res.body, entry, over);
+    return { mode: 'fetch', response: { status: res.statusCode, statusText: '', headers, body: EMPTY, stream }, streamEnd };
   }
 
-  private async forward(request: HttpRequestData, signal: AbortSignal): Promise<HttpResponseData> {
-    const url = new URL(request.url);
-    const headers: string[] = [];
-    for (const [k, v] of request.headers) headers.push(k, v);
-    const res = await this.pool.request({
-      method: request.method as 'GET',
-      path: url.pathname + url.search,
-      headers,
-      body: request.body === null ? null : Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength),
-      signal,
-      headersTimeout: 0,
-      bodyTimeout: 0,
+  /** The app's response body as it sends it, bounded by the payload limit; the call ends with it (settling `streamEnd`). */
+  private streamed(body: Readable, entry: Call, over: () => void): { stream: ByteStream; streamEnd: Promise<StreamEnd> } {
+    const limit = this.deps.maxResponseBytes;
+    let tooLarge: NimbusError | null = null;
+    const bytes = new ReadableBytes(body, {
+      limitBytes: limit,
+      overLimit: () => (tooLarge = new NimbusError('NIMBUS_ERR_BAD_RESPONSE', `${this.spec.functionName}: the app's streamed response passed ${limit} bytes; the limit is ${limit}`, { extra: { limit } })),
+      failed: (error) => new NimbusError('NIMBUS_ERR_BAD_RESPONSE', `${this.spec.functionName}: the app closed the connection in the middle of its response (${error.message})`),
+      rest: 'destroy',
     });
-    const body = new Uint8Array(await res.body.arrayBuffer());
-    const out: Array<[string, string]> = [];
-    for (const [k, v] of Object.entries(res.headers)) {
-      if (v === undefined || HOP.has(k)) continue;
-      if (Array.isArray(v)) for (const one of v) out.push([k, one]);
-      else out.push([k, v]);
-    }
-    return { status: res.statusCode, statusText: '', headers: out, body };
+    let settle: (end: StreamEnd) => void = () => {};
+    const streamEnd = new Promise<StreamEnd>((resolve) => (settle = resolve));
+    let ended = false;
+    const end = (error: NimbusError | null): void => {
+      if (ended) return;
+      ended = true;
+      if (error !== null) entry.abort.abort();
+      // as for a buffered answer: the lines the app printed with its last chunk are this call's
+      setImmediate(() => {
+        over();
+        settle({ error });
+      });
+    };
+    const stream: ByteStream = {
+      read: async () => {
+        let chunk: Uint8Array | null;
+        try {
+          chunk = await bytes.read();
+        } catch (error) {
+          const failure = tooLarge !== null && error === tooLarge ? tooLarge : await this.failure(error, entry);
+          end(failure);
+          throw failure;
+        }
+        if (chunk === null) end(null);
+        return chunk;
+      },
+      cancel: (reason) => {
+        bytes.cancel(reason);
+        end(reason);
+      },
+    };
+    return { stream, streamEnd };
+  }
+
+  /** What a failed call tells its caller: its timeout, the instance's death, or the app dropping the connection. */
+  private async failure(error: unknown, entry: Call): Promise<NimbusError> {
+    if (entry.timedOut) return new NimbusError('NIMBUS_ERR_TIMEOUT', `${this.spec.functionName}: no answer within ${this.spec.config.timeoutMs} ms`);
+    if (this.death) return this.deathError();
+    // The upload's own failure (over the payload limit, the client gone) is the reason.
+    if (isNimbusError(error) && error.code !== 'NIMBUS_ERR_BAD_RESPONSE') return error;
+    // A connection the app dropped: if it is dying, its death is the answer.
+    await Promise.race([this.exited, new Promise<void>((resolve) => this.deps.clock.setTimer(1000, resolve))]);
+    if (this.death) return this.deathError();
+    if (isNimbusError(error)) return error;
+    return new NimbusError('NIMBUS_ERR_BAD_RESPONSE', `${this.spec.functionName}: the app closed the connection without an answer (${(error as Error).message})`);
   }
 
   private deathError(): NimbusError {
@@ -312,4 +381,41 @@ function eventRequest(event: unknown, path: string, functionName: string): HttpR
     headers: [['content-type', 'application/json'], ['x-nimbus-function', functionName]],
     body: new TextEncoder().encode(JSON.stringify(event ?? null)),
   };
+}
+
+/**
+ * The body when all of it (at most BUFFER_UP_TO bytes) has arrived already (undici parsed
+ * it with the head, in the same read from the socket), read out; else null and untouched.
+ */
+function arrivedWhole(body: Readable): Uint8Array | null {
+  const state = (body as { _readableState?: { ended?: boolean } })._readableState;
+  if (state?.ended !== true || body.readableLength > BUFFER_UP_TO) return null;
+  const chunks: Buffer[] = [];
+  for (let chunk = body.read() as Buffer | null; chunk !== null; chunk = body.read() as Buffer | null) chunks.push(chunk);
+  const all = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+  return new Uint8Array(all.buffer, all.byteOffset, all.byteLength);
+}
+
+/** The path and query of an absolute URL (`http://host/p?q` → `/p?q`). */
+function pathOf(url: string): string {
+  const at = url.indexOf('/', url.indexOf('//') + 2);
+  return at === -1 ? '/' : url.slice(at);
+}
+
+function flatHeaders(headers: HttpRequestData['headers']): string[] {
+  const out: string[] = [];
+  for (const [k, v] of headers) out.push(k, v);
+  return out;
+}
+
+/** undici's response headers (lower-case names, repeated ones as arrays) without the hop-by-hop ones. */
+function responseHeaders(headers: Dispatcher.ResponseData['headers']): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const k in headers) {
+    const v = headers[k];
+    if (v === undefined || HOP.has(k)) continue;
+    if (Array.isArray(v)) for (const one of v) out.push([k, one]);
+    else out.push([k, v]);
+  }
+  return out;
 }

@@ -3,12 +3,14 @@
  * app-instance.ts). What the host lets it enforce is probed once (isolation.ts) and
  * reported as it is.
  */
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Clock } from '../../core/clock.ts';
 import { NimbusError } from '../../core/errors.ts';
 import type { FunctionConfig, ModuleExports } from '../../core/types.ts';
 import type { Instance, InstanceSpec, Runtime } from '../port.ts';
-import { isAppPack } from './app-archive.ts';
+import { appDirName, isAppPack, removeAppDirs } from './app-archive.ts';
 import { AppInstance } from './app-instance.ts';
 import { probeIsolation, removeCgroupTree, type ProcessIsolation } from './isolation.ts';
 
@@ -42,6 +44,17 @@ export function createAppRuntime(options: AppRuntimeOptions): AppRuntime {
   const isolation = options.isolation ?? probeIsolation({ allowHostNetwork: options.allowHostNetwork });
   const live = new Set<AppInstance>();
   let PoolClass: typeof import('undici').Pool | null = null;
+  // Unpacked apps (directory names) in use by starting and live instances, and the ones the
+  // store still has (null until told; a version started since is the store's too): an
+  // unpacked app goes once it is in neither.
+  const users = new Map<string, number>();
+  let wanted: Set<string> | null = null;
+  const release = (dir: string): void => {
+    const left = (users.get(dir) ?? 1) - 1;
+    if (left > 0) return void users.set(dir, left);
+    users.delete(dir);
+    if (wanted !== null && !wanted.has(dir)) rmSync(join(options.appsDir, dir), { recursive: true, force: true });
+  };
   return {
     kind: 'app',
     isolation,
@@ -54,10 +67,26 @@ export function createAppRuntime(options: AppRuntimeOptions): AppRuntime {
     },
     async start(spec: InstanceSpec): Promise<Instance> {
       PoolClass ??= (await import('undici')).Pool;
-      const instance = await AppInstance.start({ clock: options.clock, isolation, appsDir: options.appsDir, maxResponseBytes: options.maxResponseBytes, PoolClass }, spec);
+      const dir = appDirName(createHash('sha256').update(spec.code).digest('hex'));
+      users.set(dir, (users.get(dir) ?? 0) + 1);
+      wanted?.add(dir);
+      let instance: AppInstance;
+      try {
+        instance = await AppInstance.start({ clock: options.clock, isolation, appsDir: options.appsDir, maxResponseBytes: options.maxResponseBytes, PoolClass }, spec);
+      } catch (error) {
+        release(dir);
+        throw error;
+      }
       live.add(instance);
-      void instance.whenExited().then(() => live.delete(instance));
+      void instance.whenExited().then(() => {
+        live.delete(instance);
+        release(dir);
+      });
       return instance;
+    },
+    keepCode(codeHashes) {
+      wanted = new Set([...codeHashes].map(appDirName));
+      removeAppDirs(options.appsDir, new Set([...wanted, ...users.keys()]));
     },
     livePids() {
       return [...live].map((i) => i.pid);

@@ -7,7 +7,7 @@
  * version of their id (writeKeyedIn), and usage moves by exactly the difference.
  */
 import type pg from 'pg';
-import type { InvocationRecord } from '../../core/types.ts';
+import { socketCounts, type InvocationRecord } from '../../core/types.ts';
 import { countUsage, hourOf, ZERO_USAGE, type MutableUsage, type UsageSource } from '../../core/usage.ts';
 import { INVOCATION_COLUMNS } from '../invocation-columns.ts';
 import { latestVersions } from '../invocation-query.ts';
@@ -33,7 +33,7 @@ function values(r: InvocationRecord): unknown[] {
     r.id, r.functionName, r.version, r.trigger, r.triggerSource, r.startedAt, r.durationMs, r.billedMs, r.memoryMb, r.status,
     r.statusCode, r.errorCode, pgText(r.errorName), pgText(r.errorMessage), r.coldStart, r.initMs, r.instanceId, r.requestBytes,
     r.responseBytes, r.attempt, r.logs.length === 0 ? '[]' : JSON.stringify(r.logs), r.logsTruncated, r.cpuMs, r.peakMemoryBytes,
-    r.occupancyMs, r.traceId, r.spanId, r.parentSpanId, r.alias ?? null,
+    r.occupancyMs, r.traceId, r.spanId, r.parentSpanId, r.alias ?? null, r.sockets?.opened ?? 0, r.sockets?.bytesIn ?? 0, r.sockets?.bytesOut ?? 0,
   ];
 }
 
@@ -46,6 +46,7 @@ function toRecord(row: Row): InvocationRecord {
     responseBytes: row.response_bytes, attempt: row.attempt, logs: row.logs === '[]' ? [] : JSON.parse(row.logs as string),
     logsTruncated: row.logs_truncated, cpuMs: row.cpu_ms, peakMemoryBytes: row.peak_memory_bytes, occupancyMs: row.occupancy_ms,
     traceId: row.trace_id, spanId: row.span_id, parentSpanId: row.parent_span_id, alias: row.alias ?? null,
+    ...socketCounts(Number(row.sockets_opened ?? 0), Number(row.socket_bytes_in ?? 0), Number(row.socket_bytes_out ?? 0)),
   } as InvocationRecord;
 }
 

@@ -292,6 +292,12 @@ export const PG_MIGRATIONS: readonly string[] = [
     facts TEXT NOT NULL
   );
   `,
+  // 8 (Node layer, #17): the outbound sockets an invocation used (opened, bytes in and out).
+  `
+  ALTER TABLE invocations ADD COLUMN sockets_opened INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE invocations ADD COLUMN socket_bytes_in BIGINT NOT NULL DEFAULT 0;
+  ALTER TABLE invocations ADD COLUMN socket_bytes_out BIGINT NOT NULL DEFAULT 0;
+  `,
 ];
 
 /** Advisory lock key of migrations (one per schema: hashtext of the schema name, plus this). */

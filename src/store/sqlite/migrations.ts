@@ -324,4 +324,10 @@ export const MIGRATIONS: readonly string[] = [
     facts TEXT NOT NULL
   ) WITHOUT ROWID;
   `,
+  // 20 (Node layer, #17): the outbound sockets an invocation used (opened, bytes in and out).
+  `
+  ALTER TABLE invocations ADD COLUMN sockets_opened INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE invocations ADD COLUMN socket_bytes_in INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE invocations ADD COLUMN socket_bytes_out INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

@@ -4,7 +4,7 @@
  * thread (record-writer-thread.ts), so both write exactly the same way.
  */
 import type Database from 'better-sqlite3';
-import type { InvocationRecord } from '../../core/types.ts';
+import { socketCounts, type InvocationRecord } from '../../core/types.ts';
 import type { UsageSource } from '../../core/usage.ts';
 import { INVOCATION_COLUMNS } from '../invocation-columns.ts';
 import { usageWriter } from './observe-store.ts';
@@ -80,6 +80,9 @@ export function recordRow(r: InvocationRecord, into: unknown[] = new Array<unkno
   into[26] = r.spanId;
   into[27] = r.parentSpanId;
   into[28] = r.alias ?? null;
+  into[29] = r.sockets?.opened ?? 0;
+  into[30] = r.sockets?.bytesIn ?? 0;
+  into[31] = r.sockets?.bytesOut ?? 0;
   return into;
 }
 
@@ -88,13 +91,14 @@ export function recordFromRow(row: RecordRow): InvocationRecord {
   const [
     id, functionName, version, trigger, triggerSource, startedAt, durationMs, billedMs, memoryMb, status, statusCode, errorCode, errorName,
     errorMessage, coldStart, initMs, instanceId, requestBytes, responseBytes, attempt, logs, logsTruncated, cpuMs, peakMemoryBytes,
-    occupancyMs, traceId, spanId, parentSpanId, alias,
+    occupancyMs, traceId, spanId, parentSpanId, alias, socketsOpened, socketBytesIn, socketBytesOut,
   ] = row as unknown[];
   return {
     id, functionName, version, trigger, triggerSource, startedAt, durationMs, billedMs, memoryMb, status, statusCode, errorCode, errorName,
     errorMessage, coldStart: coldStart === 1, initMs, instanceId, requestBytes, responseBytes, attempt,
     logs: logs === '[]' ? [] : JSON.parse(logs as string), logsTruncated: logsTruncated === 1, cpuMs, peakMemoryBytes, occupancyMs,
     traceId, spanId, parentSpanId, alias: alias ?? null,
+    ...socketCounts((socketsOpened as number | null) ?? 0, (socketBytesIn as number | null) ?? 0, (socketBytesOut as number | null) ?? 0),
   } as InvocationRecord;
 }
 

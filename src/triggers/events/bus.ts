@@ -31,6 +31,11 @@ export interface PublishResult {
   readonly ids: readonly string[];
 }
 
+/** Where the API publishes events: the store's queue (EventBus, one node) or a topic log (StreamedTopics, a cluster on JetStream). */
+export interface TopicPublisher {
+  publish(topic: string, events: readonly CloudEvent[]): Promise<PublishResult>;
+}
+
 export function topicNotFound(topic: string): NimbusError {
   return new NimbusError('NIMBUS_ERR_TOPIC_NOT_FOUND', `topic "${topic}" does not exist; create it with \`nimbus topics create ${topic}\``, {
     extra: { topic },
@@ -42,7 +47,7 @@ export function topicNotFound(topic: string): NimbusError {
  * the subscriptions from the store each time, so it has nothing to arm, stop or re-read: an
  * event accepted while the platform drains is still queued durably.
  */
-export class EventBus implements TriggerSource {
+export class EventBus implements TriggerSource, TopicPublisher {
   readonly kind = 'topics';
 
   constructor(private readonly deps: EventBusDeps) {}

@@ -40,6 +40,27 @@ B.prototype.write = function (this: Uint8Array, s: string, a?: unknown, b?: unkn
   return write.call(this, s, isUrl(a) ? 'base64' : a, isUrl(b) ? 'base64' : b, isUrl(c) ? 'base64' : c);
 };
 
+// Node's Buffer.prototype also has a `<encoding>Slice(start, end)` and `<encoding>Write(string,
+// offset, length)` per encoding; fast parsers call them directly (busboy: `chunk.latin1Slice`).
+for (const enc of ['ascii', 'base64', 'base64url', 'latin1', 'hex', 'ucs2', 'utf8']) {
+  const proto = B.prototype as unknown as Record<string, unknown>;
+  Object.defineProperty(proto, `${enc}Slice`, {
+    value(this: Uint8Array, start = 0, end = this.length) {
+      return B.prototype.toString.call(this, enc, start, end);
+    },
+    writable: true,
+    configurable: true,
+  });
+  Object.defineProperty(proto, `${enc}Write`, {
+    value(this: Uint8Array, s: string, offset = 0, length = this.length - offset) {
+      // UTF-16 is written in whole code units, as Node does (the npm package writes half of one)
+      return B.prototype.write.call(this, s, offset, enc === 'ucs2' ? length - (length % 2) : length, enc);
+    },
+    writable: true,
+    configurable: true,
+  });
+}
+
 export const Buffer = npm.Buffer;
 export const SlowBuffer = npm.SlowBuffer;
 export const INSPECT_MAX_BYTES = npm.INSPECT_MAX_BYTES;

@@ -8,7 +8,9 @@
  */
 import { Buffer } from './buffer.ts';
 import { asKey, createPrivateKey, createPublicKey, createSecretKey, generateKeyPair, generateKeyPairSync, KeyObject, keyDer, secretBytes } from './crypto-keys.ts';
-import { ab, buf, host, OP_CIPHER, OP_HASH, OP_HKDF, OP_HMAC, OP_PBKDF2, OP_SCRYPT, OP_SIGN, OP_VERIFY } from './host.ts';
+import { createDiffieHellman, createDiffieHellmanGroup, createECDH, DiffieHellman, ECDH, getDiffieHellman, privateDecrypt, privateEncrypt, publicDecrypt, publicEncrypt, X509Certificate } from './crypto-asym.ts';
+import { DigestFeed } from './crypto-digest.ts';
+import { ab, buf, host, OP_CIPHER, OP_DIGEST, OP_HASH, OP_HKDF, OP_HMAC, OP_PBKDF2, OP_SCRYPT, OP_SIGN, OP_VERIFY } from './host.ts';
 
 type Enc = string | undefined;
 type Bytes = string | ArrayBufferView | ArrayBuffer;
@@ -58,40 +60,57 @@ function checkHash(algorithm: string): void {
   knownHashes.add(algorithm);
 }
 
-export class Hash extends Chained {
+/** Hash and Hmac: their input goes to a DigestFeed (buffered, or fed to the host by parts when long). */
+class Digest {
+  protected feed: DigestFeed;
+  #done = false;
+  constructor(open: () => number) {
+    this.feed = new DigestFeed(open);
+  }
+  update(data: Bytes, enc?: string): this {
+    if (this.#done) throw Object.assign(new Error('Digest already called'), { code: 'ERR_CRYPTO_HASH_FINALIZED' });
+    this.feed.add(ab(data, enc));
+    return this;
+  }
+  protected finish(oneShot: (all: ArrayBuffer) => unknown, enc: Enc): Buffer | string {
+    if (this.#done) throw Object.assign(new Error('Digest already called'), { code: 'ERR_CRYPTO_HASH_FINALIZED' });
+    this.#done = true;
+    return output(buf(this.feed.finish(oneShot)), enc);
+  }
+}
+
+export class Hash extends Digest {
   readonly #alg: string;
   readonly #length: number | null;
   constructor(algorithm: string, options?: { outputLength?: number }) {
-    super();
+    const length = options?.outputLength ?? null;
+    super(() => host(OP_DIGEST, 'hash', algorithm, length) as number);
     this.#alg = algorithm;
-    this.#length = options?.outputLength ?? null;
+    this.#length = length;
     checkHash(algorithm);
   }
   digest(enc?: Enc): Buffer | string {
-    const result = buf(host(OP_HASH, this.#alg, this.all(), this.#length));
-    this.done = true;
-    return output(result, enc);
+    return this.finish((all) => host(OP_HASH, this.#alg, all, this.#length), enc);
   }
   copy(): Hash {
     const h = new Hash(this.#alg, this.#length === null ? undefined : { outputLength: this.#length });
-    for (const c of this.chunks) h.update(new Uint8Array(c));
+    h.feed = this.feed.copy(() => host(OP_DIGEST, 'hash', this.#alg, this.#length) as number);
     return h;
   }
 }
 
-export class Hmac extends Chained {
+export class Hmac extends Digest {
   readonly #alg: string;
   readonly #key: ArrayBuffer;
   constructor(algorithm: string, key: unknown, _options?: unknown) {
-    super();
+    const secret = keyBytes(key);
+    super(() => host(OP_DIGEST, 'hmac', algorithm, secret) as number);
     this.#alg = algorithm;
-    this.#key = keyBytes(key);
+    this.#key = secret;
     checkHash(algorithm);
   }
   digest(enc?: Enc): Buffer | string {
-    const result = buf(host(OP_HMAC, this.#alg, this.#key, this.all()));
-    this.done = true;
-    return output(result, enc);
+    return this.finish((all) => host(OP_HMAC, this.#alg, this.#key, all), enc);
   }
 }
 
@@ -333,10 +352,14 @@ export const constants = Object.freeze({
 });
 
 export { KeyObject, createPrivateKey, createPublicKey, createSecretKey, generateKeyPair, generateKeyPairSync };
+export { createECDH, ECDH, privateDecrypt, privateEncrypt, publicDecrypt, publicEncrypt, X509Certificate };
+export { createDiffieHellman, createDiffieHellmanGroup, DiffieHellman, getDiffieHellman };
 
 export default {
   createHash, createHmac, hash, Hash, Hmac, createCipheriv, createDecipheriv, Cipheriv, Decipheriv, sign, verify, createSign, createVerify, Sign, Verify,
   pbkdf2, pbkdf2Sync, scrypt, scryptSync, hkdf, hkdfSync, randomBytes, pseudoRandomBytes, randomFill, randomFillSync, randomUUID, randomInt,
   getRandomValues, timingSafeEqual, getHashes, getCiphers, getCurves, getFips, webcrypto, subtle, constants, KeyObject, createPrivateKey,
   createPublicKey, createSecretKey, generateKeyPair, generateKeyPairSync,
+  createECDH, ECDH, privateDecrypt, privateEncrypt, publicDecrypt, publicEncrypt, X509Certificate,
+  createDiffieHellman, createDiffieHellmanGroup, DiffieHellman, getDiffieHellman,
 };

@@ -11,6 +11,13 @@ export const OP_VERIFY = 9;
 export const OP_GENERATE = 10;
 export const OP_EXPORT = 11;
 export const OP_ZLIB = 12;
+/** publicEncrypt/privateDecrypt/privateEncrypt/publicDecrypt (crypto-asym.ts). */
+export const OP_RSA = 13;
+export const OP_ECDH = 14;
+export const OP_X509 = 15;
+export const OP_DH = 16;
+/** Hashes and HMACs fed in parts (node-digests.ts), for inputs past one call's limit. */
+export const OP_DIGEST = 17;
 
 /** Sockets and DNS (node-sockets.ts on the host; net.ts and dns.ts in the isolate). */
 export const OP_SOCKET_OPEN = 20;
@@ -19,3 +26,4 @@ export const OP_SOCKET_END = 22;
 export const OP_SOCKET_DESTROY = 23;
 export const OP_DNS_LOOKUP = 24;
 export const OP_SOCKET_UPGRADE = 25;
+export const OP_DNS_RESOLVE = 26;

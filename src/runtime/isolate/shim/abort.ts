@@ -1,5 +1,5 @@
 /** AbortController / AbortSignal (timeout and any included). */
-import { DOMException, Event, EventTarget } from './events.ts';
+import { DOMException, Event, EventTarget, markTrusted } from './events.ts';
 import { setTimeout } from './timers.ts';
 
 export class AbortSignal extends EventTarget {
@@ -28,7 +28,7 @@ export class AbortSignal extends EventTarget {
     if (this.#aborted) return;
     this.#aborted = true;
     this.#reason = reason === undefined ? new DOMException('This operation was aborted', 'AbortError') : reason;
-    this.dispatchEvent(new Event('abort'));
+    this.dispatchEvent(markTrusted(new Event('abort')));
   }
 
   static abort(reason?: unknown): AbortSignal {

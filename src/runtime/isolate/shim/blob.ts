@@ -9,14 +9,32 @@ export class Blob {
   readonly #type: string;
 
   constructor(parts: Iterable<BlobPart> = [], options: { type?: string; endings?: string } = {}) {
+    // WebIDL: a sequence (an iterable object, not a string) and a dictionary (an object or nothing)
+    const method = parts === null || (typeof parts !== 'object' && typeof parts !== 'function') ? undefined : (parts as { [Symbol.iterator]?: unknown })[Symbol.iterator];
+    if (typeof method !== 'function') throw new TypeError("Failed to construct 'Blob': The provided value cannot be converted to a sequence.");
+    // the arguments in order: every part converted (a string part as a USVString), then
+    // the dictionary's members in order (endings, then type)
+    const converted: Array<string | Uint8Array> = [];
+    const iterator = (method as () => Iterator<BlobPart>).call(parts);
+    for (const part of { [Symbol.iterator]: () => iterator }) {
+      if (part instanceof Blob) converted.push(part.#bytes);
+      else if (part instanceof ArrayBuffer || ArrayBuffer.isView(part)) converted.push(toBytes(part));
+      else converted.push(String(part));
+    }
+    if (options !== null && options !== undefined && typeof options !== 'object' && typeof options !== 'function') {
+      throw new TypeError("Failed to construct 'Blob': The provided value is not of type 'BlobPropertyBag'.");
+    }
+    // the dictionary's members in order: endings, then type
+    const endingsValue = options?.endings;
+    const endings = endingsValue === undefined ? 'transparent' : String(endingsValue);
+    if (endings !== 'transparent' && endings !== 'native') throw new TypeError(`Failed to construct 'Blob': '${endings}' is not a valid value for endings`);
+    const typeValue = options?.type;
+    const t = typeValue === undefined ? '' : String(typeValue);
     const chunks: Uint8Array[] = [];
     let total = 0;
-    for (const part of parts) {
-      let b: Uint8Array;
-      if (typeof part === 'string') b = utf8Encode(part);
-      else if (part instanceof Blob) b = part.#bytes;
-      else if (part instanceof ArrayBuffer || ArrayBuffer.isView(part)) b = toBytes(part);
-      else b = utf8Encode(String(part));
+    for (const part of converted) {
+      // native line endings are the platform's: \n
+      const b = typeof part !== 'string' ? part : utf8Encode(endings === 'native' ? part.replace(/\r\n?/g, '\n') : part);
       chunks.push(b);
       total += b.length;
     }
@@ -27,7 +45,6 @@ export class Blob {
       p += c.length;
     }
     this.#bytes = bytes;
-    const t = options?.type === undefined ? '' : String(options.type);
     this.#type = /[^\x20-\x7e]/.test(t) ? '' : t.toLowerCase();
   }
 
@@ -68,6 +85,7 @@ export class File extends Blob {
   readonly name: string;
   readonly lastModified: number;
   constructor(parts: Iterable<BlobPart>, name: string, options: { type?: string; lastModified?: number } = {}) {
+    if (arguments.length < 2) throw new TypeError(`Failed to construct 'File': 2 arguments required, but only ${arguments.length} present.`);
     super(parts, options);
     this.name = String(name);
     this.lastModified = options?.lastModified === undefined ? Date.now() : Number(options.lastModified);

@@ -7,7 +7,8 @@ import { AbortController, AbortSignal } from './abort.ts';
 import { Blob, FormData, decodeMultipart, encodeMultipart } from './blob.ts';
 import { exactBuffer, toBytes, utf8Decode, utf8Encode } from './encoding.ts';
 import { Headers, type HeadersInit } from './headers.ts';
-import { isDisturbed, ReadableStream, readAll, streamOf } from './streams.ts';
+import { structuredClone } from './clone.ts';
+import { isDisturbed, ReadableByteStreamController, ReadableStream, readAllInto, streamOf, TransformStream } from './streams.ts';
 import { URL, URLSearchParams, parseForm } from './url.ts';
 
 /** Largest body read or sent (the host passes its limit at setup). */
@@ -32,7 +33,10 @@ export function extractBody(init: unknown): { body: BodyValue; type: string | nu
     const boundary = `----NimbusFormBoundary${Date.now().toString(16)}${(boundaryCounter++).toString(16)}`;
     return { body: encodeMultipart(init, boundary), type: `multipart/form-data; boundary=${boundary}` };
   }
-  if (init instanceof ReadableStream) return { body: init, type: null };
+  if (init instanceof ReadableStream) {
+    if (init.locked || isDisturbed(init)) throw new TypeError('The body stream is locked or has been read');
+    return { body: init, type: null };
+  }
   return { body: String(init), type: 'text/plain;charset=UTF-8' };
 }
 
@@ -48,62 +52,108 @@ abstract class Body {
       const b = this._body;
       // a buffered body as a stream already complete: passed on unread (new Response(res.body)), it is still one buffer
       this._stream = b instanceof ReadableStream ? b : streamOf(typeof b === 'string' ? utf8Encode(b) : b instanceof Blob ? Blob._bytes(b) : (b as Uint8Array));
+      // read whole before its stream was asked for: the stream is the one that was read, locked for good
+      if (this._used) lockForGood(this._stream);
     }
     return this._stream;
   }
+  /** The stream the body is, if it is one yet. */
+  _streamNow(): ReadableStream | null {
+    return this._stream ?? (this._body instanceof ReadableStream ? this._body : null);
+  }
   get bodyUsed(): boolean {
-    return this._used || (this._stream !== null && isDisturbed(this._stream));
+    if (this._body === null) return false;
+    const stream = this._streamNow();
+    return this._used || (stream !== null && isDisturbed(stream));
   }
 
-  /** The body to read whole; after `body` was asked for, its stream (so reading it one way uses it up the other). */
+  /**
+   * The body to read whole; after `body` was asked for, its stream (so reading it one way
+   * uses it up the other). A null body is read as no bytes and stays unused.
+   */
   _take(): BodyValue {
-    if (this.bodyUsed || (this._stream !== null && this._stream.locked)) throw new TypeError('Body is unusable: Body has already been read');
+    if (this._body === null) return null;
+    const stream = this._streamNow();
+    if (this.bodyUsed || (stream !== null && stream.locked)) throw new TypeError('Body is unusable: Body has already been read');
     this._used = true;
     return this._stream ?? this._body;
   }
 
+  // Each reads into a box and awaits only promises of nothing: a promise resolved with an
+  // object asks it for `then`, which a script can plant on Object.prototype to forge a body.
   async arrayBuffer(): Promise<ArrayBuffer> {
-    return exactBuffer(await bytesOf(this._take()));
+    const box = { bytes: EMPTY };
+    await readBody(this._take(), box);
+    return exactBuffer(box.bytes);
   }
   async bytes(): Promise<Uint8Array> {
-    return bytesOf(this._take());
+    const box = { bytes: EMPTY };
+    await readBody(this._take(), box);
+    return box.bytes;
   }
   async text(): Promise<string> {
     const b = this._take();
-    return typeof b === 'string' ? b : utf8Decode(await bytesOf(b)).text;
+    if (typeof b === 'string') return b;
+    const box = { bytes: EMPTY };
+    await readBody(b, box);
+    return utf8Decode(box.bytes).text;
   }
   async json(): Promise<unknown> {
     return JSON.parse(await this.text());
   }
   async blob(): Promise<Blob> {
     const b = this._take();
-    if (b instanceof Blob) return b;
-    return new Blob([await bytesOf(b)], { type: this.headers.get('content-type') ?? '' });
+    // the MIME type is the Content-Type header's (a Blob body set it unless one was given)
+    const type = this.headers.get('content-type') ?? '';
+    if (b instanceof Blob) return new Blob([b], { type });
+    const box = { bytes: EMPTY };
+    await readBody(b, box);
+    return new Blob([box.bytes], { type });
   }
   async formData(): Promise<FormData> {
+    // the bytes first (a stream's error is the answer), then the type decides how they parse
     const type = this.headers.get('content-type') ?? '';
+    const b = this._take();
+    const box = { bytes: EMPTY };
+    if (!(b instanceof FormData)) await readBody(b, box);
     if (/^application\/x-www-form-urlencoded/i.test(type)) {
       const form = new FormData();
-      for (const [n, v] of parseForm(await this.text())) form.append(n, v);
+      const text = typeof b === 'string' ? b : b instanceof FormData ? '' : utf8Decode(box.bytes).text;
+      for (const [n, v] of parseForm(text)) form.append(n, v);
       return form;
     }
     const m = /^multipart\/form-data;.*\bboundary=(?:"([^"]+)"|([^;]+))/i.exec(type);
     if (m) {
-      const b = this._take();
       if (b instanceof FormData) return b;
-      return decodeMultipart(await bytesOf(b), (m[1] ?? m[2]).trim());
+      return decodeMultipart(box.bytes, (m[1] ?? m[2]).trim());
     }
     throw new TypeError(`Could not parse content as FormData (content-type "${type}")`);
   }
 }
 
+const EMPTY = new Uint8Array(0);
+
+/** The standard's "fully read": the stream's reader is never released. */
+function lockForGood(stream: ReadableStream): void {
+  if (!stream.locked) stream.getReader().closed.catch(() => undefined);
+}
+
+/** Reads a body whole into `box.bytes` (see Body: resolves with nothing, on purpose). */
+export async function readBody(b: BodyValue, box: { bytes: Uint8Array }): Promise<void> {
+  if (b === null) box.bytes = EMPTY;
+  else if (typeof b === 'string') box.bytes = utf8Encode(b);
+  else if (b instanceof Uint8Array) box.bytes = b;
+  else if (b instanceof Blob) box.bytes = Blob._bytes(b);
+  else if (b instanceof ReadableStream) {
+    await readAllInto(b, MAX_BODY, box);
+    lockForGood(b);
+  } else throw new TypeError('unreadable body');
+}
+
 export async function bytesOf(b: BodyValue): Promise<Uint8Array> {
-  if (b === null) return new Uint8Array(0);
-  if (typeof b === 'string') return utf8Encode(b);
-  if (b instanceof Uint8Array) return b;
-  if (b instanceof Blob) return Blob._bytes(b);
-  if (b instanceof ReadableStream) return readAll(b, MAX_BODY);
-  throw new TypeError('unreadable body');
+  const box = { bytes: EMPTY };
+  await readBody(b, box);
+  return box.bytes;
 }
 
 function cloneBody(src: Body): BodyValue {
@@ -111,10 +161,14 @@ function cloneBody(src: Body): BodyValue {
   const b = src._body;
   if (src._stream !== null || b instanceof ReadableStream) {
     // both go on reading the same stream: it is teed, and the original keeps one branch
-    const [mine, theirs] = (src._stream ?? (b as ReadableStream)).tee();
+    const stream = src._stream ?? (b as ReadableStream);
+    const [mine, theirs] = stream.tee();
     src._stream = mine;
     src._body = mine;
-    return theirs;
+    // the standard tees a body with its second branch's chunks structured-cloned, so the two
+    // do not share buffers (a byte stream's tee already copies them)
+    if ((stream as unknown as { _readableStreamController?: unknown })._readableStreamController instanceof ReadableByteStreamController) return theirs;
+    return theirs.pipeThrough(new TransformStream({ transform: (chunk, c) => c.enqueue(structuredClone(chunk)) }));
   }
   if (b instanceof Uint8Array) return b.slice();
   return b;

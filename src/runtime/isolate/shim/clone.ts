@@ -16,6 +16,15 @@ function fail(what: string): never {
   throw new DOMException(`${what} could not be cloned.`, 'DataCloneError');
 }
 
+/** A copy of the bytes; a resizable buffer stays resizable, to the same maximum. */
+function cloneBuffer(buffer: ArrayBuffer): ArrayBuffer {
+  const b = buffer as ArrayBuffer & { resizable?: boolean; maxByteLength?: number };
+  if (b.resizable !== true || typeof b.maxByteLength !== 'number') return buffer.slice(0);
+  const out = new (ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer)(buffer.byteLength, { maxByteLength: b.maxByteLength });
+  new Uint8Array(out).set(new Uint8Array(buffer));
+  return out;
+}
+
 export function structuredClone<T>(value: T, options?: { transfer?: unknown[] }): T {
   if (arguments.length === 0) throw new TypeError("Failed to execute 'structuredClone': 1 argument required");
   if (options?.transfer !== undefined && [...options.transfer].length > 0) {
@@ -41,7 +50,8 @@ export function structuredClone<T>(value: T, options?: { transfer?: unknown[] })
     else if (v instanceof Boolean) out = new Boolean(v.valueOf());
     else if (v instanceof Number) out = new Number(v.valueOf());
     else if (v instanceof String) out = new String(v.valueOf());
-    else if (v instanceof ArrayBuffer) out = v.slice(0);
+    else if (typeof BigInt === 'function' && v instanceof BigInt) out = Object(v.valueOf());
+    else if (v instanceof ArrayBuffer) out = cloneBuffer(v);
     else if (v instanceof File) out = new File([v], v.name, { type: v.type, lastModified: v.lastModified });
     else if (v instanceof Blob) out = new Blob([v], { type: v.type });
     else if (ArrayBuffer.isView(v)) {
@@ -61,7 +71,11 @@ export function structuredClone<T>(value: T, options?: { transfer?: unknown[] })
       return s;
     } else if (v instanceof Error) {
       const C = ERRORS[v.name] ?? Error;
-      const e = new C(v.message);
+      const e = new C();
+      // only a message the error has of its own (new Error() has none)
+      if (Object.prototype.hasOwnProperty.call(v, 'message')) {
+        Object.defineProperty(e, 'message', { value: String(v.message), writable: true, configurable: true, enumerable: false });
+      }
       memory.set(v, e);
       if (typeof v.stack === 'string') e.stack = v.stack;
       if ('cause' in v) (e as Error & { cause?: unknown }).cause = clone((v as Error & { cause?: unknown }).cause);

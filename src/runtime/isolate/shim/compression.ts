@@ -1,6 +1,6 @@
 /**
  * CompressionStream and DecompressionStream (Compression Standard: gzip, deflate,
- * deflate-raw) as TransformStreams whose work the host's node:zlib does (zlib-host.ts):
+ * deflate-raw, brotli) as TransformStreams whose work the host's node:zlib does (zlib-host.ts):
  * the shim holds a number per stream, sends input in pieces of at most 64 KB and enqueues
  * what comes back. What an invocation leaves open is dropped when it ends.
  */
@@ -11,7 +11,7 @@ import { exactBuffer } from './encoding.ts';
 import { currentInvocation, type Invocation } from './state.ts';
 import { type ReadableStream, TransformStream, type WritableStream } from './streams.ts';
 
-const FORMATS = new Set(['gzip', 'deflate', 'deflate-raw']);
+const FORMATS = new Set(['gzip', 'deflate', 'deflate-raw', 'brotli']);
 const PIECE = 64 * 1024;
 
 /** Open (de)compressors by the invocation that opened them. */

@@ -82,6 +82,18 @@ function withBindings(vars: Record<string, string>): Record<string, unknown> {
   return { ...vars, EVENTS: Object.freeze({ publish }) };
 }
 
+/** fetch invocations not yet answered, by number: a client that goes away aborts their request's signal. */
+const unanswered = new Map<number, Invocation>();
+
+/** IN_ABORT: the HTTP client went away before the function answered. */
+export function onAbort(seq: number): void {
+  const inv = unanswered.get(seq);
+  if (inv === undefined || inv.responded) return;
+  unanswered.delete(seq);
+  enter(inv);
+  inv.request?._abort(new DOMException('The client went away', 'AbortError'));
+}
+
 function newInvocation(seq: number, id: string, remainingMs: number): Invocation {
   return { seq, id, deadlineAt: Date.now() + remainingMs, waits: new Set(), responded: false, finished: false, logLines: 0, logChars: 0, request: null };
 }
@@ -138,6 +150,7 @@ function bad(inv: Invocation, detail: string): void {
 function respond(inv: Invocation, kind: number, a?: unknown, b?: unknown, c?: unknown, d?: unknown): void {
   if (inv.responded) return;
   inv.responded = true;
+  unanswered.delete(inv.seq);
   // wasm code grows its memory unseen: before any result, see whether it passed the limit
   if (wasmOverLimit(0, inv.seq)) return;
   const background = inv.waits.size > 0;
@@ -155,6 +168,7 @@ async function drain(inv: Invocation): Promise<void> {
 
 function finish(inv: Invocation): void {
   inv.finished = true;
+  unanswered.delete(inv.seq);
   dropTimersOf(inv);
   dropCallsOf(inv);
   dropStreamsOf(inv);
@@ -169,6 +183,7 @@ function finish(inv: Invocation): void {
 function respondStreaming(inv: Invocation, head: string, body: ReadableStream): void {
   if (inv.responded) return;
   inv.responded = true;
+  unanswered.delete(inv.seq);
   if (wasmOverLimit(0, inv.seq)) return;
   const id = toHost(body, inv, (error, cancelled) => {
     enter(inv);
@@ -196,6 +211,7 @@ function respondSocket(inv: Invocation, head: string, client: unknown): void {
     return;
   }
   inv.responded = true;
+  unanswered.delete(inv.seq);
   if (wasmOverLimit(0, inv.seq)) return;
   send(OUT_DONE, inv.seq, R_SOCKET, false, head, id);
 }
@@ -332,6 +348,7 @@ export function onFetch(
     });
     const request = Request._incoming(method, url, wire, typeof body === 'number' ? fromHost(body, inv) : body);
     inv.request = request;
+    unanswered.set(seq, inv);
     out = fetchTarget.fetch(request, env, ctx);
   } catch (e) {
     fail(inv, e);

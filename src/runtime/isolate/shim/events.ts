@@ -15,17 +15,35 @@ const CODES: Record<string, number> = {
   TimeoutError: 23,
   DataCloneError: 25,
   InvalidCharacterError: 5,
+  HierarchyRequestError: 3,
+  WrongDocumentError: 4,
+  NoModificationAllowedError: 7,
+  InUseAttributeError: 10,
+  InvalidModificationError: 13,
+  NamespaceError: 14,
+  ValidationError: 16,
+  URLMismatchError: 21,
+  InvalidNodeTypeError: 24,
 };
 
 export class DOMException extends Error {
+  readonly #brand = true;
   constructor(message = '', name = 'Error') {
     super(message);
     Object.defineProperty(this, 'name', { value: String(name), writable: true, configurable: true, enumerable: false });
   }
   get code(): number {
+    if (!(typeof this === 'object' && this !== null && #brand in this)) throw new TypeError('Illegal invocation');
     return CODES[this.name] ?? 0;
   }
 }
+// WebIDL: the legacy code constants on the interface and its prototype, attributes enumerable
+const LEGACY_CODES =
+  'INDEX_SIZE DOMSTRING_SIZE HIERARCHY_REQUEST WRONG_DOCUMENT INVALID_CHARACTER NO_DATA_ALLOWED NO_MODIFICATION_ALLOWED NOT_FOUND NOT_SUPPORTED INUSE_ATTRIBUTE INVALID_STATE SYNTAX INVALID_MODIFICATION NAMESPACE INVALID_ACCESS VALIDATION TYPE_MISMATCH SECURITY NETWORK ABORT URL_MISMATCH QUOTA_EXCEEDED TIMEOUT INVALID_NODE_TYPE DATA_CLONE'.split(' ');
+LEGACY_CODES.forEach((name, i) => {
+  for (const target of [DOMException, DOMException.prototype]) Object.defineProperty(target, `${name}_ERR`, { value: i + 1, enumerable: true });
+});
+Object.defineProperty(DOMException.prototype, 'code', { enumerable: true });
 
 export interface EventInit {
   bubbles?: boolean;
@@ -45,6 +63,8 @@ interface EventState {
   dispatching: boolean;
   initialized: boolean;
   inPassiveListener: boolean;
+  /** set only by the platform (markTrusted): an event a script constructs is never trusted */
+  trusted: boolean;
   phase: number;
   target: EventTarget | null;
   currentTarget: EventTarget | null;
@@ -83,6 +103,7 @@ export class Event {
       dispatching: false,
       initialized: true,
       inPassiveListener: false,
+      trusted: false,
       phase: 0,
       target: null,
       currentTarget: null,
@@ -165,8 +186,16 @@ for (const [name, value] of [['NONE', 0], ['CAPTURING_PHASE', 1], ['AT_TARGET', 
   Object.defineProperty(Event.prototype, name, { value, enumerable: true });
 }
 
-function isTrustedGetter(): boolean {
-  return false;
+// one getter shared by every event (the attribute is [LegacyUnforgeable]), reading the event's flag
+function isTrustedGetter(this: unknown): boolean {
+  const state = typeof this === 'object' && this !== null ? eventStates.get(this) : undefined;
+  return state?.trusted ?? false;
+}
+
+/** Marks an event the platform itself dispatches (an abort, a socket's message) as trusted. */
+export function markTrusted<E extends Event>(event: E): E {
+  stateOf(event).trusted = true;
+  return event;
 }
 
 function cancel(state: EventState): void {

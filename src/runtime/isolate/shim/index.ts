@@ -3,18 +3,19 @@
  * `recv`, the one function the host calls. Bundled once per process by shim-source.ts;
  * the bundle's completion value is `recv`.
  */
-import { IN_CANARY, IN_CANCEL, IN_DATA, IN_FETCH, IN_HANDLER, IN_PULL, IN_REPLY, IN_SETUP, IN_TIMER, IN_WARM, IN_WS_CLOSE, IN_WS_MESSAGE, IN_WS_TAKEN } from '../protocol.ts';
+import { IN_ABORT, IN_CANARY, IN_CANCEL, IN_DATA, IN_FETCH, IN_HANDLER, IN_PULL, IN_REPLY, IN_SETUP, IN_TIMER, IN_WARM, IN_WS_CLOSE, IN_WS_MESSAGE, IN_WS_TAKEN } from '../protocol.ts';
 import { CloseEvent, MessageEvent, WebSocket, WebSocketPair, onSocketClose, onSocketMessage, onSocketTaken } from './websocket.ts';
 import { onCancel, onData, onPull } from './host-streams.ts';
 import { AbortController, AbortSignal } from './abort.ts';
 import { Blob, File, FormData } from './blob.ts';
+import { FileReader, ProgressEvent } from './filereader.ts';
 import { Request, Response } from './body.ts';
 import { onReply } from './calls.ts';
 import { structuredClone } from './clone.ts';
 import { CompressionStream, DecompressionStream } from './compression.ts';
 import { console } from './console.ts';
 import { CryptoKey, SubtleCrypto, crypto } from './crypto.ts';
-import { onFetch, onHandler, setup, warm } from './dispatch.ts';
+import { onAbort, onFetch, onHandler, setup, warm } from './dispatch.ts';
 import { TextDecoder, TextEncoder, atob, btoa } from './encoding.ts';
 import { CustomEvent, DOMException, Event, EventTarget } from './events.ts';
 import { fetch } from './fetch.ts';
@@ -66,6 +67,8 @@ const globals: Record<string, unknown> = {
   Response,
   Blob,
   File,
+  FileReader,
+  ProgressEvent,
   FormData,
   ReadableStream,
   ReadableStreamDefaultReader,
@@ -109,7 +112,11 @@ const globals: Record<string, unknown> = {
   self: globalThis,
 };
 for (const name of Object.keys(globals)) {
-  Object.defineProperty(g, name, { value: globals[name], writable: true, configurable: true, enumerable: false });
+  const value = globals[name];
+  // the bundler renames some classes to avoid clashes (Request becomes _Request): a
+  // constructor's name is what scripts see (`x.constructor.name`), so it is put back
+  if (typeof value === 'function' && value.name !== name) Object.defineProperty(value, 'name', { value: name, configurable: true });
+  Object.defineProperty(g, name, { value, writable: true, configurable: true, enumerable: false });
 }
 // the global object is an EventTarget, as a worker's global scope is
 Object.setPrototypeOf(g, EventTarget.prototype);
@@ -177,6 +184,9 @@ export function recv(
       return undefined;
     case IN_REPLY:
       onReply(a as number, Boolean(b), c);
+      return undefined;
+    case IN_ABORT:
+      onAbort(a as number);
       return undefined;
     case IN_WARM:
       return warm();

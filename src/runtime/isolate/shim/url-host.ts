@@ -220,6 +220,11 @@ function validAceLabel(label: string): boolean {
   return cps !== null && cps.some((c) => c >= 0x80);
 }
 
+// UTS 46's table: mapped to nothing (soft hyphen, zero width space, word joiner, BOM,
+// variation selectors, Mongolian free variation selectors...) and disallowed
+const IDNA_IGNORED = /[\u00ad\u034f\u180b-\u180d\u180f\u200b\u2060\u2064\ufe00-\ufe0f\ufeff]|\udb40[\udd00-\uddef]|\ud82f[\udca0-\udca3]/g;
+const IDNA_DISALLOWED = /[\ufdd0-\ufdef\ufffc-\uffff]|[\ud83f\ud87f\ud8bf\ud8ff\ud93f\ud97f\ud9bf\ud9ff\uda3f\uda7f\udabf\udaff\udb3f\udb7f\udbbf\udbff][\udffe\udfff]/;
+
 const FORBIDDEN_HOST = /[\0\t\n\r #/:<>?@[\\\]^|]/;
 const FORBIDDEN_DOMAIN = /[\0-\x1f\t\n\r #%/:<>?@[\\\]^|\x7f]/;
 
@@ -234,8 +239,12 @@ export function parseHost(raw: string, special: boolean, input: string): string 
   }
   let domain = percentDecode(raw).toLowerCase();
   if (/[^\x00-\x7f]/.test(domain)) {
-    // UTS 46 maps roughly as NFKC + case folding (full width letters, ligatures...)
+    // UTS 46 maps roughly as NFKC + case folding (full width letters, ligatures...), drops
+    // the default ignorables it maps to nothing, and disallows noncharacters and U+FFFD
+    // (what invalid UTF-8 in a percent-encoded host decodes to)
+    if (IDNA_DISALLOWED.test(domain)) throw invalid(input);
     domain = domain
+      .replace(IDNA_IGNORED, '')
       .normalize('NFKC')
       .toLowerCase()
       .replace(/[\u3002\uff0e\uff61]/g, '.')

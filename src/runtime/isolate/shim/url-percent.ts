@@ -6,7 +6,7 @@ export const C0 = (c: number) => c < 0x20 || c > 0x7e;
 export const FRAGMENT = (c: number) => C0(c) || c === 0x20 || c === 0x22 || c === 0x3c || c === 0x3e || c === 0x60;
 export const QUERY = (c: number) => C0(c) || c === 0x20 || c === 0x22 || c === 0x23 || c === 0x3c || c === 0x3e;
 export const SPECIAL_QUERY = (c: number) => QUERY(c) || c === 0x27;
-export const PATH = (c: number) => QUERY(c) || c === 0x3f || c === 0x60 || c === 0x7b || c === 0x7d;
+export const PATH = (c: number) => QUERY(c) || c === 0x3f || c === 0x5e || c === 0x60 || c === 0x7b || c === 0x7d;
 export const USERINFO = (c: number) =>
   PATH(c) || c === 0x2f || c === 0x3a || c === 0x3b || c === 0x3d || c === 0x40 || (c >= 0x5b && c <= 0x5e) || c === 0x7c;
 

@@ -42,7 +42,8 @@ export function parseForm(query: string): Array<[string, string]> {
   return list;
 }
 
-const toUSV = (s: unknown): string => String(s).replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+/** WebIDL's USVString conversion: lone surrogates become U+FFFD. */
+export const toUSV = (s: unknown): string => String(s).replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
 
 export class URLSearchParams {
   #list: Array<[string, string]> = [];
@@ -50,9 +51,7 @@ export class URLSearchParams {
 
   constructor(init?: unknown) {
     if (init === undefined || init === null) return;
-    if (init instanceof URLSearchParams) {
-      this.#list = init.#list.map(([n, v]) => [n, v]);
-    } else if (typeof init === 'object' || typeof init === 'function') {
+    if (typeof init === 'object' || typeof init === 'function') {
       const it = (init as Iterable<unknown>)[Symbol.iterator];
       if (typeof it === 'function') {
         for (const pair of init as Iterable<Iterable<unknown>>) {
@@ -61,7 +60,18 @@ export class URLSearchParams {
           this.#list.push([toUSV(p[0]), toUSV(p[1])]);
         }
       } else {
-        for (const k of Object.keys(init as object)) this.#list.push([toUSV(k), toUSV((init as Record<string, unknown>)[k])]);
+        // a record<USVString, USVString>: keys that become equal as USVStrings (lone
+        // surrogates → U+FFFD) are one entry, at the first one's place with the last value
+        const index = new Map<string, number>();
+        for (const k of Object.keys(init as object)) {
+          const name = toUSV(k);
+          const value = toUSV((init as Record<string, unknown>)[k]);
+          const at = index.get(name);
+          if (at === undefined) {
+            index.set(name, this.#list.length);
+            this.#list.push([name, value]);
+          } else this.#list[at][1] = value;
+        }
       }
     } else {
       const s = toUSV(init);

@@ -6,7 +6,7 @@
  */
 import { invalid, parseHost } from './url-host.ts';
 import { C0, FRAGMENT, PATH, QUERY, SPECIAL_QUERY, USERINFO, encodeSet } from './url-percent.ts';
-import { URLSearchParams } from './url-search-params.ts';
+import { URLSearchParams, toUSV } from './url-search-params.ts';
 
 export { URLSearchParams, parseForm } from './url-search-params.ts';
 
@@ -77,7 +77,11 @@ function parseAuthority(r: Record_, rest: string, input: string): string {
   const end = m ? m.index : rest.length;
   let auth = rest.slice(0, end);
   if (r.protocol === 'file:') {
-    // file URLs have a host only: no credentials, no port
+    // file URLs have a host only: no credentials, no port; file://C:/ is a drive letter, no host
+    if (DRIVE.test(auth)) {
+      r.host = '';
+      return rest;
+    }
     r.host = auth === '' ? '' : parseHost(auth, true, input);
     if (r.host === 'localhost') r.host = '';
     return rest.slice(end);
@@ -137,7 +141,10 @@ function parseURL(input: string, base?: Record_): Record_ {
     const { before, query, fragment } = splitTail(rest);
     if (r.host !== null || before.startsWith('/')) {
       r.path = before === '' ? [] : parsePath(before.slice(1), false, []);
-    } else r.path = encodeSet(before, C0);
+    } else {
+      r.path = encodeSet(before, C0);
+      if ((query !== null || fragment !== null) && r.path.endsWith(' ')) r.path = r.path.slice(0, -1) + '%20';
+    }
     return finishTail(r, query, fragment);
   }
   if (base === undefined) throw invalid(input);
@@ -166,7 +173,7 @@ function relative(s: string, base: Record_, input: string): Record_ {
     r.username = r.password = r.port = '';
     const rest = parseAuthority(r, special && r.protocol !== 'file:' ? s.replace(/^[/\\]+/, '') : s.slice(2), input);
     const { before, query, fragment } = splitTail(rest);
-    r.path = before === '' && !special ? [] : parsePath(before.replace(slash, ''), special, []);
+    r.path = before === '' && !special ? [] : parsePath(before.replace(slash, ''), special, [], r.protocol === 'file:');
     return finishTail(r, query, fragment);
   }
   const { before, query, fragment } = splitTail(s);
@@ -208,6 +215,61 @@ function serialize(r: Record_, excludeFragment = false): string {
   return out;
 }
 
+/** The basic URL parser drops every tab and newline of its input (setters included). */
+const stripTabs = (s: string): string => s.replace(/[\t\n\r]/g, '');
+
+/**
+ * The host and hostname setters: the host state (and the port state after it) of the basic
+ * URL parser with a state override. An invalid host leaves the URL as it was; a port that
+ * does not parse leaves the port, the host already set.
+ */
+function setHost(r: Record_, value: string, hostnameOnly: boolean): void {
+  if (typeof r.path === 'string') return;
+  const special = isSpecial(r.protocol);
+  const file = r.protocol === 'file:';
+  const s = stripTabs(value);
+  let i = 0;
+  let brackets = false;
+  for (; i < s.length; i++) {
+    const c = s[i];
+    if (c === '/' || c === '?' || c === '#' || (special && c === '\\')) break;
+    if (c === ':' && !brackets && !file) break;
+    if (c === '[') brackets = true;
+    else if (c === ']') brackets = false;
+  }
+  const buffer = s.slice(0, i);
+  if (file) {
+    let host = '';
+    if (buffer !== '') {
+      try {
+        host = parseHost(buffer, true, value);
+      } catch {
+        return;
+      }
+    }
+    r.host = host === 'localhost' ? '' : host;
+    return;
+  }
+  const colon = s[i] === ':';
+  if (colon && (buffer === '' || hostnameOnly)) return;
+  if (!colon) {
+    if (buffer === '' && (special || r.username !== '' || r.password !== '' || r.port !== '')) return;
+  }
+  let host: string;
+  try {
+    host = buffer === '' ? '' : parseHost(buffer, special, value);
+  } catch {
+    return;
+  }
+  r.host = host;
+  if (!colon) return;
+  const digits = /^[0-9]*/.exec(s.slice(i + 1))![0];
+  if (digits === '') return;
+  const n = parseInt(digits, 10);
+  if (n > 65535) return;
+  r.port = String(n) === SPECIAL[r.protocol] ? '' : String(n);
+}
+
 // ---------------------------------------------------------------- URL
 
 export class URL {
@@ -216,8 +278,8 @@ export class URL {
 
   constructor(url: unknown, base?: unknown) {
     if (arguments.length === 0) throw new TypeError("Failed to construct 'URL': 1 argument required");
-    const b = base === undefined ? undefined : base instanceof URL ? base.#r : parseURL(String(base));
-    this.#r = parseURL(String(url), b);
+    const b = base === undefined ? undefined : parseURL(toUSV(base));
+    this.#r = parseURL(toUSV(url), b);
   }
 
   static canParse(url: unknown, base?: unknown): boolean {
@@ -245,14 +307,15 @@ export class URL {
     return serialize(this.#r);
   }
   set href(value: string) {
-    this.#r = parseURL(String(value));
+    this.#r = parseURL(toUSV(value));
     this.#params?._reset(this.#r.query);
   }
   get origin(): string {
     const r = this.#r;
     if (r.protocol === 'blob:' && typeof r.path === 'string') {
       try {
-        return new URL(r.path).origin;
+        const inner = new URL(r.path);
+        return inner.protocol === 'http:' || inner.protocol === 'https:' ? inner.origin : 'null';
       } catch {
         return 'null';
       }
@@ -264,13 +327,17 @@ export class URL {
     return this.#r.protocol;
   }
   set protocol(value: string) {
-    const m = /^([A-Za-z][A-Za-z0-9+\-.]*)/.exec(String(value));
+    // the scheme state with the value and a ':' appended: anything but a scheme before the
+    // first ':' leaves the URL as it was
+    const m = /^([A-Za-z][A-Za-z0-9+\-.]*):/.exec(stripTabs(String(value)) + ':');
     if (!m) return;
     const p = m[1].toLowerCase() + ':';
-    if (isSpecial(p) !== isSpecial(this.#r.protocol)) return;
-    if (p === 'file:' && (this.#r.username || this.#r.password || this.#r.port)) return;
-    this.#r.protocol = p;
-    if (this.#r.port === SPECIAL[p]) this.#r.port = '';
+    const r = this.#r;
+    if (isSpecial(p) !== isSpecial(r.protocol)) return;
+    if (p === 'file:' && (r.username || r.password || r.port)) return;
+    if (r.protocol === 'file:' && r.host === '') return;
+    r.protocol = p;
+    if (r.port === SPECIAL[p]) r.port = '';
   }
   get username(): string {
     return this.#r.username;
@@ -291,35 +358,20 @@ export class URL {
     return r.host === null ? '' : r.host + (r.port ? ':' + r.port : '');
   }
   set host(value: string) {
-    if (typeof this.#r.path === 'string') return;
-    try {
-      const probe = parseURL(this.#r.protocol + '//' + String(value).replace(/[/?#\\].*$/, ''));
-      if (probe.host === '' && isSpecial(this.#r.protocol)) return;
-      this.#r.host = probe.host;
-      if (/:/.test(String(value).replace(/^\[[^\]]*\]/, ''))) this.#r.port = probe.port;
-    } catch {
-      /* invalid host: ignored, as the standard says */
-    }
+    setHost(this.#r, String(value), false);
   }
   get hostname(): string {
     return this.#r.host ?? '';
   }
   set hostname(value: string) {
-    if (typeof this.#r.path === 'string') return;
-    try {
-      const probe = parseURL(this.#r.protocol + '//' + String(value).replace(/[:/?#\\].*$/, ''));
-      if (probe.host === '' && isSpecial(this.#r.protocol)) return;
-      this.#r.host = probe.host;
-    } catch {
-      /* ignored */
-    }
+    setHost(this.#r, String(value), true);
   }
   get port(): string {
     return this.#r.port;
   }
   set port(value: string) {
     if (this.#r.host === null || this.#r.host === '' || this.#r.protocol === 'file:') return;
-    const s = String(value);
+    const s = stripTabs(String(value));
     if (s === '') {
       this.#r.port = '';
       return;
@@ -336,14 +388,19 @@ export class URL {
   set pathname(value: string) {
     if (typeof this.#r.path === 'string') return;
     const special = isSpecial(this.#r.protocol);
-    const s = String(value);
+    const s = stripTabs(String(value));
+    // a non-special URL with a host can have no path at all
+    if (!special && s === '' && this.#r.host !== null) {
+      this.#r.path = [];
+      return;
+    }
     this.#r.path = parsePath(special ? s.replace(/^[/\\]/, '') : s.replace(/^\//, ''), special, []);
   }
   get search(): string {
     return this.#r.query ? '?' + this.#r.query : '';
   }
   set search(value: string) {
-    const s = String(value);
+    const s = stripTabs(String(value));
     const q = s.startsWith('?') ? s.slice(1) : s;
     this.#r.query = s === '' ? null : encodeSet(q, isSpecial(this.#r.protocol) ? SPECIAL_QUERY : QUERY);
     this.#params?._reset(this.#r.query);
@@ -356,7 +413,7 @@ export class URL {
     return this.#r.fragment ? '#' + this.#r.fragment : '';
   }
   set hash(value: string) {
-    const s = String(value);
+    const s = stripTabs(String(value));
     this.#r.fragment = s === '' ? null : encodeSet(s.startsWith('#') ? s.slice(1) : s, FRAGMENT);
   }
   toString(): string {

@@ -11,14 +11,21 @@ import { hostCall } from './calls.ts';
 import { URL } from './url.ts';
 import { send } from './bridge.ts';
 import { exactBuffer, utf8Encode } from './encoding.ts';
-import { DOMException, Event, EventTarget, type EventInit } from './events.ts';
+import { DOMException, Event, EventTarget, markTrusted, type EventInit } from './events.ts';
 import { currentInvocation, enter, type Invocation } from './state.ts';
 
+/** The HTML Standard's MessageEvent (`data`, `origin`, `lastEventId`: WebSocket and EventSource; no ports). */
 export class MessageEvent extends Event {
   readonly data: unknown;
-  constructor(type: string, init: EventInit & { data?: unknown } = {}) {
+  readonly origin: string;
+  readonly lastEventId: string;
+  readonly source: null = null;
+  readonly ports: readonly unknown[] = Object.freeze([]);
+  constructor(type: string, init: EventInit & { data?: unknown; origin?: string; lastEventId?: string } = {}) {
     super(type, init);
     this.data = init?.data ?? null;
+    this.origin = init?.origin === undefined ? '' : String(init.origin);
+    this.lastEventId = init?.lastEventId === undefined ? '' : String(init.lastEventId);
   }
 }
 
@@ -114,16 +121,16 @@ export class WebSocket extends EventTarget {
         }
         this.#state = 1;
         this.#protocol = String(chosen ?? '');
-        this.dispatchEvent(new Event('open'));
+        this.dispatchEvent(markTrusted(new Event('open')));
       },
       (error: unknown) => {
         enter(inv);
         bound.delete(id);
         this.#state = 3;
-        const ev = new Event('error') as Event & { message?: string };
+        const ev = markTrusted(new Event('error')) as Event & { message?: string };
         ev.message = String(error);
         this.dispatchEvent(ev);
-        this.dispatchEvent(new CloseEvent('close', { code: 1006, reason: '', wasClean: false }));
+        this.dispatchEvent(markTrusted(new CloseEvent('close', { code: 1006, reason: '', wasClean: false })));
       },
     );
   }
@@ -225,7 +232,7 @@ export class WebSocket extends EventTarget {
       const inv = this.#inv;
       if (inv !== null) enter(inv);
       try {
-        if (this.#state === 1) this.dispatchEvent(new MessageEvent('message', { data: typeof data === 'string' ? data : data instanceof ArrayBuffer ? data : String(data) }));
+        if (this.#state === 1) this.dispatchEvent(markTrusted(new MessageEvent('message', { data: typeof data === 'string' ? data : data instanceof ArrayBuffer ? data : String(data) })));
       } finally {
         send(OUT_WS_ACK, this.#id);
       }
@@ -242,8 +249,8 @@ export class WebSocket extends EventTarget {
       bound.delete(this.#id);
       const inv = this.#inv;
       if (inv !== null) enter(inv);
-      if (code === 1006) this.dispatchEvent(new Event('error'));
-      this.dispatchEvent(new CloseEvent('close', { code, reason, wasClean: code !== 1006 }));
+      if (code === 1006) this.dispatchEvent(markTrusted(new Event('error')));
+      this.dispatchEvent(markTrusted(new CloseEvent('close', { code, reason, wasClean: code !== 1006 })));
       this.#onOver?.();
     };
     if (this.#accepted) run();
