@@ -5,10 +5,12 @@
  */
 // esbuild is loaded with the first bundle, not at the platform's start.
 import type { BuildFailure, BuildOptions, BuildResult, Message, Plugin } from 'esbuild';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, posix, resolve } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, posix, resolve, sep } from 'node:path';
 import { NimbusError } from '../core/errors.ts';
-import { directoryFiles, layerInOutput, NODE_LAYER_MARK, nodeLayerOptions, nodeLayerPlugin, sentFiles, webGlobalsNamed, type BundleFiles, type NodeLayerUse } from './node-layer.ts';
+import { checkAppPath } from '../runtime/process/app-archive.ts';
+import { directoryFiles, layerInOutput, NODE_LAYER_MARK, nodeLayerDir, nodeLayerOptions, nodeLayerPlugin, sentFiles, webGlobalsNamed, type BundleFiles, type NodeLayerUse } from './node-layer.ts';
 
 export const MODULE_GLOBAL = '__nimbus_module';
 
@@ -147,13 +149,67 @@ const wasmModules: Plugin = {
 };
 
 /** Bundles a file, or a directory with an entry, resolving npm packages from its node_modules. */
-export async function bundlePath(path: string, target: BundleTarget = 'isolate'): Promise<BuildOutput> {
+export async function bundlePath(path: string, target: BundleTarget = 'isolate', confined = false): Promise<BuildOutput> {
   const entry = resolveEntry(path);
   // File names in the source map (and so in stacks) are relative to the directory deployed.
   const root = statSync(resolve(path)).isDirectory() ? resolve(path) : dirname(entry);
   const options = { entryPoints: [entry], absWorkingDir: root };
-  if (target === 'node') return buildForNode(options, [wasmModules]);
-  return buildWithLayer(options, [wasmModules], root, directoryFiles(root));
+  const plugins = confined ? [confinedTo(root, target), wasmModules] : [wasmModules];
+  if (target === 'node') return buildForNode(options, plugins);
+  return buildWithLayer(options, plugins, root, directoryFiles(root));
+}
+
+const CONFINED = Symbol('confined');
+
+/**
+ * Refuses any import, made by a file of the tree, that resolves outside `root` (other than to
+ * the Node layer's own modules for built-ins): a tree sent over an API is bundled from a
+ * directory so that its node_modules resolve as npm lays them out, but an import of
+ * `/etc/passwd` or `../../x` must not put the host's files into the bundle. The layer's
+ * own imports (of the platform's packages) are not the tree's and are not checked.
+ */
+function confinedTo(root: string, target: BundleTarget): Plugin {
+  const inside = (path: string, dir: string) => path.startsWith(dir.endsWith(sep) ? dir : dir + sep);
+  const layer = target === 'isolate' ? nodeLayerDir() : null;
+  return {
+    name: 'nimbus-confined',
+    setup(b) {
+      b.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.pluginData === CONFINED || args.namespace !== 'file') return undefined;
+        if (args.kind !== 'entry-point' && !inside(args.importer, root)) return undefined;
+        const found = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, namespace: args.namespace, pluginData: CONFINED, with: args.with });
+        if (found.errors.length > 0 || found.external || found.namespace !== 'file') return found;
+        if (inside(found.path, root) || (layer !== null && inside(found.path, layer))) return found;
+        return { errors: [{ text: `cannot resolve "${args.path}": only the files sent (and their node_modules) are bundled` }] };
+      });
+    },
+  };
+}
+
+/**
+ * Bundles a tree of files sent over an API (a Lambda zip): written to a private temporary
+ * directory and bundled from there, so `node_modules/` inside it resolves like a deployed
+ * directory's, every file loaded checked to be inside it. Paths are checked as an app's are.
+ */
+export async function bundleTree(files: ReadonlyMap<string, Buffer>, entry: string, target: BundleTarget = 'isolate'): Promise<BuildOutput> {
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'nimbus-tree-')));
+  try {
+    for (const [name, data] of files) {
+      const path = join(dir, ...checkAppPath(name).split('/'));
+      try {
+        mkdirSync(dirname(path), { recursive: true });
+        writeFileSync(path, data, { flag: 'wx' });
+      } catch (error) {
+        // A path that is both a file and a directory is the sender's to fix.
+        const code = (error as { code?: string }).code;
+        if (code !== 'EEXIST' && code !== 'ENOTDIR' && code !== 'EISDIR') throw error;
+        throw new NimbusError('NIMBUS_ERR_VALIDATION', `the files sent cannot be laid out: ${JSON.stringify(name.slice(0, 100))} is both a file and a directory`);
+      }
+    }
+    return await bundlePath(join(dir, ...checkAppPath(entry).split('/')), target, true);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**

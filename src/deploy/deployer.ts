@@ -11,13 +11,15 @@ import type { PoolRegistry } from '../pool/registry.ts';
 import type { Runtime } from '../runtime/port.ts';
 import type { Store } from '../store/ports.ts';
 import { sourceMapLookup, type SourcePosition } from '../dispatch/source-stacks.ts';
-import { bundlePath, bundleSource, type BuildOutput, type BundleTarget } from './bundle.ts';
+import { bundlePath, bundleSource, bundleTree, type BuildOutput, type BundleTarget } from './bundle.ts';
 import { packApp } from '../runtime/process/app-archive.ts';
 import { canonicalConfig, resolveConfig, validateName, type PlatformDefaults } from './function-config.ts';
 
 export type DeploySource =
   | { readonly kind: 'files'; readonly files: Readonly<Record<string, string>>; readonly entry: string }
   | { readonly kind: 'path'; readonly path: string }
+  /** A tree of files (a Lambda zip's) bundled from a private directory: its node_modules resolve, nothing outside it loads. */
+  | { readonly kind: 'tree'; readonly files: ReadonlyMap<string, Buffer>; readonly entry: string }
   /** Already bundled by the CLI into the IIFE format of bundle.ts, with its source map when it made one. */
   | { readonly kind: 'bundle'; readonly code: string; readonly sourceMap?: string }
   /** An app's directory (runtime "app"): its files, stored as they are. */
@@ -158,6 +160,8 @@ export class Deployer {
         return bundleSource(source.files, source.entry, target);
       case 'path':
         return bundlePath(source.path, target);
+      case 'tree':
+        return bundleTree(source.files, source.entry, target);
       case 'bundle':
         return { code: source.code, sourceMap: source.sourceMap === undefined ? null : checkedSourceMap(source.sourceMap), warnings: [] };
       case 'app':

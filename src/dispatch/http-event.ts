@@ -131,11 +131,37 @@ export function eventToRequest(event: unknown, functionName: string, host: strin
   };
 }
 
-/** A fetch response as an event result: JSON parsed, text as a string; 4xx/5xx are errors. */
+/**
+ * Lambda's error object (`{errorMessage, errorType, stackTrace?}`) when a failed answer's
+ * JSON body is one, as the python Lambda bootstrap (src/api/aws) answers a raised exception.
+ */
+function lambdaErrorOf(text: string): { errorMessage: string; errorType: string; stackTrace: string[]; requestId?: string } | null {
+  if (!text.startsWith('{') || text.length > 64 * 1024) return null;
+  try {
+    const body = JSON.parse(text) as Record<string, unknown>;
+    if (typeof body.errorType !== 'string' || typeof body.errorMessage !== 'string' || body.errorType === '') return null;
+    const trace = Array.isArray(body.stackTrace) ? body.stackTrace.filter((l): l is string => typeof l === 'string').slice(0, 100) : [];
+    const requestId = typeof body.requestId === 'string' ? { requestId: body.requestId.slice(0, 100) } : {};
+    return { errorMessage: body.errorMessage.slice(0, 4096), errorType: body.errorType.slice(0, 256), ...requestId, stackTrace: trace.map((l) => l.slice(0, 1000)) };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A fetch response as an event result: JSON parsed, text as a string; 4xx/5xx are errors,
+ * named `Http<status>`, or by the `errorType` of a Lambda error object in the body.
+ */
 export function responseToValue(res: HttpResponseData): unknown {
   const type = res.headers.find(([k]) => k.toLowerCase() === 'content-type')?.[1] ?? '';
   const text = new TextDecoder().decode(res.body);
   if (res.status >= 400) {
+    const lambda = /json/i.test(type) ? lambdaErrorOf(text) : null;
+    if (lambda !== null) {
+      throw new NimbusError('NIMBUS_ERR_FUNCTION_ERROR', `${lambda.errorType}: ${lambda.errorMessage.slice(0, 200)}`, {
+        extra: { errorName: lambda.errorType, errorMessage: lambda.errorMessage, lambdaError: lambda },
+      });
+    }
     throw new NimbusError('NIMBUS_ERR_FUNCTION_ERROR', `the function answered HTTP ${res.status}: ${text.slice(0, 200)}`, {
       extra: { errorName: `Http${res.status}`, errorMessage: text.slice(0, 1000) },
     });

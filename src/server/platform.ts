@@ -295,7 +295,7 @@ async function startOn(
     onError: (error, req) => logger.error({ err: error, url: req.url, method: req.method }, 'API request failed'),
   });
   const awsEndpoint = createAwsEndpoint({
-    ctx: { api: apiDeps, meta: new LambdaMetaStore(store.lambdaFacts), accountId: config.awsAccountId, region: config.awsRegion, codeLimitBytes: config.apiBodyLimitBytes, payloadLimitBytes: config.payloadLimitBytes },
+    ctx: { api: apiDeps, meta: new LambdaMetaStore(store.lambdaFacts), accountId: config.awsAccountId, region: config.awsRegion, codeLimitBytes: config.apiBodyLimitBytes, payloadLimitBytes: config.payloadLimitBytes, processIsolation: apps.isolation },
     keys: awsKeys,
     // a zip travels base64 inside JSON: room for a code-limit-sized archive, and for an invoke payload
     bodyLimitBytes: Math.max(Math.ceil(config.apiBodyLimitBytes * 1.4) + 4096, config.payloadLimitBytes),

@@ -5,13 +5,14 @@
  * ListVersionsByFunction. A Lambda version is a Nimbus version; `$LATEST` is the current one.
  */
 import { createHash } from 'node:crypto';
-import type { FunctionVersion } from '../../core/types.ts';
+import type { FunctionConfig, FunctionVersion } from '../../core/types.ts';
+import type { DeploySource } from '../../deploy/deployer.ts';
 import { AwsError, awsErr, lambdaErrorOf } from './errors.ts';
 import type { LambdaMeta } from './lambda-meta.ts';
 import { jsonBody, lambdaTime, str, type AwsContext, type AwsRequest, type AwsResponse } from './protocol.ts';
 import { readZip } from './zip.ts';
+import { pythonApp, pythonCommand, pythonUnavailable, PYTHON_RUNTIME } from './lambda-python.ts';
 
-const TEXT_FILE = /\.(m|c)?(j|t)sx?$|\.json$/;
 const EXPORT_NAME = /^[A-Za-z_$][\w$]*$/;
 export const ENTRY = '__nimbus_lambda_entry.mjs';
 const PROCESS = '__nimbus_lambda_process.mjs';
@@ -120,12 +121,29 @@ export function onlyKnown(body: Record<string, unknown>, known: ReadonlySet<stri
   }
 }
 
-function runtimeOf(runtime: string | undefined): string {
-  if (runtime === undefined) throw awsErr.invalidParameter('Runtime is required for a Zip package: use nodejs20.x (or another nodejs* runtime)');
-  if (!/^nodejs\d+\.x$/.test(runtime)) {
-    throw awsErr.invalidParameter(`The runtime parameter of ${runtime} is not supported by Nimbus: functions run in V8 isolates, so only nodejs* runtimes (e.g. nodejs20.x) are accepted`);
+function runtimeOf(ctx: AwsContext, runtime: string | undefined): string {
+  if (runtime === undefined) throw awsErr.invalidParameter('Runtime is required for a Zip package: use nodejs20.x (or another nodejs* runtime) or python3.*');
+  if (/^nodejs\d+\.x$/.test(runtime)) return runtime;
+  if (PYTHON_RUNTIME.test(runtime)) {
+    const why = pythonUnavailable(ctx.processIsolation, runtime);
+    if (why !== null) throw awsErr.invalidParameter(`The runtime parameter of ${runtime} is not supported by this Nimbus platform: python functions run on the app runtime, and ${why}`);
+    return runtime;
   }
-  return runtime;
+  throw awsErr.invalidParameter(`The runtime parameter of ${runtime} is not supported by Nimbus: nodejs* runtimes (e.g. nodejs20.x) run in V8 isolates, python3.* on the app runtime; others are not offered`);
+}
+
+const isPython = (runtime: string) => PYTHON_RUNTIME.test(runtime);
+
+/** The deploy source and config of a python function's code (the app's command carries its settings). */
+function pythonDeploy(ctx: AwsContext, zip: Buffer, name: string, handler: string, runtime: string, config: Record<string, unknown>, current: FunctionConfig | null): { source: DeploySource; config: Record<string, unknown> } {
+  // A new python function without MemorySize or Timeout gets Lambda's defaults (128 MB, 3 s):
+  // the bootstrap is told them for its context object.
+  const memory = (config.memoryMb as number | undefined) ?? current?.memoryMb ?? 128;
+  const timeout = (config.timeoutMs as number | undefined) ?? current?.timeoutMs ?? 3000;
+  const { app, command } = pythonApp(zip, ctx.codeLimitBytes * 4, handler, runtime, name, functionArn(ctx, name), memory, timeout);
+  // One call at a time per instance, as on Lambda (module globals, /tmp, print() to that call's log).
+  const created = current ? {} : { concurrency: 1, memoryMb: memory, timeoutMs: timeout };
+  return { source: { kind: 'app', app }, config: { ...config, ...created, runtime: 'app', app: { command } } };
 }
 
 function zipOf(body: Record<string, unknown>, where: string): Buffer {
@@ -141,20 +159,26 @@ function zipOf(body: Record<string, unknown>, where: string): Buffer {
   return Buffer.from(z, 'base64');
 }
 
-/** The files to bundle: the zip's sources plus an entry that exports the named handler as `handler`. */
-function sourcesOf(ctx: AwsContext, zip: Buffer, handler: string): { files: Record<string, string>; entry: string } {
-  const dot = handler.lastIndexOf('.');
-  const file = handler.slice(0, dot);
-  const exported = handler.slice(dot + 1);
-  if (dot <= 0 || !EXPORT_NAME.test(exported)) throw awsErr.invalidParameter(`Handler ${handler} must be <file>.<export>, e.g. index.handler`);
-  const unzipped = readZip(zip, ctx.codeLimitBytes * 4);
-  const files: Record<string, string> = {};
-  for (const [name, data] of unzipped) if (TEXT_FILE.test(name) && !name.startsWith('node_modules/')) files[name] = data.toString('utf8');
-  const module = ['.mjs', '.js', '.cjs'].map((ext) => file + ext).find((f) => files[f] !== undefined);
+/**
+ * The tree to bundle: every file of the zip (its node_modules/ resolve as npm lays them out)
+ * plus an entry that exports the named handler as `handler`.
+ */
+function sourcesOf(ctx: AwsContext, zip: Buffer, handler: string): { files: Map<string, Buffer>; entry: string } {
+  const { file, exported } = handlerParts(handler);
+  if (!EXPORT_NAME.test(exported)) throw awsErr.invalidParameter(`Handler ${handler} must be <file>.<export>, e.g. index.handler`);
+  const files = readZip(zip, ctx.codeLimitBytes * 4);
+  const module = ['.mjs', '.js', '.cjs'].map((ext) => file + ext).find((f) => files.has(f));
   if (!module) throw awsErr.invalidParameter(`Handler ${handler}: the zip has no ${file}.mjs, ${file}.js or ${file}.cjs`);
-  files[PROCESS] = PROCESS_SOURCE;
-  files[ENTRY] = entrySource(module, exported);
+  files.set(PROCESS, Buffer.from(PROCESS_SOURCE));
+  files.set(ENTRY, Buffer.from(entrySource(module, exported)));
   return { files, entry: ENTRY };
+}
+
+/** `dir/file.func` → the file (without extension) and the function it names. */
+export function handlerParts(handler: string): { file: string; exported: string } {
+  const dot = handler.lastIndexOf('.');
+  if (dot <= 0 || dot === handler.length - 1) throw awsErr.invalidParameter(`Handler ${handler} must be <file>.<function>, e.g. index.handler`);
+  return { file: handler.slice(0, dot), exported: handler.slice(dot + 1) };
 }
 
 function configInput(body: Record<string, unknown>): Record<string, unknown> {
@@ -176,7 +200,7 @@ function zipMeta(zip: Buffer): Pick<LambdaMeta, 'codeSha256' | 'codeSize'> {
   return { codeSha256: createHash('sha256').update(zip).digest('base64'), codeSize: zip.length };
 }
 
-async function deploy(ctx: AwsContext, name: string, source: Parameters<AwsContext['api']['deployer']['deploy']>[0]['source'], config: Record<string, unknown>): Promise<FunctionVersion> {
+async function deploy(ctx: AwsContext, name: string, source: DeploySource, config: Record<string, unknown>): Promise<FunctionVersion> {
   try {
     return (await ctx.api.deployer.deploy({ name, source, config })).version;
   } catch (error) {
@@ -195,11 +219,12 @@ export async function createFunction(ctx: AwsContext, req: AwsRequest): Promise<
   onlyKnown(body, CREATE_FIELDS, 'CreateFunction');
   const name = parseFunctionName(str(body, 'FunctionName', true)!).name;
   if (body.PackageType != null && body.PackageType !== 'Zip') throw awsErr.unsupported(400, 'PackageType Image is not supported by Nimbus: send a Zip package');
-  const runtime = runtimeOf(str(body, 'Runtime'));
+  const runtime = runtimeOf(ctx, str(body, 'Runtime'));
   const handler = str(body, 'Handler') ?? 'index.handler';
   const zip = zipOf(body, 'Code');
   if (await ctx.api.store.functions.get(name)) throw awsErr.conflict(`Function already exist: ${name}`);
-  const version = await deploy(ctx, name, { kind: 'files', ...sourcesOf(ctx, zip, handler) }, configInput(body));
+  const built = isPython(runtime) ? pythonDeploy(ctx, zip, name, handler, runtime, configInput(body), null) : { source: { kind: 'tree', ...sourcesOf(ctx, zip, handler) } as const, config: configInput(body) };
+  const version = await deploy(ctx, name, built.source, built.config);
   await ctx.meta.set(name, { runtime, handler, role: str(body, 'Role') ?? '', description: str(body, 'Description') ?? '', ...zipMeta(zip), published: [], reservedConcurrency: null });
   return { status: 201, body: await configurationOf(ctx, version, await publishLabel(ctx, version, body.Publish)) };
 }
@@ -252,9 +277,10 @@ export async function updateFunctionCode(ctx: AwsContext, req: AwsRequest): Prom
   if (!(await ctx.api.store.functions.get(name))) throw notFound(ctx, name);
   const zip = zipOf(body, 'ZipFile');
   const meta = await ctx.meta.metaOf(name);
-  const sources = sourcesOf(ctx, zip, meta.handler);
-  if (body.DryRun === true) return { status: 200, body: await configurationOf(ctx, await resolveVersion(ctx, name, undefined), '$LATEST') };
-  const version = await deploy(ctx, name, { kind: 'files', ...sources }, {});
+  const current = await resolveVersion(ctx, name, undefined);
+  const built = isPython(meta.runtime) ? pythonDeploy(ctx, zip, name, meta.handler, meta.runtime, {}, current.config) : { source: { kind: 'tree', ...sourcesOf(ctx, zip, meta.handler) } as const, config: {} };
+  if (body.DryRun === true) return { status: 200, body: await configurationOf(ctx, current, '$LATEST') };
+  const version = await deploy(ctx, name, built.source, built.config);
   await ctx.meta.set(name, zipMeta(zip));
   return { status: 200, body: await configurationOf(ctx, version, await publishLabel(ctx, version, body.Publish)) };
 }
@@ -270,10 +296,25 @@ export async function updateFunctionConfiguration(ctx: AwsContext, req: AwsReque
   if (handler !== undefined && handler !== meta.handler) {
     throw awsErr.unsupported(400, `UpdateFunctionConfiguration: changing Handler (${meta.handler} → ${handler}) is not supported by Nimbus, which keeps the built code rather than the zip; send the zip again with UpdateFunctionCode after CreateFunction with the new Handler`);
   }
-  const runtime = body.Runtime == null ? meta.runtime : runtimeOf(str(body, 'Runtime'));
+  const runtime = body.Runtime == null ? meta.runtime : runtimeOf(ctx, str(body, 'Runtime'));
+  if (isPython(runtime) !== isPython(meta.runtime)) {
+    throw awsErr.unsupported(400, `UpdateFunctionConfiguration: changing Runtime from ${meta.runtime} to ${runtime} is not supported by Nimbus (another language needs other code): create a new function`);
+  }
   const stored = deployed.stored ?? deployed.version;
-  const sourceMap = await ctx.api.store.functions.getSourceMap(name, stored.version);
-  const version = await deploy(ctx, name, { kind: 'bundle', code: deployed.code, ...(sourceMap === null ? {} : { sourceMap }) }, configInput(body));
+  const config = configInput(body);
+  let source: DeploySource;
+  if (isPython(runtime)) {
+    // The app's files as stored; its command carries memory, timeout and the interpreter.
+    const app = JSON.parse(deployed.code) as { files: Record<string, string> };
+    const memory = (config.memoryMb as number | undefined) ?? deployed.version.config.memoryMb;
+    const timeout = (config.timeoutMs as number | undefined) ?? deployed.version.config.timeoutMs;
+    config.app = { command: pythonCommand(meta.handler, runtime, name, functionArn(ctx, name), memory, timeout) };
+    source = { kind: 'app', app };
+  } else {
+    const sourceMap = await ctx.api.store.functions.getSourceMap(name, stored.version);
+    source = { kind: 'bundle', code: deployed.code, ...(sourceMap === null ? {} : { sourceMap }) };
+  }
+  const version = await deploy(ctx, name, source, config);
   const [role, description] = [str(body, 'Role'), str(body, 'Description')];
   await ctx.meta.set(name, (now) => ({ runtime: body.Runtime == null ? now.runtime : runtime, role: role ?? now.role, description: description ?? now.description }));
   return { status: 200, body: await configurationOf(ctx, version, '$LATEST') };

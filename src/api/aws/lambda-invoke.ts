@@ -7,6 +7,7 @@ import type { ErrorCode } from '../../core/errors.ts';
 import type { InvocationRecord } from '../../core/types.ts';
 import { AwsError, awsErr, lambdaErrorOf } from './errors.ts';
 import { isAliasQualifier, notFound, parseFunctionName, resolveVersion, versionOf } from './lambda-functions.ts';
+import { lambdaErrorObject } from './lambda-python.ts';
 import type { AwsContext, AwsRequest, AwsResponse } from './protocol.ts';
 import { lambdaUnparsable, parseAwsJson } from './protocol.ts';
 
@@ -100,7 +101,8 @@ export async function invoke(ctx: AwsContext, req: AwsRequest): Promise<AwsRespo
     throw lambdaErrorOf(outcome.error);
   }
   const extra = outcome.error.extra;
-  const payload = {
+  // A python function's bootstrap answers Lambda's own error object (lambda-python.ts).
+  const payload = lambdaErrorObject(extra) ?? {
     errorType: typeof extra.errorName === 'string' ? extra.errorName : failure,
     errorMessage: typeof extra.errorMessage === 'string' ? extra.errorMessage : outcome.error.message,
     trace: [],

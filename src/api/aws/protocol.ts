@@ -2,6 +2,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { isNimbusError } from '../../core/errors.ts';
 import { parseJsonBounded } from '../../core/json-depth.ts';
+import type { ProcessIsolation } from '../../runtime/process/isolation.ts';
 import type { ApiDeps } from '../context.ts';
 import type { LambdaMetaStore } from './lambda-meta.ts';
 import { AwsError, awsErr } from './errors.ts';
@@ -15,6 +16,8 @@ export interface AwsContext {
   readonly codeLimitBytes: number;
   /** Largest Invoke payload (the platform's payload limit). */
   readonly payloadLimitBytes: number;
+  /** What the app runtime can enforce here; absent: no app runtime (python functions refused). */
+  readonly processIsolation?: ProcessIsolation;
 }
 
 export interface AwsRequest {

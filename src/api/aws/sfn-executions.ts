@@ -7,6 +7,7 @@ import { isNimbusError } from '../../core/errors.ts';
 import type { ExecStatus, ExecutionRow } from '../../store/workflow-ports.ts';
 import { awsErr } from './errors.ts';
 import { parseAwsJson, type AwsContext } from './protocol.ts';
+import { awsHistory } from './sfn-history.ts';
 import { engineOf, executionArn, executionOf, machineArn, maxResults, parseMachineArn, roleArn, seconds, sfnErrorOf, stringField, type SfnOp } from './sfn-arns.ts';
 
 /** How long StartSyncExecution waits (Express workflows' own limit). */
@@ -133,36 +134,18 @@ const stopExecution: SfnOp = async (ctx, body) => {
   return { stopDate: seconds(after.stoppedAt ?? ctx.api.clock.now()) };
 };
 
-/** Nimbus's history events are Step Functions-shaped already: timestamps become epoch seconds. */
-function awsEvent(e: Record<string, unknown>, withData: boolean, role: string): Record<string, unknown> {
-  const out: Record<string, unknown> = { timestamp: seconds(Date.parse(String(e.timestamp))), type: e.type, id: e.id, previousEventId: e.previousEventId };
-  for (const [k, v] of Object.entries(e)) {
-    if (!k.endsWith('EventDetails') || v === null || typeof v !== 'object') continue;
-    const details: Record<string, unknown> = {};
-    for (const [dk, dv] of Object.entries(v as Record<string, unknown>)) {
-      if (dk === 'input' || dk === 'output' || dk === 'parameters') {
-        if (!withData) continue;
-        details[dk] = typeof dv === 'string' ? dv : JSON.stringify(dv ?? null);
-        if (dk !== 'parameters') details[`${dk}Details`] ??= { truncated: false };
-      } else if (dk === 'roleArn' && dv === '') details[dk] = role;
-      else details[dk] = dv;
-    }
-    out[k] = details;
-  }
-  return out;
-}
-
 /** nextToken is the offset into the (possibly reversed) event list. */
 const getExecutionHistory: SfnOp = async (ctx, body) => {
   const row = await executionOf(ctx, body.executionArn);
   const max = maxResults(body, 100);
-  const events = (await engineOf(ctx).history(row.id, 0, row.historyCount + 1000)) as Array<Record<string, unknown>>;
+  const journal = (await engineOf(ctx).history(row.id, 0, row.historyCount + 1000)) as Array<Record<string, unknown>>;
+  const events = awsHistory(journal, body.includeExecutionData !== false, roleArn(ctx));
   if (body.reverseOrder === true) events.reverse();
   const offset = body.nextToken == null ? 0 : Number(body.nextToken);
   if (!Number.isInteger(offset) || offset < 0) throw awsErr.sfn('InvalidToken', `Invalid Token: '${String(body.nextToken)}'`);
   const page = events.slice(offset, offset + max);
   return {
-    events: page.map((e) => awsEvent(e, body.includeExecutionData !== false, roleArn(ctx))),
+    events: page,
     ...(offset + max < events.length ? { nextToken: String(offset + max) } : {}),
   };
 };

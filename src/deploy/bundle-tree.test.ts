@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { isNimbusError } from '../core/errors.ts';
+import { bundleTree } from './bundle.ts';
+
+const tree = (files: Record<string, string>) => new Map(Object.entries(files).map(([k, v]) => [k, Buffer.from(v)]));
+
+describe('bundleTree (a Lambda zip with node_modules/)', () => {
+  const host = mkdtempSync(join(tmpdir(), 'nimbus-host-'));
+  const secret = join(host, 'secret.js');
+  writeFileSync(secret, "module.exports = 'HOST-SECRET';\n");
+  after(() => rmSync(host, { recursive: true, force: true }));
+
+  for (const target of ['isolate', 'node'] as const) {
+    it(`resolves the tree's packages and refuses a host file (${target})`, async () => {
+      const built = await bundleTree(tree({ 'main.js': "export const v = require('dep').v;", 'node_modules/dep/package.json': '{"main":"lib.js"}', 'node_modules/dep/lib.js': "exports.v = 'from-dep';" }), 'main.js', target);
+      assert.match(built.code, /from-dep/);
+      await assert.rejects(bundleTree(tree({ 'main.js': `export { default } from ${JSON.stringify(secret)};` }), 'main.js', target), (e: unknown) => {
+        assert.ok(isNimbusError(e) && /only the files sent/.test(e.message), String(e));
+        return true;
+      });
+    });
+  }
+
+  it('refuses a path that is both a file and a directory, and climbing paths', async () => {
+    await assert.rejects(bundleTree(tree({ a: 'x', 'a/b.js': 'y', 'main.js': '' }), 'main.js'), (e: unknown) => isNimbusError(e) && e.code === 'NIMBUS_ERR_VALIDATION' && /both a file and a directory/.test(e.message));
+    await assert.rejects(bundleTree(tree({ '../x.js': 'y', 'main.js': '' }), 'main.js'), (e: unknown) => isNimbusError(e) && e.code === 'NIMBUS_ERR_VALIDATION');
+  });
+});
