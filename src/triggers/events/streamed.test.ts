@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { openLocalTopicLog } from '../../bus/local/local-topic-log.ts';
 import type { TopicDelivery, TopicLog } from '../../bus/topic-port.ts';
 import { FakeClock } from '../../core/clock.ts';
+import { NimbusError } from '../../core/errors.ts';
+import { WorkflowEngine } from '../../workflow/engine/engine.ts';
 import { fail, harness, ok, type Harness } from '../../dispatch/async/testing.ts';
 import type { AsyncSystemDeps } from '../../dispatch/async/system.ts';
 import type { Store } from '../../store/ports.ts';
@@ -230,6 +232,40 @@ describe('topic events on a topic log, across nodes', () => {
     assert.equal((await h.store.queue.list({ state: 'dead', limit: 10 })).length, 1);
     await h.system.stop(0);
     await base.close();
+  });
+
+  it('an event whose workflow cannot be started is dead-lettered as a start-workflow item; its redrive starts the execution named as the log would have', async () => {
+    const clock = new FakeClock(1_700_000_000_000);
+    const store = openSqliteStore(':memory:');
+    const engine = new WorkflowEngine({ clock, repo: store.workflows, invoke: async () => assert.fail('no tasks here'), onError: (e) => assert.fail(String(e)) });
+    await engine.deploy('echo', { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } });
+    const names: string[] = [];
+    let gone = true;
+    const h = await harness([], {
+      clock,
+      store,
+      topicLog: { log: openLocalTopicLog(clock), ackWaitMs: ACK_WAIT },
+      onError: () => {},
+      startWorkflow: async (r) => {
+        names.push(r.name);
+        if (gone) throw new NimbusError('NIMBUS_ERR_WORKFLOW_NOT_FOUND', 'workflow "echo" does not exist');
+        const { execution, created } = await engine.start(r.workflow, r.input, { name: r.name, source: r.source });
+        return { executionId: execution.id, created };
+      },
+    });
+    await h.system.triggers.create({ workflow: 'echo' }, { topic: 'orders' });
+    const [id] = (await h.system.topics.publish('orders', [event('1', 'x')])).ids;
+    await h.step(1_000);
+    const dead = await h.store.queue.list({ state: 'dead', limit: 10 });
+    assert.deepEqual(dead.map((i) => [i.id, i.kind, i.target, i.deadReason, i.lastError?.code]), [[id, 'start-workflow', 'workflow:echo', 'non-retryable', 'NIMBUS_ERR_WORKFLOW_NOT_FOUND']]);
+    gone = false;
+    await h.store.queue.redrive(id, h.clock.now());
+    h.system.consumer.wake();
+    await h.step(1_000);
+    assert.equal((await h.store.queue.get(id))?.state, 'succeeded');
+    assert.equal(names.length, 2);
+    assert.equal(names[1], names[0], 'the same execution name: a start the log made before it gave up is found, not repeated');
+    await h.close();
   });
 
   it('a subscription removed stops getting events; one added gets only what is published after it (less the skew allowed); a policy exhausted gives the event up', async () => {
