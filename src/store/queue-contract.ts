@@ -172,6 +172,35 @@ export function queueContract(name: string, open: () => Promise<Store>): void {
       assert.deepEqual(await store.invocations.get('a'), final);
     });
 
+    it('addDead writes work that ran elsewhere as a dead letter with its follow-ups, once; redrive and purge treat it as any', async () => {
+      const q = store.queue;
+      const dead = { ...item('t1', { trigger: 'event', source: 'event:orders:s1', idempotencyKey: 'ce:s1:src\n1' }), acceptedAt: 100, attempts: 3, reason: 'max-attempts' };
+      assert.equal(await q.addDead({ ...dead, error: { code: 'NIMBUS_ERR_FUNCTION_ERROR', message: 'Error: no' } }, 500, [item('t1-failed', { target: 'audit' })]), true);
+      const t1 = await q.get('t1');
+      assert.deepEqual(
+        [t1?.state, t1?.deadReason, t1?.lastError, t1?.attempts, t1?.acceptedAt, t1?.enqueuedAt, t1?.finishedAt, t1?.trigger, t1?.source, t1?.idempotencyKey],
+        ['dead', 'max-attempts', { code: 'NIMBUS_ERR_FUNCTION_ERROR', message: 'Error: no' }, 3, 100, 100, 500, 'event', 'event:orders:s1', 'ce:s1:src\n1'],
+      );
+      assert.deepEqual((await q.list({ target: 'audit', limit: 10 })).map((i) => i.id), ['t1-failed']);
+      assert.deepEqual(await q.dueTargets(10_000), [{ kind: 'invoke', target: 'audit', count: 1 }], 'a dead letter is not claimable');
+      // The log delivered it again (a crash before its ack): nothing new is written.
+      assert.equal(await q.addDead({ ...dead, reason: 'max-age', error: null }, 600, [item('t1-again', { target: 'audit' })]), false);
+      assert.equal((await q.get('t1'))?.deadReason, 'max-attempts');
+      assert.equal(await q.get('t1-again'), null);
+      // A key another item holds moves to the dead letter (as an expired key does on enqueue).
+      await q.enqueue([item('holder', { target: 'g', idempotencyKey: 'k' })], 0, DAY);
+      assert.equal(await q.addDead({ ...item('t2', { target: 'g', idempotencyKey: 'k' }), acceptedAt: 50, attempts: 1, reason: 'max-age', error: null }, 700), true);
+      assert.equal((await q.get('holder'))?.idempotencyKey, null);
+      assert.equal((await q.get('t2'))?.idempotencyKey, 'k');
+      assert.deepEqual((await q.list({ state: 'dead', limit: 10 })).map((i) => i.id), ['t2', 't1']);
+      assert.equal(await q.redrive('t1', 1_000), true);
+      const r = await q.get('t1');
+      assert.deepEqual([r?.state, r?.attempts, r?.enqueuedAt, r?.dueAt, r?.deadReason], ['queued', 0, 1_000, 1_000, null]);
+      const [claimed] = await q.claim('fn', 1, 1_000, 1_000);
+      assert.deepEqual([claimed?.id, claimed?.attempts, claimed?.trigger], ['t1', 1, 'event']);
+      assert.equal(await q.purge('t2'), true);
+    });
+
     it('prune drops succeeded items finished before a time, never dead ones', async () => {
       const q = store.queue;
       await q.enqueue([item('a'), item('b')], 0, DAY);

@@ -85,6 +85,17 @@ export interface QueueItem {
   readonly traceparent?: string;
 }
 
+/** A dead letter of work that ran outside the queue (a topic delivery on the topic log): see QueueRepo.addDead. */
+export interface DeadInput extends EnqueueInput {
+  /** When it was accepted (published): its age origin, kept as acceptedAt and enqueuedAt. */
+  readonly acceptedAt: number;
+  /** Attempts it had. */
+  readonly attempts: number;
+  /** max-attempts, max-age, non-retryable or destination-failed. */
+  readonly reason: string;
+  readonly error: QueueError | null;
+}
+
 export interface EnqueueOutcome {
   readonly id: string;
   /** false when an idempotency key matched an earlier submit. */
@@ -139,6 +150,14 @@ export interface QueueRepo {
     followUps?: readonly EnqueueInput[],
     record?: InvocationRecord,
   ): Promise<boolean>;
+  /**
+   * Work that ran outside the queue (a topic delivery on the topic log) and is exhausted:
+   * written straight to the dead-letter list, `followUps` (onFailure) in the same
+   * transaction, so that `dlq ls`, redrive and purge treat it as any dead item. Its
+   * idempotency key, if another item holds it, moves to this one. A repeat of the id writes
+   * nothing and returns false (the log delivered it again after a crash before its ack).
+   */
+  addDead(input: DeadInput, now: number, followUps?: readonly EnqueueInput[]): Promise<boolean>;
   /**
    * Running items whose consumer died become queued and due now; returns how many. Without
    * `alive`, every running item (the only node restarted); with it, only items claimed by an

@@ -13,28 +13,16 @@
  */
 import { createHash } from 'node:crypto';
 import type { Clock, TimerHandle } from '../../core/clock.ts';
-import type { NimbusError } from '../../core/errors.ts';
 import type { InvocationRecord } from '../../core/types.ts';
-import { newId } from '../../core/ids.ts';
-import { toJson, toStructured, type CloudEvent } from '../../triggers/events/cloudevents.ts';
+import type { CloudEvent } from '../../triggers/events/cloudevents.ts';
 import type { EnqueueInput, QueueError, QueueItem, QueueRepo } from '../../store/queue-ports.ts';
-import { WEBHOOK_TARGET, WORKFLOW_TARGET_PREFIX } from '../../store/queue-ports.ts';
+import { WORKFLOW_TARGET_PREFIX } from '../../store/queue-ports.ts';
 import type { InvokeOutcome, InvokeRequest } from '../dispatcher.ts';
 import { slotsToClaim, type CapacityLimits } from './capacity.ts';
-import { destinationEvent, type Condition } from './destination-event.ts';
+import type { Condition } from './destination-event.ts';
+import { DESTINATION_FAILED, destinationFailedError, destinationInputs, NOTHING_TO_SEND, queueError, type DestinationInputs, type WebhookRequest } from './destination-send.ts';
 import { decideAfterAttempt, decideAfterThrottle, decideBeforeAttempt, validateAsyncPolicy, type AsyncPolicy, type Destination } from './policy.ts';
 
-
-/** Dead-letter reason of an item whose onSuccess/onFailure destination could not take its event. */
-export const DESTINATION_FAILED = 'destination-failed';
-
-/** What an outcome's destination gets: the queue inputs, or why it cannot get them. */
-interface DestinationInputs {
-  readonly inputs: readonly EnqueueInput[];
-  readonly failure: QueueError | null;
-}
-
-const NOTHING_TO_SEND: DestinationInputs = { inputs: [], failure: null };
 
 export interface FunctionLimits extends CapacityLimits {
   readonly timeoutMs: number;
@@ -73,11 +61,7 @@ export function workflowExecutionName(item: Pick<QueueItem, 'id' | 'idempotencyK
   return `${item.trigger}-${createHash('sha256').update(key).digest('hex').slice(0, 48)}`;
 }
 
-export interface WebhookRequest {
-  readonly url: string;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body: string;
-}
+export { DESTINATION_FAILED, type WebhookRequest };
 
 export interface ConsumerDeps {
   readonly clock: Clock;
@@ -357,48 +341,14 @@ export class AsyncConsumer {
     const now = this.deps.clock.now();
     const sent = destination ? await this.destinationInputs(destination, item, 'failure', reason, event, error) : NOTHING_TO_SEND;
     if (sent.failure) {
-      const own = `the invocation itself ended ${reason}${error ? ` (${error.code}: ${error.message})` : ''}`;
-      await this.deps.queue.deadLetter(item.id, item.attempts, DESTINATION_FAILED, { code: sent.failure.code, message: `${sent.failure.message}; ${own}` }, now, [], record);
+      await this.deps.queue.deadLetter(item.id, item.attempts, DESTINATION_FAILED, destinationFailedError(sent.failure, reason, error), now, [], record);
     } else {
       await this.deps.queue.deadLetter(item.id, item.attempts, reason, error, now, sent.inputs, record);
     }
   }
 
-  private async destinationInputs(
-    destination: Destination,
-    item: QueueItem,
-    condition: Condition,
-    reason: string | null,
-    request: unknown,
-    response: unknown,
-  ): Promise<DestinationInputs> {
-    const now = this.deps.clock.now();
-    const ce = destinationEvent({ invocationId: item.id, functionName: item.target, condition, reason, attempts: item.attempts, request, response, now });
-    // Keyed by the item and its age origin: one delivery per outcome, a redrive gets its own.
-    const idempotencyKey = `dest:${item.id}:${item.enqueuedAt}:${condition}`;
-    const source = `destination:${item.target}:${condition}`;
-    try {
-      switch (destination.kind) {
-        case 'function':
-          return { inputs: [{ id: newId(now), kind: 'invoke', target: destination.name, trigger: 'async', source, payload: JSON.stringify(toJson(ce)), idempotencyKey }], failure: null };
-        case 'topic':
-          return { inputs: await this.deps.topicDeliveries(destination.name, [ce]), failure: null };
-        case 'webhook': {
-          const { headers, body } = toStructured(ce);
-          const payload = JSON.stringify({ url: destination.url, headers, body } satisfies WebhookRequest);
-          return { inputs: [{ id: newId(now), kind: 'webhook', target: WEBHOOK_TARGET, trigger: 'async', source, payload, idempotencyKey }], failure: null };
-        }
-      }
-    } catch (error) {
-      const field = condition === 'success' ? 'onSuccess' : 'onFailure';
-      const code = (error as { code?: unknown }).code;
-      // A platform error (a missing topic) is the dead letter's reason; anything else is also logged.
-      if (typeof code !== 'string') this.deps.onError?.(error, `${condition} destination of ${item.id}`);
-      return {
-        inputs: [],
-        failure: { code: typeof code === 'string' ? code : 'NIMBUS_ERR_INTERNAL', message: `${field} destination: ${(error as Error).message ?? String(error)}` },
-      };
-    }
+  private destinationInputs(destination: Destination, item: QueueItem, condition: Condition, reason: string | null, request: unknown, response: unknown): Promise<DestinationInputs> {
+    return destinationInputs(this.deps, destination, item, condition, reason, request, response, this.deps.clock.now());
   }
 
   private async runStartWorkflow(item: QueueItem): Promise<void> {
@@ -481,8 +431,3 @@ function parse(payload: string): unknown {
   }
 }
 
-function queueError(error: NimbusError): QueueError {
-  const name = error.extra.errorName as string | undefined;
-  const message = (error.extra.errorMessage as string | undefined) ?? error.message;
-  return { code: error.code, message: name ? `${name}: ${message}` : message };
-}

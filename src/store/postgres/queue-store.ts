@@ -117,6 +117,23 @@ export function queueRepo(pool: pg.Pool): QueueRepo {
         now,
         record,
       ),
+    addDead: (input, now, followUps) =>
+      transaction(pool, async (sql) => {
+        const key = input.idempotencyKey ?? null;
+        if (key !== null) await lockName(sql, NAME_LOCK.idempotency, JSON.stringify([input.target, key]));
+        // A repeat of the id (the row is there, or another node is writing it) writes nothing.
+        await lockName(sql, NAME_LOCK.idempotency, JSON.stringify(['#dead', input.id]));
+        if ((await sql.query('SELECT 1 FROM queue WHERE id = $1', [input.id])).rows.length > 0) return false;
+        if (key !== null) await sql.query('UPDATE queue SET idempotency_key = NULL WHERE target = $1 AND idempotency_key = $2', [input.target, key]);
+        await sql.query(
+          `INSERT INTO queue (id, kind, target, trigger, source, payload, idempotency_key, state, accepted_at, enqueued_at, due_at,
+             attempts, throttles, last_error, dead_reason, finished_at, updated_at, traceparent)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, 'dead', $8, $8, $9, $10, 0, $11, $12, $9, $9, $13)`,
+          [input.id, input.kind, input.target, input.trigger, input.source, input.payload, key, input.acceptedAt, now, input.attempts, errorText(input.error), input.reason, input.traceparent ?? null],
+        );
+        if (followUps && followUps.length > 0) await enqueueIn(sql, followUps, now, Number.POSITIVE_INFINITY);
+        return true;
+      }),
     async recover(now, alive) {
       const { rowCount } =
         alive === undefined

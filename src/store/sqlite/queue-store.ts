@@ -7,6 +7,7 @@
 import type Database from 'better-sqlite3';
 import type { InvocationRecord } from '../../core/types.ts';
 import type {
+  DeadInput,
   DueTarget,
   EnqueueInput,
   EnqueueOutcome,
@@ -31,6 +32,9 @@ export function queueRepo(db: Database.Database, onClose: Array<() => void> = []
   const insert = db.prepare(`INSERT INTO queue (id, kind, target, trigger, source, payload, idempotency_key, state,
     accepted_at, enqueued_at, due_at, attempts, throttles, last_error, dead_reason, finished_at, updated_at, traceparent)
     VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, 0, 0, NULL, NULL, NULL, ?, ?)`);
+  const insertDead = db.prepare(`INSERT INTO queue (id, kind, target, trigger, source, payload, idempotency_key, state,
+    accepted_at, enqueued_at, due_at, attempts, throttles, last_error, dead_reason, finished_at, updated_at, traceparent)
+    VALUES (?, ?, ?, ?, ?, ?, ?, 'dead', ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)`);
   const dueTargets = db.prepare(`SELECT kind, target, COUNT(*) AS n FROM queue WHERE ${READY} AND due_at <= ? GROUP BY kind, target`);
   const nextDue = db.prepare(`SELECT MIN(due_at) AS t FROM queue WHERE ${READY}`);
   const pick = db.prepare(`SELECT id FROM queue WHERE target = ? AND ${READY} AND due_at <= ? ORDER BY due_at, id LIMIT ?`);
@@ -68,6 +72,8 @@ export function queueRepo(db: Database.Database, onClose: Array<() => void> = []
   const select = filteredSelect(db);
   // The attempt's invocation record goes into the same transaction as its outcome (keyed: a later attempt replaces it).
   const writeRecords = recordWriter(db);
+
+  const errorText = (e: QueueError | null) => (e === null ? null : JSON.stringify({ code: e.code, message: e.message.slice(0, 4096) }));
 
   const enqueueRows = (inputs: readonly EnqueueInput[], now: number, ttl: number): EnqueueOutcome[] => {
     const out: EnqueueOutcome[] = [];
@@ -113,6 +119,19 @@ export function queueRepo(db: Database.Database, onClose: Array<() => void> = []
     },
   );
 
+  const addDeadTx = db.transaction((input: DeadInput, now: number, followUps: readonly EnqueueInput[] | undefined): boolean => {
+    if (getOne.get(input.id)) return false;
+    const key = input.idempotencyKey ?? null;
+    if (key !== null) {
+      const hit = byKey.get(input.target, key) as { id: string } | undefined;
+      if (hit) forgetKey.run(hit.id);
+    }
+    insertDead.run(input.id, input.kind, input.target, input.trigger, input.source, input.payload, key, input.acceptedAt, input.acceptedAt, now, input.attempts,
+      errorText(input.error), input.reason, now, now, input.traceparent ?? null);
+    if (followUps && followUps.length > 0) enqueueRows(followUps, now, Number.POSITIVE_INFINITY);
+    return true;
+  });
+
   // Enqueues and completions asked for in one turn commit together (group-commit.ts).
   const enqueueGrouped = groupCommit(db, db.transaction((a: { inputs: readonly EnqueueInput[]; now: number; ttl: number }) => enqueueRows(a.inputs, a.now, a.ttl)));
   const completeGrouped = groupCommit(
@@ -125,8 +144,6 @@ export function queueRepo(db: Database.Database, onClose: Array<() => void> = []
     }),
   );
   onClose.push(enqueueGrouped.flush, completeGrouped.flush);
-
-  const errorText = (e: QueueError | null) => (e === null ? null : JSON.stringify({ code: e.code, message: e.message.slice(0, 4096) }));
 
   return {
     async enqueue(inputs, now, ttl) {
@@ -155,6 +172,9 @@ export function queueRepo(db: Database.Database, onClose: Array<() => void> = []
     },
     async deadLetter(id, attempt, reason, error, now, followUps, record) {
       return finishTx.immediate(() => dead.run(reason, errorText(error), now, now, now, id, attempt).changes > 0, followUps, now, record);
+    },
+    async addDead(input, now, followUps) {
+      return addDeadTx.immediate(input, now, followUps);
     },
     async recover(now, alive) {
       return (alive === undefined ? recover.run(now, now) : recoverOrphans.run(now, now, JSON.stringify(alive))).changes;

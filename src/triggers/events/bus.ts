@@ -8,10 +8,16 @@
 import type { Clock } from '../../core/clock.ts';
 import { NimbusError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
-import { triggerQueueTarget, type EnqueueInput, type QueueRepo, type TopicRepo, type TriggerRepo } from '../../store/queue-ports.ts';
+import { triggerQueueTarget, type EnqueueInput, type QueueRepo, type TopicRepo, type TriggerRecord, type TriggerRepo } from '../../store/queue-ports.ts';
 import type { TriggerSource } from '../source.ts';
 import { toJson, type CloudEvent } from './cloudevents.ts';
 import { matchesFilter, type EventFilter } from './filter.ts';
+
+/** The queue input delivering `event` (JSON text `payload`) to subscription `sub` as item `id`. */
+export function subscriptionDelivery(id: string, sub: TriggerRecord, topic: string, event: Pick<CloudEvent, 'source' | 'id'>, payload: string): EnqueueInput {
+  const { kind, target } = triggerQueueTarget(sub);
+  return { id, kind, target, trigger: 'event', source: `event:${topic}:${sub.id}`, payload, idempotencyKey: `ce:${sub.id}:${event.source}\n${event.id}` };
+}
 
 export interface EventBusDeps {
   readonly clock: Clock;
@@ -68,16 +74,7 @@ export class EventBus implements TriggerSource, TopicPublisher {
       const payload = JSON.stringify(toJson(event));
       for (const sub of subscriptions) {
         if (!matchesFilter((sub.filter ?? {}) as EventFilter, event)) continue;
-        const { kind, target } = triggerQueueTarget(sub);
-        out.push({
-          id: newId(now),
-          kind,
-          target,
-          trigger: 'event',
-          source: `event:${topic}:${sub.id}`,
-          payload,
-          idempotencyKey: `ce:${sub.id}:${event.source}\n${event.id}`,
-        });
+        out.push(subscriptionDelivery(newId(now), sub, topic, event, payload));
       }
     }
     return out;

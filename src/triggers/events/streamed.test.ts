@@ -8,8 +8,12 @@ import assert from 'node:assert/strict';
 import { openLocalTopicLog } from '../../bus/local/local-topic-log.ts';
 import type { TopicDelivery, TopicLog } from '../../bus/topic-port.ts';
 import { FakeClock } from '../../core/clock.ts';
+import { NimbusError } from '../../core/errors.ts';
+import { WorkflowEngine } from '../../workflow/engine/engine.ts';
 import { fail, harness, ok, type Harness } from '../../dispatch/async/testing.ts';
 import type { AsyncSystemDeps } from '../../dispatch/async/system.ts';
+import type { Store } from '../../store/ports.ts';
+import type { QueueRepo } from '../../store/queue-ports.ts';
 import { openSqliteStore } from '../../store/sqlite/sqlite-store.ts';
 import { fromJson } from './cloudevents.ts';
 
@@ -69,6 +73,53 @@ for (const [name, make] of paths) {
       assert.equal(record?.attempt, 3, 'the last attempt’s record is in the store (committed with the outcome, not left to the batched recorder)');
       await h.step(60_000);
       assert.equal(h.calls.length, 3, 'succeeded: not again');
+      await h.close();
+    });
+
+    it('an event whose attempts run out is dead-lettered with the reason, onFailure gets it, and a redrive runs it again', async () => {
+      const errors: string[] = [];
+      const h = await make([{ name: 'a' }, { name: 'audit' }], { onError: (_e, what) => errors.push(what) });
+      await h.system.policies.put('a', { maxAttempts: 2, initialDelayMs: 100, maxDelayMs: 100, onFailure: { kind: 'function', name: 'audit' } }, h.clock.now());
+      await h.system.triggers.create('a', { topic: 'orders' });
+      h.script = (req) => (req.functionName === 'a' ? fail(req) : ok(req));
+      const [id] = (await h.system.topics.publish('orders', [event('1', 'order.created')])).ids;
+      await h.step(5_000);
+      assert.deepEqual(h.calls.map((c) => `${c.req.functionName}:${c.req.attempt}`), ['a:1', 'a:2', 'audit:1']);
+      const dead = await h.store.queue.list({ state: 'dead', limit: 10 });
+      assert.deepEqual(
+        dead.map((i) => [i.id, i.target, i.trigger, i.deadReason, i.attempts, i.lastError]),
+        [[id, 'a', 'event', 'max-attempts', 2, { code: 'NIMBUS_ERR_FUNCTION_ERROR', message: 'Error: boom' }]],
+      );
+      assert.equal(JSON.parse(dead[0].payload).id, '1', 'the event is kept');
+      const told = h.calls[2].req.input as { event: { type: string; subject: string; data: { requestContext: { condition: string } } } };
+      assert.deepEqual([told.event.type, told.event.subject, told.event.data.requestContext.condition], ['dev.nimbus.async.failure', id, 'max-attempts']);
+      await h.step(60_000);
+      assert.equal(h.calls.length, 3, 'given up: not delivered again, onFailure sent once');
+      h.script = (req) => ok(req);
+      assert.equal(await h.store.queue.redrive(id, h.clock.now()), true);
+      h.system.consumer.wake();
+      await h.step(1_000);
+      assert.deepEqual(h.calls.slice(3).map((c) => [c.req.functionName, c.req.invocationId, c.req.attempt, c.req.trigger]), [['a', id, 1, 'event']]);
+      assert.equal((await h.store.queue.get(id))?.state, 'succeeded');
+      await h.close();
+    });
+
+    it('an event older than the policy’s age is dead-lettered max-age; onSuccess gets each success', async () => {
+      const h = await make([{ name: 'a' }, { name: 'b' }, { name: 'audit' }], { onError: () => {} });
+      await h.system.policies.put('a', { maxAttempts: 10, initialDelayMs: 2_000, maxDelayMs: 2_000, maxEventAgeMs: 1_000 }, h.clock.now());
+      await h.system.policies.put('b', { onSuccess: { kind: 'function', name: 'audit' } }, h.clock.now());
+      await h.system.triggers.create('a', { topic: 'orders' });
+      await h.system.triggers.create('b', { topic: 'orders' });
+      h.script = (req) => (req.functionName === 'a' ? fail(req) : ok(req, { fine: true }));
+      const { ids } = await h.system.topics.publish('orders', [event('1', 'order.created')]);
+      await h.step(10_000);
+      assert.deepEqual(h.calls.map((c) => `${c.req.functionName}:${c.req.attempt}`).sort(), ['a:1', 'audit:1', 'b:1']);
+      const dead = await h.store.queue.list({ state: 'dead', limit: 10 });
+      assert.deepEqual(dead.map((i) => [i.target, i.deadReason]), [['a', 'max-age']]);
+      const success = h.calls.find((c) => c.req.functionName === 'audit')!.req.input as { event: { type: string; subject: string; data: { responsePayload: unknown } } };
+      assert.equal(success.event.type, 'dev.nimbus.async.success');
+      assert.ok(ids.includes(success.event.subject));
+      assert.deepEqual(success.event.data.responsePayload, { fine: true });
       await h.close();
     });
   });
@@ -144,6 +195,79 @@ describe('topic events on a topic log, across nodes', () => {
     await store.close();
   });
 
+  it('the dead letter is committed before the ack: a store that fails keeps the event for a later attempt; a node dying after the write has the repeat find it', async () => {
+    const clock = new FakeClock(1_700_000_000_000);
+    const base = openSqliteStore(':memory:');
+    let failWrites = 1;
+    const queue: QueueRepo = Object.assign(Object.create(base.queue) as QueueRepo, {
+      addDead: async (...args: Parameters<QueueRepo['addDead']>) => {
+        if (failWrites-- > 0) throw new Error('the store is down');
+        return base.queue.addDead(...args);
+      },
+    });
+    const store: Store = Object.assign(Object.create(base) as Store, { queue });
+    // The node dies right after its first dead-letter write: that ack never reaches the log.
+    let dropAcks = 0;
+    const log = openLocalTopicLog(clock);
+    const flaky: TopicLog = {
+      ...log,
+      consume: (topic, sub, options, handler) =>
+        log.consume(topic, sub, options, (d) => handler({ ...d, data: d.data, seq: d.seq, attempt: d.attempt, ack: () => (dropAcks-- > 0 ? undefined : d.ack()), retry: d.retry, extend: d.extend })),
+    };
+    const errors: string[] = [];
+    const h = await harness([{ name: 'a' }, { name: 'audit' }], { clock, store, topicLog: { log: flaky, ackWaitMs: ACK_WAIT }, onError: (_e, what) => errors.push(what) });
+    await h.system.policies.put('a', { maxAttempts: 1, onFailure: { kind: 'function', name: 'audit' } }, h.clock.now());
+    await h.system.triggers.create('a', { topic: 'orders' });
+    h.script = (req) => (req.functionName === 'a' ? fail(req) : ok(req));
+    const [id] = (await h.system.topics.publish('orders', [event('1', 'x')])).ids;
+    await h.step(1_000);
+    assert.deepEqual(await h.store.queue.list({ state: 'dead', limit: 10 }), [], 'the write failed');
+    assert.match(errors.join('\n'), /delivering event/);
+    dropAcks = 1;
+    await h.step(ACK_WAIT + 1_000);
+    assert.deepEqual((await h.store.queue.list({ state: 'dead', limit: 10 })).map((i) => [i.id, i.deadReason, i.attempts]), [[id, 'max-attempts', 2]]);
+    assert.equal(dropAcks, 0, 'that ack was lost');
+    await h.step(ACK_WAIT * 3);
+    assert.deepEqual(h.calls.map((c) => `${c.req.functionName}:${c.req.attempt}`), ['a:1', 'a:2', 'audit:1'], 'the repeat after the lost ack runs nothing and sends nothing again');
+    assert.equal((await h.store.queue.list({ state: 'dead', limit: 10 })).length, 1);
+    await h.system.stop(0);
+    await base.close();
+  });
+
+  it('an event whose workflow cannot be started is dead-lettered as a start-workflow item; its redrive starts the execution named as the log would have', async () => {
+    const clock = new FakeClock(1_700_000_000_000);
+    const store = openSqliteStore(':memory:');
+    const engine = new WorkflowEngine({ clock, repo: store.workflows, invoke: async () => assert.fail('no tasks here'), onError: (e) => assert.fail(String(e)) });
+    await engine.deploy('echo', { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } });
+    const names: string[] = [];
+    let gone = true;
+    const h = await harness([], {
+      clock,
+      store,
+      topicLog: { log: openLocalTopicLog(clock), ackWaitMs: ACK_WAIT },
+      onError: () => {},
+      startWorkflow: async (r) => {
+        names.push(r.name);
+        if (gone) throw new NimbusError('NIMBUS_ERR_WORKFLOW_NOT_FOUND', 'workflow "echo" does not exist');
+        const { execution, created } = await engine.start(r.workflow, r.input, { name: r.name, source: r.source });
+        return { executionId: execution.id, created };
+      },
+    });
+    await h.system.triggers.create({ workflow: 'echo' }, { topic: 'orders' });
+    const [id] = (await h.system.topics.publish('orders', [event('1', 'x')])).ids;
+    await h.step(1_000);
+    const dead = await h.store.queue.list({ state: 'dead', limit: 10 });
+    assert.deepEqual(dead.map((i) => [i.id, i.kind, i.target, i.deadReason, i.lastError?.code]), [[id, 'start-workflow', 'workflow:echo', 'non-retryable', 'NIMBUS_ERR_WORKFLOW_NOT_FOUND']]);
+    gone = false;
+    await h.store.queue.redrive(id, h.clock.now());
+    h.system.consumer.wake();
+    await h.step(1_000);
+    assert.equal((await h.store.queue.get(id))?.state, 'succeeded');
+    assert.equal(names.length, 2);
+    assert.equal(names[1], names[0], 'the same execution name: a start the log made before it gave up is found, not repeated');
+    await h.close();
+  });
+
   it('a subscription removed stops getting events; one added gets only what is published after it (less the skew allowed); a policy exhausted gives the event up', async () => {
     const errors: string[] = [];
     const clock = new FakeClock(1_700_000_000_000);
@@ -169,7 +293,8 @@ describe('topic events on a topic log, across nodes', () => {
       ['a:1:1', 'b:3:1', 'b:3:2'],
     );
     assert.equal(errors.length, 1);
-    assert.match(errors[0], /given up: max-attempts/);
+    assert.match(errors[0], /given up: max-attempts; dead-lettered/);
+    assert.deepEqual((await h.store.queue.list({ state: 'dead', limit: 10 })).map((i) => [i.target, i.deadReason, i.attempts]), [['b', 'max-attempts', 2]]);
     await h.close();
   });
 });

@@ -10,6 +10,13 @@
  * subscription and the message's position) and its attempt number (the log's delivery count),
  * and its record is committed before the delivery is acked or given back.
  *
+ * An event given up on (the policy's attempts or age exhausted, or a workflow that cannot be
+ * started) is written to the store's dead-letter list with its reason (QueueRepo.addDead, as
+ * the queue item it would have been on the queue path, so `dlq ls` and redrive work alike),
+ * and the policy's onSuccess/onFailure destinations are enqueued as the queue sends them; both
+ * are committed before the delivery is acked, so a node dying in between has the event
+ * delivered again (and its repeat finds the dead letter and writes nothing more).
+ *
  * The decisions (retry when, give up when) are policy.ts's; this file acts on them. The same
  * event published twice (same CloudEvents source and id) is one message (the log's
  * duplicate window).
@@ -21,15 +28,20 @@ import { idFrom } from '../../core/ids.ts';
 import type { InvocationRecord } from '../../core/types.ts';
 import type { InvokeOutcome, InvokeRequest } from '../../dispatch/dispatcher.ts';
 import { workflowExecutionName, WORKFLOW_START_FINAL, WORKFLOW_START_POLICY, type WorkflowStartRequest } from '../../dispatch/async/consumer.ts';
-import { decideAfterAttempt, decideAfterThrottle, decideBeforeAttempt, type AsyncPolicy } from '../../dispatch/async/policy.ts';
-import type { TopicRepo, TriggerRecord, TriggerRepo } from '../../store/queue-ports.ts';
+import { DESTINATION_FAILED, destinationFailedError, destinationInputs, NOTHING_TO_SEND, queueError, type DestinationDeps } from '../../dispatch/async/destination-send.ts';
+import { decideAfterAttempt, decideAfterThrottle, decideBeforeAttempt, type AsyncPolicy, type Destination } from '../../dispatch/async/policy.ts';
+import type { QueueError, QueueRepo, TopicRepo, TriggerRecord, TriggerRepo } from '../../store/queue-ports.ts';
 import type { TriggerSource } from '../source.ts';
-import { topicNotFound, type PublishResult, type TopicPublisher } from './bus.ts';
+import { subscriptionDelivery, topicNotFound, type PublishResult, type TopicPublisher } from './bus.ts';
 import { toJson, type CloudEvent } from './cloudevents.ts';
 import { matchesFilter, type EventFilter, type FilterableEvent } from './filter.ts';
 
-export interface StreamedTopicsDeps {
+export interface StreamedTopicsDeps extends DestinationDeps {
   readonly clock: Clock;
+  /** Where events given up on are dead-lettered, and destinations enqueued. */
+  readonly queue: QueueRepo;
+  /** Called after destinations were enqueued (wakes the queue consumer). */
+  readonly onEnqueued: () => void;
   readonly topics: TopicRepo;
   readonly triggers: TriggerRepo;
   readonly log: TopicLog;
@@ -47,7 +59,7 @@ export interface StreamedTopicsDeps {
   /** Deliveries of one subscription a node runs at once. */
   readonly maxInFlight: number;
   readonly random?: () => number;
-  /** Errors, and deliveries given up on (`what` says which and why). */
+  /** Errors, and deliveries given up on (`what` says which and why; they are in the dead-letter list). */
   readonly onError: (error: unknown, what: string) => void;
 }
 
@@ -181,14 +193,13 @@ export class StreamedTopics implements TriggerSource, TopicPublisher {
   private async invoke(sub: TriggerRecord, d: TopicDelivery, message: Message): Promise<void> {
     const { clock } = this.deps;
     const random = this.deps.random ?? Math.random;
+    const id = deliveryId(message.at, sub.id, d.seq);
+    // A redelivery of an event already given up on (the node died before its ack): done.
+    if (d.attempt > 1 && (await this.deps.queue.get(id))) return d.ack();
     const policy = await this.deps.policy(sub.functionName);
     const state = { enqueuedAt: message.at, attempts: d.attempt, throttles: 0 };
-    const id = deliveryId(message.at, sub.id, d.seq);
-    const giveUp = (reason: string, detail: string) => {
-      d.ack();
-      this.deps.onError(new Error(detail), `topic event ${message.event.id as string} to ${sub.functionName} (invocation ${id}) given up: ${reason}`);
-    };
-    if (decideBeforeAttempt(policy, state, clock.now()).kind === 'dead-letter') return giveUp('max-age', `older than ${policy.maxEventAgeMs} ms`);
+    const before = decideBeforeAttempt(policy, state, clock.now());
+    if (before.kind === 'dead-letter') return this.giveUp(sub, d, message, before.reason, null, before.destination);
     const payload = JSON.stringify(message.event);
     const outcome = await this.deps.invoke({
       functionName: sub.functionName,
@@ -201,14 +212,51 @@ export class StreamedTopics implements TriggerSource, TopicPublisher {
     });
     if (outcome.record) await this.deps.commitRecord(outcome.record);
     const now = clock.now();
-    if (outcome.ok) return d.ack();
+    if (outcome.ok) {
+      const decision = decideAfterAttempt(policy, state, { ok: true }, now, random);
+      const destination = decision.kind === 'done' ? decision.destination : null;
+      if (destination) {
+        const sent = await destinationInputs(this.deps, destination, this.outcomeOf(sub, d, message), 'success', null, message.event, outcome.value ?? null, now);
+        // As on the queue: a destination that cannot take the event dead-letters the delivery, so `dlq ls` says why.
+        if (sent.failure) return this.deadLetter(sub, d, message, DESTINATION_FAILED, sent.failure, []);
+        if (sent.inputs.length > 0) {
+          await this.deps.queue.enqueue(sent.inputs, now, Number.POSITIVE_INFINITY);
+          this.deps.onEnqueued();
+        }
+      }
+      return d.ack();
+    }
     const error = outcome.error;
     if (THROTTLES.has(error.code)) return d.retry(decideAfterThrottle(policy, state, now, random, (error.retryAfterSeconds ?? 0) * 1000).at - now);
     // Stopping: another node takes it at once.
     if (error.code === 'NIMBUS_ERR_SHUTTING_DOWN') return d.retry(0);
     const next = decideAfterAttempt(policy, state, { ok: false, errorCode: error.code }, now, random);
     if (next.kind === 'retry') return d.retry(next.at - now);
-    if (next.kind === 'dead-letter') giveUp(next.reason, `${error.code}: ${error.message}`);
+    if (next.kind === 'dead-letter') return this.giveUp(sub, d, message, next.reason, queueError(error), next.destination);
+  }
+
+  private outcomeOf(sub: TriggerRecord, d: TopicDelivery, message: Message) {
+    return { id: deliveryId(message.at, sub.id, d.seq), target: sub.functionName, attempts: d.attempt, enqueuedAt: message.at };
+  }
+
+  /** Exhausted: dead-lettered with the onFailure destination's event (or, if it cannot take it, as destination-failed). */
+  private async giveUp(sub: TriggerRecord, d: TopicDelivery, message: Message, reason: string, error: QueueError | null, destination: Destination | null): Promise<void> {
+    const now = this.deps.clock.now();
+    const sent = destination ? await destinationInputs(this.deps, destination, this.outcomeOf(sub, d, message), 'failure', reason, message.event, error, now) : NOTHING_TO_SEND;
+    if (sent.failure) return this.deadLetter(sub, d, message, DESTINATION_FAILED, destinationFailedError(sent.failure, reason, error), []);
+    return this.deadLetter(sub, d, message, reason, error, sent.inputs);
+  }
+
+  /** Writes the delivery to the dead-letter list (with `followUps`), then acks it. */
+  private async deadLetter(sub: TriggerRecord, d: TopicDelivery, message: Message, reason: string, error: QueueError | null, followUps: Parameters<QueueRepo['addDead']>[2]): Promise<void> {
+    const id = deliveryId(message.at, sub.id, d.seq);
+    const event = message.event as { source?: unknown; id?: unknown };
+    const input = subscriptionDelivery(id, sub, sub.topic!, { source: String(event.source), id: String(event.id) }, JSON.stringify(message.event));
+    const written = await this.deps.queue.addDead({ ...input, acceptedAt: message.at, attempts: d.attempt, reason, error }, this.deps.clock.now(), followUps);
+    if (written && followUps && followUps.length > 0) this.deps.onEnqueued();
+    d.ack();
+    const target = sub.workflow ? `workflow ${sub.workflow}` : sub.functionName;
+    this.deps.onError(new Error(error ? `${error.code}: ${error.message}` : reason), `topic event ${String(event.id)} to ${target} (invocation ${id}) given up: ${reason}; dead-lettered`);
   }
 
   private async startWorkflow(sub: TriggerRecord, d: TopicDelivery, message: Message): Promise<void> {
@@ -232,8 +280,8 @@ export class StreamedTopics implements TriggerSource, TopicPublisher {
       const retryable = !WORKFLOW_START_FINAL.has(code);
       const next = decideAfterAttempt(WORKFLOW_START_POLICY, state, { ok: false, errorCode: code, retryable }, now, this.deps.random ?? Math.random);
       if (next.kind === 'retry') return d.retry(next.at - now);
-      d.ack();
-      this.deps.onError(error, `topic event ${String(message.event.id)} to workflow ${sub.workflow} given up`);
+      const reason = next.kind === 'dead-letter' ? next.reason : 'non-retryable';
+      await this.deadLetter(sub, d, message, reason, { code, message: (error as Error)?.message ?? String(error) }, []);
     }
   }
 }
