@@ -12,8 +12,6 @@ const isolation = () => {
 
 runtimeContract('node', () => createNodeRuntime({ clock: systemClock, isolation: isolation(), spares: 1 }), {
   skip: {
-    'stats report heap bytes and CPU ms': 'the process does not report its heap or CPU yet',
-    'CPU: a busy function past cpuLimitMs is CPU_LIMIT and the instance dies (cpu_limit)': 'no CPU-time limit per invocation in a process: the wall-clock timeout stops it',
     'memory: a memory bomb is MEMORY_LIMIT, the instance dies, other calls on it are INSTANCE_CRASHED':
       'the kernel kills the whole process: which call caused it is not known, so every call in flight gets MEMORY_LIMIT (the e2e tests cover the limit)',
   },
