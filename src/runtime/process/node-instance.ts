@@ -11,7 +11,7 @@ import type { LogLevel, ModuleExports } from '../../core/types.ts';
 import type { HttpRequestData, HttpResponseData, Instance, InstanceCall, InstanceDeath, InstanceResult, InstanceSpec, InstanceStats } from '../port.ts';
 import { removeWhenEmpty, type InstanceCgroup } from './instance-cgroup.ts';
 import { InvocationCpu } from './invocation-cpu.ts';
-import { processTreeUsage } from './proc-usage.ts';
+import { ProcessTreeMeter } from './proc-usage.ts';
 import { killGroup } from './signal.ts';
 
 /** How often the CPU of a process with calls in flight is read (as isolates sample theirs). */
@@ -61,6 +61,7 @@ export class NodeInstance implements Instance {
   /** The call that caused the death by a limit (it gets the limit's error, the others in flight INSTANCE_CRASHED), when known. */
   private culprit: number | null = null;
   private readonly cpu: InvocationCpu;
+  private readonly meter: ProcessTreeMeter;
 
   constructor(
     private readonly clock: Clock,
@@ -70,6 +71,7 @@ export class NodeInstance implements Instance {
   ) {
     this.id = spec.instanceId;
     const child = spare.child;
+    this.meter = new ProcessTreeMeter(child.pid ?? 0, () => clock.monotonic());
     this.cpu = new InvocationCpu(clock, CPU_SAMPLE_MS, () => this.cpuMs(), spec.config.cpuLimitMs, (id) => this.stop('cpu_limit', id));
     this.exited = child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', (code, signal) => (this.onExit(code, signal), resolve())));
     child.on('message', (m: FromWorker) => this.onMessage(m));
@@ -250,7 +252,7 @@ export class NodeInstance implements Instance {
   private lastUsage = { cpuMs: 0, rssBytes: 0 };
   private usage(): { cpuMs: number; rssBytes: number } {
     if (this.exitedNow) return { cpuMs: this.lastUsage.cpuMs, rssBytes: 0 };
-    const u = processTreeUsage(this.pid);
+    const u = this.meter.read();
     if (u.cpuMs >= this.lastUsage.cpuMs) this.lastUsage = u;
     return this.lastUsage;
   }

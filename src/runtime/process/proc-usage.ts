@@ -38,22 +38,66 @@ function read(file: string): string | null {
   }
 }
 
-/** The usage of `pid` and its descendants; zeros once it is gone. `procRoot` is for tests. */
-export function processTreeUsage(pid: number, procRoot = '/proc'): ProcUsage {
-  let ticks = 0;
-  let pages = 0;
+/** `pid` and its descendants, now. */
+export function processTree(pid: number, procRoot = '/proc'): number[] {
   const seen = new Set<number>();
   const queue = [pid];
   while (queue.length > 0) {
     const p = queue.pop()!;
     if (seen.has(p)) continue;
     seen.add(p);
+    for (const c of (read(`${procRoot}/${p}/task/${p}/children`) ?? '').split(' ')) if (c.trim() !== '') queue.push(Number(c));
+  }
+  return [...seen];
+}
+
+/** The usage of `pids` (those gone count nothing: a reaped child's time is in its parent's). */
+export function usageOf(pids: readonly number[], procRoot = '/proc'): ProcUsage {
+  let ticks = 0;
+  let pages = 0;
+  for (const p of pids) {
     const stat = read(`${procRoot}/${p}/stat`);
     const parsed = stat === null ? null : parseStat(stat);
     if (parsed === null) continue;
     ticks += parsed.cpuTicks;
     pages += parsed.rssPages;
-    for (const c of (read(`${procRoot}/${p}/task/${p}/children`) ?? '').split(' ')) if (c.trim() !== '') queue.push(Number(c));
   }
   return { cpuMs: ticks * TICK_MS, rssBytes: pages * PAGE_BYTES };
+}
+
+/** The usage of `pid` and its descendants; zeros once it is gone. `procRoot` is for tests. */
+export function processTreeUsage(pid: number, procRoot = '/proc'): ProcUsage {
+  return usageOf(processTree(pid, procRoot), procRoot);
+}
+
+/**
+ * processTreeUsage for a hot path: the tree is walked again at most every `treeMs` (the
+ * counters are cumulative, so a process found late loses none of its CPU), and a reading
+ * is reused for `reuseMs` (they move in 10 ms steps).
+ */
+export class ProcessTreeMeter {
+  private pids: number[] = [];
+  private treeAt = -Infinity;
+  private readAt = -Infinity;
+  private last: ProcUsage = { cpuMs: 0, rssBytes: 0 };
+
+  constructor(
+    private readonly pid: number,
+    private readonly monotonic: () => number,
+    private readonly procRoot = '/proc',
+    private readonly treeMs = 1000,
+    private readonly reuseMs = 1,
+  ) {}
+
+  read(): ProcUsage {
+    const now = this.monotonic();
+    if (now - this.readAt < this.reuseMs) return this.last;
+    if (now - this.treeAt >= this.treeMs) {
+      this.pids = processTree(this.pid, this.procRoot);
+      this.treeAt = now;
+    }
+    this.readAt = now;
+    this.last = usageOf(this.pids, this.procRoot);
+    return this.last;
+  }
 }
