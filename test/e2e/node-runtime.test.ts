@@ -74,6 +74,16 @@ describe('node runtime, end to end', () => {
     assert.equal((await fetch(`${p.url}/fn/full/ok`)).status, 200);
   });
 
+  it('a call past its CPU limit (--cpu) fails with NIMBUS_ERR_CPU_LIMIT before its timeout; the next request is served', async () => {
+    writeFileSync(join(dir, 'burn.ts'), `export default { fetch(request: Request) { if (request.url.endsWith('/burn')) for (;;); return new Response('ok'); } };`);
+    const deployed = await cli(p, ['deploy', 'burn', join(dir, 'burn.ts'), '--runtime', 'node', '--cpu', '100ms', '--timeout', '20s']);
+    assert.equal(deployed.code, 0, deployed.stderr + deployed.stdout);
+    const res = await fetch(`${p.url}/fn/burn/burn`);
+    assert.equal((await json(res)).code, 'NIMBUS_ERR_CPU_LIMIT');
+    assert.equal(res.status, 504);
+    assert.equal((await fetch(`${p.url}/fn/burn/ok`)).status, 200);
+  });
+
   it('a top level that throws refuses the deploy with its error', async () => {
     writeFileSync(join(dir, 'bad.ts'), `throw new RangeError('not today');\nexport default { fetch() { return new Response('x') } }`);
     const bad = await cli(p, ['deploy', 'bad', join(dir, 'bad.ts'), '--runtime', 'node']);

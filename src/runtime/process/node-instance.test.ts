@@ -10,7 +10,8 @@ import { describe, it } from 'node:test';
 import { FakeClock } from '../../core/clock.ts';
 import { NimbusError } from '../../core/errors.ts';
 import { baseConfig } from '../contract.ts';
-import type { HttpRequestData } from '../port.ts';
+import type { HttpRequestData, InstanceCall } from '../port.ts';
+import type { InstanceCgroup } from './instance-cgroup.ts';
 import { NodeInstance } from './node-instance.ts';
 
 class FakeChild extends EventEmitter {
@@ -32,11 +33,11 @@ class FakeChild extends EventEmitter {
   }
 }
 
-function setup() {
+function setup(cgroup: InstanceCgroup | null = null, clock = new FakeClock()) {
   const child = new FakeChild();
   const fetches: Array<{ request: HttpRequestData; invocationId: string }> = [];
   const instance = new NodeInstance(
-    new FakeClock(),
+    clock,
     {
       instanceId: 'i', functionName: 'fn', version: 1, code: '', config: { ...baseConfig, runtime: 'node' }, onLog: () => {},
       fetch: async (request, invocationId) => {
@@ -45,8 +46,8 @@ function setup() {
         return { status: 200, statusText: 'OK', headers: [['content-type', 'text/plain']], body: new TextEncoder().encode('ok') };
       },
     },
-    { child: child as unknown as ChildProcess, spawnedAt: 0, ready: Promise.resolve(), cgroup: null },
-    null,
+    { child: child as unknown as ChildProcess, spawnedAt: 0, ready: Promise.resolve(), cgroup },
+    cgroup,
   );
   instance.exports = { fetch: true, handler: false };
   return { child, fetches, instance };
@@ -82,5 +83,53 @@ describe("a node function's fetch over the IPC channel", () => {
       assert.equal(a.t, 'fetch-failed', JSON.stringify(request));
     }
     assert.equal(fetches.length, 2, 'malformed requests never reach the platform fetch');
+  });
+});
+
+const oomCgroup = (oom: boolean): InstanceCgroup => ({ procsFiles: [], oomKilled: () => oom, memoryBytes: () => 0, setMemoryLimit: () => {}, remove: () => true });
+
+function call(clock: FakeClock, invocationId: string, timeoutMs = 60_000): InstanceCall {
+  return { mode: 'handler', event: null, meta: { invocationId, functionName: 'fn', version: 1, deadline: clock.now() + timeoutMs, attempt: 1, memoryMb: 128 } };
+}
+
+const codeOf = (p: Promise<unknown>) => p.then(() => 'resolved', (e: NimbusError) => e.code);
+
+describe('which call a node instance\'s death is charged to', () => {
+  it('an OOM kill with one call in flight is its MEMORY_LIMIT', async () => {
+    const clock = new FakeClock();
+    const { child, instance } = setup(oomCgroup(true), clock);
+    instance.exports = { fetch: false, handler: true };
+    const only = codeOf(instance.invoke(call(clock, 'a')));
+    child.emit('exit', null, 'SIGKILL');
+    assert.equal(await only, 'NIMBUS_ERR_MEMORY_LIMIT');
+    assert.equal(instance.deathReason(), 'memory_limit');
+  });
+
+  it('an OOM kill with several in flight cannot be charged to one: all get MEMORY_LIMIT', async () => {
+    const clock = new FakeClock();
+    const { child, instance } = setup(oomCgroup(true), clock);
+    instance.exports = { fetch: false, handler: true };
+    const calls = [codeOf(instance.invoke(call(clock, 'a'))), codeOf(instance.invoke(call(clock, 'b')))];
+    child.emit('exit', null, 'SIGKILL');
+    assert.deepEqual(await Promise.all(calls), ['NIMBUS_ERR_MEMORY_LIMIT', 'NIMBUS_ERR_MEMORY_LIMIT']);
+  });
+
+  it('a timeout is the late call\'s; the others in flight are INSTANCE_CRASHED; a crash is everyone\'s', async () => {
+    const clock = new FakeClock();
+    const { child, instance } = setup(oomCgroup(false), clock);
+    instance.exports = { fetch: false, handler: true };
+    const late = codeOf(instance.invoke(call(clock, 'late', 100)));
+    const other = codeOf(instance.invoke(call(clock, 'other', 10_000)));
+    clock.advance(100);
+    assert.equal(instance.deathReason(), 'timeout');
+    child.emit('exit', null, 'SIGKILL');
+    assert.deepEqual([await late, await other], ['NIMBUS_ERR_TIMEOUT', 'NIMBUS_ERR_INSTANCE_CRASHED']);
+
+    const second = setup(oomCgroup(false), clock);
+    second.instance.exports = { fetch: false, handler: true };
+    const both = [codeOf(second.instance.invoke(call(clock, 'a'))), codeOf(second.instance.invoke(call(clock, 'b')))];
+    second.child.emit('exit', 1, null);
+    assert.deepEqual(await Promise.all(both), ['NIMBUS_ERR_INSTANCE_CRASHED', 'NIMBUS_ERR_INSTANCE_CRASHED']);
+    assert.equal(second.instance.deathReason(), 'crashed');
   });
 });

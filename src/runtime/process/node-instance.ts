@@ -10,7 +10,12 @@ import { NimbusError } from '../../core/errors.ts';
 import type { LogLevel, ModuleExports } from '../../core/types.ts';
 import type { HttpRequestData, HttpResponseData, Instance, InstanceCall, InstanceDeath, InstanceResult, InstanceSpec, InstanceStats } from '../port.ts';
 import { removeWhenEmpty, type InstanceCgroup } from './instance-cgroup.ts';
+import { InvocationCpu } from './invocation-cpu.ts';
+import { ProcessTreeMeter } from './proc-usage.ts';
 import { killGroup } from './signal.ts';
+
+/** How often the CPU of a process with calls in flight is read (as isolates sample theirs). */
+export const CPU_SAMPLE_MS = 10;
 
 /** A started generic process, not yet given a function. */
 export interface SpareProcess {
@@ -53,6 +58,10 @@ export class NodeInstance implements Instance {
   private nextId = 1;
   private readonly exited: Promise<void>;
   private exitedNow = false;
+  /** The call that caused the death by a limit (it gets the limit's error, the others in flight INSTANCE_CRASHED), when known. */
+  private culprit: number | null = null;
+  private readonly cpu: InvocationCpu;
+  private readonly meter: ProcessTreeMeter;
 
   constructor(
     private readonly clock: Clock,
@@ -62,6 +71,8 @@ export class NodeInstance implements Instance {
   ) {
     this.id = spec.instanceId;
     const child = spare.child;
+    this.meter = new ProcessTreeMeter(child.pid ?? 0, () => clock.monotonic());
+    this.cpu = new InvocationCpu(clock, CPU_SAMPLE_MS, () => this.cpuMs(), spec.config.cpuLimitMs, (id) => this.stop('cpu_limit', id));
     this.exited = child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', (code, signal) => (this.onExit(code, signal), resolve())));
     child.on('message', (m: FromWorker) => this.onMessage(m));
   }
@@ -112,17 +123,16 @@ export class NodeInstance implements Instance {
     if (remaining <= 0) return Promise.reject(new NimbusError('NIMBUS_ERR_TIMEOUT', `${this.spec.functionName}: the deadline had passed before the call began`));
     const id = this.nextId++;
     return new Promise<InstanceResult>((resolve, reject) => {
-      const timer = this.clock.setTimer(remaining, () => {
-        // A call that does not end may be a loop that blocks the process: the instance goes.
-        this.death ??= 'timeout';
-        killGroup(this.pid);
-      });
+      // A call that does not end may be a loop that blocks the process: the instance goes.
+      const timer = this.clock.setTimer(remaining, () => this.stop('timeout', id));
       this.pending.set(id, { invocationId: call.meta.invocationId, resolve, reject, timer });
+      this.cpu.begin(id);
       const { meta } = call;
       const message = { t: 'call', id, mode, meta: { invocationId: meta.invocationId, functionName: meta.functionName, version: meta.version, deadline: meta.deadline, attempt: meta.attempt, memoryMb: meta.memoryMb } };
       this.spare.child.send(call.mode === 'fetch' ? { ...message, request: call.request } : { ...message, event: call.event }, (error) => {
         if (error && this.pending.delete(id)) {
           timer.cancel();
+          this.cpu.end(id);
           reject(new NimbusError('NIMBUS_ERR_BAD_REQUEST', `the event cannot be sent to the function: ${error.message}`));
         }
       });
@@ -143,6 +153,9 @@ export class NodeInstance implements Instance {
     if (m.t !== 'result' && m.t !== 'error') return;
     const p = this.pending.get(m.id);
     if (!p) return;
+    // Its CPU up to its answer counts: past the limit, it fails with CPU_LIMIT as the process stops.
+    this.cpu.end(m.id);
+    if (this.culprit === m.id) return;
     this.pending.delete(m.id);
     p.timer.cancel();
     if (m.t === 'error') {
@@ -184,8 +197,17 @@ export class NodeInstance implements Instance {
     }
   }
 
+  /** Stops the process for a limit `id` passed (the first reason stays). */
+  private stop(reason: 'timeout' | 'cpu_limit', id: number): void {
+    if (this.death !== null) return;
+    this.death = reason;
+    this.culprit = id;
+    killGroup(this.pid);
+  }
+
   private deathError(): NimbusError {
     if (this.death === 'memory_limit') return new NimbusError('NIMBUS_ERR_MEMORY_LIMIT', `${this.spec.functionName}: the Node process went over its ${this.spec.config.memoryMb} MB memory limit and was killed`);
+    if (this.death === 'cpu_limit') return new NimbusError('NIMBUS_ERR_CPU_LIMIT', `${this.spec.functionName}: the call used more than its CPU limit (${this.spec.config.cpuLimitMs} ms); the instance was stopped`, { extra: { cpuLimitMs: this.spec.config.cpuLimitMs } });
     if (this.death === 'timeout') return new NimbusError('NIMBUS_ERR_TIMEOUT', `${this.spec.functionName}: no answer within ${this.spec.config.timeoutMs} ms; the instance was stopped`);
     return new NimbusError('NIMBUS_ERR_INSTANCE_CRASHED', `${this.spec.functionName}: the Node process stopped (${this.exitText || 'disposed'})`);
   }
@@ -195,29 +217,44 @@ export class NodeInstance implements Instance {
     this.exitText = signal ? `killed by ${signal}` : `exit code ${code}`;
     const wasAlive = this.death === null;
     if (wasAlive) this.death = this.cgroup?.oomKilled() ? 'memory_limit' : 'crashed';
+    this.cpu.stop();
+    // An OOM kill with one call in flight is that call's; with several, which one allocated is not known: all get MEMORY_LIMIT.
+    if (this.death === 'memory_limit' && this.pending.size === 1) this.culprit = [...this.pending.keys()][0];
     const error = this.deathError();
-    for (const p of this.pending.values()) {
+    const crashed = new NimbusError('NIMBUS_ERR_INSTANCE_CRASHED', `${this.spec.functionName}: the Node process was stopped for another call (${this.death}); retry`, { extra: { death: this.death } });
+    for (const [id, p] of this.pending) {
       p.timer.cancel();
-      p.reject(error);
+      p.reject(this.culprit === null || this.culprit === id ? error : crashed);
     }
     this.pending.clear();
     for (const done of this.backgrounds.values()) done();
     this.backgrounds.clear();
     killGroup(this.pid);
     removeWhenEmpty(this.cgroup, this.clock);
-    if (wasAlive || this.death === 'timeout') this.spec.onDeath?.(this.death!);
+    if (wasAlive || this.culprit !== null) this.spec.onDeath?.(this.death!);
   }
 
   deathReason(): InstanceDeath | null {
     return this.death;
   }
 
+  /** From /proc on the host (proc-usage.ts): the resident bytes and CPU of the process and what it started. */
   stats(): InstanceStats {
-    return { heapUsedBytes: 0, cpuMs: 0 };
+    const u = this.usage();
+    return { heapUsedBytes: u.rssBytes, cpuMs: u.cpuMs };
   }
 
   cpuMs(): number {
-    return 0;
+    return this.usage().cpuMs;
+  }
+
+  /** The last reading stays once the process is gone (its /proc entry with it). */
+  private lastUsage = { cpuMs: 0, rssBytes: 0 };
+  private usage(): { cpuMs: number; rssBytes: number } {
+    if (this.exitedNow) return { cpuMs: this.lastUsage.cpuMs, rssBytes: 0 };
+    const u = this.meter.read();
+    if (u.cpuMs >= this.lastUsage.cpuMs) this.lastUsage = u;
+    return this.lastUsage;
   }
 
   dispose(): void {

@@ -23,6 +23,9 @@ import { killGroup } from './signal.ts';
 /** The limit a spare runs under until it is given a function (and that function's limit). */
 const SPARE_MEMORY_BYTES = 8192 * 1024 * 1024;
 
+/** Names the spares' cgroups: unique in the platform process, also with several runtimes in it (tests). */
+let spareSeq = 0;
+
 const WORKER_DIR = dirname(fileURLToPath(new URL('./node-worker/worker.mjs', import.meta.url)));
 
 export interface NodeRuntimeOptions {
@@ -43,11 +46,13 @@ export function createNodeRuntime(options: NodeRuntimeOptions): NodeRuntime {
   const want = options.spares ?? 2;
   const spares: SpareProcess[] = [];
   const live = new Set<NodeInstance>();
+  /** Spares given a function: their instance reads their cgroup at exit (OOM or not) and removes it then. */
+  const taken = new WeakSet<SpareProcess>();
   let closed = false;
   let seq = 0;
 
   const spawnSpare = (): SpareProcess => {
-    const cgroup = isolation.cgroup ? createInstanceCgroup(isolation.cgroup, `node-spare-${process.pid}-${seq++}`, SPARE_MEMORY_BYTES) : null;
+    const cgroup = isolation.cgroup ? createInstanceCgroup(isolation.cgroup, `node-spare-${process.pid}-${spareSeq++}`, SPARE_MEMORY_BYTES) : null;
     const plan = launchPlan(isolation, {
       appDir: WORKER_DIR,
       command: 'exec node --no-warnings worker.mjs',
@@ -64,8 +69,11 @@ export function createNodeRuntime(options: NodeRuntimeOptions): NodeRuntime {
       child.once('exit', (code) => reject(new NimbusError('NIMBUS_ERR_FUNCTION_INIT', `a Node process of the node runtime exited before it was ready (exit code ${code}): ${stderr.trim().split('\n').slice(-5).join('\n')}`)));
     });
     ready.catch(() => {});
-    child.once('exit', () => removeWhenEmpty(cgroup, clock));
-    return { child, spawnedAt: clock.monotonic(), ready, cgroup };
+    const spare: SpareProcess = { child, spawnedAt: clock.monotonic(), ready, cgroup };
+    child.once('exit', () => {
+      if (!taken.has(spare)) removeWhenEmpty(cgroup, clock);
+    });
+    return spare;
   };
 
   const refill = () => {
@@ -82,7 +90,12 @@ export function createNodeRuntime(options: NodeRuntimeOptions): NodeRuntime {
 
   const specialise = async (spec: InstanceSpec): Promise<NodeInstance> => {
     const spare = take();
-    await spare.ready;
+    taken.add(spare);
+    // It died before it was ready: nobody else removes its cgroup.
+    await spare.ready.catch((error: unknown) => {
+      removeWhenEmpty(spare.cgroup, clock);
+      throw error;
+    });
     // The spare's cgroup takes the function's memory limit now.
     spare.cgroup?.setMemoryLimit(spec.config.memoryMb * 1024 * 1024);
     const instance = new NodeInstance(clock, spec, spare, spare.cgroup);

@@ -45,6 +45,8 @@ export function sendTerm(sid: number): void {
 
 /** SIGKILL to the whole process group the launcher leads (the app's pid namespace dies with it). */
 export function killGroup(pgid: number): void {
+  // -0 would be the platform's own process group.
+  if (!(pgid > 0)) return;
   try {
     process.kill(-pgid, 'SIGKILL');
   } catch {
