@@ -11,19 +11,16 @@
  */
 import ivm from 'isolated-vm';
 import { systemClock } from '../../src/core/clock.ts';
-import { bundleSource } from '../../src/deploy/bundle.ts';
 import { createIsolateRuntime } from '../../src/runtime/isolate/index.ts';
 import { giveNodeEnv } from '../../src/runtime/isolate/node-env.ts';
 import { discard, prepare } from '../../src/runtime/isolate/prepare.ts';
-import type { InstanceCall } from '../../src/runtime/port.ts';
 import { arg, HELLO_CONFIG } from './common.ts';
-import { SOURCES } from './node-layer-sources.ts';
+import { bundleAll, call, sleep } from './node-layer-sources.ts';
 
 const ROUNDS = arg('rounds', 30);
 const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
-const codes: Record<string, string> = {};
-for (const [name, src] of Object.entries(SOURCES)) codes[name] = (await bundleSource({ 'index.ts': src }, 'index.ts')).code;
+const codes = await bundleAll();
 
 const noHost = {
   connect: () => Promise.reject(new Error('none')),
@@ -56,13 +53,6 @@ async function compileAndRun(name: string, useCache: boolean): Promise<void> {
   }
 }
 
-let n = 0;
-const call = (): InstanceCall => ({
-  mode: 'fetch',
-  request: { method: 'GET', url: 'http://127.0.0.1:8080/fn/hello', headers: [['host', '127.0.0.1:8080']], body: null },
-  meta: { invocationId: `p${++n}`, functionName: 'hello', version: 1, deadline: Date.now() + 10_000, attempt: 1, memoryMb: 128 },
-});
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const runtime = createIsolateRuntime({ clock: systemClock, spares: 2, prewarmMemoryMb: [128], onError: () => undefined });
 const startSpec = (name: string, id: string) => ({ instanceId: id, functionName: name, version: 1, code: codes[name]!, config: HELLO_CONFIG, onLog: () => undefined, fetch: () => Promise.reject(new Error('none')) });
 for (const name of Object.keys(codes)) {

@@ -1,4 +1,7 @@
-/** The functions the Node-layer micro-benchmarks start (node-layer.ts, node-layer-phases.ts). */
+/** The functions the Node-layer micro-benchmarks start (node-layer.ts, node-layer-phases.ts), and their bundles and calls. */
+import { bundleSource } from '../../src/deploy/bundle.ts';
+import type { InstanceCall } from '../../src/runtime/port.ts';
+
 export const SOURCES: Record<string, string> = {
   baseline: `export default { fetch: () => new Response('hello world') };`,
   fs: `import fs from 'node:fs'; export default { fetch: () => { fs.writeFileSync('/tmp/x', 'y'); return new Response(fs.readFileSync('/tmp/x', 'utf8')); } };`,
@@ -17,3 +20,19 @@ export const SOURCES: Record<string, string> = {
   urlpattern: `const p = new URLPattern({ pathname: '/fn/:name' }); export default { fetch: (r) => new Response(p.exec(r.url)?.pathname.groups.name ?? '') };`,
   eventsource: `export default { fetch: () => new Response(typeof EventSource) };`,
 };
+
+/** Each function bundled as a deploy bundles it. */
+export async function bundleAll(): Promise<Record<string, string>> {
+  const codes: Record<string, string> = {};
+  for (const [name, src] of Object.entries(SOURCES)) codes[name] = (await bundleSource({ 'index.ts': src }, 'index.ts')).code;
+  return codes;
+}
+
+let n = 0;
+/** A GET the hello functions answer. */
+export const call = (): InstanceCall => ({
+  mode: 'fetch',
+  request: { method: 'GET', url: 'http://127.0.0.1:8080/fn/hello', headers: [['host', '127.0.0.1:8080']], body: null },
+  meta: { invocationId: `b${++n}`, functionName: 'hello', version: 1, deadline: Date.now() + 10_000, attempt: 1, memoryMb: 128 },
+});
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

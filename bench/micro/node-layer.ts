@@ -12,11 +12,9 @@
  * invoke, minus the baseline's, per instance.
  */
 import { systemClock } from '../../src/core/clock.ts';
-import { bundleSource } from '../../src/deploy/bundle.ts';
 import { createIsolateRuntime } from '../../src/runtime/isolate/index.ts';
-import type { InstanceCall } from '../../src/runtime/port.ts';
 import { arg, HELLO_CONFIG } from './common.ts';
-import { SOURCES } from './node-layer-sources.ts';
+import { bundleAll, call, sleep } from './node-layer-sources.ts';
 
 const ROUNDS = arg('rounds', 100);
 
@@ -29,16 +27,8 @@ function pct(xs: number[], p: number): number {
 }
 const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
 
-const codes: Record<string, string> = {};
-for (const [name, src] of Object.entries(SOURCES)) codes[name] = (await bundleSource({ 'index.ts': src }, 'index.ts')).code;
+const codes = await bundleAll();
 
-let n = 0;
-const call = (): InstanceCall => ({
-  mode: 'fetch',
-  request: { method: 'GET', url: 'http://127.0.0.1:8080/fn/hello', headers: [['host', '127.0.0.1:8080']], body: null },
-  meta: { invocationId: `b${++n}`, functionName: 'hello', version: 1, deadline: Date.now() + 10_000, attempt: 1, memoryMb: 128 },
-});
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const runtime = createIsolateRuntime({ clock: systemClock, spares: 2, prewarmMemoryMb: [128], onError: () => undefined });
 const times: Record<string, number[]> = {};
