@@ -8,10 +8,12 @@ export const helloSource = () => read('hello.js');
 export const echoSource = () => read('echo.js');
 export const stepSource = () => read('step.js');
 export const cpuSource = (iterations: number) => read('cpu.js').replaceAll('__ITERATIONS__', String(iterations));
-export const namedSource = (name: string) => {
+export const namedSource = (name: string, file = 'named.js') => {
   if (!/^[a-z0-9-]+$/.test(name)) throw new Error(`bench: bad function name ${name}`);
-  return read('named.js').replaceAll('__NAME__', name);
+  return read(file).replaceAll('__NAME__', name);
 };
+/** namedSource with the Node layer: ten node: modules, as bench/micro/node-layer.ts's "full". */
+export const namedNodeLayerSource = (name: string) => namedSource(name, 'node-layer.js');
 
 /** The same xorshift loop as functions/cpu.js, for calibration in this process. */
 export function work(n: number): number {

@@ -3,7 +3,7 @@
  * For raw node and workerd that means starting the process; for Nimbus, the first
  * request to a freshly deployed function, and the first request after it scaled to zero.
  */
-import { helloSource, namedSource } from '../lib/functions.ts';
+import { helloSource, namedNodeLayerSource, namedSource } from '../lib/functions.ts';
 import { request } from '../lib/http.ts';
 import { sleep } from '../lib/proc.ts';
 import type { Recorder } from '../lib/results.ts';
@@ -40,18 +40,22 @@ async function nimbusRound(s: Settings, rec: Recorder, round: number, perRound: 
   const n = await startNimbus();
   try {
     rec.sample('platform-start', NIMBUS.id, n.startMs);
-    // Fresh deploys: a new function each time, first request right after the deploy returns.
+    // Fresh deploys: a new function each time, first request right after the deploy returns;
+    // hello and the Node-layer function alternate.
+    const names: Array<[string, string]> = [];
     for (let i = 0; i < perRound; i++) {
-      const name = `cold-r${round}-${i}`;
-      const d0 = performance.now();
-      await n.deploy(name, namedSource(name), { ...BENCH_CONFIG, idleTimeoutMs: IDLE_MS });
-      rec.sample('deploy', NIMBUS.id, performance.now() - d0);
-      rec.sample('first', NIMBUS.id, await timedGet(n.baseUrl + n.fnPath(name)));
+      for (const [kind, source] of [['', namedSource], ['-node', namedNodeLayerSource]] as const) {
+        const name = `cold-r${round}-${i}${kind}`;
+        const d0 = performance.now();
+        await n.deploy(name, source(name), { ...BENCH_CONFIG, idleTimeoutMs: IDLE_MS });
+        if (kind === '') rec.sample('deploy', NIMBUS.id, performance.now() - d0);
+        rec.sample(`first${kind}`, NIMBUS.id, await timedGet(n.baseUrl + n.fnPath(name)));
+        names.push([name, kind]);
+      }
     }
     // After scale to zero: the same functions, once their instance was retired for idleness.
-    const names = Array.from({ length: perRound }, (_, i) => `cold-r${round}-${i}`);
-    for (const name of names) await waitForZero(n, name, 30000 + IDLE_MS);
-    for (const name of names) rec.sample('after-zero', NIMBUS.id, await timedGet(n.baseUrl + n.fnPath(name)));
+    for (const [name] of names) await waitForZero(n, name, 30000 + IDLE_MS);
+    for (const [name, kind] of names) rec.sample(`after-zero${kind}`, NIMBUS.id, await timedGet(n.baseUrl + n.fnPath(name)));
     s.log(`  round ${round}: nimbus platform start ${n.startMs.toFixed(0)} ms`);
   } finally {
     await n.stop();
@@ -66,10 +70,14 @@ export const coldStart: Scenario = {
     'process serving the hello function until its first 2xx (polled every 1 ms on new connections). Nimbus: the first ' +
     'request to a function right after its deploy call returned, and the first request after its only instance was ' +
     `retired for idleness (idleTimeoutMs=${IDLE_MS}, zero confirmed through GET /api/v1/functions/<name>). ` +
+    'The Nimbus figures are also taken for a Node-layer function (bench/functions/node-layer.js: ten node: modules ' +
+    'incl. stream and async_hooks), deployed and requested alternately with the hello one. ' +
     'Also reported: the deploy call itself and the Nimbus platform start (spawn → "ready" line).',
   async run(s, rec) {
     rec.metric({ id: 'first', label: 'First response, nothing running', unit: 'ms', better: 'lower', kind: 'latency' });
     rec.metric({ id: 'after-zero', label: 'First response after scale to zero', unit: 'ms', better: 'lower', kind: 'latency' });
+    rec.metric({ id: 'first-node', label: 'First response, nothing running: Node layer (ten node: modules)', unit: 'ms', better: 'lower', kind: 'latency' });
+    rec.metric({ id: 'after-zero-node', label: 'First response after scale to zero: Node layer (ten node: modules)', unit: 'ms', better: 'lower', kind: 'latency' });
     rec.metric({ id: 'deploy', label: 'Deploy call (PUT /api/v1/functions)', unit: 'ms', better: 'lower', kind: 'latency' });
     rec.metric({ id: 'platform-start', label: 'Platform start (spawn → ready)', unit: 'ms', better: 'lower', kind: 'latency' });
     const perRound = s.quick ? 2 : 4;
