@@ -22,14 +22,18 @@ export class RecordThreadSlot {
   #failed = false;
   #closed = false;
 
-  constructor(private readonly path: string | null) {}
+  /** `path`: the worker's store (a file, a URL); `source`: the worker's code (SQLite's unless said). */
+  constructor(
+    private readonly path: string | null,
+    private readonly source?: URL,
+  ) {}
 
   /** A working, started thread, or null: then the store's own connection writes (and a thread is started). */
   get(): RecordWriterThread | null {
     if (this.path === null || this.#failed || this.#closed) return null;
     if (this.#thread === null) {
       try {
-        this.#thread = new RecordWriterThread(this.path);
+        this.#thread = new RecordWriterThread(this.path, this.source);
       } catch {
         this.#failed = true; // no worker here (e.g. no tsx to load it): write in this thread
         return null;
