@@ -177,21 +177,8 @@ export function writeRecords(pool: pg.Pool, records: readonly InvocationRecord[]
  * bench/README.md). Until the thread is ready, or once it is broken, the store's pool writes.
  */
 export function invocationRepo(pool: pg.Pool, thread: RecordThreadSlot): InvocationRepo {
-  const write = async (block: RecordBlock, kind: RecordKind): Promise<void> => {
-    if (block.count === 0) return;
-    const writer = thread.get();
-    if (writer !== null) {
-      try {
-        await writer.write(block, kind);
-        return;
-      } catch (error) {
-        // Refused: reported. Never finished (the thread died or closed): written here,
-        // where what it had committed is recognised by id and not counted twice.
-        if (writer.broken === null) throw error;
-      }
-    }
-    await writeRecords(pool, rowsOf(block).map(recordFromRow), kind);
-  };
+  const write = (block: RecordBlock, kind: RecordKind): Promise<void> =>
+    thread.write(block, kind, () => writeRecords(pool, rowsOf(block).map(recordFromRow), kind));
 
   const select = (q: InvocationQuery, limit: number) => {
     const { where, args } = whereOf([

@@ -42,6 +42,26 @@ export class RecordThreadSlot {
     return this.#thread.ready ? this.#thread : null;
   }
 
+  /**
+   * Writes a block on the thread, or with `here` (the store's own connection) when there is
+   * no working thread. A write the thread refused is reported; one it never finished (it
+   * died, or was closed) is written with `here`, which recognises what the thread did
+   * commit (by id, or by segment name) and does not count it twice.
+   */
+  async write(block: RecordBlock, kind: RecordKind, here: () => Promise<void> | void): Promise<void> {
+    if (block.count === 0) return;
+    const thread = this.get();
+    if (thread !== null) {
+      try {
+        await thread.write(block, kind);
+        return;
+      } catch (error) {
+        if (thread.broken === null) throw error;
+      }
+    }
+    await here();
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     await this.#thread?.close();
@@ -59,22 +79,10 @@ export function invocationRepo(db: Database.Database, records: RecordThreadSlot)
   const deleteKeyedBelow = db.prepare('DELETE FROM invocations WHERE id < ?');
   const select = filteredSelect(db);
 
-  const write = async (block: RecordBlock, kind: RecordKind): Promise<void> => {
-    if (block.count === 0) return;
-    const thread = records.get();
-    if (thread !== null) {
-      try {
-        await thread.write(block, kind);
-        return;
-      } catch (error) {
-        // A write the thread refused is reported; one it never finished (it died, or was
-        // closed) is written here, in the same chunks: what it did commit is recognised
-        // (by id, or by segment name) and not counted twice.
-        if (thread.broken === null) throw error;
-      }
-    }
-    for (const chunk of chunksOf(block)) writers[kind](chunk);
-  };
+  const write = (block: RecordBlock, kind: RecordKind): Promise<void> =>
+    records.write(block, kind, () => {
+      for (const chunk of chunksOf(block)) writers[kind](chunk);
+    });
 
   const keyedNewest = (q: InvocationQuery): InvocationRecord[] => {
     const { stmt, args } = select(
