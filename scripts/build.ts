@@ -1,8 +1,8 @@
 /**
  * `npm run build`: the platform and the CLI as JavaScript in dist/, so `nimbus` runs
  * with no TypeScript compiler: dist/cli.js (the command; each command's code a chunk
- * loaded when it runs), dist/record-writer-worker.js (the record writer's thread) and
- * dist/shim.js (the in-isolate Web runtime, bundled once here instead of at every start),
+ * loaded when it runs), dist/record-writer-worker.js and dist/pg-record-writer-worker.js (the
+ * record writer's thread on SQLite, on PostgreSQL), dist/shim.js (the in-isolate Web runtime, bundled once here instead of at every start),
  * dist/node-worker/worker.mjs (the generic process of the node runtime), dist/connector/
  * connector.mjs (the first process of an app's network namespace), dist/node/ (the
  * Node layer's sources, which a deploy bundles into functions that use it) and dist/console/
@@ -24,7 +24,11 @@ rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist);
 const result = await build({
   absWorkingDir: root,
-  entryPoints: { cli: 'src/cli/main.ts', 'record-writer-worker': 'src/store/sqlite/record-writer-worker.ts' },
+  entryPoints: {
+    cli: 'src/cli/main.ts',
+    'record-writer-worker': 'src/store/sqlite/record-writer-worker.ts',
+    'pg-record-writer-worker': 'src/store/postgres/pg-record-writer-worker.ts',
+  },
   outdir: dist,
   bundle: true,
   splitting: true,

@@ -1,7 +1,7 @@
 /**
  * A RecordPack (ports.ts) that keeps the records as the objects they are: for a store with
- * no compact form of its own (PostgreSQL writes them as rows straight away) and for
- * stand-in repos in tests. SQLite's compact pack (record-block.ts) stays inside its adapter.
+ * no compact form of its own and for stand-in repos in tests. SQLite's compact pack
+ * (sqlite/record-block.ts) is PostgreSQL's too: its writer thread takes the same blocks.
  */
 import type { InvocationRecord } from '../core/types.ts';
 import { byIdNewestFirst, matchesQuery } from './invocation-query.ts';

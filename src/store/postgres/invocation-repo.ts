@@ -14,6 +14,9 @@ import { latestVersions } from '../invocation-query.ts';
 import { toUsageSource } from '../observe-rows.ts';
 import type { InvocationQuery, InvocationRepo } from '../ports.ts';
 import { recordsOf } from '../record-pack.ts';
+import { blockOf, BlockPack, rowsOf, type RecordBlock } from '../sqlite/record-block.ts';
+import { recordFromRow, recordRow, type RecordKind } from '../sqlite/record-rows.ts';
+import type { RecordThreadSlot } from '../sqlite/invocation-repo.ts';
 import { transaction, valuesList, whereOf, type Row, type Sql } from './pg-client.ts';
 
 const COLUMNS = INVOCATION_COLUMNS;
@@ -151,16 +154,31 @@ export async function writeKeyedIn(sql: Sql, records: readonly InvocationRecord[
   await usage.apply(sql);
 }
 
-export function invocationRepo(pool: pg.Pool): InvocationRepo {
-  /** Fresh records: a repeat of an id already stored is ignored (a batch written again). */
-  const writeFresh = (records: readonly InvocationRecord[]) =>
-    transaction(pool, async (sql) => {
-      const usage = new UsageDeltas();
-      for (const r of await insertNew(sql, uniqueIds(records))) usage.add(r);
-      await usage.apply(sql);
-    });
+/**
+ * Writes records in one transaction: fresh ones (a repeat of an id already stored is
+ * ignored: a batch written again), or keyed ones (writeKeyedIn). Both the record writer
+ * thread and the store's own pool write through it, so a batch the thread committed before
+ * it died and the pool writes again is stored and counted once.
+ */
+export function writeRecords(pool: pg.Pool, records: readonly InvocationRecord[], kind: RecordKind): Promise<void> {
+  if (kind === 'keyed') return transaction(pool, (sql) => writeKeyedIn(sql, records));
+  return transaction(pool, async (sql) => {
+    const usage = new UsageDeltas();
+    for (const r of await insertNew(sql, uniqueIds(records))) usage.add(r);
+    await usage.apply(sql);
+  });
+}
 
-  const writeKeyed = (records: readonly InvocationRecord[]) => transaction(pool, (sql) => writeKeyedIn(sql, records));
+/**
+ * Invocation records on PostgreSQL. Batches are packed as SQLite's are (BlockPack: one
+ * Float64Array and a text table, cheap to build and to post) and written by the record
+ * writer thread, which has a pg pool of its own: the JSON, the protocol and the socket
+ * writes of each batch are off the main thread (they were ~10 % of it under a warm load,
+ * bench/README.md). Until the thread is ready, or once it is broken, the store's pool writes.
+ */
+export function invocationRepo(pool: pg.Pool, thread: RecordThreadSlot): InvocationRepo {
+  const write = (block: RecordBlock, kind: RecordKind): Promise<void> =>
+    thread.write(block, kind, () => writeRecords(pool, rowsOf(block).map(recordFromRow), kind));
 
   const select = (q: InvocationQuery, limit: number) => {
     const { where, args } = whereOf([
@@ -173,12 +191,11 @@ export function invocationRepo(pool: pg.Pool): InvocationRepo {
   };
 
   return {
-    async insertMany(records) {
-      if (records.length > 0) await writeKeyed(records);
-    },
-    async append(batch) {
-      const records = recordsOf(batch);
-      if (records.length > 0) await writeFresh(records);
+    insertMany: (records) => write(blockOf(records.map((r) => recordRow(r))), 'keyed'),
+    newPack: () => new BlockPack(),
+    append(batch) {
+      if (batch instanceof BlockPack) return write(batch.block(), 'fresh');
+      return write(blockOf(recordsOf(batch).map((r) => recordRow(r))), 'fresh');
     },
     async get(id) {
       const { rows } = await pool.query('SELECT * FROM invocations WHERE id = $1', [id]);

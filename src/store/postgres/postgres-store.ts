@@ -8,6 +8,10 @@ import type { Store } from '../ports.ts';
 import { aliasRepo } from './alias-store.ts';
 import { functionRepo } from './function-store.ts';
 import { invocationRepo } from './invocation-repo.ts';
+import { RecordThreadSlot } from '../sqlite/invocation-repo.ts';
+
+/** The record writer thread's code (built: dist/pg-record-writer-worker.js, a name of its own beside SQLite's). */
+export const PG_RECORD_WORKER = new URL('./pg-record-writer-worker.ts', import.meta.url);
 import { migrate } from './migrations.ts';
 import { alertRepo, usageRepo } from './observe-store.ts';
 import { createPool, isUnreachable, parseTarget, transaction, unreachable } from './pg-client.ts';
@@ -32,10 +36,12 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     await pool.end().catch(() => {});
     throw isUnreachable(error) ? unreachable(target.url, error) : error;
   }
+  // The record writer thread connects to the same schema (the URL with its `schema` parameter).
+  const records = new RecordThreadSlot(url, PG_RECORD_WORKER);
   return {
     functions: functionRepo(pool),
     aliases: aliasRepo(pool),
-    invocations: invocationRepo(pool),
+    invocations: invocationRepo(pool, records),
     queue: queueRepo(pool),
     triggers: triggerRepo(pool),
     topics: topicRepo(pool),
@@ -48,6 +54,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     awsKeys: awsKeyRepo(pool),
     lambdaFacts: lambdaFactsRepo(pool),
     async close() {
+      await records.close();
       await pool.end();
     },
   };

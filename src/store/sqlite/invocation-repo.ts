@@ -22,20 +22,44 @@ export class RecordThreadSlot {
   #failed = false;
   #closed = false;
 
-  constructor(private readonly path: string | null) {}
+  /** `path`: the worker's store (a file, a URL); `source`: the worker's code (SQLite's unless said). */
+  constructor(
+    private readonly path: string | null,
+    private readonly source?: URL,
+  ) {}
 
   /** A working, started thread, or null: then the store's own connection writes (and a thread is started). */
   get(): RecordWriterThread | null {
     if (this.path === null || this.#failed || this.#closed) return null;
     if (this.#thread === null) {
       try {
-        this.#thread = new RecordWriterThread(this.path);
+        this.#thread = new RecordWriterThread(this.path, this.source);
       } catch {
         this.#failed = true; // no worker here (e.g. no tsx to load it): write in this thread
         return null;
       }
     }
     return this.#thread.ready ? this.#thread : null;
+  }
+
+  /**
+   * Writes a block on the thread, or with `here` (the store's own connection) when there is
+   * no working thread. A write the thread refused is reported; one it never finished (it
+   * died, or was closed) is written with `here`, which recognises what the thread did
+   * commit (by id, or by segment name) and does not count it twice.
+   */
+  async write(block: RecordBlock, kind: RecordKind, here: () => Promise<void> | void): Promise<void> {
+    if (block.count === 0) return;
+    const thread = this.get();
+    if (thread !== null) {
+      try {
+        await thread.write(block, kind);
+        return;
+      } catch (error) {
+        if (thread.broken === null) throw error;
+      }
+    }
+    await here();
   }
 
   async close(): Promise<void> {
@@ -55,22 +79,10 @@ export function invocationRepo(db: Database.Database, records: RecordThreadSlot)
   const deleteKeyedBelow = db.prepare('DELETE FROM invocations WHERE id < ?');
   const select = filteredSelect(db);
 
-  const write = async (block: RecordBlock, kind: RecordKind): Promise<void> => {
-    if (block.count === 0) return;
-    const thread = records.get();
-    if (thread !== null) {
-      try {
-        await thread.write(block, kind);
-        return;
-      } catch (error) {
-        // A write the thread refused is reported; one it never finished (it died, or was
-        // closed) is written here, in the same chunks: what it did commit is recognised
-        // (by id, or by segment name) and not counted twice.
-        if (thread.broken === null) throw error;
-      }
-    }
-    for (const chunk of chunksOf(block)) writers[kind](chunk);
-  };
+  const write = (block: RecordBlock, kind: RecordKind): Promise<void> =>
+    records.write(block, kind, () => {
+      for (const chunk of chunksOf(block)) writers[kind](chunk);
+    });
 
   const keyedNewest = (q: InvocationQuery): InvocationRecord[] => {
     const { stmt, args } = select(

@@ -263,7 +263,7 @@ function align8(n: number): number {
   return (n + 7) & ~7;
 }
 
-/** The SQLite store's RecordPack: a block being built, read back through recordFromRow. */
+/** The SQLite and PostgreSQL stores' RecordPack: a block being built, read back through recordFromRow. */
 export class BlockPack implements RecordPack {
   readonly #builder = new BlockBuilder();
 

@@ -21,19 +21,21 @@ interface Waiting {
   readonly reject: (error: Error) => void;
 }
 
+/** SQLite's worker (record-writer-worker.ts); PostgreSQL's speaks the same messages (store/postgres/record-writer-worker.ts). */
+export const SQLITE_RECORD_WORKER = new URL('./record-writer-worker.ts', import.meta.url);
+
 /**
- * The worker's code: the built `record-writer-worker.js` beside this module, or, run from
- * source, the TypeScript entry loaded through tsx (a worker does not inherit `--import tsx`,
- * so it registers tsx itself). import.meta.resolve is synchronous from Node 20.6; before,
- * this throws and the store writes on its own connection.
+ * The worker's code: the built `.js` of `source` beside it, or, run from source, the
+ * TypeScript entry loaded through tsx (a worker does not inherit `--import tsx`, so it
+ * registers tsx itself). import.meta.resolve is synchronous from Node 20.6; before, this
+ * throws and the store writes on its own connection.
  */
-function workerEntry(): [URL | string, { eval?: boolean }] {
-  const built = new URL('./record-writer-worker.js', import.meta.url);
+function workerEntry(source: URL): [URL | string, { eval?: boolean }] {
+  const built = new URL(source.href.replace(/\.ts$/, '.js'));
   if (existsSync(built)) return [built, {}];
   const tsx = import.meta.resolve('tsx/esm/api');
   if (typeof tsx !== 'string') throw new Error('import.meta.resolve is not synchronous in this Node');
-  const entry = new URL('./record-writer-worker.ts', import.meta.url).href;
-  return [`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`, { eval: true }];
+  return [`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(source.href)}); });`, { eval: true }];
 }
 
 export class RecordWriterThread {
@@ -46,9 +48,12 @@ export class RecordWriterThread {
   #closing = false;
   #ready = false;
 
-  /** Throws when no worker can be made (the caller writes on its own connection then). */
-  constructor(path: string) {
-    const [entry, options] = workerEntry();
+  /**
+   * Throws when no worker can be made (the caller writes on its own connection then).
+   * `path` is where the worker's store is (SQLite's file, PostgreSQL's URL), `source` its code.
+   */
+  constructor(path: string, source: URL = SQLITE_RECORD_WORKER) {
+    const [entry, options] = workerEntry(source);
     this.#worker = new Worker(entry, { ...options, workerData: { path } });
     this.#worker.unref();
     this.#worker.on('message', (m: WriteReply | ReadyMessage) => {

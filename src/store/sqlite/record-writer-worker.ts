@@ -3,7 +3,8 @@
  * the store's file; each batch it is sent is written in chunks, one transaction each.
  */
 import Database from 'better-sqlite3';
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
+import { serveWrites } from '../record-writer-serve.ts';
 import { chunksOf, type RecordBlock } from './record-block.ts';
 import type { RecordKind } from './record-rows.ts';
 import { recordWriters } from './record-segments.ts';
@@ -22,8 +23,6 @@ export interface ReadyMessage {
   readonly ready: true;
 }
 
-const port = parentPort;
-if (port === null) throw new Error('record-writer-worker.ts runs as a worker thread');
 const db = new Database((workerData as { path: string }).path);
 db.pragma('busy_timeout = 5000');
 db.pragma('synchronous = NORMAL');
@@ -36,27 +35,11 @@ const writers = recordWriters(db);
 const PAUSE_MS = 2;
 const pause = () => new Promise<void>((resolve) => setTimeout(resolve, PAUSE_MS));
 
-const ready: ReadyMessage = { ready: true };
-port.postMessage(ready);
-
-// One request at a time, in order: the next waits while this one pauses between chunks.
-let queue = Promise.resolve();
-port.on('message', (m: WriteRequest) => {
-  queue = queue.then(() => handle(m));
-});
-
-async function handle(m: WriteRequest): Promise<void> {
-  let reply: WriteReply;
-  try {
-    let first = true;
-    for (const chunk of chunksOf(m.block)) {
-      if (!first) await pause();
-      first = false;
-      writers[m.kind](chunk);
-    }
-    reply = { seq: m.seq };
-  } catch (error) {
-    reply = { seq: m.seq, error: (error as Error)?.message ?? String(error) };
+serveWrites(async (m) => {
+  let first = true;
+  for (const chunk of chunksOf(m.block)) {
+    if (!first) await pause();
+    first = false;
+    writers[m.kind](chunk);
   }
-  port?.postMessage(reply);
-}
+});
