@@ -30,8 +30,6 @@ export interface IsolateRuntimeOptions {
   readonly spareSizes?: number;
   /** Delay between taking a spare and preparing its replacement, in ms. Default 5. */
   readonly spareRefillDelayMs?: number;
-  /** How long a refill that falls due waits for the starts running then to finish, in ms. Default 100. */
-  readonly spareMaxHoldMs?: number;
   /** How often the CPU watchdog samples busy isolates, in ms. Default 10. */
   readonly cpuSampleMs?: number;
   /**
@@ -67,7 +65,6 @@ export const DEFAULTS = {
   prewarmMemoryMb: [128] as readonly number[],
   spareSizes: 4,
   spareRefillDelayMs: 5,
-  spareMaxHoldMs: 100,
   cpuSampleMs: 10,
   initTimeoutMs: 10_000,
   maxPayloadBytes: 6 * 1024 * 1024,
@@ -110,7 +107,6 @@ export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & 
     prewarmMb: options.prewarmMemoryMb ?? DEFAULTS.prewarmMemoryMb,
     maxSizes: options.spareSizes ?? DEFAULTS.spareSizes,
     refillDelayMs: options.spareRefillDelayMs ?? DEFAULTS.spareRefillDelayMs,
-    maxHoldMs: options.spareMaxHoldMs ?? DEFAULTS.spareMaxHoldMs,
     onError: (error) => onError('could not prepare a spare isolate', error),
   });
   // start bundling the shim now, so the first start does not pay for it
@@ -121,16 +117,6 @@ export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & 
   async function start(spec: InstanceSpec, useSpare = true): Promise<IsolateInstance> {
     if (closed) throw new NimbusError('NIMBUS_ERR_SHUTTING_DOWN', 'the isolate runtime is closed');
     const startedAt = clock.monotonic();
-    // no spare is made on the side while this start compiles and runs the bundle
-    const release = spares.hold();
-    try {
-      return await startHeld(spec, useSpare, startedAt);
-    } finally {
-      release();
-    }
-  }
-
-  async function startHeld(spec: InstanceSpec, useSpare: boolean, startedAt: number): Promise<IsolateInstance> {
     let prepared = useSpare ? await spares.takeSoon(spec.config.memoryMb) : undefined;
     if (prepared === undefined) {
       // the wait for a spare may have outlasted the runtime

@@ -1,9 +1,7 @@
 /**
  * Spare isolates, already prepared (context + shim), per memory size. A cold start takes
  * one and only compiles and runs the function's bundle. Refilling happens one isolate at
- * a time, a little after a take, so it does not sit on the path of the start that took one;
- * while starts are still running (hold()), a refill that falls due waits for them, up to
- * `maxHoldMs`.
+ * a time, a little after a take, so it does not sit on the path of the start that took one.
  */
 import type { Clock, TimerHandle } from '../../core/clock.ts';
 import { discard, isolateMemoryMb, prepare, type Prepared } from './prepare.ts';
@@ -22,13 +20,6 @@ export interface SparePoolOptions {
    * cold start that just took the spare.
    */
   readonly refillDelayMs: number;
-  /**
-   * A refill that falls due while a start holds the pool (hold()) waits until no start
-   * does, checking every `refillDelayMs`, but no longer than this: making an isolate on
-   * the side slows a start that runs at the same time (its thread and the main thread
-   * are shared), and a start of a large bundle outlasts `refillDelayMs`.
-   */
-  readonly maxHoldMs?: number;
   readonly onError: (error: unknown) => void;
 }
 
@@ -46,9 +37,6 @@ export class SparePool {
   #fill: Promise<void> | null = null;
   #closed = false;
   #taken = 0;
-  /** Starts running now (hold()), and since when a refill has waited for them. */
-  #holds = 0;
-  #dueSince: number | null = null;
 
   constructor(options: SparePoolOptions) {
     this.#opts = options;
@@ -83,20 +71,6 @@ export class SparePool {
       this.#claimed = false;
     }
     return this.take(memoryMb);
-  }
-
-  /**
-   * Marks a start as running until the returned function is called (once): refills that
-   * fall due meanwhile wait for it (see `maxHoldMs`).
-   */
-  hold(): () => void {
-    this.#holds++;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.#holds--;
-    };
   }
 
   /** Whether a spare is being made now (tests). */
@@ -150,18 +124,11 @@ export class SparePool {
     return undefined;
   }
 
-  #schedule(delayMs = this.#opts.refillDelayMs): void {
+  #schedule(): void {
     if (this.#closed || this.#filling || this.#timer !== null || this.#opts.perSize <= 0) return;
     if (this.#missing() === undefined) return;
-    this.#timer = this.#opts.clock.setTimer(delayMs, () => {
+    this.#timer = this.#opts.clock.setTimer(this.#opts.refillDelayMs, () => {
       this.#timer = null;
-      const now = this.#opts.clock.monotonic();
-      this.#dueSince ??= now;
-      if (this.#holds > 0 && now - this.#dueSince < (this.#opts.maxHoldMs ?? 0)) {
-        this.#schedule(Math.max(1, this.#opts.refillDelayMs));
-        return;
-      }
-      this.#dueSince = null;
       this.#fill = this.#fillOne().finally(() => {
         this.#fill = null;
       });
