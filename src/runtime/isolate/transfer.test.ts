@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { systemClock } from '../../core/clock.ts';
 import { bundleSource } from '../../deploy/bundle.ts';
-import { eventCall, handlerValue, startWith } from '../contract.ts';
+import { eventCall, fetchResponse, handlerValue, httpCall, startWith } from '../contract.ts';
 import { createIsolateRuntime } from './index.ts';
 
 const flagged = typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer === 'function';
@@ -71,7 +71,14 @@ const cases = {
     const blobReader = new Blob(['xy']).stream().getReader({ mode: 'byob' });
     const other = new Uint8Array(8);
     const blob = await blobReader.read(other);
-    return { text: new TextDecoder().decode(value), detached: mine.buffer.detached, blob: new TextDecoder().decode(blob.value), blobDetached: other.buffer.detached };
+    // a Blob body read through a BYOB reader leaves the Blob whole (its bytes are not what is moved)
+    const shared = new Blob(['hello']);
+    const first = await new Response(shared).body.getReader({ mode: 'byob' }).read(new Uint8Array(8));
+    const again = await new Response(shared).text();
+    return {
+      text: new TextDecoder().decode(value), detached: mine.buffer.detached, blob: new TextDecoder().decode(blob.value), blobDetached: other.buffer.detached,
+      first: new TextDecoder().decode(first.value), again, size: shared.size, blobText: await shared.text(),
+    };
   },
   async unflagged() {
     const buf = new ArrayBuffer(4);
@@ -129,7 +136,7 @@ describe('structuredClone transfer and BYOB detaching, in an isolate', () => {
 
   it('a BYOB reader detaches the buffer it is given and hands back the moved one (streams, Response bodies, Blob.stream())', { skip: !flagged && 'needs node --harmony-rab-gsab-transfer' }, async () => {
     assert.deepEqual(await run('byob'), { givenDetached: true, value: [42], valueLength: 4 });
-    assert.deepEqual(await run('body'), { text: 'abc', detached: true, blob: 'xy', blobDetached: true });
+    assert.deepEqual(await run('body'), { text: 'abc', detached: true, blob: 'xy', blobDetached: true, first: 'hello', again: 'hello', size: 5, blobText: 'hello' });
   });
 
   it('without the flag, a transfer list is a DataCloneError naming it, nothing is detached, and BYOB reads hand buffers on', { skip: flagged && 'Node has --harmony-rab-gsab-transfer' }, async () => {
@@ -139,5 +146,32 @@ describe('structuredClone transfer and BYOB detaching, in an isolate', () => {
     assert.equal(out.same, true);
     assert.match(out.message, /^DataCloneError: .*--harmony-rab-gsab-transfer/);
     assert.equal(out.byteLength, 4);
+  });
+});
+
+describe('a buffered body whose stream was asked for, returned unread, in an isolate', () => {
+  const runtime = createIsolateRuntime({ clock: systemClock, prewarmMemoryMb: [64], onError: () => undefined });
+  let h: Awaited<ReturnType<typeof startWith>>;
+  before(async () => {
+    // body is only looked at: its stream moved the bytes, and the Response still sends them
+    const code = `export default { fetch(req) {
+      const which = new URL(req.url).searchParams.get('b');
+      const r = new Response(which === 'blob' ? new Blob(['from a blob']) : which === 'text' ? 'from text' : new TextEncoder().encode('from bytes'));
+      if (r.body === null) throw new Error('no body');
+      return r;
+    } };`;
+    h = await startWith(runtime, (await bundleSource({ 'index.js': code }, 'index.js')).code);
+  });
+  after(async () => {
+    await h.instance.dispose();
+    await runtime.close();
+  });
+
+  it('still sends all its bytes (bytes, Blob, text)', async () => {
+    for (const [b, text] of [['bytes', 'from bytes'], ['blob', 'from a blob'], ['text', 'from text']]) {
+      const res = fetchResponse(await h.instance.invoke(httpCall(`b-${b}`, { url: `http://127.0.0.1:8080/fn/fn/?b=${b}` })));
+      assert.equal(res.status, 200);
+      assert.equal(Buffer.from(res.body as Uint8Array).toString(), text, b);
+    }
   });
 });
