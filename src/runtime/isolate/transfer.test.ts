@@ -80,6 +80,14 @@ const cases = {
       first: new TextDecoder().decode(first.value), again, size: shared.size, blobText: await shared.text(),
     };
   },
+  grow() {
+    // transfer(newLength) allocates: the isolate's memory limit holds it as it holds new ArrayBuffer()
+    const kept = [];
+    try {
+      for (let i = 0; i < 64; i++) kept.push(new ArrayBuffer(8).transfer(8 * 1024 * 1024));
+      return 'allocated ' + kept.length * 8 + ' MB';
+    } catch (e) { return e.name; }
+  },
   async unflagged() {
     const buf = new ArrayBuffer(4);
     let message = '';
@@ -137,6 +145,17 @@ describe('structuredClone transfer and BYOB detaching, in an isolate', () => {
   it('a BYOB reader detaches the buffer it is given and hands back the moved one (streams, Response bodies, Blob.stream())', { skip: !flagged && 'needs node --harmony-rab-gsab-transfer' }, async () => {
     assert.deepEqual(await run('byob'), { givenDetached: true, value: [42], valueLength: 4 });
     assert.deepEqual(await run('body'), { text: 'abc', detached: true, blob: 'xy', blobDetached: true, first: 'hello', again: 'hello', size: 5, blobText: 'hello' });
+  });
+
+  it('transfer(newLength) cannot allocate past the memory limit (a RangeError, and the instance serves on, or MEMORY_LIMIT)', { skip: !flagged && 'needs node --harmony-rab-gsab-transfer' }, async () => {
+    let outcome: unknown;
+    try {
+      outcome = await run('grow');
+    } catch (e) {
+      outcome = (e as { code?: string }).code;
+    }
+    assert.ok(outcome === 'RangeError' || outcome === 'NIMBUS_ERR_MEMORY_LIMIT', String(outcome));
+    if (outcome === 'RangeError') assert.deepEqual(await run('notInValue'), { out: 1, detached: true });
   });
 
   it('without the flag, a transfer list is a DataCloneError naming it, nothing is detached, and BYOB reads hand buffers on', { skip: flagged && 'Node has --harmony-rab-gsab-transfer' }, async () => {
