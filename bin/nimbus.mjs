@@ -1,5 +1,5 @@
 #!/bin/sh
-":" //; for a in "$@"; do if [ "$a" = up ]; then exec node --no-node-snapshot --no-lazy "$0" "$@"; fi; done; exec node "$0" "$@"
+":" //; for a in "$@"; do if [ "$a" = up ]; then exec node --no-node-snapshot --no-lazy --harmony-rab-gsab-transfer "$0" "$@"; fi; done; exec node "$0" "$@"
 // The `nimbus` command. It runs the build in dist/ (`npm run build`; `npm install` in a
 // checkout makes it), or, in a checkout with NIMBUS_FROM_SOURCE=1, the TypeScript in src/
 // through tsx, as the tests do.
@@ -7,7 +7,11 @@
 // The platform (`nimbus up`) runs V8 isolates through isolated-vm, which needs Node started
 // with --no-node-snapshot, and wants --no-lazy (V8 compiles a function's whole script at
 // once, so its code cache holds all of it and a new instance runs its first request without
-// compiling: docs/runtime.md, "Cold starts"). This file is a shell script and a module at
+// compiling: docs/runtime.md, "Cold starts"), and --harmony-rab-gsab-transfer, which gives
+// isolates ArrayBuffer.prototype.transfer (structuredClone's `transfer`, BYOB readers
+// detaching): on the command line it costs isolate starts nothing measurable, set at run
+// time (setFlagsFromString) it made them 3-6x slower (bench/README.md), so it is never set
+// here at run time. This file is a shell script and a module at
 // once: run as a command, the shell line above replaces itself (exec) with Node, given those
 // flags when an argument is `up`, so the platform is one process that a Ctrl-C reaches once;
 // other commands keep Node's startup snapshot and start faster. Run as `node bin/nimbus.mjs
@@ -31,9 +35,9 @@ const args = process.argv.slice(2);
 const up = isUp(args);
 
 if (up && !process.execArgv.includes('--no-node-snapshot')) {
-  const missing = ['--no-node-snapshot', '--no-lazy'].filter((flag) => !process.execArgv.includes(flag));
+  const missing = ['--no-node-snapshot', '--no-lazy', '--harmony-rab-gsab-transfer'].filter((flag) => !process.execArgv.includes(flag));
   // The inspector stays with this wrapper, which holds its port: to debug the platform, start
-  // Node with --no-node-snapshot --no-lazy (no re-exec then) and --inspect.
+  // Node with --no-node-snapshot --no-lazy --harmony-rab-gsab-transfer (no re-exec then) and --inspect.
   const kept = process.execArgv.filter((a) => !/^--(inspect|debug)/.test(a));
   // tsx resolved from this checkout, not from the folder the command is run in
   const entry = fromSource ? ['--import', import.meta.resolve('tsx'), source] : [built];

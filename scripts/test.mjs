@@ -24,6 +24,8 @@ function runTests(files, tapFile) {
     process.execPath,
     [
       '--no-node-snapshot',
+      // ArrayBuffer.prototype.transfer in isolates (structuredClone transfer, BYOB detaching), as `nimbus up` has it
+      '--harmony-rab-gsab-transfer',
       '--import',
       'tsx',
       '--test',

@@ -74,7 +74,7 @@ export async function startNimbus(opts: NimbusOptions = {}): Promise<NimbusTarge
   const p = start({
     // the flags the `nimbus` command's shell line gives `up`: one process, as a user runs it
     cmd: process.execPath,
-    args: ['--no-node-snapshot', '--no-lazy', bin, 'up', '--port', String(port), '--host', HOST, '--data', dataDir, '--no-examples', ...(opts.extraArgs ?? [])],
+    args: ['--no-node-snapshot', '--no-lazy', '--harmony-rab-gsab-transfer', bin, 'up', '--port', String(port), '--host', HOST, '--data', dataDir, '--no-examples', ...(opts.extraArgs ?? [])],
     cwd: root,
     env: childEnv(opts.env),
   });

@@ -2,7 +2,8 @@
  * Ctrl-C as a terminal sends it: SIGINT to the whole process group of `nimbus up`, started
  * as a user runs it (bin/nimbus.mjs as a command: its shell line execs Node with the flags
  * the platform needs, one process) and as `node bin/nimbus.mjs up` (a wrapper re-executes
- * the platform with those flags in a child).
+ * the platform with those flags in a child); either way its isolates have
+ * ArrayBuffer.prototype.transfer (--harmony-rab-gsab-transfer).
  * The first drains in-flight work (requests, and background work a function left running with
  * waitUntil) and exits 0 with the url file removed; a second one
  * while draining stops at once.
@@ -65,6 +66,9 @@ for (const launch of ['command', 'node'] as const) {
     try {
       await up.deploy('slow', `export default { async fetch() { await new Promise((r) => setTimeout(r, 1500)); return new Response('finished'); } };`);
       assert.ok(existsSync(join(dataDir, 'url')));
+      // launched either way, the platform's Node has --harmony-rab-gsab-transfer: isolates can move buffers
+      await up.deploy('moves', `export default { fetch() { const b = new ArrayBuffer(2); structuredClone(b, { transfer: [b] }); return new Response(String(b.detached)); } };`);
+      assert.equal(await (await fetch(`${up.url}/fn/moves/`)).text(), 'true');
       const answer = fetch(`${up.url}/fn/slow/`).then(async (r) => [r.status, await r.text()]);
       await waitInFlight(up.url, dataDir, 'slow');
       up.signalGroup('SIGINT');

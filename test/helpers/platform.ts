@@ -35,7 +35,7 @@ export async function startPlatform(options: { args?: readonly string[]; dataDir
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'nimbus-e2e-'));
   // The flags bin/nimbus.mjs would re-execute `up` with: given here, it runs in this one
   // process, so a test's kill() really kill -9s the platform rather than only its wrapper.
-  const proc = spawn(process.execPath, ['--no-node-snapshot', '--no-lazy', BIN, 'up', '--port', '0', '--data', dataDir, '--no-examples', '--log-level', 'warn', ...(options.args ?? [])], {
+  const proc = spawn(process.execPath, ['--no-node-snapshot', '--no-lazy', '--harmony-rab-gsab-transfer', BIN, 'up', '--port', '0', '--data', dataDir, '--no-examples', '--log-level', 'warn', ...(options.args ?? [])], {
     cwd: ROOT,
     env: { ...process.env, ...FROM_SOURCE, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

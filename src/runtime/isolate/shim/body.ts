@@ -51,9 +51,12 @@ abstract class Body {
     if (this._stream === null) {
       const b = this._body;
       // a buffered body as a stream already complete: passed on unread (new Response(res.body)), it is still one buffer
-      this._stream = b instanceof ReadableStream ? b : streamOf(typeof b === 'string' ? utf8Encode(b) : b instanceof Blob ? Blob._bytes(b) : (b as Uint8Array));
+      // a Blob's bytes are copied, as its stream() does: a byte stream moves (detaches) what it enqueues
+      this._stream = b instanceof ReadableStream ? b : streamOf(typeof b === 'string' ? utf8Encode(b) : b instanceof Blob ? Blob._bytes(b).slice() : (b as Uint8Array));
       // read whole before its stream was asked for: the stream is the one that was read, locked for good
       if (this._used) lockForGood(this._stream);
+      // the stream is the body from now on: what it enqueued is moved (detached), so the bytes are its
+      this._body = this._stream;
     }
     return this._stream;
   }
