@@ -5,13 +5,9 @@
  * requests): one when it stops, and one per slice for long-lived instances (flush).
  */
 import type { InvocationRecord } from '../core/types.ts';
+import { instanceScopedRecord, type InstanceOf } from './instance-scoped-record.ts';
 
-export interface MeteredInstance {
-  readonly functionName: string;
-  readonly version: number;
-  readonly memoryMb: number;
-  readonly instanceId: string;
-}
+export type MeteredInstance = InstanceOf;
 
 export class InstanceMeter {
   private readonly live = new Map<string, MeteredInstance & { since: number }>();
@@ -48,35 +44,17 @@ export class InstanceMeter {
 }
 
 export function instanceRecord(id: string, of: MeteredInstance, startedAt: number, upMs: number, source: string): InvocationRecord {
-  return {
-    id,
-    functionName: of.functionName,
-    version: of.version,
-    alias: null,
+  return instanceScopedRecord(id, of, {
     trigger: 'instance',
     triggerSource: source,
     startedAt,
     durationMs: upMs,
     billedMs: 0,
-    memoryMb: of.memoryMb,
     status: 'success',
-    statusCode: null,
     errorCode: null,
     errorName: null,
     errorMessage: null,
-    coldStart: false,
-    initMs: 0,
-    instanceId: of.instanceId,
-    requestBytes: 0,
-    responseBytes: 0,
-    attempt: 1,
-    logs: [],
-    logsTruncated: false,
     cpuMs: 0,
-    peakMemoryBytes: 0,
     occupancyMs: upMs,
-    traceId: null,
-    spanId: null,
-    parentSpanId: null,
-  };
+  });
 }

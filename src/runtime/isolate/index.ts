@@ -53,7 +53,7 @@ export interface IsolateRuntimeOptions {
   /**
    * Log functions' unhandled promise rejections (docs/runtime.md, "Errors"). Each entry into
    * an isolate then goes in with isolated-vm's apply, whose promise reports them, instead of
-   * applyIgnored: a few µs of the platform's thread per entry (bench/README.md). Default true.
+   * applyIgnored, which costs the platform's thread some work per entry. Default true.
    */
   readonly reportRejections?: boolean;
   /** Where the runtime reports its own trouble. Default: console.error. */
