@@ -9,9 +9,8 @@
 // once, so its code cache holds all of it and a new instance runs its first request without
 // compiling: docs/runtime.md, "Cold starts"), and --harmony-rab-gsab-transfer, which gives
 // isolates ArrayBuffer.prototype.transfer (structuredClone's `transfer`, BYOB readers
-// detaching): on the command line it costs isolate starts nothing measurable, set at run
-// time (setFlagsFromString) it made them 3-6x slower (bench/README.md), so it is never set
-// here at run time. This file is a shell script and a module at
+// detaching), which is given on the command line only: set at run time it slows isolate
+// starts (bench/README.md). This file is a shell script and a module at
 // once: run as a command, the shell line above replaces itself (exec) with Node, given those
 // flags when an argument is `up`, so the platform is one process that a Ctrl-C reaches once;
 // other commands keep Node's startup snapshot and start faster. Run as `node bin/nimbus.mjs

@@ -9,7 +9,7 @@ test("platform errors become Step Functions' errors: a caller's mistake is a 400
     const out = sfnErrorOf(e);
     return [out.status, out.type];
   };
-  // An execution input past 256 KB (StartExecution, TestState) was answered 500 InternalServerError.
+  // An execution input past 256 KB (StartExecution, TestState) is AWS's length constraint.
   assert.deepEqual(as(new NimbusError('NIMBUS_ERR_PAYLOAD_TOO_LARGE', 'The execution input has 307208 bytes; the limit is 262144.')), [400, 'ValidationException']);
   assert.deepEqual(as(new NimbusError('NIMBUS_ERR_EXECUTION_NOT_FOUND', 'x')), [400, 'ExecutionDoesNotExist']);
   assert.deepEqual(as(new NimbusError('NIMBUS_ERR_VALIDATION', 'x')), [400, 'ValidationException']);

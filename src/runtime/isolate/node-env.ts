@@ -66,8 +66,7 @@ export function giveNodeEnv(context: ivm.Context, code: string, env: Readonly<Re
       }
     });
   });
-  // Not evalClosureSync: the main thread would wait ~0.3 ms for the isolate's thread on every
-  // cold start. The isolate runs its tasks in order, so these globals are there before the
+  // Not evalClosureSync: the main thread would wait for the isolate's thread on every cold start. The isolate runs its tasks in order, so these globals are there before the
   // bundle's top level (run next by the caller) reads them.
   let gone = false;
   void context.evalClosure(

@@ -112,7 +112,7 @@ function dh(group: unknown, prime: unknown, generator: unknown, priv: unknown, p
     [p, g] = [bytes(prime, 'prime', MAX_DH_BYTES), bytes(generator, 'generator', MAX_DH_BYTES)];
   }
   // a group's parameters as a plain DH object, so a private key the isolate holds can be set
-  // (this checks the parameters: ~2 ms for 2048 bits, ~20 ms for 8192, on this thread)
+  // (this checks the parameters on this thread, longer for larger primes)
   const d = createDiffieHellman(p, g);
   if (priv !== null) d.setPrivateKey(bytes(priv, 'private key', MAX_DH_BYTES));
   d.generateKeys();
