@@ -219,7 +219,9 @@ describe('streamed bodies in the isolate runtime', () => {
     const c = await startWith(
       runtime,
       await bundle(`export default { fetch() {
-        return new Response(new ReadableStream({ start(c) { c.enqueue('a'); setTimeout(() => c.error(new RangeError('broke')), 1); } }));
+        // the error on the pull after 'a' was taken: an error clears what is still queued
+        let pulls = 0;
+        return new Response(new ReadableStream({ pull(c) { if (pulls++ === 0) c.enqueue('a'); else c.error(new RangeError('broke')); } }));
       } };`),
     );
     const { response, end } = streamed(await c.instance.invoke(httpCall('s9')));
