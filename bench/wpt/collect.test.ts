@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
-import { buildModule, findTests, locationOf, parseMeta, runsInWorker, substitute } from './collect.ts';
+import { buildModule, findTests, locationOf, parseMeta, runsInWorker, substitute, testName } from './collect.ts';
 
 test('META lines: scripts in order, global list, long timeout; they end at the first code line', () => {
   const m = parseMeta('// META: global=window,worker\n// META: script=/common/a.js\n// META: timeout=long\n// META: script=../b.js\n\'use strict\';\n// META: script=/late.js\n');
@@ -44,10 +44,11 @@ put('dir/resources/data.json', '[1,2,3]');
 put('dir/a.any.js', '// META: script=resources/helper.js\ntest(() => { if (helper() !== 42) throw new Error("no helper"); }, "helper loaded");\npromise_test(() => fetch("resources/data.json").then((r) => r.json()).then((d) => { if (d.length !== 3) throw new Error("bad data"); }), "data served");\ntest(() => { if (location.pathname !== "/dir/a.any.js") throw new Error(location.href); }, "location");\n');
 put('dir/window-only.any.js', '// META: global=window\ntest(() => {}, "x");\n');
 put('dir/throws.any.js', 'test(() => {}, "before");\nnull.boom;\n');
+put('dir/split.any.js', '// META: variant=?1-2\n// META: variant=?3-last\ntest(() => {}, "search " + location.search);\n');
 
 test('finds worker-scope .any.js files, skips window-only ones, names absent directories', () => {
   const { files, skipped, absent } = findTests(wpt, ['dir', 'nope']);
-  assert.deepEqual(files.map((f) => f.path), ['dir/a.any.js', 'dir/throws.any.js']);
+  assert.deepEqual(files.map(testName), ['dir/a.any.js', 'dir/split.any.js?1-2', 'dir/split.any.js?3-last', 'dir/throws.any.js']);
   assert.deepEqual(skipped.map((s) => s.path), ['dir/window-only.any.js']);
   assert.deepEqual(absent, ['nope']);
 });
@@ -74,4 +75,12 @@ test('a test file that throws while loading keeps the subtests before it and rep
   assert.deepEqual(out.tests.map((t) => [t.name, t.status]), [['before', 0]]);
   assert.equal(out.harness.status, 1);
   assert.match(out.harness.message ?? '', /uncaught while loading/);
+});
+
+test('a file with META variants is one test per variant, each run with its query string in location', async () => {
+  assert.deepEqual(parseMeta('// META: variant=?1-1000\n// META: variant=?wss\ntest(() => {});\n').variants, ['?1-1000', '?wss']);
+  const variants = findTests(wpt, ['dir']).files.filter((f) => f.path === 'dir/split.any.js');
+  const names = [];
+  for (const f of variants) names.push((await runModule(buildModule(wpt, f, 5000).source)).tests.map((t) => t.name));
+  assert.deepEqual(names, [['search ?1-2'], ['search ?3-last']]);
 });

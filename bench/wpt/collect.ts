@@ -36,12 +36,15 @@ export interface Meta {
   /** The `global=` list, or null when the file names none (window + dedicated worker). */
   readonly globals: string[] | null;
   readonly timeoutLong: boolean;
+  /** `META: variant=` query strings (`?1-1000`, `?wss`): WPT runs the file once per variant, each a test of its own. */
+  readonly variants: string[];
 }
 
 export function parseMeta(source: string): Meta {
   const scripts: string[] = [];
   let globals: string[] | null = null;
   let timeoutLong = false;
+  const variants: string[] = [];
   for (const line of source.split('\n')) {
     const m = /^\s*\/\/\s*META:\s*(\w+)=(.*)$/.exec(line);
     if (!m) {
@@ -52,8 +55,9 @@ export function parseMeta(source: string): Meta {
     if (key === 'script') scripts.push(value.trim());
     else if (key === 'global') globals = value.split(',').map((g) => g.trim());
     else if (key === 'timeout') timeoutLong = value.trim() === 'long';
+    else if (key === 'variant') variants.push(value.trim());
   }
-  return { scripts, globals, timeoutLong };
+  return { scripts, globals, timeoutLong, variants };
 }
 
 const WORKER_GLOBALS = new Set(['worker', 'dedicatedworker', 'serviceworker', 'sharedworker', 'dedicatedworker-module', 'serviceworker-module', 'sharedworker-module', 'jsshell']);
@@ -68,6 +72,13 @@ export interface TestFile {
   readonly path: string;
   /** The DIRECTORIES entry it belongs to. */
   readonly dir: string;
+  /** The variant's query string (`?1-1000`), '' for a file without variants. */
+  readonly variant?: string;
+}
+
+/** How a test is named in results: its path, with its variant if it has one. */
+export function testName(file: TestFile): string {
+  return file.path + (file.variant ?? '');
 }
 
 function walk(root: string, rel: string, out: string[]): void {
@@ -98,15 +109,16 @@ export function findTests(wptDir: string, dirs: readonly string[] = DIRECTORIES)
     for (const path of found) {
       const meta = parseMeta(readFileSync(join(wptDir, path), 'utf8'));
       if (!runsInWorker(meta)) skipped.push({ path, why: `global=${meta.globals?.join(',')} (no worker scope)` });
-      else files.push({ path, dir });
+      else if (meta.variants.length === 0) files.push({ path, dir });
+      else for (const variant of meta.variants) files.push({ path, dir, variant });
     }
   }
   return { files, skipped, absent };
 }
 
 /** The origin the tests believe they are served from (WPT's default host). */
-export function locationOf(path: string): string {
-  return path.includes('.https.') ? `https://web-platform.test:8443/${path}` : `http://web-platform.test:8000/${path}`;
+export function locationOf(path: string, variant = ''): string {
+  return (path.includes('.https.') ? `https://web-platform.test:8443/${path}` : `http://web-platform.test:8000/${path}`) + variant;
 }
 
 const PORTS: Record<string, number> = { http: 8000, https: 8443, ws: 8001, wss: 8444, h2: 9000, 'http-public': 8000, 'http-private': 8000 };
@@ -214,7 +226,7 @@ export function buildModule(wptDir: string, file: TestFile, softTimeoutMs: numbe
     `try { __wptScripts.call(globalThis); } catch (e) { __wptThrew(e); }`,
     `done();`,
   ].join('\n');
-  const source = moduleSource(locationOf(file.path), data, body, soft);
+  const source = moduleSource(locationOf(file.path, file.variant), data, body, soft);
   return { source, classic: classicScript(source), commonjs: commonjsModule(source), softTimeoutMs: soft, missing };
 }
 

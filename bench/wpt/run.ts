@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DIRECTORIES, buildModule, findTests, type TestFile } from './collect.ts';
+import { DIRECTORIES, buildModule, findTests, testName, type TestFile } from './collect.ts';
 import { nimbusRuntime, workerdRuntime, type Outcome, type Runtime } from './targets.ts';
 import { eachAtOnce } from '../lib/jobs.ts';
 import { render } from '../lib/render.ts';
@@ -81,9 +81,9 @@ async function runFile(i: number): Promise<void> {
   // The harness reports by its soft timeout; past this deadline the file hung.
   const deadlineMs = built.softTimeoutMs + 15000;
   for (const rt of runtimes) outcomes[rt.name] = await rt.run(String(i), { module: built.source, classic: built.classic, commonjs: built.commonjs }, deadlineMs);
-  results[i] = { path: f.path, dir: f.dir, missingScripts: built.missing, outcomes };
+  results[i] = { path: testName(f), dir: f.dir, missingScripts: built.missing, outcomes };
   const line = runtimes.map((rt) => `${rt.name} ${brief(outcomes[rt.name])}`).join('  ');
-  console.log(`[${i + 1}/${files.length}] ${f.path}: ${line}`);
+  console.log(`[${i + 1}/${files.length}] ${testName(f)}: ${line}`);
 }
 function brief(o: Outcome): string {
   if (o.kind !== 'ran') return o.kind.toUpperCase();

@@ -1,7 +1,7 @@
 /** The host side of crypto.subtle: per-instance, bounded key stores that give out only numbers. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { KeyStore, MAX_DERIVED_BITS, MAX_HMAC_KEY_BITS, MAX_PBKDF2_ITERATIONS, MAX_RSA_MODULUS_BITS, subtleCall } from './crypto-host.ts';
+import { KeyStore, MAX_DERIVED_BITS, MAX_HMAC_KEY_BITS, MAX_PBKDF2_ITERATIONS, MAX_RSA_MODULUS_BITS, subtleCall, type KeyWire } from './crypto-host.ts';
 import { CryptoGate } from './crypto-pool.ts';
 
 const hmac = ['raw', new Uint8Array(16).buffer, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']];
@@ -106,7 +106,7 @@ describe('crypto host', () => {
   });
 
   it('runs host crypto work of all instances through one gate: bounded at once, queued in turn, bounded in waiting', async () => {
-    const gate = new CryptoGate(2, 3, 2);
+    const gate = new CryptoGate({ running: 2, queued: 3, queuedPerOwner: 2, queuedBytes: 1 << 20, queuedBytesPerOwner: 1 << 20 });
     const a = new KeyStore(10, 1 << 20, gate);
     const b = new KeyStore(10, 1 << 20, gate);
     const started: string[] = [];
@@ -134,5 +134,44 @@ describe('crypto host', () => {
     for (const r of release) r();
     await Promise.all([all[1], all[3]]);
     assert.equal(gate.active, 0);
+  });
+
+  it('bounds what waits by the bytes it holds, for one instance and for all, and gives them back as work starts or is dropped', async () => {
+    const gate = new CryptoGate({ running: 1, queued: 100, queuedPerOwner: 100, queuedBytes: 40_000, queuedBytesPerOwner: 25_000 });
+    const a = {};
+    const b = {};
+    const release: Array<() => void> = [];
+    const hold = () => new Promise<void>((r) => release.push(r));
+    const running = gate.run(a, hold);
+    const waitingA = gate.run(a, hold, 20_000);
+    // 20,000 + 10,000 would pass a's 25,000
+    await assert.rejects(gate.run(a, hold, 10_000), { name: 'OperationError' });
+    const waitingB = gate.run(b, hold, 15_000);
+    // b is within its own bound, but all together would pass 40,000
+    await assert.rejects(gate.run(b, hold, 8_000), { name: 'OperationError' });
+    assert.ok(gate.waitingBytes >= 35_000 && gate.waitingBytes < 36_000);
+    gate.cancel(b);
+    await assert.rejects(waitingB, { name: 'OperationError' });
+    release.shift()!();
+    await running;
+    while (gate.active === 0 || release.length === 0) await new Promise((r) => setImmediate(r));
+    assert.equal(gate.waitingBytes, 0, "a's waiting call started: its bytes are given back");
+    const again = gate.run(a, async () => 'ran', 20_000);
+    release.shift()!();
+    await waitingA;
+    assert.equal(await again, 'ran');
+  });
+
+  it('a burst of keyed calls from one instance waits its turn instead of failing, and importKey never waits at the gate', async () => {
+    const store = new KeyStore(1000, 1 << 20);
+    const raw = new Uint8Array(16).fill(7);
+    const imported = await Promise.all(Array.from({ length: 300 }, () => subtleCall(store, 'importKey', ['raw', raw, { name: 'AES-GCM' }, false, ['encrypt']], null)));
+    assert.ok(imported.every((r) => r[0] === true), 'all 300 imports at once succeed');
+    const handle = (imported[0][1] as KeyWire)[0];
+    const sealed = await Promise.all(
+      Array.from({ length: 300 }, (_, i) => subtleCall(store, 'encrypt', [{ name: 'AES-GCM', iv: new Uint8Array(12).fill(i % 256) }, handle, new Uint8Array([i % 256])], null)),
+    );
+    assert.ok(sealed.every((r) => r[0] === true), 'all 300 encryptions at once succeed');
+    assert.equal((sealed[5][1] as ArrayBuffer).byteLength, 17);
   });
 });

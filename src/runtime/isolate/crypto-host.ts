@@ -5,7 +5,7 @@
  * nothing; the store is bounded and dropped with its instance.
  */
 import { KeyObject, webcrypto } from 'node:crypto';
-import { CryptoGate } from './crypto-pool.ts';
+import { CryptoGate, inputBytesOf } from './crypto-pool.ts';
 
 type HostKey = webcrypto.CryptoKey;
 
@@ -46,10 +46,13 @@ export const MAX_HMAC_KEY_BITS = 4096;
 
 /**
  * At most two crypto operations of all instances run at once, leaving libuv's other
- * threads (four by default) to the platform's file, DNS and compression work; up to 256
- * wait their turn (32 of one instance), past that a call fails with OperationError.
+ * threads (four by default) to the platform's file, DNS and compression work. The rest
+ * wait their turn while what they hold stays bounded: 8,192 calls and 64 MiB of input
+ * across the platform, 1,024 calls and 8 MiB of one instance; past that a call fails
+ * with OperationError.
  */
-export const HOST_GATE = new CryptoGate(2, 256, 32);
+export const GATE_BOUNDS = Object.freeze({ running: 2, queued: 8192, queuedPerOwner: 1024, queuedBytes: 64 << 20, queuedBytesPerOwner: 8 << 20 });
+export const HOST_GATE = new CryptoGate(GATE_BOUNDS);
 
 function notSupported(message: string): Error {
   return Object.assign(new Error(message), { name: 'NotSupportedError' });
@@ -110,9 +113,9 @@ export class KeyStore {
   #bytes = 0;
   #next = 1;
 
-  /** Runs `work` on the host's thread pool when the platform-wide gate lets it. */
-  run<T>(work: () => Promise<T>): Promise<T> {
-    return this.#gate.run(this, work);
+  /** Runs `work` on the host's thread pool when the platform-wide gate lets it; `inputBytes` is what it holds meanwhile. */
+  run<T>(work: () => Promise<T>, inputBytes = 0): Promise<T> {
+    return this.#gate.run(this, work, inputBytes);
   }
 
   constructor(max: number, maxBytes: number, gate: CryptoGate = HOST_GATE) {
@@ -221,7 +224,8 @@ export async function subtleCall(store: KeyStore, method: unknown, args: unknown
     }
     checkCost(name, call);
     const subtle = webcrypto.subtle as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
-    const value = await store.run(() => subtle[name](...call));
+    // importKey parses on the calling thread (no pool work), so it does not wait at the gate
+    const value = name === 'importKey' ? await subtle.importKey(...call) : await store.run(() => subtle[name](...call), inputBytesOf(call));
     const producesKey = name === 'generateKey' || name === 'importKey' || name === 'deriveKey' || name === 'unwrapKey';
     return [true, producesKey ? keyResult(store, value) : outValue(value)];
   } catch (error) {

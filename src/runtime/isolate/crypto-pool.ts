@@ -2,21 +2,47 @@
  * Host crypto work runs on libuv's thread pool, which the whole platform shares (fs, dns,
  * zlib, crypto). This gate lets at most `running` operations of all instances be on it at
  * once, so functions can never take every pool thread; the rest wait in turn, first come
- * first served, up to `queued` waiting (and `perOwner` for one instance), past which a call
- * fails at once. Work of an instance that has ended is dropped before it starts.
+ * first served. What waits holds host memory (its input bytes and a closure), so the queue
+ * is bounded by what it holds, across the platform and for one instance: a burst of small
+ * calls (a page of keys imported at once, a `Promise.all` of signatures) waits its turn,
+ * and only a queue that would hold more than its bounds fails at once. Work of an instance
+ * that has ended is dropped before it starts.
  */
-export class CryptoGate {
-  readonly #running: number;
-  readonly #queued: number;
-  readonly #perOwner: number;
-  #active = 0;
-  readonly #waiting: Array<{ owner: object; start: () => void; drop: (e: Error) => void }> = [];
-  readonly #waitingOf = new Map<object, number>();
+export interface GateBounds {
+  /** Operations on the pool at once, all instances together. */
+  readonly running: number;
+  /** Operations waiting, all instances together, and of one instance. */
+  readonly queued: number;
+  readonly queuedPerOwner: number;
+  /** Input bytes held by waiting operations, all instances together, and of one instance. */
+  readonly queuedBytes: number;
+  readonly queuedBytesPerOwner: number;
+}
 
-  constructor(running: number, queued: number, perOwner: number) {
-    this.#running = running;
-    this.#queued = queued;
-    this.#perOwner = perOwner;
+/** What a call holds while it waits, past its input bytes. */
+const OVERHEAD_BYTES = 256;
+
+interface Waiter {
+  readonly owner: object;
+  readonly bytes: number;
+  readonly start: () => void;
+  readonly drop: (e: Error) => void;
+}
+
+interface Held {
+  count: number;
+  bytes: number;
+}
+
+export class CryptoGate {
+  readonly #bounds: GateBounds;
+  #active = 0;
+  #bytes = 0;
+  readonly #waiting: Waiter[] = [];
+  readonly #heldBy = new Map<object, Held>();
+
+  constructor(bounds: GateBounds) {
+    this.#bounds = Object.freeze({ ...bounds });
   }
 
   get active(): number {
@@ -27,15 +53,31 @@ export class CryptoGate {
     return this.#waiting.length;
   }
 
-  async run<T>(owner: object, work: () => Promise<T>): Promise<T> {
-    if (this.#active >= this.#running || this.#waiting.length > 0) {
-      const mine = this.#waitingOf.get(owner) ?? 0;
-      if (this.#waiting.length >= this.#queued || mine >= this.#perOwner) {
+  /** Input bytes held by the waiting operations. */
+  get waitingBytes(): number {
+    return this.#bytes;
+  }
+
+  /** Runs `work` when a slot is free; `inputBytes` is what the call holds while it waits. */
+  async run<T>(owner: object, work: () => Promise<T>, inputBytes = 0): Promise<T> {
+    if (this.#active >= this.#bounds.running || this.#waiting.length > 0) {
+      const b = this.#bounds;
+      const bytes = inputBytes + OVERHEAD_BYTES;
+      const held = this.#heldBy.get(owner) ?? { count: 0, bytes: 0 };
+      if (
+        this.#waiting.length >= b.queued ||
+        this.#bytes + bytes > b.queuedBytes ||
+        held.count >= b.queuedPerOwner ||
+        held.bytes + bytes > b.queuedBytesPerOwner
+      ) {
         throw Object.assign(new Error("the platform's crypto workers are busy; try again later"), { name: 'OperationError' });
       }
-      this.#waitingOf.set(owner, mine + 1);
+      held.count++;
+      held.bytes += bytes;
+      this.#heldBy.set(owner, held);
+      this.#bytes += bytes;
       // #next hands the slot over already counted, so no newcomer can take it meanwhile
-      await new Promise<void>((start, drop) => this.#waiting.push({ owner, start, drop }));
+      await new Promise<void>((start, drop) => this.#waiting.push({ owner, bytes, start, drop }));
     } else this.#active++;
     try {
       return await work();
@@ -51,19 +93,39 @@ export class CryptoGate {
       const w = this.#waiting[i];
       if (w.owner !== owner) continue;
       this.#waiting.splice(i, 1);
+      this.#bytes -= w.bytes;
       w.drop(Object.assign(new Error('the instance has ended'), { name: 'OperationError' }));
     }
-    this.#waitingOf.delete(owner);
+    this.#heldBy.delete(owner);
   }
 
   #next(): void {
-    while (this.#active < this.#running && this.#waiting.length > 0) {
+    while (this.#active < this.#bounds.running && this.#waiting.length > 0) {
       const w = this.#waiting.shift()!;
-      const left = (this.#waitingOf.get(w.owner) ?? 1) - 1;
-      if (left > 0) this.#waitingOf.set(w.owner, left);
-      else this.#waitingOf.delete(w.owner);
+      this.#bytes -= w.bytes;
+      const held = this.#heldBy.get(w.owner);
+      if (held !== undefined) {
+        held.count--;
+        held.bytes -= w.bytes;
+        if (held.count === 0) this.#heldBy.delete(w.owner);
+      }
       this.#active++;
       w.start();
     }
   }
+}
+
+/** Bytes of the ArrayBuffers and views in `value`, one object level deep (an algorithm's iv, salt, label). */
+export function inputBytesOf(values: readonly unknown[]): number {
+  let n = 0;
+  const add = (v: unknown) => {
+    if (v instanceof ArrayBuffer || ArrayBuffer.isView(v)) n += v.byteLength;
+  };
+  for (const v of values) {
+    add(v);
+    if (v !== null && typeof v === 'object' && !(v instanceof ArrayBuffer) && !ArrayBuffer.isView(v)) {
+      for (const inner of Object.values(v)) add(inner);
+    }
+  }
+  return n;
 }

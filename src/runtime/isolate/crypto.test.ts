@@ -116,6 +116,31 @@ describe('isolate crypto.subtle', () => {
     h.instance.dispose();
   });
 
+  it('quota errors are WebIDL QuotaExceededErrors: a DOMException with code 22, quota and requested', async () => {
+    const h = await startWith(
+      runtime,
+      await bundle(`
+        const thrown = (f: () => unknown) => { try { f(); return 'no error'; } catch (e) { return e; } };
+        export async function handler() {
+          const e = thrown(() => crypto.getRandomValues(new Uint8Array(65537))) as QuotaExceededError;
+          const made = new QuotaExceededError('full', { quota: 10, requested: 12 });
+          return [
+            e.constructor === QuotaExceededError, e instanceof DOMException, e.name, e.code, e.quota, e.requested,
+            made.message, made.quota, made.requested, new QuotaExceededError().quota,
+            (thrown(() => new QuotaExceededError('x', { quota: 10, requested: 5 })) as Error).name,
+            (thrown(() => new QuotaExceededError('x', { quota: -1 })) as Error).name,
+            (thrown(() => Object.getOwnPropertyDescriptor(QuotaExceededError.prototype, 'quota')!.get!.call({})) as Error).name,
+          ];
+        }`),
+    );
+    assert.deepEqual(handlerValue(await h.instance.invoke(eventCall('quota', null))), [
+      true, true, 'QuotaExceededError', 22, null, null,
+      'full', 10, 12, null,
+      'RangeError', 'RangeError', 'TypeError',
+    ]);
+    h.instance.dispose();
+  });
+
   it('escape: a function cannot load the host: huge derived outputs and HMAC keys, big RSA keys and key bytes past the bound are refused', async () => {
     const h = await startWith(
       runtime,

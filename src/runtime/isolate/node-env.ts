@@ -12,6 +12,7 @@
 import ivm from 'isolated-vm';
 import type { OutboundConnect, OutboundLookup, OutboundResolve, SocketUsage } from '../port.ts';
 import { HOST_GATE } from './crypto-host.ts';
+import { inputBytesOf } from './crypto-pool.ts';
 import { NodeDigests } from './node-digests.ts';
 import { nodeHostCall, nodeHostWork, OP_DIGEST, OP_ZLIB, POOL_OPS } from './node-host.ts';
 import { ZLIB_GATE } from './zlib-host.ts';
@@ -64,7 +65,7 @@ export function giveNodeEnv(context: ivm.Context, code: string, env: Readonly<Re
       } finally {
         charge?.(performance.now() - started);
       }
-    });
+    }, inputBytesOf([a, b, c, d, e, f]));
   });
   // Not evalClosureSync: the main thread would wait for the isolate's thread on every cold start. The isolate runs its tasks in order, so these globals are there before the
   // bundle's top level (run next by the caller) reads them.

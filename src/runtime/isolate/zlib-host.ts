@@ -9,9 +9,10 @@
  */
 import zlib from 'node:zlib';
 import { CryptoGate } from './crypto-pool.ts';
+import { GATE_BOUNDS } from './crypto-host.ts';
 
-/** At most two zlib operations of all instances on libuv's pool at once; 256 waiting (32 of one instance). */
-export const ZLIB_GATE = new CryptoGate(2, 256, 32);
+/** zlib work of all instances on libuv's pool, bounded as crypto work is (GATE_BOUNDS), through a gate of its own. */
+export const ZLIB_GATE = new CryptoGate(GATE_BOUNDS);
 
 type Engine = zlib.Gzip | zlib.Gunzip | zlib.Deflate | zlib.Inflate | zlib.DeflateRaw | zlib.InflateRaw | zlib.BrotliCompress | zlib.BrotliDecompress;
 type Make = () => Engine;
@@ -103,11 +104,14 @@ export class ZlibStore {
   write(idIn: unknown, data: unknown, charge: (ms: number) => void): Promise<ArrayBuffer> {
     if (!(data instanceof ArrayBuffer)) return Promise.reject(typeError('a chunk must be bytes'));
     const entry = this.#take(idIn);
-    return this.gate.run(this, () =>
-      this.#run(entry, charge, () => {
-        entry.written += data.byteLength;
-        entry.z.write(new Uint8Array(data), (error) => error ?? this.#settle(entry));
-      }),
+    return this.gate.run(
+      this,
+      () =>
+        this.#run(entry, charge, () => {
+          entry.written += data.byteLength;
+          entry.z.write(new Uint8Array(data), (error) => error ?? this.#settle(entry));
+        }),
+      data.byteLength,
     );
   }
 

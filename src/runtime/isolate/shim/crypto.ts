@@ -8,7 +8,7 @@ import { randomInto } from './bridge.ts';
 import { hostCall } from './calls.ts';
 import { CryptoKey, handleOf, type KeyWire, mintKey, sweepKeys } from './crypto-key.ts';
 import { exactBuffer, toBytes } from './encoding.ts';
-import { DOMException } from './events.ts';
+import { DOMException, QuotaExceededError } from './events.ts';
 
 export { CryptoKey };
 
@@ -19,7 +19,7 @@ function getRandomValues<T extends ArrayBufferView>(array: T): T {
     throw new DOMException("The data provided is not an integer-type array", 'TypeMismatchError');
   }
   if (array.byteLength > 65536) {
-    throw new DOMException(`The ArrayBufferView's byte length (${array.byteLength}) exceeds 65536`, 'QuotaExceededError');
+    throw new QuotaExceededError(`The ArrayBufferView's byte length (${array.byteLength}) exceeds 65536`);
   }
   randomInto(new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
   return array;
@@ -79,6 +79,7 @@ function rebuildError(name: string, message: string): Error {
   if (name === 'InvalidAccessException') return new DOMException(message, 'InvalidAccessError');
   if (name === 'RangeError') return new RangeError(message);
   if (name === 'SyntaxError' && message.startsWith('Unexpected token')) return new SyntaxError(message);
+  if (name === 'QuotaExceededError') return new QuotaExceededError(message);
   return new DOMException(message, name === 'Error' ? 'OperationError' : name);
 }
 

@@ -45,6 +45,36 @@ LEGACY_CODES.forEach((name, i) => {
 });
 Object.defineProperty(DOMException.prototype, 'code', { enumerable: true });
 
+/** WebIDL's QuotaExceededError: a DOMException that may say what was asked for and what is allowed. */
+export class QuotaExceededError extends DOMException {
+  readonly #quota: number | null = null;
+  readonly #requested: number | null = null;
+  constructor(message = '', options: { quota?: unknown; requested?: unknown } | null | undefined = {}) {
+    super(message, 'QuotaExceededError');
+    const double = (v: unknown, what: string): number | null => {
+      if (v === undefined) return null;
+      const n = Number(v);
+      if (!Number.isFinite(n)) throw new TypeError(`QuotaExceededError: ${what} is not a finite number`);
+      if (n < 0) throw new RangeError(`QuotaExceededError: ${what} must not be negative`);
+      return n;
+    };
+    const quota = double(options?.quota, 'quota');
+    const requested = double(options?.requested, 'requested');
+    if (quota !== null && requested !== null && requested < quota) throw new RangeError('QuotaExceededError: requested must not be less than quota');
+    this.#quota = quota;
+    this.#requested = requested;
+  }
+  get quota(): number | null {
+    if (!(typeof this === 'object' && this !== null && #quota in this)) throw new TypeError('Illegal invocation');
+    return this.#quota;
+  }
+  get requested(): number | null {
+    if (!(typeof this === 'object' && this !== null && #requested in this)) throw new TypeError('Illegal invocation');
+    return this.#requested;
+  }
+}
+for (const name of ['quota', 'requested']) Object.defineProperty(QuotaExceededError.prototype, name, { enumerable: true });
+
 export interface EventInit {
   bubbles?: boolean;
   cancelable?: boolean;

@@ -17,7 +17,7 @@ import { console } from './console.ts';
 import { CryptoKey, SubtleCrypto, crypto } from './crypto.ts';
 import { onAbort, onFetch, onHandler, setup, warm } from './dispatch.ts';
 import { TextDecoder, TextEncoder, atob, btoa } from './encoding.ts';
-import { CustomEvent, DOMException, Event, EventTarget } from './events.ts';
+import { CustomEvent, DOMException, Event, EventTarget, QuotaExceededError } from './events.ts';
 import { fetch } from './fetch.ts';
 import { Headers } from './headers.ts';
 import {
@@ -93,6 +93,7 @@ const globals: Record<string, unknown> = {
   CustomEvent,
   EventTarget,
   DOMException,
+  QuotaExceededError,
   setTimeout,
   clearTimeout,
   setInterval,
