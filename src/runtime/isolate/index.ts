@@ -85,6 +85,7 @@ export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & 
   const clock = options.clock;
   const onError = options.onError ?? ((message: string, error?: unknown) => console.error(`[nimbus isolate] ${message}`, error ?? ''));
   const live = new Set<IsolateInstance>();
+  const settling = new Set<Promise<void>>();
   const watchdog = new Watchdog(clock, options.cpuSampleMs ?? DEFAULTS.cpuSampleMs, options.cpuBudget === undefined ? otherThreadsCpu() : options.cpuBudget);
   const deadlines = new Deadlines(clock, (error) => onError('an invocation deadline handler threw', error));
   const cx: InstanceContext = {
@@ -99,7 +100,13 @@ export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & 
     reportRejections: options.reportRejections ?? true,
     codeCache: createCodeCache(options.codeCacheEntries ?? DEFAULTS.codeCacheEntries),
     onError,
-    onGone: (instance) => live.delete(instance),
+    onGone: (instance) => {
+      live.delete(instance);
+      // close() waits for these too: an instance disposed just before it may not be settled yet
+      const settled = instance.settled();
+      settling.add(settled);
+      void settled.finally(() => settling.delete(settled));
+    },
   };
   const spares = new SparePool({
     clock,
@@ -171,7 +178,7 @@ export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & 
       // wait (boundedly) until isolated-vm has settled what was pending on those isolates
       let bound: TimerHandle | undefined;
       await Promise.race([
-        Promise.all([spares.close(), ...instances.map((i) => i.settled())]),
+        Promise.all([spares.close(), ...instances.map((i) => i.settled()), ...settling]),
         new Promise<void>((resolve) => {
           bound = clock.setTimer(1_000, resolve);
         }),
