@@ -125,3 +125,24 @@ console.log(`isolated-vm startup snapshots vs today's spares (node ${process.ver
 console.log(`shim snapshot: ${(shimSnap.bytes / 1024).toFixed(0)} KB, made in ${shimSnap.ms.toFixed(1)} ms; Node-layer snapshot: ${(layerSnap.bytes / 1024).toFixed(0)} KB, made in ${layerSnap.ms.toFixed(1)} ms (main thread, synchronous)\n`);
 console.log('step                              wall ms  main-thread ms  heap MB');
 for (const [name, r] of Object.entries(rows)) console.log(`${name.padEnd(32)} ${f(med(r.wall))}  ${f(med(r.main))}        ${f(med(r.heap))}`);
+
+// What a snapshot carries into each isolate made from it, and whether its limits still hold.
+const probe = ivm.Isolate.createSnapshot([{ code: 'globalThis.atSnapshot = Math.random(); globalThis.grow = () => { const a = []; for (;;) a.push(new Array(1e5).fill(1.5)); };' }]);
+const seen = new Set<string>();
+const fresh = new Set<number>();
+let oomDisposed = 0;
+let catastrophic = 0;
+for (let i = 0; i < 10; i++) {
+  const iso = new ivm.Isolate({ memoryLimit: 16, snapshot: probe, onCatastrophicError: () => catastrophic++ });
+  const context = await iso.createContext();
+  seen.add(String(await context.eval('atSnapshot')));
+  fresh.add(Number(await context.eval('Math.random()')));
+  try {
+    await context.eval('grow()', { timeout: 10_000 });
+  } catch {
+    if (iso.isDisposed) oomDisposed++;
+  }
+  if (!iso.isDisposed) iso.dispose();
+}
+console.log(`\n10 isolates from one snapshot: Math.random() taken while snapshotting, distinct values seen: ${seen.size};` +
+  ` Math.random() in each new context, distinct: ${fresh.size}; past the 16 MB limit: ${oomDisposed} disposed by isolated-vm, ${catastrophic} catastrophic errors`);
