@@ -44,11 +44,13 @@ put('dir/resources/data.json', '[1,2,3]');
 put('dir/a.any.js', '// META: script=resources/helper.js\ntest(() => { if (helper() !== 42) throw new Error("no helper"); }, "helper loaded");\npromise_test(() => fetch("resources/data.json").then((r) => r.json()).then((d) => { if (d.length !== 3) throw new Error("bad data"); }), "data served");\ntest(() => { if (location.pathname !== "/dir/a.any.js") throw new Error(location.href); }, "location");\n');
 put('dir/window-only.any.js', '// META: global=window\ntest(() => {}, "x");\n');
 put('dir/throws.any.js', 'test(() => {}, "before");\nnull.boom;\n');
+put('dir/resources/umd.js', '(function (f) { if (typeof exports === "object" && typeof module !== "undefined") module.exports = f(); else self.umd = f(); })(() => 7);\n');
+put('dir/umd.any.js', '// META: script=resources/umd.js\ntest(() => { if (self.umd !== 7) throw new Error("no global"); }, "umd global");\n');
 put('dir/split.any.js', '// META: variant=?1-2\n// META: variant=?3-last\ntest(() => {}, "search " + location.search);\n');
 
 test('finds worker-scope .any.js files, skips window-only ones, names absent directories', () => {
   const { files, skipped, absent } = findTests(wpt, ['dir', 'nope']);
-  assert.deepEqual(files.map(testName), ['dir/a.any.js', 'dir/split.any.js?1-2', 'dir/split.any.js?3-last', 'dir/throws.any.js']);
+  assert.deepEqual(files.map(testName), ['dir/a.any.js', 'dir/split.any.js?1-2', 'dir/split.any.js?3-last', 'dir/throws.any.js', 'dir/umd.any.js']);
   assert.deepEqual(skipped.map((s) => s.path), ['dir/window-only.any.js']);
   assert.deepEqual(absent, ['nope']);
 });
@@ -83,4 +85,12 @@ test('a file with META variants is one test per variant, each run with its query
   const names = [];
   for (const f of variants) names.push((await runModule(buildModule(wpt, f, 5000).source)).tests.map((t) => t.name));
   assert.deepEqual(names, [['search ?1-2'], ['search ?3-last']]);
+});
+
+test('helpers run as classic scripts even in the CommonJS form: a UMD helper sets its global', async () => {
+  const built = buildModule(wpt, { path: 'dir/umd.any.js', dir: 'dir' }, 5000);
+  const mod = { exports: {} as { fetch?: () => Promise<Response> } };
+  new Function('module', 'exports', 'require', built.commonjs)(mod, mod.exports, () => undefined);
+  const out = (await (await mod.exports.fetch!()).json()) as { tests: { name: string; status: number }[] };
+  assert.deepEqual(out.tests.map((t) => [t.name, t.status]), [['umd global', 0]]);
 });

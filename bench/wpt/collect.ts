@@ -271,7 +271,9 @@ function __wptPrelude() {
   }
 }
 
-function __wptRun(__wptComplete, __wptThrew) {
+// WPT's scripts are classic scripts: no CommonJS \`module\`, \`exports\` or \`require\` in their
+// scope (a UMD helper such as pako would otherwise export itself instead of setting a global).
+function __wptRun(__wptComplete, __wptThrew, module, exports, require) {
 ${body}
 }
 
