@@ -26,8 +26,15 @@ const MAKERS: Readonly<Record<string, readonly [Make, Make]>> = {
   brotli: [brotliCompress, zlib.createBrotliDecompress],
 };
 
+/**
+ * What a write or end answers: the output, or, when decompressed data ended before its
+ * input did, the output up to its end and the error that ends the stream (the standard
+ * hands over what was decompressed, then errors).
+ */
+export type ZlibReply = ArrayBuffer | [ArrayBuffer, string];
+
 interface Op {
-  resolve(bytes: ArrayBuffer): void;
+  resolve(reply: ZlibReply): void;
   reject(error: Error): void;
 }
 
@@ -101,7 +108,7 @@ export class ZlibStore {
    * Feeds `data`; resolves with the output it produced (possibly empty). `charge` is told
    * how long the work took once it ran (not counting its wait at the gate).
    */
-  write(idIn: unknown, data: unknown, charge: (ms: number) => void): Promise<ArrayBuffer> {
+  write(idIn: unknown, data: unknown, charge: (ms: number) => void): Promise<ZlibReply> {
     if (!(data instanceof ArrayBuffer)) return Promise.reject(typeError('a chunk must be bytes'));
     const entry = this.#take(idIn);
     return this.gate.run(
@@ -116,7 +123,7 @@ export class ZlibStore {
   }
 
   /** Ends the input; resolves with the rest of the output and frees the stream. */
-  end(idIn: unknown, charge: (ms: number) => void): Promise<ArrayBuffer> {
+  end(idIn: unknown, charge: (ms: number) => void): Promise<ZlibReply> {
     const id = Number(idIn);
     const entry = this.#take(idIn);
     // settled by the engine's 'end' (see open), at once if it has ended already
@@ -143,10 +150,10 @@ export class ZlibStore {
     return entry;
   }
 
-  #run(entry: Entry, charge: (ms: number) => void, start: () => void): Promise<ArrayBuffer> {
+  #run(entry: Entry, charge: (ms: number) => void, start: () => void): Promise<ZlibReply> {
     if (entry.failed !== null) return Promise.reject(entry.failed);
     const began = performance.now();
-    return new Promise<ArrayBuffer>((resolve, reject) => {
+    return new Promise<ZlibReply>((resolve, reject) => {
       entry.op = { resolve, reject };
       start();
     }).finally(() => charge(performance.now() - began));
@@ -156,14 +163,18 @@ export class ZlibStore {
     const op = entry.op;
     if (op === null || entry.failed !== null) return;
     // the compressed data ended before the input did: what follows is junk (the standard's error)
-    if (entry.decompress && entry.ended && entry.z.bytesWritten < entry.written) {
-      this.#fail(entry, typeError('The compressed data is not valid: bytes after its end'));
-      return;
-    }
+    const junk = entry.decompress && entry.ended && entry.z.bytesWritten < entry.written;
     entry.op = null;
     const size = entry.size;
     entry.size = 0;
-    op.resolve(concat(entry.out, size));
+    const out = concat(entry.out, size);
+    if (junk) {
+      const error = typeError('The compressed data is not valid: bytes after its end');
+      this.#fail(entry, error);
+      op.resolve([out, error.message]);
+      return;
+    }
+    op.resolve(out);
   }
 
   #fail(entry: Entry, error: Error): void {

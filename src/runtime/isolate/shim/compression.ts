@@ -34,11 +34,23 @@ async function call(action: number, a: unknown, b?: unknown): Promise<unknown> {
   }
 }
 
+const isShared = (b: ArrayBufferLike): boolean => typeof SharedArrayBuffer === 'function' && b instanceof SharedArrayBuffer;
+
+/** A chunk is a BufferSource: an ArrayBuffer or a view of one, never of shared memory. */
 function chunkBytes(chunk: unknown): Uint8Array {
-  if (chunk instanceof Uint8Array) return chunk;
   if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
-  if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  throw new TypeError('The chunk must be an ArrayBuffer or an ArrayBufferView');
+  if (ArrayBuffer.isView(chunk) && !isShared(chunk.buffer)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  throw new TypeError('The chunk must be an ArrayBuffer or an ArrayBufferView, not of a SharedArrayBuffer');
+}
+
+/**
+ * Enqueues what the host answered; a reply that carries an error (decompressed data that
+ * ended before its input did) enqueues the output up to the end, then errors the stream.
+ */
+function deliver(reply: unknown, c: { enqueue(chunk: Uint8Array): void }): void {
+  const [out, error] = Array.isArray(reply) ? (reply as [ArrayBuffer, string]) : [reply as ArrayBuffer, null];
+  if (out.byteLength > 0) c.enqueue(new Uint8Array(out));
+  if (error !== null) throw new TypeError(error);
 }
 
 function zlibTransform(name: string, format: unknown, decompress: boolean): TransformStream<ArrayBuffer | ArrayBufferView, Uint8Array> {
@@ -57,15 +69,13 @@ function zlibTransform(name: string, format: unknown, decompress: boolean): Tran
       const bytes = chunkBytes(chunk);
       const h = await handle();
       for (let at = 0; at < bytes.length; at += PIECE) {
-        const out = (await call(ZLIB_WRITE, h, exactBuffer(bytes.subarray(at, at + PIECE)))) as ArrayBuffer;
-        if (out.byteLength > 0) c.enqueue(new Uint8Array(out));
+        deliver(await call(ZLIB_WRITE, h, exactBuffer(bytes.subarray(at, at + PIECE))), c);
       }
     },
     async flush(c) {
       const h = await handle();
       open.delete(h); // the host frees it at the end
-      const out = (await call(ZLIB_END, h)) as ArrayBuffer;
-      if (out.byteLength > 0) c.enqueue(new Uint8Array(out));
+      deliver(await call(ZLIB_END, h), c);
     },
     cancel() {
       if (id > 0) free(id);
