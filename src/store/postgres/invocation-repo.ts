@@ -14,9 +14,9 @@ import { latestVersions } from '../invocation-query.ts';
 import { toUsageSource } from '../observe-rows.ts';
 import type { InvocationQuery, InvocationRepo } from '../ports.ts';
 import { recordsOf } from '../record-pack.ts';
-import { blockOf, BlockPack, rowsOf, type RecordBlock } from '../sqlite/record-block.ts';
-import { recordFromRow, recordRow, type RecordKind } from '../sqlite/record-rows.ts';
-import type { RecordThreadSlot } from '../sqlite/invocation-repo.ts';
+import { blockOf, BlockPack, rowsOf, type RecordBlock } from '../record-block.ts';
+import { recordFromRow, recordRow, type RecordKind } from '../record-rows.ts';
+import type { RecordThreadSlot } from '../record-writer-thread.ts';
 import { transaction, valuesList, whereOf, type Row, type Sql } from './pg-client.ts';
 
 const COLUMNS = INVOCATION_COLUMNS;
