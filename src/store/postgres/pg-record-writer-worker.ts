@@ -6,8 +6,6 @@
  */
 import { workerData } from 'node:worker_threads';
 import { serveWrites } from '../record-writer-serve.ts';
-import { rowsOf } from '../record-block.ts';
-import { recordFromRow } from '../record-rows.ts';
 import { writeRecords } from './invocation-repo.ts';
 import { createPool, parseTarget } from './pg-client.ts';
 
@@ -15,4 +13,4 @@ import { createPool, parseTarget } from './pg-client.ts';
 // keeps the records and tries again), not the thread.
 const pool = createPool(parseTarget((workerData as { path: string }).path), 1);
 
-serveWrites((m) => writeRecords(pool, rowsOf(m.block).map(recordFromRow), m.kind));
+serveWrites((m) => writeRecords(pool, m.block, m.kind));
