@@ -18,9 +18,9 @@ const skip = (await pgSkipReason()) ?? false;
 function oddRecords(prefix: string): InvocationRecord[] {
   const big = 'x'.repeat(300_000) + '\u00e9\u{1F600}';
   return [
-    sampleRecord(`${prefix}1`),
+    sampleRecord(`${prefix}1`, { errorMessage: 'plain ascii, longer than a short text. '.repeat(20) }),
     sampleRecord(`${prefix}2`, {
-      functionName: 'fn-\u00fcml\u00e4ut',
+      functionName: "o'dd\\fn \u00fcml\u00e4ut",
       status: 'error',
       statusCode: null,
       errorCode: 'NIMBUS_ERR_FUNCTION',
@@ -112,6 +112,7 @@ test('records written by COPY read back intact, through the pool and through the
     assert.equal(usage.reduce((n, u) => n + u.errors, 0), 2);
     assert.equal(usage.reduce((n, u) => n + u.coldStarts, 0), 2);
     assert.equal(usage.reduce((n, u) => n + u.billedMs, 0), 2 * (2 + 2 + 2 ** 40 + 1));
+    assert.deepEqual([...new Set(usage.map((u) => u.functionName))].sort(), ['fn-\u00fcml\u00e4ut', 'hello', "o'dd\\fn \u00fcml\u00e4ut"]);
   } finally {
     await thread.close();
     await pool.end();
@@ -134,6 +135,31 @@ test('a block holding ids already stored: only the new ones go in, and only they
     assert.equal(usage.reduce((n, u) => n + u.billedMs, 0), 10 * 2 + 10 * 100);
     assert.equal((await store.invocations.get('r3'))?.billedMs, 2, 'a stored record is not replaced');
     assert.equal((await store.invocations.get('r13'))?.billedMs, 100);
+  } finally {
+    await pool.end();
+    await store.close();
+    await dropSchema(schema);
+  }
+});
+
+test('a number its column cannot hold fails the block (as the server would), never written wrapped', () => {
+  assert.throws(() => encodeCopy(blockOf([recordRow(sampleRecord('a', { attempt: 2 ** 31 }))])), /attempt: 2147483648 is out of range for int4/);
+  assert.throws(() => encodeCopy(blockOf([recordRow(sampleRecord('a', { requestBytes: 2 ** 64 }))])), /request_bytes/);
+  assert.doesNotThrow(() => encodeCopy(blockOf([recordRow(sampleRecord('a', { attempt: -(2 ** 31), requestBytes: -(2 ** 53 - 1) }))])));
+});
+
+test('a block the server refuses stores none of its records and adds no usage; the connection goes on', { skip }, async () => {
+  const { schema, url } = freshSchema();
+  const store = await openPostgresStore(url, { maxConnections: 2 });
+  const pool = createPool(parseTarget(url), 1);
+  try {
+    const bad = { ...sampleRecord('b2'), status: null } as unknown as InvocationRecord; // status is NOT NULL
+    await assert.rejects(writeRecords(pool, blockOf([recordRow(sampleRecord('b1')), recordRow(bad)]), 'fresh'), /null value in column "status"/);
+    assert.equal(await store.invocations.get('b1'), null);
+    assert.deepEqual(await store.usage.list({}), []);
+    await writeRecords(pool, blockOf([recordRow(sampleRecord('b3'))]), 'fresh');
+    assert.equal((await store.invocations.get('b3'))?.id, 'b3');
+    assert.equal((await store.usage.list({})).reduce((n, u) => n + u.requests, 0), 1);
   } finally {
     await pool.end();
     await store.close();

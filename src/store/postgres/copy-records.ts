@@ -6,15 +6,17 @@
  *
  * COPY has no ON CONFLICT: a block with an id already stored (a batch written again, after
  * a writer thread died having committed it) fails whole with unique_violation, and the
- * caller writes it again the way that skips stored ids (invocation-repo.ts).
+ * caller writes it again the way that skips stored ids (invocation-repo.ts). The usage the
+ * records add is upserted in the same transaction (usage-deltas.ts).
  *
  * The binary format: https://www.postgresql.org/docs/current/sql-copy.html (File Formats).
  */
 import pg from 'pg';
 import { INVOCATION_COLUMNS } from '../invocation-columns.ts';
-import type { RecordBlock } from '../record-block.ts';
-import { ROW_WIDTH } from '../record-rows.ts';
+import { valueAt, type RecordBlock } from '../record-block.ts';
+import { ROW_WIDTH, usageSource, type UsageFields } from '../record-rows.ts';
 import type { Sql } from './pg-client.ts';
+import { UsageDeltas } from './usage-deltas.ts';
 
 /** How each column travels: PostgreSQL's binary form of its type (migrations.ts). */
 type Wire = 'text' | 'int4' | 'int8' | 'float8' | 'bool';
@@ -53,51 +55,85 @@ export function pgText(s: string): string {
   return s.includes('\u0000') ? s.replaceAll('\u0000', '\uFFFD') : s;
 }
 
+/** Shorter texts are copied byte by byte here; longer ones by Buffer.write (a call into C++ pays only for long texts). */
+const SHORT = 64;
+
 /** The block as one binary COPY stream: signature, a tuple per record, the trailer. */
 export function encodeCopy(block: RecordBlock): Buffer {
   const { count, slots } = block;
   const texts = block.texts.map(pgText);
+  // Per text: its UTF-8 length (-1: not measured yet), and whether it is all ASCII (one byte a char).
   const bytes = new Int32Array(texts.length).fill(-1);
+  const ascii = new Uint8Array(texts.length);
   let size = SIGNATURE.length + 2 + count * (2 + 4 * ROW_WIDTH);
   for (let k = 0; k < count * ROW_WIDTH; k++) {
     const v = slots[k];
     const kind = KINDS[k % ROW_WIDTH];
     if (kind !== TEXT) size += v !== v ? 0 : SIZE[kind];
-    else if (v >= 0) size += bytes[v] >= 0 ? bytes[v] : (bytes[v] = Buffer.byteLength(texts[v]));
+    else if (v >= 0) {
+      if (bytes[v] < 0) {
+        const t = texts[v];
+        ascii[v] = isAscii(t) ? 1 : 0;
+        bytes[v] = ascii[v] === 1 ? t.length : Buffer.byteLength(t);
+      }
+      size += bytes[v];
+    }
   }
   const out = Buffer.allocUnsafe(size);
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   SIGNATURE.copy(out, 0);
   let at = SIGNATURE.length;
   for (let i = 0, k = 0; i < count; i++) {
-    out.writeInt16BE(ROW_WIDTH, at);
+    view.setInt16(at, ROW_WIDTH);
     at += 2;
     for (let c = 0; c < ROW_WIDTH; c++, k++) {
       const v = slots[k];
       const kind = KINDS[c];
       if (kind === TEXT ? v < 0 : v !== v) {
-        out.writeInt32BE(-1, at); // null
+        view.setInt32(at, -1); // null
         at += 4;
         continue;
       }
       if (kind === TEXT) {
-        out.writeInt32BE(bytes[v], at);
-        at += 4 + out.write(texts[v], at + 4, 'utf8');
+        const n = bytes[v];
+        const t = texts[v];
+        view.setInt32(at, n);
+        at += 4;
+        if (ascii[v] === 1 && n <= SHORT) for (let j = 0; j < n; j++) out[at + j] = t.charCodeAt(j);
+        else out.write(t, at, n, 'utf8');
+        at += n;
         continue;
       }
-      out.writeInt32BE(SIZE[kind], at);
+      view.setInt32(at, SIZE[kind]);
       at += 4;
-      if (kind === FLOAT8) at = out.writeDoubleBE(v, at);
-      else if (kind === INT4) at = out.writeInt32BE(Math.round(v), at);
-      else if (kind === BOOL) out[at++] = v === 0 ? 0 : 1;
-      else {
+      if (kind === FLOAT8) view.setFloat64(at, v);
+      else if (kind === BOOL) out[at] = v === 0 ? 0 : 1;
+      else if (kind === INT4) {
         const n = Math.round(v);
+        if (n > 0x7fffffff || n < -0x80000000) throw outOfRange(c, v);
+        view.setInt32(at, n);
+      } else {
+        const n = Math.round(v);
+        if (!(Math.abs(n) <= Number.MAX_SAFE_INTEGER)) throw outOfRange(c, v);
         const high = Math.floor(n / TWO_32);
-        at = out.writeUInt32BE(n - high * TWO_32, out.writeInt32BE(high, at));
+        view.setInt32(at, high);
+        view.setUint32(at + 4, n - high * TWO_32);
       }
+      at += SIZE[kind];
     }
   }
-  out.writeInt16BE(-1, at); // trailer
+  view.setInt16(at, -1); // trailer
   return out;
+}
+
+/** A value its column cannot hold (the server would refuse it too): the batch fails, as a bad INSERT would. */
+function outOfRange(column: number, value: number): RangeError {
+  return new RangeError(`invocations.${INVOCATION_COLUMNS[column]}: ${value} is out of range for ${COPY_TYPES[INVOCATION_COLUMNS[column]]}`);
+}
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
 }
 
 /** What pg's client hands a query while the server waits for COPY data (not in @types/pg). */
@@ -122,11 +158,41 @@ class CopyIn extends pg.Query {
   }
 }
 
-/** Copies the block's records into `invocations` (in the caller's transaction); returns how many. */
-export function copyRecords(sql: Sql, block: RecordBlock): Promise<number> {
-  const data = encodeCopy(block);
+/** Runs `text` (a simple query: one or more statements, one of them COPY … FROM STDIN), feeding the COPY `data`. */
+function copyIn(sql: Sql, text: string, data: Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
-    const query = new CopyIn(COPY_INVOCATIONS, data, (error, result) => (error ? reject(error) : resolve(result.rowCount ?? 0)));
+    const query = new CopyIn(text, data, (error) => (error ? reject(error) : resolve()));
     (sql as { query(q: pg.Query): unknown }).query(query);
   });
+}
+
+const RETRY = new Set(['40001', '40P01']);
+
+/**
+ * Stores a block of fresh records and the usage they add in one transaction, in one round
+ * trip: BEGIN, the COPY, the usage upsert and COMMIT go as one simple query (what each
+ * statement costs both sides is mostly its round trip at a few dozen records a batch). A
+ * failed statement skips the rest, so the transaction is rolled back; a serialization
+ * failure or deadlock is tried again, as transaction() does.
+ */
+export async function copyFresh(pool: pg.Pool, block: RecordBlock): Promise<void> {
+  const usage = new UsageDeltas();
+  let fields: UsageFields | undefined; // one object refilled for every record
+  for (let i = 0; i < block.count; i++) usage.add((fields = usageSource((c) => valueAt(block, i, c), fields)));
+  const add = usage.statement();
+  const text = `BEGIN; ${COPY_INVOCATIONS};${add === null ? '' : ` ${add};`} COMMIT`;
+  const data = encodeCopy(block);
+  for (let attempt = 1; ; attempt++) {
+    const client = await pool.connect();
+    try {
+      await copyIn(client, text, data);
+      return;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      if (attempt < 5 && RETRY.has((error as { code?: string }).code ?? '')) continue;
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
 }

@@ -9,17 +9,17 @@
  */
 import type pg from 'pg';
 import { socketCounts, type InvocationRecord } from '../../core/types.ts';
-import { countUsage, hourOf, ZERO_USAGE, type MutableUsage, type UsageSource } from '../../core/usage.ts';
 import { INVOCATION_COLUMNS } from '../invocation-columns.ts';
 import { latestVersions } from '../invocation-query.ts';
 import { toUsageSource } from '../observe-rows.ts';
 import type { InvocationQuery, InvocationRepo } from '../ports.ts';
 import { recordsOf } from '../record-pack.ts';
-import { blockOf, BlockPack, rowsOf, valueAt, type RecordBlock } from '../record-block.ts';
-import { recordFromRow, recordRow, usageSource, type RecordKind, type UsageFields } from '../record-rows.ts';
+import { blockOf, BlockPack, rowsOf, type RecordBlock } from '../record-block.ts';
+import { recordFromRow, recordRow, type RecordKind } from '../record-rows.ts';
 import type { RecordThreadSlot } from '../record-writer-thread.ts';
-import { copyRecords, pgText } from './copy-records.ts';
-import { transaction, valuesList, whereOf, type Row, type Sql } from './pg-client.ts';
+import { copyFresh, pgText } from './copy-records.ts';
+import { transaction, whereOf, type Row, type Sql } from './pg-client.ts';
+import { UsageDeltas } from './usage-deltas.ts';
 
 const COLUMNS = INVOCATION_COLUMNS;
 const NAMES = COLUMNS.join(', ');
@@ -48,35 +48,6 @@ function toRecord(row: Row): InvocationRecord {
 
 /** What a stored row counts for usage (cold_start is a boolean here). */
 const usageFromRow = (row: Row) => toUsageSource(row, row.cold_start as boolean);
-
-/** Usage deltas of one batch, summed per function-hour. */
-class UsageDeltas {
-  readonly #totals = new Map<string, { fn: string; hour: number; u: MutableUsage }>();
-
-  add(r: UsageSource & { functionName: string; startedAt: number }, sign = 1): void {
-    const hour = hourOf(r.startedAt);
-    const key = `${hour}\u0000${r.functionName}`;
-    let t = this.#totals.get(key);
-    if (!t) this.#totals.set(key, (t = { fn: r.functionName, hour, u: { ...ZERO_USAGE } }));
-    countUsage(t.u, r, sign);
-  }
-
-  /** One multi-row upsert, in key order (concurrent batches lock the rows in the same order). */
-  async apply(sql: Sql): Promise<void> {
-    const rows = [...this.#totals.values()].sort((a, b) => a.hour - b.hour || (a.fn < b.fn ? -1 : a.fn > b.fn ? 1 : 0));
-    if (rows.length === 0) return;
-    const args = rows.flatMap(({ fn, hour, u }) => [fn, hour, u.requests, u.errors, u.throttles, u.coldStarts, u.billedMs, u.gbSeconds, u.cpuMs, u.occupancyGbSeconds, u.instanceGbSeconds]);
-    await sql.query(
-      `INSERT INTO usage AS u (function_name, hour, requests, errors, throttles, cold_starts, billed_ms, gb_seconds, cpu_ms, occupancy_gb_seconds, instance_gb_seconds)
-       VALUES ${valuesList(rows.length, 11)}
-       ON CONFLICT (function_name, hour) DO UPDATE SET requests = u.requests + excluded.requests, errors = u.errors + excluded.errors,
-         throttles = u.throttles + excluded.throttles, cold_starts = u.cold_starts + excluded.cold_starts, billed_ms = u.billed_ms + excluded.billed_ms,
-         gb_seconds = u.gb_seconds + excluded.gb_seconds, cpu_ms = u.cpu_ms + excluded.cpu_ms, occupancy_gb_seconds = u.occupancy_gb_seconds + excluded.occupancy_gb_seconds,
-         instance_gb_seconds = u.instance_gb_seconds + excluded.instance_gb_seconds`,
-      args,
-    );
-  }
-}
 
 const USAGE_COLUMNS = 'id, function_name, started_at, status, cold_start, billed_ms, memory_mb, cpu_ms, occupancy_ms, trigger';
 
@@ -159,13 +130,7 @@ export async function writeRecords(pool: pg.Pool, block: RecordBlock, kind: Reco
   const records = () => rowsOf(block).map(recordFromRow);
   if (kind === 'keyed') return transaction(pool, (sql) => writeKeyedIn(sql, records()));
   try {
-    await transaction(pool, async (sql) => {
-      await copyRecords(sql, block);
-      const usage = new UsageDeltas();
-      let fields: UsageFields | undefined; // one object refilled for every record
-      for (let i = 0; i < block.count; i++) usage.add((fields = usageSource((c) => valueAt(block, i, c), fields)));
-      await usage.apply(sql);
-    });
+    await copyFresh(pool, block);
   } catch (error) {
     if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
     // Some id is stored already (this batch, written again): only the new ones go in.
