@@ -99,7 +99,9 @@ test('records written by COPY read back intact, through the pool and through the
   const thread = new RecordWriterThread(url, PG_RECORD_WORKER);
   try {
     const byPool = oddRecords('p');
-    await writeRecords(pool, blockOf(byPool.map((r) => recordRow(r))), 'fresh');
+    const block = blockOf(byPool.map((r) => recordRow(r)));
+    assert.ok(encodeCopy(block).length > 2 ** 20, 'sent in several COPY messages');
+    await writeRecords(pool, block, 'fresh');
     while (!thread.ready) {
       if (thread.broken !== null) throw thread.broken;
       await new Promise((resolve) => setImmediate(resolve));

@@ -142,18 +142,22 @@ interface CopyConnection {
   endCopyFrom(): void;
 }
 
-/** A query whose COPY FROM STDIN is fed `data` in one message; resolves with the rows copied. */
+const CHUNK = 1 << 20;
+
+/** A simple query whose COPY FROM STDIN is fed `data`; `callback` is called once the query (every statement in it) ended. */
 class CopyIn extends pg.Query {
   constructor(
     text: string,
     private readonly data: Buffer,
-    callback: (error: Error | undefined, result: { rowCount: number | null }) => void,
+    callback: (error: Error | undefined) => void,
   ) {
     super(text, callback as never);
   }
 
   handleCopyInResponse(connection: CopyConnection): void {
-    connection.sendCopyFromChunk(this.data);
+    // In messages of at most CHUNK bytes (the protocol lets data be cut anywhere): a batch
+    // kept through an outage can be tens of megabytes, and pg copies each message once more.
+    for (let at = 0; at < this.data.length; at += CHUNK) connection.sendCopyFromChunk(this.data.subarray(at, at + CHUNK));
     connection.endCopyFrom();
   }
 }
