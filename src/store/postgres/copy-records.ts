@@ -15,7 +15,7 @@ import pg from 'pg';
 import { INVOCATION_COLUMNS } from '../invocation-columns.ts';
 import { valueAt, type RecordBlock } from '../record-block.ts';
 import { ROW_WIDTH, usageSource, type UsageFields } from '../record-rows.ts';
-import type { Sql } from './pg-client.ts';
+import { RETRY, type Sql } from './pg-client.ts';
 import { UsageDeltas } from './usage-deltas.ts';
 
 /** How each column travels: PostgreSQL's binary form of its type (migrations.ts). */
@@ -48,8 +48,8 @@ const TWO_32 = 4294967296;
 
 /**
  * PostgreSQL text cannot hold U+0000 (one would fail its whole batch again at every retry):
- * a text a function controls (its error's name and message) has it as U+FFFD. Logs are JSON,
- * where it is escaped already.
+ * a text that has it (its error's name and message are what a function controls) is stored
+ * with U+FFFD instead. Logs are JSON, where it is escaped already.
  */
 export function pgText(s: string): string {
   return s.includes('\u0000') ? s.replaceAll('\u0000', '\uFFFD') : s;
@@ -169,8 +169,6 @@ function copyIn(sql: Sql, text: string, data: Buffer): Promise<void> {
     (sql as { query(q: pg.Query): unknown }).query(query);
   });
 }
-
-const RETRY = new Set(['40001', '40P01']);
 
 /**
  * Stores a block of fresh records and the usage they add in one transaction, in one round
