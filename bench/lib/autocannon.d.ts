@@ -14,6 +14,8 @@ declare module 'autocannon' {
     amount?: number;
     timeout?: number;
     pipelining?: number;
+    /** Requests per second across all connections (a fixed rate instead of as fast as possible). */
+    overallRate?: number;
     method?: string;
     body?: string | Buffer;
     headers?: Record<string, string>;

@@ -1,7 +1,7 @@
 /**
  * A RecordPack (ports.ts) that keeps the records as the objects they are: for a store with
- * no compact form of its own and for stand-in repos in tests. SQLite's compact pack
- * (sqlite/record-block.ts) is PostgreSQL's too: its writer thread takes the same blocks.
+ * no compact form of its own and for stand-in repos in tests. SQLite's and PostgreSQL's
+ * stores share a compact one (record-block.ts, BlockPack): their writer threads take blocks.
  */
 import type { InvocationRecord } from '../core/types.ts';
 import { byIdNewestFirst, matchesQuery } from './invocation-query.ts';

@@ -1,10 +1,10 @@
 /**
- * The worker side of a record writer thread (store/sqlite/record-writer-thread.ts is the
+ * The worker side of a record writer thread (record-writer-thread.ts is the
  * main side): says it is ready, then writes the requests it is sent one at a time, in
  * order, replying to each. SQLite's and PostgreSQL's workers differ only in `write`.
  */
 import { parentPort } from 'node:worker_threads';
-import type { ReadyMessage, WriteReply, WriteRequest } from './sqlite/record-writer-worker.ts';
+import type { ReadyMessage, WriteReply, WriteRequest } from './record-writer-thread.ts';
 
 export function serveWrites(write: (m: WriteRequest) => Promise<void> | void): void {
   const port = parentPort;

@@ -1,40 +1,33 @@
 /**
  * Invocation records on PostgreSQL: one table for both kinds of write, each batch one
- * transaction of multi-row statements, with the usage it adds (per function-hour) upserted
- * in the same transaction. Fresh records (ids made for them) are inserted with ON CONFLICT
- * DO NOTHING, and usage counts only the rows the insert returned, so a batch written again
- * is stored and counted once. Keyed records (async attempts share an id) replace an earlier
- * version of their id (writeKeyedIn), and usage moves by exactly the difference.
+ * transaction, with the usage it adds (per function-hour) upserted in the same transaction.
+ * Fresh records (ids made for them) are copied in (binary COPY, copy-records.ts); a batch
+ * written again fails that on its first stored id and is then inserted with ON CONFLICT DO
+ * NOTHING, usage counting only the rows the insert returned, so it is stored and counted
+ * once. Keyed records (async attempts share an id) replace an earlier version of their id
+ * (writeKeyedIn), and usage moves by exactly the difference.
  */
 import type pg from 'pg';
 import { socketCounts, type InvocationRecord } from '../../core/types.ts';
-import { countUsage, hourOf, ZERO_USAGE, type MutableUsage, type UsageSource } from '../../core/usage.ts';
 import { INVOCATION_COLUMNS } from '../invocation-columns.ts';
 import { latestVersions } from '../invocation-query.ts';
 import { toUsageSource } from '../observe-rows.ts';
 import type { InvocationQuery, InvocationRepo } from '../ports.ts';
 import { recordsOf } from '../record-pack.ts';
-import { blockOf, BlockPack, rowsOf, type RecordBlock } from '../sqlite/record-block.ts';
-import { recordFromRow, recordRow, type RecordKind } from '../sqlite/record-rows.ts';
-import type { RecordThreadSlot } from '../sqlite/invocation-repo.ts';
-import { transaction, valuesList, whereOf, type Row, type Sql } from './pg-client.ts';
+import { blockOf, BlockPack, rowsOf, type RecordBlock } from '../record-block.ts';
+import { recordFromRow, recordRow, type RecordKind } from '../record-rows.ts';
+import type { RecordThreadSlot } from '../record-writer-thread.ts';
+import { copyFresh, pgText } from './copy-records.ts';
+import { transaction, whereOf, type Row, type Sql } from './pg-client.ts';
+import { UsageDeltas } from './usage-deltas.ts';
 
 const COLUMNS = INVOCATION_COLUMNS;
 const NAMES = COLUMNS.join(', ');
 
-/**
- * PostgreSQL text cannot hold U+0000, and one such character would fail its whole batch
- * again at every retry: in the free-form text a function controls (its error's name and
- * message) it is stored as U+FFFD. Logs are JSON, where it is escaped already.
- */
-function pgText(s: string | null): string | null {
-  return s === null || !s.includes('\u0000') ? s : s.replaceAll('\u0000', '\uFFFD');
-}
-
 function values(r: InvocationRecord): unknown[] {
   return [
     r.id, r.functionName, r.version, r.trigger, r.triggerSource, r.startedAt, r.durationMs, r.billedMs, r.memoryMb, r.status,
-    r.statusCode, r.errorCode, pgText(r.errorName), pgText(r.errorMessage), r.coldStart, r.initMs, r.instanceId, r.requestBytes,
+    r.statusCode, r.errorCode, r.errorName === null ? null : pgText(r.errorName), r.errorMessage === null ? null : pgText(r.errorMessage), r.coldStart, r.initMs, r.instanceId, r.requestBytes,
     r.responseBytes, r.attempt, r.logs.length === 0 ? '[]' : JSON.stringify(r.logs), r.logsTruncated, r.cpuMs, r.peakMemoryBytes,
     r.occupancyMs, r.traceId, r.spanId, r.parentSpanId, r.alias ?? null, r.sockets?.opened ?? 0, r.sockets?.bytesIn ?? 0, r.sockets?.bytesOut ?? 0,
   ];
@@ -55,35 +48,6 @@ function toRecord(row: Row): InvocationRecord {
 
 /** What a stored row counts for usage (cold_start is a boolean here). */
 const usageFromRow = (row: Row) => toUsageSource(row, row.cold_start as boolean);
-
-/** Usage deltas of one batch, summed per function-hour. */
-class UsageDeltas {
-  readonly #totals = new Map<string, { fn: string; hour: number; u: MutableUsage }>();
-
-  add(r: UsageSource & { functionName: string; startedAt: number }, sign = 1): void {
-    const hour = hourOf(r.startedAt);
-    const key = `${hour}\u0000${r.functionName}`;
-    let t = this.#totals.get(key);
-    if (!t) this.#totals.set(key, (t = { fn: r.functionName, hour, u: { ...ZERO_USAGE } }));
-    countUsage(t.u, r, sign);
-  }
-
-  /** One multi-row upsert, in key order (concurrent batches lock the rows in the same order). */
-  async apply(sql: Sql): Promise<void> {
-    const rows = [...this.#totals.values()].sort((a, b) => a.hour - b.hour || (a.fn < b.fn ? -1 : a.fn > b.fn ? 1 : 0));
-    if (rows.length === 0) return;
-    const args = rows.flatMap(({ fn, hour, u }) => [fn, hour, u.requests, u.errors, u.throttles, u.coldStarts, u.billedMs, u.gbSeconds, u.cpuMs, u.occupancyGbSeconds, u.instanceGbSeconds]);
-    await sql.query(
-      `INSERT INTO usage AS u (function_name, hour, requests, errors, throttles, cold_starts, billed_ms, gb_seconds, cpu_ms, occupancy_gb_seconds, instance_gb_seconds)
-       VALUES ${valuesList(rows.length, 11)}
-       ON CONFLICT (function_name, hour) DO UPDATE SET requests = u.requests + excluded.requests, errors = u.errors + excluded.errors,
-         throttles = u.throttles + excluded.throttles, cold_starts = u.cold_starts + excluded.cold_starts, billed_ms = u.billed_ms + excluded.billed_ms,
-         gb_seconds = u.gb_seconds + excluded.gb_seconds, cpu_ms = u.cpu_ms + excluded.cpu_ms, occupancy_gb_seconds = u.occupancy_gb_seconds + excluded.occupancy_gb_seconds,
-         instance_gb_seconds = u.instance_gb_seconds + excluded.instance_gb_seconds`,
-      args,
-    );
-  }
-}
 
 const USAGE_COLUMNS = 'id, function_name, started_at, status, cold_start, billed_ms, memory_mb, cpu_ms, occupancy_ms, trigger';
 
@@ -154,31 +118,39 @@ export async function writeKeyedIn(sql: Sql, records: readonly InvocationRecord[
   await usage.apply(sql);
 }
 
+const UNIQUE_VIOLATION = '23505';
+
 /**
- * Writes records in one transaction: fresh ones (a repeat of an id already stored is
+ * Writes a block in one transaction: fresh records (a repeat of an id already stored is
  * ignored: a batch written again), or keyed ones (writeKeyedIn). Both the record writer
  * thread and the store's own pool write through it, so a batch the thread committed before
  * it died and the pool writes again is stored and counted once.
  */
-export function writeRecords(pool: pg.Pool, records: readonly InvocationRecord[], kind: RecordKind): Promise<void> {
-  if (kind === 'keyed') return transaction(pool, (sql) => writeKeyedIn(sql, records));
-  return transaction(pool, async (sql) => {
-    const usage = new UsageDeltas();
-    for (const r of await insertNew(sql, uniqueIds(records))) usage.add(r);
-    await usage.apply(sql);
-  });
+export async function writeRecords(pool: pg.Pool, block: RecordBlock, kind: RecordKind): Promise<void> {
+  const records = () => rowsOf(block).map(recordFromRow);
+  if (kind === 'keyed') return transaction(pool, (sql) => writeKeyedIn(sql, records()));
+  try {
+    await copyFresh(pool, block);
+  } catch (error) {
+    if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+    // Some id is stored already (this batch, written again): only the new ones go in.
+    await transaction(pool, async (sql) => {
+      const usage = new UsageDeltas();
+      for (const r of await insertNew(sql, uniqueIds(records()))) usage.add(r);
+      await usage.apply(sql);
+    });
+  }
 }
 
 /**
  * Invocation records on PostgreSQL. Batches are packed as SQLite's are (BlockPack: one
  * Float64Array and a text table, cheap to build and to post) and written by the record
- * writer thread, which has a pg pool of its own: the JSON, the protocol and the socket
+ * writer thread, which has a pg pool of its own: the encoding, the protocol and the socket
  * writes of each batch are off the main thread (they were ~10 % of it under a warm load,
  * bench/README.md). Until the thread is ready, or once it is broken, the store's pool writes.
  */
 export function invocationRepo(pool: pg.Pool, thread: RecordThreadSlot): InvocationRepo {
-  const write = (block: RecordBlock, kind: RecordKind): Promise<void> =>
-    thread.write(block, kind, () => writeRecords(pool, rowsOf(block).map(recordFromRow), kind));
+  const write = (block: RecordBlock, kind: RecordKind): Promise<void> => thread.write(block, kind, () => writeRecords(pool, block, kind));
 
   const select = (q: InvocationQuery, limit: number) => {
     const { where, args } = whereOf([

@@ -81,7 +81,8 @@ export function unreachable(url: string, error: unknown): NimbusError {
   );
 }
 
-const RETRY = new Set(['40001', '40P01']);
+/** Serialization failure, deadlock: the transaction is run again. */
+export const RETRY = new Set(['40001', '40P01']);
 
 /** Runs `work` in one transaction on one client; a serialization failure or deadlock runs it again. */
 export async function transaction<T>(pool: pg.Pool, work: (sql: Sql) => Promise<T>): Promise<T> {

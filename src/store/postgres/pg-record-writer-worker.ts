@@ -1,13 +1,11 @@
 /**
- * PostgreSQL's record writer thread (the main side is store/sqlite/record-writer-thread.ts,
- * the messages are SQLite's; built as dist/pg-record-writer-worker.js): a pool of one
+ * PostgreSQL's record writer thread (the main side is store/record-writer-thread.ts,
+ * the same messages as SQLite's; built as dist/pg-record-writer-worker.js): a pool of one
  * connection of its own, each batch it is sent written in one transaction by writeRecords,
  * as the store's pool would.
  */
 import { workerData } from 'node:worker_threads';
 import { serveWrites } from '../record-writer-serve.ts';
-import { rowsOf } from '../sqlite/record-block.ts';
-import { recordFromRow } from '../sqlite/record-rows.ts';
 import { writeRecords } from './invocation-repo.ts';
 import { createPool, parseTarget } from './pg-client.ts';
 
@@ -15,4 +13,4 @@ import { createPool, parseTarget } from './pg-client.ts';
 // keeps the records and tries again), not the thread.
 const pool = createPool(parseTarget((workerData as { path: string }).path), 1);
 
-serveWrites((m) => writeRecords(pool, rowsOf(m.block).map(recordFromRow), m.kind));
+serveWrites((m) => writeRecords(pool, m.block, m.kind));

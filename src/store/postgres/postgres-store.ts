@@ -8,7 +8,7 @@ import type { Store } from '../ports.ts';
 import { aliasRepo } from './alias-store.ts';
 import { functionRepo } from './function-store.ts';
 import { invocationRepo } from './invocation-repo.ts';
-import { RecordThreadSlot } from '../sqlite/invocation-repo.ts';
+import { RecordThreadSlot } from '../record-writer-thread.ts';
 
 /** The record writer thread's code (built: dist/pg-record-writer-worker.js, a name of its own beside SQLite's). */
 export const PG_RECORD_WORKER = new URL('./pg-record-writer-worker.ts', import.meta.url);

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sampleRecord } from '../contract.ts';
-import { blockOf } from '../sqlite/record-block.ts';
-import { recordRow } from '../sqlite/record-rows.ts';
-import { RecordWriterThread } from '../sqlite/record-writer-thread.ts';
+import { blockOf } from '../record-block.ts';
+import { recordRow } from '../record-rows.ts';
+import { RecordWriterThread } from '../record-writer-thread.ts';
 import { openPostgresStore, PG_RECORD_WORKER } from './postgres-store.ts';
 import { dropSchema, freshSchema, pgSkipReason } from './test-database.ts';
 

@@ -12,61 +12,10 @@ import type { InvocationQuery, InvocationRepo } from '../ports.ts';
 import { recordsOf } from '../record-pack.ts';
 import { filteredSelect } from './filtered-select.ts';
 import { bucketFloorId, recordWriters, SegmentStore } from './record-segments.ts';
-import { blockOf, BlockPack, chunksOf, type RecordBlock } from './record-block.ts';
-import { RECORD_COLUMNS, recordFromRow, recordRow, type RecordKind, type RecordRow } from './record-rows.ts';
-import { RecordWriterThread } from './record-writer-thread.ts';
-
-/** The record writer thread, made when records are first written; null when there can be none. */
-export class RecordThreadSlot {
-  #thread: RecordWriterThread | null = null;
-  #failed = false;
-  #closed = false;
-
-  /** `path`: the worker's store (a file, a URL); `source`: the worker's code (SQLite's unless said). */
-  constructor(
-    private readonly path: string | null,
-    private readonly source?: URL,
-  ) {}
-
-  /** A working, started thread, or null: then the store's own connection writes (and a thread is started). */
-  get(): RecordWriterThread | null {
-    if (this.path === null || this.#failed || this.#closed) return null;
-    if (this.#thread === null) {
-      try {
-        this.#thread = new RecordWriterThread(this.path, this.source);
-      } catch {
-        this.#failed = true; // no worker here (e.g. no tsx to load it): write in this thread
-        return null;
-      }
-    }
-    return this.#thread.ready ? this.#thread : null;
-  }
-
-  /**
-   * Writes a block on the thread, or with `here` (the store's own connection) when there is
-   * no working thread. A write the thread refused is reported; one it never finished (it
-   * died, or was closed) is written with `here`, which recognises what the thread did
-   * commit (by id, or by segment name) and does not count it twice.
-   */
-  async write(block: RecordBlock, kind: RecordKind, here: () => Promise<void> | void): Promise<void> {
-    if (block.count === 0) return;
-    const thread = this.get();
-    if (thread !== null) {
-      try {
-        await thread.write(block, kind);
-        return;
-      } catch (error) {
-        if (thread.broken === null) throw error;
-      }
-    }
-    await here();
-  }
-
-  async close(): Promise<void> {
-    this.#closed = true;
-    await this.#thread?.close();
-  }
-}
+import { blockOf, BlockPack, type RecordBlock } from '../record-block.ts';
+import { RECORD_COLUMNS, recordFromRow, recordRow, type RecordKind, type RecordRow } from '../record-rows.ts';
+import type { RecordThreadSlot } from '../record-writer-thread.ts';
+import { chunksOf } from './stored-block.ts';
 
 export function invocationRepo(db: Database.Database, records: RecordThreadSlot): InvocationRepo {
   const writers = recordWriters(db);

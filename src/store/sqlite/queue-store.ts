@@ -22,7 +22,8 @@ import { toItem } from '../queue-rows.ts';
 import type { Row } from '../row.ts';
 import { filteredSelect } from './filtered-select.ts';
 import { groupCommit } from './group-commit.ts';
-import { recordRow, recordWriter } from './record-rows.ts';
+import { recordRow } from '../record-rows.ts';
+import { recordWriter } from './row-writer.ts';
 
 const READY = `state IN ('queued', 'running')`;
 

@@ -3,10 +3,14 @@ import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { newId } from '../../core/ids.ts';
 import { packOf, sampleRecord } from '../contract.ts';
-import { blockOf, BlockBuilder, chunksOf, decodeBlock, encodeBlock, pick, rowsOf, valueAt } from './record-block.ts';
-import { COLUMN_KINDS, recordFromRow, recordRow, ROW_WIDTH, WRITE_CHUNK, type RecordRow } from './record-rows.ts';
+import { blockOf, BlockBuilder, rowsOf, valueAt } from '../record-block.ts';
+import { COLUMN_KINDS, recordFromRow, recordRow, ROW_WIDTH, type RecordRow } from '../record-rows.ts';
+import { RecordThreadSlot } from '../record-writer-thread.ts';
 import { MIGRATIONS } from './migrations.ts';
-import { invocationRepo, RecordThreadSlot } from './invocation-repo.ts';
+import { invocationRepo } from './invocation-repo.ts';
+import { WRITE_CHUNK } from './row-writer.ts';
+import { SQLITE_RECORD_WORKER } from './sqlite-store.ts';
+import { chunksOf, decodeBlock, encodeBlock, pick } from './stored-block.ts';
 
 const records = [
   sampleRecord('a1'),
@@ -107,7 +111,7 @@ test('a stored block from before a column was added reads the new column as null
 test('segments written as JSON rows (before blocks) are still read, listed and pruned', async () => {
   const db = new Database(':memory:');
   for (const m of MIGRATIONS) db.exec(m);
-  const repo = invocationRepo(db, new RecordThreadSlot(null));
+  const repo = invocationRepo(db, new RecordThreadSlot(null, SQLITE_RECORD_WORKER));
   const t = Date.UTC(2026, 10, 1);
   const old = [sampleRecord(newId(t), { startedAt: t }), sampleRecord(newId(t + 1), { startedAt: t + 1 })];
   const ids = old.map((r) => r.id).sort();

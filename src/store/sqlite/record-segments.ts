@@ -3,7 +3,7 @@
  * kept in segments, not a row each. A row each (28 columns and their indexes) cost the
  * writer thread ~12 µs a record, on the same two cores as everything else: the largest part
  * of what observability cost a request. Segments of JSON rows cost it ~6 µs a record, and
- * segments of blocks (record-block.ts) less again (bench/README.md).
+ * segments of blocks (store/record-block.ts, stored as stored-block.ts says) less again (bench/README.md).
  *
  * A segment holds the records of one function whose ids were made in one SEGMENT_MS slot
  * (`bucket`), from one write chunk, as a block (segments written before 2026-11-27 hold a
@@ -19,8 +19,10 @@ import { countUsage, hourOf, type MutableUsage } from '../../core/usage.ts';
 import type { InvocationRecord, InvocationStatus } from '../../core/types.ts';
 import { filteredSelect } from './filtered-select.ts';
 import { usageWriter } from './observe-store.ts';
-import { blockOf, decodeBlock, encodeBlock, pick, rowAt, rowsOf, textIs, valueAt, type RecordBlock } from './record-block.ts';
-import { recordFromRow, recordWriter, ROW_FUNCTION, ROW_ID, ROW_STARTED, ROW_STATUS, usageSource, type RecordKind, type RecordRow, type UsageFields } from './record-rows.ts';
+import { blockOf, rowAt, rowsOf, textIs, valueAt, type RecordBlock } from '../record-block.ts';
+import { recordFromRow, ROW_FUNCTION, ROW_ID, ROW_STARTED, ROW_STATUS, usageSource, type RecordKind, type RecordRow, type UsageFields } from '../record-rows.ts';
+import { recordWriter } from './row-writer.ts';
+import { decodeBlock, encodeBlock, pick } from './stored-block.ts';
 
 export const SEGMENT_MS = 100;
 
@@ -123,7 +125,7 @@ export interface SegmentQuery {
 interface SegmentRow {
   readonly id: number;
   readonly bucket: number;
-  /** A block (record-block.ts); segments written before blocks hold a JSON array of rows. */
+  /** A block (stored-block.ts); segments written before blocks hold a JSON array of rows. */
   readonly rows: Uint8Array | string;
 }
 

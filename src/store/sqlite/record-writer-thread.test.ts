@@ -4,16 +4,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sampleRecord } from '../contract.ts';
-import { blockOf } from './record-block.ts';
-import { recordRow } from './record-rows.ts';
-import { RecordWriterThread } from './record-writer-thread.ts';
-import { openSqliteStore } from './sqlite-store.ts';
+import { blockOf } from '../record-block.ts';
+import { recordRow } from '../record-rows.ts';
+import { RecordWriterThread } from '../record-writer-thread.ts';
+import { openSqliteStore, SQLITE_RECORD_WORKER } from './sqlite-store.ts';
 
 test('the writer thread commits rows the store then reads, with their usage', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'nimbus-writer-'));
   const path = join(dir, 'nimbus.db');
   const store = openSqliteStore(path); // migrates the file
-  const thread = new RecordWriterThread(path);
+  const thread = new RecordWriterThread(path, SQLITE_RECORD_WORKER);
   try {
     const records = Array.from({ length: 600 }, (_, i) => sampleRecord(`r${String(i).padStart(4, '0')}`));
     await thread.write(blockOf(records.map((r) => recordRow(r))));
@@ -29,7 +29,7 @@ test('the writer thread commits rows the store then reads, with their usage', as
 });
 
 test('a writer thread that cannot open its file is marked broken and refuses writes', async () => {
-  const thread = new RecordWriterThread(join(tmpdir(), 'no-such-dir-nimbus', 'x', 'nimbus.db'));
+  const thread = new RecordWriterThread(join(tmpdir(), 'no-such-dir-nimbus', 'x', 'nimbus.db'), SQLITE_RECORD_WORKER);
   try {
     await assert.rejects(thread.write(blockOf([recordRow(sampleRecord('a'))])));
     assert.ok(thread.broken instanceof Error);
@@ -43,7 +43,7 @@ test('close lets outstanding writes finish and refuses later ones at once; the s
   const dir = mkdtempSync(join(tmpdir(), 'nimbus-writer-'));
   const path = join(dir, 'nimbus.db');
   const store = openSqliteStore(path);
-  const thread = new RecordWriterThread(path);
+  const thread = new RecordWriterThread(path, SQLITE_RECORD_WORKER);
   try {
     const rows = Array.from({ length: 2000 }, (_, i) => recordRow(sampleRecord(`c${String(i).padStart(5, '0')}`)));
     const inFlight = thread.write(blockOf(rows));

@@ -1,27 +1,12 @@
 /**
- * The record writer thread's side (see record-writer-thread.ts): its own connection to
+ * SQLite's record writer thread (the main side is store/record-writer-thread.ts): its own connection to
  * the store's file; each batch it is sent is written in chunks, one transaction each.
  */
 import Database from 'better-sqlite3';
 import { workerData } from 'node:worker_threads';
 import { serveWrites } from '../record-writer-serve.ts';
-import { chunksOf, type RecordBlock } from './record-block.ts';
-import type { RecordKind } from './record-rows.ts';
 import { recordWriters } from './record-segments.ts';
-
-export interface WriteRequest {
-  readonly seq: number;
-  readonly block: RecordBlock;
-  readonly kind: RecordKind;
-}
-export interface WriteReply {
-  readonly seq: number;
-  readonly error?: string;
-}
-/** Sent once, when the connection is open: the thread takes writes from then on. */
-export interface ReadyMessage {
-  readonly ready: true;
-}
+import { chunksOf } from './stored-block.ts';
 
 const db = new Database((workerData as { path: string }).path);
 db.pragma('busy_timeout = 5000');

@@ -15,12 +15,16 @@ import { MIGRATIONS } from './migrations.ts';
 import { aliasRepo } from './alias-store.ts';
 import { alertRepo, usageRepo } from './observe-store.ts';
 import { queueRepo } from './queue-store.ts';
-import { invocationRepo, RecordThreadSlot } from './invocation-repo.ts';
+import { invocationRepo } from './invocation-repo.ts';
+import { RecordThreadSlot } from '../record-writer-thread.ts';
 import { asyncPolicyRepo, topicRepo, triggerRepo } from './trigger-store.ts';
 import { workflowRepo } from './workflow-store.ts';
 import { leaseRepo } from './lease-store.ts';
 import { nodeRepo } from './node-store.ts';
 import { awsKeyRepo, lambdaFactsRepo } from './aws-store.ts';
+
+/** The record writer thread's code (built: dist/record-writer-worker.js). */
+export const SQLITE_RECORD_WORKER = new URL('./record-writer-worker.ts', import.meta.url);
 
 export function openSqliteStore(path: string): Store {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -39,7 +43,7 @@ export function openSqliteStore(path: string): Store {
     });
   }
   // A file can be shared with a writer thread (started at the first write); an in-memory database cannot.
-  const records = new RecordThreadSlot(path === ':memory:' ? null : path);
+  const records = new RecordThreadSlot(path === ':memory:' ? null : path, SQLITE_RECORD_WORKER);
   // Group commits still queued are committed before the connection closes.
   const beforeClose: Array<() => void> = [];
   return {

@@ -1,13 +1,10 @@
 /**
- * Invocation records as SQLite rows, and the one transaction that writes a batch of them
- * with the usage they add. Shared by the store's own connection and the record writer
- * thread (record-writer-thread.ts), so both write exactly the same way.
+ * Invocation records as rows of column values (INVOCATION_COLUMNS order): what a record block
+ * packs (record-block.ts), what SQLite binds and returns, what PostgreSQL's writer encodes.
  */
-import type Database from 'better-sqlite3';
-import { socketCounts, type InvocationRecord } from '../../core/types.ts';
-import type { UsageSource } from '../../core/usage.ts';
-import { INVOCATION_COLUMNS } from '../invocation-columns.ts';
-import { usageWriter } from './observe-store.ts';
+import { socketCounts, type InvocationRecord } from '../core/types.ts';
+import type { UsageSource } from '../core/usage.ts';
+import { INVOCATION_COLUMNS } from './invocation-columns.ts';
 
 /** One record's column values, in COLUMNS order (what SQLite binds and returns; record-block.ts packs them). */
 export type RecordRow = readonly unknown[];
@@ -107,13 +104,6 @@ export const ROW_FUNCTION = FUNCTION;
 export const ROW_STARTED = STARTED;
 export const ROW_STATUS = STATUS;
 
-/**
- * Records per transaction. The writer thread pauses between transactions (record-writer-worker.ts)
- * and the store's own fallback writes the same chunks, so a chunk the thread committed before
- * it died is recognised when written again (segments are named by their first id).
- */
-export const WRITE_CHUNK = 250;
-
 /** A record's fields that usage counts (what usageSource fills). */
 export type UsageFields = { -readonly [K in keyof UsageSource]: UsageSource[K] } & { functionName: string; startedAt: number };
 
@@ -132,35 +122,4 @@ export function usageSource(value: (column: number) => unknown, into: UsageField
   into.occupancyMs = value(OCCUPANCY) as number;
   into.trigger = value(TRIGGER) as UsageSource['trigger'];
   return into;
-}
-
-/** Prepares the statements once; the returned function writes one batch in one transaction. */
-export function recordWriter(db: Database.Database): (rows: readonly RecordRow[]) => void {
-  const names = COLUMNS.join(', ');
-  const params = COLUMNS.map(() => '?').join(', ');
-  // The common case (a new id) is one statement: insert, nothing to take out of usage.
-  const insertNew = db.prepare(`INSERT INTO invocations (${names}) VALUES (${params}) ON CONFLICT(id) DO NOTHING`);
-  // Async attempts share one id: a later attempt (or a later run of the same attempt, after a
-  // throttle) replaces the record, so it shows how the invocation ended; a plain repeat is ignored.
-  // The same run written again with more logs is its final version (waitUntil work logged after
-  // the queue committed the first version with the item's outcome): it replaces the first.
-  const replace = db.prepare(`INSERT INTO invocations (${names}) VALUES (${params})
-    ON CONFLICT(id) DO UPDATE SET ${COLUMNS.filter((c) => c !== 'id').map((c) => `${c} = excluded.${c}`).join(', ')}
-    WHERE excluded.attempt > invocations.attempt
-       OR (excluded.attempt = invocations.attempt AND excluded.started_at > invocations.started_at)
-       OR (excluded.attempt = invocations.attempt AND excluded.started_at = invocations.started_at
-           AND (length(excluded.logs) > length(invocations.logs) OR excluded.logs_truncated > invocations.logs_truncated))`);
-  const usage = usageWriter(db);
-  return db.transaction((rows: readonly RecordRow[]) => {
-    const batch = usage.batch();
-    for (const row of rows) {
-      if (insertNew.run(...row).changes > 0) {
-        batch.changed(undefined, usageSource((c) => row[c]));
-        continue;
-      }
-      const previous = batch.before(row[ID] as string);
-      if (replace.run(...row).changes > 0) batch.changed(previous, usageSource((c) => row[c]));
-    }
-    batch.apply();
-  });
 }

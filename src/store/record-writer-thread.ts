@@ -1,28 +1,38 @@
 /**
- * Invocation records are written on a thread of their own. At full load their inserts
+ * Invocation records are written on a thread of their own (both stores: SQLite's worker is
+ * sqlite/record-writer-worker.ts, PostgreSQL's postgres/pg-record-writer-worker.ts; both
+ * serve these messages through record-writer-serve.ts). At full load their inserts
  * were the largest single cost of observability on the main thread (~10 % of it; see
  * bench/README.md, "Hot path"), and the main thread is what bounds throughput. The thread
- * has its own connection to the store's file: with WAL the main connection's readers never
- * wait for it. Writers do: the thread commits in chunks with a pause between them
- * (record-writer-worker.ts), so a write on the main connection waits milliseconds, not the
- * length of a whole batch.
+ * has its own connection to the store (on SQLite, with WAL, the main connection's readers
+ * never wait for it; writers do, so SQLite's thread commits in chunks with a pause between them).
  *
  * If the thread cannot start, dies, or is closed, `broken` is set and the store writes on
- * its own connection again (record-rows.ts is shared, so the rows are the same either way).
+ * its own connection again, the same way (each store's worker and fallback share one writer).
  */
 import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { RecordBlock } from './record-block.ts';
 import type { RecordKind } from './record-rows.ts';
-import type { ReadyMessage, WriteReply, WriteRequest } from './record-writer-worker.ts';
+
+export interface WriteRequest {
+  readonly seq: number;
+  readonly block: RecordBlock;
+  readonly kind: RecordKind;
+}
+export interface WriteReply {
+  readonly seq: number;
+  readonly error?: string;
+}
+/** Sent once, when the connection is open: the thread takes writes from then on. */
+export interface ReadyMessage {
+  readonly ready: true;
+}
 
 interface Waiting {
   readonly resolve: () => void;
   readonly reject: (error: Error) => void;
 }
-
-/** SQLite's worker (record-writer-worker.ts); PostgreSQL's speaks the same messages (store/postgres/record-writer-worker.ts). */
-export const SQLITE_RECORD_WORKER = new URL('./record-writer-worker.ts', import.meta.url);
 
 /**
  * The worker's code: the built `.js` of `source` beside it, or, run from source, the
@@ -52,7 +62,7 @@ export class RecordWriterThread {
    * Throws when no worker can be made (the caller writes on its own connection then).
    * `path` is where the worker's store is (SQLite's file, PostgreSQL's URL), `source` its code.
    */
-  constructor(path: string, source: URL = SQLITE_RECORD_WORKER) {
+  constructor(path: string, source: URL) {
     const [entry, options] = workerEntry(source);
     this.#worker = new Worker(entry, { ...options, workerData: { path } });
     this.#worker.unref();
@@ -135,5 +145,57 @@ export class RecordWriterThread {
   #forget(seq: number): void {
     this.#waiting.delete(seq);
     if (this.#waiting.size === 0) this.#worker.unref();
+  }
+}
+
+/** The record writer thread, made when records are first written; null when there can be none. */
+export class RecordThreadSlot {
+  #thread: RecordWriterThread | null = null;
+  #failed = false;
+  #closed = false;
+
+  /** `path`: the worker's store (a file, a URL; null: no thread); `source`: the worker's code. */
+  constructor(
+    private readonly path: string | null,
+    private readonly source: URL,
+  ) {}
+
+  /** A working, started thread, or null: then the store's own connection writes (and a thread is started). */
+  get(): RecordWriterThread | null {
+    if (this.path === null || this.#failed || this.#closed) return null;
+    if (this.#thread === null) {
+      try {
+        this.#thread = new RecordWriterThread(this.path, this.source);
+      } catch {
+        this.#failed = true; // no worker here (e.g. no tsx to load it): write in this thread
+        return null;
+      }
+    }
+    return this.#thread.ready ? this.#thread : null;
+  }
+
+  /**
+   * Writes a block on the thread, or with `here` (the store's own connection) when there is
+   * no working thread. A write the thread refused is reported; one it never finished (it
+   * died, or was closed) is written with `here`, which recognises what the thread did
+   * commit (by id, or by segment name) and does not count it twice.
+   */
+  async write(block: RecordBlock, kind: RecordKind, here: () => Promise<void> | void): Promise<void> {
+    if (block.count === 0) return;
+    const thread = this.get();
+    if (thread !== null) {
+      try {
+        await thread.write(block, kind);
+        return;
+      } catch (error) {
+        if (thread.broken === null) throw error;
+      }
+    }
+    await here();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#thread?.close();
   }
 }

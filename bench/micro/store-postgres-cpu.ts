@@ -1,0 +1,207 @@
+/**
+ * CPU a warm request costs on PostgreSQL, two Nimbus trees side by side (e.g. before and
+ * after a change to the PostgreSQL store): each serves the warm hello at the same fixed rate
+ * in turns (A B B A …), and a round reads the CPU (user + system, all threads) of the
+ * platform's process and of every `postgres` process from /proc before and after it. At a
+ * fixed rate both do the same work, so CPU per request compares them where req/s on a shared
+ * machine would not. The postgres side is the backends of that tree's connections (named
+ * by application_name, so other clients of the same server do not count); the server's own
+ * writers (walwriter, checkpointer, background writer) are shown apart, as other clients'
+ * work lands there too.
+ *
+ *   node --no-node-snapshot --import tsx bench/micro/store-postgres-cpu.ts \
+ *     --a /path/to/old/checkout --b . [--rate 2000] [--seconds 6] [--rounds 8] [--connections 20]
+ *
+ * `--a-sqlite`: A runs on its embedded SQLite store instead (the baseline of the
+ * store-postgres scenario): its writes are in its own process, so its "backends" are none.
+ *
+ * Each tree must be built (`npm run build`) or runnable from source. PostgreSQL from
+ * NIMBUS_BENCH_PG (default the local `test` database), a schema of its own per tree.
+ */
+import autocannon from 'autocannon';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { BENCH_PG } from '../lib/cluster-services.ts';
+import { HOST } from '../lib/guard.ts';
+import { helloSource } from '../lib/functions.ts';
+import { childEnv, freePort, start, type Started } from '../lib/proc.ts';
+
+const { values: opts } = parseArgs({
+  options: {
+    a: { type: 'string' },
+    'a-sqlite': { type: 'boolean', default: false },
+    threads: { type: 'boolean', default: false },
+    b: { type: 'string', default: '.' },
+    rate: { type: 'string', default: '2000' },
+    seconds: { type: 'string', default: '6' },
+    rounds: { type: 'string', default: '8' },
+    connections: { type: 'string', default: '20' },
+  },
+});
+if (!opts.a) throw new Error('--a <checkout> is required (the tree to compare with --b)');
+const rate = Number(opts.rate);
+const seconds = Number(opts.seconds);
+const rounds = Number(opts.rounds);
+const connections = Number(opts.connections);
+const TICK_MS = 1000 / 100; // USER_HZ
+
+/** utime + stime of a process (all its threads), ms. */
+function cpuMs(pid: number | string): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * TICK_MS;
+}
+
+/** CPU of each live process of `pids`, ms. */
+function cpuOf(pids: readonly number[]): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const pid of pids) {
+    try {
+      out.set(pid, cpuMs(pid));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** CPU spent between two readings by the processes of the second (one that started meanwhile: all of its CPU). */
+function spent(before: Map<number, number>, after: Map<number, number>): number {
+  let sum = 0;
+  for (const [pid, ms] of after) sum += ms - (before.get(pid) ?? 0);
+  return sum;
+}
+
+/** CPU of each thread of a process, ms, by thread id. */
+function threadsOf(pid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      out.set(Number(tid), cpuMs(`${pid}/task/${tid}`));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** The main thread's CPU (its task has the process's id), ms. */
+function mainThreadMs(pid: number): number {
+  return cpuMs(`${pid}/task/${pid}`);
+}
+
+interface Tree {
+  readonly name: string;
+  readonly root: string;
+  readonly schema: string;
+  readonly sqlite: boolean;
+  proc?: Started;
+  baseUrl?: string;
+  dataDir?: string;
+  readonly samples: Array<{ requests: number; nimbusUs: number; mainUs: number; postgresUs: number; auxUs: number }>;
+}
+
+async function startTree(t: Tree): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'nimbus-pgcpu-'));
+  const port = await freePort();
+  const store = new URL(BENCH_PG);
+  store.searchParams.set('schema', t.schema);
+  store.searchParams.set('application_name', t.schema);
+  const bin = join(t.root, 'bin/nimbus.mjs');
+  const args = ['--no-node-snapshot', '--no-lazy', '--harmony-rab-gsab-transfer', bin, 'up', '--port', String(port), '--host', HOST, '--data', dataDir, '--no-examples', ...(t.sqlite ? [] : ['--store', store.toString()])];
+  t.proc = start({ cmd: process.execPath, args, cwd: t.root, env: childEnv() });
+  await t.proc.waitForLine(/ready/i, 60_000);
+  t.dataDir = dataDir;
+  t.baseUrl = `http://${HOST}:${port}`;
+  const token = readFileSync(join(dataDir, 'token'), 'utf8').trim();
+  const r = await fetch(`${t.baseUrl}/api/v1/functions/hello`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ source: { files: { 'index.ts': helloSource() }, entry: 'index.ts' } }),
+  });
+  if (!r.ok) throw new Error(`${t.name}: deploy failed: HTTP ${r.status} ${await r.text()}`);
+  for (let i = 0; i < 20; i++) await (await fetch(`${t.baseUrl}/fn/hello/`)).text();
+}
+
+const sent = new Map<Tree, number>();
+
+function fixedLoad(t: Tree, durationSec: number): Promise<number> {
+  const url = `${t.baseUrl}/fn/hello/`;
+  return new Promise((resolveLoad, reject) => {
+    autocannon({ url, connections, overallRate: rate, duration: durationSec, pipelining: 1 }, (err, res) => {
+      if (err) return reject(err);
+      if (res.non2xx > 0 || res.errors > 0) return reject(new Error(`${url}: ${res.non2xx} non-2xx, ${res.errors} errors`));
+      sent.set(t, (sent.get(t) ?? 20) + res['2xx']);
+      resolveLoad(res['2xx']);
+    });
+  });
+}
+
+const run = Date.now().toString(36);
+const trees: Tree[] = [
+  { name: 'A', root: resolve(opts.a), schema: `nimbus_cpu_a_${run}`, sqlite: opts['a-sqlite'] ?? false, samples: [] },
+  { name: 'B', root: resolve(opts.b), schema: `nimbus_cpu_b_${run}`, sqlite: false, samples: [] },
+];
+const admin = new pg.Client({ connectionString: BENCH_PG });
+await admin.connect();
+const pidsOf = async (where: string, arg: string) =>
+  (await admin.query(`SELECT pid FROM pg_stat_activity WHERE ${where}`, [arg])).rows.map((r) => r.pid as number);
+const backends = (t: Tree) => pidsOf('application_name = $1', t.schema);
+const auxiliary = () => pidsOf('backend_type = ANY(string_to_array($1, \',\'))', 'walwriter,checkpointer,background writer');
+try {
+  for (const t of trees) await startTree(t);
+  // Warm-up: each tree a short round, not counted.
+  for (const t of trees) await fixedLoad(t, 2);
+  for (let r = 0; r < rounds; r++) {
+    const order = r % 2 === 0 ? trees : [...trees].reverse();
+    for (const t of order) {
+      const p0 = cpuOf(await backends(t));
+      const x0 = cpuOf(await auxiliary());
+      const n0 = cpuMs(t.proc!.pid);
+      const m0 = mainThreadMs(t.proc!.pid);
+      const th0 = opts.threads ? threadsOf(t.proc!.pid) : null;
+      const requests = await fixedLoad(t, seconds);
+      // The last batch: written within a flush interval and a write; wait for it before reading.
+      await new Promise((res) => setTimeout(res, 300));
+      const n1 = cpuMs(t.proc!.pid);
+      const m1 = mainThreadMs(t.proc!.pid);
+      const th1 = opts.threads ? threadsOf(t.proc!.pid) : null;
+      const p1 = cpuOf(await backends(t));
+      const x1 = cpuOf(await auxiliary());
+      const per = (ms: number) => (ms * 1000) / requests;
+      const s = { requests, nimbusUs: per(n1 - n0), mainUs: per(m1 - m0), postgresUs: per(spent(p0, p1)), auxUs: per(spent(x0, x1)) };
+      t.samples.push(s);
+      console.log(
+        `round ${r + 1} ${t.name}: ${requests} requests, Nimbus ${s.nimbusUs.toFixed(1)} µs/req (main thread ${s.mainUs.toFixed(1)}), ` +
+          `its postgres backends ${s.postgresUs.toFixed(1)} µs/req (server's writers ${s.auxUs.toFixed(1)})`,
+      );
+      if (th0 && th1) {
+        const busy = [...th1].map(([tid, ms]) => [tid, per(ms - (th0.get(tid) ?? 0))] as const).filter(([, us]) => us >= 0.5).sort((x, y) => y[1] - x[1]);
+        console.log(`  threads, µs/req: ${busy.map(([tid, us]) => `${tid === t.proc!.pid ? 'main' : tid} ${us.toFixed(1)}`).join(', ')}`);
+      }
+    }
+  }
+  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+  for (const t of trees) {
+    const { rows } = t.sqlite
+      ? { rows: [{ n: '(in SQLite)', what: 'not counted' }] }
+      : await admin.query(`SELECT count(*)::int AS n, string_agg(DISTINCT trigger || ' ' || function_name, ', ') AS what FROM ${t.schema}.invocations`);
+    const m = (k: keyof Tree['samples'][number]) => median(t.samples.map((s) => s[k])).toFixed(1);
+    const sums = median(t.samples.map((s) => s.nimbusUs + s.postgresUs)).toFixed(1);
+    console.log(
+      `${t.name} (${t.root}${t.sqlite ? ', SQLite' : ''}): medians of ${t.samples.length} rounds, µs a request: Nimbus ${m('nimbusUs')} (main thread ${m('mainUs')}), ` +
+        `its postgres backends ${m('postgresUs')} (server's writers ${m('auxUs')}), Nimbus + backends ${sums}; ` +
+        `${rows[0].n} records stored (${rows[0].what}) for ${sent.get(t)} requests sent`,
+    );
+  }
+} finally {
+  for (const t of trees) {
+    await t.proc?.stop(10_000);
+    if (t.dataDir) rmSync(t.dataDir, { recursive: true, force: true });
+    await admin.query(`DROP SCHEMA IF EXISTS ${t.schema} CASCADE`).catch(() => {});
+  }
+  await admin.end();
+}
