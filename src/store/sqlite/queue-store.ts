@@ -1,6 +1,6 @@
 /**
  * The durable async queue on SQLite. Every state change is one short transaction with
- * prepared statements (enqueues and completions: savepoints in the turn's group commit,
+ * prepared statements (enqueues, claims and completions: savepoints in the turn's group commit,
  * resolved once it is committed); WAL with synchronous=NORMAL survives a kill -9 of the process
  * (only an OS crash or power loss may lose the last commits).
  */
@@ -22,7 +22,7 @@ import { toItem } from '../queue-rows.ts';
 import type { Row } from '../row.ts';
 import { filteredSelect } from './filtered-select.ts';
 import { groupCommit } from './group-commit.ts';
-import { recordRow, recordWriter } from './record-rows.ts';
+import { recordRow, recordRowsWriter } from './record-rows.ts';
 
 const READY = `state IN ('queued', 'running')`;
 
@@ -71,7 +71,7 @@ export function queueRepo(db: Database.Database, onClose: Array<() => void> = []
   const prune = db.prepare(`DELETE FROM queue WHERE state = 'succeeded' AND finished_at < ?`);
   const select = filteredSelect(db);
   // The attempt's invocation record goes into the same transaction as its outcome (keyed: a later attempt replaces it).
-  const writeRecords = recordWriter(db);
+  const writeRecords = recordRowsWriter(db);
 
   const errorText = (e: QueueError | null) => (e === null ? null : JSON.stringify({ code: e.code, message: e.message.slice(0, 4096) }));
 
@@ -98,9 +98,8 @@ export function queueRepo(db: Database.Database, onClose: Array<() => void> = []
     }
     return out;
   };
-  const enqueueTx = db.transaction(enqueueRows);
 
-  const claimTx = db.transaction((target: string, limit: number, now: number, leaseMs: number, owner: string): QueueItem[] => {
+  const claimRows = (target: string, limit: number, now: number, leaseMs: number, owner: string): QueueItem[] => {
     const ids = pick.all(target, now, limit) as Array<{ id: string }>;
     const out: QueueItem[] = [];
     for (const { id } of ids) {
@@ -108,7 +107,7 @@ export function queueRepo(db: Database.Database, onClose: Array<() => void> = []
       if (row) out.push(toItem(row));
     }
     return out;
-  });
+  };
 
   const finishTx = db.transaction(
     (apply: () => boolean, followUps: readonly EnqueueInput[] | undefined, now: number, record: InvocationRecord | undefined): boolean => {
@@ -132,18 +131,17 @@ export function queueRepo(db: Database.Database, onClose: Array<() => void> = []
     return true;
   });
 
-  // Enqueues and completions asked for in one turn commit together (group-commit.ts).
-  const enqueueGrouped = groupCommit(db, db.transaction((a: { inputs: readonly EnqueueInput[]; now: number; ttl: number }) => enqueueRows(a.inputs, a.now, a.ttl)));
-  const completeGrouped = groupCommit(
-    db,
-    db.transaction((a: { id: string; attempt: number; now: number; followUps?: readonly EnqueueInput[]; record?: InvocationRecord }): boolean => {
-      if (done.run(a.now, a.now, a.now, a.id, a.attempt).changes === 0) return false;
-      if (a.followUps && a.followUps.length > 0) enqueueRows(a.followUps, a.now, Number.POSITIVE_INFINITY);
-      if (a.record !== undefined) writeRecords([recordRow(a.record)]);
-      return true;
-    }),
-  );
-  onClose.push(enqueueGrouped.flush, completeGrouped.flush);
+  // Enqueues, claims and completions asked for in one turn commit together, with the turn's other writes (group-commit.ts).
+  const enqueueGrouped = groupCommit(db, (a: { inputs: readonly EnqueueInput[]; now: number; ttl: number }) => enqueueRows(a.inputs, a.now, a.ttl));
+  const completeGrouped = groupCommit(db, (a: { id: string; attempt: number; now: number; followUps?: readonly EnqueueInput[]; record?: InvocationRecord }): boolean => {
+    if (done.run(a.now, a.now, a.now, a.id, a.attempt).changes === 0) return false;
+    if (a.followUps && a.followUps.length > 0) enqueueRows(a.followUps, a.now, Number.POSITIVE_INFINITY);
+    if (a.record !== undefined) writeRecords([recordRow(a.record)]);
+    return true;
+  });
+  // A claim too: the consumer starts an item only once its claim is committed.
+  const claimGrouped = groupCommit(db, (a: { target: string; limit: number; now: number; leaseMs: number; owner: string }) => claimRows(a.target, a.limit, a.now, a.leaseMs, a.owner));
+  onClose.push(enqueueGrouped.flush);
 
   return {
     async enqueue(inputs, now, ttl) {
@@ -158,7 +156,7 @@ export function queueRepo(db: Database.Database, onClose: Array<() => void> = []
     },
     async claim(target, limit, now, leaseMs, owner = '') {
       if (limit <= 0) return [];
-      return claimTx.immediate(target, limit, now, leaseMs, owner);
+      return claimGrouped({ target, limit, now, leaseMs, owner });
     },
     async complete(id, attempt, now, followUps, record) {
       return completeGrouped({ id, attempt, now, followUps, record });

@@ -1,8 +1,8 @@
 /**
  * Workflows on SQLite: state machines and versions, executions, the step journal, history
- * and durable timers. appendStep() is one transaction (a savepoint in the turn's group
- * commit) fenced by the step seq, so a step is either wholly journalled or not at all, and
- * a stale writer changes nothing; it resolves once that group is committed.
+ * and durable timers. appendStep() is one write of the turn's group commit, fenced by the
+ * step seq, so a step is either wholly journalled or not at all, and a stale writer changes
+ * nothing; it resolves once that group is committed.
  */
 import type Database from 'better-sqlite3';
 import type { Row } from '../row.ts';
@@ -78,7 +78,7 @@ export function workflowRepo(db: Database.Database, onClose: Array<() => void> =
     }
   };
 
-  const startTx = db.transaction((input: StartInput): boolean => {
+  const startStep = (input: StartInput): boolean => {
     // the machine may have been deleted since the caller read it
     if (!getMachine.get(input.machine) || byName.get(input.machine, input.name)) return false;
     const changed = insertExecution.run(
@@ -89,9 +89,9 @@ export function workflowRepo(db: Database.Database, onClose: Array<() => void> =
     if (changed === 0) return false;
     writeStep(input, 0);
     return true;
-  });
+  };
 
-  const appendTx = db.transaction((input: StepInput): boolean => {
+  const appendStep = (input: StepInput): boolean => {
     // (a redrive's first step finds the execution not RUNNING: the full update)
     let changed =
       input.status === 'RUNNING'
@@ -106,7 +106,7 @@ export function workflowRepo(db: Database.Database, onClose: Array<() => void> =
     if (changed === 0) return false;
     writeStep(input, input.expectedSeq + 1);
     return true;
-  });
+  };
 
   // One execution and everything written for it; used by workflow delete and by retention.
   const deleteExecutionRows = [
@@ -142,9 +142,9 @@ export function workflowRepo(db: Database.Database, onClose: Array<() => void> =
   });
 
   // Steps and starts of all executions in one turn commit together (group-commit.ts).
-  const appendGrouped = groupCommit(db, appendTx);
-  const startGrouped = groupCommit(db, startTx);
-  onClose.push(appendGrouped.flush, startGrouped.flush);
+  const appendGrouped = groupCommit(db, appendStep);
+  const startGrouped = groupCommit(db, startStep);
+  onClose.push(appendGrouped.flush);
 
   return {
     async pruneExecutions(endedBefore, limit) {
