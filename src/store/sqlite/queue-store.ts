@@ -29,9 +29,10 @@ const READY = `state IN ('queued', 'running')`;
 export function queueRepo(db: Database.Database, onClose: Array<() => void> = []): QueueRepo {
   const byKey = db.prepare('SELECT id, accepted_at FROM queue WHERE target = ? AND idempotency_key = ?');
   const forgetKey = db.prepare('UPDATE queue SET idempotency_key = NULL WHERE id = ?');
+  // The same id twice (a retried internal enqueue) is already there: no row, no error.
   const insert = db.prepare(`INSERT INTO queue (id, kind, target, trigger, source, payload, idempotency_key, state,
     accepted_at, enqueued_at, due_at, attempts, throttles, last_error, dead_reason, finished_at, updated_at, traceparent)
-    VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, 0, 0, NULL, NULL, NULL, ?, ?)`);
+    VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, 0, 0, NULL, NULL, NULL, ?, ?) ON CONFLICT(id) DO NOTHING`);
   const insertDead = db.prepare(`INSERT INTO queue (id, kind, target, trigger, source, payload, idempotency_key, state,
     accepted_at, enqueued_at, due_at, attempts, throttles, last_error, dead_reason, finished_at, updated_at, traceparent)
     VALUES (?, ?, ?, ?, ?, ?, ?, 'dead', ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)`);
@@ -87,14 +88,8 @@ export function queueRepo(db: Database.Database, onClose: Array<() => void> = []
         }
         if (hit) forgetKey.run(hit.id);
       }
-      const existing = getOne.get(input.id) as Row | undefined;
-      if (existing) {
-        // The same id twice (a retried internal enqueue): already there.
-        out.push({ id: input.id, created: false });
-        continue;
-      }
-      insert.run(input.id, input.kind, input.target, input.trigger, input.source, input.payload, key, now, now, input.dueAt ?? now, now, input.traceparent ?? null);
-      out.push({ id: input.id, created: true });
+      const changes = insert.run(input.id, input.kind, input.target, input.trigger, input.source, input.payload, key, now, now, input.dueAt ?? now, now, input.traceparent ?? null).changes;
+      out.push({ id: input.id, created: changes > 0 });
     }
     return out;
   };
