@@ -332,7 +332,10 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // 21 (workflows, #23): an execution's ASL history in blocks, one row per journalled step
   // (the events of ids first..last, their JSON texts joined by newlines) instead of one row
-  // per event: a step writes one history row, not four or more (history-blocks.ts).
+  // per event: a step writes one history row, not four or more (history-blocks.ts). History
+  // and steps are rowid tables with a unique index on (execution, id): rows are appended at
+  // the end of the table, so the steps of all executions in one group commit share pages,
+  // where keyed by execution each went to its own page.
   `
   CREATE TABLE execution_events (
     execution_id TEXT NOT NULL,
