@@ -1,9 +1,8 @@
 /**
  * Group commit on one SQLite connection: writes asked for in the same turn of the event
- * loop go into one IMMEDIATE transaction, each in its own savepoint (a nested
- * better-sqlite3 transaction), so each keeps its own all-or-nothing and its own result or
- * error, and the turn pays one BEGIN, one COMMIT and one WAL append of the pages they share
- * instead of one each. A caller's promise settles only after the COMMIT: whoever acts once
+ * loop go into one IMMEDIATE transaction, each keeping its own all-or-nothing and its own
+ * result or error (below), and the turn pays one BEGIN, one COMMIT and one WAL append of
+ * the pages they share instead of one each. A caller's promise settles only after the COMMIT: whoever acts once
  * a write resolves (journal first, then act) still acts only on what is committed, and a
  * kill before the COMMIT loses only writes no caller was told of.
  *
