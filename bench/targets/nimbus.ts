@@ -63,6 +63,10 @@ export interface NimbusOptions {
   readonly env?: Record<string, string>;
   /** Another node's data directory: its API token and secrets key are copied first (a cluster shares them). */
   readonly seedFrom?: string;
+  /** Another checkout to start (its bin/nimbus.mjs, run from its src/ when it has no dist/): A/B runs of two trees. */
+  readonly root?: string;
+  /** Node flags for the platform's process (e.g. --cpu-prof). */
+  readonly nodeArgs?: readonly string[];
 }
 
 export async function startNimbus(opts: NimbusOptions = {}): Promise<NimbusTarget> {
@@ -74,8 +78,8 @@ export async function startNimbus(opts: NimbusOptions = {}): Promise<NimbusTarge
   const p = start({
     // the flags the `nimbus` command's shell line gives `up`: one process, as a user runs it
     cmd: process.execPath,
-    args: ['--no-node-snapshot', '--no-lazy', '--harmony-rab-gsab-transfer', bin, 'up', '--port', String(port), '--host', HOST, '--data', dataDir, '--no-examples', ...(opts.extraArgs ?? [])],
-    cwd: root,
+    args: ['--no-node-snapshot', '--no-lazy', '--harmony-rab-gsab-transfer', ...(opts.nodeArgs ?? []), opts.root ? join(opts.root, 'bin/nimbus.mjs') : bin, 'up', '--port', String(port), '--host', HOST, '--data', dataDir, '--no-examples', ...(opts.extraArgs ?? [])],
+    cwd: opts.root ?? root,
     env: childEnv(opts.env),
   });
   const cleanup = async () => {

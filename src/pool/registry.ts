@@ -62,6 +62,13 @@ export class PoolRegistry {
     return [...this.pools.values()];
   }
 
+  /** Requests of a function running or waiting in its pools now (cheap: no per-instance stats). */
+  loadOf(functionName: string): number {
+    let n = 0;
+    for (const p of this.pools.values()) if (p.version.functionName === functionName) n += p.load();
+    return n;
+  }
+
   statsFor(functionName: string): PoolStats[] {
     return this.all().filter((p) => p.version.functionName === functionName).map((p) => p.stats());
   }

@@ -113,6 +113,8 @@ describe('VersionPool', () => {
     assert.equal(codes.length, 80);
     assert.ok(codes.every((c) => c === 'NIMBUS_ERR_THROTTLED'));
     assert.equal(pool.stats().queued, 100);
+    assert.equal(pool.load(), pool.stats().inFlight + pool.stats().queued);
+    assert.equal(pool.load(), 120);
   });
 
   it('a waiting request gives up at its deadline', async () => {

@@ -246,6 +246,11 @@ export class VersionPool {
     };
   }
 
+  /** Requests running or waiting here now (what stats() counts as inFlight + queued, without building it). */
+  load(): number {
+    return this.inFlight + this.waiters.length;
+  }
+
   /** Counts and the active instances, for a scaler. */
   scaleView(): ScaleView {
     const instances: Array<{ id: string; inFlight: number; lastUsedAt: number }> = [];

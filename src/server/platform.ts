@@ -237,7 +237,7 @@ async function startOn(
     store,
     catalog,
     invoke: (req) => dispatcher.invoke(req),
-    inFlight: (name) => pools.statsFor(name).reduce((n, p) => n + p.inFlight + p.queued, 0),
+    inFlight: (name) => pools.loadOf(name),
     publishSecret: token,
     // Triggers that target a workflow start an execution, named so that a redelivery repeats nothing.
     startWorkflow: async (r) => {

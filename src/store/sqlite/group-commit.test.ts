@@ -13,23 +13,25 @@ function openWithLog(path = ':memory:') {
   db.exec('CREATE TABLE t (x INTEGER PRIMARY KEY, label TEXT NOT NULL)');
   const insert = db.prepare('INSERT INTO t (x, label) VALUES (?, ?)');
   // Two rows per write, so a write that fails half-way shows whether its first row stayed.
-  const write = db.transaction((x: number) => {
+  const write = (x: number) => {
     insert.run(x, 'first');
     insert.run(x + 1000, 'second');
     if (x === 13) throw new Error('thirteen');
     return x * 2;
-  });
+  };
   const commits = () => statements.filter((s) => s === 'COMMIT').length;
-  return { db, write, commits };
+  const savepoints = () => statements.filter((s) => s.startsWith('SAVEPOINT')).length;
+  return { db, write, commits, savepoints };
 }
 
 test('writes asked for in one turn share one commit, each with its own result', async () => {
-  const { db, write, commits } = openWithLog();
+  const { db, write, commits, savepoints } = openWithLog();
   const grouped = groupCommit(db, write);
   const before = commits();
   const results = await Promise.all([grouped(1), grouped(2), grouped(3)]);
   assert.deepEqual(results, [2, 4, 6]);
   assert.equal(commits() - before, 1);
+  assert.equal(savepoints(), 0, 'no savepoint while no write throws');
   assert.equal((db.prepare('SELECT COUNT(*) AS n FROM t').get() as { n: number }).n, 6);
   // a later turn is another group
   assert.equal(await grouped(4), 8);
@@ -47,6 +49,8 @@ test('a write that throws is rolled back alone and rejects; the others in its gr
   );
   const xs = (db.prepare('SELECT x FROM t ORDER BY x').all() as Array<{ x: number }>).map((r) => r.x);
   assert.deepEqual(xs, [12, 14, 1012, 1014]); // nothing of 13, not even its first row
+  // the writes after the one that threw ran once in the commit that stands
+  assert.deepEqual(await Promise.all([grouped(20), grouped(21)]), [40, 42]);
   db.close();
 });
 
@@ -104,4 +108,18 @@ test('when the group cannot begin, every write of it rejects and none is written
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('writes of different kinds on one connection share the turn’s commit', async () => {
+  const { db, write, commits } = openWithLog();
+  const label = db.prepare('UPDATE t SET label = ? WHERE x = ?');
+  const relabel = (x: number) => label.run('relabelled', x).changes;
+  const grouped = groupCommit(db, write);
+  const other = groupCommit(db, relabel);
+  await grouped(1);
+  const before = commits();
+  assert.deepEqual(await Promise.all([grouped(2), other(1), grouped(3)]), [4, 1, 6]);
+  assert.equal(commits() - before, 1);
+  assert.equal((db.prepare('SELECT label FROM t WHERE x = 1').get() as { label: string }).label, 'relabelled');
+  db.close();
 });

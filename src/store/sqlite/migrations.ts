@@ -330,4 +330,34 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE invocations ADD COLUMN socket_bytes_in INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE invocations ADD COLUMN socket_bytes_out INTEGER NOT NULL DEFAULT 0;
   `,
+  // 21 (workflows, #23): an execution's ASL history in blocks, one row per journalled step
+  // (the events of ids first..last, their JSON texts joined by newlines) instead of one row
+  // per event: a step writes one history row, not four or more (history-blocks.ts). History
+  // and steps are rowid tables with a unique index on (execution, id): rows are appended at
+  // the end of the table, so the steps of all executions in one group commit share pages,
+  // where keyed by execution each went to its own page.
+  `
+  CREATE TABLE execution_events (
+    execution_id TEXT NOT NULL,
+    last_event_id INTEGER NOT NULL,
+    first_event_id INTEGER NOT NULL,
+    events TEXT NOT NULL
+  );
+  CREATE UNIQUE INDEX execution_events_by_id ON execution_events(execution_id, last_event_id);
+  INSERT INTO execution_events (execution_id, last_event_id, first_event_id, events)
+    SELECT execution_id, event_id, event_id, event FROM execution_history;
+  DROP TABLE execution_history;
+  CREATE TABLE execution_steps_appended (
+    execution_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    event TEXT NOT NULL,
+    commands TEXT NOT NULL,
+    at INTEGER NOT NULL
+  );
+  INSERT INTO execution_steps_appended (execution_id, seq, event, commands, at)
+    SELECT execution_id, seq, event, commands, at FROM execution_steps ORDER BY execution_id, seq;
+  DROP TABLE execution_steps;
+  ALTER TABLE execution_steps_appended RENAME TO execution_steps;
+  CREATE UNIQUE INDEX execution_steps_by_seq ON execution_steps(execution_id, seq);
+  `,
 ];

@@ -1,6 +1,6 @@
 /**
  * The durable async queue on SQLite. Every state change is one short transaction with
- * prepared statements (enqueues and completions: savepoints in the turn's group commit,
+ * prepared statements (enqueues, claims and completions: savepoints in the turn's group commit,
  * resolved once it is committed); WAL with synchronous=NORMAL survives a kill -9 of the process
  * (only an OS crash or power loss may lose the last commits).
  */
@@ -23,16 +23,17 @@ import type { Row } from '../row.ts';
 import { filteredSelect } from './filtered-select.ts';
 import { groupCommit } from './group-commit.ts';
 import { recordRow } from '../record-rows.ts';
-import { recordWriter } from './row-writer.ts';
+import { recordRowsWriter } from './row-writer.ts';
 
 const READY = `state IN ('queued', 'running')`;
 
 export function queueRepo(db: Database.Database, onClose: Array<() => void> = []): QueueRepo {
   const byKey = db.prepare('SELECT id, accepted_at FROM queue WHERE target = ? AND idempotency_key = ?');
   const forgetKey = db.prepare('UPDATE queue SET idempotency_key = NULL WHERE id = ?');
+  // The same id twice (a retried internal enqueue) is already there: no row, no error.
   const insert = db.prepare(`INSERT INTO queue (id, kind, target, trigger, source, payload, idempotency_key, state,
     accepted_at, enqueued_at, due_at, attempts, throttles, last_error, dead_reason, finished_at, updated_at, traceparent)
-    VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, 0, 0, NULL, NULL, NULL, ?, ?)`);
+    VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, 0, 0, NULL, NULL, NULL, ?, ?) ON CONFLICT(id) DO NOTHING`);
   const insertDead = db.prepare(`INSERT INTO queue (id, kind, target, trigger, source, payload, idempotency_key, state,
     accepted_at, enqueued_at, due_at, attempts, throttles, last_error, dead_reason, finished_at, updated_at, traceparent)
     VALUES (?, ?, ?, ?, ?, ?, ?, 'dead', ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)`);
@@ -72,7 +73,7 @@ export function queueRepo(db: Database.Database, onClose: Array<() => void> = []
   const prune = db.prepare(`DELETE FROM queue WHERE state = 'succeeded' AND finished_at < ?`);
   const select = filteredSelect(db);
   // The attempt's invocation record goes into the same transaction as its outcome (keyed: a later attempt replaces it).
-  const writeRecords = recordWriter(db);
+  const writeRecords = recordRowsWriter(db);
 
   const errorText = (e: QueueError | null) => (e === null ? null : JSON.stringify({ code: e.code, message: e.message.slice(0, 4096) }));
 
@@ -88,20 +89,13 @@ export function queueRepo(db: Database.Database, onClose: Array<() => void> = []
         }
         if (hit) forgetKey.run(hit.id);
       }
-      const existing = getOne.get(input.id) as Row | undefined;
-      if (existing) {
-        // The same id twice (a retried internal enqueue): already there.
-        out.push({ id: input.id, created: false });
-        continue;
-      }
-      insert.run(input.id, input.kind, input.target, input.trigger, input.source, input.payload, key, now, now, input.dueAt ?? now, now, input.traceparent ?? null);
-      out.push({ id: input.id, created: true });
+      const changes = insert.run(input.id, input.kind, input.target, input.trigger, input.source, input.payload, key, now, now, input.dueAt ?? now, now, input.traceparent ?? null).changes;
+      out.push({ id: input.id, created: changes > 0 });
     }
     return out;
   };
-  const enqueueTx = db.transaction(enqueueRows);
 
-  const claimTx = db.transaction((target: string, limit: number, now: number, leaseMs: number, owner: string): QueueItem[] => {
+  const claimRows = (target: string, limit: number, now: number, leaseMs: number, owner: string): QueueItem[] => {
     const ids = pick.all(target, now, limit) as Array<{ id: string }>;
     const out: QueueItem[] = [];
     for (const { id } of ids) {
@@ -109,7 +103,7 @@ export function queueRepo(db: Database.Database, onClose: Array<() => void> = []
       if (row) out.push(toItem(row));
     }
     return out;
-  });
+  };
 
   const finishTx = db.transaction(
     (apply: () => boolean, followUps: readonly EnqueueInput[] | undefined, now: number, record: InvocationRecord | undefined): boolean => {
@@ -133,18 +127,17 @@ export function queueRepo(db: Database.Database, onClose: Array<() => void> = []
     return true;
   });
 
-  // Enqueues and completions asked for in one turn commit together (group-commit.ts).
-  const enqueueGrouped = groupCommit(db, db.transaction((a: { inputs: readonly EnqueueInput[]; now: number; ttl: number }) => enqueueRows(a.inputs, a.now, a.ttl)));
-  const completeGrouped = groupCommit(
-    db,
-    db.transaction((a: { id: string; attempt: number; now: number; followUps?: readonly EnqueueInput[]; record?: InvocationRecord }): boolean => {
-      if (done.run(a.now, a.now, a.now, a.id, a.attempt).changes === 0) return false;
-      if (a.followUps && a.followUps.length > 0) enqueueRows(a.followUps, a.now, Number.POSITIVE_INFINITY);
-      if (a.record !== undefined) writeRecords([recordRow(a.record)]);
-      return true;
-    }),
-  );
-  onClose.push(enqueueGrouped.flush, completeGrouped.flush);
+  // Enqueues, claims and completions asked for in one turn commit together, with the turn's other writes (group-commit.ts).
+  const enqueueGrouped = groupCommit(db, (a: { inputs: readonly EnqueueInput[]; now: number; ttl: number }) => enqueueRows(a.inputs, a.now, a.ttl));
+  const completeGrouped = groupCommit(db, (a: { id: string; attempt: number; now: number; followUps?: readonly EnqueueInput[]; record?: InvocationRecord }): boolean => {
+    if (done.run(a.now, a.now, a.now, a.id, a.attempt).changes === 0) return false;
+    if (a.followUps && a.followUps.length > 0) enqueueRows(a.followUps, a.now, Number.POSITIVE_INFINITY);
+    if (a.record !== undefined) writeRecords([recordRow(a.record)]);
+    return true;
+  });
+  // A claim too: the consumer starts an item only once its claim is committed.
+  const claimGrouped = groupCommit(db, (a: { target: string; limit: number; now: number; leaseMs: number; owner: string }) => claimRows(a.target, a.limit, a.now, a.leaseMs, a.owner));
+  onClose.push(enqueueGrouped.flush);
 
   return {
     async enqueue(inputs, now, ttl) {
@@ -159,7 +152,7 @@ export function queueRepo(db: Database.Database, onClose: Array<() => void> = []
     },
     async claim(target, limit, now, leaseMs, owner = '') {
       if (limit <= 0) return [];
-      return claimTx.immediate(target, limit, now, leaseMs, owner);
+      return claimGrouped({ target, limit, now, leaseMs, owner });
     },
     async complete(id, attempt, now, followUps, record) {
       return completeGrouped({ id, attempt, now, followUps, record });

@@ -19,6 +19,11 @@ export const WRITE_CHUNK = 250;
 
 /** Prepares the statements once; the returned function writes one batch in one transaction. */
 export function recordWriter(db: Database.Database): (rows: readonly RecordRow[]) => void {
+  return db.transaction(recordRowsWriter(db));
+}
+
+/** recordWriter's function without a transaction of its own: for callers that write rows inside theirs. */
+export function recordRowsWriter(db: Database.Database): (rows: readonly RecordRow[]) => void {
   const names = COLUMNS.join(', ');
   const params = COLUMNS.map(() => '?').join(', ');
   // The common case (a new id) is one statement: insert, nothing to take out of usage.
@@ -34,7 +39,7 @@ export function recordWriter(db: Database.Database): (rows: readonly RecordRow[]
        OR (excluded.attempt = invocations.attempt AND excluded.started_at = invocations.started_at
            AND (length(excluded.logs) > length(invocations.logs) OR excluded.logs_truncated > invocations.logs_truncated))`);
   const usage = usageWriter(db);
-  return db.transaction((rows: readonly RecordRow[]) => {
+  return (rows: readonly RecordRow[]) => {
     const batch = usage.batch();
     for (const row of rows) {
       if (insertNew.run(...row).changes > 0) {
@@ -45,5 +50,5 @@ export function recordWriter(db: Database.Database): (rows: readonly RecordRow[]
       if (replace.run(...row).changes > 0) batch.changed(previous, usageSource((c) => row[c]));
     }
     batch.apply();
-  });
+  };
 }

@@ -1,8 +1,8 @@
 /**
  * Workflows on SQLite: state machines and versions, executions, the step journal, history
- * and durable timers. appendStep() is one transaction (a savepoint in the turn's group
- * commit) fenced by the step seq, so a step is either wholly journalled or not at all, and
- * a stale writer changes nothing; it resolves once that group is committed.
+ * and durable timers. appendStep() is one write of the turn's group commit, fenced by the
+ * step seq, so a step is either wholly journalled or not at all, and a stale writer changes
+ * nothing; it resolves once that group is committed.
  */
 import type Database from 'better-sqlite3';
 import type { Row } from '../row.ts';
@@ -10,6 +10,7 @@ import type { ExecutionQuery, MachineDeployInput, StartInput, StepInput, Workflo
 import { toDueTimer, toExecution, toMachine, toStep, toToken, toVersion } from '../workflow-rows.ts';
 import { filteredSelect } from './filtered-select.ts';
 import { groupCommit } from './group-commit.ts';
+import { fromBlocks, toBlocks } from './history-blocks.ts';
 
 export function workflowRepo(db: Database.Database, onClose: Array<() => void> = []): WorkflowRepo {
   const getMachine = db.prepare('SELECT * FROM state_machines WHERE name = ?');
@@ -31,15 +32,18 @@ export function workflowRepo(db: Database.Database, onClose: Array<() => void> =
   const advance = db.prepare(`UPDATE executions SET status = ?, output = ?, error = ?, cause = ?, stopped_at = ?, seq = seq + 1,
     snapshot = ?, transitions = transitions + ?, history_count = history_count + ?, redrive_count = ?, updated_at = ?
     WHERE id = ? AND seq = ?`);
+  // A step of a running execution that keeps it running sets no indexed column (status, stopped_at), so no index is rewritten.
+  const advanceRunning = db.prepare(`UPDATE executions SET seq = seq + 1, snapshot = ?, transitions = transitions + ?, history_count = history_count + ?,
+    redrive_count = ?, updated_at = ? WHERE id = ? AND seq = ? AND status = 'RUNNING'`);
   const insertStep = db.prepare('INSERT INTO execution_steps (execution_id, seq, event, commands, at) VALUES (?, ?, ?, ?, ?)');
-  const insertHistory = db.prepare('INSERT OR REPLACE INTO execution_history (execution_id, event_id, event) VALUES (?, ?, ?)');
+  const insertHistory = db.prepare('INSERT OR REPLACE INTO execution_events (execution_id, last_event_id, first_event_id, events) VALUES (?, ?, ?, ?)');
   const insertTimer = db.prepare('INSERT OR REPLACE INTO workflow_timers (execution_id, timer_id, fire_at) VALUES (?, ?, ?)');
   const deleteTimer = db.prepare('DELETE FROM workflow_timers WHERE execution_id = ? AND timer_id = ?');
   const deleteTimers = db.prepare('DELETE FROM workflow_timers WHERE execution_id = ?');
   const getExecution = db.prepare('SELECT * FROM executions WHERE id = ?');
   const byName = db.prepare('SELECT * FROM executions WHERE machine = ? AND name = ?');
   const running = db.prepare(`SELECT id FROM executions WHERE status = 'RUNNING' ORDER BY id`);
-  const history = db.prepare('SELECT event FROM execution_history WHERE execution_id = ? AND event_id > ? ORDER BY event_id LIMIT ?');
+  const history = db.prepare('SELECT first_event_id, last_event_id, events FROM execution_events WHERE execution_id = ? AND last_event_id > ? ORDER BY last_event_id LIMIT ?');
   const steps = db.prepare('SELECT seq, event, commands, at FROM execution_steps WHERE execution_id = ? ORDER BY seq');
   const due = db.prepare('SELECT execution_id, timer_id, fire_at FROM workflow_timers WHERE fire_at <= ? ORDER BY fire_at LIMIT ?');
   const nextTimer = db.prepare('SELECT MIN(fire_at) AS t FROM workflow_timers');
@@ -64,7 +68,7 @@ export function workflowRepo(db: Database.Database, onClose: Array<() => void> =
   /** The parts of a step every journal write shares: step row, history, timers. */
   const writeStep = (input: Omit<StepInput, 'expectedSeq'>, seq: number) => {
     insertStep.run(input.executionId, seq, input.event, input.commands, input.now);
-    for (const h of input.history) insertHistory.run(input.executionId, h.id, h.json);
+    for (const b of toBlocks(input.history)) insertHistory.run(input.executionId, b.last, b.first, b.events);
     for (const id of input.tasksCompleted ?? []) completeToken.run(input.now, input.executionId, id);
     for (const t of input.taskTokens ?? []) insertToken.run(t.token, input.executionId, t.taskId, input.now);
     if (input.status !== 'RUNNING') deleteTimers.run(input.executionId);
@@ -74,7 +78,7 @@ export function workflowRepo(db: Database.Database, onClose: Array<() => void> =
     }
   };
 
-  const startTx = db.transaction((input: StartInput): boolean => {
+  const startStep = (input: StartInput): boolean => {
     // the machine may have been deleted since the caller read it
     if (!getMachine.get(input.machine) || byName.get(input.machine, input.name)) return false;
     const changed = insertExecution.run(
@@ -85,22 +89,29 @@ export function workflowRepo(db: Database.Database, onClose: Array<() => void> =
     if (changed === 0) return false;
     writeStep(input, 0);
     return true;
-  });
+  };
 
-  const appendTx = db.transaction((input: StepInput): boolean => {
-    const changed = advance.run(
-      input.status, input.output, input.error, input.cause, input.status === 'RUNNING' ? null : input.now, input.snapshot,
-      input.transitions, input.history.length, input.redriveCount, input.now, input.executionId, input.expectedSeq,
-    ).changes;
+  const appendStep = (input: StepInput): boolean => {
+    // (a redrive's first step finds the execution not RUNNING: the full update)
+    let changed =
+      input.status === 'RUNNING'
+        ? advanceRunning.run(input.snapshot, input.transitions, input.history.length, input.redriveCount, input.now, input.executionId, input.expectedSeq).changes
+        : 0;
+    if (changed === 0) {
+      changed = advance.run(
+        input.status, input.output, input.error, input.cause, input.status === 'RUNNING' ? null : input.now, input.snapshot,
+        input.transitions, input.history.length, input.redriveCount, input.now, input.executionId, input.expectedSeq,
+      ).changes;
+    }
     if (changed === 0) return false;
     writeStep(input, input.expectedSeq + 1);
     return true;
-  });
+  };
 
   // One execution and everything written for it; used by workflow delete and by retention.
   const deleteExecutionRows = [
     'DELETE FROM execution_steps WHERE execution_id = ?',
-    'DELETE FROM execution_history WHERE execution_id = ?',
+    'DELETE FROM execution_events WHERE execution_id = ?',
     'DELETE FROM workflow_timers WHERE execution_id = ?',
     'DELETE FROM task_tokens WHERE execution_id = ?',
     'DELETE FROM executions WHERE id = ?',
@@ -131,9 +142,9 @@ export function workflowRepo(db: Database.Database, onClose: Array<() => void> =
   });
 
   // Steps and starts of all executions in one turn commit together (group-commit.ts).
-  const appendGrouped = groupCommit(db, appendTx);
-  const startGrouped = groupCommit(db, startTx);
-  onClose.push(appendGrouped.flush, startGrouped.flush);
+  const appendGrouped = groupCommit(db, appendStep);
+  const startGrouped = groupCommit(db, startStep);
+  onClose.push(appendGrouped.flush);
 
   return {
     async pruneExecutions(endedBefore, limit) {
@@ -185,7 +196,7 @@ export function workflowRepo(db: Database.Database, onClose: Array<() => void> =
       return (running.all() as Array<{ id: string }>).map((r) => r.id);
     },
     async history(executionId, afterId, limit) {
-      return (history.all(executionId, afterId, limit) as Array<{ event: string }>).map((r) => r.event);
+      return fromBlocks(history.all(executionId, afterId, limit) as Array<{ first_event_id: number; last_event_id: number; events: string }>, afterId, limit);
     },
     async steps(executionId) {
       return (steps.all(executionId) as Row[]).map(toStep);

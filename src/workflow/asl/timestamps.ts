@@ -35,6 +35,14 @@ export function isTimestamp(text: unknown): boolean {
   return parseTimestamp(text) !== null;
 }
 
+// The events of one step share one time: the last one written is kept.
+let lastMs = Number.NaN;
+let lastIso = '';
+
 export function iso(epochMs: number): string {
-  return new Date(epochMs).toISOString();
+  if (epochMs !== lastMs) {
+    lastIso = new Date(epochMs).toISOString();
+    lastMs = epochMs;
+  }
+  return lastIso;
 }
