@@ -1,4 +1,5 @@
 /** Outbound fetch: the host performs the request (spec.fetch); a request body is sent whole, a response body may arrive as a stream. */
+import { blockedPort } from './bad-ports.ts';
 import { OP_FETCH } from '../protocol.ts';
 import { type AbortSignal } from './abort.ts';
 import { Request, Response, bytesOf, type RequestInit } from './body.ts';
@@ -10,6 +11,7 @@ import { completeChunks, ReadableStream } from './streams.ts';
 import type { Invocation } from './state.ts';
 import { currentInvocation } from './state.ts';
 import { exactBuffer } from './encoding.ts';
+import { URL } from './url.ts';
 
 /** Tells the host a streamed request body is over (or failed), so it can end the upstream request. */
 function onRequestBodyEnd(inv: Invocation): OnEnd {
@@ -20,6 +22,7 @@ export async function fetch(input: unknown, init?: RequestInit): Promise<Respons
   const req = input instanceof Request && init === undefined ? input : new Request(input, init);
   const signal: AbortSignal | null | undefined = init?.signal ?? (input instanceof Request ? input.signal : undefined);
   signal?.throwIfAborted();
+  if (blockedPort(new URL(req.url))) throw new TypeError('fetch failed', { cause: new Error(`the port of ${req.url} is a bad port (the Fetch Standard's list): no connection is tried`) });
   const inv = currentInvocation();
   // a stream not yet complete goes as it is produced (the host pulls it); any other body whole
   const taken = req._body === null ? null : req._take();

@@ -6,6 +6,7 @@
  * is ever inside the isolate. Messages that arrive before accept() wait for it, unacknowledged,
  * so the host stops reading the client meanwhile.
  */
+import { blockedPort } from './bad-ports.ts';
 import { OP_WS_CONNECT, OUT_WS_ACK, OUT_WS_CLOSE, OUT_WS_SEND, WS_SEND_WINDOW } from '../protocol.ts';
 import { hostCall } from './calls.ts';
 import { URL } from './url.ts';
@@ -95,7 +96,8 @@ export class WebSocket extends EventTarget {
     }
     if (target.protocol === 'http:') target.protocol = 'ws:';
     else if (target.protocol === 'https:') target.protocol = 'wss:';
-    if ((target.protocol !== 'ws:' && target.protocol !== 'wss:') || target.hash !== '') {
+    // a fragment, even an empty one ('#'), is refused
+    if ((target.protocol !== 'ws:' && target.protocol !== 'wss:') || target.href.includes('#')) {
       throw new DOMException(`Failed to construct 'WebSocket': The URL '${target.href}' is not a ws: or wss: URL without a fragment.`, 'SyntaxError');
     }
     const list = protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : [...protocols].map(String);
@@ -111,7 +113,10 @@ export class WebSocket extends EventTarget {
     const inv = currentInvocation();
     this.#inv = inv;
     bound.set(id, this);
-    hostCall(OP_WS_CONNECT, id, target.href, list.join('\n')).then(
+    const connecting = blockedPort(target)
+      ? Promise.reject(`the port ${target.port} is a bad port (the Fetch Standard's list): no connection is tried`)
+      : hostCall(OP_WS_CONNECT, id, target.href, list.join('\n'));
+    connecting.then(
       (chosen) => {
         enter(inv);
         if (this.#state !== 0) {
