@@ -1,17 +1,18 @@
 /**
- * Entries into one isolate (the shim's `recv`). With unhandled rejections reported, each
- * entry goes in with `apply`, and isolated-vm's `apply` records the caller's stack (up to
- * ten frames) for the errors of its promise: called from deep inside a request's handling
- * (the HTTP parser, the gateway, the dispatcher, the pool) that walk costs the platform's
- * thread more than the rest of the crossing (bench/README.md, "Hot path"). So entries are
- * queued and sent from a microtask, at the end of the callback that made them (no turn of
- * the event loop is waited for), each still as its own `apply`: its own task in the
- * isolate, which owns the microtasks it starts, its log lines and its unhandled rejection.
- * Without rejections reported, `applyIgnored` records no stack and entries go in at once.
+ * Entries into one isolate (the shim's `recv`), sent at the end of the turn of the event loop
+ * that made them, all of that turn's together. Each entry is a task for the isolate's thread;
+ * one asleep is woken for it (a futex wake and, on a busy machine, a context switch on the
+ * platform's thread), while tasks queued behind one already running cost no wake. So under
+ * load, with several requests for one instance parsed in one turn, the isolate is woken once
+ * for all of them instead of once each, and a lone request waits for nothing but the end of
+ * the callback that made it (its turn has nothing else to do). Sent from `setImmediate`,
+ * `apply` also records a short stack for its promise's errors instead of the request's deep one.
  *
- * Not done, on purpose: several entries in one task. Code after an `await` runs in the
- * microtasks at the end of its task, so the invocations sharing a task could not be told
- * apart (whose log line, whose rejection, whose CPU).
+ * Each entry stays its own `apply`, so its own task in the isolate, which owns the
+ * microtasks it starts, its log lines and its unhandled rejection. Several entries in one
+ * task were tried: code after an `await` runs in the microtasks at the end of its task, so
+ * the invocations sharing a task could not be told apart (whose log line, whose rejection,
+ * whose CPU).
  */
 import ivm from 'isolated-vm';
 
@@ -29,11 +30,9 @@ export class Entries {
   readonly #sink: EntrySink;
   /** Queued entries, flat: each as its argument list, then its owner. */
   #queue: unknown[] = [];
-  #scheduled = false;
-  /** An entry went in this turn (or the turn before sent some at its end): later ones wait for the turn's end. */
+  /** The end of this turn is awaited: it sends what is queued. */
   #gathering = false;
   #dropped = false;
-  readonly #flush = () => this.flush();
   /** Settles once the last entry sent in has ended and its unhandled rejection, if any, was taken. */
   last: Promise<void> = Promise.resolve();
 
@@ -42,10 +41,9 @@ export class Entries {
   }
 
   /**
-   * Sends `args` ([kind, ...arguments]) into the isolate: from this callback's microtasks
-   * when none went in this turn, else at the turn's end with the others. `copy`: an argument
-   * is not a primitive (a body, an event, a reply's value); it is copied here and now, so a
-   * value that cannot be copied throws to the caller.
+   * Queues `args` ([kind, ...arguments]) to go into the isolate at the end of this turn.
+   * `copy`: an argument is not a primitive (a body, an event, a reply's value); it is copied
+   * here and now, so a value that cannot be copied throws to the caller.
    */
   send(args: unknown[], copy: boolean, owner: number): void {
     if (this.#dropped) return;
@@ -53,15 +51,10 @@ export class Entries {
     if (this.#gathering) return;
     this.#gathering = true;
     turnEnd(this);
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      queueMicrotask(this.#flush);
-    }
   }
 
   /** Sends what is queued now (the caller may then await `last`, which covers it). */
   flush(): void {
-    this.#scheduled = false;
     const queue = this.#queue;
     if (queue.length === 0 || this.#dropped) return;
     this.#queue = [];
@@ -80,14 +73,10 @@ export class Entries {
     }
   }
 
-  /** At the end of a turn: sends what waited for it, and keeps gathering for the next turn if there was some. */
-  turnEnded(): boolean {
-    if (this.#queue.length === 0 || this.#dropped) {
-      this.#gathering = false;
-      return false;
-    }
+  /** At the end of a turn: sends what waited for it. */
+  turnEnded(): void {
+    this.#gathering = false;
     this.flush();
-    return true;
   }
 
   /** The isolate is gone: nothing more goes in. */
@@ -103,9 +92,11 @@ function copied(value: unknown): unknown {
 }
 
 /*
- * One setImmediate a turn for all instances that sent an entry in it. Like the message queue
- * in prepare.ts, this is about the event loop's phases, not about time: the Clock is not
- * involved, and nothing waits past the turn under way.
+ * One setImmediate a turn for all instances with entries queued in it. Like the message
+ * queue in prepare.ts, this is about the event loop's phases, not about time: the Clock is
+ * not involved, and nothing waits past the turn under way. (Entries made in the check phase
+ * itself, by an isolate's messages delivered there, go at the end of the next turn, which
+ * does not wait in the poll phase while an immediate is pending.)
  */
 let ending: Entries[] = [];
 let endScheduled = false;
@@ -122,5 +113,5 @@ function endTurn(): void {
   endScheduled = false;
   const all = ending;
   ending = [];
-  for (const entries of all) if (entries.turnEnded()) turnEnd(entries);
+  for (const entries of all) entries.turnEnded();
 }
