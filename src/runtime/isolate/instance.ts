@@ -75,7 +75,7 @@ import {
 import { BackgroundCpu } from './background-cpu.ts';
 import { Entries } from './entries.ts';
 import type { Watchdog, Watched } from './watchdog.ts';
-import { bodyBytes, exactArrayBuffer, joinHeaders, splitHeaders, withoutShimFrames } from './wire.ts';
+import { bodyBytes, exactArrayBuffer, joinHeaders, requestBody, splitHeaders, withoutShimFrames } from './wire.ts';
 import { giveNodeEnv } from './node-env.ts';
 import { parseJsonBounded } from '../../core/json-depth.ts';
 
@@ -364,7 +364,7 @@ export class IsolateInstance implements Instance, Watched {
         );
       }
       const text = `${oneLine(meta.invocationId)}\n${oneLine(meta.functionName)}\n${oneLine(r.method)}\n${oneLine(r.url)}\n${joinHeaders(r.headers)}`;
-      args = [IN_FETCH, seq, remaining, meta.attempt, meta.version, text, streamId !== 0 ? streamId : r.body === null ? null : exactArrayBuffer(r.body)];
+      args = [IN_FETCH, seq, remaining, meta.attempt, meta.version, text, streamId !== 0 ? streamId : r.body === null ? null : requestBody(r.body)];
     } else {
       args = [IN_HANDLER, seq, meta.invocationId, remaining, meta.attempt, meta.functionName, meta.version, meta.memoryMb, call.event];
     }
@@ -389,9 +389,9 @@ export class IsolateInstance implements Instance, Watched {
       this.#busyChanged = true;
       this.#wokenIdle = false;
       try {
-        // primitives pass as they are; only a body or an event needs the (slower) copy
+        // primitives (a text body too) pass as they are; only bytes or an event need the (slower) copy
         const last = args[args.length - 1];
-        this.#enter(args, !(last === null || typeof last === 'number'), seq);
+        this.#enter(args, last !== null && typeof last === 'object', seq);
       } catch (error) {
         this.#inflight.delete(seq);
         pending.deadline.cancel();
