@@ -9,7 +9,9 @@
  *
  * `label=DIR[:flag,flag]` starts `src/cli/main.ts up` of that tree from source with the flags;
  * `label=RAW` is a bare node:http server answering the same. `--echo 1`: a 10 KB JSON POST
- * echoed by `await request.json()` and `Response.json` instead of a GET of "hello".
+ * echoed by `await request.json()` and `Response.json` instead of a GET of "hello". `--app 1`:
+ * bench/apps/hello-server.mjs deployed as an app (one instance, concurrency 64, as the apps
+ * scenario does; give the trees `:--app-host-network`), against RAW, that server by hand.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -24,6 +26,8 @@ const ROUNDS = arg('rounds', 5);
 const SECONDS = arg('seconds', 4);
 const CONNECTIONS = arg('connections', 50);
 const ECHO = arg('echo', 0) === 1;
+const APP = arg('app', 0) === 1;
+const APP_SERVER = readFileSync(new URL('../apps/hello-server.mjs', import.meta.url));
 const TICK_US = 1e6 / 100; // USER_HZ
 
 const BODY = JSON.stringify({ data: 'x'.repeat(10 * 1024 - 12) });
@@ -90,10 +94,13 @@ async function startServer(spec: string): Promise<Server> {
   await ready(proc, label);
   const origin = `http://${HOST}:${port}`;
   const token = readFileSync(join(dataDir, 'token'), 'utf8').trim();
+  const body = APP
+    ? { source: { app: { files: { 'server.mjs': APP_SERVER.toString('base64') } } }, config: { runtime: 'app', app: { command: 'node server.mjs' }, concurrency: 64, targetConcurrency: 64, maxInstances: 1, minInstances: 1 } }
+    : { source: { files: { 'index.ts': SOURCE }, entry: 'index.ts' }, config: { memoryMb: 128, concurrency: 16, targetConcurrency: 10, maxInstances: 50 } };
   const deployed = await fetch(`${origin}/api/v1/functions/hello`, {
     method: 'PUT',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ source: { files: { 'index.ts': SOURCE }, entry: 'index.ts' }, config: { memoryMb: 128, concurrency: 16, targetConcurrency: 10, maxInstances: 50 } }),
+    body: JSON.stringify(body),
   });
   if (!deployed.ok) throw new Error(`${label}: deploy answered ${deployed.status}: ${await deployed.text()}`);
   return { label, origin, path: '/fn/hello/', proc, dataDir, rows: [] };
@@ -122,7 +129,7 @@ try {
 } finally {
   for (const s of servers) s.proc.kill('SIGTERM');
 }
-console.log(`\nmedians of ${ROUNDS} rounds × ${SECONDS} s, ${CONNECTIONS} connections${ECHO ? ', 10 KB JSON echo' : ', hello'}\n`);
+console.log(`\nmedians of ${ROUNDS} rounds × ${SECONDS} s, ${CONNECTIONS} connections${ECHO ? ', 10 KB JSON echo' : APP ? ', hello app' : ', hello'}\n`);
 console.log('| server | req/s | CPU µs/response, all threads | main thread | other threads | p99 ms |');
 console.log('|---|---:|---:|---:|---:|---:|');
 for (const s of servers) {
