@@ -235,8 +235,10 @@ export class Request extends Body {
     }
   }
 
-  /** internal: a request as it arrived at the gateway */
-  /** `body`: a text one is ASCII-only (the host sends such bodies as text): its characters are its bytes. */
+  /**
+   * internal: a request as it arrived at the gateway. A text `body` is ASCII-only (the host
+   * sends such bodies as text): its characters are its bytes.
+   */
   static _incoming(method: string, url: string, wire: string, body: ArrayBuffer | ReadableStream | string | null): Request {
     const r = new Request(INCOMING);
     r.#method = method;
