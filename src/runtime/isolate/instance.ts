@@ -73,8 +73,9 @@ import {
   SAB_CURRENT,
 } from './protocol.ts';
 import { BackgroundCpu } from './background-cpu.ts';
+import { Entries } from './entries.ts';
 import type { Watchdog, Watched } from './watchdog.ts';
-import { bodyBytes, exactArrayBuffer, joinHeaders, splitHeaders, withoutShimFrames } from './wire.ts';
+import { bodyBytes, exactArrayBuffer, joinHeaders, requestBody, splitHeaders, withoutShimFrames } from './wire.ts';
 import { giveNodeEnv } from './node-env.ts';
 import { parseJsonBounded } from '../../core/json-depth.ts';
 
@@ -207,8 +208,8 @@ export class IsolateInstance implements Instance, Watched {
   #heapPending: Promise<void> | null = null;
   #lastKnownCpuMs = 0;
   #timerWarned = false;
-  /** Settles once the last entry sent into the isolate has ended and its unhandled rejection, if any, was taken. */
-  #lastEntry: Promise<void> = Promise.resolve();
+  /** Entries into the isolate, batched while several come in one turn. */
+  readonly #entries: Entries;
   /** The invocation that finished last: a rejection of its code reported after its answer names it. */
   #lastFinishedSeq = 0;
   #lastFinishedId = '';
@@ -221,6 +222,12 @@ export class IsolateInstance implements Instance, Watched {
     this.#spec = spec;
     this.#cx = cx;
     this.#keys = new KeyStore(cx.maxCryptoKeys, cx.maxCryptoKeyBytes);
+    this.#entries = new Entries({
+      recv: prepared.recv,
+      reportRejections: cx.reportRejections,
+      rejected: (owner, reason) => this.#rejected(owner, reason),
+      failed: (error) => this.#undeliverable(error),
+    });
     this.#zlib = new ZlibStore(MAX_ZLIB_STREAMS, spec.config.memoryMb * 1024 * 1024);
     this.#streams = new StreamTable({
       pull: (id, n) => this.#deliver([IN_PULL, id, n], false),
@@ -357,7 +364,7 @@ export class IsolateInstance implements Instance, Watched {
         );
       }
       const text = `${oneLine(meta.invocationId)}\n${oneLine(meta.functionName)}\n${oneLine(r.method)}\n${oneLine(r.url)}\n${joinHeaders(r.headers)}`;
-      args = [IN_FETCH, seq, remaining, meta.attempt, meta.version, text, streamId !== 0 ? streamId : r.body === null ? null : exactArrayBuffer(r.body)];
+      args = [IN_FETCH, seq, remaining, meta.attempt, meta.version, text, streamId !== 0 ? streamId : r.body === null ? null : requestBody(r.body)];
     } else {
       args = [IN_HANDLER, seq, meta.invocationId, remaining, meta.attempt, meta.functionName, meta.version, meta.memoryMb, call.event];
     }
@@ -382,9 +389,9 @@ export class IsolateInstance implements Instance, Watched {
       this.#busyChanged = true;
       this.#wokenIdle = false;
       try {
-        // primitives pass as they are; only a body or an event needs the (slower) copy
+        // primitives (a text body too) pass as they are; only bytes or an event need the (slower) copy
         const last = args[args.length - 1];
-        this.#enter(args, !(last === null || typeof last === 'number'), seq);
+        this.#enter(args, last !== null && typeof last === 'object', seq);
       } catch (error) {
         this.#inflight.delete(seq);
         pending.deadline.cancel();
@@ -419,11 +426,12 @@ export class IsolateInstance implements Instance, Watched {
     };
     try {
       this.#enter([IN_ABORT, p.seq], false, p.seq);
+      this.#entries.flush();
     } catch {
       return end();
     }
     // the abort listeners have run (and what they rejected is taken) once that entry has ended
-    if (this.#cx.reportRejections) void this.#lastEntry.then(end);
+    if (this.#cx.reportRejections) void this.#entries.last.then(end);
     else void this.#p.recv.apply(undefined, []).then(end, end);
   }
 
@@ -897,19 +905,12 @@ export class IsolateInstance implements Instance, Watched {
   }
 
   /**
-   * Sends one entry into the isolate. Its promise settles when the isolate's task for it has
-   * ended: rejected when the task left a promise rejected with no handler (isolated-vm's
-   * check at the end of every task), which is then logged for `owner` (an invocation's
-   * number; 0: whichever the shim last marked as running).
+   * Sends one entry into the isolate, at once or gathered with others of this turn
+   * (entries.ts). The task that runs it reports an unhandled rejection it left, which is then
+   * logged for `owner` (an invocation's number; 0: whichever the shim last marked as running).
    */
   #enter(args: unknown[], copy: boolean, owner: number): void {
-    if (!this.#cx.reportRejections) {
-      if (copy) this.#p.recv.applyIgnored(undefined, args, { arguments: { copy: true } });
-      else this.#p.recv.applyIgnored(undefined, args as ivm.Transferable[]);
-      return;
-    }
-    const sent = copy ? this.#p.recv.apply(undefined, args, { arguments: { copy: true } }) : this.#p.recv.apply(undefined, args as ivm.Transferable[]);
-    this.#lastEntry = sent.then(undefined, (reason: unknown) => this.#rejected(owner, reason));
+    this.#entries.send(args, copy, owner);
   }
 
   /** An unhandled rejection: logged for the invocation whose code it was, else for the instance. */
@@ -960,12 +961,17 @@ export class IsolateInstance implements Instance, Watched {
     try {
       this.#enter(args, copy, owner);
     } catch (error) {
-      if (this.#p.isolate.isDisposed) this.#kill(this.#catastrophic ? 'crashed' : 'memory_limit');
-      else this.#cx.onError('could not deliver a message to an isolate', error);
+      this.#undeliverable(error);
       return;
     }
     if (this.#inflight.size === 0) this.#wokenIdle = true;
     this.#activate();
+  }
+
+  #undeliverable(error: unknown): void {
+    if (this.#death !== null) return;
+    if (this.#p.isolate.isDisposed) this.#kill(this.#catastrophic ? 'crashed' : 'memory_limit');
+    else this.#cx.onError('could not deliver a message to an isolate', error);
   }
 
   // ------------------------------------------------------------------ death
@@ -992,6 +998,7 @@ export class IsolateInstance implements Instance, Watched {
     this.#cpuNow();
     this.#background.flush();
     this.#death = reason;
+    this.#entries.drop();
     discard(this.#p);
     for (const t of this.#timers.values()) t.handle.cancel();
     this.#timers.clear();

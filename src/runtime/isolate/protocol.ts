@@ -15,7 +15,7 @@ export const IN_SETUP = 0; // (env, maxPayloadBytes) → [hasFetch, hasHandler] 
  * functionName, method, url and then the headers' wire form, joined by "\n". Few arguments
  * on purpose: each one costs the host an allocation in isolated-vm.
  */
-export const IN_FETCH = 1; // body: ArrayBuffer, null, or the number of the incoming stream carrying a streamed body
+export const IN_FETCH = 1; // body: ArrayBuffer, an ASCII-only one as a string, null, or the number of the incoming stream carrying a streamed body
 export const IN_HANDLER = 2; // (seq, invocationId, remainingMs, attempt, functionName, version, memoryMb, event)
 export const IN_TIMER = 3; // (timerId)
 export const IN_REPLY = 4; // (callId, ok, value)

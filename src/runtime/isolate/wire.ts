@@ -1,4 +1,5 @@
 /** Host-side conversions between port data and the shim's wire forms. */
+import { isAscii } from 'node:buffer';
 import { escapeRegExp } from '../../core/regexp.ts';
 import { HEADER_SEP } from './protocol.ts';
 import { SHIM_FILENAME } from './shim-source.ts';
@@ -28,6 +29,17 @@ export function exactArrayBuffer(bytes: Uint8Array): ArrayBuffer {
   const copy = new Uint8Array(bytes.byteLength);
   copy.set(bytes);
   return copy.buffer;
+}
+
+/**
+ * A request body as the shim takes it: ASCII-only bytes (JSON, forms, most text) as a
+ * one-byte string, which crosses into the isolate as a copy of its bytes and is already the
+ * body's text there (for ASCII the UTF-8 bytes are the characters), so `text()` and `json()`
+ * decode nothing and `arrayBuffer()` gets the same bytes back; any other body as its bytes.
+ */
+export function requestBody(bytes: Uint8Array): string | ArrayBuffer {
+  if (bytes.byteLength > 0 && isAscii(bytes)) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  return exactArrayBuffer(bytes);
 }
 
 export function bodyBytes(body: unknown): Uint8Array {

@@ -235,13 +235,16 @@ export class Request extends Body {
     }
   }
 
-  /** internal: a request as it arrived at the gateway */
-  static _incoming(method: string, url: string, wire: string, body: ArrayBuffer | ReadableStream | null): Request {
+  /**
+   * internal: a request as it arrived at the gateway. A text `body` is ASCII-only (the host
+   * sends such bodies as text): its characters are its bytes.
+   */
+  static _incoming(method: string, url: string, wire: string, body: ArrayBuffer | ReadableStream | string | null): Request {
     const r = new Request(INCOMING);
     r.#method = method;
     r.#url = url;
     r.#wire = wire;
-    if (body instanceof ReadableStream) r._body = body;
+    if (body instanceof ReadableStream || typeof body === 'string') r._body = body;
     else if (body !== null) r._body = new Uint8Array(body);
     return r;
   }

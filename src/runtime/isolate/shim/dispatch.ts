@@ -327,8 +327,8 @@ export function onFetch(
   method: string,
   url: string,
   wire: string,
-  /** The body's bytes, or the number of the host stream carrying it. */
-  body: ArrayBuffer | number | null,
+  /** The body's bytes, its text when it is ASCII-only, or the number of the host stream carrying it. */
+  body: ArrayBuffer | string | number | null,
 ): Invocation {
   const inv = newInvocation(seq, id, remainingMs);
   enter(inv);

@@ -155,7 +155,7 @@ export function recv(
         text.slice(i2 + 1, i3),
         text.slice(i3 + 1, i4),
         text.slice(i4 + 1),
-        f as ArrayBuffer | number | null,
+        f as ArrayBuffer | string | number | null,
       );
       return undefined;
     }
