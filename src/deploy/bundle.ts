@@ -10,7 +10,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, posix, resolve, sep } from 'node:path';
 import { NimbusError } from '../core/errors.ts';
 import { checkAppPath } from '../runtime/process/app-archive.ts';
-import { directoryFiles, layerInOutput, NODE_LAYER_MARK, nodeLayerDir, nodeLayerOptions, nodeLayerPlugin, sentFiles, webGlobalsNamed, type BundleFiles, type NodeLayerUse } from './node-layer.ts';
+import { SHARED_FILES_CALL, sharedLayerMark } from '../runtime/isolate/node-env.ts';
+import { directoryFiles, layerInOutput, NODE_LAYER_MARK, nodeLayerDir, nodeLayerOptions, nodeLayerPlugin, sentFiles, webGlobalsNamed, type BundleFiles, type NodeLayerUse, type SharedLayerUse } from './node-layer.ts';
+import { registryModule, SHARED, sharedExports, sharedLayer } from './node-layer-shared.ts';
 
 export const MODULE_GLOBAL = '__nimbus_module';
 
@@ -87,10 +89,33 @@ async function buildWithLayer(options: BuildOptions, plugins: Plugin[], root: st
     const web = webGlobalsNamed(outputText(result));
     if (web.length > 0) again = { ...(again ?? full), inject: [...((again ?? full).inject ?? []), ...web] };
     if (again !== null) result = await build(again);
+    if (used && !use.asyncContext) return strictWhenModule(await buildOnSharedLayer(again ?? full, root, files, plugins), entryFormat(result));
     return strictWhenModule(output(result, used), entryFormat(result));
   } catch (error) {
     throw buildError(error);
   }
+}
+
+/**
+ * The build of a function that uses the layer (but not async_hooks) against the shared layer
+ * (node-layer-shared.ts): its imports of built-ins read the layer a spare of kind `node`
+ * already holds, its first statement hands the layer its /bundle files (when it imports fs),
+ * and its mark names the layer's hash.
+ */
+async function buildOnSharedLayer(options: BuildOptions, root: string | null, files: BundleFiles, plugins: Plugin[]): Promise<BuildOutput> {
+  const { build } = await import('esbuild');
+  const [layer, names] = await Promise.all([sharedLayer(), sharedExports()]);
+  const use: NodeLayerUse = { asyncContext: false, names: new Set() };
+  const shared: SharedLayerUse = { modules: SHARED, load: (name, required) => registryModule(name, names.get(SHARED[name] ?? '') ?? [], required) };
+  const result = await build({ ...options, plugins: [nodeLayerPlugin(use, root, files, shared), ...plugins] });
+  const built = output(result, false);
+  const given = use.names?.has('fs') === true || use.names?.has('fs/promises') === true ? files() : {};
+  let sourceMap = built.sourceMap;
+  if (sourceMap !== null) {
+    const map = JSON.parse(sourceMap) as { mappings: string };
+    sourceMap = JSON.stringify({ ...map, mappings: ';' + map.mappings });
+  }
+  return { ...built, code: `${SHARED_FILES_CALL}(${JSON.stringify(given)});\n${built.code}${sharedLayerMark(layer.hash)}`, sourceMap };
 }
 
 function outputText(result: BuildResult): string {
