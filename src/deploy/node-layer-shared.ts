@@ -1,6 +1,6 @@
 /**
- * The shared Node layer: all of the layer's modules but async_hooks, bundled once into one
- * script that a spare isolate compiles and evaluates while it waits (spares.ts, kind `node`),
+ * The shared Node layer: all of the layer's modules, bundled once into one script that a
+ * spare isolate compiles and evaluates while it waits (spares.ts, kind `node`),
  * before any function owns it. Each spare evaluates its own copy; nothing of a function is in
  * it until an instance takes the spare and calls the script's completion value, `bind(env,
  * host call, pool door)`, which gives the layer the function's env and host doors, leaves a
@@ -11,9 +11,10 @@
  * script leaves under `Symbol.for('nimbus.node.layer')` instead of carrying a copy; its mark
  * names the layer's hash, so a bundle never runs against another layer than its own.
  *
- * async_hooks is not in it: importing it patches Promise.prototype.then and the timers of the
- * whole isolate, and a function that uses it has its async functions lowered to generators
- * (the layer's with them); such functions keep carrying their own layer.
+ * It comes in two kinds. `node` has no async_hooks: importing it patches Promise.prototype.then
+ * and the timers of the whole isolate. `node-async` has it, and its async functions lowered to
+ * generators, as a function that imports async_hooks has its own (so AsyncLocalStorage follows
+ * each `await`); such functions take spares of that kind.
  */
 import type { BuildOptions } from 'esbuild';
 import { createHash } from 'node:crypto';
@@ -21,10 +22,19 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { nodeLayerDir, nodeLayerOptions, nodeLayerPlugin, PROVIDED, PROVIDED_OTHER } from './node-layer.ts';
 
-/** Built-in name → its file, for the modules the shared layer holds. */
-export const SHARED: Readonly<Record<string, string>> = Object.freeze(
-  Object.fromEntries([...Object.entries(PROVIDED), ...Object.entries(PROVIDED_OTHER)].filter(([name]) => name !== 'async_hooks')),
-);
+export type LayerKind = 'node' | 'node-async';
+export const LAYER_KINDS: readonly LayerKind[] = ['node', 'node-async'];
+
+/** Where async functions are lowered to generators, so the layer's AsyncLocalStorage can follow each `await`. */
+export const LOWERED_ASYNC: BuildOptions['supported'] = { 'async-await': false, 'async-generator': false, 'for-await': false };
+
+const ALL: Readonly<Record<string, string>> = Object.freeze({ ...PROVIDED, ...PROVIDED_OTHER });
+
+/** Built-in name → its file, for the modules a kind of shared layer holds. */
+export function sharedModules(kind: LayerKind): Readonly<Record<string, string>> {
+  return kind === 'node-async' ? ALL : WITHOUT_ASYNC_HOOKS;
+}
+const WITHOUT_ASYNC_HOOKS: Readonly<Record<string, string>> = Object.freeze(Object.fromEntries(Object.entries(ALL).filter(([name]) => name !== 'async_hooks')));
 
 export const LAYER_REGISTRY = 'nimbus.node.layer';
 export const LAYER_FILENAME = 'nimbus:node-layer.js';
@@ -49,14 +59,15 @@ const BASE: BuildOptions = {
   charset: 'utf8',
 };
 
-function entrySource(dir: string): string {
-  const files = [...new Set(Object.values(SHARED))];
+function entrySource(dir: string, kind: LayerKind): string {
+  const modules = sharedModules(kind);
+  const files = [...new Set(Object.values(modules))];
   const ids = new Map(files.map((f, i) => [f, `m${i}`]));
   return `${files.map((f) => `import * as ${ids.get(f)} from ${JSON.stringify(join(dir, f))};`).join('\n')}
 import { bindEnv } from ${JSON.stringify(join(dir, 'process.ts'))};
 import { bindHost } from ${JSON.stringify(join(dir, 'host.ts'))};
 import { addBundleFiles } from ${JSON.stringify(join(dir, 'vfs.ts'))};
-const layer = Object.freeze({ ${Object.entries(SHARED).map(([name, f]) => `${JSON.stringify(name)}: ${ids.get(f)}`).join(', ')} });
+const layer = Object.freeze({ ${Object.entries(modules).map(([name, f]) => `${JSON.stringify(name)}: ${ids.get(f)}`).join(', ')} });
 Object.defineProperty(globalThis, Symbol.for(${JSON.stringify(LAYER_REGISTRY)}), { value: layer });
 let bound = false;
 export function bind(env, call, pool) {
@@ -80,7 +91,7 @@ export function bind(env, call, pool) {
 }
 
 /** The layer's modules with no function's files, env or doors in them. */
-function layerBuild(dir: string, extra: BuildOptions): BuildOptions {
+function layerBuild(extra: BuildOptions): BuildOptions {
   return {
     ...BASE,
     ...nodeLayerOptions(),
@@ -89,32 +100,39 @@ function layerBuild(dir: string, extra: BuildOptions): BuildOptions {
   };
 }
 
-let layerPending: Promise<SharedLayer> | null = null;
+const layerPending = new Map<LayerKind, Promise<SharedLayer>>();
 
 /** Where a build (`npm run build`) leaves the bundled layer: beside the module that reads it. */
-const PREBUILT = new URL('./node-layer.js', import.meta.url);
+export function prebuiltName(kind: LayerKind): string {
+  return kind === 'node' ? 'node-layer.js' : 'node-layer-async.js';
+}
 
 /** The layer: as the build left it, else (run from source) bundled once per process. */
-export function sharedLayer(): Promise<SharedLayer> {
-  layerPending ??= readFile(PREBUILT, 'utf8')
-    .catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOENT') throw error;
-      return bundleSharedLayer();
-    })
-    .then((code) => ({ code, hash: createHash('sha256').update(code).digest('hex').slice(0, 16) }))
-    .catch((error: unknown) => {
-      layerPending = null;
-      throw error;
-    });
-  return layerPending;
+export function sharedLayer(kind: LayerKind): Promise<SharedLayer> {
+  let pending = layerPending.get(kind);
+  if (pending === undefined) {
+    pending = readFile(new URL(`./${prebuiltName(kind)}`, import.meta.url), 'utf8')
+      .catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+        return bundleSharedLayer(kind);
+      })
+      .then((code) => ({ code, hash: createHash('sha256').update(code).digest('hex').slice(0, 16) }))
+      .catch((error: unknown) => {
+        layerPending.delete(kind);
+        throw error;
+      });
+    layerPending.set(kind, pending);
+  }
+  return pending;
 }
 
 /** Bundles the layer into the script `sharedLayer` gives (the build calls it too). */
-export async function bundleSharedLayer(): Promise<string> {
+export async function bundleSharedLayer(kind: LayerKind): Promise<string> {
   const { build } = await import('esbuild');
   const dir = nodeLayerDir();
-  const result = await build(layerBuild(dir, {
-    stdin: { contents: entrySource(dir), resolveDir: dir, sourcefile: 'node-layer-entry.js', loader: 'js' },
+  const result = await build(layerBuild({
+    ...(kind === 'node-async' ? { supported: LOWERED_ASYNC } : {}),
+    stdin: { contents: entrySource(dir, kind), resolveDir: dir, sourcefile: 'node-layer-entry.js', loader: 'js' },
     format: 'iife',
     globalName: LAYER_GLOBAL,
   }));
@@ -137,8 +155,8 @@ export function sharedExports(): Promise<ReadonlyMap<string, readonly string[]>>
 async function listExports(): Promise<ReadonlyMap<string, readonly string[]>> {
   const { build } = await import('esbuild');
   const dir = nodeLayerDir();
-  const files = [...new Set(Object.values(SHARED))];
-  const result = await build(layerBuild(dir, {
+  const files = [...new Set(Object.values(ALL))];
+  const result = await build(layerBuild({
     entryPoints: files.map((f) => join(dir, f)),
     absWorkingDir: dir,
     format: 'esm',

@@ -127,11 +127,11 @@ export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & 
     if (closed) throw new NimbusError('NIMBUS_ERR_SHUTTING_DOWN', 'the isolate runtime is closed');
     const startedAt = clock.monotonic();
     const layer = sharedLayerOf(spec.code);
-    const kind = layer === null ? 'plain' : 'node';
+    const kind = layer === null ? 'plain' : layer.kind;
     if (layer !== null) {
-      const current = await sharedLayer();
-      if (current.hash !== layer) {
-        throw new NimbusError('NIMBUS_ERR_FUNCTION_INIT', `this version was bundled against another Node layer (${layer}) than this platform's (${current.hash}): deploy it again`);
+      const current = await sharedLayer(layer.kind);
+      if (current.hash !== layer.hash) {
+        throw new NimbusError('NIMBUS_ERR_FUNCTION_INIT', `this version was bundled against another Node layer (${layer.hash}) than this platform's (${current.hash}): deploy it again`);
       }
       if (!useSpare) spares.want(spec.config.memoryMb, kind);
     }

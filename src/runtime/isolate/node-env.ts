@@ -12,6 +12,7 @@
  * the spare holds, instead of globals.
  */
 import ivm from 'isolated-vm';
+import type { LayerKind } from '../../deploy/node-layer-shared.ts';
 import type { OutboundConnect, OutboundLookup, OutboundResolve, SocketUsage } from '../port.ts';
 import { HOST_GATE } from './crypto-host.ts';
 import { inputBytesOf } from './crypto-pool.ts';
@@ -28,22 +29,22 @@ const POOL_GLOBAL = '__nimbus_node_pool';
 const EVENTS_SYMBOL = 'nimbus.node.sockets';
 const FIRST_SOCKET_OP = 20;
 
-/** A bundle built against the shared layer ends with this and the layer's hash, then a newline. */
+/** A bundle built against a shared layer ends with this, the layer's kind and hash, then a newline. */
 const SHARED_MARK = '\n//# nimbus-node-layer-shared ';
 /** What such a bundle calls first, with its /bundle files (node-layer-shared.ts). */
 export const SHARED_FILES_CALL = '__nimbus_node_files';
 
-export function sharedLayerMark(hash: string): string {
-  return `${SHARED_MARK}${hash}\n`;
+export function sharedLayerMark(kind: LayerKind, hash: string): string {
+  return `${SHARED_MARK}${kind} ${hash}\n`;
 }
 
-/** The hash of the shared layer a bundle was built against, or null when it carries its own (or none). */
-export function sharedLayerOf(code: string): string | null {
+/** The shared layer a bundle was built against, or null when it carries its own (or none). */
+export function sharedLayerOf(code: string): { readonly kind: LayerKind; readonly hash: string } | null {
   if (!code.endsWith('\n')) return null;
   const at = code.lastIndexOf(SHARED_MARK);
   if (at < 0) return null;
-  const hash = code.slice(at + SHARED_MARK.length, -1);
-  return /^[0-9a-f]{16}$/.test(hash) ? hash : null;
+  const found = /^(node|node-async) ([0-9a-f]{16})$/.exec(code.slice(at + SHARED_MARK.length, -1));
+  return found === null ? null : { kind: found[1] as LayerKind, hash: found[2]! };
 }
 
 export function usesNodeLayer(code: string): boolean {

@@ -328,9 +328,8 @@ describe('Node layer', () => {
     });
 
     it('a bundle that calls the raw host function directly gets errors, and the instance serves on', async () => {
-      // async_hooks: a function that carries its own layer, given the host function as a global
-      const code = await source(`import { Buffer } from 'node:buffer';
-        import 'node:async_hooks';
+      // a bundle that carries its own layer (as deployed before spares held it) is given the host function as a global
+      const code = (await bundleSource({ 'index.ts': `import { Buffer } from 'node:buffer';
         const raw = globalThis.__nimbus_node_host;
         export async function handler() {
           const errorOf = (f) => { try { f(); return 'no error'; } catch (e) { return String(e && e.message); } };
@@ -341,7 +340,8 @@ describe('Node layer', () => {
             errorOf(() => raw(42)),
             Buffer.from(raw(1, 'sha256', new ArrayBuffer(0), null)).toString('hex').slice(0, 8),
           ];
-        }`);
+        }` }, 'index.ts', 'isolate', { sharedLayer: false })).code;
+      assert.equal(sharedLayerOf(code), null);
       const got = (await run(code)) as string[];
       for (const e of got.slice(0, 4)) assert.notEqual(e, 'no error');
       assert.equal(got[4], 'e3b0c442');
@@ -377,9 +377,30 @@ describe('Node layer', () => {
       }
     });
 
+    it('a function that imports async_hooks takes spares of the layer with async functions lowered, and its store follows each await', async () => {
+      const rt = createIsolateRuntime({ clock: systemClock, prewarmMemoryMb: [], spares: 1, spareRefillDelayMs: 0, onError: quiet });
+      try {
+        const code = await source(`import { AsyncLocalStorage } from 'node:async_hooks';
+          const als = new AsyncLocalStorage();
+          export async function handler() { return als.run('x', async () => { await null; await new Promise((r) => setTimeout(r, 1)); return [als.getStore(), process.env.SECRET]; }); }`);
+        assert.equal(sharedLayerOf(code)?.kind, 'node-async');
+        await rt.inspect(code, { ...baseConfig, memoryMb: 64 });
+        while (rt.sparesReady(64, 'node-async') < 1) await new Promise((r) => setTimeout(r, 5));
+        assert.equal(rt.sparesReady(64, 'node'), 0);
+        const taken = rt.sparesTaken();
+        const h = await startWith(rt, code, { env: { SECRET: 'als' } });
+        assert.equal(rt.sparesTaken(), taken + 1);
+        assert.deepEqual(handlerValue(await h.instance.invoke(eventCall('n-als', null))), ['x', 'als']);
+        h.instance.dispose();
+      } finally {
+        await rt.close();
+      }
+    });
+
     it('a bundle built against another layer than the platform\'s is refused, naming the fix', async () => {
       const code = await source(`import { Buffer } from 'node:buffer'; export async function handler() { return Buffer.from('x').length; }`);
-      const other = code.replace(/nimbus-node-layer-shared [0-9a-f]{16}\n$/, 'nimbus-node-layer-shared 0000000000000000\n');
+      const other = code.replace(/nimbus-node-layer-shared node [0-9a-f]{16}\n$/, 'nimbus-node-layer-shared node 0000000000000000\n');
+      assert.deepEqual(sharedLayerOf(other), { kind: 'node', hash: '0000000000000000' });
       await assert.rejects(startWith(runtime, other), (e: Error & { code?: string }) => e.code === 'NIMBUS_ERR_FUNCTION_INIT' && /deploy it again/.test(e.message));
     });
   });

@@ -9,7 +9,7 @@ import { randomFillSync } from 'node:crypto';
 import { legacyDecode } from './legacy-decode.ts';
 import { IN_CANARY, IN_WARM, SAB_LENGTH } from './protocol.ts';
 import { SHIM_FILENAME, shimCode } from './shim-source.ts';
-import { LAYER_FILENAME, sharedLayer } from '../../deploy/node-layer-shared.ts';
+import { LAYER_FILENAME, sharedLayer, type LayerKind } from '../../deploy/node-layer-shared.ts';
 import type { LayerBind } from './node-env.ts';
 
 export type MessageHandler = (kind: number, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown, g: unknown) => void;
@@ -37,7 +37,8 @@ export interface Prepared {
 
 const MAX_RANDOM = 65536;
 let shimCache: ivm.ExternalCopy<ArrayBuffer> | undefined;
-let layerCache: { readonly hash: string; readonly data: ivm.ExternalCopy<ArrayBuffer> } | undefined;
+/** The shared layers' code caches, by hash. */
+const layerCaches = new Map<string, ivm.ExternalCopy<ArrayBuffer>>();
 
 /*
  * isolated-vm runs a callback from an isolate on the main thread outside any Node
@@ -92,8 +93,8 @@ export function isolateMemoryMb(memoryMb: number): number {
   return Math.max(8, Math.ceil(memoryMb));
 }
 
-/** What kind of spare: `node` also holds the shared Node layer, evaluated, bound to no function yet. */
-export type SpareKind = 'plain' | 'node';
+/** What kind of spare: `node` and `node-async` also hold that shared Node layer, evaluated, bound to no function yet. */
+export type SpareKind = 'plain' | LayerKind;
 
 /**
  * `warm`: also run the shim's dispatch paths once (V8 compiles lazily), which is worth it
@@ -101,7 +102,7 @@ export type SpareKind = 'plain' | 'node';
  */
 export async function prepare(memoryMb: number, warm = false, kind: SpareKind = 'plain'): Promise<Prepared> {
   const code = await shimCode();
-  const layerSource = kind === 'node' ? await sharedLayer() : null;
+  const layerSource = kind === 'plain' ? null : await sharedLayer(kind);
   const port: Port = { onMessage: null, onCatastrophic: null };
   const isolate = new ivm.Isolate({
     memoryLimit: isolateMemoryMb(memoryMb),
@@ -166,10 +167,10 @@ export async function prepare(memoryMb: number, warm = false, kind: SpareKind = 
 
 /** Compiles the shared layer (from its code cache after the first time) and runs its top level. */
 async function runLayer(isolate: ivm.Isolate, context: ivm.Context, code: string, hash: string): Promise<LayerBind> {
-  const cached = layerCache?.hash === hash ? layerCache.data : undefined;
+  const cached = layerCaches.get(hash);
   const script = await isolate.compileScript(code, { filename: LAYER_FILENAME, ...(cached ? { cachedData: cached } : { produceCachedData: true }) });
   const produced = (script as typeof script & { cachedData?: ivm.ExternalCopy<ArrayBuffer> }).cachedData;
-  if (cached === undefined && produced) layerCache = { hash, data: produced };
+  if (cached === undefined && produced) layerCaches.set(hash, produced);
   try {
     return (await script.run(context, { reference: true })) as LayerBind;
   } finally {

@@ -178,5 +178,5 @@ function keyOf(memoryMb: number, kind: SpareKind): string {
 
 function fromKey(key: string): [number, SpareKind] {
   const [mb, kind] = key.split(':');
-  return [Number(mb), kind === 'node' ? 'node' : 'plain'];
+  return [Number(mb), kind === 'node' || kind === 'node-async' ? kind : 'plain'];
 }
