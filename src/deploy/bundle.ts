@@ -87,15 +87,26 @@ async function buildWithLayer(options: BuildOptions, plugins: Plugin[], root: st
     const web = webGlobalsNamed(outputText(result));
     if (web.length > 0) again = { ...(again ?? full), inject: [...((again ?? full).inject ?? []), ...web] };
     if (again !== null) result = await build(again);
+    const own = output(result, used);
     if (used && onSharedLayer) {
       const kind = use.asyncContext ? 'node-async' : 'node';
-      return strictWhenModule(await buildOnSharedLayer(again ?? full, root, files, plugins, kind), entryFormat(result));
+      const shared = await buildOnSharedLayer(again ?? full, root, files, plugins, kind);
+      if (own.code.length - shared.code.length >= SHARED_LAYER_FROM_BYTES) return strictWhenModule(shared, entryFormat(result));
     }
-    return strictWhenModule(output(result, used), entryFormat(result));
+    return strictWhenModule(own, entryFormat(result));
   } catch (error) {
     throw buildError(error);
   }
 }
+
+/**
+ * A function is built against the shared layer when the layer's modules would add at least
+ * this much to its own bundle. Its start is then as short as hello's, but its instances hold
+ * all of the layer (about 2.4 MB of heap): below this, carrying its few modules costs a start
+ * little (about 1 ms per 100 KB compiled from the code cache and run) and its instances less
+ * memory (bench/README.md, "Spares that hold the Node layer").
+ */
+const SHARED_LAYER_FROM_BYTES = 128 * 1024;
 
 /**
  * The build of a function that uses the layer against the shared layer of that kind

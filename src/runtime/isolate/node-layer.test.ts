@@ -322,9 +322,11 @@ describe('Node layer', () => {
 
     it('on the shared layer, the raw host function is never a global', async () => {
       const code = await source(`import { Buffer } from 'node:buffer';
+        import { Readable } from 'node:stream';
         const raw = typeof globalThis.__nimbus_node_host;
-        export async function handler() { return [raw, typeof globalThis.__nimbus_node_host, typeof globalThis.__nimbus_node_pool, typeof globalThis.__nimbus_node_env, typeof Buffer]; }`);
-      assert.deepEqual(await run(code), ['undefined', 'undefined', 'undefined', 'undefined', 'function']);
+        export async function handler() { return [typeof Readable, raw, typeof globalThis.__nimbus_node_host, typeof globalThis.__nimbus_node_pool, typeof globalThis.__nimbus_node_env, typeof Buffer]; }`);
+      assert.notEqual(sharedLayerOf(code), null);
+      assert.deepEqual(await run(code), ['function', 'undefined', 'undefined', 'undefined', 'undefined', 'function']);
     });
 
     it('a bundle that calls the raw host function directly gets errors, and the instance serves on', async () => {
@@ -377,11 +379,19 @@ describe('Node layer', () => {
       }
     });
 
+    it('a function whose few built-ins weigh little carries them, and takes a plain spare', async () => {
+      const code = await source(`import { Buffer } from 'node:buffer'; export async function handler() { return Buffer.from(process.env.SECRET).length; }`);
+      assert.equal(usesNodeLayer(code), true);
+      assert.equal(sharedLayerOf(code), null);
+      assert.equal(await run(code, null, { SECRET: 'abc' }), 3);
+    });
+
     it('a function that imports async_hooks takes spares of the layer with async functions lowered, and its store follows each await', async () => {
       const rt = createIsolateRuntime({ clock: systemClock, prewarmMemoryMb: [], spares: 1, spareRefillDelayMs: 0, onError: quiet });
       try {
         const code = await source(`import { AsyncLocalStorage } from 'node:async_hooks';
-          const als = new AsyncLocalStorage();
+          import { Readable } from 'node:stream';
+          const als = new AsyncLocalStorage(); void Readable;
           export async function handler() { return als.run('x', async () => { await null; await new Promise((r) => setTimeout(r, 1)); return [als.getStore(), process.env.SECRET]; }); }`);
         assert.equal(sharedLayerOf(code)?.kind, 'node-async');
         await rt.inspect(code, { ...baseConfig, memoryMb: 64 });
@@ -398,7 +408,7 @@ describe('Node layer', () => {
     });
 
     it('a bundle built against another layer than the platform\'s is refused, naming the fix', async () => {
-      const code = await source(`import { Buffer } from 'node:buffer'; export async function handler() { return Buffer.from('x').length; }`);
+      const code = await source(`import { Readable } from 'node:stream'; export async function handler() { return typeof Readable; }`);
       const other = code.replace(/nimbus-node-layer-shared node [0-9a-f]{16}\n$/, 'nimbus-node-layer-shared node 0000000000000000\n');
       assert.deepEqual(sharedLayerOf(other), { kind: 'node', hash: '0000000000000000' });
       await assert.rejects(startWith(runtime, other), (e: Error & { code?: string }) => e.code === 'NIMBUS_ERR_FUNCTION_INIT' && /deploy it again/.test(e.message));
