@@ -20,6 +20,7 @@ import type { BuildOptions } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { SHARED_FILES_CALL } from '../runtime/isolate/node-env.ts';
 import { nodeLayerDir, nodeLayerOptions, nodeLayerPlugin, PROVIDED, PROVIDED_OTHER } from './node-layer.ts';
 
 export type LayerKind = 'node' | 'node-async';
@@ -81,9 +82,9 @@ export function bind(env, call, pool) {
   bound = true;
   bindEnv(env);
   bindHost(call, pool);
-  Object.defineProperty(globalThis, '__nimbus_node_files', {
+  Object.defineProperty(globalThis, '${SHARED_FILES_CALL}', {
     value: (files) => {
-      delete globalThis.__nimbus_node_files;
+      delete globalThis.${SHARED_FILES_CALL};
       addBundleFiles(files);
     },
     configurable: true, writable: true, enumerable: false,

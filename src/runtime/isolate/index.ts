@@ -28,7 +28,7 @@ export interface IsolateRuntimeOptions {
   readonly spares?: number;
   /** Memory sizes (MB) to prepare spares for right away. Default [128]. */
   readonly prewarmMemoryMb?: readonly number[];
-  /** Distinct memory sizes that keep spares (most recently used win). Default 4. */
+  /** Distinct (memory size, spare kind) pairs that keep spares (most recently used win). Default 4. */
   readonly spareSizes?: number;
   /** Delay between taking a spare and preparing its replacement, in ms. Default 5. */
   readonly spareRefillDelayMs?: number;

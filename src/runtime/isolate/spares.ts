@@ -125,10 +125,18 @@ export class SparePool {
     }
   }
 
+  /**
+   * The next spare to make: plain ones first (a spare that holds a Node layer costs about
+   * twice as much to make, and a burst of starts should not leave plain functions making their
+   * own behind it), then the most recently wanted.
+   */
   #missing(): string | undefined {
-    for (let i = this.#sizes.length - 1; i >= 0; i--) {
-      const size = this.#sizes[i];
-      if ((this.#spares.get(size)?.length ?? 0) < this.#opts.perSize) return size;
+    for (const plain of [true, false]) {
+      for (let i = this.#sizes.length - 1; i >= 0; i--) {
+        const size = this.#sizes[i]!;
+        if (fromKey(size)[1] === 'plain' !== plain) continue;
+        if ((this.#spares.get(size)?.length ?? 0) < this.#opts.perSize) return size;
+      }
     }
     return undefined;
   }
