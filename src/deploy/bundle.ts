@@ -12,7 +12,7 @@ import { NimbusError } from '../core/errors.ts';
 import { checkAppPath } from '../runtime/process/app-archive.ts';
 import { SHARED_FILES_CALL, sharedLayerMark } from '../runtime/isolate/node-env.ts';
 import { directoryFiles, layerInOutput, NODE_LAYER_MARK, nodeLayerDir, nodeLayerOptions, nodeLayerPlugin, sentFiles, webGlobalsNamed, type BundleFiles, type NodeLayerUse, type SharedLayerUse } from './node-layer.ts';
-import { LOWERED_ASYNC, registryModule, sharedExports, sharedLayer, sharedModules, type LayerKind } from './node-layer-shared.ts';
+import { LOWERED_ASYNC, registryModule, sharedExports, sharedModules, type LayerKind } from './node-layer-shared.ts';
 
 export const MODULE_GLOBAL = '__nimbus_module';
 
@@ -102,7 +102,7 @@ async function buildWithLayer(options: BuildOptions, plugins: Plugin[], root: st
 /**
  * A function is built against the shared layer when the layer's modules would add at least
  * this much to its own bundle. Its start is then as short as hello's, but its instances hold
- * all of the layer (about 2.4 MB of heap): below this, carrying its few modules costs a start
+ * all of the layer (about 1.5-1.8 MB of heap over hello): below this, carrying its few modules costs a start
  * little (about 1 ms per 100 KB compiled from the code cache and run) and its instances less
  * memory (bench/README.md, "Spares that hold the Node layer").
  */
@@ -112,11 +112,11 @@ const SHARED_LAYER_FROM_BYTES = 128 * 1024;
  * The build of a function that uses the layer against the shared layer of that kind
  * (node-layer-shared.ts): its imports of built-ins read the layer a spare of that kind
  * already holds, its first statement hands the layer its /bundle files (when it imports fs),
- * and its mark names the layer's hash.
+ * and its mark names the layer's kind and contract.
  */
 async function buildOnSharedLayer(options: BuildOptions, root: string | null, files: BundleFiles, plugins: Plugin[], kind: LayerKind): Promise<BuildOutput> {
   const { build } = await import('esbuild');
-  const [layer, names] = await Promise.all([sharedLayer(kind), sharedExports()]);
+  const names = await sharedExports();
   const use: NodeLayerUse = { asyncContext: false, names: new Set() };
   const modules = sharedModules(kind);
   const shared: SharedLayerUse = { modules, load: (name, required) => registryModule(name, names.get(modules[name] ?? '') ?? [], required) };
@@ -128,7 +128,7 @@ async function buildOnSharedLayer(options: BuildOptions, root: string | null, fi
     const map = JSON.parse(sourceMap) as { mappings: string };
     sourceMap = JSON.stringify({ ...map, mappings: ';' + map.mappings });
   }
-  return { ...built, code: `${SHARED_FILES_CALL}(${JSON.stringify(given)});\n${built.code}${sharedLayerMark(kind, layer.hash)}`, sourceMap };
+  return { ...built, code: `${SHARED_FILES_CALL}(${JSON.stringify(given)});\n${built.code}${sharedLayerMark(kind)}`, sourceMap };
 }
 
 function outputText(result: BuildResult): string {

@@ -9,7 +9,12 @@
  *
  * A function bundled against it (bundle.ts) imports the layer's modules from the registry the
  * script leaves under `Symbol.for('nimbus.node.layer')` instead of carrying a copy; its mark
- * names the layer's hash, so a bundle never runs against another layer than its own.
+ * names the layer's kind and LAYER_CONTRACT (node-env.ts). The layer a platform holds may be a later one
+ * than the bundle was built against (a platform upgraded since the deploy, a CLI of another
+ * version): what they share is the contract (the registry's module names and their export
+ * names, `bind` and the files call), not the code, so fixes to the layer reach functions
+ * deployed before. Bump LAYER_CONTRACT when that changes incompatibly (an export removed or
+ * renamed, `bind` changed): a start then refuses the older bundles (deploy them again).
  *
  * It comes in two kinds. `node` has no async_hooks: importing it patches Promise.prototype.then
  * and the timers of the whole isolate. `node-async` has it, and its async functions lowered to
@@ -44,7 +49,7 @@ const LAYER_GLOBAL = '__nimbus_layer';
 export interface SharedLayer {
   /** A script whose completion value is `bind`. */
   readonly code: string;
-  /** Names the layer: a bundle's mark carries it. */
+  /** Names this layer's code (its code cache is kept by it). */
   readonly hash: string;
 }
 

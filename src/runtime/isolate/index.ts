@@ -16,8 +16,7 @@ import { IsolateInstance, type InstanceContext } from './instance.ts';
 import { discard, prepare, type SpareKind } from './prepare.ts';
 import { shimCode } from './shim-source.ts';
 import { SparePool } from './spares.ts';
-import { sharedLayerOf } from './node-env.ts';
-import { sharedLayer } from '../../deploy/node-layer-shared.ts';
+import { LAYER_CONTRACT, sharedLayerOf } from './node-env.ts';
 import { otherThreadsCpu, type OtherThreadsCpu } from './cpu-budget.ts';
 import { Watchdog } from './watchdog.ts';
 import { Deadlines } from '../../core/deadlines.ts';
@@ -129,9 +128,8 @@ export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & 
     const layer = sharedLayerOf(spec.code);
     const kind = layer === null ? 'plain' : layer.kind;
     if (layer !== null) {
-      const current = await sharedLayer(layer.kind);
-      if (current.hash !== layer.hash) {
-        throw new NimbusError('NIMBUS_ERR_FUNCTION_INIT', `this version was bundled against another Node layer (${layer.hash}) than this platform's (${current.hash}): deploy it again`);
+      if (layer.contract !== LAYER_CONTRACT) {
+        throw new NimbusError('NIMBUS_ERR_FUNCTION_INIT', `this version was bundled against version ${layer.contract} of the shared Node layer; this platform has version ${LAYER_CONTRACT}: deploy it again`);
       }
       if (!useSpare) spares.want(spec.config.memoryMb, kind);
     }

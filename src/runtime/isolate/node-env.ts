@@ -29,22 +29,27 @@ const POOL_GLOBAL = '__nimbus_node_pool';
 const EVENTS_SYMBOL = 'nimbus.node.sockets';
 const FIRST_SOCKET_OP = 20;
 
-/** A bundle built against a shared layer ends with this, the layer's kind and hash, then a newline. */
+/** A bundle built against a shared layer ends with this, the layer's kind and contract (`v1`), then a newline. */
 const SHARED_MARK = '\n//# nimbus-node-layer-shared ';
+/**
+ * What a bundle built against a shared layer relies on: the registry's module names and their
+ * export names, `bind` and the files call (deploy/node-layer-shared.ts, which says when to bump it).
+ */
+export const LAYER_CONTRACT = 1;
 /** What such a bundle calls first, with its /bundle files (node-layer-shared.ts). */
 export const SHARED_FILES_CALL = '__nimbus_node_files';
 
-export function sharedLayerMark(kind: LayerKind, hash: string): string {
-  return `${SHARED_MARK}${kind} ${hash}\n`;
+export function sharedLayerMark(kind: LayerKind): string {
+  return `${SHARED_MARK}${kind} v${LAYER_CONTRACT}\n`;
 }
 
 /** The shared layer a bundle was built against, or null when it carries its own (or none). */
-export function sharedLayerOf(code: string): { readonly kind: LayerKind; readonly hash: string } | null {
+export function sharedLayerOf(code: string): { readonly kind: LayerKind; readonly contract: number } | null {
   if (!code.endsWith('\n')) return null;
   const at = code.lastIndexOf(SHARED_MARK);
   if (at < 0) return null;
-  const found = /^(node|node-async) ([0-9a-f]{16})$/.exec(code.slice(at + SHARED_MARK.length, -1));
-  return found === null ? null : { kind: found[1] as LayerKind, hash: found[2]! };
+  const found = /^(node|node-async) v([0-9]{1,6})$/.exec(code.slice(at + SHARED_MARK.length, -1));
+  return found === null ? null : { kind: found[1] as LayerKind, contract: Number(found[2]) };
 }
 
 export function usesNodeLayer(code: string): boolean {
