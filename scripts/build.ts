@@ -3,6 +3,7 @@
  * with no TypeScript compiler: dist/cli.js (the command; each command's code a chunk
  * loaded when it runs), dist/record-writer-worker.js and dist/pg-record-writer-worker.js (the
  * record writer's thread on SQLite, on PostgreSQL), dist/shim.js (the in-isolate Web runtime, bundled once here instead of at every start),
+ * dist/node-layer.js and node-layer-async.js (the shared Node layers that spares hold, likewise),
  * dist/node-worker/worker.mjs (the generic process of the node runtime), dist/connector/
  * connector.mjs (the first process of an app's network namespace), dist/node/ (the
  * Node layer's sources, which a deploy bundles into functions that use it) and dist/console/
@@ -14,6 +15,7 @@ import { copyFileSync, cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleShim } from '../src/runtime/isolate/shim-source.ts';
+import { bundleSharedLayer, LAYER_KINDS, prebuiltName } from '../src/deploy/node-layer-shared.ts';
 import { buildConsole } from './build-console.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -42,6 +44,7 @@ const result = await build({
   metafile: true,
 });
 writeFileSync(join(dist, 'shim.js'), await bundleShim());
+for (const kind of LAYER_KINDS) writeFileSync(join(dist, prebuiltName(kind)), await bundleSharedLayer(kind));
 // The generic process of the node runtime runs as it is, beside the code that starts it.
 mkdirSync(join(dist, 'node-worker'));
 copyFileSync(join(root, 'src/runtime/process/node-worker/worker.mjs'), join(dist, 'node-worker/worker.mjs'));

@@ -3,7 +3,8 @@
  * layer (compiled and evaluated while it waited), against a start today (no HTTP):
  *   node --no-node-snapshot --no-lazy --import tsx bench/micro/layer-spare.ts [--rounds N]
  *
- * A measurement of the idea, not its design: the "layer" is a bundle importing the ten
+ * A measurement of the idea, not its design (the design, deploy/node-layer-shared.ts, is
+ * measured by node-layer.ts): the "layer" is a bundle importing the ten
  * modules the function uses and leaving their namespaces on a global, and the function is
  * the same code reading them from there (so its own bundle is small). Today: a spare as
  * prepare(…, warm) makes it, then on the request's path the 397 KB bundle compiled from its
@@ -26,7 +27,7 @@ const full = (await bundleAll()).full!;
 const layerSource = `${MODULES.map((m, i) => `import * as m${i} from 'node:${m}';`).join('\n')}
 globalThis.__layer = { ${MODULES.map((m, i) => `${m}: m${i}`).join(', ')} };
 export default {};`;
-const layer = (await bundleSource({ 'index.ts': layerSource }, 'index.ts')).code;
+const layer = (await bundleSource({ 'index.ts': layerSource }, 'index.ts', 'isolate', { sharedLayer: false })).code;
 // node-layer-sources.ts "full", its imports read from the layer's global instead
 const fnSource = `const L = globalThis.__layer;
 const { Buffer } = L.buffer; const { EventEmitter } = L.events; const util = L.util.default;

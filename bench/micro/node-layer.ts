@@ -10,10 +10,17 @@
  * those Web globals, bundled only into code that names them. Cold start = runtime.start() + the
  * first invoke; memory = the isolate's used heap (V8 heap + external) after the first
  * invoke, minus the baseline's, per instance.
+ *
+ * Each function that uses the layer is started twice per round: bundled as deploys do now,
+ * against the shared layer (its start takes a spare that holds the layer, evaluated; rows
+ * marked "shared"), and with the layer's modules in its bundle (as before; rows marked
+ * "own"). Each start waits until a spare of its kind is ready, and counts whether it took one.
+ * CPU: the process's (all threads: the isolate's and the main one) over start + first invoke.
  */
 import { systemClock } from '../../src/core/clock.ts';
 import { createIsolateRuntime } from '../../src/runtime/isolate/index.ts';
 import { arg, HELLO_CONFIG } from './common.ts';
+import { sharedLayerOf } from '../../src/runtime/isolate/node-env.ts';
 import { bundleAll, call, sleep } from './node-layer-sources.ts';
 
 const ROUNDS = arg('rounds', 100);
@@ -27,10 +34,23 @@ function pct(xs: number[], p: number): number {
 }
 const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
 
-const codes = await bundleAll();
+const own = await bundleAll({ sharedLayer: false });
+const shared = await bundleAll({ sharedLayer: true });
+const codes: Record<string, string> = {};
+for (const name of Object.keys(own)) {
+  if (sharedLayerOf(shared[name]!) === null) codes[name] = own[name]!;
+  else {
+    codes[`${name} shared`] = shared[name]!;
+    codes[`${name} own`] = own[name]!;
+  }
+}
+const kindOf = (code: string) => sharedLayerOf(code)?.kind ?? 'plain';
+const onSpare: Record<string, number> = {};
 
 
-const runtime = createIsolateRuntime({ clock: systemClock, spares: 2, prewarmMemoryMb: [128], onError: () => undefined });
+// refilled 50 ms after a take, so that the refill's work is not in the CPU measured for the start
+const runtime = createIsolateRuntime({ clock: systemClock, spares: 2, prewarmMemoryMb: [128], spareRefillDelayMs: 50, onError: () => undefined });
+const cpus: Record<string, number[]> = {};
 const times: Record<string, number[]> = {};
 const heaps: Record<string, number[]> = {};
 for (const name of Object.keys(codes)) {
@@ -43,11 +63,17 @@ for (const name of Object.keys(codes)) {
 }
 for (let i = 0; i < ROUNDS; i++) {
   for (const name of Object.keys(codes)) {
-    await sleep(10); // the spare pool refills between cold starts
+    const kind = kindOf(codes[name]!);
+    for (let w = 0; w < 400 && runtime.sparesReady(config.memoryMb, kind) < 1; w++) await sleep(5);
+    const taken = runtime.sparesTaken();
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     const inst = await runtime.start({ instanceId: `${name}-${i}`, functionName: name, version: 1, code: codes[name]!, config, onLog: () => undefined, fetch: () => Promise.reject(new Error('none')) });
     await inst.invoke(call());
     times[name]!.push(performance.now() - t0);
+    const c1 = process.cpuUsage(c0);
+    (cpus[name] ??= []).push((c1.user + c1.system) / 1000);
+    onSpare[name] = (onSpare[name] ?? 0) + runtime.sparesTaken() - taken;
     inst.stats();
     await sleep(5);
     heaps[name]!.push(inst.stats().heapUsedBytes);
@@ -62,6 +88,6 @@ for (const name of Object.keys(codes)) {
   const t = times[name]!;
   const h = pct(heaps[name]!, 50);
   console.log(
-    `${name.padEnd(11)} bundle ${(codes[name]!.length / 1024).toFixed(0).padStart(4)} KB   first request p50 ${fmt(pct(t, 50)).padStart(9)} p99 ${fmt(pct(t, 99)).padStart(9)}   heap p50 ${(h / 1048576).toFixed(2)} MB (${((h - base) / 1048576).toFixed(2)} MB over baseline)`,
+    `${name.padEnd(17)} on a spare ${String(onSpare[name] ?? 0).padStart(3)}/${t.length}  bundle ${(codes[name]!.length / 1024).toFixed(0).padStart(4)} KB   first request p50 ${fmt(pct(t, 50)).padStart(9)} p99 ${fmt(pct(t, 99)).padStart(9)}  CPU p50 ${fmt(pct(cpus[name]!, 50)).padStart(8)}   heap p50 ${(h / 1048576).toFixed(2)} MB (${((h - base) / 1048576).toFixed(2)} MB over baseline)`,
   );
 }

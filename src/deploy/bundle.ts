@@ -10,7 +10,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, posix, resolve, sep } from 'node:path';
 import { NimbusError } from '../core/errors.ts';
 import { checkAppPath } from '../runtime/process/app-archive.ts';
-import { directoryFiles, layerInOutput, NODE_LAYER_MARK, nodeLayerDir, nodeLayerOptions, nodeLayerPlugin, sentFiles, webGlobalsNamed, type BundleFiles, type NodeLayerUse } from './node-layer.ts';
+import { SHARED_FILES_CALL, sharedLayerMark } from '../runtime/isolate/node-env.ts';
+import { directoryFiles, layerInOutput, NODE_LAYER_MARK, nodeLayerDir, nodeLayerOptions, nodeLayerPlugin, sentFiles, webGlobalsNamed, type BundleFiles, type NodeLayerUse, type SharedLayerUse } from './node-layer.ts';
+import { LOWERED_ASYNC, registryModule, sharedExports, sharedModules, type LayerKind } from './node-layer-shared.ts';
 
 export const MODULE_GLOBAL = '__nimbus_module';
 
@@ -64,14 +66,12 @@ async function buildForNode(options: BuildOptions, plugins: Plugin[]): Promise<B
   }
 }
 
-/** Where async functions are lowered to generators, so the layer's AsyncLocalStorage can follow each `await`. */
-const LOWERED_ASYNC: BuildOptions['supported'] = { 'async-await': false, 'async-generator': false, 'for-await': false };
 
 /**
  * One build with the Node layer (node-layer.ts); built again with async functions lowered
  * when the code imports async_hooks. A bundle that uses the layer ends with its mark.
  */
-async function buildWithLayer(options: BuildOptions, plugins: Plugin[], root: string | null, files: BundleFiles): Promise<BuildOutput> {
+async function buildWithLayer(options: BuildOptions, plugins: Plugin[], root: string | null, files: BundleFiles, onSharedLayer: boolean): Promise<BuildOutput> {
   const { build } = await import('esbuild');
   const use: NodeLayerUse = { asyncContext: false };
   const cwd = options.absWorkingDir ?? process.cwd();
@@ -87,10 +87,48 @@ async function buildWithLayer(options: BuildOptions, plugins: Plugin[], root: st
     const web = webGlobalsNamed(outputText(result));
     if (web.length > 0) again = { ...(again ?? full), inject: [...((again ?? full).inject ?? []), ...web] };
     if (again !== null) result = await build(again);
-    return strictWhenModule(output(result, used), entryFormat(result));
+    const own = output(result, used);
+    if (used && onSharedLayer) {
+      const kind = use.asyncContext ? 'node-async' : 'node';
+      const shared = await buildOnSharedLayer(again ?? full, root, files, plugins, kind);
+      if (own.code.length - shared.code.length >= SHARED_LAYER_FROM_BYTES) return strictWhenModule(shared, entryFormat(result));
+    }
+    return strictWhenModule(own, entryFormat(result));
   } catch (error) {
     throw buildError(error);
   }
+}
+
+/**
+ * A function is built against the shared layer when the layer's modules would add at least
+ * this much to its own bundle. Its start is then as short as hello's, but its instances hold
+ * all of the layer (about 1.5-1.8 MB of heap over hello): below this, carrying its few modules costs a start
+ * little (about 1 ms per 100 KB compiled from the code cache and run) and its instances less
+ * memory (bench/README.md, "Spares that hold the Node layer").
+ */
+const SHARED_LAYER_FROM_BYTES = 128 * 1024;
+
+/**
+ * The build of a function that uses the layer against the shared layer of that kind
+ * (node-layer-shared.ts): its imports of built-ins read the layer a spare of that kind
+ * already holds, its first statement hands the layer its /bundle files (when it imports fs),
+ * and its mark names the layer's kind and contract.
+ */
+async function buildOnSharedLayer(options: BuildOptions, root: string | null, files: BundleFiles, plugins: Plugin[], kind: LayerKind): Promise<BuildOutput> {
+  const { build } = await import('esbuild');
+  const names = await sharedExports();
+  const use: NodeLayerUse = { asyncContext: false, names: new Set() };
+  const modules = sharedModules(kind);
+  const shared: SharedLayerUse = { modules, load: (name, required) => registryModule(name, names.get(modules[name] ?? '') ?? [], required) };
+  const result = await build({ ...options, plugins: [nodeLayerPlugin(use, root, files, shared), ...plugins] });
+  const built = output(result, false);
+  const given = use.names?.has('fs') === true || use.names?.has('fs/promises') === true ? files() : {};
+  let sourceMap = built.sourceMap;
+  if (sourceMap !== null) {
+    const map = JSON.parse(sourceMap) as { mappings: string };
+    sourceMap = JSON.stringify({ ...map, mappings: ';' + map.mappings });
+  }
+  return { ...built, code: `${SHARED_FILES_CALL}(${JSON.stringify(given)});\n${built.code}${sharedLayerMark(kind)}`, sourceMap };
 }
 
 function outputText(result: BuildResult): string {
@@ -148,15 +186,24 @@ const wasmModules: Plugin = {
   },
 };
 
+/**
+ * `sharedLayer: false` bundles the layer's modules into the function as before spares held
+ * the layer (benchmarks and tests of bundles deployed then); by default a function that uses
+ * the layer is built against the shared one.
+ */
+export interface BundleOptions {
+  readonly sharedLayer?: boolean;
+}
+
 /** Bundles a file, or a directory with an entry, resolving npm packages from its node_modules. */
-export async function bundlePath(path: string, target: BundleTarget = 'isolate', confined = false): Promise<BuildOutput> {
+export async function bundlePath(path: string, target: BundleTarget = 'isolate', confined = false, bundleOptions: BundleOptions = {}): Promise<BuildOutput> {
   const entry = resolveEntry(path);
   // File names in the source map (and so in stacks) are relative to the directory deployed.
   const root = statSync(resolve(path)).isDirectory() ? resolve(path) : dirname(entry);
   const options = { entryPoints: [entry], absWorkingDir: root };
   const plugins = confined ? [confinedTo(root, target), wasmModules] : [wasmModules];
   if (target === 'node') return buildForNode(options, plugins);
-  return buildWithLayer(options, plugins, root, directoryFiles(root));
+  return buildWithLayer(options, plugins, root, directoryFiles(root), bundleOptions.sharedLayer ?? true);
 }
 
 const CONFINED = Symbol('confined');
@@ -216,7 +263,7 @@ export async function bundleTree(files: ReadonlyMap<string, Buffer>, entry: stri
  * Bundles source sent over the API: `files` maps relative paths to contents. Only
  * relative imports resolve; npm packages need a local bundle (the CLI makes one).
  */
-export async function bundleSource(files: Readonly<Record<string, string>>, entry: string, target: BundleTarget = 'isolate'): Promise<BuildOutput> {
+export async function bundleSource(files: Readonly<Record<string, string>>, entry: string, target: BundleTarget = 'isolate', bundleOptions: BundleOptions = {}): Promise<BuildOutput> {
   const normalized = new Map<string, string>();
   for (const [name, contents] of Object.entries(files)) normalized.set(posix.normalize('/' + name), contents);
   const entryPath = posix.normalize('/' + entry);
@@ -255,7 +302,7 @@ export async function bundleSource(files: Readonly<Record<string, string>>, entr
     },
   };
   if (target === 'node') return buildForNode({ entryPoints: [entryPath] }, [virtualFiles]);
-  return buildWithLayer({ entryPoints: [entryPath] }, [virtualFiles], null, sentFiles(normalized));
+  return buildWithLayer({ entryPoints: [entryPath] }, [virtualFiles], null, sentFiles(normalized), bundleOptions.sharedLayer ?? true);
 }
 
 function loaderFor(path: string): 'ts' | 'tsx' | 'js' | 'jsx' | 'json' {

@@ -50,7 +50,7 @@ export const PROVIDED: Readonly<Record<string, string>> = Object.freeze({
 });
 
 /** Modules of other runtimes the layer provides too, by their full name. */
-const PROVIDED_OTHER: Readonly<Record<string, string>> = Object.freeze({ 'cloudflare:sockets': 'cloudflare-sockets.ts' });
+export const PROVIDED_OTHER: Readonly<Record<string, string>> = Object.freeze({ 'cloudflare:sockets': 'cloudflare-sockets.ts' });
 
 /** Why some built-ins are refused, where a word helps more than "not provided". */
 const REFUSED_BECAUSE: Readonly<Record<string, string>> = Object.freeze({
@@ -155,7 +155,24 @@ export function nodeLayerDir(): string {
 export interface NodeLayerUse {
   /** `async_hooks` was imported: the bundle is built again with async functions lowered. */
   asyncContext: boolean;
+  /** The layer's modules imported by the code (built-in names), when the caller wants them. */
+  names?: Set<string>;
 }
+
+/**
+ * A build against the shared layer (node-layer-shared.ts): built-ins it holds, and the
+ * injected globals' imports of them, become modules that read its registry.
+ */
+export interface SharedLayerUse {
+  /** Built-in name → the layer's file, for the modules it holds. */
+  readonly modules: Readonly<Record<string, string>>;
+  /** The source of the module an import (`required`: a require() call) of `name` becomes. */
+  readonly load: (name: string, required: boolean) => string;
+}
+
+/** The namespace of imports of the shared layer's modules (the path is the built-in's name). */
+const SHARED_NS = 'nimbus-node-shared';
+const SHARED_REQUIRED_NS = 'nimbus-node-shared-require';
 
 /** The esbuild options that make a bundle resolve as edge runtimes do, with the Node layer. */
 export function nodeLayerOptions(): { define: Record<string, string>; inject: string[] } {
@@ -222,11 +239,23 @@ export function sentFiles(files: ReadonlyMap<string, string>): BundleFiles {
   return () => Object.fromEntries([...files].map(([name, text]) => [name.replace(/^\//, ''), Buffer.from(text).toString('base64')]));
 }
 
-export function nodeLayerPlugin(use: NodeLayerUse, root: string | null, files: BundleFiles): Plugin {
+export function nodeLayerPlugin(use: NodeLayerUse, root: string | null, files: BundleFiles, shared?: SharedLayerUse): Plugin {
   const dir = nodeLayerDir();
   return {
     name: 'nimbus-node-layer',
     setup(b) {
+      if (shared !== undefined) {
+        b.onLoad({ filter: /.*/, namespace: SHARED_NS }, (args) => ({ contents: shared.load(args.path, false), loader: 'js' }));
+        b.onLoad({ filter: /.*/, namespace: SHARED_REQUIRED_NS }, (args) => ({ contents: shared.load(args.path, true), loader: 'js' }));
+        // the injected globals (`process`, `Buffer`, `setImmediate`) import the layer's files
+        b.onResolve({ filter: /^\.\/[a-z_-]+\.ts$/ }, (args) => {
+          if (!INJECT_FILES.some((f) => args.importer === join(dir, f))) return undefined;
+          const name = Object.keys(shared.modules).find((n) => shared.modules[n] === args.path.slice(2));
+          if (name === undefined) return undefined;
+          use.names?.add(name);
+          return { path: name, namespace: SHARED_NS };
+        });
+      }
       b.onLoad({ filter: /.*/, namespace: ABSENT }, (args) => {
         const data = args.pluginData as { text: string; name: string };
         return { contents: absentModule(data.text, data.name), loader: 'js' };
@@ -237,7 +266,11 @@ export function nodeLayerPlugin(use: NodeLayerUse, root: string | null, files: B
       b.onResolve({ filter: /^[a-z_:][a-z0-9_:/]*$/ }, async (args) => {
         if (args.pluginData === SKIP || args.kind === 'entry-point') return undefined;
         const other = PROVIDED_OTHER[args.path];
-        if (other !== undefined) return { path: join(dir, other) };
+        if (other !== undefined) {
+          use.names?.add(args.path);
+          if (shared?.modules[args.path] !== undefined) return { path: args.path, namespace: args.kind === 'require-call' ? SHARED_REQUIRED_NS : SHARED_NS };
+          return { path: join(dir, other) };
+        }
         const prefixed = args.path.startsWith('node:');
         const name = prefixed ? args.path.slice(5) : args.path;
         const fromLayer = args.importer.startsWith(dir);
@@ -250,6 +283,10 @@ export function nodeLayerPlugin(use: NodeLayerUse, root: string | null, files: B
         const file = PROVIDED[name];
         if (file !== undefined) {
           if (name === 'async_hooks') use.asyncContext = true;
+          if (!fromLayer) {
+            use.names?.add(name);
+            if (shared?.modules[name] !== undefined) return { path: name, namespace: args.kind === 'require-call' ? SHARED_REQUIRED_NS : SHARED_NS };
+          }
           // require() gets what Node's gives, the module's default export (`require('stream')` is
           // Stream, `require('events')` EventEmitter), not an ES namespace object around it.
           if (args.kind === 'require-call') return { path: join(dir, file), namespace: REQUIRED };

@@ -13,9 +13,10 @@ import type { FunctionConfig, ModuleExports } from '../../core/types.ts';
 import type { Instance, InstanceSpec, Runtime } from '../port.ts';
 import { createCodeCache } from './code-cache.ts';
 import { IsolateInstance, type InstanceContext } from './instance.ts';
-import { discard, prepare } from './prepare.ts';
+import { discard, prepare, type SpareKind } from './prepare.ts';
 import { shimCode } from './shim-source.ts';
 import { SparePool } from './spares.ts';
+import { LAYER_CONTRACT, sharedLayerOf } from './node-env.ts';
 import { otherThreadsCpu, type OtherThreadsCpu } from './cpu-budget.ts';
 import { Watchdog } from './watchdog.ts';
 import { Deadlines } from '../../core/deadlines.ts';
@@ -26,7 +27,7 @@ export interface IsolateRuntimeOptions {
   readonly spares?: number;
   /** Memory sizes (MB) to prepare spares for right away. Default [128]. */
   readonly prewarmMemoryMb?: readonly number[];
-  /** Distinct memory sizes that keep spares (most recently used win). Default 4. */
+  /** Distinct (memory size, spare kind) pairs that keep spares (most recently used win). Default 4. */
   readonly spareSizes?: number;
   /** Delay between taking a spare and preparing its replacement, in ms. Default 5. */
   readonly spareRefillDelayMs?: number;
@@ -76,7 +77,7 @@ export const DEFAULTS = {
 
 export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & {
   /** Spares ready for a memory size (for tests and metrics). */
-  sparesReady(memoryMb: number): number;
+  sparesReady(memoryMb: number, kind?: SpareKind): number;
   /** Spares starts have taken so far. */
   sparesTaken(): number;
   /** Live instances this runtime started. */
@@ -124,12 +125,20 @@ export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & 
   async function start(spec: InstanceSpec, useSpare = true): Promise<IsolateInstance> {
     if (closed) throw new NimbusError('NIMBUS_ERR_SHUTTING_DOWN', 'the isolate runtime is closed');
     const startedAt = clock.monotonic();
-    let prepared = useSpare ? await spares.takeSoon(spec.config.memoryMb) : undefined;
+    const layer = sharedLayerOf(spec.code);
+    const kind = layer === null ? 'plain' : layer.kind;
+    if (layer !== null) {
+      if (layer.contract !== LAYER_CONTRACT) {
+        throw new NimbusError('NIMBUS_ERR_FUNCTION_INIT', `this version was bundled against version ${layer.contract} of the shared Node layer; this platform has version ${LAYER_CONTRACT}: deploy it again`);
+      }
+      if (!useSpare) spares.want(spec.config.memoryMb, kind);
+    }
+    let prepared = useSpare ? await spares.takeSoon(spec.config.memoryMb, kind) : undefined;
     if (prepared === undefined) {
       // the wait for a spare may have outlasted the runtime
       if (closed) throw new NimbusError('NIMBUS_ERR_SHUTTING_DOWN', 'the isolate runtime is closed');
       try {
-        prepared = await prepare(spec.config.memoryMb);
+        prepared = await prepare(spec.config.memoryMb, false, kind);
       } catch (error) {
         throw new NimbusError('NIMBUS_ERR_INTERNAL', `could not create an isolate: ${(error as Error)?.message ?? error}`, { cause: error });
       }
@@ -185,7 +194,7 @@ export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & 
       ]);
       bound?.cancel();
     },
-    sparesReady: (memoryMb) => spares.ready(memoryMb),
+    sparesReady: (memoryMb, kind) => spares.ready(memoryMb, kind),
     sparesTaken: () => spares.taken,
     liveInstances: () => live.size,
   };

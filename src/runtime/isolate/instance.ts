@@ -291,7 +291,7 @@ export class IsolateInstance implements Instance, Watched {
         return (ms) => this.#chargeHostWork(seq, ms);
       },
       gone: this.#p.gone,
-    });
+    }, this.#p.layer?.bind);
     const ran = script.run(context, { timeout: this.#cx.initTimeoutMs });
     const setup = recv.apply(undefined, [IN_SETUP, { ...spec.config.env }, this.#cx.maxPayloadBytes], {
       arguments: { copy: true },

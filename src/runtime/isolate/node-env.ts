@@ -7,9 +7,12 @@
  * through a function the isolate registers; and a second door for the heavy crypto and
  * zlib work (`__nimbus_node_pool`): a Reference the isolate calls with applySyncPromise, so
  * its thread waits while the work runs on libuv's pool behind the shared gates, and the
- * platform's main thread does not. Other bundles pay nothing.
+ * platform's main thread does not. Other bundles pay nothing. A bundle built against the
+ * shared layer (deploy/node-layer-shared.ts) gets the same through the layer's `bind`, which
+ * the spare holds, instead of globals.
  */
 import ivm from 'isolated-vm';
+import type { LayerKind } from '../../deploy/node-layer-shared.ts';
 import type { OutboundConnect, OutboundLookup, OutboundResolve, SocketUsage } from '../port.ts';
 import { HOST_GATE } from './crypto-host.ts';
 import { inputBytesOf } from './crypto-pool.ts';
@@ -26,8 +29,31 @@ const POOL_GLOBAL = '__nimbus_node_pool';
 const EVENTS_SYMBOL = 'nimbus.node.sockets';
 const FIRST_SOCKET_OP = 20;
 
+/** A bundle built against a shared layer ends with this, the layer's kind and contract (`v1`), then a newline. */
+const SHARED_MARK = '\n//# nimbus-node-layer-shared ';
+/**
+ * What a bundle built against a shared layer relies on: the registry's module names and their
+ * export names, `bind` and the files call (deploy/node-layer-shared.ts, which says when to bump it).
+ */
+export const LAYER_CONTRACT = 1;
+/** What such a bundle calls first, with its /bundle files (node-layer-shared.ts). */
+export const SHARED_FILES_CALL = '__nimbus_node_files';
+
+export function sharedLayerMark(kind: LayerKind): string {
+  return `${SHARED_MARK}${kind} v${LAYER_CONTRACT}\n`;
+}
+
+/** The shared layer a bundle was built against, or null when it carries its own (or none). */
+export function sharedLayerOf(code: string): { readonly kind: LayerKind; readonly contract: number } | null {
+  if (!code.endsWith('\n')) return null;
+  const at = code.lastIndexOf(SHARED_MARK);
+  if (at < 0) return null;
+  const found = /^(node|node-async) v([0-9]{1,6})$/.exec(code.slice(at + SHARED_MARK.length, -1));
+  return found === null ? null : { kind: found[1] as LayerKind, contract: Number(found[2]) };
+}
+
 export function usesNodeLayer(code: string): boolean {
-  return code.endsWith(NODE_LAYER_MARK);
+  return code.endsWith(NODE_LAYER_MARK) || sharedLayerOf(code) !== null;
 }
 
 export interface NodeLayerHost {
@@ -42,7 +68,11 @@ export interface NodeLayerHost {
   readonly gone: Promise<void>;
 }
 
-export function giveNodeEnv(context: ivm.Context, code: string, env: Readonly<Record<string, string>>, host: NodeLayerHost): NodeSockets | null {
+/** The shared layer's `bind(env, call, pool)` in a spare of kind `node`; it returns the socket events' receiver. */
+export type LayerBind = ivm.Reference<(env: unknown, call: unknown, pool: unknown) => unknown>;
+
+/** `bind`: the isolate holds the shared layer (the bundle is built against it), evaluated already. */
+export function giveNodeEnv(context: ivm.Context, code: string, env: Readonly<Record<string, string>>, host: NodeLayerHost, bind?: LayerBind): NodeSockets | null {
   if (!usesNodeLayer(code)) return null;
   let deliverRef: ivm.Reference<(id: number, event: string, data: unknown) => void> | null = null;
   const sockets = new NodeSockets(host.connect, host.lookup, (id, event, data) => {
@@ -70,12 +100,15 @@ export function giveNodeEnv(context: ivm.Context, code: string, env: Readonly<Re
   // Not evalClosureSync: the main thread would wait for the isolate's thread on every cold start. The isolate runs its tasks in order, so these globals are there before the
   // bundle's top level (run next by the caller) reads them.
   let gone = false;
-  void context.evalClosure(
-    `for (const [k, v] of [['${ENV_GLOBAL}', $0], ['${HOST_GLOBAL}', $1], ['${POOL_GLOBAL}', $2]]) Object.defineProperty(globalThis, k, { value: v, configurable: true, writable: true, enumerable: false });
-     return (id, event, data) => { const on = globalThis[Symbol.for('${EVENTS_SYMBOL}')]; if (typeof on === 'function') on(id, event, data); };`,
-    [{ ...env }, call, pool],
-    { arguments: { copy: true }, result: { reference: true } },
-  ).then(
+  const bound = bind !== undefined
+    ? bind.apply(undefined, [{ ...env }, call, pool], { arguments: { copy: true }, result: { reference: true } })
+    : context.evalClosure(
+      `for (const [k, v] of [['${ENV_GLOBAL}', $0], ['${HOST_GLOBAL}', $1], ['${POOL_GLOBAL}', $2]]) Object.defineProperty(globalThis, k, { value: v, configurable: true, writable: true, enumerable: false });
+       return (id, event, data) => { const on = globalThis[Symbol.for('${EVENTS_SYMBOL}')]; if (typeof on === 'function') on(id, event, data); };`,
+      [{ ...env }, call, pool],
+      { arguments: { copy: true }, result: { reference: true } },
+    );
+  void (bound as Promise<ivm.Reference<(id: number, event: string, data: unknown) => void>>).then(
     (ref: ivm.Reference<(id: number, event: string, data: unknown) => void>) => {
       if (gone) ref.release();
       else deliverRef = ref;

@@ -18,7 +18,8 @@ import { HOST_GATE } from './crypto-host.ts';
 import type { CryptoGate } from './crypto-pool.ts';
 import { createIsolateRuntime } from './index.ts';
 import { ZLIB_GATE } from './zlib-host.ts';
-import { usesNodeLayer } from './node-env.ts';
+import { sharedLayerOf, usesNodeLayer } from './node-env.ts';
+import { baseConfig } from '../contract.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const quiet = () => undefined;
@@ -319,8 +320,18 @@ describe('Node layer', () => {
       }
     });
 
-    it('a bundle that calls the raw host function directly gets errors, and the instance serves on', async () => {
+    it('on the shared layer, the raw host function is never a global', async () => {
       const code = await source(`import { Buffer } from 'node:buffer';
+        import { Readable } from 'node:stream';
+        const raw = typeof globalThis.__nimbus_node_host;
+        export async function handler() { return [typeof Readable, raw, typeof globalThis.__nimbus_node_host, typeof globalThis.__nimbus_node_pool, typeof globalThis.__nimbus_node_env, typeof Buffer]; }`);
+      assert.notEqual(sharedLayerOf(code), null);
+      assert.deepEqual(await run(code), ['function', 'undefined', 'undefined', 'undefined', 'undefined', 'function']);
+    });
+
+    it('a bundle that calls the raw host function directly gets errors, and the instance serves on', async () => {
+      // a bundle that carries its own layer (as deployed before spares held it) is given the host function as a global
+      const code = (await bundleSource({ 'index.ts': `import { Buffer } from 'node:buffer';
         const raw = globalThis.__nimbus_node_host;
         export async function handler() {
           const errorOf = (f) => { try { f(); return 'no error'; } catch (e) { return String(e && e.message); } };
@@ -331,10 +342,76 @@ describe('Node layer', () => {
             errorOf(() => raw(42)),
             Buffer.from(raw(1, 'sha256', new ArrayBuffer(0), null)).toString('hex').slice(0, 8),
           ];
-        }`);
+        }` }, 'index.ts', 'isolate', { sharedLayer: false })).code;
+      assert.equal(sharedLayerOf(code), null);
       const got = (await run(code)) as string[];
       for (const e of got.slice(0, 4)) assert.notEqual(e, 'no error');
       assert.equal(got[4], 'e3b0c442');
+    });
+  });
+
+  describe('spares that hold the shared layer', () => {
+    it('two functions on spares from the same pool see only their own env, files and layer state', async () => {
+      const rt = createIsolateRuntime({ clock: systemClock, prewarmMemoryMb: [], spares: 2, spareRefillDelayMs: 0, onError: quiet });
+      try {
+        const fn = (tag: string) => `import fs from 'node:fs';
+          import { EventEmitter } from 'node:events';
+          import { env } from 'node:process';
+          const seen = { env: { ...process.env }, named: env.SECRET, maxListeners: EventEmitter.defaultMaxListeners, files: fs.readdirSync('/bundle').sort(), tmp: fs.readdirSync('/tmp'), mark: globalThis.mark ?? null, filesDoor: typeof globalThis.__nimbus_node_files };
+          process.env.LEFT = '${tag}'; EventEmitter.defaultMaxListeners = 99; fs.writeFileSync('/tmp/${tag}', '${tag}'); globalThis.mark = '${tag}';
+          export async function handler() { return seen; }`;
+        const a = (await bundleSource({ 'index.ts': fn('a'), 'a.txt': 'only a' }, 'index.ts')).code;
+        const b = (await bundleSource({ 'index.ts': fn('b') }, 'index.ts')).code;
+        assert.equal(usesNodeLayer(a), true);
+        assert.notEqual(sharedLayerOf(a), null, 'built against the shared layer');
+        // a deploy's check makes the pool keep spares of the shared layer's kind
+        await rt.inspect(a, { ...baseConfig, memoryMb: 64 });
+        while (rt.sparesReady(64, 'node') < 2) await new Promise((r) => setTimeout(r, 5));
+        const taken = rt.sparesTaken();
+        const [ha, hb] = [await startWith(rt, a, { env: { SECRET: 'for-a' } }), await startWith(rt, b, { env: { SECRET: 'for-b', ONLY_B: '1' } })];
+        assert.equal(rt.sparesTaken(), taken + 2, 'both started on spares');
+        const got = await Promise.all([ha, hb].map(async (h) => handlerValue(await h.instance.invoke(eventCall(`n-${Math.random()}`, null)))));
+        assert.deepEqual(got[0], { env: { SECRET: 'for-a' }, named: 'for-a', maxListeners: 10, files: ['a.txt', 'index.ts'], tmp: [], mark: null, filesDoor: 'undefined' });
+        assert.deepEqual(got[1], { env: { SECRET: 'for-b', ONLY_B: '1' }, named: 'for-b', maxListeners: 10, files: ['index.ts'], tmp: [], mark: null, filesDoor: 'undefined' });
+        for (const h of [ha, hb]) h.instance.dispose();
+      } finally {
+        await rt.close();
+      }
+    });
+
+    it('a function whose few built-ins weigh little carries them, and takes a plain spare', async () => {
+      const code = await source(`import { Buffer } from 'node:buffer'; export async function handler() { return Buffer.from(process.env.SECRET).length; }`);
+      assert.equal(usesNodeLayer(code), true);
+      assert.equal(sharedLayerOf(code), null);
+      assert.equal(await run(code, null, { SECRET: 'abc' }), 3);
+    });
+
+    it('a function that imports async_hooks takes spares of the layer with async functions lowered, and its store follows each await', async () => {
+      const rt = createIsolateRuntime({ clock: systemClock, prewarmMemoryMb: [], spares: 1, spareRefillDelayMs: 0, onError: quiet });
+      try {
+        const code = await source(`import { AsyncLocalStorage } from 'node:async_hooks';
+          import { Readable } from 'node:stream';
+          const als = new AsyncLocalStorage(); void Readable;
+          export async function handler() { return als.run('x', async () => { await null; await new Promise((r) => setTimeout(r, 1)); return [als.getStore(), process.env.SECRET]; }); }`);
+        assert.equal(sharedLayerOf(code)?.kind, 'node-async');
+        await rt.inspect(code, { ...baseConfig, memoryMb: 64 });
+        while (rt.sparesReady(64, 'node-async') < 1) await new Promise((r) => setTimeout(r, 5));
+        assert.equal(rt.sparesReady(64, 'node'), 0);
+        const taken = rt.sparesTaken();
+        const h = await startWith(rt, code, { env: { SECRET: 'als' } });
+        assert.equal(rt.sparesTaken(), taken + 1);
+        assert.deepEqual(handlerValue(await h.instance.invoke(eventCall('n-als', null))), ['x', 'als']);
+        h.instance.dispose();
+      } finally {
+        await rt.close();
+      }
+    });
+
+    it('a bundle built against another version of the layer\'s contract is refused, naming the fix', async () => {
+      const code = await source(`import { Readable } from 'node:stream'; export async function handler() { return typeof Readable; }`);
+      const other = code.replace(/nimbus-node-layer-shared node v1\n$/, 'nimbus-node-layer-shared node v0\n');
+      assert.deepEqual(sharedLayerOf(other), { kind: 'node', contract: 0 });
+      await assert.rejects(startWith(runtime, other), (e: Error & { code?: string }) => e.code === 'NIMBUS_ERR_FUNCTION_INIT' && /deploy it again/.test(e.message));
     });
   });
 

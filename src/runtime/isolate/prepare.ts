@@ -1,6 +1,7 @@
 /**
  * Makes an isolate ready for a function: new Isolate (memory limit), a context, the
- * bridge callbacks, and the shim run. Everything here is independent of the function,
+ * bridge callbacks, and the shim run (and, for spares of kind `node`, the shared Node layer
+ * run, bound to no function). Everything here is independent of the function,
  * so spares.ts can do it ahead of time, off the cold-start path.
  */
 import ivm from 'isolated-vm';
@@ -8,6 +9,8 @@ import { randomFillSync } from 'node:crypto';
 import { legacyDecode } from './legacy-decode.ts';
 import { IN_CANARY, IN_WARM, SAB_LENGTH } from './protocol.ts';
 import { SHIM_FILENAME, shimCode } from './shim-source.ts';
+import { LAYER_FILENAME, sharedLayer, type LayerKind } from '../../deploy/node-layer-shared.ts';
+import type { LayerBind } from './node-env.ts';
 
 export type MessageHandler = (kind: number, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown, g: unknown) => void;
 
@@ -25,6 +28,8 @@ export interface Prepared {
   /** Shared with the shim: SAB_CURRENT holds the seq of the invocation running now. */
   readonly current: Int32Array;
   readonly memoryMb: number;
+  /** The shared Node layer, evaluated (spares of kind `node`): its hash and `bind`. */
+  readonly layer: { readonly hash: string; readonly bind: LayerBind } | null;
   readonly port: Port;
   /** Settles once the isolate is gone (disposed by us, or by V8 at its memory limit). */
   readonly gone: Promise<void>;
@@ -32,6 +37,8 @@ export interface Prepared {
 
 const MAX_RANDOM = 65536;
 let shimCache: ivm.ExternalCopy<ArrayBuffer> | undefined;
+/** The shared layers' code caches, by hash. */
+const layerCaches = new Map<string, ivm.ExternalCopy<ArrayBuffer>>();
 
 /*
  * isolated-vm runs a callback from an isolate on the main thread outside any Node
@@ -86,12 +93,16 @@ export function isolateMemoryMb(memoryMb: number): number {
   return Math.max(8, Math.ceil(memoryMb));
 }
 
+/** What kind of spare: `node` and `node-async` also hold that shared Node layer, evaluated, bound to no function yet. */
+export type SpareKind = 'plain' | LayerKind;
+
 /**
  * `warm`: also run the shim's dispatch paths once (V8 compiles lazily), which is worth it
  * for spares made ahead of time and would only move the cost for an inline start.
  */
-export async function prepare(memoryMb: number, warm = false): Promise<Prepared> {
+export async function prepare(memoryMb: number, warm = false, kind: SpareKind = 'plain'): Promise<Prepared> {
   const code = await shimCode();
+  const layerSource = kind === 'plain' ? null : await sharedLayer(kind);
   const port: Port = { onMessage: null, onCatastrophic: null };
   const isolate = new ivm.Isolate({
     memoryLimit: isolateMemoryMb(memoryMb),
@@ -146,10 +157,24 @@ export async function prepare(memoryMb: number, warm = false): Promise<Prepared>
       () => undefined,
       () => undefined,
     );
-    return { isolate, context, recv, current: new Int32Array(sab), memoryMb, port, gone };
+    const layer = layerSource === null ? null : { hash: layerSource.hash, bind: await runLayer(isolate, context, layerSource.code, layerSource.hash) };
+    return { isolate, context, recv, current: new Int32Array(sab), memoryMb, layer, port, gone };
   } catch (error) {
     if (!isolate.isDisposed) isolate.dispose();
     throw error;
+  }
+}
+
+/** Compiles the shared layer (from its code cache after the first time) and runs its top level. */
+async function runLayer(isolate: ivm.Isolate, context: ivm.Context, code: string, hash: string): Promise<LayerBind> {
+  const cached = layerCaches.get(hash);
+  const script = await isolate.compileScript(code, { filename: LAYER_FILENAME, ...(cached ? { cachedData: cached } : { produceCachedData: true }) });
+  const produced = (script as typeof script & { cachedData?: ivm.ExternalCopy<ArrayBuffer> }).cachedData;
+  if (cached === undefined && produced) layerCaches.set(hash, produced);
+  try {
+    return (await script.run(context, { reference: true })) as LayerBind;
+  } finally {
+    script.release();
   }
 }
 

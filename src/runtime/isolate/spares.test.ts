@@ -26,3 +26,24 @@ test('a start that finds no spare ready waits for the one being made; a second s
     await pool.close();
   }
 });
+
+test('spares that hold a Node layer are kept per kind, and made after the plain ones', async () => {
+  const errors: unknown[] = [];
+  const pool = new SparePool({ clock: systemClock, perSize: 1, prewarmMb: [], maxSizes: 4, refillDelayMs: 0, onError: (e) => errors.push(e) });
+  try {
+    pool.want(48, 'node');
+    pool.want(48, 'plain');
+    await until(() => pool.ready(48, 'plain') + pool.ready(48, 'node') >= 1);
+    assert.equal(pool.ready(48, 'plain'), 1, 'the plain spare is made first, though the node one was wanted first');
+    await until(() => pool.ready(48, 'node') === 1);
+    const node = pool.take(48, 'node');
+    assert.ok(node?.layer, 'a node spare holds the layer, evaluated');
+    const plain = pool.take(48, 'plain');
+    assert.equal(plain?.layer, null, 'a plain spare holds none');
+    assert.equal(pool.take(48, 'node-async'), undefined, 'no spare of a kind not yet wanted');
+    for (const p of [node, plain]) if (p) discard(p);
+    assert.deepEqual(errors, []);
+  } finally {
+    await pool.close();
+  }
+});

@@ -1,18 +1,20 @@
 /**
- * Spare isolates, already prepared (context + shim), per memory size. A cold start takes
- * one and only compiles and runs the function's bundle. Refilling happens one isolate at
+ * Spare isolates, already prepared (context + shim), per memory size and kind (`node`: the
+ * shared Node layer evaluated too, for bundles built against it). A cold start takes
+ * one and only compiles and runs the function's bundle. A spare is never given back: each
+ * serves one instance, so one of kind `node` holds a layer no function has touched. Refilling happens one isolate at
  * a time, a little after a take, so it does not sit on the path of the start that took one.
  */
 import type { Clock, TimerHandle } from '../../core/clock.ts';
-import { discard, isolateMemoryMb, prepare, type Prepared } from './prepare.ts';
+import { discard, isolateMemoryMb, prepare, type Prepared, type SpareKind } from './prepare.ts';
 
 export interface SparePoolOptions {
   readonly clock: Clock;
-  /** Spares kept per memory size. 0 disables the pool. */
+  /** Spares kept per memory size and kind. 0 disables the pool. */
   readonly perSize: number;
-  /** Memory sizes prepared at once; other sizes get spares after their first use. */
+  /** Memory sizes prepared at once (kind `plain`); other sizes and kinds get spares after their first use. */
   readonly prewarmMb: readonly number[];
-  /** At most this many distinct memory sizes keep spares (the most recently used). */
+  /** At most this many distinct (memory size, kind) pairs keep spares (the most recently used). */
   readonly maxSizes: number;
   /**
    * Wait this long after a spare is taken before making a new one: creating an isolate
@@ -25,13 +27,13 @@ export interface SparePoolOptions {
 
 export class SparePool {
   readonly #opts: SparePoolOptions;
-  readonly #spares = new Map<number, Prepared[]>();
-  /** sizes wanted, least recently used first */
-  readonly #sizes: number[] = [];
+  readonly #spares = new Map<string, Prepared[]>();
+  /** (size, kind) keys wanted, least recently used first */
+  readonly #sizes: string[] = [];
   #timer: TimerHandle | null = null;
   #filling = false;
   /** The size the fill in progress makes, and whether a start already waits for it. */
-  #fillingSize: number | null = null;
+  #fillingSize: string | null = null;
   #claimed = false;
   /** The fill in progress, if any (close() waits for it). */
   #fill: Promise<void> | null = null;
@@ -40,13 +42,13 @@ export class SparePool {
 
   constructor(options: SparePoolOptions) {
     this.#opts = options;
-    for (const mb of options.prewarmMb) this.#want(isolateMemoryMb(mb));
+    for (const mb of options.prewarmMb) this.#want(keyOf(mb, 'plain'));
     this.#schedule();
   }
 
-  /** A prepared isolate for this memory size, if one is ready. */
-  take(memoryMb: number): Prepared | undefined {
-    const size = isolateMemoryMb(memoryMb);
+  /** A prepared isolate for this memory size and kind, if one is ready. */
+  take(memoryMb: number, kind: SpareKind = 'plain'): Prepared | undefined {
+    const size = keyOf(memoryMb, kind);
     if (this.#opts.perSize <= 0 || this.#closed) return undefined;
     this.#want(size);
     const spare = this.#spares.get(size)?.pop();
@@ -55,14 +57,21 @@ export class SparePool {
     return spare;
   }
 
+  /** Keeps spares of this size and kind from now on (a deploy's check says what its function will take). */
+  want(memoryMb: number, kind: SpareKind): void {
+    if (this.#opts.perSize <= 0 || this.#closed) return;
+    this.#want(keyOf(memoryMb, kind));
+    this.#schedule();
+  }
+
   /**
    * A spare for this size: a ready one, or else the one being made right now (it is further
    * along than a new one would be) when no other start waits for it already. Undefined when
    * neither: the caller prepares its own.
    */
-  async takeSoon(memoryMb: number): Promise<Prepared | undefined> {
-    const ready = this.take(memoryMb);
-    const size = isolateMemoryMb(memoryMb);
+  async takeSoon(memoryMb: number, kind: SpareKind = 'plain'): Promise<Prepared | undefined> {
+    const ready = this.take(memoryMb, kind);
+    const size = keyOf(memoryMb, kind);
     if (ready !== undefined || this.#fill === null || this.#fillingSize !== size || this.#claimed) return ready;
     this.#claimed = true;
     try {
@@ -70,7 +79,7 @@ export class SparePool {
     } finally {
       this.#claimed = false;
     }
-    return this.take(memoryMb);
+    return this.take(memoryMb, kind);
   }
 
   /** Whether a spare is being made now (tests). */
@@ -83,9 +92,9 @@ export class SparePool {
     return this.#taken;
   }
 
-  /** How many are ready now, for one size (tests, metrics). */
-  ready(memoryMb: number): number {
-    return this.#spares.get(isolateMemoryMb(memoryMb))?.length ?? 0;
+  /** How many are ready now, for one size and kind (tests, metrics). */
+  ready(memoryMb: number, kind: SpareKind = 'plain'): number {
+    return this.#spares.get(keyOf(memoryMb, kind))?.length ?? 0;
   }
 
   /** Disposes the spares; resolves once isolated-vm has settled everything they had pending. */
@@ -105,21 +114,29 @@ export class SparePool {
     return Promise.all(gone).then(() => undefined);
   }
 
-  #want(size: number): void {
+  #want(size: string): void {
     const i = this.#sizes.indexOf(size);
     if (i >= 0) this.#sizes.splice(i, 1);
     this.#sizes.push(size);
     while (this.#sizes.length > Math.max(1, this.#opts.maxSizes)) {
-      const dropped = this.#sizes.shift() as number;
+      const dropped = this.#sizes.shift() as string;
       for (const p of this.#spares.get(dropped) ?? []) discard(p);
       this.#spares.delete(dropped);
     }
   }
 
-  #missing(): number | undefined {
-    for (let i = this.#sizes.length - 1; i >= 0; i--) {
-      const size = this.#sizes[i];
-      if ((this.#spares.get(size)?.length ?? 0) < this.#opts.perSize) return size;
+  /**
+   * The next spare to make: plain ones first (a spare that holds a Node layer costs about
+   * twice as much to make, and a burst of starts should not leave plain functions making their
+   * own behind it), then the most recently wanted.
+   */
+  #missing(): string | undefined {
+    for (const plain of [true, false]) {
+      for (let i = this.#sizes.length - 1; i >= 0; i--) {
+        const size = this.#sizes[i]!;
+        if (fromKey(size)[1] === 'plain' !== plain) continue;
+        if ((this.#spares.get(size)?.length ?? 0) < this.#opts.perSize) return size;
+      }
     }
     return undefined;
   }
@@ -141,7 +158,8 @@ export class SparePool {
     this.#filling = true;
     this.#fillingSize = size;
     try {
-      const p = await prepare(size, true);
+      const [mb, kind] = fromKey(size);
+      const p = await prepare(mb, true, kind);
       if (this.#closed || !this.#sizes.includes(size)) {
         discard(p);
         await p.gone;
@@ -160,4 +178,13 @@ export class SparePool {
     this.#fillingSize = null;
     this.#schedule();
   }
+}
+
+function keyOf(memoryMb: number, kind: SpareKind): string {
+  return `${isolateMemoryMb(memoryMb)}:${kind}`;
+}
+
+function fromKey(key: string): [number, SpareKind] {
+  const [mb, kind] = key.split(':');
+  return [Number(mb), kind === 'node' || kind === 'node-async' ? kind : 'plain'];
 }

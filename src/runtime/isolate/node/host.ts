@@ -1,6 +1,7 @@
 /**
  * The layer's one call to the host (src/runtime/isolate/node-host.ts): synchronous, with
- * copied arguments and results. Taken from the global the host sets and removed from it.
+ * copied arguments and results. Taken from the global the host sets and removed from it (or,
+ * in a shared layer, given by `bindHost`).
  */
 import { Buffer } from './buffer.ts';
 
@@ -12,10 +13,16 @@ interface PoolDoor {
 }
 
 const g = globalThis as unknown as Record<string, unknown>;
-const call = g.__nimbus_node_host as ((...args: unknown[]) => unknown) | undefined;
-const pool = g.__nimbus_node_pool as PoolDoor | undefined;
+let call = g.__nimbus_node_host as ((...args: unknown[]) => unknown) | undefined;
+let pool = g.__nimbus_node_pool as PoolDoor | undefined;
 delete g.__nimbus_node_host;
 delete g.__nimbus_node_pool;
+
+/** A shared layer, evaluated before any function owns the isolate, gets its doors here when one does. */
+export function bindHost(givenCall: unknown, givenPool: unknown): void {
+  call = givenCall as typeof call;
+  pool = givenPool as typeof pool;
+}
 /** Options without a prototype: nothing user code puts on Object.prototype is read as one. */
 const POOL_OPTIONS = Object.freeze({ __proto__: null, arguments: Object.freeze({ __proto__: null, copy: true }) });
 /** zlib input from which the work goes to the thread pool (below, the hop costs more than the work). */

@@ -2,18 +2,25 @@
  * `process` for functions: the function's own env (a writable copy, as in Node), nextTick,
  * hrtime, fixed version and platform facts; nothing read from the host. Also the global
  * `process` once the layer is in use. The host leaves the function's env in
- * `__nimbus_node_env` before the bundle runs (only for bundles that use the layer).
+ * `__nimbus_node_env` before the bundle runs (only for bundles that use the layer); a shared
+ * layer, evaluated before any function owns the isolate, is given it by `bindEnv` instead.
  */
 const g = globalThis as unknown as Record<string, unknown>;
+
+const ownEnv: Record<string, string> = {};
+
+/** Fills `process.env` (the same object, so `import { env }` sees it too) with the function's env. */
+export function bindEnv(given: unknown): void {
+  if (given !== null && typeof given === 'object') {
+    for (const [k, v] of Object.entries(given as Record<string, unknown>)) ownEnv[k] = String(v);
+  }
+}
 
 function takeEnv(): Record<string, string> {
   const given = g.__nimbus_node_env;
   delete g.__nimbus_node_env;
-  const env: Record<string, string> = {};
-  if (given !== null && typeof given === 'object') {
-    for (const [k, v] of Object.entries(given as Record<string, unknown>)) env[k] = String(v);
-  }
-  return env;
+  bindEnv(given);
+  return ownEnv;
 }
 
 type Listener = (...args: unknown[]) => void;

@@ -1,6 +1,7 @@
 /**
  * The file system a function sees: `/bundle`, read-only, holding the files deployed with it
- * (embedded at deploy, see the bundler's `nimbus:bundle-files`), and `/tmp`, writable, in
+ * (embedded at deploy, see the bundler's `nimbus:bundle-files`; a shared layer is given them
+ * by `addBundleFiles` when a function owns the isolate), and `/tmp`, writable, in
  * memory, per instance (its bytes live in the isolate's heap, so they count against the
  * function's memory). Any other path is EACCES, naming the rule.
  */
@@ -28,15 +29,21 @@ function mk(kind: Node['kind'], data: Uint8Array = new Uint8Array(0)): Node {
 tree.set('/', mk('dir'));
 tree.set('/tmp', mk('dir'));
 tree.set('/bundle', mk('dir'));
-for (const [rel, base64] of Object.entries(bundled as Record<string, string>)) {
-  const parts = rel.split('/').filter((p) => p !== '' && p !== '.' && p !== '..');
-  let dir = '/bundle';
-  for (const p of parts.slice(0, -1)) {
-    dir += '/' + p;
-    if (!tree.has(dir)) tree.set(dir, mk('dir'));
+/** Adds deployed files (relative path → base64) under /bundle. */
+export function addBundleFiles(files: unknown): void {
+  if (files === null || typeof files !== 'object') return;
+  for (const [rel, base64] of Object.entries(files as Record<string, unknown>)) {
+    const parts = rel.split('/').filter((p) => p !== '' && p !== '.' && p !== '..');
+    if (parts.length === 0 || typeof base64 !== 'string') continue;
+    let dir = '/bundle';
+    for (const p of parts.slice(0, -1)) {
+      dir += '/' + p;
+      if (!tree.has(dir)) tree.set(dir, mk('dir'));
+    }
+    tree.set(`${dir}/${parts[parts.length - 1]}`, mk('file', Buffer.from(base64, 'base64')));
   }
-  tree.set(`${dir}/${parts[parts.length - 1]}`, mk('file', Buffer.from(base64, 'base64')));
 }
+addBundleFiles(bundled);
 
 export class FsError extends Error {
   readonly code: string;

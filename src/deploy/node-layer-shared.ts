@@ -1,0 +1,195 @@
+/**
+ * The shared Node layer: all of the layer's modules, bundled once into one script that a
+ * spare isolate compiles and evaluates while it waits (spares.ts, kind `node`),
+ * before any function owns it. Each spare evaluates its own copy; nothing of a function is in
+ * it until an instance takes the spare and calls the script's completion value, `bind(env,
+ * host call, pool door)`, which gives the layer the function's env and host doors, leaves a
+ * one-shot `__nimbus_node_files` for the function's bundle to hand over its /bundle files
+ * (its first statement), and returns the function that delivers socket events.
+ *
+ * A function bundled against it (bundle.ts) imports the layer's modules from the registry the
+ * script leaves under `Symbol.for('nimbus.node.layer')` instead of carrying a copy; its mark
+ * names the layer's kind and LAYER_CONTRACT (node-env.ts). The layer a platform holds may be a later one
+ * than the bundle was built against (a platform upgraded since the deploy, a CLI of another
+ * version): what they share is the contract (the registry's module names and their export
+ * names, `bind` and the files call), not the code, so fixes to the layer reach functions
+ * deployed before. Bump LAYER_CONTRACT when that changes incompatibly (an export removed or
+ * renamed, `bind` changed): a start then refuses the older bundles (deploy them again).
+ *
+ * It comes in two kinds. `node` has no async_hooks: importing it patches Promise.prototype.then
+ * and the timers of the whole isolate. `node-async` has it, and its async functions lowered to
+ * generators, as a function that imports async_hooks has its own (so AsyncLocalStorage follows
+ * each `await`); such functions take spares of that kind.
+ */
+import type { BuildOptions } from 'esbuild';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SHARED_FILES_CALL } from '../runtime/isolate/node-env.ts';
+import { nodeLayerDir, nodeLayerOptions, nodeLayerPlugin, PROVIDED, PROVIDED_OTHER } from './node-layer.ts';
+
+export type LayerKind = 'node' | 'node-async';
+export const LAYER_KINDS: readonly LayerKind[] = ['node', 'node-async'];
+
+/** Where async functions are lowered to generators, so the layer's AsyncLocalStorage can follow each `await`. */
+export const LOWERED_ASYNC: BuildOptions['supported'] = { 'async-await': false, 'async-generator': false, 'for-await': false };
+
+const ALL: Readonly<Record<string, string>> = Object.freeze({ ...PROVIDED, ...PROVIDED_OTHER });
+
+/** Built-in name → its file, for the modules a kind of shared layer holds. */
+export function sharedModules(kind: LayerKind): Readonly<Record<string, string>> {
+  return kind === 'node-async' ? ALL : WITHOUT_ASYNC_HOOKS;
+}
+const WITHOUT_ASYNC_HOOKS: Readonly<Record<string, string>> = Object.freeze(Object.fromEntries(Object.entries(ALL).filter(([name]) => name !== 'async_hooks')));
+
+export const LAYER_REGISTRY = 'nimbus.node.layer';
+export const LAYER_FILENAME = 'nimbus:node-layer.js';
+const LAYER_GLOBAL = '__nimbus_layer';
+
+export interface SharedLayer {
+  /** A script whose completion value is `bind`. */
+  readonly code: string;
+  /** Names this layer's code (its code cache is kept by it). */
+  readonly hash: string;
+}
+
+const BASE: BuildOptions = {
+  bundle: true,
+  write: false,
+  platform: 'browser',
+  target: 'es2022',
+  mainFields: ['browser', 'module', 'main'],
+  conditions: ['workerd', 'worker', 'browser'],
+  logLevel: 'silent',
+  legalComments: 'none',
+  // ASCII only (other characters as escapes): each isolate's copy of the source is then a
+  // one-byte string, half the memory of the two-byte one a single other character makes
+  charset: 'ascii',
+  // every spare of these kinds holds the source: whitespace and syntax minified (names kept,
+  // so classes and functions keep the names user code sees), as the shim is
+  minifyWhitespace: true,
+  minifySyntax: true,
+};
+
+function entrySource(dir: string, kind: LayerKind): string {
+  const modules = sharedModules(kind);
+  const files = [...new Set(Object.values(modules))];
+  const ids = new Map(files.map((f, i) => [f, `m${i}`]));
+  return `${files.map((f) => `import * as ${ids.get(f)} from ${JSON.stringify(join(dir, f))};`).join('\n')}
+import { bindEnv } from ${JSON.stringify(join(dir, 'process.ts'))};
+import { bindHost } from ${JSON.stringify(join(dir, 'host.ts'))};
+import { addBundleFiles } from ${JSON.stringify(join(dir, 'vfs.ts'))};
+const layer = Object.freeze({ ${Object.entries(modules).map(([name, f]) => `${JSON.stringify(name)}: ${ids.get(f)}`).join(', ')} });
+Object.defineProperty(globalThis, Symbol.for(${JSON.stringify(LAYER_REGISTRY)}), { value: layer });
+let bound = false;
+export function bind(env, call, pool) {
+  if (bound) throw new Error('the Node layer is bound already');
+  bound = true;
+  bindEnv(env);
+  bindHost(call, pool);
+  Object.defineProperty(globalThis, '${SHARED_FILES_CALL}', {
+    value: (files) => {
+      delete globalThis.${SHARED_FILES_CALL};
+      addBundleFiles(files);
+    },
+    configurable: true, writable: true, enumerable: false,
+  });
+  return (id, event, data) => {
+    const on = globalThis[Symbol.for('nimbus.node.sockets')];
+    if (typeof on === 'function') on(id, event, data);
+  };
+}
+`;
+}
+
+/** The layer's modules with no function's files, env or doors in them. */
+function layerBuild(extra: BuildOptions): BuildOptions {
+  return {
+    ...BASE,
+    ...nodeLayerOptions(),
+    plugins: [nodeLayerPlugin({ asyncContext: false }, null, () => ({}))],
+    ...extra,
+  };
+}
+
+const layerPending = new Map<LayerKind, Promise<SharedLayer>>();
+
+/** Where a build (`npm run build`) leaves the bundled layer: beside the module that reads it. */
+export function prebuiltName(kind: LayerKind): string {
+  return kind === 'node' ? 'node-layer.js' : 'node-layer-async.js';
+}
+
+/** The layer: as the build left it, else (run from source) bundled once per process. */
+export function sharedLayer(kind: LayerKind): Promise<SharedLayer> {
+  let pending = layerPending.get(kind);
+  if (pending === undefined) {
+    pending = readFile(new URL(`./${prebuiltName(kind)}`, import.meta.url), 'utf8')
+      .catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+        return bundleSharedLayer(kind);
+      })
+      .then((code) => ({ code, hash: createHash('sha256').update(code).digest('hex').slice(0, 16) }))
+      .catch((error: unknown) => {
+        layerPending.delete(kind);
+        throw error;
+      });
+    layerPending.set(kind, pending);
+  }
+  return pending;
+}
+
+/** Bundles the layer into the script `sharedLayer` gives (the build calls it too). */
+export async function bundleSharedLayer(kind: LayerKind): Promise<string> {
+  const { build } = await import('esbuild');
+  const dir = nodeLayerDir();
+  const result = await build(layerBuild({
+    ...(kind === 'node-async' ? { supported: LOWERED_ASYNC } : {}),
+    stdin: { contents: entrySource(dir, kind), resolveDir: dir, sourcefile: 'node-layer-entry.js', loader: 'js' },
+    format: 'iife',
+    globalName: LAYER_GLOBAL,
+  }));
+  const file = result.outputFiles?.[0];
+  if (file === undefined) throw new Error('esbuild produced no Node layer');
+  return `(() => {\n${file.text}\nreturn ${LAYER_GLOBAL}.bind;\n})()`;
+}
+
+let exportsPending: Promise<ReadonlyMap<string, readonly string[]>> | null = null;
+
+/** Each shared module's export names (by its file), which a bundle's imports of it re-export. */
+export function sharedExports(): Promise<ReadonlyMap<string, readonly string[]>> {
+  exportsPending ??= listExports().catch((error: unknown) => {
+    exportsPending = null;
+    throw error;
+  });
+  return exportsPending;
+}
+
+async function listExports(): Promise<ReadonlyMap<string, readonly string[]>> {
+  const { build } = await import('esbuild');
+  const dir = nodeLayerDir();
+  const files = [...new Set(Object.values(ALL))];
+  const result = await build(layerBuild({
+    entryPoints: files.map((f) => join(dir, f)),
+    absWorkingDir: dir,
+    format: 'esm',
+    outdir: join(dir, '.exports'),
+    metafile: true,
+  }));
+  const names = new Map<string, readonly string[]>();
+  for (const out of Object.values(result.metafile?.outputs ?? {})) {
+    if (out.entryPoint === undefined) continue;
+    names.set(out.entryPoint.replace(/^\.\//, ''), out.exports);
+  }
+  for (const f of files) if (!names.has(f)) throw new Error(`no export names for the Node layer's ${f}`);
+  return names;
+}
+
+/** The module a function's import of a shared built-in becomes: the registry's namespace, re-exported by name. */
+export function registryModule(name: string, names: readonly string[], required: boolean): string {
+  const at = `globalThis[Symbol.for(${JSON.stringify(LAYER_REGISTRY)})][${JSON.stringify(name)}]`;
+  // require() gets what Node's gives, the module's default export (see node-layer.ts)
+  if (required) return `module.exports = ${at}.default;`;
+  const own = names.filter((n) => n !== 'default');
+  return `const m = ${at};
+${names.includes('default') ? 'export default m.default;\n' : ''}${own.length > 0 ? `export const { ${own.join(', ')} } = m;\n` : ''}`;
+}
