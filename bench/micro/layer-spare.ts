@@ -17,7 +17,7 @@ import { bundleSource } from '../../src/deploy/bundle.ts';
 import { giveNodeEnv } from '../../src/runtime/isolate/node-env.ts';
 import { discard, prepare, type Prepared } from '../../src/runtime/isolate/prepare.ts';
 import { arg, HELLO_CONFIG } from './common.ts';
-import { bundleAll } from './node-layer-sources.ts';
+import { bundleAll, noNodeHost } from './node-layer-sources.ts';
 
 const ROUNDS = arg('rounds', 30);
 const MODULES = ['buffer', 'events', 'util', 'stream', 'string_decoder', 'path', 'url', 'assert', 'fs', 'async_hooks'];
@@ -41,17 +41,11 @@ export default { fetch: () => als.run(1, async () => {
 const fn = (await bundleSource({ 'index.ts': fnSource }, 'index.ts')).code;
 const CALL = `(async () => { const r = await __nimbus_module.default.fetch(new Request('http://x/')); return await r.text(); })()`;
 
-const noHost = {
-  connect: () => Promise.reject(new Error('none')),
-  lookup: () => Promise.reject(new Error('none')),
-  resolve: () => Promise.reject(new Error('none')),
-  gone: new Promise<void>(() => undefined),
-} as unknown as Parameters<typeof giveNodeEnv>[3];
 
 type Cached = ivm.ExternalCopy<ArrayBuffer>;
 async function codeCache(code: string, filename: string): Promise<Cached> {
   const p = await prepare(HELLO_CONFIG.memoryMb, true);
-  giveNodeEnv(p.context, full, HELLO_CONFIG.env, noHost);
+  giveNodeEnv(p.context, full, HELLO_CONFIG.env, noNodeHost);
   const script = (await p.isolate.compileScript(code, { filename, produceCachedData: true })) as ivm.Script & { cachedData?: Cached };
   discard(p);
   if (script.cachedData === undefined) throw new Error(`no code cache for ${filename}`);
@@ -86,11 +80,11 @@ async function round(name: string, makeSpare: (p: Prepared) => Promise<void>, on
 
 for (let i = 0; i < ROUNDS; i++) {
   await round('today', async () => undefined, async (p) => {
-    giveNodeEnv(p.context, full, HELLO_CONFIG.env, noHost);
+    giveNodeEnv(p.context, full, HELLO_CONFIG.env, noNodeHost);
     await compileRun(p, full, 'file:///full.js', caches.full);
   });
   await round('layer-ready spare', async (p) => {
-    giveNodeEnv(p.context, full, HELLO_CONFIG.env, noHost);
+    giveNodeEnv(p.context, full, HELLO_CONFIG.env, noNodeHost);
     await compileRun(p, layer, 'file:///layer.js', caches.layer);
   }, (p) => compileRun(p, fn, 'file:///fn.js', caches.fn));
 }

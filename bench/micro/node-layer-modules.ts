@@ -13,16 +13,11 @@ import { PROVIDED } from '../../src/deploy/node-layer.ts';
 import { giveNodeEnv } from '../../src/runtime/isolate/node-env.ts';
 import { discard, prepare } from '../../src/runtime/isolate/prepare.ts';
 import { arg, HELLO_CONFIG } from './common.ts';
+import { noNodeHost } from './node-layer-sources.ts';
 
 const ROUNDS = arg('rounds', 12);
 const FILENAME = 'file:///index.js';
 const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
-const noHost = {
-  connect: () => Promise.reject(new Error('none')),
-  lookup: () => Promise.reject(new Error('none')),
-  resolve: () => Promise.reject(new Error('none')),
-  gone: new Promise<void>(() => undefined),
-} as unknown as Parameters<typeof giveNodeEnv>[3];
 
 const f = (x: number) => x.toFixed(2).padStart(6);
 console.log(`Node layer, one built-in per function (node ${process.version}, ${ROUNDS} starts each, medians)\n`);
@@ -42,7 +37,7 @@ for (const name of Object.keys(PROVIDED)) {
   for (let i = 0; i < ROUNDS; i++) {
     const p = await prepare(HELLO_CONFIG.memoryMb, true);
     const before = (await p.isolate.getHeapStatistics()).used_heap_size;
-    giveNodeEnv(p.context, code, HELLO_CONFIG.env, noHost);
+    giveNodeEnv(p.context, code, HELLO_CONFIG.env, noNodeHost);
     const t0 = performance.now();
     const script = await p.isolate.compileScript(code, { filename: FILENAME, cachedData: cache });
     const t1 = performance.now();

@@ -15,19 +15,13 @@ import { createIsolateRuntime } from '../../src/runtime/isolate/index.ts';
 import { giveNodeEnv } from '../../src/runtime/isolate/node-env.ts';
 import { discard, prepare } from '../../src/runtime/isolate/prepare.ts';
 import { arg, HELLO_CONFIG } from './common.ts';
-import { bundleAll, call, sleep } from './node-layer-sources.ts';
+import { bundleAll, call, sleep, noNodeHost } from './node-layer-sources.ts';
 
 const ROUNDS = arg('rounds', 30);
 const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 const codes = await bundleAll();
 
-const noHost = {
-  connect: () => Promise.reject(new Error('none')),
-  lookup: () => Promise.reject(new Error('none')),
-  resolve: () => Promise.reject(new Error('none')),
-  gone: new Promise<void>(() => undefined),
-} as unknown as Parameters<typeof giveNodeEnv>[3];
 
 const caches: Record<string, ivm.ExternalCopy<ArrayBuffer>> = {};
 const rows: Record<string, { miss: number[]; hit: number[]; run: number[]; rejected: number; start: number[]; first: number[] }> = {};
@@ -37,7 +31,7 @@ async function compileAndRun(name: string, useCache: boolean): Promise<void> {
   const code = codes[name]!;
   const p = await prepare(128, true);
   try {
-    giveNodeEnv(p.context, code, HELLO_CONFIG.env, noHost);
+    giveNodeEnv(p.context, code, HELLO_CONFIG.env, noNodeHost);
     const t0 = performance.now();
     const script = await p.isolate.compileScript(code, { filename: `file:///${name}.js`, ...(useCache && caches[name] ? { cachedData: caches[name] } : { produceCachedData: true }) });
     const t1 = performance.now();

@@ -1,4 +1,5 @@
 /** The functions the Node-layer micro-benchmarks start (node-layer.ts, node-layer-phases.ts), and their bundles and calls. */
+import type { giveNodeEnv } from '../../src/runtime/isolate/node-env.ts';
 import { bundleSource } from '../../src/deploy/bundle.ts';
 import type { InstanceCall } from '../../src/runtime/port.ts';
 
@@ -40,3 +41,11 @@ export const call = (): InstanceCall => ({
   meta: { invocationId: `b${++n}`, functionName: 'hello', version: 1, deadline: Date.now() + 10_000, attempt: 1, memoryMb: 128 },
 });
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The host side of a Node-layer start with no network: every socket and lookup refused. */
+export const noNodeHost = {
+  connect: () => Promise.reject(new Error('none')),
+  lookup: () => Promise.reject(new Error('none')),
+  resolve: () => Promise.reject(new Error('none')),
+  gone: new Promise<void>(() => undefined),
+} as unknown as Parameters<typeof giveNodeEnv>[3];

@@ -26,7 +26,7 @@ import { discard, prepare } from '../../src/runtime/isolate/prepare.ts';
 import { SAB_LENGTH } from '../../src/runtime/isolate/protocol.ts';
 import { SHIM_FILENAME, shimCode } from '../../src/runtime/isolate/shim-source.ts';
 import { arg, HELLO_CONFIG } from './common.ts';
-import { bundleAll } from './node-layer-sources.ts';
+import { bundleAll, noNodeHost } from './node-layer-sources.ts';
 
 const ROUNDS = arg('rounds', 40);
 const MEMORY_MB = 128;
@@ -52,12 +52,6 @@ function snapshot(scripts: ivm.SnapshotScriptInfo[]): { blob: ivm.ExternalCopy<A
 const shimSnap = snapshot([{ code: standIns }, shimScript]);
 const layerSnap = snapshot([{ code: standIns }, shimScript, { code: full, filename: FULL_FILENAME }]);
 
-const noHost = {
-  connect: () => Promise.reject(new Error('none')),
-  lookup: () => Promise.reject(new Error('none')),
-  resolve: () => Promise.reject(new Error('none')),
-  gone: new Promise<void>(() => undefined),
-} as unknown as Parameters<typeof giveNodeEnv>[3];
 
 // the bundle's code cache, as the runtime keeps it after a deploy's check
 const first = await prepare(MEMORY_MB, true);
@@ -107,7 +101,7 @@ for (let i = 0; i < ROUNDS; i++) {
   await pause();
   await timed('spare + Node layer (on path)', async () => {
     const p = spare!;
-    giveNodeEnv(p.context, full, HELLO_CONFIG.env, noHost);
+    giveNodeEnv(p.context, full, HELLO_CONFIG.env, noNodeHost);
     const script = await p.isolate.compileScript(full, { filename: FULL_FILENAME, cachedData: fullCache });
     await script.run(p.context);
     script.release();

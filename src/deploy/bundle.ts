@@ -11,7 +11,7 @@ import { dirname, join, posix, resolve, sep } from 'node:path';
 import { NimbusError } from '../core/errors.ts';
 import { checkAppPath } from '../runtime/process/app-archive.ts';
 import { SHARED_FILES_CALL, sharedLayerMark } from '../runtime/isolate/node-env.ts';
-import { directoryFiles, layerInOutput, NODE_LAYER_MARK, nodeLayerDir, nodeLayerOptions, nodeLayerPlugin, sentFiles, webGlobalsNamed, type BundleFiles, type NodeLayerUse, type SharedLayerUse } from './node-layer.ts';
+import { directoryFiles, EDGE_BUILD, layerInOutput, NODE_LAYER_MARK, nodeLayerDir, nodeLayerOptions, nodeLayerPlugin, sentFiles, webGlobalsNamed, type BundleFiles, type NodeLayerUse, type SharedLayerUse } from './node-layer.ts';
 import { LOWERED_ASYNC, registryModule, sharedExports, sharedModules, type LayerKind } from './node-layer-shared.ts';
 
 export const MODULE_GLOBAL = '__nimbus_module';
@@ -32,19 +32,9 @@ export interface BuildErrorDetail {
 }
 
 const COMMON: BuildOptions = {
-  bundle: true,
-  write: false,
+  ...EDGE_BUILD,
   format: 'iife',
   globalName: MODULE_GLOBAL,
-  // Resolved as edge runtimes do: packages' browser builds and `browser` maps, then module, main.
-  platform: 'browser',
-  target: 'es2022',
-  mainFields: ['browser', 'module', 'main'],
-  // esbuild adds `import` or `require` by how each module is loaded (naming `import` here
-  // would give require() calls a package's ES build), and `default` last.
-  conditions: ['workerd', 'worker', 'browser'],
-  logLevel: 'silent',
-  legalComments: 'none',
   charset: 'utf8',
   // A map beside the code (not linked from it: the code is the same with or without one).
   sourcemap: 'external',

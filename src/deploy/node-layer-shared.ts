@@ -26,7 +26,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SHARED_FILES_CALL } from '../runtime/isolate/node-env.ts';
-import { nodeLayerDir, nodeLayerOptions, nodeLayerPlugin, PROVIDED, PROVIDED_OTHER } from './node-layer.ts';
+import { EDGE_BUILD, nodeLayerDir, nodeLayerOptions, nodeLayerPlugin, PROVIDED, PROVIDED_OTHER } from './node-layer.ts';
 
 export type LayerKind = 'node' | 'node-async';
 export const LAYER_KINDS: readonly LayerKind[] = ['node', 'node-async'];
@@ -54,14 +54,7 @@ export interface SharedLayer {
 }
 
 const BASE: BuildOptions = {
-  bundle: true,
-  write: false,
-  platform: 'browser',
-  target: 'es2022',
-  mainFields: ['browser', 'module', 'main'],
-  conditions: ['workerd', 'worker', 'browser'],
-  logLevel: 'silent',
-  legalComments: 'none',
+  ...EDGE_BUILD,
   // ASCII only (other characters as escapes): each isolate's copy of the source is then a
   // one-byte string, half the memory of the two-byte one a single other character makes
   charset: 'ascii',

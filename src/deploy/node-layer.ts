@@ -9,11 +9,28 @@
  * resolves is left to it; everything else that is a Node built-in is the layer's module, or
  * an error.
  */
-import type { Plugin } from 'esbuild';
+import type { BuildOptions, Plugin } from 'esbuild';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+/**
+ * How functions and the shared Node layer are built and resolved, as edge runtimes resolve:
+ * packages' browser builds and `browser` maps, then module, main; esbuild adds `import` or
+ * `require` by how each module is loaded (naming `import` here would give require() calls a
+ * package's ES build), and `default` last.
+ */
+export const EDGE_BUILD: BuildOptions = Object.freeze({
+  bundle: true,
+  write: false,
+  platform: 'browser',
+  target: 'es2022',
+  mainFields: ['browser', 'module', 'main'],
+  conditions: ['workerd', 'worker', 'browser'],
+  logLevel: 'silent',
+  legalComments: 'none',
+});
 
 /** Built-in (without `node:`) → its module file in the layer directory. */
 export const PROVIDED: Readonly<Record<string, string>> = Object.freeze({

@@ -15,7 +15,7 @@ import pg from 'pg';
 import { INVOCATION_COLUMNS } from '../invocation-columns.ts';
 import { valueAt, type RecordBlock } from '../record-block.ts';
 import { ROW_WIDTH, usageSource, type UsageFields } from '../record-rows.ts';
-import { RETRY, type Sql } from './pg-client.ts';
+import { retried, type Sql } from './pg-client.ts';
 import { UsageDeltas } from './usage-deltas.ts';
 
 /** How each column travels: PostgreSQL's binary form of its type (migrations.ts). */
@@ -184,17 +184,5 @@ export async function copyFresh(pool: pg.Pool, block: RecordBlock): Promise<void
   const add = usage.statement();
   const text = `BEGIN; ${COPY_INVOCATIONS};${add === null ? '' : ` ${add};`} COMMIT`;
   const data = encodeCopy(block);
-  for (let attempt = 1; ; attempt++) {
-    const client = await pool.connect();
-    try {
-      await copyIn(client, text, data);
-      return;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      if (attempt < 5 && RETRY.has((error as { code?: string }).code ?? '')) continue;
-      throw error;
-    } finally {
-      client.release();
-    }
-  }
+  await retried(pool, (client) => copyIn(client, text, data));
 }

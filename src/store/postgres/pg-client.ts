@@ -84,15 +84,15 @@ export function unreachable(url: string, error: unknown): NimbusError {
 /** Serialization failure, deadlock: the transaction is run again. */
 export const RETRY = new Set(['40001', '40P01']);
 
-/** Runs `work` in one transaction on one client; a serialization failure or deadlock runs it again. */
-export async function transaction<T>(pool: pg.Pool, work: (sql: Sql) => Promise<T>): Promise<T> {
+/**
+ * Runs `work` on one pooled client; when it throws, rolls back what it left open and, for a
+ * serialization failure or deadlock, runs it again (up to five times).
+ */
+export async function retried<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const client = await pool.connect();
     try {
-      await client.query('BEGIN');
-      const out = await work(client);
-      await client.query('COMMIT');
-      return out;
+      return await work(client);
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {});
       if (attempt < 5 && RETRY.has((error as { code?: string }).code ?? '')) continue;
@@ -101,6 +101,16 @@ export async function transaction<T>(pool: pg.Pool, work: (sql: Sql) => Promise<
       client.release();
     }
   }
+}
+
+/** Runs `work` in one transaction on one client; a serialization failure or deadlock runs it again. */
+export function transaction<T>(pool: pg.Pool, work: (sql: Sql) => Promise<T>): Promise<T> {
+  return retried(pool, async (client) => {
+    await client.query('BEGIN');
+    const out = await work(client);
+    await client.query('COMMIT');
+    return out;
+  });
 }
 
 /** `$1, $2, …` for a multi-row VALUES list: `rows` rows of `width` parameters each, from `start`. */
