@@ -92,9 +92,8 @@ async function buildWithLayer(options: BuildOptions, plugins: Plugin[], root: st
 /**
  * A function is built against the shared layer when the layer's modules would add at least
  * this much to its own bundle. Its start is then as short as hello's, but its instances hold
- * all of the layer (about 1.5-1.8 MB of heap over hello): below this, carrying its few modules costs a start
- * little (about 1 ms per 100 KB compiled from the code cache and run) and its instances less
- * memory (bench/README.md, "Spares that hold the Node layer").
+ * all of the layer: below this, carrying its few modules costs a start little and its
+ * instances less memory (bench/README.md, "Spares that hold the Node layer", has the figures).
  */
 const SHARED_LAYER_FROM_BYTES = 128 * 1024;
 

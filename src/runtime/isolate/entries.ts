@@ -9,10 +9,9 @@
  * `apply` also records a short stack for its promise's errors instead of the request's deep one.
  *
  * Each entry stays its own `apply`, so its own task in the isolate, which owns the
- * microtasks it starts, its log lines and its unhandled rejection. Several entries in one
- * task were tried: code after an `await` runs in the microtasks at the end of its task, so
- * the invocations sharing a task could not be told apart (whose log line, whose rejection,
- * whose CPU).
+ * microtasks it starts, its log lines and its unhandled rejection: code after an `await`
+ * runs in the microtasks at the end of its task, so invocations sharing one task could not
+ * be told apart (whose log line, whose rejection, whose CPU).
  */
 import ivm from 'isolated-vm';
 

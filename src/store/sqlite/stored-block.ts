@@ -55,7 +55,7 @@ export function pick(block: RecordBlock, indexes: readonly number[]): RecordBloc
  * function's segments take on disk and in the WAL (bench/README.md). The width is kept so a
  * block written before a column was added at the end of the row can still be read (the new
  * column reads as null). Format 1 (2026-11-27: every column in every row, no bits) is still
- * read. Format 2 was another layout, tried in one commit (fc36593) and dropped: refused.
+ * read. Format 2 is refused: no released version writes it.
  */
 const FORMAT = 3;
 const HEADER = 12;
