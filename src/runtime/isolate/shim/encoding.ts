@@ -334,6 +334,38 @@ function utf16Decode(bytes: Uint8Array, bigEndian: boolean, state: Utf16State, f
   return fromCodes(codes, 0, codes.length);
 }
 
+const isLead = (b: number) => b >= 0x81 && b <= 0xfe;
+const isDigit = (b: number) => b >= 0x30 && b <= 0x39;
+
+/**
+ * How many leading bytes of `bytes` leave the Encoding Standard's decoder of `encoding` back
+ * in its first state, so they decode alike whatever follows. A lead byte takes the next
+ * byte whatever it is (a bad trail that is ASCII is read again in the first state);
+ * EUC-JP's 0x8F takes two after it when the first is a lead; gb18030's four-byte sequences
+ * are followed as its decoder reads them. ISO-2022-JP: 0 (its modes have no such point).
+ */
+export function completeLength(encoding: string, bytes: Uint8Array): number {
+  if (encoding === 'iso-2022-jp') return 0;
+  const n = bytes.length;
+  let i = 0;
+  let done = 0;
+  while (i < n) {
+    const b = bytes[i];
+    let take: number;
+    if (encoding === 'shift_jis') take = (b >= 0x81 && b <= 0x9f) || (b >= 0xe0 && b <= 0xfc) ? 2 : 1;
+    else if (encoding === 'euc-jp') take = b === 0x8f ? (i + 1 < n && bytes[i + 1] >= 0xa1 && bytes[i + 1] <= 0xfe ? 3 : 2) : b === 0x8e || (b >= 0xa1 && b <= 0xfe) ? 2 : 1;
+    else if (encoding === 'gbk' || encoding === 'gb18030') {
+      if (!isLead(b)) take = 1;
+      else if (i + 1 < n && isDigit(bytes[i + 1])) take = i + 2 < n && !isLead(bytes[i + 2]) ? 3 : 4;
+      else take = 2;
+    } else take = isLead(b) ? 2 : 1; // big5, euc-kr
+    if (i + take > n) break;
+    i += take;
+    done = i;
+  }
+  return done;
+}
+
 export class TextDecoder {
   readonly #encoding: string;
   readonly #table: string | undefined;
@@ -403,8 +435,10 @@ export class TextDecoder {
     return text;
   }
   /**
-   * The host decodes whole inputs only: in streaming mode the bytes wait here until the
-   * call that ends the stream (the text is the same, it comes at the end).
+   * The host decodes whole inputs only: in streaming mode the complete sequences are
+   * decoded now and an incomplete one at the end waits for the next call (ISO-2022-JP's
+   * modes last across any number of bytes, so its bytes wait for the call that ends the
+   * stream: the text is the same, it comes at the end).
    */
   #decodeMultiByte(bytes: Uint8Array, stream: boolean): string {
     const pending = this.#pending ?? new Uint8Array(0);
@@ -415,14 +449,14 @@ export class TextDecoder {
     const joined = new Uint8Array(pending.length + bytes.length);
     joined.set(pending);
     joined.set(bytes, pending.length);
-    if (stream) {
-      this.#pending = joined;
-      return '';
+    const ready = stream ? completeLength(this.#encoding, joined) : joined.length;
+    this.#pending = ready < joined.length ? joined.slice(ready) : null;
+    if (ready === 0) return '';
+    const text = decodeOnHost(this.#encoding, ready === joined.length ? joined.buffer : joined.slice(0, ready).buffer, this.#fatal);
+    if (text === null) {
+      this.#pending = null;
+      throw decodingError(this.#encoding);
     }
-    this.#pending = null;
-    if (joined.length === 0) return '';
-    const text = decodeOnHost(this.#encoding, joined.buffer, this.#fatal);
-    if (text === null) throw decodingError(this.#encoding);
     if (typeof text !== 'string') throw new TypeError(`TextDecoder: the ${this.#encoding} decoder is unavailable`);
     return text;
   }
