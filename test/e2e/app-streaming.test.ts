@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { cli, eventually, ROOT, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
+import { cli, eventually, invocationRecord, ROOT, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
 import { bodyEnd, ChunkReader, echoInParts, Gates, gatedEvents, get, getToTheEnd, readThenHangUp } from '../helpers/streams.ts';
 
 type Rec = Record<string, unknown>;
@@ -32,11 +32,7 @@ describe('app bodies stream through the gateway', { skip: PYTHON }, () => {
     gates.server.close();
   });
 
-  const record = (id: string) =>
-    eventually(async () => {
-      const r = await p.api(`/api/v1/invocations/${id}`);
-      return r.ok ? ((await r.json()) as Rec) : null;
-    }, 15_000);
+  const record = (id: string) => invocationRecord<Rec>(p, id, { ms: 15_000 });
 
   it('Server-Sent Events from a Python app reach the client one by one, before the app sends the next; the record covers the stream', async () => {
     const res = await fetch(`${p.url}/fn/pys/sse`, { headers: { accept: 'text/event-stream' } });

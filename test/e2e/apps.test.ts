@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultAppsDir } from '../../src/runtime/process/app-archive.ts';
-import { cli, eventually, ROOT, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
+import { cli, eventually, invocationRecord, ROOT, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
 
 const FIXTURES = join(ROOT, 'test/e2e/fixtures/apps');
 /** The Python apps need python3 in /usr/bin (what the sandbox shows); the suites that use them skip, saying so, without it. */
@@ -29,12 +29,7 @@ export async function deployApp(p: RunningPlatform, name: string, files: Record<
   return body;
 }
 
-async function recordOf(p: RunningPlatform, id: string): Promise<Record<string, unknown>> {
-  return eventually(async () => {
-    const r = await p.api(`/api/v1/invocations/${id}`);
-    return r.ok ? json(r) : null;
-  });
-}
+const recordOf = (p: RunningPlatform, id: string) => invocationRecord(p, id);
 
 describe('apps, end to end', { skip: PYTHON }, () => {
   let p: RunningPlatform;
@@ -62,10 +57,7 @@ describe('apps, end to end', { skip: PYTHON }, () => {
     const res = await fetch(`${p.url}/fn/py/logged`);
     await res.arrayBuffer();
     const id = res.headers.get('x-nimbus-invocation-id') ?? '';
-    const record = await eventually(async () => {
-      const r = await p.api(`/api/v1/invocations/${id}`);
-      return r.ok ? json(r) : null;
-    });
+    const record = await invocationRecord(p, id);
     assert.deepEqual((record.logs as Array<{ msg: string }>).map((l) => l.msg), ['python saw GET /logged']);
   });
 

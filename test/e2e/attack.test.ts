@@ -7,7 +7,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
-import { cli, eventually, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
+import { cli, invocationRecord, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
 
 interface Problem {
   code: string;
@@ -53,12 +53,7 @@ function problemOf(raw: string): Problem & { head: string } {
   return { ...(JSON.parse(raw.slice(at + 4)) as Problem), head: raw.slice(0, at) };
 }
 
-async function record(p: RunningPlatform, id: string): Promise<Record<string, unknown>> {
-  return eventually(async () => {
-    const r = await p.api(`/api/v1/invocations/${id}`);
-    return r.ok ? ((await r.json()) as Record<string, unknown>) : null;
-  });
-}
+const record = (p: RunningPlatform, id: string) => invocationRecord(p, id);
 
 describe('attacks, end to end', () => {
   let p: RunningPlatform;

@@ -22,7 +22,7 @@ import {
   UpdateAliasCommand,
   UpdateFunctionCodeCommand,
 } from '@aws-sdk/client-lambda';
-import { eventually, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
+import { invocationRecord, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
 import { makeZip } from '../helpers/zip.ts';
 
 const REGION = 'us-east-1';
@@ -57,12 +57,7 @@ describe('Lambda aliases through the AWS endpoint with the official client', () 
     p.cleanup();
   });
 
-  async function recordOf(id: string): Promise<RecordView> {
-    return eventually(async () => {
-      const res = await p.api(`/api/v1/invocations/${id}`);
-      return res.ok ? ((await res.json()) as RecordView) : null;
-    }, 20_000);
-  }
+  const recordOf = (id: string) => invocationRecord<RecordView>(p, id, { ms: 20_000 });
 
   it('creates an alias, invokes through it (the record names it), and the REST API sees the same alias', async () => {
     const created = await lambda.send(new CreateAliasCommand({ FunctionName: 'canary', Name: 'prod', FunctionVersion: '1', Description: 'what users get' }));

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cli, eventually, ROOT, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
+import { cli, eventually, invocationRecord, ROOT, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
 
 describe('core platform, end to end', () => {
   let p: RunningPlatform;
@@ -122,11 +122,7 @@ describe('core platform, end to end', () => {
       // The record is there at once (read from memory); its logs grow until the background work settles.
       const first = (await (await p.api(`/api/v1/invocations/${id}`)).json()) as Rec;
       assert.equal(first.logs[0]?.msg, 'before the response');
-      return eventually(async () => {
-        const r = await p.api(`/api/v1/invocations/${id}`);
-        const rec = r.ok ? ((await r.json()) as Rec) : null;
-        return rec && done(rec) ? rec : null;
-      }, 5000);
+      return invocationRecord<Rec>(p, id, { ms: 5000, until: done });
     };
     const errorLine = (re: RegExp) => (r: Rec) => r.logs.some((l) => l.level === 'error' && re.test(l.msg));
     const settled = await recordOf(await fetch(`${p.url}/fn/bg-logs/`), errorLine(/late failure/));
@@ -157,10 +153,7 @@ describe('core platform, end to end', () => {
 
     const res = await fetch(`${p.url}/fn/hello/records`);
     const id = res.headers.get('x-nimbus-invocation-id') ?? '';
-    const record = await eventually(async () => {
-      const r = await p.api(`/api/v1/invocations/${id}`);
-      return r.ok ? ((await r.json()) as Record<string, unknown>) : null;
-    });
+    const record = await invocationRecord(p, id);
     assert.equal(record.functionName, 'hello');
     assert.equal(record.version, 2);
     assert.equal(record.trigger, 'http');

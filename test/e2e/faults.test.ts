@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cli, eventually, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
+import { cli, eventually, invocationRecord, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
 
 interface Problem {
   code: string;
@@ -18,12 +18,7 @@ interface Problem {
   invocationId?: string;
 }
 
-async function record(p: RunningPlatform, id: string): Promise<Record<string, unknown>> {
-  return eventually(async () => {
-    const r = await p.api(`/api/v1/invocations/${id}`);
-    return r.ok ? ((await r.json()) as Record<string, unknown>) : null;
-  });
-}
+const record = (p: RunningPlatform, id: string) => invocationRecord(p, id);
 
 describe('faults, end to end', () => {
   let p: RunningPlatform;

@@ -13,7 +13,7 @@ import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { cli, eventually, ROOT, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
+import { cli, invocationRecord, ROOT, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
 
 const PG = { host: '127.0.0.1', port: 5432 };
 const REDIS = { host: '127.0.0.1', port: 6379 };
@@ -180,10 +180,7 @@ describe('Node built-ins in functions, end to end', () => {
     assert.deepEqual({ pong: body.pong, got: body.got }, { pong: 'PONG', got: 'from nimbus' });
     // its record counts the socket as the function's own net.Socket saw it: one opened, every byte each way
     const id = res.headers.get('x-nimbus-invocation-id') as string;
-    const record = await eventually(async () => {
-      const r = await p.api(`/api/v1/invocations/${id}`);
-      return r.ok ? ((await r.json()) as { sockets?: { opened: number; bytesIn: number; bytesOut: number } }) : null;
-    });
+    const record = await invocationRecord<{ sockets?: { opened: number; bytesIn: number; bytesOut: number } }>(p, id);
     assert.ok(body.read > 0 && body.written > 0);
     assert.deepEqual(record.sockets, { opened: 1, bytesIn: body.read, bytesOut: body.written });
   });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cli, eventually, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
+import { cli, invocationRecord, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
 
 const SOURCE = `
 import { execFileSync } from 'node:child_process';
@@ -55,10 +55,7 @@ describe('node runtime, end to end', () => {
     assert.deepEqual([body.greeting, body.envGreeting, body.path], ['hej', 'hej', '/hello']);
     assert.match(String(body.node), /^v\d+/);
     const id = res.headers.get('x-nimbus-invocation-id') ?? '';
-    const record = await eventually(async () => {
-      const r = await p.api(`/api/v1/invocations/${id}`);
-      return r.ok ? json(r) : null;
-    });
+    const record = await invocationRecord(p, id);
     assert.deepEqual((record.logs as Array<{ msg: string }>).map((l) => l.msg), ['node function saw /hello']);
   });
 

@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, ROOT, cli, eventually, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
+import { BIN, ROOT, cli, eventually, invocationRecord, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
 import { SINK_ALLOWED } from '../helpers/sink.ts';
 
 describe('observability', () => {
@@ -35,11 +35,7 @@ describe('observability', () => {
     sink.close();
   });
 
-  const record = async (id: string) =>
-    eventually(async () => {
-      const r = await p.api(`/api/v1/invocations/${id}`);
-      return r.ok ? ((await r.json()) as Record<string, any>) : null;
-    });
+  const record = (id: string) => invocationRecord<Record<string, any>>(p, id);
 
   it('a function that sleeps 50 ms and holds 30 MB has a record that says so', async () => {
     await p.deploy(

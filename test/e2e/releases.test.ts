@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli, eventually, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
+import { cli, eventually, invocationRecord, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
 
 const versionSays = (word: string) => `export default { async fetch() { return new Response('${word}'); } }`;
 const SECRET = 'S3cret-Value-42-xyz';
@@ -61,10 +61,7 @@ describe('releases over the API and the CLI', () => {
     assert.ok(two >= 150 && two <= 250, `version 2 served ${two} of 1000`);
     const sample = ids.slice(0, 20);
     for (const id of sample) {
-      const record = await eventually(async () => {
-        const res = await p.api(`/api/v1/invocations/${id}`);
-        return res.ok ? ((await res.json()) as RecordView) : null;
-      });
+      const record = await invocationRecord<RecordView>(p, id);
       assert.equal(record.alias, 'live');
       assert.ok(record.version === 1 || record.version === 2);
     }
@@ -102,10 +99,7 @@ describe('releases over the API and the CLI', () => {
     const res = await p.api('/api/v1/functions/split@1/invoke', { method: 'POST', headers: { prefer: 'respond-async' }, body: '{}' });
     assert.equal(res.status, 202, await res.clone().text());
     const { invocationId: id } = (await res.json()) as { invocationId: string };
-    const record = await eventually(async () => {
-      const r = await p.api(`/api/v1/invocations/${id}`);
-      return r.ok ? ((await r.json()) as RecordView) : null;
-    }).catch(async (e) => {
+    const record = await invocationRecord<RecordView>(p, id).catch(async (e) => {
       throw new Error(`${e}: ${await (await p.api(`/api/v1/async/${id}`)).text()}`);
     });
     assert.equal(record.version, 1);

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { eventually, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
+import { invocationRecord, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
 import { ChunkReader, echoInParts, Gates, gatedEvents, get, getToTheEnd, readThenHangUp } from '../helpers/streams.ts';
 
 type Rec = Record<string, unknown>;
@@ -27,12 +27,7 @@ describe('streamed bodies, end to end', () => {
   });
 
   const record = (id: string, until: (r: Rec) => boolean = () => true) =>
-    eventually(async () => {
-      const r = await p.api(`/api/v1/invocations/${id}`);
-      if (!r.ok) return null;
-      const rec = (await r.json()) as Rec;
-      return until(rec) ? rec : null;
-    }, 15_000);
+    invocationRecord<Rec>(p, id, { ms: 15_000, until });
 
   it('the first chunk reaches the client before the function has produced the last; the record covers the whole stream', async () => {
     await p.deploy(

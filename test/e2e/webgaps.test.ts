@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { eventually, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
+import { eventually, invocationRecord, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
 
 type Rec = Record<string, unknown>;
 
@@ -58,11 +58,7 @@ describe('Web platform gaps, end to end', () => {
     up.server.close();
   });
 
-  const record = (id: string) =>
-    eventually(async () => {
-      const r = await p.api(`/api/v1/invocations/${id}`);
-      return r.ok ? ((await r.json()) as Rec) : null;
-    }, 15_000);
+  const record = (id: string) => invocationRecord<Rec>(p, id, { ms: 15_000 });
   const recordsOf = (fn: string, n: number) =>
     eventually(async () => {
       const r = await p.api(`/api/v1/invocations?function=${fn}`);

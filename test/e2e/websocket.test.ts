@@ -11,7 +11,7 @@ import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket, WebSocketServer } from 'ws';
-import { eventually, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
+import { eventually, invocationRecord, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
 
 type Rec = Record<string, unknown>;
 
@@ -79,11 +79,7 @@ describe('WebSockets, end to end', () => {
     p.cleanup();
   });
 
-  const record = (id: string) =>
-    eventually(async () => {
-      const r = await p.api(`/api/v1/invocations/${id}`);
-      return r.ok ? ((await r.json()) as Rec) : null;
-    }, 15_000);
+  const record = (id: string) => invocationRecord<Rec>(p, id, { ms: 15_000 });
 
   it('echoes text and binary, and the function\'s close code and reason reach the client; the record is written at close', async () => {
     const c = await open(wsUrl('/fn/echo/'));

@@ -125,6 +125,24 @@ export function cli(platform: { url: string; dataDir: string } | null, args: str
   });
 }
 
+/**
+ * An invocation's record once the platform has stored it (records are written off the
+ * request path), within `ms`; with `until`, once it has reached that state (logs that grow
+ * after the response, a stream's end).
+ */
+export function invocationRecord<T = Record<string, unknown>>(
+  p: Pick<RunningPlatform, 'api'>,
+  id: string,
+  options: { ms?: number; until?: (record: T) => boolean } = {},
+): Promise<T> {
+  return eventually(async () => {
+    const r = await p.api(`/api/v1/invocations/${id}`);
+    if (!r.ok) return null;
+    const record = (await r.json()) as T;
+    return options.until === undefined || options.until(record) ? record : null;
+  }, options.ms);
+}
+
 /** Polls `fn` until it returns a truthy value or `ms` pass. */
 export async function eventually<T>(fn: () => Promise<T | undefined | null | false>, ms = 5000, stepMs = 50): Promise<T> {
   const until = Date.now() + ms;
