@@ -5,7 +5,7 @@
  * nothing; the store is bounded and dropped with its instance.
  */
 import { KeyObject, webcrypto } from 'node:crypto';
-import { CryptoGate, inputBytesOf } from './crypto-pool.ts';
+import { CryptoGate, inputBytesOf, POOL_BOUNDS } from './crypto-pool.ts';
 
 type HostKey = webcrypto.CryptoKey;
 
@@ -44,15 +44,8 @@ export const MAX_DERIVED_BITS = 4096;
 /** Length of a generated or derived HMAC key, in bits (512 bytes, four SHA-512 blocks). */
 export const MAX_HMAC_KEY_BITS = 4096;
 
-/**
- * At most two crypto operations of all instances run at once, leaving libuv's other
- * threads (four by default) to the platform's file, DNS and compression work. The rest
- * wait their turn while what they hold stays bounded: 8,192 calls and 64 MiB of input
- * across the platform, 1,024 calls and 8 MiB of one instance; past that a call fails
- * with OperationError.
- */
-export const GATE_BOUNDS = Object.freeze({ running: 2, queued: 8192, queuedPerOwner: 1024, queuedBytes: 64 << 20, queuedBytesPerOwner: 8 << 20 });
-export const HOST_GATE = new CryptoGate(GATE_BOUNDS);
+/** Crypto work of all instances on libuv's pool, within POOL_BOUNDS. */
+export const HOST_GATE = new CryptoGate(POOL_BOUNDS);
 
 function notSupported(message: string): Error {
   return Object.assign(new Error(message), { name: 'NotSupportedError' });

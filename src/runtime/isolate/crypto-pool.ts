@@ -19,6 +19,14 @@ export interface GateBounds {
   readonly queuedBytesPerOwner: number;
 }
 
+/**
+ * The bounds of each gate the platform keeps on the pool (crypto, zlib): two operations at
+ * once, leaving libuv's other threads (four by default) to the platform's file and DNS
+ * work; 8,192 waiting calls and 64 MiB of their input across the platform, 1,024 and 8 MiB
+ * of one instance.
+ */
+export const POOL_BOUNDS: GateBounds = Object.freeze({ running: 2, queued: 8192, queuedPerOwner: 1024, queuedBytes: 64 << 20, queuedBytesPerOwner: 8 << 20 });
+
 /** What a call holds while it waits, past its input bytes. */
 const OVERHEAD_BYTES = 256;
 

@@ -8,11 +8,10 @@
  * of all instances together goes through a gate on the shared thread pool.
  */
 import zlib from 'node:zlib';
-import { CryptoGate } from './crypto-pool.ts';
-import { GATE_BOUNDS } from './crypto-host.ts';
+import { CryptoGate, POOL_BOUNDS } from './crypto-pool.ts';
 
-/** zlib work of all instances on libuv's pool, bounded as crypto work is (GATE_BOUNDS), through a gate of its own. */
-export const ZLIB_GATE = new CryptoGate(GATE_BOUNDS);
+/** zlib work of all instances on libuv's pool, within POOL_BOUNDS, through a gate of its own. */
+export const ZLIB_GATE = new CryptoGate(POOL_BOUNDS);
 
 type Engine = zlib.Gzip | zlib.Gunzip | zlib.Deflate | zlib.Inflate | zlib.DeflateRaw | zlib.InflateRaw | zlib.BrotliCompress | zlib.BrotliDecompress;
 type Make = () => Engine;
