@@ -11,6 +11,8 @@ export interface CompatPackage {
   readonly exercises: string;
   /** Why it does not give Node's output, once found: shown before the difference the run finds. */
   readonly known?: string;
+  /** Packages its function bundles from their Node build (nimbus.json `nodeBuild`; workerd bundles as wrangler does). */
+  readonly nodeBuild?: readonly string[];
 }
 
 export const PACKAGES: readonly CompatPackage[] = [
@@ -53,7 +55,7 @@ export const PACKAGES: readonly CompatPackage[] = [
   { pkg: 'lru-cache', probe: 'lru-cache', exercises: 'max, eviction order, dispose, maxSize' },
   { pkg: 'semver', probe: 'semver', exercises: 'valid, satisfies, maxSatisfying, inc, rsort, coerce, ranges' },
   { pkg: 'ms', probe: 'ms', exercises: 'parse and format durations' },
-  { pkg: 'debug', probe: 'debug', exercises: 'enable/disable patterns, extend, custom log, humanize', known: "the package's browser build is bundled (as for Workers): its formatters are %j (Node's build has %o/%O, the browser's leaves %o to console); enabling, namespaces and logging work" },
+  { pkg: 'debug', probe: 'debug', exercises: 'enable/disable patterns, extend, custom log, humanize', nodeBuild: ['debug'], known: "the package's browser build would be bundled (as for Workers), whose formatters are %j (Node's build has %o/%O): the probe's function lists debug in nimbus.json `nodeBuild`" },
   { pkg: 'axios', probe: 'axios', exercises: 'the fetch adapter with a fetch of its own (offline): params, JSON body, interceptors, 404 errors' },
   { pkg: 'hono', probe: 'hono', exercises: 'routes, cors, basicAuth, JSON bodies, notFound, hono/jwt' },
   { pkg: 'itty-router', probe: 'itty-router', exercises: 'AutoRouter and Router, params, JSON bodies, 404' },
@@ -63,14 +65,14 @@ export const PACKAGES: readonly CompatPackage[] = [
   { pkg: 'mysql2', probe: 'mysql2', exercises: 'format/escape/raw, createPool settings (offline)' },
   { pkg: 'busboy', probe: 'busboy', exercises: 'multipart/form-data fields and a file, fed in pieces (node:stream, Buffer)' },
   { pkg: 'jszip', probe: 'jszip', exercises: 'generate and load a zip with a fixed date (DEFLATE and STORE), read files back' },
-  { pkg: 'pino', probe: 'pino', exercises: 'JSON lines to a destination of its own, levels, child loggers, error serialisation, format args', known: "the package's browser build is bundled (as for Workers; its Node build imports worker_threads and fs for transports, which functions do not have): it logs through console methods and ignores a destination stream (its `browser.write` option takes one)" },
+  { pkg: 'pino', probe: 'pino', exercises: 'JSON lines to a destination of its own, levels, child loggers, error serialisation, format args', known: "the package's browser build is bundled (as for Workers): it logs through console methods and ignores a destination stream (its `browser.write` option takes one). Its Node build cannot stand in: it imports worker_threads (lib/tools.js) and module (lib/transport.js, for transports), which functions do not have, so listing pino in `nodeBuild` fails the deploy naming worker_threads" },
   { pkg: 'graphql', probe: 'graphql', exercises: 'buildSchema, execute with variables and defaults, validate, print' },
   { pkg: 'openai', probe: 'openai', exercises: 'chat.completions.create with a fetch of its own (offline): the request sent and the answer parsed' },
   { pkg: 'decimal.js', probe: 'decimal-js', exercises: 'precision and rounding settings, division, powers, roots, exp' },
   { pkg: 'sanitize-html', probe: 'sanitize-html', exercises: 'default and custom allow-lists, transformTags, text only (htmlparser2, postcss)' },
   { pkg: 'rxjs', probe: 'rxjs', exercises: 'operators (filter, map, reduce, mergeMap, scan), Subject, BehaviorSubject' },
   { pkg: 'node-fetch', probe: 'node-fetch', exercises: 'v2: Headers, Request, Response classes (offline)' },
-  { pkg: 'form-data', probe: 'form-data', exercises: 'append fields; the multipart helpers (getHeaders, getBoundary)', known: "the package's browser build is bundled (as for Workers): it is the runtime's own FormData (which fetch sends as multipart), without the Node build's stream helpers getBoundary/getHeaders/getLengthSync" },
+  { pkg: 'form-data', probe: 'form-data', exercises: 'append fields; the multipart helpers (getHeaders, getBoundary)', known: "the package's browser build is bundled (as for Workers): it is the runtime's own FormData (which fetch sends as multipart), without the Node build's stream helpers getBoundary/getHeaders/getLengthSync. Its Node build cannot stand in: it imports http and https (for submit()), which functions do not have, so listing form-data in `nodeBuild` fails the deploy naming http" },
   { pkg: 'jsdom', probe: 'jsdom', exercises: 'parse a document, query and change it', known: 'it deploys (its imports of `vm`, `worker_threads` and, through undici, `http` are stubs that throw when called) but does not start: undici imports `async_hooks`, so the bundle has its async functions and async generators compiled to generators (for AsyncLocalStorage), and whatwg-url reads the prototype of an async generator function at load; past that it would need `vm` (script contexts). It does not load in workerd either' },
   { pkg: 'winston', probe: 'winston', exercises: 'createLogger with a transport of its own, json/splat/timestamp/errors formats, child, end' },
   { pkg: 'pdf-lib', probe: 'pdf-lib', exercises: 'create a PDF with a standard font and shapes, fixed dates, save and load back (SHA-256 of the bytes)' },

@@ -78,13 +78,17 @@ async function inNode(probe: string): Promise<Outcome> {
   }
 }
 
-/** The probe's function: index.ts in a folder of its own under `work`. */
-function entryOf(work: string, probe: string): string {
-  const dir = join(work, probe);
+/** The probe's function: index.ts in a folder of its own under `work`, with a nimbus.json when it lists Node builds. */
+function entryOf(work: string, p: CompatPackage & { probe: string }): string {
+  const dir = join(work, p.probe);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'index.ts'), wrapperSource(probe));
+  writeFileSync(join(dir, 'index.ts'), wrapperSource(p.probe));
+  if (p.nodeBuild !== undefined) writeFileSync(join(dir, 'nimbus.json'), JSON.stringify({ nodeBuild: p.nodeBuild }));
   return dir;
 }
+
+/** What the table says of a probe deployed with settings of its own, when it works. */
+const settingsNote = (p: CompatPackage): string => (p.nodeBuild === undefined ? '' : `deployed with nimbus.json \`"nodeBuild": ${JSON.stringify(p.nodeBuild)}\` (its Node build)`);
 
 async function inNimbus(n: NimbusTarget, dir: string, probe: string): Promise<TargetRun> {
   const name = `compat-${probe}`;
@@ -116,11 +120,12 @@ try {
       results[i] = { ...base, status: 'reference', why: '' };
       return;
     }
-    const dir = entryOf(work, p.probe);
+    const dir = entryOf(work, { ...p, probe: p.probe });
     const [node, nimbus, workerd] = await Promise.all([inNode(p.probe), inNimbus(n, dir, p.probe), withWorkerd ? inWorkerd(join(dir, 'index.ts'), PROBE_TIMEOUT_MS) : undefined]);
     const v = verdict(node, nimbus);
     const w = workerd === undefined ? undefined : verdict(node, workerd, 'workerd');
-    results[i] = { ...base, status: v.status, why: v.status !== 'works' && p.known !== undefined ? `${p.known}. Found: ${v.why}` : v.why, ...(w ? { workerd: w } : {}) };
+    const why = v.status !== 'works' && p.known !== undefined ? `${p.known}. Found: ${v.why}` : v.status === 'works' ? settingsNote(p) : v.why;
+    results[i] = { ...base, status: v.status, why, ...(w ? { workerd: w } : {}) };
     console.log(`[${i + 1}/${selected.length}] ${p.pkg}: ${v.status}${v.why ? ` (${v.why.slice(0, 300)})` : ''}${w ? `; workerd ${w.status}${w.why ? ` (${w.why.slice(0, 200)})` : ''}` : ''}`);
   });
 } finally {

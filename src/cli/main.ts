@@ -14,6 +14,7 @@ const HELP = `nimbus — serverless functions on your machine
   nimbus deploy <name> <file-or-dir> [--memory 128] [--timeout 10s] [--cpu 5s]
                 [--env K=V]… [--concurrency 10] [--target 7] [--min 0] [--max 100] [--idle 60s]
                 [--scale-down-delay 30s]
+                [--node-build pkg]…   bundle these packages from their Node build (docs/runtime.md)
                 [--runtime node]   the same module in a Node process with all of Node
                 [--runtime app --cmd "python3 app.py" [--ready-path /health] [--event-path /]
                  [--start-timeout 10s] [--grace 5s]]   a directory with any HTTP server (docs/apps.md)

@@ -13,6 +13,9 @@ import { checkAppPath } from '../runtime/process/app-archive.ts';
 import { SHARED_FILES_CALL, sharedLayerMark } from '../runtime/isolate/node-env.ts';
 import { directoryFiles, EDGE_BUILD, layerInOutput, NODE_LAYER_MARK, nodeLayerDir, nodeLayerOptions, nodeLayerPlugin, sentFiles, webGlobalsNamed, type BundleFiles, type NodeLayerUse, type SharedLayerUse } from './node-layer.ts';
 import { LOWERED_ASYNC, registryModule, sharedExports, sharedModules, type LayerKind } from './node-layer-shared.ts';
+import { nodeBuildPlugin, NodeResolver } from './node-build.ts';
+import { absentProblems, disabledProblems, firstState, nextState, nodeBuildsOf, outcome, packagesIn, unresolvedProblems, type NodeBuildChoice, type NodeBuildState, type PackageProblem } from './node-build-choice.ts';
+import { bareMappedBy } from './browser-map.ts';
 
 export const MODULE_GLOBAL = '__nimbus_module';
 
@@ -21,6 +24,8 @@ export interface BuildOutput {
   /** Source map (v3 JSON, no sources content) from the bundle back to the files: errors' stacks are shown in source positions. */
   readonly sourceMap: string | null;
   readonly warnings: readonly string[];
+  /** The packages bundled from their Node build, and why (node-build-choice.ts). */
+  readonly nodeBuilds?: readonly NodeBuildChoice[];
 }
 
 export interface BuildErrorDetail {
@@ -57,36 +62,88 @@ async function buildForNode(options: BuildOptions, plugins: Plugin[]): Promise<B
 }
 
 
+/** Builds a settled choice of Node builds takes at most (each package changes side at most twice). */
+const MAX_NODE_BUILD_ROUNDS = 6;
+
 /**
- * One build with the Node layer (node-layer.ts); built again with async functions lowered
- * when the code imports async_hooks. A bundle that uses the layer ends with its mark.
+ * One build with the Node layer (node-layer.ts), the packages whose browser build fails taken
+ * from their Node build where that works (node-build-choice.ts: a build more per change);
+ * built again with async functions lowered when the code imports async_hooks. A bundle that
+ * uses the layer ends with its mark.
  */
-async function buildWithLayer(options: BuildOptions, plugins: Plugin[], root: string | null, files: BundleFiles, onSharedLayer: boolean): Promise<BuildOutput> {
+async function buildWithLayer(options: BuildOptions, plugins: Plugin[], root: string | null, files: BundleFiles, onSharedLayer: boolean, nodeBuild: readonly string[] = []): Promise<BuildOutput> {
   const { build } = await import('esbuild');
-  const use: NodeLayerUse = { asyncContext: false };
   const cwd = options.absWorkingDir ?? process.cwd();
   const layer = nodeLayerOptions();
-  const full: BuildOptions = { ...COMMON, ...options, ...layer, metafile: true, plugins: [nodeLayerPlugin(use, root, files), ...plugins] };
+  const resolver = new NodeResolver();
+  const bareMapped = bareMappedBy(cwd);
+  let state: NodeBuildState = firstState(nodeBuild);
   try {
-    let result = await build(full);
-    const found = Object.values(result.metafile?.outputs ?? {}).map((o) => layerInOutput(o.inputs, cwd));
-    const used = found.includes('modules');
-    let again: BuildOptions | null = null;
-    if (use.asyncContext) again = { ...full, supported: LOWERED_ASYNC };
-    else if (!used && found.includes('stubs')) again = { ...full, inject: [] };
-    const web = webGlobalsNamed(outputText(result));
-    if (web.length > 0) again = { ...(again ?? full), inject: [...((again ?? full).inject ?? []), ...web] };
-    if (again !== null) result = await build(again);
-    const own = output(result, used);
-    if (used && onSharedLayer) {
-      const kind = use.asyncContext ? 'node-async' : 'node';
-      const shared = await buildOnSharedLayer(again ?? full, root, files, plugins, kind);
-      if (own.code.length - shared.code.length >= SHARED_LAYER_FROM_BYTES) return strictWhenModule(shared, entryFormat(result));
+    let use: NodeLayerUse;
+    let full: BuildOptions;
+    let result: BuildResult;
+    let extra: Plugin[];
+    for (let round = 1; ; round++) {
+      const nodeBuilds = nodeBuildsOf(state);
+      use = { asyncContext: false, nodeBuilds, absent: new Map() };
+      extra = nodeBuilds.size > 0 ? [...plugins, nodeBuildPlugin(new Set(nodeBuilds.keys()), resolver)] : plugins;
+      full = { ...COMMON, ...options, ...layer, metafile: true, plugins: [nodeLayerPlugin(use, root, files), ...extra] };
+      let problems: PackageProblem[];
+      let failure: unknown = null;
+      try {
+        result = await build(full);
+        const metafile = result.metafile ?? { inputs: {}, outputs: {} };
+        problems = [...absentProblems(use.absent ?? new Map()), ...disabledProblems(metafile, bareMapped)];
+      } catch (error) {
+        if (!isBuildFailure(error)) throw error;
+        failure = error;
+        problems = [...unresolvedProblems(error.errors), ...absentProblems(use.absent ?? new Map())];
+      }
+      const next = round < MAX_NODE_BUILD_ROUNDS ? nextState(state, problems) : null;
+      if (next === null) {
+        if (failure !== null) throw withNotes(buildError(failure), outcome(state, new Set()).warnings);
+        break;
+      }
+      state = next;
     }
-    return strictWhenModule(own, entryFormat(result));
+    const chosen = outcome(state, packagesIn(result!.metafile ?? { inputs: {}, outputs: {} }));
+    const built = await finishWithLayer(build, result!, full!, use!, cwd, root, files, extra!, onSharedLayer);
+    return chosen.choices.length === 0 && chosen.warnings.length === 0 ? built : { ...built, warnings: [...built.warnings, ...chosen.warnings], nodeBuilds: chosen.choices };
   } catch (error) {
-    throw buildError(error);
+    throw error instanceof NimbusError ? error : buildError(error);
+  } finally {
+    await resolver.dispose();
   }
+}
+
+/** A build's refusal with what the choice of Node builds found (why a package's Node build could not stand in). */
+function withNotes(error: NimbusError, notes: readonly string[]): NimbusError {
+  if (notes.length === 0) return error;
+  return new NimbusError(error.code, `${error.message} (${notes.join('; ')})`, { extra: error.extra });
+}
+
+/**
+ * The rest of a build with the layer, from its first result: built again when it imports
+ * async_hooks (lowered), uses only the injected stubs (without them) or names web globals;
+ * then against the shared layer when that saves enough. `plugins` are those after the layer's.
+ */
+async function finishWithLayer(build: typeof import('esbuild').build, first: BuildResult, full: BuildOptions, use: NodeLayerUse, cwd: string, root: string | null, files: BundleFiles, plugins: Plugin[], onSharedLayer: boolean): Promise<BuildOutput> {
+  let result = first;
+  const found = Object.values(result.metafile?.outputs ?? {}).map((o) => layerInOutput(o.inputs, cwd));
+  const used = found.includes('modules');
+  let again: BuildOptions | null = null;
+  if (use.asyncContext) again = { ...full, supported: LOWERED_ASYNC };
+  else if (!used && found.includes('stubs')) again = { ...full, inject: [] };
+  const web = webGlobalsNamed(outputText(result));
+  if (web.length > 0) again = { ...(again ?? full), inject: [...((again ?? full).inject ?? []), ...web] };
+  if (again !== null) result = await build(again);
+  const own = output(result, used);
+  if (used && onSharedLayer) {
+    const kind = use.asyncContext ? 'node-async' : 'node';
+    const shared = await buildOnSharedLayer(again ?? full, root, files, plugins, kind, use.nodeBuilds ?? new Map());
+    if (own.code.length - shared.code.length >= SHARED_LAYER_FROM_BYTES) return strictWhenModule(shared, entryFormat(result));
+  }
+  return strictWhenModule(own, entryFormat(result));
 }
 
 /**
@@ -103,10 +160,10 @@ const SHARED_LAYER_FROM_BYTES = 128 * 1024;
  * already holds, its first statement hands the layer its /bundle files (when it imports fs),
  * and its mark names the layer's kind and contract.
  */
-async function buildOnSharedLayer(options: BuildOptions, root: string | null, files: BundleFiles, plugins: Plugin[], kind: LayerKind): Promise<BuildOutput> {
+async function buildOnSharedLayer(options: BuildOptions, root: string | null, files: BundleFiles, plugins: Plugin[], kind: LayerKind, nodeBuilds: ReadonlyMap<string, boolean>): Promise<BuildOutput> {
   const { build } = await import('esbuild');
   const names = await sharedExports();
-  const use: NodeLayerUse = { asyncContext: false, names: new Set() };
+  const use: NodeLayerUse = { asyncContext: false, names: new Set(), nodeBuilds };
   const modules = sharedModules(kind);
   const shared: SharedLayerUse = { modules, load: (name, required) => registryModule(name, names.get(modules[name] ?? '') ?? [], required) };
   const result = await build({ ...options, plugins: [nodeLayerPlugin(use, root, files, shared), ...plugins] });
@@ -182,6 +239,8 @@ const wasmModules: Plugin = {
  */
 export interface BundleOptions {
   readonly sharedLayer?: boolean;
+  /** Packages to bundle from their Node build (node-build-choice.ts; nimbus.json `nodeBuild`). */
+  readonly nodeBuild?: readonly string[];
 }
 
 /** Bundles a file, or a directory with an entry, resolving npm packages from its node_modules. */
@@ -192,7 +251,7 @@ export async function bundlePath(path: string, target: BundleTarget = 'isolate',
   const options = { entryPoints: [entry], absWorkingDir: root };
   const plugins = confined ? [confinedTo(root, target), wasmModules] : [wasmModules];
   if (target === 'node') return buildForNode(options, plugins);
-  return buildWithLayer(options, plugins, root, directoryFiles(root), bundleOptions.sharedLayer ?? true);
+  return buildWithLayer(options, plugins, root, directoryFiles(root), bundleOptions.sharedLayer ?? true, bundleOptions.nodeBuild);
 }
 
 const CONFINED = Symbol('confined');

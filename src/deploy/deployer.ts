@@ -78,7 +78,9 @@ export class Deployer {
         extra: { limit: this.deps.maxCodeBytes },
       });
     }
-    const { sourceMap, warnings } = this.keepableMap(built);
+    const { sourceMap, warnings: buildWarnings } = this.keepableMap(built);
+    // Bundled here (a Lambda zip, an example's directory): the caller learns of Node builds from the warnings.
+    const warnings = [...buildWarnings, ...(built.nodeBuilds ?? []).map((c) => `package "${c.package}" is bundled from its Node build: ${c.why}`)];
     if ((req.source.kind === 'app') !== (config.runtime === 'app')) {
       throw new NimbusError(
         'NIMBUS_ERR_VALIDATION',

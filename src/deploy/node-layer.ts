@@ -59,6 +59,7 @@ export const PROVIDED: Readonly<Record<string, string>> = Object.freeze({
   string_decoder: 'string_decoder.ts',
   timers: 'timers.ts',
   tls: 'tls.ts',
+  tty: 'tty.ts',
   'timers/promises': 'timers-promises.ts',
   url: 'url.ts',
   util: 'util.ts',
@@ -119,7 +120,7 @@ const ABSENT = 'nimbus-node-absent';
 const hostRequire = createRequire(import.meta.url);
 
 /** Built-ins whose export names are read from the host's Node (loading them there has no effect); others get the Proxy alone. */
-const NAMES_READ = new Set([...Object.keys(REFUSED_BECAUSE), 'tty', 'dgram', 'readline', 'console', 'module', 'constants', 'domain', 'wasi', 'trace_events', 'sqlite']);
+const NAMES_READ = new Set([...Object.keys(REFUSED_BECAUSE), 'dgram', 'readline', 'console', 'module', 'constants', 'domain', 'wasi', 'trace_events', 'sqlite']);
 
 /** The names (only the names) the host's Node exports from a built-in; none when this Node lacks it. */
 function exportNames(name: string): string[] {
@@ -174,6 +175,14 @@ export interface NodeLayerUse {
   asyncContext: boolean;
   /** The layer's modules imported by the code (built-in names), when the caller wants them. */
   names?: Set<string>;
+  /**
+   * Packages bundled from their Node build (node-build.ts), true for those the deployer
+   * listed: a bare built-in name they import is Node's built-in (no `browser` map decides),
+   * and for a listed one a built-in Nimbus does not provide fails the deploy.
+   */
+  nodeBuilds?: ReadonlyMap<string, boolean>;
+  /** Filled with the built-ins Nimbus does not provide that packages import, by package. */
+  absent?: Map<string, Set<string>>;
 }
 
 /**
@@ -293,7 +302,9 @@ export function nodeLayerPlugin(use: NodeLayerUse, root: string | null, files: B
         const fromLayer = args.importer.startsWith(dir);
         if (fromLayer && WRAPPED_PACKAGES.has(name)) return undefined;
         if (!prefixed && !isBuiltin(name)) return undefined;
-        if (!prefixed && !fromLayer) {
+        const pkg = packageOf(args.importer);
+        const nodeBuilt = pkg !== null && use.nodeBuilds?.has(pkg) === true;
+        if (!prefixed && !fromLayer && !nodeBuilt) {
           const found = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, namespace: args.namespace, pluginData: SKIP });
           if (found.errors.length === 0 && !isNpmTwin(found.path, name)) return undefined;
         }
@@ -309,11 +320,14 @@ export function nodeLayerPlugin(use: NodeLayerUse, root: string | null, files: B
           if (args.kind === 'require-call') return { path: join(dir, file), namespace: REQUIRED };
           return { path: join(dir, file) };
         }
-        const pkg = packageOf(args.importer);
-        const where = pkg !== null ? `package "${pkg}"` : `${displayPath(args.importer, root)}`;
+        const where = pkg === null ? `${displayPath(args.importer, root)}` : use.nodeBuilds?.get(pkg) === true ? `package "${pkg}" (its Node build, listed in nodeBuild)` : `package "${pkg}"`;
         const why = REFUSED_BECAUSE[name] ?? 'Nimbus does not provide it (see docs/runtime.md, "Node.js built-ins")';
         const text = `the Node built-in "${args.path}" imported by ${where} is not available in functions: ${why}`;
         if (pkg !== null) {
+          const seen = use.absent?.get(pkg) ?? new Set<string>();
+          use.absent?.set(pkg, seen.add(name));
+        }
+        if (pkg !== null && use.nodeBuilds?.get(pkg) !== true) {
           // Packages import modules they only call on some paths (winston's Http transport, the
           // MongoDB driver's optional AWS credential provider, nodemailer's sendmail transport
           // and URL attachments): deployed with a warning, and the

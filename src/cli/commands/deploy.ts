@@ -2,6 +2,7 @@
 import { parseDuration, parseMegabytes } from '../../config/config.ts';
 import { MEMORY_MB } from '../../core/types.ts';
 import { bundlePath } from '../../deploy/bundle.ts';
+import { checkNodeBuildList, type NodeBuildChoice } from '../../deploy/node-build-choice.ts';
 import { flag, has, onlyFlags, UsageError, type ParsedArgs } from '../args.ts';
 import { ApiError, call, type Answer, type ClientOptions } from '../client.ts';
 import { readDeclaration } from './triggers.ts';
@@ -10,7 +11,7 @@ import { bytes, print, printJson, progress } from '../format.ts';
 
 export const DEPLOY_FLAGS = [
   'memory', 'timeout', 'cpu', 'env', 'concurrency', 'target', 'min', 'max', 'idle', 'scale-down-delay', 'json',
-  'runtime', 'cmd', 'ready-path', 'event-path', 'start-timeout', 'grace',
+  'runtime', 'cmd', 'ready-path', 'event-path', 'start-timeout', 'grace', 'node-build',
 ];
 
 function int(args: ParsedArgs, name: string): number | undefined {
@@ -127,15 +128,31 @@ export function appConfig(args: ParsedArgs, declared: unknown): Record<string, u
   return app;
 }
 
+/**
+ * The packages to bundle from their Node build: nimbus.json's `nodeBuild` and every
+ * `--node-build` (a name or a comma-separated list), checked as npm names.
+ */
+export function nodeBuildList(args: ParsedArgs, declared: unknown): string[] {
+  const given = (args.flags.get('node-build') ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+  try {
+    const listed = declared === undefined ? [] : checkNodeBuildList(declared, 'nimbus.json: "nodeBuild"');
+    return [...new Set([...listed, ...checkNodeBuildList(given, '--node-build')])];
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
 export async function deploy(client: ClientOptions, args: ParsedArgs): Promise<number> {
   onlyFlags(args, DEPLOY_FLAGS);
   const [name, path] = args.positionals;
-  if (!name || !path) throw new UsageError('usage: nimbus deploy <name> <file-or-dir> [--memory 128] [--timeout 10s] [--env K=V]… [--runtime app --cmd "python3 app.py"]');
+  if (!name || !path) throw new UsageError('usage: nimbus deploy <name> <file-or-dir> [--memory 128] [--timeout 10s] [--env K=V]… [--node-build pkg]… [--runtime app --cmd "python3 app.py"]');
   const config = configFromFlags(args);
   const json = has(args, 'json');
   const t0 = performance.now();
-  const { app: declaredApp, ...declaration } = readDeclaration(path);
+  const { app: declaredApp, nodeBuild: declaredNodeBuild, ...declaration } = readDeclaration(path);
   const app = appConfig(args, declaredApp);
+  const nodeBuild = nodeBuildList(args, declaredNodeBuild);
+  let nodeBuilds: readonly NodeBuildChoice[] = [];
   const route = `/api/v1/functions/${encodeURIComponent(name)}`;
   let upload: (withMap: boolean) => Promise<Answer>;
   let hasMap = false;
@@ -148,8 +165,11 @@ export async function deploy(client: ClientOptions, args: ParsedArgs): Promise<n
   } else {
     if (!json) progress(`• bundling ${path}…`);
     const forNode = flag(args, 'runtime') === 'node';
-    const built = await bundlePath(path, forNode ? 'node' : 'isolate');
+    if (forNode && args.flags.has('node-build')) throw new UsageError('--node-build is for the isolate runtime: the node runtime bundles every package from its Node build');
+    const built = await bundlePath(path, forNode ? 'node' : 'isolate', false, { nodeBuild: forNode ? [] : nodeBuild });
     for (const w of built.warnings) progress(`  warning: ${w}`);
+    nodeBuilds = built.nodeBuilds ?? [];
+    if (!json) for (const c of nodeBuilds) progress(`• package ${c.package} bundled from its Node build: ${c.why}`);
     if (!json) progress(`• bundled ${bytes(Buffer.byteLength(built.code))} in ${Math.round(performance.now() - t0)} ms; uploading to ${client.url}…`);
     hasMap = built.sourceMap !== null;
     codeChars = JSON.stringify(built.code).length;
@@ -170,7 +190,7 @@ export async function deploy(client: ClientOptions, args: ParsedArgs): Promise<n
   }
   const result = answer.body as { version: { version: number; config: Record<string, unknown> }; created: boolean; url: string };
   if (json) {
-    printJson(result);
+    printJson(nodeBuilds.length > 0 ? { ...result, nodeBuilds } : result);
     return 0;
   }
   const c = result.version.config as { memoryMb: number; timeoutMs: number; concurrency: number; maxInstances: number };

@@ -143,9 +143,9 @@ export async function subscriptions(client: ClientOptions, args: ParsedArgs): Pr
 
 /**
  * The declaration beside a function's code, if any: `<dir>/nimbus.json` for a folder,
- * `<name>.nimbus.json` for a file. `{ "async": {…policy}, "triggers": [ … ] }`.
+ * `<name>.nimbus.json` for a file. `{ "async": {…policy}, "triggers": [ … ], "app": {…}, "nodeBuild": ["pkg"] }`.
  */
-export function readDeclaration(path: string): { async?: unknown; triggers?: unknown; app?: unknown } {
+export function readDeclaration(path: string): { async?: unknown; triggers?: unknown; app?: unknown; nodeBuild?: unknown } {
   const isDir = existsSync(path) && statSync(path).isDirectory();
   const file = isDir ? join(path, 'nimbus.json') : join(dirname(path), `${basename(path, extname(path))}.nimbus.json`);
   if (!existsSync(file)) return {};
@@ -155,11 +155,11 @@ export function readDeclaration(path: string): { async?: unknown; triggers?: unk
   } catch (e) {
     throw new UsageError(`${file} is not valid JSON: ${(e as Error).message}`);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageError(`${file} must be an object with "async", "triggers" and/or "app"`);
-  const out: { async?: unknown; triggers?: unknown; app?: unknown } = {};
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageError(`${file} must be an object with "async", "triggers", "app" and/or "nodeBuild"`);
+  const out: { async?: unknown; triggers?: unknown; app?: unknown; nodeBuild?: unknown } = {};
   for (const [k, v] of Object.entries(parsed)) {
-    if (k === 'async' || k === 'triggers' || k === 'app') out[k] = v;
-    else if (k !== '$schema') throw new UsageError(`${file}: unknown key "${k}"; it may have "async", "triggers" and "app"`);
+    if (k === 'async' || k === 'triggers' || k === 'app' || k === 'nodeBuild') out[k] = v;
+    else if (k !== '$schema') throw new UsageError(`${file}: unknown key "${k}"; it may have "async", "triggers", "app" and "nodeBuild"`);
   }
   return out;
 }
