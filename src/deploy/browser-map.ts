@@ -1,4 +1,4 @@
-/** Reading packages' `browser` maps, for node-build-choice.ts. */
+/** Reading packages' `browser` fields and export conditions, for node-build-choice.ts. */
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
@@ -32,5 +32,29 @@ export function bareMappedBy(cwd: string): (importer: string, specifier: string)
   return (importer, specifier) => {
     const map = mapAt(dirname(resolve(cwd, importer)));
     return map !== null && Object.prototype.hasOwnProperty.call(map, specifier);
+  };
+}
+
+const EDGE_CONDITION = /"(browser|worker|workerd)"\s*:/;
+
+/**
+ * `root → true` when the package in that directory has a build for browsers or edge runtimes
+ * of its own (a `browser` field, or those conditions in `exports`), so its Node build is other files.
+ */
+export function hasEdgeBuildBy(cwd: string): (root: string) => boolean {
+  const seen = new Map<string, boolean>();
+  return (root) => {
+    const dir = resolve(cwd, root);
+    let found = seen.get(dir);
+    if (found === undefined) {
+      try {
+        const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { browser?: unknown; exports?: unknown };
+        found = pkg.browser !== undefined || EDGE_CONDITION.test(JSON.stringify(pkg.exports ?? null));
+      } catch {
+        found = false;
+      }
+      seen.set(dir, found);
+    }
+    return found;
   };
 }

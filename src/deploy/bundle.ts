@@ -15,7 +15,7 @@ import { directoryFiles, EDGE_BUILD, layerInOutput, NODE_LAYER_MARK, nodeLayerDi
 import { LOWERED_ASYNC, registryModule, sharedExports, sharedModules, type LayerKind } from './node-layer-shared.ts';
 import { nodeBuildPlugin, NodeResolver } from './node-build.ts';
 import { absentProblems, disabledProblems, firstState, nextState, nodeBuildsOf, outcome, packagesIn, unresolvedProblems, type NodeBuildChoice, type NodeBuildState, type PackageProblem } from './node-build-choice.ts';
-import { bareMappedBy } from './browser-map.ts';
+import { bareMappedBy, hasEdgeBuildBy } from './browser-map.ts';
 
 export const MODULE_GLOBAL = '__nimbus_module';
 
@@ -77,6 +77,7 @@ async function buildWithLayer(options: BuildOptions, plugins: Plugin[], root: st
   const layer = nodeLayerOptions();
   const resolver = new NodeResolver();
   const bareMapped = bareMappedBy(cwd);
+  const hasEdgeBuild = hasEdgeBuildBy(cwd);
   let state: NodeBuildState = firstState(nodeBuild);
   try {
     let use: NodeLayerUse;
@@ -99,6 +100,8 @@ async function buildWithLayer(options: BuildOptions, plugins: Plugin[], root: st
         failure = error;
         problems = [...unresolvedProblems(error.errors), ...absentProblems(use.absent ?? new Map())];
       }
+      // a package without a build for browsers has no other build to try
+      problems = problems.filter((p) => state.trial.has(p.package) || hasEdgeBuild(p.root));
       const next = round < MAX_NODE_BUILD_ROUNDS ? nextState(state, problems) : null;
       if (next === null) {
         if (failure !== null) throw withNotes(buildError(failure), outcome(state, new Set()).warnings);

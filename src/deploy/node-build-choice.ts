@@ -11,7 +11,9 @@
  *    imported from outside the package, or a module its own files import with a static
  *    `import` (whose bindings are then undefined). A `require()` or `import()` of a module
  *    the package's own map leaves out is taken as a path its browser build does not take,
- *    as the map says.
+ *    as the map says, and so is any import of a built-in its own map leaves out. Only a
+ *    package with a build for browsers (a `browser` field, or `browser`/`worker`/`workerd`
+ *    export conditions) has a Node build to try: for the others both are the same files.
  * 3. The trial is the next build: a package on trial whose Node build has one of those
  *    problems (an import that does not resolve, a built-in Nimbus does not provide) goes back
  *    to its browser build for good, and the deploy says why.
@@ -20,11 +22,14 @@
  */
 import type { Message, Metafile } from 'esbuild';
 import { NimbusError } from '../core/errors.ts';
-import { packageOf } from './node-layer.ts';
+import { isBuiltin } from 'node:module';
+import { packageOf, packageRootOf } from './node-layer.ts';
 
 /** What a build found wrong with a package's code as bundled. */
 export interface PackageProblem {
   readonly package: string;
+  /** The package's directory (as the build named its files: relative to its working directory, or absolute). */
+  readonly root: string;
   readonly why: string;
 }
 
@@ -106,14 +111,15 @@ export function unresolvedProblems(errors: readonly Message[]): PackageProblem[]
     const file = m.location?.file;
     if (file === undefined || !/could not resolve/i.test(m.text)) continue;
     const pkg = packageOf(file);
-    if (pkg !== null) out.push({ package: pkg, why: `${m.text} (imported by ${file.replace(/^.*node_modules[\\/]/, '')})` });
+    const root = packageRootOf(file);
+    if (pkg !== null && root !== null) out.push({ package: pkg, root, why: `${m.text} (imported by ${file.replace(/^.*node_modules[\\/]/, '')})` });
   }
   return out;
 }
 
-/** Built-ins Nimbus does not provide, by the package that imported them (the Node layer records them). */
+/** Built-ins Nimbus does not provide, by the directory of the package that imported them (the Node layer records them). */
 export function absentProblems(absent: ReadonlyMap<string, ReadonlySet<string>>): PackageProblem[] {
-  return [...absent].map(([pkg, names]) => ({ package: pkg, why: `it imports the Node built-in${names.size > 1 ? 's' : ''} ${[...names].sort().map((n) => `"${n}"`).join(', ')}, which Nimbus does not provide` }));
+  return [...absent].map(([root, names]) => ({ package: packageOf(root + '/') ?? root, root, why: `it imports the Node built-in${names.size > 1 ? 's' : ''} ${[...names].sort().map((n) => `"${n}"`).join(', ')}, which Nimbus does not provide` }));
 }
 
 const DISABLED = '(disabled):';
@@ -132,11 +138,15 @@ export function disabledProblems(metafile: Metafile, ownMapNames: (importer: str
       const left = imp.path.slice(DISABLED.length);
       const original = imp.original ?? left;
       const bare = !original.startsWith('.') && !original.startsWith('/');
-      const owner = bare && ownMapNames(importer, original) ? from : (packageOf(left) ?? from);
-      if (owner === null) continue;
+      const own = bare && ownMapNames(importer, original);
+      const owner = own ? from : (packageOf(left) ?? from);
+      const root = own || packageOf(left) === null ? packageRootOf(importer) : packageRootOf(left);
+      if (owner === null || root === null) continue;
       if (owner === from && imp.kind !== 'import-statement') continue;
+      // a built-in its own map leaves out is the isomorphic pattern: the code checks for it at run time
+      if (own && (isBuiltin(original) || original.startsWith('node:'))) continue;
       const user = from === owner ? 'its own code imports' : from === null ? `${importer} imports` : `package "${from}" imports`;
-      out.push({ package: owner, why: `its browser map leaves out ${JSON.stringify(original)} (maps it to false), which ${user}` });
+      out.push({ package: owner, root, why: `its browser map leaves out ${JSON.stringify(original)} (maps it to false), which ${user}` });
     }
   }
   return out;

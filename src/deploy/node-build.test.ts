@@ -17,13 +17,13 @@ describe('the choice of Node builds, as values', () => {
   it('puts a package whose browser build fails on trial, then back for good when its Node build fails too', () => {
     const first = firstState(['listed']);
     assert.equal(nextState(first, []), null, 'nothing found: the build stands');
-    assert.equal(nextState(first, [{ package: 'listed', why: 'x' }]), null, 'a listed package never changes side');
-    const trial = nextState(first, [{ package: 'a', why: 'browser: unresolved' }])!;
+    assert.equal(nextState(first, [{ package: 'listed', root: 'node_modules/listed', why: 'x' }]), null, 'a listed package never changes side');
+    const trial = nextState(first, [{ package: 'a', root: 'node_modules/a', why: 'browser: unresolved' }])!;
     assert.deepEqual([...trial.trial], [['a', 'browser: unresolved']]);
-    const back = nextState(trial, [{ package: 'a', why: 'node: worker_threads' }])!;
+    const back = nextState(trial, [{ package: 'a', root: 'node_modules/a', why: 'node: worker_threads' }])!;
     assert.deepEqual([...back.trial], []);
     assert.deepEqual([...back.refused], [['a', 'browser: unresolved; its Node build does not work either: node: worker_threads']]);
-    assert.equal(nextState(back, [{ package: 'a', why: 'again' }]), null, 'a package goes back at most once: the builds settle');
+    assert.equal(nextState(back, [{ package: 'a', root: 'node_modules/a', why: 'again' }]), null, 'a package goes back at most once: the builds settle');
     const said = outcome(back, new Set(['listed']));
     assert.deepEqual(said.choices, [{ package: 'listed', why: 'listed in nodeBuild' }]);
     assert.match(said.warnings.join('\n'), /package "a": browser: unresolved; its Node build does not work either/);
@@ -77,6 +77,14 @@ describe('bundling with Node builds (fake packages)', () => {
     assert.match(why.halfmap!, /leaves out "\.\/lib\/impl\.mjs" \(maps it to false\), which its own code imports/);
     assert.match(why.httpbrowser!, /imports the Node built-in "http", which Nimbus does not provide/);
     assert.deepEqual(built.warnings, []);
+  });
+
+  it('tries no Node build for a package with no browser build, nor for one whose own map leaves out a built-in', async () => {
+    const built = await bundle('plain.mjs');
+    assert.equal(built.nodeBuilds, undefined);
+    assert.equal(built.warnings.length, 1, built.warnings.join('\n'));
+    assert.match(built.warnings[0]!, /"http" imported by package "plainhttp" is not available in functions/);
+    assert.doesNotMatch(built.code, /randomBytes\(/, 'isomorphic keeps its browser build: crypto left out');
   });
 
   it('keeps a package on its browser build when its Node build fails too, and says so in the refusal', async () => {

@@ -1,7 +1,7 @@
 /**
  * A package bundled from its Node build instead of its browser build: its entry is found as
- * Node finds it (export conditions `node`, `import`/`require`, `default`; `main`, then
- * `module`), its own files import one another with no `browser` map in between, and the
+ * Node finds it (export conditions `node`, `import`/`require`, `default`), its ES build
+ * (`module`) before `main` as in the node runtime's bundles, its own files import one another with no `browser` map in between, and the
  * built-ins it imports are Node's (the Node layer's modules, node-layer.ts). The packages it
  * depends on are resolved as usual, each by its own rule. Which packages: node-build-choice.ts.
  */
@@ -9,8 +9,8 @@ import type { BuildOptions, ImportKind, Plugin, PluginBuild, ResolveResult } fro
 import { isBuiltin } from 'node:module';
 import { packageOf } from './node-layer.ts';
 
-/** Settings of esbuild's resolver that find a package's Node build (Node's own order of fields first). */
-const NODE_RESOLUTION: BuildOptions = { platform: 'node', mainFields: ['main', 'module'], conditions: ['node'] };
+/** Settings of esbuild's resolver that find a package's Node build: as the node runtime's bundles find it (bundle.ts), ES builds first. */
+const NODE_RESOLUTION: BuildOptions = { platform: 'node', mainFields: ['module', 'main'], conditions: ['node'] };
 
 type Resolve = PluginBuild['resolve'];
 

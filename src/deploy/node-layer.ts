@@ -181,7 +181,7 @@ export interface NodeLayerUse {
    * and for a listed one a built-in Nimbus does not provide fails the deploy.
    */
   nodeBuilds?: ReadonlyMap<string, boolean>;
-  /** Filled with the built-ins Nimbus does not provide that packages import, by package. */
+  /** Filled with the built-ins Nimbus does not provide that packages import, by the package's directory. */
   absent?: Map<string, Set<string>>;
 }
 
@@ -221,6 +221,14 @@ export function packageOf(importer: string): string | null {
   if (at < 0 || at + 1 >= parts.length) return null;
   const name = parts[at + 1]!;
   return name.startsWith('@') && at + 2 < parts.length ? `${name}/${parts[at + 2]}` : name;
+}
+
+/** The directory of the package a file is in (`…/node_modules/pg`, `…/node_modules/@aws-sdk/client-s3`), or null for the function's own code. */
+export function packageRootOf(file: string): string | null {
+  const pkg = packageOf(file);
+  if (pkg === null) return null;
+  const at = file.lastIndexOf('node_modules');
+  return file.slice(0, at + 'node_modules'.length + 1 + pkg.length);
 }
 
 /** True when `resolved` is the npm package named like the built-in (`events` → node_modules/events/…). */
@@ -323,10 +331,8 @@ export function nodeLayerPlugin(use: NodeLayerUse, root: string | null, files: B
         const where = pkg === null ? `${displayPath(args.importer, root)}` : use.nodeBuilds?.get(pkg) === true ? `package "${pkg}" (its Node build, listed in nodeBuild)` : `package "${pkg}"`;
         const why = REFUSED_BECAUSE[name] ?? 'Nimbus does not provide it (see docs/runtime.md, "Node.js built-ins")';
         const text = `the Node built-in "${args.path}" imported by ${where} is not available in functions: ${why}`;
-        if (pkg !== null) {
-          const seen = use.absent?.get(pkg) ?? new Set<string>();
-          use.absent?.set(pkg, seen.add(name));
-        }
+        const pkgRoot = packageRootOf(args.importer);
+        if (pkgRoot !== null) use.absent?.set(pkgRoot, (use.absent.get(pkgRoot) ?? new Set<string>()).add(name));
         if (pkg !== null && use.nodeBuilds?.get(pkg) !== true) {
           // Packages import modules they only call on some paths (winston's Http transport, the
           // MongoDB driver's optional AWS credential provider, nodemailer's sendmail transport
