@@ -4,7 +4,7 @@
  * the module's exports to `globalThis.__nimbus_module` (the isolate runtime reads it).
  */
 // esbuild is loaded with the first bundle, not at the platform's start.
-import type { BuildFailure, BuildOptions, BuildResult, Message, Plugin } from 'esbuild';
+import type { BuildOptions, BuildResult, Message, Plugin } from 'esbuild';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix, resolve, sep } from 'node:path';
@@ -14,8 +14,8 @@ import { SHARED_FILES_CALL, sharedLayerMark } from '../runtime/isolate/node-env.
 import { directoryFiles, EDGE_BUILD, layerInOutput, NODE_LAYER_MARK, nodeLayerDir, nodeLayerOptions, nodeLayerPlugin, sentFiles, webGlobalsNamed, type BundleFiles, type NodeLayerUse, type SharedLayerUse } from './node-layer.ts';
 import { LOWERED_ASYNC, registryModule, sharedExports, sharedModules, type LayerKind } from './node-layer-shared.ts';
 import { nodeBuildPlugin, NodeResolver } from './node-build.ts';
-import { absentProblems, disabledProblems, firstState, nextState, nodeBuildsOf, outcome, packagesIn, unresolvedProblems, type NodeBuildChoice, type NodeBuildState, type PackageProblem } from './node-build-choice.ts';
-import { bareMappedBy, hasEdgeBuildBy } from './browser-map.ts';
+import { outcome, packagesIn, type NodeBuildChoice } from './node-build-choice.ts';
+import { isBuildFailure, settleNodeBuilds } from './node-build-rounds.ts';
 
 export const MODULE_GLOBAL = '__nimbus_module';
 
@@ -62,12 +62,9 @@ async function buildForNode(options: BuildOptions, plugins: Plugin[]): Promise<B
 }
 
 
-/** Builds a settled choice of Node builds takes at most (each package changes side at most twice). */
-const MAX_NODE_BUILD_ROUNDS = 6;
-
 /**
  * One build with the Node layer (node-layer.ts), the packages whose browser build fails taken
- * from their Node build where that works (node-build-choice.ts: a build more per change);
+ * from their Node build where that works (node-build-rounds.ts: a build more per change);
  * built again with async functions lowered when the code imports async_hooks. A bundle that
  * uses the layer ends with its mark.
  */
@@ -76,41 +73,15 @@ async function buildWithLayer(options: BuildOptions, plugins: Plugin[], root: st
   const cwd = options.absWorkingDir ?? process.cwd();
   const layer = nodeLayerOptions();
   const resolver = new NodeResolver();
-  const bareMapped = bareMappedBy(cwd);
-  const hasEdgeBuild = hasEdgeBuildBy(cwd);
-  let state: NodeBuildState = firstState(nodeBuild);
   try {
-    let use: NodeLayerUse;
-    let full: BuildOptions;
-    let result: BuildResult;
-    let extra: Plugin[];
-    for (let round = 1; ; round++) {
-      const nodeBuilds = nodeBuildsOf(state);
-      use = { asyncContext: false, nodeBuilds, absent: new Map() };
-      extra = nodeBuilds.size > 0 ? [...plugins, nodeBuildPlugin(new Set(nodeBuilds.keys()), resolver)] : plugins;
-      full = { ...COMMON, ...options, ...layer, metafile: true, plugins: [nodeLayerPlugin(use, root, files), ...extra] };
-      let problems: PackageProblem[];
-      let failure: unknown = null;
-      try {
-        result = await build(full);
-        const metafile = result.metafile ?? { inputs: {}, outputs: {} };
-        problems = [...absentProblems(use.absent ?? new Map()), ...disabledProblems(metafile, bareMapped)];
-      } catch (error) {
-        if (!isBuildFailure(error)) throw error;
-        failure = error;
-        problems = [...unresolvedProblems(error.errors), ...absentProblems(use.absent ?? new Map())];
-      }
-      // a package without a build for browsers has no other build to try
-      problems = problems.filter((p) => state.trial.has(p.package) || hasEdgeBuild(p.root));
-      const next = round < MAX_NODE_BUILD_ROUNDS ? nextState(state, problems) : null;
-      if (next === null) {
-        if (failure !== null) throw withNotes(buildError(failure), outcome(state, new Set()).warnings);
-        break;
-      }
-      state = next;
-    }
-    const chosen = outcome(state, packagesIn(result!.metafile ?? { inputs: {}, outputs: {} }));
-    const built = await finishWithLayer(build, result!, full!, use!, cwd, root, files, extra!, onSharedLayer);
+    const settled = await settleNodeBuilds(build, nodeBuild, cwd, (nodeBuilds) => {
+      const use: NodeLayerUse = { asyncContext: false, nodeBuilds, absent: new Map() };
+      const after = nodeBuilds.size > 0 ? [...plugins, nodeBuildPlugin(new Set(nodeBuilds.keys()), resolver)] : plugins;
+      return { use, plugins: after, options: { ...COMMON, ...options, ...layer, metafile: true, plugins: [nodeLayerPlugin(use, root, files), ...after] } };
+    });
+    if (settled.kind === 'failed') throw withNotes(buildError(settled.failure), settled.notes);
+    const chosen = outcome(settled.state, packagesIn(settled.result.metafile ?? { inputs: {}, outputs: {} }));
+    const built = await finishWithLayer(build, settled.result, settled.options, settled.use, cwd, root, files, settled.plugins, onSharedLayer);
     return chosen.choices.length === 0 && chosen.warnings.length === 0 ? built : { ...built, warnings: [...built.warnings, ...chosen.warnings], nodeBuilds: chosen.choices };
   } catch (error) {
     throw error instanceof NimbusError ? error : buildError(error);
@@ -398,10 +369,6 @@ export function resolveEntry(path: string): string {
 function formatMessage(m: Message): string {
   const where = m.location ? `${m.location.file}:${m.location.line}:${m.location.column + 1}: ` : '';
   return where + m.text;
-}
-
-function isBuildFailure(error: unknown): error is BuildFailure {
-  return typeof error === 'object' && error !== null && Array.isArray((error as BuildFailure).errors);
 }
 
 function buildError(error: unknown): NimbusError {
