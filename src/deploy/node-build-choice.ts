@@ -14,15 +14,15 @@
  *    as the map says, and so is any import of a built-in its own map leaves out. Only a
  *    package with a build for browsers (a `browser` field, or `browser`/`worker`/`workerd`
  *    export conditions) has a Node build to try: for the others both are the same files.
- * 3. The trial is the next build: a package on trial whose Node build has one of those
+ * 3. The trial is the next build (node-build-rounds.ts): a package on trial whose Node build has one of those
  *    problems (an import that does not resolve, a built-in Nimbus does not provide) goes back
  *    to its browser build for good, and the deploy says why.
  *
  * Each package goes on trial at most once and back at most once, so the builds settle.
  */
 import type { Message, Metafile } from 'esbuild';
-import { NimbusError } from '../core/errors.ts';
 import { isBuiltin } from 'node:module';
+import { NimbusError } from '../core/errors.ts';
 import { packageOf, packageRootOf } from './node-layer.ts';
 
 /** What a build found wrong with a package's code as bundled. */
@@ -48,7 +48,7 @@ export interface NodeBuildState {
   readonly refused: ReadonlyMap<string, string>;
 }
 
-export const ASKED_WHY = 'listed in nodeBuild';
+const ASKED_WHY = 'listed in nodeBuild';
 
 export function firstState(asked: Iterable<string>): NodeBuildState {
   return { asked: new Set(asked), trial: new Map(), refused: new Map() };
