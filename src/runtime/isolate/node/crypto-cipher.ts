@@ -130,6 +130,8 @@ class CipherBase extends LazyTransform {
 
   setAutoPadding(pad = true): this {
     if (this.#finished) throw stateError('setAutoPadding');
+    // a decipher's first update held its last block back by the padding it had: the host keeps it, and changes it there
+    if (this.#first !== null && (pad !== false) !== this.#padding) this.#keep(new ArrayBuffer(0));
     this.#padding = pad !== false;
     if (this.#id !== 0) host(OP_CIPHER_PARTS, 'set', this.#id, 'padding', this.#padding);
     this.#ahead = null;
@@ -188,6 +190,11 @@ class CipherBase extends LazyTransform {
       this.#ahead = this.#aheadOf(answer);
       return answer[0];
     }
+    return this.#keep(input);
+  }
+
+  /** Has the host keep this cipher from now on (its first input fed again), then feeds it `input`: its output. */
+  #keep(input: ArrayBuffer): ArrayBuffer {
     const [id, output] = host(OP_CIPHER_PARTS, 'open', this.#spec(), this.#first, input) as [number, ArrayBuffer | null];
     if (id === 0) throw Object.assign(new Error(`too many ciphers are open in this instance (the limit is ${MAX_OPEN_CIPHERS}): call final() on the ones you are done with`), { code: 'ERR_NIMBUS_TOO_MANY_CIPHERS' });
     this.#id = id;
