@@ -34,7 +34,8 @@ function lazyBase(parentOf: (s: StreamModule) => unknown, stateNames: readonly s
     return parent;
   };
   function Base(this: LazyObject, options?: unknown): void {
-    this._options = options;
+    // defined, not assigned: an assignment would look up the prototype chain, and link it
+    Object.defineProperty(this, '_options', { value: options, enumerable: true, configurable: true, writable: true });
   }
   Object.setPrototypeOf(Base.prototype, new Proxy({}, {
     get: (_target, key, receiver) => Reflect.get(link().prototype, key, receiver),
