@@ -3,7 +3,8 @@
  * NODE_LAYER_MARK (the bundler adds it), and only then, before its top level runs, is the
  * isolate given the function's env (`__nimbus_node_env`, which process.ts takes) and one
  * synchronous host call (`__nimbus_node_host`, which host.ts takes): crypto and zlib work
- * (node-host.ts) and the instance's sockets (node-sockets.ts), whose events come back
+ * (node-host.ts; the hashes and ciphers it keeps per instance, node-digests.ts and
+ * node-ciphers.ts) and the instance's sockets (node-sockets.ts), whose events come back
  * through a function the isolate registers; and a second door for the heavy crypto and
  * zlib work (`__nimbus_node_pool`): a Reference the isolate calls with applySyncPromise, so
  * its thread waits while the work runs on libuv's pool behind the shared gates, and the
