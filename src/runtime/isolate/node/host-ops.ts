@@ -4,6 +4,7 @@ export const OP_HMAC = 2;
 export const OP_PBKDF2 = 3;
 export const OP_SCRYPT = 4;
 export const OP_HKDF = 5;
+/** A whole cipher in one call (bundles that carry an older layer; the layer's ciphers use OP_CIPHER_PARTS). */
 export const OP_CIPHER = 6;
 export const OP_KEY = 7;
 export const OP_SIGN = 8;
