@@ -78,6 +78,10 @@ describe('the ciphers the host keeps', () => {
       throwsPlain(() => store.call('update', bogus, bytes('x'), null), /cipher must be an integer|not open/);
       throwsPlain(() => store.call('final', bogus, null, null), /cipher must be an integer|not open/);
     }
+    throwsPlain(() => store.call('check', spec({ 1: bytes(Buffer.alloc(15)) }), null, null), /Invalid key length/);
+    throwsPlain(() => store.call('check', spec({ 2: bytes(Buffer.alloc(3)) }), null, null), /Invalid initialization vector/);
+    assert.equal(store.call('check', spec(), null, null), undefined);
+    assert.equal(store.size, 0, 'a check keeps nothing');
     throwsPlain(() => store.call('update', 999, bytes('x'), null), /not open/);
     throwsPlain(() => store.call('set', 999, 'tag', bytes('x')), /not open/);
     throwsPlain(() => store.call('constructor', 1, null, null), /unknown cipher operation/);

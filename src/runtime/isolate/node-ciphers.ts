@@ -67,7 +67,8 @@ export class NodeCiphers {
   #closed = false;
 
   /**
-   * ('once', spec, data) → [output, finalOutput|null, tag|null, finalError|null]: nothing is
+   * ('check', spec): throws what making the cipher would (an unknown cipher, a key or IV of the
+   * wrong length), nothing kept; ('once', spec, data) → [output, finalOutput|null, tag|null, finalError|null]: nothing is
    * kept; ('open', spec, replay|null, data) → [number, output]: `replay` (input given already,
    * its output too) is fed first and its output dropped, 0 for the number when the store is
    * full; ('update', n, data) → output; ('final', n) → [output, tag|null] (n is gone);
@@ -76,6 +77,9 @@ export class NodeCiphers {
   call(mode: unknown, a: unknown, b: unknown, c: unknown): unknown {
     if (this.#closed) fail('the instance has ended');
     switch (mode) {
+      case 'check':
+        make(a, 0);
+        return undefined;
       case 'once':
         return this.#once(a, bytes(b, 'data'));
       case 'open': {

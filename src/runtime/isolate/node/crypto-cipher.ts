@@ -26,6 +26,9 @@ const registry = new FinalizationRegistry<number>((id) => {
   }
 });
 
+/** The shapes of ciphers the host has made (decrypt, algorithm, key and IV lengths, tag length). */
+const madeBefore = new Set<string>();
+
 function stateError(what: string): Error {
   return Object.assign(new Error(`Invalid state for operation ${what}`), { code: 'ERR_CRYPTO_INVALID_STATE' });
 }
@@ -75,6 +78,12 @@ class CipherBase extends LazyTransform {
     this.#key = key;
     this.#iv = iv === null ? null : ab(iv);
     this.#tagLength = options?.authTagLength ?? null;
+    // a cipher, key length and IV length the host has made before cost no call; others throw here, as in Node
+    const shape = `${decrypt ? 'd' : 'c'}:${algorithm}:${key.byteLength}:${this.#iv?.byteLength ?? -1}:${this.#tagLength ?? -1}`;
+    if (!madeBefore.has(shape)) {
+      host(OP_CIPHER_PARTS, 'check', [algorithm, key, this.#iv, decrypt, null, null, this.#tagLength, true, null]);
+      madeBefore.add(shape);
+    }
   }
 
   update(data: Bytes, inputEncoding?: string, outputEncoding?: string): Buffer | string {
