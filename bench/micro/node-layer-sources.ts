@@ -7,6 +7,7 @@ export const SOURCES: Record<string, string> = {
   baseline: `export default { fetch: () => new Response('hello world') };`,
   fs: `import fs from 'node:fs'; export default { fetch: () => { fs.writeFileSync('/tmp/x', 'y'); return new Response(fs.readFileSync('/tmp/x', 'utf8')); } };`,
   stream: `import { Readable } from 'node:stream'; export default { fetch: () => new Response(typeof Readable) };`,
+  crypto: `import crypto from 'node:crypto'; export default { fetch: () => new Response(crypto.createHash('sha256').update('hi').digest('hex')) };`,
   buffer: `import { Buffer } from 'node:buffer';
     export default { fetch: () => new Response(Buffer.from(process.env.GREETING ?? '').toString('base64')) };`,
   full: `import { Buffer } from 'node:buffer'; import { EventEmitter } from 'node:events'; import util from 'node:util';

@@ -3,7 +3,8 @@
  * NODE_LAYER_MARK (the bundler adds it), and only then, before its top level runs, is the
  * isolate given the function's env (`__nimbus_node_env`, which process.ts takes) and one
  * synchronous host call (`__nimbus_node_host`, which host.ts takes): crypto and zlib work
- * (node-host.ts) and the instance's sockets (node-sockets.ts), whose events come back
+ * (node-host.ts; the hashes and ciphers it keeps per instance, node-digests.ts and
+ * node-ciphers.ts) and the instance's sockets (node-sockets.ts), whose events come back
  * through a function the isolate registers; and a second door for the heavy crypto and
  * zlib work (`__nimbus_node_pool`): a Reference the isolate calls with applySyncPromise, so
  * its thread waits while the work runs on libuv's pool behind the shared gates, and the
@@ -16,8 +17,9 @@ import type { LayerKind } from '../../deploy/node-layer-shared.ts';
 import type { OutboundConnect, OutboundLookup, OutboundResolve, SocketUsage } from '../port.ts';
 import { HOST_GATE } from './crypto-host.ts';
 import { inputBytesOf } from './crypto-pool.ts';
+import { NodeCiphers } from './node-ciphers.ts';
 import { NodeDigests } from './node-digests.ts';
-import { nodeHostCall, nodeHostWork, OP_DIGEST, OP_ZLIB, POOL_OPS } from './node-host.ts';
+import { nodeHostCall, nodeHostWork, OP_CIPHER_PARTS, OP_DIGEST, OP_ZLIB, POOL_OPS } from './node-host.ts';
 import { ZLIB_GATE } from './zlib-host.ts';
 import { NodeSockets } from './node-sockets.ts';
 
@@ -79,8 +81,15 @@ export function giveNodeEnv(context: ivm.Context, code: string, env: Readonly<Re
     deliverRef?.apply(undefined, [id, event, data], { arguments: { copy: true } }).catch(() => undefined);
   }, host.usage, host.resolve);
   const digests = new NodeDigests();
+  const ciphers = new NodeCiphers();
   const call = new ivm.Callback((op: unknown, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown, g: unknown, h: unknown) =>
-    typeof op === 'number' && op >= FIRST_SOCKET_OP ? sockets.call(op, a, b, c, d, e) : op === OP_DIGEST ? digests.call(a, b, c, d) : nodeHostCall(op, a, b, c, d, e, f, g, h),
+    typeof op === 'number' && op >= FIRST_SOCKET_OP
+      ? sockets.call(op, a, b, c, d, e)
+      : op === OP_DIGEST
+        ? digests.call(a, b, c, d)
+        : op === OP_CIPHER_PARTS
+          ? ciphers.call(a, b, c, d)
+          : nodeHostCall(op, a, b, c, d, e, f, g, h),
   );
   // owner of this instance's place in the gates' queues (dropped when it is gone)
   const owner = {};
@@ -121,6 +130,7 @@ export function giveNodeEnv(context: ivm.Context, code: string, env: Readonly<Re
     ZLIB_GATE.cancel(owner);
     pool.release();
     digests.closeAll();
+    ciphers.closeAll();
     sockets.closeAll();
     deliverRef?.release();
     deliverRef = null;

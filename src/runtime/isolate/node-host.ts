@@ -270,7 +270,8 @@ export function nodeHostCall(op: unknown, a?: unknown, b?: unknown, c?: unknown,
     case OP_HKDF:
       return out(Buffer.from(hkdfSync(hashName(a), bytes(b, 'key', 1024 * 1024), bytes(c, 'salt', 1024 * 1024), bytes(d, 'info', 1024), int(e, 'keylen', 0, 255 * 64))));
     case OP_CIPHER: {
-      // (alg, key, iv, data, decrypt, aad, authTag, authTagLength)
+      // (alg, key, iv, data, decrypt, aad, authTag, authTagLength): all of a cipher in one call, as
+      // bundles that carry an older layer call it; the layer's ciphers use OP_CIPHER_PARTS (node-ciphers.ts)
       const alg = str(a, 'cipher').toLowerCase();
       if (!CIPHERS.has(alg)) fail(`Unknown cipher ${alg}`);
       const key = bytes(b, 'key', 1024);

@@ -350,6 +350,34 @@ describe('Node layer', () => {
     });
   });
 
+  describe('crypto’s stream objects', () => {
+    it('take the stream module only when used as streams (update and digest alone never link it), in a bundle of its own and on the shared layer', async () => {
+      const text = `import crypto from 'node:crypto';
+        // what a lazy base's prototype stands on: nothing of its own until it is linked to stream's class
+        const linked = (C) => Object.getOwnPropertyNames(Object.getPrototypeOf(Object.getPrototypeOf(Object.getPrototypeOf(C.prototype)))).length > 0;
+        export async function handler() {
+          const before = [linked(crypto.Hash), linked(crypto.Cipheriv)];
+          crypto.createHash('sha256').update('x').digest('hex');
+          crypto.createHmac('sha256', 'k').update('x').digest('hex');
+          crypto.createHash('sha256').copy();
+          const c = crypto.createCipheriv('aes-128-cbc', Buffer.alloc(16), Buffer.alloc(16));
+          c.update('x'); c.update('y'); c.final();
+          const d = crypto.createDecipheriv('aes-128-gcm', Buffer.alloc(16), Buffer.alloc(12));
+          d.setAuthTag(Buffer.alloc(16));
+          const afterUse = [linked(crypto.Hash), linked(crypto.Cipheriv)];
+          const h = crypto.createHash('sha256');
+          h.end('abc');
+          const streamed = await new Promise((r) => h.on('data', (b) => r(b.toString('hex'))));
+          return { before, afterUse, after: [linked(crypto.Hash), linked(crypto.Cipheriv)], streamed };
+        }`;
+      const expected = { before: [false, false], afterUse: [false, false], after: [true, true], streamed: 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad' };
+      assert.deepEqual(await run((await bundleSource({ 'index.ts': text }, 'index.ts', 'isolate', { sharedLayer: false })).code), expected);
+      const shared = await source(text);
+      assert.notEqual(sharedLayerOf(shared), null);
+      assert.deepEqual(await run(shared), expected);
+    });
+  });
+
   describe('spares that hold the shared layer', () => {
     it('two functions on spares from the same pool see only their own env, files and layer state', async () => {
       const rt = createIsolateRuntime({ clock: systemClock, prewarmMemoryMb: [], spares: 2, spareRefillDelayMs: 0, onError: quiet });

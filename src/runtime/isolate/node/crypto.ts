@@ -2,15 +2,18 @@
  * `crypto`: Node's crypto API over the host's (node-host.ts): hashes, HMAC, PBKDF2, scrypt,
  * HKDF, ciphers, signatures and keys, each one bounded call; random numbers from the
  * isolate's `crypto.getRandomValues`; `webcrypto` is the isolate's WebCrypto.
- * Hash, Hmac, Cipher, Sign and Verify collect their input and call the host once at the
- * end (`digest`, `final`, `sign`, `verify`): a cipher's `update` returns nothing and its
- * `final` everything.
+ * Hash, Hmac, Sign and Verify collect their input and call the host once at the end
+ * (`digest`, `sign`, `verify`; a long hash goes by parts, crypto-digest.ts); a cipher's
+ * `update` gives its output at once (crypto-cipher.ts). Hash, Hmac, Cipher and Decipher
+ * are stream.Transforms, Sign and Verify stream.Writables, as in Node (crypto-stream.ts).
  */
 import { Buffer } from './buffer.ts';
 import { asKey, createPrivateKey, createPublicKey, createSecretKey, generateKeyPair, generateKeyPairSync, KeyObject, keyDer, secretBytes } from './crypto-keys.ts';
 import { createDiffieHellman, createDiffieHellmanGroup, createECDH, DiffieHellman, ECDH, getDiffieHellman, privateDecrypt, privateEncrypt, publicDecrypt, publicEncrypt, X509Certificate } from './crypto-asym.ts';
+import { Cipheriv, Decipheriv, type CipherOptions } from './crypto-cipher.ts';
 import { DigestFeed } from './crypto-digest.ts';
-import { ab, buf, host, OP_CIPHER, OP_DIGEST, OP_HASH, OP_HKDF, OP_HMAC, OP_PBKDF2, OP_SCRYPT, OP_SIGN, OP_VERIFY } from './host.ts';
+import { LazyTransform, LazyWritable } from './crypto-stream.ts';
+import { ab, buf, host, OP_DIGEST, OP_HASH, OP_HKDF, OP_HMAC, OP_PBKDF2, OP_SCRYPT, OP_SIGN, OP_VERIFY } from './host.ts';
 
 type Enc = string | undefined;
 type Bytes = string | ArrayBufferView | ArrayBuffer;
@@ -25,12 +28,24 @@ function keyBytes(key: unknown, enc?: string): ArrayBuffer {
   return ab(key as Bytes, enc);
 }
 
-class Collector {
+type Callback = (error?: Error | null) => void;
+
+/** Sign and Verify: their input collected, for one host call at the end; a stream.Writable whose writes are updates. */
+class Collector extends LazyWritable {
   protected chunks: ArrayBuffer[] = [];
   protected done = false;
-  protected collect(data: Bytes, enc?: string): void {
+  update(data: Bytes, enc?: string): this {
     if (this.done) throw Object.assign(new Error('Digest already called'), { code: 'ERR_CRYPTO_HASH_FINALIZED' });
     this.chunks.push(ab(data, enc));
+    return this;
+  }
+  override _write(chunk: Buffer, encoding: string, callback: Callback): void {
+    try {
+      this.update(chunk, encoding === 'buffer' ? undefined : encoding);
+      callback();
+    } catch (error) {
+      callback(error as Error);
+    }
   }
   protected all(): ArrayBuffer {
     const total = this.chunks.reduce((n, c) => n + c.byteLength, 0);
@@ -44,14 +59,6 @@ class Collector {
   }
 }
 
-/** A collector whose update() takes more input and returns itself for chaining (Hash, Hmac, Sign, Verify; not ciphers, whose update() gives output). */
-class Chained extends Collector {
-  update(data: Bytes, enc?: string): this {
-    this.collect(data, enc);
-    return this;
-  }
-}
-
 /** Hash names the host has accepted: an unknown one throws at createHash/createHmac, as in Node, at the cost of one call the first time. */
 const knownHashes = new Set<string>();
 function checkHash(algorithm: string): void {
@@ -60,22 +67,51 @@ function checkHash(algorithm: string): void {
   knownHashes.add(algorithm);
 }
 
-/** Hash and Hmac: their input goes to a DigestFeed (buffered, or fed to the host by parts when long). */
-class Digest {
+/**
+ * Hash and Hmac: their input goes to a DigestFeed (buffered, or fed to the host by parts
+ * when long). A stream.Transform whose writes are updates and whose end pushes the digest.
+ */
+abstract class Digest extends LazyTransform {
   protected feed: DigestFeed;
-  #done = false;
-  constructor(open: () => number) {
+  #result: Buffer | null = null;
+  #digested = false;
+  constructor(open: () => number, options?: unknown) {
+    super(options as never);
     this.feed = new DigestFeed(open);
   }
   update(data: Bytes, enc?: string): this {
-    if (this.#done) throw Object.assign(new Error('Digest already called'), { code: 'ERR_CRYPTO_HASH_FINALIZED' });
+    if (this.#result !== null) throw Object.assign(new Error('Digest already called'), { code: 'ERR_CRYPTO_HASH_FINALIZED' });
     this.feed.add(ab(data, enc));
     return this;
   }
-  protected finish(oneShot: (all: ArrayBuffer) => unknown, enc: Enc): Buffer | string {
-    if (this.#done) throw Object.assign(new Error('Digest already called'), { code: 'ERR_CRYPTO_HASH_FINALIZED' });
-    this.#done = true;
-    return output(buf(this.feed.finish(oneShot)), enc);
+  digest(enc?: Enc): Buffer | string {
+    // the stream's end may have computed it already: digest() then gives it, once, as Node's
+    if (this.#digested) throw Object.assign(new Error('Digest already called'), { code: 'ERR_CRYPTO_HASH_FINALIZED' });
+    this.#digested = true;
+    return output(this.#digest(), enc);
+  }
+  /** The one host call at the end, over all the input when it never left this side. */
+  protected abstract oneShot(all: ArrayBuffer): unknown;
+  #digest(): Buffer {
+    this.#result ??= buf(this.feed.finish((all) => this.oneShot(all)));
+    return this.#result;
+  }
+  override _transform(chunk: Buffer, encoding: string, callback: Callback): void {
+    try {
+      this.update(chunk, encoding === 'buffer' ? undefined : encoding);
+      callback();
+    } catch (error) {
+      callback(error as Error);
+    }
+  }
+  override _flush(callback: Callback): void {
+    try {
+      // digest() may have been called already: the stream gives the same digest
+      this.push(this.#digest());
+      callback();
+    } catch (error) {
+      callback(error as Error);
+    }
   }
 }
 
@@ -84,13 +120,13 @@ export class Hash extends Digest {
   readonly #length: number | null;
   constructor(algorithm: string, options?: { outputLength?: number }) {
     const length = options?.outputLength ?? null;
-    super(() => host(OP_DIGEST, 'hash', algorithm, length) as number);
+    super(() => host(OP_DIGEST, 'hash', algorithm, length) as number, options);
     this.#alg = algorithm;
     this.#length = length;
     checkHash(algorithm);
   }
-  digest(enc?: Enc): Buffer | string {
-    return this.finish((all) => host(OP_HASH, this.#alg, all, this.#length), enc);
+  protected oneShot(all: ArrayBuffer): unknown {
+    return host(OP_HASH, this.#alg, all, this.#length);
   }
   copy(): Hash {
     const h = new Hash(this.#alg, this.#length === null ? undefined : { outputLength: this.#length });
@@ -102,15 +138,15 @@ export class Hash extends Digest {
 export class Hmac extends Digest {
   readonly #alg: string;
   readonly #key: ArrayBuffer;
-  constructor(algorithm: string, key: unknown, _options?: unknown) {
+  constructor(algorithm: string, key: unknown, options?: unknown) {
     const secret = keyBytes(key);
-    super(() => host(OP_DIGEST, 'hmac', algorithm, secret) as number);
+    super(() => host(OP_DIGEST, 'hmac', algorithm, secret) as number, options);
     this.#alg = algorithm;
     this.#key = secret;
     checkHash(algorithm);
   }
-  digest(enc?: Enc): Buffer | string {
-    return this.finish((all) => host(OP_HMAC, this.#alg, this.#key, all), enc);
+  protected oneShot(all: ArrayBuffer): unknown {
+    return host(OP_HMAC, this.#alg, this.#key, all);
   }
 }
 
@@ -120,72 +156,9 @@ export function hash(algorithm: string, data: Bytes, enc: Enc = 'hex'): Buffer |
   return createHash(algorithm).update(data).digest(enc);
 }
 
-class CipherBase extends Collector {
-  readonly #alg: string;
-  readonly #key: ArrayBuffer;
-  readonly #iv: ArrayBuffer | null;
-  readonly #decrypt: boolean;
-  readonly #tagLength: number | null;
-  #aad: ArrayBuffer | null = null;
-  #tag: ArrayBuffer | null = null;
-  #decoder: { enc: string; pending: Buffer } | null = null;
-  constructor(decrypt: boolean, algorithm: string, key: unknown, iv: Bytes | null, options?: { authTagLength?: number }) {
-    super();
-    this.#decrypt = decrypt;
-    this.#alg = algorithm;
-    this.#key = keyBytes(key);
-    this.#iv = iv === null ? null : ab(iv);
-    this.#tagLength = options?.authTagLength ?? null;
-  }
-  update(data: Bytes, inputEncoding?: string, outputEncoding?: string): Buffer | string {
-    this.collect(data, inputEncoding);
-    return outputEncoding === undefined || outputEncoding === 'buffer' ? Buffer.alloc(0) : '';
-  }
-  final(outputEncoding?: string): Buffer | string {
-    this.done = true;
-    const [result, tag] = host(OP_CIPHER, this.#alg, this.#key, this.#iv, this.all(), this.#decrypt, this.#aad, this.#tag, this.#tagLength) as [ArrayBuffer, ArrayBuffer | null];
-    this.#tag = tag;
-    void this.#decoder;
-    return output(buf(result), outputEncoding);
-  }
-  setAAD(data: Bytes): this {
-    this.#aad = ab(data);
-    return this;
-  }
-  setAutoPadding(pad = true): this {
-    if (!pad) throw new Error('setAutoPadding(false) is not available in functions');
-    return this;
-  }
-  protected authTag(): Buffer {
-    if (this.#tag === null) throw new Error('Invalid state for operation getAuthTag');
-    return buf(this.#tag);
-  }
-  protected setTag(tag: Bytes): void {
-    this.#tag = ab(tag);
-  }
-}
-
-export class Cipheriv extends CipherBase {
-  constructor(algorithm: string, key: unknown, iv: Bytes | null, options?: { authTagLength?: number }) {
-    super(false, algorithm, key, iv, options);
-  }
-  getAuthTag(): Buffer {
-    return this.authTag();
-  }
-}
-
-export class Decipheriv extends CipherBase {
-  constructor(algorithm: string, key: unknown, iv: Bytes | null, options?: { authTagLength?: number }) {
-    super(true, algorithm, key, iv, options);
-  }
-  setAuthTag(tag: Bytes): this {
-    this.setTag(tag);
-    return this;
-  }
-}
-
-export const createCipheriv = (algorithm: string, key: unknown, iv: Bytes | null, options?: { authTagLength?: number }) => new Cipheriv(algorithm, key, iv, options);
-export const createDecipheriv = (algorithm: string, key: unknown, iv: Bytes | null, options?: { authTagLength?: number }) => new Decipheriv(algorithm, key, iv, options);
+export const createCipheriv = (algorithm: string, key: unknown, iv: Bytes | null, options?: CipherOptions) => new Cipheriv(algorithm, keyBytes(key), iv, options);
+export const createDecipheriv = (algorithm: string, key: unknown, iv: Bytes | null, options?: CipherOptions) => new Decipheriv(algorithm, keyBytes(key), iv, options);
+export { Cipheriv, Decipheriv };
 
 interface SignOptions {
   dsaEncoding?: string;
@@ -226,10 +199,10 @@ export function verify(algorithm: string | null | undefined, data: Bytes, key: u
   deferred(run, cb);
 }
 
-export class Sign extends Chained {
+export class Sign extends Collector {
   readonly #alg: string;
-  constructor(algorithm: string) {
-    super();
+  constructor(algorithm: string, options?: unknown) {
+    super(options as never);
     this.#alg = algorithm;
   }
   sign(key: unknown, enc?: Enc): Buffer | string {
@@ -238,10 +211,10 @@ export class Sign extends Chained {
   }
 }
 
-export class Verify extends Chained {
+export class Verify extends Collector {
   readonly #alg: string;
-  constructor(algorithm: string) {
-    super();
+  constructor(algorithm: string, options?: unknown) {
+    super(options as never);
     this.#alg = algorithm;
   }
   verify(key: unknown, signature: Bytes, enc?: string): boolean {
@@ -250,8 +223,8 @@ export class Verify extends Chained {
   }
 }
 
-export const createSign = (algorithm: string) => new Sign(algorithm);
-export const createVerify = (algorithm: string) => new Verify(algorithm);
+export const createSign = (algorithm: string, options?: unknown) => new Sign(algorithm, options);
+export const createVerify = (algorithm: string, options?: unknown) => new Verify(algorithm, options);
 
 type Done = (error: Error | null, key?: Buffer) => void;
 
