@@ -13,7 +13,7 @@ import type { FunctionConfig, ModuleExports } from '../../core/types.ts';
 import type { Instance, InstanceSpec, Runtime } from '../port.ts';
 import { createCodeCache } from './code-cache.ts';
 import { IsolateInstance, type InstanceContext } from './instance.ts';
-import { discard, prepare, type SpareKind } from './prepare.ts';
+import { discard, prepare, withLayer, type SpareKind } from './prepare.ts';
 import { shimCode } from './shim-source.ts';
 import { SparePool } from './spares.ts';
 import { LAYER_CONTRACT, sharedLayerOf } from './node-env.ts';
@@ -29,7 +29,7 @@ export interface IsolateRuntimeOptions {
   readonly prewarmMemoryMb?: readonly number[];
   /** Distinct (memory size, spare kind) pairs that keep spares (most recently used win). Default 4. */
   readonly spareSizes?: number;
-  /** Delay between taking a spare and preparing its replacement, in ms. Default 5. */
+  /** Time after a start asked for a spare before spares are made again, in ms. Default 5. */
   readonly spareRefillDelayMs?: number;
   /** How often the CPU watchdog samples busy isolates, in ms. Default 10. */
   readonly cpuSampleMs?: number;
@@ -134,6 +134,18 @@ export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & 
       if (!useSpare) spares.want(spec.config.memoryMb, kind);
     }
     let prepared = useSpare ? await spares.takeSoon(spec.config.memoryMb, kind) : undefined;
+    if (prepared === undefined && useSpare && kind !== 'plain') {
+      // none of its kind ready (a burst of starts took them): a plain spare with the layer run on it
+      // now costs the start less than a new isolate with the layer would
+      const plain = spares.take(spec.config.memoryMb, 'plain');
+      if (plain !== undefined) {
+        try {
+          prepared = await withLayer(plain, kind);
+        } catch (error) {
+          throw new NimbusError('NIMBUS_ERR_INTERNAL', `could not load the Node layer into an isolate: ${(error as Error)?.message ?? error}`, { cause: error });
+        }
+      }
+    }
     if (prepared === undefined) {
       // the wait for a spare may have outlasted the runtime
       if (closed) throw new NimbusError('NIMBUS_ERR_SHUTTING_DOWN', 'the isolate runtime is closed');

@@ -435,6 +435,30 @@ describe('Node layer', () => {
       }
     });
 
+    it('a start that finds no spare of its kind takes a plain one and runs the layer on it; with none at all it makes its own', async () => {
+      // refills far off: the spares are the prewarmed plain one and nothing else
+      const rt = createIsolateRuntime({ clock: systemClock, prewarmMemoryMb: [64], spares: 1, spareRefillDelayMs: 600_000, onError: quiet });
+      try {
+        const code = await source(`import { AsyncLocalStorage } from 'node:async_hooks';
+          import { Readable } from 'node:stream';
+          const als = new AsyncLocalStorage(); void Readable;
+          export async function handler() { return als.run('x', async () => { await null; return [als.getStore(), process.env.SECRET, typeof globalThis.__nimbus_node_files]; }); }`);
+        assert.equal(sharedLayerOf(code)?.kind, 'node-async');
+        while (rt.sparesReady(64) < 1) await new Promise((r) => setTimeout(r, 5));
+        assert.equal(rt.sparesReady(64, 'node-async'), 0);
+        const a = await startWith(rt, code, { env: { SECRET: 'a' } });
+        assert.equal(rt.sparesTaken(), 1, 'the plain spare was taken');
+        assert.equal(rt.sparesReady(64), 0);
+        const b = await startWith(rt, code, { env: { SECRET: 'b' } });
+        assert.equal(rt.sparesTaken(), 1, 'no spare left: the second start made its own isolate');
+        assert.deepEqual(handlerValue(await a.instance.invoke(eventCall('n-plain-spare', null))), ['x', 'a', 'undefined']);
+        assert.deepEqual(handlerValue(await b.instance.invoke(eventCall('n-own', null))), ['x', 'b', 'undefined']);
+        for (const h of [a, b]) h.instance.dispose();
+      } finally {
+        await rt.close();
+      }
+    });
+
     it('a bundle built against another version of the layer\'s contract is refused, naming the fix', async () => {
       const code = await source(`import { Readable } from 'node:stream'; export async function handler() { return typeof Readable; }`);
       const other = code.replace(/nimbus-node-layer-shared node v1\n$/, 'nimbus-node-layer-shared node v0\n');

@@ -165,6 +165,21 @@ export async function prepare(memoryMb: number, warm = false, kind: SpareKind = 
   }
 }
 
+/**
+ * A plain prepared isolate made one of a layer kind: the layer compiled and run on it, as a spare of
+ * that kind has it. For a start that finds no spare of its kind: cheaper than a whole new isolate.
+ */
+export async function withLayer(p: Prepared, kind: LayerKind): Promise<Prepared> {
+  if (p.layer !== null) throw new Error('this isolate holds a Node layer already');
+  try {
+    const { code, hash } = await sharedLayer(kind);
+    return { ...p, layer: { hash, bind: await runLayer(p.isolate, p.context, code, hash) } };
+  } catch (error) {
+    discard(p);
+    throw error;
+  }
+}
+
 /** Compiles the shared layer (from its code cache after the first time) and runs its top level. */
 async function runLayer(isolate: ivm.Isolate, context: ivm.Context, code: string, hash: string): Promise<LayerBind> {
   const cached = layerCaches.get(hash);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { systemClock } from '../../core/clock.ts';
+import { FakeClock, systemClock } from '../../core/clock.ts';
 import { discard } from './prepare.ts';
 import { SparePool } from './spares.ts';
 
@@ -44,6 +44,38 @@ test('spares that hold a Node layer are kept per kind, and made after the plain 
     for (const p of [node, plain]) if (p) discard(p);
     assert.deepEqual(errors, []);
   } finally {
+    await pool.close();
+  }
+});
+
+test('after the wait that follows a take, spares are made one after another, the kind furthest short first', async () => {
+  const errors: unknown[] = [];
+  const clock = new FakeClock();
+  const pool = new SparePool({ clock, perSize: 2, prewarmMb: [48], maxSizes: 4, refillDelayMs: 50, onError: (e) => errors.push(e) });
+  // fills due now: the clock need not move between them
+  const filled = async (ok: () => boolean) => {
+    for (let i = 0; i < 2000 && !ok(); i++) {
+      clock.advance(0);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    assert.ok(ok());
+  };
+  const taken: Array<ReturnType<SparePool['take']>> = [];
+  try {
+    pool.want(48, 'node');
+    await filled(() => pool.ready(48, 'plain') === 2 && pool.ready(48, 'node') === 2);
+    taken.push(pool.take(48, 'node'), pool.take(48, 'node'), pool.take(48, 'plain'));
+    assert.ok(taken.every((p) => p !== undefined));
+    clock.advance(49);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(pool.refilling, false, 'nothing made until the wait after the latest take is over');
+    clock.advance(1);
+    await until(() => pool.ready(48, 'node') + pool.ready(48, 'plain') === 2);
+    assert.equal(pool.ready(48, 'node'), 1, 'the node kind, two short, is refilled first');
+    await filled(() => pool.ready(48, 'plain') === 2 && pool.ready(48, 'node') === 2);
+    assert.deepEqual(errors, []);
+  } finally {
+    for (const p of taken) if (p) discard(p);
     await pool.close();
   }
 });

@@ -3,7 +3,9 @@
  * shared Node layer evaluated too, for bundles built against it). A cold start takes
  * one and only compiles and runs the function's bundle. A spare is never given back: each
  * serves one instance, so one of kind `node` holds a layer no function has touched. Refilling happens one isolate at
- * a time, a little after a take, so it does not sit on the path of the start that took one.
+ * a time, a little after a start last asked for a spare, so it does not sit on that start's path; once that
+ * wait is over, spares are made one after another until every kind is full again, the kind furthest below
+ * its count first.
  */
 import type { Clock, TimerHandle } from '../../core/clock.ts';
 import { discard, isolateMemoryMb, prepare, type Prepared, type SpareKind } from './prepare.ts';
@@ -17,9 +19,9 @@ export interface SparePoolOptions {
   /** At most this many distinct (memory size, kind) pairs keep spares (the most recently used). */
   readonly maxSizes: number;
   /**
-   * Wait this long after a spare is taken before making a new one: creating an isolate
+   * Wait this long after a start asked for a spare before making a new one: creating an isolate
    * holds the main thread for about a millisecond, which should not land inside the
-   * cold start that just took the spare.
+   * cold start that just took the spare. Fills with no such ask since follow each other at once.
    */
   readonly refillDelayMs: number;
   readonly onError: (error: unknown) => void;
@@ -39,6 +41,8 @@ export class SparePool {
   #fill: Promise<void> | null = null;
   #closed = false;
   #taken = 0;
+  /** When a start last asked for a spare (clock.monotonic), or -Infinity. */
+  #lastTakeAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: SparePoolOptions) {
     this.#opts = options;
@@ -53,6 +57,8 @@ export class SparePool {
     this.#want(size);
     const spare = this.#spares.get(size)?.pop();
     if (spare !== undefined) this.#taken++;
+    // a start is under way whether or not it found one
+    this.#lastTakeAt = this.#opts.clock.monotonic();
     this.#schedule();
     return spare;
   }
@@ -126,25 +132,33 @@ export class SparePool {
   }
 
   /**
-   * The next spare to make: plain ones first (a spare that holds a Node layer costs about
-   * twice as much to make, and a burst of starts should not leave plain functions making their
-   * own behind it), then the most recently wanted.
+   * The next spare to make: of the (size, kind) pairs short of spares, the one furthest short
+   * (a burst of starts of one kind should not leave that kind without spares while others are
+   * refilled); among those, plain ones first (a spare that holds a Node layer costs about twice
+   * as much to make), then the most recently wanted.
    */
   #missing(): string | undefined {
+    let best: string | undefined;
+    let bestShort = 0;
     for (const plain of [true, false]) {
       for (let i = this.#sizes.length - 1; i >= 0; i--) {
         const size = this.#sizes[i]!;
         if (fromKey(size)[1] === 'plain' !== plain) continue;
-        if ((this.#spares.get(size)?.length ?? 0) < this.#opts.perSize) return size;
+        const short = this.#opts.perSize - (this.#spares.get(size)?.length ?? 0);
+        if (short > bestShort) {
+          best = size;
+          bestShort = short;
+        }
       }
     }
-    return undefined;
+    return best;
   }
 
   #schedule(): void {
     if (this.#closed || this.#filling || this.#timer !== null || this.#opts.perSize <= 0) return;
     if (this.#missing() === undefined) return;
-    this.#timer = this.#opts.clock.setTimer(this.#opts.refillDelayMs, () => {
+    const wait = this.#lastTakeAt + this.#opts.refillDelayMs - this.#opts.clock.monotonic();
+    this.#timer = this.#opts.clock.setTimer(Math.max(0, wait), () => {
       this.#timer = null;
       this.#fill = this.#fillOne().finally(() => {
         this.#fill = null;
