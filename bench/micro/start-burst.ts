@@ -5,7 +5,7 @@
  * functions and P Node-layer ones (bench/functions/node-layer.js, kind `node-async`), each checked
  * once as a deploy checks it (`runtime.inspect`, which warms its code cache), then, once the
  * spares are full, started one after another, alternating (hello, layer, hello, layer, …), each
- * start awaited with its first request. Per round, every instance is then disposed and the
+ * start awaited with its first request (`--spares N`: spares kept per size and kind, default 2). Per round, every instance is then disposed and the
  * spares left to fill again. Reported per kind: start + first request (median, worst),
  * how many starts took a spare, and the process's CPU over the burst.
  */
@@ -20,6 +20,8 @@ import { call, sleep } from './node-layer-sources.ts';
 
 const ROUNDS = arg('rounds', 10);
 const PAIRS = arg('pairs', 4);
+/** Spares kept per (memory size, kind): the runtime's default unless given. */
+const SPARES = arg('spares', 2);
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
 
 const fns: Array<{ name: string; kind: string; code: string }> = [];
@@ -31,7 +33,7 @@ for (let i = 0; i < PAIRS; i++) {
   }
 }
 const kinds = [...new Set(fns.map((f) => f.kind))];
-const runtime = createIsolateRuntime({ clock: systemClock, onError: () => undefined });
+const runtime = createIsolateRuntime({ clock: systemClock, spares: SPARES, onError: () => undefined });
 const spec = (f: (typeof fns)[number], id: string) => ({ instanceId: id, functionName: f.name, version: 1, code: f.code, config: HELLO_CONFIG, onLog: () => undefined, fetch: () => Promise.reject(new Error('none')) });
 for (const f of fns) await runtime.inspect(f.code, HELLO_CONFIG, f.name);
 
@@ -41,7 +43,7 @@ const cpu: number[] = [];
 /** Per position in the burst: how many starts there took a spare. */
 const hitsAt: number[] = fns.map(() => 0);
 for (let r = 0; r < ROUNDS; r++) {
-  for (let w = 0; w < 1000 && kinds.some((k) => runtime.sparesReady(HELLO_CONFIG.memoryMb, k as 'plain') < 2); w++) await sleep(5);
+  for (let w = 0; w < 1000 && kinds.some((k) => runtime.sparesReady(HELLO_CONFIG.memoryMb, k as 'plain') < SPARES); w++) await sleep(5);
   await sleep(20);
   const live: Instance[] = [];
   const c0 = process.cpuUsage();
