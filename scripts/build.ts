@@ -3,7 +3,7 @@
  * with no TypeScript compiler: dist/cli.js (the command; each command's code a chunk
  * loaded when it runs), dist/record-writer-worker.js and dist/pg-record-writer-worker.js (the
  * record writer's thread on SQLite, on PostgreSQL), dist/shim.js (the in-isolate Web runtime, bundled once here instead of at every start),
- * dist/node-layer.js and node-layer-async.js (the shared Node layers that spares hold, likewise),
+ * dist/node-layer*.js (the shared Node layers, one per kind, that spares hold, likewise),
  * dist/node-worker/worker.mjs (the generic process of the node runtime), dist/connector/
  * connector.mjs (the first process of an app's network namespace), dist/node/ (the
  * Node layer's sources, which a deploy bundles into functions that use it) and dist/console/

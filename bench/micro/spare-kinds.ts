@@ -2,16 +2,16 @@
  * What a spare of each kind costs to make (off the request's path) and holds:
  *   node --no-node-snapshot --no-lazy --import tsx bench/micro/spare-kinds.ts [--rounds N]
  * prepare(128 MB, warm, kind) as the spare pool calls it, the kinds alternated round by round
- * (`plain`: context + shim; `node` and `node-async`: the shared Node layer compiled from its
+ * (`plain`: context + shim; the layer kinds: the shared Node layer compiled from its
  * code cache and evaluated too). Medians: wall, the process's CPU (all threads), used heap and
  * the isolate's external memory (what an instance's heapUsedBytes adds to the heap).
  */
-import { sharedLayer } from '../../src/deploy/node-layer-shared.ts';
+import { LAYER_KINDS, sharedLayer } from '../../src/deploy/node-layer-shared.ts';
 import { discard, prepare, type SpareKind } from '../../src/runtime/isolate/prepare.ts';
 import { arg } from './common.ts';
 
 const ROUNDS = arg('rounds', 20);
-const KINDS: SpareKind[] = ['plain', 'node', 'node-async'];
+const KINDS: SpareKind[] = ['plain', ...LAYER_KINDS];
 const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 const rows = Object.fromEntries(KINDS.map((k) => [k, { wall: [] as number[], cpu: [] as number[], heap: [] as number[], external: [] as number[] }]));
 
@@ -33,7 +33,7 @@ for (let i = 0; i < ROUNDS; i++) {
     await p.gone;
   }
 }
-const sizes = await Promise.all((['node', 'node-async'] as const).map(async (k) => `${k} ${((await sharedLayer(k)).code.length / 1024).toFixed(0)} KB`));
+const sizes = await Promise.all(LAYER_KINDS.map(async (k) => `${k} ${((await sharedLayer(k)).code.length / 1024).toFixed(0)} KB`));
 console.log(`Spare kinds (node ${process.version}, ${ROUNDS} rounds, medians; layers: ${sizes.join(', ')})\n`);
 console.log('kind         make (wall)   make (CPU)   heap      external');
 for (const kind of KINDS) {

@@ -2,7 +2,7 @@
  * Cold starts back to back, as after a scale to zero (no HTTP):
  *   node --no-node-snapshot --no-lazy --harmony-rab-gsab-transfer --import tsx bench/micro/start-burst.ts [--rounds N] [--pairs P]
  * The `cold-start` scenario's after-zero step on one runtime with its default spares: P hello
- * functions and P Node-layer ones (bench/functions/node-layer.js, kind `node-async`), each checked
+ * functions and P Node-layer ones (bench/functions/node-layer.js, kind `node-async-core`), each checked
  * once as a deploy checks it (`runtime.inspect`, which warms its code cache), then, once the
  * spares are full, started one after another, alternating (hello, layer, hello, layer, …), each
  * start awaited with its first request (`--spares N`: spares kept per size and kind, default 2). Per round, every instance is then disposed and the
@@ -65,7 +65,7 @@ await runtime.close();
 console.log(`Start bursts (node ${process.version}, ${ROUNDS} rounds of ${fns.length} starts, alternating)`);
 for (const kind of kinds) {
   const t = times[kind]!;
-  console.log(`${kind.padEnd(11)} start + first request p50 ${pct(t, 50).toFixed(2)} ms  worst ${Math.max(...t).toFixed(2)} ms  on a spare ${onSpare[kind]}/${t.length}`);
+  console.log(`${kind.padEnd(15)} start + first request p50 ${pct(t, 50).toFixed(2)} ms  worst ${Math.max(...t).toFixed(2)} ms  on a spare ${onSpare[kind]}/${t.length}`);
 }
 console.log(`on a spare by position in the burst: ${hitsAt.join(' ')} (of ${ROUNDS})`);
 console.log(`CPU per burst p50 ${pct(cpu, 50).toFixed(1)} ms`);

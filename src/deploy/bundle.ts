@@ -12,7 +12,7 @@ import { NimbusError } from '../core/errors.ts';
 import { checkAppPath } from '../runtime/process/app-archive.ts';
 import { SHARED_FILES_CALL, sharedLayerMark } from '../runtime/isolate/node-env.ts';
 import { directoryFiles, EDGE_BUILD, layerInOutput, NODE_LAYER_MARK, nodeLayerDir, nodeLayerOptions, nodeLayerPlugin, sentFiles, webGlobalsNamed, type BundleFiles, type NodeLayerUse, type SharedLayerUse } from './node-layer.ts';
-import { LOWERED_ASYNC, registryModule, sharedExports, sharedModules, type LayerKind } from './node-layer-shared.ts';
+import { layerKindFor, LOWERED_ASYNC, registryModule, sharedExports, sharedModules } from './node-layer-shared.ts';
 import { nodeBuildPlugin, NodeResolver } from './node-build.ts';
 import { outcome, packagesIn, type NodeBuildChoice } from './node-build-choice.ts';
 import { isBuildFailure, settleNodeBuilds } from './node-build-rounds.ts';
@@ -113,8 +113,7 @@ async function finishWithLayer(build: typeof import('esbuild').build, first: Bui
   if (again !== null) result = await build(again);
   const own = output(result, used);
   if (used && onSharedLayer) {
-    const kind = use.asyncContext ? 'node-async' : 'node';
-    const shared = await buildOnSharedLayer(again ?? full, root, files, plugins, kind, use.nodeBuilds ?? new Map());
+    const shared = await buildOnSharedLayer(again ?? full, root, files, plugins, use.asyncContext, use.nodeBuilds ?? new Map());
     if (own.code.length - shared.code.length >= SHARED_LAYER_FROM_BYTES) return strictWhenModule(shared, entryFormat(result));
   }
   return strictWhenModule(own, entryFormat(result));
@@ -129,16 +128,18 @@ async function finishWithLayer(build: typeof import('esbuild').build, first: Bui
 const SHARED_LAYER_FROM_BYTES = 128 * 1024;
 
 /**
- * The build of a function that uses the layer against the shared layer of that kind
+ * The build of a function that uses the layer against the shared layer of its kind
  * (node-layer-shared.ts): its imports of built-ins read the layer a spare of that kind
  * already holds, its first statement hands the layer its /bundle files (when it imports fs),
- * and its mark names the layer's kind and contract.
+ * and its mark names the layer's kind and contract. Built against the whole layer; the kind
+ * is the `-core` one when none of the built-ins it imports is outside it (a bundle reads the
+ * registry only for the built-ins it imports, so the code is the same).
  */
-async function buildOnSharedLayer(options: BuildOptions, root: string | null, files: BundleFiles, plugins: Plugin[], kind: LayerKind, nodeBuilds: ReadonlyMap<string, boolean>): Promise<BuildOutput> {
+async function buildOnSharedLayer(options: BuildOptions, root: string | null, files: BundleFiles, plugins: Plugin[], asyncContext: boolean, nodeBuilds: ReadonlyMap<string, boolean>): Promise<BuildOutput> {
   const { build } = await import('esbuild');
   const names = await sharedExports();
   const use: NodeLayerUse = { asyncContext: false, names: new Set(), nodeBuilds };
-  const modules = sharedModules(kind);
+  const modules = sharedModules(asyncContext ? 'node-async' : 'node');
   const shared: SharedLayerUse = { modules, load: (name, required) => registryModule(name, names.get(modules[name] ?? '') ?? [], required) };
   const result = await build({ ...options, plugins: [nodeLayerPlugin(use, root, files, shared), ...plugins] });
   const built = output(result, false);
@@ -148,6 +149,7 @@ async function buildOnSharedLayer(options: BuildOptions, root: string | null, fi
     const map = JSON.parse(sourceMap) as { mappings: string };
     sourceMap = JSON.stringify({ ...map, mappings: ';' + map.mappings });
   }
+  const kind = layerKindFor(asyncContext, use.names ?? []);
   return { ...built, code: `${SHARED_FILES_CALL}(${JSON.stringify(given)});\n${built.code}${sharedLayerMark(kind)}`, sourceMap };
 }
 

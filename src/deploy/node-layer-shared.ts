@@ -19,7 +19,10 @@
  * It comes in two kinds. `node` has no async_hooks: importing it patches Promise.prototype.then
  * and the timers of the whole isolate. `node-async` has it, and its async functions lowered to
  * generators, as a function that imports async_hooks has its own (so AsyncLocalStorage follows
- * each `await`); such functions take spares of that kind.
+ * each `await`); such functions take spares of that kind. Each also comes as a `-core` kind,
+ * without the modules most functions never import (EXTRA_MODULES): every instance holds the
+ * whole layer it was started on, its code compiled, so a function that imports none of them is
+ * built against the smaller one and its instances hold less.
  */
 import type { BuildOptions } from 'esbuild';
 import { createHash } from 'node:crypto';
@@ -28,8 +31,29 @@ import { join } from 'node:path';
 import { SHARED_FILES_CALL } from '../runtime/isolate/node-env.ts';
 import { EDGE_BUILD, nodeLayerDir, nodeLayerOptions, nodeLayerPlugin, PROVIDED, PROVIDED_OTHER } from './node-layer.ts';
 
-export type LayerKind = 'node' | 'node-async';
-export const LAYER_KINDS: readonly LayerKind[] = ['node', 'node-async'];
+export type LayerKind = 'node' | 'node-async' | 'node-core' | 'node-async-core';
+export const LAYER_KINDS: readonly LayerKind[] = ['node', 'node-async', 'node-core', 'node-async-core'];
+
+/**
+ * Built-ins the `-core` kinds leave out: their code is a sizeable part of the layer and few
+ * functions import them. (punycode, querystring and timers stay: url and the injected
+ * `setImmediate` use them.)
+ */
+export const EXTRA_MODULES: ReadonlySet<string> = new Set([
+  'crypto', 'zlib', 'net', 'tls', 'dns', 'dns/promises', 'cloudflare:sockets', 'perf_hooks', 'diagnostics_channel', 'os', 'stream/web',
+]);
+
+/** Whether a kind has async_hooks, and its async functions lowered. */
+export function asyncKind(kind: LayerKind): boolean {
+  return kind === 'node-async' || kind === 'node-async-core';
+}
+
+/** The kind of layer a function is built against: with async_hooks or not, and the core one when it imports no extra module. */
+export function layerKindFor(asyncContext: boolean, names: Iterable<string>): LayerKind {
+  const core = ![...names].some((n) => EXTRA_MODULES.has(n));
+  if (asyncContext) return core ? 'node-async-core' : 'node-async';
+  return core ? 'node-core' : 'node';
+}
 
 /** Where async functions are lowered to generators, so the layer's AsyncLocalStorage can follow each `await`. */
 export const LOWERED_ASYNC: BuildOptions['supported'] = { 'async-await': false, 'async-generator': false, 'for-await': false };
@@ -38,9 +62,15 @@ const ALL: Readonly<Record<string, string>> = Object.freeze({ ...PROVIDED, ...PR
 
 /** Built-in name → its file, for the modules a kind of shared layer holds. */
 export function sharedModules(kind: LayerKind): Readonly<Record<string, string>> {
-  return kind === 'node-async' ? ALL : WITHOUT_ASYNC_HOOKS;
+  return MODULES[kind];
 }
-const WITHOUT_ASYNC_HOOKS: Readonly<Record<string, string>> = Object.freeze(Object.fromEntries(Object.entries(ALL).filter(([name]) => name !== 'async_hooks')));
+const only = (keep: (name: string) => boolean): Readonly<Record<string, string>> => Object.freeze(Object.fromEntries(Object.entries(ALL).filter(([name]) => keep(name))));
+const MODULES: Readonly<Record<LayerKind, Readonly<Record<string, string>>>> = {
+  'node-async': ALL,
+  node: only((name) => name !== 'async_hooks'),
+  'node-async-core': only((name) => !EXTRA_MODULES.has(name)),
+  'node-core': only((name) => name !== 'async_hooks' && !EXTRA_MODULES.has(name)),
+};
 
 export const LAYER_REGISTRY = 'nimbus.node.layer';
 export const LAYER_FILENAME = 'nimbus:node-layer.js';
@@ -109,7 +139,7 @@ const layerPending = new Map<LayerKind, Promise<SharedLayer>>();
 
 /** Where a build (`npm run build`) leaves the bundled layer: beside the module that reads it. */
 export function prebuiltName(kind: LayerKind): string {
-  return kind === 'node' ? 'node-layer.js' : 'node-layer-async.js';
+  return `node-layer${asyncKind(kind) ? '-async' : ''}${kind.endsWith('-core') ? '-core' : ''}.js`;
 }
 
 /** The layer: as the build left it, else (run from source) bundled once per process. */
@@ -136,7 +166,7 @@ export async function bundleSharedLayer(kind: LayerKind): Promise<string> {
   const { build } = await import('esbuild');
   const dir = nodeLayerDir();
   const result = await build(layerBuild({
-    ...(kind === 'node-async' ? { supported: LOWERED_ASYNC } : {}),
+    ...(asyncKind(kind) ? { supported: LOWERED_ASYNC } : {}),
     stdin: { contents: entrySource(dir, kind), resolveDir: dir, sourcefile: 'node-layer-entry.js', loader: 'js' },
     format: 'iife',
     globalName: LAYER_GLOBAL,

@@ -50,7 +50,7 @@ export function sharedLayerOf(code: string): { readonly kind: LayerKind; readonl
   if (!code.endsWith('\n')) return null;
   const at = code.lastIndexOf(SHARED_MARK);
   if (at < 0) return null;
-  const found = /^(node|node-async) v([0-9]{1,6})$/.exec(code.slice(at + SHARED_MARK.length, -1));
+  const found = /^(node|node-async|node-core|node-async-core) v([0-9]{1,6})$/.exec(code.slice(at + SHARED_MARK.length, -1));
   return found === null ? null : { kind: found[1] as LayerKind, contract: Number(found[2]) };
 }
 

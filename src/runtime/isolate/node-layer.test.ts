@@ -394,7 +394,7 @@ describe('Node layer', () => {
         assert.notEqual(sharedLayerOf(a), null, 'built against the shared layer');
         // a deploy's check makes the pool keep spares of the shared layer's kind
         await rt.inspect(a, { ...baseConfig, memoryMb: 64 });
-        while (rt.sparesReady(64, 'node') < 2) await new Promise((r) => setTimeout(r, 5));
+        while (rt.sparesReady(64, 'node-core') < 2) await new Promise((r) => setTimeout(r, 5));
         const taken = rt.sparesTaken();
         const [ha, hb] = [await startWith(rt, a, { env: { SECRET: 'for-a' } }), await startWith(rt, b, { env: { SECRET: 'for-b', ONLY_B: '1' } })];
         assert.equal(rt.sparesTaken(), taken + 2, 'both started on spares');
@@ -421,10 +421,10 @@ describe('Node layer', () => {
           import { Readable } from 'node:stream';
           const als = new AsyncLocalStorage(); void Readable;
           export async function handler() { return als.run('x', async () => { await null; await new Promise((r) => setTimeout(r, 1)); return [als.getStore(), process.env.SECRET]; }); }`);
-        assert.equal(sharedLayerOf(code)?.kind, 'node-async');
+        assert.equal(sharedLayerOf(code)?.kind, 'node-async-core');
         await rt.inspect(code, { ...baseConfig, memoryMb: 64 });
-        while (rt.sparesReady(64, 'node-async') < 1) await new Promise((r) => setTimeout(r, 5));
-        assert.equal(rt.sparesReady(64, 'node'), 0);
+        while (rt.sparesReady(64, 'node-async-core') < 1) await new Promise((r) => setTimeout(r, 5));
+        assert.equal(rt.sparesReady(64, 'node-core'), 0);
         const taken = rt.sparesTaken();
         const h = await startWith(rt, code, { env: { SECRET: 'als' } });
         assert.equal(rt.sparesTaken(), taken + 1);
@@ -443,9 +443,9 @@ describe('Node layer', () => {
           import { Readable } from 'node:stream';
           const als = new AsyncLocalStorage(); void Readable;
           export async function handler() { return als.run('x', async () => { await null; return [als.getStore(), process.env.SECRET, typeof globalThis.__nimbus_node_files]; }); }`);
-        assert.equal(sharedLayerOf(code)?.kind, 'node-async');
+        assert.equal(sharedLayerOf(code)?.kind, 'node-async-core');
         while (rt.sparesReady(64) < 1) await new Promise((r) => setTimeout(r, 5));
-        assert.equal(rt.sparesReady(64, 'node-async'), 0);
+        assert.equal(rt.sparesReady(64, 'node-async-core'), 0);
         const a = await startWith(rt, code, { env: { SECRET: 'a' } });
         assert.equal(rt.sparesTaken(), 1, 'the plain spare was taken');
         assert.equal(rt.sparesReady(64), 0);
@@ -459,10 +459,32 @@ describe('Node layer', () => {
       }
     });
 
+    it('a function that imports none of the extra modules takes the core layer, which holds none of them; one that does takes the whole layer', async () => {
+      const rt = createIsolateRuntime({ clock: systemClock, prewarmMemoryMb: [], spares: 1, spareRefillDelayMs: 0, onError: quiet });
+      try {
+        const listed = `Object.keys(globalThis[Symbol.for('nimbus.node.layer')]).filter((n) => ['stream', 'events', 'crypto', 'zlib', 'net', 'os'].includes(n)).sort()`;
+        const core = await source(`import { Readable } from 'node:stream'; export async function handler() { return [typeof Readable, ${listed}]; }`);
+        const whole = await source(`import { Readable } from 'node:stream'; import { createHash } from 'node:crypto';
+          export async function handler() { return [typeof Readable, createHash('sha256').update('a').digest('hex').slice(0, 8), ${listed}]; }`);
+        assert.equal(sharedLayerOf(core)?.kind, 'node-core');
+        assert.equal(sharedLayerOf(whole)?.kind, 'node');
+        for (const code of [core, whole]) await rt.inspect(code, { ...baseConfig, memoryMb: 64 });
+        while (rt.sparesReady(64, 'node-core') < 1 || rt.sparesReady(64, 'node') < 1) await new Promise((r) => setTimeout(r, 5));
+        const taken = rt.sparesTaken();
+        const [hc, hw] = [await startWith(rt, core), await startWith(rt, whole)];
+        assert.equal(rt.sparesTaken(), taken + 2, 'each on a spare of its kind');
+        assert.deepEqual(handlerValue(await hc.instance.invoke(eventCall('n-core', null))), ['function', ['events', 'stream']]);
+        assert.deepEqual(handlerValue(await hw.instance.invoke(eventCall('n-whole', null))), ['function', 'ca978112', ['crypto', 'events', 'net', 'os', 'stream', 'zlib']]);
+        for (const h of [hc, hw]) h.instance.dispose();
+      } finally {
+        await rt.close();
+      }
+    });
+
     it('a bundle built against another version of the layer\'s contract is refused, naming the fix', async () => {
       const code = await source(`import { Readable } from 'node:stream'; export async function handler() { return typeof Readable; }`);
-      const other = code.replace(/nimbus-node-layer-shared node v1\n$/, 'nimbus-node-layer-shared node v0\n');
-      assert.deepEqual(sharedLayerOf(other), { kind: 'node', contract: 0 });
+      const other = code.replace(/nimbus-node-layer-shared node-core v1\n$/, 'nimbus-node-layer-shared node-core v0\n');
+      assert.deepEqual(sharedLayerOf(other), { kind: 'node-core', contract: 0 });
       await assert.rejects(startWith(runtime, other), (e: Error & { code?: string }) => e.code === 'NIMBUS_ERR_FUNCTION_INIT' && /deploy it again/.test(e.message));
     });
   });

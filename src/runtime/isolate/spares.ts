@@ -8,6 +8,7 @@
  * its count first.
  */
 import type { Clock, TimerHandle } from '../../core/clock.ts';
+import { LAYER_KINDS } from '../../deploy/node-layer-shared.ts';
 import { discard, isolateMemoryMb, prepare, type Prepared, type SpareKind } from './prepare.ts';
 
 export interface SparePoolOptions {
@@ -200,5 +201,5 @@ function keyOf(memoryMb: number, kind: SpareKind): string {
 
 function fromKey(key: string): [number, SpareKind] {
   const [mb, kind] = key.split(':');
-  return [Number(mb), kind === 'node' || kind === 'node-async' ? kind : 'plain'];
+  return [Number(mb), LAYER_KINDS.find((k) => k === kind) ?? 'plain'];
 }
