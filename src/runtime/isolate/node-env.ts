@@ -41,8 +41,16 @@ export const LAYER_CONTRACT = 1;
 /** What such a bundle calls first, with its /bundle files (node-layer-shared.ts). */
 export const SHARED_FILES_CALL = '__nimbus_node_files';
 
+/**
+ * Before the mark, on a line of its own, when the bundle needs only the core layer of its kind.
+ * The mark itself then names the whole layer's kind, which holds the core: a platform that
+ * knows no core kinds starts such a bundle on the whole layer.
+ */
+const CORE_MARK = '\n//# nimbus-node-layer-core';
+
 export function sharedLayerMark(kind: LayerKind): string {
-  return `${SHARED_MARK}${kind} v${LAYER_CONTRACT}\n`;
+  const core = kind.endsWith('-core');
+  return `${core ? CORE_MARK : ''}${SHARED_MARK}${core ? kind.slice(0, -'-core'.length) : kind} v${LAYER_CONTRACT}\n`;
 }
 
 /** The shared layer a bundle was built against, or null when it carries its own (or none). */
@@ -50,8 +58,10 @@ export function sharedLayerOf(code: string): { readonly kind: LayerKind; readonl
   if (!code.endsWith('\n')) return null;
   const at = code.lastIndexOf(SHARED_MARK);
   if (at < 0) return null;
-  const found = /^(node|node-async|node-core|node-async-core) v([0-9]{1,6})$/.exec(code.slice(at + SHARED_MARK.length, -1));
-  return found === null ? null : { kind: found[1] as LayerKind, contract: Number(found[2]) };
+  const found = /^(node|node-async) v([0-9]{1,6})$/.exec(code.slice(at + SHARED_MARK.length, -1));
+  if (found === null) return null;
+  const core = code.slice(0, at).endsWith(CORE_MARK);
+  return { kind: `${found[1]}${core ? '-core' : ''}` as LayerKind, contract: Number(found[2]) };
 }
 
 export function usesNodeLayer(code: string): boolean {
