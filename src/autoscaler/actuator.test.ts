@@ -120,6 +120,73 @@ describe('Autoscaler (actuator) with a fake runtime', () => {
     assert.equal(pool.stats().queued, 0);
   });
 
+  /**
+   * A burst at a cold function, arriving after its first instance is up: 1 request starts
+   * it, then 59 more come (10 in flight at the hard limit, 50 queued). Over the next 10 ms
+   * (the demand gap) the instance completes `servedBy10ms` of them, a tenth each ms; the
+   * decision at t=10 comes before that ms's share. Instances report a 5 ms start.
+   */
+  async function burstAfterFirst(servedBy10ms: number) {
+    const t = setup({ concurrency: 10, targetConcurrency: 10 });
+    t.runtime.behaviour.initMs = 5;
+    const leases: Lease[] = [];
+    void t.pool.acquire(t.clock.now() + 60_000).then((l) => leases.push(l));
+    await settle();
+    await settle();
+    assert.equal(t.runtime.started.length, 1, 'activation: one instance for one request');
+    for (let i = 0; i < 59; i++) void t.pool.acquire(t.clock.now() + 60_000).then((l) => leases.push(l));
+    await settle();
+    assert.deepEqual([t.pool.stats().inFlight, t.pool.stats().queued], [10, 50]);
+    for (let ms = 1; ms <= 10; ms++) {
+      t.clock.advance(1);
+      // each ms the instance completes its share; a completion lets a waiting request in
+      for (let k = 0; k < servedBy10ms / 10; k++) leases.shift()?.release();
+      await settle();
+    }
+    return t;
+  }
+
+  it('a burst the ready instance serves faster than an instance starts starts no more (drain)', async () => {
+    // 36 served in 10 ms; a start takes 5 ms, in which one instance serves 18. Of the 24
+    // present at t=10 (10 in flight, 14 queued) 6 are left by then: not worth a start.
+    const { runtime, scaler, pool } = await burstAfterFirst(40);
+    assert.equal(runtime.started.length, 1);
+    const last = scaler.decisionsFor('f').latest!;
+    assert.deepEqual([last.trigger, last.desired, last.boundBy], ['demand', 1, 'drain']);
+    assert.match(last.reason, /served 36 in 10 ms.*of the 24 present 6 are left by then, worth 0 more → 1/);
+    assert.equal(pool.stats().queued, 10);
+  });
+
+  it('a burst the ready instance serves slowly starts the instances the backlog needs', async () => {
+    // 9 served in 10 ms: one instance serves 4.5 in a start. 51 present (10 in flight, 41
+    // queued): 46.5 left by then, worth 10 more; the burst asks ⌈51/10⌉ = 6, so 6 it is.
+    const { runtime, scaler } = await burstAfterFirst(10);
+    assert.equal(runtime.started.length, 6);
+    const last = scaler.decisionsFor('f').latest!;
+    assert.deepEqual([last.trigger, last.desired, last.started], ['demand', 6, 5]);
+    assert.notEqual(last.boundBy, 'drain');
+  });
+
+  it('a queue that completes nothing in a start is not held back, and the hold is looked at again without a new request', async () => {
+    const { runtime, pool, clock, scaler, acquireMany } = setup({ concurrency: 10, targetConcurrency: 10 });
+    runtime.behaviour.initMs = 25;
+    const first = await acquireMany(1);
+    assert.equal(first.length, 1);
+    await acquireMany(39); // 10 in flight, 30 queued, nothing completes
+    clock.advance(10); // waited 10 ms < a 25 ms start: held, and looked at again in 10 ms
+    await settle();
+    assert.equal(runtime.started.length, 1);
+    assert.equal(scaler.decisionsFor('f').latest?.boundBy, 'drain');
+    clock.advance(10);
+    await settle();
+    assert.equal(runtime.started.length, 1, 'still measuring at 20 ms');
+    clock.advance(10);
+    await settle();
+    // 30 ms ≥ 25 and nothing completed: a slow function, every start helps; backlog ⌈40/10⌉ = 4.
+    assert.equal(runtime.started.length, 4);
+    assert.equal(pool.stats().queued, 0);
+  });
+
   it('a request arriving while an instance starts waits for it instead of starting another', async () => {
     const { runtime, pool, clock } = setup({ concurrency: 10, targetConcurrency: 10 });
     let open!: () => void;

@@ -44,7 +44,7 @@ export interface AutoscalerOptions {
   readonly capacity?: Capacity;
   /** Decisions kept per function (default 20). */
   readonly historySize?: number;
-  /** Queue build-up decides at most this often per pool (default 50 ms); the first one at once. */
+  /** Queue build-up decides at most this often per pool (default 10 ms); the first one at once. */
   readonly demandGapMs?: number;
   /** What other nodes of a cluster run of a function, and the node count (scale signals); absent on one node. */
   readonly elsewhere?: (functionName: string) => { readonly instances: number; readonly nodes: number };
@@ -82,7 +82,7 @@ export class Autoscaler implements PoolScaler {
 
   constructor(private readonly options: AutoscalerOptions) {
     this.historySize = options.historySize ?? 20;
-    this.demandGapMs = options.demandGapMs ?? 50;
+    this.demandGapMs = options.demandGapMs ?? 10;
     // Refuse bad platform knobs at start rather than on the first request.
     validateSettings({
       ...SCALING_DEFAULTS,
@@ -140,6 +140,8 @@ export class Autoscaler implements PoolScaler {
     const s = this.state(pool, now);
     const settings = this.settingsOf(pool, s);
     const view = pool.scaleView();
+    // A decision for queue build-up that comes once the queue is gone has nothing to add for.
+    if (trigger === 'demand' && view.queued === 0) return null;
     if (settings === null) {
       // Settings the decider refuses (cannot come from a validated deploy): still serve.
       const c = pool.config;
@@ -148,12 +150,24 @@ export class Autoscaler implements PoolScaler {
     }
     const decision = decide(
       settings,
-      { ready: view.active, starting: view.starting, ...s.window.snapshot(now), ...(this.options.elsewhere ? { elsewhere: this.options.elsewhere(pool.version.functionName) } : {}) },
+      {
+        ready: view.active,
+        starting: view.starting,
+        ...s.window.snapshot(now),
+        ...(this.options.elsewhere ? { elsewhere: this.options.elsewhere(pool.version.functionName) } : {}),
+        // How fast the queue drains bounds only what queue build-up starts; ticks follow the averages.
+        ...(trigger === 'demand' ? { drain: view.drain } : {}),
+      },
       now,
       s.previous,
     );
-    // Queue build-up only ever adds instances; shrinking waits for the tick.
-    if (trigger === 'demand' && decision.desired <= view.active + view.starting) return null;
+    // Held back until the ready instances show how fast they serve: look again soon, as
+    // nothing else may prompt a decision while the queue waits on slow invocations.
+    const held = trigger === 'demand' && decision.boundBy === 'drain';
+    if (held) this.demand(pool);
+    // Queue build-up only ever adds instances; shrinking waits for the tick. A hold is kept
+    // as a decision all the same: it says why a queue started nothing.
+    if (trigger === 'demand' && decision.desired <= view.active + view.starting && !held) return null;
     const before = s.previous;
     s.previous = decision;
     const applied = this.apply(pool, view, decision);
