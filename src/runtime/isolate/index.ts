@@ -31,8 +31,6 @@ export interface IsolateRuntimeOptions {
   readonly spareSizes?: number;
   /** Delay between taking a spare and preparing its replacement, in ms. Default 5. */
   readonly spareRefillDelayMs?: number;
-  /** How long a refill may wait for the runtime's instances to stop serving, in ms. Default 50; 0: never waits. */
-  readonly spareRefillMaxWaitMs?: number;
   /** How often the CPU watchdog samples busy isolates, in ms. Default 10. */
   readonly cpuSampleMs?: number;
   /**
@@ -68,7 +66,6 @@ export const DEFAULTS = {
   prewarmMemoryMb: [128] as readonly number[],
   spareSizes: 4,
   spareRefillDelayMs: 5,
-  spareRefillMaxWaitMs: 50,
   cpuSampleMs: 10,
   initTimeoutMs: 10_000,
   maxPayloadBytes: 6 * 1024 * 1024,
@@ -118,11 +115,6 @@ export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & 
     prewarmMb: options.prewarmMemoryMb ?? DEFAULTS.prewarmMemoryMb,
     maxSizes: options.spareSizes ?? DEFAULTS.spareSizes,
     refillDelayMs: options.spareRefillDelayMs ?? DEFAULTS.spareRefillDelayMs,
-    busy: () => {
-      for (const instance of live) if (instance.inFlight() > 0) return true;
-      return false;
-    },
-    maxRefillWaitMs: options.spareRefillMaxWaitMs ?? DEFAULTS.spareRefillMaxWaitMs,
     onError: (error) => onError('could not prepare a spare isolate', error),
   });
   // start bundling the shim now, so the first start does not pay for it

@@ -332,11 +332,6 @@ export class IsolateInstance implements Instance, Watched {
     return initError(error, filename, this.#death, this.#spec.config, this.#cx.initTimeoutMs, this.#spec.code);
   }
 
-  /** Invocations running on this instance now. */
-  inFlight(): number {
-    return this.#inflight.size;
-  }
-
   invoke(call: InstanceCall): Promise<InstanceResult> {
     if (this.#death !== null) return Promise.reject(this.#deadError());
     const meta = call.meta;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FakeClock, systemClock } from '../../core/clock.ts';
+import { systemClock } from '../../core/clock.ts';
 import { discard } from './prepare.ts';
 import { SparePool } from './spares.ts';
 
@@ -43,34 +43,6 @@ test('spares that hold a Node layer are kept per kind, and made after the plain 
     assert.equal(pool.take(48, 'node-async'), undefined, 'no spare of a kind not yet wanted');
     for (const p of [node, plain]) if (p) discard(p);
     assert.deepEqual(errors, []);
-  } finally {
-    await pool.close();
-  }
-});
-
-test('a refill waits while instances serve, a refill delay at a time, and no longer than its bound', async () => {
-  const clock = new FakeClock();
-  let busy = true;
-  const pool = new SparePool({ clock, perSize: 1, prewarmMb: [], maxSizes: 2, refillDelayMs: 5, busy: () => busy, maxRefillWaitMs: 50, onError: () => undefined });
-  try {
-    pool.want(48, 'plain'); // due in 5 ms
-    clock.advance(5);
-    assert.equal(pool.refilling, false, 'instances serve: the refill waits');
-    clock.advance(40);
-    assert.equal(pool.refilling, false, 'still serving, 40 ms after it came due');
-    busy = false;
-    clock.advance(5);
-    assert.equal(pool.refilling, true, 'made once they stop');
-    await until(() => pool.ready(48) === 1);
-    const spare = pool.take(48);
-    assert.ok(spare);
-    discard(spare);
-    busy = true;
-    clock.advance(5); // due again: waits from now
-    assert.equal(pool.refilling, false);
-    clock.advance(50); // 50 ms after it came due: made though instances still serve
-    assert.equal(pool.refilling, true, 'the wait is bounded');
-    await until(() => pool.ready(48) === 1);
   } finally {
     await pool.close();
   }

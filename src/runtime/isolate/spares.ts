@@ -22,15 +22,6 @@ export interface SparePoolOptions {
    * cold start that just took the spare.
    */
   readonly refillDelayMs: number;
-  /**
-   * Whether instances are serving now. A refill that comes due then waits, refillDelayMs at
-   * a time, until they are not or it has waited maxRefillWaitMs: making an isolate competes
-   * for the cores and the main thread with the requests being served (a burst at a function
-   * that just took a spare), and a spare is needed only by the next cold start.
-   */
-  readonly busy?: () => boolean;
-  /** The longest a refill waits for instances to stop serving. */
-  readonly maxRefillWaitMs?: number;
   readonly onError: (error: unknown) => void;
 }
 
@@ -48,8 +39,6 @@ export class SparePool {
   #fill: Promise<void> | null = null;
   #closed = false;
   #taken = 0;
-  /** When the refill waiting for the instances to stop serving first came due (clock.monotonic()). */
-  #dueSince: number | null = null;
 
   constructor(options: SparePoolOptions) {
     this.#opts = options;
@@ -155,21 +144,11 @@ export class SparePool {
   #schedule(): void {
     if (this.#closed || this.#filling || this.#timer !== null || this.#opts.perSize <= 0) return;
     if (this.#missing() === undefined) return;
-    this.#timer = this.#opts.clock.setTimer(this.#opts.refillDelayMs, () => this.#due());
-  }
-
-  #due(): void {
-    this.#timer = null;
-    if (this.#closed) return;
-    const now = this.#opts.clock.monotonic();
-    this.#dueSince ??= now;
-    if (this.#opts.busy?.() === true && now - this.#dueSince < (this.#opts.maxRefillWaitMs ?? 0)) {
-      this.#timer = this.#opts.clock.setTimer(this.#opts.refillDelayMs, () => this.#due());
-      return;
-    }
-    this.#dueSince = null;
-    this.#fill = this.#fillOne().finally(() => {
-      this.#fill = null;
+    this.#timer = this.#opts.clock.setTimer(this.#opts.refillDelayMs, () => {
+      this.#timer = null;
+      this.#fill = this.#fillOne().finally(() => {
+        this.#fill = null;
+      });
     });
   }
 
