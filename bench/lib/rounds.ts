@@ -36,7 +36,7 @@ export function declareLoadMetrics(rec: Recorder, prefix = '', suffix = ''): voi
 }
 
 /** Server CPU per response: on a machine the load generator shares, steadier than req/s. */
-function declareCpuMetric(rec: Recorder, prefix: string, suffix: string): void {
+export function declareCpuMetric(rec: Recorder, prefix: string, suffix: string): void {
   rec.metric({ id: `${prefix}cpu`, label: `Server CPU per response, all threads${suffix}`, unit: 'µs', better: 'lower', kind: 'time' });
 }
 
@@ -50,24 +50,28 @@ export async function interleavedLoad(s: Settings, rec: Recorder, targets: reado
     await load({ url: t.baseUrl, connections: o.connections, durationSec: s.warmupSec, requests: t.requests });
   }
   for (let round = 1; round <= s.rounds; round++) {
-    for (const t of targets) {
-      const prefix = t.group?.prefix ?? o.prefix ?? '';
-      await t.before?.(round);
-      const startedAt = performance.now();
-      const cpuBefore = t.pid === undefined ? 0 : cpuMsOf(t.pid);
-      const r = await load({ url: t.baseUrl, connections: o.connections, durationSec: s.durationSec, requests: t.requests });
-      const failed = r.non2xx + r.errors;
-      const responses = r.ok + r.non2xx;
-      const cpuUs = t.pid !== undefined && responses > 0 ? ((cpuMsOf(t.pid) - cpuBefore) * 1000) / responses : null;
-      if (cpuUs !== null) rec.round(`${prefix}cpu`, t.info.id, cpuUs);
-      rec.round(`${prefix}throughput`, t.info.id, r.rps);
-      rec.latencyRound(`${prefix}latency`, t.info.id, r.hist, failed);
-      if (failed > 0) rec.failure(`${prefix}throughput`, t.info.id, failed);
-      if (t.memory) rec.round(`${prefix}rss`, t.info.id, t.memory().rssKb / 1024);
-      s.log(
-        `  round ${round}/${s.rounds} ${(t.info.id + (t.group ? ` [${t.group.prefix.replace(/-$/, "")}]` : "")).padEnd(16)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.hist.percentileMs(50).toFixed(2)} ms  p99 ${r.hist.percentileMs(99).toFixed(2)} ms${cpuUs !== null ? `  cpu ${cpuUs.toFixed(0)} µs/resp` : ''}${failed ? `  FAILED ${failed} (${JSON.stringify(r.statusCodes)})` : ''}`,
-      );
-      await t.after?.(round, r, startedAt);
-    }
+    for (const t of targets) await measureRound(s, rec, t, o, round);
   }
+}
+
+/** One measured round of load against `t`, recorded; its result and the server's CPU µs per response (null without a pid). */
+export async function measureRound(s: Settings, rec: Recorder, t: LoadTarget, o: RoundOptions, round: number): Promise<{ result: LoadResult; cpuUs: number | null }> {
+  const prefix = t.group?.prefix ?? o.prefix ?? '';
+  await t.before?.(round);
+  const startedAt = performance.now();
+  const cpuBefore = t.pid === undefined ? 0 : cpuMsOf(t.pid);
+  const r = await load({ url: t.baseUrl, connections: o.connections, durationSec: s.durationSec, requests: t.requests });
+  const failed = r.non2xx + r.errors;
+  const responses = r.ok + r.non2xx;
+  const cpuUs = t.pid !== undefined && responses > 0 ? ((cpuMsOf(t.pid) - cpuBefore) * 1000) / responses : null;
+  if (cpuUs !== null) rec.round(`${prefix}cpu`, t.info.id, cpuUs);
+  rec.round(`${prefix}throughput`, t.info.id, r.rps);
+  rec.latencyRound(`${prefix}latency`, t.info.id, r.hist, failed);
+  if (failed > 0) rec.failure(`${prefix}throughput`, t.info.id, failed);
+  if (t.memory) rec.round(`${prefix}rss`, t.info.id, t.memory().rssKb / 1024);
+  s.log(
+    `  round ${round}/${s.rounds} ${(t.info.id + (t.group ? ` [${t.group.prefix.replace(/-$/, "")}]` : "")).padEnd(16)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.hist.percentileMs(50).toFixed(2)} ms  p99 ${r.hist.percentileMs(99).toFixed(2)} ms${cpuUs !== null ? `  cpu ${cpuUs.toFixed(0)} µs/resp` : ''}${failed ? `  FAILED ${failed} (${JSON.stringify(r.statusCodes)})` : ''}`,
+  );
+  await t.after?.(round, r, startedAt);
+  return { result: r, cpuUs };
 }

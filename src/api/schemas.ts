@@ -192,7 +192,7 @@ export const SCHEMAS = {
       mode: { type: 'string', enum: ['stable', 'panic'] },
       boundBy: {
         type: 'string',
-        enum: ['none', 'panic-hold', 'idle-grace', 'activation', 'backlog', 'scale-down-delay', 'rate-up', 'rate-down', 'min', 'max', 'cluster-max'],
+        enum: ['none', 'panic-hold', 'idle-grace', 'activation', 'backlog', 'drain', 'scale-down-delay', 'rate-up', 'rate-down', 'min', 'max', 'cluster-max'],
         description: 'What set the count last (docs/autoscaling.md).',
       },
       limitedBy: { type: ['string', 'null'], enum: ['platform-instances', 'memory-budget', null], description: 'A platform cap that stopped the scale-up short.' },

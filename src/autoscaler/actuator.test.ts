@@ -6,7 +6,7 @@ import { Capacity } from '../pool/capacity.ts';
 import { PoolRegistry } from '../pool/registry.ts';
 import type { Lease, VersionPool } from '../pool/version-pool.ts';
 import { FakeRuntime, fakeInstanceSpec } from '../runtime/testing/fake-runtime.ts';
-import { Autoscaler, pickToRetire, type ScaleEvent } from './actuator.ts';
+import { Autoscaler, loopBusy, pickToRetire, type LoopReading, type ScaleEvent } from './actuator.ts';
 
 const BASE: FunctionConfig = {
   memoryMb: 128,
@@ -37,7 +37,7 @@ function versionOf(config: Partial<FunctionConfig>, v = 1): FunctionVersion {
   };
 }
 
-function setup(config: Partial<FunctionConfig> = {}, opts: { capacity?: Capacity; queueLimit?: number; stableWindowMs?: number; panicWindowMs?: number; tickMs?: number } = {}) {
+function setup(config: Partial<FunctionConfig> = {}, opts: { capacity?: Capacity; queueLimit?: number; stableWindowMs?: number; panicWindowMs?: number; tickMs?: number; loop?: () => LoopReading } = {}) {
   const clock = new FakeClock(0);
   const runtime = new FakeRuntime();
   const capacity = opts.capacity ?? new Capacity(1000, 1_000_000);
@@ -47,6 +47,7 @@ function setup(config: Partial<FunctionConfig> = {}, opts: { capacity?: Capacity
     capacity,
     platform: { stableWindowMs: opts.stableWindowMs ?? 10_000, panicWindowMs: opts.panicWindowMs ?? 1_000 },
     onEvent: (e) => events.push(e),
+    ...(opts.loop ? { loop: opts.loop } : {}),
   });
   let n = 0;
   const registry = new PoolRegistry(
@@ -89,6 +90,15 @@ function setup(config: Partial<FunctionConfig> = {}, opts: { capacity?: Capacity
   return { clock, runtime, capacity, scaler, registry, pool, version, live, ticks, acquireMany, events };
 }
 
+describe('loopBusy', () => {
+  it('is the active share between two readings, unknown without a first one or when it is stale', () => {
+    assert.equal(loopBusy({ idle: 10, active: 10 }, { idle: 11, active: 19 }), 0.9);
+    assert.equal(loopBusy(null, { idle: 1, active: 1 }), null);
+    assert.equal(loopBusy({ idle: 0, active: 0 }, { idle: 0, active: 0 }), null);
+    assert.equal(loopBusy({ idle: 0, active: 0 }, { idle: 60, active: 60 }), null, 'over 100 ms old');
+  });
+});
+
 describe('pickToRetire', () => {
   it('takes idle instances longest idle first, then the least busy', () => {
     const instances = [
@@ -117,6 +127,84 @@ describe('Autoscaler (actuator) with a fake runtime', () => {
     assert.equal(recent[0].mode, 'panic');
     assert.equal(recent[0].started, 4);
     assert.equal(recent[0].trigger, 'demand');
+    assert.equal(pool.stats().queued, 0);
+  });
+
+  /**
+   * A burst at a cold function, arriving after its first instance is up: 1 request starts
+   * it, then 59 more come (10 in flight at the hard limit, 50 queued). Over the next 10 ms
+   * (the demand gap) the instance completes `servedBy10ms` of them, a tenth each ms; the
+   * decision at t=10 comes before that ms's share. Instances report a 5 ms start.
+   */
+  async function burstAfterFirst(servedBy10ms: number, loop?: () => LoopReading) {
+    const t = setup({ concurrency: 10, targetConcurrency: 10 }, loop ? { loop } : {});
+    t.runtime.behaviour.initMs = 5;
+    const leases: Lease[] = [];
+    void t.pool.acquire(t.clock.now() + 60_000).then((l) => leases.push(l));
+    await settle();
+    await settle();
+    assert.equal(t.runtime.started.length, 1, 'activation: one instance for one request');
+    for (let i = 0; i < 59; i++) void t.pool.acquire(t.clock.now() + 60_000).then((l) => leases.push(l));
+    await settle();
+    assert.deepEqual([t.pool.stats().inFlight, t.pool.stats().queued], [10, 50]);
+    for (let ms = 1; ms <= 10; ms++) {
+      t.clock.advance(1);
+      // each ms the instance completes its share; a completion lets a waiting request in
+      for (let k = 0; k < servedBy10ms / 10; k++) leases.shift()?.release();
+      await settle();
+    }
+    return t;
+  }
+
+  it('a burst the ready instance serves faster than an instance starts starts no more (drain)', async () => {
+    // 36 served in 10 ms; a start takes 5 ms, in which one instance serves 18. Of the 24
+    // present at t=10 (10 in flight, 14 queued) 6 are left by then: not worth a start.
+    const { runtime, scaler, pool } = await burstAfterFirst(40);
+    assert.equal(runtime.started.length, 1);
+    const last = scaler.decisionsFor('f').latest!;
+    assert.deepEqual([last.trigger, last.desired, last.boundBy], ['demand', 1, 'drain']);
+    assert.match(last.reason, /served 36 in 10 ms.*of the 24 present 6 are left by then, worth 0 more → 1/);
+    assert.equal(pool.stats().queued, 10);
+  });
+
+  it('a burst the ready instance serves slowly starts the instances the backlog needs', async () => {
+    // 9 served in 10 ms: one instance serves 4.5 in a start. 51 present (10 in flight, 41
+    // queued): 46.5 left by then, worth 10 more; the burst asks ⌈51/10⌉ = 6, so 6 it is.
+    const { runtime, scaler } = await burstAfterFirst(10);
+    assert.equal(runtime.started.length, 6);
+    const last = scaler.decisionsFor('f').latest!;
+    assert.deepEqual([last.trigger, last.desired, last.started], ['demand', 6, 5]);
+    assert.notEqual(last.boundBy, 'drain');
+  });
+
+  it('a slowly served burst starts nothing while the main thread is the bottleneck', async () => {
+    // The loop reads 95% busy between decisions: the rate (as in the test above) would start 5.
+    let active = 0;
+    let idle = 0;
+    const { runtime, scaler } = await burstAfterFirst(10, () => ({ idle: (idle += 0.5), active: (active += 9.5) }));
+    assert.equal(runtime.started.length, 1);
+    const last = scaler.decisionsFor('f').latest!;
+    assert.deepEqual([last.desired, last.boundBy], [1, 'drain']);
+    assert.match(last.reason, /main thread was busy 95%/);
+  });
+
+  it('a queue that completes nothing in a start is not held back, and the hold is looked at again without a new request', async () => {
+    const { runtime, pool, clock, scaler, acquireMany } = setup({ concurrency: 10, targetConcurrency: 10 });
+    runtime.behaviour.initMs = 25;
+    const first = await acquireMany(1);
+    assert.equal(first.length, 1);
+    await acquireMany(39); // 10 in flight, 30 queued, nothing completes
+    clock.advance(10); // waited 10 ms < a 25 ms start: held, and looked at again in 10 ms
+    await settle();
+    assert.equal(runtime.started.length, 1);
+    assert.equal(scaler.decisionsFor('f').latest?.boundBy, 'drain');
+    clock.advance(10);
+    await settle();
+    assert.equal(runtime.started.length, 1, 'still measuring at 20 ms');
+    clock.advance(10);
+    await settle();
+    // 30 ms ≥ 25 and nothing completed: a slow function, every start helps; backlog ⌈40/10⌉ = 4.
+    assert.equal(runtime.started.length, 4);
     assert.equal(pool.stats().queued, 0);
   });
 

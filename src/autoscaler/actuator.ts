@@ -44,12 +44,34 @@ export interface AutoscalerOptions {
   readonly capacity?: Capacity;
   /** Decisions kept per function (default 20). */
   readonly historySize?: number;
-  /** Queue build-up decides at most this often per pool (default 50 ms); the first one at once. */
+  /** Queue build-up decides at most this often per pool (default 10 ms); the first one at once. */
   readonly demandGapMs?: number;
   /** What other nodes of a cluster run of a function, and the node count (scale signals); absent on one node. */
   readonly elsewhere?: (functionName: string) => { readonly instances: number; readonly nodes: number };
   /** Called for every decision that changed something or acted (logging). */
   readonly onEvent?: (event: ScaleEvent) => void;
+  /**
+   * The main thread's event loop so far, idle and active ms (performance.eventLoopUtilization
+   * fits): queue-driven decisions see how busy it was since the last one (the drain bound).
+   */
+  readonly loop?: () => LoopReading;
+}
+
+/** Cumulative idle and active time of the main thread's event loop, in ms. */
+export interface LoopReading {
+  readonly idle: number;
+  readonly active: number;
+}
+
+/** A loop reading older than this says nothing about the queue now. */
+const LOOP_STALE_MS = 100;
+
+/** The share of the loop's time that was active between two readings; null when none passed or `from` is stale. */
+export function loopBusy(from: LoopReading | null, to: LoopReading): number | null {
+  if (from === null) return null;
+  const active = to.active - from.active;
+  const total = active + (to.idle - from.idle);
+  return total > 0 && total <= LOOP_STALE_MS ? active / total : null;
 }
 
 interface PoolState {
@@ -61,6 +83,8 @@ interface PoolState {
   scheduled: boolean;
   timer: TimerHandle | null;
   lastDemandAt: number | null;
+  /** The loop reading at the last queue-driven decision. */
+  loopAt: LoopReading | null;
   forgotten: boolean;
 }
 
@@ -82,7 +106,7 @@ export class Autoscaler implements PoolScaler {
 
   constructor(private readonly options: AutoscalerOptions) {
     this.historySize = options.historySize ?? 20;
-    this.demandGapMs = options.demandGapMs ?? 50;
+    this.demandGapMs = options.demandGapMs ?? 10;
     // Refuse bad platform knobs at start rather than on the first request.
     validateSettings({
       ...SCALING_DEFAULTS,
@@ -140,20 +164,40 @@ export class Autoscaler implements PoolScaler {
     const s = this.state(pool, now);
     const settings = this.settingsOf(pool, s);
     const view = pool.scaleView();
+    // A decision for queue build-up that comes once the queue is gone has nothing to add for.
+    if (trigger === 'demand' && view.queued === 0) return null;
     if (settings === null) {
       // Settings the decider refuses (cannot come from a validated deploy): still serve.
       const c = pool.config;
       pool.ensureInstances(Math.max(c.minInstances, Math.ceil((view.inFlight + view.queued) / Math.max(1, c.targetConcurrency))));
       return null;
     }
+    let mainBusy: number | null = null;
+    if (trigger === 'demand' && this.options.loop) {
+      const reading = this.options.loop();
+      mainBusy = loopBusy(s.loopAt, reading);
+      s.loopAt = reading;
+    }
     const decision = decide(
       settings,
-      { ready: view.active, starting: view.starting, ...s.window.snapshot(now), ...(this.options.elsewhere ? { elsewhere: this.options.elsewhere(pool.version.functionName) } : {}) },
+      {
+        ready: view.active,
+        starting: view.starting,
+        ...s.window.snapshot(now),
+        ...(this.options.elsewhere ? { elsewhere: this.options.elsewhere(pool.version.functionName) } : {}),
+        // How fast the queue drains bounds only what queue build-up starts; ticks follow the averages.
+        ...(trigger === 'demand' ? { drain: { ...view.drain, mainBusy } } : {}),
+      },
       now,
       s.previous,
     );
-    // Queue build-up only ever adds instances; shrinking waits for the tick.
-    if (trigger === 'demand' && decision.desired <= view.active + view.starting) return null;
+    // Held back until the ready instances show how fast they serve: look again soon, as
+    // nothing else may prompt a decision while the queue waits on slow invocations.
+    const held = trigger === 'demand' && decision.boundBy === 'drain';
+    if (held) this.demand(pool);
+    // Queue build-up only ever adds instances; shrinking waits for the tick. A hold is kept
+    // as a decision all the same: it says why a queue started nothing.
+    if (trigger === 'demand' && decision.desired <= view.active + view.starting && !held) return null;
     const before = s.previous;
     s.previous = decision;
     const applied = this.apply(pool, view, decision);
@@ -228,6 +272,7 @@ export class Autoscaler implements PoolScaler {
         scheduled: false,
         timer: null,
         lastDemandAt: null,
+        loopAt: null,
         forgotten: false,
       };
       this.states.set(pool, s);

@@ -3,10 +3,10 @@
  * feeds it, and an "actuator" that makes ready = desired at once (unless a test says
  * otherwise). Every expected count below is worked out in the comment next to it.
  */
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../core/clock.ts';
-import { decide, instancesFor, type ScaleDecision } from './decider.ts';
+import { decide, instancesFor, type DrainRate, type ScaleDecision } from './decider.ts';
 import { makeSettings, type ScalingSettings } from './settings.ts';
 import { windowFor, type ConcurrencyWindow } from './window.ts';
 
@@ -458,4 +458,65 @@ test('with minInstances ≥ 1 an idle function reports min, not idle-grace', () 
   sim.load(0);
   sim.runUntil(100); // stable average 0 since t=70, idle only 90 s < 300 s
   assert.deepEqual([sim.last!.desired, sim.last!.boundBy, sim.last!.stableConcurrency], [1, 'min', 0]);
+});
+
+describe('drain (step 5a): queue build-up starts only instances worth a start', () => {
+  // target 10, hard limit 20; 150 present now and in the windows (a burst that needs 8 by its backlog, 15 by its panic average).
+  const s = makeSettings(BASE);
+  const now = 1_000_000;
+  const burst = { stableConcurrency: 150, panicConcurrency: 150, currentConcurrency: 150, lastActiveAt: now };
+  const at = (ready: number, starting: number, drain?: DrainRate) => decide(s, { ready, starting, ...burst, ...(drain ? { drain } : {}) }, now);
+
+  test('without a drain measure (a tick) the burst gets what the averages ask for', () => {
+    assert.deepEqual([at(1, 0).desired, at(1, 0).boundBy], [15, 'none']);
+  });
+
+  test('none ready and one starting: no more until it serves', () => {
+    const d = at(0, 1, { waitedMs: 40, served: 0, startMs: null });
+    assert.deepEqual([d.desired, d.boundBy], [1, 'drain']);
+    assert.match(d.reason, /none ready yet, 1 starting/);
+  });
+
+  test('ready ones that have served for less than a start: hold while measuring', () => {
+    const d = at(1, 0, { waitedMs: 2, served: 30, startMs: 3 });
+    assert.deepEqual([d.desired, d.boundBy], [1, 'drain']);
+  });
+
+  test('a fast function: the ready instance clears the burst before a new one would be up', () => {
+    // 100 in 5 ms = 20/ms; a 3 ms start: 60 served per start; 150 − 60 = 90 left, worth ⌊90/60⌋ = 1 more.
+    const d = at(1, 0, { waitedMs: 5, served: 100, startMs: 3 });
+    assert.deepEqual([d.desired, d.boundBy], [2, 'drain']);
+    assert.match(d.reason, /one instance 60 in a start \(3 ms\); of the 150 present 90 are left by then, worth 1 more → 2/);
+    // twice as fast: nothing is left for another instance
+    assert.deepEqual([at(1, 0, { waitedMs: 5, served: 250, startMs: 3 }).desired], [1]);
+  });
+
+  test('a main thread busy at or above MAIN_THREAD_BOUND since the last look: hold, whatever the rate', () => {
+    const slow = { waitedMs: 10, served: 10, startMs: 3 };
+    const d = at(1, 0, { ...slow, mainBusy: 0.95 });
+    assert.deepEqual([d.desired, d.boundBy], [1, 'drain']);
+    assert.match(d.reason, /main thread was busy 95% since the last look/);
+    // below the bound, or not known: the rate decides (a slow function: what the burst asks for)
+    assert.deepEqual([at(1, 0, { ...slow, mainBusy: 0.5 }).desired, at(1, 0, { ...slow, mainBusy: null }).desired], [15, 15]);
+  });
+
+  test('a slow function keeps what the burst asks for', () => {
+    // 1 ms each: 3 per start; 147 left, worth 49 more: no bound below the panic's 15.
+    const d = at(1, 0, { waitedMs: 10, served: 10, startMs: 3 });
+    assert.deepEqual([d.desired, d.boundBy], [15, 'none']);
+    // Nothing completed in a start: no measure, no bound.
+    assert.deepEqual([at(1, 0, { waitedMs: 10, served: 0, startMs: 3 }).desired], [15]);
+  });
+
+  test('never below what exists: starting instances are kept', () => {
+    const d = at(1, 4, { waitedMs: 5, served: 250, startMs: 3 });
+    assert.deepEqual([d.desired, d.boundBy], [5, 'drain']);
+  });
+
+  test('what the drain held is what the scale-down delay remembers', () => {
+    const held = at(1, 0, { waitedMs: 5, served: 250, startMs: 3 });
+    // 2 s later, a tick with the burst gone: nothing held above 1 comes back.
+    const later = decide(s, { ready: 1, starting: 0, stableConcurrency: 1, panicConcurrency: 1, currentConcurrency: 0, lastActiveAt: now + 1000 }, now + 2000, held);
+    assert.ok(later.desired <= 1, later.reason);
+  });
 });

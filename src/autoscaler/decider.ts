@@ -15,6 +15,18 @@
  *  4. From zero with requests waiting: max(activationScale, ⌈now / target⌉) at once
  *     (activation; exempt from the up-rate limit).
  *  5. Never fewer than the requests present now can fit at the hard limit (backlog).
+ *  5a. Drain (queue build-up only, `stats.drain`): with none ready yet and instances
+ *     starting, no more: how fast the function serves is unknown until one is up, and the
+ *     ones under way serve first. With instances ready and the platform's main thread busy
+ *     at least MAIN_THREAD_BOUND of the time since the last look, no more: every request
+ *     passes through that thread, so more instances would wait for it too. Otherwise no
+ *     more until the ready ones have served
+ *     with requests waiting for as long as a start takes. Then, unless they completed
+ *     nothing in that time (a slow function: every start helps), at most as many new
+ *     instances as would each get a start's worth of work: the requests present now that
+ *     the ready ones will not have served by the time a new one is up, over what one
+ *     instance serves in that time. A burst the ready instances clear sooner than an
+ *     instance starts starts none: a start costs more than serving on a warm instance.
  *  5b. Scale-down delay: never below the most that steps 2-5 asked for over the last
  *     scaleDownDelayMs (carried in `recentDemand`), unless idle for scaleToZeroAfterMs.
  *     A closed-loop load measures less concurrency per instance once more instances serve
@@ -40,6 +52,7 @@ export type ScaleBound =
   | 'idle-grace'
   | 'activation'
   | 'backlog'
+  | 'drain'
   | 'scale-down-delay'
   | 'rate-up'
   | 'rate-down'
@@ -60,7 +73,31 @@ export interface ScaleStats extends WindowSnapshot {
   readonly starting: number;
   /** What other nodes of a cluster run of this function, and how many nodes there are in all (this one included). */
   readonly elsewhere?: { readonly instances: number; readonly nodes: number };
+  /** How fast the ready instances serve while requests wait, and how long a start takes (step 5a); absent: no such cap. */
+  readonly drain?: DrainRate;
 }
+
+/**
+ * What the ready instances served while requests waited: since the queue last became
+ * non-empty or an instance last became ready (whichever is later), and how long a start takes.
+ */
+export interface DrainRate {
+  /** How long requests have waited, measured as above, in ms (0 when nothing waits). */
+  readonly waitedMs: number;
+  /** Invocations the ready instances completed in that time. */
+  readonly served: number;
+  /** How long the version's last instance took to start, in ms; null before the first. */
+  readonly startMs: number | null;
+  /**
+   * The share of the platform's main thread that was busy since the last queue-driven
+   * decision (0..1); null or absent when not known. Every request passes through it, in
+   * and out: while it is the bottleneck, more instances only wait for it too.
+   */
+  readonly mainBusy?: number | null;
+}
+
+/** At or above this share of the main thread busy, the queue is the main thread's, not the instances'. */
+export const MAIN_THREAD_BOUND = 0.9;
 
 export interface ScaleDecision {
   /** When it was decided (the `now` passed in). */
@@ -187,6 +224,11 @@ export function decide(
     set(backlog, 'backlog', `${num(demandNow)} in flight or queued now need ${backlog} at the hard limit ${s.concurrencyLimit}`);
   }
 
+  const drainCap = drainCeiling(stats.drain, ready, starting, demandNow);
+  if (drainCap !== null && want > drainCap.ceiling) {
+    set(drainCap.ceiling, 'drain', drainCap.text);
+  }
+
   // Step 5b. What was asked for before and is past the delay is forgotten; what this step
   // asks for is remembered whatever the delay makes of it.
   const asked = want;
@@ -244,6 +286,42 @@ export function decide(
     lastPanicAt: inPanic ? lastPanicAt : null,
     panicUntil: inPanic ? lastPanicAt! + s.stableWindowMs : null,
     recentDemand,
+  };
+}
+
+/**
+ * Step 5a: the most instances worth having for the requests present now, given how fast
+ * the ready ones serve them; null when there is nothing to go by (none ready, no rate).
+ */
+export function drainCeiling(drain: DrainRate | undefined, ready: number, starting: number, demandNow: number): { ceiling: number; text: string } | null {
+  if (drain === undefined) return null;
+  const current = ready + starting;
+  if (ready === 0) {
+    return starting > 0 ? { ceiling: current, text: `drain: none ready yet, ${starting} starting: they serve first, and how fast decides the next` } : null;
+  }
+  if (drain.mainBusy != null && drain.mainBusy >= MAIN_THREAD_BOUND) {
+    return {
+      ceiling: current,
+      text: `drain: the main thread was busy ${Math.round(drain.mainBusy * 100)}% since the last look: more instances would wait for it too`,
+    };
+  }
+  if (drain.startMs === null || !(drain.startMs > 0)) return null;
+  if (drain.waitedMs < drain.startMs) {
+    return {
+      ceiling: current,
+      text: `drain: the ${ready} ready have served with requests waiting for ${num(drain.waitedMs)} ms, less than a start (${num(drain.startMs)} ms): measuring before starting more`,
+    };
+  }
+  if (drain.served <= 0) return null;
+  const perStart = (drain.served / drain.waitedMs / ready) * drain.startMs;
+  const left = Math.max(0, demandNow - ready * perStart);
+  const worth = Math.floor(left / perStart + EPS);
+  const ceiling = Math.max(current, ready + worth);
+  return {
+    ceiling,
+    text:
+      `drain: the ${ready} ready served ${drain.served} in ${num(drain.waitedMs)} ms with requests waiting, one instance ${num(perStart)} in a start (${num(drain.startMs)} ms); ` +
+      `of the ${num(demandNow)} present ${num(left)} are left by then, worth ${worth} more → ${ceiling}`,
   };
 }
 

@@ -49,6 +49,30 @@ function setup(config: Partial<FunctionConfig> = {}, opts: { queueLimit?: number
 const settle = () => new Promise((r) => setImmediate(r));
 
 describe('VersionPool', () => {
+  it('measures what its instances serve while requests wait, from when the queue formed or an instance came up', async () => {
+    const { pool, runtime, clock } = setup({ concurrency: 1, targetConcurrency: 1, maxInstances: 1 });
+    runtime.behaviour.initMs = 7;
+    assert.deepEqual(pool.scaleView().drain, { waitedMs: 0, served: 0, startMs: null });
+    const first = await pool.acquire(clock.now() + 1000);
+    const waiting = [pool.acquire(clock.now() + 1000), pool.acquire(clock.now() + 1000)];
+    clock.advance(4);
+    assert.deepEqual(pool.scaleView().drain, { waitedMs: 4, served: 0, startMs: 7 });
+    first.release();
+    const second = await waiting[0];
+    clock.advance(2);
+    assert.deepEqual(pool.scaleView().drain, { waitedMs: 6, served: 1, startMs: 7 });
+    second.release();
+    (await waiting[1]).release();
+    // Nothing waits: nothing to measure; the next queue starts afresh.
+    assert.deepEqual(pool.scaleView().drain, { waitedMs: 0, served: 0, startMs: 7 });
+    const third = await pool.acquire(clock.now() + 1000);
+    const more = pool.acquire(clock.now() + 1000);
+    clock.advance(3);
+    assert.deepEqual(pool.scaleView().drain, { waitedMs: 3, served: 0, startMs: 7 });
+    third.release();
+    (await more).release();
+  });
+
   it('starts one instance for the first request and marks it cold', async () => {
     const { pool, runtime, clock } = setup();
     const lease = await pool.acquire(clock.now() + 1000);

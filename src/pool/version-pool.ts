@@ -85,6 +85,13 @@ export class VersionPool {
   private lastStartError: unknown = null;
   private drainedListeners: Array<() => void> = [];
   private current: FunctionVersion;
+  /** Leases released so far; with the two below, what was served while requests waited. */
+  private completed = 0;
+  /** clock.monotonic() when the queue last became non-empty or an instance ready (the later), and `completed` then. */
+  private waitingSince = 0;
+  private completedBeforeWaiting = 0;
+  /** The last instance start's time, in ms (null before the first). */
+  private lastStartMs: number | null = null;
 
   constructor(
     version: FunctionVersion,
@@ -153,6 +160,7 @@ export class VersionPool {
           );
         }),
       };
+      if (this.waiters.length === 0) this.startWaitMeasure();
       this.waiters.push(waiter);
       this.changed();
       this.scaleForDemand();
@@ -262,7 +270,18 @@ export class VersionPool {
       inFlight: this.inFlight,
       queued: this.waiters.length,
       instances,
+      drain: this.drainRate(),
     };
+  }
+
+  private startWaitMeasure(): void {
+    this.waitingSince = this.deps.clock.monotonic();
+    this.completedBeforeWaiting = this.completed;
+  }
+
+  private drainRate(): ScaleView['drain'] {
+    if (this.waiters.length === 0) return { waitedMs: 0, served: 0, startMs: this.lastStartMs };
+    return { waitedMs: this.deps.clock.monotonic() - this.waitingSince, served: this.completed - this.completedBeforeWaiting, startMs: this.lastStartMs };
   }
 
   private activeCount(): number {
@@ -299,6 +318,7 @@ export class VersionPool {
       release: () => {
         if (released) return;
         released = true;
+        this.completed++;
         slot.inFlight--;
         this.inFlight--;
         this.changed();
@@ -339,6 +359,9 @@ export class VersionPool {
         const slot: Slot = { instance, inFlight: 0, lastUsedAt: this.deps.clock.now(), served: 0, retiring: false };
         this.slots.push(slot);
         this.lastStartError = null;
+        this.lastStartMs = instance.initMs;
+        // More instances serve from now on: the serving rate is measured afresh.
+        if (this.waiters.length > 0) this.startWaitMeasure();
         this.deps.events?.instanceStarted?.(this, instance);
         this.serveWaiters(slot);
       },

@@ -14,17 +14,21 @@ export interface FakeBehaviour {
   /** Produces each invocation's result; default echoes. */
   onInvoke?: (call: InstanceCall, instance: FakeInstance) => Promise<InstanceResult>;
   exports?: ModuleExports;
+  /** What each instance reports as its start time, in ms; default 1. */
+  initMs?: number;
 }
 
 export class FakeInstance implements Instance {
-  readonly initMs = 1;
+  readonly initMs: number;
   calls = 0;
   private death: InstanceDeath | null = null;
   constructor(
     readonly id: string,
     readonly spec: InstanceSpec,
     private readonly behaviour: FakeBehaviour,
-  ) {}
+  ) {
+    this.initMs = behaviour.initMs ?? 1;
+  }
 
   async invoke(call: InstanceCall): Promise<InstanceResult> {
     if (this.death) throw new NimbusError('NIMBUS_ERR_INSTANCE_CRASHED', `instance ${this.id} is ${this.death}`);
