@@ -11,12 +11,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { connect as netConnect, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import type { Dispatcher, Pool } from 'undici';
+import type { Pool } from 'undici';
 import type { Clock, TimerHandle } from '../../core/clock.ts';
+import type { Deadline, Deadlines } from '../../core/deadlines.ts';
 import { NimbusError, isNimbusError } from '../../core/errors.ts';
 import type { AppSettings } from '../../core/types.ts';
-import type { ByteStream, HttpRequestData, Instance, InstanceCall, InstanceDeath, InstanceResult, InstanceSpec, InstanceStats, StreamEnd } from '../port.ts';
-import { chunksOf, ReadableBytes } from '../readable-bytes.ts';
+import type { HttpRequestData, Instance, InstanceCall, InstanceDeath, InstanceResult, InstanceSpec, InstanceStats, StreamEnd } from '../port.ts';
+import { chunksOf } from '../readable-bytes.ts';
+import type { AfterTurn } from './after-turn.ts';
+import { AppCall } from './app-call.ts';
 import { materialiseApp } from './app-archive.ts';
 import { ConnectorLink } from './connector-link.ts';
 import { createEgressProxy, type EgressProxy } from './egress-proxy.ts';
@@ -40,21 +43,20 @@ export interface AppInstanceDeps {
   readonly appsDir: string;
   readonly maxResponseBytes: number;
   readonly PoolClass: typeof Pool;
+  /** Call deadlines, shared by the runtime's instances (one timer for all). */
+  readonly deadlines: Deadlines;
+  readonly afterTurn: AfterTurn;
 }
-
-/** Response headers about the app↔platform connection, not the client's business. */
-const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'upgrade', 'trailer', 'proxy-authenticate']);
-
-/** Answers up to this length (declared) are read whole before they are passed on: the common small JSON. */
-const BUFFER_UP_TO = 64 * 1024;
-
-const EMPTY = new Uint8Array(0);
 
 interface Call {
   readonly invocationId: string;
-  readonly abort: AbortController;
+  readonly handler: AppCall;
   timedOut: boolean;
+  readonly deadline: Deadline;
 }
+
+/** Why the calls in flight on an instance that stopped were ended (their callers are told its death). */
+const GONE = new Error('the instance is gone');
 
 export class AppInstance implements Instance {
   readonly id: string;
@@ -183,103 +185,69 @@ export class AppInstance implements Instance {
    * head has: a body of known small length buffered, any other as a stream the caller reads
    * as the app sends it (the call, its deadline and its log lines last until it ends).
    */
-  async invoke(call: InstanceCall): Promise<InstanceResult> {
-    if (this.death) throw this.deathError();
-    const remaining = call.meta.deadline - this.deps.clock.now();
-    if (remaining <= 0) throw new NimbusError('NIMBUS_ERR_TIMEOUT', `${this.spec.functionName}: the deadline had passed before the call began`);
+  invoke(call: InstanceCall): Promise<InstanceResult> {
+    if (this.death) return Promise.reject(this.deathError());
+    if (call.meta.deadline <= this.deps.clock.now()) return Promise.reject(new NimbusError('NIMBUS_ERR_TIMEOUT', `${this.spec.functionName}: the deadline had passed before the call began`));
     const request = call.mode === 'fetch' ? call.request : eventRequest(call.event, this.app.eventPath, this.spec.functionName);
-    const entry: Call = { invocationId: call.meta.invocationId, abort: new AbortController(), timedOut: false };
-    this.calls.add(entry);
-    const timer = this.deps.clock.setTimer(remaining, () => {
-      entry.timedOut = true;
-      entry.abort.abort();
-    });
     const upload = request.stream;
-    const over = (): void => {
-      timer.cancel();
-      this.calls.delete(entry);
-      upload?.cancel(new NimbusError('NIMBUS_ERR_CLIENT_CLOSED', 'the call is over'));
-    };
-    let res: Dispatcher.ResponseData;
-    try {
-      res = await this.pool.request({
-        method: request.method as 'GET',
-        path: pathOf(request.url),
-        headers: flatHeaders(request.headers),
-        // undici takes an async iterable body (its docs); its types list Readable only
-        body: upload !== undefined ? (chunksOf(upload) as unknown as Readable) : request.body === null ? null : Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength),
-        signal: entry.abort.signal,
-        headersTimeout: 0,
-        bodyTimeout: 0,
-      });
-    } catch (error) {
-      over();
-      throw await this.failure(error, entry);
-    }
-    const headers = responseHeaders(res.headers);
-    const declared = res.headers['content-length'];
-    // a small chunked answer usually arrives whole with its head: passed on whole, like a declared one
-    const whole = declared === undefined ? arrivedWhole(res.body) : null;
-    if (whole !== null || request.method === 'HEAD' || (typeof declared === 'string' && Number(declared) <= BUFFER_UP_TO)) {
-      try {
-        const body = whole ?? new Uint8Array(await res.body.arrayBuffer());
-        // What the app printed before it answered is in its stdout pipe, readable in the same
-        // turn of the event loop as the answer but maybe not read yet: let that turn finish,
-        // so the lines reach this invocation, not the instance.
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        return { mode: 'fetch', response: { status: res.statusCode, statusText: '', headers, body } };
-      } catch (error) {
-        throw await this.failure(error, entry);
-      } finally {
-        over();
-      }
-    }
-    const { stream, streamEnd } = this.streamed(res.body, entry, over);
-    return { mode: 'fetch', response: { status: res.statusCode, statusText: '', headers, body: EMPTY, stream }, streamEnd };
-  }
-
-  /** The app's response body as it sends it, bounded by the payload limit; the call ends with it (settling `streamEnd`). */
-  private streamed(body: Readable, entry: Call, over: () => void): { stream: ByteStream; streamEnd: Promise<StreamEnd> } {
-    const limit = this.deps.maxResponseBytes;
-    let tooLarge: NimbusError | null = null;
-    const bytes = new ReadableBytes(body, {
-      limitBytes: limit,
-      overLimit: () => (tooLarge = new NimbusError('NIMBUS_ERR_BAD_RESPONSE', `${this.spec.functionName}: the app's streamed response passed ${limit} bytes; the limit is ${limit}`, { extra: { limit } })),
-      failed: (error) => new NimbusError('NIMBUS_ERR_BAD_RESPONSE', `${this.spec.functionName}: the app closed the connection in the middle of its response (${error.message})`),
-      rest: 'destroy',
+    return new Promise((resolve, reject) => {
+      let settleStream: (end: StreamEnd) => void = () => {};
+      const over = (): void => {
+        entry.deadline.cancel();
+        this.calls.delete(entry);
+        upload?.cancel(new NimbusError('NIMBUS_ERR_CLIENT_CLOSED', 'the call is over'));
+      };
+      const handler = new AppCall(
+        {
+          answered: (answer) => {
+            const response = { status: answer.status, statusText: '', headers: answer.headers, body: answer.body };
+            if (answer.stream === null) {
+              // the lines the app printed before it answered are this call's
+              return this.deps.afterTurn(() => {
+                over();
+                resolve({ mode: 'fetch', response });
+              });
+            }
+            const streamEnd = new Promise<StreamEnd>((settle) => (settleStream = settle));
+            resolve({ mode: 'fetch', response: { ...response, stream: answer.stream }, streamEnd });
+          },
+          failed: (error) => {
+            over();
+            void this.failure(error, entry).then(reject);
+          },
+          // as for a buffered answer: the lines the app printed with its last chunk are this call's
+          streamEnded: (error) => this.deps.afterTurn(() => (over(), settleStream({ error }))),
+        },
+        {
+          head: request.method === 'HEAD',
+          maxResponseBytes: this.deps.maxResponseBytes,
+          overLimit: () => new NimbusError('NIMBUS_ERR_BAD_RESPONSE', `${this.spec.functionName}: the app's streamed response passed ${this.deps.maxResponseBytes} bytes; the limit is ${this.deps.maxResponseBytes}`, { extra: { limit: this.deps.maxResponseBytes } }),
+          failure: (error) => this.failure(error, entry),
+        },
+      );
+      const entry: Call = {
+        invocationId: call.meta.invocationId,
+        handler,
+        timedOut: false,
+        deadline: this.deps.deadlines.at(call.meta.deadline, () => {
+          entry.timedOut = true;
+          handler.abort(new NimbusError('NIMBUS_ERR_TIMEOUT', `${this.spec.functionName}: no answer within ${this.spec.config.timeoutMs} ms`));
+        }),
+      };
+      this.calls.add(entry);
+      this.pool.dispatch(
+        {
+          method: request.method as 'GET',
+          path: pathOf(request.url),
+          headers: flatHeaders(request.headers),
+          // undici takes an async iterable body (its docs); its types list Readable only
+          body: upload !== undefined ? (chunksOf(upload) as unknown as Readable) : request.body === null ? null : Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength),
+          headersTimeout: 0,
+          bodyTimeout: 0,
+        },
+        handler,
+      );
     });
-    let settle: (end: StreamEnd) => void = () => {};
-    const streamEnd = new Promise<StreamEnd>((resolve) => (settle = resolve));
-    let ended = false;
-    const end = (error: NimbusError | null): void => {
-      if (ended) return;
-      ended = true;
-      if (error !== null) entry.abort.abort();
-      // as for a buffered answer: the lines the app printed with its last chunk are this call's
-      setImmediate(() => {
-        over();
-        settle({ error });
-      });
-    };
-    const stream: ByteStream = {
-      read: async () => {
-        let chunk: Uint8Array | null;
-        try {
-          chunk = await bytes.read();
-        } catch (error) {
-          const failure = tooLarge !== null && error === tooLarge ? tooLarge : await this.failure(error, entry);
-          end(failure);
-          throw failure;
-        }
-        if (chunk === null) end(null);
-        return chunk;
-      },
-      cancel: (reason) => {
-        bytes.cancel(reason);
-        end(reason);
-      },
-    };
-    return { stream, streamEnd };
   }
 
   /** What a failed call tells its caller: its timeout, the instance's death, or the app dropping the connection. */
@@ -320,7 +288,7 @@ export class AppInstance implements Instance {
     const oom = this.cgroup?.oomKilled() ?? (this.deps.isolation.memoryLimit === 'rlimit-as' && this.tail.lines().some((l) => /MemoryError|heap out of memory|Cannot allocate memory|std::bad_alloc/.test(l)));
     const wasAlive = this.death === null;
     if (wasAlive) this.death = oom ? 'memory_limit' : 'crashed';
-    for (const c of this.calls) c.abort.abort();
+    for (const c of this.calls) c.handler.abort(GONE);
     void this.pool.destroy().catch(() => {});
     this.proxy?.close();
     this.link?.close();
@@ -352,7 +320,7 @@ export class AppInstance implements Instance {
   dispose(): void {
     if (this.exitedNow) return;
     this.death ??= 'disposed';
-    for (const c of this.calls) c.abort.abort();
+    for (const c of this.calls) c.handler.abort(GONE);
     void this.pool.close().catch(() => {});
     sendTerm(this.child.pid!);
     this.killTimer ??= this.deps.clock.setTimer(this.app.graceMs, () => killGroup(this.child.pid!), true);
@@ -383,19 +351,6 @@ function eventRequest(event: unknown, path: string, functionName: string): HttpR
   };
 }
 
-/**
- * The body when all of it (at most BUFFER_UP_TO bytes) has arrived already (undici parsed
- * it with the head, in the same read from the socket), read out; else null and untouched.
- */
-function arrivedWhole(body: Readable): Uint8Array | null {
-  const state = (body as { _readableState?: { ended?: boolean } })._readableState;
-  if (state?.ended !== true || body.readableLength > BUFFER_UP_TO) return null;
-  const chunks: Buffer[] = [];
-  for (let chunk = body.read() as Buffer | null; chunk !== null; chunk = body.read() as Buffer | null) chunks.push(chunk);
-  const all = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-  return new Uint8Array(all.buffer, all.byteOffset, all.byteLength);
-}
-
 /** The path and query of an absolute URL (`http://host/p?q` → `/p?q`). */
 function pathOf(url: string): string {
   const at = url.indexOf('/', url.indexOf('//') + 2);
@@ -405,17 +360,5 @@ function pathOf(url: string): string {
 function flatHeaders(headers: HttpRequestData['headers']): string[] {
   const out: string[] = [];
   for (const [k, v] of headers) out.push(k, v);
-  return out;
-}
-
-/** undici's response headers (lower-case names, repeated ones as arrays) without the hop-by-hop ones. */
-function responseHeaders(headers: Dispatcher.ResponseData['headers']): Array<[string, string]> {
-  const out: Array<[string, string]> = [];
-  for (const k in headers) {
-    const v = headers[k];
-    if (v === undefined || HOP.has(k)) continue;
-    if (Array.isArray(v)) for (const one of v) out.push([k, one]);
-    else out.push([k, v]);
-  }
   return out;
 }
