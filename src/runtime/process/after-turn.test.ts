@@ -7,17 +7,20 @@ describe('afterTurn', () => {
     const errors: unknown[] = [];
     const afterTurn = createAfterTurn((e) => errors.push(e));
     const ran: string[] = [];
-    afterTurn(() => ran.push('a'));
-    afterTurn(() => {
-      throw new Error('boom');
-    });
-    afterTurn(() => ran.push('c'));
+    const task = (fn: () => void) => ({ afterTurn: fn });
+    afterTurn(task(() => ran.push('a')));
+    afterTurn(
+      task(() => {
+        throw new Error('boom');
+      }),
+    );
+    afterTurn(task(() => ran.push('c')));
     await Promise.resolve();
     assert.equal(ran.length, 0, 'not within the turn (microtasks included)');
     await new Promise<void>((resolve) => setImmediate(resolve));
     assert.deepEqual(ran, ['a', 'c']);
     assert.equal((errors[0] as Error).message, 'boom');
-    afterTurn(() => ran.push('d'));
+    afterTurn(task(() => ran.push('d')));
     await new Promise<void>((resolve) => setImmediate(resolve));
     assert.deepEqual(ran, ['a', 'c', 'd'], 'a later turn schedules again');
   });

@@ -4,22 +4,26 @@
  * answer but maybe not read yet, and its lines belong to the call. One setImmediate
  * serves every call that finished in the turn.
  */
-export type AfterTurn = (fn: () => void) => void;
+export interface TurnTask {
+  afterTurn(): void;
+}
+
+export type AfterTurn = (task: TurnTask) => void;
 
 export function createAfterTurn(onError: (error: unknown) => void): AfterTurn {
-  let queued: Array<() => void> = [];
+  let queued: TurnTask[] = [];
   const flush = (): void => {
     const now = queued;
     queued = [];
-    for (const fn of now) {
+    for (const task of now) {
       try {
-        fn();
+        task.afterTurn();
       } catch (error) {
         onError(error);
       }
     }
   };
-  return (fn) => {
-    if (queued.push(fn) === 1) setImmediate(flush);
+  return (task) => {
+    if (queued.push(task) === 1) setImmediate(flush);
   };
 }

@@ -61,13 +61,9 @@ function call(pool: Pool, path: string, method: 'GET' | 'HEAD' = 'GET'): Outcome
   const answer = new Promise<AppAnswer>((resolve, reject) => ((answered = resolve), (failed = reject)));
   const end = new Promise<NimbusError | null>((resolve) => (ended = resolve));
   const handler = new AppCall(
-    { answered, failed, streamEnded: ended },
-    {
-      head: method === 'HEAD',
-      maxResponseBytes: LIMIT,
-      overLimit: () => new NimbusError('NIMBUS_ERR_BAD_RESPONSE', 'over the limit'),
-      failure: async (error) => new NimbusError('NIMBUS_ERR_BAD_RESPONSE', `failed: ${error.message}`),
-    },
+    { answered, failed, streamEnded: ended, failure: async (error) => new NimbusError('NIMBUS_ERR_BAD_RESPONSE', `failed: ${error.message}`) },
+    { maxResponseBytes: LIMIT, overLimit: () => new NimbusError('NIMBUS_ERR_BAD_RESPONSE', 'over the limit') },
+    method === 'HEAD',
   );
   pool.dispatch({ method, path, headers: [], headersTimeout: 0, bodyTimeout: 0 }, handler);
   return { answer, ended: end, call: handler };

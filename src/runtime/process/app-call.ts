@@ -35,16 +35,15 @@ export interface AppCallEvents {
   failed(error: Error): void;
   /** A streamed body is over: null when read to its end, else why it was not. Once, after `answered` with a stream. */
   streamEnded(error: NimbusError | null): void;
+  /** What a streamed body's transport failure tells its reader. */
+  failure(error: Error): Promise<NimbusError>;
 }
 
-export interface AppCallOptions {
-  /** The request was a HEAD: its answer has no body whatever its length says. */
-  readonly head: boolean;
+/** What every call to one instance shares. */
+export interface AppCallLimits {
   readonly maxResponseBytes: number;
   /** A streamed body past maxResponseBytes: this error ends it. */
   readonly overLimit: () => NimbusError;
-  /** What a streamed body's transport failure tells its reader. */
-  readonly failure: (error: Error) => Promise<NimbusError>;
 }
 
 const enum Mode {
@@ -89,7 +88,9 @@ export class AppCall implements Dispatcher.DispatchHandlers, ByteStream {
 
   constructor(
     private readonly events: AppCallEvents,
-    private readonly options: AppCallOptions,
+    private readonly limits: AppCallLimits,
+    /** The request is a HEAD: its answer has no body whatever its length says. */
+    private readonly head: boolean,
   ) {}
 
   /** Ends the call now (its deadline, its instance gone, its reader gone): undici drops the connection. */
@@ -117,19 +118,19 @@ export class AppCall implements Dispatcher.DispatchHandlers, ByteStream {
       // latin1: the app's bytes go out as they came (Node writes header strings as latin1)
       this.#headers.push([name, raw[i + 1].toString('latin1')]);
     }
-    if (this.options.head || status === 204 || status === 304 || (declared >= 0 && declared <= BUFFER_UP_TO)) this.#mode = Mode.Whole;
+    if (this.head || status === 204 || status === 304 || (declared >= 0 && declared <= BUFFER_UP_TO)) this.#mode = Mode.Whole;
     else {
       this.#mode = Mode.Probing;
       // undici parses all the data of one socket read before microtasks run
-      queueMicrotask(this.#decide);
+      queueMicrotask(() => this.#decide());
     }
     return true;
   }
 
   onData(chunk: Buffer): boolean {
     this.#received += chunk.byteLength;
-    if (this.#mode === Mode.Streaming && this.#received > this.options.maxResponseBytes) {
-      this.#overLimit = this.options.overLimit();
+    if (this.#mode === Mode.Streaming && this.#received > this.limits.maxResponseBytes) {
+      this.#overLimit = this.limits.overLimit();
       this.abort(this.#overLimit);
       return false;
     }
@@ -161,7 +162,7 @@ export class AppCall implements Dispatcher.DispatchHandlers, ByteStream {
     this.events.failed(error);
   }
 
-  #decide = (): void => {
+  #decide(): void {
     if (this.#mode !== Mode.Probing) return;
     if (this.#complete && this.#queued <= BUFFER_UP_TO) {
       this.#mode = Mode.Done;
@@ -169,8 +170,8 @@ export class AppCall implements Dispatcher.DispatchHandlers, ByteStream {
       return;
     }
     this.#mode = Mode.Streaming;
-    if (this.#received > this.options.maxResponseBytes) {
-      this.#overLimit = this.options.overLimit();
+    if (this.#received > this.limits.maxResponseBytes) {
+      this.#overLimit = this.limits.overLimit();
       this.#chunks = [];
       this.#queued = 0;
       this.abort(this.#overLimit);
@@ -178,7 +179,7 @@ export class AppCall implements Dispatcher.DispatchHandlers, ByteStream {
       this.#error ??= this.#overLimit;
     }
     this.events.answered({ status: this.#status, headers: this.#headers, body: EMPTY, stream: this });
-  };
+  }
 
   /** The queued chunks as one body, emptied. */
   #take(): Uint8Array {
@@ -221,7 +222,7 @@ export class AppCall implements Dispatcher.DispatchHandlers, ByteStream {
   }
 
   async #failed(error: Error): Promise<never> {
-    this.#failure ??= error === this.#overLimit ? Promise.resolve(this.#overLimit) : this.options.failure(error);
+    this.#failure ??= error === this.#overLimit ? Promise.resolve(this.#overLimit) : this.events.failure(error);
     const failure = await this.#failure;
     this.#end(failure);
     throw failure;

@@ -16,10 +16,10 @@ import type { Clock, TimerHandle } from '../../core/clock.ts';
 import type { Deadline, Deadlines } from '../../core/deadlines.ts';
 import { NimbusError, isNimbusError } from '../../core/errors.ts';
 import type { AppSettings } from '../../core/types.ts';
-import type { HttpRequestData, Instance, InstanceCall, InstanceDeath, InstanceResult, InstanceSpec, InstanceStats, StreamEnd } from '../port.ts';
+import type { ByteStream, HttpRequestData, Instance, InstanceCall, InstanceDeath, InstanceResult, InstanceSpec, InstanceStats, StreamEnd } from '../port.ts';
 import { chunksOf } from '../readable-bytes.ts';
-import type { AfterTurn } from './after-turn.ts';
-import { AppCall } from './app-call.ts';
+import type { AfterTurn, TurnTask } from './after-turn.ts';
+import { AppCall, type AppAnswer, type AppCallEvents, type AppCallLimits } from './app-call.ts';
 import { materialiseApp } from './app-archive.ts';
 import { ConnectorLink } from './connector-link.ts';
 import { createEgressProxy, type EgressProxy } from './egress-proxy.ts';
@@ -48,13 +48,6 @@ export interface AppInstanceDeps {
   readonly afterTurn: AfterTurn;
 }
 
-interface Call {
-  readonly invocationId: string;
-  readonly handler: AppCall;
-  timedOut: boolean;
-  readonly deadline: Deadline;
-}
-
 /** Why the calls in flight on an instance that stopped were ended (their callers are told its death). */
 const GONE = new Error('the instance is gone');
 
@@ -62,7 +55,7 @@ export class AppInstance implements Instance {
   readonly id: string;
   initMs = 0;
   private death: InstanceDeath | null = null;
-  private readonly calls = new Set<Call>();
+  private readonly calls = new Set<InFlight>();
   private readonly tail = new LineTail(40);
   private readonly exited: Promise<void>;
   private exitedNow = false;
@@ -75,15 +68,23 @@ export class AppInstance implements Instance {
   private readonly link: ConnectorLink | null = null;
   private readonly proxy: EgressProxy | null = null;
 
+  /** What every call to this instance shares (AppCall). */
+  readonly limits: AppCallLimits;
+
   private constructor(
-    private readonly deps: AppInstanceDeps,
-    private readonly spec: InstanceSpec,
+    readonly deps: AppInstanceDeps,
+    readonly spec: InstanceSpec,
     private readonly app: AppSettings,
     private readonly child: ChildProcess,
     private readonly port: number,
     private readonly cgroup: InstanceCgroup | null,
   ) {
     this.id = spec.instanceId;
+    const limit = deps.maxResponseBytes;
+    this.limits = {
+      maxResponseBytes: limit,
+      overLimit: () => new NimbusError('NIMBUS_ERR_BAD_RESPONSE', `${spec.functionName}: the app's streamed response passed ${limit} bytes; the limit is ${limit}`, { extra: { limit } }),
+    };
     if (child.channel) {
       const proxy = createEgressProxy({ fetch: spec.fetch, connect: spec.connect, invocationId: () => this.soleInvocation(), maxBodyBytes: deps.maxResponseBytes });
       this.proxy = proxy;
@@ -191,49 +192,8 @@ export class AppInstance implements Instance {
     const request = call.mode === 'fetch' ? call.request : eventRequest(call.event, this.app.eventPath, this.spec.functionName);
     const upload = request.stream;
     return new Promise((resolve, reject) => {
-      let settleStream: (end: StreamEnd) => void = () => {};
-      const over = (): void => {
-        entry.deadline.cancel();
-        this.calls.delete(entry);
-        upload?.cancel(new NimbusError('NIMBUS_ERR_CLIENT_CLOSED', 'the call is over'));
-      };
-      const handler = new AppCall(
-        {
-          answered: (answer) => {
-            const response = { status: answer.status, statusText: '', headers: answer.headers, body: answer.body };
-            if (answer.stream === null) {
-              // the lines the app printed before it answered are this call's
-              return this.deps.afterTurn(() => {
-                over();
-                resolve({ mode: 'fetch', response });
-              });
-            }
-            const streamEnd = new Promise<StreamEnd>((settle) => (settleStream = settle));
-            resolve({ mode: 'fetch', response: { ...response, stream: answer.stream }, streamEnd });
-          },
-          failed: (error) => {
-            over();
-            void this.failure(error, entry).then(reject);
-          },
-          // as for a buffered answer: the lines the app printed with its last chunk are this call's
-          streamEnded: (error) => this.deps.afterTurn(() => (over(), settleStream({ error }))),
-        },
-        {
-          head: request.method === 'HEAD',
-          maxResponseBytes: this.deps.maxResponseBytes,
-          overLimit: () => new NimbusError('NIMBUS_ERR_BAD_RESPONSE', `${this.spec.functionName}: the app's streamed response passed ${this.deps.maxResponseBytes} bytes; the limit is ${this.deps.maxResponseBytes}`, { extra: { limit: this.deps.maxResponseBytes } }),
-          failure: (error) => this.failure(error, entry),
-        },
-      );
-      const entry: Call = {
-        invocationId: call.meta.invocationId,
-        handler,
-        timedOut: false,
-        deadline: this.deps.deadlines.at(call.meta.deadline, () => {
-          entry.timedOut = true;
-          handler.abort(new NimbusError('NIMBUS_ERR_TIMEOUT', `${this.spec.functionName}: no answer within ${this.spec.config.timeoutMs} ms`));
-        }),
-      };
+      const entry = new InFlight(this, call.meta.invocationId, upload, request.method === 'HEAD', resolve, reject);
+      entry.deadline = this.deps.deadlines.at(call.meta.deadline, () => entry.timeOut());
       this.calls.add(entry);
       this.pool.dispatch(
         {
@@ -245,13 +205,19 @@ export class AppInstance implements Instance {
           headersTimeout: 0,
           bodyTimeout: 0,
         },
-        handler,
+        entry.handler,
       );
     });
   }
 
+  /** A call is over (answered, failed, its stream ended): its deadline and its share of the log lines go. */
+  callOver(entry: InFlight): void {
+    entry.deadline.cancel();
+    this.calls.delete(entry);
+  }
+
   /** What a failed call tells its caller: its timeout, the instance's death, or the app dropping the connection. */
-  private async failure(error: unknown, entry: Call): Promise<NimbusError> {
+  async failure(error: unknown, entry: InFlight): Promise<NimbusError> {
     if (entry.timedOut) return new NimbusError('NIMBUS_ERR_TIMEOUT', `${this.spec.functionName}: no answer within ${this.spec.config.timeoutMs} ms`);
     if (this.death) return this.deathError();
     // The upload's own failure (over the payload limit, the client gone) is the reason.
@@ -362,3 +328,72 @@ function flatHeaders(headers: HttpRequestData['headers']): string[] {
   for (const [k, v] of headers) out.push(k, v);
   return out;
 }
+
+/**
+ * One call in flight on an instance: what undici's handler (AppCall) reports to, and what
+ * hands the answer to the caller once the turn is over.
+ */
+class InFlight implements AppCallEvents, TurnTask {
+  readonly handler: AppCall;
+  deadline!: Deadline;
+  timedOut = false;
+  /** The whole answer, handed over after the turn. */
+  private whole: InstanceResult | null = null;
+  private settleStream: ((end: StreamEnd) => void) | null = null;
+  private streamEnd: StreamEnd | null = null;
+
+  constructor(
+    private readonly instance: AppInstance,
+    readonly invocationId: string,
+    private readonly upload: ByteStream | undefined,
+    head: boolean,
+    private readonly resolve: (result: InstanceResult) => void,
+    private readonly reject: (error: NimbusError) => void,
+  ) {
+    this.handler = new AppCall(this, instance.limits, head);
+  }
+
+  timeOut(): void {
+    this.timedOut = true;
+    this.handler.abort(new NimbusError('NIMBUS_ERR_TIMEOUT', `${this.instance.spec.functionName}: no answer within ${this.instance.spec.config.timeoutMs} ms`));
+  }
+
+  answered(answer: AppAnswer): void {
+    if (answer.stream === null) {
+      this.whole = { mode: 'fetch', response: { status: answer.status, statusText: '', headers: answer.headers, body: answer.body } };
+      // the lines the app printed before it answered are this call's
+      this.instance.deps.afterTurn(this);
+      return;
+    }
+    const streamEnd = new Promise<StreamEnd>((settle) => (this.settleStream = settle));
+    this.resolve({ mode: 'fetch', response: { status: answer.status, statusText: '', headers: answer.headers, body: EMPTY, stream: answer.stream }, streamEnd });
+  }
+
+  failed(error: Error): void {
+    this.over();
+    void this.instance.failure(error, this).then(this.reject);
+  }
+
+  streamEnded(error: NimbusError | null): void {
+    this.streamEnd = { error };
+    // as for a whole answer: the lines the app printed with its last chunk are this call's
+    this.instance.deps.afterTurn(this);
+  }
+
+  failure(error: Error): Promise<NimbusError> {
+    return this.instance.failure(error, this);
+  }
+
+  afterTurn(): void {
+    this.over();
+    if (this.whole !== null) this.resolve(this.whole);
+    else if (this.streamEnd !== null) this.settleStream?.(this.streamEnd);
+  }
+
+  private over(): void {
+    this.instance.callOver(this);
+    this.upload?.cancel(new NimbusError('NIMBUS_ERR_CLIENT_CLOSED', 'the call is over'));
+  }
+}
+
+const EMPTY = new Uint8Array(0);
