@@ -28,6 +28,7 @@ import type { ProcessIsolation } from './isolation.ts';
 import { launchPlan } from './launch.ts';
 import { LineTail, splitLines } from './lines.ts';
 import { freePort, portAnswers } from './port-probe.ts';
+import { ProcessTreeMeter } from './proc-usage.ts';
 import { killGroup, sendTerm } from './signal.ts';
 
 /** connector.mjs's directory (beside this file in src/, beside the chunks in dist/). */
@@ -63,6 +64,8 @@ export class AppInstance implements Instance {
   private killTimer: TimerHandle | null = null;
   private memoryRead = 0;
   private memoryReadAt = -Infinity;
+  private cpuLast = 0;
+  private procCpu: ProcessTreeMeter | null = null;
   private readonly pool: Pool;
   /** In a network namespace: the way to the app (its connector) and its outbound proxy. */
   private readonly link: ConnectorLink | null = null;
@@ -109,7 +112,7 @@ export class AppInstance implements Instance {
     const netns = deps.isolation.sandbox === 'bubblewrap' && deps.isolation.network === 'namespace';
     const port = netns ? NAMESPACE_APP_PORT : await freePort();
     const memoryBytes = spec.config.memoryMb * 1024 * 1024;
-    const cgroup = deps.isolation.cgroup ? createInstanceCgroup(deps.isolation.cgroup, spec.instanceId, memoryBytes) : null;
+    const cgroup = deps.isolation.cgroup ? createInstanceCgroup(deps.isolation.cgroup, spec.instanceId, memoryBytes, { cpu: true }) : null;
     const plan = launchPlan(deps.isolation, {
       appDir,
       command: app.command,
@@ -268,18 +271,26 @@ export class AppInstance implements Instance {
     return this.death;
   }
 
-  /** The cgroup's memory use, read at most every second (reading it is a file read); CPU is not measured for apps. */
+  /** The cgroup's memory use, read at most every second (reading it is a file read), and the CPU so far (cpuMs). */
   stats(): InstanceStats {
     const now = this.deps.clock.monotonic();
     if (now - this.memoryReadAt >= 1000) {
       this.memoryReadAt = now;
       this.memoryRead = this.cgroup?.memoryBytes() ?? 0;
     }
-    return { heapUsedBytes: this.memoryRead, cpuMs: 0 };
+    return { heapUsedBytes: this.memoryRead, cpuMs: this.cpuMs() };
   }
 
+  /**
+   * CPU time of the instance's processes so far, ms, read when a call begins and ends (the
+   * meter shares it among the calls in flight: with one at a time it is that call's): the
+   * cgroup's counter where it has one (exact), else /proc on the host (10 ms steps).
+   */
   cpuMs(): number {
-    return 0;
+    if (this.exitedNow) return this.cpuLast;
+    const ms = this.cgroup?.cpuMs() ?? (this.procCpu ??= new ProcessTreeMeter(this.child.pid!, () => this.deps.clock.monotonic())).read().cpuMs;
+    if (ms > this.cpuLast) this.cpuLast = ms;
+    return this.cpuLast;
   }
 
   /** Stops the app: SIGTERM now, SIGKILL after its grace period. In-flight calls fail. */
