@@ -198,6 +198,7 @@ export class AppInstance implements Instance {
       const entry = new InFlight(this, call.meta.invocationId, upload, request.method === 'HEAD', resolve, reject);
       entry.deadline = this.deps.deadlines.at(call.meta.deadline, () => entry.timeOut());
       this.calls.add(entry);
+      if (call.mode === 'fetch' && call.clientGone !== undefined) void call.clientGone.then(() => entry.clientGone());
       this.pool.dispatch(
         {
           method: request.method as 'GET',
@@ -348,6 +349,7 @@ class InFlight implements AppCallEvents, TurnTask {
   readonly handler: AppCall;
   deadline!: Deadline;
   timedOut = false;
+  private answeredYet = false;
   /** The whole answer, handed over after the turn. */
   private whole: InstanceResult | null = null;
   private settleStream: ((end: StreamEnd) => void) | null = null;
@@ -369,7 +371,14 @@ class InFlight implements AppCallEvents, TurnTask {
     this.handler.abort(new NimbusError('NIMBUS_ERR_TIMEOUT', `${this.instance.spec.functionName}: no answer within ${this.instance.spec.config.timeoutMs} ms`));
   }
 
+  /** The HTTP client went away: a call not answered yet is ended (the app's connection closed). */
+  clientGone(): void {
+    if (this.answeredYet) return;
+    this.handler.abort(new NimbusError('NIMBUS_ERR_CLIENT_CLOSED', `${this.instance.spec.functionName}: the client closed the connection before the app answered`));
+  }
+
   answered(answer: AppAnswer): void {
+    this.answeredYet = true;
     if (answer.stream === null) {
       this.whole = { mode: 'fetch', response: { status: answer.status, statusText: '', headers: answer.headers, body: answer.body } };
       // the lines the app printed before it answered are this call's
