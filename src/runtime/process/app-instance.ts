@@ -13,13 +13,14 @@ import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { Pool } from 'undici';
 import type { Clock, TimerHandle } from '../../core/clock.ts';
-import type { Deadline, Deadlines } from '../../core/deadlines.ts';
+import type { Deadlines } from '../../core/deadlines.ts';
 import { NimbusError, isNimbusError } from '../../core/errors.ts';
 import type { AppSettings } from '../../core/types.ts';
-import type { ByteStream, HttpRequestData, Instance, InstanceCall, InstanceDeath, InstanceResult, InstanceSpec, InstanceStats, StreamEnd } from '../port.ts';
+import type { HttpRequestData, Instance, InstanceCall, InstanceDeath, InstanceResult, InstanceSpec, InstanceStats } from '../port.ts';
 import { chunksOf } from '../readable-bytes.ts';
-import type { AfterTurn, TurnTask } from './after-turn.ts';
-import { AppCall, type AppAnswer, type AppCallEvents, type AppCallLimits } from './app-call.ts';
+import type { AfterTurn } from './after-turn.ts';
+import type { AppCallLimits } from './app-call.ts';
+import { InFlight } from './app-in-flight.ts';
 import { materialiseApp } from './app-archive.ts';
 import { ConnectorLink } from './connector-link.ts';
 import { createEgressProxy, type EgressProxy } from './egress-proxy.ts';
@@ -340,80 +341,3 @@ function flatHeaders(headers: HttpRequestData['headers']): string[] {
   for (const [k, v] of headers) out.push(k, v);
   return out;
 }
-
-/**
- * One call in flight on an instance: what undici's handler (AppCall) reports to, and what
- * hands the answer to the caller once the turn is over.
- */
-class InFlight implements AppCallEvents, TurnTask {
-  readonly handler: AppCall;
-  deadline!: Deadline;
-  timedOut = false;
-  private answeredYet = false;
-  /** The whole answer, handed over after the turn. */
-  private whole: InstanceResult | null = null;
-  private settleStream: ((end: StreamEnd) => void) | null = null;
-  private streamEnd: StreamEnd | null = null;
-
-  constructor(
-    private readonly instance: AppInstance,
-    readonly invocationId: string,
-    private readonly upload: ByteStream | undefined,
-    head: boolean,
-    private readonly resolve: (result: InstanceResult) => void,
-    private readonly reject: (error: NimbusError) => void,
-  ) {
-    this.handler = new AppCall(this, instance.limits, head);
-  }
-
-  timeOut(): void {
-    this.timedOut = true;
-    this.handler.abort(new NimbusError('NIMBUS_ERR_TIMEOUT', `${this.instance.spec.functionName}: no answer within ${this.instance.spec.config.timeoutMs} ms`));
-  }
-
-  /** The HTTP client went away: a call not answered yet is ended (the app's connection closed). */
-  clientGone(): void {
-    if (this.answeredYet) return;
-    this.handler.abort(new NimbusError('NIMBUS_ERR_CLIENT_CLOSED', `${this.instance.spec.functionName}: the client closed the connection before the app answered`));
-  }
-
-  answered(answer: AppAnswer): void {
-    this.answeredYet = true;
-    if (answer.stream === null) {
-      this.whole = { mode: 'fetch', response: { status: answer.status, statusText: '', headers: answer.headers, body: answer.body } };
-      // the lines the app printed before it answered are this call's
-      this.instance.deps.afterTurn(this);
-      return;
-    }
-    const streamEnd = new Promise<StreamEnd>((settle) => (this.settleStream = settle));
-    this.resolve({ mode: 'fetch', response: { status: answer.status, statusText: '', headers: answer.headers, body: EMPTY, stream: answer.stream }, streamEnd });
-  }
-
-  failed(error: Error): void {
-    this.over();
-    void this.instance.failure(error, this).then(this.reject);
-  }
-
-  streamEnded(error: NimbusError | null): void {
-    this.streamEnd = { error };
-    // as for a whole answer: the lines the app printed with its last chunk are this call's
-    this.instance.deps.afterTurn(this);
-  }
-
-  failure(error: Error): Promise<NimbusError> {
-    return this.instance.failure(error, this);
-  }
-
-  afterTurn(): void {
-    this.over();
-    if (this.whole !== null) this.resolve(this.whole);
-    else if (this.streamEnd !== null) this.settleStream?.(this.streamEnd);
-  }
-
-  private over(): void {
-    this.instance.callOver(this);
-    this.upload?.cancel(new NimbusError('NIMBUS_ERR_CLIENT_CLOSED', 'the call is over'));
-  }
-}
-
-const EMPTY = new Uint8Array(0);
