@@ -1,7 +1,7 @@
 /**
  * A/B of the platform from several source trees (a checkout of the base commit beside this
- * one), warm, in one run: server CPU per response (all threads and the main thread, from
- * /proc) with the rounds alternated, so a busy machine weighs on every tree alike.
+ * one), warm, in one run: server CPU per response (all threads, the main thread and the
+ * main thread's kernel time, from /proc) with the rounds alternated, so a busy machine weighs on every tree alike.
  *
  *   git -C <repo> archive <base> | tar -x -C /tmp/base && ln -s $PWD/node_modules /tmp/base/
  *   node --no-node-snapshot --import tsx bench/micro/ab-trees.ts [--rounds 5] [--seconds 4] [--echo 1] \
@@ -44,23 +44,25 @@ interface Server {
   readonly path: string;
   readonly proc: ChildProcess;
   readonly dataDir: string | null;
-  readonly rows: Array<{ rps: number; all: number; main: number; p99: number }>;
+  readonly rows: Array<{ rps: number; all: number; main: number; mainSys: number; p99: number }>;
 }
 
-function ticks(pid: number): { all: number; main: number } {
+function ticks(pid: number): { all: number; main: number; mainSys: number } {
   let all = 0;
   let main = 0;
+  let mainSys = 0;
   for (const p of processTree(pid)) {
     try {
       const f = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
       all += Number(f[11]) + Number(f[12]);
       const m = readFileSync(`/proc/${p}/task/${p}/stat`, 'utf8').split(') ')[1].split(' ');
       main += Number(m[11]) + Number(m[12]);
+      mainSys += Number(m[12]);
     } catch {
       /* exited */
     }
   }
-  return { all, main };
+  return { all, main, mainSys };
 }
 
 function ready(proc: ChildProcess, label: string): Promise<void> {
@@ -120,21 +122,21 @@ try {
       const r = await load({ ...spec, durationSec: SECONDS });
       const after = ticks(s.proc.pid ?? 0);
       if (r.non2xx + r.errors > 0) throw new Error(`${s.label}: ${r.non2xx} non-2xx and ${r.errors} errors`);
-      const row = { rps: r.rps, all: ((after.all - before.all) * TICK_US) / r.ok, main: ((after.main - before.main) * TICK_US) / r.ok, p99: r.hist.percentileMs(99) };
+      const row = { rps: r.rps, all: ((after.all - before.all) * TICK_US) / r.ok, main: ((after.main - before.main) * TICK_US) / r.ok, mainSys: ((after.mainSys - before.mainSys) * TICK_US) / r.ok, p99: r.hist.percentileMs(99) };
       s.rows.push(row);
       const loadAvg = readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
-      console.log(`round ${round} ${s.label.padEnd(14)} ${row.rps.toFixed(0).padStart(6)} req/s  CPU ${row.all.toFixed(1)} µs (main ${row.main.toFixed(1)})  p99 ${row.p99.toFixed(1)} ms  load ${loadAvg}`);
+      console.log(`round ${round} ${s.label.padEnd(14)} ${row.rps.toFixed(0).padStart(6)} req/s  CPU ${row.all.toFixed(1)} µs (main ${row.main.toFixed(1)}, of it kernel ${row.mainSys.toFixed(1)})  p99 ${row.p99.toFixed(1)} ms  load ${loadAvg}`);
     }
   }
 } finally {
   for (const s of servers) s.proc.kill('SIGTERM');
 }
 console.log(`\nmedians of ${ROUNDS} rounds × ${SECONDS} s, ${CONNECTIONS} connections${ECHO ? ', 10 KB JSON echo' : APP ? ', hello app' : ', hello'}\n`);
-console.log('| server | req/s | CPU µs/response, all threads | main thread | other threads | p99 ms |');
-console.log('|---|---:|---:|---:|---:|---:|');
+console.log('| server | req/s | CPU µs/response, all threads | main thread | of it in the kernel | other threads | p99 ms |');
+console.log('|---|---:|---:|---:|---:|---:|---:|');
 for (const s of servers) {
   const m = (f: (r: Server['rows'][number]) => number) => median(s.rows.map(f));
-  console.log(`| ${s.label} | ${m((r) => r.rps).toFixed(0)} | ${m((r) => r.all).toFixed(1)} | ${m((r) => r.main).toFixed(1)} | ${m((r) => r.all - r.main).toFixed(1)} | ${m((r) => r.p99).toFixed(1)} |`);
+  console.log(`| ${s.label} | ${m((r) => r.rps).toFixed(0)} | ${m((r) => r.all).toFixed(1)} | ${m((r) => r.main).toFixed(1)} | ${m((r) => r.mainSys).toFixed(1)} | ${m((r) => r.all - r.main).toFixed(1)} | ${m((r) => r.p99).toFixed(1)} |`);
 }
 await new Promise((r) => setTimeout(r, 500));
 for (const s of servers) if (s.dataDir !== null) rmSync(s.dataDir, { recursive: true, force: true });

@@ -61,6 +61,53 @@ describe('apps, end to end', { skip: PYTHON }, () => {
     assert.deepEqual((record.logs as Array<{ msg: string }>).map((l) => l.msg), ['python saw GET /logged']);
   });
 
+  it("an app's invocation records the CPU its processes used for it, not the time it waited", async () => {
+    const server = [
+      "import http from 'node:http';",
+      'http.createServer((req, res) => {',
+      '  req.resume();',
+      // 80 ms of its own CPU time, however busy the machine is
+      "  if (req.url === '/burn') { const from = process.cpuUsage(); let x = 0; for (;;) { x++; const u = process.cpuUsage(from); if (u.user + u.system >= 80_000) break; } res.end(String(x)); }",
+      "  else setTimeout(() => res.end('slept'), 80);",
+      '}).listen(Number(process.env.PORT), process.env.HOST);',
+    ].join('\n');
+    await deployApp(p, 'cpuapp', { 'server.mjs': server }, { command: 'node server.mjs' }, { concurrency: 1 });
+    const cpuOf = async (path: string) => {
+      const res = await fetch(`${p.url}/fn/cpuapp${path}`);
+      assert.equal(res.status, 200, await res.text());
+      return (await recordOf(p, res.headers.get('x-nimbus-invocation-id') ?? '')).cpuMs as number;
+    };
+    await cpuOf('/sleep');
+    const burnt = await cpuOf('/burn');
+    const slept = await cpuOf('/sleep');
+    assert.ok(burnt >= 60, `a call that computed for 80 ms of CPU recorded ${burnt} ms`);
+    assert.ok(slept < 40, `a call that waited 80 ms recorded ${slept} ms of CPU (the computing one ${burnt})`);
+  });
+
+  it("a client that goes away before the app answers closes the app's connection and ends the invocation as NIMBUS_ERR_CLIENT_CLOSED", async () => {
+    const server = [
+      "import http from 'node:http';",
+      "let state = 'none';",
+      'http.createServer((req, res) => {',
+      '  req.resume();',
+      "  if (req.url === '/state') return res.end(state);",
+      "  state = 'waiting';",
+      "  const answer = setTimeout(() => { state = 'answered'; res.end('late'); }, 5000);",
+      "  res.on('close', () => { if (!res.writableEnded) { clearTimeout(answer); state = 'closed by the platform'; } });",
+      '}).listen(Number(process.env.PORT), process.env.HOST);',
+    ].join('\n');
+    await deployApp(p, 'slowapp', { 'server.mjs': server }, { command: 'node server.mjs' }, { concurrency: 8, maxInstances: 1 });
+    assert.equal(await (await fetch(`${p.url}/fn/slowapp/state`)).text(), 'none');
+    const gone = new AbortController();
+    const pending = fetch(`${p.url}/fn/slowapp/slow`, { signal: gone.signal }).catch(() => null);
+    await eventually(async () => (await (await fetch(`${p.url}/fn/slowapp/state`)).text()) === 'waiting', 5000);
+    gone.abort();
+    await pending;
+    await eventually(async () => (await (await fetch(`${p.url}/fn/slowapp/state`)).text()) === 'closed by the platform', 4000);
+    const list = async () => ((await (await p.api('/api/v1/invocations?function=slowapp&limit=20')).json()) as { items: Array<{ triggerSource: string; errorCode: string | null }> }).items;
+    await eventually(async () => (await list()).some((r) => r.triggerSource === 'GET /fn/slowapp/slow' && r.errorCode === 'NIMBUS_ERR_CLIENT_CLOSED'), 5000);
+  });
+
   it('a Node http app declared in nimbus.json answers, and an async invocation reaches it as a JSON POST', async () => {
     const deployed = await cli(p, ['deploy', 'nodeapp', join(FIXTURES, 'node-hello')]);
     assert.equal(deployed.code, 0, deployed.stderr + deployed.stdout);

@@ -11,12 +11,16 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { connect as netConnect, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import type { Dispatcher, Pool } from 'undici';
+import type { Pool } from 'undici';
 import type { Clock, TimerHandle } from '../../core/clock.ts';
+import type { Deadlines } from '../../core/deadlines.ts';
 import { NimbusError, isNimbusError } from '../../core/errors.ts';
 import type { AppSettings } from '../../core/types.ts';
-import type { ByteStream, HttpRequestData, Instance, InstanceCall, InstanceDeath, InstanceResult, InstanceSpec, InstanceStats, StreamEnd } from '../port.ts';
-import { chunksOf, ReadableBytes } from '../readable-bytes.ts';
+import type { HttpRequestData, Instance, InstanceCall, InstanceDeath, InstanceResult, InstanceSpec, InstanceStats } from '../port.ts';
+import { chunksOf } from '../readable-bytes.ts';
+import type { AfterTurn } from './after-turn.ts';
+import type { AppCallLimits } from './app-call.ts';
+import { InFlight } from './app-in-flight.ts';
 import { materialiseApp } from './app-archive.ts';
 import { ConnectorLink } from './connector-link.ts';
 import { createEgressProxy, type EgressProxy } from './egress-proxy.ts';
@@ -25,6 +29,7 @@ import type { ProcessIsolation } from './isolation.ts';
 import { launchPlan } from './launch.ts';
 import { LineTail, splitLines } from './lines.ts';
 import { freePort, portAnswers } from './port-probe.ts';
+import { ProcessTreeMeter } from './proc-usage.ts';
 import { killGroup, sendTerm } from './signal.ts';
 
 /** connector.mjs's directory (beside this file in src/, beside the chunks in dist/). */
@@ -40,27 +45,19 @@ export interface AppInstanceDeps {
   readonly appsDir: string;
   readonly maxResponseBytes: number;
   readonly PoolClass: typeof Pool;
+  /** Call deadlines, shared by the runtime's instances (one timer for all). */
+  readonly deadlines: Deadlines;
+  readonly afterTurn: AfterTurn;
 }
 
-/** Response headers about the app↔platform connection, not the client's business. */
-const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'upgrade', 'trailer', 'proxy-authenticate']);
-
-/** Answers up to this length (declared) are read whole before they are passed on: the common small JSON. */
-const BUFFER_UP_TO = 64 * 1024;
-
-const EMPTY = new Uint8Array(0);
-
-interface Call {
-  readonly invocationId: string;
-  readonly abort: AbortController;
-  timedOut: boolean;
-}
+/** Why the calls in flight on an instance that stopped were ended (their callers are told its death). */
+const GONE = new Error('the instance is gone');
 
 export class AppInstance implements Instance {
   readonly id: string;
   initMs = 0;
   private death: InstanceDeath | null = null;
-  private readonly calls = new Set<Call>();
+  private readonly calls = new Set<InFlight>();
   private readonly tail = new LineTail(40);
   private readonly exited: Promise<void>;
   private exitedNow = false;
@@ -68,20 +65,30 @@ export class AppInstance implements Instance {
   private killTimer: TimerHandle | null = null;
   private memoryRead = 0;
   private memoryReadAt = -Infinity;
+  private cpuLast = 0;
+  private procCpu: ProcessTreeMeter | null = null;
   private readonly pool: Pool;
   /** In a network namespace: the way to the app (its connector) and its outbound proxy. */
   private readonly link: ConnectorLink | null = null;
   private readonly proxy: EgressProxy | null = null;
 
+  /** What every call to this instance shares (AppCall). */
+  readonly limits: AppCallLimits;
+
   private constructor(
-    private readonly deps: AppInstanceDeps,
-    private readonly spec: InstanceSpec,
+    readonly deps: AppInstanceDeps,
+    readonly spec: InstanceSpec,
     private readonly app: AppSettings,
     private readonly child: ChildProcess,
     private readonly port: number,
     private readonly cgroup: InstanceCgroup | null,
   ) {
     this.id = spec.instanceId;
+    const limit = deps.maxResponseBytes;
+    this.limits = {
+      maxResponseBytes: limit,
+      overLimit: () => new NimbusError('NIMBUS_ERR_BAD_RESPONSE', `${spec.functionName}: the app's streamed response passed ${limit} bytes; the limit is ${limit}`, { extra: { limit } }),
+    };
     if (child.channel) {
       const proxy = createEgressProxy({ fetch: spec.fetch, connect: spec.connect, invocationId: () => this.soleInvocation(), maxBodyBytes: deps.maxResponseBytes });
       this.proxy = proxy;
@@ -106,7 +113,7 @@ export class AppInstance implements Instance {
     const netns = deps.isolation.sandbox === 'bubblewrap' && deps.isolation.network === 'namespace';
     const port = netns ? NAMESPACE_APP_PORT : await freePort();
     const memoryBytes = spec.config.memoryMb * 1024 * 1024;
-    const cgroup = deps.isolation.cgroup ? createInstanceCgroup(deps.isolation.cgroup, spec.instanceId, memoryBytes) : null;
+    const cgroup = deps.isolation.cgroup ? createInstanceCgroup(deps.isolation.cgroup, spec.instanceId, memoryBytes, { cpu: true }) : null;
     const plan = launchPlan(deps.isolation, {
       appDir,
       command: app.command,
@@ -183,107 +190,39 @@ export class AppInstance implements Instance {
    * head has: a body of known small length buffered, any other as a stream the caller reads
    * as the app sends it (the call, its deadline and its log lines last until it ends).
    */
-  async invoke(call: InstanceCall): Promise<InstanceResult> {
-    if (this.death) throw this.deathError();
-    const remaining = call.meta.deadline - this.deps.clock.now();
-    if (remaining <= 0) throw new NimbusError('NIMBUS_ERR_TIMEOUT', `${this.spec.functionName}: the deadline had passed before the call began`);
+  invoke(call: InstanceCall): Promise<InstanceResult> {
+    if (this.death) return Promise.reject(this.deathError());
+    if (call.meta.deadline <= this.deps.clock.now()) return Promise.reject(new NimbusError('NIMBUS_ERR_TIMEOUT', `${this.spec.functionName}: the deadline had passed before the call began`));
     const request = call.mode === 'fetch' ? call.request : eventRequest(call.event, this.app.eventPath, this.spec.functionName);
-    const entry: Call = { invocationId: call.meta.invocationId, abort: new AbortController(), timedOut: false };
-    this.calls.add(entry);
-    const timer = this.deps.clock.setTimer(remaining, () => {
-      entry.timedOut = true;
-      entry.abort.abort();
-    });
     const upload = request.stream;
-    const over = (): void => {
-      timer.cancel();
-      this.calls.delete(entry);
-      upload?.cancel(new NimbusError('NIMBUS_ERR_CLIENT_CLOSED', 'the call is over'));
-    };
-    let res: Dispatcher.ResponseData;
-    try {
-      res = await this.pool.request({
-        method: request.method as 'GET',
-        path: pathOf(request.url),
-        headers: flatHeaders(request.headers),
-        // undici takes an async iterable body (its docs); its types list Readable only
-        body: upload !== undefined ? (chunksOf(upload) as unknown as Readable) : request.body === null ? null : Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength),
-        signal: entry.abort.signal,
-        headersTimeout: 0,
-        bodyTimeout: 0,
-      });
-    } catch (error) {
-      over();
-      throw await this.failure(error, entry);
-    }
-    const headers = responseHeaders(res.headers);
-    const declared = res.headers['content-length'];
-    // a small chunked answer usually arrives whole with its head: passed on whole, like a declared one
-    const whole = declared === undefined ? arrivedWhole(res.body) : null;
-    if (whole !== null || request.method === 'HEAD' || (typeof declared === 'string' && Number(declared) <= BUFFER_UP_TO)) {
-      try {
-        const body = whole ?? new Uint8Array(await res.body.arrayBuffer());
-        // What the app printed before it answered is in its stdout pipe, readable in the same
-        // turn of the event loop as the answer but maybe not read yet: let that turn finish,
-        // so the lines reach this invocation, not the instance.
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        return { mode: 'fetch', response: { status: res.statusCode, statusText: '', headers, body } };
-      } catch (error) {
-        throw await this.failure(error, entry);
-      } finally {
-        over();
-      }
-    }
-    const { stream, streamEnd } = this.streamed(res.body, entry, over);
-    return { mode: 'fetch', response: { status: res.statusCode, statusText: '', headers, body: EMPTY, stream }, streamEnd };
+    return new Promise((resolve, reject) => {
+      const entry = new InFlight(this, call.meta.invocationId, upload, request.method === 'HEAD', resolve, reject);
+      entry.deadline = this.deps.deadlines.at(call.meta.deadline, () => entry.timeOut());
+      this.calls.add(entry);
+      if (call.mode === 'fetch' && call.clientGone !== undefined) void call.clientGone.then(() => entry.clientGone());
+      this.pool.dispatch(
+        {
+          method: request.method as 'GET',
+          path: pathOf(request.url),
+          headers: flatHeaders(request.headers),
+          // undici takes an async iterable body (its docs); its types list Readable only
+          body: upload !== undefined ? (chunksOf(upload) as unknown as Readable) : request.body === null ? null : Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength),
+          headersTimeout: 0,
+          bodyTimeout: 0,
+        },
+        entry.handler,
+      );
+    });
   }
 
-  /** The app's response body as it sends it, bounded by the payload limit; the call ends with it (settling `streamEnd`). */
-  private streamed(body: Readable, entry: Call, over: () => void): { stream: ByteStream; streamEnd: Promise<StreamEnd> } {
-    const limit = this.deps.maxResponseBytes;
-    let tooLarge: NimbusError | null = null;
-    const bytes = new ReadableBytes(body, {
-      limitBytes: limit,
-      overLimit: () => (tooLarge = new NimbusError('NIMBUS_ERR_BAD_RESPONSE', `${this.spec.functionName}: the app's streamed response passed ${limit} bytes; the limit is ${limit}`, { extra: { limit } })),
-      failed: (error) => new NimbusError('NIMBUS_ERR_BAD_RESPONSE', `${this.spec.functionName}: the app closed the connection in the middle of its response (${error.message})`),
-      rest: 'destroy',
-    });
-    let settle: (end: StreamEnd) => void = () => {};
-    const streamEnd = new Promise<StreamEnd>((resolve) => (settle = resolve));
-    let ended = false;
-    const end = (error: NimbusError | null): void => {
-      if (ended) return;
-      ended = true;
-      if (error !== null) entry.abort.abort();
-      // as for a buffered answer: the lines the app printed with its last chunk are this call's
-      setImmediate(() => {
-        over();
-        settle({ error });
-      });
-    };
-    const stream: ByteStream = {
-      read: async () => {
-        let chunk: Uint8Array | null;
-        try {
-          chunk = await bytes.read();
-        } catch (error) {
-          const failure = tooLarge !== null && error === tooLarge ? tooLarge : await this.failure(error, entry);
-          end(failure);
-          throw failure;
-        }
-        if (chunk === null) end(null);
-        return chunk;
-      },
-      cancel: (reason) => {
-        bytes.cancel(reason);
-        end(reason);
-      },
-    };
-    return { stream, streamEnd };
+  /** A call is over (answered, failed, its stream ended): its deadline and its share of the log lines go. */
+  callOver(entry: InFlight): void {
+    entry.deadline.cancel();
+    this.calls.delete(entry);
   }
 
   /** What a failed call tells its caller: its timeout, the instance's death, or the app dropping the connection. */
-  private async failure(error: unknown, entry: Call): Promise<NimbusError> {
+  async failure(error: unknown, entry: InFlight): Promise<NimbusError> {
     if (entry.timedOut) return new NimbusError('NIMBUS_ERR_TIMEOUT', `${this.spec.functionName}: no answer within ${this.spec.config.timeoutMs} ms`);
     if (this.death) return this.deathError();
     // The upload's own failure (over the payload limit, the client gone) is the reason.
@@ -320,7 +259,7 @@ export class AppInstance implements Instance {
     const oom = this.cgroup?.oomKilled() ?? (this.deps.isolation.memoryLimit === 'rlimit-as' && this.tail.lines().some((l) => /MemoryError|heap out of memory|Cannot allocate memory|std::bad_alloc/.test(l)));
     const wasAlive = this.death === null;
     if (wasAlive) this.death = oom ? 'memory_limit' : 'crashed';
-    for (const c of this.calls) c.abort.abort();
+    for (const c of this.calls) c.handler.abort(GONE);
     void this.pool.destroy().catch(() => {});
     this.proxy?.close();
     this.link?.close();
@@ -334,25 +273,33 @@ export class AppInstance implements Instance {
     return this.death;
   }
 
-  /** The cgroup's memory use, read at most every second (reading it is a file read); CPU is not measured for apps. */
+  /** The cgroup's memory use, read at most every second (reading it is a file read), and the CPU so far (cpuMs). */
   stats(): InstanceStats {
     const now = this.deps.clock.monotonic();
     if (now - this.memoryReadAt >= 1000) {
       this.memoryReadAt = now;
       this.memoryRead = this.cgroup?.memoryBytes() ?? 0;
     }
-    return { heapUsedBytes: this.memoryRead, cpuMs: 0 };
+    return { heapUsedBytes: this.memoryRead, cpuMs: this.cpuMs() };
   }
 
+  /**
+   * CPU time of the instance's processes so far, ms, read when a call begins and ends (the
+   * meter shares it among the calls in flight: with one at a time it is that call's): the
+   * cgroup's counter where it has one (exact), else /proc on the host (10 ms steps).
+   */
   cpuMs(): number {
-    return 0;
+    if (this.exitedNow) return this.cpuLast;
+    const ms = this.cgroup?.cpuMs() ?? (this.procCpu ??= new ProcessTreeMeter(this.child.pid!, () => this.deps.clock.monotonic())).read().cpuMs;
+    if (ms > this.cpuLast) this.cpuLast = ms;
+    return this.cpuLast;
   }
 
   /** Stops the app: SIGTERM now, SIGKILL after its grace period. In-flight calls fail. */
   dispose(): void {
     if (this.exitedNow) return;
     this.death ??= 'disposed';
-    for (const c of this.calls) c.abort.abort();
+    for (const c of this.calls) c.handler.abort(GONE);
     void this.pool.close().catch(() => {});
     sendTerm(this.child.pid!);
     this.killTimer ??= this.deps.clock.setTimer(this.app.graceMs, () => killGroup(this.child.pid!), true);
@@ -383,19 +330,6 @@ function eventRequest(event: unknown, path: string, functionName: string): HttpR
   };
 }
 
-/**
- * The body when all of it (at most BUFFER_UP_TO bytes) has arrived already (undici parsed
- * it with the head, in the same read from the socket), read out; else null and untouched.
- */
-function arrivedWhole(body: Readable): Uint8Array | null {
-  const state = (body as { _readableState?: { ended?: boolean } })._readableState;
-  if (state?.ended !== true || body.readableLength > BUFFER_UP_TO) return null;
-  const chunks: Buffer[] = [];
-  for (let chunk = body.read() as Buffer | null; chunk !== null; chunk = body.read() as Buffer | null) chunks.push(chunk);
-  const all = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-  return new Uint8Array(all.buffer, all.byteOffset, all.byteLength);
-}
-
 /** The path and query of an absolute URL (`http://host/p?q` → `/p?q`). */
 function pathOf(url: string): string {
   const at = url.indexOf('/', url.indexOf('//') + 2);
@@ -405,17 +339,5 @@ function pathOf(url: string): string {
 function flatHeaders(headers: HttpRequestData['headers']): string[] {
   const out: string[] = [];
   for (const [k, v] of headers) out.push(k, v);
-  return out;
-}
-
-/** undici's response headers (lower-case names, repeated ones as arrays) without the hop-by-hop ones. */
-function responseHeaders(headers: Dispatcher.ResponseData['headers']): Array<[string, string]> {
-  const out: Array<[string, string]> = [];
-  for (const k in headers) {
-    const v = headers[k];
-    if (v === undefined || HOP.has(k)) continue;
-    if (Array.isArray(v)) for (const one of v) out.push([k, one]);
-    else out.push([k, v]);
-  }
   return out;
 }

@@ -7,10 +7,12 @@ import { createHash } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '../../core/clock.ts';
+import { Deadlines } from '../../core/deadlines.ts';
 import { NimbusError } from '../../core/errors.ts';
 import type { FunctionConfig, ModuleExports } from '../../core/types.ts';
 import type { Instance, InstanceSpec, Runtime } from '../port.ts';
 import { appDirName, isAppPack, removeAppDirs } from './app-archive.ts';
+import { createAfterTurn } from './after-turn.ts';
 import { AppInstance } from './app-instance.ts';
 import { probeIsolation, removeCgroupTree, type ProcessIsolation } from './isolation.ts';
 
@@ -22,6 +24,8 @@ export interface AppRuntimeOptions {
   readonly isolation?: ProcessIsolation;
   /** --app-host-network: the operator puts apps on the host network (no network namespace). */
   readonly allowHostNetwork?: boolean;
+  /** Hears a failure inside the runtime's own callbacks (a deadline's, an answer's hand-over). */
+  readonly onError?: (message: string, error: unknown) => void;
 }
 
 export interface AppRuntime extends Runtime {
@@ -44,6 +48,9 @@ export function createAppRuntime(options: AppRuntimeOptions): AppRuntime {
   const isolation = options.isolation ?? probeIsolation({ allowHostNetwork: options.allowHostNetwork });
   const live = new Set<AppInstance>();
   let PoolClass: typeof import('undici').Pool | null = null;
+  const onError = options.onError ?? ((message: string, error: unknown) => console.error(`[nimbus app] ${message}`, error));
+  const deadlines = new Deadlines(options.clock, (error) => onError('an app call deadline handler threw', error));
+  const afterTurn = createAfterTurn((error) => onError('an app call could not be handed back', error));
   // Unpacked apps (directory names) in use by starting and live instances, and the ones the
   // store still has (null until told; a version started since is the store's too): an
   // unpacked app goes once it is in neither.
@@ -72,7 +79,7 @@ export function createAppRuntime(options: AppRuntimeOptions): AppRuntime {
       wanted?.add(dir);
       let instance: AppInstance;
       try {
-        instance = await AppInstance.start({ clock: options.clock, isolation, appsDir: options.appsDir, maxResponseBytes: options.maxResponseBytes, PoolClass }, spec);
+        instance = await AppInstance.start({ clock: options.clock, isolation, appsDir: options.appsDir, maxResponseBytes: options.maxResponseBytes, PoolClass, deadlines, afterTurn }, spec);
       } catch (error) {
         release(dir);
         throw error;
@@ -96,9 +103,10 @@ export function createAppRuntime(options: AppRuntimeOptions): AppRuntime {
       const all = [...live];
       for (const i of all) i.dispose();
       await Promise.all(all.map((i) => i.whenExited()));
+      deadlines.close();
       // The platform's cgroup directory goes once the last processes in it (apps', node spares') are gone.
       const cg = isolation.cgroup;
-      const dirs = cg === null ? [] : cg.version === 1 ? [cg.memory, ...(cg.pids ? [cg.pids] : [])] : [cg.root];
+      const dirs = cg === null ? [] : cg.version === 1 ? [cg.memory, ...(cg.pids ? [cg.pids] : []), ...(cg.cpuacct ? [cg.cpuacct] : [])] : [cg.root];
       for (let tries = 0; tries < 60 && dirs.some((d) => existsSync(d)); tries++) {
         for (const d of dirs) removeCgroupTree(d);
         if (dirs.some((d) => existsSync(d))) await new Promise<void>((resolve) => options.clock.setTimer(50, resolve, true));

@@ -2,6 +2,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '../../core/clock.ts';
+import { CpuCounter } from './cpu-counter.ts';
 import type { CgroupMode } from './isolation.ts';
 import { removeCgroupTree } from './isolation.ts';
 
@@ -13,6 +14,8 @@ export interface InstanceCgroup {
   memoryBytes(): number;
   /** A new memory limit (a pre-started process given its function's limit). */
   setMemoryLimit(bytes: number): void;
+  /** CPU time of the instance's processes so far, ms; null where the cgroup does not account it (or it was not asked for). */
+  cpuMs(): number | null;
   /** Removes the cgroup; true when it is gone (the kernel refuses while processes remain). */
   remove(): boolean;
 }
@@ -45,7 +48,8 @@ function readNumber(file: string): number {
   }
 }
 
-export function createInstanceCgroup(mode: CgroupMode, instanceId: string, memoryBytes: number): InstanceCgroup {
+/** `cpu`: the instance's CPU is accounted (cpuMs); v1 then puts it in a cpuacct cgroup too. */
+export function createInstanceCgroup(mode: CgroupMode, instanceId: string, memoryBytes: number, options: { readonly cpu?: boolean } = {}): InstanceCgroup {
   if (mode.version === 1) {
     const mem = join(mode.memory, instanceId);
     mkdirSync(mem);
@@ -63,8 +67,12 @@ export function createInstanceCgroup(mode: CgroupMode, instanceId: string, memor
       mkdirSync(pids);
       writeFileSync(join(pids, 'pids.max'), String(PIDS_MAX));
     }
+    const cpuDir = options.cpu && mode.cpuacct ? join(mode.cpuacct, instanceId) : null;
+    if (cpuDir) mkdirSync(cpuDir);
+    const cpu = cpuDir ? new CpuCounter(join(cpuDir, 'cpuacct.usage'), 'cpuacct.usage') : null;
     return {
-      procsFiles: [join(mem, 'cgroup.procs'), ...(pids ? [join(pids, 'cgroup.procs')] : [])],
+      procsFiles: [join(mem, 'cgroup.procs'), ...(pids ? [join(pids, 'cgroup.procs')] : []), ...(cpuDir ? [join(cpuDir, 'cgroup.procs')] : [])],
+      cpuMs: () => (cpu?.readable ? cpu.readMs() : null),
       oomKilled: () => readCounter(join(mem, 'memory.oom_control'), 'oom_kill') > 0 || readCounter(join(mem, 'memory.oom_control'), 'under_oom') > 0,
       memoryBytes: () => readNumber(join(mem, 'memory.usage_in_bytes')),
       setMemoryLimit: (bytes) => {
@@ -80,9 +88,11 @@ export function createInstanceCgroup(mode: CgroupMode, instanceId: string, memor
         }
       },
       remove: () => {
+        cpu?.close();
         removeCgroupTree(mem);
         if (pids) removeCgroupTree(pids);
-        return !existsSync(mem) && (pids === null || !existsSync(pids));
+        if (cpuDir) removeCgroupTree(cpuDir);
+        return !existsSync(mem) && (pids === null || !existsSync(pids)) && (cpuDir === null || !existsSync(cpuDir));
       },
     };
   }
@@ -99,11 +109,14 @@ export function createInstanceCgroup(mode: CgroupMode, instanceId: string, memor
   } catch {
     /* no pids controller */
   }
+  // cpu.stat is in every v2 cgroup, with or without the cpu controller
+  const cpu = options.cpu ? new CpuCounter(join(dir, 'cpu.stat'), 'cpu.stat') : null;
   return {
     procsFiles: [join(dir, 'cgroup.procs')],
+    cpuMs: () => (cpu?.readable ? cpu.readMs() : null),
     oomKilled: () => readCounter(join(dir, 'memory.events'), 'oom_kill') > 0,
     memoryBytes: () => readNumber(join(dir, 'memory.current')),
     setMemoryLimit: (bytes) => writeFileSync(join(dir, 'memory.max'), String(bytes)),
-    remove: () => (removeCgroupTree(dir), !existsSync(dir)),
+    remove: () => (cpu?.close(), removeCgroupTree(dir), !existsSync(dir)),
   };
 }

@@ -8,7 +8,15 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export type CgroupMode = { readonly version: 1; readonly memory: string; readonly pids: string | null } | { readonly version: 2; readonly root: string };
+export type CgroupMode =
+  | {
+      readonly version: 1;
+      readonly memory: string;
+      readonly pids: string | null;
+      /** Where an instance's CPU is accounted (cpuacct), or null without that hierarchy. */
+      readonly cpuacct: string | null;
+    }
+  | { readonly version: 2; readonly root: string };
 
 export interface ProcessIsolation {
   /** `bubblewrap`: user, mount, pid, ipc and uts namespaces; `none`: the app sees the host's filesystem as the platform's user. */
@@ -73,7 +81,10 @@ export function removeCgroupTree(dir: string): void {
 
 function probeCgroup(tag: string): CgroupMode | null {
   const v1 = cgroupDir('/sys/fs/cgroup/memory', tag);
-  if (v1 && existsSync(join(v1, 'memory.limit_in_bytes'))) return { version: 1, memory: v1, pids: cgroupDir('/sys/fs/cgroup/pids', tag) };
+  if (v1 && existsSync(join(v1, 'memory.limit_in_bytes'))) {
+    const cpuacct = cgroupDir('/sys/fs/cgroup/cpuacct', tag);
+    return { version: 1, memory: v1, pids: cgroupDir('/sys/fs/cgroup/pids', tag), cpuacct: cpuacct && existsSync(join(cpuacct, 'cpuacct.usage')) ? cpuacct : null };
+  }
   if (v1) removeCgroupTree(v1);
   try {
     const controllers = readFileSync('/sys/fs/cgroup/cgroup.controllers', 'utf8');

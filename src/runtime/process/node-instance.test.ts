@@ -86,7 +86,7 @@ describe("a node function's fetch over the IPC channel", () => {
   });
 });
 
-const oomCgroup = (oom: boolean): InstanceCgroup => ({ procsFiles: [], oomKilled: () => oom, memoryBytes: () => 0, setMemoryLimit: () => {}, remove: () => true });
+const oomCgroup = (oom: boolean): InstanceCgroup => ({ procsFiles: [], oomKilled: () => oom, memoryBytes: () => 0, setMemoryLimit: () => {}, cpuMs: () => null, remove: () => true });
 
 function call(clock: FakeClock, invocationId: string, timeoutMs = 60_000): InstanceCall {
   return { mode: 'handler', event: null, meta: { invocationId, functionName: 'fn', version: 1, deadline: clock.now() + timeoutMs, attempt: 1, memoryMb: 128 } };
