@@ -8,22 +8,24 @@
  * and the WAL written per record
  * (pg_current_wal_insert_lsn, so other clients' WAL counts too); the medians over rounds are what to compare.
  *
- *   node --no-node-snapshot --import tsx bench/micro/pg-writer-cpu.ts \
- *     [--variants base,brin] [--batch 120] [--batches 150] [--rounds 6]
+ *   node --no-node-snapshot --expose-gc --import tsx bench/micro/pg-writer-cpu.ts \
+ *     [--variants base,brin] [--batch 120] [--batches 150] [--rounds 6] [--a <checkout>]
  *
  * Variants (VARIANTS below) are SQL run after the migrations; `base` is the schema as
- * migrated. The server must be local (its backends' /proc is read). PostgreSQL from
+ * migrated. A variant named `a:<variant>` is written and migrated by the checkout --a names
+ * (from its source), e.g. `--a /tmp/old --variants a:base,base` compares two trees. The server must be local (its backends' /proc is read). PostgreSQL from
  * NIMBUS_BENCH_PG (default the local `test` database).
  */
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { newId } from '../../src/core/ids.ts';
 import type { InvocationRecord } from '../../src/core/types.ts';
 import { blockOf, type RecordBlock } from '../../src/store/record-block.ts';
 import { recordRow } from '../../src/store/record-rows.ts';
-import { writeRecords } from '../../src/store/postgres/invocation-repo.ts';
-import { migrate } from '../../src/store/postgres/migrations.ts';
+import * as repoHere from '../../src/store/postgres/invocation-repo.ts';
+import * as migrationsHere from '../../src/store/postgres/migrations.ts';
 import { createPool, parseTarget, transaction } from '../../src/store/postgres/pg-client.ts';
 import { BENCH_PG } from '../lib/cluster-services.ts';
 
@@ -42,10 +44,27 @@ const { values: opts } = parseArgs({
     batch: { type: 'string', default: '120' },
     batches: { type: 'string', default: '150' },
     rounds: { type: 'string', default: '6' },
+    a: { type: 'string' },
   },
 });
+
+/** A tree's writer and migrations: this one, or for a variant named `a:…`, the checkout --a names (run from its source). */
+interface Tree { writeRecords: typeof repoHere.writeRecords; migrate: typeof migrationsHere.migrate }
+const here: Tree = { writeRecords: repoHere.writeRecords, migrate: migrationsHere.migrate };
+const other: Tree | null = opts.a
+  ? {
+      writeRecords: (await import(resolve(opts.a, 'src/store/postgres/invocation-repo.ts'))).writeRecords,
+      migrate: (await import(resolve(opts.a, 'src/store/postgres/migrations.ts'))).migrate,
+    }
+  : null;
+function treeOf(variant: string): Tree {
+  if (!variant.startsWith('a:')) return here;
+  if (other === null) throw new Error(`variant ${variant} needs --a <checkout>`);
+  return other;
+}
+const schemaSql = (variant: string) => VARIANTS[variant.replace(/^a:/, '')];
 const names = opts.variants.split(',');
-for (const n of names) if (!(n in VARIANTS)) throw new Error(`unknown variant ${n} (${Object.keys(VARIANTS).join(', ')})`);
+for (const n of names) if (schemaSql(n) === undefined) throw new Error(`unknown variant ${n} (${Object.keys(VARIANTS).join(', ')})`);
 const perBatch = Number(opts.batch);
 const batches = Number(opts.batches);
 const rounds = Number(opts.rounds);
@@ -70,18 +89,19 @@ function helloRecord(): InvocationRecord {
 
 const blocks = (): RecordBlock[] => Array.from({ length: batches }, () => blockOf(Array.from({ length: perBatch }, () => recordRow(helloRecord()))));
 
-interface Variant { name: string; schema: string; pool: pg.Pool; backend: number; own: number[]; server: number[]; wal: number[] }
+interface Variant { name: string; tree: Tree; schema: string; pool: pg.Pool; backend: number; own: number[]; server: number[]; wal: number[] }
 
 async function open(name: string): Promise<Variant> {
-  const schema = `nimbus_wcpu_${name.replace(/-/g, '_')}_${process.pid}`;
+  const schema = `nimbus_wcpu_${name.replace(/[^a-z]/g, '_')}_${process.pid}`;
+  const tree = treeOf(name);
   const pool = createPool(parseTarget(`${BENCH_PG}${BENCH_PG.includes('?') ? '&' : '?'}schema=${schema}`), 1);
   (pool as unknown as { options: { idleTimeoutMillis: number } }).options.idleTimeoutMillis = 0; // one backend throughout
   await transaction(pool, async (sql) => {
-    await migrate(sql, schema);
-    if (VARIANTS[name]) await sql.query(VARIANTS[name]);
+    await tree.migrate(sql, schema);
+    if (schemaSql(name)) await sql.query(schemaSql(name));
   });
   const backend = (await pool.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
-  return { name, schema, pool, backend, own: [], server: [], wal: [] };
+  return { name, tree, schema, pool, backend, own: [], server: [], wal: [] };
 }
 
 /** Where the server's WAL is written to, in bytes (the WAL of other clients of the server counts too). */
@@ -95,16 +115,17 @@ const variants: Variant[] = [];
 try {
   for (const n of names) variants.push(await open(n));
   // One warm-up round each (first pages, plans, caches), not counted.
-  for (const v of variants) for (const b of blocks().slice(0, 20)) await writeRecords(v.pool, b, 'fresh');
+  for (const v of variants) for (const b of blocks().slice(0, 20)) await v.tree.writeRecords(v.pool, b, 'fresh');
   for (let r = 0; r < rounds; r++) {
     const order = r % 2 === 0 ? variants : [...variants].reverse();
     for (const v of order) {
       const work = blocks();
       v.backend = (await v.pool.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
+      (globalThis as { gc?: () => void }).gc?.(); // the garbage of preparing the blocks is not the writer's
       const wal0 = await walBytes(v.pool);
       const own0 = process.cpuUsage();
       const server0 = cpuMs(v.backend);
-      for (const b of work) await writeRecords(v.pool, b, 'fresh');
+      for (const b of work) await v.tree.writeRecords(v.pool, b, 'fresh');
       const own = process.cpuUsage(own0);
       const wal = (await walBytes(v.pool)) - wal0;
       const records = batches * perBatch;
