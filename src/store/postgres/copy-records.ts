@@ -62,21 +62,21 @@ const SHORT = 64;
 export function encodeCopy(block: RecordBlock): Buffer {
   const { count, slots } = block;
   const texts = block.texts.map(pgText);
-  // Per text: its UTF-8 length (-1: not measured yet), and whether it is all ASCII (one byte a char).
-  const bytes = new Int32Array(texts.length).fill(-1);
+  // Per text (each once, however many records hold it): its UTF-8 length, and whether it is all ASCII (one byte a char).
+  const bytes = new Int32Array(texts.length);
   const ascii = new Uint8Array(texts.length);
+  for (let v = 0; v < texts.length; v++) {
+    const t = texts[v];
+    ascii[v] = isAscii(t) ? 1 : 0;
+    bytes[v] = ascii[v] === 1 ? t.length : Buffer.byteLength(t);
+  }
   let size = SIGNATURE.length + 2 + count * (2 + 4 * ROW_WIDTH);
-  for (let k = 0; k < count * ROW_WIDTH; k++) {
-    const v = slots[k];
-    const kind = KINDS[k % ROW_WIDTH];
-    if (kind !== TEXT) size += v !== v ? 0 : SIZE[kind];
-    else if (v >= 0) {
-      if (bytes[v] < 0) {
-        const t = texts[v];
-        ascii[v] = isAscii(t) ? 1 : 0;
-        bytes[v] = ascii[v] === 1 ? t.length : Buffer.byteLength(t);
-      }
-      size += bytes[v];
+  for (let k = 0; k < count * ROW_WIDTH; k += ROW_WIDTH) {
+    for (let c = 0; c < ROW_WIDTH; c++) {
+      const v = slots[k + c];
+      const kind = KINDS[c];
+      if (kind !== TEXT) size += v !== v ? 0 : SIZE[kind];
+      else if (v >= 0) size += bytes[v];
     }
   }
   const out = Buffer.allocUnsafe(size);
