@@ -1,7 +1,7 @@
 /**
  * CPU a warm request costs on PostgreSQL, two Nimbus trees side by side (e.g. before and
  * after a change to the PostgreSQL store): each serves the warm hello at the same fixed rate
- * in turns (A B B A …), and a round reads the CPU (user + system, all threads) of the
+ * in turns (A B B A …), and a round reads the CPU (time on a CPU from schedstat, all threads) of the
  * platform's process and of every `postgres` process from /proc before and after it. At a
  * fixed rate both do the same work, so CPU per request compares them where req/s on a shared
  * machine would not. The postgres side is the backends of that tree's connections (named
@@ -46,13 +46,22 @@ const rate = Number(opts.rate);
 const seconds = Number(opts.seconds);
 const rounds = Number(opts.rounds);
 const connections = Number(opts.connections);
-const TICK_MS = 1000 / 100; // USER_HZ
+/** Time one task (thread) has run on a CPU, ms: /proc/…/schedstat counts nanoseconds (stat's utime + stime, 10 ms ticks, were ±1 µs a request over a round). */
+function taskMs(path: string): number {
+  return Number(readFileSync(`/proc/${path}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+}
 
-/** utime + stime of a process (all its threads), ms. */
+/** CPU of a process, all its live threads (a thread that ended meanwhile is not counted), ms. */
 function cpuMs(pid: number | string): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) * TICK_MS;
+  let sum = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      sum += taskMs(`${pid}/task/${tid}`);
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return sum;
 }
 
 /** CPU of each live process of `pids`, ms. */
@@ -80,7 +89,7 @@ function threadsOf(pid: number): Map<number, number> {
   const out = new Map<number, number>();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
-      out.set(Number(tid), cpuMs(`${pid}/task/${tid}`));
+      out.set(Number(tid), taskMs(`${pid}/task/${tid}`));
     } catch {
       // gone meanwhile
     }
@@ -90,7 +99,7 @@ function threadsOf(pid: number): Map<number, number> {
 
 /** The main thread's CPU (its task has the process's id), ms. */
 function mainThreadMs(pid: number): number {
-  return cpuMs(`${pid}/task/${pid}`);
+  return taskMs(`${pid}/task/${pid}`);
 }
 
 interface Tree {
@@ -197,6 +206,13 @@ try {
         `${rows[0].n} records stored (${rows[0].what}) for ${sent.get(t)} requests sent`,
     );
   }
+  // Rounds r of A and B ran next to each other (A B, then B A): their difference leaves out the load that changed between rounds.
+  const [a, b] = trees;
+  const paired = (k: (s: Tree['samples'][number]) => number) => median(a.samples.map((s, r) => k(b.samples[r]) - k(s))).toFixed(1);
+  console.log(
+    `B − A, median of the ${a.samples.length} paired rounds, µs a request: Nimbus ${paired((s) => s.nimbusUs)}, ` +
+      `its postgres backends ${paired((s) => s.postgresUs)}, Nimbus + backends ${paired((s) => s.nimbusUs + s.postgresUs)}`,
+  );
 } finally {
   for (const t of trees) {
     await t.proc?.stop(10_000);

@@ -144,6 +144,47 @@ test('a block holding ids already stored: only the new ones go in, and only they
   }
 });
 
+test('usage of many blocks on one connection (its prepared upsert, planned once) adds up per function-hour, exactly', { skip }, async () => {
+  const { schema, url } = freshSchema();
+  const store = await openPostgresStore(url, { maxConnections: 2 });
+  const pool = createPool(parseTarget(url), 1);
+  try {
+    const H = 3_600_000;
+    const names = ['a', "b'q\\", 'c\u00fc'];
+    const blocks = Array.from({ length: 12 }, (_, b) =>
+      Array.from({ length: 30 }, (_, i) =>
+        sampleRecord(`u${String(b).padStart(2, '0')}${String(i).padStart(2, '0')}`, {
+          functionName: names[i % names.length],
+          startedAt: (b % 2) * H + i,
+          billedMs: 1_000,
+          memoryMb: 512,
+          cpuMs: 0.125,
+          coldStart: i === 0,
+          status: i % 10 === 9 ? 'error' : 'success',
+        }),
+      ),
+    );
+    for (const records of blocks) await writeRecords(pool, blockOf(records.map((r) => recordRow(r))), 'fresh');
+    const usage = await store.usage.list({});
+    assert.equal(usage.length, 6, 'three functions × two hours');
+    for (const u of usage) {
+      assert.ok(names.includes(u.functionName), u.functionName);
+      assert.equal(u.requests, 60, `${u.functionName} ${u.hour}`);
+      assert.equal(u.billedMs, 60_000);
+      assert.equal(u.gbSeconds, 30);
+      assert.equal(u.cpuMs, 60 * 0.125);
+    }
+    assert.equal(usage.reduce((n, u) => n + u.errors, 0), 36);
+    assert.equal(usage.reduce((n, u) => n + u.coldStarts, 0), 12);
+    const { rows } = await pool.query(`SELECT generic_plans FROM pg_prepared_statements WHERE name = 'nimbus_usage_add'`);
+    assert.equal(rows.length, 1, 'the upsert is prepared on the connection');
+  } finally {
+    await pool.end();
+    await store.close();
+    await dropSchema(schema);
+  }
+});
+
 test('a number its column cannot hold fails the block (as the server would), never written wrapped', () => {
   assert.throws(() => encodeCopy(blockOf([recordRow(sampleRecord('a', { attempt: 2 ** 31 }))])), /attempt: 2147483648 is out of range for int4/);
   assert.throws(() => encodeCopy(blockOf([recordRow(sampleRecord('a', { requestBytes: 2 ** 64 }))])), /request_bytes/);

@@ -16,7 +16,7 @@ import { INVOCATION_COLUMNS } from '../invocation-columns.ts';
 import { valueAt, type RecordBlock } from '../record-block.ts';
 import { ROW_WIDTH, usageSource, type UsageFields } from '../record-rows.ts';
 import { retried, type Sql } from './pg-client.ts';
-import { UsageDeltas } from './usage-deltas.ts';
+import { PREPARE_USAGE_ADD, UsageDeltas } from './usage-deltas.ts';
 
 /** How each column travels: PostgreSQL's binary form of its type (migrations.ts). */
 type Wire = 'text' | 'int4' | 'int8' | 'float8' | 'bool';
@@ -62,21 +62,21 @@ const SHORT = 64;
 export function encodeCopy(block: RecordBlock): Buffer {
   const { count, slots } = block;
   const texts = block.texts.map(pgText);
-  // Per text: its UTF-8 length (-1: not measured yet), and whether it is all ASCII (one byte a char).
-  const bytes = new Int32Array(texts.length).fill(-1);
+  // Per text (each once, however many records hold it): its UTF-8 length, and whether it is all ASCII (one byte a char).
+  const bytes = new Int32Array(texts.length);
   const ascii = new Uint8Array(texts.length);
+  for (let v = 0; v < texts.length; v++) {
+    const t = texts[v];
+    ascii[v] = isAscii(t) ? 1 : 0;
+    bytes[v] = ascii[v] === 1 ? t.length : Buffer.byteLength(t);
+  }
   let size = SIGNATURE.length + 2 + count * (2 + 4 * ROW_WIDTH);
-  for (let k = 0; k < count * ROW_WIDTH; k++) {
-    const v = slots[k];
-    const kind = KINDS[k % ROW_WIDTH];
-    if (kind !== TEXT) size += v !== v ? 0 : SIZE[kind];
-    else if (v >= 0) {
-      if (bytes[v] < 0) {
-        const t = texts[v];
-        ascii[v] = isAscii(t) ? 1 : 0;
-        bytes[v] = ascii[v] === 1 ? t.length : Buffer.byteLength(t);
-      }
-      size += bytes[v];
+  for (let k = 0; k < count * ROW_WIDTH; k += ROW_WIDTH) {
+    for (let c = 0; c < ROW_WIDTH; c++) {
+      const v = slots[k + c];
+      const kind = KINDS[c];
+      if (kind !== TEXT) size += v !== v ? 0 : SIZE[kind];
+      else if (v >= 0) size += bytes[v];
     }
   }
   const out = Buffer.allocUnsafe(size);
@@ -170,19 +170,41 @@ function copyIn(sql: Sql, text: string, data: Buffer): Promise<void> {
   });
 }
 
+/** Connections USAGE_ADD is prepared on (a pooled connection keeps its client object). */
+const prepared = new WeakSet<pg.PoolClient>();
+const DUPLICATE_PREPARED = '42P05';
+
+/** Prepares the usage upsert on `client` once (a round trip of its own, once a connection). */
+async function prepareUsage(client: pg.PoolClient): Promise<void> {
+  if (prepared.has(client)) return;
+  try {
+    await client.query(PREPARE_USAGE_ADD);
+  } catch (error) {
+    if ((error as { code?: string }).code !== DUPLICATE_PREPARED) throw error;
+  }
+  prepared.add(client);
+}
+
 /**
  * Stores a block of fresh records and the usage they add in one transaction, in one round
- * trip: BEGIN, the COPY, the usage upsert and COMMIT go as one simple query (what each
- * statement costs both sides is mostly its round trip at a few dozen records a batch). A
- * failed statement skips the rest, so the transaction is rolled back; a serialization
- * failure or deadlock is tried again, as transaction() does.
+ * trip: BEGIN, the COPY, the usage upsert (an EXECUTE of the statement prepared on the
+ * connection) and COMMIT go as one simple query (what each statement costs both sides is
+ * mostly its round trip at a few dozen records a batch, and parsing and planning the upsert
+ * again for each batch). A failed statement skips the rest, so the transaction is rolled
+ * back; a serialization failure or deadlock is tried again, as transaction() does.
  */
 export async function copyFresh(pool: pg.Pool, block: RecordBlock): Promise<void> {
   const usage = new UsageDeltas();
-  let fields: UsageFields | undefined; // one object refilled for every record
-  for (let i = 0; i < block.count; i++) usage.add((fields = usageSource((c) => valueAt(block, i, c), fields)));
-  const add = usage.statement();
+  // One object refilled for every record, and one reader of the block's values (no closure a record).
+  let fields: UsageFields | undefined;
+  let i = 0;
+  const value = (c: number) => valueAt(block, i, c);
+  for (; i < block.count; i++) usage.add((fields = usageSource(value, fields)));
+  const add = usage.execute();
   const text = `BEGIN; ${COPY_INVOCATIONS};${add === null ? '' : ` ${add};`} COMMIT`;
   const data = encodeCopy(block);
-  await retried(pool, (client) => copyIn(client, text, data));
+  await retried(pool, async (client) => {
+    if (add !== null) await prepareUsage(client);
+    await copyIn(client, text, data);
+  });
 }

@@ -9,12 +9,18 @@ import { valuesList, type Sql } from './pg-client.ts';
 /** Usage deltas of one batch, summed per function-hour. */
 export class UsageDeltas {
   readonly #totals = new Map<string, { fn: string; hour: number; u: MutableUsage }>();
+  /** The function-hour the last record added to: records of a batch come mostly in runs of one. */
+  #last: { fn: string; hour: number; u: MutableUsage } | undefined;
 
   add(r: UsageSource & { functionName: string; startedAt: number }, sign = 1): void {
     const hour = hourOf(r.startedAt);
-    const key = `${hour}\u0000${r.functionName}`;
-    let t = this.#totals.get(key);
-    if (!t) this.#totals.set(key, (t = { fn: r.functionName, hour, u: { ...ZERO_USAGE } }));
+    let t = this.#last;
+    if (t === undefined || t.hour !== hour || t.fn !== r.functionName) {
+      const key = `${hour}\u0000${r.functionName}`;
+      t = this.#totals.get(key);
+      if (!t) this.#totals.set(key, (t = { fn: r.functionName, hour, u: { ...ZERO_USAGE } }));
+      this.#last = t;
+    }
     countUsage(t.u, r, sign);
   }
 
@@ -27,26 +33,40 @@ export class UsageDeltas {
   /** One multi-row upsert with parameters, in the caller's transaction. */
   async apply(sql: Sql): Promise<void> {
     const rows = this.#rows();
-    if (rows.length > 0) await sql.query(upsert(valuesList(rows.length, WIDTH)), rows.flat());
+    if (rows.length > 0) await sql.query(upsert(`VALUES ${valuesList(rows.length, WIDTH)}`), rows.flat());
   }
 
   /**
-   * The same upsert as one statement with its values written in (null: nothing to add), to
-   * go in one simple query with other statements: the name quoted by escapeLiteral, every
-   * number a finite JavaScript number (what it prints PostgreSQL reads back exactly).
+   * The same upsert as an EXECUTE of USAGE_ADD (prepared on the connection first) with its
+   * values written in, one array a column (null: nothing to add), to go in one simple query
+   * with other statements: the upsert is then neither parsed nor planned again for each batch.
+   * A name is quoted by escapeLiteral, a number is a finite JavaScript number (what it prints
+   * PostgreSQL reads back exactly).
    */
-  statement(): string | null {
+  execute(): string | null {
     const rows = this.#rows();
     if (rows.length === 0) return null;
-    return upsert(rows.map(([fn, ...numbers]) => `(${pg.escapeLiteral(fn as string)}, ${numbers.map(literal).join(', ')})`).join(', '));
+    const column = (c: number) => `ARRAY[${rows.map((r) => (c === 0 ? pg.escapeLiteral(r[0] as string) : literal(r[c]))).join(', ')}]::${USAGE_TYPES[c]}[]`;
+    return `EXECUTE ${USAGE_ADD} (${USAGE_TYPES.map((_, c) => column(c)).join(', ')})`;
   }
 }
 
+/** The name of the prepared usage upsert (PREPARE_USAGE_ADD), one per connection. */
+const USAGE_ADD = 'nimbus_usage_add';
+/** The type of each upsert column, in #rows order. */
+const USAGE_TYPES = ['text', 'bigint', 'bigint', 'bigint', 'bigint', 'bigint', 'bigint', 'float8', 'float8', 'float8', 'float8'] as const;
+
+/** Prepares USAGE_ADD on a connection: the upsert of rows given as one array a column. */
+export const PREPARE_USAGE_ADD = `PREPARE ${USAGE_ADD} (${USAGE_TYPES.map((t) => `${t}[]`).join(', ')}) AS ${upsert(
+  `SELECT * FROM unnest(${USAGE_TYPES.map((_, c) => `$${c + 1}`).join(', ')})`,
+)}`;
+
 const WIDTH = 11;
 
-function upsert(values: string): string {
+/** The upsert of `rows`: a VALUES list or a SELECT giving the 11 columns. */
+function upsert(rows: string): string {
   return `INSERT INTO usage AS u (function_name, hour, requests, errors, throttles, cold_starts, billed_ms, gb_seconds, cpu_ms, occupancy_gb_seconds, instance_gb_seconds)
-       VALUES ${values}
+       ${rows}
        ON CONFLICT (function_name, hour) DO UPDATE SET requests = u.requests + excluded.requests, errors = u.errors + excluded.errors,
          throttles = u.throttles + excluded.throttles, cold_starts = u.cold_starts + excluded.cold_starts, billed_ms = u.billed_ms + excluded.billed_ms,
          gb_seconds = u.gb_seconds + excluded.gb_seconds, cpu_ms = u.cpu_ms + excluded.cpu_ms, occupancy_gb_seconds = u.occupancy_gb_seconds + excluded.occupancy_gb_seconds,
