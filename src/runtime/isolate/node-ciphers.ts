@@ -8,6 +8,7 @@
  */
 import { createCipheriv, createDecipheriv, getCiphers, type Cipher, type Decipher } from 'node:crypto';
 import { bytes, int, MAX_OPEN_CIPHERS, out } from './node-host.ts';
+import { NumberedStore } from './numbered-store.ts';
 
 export { MAX_OPEN_CIPHERS };
 
@@ -62,9 +63,7 @@ function messageOf(error: unknown): string {
 }
 
 export class NodeCiphers {
-  readonly #open = new Map<number, Cipher | Decipher>();
-  #next = 1;
-  #closed = false;
+  readonly #open = new NumberedStore<Cipher | Decipher>('cipher', MAX_OPEN_CIPHERS);
 
   /**
    * ('check', spec): throws what making the cipher would (an unknown cipher, a key or IV of the
@@ -75,7 +74,7 @@ export class NodeCiphers {
    * ('set', n, 'tag', bytes) and ('set', n, 'padding', boolean); ('free', n).
    */
   call(mode: unknown, a: unknown, b: unknown, c: unknown): unknown {
-    if (this.#closed) fail('the instance has ended');
+    this.#open.assertOpen();
     switch (mode) {
       case 'check':
         make(a, 0);
@@ -83,33 +82,30 @@ export class NodeCiphers {
       case 'once':
         return this.#once(a, bytes(b, 'data'));
       case 'open': {
-        if (this.#open.size >= MAX_OPEN_CIPHERS) return [0, null];
+        if (this.#open.full) return [0, null];
         const replay = b === null ? null : bytes(b, 'replay');
         const data = bytes(c, 'data');
         const cipher = make(a, (replay?.length ?? 0) + data.length);
         if (replay !== null) cipher.update(replay);
         const output = out(cipher.update(data));
-        const id = this.#next++;
-        this.#open.set(id, cipher);
-        return [id, output];
+        return [this.#open.add(cipher), output];
       }
       case 'update':
-        return out(this.#get(a).update(bytes(b, 'data')));
+        return out(this.#open.get(a).update(bytes(b, 'data')));
       case 'final': {
-        const cipher = this.#get(a);
-        this.#open.delete(a as number);
+        const cipher = this.#open.take(a);
         const output = out(cipher.final());
         return [output, tagOf(cipher)];
       }
       case 'set': {
-        const cipher = this.#get(a) as unknown as AeadCipher;
+        const cipher = this.#open.get(a) as unknown as AeadCipher;
         if (b === 'tag') cipher.setAuthTag(bytes(c, 'authTag', 16));
         else if (b === 'padding' && typeof c === 'boolean') cipher.setAutoPadding(c);
         else fail('unknown cipher setting');
         return undefined;
       }
       case 'free':
-        this.#open.delete(int(a, 'cipher', 1, 2 ** 31));
+        this.#open.free(a);
         return undefined;
       default:
         return fail('unknown cipher operation');
@@ -131,14 +127,7 @@ export class NodeCiphers {
     }
   }
 
-  #get(id: unknown): Cipher | Decipher {
-    const c = this.#open.get(int(id, 'cipher', 1, 2 ** 31));
-    if (c === undefined) fail('the cipher is not open');
-    return c;
-  }
-
   closeAll(): void {
-    this.#closed = true;
-    this.#open.clear();
+    this.#open.closeAll();
   }
 }

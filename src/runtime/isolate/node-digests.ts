@@ -7,6 +7,7 @@
  */
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { bytes, hashName, int, MAX_DERIVED_BYTES, out } from './node-host.ts';
+import { NumberedStore } from './numbered-store.ts';
 
 export const MAX_OPEN_DIGESTS = 64;
 
@@ -15,9 +16,7 @@ function fail(message: string): never {
 }
 
 export class NodeDigests {
-  readonly #open = new Map<number, Hash | Hmac>();
-  #next = 1;
-  #closed = false;
+  readonly #open = new NumberedStore<Hash | Hmac>('digest', MAX_OPEN_DIGESTS);
 
   /**
    * ('hash', alg, outputLength|null) and ('hmac', alg, key) → a number, 0 when the store is
@@ -25,29 +24,27 @@ export class NodeDigests {
    * 0 when full (hashes only); ('free', n).
    */
   call(mode: unknown, a: unknown, b: unknown, c: unknown): unknown {
-    if (this.#closed) fail('the instance has ended');
+    this.#open.assertOpen();
     switch (mode) {
       case 'hash': {
         const length = b === null || b === undefined ? undefined : int(b, 'outputLength', 0, MAX_DERIVED_BYTES);
-        return this.#add(createHash(hashName(a), length === undefined ? undefined : { outputLength: length }));
+        return this.#open.add(createHash(hashName(a), length === undefined ? undefined : { outputLength: length }));
       }
       case 'hmac':
-        return this.#add(createHmac(hashName(a), bytes(b, 'key', 1024 * 1024)));
+        return this.#open.add(createHmac(hashName(a), bytes(b, 'key', 1024 * 1024)));
       case 'update':
-        this.#get(a).update(bytes(b, 'data'));
+        this.#open.get(a).update(bytes(b, 'data'));
         return undefined;
       case 'digest': {
-        const d = this.#get(a);
-        this.#open.delete(a as number);
-        return out(d.digest());
+        return out(this.#open.take(a).digest());
       }
       case 'copy': {
-        const d = this.#get(a);
+        const d = this.#open.get(a);
         if (!('copy' in d)) fail('an HMAC cannot be copied');
-        return this.#add((d as Hash).copy());
+        return this.#open.add((d as Hash).copy());
       }
       case 'free':
-        this.#open.delete(int(a, 'digest', 1, 2 ** 31));
+        this.#open.free(a);
         return undefined;
       default:
         return fail('unknown digest operation');
@@ -58,21 +55,7 @@ export class NodeDigests {
     return this.#open.size;
   }
 
-  #add(d: Hash | Hmac): number {
-    if (this.#open.size >= MAX_OPEN_DIGESTS) return 0;
-    const id = this.#next++;
-    this.#open.set(id, d);
-    return id;
-  }
-
-  #get(id: unknown): Hash | Hmac {
-    const d = this.#open.get(int(id, 'digest', 1, 2 ** 31));
-    if (d === undefined) fail('the digest is not open');
-    return d;
-  }
-
   closeAll(): void {
-    this.#closed = true;
-    this.#open.clear();
+    this.#open.closeAll();
   }
 }
