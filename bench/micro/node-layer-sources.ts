@@ -8,6 +8,13 @@ export const SOURCES: Record<string, string> = {
   fs: `import fs from 'node:fs'; export default { fetch: () => { fs.writeFileSync('/tmp/x', 'y'); return new Response(fs.readFileSync('/tmp/x', 'utf8')); } };`,
   stream: `import { Readable } from 'node:stream'; export default { fetch: () => new Response(typeof Readable) };`,
   crypto: `import crypto from 'node:crypto'; export default { fetch: () => new Response(crypto.createHash('sha256').update('hi').digest('hex')) };`,
+  // jsonwebtoken / jws: crypto with buffer, stream, events and util
+  jwt: `import crypto from 'node:crypto'; import { Buffer } from 'node:buffer'; import { Stream } from 'node:stream'; import { EventEmitter } from 'node:events'; import util from 'node:util';
+    export default { fetch: () => new Response(util.format('%s %s %s', crypto.createHmac('sha256', 'k').update(Buffer.from('hi')).digest('base64'), typeof Stream, typeof EventEmitter)) };`,
+  // pg / ioredis: sockets, TLS, crypto and DNS with stream and events
+  pg: `import net from 'node:net'; import tls from 'node:tls'; import crypto from 'node:crypto'; import dns from 'node:dns'; import { Duplex } from 'node:stream'; import { EventEmitter } from 'node:events';
+    export default { fetch: () => new Response([typeof net.Socket, typeof tls.connect, crypto.randomBytes(4).length, typeof dns.lookup, typeof Duplex, typeof EventEmitter].join(' ')) };`,
+  zlib: `import zlib from 'node:zlib'; export default { fetch: () => new Response(zlib.gunzipSync(zlib.gzipSync('hello')).toString()) };`,
   buffer: `import { Buffer } from 'node:buffer';
     export default { fetch: () => new Response(Buffer.from(process.env.GREETING ?? '').toString('base64')) };`,
   full: `import { Buffer } from 'node:buffer'; import { EventEmitter } from 'node:events'; import util from 'node:util';

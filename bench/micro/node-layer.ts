@@ -1,6 +1,6 @@
 /**
  * What the Node layer costs an instance (no HTTP):
- *   node --no-node-snapshot --no-lazy --import tsx bench/micro/node-layer.ts [--rounds N]
+ *   node --no-node-snapshot --no-lazy --import tsx bench/micro/node-layer.ts [--rounds N] [--only a,b]
  * (--no-lazy as the platform runs: see docs/runtime.md, "Cold starts")
  *
  * Three hello functions, started interleaved (A, B, C, A, B, C, …) on one runtime with
@@ -37,8 +37,10 @@ const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
 
 const own = await bundleAll({ sharedLayer: false });
 const shared = await bundleAll({ sharedLayer: true });
+const at = process.argv.indexOf('--only');
+const only = at >= 0 ? ['baseline', ...process.argv[at + 1]!.split(',')] : Object.keys(own);
 const codes: Record<string, string> = {};
-for (const name of Object.keys(own)) {
+for (const name of only) {
   if (sharedLayerOf(shared[name]!) === null) codes[name] = own[name]!;
   else {
     codes[`${name} shared`] = shared[name]!;

@@ -132,8 +132,8 @@ const SHARED_LAYER_FROM_BYTES = 128 * 1024;
  * (node-layer-shared.ts): its imports of built-ins read the layer a spare of that kind
  * already holds, its first statement hands the layer its /bundle files (when it imports fs),
  * and its mark names the layer's kind and contract. Built against the whole layer; the kind
- * is the `-core` one when none of the built-ins it imports is outside it (a bundle reads the
- * registry only for the built-ins it imports, so the code is the same).
+ * is the smallest tier (`-core`, `-crypto`) that holds every built-in it imports (a bundle reads
+ * the registry only for the built-ins it imports, so the code is the same).
  */
 async function buildOnSharedLayer(options: BuildOptions, root: string | null, files: BundleFiles, plugins: Plugin[], asyncContext: boolean, nodeBuilds: ReadonlyMap<string, boolean>): Promise<BuildOutput> {
   const { build } = await import('esbuild');

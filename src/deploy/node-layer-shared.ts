@@ -19,10 +19,12 @@
  * It comes in two kinds. `node` has no async_hooks: importing it patches Promise.prototype.then
  * and the timers of the whole isolate. `node-async` has it, and its async functions lowered to
  * generators, as a function that imports async_hooks has its own (so AsyncLocalStorage follows
- * each `await`); such functions take spares of that kind. Each also comes as a `-core` kind,
- * without the modules most functions never import (EXTRA_MODULES): every instance holds the
- * whole layer it was started on, its code compiled, so a function that imports none of them is
- * built against the smaller one and its instances hold less.
+ * each `await`); such functions take spares of that kind. Each also comes in two smaller tiers:
+ * every instance holds the whole layer it was started on, its code compiled, so a function is
+ * built against the smallest tier that holds what it imports. `-core` leaves out the modules
+ * most functions never import (EXTRA_MODULES); `-crypto` is the core with crypto and zlib
+ * (CRYPTO_TIER_MODULES), for the many packages that need only those (token signing, hashing,
+ * compression), so that they do not hold the sockets' and the rest's code as well.
  */
 import type { BuildOptions } from 'esbuild';
 import { createHash } from 'node:crypto';
@@ -31,8 +33,10 @@ import { join } from 'node:path';
 import { SHARED_FILES_CALL } from '../runtime/isolate/node-env.ts';
 import { EDGE_BUILD, nodeLayerDir, nodeLayerOptions, nodeLayerPlugin, PROVIDED, PROVIDED_OTHER } from './node-layer.ts';
 
-export type LayerKind = 'node' | 'node-async' | 'node-core' | 'node-async-core';
-export const LAYER_KINDS: readonly LayerKind[] = ['node', 'node-async', 'node-core', 'node-async-core'];
+export type LayerKind = 'node' | 'node-async' | 'node-core' | 'node-async-core' | 'node-crypto' | 'node-async-crypto';
+export const LAYER_KINDS: readonly LayerKind[] = ['node', 'node-async', 'node-core', 'node-async-core', 'node-crypto', 'node-async-crypto'];
+/** How much of the layer a kind holds: the core, the core with crypto and zlib, or all of it. */
+export type LayerTier = 'core' | 'crypto' | 'whole';
 
 /**
  * Built-ins the `-core` kinds leave out: their code is a sizeable part of the layer and few
@@ -43,16 +47,35 @@ export const EXTRA_MODULES: ReadonlySet<string> = new Set([
   'crypto', 'zlib', 'net', 'tls', 'dns', 'dns/promises', 'cloudflare:sockets', 'perf_hooks', 'diagnostics_channel', 'os', 'stream/web',
 ]);
 
+/** The extra modules the `-crypto` kinds hold besides the core: their code is small beside the sockets' and the others'. */
+export const CRYPTO_TIER_MODULES: ReadonlySet<string> = new Set(['crypto', 'zlib']);
+
 /** Whether a kind has async_hooks, and its async functions lowered. */
 export function asyncKind(kind: LayerKind): boolean {
-  return kind === 'node-async' || kind === 'node-async-core';
+  return kind.startsWith('node-async');
 }
 
-/** The kind of layer a function is built against: with async_hooks or not, and the core one when it imports no extra module. */
+/** How much of the layer a kind holds. */
+export function tierOf(kind: LayerKind): LayerTier {
+  return kind.endsWith('-core') ? 'core' : kind.endsWith('-crypto') ? 'crypto' : 'whole';
+}
+
+/** The kind of the given tier, with async_hooks or not. */
+export function kindOf(asyncContext: boolean, tier: LayerTier): LayerKind {
+  const base = asyncContext ? 'node-async' : 'node';
+  return tier === 'whole' ? base : `${base}-${tier}`;
+}
+
+/** The kind of layer a function is built against: with async_hooks or not, and the smallest tier that holds every built-in it imports. */
 export function layerKindFor(asyncContext: boolean, names: Iterable<string>): LayerKind {
-  const core = ![...names].some((n) => EXTRA_MODULES.has(n));
-  if (asyncContext) return core ? 'node-async-core' : 'node-async';
-  return core ? 'node-core' : 'node';
+  const extra = [...names].filter((n) => EXTRA_MODULES.has(n));
+  const tier: LayerTier = extra.length === 0 ? 'core' : extra.every((n) => CRYPTO_TIER_MODULES.has(n)) ? 'crypto' : 'whole';
+  return kindOf(asyncContext, tier);
+}
+
+/** Whether a kind's layer holds a built-in (one the whole layer of its kind holds). */
+function tierHolds(tier: LayerTier, name: string): boolean {
+  return tier === 'whole' || !EXTRA_MODULES.has(name) || (tier === 'crypto' && CRYPTO_TIER_MODULES.has(name));
 }
 
 /** Where async functions are lowered to generators, so the layer's AsyncLocalStorage can follow each `await`. */
@@ -65,12 +88,9 @@ export function sharedModules(kind: LayerKind): Readonly<Record<string, string>>
   return MODULES[kind];
 }
 const only = (keep: (name: string) => boolean): Readonly<Record<string, string>> => Object.freeze(Object.fromEntries(Object.entries(ALL).filter(([name]) => keep(name))));
-const MODULES: Readonly<Record<LayerKind, Readonly<Record<string, string>>>> = {
-  'node-async': ALL,
-  node: only((name) => name !== 'async_hooks'),
-  'node-async-core': only((name) => !EXTRA_MODULES.has(name)),
-  'node-core': only((name) => name !== 'async_hooks' && !EXTRA_MODULES.has(name)),
-};
+const MODULES = Object.fromEntries(
+  LAYER_KINDS.map((kind) => [kind, only((name) => (asyncKind(kind) || name !== 'async_hooks') && tierHolds(tierOf(kind), name))]),
+) as Readonly<Record<LayerKind, Readonly<Record<string, string>>>>;
 
 export const LAYER_REGISTRY = 'nimbus.node.layer';
 export const LAYER_FILENAME = 'nimbus:node-layer.js';
@@ -139,7 +159,8 @@ const layerPending = new Map<LayerKind, Promise<SharedLayer>>();
 
 /** Where a build (`npm run build`) leaves the bundled layer: beside the module that reads it. */
 export function prebuiltName(kind: LayerKind): string {
-  return `node-layer${asyncKind(kind) ? '-async' : ''}${kind.endsWith('-core') ? '-core' : ''}.js`;
+  const tier = tierOf(kind);
+  return `node-layer${asyncKind(kind) ? '-async' : ''}${tier === 'whole' ? '' : `-${tier}`}.js`;
 }
 
 /** The layer: as the build left it, else (run from source) bundled once per process. */

@@ -27,7 +27,7 @@ export interface IsolateRuntimeOptions {
   readonly spares?: number;
   /** Memory sizes (MB) to prepare spares for right away. Default [128]. */
   readonly prewarmMemoryMb?: readonly number[];
-  /** Distinct (memory size, spare kind) pairs that keep spares (most recently used win). Default 6: plain and the four layer kinds of one size, and one more. */
+  /** Distinct (memory size, spare kind) pairs that keep spares (most recently used win). Default 8: plain and the six layer kinds of one size, and one more. */
   readonly spareSizes?: number;
   /** Time after a start asked for a spare before spares are made again, in ms. Default 5. */
   readonly spareRefillDelayMs?: number;
@@ -64,7 +64,7 @@ export interface IsolateRuntimeOptions {
 export const DEFAULTS = {
   spares: 2,
   prewarmMemoryMb: [128] as readonly number[],
-  spareSizes: 6,
+  spareSizes: 8,
   spareRefillDelayMs: 5,
   cpuSampleMs: 10,
   initTimeoutMs: 10_000,

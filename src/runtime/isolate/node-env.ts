@@ -42,15 +42,17 @@ export const LAYER_CONTRACT = 1;
 export const SHARED_FILES_CALL = '__nimbus_node_files';
 
 /**
- * Before the mark, on a line of its own, when the bundle needs only the core layer of its kind.
- * The mark itself then names the whole layer's kind, which holds the core: a platform that
- * knows no core kinds starts such a bundle on the whole layer.
+ * Before the mark, on a line of its own, when the bundle needs only a smaller tier of the layer
+ * of its kind (the core, or the core with crypto and zlib). The mark itself then names the whole
+ * layer's kind, which holds every tier: a platform that knows no tiers starts such a bundle on
+ * the whole layer, and one that knows only the core tier reads the crypto line as no core line.
  */
-const CORE_MARK = '\n//# nimbus-node-layer-core';
+const TIER_MARKS = { core: '\n//# nimbus-node-layer-core', crypto: '\n//# nimbus-node-layer-crypto' } as const;
 
 export function sharedLayerMark(kind: LayerKind): string {
-  const core = kind.endsWith('-core');
-  return `${core ? CORE_MARK : ''}${SHARED_MARK}${core ? kind.slice(0, -'-core'.length) : kind} v${LAYER_CONTRACT}\n`;
+  const tier = (Object.keys(TIER_MARKS) as Array<keyof typeof TIER_MARKS>).find((t) => kind.endsWith(`-${t}`));
+  const whole = tier === undefined ? kind : kind.slice(0, -(tier.length + 1));
+  return `${tier === undefined ? '' : TIER_MARKS[tier]}${SHARED_MARK}${whole} v${LAYER_CONTRACT}\n`;
 }
 
 /** The shared layer a bundle was built against, or null when it carries its own (or none). */
@@ -60,8 +62,9 @@ export function sharedLayerOf(code: string): { readonly kind: LayerKind; readonl
   if (at < 0) return null;
   const found = /^(node|node-async) v([0-9]{1,6})$/.exec(code.slice(at + SHARED_MARK.length, -1));
   if (found === null) return null;
-  const core = code.slice(0, at).endsWith(CORE_MARK);
-  return { kind: `${found[1]}${core ? '-core' : ''}` as LayerKind, contract: Number(found[2]) };
+  const before = code.slice(0, at);
+  const tier = (Object.keys(TIER_MARKS) as Array<keyof typeof TIER_MARKS>).find((t) => before.endsWith(TIER_MARKS[t]));
+  return { kind: `${found[1]}${tier === undefined ? '' : `-${tier}`}` as LayerKind, contract: Number(found[2]) };
 }
 
 export function usesNodeLayer(code: string): boolean {

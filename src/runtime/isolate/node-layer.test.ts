@@ -13,7 +13,7 @@ import { systemClock } from '../../core/clock.ts';
 import { bundlePath, bundleSource } from '../../deploy/bundle.ts';
 import { eventCall, handlerValue, rejectsWith, startWith } from '../contract.ts';
 import { probes } from './fixtures/node-compat/probes.ts';
-import { pbkdf2Sync } from 'node:crypto';
+import { createHmac, pbkdf2Sync } from 'node:crypto';
 import { HOST_GATE } from './crypto-host.ts';
 import type { CryptoGate } from './crypto-pool.ts';
 import { createIsolateRuntime } from './index.ts';
@@ -459,28 +459,44 @@ describe('Node layer', () => {
       }
     });
 
-    it('a function that imports none of the extra modules takes the core layer, which holds none of them; one that does takes the whole layer', async () => {
+    it('a function takes the smallest tier of the layer that holds its built-ins: the core, the core with crypto and zlib, or the whole layer', async () => {
       const rt = createIsolateRuntime({ clock: systemClock, prewarmMemoryMb: [], spares: 1, spareRefillDelayMs: 0, onError: quiet });
       try {
         const listed = `Object.keys(globalThis[Symbol.for('nimbus.node.layer')]).filter((n) => ['stream', 'events', 'crypto', 'zlib', 'net', 'os'].includes(n)).sort()`;
         const core = await source(`import { Readable } from 'node:stream'; export async function handler() { return [typeof Readable, ${listed}]; }`);
-        const whole = await source(`import { Readable } from 'node:stream'; import { createHash } from 'node:crypto';
-          export async function handler() { return [typeof Readable, createHash('sha256').update('a').digest('hex').slice(0, 8), ${listed}]; }`);
+        const crypto = await source(`import { Readable } from 'node:stream'; import { createHash } from 'node:crypto'; import { gzipSync } from 'node:zlib';
+          export async function handler() { return [typeof Readable, createHash('sha256').update('a').digest('hex').slice(0, 8), gzipSync('a').length > 0, ${listed}]; }`);
+        const whole = await source(`import { createHash } from 'node:crypto'; import net from 'node:net';
+          export async function handler() { return [typeof net.Socket, createHash('sha256').update('a').digest('hex').slice(0, 8), ${listed}]; }`);
         assert.equal(sharedLayerOf(core)?.kind, 'node-core');
+        assert.equal(sharedLayerOf(crypto)?.kind, 'node-crypto');
         assert.equal(sharedLayerOf(whole)?.kind, 'node');
-        // a platform that knows no core kinds reads the last line alone: the whole layer, which holds the core
+        // a platform that knows no tiers reads the last line alone: the whole layer, which holds them all;
+        // one that knows only the core tier finds no core line before it (whole layer too)
         assert.match(core, /\n\/\/# nimbus-node-layer-core\n\/\/# nimbus-node-layer-shared node v1\n$/);
-        for (const code of [core, whole]) await rt.inspect(code, { ...baseConfig, memoryMb: 64 });
-        while (rt.sparesReady(64, 'node-core') < 1 || rt.sparesReady(64, 'node') < 1) await new Promise((r) => setTimeout(r, 5));
+        assert.match(crypto, /\n\/\/# nimbus-node-layer-crypto\n\/\/# nimbus-node-layer-shared node v1\n$/);
+        assert.match(whole, /[^e]\n\/\/# nimbus-node-layer-shared node v1\n$/);
+        for (const code of [core, crypto, whole]) await rt.inspect(code, { ...baseConfig, memoryMb: 64 });
+        while (rt.sparesReady(64, 'node-core') < 1 || rt.sparesReady(64, 'node-crypto') < 1 || rt.sparesReady(64, 'node') < 1) await new Promise((r) => setTimeout(r, 5));
         const taken = rt.sparesTaken();
-        const [hc, hw] = [await startWith(rt, core), await startWith(rt, whole)];
-        assert.equal(rt.sparesTaken(), taken + 2, 'each on a spare of its kind');
+        const [hc, hk, hw] = [await startWith(rt, core), await startWith(rt, crypto), await startWith(rt, whole)];
+        assert.equal(rt.sparesTaken(), taken + 3, 'each on a spare of its kind');
         assert.deepEqual(handlerValue(await hc.instance.invoke(eventCall('n-core', null))), ['function', ['events', 'stream']]);
+        assert.deepEqual(handlerValue(await hk.instance.invoke(eventCall('n-crypto', null))), ['function', 'ca978112', true, ['crypto', 'events', 'stream', 'zlib']]);
         assert.deepEqual(handlerValue(await hw.instance.invoke(eventCall('n-whole', null))), ['function', 'ca978112', ['crypto', 'events', 'net', 'os', 'stream', 'zlib']]);
-        for (const h of [hc, hw]) h.instance.dispose();
+        for (const h of [hc, hk, hw]) h.instance.dispose();
       } finally {
         await rt.close();
       }
+    });
+
+    it('a function that imports async_hooks and crypto takes the crypto tier of the async layer', async () => {
+      const code = await source(`import { AsyncLocalStorage } from 'node:async_hooks'; import { createHmac } from 'node:crypto';
+        const als = new AsyncLocalStorage();
+        export async function handler() { return als.run('k', async () => { await null; return createHmac('sha256', als.getStore()).update('a').digest('hex').slice(0, 8); }); }`);
+      assert.equal(sharedLayerOf(code)?.kind, 'node-async-crypto');
+      assert.match(code, /\n\/\/# nimbus-node-layer-crypto\n\/\/# nimbus-node-layer-shared node-async v1\n$/);
+      assert.equal(await run(code, null), createHmac('sha256', 'k').update('a').digest('hex').slice(0, 8));
     });
 
     it('a bundle built against another version of the layer\'s contract is refused, naming the fix', async () => {
