@@ -100,7 +100,9 @@ export function createWebSocketRoute(deps: WebSocketRouteDeps): WebSocketRoute {
     };
     const closeWith = (code: number, reason: string) => {
       try {
-        ws.close(code, reason);
+        // 1005: the other side closed without a code, passed on as a close frame without one
+        if (code === 1005) ws.close();
+        else ws.close(code, reason);
       } catch {
         ws.terminate();
       }
