@@ -143,6 +143,46 @@ describe('WebSockets to apps, end to end', { skip: PYTHON }, () => {
     assert.equal((await record(c.invocationId)).statusCode, 101);
   });
 
+  it('a client that does not read holds the app back instead of having its connection cut; all of it arrives once it reads', async () => {
+    const c = await open(wsUrl('/fn/pyws/'));
+    const seen = await c.next();
+    const probe = await open(wsUrl('/fn/pyws/'));
+    await probe.next();
+    const flooded = async (): Promise<number> => {
+      probe.ws.send('progress');
+      return Number((await probe.next()).data.toString());
+    };
+    c.ws.pause();
+    // 50 MB: far past what the kernel's buffers and the gateway's 16 MB cut-off would hold
+    c.ws.send('flood 50000');
+    // the app is held back once what waits for the client passes the gateway's mark: its count stops growing
+    let last = -1;
+    let still = 0;
+    while (still < 10) {
+      const now = await flooded();
+      still = now === last && now > 0 ? still + 1 : 0;
+      last = now;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(last < 50_000 * 1000, `the app sent ${last} bytes to a client that read none`);
+    c.ws.resume();
+    let got = 0;
+    for (;;) {
+      const m = await c.next();
+      if (!m.binary) {
+        assert.equal(m.data.toString(), 'flood done');
+        break;
+      }
+      got += m.data.byteLength;
+    }
+    assert.equal(got, 50_000 * 1000);
+    c.ws.close(1000);
+    probe.ws.close(1000);
+    assert.equal((await c.closed).code, 1000);
+    await probe.closed;
+    assert.equal((await record(c.invocationId)).responseBytes, seen.data.byteLength + 50_000 * 1000 + 'flood done'.length);
+  });
+
   it("the app's timeout bounds the socket's life: the client gets 1011 and the record NIMBUS_ERR_TIMEOUT; the instance serves on", async () => {
     const deployed = await cli(p, ['deploy', 'pywsshort', APP, '--runtime', 'app', '--cmd', 'python3 app.py', '--timeout', '1s']);
     assert.equal(deployed.code, 0, deployed.stderr + deployed.stdout);

@@ -158,8 +158,16 @@ export class AppSocket implements SocketPeer {
   }
 
   private toClient(message: string | Uint8Array): void {
-    if (this.sink?.message(message) === true) this.bytesOut += typeof message === 'string' ? Buffer.byteLength(message) : message.byteLength;
+    const sink = this.sink;
+    if (sink === null || !sink.message(message)) return;
+    this.bytesOut += typeof message === 'string' ? Buffer.byteLength(message) : message.byteLength;
+    // a client behind on the app's messages: the app is read no more until it catches up
+    if (sink.whenDrained?.(this.resumeApp) === true) this.ws?.pause();
   }
+
+  private readonly resumeApp = (): void => {
+    if (!this.done) this.ws?.resume();
+  };
 
   // ------------------------------------------------------------------ the client's side (SocketPeer)
 
@@ -168,7 +176,7 @@ export class AppSocket implements SocketPeer {
     const early = this.early;
     this.early = [];
     for (const m of early) this.toClient(m);
-    if (!this.done) this.ws?.resume();
+    if (!this.done && sink.whenDrained?.(this.resumeApp) !== true) this.ws?.resume();
   }
 
   send(data: string | Uint8Array): boolean {
