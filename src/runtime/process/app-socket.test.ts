@@ -1,7 +1,8 @@
 /**
  * AppSocket against a ws server on loopback (standing in for an app): the 101 and its
  * bridge, the instance stopping (1001 both ways, the call ending well), its death before
- * the answer (the call fails with it), and a client close without a code.
+ * the answer (the call fails with it) or before the client is attached (told to it then),
+ * and a client close without a code.
  */
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
@@ -90,6 +91,18 @@ describe('AppSocket', () => {
     peer.close(1005, '');
     assert.equal((await accepted.at(-1)!.closed).code, 1005);
     assert.deepEqual(await result.streamEnd, { error: null });
+  });
+
+  it('an instance that dies between the app\'s 101 and the client being attached: the client gets 1011 once it is', async () => {
+    const s = new AppSocket(host(), 'inv4');
+    const result = await s.open(upgrade);
+    if (result.mode !== 'fetch') return assert.fail('no fetch answer');
+    const death = new NimbusError('NIMBUS_ERR_INSTANCE_CRASHED', 'f: the app process stopped (exit code 3)');
+    s.instanceGone(death);
+    assert.deepEqual(await result.streamEnd, { error: death });
+    const { close, sink } = sinkOf();
+    (result.response.webSocket as SocketPeer).attach(sink);
+    assert.deepEqual(await close, { code: 1011, reason: 'the app stopped' });
   });
 
   it('an instance that dies while the connection is being made fails the call with its death', async () => {

@@ -67,6 +67,8 @@ export class AppSocket implements SocketPeer {
   private behind = false;
   /** The client's side closed first: the app's side closing after it, however it does, ends the call well. */
   private clientClosed = false;
+  /** How the socket ended before the client was attached: told to it when it is. */
+  private endedWith: [number, string] | null = null;
   private settle: ((end: StreamEnd) => void) | null = null;
   private done = false;
   /** Before the answer: how the call fails. */
@@ -112,7 +114,12 @@ export class AppSocket implements SocketPeer {
         this.reject = null;
         void this.refusal(res).then(
           (response) => (this.finish(null), resolve({ mode: 'fetch', response })),
-          (error: NimbusError) => (this.finish(error), reject(error)),
+          (error: NimbusError) => {
+            // ended meanwhile (its deadline, the instance's death): that is the reason
+            const failure = this.failure ?? error;
+            this.finish(failure);
+            reject(failure);
+          },
         );
         res.once('close', () => req.destroy());
       });
@@ -153,7 +160,11 @@ export class AppSocket implements SocketPeer {
         const body = Buffer.concat(chunks);
         resolve({ status: res.statusCode ?? 502, statusText: res.statusMessage ?? '', headers: headersOf(res), body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength) });
       });
-      res.once('error', () => reject(new NimbusError('NIMBUS_ERR_BAD_RESPONSE', `${this.host.functionName}: the app's answer to a WebSocket upgrade was cut off`)));
+      const cut = () => reject(new NimbusError('NIMBUS_ERR_BAD_RESPONSE', `${this.host.functionName}: the app's answer to a WebSocket upgrade was cut off`));
+      res.once('error', cut);
+      res.once('close', () => {
+        if (!res.complete) cut();
+      });
     });
   }
 
@@ -176,6 +187,7 @@ export class AppSocket implements SocketPeer {
     const early = this.early;
     this.early = [];
     for (const m of early) this.toClient(m);
+    if (this.endedWith !== null) return sink.close(...this.endedWith);
     if (!this.done && sink.whenDrained?.(this.resumeApp) !== true) this.ws?.resume();
   }
 
@@ -256,7 +268,8 @@ export class AppSocket implements SocketPeer {
 
   private end(code: number, reason: string, error: NimbusError | null): void {
     if (this.done) return;
-    this.sink?.close(code, reason);
+    if (this.sink !== null) this.sink.close(code, reason);
+    else this.endedWith = [code, reason];
     this.finish(error);
   }
 
@@ -270,7 +283,6 @@ export class AppSocket implements SocketPeer {
       if (error === null && ws.readyState === ws.OPEN) ws.close(1001, 'the app instance is stopping');
       else ws.terminate();
     }
-    this.early = [];
     this.host.over(this);
     this.settle?.({ error });
     this.settle = null;
