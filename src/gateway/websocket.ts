@@ -20,6 +20,8 @@ import { HOP_BY_HOP, parseFunctionPath, problemExtras, responseHead, SET_BY_GATE
 
 /** Bytes the function may have waiting towards a client that is not reading before its connection is cut. */
 export const SEND_BUFFER_MAX = 16 * 1024 * 1024;
+/** Past this many bytes waiting towards the client, a peer that asks (whenDrained) is told to wait. */
+export const SEND_BUFFER_BEHIND = 1024 * 1024;
 
 export interface WebSocketRouteDeps {
   readonly dispatcher: Dispatcher;
@@ -100,13 +102,23 @@ export function createWebSocketRoute(deps: WebSocketRouteDeps): WebSocketRoute {
     };
     const closeWith = (code: number, reason: string) => {
       try {
-        ws.close(code, reason);
+        // 1005: the other side closed without a code, passed on as a close frame without one
+        if (code === 1005) ws.close();
+        else ws.close(code, reason);
       } catch {
         ws.terminate();
       }
     };
     /** Why the platform cut the connection itself (a client that does not read), told to the function instead of 1006. */
     let cut: [number, string] | null = null;
+    /** A peer waiting for the client to catch up (whenDrained). */
+    let drained: (() => void) | null = null;
+    const sent = () => {
+      if (drained === null || ws.bufferedAmount > SEND_BUFFER_BEHIND / 4) return;
+      const go = drained;
+      drained = null;
+      go();
+    };
     arm(deps.idleTimeoutMs);
     peer.attach({
       message: (data) => {
@@ -123,10 +135,16 @@ export function createWebSocketRoute(deps: WebSocketRouteDeps): WebSocketRoute {
           return false;
         }
         touch();
-        ws.send(data);
+        // only a send that leaves a backlog is followed (its write is what a waiting peer waits for)
+        ws.send(data, ws.bufferedAmount + size > SEND_BUFFER_BEHIND / 4 ? sent : undefined);
         return true;
       },
       close: (code, reason) => closeWith(code, reason),
+      whenDrained: (go) => {
+        if (ws.readyState !== ws.OPEN || ws.bufferedAmount <= SEND_BUFFER_BEHIND) return false;
+        drained = go;
+        return true;
+      },
     });
     peer.onDrain = () => ws.resume();
     ws.on('message', (data, isBinary) => {

@@ -48,6 +48,12 @@ export interface SocketSink {
   message(data: string | Uint8Array): boolean;
   /** The function closed the socket (or its instance stopped: 1011). */
   close(code: number, reason: string): void;
+  /**
+   * Optional: true when the client is behind on what was sent to it, and `drained` will be
+   * called once it has caught up (a peer that can stop producing waits for it); false when
+   * it is not behind (`drained` is not kept).
+   */
+  whenDrained?(drained: () => void): boolean;
 }
 
 /**

@@ -22,6 +22,7 @@ import type { AfterTurn } from './after-turn.ts';
 import type { AppCallLimits } from './app-call.ts';
 import { InFlight } from './app-in-flight.ts';
 import { materialiseApp } from './app-archive.ts';
+import { AppSocket, isWebSocketUpgrade, type SocketHost } from './app-socket.ts';
 import { ConnectorLink } from './connector-link.ts';
 import { createEgressProxy, type EgressProxy } from './egress-proxy.ts';
 import { createInstanceCgroup, removeWhenEmpty, type InstanceCgroup } from './instance-cgroup.ts';
@@ -58,6 +59,9 @@ export class AppInstance implements Instance {
   initMs = 0;
   private death: InstanceDeath | null = null;
   private readonly calls = new Set<InFlight>();
+  /** WebSocket calls in flight: each holds its slot until its socket closes. */
+  private readonly sockets = new Set<AppSocket>();
+  private socketHost: SocketHost | null = null;
   private readonly tail = new LineTail(40);
   private readonly exited: Promise<void>;
   private exitedNow = false;
@@ -167,8 +171,9 @@ export class AppInstance implements Instance {
 
   /** The invocation the app's outbound requests are made for: the one running, else none (''). */
   private soleInvocation(): string {
-    if (this.calls.size !== 1) return '';
+    if (this.calls.size + this.sockets.size !== 1) return '';
     for (const c of this.calls) return c.invocationId;
+    for (const s of this.sockets) return s.invocationId;
     return '';
   }
 
@@ -194,6 +199,7 @@ export class AppInstance implements Instance {
     if (this.death) return Promise.reject(this.deathError());
     if (call.meta.deadline <= this.deps.clock.now()) return Promise.reject(new NimbusError('NIMBUS_ERR_TIMEOUT', `${this.spec.functionName}: the deadline had passed before the call began`));
     const request = call.mode === 'fetch' ? call.request : eventRequest(call.event, this.app.eventPath, this.spec.functionName);
+    if (call.mode === 'fetch' && isWebSocketUpgrade(request)) return this.openSocket(request, call.meta.invocationId, call.meta.deadline);
     const upload = request.stream;
     return new Promise((resolve, reject) => {
       const entry = new InFlight(this, call.meta.invocationId, upload, request.method === 'HEAD', resolve, reject);
@@ -213,6 +219,37 @@ export class AppInstance implements Instance {
         entry.handler,
       );
     });
+  }
+
+  /** A WebSocket upgrade: the app's own answer, a 101 whose socket the call lasts for, or its refusal. */
+  private async openSocket(request: HttpRequestData, invocationId: string, deadline: number): Promise<InstanceResult> {
+    const host = (this.socketHost ??= {
+      functionName: this.spec.functionName,
+      maxResponseBytes: this.deps.maxResponseBytes,
+      dial: () => this.dial(),
+      lost: () => this.lost(),
+      over: (socket) => {
+        socket.deadline?.cancel();
+        this.sockets.delete(socket);
+      },
+    });
+    const socket = new AppSocket(host, invocationId);
+    this.sockets.add(socket);
+    socket.deadline = this.deps.deadlines.at(deadline, () => socket.timeOut(new NimbusError('NIMBUS_ERR_TIMEOUT', `${this.spec.functionName}: the WebSocket was open at the end of the ${this.spec.config.timeoutMs} ms timeout`)));
+    try {
+      return await socket.open(request);
+    } catch (error) {
+      // the dial failed (the app not accepting connections, or stopping), or the socket was ended before the answer
+      const failure = isNimbusError(error) ? error : ((await this.lost()) ?? new NimbusError('NIMBUS_ERR_BAD_RESPONSE', `${this.spec.functionName}: the app did not take the WebSocket connection (${(error as Error).message})`));
+      socket.instanceGone(failure);
+      throw failure;
+    }
+  }
+
+  /** A connection to the app was lost: its death when it is dying (waited for briefly), else null. */
+  private async lost(): Promise<NimbusError | null> {
+    if (!this.death) await Promise.race([this.exited, new Promise<void>((resolve) => this.deps.clock.setTimer(1000, resolve))]);
+    return this.death ? this.deathError() : null;
   }
 
   /** A call is over (answered, failed, its stream ended): its deadline and its share of the log lines go. */
@@ -243,13 +280,12 @@ export class AppInstance implements Instance {
 
   private onLine(level: 'info' | 'error', line: string): void {
     this.tail.push(line);
-    if (this.calls.size === 1) {
-      for (const c of this.calls) this.spec.onLog(c.invocationId, level, line);
-    } else if (this.calls.size > 1) {
-      // Several requests share the process: each gets the line, marked as the instance's.
-      const marked = `[instance ${this.id}, ${this.calls.size} requests in flight] ${line}`;
-      for (const c of this.calls) this.spec.onLog(c.invocationId, level, marked);
-    }
+    const inFlight = this.calls.size + this.sockets.size;
+    if (inFlight === 0) return;
+    // Several requests (open WebSockets among them) share the process: each gets the line, marked as the instance's.
+    const text = inFlight === 1 ? line : `[instance ${this.id}, ${inFlight} requests in flight] ${line}`;
+    for (const c of this.calls) this.spec.onLog(c.invocationId, level, text);
+    for (const s of this.sockets) this.spec.onLog(s.invocationId, level, text);
   }
 
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
@@ -260,6 +296,7 @@ export class AppInstance implements Instance {
     const wasAlive = this.death === null;
     if (wasAlive) this.death = oom ? 'memory_limit' : 'crashed';
     for (const c of this.calls) c.handler.abort(GONE);
+    for (const s of [...this.sockets]) s.instanceGone(this.deathError());
     void this.pool.destroy().catch(() => {});
     this.proxy?.close();
     this.link?.close();
@@ -300,6 +337,7 @@ export class AppInstance implements Instance {
     if (this.exitedNow) return;
     this.death ??= 'disposed';
     for (const c of this.calls) c.handler.abort(GONE);
+    for (const s of [...this.sockets]) s.stopping();
     void this.pool.close().catch(() => {});
     sendTerm(this.child.pid!);
     this.killTimer ??= this.deps.clock.setTimer(this.app.graceMs, () => killGroup(this.child.pid!), true);
