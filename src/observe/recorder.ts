@@ -48,6 +48,8 @@ export class Recorder {
   private readonly unsettled = new Set<InvocationRecord>();
   /** Records under an id that may be written again (async attempts): the store's keyed path. */
   private readonly keyed = new WeakSet<InvocationRecord>();
+  /** Keyed records their caller committed with its own outcome (the queue's): held for reads, not written again. */
+  private readonly committedByCaller = new WeakSet<InvocationRecord>();
   dropped = 0;
   /**
    * For the ledger: records taken in (dropped ones too) and committed, of the ids made for
@@ -83,6 +85,15 @@ export class Recorder {
       this.take(record, idMadeForIt, this.clock.now(), final);
     }
     this.schedule();
+  }
+
+  /**
+   * A keyed record (an async attempt's) that its caller committed with its own outcome, as
+   * the queue does: it stays readable from memory until the next flush, which then drops it
+   * instead of writing it again. A final version (waitUntil work) is another object, still written.
+   */
+  committedByItsCaller(record: InvocationRecord): void {
+    if (this.keyed.has(record)) this.committedByCaller.add(record);
   }
 
   /** Takes every record pushed so far into the pack and shows it to the listeners, in order. */
@@ -236,6 +247,7 @@ export class Recorder {
       const waiting: InvocationRecord[] = [];
       for (const r of this.buffer) {
         if (!all && this.unsettled.has(r)) waiting.push(r);
+        else if (this.committedByCaller.has(r)) continue; // the store has it
         else if (this.keyed.has(r)) keyed.push(r);
         else this.pack.add(r); // stopping: written as it is now
       }
