@@ -368,3 +368,24 @@ test('an async attempt whose record the queue committed with its outcome: readab
   await recorder.flush();
   assert.deepEqual(written.map((b) => b.map((r) => r.id)), [['other-job'], ['bg-job']], 'the final version, with the later logs, is written');
 });
+
+test('the flush of the interval leaves a keyed record it sees first to the next one, so that a commit by its caller in between saves the second write', async () => {
+  const clock = new FakeClock(0);
+  const { repo, written } = memoryRepo();
+  const recorder = new Recorder(repo, clock, 100, (e) => assert.fail(String(e)));
+  const settleWrites = async () => {
+    for (let i = 0; i < 10; i++) await Promise.resolve();
+  };
+  const committed = sampleRecord('committed-job', { trigger: 'async' });
+  const throttled = sampleRecord('throttled-job', { trigger: 'async' });
+  recorder.push(committed, false);
+  recorder.push(throttled, false);
+  recorder.push(sampleRecord('fresh'), true);
+  clock.advance(100);
+  await settleWrites();
+  assert.deepEqual(written.map((b) => b.map((r) => r.id)), [['fresh']], 'the keyed ones wait one interval');
+  recorder.committedByItsCaller(committed);
+  clock.advance(100);
+  await settleWrites();
+  assert.deepEqual(written.map((b) => b.map((r) => r.id)), [['fresh'], ['throttled-job']], 'the one nobody committed is written at the next');
+});

@@ -50,6 +50,12 @@ export class Recorder {
   private readonly keyed = new WeakSet<InvocationRecord>();
   /** Keyed records their caller committed with its own outcome (the queue's): held for reads, not written again. */
   private readonly committedByCaller = new WeakSet<InvocationRecord>();
+  /**
+   * Keyed records one flush of the interval has passed over: their caller's commit (the
+   * queue's, in its next group) usually lands between two flushes, so a keyed record waits
+   * one interval before the recorder writes it itself. A flush asked for writes them at once.
+   */
+  private readonly passedOver = new WeakSet<InvocationRecord>();
   dropped = 0;
   /**
    * For the ledger: records taken in (dropped ones too) and committed, of the ids made for
@@ -157,7 +163,7 @@ export class Recorder {
   private schedule(): void {
     this.timer ??= this.clock.setTimer(this.flushMs, () => {
       this.timer = null;
-      void this.flush();
+      void this.flush(false, true);
     });
   }
 
@@ -234,9 +240,10 @@ export class Recorder {
 
   /**
    * Writes everything buffered but records still waiting for their final version (all of
-   * them when `all`: stopping); concurrent calls share one write.
+   * them when `all`: stopping); concurrent calls share one write. `timed`: the flush of the
+   * interval, which leaves keyed records it sees for the first time to the next one.
    */
-  async flush(all = false): Promise<void> {
+  async flush(all = false, timed = false): Promise<void> {
     // Caught up before and after waiting for a write in flight: a slow write does not keep
     // records as objects, nor the listeners behind.
     this.catchUp();
@@ -245,13 +252,19 @@ export class Recorder {
     const keyed: InvocationRecord[] = [];
     if (this.buffer.length > 0) {
       const waiting: InvocationRecord[] = [];
+      let passedOver = 0;
       for (const r of this.buffer) {
         if (!all && this.unsettled.has(r)) waiting.push(r);
         else if (this.committedByCaller.has(r)) continue; // the store has it
-        else if (this.keyed.has(r)) keyed.push(r);
+        else if (timed && this.keyed.has(r) && !this.passedOver.has(r)) {
+          this.passedOver.add(r);
+          waiting.push(r);
+          passedOver++;
+        } else if (this.keyed.has(r)) keyed.push(r);
         else this.pack.add(r); // stopping: written as it is now
       }
       this.buffer = waiting;
+      if (passedOver > 0) this.schedule();
     }
     const packs = this.retrying;
     this.retrying = [];
