@@ -369,7 +369,7 @@ test('an async attempt whose record the queue committed with its outcome: readab
   assert.deepEqual(written.map((b) => b.map((r) => r.id)), [['other-job'], ['bg-job']], 'the final version, with the later logs, is written');
 });
 
-test('the flush of the interval leaves a keyed record it sees first to the next one, so that a commit by its caller in between saves the second write', async () => {
+test('the flush of the interval leaves a keyed record its caller commits to the next one, so that the commit in between saves the second write; other keyed records are written at once', async () => {
   const clock = new FakeClock(0);
   const { repo, written } = memoryRepo();
   const recorder = new Recorder(repo, clock, 100, (e) => assert.fail(String(e)));
@@ -378,14 +378,15 @@ test('the flush of the interval leaves a keyed record it sees first to the next 
   };
   const committed = sampleRecord('committed-job', { trigger: 'async' });
   const throttled = sampleRecord('throttled-job', { trigger: 'async' });
-  recorder.push(committed, false);
-  recorder.push(throttled, false);
+  recorder.push(committed, false, undefined, true);
+  recorder.push(throttled, false, undefined, true);
+  recorder.push(sampleRecord('workflow-task', { trigger: 'workflow' }), false); // keyed, nobody else commits it
   recorder.push(sampleRecord('fresh'), true);
   clock.advance(100);
   await settleWrites();
-  assert.deepEqual(written.map((b) => b.map((r) => r.id)), [['fresh']], 'the keyed ones wait one interval');
+  assert.deepEqual(written.map((b) => b.map((r) => r.id)), [['fresh'], ['workflow-task']], 'those their caller commits wait one interval');
   recorder.committedByItsCaller(committed);
   clock.advance(100);
   await settleWrites();
-  assert.deepEqual(written.map((b) => b.map((r) => r.id)), [['fresh'], ['throttled-job']], 'the one nobody committed is written at the next');
+  assert.deepEqual(written.map((b) => b.map((r) => r.id)), [['fresh'], ['workflow-task'], ['throttled-job']], 'the one its caller did not commit is written at the next');
 });

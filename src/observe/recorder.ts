@@ -51,10 +51,11 @@ export class Recorder {
   /** Keyed records their caller committed with its own outcome (the queue's): held for reads, not written again. */
   private readonly committedByCaller = new WeakSet<InvocationRecord>();
   /**
-   * Keyed records one flush of the interval has passed over: their caller's commit (the
-   * queue's, in its next group) usually lands between two flushes, so a keyed record waits
-   * one interval before the recorder writes it itself. A flush asked for writes them at once.
+   * Keyed records whose caller commits them with its own outcome (the queue's, in its next
+   * group), which usually lands between two flushes: such a record waits one flush of the
+   * interval (passedOver) before the recorder writes it itself. A flush asked for writes them at once.
    */
+  private readonly awaitingCaller = new WeakSet<InvocationRecord>();
   private readonly passedOver = new WeakSet<InvocationRecord>();
   dropped = 0;
   /**
@@ -79,8 +80,10 @@ export class Recorder {
    * `idMadeForIt`: the id was made by newId for this invocation and is never recorded again
    * (InvocationRepo.append); false when it may be (an async attempt, under its queue item's
    * id). `final`: the version that replaces this one when the invocation's background work settles.
+   * `awaitsCaller`: a keyed record its caller commits with its own outcome and then reports
+   * (committedByItsCaller): the interval's flush leaves it to the next one.
    */
-  push(record: InvocationRecord, idMadeForIt: boolean, final?: Promise<InvocationRecord>): void {
+  push(record: InvocationRecord, idMadeForIt: boolean, final?: Promise<InvocationRecord>, awaitsCaller = false): void {
     if (idMadeForIt && !final) {
       if (this.incoming.length + this.buffered() >= MAX_BUFFERED) this.catchUp(); // counted as dropped there
       this.incoming.push(record);
@@ -89,6 +92,7 @@ export class Recorder {
       // Rare (async attempts, waitUntil): kept as objects, taken at once after the records pushed before.
       this.catchUp();
       this.take(record, idMadeForIt, this.clock.now(), final);
+      if (awaitsCaller && !idMadeForIt) this.awaitingCaller.add(record);
     }
     this.schedule();
   }
@@ -256,7 +260,7 @@ export class Recorder {
       for (const r of this.buffer) {
         if (!all && this.unsettled.has(r)) waiting.push(r);
         else if (this.committedByCaller.has(r)) continue; // the store has it
-        else if (timed && this.keyed.has(r) && !this.passedOver.has(r)) {
+        else if (timed && this.awaitingCaller.has(r) && !this.passedOver.has(r)) {
           this.passedOver.add(r);
           waiting.push(r);
           passedOver++;

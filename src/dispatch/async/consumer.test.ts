@@ -71,6 +71,7 @@ describe('async consumer (fake clock, scripted function)', () => {
     const { id } = await h.system.submit('fn', {});
     await h.step(5_000);
     assert.deepEqual(h.calls.map((c) => c.req.attempt), [1, 2, 2]);
+    assert.ok(h.calls.every((c) => c.req.recordCommittedByCaller === true), 'the dispatcher is told the queue commits the record');
     assert.deepEqual(committed, [[id, 1, 'error'], [id, 2, 'success']]);
     assert.deepEqual(await h.store.invocations.get(id), attemptRecord(h.calls[2].req), 'the store has the last one');
     await h.close();

@@ -302,6 +302,7 @@ export class AsyncConsumer {
       triggerSource: item.source,
       invocationId: item.id,
       attempt: item.attempts,
+      recordCommittedByCaller: true,
       input: { kind: 'event', event },
       requestBytes: Buffer.byteLength(item.payload),
       ...(item.traceparent ? { traceparent: item.traceparent } : {}),
