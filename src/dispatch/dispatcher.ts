@@ -41,6 +41,12 @@ export interface InvokeRequest {
    * alias when the function has one, else the current version.
    */
   readonly qualifier?: string;
+  /**
+   * The caller commits the record with its own outcome and then tells the recorder
+   * (Recorder.committedByItsCaller), as the async queue does: the recorder waits one flush
+   * interval for that before it writes the record itself.
+   */
+  readonly recordCommittedByCaller?: boolean;
   /** W3C trace context of the caller (async and workflow children); HTTP reads the header. */
   readonly traceparent?: string;
   /**
@@ -270,8 +276,8 @@ export class Dispatcher {
         // waitUntil work may have used sockets after the result
         return { ...record, logs: all.logs, logsTruncated: all.truncated, ...socketCounts(sockets.opened, sockets.bytesIn, sockets.bytesOut) };
       };
-      recorder.push(record, req.invocationId === undefined, background.then(complete, complete));
-    } else recorder.push(record, req.invocationId === undefined);
+      recorder.push(record, req.invocationId === undefined, background.then(complete, complete), req.recordCommittedByCaller);
+    } else recorder.push(record, req.invocationId === undefined, undefined, req.recordCommittedByCaller);
     if (failure) return { ok: false, invocationId, record, error: failure };
     if (outcome?.http !== undefined) return { ok: true, invocationId, record, http: outcome.http, ...(outcome.streamed ? { streamed: true } : {}) };
     // A value (not an HTTP response, which is the function's own answer to its caller) is

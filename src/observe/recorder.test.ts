@@ -340,3 +340,53 @@ test('the ledger: records taken in and records committed, of ids made for their 
   await recorder.flush();
   assert.deepEqual(notes, { issued: 3, committed: 3 });
 });
+
+test('an async attempt whose record the queue committed with its outcome: readable until the flush, not written again; its final version still is', async () => {
+  const clock = new FakeClock(0);
+  const { repo, written } = memoryRepo();
+  const recorder = new Recorder(repo, clock, 100, (e) => assert.fail(String(e)));
+  const done = sampleRecord('done-job', { trigger: 'async' });
+  const other = sampleRecord('other-job', { trigger: 'async' });
+  let settle!: (r: InvocationRecord) => void;
+  const first = sampleRecord('bg-job', { trigger: 'async', logs: [{ t: 1, level: 'info', msg: 'before' }] });
+  recorder.push(done, false);
+  recorder.push(other, false);
+  recorder.push(first, false, new Promise((resolve) => (settle = resolve)));
+  recorder.committedByItsCaller(done);
+  recorder.committedByItsCaller(first);
+  recorder.committedByItsCaller(sampleRecord('fresh')); // not keyed: nothing to skip
+  assert.equal(recorder.get('done-job'), done, 'read from memory until the flush');
+
+  await recorder.flush();
+  assert.deepEqual(written.map((b) => b.map((r) => r.id)), [['other-job']], 'the committed one is not written again');
+  assert.equal(recorder.get('done-job'), undefined, 'the store answers for it now');
+
+  const final = { ...first, logs: [...first.logs, { t: 2, level: 'info' as const, msg: 'after' }] };
+  settle(final);
+  await Promise.resolve();
+  clock.advance(100);
+  await recorder.flush();
+  assert.deepEqual(written.map((b) => b.map((r) => r.id)), [['other-job'], ['bg-job']], 'the final version, with the later logs, is written');
+});
+
+test('the flush of the interval leaves a keyed record its caller commits to the next one, so that the commit in between saves the second write; other keyed records are written at once', async () => {
+  const clock = new FakeClock(0);
+  const { repo, written } = memoryRepo();
+  const recorder = new Recorder(repo, clock, 100, (e) => assert.fail(String(e)));
+  const settleWrites = async () => {
+    for (let i = 0; i < 10; i++) await Promise.resolve();
+  };
+  const committed = sampleRecord('committed-job', { trigger: 'async' });
+  const throttled = sampleRecord('throttled-job', { trigger: 'async' });
+  recorder.push(committed, false, undefined, true);
+  recorder.push(throttled, false, undefined, true);
+  recorder.push(sampleRecord('workflow-task', { trigger: 'workflow' }), false); // keyed, nobody else commits it
+  recorder.push(sampleRecord('fresh'), true);
+  clock.advance(100);
+  await settleWrites();
+  assert.deepEqual(written.map((b) => b.map((r) => r.id)), [['fresh'], ['workflow-task']], 'those their caller commits wait one interval');
+  recorder.committedByItsCaller(committed);
+  clock.advance(100);
+  await settleWrites();
+  assert.deepEqual(written.map((b) => b.map((r) => r.id)), [['fresh'], ['workflow-task'], ['throttled-job']], 'the one its caller did not commit is written at the next');
+});

@@ -48,6 +48,15 @@ export class Recorder {
   private readonly unsettled = new Set<InvocationRecord>();
   /** Records under an id that may be written again (async attempts): the store's keyed path. */
   private readonly keyed = new WeakSet<InvocationRecord>();
+  /** Keyed records their caller committed with its own outcome (the queue's): held for reads, not written again. */
+  private readonly committedByCaller = new WeakSet<InvocationRecord>();
+  /**
+   * Keyed records whose caller commits them with its own outcome (the queue's, in its next
+   * group), which usually lands between two flushes: such a record waits one flush of the
+   * interval (passedOver) before the recorder writes it itself. A flush asked for writes them at once.
+   */
+  private readonly awaitingCaller = new WeakSet<InvocationRecord>();
+  private readonly passedOver = new WeakSet<InvocationRecord>();
   dropped = 0;
   /**
    * For the ledger: records taken in (dropped ones too) and committed, of the ids made for
@@ -71,8 +80,10 @@ export class Recorder {
    * `idMadeForIt`: the id was made by newId for this invocation and is never recorded again
    * (InvocationRepo.append); false when it may be (an async attempt, under its queue item's
    * id). `final`: the version that replaces this one when the invocation's background work settles.
+   * `awaitsCaller`: a keyed record its caller commits with its own outcome and then reports
+   * (committedByItsCaller): the interval's flush leaves it to the next one.
    */
-  push(record: InvocationRecord, idMadeForIt: boolean, final?: Promise<InvocationRecord>): void {
+  push(record: InvocationRecord, idMadeForIt: boolean, final?: Promise<InvocationRecord>, awaitsCaller = false): void {
     if (idMadeForIt && !final) {
       if (this.incoming.length + this.buffered() >= MAX_BUFFERED) this.catchUp(); // counted as dropped there
       this.incoming.push(record);
@@ -81,8 +92,18 @@ export class Recorder {
       // Rare (async attempts, waitUntil): kept as objects, taken at once after the records pushed before.
       this.catchUp();
       this.take(record, idMadeForIt, this.clock.now(), final);
+      if (awaitsCaller && !idMadeForIt) this.awaitingCaller.add(record);
     }
     this.schedule();
+  }
+
+  /**
+   * A keyed record (an async attempt's) that its caller committed with its own outcome, as
+   * the queue does: it stays readable from memory until the next flush, which then drops it
+   * instead of writing it again. A final version (waitUntil work) is another object, still written.
+   */
+  committedByItsCaller(record: InvocationRecord): void {
+    if (this.keyed.has(record)) this.committedByCaller.add(record);
   }
 
   /** Takes every record pushed so far into the pack and shows it to the listeners, in order. */
@@ -146,7 +167,7 @@ export class Recorder {
   private schedule(): void {
     this.timer ??= this.clock.setTimer(this.flushMs, () => {
       this.timer = null;
-      void this.flush();
+      void this.flush(false, true);
     });
   }
 
@@ -223,9 +244,10 @@ export class Recorder {
 
   /**
    * Writes everything buffered but records still waiting for their final version (all of
-   * them when `all`: stopping); concurrent calls share one write.
+   * them when `all`: stopping); concurrent calls share one write. `timed`: the flush of the
+   * interval, which leaves keyed records it sees for the first time to the next one.
    */
-  async flush(all = false): Promise<void> {
+  async flush(all = false, timed = false): Promise<void> {
     // Caught up before and after waiting for a write in flight: a slow write does not keep
     // records as objects, nor the listeners behind.
     this.catchUp();
@@ -234,12 +256,19 @@ export class Recorder {
     const keyed: InvocationRecord[] = [];
     if (this.buffer.length > 0) {
       const waiting: InvocationRecord[] = [];
+      let passedOver = 0;
       for (const r of this.buffer) {
         if (!all && this.unsettled.has(r)) waiting.push(r);
-        else if (this.keyed.has(r)) keyed.push(r);
+        else if (this.committedByCaller.has(r)) continue; // the store has it
+        else if (timed && this.awaitingCaller.has(r) && !this.passedOver.has(r)) {
+          this.passedOver.add(r);
+          waiting.push(r);
+          passedOver++;
+        } else if (this.keyed.has(r)) keyed.push(r);
         else this.pack.add(r); // stopping: written as it is now
       }
       this.buffer = waiting;
+      if (passedOver > 0) this.schedule();
     }
     const packs = this.retrying;
     this.retrying = [];

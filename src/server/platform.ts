@@ -251,6 +251,7 @@ async function startOn(
       return { executionId: execution.id, created };
     },
     onError: (error, what) => logger.error({ err: error }, what),
+    recordCommitted: (record) => recorder.committedByItsCaller(record),
     // With NATS, topic events travel on JetStream; a delivery stays a node's for the lease time.
     ...(topicLog ? { topicLog: { log: topicLog, ackWaitMs: config.leaseMs } } : {}),
   });

@@ -63,6 +63,20 @@ describe('async consumer (fake clock, scripted function)', () => {
     await h.close();
   });
 
+  it('tells the recorder of each attempt record the queue committed with its outcome (not a throttled run: its release commits no record, so the recorder writes that one)', async () => {
+    const committed: Array<[string, number, string]> = [];
+    const h = await harness([{ name: 'fn' }], { recordCommitted: (r) => void committed.push([r.id, r.attempt, r.status]) });
+    await h.system.policies.put('fn', { maxAttempts: 3, initialDelayMs: 1_000, maxDelayMs: 1_000 }, T0);
+    h.script = (req, n) => (n === 1 ? fail(req) : n === 2 ? fail(req, 'NIMBUS_ERR_THROTTLED') : ok(req));
+    const { id } = await h.system.submit('fn', {});
+    await h.step(5_000);
+    assert.deepEqual(h.calls.map((c) => c.req.attempt), [1, 2, 2]);
+    assert.ok(h.calls.every((c) => c.req.recordCommittedByCaller === true), 'the dispatcher is told the queue commits the record');
+    assert.deepEqual(committed, [[id, 1, 'error'], [id, 2, 'success']]);
+    assert.deepEqual(await h.store.invocations.get(id), attemptRecord(h.calls[2].req), 'the store has the last one');
+    await h.close();
+  });
+
   it('a throttle puts the event back without counting an attempt', async () => {
     const h = await harness();
     h.script = (req, n) => (n === 1 ? fail(req, 'NIMBUS_ERR_THROTTLED', 2) : ok(req));

@@ -83,6 +83,11 @@ export interface ConsumerDeps {
   readonly startWorkflow?: (request: WorkflowStartRequest) => Promise<{ executionId: string; created: boolean }>;
   readonly random?: () => number;
   readonly onError?: (error: unknown, what: string) => void;
+  /**
+   * Told of an attempt's record once the queue committed it with the outcome, so that the
+   * recorder does not write it a second time (Recorder.committedByItsCaller).
+   */
+  readonly recordCommitted?: (record: InvocationRecord) => void;
   /** Observes each attempt as it starts (benchmarks, metrics). */
   readonly onStart?: (item: QueueItem, now: number) => void;
   /** This node's id, recorded with each claim (so only a dead node's items are re-queued). */
@@ -297,6 +302,7 @@ export class AsyncConsumer {
       triggerSource: item.source,
       invocationId: item.id,
       attempt: item.attempts,
+      recordCommittedByCaller: true,
       input: { kind: 'event', event },
       requestBytes: Buffer.byteLength(item.payload),
       ...(item.traceparent ? { traceparent: item.traceparent } : {}),
@@ -309,8 +315,10 @@ export class AsyncConsumer {
       // The record is committed with the outcome: an item shown done always has its record.
       // A destination that cannot take the event (its topic was deleted): dead-lettered, so
       // the outcome is kept and `dlq ls` says why, rather than completed without it.
-      if (sent.failure) await queue.deadLetter(item.id, item.attempts, DESTINATION_FAILED, sent.failure, now, [], outcome.record);
-      else await queue.complete(item.id, item.attempts, now, sent.inputs, outcome.record);
+      const committed = sent.failure
+        ? await queue.deadLetter(item.id, item.attempts, DESTINATION_FAILED, sent.failure, now, [], outcome.record)
+        : await queue.complete(item.id, item.attempts, now, sent.inputs, outcome.record);
+      if (committed) this.deps.recordCommitted?.(outcome.record);
       return;
     }
     const error = outcome.error;
@@ -326,8 +334,10 @@ export class AsyncConsumer {
     }
     const failure = queueError(error);
     const d = decideAfterAttempt(policy, state, { ok: false, errorCode: error.code }, now, this.random);
-    if (d.kind === 'retry') await queue.retry(item.id, item.attempts, d.at, failure, now, record);
-    else if (d.kind === 'dead-letter') await this.deadLetter(item, d.reason, failure, d.destination, event, record);
+    let committed = false;
+    if (d.kind === 'retry') committed = await queue.retry(item.id, item.attempts, d.at, failure, now, record);
+    else if (d.kind === 'dead-letter') committed = await this.deadLetter(item, d.reason, failure, d.destination, event, record);
+    if (committed && record !== undefined) this.deps.recordCommitted?.(record);
   }
 
   private async deadLetter(
@@ -337,14 +347,13 @@ export class AsyncConsumer {
     destination: Destination | null,
     event: unknown,
     record?: InvocationRecord,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const now = this.deps.clock.now();
     const sent = destination ? await this.destinationInputs(destination, item, 'failure', reason, event, error) : NOTHING_TO_SEND;
     if (sent.failure) {
-      await this.deps.queue.deadLetter(item.id, item.attempts, DESTINATION_FAILED, destinationFailedError(sent.failure, reason, error), now, [], record);
-    } else {
-      await this.deps.queue.deadLetter(item.id, item.attempts, reason, error, now, sent.inputs, record);
+      return this.deps.queue.deadLetter(item.id, item.attempts, DESTINATION_FAILED, destinationFailedError(sent.failure, reason, error), now, [], record);
     }
+    return this.deps.queue.deadLetter(item.id, item.attempts, reason, error, now, sent.inputs, record);
   }
 
   private destinationInputs(destination: Destination, item: QueueItem, condition: Condition, reason: string | null, request: unknown, response: unknown): Promise<DestinationInputs> {

@@ -33,6 +33,8 @@ export interface AsyncSystemDeps {
   readonly startWorkflow?: ConsumerDeps['startWorkflow'];
   readonly onError?: (error: unknown, what: string) => void;
   readonly onStart?: ConsumerDeps['onStart'];
+  /** An attempt's record committed with its outcome (the queue's, a topic delivery's): the recorder need not write it. */
+  readonly recordCommitted?: ConsumerDeps['recordCommitted'];
   readonly random?: () => number;
   readonly consumer?: Partial<ConsumerOptions>;
   readonly idempotencyTtlMs?: number;
@@ -118,6 +120,7 @@ export class AsyncSystem {
         random: deps.random,
         onError: deps.onError,
         onStart: deps.onStart,
+        recordCommitted: deps.recordCommitted,
         owner: deps.owner,
         recover: deps.recover,
       },
@@ -143,7 +146,10 @@ export class AsyncSystem {
           onEnqueued: wake,
           invoke: deps.invoke,
           policy: (name) => this.policies.get(unqualified(name)),
-          commitRecord: (record) => store.invocations.insertMany([record]),
+          commitRecord: async (record) => {
+            await store.invocations.insertMany([record]);
+            deps.recordCommitted?.(record);
+          },
           startWorkflow: deps.startWorkflow,
           ackWaitMs: deps.topicLog.ackWaitMs,
           maxInFlight: deps.topicLog.maxInFlight ?? 64,

@@ -38,7 +38,8 @@ export function queueRepo(db: Database.Database, onClose: Array<() => void> = []
     accepted_at, enqueued_at, due_at, attempts, throttles, last_error, dead_reason, finished_at, updated_at, traceparent)
     VALUES (?, ?, ?, ?, ?, ?, ?, 'dead', ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)`);
   const dueTargets = db.prepare(`SELECT kind, target, COUNT(*) AS n FROM queue WHERE ${READY} AND due_at <= ? GROUP BY kind, target`);
-  const nextDue = db.prepare(`SELECT MIN(due_at) AS t FROM queue WHERE ${READY}`);
+  // From the ready index alone: the planner would otherwise take queue_by_state and read every ready row from the table.
+  const nextDue = db.prepare(`SELECT MIN(due_at) AS t FROM queue INDEXED BY queue_ready WHERE ${READY}`);
   const pick = db.prepare(`SELECT id FROM queue WHERE target = ? AND ${READY} AND due_at <= ? ORDER BY due_at, id LIMIT ?`);
   const take = db.prepare(
     `UPDATE queue SET state = 'running', attempts = attempts + 1, due_at = ?, updated_at = ?, claimed_by = ? WHERE id = ? AND ${READY} RETURNING *`,

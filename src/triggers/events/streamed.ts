@@ -207,6 +207,7 @@ export class StreamedTopics implements TriggerSource, TopicPublisher {
       triggerSource: `event:${sub.topic}:${sub.id}`,
       invocationId: id,
       attempt: d.attempt,
+      recordCommittedByCaller: true,
       input: { kind: 'event', event: message.event },
       requestBytes: Buffer.byteLength(payload),
     });
