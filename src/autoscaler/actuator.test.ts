@@ -6,7 +6,7 @@ import { Capacity } from '../pool/capacity.ts';
 import { PoolRegistry } from '../pool/registry.ts';
 import type { Lease, VersionPool } from '../pool/version-pool.ts';
 import { FakeRuntime, fakeInstanceSpec } from '../runtime/testing/fake-runtime.ts';
-import { Autoscaler, loopBusy, pickToRetire, type LoopReading, type ScaleEvent } from './actuator.ts';
+import { Autoscaler, pickToRetire, type ScaleEvent } from './actuator.ts';
 
 const BASE: FunctionConfig = {
   memoryMb: 128,
@@ -37,7 +37,7 @@ function versionOf(config: Partial<FunctionConfig>, v = 1): FunctionVersion {
   };
 }
 
-function setup(config: Partial<FunctionConfig> = {}, opts: { capacity?: Capacity; queueLimit?: number; stableWindowMs?: number; panicWindowMs?: number; tickMs?: number; loop?: () => LoopReading } = {}) {
+function setup(config: Partial<FunctionConfig> = {}, opts: { capacity?: Capacity; queueLimit?: number; stableWindowMs?: number; panicWindowMs?: number; tickMs?: number } = {}) {
   const clock = new FakeClock(0);
   const runtime = new FakeRuntime();
   const capacity = opts.capacity ?? new Capacity(1000, 1_000_000);
@@ -47,7 +47,6 @@ function setup(config: Partial<FunctionConfig> = {}, opts: { capacity?: Capacity
     capacity,
     platform: { stableWindowMs: opts.stableWindowMs ?? 10_000, panicWindowMs: opts.panicWindowMs ?? 1_000 },
     onEvent: (e) => events.push(e),
-    ...(opts.loop ? { loop: opts.loop } : {}),
   });
   let n = 0;
   const registry = new PoolRegistry(
@@ -90,15 +89,6 @@ function setup(config: Partial<FunctionConfig> = {}, opts: { capacity?: Capacity
   return { clock, runtime, capacity, scaler, registry, pool, version, live, ticks, acquireMany, events };
 }
 
-describe('loopBusy', () => {
-  it('is the active share between two readings, unknown without a first one or when it is stale', () => {
-    assert.equal(loopBusy({ idle: 10, active: 10 }, { idle: 11, active: 19 }), 0.9);
-    assert.equal(loopBusy(null, { idle: 1, active: 1 }), null);
-    assert.equal(loopBusy({ idle: 0, active: 0 }, { idle: 0, active: 0 }), null);
-    assert.equal(loopBusy({ idle: 0, active: 0 }, { idle: 60, active: 60 }), null, 'over 100 ms old');
-  });
-});
-
 describe('pickToRetire', () => {
   it('takes idle instances longest idle first, then the least busy', () => {
     const instances = [
@@ -136,8 +126,8 @@ describe('Autoscaler (actuator) with a fake runtime', () => {
    * (the demand gap) the instance completes `servedBy10ms` of them, a tenth each ms; the
    * decision at t=10 comes before that ms's share. Instances report a 5 ms start.
    */
-  async function burstAfterFirst(servedBy10ms: number, loop?: () => LoopReading) {
-    const t = setup({ concurrency: 10, targetConcurrency: 10 }, loop ? { loop } : {});
+  async function burstAfterFirst(servedBy10ms: number) {
+    const t = setup({ concurrency: 10, targetConcurrency: 10 });
     t.runtime.behaviour.initMs = 5;
     const leases: Lease[] = [];
     void t.pool.acquire(t.clock.now() + 60_000).then((l) => leases.push(l));
@@ -175,17 +165,6 @@ describe('Autoscaler (actuator) with a fake runtime', () => {
     const last = scaler.decisionsFor('f').latest!;
     assert.deepEqual([last.trigger, last.desired, last.started], ['demand', 6, 5]);
     assert.notEqual(last.boundBy, 'drain');
-  });
-
-  it('a slowly served burst starts nothing while the main thread is the bottleneck', async () => {
-    // The loop reads 95% busy between decisions: the rate (as in the test above) would start 5.
-    let active = 0;
-    let idle = 0;
-    const { runtime, scaler } = await burstAfterFirst(10, () => ({ idle: (idle += 0.5), active: (active += 9.5) }));
-    assert.equal(runtime.started.length, 1);
-    const last = scaler.decisionsFor('f').latest!;
-    assert.deepEqual([last.desired, last.boundBy], [1, 'drain']);
-    assert.match(last.reason, /main thread was busy 95%/);
   });
 
   it('a queue that completes nothing in a start is not held back, and the hold is looked at again without a new request', async () => {

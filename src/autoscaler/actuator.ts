@@ -50,28 +50,6 @@ export interface AutoscalerOptions {
   readonly elsewhere?: (functionName: string) => { readonly instances: number; readonly nodes: number };
   /** Called for every decision that changed something or acted (logging). */
   readonly onEvent?: (event: ScaleEvent) => void;
-  /**
-   * The main thread's event loop so far, idle and active ms (performance.eventLoopUtilization
-   * fits): queue-driven decisions see how busy it was since the last one (the drain bound).
-   */
-  readonly loop?: () => LoopReading;
-}
-
-/** Cumulative idle and active time of the main thread's event loop, in ms. */
-export interface LoopReading {
-  readonly idle: number;
-  readonly active: number;
-}
-
-/** A loop reading older than this says nothing about the queue now. */
-const LOOP_STALE_MS = 100;
-
-/** The share of the loop's time that was active between two readings; null when none passed or `from` is stale. */
-export function loopBusy(from: LoopReading | null, to: LoopReading): number | null {
-  if (from === null) return null;
-  const active = to.active - from.active;
-  const total = active + (to.idle - from.idle);
-  return total > 0 && total <= LOOP_STALE_MS ? active / total : null;
 }
 
 interface PoolState {
@@ -83,8 +61,6 @@ interface PoolState {
   scheduled: boolean;
   timer: TimerHandle | null;
   lastDemandAt: number | null;
-  /** The loop reading at the last queue-driven decision. */
-  loopAt: LoopReading | null;
   forgotten: boolean;
 }
 
@@ -172,12 +148,6 @@ export class Autoscaler implements PoolScaler {
       pool.ensureInstances(Math.max(c.minInstances, Math.ceil((view.inFlight + view.queued) / Math.max(1, c.targetConcurrency))));
       return null;
     }
-    let mainBusy: number | null = null;
-    if (trigger === 'demand' && this.options.loop) {
-      const reading = this.options.loop();
-      mainBusy = loopBusy(s.loopAt, reading);
-      s.loopAt = reading;
-    }
     const decision = decide(
       settings,
       {
@@ -186,7 +156,7 @@ export class Autoscaler implements PoolScaler {
         ...s.window.snapshot(now),
         ...(this.options.elsewhere ? { elsewhere: this.options.elsewhere(pool.version.functionName) } : {}),
         // How fast the queue drains bounds only what queue build-up starts; ticks follow the averages.
-        ...(trigger === 'demand' ? { drain: { ...view.drain, mainBusy } } : {}),
+        ...(trigger === 'demand' ? { drain: view.drain } : {}),
       },
       now,
       s.previous,
@@ -272,7 +242,6 @@ export class Autoscaler implements PoolScaler {
         scheduled: false,
         timer: null,
         lastDemandAt: null,
-        loopAt: null,
         forgotten: false,
       };
       this.states.set(pool, s);

@@ -491,15 +491,6 @@ describe('drain (step 5a): queue build-up starts only instances worth a start', 
     assert.deepEqual([at(1, 0, { waitedMs: 5, served: 250, startMs: 3 }).desired], [1]);
   });
 
-  test('a main thread busy at or above MAIN_THREAD_BOUND since the last look: hold, whatever the rate', () => {
-    const slow = { waitedMs: 10, served: 10, startMs: 3 };
-    const d = at(1, 0, { ...slow, mainBusy: 0.95 });
-    assert.deepEqual([d.desired, d.boundBy], [1, 'drain']);
-    assert.match(d.reason, /main thread was busy 95% since the last look/);
-    // below the bound, or not known: the rate decides (a slow function: what the burst asks for)
-    assert.deepEqual([at(1, 0, { ...slow, mainBusy: 0.5 }).desired, at(1, 0, { ...slow, mainBusy: null }).desired], [15, 15]);
-  });
-
   test('a slow function keeps what the burst asks for', () => {
     // 1 ms each: 3 per start; 147 left, worth 49 more: no bound below the panic's 15.
     const d = at(1, 0, { waitedMs: 10, served: 10, startMs: 3 });

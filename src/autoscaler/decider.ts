@@ -17,10 +17,7 @@
  *  5. Never fewer than the requests present now can fit at the hard limit (backlog).
  *  5a. Drain (queue build-up only, `stats.drain`): with none ready yet and instances
  *     starting, no more: how fast the function serves is unknown until one is up, and the
- *     ones under way serve first. With instances ready and the platform's main thread busy
- *     at least MAIN_THREAD_BOUND of the time since the last look, no more: every request
- *     passes through that thread, so more instances would wait for it too. Otherwise no
- *     more until the ready ones have served
+ *     ones under way serve first. With instances ready, no more until they have served
  *     with requests waiting for as long as a start takes. Then, unless they completed
  *     nothing in that time (a slow function: every start helps), at most as many new
  *     instances as would each get a start's worth of work: the requests present now that
@@ -88,16 +85,7 @@ export interface DrainRate {
   readonly served: number;
   /** How long the version's last instance took to start, in ms; null before the first. */
   readonly startMs: number | null;
-  /**
-   * The share of the platform's main thread that was busy since the last queue-driven
-   * decision (0..1); null or absent when not known. Every request passes through it, in
-   * and out: while it is the bottleneck, more instances only wait for it too.
-   */
-  readonly mainBusy?: number | null;
 }
-
-/** At or above this share of the main thread busy, the queue is the main thread's, not the instances'. */
-export const MAIN_THREAD_BOUND = 0.9;
 
 export interface ScaleDecision {
   /** When it was decided (the `now` passed in). */
@@ -298,12 +286,6 @@ export function drainCeiling(drain: DrainRate | undefined, ready: number, starti
   const current = ready + starting;
   if (ready === 0) {
     return starting > 0 ? { ceiling: current, text: `drain: none ready yet, ${starting} starting: they serve first, and how fast decides the next` } : null;
-  }
-  if (drain.mainBusy != null && drain.mainBusy >= MAIN_THREAD_BOUND) {
-    return {
-      ceiling: current,
-      text: `drain: the main thread was busy ${Math.round(drain.mainBusy * 100)}% since the last look: more instances would wait for it too`,
-    };
   }
   if (drain.startMs === null || !(drain.startMs > 0)) return null;
   if (drain.waitedMs < drain.startMs) {

@@ -4,7 +4,6 @@
  * implementations (the store from store-choice.ts, the runtime from runtime-choice.ts).
  */
 import { once } from 'node:events';
-import { performance } from 'node:perf_hooks';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApi } from '../api/index.ts';
@@ -161,7 +160,6 @@ async function startOn(
       stableWindowMs: config.scaleStableWindowMs,
       panicWindowMs: config.scalePanicWindowMs,
     },
-    loop: () => performance.eventLoopUtilization(),
     onEvent: (e) =>
       logger.debug(
         { fn: e.functionName, version: e.version, desired: e.desired, current: e.current, mode: e.mode, boundBy: e.boundBy, limitedBy: e.limitedBy, trigger: e.trigger },
