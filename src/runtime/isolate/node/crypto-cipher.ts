@@ -8,12 +8,11 @@
  * host when its object is collected. Both are stream.Transforms, made lazily (crypto-stream.ts).
  */
 import { Buffer } from './buffer.ts';
-import { LazyTransform } from './crypto-stream.ts';
+import { chunkEncoding, LazyTransform, streamStep, type StreamCallback } from './crypto-stream.ts';
 import { ab, buf, host, MAX_OPEN_CIPHERS, OP_CIPHER_PARTS } from './host.ts';
 
 type Bytes = string | ArrayBufferView | ArrayBuffer;
 type Decoder = { readonly encoding: string; write(b: Buffer): string; end(b?: Buffer): string };
-type Callback = (error?: Error | null) => void;
 
 /** Input one host call takes: a longer update is given to the host in parts of this size. */
 const PART_BYTES = 4 * 1024 * 1024;
@@ -159,22 +158,12 @@ class CipherBase extends LazyTransform {
     this.#ahead = null;
   }
 
-  override _transform(chunk: Buffer, encoding: string, callback: Callback): void {
-    try {
-      this.push(this.update(chunk, encoding === 'buffer' ? undefined : encoding));
-      callback();
-    } catch (error) {
-      callback(error as Error);
-    }
+  override _transform(chunk: Buffer, encoding: string, callback: StreamCallback): void {
+    streamStep(callback, () => this.push(this.update(chunk, chunkEncoding(encoding))));
   }
 
-  override _flush(callback: Callback): void {
-    try {
-      this.push(this.final());
-      callback();
-    } catch (error) {
-      callback(error as Error);
-    }
+  override _flush(callback: StreamCallback): void {
+    streamStep(callback, () => this.push(this.final()));
   }
 
   #spec(): unknown[] {

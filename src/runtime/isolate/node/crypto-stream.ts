@@ -11,6 +11,23 @@ import type * as NodeStream from 'node:stream';
 
 type StreamModule = typeof import('./stream.ts');
 
+export type StreamCallback = (error?: Error | null) => void;
+
+/** Runs one step of a stream method (_write, _transform, _flush): its error, if it throws, goes to the stream's callback. */
+export function streamStep(callback: StreamCallback, step: () => void): void {
+  try {
+    step();
+    callback();
+  } catch (error) {
+    callback(error as Error);
+  }
+}
+
+/** A written chunk's encoding as update() takes it: none for bytes. */
+export function chunkEncoding(encoding: string): string | undefined {
+  return encoding === 'buffer' ? undefined : encoding;
+}
+
 function streams(): StreamModule {
   // esbuild turns a require() of an ES module into a lazy init of it
   // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -12,7 +12,7 @@ import { asKey, createPrivateKey, createPublicKey, createSecretKey, generateKeyP
 import { createDiffieHellman, createDiffieHellmanGroup, createECDH, DiffieHellman, ECDH, getDiffieHellman, privateDecrypt, privateEncrypt, publicDecrypt, publicEncrypt, X509Certificate } from './crypto-asym.ts';
 import { Cipheriv, Decipheriv, type CipherOptions } from './crypto-cipher.ts';
 import { DigestFeed } from './crypto-digest.ts';
-import { LazyTransform, LazyWritable } from './crypto-stream.ts';
+import { chunkEncoding, LazyTransform, LazyWritable, streamStep, type StreamCallback } from './crypto-stream.ts';
 import { ab, buf, host, OP_DIGEST, OP_HASH, OP_HKDF, OP_HMAC, OP_PBKDF2, OP_SCRYPT, OP_SIGN, OP_VERIFY } from './host.ts';
 
 type Enc = string | undefined;
@@ -28,7 +28,6 @@ function keyBytes(key: unknown, enc?: string): ArrayBuffer {
   return ab(key as Bytes, enc);
 }
 
-type Callback = (error?: Error | null) => void;
 
 /** Sign and Verify: their input collected, for one host call at the end; a stream.Writable whose writes are updates. */
 class Collector extends LazyWritable {
@@ -39,13 +38,8 @@ class Collector extends LazyWritable {
     this.chunks.push(ab(data, enc));
     return this;
   }
-  override _write(chunk: Buffer, encoding: string, callback: Callback): void {
-    try {
-      this.update(chunk, encoding === 'buffer' ? undefined : encoding);
-      callback();
-    } catch (error) {
-      callback(error as Error);
-    }
+  override _write(chunk: Buffer, encoding: string, callback: StreamCallback): void {
+    streamStep(callback, () => this.update(chunk, chunkEncoding(encoding)));
   }
   protected all(): ArrayBuffer {
     const total = this.chunks.reduce((n, c) => n + c.byteLength, 0);
@@ -96,22 +90,12 @@ abstract class Digest extends LazyTransform {
     this.#result ??= buf(this.feed.finish((all) => this.oneShot(all)));
     return this.#result;
   }
-  override _transform(chunk: Buffer, encoding: string, callback: Callback): void {
-    try {
-      this.update(chunk, encoding === 'buffer' ? undefined : encoding);
-      callback();
-    } catch (error) {
-      callback(error as Error);
-    }
+  override _transform(chunk: Buffer, encoding: string, callback: StreamCallback): void {
+    streamStep(callback, () => this.update(chunk, chunkEncoding(encoding)));
   }
-  override _flush(callback: Callback): void {
-    try {
-      // digest() may have been called already: the stream gives the same digest
-      this.push(this.#digest());
-      callback();
-    } catch (error) {
-      callback(error as Error);
-    }
+  override _flush(callback: StreamCallback): void {
+    // digest() may have been called already: the stream gives the same digest
+    streamStep(callback, () => this.push(this.#digest()));
   }
 }
 
