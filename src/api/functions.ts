@@ -8,7 +8,7 @@ import { assertValid } from './schemas.ts';
 import { prepareDeployExtras, submitAsync, wantsAsync } from './async.ts';
 
 interface DeployBody {
-  source: { files: Record<string, string>; entry: string } | { bundle: string; sourceMap?: string } | { app: { files: Record<string, string>; executable?: string[] } };
+  source: { files: Record<string, string>; entry: string } | { bundle: string; sourceMap?: string; packages?: { files: Record<string, string>; executable?: string[] } } | { app: { files: Record<string, string>; executable?: string[] } };
   config?: Record<string, unknown>;
   /** Async policy and declared triggers (docs/triggers.md), kept next to the code. */
   async?: unknown;
@@ -51,7 +51,7 @@ export function functionRoutes(deps: ApiDeps): RouteDef[] {
           'app' in body.source
             ? { kind: 'app', app: body.source.app }
             : 'bundle' in body.source
-              ? { kind: 'bundle', code: body.source.bundle, ...(body.source.sourceMap === undefined ? {} : { sourceMap: body.source.sourceMap }) }
+              ? { kind: 'bundle', code: body.source.bundle, ...(body.source.sourceMap === undefined ? {} : { sourceMap: body.source.sourceMap }), ...(body.source.packages === undefined ? {} : { packages: body.source.packages }) }
               : { kind: 'files', files: body.source.files, entry: body.source.entry };
         const applyExtras = await prepareDeployExtras(deps, body);
         const result = await deps.deployer.deploy({ name: req.params.name, source, config: body.config });

@@ -84,6 +84,17 @@ export const SCHEMAS = {
             properties: {
               bundle: { type: 'string', minLength: 1 },
               sourceMap: { type: 'string', description: "The bundle's source map (v3 JSON; sources content not needed): uncaught errors are logged with source positions." },
+              packages: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['files'],
+                description:
+                  'Runtime "node" only: the packages the bundle leaves to `require` (native addons), as files beside it, paths under `node_modules/` (docs/apps.md, Native addons). Stored with the bundle as the version\'s code, and bounded with it by --api-body-limit.',
+                properties: {
+                  files: { type: 'object', additionalProperties: { type: 'string', contentEncoding: 'base64' }, minProperties: 1, description: 'Path (`node_modules/<package>/…`) → content in base64.' },
+                  executable: { type: 'array', items: { type: 'string' }, description: 'Paths unpacked with the executable bit.' },
+                },
+              },
             },
           },
         ],

@@ -16,6 +16,7 @@ import { layerKindFor, LOWERED_ASYNC, registryModule, sharedExports, sharedModul
 import { nodeBuildPlugin, NodeResolver } from './node-build.ts';
 import { outcome, packagesIn, type NodeBuildChoice } from './node-build-choice.ts';
 import { isBuildFailure, settleNodeBuilds } from './node-build-rounds.ts';
+import { nativePackagesPlugin, shippedFiles, type ShippedFiles } from './native-packages.ts';
 
 export const MODULE_GLOBAL = '__nimbus_module';
 
@@ -26,6 +27,8 @@ export interface BuildOutput {
   readonly warnings: readonly string[];
   /** The packages bundled from their Node build, and why (node-build-choice.ts). */
   readonly nodeBuilds?: readonly NodeBuildChoice[];
+  /** Node runtime: the packages kept out of the bundle (native addons) and shipped beside it as files (native-packages.ts). */
+  readonly shipped?: ShippedFiles;
 }
 
 export interface BuildErrorDetail {
@@ -226,7 +229,13 @@ export async function bundlePath(path: string, target: BundleTarget = 'isolate',
   const root = statSync(resolve(path)).isDirectory() ? resolve(path) : dirname(entry);
   const options = { entryPoints: [entry], absWorkingDir: root };
   const plugins = confined ? [confinedTo(root, target), wasmModules] : [wasmModules];
-  if (target === 'node') return buildForNode(options, plugins);
+  if (target === 'node') {
+    if (confined) return buildForNode(options, plugins);
+    // Packages with native addons stay require() calls; their files go beside the bundle.
+    const found = new Map<string, { dir: string; why: string }>();
+    const built = await buildForNode(options, [nativePackagesPlugin(found), ...plugins]);
+    return found.size === 0 ? built : { ...built, shipped: shippedFiles(found) };
+  }
   return buildWithLayer(options, plugins, root, directoryFiles(root), bundleOptions.sharedLayer ?? true, bundleOptions.nodeBuild);
 }
 

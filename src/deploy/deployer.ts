@@ -13,6 +13,7 @@ import type { Store } from '../store/ports.ts';
 import { sourceMapLookup, type SourcePosition } from '../dispatch/source-stacks.ts';
 import { bundlePath, bundleSource, bundleTree, type BuildOutput, type BundleTarget } from './bundle.ts';
 import { packApp } from '../runtime/process/app-archive.ts';
+import { isNodePack, packNodeFunction } from '../runtime/process/node-pack.ts';
 import { canonicalConfig, resolveConfig, validateName, type PlatformDefaults } from './function-config.ts';
 
 export type DeploySource =
@@ -20,8 +21,11 @@ export type DeploySource =
   | { readonly kind: 'path'; readonly path: string }
   /** A tree of files (a Lambda zip's) bundled from a private directory: its node_modules resolve, nothing outside it loads. */
   | { readonly kind: 'tree'; readonly files: ReadonlyMap<string, Buffer>; readonly entry: string }
-  /** Already bundled by the CLI into the IIFE format of bundle.ts, with its source map when it made one. */
-  | { readonly kind: 'bundle'; readonly code: string; readonly sourceMap?: string }
+  /**
+   * Already bundled by the CLI into the IIFE format of bundle.ts, with its source map when it
+   * made one, and (node runtime) the packages it left out as files (`{files, executable}`).
+   */
+  | { readonly kind: 'bundle'; readonly code: string; readonly sourceMap?: string; readonly packages?: unknown }
   /** An app's directory (runtime "app"): its files, stored as they are. */
   | { readonly kind: 'app'; readonly app: unknown };
 
@@ -74,9 +78,13 @@ export class Deployer {
     const built = await this.build(req.source, config.runtime === 'node' ? 'node' : 'isolate');
     const bytes = Buffer.byteLength(built.code);
     if (bytes > this.deps.maxCodeBytes) {
-      throw new NimbusError('NIMBUS_ERR_PAYLOAD_TOO_LARGE', `the bundle of ${name} is ${bytes} bytes; the limit is ${this.deps.maxCodeBytes}`, {
+      const what = isNodePack(built.code) ? 'bundle with the packages shipped as files (base64)' : 'bundle';
+      throw new NimbusError('NIMBUS_ERR_PAYLOAD_TOO_LARGE', `the ${what} of ${name} is ${bytes} bytes; the limit is ${this.deps.maxCodeBytes} (--api-body-limit)`, {
         extra: { limit: this.deps.maxCodeBytes },
       });
+    }
+    if (isNodePack(built.code) && config.runtime !== 'node') {
+      throw new NimbusError('NIMBUS_ERR_VALIDATION', 'source.packages (packages shipped as files beside the bundle) are for runtime "node"', { extra: { field: 'source.packages' } });
     }
     const { sourceMap, warnings: buildWarnings } = this.keepableMap(built);
     // Bundled here (a Lambda zip, an example's directory): the caller learns of Node builds from the warnings.
@@ -161,15 +169,25 @@ export class Deployer {
       case 'files':
         return bundleSource(source.files, source.entry, target);
       case 'path':
-        return bundlePath(source.path, target);
+        return withShipped(await bundlePath(source.path, target));
       case 'tree':
         return bundleTree(source.files, source.entry, target);
-      case 'bundle':
-        return { code: source.code, sourceMap: source.sourceMap === undefined ? null : checkedSourceMap(source.sourceMap), warnings: [] };
+      case 'bundle': {
+        const code = source.packages === undefined ? source.code : packNodeFunction(source.code, source.packages);
+        return { code, sourceMap: source.sourceMap === undefined ? null : checkedSourceMap(source.sourceMap), warnings: [] };
+      }
       case 'app':
         return { code: packApp(source.app), sourceMap: null, warnings: [] };
     }
   }
+}
+
+/** A node build's code with the packages it left out as files (deploy/native-packages.ts), as stored. */
+function withShipped(built: BuildOutput): BuildOutput {
+  if (built.shipped === undefined) return built;
+  const { files, executable, packages } = built.shipped;
+  const shipped = `shipped as files beside the bundle (native addons): ${packages.map((p) => p.name).join(', ')}`;
+  return { ...built, code: packNodeFunction(built.code, { files, executable }), warnings: [...built.warnings, shipped] };
 }
 
 /** A source map sent with a bundle must at least be one (v3, with mappings). */

@@ -102,7 +102,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     namespace = busNamespace(await clusterId(store.leases));
     topicLog = await openConfiguredTopicLog(config, namespace);
     apps = appRuntime(config, clock);
-    runtime = runtimeByKind({ isolate: await options.runtime(clock, config), app: apps, node: nodeRuntime(apps, clock) });
+    runtime = runtimeByKind({ isolate: await options.runtime(clock, config), app: apps, node: nodeRuntime(apps, clock, config) });
   } catch (error) {
     // A failed start releases what it took: the next start (in this process too) finds the directory free.
     await topicLog?.close();

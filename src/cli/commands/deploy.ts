@@ -3,6 +3,7 @@ import { parseDuration, parseMegabytes } from '../../config/config.ts';
 import { MEMORY_MB } from '../../core/types.ts';
 import { bundlePath } from '../../deploy/bundle.ts';
 import { checkNodeBuildList, type NodeBuildChoice } from '../../deploy/node-build-choice.ts';
+import type { ShippedFiles } from '../../deploy/native-packages.ts';
 import { flag, has, onlyFlags, UsageError, type ParsedArgs } from '../args.ts';
 import { ApiError, call, type Answer, type ClientOptions } from '../client.ts';
 import { readDeclaration } from './triggers.ts';
@@ -142,6 +143,22 @@ export function nodeBuildList(args: ParsedArgs, declared: unknown): string[] {
   }
 }
 
+/** What the deploy says about the packages shipped as files beside the bundle: a line for each it imports, one for their dependencies. */
+export function shippedLines(shipped: ShippedFiles): string[] {
+  const own = shipped.packages.filter((p) => !p.why.startsWith('a dependency of '));
+  const deps = shipped.packages.filter((p) => p.why.startsWith('a dependency of '));
+  const lines = own.map((p) => `• package ${p.name}${p.version ? `@${p.version}` : ''} shipped as files beside the bundle (${bytes(p.bytes)}): ${p.why}`);
+  const named = deps.slice(0, 6).map((p) => p.name).join(', ') + (deps.length > 6 ? `, … (--json lists all)` : '');
+  if (deps.length > 0) lines.push(`  with ${deps.length} package(s) it depends on (${bytes(deps.reduce((n, p) => n + p.bytes, 0))}): ${named}`);
+  return lines;
+}
+
+/** An upload over the server's limit, with what the shipped packages weigh. */
+function tooLargeWithPackages(message: string, shipped: ShippedFiles): string {
+  const largest = [...shipped.packages].sort((a, b) => b.bytes - a.bytes).slice(0, 3).map((p) => `${p.name} ${bytes(p.bytes)}`);
+  return `${message}. The packages shipped as files weigh ${bytes(shipped.bytes)} (base64 adds a third; largest: ${largest.join(', ')}): raise the server's --api-body-limit, or drop packages the function does not need`;
+}
+
 export async function deploy(client: ClientOptions, args: ParsedArgs): Promise<number> {
   onlyFlags(args, DEPLOY_FLAGS);
   const [name, path] = args.positionals;
@@ -153,6 +170,7 @@ export async function deploy(client: ClientOptions, args: ParsedArgs): Promise<n
   const app = appConfig(args, declaredApp);
   const nodeBuild = nodeBuildList(args, declaredNodeBuild);
   let nodeBuilds: readonly NodeBuildChoice[] = [];
+  let shipped: ShippedFiles | undefined;
   const route = `/api/v1/functions/${encodeURIComponent(name)}`;
   let upload: (withMap: boolean) => Promise<Answer>;
   let hasMap = false;
@@ -169,12 +187,15 @@ export async function deploy(client: ClientOptions, args: ParsedArgs): Promise<n
     const built = await bundlePath(path, forNode ? 'node' : 'isolate', false, { nodeBuild: forNode ? [] : nodeBuild });
     for (const w of built.warnings) progress(`  warning: ${w}`);
     nodeBuilds = built.nodeBuilds ?? [];
+    shipped = built.shipped;
     if (!json) for (const c of nodeBuilds) progress(`• package ${c.package} bundled from its Node build: ${c.why}`);
+    if (!json && shipped !== undefined) for (const line of shippedLines(shipped)) progress(line);
     if (!json) progress(`• bundled ${bytes(Buffer.byteLength(built.code))} in ${Math.round(performance.now() - t0)} ms; uploading to ${client.url}…`);
     hasMap = built.sourceMap !== null;
-    codeChars = JSON.stringify(built.code).length;
+    const packages = shipped === undefined ? undefined : { files: shipped.files, executable: shipped.executable };
+    codeChars = JSON.stringify(built.code).length + (packages === undefined ? 0 : JSON.stringify(packages).length);
     upload = (withMap: boolean): Promise<Answer> =>
-      call(client, 'PUT', route, { source: { bundle: built.code, ...(withMap && built.sourceMap !== null ? { sourceMap: built.sourceMap } : {}) }, config: forNode ? { ...config, runtime: 'node' } : config, ...declaration });
+      call(client, 'PUT', route, { source: { bundle: built.code, ...(withMap && built.sourceMap !== null ? { sourceMap: built.sourceMap } : {}), ...(packages === undefined ? {} : { packages }) }, config: forNode ? { ...config, runtime: 'node' } : config, ...declaration });
   }
   let answer: Answer;
   try {
@@ -184,13 +205,16 @@ export async function deploy(client: ClientOptions, args: ParsedArgs): Promise<n
     if (worded !== null) throw new UsageError(worded);
     // The map can take the upload over the server's body limit while the code alone fits.
     const limit = error instanceof ApiError && error.status === 413 ? Number(error.problem.limit) : NaN;
-    if (!(hasMap && codeChars < limit)) throw error;
+    if (!(hasMap && codeChars < limit)) {
+      if (shipped !== undefined && error instanceof ApiError && error.status === 413) throw new UsageError(tooLargeWithPackages(error.message, shipped));
+      throw error;
+    }
     progress('  warning: the bundle with its source map is over the server\'s upload limit; deploying without the map (errors will show bundle positions)');
     answer = await upload(false);
   }
   const result = answer.body as { version: { version: number; config: Record<string, unknown> }; created: boolean; url: string };
   if (json) {
-    printJson(nodeBuilds.length > 0 ? { ...result, nodeBuilds } : result);
+    printJson({ ...result, ...(nodeBuilds.length > 0 ? { nodeBuilds } : {}), ...(shipped !== undefined ? { shippedPackages: shipped.packages } : {}) });
     return 0;
   }
   const c = result.version.config as { memoryMb: number; timeoutMs: number; concurrency: number; maxInstances: number };

@@ -35,25 +35,32 @@ export function checkAppPath(path: string): string {
 
 /** The canonical stored text of an app's files (validated). */
 export function packApp(input: unknown): string {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw invalid('source.app must be an object with "files"');
+  const { files, executable } = canonicalFiles(input, 'source.app', 'an app needs at least its start script');
+  return JSON.stringify({ nimbusApp: 1, files, executable });
+}
+
+/** Files sent as `{files, executable}` under `field`, checked, with paths and executable sorted. */
+export function canonicalFiles(input: unknown, field: string, emptyWhy: string): { files: Record<string, string>; executable: string[] } {
+  const bad = (message: string) => invalid(message, field);
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw bad(`${field} must be an object with "files"`);
   const { files, executable } = input as { files?: unknown; executable?: unknown };
-  if (typeof files !== 'object' || files === null || Array.isArray(files)) throw invalid('source.app.files must be an object of path → base64 content');
+  if (typeof files !== 'object' || files === null || Array.isArray(files)) throw bad(`${field}.files must be an object of path → base64 content`);
   const paths = Object.keys(files).sort();
-  if (paths.length === 0) throw invalid('source.app.files is empty: an app needs at least its start script');
-  if (paths.length > APP_LIMITS.files) throw invalid(`source.app.files has ${paths.length} files; the limit is ${APP_LIMITS.files}`);
+  if (paths.length === 0) throw bad(`${field}.files is empty: ${emptyWhy}`);
+  if (paths.length > APP_LIMITS.files) throw bad(`${field}.files has ${paths.length} files; the limit is ${APP_LIMITS.files}`);
   const out: Record<string, string> = {};
   for (const p of paths) {
     const content = (files as Record<string, unknown>)[p];
-    if (typeof content !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(content)) throw invalid(`source.app.files[${JSON.stringify(p.slice(0, 100))}] must be base64`);
+    if (typeof content !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(content)) throw bad(`${field}.files[${JSON.stringify(p.slice(0, 100))}] must be base64`);
     out[checkAppPath(p)] = content;
   }
   const exec = executable === undefined ? [] : executable;
-  if (!Array.isArray(exec) || exec.some((p) => typeof p !== 'string' || !(p in out))) throw invalid('source.app.executable must list paths that are in source.app.files');
+  if (!Array.isArray(exec) || exec.some((p) => typeof p !== 'string' || !(p in out))) throw bad(`${field}.executable must list paths that are in ${field}.files`);
   // Claimed paths that also are directories of other paths ("a" and "a/b") cannot both be unpacked.
   const dirs = new Set<string>();
   for (const p of paths) for (let i = p.indexOf('/'); i !== -1; i = p.indexOf('/', i + 1)) dirs.add(p.slice(0, i));
-  for (const p of paths) if (dirs.has(p)) throw invalid(`source.app.files has both a file and a directory at ${JSON.stringify(p)}`);
-  return JSON.stringify({ nimbusApp: 1, files: out, executable: [...new Set(exec as string[])].sort() });
+  for (const p of paths) if (dirs.has(p)) throw bad(`${field}.files has both a file and a directory at ${JSON.stringify(p)}`);
+  return { files: out, executable: [...new Set(exec as string[])].sort() };
 }
 
 export function isAppPack(code: string): boolean {
@@ -71,9 +78,14 @@ function unpackText(code: string): AppFiles {
  */
 export function materialiseApp(code: string, root: string): string {
   const name = appDirName(createHash('sha256').update(code).digest('hex'));
+  return materialiseFiles(name, () => unpackText(code), root);
+}
+
+/** Unpacks `files()` into `root/<name>` unless it is there already (see materialiseApp). */
+export function materialiseFiles(name: string, files: () => AppFiles, root: string): string {
   const dir = join(root, name);
   if (existsSync(dir)) return dir;
-  const app = unpackText(code);
+  const app = files();
   mkdirSync(root, { recursive: true, mode: 0o755 });
   const scratch = join(root, `.tmp-${name}-${randomBytes(4).toString('hex')}`);
   try {
@@ -103,8 +115,8 @@ export function appDirName(codeHash: string): string {
 }
 
 /**
- * Removes the unpacked apps under `root` whose directory name is not in `keep` (scratch
- * directories of a start in progress, `.tmp-…`, are left to it). Returns the names removed.
+ * Removes the unpacked apps under `root` whose directory name is not in `keep` (names that
+ * start with a dot are not apps' and are left). Returns the names removed.
  */
 export function removeAppDirs(root: string, keep: ReadonlySet<string>): string[] {
   let names: string[];
@@ -115,7 +127,8 @@ export function removeAppDirs(root: string, keep: ReadonlySet<string>): string[]
   }
   const removed: string[] = [];
   for (const name of names) {
-    if (keep.has(name) || name.startsWith('.tmp-')) continue;
+    // Dot names are not unpacked apps: scratch directories of a start in progress (`.tmp-…`), the node runtime's packages (`.node-packages`).
+    if (keep.has(name) || name.startsWith('.')) continue;
     rmSync(join(root, name), { recursive: true, force: true });
     removed.push(name);
   }

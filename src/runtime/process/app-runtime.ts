@@ -4,14 +4,14 @@
  * reported as it is.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import type { Clock } from '../../core/clock.ts';
 import { Deadlines } from '../../core/deadlines.ts';
 import { NimbusError } from '../../core/errors.ts';
 import type { FunctionConfig, ModuleExports } from '../../core/types.ts';
 import type { Instance, InstanceSpec, Runtime } from '../port.ts';
-import { appDirName, isAppPack, removeAppDirs } from './app-archive.ts';
+import { appDirName, isAppPack } from './app-archive.ts';
+import { UnpackedDirs } from './unpacked-dirs.ts';
 import { createAfterTurn } from './after-turn.ts';
 import { AppInstance } from './app-instance.ts';
 import { probeIsolation, removeCgroupTree, type ProcessIsolation } from './isolation.ts';
@@ -51,17 +51,7 @@ export function createAppRuntime(options: AppRuntimeOptions): AppRuntime {
   const onError = options.onError ?? ((message: string, error: unknown) => console.error(`[nimbus app] ${message}`, error));
   const deadlines = new Deadlines(options.clock, (error) => onError('an app call deadline handler threw', error));
   const afterTurn = createAfterTurn((error) => onError('an app call could not be handed back', error));
-  // Unpacked apps (directory names) in use by starting and live instances, and the ones the
-  // store still has (null until told; a version started since is the store's too): an
-  // unpacked app goes once it is in neither.
-  const users = new Map<string, number>();
-  let wanted: Set<string> | null = null;
-  const release = (dir: string): void => {
-    const left = (users.get(dir) ?? 1) - 1;
-    if (left > 0) return void users.set(dir, left);
-    users.delete(dir);
-    if (wanted !== null && !wanted.has(dir)) rmSync(join(options.appsDir, dir), { recursive: true, force: true });
-  };
+  const unpacked = new UnpackedDirs(options.appsDir);
   return {
     kind: 'app',
     isolation,
@@ -74,26 +64,23 @@ export function createAppRuntime(options: AppRuntimeOptions): AppRuntime {
     },
     async start(spec: InstanceSpec): Promise<Instance> {
       PoolClass ??= (await import('undici')).Pool;
-      const dir = appDirName(createHash('sha256').update(spec.code).digest('hex'));
-      users.set(dir, (users.get(dir) ?? 0) + 1);
-      wanted?.add(dir);
+      const release = unpacked.use(appDirName(createHash('sha256').update(spec.code).digest('hex')));
       let instance: AppInstance;
       try {
         instance = await AppInstance.start({ clock: options.clock, isolation, appsDir: options.appsDir, maxResponseBytes: options.maxResponseBytes, PoolClass, deadlines, afterTurn }, spec);
       } catch (error) {
-        release(dir);
+        release();
         throw error;
       }
       live.add(instance);
       void instance.whenExited().then(() => {
         live.delete(instance);
-        release(dir);
+        release();
       });
       return instance;
     },
     keepCode(codeHashes) {
-      wanted = new Set([...codeHashes].map(appDirName));
-      removeAppDirs(options.appsDir, new Set([...wanted, ...users.keys()]));
+      unpacked.keep(codeHashes);
     },
     livePids() {
       return [...live].map((i) => i.pid);

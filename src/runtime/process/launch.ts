@@ -21,6 +21,8 @@ export interface LaunchInput {
   readonly cgroupProcs: readonly string[];
   /** An app in a network namespace: the connector starts it (its IPC channel is the child's fd 3). */
   readonly connector?: ConnectorInput;
+  /** More host directories the sandbox shows read-only (a node function's packages); without bubblewrap the process reads them where they are. */
+  readonly readOnly?: ReadonlyArray<{ readonly host: string; readonly at: string }>;
 }
 
 export interface ConnectorInput {
@@ -90,7 +92,8 @@ export function launchPlan(iso: ProcessIsolation, input: LaunchInput): LaunchPla
     }
     inner = [
       'bwrap', '--die-with-parent', '--unshare-user', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try', '--hostname', 'app',
-      ...systemBindsCache, '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--ro-bind', input.appDir, '/app', '--chdir', '/app',
+      ...systemBindsCache, '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--ro-bind', input.appDir, '/app',
+      ...(input.readOnly ?? []).flatMap((b) => ['--ro-bind', b.host, b.at]), '--chdir', '/app',
       '--clearenv', ...setenv, ...network, '--', ...shell,
     ];
     cwd = '/';

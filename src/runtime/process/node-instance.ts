@@ -13,6 +13,7 @@ import { removeWhenEmpty, type InstanceCgroup } from './instance-cgroup.ts';
 import { InvocationCpu } from './invocation-cpu.ts';
 import { ProcessTreeMeter } from './proc-usage.ts';
 import { killGroup } from './signal.ts';
+import type { AddonFile } from './node-pack.ts';
 
 /** How often the CPU of a process with calls in flight is read (as isolates sample theirs). */
 export const CPU_SAMPLE_MS = 10;
@@ -81,8 +82,13 @@ export class NodeInstance implements Instance {
     return this.spare.child.pid!;
   }
 
-  /** Evaluates the bundle in the process; rejects with FUNCTION_INIT (the error, its name and line) if its top level throws. */
-  load(code: string, env: Readonly<Record<string, string>>): Promise<ModuleExports> {
+  /**
+   * Evaluates the bundle in the process; rejects with FUNCTION_INIT (the error, its name and
+   * line) if its top level throws. `packages`: the directory (as the process sees it) its
+   * `require` resolves packages from, and the Node addons there, loaded first (an addon
+   * built for another Node fails here, naming its package).
+   */
+  load(code: string, env: Readonly<Record<string, string>>, packages: { readonly dir: string; readonly addons: readonly AddonFile[] } | null = null): Promise<ModuleExports> {
     const t0 = this.clock.monotonic();
     return new Promise<ModuleExports>((resolve, reject) => {
       const onMessage = (m: FromWorker) => {
@@ -109,7 +115,7 @@ export class NodeInstance implements Instance {
       };
       this.spare.child.on('message', onMessage);
       this.spare.child.once('exit', onExit);
-      this.spare.child.send({ t: 'load', code, env, name: this.spec.functionName });
+      this.spare.child.send({ t: 'load', code, env, name: this.spec.functionName, packages });
     });
   }
 

@@ -7,7 +7,10 @@
  * limit is applied when it is specialised (its processes move into the instance's cgroup).
  */
 import { spawn } from 'node:child_process';
-import { dirname } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Clock } from '../../core/clock.ts';
 import { NimbusError } from '../../core/errors.ts';
@@ -19,6 +22,15 @@ import { launchPlan } from './launch.ts';
 import { NodeInstance, type SpareProcess } from './node-instance.ts';
 import { refuseWithoutNetworkOptIn } from './app-runtime.ts';
 import { killGroup } from './signal.ts';
+import { appDirName, materialiseFiles } from './app-archive.ts';
+import { addonFiles, unpackNodeFunction, type AddonFile } from './node-pack.ts';
+import { UnpackedDirs } from './unpacked-dirs.ts';
+
+/** The directory under the apps directory where functions' packages are unpacked (a dot name: not an app's, app-archive.ts). */
+export const NODE_PACKAGES_DIR = '.node-packages';
+
+/** Where a function's unpacked packages are in its sandbox (read-only). */
+export const PACKAGES_MOUNT = '/packages';
 
 /** The limit a spare runs under until it is given a function (and that function's limit). */
 const SPARE_MEMORY_BYTES = 8192 * 1024 * 1024;
@@ -33,6 +45,11 @@ export interface NodeRuntimeOptions {
   readonly isolation: ProcessIsolation;
   /** Generic processes kept started ahead (default 2). */
   readonly spares?: number;
+  /**
+   * Where the packages a function ships as files (native addons) are unpacked, one directory
+   * per content hash (default: a directory of this process's in the system temp directory).
+   */
+  readonly packagesDir?: string;
 }
 
 export interface NodeRuntime extends Runtime {
@@ -50,8 +67,13 @@ export function createNodeRuntime(options: NodeRuntimeOptions): NodeRuntime {
   const taken = new WeakSet<SpareProcess>();
   let closed = false;
   let seq = 0;
+  const packagesRoot = options.packagesDir ?? join(tmpdir(), `nimbus-node-packages-${process.pid}`);
+  const unpacked = new UnpackedDirs(packagesRoot);
+  /** The Node addons of each unpacked directory, found once. */
+  const addonsOf = new Map<string, AddonFile[]>();
 
-  const spawnSpare = (): SpareProcess => {
+  /** A process for the pool, or (with `packages`) one for a function that ships packages, showing them read-only. */
+  const spawnSpare = (packages?: string): SpareProcess => {
     const cgroup = isolation.cgroup ? createInstanceCgroup(isolation.cgroup, `node-spare-${process.pid}-${spareSeq++}`, SPARE_MEMORY_BYTES) : null;
     const plan = launchPlan(isolation, {
       appDir: WORKER_DIR,
@@ -59,6 +81,7 @@ export function createNodeRuntime(options: NodeRuntimeOptions): NodeRuntime {
       env: { NODE_CHANNEL_FD: '3', NODE_CHANNEL_SERIALIZATION_MODE: 'advanced' },
       memoryBytes: SPARE_MEMORY_BYTES,
       cgroupProcs: cgroup?.procsFiles ?? [],
+      ...(packages === undefined ? {} : { readOnly: [{ host: packages, at: PACKAGES_MOUNT }] }),
     });
     const child = spawn(plan.file, plan.args, { cwd: plan.cwd, env: plan.env, detached: true, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
     let stderr = '';
@@ -88,19 +111,42 @@ export function createNodeRuntime(options: NodeRuntimeOptions): NodeRuntime {
     return spare;
   };
 
+  /**
+   * A spare given the function. A function that ships packages gets a process of its own
+   * started now, with its unpacked packages shown read-only (a spare started before the
+   * function was known cannot see them): its cold start pays a process start.
+   */
   const specialise = async (spec: InstanceSpec): Promise<NodeInstance> => {
-    const spare = take();
+    const { bundle, files } = unpackNodeFunction(spec.code);
+    let release = () => {};
+    let packages: { dir: string; seen: string; addons: AddonFile[] } | null = null;
+    if (files !== null) {
+      const name = appDirName(createHash('sha256').update(spec.code).digest('hex'));
+      release = unpacked.use(name);
+      try {
+        const dir = materialiseFiles(name, () => files, packagesRoot);
+        let addons = addonsOf.get(name);
+        if (addons === undefined) addonsOf.set(name, (addons = addonFiles(dir, Object.keys(files.files))));
+        packages = { dir, seen: isolation.sandbox === 'bubblewrap' ? PACKAGES_MOUNT : dir, addons };
+      } catch (error) {
+        release();
+        throw error;
+      }
+    }
+    const spare = packages === null ? take() : spawnSpare(packages.dir);
     taken.add(spare);
     // It died before it was ready: nobody else removes its cgroup.
     await spare.ready.catch((error: unknown) => {
       removeWhenEmpty(spare.cgroup, clock);
+      release();
       throw error;
     });
     // The spare's cgroup takes the function's memory limit now.
     spare.cgroup?.setMemoryLimit(spec.config.memoryMb * 1024 * 1024);
     const instance = new NodeInstance(clock, spec, spare, spare.cgroup);
+    void instance.whenExited().then(release);
     try {
-      await instance.load(spec.code, spec.config.env);
+      await instance.load(bundle, spec.config.env, packages === null ? null : { dir: packages.seen, addons: packages.addons });
     } catch (error) {
       instance.dispose();
       throw error;
@@ -125,6 +171,10 @@ export function createNodeRuntime(options: NodeRuntimeOptions): NodeRuntime {
       live.add(instance);
       void instance.whenExited().then(() => live.delete(instance));
       return instance;
+    },
+    keepCode(codeHashes) {
+      unpacked.keep(codeHashes);
+      for (const name of addonsOf.keys()) if (!existsSync(join(packagesRoot, name))) addonsOf.delete(name);
     },
     livePids: () => [...live].map((i) => i.pid),
     async close() {

@@ -62,11 +62,33 @@ function jsonLike(value) {
   }
 }
 
+/**
+ * Loads the Node addons shipped with the function before its code runs, so that one built for
+ * another Node (another NODE_MODULE_VERSION) fails the load naming its package, not a request
+ * deep in the package's code. Node's require cache keeps them for the package's own require.
+ */
+function loadAddons(req, packages) {
+  for (const addon of packages.addons) {
+    try {
+      req(`${packages.dir}/${addon.path}`);
+    } catch (e) {
+      const error = new Error(
+        `package "${addon.package}": its native addon ${addon.file} cannot be loaded by this Node ${process.version} (NODE_MODULE_VERSION ${process.versions.modules}): ${String(e?.message ?? e).replace(/\s*\n\s*/g, ' ')} ` +
+          'Native addons are shipped as installed: install or rebuild the package (npm rebuild) with the Node the platform runs, then deploy again',
+      );
+      error.name = 'NativeAddonError';
+      throw error;
+    }
+  }
+}
+
 function load(m) {
   for (const k of Object.keys(process.env)) if (k !== 'PATH' && k !== 'HOME' && k !== 'LANG') delete process.env[k];
   Object.assign(process.env, m.env);
   env = Object.freeze({ ...m.env });
-  globalThis.require = createRequire(`${process.cwd()}/`);
+  // Packages shipped beside the bundle (native addons) resolve from their directory, read-only.
+  globalThis.require = createRequire(`${m.packages?.dir ?? process.cwd()}/`);
+  if (m.packages) loadAddons(globalThis.require, m.packages);
   vm.runInThisContext(m.code, { filename: `${m.name}.js` });
   const exported = globalThis.__nimbus_module ?? {};
   module_ = exported;

@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { nativeReason, shippedFiles } from './native-packages.ts';
+
+const MODULES = fileURLToPath(new URL('../../node_modules/', import.meta.url));
+const sqlite = realpathSync(join(MODULES, 'better-sqlite3'));
+
+test('a package is native for its compiled addon, its binding.gyp, or a loader of paths computed at run time; a plain one is not', () => {
+  assert.match(nativeReason(sqlite) ?? '', /^native addon build\/Release\/\w+\.node$/);
+  assert.equal(nativeReason(realpathSync(join(MODULES, 'hono'))), null);
+  const dir = mkdtempSync(join(tmpdir(), 'nimbus-native-'));
+  try {
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'a', dependencies: { 'node-gyp-build': '^4' } }));
+    assert.equal(nativeReason(dir), 'loads a file by a path computed at run time (node-gyp-build)');
+    writeFileSync(join(dir, 'binding.gyp'), '{}');
+    assert.equal(nativeReason(dir), 'native addon (binding.gyp), not built');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('better-sqlite3 ships with its dependencies, without its sources and build intermediates', () => {
+  const shipped = shippedFiles(new Map([['better-sqlite3', { dir: sqlite, why: 'native addon' }]]));
+  const paths = Object.keys(shipped.files);
+  assert.ok(paths.includes('node_modules/better-sqlite3/build/Release/better_sqlite3.node'));
+  assert.ok(paths.includes('node_modules/better-sqlite3/lib/index.js'));
+  assert.ok(paths.includes('node_modules/bindings/bindings.js'));
+  assert.deepEqual(paths.filter((p) => /\.(?:c|cpp|h|o|a|gyp|gypi|mk)$|Makefile$|obj\.target/.test(p)), []);
+  assert.deepEqual(shipped.packages.slice(0, 2).map((p) => [p.name, p.why]), [['better-sqlite3', 'native addon'], ['bindings', 'a dependency of better-sqlite3']]);
+  assert.equal(shipped.bytes, Object.values(shipped.files).reduce((n, b64) => n + Buffer.from(b64, 'base64').byteLength, 0));
+});
+
+test('a dependency installed inside the package that needs it stays inside it', () => {
+  const root = mkdtempSync(join(tmpdir(), 'nimbus-native-'));
+  try {
+    const outer = join(root, 'node_modules', 'outer');
+    const inner = join(outer, 'node_modules', 'inner');
+    mkdirSync(inner, { recursive: true });
+    writeFileSync(join(outer, 'package.json'), JSON.stringify({ name: 'outer', version: '1.0.0', gypfile: true, dependencies: { inner: '1' } }));
+    writeFileSync(join(inner, 'package.json'), JSON.stringify({ name: 'inner', version: '2.0.0' }));
+    writeFileSync(join(inner, 'index.js'), 'module.exports = 2;');
+    const shipped = shippedFiles(new Map([['outer', { dir: realpathSync(outer), why: 'native addon (binding.gyp), not built' }]]));
+    assert.deepEqual(Object.keys(shipped.files).sort(), ['node_modules/outer/node_modules/inner/index.js', 'node_modules/outer/node_modules/inner/package.json', 'node_modules/outer/package.json']);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
