@@ -6,13 +6,13 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultAppsDir } from '../../src/runtime/process/app-archive.ts';
 import { cli, ROOT, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
+import { canBuildOldAddon, writeOldAddon } from '../helpers/old-addon.ts';
 
 const SOURCE = `
 import Database from 'better-sqlite3';
@@ -115,25 +115,10 @@ describe('native addons in node functions, end to end', () => {
   });
 
   it('an addon built for another Node refuses the deploy, naming its package and both versions', async (t) => {
-    const cc = spawnSync('cc', ['--version'], { stdio: 'ignore' });
-    if (cc.status !== 0) return t.skip('needs a C compiler (cc) to build an addon for another Node');
+    if (!canBuildOldAddon()) return t.skip('needs a C compiler (cc) to build an addon for another Node');
     const pkg = mkdtempSync(join(tmpdir(), 'nimbus-old-addon-'));
     dirs.push(pkg);
-    // A Node addon as one built for Node 18 registers itself: NODE_MODULE_VERSION 108 (Node checks it at load).
-    writeFileSync(
-      join(pkg, 'old.c'),
-      `struct node_module { int nm_version; unsigned int nm_flags; void *nm_dso_handle; const char *nm_filename; void (*nm_register_func)(void); void *nm_context_register_func; const char *nm_modname; void *nm_priv; struct node_module *nm_link; };
-extern void node_module_register(void *);
-static void init(void) {}
-static struct node_module mod = { 108, 0, 0, "old.c", init, 0, "old", 0, 0 };
-__attribute__((constructor)) static void load(void) { node_module_register(&mod); }
-`,
-    );
-    mkdirSync(join(pkg, 'build/Release'), { recursive: true });
-    const built = spawnSync('cc', ['-shared', '-fPIC', '-o', join(pkg, 'build/Release/old.node'), join(pkg, 'old.c')], { encoding: 'utf8' });
-    assert.equal(built.status, 0, built.stderr);
-    writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'old-addon', version: '1.0.0', main: 'index.js' }));
-    writeFileSync(join(pkg, 'index.js'), "module.exports = require('./build/Release/old.node');");
+    writeOldAddon(pkg);
     const dir = functionDir("import old from 'old-addon';\nexport default { fetch: () => Response.json(typeof old) };\n", { 'old-addon': pkg });
     dirs.push(dir);
     const refused = await cli(p, ['deploy', 'old', dir, '--runtime', 'node']);
