@@ -9,7 +9,7 @@ import { nativeReason, shippedFiles } from './native-packages.ts';
 const MODULES = fileURLToPath(new URL('../../node_modules/', import.meta.url));
 const sqlite = realpathSync(join(MODULES, 'better-sqlite3'));
 
-test('a package is native for its compiled addon, its binding.gyp, or a loader of paths computed at run time; a plain one is not', () => {
+test('a package is native for its compiled addon, its binding.gyp, a loader of paths computed at run time, or an optional dependency with an addon; a plain one is not', () => {
   assert.match(nativeReason(sqlite) ?? '', /^native addon build\/Release\/\w+\.node$/);
   assert.equal(nativeReason(realpathSync(join(MODULES, 'hono'))), null);
   const dir = mkdtempSync(join(tmpdir(), 'nimbus-native-'));
@@ -18,6 +18,14 @@ test('a package is native for its compiled addon, its binding.gyp, or a loader o
     assert.equal(nativeReason(dir), 'loads a file by a path computed at run time (node-gyp-build)');
     writeFileSync(join(dir, 'binding.gyp'), '{}');
     assert.equal(nativeReason(dir), 'native addon (binding.gyp), not built');
+    // The addon for this platform in an optional dependency, as sharp's @img/sharp-linux-x64.
+    const pick = join(dir, 'pick');
+    mkdirSync(join(pick, 'node_modules', '@img', 'pick-linux-x64', 'lib'), { recursive: true });
+    writeFileSync(join(pick, 'package.json'), JSON.stringify({ name: 'pick', optionalDependencies: { '@img/pick-linux-x64': '1', '@img/pick-darwin-arm64': '1' } }));
+    writeFileSync(join(pick, 'node_modules', '@img', 'pick-linux-x64', 'package.json'), JSON.stringify({ name: '@img/pick-linux-x64' }));
+    assert.equal(nativeReason(pick), null);
+    writeFileSync(join(pick, 'node_modules', '@img', 'pick-linux-x64', 'lib', 'pick.node'), '');
+    assert.equal(nativeReason(pick), 'loads the native addon of its optional dependency @img/pick-linux-x64 (lib/pick.node)');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

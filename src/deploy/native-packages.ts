@@ -2,7 +2,8 @@
  * Packages a node-runtime bundle cannot hold: those with a native addon (a compiled `.node`
  * file, a `binding.gyp`, `"gypfile": true`) and those that find a file by a path computed at
  * run time (they depend on `bindings`, `node-gyp-build`, `prebuild-install`, `node-pre-gyp`).
- * The bundle keeps `require('<package>')` for them (esbuild `external`), and their
+ * A package whose installed optional dependency has an addon (the build for this platform, as
+ * sharp's) is one too. The bundle keeps `require('<package>')` for them (esbuild `external`), and their
  * directories, with the packages they depend on, are shipped beside it as files under
  * `node_modules/` (docs/apps.md, "Native addons"). Files only a build needs (C/C++ sources,
  * object files, makefiles, build intermediates) are left out.
@@ -87,6 +88,12 @@ export function nativeReason(dir: string): string | null {
   if (existsSync(join(dir, 'binding.gyp')) || pkg.gypfile === true) return 'native addon (binding.gyp), not built';
   const loader = RUNTIME_LOADERS.find((name) => pkg.dependencies?.[name] !== undefined);
   if (loader !== undefined) return `loads a file by a path computed at run time (${loader})`;
+  // The addon for this platform in a package of its own, chosen at run time (sharp's @img/sharp-linux-x64).
+  for (const name of Object.keys(pkg.optionalDependencies ?? {}).sort()) {
+    const dep = dependencyDir(name, dir);
+    const file = dep === null ? null : firstAddon(dep);
+    if (file !== null) return `loads the native addon of its optional dependency ${name} (${file})`;
+  }
   return null;
 }
 
