@@ -67,6 +67,32 @@ describe('node runtime: packages shipped as files', () => {
     assert.equal(existsSync(join(packagesDir, name)), false);
   });
 
+  it("a process with the function's packages is started ahead while it has instances: the next instance is that process, and it goes with the last one", async () => {
+    const dir = functionDir(root, 'ahead', "import Database from 'better-sqlite3';\nexport async function handler() { return new Database(':memory:').prepare('select 1 as one').get(); }\n", { 'better-sqlite3': join(MODULES, 'better-sqlite3') });
+    const code = await packed(dir);
+    assert.deepEqual(runtime.aheadPids(), []);
+    const first = (await startWith(runtime, code)).instance as NodeInstance;
+    const [readied] = runtime.aheadPids();
+    assert.equal(typeof readied, 'number');
+    const second = await startWith(runtime, code);
+    const secondInstance = second.instance as NodeInstance;
+    assert.equal(secondInstance.pid, readied, 'the second instance runs in the process started ahead');
+    assert.deepEqual(await second.instance.invoke(eventCall('ahead-1', null)).then((r) => (r.mode === 'handler' ? r.value : r)), { one: 1 });
+    const [next] = runtime.aheadPids();
+    assert.notEqual(next, readied);
+    const nextExited = new Promise<void>((resolve) => {
+      const poll = () => (existsSync(`/proc/${next}`) ? setTimeout(poll, 10) : resolve());
+      poll();
+    });
+    first.dispose();
+    await first.whenExited();
+    assert.deepEqual(runtime.aheadPids(), [next], 'kept while an instance is left');
+    secondInstance.dispose();
+    await secondInstance.whenExited();
+    assert.deepEqual(runtime.aheadPids(), []);
+    await nextExited;
+  });
+
   it('an addon built for another Node fails the start with FUNCTION_INIT naming its package', async (t) => {
     if (!canBuildOldAddon()) return t.skip('needs a C compiler (cc) to build an addon for another Node');
     const pkg = join(root, 'old-addon');

@@ -22,8 +22,8 @@ import { launchPlan } from './launch.ts';
 import { NodeInstance, type SpareProcess } from './node-instance.ts';
 import { refuseWithoutNetworkOptIn } from './app-runtime.ts';
 import { killGroup } from './signal.ts';
-import { appDirName, materialiseFiles } from './app-archive.ts';
-import { addonFiles, unpackNodeFunction, type AddonFile } from './node-pack.ts';
+import { appDirName, materialiseFiles, type AppFiles } from './app-archive.ts';
+import { addonFiles, isNodePack, unpackNodeFunction, type AddonFile } from './node-pack.ts';
 import { UnpackedDirs } from './unpacked-dirs.ts';
 
 /** The directory under the apps directory where functions' packages are unpacked (a dot name: not an app's, app-archive.ts). */
@@ -31,6 +31,9 @@ export const NODE_PACKAGES_DIR = '.node-packages';
 
 /** Where a function's unpacked packages are in its sandbox (read-only). */
 export const PACKAGES_MOUNT = '/packages';
+
+/** How many functions' packs are kept read (node functions that ship packages, started lately). */
+const PACKS_KEPT = 16;
 
 /** The limit a spare runs under until it is given a function (and that function's limit). */
 const SPARE_MEMORY_BYTES = 8192 * 1024 * 1024;
@@ -56,6 +59,8 @@ export interface NodeRuntime extends Runtime {
   /** Starts the spares now (they start on the first deploy otherwise). */
   prewarm(): void;
   livePids(): number[];
+  /** Processes started ahead for functions that ship packages (tests, diagnostics). */
+  aheadPids(): number[];
 }
 
 export function createNodeRuntime(options: NodeRuntimeOptions): NodeRuntime {
@@ -112,28 +117,77 @@ export function createNodeRuntime(options: NodeRuntimeOptions): NodeRuntime {
   };
 
   /**
-   * A spare given the function. A function that ships packages gets a process of its own
-   * started now, with its unpacked packages shown read-only (a spare started before the
-   * function was known cannot see them): its cold start pays a process start.
+   * For each function that ships packages (by its unpacked directory) while it has instances:
+   * one process started ahead with its packages, so that its next instance (a scale-out)
+   * starts as one from a spare does. Started once an instance has loaded; it goes with the
+   * function's last instance.
    */
-  const specialise = async (spec: InstanceSpec): Promise<NodeInstance> => {
-    const { bundle, files } = unpackNodeFunction(spec.code);
+  const ahead = new Map<string, { spare: SpareProcess | null; instances: number }>();
+  const alive = (s: SpareProcess | null): s is SpareProcess => s !== null && s.child.exitCode === null && s.child.signalCode === null;
+
+  /**
+   * A stored code's bundle, files and directory name, read once for the last few codes started
+   * (a pack is megabytes of JSON; the catalog hands the same string to every start).
+   */
+  const packs = new Map<string, { bundle: string; files: AppFiles | null; name: string }>();
+  const readPack = (code: string): { bundle: string; files: AppFiles | null; name: string } => {
+    if (!isNodePack(code)) return { bundle: code, files: null, name: '' };
+    let pack = packs.get(code);
+    if (pack === undefined) {
+      pack = { ...unpackNodeFunction(code), name: appDirName(createHash('sha256').update(code).digest('hex')) };
+      packs.set(code, pack);
+      if (packs.size > PACKS_KEPT) packs.delete(packs.keys().next().value!);
+    }
+    return pack;
+  };
+
+  /** The process for an instance of the function whose packages are unpacked in `dir`. */
+  const ownProcess = (name: string, dir: string): SpareProcess => {
+    const entry = ahead.get(name) ?? { spare: null, instances: 0 };
+    ahead.set(name, entry);
+    entry.instances++;
+    const spare = alive(entry.spare) ? entry.spare : spawnSpare(dir);
+    entry.spare = null;
+    return spare;
+  };
+  /** Its addons are loaded as soon as it is ready (the function's code is not: it runs when an instance is asked for). */
+  const startAhead = (name: string, dir: string, packages: { readonly dir: string; readonly addons: readonly AddonFile[] }): void => {
+    const entry = ahead.get(name);
+    if (entry === undefined || closed || alive(entry.spare)) return;
+    const spare = spawnSpare(dir);
+    entry.spare = spare;
+    void spare.ready.then(() => alive(spare) && spare.child.send({ t: 'preload', packages }, () => {}), () => {});
+  };
+  const leave = (name: string): void => {
+    const entry = ahead.get(name);
+    if (entry === undefined || --entry.instances > 0) return;
+    ahead.delete(name);
+    if (alive(entry.spare)) killGroup(entry.spare.child.pid!);
+  };
+
+  /**
+   * A spare given the function. A function that ships packages gets a process started with
+   * its unpacked packages shown read-only (a generic spare cannot see them): the one started
+   * ahead for it, else a new one (the first start pays a process start).
+   */
+  const specialise = async (spec: InstanceSpec, serving = true): Promise<NodeInstance> => {
+    const { bundle, files, name } = readPack(spec.code);
     let release = () => {};
-    let packages: { dir: string; seen: string; addons: AddonFile[] } | null = null;
+    let packages: { name: string; dir: string; seen: string; addons: AddonFile[] } | null = null;
     if (files !== null) {
-      const name = appDirName(createHash('sha256').update(spec.code).digest('hex'));
-      release = unpacked.use(name);
+      const unuse = unpacked.use(name);
       try {
         const dir = materialiseFiles(name, () => files, packagesRoot);
         let addons = addonsOf.get(name);
         if (addons === undefined) addonsOf.set(name, (addons = addonFiles(dir, Object.keys(files.files))));
-        packages = { dir, seen: isolation.sandbox === 'bubblewrap' ? PACKAGES_MOUNT : dir, addons };
+        packages = { name, dir, seen: isolation.sandbox === 'bubblewrap' ? PACKAGES_MOUNT : dir, addons };
       } catch (error) {
-        release();
+        unuse();
         throw error;
       }
+      release = () => (leave(name), unuse());
     }
-    const spare = packages === null ? take() : spawnSpare(packages.dir);
+    const spare = packages === null ? take() : ownProcess(packages.name, packages.dir);
     taken.add(spare);
     // It died before it was ready: nobody else removes its cgroup.
     await spare.ready.catch((error: unknown) => {
@@ -151,6 +205,8 @@ export function createNodeRuntime(options: NodeRuntimeOptions): NodeRuntime {
       instance.dispose();
       throw error;
     }
+    // A deploy's check is not serving: no scale-out follows it.
+    if (packages !== null && serving) startAhead(packages.name, packages.dir, { dir: packages.seen, addons: packages.addons });
     return instance;
   };
 
@@ -159,7 +215,7 @@ export function createNodeRuntime(options: NodeRuntimeOptions): NodeRuntime {
     prewarm: refill,
     async inspect(code: string, config: FunctionConfig, functionName = 'fn'): Promise<ModuleExports> {
       refuseWithoutNetworkOptIn(isolation);
-      const instance = await specialise({ instanceId: `inspect-${seq++}`, functionName, version: 0, code, config, onLog: () => {}, fetch: () => Promise.reject(new Error('no fetch at inspect')) });
+      const instance = await specialise({ instanceId: `inspect-${seq++}`, functionName, version: 0, code, config, onLog: () => {}, fetch: () => Promise.reject(new Error('no fetch at inspect')) }, false);
       instance.dispose();
       if (!instance.exports.fetch && !instance.exports.handler) {
         throw new NimbusError('NIMBUS_ERR_INVALID_FUNCTION', `${functionName} exports neither a default object with fetch(request, env, ctx) nor handler(event, context)`);
@@ -177,9 +233,11 @@ export function createNodeRuntime(options: NodeRuntimeOptions): NodeRuntime {
       for (const name of addonsOf.keys()) if (!existsSync(join(packagesRoot, name))) addonsOf.delete(name);
     },
     livePids: () => [...live].map((i) => i.pid),
+    aheadPids: () => [...ahead.values()].flatMap((e) => (alive(e.spare) ? [e.spare.child.pid!] : [])),
     async close() {
       closed = true;
-      const left = spares.splice(0);
+      const left = [...spares.splice(0), ...[...ahead.values()].flatMap((e) => (alive(e.spare) ? [e.spare] : []))];
+      ahead.clear();
       const gone = left.map((s) => (s.child.exitCode !== null || s.child.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => s.child.once('exit', () => resolve()))));
       for (const s of left) killGroup(s.child.pid!);
       const all = [...live];

@@ -144,6 +144,12 @@ process.on('message', (m) => {
     } catch (e) {
       send({ t: 'load-error', error: errorOf(e) });
     }
+  } else if (m.t === 'preload') {
+    // A process started ahead for a function that ships packages: its addons now, its code when
+    // it is given the function (a failure is the load's to report: it loads them again).
+    try {
+      loadAddons(createRequire(`${m.packages.dir}/`), m.packages);
+    } catch {}
   } else if (m.t === 'fetched' || m.t === 'fetch-failed') {
     outbound.get(m.id)?.(m);
     outbound.delete(m.id);
