@@ -1,0 +1,118 @@
+/**
+ * Segments: how a store may keep records whose ids were made for them (InvocationRepo.append)
+ * as a few rows instead of a row each. A segment holds the records of one function whose ids
+ * were made in one SEGMENT_MS slot (`bucket`), from one write, as a block (record-block.ts,
+ * stored as block-bytes.ts says). Ids sort by the time they were made, so buckets give lists
+ * their order and an id its place; a segment is named by (bucket, function, first id), so a
+ * block written twice (a writer thread that died after committing it) is recognised.
+ *
+ * What both stores' segments share is here: the slots, cutting a block into segments, and
+ * which of a segment's records a query selects. Each store keeps them in its own tables
+ * (sqlite/record-segments.ts, postgres/segment-store.ts).
+ */
+import { idTimeMs, idTimePrefix } from '../core/ids.ts';
+import type { InvocationStatus } from '../core/types.ts';
+import { pick, textIs, valueAt, type RecordBlock } from './record-block.ts';
+import { ROW_FUNCTION, ROW_ID, ROW_STARTED, ROW_STATUS, type RecordRow } from './record-rows.ts';
+
+export const SEGMENT_MS = 100;
+
+export function bucketOf(ms: number): number {
+  return Math.floor(ms / SEGMENT_MS);
+}
+
+/** The smallest id a record of bucket `b` can have (every id of b sorts at or after it, before b + 1's). */
+export function bucketFloorId(b: number): string {
+  return idTimePrefix(b * SEGMENT_MS);
+}
+
+/** The highest bucket that can hold an id sorting before `before` (an id made by newId or any string). */
+export function bucketBefore(before: string): number {
+  return bucketOf(idTimeMs(before) ?? upperTimeOf(before));
+}
+
+/**
+ * For a `before` that is not an id made by newId: a time no id sorting before it exceeds
+ * (its first ten characters, the rest read as the highest digit).
+ */
+function upperTimeOf(id: string): number {
+  return idTimeMs(id.slice(0, 10).padEnd(26, 'z')) ?? Number.MAX_SAFE_INTEGER;
+}
+
+/** One segment of a block: its name, its records as a block of their own, how many did not succeed. */
+export interface Segment {
+  readonly bucket: number;
+  readonly functionName: string;
+  /** The smallest id: the segment is named by it. */
+  readonly firstId: string;
+  readonly block: RecordBlock;
+  readonly failures: number;
+}
+
+/**
+ * A block cut into segments, one per bucket and function. A record whose id was not made by
+ * newId cannot be placed: its index is in `strays`, for the store to keep as a row.
+ */
+export function segmentsOf(block: RecordBlock): { segments: Segment[]; strays: number[] } {
+  const groups = new Map<string, { bucket: number; functionName: string; firstId: string; indexes: number[] }>();
+  const strays: number[] = [];
+  // Records come in the order they ended, so the next one is nearly always in the same group.
+  let group: { bucket: number; functionName: string; firstId: string; indexes: number[] } | undefined;
+  for (let i = 0; i < block.count; i++) {
+    const id = valueAt(block, i, ROW_ID) as string;
+    const t = idTimeMs(id);
+    if (t === null) {
+      strays.push(i);
+      continue;
+    }
+    const bucket = bucketOf(t);
+    const functionName = valueAt(block, i, ROW_FUNCTION) as string;
+    if (group === undefined || group.bucket !== bucket || group.functionName !== functionName) {
+      const key = `${bucket}\u0000${functionName}`;
+      group = groups.get(key);
+      if (group === undefined) groups.set(key, (group = { bucket, functionName, firstId: id, indexes: [] }));
+    }
+    group.indexes.push(i);
+    if (id < group.firstId) group.firstId = id;
+  }
+  const segments: Segment[] = [];
+  for (const g of groups.values()) {
+    // A block that is all one segment is stored as it is.
+    const own = g.indexes.length === block.count ? block : pick(block, g.indexes);
+    let failures = 0;
+    for (let i = 0; i < own.count; i++) if (!textIs(own, i, ROW_STATUS, 'success')) failures++;
+    segments.push({ bucket: g.bucket, functionName: g.functionName, firstId: g.firstId, block: own, failures });
+  }
+  return { segments, strays };
+}
+
+export interface SegmentQuery {
+  readonly functionName?: string;
+  readonly status?: InvocationStatus;
+  /** Only ids sorting before this one. */
+  readonly before?: string;
+  /** Only records started at or after this epoch ms. */
+  readonly since?: number;
+}
+
+/** Whether a segment's record (as a row) is one `q` selects. */
+export function rowMatches(row: RecordRow, q: SegmentQuery): boolean {
+  if (q.functionName !== undefined && row[ROW_FUNCTION] !== q.functionName) return false;
+  if (q.status !== undefined && row[ROW_STATUS] !== q.status) return false;
+  if (q.before !== undefined && !((row[ROW_ID] as string) < q.before)) return false;
+  if (q.since !== undefined && (row[ROW_STARTED] as number) < q.since) return false;
+  return true;
+}
+
+/** How many of `rows` did not succeed (a segment's `failures`, which lists of failures look at). */
+export function failuresIn(rows: readonly RecordRow[]): number {
+  let n = 0;
+  for (const row of rows) if (row[ROW_STATUS] !== 'success') n++;
+  return n;
+}
+
+/** The rows of one bucket's segments that `q` selects, newest first. */
+export function newestOfBucket(rows: RecordRow[], q: SegmentQuery): RecordRow[] {
+  rows.sort((a, b) => ((a[ROW_ID] as string) < (b[ROW_ID] as string) ? 1 : -1));
+  return rows.filter((row) => rowMatches(row, q));
+}
