@@ -45,6 +45,8 @@ export interface Segment {
   readonly functionName: string;
   /** The smallest id: the segment is named by it. */
   readonly firstId: string;
+  /** The largest id (a store may keep it, to find an id's segment without reading the others). */
+  readonly lastId: string;
   readonly block: RecordBlock;
   readonly failures: number;
 }
@@ -54,10 +56,10 @@ export interface Segment {
  * newId cannot be placed: its index is in `strays`, for the store to keep as a row.
  */
 export function segmentsOf(block: RecordBlock): { segments: Segment[]; strays: number[] } {
-  const groups = new Map<string, { bucket: number; functionName: string; firstId: string; indexes: number[] }>();
+  const groups = new Map<string, { bucket: number; functionName: string; firstId: string; lastId: string; indexes: number[] }>();
   const strays: number[] = [];
   // Records come in the order they ended, so the next one is nearly always in the same group.
-  let group: { bucket: number; functionName: string; firstId: string; indexes: number[] } | undefined;
+  let group: { bucket: number; functionName: string; firstId: string; lastId: string; indexes: number[] } | undefined;
   for (let i = 0; i < block.count; i++) {
     const id = valueAt(block, i, ROW_ID) as string;
     const t = idTimeMs(id);
@@ -70,10 +72,11 @@ export function segmentsOf(block: RecordBlock): { segments: Segment[]; strays: n
     if (group === undefined || group.bucket !== bucket || group.functionName !== functionName) {
       const key = `${bucket}\u0000${functionName}`;
       group = groups.get(key);
-      if (group === undefined) groups.set(key, (group = { bucket, functionName, firstId: id, indexes: [] }));
+      if (group === undefined) groups.set(key, (group = { bucket, functionName, firstId: id, lastId: id, indexes: [] }));
     }
     group.indexes.push(i);
     if (id < group.firstId) group.firstId = id;
+    else if (id > group.lastId) group.lastId = id;
   }
   const segments: Segment[] = [];
   for (const g of groups.values()) {
@@ -81,7 +84,7 @@ export function segmentsOf(block: RecordBlock): { segments: Segment[]; strays: n
     const own = g.indexes.length === block.count ? block : pick(block, g.indexes);
     let failures = 0;
     for (let i = 0; i < own.count; i++) if (!textIs(own, i, ROW_STATUS, 'success')) failures++;
-    segments.push({ bucket: g.bucket, functionName: g.functionName, firstId: g.firstId, block: own, failures });
+    segments.push({ bucket: g.bucket, functionName: g.functionName, firstId: g.firstId, lastId: g.lastId, block: own, failures });
   }
   return { segments, strays };
 }

@@ -311,12 +311,14 @@ export const PG_MIGRATIONS: readonly string[] = [
   // format of store/block-bytes.ts). Rows of \`invocations\` stay for keyed records and for
   // those written before, and reads merge the two. A block is stored uncompressed and out of
   // line (EXTERNAL): it is written once, compressing it costs CPU on every write, and a list
-  // reads a segment's name and counts without its block.
+  // reads a segment's name and counts without its block. A read by id opens the one segment
+  // whose first and last ids hold it.
   `
   CREATE TABLE invocation_segments (
     bucket BIGINT NOT NULL,
     function_name ${K} NOT NULL,
     first_id ${K} NOT NULL,
+    last_id ${K} NOT NULL,
     records INTEGER NOT NULL,
     failures INTEGER NOT NULL,
     block BYTEA NOT NULL,

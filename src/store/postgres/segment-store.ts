@@ -17,7 +17,7 @@ const LIST_PAGE = 256;
 export async function segmentGet(sql: Sql, id: string): Promise<InvocationRecord | null> {
   const t = idTimeMs(id);
   if (t === null) return null;
-  const { rows } = await sql.query('SELECT block FROM invocation_segments WHERE bucket = $1 AND first_id <= $2', [bucketOf(t), id]);
+  const { rows } = await sql.query('SELECT block FROM invocation_segments WHERE bucket = $1 AND first_id <= $2 AND last_id >= $2', [bucketOf(t), id]);
   for (const { block } of rows) {
     const decoded = decodeBlock(block as Buffer);
     const i = indexOfId(decoded, id);
@@ -69,8 +69,12 @@ export async function segmentNewest(sql: Sql, q: SegmentQuery, limit: number): P
     const read = await sql.query(`SELECT bucket, block FROM invocation_segments${blocks.where} ORDER BY bucket DESC`, blocks.args);
     let bucket: number | null = null;
     let pending: RecordRow[] = [];
+    // Records are made only of the rows returned (a bucket can hold thousands).
     const settle = () => {
-      for (const row of newestOfBucket(pending, q)) out.push(recordFromRow(row));
+      for (const row of newestOfBucket(pending, q)) {
+        if (out.length >= limit) break;
+        out.push(recordFromRow(row));
+      }
       pending = [];
     };
     for (const r of read.rows) {
@@ -132,8 +136,10 @@ async function prune(sql: Sql, b: number, drop?: (row: RecordRow) => boolean): P
     const key = [b, segment.function_name, segment.first_id];
     if (kept.length === 0) await sql.query('DELETE FROM invocation_segments WHERE bucket = $1 AND function_name = $2 AND first_id = $3', key);
     else {
-      await sql.query('UPDATE invocation_segments SET records = $4, failures = $5, block = $6 WHERE bucket = $1 AND function_name = $2 AND first_id = $3', [
-        ...key, kept.length, failuresIn(kept), encodeBlock(blockOf(kept)),
+      // The name (first id) stays, so a block written again is still recognised; the last id is what is left.
+      const lastId = kept.reduce((max, row) => ((row[ROW_ID] as string) > max ? (row[ROW_ID] as string) : max), '');
+      await sql.query('UPDATE invocation_segments SET last_id = $4, records = $5, failures = $6, block = $7 WHERE bucket = $1 AND function_name = $2 AND first_id = $3', [
+        ...key, lastId, kept.length, failuresIn(kept), encodeBlock(blockOf(kept)),
       ]);
     }
   }

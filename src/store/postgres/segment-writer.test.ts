@@ -77,7 +77,7 @@ async function withStore(work: (store: Awaited<ReturnType<typeof openPostgresSto
   }
 }
 
-test('the segments COPY stream: signature, a tuple of six fields per segment, the block as it is, the trailer', () => {
+test('the segments COPY stream: signature, a tuple of seven fields per segment, the block as it is, the trailer', () => {
   const records = [0, 1, 150].map((dt) => sampleRecord(newId(T + dt), { startedAt: T + dt }));
   const { segments, strays } = segmentsOf(block(records));
   assert.deepEqual(strays, []);
@@ -85,7 +85,7 @@ test('the segments COPY stream: signature, a tuple of six fields per segment, th
   const stored = storedSegments(segments);
   const out = encodeSegmentsCopy(stored);
   assert.equal(out.subarray(0, 11).toString('latin1'), 'PGCOPY\n\xff\r\n\0');
-  assert.equal(out.readInt16BE(19), 6);
+  assert.equal(out.readInt16BE(19), 7);
   assert.deepEqual([out.readInt32BE(21), out.readInt32BE(25) * 2 ** 32 + out.readUInt32BE(29)], [8, bucketOf(T)]);
   assert.deepEqual([out.readInt32BE(33), out.toString('utf8', 37, 42)], [5, 'hello']);
   assert.equal(out.readInt16BE(out.length - 2), -1);
@@ -102,7 +102,7 @@ test('the COPY columns are those of the migrated invocation_segments table', { s
     );
     assert.deepEqual(
       rows.map((r) => `${r.column_name} ${r.data_type}`),
-      ['bucket bigint', 'function_name text', 'first_id text', 'records integer', 'failures integer', 'block bytea'],
+      ['bucket bigint', 'function_name text', 'first_id text', 'last_id text', 'records integer', 'failures integer', 'block bytea'],
     );
   }));
 

@@ -31,17 +31,18 @@ export function storedSegments(segments: readonly Segment[]): StoredSegment[] {
   return segments.map((segment) => ({ segment, bytes: encodeBlock(segment.block) }));
 }
 
-const COLUMNS = 'bucket, function_name, first_id, records, failures, block';
+const COLUMNS = 'bucket, function_name, first_id, last_id, records, failures, block';
 const COPY_SEGMENTS = `COPY invocation_segments (${COLUMNS}) FROM STDIN (FORMAT binary)`;
-const FIELDS = 6;
+const FIELDS = 7;
 const TWO_32 = 4294967296;
 
-/** The segments as one binary COPY stream: bigint, text, text, integer, integer, bytea a row. */
+/** The segments as one binary COPY stream: bigint, text, text, text, integer, integer, bytea a row. */
 export function encodeSegmentsCopy(stored: readonly StoredSegment[]): Buffer {
   let size = COPY_SIGNATURE.length + COPY_TRAILER.length;
   const names = stored.map(({ segment }) => Buffer.byteLength(segment.functionName));
   for (let s = 0; s < stored.length; s++) {
-    size += 2 + FIELDS * 4 + 8 + names[s] + Buffer.byteLength(stored[s].segment.firstId) + 4 + 4 + stored[s].bytes.length;
+    const { segment, bytes } = stored[s];
+    size += 2 + FIELDS * 4 + 8 + names[s] + Buffer.byteLength(segment.firstId) + Buffer.byteLength(segment.lastId) + 4 + 4 + bytes.length;
   }
   const out = Buffer.allocUnsafe(size);
   COPY_SIGNATURE.copy(out, 0);
@@ -55,9 +56,10 @@ export function encodeSegmentsCopy(stored: readonly StoredSegment[]): Buffer {
     at = out.writeUInt32BE(segment.bucket - high * TWO_32, at);
     at = out.writeInt32BE(names[s], at);
     at += out.write(segment.functionName, at, 'utf8');
-    const idBytes = Buffer.byteLength(segment.firstId);
-    at = out.writeInt32BE(idBytes, at);
-    at += out.write(segment.firstId, at, 'utf8');
+    for (const id of [segment.firstId, segment.lastId]) {
+      at = out.writeInt32BE(Buffer.byteLength(id), at);
+      at += out.write(id, at, 'utf8');
+    }
     at = out.writeInt32BE(4, at);
     at = out.writeInt32BE(segment.block.count, at);
     at = out.writeInt32BE(4, at);
@@ -102,12 +104,13 @@ export async function insertSegments(sql: Sql, stored: readonly StoredSegment[])
   if (stored.length === 0) return [];
   const { rows } = await sql.query(
     `INSERT INTO invocation_segments (${COLUMNS})
-     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::integer[], $5::integer[], $6::bytea[])
+     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::integer[], $7::bytea[])
      ON CONFLICT (bucket, function_name, first_id) DO NOTHING RETURNING bucket, function_name, first_id`,
     [
       stored.map(({ segment }) => segment.bucket),
       stored.map(({ segment }) => segment.functionName),
       stored.map(({ segment }) => segment.firstId),
+      stored.map(({ segment }) => segment.lastId),
       stored.map(({ segment }) => segment.block.count),
       stored.map(({ segment }) => segment.failures),
       stored.map(({ bytes }) => bytes),
