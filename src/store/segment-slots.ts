@@ -12,7 +12,8 @@
  */
 import { idTimeMs, idTimePrefix } from '../core/ids.ts';
 import type { InvocationStatus } from '../core/types.ts';
-import { pick, textIs, valueAt, type RecordBlock } from './record-block.ts';
+import { byIdNewestFirst } from './invocation-query.ts';
+import { pick, rowAt, textIs, valueAt, type RecordBlock } from './record-block.ts';
 import { ROW_FUNCTION, ROW_ID, ROW_STARTED, ROW_STATUS, type RecordRow } from './record-rows.ts';
 
 export const SEGMENT_MS = 100;
@@ -98,15 +99,6 @@ export interface SegmentQuery {
   readonly since?: number;
 }
 
-/** Whether a segment's record (as a row) is one `q` selects. */
-export function rowMatches(row: RecordRow, q: SegmentQuery): boolean {
-  if (q.functionName !== undefined && row[ROW_FUNCTION] !== q.functionName) return false;
-  if (q.status !== undefined && row[ROW_STATUS] !== q.status) return false;
-  if (q.before !== undefined && !((row[ROW_ID] as string) < q.before)) return false;
-  if (q.since !== undefined && (row[ROW_STARTED] as number) < q.since) return false;
-  return true;
-}
-
 /** How many of `rows` did not succeed (a segment's `failures`, which lists of failures look at). */
 export function failuresIn(rows: readonly RecordRow[]): number {
   let n = 0;
@@ -114,8 +106,25 @@ export function failuresIn(rows: readonly RecordRow[]): number {
   return n;
 }
 
-/** The rows of one bucket's segments that `q` selects, newest first. */
-export function newestOfBucket(rows: RecordRow[], q: SegmentQuery): RecordRow[] {
-  rows.sort((a, b) => ((a[ROW_ID] as string) < (b[ROW_ID] as string) ? 1 : -1));
-  return rows.filter((row) => rowMatches(row, q));
+/**
+ * The records of one bucket's blocks that `q` selects, newest first, at most `limit`, as rows.
+ * Selected on the blocks' values (a text compared in place, an id read as its string), so
+ * only the rows returned are made: a bucket of a busy function holds thousands.
+ */
+export function newestOfBlocks(blocks: readonly RecordBlock[], q: SegmentQuery, limit: number): RecordRow[] {
+  const picked: Array<{ id: string; block: RecordBlock; i: number }> = [];
+  for (const block of blocks) {
+    for (let i = 0; i < block.count; i++) {
+      if (q.functionName !== undefined && !textIs(block, i, ROW_FUNCTION, q.functionName)) continue;
+      if (q.status !== undefined && !textIs(block, i, ROW_STATUS, q.status)) continue;
+      if (q.since !== undefined && !((valueAt(block, i, ROW_STARTED) as number) >= q.since)) continue;
+      const id = valueAt(block, i, ROW_ID) as string;
+      if (q.before !== undefined && !(id < q.before)) continue;
+      picked.push({ id, block, i });
+    }
+  }
+  picked.sort(byIdNewestFirst);
+  const out = new Array<RecordRow>(Math.min(limit, picked.length));
+  for (let k = 0; k < out.length; k++) out[k] = rowAt(picked[k].block, picked[k].i);
+  return out;
 }

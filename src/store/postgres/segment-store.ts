@@ -6,9 +6,9 @@
 import { idTimeMs } from '../../core/ids.ts';
 import type { InvocationRecord } from '../../core/types.ts';
 import { decodeBlock, encodeBlock } from '../block-bytes.ts';
-import { blockOf, indexOfId, rowAt, rowsOf } from '../record-block.ts';
+import { blockOf, indexOfId, rowAt, rowsOf, type RecordBlock } from '../record-block.ts';
 import { recordFromRow, ROW_ID, ROW_STARTED, type RecordRow } from '../record-rows.ts';
-import { bucketBefore, bucketOf, failuresIn, newestOfBucket, type SegmentQuery } from '../segment-slots.ts';
+import { bucketBefore, bucketOf, failuresIn, newestOfBlocks, type SegmentQuery } from '../segment-slots.ts';
 import type { Sql } from './pg-client.ts';
 
 /** Segments whose metadata one step of a list reads (their blocks are read only for the buckets it needs). */
@@ -68,13 +68,9 @@ export async function segmentNewest(sql: Sql, q: SegmentQuery, limit: number): P
     const blocks = walk(q, hi, low);
     const read = await sql.query(`SELECT bucket, block FROM invocation_segments${blocks.where} ORDER BY bucket DESC`, blocks.args);
     let bucket: number | null = null;
-    let pending: RecordRow[] = [];
-    // Records are made only of the rows returned (a bucket can hold thousands).
+    let pending: RecordBlock[] = [];
     const settle = () => {
-      for (const row of newestOfBucket(pending, q)) {
-        if (out.length >= limit) break;
-        out.push(recordFromRow(row));
-      }
+      for (const row of newestOfBlocks(pending, q, limit - out.length)) out.push(recordFromRow(row));
       pending = [];
     };
     for (const r of read.rows) {
@@ -82,13 +78,13 @@ export async function segmentNewest(sql: Sql, q: SegmentQuery, limit: number): P
         settle();
         bucket = r.bucket as number;
       }
-      for (const row of rowsOf(decodeBlock(r.block as Buffer))) pending.push(row);
+      pending.push(decodeBlock(r.block as Buffer));
     }
     settle();
     if (!full && low === lastBucket) break;
     hi = low - 1;
   }
-  return out.slice(0, limit);
+  return out;
 }
 
 export async function segmentCount(sql: Sql): Promise<number> {

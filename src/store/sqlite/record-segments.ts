@@ -20,7 +20,7 @@ import { usageWriter } from './observe-store.ts';
 import { decodeBlock, encodeBlock } from '../block-bytes.ts';
 import { blockOf, rowAt, rowsOf, valueAt, type RecordBlock } from '../record-block.ts';
 import { recordFromRow, ROW_ID, ROW_STARTED, usageSource, type RecordKind, type RecordRow, type UsageFields } from '../record-rows.ts';
-import { bucketBefore, bucketOf, failuresIn, newestOfBucket, segmentsOf, type SegmentQuery } from '../segment-slots.ts';
+import { bucketBefore, bucketOf, failuresIn, newestOfBlocks, segmentsOf, type SegmentQuery } from '../segment-slots.ts';
 import { recordWriter } from './row-writer.ts';
 
 /**
@@ -77,6 +77,11 @@ interface SegmentRow {
   readonly rows: Uint8Array | string;
 }
 
+/** A segment's records as a block (a segment of JSON rows made into one). */
+function blockIn(segment: SegmentRow): RecordBlock {
+  return typeof segment.rows === 'string' ? blockOf(JSON.parse(segment.rows) as RecordRow[]) : decodeBlock(segment.rows);
+}
+
 function rowsIn(segment: SegmentRow): RecordRow[] {
   return typeof segment.rows === 'string' ? (JSON.parse(segment.rows) as RecordRow[]) : rowsOf(decodeBlock(segment.rows));
 }
@@ -123,9 +128,9 @@ export class SegmentStore {
     const lo = q.since === undefined ? -1 : bucketOf(q.since);
     const out: InvocationRecord[] = [];
     let bucket: number | null = null;
-    let pending: RecordRow[] = [];
+    let pending: RecordBlock[] = [];
     const settle = () => {
-      for (const row of newestOfBucket(pending, q)) out.push(recordFromRow(row));
+      for (const row of newestOfBlocks(pending, q, limit - out.length)) out.push(recordFromRow(row));
       pending = [];
     };
     for (const segment of this.walk(q, hi, lo)) {
@@ -134,10 +139,10 @@ export class SegmentStore {
         if (out.length >= limit) break;
         bucket = segment.bucket;
       }
-      for (const row of rowsIn(segment)) pending.push(row);
+      pending.push(blockIn(segment));
     }
     settle();
-    return out.slice(0, limit);
+    return out;
   }
 
   count(): number {
