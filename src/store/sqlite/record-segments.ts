@@ -1,9 +1,9 @@
 /**
  * Records whose ids were made for them (InvocationRepo.append: every HTTP and API call) are
- * kept in segments (store/segment-slots.ts), not a row each. A row each (28 columns and their
- * indexes) cost the writer thread ~12 µs a record, on the same two cores as everything else:
- * the largest part of what observability cost a request. Segments of JSON rows cost it ~6 µs
- * a record, and segments of blocks (store/block-bytes.ts) less again (bench/README.md).
+ * kept in segments (store/segment-slots.ts), not a row each. A row each (all its columns and
+ * their indexes) was the largest part of what observability cost a request, on the same
+ * cores as everything else; segments of JSON rows cost half of it, and segments of blocks
+ * (store/block-bytes.ts) less again (bench/README.md).
  *
  * Here, a segment is a row of `invocation_segments` per bucket, function and write chunk
  * (segments written before 2026-11-27 hold a JSON array of rows, and are still read). get
