@@ -193,11 +193,17 @@ try {
       }
     }
   }
+  /** The records a tree stored: rows of `invocations`, and the records of its segments where it keeps them (a tree from before migration 10 has none). */
+  const storedRecords = (schema: string, segments: boolean) =>
+    segments
+      ? `SELECT ((SELECT count(*) FROM ${schema}.invocations) + (SELECT COALESCE(SUM(records), 0) FROM ${schema}.invocation_segments))::int AS n,
+           (SELECT string_agg(DISTINCT f, ', ') FROM (SELECT 'row ' || function_name AS f FROM ${schema}.invocations UNION SELECT 'segment ' || function_name FROM ${schema}.invocation_segments) x) AS what`
+      : `SELECT count(*)::int AS n, string_agg(DISTINCT trigger || ' ' || function_name, ', ') AS what FROM ${schema}.invocations`;
   const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
   for (const t of trees) {
     const { rows } = t.sqlite
       ? { rows: [{ n: '(in SQLite)', what: 'not counted' }] }
-      : await admin.query(`SELECT count(*)::int AS n, string_agg(DISTINCT trigger || ' ' || function_name, ', ') AS what FROM ${t.schema}.invocations`);
+      : await admin.query(storedRecords(t.schema, (await admin.query('SELECT to_regclass($1) AS t', [`${t.schema}.invocation_segments`])).rows[0].t !== null));
     const m = (k: keyof Tree['samples'][number]) => median(t.samples.map((s) => s[k])).toFixed(1);
     const sums = median(t.samples.map((s) => s.nimbusUs + s.postgresUs)).toFixed(1);
     console.log(

@@ -1,7 +1,7 @@
 /**
  * The columns of the invocations table, in the order both stores bind a record's values (and
  * the order of RecordRow, record-rows.ts). New columns go at the end: stored
- * blocks (sqlite/stored-block.ts) know only how many columns they have.
+ * blocks (block-bytes.ts) know only how many columns they have.
  */
 export const INVOCATION_COLUMNS = [
   'id', 'function_name', 'version', 'trigger', 'trigger_source', 'started_at', 'duration_ms', 'billed_ms', 'memory_mb', 'status',

@@ -131,8 +131,8 @@ export interface InvocationRepo {
   insertMany(records: readonly InvocationRecord[]): Promise<void>;
   /**
    * Writes records whose ids were made for them by core/ids newId (from their start time)
-   * and are never written again: no id check, so the store may keep them in batches (SQLite:
-   * segments, record-segments.ts). Usage is updated in the same transaction. Reads see them
+   * and are never written again: no id check, so the store may keep them in batches (both stores:
+   * segments, segment-slots.ts). Usage is updated in the same transaction. Reads see them
    * with the others: get, list and prune make no difference between the two. A batch whose
    * append failed may be appended again as it is; the part already committed is not counted twice.
    */

@@ -2,7 +2,7 @@
  * A batch of records as columns: every value in one Float64Array, row after row, and the
  * texts in one table the values point into. It is how both stores' recorders keep records
  * waiting (BlockPack), how records travel to a writer thread, and how a SQLite segment keeps
- * them (sqlite/record-segments.ts, stored as sqlite/stored-block.ts says).
+ * them (sqlite/record-segments.ts, postgres/segment-store.ts; stored as block-bytes.ts says).
  *
  * Why not rows (arrays of 28 values)? Posting rows to the thread cloned every value on the
  * main thread and rebuilt every array on the other side, and the thread then turned them
@@ -102,6 +102,27 @@ export function blockOf(rows: readonly RecordRow[]): RecordBlock {
   const builder = new BlockBuilder(rows.length);
   for (const row of rows) builder.add(row);
   return builder.block();
+}
+
+/** The records at `indexes`, with only their own texts: a block of its own, to store as it is. */
+export function pick(block: RecordBlock, indexes: readonly number[]): RecordBlock {
+  const slots = new Float64Array(indexes.length * ROW_WIDTH);
+  const texts: string[] = [];
+  // Where each text of `block` went in `texts` (-1: not yet): an array, not a map keyed by numbers, on the writer thread's path.
+  const moved = new Int32Array(block.texts.length).fill(-1);
+  let k = 0;
+  for (const i of indexes) {
+    const base = i * ROW_WIDTH;
+    for (let c = 0; c < ROW_WIDTH; c++) {
+      const v = block.slots[base + c];
+      if (COLUMN_KINDS[c] === NUMBER || v < 0) slots[k++] = v;
+      else {
+        if (moved[v] < 0) moved[v] = texts.push(block.texts[v]) - 1;
+        slots[k++] = moved[v];
+      }
+    }
+  }
+  return { count: indexes.length, slots, texts };
 }
 
 /** The index of the record with id `id`, or -1. */

@@ -1,11 +1,10 @@
 /**
- * Invocation records on PostgreSQL: one table for both kinds of write, each batch one
- * transaction, with the usage it adds (per function-hour) upserted in the same transaction.
- * Fresh records (ids made for them) are copied in (binary COPY, copy-records.ts); a batch
- * written again fails that on its first stored id and is then inserted with ON CONFLICT DO
- * NOTHING, usage counting only the rows the insert returned, so it is stored and counted
- * once. Keyed records (async attempts share an id) replace an earlier version of their id
- * (writeKeyedIn), and usage moves by exactly the difference.
+ * Invocation records on PostgreSQL. Records under ids that may be written again (async
+ * attempts share their queue item's id) are rows of `invocations`, where a later version
+ * replaces an earlier one (writeKeyedIn) and usage moves by exactly the difference. Records
+ * with ids made for them (fresh) are kept in segments (segment-writer.ts, segment-store.ts),
+ * a few rows a batch; reads merge the two. Each batch is one transaction with the usage it
+ * adds (per function-hour), so usage is the sum of the records stored.
  */
 import type pg from 'pg';
 import { socketCounts, type InvocationRecord } from '../../core/types.ts';
@@ -14,15 +13,27 @@ import { latestVersions } from '../invocation-query.ts';
 import { toUsageSource } from '../observe-rows.ts';
 import type { InvocationQuery, InvocationRepo } from '../ports.ts';
 import { recordsOf } from '../record-pack.ts';
-import { blockOf, BlockPack, rowsOf, type RecordBlock } from '../record-block.ts';
+import { blockOf, BlockPack, rowAt, rowsOf, type RecordBlock } from '../record-block.ts';
 import { recordFromRow, recordRow, type RecordKind } from '../record-rows.ts';
 import type { RecordThreadSlot } from '../record-writer-thread.ts';
-import { copyFresh, pgText } from './copy-records.ts';
-import { transaction, whereOf, type Row, type Sql } from './pg-client.ts';
+import { segmentsOf } from '../segment-slots.ts';
+import { lockName, NAME_LOCK, transaction, whereOf, type Row, type Sql } from './pg-client.ts';
+import { pruneToNewest } from './prune-newest.ts';
+import { segmentGet, segmentNewest, segmentPruneStartedBefore } from './segment-store.ts';
+import { addUsage, copySegments, insertSegments, storedSegments } from './segment-writer.ts';
 import { UsageDeltas } from './usage-deltas.ts';
 
 const COLUMNS = INVOCATION_COLUMNS;
 const NAMES = COLUMNS.join(', ');
+
+/**
+ * PostgreSQL text cannot hold U+0000 (one would fail its whole batch again at every retry):
+ * a text that has it (its error's name and message are what a function controls) is stored
+ * with U+FFFD instead. Logs are JSON, where it is escaped already; segments keep texts as JSON too.
+ */
+function pgText(s: string): string {
+  return s.includes('\u0000') ? s.replaceAll('\u0000', '\uFFFD') : s;
+}
 
 function values(r: InvocationRecord): unknown[] {
   return [
@@ -121,25 +132,30 @@ export async function writeKeyedIn(sql: Sql, records: readonly InvocationRecord[
 const UNIQUE_VIOLATION = '23505';
 
 /**
- * Writes a block in one transaction: fresh records (a repeat of an id already stored is
- * ignored: a batch written again), or keyed ones (writeKeyedIn). Both the record writer
- * thread and the store's own pool write through it, so a batch the thread committed before
- * it died and the pool writes again is stored and counted once.
+ * Writes a block in one transaction: fresh records as segments (a block written again is
+ * recognised by its segments' names and stored and counted once; a record whose id was not
+ * made by newId is kept as a row, a stored id ignored), or keyed ones (writeKeyedIn). Both
+ * the record writer thread and the store's pool write through it, so a batch the thread
+ * committed before it died and the pool writes again is stored and counted once.
  */
 export async function writeRecords(pool: pg.Pool, block: RecordBlock, kind: RecordKind): Promise<void> {
-  const records = () => rowsOf(block).map(recordFromRow);
-  if (kind === 'keyed') return transaction(pool, (sql) => writeKeyedIn(sql, records()));
-  try {
-    await copyFresh(pool, block);
-  } catch (error) {
-    if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
-    // Some id is stored already (this batch, written again): only the new ones go in.
-    await transaction(pool, async (sql) => {
-      const usage = new UsageDeltas();
-      for (const r of await insertNew(sql, uniqueIds(records()))) usage.add(r);
-      await usage.apply(sql);
-    });
+  if (kind === 'keyed') return transaction(pool, (sql) => writeKeyedIn(sql, rowsOf(block).map(recordFromRow)));
+  const { segments, strays } = segmentsOf(block);
+  const stored = storedSegments(segments);
+  if (strays.length === 0) {
+    try {
+      return await copySegments(pool, stored);
+    } catch (error) {
+      if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+    }
   }
+  // A segment is stored already (this batch, written again), or some records are rows: each goes in once.
+  await transaction(pool, async (sql) => {
+    const usage = new UsageDeltas();
+    for (const segment of await insertSegments(sql, stored)) addUsage(usage, segment.block);
+    for (const r of await insertNew(sql, uniqueIds(strays.map((i) => recordFromRow(rowAt(block, i)))))) usage.add(r);
+    await usage.apply(sql);
+  });
 }
 
 /**
@@ -152,14 +168,15 @@ export async function writeRecords(pool: pg.Pool, block: RecordBlock, kind: Reco
 export function invocationRepo(pool: pg.Pool, thread: RecordThreadSlot): InvocationRepo {
   const write = (block: RecordBlock, kind: RecordKind): Promise<void> => thread.write(block, kind, () => writeRecords(pool, block, kind));
 
-  const select = (q: InvocationQuery, limit: number) => {
+  const keyedNewest = async (q: InvocationQuery): Promise<InvocationRecord[]> => {
     const { where, args } = whereOf([
       q.functionName !== undefined && ['function_name = ?', q.functionName],
       q.status !== undefined && ['status = ?', q.status],
       q.before !== undefined && ['id < ?', q.before],
       q.since !== undefined && ['started_at >= ?', q.since],
     ]);
-    return pool.query(`SELECT * FROM invocations${where} ORDER BY id DESC LIMIT $${args.length + 1}`, [...args, limit]);
+    const { rows } = await pool.query(`SELECT * FROM invocations${where} ORDER BY id DESC LIMIT $${args.length + 1}`, [...args, q.limit]);
+    return rows.map(toRecord);
   };
 
   return {
@@ -170,17 +187,21 @@ export function invocationRepo(pool: pg.Pool, thread: RecordThreadSlot): Invocat
       return write(blockOf(recordsOf(batch).map((r) => recordRow(r))), 'fresh');
     },
     async get(id) {
-      const { rows } = await pool.query('SELECT * FROM invocations WHERE id = $1', [id]);
-      return rows.length > 0 ? toRecord(rows[0]) : null;
+      const [keyed, fresh] = await Promise.all([pool.query('SELECT * FROM invocations WHERE id = $1', [id]), segmentGet(pool, id)]);
+      return keyed.rows.length > 0 ? toRecord(keyed.rows[0]) : fresh;
     },
     async list(q) {
-      return (await select(q, q.limit)).rows.map(toRecord);
+      const [keyed, fresh] = await Promise.all([keyedNewest(q), segmentNewest(pool, q, q.limit)]);
+      const both = [...keyed, ...fresh];
+      both.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+      return both.slice(0, q.limit);
     },
     prune: (olderThan, keep) =>
       transaction(pool, async (sql) => {
+        // One prune at a time (every node runs retention): each reads counts and then deletes by them.
+        await lockName(sql, NAME_LOCK.records, 'prune');
         const old = (await sql.query('DELETE FROM invocations WHERE started_at < $1', [olderThan])).rowCount ?? 0;
-        const excess = (await sql.query('DELETE FROM invocations WHERE id IN (SELECT id FROM invocations ORDER BY id DESC OFFSET $1)', [keep])).rowCount ?? 0;
-        return old + excess;
+        return old + (await segmentPruneStartedBefore(sql, olderThan)) + (await pruneToNewest(sql, keep));
       }),
   };
 }

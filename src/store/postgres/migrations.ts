@@ -306,6 +306,27 @@ export const PG_MIGRATIONS: readonly string[] = [
   DROP INDEX invocations_by_start;
   CREATE INDEX invocations_by_start ON invocations USING brin (started_at) WITH (autosummarize = on);
   `,
+  // 10: records with ids made for them, kept in segments (segment-writer.ts): one row per
+  // function and SEGMENT_MS slot of id time per write, its records one block (bytea, the
+  // format of store/block-bytes.ts). Rows of \`invocations\` stay for keyed records and for
+  // those written before, and reads merge the two. A block is stored uncompressed and out of
+  // line (EXTERNAL): it is written once, compressing it costs CPU on every write, and a list
+  // reads a segment's name and counts without its block. A read by id opens the one segment
+  // whose first and last ids hold it.
+  `
+  CREATE TABLE invocation_segments (
+    bucket BIGINT NOT NULL,
+    function_name ${K} NOT NULL,
+    first_id ${K} NOT NULL,
+    last_id ${K} NOT NULL,
+    records INTEGER NOT NULL,
+    failures INTEGER NOT NULL,
+    block BYTEA NOT NULL,
+    PRIMARY KEY (bucket, function_name, first_id)
+  );
+  ALTER TABLE invocation_segments ALTER COLUMN block SET STORAGE EXTERNAL;
+  CREATE INDEX invocation_segments_by_function ON invocation_segments(function_name, bucket);
+  `,
 ];
 
 /** Advisory lock key of migrations (one per schema: hashtext of the schema name, plus this). */

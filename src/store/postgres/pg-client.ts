@@ -133,8 +133,8 @@ export function whereOf(filters: ReadonlyArray<readonly [string, unknown] | fals
   return { where, args };
 }
 
-/** Classes of per-name advisory locks: deploys of one function, of one state machine; enqueues under one idempotency key. */
-export const NAME_LOCK = { function: 1, machine: 2, idempotency: 3 } as const;
+/** Classes of per-name advisory locks: deploys of one function, of one state machine; enqueues under one idempotency key; record prunes. */
+export const NAME_LOCK = { function: 1, machine: 2, idempotency: 3, records: 4 } as const;
 
 /** Takes a transaction-scoped advisory lock on a name of a class (released at commit or rollback). */
 export async function lockName(sql: Sql, space: number, name: string): Promise<void> {

@@ -11,11 +11,12 @@ import type { InvocationRecord } from '../../core/types.ts';
 import type { InvocationQuery, InvocationRepo } from '../ports.ts';
 import { recordsOf } from '../record-pack.ts';
 import { filteredSelect } from './filtered-select.ts';
-import { bucketFloorId, recordWriters, SegmentStore } from './record-segments.ts';
+import { recordWriters, SegmentStore } from './record-segments.ts';
+import { bucketFloorId } from '../segment-slots.ts';
 import { blockOf, BlockPack, type RecordBlock } from '../record-block.ts';
 import { RECORD_COLUMNS, recordFromRow, recordRow, type RecordKind, type RecordRow } from '../record-rows.ts';
 import type { RecordThreadSlot } from '../record-writer-thread.ts';
-import { chunksOf } from './stored-block.ts';
+import { chunksOf } from './block-chunks.ts';
 
 export function invocationRepo(db: Database.Database, records: RecordThreadSlot): InvocationRepo {
   const writers = recordWriters(db);

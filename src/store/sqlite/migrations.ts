@@ -263,7 +263,7 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE versions ADD COLUMN source_map TEXT;
   `,
-  // 13: no table changes. Segments written from here on hold a block (stored-block.ts, a BLOB)
+  // 13: no table changes. Segments written from here on hold a block (store/block-bytes.ts, a BLOB)
   // instead of JSON text; the schema version moves so that a Nimbus from before refuses the
   // file ("newer than this Nimbus") rather than failing on every read of a segment.
   `

@@ -3,14 +3,15 @@ import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { newId } from '../../core/ids.ts';
 import { packOf, sampleRecord } from '../contract.ts';
-import { blockOf, BlockBuilder, rowsOf, valueAt } from '../record-block.ts';
+import { blockOf, BlockBuilder, pick, rowsOf, valueAt } from '../record-block.ts';
+import { decodeBlock, encodeBlock } from '../block-bytes.ts';
 import { COLUMN_KINDS, recordFromRow, recordRow, ROW_WIDTH, type RecordRow } from '../record-rows.ts';
 import { RecordThreadSlot } from '../record-writer-thread.ts';
 import { MIGRATIONS } from './migrations.ts';
 import { invocationRepo } from './invocation-repo.ts';
 import { WRITE_CHUNK } from './row-writer.ts';
 import { SQLITE_RECORD_WORKER } from './sqlite-store.ts';
-import { chunksOf, decodeBlock, encodeBlock, pick } from './stored-block.ts';
+import { chunksOf } from './block-chunks.ts';
 
 const records = [
   sampleRecord('a1'),

@@ -1,39 +1,27 @@
 /**
  * Records whose ids were made for them (InvocationRepo.append: every HTTP and API call) are
- * kept in segments, not a row each. A row each (28 columns and their indexes) cost the
- * writer thread ~12 µs a record, on the same two cores as everything else: the largest part
- * of what observability cost a request. Segments of JSON rows cost it ~6 µs a record, and
- * segments of blocks (store/record-block.ts, stored as stored-block.ts says) less again (bench/README.md).
+ * kept in segments (store/segment-slots.ts), not a row each. A row each (all its columns and
+ * their indexes) was the largest part of what observability cost a request, on the same
+ * cores as everything else; segments of JSON rows cost half of it, and segments of blocks
+ * (store/block-bytes.ts) less again (bench/README.md).
  *
- * A segment holds the records of one function whose ids were made in one SEGMENT_MS slot
- * (`bucket`), from one write chunk, as a block (segments written before 2026-11-27 hold a
- * JSON array of rows, and are still read). Ids sort by the
- * time they were made, so buckets give lists their order and an id its place: get reads the
- * segments of one bucket. These ids are never written again, so a write looks nothing up; a
- * segment is named by (bucket, function, first id), so a chunk written twice (the writer
- * thread died after committing it) is recognised and its usage not counted again.
+ * Here, a segment is a row of `invocation_segments` per bucket, function and write chunk
+ * (segments written before 2026-11-27 hold a JSON array of rows, and are still read). get
+ * reads the segments of one bucket. These ids are never written again, so a write looks
+ * nothing up; a chunk written twice (the writer thread died after committing it) meets its
+ * segment's name and its usage is not counted again.
  */
 import type Database from 'better-sqlite3';
-import { idTimeMs, idTimePrefix } from '../../core/ids.ts';
+import { idTimeMs } from '../../core/ids.ts';
 import { countUsage, hourOf, type MutableUsage } from '../../core/usage.ts';
-import type { InvocationRecord, InvocationStatus } from '../../core/types.ts';
+import type { InvocationRecord } from '../../core/types.ts';
 import { filteredSelect } from './filtered-select.ts';
 import { usageWriter } from './observe-store.ts';
-import { blockOf, rowAt, rowsOf, textIs, valueAt, type RecordBlock } from '../record-block.ts';
-import { recordFromRow, ROW_FUNCTION, ROW_ID, ROW_STARTED, ROW_STATUS, usageSource, type RecordKind, type RecordRow, type UsageFields } from '../record-rows.ts';
+import { decodeBlock, encodeBlock } from '../block-bytes.ts';
+import { blockOf, rowAt, rowsOf, valueAt, type RecordBlock } from '../record-block.ts';
+import { recordFromRow, ROW_ID, ROW_STARTED, usageSource, type RecordKind, type RecordRow, type UsageFields } from '../record-rows.ts';
+import { bucketBefore, bucketOf, failuresIn, newestOfBlocks, segmentsOf, type SegmentQuery } from '../segment-slots.ts';
 import { recordWriter } from './row-writer.ts';
-import { decodeBlock, encodeBlock, pick } from './stored-block.ts';
-
-export const SEGMENT_MS = 100;
-
-export function bucketOf(ms: number): number {
-  return Math.floor(ms / SEGMENT_MS);
-}
-
-/** The smallest id a record of bucket `b` can have (every id of b sorts at or after it, before b + 1's). */
-export function bucketFloorId(b: number): string {
-  return idTimePrefix(b * SEGMENT_MS);
-}
 
 /**
  * Writes a chunk of records as segments (one per bucket and function), with their usage, in
@@ -52,34 +40,11 @@ export function segmentWriter(db: Database.Database, asRows: (rows: readonly Rec
   const reading = { block: undefined as RecordBlock | undefined, i: 0 };
   const value = (c: number) => valueAt(reading.block!, reading.i, c);
   return db.transaction((block: RecordBlock) => {
-    const groups = new Map<string, Group>();
-    const strays: RecordRow[] = [];
-    // Records come in the order they ended, so the next one is nearly always in the same group.
-    let group: Group | undefined;
-    for (let i = 0; i < block.count; i++) {
-      const id = valueAt(block, i, ROW_ID) as string;
-      const t = idTimeMs(id);
-      if (t === null) {
-        strays.push(rowAt(block, i));
-        continue;
-      }
-      const bucket = bucketOf(t);
-      const functionName = valueAt(block, i, ROW_FUNCTION) as string;
-      if (group === undefined || group.bucket !== bucket || group.functionName !== functionName) {
-        const key = `${bucket}\u0000${functionName}`;
-        group = groups.get(key);
-        if (group === undefined) groups.set(key, (group = { bucket, functionName, firstId: id, indexes: [] }));
-      }
-      group.indexes.push(i);
-      if (id < group.firstId) group.firstId = id;
-    }
+    const { segments, strays } = segmentsOf(block);
     const batch = usage.batch();
-    for (const g of groups.values()) {
-      // A chunk is its own block (chunksOf): when it is all one segment it is stored as it is.
-      const own = g.indexes.length === block.count ? block : pick(block, g.indexes);
-      let failures = 0;
-      for (let i = 0; i < own.count; i++) if (!textIs(own, i, ROW_STATUS, 'success')) failures++;
-      if (insert.run(g.bucket, g.functionName, g.firstId, own.count, failures, encodeBlock(own)).changes === 0) continue;
+    for (const g of segments) {
+      const own = g.block;
+      if (insert.run(g.bucket, g.functionName, g.firstId, own.count, g.failures, encodeBlock(own)).changes === 0) continue;
       let hour = NaN;
       let total: MutableUsage | undefined;
       reading.block = own;
@@ -95,16 +60,8 @@ export function segmentWriter(db: Database.Database, asRows: (rows: readonly Rec
       reading.block = undefined;
     }
     batch.apply();
-    if (strays.length > 0) asRows(strays);
+    if (strays.length > 0) asRows(strays.map((i) => rowAt(block, i)));
   });
-}
-
-interface Group {
-  readonly bucket: number;
-  readonly functionName: string;
-  /** The smallest id: the segment is named by it. */
-  firstId: string;
-  readonly indexes: number[];
 }
 
 /** Both writers, prepared once: the store's own connection and the writer thread each make theirs. */
@@ -113,20 +70,16 @@ export function recordWriters(db: Database.Database): Record<RecordKind, (block:
   return { keyed: (block) => asRows(rowsOf(block)), fresh: segmentWriter(db, asRows) };
 }
 
-export interface SegmentQuery {
-  readonly functionName?: string;
-  readonly status?: InvocationStatus;
-  /** Only ids sorting before this one. */
-  readonly before?: string;
-  /** Only records started at or after this epoch ms. */
-  readonly since?: number;
-}
-
 interface SegmentRow {
   readonly id: number;
   readonly bucket: number;
-  /** A block (stored-block.ts); segments written before blocks hold a JSON array of rows. */
+  /** A block (store/block-bytes.ts); segments written before blocks hold a JSON array of rows. */
   readonly rows: Uint8Array | string;
+}
+
+/** A segment's records as a block (a segment of JSON rows made into one). */
+function blockIn(segment: SegmentRow): RecordBlock {
+  return typeof segment.rows === 'string' ? blockOf(JSON.parse(segment.rows) as RecordRow[]) : decodeBlock(segment.rows);
 }
 
 function rowsIn(segment: SegmentRow): RecordRow[] {
@@ -171,14 +124,13 @@ export class SegmentStore {
 
   /** Up to `limit` records matching `q`, newest first; whole buckets are read until there are enough. */
   newest(q: SegmentQuery, limit: number): InvocationRecord[] {
-    const hi = q.before === undefined ? Number.MAX_SAFE_INTEGER : bucketOf(idTimeMs(q.before) ?? upperTimeOf(q.before));
+    const hi = q.before === undefined ? Number.MAX_SAFE_INTEGER : bucketBefore(q.before);
     const lo = q.since === undefined ? -1 : bucketOf(q.since);
     const out: InvocationRecord[] = [];
     let bucket: number | null = null;
-    let pending: RecordRow[] = [];
+    let pending: RecordBlock[] = [];
     const settle = () => {
-      pending.sort((a, b) => ((a[ROW_ID] as string) < (b[ROW_ID] as string) ? 1 : -1));
-      for (const row of pending) if (matches(row, q)) out.push(recordFromRow(row));
+      for (const row of newestOfBlocks(pending, q, limit - out.length)) out.push(recordFromRow(row));
       pending = [];
     };
     for (const segment of this.walk(q, hi, lo)) {
@@ -187,10 +139,10 @@ export class SegmentStore {
         if (out.length >= limit) break;
         bucket = segment.bucket;
       }
-      for (const row of rowsIn(segment)) pending.push(row);
+      pending.push(blockIn(segment));
     }
     settle();
-    return out.slice(0, limit);
+    return out;
   }
 
   count(): number {
@@ -251,27 +203,4 @@ export class SegmentStore {
     );
     return stmt.iterate(...args) as IterableIterator<SegmentRow>;
   }
-}
-
-/** How many of `rows` did not succeed (a segment's `failures`, which lists of failures look at). */
-function failuresIn(rows: readonly RecordRow[]): number {
-  let n = 0;
-  for (const row of rows) if (row[ROW_STATUS] !== 'success') n++;
-  return n;
-}
-
-function matches(row: RecordRow, q: SegmentQuery): boolean {
-  if (q.functionName !== undefined && row[ROW_FUNCTION] !== q.functionName) return false;
-  if (q.status !== undefined && row[ROW_STATUS] !== q.status) return false;
-  if (q.before !== undefined && !((row[ROW_ID] as string) < q.before)) return false;
-  if (q.since !== undefined && (row[ROW_STARTED] as number) < q.since) return false;
-  return true;
-}
-
-/**
- * For a `before` that is not an id made by newId: a time no id sorting before it exceeds
- * (its first ten characters, the rest read as the highest digit).
- */
-function upperTimeOf(id: string): number {
-  return idTimeMs(id.slice(0, 10).padEnd(26, 'z')) ?? Number.MAX_SAFE_INTEGER;
 }

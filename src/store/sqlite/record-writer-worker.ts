@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { workerData } from 'node:worker_threads';
 import { serveWrites } from '../record-writer-serve.ts';
 import { recordWriters } from './record-segments.ts';
-import { chunksOf } from './stored-block.ts';
+import { chunksOf } from './block-chunks.ts';
 
 const db = new Database((workerData as { path: string }).path);
 db.pragma('busy_timeout = 5000');

@@ -1,49 +1,12 @@
 /**
- * How SQLite's writer cuts a block into transactions (chunksOf, pick) and how a segment
- * stores one (encodeBlock, decodeBlock): the block itself (store/record-block.ts) is shared
- * with PostgreSQL's store, these are SQLite's own.
+ * A record block (record-block.ts) as bytes, how both stores keep a segment's records
+ * (SQLite's sqlite/record-segments.ts, PostgreSQL's postgres/segment-store.ts): one blob a
+ * segment, written once and read whole.
  */
-import { COLUMN_KINDS, ROW_WIDTH } from '../record-rows.ts';
-import type { RecordBlock } from '../record-block.ts';
-import { WRITE_CHUNK } from './row-writer.ts';
+import { COLUMN_KINDS, ROW_WIDTH } from './record-rows.ts';
+import type { RecordBlock } from './record-block.ts';
 
 const NUMBER = 0;
-
-/**
- * The block in WRITE_CHUNK parts, the transactions it is written in. Each part is a block of
- * its own (only its texts), so a part can be stored as it is.
- */
-export function* chunksOf(block: RecordBlock): Generator<RecordBlock> {
-  if (block.count <= WRITE_CHUNK) {
-    yield block;
-    return;
-  }
-  for (let i = 0; i < block.count; i += WRITE_CHUNK) {
-    const end = Math.min(block.count, i + WRITE_CHUNK);
-    yield pick(block, Array.from({ length: end - i }, (_, k) => i + k));
-  }
-}
-
-/** The records at `indexes`, with only their own texts. */
-export function pick(block: RecordBlock, indexes: readonly number[]): RecordBlock {
-  const slots = new Float64Array(indexes.length * ROW_WIDTH);
-  const texts: string[] = [];
-  // Where each text of `block` went in `texts` (-1: not yet): an array, not a map keyed by numbers, on the writer thread's path.
-  const moved = new Int32Array(block.texts.length).fill(-1);
-  let k = 0;
-  for (const i of indexes) {
-    const base = i * ROW_WIDTH;
-    for (let c = 0; c < ROW_WIDTH; c++) {
-      const v = block.slots[base + c];
-      if (COLUMN_KINDS[c] === NUMBER || v < 0) slots[k++] = v;
-      else {
-        if (moved[v] < 0) moved[v] = texts.push(block.texts[v]) - 1;
-        slots[k++] = moved[v];
-      }
-    }
-  }
-  return { count: indexes.length, slots, texts };
-}
 
 /**
  * Stored form (format 3): a header (format, the row width, the count, the texts' length), a
