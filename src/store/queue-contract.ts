@@ -212,6 +212,53 @@ export function queueContract(name: string, open: () => Promise<Store>): void {
       assert.equal((await q.get('b'))?.state, 'dead');
     });
 
+    it('counts and lists by state follow every change of state, per target and in all', async () => {
+      const q = store.queue;
+      const STATES = ['queued', 'running', 'succeeded', 'dead'] as const;
+      // What the items say, read one by one, against counts() and list({ state }).
+      const check = async (step: string) => {
+        const ids = ['a', 'b', 'c', 'd', 'e', 'g1', 'g2', 'x', 'x-done'];
+        const items = (await Promise.all(ids.map((id) => q.get(id)))).filter((i) => i !== null);
+        for (const target of [undefined, 'fn', 'g', 'audit']) {
+          const mine = items.filter((i) => target === undefined || i.target === target);
+          const expected = Object.fromEntries(STATES.map((s) => [s, mine.filter((i) => i.state === s).length]));
+          assert.deepEqual(await q.counts(target), expected, `${step}: counts(${target ?? ''})`);
+          for (const state of STATES) {
+            const listed = (await q.list({ state, ...(target === undefined ? {} : { target }), limit: 100 })).map((i) => i.id);
+            const want = mine.filter((i) => i.state === state).map((i) => i.id).sort().reverse();
+            assert.deepEqual(listed, want, `${step}: list(${state}, ${target ?? ''})`);
+          }
+        }
+      };
+      await q.enqueue([item('a'), item('b'), item('c'), item('d'), item('e'), item('g1', { target: 'g' }), item('g2', { target: 'g' })], 0, DAY);
+      await check('enqueued');
+      await q.claim('fn', 5, 0, 1_000);
+      await q.claim('g', 2, 0, 1_000);
+      await check('claimed');
+      await q.complete('a', 1, 10, [item('x-done', { target: 'audit' })]);
+      await q.retry('b', 1, 20, { code: 'X', message: 'bad' }, 10);
+      await q.release('c', 1, 20, 10, true);
+      await q.deadLetter('d', 1, 'max-attempts', null, 10);
+      await q.deadLetter('g1', 1, 'max-age', null, 10);
+      await q.addDead({ ...item('x', { target: 'audit' }), acceptedAt: 5, attempts: 2, reason: 'max-attempts', error: null }, 10);
+      await check('finished');
+      assert.equal(await q.complete('a', 1, 11), false, 'a repeat changes nothing');
+      assert.equal(await q.addDead({ ...item('x', { target: 'audit' }), acceptedAt: 5, attempts: 2, reason: 'max-attempts', error: null }, 11), false);
+      await check('repeats');
+      await q.redrive('d', 100);
+      await q.redriveAll('g', 100);
+      await check('redriven');
+      await q.claim('fn', 10, 100, 1_000);
+      await q.deadLetter('d', 1, 'max-attempts', null, 110);
+      await q.complete('b', 2, 110);
+      await q.recover(120);
+      await check('recovered');
+      assert.equal(await q.purge('d'), true);
+      assert.equal(await q.purge('x'), true);
+      assert.equal(await q.prune(200), 2);
+      await check('purged and pruned');
+    });
+
     it('triggers: create, list with filters, lastFiredAt never moves back, delete', async () => {
       const t = store.triggers;
       const created = await t.create(timer('t1', { input: { hello: 1 } }));
