@@ -6,7 +6,7 @@ import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { sampleRecord } from './contract.ts';
 import type { Store } from './ports.ts';
-import type { EnqueueInput, TriggerInput } from './queue-ports.ts';
+import { claimedItem, type EnqueueInput, type TriggerInput } from './queue-ports.ts';
 
 const DAY = 86_400_000;
 
@@ -210,6 +210,31 @@ export function queueContract(name: string, open: () => Promise<Store>): void {
       assert.equal(await q.prune(100), 1);
       assert.equal(await q.get('a'), null);
       assert.equal((await q.get('b'))?.state, 'dead');
+    });
+
+    it('an enqueue may claim its item: written as claim() returns it, leased, fenced and recovered as any claimed item', async () => {
+      const q = store.queue;
+      const input = { ...item('a', { idempotencyKey: 'k', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' }), claim: { owner: 'n1', leaseUntil: 1_100 } };
+      assert.deepEqual(await q.enqueue([input, item('b')], 100, DAY), [{ id: 'a', created: true }, { id: 'b', created: true }]);
+      assert.deepEqual(await q.get('a'), claimedItem(input, 100));
+      assert.deepEqual(await q.counts(), { queued: 1, running: 1, succeeded: 0, dead: 0 });
+      assert.deepEqual((await q.claim('fn', 10, 200, 1_000)).map((i) => i.id), ['b'], 'a claimed item is not claimed again while leased');
+      // A repeat of the key claims nothing: the first item stays as it was.
+      const again = { ...item('a2', { idempotencyKey: 'k' }), claim: { owner: 'n1', leaseUntil: 5_000 } };
+      assert.deepEqual(await q.enqueue([again], 300, DAY), [{ id: 'a', created: false }]);
+      assert.equal(await q.get('a2'), null);
+      assert.equal((await q.get('a'))?.dueAt, 1_100);
+      // Its lease runs out like a claim's: the next claim is attempt 2 and attempt 1 is fenced out.
+      assert.deepEqual(await q.dueTargets(1_100), [{ kind: 'invoke', target: 'fn', count: 1 }]);
+      const [second] = await q.claim('fn', 1, 1_100, 1_000);
+      assert.deepEqual([second.id, second.attempts], ['a', 2]);
+      assert.equal(await q.complete('a', 1, 1_200), false);
+      assert.equal(await q.complete('a', 2, 1_200), true);
+      // recover(now, alive) takes back the claimed items of owners not alive only.
+      await q.enqueue([{ ...item('c'), claim: { owner: 'n1', leaseUntil: 9_000 } }, { ...item('d'), claim: { owner: 'n2', leaseUntil: 9_000 } }], 2_000, DAY);
+      assert.equal(await q.recover(2_100, ['n1']), 2, 'd and b (claimed with no owner)');
+      assert.equal((await q.get('c'))?.state, 'running');
+      assert.equal((await q.get('d'))?.state, 'queued');
     });
 
     it('counts and lists by state follow every change of state, per target and in all', async () => {

@@ -46,6 +46,9 @@ export function queueRepo(db: Database.Database, onClose: Array<() => void> = []
   const insert = db.prepare(`INSERT INTO queue (id, kind, target, trigger, source, payload, idempotency_key, state,
     accepted_at, enqueued_at, due_at, attempts, throttles, last_error, dead_reason, finished_at, updated_at, traceparent)
     VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, 0, 0, NULL, NULL, NULL, ?, ?) ON CONFLICT(id) DO NOTHING`);
+  const insertClaimed = db.prepare(`INSERT INTO queue (id, kind, target, trigger, source, payload, idempotency_key, state,
+    accepted_at, enqueued_at, due_at, attempts, throttles, last_error, dead_reason, finished_at, updated_at, traceparent, claimed_by)
+    VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, 1, 0, NULL, NULL, NULL, ?, ?, ?) ON CONFLICT(id) DO NOTHING`);
   const insertDead = db.prepare(`INSERT INTO queue (id, kind, target, trigger, source, payload, idempotency_key, state,
     accepted_at, enqueued_at, due_at, attempts, throttles, last_error, dead_reason, finished_at, updated_at, traceparent)
     VALUES (?, ?, ?, ?, ?, ?, ?, 'dead', ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)`);
@@ -105,7 +108,9 @@ export function queueRepo(db: Database.Database, onClose: Array<() => void> = []
         }
         if (hit) forgetKey.run(hit.id);
       }
-      const changes = insert.run(input.id, input.kind, input.target, input.trigger, input.source, input.payload, key, now, now, input.dueAt ?? now, now, input.traceparent ?? null).changes;
+      const changes = input.claim
+        ? insertClaimed.run(input.id, input.kind, input.target, input.trigger, input.source, input.payload, key, now, now, input.claim.leaseUntil, now, input.traceparent ?? null, input.claim.owner).changes
+        : insert.run(input.id, input.kind, input.target, input.trigger, input.source, input.payload, key, now, now, input.dueAt ?? now, now, input.traceparent ?? null).changes;
       out.push({ id: input.id, created: changes > 0 });
     }
     return out;
