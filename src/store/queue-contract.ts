@@ -6,7 +6,7 @@ import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { sampleRecord } from './contract.ts';
 import type { Store } from './ports.ts';
-import type { EnqueueInput, TriggerInput } from './queue-ports.ts';
+import { claimedItem, type EnqueueInput, type TriggerInput } from './queue-ports.ts';
 
 const DAY = 86_400_000;
 
@@ -210,6 +210,78 @@ export function queueContract(name: string, open: () => Promise<Store>): void {
       assert.equal(await q.prune(100), 1);
       assert.equal(await q.get('a'), null);
       assert.equal((await q.get('b'))?.state, 'dead');
+    });
+
+    it('an enqueue may claim its item: written as claim() returns it, leased, fenced and recovered as any claimed item', async () => {
+      const q = store.queue;
+      const input = { ...item('a', { idempotencyKey: 'k', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' }), claim: { owner: 'n1', leaseUntil: 1_100 } };
+      assert.deepEqual(await q.enqueue([input, item('b')], 100, DAY), [{ id: 'a', created: true }, { id: 'b', created: true }]);
+      assert.deepEqual(await q.get('a'), claimedItem(input, 100));
+      assert.deepEqual(await q.counts(), { queued: 1, running: 1, succeeded: 0, dead: 0 });
+      assert.deepEqual((await q.claim('fn', 10, 200, 1_000)).map((i) => i.id), ['b'], 'a claimed item is not claimed again while leased');
+      // A repeat of the key claims nothing: the first item stays as it was.
+      const again = { ...item('a2', { idempotencyKey: 'k' }), claim: { owner: 'n1', leaseUntil: 5_000 } };
+      assert.deepEqual(await q.enqueue([again], 300, DAY), [{ id: 'a', created: false }]);
+      assert.equal(await q.get('a2'), null);
+      assert.equal((await q.get('a'))?.dueAt, 1_100);
+      // Its lease runs out like a claim's: the next claim is attempt 2 and attempt 1 is fenced out.
+      assert.deepEqual(await q.dueTargets(1_100), [{ kind: 'invoke', target: 'fn', count: 1 }]);
+      const [second] = await q.claim('fn', 1, 1_100, 1_000);
+      assert.deepEqual([second.id, second.attempts], ['a', 2]);
+      assert.equal(await q.complete('a', 1, 1_200), false);
+      assert.equal(await q.complete('a', 2, 1_200), true);
+      // recover(now, alive) takes back the claimed items of owners not alive only.
+      await q.enqueue([{ ...item('c'), claim: { owner: 'n1', leaseUntil: 9_000 } }, { ...item('d'), claim: { owner: 'n2', leaseUntil: 9_000 } }], 2_000, DAY);
+      assert.equal(await q.recover(2_100, ['n1']), 2, 'd and b (claimed with no owner)');
+      assert.equal((await q.get('c'))?.state, 'running');
+      assert.equal((await q.get('d'))?.state, 'queued');
+    });
+
+    it('counts and lists by state follow every change of state, per target and in all', async () => {
+      const q = store.queue;
+      const STATES = ['queued', 'running', 'succeeded', 'dead'] as const;
+      // What the items say, read one by one, against counts() and list({ state }).
+      const check = async (step: string) => {
+        const ids = ['a', 'b', 'c', 'd', 'e', 'g1', 'g2', 'x', 'x-done'];
+        const items = (await Promise.all(ids.map((id) => q.get(id)))).filter((i) => i !== null);
+        for (const target of [undefined, 'fn', 'g', 'audit']) {
+          const mine = items.filter((i) => target === undefined || i.target === target);
+          const expected = Object.fromEntries(STATES.map((s) => [s, mine.filter((i) => i.state === s).length]));
+          assert.deepEqual(await q.counts(target), expected, `${step}: counts(${target ?? ''})`);
+          for (const state of STATES) {
+            const listed = (await q.list({ state, ...(target === undefined ? {} : { target }), limit: 100 })).map((i) => i.id);
+            const want = mine.filter((i) => i.state === state).map((i) => i.id).sort().reverse();
+            assert.deepEqual(listed, want, `${step}: list(${state}, ${target ?? ''})`);
+          }
+        }
+      };
+      await q.enqueue([item('a'), item('b'), item('c'), item('d'), item('e'), item('g1', { target: 'g' }), item('g2', { target: 'g' })], 0, DAY);
+      await check('enqueued');
+      await q.claim('fn', 5, 0, 1_000);
+      await q.claim('g', 2, 0, 1_000);
+      await check('claimed');
+      await q.complete('a', 1, 10, [item('x-done', { target: 'audit' })]);
+      await q.retry('b', 1, 20, { code: 'X', message: 'bad' }, 10);
+      await q.release('c', 1, 20, 10, true);
+      await q.deadLetter('d', 1, 'max-attempts', null, 10);
+      await q.deadLetter('g1', 1, 'max-age', null, 10);
+      await q.addDead({ ...item('x', { target: 'audit' }), acceptedAt: 5, attempts: 2, reason: 'max-attempts', error: null }, 10);
+      await check('finished');
+      assert.equal(await q.complete('a', 1, 11), false, 'a repeat changes nothing');
+      assert.equal(await q.addDead({ ...item('x', { target: 'audit' }), acceptedAt: 5, attempts: 2, reason: 'max-attempts', error: null }, 11), false);
+      await check('repeats');
+      await q.redrive('d', 100);
+      await q.redriveAll('g', 100);
+      await check('redriven');
+      await q.claim('fn', 10, 100, 1_000);
+      await q.deadLetter('d', 1, 'max-attempts', null, 110);
+      await q.complete('b', 2, 110);
+      await q.recover(120);
+      await check('recovered');
+      assert.equal(await q.purge('d'), true);
+      assert.equal(await q.purge('x'), true);
+      assert.equal(await q.prune(200), 2);
+      await check('purged and pruned');
     });
 
     it('triggers: create, list with filters, lastFiredAt never moves back, delete', async () => {

@@ -48,6 +48,37 @@ export interface EnqueueInput {
   readonly dueAt?: number;
   /** W3C trace context of the submitter, handed to the invocation (observability). */
   readonly traceparent?: string | null;
+  /**
+   * Enqueued already claimed: the consumer had room for it and starts it once the enqueue is
+   * committed, with no claim of its own. Written running, attempt 1, leased until
+   * `leaseUntil`, claimed by `owner` — the item claim() would have returned (claimedItem).
+   * An idempotency key that matches an earlier submit enqueues, and so claims, nothing.
+   */
+  readonly claim?: { readonly owner: string; readonly leaseUntil: number };
+}
+
+/** The item an enqueue with `claim` wrote at `now`, as the store holds it. */
+export function claimedItem(input: EnqueueInput & { readonly claim: NonNullable<EnqueueInput['claim']> }, now: number): QueueItem {
+  return {
+    id: input.id,
+    kind: input.kind,
+    target: input.target,
+    trigger: input.trigger,
+    source: input.source,
+    payload: input.payload,
+    idempotencyKey: input.idempotencyKey ?? null,
+    state: 'running',
+    acceptedAt: now,
+    enqueuedAt: now,
+    dueAt: input.claim.leaseUntil,
+    attempts: 1,
+    throttles: 0,
+    lastError: null,
+    deadReason: null,
+    finishedAt: null,
+    updatedAt: now,
+    ...(input.traceparent ? { traceparent: input.traceparent } : {}),
+  };
 }
 
 export const WEBHOOK_TARGET = '#webhook';

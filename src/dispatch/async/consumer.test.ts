@@ -253,4 +253,90 @@ describe('async consumer (fake clock, scripted function)', () => {
     assert.equal((await h.store.queue.get(id))?.deadReason, 'non-retryable');
     await h.close();
   });
+  it('a submit with room is enqueued claimed and started at once: no claim, no pass', async () => {
+    const h = await harness();
+    const claims: string[] = [];
+    const claim = h.store.queue.claim.bind(h.store.queue);
+    h.store.queue.claim = (target, ...rest) => {
+      claims.push(target);
+      return claim(target, ...rest);
+    };
+    let release!: () => void;
+    h.script = (req) => new Promise((resolve) => (release = () => resolve(ok(req))));
+    await h.step(0); // the first pass: nothing waits
+    const { id } = await h.system.submit('fn', { n: 1 });
+    // Running, attempt 1, as a claim would have left it, before any timer or pass ran.
+    const item = await h.store.queue.get(id);
+    assert.deepEqual([item?.state, item?.attempts, item?.dueAt], ['running', 1, T0 + 5_000 + 60_000]);
+    await h.settle();
+    assert.deepEqual(h.calls.map((c) => [c.req.invocationId, c.req.attempt]), [[id, 1]]);
+    release();
+    await h.step(100);
+    assert.equal((await h.store.queue.get(id))?.state, 'succeeded');
+    assert.deepEqual(claims, []);
+    await h.close();
+  });
+
+  it('a submit while due items of the function wait is queued behind them; room comes back when the backlog is gone', async () => {
+    const h = await harness([{ name: 'fn', maxInstances: 1, concurrency: 1 }]);
+    const gates: Array<() => void> = [];
+    h.script = (req) => new Promise((resolve) => gates.push(() => resolve(ok(req))));
+    const order: string[] = [];
+    const submit = async (n: string) => {
+      await h.step(1); // one millisecond apart: due order is submit order
+      await h.system.submit('fn', { n });
+      await h.settle();
+    };
+    await h.step(0); // the first pass: nothing waits
+    await submit('a'); // room: started at once
+    await submit('b'); // no room: queued
+    await submit('c');
+    assert.deepEqual(await h.store.queue.counts('fn'), { queued: 2, running: 1, succeeded: 0, dead: 0 });
+    const next = async () => {
+      gates.shift()!();
+      await h.step(100);
+      order.push(...h.calls.slice(order.length).map((c) => (c.req.input as { event: { n: string } }).event.n));
+    };
+    order.push('a');
+    await next(); // a done: b claimed by a pass
+    // b done: its room is free until the pass it asked for claims c; a submit meanwhile waits behind c.
+    gates.shift()!();
+    await h.settle();
+    assert.equal(h.system.consumer.active(), 0);
+    const d = await h.system.submit('fn', { n: 'd' });
+    assert.equal((await h.store.queue.get(d.id))?.state, 'queued');
+    await h.step(100);
+    order.push(...h.calls.slice(order.length).map((c) => (c.req.input as { event: { n: string } }).event.n));
+    await next();
+    await next();
+    assert.deepEqual(order, ['a', 'b', 'c', 'd']);
+    assert.deepEqual(await h.store.queue.counts('fn'), { queued: 0, running: 0, succeeded: 4, dead: 0 });
+    // Nothing waits any more: the next submit starts at once.
+    await submit('e');
+    assert.equal((h.calls.at(-1)?.req.input as { event: { n: string } }).event.n, 'e');
+    gates.shift()!();
+    await h.step(100);
+    await h.close();
+  });
+
+  it('a reservation given back (an Idempotency-Key repeat) frees its room', async () => {
+    const h = await harness([{ name: 'fn', maxInstances: 1, concurrency: 1 }]);
+    let release!: () => void;
+    h.script = (req) => new Promise((resolve) => (release = () => resolve(ok(req))));
+    await h.step(0); // the first pass: nothing waits
+    const a = await h.system.submit('fn', {}, { idempotencyKey: 'k' });
+    await h.settle();
+    release();
+    await h.step(100);
+    assert.equal(h.system.consumer.active(), 0);
+    assert.deepEqual(await h.system.submit('fn', {}, { idempotencyKey: 'k' }), { id: a.id, created: false });
+    assert.equal(h.system.consumer.active(), 0, 'the repeat took no room');
+    const b = await h.system.submit('fn', {});
+    await h.settle();
+    assert.equal((await h.store.queue.get(b.id))?.state, 'running');
+    release();
+    await h.step(100);
+    assert.equal(h.calls.length, 2);
+    await h.close();
+  });
 });

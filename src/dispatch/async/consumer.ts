@@ -10,6 +10,11 @@
  * Woken on every enqueue and completion, and by a timer at the next due time (Clock).
  * At start it recovers items a previous process left running (they run again: at least
  * once). The decisions are policy.ts's pure functions; this file only acts on them.
+ *
+ * A submit may take room to start at once (reserve): its item is then enqueued already
+ * claimed and started here once committed, with no claim and no pass of its own. Only while
+ * no due item of that function waits, as far as the last pass saw and nothing enqueued
+ * since: items queued earlier go first.
  */
 import { createHash } from 'node:crypto';
 import type { Clock, TimerHandle } from '../../core/clock.ts';
@@ -128,6 +133,16 @@ export const DEFAULT_CONSUMER_OPTIONS: ConsumerOptions = {
 
 const THROTTLES = new Set(['NIMBUS_ERR_THROTTLED', 'NIMBUS_ERR_QUEUE_TIMEOUT']);
 
+/** Room taken for one item of a function that a submit enqueues claimed (AsyncConsumer.reserve). */
+export interface Reservation {
+  /** The claim the enqueue writes (EnqueueInput.claim). */
+  readonly claim: { readonly owner: string; readonly leaseUntil: number };
+  /** The enqueue committed the item claimed: run it. */
+  start(item: QueueItem): void;
+  /** Nothing was enqueued (an error, an idempotency key seen before): the room is given back. */
+  cancel(): void;
+}
+
 export class AsyncConsumer {
   private readonly options: ConsumerOptions;
   private readonly random: () => number;
@@ -140,6 +155,10 @@ export class AsyncConsumer {
   private started = false;
   private stopped = false;
   private idleWaiters: Array<() => void> = [];
+  /** Functions whose due items the last pass could not all claim. */
+  private readonly backlogged = new Set<string>();
+  /** Something was enqueued since the last pass began (or that pass did not finish): backlogs are unknown. */
+  private unsure = true;
 
   constructor(
     private readonly deps: ConsumerDeps,
@@ -159,8 +178,38 @@ export class AsyncConsumer {
 
   /** Something was enqueued or finished: run a pass soon. */
   wake(): void {
+    this.unsure = true;
     if (!this.started || this.stopped) return;
     this.arm(0);
+  }
+
+  /**
+   * Room to start an item of `target` now, taken, or null: when consuming has not started
+   * or has stopped, the function (or this consumer) is at capacity, or due items of the
+   * function may be waiting (they are claimed first, by a pass).
+   */
+  reserve(target: string, limits: FunctionLimits, now: number): Reservation | null {
+    if (!this.started || this.stopped || this.unsure || this.backlogged.has(target)) return null;
+    if (this.total >= this.options.maxConcurrent) return null;
+    const mine = this.running.get(target) ?? 0;
+    const others = Math.max(0, this.deps.inFlight(target) - mine);
+    if (slotsToClaim(limits, others + mine, 1) <= 0) return null;
+    this.hold(target);
+    let settled = false;
+    return {
+      claim: { owner: this.deps.owner ?? '', leaseUntil: now + limits.timeoutMs + this.options.leaseMarginMs },
+      start: (item) => {
+        if (settled) return;
+        settled = true;
+        void this.run(item, true);
+      },
+      cancel: () => {
+        if (settled) return;
+        settled = true;
+        this.letGo(target);
+        if (this.unsure || this.backlogged.size > 0) this.arm(0);
+      },
+    };
   }
 
   /** Items this consumer is running now. */
@@ -206,7 +255,18 @@ export class AsyncConsumer {
   private async pass(): Promise<void> {
     const { queue, clock } = this.deps;
     const now = clock.now();
-    for (const due of await queue.dueTargets(now)) {
+    // An enqueue from here on wakes the consumer again, which makes it unsure again.
+    this.unsure = false;
+    let dues: Awaited<ReturnType<QueueRepo['dueTargets']>>;
+    try {
+      dues = await queue.dueTargets(now);
+    } catch (error) {
+      this.unsure = true;
+      throw error;
+    }
+    this.backlogged.clear();
+    for (const due of dues) this.backlogged.add(due.target);
+    for (const due of dues) {
       if (this.stopped) return;
       const free = Math.min(this.options.maxConcurrent - this.total, this.options.batchMax, due.count);
       if (free <= 0) return;
@@ -234,6 +294,8 @@ export class AsyncConsumer {
       }
       if (slots <= 0) continue;
       const items = await queue.claim(due.target, slots, clock.now(), leaseMs, this.deps.owner);
+      // All of the target's due items claimed: none waits (as far as this pass saw).
+      if (items.length >= due.count) this.backlogged.delete(due.target);
       for (const item of items) void this.run(item);
     }
   }
@@ -265,27 +327,43 @@ export class AsyncConsumer {
     });
   }
 
-  private async run(item: QueueItem): Promise<void> {
-    this.running.set(item.target, (this.running.get(item.target) ?? 0) + 1);
+  private hold(target: string): void {
+    this.running.set(target, (this.running.get(target) ?? 0) + 1);
     this.total++;
+  }
+
+  private letGo(target: string): void {
+    const n = (this.running.get(target) ?? 1) - 1;
+    if (n === 0) this.running.delete(target);
+    else this.running.set(target, n);
+    this.total--;
+    if (this.total === 0) for (const fn of this.idleWaiters.splice(0)) fn();
+  }
+
+  /** `held`: its room was taken already (a reservation). */
+  private async run(item: QueueItem, held = false): Promise<void> {
+    if (!held) this.hold(item.target);
+    // Whether the outcome queued nothing (a plain success): then the room it frees is
+    // wanted by a pass only when items are known to wait or may (the timer armed at the
+    // next due time covers retries and leases), and that pass need not make
+    // reservations wait for it.
+    let quiet = false;
     try {
       if (item.kind === 'webhook') await this.runWebhook(item);
       else if (item.kind === 'start-workflow') await this.runStartWorkflow(item);
-      else await this.runInvoke(item);
+      else quiet = await this.runInvoke(item);
     } catch (error) {
       // A store error: the lease runs out and the item is delivered again.
       this.deps.onError?.(error, `finishing async item ${item.id}`);
     } finally {
-      const n = (this.running.get(item.target) ?? 1) - 1;
-      if (n === 0) this.running.delete(item.target);
-      else this.running.set(item.target, n);
-      this.total--;
-      if (this.total === 0) for (const fn of this.idleWaiters.splice(0)) fn();
-      this.wake();
+      this.letGo(item.target);
+      if (!quiet) this.wake();
+      else if (this.unsure || this.backlogged.size > 0) this.arm(0);
     }
   }
 
-  private async runInvoke(item: QueueItem): Promise<void> {
+  /** Resolves true when the item succeeded and its outcome queued nothing (no destination). */
+  private async runInvoke(item: QueueItem): Promise<boolean> {
     const { clock, queue } = this.deps;
     const policy = await this.deps.policy(item.target);
     const state = { enqueuedAt: item.enqueuedAt, attempts: item.attempts, throttles: item.throttles };
@@ -293,7 +371,7 @@ export class AsyncConsumer {
     const before = decideBeforeAttempt(policy, state, clock.now());
     if (before.kind === 'dead-letter') {
       await this.deadLetter(item, 'max-age', item.lastError, before.destination, event);
-      return;
+      return false;
     }
     this.deps.onStart?.(item, clock.now());
     const outcome = await this.deps.invoke({
@@ -319,18 +397,18 @@ export class AsyncConsumer {
         ? await queue.deadLetter(item.id, item.attempts, DESTINATION_FAILED, sent.failure, now, [], outcome.record)
         : await queue.complete(item.id, item.attempts, now, sent.inputs, outcome.record);
       if (committed) this.deps.recordCommitted?.(outcome.record);
-      return;
+      return !sent.failure && sent.inputs.length === 0;
     }
     const error = outcome.error;
     const record = outcome.record ?? undefined;
     if (THROTTLES.has(error.code)) {
       const d = decideAfterThrottle(policy, state, now, this.random, (error.retryAfterSeconds ?? 0) * 1000);
       await queue.release(item.id, item.attempts, d.at, now, true);
-      return;
+      return false;
     }
     if (error.code === 'NIMBUS_ERR_SHUTTING_DOWN') {
       await queue.release(item.id, item.attempts, now, now, false);
-      return;
+      return false;
     }
     const failure = queueError(error);
     const d = decideAfterAttempt(policy, state, { ok: false, errorCode: error.code }, now, this.random);
@@ -338,6 +416,7 @@ export class AsyncConsumer {
     if (d.kind === 'retry') committed = await queue.retry(item.id, item.attempts, d.at, failure, now, record);
     else if (d.kind === 'dead-letter') committed = await this.deadLetter(item, d.reason, failure, d.destination, event, record);
     if (committed && record !== undefined) this.deps.recordCommitted?.(record);
+    return false;
   }
 
   private async deadLetter(

@@ -8,7 +8,7 @@ import type { Clock } from '../../core/clock.ts';
 import { NimbusError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import type { Store } from '../../store/ports.ts';
-import type { QueueTrigger } from '../../store/queue-ports.ts';
+import { claimedItem, type EnqueueInput, type EnqueueOutcome, type QueueTrigger } from '../../store/queue-ports.ts';
 import { CronRunner } from '../../triggers/cron/runner.ts';
 import type { TopicLog } from '../../bus/topic-port.ts';
 import { EventBus, type TopicPublisher } from '../../triggers/events/bus.ts';
@@ -200,23 +200,34 @@ export class AsyncSystem {
       throw new NimbusError('NIMBUS_ERR_FUNCTION_NOT_FOUND', `function "${functionName}" does not exist; \`nimbus ls\` lists the deployed ones`);
     }
     const now = clock.now();
-    const [outcome] = await store.queue.enqueue(
-      [
-        {
-          id: newId(now),
-          kind: 'invoke',
-          target: functionName,
-          trigger: options.trigger ?? 'async',
-          source: options.source ?? 'POST /api/v1/functions/{name}/invoke',
-          payload: JSON.stringify(event ?? null),
-          idempotencyKey: options.idempotencyKey ?? null,
-          traceparent: options.traceparent ?? null,
-        },
-      ],
-      now,
-      this.idempotencyTtlMs,
-    );
-    if (outcome.created) this.consumer.wake();
+    const input: EnqueueInput = {
+      id: newId(now),
+      kind: 'invoke',
+      target: functionName,
+      trigger: options.trigger ?? 'async',
+      source: options.source ?? 'POST /api/v1/functions/{name}/invoke',
+      payload: JSON.stringify(event ?? null),
+      idempotencyKey: options.idempotencyKey ?? null,
+      traceparent: options.traceparent ?? null,
+    };
+    // With room for it now, it is enqueued claimed and started here (no claim, no pass).
+    const { config } = deployed.version;
+    const room = this.consumer.reserve(functionName, { maxInstances: config.maxInstances, concurrency: config.concurrency, timeoutMs: config.timeoutMs }, now);
+    if (room === null) {
+      const [outcome] = await store.queue.enqueue([input], now, this.idempotencyTtlMs);
+      if (outcome.created) this.consumer.wake();
+      return outcome;
+    }
+    const claimed = { ...input, claim: room.claim };
+    let outcome: EnqueueOutcome;
+    try {
+      [outcome] = await store.queue.enqueue([claimed], now, this.idempotencyTtlMs);
+    } catch (error) {
+      room.cancel();
+      throw error;
+    }
+    if (outcome.created) room.start(claimedItem(claimed, now));
+    else room.cancel();
     return outcome;
   }
 

@@ -30,12 +30,19 @@ async function enqueueIn(sql: Sql, inputs: readonly EnqueueInput[], now: number,
       }
       if (hit) await sql.query('UPDATE queue SET idempotency_key = NULL WHERE id = $1', [hit.id]);
     }
-    const { rowCount } = await sql.query(
-      `INSERT INTO queue (id, kind, target, trigger, source, payload, idempotency_key, state, accepted_at, enqueued_at, due_at,
-         attempts, throttles, last_error, dead_reason, finished_at, updated_at, traceparent)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $8, $9, 0, 0, NULL, NULL, NULL, $8, $10) ON CONFLICT (id) DO NOTHING`,
-      [input.id, input.kind, input.target, input.trigger, input.source, input.payload, key, now, input.dueAt ?? now, input.traceparent ?? null],
-    );
+    const { rowCount } = input.claim
+      ? await sql.query(
+          `INSERT INTO queue (id, kind, target, trigger, source, payload, idempotency_key, state, accepted_at, enqueued_at, due_at,
+             attempts, throttles, last_error, dead_reason, finished_at, updated_at, traceparent, claimed_by)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, 'running', $8, $8, $9, 1, 0, NULL, NULL, NULL, $8, $10, $11) ON CONFLICT (id) DO NOTHING`,
+          [input.id, input.kind, input.target, input.trigger, input.source, input.payload, key, now, input.claim.leaseUntil, input.traceparent ?? null, input.claim.owner],
+        )
+      : await sql.query(
+          `INSERT INTO queue (id, kind, target, trigger, source, payload, idempotency_key, state, accepted_at, enqueued_at, due_at,
+             attempts, throttles, last_error, dead_reason, finished_at, updated_at, traceparent)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $8, $9, 0, 0, NULL, NULL, NULL, $8, $10) ON CONFLICT (id) DO NOTHING`,
+          [input.id, input.kind, input.target, input.trigger, input.source, input.payload, key, now, input.dueAt ?? now, input.traceparent ?? null],
+        );
     // The same id twice (a retried internal enqueue): already there.
     out.push({ id: input.id, created: (rowCount ?? 0) > 0 });
   }

@@ -360,4 +360,33 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE execution_steps_appended RENAME TO execution_steps;
   CREATE UNIQUE INDEX execution_steps_by_seq ON execution_steps(execution_id, seq);
   `,
+  // 22 (async, #23): the queue's counts without reading every item. Items waiting or running
+  // are counted from the ready index (few); finished ones (succeeded, dead: all of the
+  // retention window) in queue_finished, kept by triggers on every insert, state change and
+  // delete. queue_by_state goes: a claim and a completion each moved an item in it, and its
+  // readers now take the ready index, queue_dead (dead letters) or a scan by id.
+  `
+  CREATE TABLE queue_finished (
+    target TEXT NOT NULL,
+    state TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (target, state)
+  ) WITHOUT ROWID;
+  INSERT INTO queue_finished (target, state, n)
+    SELECT target, state, COUNT(*) FROM queue WHERE state IN ('succeeded', 'dead') GROUP BY target, state;
+  CREATE TRIGGER queue_finished_insert AFTER INSERT ON queue WHEN NEW.state IN ('succeeded', 'dead') BEGIN
+    INSERT INTO queue_finished (target, state, n) VALUES (NEW.target, NEW.state, 1) ON CONFLICT (target, state) DO UPDATE SET n = n + 1;
+  END;
+  CREATE TRIGGER queue_finished_enter AFTER UPDATE OF state ON queue WHEN NEW.state IN ('succeeded', 'dead') AND NEW.state IS NOT OLD.state BEGIN
+    INSERT INTO queue_finished (target, state, n) VALUES (NEW.target, NEW.state, 1) ON CONFLICT (target, state) DO UPDATE SET n = n + 1;
+  END;
+  CREATE TRIGGER queue_finished_leave AFTER UPDATE OF state ON queue WHEN OLD.state IN ('succeeded', 'dead') AND NEW.state IS NOT OLD.state BEGIN
+    UPDATE queue_finished SET n = n - 1 WHERE target = OLD.target AND state = OLD.state;
+  END;
+  CREATE TRIGGER queue_finished_delete AFTER DELETE ON queue WHEN OLD.state IN ('succeeded', 'dead') BEGIN
+    UPDATE queue_finished SET n = n - 1 WHERE target = OLD.target AND state = OLD.state;
+  END;
+  DROP INDEX queue_by_state;
+  CREATE INDEX queue_dead ON queue(target, id) WHERE state = 'dead';
+  `,
 ];

@@ -26,6 +26,18 @@ import { recordRow } from '../record-rows.ts';
 import { recordRowsWriter } from './row-writer.ts';
 
 const READY = `state IN ('queued', 'running')`;
+/**
+ * A list by state: the index it reads and its condition, the value written out (a partial
+ * index is usable only when the query names its condition itself, which a bound parameter
+ * does not). Waiting and running items are read from the ready index and dead letters from
+ * queue_dead, not by stepping through every item newest first; succeeded ones are most items.
+ */
+const LIST_BY_STATE: Readonly<Record<QueueState, { readonly from: string; readonly term: string }>> = {
+  queued: { from: 'SELECT * FROM queue INDEXED BY queue_ready', term: `state = 'queued' AND ${READY}` },
+  running: { from: 'SELECT * FROM queue INDEXED BY queue_ready', term: `state = 'running' AND ${READY}` },
+  succeeded: { from: 'SELECT * FROM queue', term: `state = 'succeeded'` },
+  dead: { from: 'SELECT * FROM queue INDEXED BY queue_dead', term: `state = 'dead'` },
+};
 
 export function queueRepo(db: Database.Database, onClose: Array<() => void> = []): QueueRepo {
   const byKey = db.prepare('SELECT id, accepted_at FROM queue WHERE target = ? AND idempotency_key = ?');
@@ -34,11 +46,14 @@ export function queueRepo(db: Database.Database, onClose: Array<() => void> = []
   const insert = db.prepare(`INSERT INTO queue (id, kind, target, trigger, source, payload, idempotency_key, state,
     accepted_at, enqueued_at, due_at, attempts, throttles, last_error, dead_reason, finished_at, updated_at, traceparent)
     VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, 0, 0, NULL, NULL, NULL, ?, ?) ON CONFLICT(id) DO NOTHING`);
+  const insertClaimed = db.prepare(`INSERT INTO queue (id, kind, target, trigger, source, payload, idempotency_key, state,
+    accepted_at, enqueued_at, due_at, attempts, throttles, last_error, dead_reason, finished_at, updated_at, traceparent, claimed_by)
+    VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, 1, 0, NULL, NULL, NULL, ?, ?, ?) ON CONFLICT(id) DO NOTHING`);
   const insertDead = db.prepare(`INSERT INTO queue (id, kind, target, trigger, source, payload, idempotency_key, state,
     accepted_at, enqueued_at, due_at, attempts, throttles, last_error, dead_reason, finished_at, updated_at, traceparent)
     VALUES (?, ?, ?, ?, ?, ?, ?, 'dead', ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)`);
-  const dueTargets = db.prepare(`SELECT kind, target, COUNT(*) AS n FROM queue WHERE ${READY} AND due_at <= ? GROUP BY kind, target`);
-  // From the ready index alone: the planner would otherwise take queue_by_state and read every ready row from the table.
+  // Both from the ready index: only waiting and running items are read.
+  const dueTargets = db.prepare(`SELECT kind, target, COUNT(*) AS n FROM queue INDEXED BY queue_ready WHERE ${READY} AND due_at <= ? GROUP BY kind, target`);
   const nextDue = db.prepare(`SELECT MIN(due_at) AS t FROM queue INDEXED BY queue_ready WHERE ${READY}`);
   const pick = db.prepare(`SELECT id FROM queue WHERE target = ? AND ${READY} AND due_at <= ? ORDER BY due_at, id LIMIT ?`);
   const take = db.prepare(
@@ -58,13 +73,16 @@ export function queueRepo(db: Database.Database, onClose: Array<() => void> = []
     `UPDATE queue SET state = 'dead', dead_reason = ?, last_error = COALESCE(?, last_error), due_at = ?, finished_at = ?, updated_at = ?
      WHERE id = ? AND state = 'running' AND attempts = ?`,
   );
-  const recover = db.prepare(`UPDATE queue SET state = 'queued', due_at = ?, updated_at = ? WHERE state = 'running'`);
+  const recover = db.prepare(`UPDATE queue SET state = 'queued', due_at = ?, updated_at = ? WHERE state = 'running' AND ${READY}`);
   const recoverOrphans = db.prepare(
-    `UPDATE queue SET state = 'queued', due_at = ?, updated_at = ? WHERE state = 'running' AND COALESCE(claimed_by, '') NOT IN (SELECT value FROM json_each(?))`,
+    `UPDATE queue SET state = 'queued', due_at = ?, updated_at = ? WHERE state = 'running' AND ${READY} AND COALESCE(claimed_by, '') NOT IN (SELECT value FROM json_each(?))`,
   );
   const getOne = db.prepare('SELECT * FROM queue WHERE id = ?');
-  const countAll = db.prepare('SELECT state, COUNT(*) AS n FROM queue GROUP BY state');
-  const countTarget = db.prepare('SELECT state, COUNT(*) AS n FROM queue WHERE target = ? GROUP BY state');
+  // Counts: waiting and running items from the ready index, finished ones from queue_finished (kept by triggers, migration 22).
+  const countReady = db.prepare(`SELECT state, COUNT(*) AS n FROM queue INDEXED BY queue_ready WHERE ${READY} GROUP BY state`);
+  const countReadyOf = db.prepare(`SELECT state, COUNT(*) AS n FROM queue INDEXED BY queue_ready WHERE target = ? AND ${READY} GROUP BY state`);
+  const countFinished = db.prepare('SELECT state, SUM(n) AS n FROM queue_finished GROUP BY state');
+  const countFinishedOf = db.prepare('SELECT state, n FROM queue_finished WHERE target = ?');
   const redriveSql = `UPDATE queue SET state = 'queued', enqueued_at = ?, due_at = ?, attempts = 0, throttles = 0,
     dead_reason = NULL, finished_at = NULL, updated_at = ? WHERE state = 'dead'`;
   const redriveOne = db.prepare(`${redriveSql} AND id = ?`);
@@ -90,7 +108,9 @@ export function queueRepo(db: Database.Database, onClose: Array<() => void> = []
         }
         if (hit) forgetKey.run(hit.id);
       }
-      const changes = insert.run(input.id, input.kind, input.target, input.trigger, input.source, input.payload, key, now, now, input.dueAt ?? now, now, input.traceparent ?? null).changes;
+      const changes = input.claim
+        ? insertClaimed.run(input.id, input.kind, input.target, input.trigger, input.source, input.payload, key, now, now, input.claim.leaseUntil, now, input.traceparent ?? null, input.claim.owner).changes
+        : insert.run(input.id, input.kind, input.target, input.trigger, input.source, input.payload, key, now, now, input.dueAt ?? now, now, input.traceparent ?? null).changes;
       out.push({ id: input.id, created: changes > 0 });
     }
     return out;
@@ -179,17 +199,20 @@ export function queueRepo(db: Database.Database, onClose: Array<() => void> = []
       return row ? toItem(row) : null;
     },
     async list(q: QueueQuery) {
+      const byState = q.state === undefined ? undefined : LIST_BY_STATE[q.state];
       const { stmt, args } = select(
-        'SELECT * FROM queue',
-        [q.target !== undefined && ['target = ?', q.target], q.state !== undefined && ['state = ?', q.state], q.before !== undefined && ['id < ?', q.before]],
+        byState?.from ?? 'SELECT * FROM queue',
+        [q.target !== undefined && ['target = ?', q.target], byState !== undefined && [byState.term], q.before !== undefined && ['id < ?', q.before]],
         'ORDER BY id DESC LIMIT ?',
       );
       return (stmt.all(...args, q.limit) as Row[]).map(toItem);
     },
     async counts(target) {
-      const rows = (target === undefined ? countAll.all() : countTarget.all(target)) as Array<{ state: QueueState; n: number }>;
+      const ready = (target === undefined ? countReady.all() : countReadyOf.all(target)) as Array<{ state: QueueState; n: number }>;
+      const finished = (target === undefined ? countFinished.all() : countFinishedOf.all(target)) as Array<{ state: QueueState; n: number }>;
       const counts: Record<QueueState, number> = { queued: 0, running: 0, succeeded: 0, dead: 0 };
-      for (const r of rows) counts[r.state] = r.n;
+      for (const r of ready) counts[r.state] = r.n;
+      for (const r of finished) counts[r.state] = r.n;
       return counts as QueueCounts;
     },
     async redrive(id, now) {
