@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { createPool, parseTarget, withSessionSetting } from './pg-client.ts';
+import { createPool, IDLE_CONNECTION_MS, parseTarget, withSessionSetting } from './pg-client.ts';
 import { recordWriterUrl } from './postgres-store.ts';
 import { dropSchema, freshSchema, pgSkipReason, PG_TEST_URL } from './test-database.ts';
 
@@ -55,6 +55,28 @@ test('recordWriterUrl: the record writer\'s session commits without waiting for 
     await writer.end();
     await store.end();
     await server.end();
+    await dropSchema(schema);
+  }
+});
+
+test('createPool: an idle connection stays open past the gaps between periodic statements, and closes a while after a burst', { skip: skip ?? false }, async (t) => {
+  const { schema, url } = freshSchema();
+  const pool = createPool(parseTarget(url), 3);
+  try {
+    const burst = await Promise.all([pool.connect(), pool.connect(), pool.connect()]);
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    for (const client of burst) client.release();
+    t.mock.timers.tick(IDLE_CONNECTION_MS - 1);
+    assert.equal(pool.totalCount, 3, 'still open just before the idle time');
+    const reused = await pool.connect();
+    reused.release();
+    t.mock.timers.tick(1);
+    assert.equal(pool.totalCount, 1, 'the two left idle closed; the one used again stays');
+    t.mock.timers.tick(IDLE_CONNECTION_MS);
+    assert.equal(pool.totalCount, 0);
+  } finally {
+    t.mock.timers.reset();
+    await pool.end();
     await dropSchema(schema);
   }
 });

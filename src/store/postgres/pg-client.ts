@@ -60,10 +60,20 @@ const types = {
   },
 };
 
+/**
+ * How long a pooled connection may stay idle before it is closed: longer than the gaps
+ * between a node's periodic statements (heartbeats, lease renewals, queue and workflow scans,
+ * every few seconds, now and then a few at once), so the connections they use stay open
+ * instead of being closed and opened again, each time the server's cost of starting a backend
+ * and warming its caches; the extra connections of a burst close a minute after it.
+ */
+export const IDLE_CONNECTION_MS = 60_000;
+
 export function createPool(target: PgTarget, max = 10): pg.Pool {
   const pool = new pg.Pool({
     connectionString: target.url,
     max,
+    idleTimeoutMillis: IDLE_CONNECTION_MS,
     types: types as pg.CustomTypesConfig,
     connectionTimeoutMillis: 10_000,
     // The URL's own options would replace this one (pg reads the URL last), so both are given here; the schema last, so it wins.
