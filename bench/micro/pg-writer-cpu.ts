@@ -12,7 +12,9 @@
  *     [--variants base,brin] [--batch 120] [--batches 150] [--rounds 6] [--a <checkout>]
  *
  * Variants (VARIANTS below) are SQL run after the migrations; `base` is the schema as
- * migrated. A variant named `a:<variant>` is written and migrated by the checkout --a names
+ * migrated; `async-commit` is `base` written with the record writer's session setting
+ * (synchronous_commit = off), whose WAL flushes the walwriter does instead: its CPU is shown
+ * apart (the server's one walwriter, so other clients' flushes count too). A variant named `a:<variant>` is written and migrated by the checkout --a names
  * (from its source), e.g. `--a /tmp/old --variants a:base,base` compares two trees. The server must be local (its backends' /proc is read). PostgreSQL from
  * NIMBUS_BENCH_PG (default the local `test` database).
  */
@@ -35,6 +37,7 @@ const VARIANTS: Record<string, string> = {
   brin: 'DROP INDEX invocations_by_start; CREATE INDEX invocations_by_start ON invocations USING brin (started_at)',
   'no-fn': 'DROP INDEX invocations_by_function',
   'pk-only': 'DROP INDEX invocations_by_start; DROP INDEX invocations_by_function',
+  'async-commit': '',
   heap: 'DROP INDEX invocations_by_start; DROP INDEX invocations_by_function; ALTER TABLE invocations DROP CONSTRAINT invocations_pkey',
 };
 
@@ -63,6 +66,8 @@ function treeOf(variant: string): Tree {
   return other;
 }
 const schemaSql = (variant: string) => VARIANTS[variant.replace(/^a:/, '')];
+/** Settings of a variant's session (on its one connection, kept open throughout). */
+const SESSION: Record<string, string> = { 'async-commit': 'SET synchronous_commit = off' };
 const names = opts.variants.split(',');
 for (const n of names) if (schemaSql(n) === undefined) throw new Error(`unknown variant ${n} (${Object.keys(VARIANTS).join(', ')})`);
 const perBatch = Number(opts.batch);
@@ -89,7 +94,7 @@ function helloRecord(): InvocationRecord {
 
 const blocks = (): RecordBlock[] => Array.from({ length: batches }, () => blockOf(Array.from({ length: perBatch }, () => recordRow(helloRecord()))));
 
-interface Variant { name: string; tree: Tree; schema: string; pool: pg.Pool; backend: number; own: number[]; server: number[]; wal: number[] }
+interface Variant { name: string; tree: Tree; schema: string; pool: pg.Pool; backend: number; own: number[]; server: number[]; walwriter: number[]; wal: number[] }
 
 async function open(name: string): Promise<Variant> {
   const schema = `nimbus_wcpu_${name.replace(/[^a-z]/g, '_')}_${process.pid}`;
@@ -101,7 +106,9 @@ async function open(name: string): Promise<Variant> {
     if (schemaSql(name)) await sql.query(schemaSql(name));
   });
   const backend = (await pool.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
-  return { name, tree, schema, pool, backend, own: [], server: [], wal: [] };
+  const session = SESSION[name.replace(/^a:/, '')];
+  if (session) await pool.query(session);
+  return { name, tree, schema, pool, backend, own: [], server: [], walwriter: [], wal: [] };
 }
 
 /** Where the server's WAL is written to, in bytes (the WAL of other clients of the server counts too). */
@@ -124,6 +131,8 @@ try {
       (globalThis as { gc?: () => void }).gc?.(); // the garbage of preparing the blocks is not the writer's
       const wal0 = await walBytes(v.pool);
       const own0 = process.cpuUsage();
+      const walwriter = (await v.pool.query(`SELECT pid FROM pg_stat_activity WHERE backend_type = 'walwriter'`)).rows[0].pid as number;
+      const walwriter0 = cpuMs(walwriter);
       const server0 = cpuMs(v.backend);
       for (const b of work) await v.tree.writeRecords(v.pool, b, 'fresh');
       const own = process.cpuUsage(own0);
@@ -131,13 +140,14 @@ try {
       const records = batches * perBatch;
       v.own.push(((own.user + own.system) / records));
       v.server.push(((cpuMs(v.backend) - server0) * 1000) / records);
+      v.walwriter.push(((cpuMs(walwriter) - walwriter0) * 1000) / records);
       v.wal.push(wal / records);
     }
   }
   console.log(`${batches} batches of ${perBatch} records a round, ${rounds} rounds; µs of CPU a record, median (min–max)`);
   for (const v of variants) {
     const fmt = (xs: number[]) => `${median(xs).toFixed(2)} (${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)})`;
-    console.log(`${v.name.padEnd(10)} this process ${fmt(v.own)}   backend ${fmt(v.server)}   WAL bytes ${median(v.wal).toFixed(0)}`);
+    console.log(`${v.name.padEnd(10)} this process ${fmt(v.own)}   backend ${fmt(v.server)}   walwriter ${fmt(v.walwriter)}   WAL bytes ${median(v.wal).toFixed(0)}`);
   }
 } finally {
   for (const v of variants) {

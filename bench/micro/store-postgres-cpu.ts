@@ -14,6 +14,9 @@
  *
  * `--a-sqlite`: A runs on its embedded SQLite store instead (the baseline of the
  * store-postgres scenario): its writes are in its own process, so its "backends" are none.
+ * `--idle <s>`: first, both servers idle (hello deployed and warm) for that long, side by
+ * side: the CPU a second of each platform process and of its postgres backends, which is
+ * what its periodic work costs (heartbeats, leases, queue and workflow scans).
  *
  * Each tree must be built (`npm run build`) or runnable from source. PostgreSQL from
  * NIMBUS_BENCH_PG (default the local `test` database), a schema of its own per tree.
@@ -39,6 +42,7 @@ const { values: opts } = parseArgs({
     seconds: { type: 'string', default: '6' },
     rounds: { type: 'string', default: '8' },
     connections: { type: 'string', default: '20' },
+    idle: { type: 'string', default: '0' },
   },
 });
 if (!opts.a) throw new Error('--a <checkout> is required (the tree to compare with --b)');
@@ -162,6 +166,42 @@ const backends = (t: Tree) => pidsOf('application_name = $1', t.schema);
 const auxiliary = () => pidsOf('backend_type = ANY(string_to_array($1, \',\'))', 'walwriter,checkpointer,background writer');
 try {
   for (const t of trees) await startTree(t);
+  const idleSec = Number(opts.idle);
+  if (idleSec > 0) {
+    // Backends come and go while idle (a pool closes idle connections and opens new ones):
+    // each is read every 250 ms, so one that ended counts up to its last reading.
+    const first = trees.map(() => new Map<number, number>());
+    const last = trees.map(() => new Map<number, number>());
+    const seen = trees.map(() => 0);
+    const read = async () => {
+      for (const [i, t] of trees.entries()) {
+        for (const [pid, ms] of cpuOf(await backends(t))) {
+          if (!first[i].has(pid)) {
+            first[i].set(pid, ms);
+            seen[i]++;
+          }
+          last[i].set(pid, ms);
+        }
+      }
+    };
+    await read();
+    const started = first.map((pids) => new Set(pids.keys()));
+    const nimbus0 = trees.map((t) => cpuMs(t.proc!.pid));
+    const until = Date.now() + idleSec * 1000;
+    while (Date.now() < until) {
+      await new Promise((res) => setTimeout(res, 250));
+      await read();
+    }
+    for (const [i, t] of trees.entries()) {
+      const nimbus = (cpuMs(t.proc!.pid) - nimbus0[i]) / idleSec;
+      let pgMs = 0;
+      for (const [pid, ms] of last[i]) pgMs += ms - (started[i].has(pid) ? first[i].get(pid)! : 0);
+      console.log(
+        `idle ${t.name}${t.sqlite ? ' (SQLite)' : ''}, ${idleSec} s: Nimbus ${nimbus.toFixed(2)} ms of CPU a second, ` +
+          `its postgres backends ${(pgMs / idleSec).toFixed(2)} (${seen[i] - started[i].size} backends started meanwhile)`,
+      );
+    }
+  }
   // Warm-up: each tree a short round, not counted.
   for (const t of trees) await fixedLoad(t, 2);
   for (let r = 0; r < rounds; r++) {

@@ -15,17 +15,29 @@ export interface PgTarget {
   readonly url: string;
   /** Schema the store's tables live in; from the URL's `schema` parameter, else `public`. */
   readonly schema: string;
+  /** Server settings for every session (`-c name=value …`): the URL's `options` parameter, as libpq reads it, else empty. */
+  readonly options: string;
 }
 
-/** The URL without its `schema` parameter, and the schema it names. */
+/** The URL without its `schema` and `options` parameters, the schema it names and the settings it asks for. */
 export function parseTarget(url: string): PgTarget {
   const u = new URL(url);
   const schema = u.searchParams.get('schema') ?? 'public';
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
     throw new NimbusError('NIMBUS_ERR_VALIDATION', `the store URL's schema "${schema}" is not a plain lower-case SQL name`);
   }
+  const options = u.searchParams.get('options') ?? '';
   u.searchParams.delete('schema');
-  return { url: u.toString(), schema };
+  u.searchParams.delete('options');
+  return { url: u.toString(), schema, options };
+}
+
+/** The store URL with one more server setting for its sessions (`-c name=value`), after those it already asks for. */
+export function withSessionSetting(url: string, name: string, value: string): string {
+  const u = new URL(url);
+  const asked = u.searchParams.get('options');
+  u.searchParams.set('options', `${asked ? `${asked} ` : ''}-c ${name}=${value}`);
+  return u.toString();
 }
 
 /** The URL with its password left out, for messages. */
@@ -48,13 +60,24 @@ const types = {
   },
 };
 
+/**
+ * How long a pooled connection may stay idle before it is closed: longer than the gaps
+ * between a node's periodic statements (heartbeats, lease renewals, queue and workflow scans,
+ * every few seconds, now and then a few at once), so the connections they use stay open
+ * instead of being closed and opened again, each time the server's cost of starting a backend
+ * and warming its caches; the extra connections of a burst close a minute after it.
+ */
+export const IDLE_CONNECTION_MS = 60_000;
+
 export function createPool(target: PgTarget, max = 10): pg.Pool {
   const pool = new pg.Pool({
     connectionString: target.url,
     max,
+    idleTimeoutMillis: IDLE_CONNECTION_MS,
     types: types as pg.CustomTypesConfig,
     connectionTimeoutMillis: 10_000,
-    options: `-c search_path=${target.schema}`,
+    // The URL's own options would replace this one (pg reads the URL last), so both are given here; the schema last, so it wins.
+    options: `${target.options ? `${target.options} ` : ''}-c search_path=${target.schema}`,
   });
   // An idle client whose server went away emits here; the next query reports it.
   pool.on('error', () => {});
