@@ -20,7 +20,7 @@ import type { InvocationRecord, InvocationStatus } from '../../core/types.ts';
 import { filteredSelect } from './filtered-select.ts';
 import { usageWriter } from './observe-store.ts';
 import { blockOf, rowAt, rowsOf, textIs, valueAt, type RecordBlock } from '../record-block.ts';
-import { recordFromRow, ROW_FUNCTION, ROW_ID, ROW_STARTED, ROW_STATUS, usageSource, type RecordKind, type RecordRow, type UsageFields } from '../record-rows.ts';
+import { recordFromRow, ROW_FUNCTION, ROW_ID, ROW_STARTED, ROW_STATUS, ROW_WIDTH, usageSource, type RecordKind, type RecordRow, type UsageFields } from '../record-rows.ts';
 import { recordWriter } from './row-writer.ts';
 import { decodeBlock, encodeBlock, pick } from './stored-block.ts';
 
@@ -52,23 +52,28 @@ export function segmentWriter(db: Database.Database, asRows: (rows: readonly Rec
   const reading = { block: undefined as RecordBlock | undefined, i: 0 };
   const value = (c: number) => valueAt(reading.block!, reading.i, c);
   return db.transaction((block: RecordBlock) => {
+    const { slots, texts } = block;
     const groups = new Map<string, Group>();
     const strays: RecordRow[] = [];
-    // Records come in the order they ended, so the next one is nearly always in the same group.
+    // Records come in the order they ended, so the next one is nearly always in the same
+    // group: its function is compared by its index in the texts first (a repeated text is
+    // kept once in a block), its name only when the index differs.
     let group: Group | undefined;
     for (let i = 0; i < block.count; i++) {
-      const id = valueAt(block, i, ROW_ID) as string;
-      const t = idTimeMs(id);
+      const at = i * ROW_WIDTH;
+      const id = texts[slots[at + ROW_ID]];
+      const t = id === undefined ? null : idTimeMs(id);
       if (t === null) {
         strays.push(rowAt(block, i));
         continue;
       }
       const bucket = bucketOf(t);
-      const functionName = valueAt(block, i, ROW_FUNCTION) as string;
-      if (group === undefined || group.bucket !== bucket || group.functionName !== functionName) {
+      const fn = slots[at + ROW_FUNCTION];
+      if (group === undefined || group.bucket !== bucket || (group.fn !== fn && group.functionName !== texts[fn])) {
+        const functionName = texts[fn];
         const key = `${bucket}\u0000${functionName}`;
         group = groups.get(key);
-        if (group === undefined) groups.set(key, (group = { bucket, functionName, firstId: id, indexes: [] }));
+        if (group === undefined) groups.set(key, (group = { bucket, functionName, fn, firstId: id, indexes: [] }));
       }
       group.indexes.push(i);
       if (id < group.firstId) group.firstId = id;
@@ -102,6 +107,8 @@ export function segmentWriter(db: Database.Database, asRows: (rows: readonly Rec
 interface Group {
   readonly bucket: number;
   readonly functionName: string;
+  /** The function's index in the block's texts. */
+  readonly fn: number;
   /** The smallest id: the segment is named by it. */
   firstId: string;
   readonly indexes: number[];
