@@ -62,8 +62,8 @@ export class BlockBuilder {
 
   /**
    * A record's values, as add(recordRow(record)) would store them, written straight into the
-   * block: no row array in between (a number stored in a mixed array is a heap object of its
-   * own, eight of them a record). record-block.test.ts keeps the two equal.
+   * block: no row array in between (a fractional number stored in a mixed array is a heap
+   * object of its own). record-block.test.ts keeps the two equal.
    */
   addRecord(r: InvocationRecord): void {
     const k = this.#room();

@@ -12,9 +12,8 @@ const NUMBER = 0;
 /**
  * Records per transaction, by kind: keyed rows (a row and its indexes each) WRITE_CHUNK;
  * records stored in segments cost the writer a fraction of a row each, so twice as many
- * make a transaction of about the same length (~2 ms). A busy function's flush (20 ms of
- * records: 300 at 15k requests/s) is then one transaction, not two with a pause between
- * them and every record copied into its part first.
+ * make a transaction of about the same length. A busy function's flush is then one
+ * transaction, not two with a pause between them and every record copied into its part first.
  */
 export const CHUNK: Readonly<Record<RecordKind, number>> = { keyed: WRITE_CHUNK, fresh: 2 * WRITE_CHUNK };
 
