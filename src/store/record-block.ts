@@ -14,7 +14,7 @@
 import type { InvocationRecord } from '../core/types.ts';
 import { byIdNewestFirst } from './invocation-query.ts';
 import type { InvocationQuery, RecordPack } from './ports.ts';
-import { COLUMN_KINDS, recordFromRow, recordRow, ROW_FUNCTION, ROW_ID, ROW_STARTED, ROW_STATUS, ROW_WIDTH, type RecordRow } from './record-rows.ts';
+import { COLUMN_KINDS, recordFromRow, ROW_FUNCTION, ROW_ID, ROW_STARTED, ROW_STATUS, ROW_WIDTH, type RecordRow } from './record-rows.ts';
 
 export interface RecordBlock {
   readonly count: number;
@@ -48,31 +48,91 @@ export class BlockBuilder {
   }
 
   add(row: RecordRow): void {
-    let k = this.#count * ROW_WIDTH;
+    const k = this.#room();
+    const slots = this.#slots;
+    for (let c = 0; c < ROW_WIDTH; c++) {
+      const v = row[c];
+      const kind = COLUMN_KINDS[c];
+      if (kind === NUMBER) slots[k + c] = v === null || v === undefined ? NaN : (v as number);
+      else if (kind === UNIQUE) this.#unique(k + c, v as string | null | undefined);
+      else this.#text(k + c, c, v as string | null | undefined);
+    }
+    this.#count++;
+  }
+
+  /**
+   * A record's values, as add(recordRow(record)) would store them, written straight into the
+   * block: no row array in between (a fractional number stored in a mixed array is a heap
+   * object of its own). record-block.test.ts keeps the two equal.
+   */
+  addRecord(r: InvocationRecord): void {
+    const k = this.#room();
+    // A missing number is NaN, as add() stores it (a typed array would store null as 0).
+    const s = this.#slots;
+    this.#unique(k, r.id);
+    this.#text(k + 1, 1, r.functionName);
+    s[k + 2] = r.version ?? NaN;
+    this.#text(k + 3, 3, r.trigger);
+    this.#text(k + 4, 4, r.triggerSource);
+    s[k + 5] = r.startedAt ?? NaN;
+    s[k + 6] = r.durationMs ?? NaN;
+    s[k + 7] = r.billedMs ?? NaN;
+    s[k + 8] = r.memoryMb ?? NaN;
+    this.#text(k + 9, 9, r.status);
+    s[k + 10] = r.statusCode ?? NaN;
+    this.#text(k + 11, 11, r.errorCode);
+    this.#text(k + 12, 12, r.errorName);
+    this.#text(k + 13, 13, r.errorMessage);
+    s[k + 14] = r.coldStart ? 1 : 0;
+    s[k + 15] = r.initMs ?? NaN;
+    this.#text(k + 16, 16, r.instanceId);
+    s[k + 17] = r.requestBytes ?? NaN;
+    s[k + 18] = r.responseBytes ?? NaN;
+    s[k + 19] = r.attempt ?? NaN;
+    this.#text(k + 20, 20, r.logs.length === 0 ? '[]' : JSON.stringify(r.logs));
+    s[k + 21] = r.logsTruncated ? 1 : 0;
+    s[k + 22] = r.cpuMs ?? NaN;
+    s[k + 23] = r.peakMemoryBytes ?? NaN;
+    s[k + 24] = r.occupancyMs ?? NaN;
+    this.#unique(k + 25, r.traceId);
+    this.#unique(k + 26, r.spanId);
+    this.#text(k + 27, 27, r.parentSpanId);
+    this.#text(k + 28, 28, r.alias ?? null);
+    const sockets = r.sockets;
+    s[k + 29] = sockets?.opened ?? 0;
+    s[k + 30] = sockets?.bytesIn ?? 0;
+    s[k + 31] = sockets?.bytesOut ?? 0;
+    this.#count++;
+  }
+
+  /** Where the next record's values go, the values grown to hold them. */
+  #room(): number {
+    const k = this.#count * ROW_WIDTH;
     if (k + ROW_WIDTH > this.#slots.length) {
       // Off the JS heap: growing copies bytes, and the collector never scans or moves them.
       const grown = new Float64Array(Math.max(16 * ROW_WIDTH, this.#slots.length * 2));
       grown.set(this.#slots);
       this.#slots = grown;
     }
-    const slots = this.#slots;
-    const texts = this.#texts;
-    for (let c = 0; c < ROW_WIDTH; c++) {
-      const v = row[c];
-      const kind = COLUMN_KINDS[c];
-      if (kind === NUMBER) slots[k++] = v === null || v === undefined ? NaN : (v as number);
-      else if (v === null || v === undefined) slots[k++] = -1;
-      else if (kind === UNIQUE) slots[k++] = texts.push(v as string) - 1;
-      else if (v === this.#lastText[c]) slots[k++] = this.#lastAt[c];
-      else {
-        let at = this.#seen.get(v as string);
-        if (at === undefined) this.#seen.set(v as string, (at = texts.push(v as string) - 1));
-        this.#lastText[c] = v as string;
-        this.#lastAt[c] = at;
-        slots[k++] = at;
-      }
+    return k;
+  }
+
+  /** A text that never repeats (an id): its own entry in the table. */
+  #unique(at: number, v: string | null | undefined): void {
+    this.#slots[at] = v === null || v === undefined ? -1 : this.#texts.push(v) - 1;
+  }
+
+  /** A text that often repeats (column `c`): kept once. */
+  #text(at: number, c: number, v: string | null | undefined): void {
+    if (v === null || v === undefined) this.#slots[at] = -1;
+    else if (v === this.#lastText[c]) this.#slots[at] = this.#lastAt[c];
+    else {
+      let i = this.#seen.get(v);
+      if (i === undefined) this.#seen.set(v, (i = this.#texts.push(v) - 1));
+      this.#lastText[c] = v;
+      this.#lastAt[c] = i;
+      this.#slots[at] = i;
     }
-    this.#count++;
   }
 
   /**
@@ -165,11 +225,8 @@ export class BlockPack implements RecordPack {
     return this.#builder.count;
   }
 
-  /** Refilled for every record added: the builder copies its values out. */
-  readonly #row = new Array<unknown>(ROW_WIDTH);
-
   add(record: InvocationRecord): void {
-    this.#builder.add(recordRow(record, this.#row));
+    this.#builder.addRecord(record);
   }
 
   // Reads (get, lists) take a view: trimming for them would make the next add copy everything again.

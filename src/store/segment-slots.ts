@@ -14,7 +14,7 @@ import { idTimeMs, idTimePrefix } from '../core/ids.ts';
 import type { InvocationStatus } from '../core/types.ts';
 import { byIdNewestFirst } from './invocation-query.ts';
 import { pick, rowAt, textIs, valueAt, type RecordBlock } from './record-block.ts';
-import { ROW_FUNCTION, ROW_ID, ROW_STARTED, ROW_STATUS, type RecordRow } from './record-rows.ts';
+import { ROW_FUNCTION, ROW_ID, ROW_STARTED, ROW_STATUS, ROW_WIDTH, type RecordRow } from './record-rows.ts';
 
 export const SEGMENT_MS = 100;
 
@@ -57,23 +57,28 @@ export interface Segment {
  * newId cannot be placed: its index is in `strays`, for the store to keep as a row.
  */
 export function segmentsOf(block: RecordBlock): { segments: Segment[]; strays: number[] } {
-  const groups = new Map<string, { bucket: number; functionName: string; firstId: string; lastId: string; indexes: number[] }>();
+  const { slots, texts } = block;
+  const groups = new Map<string, Group>();
   const strays: number[] = [];
-  // Records come in the order they ended, so the next one is nearly always in the same group.
-  let group: { bucket: number; functionName: string; firstId: string; lastId: string; indexes: number[] } | undefined;
+  // Records come in the order they ended, so the next one is nearly always in the same
+  // group: its function is compared by its index in the texts first (a repeated text is
+  // kept once in a block), its name only when the index differs.
+  let group: Group | undefined;
   for (let i = 0; i < block.count; i++) {
-    const id = valueAt(block, i, ROW_ID) as string;
-    const t = idTimeMs(id);
+    const at = i * ROW_WIDTH;
+    const id = texts[slots[at + ROW_ID]];
+    const t = id === undefined ? null : idTimeMs(id);
     if (t === null) {
       strays.push(i);
       continue;
     }
     const bucket = bucketOf(t);
-    const functionName = valueAt(block, i, ROW_FUNCTION) as string;
-    if (group === undefined || group.bucket !== bucket || group.functionName !== functionName) {
+    const fn = slots[at + ROW_FUNCTION];
+    if (group === undefined || group.bucket !== bucket || (group.fn !== fn && group.functionName !== texts[fn])) {
+      const functionName = texts[fn];
       const key = `${bucket}\u0000${functionName}`;
       group = groups.get(key);
-      if (group === undefined) groups.set(key, (group = { bucket, functionName, firstId: id, lastId: id, indexes: [] }));
+      if (group === undefined) groups.set(key, (group = { bucket, functionName, fn, firstId: id, lastId: id, indexes: [] }));
     }
     group.indexes.push(i);
     if (id < group.firstId) group.firstId = id;
@@ -88,6 +93,17 @@ export function segmentsOf(block: RecordBlock): { segments: Segment[]; strays: n
     segments.push({ bucket: g.bucket, functionName: g.functionName, firstId: g.firstId, lastId: g.lastId, block: own, failures });
   }
   return { segments, strays };
+}
+
+interface Group {
+  readonly bucket: number;
+  readonly functionName: string;
+  /** The function's index in the block's texts. */
+  readonly fn: number;
+  /** The smallest id: the segment is named by it. */
+  firstId: string;
+  lastId: string;
+  readonly indexes: number[];
 }
 
 export interface SegmentQuery {

@@ -31,7 +31,7 @@ export function invocationRepo(db: Database.Database, records: RecordThreadSlot)
 
   const write = (block: RecordBlock, kind: RecordKind): Promise<void> =>
     records.write(block, kind, () => {
-      for (const chunk of chunksOf(block)) writers[kind](chunk);
+      for (const chunk of chunksOf(block, kind)) writers[kind](chunk);
     });
 
   const keyedNewest = (q: InvocationQuery): InvocationRecord[] => {

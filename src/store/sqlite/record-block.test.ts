@@ -11,7 +11,7 @@ import { MIGRATIONS } from './migrations.ts';
 import { invocationRepo } from './invocation-repo.ts';
 import { WRITE_CHUNK } from './row-writer.ts';
 import { SQLITE_RECORD_WORKER } from './sqlite-store.ts';
-import { chunksOf } from './block-chunks.ts';
+import { CHUNK, chunksOf } from './block-chunks.ts';
 
 const records = [
   sampleRecord('a1'),
@@ -33,6 +33,26 @@ test('a block keeps every value of its records: numbers, nulls, texts (repeated 
   assert.deepEqual(rowsOf(decodeBlock(shifted.subarray(3))).map(recordFromRow), records);
 });
 
+test('a record added as it is stores what its row stores, column for column', () => {
+  const varied = [
+    ...records,
+    sampleRecord('b1', { alias: 'live', sockets: { opened: 2, bytesIn: 300, bytesOut: 40 }, traceId: null, spanId: null, instanceId: null }),
+    sampleRecord('b2', { statusCode: null, version: null as unknown as number, cpuMs: undefined as unknown as number, attempt: 3, coldStart: true }),
+    sampleRecord('b3', { functionName: 'hello', trigger: 'event', triggerSource: 'topic:orders', status: 'error', errorCode: 'NIMBUS_ERR_FUNCTION_ERROR', errorName: 'TypeError', errorMessage: 'x is not a function' }),
+  ];
+  const byRecord = new BlockBuilder();
+  const byRow = new BlockBuilder();
+  for (const r of varied) {
+    byRecord.addRecord(r);
+    byRow.add(recordRow(r));
+  }
+  const a = byRecord.block();
+  const b = byRow.block();
+  assert.deepEqual(a.texts, b.texts);
+  assert.deepEqual([...a.slots].map(String), [...b.slots].map(String), 'the same values (NaN for a missing number) in the same columns');
+  assert.deepEqual(rowsOf(a).map(recordFromRow), rowsOf(b).map(recordFromRow));
+});
+
 test('a block handed off holds just its records (no spare room for the thread to copy or a retry to keep)', () => {
   const builder = new BlockBuilder();
   builder.add(recordRow(records[0]));
@@ -48,17 +68,19 @@ test('a block handed off holds just its records (no spare room for the thread to
   assert.equal(builder.view().count, 42);
 });
 
-test('pick takes some records with only their own texts; chunks are WRITE_CHUNK parts', () => {
+test('pick takes some records with only their own texts; chunks are CHUNK[kind] parts', () => {
   const block = blockOf(records.map((r) => recordRow(r)));
   const one = pick(block, [2]);
   assert.deepEqual(rowsOf(one).map(recordFromRow), [records[2]]);
   assert.ok(!one.texts.includes('a1') && !one.texts.includes('hello'), 'texts of records not picked are left out');
   const many = blockOf(Array.from({ length: WRITE_CHUNK * 2 + 1 }, (_, i) => recordRow(sampleRecord(`c${i}`))));
-  const chunks = [...chunksOf(many)];
+  const chunks = [...chunksOf(many, 'keyed')];
+  assert.equal(CHUNK.keyed, WRITE_CHUNK);
   assert.deepEqual(chunks.map((c) => c.count), [WRITE_CHUNK, WRITE_CHUNK, 1]);
   assert.equal(valueAt(chunks[2], 0, 0), `c${WRITE_CHUNK * 2}`);
   assert.deepEqual(chunks[2].texts.filter((t) => t.startsWith('c')), [`c${WRITE_CHUNK * 2}`], 'a chunk is a block of its own: only its texts');
-  assert.equal([...chunksOf(block)][0], block, 'a block of one chunk is written as it is');
+  assert.deepEqual([...chunksOf(many, 'fresh')].map((c) => c.count), [CHUNK.fresh, 1], 'records kept in segments go twice as many to a transaction');
+  assert.equal([...chunksOf(block, 'fresh')][0], block, 'a block of one chunk is written as it is');
 });
 
 /** A stored block as format 1 wrote it (every column of every row, texts from 12 bytes on), `width` columns wide. */

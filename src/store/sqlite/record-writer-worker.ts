@@ -13,7 +13,7 @@ db.pragma('busy_timeout = 5000');
 db.pragma('synchronous = NORMAL');
 const writers = recordWriters(db);
 /**
- * A pause between transactions (each a WRITE_CHUNK of rows, ~2 ms): SQLite's lock is not
+ * A pause between transactions (each a chunk of records, ~2 ms: block-chunks.ts CHUNK): SQLite's lock is not
  * fair and a waiting connection polls with growing sleeps, so without the pause a long batch
  * would keep the main connection's writes (queue, workflow steps, deploys) waiting.
  */
@@ -22,7 +22,7 @@ const pause = () => new Promise<void>((resolve) => setTimeout(resolve, PAUSE_MS)
 
 serveWrites(async (m) => {
   let first = true;
-  for (const chunk of chunksOf(m.block)) {
+  for (const chunk of chunksOf(m.block, m.kind)) {
     if (!first) await pause();
     first = false;
     writers[m.kind](chunk);
