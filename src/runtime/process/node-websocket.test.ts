@@ -1,6 +1,6 @@
 /**
  * WebSockets in a real node-runtime process (node-worker/websocket.mjs and node-sockets.ts):
- * the Workers API in Node, messages both ways with their types, the close listeners' lines
+ * the Workers API in Node, messages both ways with their types (bytes as they were at send()), the close listeners' lines
  * the invocation's, the Response that takes a 101 only with a pair's client end, and the CPU
  * limit applied to a client message's listeners.
  */
@@ -30,7 +30,11 @@ const SOURCE = `export default { async fetch(request: Request) {
   server.addEventListener('message', (e: MessageEvent) => {
     if (e.data === 'spin') for (;;);
     console.log('got', typeof e.data === 'string' ? e.data : e.data.constructor.name + ' ' + e.data.byteLength);
-    server.send(e.data);
+    if (typeof e.data === 'string') return server.send(e.data);
+    // what was sent is what the bytes were at send()
+    const bytes = new Uint8Array(e.data);
+    server.send(bytes);
+    bytes.fill(0);
   });
   server.onclose = (e: any) => console.log('close', e.code, e.reason, e.wasClean);
   return new Response(null, { status: 101, webSocket: client, headers: { 'sec-websocket-protocol': 'p1' } } as any);
