@@ -4,7 +4,7 @@
  * loaded when it runs), dist/record-writer-worker.js and dist/pg-record-writer-worker.js (the
  * record writer's thread on SQLite, on PostgreSQL), dist/shim.js (the in-isolate Web runtime, bundled once here instead of at every start),
  * dist/node-layer*.js (the shared Node layers, one per kind, that spares hold, likewise),
- * dist/node-worker/worker.mjs (the generic process of the node runtime), dist/connector/
+ * dist/node-worker/ (worker.mjs, the generic process of the node runtime, and its modules), dist/connector/
  * connector.mjs (the first process of an app's network namespace), dist/node/ (the
  * Node layer's sources, which a deploy bundles into functions that use it) and dist/console/
  * (the web console, built by Vite from console/: what `nimbus up` serves at /console).
@@ -45,9 +45,9 @@ const result = await build({
 });
 writeFileSync(join(dist, 'shim.js'), await bundleShim());
 for (const kind of LAYER_KINDS) writeFileSync(join(dist, prebuiltName(kind)), await bundleSharedLayer(kind));
-// The generic process of the node runtime runs as it is, beside the code that starts it.
+// The generic process of the node runtime runs as it is (its modules), beside the code that starts it.
 mkdirSync(join(dist, 'node-worker'));
-copyFileSync(join(root, 'src/runtime/process/node-worker/worker.mjs'), join(dist, 'node-worker/worker.mjs'));
+for (const file of ['worker.mjs', 'websocket.mjs']) copyFileSync(join(root, 'src/runtime/process/node-worker', file), join(dist, 'node-worker', file));
 // So does the connector of apps in a network namespace (mounted read-only in their sandbox).
 mkdirSync(join(dist, 'connector'));
 copyFileSync(join(root, 'src/runtime/process/connector/connector.mjs'), join(dist, 'connector/connector.mjs'));

@@ -28,7 +28,7 @@ import type { CodeCache } from './code-cache.ts';
 import { KeyStore } from './crypto-host.ts';
 import { hostCall, message } from './host-ops.ts';
 import { StreamTable, type FromIsolate } from './host-streams.ts';
-import { SocketTable, type IsolateSocket } from './host-sockets.ts';
+import { SocketTable, type HostSocket } from '../host-sockets.ts';
 import { ZlibStore } from './zlib-host.ts';
 import { deadError, describeRejection, initError, limitError, rejectionLine } from './instance-errors.ts';
 import { delivered, discard, type Prepared } from './prepare.ts';
@@ -71,6 +71,7 @@ import {
   R_STREAM,
   R_VALUE,
   SAB_CURRENT,
+  WS_TAKEN_BATCH,
 } from './protocol.ts';
 import { BackgroundCpu } from './background-cpu.ts';
 import { Entries } from './entries.ts';
@@ -112,7 +113,7 @@ interface Pending {
   stream: FromIsolate | null;
   endStream: ((end: StreamEnd) => void) | null;
   /** While its WebSocket is open (phase 'streaming'): the socket. */
-  socket: IsolateSocket | null;
+  socket: HostSocket | null;
   /** The HTTP client went away before the answer: the invocation ends as NIMBUS_ERR_CLIENT_CLOSED. */
   clientGone: boolean;
   /** Its unhandled rejections being logged (null: none): it is not over until they are. */
@@ -239,7 +240,7 @@ export class IsolateInstance implements Instance, Watched {
       message: (id, data) => this.#deliver([IN_WS_MESSAGE, id, typeof data === 'string' ? data : exactArrayBuffer(data)], typeof data !== 'string'),
       closed: (id, code, reason) => this.#deliver([IN_WS_CLOSE, id, code, reason], false),
       taken: (id, bytes) => this.#deliver([IN_WS_TAKEN, id, bytes], false),
-    });
+    }, WS_TAKEN_BATCH);
     this.#background = new BackgroundCpu(spec.config.cpuLimitMs, spec.config.timeoutMs, (r) => spec.onBackground?.(r));
     prepared.port.onMessage = (kind, a, b, c, d, e, f, g) => this.#onMessage(kind, a, b, c, d, e, f, g);
     prepared.port.onCatastrophic = (msg) => {
@@ -760,7 +761,7 @@ export class IsolateInstance implements Instance, Watched {
   }
 
   /** Its WebSocket closed: the invocation is over. */
-  #socketOver(socket: IsolateSocket): void {
+  #socketOver(socket: HostSocket): void {
     const p = this.#inflight.get(socket.seq);
     if (p === undefined || p.socket !== socket) return;
     const endStream = p.endStream;

@@ -133,3 +133,94 @@ describe('which call a node instance\'s death is charged to', () => {
     assert.equal(second.instance.deathReason(), 'crashed');
   });
 });
+
+function upgrade(clock: FakeClock, invocationId: string, timeoutMs = 60_000): InstanceCall {
+  return { mode: 'fetch', request: { method: 'GET', url: 'http://x/ws', headers: [['upgrade', 'websocket']], body: null }, meta: { invocationId, functionName: 'fn', version: 1, deadline: clock.now() + timeoutMs, attempt: 1, memoryMb: 128 } };
+}
+
+/** A client's end of the gateway, as a SocketSink that records what reaches it. */
+function clientSink() {
+  const got: unknown[] = [];
+  return { got, sink: { message: (m: string | Uint8Array) => got.push(m) > 0, close: (code: number, reason: string) => void got.push(['close', code, reason]) } };
+}
+
+const head = { status: 101, statusText: 'Switching Protocols', headers: [['x-a', 'b']], body: new Uint8Array(0) };
+
+describe('a WebSocket a node function accepted, over the IPC channel', () => {
+  it('relays text and bytes both ways; refuses what is neither; the call ends once the worker has run the close listeners', async () => {
+    const clock = new FakeClock();
+    const { child, instance } = setup(oomCgroup(false), clock);
+    const pending = instance.invoke(upgrade(clock, 'ws-1'));
+    child.emit('message', { t: 'result', id: 1, mode: 'fetch', response: head, background: false, socket: 5 });
+    const result = await pending;
+    assert.ok(result.mode === 'fetch' && result.response.webSocket !== undefined && result.streamEnd !== undefined);
+    const peer = result.response.webSocket!;
+    const { got, sink } = clientSink();
+    peer.attach(sink);
+    assert.equal(peer.send('hi'), true);
+    assert.equal(peer.send(new Uint8Array([1, 2])), true);
+    assert.deepEqual(child.sent.slice(-2), [{ t: 'ws-message', id: 5, data: 'hi' }, { t: 'ws-message', id: 5, data: new Uint8Array([1, 2]) }]);
+    child.emit('message', { t: 'ws-send', id: 5, data: 'back' });
+    child.emit('message', { t: 'ws-send', id: 5, data: new Uint8Array([9]) });
+    // a number no socket has, and a socket of no call, count as none
+    child.emit('message', { t: 'ws-send', id: 6, data: 'forged' });
+    child.emit('message', { t: 'ws-closed', id: 5 });
+    assert.deepEqual(got, ['back', new Uint8Array([9])]);
+    assert.equal(peer.bytesIn, 4);
+    assert.equal(peer.bytesOut, 5);
+    child.emit('message', { t: 'ws-send', id: 5, data: 42 });
+    assert.deepEqual(got.at(-1), ['close', 1011, 'the function sent a message that is not text or bytes']);
+
+    // backpressure: past 8 client messages not yet handled the gateway is told to stop reading; an ack frees a place
+    let drained = 0;
+    peer.onDrain = () => drained++;
+    const answers = Array.from({ length: 6 }, () => peer.send('m'));
+    assert.deepEqual(answers, [true, true, true, true, true, false]);
+    child.emit('message', { t: 'ws-ack', id: 5 });
+    assert.equal(drained, 1);
+
+    let ended: unknown = null;
+    void result.streamEnd.then((end) => (ended = end));
+    peer.close(4001, 'bye');
+    assert.deepEqual(child.sent.at(-1), { t: 'ws-close', id: 5, code: 4001, reason: 'bye' });
+    await Promise.resolve();
+    assert.equal(ended, null, 'the close listeners have not run yet');
+    child.emit('message', { t: 'ws-closed', id: 5 });
+    await Promise.resolve();
+    assert.deepEqual(ended, { error: null });
+    assert.equal(instance.deathReason(), null);
+  });
+
+  it("a socket open at its call's deadline is closed with 1011 and the call fails with TIMEOUT; the process serves on", async () => {
+    const clock = new FakeClock();
+    const { child, instance } = setup(oomCgroup(false), clock);
+    const pending = instance.invoke(upgrade(clock, 'ws-2', 500));
+    child.emit('message', { t: 'result', id: 1, mode: 'fetch', response: head, background: false, socket: 3 });
+    const result = await pending;
+    assert.ok(result.mode === 'fetch' && result.streamEnd !== undefined);
+    const { got, sink } = clientSink();
+    result.response.webSocket!.attach(sink);
+    clock.advance(500);
+    assert.equal((await result.streamEnd).error?.code, 'NIMBUS_ERR_TIMEOUT');
+    assert.deepEqual(got, [['close', 1011, 'the invocation timed out']]);
+    assert.deepEqual(child.sent.at(-1), { t: 'ws-close', id: 3, code: 1011, reason: 'the invocation timed out' });
+    assert.equal(instance.deathReason(), null);
+  });
+
+  it("the process's exit ends the socket's call with its death and closes the client with 1011; an unusable answer is BAD_RESPONSE", async () => {
+    const clock = new FakeClock();
+    const { child, instance } = setup(oomCgroup(false), clock);
+    const bad = codeOf(instance.invoke(upgrade(clock, 'ws-0')));
+    child.emit('message', { t: 'result', id: 1, mode: 'fetch', response: head, background: false, socket: 0 });
+    assert.equal(await bad, 'NIMBUS_ERR_BAD_RESPONSE');
+    const pending = instance.invoke(upgrade(clock, 'ws-3'));
+    child.emit('message', { t: 'result', id: 2, mode: 'fetch', response: head, background: false, socket: 8 });
+    const result = await pending;
+    assert.ok(result.mode === 'fetch' && result.streamEnd !== undefined);
+    const { got, sink } = clientSink();
+    result.response.webSocket!.attach(sink);
+    child.emit('exit', null, 'SIGKILL');
+    assert.equal((await result.streamEnd).error?.code, 'NIMBUS_ERR_INSTANCE_CRASHED');
+    assert.deepEqual(got, [['close', 1011, "the function's instance stopped (crashed)"]]);
+  });
+});

@@ -3,17 +3,21 @@
  * node-runtime.ts) specialised with the function's bundle, called over its IPC channel.
  * A call past its deadline stops the process (a loop would block every other call on it);
  * its exit is its death (crash, or the memory limit when the kernel OOM-killed in its cgroup).
+ * A fetch answered with a WebSocket (101) is a call until its socket closes (node-sockets.ts):
+ * its deadline bounds the socket's life, and its CPU limit applies to each client message.
  */
 import type { ChildProcess } from 'node:child_process';
 import type { Clock, TimerHandle } from '../../core/clock.ts';
 import { NimbusError } from '../../core/errors.ts';
 import type { LogLevel, ModuleExports } from '../../core/types.ts';
-import type { HttpRequestData, HttpResponseData, Instance, InstanceCall, InstanceDeath, InstanceResult, InstanceSpec, InstanceStats } from '../port.ts';
+import type { HttpRequestData, HttpResponseData, Instance, InstanceCall, InstanceDeath, InstanceResult, InstanceSpec, InstanceStats, StreamEnd } from '../port.ts';
 import { removeWhenEmpty, type InstanceCgroup } from './instance-cgroup.ts';
 import { InvocationCpu } from './invocation-cpu.ts';
 import { ProcessTreeMeter } from './proc-usage.ts';
 import { killGroup } from './signal.ts';
 import type { AddonFile } from './node-pack.ts';
+import type { HostSocket } from '../host-sockets.ts';
+import { isSocketMessage, NodeSockets, WS_SEND_WINDOW, type SocketFromWorker } from './node-sockets.ts';
 
 /** How often the CPU of a process with calls in flight is read (as isolates sample theirs). */
 export const CPU_SAMPLE_MS = 10;
@@ -34,18 +38,23 @@ type FromWorker =
   | { t: 'log'; id: string; level: LogLevel; msg: string }
   | { t: 'loaded'; exports: ModuleExports }
   | { t: 'load-error'; error: WorkerError }
-  | { t: 'result'; id: number; mode: 'fetch'; response: HttpResponseData; background: boolean }
+  | { t: 'result'; id: number; mode: 'fetch'; response: HttpResponseData; background: boolean; socket?: number }
   | { t: 'result'; id: number; mode: 'handler'; value: unknown; background: boolean }
   | { t: 'error'; id: number; error: WorkerError; badResponse: boolean }
   | { t: 'background-done'; id: number }
-  | { t: 'fetch'; id: number; invocationId: string; request: HttpRequestData };
+  | { t: 'fetch'; id: number; invocationId: string; request: HttpRequestData }
+  | SocketFromWorker;
 
 interface Pending {
   readonly invocationId: string;
   resolve(r: InstanceResult): void;
   reject(e: unknown): void;
   timer: TimerHandle;
-  background?: () => void;
+  /** Once it answered with a WebSocket: the socket, and how its life ends (the call is over then). */
+  socket?: HostSocket;
+  endSocket?: (end: StreamEnd) => void;
+  /** Its waitUntil work, when it left some (given with the socket's end). */
+  background?: Promise<void>;
 }
 
 export class NodeInstance implements Instance {
@@ -63,6 +72,7 @@ export class NodeInstance implements Instance {
   private culprit: number | null = null;
   private readonly cpu: InvocationCpu;
   private readonly meter: ProcessTreeMeter;
+  private readonly sockets: NodeSockets;
 
   constructor(
     private readonly clock: Clock,
@@ -74,6 +84,13 @@ export class NodeInstance implements Instance {
     const child = spare.child;
     this.meter = new ProcessTreeMeter(child.pid ?? 0, () => clock.monotonic());
     this.cpu = new InvocationCpu(clock, CPU_SAMPLE_MS, () => this.cpuMs(), spec.config.cpuLimitMs, (id) => this.stop('cpu_limit', id));
+    this.sockets = new NodeSockets({
+      send: (message) => this.tell(message),
+      // a socket's CPU limit applies afresh to each client message's listeners
+      busy: (id) => this.cpu.begin(id),
+      handled: (id, more) => (more > 0 ? this.cpu.begin(id) : this.cpu.end(id)),
+      over: (id) => this.socketOver(id),
+    });
     this.exited = child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', (code, signal) => (this.onExit(code, signal), resolve())));
     child.on('message', (m: FromWorker) => this.onMessage(m));
   }
@@ -115,7 +132,7 @@ export class NodeInstance implements Instance {
       };
       this.spare.child.on('message', onMessage);
       this.spare.child.once('exit', onExit);
-      this.spare.child.send({ t: 'load', code, env, name: this.spec.functionName, packages });
+      this.spare.child.send({ t: 'load', code, env, name: this.spec.functionName, packages, wsSendWindow: WS_SEND_WINDOW });
     });
   }
 
@@ -151,6 +168,7 @@ export class NodeInstance implements Instance {
       return;
     }
     if (m.t === 'fetch') return void this.outboundFetch(m);
+    if (isSocketMessage(m)) return this.sockets.onMessage(m);
     if (m.t === 'background-done') {
       this.backgrounds.get(m.id)?.();
       this.backgrounds.delete(m.id);
@@ -158,10 +176,12 @@ export class NodeInstance implements Instance {
     }
     if (m.t !== 'result' && m.t !== 'error') return;
     const p = this.pending.get(m.id);
-    if (!p) return;
+    // a call whose socket is open has answered already
+    if (!p || p.endSocket !== undefined) return;
     // Its CPU up to its answer counts: past the limit, it fails with CPU_LIMIT as the process stops.
     this.cpu.end(m.id);
     if (this.culprit === m.id) return;
+    if (m.t === 'result' && m.mode === 'fetch' && m.socket !== undefined) return this.socketAnswer(m.id, p, m.response, m.socket, m.background);
     this.pending.delete(m.id);
     p.timer.cancel();
     if (m.t === 'error') {
@@ -179,14 +199,45 @@ export class NodeInstance implements Instance {
   }
 
   /**
+   * The call answered with a WebSocket: it resolves with the 101 and stays pending (its
+   * deadline running) until the socket is over.
+   */
+  private socketAnswer(id: number, p: Pending, head: HttpResponseData, socketId: number, background: boolean): void {
+    const socket = head.status === 101 ? this.sockets.open(id, socketId) : null;
+    if (socket === null) {
+      this.pending.delete(id);
+      p.timer.cancel();
+      p.reject(new NimbusError('NIMBUS_ERR_BAD_RESPONSE', `${this.spec.functionName}: the WebSocket response is unusable`));
+      return;
+    }
+    p.socket = socket;
+    if (background) p.background = new Promise<void>((resolve) => this.backgrounds.set(id, resolve));
+    const streamEnd = new Promise<StreamEnd>((resolve) => (p.endSocket = resolve));
+    const response: HttpResponseData = { status: 101, statusText: head.statusText, headers: head.headers, body: new Uint8Array(0), webSocket: socket };
+    p.resolve({ mode: 'fetch', response, streamEnd });
+  }
+
+  /** Its socket closed (either side): the call is over. */
+  private socketOver(id: number): void {
+    const p = this.pending.get(id);
+    if (p?.endSocket === undefined) return;
+    this.pending.delete(id);
+    p.timer.cancel();
+    this.cpu.end(id);
+    p.endSocket(p.background === undefined ? { error: null } : { error: null, background: p.background });
+  }
+
+  private tell(message: object): void {
+    if (this.spare.child.connected) this.spare.child.send(message, () => {});
+  }
+
+  /**
    * The function's `fetch`, made by the platform (spec.fetch: the egress rules). What the
    * process sends is not trusted: a malformed request is refused, and an invocation id
    * that is not one of its calls in flight counts as none.
    */
   private async outboundFetch(m: { id: number; invocationId: string; request: HttpRequestData }): Promise<void> {
-    const reply = (message: object) => {
-      if (this.spare.child.connected) this.spare.child.send(message, () => {});
-    };
+    const reply = (message: object) => this.tell(message);
     try {
       const request = wellFormed(m.request);
       const ours = [...this.pending.values()].some((p) => p.invocationId === m.invocationId);
@@ -203,9 +254,22 @@ export class NodeInstance implements Instance {
     }
   }
 
-  /** Stops the process for a limit `id` passed (the first reason stays). */
+  /**
+   * Stops the process for a limit `id` passed (the first reason stays). A socket open at its
+   * call's deadline is closed instead (1011), its call failing with TIMEOUT: the process is
+   * not stuck (a listener that loops is stopped by the CPU limit) and serves on.
+   */
   private stop(reason: 'timeout' | 'cpu_limit', id: number): void {
     if (this.death !== null) return;
+    const p = this.pending.get(id);
+    if (reason === 'timeout' && p?.socket !== undefined && p.endSocket !== undefined) {
+      this.pending.delete(id);
+      this.cpu.end(id);
+      p.endSocket({ error: new NimbusError('NIMBUS_ERR_TIMEOUT', `${this.spec.functionName}: the WebSocket was open at the end of the ${this.spec.config.timeoutMs} ms timeout`), ...(p.background === undefined ? {} : { background: p.background }) });
+      p.socket.closeClient(1011, 'the invocation timed out');
+      p.socket.close(1011, 'the invocation timed out');
+      return;
+    }
     this.death = reason;
     this.culprit = id;
     killGroup(this.pid);
@@ -230,9 +294,12 @@ export class NodeInstance implements Instance {
     const crashed = new NimbusError('NIMBUS_ERR_INSTANCE_CRASHED', `${this.spec.functionName}: the Node process was stopped for another call (${this.death}); retry`, { extra: { death: this.death } });
     for (const [id, p] of this.pending) {
       p.timer.cancel();
-      p.reject(this.culprit === null || this.culprit === id ? error : crashed);
+      const failure = this.culprit === null || this.culprit === id ? error : crashed;
+      if (p.endSocket !== undefined) p.endSocket({ error: failure });
+      else p.reject(failure);
     }
     this.pending.clear();
+    this.sockets.closeAll(1011, `the function's instance stopped (${this.death})`);
     for (const done of this.backgrounds.values()) done();
     this.backgrounds.clear();
     killGroup(this.pid);

@@ -5,17 +5,23 @@
 // runs one invocation of its fetch or handler. Console output goes to the platform,
 // attributed to the invocation that wrote it (AsyncLocalStorage). `fetch` is the
 // platform's outbound fetch (the isolates' egress rules), asked over the same channel:
-// in a network namespace the process has no network of its own.
+// in a network namespace the process has no network of its own. A fetch answered with a
+// WebSocketPair's client end (status 101) keeps its call open while the socket lives
+// (websocket.mjs).
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createRequire } from 'node:module';
 import { format } from 'node:util';
 import vm from 'node:vm';
+import { bindSocket, installWebSockets, onSocketMessage, setSendWindow, upgradeOf } from './websocket.mjs';
 
 const current = new AsyncLocalStorage();
 let module_ = null;
 let env = {};
 
 const send = (m) => process.connected && process.send(m);
+/** Node's own Response (the global one also takes a 101 with a webSocket). */
+const NodeResponse = globalThis.Response;
+installWebSockets({ send, enter: (invocationId, fn) => current.run(invocationId, fn) });
 for (const [name, level] of [['log', 'info'], ['info', 'info'], ['debug', 'debug'], ['warn', 'warn'], ['error', 'error'], ['trace', 'debug']]) {
   console[name] = (...args) => send({ t: 'log', id: current.getStore() ?? '', level, msg: format(...args) });
 }
@@ -86,6 +92,7 @@ function load(m) {
   for (const k of Object.keys(process.env)) if (k !== 'PATH' && k !== 'HOME' && k !== 'LANG') delete process.env[k];
   Object.assign(process.env, m.env);
   env = Object.freeze({ ...m.env });
+  setSendWindow(m.wsSendWindow);
   // Packages shipped beside the bundle (native addons) resolve from their directory, read-only.
   globalThis.require = createRequire(`${m.packages?.dir ?? process.cwd()}/`);
   if (m.packages) loadAddons(globalThis.require, m.packages);
@@ -121,8 +128,16 @@ async function call(m) {
     const bodiless = r.method === 'GET' || r.method === 'HEAD';
     const request = new Request(r.url, { method: r.method, headers: r.headers, body: bodiless || r.body === null ? undefined : r.body, duplex: 'half' });
     const response = await module_.default.fetch(request, env, ctx);
-    if (!(response instanceof Response)) throw Object.assign(new TypeError('fetch() did not return a Response'), { badResponse: true });
-    reply = { t: 'result', id: m.id, mode: 'fetch', response: { status: response.status, statusText: response.statusText, headers: [...response.headers], body: new Uint8Array(await response.arrayBuffer()) } };
+    if (!(response instanceof NodeResponse)) throw Object.assign(new TypeError('fetch() did not return a Response'), { badResponse: true });
+    const client = upgradeOf(response);
+    if (client !== null) {
+      // numbered here, and the answer sent in the same turn: nothing the socket sends can come before it
+      const socket = bindSocket(client, m.meta.invocationId);
+      if (socket === null) throw Object.assign(new TypeError("the response's webSocket must be the client end of a new WebSocketPair, not yet used in a response"), { badResponse: true });
+      reply = { t: 'result', id: m.id, mode: 'fetch', response: { status: 101, statusText: response.statusText, headers: [...response.headers], body: new Uint8Array(0) }, socket };
+    } else {
+      reply = { t: 'result', id: m.id, mode: 'fetch', response: { status: response.status, statusText: response.statusText, headers: [...response.headers], body: new Uint8Array(await response.arrayBuffer()) } };
+    }
   } else {
     const handler = module_.handler ?? module_.default?.handler;
     const value = await handler(m.event, context);
@@ -153,6 +168,8 @@ process.on('message', (m) => {
   } else if (m.t === 'fetched' || m.t === 'fetch-failed') {
     outbound.get(m.id)?.(m);
     outbound.delete(m.id);
+  } else if (m.t === 'ws-message' || m.t === 'ws-close' || m.t === 'ws-taken') {
+    onSocketMessage(m);
   } else if (m.t === 'call') {
     current.run(m.meta.invocationId, () => call(m)).catch((e) => send({ t: 'error', id: m.id, error: errorOf(e), badResponse: e?.badResponse === true }));
   }

@@ -1,26 +1,28 @@
 /**
- * The host's ends of the WebSockets functions accepted in one isolate (see protocol.ts).
- * A client message goes in as one IN_WS_MESSAGE; the shim acknowledges each once its
- * listeners ran, and past UNACKED_MAX unhandled ones the peer says "stop" (the gateway
- * pauses the client's socket), so a flooding client waits in the kernel, not in memory.
+ * The host's ends of the WebSockets functions accepted in one instance, for runtimes whose
+ * function side numbers its sockets and talks to the host in messages: an isolate's shim
+ * (isolate/protocol.ts) or a node process's worker (process/node-sockets.ts). A client
+ * message goes in as one message; the function side acknowledges each once its listeners
+ * ran, and past UNACKED_MAX unhandled ones the peer says "stop" (the gateway pauses the
+ * client's socket), so a flooding client waits in the kernel, not in memory. What the
+ * function sends is confirmed to it in batches (its side bounds what goes unconfirmed).
  * What the function sends before the client is connected is queued, bounded by bytes.
  */
-import type { SocketPeer, SocketSink } from '../port.ts';
-import { WS_TAKEN_BATCH } from './protocol.ts';
+import type { SocketPeer, SocketSink } from './port.ts';
 
-/** Client messages handed to the isolate and not yet handled, at most, before the client is paused. */
+/** Client messages handed to the function and not yet handled, at most, before the client is paused. */
 export const UNACKED_MAX = 8;
 /** Bytes the function may send before the client is connected (the handshake is under way). */
 const EARLY_MAX = 1024 * 1024;
 
 export interface SocketWire {
   message(id: number, data: string | Uint8Array): void;
-  /** IN_WS_TAKEN: `bytes` more of what the function sent were taken. */
+  /** `bytes` more of what the function sent were taken (at least the table's batch at a time). */
   taken(id: number, bytes: number): void;
   closed(id: number, code: number, reason: string): void;
 }
 
-export class IsolateSocket implements SocketPeer {
+export class HostSocket implements SocketPeer {
   onDrain: (() => void) | null = null;
   #sink: SocketSink | null = null;
   #early: Array<string | Uint8Array> | null = [];
@@ -38,8 +40,10 @@ export class IsolateSocket implements SocketPeer {
     /** Opened by the function (`new WebSocket(url)`): closed when its invocation ends. */
     readonly outbound: boolean,
     private readonly wire: SocketWire,
+    /** Taken bytes are confirmed to the function once this many have gathered. */
+    private readonly takenBatch: number,
     /** The socket is over (either side closed it): the invocation ends. */
-    private readonly onOver: (socket: IsolateSocket) => void,
+    private readonly onOver: (socket: HostSocket) => void,
   ) {}
 
   get bytesIn(): number {
@@ -71,7 +75,7 @@ export class IsolateSocket implements SocketPeer {
     return this.#unacked < UNACKED_MAX;
   }
 
-  /** OUT_WS_ACK. */
+  /** The function side handled one client message. */
   ack(): void {
     if (this.#unacked === 0) return;
     this.#unacked--;
@@ -86,12 +90,12 @@ export class IsolateSocket implements SocketPeer {
     this.onOver(this);
   }
 
-  /** OUT_WS_SEND: false when it cannot be taken (too much sent before the client was connected). */
+  /** The function sent a message: false when it cannot be taken (too much sent before the client was connected). */
   fromFunction(data: string | Uint8Array): boolean {
     if (this.#over) return true;
     const size = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
     this.#untold += size;
-    if (this.#untold >= WS_TAKEN_BATCH) {
+    if (this.#untold >= this.takenBatch) {
       this.wire.taken(this.id, this.#untold);
       this.#untold = 0;
     }
@@ -108,7 +112,7 @@ export class IsolateSocket implements SocketPeer {
 
   #pendingClose: [number, string] | null = null;
 
-  /** OUT_WS_CLOSE, or the platform closing it (1011 when the instance stopped): the client is told; `close` follows when it has. */
+  /** The function closed the socket, or the platform closing it (1011 when the instance stopped): the client is told; `close` follows when it has. */
   closeClient(code: number, reason: string): void {
     if (this.#over) return;
     if (this.#sink !== null) this.#sink.close(code, reason);
@@ -116,15 +120,19 @@ export class IsolateSocket implements SocketPeer {
   }
 }
 
-/** Every WebSocket of one isolate, by the number the shim gave it. */
+/** Every WebSocket of one instance, by the number its function side gave it. */
 export class SocketTable {
-  readonly #sockets = new Map<number, IsolateSocket>();
+  readonly #sockets = new Map<number, HostSocket>();
 
-  constructor(private readonly wire: SocketWire) {}
+  constructor(
+    private readonly wire: SocketWire,
+    /** Taken bytes are confirmed to the function once this many have gathered. */
+    private readonly takenBatch: number,
+  ) {}
 
-  open(id: number, seq: number, onOver: (socket: IsolateSocket) => void, outbound = false): IsolateSocket | null {
+  open(id: number, seq: number, onOver: (socket: HostSocket) => void, outbound = false): HostSocket | null {
     if (!Number.isSafeInteger(id) || id <= 0 || this.#sockets.has(id)) return null;
-    const s = new IsolateSocket(id, seq, outbound, this.wire, (sock) => {
+    const s = new HostSocket(id, seq, outbound, this.wire, this.takenBatch, (sock) => {
       this.#sockets.delete(sock.id);
       onOver(sock);
     });
@@ -132,7 +140,7 @@ export class SocketTable {
     return s;
   }
 
-  get(id: unknown): IsolateSocket | undefined {
+  get(id: unknown): HostSocket | undefined {
     return this.#sockets.get(Number(id));
   }
 
@@ -141,7 +149,7 @@ export class SocketTable {
     for (const s of [...this.#sockets.values()]) if (s.outbound && s.seq === seq) s.closeClient(1001, 'the invocation is over');
   }
 
-  /** The isolate is gone: every socket's client is closed with `code`. */
+  /** The instance is gone: every socket's client is closed with `code`. */
   closeAll(code: number, reason: string): void {
     for (const s of [...this.#sockets.values()]) s.closeClient(code, reason);
   }

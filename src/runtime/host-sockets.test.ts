@@ -7,7 +7,7 @@ function table() {
   const closed: Array<[number, number, string]> = [];
   const over: number[] = [];
   const taken: Array<[number, number]> = [];
-  const t = new SocketTable({ message: (id, d) => sent.push([id, d]), closed: (id, c, r) => closed.push([id, c, r]), taken: (id, n) => taken.push([id, n]) });
+  const t = new SocketTable({ message: (id, d) => sent.push([id, d]), closed: (id, c, r) => closed.push([id, c, r]), taken: (id, n) => taken.push([id, n]) }, 64 * 1024);
   return { t, sent, closed, over, taken, open: (id: number) => t.open(id, 1, (s) => over.push(s.id)) };
 }
 
@@ -24,7 +24,7 @@ describe('host sockets', () => {
     assert.equal(drained, 1);
     s.ack();
     assert.equal(drained, 1);
-    // acks the isolate owes nothing for are ignored
+    // acks the function side owes nothing for are ignored
     for (let i = 0; i < 100; i++) s.ack();
     assert.equal(s.send('x'), true);
   });

@@ -1,0 +1,107 @@
+/**
+ * The WebSockets a node function's process accepted (node-worker/websocket.mjs), on the
+ * host: the shared HostSocket ends (host-sockets.ts) wired to the process's IPC channel.
+ * Client messages go down as `ws-message` (text as strings, bytes as bytes: the channel's
+ * advanced serialization carries both), each acknowledged by `ws-ack` once the function's
+ * listeners ran; what the function sends comes up as `ws-send` and is confirmed back in
+ * batches (`ws-taken`), the worker letting at most WS_SEND_WINDOW go unconfirmed. A socket
+ * closed on the platform's side (`ws-close` down) is over once the worker says its close
+ * listeners ran (`ws-closed`), so what they log is the invocation's. What the
+ * process sends is not trusted: an unknown socket number counts as none, and data that is
+ * not text or bytes closes the socket (1011).
+ */
+import { SocketTable, type HostSocket } from '../host-sockets.ts';
+
+/** Bytes a function may send and the platform not yet have confirmed taking (told to the worker at load). */
+export const WS_SEND_WINDOW = 8 * 1024 * 1024;
+/** The host confirms taken bytes once this many have gathered. */
+const WS_TAKEN_BATCH = 64 * 1024;
+
+export type SocketFromWorker =
+  | { t: 'ws-send'; id: number; data: unknown }
+  | { t: 'ws-close'; id: number; code: unknown; reason: unknown }
+  | { t: 'ws-ack'; id: number }
+  | { t: 'ws-closed'; id: number };
+
+export function isSocketMessage(m: { t: string }): m is SocketFromWorker {
+  return m.t === 'ws-send' || m.t === 'ws-close' || m.t === 'ws-ack' || m.t === 'ws-closed';
+}
+
+/** What the sockets need of their instance. */
+export interface SocketProcess {
+  /** Sends a message to the worker (dropped once it is gone). */
+  send(message: object): void;
+  /** Call `callId`'s socket has a client message its listeners have not run for yet (its CPU limit counts from now). */
+  busy(callId: number): void;
+  /** One of them (or the close) has been handled: `more` are still waiting. */
+  handled(callId: number, more: number): void;
+  /** Call `callId`'s socket is over (either side closed it). */
+  over(callId: number): void;
+}
+
+export class NodeSockets {
+  private readonly table: SocketTable;
+  /** Client messages handed to the worker and not yet acknowledged, by socket. */
+  private readonly waiting = new Map<number, number>();
+  /** Sockets closed whose close listeners have not run yet: their call, by socket. */
+  private readonly closing = new Map<number, number>();
+
+  constructor(private readonly process: SocketProcess) {
+    this.table = new SocketTable(
+      {
+        message: (id, data) => {
+          const socket = this.table.get(id);
+          if (socket !== undefined) {
+            const n = (this.waiting.get(id) ?? 0) + 1;
+            this.waiting.set(id, n);
+            if (n === 1) process.busy(socket.seq);
+          }
+          process.send({ t: 'ws-message', id, data });
+        },
+        closed: (id, code, reason) => process.send({ t: 'ws-close', id, code, reason }),
+        taken: (id, bytes) => process.send({ t: 'ws-taken', id, bytes }),
+      },
+      WS_TAKEN_BATCH,
+    );
+  }
+
+  /** The socket call `callId` answered with, numbered `id` by the worker; null when the number cannot be used. */
+  open(callId: number, id: unknown): HostSocket | null {
+    return this.table.open(Number(id), callId, (socket) => {
+      // the worker is told (ws-close): the call is over once its close listeners ran, limited as a message's
+      this.waiting.delete(socket.id);
+      this.closing.set(socket.id, socket.seq);
+      this.process.busy(socket.seq);
+    });
+  }
+
+  onMessage(m: SocketFromWorker): void {
+    if (m.t === 'ws-closed') {
+      const callId = this.closing.get(m.id);
+      if (callId === undefined) return;
+      this.closing.delete(m.id);
+      this.process.handled(callId, 0);
+      this.process.over(callId);
+      return;
+    }
+    const socket = this.table.get(m.id);
+    if (socket === undefined) return;
+    if (m.t === 'ws-ack') {
+      socket.ack();
+      const n = this.waiting.get(m.id) ?? 0;
+      if (n === 0) return;
+      this.waiting.set(m.id, n - 1);
+      this.process.handled(socket.seq, n - 1);
+    } else if (m.t === 'ws-send') {
+      const data = typeof m.data === 'string' ? m.data : m.data instanceof Uint8Array ? m.data : m.data instanceof ArrayBuffer ? new Uint8Array(m.data) : null;
+      if (data === null) socket.closeClient(1011, 'the function sent a message that is not text or bytes');
+      else if (!socket.fromFunction(data)) socket.closeClient(1009, 'the function sent too much before the client was connected');
+    } else socket.closeClient(Number(m.code), String(m.reason ?? ''));
+  }
+
+  /** The process is gone: every client is closed with `code`. */
+  closeAll(code: number, reason: string): void {
+    this.closing.clear();
+    this.table.closeAll(code, reason);
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * WebSockets to functions on the `node` runtime through the real server: the Workers API
+ * (WebSocketPair, accept, a 101 Response) in a Node process; text and binary echoed; close
+ * codes and reasons both ways; the message limit (1009) both ways; an open socket holds its
+ * instance's slot; the record is written at close with the bytes both ways and the
+ * function's console lines; the process killed mid-socket closes it with 1011, its record
+ * saying NIMBUS_ERR_INSTANCE_CRASHED; a socket open past the timeout closes with 1011 and
+ * NIMBUS_ERR_TIMEOUT while the process serves on.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { WebSocket } from 'ws';
+import { cli, invocationRecord, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
+
+type Rec = Record<string, unknown>;
+
+const ECHO = `export default {
+  fetch(request) {
+    const path = new URL(request.url).pathname;
+    if (request.headers.get('upgrade') !== 'websocket') return new Response('plain ' + path);
+    const [client, server] = Object.values(new WebSocketPair());
+    server.accept();
+    console.log('opened', path);
+    server.addEventListener('message', (e) => {
+      if (e.data === 'bye') server.close(4000, 'see you');
+      else if (e.data === 'big') server.send('x'.repeat(2048));
+      else if (e.data === 'pid') server.send(String(process.pid));
+      else if (e.data === 'kill') { console.log('killing my process'); process.kill(process.pid, 'SIGKILL'); }
+      else if (typeof e.data === 'string') server.send(e.data);
+      else server.send(new Uint8Array(e.data).map((b) => 255 - b));
+    });
+    server.addEventListener('close', (e) => console.log('client closed', e.code, e.reason));
+    return new Response(null, { status: 101, webSocket: client, headers: { 'x-runtime': 'node' } });
+  },
+};
+`;
+
+interface Open {
+  ws: WebSocket;
+  invocationId: string;
+  headers: Record<string, unknown>;
+  next(): Promise<{ data: Buffer; binary: boolean }>;
+  closed: Promise<{ code: number; reason: string }>;
+}
+
+function open(url: string): Promise<Open> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    const messages: Array<{ data: Buffer; binary: boolean }> = [];
+    let waiter: (() => void) | null = null;
+    let upgrade: Record<string, unknown> = {};
+    ws.on('upgrade', (res) => (upgrade = res.headers));
+    ws.on('message', (data, binary) => {
+      messages.push({ data: data as Buffer, binary });
+      waiter?.();
+    });
+    const closed = new Promise<{ code: number; reason: string }>((r) => ws.on('close', (code, reason) => r({ code, reason: reason.toString() })));
+    ws.on('error', reject);
+    ws.on('open', () =>
+      resolve({
+        ws,
+        invocationId: String(upgrade['x-nimbus-invocation-id'] ?? ''),
+        headers: upgrade,
+        closed,
+        next: async () => {
+          while (messages.length === 0) await new Promise<void>((r) => (waiter = r));
+          return messages.shift()!;
+        },
+      }),
+    );
+  });
+}
+
+const lines = (rec: Rec) => (rec.logs as Array<{ msg: string }>).map((l) => l.msg);
+
+describe('WebSockets to node-runtime functions, end to end', () => {
+  let p: RunningPlatform;
+  let dir: string;
+  const wsUrl = (path: string) => p.url.replace('http', 'ws') + path;
+  const record = (id: string) => invocationRecord<Rec>(p, id, { ms: 15_000 });
+  before(async () => {
+    p = await startPlatform({ args: ['--ws-message-limit', '1kb'] });
+    dir = mkdtempSync(join(tmpdir(), 'nimbus-nodews-'));
+    writeFileSync(join(dir, 'echo.js'), ECHO);
+    for (const [name, extra] of [['nodews', ['--concurrency', '4', '--max', '1']], ['nodewsshort', ['--timeout', '1s']]] as const) {
+      const deployed = await cli(p, ['deploy', name, join(dir, 'echo.js'), '--runtime', 'node', ...extra]);
+      assert.equal(deployed.code, 0, deployed.stderr + deployed.stdout);
+    }
+  });
+  after(async () => {
+    await p.stop();
+    p.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("echoes text and binary; the function's close reaches the client; the socket holds a slot; the record has the bytes and the function's lines", async () => {
+    const c = await open(wsUrl('/fn/nodews/room/7'));
+    assert.match(c.invocationId, /./);
+    assert.equal(c.headers['x-runtime'], 'node');
+    c.ws.send('hello');
+    const m1 = await c.next();
+    assert.deepEqual([m1.binary, m1.data.toString()], [false, 'hello']);
+    c.ws.send(Buffer.from([0, 1, 2, 255]));
+    const m2 = await c.next();
+    assert.equal(m2.binary, true);
+    assert.deepEqual([...m2.data], [255, 254, 253, 0]);
+    // the open socket is an invocation in flight: no record yet, and a slot of the instance taken
+    assert.equal((await p.api(`/api/v1/invocations/${c.invocationId}`)).status, 404);
+    const scale = (await (await p.api('/api/v1/functions/nodews/scale')).json()) as Rec;
+    assert.equal(scale.inFlight, 1);
+    c.ws.send('bye');
+    assert.deepEqual(await c.closed, { code: 4000, reason: 'see you' });
+    const rec = await record(c.invocationId);
+    assert.equal(rec.status, 'success');
+    assert.equal(rec.statusCode, 101);
+    assert.equal(rec.requestBytes, 5 + 4 + 3);
+    assert.equal(rec.responseBytes, 5 + 4);
+    assert.deepEqual(lines(rec), ['opened /room/7', 'client closed 4000 see you']);
+  });
+
+  it("the client's close code and reason reach the function", async () => {
+    const c = await open(wsUrl('/fn/nodews/'));
+    c.ws.close(4001, 'done here');
+    assert.deepEqual(await c.closed, { code: 4001, reason: 'done here' });
+    const rec = await record(c.invocationId);
+    assert.equal(rec.status, 'success');
+    assert.deepEqual(lines(rec), ['opened /', 'client closed 4001 done here']);
+  });
+
+  it('a plain request to the same route is a plain request', async () => {
+    const res = await fetch(`${p.url}/fn/nodews/plain`);
+    assert.equal(await res.text(), 'plain /plain');
+  });
+
+  it('a client message over the limit closes the socket with 1009; so does a message of the function over it', async () => {
+    const c = await open(wsUrl('/fn/nodews/'));
+    c.ws.send('y'.repeat(2048));
+    assert.equal((await c.closed).code, 1009);
+    const rec = await record(c.invocationId);
+    assert.equal(rec.statusCode, 101);
+    // the function sees the close the gateway's end of the connection ended with
+    assert.equal(lines(rec)[0], 'opened /');
+    assert.match(lines(rec)[1], /^client closed \d+/);
+    const d = await open(wsUrl('/fn/nodews/'));
+    d.ws.send('big');
+    assert.equal((await d.closed).code, 1009);
+    assert.equal((await record(d.invocationId)).statusCode, 101);
+  });
+
+  it('a process killed mid-socket closes it with 1011; the record says NIMBUS_ERR_INSTANCE_CRASHED and has its lines; the next socket gets a new process', async () => {
+    const c = await open(wsUrl('/fn/nodews/'));
+    c.ws.send('pid');
+    const pid = (await c.next()).data.toString();
+    c.ws.send('kill');
+    assert.equal((await c.closed).code, 1011);
+    const rec = await record(c.invocationId);
+    assert.equal(rec.errorCode, 'NIMBUS_ERR_INSTANCE_CRASHED');
+    assert.deepEqual(lines(rec), ['opened /', 'killing my process']);
+    const again = await open(wsUrl('/fn/nodews/'));
+    again.ws.send('still here');
+    assert.equal((await again.next()).data.toString(), 'still here');
+    again.ws.send('pid');
+    assert.equal(typeof (await again.next()).data.toString(), typeof pid);
+    again.ws.close(1000);
+    await again.closed;
+  });
+
+  it('the timeout bounds the socket: the client gets 1011, the record NIMBUS_ERR_TIMEOUT, the function its close; the process serves on', async () => {
+    const c = await open(wsUrl('/fn/nodewsshort/'));
+    c.ws.send('pid');
+    const pid = (await c.next()).data.toString();
+    assert.equal((await c.closed).code, 1011);
+    const rec = await record(c.invocationId);
+    assert.equal(rec.errorCode, 'NIMBUS_ERR_TIMEOUT');
+    assert.equal(lines(rec)[0], 'opened /');
+    const again = await open(wsUrl('/fn/nodewsshort/'));
+    again.ws.send('pid');
+    assert.equal((await again.next()).data.toString(), pid);
+    again.ws.close(1000);
+    await again.closed;
+  });
+});
