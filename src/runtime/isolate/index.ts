@@ -31,6 +31,8 @@ export interface IsolateRuntimeOptions {
   readonly spareSizes?: number;
   /** Time after a start asked for a spare before spares are made again, in ms. Default 5. */
   readonly spareRefillDelayMs?: number;
+  /** The longest a spare being made waits, between two of its steps, for starts under way, in ms. Default 20. */
+  readonly spareYieldBoundMs?: number;
   /** How often the CPU watchdog samples busy isolates, in ms. Default 10. */
   readonly cpuSampleMs?: number;
   /**
@@ -66,6 +68,7 @@ export const DEFAULTS = {
   prewarmMemoryMb: [128] as readonly number[],
   spareSizes: 8,
   spareRefillDelayMs: 5,
+  spareYieldBoundMs: 20,
   cpuSampleMs: 10,
   initTimeoutMs: 10_000,
   maxPayloadBytes: 6 * 1024 * 1024,
@@ -115,14 +118,27 @@ export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & 
     prewarmMb: options.prewarmMemoryMb ?? DEFAULTS.prewarmMemoryMb,
     maxSizes: options.spareSizes ?? DEFAULTS.spareSizes,
     refillDelayMs: options.spareRefillDelayMs ?? DEFAULTS.spareRefillDelayMs,
+    yieldBoundMs: options.spareYieldBoundMs ?? DEFAULTS.spareYieldBoundMs,
     onError: (error) => onError('could not prepare a spare isolate', error),
   });
   // start bundling the shim now, so the first start does not pay for it
   shimCode().catch((error: unknown) => onError('could not bundle the isolate shim', error));
   let closed = false;
 
-  /** `useSpare: false` leaves the spares to the requests that wait for a cold start. */
+  /**
+   * `useSpare: false` leaves the spares to the requests that wait for a cold start. A start that
+   * uses spares is under way, for the spare being made, until its instance is up or it failed.
+   */
   async function start(spec: InstanceSpec, useSpare = true): Promise<IsolateInstance> {
+    const ended = useSpare ? spares.startBegan() : undefined;
+    try {
+      return await startOn(spec, useSpare);
+    } finally {
+      ended?.();
+    }
+  }
+
+  async function startOn(spec: InstanceSpec, useSpare: boolean): Promise<IsolateInstance> {
     if (closed) throw new NimbusError('NIMBUS_ERR_SHUTTING_DOWN', 'the isolate runtime is closed');
     const startedAt = clock.monotonic();
     const layer = sharedLayerOf(spec.code);

@@ -5,11 +5,14 @@
  * serves one instance, so one of kind `node` holds a layer no function has touched. Refilling happens one isolate at
  * a time, a little after a start last asked for a spare, so it does not sit on that start's path; once that
  * wait is over, spares are made one after another until every kind is full again, the kind furthest below
- * its count first.
+ * its count first. Making one gives way to starts while its kind still has a spare ready: between its steps
+ * it waits while a start is under way, for at most `yieldBoundMs` a step, so that starts back to back (a burst
+ * after scale to zero) do not share the cores with it; once its kind has none ready (or a start waits for it),
+ * it goes on at once, as a start of that kind may need it next.
  */
 import type { Clock, TimerHandle } from '../../core/clock.ts';
 import { LAYER_KINDS } from '../../deploy/node-layer-shared.ts';
-import { discard, isolateMemoryMb, prepare, type Prepared, type SpareKind } from './prepare.ts';
+import { discard, isolateMemoryMb, prepare, type Between, type Prepared, type SpareKind } from './prepare.ts';
 
 export interface SparePoolOptions {
   readonly clock: Clock;
@@ -25,6 +28,8 @@ export interface SparePoolOptions {
    * cold start that just took the spare. Fills with no such ask since follow each other at once.
    */
   readonly refillDelayMs: number;
+  /** The longest a spare being made waits, at one of its steps, for starts under way to finish. */
+  readonly yieldBoundMs: number;
   readonly onError: (error: unknown) => void;
 }
 
@@ -44,6 +49,10 @@ export class SparePool {
   #taken = 0;
   /** When a start last asked for a spare (clock.monotonic), or -Infinity. */
   #lastTakeAt = Number.NEGATIVE_INFINITY;
+  /** Starts under way (startBegan without its end yet). */
+  #starting = 0;
+  /** Steps of the spare being made that wait for the starts under way to finish. */
+  #yielding: Array<() => void> = [];
 
   constructor(options: SparePoolOptions) {
     this.#opts = options;
@@ -58,6 +67,7 @@ export class SparePool {
     this.#want(size);
     const spare = this.#spares.get(size)?.pop();
     if (spare !== undefined) this.#taken++;
+    if (size === this.#fillingSize && !this.#fillCanWait()) this.#resume();
     // a start is under way whether or not it found one
     this.#lastTakeAt = this.#opts.clock.monotonic();
     this.#schedule();
@@ -81,12 +91,34 @@ export class SparePool {
     const size = keyOf(memoryMb, kind);
     if (ready !== undefined || this.#fill === null || this.#fillingSize !== size || this.#claimed) return ready;
     this.#claimed = true;
+    // the start waits for this spare: its steps no longer give way
+    this.#resume();
     try {
       await this.#fill;
     } finally {
       this.#claimed = false;
     }
     return this.take(memoryMb, kind);
+  }
+
+  /**
+   * A start is under way until the function it returns is called (once its instance is up, or it failed):
+   * the spare being made waits between its steps meanwhile.
+   */
+  startBegan(): () => void {
+    this.#starting++;
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.#starting--;
+      if (this.#starting === 0) this.#resume();
+    };
+  }
+
+  /** Whether the spare being made waits, between two of its steps, for starts under way (tests). */
+  get givingWay(): boolean {
+    return this.#yielding.length > 0;
   }
 
   /** Whether a spare is being made now (tests). */
@@ -109,6 +141,7 @@ export class SparePool {
     this.#closed = true;
     this.#timer?.cancel();
     this.#timer = null;
+    this.#resume();
     const gone: Array<Promise<void>> = [];
     for (const list of this.#spares.values()) {
       for (const p of list) {
@@ -167,6 +200,34 @@ export class SparePool {
     });
   }
 
+  /** Between the steps of making a spare: resolves at once unless a start is under way that does not wait for it. */
+  readonly #giveWay: Between = () => {
+    if (this.#starting === 0 || this.#claimed || this.#closed || !this.#fillCanWait()) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const bound = this.#opts.clock.setTimer(this.#opts.yieldBoundMs, () => {
+        const i = this.#yielding.indexOf(go);
+        if (i >= 0) this.#yielding.splice(i, 1);
+        resolve();
+      });
+      const go = () => {
+        bound.cancel();
+        resolve();
+      };
+      this.#yielding.push(go);
+    });
+  };
+
+  /** The spare being made may wait while its kind still has one ready; once none is, a start may need this one. */
+  #fillCanWait(): boolean {
+    return this.#fillingSize !== null && (this.#spares.get(this.#fillingSize)?.length ?? 0) > 0;
+  }
+
+  #resume(): void {
+    const waiting = this.#yielding;
+    this.#yielding = [];
+    for (const go of waiting) go();
+  }
+
   async #fillOne(): Promise<void> {
     const size = this.#missing();
     if (size === undefined || this.#closed) return;
@@ -174,7 +235,8 @@ export class SparePool {
     this.#fillingSize = size;
     try {
       const [mb, kind] = fromKey(size);
-      const p = await prepare(mb, true, kind);
+      await this.#giveWay();
+      const p = await prepare(mb, true, kind, this.#giveWay);
       if (this.#closed || !this.#sizes.includes(size)) {
         discard(p);
         await p.gone;
