@@ -207,6 +207,23 @@ async function runLayer(isolate: ivm.Isolate, context: ivm.Context, code: string
   }
 }
 
+/**
+ * A full garbage collection in a prepared isolate, which sheds what making it left behind (the
+ * shim's warm-up, compiling, the layer's top level) and gives back the heap pages that held it.
+ * isolated-vm has no call for it, but its ArrayBuffer allocator asks V8 for all the garbage it
+ * can collect (LowMemoryNotification) before it refuses a buffer larger than the isolate's
+ * memory limit; the refusal is a RangeError, caught in the isolate. Nothing is left behind but
+ * the garbage of a second warm-up run.
+ * (Limits above 4 GB ask for more than an ArrayBuffer may hold: V8 refuses it before the
+ * allocator sees it, and nothing is collected.)
+ */
+export async function compact(p: Prepared): Promise<void> {
+  const bytes = (isolateMemoryMb(p.memoryMb) + 1) * 1024 * 1024;
+  await p.context.eval(`(() => { try { new ArrayBuffer(${bytes}); } catch {} })()`);
+  // the collections leave the shim's request paths cold again: run them once more, as when the spare was made
+  await p.recv.apply(undefined, [IN_WARM], { result: { promise: true } });
+}
+
 export function discard(p: Prepared): void {
   p.port.onMessage = null;
   p.port.onCatastrophic = null;
