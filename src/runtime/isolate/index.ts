@@ -33,7 +33,7 @@ export interface IsolateRuntimeOptions {
   readonly spareRefillDelayMs?: number;
   /** The longest a spare being made waits, between two of its steps, for starts under way, in ms. Default 20. */
   readonly spareYieldBoundMs?: number;
-  /** Quiet time (no start beginning, ending or asking for a spare) before ready spares are compacted (a full GC each), in ms. Default 100; Infinity: never. */
+  /** Quiet time (no start beginning, ending or asking for a spare) before ready spares are compacted (a full GC each), in ms. Default 1000; Infinity: never. */
   readonly spareCompactAfterMs?: number;
   /** How often the CPU watchdog samples busy isolates, in ms. Default 10. */
   readonly cpuSampleMs?: number;
@@ -71,7 +71,7 @@ export const DEFAULTS = {
   spareSizes: 8,
   spareRefillDelayMs: 5,
   spareYieldBoundMs: 20,
-  spareCompactAfterMs: 100,
+  spareCompactAfterMs: 1000,
   cpuSampleMs: 10,
   initTimeoutMs: 10_000,
   maxPayloadBytes: 6 * 1024 * 1024,

@@ -64,8 +64,8 @@ export class SparePool {
   #lastTakeAt = Number.NEGATIVE_INFINITY;
   /** Starts under way (startBegan without its end yet). */
   #starting = 0;
-  /** When a start last began, ended or asked for a spare (clock.monotonic), or -Infinity. */
-  #lastActiveAt = Number.NEGATIVE_INFINITY;
+  /** When a start last began, ended or asked for a spare, or the pool was made (clock.monotonic). */
+  #lastActiveAt: number;
   /** Steps of the spare being made that wait for the starts under way to finish. */
   #yielding: Array<() => void> = [];
   /** Spares compacted since they were made. */
@@ -76,6 +76,8 @@ export class SparePool {
 
   constructor(options: SparePoolOptions) {
     this.#opts = options;
+    // the platform is starting: the first spares are compacted only after a quiet time too
+    this.#lastActiveAt = options.clock.monotonic();
     for (const mb of options.prewarmMb) this.#want(keyOf(mb, 'plain'));
     this.#schedule();
   }
