@@ -278,7 +278,8 @@ export class SparePool {
         await p.gone;
       } else {
         const list = this.#spares.get(size) ?? [];
-        list.push(p);
+        // behind any compacted one: takes pop from the end
+        list.unshift(p);
         this.#spares.set(size, list);
       }
     } catch (error) {
