@@ -214,8 +214,6 @@ async function runLayer(isolate: ivm.Isolate, context: ivm.Context, code: string
  * can collect (LowMemoryNotification) before it refuses a buffer larger than the isolate's
  * memory limit; the refusal is a RangeError, caught in the isolate. Nothing is left behind but
  * the garbage of a second warm-up run.
- * (Limits above 4 GB ask for more than an ArrayBuffer may hold: V8 refuses it before the
- * allocator sees it, and nothing is collected.)
  */
 export async function compact(p: Prepared): Promise<void> {
   const bytes = (isolateMemoryMb(p.memoryMb) + 1) * 1024 * 1024;
