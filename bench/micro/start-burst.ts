@@ -6,7 +6,9 @@
  * once as a deploy checks it (`runtime.inspect`, which warms its code cache), then, once the
  * spares are full, started one after another, alternating (hello, layer, hello, layer, …), each
  * start awaited with its first request (`--spares N`: spares kept per size and kind, default 2; `--gap MS`: a pause
- * after each first request before the next start, as the scenario's HTTP round trips leave, default 0). Per round, every instance is then disposed and the
+ * after each first request before the next start, as the scenario's HTTP round trips leave, default 0; `--compacted 1`:
+ * also wait until the ready spares are compacted, as they are after the second of quiet a scale to zero takes; `--idle MS`:
+ * then wait that long more before the burst, default 20). Per round, every instance is then disposed and the
  * spares left to fill again. Reported per kind: start + first request (median, worst),
  * how many starts took a spare, and the process's CPU over the burst.
  */
@@ -25,6 +27,8 @@ const PAIRS = arg('pairs', 4);
 const SPARES = arg('spares', 2);
 /** Pause after each first request before the next start (ms). */
 const GAP = arg('gap', 0);
+const COMPACTED = arg('compacted', 0) === 1;
+const IDLE = arg('idle', 20);
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
 
 const fns: Array<{ name: string; kind: string; code: string }> = [];
@@ -48,8 +52,9 @@ const hitsAt: number[] = fns.map(() => 0);
 /** Per position in the burst: start + first request, all rounds. */
 const timesAt: number[][] = fns.map(() => []);
 for (let r = 0; r < ROUNDS; r++) {
-  for (let w = 0; w < 1000 && kinds.some((k) => runtime.sparesReady(HELLO_CONFIG.memoryMb, k as 'plain') < SPARES); w++) await sleep(5);
-  await sleep(20);
+  const settled = (k: string) => runtime.sparesReady(HELLO_CONFIG.memoryMb, k as 'plain') >= SPARES && (!COMPACTED || (runtime.sparesCompacted?.(HELLO_CONFIG.memoryMb, k as 'plain') ?? SPARES) >= SPARES);
+  for (let w = 0; w < 1000 && !kinds.every(settled); w++) await sleep(5);
+  await sleep(IDLE);
   const live: Instance[] = [];
   const c0 = process.cpuUsage();
   for (const [at, f] of fns.entries()) {
