@@ -5,7 +5,10 @@
  * functions and P Node-layer ones (bench/functions/node-layer.js, kind `node-async-core`), each checked
  * once as a deploy checks it (`runtime.inspect`, which warms its code cache), then, once the
  * spares are full, started one after another, alternating (hello, layer, hello, layer, …), each
- * start awaited with its first request (`--spares N`: spares kept per size and kind, default 2). Per round, every instance is then disposed and the
+ * start awaited with its first request (`--spares N`: spares kept per size and kind, default 2; `--gap MS`: a pause
+ * after each first request before the next start, as the scenario's HTTP round trips leave, default 0; `--compacted 1`:
+ * also wait until the ready spares are compacted, as they are after the second of quiet a scale to zero takes; `--idle MS`:
+ * then wait that long more before the burst, default 20). Per round, every instance is then disposed and the
  * spares left to fill again. Reported per kind: start + first request (median, worst),
  * how many starts took a spare, and the process's CPU over the burst.
  */
@@ -22,6 +25,10 @@ const ROUNDS = arg('rounds', 10);
 const PAIRS = arg('pairs', 4);
 /** Spares kept per (memory size, kind): the runtime's default unless given. */
 const SPARES = arg('spares', 2);
+/** Pause after each first request before the next start (ms). */
+const GAP = arg('gap', 0);
+const COMPACTED = arg('compacted', 0) === 1;
+const IDLE = arg('idle', 20);
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
 
 const fns: Array<{ name: string; kind: string; code: string }> = [];
@@ -42,9 +49,12 @@ const onSpare: Record<string, number> = {};
 const cpu: number[] = [];
 /** Per position in the burst: how many starts there took a spare. */
 const hitsAt: number[] = fns.map(() => 0);
+/** Per position in the burst: start + first request, all rounds. */
+const timesAt: number[][] = fns.map(() => []);
 for (let r = 0; r < ROUNDS; r++) {
-  for (let w = 0; w < 1000 && kinds.some((k) => runtime.sparesReady(HELLO_CONFIG.memoryMb, k as 'plain') < SPARES); w++) await sleep(5);
-  await sleep(20);
+  const settled = (k: string) => runtime.sparesReady(HELLO_CONFIG.memoryMb, k as 'plain') >= SPARES && (!COMPACTED || (runtime.sparesCompacted?.(HELLO_CONFIG.memoryMb, k as 'plain') ?? SPARES) >= SPARES);
+  for (let w = 0; w < 1000 && !kinds.every(settled); w++) await sleep(5);
+  await sleep(IDLE);
   const live: Instance[] = [];
   const c0 = process.cpuUsage();
   for (const [at, f] of fns.entries()) {
@@ -53,9 +63,11 @@ for (let r = 0; r < ROUNDS; r++) {
     const inst = await runtime.start(spec(f, `${f.name}-${r}`));
     await inst.invoke(call());
     (times[f.kind] ??= []).push(performance.now() - t0);
+    timesAt[at]!.push(performance.now() - t0);
     onSpare[f.kind] = (onSpare[f.kind] ?? 0) + runtime.sparesTaken() - taken;
     hitsAt[at]! += runtime.sparesTaken() - taken;
     live.push(inst);
+    if (GAP > 0) await sleep(GAP);
   }
   const c = process.cpuUsage(c0);
   cpu.push((c.user + c.system) / 1000);
@@ -68,4 +80,5 @@ for (const kind of kinds) {
   console.log(`${kind.padEnd(15)} start + first request p50 ${pct(t, 50).toFixed(2)} ms  worst ${Math.max(...t).toFixed(2)} ms  on a spare ${onSpare[kind]}/${t.length}`);
 }
 console.log(`on a spare by position in the burst: ${hitsAt.join(' ')} (of ${ROUNDS})`);
+console.log(`start + first request p50 by position: ${timesAt.map((t) => pct(t, 50).toFixed(2)).join(' ')} ms`);
 console.log(`CPU per burst p50 ${pct(cpu, 50).toFixed(1)} ms`);

@@ -31,6 +31,10 @@ export interface IsolateRuntimeOptions {
   readonly spareSizes?: number;
   /** Time after a start asked for a spare before spares are made again, in ms. Default 5. */
   readonly spareRefillDelayMs?: number;
+  /** The longest a spare being made waits, between two of its steps, for starts under way, in ms. Default 20. */
+  readonly spareYieldBoundMs?: number;
+  /** Quiet time (no start beginning, ending or asking for a spare) before ready spares are compacted (a full GC each), in ms. Default 1000; Infinity: never. */
+  readonly spareCompactAfterMs?: number;
   /** How often the CPU watchdog samples busy isolates, in ms. Default 10. */
   readonly cpuSampleMs?: number;
   /**
@@ -66,6 +70,8 @@ export const DEFAULTS = {
   prewarmMemoryMb: [128] as readonly number[],
   spareSizes: 8,
   spareRefillDelayMs: 5,
+  spareYieldBoundMs: 20,
+  spareCompactAfterMs: 1000,
   cpuSampleMs: 10,
   initTimeoutMs: 10_000,
   maxPayloadBytes: 6 * 1024 * 1024,
@@ -80,6 +86,8 @@ export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & 
   sparesReady(memoryMb: number, kind?: SpareKind): number;
   /** Spares starts have taken so far. */
   sparesTaken(): number;
+  /** Of the spares ready for a memory size, those compacted since they were made. */
+  sparesCompacted(memoryMb: number, kind?: SpareKind): number;
   /** Live instances this runtime started. */
   liveInstances(): number;
 } {
@@ -115,14 +123,30 @@ export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & 
     prewarmMb: options.prewarmMemoryMb ?? DEFAULTS.prewarmMemoryMb,
     maxSizes: options.spareSizes ?? DEFAULTS.spareSizes,
     refillDelayMs: options.spareRefillDelayMs ?? DEFAULTS.spareRefillDelayMs,
+    yieldBoundMs: options.spareYieldBoundMs ?? DEFAULTS.spareYieldBoundMs,
+    compactAfterMs: options.spareCompactAfterMs ?? DEFAULTS.spareCompactAfterMs,
+    busy: () => watchdog.watching > 0,
     onError: (error) => onError('could not prepare a spare isolate', error),
   });
   // start bundling the shim now, so the first start does not pay for it
   shimCode().catch((error: unknown) => onError('could not bundle the isolate shim', error));
   let closed = false;
 
-  /** `useSpare: false` leaves the spares to the requests that wait for a cold start. */
+  /**
+   * `useSpare: false` leaves the spares to the requests that wait for a cold start. A start (a
+   * deploy's check too) is under way, for the spares being made or compacted, until its instance
+   * is up or it failed.
+   */
   async function start(spec: InstanceSpec, useSpare = true): Promise<IsolateInstance> {
+    const ended = spares.startBegan();
+    try {
+      return await startOn(spec, useSpare);
+    } finally {
+      ended();
+    }
+  }
+
+  async function startOn(spec: InstanceSpec, useSpare: boolean): Promise<IsolateInstance> {
     if (closed) throw new NimbusError('NIMBUS_ERR_SHUTTING_DOWN', 'the isolate runtime is closed');
     const startedAt = clock.monotonic();
     const layer = sharedLayerOf(spec.code);
@@ -208,6 +232,7 @@ export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & 
     },
     sparesReady: (memoryMb, kind) => spares.ready(memoryMb, kind),
     sparesTaken: () => spares.taken,
+    sparesCompacted: (memoryMb, kind) => spares.compacted(memoryMb, kind),
     liveInstances: () => live.size,
   };
 }

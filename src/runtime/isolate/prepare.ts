@@ -97,10 +97,17 @@ export function isolateMemoryMb(memoryMb: number): number {
 export type SpareKind = 'plain' | LayerKind;
 
 /**
+ * Awaited between the steps of making an isolate (each a millisecond or two of work), so that
+ * making a spare can give way to starts that need the cores now (spares.ts).
+ */
+export type Between = () => Promise<void>;
+const proceed: Between = () => Promise.resolve();
+
+/**
  * `warm`: also run the shim's dispatch paths once (V8 compiles lazily), which is worth it
  * for spares made ahead of time and would only move the cost for an inline start.
  */
-export async function prepare(memoryMb: number, warm = false, kind: SpareKind = 'plain'): Promise<Prepared> {
+export async function prepare(memoryMb: number, warm = false, kind: SpareKind = 'plain', between: Between = proceed): Promise<Prepared> {
   const code = await shimCode();
   const layerSource = kind === 'plain' ? null : await sharedLayer(kind);
   const port: Port = { onMessage: null, onCatastrophic: null };
@@ -109,6 +116,7 @@ export async function prepare(memoryMb: number, warm = false, kind: SpareKind = 
     onCatastrophicError: (message) => setImmediate(() => port.onCatastrophic?.(message)),
   });
   try {
+    await between();
     const context = await isolate.createContext();
     const sab = new SharedArrayBuffer(SAB_LENGTH * 4);
     const global = context.global;
@@ -141,6 +149,7 @@ export async function prepare(memoryMb: number, warm = false, kind: SpareKind = 
     global.setSync('__nb_sab', new ivm.ExternalCopy(sab).copyInto());
     global.setSync('__nb_memory_mb', memoryMb);
     global.release();
+    await between();
     const script = await isolate.compileScript(code, {
       filename: SHIM_FILENAME,
       ...(shimCache ? { cachedData: shimCache } : { produceCachedData: true }),
@@ -149,7 +158,10 @@ export async function prepare(memoryMb: number, warm = false, kind: SpareKind = 
     if (shimCache === undefined && produced) shimCache = produced;
     const recv = (await script.run(context, { reference: true })) as ivm.Reference<(...args: unknown[]) => unknown>;
     script.release();
-    if (warm) await recv.apply(undefined, [IN_WARM], { result: { promise: true } });
+    if (warm) {
+      await between();
+      await recv.apply(undefined, [IN_WARM], { result: { promise: true } });
+    }
     // A promise the shim holds and never settles: ivm rejects it only when the isolate is
     // disposed (by us, or by V8 at the memory limit). It must be held inside the isolate,
     // or a GC collects it and ivm reports it abandoned while the isolate lives on.
@@ -157,7 +169,7 @@ export async function prepare(memoryMb: number, warm = false, kind: SpareKind = 
       () => undefined,
       () => undefined,
     );
-    const layer = layerSource === null ? null : { hash: layerSource.hash, bind: await runLayer(isolate, context, layerSource.code, layerSource.hash) };
+    const layer = layerSource === null ? null : { hash: layerSource.hash, bind: await runLayer(isolate, context, layerSource.code, layerSource.hash, between) };
     return { isolate, context, recv, current: new Int32Array(sab), memoryMb, layer, port, gone };
   } catch (error) {
     if (!isolate.isDisposed) isolate.dispose();
@@ -181,16 +193,33 @@ export async function withLayer(p: Prepared, kind: LayerKind): Promise<Prepared>
 }
 
 /** Compiles the shared layer (from its code cache after the first time) and runs its top level. */
-async function runLayer(isolate: ivm.Isolate, context: ivm.Context, code: string, hash: string): Promise<LayerBind> {
+async function runLayer(isolate: ivm.Isolate, context: ivm.Context, code: string, hash: string, between: Between = proceed): Promise<LayerBind> {
+  await between();
   const cached = layerCaches.get(hash);
   const script = await isolate.compileScript(code, { filename: LAYER_FILENAME, ...(cached ? { cachedData: cached } : { produceCachedData: true }) });
   const produced = (script as typeof script & { cachedData?: ivm.ExternalCopy<ArrayBuffer> }).cachedData;
   if (cached === undefined && produced) layerCaches.set(hash, produced);
   try {
+    await between();
     return (await script.run(context, { reference: true })) as LayerBind;
   } finally {
     script.release();
   }
+}
+
+/**
+ * A full garbage collection in a prepared isolate, which sheds what making it left behind (the
+ * shim's warm-up, compiling, the layer's top level) and gives back the heap pages that held it.
+ * isolated-vm has no call for it, but its ArrayBuffer allocator asks V8 for all the garbage it
+ * can collect (LowMemoryNotification) before it refuses a buffer larger than the isolate's
+ * memory limit; the refusal is a RangeError, caught in the isolate. Nothing is left behind but
+ * the garbage of a second warm-up run.
+ */
+export async function compact(p: Prepared): Promise<void> {
+  const bytes = (isolateMemoryMb(p.memoryMb) + 1) * 1024 * 1024;
+  await p.context.eval(`(() => { try { new ArrayBuffer(${bytes}); } catch {} })()`);
+  // the collections leave the shim's request paths cold again: run them once more, as when the spare was made
+  await p.recv.apply(undefined, [IN_WARM], { result: { promise: true } });
 }
 
 export function discard(p: Prepared): void {

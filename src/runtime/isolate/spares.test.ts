@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock, systemClock } from '../../core/clock.ts';
-import { discard } from './prepare.ts';
+import { discard, prepare } from './prepare.ts';
 import { SparePool } from './spares.ts';
 
 const until = async (ok: () => boolean) => {
@@ -11,7 +11,7 @@ const until = async (ok: () => boolean) => {
 
 test('a start that finds no spare ready waits for the one being made; a second start does not', async () => {
   const errors: unknown[] = [];
-  const pool = new SparePool({ clock: systemClock, perSize: 1, prewarmMb: [48], maxSizes: 2, refillDelayMs: 0, onError: (e) => errors.push(e) });
+  const pool = new SparePool({ clock: systemClock, perSize: 1, prewarmMb: [48], maxSizes: 2, refillDelayMs: 0, yieldBoundMs: 20, compactAfterMs: Infinity, onError: (e) => errors.push(e) });
   try {
     await until(() => pool.ready(48) === 1);
     const first = pool.take(48);
@@ -29,7 +29,7 @@ test('a start that finds no spare ready waits for the one being made; a second s
 
 test('spares that hold a Node layer are kept per kind, and made after the plain ones', async () => {
   const errors: unknown[] = [];
-  const pool = new SparePool({ clock: systemClock, perSize: 1, prewarmMb: [], maxSizes: 4, refillDelayMs: 0, onError: (e) => errors.push(e) });
+  const pool = new SparePool({ clock: systemClock, perSize: 1, prewarmMb: [], maxSizes: 4, refillDelayMs: 0, yieldBoundMs: 20, compactAfterMs: Infinity, onError: (e) => errors.push(e) });
   try {
     pool.want(48, 'node');
     pool.want(48, 'plain');
@@ -51,7 +51,7 @@ test('spares that hold a Node layer are kept per kind, and made after the plain 
 test('after the wait that follows a take, spares are made one after another, the kind furthest short first', async () => {
   const errors: unknown[] = [];
   const clock = new FakeClock();
-  const pool = new SparePool({ clock, perSize: 2, prewarmMb: [48], maxSizes: 4, refillDelayMs: 50, onError: (e) => errors.push(e) });
+  const pool = new SparePool({ clock, perSize: 2, prewarmMb: [48], maxSizes: 4, refillDelayMs: 50, yieldBoundMs: 20, compactAfterMs: Infinity, onError: (e) => errors.push(e) });
   // fills due now: the clock need not move between them
   const filled = async (ok: () => boolean) => {
     for (let i = 0; i < 2000 && !ok(); i++) {
@@ -76,6 +76,162 @@ test('after the wait that follows a take, spares are made one after another, the
     assert.deepEqual(errors, []);
   } finally {
     for (const p of taken) if (p) discard(p);
+    await pool.close();
+  }
+});
+
+test('a spare being made gives way to a start under way while its kind has one ready, and goes on when the start ends', async () => {
+  const errors: unknown[] = [];
+  const clock = new FakeClock();
+  const pool = new SparePool({ clock, perSize: 2, prewarmMb: [48], maxSizes: 2, refillDelayMs: 5, yieldBoundMs: 1000, compactAfterMs: Infinity, onError: (e) => errors.push(e) });
+  const taken: Array<ReturnType<SparePool['take']>> = [];
+  const filled = async (ok: () => boolean) => {
+    for (let i = 0; i < 2000 && !ok(); i++) {
+      clock.advance(0);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    assert.ok(ok());
+  };
+  try {
+    await filled(() => pool.ready(48) === 2);
+    const ended = pool.startBegan();
+    taken.push(pool.take(48));
+    clock.advance(5);
+    await until(() => pool.givingWay);
+    assert.equal(pool.ready(48), 1, 'nothing made while the start is under way and a spare of the kind is ready');
+    ended();
+    await until(() => pool.ready(48) === 2);
+    assert.equal(pool.givingWay, false);
+    assert.deepEqual(errors, []);
+  } finally {
+    for (const p of taken) if (p) discard(p);
+    await pool.close();
+  }
+});
+
+test('a spare being made stops giving way once its kind has none ready, or after the bound', async () => {
+  const errors: unknown[] = [];
+  const clock = new FakeClock();
+  const pool = new SparePool({ clock, perSize: 2, prewarmMb: [48], maxSizes: 2, refillDelayMs: 5, yieldBoundMs: 100, compactAfterMs: Infinity, onError: (e) => errors.push(e) });
+  const taken: Array<ReturnType<SparePool['take']>> = [];
+  const filled = async (ok: () => boolean) => {
+    for (let i = 0; i < 2000 && !ok(); i++) {
+      clock.advance(0);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    assert.ok(ok());
+  };
+  try {
+    await filled(() => pool.ready(48) === 2);
+    const ended = pool.startBegan();
+    taken.push(pool.take(48));
+    clock.advance(5);
+    await until(() => pool.givingWay);
+    // a second start takes the last one: the next start of this kind may need the one being made
+    const second = pool.startBegan();
+    taken.push(pool.take(48));
+    assert.equal(pool.givingWay, false, 'the kind has none ready: the spare is made without waiting');
+    await until(() => pool.ready(48) === 1);
+    // the next one, after the wait that follows a take, gives way again (one of its kind is ready), until the bound
+    clock.advance(5);
+    await until(() => pool.givingWay);
+    assert.equal(pool.ready(48), 1);
+    // each step waits at most the bound
+    for (let i = 0; i < 2000 && pool.ready(48) < 2; i++) {
+      if (pool.givingWay) clock.advance(100);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    assert.equal(pool.ready(48), 2);
+    ended();
+    second();
+    assert.deepEqual(errors, []);
+  } finally {
+    for (const p of taken) if (p) discard(p);
+    await pool.close();
+  }
+});
+
+test('once no start has asked for a spare for a while, ready spares are compacted, which sheds the garbage of making them', async () => {
+  const errors: unknown[] = [];
+  const clock = new FakeClock();
+  const pool = new SparePool({ clock, perSize: 1, prewarmMb: [48], maxSizes: 2, refillDelayMs: 5, yieldBoundMs: 20, compactAfterMs: 100, onError: (e) => errors.push(e) });
+  const taken: Array<ReturnType<SparePool['take']>> = [];
+  try {
+    await until(() => {
+      clock.advance(0);
+      return pool.ready(48) === 1;
+    });
+    const first = pool.take(48);
+    assert.ok(first);
+    taken.push(first);
+    const made = await prepare(48, true);
+    taken.push(made);
+    const before = made.isolate.getHeapStatisticsSync().used_heap_size;
+    clock.advance(5);
+    await until(() => pool.ready(48) === 1);
+    clock.advance(94);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(pool.compacted(48), 0, 'not before the quiet time is over');
+    clock.advance(1);
+    await until(() => pool.compacted(48) === 1);
+    const spare = pool.take(48);
+    assert.ok(spare);
+    taken.push(spare);
+    const after = spare.isolate.getHeapStatisticsSync().used_heap_size;
+    assert.ok(after < before - 256 * 1024, `a compacted spare holds less: ${after} bytes against ${before} as made`);
+    assert.deepEqual(errors, []);
+  } finally {
+    for (const p of taken) if (p) discard(p);
+    await pool.close();
+  }
+});
+
+test('no compaction while a start is under way, nor before the quiet time after it', async () => {
+  const errors: unknown[] = [];
+  const clock = new FakeClock();
+  const pool = new SparePool({ clock, perSize: 1, prewarmMb: [48], maxSizes: 2, refillDelayMs: 5, yieldBoundMs: 20, compactAfterMs: 100, onError: (e) => errors.push(e) });
+  try {
+    const ended = pool.startBegan();
+    await until(() => {
+      clock.advance(0);
+      return pool.ready(48) === 1;
+    });
+    clock.advance(200);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(pool.compacted(48), 0);
+    ended();
+    clock.advance(99);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(pool.compacted(48), 0, 'the quiet time counts from the end of the start');
+    clock.advance(1);
+    await until(() => pool.compacted(48) === 1);
+    assert.deepEqual(errors, []);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('no compaction while code runs in an isolate: it waits another quiet time', async () => {
+  const errors: unknown[] = [];
+  const clock = new FakeClock();
+  let busy = true;
+  const pool = new SparePool({ clock, perSize: 1, prewarmMb: [48], maxSizes: 2, refillDelayMs: 5, yieldBoundMs: 20, compactAfterMs: 100, busy: () => busy, onError: (e) => errors.push(e) });
+  try {
+    await until(() => {
+      clock.advance(0);
+      return pool.ready(48) === 1;
+    });
+    clock.advance(300);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(pool.compacted(48), 0);
+    busy = false;
+    for (let i = 0; i < 2000 && pool.compacted(48) === 0; i++) {
+      clock.advance(100);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    assert.equal(pool.compacted(48), 1);
+    assert.deepEqual(errors, []);
+  } finally {
     await pool.close();
   }
 });

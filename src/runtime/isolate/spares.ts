@@ -5,11 +5,20 @@
  * serves one instance, so one of kind `node` holds a layer no function has touched. Refilling happens one isolate at
  * a time, a little after a start last asked for a spare, so it does not sit on that start's path; once that
  * wait is over, spares are made one after another until every kind is full again, the kind furthest below
- * its count first.
+ * its count first. Making one gives way to starts while its kind still has a spare ready: between its steps
+ * it waits while a start is under way, for at most `yieldBoundMs` a step, so that starts back to back (a burst
+ * after scale to zero) do not share the cores with it; once its kind has none ready (or a start waits for it),
+ * it goes on at once, as a start of that kind may need it next.
+ *
+ * Once every kind is full and no start has begun, ended or asked for a spare for `compactAfterMs`, the ready spares
+ * are compacted one at a time (a full garbage collection each, prepare.ts `compact`), so that an
+ * instance started from one does not carry the garbage of its making: a few times a spare's own cost,
+ * spent only while the platform is quiet (no start, no code running in an isolate); a burst takes
+ * spares as they were made.
  */
 import type { Clock, TimerHandle } from '../../core/clock.ts';
 import { LAYER_KINDS } from '../../deploy/node-layer-shared.ts';
-import { discard, isolateMemoryMb, prepare, type Prepared, type SpareKind } from './prepare.ts';
+import { compact, discard, isolateMemoryMb, prepare, type Between, type Prepared, type SpareKind } from './prepare.ts';
 
 export interface SparePoolOptions {
   readonly clock: Clock;
@@ -25,6 +34,15 @@ export interface SparePoolOptions {
    * cold start that just took the spare. Fills with no such ask since follow each other at once.
    */
   readonly refillDelayMs: number;
+  /** The longest a spare being made waits, at one of its steps, for starts under way to finish. */
+  readonly yieldBoundMs: number;
+  /** Quiet time (no start beginning, ending or asking for a spare) before ready spares are compacted. Infinity: never. */
+  readonly compactAfterMs: number;
+  /**
+   * Whether code runs in an isolate now: compaction then waits (another quiet time), so that it takes
+   * no core from that code, and its CPU does not count toward what the CPU watchdog may charge it.
+   */
+  readonly busy?: () => boolean;
   readonly onError: (error: unknown) => void;
 }
 
@@ -44,9 +62,22 @@ export class SparePool {
   #taken = 0;
   /** When a start last asked for a spare (clock.monotonic), or -Infinity. */
   #lastTakeAt = Number.NEGATIVE_INFINITY;
+  /** Starts under way (startBegan without its end yet). */
+  #starting = 0;
+  /** When a start last began, ended or asked for a spare, or the pool was made (clock.monotonic). */
+  #lastActiveAt: number;
+  /** Steps of the spare being made that wait for the starts under way to finish. */
+  #yielding: Array<() => void> = [];
+  /** Spares compacted since they were made. */
+  readonly #compacted = new WeakSet<Prepared>();
+  #compactTimer: TimerHandle | null = null;
+  /** The compaction in progress, if any (close() waits for it). */
+  #compaction: Promise<void> | null = null;
 
   constructor(options: SparePoolOptions) {
     this.#opts = options;
+    // the platform is starting: the first spares are compacted only after a quiet time too
+    this.#lastActiveAt = options.clock.monotonic();
     for (const mb of options.prewarmMb) this.#want(keyOf(mb, 'plain'));
     this.#schedule();
   }
@@ -58,8 +89,10 @@ export class SparePool {
     this.#want(size);
     const spare = this.#spares.get(size)?.pop();
     if (spare !== undefined) this.#taken++;
+    if (size === this.#fillingSize && !this.#fillCanWait()) this.#resume();
     // a start is under way whether or not it found one
     this.#lastTakeAt = this.#opts.clock.monotonic();
+    this.#lastActiveAt = this.#lastTakeAt;
     this.#schedule();
     return spare;
   }
@@ -81,12 +114,39 @@ export class SparePool {
     const size = keyOf(memoryMb, kind);
     if (ready !== undefined || this.#fill === null || this.#fillingSize !== size || this.#claimed) return ready;
     this.#claimed = true;
+    // the start waits for this spare: its steps no longer give way
+    this.#resume();
     try {
       await this.#fill;
     } finally {
       this.#claimed = false;
     }
     return this.take(memoryMb, kind);
+  }
+
+  /**
+   * A start is under way until the function it returns is called (once its instance is up, or it failed):
+   * the spare being made waits between its steps meanwhile.
+   */
+  startBegan(): () => void {
+    this.#starting++;
+    this.#lastActiveAt = this.#opts.clock.monotonic();
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.#starting--;
+      this.#lastActiveAt = this.#opts.clock.monotonic();
+      if (this.#starting === 0) {
+        this.#resume();
+        this.#scheduleCompaction();
+      }
+    };
+  }
+
+  /** Whether the spare being made waits, between two of its steps, for starts under way (tests). */
+  get givingWay(): boolean {
+    return this.#yielding.length > 0;
   }
 
   /** Whether a spare is being made now (tests). */
@@ -99,6 +159,11 @@ export class SparePool {
     return this.#taken;
   }
 
+  /** How many of those ready now have been compacted (tests, metrics). */
+  compacted(memoryMb: number, kind: SpareKind = 'plain'): number {
+    return this.#spares.get(keyOf(memoryMb, kind))?.filter((p) => this.#compacted.has(p)).length ?? 0;
+  }
+
   /** How many are ready now, for one size and kind (tests, metrics). */
   ready(memoryMb: number, kind: SpareKind = 'plain'): number {
     return this.#spares.get(keyOf(memoryMb, kind))?.length ?? 0;
@@ -109,6 +174,9 @@ export class SparePool {
     this.#closed = true;
     this.#timer?.cancel();
     this.#timer = null;
+    this.#compactTimer?.cancel();
+    this.#compactTimer = null;
+    this.#resume();
     const gone: Array<Promise<void>> = [];
     for (const list of this.#spares.values()) {
       for (const p of list) {
@@ -118,6 +186,7 @@ export class SparePool {
     }
     this.#spares.clear();
     if (this.#fill !== null) gone.push(this.#fill);
+    if (this.#compaction !== null) gone.push(this.#compaction);
     return Promise.all(gone).then(() => undefined);
   }
 
@@ -167,6 +236,34 @@ export class SparePool {
     });
   }
 
+  /** Between the steps of making a spare: resolves at once unless a start is under way that does not wait for it. */
+  readonly #giveWay: Between = () => {
+    if (this.#starting === 0 || this.#claimed || this.#closed || !this.#fillCanWait()) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const bound = this.#opts.clock.setTimer(this.#opts.yieldBoundMs, () => {
+        const i = this.#yielding.indexOf(go);
+        if (i >= 0) this.#yielding.splice(i, 1);
+        resolve();
+      });
+      const go = () => {
+        bound.cancel();
+        resolve();
+      };
+      this.#yielding.push(go);
+    });
+  };
+
+  /** The spare being made may wait while its kind still has one ready; once none is, a start may need this one. */
+  #fillCanWait(): boolean {
+    return this.#fillingSize !== null && (this.#spares.get(this.#fillingSize)?.length ?? 0) > 0;
+  }
+
+  #resume(): void {
+    const waiting = this.#yielding;
+    this.#yielding = [];
+    for (const go of waiting) go();
+  }
+
   async #fillOne(): Promise<void> {
     const size = this.#missing();
     if (size === undefined || this.#closed) return;
@@ -174,13 +271,15 @@ export class SparePool {
     this.#fillingSize = size;
     try {
       const [mb, kind] = fromKey(size);
-      const p = await prepare(mb, true, kind);
+      await this.#giveWay();
+      const p = await prepare(mb, true, kind, this.#giveWay);
       if (this.#closed || !this.#sizes.includes(size)) {
         discard(p);
         await p.gone;
       } else {
         const list = this.#spares.get(size) ?? [];
-        list.push(p);
+        // behind any compacted one: takes pop from the end
+        list.unshift(p);
         this.#spares.set(size, list);
       }
     } catch (error) {
@@ -192,6 +291,70 @@ export class SparePool {
     this.#filling = false;
     this.#fillingSize = null;
     this.#schedule();
+    this.#scheduleCompaction();
+  }
+
+  /** A ready spare not compacted yet, and where it is kept. */
+  #uncompacted(): [string, Prepared] | undefined {
+    for (const [size, list] of this.#spares) {
+      const p = list.find((q) => !this.#compacted.has(q));
+      if (p !== undefined) return [size, p];
+    }
+    return undefined;
+  }
+
+  /** `atLeastMs`: wait that long in any case (code was running in an isolate). */
+  #scheduleCompaction(atLeastMs = 0): void {
+    if (this.#closed || this.#compactTimer !== null || this.#compaction !== null || !Number.isFinite(this.#opts.compactAfterMs)) return;
+    if (this.#filling || this.#timer !== null || this.#uncompacted() === undefined) return;
+    const wait = this.#lastActiveAt + this.#opts.compactAfterMs - this.#opts.clock.monotonic();
+    this.#compactTimer = this.#opts.clock.setTimer(Math.max(atLeastMs, wait), () => {
+      this.#compactTimer = null;
+      this.#compaction = this.#compactOne().then((next) => {
+        this.#compaction = null;
+        if (next === 'now') this.#scheduleCompaction();
+        else if (next === 'later') this.#scheduleCompaction(this.#opts.compactAfterMs);
+      });
+    });
+  }
+
+  /**
+   * Compacts one ready spare. Not while spares are being made or a start is under way (their ends
+   * schedule it again: 'stop'); when to look again: 'now' (after the quiet time, which a start may
+   * have renewed), 'later' (code runs in an isolate: one more quiet time).
+   */
+  async #compactOne(): Promise<'now' | 'later' | 'stop'> {
+    const quietFor = this.#opts.clock.monotonic() - this.#lastActiveAt;
+    if (this.#closed || this.#filling || this.#timer !== null || this.#starting > 0) return 'stop';
+    if (quietFor < this.#opts.compactAfterMs) return 'now';
+    if (this.#opts.busy?.() === true) return 'later';
+    const found = this.#uncompacted();
+    if (found === undefined) return 'stop';
+    const [size, p] = found;
+    // out of reach of takes meanwhile: a start on it would wait behind the collection
+    const list = this.#spares.get(size)!;
+    list.splice(list.indexOf(p), 1);
+    try {
+      await compact(p);
+    } catch (error) {
+      // the isolate is gone or broken: made again like any spare taken
+      discard(p);
+      if (this.#closed) return 'stop';
+      this.#opts.onError(error);
+      this.#schedule();
+      return 'stop';
+    }
+    this.#compacted.add(p);
+    if (this.#closed || !this.#sizes.includes(size)) {
+      discard(p);
+      await p.gone;
+      return 'stop';
+    }
+    // compacted spares are taken first
+    const now = this.#spares.get(size) ?? [];
+    now.push(p);
+    this.#spares.set(size, now);
+    return 'now';
   }
 }
 
