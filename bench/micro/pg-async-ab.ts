@@ -17,6 +17,7 @@
  *                  application_name, so other clients of the server do not count), ÷ N
  * --a and --b default to this checkout; each runs from dist/ when built, else from src/.
  * --prof <dir>: side B runs with --cpu-prof into <dir> (written when it stops).
+ * --env-a / --env-b K=V,K2=V2: environment for that side only (experiments behind a variable).
  * PostgreSQL from NIMBUS_BENCH_PG (default the local `test` database), NATS from NIMBUS_BENCH_NATS.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -40,6 +41,7 @@ const N = Number(strArg('n', '2000'));
 const CLIENTS = Number(strArg('clients', '32'));
 const BUS = !process.argv.includes('--no-bus');
 const PROF = strArg('prof', '');
+const envOf = (side: string) => Object.fromEntries(strArg(`env-${side}`, '').split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]));
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
 
@@ -96,7 +98,7 @@ async function setUp(label: string, root: string): Promise<Side> {
   const app = `${url.searchParams.get('schema')}`;
   url.searchParams.set('application_name', app);
   const prof = PROF && label === 'B' ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${PROF}`] } : {};
-  const n = await startNimbus({ root, ...prof, extraArgs: ['--store', url.toString(), ...(BUS ? ['--bus', BENCH_NATS] : [])] });
+  const n = await startNimbus({ root, ...prof, env: envOf(label.toLowerCase()), extraArgs: ['--store', url.toString(), ...(BUS ? ['--bus', BENCH_NATS] : [])] });
   await n.deploy('step', stepSource(), { maxInstances: 4, concurrency: 16, timeoutMs: 10_000 });
   return { label, n, app, drop: schema.drop };
 }

@@ -5,16 +5,17 @@
  * out. Every finishing write is fenced by the attempt number, as queue-ports.ts describes, and
  * commits the attempt's invocation record with it (written as the invocation repo writes it).
  *
- * Enqueues, claims and finishing writes go through one group commit (group-commit.ts): those
- * asked for in one turn share a transaction and are sent as multi-row statements
- * (queue-writes.ts), each caller answered after the COMMIT, so a 202 still means durable.
+ * Enqueues and finishing writes go through one group commit (group-commit.ts): those asked
+ * for in one turn share a transaction and are sent as multi-row statements (queue-writes.ts),
+ * each caller answered after the COMMIT, so a 202 still means durable. A claim is one
+ * statement, a transaction by itself.
  */
 import type pg from 'pg';
-import type { DueTarget, EnqueueOutcome, QueueCounts, QueueError, QueueItem, QueueRepo, QueueState } from '../queue-ports.ts';
+import type { DueTarget, EnqueueOutcome, QueueCounts, QueueError, QueueRepo, QueueState } from '../queue-ports.ts';
 import { toItem } from '../queue-rows.ts';
 import { groupCommit } from './group-commit.ts';
 import { lockName, NAME_LOCK, transaction, whereOf } from './pg-client.ts';
-import { enqueueMany, oneQueueStatement, writeQueueOps, type Finish, type QueueOp, type QueueOpResult } from './queue-writes.ts';
+import { claimIn, enqueueMany, oneQueueStatement, writeQueueOps, type Finish, type QueueOp, type QueueOpResult } from './queue-writes.ts';
 
 const READY = `state IN ('queued', 'running')`;
 
@@ -47,10 +48,7 @@ export function queueRepo(pool: pg.Pool): QueueRepo & { drained(): Promise<void>
       const { rows } = await pool.query(`SELECT MIN(due_at) AS t FROM queue WHERE ${READY}`);
       return (rows[0].t as number | null) ?? null;
     },
-    async claim(target, limit, now, leaseMs, owner = '') {
-      if (limit <= 0) return [];
-      return grouped({ op: 'claim', target, limit, now, leaseMs, owner }) as Promise<QueueItem[]>;
-    },
+    claim: (target, limit, now, leaseMs, owner = '') => claimIn(pool, target, limit, now, leaseMs, owner),
     complete: (id, attempt, now, followUps, record) =>
       finish({ ...base, id, attempt, state: 'succeeded', dueAt: now, now, finished: true, errorMode: 'keep', error: null, followUps, record }),
     retry: (id, attempt, at, error, now, record) =>

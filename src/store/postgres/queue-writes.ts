@@ -4,7 +4,12 @@
  * (complete, retry, release, dead-letter) in one fenced UPDATE, and the attempts' records in
  * one keyed write. Each call keeps the result it would have had alone, in call order:
  * finishes first (they only touch items this node holds), then enqueues (their follow-ups
- * after them), then claims (which so see what the group put back or added).
+ * after them), records last (their usage row is the one every group writes: locked for the
+ * shortest time). When the finishes are of distinct items and nothing enqueued has an
+ * idempotency key (the common group), finishes and enqueues are one statement
+ * (FINISH_AND_ENQUEUE); a group without records is then that statement alone, which
+ * commits by itself. A claim is one statement of its own (claimIn), not part of a group: the
+ * consumer waits on it, and it commits by itself in one round trip.
  */
 import type { InvocationRecord } from '../../core/types.ts';
 import type { EnqueueInput, EnqueueOutcome, QueueItem } from '../queue-ports.ts';
@@ -35,10 +40,9 @@ export interface Finish {
 
 export type QueueOp =
   | { readonly op: 'enqueue'; readonly inputs: readonly EnqueueInput[]; readonly now: number; readonly ttl: number }
-  | { readonly op: 'finish'; readonly finish: Finish }
-  | { readonly op: 'claim'; readonly target: string; readonly limit: number; readonly now: number; readonly leaseMs: number; readonly owner: string };
+  | { readonly op: 'finish'; readonly finish: Finish };
 
-export type QueueOpResult = EnqueueOutcome[] | boolean | QueueItem[];
+export type QueueOpResult = EnqueueOutcome[] | boolean;
 
 interface Entry {
   readonly input: EnqueueInput;
@@ -48,18 +52,22 @@ interface Entry {
 
 const ERROR_MODE = { keep: 0, set: 1, fill: 2 } as const;
 
-const FINISH = `UPDATE queue q SET state = v.state, due_at = v.due_at, attempts = q.attempts - v.uncount, throttles = q.throttles + v.throttle,
+/** `$from::type[], …`: one array parameter a column. */
+const params = (from: number, types: readonly string[]) => types.map((t, i) => `$${from + i}::${t}[]`).join(', ');
+
+const FINISH_TYPES = ['text', 'int', 'text', 'bigint', 'int', 'int', 'int', 'text', 'text', 'bigint', 'bigint'];
+/** The fenced UPDATE of finishes of distinct items, its 11 arrays from `$from`. */
+const finishSql = (from: number) => `UPDATE queue q SET state = v.state, due_at = v.due_at, attempts = q.attempts - v.uncount, throttles = q.throttles + v.throttle,
     last_error = CASE v.error_mode WHEN 0 THEN q.last_error WHEN 1 THEN v.last_error ELSE COALESCE(v.last_error, q.last_error) END,
     dead_reason = COALESCE(v.dead_reason, q.dead_reason), finished_at = COALESCE(v.finished_at, q.finished_at), updated_at = v.now
-  FROM unnest($1::text[], $2::int[], $3::text[], $4::bigint[], $5::int[], $6::int[], $7::int[], $8::text[], $9::text[], $10::bigint[], $11::bigint[])
-    AS v(id, attempt, state, due_at, uncount, throttle, error_mode, last_error, dead_reason, finished_at, now)
+  FROM unnest(${params(from, FINISH_TYPES)}) AS v(id, attempt, state, due_at, uncount, throttle, error_mode, last_error, dead_reason, finished_at, now)
   WHERE q.id = v.id AND q.state = 'running' AND q.attempts = v.attempt
   RETURNING q.id`;
+const FINISH = finishSql(1);
 
-/** Applies finishes with distinct ids in one statement; returns the ids whose fence held. */
-async function finishRound(sql: Sql, finishes: readonly Finish[]): Promise<Set<string>> {
+function finishArgs(finishes: readonly Finish[]): unknown[][] {
   const col = <T>(f: (x: Finish) => T) => finishes.map(f);
-  const { rows } = await sql.query(FINISH, [
+  return [
     col((f) => f.id),
     col((f) => f.attempt),
     col((f) => f.state),
@@ -71,7 +79,12 @@ async function finishRound(sql: Sql, finishes: readonly Finish[]): Promise<Set<s
     col((f) => f.deadReason),
     col((f) => (f.finished ? f.now : null)),
     col((f) => f.now),
-  ]);
+  ];
+}
+
+/** Applies finishes with distinct ids in one statement; returns the ids whose fence held. */
+async function finishRound(sql: Sql, finishes: readonly Finish[]): Promise<Set<string>> {
+  const { rows } = await sql.query(FINISH, finishArgs(finishes));
   return new Set(rows.map((r) => r.id as string));
 }
 
@@ -94,12 +107,38 @@ async function finishAll(sql: Sql, finishes: readonly Finish[]): Promise<boolean
   return applied;
 }
 
-const INSERT = `INSERT INTO queue (id, kind, target, trigger, source, payload, idempotency_key, state, accepted_at, enqueued_at, due_at,
+const INSERT_TYPES = ['text', 'text', 'text', 'text', 'text', 'text', 'text', 'bigint', 'bigint', 'text'];
+/** The INSERT of enqueued rows, its 10 arrays from `$from`; `where` filters the rows (u.*). */
+const insertSql = (from: number, types: readonly string[], where = '') => `INSERT INTO queue (id, kind, target, trigger, source, payload, idempotency_key, state, accepted_at, enqueued_at, due_at,
     attempts, throttles, last_error, dead_reason, finished_at, updated_at, traceparent)
   SELECT u.id, u.kind, u.target, u.trigger, u.source, u.payload, u.key, 'queued', u.now, u.now, u.due_at, 0, 0, NULL, NULL, NULL, u.now, u.traceparent
-  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::bigint[], $10::text[])
-    AS u(id, kind, target, trigger, source, payload, key, now, due_at, traceparent)
+  FROM unnest(${params(from, types)}) AS u(id, kind, target, trigger, source, payload, key, now, due_at, traceparent${types.length > INSERT_TYPES.length ? ', parent' : ''})${where}
   ON CONFLICT (id) DO NOTHING RETURNING id`;
+const INSERT = insertSql(1, INSERT_TYPES);
+
+function insertArgs(rows: ReadonlyArray<{ readonly e: Entry; readonly key: string | null }>): unknown[][] {
+  const col = <T>(f: (r: (typeof rows)[number]) => T) => rows.map(f);
+  return [
+    col((r) => r.e.input.id),
+    col((r) => r.e.input.kind),
+    col((r) => r.e.input.target),
+    col((r) => r.e.input.trigger),
+    col((r) => r.e.input.source),
+    col((r) => r.e.input.payload),
+    col((r) => r.key),
+    col((r) => r.e.now),
+    col((r) => r.e.input.dueAt ?? r.e.now),
+    col((r) => r.e.input.traceparent ?? null),
+  ];
+}
+
+/**
+ * Finishes of distinct items and enqueues without keys as one statement: a follow-up row
+ * (`parent`, the finished item) goes in only when its finish held.
+ */
+const FINISH_AND_ENQUEUE = `WITH fin AS (${finishSql(1)}),
+  ins AS (${insertSql(FINISH_TYPES.length + 1, [...INSERT_TYPES, 'text'], ' WHERE u.parent IS NULL OR u.parent IN (SELECT id FROM fin)')})
+  SELECT 'f' AS k, id FROM fin UNION ALL SELECT 'e' AS k, id FROM ins`;
 
 /**
  * Enqueues entries in order as one INSERT, each with its own `now` and idempotency TTL. Keys
@@ -126,25 +165,10 @@ export async function enqueueMany(sql: Sql, entries: readonly Entry[]): Promise<
   });
   if (released.length > 0) await sql.query('UPDATE queue SET idempotency_key = NULL WHERE id = ANY($1::text[])', [released]);
   if (rows.length > 0) {
-    const col = <T>(f: (r: (typeof rows)[number]) => T) => rows.map(f);
-    const { rows: created } = await sql.query(INSERT, [
-      col((r) => r.e.input.id),
-      col((r) => r.e.input.kind),
-      col((r) => r.e.input.target),
-      col((r) => r.e.input.trigger),
-      col((r) => r.e.input.source),
-      col((r) => r.e.input.payload),
-      col((r) => r.key),
-      col((r) => r.e.now),
-      col((r) => r.e.input.dueAt ?? r.e.now),
-      col((r) => r.e.input.traceparent ?? null),
-    ]);
+    const { rows: created } = await sql.query(INSERT, insertArgs(rows));
     // The first row of each id returned was the one inserted; a later one of the same id was not.
     const fresh = new Set(created.map((r) => r.id as string));
-    for (const r of rows) {
-      const isNew = fresh.delete(r.e.input.id);
-      out[r.i] = { id: r.e.input.id, created: isNew };
-    }
+    for (const r of rows) out[r.i] = { id: r.e.input.id, created: fresh.delete(r.e.input.id) };
   }
   return out as EnqueueOutcome[];
 }
@@ -189,22 +213,23 @@ export async function claimIn(sql: Sql, target: string, limit: number, now: numb
   return rows.map(toItem);
 }
 
-/**
- * Whether writeQueueOps sends these calls as one statement: enqueues without idempotency
- * keys (one INSERT), or one claim, or finishes of distinct items with neither follow-ups nor
- * records (one UPDATE).
- */
-export function oneQueueStatement(ops: readonly QueueOp[]): boolean {
-  const first = ops[0].op;
-  if (!ops.every((o) => o.op === first)) return false;
-  if (first === 'claim') return ops.length === 1;
-  if (first === 'enqueue') return ops.every((o) => o.op === 'enqueue' && o.inputs.every((i) => i.idempotencyKey == null));
+/** Whether a group's finishes are of distinct items and nothing it enqueues has a key: then one statement does both. */
+function mergeable(ops: readonly QueueOp[]): boolean {
   const ids = new Set<string>();
   for (const o of ops) {
-    if (o.op !== 'finish' || (o.finish.followUps?.length ?? 0) > 0 || o.finish.record !== undefined || ids.has(o.finish.id)) return false;
-    ids.add(o.finish.id);
+    const inputs = o.op === 'enqueue' ? o.inputs : (o.finish.followUps ?? []);
+    if (inputs.some((i) => i.idempotencyKey != null)) return false;
+    if (o.op === 'finish') {
+      if (ids.has(o.finish.id)) return false;
+      ids.add(o.finish.id);
+    }
   }
   return true;
+}
+
+/** Whether writeQueueOps sends these calls as one statement: mergeable, and no attempt's record to write. */
+export function oneQueueStatement(ops: readonly QueueOp[]): boolean {
+  return mergeable(ops) && ops.every((o) => o.op === 'enqueue' || o.finish.record === undefined);
 }
 
 /** Runs a group of queue calls in the caller's transaction; one result per call, in order. */
@@ -213,7 +238,6 @@ export async function writeQueueOps(sql: Sql, ops: readonly QueueOp[]): Promise<
   const finishAt: number[] = [];
   const finishes: Finish[] = [];
   ops.forEach((o, i) => o.op === 'finish' && (finishAt.push(i), finishes.push(o.finish)));
-  const applied = finishes.length > 0 ? await finishAll(sql, finishes) : [];
   const entries: Entry[] = [];
   const slices: Array<{ i: number; from: number; to: number }> = [];
   ops.forEach((o, i) => {
@@ -221,19 +245,50 @@ export async function writeQueueOps(sql: Sql, ops: readonly QueueOp[]): Promise<
     slices.push({ i, from: entries.length, to: entries.length + o.inputs.length });
     for (const input of o.inputs) entries.push({ input, now: o.now, ttl: o.ttl });
   });
-  const records: InvocationRecord[] = [];
-  finishes.forEach((f, k) => {
-    results[finishAt[k]] = applied[k];
-    if (!applied[k]) return;
-    for (const input of f.followUps ?? []) entries.push({ input, now: f.now, ttl: Number.POSITIVE_INFINITY });
-    if (f.record !== undefined) records.push(f.record);
-  });
-  const outcomes = entries.length > 0 ? await enqueueMany(sql, entries) : [];
-  for (const s of slices) results[s.i] = outcomes.slice(s.from, s.to);
+  const held = mergeable(ops) ? await finishAndEnqueue(sql, finishes, entries) : await finishThenEnqueue(sql, finishes, entries);
+  finishes.forEach((_, k) => (results[finishAt[k]] = held.applied[k]));
+  for (const s of slices) results[s.i] = held.outcomes.slice(s.from, s.to);
+  const records = finishes.filter((f, k) => held.applied[k] && f.record !== undefined).map((f) => f.record as InvocationRecord);
   if (records.length > 0) await writeKeyedIn(sql, records);
-  for (let i = 0; i < ops.length; i++) {
-    const o = ops[i];
-    if (o.op === 'claim') results[i] = await claimIn(sql, o.target, o.limit, o.now, o.leaseMs, o.owner);
-  }
   return results;
+}
+
+interface Held {
+  /** Per finish, whether its fence held. */
+  readonly applied: boolean[];
+  /** Per entry, its outcome. */
+  readonly outcomes: EnqueueOutcome[];
+}
+
+/** Finishes, then the entries with the follow-ups of the finishes that held: one statement per step. */
+async function finishThenEnqueue(sql: Sql, finishes: readonly Finish[], entries: readonly Entry[]): Promise<Held> {
+  const applied = finishes.length > 0 ? await finishAll(sql, finishes) : [];
+  const all = [...entries];
+  finishes.forEach((f, k) => {
+    if (applied[k]) for (const input of f.followUps ?? []) all.push({ input, now: f.now, ttl: Number.POSITIVE_INFINITY });
+  });
+  const outcomes = all.length > 0 ? await enqueueMany(sql, all) : [];
+  return { applied, outcomes: outcomes.slice(0, entries.length) };
+}
+
+/** Finishes of distinct items and key-less entries with the follow-ups, as one statement (FINISH_AND_ENQUEUE). */
+async function finishAndEnqueue(sql: Sql, finishes: readonly Finish[], entries: readonly Entry[]): Promise<Held> {
+  const rows: Array<{ e: Entry; key: null; parent: string | null }> = entries.map((e) => ({ e, key: null, parent: null }));
+  for (const f of finishes) for (const input of f.followUps ?? []) rows.push({ e: { input, now: f.now, ttl: Number.POSITIVE_INFINITY }, key: null, parent: f.id });
+  if (rows.length === 0) {
+    const ids = finishes.length > 0 ? await finishRound(sql, finishes) : new Set<string>();
+    return { applied: finishes.map((f) => ids.has(f.id)), outcomes: [] };
+  }
+  if (finishes.length === 0) {
+    const { rows: created } = await sql.query(INSERT, insertArgs(rows));
+    const fresh = new Set(created.map((r) => r.id as string));
+    return { applied: [], outcomes: rows.map((r) => ({ id: r.e.input.id, created: fresh.delete(r.e.input.id) })) };
+  }
+  const { rows: out } = await sql.query(FINISH_AND_ENQUEUE, [...finishArgs(finishes), ...insertArgs(rows), rows.map((r) => r.parent)]);
+  const heldIds = new Set<string>();
+  const fresh = new Set<string>();
+  for (const r of out) (r.k === 'f' ? heldIds : fresh).add(r.id as string);
+  // The first row of each id returned was the one inserted; a later one of the same id was not.
+  const outcomes = entries.map((e) => ({ id: e.input.id, created: fresh.delete(e.input.id) }));
+  return { applied: finishes.map((f) => heldIds.has(f.id)), outcomes };
 }
