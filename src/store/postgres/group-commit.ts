@@ -8,12 +8,12 @@
  * When a group's transaction fails, it is rolled back and each write of it runs again in a
  * transaction of its own, so one bad write (a value the server refuses) fails alone and the
  * others commit: `write` must be a function of the database and its inputs (it may run twice,
- * the first run undone). At most `maxInFlight` groups are at the server at once; writes asked
+ * the first run undone). When the server cannot be reached, the whole group fails at once. At most `maxInFlight` groups are at the server at once; writes asked
  * for meanwhile wait for the next group. A group `write` sends as a single statement skips
  * BEGIN and COMMIT: the server commits the statement by itself, in one round trip.
  */
 import type pg from 'pg';
-import { retried, transaction, type Sql } from './pg-client.ts';
+import { isUnreachable, retried, transaction, type Sql } from './pg-client.ts';
 
 /** Writes `inputs` in the caller's transaction; one result per input, in order. */
 export type GroupWrite<I, O> = (sql: Sql, inputs: readonly I[]) => Promise<O[]>;
@@ -66,7 +66,8 @@ export function groupCommit<I, O>(pool: pg.Pool, write: GroupWrite<I, O>, option
     try {
       outs = await commit(group.map((p) => p.input));
     } catch (error) {
-      if (group.length === 1) group[0].reject(error);
+      // The server cannot be reached: alone, each would only fail the same way, one after the other.
+      if (group.length === 1 || isUnreachable(error)) for (const p of group) p.reject(error);
       // One of them may be what the server refused: each alone, so the others still commit.
       else for (const p of group) await alone(p);
       return;
