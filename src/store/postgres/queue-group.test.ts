@@ -124,6 +124,22 @@ describe('PostgreSQL queue: group commit', { skip: skip ?? false }, () => {
     assert.equal(new Set(['a', 'e', 'a-done'].map((id) => x.get(id))).size, 1, 'one transaction');
   });
 
+  it('records written first by the recorder: the queue writes a later version over its record, not a plain repeat; usage counts each run once', async () => {
+    const q = store.queue;
+    await q.enqueue([item('a'), item('b'), item('c')], 0, DAY);
+    await q.claim('fn', 3, 0, 1_000);
+    const rec = (id: string) => sampleRecord(id, { functionName: 'fn', trigger: 'async', attempt: 1, status: 'success', startedAt: 5 });
+    const longer = (id: string) => ({ ...rec(id), logs: [...rec(id).logs, { t: 6, level: 'info' as const, msg: 'more' }] });
+    await store.invocations.insertMany([rec('a'), rec('b'), rec('c')]);
+    const done = await Promise.all([q.complete('a', 1, 10, [], rec('a')), q.complete('b', 1, 10, [], longer('b')), q.complete('c', 1, 10, [], longer('c'))]);
+    assert.deepEqual(done, [true, true, true]);
+    assert.deepEqual(await store.invocations.get('a'), rec('a'));
+    assert.deepEqual(await store.invocations.get('b'), longer('b'));
+    assert.deepEqual(await store.invocations.get('c'), longer('c'));
+    const { rows } = await admin.query(`SELECT sum(requests)::int AS n FROM ${schema}.usage WHERE function_name = 'fn'`);
+    assert.equal(rows[0].n, 3);
+  });
+
   it('the same item finished twice in one group: the first finish holds, the second is fenced out', async () => {
     const q = store.queue;
     await q.enqueue([item('a')], 0, DAY);
