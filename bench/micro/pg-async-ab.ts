@@ -4,16 +4,17 @@
  * per invocation (rates on a shared machine move with its load; CPU per invocation less so).
  *
  *   node --no-node-snapshot --import tsx bench/micro/pg-async-ab.ts --a <checkout> --b <checkout> \
- *     [--rounds 5] [--n 2000] [--clients 32] [--no-bus]
+ *     [--rounds 5] [--n 2000] [--clients 32] [--nodes 1] [--no-bus]
  *
- * Each side is one node (`nimbus up --store <its own schema> --bus <NATS>`, as the cluster
- * scenario starts it) with the step function deployed as there (4 instances x 16). A round
- * submits N invocations with `Prefer: respond-async` from C clients, then waits until every
- * one succeeded (read from the queue counts, as the scenario does):
+ * Each side is one node, or --nodes of them on one schema (`nimbus up --store <the side's
+ * schema> --bus <NATS>`, as the cluster scenario starts them) with the step function deployed
+ * as there (4 instances x 16). A round submits N invocations with `Prefer: respond-async` from
+ * C clients (round-robin over the side's nodes), then waits until every one succeeded (read
+ * from the queue counts, as the scenario does):
  *   accepted/s     N ÷ the submit phase; submit p50/p99 the 202's latency at the client
  *   end to end     N ÷ (first submit → last one succeeded)
- *   node µs/inv    CPU of the node's process tree (all threads), ÷ N; main: its main thread
- *   pg µs/inv      CPU of the PostgreSQL backends of that node's connections (by
+ *   node µs/inv    CPU of the nodes' process trees (all threads), ÷ N; main: their main threads
+ *   pg µs/inv      CPU of the PostgreSQL backends of that side's connections (by
  *                  application_name, so other clients of the server do not count), ÷ N
  * --a and --b default to this checkout; each runs from dist/ when built, else from src/.
  * --prof <dir>: side B runs with --cpu-prof into <dir> (written when it stops).
@@ -39,6 +40,7 @@ const ROOTS = { A: resolve(strArg('a', here)), B: resolve(strArg('b', here)) };
 const ROUNDS = Number(strArg('rounds', '5'));
 const N = Number(strArg('n', '2000'));
 const CLIENTS = Number(strArg('clients', '32'));
+const NODES = Number(strArg('nodes', '1'));
 const BUS = !process.argv.includes('--no-bus');
 const PROF = strArg('prof', '');
 const envOf = (side: string) => Object.fromEntries(strArg(`env-${side}`, '').split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]));
@@ -84,6 +86,7 @@ const spent = (before: Map<number, number>, after: Map<number, number>) => [...a
 interface Side {
   readonly label: string;
   readonly n: NimbusTarget;
+  readonly all: NimbusTarget[];
   readonly app: string;
   readonly drop: () => Promise<void>;
 }
@@ -98,9 +101,13 @@ async function setUp(label: string, root: string): Promise<Side> {
   const app = `${url.searchParams.get('schema')}`;
   url.searchParams.set('application_name', app);
   const prof = PROF && label === 'B' ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${PROF}`] } : {};
-  const n = await startNimbus({ root, ...prof, env: envOf(label.toLowerCase()), extraArgs: ['--store', url.toString(), ...(BUS ? ['--bus', BENCH_NATS] : [])] });
+  const extraArgs = ['--store', url.toString(), ...(BUS ? ['--bus', BENCH_NATS] : [])];
+  const n = await startNimbus({ root, ...prof, env: envOf(label.toLowerCase()), extraArgs });
+  const all = [n];
+  for (let i = 1; i < NODES; i++) all.push(await startNimbus({ root, env: envOf(label.toLowerCase()), extraArgs, seedFrom: n.dataDir }));
   await n.deploy('step', stepSource(), { maxInstances: 4, concurrency: 16, timeoutMs: 10_000 });
-  return { label, n, app, drop: schema.drop };
+  for (const other of all.slice(1)) while ((await other.api('GET', '/api/v1/functions/step')).status !== 200) await sleep(20);
+  return { label, n, all, app, drop: schema.drop };
 }
 
 async function counts(side: Side): Promise<Record<string, number>> {
@@ -112,19 +119,20 @@ const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, 
 
 async function round(side: Side) {
   const base = (await counts(side)).succeeded;
-  const url = side.n.baseUrl + '/api/v1/functions/step/invoke';
   const headers = { authorization: `Bearer ${side.n.token}`, prefer: 'respond-async' };
   const latencies: number[] = [];
   const pg0 = cpuOf(await backends(side.app));
-  const cpu0 = cpuMsOf(side.n.pid);
-  const main0 = taskMs(`${side.n.pid}/task/${side.n.pid}`);
+  const nodeMs = () => side.all.reduce((sum, n) => sum + cpuMsOf(n.pid), 0);
+  const mainMs = () => side.all.reduce((sum, n) => sum + taskMs(`${n.pid}/task/${n.pid}`), 0);
+  const cpu0 = nodeMs();
+  const main0 = mainMs();
   let next = 0;
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: CLIENTS }, async () => {
       for (let i = next++; i < N; i = next++) {
         const s = performance.now();
-        const r = await post(url, JSON.stringify({ n: i }), headers);
+        const r = await post(side.all[i % side.all.length].baseUrl + '/api/v1/functions/step/invoke', JSON.stringify({ n: i }), headers);
         if (r.status !== 202) throw new Error(`${side.label}: submit answered ${r.status}: ${r.body.slice(0, 300)}`);
         latencies.push(performance.now() - s);
       }
@@ -138,8 +146,8 @@ async function round(side: Side) {
     await sleep(10);
   }
   const e2eMs = performance.now() - t0;
-  const cpuMs = cpuMsOf(side.n.pid) - cpu0;
-  const mainMs = taskMs(`${side.n.pid}/task/${side.n.pid}`) - main0;
+  const cpuMs = nodeMs() - cpu0;
+  const mainSpent = mainMs() - main0;
   const pgMs = spent(pg0, cpuOf(await backends(side.app)));
   latencies.sort((a, b) => a - b);
   return {
@@ -148,7 +156,7 @@ async function round(side: Side) {
     'submit p50 ms': pct(latencies, 50),
     'submit p99 ms': pct(latencies, 99),
     'node µs/inv': (cpuMs * 1000) / N,
-    'main µs/inv': (mainMs * 1000) / N,
+    'main µs/inv': (mainSpent * 1000) / N,
     'pg µs/inv': (pgMs * 1000) / N,
   };
 }
@@ -161,7 +169,7 @@ const sides: Side[] = [];
 const out: Record<string, Record<string, number[]>> = {};
 try {
   sides.push(await setUp('A', ROOTS.A), await setUp('B', ROOTS.B));
-  console.log(`load average ${load()}; N ${N}, ${CLIENTS} clients, bus ${BUS ? 'NATS' : 'none'}`);
+  console.log(`load average ${load()}; N ${N}, ${CLIENTS} clients, ${NODES} node(s) a side, bus ${BUS ? 'NATS' : 'none'}`);
   for (const s of sides) await round(s); // warm-up: instances started, JIT warm
   for (let r = 0; r < ROUNDS; r++) {
     for (const s of r % 2 === 0 ? sides : [...sides].reverse()) {
@@ -176,7 +184,7 @@ try {
   }
 } finally {
   for (const s of sides) {
-    await s.n.stop().catch(() => {});
+    for (const n of s.all) await n.stop().catch(() => {});
     await s.drop().catch(() => {});
   }
   await admin.end();
