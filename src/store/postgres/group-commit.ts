@@ -33,6 +33,9 @@ export interface GroupCommitOptions<I> {
   readonly maxInFlight: number;
   /** Writes in one group at most; the rest wait for the next. */
   readonly maxGroup: number;
+  /** What a write sends (bytes, about), and a group's most: a group takes writes while under it (one at least). */
+  readonly size?: (input: I) => number;
+  readonly maxSize?: number;
   readonly oneStatement?: OneStatement<I>;
 }
 
@@ -75,11 +78,24 @@ export function groupCommit<I, O>(pool: pg.Pool, write: GroupWrite<I, O>, option
     group.forEach((p, i) => p.resolve(outs[i]));
   };
 
+  /** How many of the queued writes the next group takes: up to maxGroup, and while under maxSize. */
+  const groupLength = (): number => {
+    const most = Math.min(queued.length, options.maxGroup);
+    if (options.size === undefined || options.maxSize === undefined) return most;
+    let bytes = 0;
+    for (let i = 0; i < most; i++) {
+      bytes += options.size(queued[i].input);
+      if (bytes > options.maxSize) return Math.max(1, i);
+    }
+    return most;
+  };
+
   const flush = (): void => {
     scheduled = false;
     while (queued.length > 0 && inFlight < options.maxInFlight) {
-      const group = queued.length <= options.maxGroup ? queued : queued.slice(0, options.maxGroup);
-      queued = queued.length <= options.maxGroup ? [] : queued.slice(options.maxGroup);
+      const n = groupLength();
+      const group = n === queued.length ? queued : queued.slice(0, n);
+      queued = n === queued.length ? [] : queued.slice(n);
       inFlight++;
       void run(group).finally(() => {
         inFlight--;

@@ -15,14 +15,17 @@ import type { DueTarget, EnqueueOutcome, QueueCounts, QueueError, QueueRepo, Que
 import { toItem } from '../queue-rows.ts';
 import { groupCommit } from './group-commit.ts';
 import { lockName, NAME_LOCK, transaction, whereOf } from './pg-client.ts';
-import { claimIn, enqueueMany, oneQueueStatement, writeQueueOps, type Finish, type QueueOp, type QueueOpResult } from './queue-writes.ts';
+import { claimIn, enqueueMany, oneQueueStatement, queueOpSize, writeQueueOps, type Finish, type QueueOp, type QueueOpResult } from './queue-writes.ts';
 
 const READY = `state IN ('queued', 'running')`;
 
 const errorText = (e: QueueError | null) => (e === null ? null : JSON.stringify({ code: e.code, message: e.message.slice(0, 4096) }));
 
-/** How the group commit runs: two groups at the server at once (one commits while the next is written), each bounded. */
-const GROUP = { maxInFlight: 2, maxGroup: 2_000, oneStatement: oneQueueStatement } as const;
+/**
+ * How the group commit runs: two groups at the server at once (one commits while the next is
+ * written), each of at most 2,000 calls and about 32 MB of payloads (one statement carries them all).
+ */
+const GROUP = { maxInFlight: 2, maxGroup: 2_000, oneStatement: oneQueueStatement, size: queueOpSize, maxSize: 32 * 1024 * 1024 } as const;
 
 /** The queue, and what its close waits for: every write asked for has settled. */
 export function queueRepo(pool: pg.Pool): QueueRepo & { drained(): Promise<void> } {

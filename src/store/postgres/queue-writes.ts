@@ -213,6 +213,14 @@ export async function claimIn(sql: Sql, target: string, limit: number, now: numb
   return rows.map(toItem);
 }
 
+/** About what a call sends: its payloads and follow-ups' (the rest of a row is small). */
+export function queueOpSize(op: QueueOp): number {
+  const inputs = op.op === 'enqueue' ? op.inputs : (op.finish.followUps ?? []);
+  let bytes = op.op === 'finish' ? 512 + (op.finish.error?.length ?? 0) : 0;
+  for (const i of inputs) bytes += 256 + i.payload.length;
+  return bytes;
+}
+
 /** Whether a group's finishes are of distinct items and nothing it enqueues has a key: then one statement does both. */
 function mergeable(ops: readonly QueueOp[]): boolean {
   const ids = new Set<string>();
