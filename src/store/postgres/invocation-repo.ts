@@ -103,6 +103,15 @@ const LATER = `(${param('attempt')} > attempt
 
 const REPLACE = `UPDATE invocations SET (${NAMES}) = (${COLUMNS.map((c) => param(c)).join(', ')}) WHERE id = $1 AND ${LATER}`;
 
+/** REPLACE for a batch in one statement: the new versions as one JSON parameter (rowObject), `r`; returns the ids replaced. */
+const REPLACE_MANY = `UPDATE invocations i SET (${NAMES}) = (${COLUMNS.map((c) => `r.${c}`).join(', ')})
+  FROM json_populate_recordset(NULL::invocations, $1::json) r
+  WHERE i.id = r.id AND (r.attempt > i.attempt
+    OR (r.attempt = i.attempt AND r.started_at > i.started_at)
+    OR (r.attempt = i.attempt AND r.started_at = i.started_at
+        AND (length(r.logs) > length(i.logs) OR (r.logs_truncated AND NOT i.logs_truncated))))
+  RETURNING i.id`;
+
 /**
  * Writes keyed records (async attempts share an id) in the caller's transaction: a later
  * version of an id (LATER) replaces the stored one, usage moving by exactly the difference.
@@ -119,10 +128,16 @@ export async function writeKeyedIn(sql: Sql, records: readonly InvocationRecord[
     // Locked in id order, so writers of overlapping ids cannot deadlock.
     const { rows } = await sql.query(`SELECT ${USAGE_COLUMNS} FROM invocations WHERE id = ANY($1) ORDER BY id FOR UPDATE`, [rest.map((r) => r.id)]);
     const stored = new Map(rows.map((r) => [r.id as string, r]));
-    for (const r of rest) {
-      const old = stored.get(r.id);
-      if (!old || ((await sql.query(REPLACE, values(r))).rowCount ?? 0) === 0) continue;
-      usage.add(usageFromRow(old), -1);
+    const present = rest.filter((r) => stored.has(r.id));
+    const replaced =
+      present.length === 0
+        ? new Set<string>()
+        : present.length === 1
+          ? new Set((((await sql.query(REPLACE, values(present[0]))).rowCount ?? 0) > 0 ? [present[0].id] : []))
+          : new Set((await sql.query(REPLACE_MANY, [JSON.stringify(present.map(rowObject))])).rows.map((r) => r.id as string));
+    for (const r of present) {
+      if (!replaced.has(r.id)) continue;
+      usage.add(usageFromRow(stored.get(r.id)!), -1);
       usage.add(r);
     }
   }

@@ -52,11 +52,12 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   }
   // The record writer thread connects to the same schema (the URL with its `schema` parameter).
   const records = new RecordThreadSlot(recordWriterUrl(url), PG_RECORD_WORKER);
+  const queue = queueRepo(pool);
   return {
     functions: functionRepo(pool),
     aliases: aliasRepo(pool),
     invocations: invocationRepo(pool, records),
-    queue: queueRepo(pool),
+    queue,
     triggers: triggerRepo(pool),
     topics: topicRepo(pool),
     asyncPolicies: asyncPolicyRepo(pool),
@@ -69,6 +70,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     lambdaFacts: lambdaFactsRepo(pool),
     async close() {
       await records.close();
+      await queue.drained();
       await pool.end();
     },
   };
