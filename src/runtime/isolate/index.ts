@@ -23,8 +23,14 @@ import { Deadlines } from '../../core/deadlines.ts';
 
 export interface IsolateRuntimeOptions {
   readonly clock: Clock;
-  /** Prepared isolates (context + shim) kept ready per memory size. Default 2; 0 disables. */
+  /** Prepared isolates (context + shim) kept ready per memory size and kind, with no burst of starts seen, and the fewest kept. Default 2; 0 disables. */
   readonly spares?: number;
+  /** The most spares kept per memory size and kind when bursts of starts ask for more (spare-demand.ts). Default 4; at most `spares` disables following demand. */
+  readonly sparesMax?: number;
+  /** Starts asking for a spare of one pair within this long count as one burst, in ms. Default 500. */
+  readonly spareBurstWindowMs?: number;
+  /** A burst's count keeps spares ready at half its weight after this long, in ms. Default 300000. */
+  readonly spareDemandHalfLifeMs?: number;
   /** Memory sizes (MB) to prepare spares for right away. Default [128]. */
   readonly prewarmMemoryMb?: readonly number[];
   /** Distinct (memory size, spare kind) pairs that keep spares (most recently used win). Default 8: plain and the six layer kinds of one size, and one more. */
@@ -67,6 +73,9 @@ export interface IsolateRuntimeOptions {
 
 export const DEFAULTS = {
   spares: 2,
+  sparesMax: 4,
+  spareBurstWindowMs: 500,
+  spareDemandHalfLifeMs: 300_000,
   prewarmMemoryMb: [128] as readonly number[],
   spareSizes: 8,
   spareRefillDelayMs: 5,
@@ -120,6 +129,9 @@ export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & 
   const spares = new SparePool({
     clock,
     perSize: options.spares ?? DEFAULTS.spares,
+    maxPerSize: options.sparesMax ?? DEFAULTS.sparesMax,
+    burstWindowMs: options.spareBurstWindowMs ?? DEFAULTS.spareBurstWindowMs,
+    demandHalfLifeMs: options.spareDemandHalfLifeMs ?? DEFAULTS.spareDemandHalfLifeMs,
     prewarmMb: options.prewarmMemoryMb ?? DEFAULTS.prewarmMemoryMb,
     maxSizes: options.spareSizes ?? DEFAULTS.spareSizes,
     refillDelayMs: options.spareRefillDelayMs ?? DEFAULTS.spareRefillDelayMs,

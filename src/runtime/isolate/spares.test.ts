@@ -235,3 +235,56 @@ test('no compaction while code runs in an isolate: it waits another quiet time',
     await pool.close();
   }
 });
+
+test('a burst of starts makes the pool keep as many spares of that pair ready, up to its cap', async () => {
+  const errors: unknown[] = [];
+  const pool = new SparePool({ clock: systemClock, perSize: 1, maxPerSize: 3, burstWindowMs: 60_000, demandHalfLifeMs: 3_600_000, prewarmMb: [48], maxSizes: 2, refillDelayMs: 0, yieldBoundMs: 20, compactAfterMs: Infinity, onError: (e) => errors.push(e) });
+  const taken: Array<ReturnType<SparePool['take']>> = [];
+  try {
+    await until(() => pool.ready(48) === 1);
+    assert.equal(pool.wanted(48), 1, 'no history: the base count');
+    for (let i = 0; i < 4; i++) taken.push(pool.take(48));
+    assert.equal(pool.wanted(48), 3, 'four starts in one window, capped at 3');
+    await until(() => pool.ready(48) === 3);
+    assert.deepEqual(errors, []);
+  } finally {
+    for (const p of taken) if (p) discard(p);
+    await pool.close();
+  }
+});
+
+test('what a burst keeps ready decays back to the base with the clock', () => {
+  const clock = new FakeClock();
+  const pool = new SparePool({ clock, perSize: 2, maxPerSize: 4, burstWindowMs: 500, demandHalfLifeMs: 300_000, prewarmMb: [], maxSizes: 2, refillDelayMs: 600_000, yieldBoundMs: 20, compactAfterMs: Infinity, onError: () => {} });
+  for (let i = 0; i < 4; i++) {
+    assert.equal(pool.take(48, 'node'), undefined);
+    clock.advance(5);
+  }
+  assert.equal(pool.wanted(48, 'node'), 4);
+  assert.equal(pool.wanted(48, 'plain'), 2, 'other pairs keep their own count');
+  clock.advance(300_000);
+  assert.equal(pool.wanted(48, 'node'), 2);
+  return pool.close();
+});
+
+test('once what a burst keeps has decayed, the ready spares beyond it are discarded at the next take or fill', async () => {
+  const clock = new FakeClock();
+  const errors: unknown[] = [];
+  const pool = new SparePool({ clock, perSize: 1, maxPerSize: 3, burstWindowMs: 500, demandHalfLifeMs: 60_000, prewarmMb: [], maxSizes: 2, refillDelayMs: 0, yieldBoundMs: 20, compactAfterMs: Infinity, onError: (e) => errors.push(e) });
+  try {
+    for (let i = 0; i < 3; i++) assert.equal(pool.take(48), undefined);
+    // the fills' timers are on the fake clock: step it until the three spares are there
+    await until(() => {
+      clock.advance(0);
+      return pool.ready(48) === 3;
+    });
+    clock.advance(120_000);
+    assert.equal(pool.wanted(48), 1);
+    assert.equal(pool.ready(48), 3, 'nothing is discarded by the clock alone');
+    pool.want(48, 'plain');
+    assert.equal(pool.ready(48), 1);
+    assert.deepEqual(errors, []);
+  } finally {
+    await pool.close();
+  }
+});

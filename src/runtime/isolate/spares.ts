@@ -1,6 +1,7 @@
 /**
  * Spare isolates, already prepared (context + shim), per memory size and kind (`node`: the
- * shared Node layer evaluated too, for bundles built against it). A cold start takes
+ * shared Node layer evaluated too, for bundles built against it), as many per pair as its recent
+ * bursts of starts asked for (spare-demand.ts decides; extra ones are discarded). A cold start takes
  * one and only compiles and runs the function's bundle. A spare is never given back: each
  * serves one instance, so one of kind `node` holds a layer no function has touched. Refilling happens one isolate at
  * a time, a little after a start last asked for a spare, so it does not sit on that start's path; once that
@@ -19,11 +20,19 @@
 import type { Clock, TimerHandle } from '../../core/clock.ts';
 import { LAYER_KINDS } from '../../deploy/node-layer-shared.ts';
 import { compact, discard, isolateMemoryMb, prepare, type Between, type Prepared, type SpareKind } from './prepare.ts';
+import { NO_DEMAND, recordAsk, sparesWanted, type SpareDemand, type SpareDemandOptions } from './spare-demand.ts';
 
 export interface SparePoolOptions {
   readonly clock: Clock;
-  /** Spares kept per memory size and kind. 0 disables the pool. */
+  /** Spares kept per memory size and kind with no history of bursts, and the fewest kept. 0 disables the pool. */
   readonly perSize: number;
+  /**
+   * How many follow demand (spare-demand.ts): the most starts that asked for a spare of a pair within
+   * `burstWindowMs`, halved every `demandHalfLifeMs`, kept ready, at most `maxPerSize`. Without these, `perSize`.
+   */
+  readonly maxPerSize?: number;
+  readonly burstWindowMs?: number;
+  readonly demandHalfLifeMs?: number;
   /** Memory sizes prepared at once (kind `plain`); other sizes and kinds get spares after their first use. */
   readonly prewarmMb: readonly number[];
   /** At most this many distinct (memory size, kind) pairs keep spares (the most recently used). */
@@ -51,6 +60,9 @@ export class SparePool {
   readonly #spares = new Map<string, Prepared[]>();
   /** (size, kind) keys wanted, least recently used first */
   readonly #sizes: string[] = [];
+  /** Per (size, kind) key: the starts that asked for a spare of it, as bursts. */
+  readonly #demand = new Map<string, SpareDemand>();
+  readonly #demandOpts: SpareDemandOptions;
   #timer: TimerHandle | null = null;
   #filling = false;
   /** The size the fill in progress makes, and whether a start already waits for it. */
@@ -76,6 +88,12 @@ export class SparePool {
 
   constructor(options: SparePoolOptions) {
     this.#opts = options;
+    this.#demandOpts = {
+      base: options.perSize,
+      cap: options.maxPerSize ?? options.perSize,
+      windowMs: options.burstWindowMs ?? 0,
+      halfLifeMs: options.demandHalfLifeMs ?? 1,
+    };
     // the platform is starting: the first spares are compacted only after a quiet time too
     this.#lastActiveAt = options.clock.monotonic();
     for (const mb of options.prewarmMb) this.#want(keyOf(mb, 'plain'));
@@ -87,6 +105,8 @@ export class SparePool {
     const size = keyOf(memoryMb, kind);
     if (this.#opts.perSize <= 0 || this.#closed) return undefined;
     this.#want(size);
+    const now = this.#opts.clock.monotonic();
+    this.#demand.set(size, recordAsk(this.#demand.get(size) ?? NO_DEMAND, now, this.#demandOpts));
     const spare = this.#spares.get(size)?.pop();
     if (spare !== undefined) this.#taken++;
     if (size === this.#fillingSize && !this.#fillCanWait()) this.#resume();
@@ -164,6 +184,11 @@ export class SparePool {
     return this.#spares.get(keyOf(memoryMb, kind))?.filter((p) => this.#compacted.has(p)).length ?? 0;
   }
 
+  /** How many spares the pool keeps ready now for one size and kind (tests, metrics). */
+  wanted(memoryMb: number, kind: SpareKind = 'plain'): number {
+    return this.#wanted(keyOf(memoryMb, kind));
+  }
+
   /** How many are ready now, for one size and kind (tests, metrics). */
   ready(memoryMb: number, kind: SpareKind = 'plain'): number {
     return this.#spares.get(keyOf(memoryMb, kind))?.length ?? 0;
@@ -198,6 +223,19 @@ export class SparePool {
       const dropped = this.#sizes.shift() as string;
       for (const p of this.#spares.get(dropped) ?? []) discard(p);
       this.#spares.delete(dropped);
+      this.#demand.delete(dropped);
+    }
+  }
+
+  #wanted(size: string): number {
+    return sparesWanted(this.#demand.get(size) ?? NO_DEMAND, this.#opts.clock.monotonic(), this.#demandOpts);
+  }
+
+  /** Discards the ready spares beyond what each pair's demand keeps now (the least compacted first). */
+  #trim(): void {
+    for (const [size, list] of this.#spares) {
+      const extra = list.length - this.#wanted(size);
+      for (const p of extra > 0 ? list.splice(0, extra) : []) discard(p);
     }
   }
 
@@ -214,7 +252,7 @@ export class SparePool {
       for (let i = this.#sizes.length - 1; i >= 0; i--) {
         const size = this.#sizes[i]!;
         if (fromKey(size)[1] === 'plain' !== plain) continue;
-        const short = this.#opts.perSize - (this.#spares.get(size)?.length ?? 0);
+        const short = this.#wanted(size) - (this.#spares.get(size)?.length ?? 0);
         if (short > bestShort) {
           best = size;
           bestShort = short;
@@ -226,6 +264,7 @@ export class SparePool {
 
   #schedule(): void {
     if (this.#closed || this.#filling || this.#timer !== null || this.#opts.perSize <= 0) return;
+    this.#trim();
     if (this.#missing() === undefined) return;
     const wait = this.#lastTakeAt + this.#opts.refillDelayMs - this.#opts.clock.monotonic();
     this.#timer = this.#opts.clock.setTimer(Math.max(0, wait), () => {
