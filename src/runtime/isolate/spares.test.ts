@@ -288,3 +288,21 @@ test('once what a burst keeps has decayed, the ready spares beyond it are discar
     await pool.close();
   }
 });
+
+test('a start that waits for the spare being made counts as one ask', async () => {
+  const errors: unknown[] = [];
+  const pool = new SparePool({ clock: systemClock, perSize: 1, maxPerSize: 4, burstWindowMs: 60_000, demandHalfLifeMs: 3_600_000, prewarmMb: [48], maxSizes: 2, refillDelayMs: 0, yieldBoundMs: 20, compactAfterMs: Infinity, onError: (e) => errors.push(e) });
+  const taken: Array<ReturnType<SparePool['take']>> = [];
+  try {
+    await until(() => pool.ready(48) === 1);
+    taken.push(pool.take(48));
+    await until(() => pool.refilling);
+    taken.push(await pool.takeSoon(48));
+    assert.ok(taken[1], 'it got the spare that was being made');
+    assert.equal(pool.wanted(48), 2);
+    assert.deepEqual(errors, []);
+  } finally {
+    for (const p of taken) if (p) discard(p);
+    await pool.close();
+  }
+});

@@ -102,11 +102,15 @@ export class SparePool {
 
   /** A prepared isolate for this memory size and kind, if one is ready. */
   take(memoryMb: number, kind: SpareKind = 'plain'): Prepared | undefined {
+    return this.#take(memoryMb, kind, true);
+  }
+
+  /** `ask`: counts as a start asking for a spare (not when the same start looks again). */
+  #take(memoryMb: number, kind: SpareKind, ask: boolean): Prepared | undefined {
     const size = keyOf(memoryMb, kind);
     if (this.#opts.perSize <= 0 || this.#closed) return undefined;
     this.#want(size);
-    const now = this.#opts.clock.monotonic();
-    this.#demand.set(size, recordAsk(this.#demand.get(size) ?? NO_DEMAND, now, this.#demandOpts));
+    if (ask) this.#demand.set(size, recordAsk(this.#demand.get(size) ?? NO_DEMAND, this.#opts.clock.monotonic(), this.#demandOpts));
     const spare = this.#spares.get(size)?.pop();
     if (spare !== undefined) this.#taken++;
     if (size === this.#fillingSize && !this.#fillCanWait()) this.#resume();
@@ -141,7 +145,7 @@ export class SparePool {
     } finally {
       this.#claimed = false;
     }
-    return this.take(memoryMb, kind);
+    return this.#take(memoryMb, kind, false);
   }
 
   /**
