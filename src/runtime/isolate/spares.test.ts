@@ -9,6 +9,15 @@ const until = async (ok: () => boolean) => {
   assert.ok(ok());
 };
 
+/** Waits until `ok`, letting the pool's fills that are due now run: the fake clock need not move between them. */
+const fillsDueNow = (clock: FakeClock) => async (ok: () => boolean) => {
+  for (let i = 0; i < 2000 && !ok(); i++) {
+    clock.advance(0);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  assert.ok(ok());
+};
+
 test('a start that finds no spare ready waits for the one being made; a second start does not', async () => {
   const errors: unknown[] = [];
   const pool = new SparePool({ clock: systemClock, perSize: 1, prewarmMb: [48], maxSizes: 2, refillDelayMs: 0, yieldBoundMs: 20, compactAfterMs: Infinity, onError: (e) => errors.push(e) });
@@ -52,14 +61,7 @@ test('after the wait that follows a take, spares are made one after another, the
   const errors: unknown[] = [];
   const clock = new FakeClock();
   const pool = new SparePool({ clock, perSize: 2, prewarmMb: [48], maxSizes: 4, refillDelayMs: 50, yieldBoundMs: 20, compactAfterMs: Infinity, onError: (e) => errors.push(e) });
-  // fills due now: the clock need not move between them
-  const filled = async (ok: () => boolean) => {
-    for (let i = 0; i < 2000 && !ok(); i++) {
-      clock.advance(0);
-      await new Promise((r) => setTimeout(r, 2));
-    }
-    assert.ok(ok());
-  };
+  const filled = fillsDueNow(clock);
   const taken: Array<ReturnType<SparePool['take']>> = [];
   try {
     pool.want(48, 'node');
@@ -85,13 +87,7 @@ test('a spare being made gives way to a start under way while its kind has one r
   const clock = new FakeClock();
   const pool = new SparePool({ clock, perSize: 2, prewarmMb: [48], maxSizes: 2, refillDelayMs: 5, yieldBoundMs: 1000, compactAfterMs: Infinity, onError: (e) => errors.push(e) });
   const taken: Array<ReturnType<SparePool['take']>> = [];
-  const filled = async (ok: () => boolean) => {
-    for (let i = 0; i < 2000 && !ok(); i++) {
-      clock.advance(0);
-      await new Promise((r) => setTimeout(r, 2));
-    }
-    assert.ok(ok());
-  };
+  const filled = fillsDueNow(clock);
   try {
     await filled(() => pool.ready(48) === 2);
     const ended = pool.startBegan();
@@ -114,13 +110,7 @@ test('a spare being made stops giving way once its kind has none ready, or after
   const clock = new FakeClock();
   const pool = new SparePool({ clock, perSize: 2, prewarmMb: [48], maxSizes: 2, refillDelayMs: 5, yieldBoundMs: 100, compactAfterMs: Infinity, onError: (e) => errors.push(e) });
   const taken: Array<ReturnType<SparePool['take']>> = [];
-  const filled = async (ok: () => boolean) => {
-    for (let i = 0; i < 2000 && !ok(); i++) {
-      clock.advance(0);
-      await new Promise((r) => setTimeout(r, 2));
-    }
-    assert.ok(ok());
-  };
+  const filled = fillsDueNow(clock);
   try {
     await filled(() => pool.ready(48) === 2);
     const ended = pool.startBegan();
