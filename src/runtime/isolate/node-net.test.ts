@@ -18,7 +18,7 @@ import { createEgressGuard } from '../egress-guard.ts';
 import { egressPolicy } from '../egress-policy.ts';
 import type { Instance } from '../port.ts';
 import { createIsolateRuntime } from './index.ts';
-import { MAX_DNS_QUERIES, NodeSockets, OP_DNS_LOOKUP, OP_DNS_RESOLVE, OP_SOCKET_OPEN, OP_SOCKET_UPGRADE, OP_SOCKET_WRITE } from './node-sockets.ts';
+import { MAX_DNS_QUERIES, NodeSockets, OP_DNS_LOOKUP, OP_DNS_RESOLVE, OP_SOCKET_END, OP_SOCKET_OPEN, OP_SOCKET_UPGRADE, OP_SOCKET_WRITE } from './node-sockets.ts';
 
 const ECHO = `import net from 'node:net';
   export async function handler({ port, text }) {
@@ -386,6 +386,33 @@ describe('Node layer sockets', () => {
       assert.equal(got.badPort, 'RangeError');
     } finally {
       inst.dispose();
+    }
+  });
+
+  it('ending a socket the peer has closed, its close not yet seen by the function, does nothing (pg ends after its Terminate)', async () => {
+    const closing = createServer((socket) => socket.end());
+    closing.listen(0, '127.0.0.1');
+    await once(closing, 'listening');
+    const events: unknown[][] = [];
+    let closed: () => void = () => undefined;
+    const sawClose = new Promise<void>((resolve) => (closed = resolve));
+    const sockets = new NodeSockets(({ host, port }) => new Promise((resolve, reject) => {
+      const s = createConnection({ host, port }, () => resolve(s));
+      s.once('error', reject);
+    }), undefined, (...e) => {
+      events.push(e);
+      if (e[1] === 'close') closed();
+    });
+    try {
+      const id = sockets.call(OP_SOCKET_OPEN, '127.0.0.1', (closing.address() as AddressInfo).port, false, null) as number;
+      await sawClose;
+      assert.doesNotThrow(() => sockets.call(OP_SOCKET_END, id, null, null, null));
+      assert.throws(() => sockets.call(OP_SOCKET_WRITE, id, new ArrayBuffer(1), null, null), /not open/);
+      assert.throws(() => sockets.call(OP_SOCKET_END, 'x', null, null, null), /socket must be an integer/);
+      assert.deepEqual(events.map((e) => e[1]), ['connect', 'end', 'close']);
+    } finally {
+      sockets.closeAll();
+      closing.close();
     }
   });
 

@@ -102,9 +102,11 @@ export class NodeSockets {
         }
         return socket.write(Buffer.from(b));
       }
-      case OP_SOCKET_END:
-        this.#socket(a).end();
+      case OP_SOCKET_END: {
+        // Ending a socket the peer has closed already (its close not yet delivered) does nothing, as in Node.
+        this.#open.get(int(a, 'socket', 1, 2 ** 31))?.end();
         return undefined;
+      }
       case OP_SOCKET_DESTROY: {
         const id = int(a, 'socket', 1, 2 ** 31);
         this.#open.get(id)?.destroy();
