@@ -6,7 +6,7 @@
  * (store/block-bytes.ts) less again (bench/README.md).
  *
  * Here, a segment is a row of `invocation_segments` per bucket, function and write chunk
- * (segments written before 2026-11-27 hold a JSON array of rows, and are still read). get
+ * (segments of the first format hold a JSON array of rows, and are still read). get
  * reads the segments of one bucket. These ids are never written again, so a write looks
  * nothing up; a chunk written twice (the writer thread died after committing it) meets its
  * segment's name and its usage is not counted again.
