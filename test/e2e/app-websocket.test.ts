@@ -13,47 +13,13 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { cli, invocationRecord, ROOT, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
+import { open } from '../helpers/ws-client.ts';
 
 type Rec = Record<string, unknown>;
 const APP = join(ROOT, 'test/e2e/fixtures/apps/py-websocket');
 const PYTHON = spawnSync('/usr/bin/python3', ['-c', '']).status === 0 ? false : 'needs /usr/bin/python3';
 const NETNS = spawnSync('bwrap', ['--unshare-user', '--unshare-pid', '--unshare-net', '--ro-bind', '/', '/', 'true']).status === 0;
 
-interface Open {
-  ws: WebSocket;
-  invocationId: string;
-  headers: Record<string, unknown>;
-  next(): Promise<{ data: Buffer; binary: boolean }>;
-  closed: Promise<{ code: number; reason: string }>;
-}
-
-function open(url: string, protocols: string[] = [], headers: Record<string, string> = {}): Promise<Open> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, protocols, { headers });
-    const messages: Array<{ data: Buffer; binary: boolean }> = [];
-    let waiter: (() => void) | null = null;
-    let upgrade: Record<string, unknown> = {};
-    ws.on('upgrade', (res) => (upgrade = res.headers));
-    ws.on('message', (data, binary) => {
-      messages.push({ data: data as Buffer, binary });
-      waiter?.();
-    });
-    const closed = new Promise<{ code: number; reason: string }>((r) => ws.on('close', (code, reason) => r({ code, reason: reason.toString() })));
-    ws.on('error', reject);
-    ws.on('open', () =>
-      resolve({
-        ws,
-        invocationId: String(upgrade['x-nimbus-invocation-id'] ?? ''),
-        headers: upgrade,
-        closed,
-        next: async () => {
-          while (messages.length === 0) await new Promise<void>((r) => (waiter = r));
-          return messages.shift()!;
-        },
-      }),
-    );
-  });
-}
 
 describe('WebSockets to apps, end to end', { skip: PYTHON }, () => {
   let p: RunningPlatform;

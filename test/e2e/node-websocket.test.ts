@@ -12,8 +12,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { WebSocket } from 'ws';
 import { cli, invocationRecord, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
+import { open } from '../helpers/ws-client.ts';
 
 type Rec = Record<string, unknown>;
 
@@ -38,41 +38,6 @@ const ECHO = `export default {
 };
 `;
 
-interface Open {
-  ws: WebSocket;
-  invocationId: string;
-  headers: Record<string, unknown>;
-  next(): Promise<{ data: Buffer; binary: boolean }>;
-  closed: Promise<{ code: number; reason: string }>;
-}
-
-function open(url: string): Promise<Open> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
-    const messages: Array<{ data: Buffer; binary: boolean }> = [];
-    let waiter: (() => void) | null = null;
-    let upgrade: Record<string, unknown> = {};
-    ws.on('upgrade', (res) => (upgrade = res.headers));
-    ws.on('message', (data, binary) => {
-      messages.push({ data: data as Buffer, binary });
-      waiter?.();
-    });
-    const closed = new Promise<{ code: number; reason: string }>((r) => ws.on('close', (code, reason) => r({ code, reason: reason.toString() })));
-    ws.on('error', reject);
-    ws.on('open', () =>
-      resolve({
-        ws,
-        invocationId: String(upgrade['x-nimbus-invocation-id'] ?? ''),
-        headers: upgrade,
-        closed,
-        next: async () => {
-          while (messages.length === 0) await new Promise<void>((r) => (waiter = r));
-          return messages.shift()!;
-        },
-      }),
-    );
-  });
-}
 
 const lines = (rec: Rec) => (rec.logs as Array<{ msg: string }>).map((l) => l.msg);
 
