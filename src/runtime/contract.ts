@@ -379,18 +379,27 @@ export function runtimeContract(name: string, make: () => Runtime | Promise<Runt
       });
 
       it('waitUntil: the result comes at once, `background` settles when the work is done', async () => {
+        // the background work waits on an outbound fetch the test answers once the result is in
+        let release!: () => void;
+        const gate = new Promise<void>((r) => (release = r));
         const c = await startWith(
           runtime,
           await bundle(`
             export default { fetch(_req: Request, _env: unknown, ctx: any) {
-              ctx.waitUntil(new Promise((r) => setTimeout(r, 40)).then(() => console.log('background done')));
+              ctx.waitUntil(fetch('https://gate.example/').then(() => console.log('background done')));
               return new Response('now');
             } };`),
+          {},
+          async () => {
+            await gate;
+            return { status: 200, statusText: 'OK', headers: [], body: new Uint8Array() };
+          },
         );
         const result = await c.instance.invoke(httpCall('bg-1'));
         assert.equal(text(fetchResponse(result).body), 'now');
         assert.ok(result.background instanceof Promise);
         assert.equal(c.logs.filter((l) => l.message === 'background done').length, 0);
+        release();
         await result.background;
         assert.deepEqual(
           c.logs.filter((l) => l.message === 'background done'),
