@@ -416,6 +416,25 @@ describe('Node layer sockets', () => {
     }
   });
 
+  it('a socket destroyed as the function returns leaves the next invocations’ sockets reading (pg’s connect after an end)', async () => {
+    // The stream work a destroy schedules must not wait on anything the finished invocation owned.
+    const inst = await start(`import net from 'node:net';
+      export async function handler({ port, text }) {
+        const socket = net.connect(port, '127.0.0.1');
+        await new Promise((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
+        const heard = new Promise((resolve) => socket.once('data', (c) => resolve(String(c))));
+        socket.write(text);
+        const got = await heard;
+        socket.destroy();
+        return got;
+      }`, '127.0.0.1');
+    try {
+      for (const text of ['first', 'second', 'third']) assert.equal(await invoke(inst, { port, text }), text);
+    } finally {
+      inst.dispose();
+    }
+  });
+
   it('the host side refuses forged socket calls', () => {
     const events: unknown[] = [];
     const sockets = new NodeSockets(() => Promise.reject(new Error('never')), undefined, (...e) => events.push(e));
