@@ -86,6 +86,15 @@ const REFUSED_BECAUSE: Readonly<Record<string, string>> = Object.freeze({
 /** npm packages the layer wraps: imported from inside the layer, the name is the package. */
 const WRAPPED_PACKAGES = new Set(['buffer', 'events', 'string_decoder', 'punycode', 'path-browserify', 'readable-stream']);
 
+/**
+ * Names that ask for an npm polyfill of a built-in and get the layer's module instead.
+ * `process/` (what readable-stream, so the layer's own streams, asks for) is the browser
+ * `process` package: its nextTick drains a queue from a timer, which belongs to whichever
+ * invocation ran and is dropped when that one finishes, and stays stuck after a callback
+ * throws; every stream of the instance then waits forever. The layer's nextTick is a microtask.
+ */
+const NPM_TWIN_ALIASES: Readonly<Record<string, string>> = Object.freeze({ 'process/': 'process' });
+
 /** Names `inject` may bind to the layer when code refers to them as globals. */
 const INJECT_FILES = ['inject-process.ts', 'inject-buffer.ts', 'inject-immediate.ts'];
 
@@ -306,7 +315,7 @@ export function nodeLayerPlugin(use: NodeLayerUse, root: string | null, files: B
           return { path: join(dir, other) };
         }
         const prefixed = args.path.startsWith('node:');
-        const name = prefixed ? args.path.slice(5) : args.path;
+        const name = prefixed ? args.path.slice(5) : NPM_TWIN_ALIASES[args.path] ?? args.path;
         const fromLayer = args.importer.startsWith(dir);
         if (fromLayer && WRAPPED_PACKAGES.has(name)) return undefined;
         if (!prefixed && !isBuiltin(name)) return undefined;

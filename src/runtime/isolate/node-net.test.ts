@@ -54,11 +54,11 @@ describe('Node layer sockets', () => {
   });
 
   let n = 0;
-  async function start(source: string, allow: string, dnsResolver?: DnsResolver): Promise<Instance> {
+  async function start(source: string, allow: string, dnsResolver?: DnsResolver, onLog: (invocationId: string, level: string, message: string) => void = () => undefined): Promise<Instance> {
     const guard = createEgressGuard({ policy: egressPolicy(allow), platformOrigins: () => [], monotonic: () => performance.now(), ...(dnsResolver ? { dnsResolver } : {}) });
     const code = (await bundleSource({ 'index.ts': source }, 'index.ts')).code;
     return runtime.start({
-      instanceId: `net-${++n}`, functionName: 'net', version: 1, code, config: baseConfig, onLog: () => undefined,
+      instanceId: `net-${++n}`, functionName: 'net', version: 1, code, config: baseConfig, onLog,
       fetch: () => Promise.reject(new Error('no fetch here')), connect: guard.connect, lookup: guard.lookup, resolve: guard.resolve,
     });
   }
@@ -413,6 +413,58 @@ describe('Node layer sockets', () => {
     } finally {
       sockets.closeAll();
       closing.close();
+    }
+  });
+
+  it('a socket destroyed as the function returns leaves the next invocations’ sockets reading (pg’s connect after an end)', async () => {
+    // The stream work a destroy schedules must not wait on anything the finished invocation owned.
+    const inst = await start(`import net from 'node:net';
+      export async function handler({ port, text }) {
+        const socket = net.connect(port, '127.0.0.1');
+        await new Promise((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
+        const heard = new Promise((resolve) => socket.once('data', (c) => resolve(String(c))));
+        socket.write(text);
+        const got = await heard;
+        socket.destroy();
+        return got;
+      }`, '127.0.0.1');
+    try {
+      for (const text of ['first', 'second', 'third']) assert.equal(await invoke(inst, { port, text }), text);
+    } finally {
+      inst.dispose();
+    }
+  });
+
+  it('a socket listener that throws is logged as uncaught, and the instance’s sockets go on reading', async () => {
+    const logs: Array<{ id: string; level: string; message: string }> = [];
+    const inst = await start(`import net from 'node:net';
+      export async function handler({ port, text }) {
+        const socket = net.connect(port, '127.0.0.1');
+        await new Promise((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
+        let got = '';
+        let wanted = () => undefined;
+        socket.on('data', (c) => { got += c; wanted(); });
+        socket.on('data', (c) => { throw new Error('listener threw on ' + c); });
+        const heard = (n) => new Promise((resolve) => { wanted = () => got.length >= n && resolve(); wanted(); });
+        socket.write(text);
+        await heard(text.length);
+        socket.write(text);
+        await heard(text.length * 2);
+        socket.destroy();
+        return got;
+      }`, '127.0.0.1', undefined, (id, level, message) => logs.push({ id, level, message }));
+    try {
+      assert.equal(await invoke(inst, { port, text: 'ab' }), 'abab');
+      const id = `n${n}`;
+      assert.equal(await invoke(inst, { port, text: 'cd' }), 'cdcd');
+      // once for each chunk the socket received (two each, unless loopback split one)
+      const thrown = (inv: string) => logs.filter((l) => l.id === inv && l.level === 'error').map((l) => l.message.split('\n')[0]);
+      for (const [inv, text] of [[id, 'ab'], [`n${n}`, 'cd']] as const) {
+        assert.ok(thrown(inv).length >= 2, JSON.stringify(logs));
+        for (const line of thrown(inv)) assert.match(line, new RegExp(`^Uncaught Error: listener threw on [${text}]+$`));
+      }
+    } finally {
+      inst.dispose();
     }
   });
 

@@ -202,6 +202,31 @@ describe('streamed bodies in the isolate runtime', () => {
     c.instance.dispose();
   });
 
+  it('what the abort listeners and the stream’s cancel log, a cancel that awaits too, is in the log before the invocation ends', async () => {
+    const c = await startWith(
+      runtime,
+      await bundle(`export default { fetch(request) {
+          request.signal.addEventListener('abort', () => console.log('signal aborted'));
+          return new Response(new ReadableStream({
+            start(c) { c.enqueue('one'); },
+            async cancel(reason) {
+              console.log('stream cancelled: ' + reason.name);
+              await new Promise((r) => setTimeout(r, 1));
+              console.log('cleaned up');
+            },
+          }));
+        } };`),
+    );
+    const { response, end } = streamed(await c.instance.invoke(httpCall('s-log')));
+    assert.equal(text((await response.stream!.read())!), 'one');
+    const gone = new NimbusError('NIMBUS_ERR_CLIENT_CLOSED', 'the client went away');
+    response.stream!.cancel(gone);
+    assert.equal((await end).error, gone);
+    // the record is written at this end: its lines must all be there by now
+    assert.deepEqual(c.logs.filter((l) => l.invocationId === 's-log').map((l) => l.message), ['signal aborted', 'stream cancelled: AbortError', 'cleaned up']);
+    c.instance.dispose();
+  });
+
   it('a chunk that is not bytes fails the stream as the function error', async () => {
     const c = await startWith(
       runtime,

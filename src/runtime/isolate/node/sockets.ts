@@ -7,7 +7,15 @@ const handlers = new Map<number, Handler>();
 
 const g = globalThis as unknown as Record<symbol, unknown>;
 g[Symbol.for('nimbus.node.sockets')] = (id: number, event: string, data: unknown) => {
-  handlers.get(id)?.(event, data);
+  try {
+    handlers.get(id)?.(event, data);
+  } catch (error) {
+    // A listener threw (a 'data' or 'connect' handler runs inside this call): reported as any
+    // uncaught error is (the shim's microtasks log it), not lost in the host's delivery.
+    queueMicrotask(() => {
+      throw error;
+    });
+  }
 };
 
 export function listen(id: number, handler: Handler): void {

@@ -178,21 +178,27 @@ function finish(inv: Invocation): void {
 /**
  * A response whose body is a stream not yet complete: its head goes now (R_STREAM), its
  * chunks as the host takes them. The invocation is over when the stream is (then its
- * waitUntil work, if any); a host cancel (client gone) also aborts the request's signal.
+ * waitUntil work, if any); a host cancel (client gone) also aborts the request's signal,
+ * and the invocation is over once the stream's cancel has settled.
  */
 function respondStreaming(inv: Invocation, head: string, body: ReadableStream): void {
   if (inv.responded) return;
   inv.responded = true;
   unanswered.delete(inv.seq);
   if (wasmOverLimit(0, inv.seq)) return;
-  const id = toHost(body, inv, (error, cancelled) => {
-    enter(inv);
-    if (cancelled) inv.request?._abort(new DOMException('The client went away', 'AbortError'));
-    const background = inv.waits.size > 0;
-    send(OUT_END, inv.seq, id, error, background);
-    if (background) void drain(inv);
-    else finish(inv);
-  });
+  const id = toHost(
+    body,
+    inv,
+    (error) => {
+      enter(inv);
+      const background = inv.waits.size > 0;
+      send(OUT_END, inv.seq, id, error, background);
+      if (background) void drain(inv);
+      else finish(inv);
+    },
+    // the host cancelled it: the request's signal aborts before the stream's cancel runs
+    () => inv.request?._abort(new DOMException('The client went away', 'AbortError')),
+  );
   send(OUT_DONE, inv.seq, R_STREAM, false, head, id);
 }
 

@@ -22,6 +22,7 @@ interface Outgoing {
   readonly inv: Invocation;
   readonly reader: ReadableStreamDefaultReader;
   readonly onEnd: OnEnd;
+  readonly onCancel: () => void;
   credit: number;
   /** What is left of a chunk cut into pieces. */
   rest: Uint8Array | null;
@@ -53,11 +54,14 @@ function describe(e: unknown): string {
   }
 }
 
-/** Locks `stream` and numbers it; chunks go to the host as it grants credit. */
-export function toHost(stream: ReadableStream, inv: Invocation, onEnd: OnEnd): number {
+/**
+ * Locks `stream` and numbers it; chunks go to the host as it grants credit. `onCancel` runs
+ * first when the host cancels it, before the stream's own cancel.
+ */
+export function toHost(stream: ReadableStream, inv: Invocation, onEnd: OnEnd, onCancel: () => void = () => undefined): number {
   const id = nextId;
   nextId = id >= 2 ** 31 - 1 ? 1 : id + 1;
-  outgoing.set(id, { id, inv, reader: stream.getReader(), onEnd, credit: 0, rest: null, running: false, over: false });
+  outgoing.set(id, { id, inv, reader: stream.getReader(), onEnd, onCancel, credit: 0, rest: null, running: false, over: false });
   return id;
 }
 
@@ -69,22 +73,36 @@ export function onPull(id: number, n: number): void {
   void pump(s);
 }
 
-/** IN_CANCEL: the host wants no more (its reader went away, or a limit was passed). */
+/**
+ * IN_CANCEL: the host wants no more (its reader went away, or a limit was passed). The
+ * stream's cancel is the function's code: the host is told the stream ended only once it
+ * has settled, so what it does (and logs) still belongs to the invocation, whose record
+ * is written at that end.
+ */
 export function onCancel(id: number, reason: unknown): void {
   const s = outgoing.get(id);
   if (s === undefined) return;
   enter(s.inv);
-  const error = new DOMException(String(reason), 'AbortError');
-  end(s, null, true);
-  s.reader.cancel(error).catch(() => undefined);
+  stop(s);
+  s.onCancel();
+  const settled = () => {
+    enter(s.inv);
+    s.onEnd(null, true, s.id);
+  };
+  s.reader.cancel(new DOMException(String(reason), 'AbortError')).then(settled, settled);
 }
 
-function end(s: Outgoing, error: string | null, cancelled: boolean): void {
-  if (s.over) return;
+/** No more chunks: the pump stops and the number is forgotten. */
+function stop(s: Outgoing): boolean {
+  if (s.over) return false;
   s.over = true;
   s.rest = null;
   outgoing.delete(s.id);
-  s.onEnd(error, cancelled, s.id);
+  return true;
+}
+
+function end(s: Outgoing, error: string | null, cancelled: boolean): void {
+  if (stop(s)) s.onEnd(error, cancelled, s.id);
 }
 
 async function pump(s: Outgoing): Promise<void> {
