@@ -81,6 +81,15 @@ test(`${DEPLOYED} deployed, ${WARM} warm: a request touches only its own functio
   assert.equal(runtime.live().length, WARM, 'no instance started for warm calls');
   // One timer for the whole platform (the registry's tick), however many functions are deployed or warm.
   assert.equal(clock.pendingTimers(), 1);
+  // Its ticks count instances; they do not ask each for its figures (a heap reading in an isolate).
+  let asked = 0;
+  for (const instance of runtime.live()) {
+    const stats = instance.stats.bind(instance);
+    instance.stats = () => (asked++, stats());
+  }
+  for (let t = 0; t < 3; t++) clock.advance(TICK_MS);
+  assert.equal(pools.all().length, WARM, 'still warm');
+  assert.equal(asked, 0);
 });
 
 test('idle functions hold no timers: once their instances scale to zero, their pools and scaling state are dropped', async () => {
