@@ -27,6 +27,8 @@ const ROUNDS = arg('rounds', 5);
 const SECONDS = arg('seconds', 4);
 const CONNECTIONS = arg('connections', 50);
 const WARM = arg('warm', 100);
+/** `--one 0`: only the spread load (more rounds of it in the same time). */
+const ONE = arg('one', 1) === 1;
 const TICK_US = 1e6 / 100; // USER_HZ
 
 interface Row {
@@ -128,7 +130,7 @@ const paths = { one: [{ path: '/fn/f0/' }], many: Array.from({ length: WARM }, (
 try {
   for (const spec of specs) servers.push(await startServer(spec));
   for (let round = 1; round <= ROUNDS; round++) {
-    const kinds = round % 2 === 1 ? (['one', 'many'] as const) : (['many', 'one'] as const);
+    const kinds = !ONE ? (['many'] as const) : round % 2 === 1 ? (['one', 'many'] as const) : (['many', 'one'] as const);
     for (const s of round % 2 === 1 ? servers : [...servers].reverse()) {
       for (const kind of kinds) {
         const spec = { url: s.origin, connections: CONNECTIONS, requests: paths[kind] };
@@ -159,8 +161,17 @@ console.log('|---|---|---:|---:|---:|---:|---:|---:|');
 for (const s of servers) {
   for (const kind of ['one', 'many'] as const) {
     const rows = s.rows[kind];
+    if (rows.length === 0) continue;
     const m = (f: (r: Row) => number) => median(rows.map(f));
     console.log(`| ${s.label} | ${kind} | ${m((r) => r.rps).toFixed(0)} | ${m((r) => r.all).toFixed(1)} | ${m((r) => r.main).toFixed(1)} | ${m((r) => r.all - r.main).toFixed(1)} | ${m((r) => r.switches).toFixed(2)} | ${m((r) => r.forks).toFixed(3)} |`);
+  }
+}
+// Paired: each round's first tree against the others in the same round, per load.
+for (const kind of ['one', 'many'] as const) {
+  for (const s of servers.slice(1)) {
+    const ratios = s.rows[kind].map((r, i) => r.all / servers[0].rows[kind][i].all);
+    if (ratios.length === 0) continue;
+    console.log(`${kind}: ${s.label} ÷ ${servers[0].label}, CPU per response, per round: median ${median(ratios).toFixed(3)} (${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)}; ${ratios.map((x) => x.toFixed(2)).join(' ')})`);
   }
 }
 await new Promise((r) => setTimeout(r, 500));
