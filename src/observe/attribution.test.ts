@@ -153,6 +153,40 @@ test('heap readings: a busy instance is read at most every HEAP_REFRESH_MS, an i
   assert.equal(meter.end(d).peakMemoryBytes, 2e6, 'not raised by readings before it began');
 });
 
+test('heap readings with many instances busy: spread over them, each read at most every HEAP_SPACING_MS × busy instances', () => {
+  let now = 0;
+  const meter = new InstanceMeter(() => now);
+  let reads = 0;
+  const fleet = Array.from({ length: 30 }, (_, i) => {
+    const s = { heapUsedBytes: 1e6, cpuMs: 0 };
+    const instance = { id: `i${i}`, cpuMs: () => s.cpuMs, stats: () => (reads++, { ...s }) } as unknown as Instance;
+    return { instance, s };
+  });
+  const open = fleet.map((f) => meter.begin(f.instance)); // first samples read the heap
+  assert.equal(reads, 30);
+  assert.equal(meter.busy(), 30);
+  // 30 busy: a reading may be 300 ms old (30 × HEAP_SPACING_MS) before a begin or end takes another
+  const one = fleet[0];
+  one.s.heapUsedBytes = 9e6;
+  now = 150; // past HEAP_REFRESH_MS, which alone would read
+  const x = meter.begin(one.instance);
+  now = 151;
+  assert.equal(meter.end(x).peakMemoryBytes, 1e6, 'the reading of t=0 stands');
+  assert.equal(reads, 30);
+  now = 310;
+  const y = meter.begin(one.instance);
+  assert.equal(reads, 31, 'read again once 300 ms old');
+  now = 311;
+  assert.equal(meter.end(y).peakMemoryBytes, 9e6);
+  // with one left busy the per-instance bound is HEAP_REFRESH_MS again
+  for (let i = 1; i < open.length; i++) meter.end(open[i]);
+  assert.equal(meter.busy(), 1);
+  const before = reads;
+  now = 420;
+  meter.end(meter.begin(one.instance));
+  assert.equal(reads, before + 1, '110 ms after the last reading, one busy instance is read again');
+});
+
 test('a CPU reading taken less than CPU_REUSE_MS ago is reused; what was spent in between goes to those open at the next read', () => {
   let now = 0;
   const { instance, s } = countingInstance(0);

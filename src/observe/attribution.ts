@@ -6,10 +6,13 @@
  * flight on it then. Shares sum to the instance's busy time and busy CPU, and with one
  * invocation at a time they are exact. Peak memory is the highest heap reading of the
  * instance while the invocation ran (concurrent work included). Heap readings cost a
- * round trip to the isolate (~70 µs of the main thread's time under load), so a busy
- * instance is read at most every HEAP_REFRESH_MS at the begin or end of an invocation, and
- * an invocation that runs HEAP_EVERY_MS or longer gets a reading at its end and at every
- * tick() while it runs: a long one sees its peak; a spike shorter than that can be missed.
+ * round trip to the isolate (a task that wakes its thread, and the main thread's part), so a
+ * busy instance is read at most every HEAP_REFRESH_MS at the begin or end of an invocation,
+ * and less often when many are busy: the platform's such readings are spread over them, at
+ * most one every HEAP_SPACING_MS (with 100 instances busy, each is read every second rather
+ * than 100 times as often as with one). An invocation that runs HEAP_EVERY_MS or longer gets
+ * a reading at its end and at every tick() while it runs: a long one sees its peak; a spike
+ * shorter than that can be missed.
  * Isolate CPU reads take a lock the isolate's thread also takes (~1.5–2 µs of the main
  * thread each in a server under load, by CPU profile), so one taken less than CPU_REUSE_MS ago is reused: what the
  * isolate spends in between goes to the invocations open at the next read. The last
@@ -62,8 +65,10 @@ export interface Share {
 export const NO_FIGURES: InvocationFigures = { cpuMs: 0, peakMemoryBytes: 0, occupancyMs: 0 };
 /** An invocation running this long gets heap readings while it runs (tick) and at its end. */
 export const HEAP_EVERY_MS = 20;
-/** Otherwise a busy instance's heap is read at most this often. */
+/** Otherwise a busy instance's heap is read at most this often… */
 export const HEAP_REFRESH_MS = 100;
+/** …and, with many busy, the readings of all of them at begin and end come at most this often on average. */
+export const HEAP_SPACING_MS = 10;
 export const CPU_REUSE_MS = 1;
 
 /** What an instance gone idle was last seen at, so that a busy-idle-busy instance is not read again at once. */
@@ -87,7 +92,7 @@ export class InstanceMeter {
   /** `now`: the caller's monotonic reading, when it has one (saves reading the clock again). */
   begin(instance: Instance, now = this.monotonic()): Share {
     const tracked = this.trackedFor(instance, now);
-    const t = this.sample(tracked, now - tracked.heapAt >= HEAP_REFRESH_MS, now);
+    const t = this.sample(tracked, now - tracked.heapAt >= this.heapRefreshMs(), now);
     const share: Share = { tracked: t, begunAt: now, wallAtBegin: t.wallPerOpen, cpuAtBegin: t.cpuPerOpen, peak: t.heap };
     t.open.add(share);
     return share;
@@ -99,7 +104,7 @@ export class InstanceMeter {
     const sinceReading = now - t.heapAt;
     // The last one open takes a fresh CPU reading: once the instance is idle, CPU not yet read would go to no one.
     const last = t.open.size === 1;
-    this.sample(t, sinceReading >= HEAP_REFRESH_MS || (sinceReading >= HEAP_EVERY_MS && now - share.begunAt >= HEAP_EVERY_MS), now, last);
+    this.sample(t, sinceReading >= this.heapRefreshMs() || (sinceReading >= HEAP_EVERY_MS && now - share.begunAt >= HEAP_EVERY_MS), now, last);
     t.open.delete(share);
     // Idle instances are not followed: CPU spent outside any invocation belongs to none
     // (but for an idle gap under CPU_REUSE_MS: trackedFor).
@@ -124,6 +129,11 @@ export class InstanceMeter {
       const oldest = t.open.values().next().value;
       if (oldest !== undefined && now - oldest.begunAt >= HEAP_EVERY_MS) this.sample(t, true, now);
     }
+  }
+
+  /** How old a busy instance's heap reading may get before a begin or end reads it again. */
+  private heapRefreshMs(): number {
+    return Math.max(HEAP_REFRESH_MS, this.tracked.size * HEAP_SPACING_MS);
   }
 
   /** Instances with invocations in flight. */

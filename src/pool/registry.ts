@@ -115,8 +115,9 @@ export class PoolRegistry {
       for (const [key, pool] of this.pools) {
         if (this.deps.scaler) this.deps.scaler.tick(pool, now);
         else pool.tick(now);
-        // A pool with nothing left and no minimum is forgotten: idle costs nothing.
-        if (pool.isIdle() && pool.stats().ready === 0 && pool.config.minInstances === 0) {
+        // A pool with nothing left and no minimum is forgotten: idle costs nothing. (Counted, not
+        // stats(): that asks every instance for its figures, a heap reading each.)
+        if (pool.isIdle() && pool.instanceCount() === 0 && pool.config.minInstances === 0) {
           this.pools.delete(key);
           this.deps.scaler?.forget(pool);
         }

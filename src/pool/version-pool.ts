@@ -259,6 +259,11 @@ export class VersionPool {
     return this.inFlight + this.waiters.length;
   }
 
+  /** Live instances, draining ones included (what stats() counts as ready), without asking each for its figures. */
+  instanceCount(): number {
+    return this.slots.length;
+  }
+
   /** Counts and the active instances, for a scaler. */
   scaleView(): ScaleView {
     const instances: Array<{ id: string; inFlight: number; lastUsedAt: number }> = [];

@@ -19,6 +19,7 @@ import { SparePool } from './spares.ts';
 import { LAYER_CONTRACT, sharedLayerOf } from './node-env.ts';
 import { otherThreadsCpu, type OtherThreadsCpu } from './cpu-budget.ts';
 import { Watchdog } from './watchdog.ts';
+import { memoryReducerOffForNewIsolates } from './memory-reducer.ts';
 import { Deadlines } from '../../core/deadlines.ts';
 
 export interface IsolateRuntimeOptions {
@@ -100,6 +101,7 @@ export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & 
   /** Live instances this runtime started. */
   liveInstances(): number;
 } {
+  memoryReducerOffForNewIsolates();
   const clock = options.clock;
   const onError = options.onError ?? ((message: string, error?: unknown) => console.error(`[nimbus isolate] ${message}`, error ?? ''));
   const live = new Set<IsolateInstance>();
