@@ -306,7 +306,10 @@ export function nodeLayerPlugin(use: NodeLayerUse, root: string | null, files: B
           return { path: join(dir, other) };
         }
         const prefixed = args.path.startsWith('node:');
-        const name = prefixed ? args.path.slice(5) : args.path;
+        // `process/` is how browser builds ask for the npm `process` polyfill (readable-stream
+        // does, for nextTick): they get the layer's process instead of a second one, whose
+        // nextTick waits for a timer
+        const name = prefixed ? args.path.slice(5) : args.path === 'process/' ? 'process' : args.path;
         const fromLayer = args.importer.startsWith(dir);
         if (fromLayer && WRAPPED_PACKAGES.has(name)) return undefined;
         if (!prefixed && !isBuiltin(name)) return undefined;

@@ -101,6 +101,28 @@ describe('Node layer', () => {
       assert.deepEqual(await run(code), ['browser', 'disabled', 7, 'function', 'a/b']);
     });
 
+    it("a package's `process/` (the npm polyfill's name: readable-stream's) is the layer's process, so stream ticks run before promise continuations, as in Node", async () => {
+      const root = project({
+        'index.js': `const { Readable } = require('node:stream'); const p = require('proc-user');
+          exports.handler = async () => {
+            const order = [];
+            const r = new Readable({ read() {} });
+            r.push('a');
+            r.on('data', (c) => order.push('data ' + c));
+            await null;
+            order.push('continued');
+            return [p === process, typeof p.nextTick, order];
+          };`,
+        'node_modules/proc-user/package.json': JSON.stringify({ name: 'proc-user', main: 'index.js' }),
+        'node_modules/proc-user/index.js': `module.exports = require('process/');`,
+      });
+      dirs.push(root);
+      for (const sharedLayer of [true, false]) {
+        const code = (await bundlePath(root, 'isolate', false, { sharedLayer })).code;
+        assert.deepEqual(await run(code), [true, 'function', ['data a', 'continued']], `shared layer: ${sharedLayer}`);
+      }
+    });
+
     it('takes the workerd/worker/browser export conditions before the default', async () => {
       const root = project({
         'index.js': `import v from 'cond'; export async function handler() { return v; }`,
