@@ -19,7 +19,7 @@ import type { CryptoGate } from './crypto-pool.ts';
 import { createIsolateRuntime } from './index.ts';
 import { ZLIB_GATE } from './zlib-host.ts';
 import { sharedLayerOf, usesNodeLayer } from './node-env.ts';
-import { sharedExports, sharedModules } from '../../deploy/node-layer-shared.ts';
+import { LAYER_KINDS, sharedExports, sharedLayer, sharedModules } from '../../deploy/node-layer-shared.ts';
 import { baseConfig } from '../contract.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
@@ -532,6 +532,10 @@ describe('Node layer', () => {
       assert.deepEqual([socket, digest], ['function', 'ca978112']);
       assert.deepEqual(Object.keys(out).sort(), Object.keys(modules).sort());
       for (const [name, m] of Object.entries(out)) assert.deepEqual(m, { frozen: true, getters: 0, names: expected[name] }, name);
+    });
+
+    it("the layer's code copies no CommonJS package into an ES namespace (a getter per property): the packages it wraps are required", async () => {
+      for (const kind of LAYER_KINDS) assert.doesNotMatch((await sharedLayer(kind)).code, /__toESM\(/, kind);
     });
 
     it('a function that imports async_hooks and crypto takes the crypto tier of the async layer', async () => {
