@@ -114,11 +114,26 @@ const BASE: BuildOptions = {
   minifySyntax: true,
 };
 
-function entrySource(dir: string, kind: LayerKind): string {
+/**
+ * The layer's entry. Each module's registry entry is a frozen object of its exports' values,
+ * imported by name: an `import * as` namespace would make esbuild give every export a getter
+ * of its own (a compiled function and an accessor per export, several hundred in all, in every
+ * isolate that holds the layer). Values are enough: a function's bundle copies them when it
+ * imports the module (registryModule), and no module of the layer reassigns an export.
+ */
+function entrySource(dir: string, kind: LayerKind, exported: ReadonlyMap<string, readonly string[]>): string {
   const modules = sharedModules(kind);
   const files = [...new Set(Object.values(modules))];
   const ids = new Map(files.map((f, i) => [f, `m${i}`]));
-  return `${files.map((f) => `import * as ${ids.get(f)} from ${JSON.stringify(join(dir, f))};`).join('\n')}
+  const namesOf = (f: string): readonly string[] => {
+    const names = exported.get(f);
+    if (names === undefined) throw new Error(`no export names for the Node layer's ${f}`);
+    return names;
+  };
+  const imports = files.map((f) => `import { ${namesOf(f).map((n, i) => `${JSON.stringify(n)} as ${ids.get(f)}_${i}`).join(', ')} } from ${JSON.stringify(join(dir, f))};`);
+  const objects = files.map((f) => `const ${ids.get(f)} = Object.freeze({ ${namesOf(f).map((n, i) => `${JSON.stringify(n)}: ${ids.get(f)}_${i}`).join(', ')} });`);
+  return `${imports.join('\n')}
+${objects.join('\n')}
 import { bindEnv } from ${JSON.stringify(join(dir, 'process.ts'))};
 import { bindHost } from ${JSON.stringify(join(dir, 'host.ts'))};
 import { addBundleFiles } from ${JSON.stringify(join(dir, 'vfs.ts'))};
@@ -186,9 +201,10 @@ export function sharedLayer(kind: LayerKind): Promise<SharedLayer> {
 export async function bundleSharedLayer(kind: LayerKind): Promise<string> {
   const { build } = await import('esbuild');
   const dir = nodeLayerDir();
+  const exported = await sharedExports();
   const result = await build(layerBuild({
     ...(asyncKind(kind) ? { supported: LOWERED_ASYNC } : {}),
-    stdin: { contents: entrySource(dir, kind), resolveDir: dir, sourcefile: 'node-layer-entry.js', loader: 'js' },
+    stdin: { contents: entrySource(dir, kind, exported), resolveDir: dir, sourcefile: 'node-layer-entry.js', loader: 'js' },
     format: 'iife',
     globalName: LAYER_GLOBAL,
   }));

@@ -124,6 +124,9 @@ export function webGlobalsNamed(code: string): string[] {
 const SKIP = Symbol('nimbus-node-layer');
 /** The namespace of the CommonJS faces of the layer's modules (what `require('x')` loads). */
 const REQUIRED = 'nimbus-node-require';
+/** The namespace (and the specifier prefix) of a module that re-exports a layer module's default export alone. */
+const DEFAULT_NS = 'nimbus-node-default';
+const DEFAULT_OF = 'nimbus-node-default:';
 /** The namespace of what a package's import of a refused built-in gets (absentModule). */
 const ABSENT = 'nimbus-node-absent';
 const hostRequire = createRequire(import.meta.url);
@@ -303,7 +306,11 @@ export function nodeLayerPlugin(use: NodeLayerUse, root: string | null, files: B
         const data = args.pluginData as { text: string; name: string };
         return { contents: absentModule(data.text, data.name), loader: 'js' };
       });
-      b.onLoad({ filter: /.*/, namespace: REQUIRED }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)}).default;`, resolveDir: dir, loader: 'js' }));
+      // through a module that re-exports the default alone: a require() of the module itself
+      // would give it a namespace object, with a getter function per export
+      b.onLoad({ filter: /.*/, namespace: REQUIRED }, (args) => ({ contents: `module.exports = require(${JSON.stringify(DEFAULT_OF + args.path)}).default;`, loader: 'js' }));
+      b.onResolve({ filter: new RegExp(`^${DEFAULT_OF}`) }, (args) => ({ path: args.path.slice(DEFAULT_OF.length), namespace: DEFAULT_NS }));
+      b.onLoad({ filter: /.*/, namespace: DEFAULT_NS }, (args) => ({ contents: `export { default } from ${JSON.stringify(args.path)};`, resolveDir: dir, loader: 'js' }));
       b.onResolve({ filter: /^nimbus:bundle-files$/ }, () => ({ path: 'bundle-files', namespace: 'nimbus-bundle-files' }));
       b.onLoad({ filter: /.*/, namespace: 'nimbus-bundle-files' }, () => ({ contents: `export default ${JSON.stringify(files())};`, loader: 'js' }));
       b.onResolve({ filter: /^[a-z_:][a-z0-9_:/]*$/ }, async (args) => {

@@ -19,6 +19,7 @@ import type { CryptoGate } from './crypto-pool.ts';
 import { createIsolateRuntime } from './index.ts';
 import { ZLIB_GATE } from './zlib-host.ts';
 import { sharedLayerOf, usesNodeLayer } from './node-env.ts';
+import { LAYER_KINDS, sharedExports, sharedLayer, sharedModules } from '../../deploy/node-layer-shared.ts';
 import { baseConfig } from '../contract.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
@@ -98,6 +99,28 @@ describe('Node layer', () => {
       dirs.push(root);
       const code = (await bundlePath(root)).code;
       assert.deepEqual(await run(code), ['browser', 'disabled', 7, 'function', 'a/b']);
+    });
+
+    it("a package's `process/` (the npm polyfill's name: readable-stream's) is the layer's process, so stream ticks run before promise continuations, as in Node", async () => {
+      const root = project({
+        'index.js': `const { Readable } = require('node:stream'); const p = require('proc-user');
+          exports.handler = async () => {
+            const order = [];
+            const r = new Readable({ read() {} });
+            r.push('a');
+            r.on('data', (c) => order.push('data ' + c));
+            await null;
+            order.push('continued');
+            return [p === process, typeof p.nextTick, order];
+          };`,
+        'node_modules/proc-user/package.json': JSON.stringify({ name: 'proc-user', main: 'index.js' }),
+        'node_modules/proc-user/index.js': `module.exports = require('process/');`,
+      });
+      dirs.push(root);
+      for (const sharedLayer of [true, false]) {
+        const code = (await bundlePath(root, 'isolate', false, { sharedLayer })).code;
+        assert.deepEqual(await run(code), [true, 'function', ['data a', 'continued']], `shared layer: ${sharedLayer}`);
+      }
     });
 
     it('takes the workerd/worker/browser export conditions before the default', async () => {
@@ -488,6 +511,31 @@ describe('Node layer', () => {
       } finally {
         await rt.close();
       }
+    });
+
+    it("the layer's registry holds each module's exports as plain values (no getter per export), frozen, every name the module exports", async () => {
+      const exported = await sharedExports();
+      const modules = sharedModules('node');
+      const expected = Object.fromEntries(Object.entries(modules).map(([name, file]) => [name, [...(exported.get(file) ?? [])].sort()]));
+      const code = await source(`import net from 'node:net'; import { createHash } from 'node:crypto';
+        export async function handler() {
+          const layer = globalThis[Symbol.for('nimbus.node.layer')];
+          const out = {};
+          for (const [name, m] of Object.entries(layer)) {
+            const ds = Object.getOwnPropertyDescriptors(m);
+            out[name] = { frozen: Object.isFrozen(m), getters: Object.values(ds).filter((d) => 'get' in d).length, names: Object.keys(ds).sort() };
+          }
+          return [typeof net.Socket, createHash('sha256').update('a').digest('hex').slice(0, 8), out];
+        }`);
+      assert.equal(sharedLayerOf(code)?.kind, 'node');
+      const [socket, digest, out] = (await run(code, null)) as [string, string, Record<string, { frozen: boolean; getters: number; names: string[] }>];
+      assert.deepEqual([socket, digest], ['function', 'ca978112']);
+      assert.deepEqual(Object.keys(out).sort(), Object.keys(modules).sort());
+      for (const [name, m] of Object.entries(out)) assert.deepEqual(m, { frozen: true, getters: 0, names: expected[name] }, name);
+    });
+
+    it("the layer's code copies no CommonJS package into an ES namespace (a getter per property): the packages it wraps are required", async () => {
+      for (const kind of LAYER_KINDS) assert.doesNotMatch((await sharedLayer(kind)).code, /__toESM\(/, kind);
     });
 
     it('a function that imports async_hooks and crypto takes the crypto tier of the async layer', async () => {

@@ -3,7 +3,9 @@
  * the `base64url` encoding, `isUtf8`/`isAscii`, `Blob`/`File`/`atob`/`btoa` from the
  * globals. Also the global `Buffer` once the layer is in use.
  */
-import * as npm from 'buffer';
+// require(), not import: esbuild would wrap the CommonJS module in an ES namespace copy with a getter per property
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const npm = require('buffer') as typeof import('buffer');
 
 type Enc = string | undefined;
 const B = npm.Buffer as unknown as {

@@ -3,7 +3,9 @@
  * packages use: `on` (async iterator), `errorMonitor`, `captureRejectionSymbol`,
  * `getEventListeners`, `setMaxListeners`, and the global `EventTarget`/`Event`.
  */
-import EventEmitterModule from 'events';
+// require(), not import: esbuild would wrap the CommonJS module in an ES namespace copy with a getter per property
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const EventEmitterModule = require('events') as typeof import('events');
 
 type Emitter = {
   on(name: string | symbol, fn: (...args: unknown[]) => void): unknown;

@@ -1,5 +1,9 @@
 /** `fs`: the function's file system (vfs.ts) in Node's sync, callback and promise forms, with read and write streams. */
-import * as sync from './fs-sync.ts';
+// by name, not `import * as`: a namespace object would give each export a getter function of its own
+import {
+  readFileSync, writeFileSync, appendFileSync, existsSync, statSync, lstatSync, accessSync, readdirSync, mkdirSync, unlinkSync,
+  rmdirSync, rmSync, renameSync, copyFileSync, realpathSync, mkdtempSync, truncateSync, chmodSync, utimesSync, Stats, Dirent,
+} from './fs-sync.ts';
 import promises from './fs-promises.ts';
 
 /** The stream module, loaded on the first stream made: readable-stream is most of the layer's start cost. */
@@ -28,31 +32,31 @@ function callbackOf<F extends Fn>(fn: F): (...args: unknown[]) => void {
   };
 }
 
-export const {
+export {
   readFileSync, writeFileSync, appendFileSync, existsSync, statSync, lstatSync, accessSync, readdirSync, mkdirSync, unlinkSync,
   rmdirSync, rmSync, renameSync, copyFileSync, realpathSync, mkdtempSync, truncateSync, chmodSync, utimesSync, Stats, Dirent,
-} = sync;
+};
 
-export const readFile = callbackOf(sync.readFileSync);
-export const writeFile = callbackOf(sync.writeFileSync);
-export const appendFile = callbackOf(sync.appendFileSync);
-export const stat = callbackOf(sync.statSync);
-export const lstat = callbackOf(sync.lstatSync);
-export const access = callbackOf(sync.accessSync);
-export const readdir = callbackOf(sync.readdirSync);
-export const mkdir = callbackOf(sync.mkdirSync);
-export const unlink = callbackOf(sync.unlinkSync);
-export const rmdir = callbackOf(sync.rmdirSync);
-export const rm = callbackOf(sync.rmSync);
-export const rename = callbackOf(sync.renameSync);
-export const copyFile = callbackOf(sync.copyFileSync);
-export const realpath = callbackOf(sync.realpathSync);
-export const mkdtemp = callbackOf(sync.mkdtempSync);
-export const truncate = callbackOf(sync.truncateSync);
-export const chmod = callbackOf(sync.chmodSync);
-export const utimes = callbackOf(sync.utimesSync);
+export const readFile = callbackOf(readFileSync);
+export const writeFile = callbackOf(writeFileSync);
+export const appendFile = callbackOf(appendFileSync);
+export const stat = callbackOf(statSync);
+export const lstat = callbackOf(lstatSync);
+export const access = callbackOf(accessSync);
+export const readdir = callbackOf(readdirSync);
+export const mkdir = callbackOf(mkdirSync);
+export const unlink = callbackOf(unlinkSync);
+export const rmdir = callbackOf(rmdirSync);
+export const rm = callbackOf(rmSync);
+export const rename = callbackOf(renameSync);
+export const copyFile = callbackOf(copyFileSync);
+export const realpath = callbackOf(realpathSync);
+export const mkdtemp = callbackOf(mkdtempSync);
+export const truncate = callbackOf(truncateSync);
+export const chmod = callbackOf(chmodSync);
+export const utimes = callbackOf(utimesSync);
 export function exists(path: unknown, cb: (exists: boolean) => void): void {
-  const found = sync.existsSync(path);
+  const found = existsSync(path);
   queueMicrotask(() => cb(found));
 }
 
@@ -60,7 +64,7 @@ export function createReadStream(path: unknown, options?: { encoding?: string; s
   const stream = new (streams().Readable)({ read() {} });
   queueMicrotask(() => {
     try {
-      const data = sync.readFileSync(path) as Uint8Array;
+      const data = readFileSync(path) as Uint8Array;
       const chunk = data.subarray(options?.start ?? 0, options?.end === undefined ? undefined : options.end + 1);
       if (options?.encoding) stream.setEncoding(options.encoding as BufferEncoding);
       stream.push(chunk);
@@ -78,8 +82,8 @@ export function createWriteStream(path: unknown, options?: { flags?: string }) {
     new (streams().Writable)({
       write(chunk: Uint8Array, _enc: string, done: (error?: Error | null) => void) {
         try {
-          if (first) sync.writeFileSync(path, chunk);
-          else sync.appendFileSync(path, chunk);
+          if (first) writeFileSync(path, chunk);
+          else appendFileSync(path, chunk);
           first = false;
           done();
         } catch (error) {
@@ -99,6 +103,7 @@ export const X_OK = 1;
 export { promises };
 
 export default {
-  ...sync, readFile, writeFile, appendFile, stat, lstat, access, readdir, mkdir, unlink, rmdir, rm, rename, copyFile, realpath, mkdtemp,
+  readFileSync, writeFileSync, appendFileSync, existsSync, statSync, lstatSync, accessSync, readdirSync, mkdirSync, unlinkSync, rmdirSync, rmSync, renameSync, copyFileSync, realpathSync, mkdtempSync, truncateSync, chmodSync, utimesSync, Stats, Dirent,
+  readFile, writeFile, appendFile, stat, lstat, access, readdir, mkdir, unlink, rmdir, rm, rename, copyFile, realpath, mkdtemp,
   truncate, chmod, utimes, exists, createReadStream, createWriteStream, constants, F_OK, R_OK, W_OK, X_OK, promises,
 };

@@ -1,5 +1,7 @@
 /** `stream`: the npm `readable-stream` package (Node's streams, ported); the default export is `Stream` with the classes on it, as in Node. */
-import rs from 'readable-stream';
+// require(), not import: esbuild would wrap the CommonJS module in an ES namespace copy with a getter per property
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const rs = require('readable-stream') as typeof import('readable-stream');
 
 export const { Readable, Writable, Duplex, Transform, PassThrough, pipeline, finished, addAbortSignal, compose, destroy, isDisturbed, isErrored, isReadable, promises } = rs;
 export const Stream = rs.Stream;
