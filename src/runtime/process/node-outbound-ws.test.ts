@@ -2,7 +2,7 @@
  * Outbound WebSockets from a real node-runtime process (`new WebSocket(url, protocols)` in
  * node-worker/websocket.mjs, opened by the host in node-sockets.ts and outbound-sockets.ts):
  * text and binary both ways, the subprotocol, the function's close, a socket left open
- * closed with 1001 when its call ends; the egress rules, bad ports and the URL checks; and
+ * closed with 1001 when its call ends (after its waitUntil work), the send window (1008); the egress rules, bad ports and the URL checks; and
  * what a function that forges the channel's messages can reach: only its own instance's
  * sockets, by number, and only plain values back.
  */
@@ -26,7 +26,7 @@ const settle = (ws: any, got: string[]) => new Promise((resolve) => {
 });
 const nameOf = (f: () => unknown) => { try { f(); return 'no error'; } catch (e: any) { return e.name; } };
 
-export async function handler(event: any) {
+export async function handler(event: any, context: any) {
   if (event.do === 'relay') {
     const ws = new WebSocket(event.to, ['chat']);
     const got: string[] = [];
@@ -46,6 +46,28 @@ export async function handler(event: any) {
     return 'left';
   }
   if (event.do === 'refused') return settle(new WebSocket(event.to), []);
+  if (event.do === 'flood') {
+    // more than the platform has taken, sent at once: send throws, the socket is closed (1008)
+    const ws = new WebSocket(event.to);
+    await new Promise((r) => ws.addEventListener('open', r));
+    const chunk = 'f'.repeat(1024 * 1024);
+    let sent = 0;
+    let thrown = '';
+    try { for (let i = 0; i < 16; i++) { ws.send(chunk); sent++; } } catch (e: any) { thrown = e.name; }
+    const closed: any = await new Promise((r) => ws.addEventListener('close', r));
+    return { sent, thrown, code: closed.code };
+  }
+  if (event.do === 'later') {
+    // opened in waitUntil work, after the answer: open until that work is done
+    context.waitUntil((async () => {
+      const ws = new WebSocket(event.to);
+      await new Promise((r) => ws.addEventListener('open', r));
+      ws.send('from the background');
+      await new Promise((r) => ws.addEventListener('message', r));
+      console.log('background done');
+    })());
+    return 'answered';
+  }
   if (event.do === 'syntax') {
     return [
       nameOf(() => new WebSocket('ws://example.com/#')),
@@ -107,9 +129,9 @@ interface Seen {
   readonly sockets: ServerSocket[];
 }
 
-function guarded(allow: string): OutboundSocketConnect {
+function guarded(allow: string, maxMessageBytes = 64 * 1024): OutboundSocketConnect {
   const guard = createEgressGuard({ policy: egressPolicy(allow), platformOrigins: () => [], monotonic: () => performance.now() });
-  return (url, protocols) => guard.connectWebSocket(new URL(url), protocols, 64 * 1024);
+  return (url, protocols) => guard.connectWebSocket(new URL(url), protocols, maxMessageBytes);
 }
 
 /** Waits until `check` holds, on the server's events (no fixed sleep). */
@@ -174,6 +196,29 @@ describe('node runtime: outbound WebSockets', () => {
     await until(server, () => seen.closes.length > before);
     assert.deepEqual(seen.closes[before], { code: 1001, reason: 'the invocation is over' });
     assert.ok(seen.messages.includes('left open'));
+  });
+
+  it('a function that sends more than the platform has taken at once: send throws InvalidStateError, the server sees 1008', async () => {
+    const flooding = await startWith(runtime, code, { timeoutMs: 20_000 }, undefined, 'flood', { connectWebSocket: guarded('127.0.0.1', 2 * 1024 * 1024) });
+    const before = seen.closes.length;
+    const r = handlerValue(await flooding.instance.invoke(eventCall('out-flood', { do: 'flood', to }, 20_000))) as { sent: number; thrown: string; code: number };
+    assert.deepEqual([r.sent, r.thrown], [8, 'InvalidStateError']);
+    await until(server, () => seen.closes.length > before);
+    assert.equal(seen.closes[before].code, 1008);
+    assert.equal(r.code, 1008);
+    flooding.instance.dispose();
+  });
+
+  it("a socket opened in waitUntil work after the answer lives until that work is done, then is closed (1001)", async () => {
+    const before = seen.closes.length;
+    const result = await h.instance.invoke(eventCall('out-later', { do: 'later', to }, 20_000));
+    assert.equal(handlerValue(result), 'answered');
+    assert.ok(result.background !== undefined);
+    await result.background;
+    await until(server, () => seen.closes.length > before);
+    assert.deepEqual(seen.closes[before], { code: 1001, reason: 'the invocation is over' });
+    assert.ok(seen.messages.includes('from the background'));
+    assert.ok(h.logs.some((l) => l.invocationId === 'out-later' && l.message === 'background done'));
   });
 
   it('the URL and subprotocols are checked in the process: SyntaxError', async () => {
