@@ -230,11 +230,11 @@ export async function bundlePath(path: string, target: BundleTarget = 'isolate',
   const options = { entryPoints: [entry], absWorkingDir: root };
   const plugins = confined ? [confinedTo(root, target), wasmModules] : [wasmModules];
   if (target === 'node') {
-    if (confined) return buildForNode(options, plugins);
-    // Packages with native addons stay require() calls; their files go beside the bundle.
+    // Packages with native addons stay require() calls; their files go beside the bundle
+    // (confined: found and shipped from the tree only).
     const found = new Map<string, { dir: string; why: string }>();
     const built = await buildForNode(options, [nativePackagesPlugin(found), ...plugins]);
-    return found.size === 0 ? built : { ...built, shipped: shippedFiles(found) };
+    return found.size === 0 ? built : { ...built, shipped: shippedFiles(found, confined ? root : undefined) };
   }
   return buildWithLayer(options, plugins, root, directoryFiles(root), bundleOptions.sharedLayer ?? true, bundleOptions.nodeBuild);
 }

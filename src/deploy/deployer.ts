@@ -171,7 +171,7 @@ export class Deployer {
       case 'path':
         return withShipped(await bundlePath(source.path, target));
       case 'tree':
-        return bundleTree(source.files, source.entry, target);
+        return withShipped(await bundleTree(source.files, source.entry, target));
       case 'bundle': {
         const code = source.packages === undefined ? source.code : packNodeFunction(source.code, source.packages);
         return { code, sourceMap: source.sourceMap === undefined ? null : checkedSourceMap(source.sourceMap), warnings: [] };

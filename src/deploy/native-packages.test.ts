@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { nativeReason, shippedFiles } from './native-packages.ts';
+import { mayHoldNativePackages, nativeReason, shippedFiles } from './native-packages.ts';
 
 const MODULES = fileURLToPath(new URL('../../node_modules/', import.meta.url));
 const sqlite = realpathSync(join(MODULES, 'better-sqlite3'));
@@ -53,6 +53,35 @@ test('a dependency installed inside the package that needs it stays inside it', 
     writeFileSync(join(inner, 'index.js'), 'module.exports = 2;');
     const shipped = shippedFiles(new Map([['outer', { dir: realpathSync(outer), why: 'native addon (binding.gyp), not built' }]]));
     assert.deepEqual(Object.keys(shipped.files).sort(), ['node_modules/outer/node_modules/inner/index.js', 'node_modules/outer/node_modules/inner/package.json', 'node_modules/outer/package.json']);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('a first look at a tree: a .node file, a binding.gyp or a loader package under node_modules/ may be a native package; nothing else is', () => {
+  assert.equal(mayHoldNativePackages(['index.mjs', 'node_modules/hono/package.json', 'lib/x.node.js']), false);
+  assert.equal(mayHoldNativePackages(['addon.node']), false);
+  assert.equal(mayHoldNativePackages(['node_modules/a/build/Release/a.node']), true);
+  assert.equal(mayHoldNativePackages(['node_modules/@s/b/binding.gyp']), true);
+  assert.equal(mayHoldNativePackages(['node_modules/x/node_modules/node-gyp-build/package.json']), true);
+  assert.equal(mayHoldNativePackages(['node_modules/bindings/package.json']), true);
+});
+
+test('shipped from a tree (within): a dependency Node would find outside it is not there, and the ship is refused naming it', () => {
+  const root = mkdtempSync(join(tmpdir(), 'nimbus-native-'));
+  try {
+    const tree = join(root, 'tree');
+    const native = join(tree, 'node_modules', 'native');
+    mkdirSync(native, { recursive: true });
+    writeFileSync(join(native, 'package.json'), JSON.stringify({ name: 'native', dependencies: { outside: '1' } }));
+    const outside = join(root, 'node_modules', 'outside');
+    mkdirSync(outside, { recursive: true });
+    writeFileSync(join(outside, 'package.json'), JSON.stringify({ name: 'outside' }));
+    writeFileSync(join(outside, 'host-secret.js'), 'x');
+    const found = new Map([['native', { dir: realpathSync(native), why: 'native addon' }]]);
+    // without a tree, Node's resolution finds it above
+    assert.ok(Object.keys(shippedFiles(found).files).includes('node_modules/outside/host-secret.js'));
+    assert.throws(() => shippedFiles(found, realpathSync(tree)), /native depends on outside, which is not in the files sent/);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

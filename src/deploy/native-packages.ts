@@ -144,6 +144,21 @@ export function nativePackagesPlugin(found: Map<string, { dir: string; why: stri
   };
 }
 
+/**
+ * Whether a tree's files (their paths) may hold a package that must be shipped as files: a
+ * `.node` file, a `binding.gyp`, or a loader of files by computed paths, under node_modules/.
+ * A cheap first look: the build (nativePackagesPlugin) decides which packages, if any.
+ */
+export function mayHoldNativePackages(paths: Iterable<string>): boolean {
+  const loaders = RUNTIME_LOADERS.map((name) => `node_modules/${name}/package.json`);
+  for (const path of paths) {
+    if (!path.includes('node_modules/')) continue;
+    if (path.endsWith('.node') || path.endsWith('/binding.gyp')) return true;
+    if (loaders.some((l) => path === l || path.endsWith('/' + l))) return true;
+  }
+  return false;
+}
+
 /** The files of one package as shipped (see BUILD_ONLY), under `prefix`; returns its bytes. */
 function addPackageFiles(dir: string, prefix: string, out: ShippedFiles & { bytes: number }): number {
   let bytes = 0;
@@ -187,7 +202,7 @@ function dependencyDir(name: string, from: string): string | null {
  * it: the packages found at `node_modules/<name>`; a dependency installed inside the package
  * that needs it stays inside it, any other at `node_modules/<name>`.
  */
-export function shippedFiles(found: ReadonlyMap<string, { dir: string; why: string }>): ShippedFiles {
+export function shippedFiles(found: ReadonlyMap<string, { dir: string; why: string }>, within?: string): ShippedFiles {
   const out = { files: {} as Record<string, string>, executable: [] as string[], packages: [] as ShippedPackage[], bytes: 0 };
   /** Real directory → where it is shipped. */
   const placed = new Map<string, string>();
@@ -201,9 +216,13 @@ export function shippedFiles(found: ReadonlyMap<string, { dir: string; why: stri
     out.packages.push({ name, version: pkg.version ?? '', why, bytes });
     const deps = { ...pkg.optionalDependencies, ...pkg.dependencies };
     for (const dep of Object.keys(deps).sort()) {
-      const depDir = dependencyDir(dep, dir);
+      const found = dependencyDir(dep, dir);
+      // a tree sent over an API ships only its own files: a package Node would find outside it is not there
+      const depDir = found !== null && within !== undefined && !found.startsWith(within + sep) ? null : found;
       if (depDir === null) {
-        if (pkg.dependencies?.[dep] !== undefined) throw new NimbusError('NIMBUS_ERR_BUILD_FAILED', `${name} depends on ${dep}, which is not installed (run npm install)`);
+        if (pkg.dependencies?.[dep] !== undefined) {
+          throw new NimbusError('NIMBUS_ERR_BUILD_FAILED', within === undefined ? `${name} depends on ${dep}, which is not installed (run npm install)` : `${name} depends on ${dep}, which is not in the files sent (send node_modules/ as npm install lays it out)`);
+        }
         continue;
       }
       if (placed.has(depDir)) continue;

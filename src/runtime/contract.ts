@@ -12,7 +12,7 @@ import { after, before, describe, it as nodeIt } from 'node:test';
 import { isNimbusError, type ErrorCode } from '../core/errors.ts';
 import type { FunctionConfig, LogLevel } from '../core/types.ts';
 import { bundleSource } from '../deploy/bundle.ts';
-import type { BackgroundReport, HttpRequestData, HttpResponseData, Instance, InstanceCall, InstanceResult, InvocationMeta, Runtime } from './port.ts';
+import type { BackgroundReport, HttpRequestData, HttpResponseData, Instance, InstanceCall, InstanceResult, InstanceSpec, InvocationMeta, Runtime } from './port.ts';
 
 export const baseConfig: FunctionConfig = Object.freeze({
   memoryMb: 64,
@@ -53,6 +53,8 @@ export async function startWith(
   config: Partial<FunctionConfig> = {},
   fetch?: (request: HttpRequestData) => Promise<HttpResponseData>,
   functionName = 'fn',
+  /** More of the spec (outbound sockets, …). */
+  more: Partial<Pick<InstanceSpec, 'connect' | 'lookup' | 'resolve' | 'connectWebSocket'>> = {},
 ): Promise<Harness> {
   const logs: LogEntry[] = [];
   const fetches: Harness['fetches'] = [];
@@ -70,6 +72,7 @@ export async function startWith(
       if (fetch) return fetch(request);
       return { status: 200, statusText: 'OK', headers: [['content-type', 'text/plain']], body: new TextEncoder().encode('upstream') };
     },
+    ...more,
   });
   return { logs, fetches, instance, background };
 }

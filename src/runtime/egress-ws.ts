@@ -48,7 +48,12 @@ export async function remoteSocket(
     });
     ws.once('open', () => {
       opened = true;
-      ws.on('error', () => undefined);
+      // a server's message over the limit: ws sends 1009 and stops reading, so the close it
+      // then sees has no frame (1006); the function is told what was sent
+      let failed: [number, string] | null = null;
+      ws.on('error', (error: Error & { code?: string }) => {
+        if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') failed ??= [1009, `a message over ${maxMessageBytes} bytes`];
+      });
       const close = (code: number, reason: string) => {
         try {
           ws.close(code, reason);
@@ -63,7 +68,7 @@ export async function remoteSocket(
             const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
             to.message(isBinary ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes.toString('utf8'));
           });
-          ws.once('close', (code, reason) => to.close(code, reason.toString('utf8')));
+          ws.once('close', (code, reason) => (code === 1006 && failed !== null ? to.close(...failed) : to.close(code, reason.toString('utf8'))));
         },
         send(data) {
           if (ws.readyState !== ws.OPEN) return false;

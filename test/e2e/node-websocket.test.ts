@@ -5,14 +5,18 @@
  * instance's slot; the record is written at close with the bytes both ways and the
  * function's console lines; the process killed mid-socket closes it with 1011, its record
  * saying NIMBUS_ERR_INSTANCE_CRASHED; a socket open past the timeout closes with 1011 and
- * NIMBUS_ERR_TIMEOUT while the process serves on.
+ * NIMBUS_ERR_TIMEOUT while the process serves on. Outbound: `new WebSocket(url)` in a node
+ * function, opened by the platform under the egress rules (a ws server on loopback, allowed
+ * with --egress-allow; refused without), the message limit, 1001 at the invocation's end.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { cli, invocationRecord, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
+import { WebSocketServer } from 'ws';
+import { cli, eventually, invocationRecord, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
 import { open } from '../helpers/ws-client.ts';
 
 type Rec = Record<string, unknown>;
@@ -146,5 +150,104 @@ describe('WebSockets to node-runtime functions, end to end', () => {
     assert.equal((await again.next()).data.toString(), pid);
     again.ws.close(1000);
     await again.closed;
+  });
+});
+
+describe('outbound WebSockets from node-runtime functions, end to end', () => {
+  let p: RunningPlatform;
+  let remote: WebSocketServer;
+  let remoteUrl = '';
+  const closes: Array<{ code: number; reason: string }> = [];
+  before(async () => {
+    remote = new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: (set) => (set.has('chat') ? 'chat' : false) });
+    await new Promise<void>((r) => remote.once('listening', r));
+    remote.on('connection', (ws) => {
+      ws.on('message', (data, binary) => (data.toString() === 'big' ? ws.send('z'.repeat(2048)) : ws.send(data, { binary })));
+      ws.on('close', (code, reason) => closes.push({ code, reason: reason.toString() }));
+    });
+    remoteUrl = `ws://127.0.0.1:${(remote.address() as AddressInfo).port}/`;
+    p = await startPlatform({ args: ['--egress-allow', '127.0.0.1', '--ws-message-limit', '1kb'] });
+  });
+  after(async () => {
+    await p.stop();
+    p.cleanup();
+    remote.close();
+  });
+
+  const RELAY = `export default { async fetch(request) {
+    const q = new URL(request.url).searchParams;
+    const ws = new WebSocket(q.get('to'), ['chat']);
+    const got = [];
+    const result = await new Promise((resolve) => {
+      ws.addEventListener('open', () => {
+        if (q.get('first')) return ws.send(q.get('first'));
+        ws.send('ping');
+        ws.send(new Uint8Array([7, 8]));
+      });
+      ws.addEventListener('message', (e) => {
+        got.push(typeof e.data === 'string' ? e.data : [...new Uint8Array(e.data)].join('.'));
+        if (got.length === 2) ws.close(1000, 'thanks');
+      });
+      ws.addEventListener('error', (e) => got.push('error: ' + e.message));
+      ws.addEventListener('close', (e) => resolve({ got, code: e.code, reason: e.reason, protocol: ws.protocol }));
+    });
+    console.log('closed', result.code);
+    return Response.json({ ...result, pid: process.pid });
+  } };`;
+  const relay = async (q: RunningPlatform, to: string, first = '') =>
+    (await (await fetch(`${q.url}/fn/relay/?to=${encodeURIComponent(to)}${first === '' ? '' : `&first=${first}`}`)).json()) as { got: string[]; code: number; reason: string; protocol: string; pid: number };
+
+  it('a node function opens a WebSocket through the platform: text and binary, its subprotocol, its close', async () => {
+    await p.deploy('relay', RELAY, { runtime: 'node' });
+    const r = await relay(p, remoteUrl);
+    assert.ok(r.pid > 0 && r.pid !== p.proc.pid);
+    assert.deepEqual({ ...r, pid: 0 }, { got: ['ping', '7.8'], code: 1000, reason: 'thanks', protocol: 'chat', pid: 0 });
+    await eventually(async () => closes.some((c) => c.code === 1000 && c.reason === 'thanks'));
+  });
+
+  it("a server's message over --ws-message-limit closes the socket with 1009, for the server and the function", async () => {
+    await p.deploy('relay', RELAY, { runtime: 'node' });
+    const before = closes.length;
+    const r = await relay(p, remoteUrl, 'big');
+    assert.deepEqual([r.code, r.reason, r.got], [1009, 'a message over 1024 bytes', []]);
+    await eventually(async () => closes.length > before);
+    assert.equal(closes[before].code, 1009);
+  });
+
+  it('a socket the function leaves open is closed (1001) when its invocation ends', async () => {
+    await p.deploy(
+      'leaver',
+      `export default { async fetch(request) {
+        const ws = new WebSocket(new URL(request.url).searchParams.get('to'));
+        await new Promise((r) => ws.addEventListener('open', r));
+        return new Response('left it open');
+      } };`,
+      { runtime: 'node' },
+    );
+    const before = closes.length;
+    const r = await fetch(`${p.url}/fn/leaver/?to=${encodeURIComponent(remoteUrl)}`);
+    assert.equal(await r.text(), 'left it open');
+    await eventually(async () => closes.length > before);
+    assert.deepEqual(closes[before], { code: 1001, reason: 'the invocation is over' });
+  });
+
+  it('egress rules apply: a loopback address not allowed is refused, nothing sent; a bad port is refused', async () => {
+    const q = await startPlatform();
+    try {
+      await q.deploy('relay', RELAY, { runtime: 'node' });
+      const connections = remote.clients.size;
+      const r = await relay(q, remoteUrl);
+      assert.equal(r.code, 1006);
+      assert.match(r.got[0], /error: .*127\.0\.0\.1 is .*may not reach.*--egress-allow/);
+      assert.equal(remote.clients.size, connections);
+      const byName = await relay(q, 'ws://localhost:' + (remote.address() as AddressInfo).port + '/');
+      assert.match(byName.got[0], /localhost resolves to .*may not reach/);
+      const badPort = await relay(q, 'ws://127.0.0.1:6667/');
+      assert.equal(badPort.code, 1006);
+      assert.match(badPort.got[0], /the port 6667 is a bad port/);
+    } finally {
+      await q.stop();
+      q.cleanup();
+    }
   });
 });

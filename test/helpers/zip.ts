@@ -13,12 +13,13 @@ function crc32(data: Buffer): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-export function makeZip(files: Record<string, string>): Buffer {
+/** Text entries are written as UTF-8; a Buffer as its bytes (a native addon). */
+export function makeZip(files: Record<string, string | Buffer>): Buffer {
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;
   for (const [name, text] of Object.entries(files)) {
-    const data = Buffer.from(text);
+    const data = Buffer.isBuffer(text) ? text : Buffer.from(text);
     const packed = deflateRawSync(data);
     const nameBuf = Buffer.from(name);
     const local = Buffer.alloc(30);

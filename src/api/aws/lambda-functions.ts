@@ -6,7 +6,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { FunctionConfig, FunctionVersion } from '../../core/types.ts';
+import { bundleTree } from '../../deploy/bundle.ts';
 import type { DeploySource } from '../../deploy/deployer.ts';
+import { mayHoldNativePackages } from '../../deploy/native-packages.ts';
 import { AwsError, awsErr, lambdaErrorOf } from './errors.ts';
 import type { LambdaMeta } from './lambda-meta.ts';
 import { jsonBody, lambdaTime, str, type AwsContext, type AwsRequest, type AwsResponse } from './protocol.ts';
@@ -129,7 +131,7 @@ function runtimeOf(ctx: AwsContext, runtime: string | undefined): string {
     if (why !== null) throw awsErr.invalidParameter(`The runtime parameter of ${runtime} is not supported by this Nimbus platform: python functions run on the app runtime, and ${why}`);
     return runtime;
   }
-  throw awsErr.invalidParameter(`The runtime parameter of ${runtime} is not supported by Nimbus: nodejs* runtimes (e.g. nodejs20.x) run in V8 isolates, python3.* on the app runtime; others are not offered`);
+  throw awsErr.invalidParameter(`The runtime parameter of ${runtime} is not supported by Nimbus: nodejs* runtimes (e.g. nodejs20.x) run in V8 isolates (on the node runtime when the zip has packages with native addons), python3.* on the app runtime; others are not offered`);
 }
 
 const isPython = (runtime: string) => PYTHON_RUNTIME.test(runtime);
@@ -172,6 +174,30 @@ function sourcesOf(ctx: AwsContext, zip: Buffer, handler: string): { files: Map<
   files.set(PROCESS, Buffer.from(PROCESS_SOURCE));
   files.set(ENTRY, Buffer.from(entrySource(module, exported)));
   return { files, entry: ENTRY };
+}
+
+/**
+ * The deploy of a nodejs* zip: bundled for the isolates, unless its node_modules hold a
+ * package with a native addon that the code imports (found as `nimbus deploy --runtime node`
+ * finds them, deploy/native-packages.ts): then built for the node runtime, those packages
+ * shipped as files beside the bundle. The runtime is chosen again at every code update.
+ */
+async function nodeDeploy(ctx: AwsContext, zip: Buffer, handler: string, config: Record<string, unknown>): Promise<{ source: DeploySource; config: Record<string, unknown> }> {
+  const tree = sourcesOf(ctx, zip, handler);
+  const onIsolates = { source: { kind: 'tree', ...tree } as const, config: { ...config, runtime: 'isolate' } };
+  if (!mayHoldNativePackages(tree.files.keys())) return onIsolates;
+  let built;
+  try {
+    built = await bundleTree(tree.files, tree.entry, 'node');
+  } catch (error) {
+    throw lambdaErrorOf(error);
+  }
+  if (built.shipped === undefined) return onIsolates;
+  const { files, executable } = built.shipped;
+  return {
+    source: { kind: 'bundle', code: built.code, ...(built.sourceMap === null ? {} : { sourceMap: built.sourceMap }), packages: { files, executable } },
+    config: { ...config, runtime: 'node' },
+  };
 }
 
 /** `dir/file.func` → the file (without extension) and the function it names. */
@@ -223,7 +249,7 @@ export async function createFunction(ctx: AwsContext, req: AwsRequest): Promise<
   const handler = str(body, 'Handler') ?? 'index.handler';
   const zip = zipOf(body, 'Code');
   if (await ctx.api.store.functions.get(name)) throw awsErr.conflict(`Function already exist: ${name}`);
-  const built = isPython(runtime) ? pythonDeploy(ctx, zip, name, handler, runtime, configInput(body), null) : { source: { kind: 'tree', ...sourcesOf(ctx, zip, handler) } as const, config: configInput(body) };
+  const built = isPython(runtime) ? pythonDeploy(ctx, zip, name, handler, runtime, configInput(body), null) : await nodeDeploy(ctx, zip, handler, configInput(body));
   const version = await deploy(ctx, name, built.source, built.config);
   await ctx.meta.set(name, { runtime, handler, role: str(body, 'Role') ?? '', description: str(body, 'Description') ?? '', ...zipMeta(zip), published: [], reservedConcurrency: null });
   return { status: 201, body: await configurationOf(ctx, version, await publishLabel(ctx, version, body.Publish)) };
@@ -278,7 +304,7 @@ export async function updateFunctionCode(ctx: AwsContext, req: AwsRequest): Prom
   const zip = zipOf(body, 'ZipFile');
   const meta = await ctx.meta.metaOf(name);
   const current = await resolveVersion(ctx, name, undefined);
-  const built = isPython(meta.runtime) ? pythonDeploy(ctx, zip, name, meta.handler, meta.runtime, {}, current.config) : { source: { kind: 'tree', ...sourcesOf(ctx, zip, meta.handler) } as const, config: {} };
+  const built = isPython(meta.runtime) ? pythonDeploy(ctx, zip, name, meta.handler, meta.runtime, {}, current.config) : await nodeDeploy(ctx, zip, meta.handler, {});
   if (body.DryRun === true) return { status: 200, body: await configurationOf(ctx, current, '$LATEST') };
   const version = await deploy(ctx, name, built.source, built.config);
   await ctx.meta.set(name, zipMeta(zip));

@@ -29,6 +29,7 @@ import { KeyStore } from './crypto-host.ts';
 import { hostCall, message } from './host-ops.ts';
 import { StreamTable, type FromIsolate } from './host-streams.ts';
 import { SocketTable, type HostSocket } from '../host-sockets.ts';
+import { openOutbound } from '../outbound-sockets.ts';
 import { ZlibStore } from './zlib-host.ts';
 import { deadError, describeRejection, initError, limitError, rejectionLine } from './instance-errors.ts';
 import { delivered, discard, type Prepared } from './prepare.ts';
@@ -865,32 +866,16 @@ export class IsolateInstance implements Instance, Watched {
     );
   }
 
-  /** OP_WS_CONNECT: an outbound WebSocket, relayed as an accepted one is (acks, pause). */
+  /** OP_WS_CONNECT: an outbound WebSocket, relayed as an accepted one is (outbound-sockets.ts). */
   #connectWebSocket(seq: number, callId: number, idIn: unknown, url: unknown, protocols: unknown): void {
     const reply = (ok: boolean, value: unknown) => {
       if (this.#death === null && this.#owns(seq)) this.#deliver([IN_REPLY, callId, ok, value], false, seq);
     };
-    const connect = this.#spec.connectWebSocket;
     const id = Number(idIn);
-    if (connect === undefined) return reply(false, 'outbound WebSockets are not available here');
     if (!Number.isSafeInteger(id) || id <= 0 || this.#sockets.get(id) !== undefined) return reply(false, 'bad socket number');
-    connect(String(url), String(protocols ?? '').split('\n').filter((p) => p !== '')).then(
-      (remote) => {
-        const s = this.#death === null && this.#owns(seq) && seq !== 0 ? this.#sockets.open(id, seq, () => undefined, true) : null;
-        if (s === null) {
-          remote.close(1001, 'the invocation is over');
-          return;
-        }
-        s.attach({ message: (data) => remote.send(data), close: (code, reason) => remote.close(code, reason) });
-        s.onDrain = () => remote.resume();
-        remote.listen({
-          message: (data) => {
-            if (!s.send(data)) remote.pause();
-          },
-          close: (code, reason) => s.close(code, reason),
-        });
-        reply(true, remote.protocol);
-      },
+    const open = () => (this.#death === null && this.#owns(seq) && seq !== 0 ? this.#sockets.open(id, seq, () => undefined, true) : null);
+    openOutbound(this.#spec.connectWebSocket, url, protocols, open).then(
+      (protocol) => reply(true, protocol),
       (error: unknown) => reply(false, message(error)),
     );
   }

@@ -5,6 +5,8 @@
  * its exit is its death (crash, or the memory limit when the kernel OOM-killed in its cgroup).
  * A fetch answered with a WebSocket (101) is a call until its socket closes (node-sockets.ts):
  * its deadline bounds the socket's life, and its CPU limit applies to each client message.
+ * A call is over once it answered and its waitUntil work is done (or its socket closed):
+ * the outbound WebSockets it opened are closed then (1001).
  */
 import type { ChildProcess } from 'node:child_process';
 import type { Clock, TimerHandle } from '../../core/clock.ts';
@@ -65,6 +67,8 @@ export class NodeInstance implements Instance {
   private exitText = '';
   private readonly pending = new Map<number, Pending>();
   private readonly backgrounds = new Map<number, () => void>();
+  /** Calls not over yet (in flight, or in their waitUntil work): their invocation id, by call. */
+  private readonly live = new Map<number, string>();
   private nextId = 1;
   private readonly exited: Promise<void>;
   private exitedNow = false;
@@ -90,6 +94,8 @@ export class NodeInstance implements Instance {
       busy: (id) => this.cpu.begin(id),
       handled: (id, more) => (more > 0 ? this.cpu.begin(id) : this.cpu.end(id)),
       over: (id) => this.socketOver(id),
+      callOf: (invocationId) => this.callOf(invocationId),
+      connect: spec.connectWebSocket,
     });
     this.exited = child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', (code, signal) => (this.onExit(code, signal), resolve())));
     child.on('message', (m: FromWorker) => this.onMessage(m));
@@ -149,11 +155,13 @@ export class NodeInstance implements Instance {
       // A call that does not end may be a loop that blocks the process: the instance goes.
       const timer = this.clock.setTimer(remaining, () => this.stop('timeout', id));
       this.pending.set(id, { invocationId: call.meta.invocationId, resolve, reject, timer });
+      this.live.set(id, call.meta.invocationId);
       this.cpu.begin(id);
       const { meta } = call;
       const message = { t: 'call', id, mode, meta: { invocationId: meta.invocationId, functionName: meta.functionName, version: meta.version, deadline: meta.deadline, attempt: meta.attempt, memoryMb: meta.memoryMb } };
       this.spare.child.send(call.mode === 'fetch' ? { ...message, request: call.request } : { ...message, event: call.event }, (error) => {
         if (error && this.pending.delete(id)) {
+          this.callOver(id);
           timer.cancel();
           this.cpu.end(id);
           reject(new NimbusError('NIMBUS_ERR_BAD_REQUEST', `the event cannot be sent to the function: ${error.message}`));
@@ -172,6 +180,8 @@ export class NodeInstance implements Instance {
     if (m.t === 'background-done') {
       this.backgrounds.get(m.id)?.();
       this.backgrounds.delete(m.id);
+      // a call whose socket is still open is not over
+      if (!this.pending.has(m.id)) this.callOver(m.id);
       return;
     }
     if (m.t !== 'result' && m.t !== 'error') return;
@@ -184,6 +194,7 @@ export class NodeInstance implements Instance {
     if (m.t === 'result' && m.mode === 'fetch' && m.socket !== undefined) return this.socketAnswer(m.id, p, m.response, m.socket, m.background);
     this.pending.delete(m.id);
     p.timer.cancel();
+    if (m.t === 'error' || !m.background) this.callOver(m.id);
     if (m.t === 'error') {
       const { name, message, stack } = m.error;
       p.reject(
@@ -206,6 +217,7 @@ export class NodeInstance implements Instance {
     const socket = head.status === 101 ? this.sockets.open(id, socketId) : null;
     if (socket === null) {
       this.pending.delete(id);
+      this.callOver(id);
       p.timer.cancel();
       p.reject(new NimbusError('NIMBUS_ERR_BAD_RESPONSE', `${this.spec.functionName}: the WebSocket response is unusable`));
       return;
@@ -222,9 +234,22 @@ export class NodeInstance implements Instance {
     const p = this.pending.get(id);
     if (p?.endSocket === undefined) return;
     this.pending.delete(id);
+    this.callOver(id);
     p.timer.cancel();
     this.cpu.end(id);
     p.endSocket(p.background === undefined ? { error: null } : { error: null, background: p.background });
+  }
+
+  /** The call not over yet that runs invocation `invocationId` (one the process names), or null. */
+  private callOf(invocationId: unknown): number | null {
+    if (typeof invocationId !== 'string' || invocationId === '') return null;
+    for (const [id, inv] of this.live) if (inv === invocationId) return id;
+    return null;
+  }
+
+  /** Call `id` is over: the outbound WebSockets it opened are closed (1001). */
+  private callOver(id: number): void {
+    if (this.live.delete(id)) this.sockets.closeOf(id);
   }
 
   private tell(message: object): void {
@@ -264,6 +289,7 @@ export class NodeInstance implements Instance {
     const p = this.pending.get(id);
     if (reason === 'timeout' && p?.socket !== undefined && p.endSocket !== undefined) {
       this.pending.delete(id);
+      this.callOver(id);
       this.cpu.end(id);
       p.endSocket({ error: new NimbusError('NIMBUS_ERR_TIMEOUT', `${this.spec.functionName}: the WebSocket was open at the end of the ${this.spec.config.timeoutMs} ms timeout`), ...(p.background === undefined ? {} : { background: p.background }) });
       p.socket.closeClient(1011, 'the invocation timed out');
@@ -299,6 +325,7 @@ export class NodeInstance implements Instance {
       else p.reject(failure);
     }
     this.pending.clear();
+    this.live.clear();
     this.sockets.closeAll(1011, `the function's instance stopped (${this.death})`);
     for (const done of this.backgrounds.values()) done();
     this.backgrounds.clear();

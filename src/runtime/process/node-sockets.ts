@@ -9,8 +9,17 @@
  * listeners ran (`ws-closed`), so what they log is the invocation's. What the
  * process sends is not trusted: an unknown socket number counts as none, and data that is
  * not text or bytes closes the socket (1011).
+ *
+ * The function's own `new WebSocket(url, protocols)` comes up as `ws-connect` (the number the
+ * worker gave it, its invocation, the URL, the subprotocols): the platform opens it
+ * (outbound-sockets.ts, the egress rules of fetch) and answers `ws-opened` (the subprotocol)
+ * or `ws-refused` (why); then it is relayed as an accepted socket is, with the same
+ * messages, and closed (1001) when the call that opened it is over. Its messages run inside
+ * that call, whose CPU limit already counts: they are not limited afresh.
  */
 import { SocketTable, type HostSocket } from '../host-sockets.ts';
+import { openOutbound } from '../outbound-sockets.ts';
+import type { OutboundSocketConnect } from '../port.ts';
 
 /** Bytes a function may send and the platform not yet have confirmed taking (told to the worker at load). */
 export const WS_SEND_WINDOW = 8 * 1024 * 1024;
@@ -18,13 +27,14 @@ export const WS_SEND_WINDOW = 8 * 1024 * 1024;
 const WS_TAKEN_BATCH = 64 * 1024;
 
 export type SocketFromWorker =
+  | { t: 'ws-connect'; id: number; invocationId: unknown; url: unknown; protocols: unknown }
   | { t: 'ws-send'; id: number; data: unknown }
   | { t: 'ws-close'; id: number; code: unknown; reason: unknown }
   | { t: 'ws-ack'; id: number }
   | { t: 'ws-closed'; id: number };
 
 export function isSocketMessage(m: { t: string }): m is SocketFromWorker {
-  return m.t === 'ws-send' || m.t === 'ws-close' || m.t === 'ws-ack' || m.t === 'ws-closed';
+  return m.t === 'ws-connect' || m.t === 'ws-send' || m.t === 'ws-close' || m.t === 'ws-ack' || m.t === 'ws-closed';
 }
 
 /** What the sockets need of their instance. */
@@ -37,6 +47,10 @@ export interface SocketProcess {
   handled(callId: number, more: number): void;
   /** Call `callId`'s socket is over (either side closed it). */
   over(callId: number): void;
+  /** The call in flight (or in its waitUntil work) with this invocation id, or null. */
+  callOf(invocationId: unknown): number | null;
+  /** Opens the function's outbound WebSockets (absent: they are refused). */
+  readonly connect: OutboundSocketConnect | undefined;
 }
 
 export class NodeSockets {
@@ -45,13 +59,15 @@ export class NodeSockets {
   private readonly waiting = new Map<number, number>();
   /** Sockets closed whose close listeners have not run yet: their call, by socket. */
   private readonly closing = new Map<number, number>();
+  /** Outbound sockets being opened, by number. */
+  private readonly connecting = new Set<number>();
 
   constructor(private readonly process: SocketProcess) {
     this.table = new SocketTable(
       {
         message: (id, data) => {
           const socket = this.table.get(id);
-          if (socket !== undefined) {
+          if (socket !== undefined && !socket.outbound) {
             const n = (this.waiting.get(id) ?? 0) + 1;
             this.waiting.set(id, n);
             if (n === 1) process.busy(socket.seq);
@@ -75,7 +91,34 @@ export class NodeSockets {
     });
   }
 
+  /** `ws-connect`: the socket is opened for the call of its invocation, if that call is this instance's and not over. */
+  private connect(m: { id: number; invocationId: unknown; url: unknown; protocols: unknown }): void {
+    const id = Number(m.id);
+    const refuse = (why: string) => this.process.send({ t: 'ws-refused', id, message: why });
+    if (!Number.isSafeInteger(id) || id <= 0 || this.table.get(id) !== undefined || this.connecting.has(id)) return refuse('bad socket number');
+    const callId = this.process.callOf(m.invocationId);
+    if (callId === null) return refuse('a WebSocket is opened by an invocation, and this one is over');
+    this.connecting.add(id);
+    const open = () => (this.process.callOf(m.invocationId) === callId ? this.table.open(id, callId, () => undefined, true) : null);
+    openOutbound(this.process.connect, m.url, m.protocols, open).then(
+      (protocol) => {
+        this.connecting.delete(id);
+        this.process.send({ t: 'ws-opened', id, protocol });
+      },
+      (error: unknown) => {
+        this.connecting.delete(id);
+        refuse(error instanceof Error ? error.message : String(error));
+      },
+    );
+  }
+
+  /** Call `callId` is over: the sockets it opened are closed (1001). */
+  closeOf(callId: number): void {
+    this.table.closeOf(callId);
+  }
+
   onMessage(m: SocketFromWorker): void {
+    if (m.t === 'ws-connect') return this.connect(m);
     if (m.t === 'ws-closed') {
       const callId = this.closing.get(m.id);
       if (callId === undefined) return;

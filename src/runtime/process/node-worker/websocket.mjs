@@ -9,6 +9,10 @@
 // `ws-close`, `ws-taken` (bytes of what the function sent that the platform took: at most
 // the window set at load may go unconfirmed). A close from the platform is answered with
 // `ws-closed` once the close listeners ran. Text crosses as strings, binary as bytes.
+// `new WebSocket(url, protocols)` opens one outbound through the platform (its egress rules,
+// from the host: the process needs no network): out `ws-connect` (its number, invocation, URL
+// and subprotocols), in `ws-opened` (the subprotocol the server chose) or `ws-refused` (why:
+// an `error` event, then `close` with 1006); once open it talks as an accepted one does.
 
 const PAIRED = Symbol('paired');
 /** Server ends answered in a 101, by their number. */
@@ -19,6 +23,7 @@ let sendWindow = 8 * 1024 * 1024;
 /** The platform's channel, and how a listener runs in its invocation (its console lines are that invocation's). */
 let send = () => {};
 let enter = (_invocationId, fn) => fn();
+let invocation = () => '';
 
 class CloseEvent extends Event {
   constructor(type, init = {}) {
@@ -46,6 +51,7 @@ let bindOf;
 let messageTo;
 let closeOf;
 let takenBy;
+let openedOf;
 
 class WebSocket extends EventTarget {
   static CONNECTING = 0;
@@ -62,10 +68,39 @@ class WebSocket extends EventTarget {
   #waiting = [];
   /** Bytes sent that the platform has not yet confirmed taking. */
   #unconfirmed = 0;
+  #url = null;
+  #protocol = '';
 
-  constructor(key) {
+  /** `new WebSocket(url, protocols)`: opened by the platform, the egress rules applied. */
+  constructor(url, protocols) {
     super();
-    if (key !== PAIRED) throw new TypeError('the node runtime has no outbound WebSocket client: use a package (ws); `new WebSocketPair()` gives the ends of an accepted one');
+    if (url === PAIRED) return;
+    if (arguments.length === 0) throw new TypeError("Failed to construct 'WebSocket': 1 argument required, but only 0 present.");
+    let target;
+    try {
+      target = new URL(String(url));
+    } catch {
+      throw new DOMException(`Failed to construct 'WebSocket': The URL '${String(url)}' is invalid.`, 'SyntaxError');
+    }
+    if (target.protocol === 'http:') target.protocol = 'ws:';
+    else if (target.protocol === 'https:') target.protocol = 'wss:';
+    // a fragment, even an empty one ('#'), is refused
+    if ((target.protocol !== 'ws:' && target.protocol !== 'wss:') || target.href.includes('#')) {
+      throw new DOMException(`Failed to construct 'WebSocket': The URL '${target.href}' is not a ws: or wss: URL without a fragment.`, 'SyntaxError');
+    }
+    const list = protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : [...protocols].map(String);
+    if (list.some((p) => !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(p)) || new Set(list).size !== list.length) {
+      throw new DOMException("Failed to construct 'WebSocket': The subprotocols are invalid.", 'SyntaxError');
+    }
+    this.#url = target.href;
+    this.#state = 0;
+    this.#accepted = true;
+    const id = nextId;
+    nextId = id >= 2 ** 31 - 1 ? 1 : id + 1;
+    this.#id = id;
+    this.#invocationId = invocation();
+    bound.set(id, this);
+    send({ t: 'ws-connect', id, invocationId: this.#invocationId, url: target.href, protocols: list.join('\n') });
   }
 
   get readyState() {
@@ -73,11 +108,11 @@ class WebSocket extends EventTarget {
   }
 
   get url() {
-    return null;
+    return this.#url;
   }
 
   get protocol() {
-    return '';
+    return this.#protocol;
   }
 
   get extensions() {
@@ -108,6 +143,29 @@ class WebSocket extends EventTarget {
     takenBy = (s, bytes) => {
       s.#unconfirmed = Math.max(0, s.#unconfirmed - bytes);
     };
+    openedOf = (s, ok, value) => s.#opened(ok, value);
+  }
+
+  /** The platform's answer to `ws-connect`: open (the subprotocol), or refused (why). */
+  #opened(ok, value) {
+    if (this.#state !== 0 && this.#state !== 2) return;
+    enter(this.#invocationId, () => {
+      if (!ok) {
+        bound.delete(this.#id);
+        this.#state = 3;
+        const error = new Event('error');
+        error.message = String(value);
+        this.dispatchEvent(error);
+        this.dispatchEvent(new CloseEvent('close', { code: 1006, reason: '', wasClean: false }));
+      } else if (this.#state !== 0) {
+        // closed while connecting: the platform closes it, and the close event follows
+        send({ t: 'ws-close', id: this.#id, code: 1000, reason: '' });
+      } else {
+        this.#state = 1;
+        this.#protocol = String(value ?? '');
+        this.dispatchEvent(new Event('open'));
+      }
+    });
   }
 
   accept() {
@@ -147,8 +205,9 @@ class WebSocket extends EventTarget {
     const why = reason === undefined ? '' : String(reason);
     if (Buffer.byteLength(why) > 123) throw new DOMException('the close reason must be at most 123 bytes', 'SyntaxError');
     if (this.#state >= 2) return;
+    const connecting = this.#state === 0;
     this.#state = 2;
-    if (this.#id !== 0) send({ t: 'ws-close', id: this.#id, code: code ?? 1000, reason: why });
+    if (this.#id !== 0 && !connecting) send({ t: 'ws-close', id: this.#id, code: code ?? 1000, reason: why });
   }
 
   /** A client message: acknowledged once the listeners ran (after accept()). */
@@ -257,8 +316,10 @@ function responseTaking101(NodeResponse) {
 export function installWebSockets(channel) {
   send = channel.send;
   enter = channel.enter;
+  invocation = channel.invocation;
   globalThis.Response = responseTaking101(globalThis.Response);
   Object.defineProperty(globalThis, 'WebSocketPair', { value: WebSocketPair, writable: true, configurable: true });
+  Object.defineProperty(globalThis, 'WebSocket', { value: WebSocket, writable: true, configurable: true });
   globalThis.CloseEvent ??= CloseEvent;
 }
 
@@ -277,10 +338,13 @@ export function bindSocket(client, invocationId) {
   return bindOf(client, invocationId);
 }
 
-/** `ws-message`, `ws-close`, `ws-taken` from the platform. */
+/** `ws-message`, `ws-close`, `ws-taken`, `ws-opened`, `ws-refused` from the platform. */
 export function onSocketMessage(m) {
   const s = bound.get(m.id);
-  if (m.t === 'ws-message') {
+  if (m.t === 'ws-opened' || m.t === 'ws-refused') {
+    if (s !== undefined) openedOf(s, m.t === 'ws-opened', m.t === 'ws-opened' ? m.protocol : m.message);
+    else if (m.t === 'ws-opened') send({ t: 'ws-close', id: m.id, code: 1001, reason: 'the socket is gone' });
+  } else if (m.t === 'ws-message') {
     // a socket already gone is acknowledged all the same, so the platform's count stays right
     if (s === undefined) send({ t: 'ws-ack', id: m.id });
     else messageTo(s, m.data);

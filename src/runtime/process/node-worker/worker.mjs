@@ -6,8 +6,8 @@
 // attributed to the invocation that wrote it (AsyncLocalStorage). `fetch` is the
 // platform's outbound fetch (the isolates' egress rules), asked over the same channel:
 // in a network namespace the process has no network of its own. A fetch answered with a
-// WebSocketPair's client end (status 101) keeps its call open while the socket lives
-// (websocket.mjs).
+// WebSocketPair's client end (status 101) keeps its call open while the socket lives, and
+// `new WebSocket(url)` is opened by the platform (websocket.mjs).
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createRequire } from 'node:module';
 import { format } from 'node:util';
@@ -21,7 +21,7 @@ let env = {};
 const send = (m) => process.connected && process.send(m);
 /** Node's own Response (the global one also takes a 101 with a webSocket). */
 const NodeResponse = globalThis.Response;
-installWebSockets({ send, enter: (invocationId, fn) => current.run(invocationId, fn) });
+installWebSockets({ send, enter: (invocationId, fn) => current.run(invocationId, fn), invocation: () => current.getStore() ?? '' });
 for (const [name, level] of [['log', 'info'], ['info', 'info'], ['debug', 'debug'], ['warn', 'warn'], ['error', 'error'], ['trace', 'debug']]) {
   console[name] = (...args) => send({ t: 'log', id: current.getStore() ?? '', level, msg: format(...args) });
 }
@@ -168,7 +168,7 @@ process.on('message', (m) => {
   } else if (m.t === 'fetched' || m.t === 'fetch-failed') {
     outbound.get(m.id)?.(m);
     outbound.delete(m.id);
-  } else if (m.t === 'ws-message' || m.t === 'ws-close' || m.t === 'ws-taken') {
+  } else if (m.t === 'ws-message' || m.t === 'ws-close' || m.t === 'ws-taken' || m.t === 'ws-opened' || m.t === 'ws-refused') {
     onSocketMessage(m);
   } else if (m.t === 'call') {
     current.run(m.meta.invocationId, () => call(m)).catch((e) => send({ t: 'error', id: m.id, error: errorOf(e), badResponse: e?.badResponse === true }));
