@@ -21,9 +21,10 @@ import type {
 import { toItem } from '../queue-rows.ts';
 import type { Row } from '../row.ts';
 import { filteredSelect } from './filtered-select.ts';
-import { groupCommit } from './group-commit.ts';
+import { groupCommit, type Tally } from './group-commit.ts';
 import { recordRow } from '../record-rows.ts';
 import { recordRowsWriter } from './row-writer.ts';
+import { usageWriter, type UsageBatch } from './observe-store.ts';
 
 const READY = `state IN ('queued', 'running')`;
 /**
@@ -150,12 +151,19 @@ export function queueRepo(db: Database.Database, onClose: Array<() => void> = []
 
   // Enqueues, claims and completions asked for in one turn commit together, with the turn's other writes (group-commit.ts).
   const enqueueGrouped = groupCommit(db, (a: { inputs: readonly EnqueueInput[]; now: number; ttl: number }) => enqueueRows(a.inputs, a.now, a.ttl));
-  const completeGrouped = groupCommit(db, (a: { id: string; attempt: number; now: number; followUps?: readonly EnqueueInput[]; record?: InvocationRecord }): boolean => {
-    if (done.run(a.now, a.now, a.now, a.id, a.attempt).changes === 0) return false;
-    if (a.followUps && a.followUps.length > 0) enqueueRows(a.followUps, a.now, Number.POSITIVE_INFINITY);
-    if (a.record !== undefined) writeRecords([recordRow(a.record)]);
-    return true;
-  });
+  // A group's completions add their records' usage to one batch: one upsert a function-hour, not one a record.
+  const usage = usageWriter(db);
+  const usageTally: Tally<UsageBatch> = { open: () => usage.batch(), close: (b) => b.apply() };
+  const completeGrouped = groupCommit(
+    db,
+    (a: { id: string; attempt: number; now: number; followUps?: readonly EnqueueInput[]; record?: InvocationRecord }, tally: UsageBatch): boolean => {
+      if (done.run(a.now, a.now, a.now, a.id, a.attempt).changes === 0) return false;
+      if (a.followUps && a.followUps.length > 0) enqueueRows(a.followUps, a.now, Number.POSITIVE_INFINITY);
+      if (a.record !== undefined) writeRecords([recordRow(a.record)], tally);
+      return true;
+    },
+    usageTally,
+  );
   // A claim too: the consumer starts an item only once its claim is committed.
   const claimGrouped = groupCommit(db, (a: { target: string; limit: number; now: number; leaseMs: number; owner: string }) => claimRows(a.target, a.limit, a.now, a.leaseMs, a.owner));
   onClose.push(enqueueGrouped.flush);
