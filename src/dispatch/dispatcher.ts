@@ -22,7 +22,8 @@ import { eventToRequest, fromHandlerResult, responseToValue, toApiGatewayV2Event
 
 export type InvokeInput =
   | { readonly kind: 'http'; readonly request: HttpRequestData; readonly sourceIp: string }
-  | { readonly kind: 'event'; readonly event: unknown };
+  /** `json`: the event's JSON text, when the caller has it (JSON.parse of it gives `event`); passed on to the runtime. */
+  | { readonly kind: 'event'; readonly event: unknown; readonly json?: string };
 
 export interface InvokeRequest {
   readonly functionName: string;
@@ -309,7 +310,7 @@ export class Dispatcher {
         meta,
       };
     }
-    if (exports.handler) return { mode: 'handler', event: input.event, meta };
+    if (exports.handler) return input.json === undefined ? { mode: 'handler', event: input.event, meta } : { mode: 'handler', event: input.event, meta, eventJson: input.json };
     return { mode: 'fetch', request: eventToRequest(input.event, req.functionName, 'localhost'), meta };
   }
 

@@ -99,8 +99,9 @@ export function httpCall(
   };
 }
 
-export function eventCall(invocationId: string, event: unknown, timeoutMs = 5_000): InstanceCall {
-  return { mode: 'handler', event, meta: meta(invocationId, timeoutMs) };
+/** `eventJson`: the event as JSON text too (InstanceCall's eventJson). */
+export function eventCall(invocationId: string, event: unknown, timeoutMs = 5_000, eventJson?: string): InstanceCall {
+  return eventJson === undefined ? { mode: 'handler', event, meta: meta(invocationId, timeoutMs) } : { mode: 'handler', event, meta: meta(invocationId, timeoutMs), eventJson };
 }
 
 export async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): Promise<Record<string, unknown>> {
@@ -256,6 +257,20 @@ export function runtimeContract(name: string, make: () => Runtime | Promise<Runt
         assert.equal(value.attempt, 1);
         assert.equal(value.greeting, 'hi');
         assert.ok((value.remaining as number) > 0);
+      });
+
+      it('handler mode with the event as JSON text too: the same event goes in, context as before', async () => {
+        const event = { n: 1, list: ['a', { deep: [null, true, -0.5] }], text: 'line\nnext', ['__proto__']: { own: 1 } };
+        const json = '{"n": 1,\n "list": ["a", {"deep": [null, true, -0.5]}], "text": "line\\nnext", "__proto__": {"own": 1}}';
+        assert.deepEqual(JSON.parse(json), event);
+        const value = handlerValue(await h.instance.invoke(eventCall('inv-h2', event, 5_000, json))) as Record<string, unknown>;
+        assert.deepEqual(value.event, event);
+        assert.equal(value.id, 'inv-h2');
+        assert.equal(value.fn, 'fn');
+        assert.equal(value.version, '3');
+        assert.equal(value.mem, '64');
+        const text = handlerValue(await h.instance.invoke(eventCall('inv-h3', 'a\nb', 5_000, '"a\\nb"'))) as Record<string, unknown>;
+        assert.equal(text.event, 'a\nb');
       });
 
       it('serves several invocations at once on one instance', async () => {

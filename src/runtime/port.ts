@@ -127,7 +127,16 @@ export type InstanceCall =
        */
       readonly clientGone?: Promise<void>;
     }
-  | { readonly mode: 'handler'; readonly event: unknown; readonly meta: InvocationMeta };
+  | {
+      readonly mode: 'handler';
+      readonly event: unknown;
+      readonly meta: InvocationMeta;
+      /**
+       * `event` as JSON text, when the caller had it (a queued item's payload): a runtime may
+       * send this instead of copying `event`, whose value parsing it gives.
+       */
+      readonly eventJson?: string;
+    };
 
 export type InstanceResult = (
   | {

@@ -172,6 +172,32 @@ export function queueContract(name: string, open: () => Promise<Store>): void {
       assert.deepEqual(await store.invocations.get('a'), final);
     });
 
+    it('completions asked for together each count once, in usage and in counts; a fenced-out one counts nothing', async () => {
+      const q = store.queue;
+      const H = 3_600_000;
+      const rec = (id: string, startedAt: number) => sampleRecord(id, { functionName: 'fn', trigger: 'async', attempt: 1, startedAt });
+      await q.enqueue([item('a'), item('b'), item('c'), item('d'), item('e', { target: 'g' })], 0, DAY);
+      await q.claim('fn', 4, 0, 1_000);
+      await q.claim('g', 1, 0, 1_000);
+      const done = await Promise.all([
+        q.complete('a', 1, 10, [], rec('a', H + 1)),
+        q.complete('b', 1, 10, [], rec('b', H + 2)),
+        q.complete('c', 7, 10, [], rec('c', H + 3)),
+        q.complete('d', 1, 10, [], rec('d', 2 * H + 1)),
+        q.complete('e', 1, 10),
+      ]);
+      assert.deepEqual(done, [true, true, false, true, true]);
+      const usage = await store.usage.list({ functionName: 'fn' });
+      assert.deepEqual(usage.map((u) => [u.hour, u.requests, u.billedMs]), [[H, 2, 2 * rec('a', 0).billedMs], [2 * H, 1, rec('d', 0).billedMs]]);
+      assert.equal(await store.invocations.get('c'), null);
+      assert.deepEqual(await q.counts('fn'), { queued: 0, running: 1, succeeded: 3, dead: 0 });
+      assert.deepEqual(await q.counts('g'), { queued: 0, running: 0, succeeded: 1, dead: 0 });
+      // dead-lettered ones and those finished later add to the same counts
+      assert.equal(await q.deadLetter('c', 1, 'non-retryable', null, 20), true);
+      assert.equal(await q.deadLetter('c', 1, 'non-retryable', null, 20), false);
+      assert.deepEqual(await q.counts(), { queued: 0, running: 0, succeeded: 4, dead: 1 });
+    });
+
     it('addDead writes work that ran elsewhere as a dead letter with its follow-ups, once; redrive and purge treat it as any', async () => {
       const q = store.queue;
       const dead = { ...item('t1', { trigger: 'event', source: 'event:orders:s1', idempotencyKey: 'ce:s1:src\n1' }), acceptedAt: 100, attempts: 3, reason: 'max-attempts' };

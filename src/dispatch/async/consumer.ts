@@ -381,7 +381,8 @@ export class AsyncConsumer {
       invocationId: item.id,
       attempt: item.attempts,
       recordCommittedByCaller: true,
-      input: { kind: 'event', event },
+      // the payload goes to the runtime as it is stored (an isolate parses it on its own thread)
+      input: event === item.payload ? { kind: 'event', event } : { kind: 'event', event, json: item.payload },
       requestBytes: Buffer.byteLength(item.payload),
       ...(item.traceparent ? { traceparent: item.traceparent } : {}),
     });

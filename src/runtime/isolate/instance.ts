@@ -39,6 +39,7 @@ import {
   IN_CANCEL,
   IN_DATA,
   IN_HANDLER,
+  IN_HANDLER_JSON,
   IN_PULL,
   IN_REPLY,
   IN_SETUP,
@@ -367,6 +368,9 @@ export class IsolateInstance implements Instance, Watched {
       }
       const text = `${oneLine(meta.invocationId)}\n${oneLine(meta.functionName)}\n${oneLine(r.method)}\n${oneLine(r.url)}\n${joinHeaders(r.headers)}`;
       args = [IN_FETCH, seq, remaining, meta.attempt, meta.version, text, streamId !== 0 ? streamId : r.body === null ? null : requestBody(r.body)];
+    } else if (call.eventJson !== undefined) {
+      // text is parsed on the isolate's thread: no copy of the event made on this one
+      args = [IN_HANDLER_JSON, seq, remaining, meta.attempt, meta.version, meta.memoryMb, `${oneLine(meta.invocationId)}\n${oneLine(meta.functionName)}\n${call.eventJson}`];
     } else {
       args = [IN_HANDLER, seq, meta.invocationId, remaining, meta.attempt, meta.functionName, meta.version, meta.memoryMb, call.event];
     }

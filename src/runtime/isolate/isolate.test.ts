@@ -123,6 +123,21 @@ describe('isolate runtime', () => {
       h.instance.dispose();
     });
 
+    it('an event sent as JSON text is parsed by the shim, not by a JSON.parse user code replaced', async () => {
+      const h = await startWith(
+        runtime,
+        await bundle(`
+          JSON.parse = () => 'replaced';
+          export async function handler(event: unknown) { return { event, parse: JSON.parse('1') }; }`),
+      );
+      const v = handlerValue(await h.instance.invoke(eventCall('json-1', { a: [1] }, 5_000, '{"a":[1]}'))) as Record<string, unknown>;
+      assert.deepEqual(v, { event: { a: [1] }, parse: 'replaced' });
+      // not JSON (a caller's mistake): the text itself is the event, as the queue's consumer reads a payload that is not JSON
+      const t = handlerValue(await h.instance.invoke(eventCall('json-2', 'x', 5_000, 'not json'))) as Record<string, unknown>;
+      assert.equal(t.event, 'not json');
+      h.instance.dispose();
+    });
+
     it("one function's globals and env are invisible to another", async () => {
       const code = await bundle(`
         export async function handler(e: string, ctx: any) {

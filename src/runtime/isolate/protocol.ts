@@ -17,6 +17,13 @@ export const IN_SETUP = 0; // (env, maxPayloadBytes) → [hasFetch, hasHandler] 
  */
 export const IN_FETCH = 1; // body: ArrayBuffer, an ASCII-only one as a string, null, or the number of the incoming stream carrying a streamed body
 export const IN_HANDLER = 2; // (seq, invocationId, remainingMs, attempt, functionName, version, memoryMb, event)
+/**
+ * IN_HANDLER_JSON: (seq, remainingMs, attempt, version, memoryMb, text), text being invocationId,
+ * functionName and the event's JSON text joined by "\n" (the JSON last: it may hold newlines).
+ * For a caller that has the event as JSON already (a queued item's payload): the shim parses
+ * it on the isolate's thread, where IN_HANDLER's event is serialized on the host's.
+ */
+export const IN_HANDLER_JSON = 14;
 export const IN_TIMER = 3; // (timerId)
 export const IN_REPLY = 4; // (callId, ok, value)
 export const IN_CANARY = 6; // () → a promise the shim keeps and never settles: it rejects only when the isolate is gone

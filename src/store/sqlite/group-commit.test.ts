@@ -123,3 +123,71 @@ test('writes of different kinds on one connection share the turn’s commit', as
   assert.equal((db.prepare('SELECT label FROM t WHERE x = 1').get() as { label: string }).label, 'relabelled');
   db.close();
 });
+
+/** A write kind with a tally: each write inserts its row and adds x to a sum kept in table s, written once a group. */
+function tallied(db: Database.Database) {
+  db.exec('CREATE TABLE s (k INTEGER PRIMARY KEY, total INTEGER NOT NULL, writes INTEGER NOT NULL)');
+  const insert = db.prepare('INSERT INTO t (x, label) VALUES (?, ?)');
+  const upsert = db.prepare('INSERT INTO s (k, total, writes) VALUES (1, ?, 1) ON CONFLICT(k) DO UPDATE SET total = total + excluded.total, writes = writes + 1');
+  const grouped = groupCommit(
+    db,
+    (x: number, sum: { n: number }) => {
+      insert.run(x, 'tallied');
+      if (x === 13) throw new Error('thirteen');
+      sum.n += x;
+      return x;
+    },
+    { open: () => ({ n: 0 }), close: (sum) => upsert.run(sum.n) },
+  );
+  const sum = () => db.prepare('SELECT total, writes FROM s WHERE k = 1').get() as { total: number; writes: number } | undefined;
+  return { grouped, sum };
+}
+
+test('a tally is written once a group, after its writes, in their commit', async () => {
+  const { db, commits } = openWithLog();
+  const { grouped, sum } = tallied(db);
+  const before = commits();
+  assert.deepEqual(await Promise.all([grouped(1), grouped(2), grouped(3)]), [1, 2, 3]);
+  assert.equal(commits() - before, 1);
+  assert.deepEqual(sum(), { total: 6, writes: 1 });
+  // alone (one write in its turn): its own tally, written with it
+  assert.equal(await grouped(4), 4);
+  assert.deepEqual(sum(), { total: 10, writes: 2 });
+  db.close();
+});
+
+test('when a write of the group throws, the tally holds only the writes that stand', async () => {
+  const { db } = openWithLog();
+  const { grouped, sum } = tallied(db);
+  const outcomes = await Promise.allSettled([grouped(12), grouped(13), grouped(14)]);
+  assert.deepEqual(
+    outcomes.map((o) => (o.status === 'fulfilled' ? o.value : (o.reason as Error).message)),
+    [12, 'thirteen', 14],
+  );
+  // each standing write wrote its own tally in its savepoint; nothing of 13 counted
+  assert.deepEqual(sum(), { total: 26, writes: 2 });
+  assert.deepEqual((db.prepare('SELECT x FROM t ORDER BY x').all() as Array<{ x: number }>).map((r) => r.x), [12, 14]);
+  db.close();
+});
+
+test('a tally the group cannot write: its writes run again each with its own tally, in its savepoint', async () => {
+  const { db } = openWithLog();
+  db.exec('CREATE TABLE s (k INTEGER PRIMARY KEY, total INTEGER NOT NULL CHECK (total < 100), writes INTEGER NOT NULL)');
+  const insert = db.prepare('INSERT INTO t (x, label) VALUES (?, ?)');
+  const upsert = db.prepare('INSERT INTO s (k, total, writes) VALUES (1, ?, 1) ON CONFLICT(k) DO UPDATE SET total = total + excluded.total, writes = writes + 1');
+  const grouped = groupCommit(
+    db,
+    (x: number, sum: { n: number }) => {
+      insert.run(x, 'tallied');
+      sum.n += x;
+      return x;
+    },
+    { open: () => ({ n: 0 }), close: (sum) => upsert.run(sum.n) },
+  );
+  const outcomes = await Promise.allSettled([grouped(50), grouped(60)]);
+  // together over the bound: the group fails; each alone in its savepoint fits, so both stand
+  assert.deepEqual(outcomes.map((o) => o.status), ['fulfilled', 'rejected']);
+  assert.deepEqual(db.prepare('SELECT total, writes FROM s').get(), { total: 50, writes: 1 });
+  assert.deepEqual((db.prepare('SELECT x FROM t ORDER BY x').all() as Array<{ x: number }>).map((r) => r.x), [50]);
+  db.close();
+});

@@ -14,12 +14,26 @@
  * one of them throws, the whole transaction is rolled back and the group runs again, each
  * write in its own savepoint, so the one that throws is undone alone and the others commit:
  * a write must be a function of the database alone (it may run twice, the first run undone).
+ *
+ * A kind of write may keep a tally (a Tally: sums that every write adds to one row, as the
+ * usage of the records completions write): the plain run gives all writes of that kind one
+ * tally and writes it once, after them and before the COMMIT; a write in a savepoint or alone
+ * writes its own tally inside it, so it stays all or nothing.
  */
 import type Database from 'better-sqlite3';
 
+/** What a kind of write sums across a group, written once at its end (see the header). */
+export interface Tally<T> {
+  /** An empty tally. */
+  open(): T;
+  /** Writes what `tally` holds, in the transaction of the writes that added to it. */
+  close(tally: T): void;
+}
+
 interface Pending {
-  /** The write, plain: inside the group's transaction. */
-  readonly run: () => unknown;
+  /** The write, plain: inside the group's transaction, adding to the group's tally of its kind. */
+  readonly run: (tally: unknown) => unknown;
+  readonly tally: Tally<unknown> | undefined;
   /** The write in a savepoint of the group's transaction. */
   readonly savepoint: () => unknown;
   /** The write in an IMMEDIATE transaction of its own. */
@@ -52,10 +66,18 @@ function groupOf(db: Database.Database): Group {
   let started = 0;
   const runPlain = db.transaction((batch: ReadonlyArray<Pending>): Outcome[] => {
     const outcomes: Outcome[] = [];
+    let tallies: Map<Tally<unknown>, unknown> | null = null;
     for (const p of batch) {
       started++;
-      outcomes.push({ ok: true, value: p.run() });
+      let t: unknown;
+      if (p.tally !== undefined) {
+        tallies ??= new Map();
+        t = tallies.get(p.tally);
+        if (t === undefined) tallies.set(p.tally, (t = p.tally.open()));
+      }
+      outcomes.push({ ok: true, value: p.run(t) });
     }
+    if (tallies !== null) for (const [tally, t] of tallies) tally.close(t);
     return outcomes;
   });
   const runSavepoints = db.transaction((batch: ReadonlyArray<Pending>): Outcome[] => {
@@ -113,14 +135,30 @@ function groupOf(db: Database.Database): Group {
   return group;
 }
 
-/** `write` is a plain function of the database (not a `db.transaction`): the group gives it its transaction. */
-export function groupCommit<I, O>(db: Database.Database, write: (input: I) => O): GroupCommit<I, O> {
+/**
+ * `write` is a plain function of the database (not a `db.transaction`): the group gives it its
+ * transaction, and with `tally` the tally it adds to (written by the group, see the header).
+ */
+export function groupCommit<I, O>(db: Database.Database, write: (input: I) => O): GroupCommit<I, O>;
+export function groupCommit<I, O, T>(db: Database.Database, write: (input: I, tally: T) => O, tally: Tally<T>): GroupCommit<I, O>;
+export function groupCommit<I, O, T>(db: Database.Database, write: (input: I, tally: T) => O, tally?: Tally<T>): GroupCommit<I, O> {
   const group = groupOf(db);
-  const tx = db.transaction(write);
+  // alone or in a savepoint: the write with a tally of its own, written in the same transaction
+  const tx = db.transaction(
+    tally === undefined
+      ? (input: I) => write(input, undefined as T)
+      : (input: I) => {
+          const t = tally.open();
+          const out = write(input, t);
+          tally.close(t);
+          return out;
+        },
+  );
   const enqueue = ((input: I) =>
     new Promise<O>((resolve, reject) => {
       group.queued.push({
-        run: () => write(input),
+        run: (t) => write(input, t as T),
+        tally: tally as Tally<unknown> | undefined,
         savepoint: () => tx(input),
         alone: () => tx.immediate(input),
         resolve: resolve as (out: never) => void,

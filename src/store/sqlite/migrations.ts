@@ -389,4 +389,10 @@ export const MIGRATIONS: readonly string[] = [
   DROP INDEX queue_by_state;
   CREATE INDEX queue_dead ON queue(target, id) WHERE state = 'dead';
   `,
+  // 23 (async, #23): the two updates that finish an item (a completion, a dead-lettering) add
+  // it to queue_finished themselves, a group's completions once per target, instead of a
+  // trigger's upsert per item. Inserts, deletes and items leaving a finished state keep theirs.
+  `
+  DROP TRIGGER queue_finished_enter;
+  `,
 ];

@@ -9,12 +9,20 @@ import { toEvent, toRule, toState, toUsage, toUsageSource } from '../observe-row
 import type { Row } from '../row.ts';
 import { filteredSelect } from './filtered-select.ts';
 
+/** One batch of usageWriter: the summed deltas of the records written with it. */
+export interface UsageBatch {
+  before(id: string): Row | undefined;
+  changed(previous: Row | undefined, r: UsageSource & { functionName: string; startedAt: number }): void;
+  totalFor(fn: string, startedAt: number): MutableUsage;
+  apply(): void;
+}
+
 /**
  * Used inside the transaction that writes records: `before(id)` reads what the stored
  * record contributed, `after(...)` adds the difference a write made; `apply()` upserts
  * the summed deltas (one row per function-hour of the batch).
  */
-export function usageWriter(db: Database.Database) {
+export function usageWriter(db: Database.Database): { batch(): UsageBatch } {
   const old = db.prepare('SELECT function_name, started_at, status, cold_start, billed_ms, memory_mb, cpu_ms, occupancy_ms FROM invocations WHERE id = ?');
   const upsert = db.prepare(`INSERT INTO usage (function_name, hour, requests, errors, throttles, cold_starts, billed_ms, gb_seconds, cpu_ms, occupancy_gb_seconds, instance_gb_seconds)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)

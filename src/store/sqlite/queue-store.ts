@@ -21,9 +21,10 @@ import type {
 import { toItem } from '../queue-rows.ts';
 import type { Row } from '../row.ts';
 import { filteredSelect } from './filtered-select.ts';
-import { groupCommit } from './group-commit.ts';
+import { groupCommit, type Tally } from './group-commit.ts';
 import { recordRow } from '../record-rows.ts';
 import { recordRowsWriter } from './row-writer.ts';
+import { usageWriter, type UsageBatch } from './observe-store.ts';
 
 const READY = `state IN ('queued', 'running')`;
 /**
@@ -38,6 +39,12 @@ const LIST_BY_STATE: Readonly<Record<QueueState, { readonly from: string; readon
   succeeded: { from: 'SELECT * FROM queue', term: `state = 'succeeded'` },
   dead: { from: 'SELECT * FROM queue INDEXED BY queue_dead', term: `state = 'dead'` },
 };
+
+/** What a group's completions add up: their records' usage, and items succeeded per target. */
+interface CompletionTally {
+  readonly usage: UsageBatch;
+  readonly succeeded: Map<string, number>;
+}
 
 export function queueRepo(db: Database.Database, onClose: Array<() => void> = []): QueueRepo {
   const byKey = db.prepare('SELECT id, accepted_at FROM queue WHERE target = ? AND idempotency_key = ?');
@@ -59,8 +66,9 @@ export function queueRepo(db: Database.Database, onClose: Array<() => void> = []
   const take = db.prepare(
     `UPDATE queue SET state = 'running', attempts = attempts + 1, due_at = ?, updated_at = ?, claimed_by = ? WHERE id = ? AND ${READY} RETURNING *`,
   );
+  // Both finishing updates name the item's target: the caller adds it to queue_finished (migration 23).
   const done = db.prepare(
-    `UPDATE queue SET state = 'succeeded', due_at = ?, finished_at = ?, updated_at = ? WHERE id = ? AND state = 'running' AND attempts = ?`,
+    `UPDATE queue SET state = 'succeeded', due_at = ?, finished_at = ?, updated_at = ? WHERE id = ? AND state = 'running' AND attempts = ? RETURNING target`,
   );
   const again = db.prepare(
     `UPDATE queue SET state = 'queued', due_at = ?, last_error = ?, updated_at = ? WHERE id = ? AND state = 'running' AND attempts = ?`,
@@ -71,14 +79,18 @@ export function queueRepo(db: Database.Database, onClose: Array<() => void> = []
   );
   const dead = db.prepare(
     `UPDATE queue SET state = 'dead', dead_reason = ?, last_error = COALESCE(?, last_error), due_at = ?, finished_at = ?, updated_at = ?
-     WHERE id = ? AND state = 'running' AND attempts = ?`,
+     WHERE id = ? AND state = 'running' AND attempts = ? RETURNING target`,
+  );
+  const finished = db.prepare(
+    'INSERT INTO queue_finished (target, state, n) VALUES (?, ?, ?) ON CONFLICT (target, state) DO UPDATE SET n = n + excluded.n',
   );
   const recover = db.prepare(`UPDATE queue SET state = 'queued', due_at = ?, updated_at = ? WHERE state = 'running' AND ${READY}`);
   const recoverOrphans = db.prepare(
     `UPDATE queue SET state = 'queued', due_at = ?, updated_at = ? WHERE state = 'running' AND ${READY} AND COALESCE(claimed_by, '') NOT IN (SELECT value FROM json_each(?))`,
   );
   const getOne = db.prepare('SELECT * FROM queue WHERE id = ?');
-  // Counts: waiting and running items from the ready index, finished ones from queue_finished (kept by triggers, migration 22).
+  // Counts: waiting and running items from the ready index, finished ones from queue_finished
+  // (kept by triggers, migration 22, and by the finishing updates below, migration 23).
   const countReady = db.prepare(`SELECT state, COUNT(*) AS n FROM queue INDEXED BY queue_ready WHERE ${READY} GROUP BY state`);
   const countReadyOf = db.prepare(`SELECT state, COUNT(*) AS n FROM queue INDEXED BY queue_ready WHERE target = ? AND ${READY} GROUP BY state`);
   const countFinished = db.prepare('SELECT state, SUM(n) AS n FROM queue_finished GROUP BY state');
@@ -150,12 +162,28 @@ export function queueRepo(db: Database.Database, onClose: Array<() => void> = []
 
   // Enqueues, claims and completions asked for in one turn commit together, with the turn's other writes (group-commit.ts).
   const enqueueGrouped = groupCommit(db, (a: { inputs: readonly EnqueueInput[]; now: number; ttl: number }) => enqueueRows(a.inputs, a.now, a.ttl));
-  const completeGrouped = groupCommit(db, (a: { id: string; attempt: number; now: number; followUps?: readonly EnqueueInput[]; record?: InvocationRecord }): boolean => {
-    if (done.run(a.now, a.now, a.now, a.id, a.attempt).changes === 0) return false;
-    if (a.followUps && a.followUps.length > 0) enqueueRows(a.followUps, a.now, Number.POSITIVE_INFINITY);
-    if (a.record !== undefined) writeRecords([recordRow(a.record)]);
-    return true;
-  });
+  // A group's completions sum what they add to usage (their records) and to the finished
+  // counts: one upsert a function-hour and one a target, not one each an item.
+  const usage = usageWriter(db);
+  const completionTally: Tally<CompletionTally> = {
+    open: () => ({ usage: usage.batch(), succeeded: new Map() }),
+    close: (t) => {
+      t.usage.apply();
+      for (const [target, n] of t.succeeded) finished.run(target, 'succeeded', n);
+    },
+  };
+  const completeGrouped = groupCommit(
+    db,
+    (a: { id: string; attempt: number; now: number; followUps?: readonly EnqueueInput[]; record?: InvocationRecord }, tally: CompletionTally): boolean => {
+      const row = done.get(a.now, a.now, a.now, a.id, a.attempt) as { target: string } | undefined;
+      if (row === undefined) return false;
+      if (a.followUps && a.followUps.length > 0) enqueueRows(a.followUps, a.now, Number.POSITIVE_INFINITY);
+      if (a.record !== undefined) writeRecords([recordRow(a.record)], tally.usage);
+      tally.succeeded.set(row.target, (tally.succeeded.get(row.target) ?? 0) + 1);
+      return true;
+    },
+    completionTally,
+  );
   // A claim too: the consumer starts an item only once its claim is committed.
   const claimGrouped = groupCommit(db, (a: { target: string; limit: number; now: number; leaseMs: number; owner: string }) => claimRows(a.target, a.limit, a.now, a.leaseMs, a.owner));
   onClose.push(enqueueGrouped.flush);
@@ -186,7 +214,17 @@ export function queueRepo(db: Database.Database, onClose: Array<() => void> = []
       return putBack.run(at, throttled ? 1 : 0, now, id, attempt).changes > 0;
     },
     async deadLetter(id, attempt, reason, error, now, followUps, record) {
-      return finishTx.immediate(() => dead.run(reason, errorText(error), now, now, now, id, attempt).changes > 0, followUps, now, record);
+      return finishTx.immediate(
+        () => {
+          const row = dead.get(reason, errorText(error), now, now, now, id, attempt) as { target: string } | undefined;
+          if (row === undefined) return false;
+          finished.run(row.target, 'dead', 1);
+          return true;
+        },
+        followUps,
+        now,
+        record,
+      );
     },
     async addDead(input, now, followUps) {
       return addDeadTx.immediate(input, now, followUps);

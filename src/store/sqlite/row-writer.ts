@@ -6,7 +6,7 @@
 import type Database from 'better-sqlite3';
 import { INVOCATION_COLUMNS } from '../invocation-columns.ts';
 import { ROW_ID, usageSource, type RecordRow } from '../record-rows.ts';
-import { usageWriter } from './observe-store.ts';
+import { usageWriter, type UsageBatch } from './observe-store.ts';
 
 const COLUMNS = INVOCATION_COLUMNS;
 
@@ -22,8 +22,12 @@ export function recordWriter(db: Database.Database): (rows: readonly RecordRow[]
   return db.transaction(recordRowsWriter(db));
 }
 
-/** recordWriter's function without a transaction of its own: for callers that write rows inside theirs. */
-export function recordRowsWriter(db: Database.Database): (rows: readonly RecordRow[]) => void {
+/**
+ * recordWriter's function without a transaction of its own: for callers that write rows inside
+ * theirs. With `usage`, the rows' usage is added to that batch (the caller applies it, in the
+ * same transaction); without, it is applied at once.
+ */
+export function recordRowsWriter(db: Database.Database): (rows: readonly RecordRow[], usage?: UsageBatch) => void {
   const names = COLUMNS.join(', ');
   const params = COLUMNS.map(() => '?').join(', ');
   // The common case (a new id) is one statement: insert, nothing to take out of usage.
@@ -39,8 +43,8 @@ export function recordRowsWriter(db: Database.Database): (rows: readonly RecordR
        OR (excluded.attempt = invocations.attempt AND excluded.started_at = invocations.started_at
            AND (length(excluded.logs) > length(invocations.logs) OR excluded.logs_truncated > invocations.logs_truncated))`);
   const usage = usageWriter(db);
-  return (rows: readonly RecordRow[]) => {
-    const batch = usage.batch();
+  return (rows: readonly RecordRow[], into?: UsageBatch) => {
+    const batch = into ?? usage.batch();
     for (const row of rows) {
       if (insertNew.run(...row).changes > 0) {
         batch.changed(undefined, usageSource((c) => row[c]));
@@ -49,6 +53,6 @@ export function recordRowsWriter(db: Database.Database): (rows: readonly RecordR
       const previous = batch.before(row[ROW_ID] as string);
       if (replace.run(...row).changes > 0) batch.changed(previous, usageSource((c) => row[c]));
     }
-    batch.apply();
+    if (into === undefined) batch.apply();
   };
 }

@@ -78,6 +78,12 @@ test('runs tasks and waits, journals every step, and invokes with trigger workfl
   assert.deepEqual(JSON.parse(row.output!), { n: 3 });
   assert.deepEqual(calls.map((c) => [c.trigger, c.triggerSource]), [['workflow', execution.id], ['workflow', execution.id]]);
   assert.equal(calls[0].invocationId, taskInvocationId(`${execution.id}:A#1:attempt-0`, row.startedAt));
+  // the task's input goes with its JSON text, which gives the same event
+  for (const c of calls) {
+    assert.ok(c.input.kind === 'event' && c.input.json !== undefined);
+    assert.deepEqual(JSON.parse(c.input.json), c.input.event);
+  }
+  assert.deepEqual(calls[0].input, { kind: 'event', event: { n: 1 }, json: '{"n":1}' });
   const history = (await engine.history(execution.id, 0, 1000)) as Array<{ type: string }>;
   assert.equal(history[0].type, 'ExecutionStarted');
   assert.equal(history.at(-1)!.type, 'ExecutionSucceeded');

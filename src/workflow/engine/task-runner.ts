@@ -110,7 +110,8 @@ export class TaskRunner {
         invocationId,
         attempt: cmd.attempt + 1,
         ...(execution.traceparent === null ? {} : { traceparent: execution.traceparent }),
-        input: { kind: 'event', event: cmd.payload },
+        // ASL data is JSON: its text goes along, which an isolate takes for less than a copy of the value
+        input: { kind: 'event', event: cmd.payload, json: JSON.stringify(cmd.payload) },
       });
       if (out.ok) {
         return { type: 'TaskSucceeded', taskId: cmd.taskId, output: toJsonValue(out.value), executedVersion: String(out.record.version) };

@@ -3,7 +3,7 @@
  * `recv`, the one function the host calls. Bundled once per process by shim-source.ts;
  * the bundle's completion value is `recv`.
  */
-import { IN_ABORT, IN_CANARY, IN_CANCEL, IN_DATA, IN_FETCH, IN_HANDLER, IN_PULL, IN_REPLY, IN_SETUP, IN_TIMER, IN_WARM, IN_WS_CLOSE, IN_WS_MESSAGE, IN_WS_TAKEN } from '../protocol.ts';
+import { IN_ABORT, IN_CANARY, IN_CANCEL, IN_DATA, IN_FETCH, IN_HANDLER, IN_HANDLER_JSON, IN_PULL, IN_REPLY, IN_SETUP, IN_TIMER, IN_WARM, IN_WS_CLOSE, IN_WS_MESSAGE, IN_WS_TAKEN } from '../protocol.ts';
 import { CloseEvent, MessageEvent, WebSocket, WebSocketPair, onSocketClose, onSocketMessage, onSocketTaken } from './websocket.ts';
 import { onCancel, onData, onPull } from './host-streams.ts';
 import { AbortController, AbortSignal } from './abort.ts';
@@ -122,6 +122,18 @@ for (const name of Object.keys(globals)) {
 // the global object is an EventTarget, as a worker's global scope is
 Object.setPrototypeOf(g, EventTarget.prototype);
 
+/** Captured before user code runs, which may replace JSON.parse on its global. */
+const parseJson = JSON.parse;
+
+/** An event sent as JSON text: its value, or the text itself when it is not JSON (as the queue's consumer reads a payload). */
+function eventOf(json: string): unknown {
+  try {
+    return parseJson(json);
+  } catch {
+    return json;
+  }
+}
+
 /** Held here so GC never collects them (ivm would then report them abandoned). */
 const canaries: Array<Promise<never>> = [];
 
@@ -180,6 +192,13 @@ export function recv(
     case IN_HANDLER:
       onHandler(a as number, b as string, c as number, d as number, e as string, f as number, h as number, i);
       return undefined;
+    case IN_HANDLER_JSON: {
+      const text = f as string;
+      const i1 = text.indexOf('\n');
+      const i2 = text.indexOf('\n', i1 + 1);
+      onHandler(a as number, text.slice(0, i1), b as number, c as number, text.slice(i1 + 1, i2), d as number, e as number, eventOf(text.slice(i2 + 1)));
+      return undefined;
+    }
     case IN_TIMER:
       fireTimer(a as number);
       return undefined;
