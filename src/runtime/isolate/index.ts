@@ -93,6 +93,8 @@ export const DEFAULTS = {
 export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & {
   /** Spares ready for a memory size (for tests and metrics). */
   sparesReady(memoryMb: number, kind?: SpareKind): number;
+  /** Spares kept ready now for a memory size and kind: the base, or more after bursts of starts or instances gone. */
+  sparesWanted(memoryMb: number, kind?: SpareKind): number;
   /** Spares starts have taken so far. */
   sparesTaken(): number;
   /** Of the spares ready for a memory size, those compacted since they were made. */
@@ -103,6 +105,8 @@ export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & 
   const clock = options.clock;
   const onError = options.onError ?? ((message: string, error?: unknown) => console.error(`[nimbus isolate] ${message}`, error ?? ''));
   const live = new Set<IsolateInstance>();
+  /** The spare pair each instance of a real start (not a deploy's check) was started as: when it goes, its function may come back. */
+  const pairOf = new WeakMap<IsolateInstance, readonly [number, SpareKind]>();
   const settling = new Set<Promise<void>>();
   const watchdog = new Watchdog(clock, options.cpuSampleMs ?? DEFAULTS.cpuSampleMs, options.cpuBudget === undefined ? otherThreadsCpu() : options.cpuBudget);
   const deadlines = new Deadlines(clock, (error) => onError('an invocation deadline handler threw', error));
@@ -120,6 +124,8 @@ export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & 
     onError,
     onGone: (instance) => {
       live.delete(instance);
+      const pair = pairOf.get(instance);
+      if (pair !== undefined && !closed) spares.gone(pair[0], pair[1]);
       // close() waits for these too: an instance disposed just before it may not be settled yet
       const settled = instance.settled();
       settling.add(settled);
@@ -203,6 +209,7 @@ export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & 
       instance.dispose();
       throw error;
     }
+    if (useSpare) pairOf.set(instance, [spec.config.memoryMb, kind]);
     return instance;
   }
 
@@ -243,6 +250,7 @@ export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & 
       bound?.cancel();
     },
     sparesReady: (memoryMb, kind) => spares.ready(memoryMb, kind),
+    sparesWanted: (memoryMb, kind) => spares.wanted(memoryMb, kind),
     sparesTaken: () => spares.taken,
     sparesCompacted: (memoryMb, kind) => spares.compacted(memoryMb, kind),
     liveInstances: () => live.size,

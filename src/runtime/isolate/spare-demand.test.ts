@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../core/clock.ts';
-import { NO_DEMAND, recordAsk, sparesWanted, type SpareDemand, type SpareDemandOptions } from './spare-demand.ts';
+import { NO_DEMAND, nextDropAt, recordAsk, recordGone, sparesWanted, type SpareDemand, type SpareDemandOptions } from './spare-demand.ts';
 
 const opts: SpareDemandOptions = { base: 2, cap: 4, windowMs: 500, halfLifeMs: 300_000 };
 
@@ -62,4 +62,82 @@ test('a base of 0 keeps none whatever the demand; a cap below the base keeps the
   const d = asks(clock, NO_DEMAND, 4, 5);
   assert.equal(sparesWanted(d, clock.monotonic(), { ...opts, base: 0 }), 0);
   assert.equal(sparesWanted(d, clock.monotonic(), { ...opts, cap: 1 }), 2);
+});
+
+/** Instances gone at the clock's current time, `gapMs` apart. */
+function gone(clock: FakeClock, d: SpareDemand, n: number, gapMs: number): SpareDemand {
+  for (let i = 0; i < n; i++) {
+    if (i > 0) clock.advance(gapMs);
+    d = recordGone(d, clock.monotonic(), opts);
+  }
+  return d;
+}
+
+test('instances that went away, even seconds apart, keep a spare each for their return, bounded by the cap', () => {
+  const clock = new FakeClock();
+  const three = gone(clock, NO_DEMAND, 3, 2_000);
+  assert.equal(sparesWanted(three, clock.monotonic(), opts), 3, 'no burst of starts needed: three went, three may come back');
+  const six = gone(clock, three, 3, 2_000);
+  assert.equal(sparesWanted(six, clock.monotonic(), opts), 4, 'the cap');
+  assert.equal(sparesWanted(gone(clock, NO_DEMAND, 1, 0), clock.monotonic(), opts), 2, 'one gone: the base still covers it');
+});
+
+test('starts make up for the instances gone: a function that scales to zero and back again and again keeps the base', () => {
+  const clock = new FakeClock();
+  let d = NO_DEMAND;
+  for (let i = 0; i < 20; i++) {
+    d = recordGone(d, clock.monotonic(), opts);
+    clock.advance(3_000);
+    d = recordAsk(d, clock.monotonic(), opts);
+    clock.advance(3_000);
+  }
+  assert.equal(sparesWanted(d, clock.monotonic(), opts), 2);
+  assert.ok(d.away < 0.01, `nothing left away (${d.away})`);
+});
+
+test('the return of those gone, as a burst, is then remembered as one', () => {
+  const clock = new FakeClock();
+  let d = gone(clock, NO_DEMAND, 4, 1_500);
+  clock.advance(1_000);
+  for (let i = 0; i < 4; i++) {
+    const wanted = sparesWanted(d, clock.monotonic(), opts);
+    assert.ok(wanted >= 4 - i, `before start ${i + 1}: ${wanted} kept, fewer than the ${4 - i} still to come back`);
+    d = recordAsk(d, clock.monotonic(), opts);
+    clock.advance(5);
+  }
+  assert.ok(d.away < 0.01, 'all four came back');
+  assert.equal(sparesWanted(d, clock.monotonic(), opts), 4, 'the burst they made keeps four');
+});
+
+test('what instances gone keep decays over minutes, back to the base', () => {
+  const clock = new FakeClock();
+  const d = gone(clock, NO_DEMAND, 4, 10);
+  clock.advance(300_000);
+  assert.equal(sparesWanted(d, clock.monotonic(), opts), 2);
+});
+
+test('nextDropAt: when the count next goes down with nothing new; never at the base', () => {
+  const clock = new FakeClock();
+  assert.equal(nextDropAt(NO_DEMAND, clock.monotonic(), opts), Number.POSITIVE_INFINITY);
+  const d = asks(clock, NO_DEMAND, 4, 0);
+  const t0 = clock.monotonic();
+  const at = nextDropAt(d, t0, opts);
+  assert.ok(at > t0 && Number.isFinite(at));
+  assert.equal(sparesWanted(d, at - 1, opts), 4, 'a millisecond before: still four');
+  assert.equal(sparesWanted(d, at + 1, opts), 3, 'a millisecond after: three');
+  const next = nextDropAt(d, at + 1, opts);
+  assert.equal(sparesWanted(d, next - 1, opts), 3);
+  assert.equal(sparesWanted(d, next + 1, opts), 2);
+  assert.equal(nextDropAt(d, next + 1, opts), Number.POSITIVE_INFINITY, 'at the base: no more drops');
+});
+
+test('nextDropAt waits for both histories, and for the cap: six gone drop from four only once worth three', () => {
+  const clock = new FakeClock();
+  let d = gone(clock, NO_DEMAND, 6, 0);
+  d = asks(clock, d, 1, 0);
+  const t0 = clock.monotonic();
+  const at = nextDropAt(d, t0, opts);
+  // five left away: 5 x 2^-x = 3.01 at x = log2(5 / 3.01)
+  assert.ok(Math.abs(at - (t0 + opts.halfLifeMs * Math.log2(5 / 3.01))) < 1, `${at - t0}`);
+  assert.equal(sparesWanted(d, at + 1, opts), 3);
 });

@@ -1,7 +1,8 @@
 /**
  * Spare isolates, already prepared (context + shim), per memory size and kind (`node`: the
  * shared Node layer evaluated too, for bundles built against it), as many per pair as its recent
- * bursts of starts asked for (spare-demand.ts decides; extra ones are discarded). A cold start takes
+ * bursts of starts asked for, or as its instances that went away may come back (spare-demand.ts
+ * decides; extra ones are discarded, by a timer once the demand has decayed). A cold start takes
  * one and only compiles and runs the function's bundle. A spare is never given back: each
  * serves one instance, so one of kind `node` holds a layer no function has touched. Refilling happens one isolate at
  * a time, a little after a start last asked for a spare, so it does not sit on that start's path; once that
@@ -20,7 +21,7 @@
 import type { Clock, TimerHandle } from '../../core/clock.ts';
 import { LAYER_KINDS } from '../../deploy/node-layer-shared.ts';
 import { compact, discard, isolateMemoryMb, prepare, type Between, type Prepared, type SpareKind } from './prepare.ts';
-import { NO_DEMAND, recordAsk, sparesWanted, type SpareDemand, type SpareDemandOptions } from './spare-demand.ts';
+import { NO_DEMAND, nextDropAt, recordAsk, recordGone, sparesWanted, type SpareDemand, type SpareDemandOptions } from './spare-demand.ts';
 
 export interface SparePoolOptions {
   readonly clock: Clock;
@@ -64,6 +65,8 @@ export class SparePool {
   readonly #demand = new Map<string, SpareDemand>();
   readonly #demandOpts: SpareDemandOptions;
   #timer: TimerHandle | null = null;
+  /** Discards the spares beyond what a pair keeps once its demand has decayed. */
+  #trimTimer: TimerHandle | null = null;
   #filling = false;
   /** The size the fill in progress makes, and whether a start already waits for it. */
   #fillingSize: string | null = null;
@@ -119,6 +122,17 @@ export class SparePool {
     this.#lastActiveAt = this.#lastTakeAt;
     this.#schedule();
     return spare;
+  }
+
+  /**
+   * An instance started from this size and kind went away (scale to zero, scale down): its function
+   * may start again, maybe with others that went too, so the pair keeps one more spare (decayed, capped).
+   */
+  gone(memoryMb: number, kind: SpareKind): void {
+    const size = keyOf(memoryMb, kind);
+    if (this.#opts.perSize <= 0 || this.#closed || !this.#sizes.includes(size)) return;
+    this.#demand.set(size, recordGone(this.#demand.get(size) ?? NO_DEMAND, this.#opts.clock.monotonic(), this.#demandOpts));
+    this.#schedule();
   }
 
   /** Keeps spares of this size and kind from now on (a deploy's check says what its function will take). */
@@ -205,6 +219,8 @@ export class SparePool {
     this.#timer = null;
     this.#compactTimer?.cancel();
     this.#compactTimer = null;
+    this.#trimTimer?.cancel();
+    this.#trimTimer = null;
     this.#resume();
     const gone: Array<Promise<void>> = [];
     for (const list of this.#spares.values()) {
@@ -266,8 +282,29 @@ export class SparePool {
     return best;
   }
 
+  /** Arms the timer that discards spares once a pair holding more than the base wants fewer. */
+  #armTrim(): void {
+    this.#trimTimer?.cancel();
+    this.#trimTimer = null;
+    if (this.#closed || this.#opts.perSize <= 0) return;
+    const now = this.#opts.clock.monotonic();
+    let at = Number.POSITIVE_INFINITY;
+    for (const [size, list] of this.#spares) {
+      if (list.length > this.#opts.perSize) at = Math.min(at, nextDropAt(this.#demand.get(size) ?? NO_DEMAND, now, this.#demandOpts));
+    }
+    if (!Number.isFinite(at)) return;
+    // a millisecond past the drop, so that rounding does not wake it just before
+    this.#trimTimer = this.#opts.clock.setTimer(Math.max(0, at - now) + 1, () => {
+      this.#trimTimer = null;
+      this.#trim();
+      this.#armTrim();
+    });
+  }
+
   #schedule(): void {
-    if (this.#closed || this.#filling || this.#timer !== null || this.#opts.perSize <= 0) return;
+    if (this.#closed || this.#opts.perSize <= 0) return;
+    this.#armTrim();
+    if (this.#filling || this.#timer !== null) return;
     this.#trim();
     if (this.#missing() === undefined) return;
     const wait = this.#lastTakeAt + this.#opts.refillDelayMs - this.#opts.clock.monotonic();
@@ -397,6 +434,8 @@ export class SparePool {
     const now = this.#spares.get(size) ?? [];
     now.push(p);
     this.#spares.set(size, now);
+    // it was out of the count while compacted: the trim may be due again
+    this.#armTrim();
     return 'now';
   }
 }
