@@ -106,7 +106,7 @@ export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & 
   const onError = options.onError ?? ((message: string, error?: unknown) => console.error(`[nimbus isolate] ${message}`, error ?? ''));
   const live = new Set<IsolateInstance>();
   /** The spare pair each instance of a real start (not a deploy's check) was started as: when it goes, its function may come back. */
-  const pairOf = new WeakMap<IsolateInstance, readonly [number, SpareKind]>();
+  const pairOf = new WeakMap<IsolateInstance, readonly [number, SpareKind, string]>();
   const settling = new Set<Promise<void>>();
   const watchdog = new Watchdog(clock, options.cpuSampleMs ?? DEFAULTS.cpuSampleMs, options.cpuBudget === undefined ? otherThreadsCpu() : options.cpuBudget);
   const deadlines = new Deadlines(clock, (error) => onError('an invocation deadline handler threw', error));
@@ -125,7 +125,7 @@ export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & 
     onGone: (instance) => {
       live.delete(instance);
       const pair = pairOf.get(instance);
-      if (pair !== undefined && !closed) spares.gone(pair[0], pair[1]);
+      if (pair !== undefined && !closed) spares.gone(pair[0], pair[1], pair[2]);
       // close() waits for these too: an instance disposed just before it may not be settled yet
       const settled = instance.settled();
       settling.add(settled);
@@ -175,7 +175,7 @@ export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & 
       }
       if (!useSpare) spares.want(spec.config.memoryMb, kind);
     }
-    let prepared = useSpare ? await spares.takeSoon(spec.config.memoryMb, kind) : undefined;
+    let prepared = useSpare ? await spares.takeSoon(spec.config.memoryMb, kind, spec.functionName) : undefined;
     if (prepared === undefined && useSpare && kind !== 'plain') {
       // none of its kind ready (a burst of starts took them): a plain spare with the layer run on it
       // now costs the start less than a new isolate with the layer would
@@ -209,7 +209,7 @@ export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & 
       instance.dispose();
       throw error;
     }
-    if (useSpare) pairOf.set(instance, [spec.config.memoryMb, kind]);
+    if (useSpare) pairOf.set(instance, [spec.config.memoryMb, kind, spec.functionName]);
     return instance;
   }
 

@@ -307,10 +307,10 @@ test('instances that went away make the pool keep a spare each for their return;
   const pool = new SparePool({ clock, perSize: 1, maxPerSize: 3, burstWindowMs: 500, demandHalfLifeMs: 60_000, prewarmMb: [48], maxSizes: 2, refillDelayMs: 0, yieldBoundMs: 20, compactAfterMs: Infinity, onError: (e) => errors.push(e) });
   try {
     await fillsDueNow(clock)(() => pool.ready(48) === 1);
-    pool.gone(64, 'plain');
+    pool.gone(64, 'plain', 'f');
     assert.equal(pool.wanted(64), 1, 'a pair with no spares kept is not made one by an instance gone');
     for (let i = 0; i < 3; i++) {
-      pool.gone(48, 'plain');
+      pool.gone(48, 'plain', `f${i}`);
       clock.advance(2_000);
     }
     assert.equal(pool.wanted(48), 3);

@@ -103,17 +103,17 @@ export class SparePool {
     this.#schedule();
   }
 
-  /** A prepared isolate for this memory size and kind, if one is ready. */
-  take(memoryMb: number, kind: SpareKind = 'plain'): Prepared | undefined {
-    return this.#take(memoryMb, kind, true);
+  /** A prepared isolate for this memory size and kind, if one is ready; `fn`: the function that starts (its instances gone come back). */
+  take(memoryMb: number, kind: SpareKind = 'plain', fn?: string): Prepared | undefined {
+    return this.#take(memoryMb, kind, true, fn);
   }
 
   /** `ask`: counts as a start asking for a spare (not when the same start looks again). */
-  #take(memoryMb: number, kind: SpareKind, ask: boolean): Prepared | undefined {
+  #take(memoryMb: number, kind: SpareKind, ask: boolean, fn?: string): Prepared | undefined {
     const size = keyOf(memoryMb, kind);
     if (this.#opts.perSize <= 0 || this.#closed) return undefined;
     this.#want(size);
-    if (ask) this.#demand.set(size, recordAsk(this.#demand.get(size) ?? NO_DEMAND, this.#opts.clock.monotonic(), this.#demandOpts));
+    if (ask) this.#demand.set(size, recordAsk(this.#demand.get(size) ?? NO_DEMAND, this.#opts.clock.monotonic(), this.#demandOpts, fn));
     const spare = this.#spares.get(size)?.pop();
     if (spare !== undefined) this.#taken++;
     if (size === this.#fillingSize && !this.#fillCanWait()) this.#resume();
@@ -125,13 +125,14 @@ export class SparePool {
   }
 
   /**
-   * An instance started from this size and kind went away (scale to zero, scale down): its function
-   * may start again, maybe with others that went too, so the pair keeps one more spare (decayed, capped).
+   * An instance of function `fn` started from this size and kind went away (scale to zero, scale down):
+   * it may start again, maybe with others that went too, so the pair keeps one more spare until a start
+   * of `fn` makes up for it (decayed, capped).
    */
-  gone(memoryMb: number, kind: SpareKind): void {
+  gone(memoryMb: number, kind: SpareKind, fn: string): void {
     const size = keyOf(memoryMb, kind);
     if (this.#opts.perSize <= 0 || this.#closed || !this.#sizes.includes(size)) return;
-    this.#demand.set(size, recordGone(this.#demand.get(size) ?? NO_DEMAND, this.#opts.clock.monotonic(), this.#demandOpts));
+    this.#demand.set(size, recordGone(this.#demand.get(size) ?? NO_DEMAND, this.#opts.clock.monotonic(), this.#demandOpts, fn));
     this.#schedule();
   }
 
@@ -147,8 +148,8 @@ export class SparePool {
    * along than a new one would be) when no other start waits for it already. Undefined when
    * neither: the caller prepares its own.
    */
-  async takeSoon(memoryMb: number, kind: SpareKind = 'plain'): Promise<Prepared | undefined> {
-    const ready = this.take(memoryMb, kind);
+  async takeSoon(memoryMb: number, kind: SpareKind = 'plain', fn?: string): Promise<Prepared | undefined> {
+    const ready = this.take(memoryMb, kind, fn);
     const size = keyOf(memoryMb, kind);
     if (ready !== undefined || this.#fill === null || this.#fillingSize !== size || this.#claimed) return ready;
     this.#claimed = true;
