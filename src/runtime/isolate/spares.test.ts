@@ -323,3 +323,22 @@ test('instances that went away make the pool keep a spare each for their return;
     await pool.close();
   }
 });
+
+test('an instance gone renews the quiet time before compaction: its function may come back at once', async () => {
+  const errors: unknown[] = [];
+  const clock = new FakeClock();
+  const pool = new SparePool({ clock, perSize: 1, prewarmMb: [48], maxSizes: 2, refillDelayMs: 5, yieldBoundMs: 20, compactAfterMs: 100, onError: (e) => errors.push(e) });
+  try {
+    await fillsDueNow(clock)(() => pool.ready(48) === 1);
+    clock.advance(60);
+    pool.gone(48, 'plain', 'f');
+    clock.advance(60);
+    // a compaction under way holds its spare out of reach of takes from its first step
+    assert.equal(pool.ready(48), 1, 'a second quiet time counts from the instance gone');
+    clock.advance(40);
+    await fillsDueNow(clock)(() => pool.compacted(48) === 1);
+    assert.deepEqual(errors, []);
+  } finally {
+    await pool.close();
+  }
+});

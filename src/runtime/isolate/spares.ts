@@ -12,7 +12,7 @@
  * after scale to zero) do not share the cores with it; once its kind has none ready (or a start waits for it),
  * it goes on at once, as a start of that kind may need it next.
  *
- * Once every kind is full and no start has begun, ended or asked for a spare for `compactAfterMs`, the ready spares
+ * Once every kind is full and no start has begun, ended or asked for a spare, and no instance has gone, for `compactAfterMs`, the ready spares
  * are compacted one at a time (a full garbage collection each, prepare.ts `compact`), so that an
  * instance started from one does not carry the garbage of its making: a few times a spare's own cost,
  * spent only while the platform is quiet (no start, no code running in an isolate); a burst takes
@@ -79,7 +79,7 @@ export class SparePool {
   #lastTakeAt = Number.NEGATIVE_INFINITY;
   /** Starts under way (startBegan without its end yet). */
   #starting = 0;
-  /** When a start last began, ended or asked for a spare, or the pool was made (clock.monotonic). */
+  /** When a start last began, ended or asked for a spare, an instance went, or the pool was made (clock.monotonic). */
   #lastActiveAt: number;
   /** Steps of the spare being made that wait for the starts under way to finish. */
   #yielding: Array<() => void> = [];
@@ -133,6 +133,8 @@ export class SparePool {
     const size = keyOf(memoryMb, kind);
     if (this.#opts.perSize <= 0 || this.#closed || !this.#sizes.includes(size)) return;
     this.#demand.set(size, recordGone(this.#demand.get(size) ?? NO_DEMAND, this.#opts.clock.monotonic(), this.#demandOpts, fn));
+    // not quiet yet: a compaction now would hold a spare out of reach of its function coming back
+    this.#lastActiveAt = this.#opts.clock.monotonic();
     this.#schedule();
   }
 
