@@ -25,7 +25,7 @@ export interface IsolateRuntimeOptions {
   readonly clock: Clock;
   /** Prepared isolates (context + shim) kept ready per memory size and kind, with no burst of starts seen, and the fewest kept. Default 2; 0 disables. */
   readonly spares?: number;
-  /** The most spares kept per memory size and kind when bursts of starts ask for more (spare-demand.ts). Default 4; at most `spares` disables following demand. */
+  /** The most spares kept per memory size and kind when bursts of starts, or instances gone that may come back, ask for more (spare-demand.ts). Default 4; at most `spares` disables following demand. */
   readonly sparesMax?: number;
   /** Starts asking for a spare of one pair within this long count as one burst, in ms. Default 500. */
   readonly spareBurstWindowMs?: number;
