@@ -26,7 +26,7 @@ export interface IsolateRuntimeOptions {
   readonly clock: Clock;
   /** Prepared isolates (context + shim) kept ready per memory size and kind, with no burst of starts seen, and the fewest kept. Default 2; 0 disables. */
   readonly spares?: number;
-  /** The most spares kept per memory size and kind when bursts of starts ask for more (spare-demand.ts). Default 4; at most `spares` disables following demand. */
+  /** The most spares kept per memory size and kind when bursts of starts, or instances gone that may come back, ask for more (spare-demand.ts). Default 4; at most `spares` disables following demand. */
   readonly sparesMax?: number;
   /** Starts asking for a spare of one pair within this long count as one burst, in ms. Default 500. */
   readonly spareBurstWindowMs?: number;
@@ -94,6 +94,8 @@ export const DEFAULTS = {
 export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & {
   /** Spares ready for a memory size (for tests and metrics). */
   sparesReady(memoryMb: number, kind?: SpareKind): number;
+  /** Spares kept ready now for a memory size and kind: the base, or more after bursts of starts or instances gone. */
+  sparesWanted(memoryMb: number, kind?: SpareKind): number;
   /** Spares starts have taken so far. */
   sparesTaken(): number;
   /** Of the spares ready for a memory size, those compacted since they were made. */
@@ -105,6 +107,8 @@ export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & 
   const clock = options.clock;
   const onError = options.onError ?? ((message: string, error?: unknown) => console.error(`[nimbus isolate] ${message}`, error ?? ''));
   const live = new Set<IsolateInstance>();
+  /** The spare pair each instance of a real start (not a deploy's check) was started as: when it goes, its function may come back. */
+  const pairOf = new WeakMap<IsolateInstance, readonly [number, SpareKind, string]>();
   const settling = new Set<Promise<void>>();
   const watchdog = new Watchdog(clock, options.cpuSampleMs ?? DEFAULTS.cpuSampleMs, options.cpuBudget === undefined ? otherThreadsCpu() : options.cpuBudget);
   const deadlines = new Deadlines(clock, (error) => onError('an invocation deadline handler threw', error));
@@ -122,6 +126,8 @@ export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & 
     onError,
     onGone: (instance) => {
       live.delete(instance);
+      const pair = pairOf.get(instance);
+      if (pair !== undefined && !closed) spares.gone(pair[0], pair[1], pair[2]);
       // close() waits for these too: an instance disposed just before it may not be settled yet
       const settled = instance.settled();
       settling.add(settled);
@@ -171,7 +177,7 @@ export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & 
       }
       if (!useSpare) spares.want(spec.config.memoryMb, kind);
     }
-    let prepared = useSpare ? await spares.takeSoon(spec.config.memoryMb, kind) : undefined;
+    let prepared = useSpare ? await spares.takeSoon(spec.config.memoryMb, kind, spec.functionName) : undefined;
     if (prepared === undefined && useSpare && kind !== 'plain') {
       // none of its kind ready (a burst of starts took them): a plain spare with the layer run on it
       // now costs the start less than a new isolate with the layer would
@@ -205,6 +211,7 @@ export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & 
       instance.dispose();
       throw error;
     }
+    if (useSpare) pairOf.set(instance, [spec.config.memoryMb, kind, spec.functionName]);
     return instance;
   }
 
@@ -245,6 +252,7 @@ export function createIsolateRuntime(options: IsolateRuntimeOptions): Runtime & 
       bound?.cancel();
     },
     sparesReady: (memoryMb, kind) => spares.ready(memoryMb, kind),
+    sparesWanted: (memoryMb, kind) => spares.wanted(memoryMb, kind),
     sparesTaken: () => spares.taken,
     sparesCompacted: (memoryMb, kind) => spares.compacted(memoryMb, kind),
     liveInstances: () => live.size,

@@ -537,5 +537,27 @@ describe('isolate runtime', () => {
         await rt.close();
       }
     });
+
+    it('keeps a spare more for each instance that went away (not for a deploy check), up to sparesMax', async () => {
+      // no burst window: only instances gone raise the count here
+      const rt = createIsolateRuntime({ clock: systemClock, spares: 1, sparesMax: 3, spareBurstWindowMs: 0, spareRefillDelayMs: 0, prewarmMemoryMb: [48], onError: quiet });
+      try {
+        const code = await bundle(`export const handler = async () => 'back';`);
+        const config = { ...baseConfig, memoryMb: 48 };
+        for (let i = 0; i < 3; i++) await rt.inspect(code, config);
+        assert.equal(rt.sparesWanted(48), 1, "deploy checks' isolates going away do not count");
+        const started = [];
+        for (let i = 0; i < 4; i++) started.push(await startWith(rt, code, { memoryMb: 48 }));
+        assert.equal(rt.sparesWanted(48), 1, 'starts one after another are no burst here');
+        for (const s of started) s.instance.dispose();
+        assert.equal(rt.sparesWanted(48), 3, 'four gone, capped at 3');
+        while (rt.sparesReady(48) < 3) await new Promise((r) => setTimeout(r, 5));
+        const back = await startWith(rt, code, { memoryMb: 48 });
+        assert.equal(handlerValue(await back.instance.invoke(eventCall('back', null))), 'back');
+        assert.equal(rt.sparesWanted(48), 3, 'three still away after one came back');
+      } finally {
+        await rt.close();
+      }
+    });
   });
 });

@@ -257,7 +257,7 @@ test('what a burst keeps ready decays back to the base with the clock', () => {
   return pool.close();
 });
 
-test('once what a burst keeps has decayed, the ready spares beyond it are discarded at the next take or fill', async () => {
+test('once what a burst keeps has decayed, the ready spares beyond it are discarded by the clock', async () => {
   const clock = new FakeClock();
   const errors: unknown[] = [];
   const pool = new SparePool({ clock, perSize: 1, maxPerSize: 3, burstWindowMs: 500, demandHalfLifeMs: 60_000, prewarmMb: [], maxSizes: 2, refillDelayMs: 0, yieldBoundMs: 20, compactAfterMs: Infinity, onError: (e) => errors.push(e) });
@@ -268,10 +268,14 @@ test('once what a burst keeps has decayed, the ready spares beyond it are discar
       clock.advance(0);
       return pool.ready(48) === 3;
     });
+    // 3 x 2^-x = 2.01 at x = 0.578 half-lives (34.7 s)
+    clock.advance(34_000);
+    assert.equal(pool.ready(48), 3, 'still wanted');
+    clock.advance(1_000);
+    assert.equal(pool.wanted(48), 2);
+    assert.equal(pool.ready(48), 2, 'one discarded when the count went down, with no take or fill');
     clock.advance(120_000);
     assert.equal(pool.wanted(48), 1);
-    assert.equal(pool.ready(48), 3, 'nothing is discarded by the clock alone');
-    pool.want(48, 'plain');
     assert.equal(pool.ready(48), 1);
     assert.deepEqual(errors, []);
   } finally {
@@ -293,6 +297,48 @@ test('a start that waits for the spare being made counts as one ask', async () =
     assert.deepEqual(errors, []);
   } finally {
     for (const p of taken) if (p) discard(p);
+    await pool.close();
+  }
+});
+
+test('instances that went away make the pool keep a spare each for their return; a pair it does not keep is ignored', async () => {
+  const clock = new FakeClock();
+  const errors: unknown[] = [];
+  const pool = new SparePool({ clock, perSize: 1, maxPerSize: 3, burstWindowMs: 500, demandHalfLifeMs: 60_000, prewarmMb: [48], maxSizes: 2, refillDelayMs: 0, yieldBoundMs: 20, compactAfterMs: Infinity, onError: (e) => errors.push(e) });
+  try {
+    await fillsDueNow(clock)(() => pool.ready(48) === 1);
+    pool.gone(64, 'plain', 'f');
+    assert.equal(pool.wanted(64), 1, 'a pair with no spares kept is not made one by an instance gone');
+    for (let i = 0; i < 3; i++) {
+      pool.gone(48, 'plain', `f${i}`);
+      clock.advance(2_000);
+    }
+    assert.equal(pool.wanted(48), 3);
+    await fillsDueNow(clock)(() => pool.ready(48) === 3);
+    // spread over minutes they count less: after one half-life, 3 -> 1.5 (still 2 kept, one discarded)
+    clock.advance(60_000);
+    assert.equal(pool.ready(48), 2);
+    assert.deepEqual(errors, []);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('an instance gone renews the quiet time before compaction: its function may come back at once', async () => {
+  const errors: unknown[] = [];
+  const clock = new FakeClock();
+  const pool = new SparePool({ clock, perSize: 1, prewarmMb: [48], maxSizes: 2, refillDelayMs: 5, yieldBoundMs: 20, compactAfterMs: 100, onError: (e) => errors.push(e) });
+  try {
+    await fillsDueNow(clock)(() => pool.ready(48) === 1);
+    clock.advance(60);
+    pool.gone(48, 'plain', 'f');
+    clock.advance(60);
+    // a compaction under way holds its spare out of reach of takes from its first step
+    assert.equal(pool.ready(48), 1, 'a second quiet time counts from the instance gone');
+    clock.advance(40);
+    await fillsDueNow(clock)(() => pool.compacted(48) === 1);
+    assert.deepEqual(errors, []);
+  } finally {
     await pool.close();
   }
 });

@@ -1,7 +1,8 @@
 /**
  * Spare isolates, already prepared (context + shim), per memory size and kind (`node`: the
  * shared Node layer evaluated too, for bundles built against it), as many per pair as its recent
- * bursts of starts asked for (spare-demand.ts decides; extra ones are discarded). A cold start takes
+ * bursts of starts asked for, or as its instances that went away may come back (spare-demand.ts
+ * decides; extra ones are discarded, by a timer once the demand has decayed). A cold start takes
  * one and only compiles and runs the function's bundle. A spare is never given back: each
  * serves one instance, so one of kind `node` holds a layer no function has touched. Refilling happens one isolate at
  * a time, a little after a start last asked for a spare, so it does not sit on that start's path; once that
@@ -11,7 +12,7 @@
  * after scale to zero) do not share the cores with it; once its kind has none ready (or a start waits for it),
  * it goes on at once, as a start of that kind may need it next.
  *
- * Once every kind is full and no start has begun, ended or asked for a spare for `compactAfterMs`, the ready spares
+ * Once every kind is full and no start has begun, ended or asked for a spare, and no instance has gone, for `compactAfterMs`, the ready spares
  * are compacted one at a time (a full garbage collection each, prepare.ts `compact`), so that an
  * instance started from one does not carry the garbage of its making: a few times a spare's own cost,
  * spent only while the platform is quiet (no start, no code running in an isolate); a burst takes
@@ -20,7 +21,7 @@
 import type { Clock, TimerHandle } from '../../core/clock.ts';
 import { LAYER_KINDS } from '../../deploy/node-layer-shared.ts';
 import { compact, discard, isolateMemoryMb, prepare, type Between, type Prepared, type SpareKind } from './prepare.ts';
-import { NO_DEMAND, recordAsk, sparesWanted, type SpareDemand, type SpareDemandOptions } from './spare-demand.ts';
+import { NO_DEMAND, nextDropAt, recordAsk, recordGone, sparesWanted, type SpareDemand, type SpareDemandOptions } from './spare-demand.ts';
 
 export interface SparePoolOptions {
   readonly clock: Clock;
@@ -64,6 +65,8 @@ export class SparePool {
   readonly #demand = new Map<string, SpareDemand>();
   readonly #demandOpts: SpareDemandOptions;
   #timer: TimerHandle | null = null;
+  /** Discards the spares beyond what a pair keeps once its demand has decayed. */
+  #trimTimer: TimerHandle | null = null;
   #filling = false;
   /** The size the fill in progress makes, and whether a start already waits for it. */
   #fillingSize: string | null = null;
@@ -76,7 +79,7 @@ export class SparePool {
   #lastTakeAt = Number.NEGATIVE_INFINITY;
   /** Starts under way (startBegan without its end yet). */
   #starting = 0;
-  /** When a start last began, ended or asked for a spare, or the pool was made (clock.monotonic). */
+  /** When a start last began, ended or asked for a spare, an instance went, or the pool was made (clock.monotonic). */
   #lastActiveAt: number;
   /** Steps of the spare being made that wait for the starts under way to finish. */
   #yielding: Array<() => void> = [];
@@ -100,17 +103,17 @@ export class SparePool {
     this.#schedule();
   }
 
-  /** A prepared isolate for this memory size and kind, if one is ready. */
-  take(memoryMb: number, kind: SpareKind = 'plain'): Prepared | undefined {
-    return this.#take(memoryMb, kind, true);
+  /** A prepared isolate for this memory size and kind, if one is ready; `fn`: the function that starts (its instances gone come back). */
+  take(memoryMb: number, kind: SpareKind = 'plain', fn?: string): Prepared | undefined {
+    return this.#take(memoryMb, kind, true, fn);
   }
 
   /** `ask`: counts as a start asking for a spare (not when the same start looks again). */
-  #take(memoryMb: number, kind: SpareKind, ask: boolean): Prepared | undefined {
+  #take(memoryMb: number, kind: SpareKind, ask: boolean, fn?: string): Prepared | undefined {
     const size = keyOf(memoryMb, kind);
     if (this.#opts.perSize <= 0 || this.#closed) return undefined;
     this.#want(size);
-    if (ask) this.#demand.set(size, recordAsk(this.#demand.get(size) ?? NO_DEMAND, this.#opts.clock.monotonic(), this.#demandOpts));
+    if (ask) this.#demand.set(size, recordAsk(this.#demand.get(size) ?? NO_DEMAND, this.#opts.clock.monotonic(), this.#demandOpts, fn));
     const spare = this.#spares.get(size)?.pop();
     if (spare !== undefined) this.#taken++;
     if (size === this.#fillingSize && !this.#fillCanWait()) this.#resume();
@@ -119,6 +122,20 @@ export class SparePool {
     this.#lastActiveAt = this.#lastTakeAt;
     this.#schedule();
     return spare;
+  }
+
+  /**
+   * An instance of function `fn` started from this size and kind went away (scale to zero, scale down):
+   * it may start again, maybe with others that went too, so the pair keeps one more spare until a start
+   * of `fn` makes up for it (decayed, capped).
+   */
+  gone(memoryMb: number, kind: SpareKind, fn: string): void {
+    const size = keyOf(memoryMb, kind);
+    if (this.#opts.perSize <= 0 || this.#closed || !this.#sizes.includes(size)) return;
+    this.#demand.set(size, recordGone(this.#demand.get(size) ?? NO_DEMAND, this.#opts.clock.monotonic(), this.#demandOpts, fn));
+    // not quiet yet: a compaction now would hold a spare out of reach of its function coming back
+    this.#lastActiveAt = this.#opts.clock.monotonic();
+    this.#schedule();
   }
 
   /** Keeps spares of this size and kind from now on (a deploy's check says what its function will take). */
@@ -133,8 +150,8 @@ export class SparePool {
    * along than a new one would be) when no other start waits for it already. Undefined when
    * neither: the caller prepares its own.
    */
-  async takeSoon(memoryMb: number, kind: SpareKind = 'plain'): Promise<Prepared | undefined> {
-    const ready = this.take(memoryMb, kind);
+  async takeSoon(memoryMb: number, kind: SpareKind = 'plain', fn?: string): Promise<Prepared | undefined> {
+    const ready = this.take(memoryMb, kind, fn);
     const size = keyOf(memoryMb, kind);
     if (ready !== undefined || this.#fill === null || this.#fillingSize !== size || this.#claimed) return ready;
     this.#claimed = true;
@@ -205,6 +222,8 @@ export class SparePool {
     this.#timer = null;
     this.#compactTimer?.cancel();
     this.#compactTimer = null;
+    this.#trimTimer?.cancel();
+    this.#trimTimer = null;
     this.#resume();
     const gone: Array<Promise<void>> = [];
     for (const list of this.#spares.values()) {
@@ -266,8 +285,29 @@ export class SparePool {
     return best;
   }
 
+  /** Arms the timer that discards spares once a pair holding more than the base wants fewer. */
+  #armTrim(): void {
+    this.#trimTimer?.cancel();
+    this.#trimTimer = null;
+    if (this.#closed || this.#opts.perSize <= 0) return;
+    const now = this.#opts.clock.monotonic();
+    let at = Number.POSITIVE_INFINITY;
+    for (const [size, list] of this.#spares) {
+      if (list.length > this.#opts.perSize) at = Math.min(at, nextDropAt(this.#demand.get(size) ?? NO_DEMAND, now, this.#demandOpts));
+    }
+    if (!Number.isFinite(at)) return;
+    // a millisecond past the drop, so that rounding does not wake it just before
+    this.#trimTimer = this.#opts.clock.setTimer(Math.max(0, at - now) + 1, () => {
+      this.#trimTimer = null;
+      this.#trim();
+      this.#armTrim();
+    });
+  }
+
   #schedule(): void {
-    if (this.#closed || this.#filling || this.#timer !== null || this.#opts.perSize <= 0) return;
+    if (this.#closed || this.#opts.perSize <= 0) return;
+    this.#armTrim();
+    if (this.#filling || this.#timer !== null) return;
     this.#trim();
     if (this.#missing() === undefined) return;
     const wait = this.#lastTakeAt + this.#opts.refillDelayMs - this.#opts.clock.monotonic();
@@ -397,6 +437,8 @@ export class SparePool {
     const now = this.#spares.get(size) ?? [];
     now.push(p);
     this.#spares.set(size, now);
+    // it was out of the count while compacted: the trim may be due again
+    this.#armTrim();
     return 'now';
   }
 }
