@@ -48,11 +48,26 @@ export async function remoteSocket(
     });
     ws.once('open', () => {
       opened = true;
+      // frames that came with the handshake are emitted before the caller can listen (which
+      // it does in the same turn, after a few promise steps): kept until it does
+      let sink: Parameters<RemoteSocket['listen']>[0] | null = null;
+      const early: Array<{ data: string | Uint8Array } | { code: number; reason: string }> = [];
       // a server's message over the limit: ws sends 1009 and stops reading, so the close it
       // then sees has no frame (1006); the function is told what was sent
       let failed: [number, string] | null = null;
       ws.on('error', (error: Error & { code?: string }) => {
         if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') failed ??= [1009, `a message over ${maxMessageBytes} bytes`];
+      });
+      ws.on('message', (data, isBinary) => {
+        const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+        const message = isBinary ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes.toString('utf8');
+        if (sink === null) early.push({ data: message });
+        else sink.message(message);
+      });
+      ws.once('close', (code, reason) => {
+        const [c, r] = code === 1006 && failed !== null ? failed : [code, reason.toString('utf8')];
+        if (sink === null) early.push({ code: c, reason: r });
+        else sink.close(c, r);
       });
       const close = (code: number, reason: string) => {
         try {
@@ -64,11 +79,11 @@ export async function remoteSocket(
       resolve({
         protocol: ws.protocol,
         listen(to) {
-          ws.on('message', (data, isBinary) => {
-            const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
-            to.message(isBinary ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes.toString('utf8'));
-          });
-          ws.once('close', (code, reason) => (code === 1006 && failed !== null ? to.close(...failed) : to.close(code, reason.toString('utf8'))));
+          sink = to;
+          for (const e of early.splice(0)) {
+            if ('data' in e) to.message(e.data);
+            else to.close(e.code, e.reason);
+          }
         },
         send(data) {
           if (ws.readyState !== ws.OPEN) return false;
