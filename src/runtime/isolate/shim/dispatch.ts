@@ -179,7 +179,7 @@ function finish(inv: Invocation): void {
  * A response whose body is a stream not yet complete: its head goes now (R_STREAM), its
  * chunks as the host takes them. The invocation is over when the stream is (then its
  * waitUntil work, if any); a host cancel (client gone) also aborts the request's signal,
- * and the invocation is over once the stream's cancel has settled.
+ * and the stream's cancel runs on as waitUntil work.
  */
 function respondStreaming(inv: Invocation, head: string, body: ReadableStream): void {
   if (inv.responded) return;

@@ -75,9 +75,10 @@ export function onPull(id: number, n: number): void {
 
 /**
  * IN_CANCEL: the host wants no more (its reader went away, or a limit was passed). The
- * stream's cancel is the function's code: the host is told the stream ended only once it
- * has settled, so what it does (and logs) still belongs to the invocation, whose record
- * is written at that end.
+ * stream ends now; its cancel is the function's code and runs on as the invocation's
+ * waitUntil work, so what it does (and logs) still belongs to the invocation, whose record
+ * is completed when that work settles, and a cancel that never settles is bounded by the
+ * timeout as any such work.
  */
 export function onCancel(id: number, reason: unknown): void {
   const s = outgoing.get(id);
@@ -85,11 +86,16 @@ export function onCancel(id: number, reason: unknown): void {
   enter(s.inv);
   stop(s);
   s.onCancel();
-  const settled = () => {
-    enter(s.inv);
-    s.onEnd(null, true, s.id);
-  };
-  s.reader.cancel(new DOMException(String(reason), 'AbortError')).then(settled, settled);
+  const settled: Promise<void> = s.reader.cancel(new DOMException(String(reason), 'AbortError')).then(
+    () => undefined,
+    () => undefined,
+  );
+  if (!s.inv.finished) {
+    s.inv.waits.add(settled);
+    void settled.then(() => s.inv.waits.delete(settled));
+  }
+  enter(s.inv);
+  s.onEnd(null, true, s.id);
 }
 
 /** No more chunks: the pump stops and the number is forgotten. */
