@@ -3,8 +3,8 @@
  * of an isolate that looks idle: some seconds after a full GC, an isolate that runs few calls
  * and allocates slowly gets up to three more full GCs. A warm function with light but steady
  * traffic looks idle to it, so with many such isolates the platform runs those full GCs all
- * the time (with traffic spread over 100 warm functions, about one a second per isolate),
- * each one on an isolate's thread and V8's worker threads. An instance's heap is bounded by
+ * the time, each one on an isolate's thread and V8's worker threads (bench/README.md, many
+ * warm functions). An instance's heap is bounded by
  * its memory limit (isolated-vm signals pressure near it) and an idle instance is stopped
  * after its idle timeout, which is how the platform gives memory back.
  *

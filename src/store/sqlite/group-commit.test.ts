@@ -185,7 +185,8 @@ test('a tally the group cannot write: its writes run again each with its own tal
     { open: () => ({ n: 0 }), close: (sum) => upsert.run(sum.n) },
   );
   const outcomes = await Promise.allSettled([grouped(50), grouped(60)]);
-  // together over the bound: the group fails; each alone in its savepoint fits, so both stand
+  // together over the bound: the group fails; run again each in its savepoint, 50 fits and
+  // 60 would take the running total past the bound, so that one alone fails
   assert.deepEqual(outcomes.map((o) => o.status), ['fulfilled', 'rejected']);
   assert.deepEqual(db.prepare('SELECT total, writes FROM s').get(), { total: 50, writes: 1 });
   assert.deepEqual((db.prepare('SELECT x FROM t ORDER BY x').all() as Array<{ x: number }>).map((r) => r.x), [50]);
