@@ -48,14 +48,14 @@ describe('Node layer socket events run as their owner', () => {
   const nextConnection = () => new Promise<Socket>((resolve) => (onAccept = resolve));
 
   let n = 0;
-  async function start(source: string, config: Partial<FunctionConfig> = {}, on = runtime) {
+  async function start(source: string, config: Partial<FunctionConfig> = {}, on = runtime, sharedLayer = true) {
     const lines: Line[] = [];
     let wanted: { match: RegExp; resolve: (l: Line) => void } | null = null;
     const deaths: InstanceDeath[] = [];
     let died: (r: InstanceDeath) => void = () => undefined;
     const death = new Promise<InstanceDeath>((resolve) => (died = resolve));
     const guard = createEgressGuard({ policy: egressPolicy('127.0.0.1'), platformOrigins: () => [], monotonic: () => performance.now() });
-    const code = (await bundleSource({ 'index.ts': source }, 'index.ts')).code;
+    const code = (await bundleSource({ 'index.ts': source }, 'index.ts', 'isolate', { sharedLayer })).code;
     const inst: Instance = await on.start({
       instanceId: `owner-${++n}`, functionName: 'owner', version: 1, code, config: { ...baseConfig, ...config },
       onLog: (invocationId, _level, message) => {
@@ -105,19 +105,21 @@ describe('Node layer socket events run as their owner', () => {
       return await ran;
     }`;
 
-  it('data arriving after the opening invocation finished: its log line is the instance’s, and a timer its handler sets fires', async () => {
-    const { inst, lines, line } = await start(KEPT);
-    try {
-      const connection = nextConnection();
-      assert.equal(await invoke(inst, { port, op: 'open' }, 'opener'), 'open');
-      (await connection).write('hello');
-      assert.deepEqual(await line(/^late data/), { invocationId: '', message: 'late data hello' });
-      assert.equal(await invoke(inst, { op: 'wait' }, 'later'), 'timer from data hello');
-      assert.deepEqual(lines.filter((l) => l.invocationId === 'opener'), []);
-    } finally {
-      inst.dispose();
-    }
-  });
+  for (const sharedLayer of [true, false]) {
+    it(`data arriving after the opening invocation finished: its log line is the instance’s, and a timer its handler sets fires (${sharedLayer ? 'shared' : 'own'} layer)`, async () => {
+      const { inst, lines, line } = await start(KEPT, {}, runtime, sharedLayer);
+      try {
+        const connection = nextConnection();
+        assert.equal(await invoke(inst, { port, op: 'open' }, 'opener'), 'open');
+        (await connection).write('hello');
+        assert.deepEqual(await line(/^late data/), { invocationId: '', message: 'late data hello' });
+        assert.equal(await invoke(inst, { op: 'wait' }, 'later'), 'timer from data hello');
+        assert.deepEqual(lines.filter((l) => l.invocationId === 'opener'), []);
+      } finally {
+        inst.dispose();
+      }
+    });
+  }
 
   it('a close after the opening invocation finished: logged for the instance, and its reconnect timer fires', async () => {
     const { inst, line } = await start(KEPT);
@@ -127,6 +129,33 @@ describe('Node layer socket events run as their owner', () => {
       (await connection).end();
       assert.deepEqual(await line(/^late close/), { invocationId: '', message: 'late close' });
       assert.equal(await invoke(inst, { op: 'wait' }, 'later'), 'reconnect timer from close');
+    } finally {
+      inst.dispose();
+    }
+  });
+
+  it('a kept socket’s answer to a later invocation’s write is that invocation’s (a pooled connection)', async () => {
+    const { inst, lines } = await start(`import net from 'node:net';
+      let kept;
+      let answered = () => undefined;
+      export async function handler({ port, op }) {
+        if (op === 'open') {
+          kept = net.connect(port, '127.0.0.1');
+          kept.on('data', (c) => { console.log('answer ' + c); answered(String(c)); });
+          await new Promise((resolve, reject) => { kept.once('connect', resolve); kept.once('error', reject); });
+          return 'open';
+        }
+        const got = new Promise((resolve) => (answered = resolve));
+        kept.write(op);
+        return await got;
+      }`);
+    try {
+      const connection = nextConnection();
+      assert.equal(await invoke(inst, { port, op: 'open' }, 'opener'), 'open');
+      const server = await connection;
+      server.on('data', (d) => server.write(d));
+      assert.equal(await invoke(inst, { op: 'query' }, 'query'), 'query');
+      assert.deepEqual(lines, [{ invocationId: 'query', message: 'answer query' }]);
     } finally {
       inst.dispose();
     }
