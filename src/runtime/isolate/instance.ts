@@ -43,6 +43,7 @@ import {
   IN_PULL,
   IN_REPLY,
   IN_SETUP,
+  IN_NODE_SOCKET,
   IN_TIMER,
   IN_WS_CLOSE,
   IN_WS_TAKEN,
@@ -289,6 +290,11 @@ export class IsolateInstance implements Instance, Watched {
       lookup: spec.lookup,
       resolve: spec.resolve,
       usage: () => this.#inflight.get(Atomics.load(this.#p.current, SAB_CURRENT))?.meta.sockets ?? null,
+      running: () => Atomics.load(this.#p.current, SAB_CURRENT),
+      // An entry as timers' are: it wakes the CPU watchdog, and code it runs outside any
+      // invocation is bounded as the instance's own (module-level timers').
+      deliver: (id, event, data, owner) =>
+        this.#deliver([IN_NODE_SOCKET, owner, id, event, data], data !== null && typeof data === 'object', this.#inflight.has(owner) ? owner : 0),
       charge: () => {
         const seq = Atomics.load(this.#p.current, SAB_CURRENT);
         return (ms) => this.#chargeHostWork(seq, ms);

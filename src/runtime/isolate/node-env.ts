@@ -5,7 +5,8 @@
  * synchronous host call (`__nimbus_node_host`, which host.ts takes): crypto and zlib work
  * (node-host.ts; the hashes and ciphers it keeps per instance, node-digests.ts and
  * node-ciphers.ts) and the instance's sockets (node-sockets.ts), whose events come back
- * through a function the isolate registers; and a second door for the heavy crypto and
+ * as entries of the instance (`deliver`: IN_NODE_SOCKET, run as their owner, watched for
+ * CPU as every entry is) to a function the layer registers; and a second door for the heavy crypto and
  * zlib work (`__nimbus_node_pool`): a Reference the isolate calls with applySyncPromise, so
  * its thread waits while the work runs on libuv's pool behind the shared gates, and the
  * platform's main thread does not. Other bundles pay nothing. A bundle built against the
@@ -27,8 +28,6 @@ export const NODE_LAYER_MARK = '\n//# nimbus-node-layer\n';
 const ENV_GLOBAL = '__nimbus_node_env';
 const HOST_GLOBAL = '__nimbus_node_host';
 const POOL_GLOBAL = '__nimbus_node_pool';
-/** Where the layer's net.ts registers the function that receives socket events. */
-const EVENTS_SYMBOL = 'nimbus.node.sockets';
 const FIRST_SOCKET_OP = 20;
 
 /** A bundle built against a shared layer ends with this, the layer's kind and contract (`v1`), then a newline. */
@@ -77,6 +76,10 @@ export interface NodeLayerHost {
   readonly resolve?: OutboundResolve;
   /** The counter of the invocation whose code runs now, if it has one. */
   readonly usage?: () => SocketUsage | null;
+  /** The number of the invocation whose code runs now (0: none). */
+  readonly running: () => number;
+  /** Sends a socket or lookup event into the isolate, to run as invocation `owner` (0: none). */
+  readonly deliver: (id: number, event: string, data: unknown, owner: number) => void;
   /** Charges host work (ms) to the invocation whose code runs now: called when a pooled call starts, the function it returns when its work ends. */
   readonly charge?: () => (ms: number) => void;
   /** Settles when the isolate is gone: its sockets are closed then. */
@@ -89,10 +92,7 @@ export type LayerBind = ivm.Reference<(env: unknown, call: unknown, pool: unknow
 /** `bind`: the isolate holds the shared layer (the bundle is built against it), evaluated already. */
 export function giveNodeEnv(context: ivm.Context, code: string, env: Readonly<Record<string, string>>, host: NodeLayerHost, bind?: LayerBind): NodeSockets | null {
   if (!usesNodeLayer(code)) return null;
-  let deliverRef: ivm.Reference<(id: number, event: string, data: unknown) => void> | null = null;
-  const sockets = new NodeSockets(host.connect, host.lookup, (id, event, data) => {
-    deliverRef?.apply(undefined, [id, event, data], { arguments: { copy: true } }).catch(() => undefined);
-  }, host.usage, host.resolve);
+  const sockets = new NodeSockets(host.connect, host.lookup, host.deliver, host.usage, host.resolve, host.running);
   const digests = new NodeDigests();
   const ciphers = new NodeCiphers();
   const call = new ivm.Callback((op: unknown, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown, g: unknown, h: unknown) =>
@@ -121,32 +121,27 @@ export function giveNodeEnv(context: ivm.Context, code: string, env: Readonly<Re
   });
   // Not evalClosureSync: the main thread would wait for the isolate's thread on every cold start. The isolate runs its tasks in order, so these globals are there before the
   // bundle's top level (run next by the caller) reads them.
-  let gone = false;
-  const bound = bind !== undefined
-    ? bind.apply(undefined, [{ ...env }, call, pool], { arguments: { copy: true }, result: { reference: true } })
-    : context.evalClosure(
-      `for (const [k, v] of [['${ENV_GLOBAL}', $0], ['${HOST_GLOBAL}', $1], ['${POOL_GLOBAL}', $2]]) Object.defineProperty(globalThis, k, { value: v, configurable: true, writable: true, enumerable: false });
-       return (id, event, data) => { const on = globalThis[Symbol.for('${EVENTS_SYMBOL}')]; if (typeof on === 'function') on(id, event, data); };`,
-      [{ ...env }, call, pool],
-      { arguments: { copy: true }, result: { reference: true } },
+  // The shared layer's bind returns a receiver for socket events (its contract): unused, as
+  // events come in through the shim, which runs each as its owner.
+  if (bind !== undefined) {
+    void bind.apply(undefined, [{ ...env }, call, pool], { arguments: { copy: true }, result: { reference: true } }).then(
+      (receiver) => (receiver as ivm.Reference<unknown>).release(),
+      () => undefined, // the isolate went first
     );
-  void (bound as Promise<ivm.Reference<(id: number, event: string, data: unknown) => void>>).then(
-    (ref: ivm.Reference<(id: number, event: string, data: unknown) => void>) => {
-      if (gone) ref.release();
-      else deliverRef = ref;
-    },
-    () => undefined, // the isolate went first
-  );
+  } else {
+    void context.evalClosure(
+      `for (const [k, v] of [['${ENV_GLOBAL}', $0], ['${HOST_GLOBAL}', $1], ['${POOL_GLOBAL}', $2]]) Object.defineProperty(globalThis, k, { value: v, configurable: true, writable: true, enumerable: false });`,
+      [{ ...env }, call, pool],
+      { arguments: { copy: true } },
+    ).catch(() => undefined); // the isolate went first
+  }
   void host.gone.then(() => {
-    gone = true;
     HOST_GATE.cancel(owner);
     ZLIB_GATE.cancel(owner);
     pool.release();
     digests.closeAll();
     ciphers.closeAll();
     sockets.closeAll();
-    deliverRef?.release();
-    deliverRef = null;
   });
   return sockets;
 }

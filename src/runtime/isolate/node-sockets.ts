@@ -9,6 +9,11 @@
  * (`usage()`, the running invocation's counter): it gets the socket's opening, the bytes it
  * writes, and the bytes received until another invocation writes to the socket (a pooled
  * database connection's answer counts for the query's invocation).
+ *
+ * Each event is delivered with its owner (the number of an invocation, 0 for none): the
+ * invocation whose code opened the socket or asked for the lookup, or that last wrote to the
+ * socket. The isolate runs the event as that invocation while it is not finished, else as
+ * the instance's own code (shim/node-sockets.ts).
  */
 import type { Duplex } from 'node:stream';
 import { connect as tlsConnect, rootCertificates } from 'node:tls';
@@ -24,8 +29,8 @@ export const MAX_DNS_QUERIES = 16;
 const RECORD_TYPES: ReadonlySet<string> = new Set<DnsRecordType>(['A', 'AAAA', 'MX', 'TXT', 'SRV', 'CNAME', 'NS']);
 const MAX_CA_BYTES = 64 * 1024;
 
-/** What the isolate is told: (socket or request number, event, data). */
-export type Deliver = (id: number, event: string, data: unknown) => void;
+/** What the isolate is told: (socket or request number, event, data, owner: an invocation's number or 0). */
+export type Deliver = (id: number, event: string, data: unknown, owner: number) => void;
 
 function fail(message: string): never {
   throw new Error(message);
@@ -70,6 +75,9 @@ export class NodeSockets {
   /** Per open socket: the invocation its received bytes count for. */
   readonly #owner = new Map<number, SocketUsage | null>();
   readonly #usage: () => SocketUsage | null;
+  /** Per open socket or pending lookup: the invocation its events run as (0: none). */
+  readonly #runsAs = new Map<number, number>();
+  readonly #running: () => number;
   readonly #dns: OutboundResolve | undefined;
   #dnsPending = 0;
   #next = 1;
@@ -77,8 +85,17 @@ export class NodeSockets {
   /** Sockets opened over the instance's life (a count for its owner to read). */
   opened = 0;
 
-  constructor(connect: OutboundConnect | undefined, resolve: OutboundLookup | undefined, deliver: Deliver, usage: () => SocketUsage | null = () => null, dns?: OutboundResolve) {
+  /** `running`: the number of the invocation whose code runs now (0: none). */
+  constructor(
+    connect: OutboundConnect | undefined,
+    resolve: OutboundLookup | undefined,
+    deliver: Deliver,
+    usage: () => SocketUsage | null = () => null,
+    dns?: OutboundResolve,
+    running: () => number = () => 0,
+  ) {
     this.#usage = usage;
+    this.#running = running;
     this.#dns = dns;
     this.#connect = connect;
     this.#resolve = resolve;
@@ -95,6 +112,8 @@ export class NodeSockets {
         const socket = this.#socket(a);
         if (!(b instanceof ArrayBuffer)) fail('data must be bytes');
         if (b.byteLength > MAX_WRITE_BYTES) fail(`a write is limited to ${MAX_WRITE_BYTES} bytes`);
+        const writer = this.#running();
+        if (writer !== 0) this.#runsAs.set(a as number, writer);
         const usage = this.#usage() ?? this.#owner.get(a as number) ?? null;
         if (usage !== null) {
           usage.bytesOut += b.byteLength;
@@ -112,6 +131,7 @@ export class NodeSockets {
         this.#open.get(id)?.destroy();
         this.#open.delete(id);
         this.#owner.delete(id);
+        this.#runsAs.delete(id);
         return undefined;
       }
       case OP_SOCKET_UPGRADE:
@@ -140,6 +160,7 @@ export class NodeSockets {
     const usage = this.#usage();
     if (usage !== null) usage.opened++;
     this.#owner.set(id, usage);
+    this.#runsAs.set(id, this.#running());
     this.#connect({ host: hostname, port, tls, ...(servername ? { servername } : {}), ...(extraCa ? { ca: extraCa } : {}) }).then(
       (socket) => {
         if (this.#closed || !this.#open.has(id)) {
@@ -147,13 +168,16 @@ export class NodeSockets {
           return;
         }
         this.#adopt(id, socket);
-        this.#deliver(id, 'connect', [socket.remoteAddress ?? '', socket.remotePort ?? port]);
+        this.#send(id, 'connect', [socket.remoteAddress ?? '', socket.remotePort ?? port]);
       },
       (error: unknown) => {
+        if (this.#closed) return;
+        const owner = this.#runsAs.get(id) ?? 0;
         this.#open.delete(id);
         this.#owner.delete(id);
-        this.#deliver(id, 'error', message(error));
-        this.#deliver(id, 'close', null);
+        this.#runsAs.delete(id);
+        this.#deliver(id, 'error', message(error), owner);
+        this.#deliver(id, 'close', null, owner);
       },
     );
     return id;
@@ -167,16 +191,23 @@ export class NodeSockets {
       if (usage) usage.bytesIn += chunk.byteLength;
       const copy = new Uint8Array(chunk.byteLength);
       copy.set(chunk);
-      this.#deliver(id, 'data', copy.buffer);
+      this.#send(id, 'data', copy.buffer);
     });
-    socket.on('end', () => this.#deliver(id, 'end', null));
-    socket.on('error', (error: Error) => this.#deliver(id, 'error', message(error)));
+    socket.on('end', () => this.#send(id, 'end', null));
+    socket.on('error', (error: Error) => this.#send(id, 'error', message(error)));
     socket.on('close', () => {
       if (this.#open.get(id) !== socket) return;
+      const owner = this.#runsAs.get(id) ?? 0;
       this.#open.delete(id);
       this.#owner.delete(id);
-      this.#deliver(id, 'close', null);
+      this.#runsAs.delete(id);
+      this.#deliver(id, 'close', null, owner);
     });
+  }
+
+  /** An event of socket or lookup `id`, for its owner. */
+  #send(id: number, event: string, data: unknown): void {
+    this.#deliver(id, event, data, this.#runsAs.get(id) ?? 0);
   }
 
   /**
@@ -191,7 +222,7 @@ export class NodeSockets {
     plain.on('error', () => undefined);
     const secure = tlsConnect({ socket: plain as import('node:net').Socket, servername, ...(extraCa ? { ca: [...rootCertificates, extraCa] } : {}) });
     this.#adopt(id, secure);
-    secure.once('secureConnect', () => this.#deliver(id, 'secure', null));
+    secure.once('secureConnect', () => this.#send(id, 'secure', null));
     return undefined;
   }
 
@@ -199,12 +230,13 @@ export class NodeSockets {
   #lookup(hostname: string, family: 0 | 4 | 6): number {
     if (this.#resolve === undefined) fail('name lookups are not available on this platform');
     const id = this.#next++;
+    const owner = this.#running();
     this.#resolve(hostname, family).then(
       (list) => {
-        if (!this.#closed) this.#deliver(id, 'lookup', list);
+        if (!this.#closed) this.#deliver(id, 'lookup', list, owner);
       },
       (error: unknown) => {
-        if (!this.#closed) this.#deliver(id, 'error', message(error));
+        if (!this.#closed) this.#deliver(id, 'error', message(error), owner);
       },
     );
     return id;
@@ -215,15 +247,16 @@ export class NodeSockets {
     if (this.#dns === undefined) fail('DNS queries are not available on this platform');
     if (this.#dnsPending >= MAX_DNS_QUERIES) fail(`an instance may wait for ${MAX_DNS_QUERIES} DNS answers at once`);
     const id = this.#next++;
+    const owner = this.#running();
     this.#dnsPending++;
     this.#dns(hostname, type).then(
       (records) => {
         this.#dnsPending--;
-        if (!this.#closed) this.#deliver(id, 'answer', records);
+        if (!this.#closed) this.#deliver(id, 'answer', records, owner);
       },
       (error: unknown) => {
         this.#dnsPending--;
-        if (!this.#closed) this.#deliver(id, 'dnserror', dnsError(error));
+        if (!this.#closed) this.#deliver(id, 'dnserror', dnsError(error), owner);
       },
     );
     return id;
@@ -235,5 +268,6 @@ export class NodeSockets {
     for (const socket of this.#open.values()) socket?.destroy();
     this.#open.clear();
     this.#owner.clear();
+    this.#runsAs.clear();
   }
 }

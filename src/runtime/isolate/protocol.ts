@@ -52,6 +52,12 @@ export const IN_WS_CLOSE = 11; // (socketId, code, reason) — the socket is clo
  */
 export const IN_WS_TAKEN = 12;
 export const IN_ABORT = 13; // (seq) — the HTTP client went away before the function answered: abort its request.signal
+/**
+ * (owner, id, event, data) — an event of a Node layer socket or name lookup (node-sockets.ts),
+ * run as its owner: the invocation numbered `owner` while it is not finished, else as no
+ * invocation (the instance's own code, as module-level timers are).
+ */
+export const IN_NODE_SOCKET = 15;
 export const WS_SEND_WINDOW = 8 * 1024 * 1024;
 /** The host confirms taken bytes once this many have gathered. */
 export const WS_TAKEN_BATCH = 64 * 1024;

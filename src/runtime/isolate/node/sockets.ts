@@ -1,6 +1,7 @@
 /**
  * Where socket and lookup events from the host (node-sockets.ts) arrive: by number, to the
- * object that asked. Registered once, under a symbol the host's deliver function looks up.
+ * object that asked. Registered once, under a symbol the shim looks up (shim/node-sockets.ts,
+ * which has entered the event's owner before calling it).
  */
 type Handler = (event: string, data: unknown) => void;
 const handlers = new Map<number, Handler>();

@@ -13,7 +13,7 @@ import { exactBuffer } from './encoding.ts';
 import { chunkBytes, dropStreamsOf, fromHost, toHost } from './host-streams.ts';
 import { dropZlibOf } from './compression.ts';
 import { inspect } from './inspect.ts';
-import { enter, NO_INVOCATION, type Invocation } from './state.ts';
+import { ended, enter, NO_INVOCATION, started, type Invocation } from './state.ts';
 import { completeChunks, ReadableStream } from './streams.ts';
 import { dropTimersOf } from './timers.ts';
 import { console } from './console.ts';
@@ -95,7 +95,9 @@ export function onAbort(seq: number): void {
 }
 
 function newInvocation(seq: number, id: string, remainingMs: number): Invocation {
-  return { seq, id, deadlineAt: Date.now() + remainingMs, waits: new Set(), responded: false, finished: false, logLines: 0, logChars: 0, request: null };
+  const inv: Invocation = { seq, id, deadlineAt: Date.now() + remainingMs, waits: new Set(), responded: false, finished: false, logLines: 0, logChars: 0, request: null };
+  started(inv);
+  return inv;
 }
 
 function waitUntilOf(inv: Invocation): (p: unknown) => void {
@@ -168,6 +170,7 @@ async function drain(inv: Invocation): Promise<void> {
 
 function finish(inv: Invocation): void {
   inv.finished = true;
+  ended(inv);
   unanswered.delete(inv.seq);
   dropTimersOf(inv);
   dropCallsOf(inv);

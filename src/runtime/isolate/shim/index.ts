@@ -3,7 +3,7 @@
  * `recv`, the one function the host calls. Bundled once per process by shim-source.ts;
  * the bundle's completion value is `recv`.
  */
-import { IN_ABORT, IN_CANARY, IN_CANCEL, IN_DATA, IN_FETCH, IN_HANDLER, IN_HANDLER_JSON, IN_PULL, IN_REPLY, IN_SETUP, IN_TIMER, IN_WARM, IN_WS_CLOSE, IN_WS_MESSAGE, IN_WS_TAKEN } from '../protocol.ts';
+import { IN_ABORT, IN_CANARY, IN_CANCEL, IN_DATA, IN_FETCH, IN_HANDLER, IN_HANDLER_JSON, IN_NODE_SOCKET, IN_PULL, IN_REPLY, IN_SETUP, IN_TIMER, IN_WARM, IN_WS_CLOSE, IN_WS_MESSAGE, IN_WS_TAKEN } from '../protocol.ts';
 import { CloseEvent, MessageEvent, WebSocket, WebSocketPair, onSocketClose, onSocketMessage, onSocketTaken } from './websocket.ts';
 import { onCancel, onData, onPull } from './host-streams.ts';
 import { AbortController, AbortSignal } from './abort.ts';
@@ -11,6 +11,7 @@ import { Blob, File, FormData } from './blob.ts';
 import { FileReader, ProgressEvent } from './filereader.ts';
 import { Request, Response } from './body.ts';
 import { onReply } from './calls.ts';
+import { onNodeSocket } from './node-sockets.ts';
 import { structuredClone } from './clone.ts';
 import { CompressionStream, DecompressionStream } from './compression.ts';
 import { console } from './console.ts';
@@ -207,6 +208,9 @@ export function recv(
       return undefined;
     case IN_ABORT:
       onAbort(a as number);
+      return undefined;
+    case IN_NODE_SOCKET:
+      onNodeSocket(a as number, b as number, c as string, d);
       return undefined;
     case IN_WARM:
       return warm();

@@ -43,3 +43,20 @@ export function enter(inv: Invocation): void {
   current = inv;
   markCurrent(inv.seq);
 }
+
+/** Invocations not finished, by number: what an event the host numbers by owner runs as. */
+const live = new Map<number, Invocation>();
+
+export function started(inv: Invocation): void {
+  if (inv.seq !== 0) live.set(inv.seq, inv);
+}
+
+export function ended(inv: Invocation): void {
+  if (live.get(inv.seq) === inv) live.delete(inv.seq);
+}
+
+/** The invocation numbered `seq` while it is not finished, else NO_INVOCATION. */
+export function invocationOf(seq: number): Invocation {
+  const inv = live.get(seq);
+  return inv === undefined || inv.finished ? NO_INVOCATION : inv;
+}
