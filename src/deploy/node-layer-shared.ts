@@ -48,17 +48,12 @@ export const EXTRA_MODULES: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Layer files kept as source text in the layer and compiled on first use (deferredGroup):
+ * Layer files kept as source text in the layer and compiled on first use (deferredSource):
  * under `--no-lazy` every function of the layer is compiled, with its scope info and feedback
- * metadata, in every isolate that holds it, while these modules are rarely imported. A group
- * is bundled alone, once: files that import each other, or share a file the rest of the layer
- * does not hold, are one group, so that nothing is copied twice.
+ * metadata, in every isolate that holds it, while these modules are rarely imported. Each
+ * imports nothing of the layer but other modules of the registry.
  */
-export const DEFERRED_GROUPS: readonly (readonly string[])[] = [
-  ['perf_hooks.ts'], ['diagnostics_channel.ts'], ['os.ts'], ['stream-web.ts'], ['cloudflare-sockets.ts'],
-  ['fs.ts', 'fs-promises.ts'], ['util.ts', 'assert.ts', 'assert-strict.ts'],
-];
-export const DEFERRED_FILES: ReadonlySet<string> = new Set(DEFERRED_GROUPS.flat());
+export const DEFERRED_FILES: ReadonlySet<string> = new Set(['perf_hooks.ts', 'diagnostics_channel.ts', 'os.ts', 'stream-web.ts', 'cloudflare-sockets.ts']);
 
 /** The extra modules the `-crypto` kinds hold besides the core: their code is small beside the sockets' and the others'. */
 export const CRYPTO_TIER_MODULES: ReadonlySet<string> = new Set(['crypto', 'zlib']);
@@ -134,47 +129,35 @@ const BASE: BuildOptions = {
  * isolate that holds the layer). Values are enough: a function's bundle copies them when it
  * imports the module (registryModule), and no module of the layer reassigns an export.
  */
-function entrySource(dir: string, kind: LayerKind, exported: ReadonlyMap<string, readonly string[]>, deferred: Deferred): string {
+function entrySource(dir: string, kind: LayerKind, exported: ReadonlyMap<string, readonly string[]>, deferred: ReadonlyMap<string, string>): string {
   const modules = sharedModules(kind);
-  const ids = fileIds(kind);
+  const files = [...new Set(Object.values(modules))];
+  const ids = new Map(files.map((f, i) => [f, `m${i}`]));
   const namesOf = (f: string): readonly string[] => {
-    const names = exported.get(f) ?? deferred.internals.get(f);
+    const names = exported.get(f);
     if (names === undefined) throw new Error(`no export names for the Node layer's ${f}`);
     return names;
   };
-  const later = new Map(deferred.groups.flatMap((g, i) => g.files.map((f) => [f, `g${i}`] as const)));
-  const compiled = [...ids.keys()].filter((f) => !later.has(f));
-  const byName = (f: string, id: string) => [
-    `import { ${namesOf(f).map((n, i) => `${JSON.stringify(n)} as ${id}_${i}`).join(', ')} } from ${JSON.stringify(join(dir, f))};`,
-    `const ${id} = Object.freeze({ ${namesOf(f).map((n, i) => `${JSON.stringify(n)}: ${id}_${i}`).join(', ')} });`,
-  ];
-  const internals = [...deferred.internals.keys()].map((f, i) => [f, `i${i}`] as const);
-  const lines = [
-    ...compiled.flatMap((f) => byName(f, ids.get(f)!)),
-    ...internals.flatMap(([f, id]) => byName(f, id)),
-    // a deferred group: its source, and each file's exports' values once a first use has evaluated it
-    ...deferred.groups.map((g, i) => `let g${i};\nconst g${i}_src = ${JSON.stringify(g.source)};`),
-    ...[...later.keys()].map((f) => `let ${ids.get(f)};`),
-  ];
-  const entry = (name: string, f: string): string => {
-    const id = ids.get(f)!;
-    const g = later.get(f);
-    return g === undefined ? `${JSON.stringify(name)}: ${id}` : `get ${JSON.stringify(name)}() { return ${id} ??= Object.freeze({ ...(${g} ??= evaluateDeferred(${g}_src)).${id} }); }`;
-  };
-  return `${lines.join('\n')}
+  const compiled = files.filter((f) => !deferred.has(f));
+  const imports = compiled.map((f) => `import { ${namesOf(f).map((n, i) => `${JSON.stringify(n)} as ${ids.get(f)}_${i}`).join(', ')} } from ${JSON.stringify(join(dir, f))};`);
+  const objects = compiled.map((f) => `const ${ids.get(f)} = Object.freeze({ ${namesOf(f).map((n, i) => `${JSON.stringify(n)}: ${ids.get(f)}_${i}`).join(', ')} });`);
+  // a deferred module: its source, and its exports' values once a first use has evaluated it
+  const later = files.filter((f) => deferred.has(f)).map((f) => `let ${ids.get(f)};\nconst ${ids.get(f)}_src = ${JSON.stringify(deferred.get(f))};`);
+  const entry = (name: string, f: string): string => deferred.has(f)
+    ? `get ${JSON.stringify(name)}() { return ${ids.get(f)} ??= evaluateDeferred(${ids.get(f)}_src); }`
+    : `${JSON.stringify(name)}: ${ids.get(f)}`;
+  return `${imports.join('\n')}
+${objects.join('\n')}
+${later.join('\n')}
 import { bindEnv } from ${JSON.stringify(join(dir, 'process.ts'))};
 import { bindHost } from ${JSON.stringify(join(dir, 'host.ts'))};
 import { addBundleFiles } from ${JSON.stringify(join(dir, 'vfs.ts'))};
 const layer = Object.freeze({ ${Object.entries(modules).map(([name, f]) => entry(name, f)).join(', ')} });
-// the layer's own files a deferred group imports: in this closure only, never a global
-const internals = Object.freeze({ ${internals.map(([f, id]) => `${JSON.stringify(f)}: ${id}`).join(', ')} });
-// a deferred group's source is CommonJS: require() names a registry module, or an internal file;
-// marked as an ES module's exports (their own objects behind), so that an import of a default takes it as is
-const esm = (m) => Object.create(m, { __esModule: { value: true } });
+// a deferred module's source is CommonJS whose require() names registry modules
 function evaluateDeferred(source) {
   const module = { exports: {} };
-  new Function('require', 'module', 'exports', source)((name) => esm(name.startsWith('${INTERNAL}') ? internals[name.slice(${INTERNAL.length})] : layer[name]), module, module.exports);
-  return module.exports;
+  new Function('require', 'module', 'exports', source)((name) => layer[name], module, module.exports);
+  return Object.freeze({ ...module.exports });
 }
 Object.defineProperty(globalThis, Symbol.for(${JSON.stringify(LAYER_REGISTRY)}), { value: layer });
 let bound = false;
@@ -235,88 +218,53 @@ export function sharedLayer(kind: LayerKind): Promise<SharedLayer> {
   return pending;
 }
 
-/** The registry's files of a kind, each with the name the entry gives it. */
-function fileIds(kind: LayerKind): ReadonlyMap<string, string> {
-  return new Map([...new Set(Object.values(sharedModules(kind)))].map((f, i) => [f, `m${i}`]));
-}
-
-interface Deferred {
-  readonly groups: readonly { readonly files: readonly string[]; readonly source: string }[];
-  /** The layer's own files (not registry modules) the groups import, with their export names. */
-  readonly internals: ReadonlyMap<string, readonly string[]>;
-}
-const INTERNAL = 'nimbus-internal:';
-
 /** Bundles the layer into the script `sharedLayer` gives (the build calls it too). */
 export async function bundleSharedLayer(kind: LayerKind): Promise<string> {
   const { build } = await import('esbuild');
   const dir = nodeLayerDir();
   const exported = await sharedExports();
-  const entryBuild = (deferred: Deferred, metafile: boolean) => build(layerBuild({
+  const deferred = new Map<string, string>();
+  for (const f of new Set(Object.values(sharedModules(kind)))) if (DEFERRED_FILES.has(f)) deferred.set(f, await deferredSource(kind, f));
+  const result = await build(layerBuild({
     ...(asyncKind(kind) ? { supported: LOWERED_ASYNC } : {}),
     stdin: { contents: entrySource(dir, kind, exported, deferred), resolveDir: dir, sourcefile: 'node-layer-entry.js', loader: 'js' },
-    absWorkingDir: dir,
     format: 'iife',
     globalName: LAYER_GLOBAL,
-    metafile,
   }));
-  // what the layer holds compiled: a group shares those files and copies none of them
-  const files = fileIds(kind);
-  const groups = DEFERRED_GROUPS.map((g) => g.filter((f) => files.has(f))).filter((g) => g.length > 0);
-  const held = new Set(Object.keys((await entryBuild({ groups: groups.map((g) => ({ files: g, source: '' })), internals: new Map() }, true)).metafile?.inputs ?? {}));
-  for (const f of DEFERRED_FILES) if (held.has(f)) throw new Error(`the Node layer's ${f} is deferred but the layer imports it`);
-  const built = await Promise.all(groups.map((g) => deferredGroup(kind, g, held)));
-  const copied = new Set<string>();
-  for (const b of built) for (const f of b.own) {
-    if (copied.has(f)) throw new Error(`the Node layer's ${f} would be in two deferred groups: make them one`);
-    copied.add(f);
-  }
-  const internals = await exportsOf([...new Set(built.flatMap((b) => b.internal))]);
-  const result = await entryBuild({ groups: built.map((b, i) => ({ files: groups[i]!, source: b.source })), internals }, false);
   const file = result.outputFiles?.[0];
   if (file === undefined) throw new Error('esbuild produced no Node layer');
   return `(() => {\n${file.text}\nreturn ${LAYER_GLOBAL}.bind;\n})()`;
 }
 
 /**
- * A deferred group bundled alone as the body of a CommonJS function whose exports are each
- * file's namespace, by its registry id: an import of a registry module outside the group
- * becomes `require(<name>)`, of another file the layer holds `require('nimbus-internal:<file>')`,
- * answered with the layer's own objects (no second copy of their state).
+ * A deferred module bundled alone as the body of a CommonJS function: its imports of other
+ * registry modules become `require(<name>)`, which the layer answers with its registry entry
+ * (the same objects, so no second copy of their state). Anything else of the layer it imported
+ * would be a second copy: refused.
  */
-async function deferredGroup(kind: LayerKind, group: readonly string[], held: ReadonlySet<string>): Promise<{ source: string; internal: string[]; own: string[] }> {
+async function deferredSource(kind: LayerKind, file: string): Promise<string> {
   const { build } = await import('esbuild');
   const dir = nodeLayerDir();
   const modules = sharedModules(kind);
-  const ids = fileIds(kind);
-  const internal = new Set<string>();
   const result = await build(layerBuild({
     ...(asyncKind(kind) ? { supported: LOWERED_ASYNC } : {}),
-    stdin: { contents: group.map((f) => `export * as ${ids.get(f)} from ${JSON.stringify(`./${f}`)};`).join('\n'), resolveDir: dir, sourcefile: 'node-layer-deferred.js', loader: 'js' },
-    absWorkingDir: dir,
+    entryPoints: [join(dir, file)],
     format: 'cjs',
-    metafile: true,
     plugins: [{
       name: 'nimbus-node-layer-deferred',
       setup(b) {
         b.onResolve({ filter: /^\.\/[a-z_-]+\.ts$/ }, (args) => {
           const f = args.path.slice(2);
-          if (group.includes(f) || (args.importer !== '<stdin>' && args.importer !== join(dir, 'node-layer-deferred.js') && !args.importer.startsWith(dir))) return undefined;
           const name = Object.keys(modules).find((n) => modules[n] === f);
-          if (name !== undefined) return { path: name, external: true };
-          if (!held.has(f)) return undefined;
-          internal.add(f);
-          return { path: `${INTERNAL}${f}`, external: true };
+          if (name === undefined) throw new Error(`the Node layer's deferred ${file} imports ${f}, which is not a registry module`);
+          return { path: name, external: true };
         });
       },
     }, nodeLayerPlugin({ asyncContext: false }, null, () => ({}))],
   }));
   const out = result.outputFiles?.[0];
-  if (out === undefined) throw new Error(`esbuild produced no code for the Node layer's ${group.join(', ')}`);
-  // (the injected globals' files are one re-export each, of a registry module)
-  const own = Object.keys(result.metafile?.inputs ?? {}).filter((f) => f !== 'node-layer-deferred.js' && !f.startsWith('inject-'));
-  for (const f of own) if (held.has(f)) throw new Error(`the Node layer's deferred ${group.join(', ')} would copy ${f}, which the layer holds`);
-  return { source: out.text, internal: [...internal], own };
+  if (out === undefined) throw new Error(`esbuild produced no code for the Node layer's ${file}`);
+  return out.text;
 }
 
 let exportsPending: Promise<ReadonlyMap<string, readonly string[]>> | null = null;
@@ -330,15 +278,10 @@ export function sharedExports(): Promise<ReadonlyMap<string, readonly string[]>>
   return exportsPending;
 }
 
-function listExports(): Promise<ReadonlyMap<string, readonly string[]>> {
-  return exportsOf([...new Set(Object.values(ALL))]);
-}
-
-/** The export names of files of the layer. */
-async function exportsOf(files: readonly string[]): Promise<ReadonlyMap<string, readonly string[]>> {
+async function listExports(): Promise<ReadonlyMap<string, readonly string[]>> {
   const { build } = await import('esbuild');
   const dir = nodeLayerDir();
-  if (files.length === 0) return new Map();
+  const files = [...new Set(Object.values(ALL))];
   const result = await build(layerBuild({
     entryPoints: files.map((f) => join(dir, f)),
     absWorkingDir: dir,
