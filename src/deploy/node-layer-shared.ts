@@ -47,14 +47,6 @@ export const EXTRA_MODULES: ReadonlySet<string> = new Set([
   'crypto', 'zlib', 'net', 'tls', 'dns', 'dns/promises', 'cloudflare:sockets', 'perf_hooks', 'diagnostics_channel', 'os', 'stream/web',
 ]);
 
-/**
- * Layer files kept as source text in the layer and compiled on first use (deferredSource):
- * under `--no-lazy` every function of the layer is compiled, with its scope info and feedback
- * metadata, in every isolate that holds it, while these modules are rarely imported. Each
- * imports nothing of the layer but other modules of the registry.
- */
-export const DEFERRED_FILES: ReadonlySet<string> = new Set(['perf_hooks.ts', 'diagnostics_channel.ts', 'os.ts', 'stream-web.ts', 'cloudflare-sockets.ts']);
-
 /** The extra modules the `-crypto` kinds hold besides the core: their code is small beside the sockets' and the others'. */
 export const CRYPTO_TIER_MODULES: ReadonlySet<string> = new Set(['crypto', 'zlib']);
 
@@ -129,7 +121,7 @@ const BASE: BuildOptions = {
  * isolate that holds the layer). Values are enough: a function's bundle copies them when it
  * imports the module (registryModule), and no module of the layer reassigns an export.
  */
-function entrySource(dir: string, kind: LayerKind, exported: ReadonlyMap<string, readonly string[]>, deferred: ReadonlyMap<string, string>): string {
+function entrySource(dir: string, kind: LayerKind, exported: ReadonlyMap<string, readonly string[]>): string {
   const modules = sharedModules(kind);
   const files = [...new Set(Object.values(modules))];
   const ids = new Map(files.map((f, i) => [f, `m${i}`]));
@@ -138,27 +130,14 @@ function entrySource(dir: string, kind: LayerKind, exported: ReadonlyMap<string,
     if (names === undefined) throw new Error(`no export names for the Node layer's ${f}`);
     return names;
   };
-  const compiled = files.filter((f) => !deferred.has(f));
-  const imports = compiled.map((f) => `import { ${namesOf(f).map((n, i) => `${JSON.stringify(n)} as ${ids.get(f)}_${i}`).join(', ')} } from ${JSON.stringify(join(dir, f))};`);
-  const objects = compiled.map((f) => `const ${ids.get(f)} = Object.freeze({ ${namesOf(f).map((n, i) => `${JSON.stringify(n)}: ${ids.get(f)}_${i}`).join(', ')} });`);
-  // a deferred module: its source, and its exports' values once a first use has evaluated it
-  const later = files.filter((f) => deferred.has(f)).map((f) => `let ${ids.get(f)};\nconst ${ids.get(f)}_src = ${JSON.stringify(deferred.get(f))};`);
-  const entry = (name: string, f: string): string => deferred.has(f)
-    ? `get ${JSON.stringify(name)}() { return ${ids.get(f)} ??= evaluateDeferred(${ids.get(f)}_src); }`
-    : `${JSON.stringify(name)}: ${ids.get(f)}`;
+  const imports = files.map((f) => `import { ${namesOf(f).map((n, i) => `${JSON.stringify(n)} as ${ids.get(f)}_${i}`).join(', ')} } from ${JSON.stringify(join(dir, f))};`);
+  const objects = files.map((f) => `const ${ids.get(f)} = Object.freeze({ ${namesOf(f).map((n, i) => `${JSON.stringify(n)}: ${ids.get(f)}_${i}`).join(', ')} });`);
   return `${imports.join('\n')}
 ${objects.join('\n')}
-${later.join('\n')}
 import { bindEnv } from ${JSON.stringify(join(dir, 'process.ts'))};
 import { bindHost } from ${JSON.stringify(join(dir, 'host.ts'))};
 import { addBundleFiles } from ${JSON.stringify(join(dir, 'vfs.ts'))};
-const layer = Object.freeze({ ${Object.entries(modules).map(([name, f]) => entry(name, f)).join(', ')} });
-// a deferred module's source is CommonJS whose require() names registry modules
-function evaluateDeferred(source) {
-  const module = { exports: {} };
-  new Function('require', 'module', 'exports', source)((name) => layer[name], module, module.exports);
-  return Object.freeze({ ...module.exports });
-}
+const layer = Object.freeze({ ${Object.entries(modules).map(([name, f]) => `${JSON.stringify(name)}: ${ids.get(f)}`).join(', ')} });
 Object.defineProperty(globalThis, Symbol.for(${JSON.stringify(LAYER_REGISTRY)}), { value: layer });
 let bound = false;
 export function bind(env, call, pool) {
@@ -223,48 +202,15 @@ export async function bundleSharedLayer(kind: LayerKind): Promise<string> {
   const { build } = await import('esbuild');
   const dir = nodeLayerDir();
   const exported = await sharedExports();
-  const deferred = new Map<string, string>();
-  for (const f of new Set(Object.values(sharedModules(kind)))) if (DEFERRED_FILES.has(f)) deferred.set(f, await deferredSource(kind, f));
   const result = await build(layerBuild({
     ...(asyncKind(kind) ? { supported: LOWERED_ASYNC } : {}),
-    stdin: { contents: entrySource(dir, kind, exported, deferred), resolveDir: dir, sourcefile: 'node-layer-entry.js', loader: 'js' },
+    stdin: { contents: entrySource(dir, kind, exported), resolveDir: dir, sourcefile: 'node-layer-entry.js', loader: 'js' },
     format: 'iife',
     globalName: LAYER_GLOBAL,
   }));
   const file = result.outputFiles?.[0];
   if (file === undefined) throw new Error('esbuild produced no Node layer');
   return `(() => {\n${file.text}\nreturn ${LAYER_GLOBAL}.bind;\n})()`;
-}
-
-/**
- * A deferred module bundled alone as the body of a CommonJS function: its imports of other
- * registry modules become `require(<name>)`, which the layer answers with its registry entry
- * (the same objects, so no second copy of their state). Anything else of the layer it imported
- * would be a second copy: refused.
- */
-async function deferredSource(kind: LayerKind, file: string): Promise<string> {
-  const { build } = await import('esbuild');
-  const dir = nodeLayerDir();
-  const modules = sharedModules(kind);
-  const result = await build(layerBuild({
-    ...(asyncKind(kind) ? { supported: LOWERED_ASYNC } : {}),
-    entryPoints: [join(dir, file)],
-    format: 'cjs',
-    plugins: [{
-      name: 'nimbus-node-layer-deferred',
-      setup(b) {
-        b.onResolve({ filter: /^\.\/[a-z_-]+\.ts$/ }, (args) => {
-          const f = args.path.slice(2);
-          const name = Object.keys(modules).find((n) => modules[n] === f);
-          if (name === undefined) throw new Error(`the Node layer's deferred ${file} imports ${f}, which is not a registry module`);
-          return { path: name, external: true };
-        });
-      },
-    }, nodeLayerPlugin({ asyncContext: false }, null, () => ({}))],
-  }));
-  const out = result.outputFiles?.[0];
-  if (out === undefined) throw new Error(`esbuild produced no code for the Node layer's ${file}`);
-  return out.text;
 }
 
 let exportsPending: Promise<ReadonlyMap<string, readonly string[]>> | null = null;

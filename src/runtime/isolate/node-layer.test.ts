@@ -19,7 +19,7 @@ import type { CryptoGate } from './crypto-pool.ts';
 import { createIsolateRuntime } from './index.ts';
 import { ZLIB_GATE } from './zlib-host.ts';
 import { sharedLayerOf, usesNodeLayer } from './node-env.ts';
-import { DEFERRED_FILES, LAYER_KINDS, sharedExports, sharedLayer, sharedModules } from '../../deploy/node-layer-shared.ts';
+import { LAYER_KINDS, sharedExports, sharedLayer, sharedModules } from '../../deploy/node-layer-shared.ts';
 import { baseConfig } from '../contract.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
@@ -532,27 +532,6 @@ describe('Node layer', () => {
       assert.deepEqual([socket, digest], ['function', 'ca978112']);
       assert.deepEqual(Object.keys(out).sort(), Object.keys(modules).sort());
       for (const [name, m] of Object.entries(out)) assert.deepEqual(m, { frozen: true, getters: 0, names: expected[name] }, name);
-    });
-
-    it("the rarely imported modules are kept as source and evaluated on a first use, once: each works, and shares the registry's modules", async () => {
-      const names = Object.entries(sharedModules('node')).filter(([, f]) => DEFERRED_FILES.has(f)).map(([n]) => n).sort();
-      assert.deepEqual(names, ['cloudflare:sockets', 'diagnostics_channel', 'os', 'perf_hooks', 'stream/web']);
-      const code = await source(`import net from 'node:net';
-        export async function handler() {
-          const layer = globalThis[Symbol.for('nimbus.node.layer')];
-          const deferred = ${JSON.stringify(names)}.filter((n) => typeof Object.getOwnPropertyDescriptor(layer, n).get === 'function');
-          const os = (await import('node:os')).default;
-          const dc = await import('node:diagnostics_channel');
-          const seen = [];
-          dc.channel('t').subscribe((m) => seen.push(m));
-          layer.diagnostics_channel.channel('t').publish('once');
-          const { performance } = await import('node:perf_hooks');
-          const { ReadableStream } = await import('node:stream/web');
-          const { connect } = await import('cloudflare:sockets');
-          return [deferred, layer.os === layer.os, typeof os.platform(), seen, typeof performance.now(), ReadableStream === globalThis.ReadableStream, typeof connect, typeof net.Socket];
-        }`);
-      assert.equal(sharedLayerOf(code)?.kind, 'node');
-      assert.deepEqual(await run(code, null), [names, true, 'string', ['once'], 'number', true, 'function', 'function']);
     });
 
     it("the layer's code copies no CommonJS package into an ES namespace (a getter per property): the packages it wraps are required", async () => {
