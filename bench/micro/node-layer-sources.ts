@@ -14,6 +14,9 @@ export const SOURCES: Record<string, string> = {
   // pg / ioredis: sockets, TLS, crypto and DNS with stream and events
   pg: `import net from 'node:net'; import tls from 'node:tls'; import crypto from 'node:crypto'; import dns from 'node:dns'; import { Duplex } from 'node:stream'; import { EventEmitter } from 'node:events';
     export default { fetch: () => new Response([typeof net.Socket, typeof tls.connect, crypto.randomBytes(4).length, typeof dns.lookup, typeof Duplex, typeof EventEmitter].join(' ')) };`,
+  // a driver that also names os, perf_hooks and diagnostics_channel (nodemailer, undici-style tracing): the modules the whole layer evaluates on first use
+  drivers: `import net from 'node:net'; import tls from 'node:tls'; import crypto from 'node:crypto'; import os from 'node:os'; import { performance } from 'node:perf_hooks'; import dc from 'node:diagnostics_channel';
+    export default { fetch: () => new Response([typeof net.Socket, typeof tls.connect, crypto.randomBytes(4).length, os.hostname(), typeof performance.now(), dc.hasSubscribers('x')].join(' ')) };`,
   zlib: `import zlib from 'node:zlib'; export default { fetch: () => new Response(zlib.gunzipSync(zlib.gzipSync('hello')).toString()) };`,
   buffer: `import { Buffer } from 'node:buffer';
     export default { fetch: () => new Response(Buffer.from(process.env.GREETING ?? '').toString('base64')) };`,
