@@ -6,7 +6,8 @@
  * A fetch answered with a WebSocket (101) is a call until its socket closes (node-sockets.ts):
  * its deadline bounds the socket's life, and its CPU limit applies to each client message.
  * A call is over once it answered and its waitUntil work is done (or its socket closed):
- * the outbound WebSockets it opened are closed then (1001).
+ * the outbound WebSockets it opened are closed then (1001). Its waitUntil work must be done
+ * by its deadline too: work still running then stops the process, as a call past it does.
  */
 import type { ChildProcess } from 'node:child_process';
 import type { Clock, TimerHandle } from '../../core/clock.ts';
@@ -66,7 +67,8 @@ export class NodeInstance implements Instance {
   private death: InstanceDeath | null = null;
   private exitText = '';
   private readonly pending = new Map<number, Pending>();
-  private readonly backgrounds = new Map<number, () => void>();
+  /** Calls answered whose waitUntil work is not done: how to settle it, and the call's deadline, still running. */
+  private readonly backgrounds = new Map<number, { readonly invocationId: string; readonly done: () => void; timer: TimerHandle | null }>();
   /** Calls not over yet (in flight, or in their waitUntil work): their invocation id, by call. */
   private readonly live = new Map<number, string>();
   private nextId = 1;
@@ -178,7 +180,9 @@ export class NodeInstance implements Instance {
     if (m.t === 'fetch') return void this.outboundFetch(m);
     if (isSocketMessage(m)) return this.sockets.onMessage(m);
     if (m.t === 'background-done') {
-      this.backgrounds.get(m.id)?.();
+      const b = this.backgrounds.get(m.id);
+      b?.timer?.cancel();
+      b?.done();
       this.backgrounds.delete(m.id);
       // a call whose socket is still open is not over
       if (!this.pending.has(m.id)) this.callOver(m.id);
@@ -193,7 +197,8 @@ export class NodeInstance implements Instance {
     if (this.culprit === m.id) return;
     if (m.t === 'result' && m.mode === 'fetch' && m.socket !== undefined) return this.socketAnswer(m.id, p, m.response, m.socket, m.background);
     this.pending.delete(m.id);
-    p.timer.cancel();
+    // waitUntil work must end by the call's deadline too: its timer goes on until the work is done
+    if (m.t === 'error' || !m.background) p.timer.cancel();
     if (m.t === 'error' || !m.background) this.callOver(m.id);
     if (m.t === 'error') {
       const { name, message, stack } = m.error;
@@ -204,7 +209,7 @@ export class NodeInstance implements Instance {
       );
       return;
     }
-    const background = m.background ? new Promise<void>((resolve) => this.backgrounds.set(m.id, resolve)) : undefined;
+    const background = m.background ? new Promise<void>((resolve) => this.backgrounds.set(m.id, { invocationId: p.invocationId, done: resolve, timer: p.timer })) : undefined;
     const result = m.mode === 'fetch' ? { mode: 'fetch' as const, response: m.response } : { mode: 'handler' as const, value: m.value };
     p.resolve(background ? { ...result, background } : result);
   }
@@ -223,7 +228,7 @@ export class NodeInstance implements Instance {
       return;
     }
     p.socket = socket;
-    if (background) p.background = new Promise<void>((resolve) => this.backgrounds.set(id, resolve));
+    if (background) p.background = new Promise<void>((resolve) => this.backgrounds.set(id, { invocationId: p.invocationId, done: resolve, timer: null }));
     const streamEnd = new Promise<StreamEnd>((resolve) => (p.endSocket = resolve));
     const response: HttpResponseData = { status: 101, statusText: head.statusText, headers: head.headers, body: new Uint8Array(0), webSocket: socket };
     p.resolve({ mode: 'fetch', response, streamEnd });
@@ -235,7 +240,10 @@ export class NodeInstance implements Instance {
     if (p?.endSocket === undefined) return;
     this.pending.delete(id);
     this.callOver(id);
-    p.timer.cancel();
+    // its waitUntil work, if not done, keeps the deadline
+    const b = this.backgrounds.get(id);
+    if (b !== undefined) b.timer = p.timer;
+    else p.timer.cancel();
     this.cpu.end(id);
     p.endSocket(p.background === undefined ? { error: null } : { error: null, background: p.background });
   }
@@ -282,12 +290,17 @@ export class NodeInstance implements Instance {
   /**
    * Stops the process for a limit `id` passed (the first reason stays). A socket open at its
    * call's deadline is closed instead (1011), its call failing with TIMEOUT: the process is
-   * not stuck (a listener that loops is stopped by the CPU limit) and serves on.
+   * not stuck (a listener that loops is stopped by the CPU limit) and serves on, unless
+   * the call's waitUntil work is still running: that stops the process (an error line in
+   * the invocation's log), as isolates stop theirs.
    */
   private stop(reason: 'timeout' | 'cpu_limit', id: number): void {
     if (this.death !== null) return;
     const p = this.pending.get(id);
-    if (reason === 'timeout' && p?.socket !== undefined && p.endSocket !== undefined) {
+    const background = this.backgrounds.get(id);
+    // waitUntil work still running at the deadline: the process is stopped, as isolates stop theirs
+    if (reason === 'timeout' && background !== undefined) this.spec.onLog(background.invocationId, 'error', 'waitUntil work was still running at the deadline; the instance was stopped');
+    if (reason === 'timeout' && background === undefined && p?.socket !== undefined && p.endSocket !== undefined) {
       this.pending.delete(id);
       this.callOver(id);
       this.cpu.end(id);
@@ -327,7 +340,10 @@ export class NodeInstance implements Instance {
     this.pending.clear();
     this.live.clear();
     this.sockets.closeAll(1011, `the function's instance stopped (${this.death})`);
-    for (const done of this.backgrounds.values()) done();
+    for (const b of this.backgrounds.values()) {
+      b.timer?.cancel();
+      b.done();
+    }
     this.backgrounds.clear();
     killGroup(this.pid);
     removeWhenEmpty(this.cgroup, this.clock);

@@ -2,7 +2,8 @@
  * Outbound WebSockets from a real node-runtime process (`new WebSocket(url, protocols)` in
  * node-worker/websocket.mjs, opened by the host in node-sockets.ts and outbound-sockets.ts):
  * text and binary both ways, the subprotocol, the function's close, a socket left open
- * closed with 1001 when its call ends (after its waitUntil work), the send window (1008); the egress rules, bad ports and the URL checks; and
+ * closed with 1001 when its call ends (after its waitUntil work), waitUntil work past the
+ * deadline (the process stopped), the send window (1008); the egress rules, bad ports and the URL checks; and
  * what a function that forges the channel's messages can reach: only its own instance's
  * sockets, by number, and only plain values back.
  */
@@ -17,6 +18,7 @@ import { createEgressGuard } from '../egress-guard.ts';
 import { egressPolicy } from '../egress-policy.ts';
 import type { OutboundSocketConnect } from '../port.ts';
 import { probeIsolation } from './isolation.ts';
+import type { NodeInstance } from './node-instance.ts';
 import { createNodeRuntime, type NodeRuntime } from './node-runtime.ts';
 
 const SOURCE = `
@@ -65,6 +67,16 @@ export async function handler(event: any, context: any) {
       ws.send('from the background');
       await new Promise((r) => ws.addEventListener('message', r));
       console.log('background done');
+    })());
+    return 'answered';
+  }
+  if (event.do === 'stuck') {
+    // waitUntil work that never ends, holding a socket open
+    context.waitUntil((async () => {
+      const ws = new WebSocket(event.to);
+      await new Promise((r) => ws.addEventListener('open', r));
+      ws.send('stuck in the background');
+      await new Promise(() => {});
     })());
     return 'answered';
   }
@@ -219,6 +231,21 @@ describe('node runtime: outbound WebSockets', () => {
     assert.deepEqual(seen.closes[before], { code: 1001, reason: 'the invocation is over' });
     assert.ok(seen.messages.includes('from the background'));
     assert.ok(h.logs.some((l) => l.invocationId === 'out-later' && l.message === 'background done'));
+  });
+
+  it('waitUntil work holding a socket past the deadline: the process is stopped (timeout), an error line logged, the socket closed', { timeout: 30_000 }, async () => {
+    const stuck = await startWith(runtime, code, { timeoutMs: 1_500 }, undefined, 'stuck', { connectWebSocket: guarded('127.0.0.1') });
+    const before = seen.closes.length;
+    const result = await stuck.instance.invoke(eventCall('out-stuck', { do: 'stuck', to }, 1_500));
+    assert.equal(handlerValue(result), 'answered');
+    assert.ok(result.background !== undefined);
+    await result.background;
+    await (stuck.instance as NodeInstance).whenExited();
+    assert.equal(stuck.instance.deathReason(), 'timeout');
+    assert.ok(stuck.logs.some((l) => l.invocationId === 'out-stuck' && l.level === 'error' && /waitUntil work was still running at the deadline/.test(l.message)));
+    await until(server, () => seen.closes.length > before);
+    assert.ok(seen.messages.includes('stuck in the background'));
+    stuck.instance.dispose();
   });
 
   it('the URL and subprotocols are checked in the process: SyntaxError', async () => {
