@@ -16,6 +16,7 @@ import { bundleSource } from '../../deploy/bundle.ts';
 import { eventCall, handlerValue, startWith, type Harness } from '../contract.ts';
 import { createEgressGuard } from '../egress-guard.ts';
 import { egressPolicy } from '../egress-policy.ts';
+import { MAX_OUTBOUND_WEBSOCKETS } from '../outbound-sockets.ts';
 import type { OutboundSocketConnect } from '../port.ts';
 import { probeIsolation } from './isolation.ts';
 import type { NodeInstance } from './node-instance.ts';
@@ -79,6 +80,18 @@ export async function handler(event: any, context: any) {
       await new Promise(() => {});
     })());
     return 'answered';
+  }
+  if (event.do === 'many') {
+    // opened in one turn: the platform sees every ws-connect before any socket opens
+    const all = Array.from({ length: event.n }, () => new WebSocket(event.to));
+    const outcomes = await Promise.all(all.map((ws) => new Promise((r) => {
+      ws.addEventListener('open', () => r('open'));
+      ws.addEventListener('error', (e: any) => r('error: ' + e.message));
+    })));
+    const closes = all.map((ws) => (ws.readyState === 3 ? null : new Promise((r) => ws.addEventListener('close', r))));
+    for (const ws of all) ws.close();
+    await Promise.all(closes);
+    return outcomes;
   }
   if (event.do === 'syntax') {
     return [
@@ -246,6 +259,21 @@ describe('node runtime: outbound WebSockets', () => {
     await until(server, () => seen.closes.length > before);
     assert.ok(seen.messages.includes('stuck in the background'));
     stuck.instance.dispose();
+  });
+
+  it(`at most ${MAX_OUTBOUND_WEBSOCKETS} outbound sockets opening or open per instance: past it, an error saying so, no connection tried; closed ones free their place`, { timeout: 30_000 }, async () => {
+    const connections = seen.sockets.length;
+    const closed = seen.closes.length;
+    const n = MAX_OUTBOUND_WEBSOCKETS + 8;
+    const outcomes = handlerValue(await h.instance.invoke(eventCall('out-many', { do: 'many', to, n }, 20_000))) as string[];
+    assert.equal(outcomes.length, n);
+    assert.deepEqual(outcomes.slice(0, MAX_OUTBOUND_WEBSOCKETS), Array(MAX_OUTBOUND_WEBSOCKETS).fill('open'));
+    for (const o of outcomes.slice(MAX_OUTBOUND_WEBSOCKETS)) assert.match(o, /^error: too many outbound WebSockets: at most 32 /);
+    assert.equal(seen.sockets.length, connections + MAX_OUTBOUND_WEBSOCKETS);
+    // once they are closed, as many may be opened again
+    await until(server, () => seen.closes.length >= closed + MAX_OUTBOUND_WEBSOCKETS);
+    const again = handlerValue(await h.instance.invoke(eventCall('out-many-2', { do: 'many', to, n: MAX_OUTBOUND_WEBSOCKETS }, 20_000))) as string[];
+    assert.deepEqual(again, Array(MAX_OUTBOUND_WEBSOCKETS).fill('open'));
   });
 
   it('the URL and subprotocols are checked in the process: SyntaxError', async () => {

@@ -14,11 +14,13 @@
  * worker gave it, its invocation, the URL, the subprotocols): the platform opens it
  * (outbound-sockets.ts, the egress rules of fetch) and answers `ws-opened` (the subprotocol)
  * or `ws-refused` (why); then it is relayed as an accepted socket is, with the same
- * messages, and closed (1001) when the call that opened it is over. Its messages run inside
+ * messages, and closed (1001) when the call that opened it is over. At most
+ * MAX_OUTBOUND_WEBSOCKETS are opening or open at once; past it one is refused before any
+ * connection is tried. Its messages run inside
  * that call, whose CPU limit already counts: they are not limited afresh.
  */
 import { SocketTable, type HostSocket } from '../host-sockets.ts';
-import { openOutbound } from '../outbound-sockets.ts';
+import { MAX_OUTBOUND_WEBSOCKETS, openOutbound } from '../outbound-sockets.ts';
 import type { OutboundSocketConnect } from '../port.ts';
 
 /** Bytes a function may send and the platform not yet have confirmed taking (told to the worker at load). */
@@ -61,6 +63,8 @@ export class NodeSockets {
   private readonly closing = new Map<number, number>();
   /** Outbound sockets being opened, by number. */
   private readonly connecting = new Set<number>();
+  /** Outbound sockets open (not over yet), by number. */
+  private readonly outbound = new Set<number>();
 
   constructor(private readonly process: SocketProcess) {
     this.table = new SocketTable(
@@ -98,8 +102,15 @@ export class NodeSockets {
     if (!Number.isSafeInteger(id) || id <= 0 || this.table.get(id) !== undefined || this.connecting.has(id)) return refuse('bad socket number');
     const callId = this.process.callOf(m.invocationId);
     if (callId === null) return refuse('a WebSocket is opened by an invocation, and this one is over');
+    if (this.connecting.size + this.outbound.size >= MAX_OUTBOUND_WEBSOCKETS) {
+      return refuse(`too many outbound WebSockets: at most ${MAX_OUTBOUND_WEBSOCKETS} may be opening or open at once per instance`);
+    }
     this.connecting.add(id);
-    const open = () => (this.process.callOf(m.invocationId) === callId ? this.table.open(id, callId, () => undefined, true) : null);
+    const open = () => {
+      const socket = this.process.callOf(m.invocationId) === callId ? this.table.open(id, callId, () => this.outbound.delete(id), true) : null;
+      if (socket !== null) this.outbound.add(id);
+      return socket;
+    };
     openOutbound(this.process.connect, m.url, m.protocols, open).then(
       (protocol) => {
         this.connecting.delete(id);
