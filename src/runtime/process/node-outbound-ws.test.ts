@@ -93,6 +93,22 @@ export async function handler(event: any, context: any) {
     await Promise.all(closes);
     return outcomes;
   }
+  if (event.do === 'abandon') {
+    // closed while connecting: the standard's failure, error then close 1006
+    const ws = new WebSocket(event.to);
+    const got: string[] = [];
+    ws.addEventListener('open', () => got.push('open'));
+    ws.close(4000, 'never mind');
+    const after = ws.readyState;
+    const closed: any = await settle(ws, got);
+    const state = ws.readyState;
+    // the invocation stays until the server says 'release' (so the platform, not the call's end, closes the abandoned one)
+    const hold = new WebSocket(event.to);
+    hold.addEventListener('open', () => hold.send('abandon-holding'));
+    await new Promise<void>((r) => hold.addEventListener('message', (e: any) => { if (e.data === 'release') r(); }));
+    hold.close();
+    return { after, ...closed, state };
+  }
   if (event.do === 'syntax') {
     return [
       nameOf(() => new WebSocket('ws://example.com/#')),
@@ -274,6 +290,18 @@ describe('node runtime: outbound WebSockets', () => {
     await until(server, () => seen.closes.length >= closed + MAX_OUTBOUND_WEBSOCKETS);
     const again = handlerValue(await h.instance.invoke(eventCall('out-many-2', { do: 'many', to, n: MAX_OUTBOUND_WEBSOCKETS }, 20_000))) as string[];
     assert.deepEqual(again, Array(MAX_OUTBOUND_WEBSOCKETS).fill('open'));
+  });
+
+  it('close() while connecting fails the connection: CLOSING, then error and close 1006 (not clean); the platform closes the socket once open (1001)', async () => {
+    const before = seen.closes.length;
+    const connections = seen.sockets.length;
+    const call = h.instance.invoke(eventCall('out-abandon', { do: 'abandon', to }, 20_000));
+    await until(server, () => seen.closes.length > before);
+    assert.deepEqual(seen.closes[before], { code: 1001, reason: 'the socket is gone' });
+    await until(server, () => seen.messages.includes('abandon-holding'));
+    for (const ws of seen.sockets.slice(connections)) if (ws.readyState === ws.OPEN) ws.send('release');
+    const r = handlerValue(await call);
+    assert.deepEqual(r, { after: 2, got: ['error: the WebSocket was closed before the connection was established'], code: 1006, reason: '', wasClean: false, protocol: '', state: 3 });
   });
 
   it('the URL and subprotocols are checked in the process: SyntaxError', async () => {
