@@ -5,6 +5,8 @@
  * its exit is its death (crash, or the memory limit when the kernel OOM-killed in its cgroup).
  * A fetch answered with a WebSocket (101) is a call until its socket closes (node-sockets.ts):
  * its deadline bounds the socket's life, and its CPU limit applies to each client message.
+ * So it does to each message of an outbound WebSocket a call opened, while the call's own
+ * CPU is not being counted (after its answer: in its waitUntil work or its socket's life).
  * A call is over once it answered and its waitUntil work is done (or its socket closed):
  * the outbound WebSockets it opened are closed then (1001). Its waitUntil work must be done
  * by its deadline too: work still running then stops the process, as a call past it does.
@@ -92,9 +94,9 @@ export class NodeInstance implements Instance {
     this.cpu = new InvocationCpu(clock, CPU_SAMPLE_MS, () => this.cpuMs(), spec.config.cpuLimitMs, (id) => this.stop('cpu_limit', id));
     this.sockets = new NodeSockets({
       send: (message) => this.tell(message),
-      // a socket's CPU limit applies afresh to each client message's listeners
-      busy: (id) => this.cpu.begin(id),
-      handled: (id, more) => (more > 0 ? this.cpu.begin(id) : this.cpu.end(id)),
+      // a socket's CPU limit applies afresh to each message's listeners, unless the call's own CPU counts (before its answer)
+      busy: (id) => this.listenersBusy(id, 1),
+      handled: (id, more) => this.listenersBusy(id, more),
       over: (id) => this.socketOver(id),
       callOf: (invocationId) => this.callOf(invocationId),
       connect: spec.connectWebSocket,
@@ -212,6 +214,8 @@ export class NodeInstance implements Instance {
     const background = m.background ? new Promise<void>((resolve) => this.backgrounds.set(m.id, { invocationId: p.invocationId, done: resolve, timer: p.timer })) : undefined;
     const result = m.mode === 'fetch' ? { mode: 'fetch' as const, response: m.response } : { mode: 'handler' as const, value: m.value };
     p.resolve(background ? { ...result, background } : result);
+    // messages of its outbound sockets still waiting to be handled are limited from now
+    if (background) this.listenersBusy(m.id, this.sockets.busyOf(m.id));
   }
 
   /**
@@ -232,6 +236,7 @@ export class NodeInstance implements Instance {
     const streamEnd = new Promise<StreamEnd>((resolve) => (p.endSocket = resolve));
     const response: HttpResponseData = { status: 101, statusText: head.statusText, headers: head.headers, body: new Uint8Array(0), webSocket: socket };
     p.resolve({ mode: 'fetch', response, streamEnd });
+    this.listenersBusy(id, this.sockets.busyOf(id));
   }
 
   /** Its socket closed (either side): the call is over. */
@@ -246,6 +251,18 @@ export class NodeInstance implements Instance {
     else p.timer.cancel();
     this.cpu.end(id);
     p.endSocket(p.background === undefined ? { error: null } : { error: null, background: p.background });
+  }
+
+  /**
+   * Listeners of call `id`'s sockets have `waiting` messages (or a close) to run: the CPU
+   * limit counts afresh for the next (none: it stops counting). Not while the call has yet to
+   * answer (its own count goes on), nor once it is over.
+   */
+  private listenersBusy(id: number, waiting: number): void {
+    const p = this.pending.get(id);
+    if (p !== undefined && p.endSocket === undefined) return;
+    if (waiting > 0 && this.live.has(id)) this.cpu.begin(id);
+    else this.cpu.end(id);
   }
 
   /** The call not over yet that runs invocation `invocationId` (one the process names), or null. */
@@ -300,6 +317,9 @@ export class NodeInstance implements Instance {
     const background = this.backgrounds.get(id);
     // waitUntil work still running at the deadline: the process is stopped, as isolates stop theirs
     if (reason === 'timeout' && background !== undefined) this.spec.onLog(background.invocationId, 'error', 'waitUntil work was still running at the deadline; the instance was stopped');
+    // answered already (no error can reach it): its log says why its instance went
+    const answered = p === undefined ? (this.live.get(id) ?? background?.invocationId) : undefined;
+    if (reason === 'cpu_limit' && answered !== undefined) this.spec.onLog(answered, 'error', `a WebSocket listener went over the CPU limit (${this.spec.config.cpuLimitMs} ms); the instance was stopped`);
     if (reason === 'timeout' && background === undefined && p?.socket !== undefined && p.endSocket !== undefined) {
       this.pending.delete(id);
       this.callOver(id);

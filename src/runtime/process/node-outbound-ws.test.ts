@@ -3,7 +3,9 @@
  * node-worker/websocket.mjs, opened by the host in node-sockets.ts and outbound-sockets.ts):
  * text and binary both ways, the subprotocol, the function's close, a socket left open
  * closed with 1001 when its call ends (after its waitUntil work), waitUntil work past the
- * deadline (the process stopped), the send window (1008); the egress rules, bad ports and the URL checks; and
+ * deadline (the process stopped), the send window (1008), the cap per instance, close()
+ * while connecting, the CPU limit of their listeners (in the call's before its answer, per
+ * message after it); the egress rules, bad ports and the URL checks; and
  * what a function that forges the channel's messages can reach: only its own instance's
  * sockets, by number, and only plain values back.
  */
@@ -13,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
 import { systemClock } from '../../core/clock.ts';
 import { bundleSource } from '../../deploy/bundle.ts';
-import { eventCall, handlerValue, startWith, type Harness } from '../contract.ts';
+import { eventCall, handlerValue, rejectsWith, startWith, type Harness } from '../contract.ts';
 import { createEgressGuard } from '../egress-guard.ts';
 import { egressPolicy } from '../egress-policy.ts';
 import { MAX_OUTBOUND_WEBSOCKETS } from '../outbound-sockets.ts';
@@ -108,6 +110,31 @@ export async function handler(event: any, context: any) {
     await new Promise<void>((r) => hold.addEventListener('message', (e: any) => { if (e.data === 'release') r(); }));
     hold.close();
     return { after, ...closed, state };
+  }
+  if (event.do === 'spin') {
+    // a listener of a socket opened in waitUntil work, after the answer, that never returns
+    context.waitUntil((async () => {
+      const ws = new WebSocket(event.to);
+      await new Promise((r) => ws.addEventListener('open', r));
+      ws.addEventListener('message', (e: any) => { if (e.data === 'spin') for (;;) {} });
+      ws.send('spin');
+      await new Promise(() => {});
+    })());
+    return 'answered';
+  }
+  if (event.do === 'burn') {
+    // before its answer: each echoed message's listener burns 100 ms of the process's CPU, ten in all
+    const ws = new WebSocket(event.to);
+    await new Promise((r) => ws.addEventListener('open', r));
+    let n = 0;
+    const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+    const done = new Promise((r) => ws.addEventListener('message', () => {
+      const until = cpu() + 100;
+      while (cpu() < until) {}
+      if (++n === 10) r(n);
+    }));
+    for (let i = 0; i < 10; i++) ws.send('burn');
+    return done;
   }
   if (event.do === 'syntax') {
     return [
@@ -302,6 +329,23 @@ describe('node runtime: outbound WebSockets', () => {
     for (const ws of seen.sockets.slice(connections)) if (ws.readyState === ws.OPEN) ws.send('release');
     const r = handlerValue(await call);
     assert.deepEqual(r, { after: 2, got: ['error: the WebSocket was closed before the connection was established'], code: 1006, reason: '', wasClean: false, protocol: '', state: 3 });
+  });
+
+  it("an outbound socket's listener in waitUntil work is under the CPU limit: one that loops stops the process (cpu_limit), an error line logged", { timeout: 30_000 }, async () => {
+    const spinning = await startWith(runtime, code, { timeoutMs: 15_000, cpuLimitMs: 300 }, undefined, 'spin', { connectWebSocket: guarded('127.0.0.1') });
+    const result = await spinning.instance.invoke(eventCall('out-spin', { do: 'spin', to }, 15_000));
+    assert.equal(handlerValue(result), 'answered');
+    await result.background;
+    await (spinning.instance as NodeInstance).whenExited();
+    assert.equal(spinning.instance.deathReason(), 'cpu_limit');
+    assert.ok(spinning.logs.some((l) => l.invocationId === 'out-spin' && l.level === 'error' && /WebSocket listener went over the CPU limit \(300 ms\)/.test(l.message)));
+    spinning.instance.dispose();
+  });
+
+  it("before the call's answer its outbound sockets' listeners count in the call's CPU, not afresh per message: CPU_LIMIT", { timeout: 30_000 }, async () => {
+    const burning = await startWith(runtime, code, { timeoutMs: 15_000, cpuLimitMs: 300 }, undefined, 'burn', { connectWebSocket: guarded('127.0.0.1') });
+    await rejectsWith(burning.instance.invoke(eventCall('out-burn', { do: 'burn', to }, 15_000)), 'NIMBUS_ERR_CPU_LIMIT');
+    burning.instance.dispose();
   });
 
   it('the URL and subprotocols are checked in the process: SyntaxError', async () => {

@@ -16,8 +16,9 @@
  * or `ws-refused` (why); then it is relayed as an accepted socket is, with the same
  * messages, and closed (1001) when the call that opened it is over. At most
  * MAX_OUTBOUND_WEBSOCKETS are opening or open at once; past it one is refused before any
- * connection is tried. Its messages run inside
- * that call, whose CPU limit already counts: they are not limited afresh.
+ * connection is tried. The CPU limit is the instance's to apply (busy/handled): it is told,
+ * per call, when the listeners of its sockets' messages (accepted or outbound) and of its
+ * accepted socket's close have work waiting, and how much is left after each.
  */
 import { SocketTable, type HostSocket } from '../host-sockets.ts';
 import { MAX_OUTBOUND_WEBSOCKETS, openOutbound } from '../outbound-sockets.ts';
@@ -43,9 +44,9 @@ export function isSocketMessage(m: { t: string }): m is SocketFromWorker {
 export interface SocketProcess {
   /** Sends a message to the worker (dropped once it is gone). */
   send(message: object): void;
-  /** Call `callId`'s socket has a client message its listeners have not run for yet (its CPU limit counts from now). */
+  /** A socket of call `callId` has a message (or its close) whose listeners have not run yet, none were waiting before (or the close came). */
   busy(callId: number): void;
-  /** One of them (or the close) has been handled: `more` are still waiting. */
+  /** One of them has been handled (or dropped with its socket): `more` are still waiting, on all of the call's sockets. */
   handled(callId: number, more: number): void;
   /** Call `callId`'s socket is over (either side closed it). */
   over(callId: number): void;
@@ -57,8 +58,8 @@ export interface SocketProcess {
 
 export class NodeSockets {
   private readonly table: SocketTable;
-  /** Client messages handed to the worker and not yet acknowledged, by socket. */
-  private readonly waiting = new Map<number, number>();
+  /** Messages handed to the worker and not yet acknowledged (accepted and outbound sockets): their call and how many, by socket. */
+  private readonly waiting = new Map<number, { readonly callId: number; n: number }>();
   /** Sockets closed whose close listeners have not run yet: their call, by socket. */
   private readonly closing = new Map<number, number>();
   /** Outbound sockets being opened, by number. */
@@ -71,10 +72,11 @@ export class NodeSockets {
       {
         message: (id, data) => {
           const socket = this.table.get(id);
-          if (socket !== undefined && !socket.outbound) {
-            const n = (this.waiting.get(id) ?? 0) + 1;
-            this.waiting.set(id, n);
-            if (n === 1) process.busy(socket.seq);
+          if (socket !== undefined) {
+            const w = this.waiting.get(id) ?? { callId: socket.seq, n: 0 };
+            w.n++;
+            this.waiting.set(id, w);
+            if (this.busyOf(socket.seq) === 1) process.busy(socket.seq);
           }
           process.send({ t: 'ws-message', id, data });
         },
@@ -107,7 +109,7 @@ export class NodeSockets {
     }
     this.connecting.add(id);
     const open = () => {
-      const socket = this.process.callOf(m.invocationId) === callId ? this.table.open(id, callId, () => this.outbound.delete(id), true) : null;
+      const socket = this.process.callOf(m.invocationId) === callId ? this.table.open(id, callId, () => this.outboundOver(id, callId), true) : null;
       if (socket !== null) this.outbound.add(id);
       return socket;
     };
@@ -123,6 +125,22 @@ export class NodeSockets {
     );
   }
 
+  /** An outbound socket is over: the messages it left unacknowledged are no longer waited for. */
+  private outboundOver(id: number, callId: number): void {
+    this.outbound.delete(id);
+    const w = this.waiting.get(id);
+    this.waiting.delete(id);
+    if (w !== undefined && w.n > 0) this.process.handled(callId, this.busyOf(callId));
+  }
+
+  /** Messages and closes of call `callId`'s sockets whose listeners have not run yet. */
+  busyOf(callId: number): number {
+    let n = 0;
+    for (const w of this.waiting.values()) if (w.callId === callId) n += w.n;
+    for (const c of this.closing.values()) if (c === callId) n++;
+    return n;
+  }
+
   /** Call `callId` is over: the sockets it opened are closed (1001). */
   closeOf(callId: number): void {
     this.table.closeOf(callId);
@@ -134,7 +152,7 @@ export class NodeSockets {
       const callId = this.closing.get(m.id);
       if (callId === undefined) return;
       this.closing.delete(m.id);
-      this.process.handled(callId, 0);
+      this.process.handled(callId, this.busyOf(callId));
       this.process.over(callId);
       return;
     }
@@ -142,10 +160,10 @@ export class NodeSockets {
     if (socket === undefined) return;
     if (m.t === 'ws-ack') {
       socket.ack();
-      const n = this.waiting.get(m.id) ?? 0;
-      if (n === 0) return;
-      this.waiting.set(m.id, n - 1);
-      this.process.handled(socket.seq, n - 1);
+      const w = this.waiting.get(m.id);
+      if (w === undefined || w.n === 0) return;
+      w.n--;
+      this.process.handled(socket.seq, this.busyOf(socket.seq));
     } else if (m.t === 'ws-send') {
       const data = typeof m.data === 'string' ? m.data : m.data instanceof Uint8Array ? m.data : m.data instanceof ArrayBuffer ? new Uint8Array(m.data) : null;
       if (data === null) socket.closeClient(1011, 'the function sent a message that is not text or bytes');
@@ -156,6 +174,7 @@ export class NodeSockets {
   /** The process is gone: every client is closed with `code`. */
   closeAll(code: number, reason: string): void {
     this.closing.clear();
+    this.waiting.clear();
     this.table.closeAll(code, reason);
   }
 }
