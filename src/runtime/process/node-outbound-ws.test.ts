@@ -290,9 +290,9 @@ describe('node runtime: outbound WebSockets', () => {
   });
 
   it('waitUntil work holding a socket past the deadline: the process is stopped (timeout), an error line logged, the socket closed', { timeout: 30_000 }, async () => {
-    const stuck = await startWith(runtime, code, { timeoutMs: 1_500 }, undefined, 'stuck', { connectWebSocket: guarded('127.0.0.1') });
+    const stuck = await startWith(runtime, code, { timeoutMs: 3_000 }, undefined, 'stuck', { connectWebSocket: guarded('127.0.0.1') });
     const before = seen.closes.length;
-    const result = await stuck.instance.invoke(eventCall('out-stuck', { do: 'stuck', to }, 1_500));
+    const result = await stuck.instance.invoke(eventCall('out-stuck', { do: 'stuck', to }, 3_000));
     assert.equal(handlerValue(result), 'answered');
     assert.ok(result.background !== undefined);
     await result.background;
