@@ -58,8 +58,10 @@ export interface SocketProcess {
 
 export class NodeSockets {
   private readonly table: SocketTable;
-  /** Messages handed to the worker and not yet acknowledged (accepted and outbound sockets): their call and how many, by socket. */
-  private readonly waiting = new Map<number, { readonly callId: number; n: number }>();
+  /** Messages handed to the worker and not yet acknowledged (accepted and outbound sockets), by socket. */
+  private readonly waiting = new Map<number, number>();
+  /** Those messages and the close listeners not yet run, summed over each call's sockets, by call. */
+  private readonly load = new Map<number, number>();
   /** Sockets closed whose close listeners have not run yet: their call, by socket. */
   private readonly closing = new Map<number, number>();
   /** Outbound sockets being opened, by number. */
@@ -73,10 +75,8 @@ export class NodeSockets {
         message: (id, data) => {
           const socket = this.table.get(id);
           if (socket !== undefined) {
-            const w = this.waiting.get(id) ?? { callId: socket.seq, n: 0 };
-            w.n++;
-            this.waiting.set(id, w);
-            if (this.busyOf(socket.seq) === 1) process.busy(socket.seq);
+            this.waiting.set(id, (this.waiting.get(id) ?? 0) + 1);
+            if (this.add(socket.seq, 1) === 1) process.busy(socket.seq);
           }
           process.send({ t: 'ws-message', id, data });
         },
@@ -91,6 +91,7 @@ export class NodeSockets {
   open(callId: number, id: unknown): HostSocket | null {
     return this.table.open(Number(id), callId, (socket) => {
       // the worker is told (ws-close): the call is over once its close listeners ran, limited as a message's
+      this.add(socket.seq, 1 - (this.waiting.get(socket.id) ?? 0));
       this.waiting.delete(socket.id);
       this.closing.set(socket.id, socket.seq);
       this.process.busy(socket.seq);
@@ -128,16 +129,20 @@ export class NodeSockets {
   /** An outbound socket is over: the messages it left unacknowledged are no longer waited for. */
   private outboundOver(id: number, callId: number): void {
     this.outbound.delete(id);
-    const w = this.waiting.get(id);
+    const n = this.waiting.get(id) ?? 0;
     this.waiting.delete(id);
-    if (w !== undefined && w.n > 0) this.process.handled(callId, this.busyOf(callId));
+    if (n > 0) this.process.handled(callId, this.add(callId, -n));
   }
 
   /** Messages and closes of call `callId`'s sockets whose listeners have not run yet. */
   busyOf(callId: number): number {
-    let n = 0;
-    for (const w of this.waiting.values()) if (w.callId === callId) n += w.n;
-    for (const c of this.closing.values()) if (c === callId) n++;
+    return this.load.get(callId) ?? 0;
+  }
+
+  private add(callId: number, delta: number): number {
+    const n = Math.max(0, (this.load.get(callId) ?? 0) + delta);
+    if (n === 0) this.load.delete(callId);
+    else this.load.set(callId, n);
     return n;
   }
 
@@ -152,7 +157,7 @@ export class NodeSockets {
       const callId = this.closing.get(m.id);
       if (callId === undefined) return;
       this.closing.delete(m.id);
-      this.process.handled(callId, this.busyOf(callId));
+      this.process.handled(callId, this.add(callId, -1));
       this.process.over(callId);
       return;
     }
@@ -160,10 +165,10 @@ export class NodeSockets {
     if (socket === undefined) return;
     if (m.t === 'ws-ack') {
       socket.ack();
-      const w = this.waiting.get(m.id);
-      if (w === undefined || w.n === 0) return;
-      w.n--;
-      this.process.handled(socket.seq, this.busyOf(socket.seq));
+      const n = this.waiting.get(m.id) ?? 0;
+      if (n === 0) return;
+      this.waiting.set(m.id, n - 1);
+      this.process.handled(socket.seq, this.add(socket.seq, -1));
     } else if (m.t === 'ws-send') {
       const data = typeof m.data === 'string' ? m.data : m.data instanceof Uint8Array ? m.data : m.data instanceof ArrayBuffer ? new Uint8Array(m.data) : null;
       if (data === null) socket.closeClient(1011, 'the function sent a message that is not text or bytes');
@@ -175,6 +180,7 @@ export class NodeSockets {
   closeAll(code: number, reason: string): void {
     this.closing.clear();
     this.waiting.clear();
+    this.load.clear();
     this.table.closeAll(code, reason);
   }
 }
