@@ -12,6 +12,9 @@ import { blockedPort } from './isolate/shim/bad-ports.ts';
 import type { HostSocket } from './host-sockets.ts';
 import type { OutboundSocketConnect } from './port.ts';
 
+/** Outbound WebSockets one instance may have opening or open at once; past it `new WebSocket` is refused (error, then close 1006). */
+export const MAX_OUTBOUND_WEBSOCKETS = 32;
+
 /**
  * Opens the socket and, once connected, wires it to the host end `open()` gives (null: its
  * invocation is over, and the connection is closed with 1001). Resolves with the

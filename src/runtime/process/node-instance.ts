@@ -5,8 +5,11 @@
  * its exit is its death (crash, or the memory limit when the kernel OOM-killed in its cgroup).
  * A fetch answered with a WebSocket (101) is a call until its socket closes (node-sockets.ts):
  * its deadline bounds the socket's life, and its CPU limit applies to each client message.
+ * So it does to each message of an outbound WebSocket a call opened, while the call's own
+ * CPU is not being counted (after its answer: in its waitUntil work or its socket's life).
  * A call is over once it answered and its waitUntil work is done (or its socket closed):
- * the outbound WebSockets it opened are closed then (1001).
+ * the outbound WebSockets it opened are closed then (1001). Its waitUntil work must be done
+ * by its deadline too: work still running then stops the process, as a call past it does.
  */
 import type { ChildProcess } from 'node:child_process';
 import type { Clock, TimerHandle } from '../../core/clock.ts';
@@ -66,7 +69,8 @@ export class NodeInstance implements Instance {
   private death: InstanceDeath | null = null;
   private exitText = '';
   private readonly pending = new Map<number, Pending>();
-  private readonly backgrounds = new Map<number, () => void>();
+  /** Calls answered whose waitUntil work is not done: how to settle it, and the call's deadline, still running. */
+  private readonly backgrounds = new Map<number, { readonly invocationId: string; readonly done: () => void; timer: TimerHandle | null }>();
   /** Calls not over yet (in flight, or in their waitUntil work): their invocation id, by call. */
   private readonly live = new Map<number, string>();
   private nextId = 1;
@@ -90,9 +94,9 @@ export class NodeInstance implements Instance {
     this.cpu = new InvocationCpu(clock, CPU_SAMPLE_MS, () => this.cpuMs(), spec.config.cpuLimitMs, (id) => this.stop('cpu_limit', id));
     this.sockets = new NodeSockets({
       send: (message) => this.tell(message),
-      // a socket's CPU limit applies afresh to each client message's listeners
-      busy: (id) => this.cpu.begin(id),
-      handled: (id, more) => (more > 0 ? this.cpu.begin(id) : this.cpu.end(id)),
+      // a socket's CPU limit applies afresh to each message's listeners, unless the call's own CPU counts (before its answer)
+      busy: (id) => this.listenersBusy(id, 1),
+      handled: (id, more) => this.listenersBusy(id, more),
       over: (id) => this.socketOver(id),
       callOf: (invocationId) => this.callOf(invocationId),
       connect: spec.connectWebSocket,
@@ -178,7 +182,9 @@ export class NodeInstance implements Instance {
     if (m.t === 'fetch') return void this.outboundFetch(m);
     if (isSocketMessage(m)) return this.sockets.onMessage(m);
     if (m.t === 'background-done') {
-      this.backgrounds.get(m.id)?.();
+      const b = this.backgrounds.get(m.id);
+      b?.timer?.cancel();
+      b?.done();
       this.backgrounds.delete(m.id);
       // a call whose socket is still open is not over
       if (!this.pending.has(m.id)) this.callOver(m.id);
@@ -193,7 +199,8 @@ export class NodeInstance implements Instance {
     if (this.culprit === m.id) return;
     if (m.t === 'result' && m.mode === 'fetch' && m.socket !== undefined) return this.socketAnswer(m.id, p, m.response, m.socket, m.background);
     this.pending.delete(m.id);
-    p.timer.cancel();
+    // waitUntil work must end by the call's deadline too: its timer goes on until the work is done
+    if (m.t === 'error' || !m.background) p.timer.cancel();
     if (m.t === 'error' || !m.background) this.callOver(m.id);
     if (m.t === 'error') {
       const { name, message, stack } = m.error;
@@ -204,9 +211,11 @@ export class NodeInstance implements Instance {
       );
       return;
     }
-    const background = m.background ? new Promise<void>((resolve) => this.backgrounds.set(m.id, resolve)) : undefined;
+    const background = m.background ? new Promise<void>((resolve) => this.backgrounds.set(m.id, { invocationId: p.invocationId, done: resolve, timer: p.timer })) : undefined;
     const result = m.mode === 'fetch' ? { mode: 'fetch' as const, response: m.response } : { mode: 'handler' as const, value: m.value };
     p.resolve(background ? { ...result, background } : result);
+    // messages of its outbound sockets still waiting to be handled are limited from now
+    if (background) this.listenersBusy(m.id, this.sockets.busyOf(m.id));
   }
 
   /**
@@ -223,10 +232,11 @@ export class NodeInstance implements Instance {
       return;
     }
     p.socket = socket;
-    if (background) p.background = new Promise<void>((resolve) => this.backgrounds.set(id, resolve));
+    if (background) p.background = new Promise<void>((resolve) => this.backgrounds.set(id, { invocationId: p.invocationId, done: resolve, timer: null }));
     const streamEnd = new Promise<StreamEnd>((resolve) => (p.endSocket = resolve));
     const response: HttpResponseData = { status: 101, statusText: head.statusText, headers: head.headers, body: new Uint8Array(0), webSocket: socket };
     p.resolve({ mode: 'fetch', response, streamEnd });
+    this.listenersBusy(id, this.sockets.busyOf(id));
   }
 
   /** Its socket closed (either side): the call is over. */
@@ -235,9 +245,24 @@ export class NodeInstance implements Instance {
     if (p?.endSocket === undefined) return;
     this.pending.delete(id);
     this.callOver(id);
-    p.timer.cancel();
+    // its waitUntil work, if not done, keeps the deadline
+    const b = this.backgrounds.get(id);
+    if (b !== undefined) b.timer = p.timer;
+    else p.timer.cancel();
     this.cpu.end(id);
     p.endSocket(p.background === undefined ? { error: null } : { error: null, background: p.background });
+  }
+
+  /**
+   * Listeners of call `id`'s sockets have `waiting` messages (or a close) to run: the CPU
+   * limit counts afresh for the next (none: it stops counting). Not while the call has yet to
+   * answer (its own count goes on), nor once it is over.
+   */
+  private listenersBusy(id: number, waiting: number): void {
+    const p = this.pending.get(id);
+    if (p !== undefined && p.endSocket === undefined) return;
+    if (waiting > 0 && this.live.has(id)) this.cpu.begin(id);
+    else this.cpu.end(id);
   }
 
   /** The call not over yet that runs invocation `invocationId` (one the process names), or null. */
@@ -282,12 +307,20 @@ export class NodeInstance implements Instance {
   /**
    * Stops the process for a limit `id` passed (the first reason stays). A socket open at its
    * call's deadline is closed instead (1011), its call failing with TIMEOUT: the process is
-   * not stuck (a listener that loops is stopped by the CPU limit) and serves on.
+   * not stuck (a listener that loops is stopped by the CPU limit) and serves on, unless
+   * the call's waitUntil work is still running: that stops the process (an error line in
+   * the invocation's log), as isolates stop theirs.
    */
   private stop(reason: 'timeout' | 'cpu_limit', id: number): void {
     if (this.death !== null) return;
     const p = this.pending.get(id);
-    if (reason === 'timeout' && p?.socket !== undefined && p.endSocket !== undefined) {
+    const background = this.backgrounds.get(id);
+    // waitUntil work still running at the deadline: the process is stopped, as isolates stop theirs
+    if (reason === 'timeout' && background !== undefined) this.spec.onLog(background.invocationId, 'error', 'waitUntil work was still running at the deadline; the instance was stopped');
+    // answered already (no error can reach it): its log says why its instance went
+    const answered = p === undefined ? (this.live.get(id) ?? background?.invocationId) : undefined;
+    if (reason === 'cpu_limit' && answered !== undefined) this.spec.onLog(answered, 'error', `a WebSocket listener went over the CPU limit (${this.spec.config.cpuLimitMs} ms); the instance was stopped`);
+    if (reason === 'timeout' && background === undefined && p?.socket !== undefined && p.endSocket !== undefined) {
       this.pending.delete(id);
       this.callOver(id);
       this.cpu.end(id);
@@ -327,7 +360,10 @@ export class NodeInstance implements Instance {
     this.pending.clear();
     this.live.clear();
     this.sockets.closeAll(1011, `the function's instance stopped (${this.death})`);
-    for (const done of this.backgrounds.values()) done();
+    for (const b of this.backgrounds.values()) {
+      b.timer?.cancel();
+      b.done();
+    }
     this.backgrounds.clear();
     killGroup(this.pid);
     removeWhenEmpty(this.cgroup, this.clock);

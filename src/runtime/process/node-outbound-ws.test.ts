@@ -2,7 +2,10 @@
  * Outbound WebSockets from a real node-runtime process (`new WebSocket(url, protocols)` in
  * node-worker/websocket.mjs, opened by the host in node-sockets.ts and outbound-sockets.ts):
  * text and binary both ways, the subprotocol, the function's close, a socket left open
- * closed with 1001 when its call ends (after its waitUntil work), the send window (1008); the egress rules, bad ports and the URL checks; and
+ * closed with 1001 when its call ends (after its waitUntil work), waitUntil work past the
+ * deadline (the process stopped), the send window (1008), the cap per instance, close()
+ * while connecting, the CPU limit of their listeners (in the call's before its answer, per
+ * message after it); the egress rules, bad ports and the URL checks; and
  * what a function that forges the channel's messages can reach: only its own instance's
  * sockets, by number, and only plain values back.
  */
@@ -12,11 +15,13 @@ import { after, before, describe, it } from 'node:test';
 import { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
 import { systemClock } from '../../core/clock.ts';
 import { bundleSource } from '../../deploy/bundle.ts';
-import { eventCall, handlerValue, startWith, type Harness } from '../contract.ts';
+import { eventCall, handlerValue, rejectsWith, startWith, type Harness } from '../contract.ts';
 import { createEgressGuard } from '../egress-guard.ts';
 import { egressPolicy } from '../egress-policy.ts';
+import { MAX_OUTBOUND_WEBSOCKETS } from '../outbound-sockets.ts';
 import type { OutboundSocketConnect } from '../port.ts';
 import { probeIsolation } from './isolation.ts';
+import type { NodeInstance } from './node-instance.ts';
 import { createNodeRuntime, type NodeRuntime } from './node-runtime.ts';
 
 const SOURCE = `
@@ -67,6 +72,69 @@ export async function handler(event: any, context: any) {
       console.log('background done');
     })());
     return 'answered';
+  }
+  if (event.do === 'stuck') {
+    // waitUntil work that never ends, holding a socket open
+    context.waitUntil((async () => {
+      const ws = new WebSocket(event.to);
+      await new Promise((r) => ws.addEventListener('open', r));
+      ws.send('stuck in the background');
+      await new Promise(() => {});
+    })());
+    return 'answered';
+  }
+  if (event.do === 'many') {
+    // opened in one turn: the platform sees every ws-connect before any socket opens
+    const all = Array.from({ length: event.n }, () => new WebSocket(event.to));
+    const outcomes = await Promise.all(all.map((ws) => new Promise((r) => {
+      ws.addEventListener('open', () => r('open'));
+      ws.addEventListener('error', (e: any) => r('error: ' + e.message));
+    })));
+    const closes = all.map((ws) => (ws.readyState === 3 ? null : new Promise((r) => ws.addEventListener('close', r))));
+    for (const ws of all) ws.close();
+    await Promise.all(closes);
+    return outcomes;
+  }
+  if (event.do === 'abandon') {
+    // closed while connecting: the standard's failure, error then close 1006
+    const ws = new WebSocket(event.to);
+    const got: string[] = [];
+    ws.addEventListener('open', () => got.push('open'));
+    ws.close(4000, 'never mind');
+    const after = ws.readyState;
+    const closed: any = await settle(ws, got);
+    const state = ws.readyState;
+    // the invocation stays until the server says 'release' (so the platform, not the call's end, closes the abandoned one)
+    const hold = new WebSocket(event.to);
+    hold.addEventListener('open', () => hold.send('abandon-holding'));
+    await new Promise<void>((r) => hold.addEventListener('message', (e: any) => { if (e.data === 'release') r(); }));
+    hold.close();
+    return { after, ...closed, state };
+  }
+  if (event.do === 'spin') {
+    // a listener of a socket opened in waitUntil work, after the answer, that never returns
+    context.waitUntil((async () => {
+      const ws = new WebSocket(event.to);
+      await new Promise((r) => ws.addEventListener('open', r));
+      ws.addEventListener('message', (e: any) => { if (e.data === 'spin') for (;;) {} });
+      ws.send('spin');
+      await new Promise(() => {});
+    })());
+    return 'answered';
+  }
+  if (event.do === 'burn') {
+    // before its answer: each echoed message's listener burns 100 ms of the process's CPU, ten in all
+    const ws = new WebSocket(event.to);
+    await new Promise((r) => ws.addEventListener('open', r));
+    let n = 0;
+    const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+    const done = new Promise((r) => ws.addEventListener('message', () => {
+      const until = cpu() + 100;
+      while (cpu() < until) {}
+      if (++n === 10) r(n);
+    }));
+    for (let i = 0; i < 10; i++) ws.send('burn');
+    return done;
   }
   if (event.do === 'syntax') {
     return [
@@ -219,6 +287,65 @@ describe('node runtime: outbound WebSockets', () => {
     assert.deepEqual(seen.closes[before], { code: 1001, reason: 'the invocation is over' });
     assert.ok(seen.messages.includes('from the background'));
     assert.ok(h.logs.some((l) => l.invocationId === 'out-later' && l.message === 'background done'));
+  });
+
+  it('waitUntil work holding a socket past the deadline: the process is stopped (timeout), an error line logged, the socket closed', { timeout: 30_000 }, async () => {
+    const stuck = await startWith(runtime, code, { timeoutMs: 3_000 }, undefined, 'stuck', { connectWebSocket: guarded('127.0.0.1') });
+    const before = seen.closes.length;
+    const result = await stuck.instance.invoke(eventCall('out-stuck', { do: 'stuck', to }, 3_000));
+    assert.equal(handlerValue(result), 'answered');
+    assert.ok(result.background !== undefined);
+    await result.background;
+    await (stuck.instance as NodeInstance).whenExited();
+    assert.equal(stuck.instance.deathReason(), 'timeout');
+    assert.ok(stuck.logs.some((l) => l.invocationId === 'out-stuck' && l.level === 'error' && /waitUntil work was still running at the deadline/.test(l.message)));
+    await until(server, () => seen.closes.length > before);
+    assert.ok(seen.messages.includes('stuck in the background'));
+    stuck.instance.dispose();
+  });
+
+  it(`at most ${MAX_OUTBOUND_WEBSOCKETS} outbound sockets opening or open per instance: past it, an error saying so, no connection tried; closed ones free their place`, { timeout: 30_000 }, async () => {
+    const connections = seen.sockets.length;
+    const closed = seen.closes.length;
+    const n = MAX_OUTBOUND_WEBSOCKETS + 8;
+    const outcomes = handlerValue(await h.instance.invoke(eventCall('out-many', { do: 'many', to, n }, 20_000))) as string[];
+    assert.equal(outcomes.length, n);
+    assert.deepEqual(outcomes.slice(0, MAX_OUTBOUND_WEBSOCKETS), Array(MAX_OUTBOUND_WEBSOCKETS).fill('open'));
+    for (const o of outcomes.slice(MAX_OUTBOUND_WEBSOCKETS)) assert.match(o, /^error: too many outbound WebSockets: at most 32 /);
+    assert.equal(seen.sockets.length, connections + MAX_OUTBOUND_WEBSOCKETS);
+    // once they are closed, as many may be opened again
+    await until(server, () => seen.closes.length >= closed + MAX_OUTBOUND_WEBSOCKETS);
+    const again = handlerValue(await h.instance.invoke(eventCall('out-many-2', { do: 'many', to, n: MAX_OUTBOUND_WEBSOCKETS }, 20_000))) as string[];
+    assert.deepEqual(again, Array(MAX_OUTBOUND_WEBSOCKETS).fill('open'));
+  });
+
+  it('close() while connecting fails the connection: CLOSING, then error and close 1006 (not clean); the platform closes the socket once open (1001)', async () => {
+    const before = seen.closes.length;
+    const connections = seen.sockets.length;
+    const call = h.instance.invoke(eventCall('out-abandon', { do: 'abandon', to }, 20_000));
+    await until(server, () => seen.closes.length > before);
+    assert.deepEqual(seen.closes[before], { code: 1001, reason: 'the socket is gone' });
+    await until(server, () => seen.messages.includes('abandon-holding'));
+    for (const ws of seen.sockets.slice(connections)) if (ws.readyState === ws.OPEN) ws.send('release');
+    const r = handlerValue(await call);
+    assert.deepEqual(r, { after: 2, got: ['error: the WebSocket was closed before the connection was established'], code: 1006, reason: '', wasClean: false, protocol: '', state: 3 });
+  });
+
+  it("an outbound socket's listener in waitUntil work is under the CPU limit: one that loops stops the process (cpu_limit), an error line logged", { timeout: 30_000 }, async () => {
+    const spinning = await startWith(runtime, code, { timeoutMs: 15_000, cpuLimitMs: 300 }, undefined, 'spin', { connectWebSocket: guarded('127.0.0.1') });
+    const result = await spinning.instance.invoke(eventCall('out-spin', { do: 'spin', to }, 15_000));
+    assert.equal(handlerValue(result), 'answered');
+    await result.background;
+    await (spinning.instance as NodeInstance).whenExited();
+    assert.equal(spinning.instance.deathReason(), 'cpu_limit');
+    assert.ok(spinning.logs.some((l) => l.invocationId === 'out-spin' && l.level === 'error' && /WebSocket listener went over the CPU limit \(300 ms\)/.test(l.message)));
+    spinning.instance.dispose();
+  });
+
+  it("before the call's answer its outbound sockets' listeners count in the call's CPU, not afresh per message: CPU_LIMIT", { timeout: 30_000 }, async () => {
+    const burning = await startWith(runtime, code, { timeoutMs: 15_000, cpuLimitMs: 300 }, undefined, 'burn', { connectWebSocket: guarded('127.0.0.1') });
+    await rejectsWith(burning.instance.invoke(eventCall('out-burn', { do: 'burn', to }, 15_000)), 'NIMBUS_ERR_CPU_LIMIT');
+    burning.instance.dispose();
   });
 
   it('the URL and subprotocols are checked in the process: SyntaxError', async () => {

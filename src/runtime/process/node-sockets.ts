@@ -14,11 +14,14 @@
  * worker gave it, its invocation, the URL, the subprotocols): the platform opens it
  * (outbound-sockets.ts, the egress rules of fetch) and answers `ws-opened` (the subprotocol)
  * or `ws-refused` (why); then it is relayed as an accepted socket is, with the same
- * messages, and closed (1001) when the call that opened it is over. Its messages run inside
- * that call, whose CPU limit already counts: they are not limited afresh.
+ * messages, and closed (1001) when the call that opened it is over. At most
+ * MAX_OUTBOUND_WEBSOCKETS are opening or open at once; past it one is refused before any
+ * connection is tried. The CPU limit is the instance's to apply (busy/handled): it is told,
+ * per call, when the listeners of its sockets' messages (accepted or outbound) and of its
+ * accepted socket's close have work waiting, and how much is left after each.
  */
 import { SocketTable, type HostSocket } from '../host-sockets.ts';
-import { openOutbound } from '../outbound-sockets.ts';
+import { MAX_OUTBOUND_WEBSOCKETS, openOutbound } from '../outbound-sockets.ts';
 import type { OutboundSocketConnect } from '../port.ts';
 
 /** Bytes a function may send and the platform not yet have confirmed taking (told to the worker at load). */
@@ -41,9 +44,9 @@ export function isSocketMessage(m: { t: string }): m is SocketFromWorker {
 export interface SocketProcess {
   /** Sends a message to the worker (dropped once it is gone). */
   send(message: object): void;
-  /** Call `callId`'s socket has a client message its listeners have not run for yet (its CPU limit counts from now). */
+  /** A socket of call `callId` has a message (or its close) whose listeners have not run yet, none were waiting before (or the close came). */
   busy(callId: number): void;
-  /** One of them (or the close) has been handled: `more` are still waiting. */
+  /** One of them has been handled (or dropped with its socket): `more` are still waiting, on all of the call's sockets. */
   handled(callId: number, more: number): void;
   /** Call `callId`'s socket is over (either side closed it). */
   over(callId: number): void;
@@ -55,22 +58,25 @@ export interface SocketProcess {
 
 export class NodeSockets {
   private readonly table: SocketTable;
-  /** Client messages handed to the worker and not yet acknowledged, by socket. */
+  /** Messages handed to the worker and not yet acknowledged (accepted and outbound sockets), by socket. */
   private readonly waiting = new Map<number, number>();
+  /** Those messages and the close listeners not yet run, summed over each call's sockets, by call. */
+  private readonly load = new Map<number, number>();
   /** Sockets closed whose close listeners have not run yet: their call, by socket. */
   private readonly closing = new Map<number, number>();
   /** Outbound sockets being opened, by number. */
   private readonly connecting = new Set<number>();
+  /** Outbound sockets open (not over yet), by number. */
+  private readonly outbound = new Set<number>();
 
   constructor(private readonly process: SocketProcess) {
     this.table = new SocketTable(
       {
         message: (id, data) => {
           const socket = this.table.get(id);
-          if (socket !== undefined && !socket.outbound) {
-            const n = (this.waiting.get(id) ?? 0) + 1;
-            this.waiting.set(id, n);
-            if (n === 1) process.busy(socket.seq);
+          if (socket !== undefined) {
+            this.waiting.set(id, (this.waiting.get(id) ?? 0) + 1);
+            if (this.add(socket.seq, 1) === 1) process.busy(socket.seq);
           }
           process.send({ t: 'ws-message', id, data });
         },
@@ -85,6 +91,7 @@ export class NodeSockets {
   open(callId: number, id: unknown): HostSocket | null {
     return this.table.open(Number(id), callId, (socket) => {
       // the worker is told (ws-close): the call is over once its close listeners ran, limited as a message's
+      this.add(socket.seq, 1 - (this.waiting.get(socket.id) ?? 0));
       this.waiting.delete(socket.id);
       this.closing.set(socket.id, socket.seq);
       this.process.busy(socket.seq);
@@ -98,8 +105,15 @@ export class NodeSockets {
     if (!Number.isSafeInteger(id) || id <= 0 || this.table.get(id) !== undefined || this.connecting.has(id)) return refuse('bad socket number');
     const callId = this.process.callOf(m.invocationId);
     if (callId === null) return refuse('a WebSocket is opened by an invocation, and this one is over');
+    if (this.connecting.size + this.outbound.size >= MAX_OUTBOUND_WEBSOCKETS) {
+      return refuse(`too many outbound WebSockets: at most ${MAX_OUTBOUND_WEBSOCKETS} may be opening or open at once per instance`);
+    }
     this.connecting.add(id);
-    const open = () => (this.process.callOf(m.invocationId) === callId ? this.table.open(id, callId, () => undefined, true) : null);
+    const open = () => {
+      const socket = this.process.callOf(m.invocationId) === callId ? this.table.open(id, callId, () => this.outboundOver(id, callId), true) : null;
+      if (socket !== null) this.outbound.add(id);
+      return socket;
+    };
     openOutbound(this.process.connect, m.url, m.protocols, open).then(
       (protocol) => {
         this.connecting.delete(id);
@@ -110,6 +124,26 @@ export class NodeSockets {
         refuse(error instanceof Error ? error.message : String(error));
       },
     );
+  }
+
+  /** An outbound socket is over: the messages it left unacknowledged are no longer waited for. */
+  private outboundOver(id: number, callId: number): void {
+    this.outbound.delete(id);
+    const n = this.waiting.get(id) ?? 0;
+    this.waiting.delete(id);
+    if (n > 0) this.process.handled(callId, this.add(callId, -n));
+  }
+
+  /** Messages and closes of call `callId`'s sockets whose listeners have not run yet. */
+  busyOf(callId: number): number {
+    return this.load.get(callId) ?? 0;
+  }
+
+  private add(callId: number, delta: number): number {
+    const n = Math.max(0, (this.load.get(callId) ?? 0) + delta);
+    if (n === 0) this.load.delete(callId);
+    else this.load.set(callId, n);
+    return n;
   }
 
   /** Call `callId` is over: the sockets it opened are closed (1001). */
@@ -123,7 +157,7 @@ export class NodeSockets {
       const callId = this.closing.get(m.id);
       if (callId === undefined) return;
       this.closing.delete(m.id);
-      this.process.handled(callId, 0);
+      this.process.handled(callId, this.add(callId, -1));
       this.process.over(callId);
       return;
     }
@@ -134,7 +168,7 @@ export class NodeSockets {
       const n = this.waiting.get(m.id) ?? 0;
       if (n === 0) return;
       this.waiting.set(m.id, n - 1);
-      this.process.handled(socket.seq, n - 1);
+      this.process.handled(socket.seq, this.add(socket.seq, -1));
     } else if (m.t === 'ws-send') {
       const data = typeof m.data === 'string' ? m.data : m.data instanceof Uint8Array ? m.data : m.data instanceof ArrayBuffer ? new Uint8Array(m.data) : null;
       if (data === null) socket.closeClient(1011, 'the function sent a message that is not text or bytes');
@@ -145,6 +179,8 @@ export class NodeSockets {
   /** The process is gone: every client is closed with `code`. */
   closeAll(code: number, reason: string): void {
     this.closing.clear();
+    this.waiting.clear();
+    this.load.clear();
     this.table.closeAll(code, reason);
   }
 }

@@ -13,6 +13,8 @@
 // from the host: the process needs no network): out `ws-connect` (its number, invocation, URL
 // and subprotocols), in `ws-opened` (the subprotocol the server chose) or `ws-refused` (why:
 // an `error` event, then `close` with 1006); once open it talks as an accepted one does.
+// `close()` while it is connecting fails it, as the standard says: `error`, then `close`
+// 1006 (not clean); the platform's later `ws-opened` finds no socket and closes it (1001).
 
 const PAIRED = Symbol('paired');
 /** Server ends answered in a 101, by their number. */
@@ -148,24 +150,26 @@ class WebSocket extends EventTarget {
 
   /** The platform's answer to `ws-connect`: open (the subprotocol), or refused (why). */
   #opened(ok, value) {
-    if (this.#state !== 0 && this.#state !== 2) return;
+    if (this.#state !== 0) return;
     enter(this.#invocationId, () => {
       if (!ok) {
         bound.delete(this.#id);
-        this.#state = 3;
-        const error = new Event('error');
-        error.message = String(value);
-        this.dispatchEvent(error);
-        this.dispatchEvent(new CloseEvent('close', { code: 1006, reason: '', wasClean: false }));
-      } else if (this.#state !== 0) {
-        // closed while connecting: the platform closes it, and the close event follows
-        send({ t: 'ws-close', id: this.#id, code: 1000, reason: '' });
+        this.#failed(String(value));
       } else {
         this.#state = 1;
         this.#protocol = String(value ?? '');
         this.dispatchEvent(new Event('open'));
       }
     });
+  }
+
+  /** The connection failed: an `error` event (saying why), then `close` 1006, not clean. */
+  #failed(message) {
+    this.#state = 3;
+    const error = new Event('error');
+    error.message = message;
+    this.dispatchEvent(error);
+    this.dispatchEvent(new CloseEvent('close', { code: 1006, reason: '', wasClean: false }));
   }
 
   accept() {
@@ -205,9 +209,16 @@ class WebSocket extends EventTarget {
     const why = reason === undefined ? '' : String(reason);
     if (Buffer.byteLength(why) > 123) throw new DOMException('the close reason must be at most 123 bytes', 'SyntaxError');
     if (this.#state >= 2) return;
-    const connecting = this.#state === 0;
+    if (this.#state === 0) {
+      // fails the connection (the standard's close() while CONNECTING): no longer this socket's, so an
+      // opening the platform finishes later is closed (ws-opened for no socket); the events come in a later task
+      this.#state = 2;
+      bound.delete(this.#id);
+      setImmediate(() => enter(this.#invocationId, () => this.#failed('the WebSocket was closed before the connection was established')));
+      return;
+    }
     this.#state = 2;
-    if (this.#id !== 0 && !connecting) send({ t: 'ws-close', id: this.#id, code: code ?? 1000, reason: why });
+    if (this.#id !== 0) send({ t: 'ws-close', id: this.#id, code: code ?? 1000, reason: why });
   }
 
   /** A client message: acknowledged once the listeners ran (after accept()). */
