@@ -144,6 +144,13 @@ export class SocketTable {
     return this.#sockets.get(Number(id));
   }
 
+  /** Outbound sockets open (the function's own `new WebSocket`). */
+  outboundCount(): number {
+    let n = 0;
+    for (const s of this.#sockets.values()) if (s.outbound) n++;
+    return n;
+  }
+
   /** Invocation `seq` is over: the sockets it opened are closed (1001). */
   closeOf(seq: number): void {
     for (const s of [...this.#sockets.values()]) if (s.outbound && s.seq === seq) s.closeClient(1001, 'the invocation is over');

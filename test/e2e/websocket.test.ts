@@ -398,6 +398,34 @@ describe('outbound WebSockets, end to end', () => {
     assert.deepEqual(closes[before], { code: 1001, reason: 'the invocation is over' });
   });
 
+  it('at most 32 outbound sockets opening or open per instance: past it an error saying so, no connection tried', async () => {
+    await p.deploy(
+      'many',
+      `export default { async fetch(request) {
+        const to = new URL(request.url).searchParams.get('to');
+        const sockets = Array.from({ length: 40 }, () => new WebSocket(to));
+        const outcomes = await Promise.all(sockets.map((ws) => new Promise((resolve) => {
+          ws.addEventListener('open', () => resolve('open'));
+          ws.addEventListener('error', (e) => resolve('error: ' + e.message));
+        })));
+        for (const ws of sockets) if (ws.readyState === 1) ws.close(1000, 'enough');
+        return Response.json(outcomes);
+      } };`,
+    );
+    let connections = 0;
+    const counted = () => connections++;
+    remote.on('connection', counted);
+    try {
+      const r = await fetch(`${p.url}/fn/many/?to=${encodeURIComponent(remoteUrl)}`);
+      const outcomes = (await r.json()) as string[];
+      assert.deepEqual(outcomes.slice(0, 32), Array(32).fill('open'));
+      for (const o of outcomes.slice(32)) assert.match(o, /^error: .*too many outbound WebSockets: at most 32 /);
+      assert.equal(connections, 32);
+    } finally {
+      remote.off('connection', counted);
+    }
+  });
+
   it('egress rules apply: a loopback address not allowed is refused, nothing sent', async () => {
     const q = await startPlatform();
     try {

@@ -29,7 +29,7 @@ import { KeyStore } from './crypto-host.ts';
 import { hostCall, message } from './host-ops.ts';
 import { StreamTable, type FromIsolate } from './host-streams.ts';
 import { SocketTable, type HostSocket } from '../host-sockets.ts';
-import { openOutbound } from '../outbound-sockets.ts';
+import { MAX_OUTBOUND_WEBSOCKETS, openOutbound } from '../outbound-sockets.ts';
 import { ZlibStore } from './zlib-host.ts';
 import { deadError, describeRejection, initError, limitError, rejectionLine } from './instance-errors.ts';
 import { delivered, discard, type Prepared } from './prepare.ts';
@@ -188,6 +188,8 @@ export class IsolateInstance implements Instance, Watched {
   readonly #streams: StreamTable;
   readonly #zlib: ZlibStore;
   readonly #sockets: SocketTable;
+  /** Outbound WebSockets being opened (not in #sockets yet). */
+  #outboundOpening = 0;
   readonly streamsBodies = true;
   #seq = 0;
   #death: InstanceDeath | null = null;
@@ -883,10 +885,20 @@ export class IsolateInstance implements Instance, Watched {
     };
     const id = Number(idIn);
     if (!Number.isSafeInteger(id) || id <= 0 || this.#sockets.get(id) !== undefined) return reply(false, 'bad socket number');
+    if (this.#outboundOpening + this.#sockets.outboundCount() >= MAX_OUTBOUND_WEBSOCKETS) {
+      return reply(false, `too many outbound WebSockets: at most ${MAX_OUTBOUND_WEBSOCKETS} may be opening or open at once per instance`);
+    }
+    this.#outboundOpening++;
     const open = () => (this.#death === null && this.#owns(seq) && seq !== 0 ? this.#sockets.open(id, seq, () => undefined, true) : null);
     openOutbound(this.#spec.connectWebSocket, url, protocols, open).then(
-      (protocol) => reply(true, protocol),
-      (error: unknown) => reply(false, message(error)),
+      (protocol) => {
+        this.#outboundOpening--;
+        reply(true, protocol);
+      },
+      (error: unknown) => {
+        this.#outboundOpening--;
+        reply(false, message(error));
+      },
     );
   }
 
