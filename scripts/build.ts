@@ -47,7 +47,7 @@ writeFileSync(join(dist, 'shim.js'), await bundleShim());
 for (const kind of LAYER_KINDS) writeFileSync(join(dist, prebuiltName(kind)), await bundleSharedLayer(kind));
 // The generic process of the node runtime runs as it is (its modules), beside the code that starts it.
 mkdirSync(join(dist, 'node-worker'));
-for (const file of ['worker.mjs', 'websocket.mjs']) copyFileSync(join(root, 'src/runtime/process/node-worker', file), join(dist, 'node-worker', file));
+for (const file of ['worker.mjs', 'websocket.mjs', 'ws-target.mjs']) copyFileSync(join(root, 'src/runtime/process/node-worker', file), join(dist, 'node-worker', file));
 // So does the connector of apps in a network namespace (mounted read-only in their sandbox).
 mkdirSync(join(dist, 'connector'));
 copyFileSync(join(root, 'src/runtime/process/connector/connector.mjs'), join(dist, 'connector/connector.mjs'));

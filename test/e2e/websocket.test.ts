@@ -398,6 +398,27 @@ describe('outbound WebSockets, end to end', () => {
     assert.deepEqual(closes[before], { code: 1001, reason: 'the invocation is over' });
   });
 
+  it('the constructor refuses a fragment, another scheme, an invalid URL and bad subprotocols (SyntaxError); http(s) is taken as ws(s)', async () => {
+    await p.deploy(
+      'syntax',
+      `export default { fetch() {
+        const nameOf = (f) => { try { f(); return 'no error'; } catch (e) { return e.name; } };
+        const plain = new WebSocket('http://127.0.0.1:9/x');
+        plain.addEventListener('error', () => undefined);
+        return Response.json([
+          nameOf(() => new WebSocket('ws://example.com/#')),
+          nameOf(() => new WebSocket('ftp://example.com/')),
+          nameOf(() => new WebSocket('not a url')),
+          nameOf(() => new WebSocket('ws://example.com/', ['a b'])),
+          nameOf(() => new WebSocket('ws://example.com/', ['p', 'p'])),
+          plain.url,
+        ]);
+      } };`,
+    );
+    const r = await fetch(`${p.url}/fn/syntax/`);
+    assert.deepEqual(await r.json(), ['SyntaxError', 'SyntaxError', 'SyntaxError', 'SyntaxError', 'SyntaxError', 'ws://127.0.0.1:9/x']);
+  });
+
   it('at most 32 outbound sockets opening or open per instance: past it an error saying so, no connection tried', async () => {
     await p.deploy(
       'many',

@@ -6,6 +6,7 @@
  * is ever inside the isolate. Messages that arrive before accept() wait for it, unacknowledged,
  * so the host stops reading the client meanwhile.
  */
+import { webSocketTarget } from '../../process/node-worker/ws-target.mjs';
 import { blockedPort } from './bad-ports.ts';
 import { OP_WS_CONNECT, OUT_WS_ACK, OUT_WS_CLOSE, OUT_WS_SEND, WS_SEND_WINDOW } from '../protocol.ts';
 import { hostCall } from './calls.ts';
@@ -88,22 +89,7 @@ export class WebSocket extends EventTarget {
   constructor(url?: unknown, protocols?: string | string[]) {
     super();
     if (url === PAIRED) return;
-    let target: URL;
-    try {
-      target = new URL(String(url));
-    } catch {
-      throw new DOMException(`Failed to construct 'WebSocket': The URL '${String(url)}' is invalid.`, 'SyntaxError');
-    }
-    if (target.protocol === 'http:') target.protocol = 'ws:';
-    else if (target.protocol === 'https:') target.protocol = 'wss:';
-    // a fragment, even an empty one ('#'), is refused
-    if ((target.protocol !== 'ws:' && target.protocol !== 'wss:') || target.href.includes('#')) {
-      throw new DOMException(`Failed to construct 'WebSocket': The URL '${target.href}' is not a ws: or wss: URL without a fragment.`, 'SyntaxError');
-    }
-    const list = protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : [...protocols].map(String);
-    if (list.some((p) => !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(p)) || new Set(list).size !== list.length) {
-      throw new DOMException("Failed to construct 'WebSocket': The subprotocols are invalid.", 'SyntaxError');
-    }
+    const { target, list } = webSocketTarget(url, protocols, URL, DOMException);
     this.#url = target.href;
     this.#state = 0;
     this.#accepted = true;

@@ -16,6 +16,8 @@
 // `close()` while it is connecting fails it, as the standard says: `error`, then `close`
 // 1006 (not clean); the platform's later `ws-opened` finds no socket and closes it (1001).
 
+import { webSocketTarget } from './ws-target.mjs';
+
 const PAIRED = Symbol('paired');
 /** Server ends answered in a 101, by their number. */
 const bound = new Map();
@@ -78,22 +80,7 @@ class WebSocket extends EventTarget {
     super();
     if (url === PAIRED) return;
     if (arguments.length === 0) throw new TypeError("Failed to construct 'WebSocket': 1 argument required, but only 0 present.");
-    let target;
-    try {
-      target = new URL(String(url));
-    } catch {
-      throw new DOMException(`Failed to construct 'WebSocket': The URL '${String(url)}' is invalid.`, 'SyntaxError');
-    }
-    if (target.protocol === 'http:') target.protocol = 'ws:';
-    else if (target.protocol === 'https:') target.protocol = 'wss:';
-    // a fragment, even an empty one ('#'), is refused
-    if ((target.protocol !== 'ws:' && target.protocol !== 'wss:') || target.href.includes('#')) {
-      throw new DOMException(`Failed to construct 'WebSocket': The URL '${target.href}' is not a ws: or wss: URL without a fragment.`, 'SyntaxError');
-    }
-    const list = protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : [...protocols].map(String);
-    if (list.some((p) => !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(p)) || new Set(list).size !== list.length) {
-      throw new DOMException("Failed to construct 'WebSocket': The subprotocols are invalid.", 'SyntaxError');
-    }
+    const { target, list } = webSocketTarget(url, protocols, URL, DOMException);
     this.#url = target.href;
     this.#state = 0;
     this.#accepted = true;
