@@ -419,6 +419,27 @@ describe('outbound WebSockets, end to end', () => {
     assert.deepEqual(await r.json(), ['SyntaxError', 'SyntaxError', 'SyntaxError', 'SyntaxError', 'SyntaxError', 'ws://127.0.0.1:9/x']);
   });
 
+  it('close() while connecting fails the connection: error, then close 1006 (not clean), as the WebSocket standard says', async () => {
+    await p.deploy(
+      'quitter',
+      `export default { async fetch(request) {
+        const ws = new WebSocket(new URL(request.url).searchParams.get('to'));
+        const events = [];
+        const done = new Promise((resolve) => {
+          ws.addEventListener('open', () => events.push('open'));
+          ws.addEventListener('error', () => events.push('error'));
+          ws.addEventListener('close', (e) => { events.push('close ' + e.code + ' ' + e.wasClean); resolve(); });
+        });
+        ws.close(1000, 'never mind');
+        const state = ws.readyState;
+        await done;
+        return Response.json({ state, events, after: ws.readyState });
+      } };`,
+    );
+    const r = await fetch(`${p.url}/fn/quitter/?to=${encodeURIComponent(remoteUrl)}`);
+    assert.deepEqual(await r.json(), { state: 2, events: ['error', 'close 1006 false'], after: 3 });
+  });
+
   it('at most 32 outbound sockets opening or open per instance: past it an error saying so, no connection tried', async () => {
     await p.deploy(
       'many',

@@ -106,8 +106,9 @@ export class WebSocket extends EventTarget {
       (chosen) => {
         enter(inv);
         if (this.#state !== 0) {
-          // closed while connecting
-          send(OUT_WS_CLOSE, id, 1000, '');
+          // closed while connecting: the function was told it failed; the platform's end goes too
+          bound.delete(id);
+          send(OUT_WS_CLOSE, id, 1001, 'the socket is gone');
           return;
         }
         this.#state = 1;
@@ -117,6 +118,7 @@ export class WebSocket extends EventTarget {
       (error: unknown) => {
         enter(inv);
         bound.delete(id);
+        if (this.#state === 3) return;
         this.#state = 3;
         const ev = markTrusted(new Event('error')) as Event & { message?: string };
         ev.message = String(error);
@@ -214,6 +216,16 @@ export class WebSocket extends EventTarget {
     if (this.#state >= 2) return;
     const connecting = this.#state === 0;
     this.#state = 2;
+    if (connecting && this.#url !== null) {
+      // a close while connecting fails the connection (the WebSocket standard): error, then close 1006
+      void Promise.resolve().then(() => {
+        if (this.#state !== 2) return;
+        this.#state = 3;
+        this.dispatchEvent(markTrusted(new Event('error')));
+        this.dispatchEvent(markTrusted(new CloseEvent('close', { code: 1006, reason: '', wasClean: false })));
+      });
+      return;
+    }
     if (this.#id !== 0 && !connecting) send(OUT_WS_CLOSE, this.#id, code ?? 1000, why);
   }
 
