@@ -17,6 +17,7 @@ import { packApp } from '../../src/runtime/process/app-archive.ts';
 import { createAppRuntime } from '../../src/runtime/process/app-runtime.ts';
 import { probeIsolation } from '../../src/runtime/process/isolation.ts';
 import type { HttpRequestData } from '../../src/runtime/port.ts';
+import { HELLO_APP_CONFIG } from './common.ts';
 
 const appsDir = mkdtempSync(join(tmpdir(), 'nimbus-ceiling-runtime-'));
 const probed = probeIsolation({ allowHostNetwork: true });
@@ -27,19 +28,7 @@ const instance = await runtime.start({
   functionName: 'hello',
   version: 1,
   code: packApp({ files: { 'server.mjs': readFileSync(process.env.APP_FILE ?? new URL('../apps/hello-server.mjs', import.meta.url)).toString('base64') } }),
-  config: {
-    memoryMb: 256,
-    timeoutMs: 30_000,
-    cpuLimitMs: 30_000,
-    env: {},
-    concurrency: 64,
-    targetConcurrency: 64,
-    minInstances: 1,
-    maxInstances: 1,
-    idleTimeoutMs: 60_000,
-    runtime: 'app',
-    app: { command: 'node server.mjs', eventPath: '/', startTimeoutMs: 15_000, graceMs: 1000 },
-  },
+  config: HELLO_APP_CONFIG,
   onLog: () => {},
   fetch: () => Promise.reject(new Error('no egress in this bench')),
 });

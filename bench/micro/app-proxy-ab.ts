@@ -12,9 +12,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { FunctionConfig } from '../../src/core/types.ts';
 import type { Instance, InstanceCall, Runtime } from '../../src/runtime/port.ts';
-import { arg } from './common.ts';
+import { arg, HELLO_APP_CONFIG } from './common.ts';
 
 const strArg = (name: string, dflt: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -27,19 +26,7 @@ const CALLS = arg('calls', 20_000);
 const IN_FLIGHT = arg('in-flight', 50);
 const SERVER = readFileSync(new URL('../apps/hello-server.mjs', import.meta.url)).toString('base64');
 
-const CONFIG: FunctionConfig = {
-  memoryMb: 256,
-  timeoutMs: 30_000,
-  cpuLimitMs: 30_000,
-  env: {},
-  concurrency: 64,
-  targetConcurrency: 64,
-  minInstances: 1,
-  maxInstances: 1,
-  idleTimeoutMs: 60_000,
-  runtime: 'app',
-  app: { command: 'node server.mjs', eventPath: '/', startTimeoutMs: 15_000, graceMs: 1000 },
-};
+const CONFIG = HELLO_APP_CONFIG;
 
 interface Side {
   readonly label: string;

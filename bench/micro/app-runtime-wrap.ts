@@ -16,7 +16,7 @@ import { systemClock } from '../../src/core/clock.ts';
 import { packApp } from '../../src/runtime/process/app-archive.ts';
 import type { AppInstance, AppInstanceDeps } from '../../src/runtime/process/app-instance.ts';
 import { createAppRuntime } from '../../src/runtime/process/app-runtime.ts';
-import { arg } from './common.ts';
+import { arg, HELLO_APP_CONFIG } from './common.ts';
 
 const ROUNDS = arg('rounds', 6);
 const CALLS = arg('calls', 20_000);
@@ -29,19 +29,7 @@ const instance = (await runtime.start({
   functionName: 'hello',
   version: 1,
   code: packApp({ files: { 'server.mjs': readFileSync(new URL('../apps/hello-server.mjs', import.meta.url)).toString('base64') } }),
-  config: {
-    memoryMb: 256,
-    timeoutMs: 30_000,
-    cpuLimitMs: 30_000,
-    env: {},
-    concurrency: 64,
-    targetConcurrency: 64,
-    minInstances: 1,
-    maxInstances: 1,
-    idleTimeoutMs: 60_000,
-    runtime: 'app',
-    app: { command: 'node server.mjs', eventPath: '/', startTimeoutMs: 15_000, graceMs: 1000 },
-  },
+  config: HELLO_APP_CONFIG,
   onLog: () => {},
   fetch: () => Promise.reject(new Error('no egress in this bench')),
 })) as AppInstance;

@@ -20,3 +20,18 @@ export const HELLO_CONFIG: FunctionConfig = {
   idleTimeoutMs: 60_000,
   runtime: 'isolate',
 };
+
+/** The settings the app-runtime benchmarks start the hello server (bench/apps/hello-server.mjs) with: one instance, 64 in flight. */
+export const HELLO_APP_CONFIG: FunctionConfig = {
+  memoryMb: 256,
+  timeoutMs: 30_000,
+  cpuLimitMs: 30_000,
+  env: {},
+  concurrency: 64,
+  targetConcurrency: 64,
+  minInstances: 1,
+  maxInstances: 1,
+  idleTimeoutMs: 60_000,
+  runtime: 'app',
+  app: { command: 'node server.mjs', eventPath: '/', startTimeoutMs: 15_000, graceMs: 1000 },
+};
