@@ -212,14 +212,13 @@ async function runLayer(isolate: ivm.Isolate, context: ivm.Context, code: string
  * shim's warm-up, compiling, the layer's top level) and gives back the heap pages that held it.
  * isolated-vm has no call for it, but its ArrayBuffer allocator asks V8 for all the garbage it
  * can collect (LowMemoryNotification) before it refuses a buffer larger than the isolate's
- * memory limit; the refusal is a RangeError, caught in the isolate. Nothing is left behind but
- * the garbage of a second warm-up run.
+ * memory limit; the refusal is a RangeError, caught in the isolate.
+ * The warm-up is not run again after it: the pages it gives back cost the first request a little
+ * to take again, and a second run would leave its own garbage in every idle instance.
  */
 export async function compact(p: Prepared): Promise<void> {
   const bytes = (isolateMemoryMb(p.memoryMb) + 1) * 1024 * 1024;
   await p.context.eval(`(() => { try { new ArrayBuffer(${bytes}); } catch {} })()`);
-  // the collections leave the shim's request paths cold again: run them once more, as when the spare was made
-  await p.recv.apply(undefined, [IN_WARM], { result: { promise: true } });
 }
 
 export function discard(p: Prepared): void {
