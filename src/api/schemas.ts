@@ -15,7 +15,7 @@ const functionConfig = {
   additionalProperties: false,
   properties: {
     memoryMb: { type: 'integer', minimum: MEMORY_MB.min, maximum: MEMORY_MB.max, description: 'Memory limit of one instance in MB (default 128).' },
-    timeoutMs: { type: 'integer', minimum: 1, maximum: 900000, description: 'Wall-clock limit of one invocation (default 30000).' },
+    timeoutMs: { type: 'integer', minimum: 1, maximum: 900000, description: 'Wall-clock limit of one invocation, counted from when an instance takes it (default 30000); also how long a request waits for a busy instance.' },
     cpuLimitMs: { type: 'integer', minimum: 1, maximum: 900000, description: 'CPU-time limit of one invocation (default: the timeout).' },
     env: { type: 'object', additionalProperties: { type: 'string' }, description: 'Variables passed as `env` / `context.env`.' },
     concurrency: { type: 'integer', minimum: 1, maximum: 1000, description: 'Hard limit of invocations per instance (default 10).' },

@@ -140,21 +140,10 @@ export class Dispatcher {
     const { version } = target.deployed;
     const { redact } = catalog.secretsFor(version);
     const config = version.config;
-    const deadline = startedAt + config.timeoutMs;
     const observer = this.deps.observer;
     const trace = observer?.open(req);
     // the runtime counts the function's outbound sockets here (Node layer net/tls)
     const sockets: SocketUsage = { opened: 0, bytesIn: 0, bytesOut: 0 };
-    const meta: InvocationMeta = {
-      invocationId,
-      functionName: version.functionName,
-      version: version.version,
-      deadline,
-      attempt: req.attempt ?? 1,
-      memoryMb: config.memoryMb,
-      trace,
-      sockets,
-    };
     logs.open(invocationId, version.functionName, redact === noRedaction ? null : redact);
     let lease: Lease | null = null;
     let measuring: Measuring | null = null;
@@ -173,7 +162,19 @@ export class Dispatcher {
     let background: Promise<void> | undefined;
     try {
       const pool = pools.poolFor(version);
-      lease = pool.tryAcquire() ?? (await pool.acquire(deadline));
+      // waiting for an instance ends at the timeout, or for one starting at its start bound when
+      // longer (an app's start timeout); the timeout then counts from when an instance takes the request
+      lease = pool.tryAcquire() ?? (await pool.acquire(startedAt + config.timeoutMs, startedAt + Math.max(config.timeoutMs, config.app?.startTimeoutMs ?? 0)));
+      const meta: InvocationMeta = {
+        invocationId,
+        functionName: version.functionName,
+        version: version.version,
+        deadline: clock.now() + config.timeoutMs,
+        attempt: req.attempt ?? 1,
+        memoryMb: config.memoryMb,
+        trace,
+        sockets,
+      };
       let input = req.input;
       if (input.kind === 'http' && input.request.stream !== undefined) {
         streamedIn = new Counted(input.request.stream);
@@ -260,7 +261,7 @@ export class Dispatcher {
       instanceId: lease?.instance.id ?? null,
       requestBytes: socket !== null ? socket.bytesIn : streamedIn !== null ? streamedIn.bytes : (req.requestBytes ?? (req.input.kind === 'http' ? (req.input.request.body?.byteLength ?? 0) : 0)),
       responseBytes,
-      attempt: meta.attempt,
+      attempt: req.attempt ?? 1,
       logs: collected.logs,
       logsTruncated: collected.truncated,
       cpuMs: figures?.cpuMs ?? 0,

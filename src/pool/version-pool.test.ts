@@ -141,6 +141,35 @@ describe('VersionPool', () => {
     assert.equal(pool.load(), 120);
   });
 
+  it('a request waiting for an instance that is starting waits past its deadline, until its start deadline', async () => {
+    const { pool, runtime, clock } = setup({ concurrency: 1, targetConcurrency: 1, maxInstances: 1 });
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    runtime.behaviour.startGate = () => gate;
+    const served = pool.acquire(clock.now() + 500, clock.now() + 5000);
+    const late = pool.acquire(clock.now() + 500, clock.now() + 1000);
+    await settle();
+    assert.equal(pool.stats().starting, 1);
+    clock.advance(500);
+    await settle();
+    assert.equal(pool.stats().queued, 2, 'both still wait: their instance is starting');
+    clock.advance(500);
+    await assert.rejects(late, { code: 'NIMBUS_ERR_QUEUE_TIMEOUT' });
+    assert.equal(pool.stats().queued, 1);
+    open();
+    (await served).release();
+  });
+
+  it('a request waiting behind busy instances, none starting, gives up at its deadline, not its start deadline', async () => {
+    const { pool, clock } = setup({ concurrency: 1, targetConcurrency: 1, maxInstances: 1 });
+    await pool.acquire(clock.now() + 1000);
+    const waiting = pool.acquire(clock.now() + 500, clock.now() + 5000);
+    await settle();
+    assert.equal(pool.stats().starting, 0);
+    clock.advance(500);
+    await assert.rejects(waiting, { code: 'NIMBUS_ERR_QUEUE_TIMEOUT' });
+  });
+
   it('a waiting request gives up at its deadline', async () => {
     const { pool, clock } = setup({ concurrency: 1, targetConcurrency: 1, maxInstances: 1 });
     await pool.acquire(clock.now() + 1000);

@@ -127,8 +127,13 @@ export class VersionPool {
     return slot ? this.lease(slot, false) : null;
   }
 
-  /** Resolves with a lease on an instance, or rejects (throttled, timed out, closed, init failed). */
-  acquire(deadline: number): Promise<Lease> {
+  /**
+   * Resolves with a lease on an instance, or rejects (throttled, timed out, closed, init failed).
+   * A waiting request gives up at `deadline`, unless an instance is starting then: it waits on
+   * for the start until `startDeadline` (a start that takes longer than the function's timeout,
+   * such as an app's, does not fail the requests that wait for it).
+   */
+  acquire(deadline: number, startDeadline = deadline): Promise<Lease> {
     if (this.closed) {
       return Promise.reject(new NimbusError('NIMBUS_ERR_SHUTTING_DOWN', `version ${this.version.version} of ${this.version.functionName} is retiring`));
     }
@@ -145,21 +150,23 @@ export class VersionPool {
       );
     }
     return new Promise<Lease>((resolve, reject) => {
-      const waiter: Waiter = {
-        resolve,
-        reject,
-        timer: this.deps.clock.setTimer(Math.max(0, deadline - this.deps.clock.now()), () => {
-          const at = this.waiters.indexOf(waiter);
-          if (at === -1) return;
-          this.waiters.splice(at, 1);
-          this.changed();
-          reject(
-            new NimbusError('NIMBUS_ERR_QUEUE_TIMEOUT', `${this.version.functionName}: no instance became free before the deadline`, {
-              retryAfterSeconds: 1,
-            }),
-          );
-        }),
+      const giveUp = () => {
+        const at = this.waiters.indexOf(waiter);
+        if (at === -1) return;
+        this.waiters.splice(at, 1);
+        this.changed();
+        reject(
+          new NimbusError('NIMBUS_ERR_QUEUE_TIMEOUT', `${this.version.functionName}: no instance became free before the deadline`, {
+            retryAfterSeconds: 1,
+          }),
+        );
       };
+      const atDeadline = () => {
+        const now = this.deps.clock.now();
+        if (this.starting > 0 && startDeadline > now) waiter.timer = this.deps.clock.setTimer(startDeadline - now, giveUp);
+        else giveUp();
+      };
+      const waiter: Waiter = { resolve, reject, timer: this.deps.clock.setTimer(Math.max(0, deadline - this.deps.clock.now()), atDeadline) };
       if (this.waiters.length === 0) this.startWaitMeasure();
       this.waiters.push(waiter);
       this.changed();
