@@ -19,6 +19,7 @@ import { noRedaction, redactValue, type Redactor } from '../releases/redact.ts';
 import type { Catalog } from './catalog.ts';
 import { checkHttpResponse, headBytes } from './http-response-check.ts';
 import { eventToRequest, fromHandlerResult, responseToValue, toApiGatewayV2Event } from './http-event.ts';
+import { startWaitMs } from './wait-bounds.ts';
 
 export type InvokeInput =
   | { readonly kind: 'http'; readonly request: HttpRequestData; readonly sourceIp: string }
@@ -162,9 +163,8 @@ export class Dispatcher {
     let background: Promise<void> | undefined;
     try {
       const pool = pools.poolFor(version);
-      // waiting for an instance ends at the timeout, or for one starting at its start bound when
-      // longer (an app's start timeout); the timeout then counts from when an instance takes the request
-      lease = pool.tryAcquire() ?? (await pool.acquire(startedAt + config.timeoutMs, startedAt + Math.max(config.timeoutMs, config.app?.startTimeoutMs ?? 0)));
+      // the timeout counts from when an instance takes the request (wait-bounds.ts)
+      lease = pool.tryAcquire() ?? (await pool.acquire(startedAt + config.timeoutMs, startedAt + startWaitMs(config)));
       const meta: InvocationMeta = {
         invocationId,
         functionName: version.functionName,

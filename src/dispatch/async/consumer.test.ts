@@ -266,9 +266,10 @@ describe('async consumer (fake clock, scripted function)', () => {
     h.script = (req) => new Promise((resolve) => (release = () => resolve(ok(req))));
     await h.step(0); // the first pass: nothing waits
     const { id } = await h.system.submit('fn', { n: 1 });
-    // Running, attempt 1, as a claim would have left it, before any timer or pass ran.
+    // Running, attempt 1, as a claim would have left it, before any timer or pass ran; its lease
+    // covers a wait for a starting instance (up to the 5 s timeout), the timeout, and the margin.
     const item = await h.store.queue.get(id);
-    assert.deepEqual([item?.state, item?.attempts, item?.dueAt], ['running', 1, T0 + 5_000 + 60_000]);
+    assert.deepEqual([item?.state, item?.attempts, item?.dueAt], ['running', 1, T0 + 5_000 + 5_000 + 60_000]);
     await h.settle();
     assert.deepEqual(h.calls.map((c) => [c.req.invocationId, c.req.attempt]), [[id, 1]]);
     release();

@@ -30,7 +30,8 @@ import { decideAfterAttempt, decideAfterThrottle, decideBeforeAttempt, validateA
 
 
 export interface FunctionLimits extends CapacityLimits {
-  readonly timeoutMs: number;
+  /** The longest an invocation can take from its start (wait-bounds.ts `longestInvocationMs`): its lease covers it. */
+  readonly longestMs: number;
 }
 
 /** Webhook deliveries: a fixed policy. */
@@ -111,7 +112,7 @@ export interface ConsumerOptions {
   readonly batchMax: number;
   /** Webhook deliveries at once. */
   readonly webhookConcurrency: number;
-  /** Lease = the function's timeout + this. */
+  /** Lease = the longest the function's invocation can take + this. */
   readonly leaseMarginMs: number;
   /** Longest sleep between passes (a safety net; enqueues wake the consumer at once). */
   readonly pollMs: number;
@@ -197,7 +198,7 @@ export class AsyncConsumer {
     this.hold(target);
     let settled = false;
     return {
-      claim: { owner: this.deps.owner ?? '', leaseUntil: now + limits.timeoutMs + this.options.leaseMarginMs },
+      claim: { owner: this.deps.owner ?? '', leaseUntil: now + limits.longestMs + this.options.leaseMarginMs },
       start: (item) => {
         if (settled) return;
         settled = true;
@@ -289,7 +290,7 @@ export class AsyncConsumer {
         } else {
           const others = Math.max(0, this.deps.inFlight(due.target) - mine);
           slots = slotsToClaim(limits, others + mine, free);
-          leaseMs = limits.timeoutMs + this.options.leaseMarginMs;
+          leaseMs = limits.longestMs + this.options.leaseMarginMs;
         }
       }
       if (slots <= 0) continue;

@@ -5,6 +5,7 @@
  */
 import { unqualified } from '../../releases/qualifier.ts';
 import type { Clock } from '../../core/clock.ts';
+import type { FunctionConfig } from '../../core/types.ts';
 import { NimbusError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import type { Store } from '../../store/ports.ts';
@@ -17,9 +18,10 @@ import { TriggerService } from '../../triggers/service.ts';
 import type { TriggerSource } from '../../triggers/source.ts';
 import type { Catalog } from '../catalog.ts';
 import type { InvokeOutcome, InvokeRequest } from '../dispatcher.ts';
-import { AsyncConsumer, type ConsumerDeps, type ConsumerOptions, type WebhookRequest } from './consumer.ts';
+import { AsyncConsumer, type ConsumerDeps, type ConsumerOptions, type FunctionLimits, type WebhookRequest } from './consumer.ts';
 import { DEFAULT_IDEMPOTENCY_TTL_MS } from './idempotency.ts';
 import { PolicyBook } from './policies.ts';
+import { longestInvocationMs } from '../wait-bounds.ts';
 
 export interface AsyncSystemDeps {
   readonly clock: Clock;
@@ -109,8 +111,7 @@ export class AsyncSystem {
           const name = unqualified(target);
           const d = deps.catalog.peek(name) ?? (await deps.catalog.resolve(name));
           if (!d) return null;
-          const c = d.version.config;
-          return { maxInstances: c.maxInstances, concurrency: c.concurrency, timeoutMs: c.timeoutMs };
+          return limitsOf(d.version.config);
         },
         inFlight: deps.inFlight,
         policy: (target) => this.policies.get(unqualified(target)),
@@ -212,7 +213,7 @@ export class AsyncSystem {
     };
     // With room for it now, it is enqueued claimed and started here (no claim, no pass).
     const { config } = deployed.version;
-    const room = this.consumer.reserve(functionName, { maxInstances: config.maxInstances, concurrency: config.concurrency, timeoutMs: config.timeoutMs }, now);
+    const room = this.consumer.reserve(functionName, limitsOf(config), now);
     if (room === null) {
       const [outcome] = await store.queue.enqueue([input], now, this.idempotencyTtlMs);
       if (outcome.created) this.consumer.wake();
@@ -255,4 +256,9 @@ export class AsyncSystem {
       this.schedulePrune();
     });
   }
+}
+
+/** What the consumer needs of a function's settings: its capacity, and how long a claim must cover. */
+function limitsOf(config: FunctionConfig): FunctionLimits {
+  return { maxInstances: config.maxInstances, concurrency: config.concurrency, longestMs: longestInvocationMs(config) };
 }
