@@ -10,27 +10,50 @@
  * since the previous tick are scaled down together to at most that amount: a blocked or
  * descheduled isolate is charged only CPU that was really spent.
  */
-import { readFileSync } from 'node:fs';
+import { openSync, readSync } from 'node:fs';
 
 /** Milliseconds of CPU used so far by the process's threads other than the main one (a monotonic reading). */
 export type OtherThreadsCpu = () => number;
+
+/**
+ * The main thread's CPU in ms (/proc/self/task/<pid>/schedstat: nanoseconds on the CPU, then
+ * other fields), or 0 without /proc. The file stays open, one descriptor for the process, and
+ * is read again from its start: opening it costs more than the reading itself, and the
+ * watchdog reads it every tick while instances are busy.
+ */
+let schedstat: number | null | undefined;
+const schedstatBytes = Buffer.alloc(64);
+
+function mainThreadMs(): number {
+  if (schedstat === undefined) {
+    try {
+      schedstat = openSync(`/proc/self/task/${process.pid}/schedstat`, 'r');
+    } catch {
+      schedstat = null;
+    }
+  }
+  if (schedstat === null) return 0;
+  let n: number;
+  try {
+    n = readSync(schedstat, schedstatBytes, 0, schedstatBytes.length, 0);
+  } catch {
+    schedstat = null;
+    return 0;
+  }
+  let ns = 0;
+  for (let i = 0; i < n; i++) {
+    const digit = schedstatBytes[i] - 48;
+    if (digit < 0 || digit > 9) break;
+    ns = ns * 10 + digit;
+  }
+  return ns / 1e6;
+}
 
 /**
  * Reads the process's CPU (getrusage) less the main thread's (/proc/self/task/<pid>/schedstat,
  * nanoseconds on the CPU). Without /proc it is the whole process's CPU: a looser bound.
  */
 export function otherThreadsCpu(): OtherThreadsCpu {
-  const path = `/proc/self/task/${process.pid}/schedstat`;
-  let proc = true;
-  const mainThreadMs = (): number => {
-    if (!proc) return 0;
-    try {
-      return Number(readFileSync(path, 'latin1').split(' ', 1)[0]) / 1e6;
-    } catch {
-      proc = false;
-      return 0;
-    }
-  };
   return () => {
     // The main thread first: what it spends between the two reads is then counted to the others (an upper bound).
     const main = mainThreadMs();

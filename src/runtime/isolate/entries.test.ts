@@ -1,5 +1,5 @@
 /**
- * Entries made in one callback are sent from its microtasks (entries.ts): each is still its
+ * Entries made in one callback are sent at the end of its turn (entries.ts): each is still its
  * own task in the isolate, so its own invocation, with its own answer, body, log lines
  * (after an await too) and unhandled rejection, and a value that cannot be copied fails its
  * caller at once.
@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { systemClock } from '../../core/clock.ts';
 import { bundle, eventCall, fetchResponse, handlerValue, httpCall, rejectsWith, startWith } from '../contract.ts';
+import type ivm from 'isolated-vm';
+import { Entries } from './entries.ts';
 import { createIsolateRuntime } from './index.ts';
 
 const quiet = () => undefined;
@@ -79,5 +81,55 @@ export async function handler(event) { return { echoed: event }; }`),
     } finally {
       h.instance.dispose();
     }
+  });
+});
+
+describe('Entries, with a stand-in for the isolate', () => {
+  /** A recv whose apply records its arguments and the JavaScript stack it was called from. */
+  function fakeRecv(fail: (args: unknown[]) => unknown) {
+    const calls: Array<{ args: unknown[]; stack: string }> = [];
+    const recv = {
+      apply(_receiver: unknown, args: unknown[]) {
+        calls.push({ args, stack: new Error('where').stack ?? '' });
+        const reason = fail(args);
+        if (reason instanceof Error && reason.message === 'Isolate is disposed') throw reason;
+        return reason === undefined ? Promise.resolve(undefined) : Promise.reject(reason);
+      },
+      applyIgnored(_receiver: unknown, args: unknown[]) {
+        calls.push({ args, stack: '' });
+      },
+    };
+    return { recv: recv as unknown as ivm.Reference<(...args: unknown[]) => unknown>, calls };
+  }
+
+  it('applies reporting entries in order, from promise jobs with no frame of the sender on the stack', async () => {
+    const { recv, calls } = fakeRecv(() => undefined);
+    const entries = new Entries({ recv, reportRejections: true, rejected: () => assert.fail('no rejection'), failed: () => assert.fail('no failure') });
+    entries.send([1, 'a'], false, 1);
+    entries.send([1, 'b'], false, 2);
+    entries.flush();
+    assert.equal(calls.length, 0, 'applied from the microtasks that follow, not inside flush()');
+    await entries.last;
+    assert.deepEqual(calls.map((c) => c.args), [[1, 'a'], [1, 'b']]);
+    for (const c of calls) assert.doesNotMatch(c.stack, /flush|send|Entries/);
+  });
+
+  it('a task’s rejection reaches rejected() for its owner; an isolate gone before the job does too, as its error', async () => {
+    const rejected: Array<[number, string]> = [];
+    let twoTaken: () => void = () => undefined;
+    const taken = new Promise<void>((resolve) => (twoTaken = resolve));
+    const { recv } = fakeRecv((args) => (args[1] === 'bad' ? new RangeError('left alone') : args[1] === 'gone' ? new Error('Isolate is disposed') : undefined));
+    const rejectedFor = (owner: number, reason: unknown) => {
+      rejected.push([owner, (reason as Error).message]);
+      if (rejected.length === 2) twoTaken();
+    };
+    const entries = new Entries({ recv, reportRejections: true, rejected: rejectedFor, failed: () => assert.fail('no failure') });
+    entries.send([1, 'fine'], false, 1);
+    entries.send([1, 'bad'], false, 2);
+    entries.send([1, 'gone'], false, 3);
+    entries.flush();
+    await taken;
+    await entries.last;
+    assert.deepEqual(rejected.sort((x, y) => x[0] - y[0]), [[2, 'left alone'], [3, 'Isolate is disposed']]);
   });
 });

@@ -5,8 +5,13 @@
  * platform's thread), while tasks queued behind one already running cost no wake. So under
  * load, with several requests for one instance parsed in one turn, the isolate is woken once
  * for all of them instead of once each, and a lone request waits for nothing but the end of
- * the callback that made it (its turn has nothing else to do). Sent from `setImmediate`,
- * `apply` also records a short stack for its promise's errors instead of the request's deep one.
+ * the callback that made it (its turn has nothing else to do).
+ *
+ * `apply` records the caller's stack (up to 10 JavaScript frames) for its promise's errors,
+ * and each frame costs the platform's thread about as much as the rest of the call. So an
+ * entry that reports its rejection is applied by a promise job whose handler is `apply` itself,
+ * bound to its arguments: no frame of ours is on the stack when it runs, and none at all when
+ * the job runs from the microtask checkpoint at the end of the turn's callbacks.
  *
  * Each entry stays its own `apply`, so its own task in the isolate, which owns the
  * microtasks it starts, its log lines and its unhandled rejection: code after an `await`
@@ -19,7 +24,10 @@ export interface EntrySink {
   readonly recv: ivm.Reference<(...args: unknown[]) => unknown>;
   /** Entries go in with apply, whose promise reports the task's unhandled rejection; else applyIgnored. */
   readonly reportRejections: boolean;
-  /** The task of an entry for `owner` (an invocation's seq, 0: none in particular) left a rejection unhandled. */
+  /**
+   * The task of an entry for `owner` (an invocation's seq, 0: none in particular) left a
+   * rejection unhandled, or the entry could not be sent (then the isolate is gone).
+   */
   readonly rejected: (owner: number, reason: unknown) => void;
   /** A queued entry could not be sent (the isolate went away under it). */
   readonly failed: (error: unknown) => void;
@@ -52,7 +60,11 @@ export class Entries {
     turnEnd(this);
   }
 
-  /** Sends what is queued now (the caller may then await `last`, which covers it). */
+  /**
+   * Sends what is queued now (the caller may then await `last`, which covers it). Entries that
+   * report rejections go in from the microtasks that follow, in order; `apply` throwing there
+   * (the isolate went away) reaches `rejected`, which must tell a gone isolate apart.
+   */
   flush(): void {
     const queue = this.#queue;
     if (queue.length === 0 || this.#dropped) return;
@@ -62,12 +74,16 @@ export class Entries {
     for (let i = 0; i < queue.length; i += 2) {
       const args = queue[i] as ivm.Transferable[];
       const owner = queue[i + 1] as number;
-      try {
-        if (!report) recv.applyIgnored(undefined, args);
-        else this.last = recv.apply(undefined, args).then(undefined, (reason: unknown) => this.#sink.rejected(owner, reason));
-      } catch (error) {
-        this.#sink.failed(error);
-        return;
+      if (!report) {
+        try {
+          recv.applyIgnored(undefined, args);
+        } catch (error) {
+          this.#sink.failed(error);
+          return;
+        }
+      } else {
+        const enter = recv.apply.bind(recv, undefined, args) as () => Promise<unknown>;
+        this.last = NOW.then(enter).then(undefined, (reason: unknown) => this.#sink.rejected(owner, reason));
       }
     }
   }
@@ -84,6 +100,9 @@ export class Entries {
     this.#queue = [];
   }
 }
+
+/** Settled: a job queued on it runs at the next microtask checkpoint. */
+const NOW: Promise<void> = Promise.resolve();
 
 /** An argument as apply takes it without copying: a primitive as it is, anything else copied now. */
 function copied(value: unknown): unknown {

@@ -923,8 +923,9 @@ export class IsolateInstance implements Instance, Watched {
 
   /** An unhandled rejection: logged for the invocation whose code it was, else for the instance. */
   #rejected(owner: number, reason: unknown): void {
-    // the isolate went away under the task (memory limit, dispose): not the function's rejection
-    if (this.#death !== null || this.#p.isolate.isDisposed) return;
+    // the isolate went away under the task or before it (memory limit, dispose): not the function's rejection
+    if (this.#p.isolate.isDisposed) return this.#undeliverable(reason);
+    if (this.#death !== null) return;
     const seq = owner !== 0 ? owner : Atomics.load(this.#p.current, SAB_CURRENT);
     const p = this.#inflight.get(seq) ?? this.#answering.get(seq);
     const rejection = describeRejection(reason);

@@ -52,9 +52,10 @@ export class Watchdog {
     this.#active.clear();
   }
 
-  #arm(): void {
+  /** `budgetAt`: the budget's reading just taken (by a tick), else it is read now. */
+  #arm(budgetAt?: number): void {
     if (this.#timer !== null || this.#active.size === 0) return;
-    if (this.#budget !== null) this.#budgetAt = this.#budget();
+    if (this.#budget !== null) this.#budgetAt = budgetAt ?? this.#budget();
     this.#timer = this.#clock.setTimer(this.#intervalMs, () => this.#tick());
   }
 
@@ -63,14 +64,15 @@ export class Watchdog {
     const watched = [...this.#active];
     const raw = watched.map((w) => w.cpuSample());
     let charges = raw;
+    let at: number | undefined;
     if (this.#budget !== null) {
-      const at = this.#budget();
+      at = this.#budget();
       charges = capCharges(raw, at - this.#budgetAt);
       this.#budgetAt = at;
     }
     for (let i = 0; i < watched.length; i++) {
       if (!watched[i].charge(charges[i], raw[i])) this.#active.delete(watched[i]);
     }
-    this.#arm();
+    this.#arm(at);
   }
 }
