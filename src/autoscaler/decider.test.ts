@@ -513,6 +513,13 @@ describe('drain (step 5a): queue build-up starts only instances worth a start', 
     assert.deepEqual([at(1, 0, { waitedMs: 5, served: 100, startMs: 3, busyMs: 0 }).desired], [2]);
   });
 
+  test('nothing completed in a start by instances mostly idle: twice the ready ones; busy ones: no bound', () => {
+    const d = at(2, 0, { waitedMs: 10, served: 0, startMs: 3, busyMs: 1 });
+    assert.deepEqual([d.desired, d.boundBy], [4, 'drain']);
+    assert.match(d.reason, /completed nothing in 10 ms with requests waiting, their threads busy 5 % of it: at most twice the ready ones → 4/);
+    assert.deepEqual([at(2, 0, { waitedMs: 10, served: 0, startMs: 3, busyMs: 15 }).desired], [15]);
+  });
+
   test('never below what exists: starting instances are kept', () => {
     const d = at(1, 4, { waitedMs: 5, served: 250, startMs: 3 });
     assert.deepEqual([d.desired, d.boundBy], [5, 'drain']);

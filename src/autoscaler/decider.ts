@@ -26,8 +26,8 @@
  *     instance starts starts none: a start costs more than serving on a warm instance.
  *     When the ready instances' own threads were busy less than half that time, what
  *     holds the requests is not the instances (the platform's main thread, I/O), and the
- *     rate says little about what more would add: at most twice the ready ones, measured
- *     again once they are up (growth by doubling).
+ *     rate (or its absence) says little about what more would add: at most twice the ready
+ *     ones, measured again once they are up (growth by doubling).
  *  5b. Scale-down delay: never below the most that steps 2-5 asked for over the last
  *     scaleDownDelayMs (carried in `recentDemand`), unless idle for scaleToZeroAfterMs.
  *     A closed-loop load measures less concurrency per instance once more instances serve
@@ -300,12 +300,20 @@ export function drainCeiling(drain: DrainRate | undefined, ready: number, starti
       text: `drain: the ${ready} ready have served with requests waiting for ${num(drain.waitedMs)} ms, less than a start (${num(drain.startMs)} ms): measuring before starting more`,
     };
   }
-  if (drain.served <= 0) return null;
+  const busyShare = drain.busyMs === undefined ? null : drain.busyMs / (drain.waitedMs * ready);
+  const idle = busyShare !== null && busyShare < BUSY_SHARE;
+  if (drain.served <= 0) {
+    if (!idle) return null;
+    const doubled = Math.max(current, 2 * ready);
+    return {
+      ceiling: doubled,
+      text: `drain: the ${ready} ready completed nothing in ${num(drain.waitedMs)} ms with requests waiting, their threads busy ${num(busyShare! * 100)} % of it: at most twice the ready ones → ${doubled}`,
+    };
+  }
   const perStart = (drain.served / drain.waitedMs / ready) * drain.startMs;
   const left = Math.max(0, demandNow - ready * perStart);
   const worth = Math.floor(left / perStart + EPS);
-  const busyShare = drain.busyMs === undefined ? null : drain.busyMs / (drain.waitedMs * ready);
-  const doubling = busyShare !== null && busyShare < BUSY_SHARE && worth > ready;
+  const doubling = idle && worth > ready;
   const ceiling = Math.max(current, ready + (doubling ? ready : worth));
   return {
     ceiling,
