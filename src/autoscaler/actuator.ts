@@ -155,16 +155,15 @@ export class Autoscaler implements PoolScaler {
         starting: view.starting,
         ...s.window.snapshot(now),
         ...(this.options.elsewhere ? { elsewhere: this.options.elsewhere(pool.version.functionName) } : {}),
-        // How fast the queue drains bounds what any decision starts while requests wait (a tick
-        // that lands inside a burst too); with none waiting, ticks follow the averages.
-        ...(trigger === 'demand' || view.queued > 0 ? { drain: view.drain } : {}),
+        // How fast the queue drains bounds only what queue build-up starts; ticks follow the averages.
+        ...(trigger === 'demand' ? { drain: view.drain } : {}),
       },
       now,
       s.previous,
     );
     // Held back until the ready instances show how fast they serve: look again soon, as
     // nothing else may prompt a decision while the queue waits on slow invocations.
-    const held = decision.boundBy === 'drain';
+    const held = trigger === 'demand' && decision.boundBy === 'drain';
     if (held) this.demand(pool);
     // Queue build-up only ever adds instances; shrinking waits for the tick. A hold is kept
     // as a decision all the same: it says why a queue started nothing.

@@ -499,27 +499,6 @@ describe('drain (step 5a): queue build-up starts only instances worth a start', 
     assert.deepEqual([at(1, 0, { waitedMs: 10, served: 0, startMs: 3 }).desired], [15]);
   });
 
-  test('ready instances whose threads were mostly idle: at most twice as many, whatever the rate says', () => {
-    // The slow function's rate (worth 49 more), but its one instance ran 4 of the 10 ms: the
-    // requests wait on something else, and two instances are measured before more.
-    const d = at(1, 0, { waitedMs: 10, served: 10, startMs: 3, busyMs: 4 });
-    assert.deepEqual([d.desired, d.boundBy], [2, 'drain']);
-    assert.match(d.reason, /worth 49 more, but their threads were busy 40 % of that time: at most twice the ready ones → 2/);
-    // two ready, two starting: twice the ready ones are there already
-    assert.deepEqual([at(2, 2, { waitedMs: 10, served: 20, startMs: 3, busyMs: 2 }).desired], [4]);
-    // busy at least half the time: the instances are what the queue waits for, the rate decides
-    assert.deepEqual([at(1, 0, { waitedMs: 10, served: 10, startMs: 3, busyMs: 5 }).desired], [15]);
-    // the cap never raises what the rate allows
-    assert.deepEqual([at(1, 0, { waitedMs: 5, served: 100, startMs: 3, busyMs: 0 }).desired], [2]);
-  });
-
-  test('nothing completed in a start by instances mostly idle: twice the ready ones; busy ones: no bound', () => {
-    const d = at(2, 0, { waitedMs: 10, served: 0, startMs: 3, busyMs: 1 });
-    assert.deepEqual([d.desired, d.boundBy], [4, 'drain']);
-    assert.match(d.reason, /completed nothing in 10 ms with requests waiting, their threads busy 5 % of it: at most twice the ready ones → 4/);
-    assert.deepEqual([at(2, 0, { waitedMs: 10, served: 0, startMs: 3, busyMs: 15 }).desired], [15]);
-  });
-
   test('never below what exists: starting instances are kept', () => {
     const d = at(1, 4, { waitedMs: 5, served: 250, startMs: 3 });
     assert.deepEqual([d.desired, d.boundBy], [5, 'drain']);

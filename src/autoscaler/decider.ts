@@ -15,7 +15,7 @@
  *  4. From zero with requests waiting: max(activationScale, ⌈now / target⌉) at once
  *     (activation; exempt from the up-rate limit).
  *  5. Never fewer than the requests present now can fit at the hard limit (backlog).
- *  5a. Drain (while requests wait, `stats.drain`): with none ready yet and instances
+ *  5a. Drain (queue build-up only, `stats.drain`): with none ready yet and instances
  *     starting, no more: how fast the function serves is unknown until one is up, and the
  *     ones under way serve first. With instances ready, no more until they have served
  *     with requests waiting for as long as a start takes. Then, unless they completed
@@ -24,10 +24,6 @@
  *     the ready ones will not have served by the time a new one is up, over what one
  *     instance serves in that time. A burst the ready instances clear sooner than an
  *     instance starts starts none: a start costs more than serving on a warm instance.
- *     When the ready instances' own threads were busy less than half that time, what
- *     holds the requests is not the instances (the platform's main thread, I/O), and the
- *     rate (or its absence) says little about what more would add: at most twice the ready
- *     ones, measured again once they are up (growth by doubling).
  *  5b. Scale-down delay: never below the most that steps 2-5 asked for over the last
  *     scaleDownDelayMs (carried in `recentDemand`), unless idle for scaleToZeroAfterMs.
  *     A closed-loop load measures less concurrency per instance once more instances serve
@@ -89,8 +85,6 @@ export interface DrainRate {
   readonly served: number;
   /** How long the version's last instance took to start, in ms; null before the first. */
   readonly startMs: number | null;
-  /** CPU the ready instances used on their own threads in that time, in ms; absent when unknown. */
-  readonly busyMs?: number;
 }
 
 export interface ScaleDecision {
@@ -300,33 +294,18 @@ export function drainCeiling(drain: DrainRate | undefined, ready: number, starti
       text: `drain: the ${ready} ready have served with requests waiting for ${num(drain.waitedMs)} ms, less than a start (${num(drain.startMs)} ms): measuring before starting more`,
     };
   }
-  const busyShare = drain.busyMs === undefined ? null : drain.busyMs / (drain.waitedMs * ready);
-  const idle = busyShare !== null && busyShare < BUSY_SHARE;
-  if (drain.served <= 0) {
-    if (!idle) return null;
-    const doubled = Math.max(current, 2 * ready);
-    return {
-      ceiling: doubled,
-      text: `drain: the ${ready} ready completed nothing in ${num(drain.waitedMs)} ms with requests waiting, their threads busy ${num(busyShare! * 100)} % of it: at most twice the ready ones → ${doubled}`,
-    };
-  }
+  if (drain.served <= 0) return null;
   const perStart = (drain.served / drain.waitedMs / ready) * drain.startMs;
   const left = Math.max(0, demandNow - ready * perStart);
   const worth = Math.floor(left / perStart + EPS);
-  const doubling = idle && worth > ready;
-  const ceiling = Math.max(current, ready + (doubling ? ready : worth));
+  const ceiling = Math.max(current, ready + worth);
   return {
     ceiling,
     text:
       `drain: the ${ready} ready served ${drain.served} in ${num(drain.waitedMs)} ms with requests waiting, one instance ${num(perStart)} in a start (${num(drain.startMs)} ms); ` +
-      `of the ${num(demandNow)} present ${num(left)} are left by then, worth ${worth} more` +
-      (doubling ? `, but their threads were busy ${num(busyShare! * 100)} % of that time: at most twice the ready ones` : '') +
-      ` → ${ceiling}`,
+      `of the ${num(demandNow)} present ${num(left)} are left by then, worth ${worth} more → ${ceiling}`,
   };
 }
-
-/** Below this share of the measured time busy on their own threads, the ready instances are not what holds a queue. */
-const BUSY_SHARE = 0.5;
 
 function num(n: number): string {
   return String(Math.round(n * 100) / 100);

@@ -31,5 +31,5 @@ export interface ScaleView {
   /** The active instances. */
   readonly instances: ReadonlyArray<{ readonly id: string; readonly inFlight: number; readonly lastUsedAt: number }>;
   /** What the ready instances served while requests waited, and how long a start takes (the decider's DrainRate). */
-  readonly drain: { readonly waitedMs: number; readonly served: number; readonly startMs: number | null; readonly busyMs?: number };
+  readonly drain: { readonly waitedMs: number; readonly served: number; readonly startMs: number | null };
 }

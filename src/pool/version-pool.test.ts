@@ -73,20 +73,6 @@ describe('VersionPool', () => {
     (await more).release();
   });
 
-  it('with instances that report their CPU, the measure says how much of it they used', async () => {
-    const { pool, runtime, clock } = setup({ concurrency: 1, targetConcurrency: 1, maxInstances: 1 });
-    let cpu = 10;
-    runtime.behaviour.cpuMs = () => cpu;
-    const first = await pool.acquire(clock.now() + 1000);
-    const waiting = pool.acquire(clock.now() + 1000);
-    clock.advance(4);
-    cpu = 11.5;
-    assert.deepEqual(pool.scaleView().drain, { waitedMs: 4, served: 0, startMs: 1, busyMs: 1.5 });
-    first.release();
-    (await waiting).release();
-    assert.deepEqual(pool.scaleView().drain, { waitedMs: 0, served: 0, startMs: 1 });
-  });
-
   it('starts one instance for the first request and marks it cold', async () => {
     const { pool, runtime, clock } = setup();
     const lease = await pool.acquire(clock.now() + 1000);

@@ -90,8 +90,6 @@ export class VersionPool {
   /** clock.monotonic() when the queue last became non-empty or an instance ready (the later), and `completed` then. */
   private waitingSince = 0;
   private completedBeforeWaiting = 0;
-  /** The instances' CPU (their own threads) then, or null when one of them cannot tell. */
-  private cpuBeforeWaiting: number | null = null;
   /** The last instance start's time, in ms (null before the first). */
   private lastStartMs: number | null = null;
 
@@ -284,25 +282,11 @@ export class VersionPool {
   private startWaitMeasure(): void {
     this.waitingSince = this.deps.clock.monotonic();
     this.completedBeforeWaiting = this.completed;
-    this.cpuBeforeWaiting = this.instancesCpuMs();
   }
 
   private drainRate(): ScaleView['drain'] {
     if (this.waiters.length === 0) return { waitedMs: 0, served: 0, startMs: this.lastStartMs };
-    const drain = { waitedMs: this.deps.clock.monotonic() - this.waitingSince, served: this.completed - this.completedBeforeWaiting, startMs: this.lastStartMs };
-    const cpu = this.cpuBeforeWaiting === null ? null : this.instancesCpuMs();
-    // an instance gone meanwhile takes its CPU out of the sum: never below nothing
-    return cpu === null ? drain : { ...drain, busyMs: Math.max(0, cpu - this.cpuBeforeWaiting!) };
-  }
-
-  /** CPU the live instances used on their own threads so far, in ms; null when one cannot tell cheaply. */
-  private instancesCpuMs(): number | null {
-    let sum = 0;
-    for (const s of this.slots) {
-      if (s.instance.cpuMs === undefined) return null;
-      sum += s.instance.cpuMs();
-    }
-    return sum;
+    return { waitedMs: this.deps.clock.monotonic() - this.waitingSince, served: this.completed - this.completedBeforeWaiting, startMs: this.lastStartMs };
   }
 
   private activeCount(): number {

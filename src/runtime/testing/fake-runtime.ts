@@ -16,13 +16,10 @@ export interface FakeBehaviour {
   exports?: ModuleExports;
   /** What each instance reports as its start time, in ms; default 1. */
   initMs?: number;
-  /** The CPU each instance reports having used (its cpuMs()); without it, instances do not report it. */
-  cpuMs?: (instance: FakeInstance) => number;
 }
 
 export class FakeInstance implements Instance {
   readonly initMs: number;
-  readonly cpuMs?: () => number;
   calls = 0;
   private death: InstanceDeath | null = null;
   constructor(
@@ -31,8 +28,6 @@ export class FakeInstance implements Instance {
     private readonly behaviour: FakeBehaviour,
   ) {
     this.initMs = behaviour.initMs ?? 1;
-    const cpu = behaviour.cpuMs;
-    if (cpu !== undefined) this.cpuMs = () => cpu(this);
   }
 
   async invoke(call: InstanceCall): Promise<InstanceResult> {
