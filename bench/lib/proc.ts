@@ -232,6 +232,23 @@ export function cpuMsOf(pid: number): number {
   return ticks * 10;
 }
 
+/** utime + stime in clock ticks (10 ms each) so far: of every thread of a process and its descendants, and of their main threads only. */
+export function cpuTicksOf(pid: number): { all: number; main: number } {
+  let all = 0;
+  let main = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const f = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
+      all += Number(f[11]) + Number(f[12]); // fields 14 and 15, counted after "pid (comm) "
+      const m = readFileSync(`/proc/${p}/task/${p}/stat`, 'utf8').split(') ')[1].split(' ');
+      main += Number(m[11]) + Number(m[12]);
+    } catch {
+      /* exited */
+    }
+  }
+  return { all, main };
+}
+
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Each process of the tree with a short name and its RSS, e.g. for "where does the memory go". */

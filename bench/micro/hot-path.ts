@@ -14,11 +14,10 @@
  * CPU comes from /proc (utime + stime of the server's process tree, in clock ticks), so a
  * figure is exact for the server and independent of how busy the machine is; req/s is not.
  */
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { HOST } from '../lib/guard.ts';
 import { load } from '../lib/load.ts';
-import { childEnv, freePort, processTree, start } from '../lib/proc.ts';
+import { childEnv, cpuTicksOf, freePort, start } from '../lib/proc.ts';
 import { startNimbus } from '../targets/nimbus.ts';
 import { startRaw } from '../targets/raw-node.ts';
 import { arg } from './common.ts';
@@ -35,22 +34,6 @@ interface Server {
   stop(): Promise<void>;
 }
 
-/** utime + stime in ticks: of every thread of the tree, and of the main threads only. */
-function cpuTicks(pid: number): { all: number; main: number } {
-  let all = 0;
-  let main = 0;
-  for (const p of processTree(pid)) {
-    try {
-      const f = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
-      all += Number(f[11]) + Number(f[12]); // fields 14 and 15, counted after "pid (comm) "
-      const m = readFileSync(`/proc/${p}/task/${p}/stat`, 'utf8').split(') ')[1].split(' ');
-      main += Number(m[11]) + Number(m[12]);
-    } catch {
-      /* exited */
-    }
-  }
-  return { all, main };
-}
 
 async function runtimeAlone(): Promise<Server> {
   const port = await freePort();
@@ -92,9 +75,9 @@ try {
       const url = new URL(s.url);
       const spec = { url: url.origin, connections: CONNECTIONS, requests: [{ path: url.pathname }] };
       await load({ ...spec, durationSec: 1 }); // warm-up
-      const before = cpuTicks(s.pid);
+      const before = cpuTicksOf(s.pid);
       const r = await load({ ...spec, durationSec: SECONDS });
-      const after = cpuTicks(s.pid);
+      const after = cpuTicksOf(s.pid);
       if (r.non2xx + r.errors > 0) throw new Error(`${s.label}: ${r.non2xx} non-2xx and ${r.errors} errors`);
       const perReq = (ticks: number) => (ticks * TICK_US) / r.ok;
       const row = { rps: r.rps, all: perReq(after.all - before.all), main: perReq(after.main - before.main) };

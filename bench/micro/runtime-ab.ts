@@ -16,11 +16,10 @@
  * gives Node (`--no-node-snapshot --no-lazy --harmony-rab-gsab-transfer`).
  */
 import autocannon from 'autocannon';
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { HOST } from '../lib/guard.ts';
 import { load } from '../lib/load.ts';
-import { childEnv, freePort, processTree, start, type Started } from '../lib/proc.ts';
+import { childEnv, cpuTicksOf, freePort, start, type Started } from '../lib/proc.ts';
 import { arg } from './common.ts';
 
 const ROUNDS = arg('rounds', 6);
@@ -54,21 +53,6 @@ async function run(origin: string, seconds: number): Promise<{ ok: number; rps: 
   return r;
 }
 
-function ticks(pid: number): { all: number; main: number } {
-  let all = 0;
-  let main = 0;
-  for (const p of processTree(pid)) {
-    try {
-      const f = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
-      all += Number(f[11]) + Number(f[12]); // fields 14 and 15, counted after "pid (comm) "
-      const m = readFileSync(`/proc/${p}/task/${p}/stat`, 'utf8').split(') ')[1].split(' ');
-      main += Number(m[11]) + Number(m[12]);
-    } catch {
-      /* exited */
-    }
-  }
-  return { all, main };
-}
 
 async function startTree(label: string, dir: string): Promise<Tree> {
   const port = await freePort();
@@ -101,9 +85,9 @@ try {
     const order = round % 2 === 1 ? trees : [...trees].reverse();
     for (const t of order) {
       await run(t.origin, 1); // warm-up
-      const before = ticks(t.proc.pid);
+      const before = cpuTicksOf(t.proc.pid);
       const r = await run(t.origin, SECONDS);
-      const after = ticks(t.proc.pid);
+      const after = cpuTicksOf(t.proc.pid);
       const perReq = (n: number) => (n * TICK_US) / r.ok;
       const row = { rps: r.rps, all: perReq(after.all - before.all), main: perReq(after.main - before.main) };
       t.rows.push(row);
