@@ -480,16 +480,19 @@ export class WorkflowEngine {
   private async advance(live: Live, event: AslEvent, now: number, keepIgnored: boolean): Promise<void> {
     let journalled = false;
     try {
+      // only a callback task has a token to complete (read before the step takes the task off)
+      const tokenOf = event.type === 'TaskSucceeded' || event.type === 'TaskFailed' ? live.snapshot.pending[event.taskId]?.command : undefined;
+      const tasksCompleted = tokenOf?.type === 'InvokeTask' && tokenOf.callback ? [tokenOf.taskId] : [];
       const step = await apply(live.machine, live.snapshot, event, now, seededRandom(`${live.id}:${live.seq + 1}`), { inPlace: true });
       if (step.history.length === 0 && step.commands.length === 0 && !keepIgnored) return;
-      await this.journal(live, event, step, now);
+      await this.journal(live, event, step, now, tasksCompleted);
       journalled = true;
     } finally {
       if (!journalled) live.snapshot = JSON.parse(live.committed) as Snapshot;
     }
   }
 
-  private journalParts(event: StepEvent, step: Step, now: number) {
+  private journalParts(event: StepEvent, step: Step, now: number, tasksCompleted: readonly string[] = []) {
     const snap = step.snapshot;
     const timersStarted: Array<{ timerId: string; fireAt: number }> = [];
     const timersCancelled: string[] = event.type === 'TimerFired' ? [event.timerId] : [];
@@ -503,7 +506,6 @@ export class WorkflowEngine {
         taskTokens.push({ taskId: c.taskId, token: `${c.taskToken}.${(this.deps.randomBytes ?? randomBytes)(24).toString('base64url')}` });
       }
     }
-    const tasksCompleted = event.type === 'TaskSucceeded' || event.type === 'TaskFailed' ? [event.taskId] : [];
     return {
       event: JSON.stringify(event),
       commands: JSON.stringify(step.commands),
@@ -524,8 +526,8 @@ export class WorkflowEngine {
   }
 
   /** Journal first, then act. */
-  private async journal(live: Live, event: StepEvent, step: Step, now: number): Promise<void> {
-    const parts = this.journalParts(event, step, now);
+  private async journal(live: Live, event: StepEvent, step: Step, now: number, tasksCompleted: readonly string[] = []): Promise<void> {
+    const parts = this.journalParts(event, step, now, tasksCompleted);
     const ok = await this.deps.repo.appendStep({ executionId: live.id, expectedSeq: live.seq, ...parts });
     if (!ok) {
       // Someone else journalled this execution (should not happen in one process): follow the store.
