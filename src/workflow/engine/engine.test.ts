@@ -234,3 +234,37 @@ test('a step the store does not journal leaves the execution as journalled: the 
   await engine.close(100);
   await store.close();
 });
+
+test('while a step waits for its journal write, a running execution reports what is journalled as waiting', async () => {
+  const store = openSqliteStore(':memory:');
+  const clock = new FakeClock();
+  let open: (() => void) | null = null;
+  let held = 0;
+  const repo = Object.create(store.workflows) as Store['workflows'];
+  repo.appendStep = async (input) => {
+    held++;
+    await new Promise<void>((resolve) => (open = resolve));
+    return store.workflows.appendStep(input);
+  };
+  const invoke = async (req: InvokeRequest): Promise<InvokeOutcome> => ({
+    ok: true,
+    invocationId: req.invocationId!,
+    record: { version: 1 } as never,
+    value: add(req.input.kind === 'event' ? req.input.event : null, req),
+  });
+  const engine = new WorkflowEngine({ clock, repo, invoke, onError: (e, what) => process.stderr.write(`${what}: ${String(e)}\n`) });
+  await engine.recover();
+  await engine.deploy('two', { StartAt: 'A', States: { A: { Type: 'Task', Resource: 'fn:add', Next: 'B' }, B: { Type: 'Task', Resource: 'fn:add', End: true } } });
+  const { execution } = await engine.start('two', { n: 1 });
+  await settled(() => held === 1, "A's result waits for its journal write");
+  const waitingFor = async () => engine.pending(await engine.describe(execution.id)).map((c) => c.type === 'InvokeTask' && c.stateName);
+  assert.deepEqual(await waitingFor(), ['A'], 'B is not journalled yet');
+  (open as unknown as () => void)();
+  await settled(() => held === 2, "B's result waits for its journal write");
+  assert.deepEqual(await waitingFor(), ['B']);
+  (open as unknown as () => void)();
+  const end = await until(engine, clock, execution.id);
+  assert.deepEqual(JSON.parse(end.output!), { n: 3 });
+  await engine.close(100);
+  await store.close();
+});

@@ -93,6 +93,8 @@ interface Live {
   snapshot: Snapshot;
   /** The snapshot's JSON as the store holds it: what a step that is not journalled goes back to. */
   committed: string;
+  /** A step is in progress: `snapshot` may hold what is not journalled yet. */
+  stepping: boolean;
   seq: number;
   tail: Promise<void>;
   readonly waiters: Array<(end: ExecutionEnd) => void>;
@@ -253,7 +255,7 @@ export class WorkflowEngine {
     );
     const traceparent = formatTraceparent(startSpan(options.traceparent, this.traceIds));
     const parts = this.journalParts({ type: 'Start' }, step, now);
-    const live: Live = { id, traceparent, machine, snapshot: step.snapshot, committed: parts.snapshot, seq: 0, tail: Promise.resolve(), waiters: [] };
+    const live: Live = { id, traceparent, machine, snapshot: step.snapshot, committed: parts.snapshot, stepping: false, seq: 0, tail: Promise.resolve(), waiters: [] };
     const end = wait ? this.waiter(live) : null;
     const created = await repo.startExecution({
       executionId: id,
@@ -307,6 +309,7 @@ export class WorkflowEngine {
   pending(row: ExecutionRow): Command[] {
     if (row.status !== 'RUNNING') return [];
     const live = this.live.get(row.id);
+    if (live && !live.stepping) return outstandingCommands(live.snapshot);
     // the journalled state: a step in progress changes the live snapshot before it is committed
     return outstandingCommands(JSON.parse(live ? live.committed : row.snapshot) as Snapshot);
   }
@@ -340,7 +343,7 @@ export class WorkflowEngine {
       throw new NimbusError('NIMBUS_ERR_STATE_CONFLICT', `execution ${id} is ${row.status}; only a failed, timed-out or aborted one can be redriven`);
     }
     const machine = await this.machineFor(row.machine, row.version);
-    const live: Live = { id, traceparent: row.traceparent, machine, snapshot: JSON.parse(row.snapshot) as Snapshot, committed: row.snapshot, seq: row.seq, tail: Promise.resolve(), waiters: [] };
+    const live: Live = { id, traceparent: row.traceparent, machine, snapshot: JSON.parse(row.snapshot) as Snapshot, committed: row.snapshot, stepping: false, seq: row.seq, tail: Promise.resolve(), waiters: [] };
     await this.leases?.take(id, this.deps.clock.now());
     this.live.set(id, live);
     const done = this.enqueue(live, async () => {
@@ -395,7 +398,7 @@ export class WorkflowEngine {
         const row = await this.deps.repo.getExecution(id);
         if (!row || row.status !== 'RUNNING' || this.live.has(id)) continue;
         const machine = await this.machineFor(row.machine, row.version);
-        const live: Live = { id, traceparent: row.traceparent, machine, snapshot: JSON.parse(row.snapshot) as Snapshot, committed: row.snapshot, seq: row.seq, tail: Promise.resolve(), waiters: [] };
+        const live: Live = { id, traceparent: row.traceparent, machine, snapshot: JSON.parse(row.snapshot) as Snapshot, committed: row.snapshot, stepping: false, seq: row.seq, tail: Promise.resolve(), waiters: [] };
         this.live.set(id, live);
         // Timers are in the store already (the scheduler fires them); tasks are issued again.
         this.perform(live, outstandingCommands(live.snapshot).filter((c) => c.type === 'InvokeTask'));
@@ -479,6 +482,7 @@ export class WorkflowEngine {
    */
   private async advance(live: Live, event: AslEvent, now: number, keepIgnored: boolean): Promise<void> {
     let journalled = false;
+    live.stepping = true;
     try {
       // only a callback task has a token to complete (read before the step takes the task off)
       const tokenOf = event.type === 'TaskSucceeded' || event.type === 'TaskFailed' ? live.snapshot.pending[event.taskId]?.command : undefined;
@@ -489,6 +493,7 @@ export class WorkflowEngine {
       journalled = true;
     } finally {
       if (!journalled) live.snapshot = JSON.parse(live.committed) as Snapshot;
+      live.stepping = false;
     }
   }
 
