@@ -25,9 +25,16 @@ function hash128(text: string): [number, number, number, number] {
   return [(h1 ^ h2 ^ h3 ^ h4) >>> 0, (h2 ^ h1) >>> 0, (h3 ^ h1) >>> 0, (h4 ^ h1) >>> 0];
 }
 
-/** A small fast PRNG (sfc32) seeded from any string or number. */
+/**
+ * A small fast PRNG (sfc32) seeded from any string or number. The seed is hashed at the first
+ * draw: most steps draw nothing.
+ */
 export function seededRandom(seed: string | number): Random {
-  let [a, b, c, d] = hash128(String(seed));
+  let a = 0;
+  let b = 0;
+  let c = 0;
+  let d = 0;
+  let seeded = false;
   const next = (): number => {
     a >>>= 0;
     b >>>= 0;
@@ -42,8 +49,14 @@ export function seededRandom(seed: string | number): Random {
     c = (c + t) | 0;
     return (t >>> 0) / 4294967296;
   };
-  for (let i = 0; i < 12; i++) next(); // mix the seed in
-  return next;
+  return () => {
+    if (!seeded) {
+      seeded = true;
+      [a, b, c, d] = hash128(String(seed));
+      for (let i = 0; i < 12; i++) next(); // mix the seed in
+    }
+    return next();
+  };
 }
 
 /** An integer in [start, end) (end exclusive, like States.MathRandom). */

@@ -198,3 +198,73 @@ test('ended executions are deleted once past the retention; running ones stay', 
   await engine.close(100);
   await store.close();
 });
+
+test('a step the store does not journal leaves the execution as journalled: the same result delivered again carries it on', async () => {
+  const store = openSqliteStore(':memory:');
+  const clock = new FakeClock();
+  let refuse = 1;
+  const repo = Object.create(store.workflows) as Store['workflows'];
+  repo.appendStep = async (input) => {
+    if (refuse-- > 0) throw new Error('disk full');
+    return store.workflows.appendStep(input);
+  };
+  const errors: string[] = [];
+  const calls: InvokeRequest[] = [];
+  const invoke = async (req: InvokeRequest): Promise<InvokeOutcome> => {
+    calls.push(req);
+    return { ok: true, invocationId: req.invocationId!, record: { version: 1 } as never, value: add(req.input.kind === 'event' ? req.input.event : null, req) };
+  };
+  const engine = new WorkflowEngine({ clock, repo, invoke, onError: (e) => errors.push(String(e)) });
+  await engine.recover();
+  await engine.deploy('two', { StartAt: 'A', States: { A: { Type: 'Task', Resource: 'fn:add', Next: 'B' }, B: { Type: 'Task', Resource: 'fn:add', End: true } } });
+  const { execution } = await engine.start('two', { n: 1 });
+  await settled(() => errors.length > 0, 'the first task result was not journalled');
+  assert.ok(errors.every((e) => /disk full/.test(e)), errors.join('; '));
+  assert.equal(calls.length, 1, 'B was not invoked: its step was not journalled');
+  const row = await engine.describe(execution.id);
+  assert.equal(row.seq, 0);
+  const waiting = engine.pending(row);
+  assert.deepEqual(waiting.map((c) => c.type === 'InvokeTask' && c.stateName), ['A'], 'still waiting for A');
+  const taskId = (waiting[0] as { taskId: string }).taskId;
+  await engine.deliver(execution.id, { type: 'TaskSucceeded', taskId, output: { n: 2 } });
+  const end = await until(engine, clock, execution.id);
+  assert.equal(end.status, 'SUCCEEDED');
+  assert.deepEqual(JSON.parse(end.output!), { n: 3 });
+  assert.deepEqual(calls.map((c) => (c.input.kind === 'event' ? c.input.event : null)), [{ n: 1 }, { n: 2 }]);
+  await engine.close(100);
+  await store.close();
+});
+
+test('while a step waits for its journal write, a running execution reports what is journalled as waiting', async () => {
+  const store = openSqliteStore(':memory:');
+  const clock = new FakeClock();
+  let open: (() => void) | null = null;
+  let held = 0;
+  const repo = Object.create(store.workflows) as Store['workflows'];
+  repo.appendStep = async (input) => {
+    held++;
+    await new Promise<void>((resolve) => (open = resolve));
+    return store.workflows.appendStep(input);
+  };
+  const invoke = async (req: InvokeRequest): Promise<InvokeOutcome> => ({
+    ok: true,
+    invocationId: req.invocationId!,
+    record: { version: 1 } as never,
+    value: add(req.input.kind === 'event' ? req.input.event : null, req),
+  });
+  const engine = new WorkflowEngine({ clock, repo, invoke, onError: (e, what) => process.stderr.write(`${what}: ${String(e)}\n`) });
+  await engine.recover();
+  await engine.deploy('two', { StartAt: 'A', States: { A: { Type: 'Task', Resource: 'fn:add', Next: 'B' }, B: { Type: 'Task', Resource: 'fn:add', End: true } } });
+  const { execution } = await engine.start('two', { n: 1 });
+  await settled(() => held === 1, "A's result waits for its journal write");
+  const waitingFor = async () => engine.pending(await engine.describe(execution.id)).map((c) => c.type === 'InvokeTask' && c.stateName);
+  assert.deepEqual(await waitingFor(), ['A'], 'B is not journalled yet');
+  (open as unknown as () => void)();
+  await settled(() => held === 2, "B's result waits for its journal write");
+  assert.deepEqual(await waitingFor(), ['B']);
+  (open as unknown as () => void)();
+  const end = await until(engine, clock, execution.id);
+  assert.deepEqual(JSON.parse(end.output!), { n: 3 });
+  await engine.close(100);
+  await store.close();
+});

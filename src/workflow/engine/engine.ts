@@ -89,7 +89,12 @@ interface Live {
   /** The execution's span, parent of its tasks' invocations. */
   readonly traceparent: string | null;
   readonly machine: StateMachine;
+  /** The execution's state; a step in progress updates it in place (advance()). */
   snapshot: Snapshot;
+  /** The snapshot's JSON as the store holds it: what a step that is not journalled goes back to. */
+  committed: string;
+  /** A step is in progress: `snapshot` may hold what is not journalled yet. */
+  stepping: boolean;
   seq: number;
   tail: Promise<void>;
   readonly waiters: Array<(end: ExecutionEnd) => void>;
@@ -249,7 +254,8 @@ export class WorkflowEngine {
       seededRandom(`${id}:0`),
     );
     const traceparent = formatTraceparent(startSpan(options.traceparent, this.traceIds));
-    const live: Live = { id, traceparent, machine, snapshot: step.snapshot, seq: 0, tail: Promise.resolve(), waiters: [] };
+    const parts = this.journalParts({ type: 'Start' }, step, now);
+    const live: Live = { id, traceparent, machine, snapshot: step.snapshot, committed: parts.snapshot, stepping: false, seq: 0, tail: Promise.resolve(), waiters: [] };
     const end = wait ? this.waiter(live) : null;
     const created = await repo.startExecution({
       executionId: id,
@@ -259,7 +265,7 @@ export class WorkflowEngine {
       input: inputText,
       source: options.source ?? 'api',
       traceparent,
-      ...this.journalParts({ type: 'Start' }, step, now),
+      ...parts,
     });
     if (!created) {
       const existing = options.name !== undefined ? await repo.findExecutionByName(workflow, options.name) : null;
@@ -303,7 +309,9 @@ export class WorkflowEngine {
   pending(row: ExecutionRow): Command[] {
     if (row.status !== 'RUNNING') return [];
     const live = this.live.get(row.id);
-    return outstandingCommands(live ? live.snapshot : (JSON.parse(row.snapshot) as Snapshot));
+    if (live && !live.stepping) return outstandingCommands(live.snapshot);
+    // the journalled state: a step in progress changes the live snapshot before it is committed
+    return outstandingCommands(JSON.parse(live ? live.committed : row.snapshot) as Snapshot);
   }
 
   list(query: ExecutionQuery): Promise<ExecutionRow[]> {
@@ -335,7 +343,7 @@ export class WorkflowEngine {
       throw new NimbusError('NIMBUS_ERR_STATE_CONFLICT', `execution ${id} is ${row.status}; only a failed, timed-out or aborted one can be redriven`);
     }
     const machine = await this.machineFor(row.machine, row.version);
-    const live: Live = { id, traceparent: row.traceparent, machine, snapshot: JSON.parse(row.snapshot) as Snapshot, seq: row.seq, tail: Promise.resolve(), waiters: [] };
+    const live: Live = { id, traceparent: row.traceparent, machine, snapshot: JSON.parse(row.snapshot) as Snapshot, committed: row.snapshot, stepping: false, seq: row.seq, tail: Promise.resolve(), waiters: [] };
     await this.leases?.take(id, this.deps.clock.now());
     this.live.set(id, live);
     const done = this.enqueue(live, async () => {
@@ -390,7 +398,7 @@ export class WorkflowEngine {
         const row = await this.deps.repo.getExecution(id);
         if (!row || row.status !== 'RUNNING' || this.live.has(id)) continue;
         const machine = await this.machineFor(row.machine, row.version);
-        const live: Live = { id, traceparent: row.traceparent, machine, snapshot: JSON.parse(row.snapshot) as Snapshot, seq: row.seq, tail: Promise.resolve(), waiters: [] };
+        const live: Live = { id, traceparent: row.traceparent, machine, snapshot: JSON.parse(row.snapshot) as Snapshot, committed: row.snapshot, stepping: false, seq: row.seq, tail: Promise.resolve(), waiters: [] };
         this.live.set(id, live);
         // Timers are in the store already (the scheduler fires them); tasks are issued again.
         this.perform(live, outstandingCommands(live.snapshot).filter((c) => c.type === 'InvokeTask'));
@@ -461,15 +469,35 @@ export class WorkflowEngine {
     if (!live || this.closed) return Promise.resolve();
     return this.enqueue(live, async () => {
       if (live.snapshot.status !== 'RUNNING' || this.closed) return;
-      const now = this.deps.clock.now();
-      const step = await apply(live.machine, live.snapshot, event, now, seededRandom(`${live.id}:${live.seq + 1}`));
       // An event the interpreter ignored (late, duplicate) changes nothing; a stale timer row still goes.
-      if (step.history.length === 0 && step.commands.length === 0 && event.type !== 'TimerFired') return;
-      await this.journal(live, event, step, now);
+      await this.advance(live, event, this.deps.clock.now(), event.type === 'TimerFired');
     });
   }
 
-  private journalParts(event: StepEvent, step: Step, now: number) {
+  /**
+   * One step of a live execution (called on its serialized tail): the interpreter updates the
+   * live snapshot in place (no copy a step), and a step that is not journalled (ignored, or the
+   * interpreter or the store threw) puts the snapshot back as journalled. `keepIgnored`: an
+   * event without history or commands is journalled all the same.
+   */
+  private async advance(live: Live, event: AslEvent, now: number, keepIgnored: boolean): Promise<void> {
+    let journalled = false;
+    live.stepping = true;
+    try {
+      // only a callback task has a token to complete (read before the step takes the task off)
+      const tokenOf = event.type === 'TaskSucceeded' || event.type === 'TaskFailed' ? live.snapshot.pending[event.taskId]?.command : undefined;
+      const tasksCompleted = tokenOf?.type === 'InvokeTask' && tokenOf.callback ? [tokenOf.taskId] : [];
+      const step = await apply(live.machine, live.snapshot, event, now, seededRandom(`${live.id}:${live.seq + 1}`), { inPlace: true });
+      if (step.history.length === 0 && step.commands.length === 0 && !keepIgnored) return;
+      await this.journal(live, event, step, now, tasksCompleted);
+      journalled = true;
+    } finally {
+      if (!journalled) live.snapshot = JSON.parse(live.committed) as Snapshot;
+      live.stepping = false;
+    }
+  }
+
+  private journalParts(event: StepEvent, step: Step, now: number, tasksCompleted: readonly string[] = []) {
     const snap = step.snapshot;
     const timersStarted: Array<{ timerId: string; fireAt: number }> = [];
     const timersCancelled: string[] = event.type === 'TimerFired' ? [event.timerId] : [];
@@ -483,7 +511,6 @@ export class WorkflowEngine {
         taskTokens.push({ taskId: c.taskId, token: `${c.taskToken}.${(this.deps.randomBytes ?? randomBytes)(24).toString('base64url')}` });
       }
     }
-    const tasksCompleted = event.type === 'TaskSucceeded' || event.type === 'TaskFailed' ? [event.taskId] : [];
     return {
       event: JSON.stringify(event),
       commands: JSON.stringify(step.commands),
@@ -504,18 +531,21 @@ export class WorkflowEngine {
   }
 
   /** Journal first, then act. */
-  private async journal(live: Live, event: StepEvent, step: Step, now: number): Promise<void> {
-    const ok = await this.deps.repo.appendStep({ executionId: live.id, expectedSeq: live.seq, ...this.journalParts(event, step, now) });
+  private async journal(live: Live, event: StepEvent, step: Step, now: number, tasksCompleted: readonly string[] = []): Promise<void> {
+    const parts = this.journalParts(event, step, now, tasksCompleted);
+    const ok = await this.deps.repo.appendStep({ executionId: live.id, expectedSeq: live.seq, ...parts });
     if (!ok) {
       // Someone else journalled this execution (should not happen in one process): follow the store.
       const row = await this.deps.repo.getExecution(live.id);
       if (row) {
         live.snapshot = JSON.parse(row.snapshot) as Snapshot;
+        live.committed = row.snapshot;
         live.seq = row.seq;
       }
       throw new NimbusError('NIMBUS_ERR_CONFLICT', `execution ${live.id} was journalled concurrently; the step was dropped`);
     }
     live.snapshot = step.snapshot;
+    live.committed = parts.snapshot;
     live.seq += 1;
     this.perform(live, step.commands);
   }
@@ -624,10 +654,8 @@ export class WorkflowEngine {
           : callback.type === 'failure'
             ? { type: 'TaskFailed', taskId: t.taskId, error: callback.error ?? '', ...(callback.cause !== undefined ? { cause: callback.cause } : {}) }
             : { type: 'TaskHeartbeat', taskId: t.taskId };
-      const now = this.deps.clock.now();
-      const step = await apply(live.machine, live.snapshot, event, now, seededRandom(`${live.id}:${live.seq + 1}`));
-      if (step.history.length === 0 && step.commands.length === 0) return; // a heartbeat without HeartbeatSeconds
-      await this.journal(live, event, step, now);
+      // a heartbeat without HeartbeatSeconds has nothing to journal
+      await this.advance(live, event, this.deps.clock.now(), false);
     });
     if (refusal) throw refusal;
     return { executionId: t.executionId, taskId: t.taskId };
