@@ -5,7 +5,7 @@
  * HTTP call with fetch (the key is sent as Idempotency-Key). Returns null when there is
  * nothing to report now (the platform is shutting down: the step is re-issued at restart).
  */
-import { hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Clock } from '../../core/clock.ts';
 import type { NimbusError } from '../../core/errors.ts';
 import type { InvokeOutcome, InvokeRequest } from '../../dispatch/dispatcher.ts';
@@ -38,7 +38,7 @@ export function taskInvocationId(idempotencyKey: string, executionStartMs: numbe
     time = CROCKFORD[t % 32] + time;
     t = Math.floor(t / 32);
   }
-  const digest = hash('sha256', idempotencyKey, 'buffer');
+  const digest = createHash('sha256').update(idempotencyKey).digest();
   let rand = '';
   for (let i = 0; i < 16; i++) rand += CROCKFORD[digest[i] & 31];
   return time + rand;
