@@ -13,7 +13,7 @@
  * calls with observability switched off (the stand-ins server/observability.ts uses), the
  * floor the dispatcher pays either way (it builds the record in both).
  *
- *   node --no-node-snapshot --import tsx bench/micro/observe-path.ts [--root <checkout>] [--off 1] [--rounds 8] [--per-round 60000] [--batch 25] [--rate 15000]
+ *   node --no-node-snapshot --import tsx bench/micro/observe-path.ts [--root <checkout>] [--off 1] [--rounds 8] [--per-round 60000] [--batch 25] [--rate 15000] [--flags "--record-flush 100ms"]
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,6 +30,8 @@ const ROUNDS = arg('rounds', 8);
 const PER_ROUND = arg('per-round', 60_000);
 const BATCH = arg('batch', 25);
 const RATE = arg('rate', 0);
+/** More `up` flags for the config (e.g. "--record-flush 100ms"). */
+const FLAGS = strArg('flags', '').split(' ').filter((f) => f !== '');
 const INSTANCES = 5;
 
 const from = (p: string) => import(join(ROOT, p));
@@ -40,7 +42,7 @@ const { observabilityParts, buildObservability } = await from('src/server/observ
 const { loadConfig } = await from('src/config/config.ts');
 
 const dataDir = mkdtempSync(join(tmpdir(), 'nimbus-observe-path-'));
-const config = loadConfig({}, ['--data', dataDir, ...(OFF ? ['--no-observability'] : [])], process.cwd());
+const config = loadConfig({}, ['--data', dataDir, ...(OFF ? ['--no-observability'] : []), ...FLAGS], process.cwd());
 const store = openSqliteStore(join(dataDir, 'nimbus.db'));
 const logger = { info() {}, warn() {}, error() {}, debug() {}, child() { return logger; } };
 const parts = observabilityParts(config, clock, store, logger);

@@ -296,3 +296,29 @@ test('onBusy is called when an instance becomes busy while none was (the sampler
   meter.end(meter.begin(two.instance));
   assert.equal(calls, 2, 'again after all went idle');
 });
+
+test('busy again long after going idle: the idle gap\'s CPU goes to no one, and the heap reading it went idle with stands until it is due', () => {
+  let now = 0;
+  const meter = new InstanceMeter(() => now);
+  const s = { heapUsedBytes: 0, cpuMs: 0 };
+  let reads = 0;
+  const counted = { id: 'i1', stats: () => (reads++, { ...s }) } as unknown as Instance;
+  s.heapUsedBytes = 4e6;
+  const a = meter.begin(counted); // first seen: heap read
+  now = 5;
+  s.cpuMs = 3;
+  assert.deepEqual(meter.end(a), { cpuMs: 3, occupancyMs: 5, peakMemoryBytes: 4e6 });
+  assert.equal(meter.busy(), 0);
+  now = 50; // idle 45 ms: a timer the function left runs
+  s.cpuMs = 20;
+  s.heapUsedBytes = 9e6;
+  const readsBefore = reads;
+  const b = meter.begin(counted);
+  now = 52;
+  s.cpuMs = 21;
+  assert.deepEqual(meter.end(b), { cpuMs: 1, occupancyMs: 2, peakMemoryBytes: 4e6 }, 'the reading of t=0 stands; the gap is no one\'s');
+  assert.equal(reads, readsBefore + 2, 'read afresh at begin (the old reading is past CPU_REUSE_MS) and at end (the last open)');
+  now = 120;
+  const c = meter.begin(counted);
+  assert.equal(meter.end(c).peakMemoryBytes, 9e6, 'read again once HEAP_REFRESH_MS old');
+});

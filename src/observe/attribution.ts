@@ -38,7 +38,8 @@ export interface InvocationFigures {
 }
 
 interface Tracked {
-  readonly instance: Instance;
+  /** Null while the instance is idle: a stopped instance's objects are not kept for its readings. */
+  instance: Instance | null;
   lastAt: number;
   lastCpu: number;
   heap: number;
@@ -50,7 +51,16 @@ interface Tracked {
   wallPerOpen: number;
   /** Sum over samples of CPU time / invocations in flight (ms). */
   cpuPerOpen: number;
-  readonly open: Set<Share>;
+  /**
+   * The invocations in flight, oldest first: a list through the shares themselves, so a
+   * begin and an end add and remove no entry of a set (whose table is rebuilt as entries come and go).
+   */
+  first: Share | null;
+  last: Share | null;
+  open: number;
+  /** Neighbours in the meter's list of busy instances (tick walks it). */
+  prevBusy: Tracked | null;
+  nextBusy: Tracked | null;
 }
 
 /** One invocation being measured; begin() hands it out, end() takes it back. */
@@ -60,6 +70,10 @@ export interface Share {
   readonly wallAtBegin: number;
   readonly cpuAtBegin: number;
   peak: number;
+  /** False once ended: a second end counts nothing. */
+  open: boolean;
+  prev: Share | null;
+  next: Share | null;
 }
 
 export const NO_FIGURES: InvocationFigures = { cpuMs: 0, peakMemoryBytes: 0, occupancyMs: 0 };
@@ -70,18 +84,18 @@ export const HEAP_REFRESH_MS = 100;
 /** …and, with many busy, the readings of all of them at begin and end come at most this often on average. */
 export const HEAP_SPACING_MS = 10;
 export const CPU_REUSE_MS = 1;
-
-/** What an instance gone idle was last seen at, so that a busy-idle-busy instance is not read again at once. */
-interface IdleReading {
-  readonly heap: number;
-  readonly heapAt: number;
-  readonly cpu: number;
-  readonly cpuAt: number;
-}
+/** Idle instances whose last readings are kept (an instance busy again soon starts from them); past this, they are forgotten. */
+const MAX_IDLE = 10_000;
 
 export class InstanceMeter {
+  /**
+   * Every instance seen, busy or idle: an idle one keeps what it was last seen at, so that a
+   * busy-idle-busy instance is not read again at once, and its entry is reused.
+   */
   private readonly tracked = new Map<string, Tracked>();
-  private readonly idle = new Map<string, IdleReading>();
+  /** The busy instances, a list through their entries. */
+  private firstBusy: Tracked | null = null;
+  private busyCount = 0;
 
   /** Called when an instance becomes busy while none was: the sampler need run only from then (Observability). */
   onBusy: (() => void) | null = null;
@@ -93,26 +107,31 @@ export class InstanceMeter {
   begin(instance: Instance, now = this.monotonic()): Share {
     const tracked = this.trackedFor(instance, now);
     const t = this.sample(tracked, now - tracked.heapAt >= this.heapRefreshMs(), now);
-    const share: Share = { tracked: t, begunAt: now, wallAtBegin: t.wallPerOpen, cpuAtBegin: t.cpuPerOpen, peak: t.heap };
-    t.open.add(share);
+    const share: Share = { tracked: t, begunAt: now, wallAtBegin: t.wallPerOpen, cpuAtBegin: t.cpuPerOpen, peak: t.heap, open: true, prev: t.last, next: null };
+    if (t.last === null) t.first = share;
+    else t.last.next = share;
+    t.last = share;
+    t.open++;
     return share;
   }
 
   end(share: Share, now = this.monotonic()): InvocationFigures {
+    if (!share.open) return NO_FIGURES;
     const t = share.tracked;
-    if (!t.open.has(share)) return NO_FIGURES;
     const sinceReading = now - t.heapAt;
     // The last one open takes a fresh CPU reading: once the instance is idle, CPU not yet read would go to no one.
-    const last = t.open.size === 1;
+    const last = t.open === 1;
     this.sample(t, sinceReading >= this.heapRefreshMs() || (sinceReading >= HEAP_EVERY_MS && now - share.begunAt >= HEAP_EVERY_MS), now, last);
-    t.open.delete(share);
+    share.open = false;
+    if (share.prev === null) t.first = share.next;
+    else share.prev.next = share.next;
+    if (share.next === null) t.last = share.prev;
+    else share.next.prev = share.prev;
+    share.prev = share.next = null;
+    t.open--;
     // Idle instances are not followed: CPU spent outside any invocation belongs to none
     // (but for an idle gap under CPU_REUSE_MS: trackedFor).
-    if (t.open.size === 0 && this.tracked.get(t.instance.id) === t) {
-      this.tracked.delete(t.instance.id);
-      if (this.idle.size > 10_000) this.idle.clear();
-      this.idle.set(t.instance.id, { heap: t.heap, heapAt: t.heapAt, cpu: t.cpuRead, cpuAt: t.cpuReadAt });
-    }
+    if (t.open === 0) this.idled(t);
     return {
       cpuMs: round3(t.cpuPerOpen - share.cpuAtBegin),
       peakMemoryBytes: share.peak,
@@ -123,50 +142,79 @@ export class InstanceMeter {
   /** Reads the heap of every instance running an invocation for HEAP_EVERY_MS or longer, so it sees its peak. */
   tick(): void {
     const now = this.monotonic();
-    for (const t of this.tracked.values()) {
+    for (let t = this.firstBusy; t !== null; t = t.nextBusy) {
       if (now - t.heapAt < HEAP_EVERY_MS) continue;
-      // A set keeps insertion order: the first open invocation is the oldest.
-      const oldest = t.open.values().next().value;
-      if (oldest !== undefined && now - oldest.begunAt >= HEAP_EVERY_MS) this.sample(t, true, now);
+      const oldest = t.first;
+      if (oldest !== null && now - oldest.begunAt >= HEAP_EVERY_MS) this.sample(t, true, now);
     }
   }
 
   /** How old a busy instance's heap reading may get before a begin or end reads it again. */
   private heapRefreshMs(): number {
-    return Math.max(HEAP_REFRESH_MS, this.tracked.size * HEAP_SPACING_MS);
+    return Math.max(HEAP_REFRESH_MS, this.busyCount * HEAP_SPACING_MS);
   }
 
   /** Instances with invocations in flight. */
   busy(): number {
-    return this.tracked.size;
+    return this.busyCount;
   }
 
   private trackedFor(instance: Instance, now: number): Tracked {
     let t = this.tracked.get(instance.id);
+    if (t !== undefined && t.open > 0) return t;
     if (t === undefined) {
-      const idle = this.idle.get(instance.id);
-      // The reading the instance went idle with stands for now if that was a moment ago.
-      const carried = idle !== undefined && now - idle.cpuAt < CPU_REUSE_MS;
       t = {
         instance,
         lastAt: now,
-        lastCpu: carried ? idle.cpu : 0,
-        heap: idle?.heap ?? 0,
-        heapAt: idle?.heapAt ?? -Infinity,
-        cpuRead: carried ? idle.cpu : 0,
-        cpuReadAt: carried ? idle.cpuAt : -Infinity, // its age counts from when it was read
+        lastCpu: 0,
+        heap: 0,
+        heapAt: -Infinity,
+        cpuRead: 0,
+        cpuReadAt: -Infinity,
         wallPerOpen: 0,
         cpuPerOpen: 0,
-        open: new Set(),
+        first: null,
+        last: null,
+        open: 0,
+        prevBusy: null,
+        nextBusy: null,
       };
       this.tracked.set(instance.id, t);
-      if (this.tracked.size === 1) this.onBusy?.();
+    } else {
+      // Busy again: the heap reading it went idle with stands (its age counts), and its CPU
+      // reading too if that was a moment ago; the sums start over.
+      const carried = now - t.cpuReadAt < CPU_REUSE_MS;
+      t.instance = instance;
+      t.lastAt = now;
+      t.lastCpu = carried ? t.cpuRead : 0;
+      if (!carried) {
+        t.cpuRead = 0;
+        t.cpuReadAt = -Infinity;
+      }
+      t.wallPerOpen = 0;
+      t.cpuPerOpen = 0;
     }
+    t.prevBusy = null;
+    t.nextBusy = this.firstBusy;
+    if (this.firstBusy !== null) this.firstBusy.prevBusy = t;
+    this.firstBusy = t;
+    if (++this.busyCount === 1) this.onBusy?.();
     return t;
   }
 
+  /** `t` has no invocation open any more: off the busy list, its readings kept. */
+  private idled(t: Tracked): void {
+    if (t.prevBusy === null) this.firstBusy = t.nextBusy;
+    else t.prevBusy.nextBusy = t.nextBusy;
+    if (t.nextBusy !== null) t.nextBusy.prevBusy = t.prevBusy;
+    t.prevBusy = t.nextBusy = null;
+    this.busyCount--;
+    t.instance = null;
+    if (this.tracked.size - this.busyCount > MAX_IDLE) for (const [id, other] of this.tracked) if (other.open === 0 && other !== t) this.tracked.delete(id);
+  }
+
   private sample(t: Tracked, readHeap: boolean, now: number, freshCpu = false): Tracked {
-    const { instance } = t;
+    const instance = t.instance!;
     let cpu: number;
     let heapRead = false;
     let read = false;
@@ -192,11 +240,11 @@ export class InstanceMeter {
     } catch {
       cpu = t.lastCpu;
     }
-    const n = t.open.size;
+    const n = t.open;
     if (n > 0) {
       t.wallPerOpen += Math.max(0, now - t.lastAt) / n;
       t.cpuPerOpen += Math.max(0, cpu - t.lastCpu) / n;
-      if (heapRead) for (const s of t.open) if (t.heap > s.peak) s.peak = t.heap;
+      if (heapRead) for (let s = t.first; s !== null; s = s.next) if (t.heap > s.peak) s.peak = t.heap;
     }
     t.lastAt = now;
     t.lastCpu = n > 0 ? Math.max(t.lastCpu, cpu) : cpu;

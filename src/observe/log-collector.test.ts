@@ -28,6 +28,28 @@ test('below the cap every line is kept in order; past it one visible marker, the
   assert.deepEqual(logs.close('a'), { logs: [], truncated: false });
 });
 
+test('open invocations kept apart: lines go to their own, with or without secrets to hide; one that wrote nothing closes empty', () => {
+  const clock = new FakeClock();
+  const logs = new LogCollector(1000, clock);
+  const live: string[] = [];
+  logs.subscribe((fn, id, l) => live.push(`${fn}/${id}/${l.msg}`));
+  logs.open('plain', 'f');
+  logs.open('secret', 'g', (text) => text.replaceAll('hunter2', '***'));
+  logs.open('quiet', 'f');
+  assert.deepEqual(logs.peek('plain'), { logs: [], truncated: false });
+  logs.append('plain', 'info', 'one');
+  logs.append('secret', 'warn', 'pw hunter2');
+  logs.append('plain', 'error', 'two');
+  assert.deepEqual(logs.peek('plain').logs.map((l) => l.msg), ['one', 'two']);
+  assert.deepEqual(logs.close('quiet'), { logs: [], truncated: false });
+  assert.deepEqual(logs.close('plain').logs.map((l) => `${l.level} ${l.msg}`), ['info one', 'error two']);
+  assert.deepEqual(logs.close('secret').logs.map((l) => `${l.level} ${l.msg}`), ['warn pw ***']);
+  assert.deepEqual(live, ['f/plain/one', 'g/secret/pw ***', 'f/plain/two']);
+  logs.append('quiet', 'info', 'late');
+  assert.deepEqual(logs.close('quiet'), { logs: [], truncated: false }, 'closed: a late line goes nowhere');
+  assert.deepEqual(live.length, 3);
+});
+
 test('log query: filters by level, text, invocation and time; JSON lines come parsed', () => {
   const r1 = sampleRecord('01', { functionName: 'f', logs: [{ t: 1, level: 'debug', msg: 'boot' }, { t: 3, level: 'warn', msg: '{"user":"ann","ok":false}' }] });
   const r2 = sampleRecord('02', { functionName: 'f', logs: [{ t: 2, level: 'error', msg: 'Boom happened' }] });

@@ -25,8 +25,14 @@ export const NOTHING: CollectedLogs = Object.freeze({ logs: NO_LINES, truncated:
 
 export type LogListener = (functionName: string, invocationId: string, line: LogLine) => void;
 
+type Open = Buffer_ & { functionName: string };
+
 export class LogCollector {
-  private readonly open_ = new Map<string, Buffer_ & { functionName: string }>();
+  /**
+   * The invocations open, by id: while one has written nothing and has no secrets to hide,
+   * its function's name stands for its buffer (most never write: no object each).
+   */
+  private readonly open_ = new Map<string, Open | string>();
   private readonly listeners = new Set<LogListener>();
   /** Listeners that also get lines relayed from other nodes (followers, not forwarders). */
   private readonly followers = new Set<LogListener>();
@@ -38,13 +44,15 @@ export class LogCollector {
 
   /** `redact`: applied to every line before it is kept or shown to a listener. */
   open(invocationId: string, functionName: string, redact: ((text: string) => string) | null = null): void {
-    this.open_.set(invocationId, { lines: null, bytes: 0, truncated: false, functionName, redact });
+    this.open_.set(invocationId, redact === null ? functionName : { lines: null, bytes: 0, truncated: false, functionName, redact });
   }
 
   /** Lines for invocations that already finished (e.g. from late timers) are dropped. */
   append(invocationId: string, level: LogLevel, msg: string): void {
-    const buf = this.open_.get(invocationId);
-    if (!buf || buf.truncated) return;
+    let buf = this.open_.get(invocationId);
+    if (buf === undefined) return;
+    if (typeof buf === 'string') this.open_.set(invocationId, (buf = { lines: null, bytes: 0, truncated: false, functionName: buf, redact: null }));
+    if (buf.truncated) return;
     if (buf.redact !== null) msg = buf.redact(msg);
     const t = this.clock.now();
     if (buf.bytes + msg.length > this.limitBytes) {
@@ -63,14 +71,14 @@ export class LogCollector {
   /** What an invocation has written so far, leaving it open for more. */
   peek(invocationId: string): CollectedLogs {
     const buf = this.open_.get(invocationId);
-    if (!buf) return NOTHING;
+    if (buf === undefined || typeof buf === 'string') return NOTHING;
     return { logs: buf.lines === null ? NO_LINES : [...buf.lines], truncated: buf.truncated };
   }
 
   close(invocationId: string): CollectedLogs {
     const buf = this.open_.get(invocationId);
     this.open_.delete(invocationId);
-    if (!buf) return NOTHING;
+    if (buf === undefined || typeof buf === 'string') return NOTHING;
     return buf.lines === null && !buf.truncated ? NOTHING : { logs: buf.lines ?? NO_LINES, truncated: buf.truncated };
   }
 

@@ -24,6 +24,11 @@ export type RecordListener = (record: InvocationRecord, pushedAt: number) => voi
 /** A store outage must not grow memory without bound. */
 const MAX_BUFFERED = 100_000;
 
+/** Room for a pack after one of `count` records: as many again, a quarter more. */
+function nextPackCapacity(count: number): number {
+  return Math.min(MAX_BUFFERED, Math.ceil(count * 1.25) + 16);
+}
+
 export class Recorder {
   /**
    * Records with ids made for them (nearly all), in the store's compact form from the
@@ -274,7 +279,9 @@ export class Recorder {
     this.retrying = [];
     if (this.pack.count > 0) {
       packs.push(this.pack);
-      this.pack = packFor(this.repo);
+      // Sized for what the last interval took (and a little more): a busy interval's records
+      // are taken without the values being grown and copied over and over.
+      this.pack = packFor(this.repo, nextPackCapacity(this.pack.count));
     }
     if (packs.length === 0 && keyed.length === 0) return;
     this.writingPacks = packs;

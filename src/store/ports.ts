@@ -140,8 +140,9 @@ export interface InvocationRepo {
   /**
    * An empty pack in the store's own compact form, which append takes fastest; absent when
    * the store has none (then gather records in an ArrayPack, store/record-pack.ts).
+   * `capacity`: about how many records it will take (it grows past that as needed).
    */
-  newPack?(): RecordPack;
+  newPack?(capacity?: number): RecordPack;
   get(id: string): Promise<InvocationRecord | null>;
   /** Newest first. */
   list(query: InvocationQuery): Promise<InvocationRecord[]>;

@@ -219,7 +219,12 @@ export function rowsOf(block: RecordBlock): RecordRow[] {
 
 /** The SQLite and PostgreSQL stores' RecordPack: a block being built, read back through recordFromRow. */
 export class BlockPack implements RecordPack {
-  readonly #builder = new BlockBuilder();
+  readonly #builder: BlockBuilder;
+
+  /** `capacity`: the records it is sized for at first (it grows past that as needed). */
+  constructor(capacity?: number) {
+    this.#builder = new BlockBuilder(capacity);
+  }
 
   get count(): number {
     return this.#builder.count;

@@ -28,9 +28,9 @@ export class ArrayPack implements RecordPack {
   }
 }
 
-/** An empty pack for records to be appended to `repo`: the store's own when it has one. */
-export function packFor(repo: Pick<InvocationRepo, 'newPack'>): RecordPack {
-  return repo.newPack?.() ?? new ArrayPack();
+/** An empty pack for records to be appended to `repo`: the store's own when it has one, sized for about `capacity` records. */
+export function packFor(repo: Pick<InvocationRepo, 'newPack'>, capacity?: number): RecordPack {
+  return repo.newPack?.(capacity) ?? new ArrayPack();
 }
 
 /** The records of what append() was handed. */

@@ -196,7 +196,7 @@ export function invocationRepo(pool: pg.Pool, thread: RecordThreadSlot): Invocat
 
   return {
     insertMany: (records) => write(blockOf(records.map((r) => recordRow(r))), 'keyed'),
-    newPack: () => new BlockPack(),
+    newPack: (capacity) => new BlockPack(capacity),
     append(batch) {
       if (batch instanceof BlockPack) return write(batch.block(), 'fresh');
       return write(blockOf(recordsOf(batch).map((r) => recordRow(r))), 'fresh');

@@ -87,7 +87,7 @@ export function invocationRepo(db: Database.Database, records: RecordThreadSlot)
 
   return {
     insertMany: (list) => write(blockOf(list.map((r) => recordRow(r))), 'keyed'),
-    newPack: () => new BlockPack(),
+    newPack: (capacity) => new BlockPack(capacity),
     append(batch) {
       // A pack of this store is a block already; other records are packed here.
       if (batch instanceof BlockPack) return write(batch.block(), 'fresh');

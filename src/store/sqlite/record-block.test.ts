@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { newId } from '../../core/ids.ts';
 import { packOf, sampleRecord } from '../contract.ts';
-import { blockOf, BlockBuilder, pick, rowsOf, valueAt } from '../record-block.ts';
+import { blockOf, BlockBuilder, BlockPack, pick, rowsOf, valueAt } from '../record-block.ts';
 import { decodeBlock, encodeBlock } from '../block-bytes.ts';
 import { COLUMN_KINDS, recordFromRow, recordRow, ROW_WIDTH, type RecordRow } from '../record-rows.ts';
 import { RecordThreadSlot } from '../record-writer-thread.ts';
@@ -66,6 +66,19 @@ test('a block handed off holds just its records (no spare room for the thread to
   builder.add(recordRow(sampleRecord('g40')));
   assert.equal(view.count, 41, 'a view keeps what it saw');
   assert.equal(builder.view().count, 42);
+});
+
+test('a pack sized for fewer records than it takes grows, and hands off exactly its records', () => {
+  const pack = new BlockPack(2);
+  const added = Array.from({ length: 5 }, (_, i) => sampleRecord(`p${i}`, { durationMs: i + 0.5 }));
+  for (const r of added) pack.add(r);
+  assert.deepEqual(pack.records(), added);
+  const block = pack.block();
+  assert.equal(block.count, 5);
+  assert.equal(block.slots.length, 5 * ROW_WIDTH);
+  const roomy = new BlockPack(100);
+  roomy.add(added[0]);
+  assert.equal(roomy.block().slots.buffer.byteLength, ROW_WIDTH * 8, 'no spare room handed off');
 });
 
 test('pick takes some records with only their own texts; chunks are CHUNK[kind] parts', () => {
