@@ -159,8 +159,10 @@ describe('faults, end to end', () => {
     const next = await fetch(`${p.url}/fn/bomb/safe`);
     assert.equal(await next.text(), 'fine');
     const nextRecord = await record(p, next.headers.get('x-nimbus-invocation-id') ?? '');
-    assert.equal(nextRecord.coldStart, true);
+    // a fresh instance: started for this request, or already by the autoscaler after the death
+    // (its recent load still asks for one), so coldStart may be either
     assert.notEqual(nextRecord.instanceId, r.instanceId);
+    assert.equal(nextRecord.status, 'success');
     assert.equal(await (await fetch(`${p.url}/fn/ok/`)).text(), 'ok');
   });
 
