@@ -160,6 +160,26 @@ describe('VersionPool', () => {
     (await served).release();
   });
 
+  it('once the start it was kept for is over, a request past its deadline gives up at once instead of waiting behind the busy instance', async () => {
+    const { pool, runtime, clock } = setup({ concurrency: 1, targetConcurrency: 1, maxInstances: 1 });
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    runtime.behaviour.startGate = () => gate;
+    const first = pool.acquire(clock.now() + 500, clock.now() + 5000);
+    const second = pool.acquire(clock.now() + 500, clock.now() + 5000);
+    await settle();
+    clock.advance(500);
+    await settle();
+    assert.equal(pool.stats().queued, 2);
+    const gaveUp = second.then(() => 'served', (e: NimbusError) => e.code);
+    open();
+    const lease = await first;
+    await settle();
+    assert.equal(pool.stats().queued, 0, 'no start under way: the second does not wait on behind the first');
+    assert.equal(await gaveUp, 'NIMBUS_ERR_QUEUE_TIMEOUT');
+    lease.release();
+  });
+
   it('a request waiting behind busy instances, none starting, gives up at its deadline, not its start deadline', async () => {
     const { pool, clock } = setup({ concurrency: 1, targetConcurrency: 1, maxInstances: 1 });
     await pool.acquire(clock.now() + 1000);

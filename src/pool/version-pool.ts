@@ -55,6 +55,8 @@ interface Waiter {
   resolve(lease: Lease): void;
   reject(error: unknown): void;
   timer: TimerHandle;
+  /** Past its deadline, kept for an instance that is starting: gives up once no start is under way. */
+  overdue: (() => void) | null;
 }
 
 export interface InstanceView {
@@ -131,7 +133,8 @@ export class VersionPool {
    * Resolves with a lease on an instance, or rejects (throttled, timed out, closed, init failed).
    * A waiting request gives up at `deadline`, unless an instance is starting then: it waits on
    * for the start until `startDeadline` (a start that takes longer than the function's timeout,
-   * such as an app's, does not fail the requests that wait for it).
+   * such as an app's, does not fail the requests that wait for it), or until no start is under
+   * way any more.
    */
   acquire(deadline: number, startDeadline = deadline): Promise<Lease> {
     if (this.closed) {
@@ -163,10 +166,12 @@ export class VersionPool {
       };
       const atDeadline = () => {
         const now = this.deps.clock.now();
-        if (this.starting > 0 && startDeadline > now) waiter.timer = this.deps.clock.setTimer(startDeadline - now, giveUp);
-        else giveUp();
+        if (this.starting > 0 && startDeadline > now && this.waiters.includes(waiter)) {
+          waiter.timer = this.deps.clock.setTimer(startDeadline - now, giveUp);
+          waiter.overdue = giveUp;
+        } else giveUp();
       };
-      const waiter: Waiter = { resolve, reject, timer: this.deps.clock.setTimer(Math.max(0, deadline - this.deps.clock.now()), atDeadline) };
+      const waiter: Waiter = { resolve, reject, timer: this.deps.clock.setTimer(Math.max(0, deadline - this.deps.clock.now()), atDeadline), overdue: null };
       if (this.waiters.length === 0) this.startWaitMeasure();
       this.waiters.push(waiter);
       this.changed();
@@ -376,6 +381,7 @@ export class VersionPool {
         if (this.waiters.length > 0) this.startWaitMeasure();
         this.deps.events?.instanceStarted?.(this, instance);
         this.serveWaiters(slot);
+        this.endStartWaits();
       },
       (error: unknown) => {
         this.starting--;
@@ -389,8 +395,18 @@ export class VersionPool {
           }
           this.changed();
         }
+        this.endStartWaits();
       },
     );
+  }
+
+  /** No start is under way any more: the waiters kept past their deadline for one give up now. */
+  private endStartWaits(): void {
+    if (this.starting > 0) return;
+    for (const w of this.waiters.filter((x) => x.overdue !== null)) {
+      w.timer.cancel();
+      w.overdue?.();
+    }
   }
 
   private onInstanceDeath(instanceId: string): void {

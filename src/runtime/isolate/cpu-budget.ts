@@ -10,7 +10,7 @@
  * since the previous tick are scaled down together to at most that amount: a blocked or
  * descheduled isolate is charged only CPU that was really spent.
  */
-import { openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 
 /** Milliseconds of CPU used so far by the process's threads other than the main one (a monotonic reading). */
 export type OtherThreadsCpu = () => number;
@@ -37,6 +37,11 @@ function mainThreadMs(): number {
   try {
     n = readSync(schedstat, schedstatBytes, 0, schedstatBytes.length, 0);
   } catch {
+    try {
+      closeSync(schedstat);
+    } catch {
+      /* gone already */
+    }
     schedstat = null;
     return 0;
   }
