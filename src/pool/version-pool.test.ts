@@ -48,6 +48,14 @@ function setup(config: Partial<FunctionConfig> = {}, opts: { queueLimit?: number
 
 const settle = () => new Promise((r) => setImmediate(r));
 
+/** Starts wait until the function returned is called. */
+function holdStarts(runtime: FakeRuntime): () => void {
+  let open!: () => void;
+  const gate = new Promise<void>((r) => (open = r));
+  runtime.behaviour.startGate = () => gate;
+  return open;
+}
+
 describe('VersionPool', () => {
   it('measures what its instances serve while requests wait, from when the queue formed or an instance came up', async () => {
     const { pool, runtime, clock } = setup({ concurrency: 1, targetConcurrency: 1, maxInstances: 1 });
@@ -143,9 +151,7 @@ describe('VersionPool', () => {
 
   it('a request waiting for an instance that is starting waits past its deadline, until its start deadline', async () => {
     const { pool, runtime, clock } = setup({ concurrency: 1, targetConcurrency: 1, maxInstances: 1 });
-    let open!: () => void;
-    const gate = new Promise<void>((r) => (open = r));
-    runtime.behaviour.startGate = () => gate;
+    const open = holdStarts(runtime);
     const served = pool.acquire(clock.now() + 500, clock.now() + 5000);
     const late = pool.acquire(clock.now() + 500, clock.now() + 1000);
     await settle();
@@ -162,9 +168,7 @@ describe('VersionPool', () => {
 
   it('once the start it was kept for is over, a request past its deadline gives up at once instead of waiting behind the busy instance', async () => {
     const { pool, runtime, clock } = setup({ concurrency: 1, targetConcurrency: 1, maxInstances: 1 });
-    let open!: () => void;
-    const gate = new Promise<void>((r) => (open = r));
-    runtime.behaviour.startGate = () => gate;
+    const open = holdStarts(runtime);
     const first = pool.acquire(clock.now() + 500, clock.now() + 5000);
     const second = pool.acquire(clock.now() + 500, clock.now() + 5000);
     await settle();
