@@ -20,9 +20,14 @@ let tarball = '';
 /**
  * The native modules compile through ccache where it is installed (.ci/run installs it and
  * compiles the checkout's own through it): the same compile, but a second one is a cache hit.
+ * Paths are hashed relative to the folder the install happens in (CCACHE_BASEDIR, and not the
+ * build directory itself), as .ci/run does for the checkout, so that this compile, in a new
+ * temporary folder each run, hits what the checkout's or an earlier run's left.
  */
-const COMPILE_ENV: Record<string, string> =
-  spawnSync('ccache', ['--version']).status === 0 && process.env.CC === undefined ? { CC: 'ccache gcc', CXX: 'ccache g++' } : {};
+const CCACHE = spawnSync('ccache', ['--version']).status === 0;
+const COMPILE_ENV: Record<string, string> = CCACHE
+  ? { ...(process.env.CC === undefined ? { CC: 'ccache gcc', CXX: 'ccache g++' } : {}), CCACHE_BASEDIR: top, CCACHE_NOHASHDIR: '1' }
+  : {};
 
 function npm(args: string[], cwd: string): string {
   const run = spawnSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, encoding: 'utf8', env: { ...process.env, ...COMPILE_ENV, npm_config_update_notifier: 'false' } });
