@@ -246,6 +246,10 @@ describe('Node layer', () => {
               tmp: fs.readFileSync('/tmp/a/b/x.txt', 'utf8'),
               list: fs.readdirSync('/tmp/a', { recursive: true }),
               stat: fs.statSync('/tmp/a/b/x.txt').size,
+              // a deployed file's size before anything read it, then its bytes, and a copy of it
+              ownSize: fs.statSync('/bundle/templates/note.txt').size,
+              ownBytes: fs.readFileSync('/bundle/templates/note.txt').toString('hex'),
+              copied: (fs.copyFileSync('/bundle/templates/note.txt', '/tmp/note.txt'), fs.readFileSync('/tmp/note.txt', 'utf8')),
               noModules: fs.existsSync('/bundle/node_modules'),
               etc: errorOf(() => fs.readFileSync('/etc/passwd')),
               escape: errorOf(() => fs.readFileSync('/tmp/../etc/passwd')),
@@ -254,6 +258,7 @@ describe('Node layer', () => {
             };
           }`,
         'templates/page.html': '<h1>hi</h1>',
+        'templates/note.txt': 'héllo ✓',
         'node_modules/secret/index.js': 'module.exports = 1',
       });
       dirs.push(root);
@@ -263,6 +268,9 @@ describe('Node layer', () => {
       assert.equal(got.tmp, 'one+two');
       assert.deepEqual(got.list, ['b', 'b/x.txt']);
       assert.equal(got.stat, 7);
+      assert.equal(got.ownSize, Buffer.byteLength('héllo ✓'));
+      assert.equal(got.ownBytes, Buffer.from('héllo ✓').toString('hex'));
+      assert.equal(got.copied, 'héllo ✓');
       assert.equal(got.noModules, false);
       assert.match(got.etc!, /^EACCES: permission denied, open '\/etc\/passwd' \(functions read \/bundle/);
       assert.match(got.escape!, /^EACCES: .*'\/etc\/passwd'/);

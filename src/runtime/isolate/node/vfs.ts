@@ -40,8 +40,25 @@ export function addBundleFiles(files: unknown): void {
       dir += '/' + p;
       if (!tree.has(dir)) tree.set(dir, mk('dir'));
     }
-    tree.set(`${dir}/${parts[parts.length - 1]}`, mk('file', Buffer.from(base64, 'base64')));
+    tree.set(`${dir}/${parts[parts.length - 1]}`, bundleFile(base64));
   }
+}
+
+/**
+ * A deployed file, decoded when it is first read: a start decodes none of them (most functions
+ * that import fs read few of their files, or none).
+ */
+function bundleFile(base64: string): Node {
+  const node = mk('file');
+  let bytes: Uint8Array | null = null;
+  Object.defineProperty(node, 'data', {
+    get: () => (bytes ??= Buffer.from(base64, 'base64')),
+    set: (data: Uint8Array) => {
+      bytes = data;
+    },
+    enumerable: true,
+  });
+  return node;
 }
 addBundleFiles(bundled);
 
