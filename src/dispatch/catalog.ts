@@ -121,6 +121,24 @@ export class Catalog {
     return { version: pickRoute(alias.routes, id).version, alias: qualifier };
   }
 
+  /**
+   * Every version a call with `qualifier` may be served by other than through the current
+   * entry: a version number, or each route of the alias it names (none: the `live` alias's);
+   * empty for `$LATEST`, a function without that alias, or one not resolved yet.
+   */
+  routeVersions(name: string, qualifier: string | undefined): number[] {
+    if (qualifier === '$LATEST') return [];
+    if (qualifier !== undefined && /^[0-9]{1,9}$/.test(qualifier)) return [Number(qualifier)];
+    const alias = this.aliases.get(name)?.get(qualifier ?? LIVE_ALIAS);
+    return alias === undefined ? [] : alias.routes.map((r) => r.version);
+  }
+
+  /** A given version when it is loaded (the current one, or one pinned by an alias or a call), without I/O. */
+  peekVersion(name: string, version: number): Deployed | undefined {
+    const current = this.current.get(name);
+    return current?.version.version === version ? current : this.pinned.get(`${name}@${version}`);
+  }
+
   /** The function's aliases as loaded (empty before it is resolved). */
   aliasesOf(name: string): FunctionAlias[] {
     return [...(this.aliases.get(name)?.values() ?? [])];

@@ -5,7 +5,6 @@
  */
 import { unqualified } from '../../releases/qualifier.ts';
 import type { Clock } from '../../core/clock.ts';
-import type { FunctionConfig } from '../../core/types.ts';
 import { NimbusError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import type { Store } from '../../store/ports.ts';
@@ -16,7 +15,7 @@ import { EventBus, type TopicPublisher } from '../../triggers/events/bus.ts';
 import { StreamedTopics } from '../../triggers/events/streamed.ts';
 import { TriggerService } from '../../triggers/service.ts';
 import type { TriggerSource } from '../../triggers/source.ts';
-import type { Catalog } from '../catalog.ts';
+import type { Catalog, Deployed } from '../catalog.ts';
 import type { InvokeOutcome, InvokeRequest } from '../dispatcher.ts';
 import { AsyncConsumer, type ConsumerDeps, type ConsumerOptions, type FunctionLimits, type WebhookRequest } from './consumer.ts';
 import { DEFAULT_IDEMPOTENCY_TTL_MS } from './idempotency.ts';
@@ -107,12 +106,7 @@ export class AsyncSystem {
         clock,
         queue: store.queue,
         invoke: deps.invoke,
-        limits: async (target) => {
-          const name = unqualified(target);
-          const d = deps.catalog.peek(name) ?? (await deps.catalog.resolve(name));
-          if (!d) return null;
-          return limitsOf(d.version.config);
-        },
+        limits: (target) => limitsFor(deps.catalog, target),
         inFlight: deps.inFlight,
         policy: (target) => this.policies.get(unqualified(target)),
         topicDeliveries: (topic, events) => this.bus.deliveries(topic, events),
@@ -212,8 +206,8 @@ export class AsyncSystem {
       traceparent: options.traceparent ?? null,
     };
     // With room for it now, it is enqueued claimed and started here (no claim, no pass).
-    const { config } = deployed.version;
-    const room = this.consumer.reserve(functionName, limitsOf(config), now);
+    const limits = loadedLimits(catalog, functionName, deployed);
+    const room = limits === null ? null : this.consumer.reserve(functionName, limits, now);
     if (room === null) {
       const [outcome] = await store.queue.enqueue([input], now, this.idempotencyTtlMs);
       if (outcome.created) this.consumer.wake();
@@ -258,7 +252,36 @@ export class AsyncSystem {
   }
 }
 
-/** What the consumer needs of a function's settings: its capacity, and how long a claim must cover. */
-function limitsOf(config: FunctionConfig): FunctionLimits {
-  return { maxInstances: config.maxInstances, concurrency: config.concurrency, longestMs: longestInvocationMs(config) };
+/**
+ * What the consumer needs of a function's settings: its capacity (the current version's), and how
+ * long a claim must cover: the longest invocation of any version `target` may be served by, as an
+ * alias can route to a version with a longer timeout than the current one's.
+ */
+async function limitsFor(catalog: Catalog, target: string): Promise<FunctionLimits | null> {
+  const name = unqualified(target);
+  const current = catalog.peek(name) ?? (await catalog.resolve(name));
+  if (!current) return null;
+  let longestMs = longestInvocationMs(current.version.config);
+  for (const v of catalog.routeVersions(name, qualifierOf(target))) {
+    const d = catalog.peekVersion(name, v) ?? (await catalog.resolveVersion(name, v));
+    if (d) longestMs = Math.max(longestMs, longestInvocationMs(d.version.config));
+  }
+  return { maxInstances: current.version.config.maxInstances, concurrency: current.version.config.concurrency, longestMs };
+}
+
+/** limitsFor without I/O: null when a version `target` may be served by is not loaded yet. */
+function loadedLimits(catalog: Catalog, target: string, current: Deployed): FunctionLimits | null {
+  const name = unqualified(target);
+  let longestMs = longestInvocationMs(current.version.config);
+  for (const v of catalog.routeVersions(name, qualifierOf(target))) {
+    const d = catalog.peekVersion(name, v);
+    if (d === undefined) return null;
+    longestMs = Math.max(longestMs, longestInvocationMs(d.version.config));
+  }
+  return { maxInstances: current.version.config.maxInstances, concurrency: current.version.config.concurrency, longestMs };
+}
+
+function qualifierOf(target: string): string | undefined {
+  const at = target.indexOf('@');
+  return at === -1 ? undefined : target.slice(at + 1);
 }
