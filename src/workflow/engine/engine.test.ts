@@ -235,6 +235,36 @@ test('a step the store does not journal leaves the execution as journalled: the 
   await store.close();
 });
 
+test('a redrive the store does not journal leaves the execution as it was: failed, and it can be redriven again', async () => {
+  const store = openSqliteStore(':memory:');
+  const clock = new FakeClock();
+  let refuse = 0;
+  let broken = true;
+  const repo = Object.create(store.workflows) as Store['workflows'];
+  repo.appendStep = async (input) => {
+    if (refuse-- > 0) throw new Error('disk full');
+    return store.workflows.appendStep(input);
+  };
+  const invoke = async (req: InvokeRequest): Promise<InvokeOutcome> =>
+    broken
+      ? { ok: false, invocationId: req.invocationId!, record: { version: 1 } as never, error: new NimbusError('NIMBUS_ERR_FUNCTION_ERROR', 'it failed', { extra: { errorName: 'Boom', errorMessage: 'it failed' } }) }
+      : { ok: true, invocationId: req.invocationId!, record: { version: 1 } as never, value: add(req.input.kind === 'event' ? req.input.event : null, req) };
+  const engine = new WorkflowEngine({ clock, repo, invoke, onError: () => undefined });
+  await engine.recover();
+  await engine.deploy('one', { StartAt: 'A', States: { A: { Type: 'Task', Resource: 'fn:add', End: true } } });
+  const failed = await until(engine, clock, (await engine.start('one', { n: 1 })).execution.id);
+  assert.equal(failed.status, 'FAILED');
+  broken = false;
+  refuse = 1;
+  await assert.rejects(engine.redrive(failed.id), /disk full/);
+  assert.equal((await engine.describe(failed.id)).status, 'FAILED', 'as stored');
+  await engine.redrive(failed.id);
+  const redriven = await until(engine, clock, failed.id);
+  assert.deepEqual([redriven.status, JSON.parse(redriven.output!), redriven.redriveCount], ['SUCCEEDED', { n: 2 }, 1]);
+  await engine.close(100);
+  await store.close();
+});
+
 test('while a step waits for its journal write, a running execution reports what is journalled as waiting', async () => {
   const store = openSqliteStore(':memory:');
   const clock = new FakeClock();

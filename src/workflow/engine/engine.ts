@@ -351,7 +351,13 @@ export class WorkflowEngine {
       const step = await redrive(machine, live.snapshot, now, seededRandom(`${id}:${live.seq + 1}`));
       await this.journal(live, { type: 'Redrive' }, step, now);
     });
-    await done;
+    try {
+      await done;
+    } catch (error) {
+      // Not journalled: the execution is as stored (it ended), not driven here; it can be redriven again.
+      if (live.seq === row.seq && this.live.get(id) === live) this.live.delete(id);
+      throw error;
+    }
     if (live.snapshot.status !== 'RUNNING' && this.live.get(id) === live) this.live.delete(id);
     return this.describe(id);
   }
