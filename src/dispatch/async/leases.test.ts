@@ -45,3 +45,27 @@ test('an async item is claimed for the longest invocation of the versions its ta
     await h.close();
   }
 });
+
+test('a version an alias routes to that cannot be read leaves the claim at the current version’s: the item still runs', async () => {
+  const clock = new FakeClock(1_700_000_000_000);
+  const store = openSqliteStore(':memory:');
+  await store.functions.deploy(deployInput('fn', 'v1', clock.now(), { ...SAMPLE_CONFIG, timeoutMs: 900_000 }));
+  await store.functions.deploy(deployInput('fn', 'v2', clock.now(), { ...SAMPLE_CONFIG, timeoutMs: 5_000 }));
+  await store.aliases.set('fn', 'slow', [{ version: 1, weight: 100 }], clock.now());
+  const functions = Object.create(store.functions) as typeof store.functions;
+  functions.getVersion = async (name, version) => {
+    if (version === 1) throw new Error('disk read failed');
+    return store.functions.getVersion(name, version);
+  };
+  const catalog = new Catalog(functions, { aliases: store.aliases, openSecrets: (_, sealed) => ({ ...sealed }) });
+  const h = await harness([], { store, clock, catalog });
+  try {
+    const { id } = await h.system.submit('fn@slow', {});
+    await h.step(0);
+    const item = await store.queue.get(id);
+    assert.equal(item?.state, 'succeeded', 'claimed and run (its invocation answers for the version it could not read)');
+    assert.equal(h.calls.length, 1);
+  } finally {
+    await h.close();
+  }
+});

@@ -263,7 +263,8 @@ async function limitsFor(catalog: Catalog, target: string): Promise<FunctionLimi
   if (!current) return null;
   let longestMs = longestInvocationMs(current.version.config);
   for (const v of catalog.routeVersions(name, qualifierOf(target))) {
-    const d = catalog.peekVersion(name, v) ?? (await catalog.resolveVersion(name, v));
+    // a version that cannot be loaded (gone, its secrets unreadable) fails its invocation at once
+    const d = catalog.peekVersion(name, v) ?? (await catalog.resolveVersion(name, v).catch(() => null));
     if (d) longestMs = Math.max(longestMs, longestInvocationMs(d.version.config));
   }
   return { maxInstances: current.version.config.maxInstances, concurrency: current.version.config.concurrency, longestMs };
