@@ -11,16 +11,21 @@ const MARGIN_MS = 60_000;
 /** A claim covers the wait for a starting instance and the run (wait-bounds.ts), and the margin. */
 const leaseFor = (timeoutMs: number) => longestInvocationMs({ timeoutMs }) + MARGIN_MS;
 
-test('an async item is claimed for the longest invocation of the versions its target may be served by, aliases included', async () => {
+/** `fn`: version 1 may run for 15 minutes, the current one, version 2, for 5 seconds; alias `slow` → 1. */
+async function twoVersions() {
   const clock = new FakeClock(1_700_000_000_000);
   const store = openSqliteStore(':memory:');
-  // version 1 may run for 15 minutes; the current one, version 2, for 5 seconds
   await store.functions.deploy(deployInput('fn', 'v1', clock.now(), { ...SAMPLE_CONFIG, timeoutMs: 900_000 }));
   await store.functions.deploy(deployInput('fn', 'v2', clock.now(), { ...SAMPLE_CONFIG, timeoutMs: 5_000 }));
   await store.aliases.set('fn', 'slow', [{ version: 1, weight: 100 }], clock.now());
+  const catalogOver = (functions: typeof store.functions) => new Catalog(functions, { aliases: store.aliases, openSecrets: (_, sealed) => ({ ...sealed }) });
+  return { clock, store, catalogOver };
+}
+
+test('an async item is claimed for the longest invocation of the versions its target may be served by, aliases included', async () => {
+  const { clock, store, catalogOver } = await twoVersions();
   await store.aliases.set('fn', 'split', [{ version: 2, weight: 50 }, { version: 1, weight: 50 }], clock.now());
-  const catalog = new Catalog(store.functions, { aliases: store.aliases, openSecrets: (_, sealed) => ({ ...sealed }) });
-  const h = await harness([], { store, clock, catalog });
+  const h = await harness([], { store, clock, catalog: catalogOver(store.functions) });
   // every invocation runs on until the end of the test: the items stay claimed
   const running: Array<() => void> = [];
   try {
@@ -47,18 +52,13 @@ test('an async item is claimed for the longest invocation of the versions its ta
 });
 
 test('a version an alias routes to that cannot be read leaves the claim at the current version’s: the item still runs', async () => {
-  const clock = new FakeClock(1_700_000_000_000);
-  const store = openSqliteStore(':memory:');
-  await store.functions.deploy(deployInput('fn', 'v1', clock.now(), { ...SAMPLE_CONFIG, timeoutMs: 900_000 }));
-  await store.functions.deploy(deployInput('fn', 'v2', clock.now(), { ...SAMPLE_CONFIG, timeoutMs: 5_000 }));
-  await store.aliases.set('fn', 'slow', [{ version: 1, weight: 100 }], clock.now());
+  const { clock, store, catalogOver } = await twoVersions();
   const functions = Object.create(store.functions) as typeof store.functions;
   functions.getVersion = async (name, version) => {
     if (version === 1) throw new Error('disk read failed');
     return store.functions.getVersion(name, version);
   };
-  const catalog = new Catalog(functions, { aliases: store.aliases, openSecrets: (_, sealed) => ({ ...sealed }) });
-  const h = await harness([], { store, clock, catalog });
+  const h = await harness([], { store, clock, catalog: catalogOver(functions) });
   try {
     const { id } = await h.system.submit('fn@slow', {});
     await h.step(0);
