@@ -3,7 +3,7 @@
  * runner, the event bus, policies and trigger management, plus submit() used by the API.
  * server/platform.ts builds one and hands it the concrete store and dispatcher.
  */
-import { unqualified } from '../../releases/qualifier.ts';
+import { qualifierOf, unqualified } from '../../releases/qualifier.ts';
 import type { Clock } from '../../core/clock.ts';
 import { NimbusError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
@@ -261,28 +261,23 @@ async function limitsFor(catalog: Catalog, target: string): Promise<FunctionLimi
   const name = unqualified(target);
   const current = catalog.peek(name) ?? (await catalog.resolve(name));
   if (!current) return null;
-  let longestMs = longestInvocationMs(current.version.config);
-  for (const v of catalog.routeVersions(name, qualifierOf(target))) {
+  const served = await Promise.all(
     // a version that cannot be loaded (gone, its secrets unreadable) fails its invocation at once
-    const d = catalog.peekVersion(name, v) ?? (await catalog.resolveVersion(name, v).catch(() => null));
-    if (d) longestMs = Math.max(longestMs, longestInvocationMs(d.version.config));
-  }
-  return { maxInstances: current.version.config.maxInstances, concurrency: current.version.config.concurrency, longestMs };
+    catalog.routeVersions(name, qualifierOf(target)).map((v) => catalog.peekVersion(name, v) ?? catalog.resolveVersion(name, v).catch(() => null)),
+  );
+  return limitsOver(current, served);
 }
 
 /** limitsFor without I/O: null when a version `target` may be served by is not loaded yet. */
 function loadedLimits(catalog: Catalog, target: string, current: Deployed): FunctionLimits | null {
   const name = unqualified(target);
-  let longestMs = longestInvocationMs(current.version.config);
-  for (const v of catalog.routeVersions(name, qualifierOf(target))) {
-    const d = catalog.peekVersion(name, v);
-    if (d === undefined) return null;
-    longestMs = Math.max(longestMs, longestInvocationMs(d.version.config));
-  }
-  return { maxInstances: current.version.config.maxInstances, concurrency: current.version.config.concurrency, longestMs };
+  const served = catalog.routeVersions(name, qualifierOf(target)).map((v) => catalog.peekVersion(name, v));
+  return served.includes(undefined) ? null : limitsOver(current, served);
 }
 
-function qualifierOf(target: string): string | undefined {
-  const at = target.indexOf('@');
-  return at === -1 ? undefined : target.slice(at + 1);
+function limitsOver(current: Deployed, served: ReadonlyArray<Deployed | null | undefined>): FunctionLimits {
+  const { config } = current.version;
+  let longestMs = longestInvocationMs(config);
+  for (const d of served) if (d) longestMs = Math.max(longestMs, longestInvocationMs(d.version.config));
+  return { maxInstances: config.maxInstances, concurrency: config.concurrency, longestMs };
 }
