@@ -199,15 +199,21 @@ test('ended executions are deleted once past the retention; running ones stay', 
   await store.close();
 });
 
+/** The store's workflow journal, whose step writes fail ('disk full') while `refuse()` says so. */
+function refusingJournal(store: Store, refuse: () => boolean): Store['workflows'] {
+  const repo = Object.create(store.workflows) as Store['workflows'];
+  repo.appendStep = async (input) => {
+    if (refuse()) throw new Error('disk full');
+    return store.workflows.appendStep(input);
+  };
+  return repo;
+}
+
 test('a step the store does not journal leaves the execution as journalled: the same result delivered again carries it on', async () => {
   const store = openSqliteStore(':memory:');
   const clock = new FakeClock();
   let refuse = 1;
-  const repo = Object.create(store.workflows) as Store['workflows'];
-  repo.appendStep = async (input) => {
-    if (refuse-- > 0) throw new Error('disk full');
-    return store.workflows.appendStep(input);
-  };
+  const repo = refusingJournal(store, () => refuse-- > 0);
   const errors: string[] = [];
   const calls: InvokeRequest[] = [];
   const invoke = async (req: InvokeRequest): Promise<InvokeOutcome> => {
@@ -240,11 +246,7 @@ test('a redrive the store does not journal leaves the execution as it was: faile
   const clock = new FakeClock();
   let refuse = 0;
   let broken = true;
-  const repo = Object.create(store.workflows) as Store['workflows'];
-  repo.appendStep = async (input) => {
-    if (refuse-- > 0) throw new Error('disk full');
-    return store.workflows.appendStep(input);
-  };
+  const repo = refusingJournal(store, () => refuse-- > 0);
   const invoke = async (req: InvokeRequest): Promise<InvokeOutcome> =>
     broken
       ? { ok: false, invocationId: req.invocationId!, record: { version: 1 } as never, error: new NimbusError('NIMBUS_ERR_FUNCTION_ERROR', 'it failed', { extra: { errorName: 'Boom', errorMessage: 'it failed' } }) }
