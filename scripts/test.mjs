@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: type-check the whole tree (and the console's) while the tests run, run every *.test.ts under src/, test/, bench/lib/ and bench/compat/
+// `npm test`: build dist/, type-check the whole tree (and the console's) while the tests run, run every *.test.ts under src/, test/, bench/lib/ and bench/compat/
 // with node:test, then the package test (test/package/: npm pack, a global install that
 // compiles the native modules, the installed command), which is slow and CPU-heavy, so it
 // runs alone after the rest. Node 20's test runner takes no globs, so the files are listed here.
@@ -65,6 +65,15 @@ function typeCheck(project) {
 }
 
 const only = process.argv.slice(2);
+// The platform and the CLI the tests start run dist/, built from this tree now: the build that
+// ships, which starts without bundling the shim and the Node layers at every start
+// (test/helpers/platform.ts). The in-process tests import src/ as before.
+const build = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'scripts/build.ts')], { stdio: 'inherit', cwd: root });
+if (build.status !== 0) {
+  console.error('npm test: the build failed (npm run build shows why); no test was run');
+  process.exit(build.status ?? 1);
+}
+process.env.NIMBUS_FROM_SOURCE = '0';
 // The platform's tree and the console's (browser code: its own tsconfig, with the DOM).
 const typeChecks = only.length === 0 ? [root, join(root, 'console')].map(typeCheck) : [];
 const reports = mkdtempSync(join(tmpdir(), 'nimbus-test-report-'));

@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, ROOT, cli, eventually, invocationRecord, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
+import { BIN, FROM_SOURCE, ROOT, cli, eventually, invocationRecord, startPlatform, type RunningPlatform } from '../helpers/platform.ts';
 import { SINK_ALLOWED } from '../helpers/sink.ts';
 
 describe('observability', () => {
@@ -124,7 +124,7 @@ describe('observability', () => {
     const follower = (name: string, extra: string[]) => {
       const proc = spawn(process.execPath, [BIN, 'logs', name, '--follow', '--json', ...extra], {
         cwd: ROOT,
-        env: { ...process.env, NIMBUS_URL: p.url, NIMBUS_DATA: p.dataDir },
+        env: { ...process.env, ...FROM_SOURCE, NIMBUS_URL: p.url, NIMBUS_DATA: p.dataDir },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       const lines: string[] = [];

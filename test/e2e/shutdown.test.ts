@@ -14,7 +14,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { BIN, ROOT, startPlatform } from '../helpers/platform.ts';
+import { BIN, FROM_SOURCE, ROOT, startPlatform } from '../helpers/platform.ts';
 
 type Launch = 'command' | 'node';
 
@@ -24,7 +24,7 @@ async function upInItsOwnGroup(dataDir: string, launch: Launch = 'command') {
     cwd: ROOT,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NIMBUS_FROM_SOURCE: '1' },
+    env: { ...process.env, ...FROM_SOURCE },
   });
   let out = '';
   const waiters: Array<{ re: RegExp; resolve: () => void }> = [];

@@ -11,8 +11,12 @@ import { defaultAppsDir } from '../../src/runtime/process/app-archive.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const BIN = join(ROOT, 'bin/nimbus.mjs');
-/** The tests run the TypeScript under test, not a build that may be older (test/e2e/package.test.ts runs the build). */
-const FROM_SOURCE = { NIMBUS_FROM_SOURCE: '1' };
+/**
+ * The platform and the CLI these tests start run the TypeScript under test, not a build that
+ * may be older; `npm test` builds dist/ before its tests and says so (NIMBUS_FROM_SOURCE=0),
+ * so they run the build that ships, which starts without bundling the shim and the layers.
+ */
+export const FROM_SOURCE = { NIMBUS_FROM_SOURCE: process.env.NIMBUS_FROM_SOURCE === '0' ? '0' : '1' };
 
 export interface RunningPlatform {
   readonly url: string;
