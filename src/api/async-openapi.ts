@@ -256,7 +256,7 @@ export const ASYNC_PATHS = {
       responses: {
         '201': json('Created.', 'Trigger'),
         '400': problem('Invalid schedule, time zone or filter (NIMBUS_ERR_VALIDATION, field names it).'),
-        '404': problem('The function (NIMBUS_ERR_FUNCTION_NOT_FOUND) or workflow (NIMBUS_ERR_WORKFLOW_NOT_FOUND) does not exist.'),
+        '404': problem('The function (NIMBUS_ERR_FUNCTION_NOT_FOUND), the version or alias its qualifier names (NIMBUS_ERR_VERSION_NOT_FOUND, NIMBUS_ERR_ALIAS_NOT_FOUND) or the workflow (NIMBUS_ERR_WORKFLOW_NOT_FOUND) does not exist.'),
         ...common,
       },
     },

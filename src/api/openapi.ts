@@ -130,7 +130,7 @@ export const OPENAPI = {
         responses: {
           '200': { description: "The function's result as JSON. Header x-nimbus-invocation-id names the record.", content: { 'application/json': { schema: {} } } },
           '202': json('Queued (Prefer: respond-async); Location is the status URL.', 'AsyncAccepted'),
-          '404': problem('No such function.'),
+          '404': problem('No such function, or no such version or alias for the qualifier in the name (`api@live`, `api@4`), also with respond-async.'),
           '413': problem('Event larger than the payload limit.'),
           '429': problem('Throttled; retry after Retry-After seconds.'),
           '500': problem('The function threw (errorName, errorMessage, invocationId).'),

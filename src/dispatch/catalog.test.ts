@@ -5,6 +5,7 @@ import { Deployer } from '../deploy/deployer.ts';
 import { Capacity } from '../pool/capacity.ts';
 import { PoolRegistry } from '../pool/registry.ts';
 import { FakeRuntime, fakeInstanceSpec } from '../runtime/testing/fake-runtime.ts';
+import { deployInput, SAMPLE_CONFIG } from '../store/contract.ts';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
 import { Catalog } from './catalog.ts';
 
@@ -67,4 +68,23 @@ test('a deploy that restates the version config wins over the override (no new v
   assert.equal(out.version.version, 1);
   assert.equal(await store.functions.getScale('f'), null);
   assert.equal(catalog.peek('f')?.version.config.maxInstances, 10);
+});
+
+test('targetProblem: a target is refused for the function, version or alias it names that is not there; an alias made behind the catalog is found', async () => {
+  const clock = new FakeClock(1_700_000_000_000);
+  const store = openSqliteStore(':memory:');
+  await store.functions.deploy(deployInput('fn', 'v1', clock.now(), SAMPLE_CONFIG));
+  const catalog = new Catalog(store.functions, { aliases: store.aliases, openSecrets: (_, sealed) => ({ ...sealed }) });
+  const codeOf = async (target: string) => (await catalog.targetProblem(target))?.code ?? null;
+  assert.equal(await codeOf('fn'), null);
+  assert.equal(await codeOf('fn@1'), null);
+  assert.equal(await codeOf('fn@$LATEST'), null);
+  assert.equal(await codeOf('nosuch'), 'NIMBUS_ERR_FUNCTION_NOT_FOUND');
+  assert.equal(await codeOf('nosuch@1'), 'NIMBUS_ERR_FUNCTION_NOT_FOUND');
+  assert.equal(await codeOf('fn@2'), 'NIMBUS_ERR_VERSION_NOT_FOUND');
+  assert.equal(await codeOf('fn@live'), 'NIMBUS_ERR_ALIAS_NOT_FOUND');
+  assert.equal(await codeOf('fn@'), 'NIMBUS_ERR_ALIAS_NOT_FOUND');
+  // written to the store as another node would, without telling this catalog
+  await store.aliases.set('fn', 'live', [{ version: 1, weight: 100 }], clock.now());
+  assert.equal(await codeOf('fn@live'), null);
 });

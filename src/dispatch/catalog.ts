@@ -7,6 +7,7 @@
  */
 import { NimbusError } from '../core/errors.ts';
 import type { FunctionAlias, FunctionVersion } from '../core/types.ts';
+import { qualifierOf, unqualified } from '../releases/qualifier.ts';
 import { noRedaction, redactorFor, type Redactor } from '../releases/redact.ts';
 import { pickRoute } from '../releases/split.ts';
 import type { AliasRepo, FunctionRepo, ScaleOverride } from '../store/ports.ts';
@@ -98,6 +99,24 @@ export class Catalog {
       return new NimbusError('NIMBUS_ERR_VERSION_NOT_FOUND', `function "${name}" has no version ${choice.version}; \`nimbus info ${name}\` lists them`);
     }
     return { deployed, alias: choice.alias };
+  }
+
+  /**
+   * Why `target` (`name`, or `name@qualifier` as async items and triggers carry it) cannot be
+   * served now, as the problem to answer with; null when it can. Checked when the target is
+   * accepted, so a qualifier that names nothing is refused then, not retried into the DLQ.
+   */
+  async targetProblem(target: string): Promise<NimbusError | null> {
+    const name = unqualified(target);
+    const qualifier = qualifierOf(target);
+    let found = this.route(name, qualifier, '') ?? (await this.resolveTarget(name, qualifier, ''));
+    if (found instanceof NimbusError && this.releases) {
+      // an alias made a moment ago (on another node, say) may not be loaded here yet
+      await this.reloadAliases(name);
+      found = await this.resolveTarget(name, qualifier, '');
+    }
+    if (found === null) return new NimbusError('NIMBUS_ERR_FUNCTION_NOT_FOUND', `function "${name}" does not exist; \`nimbus ls\` lists the deployed ones`);
+    return found instanceof NimbusError ? found : null;
   }
 
   private plainTarget(entry: Deployed): Target {

@@ -3,18 +3,17 @@
  * or subscription for a missing function or workflow is refused), creates the topic of a
  * subscription if needed, stores, and tells the cron runner.
  */
-import { unqualified } from '../releases/qualifier.ts';
 import type { Clock } from '../core/clock.ts';
 import { NimbusError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
-import type { FunctionRepo } from '../store/ports.ts';
 import type { TopicRepo, TriggerInput, TriggerOrigin, TriggerRecord, TriggerRepo } from '../store/queue-ports.ts';
 import type { TriggerSource } from './source.ts';
 import { validateTrigger, type TriggerDefinition, type TriggerTarget } from './definition.ts';
 
 export interface TriggerServiceDeps {
   readonly clock: Clock;
-  readonly functions: FunctionRepo;
+  /** Why a function target (`name` or `name@qualifier`) cannot be served, or null (the dispatcher's catalog). */
+  readonly targetProblem: (target: string) => Promise<NimbusError | null>;
   readonly triggers: TriggerRepo;
   readonly topics: TopicRepo;
   /** The timers' source, reloaded when a timer is added or removed. */
@@ -33,11 +32,10 @@ export class TriggerService {
   constructor(private readonly deps: TriggerServiceDeps) {}
 
   private async mustHaveFunction(name: string): Promise<void> {
-    if (!(await this.deps.functions.get(unqualified(name)))) {
-      throw new NimbusError('NIMBUS_ERR_FUNCTION_NOT_FOUND', `function "${name}" does not exist; deploy it before adding triggers to it`, {
-        extra: { field: 'function' },
-      });
-    }
+    const problem = await this.deps.targetProblem(name);
+    if (problem === null) return;
+    const detail = problem.code === 'NIMBUS_ERR_FUNCTION_NOT_FOUND' ? `function "${name}" does not exist; deploy it before adding triggers to it` : problem.message;
+    throw new NimbusError(problem.code, detail, { extra: { field: 'function' } });
   }
 
   private async mustHaveWorkflow(name: string): Promise<void> {

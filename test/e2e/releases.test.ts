@@ -116,6 +116,29 @@ describe('releases over the API and the CLI', () => {
     assert.equal(fromEvent.version, 1, 'a subscription of split@1 runs version 1, not the latest (3)');
   });
 
+  it('an async invocation or a trigger whose qualifier names no version or alias is refused when asked, not queued into the DLQ', async () => {
+    const refusals = [
+      ['split@nope', 'NIMBUS_ERR_ALIAS_NOT_FOUND'],
+      ['split@', 'NIMBUS_ERR_ALIAS_NOT_FOUND'],
+      ['split@@1', 'NIMBUS_ERR_ALIAS_NOT_FOUND'],
+      ['split@99', 'NIMBUS_ERR_VERSION_NOT_FOUND'],
+      ['nosuch@1', 'NIMBUS_ERR_FUNCTION_NOT_FOUND'],
+    ] as const;
+    const refused = new Set<string>(refusals.map(([target]) => target));
+    for (const [target, code] of refusals) {
+      const submitted = await p.api(`/api/v1/functions/${encodeURIComponent(target)}/invoke`, { method: 'POST', headers: { prefer: 'respond-async' }, body: '{}' });
+      const problem = (await submitted.json()) as { code: string; detail: string };
+      assert.deepEqual([submitted.status, problem.code], [404, code], `${target}: ${problem.detail}`);
+      const trigger = await p.api('/api/v1/triggers', { method: 'POST', body: JSON.stringify({ function: target, schedule: 'rate(1 hour)' }) });
+      const answer = (await trigger.json()) as { code: string; field?: string };
+      assert.deepEqual([trigger.status, answer.code, answer.field], [404, code, 'function'], target);
+    }
+    const queued = (await (await p.api('/api/v1/async?limit=100')).json()) as { items: Array<{ function: string }> };
+    assert.deepEqual(queued.items.filter((i) => refused.has(i.function)), []);
+    const triggers = (await (await p.api('/api/v1/triggers')).json()) as { items: Array<{ function?: string }> };
+    assert.deepEqual(triggers.items.filter((t) => t.function !== undefined && refused.has(t.function)), []);
+  });
+
   it('a secret reaches the function in env but never an API answer, a record, `nimbus logs` or the database file; rollback restores the old value', async () => {
     await p.deploy('vault', `export async function handler(event, context) { return { told: 'pw=' + context.env.DB_PASSWORD }; }
     export default { async fetch(req, env) {

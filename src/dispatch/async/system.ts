@@ -155,7 +155,7 @@ export class AsyncSystem {
     this.topics = this.streamed ?? this.bus;
     this.triggers = new TriggerService({
       clock,
-      functions: store.functions,
+      targetProblem: (target) => deps.catalog.targetProblem(target),
       triggers: store.triggers,
       topics: store.topics,
       cron: this.cron,
@@ -189,10 +189,16 @@ export class AsyncSystem {
   /** Persists an async invocation (the 202 comes after this resolves). */
   async submit(functionName: string, event: unknown, options: SubmitOptions = {}): Promise<{ id: string; created: boolean }> {
     const { clock, catalog, store } = this.deps;
-    // A target may carry a qualifier (`api@live`): kept with the item, followed when it runs.
+    // A target may carry a qualifier (`api@live`): kept with the item, followed when it runs;
+    // one that names no version or alias is refused here, as a call would be. A version that
+    // cannot be read now (the store failing) is not a refusal: its attempts report it.
     const deployed = catalog.peek(unqualified(functionName)) ?? (await catalog.resolve(unqualified(functionName)));
     if (!deployed) {
       throw new NimbusError('NIMBUS_ERR_FUNCTION_NOT_FOUND', `function "${functionName}" does not exist; \`nimbus ls\` lists the deployed ones`);
+    }
+    if (qualifierOf(functionName) !== undefined) {
+      const problem = await catalog.targetProblem(functionName).catch(() => null);
+      if (problem !== null) throw problem;
     }
     const now = clock.now();
     const input: EnqueueInput = {
