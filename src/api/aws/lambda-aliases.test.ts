@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { FunctionAlias } from '../../core/types.ts';
 import { AwsError } from './errors.ts';
-import { createAlias, updateAlias } from './lambda-aliases.ts';
+import { createAlias, getAlias, updateAlias } from './lambda-aliases.ts';
 import type { AwsContext, AwsRequest } from './protocol.ts';
 
 /** A context with one function `f` and its aliases; every write is recorded. */
@@ -46,5 +46,15 @@ describe('Lambda alias operations', () => {
     const { ctx, writes } = recording([live]);
     await assert.rejects(updateAlias(ctx, request({ FunctionVersion: '2', Description: ['x'] }, { name: 'f', alias: 'live' })), descriptionRefused);
     assert.deepEqual(writes, []);
+  });
+
+  it('an alias named like a member of every object (constructor, toString) has an empty Description, not none', async () => {
+    for (const name of ['constructor', 'toString', 'hasOwnProperty']) {
+      const { ctx } = recording([{ ...live, name }], { live: 'the live one' });
+      const out = await getAlias(ctx, request({}, { name: 'f', alias: name }));
+      assert.equal((out.body as Record<string, unknown>).Description, '', name);
+    }
+    const { ctx } = recording([live], { live: 'the live one' });
+    assert.equal(((await getAlias(ctx, request({}, { name: 'f', alias: 'live' }))).body as Record<string, unknown>).Description, 'the live one');
   });
 });

@@ -50,7 +50,8 @@ function configurationOf(ctx: AwsContext, a: FunctionAlias, descriptions: Readon
     AliasArn: functionArn(ctx, a.functionName, a.name),
     Name: a.name,
     ...routingOf(a.routes),
-    Description: descriptions[a.name] ?? '',
+    // An alias may be named as a member of every object (`constructor`, `toString`): only the function's own descriptions count.
+    Description: Object.hasOwn(descriptions, a.name) ? descriptions[a.name] : '',
     RevisionId: aliasRevisionId(a),
   };
 }
