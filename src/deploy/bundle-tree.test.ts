@@ -49,5 +49,7 @@ describe('bundleTree (a Lambda zip with node_modules/)', () => {
   it('refuses a path that is both a file and a directory, and climbing paths', async () => {
     await assert.rejects(bundleTree(tree({ a: 'x', 'a/b.js': 'y', 'main.js': '' }), 'main.js'), (e: unknown) => isNimbusError(e) && e.code === 'NIMBUS_ERR_VALIDATION' && /both a file and a directory/.test(e.message));
     await assert.rejects(bundleTree(tree({ '../x.js': 'y', 'main.js': '' }), 'main.js'), (e: unknown) => isNimbusError(e) && e.code === 'NIMBUS_ERR_VALIDATION');
+    // A name the file system cannot create is the sender's error, not ENAMETOOLONG (a 500 over the Lambda API).
+    await assert.rejects(bundleTree(tree({ [`${'a'.repeat(300)}.js`]: 'y', 'main.js': '' }), 'main.js'), (e: unknown) => isNimbusError(e) && e.code === 'NIMBUS_ERR_VALIDATION' && /at most 255/.test(e.message));
   });
 });

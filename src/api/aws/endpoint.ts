@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isNimbusError } from '../../core/errors.ts';
 import { readBody } from '../../gateway/body.ts';
-import { AwsError, lambdaErrorOf, sendAwsError } from './errors.ts';
+import { AwsError, lambdaErrorOf, loggedErrorOf, sendAwsError } from './errors.ts';
 import type { AwsKeyStore } from './keys.ts';
 import { lambdaRoute } from './lambda.ts';
 import type { AwsContext, AwsResponse } from './protocol.ts';
@@ -83,7 +83,7 @@ export function createAwsEndpoint(options: AwsEndpointOptions) {
       send(res, out, contentType);
     } catch (error) {
       const answer = isSfn ? (error instanceof AwsError ? error : new AwsError(500, 'InternalServerError', 'the platform failed to handle the request; its log has the details')) : lambdaErrorOf(error);
-      if (answer.status >= 500 && !keyLogged) options.onError(error, `AWS ${req.method} ${path}`);
+      if (answer.status >= 500 && !keyLogged) options.onError(loggedErrorOf(error), `AWS ${req.method} ${path}`);
       // A refused request may leave its body unread; drop it rather than keep the socket.
       if (!req.complete) res.setHeader('connection', 'close');
       sendAwsError(res, answer, contentType);

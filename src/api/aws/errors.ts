@@ -13,9 +13,16 @@ export class AwsError extends Error {
     message: string,
     /** Extra members of the body (Lambda's `Type`, a throttle's `Reason`). */
     readonly members: Readonly<Record<string, unknown>> = {},
+    /** What went wrong inside the platform, for its log (a 5xx answer says only that the log has it). */
+    cause?: unknown,
   ) {
-    super(message);
+    super(message, cause === undefined ? undefined : { cause });
   }
+}
+
+/** What the log should show of an error that became an answer: the platform's own error behind a 5xx, else the error itself. */
+export function loggedErrorOf(error: unknown): unknown {
+  return error instanceof AwsError && error.cause !== undefined ? error.cause : error;
 }
 
 export const awsErr = {
@@ -49,9 +56,9 @@ export function lambdaErrorOf(error: unknown): AwsError {
   if (error instanceof AwsError) return error;
   if (isNimbusError(error)) {
     const [status, type] = LAMBDA_BY_CODE[error.code] ?? [500, 'ServiceException'];
-    return new AwsError(status, type, error.message, { Type: status >= 500 ? 'Service' : 'User' });
+    return new AwsError(status, type, error.message, { Type: status >= 500 ? 'Service' : 'User' }, status >= 500 ? error : undefined);
   }
-  return new AwsError(500, 'ServiceException', 'the platform failed to handle the request; its log has the details', { Type: 'Service' });
+  return new AwsError(500, 'ServiceException', 'the platform failed to handle the request; its log has the details', { Type: 'Service' }, error);
 }
 
 export function sendAwsError(res: ServerResponse, error: AwsError, contentType = 'application/json'): void {

@@ -50,7 +50,8 @@ function configurationOf(ctx: AwsContext, a: FunctionAlias, descriptions: Readon
     AliasArn: functionArn(ctx, a.functionName, a.name),
     Name: a.name,
     ...routingOf(a.routes),
-    Description: descriptions[a.name] ?? '',
+    // An alias may be named as a member of every object (`constructor`, `toString`): only the function's own descriptions count.
+    Description: Object.hasOwn(descriptions, a.name) ? descriptions[a.name] : '',
     RevisionId: aliasRevisionId(a),
   };
 }
@@ -83,12 +84,13 @@ export async function createAlias(ctx: AwsContext, req: AwsRequest): Promise<Aws
   const name = nameOf(req);
   const alias = str(body, 'Name', true)!;
   const routes = routesOf(aliasVersionOf(str(body, 'FunctionVersion', true), 'FunctionVersion'), additionalWeights(body));
+  const description = str(body, 'Description');
   const releases = releasesOf(ctx);
   const existing = await translated(ctx, name, alias, async () => (await releases.listAliases(name)).find((a) => a.name === alias));
   if (existing) throw awsErr.conflict(`Alias already exists: ${functionArn(ctx, name, alias)}`);
   const saved = await translated(ctx, name, alias, () => releases.setAlias(name, alias, routes));
   await forgetDescription(ctx, name, alias);
-  await setDescription(ctx, name, alias, str(body, 'Description'));
+  await setDescription(ctx, name, alias, description);
   return { status: 201, body: configurationOf(ctx, saved, await descriptionsOf(ctx, name)) };
 }
 
@@ -105,6 +107,7 @@ export async function updateAlias(ctx: AwsContext, req: AwsRequest): Promise<Aws
   onlyKnown(body, UPDATE_FIELDS, 'UpdateAlias');
   const name = nameOf(req);
   const alias = req.params.alias;
+  const description = str(body, 'Description');
   const releases = releasesOf(ctx);
   const current = await translated(ctx, name, alias, () => releases.getAlias(name, alias));
   const revision = str(body, 'RevisionId');
@@ -116,7 +119,7 @@ export async function updateAlias(ctx: AwsContext, req: AwsRequest): Promise<Aws
   const weights = body.RoutingConfig == null ? now.RoutingConfig?.AdditionalVersionWeights : additionalWeights(body);
   const routes = routesOf(primary, weights);
   const saved = await translated(ctx, name, alias, () => releases.setAlias(name, alias, routes));
-  await setDescription(ctx, name, alias, str(body, 'Description'));
+  await setDescription(ctx, name, alias, description);
   return { status: 200, body: configurationOf(ctx, saved, await descriptionsOf(ctx, name)) };
 }
 

@@ -247,11 +247,13 @@ export async function createFunction(ctx: AwsContext, req: AwsRequest): Promise<
   if (body.PackageType != null && body.PackageType !== 'Zip') throw awsErr.unsupported(400, 'PackageType Image is not supported by Nimbus: send a Zip package');
   const runtime = runtimeOf(ctx, str(body, 'Runtime'));
   const handler = str(body, 'Handler') ?? 'index.handler';
+  // Every field is checked before anything is deployed: a refused request leaves no function behind.
+  const [role, description] = [str(body, 'Role') ?? '', str(body, 'Description') ?? ''];
   const zip = zipOf(body, 'Code');
   if (await ctx.api.store.functions.get(name)) throw awsErr.conflict(`Function already exist: ${name}`);
   const built = isPython(runtime) ? pythonDeploy(ctx, zip, name, handler, runtime, configInput(body), null) : await nodeDeploy(ctx, zip, handler, configInput(body));
   const version = await deploy(ctx, name, built.source, built.config);
-  await ctx.meta.set(name, { runtime, handler, role: str(body, 'Role') ?? '', description: str(body, 'Description') ?? '', ...zipMeta(zip), published: [], reservedConcurrency: null });
+  await ctx.meta.set(name, { runtime, handler, role, description, ...zipMeta(zip), published: [], reservedConcurrency: null });
   return { status: 201, body: await configurationOf(ctx, version, await publishLabel(ctx, version, body.Publish)) };
 }
 
@@ -326,6 +328,8 @@ export async function updateFunctionConfiguration(ctx: AwsContext, req: AwsReque
   if (isPython(runtime) !== isPython(meta.runtime)) {
     throw awsErr.unsupported(400, `UpdateFunctionConfiguration: changing Runtime from ${meta.runtime} to ${runtime} is not supported by Nimbus (another language needs other code): create a new function`);
   }
+  // Checked before the new version is deployed, so a refused request changes nothing.
+  const [role, description] = [str(body, 'Role'), str(body, 'Description')];
   const stored = deployed.stored ?? deployed.version;
   const config = configInput(body);
   let source: DeploySource;
@@ -341,7 +345,6 @@ export async function updateFunctionConfiguration(ctx: AwsContext, req: AwsReque
     source = { kind: 'bundle', code: deployed.code, ...(sourceMap === null ? {} : { sourceMap }) };
   }
   const version = await deploy(ctx, name, source, config);
-  const [role, description] = [str(body, 'Role'), str(body, 'Description')];
   await ctx.meta.set(name, (now) => ({ runtime: body.Runtime == null ? now.runtime : runtime, role: role ?? now.role, description: description ?? now.description }));
   return { status: 200, body: await configurationOf(ctx, version, '$LATEST') };
 }

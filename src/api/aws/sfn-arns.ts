@@ -41,7 +41,7 @@ export const seconds = (ms: number) => ms / 1000;
 /** A platform error in Step Functions' vocabulary (`fallback` for validation errors). */
 export function sfnErrorOf(error: unknown, fallback = 'ValidationException'): AwsError {
   if (error instanceof AwsError) return error;
-  if (!isNimbusError(error)) return new AwsError(500, 'InternalServerError', 'the platform failed to handle the request; its log has the details');
+  if (!isNimbusError(error)) return new AwsError(500, 'InternalServerError', 'the platform failed to handle the request; its log has the details', {}, error);
   const byCode: Record<string, string> = {
     NIMBUS_ERR_WORKFLOW_NOT_FOUND: 'StateMachineDoesNotExist',
     NIMBUS_ERR_EXECUTION_NOT_FOUND: 'ExecutionDoesNotExist',
@@ -56,8 +56,8 @@ export function sfnErrorOf(error: unknown, fallback = 'ValidationException'): Aw
   };
   const type = byCode[error.code];
   if (type !== undefined) return awsErr.sfn(type, error.message);
-  if (error.status === 503) return new AwsError(503, 'ServiceUnavailable', error.message);
-  return new AwsError(500, 'InternalServerError', error.message);
+  if (error.status === 503) return new AwsError(503, 'ServiceUnavailable', error.message, {}, error);
+  return new AwsError(500, 'InternalServerError', error.message, {}, error);
 }
 
 /** A string member (required unless told). */

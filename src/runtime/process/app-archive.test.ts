@@ -22,6 +22,9 @@ describe('app archive', () => {
 
   it('refuses paths that leave the directory, and other ugly input', () => {
     for (const path of ['../etc/passwd', '/etc/passwd', 'a/../../b', './a', 'a//b', 'a\\\\b', 'a\0b', '', 'x'.repeat(600)]) refused({ files: { [path]: b64('x') } }, /must be relative/);
+    // Names the file system cannot create (NAME_MAX, in bytes) are refused at deploy, not when an instance unpacks them.
+    for (const path of ['x'.repeat(256) + '.py', 'd'.repeat(256) + '/a.py', 'é'.repeat(128)]) refused({ files: { [path]: b64('x') } }, /at most 255/);
+    packApp({ files: { ['x'.repeat(255)]: b64('x'), ['é'.repeat(127)]: b64('x') } });
     refused({ files: {} }, /empty/);
     refused({ files: { 'a.py': 'not base64!' } }, /base64/);
     refused({ files: { a: b64('1'), 'a/b': b64('2') } }, /both a file and a directory/);

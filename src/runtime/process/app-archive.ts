@@ -18,17 +18,22 @@ export interface AppFiles {
   readonly executable?: readonly string[];
 }
 
-export const APP_LIMITS = { files: 5000, pathChars: 512 } as const;
+/** `nameBytes`: the longest file or directory name Linux file systems take (NAME_MAX). */
+export const APP_LIMITS = { files: 5000, pathChars: 512, nameBytes: 255 } as const;
 
 function invalid(message: string, field = 'source.app'): NimbusError {
   return new NimbusError('NIMBUS_ERR_VALIDATION', message, { extra: { field } });
 }
 
-/** A path that stays inside the app's directory: relative, no "." or ".." segments, no NUL or backslash. */
+/** A path that stays inside the app's directory and can be written there: relative, no "." or ".." segments, no NUL or backslash, no name too long to create. */
 export function checkAppPath(path: string): string {
   const segments = path.split('/');
   if (path === '' || path.length > APP_LIMITS.pathChars || /[\0\\]/.test(path) || segments.some((s) => s === '' || s === '.' || s === '..')) {
     throw invalid(`app file path ${JSON.stringify(path.slice(0, 100))} must be relative, "/"-separated, without "." or ".." segments (at most ${APP_LIMITS.pathChars} characters)`);
+  }
+  const long = segments.find((s) => Buffer.byteLength(s) > APP_LIMITS.nameBytes);
+  if (long !== undefined) {
+    throw invalid(`app file path ${JSON.stringify(path.slice(0, 100))} has a name of ${Buffer.byteLength(long)} bytes; a file or directory name may have at most ${APP_LIMITS.nameBytes}`);
   }
   return path;
 }

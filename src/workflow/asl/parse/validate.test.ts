@@ -73,3 +73,20 @@ test('definition size and nesting limits are configurable', () => {
   assert.doesNotThrow(() => parseStateMachine(nested));
   assert.throws(() => parseStateMachine(nested, { limits: { maxNestingDepth: 1 } }), /nested 2 deep/);
 });
+
+test('state names are any text: Object.prototype members name no state unless defined, and __proto__ is a name like another', async () => {
+  const { runToCompletion } = await import('../testing/driver.ts');
+  for (const name of ['toString', 'hasOwnProperty', 'constructor', '__proto__']) {
+    const startAt = problems({ StartAt: name, States: { P: { Type: 'Pass', End: true } } });
+    assert.ok(startAt.some((p) => p.path === '/StartAt' && p.message.includes('not a state')), `StartAt ${name}: ${JSON.stringify(startAt)}`);
+    const next = problems({ StartAt: 'P', States: { P: { Type: 'Pass', Next: name } } });
+    assert.ok(next.some((p) => p.path === '/States/P/Next' && p.message.includes('is not a state name')), `Next ${name}: ${JSON.stringify(next)}`);
+  }
+  // The definition as JSON text, so that __proto__ is an own key as a caller's JSON has it.
+  const text = JSON.stringify({ StartAt: 'constructor', States: { constructor: { Type: 'Pass', Result: 1, ResultPath: '$.a', Next: 'toString' }, toString: { Type: 'Pass', Result: 2, ResultPath: '$.b', Next: '__proto__' } } }).replace('"Next":"__proto__"}', '"Next":"__proto__"},"__proto__":{"Type":"Pass","Result":3,"ResultPath":"$.c","End":true}');
+  const m = parseStateMachine(text);
+  assert.deepEqual(Object.keys(m.states).sort(), ['__proto__', 'constructor', 'toString']);
+  const run = await runToCompletion(m, {});
+  assert.equal(run.status, 'SUCCEEDED', JSON.stringify(run.error));
+  assert.deepEqual(run.output, { a: 1, b: 2, c: 3 });
+});

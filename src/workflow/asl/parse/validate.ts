@@ -17,6 +17,14 @@ export interface ParseOptions {
   readonly limits?: Partial<AslLimits>;
 }
 
+/**
+ * A record keyed by state names, which are any text: without a prototype, `__proto__` is a
+ * name like another and `toString` or `constructor` name no state unless one is defined.
+ */
+function byName<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
 interface ScopeDraft {
   id: string;
   startAt: string | null;
@@ -61,7 +69,7 @@ class MachineBuilder {
     this.checkVariables();
     if (this.issues.length > 0) return null;
     const scopes: Record<string, Scope> = {};
-    const states: Record<string, CompiledState> = {};
+    const states = byName<CompiledState>();
     for (const d of this.drafts.values()) {
       scopes[d.id] = {
         id: d.id,
@@ -112,8 +120,8 @@ class MachineBuilder {
       id,
       startAt: typeof raw.StartAt === 'string' ? raw.StartAt : null,
       startSite: site.at('StartAt'),
-      states: {},
-      sites: {},
+      states: byName(),
+      sites: byName(),
       parent,
       owner,
       depth,
@@ -147,7 +155,7 @@ class MachineBuilder {
         draft.sites[name] = s;
       }
     }
-    if (draft.startAt !== null && isObject(raw.States) && raw.States[draft.startAt] === undefined) {
+    if (draft.startAt !== null && isObject(raw.States) && !Object.hasOwn(raw.States, draft.startAt)) {
       draft.startSite.report(`StartAt names "${draft.startAt}", which is not a state of this States block`);
     }
     return id;
