@@ -433,6 +433,11 @@ describe('AWS-compatible endpoint with the official SDK clients', () => {
     }, 20_000);
     assert.equal(denied.error, 'Denied');
 
+    // A version's ARN names one version: deleting or updating the whole machine through it is refused.
+    const refused = (e: Error) => e.name === 'ValidationException';
+    await assert.rejects(sfn.send(new DeleteStateMachineCommand({ stateMachineArn: `${stateMachineArn}:1` })), refused);
+    await assert.rejects(sfn.send(new UpdateStateMachineCommand({ stateMachineArn: `${stateMachineArn}:1`, definition: JSON.stringify(updated) })), refused);
+    assert.ok((await sfn.send(new ListStateMachinesCommand({}))).stateMachines?.some((m) => m.name === 'failing'), 'still there');
     await sfn.send(new DeleteStateMachineCommand({ stateMachineArn }));
     const after = (await sfn.send(new ListStateMachinesCommand({}))).stateMachines?.map((m) => m.name);
     assert.ok(!after?.includes('failing'));

@@ -17,6 +17,18 @@ export function parseMachineArn(arn: unknown): { name: string; version: number |
   return { name: m[1], version: m[2] === undefined ? undefined : Number(m[2]) };
 }
 
+/**
+ * The state machine a call that acts on the whole machine names. A version's ARN (`…:N`) is
+ * refused: acting on the machine would delete or change every version, which is not what it asks.
+ */
+export function wholeMachineOf(arn: unknown, op: string): string {
+  const { name, version } = parseMachineArn(arn);
+  if (version !== undefined) {
+    throw awsErr.sfn('ValidationException', `${op} takes the state machine's ARN, not a version's (${String(arn)}); Nimbus does not delete or update single versions`);
+  }
+  return name;
+}
+
 export function parseExecutionArn(arn: unknown): { machine: string; name: string } {
   const m = typeof arn === 'string' ? /^arn:aws[a-z-]*:states:[^:]*:[^:]*:execution:([^:]+):([^:]+)$/.exec(arn) : null;
   if (!m) throw awsErr.sfn('InvalidArn', `Invalid Arn: 'Resource type not valid in this context: ${String(arn)}'`);

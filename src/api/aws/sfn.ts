@@ -9,7 +9,7 @@ import { parseStateMachine } from '../../workflow/asl/index.ts';
 import { isNimbusError } from '../../core/errors.ts';
 import { AwsError, awsErr } from './errors.ts';
 import { parseAwsJson, type AwsContext, type AwsResponse } from './protocol.ts';
-import { engineOf, executionOf, machineArn, maxResults, parseMachineArn, roleArn, seconds, sfnErrorOf, stringField, type SfnOp } from './sfn-arns.ts';
+import { engineOf, executionOf, machineArn, maxResults, parseMachineArn, roleArn, seconds, sfnErrorOf, stringField, wholeMachineOf, type SfnOp } from './sfn-arns.ts';
 import { SFN_EXECUTION_OPS } from './sfn-executions.ts';
 import { testState } from './sfn-test-state.ts';
 
@@ -78,6 +78,7 @@ const describeStateMachine: SfnOp = async (ctx, body) => {
 };
 
 const updateStateMachine: SfnOp = async (ctx, body) => {
+  wholeMachineOf(body.stateMachineArn, 'UpdateStateMachine');
   const { name } = await machineInfo(ctx, body.stateMachineArn);
   refuseFields(body, 'UpdateStateMachine', ['loggingConfiguration', 'tracingConfiguration', 'publish', 'versionDescription', 'encryptionConfiguration']);
   if (body.definition == null) return { updateDate: seconds(ctx.api.clock.now()) };
@@ -90,7 +91,7 @@ const updateStateMachine: SfnOp = async (ctx, body) => {
 };
 
 const deleteStateMachine: SfnOp = async (ctx, body) => {
-  const { name } = parseMachineArn(body.stateMachineArn);
+  const name = wholeMachineOf(body.stateMachineArn, 'DeleteStateMachine');
   try {
     await engineOf(ctx).delete(name);
   } catch (error) {
