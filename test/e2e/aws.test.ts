@@ -127,6 +127,12 @@ describe('AWS-compatible endpoint with the official SDK clients', () => {
 
     const dry = await lambda.send(new InvokeCommand({ FunctionName: 'greeter', InvocationType: 'DryRun' }));
     assert.equal(dry.StatusCode, 204);
+    // a version or alias that is not there is not found, whatever the invocation type
+    for (const Qualifier of ['99', '99999999999999999999999', 'nope']) {
+      for (const InvocationType of ['Event', 'RequestResponse', 'DryRun'] as const) {
+        await assert.rejects(lambda.send(new InvokeCommand({ FunctionName: 'greeter', Qualifier, InvocationType, Payload: '{}' })), (e: Error) => e.name === 'ResourceNotFoundException', `${InvocationType} ${Qualifier}`);
+      }
+    }
   });
 
   it('updates configuration and code, publishes a version and invokes it by qualifier', async () => {

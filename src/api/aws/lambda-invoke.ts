@@ -59,9 +59,10 @@ export async function invoke(ctx: AwsContext, req: AwsRequest): Promise<AwsRespo
   }
   const event = eventOf(req.body);
   if (type === 'Event') {
+    // A function, version or alias that is not there is ResourceNotFoundException, as for RequestResponse.
+    await resolveVersion(ctx, name, qualifier);
     const current = await ctx.api.store.functions.get(name);
     if (!current) throw notFound(ctx, name, qualifier);
-    if (isAliasQualifier(qualifier) && !(await ctx.api.store.aliases.get(name, qualifier))) throw notFound(ctx, name, qualifier);
     if (version !== undefined && version !== current.currentVersion) {
       throw awsErr.unsupported(400, `Event invocations of version ${version} are not supported by Nimbus: the async queue runs the current version ($LATEST = ${current.currentVersion})`);
     }
