@@ -51,4 +51,13 @@ describe('Lambda function operations refuse a bad field before they change anyth
       assert.deepEqual(writes, []);
     });
   }
+
+  for (const FunctionName of ['f:5', 'f:live', 'f:$LATEST', 'arn:aws:lambda:us-east-1:000000000000:function:f:2']) {
+    it(`CreateFunction named with a qualifier (${FunctionName}) deploys nothing`, async () => {
+      const { ctx, writes } = recording(false);
+      const body = { FunctionName, Runtime: 'nodejs20.x', Handler: 'index.handler', Code: { ZipFile: ZIP } };
+      await assert.rejects(createFunction(ctx, request(body)), (e: unknown) => e instanceof AwsError && e.type === 'InvalidParameterValueException' && /names a version or alias/.test(e.message));
+      assert.deepEqual(writes, []);
+    });
+  }
 });

@@ -243,7 +243,9 @@ async function publishLabel(ctx: AwsContext, v: FunctionVersion, publish: unknow
 export async function createFunction(ctx: AwsContext, req: AwsRequest): Promise<AwsResponse> {
   const body = jsonBody(req);
   onlyKnown(body, CREATE_FIELDS, 'CreateFunction');
-  const name = parseFunctionName(str(body, 'FunctionName', true)!).name;
+  const named = parseFunctionName(str(body, 'FunctionName', true)!);
+  if (named.qualifier !== undefined) throw awsErr.invalidParameter(`FunctionName ${String(body.FunctionName)} names a version or alias; CreateFunction takes the function's name alone`);
+  const name = named.name;
   if (body.PackageType != null && body.PackageType !== 'Zip') throw awsErr.unsupported(400, 'PackageType Image is not supported by Nimbus: send a Zip package');
   const runtime = runtimeOf(ctx, str(body, 'Runtime'));
   const handler = str(body, 'Handler') ?? 'index.handler';
