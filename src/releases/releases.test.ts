@@ -119,6 +119,11 @@ test('a secret makes a new version, opens for it alone, is redacted, and the sto
   assert.deepEqual((await releases.secretNames('f')).names, []);
   await assert.rejects(releases.removeSecret('f', 'DB_PASSWORD'), (e) => isNimbusError(e) && e.code === 'NIMBUS_ERR_SECRET_NOT_FOUND');
   await assert.rejects(releases.setSecret('f', '1BAD', 'x'), (e) => isNimbusError(e) && e.code === 'NIMBUS_ERR_VALIDATION');
+  // Names the platform sets itself would be silently replaced in the env; __proto__ would be dropped.
+  for (const name of ['EVENTS', 'NIMBUS_EVENTS_URL', 'NIMBUS_EVENTS_TOKEN', '__proto__']) {
+    await assert.rejects(releases.setSecret('f', name, 'pa55-word-9'), (e) => isNimbusError(e) && e.code === 'NIMBUS_ERR_VALIDATION' && /reserved/.test(e.message), name);
+  }
+  assert.deepEqual((await releases.secretNames('f')).names, [], 'nothing was stored');
   // A fresh catalog (a restart) opens them from the store.
   const fresh = new Catalog(store.functions, { aliases: store.aliases, openSecrets: (fn, s) => new SecretBox(Buffer.alloc(32, 1)).openAll(fn, s) });
   const t = await fresh.resolveTarget('f', '4', 'x');

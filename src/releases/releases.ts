@@ -8,6 +8,7 @@ import type { Clock } from '../core/clock.ts';
 import { NimbusError } from '../core/errors.ts';
 import type { AliasRoute, FunctionAlias } from '../core/types.ts';
 import type { Deployer, DeployResult } from '../deploy/deployer.ts';
+import { reservedVariable } from '../deploy/function-config.ts';
 import type { Catalog } from '../dispatch/catalog.ts';
 import type { PoolRegistry } from '../pool/registry.ts';
 import type { Store } from '../store/ports.ts';
@@ -88,6 +89,12 @@ export class Releases {
       throw new NimbusError('NIMBUS_ERR_VALIDATION', `the value of a secret must be 1 to ${MAX_SECRET_BYTES} bytes`, { extra: { field: 'value' } });
     }
     const info = await this.mustExist(functionName);
+    // The platform's own entries of the env would silently win over the secret.
+    const latest = await this.deps.store.functions.getVersion(functionName, info.currentVersion);
+    const reserved = reservedVariable(name, latest?.config.runtime ?? 'isolate');
+    if (reserved !== undefined) {
+      throw new NimbusError('NIMBUS_ERR_VALIDATION', `secret name ${JSON.stringify(name)} ${reserved}`, { extra: { field: 'name' } });
+    }
     const sealed = await this.deps.store.functions.getSecrets(functionName, info.currentVersion);
     return this.redeploy(functionName, { ...sealed, [name]: this.deps.box.seal(functionName, name, value) });
   }
