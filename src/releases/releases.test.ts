@@ -31,7 +31,7 @@ function setup() {
     if (!t || t instanceof NimbusError) throw t ?? new Error('no target');
     return t;
   };
-  return { store, catalog, pools, releases, deploy, route, box };
+  return { store, catalog, pools, releases, deploy, route, box, deployer };
 }
 
 const served = (t: Target) => [t.deployed.version.version, t.alias];
@@ -129,6 +129,19 @@ test('a secret makes a new version, opens for it alone, is redacted, and the sto
   const t = await fresh.resolveTarget('f', '4', 'x');
   assert.ok(t && !(t instanceof NimbusError));
   assert.equal(fresh.secretsFor(t.deployed.version).env.DB_PASSWORD, 'pa55-word-2');
+});
+
+test("an app's secrets make new versions of the same files, as a function's do", async () => {
+  const { releases, deployer } = setup();
+  const app = { files: { 'server.sh': Buffer.from('exec serve').toString('base64') }, executable: ['server.sh'] };
+  const first = await deployer.deploy({ name: 'web', source: { kind: 'app', app }, config: { runtime: 'app', app: { command: './server.sh' } } });
+  const made = await releases.setSecret('web', 'DB_PASSWORD', 'pa55-word-1');
+  assert.equal(made.version.version, 2);
+  assert.equal(made.version.codeHash, first.version.codeHash, 'the same files');
+  assert.deepEqual(made.version.config, first.version.config);
+  assert.deepEqual((await releases.secretNames('web')).names, ['DB_PASSWORD']);
+  assert.equal((await releases.removeSecret('web', 'DB_PASSWORD')).version.version, 3);
+  await assert.rejects(releases.setSecret('web', 'PORT', 'pa55-word-1'), (e) => isNimbusError(e) && e.code === 'NIMBUS_ERR_VALIDATION' && /set by the platform/.test(e.message));
 });
 
 test('a live scale override applies to every version an alias serves, each in its own pool', async () => {

@@ -115,6 +115,10 @@ export class Releases {
     const current = await this.deps.catalog.resolve(functionName);
     if (!current) throw fnNotFound(functionName);
     const stored = current.stored ?? current.version;
+    if (stored.config.runtime === 'app') {
+      // An app's code is its files as stored (runtime/process/app-archive.ts): sent again as an app's files, it packs the same.
+      return this.deps.deployer.deploy({ name: functionName, source: { kind: 'app', app: JSON.parse(current.code) as unknown }, secrets });
+    }
     const sourceMap = await this.deps.store.functions.getSourceMap(functionName, stored.version);
     return this.deps.deployer.deploy({
       name: functionName,
