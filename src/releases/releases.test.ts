@@ -131,6 +131,20 @@ test('a secret makes a new version, opens for it alone, is redacted, and the sto
   assert.equal(fresh.secretsFor(t.deployed.version).env.DB_PASSWORD, 'pa55-word-2');
 });
 
+test('concurrent secret changes and deploys all end up in the latest version (none undoes another)', async () => {
+  const { releases, deploy, store, catalog } = setup();
+  await deploy('one');
+  const names = ['S1', 'S2', 'S3', 'S4', 'S5', 'S6'];
+  const results = await Promise.all([...names.map((n) => releases.setSecret('f', n, `value-of-${n}`)), deploy('two')]);
+  assert.equal(new Set(results.map((r) => r.version.version)).size, names.length + 1, 'one version each');
+  assert.deepEqual((await releases.secretNames('f')).names, names);
+  const latest = await catalog.resolve('f');
+  assert.match(latest!.code, /'two'/, 'the code deploy is not undone by a secret change that read the version before it');
+  assert.equal((await store.functions.get('f'))!.currentVersion, names.length + 2);
+  await Promise.all([releases.removeSecret('f', 'S1'), releases.removeSecret('f', 'S2')]);
+  assert.deepEqual((await releases.secretNames('f')).names, names.slice(2));
+});
+
 test("an app's secrets make new versions of the same files, as a function's do", async () => {
   const { releases, deployer } = setup();
   const app = { files: { 'server.sh': Buffer.from('exec serve').toString('base64') }, executable: ['server.sh'] };
