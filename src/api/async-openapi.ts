@@ -11,7 +11,7 @@ const fnQuery = { name: 'function', in: 'query', schema: { type: 'string' }, des
 const nullableInt = { type: ['integer', 'null'] };
 const destination = {
   type: ['object', 'null'],
-  description: '{"kind":"function","name":…} | {"kind":"topic","name":…} | {"kind":"webhook","url":…}',
+  description: '{"kind":"function","name":…} | {"kind":"topic","name":…} | {"kind":"webhook","url":…}. A topic must exist; a function cannot be its own destination.',
   properties: { kind: { type: 'string', enum: ['function', 'topic', 'webhook'] }, name: { type: 'string' }, url: { type: 'string' } },
 };
 

@@ -88,14 +88,14 @@ export async function submitAsync(deps: ApiDeps, req: ApiRequest): Promise<ApiRe
  * A deploy body's `async` (policy) and `triggers` (declared triggers): validated before
  * the deploy, applied after it. Absent fields leave the current settings as they are.
  */
-export async function prepareDeployExtras(deps: ApiDeps, body: { async?: unknown; triggers?: unknown }): Promise<(name: string) => Promise<void>> {
+export async function prepareDeployExtras(deps: ApiDeps, name: string, body: { async?: unknown; triggers?: unknown }): Promise<() => Promise<void>> {
   if (body.async === undefined && body.triggers === undefined) return async () => {};
   const system = systemOf(deps);
   const declared: TriggerDefinition[] | undefined = body.triggers === undefined ? undefined : system.triggers.validateDeclared(body.triggers);
   // Topics of declared subscriptions are created with them, so a destination may name one.
   const coming = new Set((declared ?? []).flatMap((d) => (d.kind === 'event' ? [d.topic] : [])));
-  if (body.async !== undefined && body.async !== null) await system.policies.check(body.async, 'async', coming);
-  return async (name) => {
+  if (body.async !== undefined && body.async !== null) await system.policies.check(body.async, 'async', coming, name);
+  return async () => {
     if (declared !== undefined) await system.triggers.applyDeclared(name, declared);
     if (body.async === null) await system.policies.delete(name);
     else if (body.async !== undefined) await system.policies.put(name, body.async, deps.clock.now());

@@ -53,9 +53,9 @@ export function functionRoutes(deps: ApiDeps): RouteDef[] {
             : 'bundle' in body.source
               ? { kind: 'bundle', code: body.source.bundle, ...(body.source.sourceMap === undefined ? {} : { sourceMap: body.source.sourceMap }), ...(body.source.packages === undefined ? {} : { packages: body.source.packages }) }
               : { kind: 'files', files: body.source.files, entry: body.source.entry };
-        const applyExtras = await prepareDeployExtras(deps, body);
+        const applyExtras = await prepareDeployExtras(deps, req.params.name, body);
         const result = await deps.deployer.deploy({ name: req.params.name, source, config: body.config });
-        await applyExtras(req.params.name);
+        await applyExtras();
         return {
           status: result.created ? 201 : 200,
           body: { name: req.params.name, version: result.version, created: result.created, warnings: result.warnings, url: urlOf(req.params.name) },

@@ -17,7 +17,7 @@ import { Router, type ApiRequest, type RouteDef } from './router.ts';
 import { triggerRoutes } from './triggers.ts';
 import { taskCallbackRoutes, workflowRoutes } from './workflows.ts';
 import { observeRoutes } from './observe.ts';
-import { parseJsonBounded } from '../core/json-depth.ts';
+import { jsonHasInfinity, parseJsonBounded } from '../core/json-depth.ts';
 import { awsKeyRoutes } from './aws-keys.ts';
 import { clusterRoutes } from './cluster.ts';
 import { runtimeRoutes } from './runtimes.ts';
@@ -85,7 +85,12 @@ export function createApi(deps: ApiDeps, options: ApiOptions) {
           const limit = route.operationId === 'invokeFunction' ? deps.payloadLimitBytes : options.apiBodyLimitBytes;
           const body = await readBody(req, limit, deps.bodies);
           if (body === null || body.length === 0) return null;
-          return parseJsonBounded(body.toString('utf8'), 'the body');
+          const text = body.toString('utf8');
+          const value = parseJsonBounded(text, 'the body');
+          if (jsonHasInfinity(text, value)) {
+            throw new NimbusError('NIMBUS_ERR_BAD_REQUEST', 'the body has a number too large for a double (such as 1e309): it would reach its destination as null; send it as a string');
+          }
+          return value;
         },
       };
       const out = await route.handler(apiReq, res);

@@ -160,7 +160,7 @@ export const OBSERVE_PATHS = {
       summary: 'Usage and cost: requests, GB-seconds, CPU-ms, instance-occupancy GB-seconds and cost (the price sheet), grouped by function, day or hour. `format=csv` answers CSV.',
       parameters: [
         sinceParam('From (default 7d)'),
-        { name: 'until', in: 'query', schema: { type: 'string' }, description: 'Up to (default now).' },
+        { name: 'until', in: 'query', schema: { type: 'string' }, description: 'Up to (default now); not before since.' },
         { name: 'by', in: 'query', schema: { type: 'string', enum: ['function', 'day', 'hour', 'function-day'], default: 'function' } },
         { name: 'function', in: 'query', schema: { type: 'string' }, description: 'Only this function.' },
         { name: 'format', in: 'query', schema: { type: 'string', enum: ['json', 'csv'] } },

@@ -150,12 +150,18 @@ export function observeRoutes(deps: ApiDeps): RouteDef[] {
       handler: async (req, res) => {
         const o = obs(deps);
         const now = deps.clock.now();
-        const since = sinceOf(req.query.get('since') ?? '7d', now) as number;
+        const sinceRaw = req.query.get('since') ?? '7d';
+        const since = sinceOf(sinceRaw, now) as number;
         const until = sinceOf(req.query.get('until'), now, 'until') ?? now + 3_600_000;
+        if (since > until) {
+          throw validation('until', `until ${JSON.stringify(req.query.get('until') ?? 'now')} is before since ${JSON.stringify(sinceRaw)}: the period would be empty (an age counts back from now: since=7d&until=1d)`);
+        }
         const by = (req.query.get('by') ?? 'function') as UsageGrouping;
         if (!GROUPINGS.has(by)) throw validation('by', `by ${JSON.stringify(by)} is not one of ${[...GROUPINGS].join(', ')}`);
+        const format = req.query.get('format');
+        if (format !== null && format !== 'json' && format !== 'csv') throw validation('format', `format ${JSON.stringify(format)} is not one of json, csv`);
         const report = await o.usage({ since, until, by, functionName: req.query.get('function') ?? undefined });
-        if (req.query.get('format') === 'csv' || /text\/csv/.test(String(req.headers.accept ?? ''))) {
+        if (format === 'csv' || (format === null && /text\/csv/.test(String(req.headers.accept ?? '')))) {
           const csv = usageCsv(report);
           res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-length': Buffer.byteLength(csv) });
           res.end(csv);

@@ -5,7 +5,7 @@
 import { common, json, nameParam, problem } from './openapi-parts.ts';
 
 const aliasParam = { name: 'alias', in: 'path', required: true, schema: { type: 'string' }, description: 'Alias name (starts with a letter).' };
-const secretParam = { name: 'secret', in: 'path', required: true, schema: { type: 'string' }, description: 'Secret name (letters, digits, _).' };
+const secretParam = { name: 'secret', in: 'path', required: true, schema: { type: 'string' }, description: 'Secret name (letters, digits, _; not starting with a digit). Refused: NIMBUS_*, EVENTS and __proto__ (and PORT, HOST for an app), which the platform sets itself.' };
 const route = {
   type: 'object',
   required: ['version', 'weight'],

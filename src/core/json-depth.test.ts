@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_JSON_DEPTH, jsonTextTooDeep, jsonValueTooDeep, parseJsonBounded } from './json-depth.ts';
+import { MAX_JSON_DEPTH, jsonHasInfinity, jsonTextTooDeep, jsonValueTooDeep, parseJsonBounded } from './json-depth.ts';
 
 const nested = (depth: number, open = '[', close = ']') => open.repeat(depth) + close.repeat(depth);
 
@@ -31,6 +31,12 @@ describe('JSON depth bound', () => {
     });
     assert.throws(() => parseJsonBounded('{', 'the body'), { code: 'NIMBUS_ERR_BAD_REQUEST', message: /^the body is not valid JSON/ });
     assert.throws(() => parseJsonBounded(nested(600), 'the result', 'NIMBUS_ERR_BAD_RESPONSE'), { code: 'NIMBUS_ERR_BAD_RESPONSE' });
+  });
+
+  it('jsonHasInfinity finds a number JSON.parse read as ±Infinity, wherever it nests, and nothing else', () => {
+    const has = (text: string) => jsonHasInfinity(text, JSON.parse(text));
+    for (const text of ['1e309', '{"a":[1,{"b":-1E+400}]}', `[${'9'.repeat(400)}]`]) assert.equal(has(text), true, text);
+    for (const text of ['1e308', '{"a":"1e309"}', '[1e-400, 123e100]', '{"1e999": true}', 'null']) assert.equal(has(text), false, text);
   });
 
   it('jsonValueTooDeep counts the same levels on a parsed value, without recursion', () => {

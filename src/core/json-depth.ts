@@ -66,6 +66,28 @@ export function jsonValueTooDeep(value: unknown, max = MAX_JSON_DEPTH): boolean 
   return false;
 }
 
+/** A number token JSON.parse may read as ±Infinity: an exponent of 3+ digits, or 309+ digits in a row. */
+const MAYBE_HUGE_NUMBER = /\d[eE]\+?\d{3}|\d{309}/;
+
+/**
+ * True when a parsed JSON value holds a number too large for a double: JSON.parse reads
+ * 1e309 as Infinity, which JSON.stringify writes as null, so such a value would change on
+ * its way (stored, queued, sent on). Only text that may hold one is walked (with an explicit stack).
+ */
+export function jsonHasInfinity(text: string, value: unknown): boolean {
+  if (!MAYBE_HUGE_NUMBER.test(text)) return false;
+  const values: unknown[] = [value];
+  while (values.length > 0) {
+    const v = values.pop();
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) return true;
+    } else if (v !== null && typeof v === 'object') {
+      for (const c of Array.isArray(v) ? v : Object.values(v)) if (c !== null && typeof c !== 'string' && typeof c !== 'boolean') values.push(c);
+    }
+  }
+  return false;
+}
+
 /**
  * JSON.parse with the depth bound: too deep or not JSON is a NimbusError with `code`
  * (NIMBUS_ERR_BAD_REQUEST for a caller's body, NIMBUS_ERR_BAD_RESPONSE for a function's

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';
 import { isNimbusError, NimbusError } from '../core/errors.ts';
 import type { FunctionConfig, FunctionVersion } from '../core/types.ts';
-import type { Catalog } from '../dispatch/catalog.ts';
+import type { Catalog, Deployed } from '../dispatch/catalog.ts';
 import type { PoolRegistry } from '../pool/registry.ts';
 import type { Runtime } from '../runtime/port.ts';
 import type { Store } from '../store/ports.ts';
@@ -69,10 +69,47 @@ export function versionHash(codeHash: string, sourceMap: string | null, config: 
 }
 
 export class Deployer {
+  /** Per function, the end of the deploys under way on this node (see serially). */
+  private readonly turns = new Map<string, Promise<unknown>>();
+
   constructor(private readonly deps: DeployerDeps) {}
 
   async deploy(req: DeployRequest): Promise<DeployResult> {
     const name = validateName(req.name);
+    return this.serially(name, () => this.deployNow(name, req));
+  }
+
+  /**
+   * A new version made from the latest by `change` (the same code with other secrets), in
+   * the same turn as deploys: a deploy or another change finishing meanwhile is not undone.
+   */
+  async redeploy(name: string, change: (latest: Deployed) => Promise<Omit<DeployRequest, 'name'>>): Promise<DeployResult> {
+    return this.serially(validateName(name), async () => {
+      const latest = await this.deps.catalog.resolve(name);
+      if (!latest) throw new NimbusError('NIMBUS_ERR_FUNCTION_NOT_FOUND', `function "${name}" does not exist; \`nimbus ls\` lists the deployed ones`);
+      return this.deployNow(name, { name, ...(await change(latest)) });
+    });
+  }
+
+  /**
+   * Deploys of one function on this node run one at a time: each starts from the version the
+   * one before made, so the secrets and settings a deploy carries over from the latest
+   * version are never those of a version about to be replaced.
+   */
+  private serially<T>(name: string, work: () => Promise<T>): Promise<T> {
+    const run = (this.turns.get(name) ?? Promise.resolve()).then(work);
+    const settled = run.then(
+      () => {},
+      () => {},
+    );
+    this.turns.set(name, settled);
+    void settled.then(() => {
+      if (this.turns.get(name) === settled) this.turns.delete(name);
+    });
+    return run;
+  }
+
+  private async deployNow(name: string, req: DeployRequest): Promise<DeployResult> {
     const previous = await this.deps.catalog.resolve(name);
     const config = resolveConfig(req.config, previous?.version.config ?? null, this.deps.defaults);
     const built = await this.build(req.source, config.runtime === 'node' ? 'node' : 'isolate');

@@ -42,6 +42,11 @@ describe('function settings', () => {
     assert.deepEqual(resolveConfig({ env: { EVENTS_TOPIC: 'orders', MY_NIMBUS: 'ok' } }, null, DEFAULTS).env, { EVENTS_TOPIC: 'orders', MY_NIMBUS: 'ok' });
   });
 
+  it('refuses a variable named __proto__ (as parsed from a JSON body) instead of dropping it', () => {
+    const env = JSON.parse('{"__proto__": "x", "A": "1"}') as Record<string, unknown>;
+    assert.throws(() => resolveConfig({ env }, null, DEFAULTS), invalid('env.__proto__', /reserved/));
+  });
+
   it('--memory is MB when bare, a size with a unit, and a usage error otherwise', () => {
     const memory = (v: string) => configFromFlags(parseArgs(['--memory', v], new Set())).memoryMb;
     assert.equal(memory('256'), 256);

@@ -76,7 +76,7 @@ export function resolveConfig(input: unknown, previous: FunctionConfig | null, d
   // hash they had, and the autoscaler gives them its default.
   const scaleDownDelayMs = int(given, 'scaleDownDelayMs', 0, 3_600_000) ?? previous?.scaleDownDelayMs;
   const env = given.env === undefined ? (previous?.env ?? {}) : validateEnv(given.env);
-  if (runtime === 'app') for (const k of ['PORT', 'HOST']) if (k in env) throw bad(`env.${k}`, k, 'is set by the platform for an app (the address it must listen on)');
+  if (runtime === 'app') for (const k of ['PORT', 'HOST']) if (k in env) throw bad(`env.${k}`, k, reservedVariable(k, runtime) as string);
 
   if (cpuLimitMs > timeoutMs) throw bad('cpuLimitMs', cpuLimitMs, `cannot exceed timeoutMs (${timeoutMs})`);
   if (targetConcurrency > concurrency) throw bad('targetConcurrency', targetConcurrency, `cannot exceed concurrency (${concurrency})`);
@@ -132,15 +132,26 @@ function httpPath(field: string, v: unknown): string {
   return v;
 }
 
+/**
+ * Why a variable (or secret: they share the function's env) cannot have this name, or
+ * undefined when it can. The platform's own entries would silently win over it, and
+ * `__proto__` cannot be a key of the env object a function gets (it is dropped on the way).
+ */
+export function reservedVariable(name: string, runtime: RuntimeKind): string | undefined {
+  if (name.startsWith('NIMBUS_') || name === 'EVENTS') return 'is reserved: the platform sets NIMBUS_* variables and the EVENTS binding itself; pick another name';
+  if (name === '__proto__') return 'is reserved: it cannot be a key of the env object a function gets; pick another name';
+  if (runtime === 'app' && (name === 'PORT' || name === 'HOST')) return 'is set by the platform for an app (the address it must listen on)';
+  return undefined;
+}
+
 function validateEnv(env: unknown): Record<string, string> {
   if (typeof env !== 'object' || env === null || Array.isArray(env)) throw bad('env', env, 'must be an object of strings');
   let bytes = 0;
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw bad(`env.${k}`, k, 'is not a valid variable name (letters, digits, _; not starting with a digit)');
-    if (k.startsWith('NIMBUS_') || k === 'EVENTS') {
-      throw bad(`env.${k}`, k, 'is reserved: the platform sets NIMBUS_* variables and the EVENTS binding itself; pick another name');
-    }
+    const reserved = reservedVariable(k, 'isolate');
+    if (reserved !== undefined) throw bad(`env.${k}`, k, reserved);
     if (typeof v !== 'string') throw bad(`env.${k}`, v, 'must be a string');
     bytes += k.length + v.length;
     out[k] = v;

@@ -31,7 +31,7 @@ function setup() {
     if (!t || t instanceof NimbusError) throw t ?? new Error('no target');
     return t;
   };
-  return { store, catalog, pools, releases, deploy, route, box };
+  return { store, catalog, pools, releases, deploy, route, box, deployer };
 }
 
 const served = (t: Target) => [t.deployed.version.version, t.alias];
@@ -119,11 +119,43 @@ test('a secret makes a new version, opens for it alone, is redacted, and the sto
   assert.deepEqual((await releases.secretNames('f')).names, []);
   await assert.rejects(releases.removeSecret('f', 'DB_PASSWORD'), (e) => isNimbusError(e) && e.code === 'NIMBUS_ERR_SECRET_NOT_FOUND');
   await assert.rejects(releases.setSecret('f', '1BAD', 'x'), (e) => isNimbusError(e) && e.code === 'NIMBUS_ERR_VALIDATION');
+  // Names the platform sets itself would be silently replaced in the env; __proto__ would be dropped.
+  for (const name of ['EVENTS', 'NIMBUS_EVENTS_URL', 'NIMBUS_EVENTS_TOKEN', '__proto__']) {
+    await assert.rejects(releases.setSecret('f', name, 'pa55-word-9'), (e) => isNimbusError(e) && e.code === 'NIMBUS_ERR_VALIDATION' && /reserved/.test(e.message), name);
+  }
+  assert.deepEqual((await releases.secretNames('f')).names, [], 'nothing was stored');
   // A fresh catalog (a restart) opens them from the store.
   const fresh = new Catalog(store.functions, { aliases: store.aliases, openSecrets: (fn, s) => new SecretBox(Buffer.alloc(32, 1)).openAll(fn, s) });
   const t = await fresh.resolveTarget('f', '4', 'x');
   assert.ok(t && !(t instanceof NimbusError));
   assert.equal(fresh.secretsFor(t.deployed.version).env.DB_PASSWORD, 'pa55-word-2');
+});
+
+test('concurrent secret changes and deploys all end up in the latest version (none undoes another)', async () => {
+  const { releases, deploy, store, catalog } = setup();
+  await deploy('one');
+  const names = ['S1', 'S2', 'S3', 'S4', 'S5', 'S6'];
+  const results = await Promise.all([...names.map((n) => releases.setSecret('f', n, `value-of-${n}`)), deploy('two')]);
+  assert.equal(new Set(results.map((r) => r.version.version)).size, names.length + 1, 'one version each');
+  assert.deepEqual((await releases.secretNames('f')).names, names);
+  const latest = await catalog.resolve('f');
+  assert.match(latest!.code, /'two'/, 'the code deploy is not undone by a secret change that read the version before it');
+  assert.equal((await store.functions.get('f'))!.currentVersion, names.length + 2);
+  await Promise.all([releases.removeSecret('f', 'S1'), releases.removeSecret('f', 'S2')]);
+  assert.deepEqual((await releases.secretNames('f')).names, names.slice(2));
+});
+
+test("an app's secrets make new versions of the same files, as a function's do", async () => {
+  const { releases, deployer } = setup();
+  const app = { files: { 'server.sh': Buffer.from('exec serve').toString('base64') }, executable: ['server.sh'] };
+  const first = await deployer.deploy({ name: 'web', source: { kind: 'app', app }, config: { runtime: 'app', app: { command: './server.sh' } } });
+  const made = await releases.setSecret('web', 'DB_PASSWORD', 'pa55-word-1');
+  assert.equal(made.version.version, 2);
+  assert.equal(made.version.codeHash, first.version.codeHash, 'the same files');
+  assert.deepEqual(made.version.config, first.version.config);
+  assert.deepEqual((await releases.secretNames('web')).names, ['DB_PASSWORD']);
+  assert.equal((await releases.removeSecret('web', 'DB_PASSWORD')).version.version, 3);
+  await assert.rejects(releases.setSecret('web', 'PORT', 'pa55-word-1'), (e) => isNimbusError(e) && e.code === 'NIMBUS_ERR_VALIDATION' && /set by the platform/.test(e.message));
 });
 
 test('a live scale override applies to every version an alias serves, each in its own pool', async () => {

@@ -8,6 +8,7 @@ import type { Clock } from '../core/clock.ts';
 import { NimbusError } from '../core/errors.ts';
 import type { AliasRoute, FunctionAlias } from '../core/types.ts';
 import type { Deployer, DeployResult } from '../deploy/deployer.ts';
+import { reservedVariable } from '../deploy/function-config.ts';
 import type { Catalog } from '../dispatch/catalog.ts';
 import type { PoolRegistry } from '../pool/registry.ts';
 import type { Store } from '../store/ports.ts';
@@ -88,31 +89,43 @@ export class Releases {
       throw new NimbusError('NIMBUS_ERR_VALIDATION', `the value of a secret must be 1 to ${MAX_SECRET_BYTES} bytes`, { extra: { field: 'value' } });
     }
     const info = await this.mustExist(functionName);
-    const sealed = await this.deps.store.functions.getSecrets(functionName, info.currentVersion);
-    return this.redeploy(functionName, { ...sealed, [name]: this.deps.box.seal(functionName, name, value) });
+    // The platform's own entries of the env would silently win over the secret.
+    const latest = await this.deps.store.functions.getVersion(functionName, info.currentVersion);
+    const reserved = reservedVariable(name, latest?.config.runtime ?? 'isolate');
+    if (reserved !== undefined) {
+      throw new NimbusError('NIMBUS_ERR_VALIDATION', `secret name ${JSON.stringify(name)} ${reserved}`, { extra: { field: 'name' } });
+    }
+    const sealed = this.deps.box.seal(functionName, name, value);
+    return this.redeploy(functionName, (secrets) => ({ ...secrets, [name]: sealed }));
   }
 
   /** A new version without the secret. */
   async removeSecret(functionName: string, name: string): Promise<DeployResult> {
-    const info = await this.mustExist(functionName);
-    const sealed = await this.deps.store.functions.getSecrets(functionName, info.currentVersion);
-    if (!(name in sealed)) {
-      throw new NimbusError('NIMBUS_ERR_SECRET_NOT_FOUND', `function "${functionName}" has no secret ${name}; \`nimbus secrets ls ${functionName}\` lists them`);
-    }
-    const { [name]: _gone, ...rest } = sealed;
-    return this.redeploy(functionName, rest);
+    await this.mustExist(functionName);
+    return this.redeploy(functionName, (secrets) => {
+      if (!(name in secrets)) {
+        throw new NimbusError('NIMBUS_ERR_SECRET_NOT_FOUND', `function "${functionName}" has no secret ${name}; \`nimbus secrets ls ${functionName}\` lists them`);
+      }
+      const { [name]: _gone, ...rest } = secrets;
+      return rest;
+    });
   }
 
-  /** The latest version's code and config again, with these secrets: the next version. */
-  private async redeploy(functionName: string, secrets: Record<string, string>): Promise<DeployResult> {
-    const current = await this.deps.catalog.resolve(functionName);
-    if (!current) throw fnNotFound(functionName);
-    const stored = current.stored ?? current.version;
-    const sourceMap = await this.deps.store.functions.getSourceMap(functionName, stored.version);
-    return this.deps.deployer.deploy({
-      name: functionName,
-      source: { kind: 'bundle', code: current.code, ...(sourceMap === null ? {} : { sourceMap }) },
-      secrets,
+  /**
+   * The latest version's code and config again, with its secrets changed by `change`: the
+   * next version. Read and written in the deployer's turn for the function, so concurrent
+   * secret changes and deploys all end up in the latest version.
+   */
+  private async redeploy(functionName: string, change: (secrets: Record<string, string>) => Record<string, string>): Promise<DeployResult> {
+    return this.deps.deployer.redeploy(functionName, async (current) => {
+      const stored = current.stored ?? current.version;
+      const secrets = change(await this.deps.store.functions.getSecrets(functionName, stored.version));
+      if (stored.config.runtime === 'app') {
+        // An app's code is its files as stored (runtime/process/app-archive.ts): sent again as an app's files, it packs the same.
+        return { source: { kind: 'app', app: JSON.parse(current.code) as unknown }, secrets };
+      }
+      const sourceMap = await this.deps.store.functions.getSourceMap(functionName, stored.version);
+      return { source: { kind: 'bundle', code: current.code, ...(sourceMap === null ? {} : { sourceMap }) }, secrets };
     });
   }
 

@@ -199,6 +199,26 @@ describe('attacks, end to end', () => {
     }
   });
 
+  it('a number too large for a double (1e309) is a 400 at the API, not an event that turns into null on the way', async () => {
+    await p.deploy('echo', `export async function handler(event: unknown) { return { event, text: String((event as { n?: unknown })?.n) } }`);
+    const doors: Array<[string, string, RequestInit]> = [
+      ['invoke', '/api/v1/functions/echo/invoke', { method: 'POST', body: '{"n":1e309}' }],
+      ['async invoke', '/api/v1/functions/echo/invoke', { method: 'POST', body: '{"n":-1E+400}', headers: { prefer: 'respond-async' } }],
+      ['timer input', '/api/v1/triggers', { method: 'POST', body: '{"function":"echo","schedule":"@daily","input":[1e309]}' }],
+    ];
+    for (const [door, path, init] of doors) {
+      const res = await p.api(path, init);
+      const problem = (await res.json()) as Problem;
+      assert.equal(res.status, 400, `${door}: ${JSON.stringify(problem)}`);
+      assert.equal(problem.code, 'NIMBUS_ERR_BAD_REQUEST', door);
+      assert.match(problem.detail, /too large for a double/, door);
+    }
+    assert.equal(((await (await p.api('/api/v1/async?function=echo')).json()) as { items: unknown[] }).items.length, 0, 'nothing was queued');
+    // Large numbers a double holds, and the same text inside strings, pass as they are.
+    const ok = await p.api('/api/v1/functions/echo/invoke', { method: 'POST', body: '{"n":1e308,"s":"1e309","m":1e-400}' });
+    assert.deepEqual(await ok.json(), { event: { n: 1e308, s: '1e309', m: 0 }, text: '1e+308' });
+  });
+
   it("`nimbus logs`, `nimbus show` and a problem the CLI prints escape a function's terminal controls and cannot be fooled by a forged line; --json keeps the text", async () => {
     const forged = '2026-01-01 00:00:00Z INFO  payments abcd1234  refund approved';
     await p.deploy(

@@ -247,6 +247,14 @@ describe('observability', () => {
     assert.match(csv.stdout, /^function,period,requests/);
     const table = await cli(p, ['usage', '--by', 'day']);
     assert.match(table.stdout, /TOTAL/);
+    // A format it does not know, or a period that ends before it starts, is refused, not answered with something else.
+    for (const [query, field] of [['format=xml', 'format'], ['since=1d&until=2d', 'until']]) {
+      const refused = await p.api(`/api/v1/usage?${query}`);
+      assert.equal(refused.status, 400, query);
+      const problem = (await refused.json()) as { code: string; field: string };
+      assert.deepEqual([problem.code, problem.field], ['NIMBUS_ERR_VALIDATION', field], query);
+    }
+    assert.equal((await p.api('/api/v1/usage?format=json', { headers: { accept: 'text/csv' } })).headers.get('content-type'), 'application/json');
   });
 
   it('alerts by API and CLI', async () => {

@@ -155,6 +155,20 @@ describe('async consumer (fake clock, scripted function)', () => {
     await h.close();
   });
 
+  it('a function cannot be its own destination (each outcome would invoke it again, without end)', async () => {
+    const h = await harness([{ name: 'fn' }, { name: 'sink' }]);
+    for (const key of ['onSuccess', 'onFailure']) {
+      await assert.rejects(
+        h.system.policies.put('fn', { [key]: { kind: 'function', name: 'fn' } }, T0),
+        (e: NimbusError) => e.code === 'NIMBUS_ERR_VALIDATION' && e.extra.field === `async.${key}.name` && /cannot be its own destination/.test(e.message),
+      );
+      await assert.rejects(h.system.policies.check({ [key]: { kind: 'function', name: 'fn' } }, 'async', new Set(), 'fn'), /cannot be its own destination/);
+    }
+    assert.deepEqual(await h.system.policies.get('fn'), DEFAULT_ASYNC_POLICY, 'nothing stored');
+    await h.system.policies.put('fn', { onSuccess: { kind: 'function', name: 'sink' } }, T0);
+    await h.close();
+  });
+
   it('a topic destination deleted later: the item is dead-lettered, and dlq shows why', async () => {
     const h = await harness([{ name: 'fn' }, { name: 'sink' }]);
     await h.system.triggers.create('sink', { topic: 'done', filter: {} });

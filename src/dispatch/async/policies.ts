@@ -18,12 +18,21 @@ export class PolicyBook {
   /**
    * Validates a policy as put() would, without storing it: NIMBUS_ERR_VALIDATION naming the
    * field, also for a topic destination that does not exist (its events would have nowhere
-   * to go). `comingTopics` are created by the same request (declared subscriptions).
+   * to go) and for a function destination that is `functionName` itself (each outcome would
+   * invoke it again, and so on without end). `comingTopics` are created by the same request
+   * (declared subscriptions).
    */
-  async check(input: unknown, field = 'async', comingTopics: ReadonlySet<string> = new Set()): Promise<AsyncPolicy> {
+  async check(input: unknown, field = 'async', comingTopics: ReadonlySet<string> = new Set(), functionName?: string): Promise<AsyncPolicy> {
     const policy = validateAsyncPolicy(input ?? {}, field);
     const prefix = field === '' ? '' : field + '.';
     for (const [key, d] of [['onSuccess', policy.onSuccess], ['onFailure', policy.onFailure]] as const) {
+      if (d?.kind === 'function' && d.name === functionName) {
+        throw new NimbusError(
+          'NIMBUS_ERR_VALIDATION',
+          `${prefix}${key}: function "${d.name}" cannot be its own destination: each outcome would invoke it again, without end; send it to another function, a topic or a webhook`,
+          { extra: { field: `${prefix}${key}.name`, value: d.name } },
+        );
+      }
       if (d?.kind !== 'topic' || !this.topicExists || comingTopics.has(d.name) || (await this.topicExists(d.name))) continue;
       throw new NimbusError(
         'NIMBUS_ERR_VALIDATION',
@@ -52,7 +61,7 @@ export class PolicyBook {
 
   /** Validates as check() (throws NIMBUS_ERR_VALIDATION naming the field) and stores the policy as given. */
   async put(functionName: string, input: unknown, now: number): Promise<AsyncPolicy> {
-    const policy = await this.check(input);
+    const policy = await this.check(input, 'async', new Set(), functionName);
     await this.repo.put(functionName, (input ?? {}) as Record<string, unknown>, now);
     this.cache.set(functionName, policy);
     return policy;
