@@ -91,9 +91,6 @@ async function scaleStatus(deps: ApiDeps, name: string) {
   };
 }
 
-/** One PATCH at a time per function: the override is read, changed and written back. */
-const patching = new Map<string, Promise<unknown>>();
-
 export function scaleRoutes(deps: ApiDeps): RouteDef[] {
   return [
     {
@@ -109,22 +106,23 @@ export function scaleRoutes(deps: ApiDeps): RouteDef[] {
       handler: async (req) => {
         const name = req.params.name;
         const body = assertValid<ScalePatch>('ScaleRequest', await req.json());
-        const previous = patching.get(name) ?? Promise.resolve();
-        const run = previous.catch(() => {}).then(() => applyPatch(deps, name, body));
-        patching.set(name, run);
-        try {
-          await run;
-        } finally {
-          if (patching.get(name) === run) patching.delete(name);
-        }
+        await applyPatch(deps, name, body);
         return { status: 200, body: await scaleStatus(deps, name) };
       },
     },
   ];
 }
 
-/** Applies a scale patch (also what Lambda PutFunctionConcurrency maps to). */
-export async function applyPatch(deps: ApiDeps, name: string, body: ScalePatch): Promise<void> {
+/**
+ * Applies a scale patch (also what Lambda PutFunctionConcurrency maps to), in the function's
+ * deploy turn: patches apply one after another, and a deploy that carries the live settings
+ * into its new version (and clears them) does not run across one.
+ */
+export function applyPatch(deps: Pick<ApiDeps, 'catalog' | 'deployer' | 'store' | 'clock' | 'pools'>, name: string, body: ScalePatch): Promise<void> {
+  return deps.deployer.inTurn(name, () => patchNow(deps, name, body));
+}
+
+async function patchNow(deps: Pick<ApiDeps, 'catalog' | 'store' | 'clock' | 'pools'>, name: string, body: ScalePatch): Promise<void> {
   const deployed = await deps.catalog.resolve(name);
   if (!deployed) throw new NimbusError('NIMBUS_ERR_FUNCTION_NOT_FOUND', `function "${name}" does not exist; \`nimbus ls\` lists the deployed ones`);
   const stored = deployed.stored ?? deployed.version;

@@ -92,6 +92,14 @@ export class Deployer {
   }
 
   /**
+   * Other work that reads the latest version and writes what a deploy carries over (a live
+   * scale change), in the function's turn: a deploy under way does not clear it unseen.
+   */
+  inTurn<T>(name: string, work: () => Promise<T>): Promise<T> {
+    return this.serially(name, work);
+  }
+
+  /**
    * Deploys of one function on this node run one at a time: each starts from the version the
    * one before made, so the secrets and settings a deploy carries over from the latest
    * version are never those of a version about to be replaced.
