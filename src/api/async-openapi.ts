@@ -307,7 +307,9 @@ export const ASYNC_PATHS = {
       requestBody: { required: true, content: { 'application/cloudevents+json': { schema: { type: 'object' } }, 'application/cloudevents-batch+json': { schema: { type: 'array' } }, '*/*': {} } },
       responses: {
         '202': json('Accepted and queued.', 'PublishResult'),
-        '400': problem('A malformed event: `field` names the attribute (and `index` the event in a batch).'),
+        '400': problem(
+          'A malformed event: `field` names the attribute (and `index` the event in a batch). A body (or, in binary mode, JSON data) that is not JSON, or holds a number too large for a double such as 1e309 (it would be delivered as null), is NIMBUS_ERR_BAD_REQUEST.',
+        ),
         '404': problem('No such topic (NIMBUS_ERR_TOPIC_NOT_FOUND).'),
         '413': problem('Larger than the payload limit.'),
         '415': problem('An event format other than JSON.'),
