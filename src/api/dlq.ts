@@ -1,6 +1,7 @@
 /** /api/v1/dlq: the dead-letter list of async invocations — list, inspect, redrive, purge. */
 import { NimbusError } from '../core/errors.ts';
-import { invocationNotFound, itemView, limitOf, systemOf } from './async.ts';
+import { invocationNotFound, itemView, systemOf } from './async.ts';
+import { limitOf } from './query.ts';
 import type { ApiDeps } from './context.ts';
 import type { RouteDef } from './router.ts';
 

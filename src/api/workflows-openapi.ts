@@ -269,7 +269,7 @@ export const WORKFLOW_PATHS = {
     get: {
       operationId: 'getExecutionHistory',
       summary: 'The execution history as ASL-style events, in order.',
-      parameters: [idParam, { name: 'after', in: 'query', schema: { type: 'integer', minimum: 0 }, description: 'Only events with a larger id.' }, { ...limitParam, schema: { ...limitParam.schema, default: 1000 } }],
+      parameters: [idParam, { name: 'after', in: 'query', schema: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER }, description: 'Only events with a larger id (digits only; the `next` of the previous page).' }, { ...limitParam, schema: { ...limitParam.schema, default: 1000 } }],
       responses: { '200': json('The events.', 'ExecutionHistory'), '400': problem('Invalid paging.'), '404': noExecution, ...common },
     },
   },
