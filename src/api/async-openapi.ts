@@ -2,11 +2,10 @@
  * OpenAPI paths and component schemas of the async, dead-letter, trigger and event
  * routes; spread into openapi.ts and schemas.ts so the document stays one.
  */
-import { common, json, nameParam, problem } from './openapi-parts.ts';
+import { beforeParam, common, json, nameParam, problem } from './openapi-parts.ts';
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'Invocation id.' };
 const topicParam = { name: 'topic', in: 'path', required: true, schema: { type: 'string' }, description: 'Topic name.' };
 const limitParam = { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 50 } };
-const beforeParam = { name: 'before', in: 'query', schema: { type: 'string' }, description: 'Pagination cursor: the `next` of the previous page.' };
 const fnQuery = { name: 'function', in: 'query', schema: { type: 'string' }, description: 'Only this function.' };
 const nullableInt = { type: ['integer', 'null'] };
 const destination = {
@@ -203,7 +202,7 @@ export const ASYNC_PATHS = {
       operationId: 'listDeadLetters',
       summary: 'Dead letters: async invocations that exhausted their policy, newest first.',
       parameters: [fnQuery, beforeParam, limitParam],
-      responses: { '200': json('A page.', 'AsyncInvocationList'), ...common },
+      responses: { '200': json('A page.', 'AsyncInvocationList'), '400': problem('Invalid `before` or `limit` (NIMBUS_ERR_VALIDATION, field names it).'), ...common },
     },
   },
   '/api/v1/dlq/redrive': {

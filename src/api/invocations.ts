@@ -3,7 +3,7 @@ import { NimbusError } from '../core/errors.ts';
 import type { InvocationStatus } from '../core/types.ts';
 import { latestNewestFirst } from '../store/invocation-query.ts';
 import type { ApiDeps } from './context.ts';
-import { intQuery, limitOf } from './query.ts';
+import { cursorQuery, intQuery, limitOf } from './query.ts';
 import type { RouteDef } from './router.ts';
 
 const STATUSES = new Set<InvocationStatus>(['success', 'error', 'timeout', 'cpu_limit', 'memory_limit', 'crashed', 'throttled']);
@@ -24,7 +24,7 @@ export function invocationRoutes(deps: ApiDeps): RouteDef[] {
           });
         }
         const status = (statusRaw ?? undefined) as InvocationStatus | undefined;
-        const before = req.query.get('before') ?? undefined;
+        const before = cursorQuery(req.query.get('before'));
         const sinceRaw = req.query.get('since');
         const since = sinceRaw === null ? undefined : intQuery(sinceRaw, 'since', { dflt: 0, min: 0, what: 'epoch milliseconds' });
         const query = { functionName, status, before, since, limit };

@@ -4,7 +4,7 @@
  * every route is documented, every documented operation is routed, and that real
  * responses match the documented schemas.
  */
-import { common, json, nameParam, problem } from './openapi-parts.ts';
+import { beforeParam, common, json, nameParam, problem } from './openapi-parts.ts';
 import { ASYNC_PATHS } from './async-openapi.ts';
 import { RELEASE_PATHS } from './releases-openapi.ts';
 import { WORKFLOW_PATHS } from './workflows-openapi.ts';
@@ -148,7 +148,7 @@ export const OPENAPI = {
           { name: 'function', in: 'query', schema: { type: 'string' }, description: 'Only this function.' },
           { name: 'status', in: 'query', schema: { type: 'string' }, description: 'Only this status.' },
           { name: 'since', in: 'query', schema: { type: 'integer', minimum: 0 }, description: 'Only records started at or after this epoch ms (digits only).' },
-          { name: 'before', in: 'query', schema: { type: 'string' }, description: 'Pagination cursor: the `next` of the previous page.' },
+          beforeParam,
           { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 50 } },
         ],
         responses: { '200': json('A page of records.', 'InvocationList'), '400': problem('Invalid filter.'), ...common },

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { NimbusError } from '../core/errors.ts';
-import { intQuery, limitOf, wholeNumber } from './query.ts';
+import { idFrom, newId } from '../core/ids.ts';
+import { taskInvocationId } from '../workflow/engine/task-runner.ts';
+import { cursorQuery, intQuery, limitOf, wholeNumber } from './query.ts';
 
 function refused(fn: () => unknown, field: string): void {
   assert.throws(fn, (e: unknown) => e instanceof NimbusError && e.code === 'NIMBUS_ERR_VALIDATION' && e.extra.field === field && e.message.startsWith(field + ' '));
@@ -31,5 +33,15 @@ describe('whole-number query parameters', () => {
     assert.equal(limitOf('1000'), 1000);
     for (const raw of ['0', '1001', '0x10', '1e2', '', '%20', ' 5']) refused(() => limitOf(raw), 'limit');
     assert.throws(() => limitOf('1e2'), /limit "1e2" must be a whole number \(digits only\), from 1 to 1000/);
+  });
+
+  it('cursorQuery: absent is no cursor; an id (what `next` gives) passes; anything else is a 400 naming the parameter', () => {
+    const id = newId(1_700_000_000_000);
+    assert.equal(cursorQuery(null), undefined);
+    assert.equal(cursorQuery(id), id);
+    // Ids of the other makers that end up in lists: event deliveries (idFrom) and workflow task invocations.
+    for (const other of [idFrom(1_700_000_000_000, 'sub:1'), taskInvocationId('exec:A#1:attempt-0', 1_700_000_000_000)]) assert.equal(cursorQuery(other), other);
+    for (const raw of ['garbage', '', ' ', 'zzzzzzzzzz', id.toUpperCase(), id + 'x', `${id.slice(0, 25)}u`]) refused(() => cursorQuery(raw), 'before');
+    assert.throws(() => cursorQuery('garbage'), /before "garbage" is not a cursor: pass the `next` of the previous page/);
   });
 });

@@ -5,6 +5,7 @@
  * within the parameter's range, else a 400 NIMBUS_ERR_VALIDATION naming it.
  */
 import { NimbusError } from '../core/errors.ts';
+import { isId } from '../core/ids.ts';
 
 const DIGITS = /^\d+$/;
 
@@ -36,6 +37,23 @@ export function intQuery(raw: string | null, field: string, range: IntRange): nu
     });
   }
   return n;
+}
+
+/**
+ * A list's paging cursor (`before`): the `next` of the previous page, which is an id (core/ids.ts).
+ * Anything else is a 400 naming the parameter: compared as a string it sorted after every id
+ * (so `before=garbage` gave the whole list from the top) or before them all (an empty page).
+ */
+export function cursorQuery(raw: string | null, field = 'before'): string | undefined {
+  if (raw === null) return undefined;
+  if (!isId(raw)) {
+    throw new NimbusError(
+      'NIMBUS_ERR_VALIDATION',
+      `${field} ${JSON.stringify(raw)} is not a cursor: pass the \`next\` of the previous page (an id of 26 characters 0-9 and a-z without i, l, o, u)`,
+      { extra: { field } },
+    );
+  }
+  return raw;
 }
 
 /** `limit` of a list: 1 to 1000, `fallback` when absent. */

@@ -7,7 +7,7 @@ import { NimbusError } from '../core/errors.ts';
 import type { ExecStatus, ExecutionRow } from '../store/workflow-ports.ts';
 import { parseTraceparent } from '../observe/trace.ts';
 import type { StartOptions, WorkflowEngine } from '../workflow/engine/engine.ts';
-import { intQuery, limitOf } from './query.ts';
+import { cursorQuery, intQuery, limitOf } from './query.ts';
 import type { ApiDeps } from './context.ts';
 import { orOwner } from './forward.ts';
 import { traceOption, type ApiRequest, type RouteDef } from './router.ts';
@@ -176,7 +176,7 @@ export function workflowRoutes(deps: ApiDeps): RouteDef[] {
         if (status !== undefined && !STATUSES.has(status as ExecStatus)) {
           throw new NimbusError('NIMBUS_ERR_VALIDATION', `status ${JSON.stringify(status)} is not one of ${[...STATUSES].join(', ')}`, { extra: { field: 'status' } });
         }
-        const rows = await engine.list({ machine: req.query.get('workflow') ?? undefined, status: status as ExecStatus | undefined, before: req.query.get('before') ?? undefined, limit });
+        const rows = await engine.list({ machine: req.query.get('workflow') ?? undefined, status: status as ExecStatus | undefined, before: cursorQuery(req.query.get('before')), limit });
         return { status: 200, body: { items: rows.map((r) => executionView(r)), next: rows.length === limit ? rows[rows.length - 1].id : null } };
       },
     },

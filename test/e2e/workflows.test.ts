@@ -118,6 +118,23 @@ describe('workflows over the API and the CLI', () => {
     await refused('/api/v1/logs?limit=1e2', 'limit');
   });
 
+  it('executions page with `next` as the `before` cursor; a cursor that is not an id is a 400', async () => {
+    const once = { StartAt: 'A', States: { A: { Type: 'Pass', End: true } } };
+    assert.ok((await p.api('/api/v1/workflows/pages', { method: 'PUT', body: JSON.stringify({ definition: once }) })).ok);
+    for (let i = 0; i < 3; i++) assert.equal((await p.api('/api/v1/workflows/pages/run', { method: 'POST', body: '{}' })).status, 200);
+    const list = async (query: string) => (await (await p.api(`/api/v1/executions?workflow=pages${query}`)).json()) as { items: Array<{ executionId: string }>; next: string | null };
+    const whole = (await list('')).items.map((e) => e.executionId);
+    assert.equal(whole.length, 3);
+    const first = await list('&limit=2');
+    assert.ok(first.next !== null);
+    const rest = await list(`&limit=2&before=${first.next}`);
+    assert.deepEqual([...first.items, ...rest.items].map((e) => e.executionId), whole);
+    assert.equal(rest.next, null);
+    const bad = await p.api('/api/v1/executions?workflow=pages&before=garbage');
+    assert.equal(bad.status, 400);
+    assert.equal(((await bad.json()) as { field: string }).field, 'before');
+  });
+
   it('rejects an invalid definition naming state and field; pins executions to their version', async () => {
     writeFileSync(join(dir, 'bad.json'), JSON.stringify({ StartAt: 'A', States: { A: { Type: 'Task', Resource: 'fn:double', Next: 'Missing' } } }));
     const bad = await cli(p, ['wf', 'deploy', 'bad', join(dir, 'bad.json')]);
