@@ -4,7 +4,13 @@
  */
 import { beforeParam, common, json, nameParam, problem } from './openapi-parts.ts';
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'Invocation id.' };
-const topicParam = { name: 'topic', in: 'path', required: true, schema: { type: 'string' }, description: 'Topic name.' };
+const topicParam = {
+  name: 'topic',
+  in: 'path',
+  required: true,
+  schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$' },
+  description: 'Topic name: 1-64 letters, digits, "-" or "_", starting with a letter or digit; another name is a 400 NIMBUS_ERR_VALIDATION (field `topic`).',
+};
 const limitParam = { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 50 } };
 const fnQuery = { name: 'function', in: 'query', schema: { type: 'string' }, description: 'Only this function.' };
 const nullableInt = { type: ['integer', 'null'] };
@@ -288,13 +294,13 @@ export const ASYNC_PATHS = {
       operationId: 'getTopic',
       summary: 'A topic with its subscriptions.',
       parameters: [topicParam],
-      responses: { '200': json('The topic.', 'Topic'), '404': problem('No such topic (NIMBUS_ERR_TOPIC_NOT_FOUND).'), ...common },
+      responses: { '200': json('The topic.', 'Topic'), '400': problem('Not a valid topic name (NIMBUS_ERR_VALIDATION).'), '404': problem('No such topic (NIMBUS_ERR_TOPIC_NOT_FOUND).'), ...common },
     },
     delete: {
       operationId: 'deleteTopic',
       summary: 'Delete a topic that has no subscriptions.',
       parameters: [topicParam],
-      responses: { '204': { description: 'Deleted.' }, '404': problem('No such topic.'), '409': problem('The topic still has subscriptions (NIMBUS_ERR_STATE_CONFLICT).'), ...common },
+      responses: { '204': { description: 'Deleted.' }, '400': problem('Not a valid topic name (NIMBUS_ERR_VALIDATION).'), '404': problem('No such topic.'), '409': problem('The topic still has subscriptions (NIMBUS_ERR_STATE_CONFLICT).'), ...common },
     },
   },
   '/api/v1/events/{topic}': {
@@ -307,7 +313,7 @@ export const ASYNC_PATHS = {
       responses: {
         '202': json('Accepted and queued.', 'PublishResult'),
         '400': problem(
-          'A malformed event: `field` names the attribute (and `index` the event in a batch). A body (or, in binary mode, JSON data) that is not JSON, or holds a number too large for a double such as 1e309 (it would be delivered as null), is NIMBUS_ERR_BAD_REQUEST.',
+          'A topic name that is not valid (NIMBUS_ERR_VALIDATION, field `topic`), or a malformed event: `field` names the attribute (and `index` the event in a batch). A body (or, in binary mode, JSON data) that is not JSON, or holds a number too large for a double such as 1e309 (it would be delivered as null), is NIMBUS_ERR_BAD_REQUEST.',
         ),
         '404': problem('No such topic (NIMBUS_ERR_TOPIC_NOT_FOUND).'),
         '413': problem('Larger than the payload limit.'),

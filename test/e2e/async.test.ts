@@ -254,6 +254,27 @@ describe('async invocation, triggers and events (real server)', () => {
     assert.deepEqual(topicsLs.find((t) => t.name === 'orders')?.subscriptions, 1);
   });
 
+  it('a topic name no topic can have is a 400 saying what a name may be, not a 404 suggesting to create it', async () => {
+    const event = { headers: { 'content-type': 'application/cloudevents+json' }, body: '{"specversion":"1.0","id":"1","source":"/s","type":"t"}' };
+    for (const name of ['a%2Fb', '-x', 'a%20b', 'x'.repeat(65), '%C3%A9t%C3%A9']) {
+      for (const [method, template, path, init] of [
+        ['POST', '/api/v1/events/{topic}', `/api/v1/events/${name}`, event],
+        ['GET', '/api/v1/topics/{topic}', `/api/v1/topics/${name}`, {}],
+        ['DELETE', '/api/v1/topics/{topic}', `/api/v1/topics/${name}`, {}],
+      ] as const) {
+        const res = await check(method, template, path, init);
+        assert.equal(res.status, 400, `${method} ${path}: ${JSON.stringify(res.body)}`);
+        assert.deepEqual([res.body.code, res.body.field], ['NIMBUS_ERR_VALIDATION', 'topic'], `${method} ${path}`);
+        assert.match(res.body.detail, /must be a topic name \(1-64 letters, digits, "-" or "_", starting with a letter or digit\)/);
+        assert.doesNotMatch(res.body.detail, /topics create/);
+      }
+    }
+    // A valid name that is not a topic is still the 404 that says how to create it.
+    const missing = await check('POST', '/api/v1/events/{topic}', '/api/v1/events/nowhere-yet', event);
+    assert.deepEqual([missing.status, missing.body.code], [404, 'NIMBUS_ERR_TOPIC_NOT_FOUND']);
+    assert.match(missing.body.detail, /nimbus topics create nowhere-yet/);
+  });
+
   it('a function publishes an event from inside (env binding) and a subscriber runs: functions chain', async () => {
     await p.api('/api/v1/topics', { method: 'POST', body: '{"name":"orders"}' });
     await p.api('/api/v1/triggers', { method: 'POST', body: JSON.stringify({ function: 'sink', topic: 'orders', filter: { type: 'com.shop.chained' } }) });
