@@ -2,11 +2,16 @@
  * OpenAPI paths and component schemas of the async, dead-letter, trigger and event
  * routes; spread into openapi.ts and schemas.ts so the document stays one.
  */
-import { common, json, nameParam, problem } from './openapi-parts.ts';
+import { beforeParam, common, json, nameParam, problem } from './openapi-parts.ts';
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'Invocation id.' };
-const topicParam = { name: 'topic', in: 'path', required: true, schema: { type: 'string' }, description: 'Topic name.' };
+const topicParam = {
+  name: 'topic',
+  in: 'path',
+  required: true,
+  schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$' },
+  description: 'Topic name: 1-64 letters, digits, "-" or "_", starting with a letter or digit; another name is a 400 NIMBUS_ERR_VALIDATION (field `topic`).',
+};
 const limitParam = { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 50 } };
-const beforeParam = { name: 'before', in: 'query', schema: { type: 'string' }, description: 'Pagination cursor: the `next` of the previous page.' };
 const fnQuery = { name: 'function', in: 'query', schema: { type: 'string' }, description: 'Only this function.' };
 const nullableInt = { type: ['integer', 'null'] };
 const destination = {
@@ -203,7 +208,7 @@ export const ASYNC_PATHS = {
       operationId: 'listDeadLetters',
       summary: 'Dead letters: async invocations that exhausted their policy, newest first.',
       parameters: [fnQuery, beforeParam, limitParam],
-      responses: { '200': json('A page.', 'AsyncInvocationList'), ...common },
+      responses: { '200': json('A page.', 'AsyncInvocationList'), '400': problem('Invalid `before` or `limit` (NIMBUS_ERR_VALIDATION, field names it).'), ...common },
     },
   },
   '/api/v1/dlq/redrive': {
@@ -289,13 +294,13 @@ export const ASYNC_PATHS = {
       operationId: 'getTopic',
       summary: 'A topic with its subscriptions.',
       parameters: [topicParam],
-      responses: { '200': json('The topic.', 'Topic'), '404': problem('No such topic (NIMBUS_ERR_TOPIC_NOT_FOUND).'), ...common },
+      responses: { '200': json('The topic.', 'Topic'), '400': problem('Not a valid topic name (NIMBUS_ERR_VALIDATION).'), '404': problem('No such topic (NIMBUS_ERR_TOPIC_NOT_FOUND).'), ...common },
     },
     delete: {
       operationId: 'deleteTopic',
       summary: 'Delete a topic that has no subscriptions.',
       parameters: [topicParam],
-      responses: { '204': { description: 'Deleted.' }, '404': problem('No such topic.'), '409': problem('The topic still has subscriptions (NIMBUS_ERR_STATE_CONFLICT).'), ...common },
+      responses: { '204': { description: 'Deleted.' }, '400': problem('Not a valid topic name (NIMBUS_ERR_VALIDATION).'), '404': problem('No such topic.'), '409': problem('The topic still has subscriptions (NIMBUS_ERR_STATE_CONFLICT).'), ...common },
     },
   },
   '/api/v1/events/{topic}': {
@@ -307,7 +312,9 @@ export const ASYNC_PATHS = {
       requestBody: { required: true, content: { 'application/cloudevents+json': { schema: { type: 'object' } }, 'application/cloudevents-batch+json': { schema: { type: 'array' } }, '*/*': {} } },
       responses: {
         '202': json('Accepted and queued.', 'PublishResult'),
-        '400': problem('A malformed event: `field` names the attribute (and `index` the event in a batch).'),
+        '400': problem(
+          'A topic name that is not valid (NIMBUS_ERR_VALIDATION, field `topic`), or a malformed event: `field` names the attribute (and `index` the event in a batch). A body (or, in binary mode, JSON data) that is not JSON, or holds a number too large for a double such as 1e309 (it would be delivered as null), is NIMBUS_ERR_BAD_REQUEST.',
+        ),
         '404': problem('No such topic (NIMBUS_ERR_TOPIC_NOT_FOUND).'),
         '413': problem('Larger than the payload limit.'),
         '415': problem('An event format other than JSON.'),

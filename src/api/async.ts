@@ -10,18 +10,10 @@ import type { AsyncSystem } from '../dispatch/async/system.ts';
 import { WORKFLOW_TARGET_PREFIX, type QueueItem, type QueueState } from '../store/queue-ports.ts';
 import type { TriggerDefinition } from '../triggers/definition.ts';
 import type { ApiDeps } from './context.ts';
+import { cursorQuery, limitOf } from './query.ts';
 import { traceOption, type ApiRequest, type ApiResponse, type RouteDef } from './router.ts';
 
 const STATES = new Set<QueueState>(['queued', 'running', 'succeeded', 'dead']);
-
-export function limitOf(raw: string | null, fallback = 50): number {
-  if (raw === null) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 1000) {
-    throw new NimbusError('NIMBUS_ERR_VALIDATION', `limit ${JSON.stringify(raw)} must be a whole number from 1 to 1000`, { extra: { field: 'limit' } });
-  }
-  return n;
-}
 
 /** Whether a request asks for an asynchronous answer (RFC 7240 Prefer: respond-async). */
 export function wantsAsync(req: ApiRequest): boolean {
@@ -126,7 +118,7 @@ export function asyncRoutes(deps: ApiDeps): RouteDef[] {
           throw new NimbusError('NIMBUS_ERR_VALIDATION', `state ${JSON.stringify(stateRaw)} is not one of ${[...STATES].join(', ')}`, { extra: { field: 'state' } });
         }
         const target = req.query.get('function') ?? undefined;
-        const items = await deps.store.queue.list({ target, state: (stateRaw ?? undefined) as QueueState | undefined, before: req.query.get('before') ?? undefined, limit });
+        const items = await deps.store.queue.list({ target, state: (stateRaw ?? undefined) as QueueState | undefined, before: cursorQuery(req.query.get('before')), limit });
         const counts = await deps.store.queue.counts(target);
         return { status: 200, body: { items: items.map((i) => itemView(i)), next: items.length === limit ? items[items.length - 1].id : null, counts } };
       },

@@ -1,6 +1,7 @@
 /** /api/v1/dlq: the dead-letter list of async invocations — list, inspect, redrive, purge. */
 import { NimbusError } from '../core/errors.ts';
-import { invocationNotFound, itemView, limitOf, systemOf } from './async.ts';
+import { invocationNotFound, itemView, systemOf } from './async.ts';
+import { cursorQuery, limitOf } from './query.ts';
 import type { ApiDeps } from './context.ts';
 import type { RouteDef } from './router.ts';
 
@@ -16,7 +17,7 @@ export function dlqRoutes(deps: ApiDeps): RouteDef[] {
         const items = await deps.store.queue.list({
           state: 'dead',
           target: req.query.get('function') ?? undefined,
-          before: req.query.get('before') ?? undefined,
+          before: cursorQuery(req.query.get('before')),
           limit,
         });
         return { status: 200, body: { items: items.map((i) => itemView(i)), next: items.length === limit ? items[items.length - 1].id : null } };

@@ -41,9 +41,13 @@ export function eventRoutes(deps: ApiDeps): RouteDef[] {
         const publisher = authorizePublish(deps, req.headers.authorization);
         const system = systemOf(deps);
         const topic = req.params.topic;
-        if (!(await deps.store.topics.get(topic))) {
+        try {
+          // An invalid name is a 400 saying what a name may be, not a 404 suggesting to create it.
+          validateTopicName(topic, 'topic');
+          if (!(await deps.store.topics.get(topic))) throw topicNotFound(topic);
+        } catch (error) {
           req.raw.resume();
-          throw topicNotFound(topic);
+          throw error;
         }
         const body = (await readBody(req.raw, deps.payloadLimitBytes, deps.bodies)) ?? Buffer.alloc(0);
         const { mode, events } = parseHttpCloudEvents(req.headers as Record<string, string>, new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
@@ -81,7 +85,7 @@ export function eventRoutes(deps: ApiDeps): RouteDef[] {
       path: '/api/v1/topics/{topic}',
       operationId: 'getTopic',
       handler: async (req) => {
-        const topic = await deps.store.topics.get(req.params.topic);
+        const topic = await deps.store.topics.get(validateTopicName(req.params.topic, 'topic'));
         if (!topic) throw topicNotFound(req.params.topic);
         const subs = await deps.store.triggers.list({ kind: 'event', topic: topic.name });
         const now = deps.clock.now();
@@ -93,7 +97,7 @@ export function eventRoutes(deps: ApiDeps): RouteDef[] {
       path: '/api/v1/topics/{topic}',
       operationId: 'deleteTopic',
       handler: async (req) => {
-        const subs = await deps.store.triggers.list({ kind: 'event', topic: req.params.topic });
+        const subs = await deps.store.triggers.list({ kind: 'event', topic: validateTopicName(req.params.topic, 'topic') });
         if (subs.length > 0) {
           throw new NimbusError(
             'NIMBUS_ERR_STATE_CONFLICT',

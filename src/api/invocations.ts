@@ -3,18 +3,10 @@ import { NimbusError } from '../core/errors.ts';
 import type { InvocationStatus } from '../core/types.ts';
 import { latestNewestFirst } from '../store/invocation-query.ts';
 import type { ApiDeps } from './context.ts';
+import { cursorQuery, intQuery, limitOf } from './query.ts';
 import type { RouteDef } from './router.ts';
 
 const STATUSES = new Set<InvocationStatus>(['success', 'error', 'timeout', 'cpu_limit', 'memory_limit', 'crashed', 'throttled']);
-
-function limitOf(raw: string | null): number {
-  if (raw === null) return 50;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 1000) {
-    throw new NimbusError('NIMBUS_ERR_VALIDATION', `limit ${JSON.stringify(raw)} must be a whole number from 1 to 1000`, { extra: { field: 'limit' } });
-  }
-  return n;
-}
 
 export function invocationRoutes(deps: ApiDeps): RouteDef[] {
   return [
@@ -32,12 +24,9 @@ export function invocationRoutes(deps: ApiDeps): RouteDef[] {
           });
         }
         const status = (statusRaw ?? undefined) as InvocationStatus | undefined;
-        const before = req.query.get('before') ?? undefined;
+        const before = cursorQuery(req.query.get('before'));
         const sinceRaw = req.query.get('since');
-        const since = sinceRaw === null ? undefined : Number(sinceRaw);
-        if (since !== undefined && !Number.isFinite(since)) {
-          throw new NimbusError('NIMBUS_ERR_VALIDATION', 'since must be epoch milliseconds', { extra: { field: 'since' } });
-        }
+        const since = sinceRaw === null ? undefined : intQuery(sinceRaw, 'since', { dflt: 0, min: 0, what: 'epoch milliseconds' });
         const query = { functionName, status, before, since, limit };
         const pending = deps.recorder.pending(query);
         const stored = await deps.store.invocations.list(query);

@@ -12,6 +12,7 @@ import type { UsageGrouping } from '../observe/usage-report.ts';
 import { usageCsv } from '../observe/usage-report.ts';
 import { latestVersions } from '../store/invocation-query.ts';
 import type { ApiDeps } from './context.ts';
+import { intQuery, limitOf, wholeNumber } from './query.ts';
 import type { ApiRequest, RouteDef } from './router.ts';
 
 function validation(field: string, detail: string): NimbusError {
@@ -21,7 +22,11 @@ function validation(field: string, detail: string): NimbusError {
 /** `since` as epoch ms, or an age like 15m / 7d (from now). */
 export function sinceOf(raw: string | null, now: number, field = 'since'): number | undefined {
   if (raw === null || raw === '') return undefined;
-  if (/^\d{12,}$/.test(raw)) return Number(raw);
+  if (/^\d{12,}$/.test(raw)) {
+    const ms = wholeNumber(raw);
+    if (ms === null) throw validation(field, `${field} ${JSON.stringify(raw)} is past any date: epoch ms must be at most ${Number.MAX_SAFE_INTEGER}`);
+    return ms;
+  }
   const iso = /^\d{4}-\d\d-\d\d/.test(raw) ? Date.parse(raw) : NaN;
   if (Number.isFinite(iso)) return iso;
   try {
@@ -29,13 +34,6 @@ export function sinceOf(raw: string | null, now: number, field = 'since'): numbe
   } catch {
     throw validation(field, `${field} ${JSON.stringify(raw)} is not an age (15m, 7d), an ISO date or epoch ms`);
   }
-}
-
-function intParam(raw: string | null, field: string, dflt: number, min: number, max: number): number {
-  if (raw === null) return dflt;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw validation(field, `${field} ${JSON.stringify(raw)} must be a whole number from ${min} to ${max}`);
-  return n;
 }
 
 function obs(deps: ApiDeps) {
@@ -134,7 +132,7 @@ export function observeRoutes(deps: ApiDeps): RouteDef[] {
         const followParam = req.query.get('follow');
         const follow = followParam === 'true' || followParam === '1' || /text\/event-stream/.test(String(req.headers.accept ?? ''));
         // Following starts as `tail -f` does: the last few lines, then live; `limit` asks for more.
-        const limit = intParam(req.query.get('limit'), 'limit', follow ? FOLLOW_HISTORY_LINES : 200, 1, 10_000);
+        const limit = intQuery(req.query.get('limit'), 'limit', { dflt: follow ? FOLLOW_HISTORY_LINES : 200, min: 1, max: 10_000 });
         if (follow) {
           obs(deps);
           return stream(deps, req, res, f, limit);
@@ -203,7 +201,7 @@ export function observeRoutes(deps: ApiDeps): RouteDef[] {
       operationId: 'listAlertEvents',
       handler: async (req) => {
         obs(deps);
-        const limit = intParam(req.query.get('limit'), 'limit', 50, 1, 1000);
+        const limit = limitOf(req.query.get('limit'));
         const items = await deps.store.alerts.listEvents({ rule: req.query.get('rule') ?? undefined, limit });
         return { status: 200, body: { items } };
       },

@@ -4,7 +4,7 @@
  * every route is documented, every documented operation is routed, and that real
  * responses match the documented schemas.
  */
-import { common, json, nameParam, problem } from './openapi-parts.ts';
+import { beforeParam, common, json, nameParam, problem } from './openapi-parts.ts';
 import { ASYNC_PATHS } from './async-openapi.ts';
 import { RELEASE_PATHS } from './releases-openapi.ts';
 import { WORKFLOW_PATHS } from './workflows-openapi.ts';
@@ -20,7 +20,7 @@ export const OPENAPI = {
     title: 'Nimbus control API',
     version: '1',
     description:
-      'Deploy and manage functions, invoke them, and read their invocation records. Errors are RFC 7807 problems with stable NIMBUS_ERR_* codes (docs/errors.md). Any request with a body may also be answered 408 (NIMBUS_ERR_REQUEST_TIMEOUT: headers or body too slow), 503 (NIMBUS_ERR_BODY_BUDGET: too many bodies being received) or 400 (JSON nested deeper than 512 levels). Authenticate with `Authorization: Bearer <token>`; `nimbus token` prints it.',
+      'Deploy and manage functions, invoke them, and read their invocation records. Errors are RFC 7807 problems with stable NIMBUS_ERR_* codes (docs/errors.md). Any request with a body may also be answered 408 (NIMBUS_ERR_REQUEST_TIMEOUT: headers or body too slow), 503 (NIMBUS_ERR_BODY_BUDGET: too many bodies being received) or 400 (JSON nested deeper than 512 levels). A whole-number query parameter (`limit`, `after`, `since` as epoch ms, `version`, `next`) is decimal digits only and at most 2^53-1: `0x10`, `1e2`, ` 5` or an empty value is a 400 NIMBUS_ERR_VALIDATION naming it. Authenticate with `Authorization: Bearer <token>`; `nimbus token` prints it.',
   },
   servers: [{ url: '/' }],
   security: [{ bearer: [] }],
@@ -147,8 +147,8 @@ export const OPENAPI = {
         parameters: [
           { name: 'function', in: 'query', schema: { type: 'string' }, description: 'Only this function.' },
           { name: 'status', in: 'query', schema: { type: 'string' }, description: 'Only this status.' },
-          { name: 'since', in: 'query', schema: { type: 'integer' }, description: 'Only records started at or after this epoch ms.' },
-          { name: 'before', in: 'query', schema: { type: 'string' }, description: 'Pagination cursor: the `next` of the previous page.' },
+          { name: 'since', in: 'query', schema: { type: 'integer', minimum: 0 }, description: 'Only records started at or after this epoch ms (digits only).' },
+          beforeParam,
           { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 50 } },
         ],
         responses: { '200': json('A page of records.', 'InvocationList'), '400': problem('Invalid filter.'), ...common },

@@ -4,15 +4,11 @@ import { triggerNotFound } from '../triggers/service.ts';
 import { targetOf, triggerView } from '../triggers/definition.ts';
 import { systemOf } from './async.ts';
 import type { ApiDeps } from './context.ts';
+import { intQuery } from './query.ts';
 import type { RouteDef } from './router.ts';
 
 function nextCount(raw: string | null): number {
-  if (raw === null) return 3;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 1000) {
-    throw new NimbusError('NIMBUS_ERR_VALIDATION', `next ${JSON.stringify(raw)} must be a whole number from 1 to 1000`, { extra: { field: 'next' } });
-  }
-  return n;
+  return intQuery(raw, 'next', { dflt: 3, min: 1, max: 1000 });
 }
 
 export function triggerRoutes(deps: ApiDeps): RouteDef[] {

@@ -2,7 +2,7 @@
  * OpenAPI paths and component schemas of the workflow routes (/api/v1/workflows,
  * /api/v1/executions); spread into openapi.ts and schemas.ts so the document stays one.
  */
-import { common, json, problem } from './openapi-parts.ts';
+import { beforeParam, common, json, problem } from './openapi-parts.ts';
 
 const wfParam = { name: 'name', in: 'path', required: true, schema: { type: 'string' }, description: 'Workflow (state machine) name.' };
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'Execution id.' };
@@ -251,7 +251,7 @@ export const WORKFLOW_PATHS = {
       parameters: [
         { name: 'workflow', in: 'query', schema: { type: 'string' }, description: 'Only this workflow.' },
         { name: 'status', in: 'query', schema: { type: 'string', enum: ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] } },
-        { name: 'before', in: 'query', schema: { type: 'string' }, description: 'Pagination cursor: the `next` of the previous page.' },
+        beforeParam,
         limitParam,
       ],
       responses: { '200': json('A page of executions.', 'ExecutionList'), '400': problem('Invalid filter.'), ...common },
@@ -269,7 +269,7 @@ export const WORKFLOW_PATHS = {
     get: {
       operationId: 'getExecutionHistory',
       summary: 'The execution history as ASL-style events, in order.',
-      parameters: [idParam, { name: 'after', in: 'query', schema: { type: 'integer', minimum: 0 }, description: 'Only events with a larger id.' }, { ...limitParam, schema: { ...limitParam.schema, default: 1000 } }],
+      parameters: [idParam, { name: 'after', in: 'query', schema: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER }, description: 'Only events with a larger id (digits only; the `next` of the previous page).' }, { ...limitParam, schema: { ...limitParam.schema, default: 1000 } }],
       responses: { '200': json('The events.', 'ExecutionHistory'), '400': problem('Invalid paging.'), '404': noExecution, ...common },
     },
   },

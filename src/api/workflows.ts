@@ -7,7 +7,7 @@ import { NimbusError } from '../core/errors.ts';
 import type { ExecStatus, ExecutionRow } from '../store/workflow-ports.ts';
 import { parseTraceparent } from '../observe/trace.ts';
 import type { StartOptions, WorkflowEngine } from '../workflow/engine/engine.ts';
-import { limitOf } from './async.ts';
+import { cursorQuery, intQuery, limitOf } from './query.ts';
 import type { ApiDeps } from './context.ts';
 import { orOwner } from './forward.ts';
 import { traceOption, type ApiRequest, type RouteDef } from './router.ts';
@@ -79,8 +79,7 @@ async function machineView(engine: WorkflowEngine, deps: ApiDeps, name: string, 
   const info = await deps.store.workflows.getMachine(name);
   if (!info) throw new NimbusError('NIMBUS_ERR_WORKFLOW_NOT_FOUND', `no workflow ${name}; \`nimbus wf ls\` lists them`);
   const versions = await deps.store.workflows.listMachineVersions(name);
-  const wanted = versionRaw === null ? info.currentVersion : Number(versionRaw);
-  if (!Number.isInteger(wanted) || wanted < 1) throw new NimbusError('NIMBUS_ERR_VALIDATION', 'version must be a whole number from 1', { extra: { field: 'version' } });
+  const wanted = intQuery(versionRaw, 'version', { dflt: info.currentVersion, min: 1 });
   const current = versions.find((v) => v.version === wanted);
   if (!current) throw new NimbusError('NIMBUS_ERR_WORKFLOW_NOT_FOUND', `workflow ${name} has no version ${wanted}; its versions are 1 to ${info.currentVersion}`);
   const running = await engine.list({ machine: name, status: 'RUNNING', limit: 1000 });
@@ -177,7 +176,7 @@ export function workflowRoutes(deps: ApiDeps): RouteDef[] {
         if (status !== undefined && !STATUSES.has(status as ExecStatus)) {
           throw new NimbusError('NIMBUS_ERR_VALIDATION', `status ${JSON.stringify(status)} is not one of ${[...STATUSES].join(', ')}`, { extra: { field: 'status' } });
         }
-        const rows = await engine.list({ machine: req.query.get('workflow') ?? undefined, status: status as ExecStatus | undefined, before: req.query.get('before') ?? undefined, limit });
+        const rows = await engine.list({ machine: req.query.get('workflow') ?? undefined, status: status as ExecStatus | undefined, before: cursorQuery(req.query.get('before')), limit });
         return { status: 200, body: { items: rows.map((r) => executionView(r)), next: rows.length === limit ? rows[rows.length - 1].id : null } };
       },
     },
@@ -197,9 +196,7 @@ export function workflowRoutes(deps: ApiDeps): RouteDef[] {
       operationId: 'getExecutionHistory',
       handler: async (req) => {
         const limit = limitOf(req.query.get('limit'), 1000);
-        const afterRaw = req.query.get('after');
-        const after = afterRaw === null ? 0 : Number(afterRaw);
-        if (!Number.isInteger(after) || after < 0) throw new NimbusError('NIMBUS_ERR_VALIDATION', 'after must be an event id (a whole number)', { extra: { field: 'after' } });
+        const after = intQuery(req.query.get('after'), 'after', { dflt: 0, min: 0, what: 'an event id' });
         const events = (await engineOf(deps).history(req.params.id, after, limit)) as Array<{ id: number }>;
         return { status: 200, body: { events, next: events.length === limit ? events[events.length - 1].id : null } };
       },

@@ -3,6 +3,12 @@ import { readFileSync } from 'node:fs';
 export interface ParsedArgs {
   readonly positionals: string[];
   readonly flags: Map<string, string[]>;
+  /**
+   * A flag that ended the command line where a value was due. Parsing does not know the
+   * command's flags, so it cannot tell a known flag missing its value from an unknown one:
+   * `onlyFlags` reports an unknown one as unknown, reading a known one says it needs a value.
+   */
+  readonly valueMissing?: string;
 }
 
 export class UsageError extends Error {}
@@ -10,6 +16,7 @@ export class UsageError extends Error {}
 export function parseArgs(argv: readonly string[], booleans: ReadonlySet<string>): ParsedArgs {
   const positionals: string[] = [];
   const flags = new Map<string, string[]>();
+  let valueMissing: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--') {
@@ -26,13 +33,21 @@ export function parseArgs(argv: readonly string[], booleans: ReadonlySet<string>
     if (eq !== -1) value = arg.slice(eq + 1);
     else if (booleans.has(name)) value = 'true';
     else if (i + 1 < argv.length) value = argv[++i];
-    else throw new UsageError(`--${name} needs a value`);
+    else {
+      valueMissing = name;
+      break;
+    }
     flags.set(name, [...(flags.get(name) ?? []), value]);
   }
-  return { positionals, flags };
+  return valueMissing === undefined ? { positionals, flags } : { positionals, flags, valueMissing };
+}
+
+function needsValue(name: string): UsageError {
+  return new UsageError(`--${name} needs a value`);
 }
 
 export function flag(args: ParsedArgs, name: string): string | undefined {
+  if (name === args.valueMissing) throw needsValue(name);
   const values = args.flags.get(name);
   return values === undefined ? undefined : values[values.length - 1];
 }
@@ -66,11 +81,13 @@ export function jsonArg(raw: string, what: string, example: string): unknown {
   }
 }
 
-/** Rejects flags the command does not know, naming the ones it does. */
+/** Rejects flags the command does not know, naming the ones it does, wherever they stand; then a known one left without its value. */
 export function onlyFlags(args: ParsedArgs, allowed: readonly string[]): void {
-  for (const name of args.flags.keys()) {
+  const names = args.valueMissing === undefined ? args.flags.keys() : [...args.flags.keys(), args.valueMissing];
+  for (const name of names) {
     if (!allowed.includes(name)) {
       throw new UsageError(`unknown flag --${name}; this command takes ${allowed.map((a) => '--' + a).join(' ') || 'no flags'}`);
     }
   }
+  if (args.valueMissing !== undefined) throw needsValue(args.valueMissing);
 }

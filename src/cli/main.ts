@@ -3,7 +3,7 @@
  * 2 usage error, 3 the platform cannot be reached.
  */
 import { isNimbusError } from '../core/errors.ts';
-import { flag, has, parseArgs, UsageError, type ParsedArgs } from './args.ts';
+import { flag, has, onlyFlags, parseArgs, UsageError, type ParsedArgs } from './args.ts';
 import { ApiError, ConnectError, resolveClient, type ClientOptions } from './client.ts';
 import { exitQuietlyOnClosedStdout, visible, visibleLine } from './format.ts';
 import { splitGlobalFlags } from './global-flags.ts';
@@ -112,7 +112,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 function withoutConnectionFlags(args: ParsedArgs): ParsedArgs {
   const flags = new Map(args.flags);
   for (const f of CONNECTION_FLAGS) flags.delete(f);
-  return { positionals: args.positionals, flags };
+  return { ...args, flags };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -147,6 +147,7 @@ async function main(argv: string[]): Promise<number> {
   const dataDir = flag(args, 'data-dir') ?? (command === 'token' ? flag(args, 'data') : undefined);
   const client = resolveClient({ url: flag(args, 'url'), token: flag(args, 'token'), data: dataDir }, process.env, process.cwd());
   if (command === 'token') {
+    onlyFlags(args, [...CONNECTION_FLAGS, 'data', 'json']);
     if (!client.token) throw new UsageError(`no token found (looked for ${client.tokenSource}); start the platform once (\`nimbus up\`) or pass --data DIR`);
     process.stdout.write(client.token + '\n');
     return 0;

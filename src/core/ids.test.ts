@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { idFrom, idTimeMs, idTimePrefix, newId } from './ids.ts';
+import { idFrom, idTimeMs, idTimePrefix, isId, newId } from './ids.ts';
 
 test('ids are 26 lower-case Crockford characters and sort by time', () => {
   const a = newId(1_700_000_000_000);
@@ -35,4 +35,15 @@ test('idFrom: the same time and seed give the same id, another seed another one;
   assert.notEqual(a, idFrom(ms, 'sub2:42'));
   assert.match(a, /^[0-9a-hjkmnp-tv-z]{26}$/);
   assert.equal(idTimeMs(a), ms);
+});
+
+test('isId: every id made here has the shape, at any time; other strings do not', () => {
+  for (const ms of [0, 1, 1_700_000_000_000, 2 ** 50 - 1]) {
+    for (let i = 0; i < 200; i++) assert.equal(isId(newId(ms)), true);
+    assert.equal(isId(idFrom(ms, `seed-${ms}`)), true);
+  }
+  const id = newId(1_700_000_000_000);
+  for (const bad of ['', 'garbage', id.slice(1), id + '0', id.toUpperCase(), `${id.slice(0, 20)}u${id.slice(21)}`, `${id.slice(0, 25)} `, `${id.slice(0, 25)}%`, '~'.repeat(26), 'z'.repeat(27)]) {
+    assert.equal(isId(bad), false, bad);
+  }
 });

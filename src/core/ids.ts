@@ -60,6 +60,14 @@ function writeTime(out: Buffer, ms: number): void {
   }
 }
 
+/** Every id newId, idFrom (and the workflow engine's task ids) make: 26 lower-case Crockford digits. */
+const ID_SHAPE = /^[0-9a-hjkmnp-tv-z]{26}$/;
+
+/** Whether `s` has the shape of an id made here (a time and random part of any value have it). */
+export function isId(s: string): boolean {
+  return ID_SHAPE.test(s);
+}
+
 /** When an id made by newId was made (epoch ms); null for a string that is not such an id. */
 export function idTimeMs(id: string): number | null {
   if (id.length !== 26) return null;

@@ -94,6 +94,50 @@ describe('async invocation, triggers and events (real server)', () => {
     assert.deepEqual(shown.payload, { x: 1 });
   });
 
+  it('list cursors: paging with `next` walks every item once; a `before` that is not an id is a 400 naming it, not the whole list', async () => {
+    await p.deploy('pager', ECHO);
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await check('POST', '/api/v1/functions/{name}/invoke', '/api/v1/functions/pager/invoke', { headers: { prefer: 'respond-async' }, body: JSON.stringify({ i }) });
+      ids.push(res.body.invocationId as string);
+    }
+    await eventually(async () => {
+      const r = await check('GET', '/api/v1/invocations', '/api/v1/invocations?function=pager&limit=1000');
+      return r.body.items.length === 5 ? true : null;
+    });
+    /** Every page of a list, following `next`; the ids in order. */
+    const walk = async (template: string, path: string): Promise<string[]> => {
+      const seen: string[] = [];
+      let next: string | null = null;
+      do {
+        const page: { body: { items: Array<{ id: string }>; next: string | null } } = await check('GET', template, `${path}&limit=2${next === null ? '' : `&before=${next}`}`);
+        seen.push(...page.body.items.map((item) => item.id));
+        next = page.body.next;
+      } while (next !== null);
+      return seen;
+    };
+    for (const [template, path] of [['/api/v1/async', '/api/v1/async?function=pager'], ['/api/v1/invocations', '/api/v1/invocations?function=pager']]) {
+      const whole = ((await check('GET', template, `${path}&limit=1000`)).body.items as Array<{ id: string }>).map((item) => item.id);
+      assert.deepEqual([...whole].sort(), [...ids].sort(), path);
+      assert.deepEqual(await walk(template, path), whole, path);
+    }
+    for (const [template, path] of [
+      ['/api/v1/invocations', '/api/v1/invocations?before='],
+      ['/api/v1/async', '/api/v1/async?before='],
+      ['/api/v1/dlq', '/api/v1/dlq?before='],
+      ['/api/v1/executions', '/api/v1/executions?before='],
+    ]) {
+      for (const bad of ['garbage', '', encodeURIComponent(ids[0].toUpperCase()), ids[0] + 'x']) {
+        const res = await check('GET', template, path + bad);
+        assert.equal(res.status, 400, `${path}${bad}: ${JSON.stringify(res.body)}`);
+        assert.deepEqual([res.body.code, res.body.field], ['NIMBUS_ERR_VALIDATION', 'before'], path + bad);
+        assert.match(res.body.detail, /is not a cursor: pass the `next` of the previous page/);
+      }
+      // An id works as a cursor on every list, whether or not that list holds it.
+      assert.equal((await check('GET', template, path + ids[4])).status, 200, path);
+    }
+  });
+
   it('a policy exhausts into the dead-letter list; dlq ls/show/redrive through the CLI; redriven it succeeds', async () => {
     const bad = await check('PUT', '/api/v1/functions/{name}/async-policy', '/api/v1/functions/flaky/async-policy', { body: '{"maxAttempts":0}' });
     assert.equal(bad.body.field, 'async.maxAttempts');
@@ -208,6 +252,27 @@ describe('async invocation, triggers and events (real server)', () => {
     assert.match(notJson.stderr, /--data is not valid JSON.*--text for plain text/);
     const topicsLs = JSON.parse((await cli(p, ['topics', 'ls', '--json'])).stdout) as Array<{ name: string; subscriptions: number }>;
     assert.deepEqual(topicsLs.find((t) => t.name === 'orders')?.subscriptions, 1);
+  });
+
+  it('a topic name no topic can have is a 400 saying what a name may be, not a 404 suggesting to create it', async () => {
+    const event = { headers: { 'content-type': 'application/cloudevents+json' }, body: '{"specversion":"1.0","id":"1","source":"/s","type":"t"}' };
+    for (const name of ['a%2Fb', '-x', 'a%20b', 'x'.repeat(65), '%C3%A9t%C3%A9']) {
+      for (const [method, template, path, init] of [
+        ['POST', '/api/v1/events/{topic}', `/api/v1/events/${name}`, event],
+        ['GET', '/api/v1/topics/{topic}', `/api/v1/topics/${name}`, {}],
+        ['DELETE', '/api/v1/topics/{topic}', `/api/v1/topics/${name}`, {}],
+      ] as const) {
+        const res = await check(method, template, path, init);
+        assert.equal(res.status, 400, `${method} ${path}: ${JSON.stringify(res.body)}`);
+        assert.deepEqual([res.body.code, res.body.field], ['NIMBUS_ERR_VALIDATION', 'topic'], `${method} ${path}`);
+        assert.match(res.body.detail, /must be a topic name \(1-64 letters, digits, "-" or "_", starting with a letter or digit\)/);
+        assert.doesNotMatch(res.body.detail, /topics create/);
+      }
+    }
+    // A valid name that is not a topic is still the 404 that says how to create it.
+    const missing = await check('POST', '/api/v1/events/{topic}', '/api/v1/events/nowhere-yet', event);
+    assert.deepEqual([missing.status, missing.body.code], [404, 'NIMBUS_ERR_TOPIC_NOT_FOUND']);
+    assert.match(missing.body.detail, /nimbus topics create nowhere-yet/);
   });
 
   it('a function publishes an event from inside (env binding) and a subscriber runs: functions chain', async () => {

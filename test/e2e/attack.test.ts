@@ -201,10 +201,16 @@ describe('attacks, end to end', () => {
 
   it('a number too large for a double (1e309) is a 400 at the API, not an event that turns into null on the way', async () => {
     await p.deploy('echo', `export async function handler(event: unknown) { return { event, text: String((event as { n?: unknown })?.n) } }`);
+    // A subscription, so that an event published to the topic would be queued for echo.
+    assert.equal((await p.api('/api/v1/triggers', { method: 'POST', body: '{"function":"echo","topic":"inf"}' })).status, 201);
+    const event = '{"specversion":"1.0","id":"1","source":"s","type":"t","data":{"n":1e309}}';
     const doors: Array<[string, string, RequestInit]> = [
       ['invoke', '/api/v1/functions/echo/invoke', { method: 'POST', body: '{"n":1e309}' }],
       ['async invoke', '/api/v1/functions/echo/invoke', { method: 'POST', body: '{"n":-1E+400}', headers: { prefer: 'respond-async' } }],
       ['timer input', '/api/v1/triggers', { method: 'POST', body: '{"function":"echo","schedule":"@daily","input":[1e309]}' }],
+      ['structured event', '/api/v1/events/inf', { method: 'POST', body: event, headers: { 'content-type': 'application/cloudevents+json' } }],
+      ['batch event', '/api/v1/events/inf', { method: 'POST', body: `[${event}]`, headers: { 'content-type': 'application/cloudevents-batch+json' } }],
+      ['binary event', '/api/v1/events/inf', { method: 'POST', body: '{"n":1e309}', headers: { 'content-type': 'application/json', 'ce-specversion': '1.0', 'ce-id': '2', 'ce-source': 's', 'ce-type': 't' } }],
     ];
     for (const [door, path, init] of doors) {
       const res = await p.api(path, init);

@@ -89,6 +89,52 @@ describe('workflows over the API and the CLI', () => {
     assert.match(waitedHistory.stdout, /ExecutionSucceeded/);
   });
 
+  it('whole-number query parameters are digits only: history after, limit, a definition version; nothing else is read as a number', async () => {
+    const steps = { StartAt: 'A', States: { A: { Type: 'Pass', Next: 'B' }, B: { Type: 'Pass', Next: 'C' }, C: { Type: 'Pass', End: true } } };
+    assert.ok((await p.api('/api/v1/workflows/paged', { method: 'PUT', body: JSON.stringify({ definition: steps }) })).ok);
+    const run = (await (await p.api('/api/v1/workflows/paged/run', { method: 'POST', body: '{}' })).json()) as { executionId: string };
+    const history = async (query: string) => p.api(`/api/v1/executions/${run.executionId}/history${query}`);
+    const all = ((await (await history('')).json()) as { events: Array<{ id: number }> }).events;
+    assert.ok(all.length > 4, JSON.stringify(all));
+    // Paging with `after` (the `next` of a page) still walks the whole history.
+    const first = (await (await history('?limit=2')).json()) as { events: Array<{ id: number }>; next: number };
+    const rest = (await (await history(`?after=${first.next}`)).json()) as { events: Array<{ id: number }> };
+    assert.deepEqual([...first.events, ...rest.events].map((e) => e.id), all.map((e) => e.id));
+    assert.deepEqual(((await (await history('?after=0002')).json()) as { events: Array<{ id: number }> }).events.map((e) => e.id), all.slice(2).map((e) => e.id));
+    const refused = async (path: string, field: string) => {
+      const res = await p.api(path);
+      const problem = (await res.json()) as { code: string; field: string; detail: string };
+      assert.equal(res.status, 400, `${path}: ${JSON.stringify(problem)}`);
+      assert.deepEqual([problem.code, problem.field], ['NIMBUS_ERR_VALIDATION', field], path);
+      assert.match(problem.detail, /digits only/, path);
+    };
+    for (const after of ['0x10', '', '%20', '99999999999999999999', '-1', '1e1', '1.0']) await refused(`/api/v1/executions/${run.executionId}/history?after=${after}`, 'after');
+    await refused(`/api/v1/executions/${run.executionId}/history?limit=0x10`, 'limit');
+    await refused('/api/v1/executions?limit=1e2', 'limit');
+    await refused('/api/v1/workflows/paged?version=0x1', 'version');
+    await refused('/api/v1/invocations?since=0x10', 'since');
+    await refused('/api/v1/invocations?limit=%2010', 'limit');
+    await refused('/api/v1/triggers?next=0x3', 'next');
+    await refused('/api/v1/logs?limit=1e2', 'limit');
+  });
+
+  it('executions page with `next` as the `before` cursor; a cursor that is not an id is a 400', async () => {
+    const once = { StartAt: 'A', States: { A: { Type: 'Pass', End: true } } };
+    assert.ok((await p.api('/api/v1/workflows/pages', { method: 'PUT', body: JSON.stringify({ definition: once }) })).ok);
+    for (let i = 0; i < 3; i++) assert.equal((await p.api('/api/v1/workflows/pages/run', { method: 'POST', body: '{}' })).status, 200);
+    const list = async (query: string) => (await (await p.api(`/api/v1/executions?workflow=pages${query}`)).json()) as { items: Array<{ executionId: string }>; next: string | null };
+    const whole = (await list('')).items.map((e) => e.executionId);
+    assert.equal(whole.length, 3);
+    const first = await list('&limit=2');
+    assert.ok(first.next !== null);
+    const rest = await list(`&limit=2&before=${first.next}`);
+    assert.deepEqual([...first.items, ...rest.items].map((e) => e.executionId), whole);
+    assert.equal(rest.next, null);
+    const bad = await p.api('/api/v1/executions?workflow=pages&before=garbage');
+    assert.equal(bad.status, 400);
+    assert.equal(((await bad.json()) as { field: string }).field, 'before');
+  });
+
   it('rejects an invalid definition naming state and field; pins executions to their version', async () => {
     writeFileSync(join(dir, 'bad.json'), JSON.stringify({ StartAt: 'A', States: { A: { Type: 'Task', Resource: 'fn:double', Next: 'Missing' } } }));
     const bad = await cli(p, ['wf', 'deploy', 'bad', join(dir, 'bad.json')]);

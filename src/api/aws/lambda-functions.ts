@@ -12,6 +12,7 @@ import { mayHoldNativePackages } from '../../deploy/native-packages.ts';
 import { AwsError, awsErr, lambdaErrorOf } from './errors.ts';
 import type { LambdaMeta } from './lambda-meta.ts';
 import { jsonBody, lambdaTime, str, type AwsContext, type AwsRequest, type AwsResponse } from './protocol.ts';
+import { wholeNumber } from '../query.ts';
 import { readZip } from './zip.ts';
 import { pythonApp, pythonCommand, pythonUnavailable, PYTHON_RUNTIME } from './lambda-python.ts';
 
@@ -281,8 +282,8 @@ export async function getFunctionConfiguration(ctx: AwsContext, req: AwsRequest)
 
 export function pageArgs(req: AwsRequest): { marker: string | null; max: number } {
   const raw = req.query.get('MaxItems');
-  const max = raw === null ? 50 : Number(raw);
-  if (!Number.isInteger(max) || max < 1 || max > 10_000) throw awsErr.invalidParameter('MaxItems must be a whole number from 1 to 10000');
+  const max = raw === null ? 50 : wholeNumber(raw);
+  if (max === null || max < 1 || max > 10_000) throw awsErr.invalidParameter('MaxItems must be a whole number from 1 to 10000');
   return { marker: req.query.get('Marker'), max };
 }
 

@@ -121,6 +121,29 @@ test('a structured body that is not JSON, or not an object, is a bad request', (
   assert.throws(() => parseStructured(new Uint8Array([0xff, 0xfe])), (e: unknown) => e instanceof NimbusError && /UTF-8/.test(e.message));
 });
 
+test('a number too large for a double (1e309) is a bad request in every mode, not data delivered as null', () => {
+  const tooLarge = (fn: () => unknown, field?: string) =>
+    assert.throws(fn, (e: unknown) => {
+      assert.ok(e instanceof NimbusError, String(e));
+      assert.equal(e.code, 'NIMBUS_ERR_BAD_REQUEST');
+      assert.equal(e.extra.field, field);
+      assert.match(e.message, /too large for a double.*send it as a string/);
+      return true;
+    });
+  const event = '{"specversion":"1.0","id":"1","source":"s","type":"t","data":{"n":1e309}}';
+  tooLarge(() => parseStructured(event));
+  tooLarge(() => parseHttpCloudEvents(structured, new TextEncoder().encode(event)));
+  tooLarge(() => parseBatch(`[{"specversion":"1.0","id":"0","source":"s","type":"t"},${event.replace('1e309', '-1E+400')}]`));
+  const ce = { 'ce-specversion': '1.0', 'ce-id': '1', 'ce-source': 's', 'ce-type': 't', 'content-type': 'application/json' };
+  tooLarge(() => parseBinary(ce, '{"n":[1' + '0'.repeat(309) + ']}'), 'data');
+  tooLarge(() => parseHttpCloudEvents(ce, new TextEncoder().encode('1e309')), 'data');
+  // Large numbers a double holds, tiny ones, and the same text in strings pass as they are.
+  assert.deepEqual(parseStructured('{"specversion":"1.0","id":"1","source":"s","type":"t","data":{"n":1e308,"m":1e-400,"s":"1e309"}}').data, { n: 1e308, m: 0, s: '1e309' });
+  assert.deepEqual(parseBinary(ce, '{"n":1e308,"s":"1e309"}').data, { n: 1e308, s: '1e309' });
+  // A text body is not JSON: its "1e309" is the text.
+  assert.equal(parseBinary({ ...ce, 'content-type': 'text/plain' }, '1e309').data, '1e309');
+});
+
 test('the problem document names the attribute (what the gateway returns as 400)', () => {
   const err = rejects(() => parseStructured(JSON.stringify({ ...base, source: 'has space' })), 'source', /source/);
   const problem = toProblem(err, '/api/v1/topics/orders/events');

@@ -7,11 +7,12 @@
  *   binary      any other Content-Type, attributes in ce-* headers, body = the data
  *
  * Every rejection is a NimbusError (400) whose `extra.field` names the attribute at fault
- * (and `extra.index` the event, in a batch); a body that is not JSON is
- * NIMBUS_ERR_BAD_REQUEST; an unknown event format is NIMBUS_ERR_UNSUPPORTED_MEDIA_TYPE.
+ * (and `extra.index` the event, in a batch); a body that is not JSON, or whose JSON holds a
+ * number too large for a double (1e309 parses as Infinity and would be delivered as null),
+ * is NIMBUS_ERR_BAD_REQUEST; an unknown event format is NIMBUS_ERR_UNSUPPORTED_MEDIA_TYPE.
  */
 import { NimbusError } from '../../core/errors.ts';
-import { MAX_JSON_DEPTH, jsonValueTooDeep, parseJsonBounded } from '../../core/json-depth.ts';
+import { MAX_JSON_DEPTH, jsonHasInfinity, jsonValueTooDeep, parseJsonBounded } from '../../core/json-depth.ts';
 import {
   decodeHeaderValue,
   decodeUtf8,
@@ -179,8 +180,12 @@ function parseJsonBody(body: BodyInput, what: string): unknown {
   } catch {
     throw new NimbusError('NIMBUS_ERR_BAD_REQUEST', `the ${what} body is not valid UTF-8`);
   }
-  return parseJsonBounded(text, `the ${what} body`);
+  const value = parseJsonBounded(text, `the ${what} body`);
+  if (jsonHasInfinity(text, value)) throw new NimbusError('NIMBUS_ERR_BAD_REQUEST', `the ${what} body ${TOO_LARGE}`);
+  return value;
 }
+
+const TOO_LARGE = 'has a number too large for a double (such as 1e309): it would be delivered as null; send it as a string';
 
 /** Structured mode: the body is one event in the JSON format. */
 export function parseStructured(body: BodyInput): CloudEvent {
@@ -260,6 +265,7 @@ export function parseBinary(headers: HeaderInput, body: BodyInput): CloudEvent {
       throw bad('data', `is not valid JSON although Content-Type is ${type}: ${(e as Error).message}`, {});
     }
     if (jsonValueTooDeep(data)) throw bad('data', `nests arrays or objects deeper than ${MAX_JSON_DEPTH} levels`, {});
+    if (jsonHasInfinity(text, data)) throw bad('data', TOO_LARGE, {}, 'NIMBUS_ERR_BAD_REQUEST');
     return Object.freeze({ ...event, data });
   }
   return Object.freeze({ ...event, data: bytes });
