@@ -2,6 +2,7 @@
 import { parseDuration, parseMegabytes } from '../../config/config.ts';
 import { MEMORY_MB } from '../../core/types.ts';
 import { bundlePath } from '../../deploy/bundle.ts';
+import { FUNCTION_NAME } from '../../deploy/function-config.ts';
 import { checkNodeBuildList, type NodeBuildChoice } from '../../deploy/node-build-choice.ts';
 import type { ShippedFiles } from '../../deploy/native-packages.ts';
 import { flag, has, onlyFlags, UsageError, type ParsedArgs } from '../args.ts';
@@ -163,6 +164,8 @@ export async function deploy(client: ClientOptions, args: ParsedArgs): Promise<n
   onlyFlags(args, DEPLOY_FLAGS);
   const [name, path] = args.positionals;
   if (!name || !path) throw new UsageError('usage: nimbus deploy <name> <file-or-dir> [--memory 128] [--timeout 10s] [--env K=V]… [--node-build pkg]… [--runtime app --cmd "python3 app.py"]');
+  // Before the bundling, which can take seconds: the platform would refuse the name after it.
+  if (!FUNCTION_NAME.test(name)) throw new UsageError(`function name ${JSON.stringify(name)} is invalid: use 1-64 letters, digits, "-" or "_", starting with a letter or digit`);
   const config = configFromFlags(args);
   const json = has(args, 'json');
   const t0 = performance.now();
