@@ -5,7 +5,7 @@ import type { Clock } from '../core/clock.ts';
 import { createIsolateRuntime } from '../runtime/isolate/index.ts';
 import { defaultAppsDir } from '../runtime/process/app-archive.ts';
 import { createAppRuntime, type AppRuntime } from '../runtime/process/app-runtime.ts';
-import { createNodeRuntime, NODE_PACKAGES_DIR, type NodeRuntime } from '../runtime/process/node-runtime.ts';
+import { createNodeRuntime, DEFAULT_MAX_MESSAGE_BYTES, NODE_PACKAGES_DIR, type NodeRuntime } from '../runtime/process/node-runtime.ts';
 import type { Runtime } from '../runtime/port.ts';
 
 
@@ -29,5 +29,7 @@ export function appRuntime(config: Config, clock: Clock): AppRuntime {
 
 /** The `node` runtime: functions in pre-started Node processes, under the same launcher as apps; packages they ship as files are unpacked beside the apps. */
 export function nodeRuntime(apps: AppRuntime, clock: Clock, config: Config): NodeRuntime {
-  return createNodeRuntime({ clock, isolation: apps.isolation, packagesDir: join(appsDir(config), NODE_PACKAGES_DIR) });
+  // a process's message carries at most a payload (an answer, a fetch) or a WebSocket message, with room for its head
+  const maxMessageBytes = Math.max(DEFAULT_MAX_MESSAGE_BYTES, 2 * Math.max(config.payloadLimitBytes, config.wsMessageLimitBytes) + 1024 * 1024);
+  return createNodeRuntime({ clock, isolation: apps.isolation, packagesDir: join(appsDir(config), NODE_PACKAGES_DIR), maxMessageBytes });
 }

@@ -31,10 +31,13 @@ import { launchPlan } from './launch.ts';
 import { LineTail, splitLines } from './lines.ts';
 import { freePort, portAnswers } from './port-probe.ts';
 import { ProcessTreeMeter } from './proc-usage.ts';
+import { guardChannel } from './channel-guard.ts';
 import { killGroup, sendTerm } from './signal.ts';
 
 /** connector.mjs's directory (beside this file in src/, beside the chunks in dist/). */
 const CONNECTOR_DIR = fileURLToPath(new URL('./connector/', import.meta.url));
+/** The connector's messages are a few dozen bytes. */
+const CONNECTOR_MAX_MESSAGE_BYTES = 64 * 1024;
 /** In its own network namespace every app can have the same ports. */
 const NAMESPACE_APP_PORT = 8080;
 const NAMESPACE_PROXY_PORT = 3128;
@@ -135,6 +138,8 @@ export class AppInstance implements Instance {
       throw new NimbusError('NIMBUS_ERR_FUNCTION_INIT', `${spec.functionName}: the app could not be started: ${(error as Error).message}`);
     }
     child.on('error', () => {});
+    // the connector shares the app's sandbox: bytes on its channel that are no message, or too many, stop the instance, not the platform
+    if (netns) guardChannel(child, CONNECTOR_MAX_MESSAGE_BYTES, () => killGroup(child.pid!));
     const instance = new AppInstance(deps, spec, app, child, port, cgroup);
     await instance.ready(t0);
     instance.initMs = Math.round((deps.clock.monotonic() - t0) * 1000) / 1000;

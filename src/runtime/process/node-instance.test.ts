@@ -36,10 +36,11 @@ class FakeChild extends EventEmitter {
 function setup(cgroup: InstanceCgroup | null = null, clock = new FakeClock()) {
   const child = new FakeChild();
   const fetches: Array<{ request: HttpRequestData; invocationId: string }> = [];
+  const logs: Array<[string, string, unknown]> = [];
   const instance = new NodeInstance(
     clock,
     {
-      instanceId: 'i', functionName: 'fn', version: 1, code: '', config: { ...baseConfig, runtime: 'node' }, onLog: () => {},
+      instanceId: 'i', functionName: 'fn', version: 1, code: '', config: { ...baseConfig, runtime: 'node' }, onLog: (id, level, msg) => logs.push([id, level, msg]),
       fetch: async (request, invocationId) => {
         fetches.push({ request, invocationId });
         if (request.url.includes('127.0.0.1')) throw new NimbusError('NIMBUS_ERR_EGRESS_DENIED', 'fetch http://127.0.0.1: 127.0.0.1 is loopback, which user code may not reach');
@@ -50,7 +51,7 @@ function setup(cgroup: InstanceCgroup | null = null, clock = new FakeClock()) {
     cgroup,
   );
   instance.exports = { fetch: true, handler: false };
-  return { child, fetches, instance };
+  return { child, fetches, instance, logs };
 }
 
 const get = (url: string) => ({ method: 'GET', url, headers: [['x', 'y']], body: null });
@@ -222,5 +223,60 @@ describe('a WebSocket a node function accepted, over the IPC channel', () => {
     child.emit('exit', null, 'SIGKILL');
     assert.equal((await result.streamEnd).error?.code, 'NIMBUS_ERR_INSTANCE_CRASHED');
     assert.deepEqual(got, [['close', 1011, "the function's instance stopped (crashed)"]]);
+  });
+});
+
+describe('messages a node function forges on its IPC channel (escape tests)', () => {
+  const call = (instance: NodeInstance, invocationId: string, mode: 'fetch' | 'handler' = 'fetch') =>
+    instance.invoke({ mode, ...(mode === 'fetch' ? { request: { method: 'GET', url: 'http://x/', headers: [], body: null } } : { event: {} }), meta: { invocationId, functionName: 'fn', version: 1, deadline: new FakeClock().now() + 60_000, attempt: 1, memoryMb: 128 } } as never);
+
+  it('an answer of the wrong shape fails its call as a bad response, and does not throw in the platform', async () => {
+    const forged: Array<Record<string, unknown>> = [
+      { t: 'error', error: null, badResponse: false },
+      { t: 'error', error: { name: 1, message: [], stack: {} }, badResponse: false },
+      { t: 'result', mode: 'fetch', response: { status: 'abc', statusText: 5, headers: 7, body: 'str' }, background: false },
+      { t: 'result', mode: 'fetch', response: { status: 200 }, background: false },
+      { t: 'result', mode: 'fetch', response: null, background: false },
+      { t: 'result', mode: 'handler', value: 10n, background: false },
+      { t: 'result', mode: 'nonsense', background: false },
+    ];
+    for (const message of forged) {
+      const { child, instance } = setup();
+      instance.exports = { fetch: true, handler: true };
+      const result = call(instance, 'inv-1', message.mode === 'handler' ? 'handler' : 'fetch');
+      assert.doesNotThrow(() => child.emit('message', { ...message, id: 1 }), JSON.stringify(message, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v)));
+      await assert.rejects(result, { code: 'NIMBUS_ERR_BAD_RESPONSE' });
+    }
+    // a cycle (the channel's serialization carries them) is no JSON either
+    const { child, instance } = setup();
+    instance.exports = { fetch: false, handler: true };
+    const result = call(instance, 'inv-1', 'handler');
+    const value: Record<string, unknown> = {};
+    value.self = value;
+    child.emit('message', { t: 'result', id: 1, mode: 'handler', value, background: false });
+    await assert.rejects(result, { code: 'NIMBUS_ERR_BAD_RESPONSE' });
+  });
+
+  it("a load error or a module's exports of the wrong shape do not throw in the platform", async () => {
+    const { child, instance } = setup();
+    const loaded = instance.load('', {});
+    assert.doesNotThrow(() => child.emit('message', { t: 'load-error', error: null }));
+    assert.doesNotThrow(() => child.emit('message', { t: 'loaded', exports: null }));
+    child.emit('message', { t: 'loaded', exports: { fetch: true, handler: false } });
+    assert.deepEqual(await loaded, { fetch: true, handler: false });
+  });
+
+  it("a log line goes only to a call of this instance, only as text at a known level (the per-invocation cap counts text)", () => {
+    const { child, instance, logs } = setup();
+    void call(instance, 'inv-1').catch(() => {});
+    for (const m of [
+      { t: 'log', id: 'inv-1', level: 'info', msg: 12345 },
+      { t: 'log', id: 'inv-1', level: 'info', msg: { length: -1e12 } },
+      { t: 'log', id: 'inv-1', level: 'bogus', msg: 'x' },
+      { t: 'log', id: 'another-tenants-invocation', level: 'info', msg: 'injected' },
+      { t: 'log', id: 7, level: 'info', msg: 'x' },
+    ]) assert.doesNotThrow(() => child.emit('message', m));
+    child.emit('message', { t: 'log', id: 'inv-1', level: 'warn', msg: 'mine' });
+    assert.deepEqual(logs, [['inv-1', 'warn', 'mine']]);
   });
 });

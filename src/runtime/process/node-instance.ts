@@ -102,7 +102,11 @@ export class NodeInstance implements Instance {
       connect: spec.connectWebSocket,
     });
     this.exited = child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', (code, signal) => (this.onExit(code, signal), resolve())));
-    child.on('message', (m: FromWorker) => this.onMessage(m));
+    child.on('message', (raw: unknown) => {
+      const m = fromWorker(raw);
+      if (m !== null) this.onMessage(m);
+      else this.malformed(raw);
+    });
   }
 
   get pid(): number {
@@ -118,7 +122,9 @@ export class NodeInstance implements Instance {
   load(code: string, env: Readonly<Record<string, string>>, packages: { readonly dir: string; readonly addons: readonly AddonFile[] } | null = null): Promise<ModuleExports> {
     const t0 = this.clock.monotonic();
     return new Promise<ModuleExports>((resolve, reject) => {
-      const onMessage = (m: FromWorker) => {
+      const onMessage = (raw: unknown) => {
+        const m = fromWorker(raw);
+        if (m === null) return;
         if (m.t === 'loaded') {
           done();
           this.exports = m.exports;
@@ -174,9 +180,20 @@ export class NodeInstance implements Instance {
     });
   }
 
+  /**
+   * A message of a shape the worker never sends: the function's own code wrote it
+   * (process.send). Dropped; one that names a call in flight fails that call.
+   */
+  private malformed(raw: unknown): void {
+    const m = raw as { t?: unknown; id?: unknown } | null;
+    if (m === null || typeof m !== 'object' || (m.t !== 'result' && m.t !== 'error') || typeof m.id !== 'number' || !this.pending.has(m.id)) return;
+    this.onMessage({ t: 'error', id: m.id, error: { name: 'TypeError', message: 'the process sent a malformed answer', stack: '' }, badResponse: true });
+  }
+
   private onMessage(m: FromWorker): void {
     if (m.t === 'log') {
-      this.spec.onLog(m.id, m.level, m.msg);
+      // only into the log of one of this instance's calls not over yet (or none: '', the module's top level)
+      if (m.id === '' || [...this.live.values()].includes(m.id)) this.spec.onLog(m.id, m.level, m.msg);
       return;
     }
     if (m.t === 'fetch') return void this.outboundFetch(m);
@@ -413,4 +430,61 @@ function wellFormed(r: unknown): HttpRequestData {
     (q.body === null || q.body instanceof Uint8Array);
   if (!ok) throw new NimbusError('NIMBUS_ERR_BAD_REQUEST', 'fetch: a malformed request');
   return { method: q.method!, url: q.url!, headers: q.headers!, body: q.body ?? null };
+}
+
+const LEVELS: ReadonlySet<unknown> = new Set<LogLevel>(['debug', 'info', 'warn', 'error']);
+const isId = (v: unknown): v is number => Number.isSafeInteger(v);
+const isError = (e: unknown): e is WorkerError =>
+  e !== null && typeof e === 'object' && typeof (e as WorkerError).name === 'string' && typeof (e as WorkerError).message === 'string' && typeof (e as WorkerError).stack === 'string';
+const isHeaders = (h: unknown): boolean => Array.isArray(h) && h.every((p) => Array.isArray(p) && p.length === 2 && typeof p[0] === 'string' && typeof p[1] === 'string');
+const isResponse = (r: unknown, socket: unknown): boolean => {
+  const q = r as HttpResponseData | null;
+  return (
+    q !== null && typeof q === 'object' && Number.isInteger(q.status) && (socket === undefined ? q.status >= 200 && q.status <= 599 : isId(socket)) &&
+    typeof q.statusText === 'string' && isHeaders(q.headers) && q.body instanceof Uint8Array
+  );
+};
+
+/**
+ * A message from the worker as worker.mjs sends it, or null. The channel is the function's
+ * too (process.send, or raw bytes on its descriptor), so nothing in it is trusted: a field of
+ * the wrong type would otherwise throw in the platform's own message handler (an uncaught
+ * exception of the whole platform) or slip past a limit (a log line that is not a string).
+ * A handler's value is made JSON here (the worker checks that too, but a forged one may hold
+ * a BigInt or a cycle, which the platform could not write).
+ */
+export function fromWorker(raw: unknown): FromWorker | null {
+  if (raw === null || typeof raw !== 'object') return null;
+  const m = raw as Record<string, unknown>;
+  switch (m.t) {
+    case 'ready':
+      return m as FromWorker;
+    case 'log':
+      return typeof m.id === 'string' && LEVELS.has(m.level) && typeof m.msg === 'string' ? (m as FromWorker) : null;
+    case 'loaded': {
+      const e = m.exports as ModuleExports | null;
+      return e !== null && typeof e === 'object' && typeof e.fetch === 'boolean' && typeof e.handler === 'boolean' ? { t: 'loaded', exports: { fetch: e.fetch, handler: e.handler } } : null;
+    }
+    case 'load-error':
+      return isError(m.error) ? (m as FromWorker) : null;
+    case 'error':
+      return isId(m.id) && isError(m.error) && typeof m.badResponse === 'boolean' ? (m as FromWorker) : null;
+    case 'background-done':
+      return isId(m.id) ? (m as FromWorker) : null;
+    case 'fetch':
+      return isId(m.id) && typeof m.invocationId === 'string' ? (m as FromWorker) : null;
+    case 'result': {
+      if (!isId(m.id) || typeof m.background !== 'boolean') return null;
+      if (m.mode === 'fetch') return isResponse(m.response, m.socket) ? (m as FromWorker) : null;
+      if (m.mode !== 'handler') return null;
+      if (m.value === undefined) return m as FromWorker;
+      try {
+        return { t: 'result', id: m.id, mode: 'handler', value: JSON.parse(JSON.stringify(m.value)), background: m.background };
+      } catch {
+        return null;
+      }
+    }
+    default:
+      return isSocketMessage(m as { t: string }) && typeof m.id === 'number' ? (m as FromWorker) : null;
+  }
 }

@@ -21,6 +21,7 @@ import type { ProcessIsolation } from './isolation.ts';
 import { launchPlan } from './launch.ts';
 import { NodeInstance, type SpareProcess } from './node-instance.ts';
 import { refuseWithoutNetworkOptIn } from './app-runtime.ts';
+import { guardChannel } from './channel-guard.ts';
 import { killGroup } from './signal.ts';
 import { appDirName, materialiseFiles, type AppFiles } from './app-archive.ts';
 import { addonFiles, isNodePack, unpackNodeFunction, type AddonFile } from './node-pack.ts';
@@ -53,7 +54,15 @@ export interface NodeRuntimeOptions {
    * per content hash (default: a directory of this process's in the system temp directory).
    */
   readonly packagesDir?: string;
+  /**
+   * The largest message a Node process may send on its IPC channel, bytes (default
+   * DEFAULT_MAX_MESSAGE_BYTES); past it, or on bytes that are no message, the process is
+   * stopped (channel-guard.ts). Its answers and fetches are bounded by the payload limit.
+   */
+  readonly maxMessageBytes?: number;
 }
+
+export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 export interface NodeRuntime extends Runtime {
   /** Starts the spares now (they start on the first deploy otherwise). */
@@ -92,6 +101,8 @@ export function createNodeRuntime(options: NodeRuntimeOptions): NodeRuntime {
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
     child.on('error', () => {});
+    // the function's code can write its channel's descriptor: a frame Node cannot parse, or a huge one, stops the process, not the platform
+    guardChannel(child, options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES, () => killGroup(child.pid!));
     const ready = new Promise<void>((resolve, reject) => {
       child.once('message', () => resolve());
       child.once('exit', (code) => reject(new NimbusError('NIMBUS_ERR_FUNCTION_INIT', `a Node process of the node runtime exited before it was ready (exit code ${code}): ${stderr.trim().split('\n').slice(-5).join('\n')}`)));
