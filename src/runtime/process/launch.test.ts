@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import type { ProcessIsolation } from './isolation.ts';
 import { CONNECTOR_MOUNT, launchPlan } from './launch.ts';
@@ -34,6 +35,18 @@ describe('launch plan', () => {
     assert.deepEqual(argv.slice(-3), ['/bin/sh', '-c', 'python3 app.py']);
     // Nothing of the host's files but system directories: no bind of / or of a data directory.
     assert.ok(!at('--ro-bind', '/', '/') && !at('--bind', '/', '/'));
+  });
+
+  const setprivSkip = spawnSync('setpriv', ['--pdeathsig', 'KILL', 'true']).status === 0 ? false : 'needs setpriv (util-linux) on this machine';
+  it('the launcher with a death signal goes on only while its spawner is still its parent: one orphaned before the signal was set stops', { skip: setprivSkip }, () => {
+    const plan = (parentPid: number, command: string) => launchPlan({ ...base, setpriv: true }, { ...input, command, parentPid });
+    const run = (p: ReturnType<typeof plan>) => spawnSync(p.file, p.args, { env: p.env, encoding: 'utf8' });
+    // spawned by this process: it runs
+    const here = run(plan(process.pid, 'echo ran'));
+    assert.deepEqual([here.status, here.stdout], [0, 'ran\n'], here.stderr);
+    // its parent is not the one the plan names (as when the platform died before the signal was set): it stops
+    const orphan = run(plan(process.pid + 1, 'echo ran'));
+    assert.deepEqual([orphan.status, orphan.stdout], [125, '']);
   });
 
   it('a network namespace: bubblewrap unshares the net; an app is started by the connector, with the proxy variables and its IPC channel on fd 3', () => {

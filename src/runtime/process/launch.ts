@@ -23,6 +23,8 @@ export interface LaunchInput {
   readonly connector?: ConnectorInput;
   /** More host directories the sandbox shows read-only (a node function's packages); without bubblewrap the process reads them where they are. */
   readonly readOnly?: ReadonlyArray<{ readonly host: string; readonly at: string }>;
+  /** The pid of the process that spawns the launcher (default: this one, the platform). */
+  readonly parentPid?: number;
 }
 
 export interface ConnectorInput {
@@ -103,7 +105,12 @@ export function launchPlan(iso: ProcessIsolation, input: LaunchInput): LaunchPla
   // Without a memory cgroup the address space is limited instead (with room for the runtime's own reservations).
   if (!iso.cgroup && iso.prlimit) inner = ['prlimit', `--as=${input.memoryBytes}`, '--', ...inner];
   // The launcher gets SIGKILL when the platform dies, however it dies; its pid namespace takes the app along.
-  if (iso.setpriv) inner = ['setpriv', '--pdeathsig', 'KILL', '--', ...inner];
+  // The signal comes only if the platform was still its parent when it was set: a launcher whose
+  // platform died just before finds another parent and stops there, instead of running on orphaned.
+  if (iso.setpriv) {
+    const parent = String(input.parentPid ?? process.pid);
+    inner = ['setpriv', '--pdeathsig', 'KILL', '--', '/bin/sh', '-c', '[ "$PPID" = "$1" ] || exit 125; shift; exec "$@"', 'nimbus-parent', parent, ...inner];
+  }
   if (input.cgroupProcs.length > 0) {
     const join = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n-1)); done; exec "$@"';
     inner = ['/bin/sh', '-c', join, 'nimbus-launch', String(input.cgroupProcs.length), ...input.cgroupProcs, ...inner];
