@@ -89,24 +89,44 @@ export interface NodeLayerHost {
 /** The shared layer's `bind(env, call, pool)` in a spare of kind `node`; it returns the socket events' receiver. */
 export type LayerBind = ivm.Reference<(env: unknown, call: unknown, pool: unknown) => unknown>;
 
+/**
+ * The error the isolate gets for a failed host call: its class and message only. isolated-vm
+ * copies an error's stack into the isolate, and the host's stack names the platform's files
+ * (where it is installed) and its internals, which are not the function's to read.
+ */
+export function withoutHostStack(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  const Class = error instanceof RangeError ? RangeError : error instanceof TypeError ? TypeError : Error;
+  const bare = new Class(error.message);
+  bare.stack = `${bare.name}: ${bare.message}`;
+  return bare;
+}
+
 /** `bind`: the isolate holds the shared layer (the bundle is built against it), evaluated already. */
 export function giveNodeEnv(context: ivm.Context, code: string, env: Readonly<Record<string, string>>, host: NodeLayerHost, bind?: LayerBind): NodeSockets | null {
   if (!usesNodeLayer(code)) return null;
   const sockets = new NodeSockets(host.connect, host.lookup, host.deliver, host.usage, host.resolve, host.running);
   const digests = new NodeDigests();
   const ciphers = new NodeCiphers();
-  const call = new ivm.Callback((op: unknown, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown, g: unknown, h: unknown) =>
-    typeof op === 'number' && op >= FIRST_SOCKET_OP
-      ? sockets.call(op, a, b, c, d, e)
-      : op === OP_DIGEST
-        ? digests.call(a, b, c, d)
-        : op === OP_CIPHER_PARTS
-          ? ciphers.call(a, b, c, d)
-          : nodeHostCall(op, a, b, c, d, e, f, g, h),
-  );
+  const call = new ivm.Callback((op: unknown, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown, g: unknown, h: unknown) => {
+    try {
+      return typeof op === 'number' && op >= FIRST_SOCKET_OP
+        ? sockets.call(op, a, b, c, d, e)
+        : op === OP_DIGEST
+          ? digests.call(a, b, c, d)
+          : op === OP_CIPHER_PARTS
+            ? ciphers.call(a, b, c, d)
+            : nodeHostCall(op, a, b, c, d, e, f, g, h);
+    } catch (error) {
+      throw withoutHostStack(error);
+    }
+  });
   // owner of this instance's place in the gates' queues (dropped when it is gone)
   const owner = {};
-  const pool = new ivm.Reference((op: unknown, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown) => {
+  const pool = new ivm.Reference((op: unknown, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown) =>
+    poolWork(op, a, b, c, d, e, f).catch((error: unknown) => Promise.reject(withoutHostStack(error))),
+  );
+  const poolWork = (op: unknown, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown): Promise<ivm.ExternalCopy<unknown>> => {
     if (typeof op !== 'number' || !POOL_OPS.has(op)) return Promise.reject(new Error('this operation does not run on the thread pool'));
     const charge = host.charge?.();
     return (op === OP_ZLIB ? ZLIB_GATE : HOST_GATE).run(owner, async () => {
@@ -118,7 +138,7 @@ export function giveNodeEnv(context: ivm.Context, code: string, env: Readonly<Re
         charge?.(performance.now() - started);
       }
     }, inputBytesOf([a, b, c, d, e, f]));
-  });
+  };
   // Not evalClosureSync: the main thread would wait for the isolate's thread on every cold start. The isolate runs its tasks in order, so these globals are there before the
   // bundle's top level (run next by the caller) reads them.
   // The shared layer's bind returns a receiver for socket events (its contract): unused, as

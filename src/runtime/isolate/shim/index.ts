@@ -3,6 +3,8 @@
  * `recv`, the one function the host calls. Bundled once per process by shim-source.ts;
  * the bundle's completion value is `recv`.
  */
+// first: resizable buffers count toward the memory limit, and the modules below keep its transfer
+import './resizable.ts';
 import { IN_ABORT, IN_CANARY, IN_CANCEL, IN_DATA, IN_FETCH, IN_HANDLER, IN_HANDLER_JSON, IN_NODE_SOCKET, IN_PULL, IN_REPLY, IN_SETUP, IN_TIMER, IN_WARM, IN_WS_CLOSE, IN_WS_MESSAGE, IN_WS_TAKEN } from '../protocol.ts';
 import { CloseEvent, MessageEvent, WebSocket, WebSocketPair, onSocketClose, onSocketMessage, onSocketTaken } from './websocket.ts';
 import { onCancel, onData, onPull } from './host-streams.ts';

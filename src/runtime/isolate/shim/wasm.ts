@@ -17,6 +17,7 @@
 import { OUT_MEMORY } from '../protocol.ts';
 import { memoryLimitBytes, send } from './bridge.ts';
 import { toBytes } from './encoding.ts';
+import { countWasmReserved, resizableReserved } from './resizable.ts';
 import { currentInvocation } from './state.ts';
 import { HIDDEN_MODULE, limitMemories, type OwnMemory, PAGE, Unsupported } from './wasm-limits.ts';
 
@@ -57,12 +58,17 @@ export function wasmBytes(): number {
   return total;
 }
 
-/** Pages not yet promised to a live memory as its maximum. */
-function unreserved(): number {
+function promisedPages(): number {
   live();
   let promised = 0;
   for (const m of memories) promised += m.max;
-  return Math.max(0, TOTAL_PAGES - promised);
+  return promised;
+}
+countWasmReserved(() => promisedPages() * PAGE);
+
+/** Pages not yet promised to a live memory (or resizable buffer, resizable.ts) as its maximum. */
+function unreserved(): number {
+  return Math.max(0, TOTAL_PAGES - promisedPages() - Math.ceil(resizableReserved() / PAGE));
 }
 
 /**
