@@ -31,6 +31,15 @@ export async function deployApp(p: RunningPlatform, name: string, files: Record<
 
 const recordOf = (p: RunningPlatform, id: string) => invocationRecord(p, id);
 
+/** A file's text, or '' (a process gone meanwhile). */
+function readOr(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
 describe('apps, end to end', { skip: PYTHON }, () => {
   let p: RunningPlatform;
   before(async () => {
@@ -237,6 +246,30 @@ describe('apps, end to end', { skip: PYTHON }, () => {
     await eventually(async () => !existsSync(join(apps, added[0])), 15_000);
     for (const d of shared) assert.ok(existsSync(join(apps, d)), `${d} is still used`);
     assert.equal((await json(await fetch(`${p.url}/fn/py/x`))).lang, 'python');
+  });
+
+  it("an app's processes weigh as one with the CPU scheduler: one that makes its own session stays in the instance's cpu cgroup", async (t) => {
+    const { items } = (await json(await p.api('/api/v1/runtimes'))) as { items: Array<{ kind: string; isolation?: { memoryLimit: string } }> };
+    const app = items.find((r) => r.kind === 'app');
+    // Elsewhere each session is a scheduling group of its own (autogroup), as heavy as the platform's: many spinning sessions starve it.
+    if (app?.isolation?.memoryLimit !== 'cgroup-v1' || !existsSync('/sys/fs/cgroup/cpu/cpu.shares')) return t.skip('needs cgroup v1 with the cpu controller (this host: ' + app?.isolation?.memoryLimit + ')');
+    const marker = `${600 + Math.floor(Math.random() * 1000)}.${process.pid}`;
+    const server = [
+      "import http from 'node:http';",
+      "import { spawn } from 'node:child_process';",
+      'http.createServer((req, res) => {',
+      "  spawn('setsid', ['sleep', process.env.MARKER], { detached: true, stdio: 'ignore' }).unref();",
+      "  res.end('started');",
+      '}).listen(Number(process.env.PORT), process.env.HOST);',
+    ].join('\n');
+    await deployApp(p, 'sessions', { 'server.mjs': server }, { command: 'node server.mjs' }, { env: { MARKER: marker } });
+    assert.equal(await (await fetch(`${p.url}/fn/sessions/`)).text(), 'started');
+    const pid = await eventually(async () => readdirSync('/proc').find((n) => /^\d+$/.test(n) && readOr(`/proc/${n}/cmdline`) === `sleep\0${marker}\0`));
+    const cpuLine = readOr(`/proc/${pid}/cgroup`).split('\n').find((l) => /^\d+:([^:]*,)?cpu(,[^:]*)?:/.test(l)) ?? '';
+    assert.match(cpuLine, /:\/nimbus-\d+\/[^/]+$/, `the session's cpu cgroup: ${cpuLine}`);
+    assert.equal((await p.api('/api/v1/functions/sessions', { method: 'DELETE' })).status, 204);
+    // it goes with its instance, its own session notwithstanding
+    await eventually(async () => readOr(`/proc/${pid}/cmdline`) !== `sleep\0${marker}\0`, 15_000);
   });
 });
 

@@ -93,7 +93,7 @@ export function createAppRuntime(options: AppRuntimeOptions): AppRuntime {
       deadlines.close();
       // The platform's cgroup directory goes once the last processes in it (apps', node spares') are gone.
       const cg = isolation.cgroup;
-      const dirs = cg === null ? [] : cg.version === 1 ? [cg.memory, ...(cg.pids ? [cg.pids] : []), ...(cg.cpuacct ? [cg.cpuacct] : [])] : [cg.root];
+      const dirs = cg === null ? [] : cg.version === 1 ? [...new Set([cg.memory, cg.pids, cg.cpuacct, cg.cpu].filter((d) => d !== null))] : [cg.root];
       for (let tries = 0; tries < 60 && dirs.some((d) => existsSync(d)); tries++) {
         for (const d of dirs) removeCgroupTree(d);
         if (dirs.some((d) => existsSync(d))) await new Promise<void>((resolve) => options.clock.setTimer(50, resolve, true));

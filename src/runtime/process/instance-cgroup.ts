@@ -1,4 +1,4 @@
-/** One instance's cgroup: its memory and process-count limits, and whether the kernel OOM-killed in it. */
+/** One instance's cgroup: its memory and process-count limits, its CPU weight, and whether the kernel OOM-killed in it. */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '../../core/clock.ts';
@@ -68,10 +68,14 @@ export function createInstanceCgroup(mode: CgroupMode, instanceId: string, memor
       writeFileSync(join(pids, 'pids.max'), String(PIDS_MAX));
     }
     const cpuDir = options.cpu && mode.cpuacct ? join(mode.cpuacct, instanceId) : null;
-    if (cpuDir) mkdirSync(cpuDir);
+    // The instance's processes weigh as one with the scheduler, however many they are and
+    // whatever sessions they make (each session would be a group of its own, as heavy as the platform's).
+    const weightDir = mode.cpu ? join(mode.cpu, instanceId) : null;
+    const cpuGroups = [...new Set([cpuDir, weightDir].filter((d) => d !== null))];
+    for (const d of cpuGroups) mkdirSync(d);
     const cpu = cpuDir ? new CpuCounter(join(cpuDir, 'cpuacct.usage'), 'cpuacct.usage') : null;
     return {
-      procsFiles: [join(mem, 'cgroup.procs'), ...(pids ? [join(pids, 'cgroup.procs')] : []), ...(cpuDir ? [join(cpuDir, 'cgroup.procs')] : [])],
+      procsFiles: [join(mem, 'cgroup.procs'), ...(pids ? [join(pids, 'cgroup.procs')] : []), ...cpuGroups.map((d) => join(d, 'cgroup.procs'))],
       cpuMs: () => (cpu?.readable ? cpu.readMs() : null),
       oomKilled: () => readCounter(join(mem, 'memory.oom_control'), 'oom_kill') > 0 || readCounter(join(mem, 'memory.oom_control'), 'under_oom') > 0,
       memoryBytes: () => readNumber(join(mem, 'memory.usage_in_bytes')),
@@ -91,8 +95,8 @@ export function createInstanceCgroup(mode: CgroupMode, instanceId: string, memor
         cpu?.close();
         removeCgroupTree(mem);
         if (pids) removeCgroupTree(pids);
-        if (cpuDir) removeCgroupTree(cpuDir);
-        return !existsSync(mem) && (pids === null || !existsSync(pids)) && (cpuDir === null || !existsSync(cpuDir));
+        for (const d of cpuGroups) removeCgroupTree(d);
+        return !existsSync(mem) && (pids === null || !existsSync(pids)) && cpuGroups.every((d) => !existsSync(d));
       },
     };
   }

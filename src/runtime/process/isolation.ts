@@ -5,7 +5,7 @@
  * processes die with the platform. Reported by `nimbus up` and GET /api/v1/runtimes.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export type CgroupMode =
@@ -15,6 +15,11 @@ export type CgroupMode =
       readonly pids: string | null;
       /** Where an instance's CPU is accounted (cpuacct), or null without that hierarchy. */
       readonly cpuacct: string | null;
+      /**
+       * Where an instance's processes share one CPU weight (the cpu controller), or null
+       * without it. The same directory as cpuacct where the two controllers are mounted together.
+       */
+      readonly cpu: string | null;
     }
   | { readonly version: 2; readonly root: string };
 
@@ -79,11 +84,27 @@ export function removeCgroupTree(dir: string): void {
   }
 }
 
+/** A v1 hierarchy's real directory: `cpu` and `cpuacct` are often links to one `cpu,cpuacct` mount. */
+function hierarchyPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
 function probeCgroup(tag: string): CgroupMode | null {
   const v1 = cgroupDir('/sys/fs/cgroup/memory', tag);
   if (v1 && existsSync(join(v1, 'memory.limit_in_bytes'))) {
-    const cpuacct = cgroupDir('/sys/fs/cgroup/cpuacct', tag);
-    return { version: 1, memory: v1, pids: cgroupDir('/sys/fs/cgroup/pids', tag), cpuacct: cpuacct && existsSync(join(cpuacct, 'cpuacct.usage')) ? cpuacct : null };
+    const cpuacct = cgroupDir(hierarchyPath('/sys/fs/cgroup/cpuacct'), tag);
+    const cpu = cgroupDir(hierarchyPath('/sys/fs/cgroup/cpu'), tag);
+    return {
+      version: 1,
+      memory: v1,
+      pids: cgroupDir('/sys/fs/cgroup/pids', tag),
+      cpuacct: cpuacct && existsSync(join(cpuacct, 'cpuacct.usage')) ? cpuacct : null,
+      cpu: cpu && existsSync(join(cpu, 'cpu.shares')) ? cpu : null,
+    };
   }
   if (v1) removeCgroupTree(v1);
   try {
@@ -92,6 +113,12 @@ function probeCgroup(tag: string): CgroupMode | null {
     const root = cgroupDir('/sys/fs/cgroup', tag);
     if (!root) return null;
     writeFileSync(join(root, 'cgroup.subtree_control'), '+memory +pids');
+    // Each instance's processes then share one CPU weight (where the parent delegates the cpu controller).
+    try {
+      writeFileSync(join(root, 'cgroup.subtree_control'), '+cpu');
+    } catch {
+      /* no cpu controller here */
+    }
     return { version: 2, root };
   } catch {
     return null;

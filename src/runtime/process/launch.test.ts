@@ -19,7 +19,7 @@ describe('launch plan', () => {
   });
 
   it('bubblewrap: the app read-only at /app, a private /tmp, a cleared env, dies with its parent; the launcher joins the cgroups first', () => {
-    const plan = launchPlan({ ...base, sandbox: 'bubblewrap', setpriv: true, cgroup: { version: 1, memory: '/cg/m', pids: null, cpuacct: null } }, { ...input, cgroupProcs: ['/cg/m/i/cgroup.procs'] });
+    const plan = launchPlan({ ...base, sandbox: 'bubblewrap', setpriv: true, cgroup: { version: 1, memory: '/cg/m', pids: null, cpuacct: null, cpu: null } }, { ...input, cgroupProcs: ['/cg/m/i/cgroup.procs'] });
     const argv = [plan.file, ...plan.args];
     assert.deepEqual(argv.slice(0, 2), ['/bin/sh', '-c']);
     assert.deepEqual(argv.slice(3, 6), ['nimbus-launch', '1', '/cg/m/i/cgroup.procs']);
