@@ -84,6 +84,34 @@ export function removeCgroupTree(dir: string): void {
   }
 }
 
+/**
+ * The processes of all instances together: at most half of what the host can have
+ * (kernel.pid_max, kernel.threads-max). Each instance has its own PIDS_MAX, but enough
+ * instances of them would take every pid of the host, and then nothing on it can start a
+ * process, the platform included.
+ */
+export function allProcessesMax(): number | null {
+  const read = (file: string) => {
+    try {
+      return Number(readFileSync(file, 'utf8').trim()) || Infinity;
+    } catch {
+      return Infinity;
+    }
+  };
+  const host = Math.min(read('/proc/sys/kernel/pid_max'), read('/proc/sys/kernel/threads-max'));
+  return Number.isFinite(host) ? Math.floor(host / 2) : null;
+}
+
+function limitAllProcesses(dir: string): void {
+  const max = allProcessesMax();
+  if (max === null) return;
+  try {
+    writeFileSync(join(dir, 'pids.max'), String(max));
+  } catch {
+    /* no pids controller here */
+  }
+}
+
 /** A v1 hierarchy's real directory: `cpu` and `cpuacct` are often links to one `cpu,cpuacct` mount. */
 function hierarchyPath(path: string): string {
   try {
@@ -98,10 +126,12 @@ function probeCgroup(tag: string): CgroupMode | null {
   if (v1 && existsSync(join(v1, 'memory.limit_in_bytes'))) {
     const cpuacct = cgroupDir(hierarchyPath('/sys/fs/cgroup/cpuacct'), tag);
     const cpu = cgroupDir(hierarchyPath('/sys/fs/cgroup/cpu'), tag);
+    const pids = cgroupDir('/sys/fs/cgroup/pids', tag);
+    if (pids) limitAllProcesses(pids);
     return {
       version: 1,
       memory: v1,
-      pids: cgroupDir('/sys/fs/cgroup/pids', tag),
+      pids,
       cpuacct: cpuacct && existsSync(join(cpuacct, 'cpuacct.usage')) ? cpuacct : null,
       cpu: cpu && existsSync(join(cpu, 'cpu.shares')) ? cpu : null,
     };
@@ -113,6 +143,7 @@ function probeCgroup(tag: string): CgroupMode | null {
     const root = cgroupDir('/sys/fs/cgroup', tag);
     if (!root) return null;
     writeFileSync(join(root, 'cgroup.subtree_control'), '+memory +pids');
+    limitAllProcesses(root);
     // Each instance's processes then share one CPU weight (where the parent delegates the cpu controller).
     try {
       writeFileSync(join(root, 'cgroup.subtree_control'), '+cpu');
