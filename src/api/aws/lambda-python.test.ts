@@ -4,7 +4,7 @@ import type { ProcessIsolation } from '../../runtime/process/isolation.ts';
 import { lambdaErrorObject, pythonCommand, pythonUnavailable } from './lambda-python.ts';
 
 const isolation = (over: Partial<ProcessIsolation>): ProcessIsolation =>
-  ({ sandbox: 'bubblewrap', namespaces: [], memoryLimit: 'none', processLimit: 'none', dieWithPlatform: 'none', network: 'namespace', hostNetworkAllowed: false, notes: [], cgroup: null, unshare: false, prlimit: false, setpriv: false, ...over }) as ProcessIsolation;
+  ({ sandbox: 'bubblewrap', namespaces: [], memoryLimit: 'none', processLimit: 'none', dieWithPlatform: 'none', network: 'namespace', hostNetworkAllowed: false, notes: [], cgroup: null, unshare: false, prlimit: false, setpriv: false, disableUserns: false, ...over }) as ProcessIsolation;
 
 describe('python Lambda functions', () => {
   it('says why the app runtime cannot run them', () => {

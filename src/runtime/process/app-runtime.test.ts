@@ -6,7 +6,7 @@ import type { ProcessIsolation } from './isolation.ts';
 
 const base: ProcessIsolation = {
   sandbox: 'bubblewrap', namespaces: [], memoryLimit: 'none', processLimit: 'none', dieWithPlatform: 'none', network: 'host', hostNetworkAllowed: false, notes: [],
-  cgroup: null, unshare: false, prlimit: false, setpriv: false,
+  cgroup: null, unshare: false, prlimit: false, setpriv: false, disableUserns: false,
 };
 
 describe('which network app and node deploys may run on', () => {

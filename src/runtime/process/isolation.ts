@@ -48,6 +48,12 @@ export interface ProcessIsolation {
   readonly prlimit: boolean;
   /** setpriv can give the launcher PR_SET_PDEATHSIG: it dies with the platform even if killed -9. */
   readonly setpriv: boolean;
+  /**
+   * bubblewrap can keep the sandbox from making user namespaces of its own (--disable-userns,
+   * bubblewrap 0.8+), and so any namespace: each is counted against the platform's user
+   * (user.max_user_namespaces) and some of a network namespace's kernel memory against no cgroup.
+   */
+  readonly disableUserns: boolean;
 }
 
 function works(file: string, args: string[]): boolean {
@@ -161,6 +167,7 @@ export function probeIsolation(options: { readonly allowUnsandboxed?: boolean; r
   const bwrap = works('bwrap', ['--unshare-user', '--unshare-pid', '--ro-bind', '/', '/', 'true']);
   const netns = bwrap && !options.allowHostNetwork && works('bwrap', ['--unshare-user', '--unshare-pid', '--unshare-net', '--ro-bind', '/', '/', 'true']);
   const unshare = !bwrap && works('unshare', ['--pid', '--fork', '--kill-child=SIGKILL', 'true']);
+  const disableUserns = bwrap && works('bwrap', ['--unshare-user', '--disable-userns', '--unshare-pid', '--ro-bind', '/', '/', 'true']);
   const cgroup = probeCgroup(tag);
   const prlimit = works('prlimit', ['--as=1073741824', 'true']);
   const setpriv = works('setpriv', ['--pdeathsig', 'KILL', 'true']);
@@ -187,11 +194,12 @@ export function probeIsolation(options: { readonly allowUnsandboxed?: boolean; r
     unshare,
     prlimit,
     setpriv,
+    disableUserns,
   };
 }
 
 /** The report without internals, as the API and `nimbus up` show it. */
-export function isolationReport(i: ProcessIsolation): Omit<ProcessIsolation, 'cgroup' | 'unshare' | 'prlimit' | 'setpriv'> {
-  const { cgroup: _c, unshare: _u, prlimit: _p, setpriv: _s, ...shown } = i;
+export function isolationReport(i: ProcessIsolation): Omit<ProcessIsolation, 'cgroup' | 'unshare' | 'prlimit' | 'setpriv' | 'disableUserns'> {
+  const { cgroup: _c, unshare: _u, prlimit: _p, setpriv: _s, disableUserns: _d, ...shown } = i;
   return shown;
 }

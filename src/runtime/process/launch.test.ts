@@ -6,7 +6,7 @@ import { CONNECTOR_MOUNT, launchPlan } from './launch.ts';
 
 const base: ProcessIsolation = {
   sandbox: 'none', namespaces: [], memoryLimit: 'none', processLimit: 'none', dieWithPlatform: 'none', network: 'host', hostNetworkAllowed: true, notes: [],
-  cgroup: null, unshare: false, prlimit: false, setpriv: false,
+  cgroup: null, unshare: false, prlimit: false, setpriv: false, disableUserns: false,
 };
 const input = { appDir: '/apps/abc', command: 'python3 app.py', env: { PORT: '5000', HOST: '127.0.0.1', GREETING: 'hi' }, memoryBytes: 64 << 20, cgroupProcs: [] };
 
@@ -35,6 +35,12 @@ describe('launch plan', () => {
     assert.deepEqual(argv.slice(-3), ['/bin/sh', '-c', 'python3 app.py']);
     // Nothing of the host's files but system directories: no bind of / or of a data directory.
     assert.ok(!at('--ro-bind', '/', '/') && !at('--bind', '/', '/'));
+  });
+
+  it('bubblewrap: no namespaces of the sandbox\'s own where bubblewrap can forbid them', () => {
+    const argv = (disableUserns: boolean) => launchPlan({ ...base, sandbox: 'bubblewrap', disableUserns }, input).args;
+    assert.ok(argv(true).includes('--disable-userns'));
+    assert.ok(!argv(false).includes('--disable-userns'));
   });
 
   const setprivSkip = spawnSync('setpriv', ['--pdeathsig', 'KILL', 'true']).status === 0 ? false : 'needs setpriv (util-linux) on this machine';

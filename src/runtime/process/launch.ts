@@ -1,7 +1,7 @@
 /**
  * The command line that starts one app instance, as a value: join the instance's cgroups
  * (a shell writes its own pid, then execs, so nothing runs outside them), then either
- * bubblewrap (namespaces, a read-only /app, a private /tmp, nothing else of the host's
+ * bubblewrap (namespaces, none of the app's own, a read-only /app, a private /tmp, nothing else of the host's
  * files but the system directories, the declared env only, dies with the platform) or
  * unshare (a pid namespace whose processes all die with the platform), then /bin/sh -c.
  * Where the host gives network namespaces (isolation `network: 'namespace'`) bubblewrap
@@ -93,7 +93,7 @@ export function launchPlan(iso: ProcessIsolation, input: LaunchInput): LaunchPla
       shell = ['node', `${CONNECTOR_MOUNT}/connector.mjs`, String(connector.appPort), String(connector.proxyPort), input.command];
     }
     inner = [
-      'bwrap', '--die-with-parent', '--unshare-user', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try', '--hostname', 'app',
+      'bwrap', '--die-with-parent', '--unshare-user', ...(iso.disableUserns ? ['--disable-userns'] : []), '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try', '--hostname', 'app',
       ...systemBindsCache, '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--ro-bind', input.appDir, '/app',
       ...(input.readOnly ?? []).flatMap((b) => ['--ro-bind', b.host, b.at]), '--chdir', '/app',
       '--clearenv', ...setenv, ...network, '--', ...shell,
