@@ -193,7 +193,7 @@ export class NodeInstance implements Instance {
   private onMessage(m: FromWorker): void {
     if (m.t === 'log') {
       // only into the log of one of this instance's calls not over yet (or none: '', the module's top level)
-      if (m.id === '' || [...this.live.values()].includes(m.id)) this.spec.onLog(m.id, m.level, m.msg);
+      if (m.id === '' || this.callOf(m.id) !== null) this.spec.onLog(m.id, m.level, m.msg);
       return;
     }
     if (m.t === 'fetch') return void this.outboundFetch(m);
