@@ -3,8 +3,8 @@
  * (POST /api/v1/events/{topic}, structured, binary or batch mode). Publishing accepts the
  * platform token or a function's publish token (NIMBUS_EVENTS_TOKEN in its env).
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { NimbusError } from '../core/errors.ts';
+import { sameSecret } from '../core/same-secret.ts';
 import { readBody } from '../gateway/body.ts';
 import { topicNotFound } from '../triggers/events/bus.ts';
 import { parseHttpCloudEvents } from '../triggers/events/cloudevents.ts';
@@ -23,8 +23,7 @@ function authorizePublish(deps: ApiDeps, header: string | undefined): string {
   const secret = deps.asyncSystem?.publishSecret;
   const m = /^Bearer\s+(\S+)$/i.exec(header ?? '');
   if (!m || secret === undefined) throw unauthorized('send Authorization: Bearer <token> (the platform token, or NIMBUS_EVENTS_TOKEN inside a function)');
-  const given = createHash('sha256').update(m[1]).digest();
-  if (timingSafeEqual(given, createHash('sha256').update(secret).digest())) return 'api';
+  if (sameSecret(m[1], secret)) return 'api';
   const fn = verifyPublishToken(secret, m[1]);
   if (fn === null) throw unauthorized('the bearer token is neither the platform token nor a function publish token');
   return `function:${fn}`;

@@ -7,7 +7,8 @@
  *
  * The function POSTs a CloudEvent with its ordinary outbound fetch; no runtime bridge needed.
  */
-import { createHmac, timingSafeEqual, createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { sameSecret } from '../../core/same-secret.ts';
 
 export const EVENTS_URL_ENV = 'NIMBUS_EVENTS_URL';
 export const EVENTS_TOKEN_ENV = 'NIMBUS_EVENTS_TOKEN';
@@ -17,17 +18,11 @@ export function publishTokenFor(secret: string, functionName: string): string {
   return `nfp_${functionName}.${mac}`;
 }
 
-function same(a: string, b: string): boolean {
-  const da = createHash('sha256').update(a).digest();
-  const db = createHash('sha256').update(b).digest();
-  return timingSafeEqual(da, db);
-}
-
 /** The function a publish token belongs to, or null when it is not a valid one. */
 export function verifyPublishToken(secret: string, token: string): string | null {
   const m = /^nfp_([A-Za-z0-9][A-Za-z0-9_-]{0,63})\.[A-Za-z0-9_-]+$/.exec(token);
   if (!m) return null;
-  return same(token, publishTokenFor(secret, m[1])) ? m[1] : null;
+  return sameSecret(token, publishTokenFor(secret, m[1])) ? m[1] : null;
 }
 
 /** Env variables added to every instance of a function. */
