@@ -91,7 +91,9 @@ export async function startPlatform(options: { args?: readonly string[]; dataDir
         body: JSON.stringify({ source: { files: { 'index.ts': code }, entry: 'index.ts' }, ...(config ? { config } : {}) }),
       });
       const body = (await res.json()) as Record<string, unknown>;
-      if (!res.ok) throw Object.assign(new Error(`deploy ${name} failed: ${JSON.stringify(body)}`), { problem: body, status: res.status });
+      // an internal error's cause is in the platform's log only: the failure shows its end
+      const log = res.status >= 500 ? `\nthe platform's output ends:\n${out.slice(-4000)}` : '';
+      if (!res.ok) throw Object.assign(new Error(`deploy ${name} failed: ${JSON.stringify(body)}${log}`), { problem: body, status: res.status });
       return body;
     },
     cleanup() {
