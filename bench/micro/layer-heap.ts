@@ -1,14 +1,16 @@
 /**
  * What fills an instance's heap, stage by stage (no HTTP):
- *   node --no-node-snapshot --no-lazy --expose-gc --harmony-rab-gsab-transfer --import tsx bench/micro/layer-heap.ts [--rounds N] [--only a,b]
+ *   node --no-node-snapshot --no-lazy --expose-gc --harmony-rab-gsab-transfer --import tsx bench/micro/layer-heap.ts [--rounds N] [--only a,b] [--warm N]
  * (`--expose-gc` gives each isolate a `gc` to call here; the platform does not run with it.)
  *
  * For each function of node-layer.ts, bundled as deploys bundle it: a spare of its kind made
- * (prepare(…, warm)), then the instance started on it, then its first request answered. At each
- * stage: the isolate's used heap and external memory (their sum is what an instance's
- * `heapUsedBytes` reports), the used heap once a full GC has run (what is live), and the heap V8
- * has committed. The GC at one stage also empties the next one's garbage, so read `used` at the
- * spare stage only.
+ * (prepare(…, warm)), then the instance started on it, then its first request answered, then
+ * `--warm` more requests (300; 0: none), by when V8's baseline compiler has given the isolate
+ * its first code page and the code it runs often is compiled. At each stage: the isolate's
+ * used heap and external memory (their sum is what an instance's `heapUsedBytes` reports),
+ * the used heap once a full GC has run (what is live), the heap V8 has committed, and live +
+ * external in KiB (what the instance holds). The GC at one stage also empties the next one's
+ * garbage, so read `used` at the spare stage only.
  *
  * Then the shared layer's own share, on plain spares: compiled from its code cache (its bytecode
  * and source), and also run (the objects its modules' top levels make); live after a full GC.
@@ -26,6 +28,7 @@ import { arg, HELLO_CONFIG } from './common.ts';
 import { bundleAll, call, sleep } from './node-layer-sources.ts';
 
 const ROUNDS = arg('rounds', 5);
+const WARM = arg('warm', 300);
 const MB = 1048576;
 const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
@@ -74,6 +77,8 @@ for (let i = 0; i <= ROUNDS; i++) {
     await inst.invoke(call());
     await sleep(5);
     if (i > 0) await read(p, row, 'first request');
+    for (let k = 0; k < WARM; k++) await inst.invoke(call());
+    if (i > 0 && WARM > 0) await read(p, row, 'warm');
     inst.dispose();
     discard(p);
     await p.gone;
@@ -108,11 +113,11 @@ for (let i = 0; i <= ROUNDS; i++) {
 cx.watchdog.close();
 cx.deadlines.close();
 
-console.log(`Heap by stage (node ${process.version}, ${ROUNDS} rounds, medians, MB: used / external / used after a full GC / committed)\n`);
+console.log(`Heap by stage (node ${process.version}, ${ROUNDS} rounds, medians, MiB: used / external / used after a full GC / committed; live + external in KiB)\n`);
 for (const [name, row] of Object.entries(rows)) {
   console.log(name);
-  for (const stage of ['spare', 'started', 'first request']) {
-    console.log(`  ${stage.padEnd(14)} ${med(row[`${stage} used`]!).toFixed(2)} / ${med(row[`${stage} ext`]!).toFixed(2)} / ${med(row[`${stage} gc`]!).toFixed(2)} / ${med(row[`${stage} committed`]!).toFixed(2)}`);
+  for (const stage of ['spare', 'started', 'first request', ...(WARM > 0 ? ['warm'] : [])]) {
+    console.log(`  ${stage.padEnd(14)} ${med(row[`${stage} used`]!).toFixed(3)} / ${med(row[`${stage} ext`]!).toFixed(3)} / ${med(row[`${stage} gc`]!).toFixed(3)} / ${med(row[`${stage} committed`]!).toFixed(2)}   ${(med(row[`${stage} gc`]!.map((g, i) => g + row[`${stage} ext`]![i]!)) * 1024).toFixed(1)} KiB`);
   }
 }
 console.log('\nThe shared layer on a plain spare, live after a full GC (used + external), MB');

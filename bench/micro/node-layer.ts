@@ -97,6 +97,6 @@ for (const name of Object.keys(codes)) {
   const t = times[name]!;
   const h = pct(heaps[name]!, 50);
   console.log(
-    `${name.padEnd(17)} on a spare ${String(onSpare[name] ?? 0).padStart(3)}/${t.length}  bundle ${(codes[name]!.length / 1024).toFixed(0).padStart(4)} KB   first request p50 ${fmt(pct(t, 50)).padStart(9)} p99 ${fmt(pct(t, 99)).padStart(9)}  CPU p50 ${fmt(pct(cpus[name]!, 50)).padStart(8)}   heap p50 ${(h / 1048576).toFixed(2)} MB (${((h - base) / 1048576).toFixed(2)} MB over baseline)`,
+    `${name.padEnd(17)} on a spare ${String(onSpare[name] ?? 0).padStart(3)}/${t.length}  bundle ${(codes[name]!.length / 1024).toFixed(0).padStart(4)} KB   first request p50 ${fmt(pct(t, 50)).padStart(9)} p99 ${fmt(pct(t, 99)).padStart(9)}  CPU p50 ${fmt(pct(cpus[name]!, 50)).padStart(8)}   heap p50 ${(h / 1024).toFixed(1)} KiB (${((h - base) / 1048576).toFixed(2)} MB over baseline)`,
   );
 }

@@ -31,6 +31,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SHARED_FILES_CALL } from '../runtime/isolate/node-env.ts';
+import { shortenLocalNames } from '../runtime/isolate/short-names.ts';
 import { EDGE_BUILD, nodeLayerDir, nodeLayerOptions, nodeLayerPlugin, PROVIDED, PROVIDED_OTHER } from './node-layer.ts';
 
 export type LayerKind = 'node' | 'node-async' | 'node-core' | 'node-async-core' | 'node-crypto' | 'node-async-crypto';
@@ -108,8 +109,8 @@ const BASE: BuildOptions = {
   // ASCII only (other characters as escapes): each isolate's copy of the source is then a
   // one-byte string, half the memory of the two-byte one a single other character makes
   charset: 'ascii',
-  // every spare of these kinds holds the source: whitespace and syntax minified (names kept,
-  // so classes and functions keep the names user code sees), as the shim is
+  // every spare of these kinds holds the source: whitespace and syntax minified here, local
+  // names shortened after (short-names.ts), as the shim is
   minifyWhitespace: true,
   minifySyntax: true,
 };
@@ -197,8 +198,8 @@ export function sharedLayer(kind: LayerKind): Promise<SharedLayer> {
   return pending;
 }
 
-/** Bundles the layer into the script `sharedLayer` gives (the build calls it too). */
-export async function bundleSharedLayer(kind: LayerKind): Promise<string> {
+/** Bundles the layer into the script `sharedLayer` gives (the build calls it too); `shortNames: false` leaves local names as written. */
+export async function bundleSharedLayer(kind: LayerKind, options: { shortNames?: boolean } = {}): Promise<string> {
   const { build } = await import('esbuild');
   const dir = nodeLayerDir();
   const exported = await sharedExports();
@@ -210,7 +211,8 @@ export async function bundleSharedLayer(kind: LayerKind): Promise<string> {
   }));
   const file = result.outputFiles?.[0];
   if (file === undefined) throw new Error('esbuild produced no Node layer');
-  return `(() => {\n${file.text}\nreturn ${LAYER_GLOBAL}.bind;\n})()`;
+  const code = `(() => {\n${file.text}\nreturn ${LAYER_GLOBAL}.bind;\n})()`;
+  return options.shortNames === false ? code : shortenLocalNames(code);
 }
 
 let exportsPending: Promise<ReadonlyMap<string, readonly string[]>> | null = null;

@@ -6,6 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { shortenLocalNames } from './short-names.ts';
 import { singleByteTables } from './single-byte-tables.ts';
 
 export const SHIM_FILENAME = 'nimbus:shim.js';
@@ -28,8 +29,8 @@ export function shimCode(): Promise<string> {
   return pending;
 }
 
-/** Bundles shim/index.ts into the script `shimCode` gives (the build calls it too). */
-export async function bundleShim(): Promise<string> {
+/** Bundles shim/index.ts into the script `shimCode` gives (the build calls it too); `shortNames: false` leaves local names as written. */
+export async function bundleShim(options: { shortNames?: boolean } = {}): Promise<string> {
   const { build } = await import('esbuild');
   const result = await build({
     entryPoints: [fileURLToPath(new URL('./shim/index.ts', import.meta.url))],
@@ -50,13 +51,14 @@ export async function bundleShim(): Promise<string> {
     // the buffers on as they are (not detached). Our own code imports its structuredClone.
     // TextDecoder's single-byte tables, computed here once so an isolate needs no host call
     define: { structuredClone: 'undefined', __NIMBUS_SINGLE_BYTE_TABLES__: JSON.stringify(singleByteTables()) },
-    // every isolate holds the shim's source: whitespace and syntax minified (names kept, so
-    // classes and functions keep the names user code sees)
+    // every isolate holds the shim's source: whitespace and syntax minified here, local names
+    // shortened after (short-names.ts)
     minifyWhitespace: true,
     minifySyntax: true,
   });
   const file = result.outputFiles[0];
   if (file === undefined) throw new Error('esbuild produced no shim');
   // `var __nimbus_shim` becomes a local of the wrapper; the wrapper's value is recv.
-  return `(() => {\n${file.text}\nreturn ${SHIM_GLOBAL}.recv;\n})()`;
+  const code = `(() => {\n${file.text}\nreturn ${SHIM_GLOBAL}.recv;\n})()`;
+  return options.shortNames === false ? code : shortenLocalNames(code);
 }

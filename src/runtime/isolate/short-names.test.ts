@@ -1,0 +1,81 @@
+/**
+ * Shortened local names: shorter source, and every name user code can read the same as
+ * before, in a snippet and across everything the shim and the whole Node layer make
+ * reachable from an isolate's global.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { runInNewContext } from 'node:vm';
+import ivm from 'isolated-vm';
+import { bundleSharedLayer } from '../../deploy/node-layer-shared.ts';
+import { bundleShim } from './shim-source.ts';
+import { shortenLocalNames } from './short-names.ts';
+
+/** Every function reachable from the global (own properties, accessors and prototypes, to a depth), with its name and length. */
+const NAMES_PROBE = `(() => {
+  const seen = new Set();
+  const lines = [];
+  const walk = (v, path, depth) => {
+    if (v === null || (typeof v !== 'object' && typeof v !== 'function') || seen.has(v) || depth > 5) return;
+    seen.add(v);
+    if (typeof v === 'function') lines.push(path + ' ' + JSON.stringify(v.name) + ' ' + v.length);
+    for (const key of Reflect.ownKeys(v)) {
+      if (key === 'caller' || key === 'arguments') continue;
+      const d = Object.getOwnPropertyDescriptor(v, key);
+      for (const [kind, x] of [['', d.value], ['get ', d.get], ['set ', d.set]]) if (x !== undefined) walk(x, path + '.' + kind + String(key), depth + 1);
+    }
+    walk(Object.getPrototypeOf(v), path + '.__proto__', depth + 1);
+  };
+  walk(globalThis, 'globalThis', 0);
+  return lines.sort().join('\\n');
+})()`;
+
+const SNIPPET = `(() => {
+  class Base { method(argument) { return argument; } }
+  var Derived = class extends Base {};
+  var Plain = class { constructor(first, second) { this.sum = first + second; } };
+  const arrow = (value) => value;
+  function declared(longParameterName) { const localVariable = longParameterName; return localVariable; }
+  let expression = function () {};
+  return { Base, Derived, Plain, arrow, declared, expression };
+})()`;
+
+function namesOf(script: string): Record<string, string> {
+  const made = runInNewContext(script) as Record<string, { name: string }>;
+  return Object.fromEntries(Object.entries(made).map(([k, v]) => [k, v.name]));
+}
+
+function namesInIsolate(shim: string, layer: string): string {
+  const isolate = new ivm.Isolate({ memoryLimit: 128 });
+  try {
+    const context = isolate.createContextSync();
+    isolate.compileScriptSync(shim).runSync(context, { release: true });
+    isolate.compileScriptSync(layer).runSync(context, { release: true });
+    return context.evalSync(NAMES_PROBE) as string;
+  } finally {
+    isolate.dispose();
+  }
+}
+
+describe('shortened local names', () => {
+  it('shortens parameters and locals but keeps the names of functions, classes and the variables anonymous ones take theirs from', async () => {
+    const short = await shortenLocalNames(SNIPPET);
+    assert.ok(short.length < SNIPPET.length * 0.8, short);
+    assert.ok(!short.includes('longParameterName') && !short.includes('localVariable'), short);
+    assert.deepEqual(namesOf(short), namesOf(SNIPPET));
+    assert.deepEqual(namesOf(short), { Base: 'Base', Derived: 'Derived', Plain: 'Plain', arrow: 'arrow', declared: 'declared', expression: 'expression' });
+  });
+
+  it('leaves every function the shim and the whole Node layer make reachable with the name and length it had', async () => {
+    const [shim, layer, shimShort, layerShort] = await Promise.all([
+      bundleShim({ shortNames: false }),
+      bundleSharedLayer('node', { shortNames: false }),
+      bundleShim(),
+      bundleSharedLayer('node'),
+    ]);
+    assert.ok(shimShort.length < shim.length && layerShort.length < layer.length);
+    const before = namesInIsolate(shim, layer);
+    assert.ok(before.split('\n').length > 1000, 'the probe reaches the layer and the Web globals');
+    assert.equal(namesInIsolate(shimShort, layerShort), before);
+  });
+});
