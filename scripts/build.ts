@@ -17,41 +17,51 @@ import { fileURLToPath } from 'node:url';
 import { bundleShim } from '../src/runtime/isolate/shim-source.ts';
 import { bundleSharedLayer, LAYER_KINDS, prebuiltName } from '../src/deploy/node-layer-shared.ts';
 import { buildConsole } from './build-console.ts';
+import { swapIn } from './swap-in.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
 const started = performance.now();
 
-rmSync(dist, { recursive: true, force: true });
-mkdirSync(dist);
-const result = await build({
-  absWorkingDir: root,
-  entryPoints: {
-    cli: 'src/cli/main.ts',
-    'record-writer-worker': 'src/store/sqlite/record-writer-worker.ts',
-    'pg-record-writer-worker': 'src/store/postgres/pg-record-writer-worker.ts',
-  },
-  outdir: dist,
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  packages: 'external',
-  chunkNames: '[name]-[hash]',
-  legalComments: 'none',
-  logLevel: 'warning',
-  metafile: true,
-});
-writeFileSync(join(dist, 'shim.js'), await bundleShim());
-for (const kind of LAYER_KINDS) writeFileSync(join(dist, prebuiltName(kind)), await bundleSharedLayer(kind));
-// The generic process of the node runtime runs as it is (its modules), beside the code that starts it.
-mkdirSync(join(dist, 'node-worker'));
-for (const file of ['worker.mjs', 'websocket.mjs', 'ws-target.mjs']) copyFileSync(join(root, 'src/runtime/process/node-worker', file), join(dist, 'node-worker', file));
-// So does the connector of apps in a network namespace (mounted read-only in their sandbox).
-mkdirSync(join(dist, 'connector'));
-copyFileSync(join(root, 'src/runtime/process/connector/connector.mjs'), join(dist, 'connector/connector.mjs'));
-cpSync(join(root, 'src/runtime/isolate/node'), join(dist, 'node'), { recursive: true, filter: (src) => !src.endsWith('.test.ts') });
-const consoleFiles = await buildConsole();
-const files = Object.keys(result.metafile.outputs).length + 1 + consoleFiles;
+// built aside, then swapped in: a platform or test running from dist/ meanwhile keeps a whole build
+const staging = `${dist}.${process.pid}.tmp`;
+rmSync(staging, { recursive: true, force: true });
+mkdirSync(staging);
+let files = 0;
+try {
+  const result = await build({
+    absWorkingDir: root,
+    entryPoints: {
+      cli: 'src/cli/main.ts',
+      'record-writer-worker': 'src/store/sqlite/record-writer-worker.ts',
+      'pg-record-writer-worker': 'src/store/postgres/pg-record-writer-worker.ts',
+    },
+    outdir: staging,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    chunkNames: '[name]-[hash]',
+    legalComments: 'none',
+    logLevel: 'warning',
+    metafile: true,
+  });
+  writeFileSync(join(staging, 'shim.js'), await bundleShim());
+  for (const kind of LAYER_KINDS) writeFileSync(join(staging, prebuiltName(kind)), await bundleSharedLayer(kind));
+  // The generic process of the node runtime runs as it is (its modules), beside the code that starts it.
+  mkdirSync(join(staging, 'node-worker'));
+  for (const file of ['worker.mjs', 'websocket.mjs', 'ws-target.mjs']) copyFileSync(join(root, 'src/runtime/process/node-worker', file), join(staging, 'node-worker', file));
+  // So does the connector of apps in a network namespace (mounted read-only in their sandbox).
+  mkdirSync(join(staging, 'connector'));
+  copyFileSync(join(root, 'src/runtime/process/connector/connector.mjs'), join(staging, 'connector/connector.mjs'));
+  cpSync(join(root, 'src/runtime/isolate/node'), join(staging, 'node'), { recursive: true, filter: (src) => !src.endsWith('.test.ts') });
+  const consoleFiles = await buildConsole(join(staging, 'console'));
+  swapIn(staging, dist);
+  files = Object.keys(result.metafile.outputs).length + 1 + consoleFiles;
+} finally {
+  // a build that failed leaves nothing behind (after the swap there is nothing to remove)
+  rmSync(staging, { recursive: true, force: true });
+}
 process.stdout.write(`built dist/ (${files} files) in ${Math.round(performance.now() - started)} ms\n`);
