@@ -1,7 +1,7 @@
 /**
  * Shortened local names: shorter source, and every name user code can read the same as
- * before, in a snippet and across everything the shim and the whole Node layer make
- * reachable from an isolate's global.
+ * before, in a snippet and across everything the shim and the whole Node layers (the
+ * others are parts of them) make reachable from an isolate's global.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -66,16 +66,18 @@ describe('shortened local names', () => {
     assert.deepEqual(namesOf(short), { Base: 'Base', Derived: 'Derived', Plain: 'Plain', arrow: 'arrow', declared: 'declared', expression: 'expression' });
   });
 
-  it('leaves every function the shim and the whole Node layer make reachable with the name and length it had', async () => {
-    const [shim, layer, shimShort, layerShort] = await Promise.all([
-      bundleShim({ shortNames: false }),
-      bundleSharedLayer('node', { shortNames: false }),
-      bundleShim(),
-      bundleSharedLayer('node'),
-    ]);
-    assert.ok(shimShort.length < shim.length && layerShort.length < layer.length);
-    const before = namesInIsolate(shim, layer);
-    assert.ok(before.split('\n').length > 1000, 'the probe reaches the layer and the Web globals');
-    assert.equal(namesInIsolate(shimShort, layerShort), before);
-  });
+  for (const kind of ['node', 'node-async'] as const) {
+    it(`leaves every function the shim and the whole ${kind} layer make reachable with the name and length it had`, async () => {
+      const [shim, layer, shimShort, layerShort] = await Promise.all([
+        bundleShim({ shortNames: false }),
+        bundleSharedLayer(kind, { shortNames: false }),
+        bundleShim(),
+        bundleSharedLayer(kind),
+      ]);
+      assert.ok(shimShort.length < shim.length && layerShort.length < layer.length);
+      const before = namesInIsolate(shim, layer);
+      assert.ok(before.split('\n').length > 1000, 'the probe reaches the layer and the Web globals');
+      assert.equal(namesInIsolate(shimShort, layerShort), before);
+    });
+  }
 });
