@@ -23,7 +23,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
 const started = performance.now();
 
-// built aside, then swapped in: a platform or test running from dist/ meanwhile keeps a whole build
+// built aside, then swapped in: a platform, test or command starting meanwhile finds a whole build
 const staging = `${dist}.${process.pid}.tmp`;
 rmSync(staging, { recursive: true, force: true });
 mkdirSync(staging);

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
@@ -15,9 +15,12 @@ import { BIN, FROM_SOURCE, ROOT } from '../helpers/platform.ts';
 const HEAVY = /\/node_modules\/(isolated-vm|better-sqlite3|esbuild|pino|prom-client|ajv|croner|jsonata|jsonpath-plus|undici)\//;
 
 // Run by hand, the build is made here. Under `npm test` dist/ is built from this tree already,
-// and building it again would remove it for seconds under the platforms other files run from it.
+// and building it again would swap it under the platforms other files run from it.
 before(() => {
-  if (FROM_SOURCE.NIMBUS_FROM_SOURCE === '0') return;
+  if (FROM_SOURCE.NIMBUS_FROM_SOURCE === '0') {
+    assert.ok(existsSync(join(ROOT, 'dist/cli.js')), 'NIMBUS_FROM_SOURCE=0 says dist/ is built, and it is not: run npm run build');
+    return;
+  }
   const build = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/build.ts')], { cwd: ROOT, encoding: 'utf8' });
   assert.equal(build.status, 0, build.stderr);
 });
@@ -47,7 +50,11 @@ for (const args of [['help'], ['ls'], ['invocations', 'hello'], ['logs', 'hello'
   });
 }
 
-test('the trace sees the heavy modules where they are loaded (nimbus up)', () => {
+/** What only the build uses: the shim and the layers ship built in dist/. */
+const BUILD_ONLY = /\/node_modules\/(terser|acorn)\//;
+
+test('the trace sees the heavy modules where they are loaded (nimbus up), and no module only the build uses', () => {
   const loaded = importsOf(['up', '--port', 'notaport'], [2]);
   assert.ok(loaded.some((u) => HEAVY.test(u)), 'up (stopped by its bad --port after loading) loads them: the pattern matches what it should');
+  assert.deepEqual(loaded.filter((u) => BUILD_ONLY.test(u)), []);
 });

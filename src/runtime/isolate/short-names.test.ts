@@ -34,10 +34,18 @@ const SNIPPET = `(() => {
   class Base { method(argument) { return argument; } }
   var Derived = class extends Base {};
   var Plain = class { constructor(first, second) { this.sum = first + second; } };
+  var Named = class Inner {};
   const arrow = (value) => value;
   function declared(longParameterName) { const localVariable = longParameterName; return localVariable; }
   let expression = function () {};
-  return { Base, Derived, Plain, arrow, declared, expression };
+  let assigned;
+  assigned = function () {};
+  let orAssigned = null;
+  orAssigned ??= () => 1;
+  let LaterClass;
+  LaterClass = class {};
+  function withDefault(callbackName = () => 1) { return callbackName; }
+  return { Base, Derived, Plain, Named, arrow, declared, expression, assigned, orAssigned, LaterClass, fromDefault: withDefault() };
 })()`;
 
 function namesOf(script: string): Record<string, string> {
@@ -58,12 +66,20 @@ function namesInIsolate(shim: string, layer: string): string {
 }
 
 describe('shortened local names', () => {
-  it('shortens parameters and locals but keeps the names of functions, classes and the variables anonymous ones take theirs from', async () => {
+  it('shortens parameters and locals but keeps the names of functions, classes and the variables anonymous ones take theirs from (declared, assigned, defaults)', async () => {
     const short = await shortenLocalNames(SNIPPET);
     assert.ok(short.length < SNIPPET.length * 0.8, short);
     assert.ok(!short.includes('longParameterName') && !short.includes('localVariable'), short);
     assert.deepEqual(namesOf(short), namesOf(SNIPPET));
-    assert.deepEqual(namesOf(short), { Base: 'Base', Derived: 'Derived', Plain: 'Plain', arrow: 'arrow', declared: 'declared', expression: 'expression' });
+    assert.deepEqual(namesOf(short), {
+      Base: 'Base', Derived: 'Derived', Plain: 'Plain', Named: 'Inner', arrow: 'arrow', declared: 'declared', expression: 'expression',
+      assigned: 'assigned', orAssigned: 'orAssigned', LaterClass: 'LaterClass', fromDefault: 'callbackName',
+    });
+  });
+
+  it('refuses a script with a character outside ASCII left in it (a tagged template keeps its raw text), instead of garbling it', async () => {
+    await assert.rejects(shortenLocalNames('const s = String.raw`caf\u00e9`;'), /outside ASCII \(U\+00e9\).*escape/);
+    assert.equal(await shortenLocalNames('const s = "caf\\u00e9";'), 'const s="caf\\xe9";');
   });
 
   for (const kind of ['node', 'node-async'] as const) {
