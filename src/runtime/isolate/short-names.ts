@@ -24,7 +24,7 @@ function anonymous(node: unknown): boolean {
 }
 
 /** The names anonymous functions and classes take from variables (declarations, assignments, defaults). */
-export function namingVariables(program: Node): string[] {
+function namingVariables(program: Node): string[] {
   const names = new Set<string>();
   const nameOf = (target: unknown, value: unknown) => {
     if (isNode(target) && target.type === 'Identifier' && anonymous(value)) names.add(target.name as string);
